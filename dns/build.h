@@ -1,0 +1,73 @@
+/*
+ * dns/build.h: writing a DNS message into a caller-given buffer, with name
+ * compression and truncation. Records go in section order; a record that
+ * does not fit leaves the buffer as it was, and in the answer or authority
+ * section sets TC (RFC 2181 9: not for the additional section). Space for the
+ * OPT record can be reserved first so that truncation never pushes it out.
+ * No I/O, no allocation: callable from worker hot paths. The builder and the
+ * buffer belong to the caller; names passed in must be valid wire names.
+ */
+#ifndef BW_DNS_BUILD_H
+#define BW_DNS_BUILD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wire.h"
+
+#define DNS_COMP_MAX 64 /* names remembered as compression targets */
+
+struct dns_comp {
+	uint16_t off;	/* where the name (or suffix) starts in the buffer */
+	uint8_t len;	/* its uncompressed length */
+	bool flat;	/* its octets up to the root label hold no pointer */
+};
+
+struct dns_builder {
+	uint8_t *buf;
+	uint16_t cap;	/* octets in buf, at most 65535 */
+	uint16_t limit;	/* cap minus the reserved octets */
+	uint16_t len;
+	uint16_t id;
+	uint16_t flags;
+	uint16_t count[4];
+	uint8_t section;
+	uint8_t ncomp;
+	bool tc;
+	struct dns_comp comp[DNS_COMP_MAX];
+};
+
+/* Starts a message; returns DNS_E_SPACE when cap cannot hold the header. */
+int dns_builder_init(struct dns_builder *b, uint8_t *buf, size_t cap,
+		     uint16_t id, uint16_t flags);
+
+/* Holds back n octets (e.g. for OPT); DNS_E_SPACE when they are not there. */
+int dns_builder_reserve(struct dns_builder *b, size_t n);
+
+/* The question: at most one, before any record. */
+int dns_builder_question(struct dns_builder *b, const uint8_t *qname,
+			 uint16_t qtype, uint16_t qclass);
+
+/*
+ * One record in section sec (not before the current one: DNS_E_ORDER).
+ * rdata is unpacked (no pointers) and is checked by type; names in NS,
+ * CNAME, SOA, PTR and MX RDATA are compressed. DNS_E_SPACE when it does not
+ * fit, after which no more records are taken (only OPT).
+ */
+int dns_builder_rr(struct dns_builder *b, enum dns_section sec,
+		   const uint8_t *owner, uint16_t type, uint16_t rclass,
+		   uint32_t ttl, const uint8_t *rdata, size_t rdlen);
+
+/*
+ * The OPT record, in the additional section; releases any reservation first.
+ * ext_rcode is the upper 8 bits of a 12-bit rcode.
+ */
+int dns_builder_opt(struct dns_builder *b, uint16_t udp_size,
+		    uint8_t ext_rcode, uint16_t edns_flags,
+		    const uint8_t *opts, size_t optlen);
+
+/* Writes the header (TC added when truncated); returns the message length. */
+size_t dns_builder_finish(struct dns_builder *b);
+
+#endif

@@ -1,0 +1,82 @@
+/*
+ * dns/name.h: domain names in wire form. A "name" here is always an
+ * uncompressed wire name (length-prefixed labels ending in the root label,
+ * at most DNS_NAME_MAX octets) in a caller-owned buffer; only
+ * dns_name_parse() reads compressed names, from inside a message. No I/O and
+ * no allocation: callable from any thread, including worker hot paths.
+ */
+#ifndef BW_DNS_NAME_H
+#define BW_DNS_NAME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wire.h"
+
+/* ASCII lower-casing table: DNS compares names case-insensitively (RFC 4343). */
+extern const uint8_t dns_lower[256];
+
+/*
+ * Reads the name at msg[*pos] of a message of msglen octets, following
+ * compression pointers, and writes it uncompressed to out (NULL: only
+ * validate). Advances *pos past the octets the name occupies where it starts.
+ * Returns the uncompressed length (1..255) or DNS_E_TRUNC, DNS_E_LABEL_LEN,
+ * DNS_E_NAME_LEN, DNS_E_PTR_FORWARD (pointer to itself or later),
+ * DNS_E_PTR_LOOP (pointer back into octets this name already used),
+ * DNS_E_PTR_HEADER (pointer into the 12-octet header). Letter case is kept.
+ */
+int dns_name_parse(const uint8_t *msg, size_t msglen, size_t *pos,
+		   uint8_t *out);
+
+/*
+ * Checks an uncompressed name that must lie within len octets at wire (for
+ * RDATA fields where compression is forbidden, and for names handed over by
+ * other processes). Returns its length, or DNS_E_TRUNC, DNS_E_LABEL_LEN,
+ * DNS_E_NAME_LEN, DNS_E_PTR_NOT_ALLOWED.
+ */
+int dns_name_check(const uint8_t *wire, size_t len);
+
+/* Length of a valid name, root label included. */
+size_t dns_name_len(const uint8_t *name);
+
+/* Number of labels, the root label not counted ("." has 0). */
+int dns_name_labels(const uint8_t *name);
+
+/* Lower-cases in place; copy variant returns the length written to dst. */
+void dns_name_lower(uint8_t *name);
+size_t dns_name_copy_lower(uint8_t *dst, const uint8_t *src);
+
+/* Case-insensitive equality. */
+bool dns_name_equal(const uint8_t *a, const uint8_t *b);
+
+/*
+ * Canonical DNS name order (RFC 4034 6.1): labels compared right to left as
+ * lower-cased octet strings, a missing label sorting first. <0, 0, >0.
+ */
+int dns_name_cmp(const uint8_t *a, const uint8_t *b);
+
+/*
+ * The bailiwick test: true when name equals zone or lies below it
+ * (case-insensitive, on label boundaries: "xample.com" is not below
+ * "ample.com" even though the octets are a suffix).
+ */
+bool dns_name_is_subdomain(const uint8_t *name, const uint8_t *zone);
+
+/*
+ * Presentation format ("www.example.com.", "." for the root), escaping
+ * '.', '\\', '"', '(', ')', ';', '@', '$' as \c and other non-printable
+ * octets as \DDD. Always NUL-terminates when size > 0. Returns the length
+ * written (without the NUL) or DNS_E_SPACE.
+ */
+int dns_name_to_str(const uint8_t *name, char *buf, size_t size);
+
+/*
+ * Parses presentation format (escapes \c and \DDD understood; a missing
+ * trailing dot is accepted, the name is always taken as absolute). out must
+ * hold DNS_NAME_MAX octets. Returns the wire length, or DNS_E_SYNTAX
+ * (empty label, bad escape), DNS_E_LABEL_LEN, DNS_E_NAME_LEN.
+ */
+int dns_name_from_str(const char *str, uint8_t *out);
+
+#endif

@@ -1,0 +1,146 @@
+/*
+ * dns/wire.h: constants of the DNS wire format (RFC 1035, 6891, 4034, 5155 and
+ * friends) and unaligned big-endian load/store helpers. Header only, no I/O;
+ * safe in any thread, including dataplane workers on the hot path.
+ */
+#ifndef BW_DNS_WIRE_H
+#define BW_DNS_WIRE_H
+
+#include <stdint.h>
+#include <string.h>
+
+#define DNS_HDR_LEN 12		/* octets in the fixed message header */
+#define DNS_NAME_MAX 255	/* octets in a wire name, root label included */
+#define DNS_LABEL_MAX 63	/* octets in one label */
+#define DNS_LABELS_MAX 127	/* labels in a name, root label excluded */
+#define DNS_MSG_MAX 65535	/* octets in a message (TCP length field) */
+#define DNS_RR_FIXED_LEN 10	/* type, class, TTL, RDLENGTH after the owner */
+#define DNS_PTR_MASK 0xc0	/* top bits of a compression pointer */
+#define DNS_EDNS_MIN_UDP 512	/* RFC 6891 6.2.3: smaller sizes read as 512 */
+
+enum dns_section {
+	DNS_SEC_QUESTION = 0,
+	DNS_SEC_ANSWER = 1,
+	DNS_SEC_AUTHORITY = 2,
+	DNS_SEC_ADDITIONAL = 3,
+};
+
+enum dns_type {
+	DNS_T_A = 1,
+	DNS_T_NS = 2,
+	DNS_T_CNAME = 5,
+	DNS_T_SOA = 6,
+	DNS_T_PTR = 12,
+	DNS_T_HINFO = 13,
+	DNS_T_MX = 15,
+	DNS_T_TXT = 16,
+	DNS_T_AAAA = 28,
+	DNS_T_SRV = 33,
+	DNS_T_DNAME = 39,
+	DNS_T_OPT = 41,
+	DNS_T_DS = 43,
+	DNS_T_RRSIG = 46,
+	DNS_T_NSEC = 47,
+	DNS_T_DNSKEY = 48,
+	DNS_T_NSEC3 = 50,
+	DNS_T_NSEC3PARAM = 51,
+	DNS_T_TSIG = 250,
+	DNS_T_IXFR = 251,
+	DNS_T_AXFR = 252,
+	DNS_T_ANY = 255,
+};
+
+enum dns_class {
+	DNS_C_IN = 1,
+	DNS_C_CH = 3,
+	DNS_C_NONE = 254,
+	DNS_C_ANY = 255,
+};
+
+enum dns_opcode {
+	DNS_OP_QUERY = 0,
+	DNS_OP_IQUERY = 1,
+	DNS_OP_STATUS = 2,
+	DNS_OP_NOTIFY = 4,
+	DNS_OP_UPDATE = 5,
+};
+
+enum dns_rcode {
+	DNS_R_NOERROR = 0,
+	DNS_R_FORMERR = 1,
+	DNS_R_SERVFAIL = 2,
+	DNS_R_NXDOMAIN = 3,
+	DNS_R_NOTIMP = 4,
+	DNS_R_REFUSED = 5,
+	DNS_R_YXDOMAIN = 6,
+	DNS_R_YXRRSET = 7,
+	DNS_R_NXRRSET = 8,
+	DNS_R_NOTAUTH = 9,
+	DNS_R_NOTZONE = 10,
+	DNS_R_BADVERS = 16,	/* extended: needs EDNS */
+	DNS_R_BADCOOKIE = 23,	/* extended: needs EDNS */
+};
+
+/* Header flag bits, in the host-order 16-bit flags word. */
+#define DNS_F_QR 0x8000
+#define DNS_F_OPCODE_MASK 0x7800
+#define DNS_F_OPCODE_SHIFT 11
+#define DNS_F_AA 0x0400
+#define DNS_F_TC 0x0200
+#define DNS_F_RD 0x0100
+#define DNS_F_RA 0x0080
+#define DNS_F_Z 0x0040
+#define DNS_F_AD 0x0020
+#define DNS_F_CD 0x0010
+#define DNS_F_RCODE_MASK 0x000f
+
+/* EDNS(0): flag bits of the OPT TTL's low 16 bits, and option codes. */
+#define DNS_EDNS_F_DO 0x8000
+enum dns_edns_opt {
+	DNS_EO_NSID = 3,
+	DNS_EO_CLIENT_SUBNET = 8,
+	DNS_EO_EXPIRE = 9,
+	DNS_EO_COOKIE = 10,
+	DNS_EO_KEEPALIVE = 11,
+	DNS_EO_PADDING = 12,
+	DNS_EO_EDE = 15,
+};
+#define DNS_COOKIE_CLIENT_LEN 8		/* RFC 7873 4.1 */
+#define DNS_COOKIE_SERVER_MIN 8		/* RFC 7873 4.2 */
+#define DNS_COOKIE_SERVER_MAX 32
+
+/* DS digest types (RFC 4509, 6605, 3658) and NSEC3 hash algorithm. */
+enum dns_ds_digest {
+	DNS_DS_SHA1 = 1,
+	DNS_DS_SHA256 = 2,
+	DNS_DS_GOST = 3,
+	DNS_DS_SHA384 = 4,
+};
+#define DNS_NSEC3_SHA1 1
+
+static inline uint16_t dns_get16(const uint8_t *p)
+{
+	return (uint16_t)((uint16_t)p[0] << 8 | p[1]);
+}
+
+static inline uint32_t dns_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void dns_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void dns_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+#endif
