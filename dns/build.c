@@ -12,6 +12,7 @@
 #include "err.h"
 #include "msg.h"
 #include "name.h"
+#include "query.h"
 
 #define PTR_OFF_MAX 0x3fff /* a pointer's 14-bit offset */
 
@@ -32,6 +33,7 @@ int dns_builder_init(struct dns_builder *b, uint8_t *buf, size_t cap,
 	b->section = DNS_SEC_QUESTION;
 	b->ncomp = 0;
 	b->tc = false;
+	b->q_suffixes = false;
 	return 0;
 }
 
@@ -65,6 +67,27 @@ static bool same_name(const uint8_t *buf, size_t off, const uint8_t *name)
 	}
 }
 
+/* Exact comparison, 8 octets at a time (the last chunk may overlap). */
+static bool same_octets(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	uint64_t x, y;
+	size_t i = 0;
+
+	if (len < 8)
+		return memcmp(a, b, len) == 0;
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y)
+			return false;
+	}
+	if (i == len)
+		return true;
+	memcpy(&x, a + len - 8, 8);
+	memcpy(&y, b + len - 8, 8);
+	return x == y;
+}
+
 static int find_target(const struct dns_builder *b, const uint8_t *name,
 		       size_t len)
 {
@@ -72,7 +95,7 @@ static int find_target(const struct dns_builder *b, const uint8_t *name,
 		const struct dns_comp *e = &b->comp[i];
 		if (e->len != len)
 			continue;
-		if (e->flat && memcmp(b->buf + e->off, name, len) == 0)
+		if (e->flat && same_octets(b->buf + e->off, name, len))
 			return e->off;
 		if (same_name(b->buf, e->off, name))
 			return e->off;
@@ -80,47 +103,77 @@ static int find_target(const struct dns_builder *b, const uint8_t *name,
 	return -1;
 }
 
-static int put_name(struct dns_builder *b, const uint8_t *name, bool compress)
+/*
+ * dns_builder_reply() registers only the whole question name; its suffixes
+ * join the table when a name is first looked up, so replies whose records
+ * all point at the question never pay for them.
+ */
+static void add_question_suffixes(struct dns_builder *b)
 {
-	size_t len = dns_name_len(name);
-	size_t p = 0; /* octets of name written in full */
-	int target = -1;
+	const uint8_t *q = b->buf + DNS_HDR_LEN;
+	size_t len = b->comp[0].len;
 
-	if (compress && b->ncomp) {
-		for (; name[p]; p += name[p] + 1)
-			if ((target = find_target(b, name + p, len - p)) >= 0)
-				break;
-	} else {
-		p = len - 1;
+	b->q_suffixes = false;
+	for (size_t p = q[0] + 1u; q[p] && b->ncomp < DNS_COMP_MAX; p += q[p] + 1u)
+		b->comp[b->ncomp++] = (struct dns_comp){
+			.off = (uint16_t)(DNS_HDR_LEN + p),
+			.len = (uint8_t)(len - p),
+			.flat = true,
+		};
+}
+
+static int put_name(struct dns_builder *b, const uint8_t *name)
+{
+	uint8_t starts[DNS_LABELS_MAX];
+	int labels = 0, i = 0;
+	int target = -1;
+	size_t len = 0, prefix;
+
+	if (b->q_suffixes)
+		add_question_suffixes(b);
+	while (name[len]) {
+		starts[labels++] = (uint8_t)len;
+		len += name[len] + 1u;
 	}
-	size_t need = p + (target >= 0 ? 2 : 1);
+	len++;
+	for (; i < labels && b->ncomp; i++)
+		if ((target = find_target(b, name + starts[i],
+					  len - starts[i])) >= 0)
+			break;
+	if (!b->ncomp)
+		i = labels;
+	prefix = i < labels ? starts[i] : len - 1;
+	size_t need = prefix + (target >= 0 ? 2 : 1);
 	if (need > (size_t)(b->limit - b->len))
 		return DNS_E_SPACE;
 	uint8_t *w = b->buf + b->len;
-	memcpy(w, name, p);
-	for (size_t q = 0; q < p && b->ncomp < DNS_COMP_MAX; q += name[q] + 1) {
-		if (b->len + q > PTR_OFF_MAX)
-			break;
-		b->comp[b->ncomp++] = (struct dns_comp){
-			.off = (uint16_t)(b->len + q),
-			.len = (uint8_t)(len - q),
+	dns_copy(w, name, prefix);
+	/* Remember the suffixes written in full, as far as table and 14-bit
+	 * pointers reach. */
+	unsigned n = b->ncomp;
+	unsigned room = DNS_COMP_MAX - n;
+	unsigned add = (unsigned)i < room ? (unsigned)i : room;
+	uint16_t base = b->len;
+	for (unsigned k = 0; k < add && base + starts[k] <= PTR_OFF_MAX; k++)
+		b->comp[n++] = (struct dns_comp){
+			.off = (uint16_t)(base + starts[k]),
+			.len = (uint8_t)(len - starts[k]),
 			.flat = target < 0,
 		};
-	}
-	if (target >= 0) {
-		dns_put16(w + p, (uint16_t)(0xc000 | target));
-	} else {
-		w[p] = 0;
-	}
+	b->ncomp = (uint8_t)n;
+	if (target >= 0)
+		dns_put16(w + prefix, (uint16_t)(0xc000 | target));
+	else
+		w[prefix] = 0;
 	b->len = (uint16_t)(b->len + need);
 	return 0;
 }
 
-static int put_bytes(struct dns_builder *b, const void *src, size_t len)
+static inline int put_bytes(struct dns_builder *b, const void *src, size_t len)
 {
 	if (len > (size_t)(b->limit - b->len))
 		return DNS_E_SPACE;
-	memcpy(b->buf + b->len, src, len);
+	dns_copy(b->buf + b->len, src, len);
 	b->len = (uint16_t)(b->len + len);
 	return 0;
 }
@@ -137,7 +190,7 @@ int dns_builder_question(struct dns_builder *b, const uint8_t *qname,
 		return DNS_E_ORDER;
 	dns_put16(fixed, qtype);
 	dns_put16(fixed + 2, qclass);
-	if ((r = put_name(b, qname, true)) || (r = put_bytes(b, fixed, 4))) {
+	if ((r = put_name(b, qname)) || (r = put_bytes(b, fixed, 4))) {
 		b->len = len0;
 		b->ncomp = ncomp0;
 		return r;
@@ -163,7 +216,7 @@ static int put_rdata_names(struct dns_builder *b, uint16_t type,
 	for (int names = type == DNS_T_SOA ? 2 : 1; names > 0; names--) {
 		if ((n = dns_name_check(rdata + p, rdlen - p)) < 0)
 			return n == DNS_E_TRUNC ? DNS_E_RDATA_LEN : n;
-		if ((r = put_name(b, rdata + p, true)))
+		if ((r = put_name(b, rdata + p)))
 			return r;
 		p += (size_t)n;
 	}
@@ -175,28 +228,16 @@ static int put_rdata_names(struct dns_builder *b, uint16_t type,
 	return p == rdlen ? 0 : DNS_E_RDATA_LEN;
 }
 
-int dns_builder_rr(struct dns_builder *b, enum dns_section sec,
-		   const uint8_t *owner, uint16_t type, uint16_t rclass,
-		   uint32_t ttl, const uint8_t *rdata, size_t rdlen)
+/* Everything of a record after its owner; rolls back to len0/ncomp0. */
+static int put_rr_tail(struct dns_builder *b, enum dns_section sec,
+		       uint16_t type, uint16_t rclass, uint32_t ttl,
+		       const uint8_t *rdata, size_t rdlen)
 {
-	uint16_t len0 = b->len;
-	uint8_t ncomp0 = b->ncomp;
 	uint8_t *fixed;
 	int r;
 
-	if (sec < b->section || sec == DNS_SEC_QUESTION)
-		return DNS_E_ORDER;
-	if (b->tc)
+	if ((size_t)(b->limit - b->len) < DNS_RR_FIXED_LEN)
 		return DNS_E_SPACE;
-	if (rdlen > UINT16_MAX)
-		return DNS_E_RDATA_LEN;
-	b->section = (uint8_t)sec;
-	if ((r = put_name(b, owner, true)))
-		goto fail;
-	if ((size_t)(b->limit - b->len) < DNS_RR_FIXED_LEN) {
-		r = DNS_E_SPACE;
-		goto fail;
-	}
 	fixed = b->buf + b->len;
 	dns_put16(fixed, type);
 	dns_put16(fixed + 2, rclass);
@@ -205,23 +246,110 @@ int dns_builder_rr(struct dns_builder *b, enum dns_section sec,
 	if (dns_type_compressible(type)) {
 		uint16_t start = b->len;
 		if ((r = put_rdata_names(b, type, rdata, rdlen)))
-			goto fail;
+			return r;
 		dns_put16(fixed + 8, (uint16_t)(b->len - start));
 	} else {
-		if ((r = dns_rdata_check_flat(dns_rdata_format(type, rclass),
-					      rdata, rdlen)) ||
-		    (r = put_bytes(b, rdata, rdlen)))
-			goto fail;
+		/* Addresses are most answers: check their length inline. */
+		if (type == DNS_T_A && rclass == DNS_C_IN)
+			r = rdlen == 4 ? 0 : DNS_E_RDATA_LEN;
+		else if (type == DNS_T_AAAA && rclass == DNS_C_IN)
+			r = rdlen == 16 ? 0 : DNS_E_RDATA_LEN;
+		else
+			r = dns_rdata_check_flat(dns_rdata_format(type, rclass),
+						 rdata, rdlen);
+		if (r || (r = put_bytes(b, rdata, rdlen)))
+			return r;
 		dns_put16(fixed + 8, (uint16_t)rdlen);
 	}
 	b->count[sec]++;
 	return 0;
-fail:
+}
+
+static int rr_failed(struct dns_builder *b, enum dns_section sec, int r,
+		     uint16_t len0, uint8_t ncomp0)
+{
 	b->len = len0;
 	b->ncomp = ncomp0;
 	if (r == DNS_E_SPACE && sec != DNS_SEC_ADDITIONAL)
 		b->tc = true;
 	return r;
+}
+
+static int rr_start(struct dns_builder *b, enum dns_section sec, size_t rdlen)
+{
+	if (sec < b->section || sec == DNS_SEC_QUESTION)
+		return DNS_E_ORDER;
+	if (b->tc)
+		return DNS_E_SPACE;
+	if (rdlen > UINT16_MAX)
+		return DNS_E_RDATA_LEN;
+	b->section = (uint8_t)sec;
+	return 0;
+}
+
+int dns_builder_rr(struct dns_builder *b, enum dns_section sec,
+		   const uint8_t *owner, uint16_t type, uint16_t rclass,
+		   uint32_t ttl, const uint8_t *rdata, size_t rdlen)
+{
+	uint16_t len0 = b->len;
+	uint8_t ncomp0 = b->ncomp;
+	int r;
+
+	if ((r = rr_start(b, sec, rdlen)))
+		return r;
+	if ((r = put_name(b, owner)) ||
+	    (r = put_rr_tail(b, sec, type, rclass, ttl, rdata, rdlen)))
+		return rr_failed(b, sec, r, len0, ncomp0);
+	return 0;
+}
+
+int dns_builder_rr_qname(struct dns_builder *b, enum dns_section sec,
+			 uint16_t type, uint16_t rclass, uint32_t ttl,
+			 const uint8_t *rdata, size_t rdlen)
+{
+	uint16_t len0 = b->len;
+	uint8_t ncomp0 = b->ncomp;
+	int r;
+
+	if (!b->count[DNS_SEC_QUESTION])
+		return DNS_E_ORDER;
+	if ((r = rr_start(b, sec, rdlen)))
+		return r;
+	if ((size_t)(b->limit - b->len) < 2) {
+		r = DNS_E_SPACE;
+	} else {
+		dns_put16(b->buf + b->len, 0xc000 | DNS_HDR_LEN);
+		b->len = (uint16_t)(b->len + 2);
+		r = put_rr_tail(b, sec, type, rclass, ttl, rdata, rdlen);
+	}
+	if (r)
+		return rr_failed(b, sec, r, len0, ncomp0);
+	return 0;
+}
+
+int dns_builder_reply(struct dns_builder *b, uint8_t *buf, size_t cap,
+		      const struct dns_query *query, uint16_t flags)
+{
+	uint16_t qlen = (uint16_t)(query->qname_len + 4);
+	int r;
+
+	if (!query->qname_len)
+		return DNS_E_INVAL;
+	flags |= DNS_F_QR | (query->flags & (DNS_F_OPCODE_MASK | DNS_F_RD |
+					     DNS_F_CD));
+	if ((r = dns_builder_init(b, buf, cap, query->id, flags)))
+		return r;
+	if (qlen > b->limit - b->len)
+		return DNS_E_SPACE;
+	/* The question as the client sent it; its name is the first target. */
+	dns_copy(buf + DNS_HDR_LEN, query->wire + DNS_HDR_LEN, qlen);
+	b->comp[0] = (struct dns_comp){ .off = DNS_HDR_LEN,
+					.len = query->qname_len, .flat = true };
+	b->ncomp = 1;
+	b->q_suffixes = true;
+	b->len = (uint16_t)(DNS_HDR_LEN + qlen);
+	b->count[DNS_SEC_QUESTION] = 1;
+	return 0;
 }
 
 int dns_builder_opt(struct dns_builder *b, uint16_t udp_size,
@@ -235,7 +363,7 @@ int dns_builder_opt(struct dns_builder *b, uint16_t udp_size,
 		return DNS_E_ORDER;
 	if (optlen > UINT16_MAX - 11)
 		return DNS_E_OPT_LEN;
-	if ((r = dns_rdata_check_flat(DNS_T_OPT, opts, optlen)))
+	if (optlen && (r = dns_rdata_check_flat(DNS_T_OPT, opts, optlen)))
 		return r;
 	b->limit = b->cap;
 	if (11 + optlen > (size_t)(b->cap - b->len))

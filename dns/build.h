@@ -35,12 +35,23 @@ struct dns_builder {
 	uint8_t section;
 	uint8_t ncomp;
 	bool tc;
+	bool q_suffixes; /* question's suffixes not yet in comp[] */
 	struct dns_comp comp[DNS_COMP_MAX];
 };
 
 /* Starts a message; returns DNS_E_SPACE when cap cannot hold the header. */
 int dns_builder_init(struct dns_builder *b, uint8_t *buf, size_t cap,
 		     uint16_t id, uint16_t flags);
+
+/*
+ * Starts the response to a parsed query: id, opcode, RD and CD come from the
+ * query (RFC 1035 4.1.1, RFC 6840 5.9), flags adds the rest (QR, AA, RA,
+ * rcode); the question is copied octet for octet, so the client's letter
+ * case (0x20) comes back as sent. DNS_E_INVAL for a query without question.
+ */
+struct dns_query;
+int dns_builder_reply(struct dns_builder *b, uint8_t *buf, size_t cap,
+		      const struct dns_query *query, uint16_t flags);
 
 /* Holds back n octets (e.g. for OPT); DNS_E_SPACE when they are not there. */
 int dns_builder_reserve(struct dns_builder *b, size_t n);
@@ -58,6 +69,14 @@ int dns_builder_question(struct dns_builder *b, const uint8_t *qname,
 int dns_builder_rr(struct dns_builder *b, enum dns_section sec,
 		   const uint8_t *owner, uint16_t type, uint16_t rclass,
 		   uint32_t ttl, const uint8_t *rdata, size_t rdlen);
+
+/*
+ * A record owned by the question's name (most answers' first record): the
+ * owner is a pointer to it, no lookup needed. DNS_E_ORDER without question.
+ */
+int dns_builder_rr_qname(struct dns_builder *b, enum dns_section sec,
+			 uint16_t type, uint16_t rclass, uint32_t ttl,
+			 const uint8_t *rdata, size_t rdlen);
 
 /*
  * The OPT record, in the additional section; releases any reservation first.

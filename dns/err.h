@@ -16,7 +16,7 @@
 	X(DNS_E_PTR_HEADER, -1006, "compression pointer into the header")     \
 	X(DNS_E_PTR_NOT_ALLOWED, -1007, "compressed name where compression is not allowed") \
 	X(DNS_E_HEADER, -1008, "message shorter than the header")             \
-	X(DNS_E_QDCOUNT, -1009, "more than one question")                     \
+	X(DNS_E_QDCOUNT, -1009, "more than one question, or a query without one") \
 	X(DNS_E_RDLEN, -1010, "RDLENGTH runs past the end of the message")    \
 	X(DNS_E_TRAILING, -1011, "octets after the last record")              \
 	X(DNS_E_RDATA_LEN, -1012, "RDATA length does not fit its type")       \
@@ -32,7 +32,8 @@
 	X(DNS_E_SPACE, -1022, "output buffer too small")                     \
 	X(DNS_E_ORDER, -1023, "record added to a section already closed")     \
 	X(DNS_E_SYNTAX, -1024, "presentation-format syntax error")            \
-	X(DNS_E_INVAL, -1025, "invalid argument")
+	X(DNS_E_INVAL, -1025, "invalid argument")                             \
+	X(DNS_E_QUERY_SHAPE, -1026, "query with records other than one OPT")
 
 enum dns_err {
 	DNS_OK = 0,

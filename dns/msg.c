@@ -51,11 +51,38 @@ int dns_rr_parse(const uint8_t *msg, size_t msglen, size_t *pos,
 	return rr_parse(msg, msglen, pos, rr, true, &raw_ttl);
 }
 
-static int take_opt(struct dns_msg *m, const struct dns_rr *rr, uint32_t ttl,
-		    int section)
+uint16_t dns_edns_read(struct dns_edns *e, const uint8_t *wire, size_t rr_off,
+		       size_t fixed_off, uint16_t header_rcode)
 {
-	const uint8_t *w = m->wire;
+	const uint8_t *fixed = wire + fixed_off;
+	uint32_t ttl = dns_get32(fixed + 4);
+	size_t p = fixed_off + DNS_RR_FIXED_LEN;
+	size_t end = p + dns_get16(fixed + 8);
 
+	e->udp_size = dns_get16(fixed + 2);
+	e->ext_rcode = (uint8_t)(ttl >> 24);
+	e->version = (uint8_t)(ttl >> 16);
+	e->flags = (uint16_t)ttl;
+	e->rr_off = (uint16_t)rr_off;
+	e->opts_off = (uint16_t)p;
+	e->opts_len = (uint16_t)(end - p);
+	e->cookie_off = 0;
+	e->cookie_len = 0;
+	/* The options were checked with the RDATA; find the cookie. */
+	while (p < end) {
+		uint16_t code = dns_get16(wire + p);
+		uint16_t len = dns_get16(wire + p + 2);
+		if (code == DNS_EO_COOKIE && !e->cookie_off) {
+			e->cookie_off = (uint16_t)(p + 4);
+			e->cookie_len = (uint8_t)len;
+		}
+		p += 4u + len;
+	}
+	return (uint16_t)(e->ext_rcode << 4 | (header_rcode & DNS_F_RCODE_MASK));
+}
+
+static int take_opt(struct dns_msg *m, const struct dns_rr *rr, int section)
+{
 	if (section != DNS_SEC_ADDITIONAL)
 		return DNS_E_OPT_SECTION;
 	if (rr->owner_len != 1)
@@ -63,26 +90,8 @@ static int take_opt(struct dns_msg *m, const struct dns_rr *rr, uint32_t ttl,
 	if (m->has_edns)
 		return DNS_E_OPT_DUP;
 	m->has_edns = true;
-	m->edns.udp_size = rr->rclass;
-	m->edns.ext_rcode = (uint8_t)(ttl >> 24);
-	m->edns.version = (uint8_t)(ttl >> 16);
-	m->edns.flags = (uint16_t)ttl;
-	m->edns.rr_off = rr->off;
-	m->edns.opts_off = rr->rdata_off;
-	m->edns.opts_len = rr->rdlen;
-	m->edns.cookie_off = 0;
-	m->edns.cookie_len = 0;
-	/* The options were checked with the RDATA; find the cookie. */
-	for (size_t p = rr->rdata_off; p < (size_t)rr->rdata_off + rr->rdlen;) {
-		uint16_t code = dns_get16(w + p);
-		uint16_t len = dns_get16(w + p + 2);
-		if (code == DNS_EO_COOKIE && !m->edns.cookie_off) {
-			m->edns.cookie_off = (uint16_t)(p + 4);
-			m->edns.cookie_len = (uint8_t)len;
-		}
-		p += 4u + len;
-	}
-	m->rcode = (uint16_t)(m->edns.ext_rcode << 4 | (m->rcode & 0xf));
+	m->rcode = dns_edns_read(&m->edns, m->wire, rr->off, rr->ttl_off - 4u,
+				 m->rcode);
 	return 0;
 }
 
@@ -127,7 +136,7 @@ int dns_msg_parse(struct dns_msg *m, const uint8_t *wire, size_t len)
 			int r = rr_parse(wire, len, &pos, &rr, false, &ttl);
 			if (r)
 				return r;
-			if (rr.type == DNS_T_OPT && (r = take_opt(m, &rr, ttl, sec)))
+			if (rr.type == DNS_T_OPT && (r = take_opt(m, &rr, sec)))
 				return r;
 		}
 	}
@@ -162,3 +171,4 @@ int dns_rr_next(struct dns_rr_iter *it, struct dns_rr *rr)
 	it->left--;
 	return 1;
 }
+

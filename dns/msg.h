@@ -33,6 +33,17 @@ struct dns_edns {
 	uint8_t cookie_len;  /* 8 (client only) or 16..40 */
 };
 
+/* Field by field: the struct's padding is not part of its value. */
+static inline bool dns_edns_equal(const struct dns_edns *a,
+				  const struct dns_edns *b)
+{
+	return a->udp_size == b->udp_size && a->ext_rcode == b->ext_rcode &&
+	       a->version == b->version && a->flags == b->flags &&
+	       a->rr_off == b->rr_off && a->opts_off == b->opts_off &&
+	       a->opts_len == b->opts_len && a->cookie_off == b->cookie_off &&
+	       a->cookie_len == b->cookie_len;
+}
+
 struct dns_msg {
 	const uint8_t *wire;
 	uint16_t len;
@@ -54,6 +65,15 @@ struct dns_msg {
  * Messages with QDCOUNT > 1 are rejected: no DNS implementation uses them.
  */
 int dns_msg_parse(struct dns_msg *m, const uint8_t *wire, size_t len);
+
+/*
+ * Reads the EDNS fields of an OPT record (owner at rr_off, TYPE field at
+ * fixed_off) whose options have been checked: fills *e and returns the
+ * 12-bit rcode made of the header's 4 bits and the OPT's upper 8. Shared by
+ * dns_msg_parse() and dns_query_parse().
+ */
+uint16_t dns_edns_read(struct dns_edns *e, const uint8_t *wire, size_t rr_off,
+		       size_t fixed_off, uint16_t header_rcode);
 
 static inline uint8_t dns_msg_opcode(const struct dns_msg *m)
 {

@@ -118,29 +118,63 @@ enum dns_ds_digest {
 };
 #define DNS_NSEC3_SHA1 1
 
+/* Unaligned big-endian loads and stores (compile to a load/store + bswap). */
 static inline uint16_t dns_get16(const uint8_t *p)
 {
-	return (uint16_t)((uint16_t)p[0] << 8 | p[1]);
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return __builtin_bswap16(v);
 }
 
 static inline uint32_t dns_get32(const uint8_t *p)
 {
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return __builtin_bswap32(v);
 }
 
 static inline void dns_put16(uint8_t *p, uint16_t v)
 {
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
+	v = __builtin_bswap16(v);
+	memcpy(p, &v, 2);
 }
 
 static inline void dns_put32(uint8_t *p, uint32_t v)
 {
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
+	v = __builtin_bswap32(v);
+	memcpy(p, &v, 4);
+}
+
+/*
+ * Copies n octets between buffers that do not overlap. Names and RDATA are
+ * short, and a libc call costs more than the copy: up to 64 octets are moved
+ * inline in 8-octet words (the last word may overlap the one before).
+ */
+static inline void dns_copy(uint8_t *dst, const uint8_t *src, size_t n)
+{
+	uint64_t a, b;
+	uint32_t c, d;
+
+	if (n > 64) {
+		memcpy(dst, src, n);
+	} else if (n >= 8) {
+		for (size_t i = 0; i + 8 < n; i += 8) {
+			memcpy(&a, src + i, 8);
+			memcpy(dst + i, &a, 8);
+		}
+		memcpy(&b, src + n - 8, 8);
+		memcpy(dst + n - 8, &b, 8);
+	} else if (n >= 4) {
+		memcpy(&c, src, 4);
+		memcpy(&d, src + n - 4, 4);
+		memcpy(dst, &c, 4);
+		memcpy(dst + n - 4, &d, 4);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			dst[i] = src[i];
+	}
 }
 
 #endif
