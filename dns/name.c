@@ -80,32 +80,21 @@ static int parse_compressed(const uint8_t *msg, size_t msglen, size_t *pos,
 int dns_name_parse(const uint8_t *msg, size_t msglen, size_t *pos,
 		   uint8_t *out)
 {
-	size_t start = *pos;
-	size_t p = start;
-
 	/*
 	 * Fast path for a name written in full (every question, most owners):
-	 * scan the labels, then copy once. Anything else starts over in the
-	 * general loop, which gives the same results and errors.
+	 * scan the labels, then copy once. A pointer sends it to the general
+	 * loop, which starts over and gives the same results and errors.
 	 */
-	for (;;) {
-		if (p >= msglen)
-			return DNS_E_TRUNC;
-		uint8_t c = msg[p];
-		if (c == 0)
-			break;
-		if (c > DNS_LABEL_MAX)
-			return parse_compressed(msg, msglen, pos, out);
-		/* A label past the end fails at the next octet: DNS_E_TRUNC. */
-		p += (size_t)c + 1;
-		if (p - start >= DNS_NAME_MAX)
-			return DNS_E_NAME_LEN;
+	int n = dns_name_scan(msg, msglen, *pos);
+
+	if (n == 0)
+		return parse_compressed(msg, msglen, pos, out);
+	if (n > 0) {
+		if (out)
+			dns_copy(out, msg + *pos, (size_t)n);
+		*pos += (size_t)n;
 	}
-	size_t n = p - start + 1;
-	if (out)
-		dns_copy(out, msg + start, n);
-	*pos = p + 1;
-	return (int)n;
+	return n;
 }
 
 int dns_name_check(const uint8_t *wire, size_t len)

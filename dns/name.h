@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
 #include "wire.h"
 
 /* ASCII lower-casing table: DNS compares names case-insensitively (RFC 4343). */
@@ -28,6 +29,32 @@ extern const uint8_t dns_lower[256];
  */
 int dns_name_parse(const uint8_t *msg, size_t msglen, size_t *pos,
 		   uint8_t *out);
+
+/*
+ * The fast path of dns_name_parse(), for callers that read a name in place:
+ * scans the labels at msg[start] and returns the name's length (1..255) if
+ * it is written in full, 0 if it meets a compression pointer or reserved
+ * label type (dns_name_parse() then gives the verdict), or DNS_E_TRUNC /
+ * DNS_E_NAME_LEN. A label past the end fails at the next octet: TRUNC.
+ */
+static inline int dns_name_scan(const uint8_t *msg, size_t msglen,
+				size_t start)
+{
+	size_t p = start;
+
+	for (;;) {
+		if (p >= msglen)
+			return DNS_E_TRUNC;
+		uint8_t c = msg[p];
+		if (c == 0)
+			return (int)(p - start) + 1;
+		if (c > DNS_LABEL_MAX)
+			return 0;
+		p += (size_t)c + 1;
+		if (p - start >= DNS_NAME_MAX)
+			return DNS_E_NAME_LEN;
+	}
+}
 
 /*
  * Checks an uncompressed name that must lie within len octets at wire (for

@@ -27,25 +27,18 @@ int dns_query_parse(struct dns_query *q, const uint8_t *wire, size_t len)
 	q->rcode = q->flags & DNS_F_RCODE_MASK;
 	q->has_edns = false;
 
-	/* The question name: labels only, as dns_name_parse() would see it. */
-	for (;;) {
-		if (p >= len)
-			return DNS_E_TRUNC;
-		uint8_t c = wire[p];
-		if (c == 0)
-			break;
-		if (c > DNS_LABEL_MAX) {
-			size_t at = DNS_HDR_LEN;
-			/* A pointer or reserved label type: let the general
-			 * parser name the fault; it cannot succeed here. */
-			int r = dns_name_parse(wire, len, &at, NULL);
-			return r < 0 ? r : DNS_E_PTR_LOOP;
-		}
-		p += (size_t)c + 1;
-		if (p - DNS_HDR_LEN >= DNS_NAME_MAX)
-			return DNS_E_NAME_LEN;
+	/* The question name, in place: at offset 12 it cannot be compressed
+	 * (a pointer could only point into itself), so a pointer or reserved
+	 * label type is an error, which dns_name_parse() names. */
+	int n = dns_name_scan(wire, len, DNS_HDR_LEN);
+	if (n == 0) {
+		size_t at = DNS_HDR_LEN;
+		n = dns_name_parse(wire, len, &at, NULL);
+		return n < 0 ? n : DNS_E_PTR_LOOP;
 	}
-	p++;
+	if (n < 0)
+		return n;
+	p += (size_t)n;
 	if (len - p < 4)
 		return DNS_E_TRUNC;
 	q->qname_len = (uint8_t)(p - DNS_HDR_LEN);
