@@ -52,7 +52,7 @@ BENCH_OPAQUE int bench_one(const uint8_t *q, size_t qlen,
 	    (r = dns_builder_rr_qname(&b, DNS_SEC_ANSWER, DNS_T_A, DNS_C_IN,
 				      300, answer_a, sizeof(answer_a))))
 		return r;
-	if (m.has_edns && (r = dns_builder_opt(&b, 1232, 0, 0, NULL, 0)))
+	if (m.has_edns && (r = dns_builder_opt(&b, 1232, 0, 0, 0, NULL, 0)))
 		return r;
 	return (int)dns_builder_finish(&b);
 }

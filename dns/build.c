@@ -33,6 +33,8 @@ int dns_builder_init(struct dns_builder *b, uint8_t *buf, size_t cap,
 	b->section = DNS_SEC_QUESTION;
 	b->ncomp = 0;
 	b->tc = false;
+	b->full = false;
+	b->has_opt = false;
 	b->q_suffixes = false;
 	return 0;
 }
@@ -129,11 +131,16 @@ static int put_name(struct dns_builder *b, const uint8_t *name)
 	int target = -1;
 	size_t len = 0, prefix;
 
-	if (b->q_suffixes)
-		add_question_suffixes(b);
+	/* The caller's name is trusted to end, but not past 255 octets. */
 	while (name[len]) {
+		if (name[len] > DNS_LABEL_MAX)
+			return DNS_E_LABEL_LEN;
+		if (labels == DNS_LABELS_MAX)
+			return DNS_E_NAME_LEN;
 		starts[labels++] = (uint8_t)len;
 		len += name[len] + 1u;
+		if (len >= DNS_NAME_MAX)
+			return DNS_E_NAME_LEN;
 	}
 	len++;
 	for (; i < labels && b->ncomp; i++)
@@ -233,6 +240,7 @@ static int put_rr_tail(struct dns_builder *b, enum dns_section sec,
 		       uint16_t type, uint16_t rclass, uint32_t ttl,
 		       const uint8_t *rdata, size_t rdlen)
 {
+	uint16_t format = dns_rdata_format(type, rclass, rdlen);
 	uint8_t *fixed;
 	int r;
 
@@ -243,60 +251,80 @@ static int put_rr_tail(struct dns_builder *b, enum dns_section sec,
 	dns_put16(fixed + 2, rclass);
 	dns_put32(fixed + 4, ttl);
 	b->len = (uint16_t)(b->len + DNS_RR_FIXED_LEN);
-	if (dns_type_compressible(type)) {
+	if (dns_type_compressible(format)) {
 		uint16_t start = b->len;
-		if ((r = put_rdata_names(b, type, rdata, rdlen)))
+		if ((r = put_rdata_names(b, format, rdata, rdlen)))
 			return r;
 		dns_put16(fixed + 8, (uint16_t)(b->len - start));
 	} else {
 		/* Addresses are most answers: check their length inline. */
-		if (type == DNS_T_A && rclass == DNS_C_IN)
+		if (format == DNS_T_A)
 			r = rdlen == 4 ? 0 : DNS_E_RDATA_LEN;
-		else if (type == DNS_T_AAAA && rclass == DNS_C_IN)
+		else if (format == DNS_T_AAAA)
 			r = rdlen == 16 ? 0 : DNS_E_RDATA_LEN;
 		else
-			r = dns_rdata_check_flat(dns_rdata_format(type, rclass),
-						 rdata, rdlen);
+			r = dns_rdata_check_flat(format, rdata, rdlen);
 		if (r || (r = put_bytes(b, rdata, rdlen)))
 			return r;
 		dns_put16(fixed + 8, (uint16_t)rdlen);
 	}
 	b->count[sec]++;
+	b->section = (uint8_t)sec;
 	return 0;
 }
 
+/*
+ * A record that does not fit ends the message's records: a smaller one after
+ * it would leave part of an RRset behind (RFC 2181 5). Only a missing answer
+ * or authority record is truncation (RFC 2181 9); OPT still has its reserve.
+ */
 static int rr_failed(struct dns_builder *b, enum dns_section sec, int r,
 		     uint16_t len0, uint8_t ncomp0)
 {
 	b->len = len0;
 	b->ncomp = ncomp0;
-	if (r == DNS_E_SPACE && sec != DNS_SEC_ADDITIONAL)
-		b->tc = true;
+	if (r == DNS_E_SPACE) {
+		b->full = true;
+		if (sec != DNS_SEC_ADDITIONAL)
+			b->tc = true;
+	}
 	return r;
 }
 
 static int rr_start(struct dns_builder *b, enum dns_section sec, size_t rdlen)
 {
+	if (sec > DNS_SEC_ADDITIONAL)
+		return DNS_E_INVAL;
 	if (sec < b->section || sec == DNS_SEC_QUESTION)
 		return DNS_E_ORDER;
-	if (b->tc)
+	if (b->full)
 		return DNS_E_SPACE;
 	if (rdlen > UINT16_MAX)
 		return DNS_E_RDATA_LEN;
-	b->section = (uint8_t)sec;
 	return 0;
+}
+
+/*
+ * Called before a record that looks names up saves its rollback point, so
+ * that the question's suffixes stay registered if the record fails.
+ */
+static void want_names(struct dns_builder *b)
+{
+	if (b->q_suffixes)
+		add_question_suffixes(b);
 }
 
 int dns_builder_rr(struct dns_builder *b, enum dns_section sec,
 		   const uint8_t *owner, uint16_t type, uint16_t rclass,
 		   uint32_t ttl, const uint8_t *rdata, size_t rdlen)
 {
-	uint16_t len0 = b->len;
-	uint8_t ncomp0 = b->ncomp;
 	int r;
 
 	if ((r = rr_start(b, sec, rdlen)))
 		return r;
+	want_names(b);
+	uint16_t len0 = b->len;
+	uint8_t ncomp0 = b->ncomp;
 	if ((r = put_name(b, owner)) ||
 	    (r = put_rr_tail(b, sec, type, rclass, ttl, rdata, rdlen)))
 		return rr_failed(b, sec, r, len0, ncomp0);
@@ -307,14 +335,16 @@ int dns_builder_rr_qname(struct dns_builder *b, enum dns_section sec,
 			 uint16_t type, uint16_t rclass, uint32_t ttl,
 			 const uint8_t *rdata, size_t rdlen)
 {
-	uint16_t len0 = b->len;
-	uint8_t ncomp0 = b->ncomp;
 	int r;
 
 	if (!b->count[DNS_SEC_QUESTION])
 		return DNS_E_ORDER;
 	if ((r = rr_start(b, sec, rdlen)))
 		return r;
+	if (dns_type_compressible(dns_rdata_format(type, rclass, rdlen)))
+		want_names(b);
+	uint16_t len0 = b->len;
+	uint8_t ncomp0 = b->ncomp;
 	if ((size_t)(b->limit - b->len) < 2) {
 		r = DNS_E_SPACE;
 	} else {
@@ -353,14 +383,14 @@ int dns_builder_reply(struct dns_builder *b, uint8_t *buf, size_t cap,
 }
 
 int dns_builder_opt(struct dns_builder *b, uint16_t udp_size,
-		    uint8_t ext_rcode, uint16_t edns_flags,
+		    uint8_t ext_rcode, uint8_t version, uint16_t edns_flags,
 		    const uint8_t *opts, size_t optlen)
 {
 	uint8_t *w;
 	int r;
 
-	if (b->section > DNS_SEC_ADDITIONAL)
-		return DNS_E_ORDER;
+	if (b->has_opt)
+		return DNS_E_OPT_DUP;
 	if (optlen > UINT16_MAX - 11)
 		return DNS_E_OPT_LEN;
 	if (optlen && (r = dns_rdata_check_flat(DNS_T_OPT, opts, optlen)))
@@ -373,11 +403,13 @@ int dns_builder_opt(struct dns_builder *b, uint16_t udp_size,
 	w[0] = 0;
 	dns_put16(w + 1, DNS_T_OPT);
 	dns_put16(w + 3, udp_size);
-	dns_put32(w + 5, (uint32_t)ext_rcode << 24 | edns_flags);
+	dns_put32(w + 5, (uint32_t)ext_rcode << 24 | (uint32_t)version << 16 |
+			 edns_flags);
 	dns_put16(w + 9, (uint16_t)optlen);
 	if (optlen)
 		memcpy(w + 11, opts, optlen);
 	b->len = (uint16_t)(b->len + 11 + optlen);
+	b->has_opt = true;
 	b->count[DNS_SEC_ADDITIONAL]++;
 	return 0;
 }

@@ -35,6 +35,8 @@ struct dns_builder {
 	uint8_t section;
 	uint8_t ncomp;
 	bool tc;
+	bool full;	 /* a record did not fit: no more records */
+	bool has_opt;
 	bool q_suffixes; /* question's suffixes not yet in comp[] */
 	struct dns_comp comp[DNS_COMP_MAX];
 };
@@ -64,7 +66,9 @@ int dns_builder_question(struct dns_builder *b, const uint8_t *qname,
  * One record in section sec (not before the current one: DNS_E_ORDER).
  * rdata is unpacked (no pointers) and is checked by type; names in NS,
  * CNAME, SOA, PTR and MX RDATA are compressed. DNS_E_SPACE when it does not
- * fit, after which no more records are taken (only OPT).
+ * fit, after which no more records are taken (only OPT): TC is set when the
+ * record was for the answer or authority section. Callers add optional
+ * authority data (an NS set beside a positive answer) only when it fits.
  */
 int dns_builder_rr(struct dns_builder *b, enum dns_section sec,
 		   const uint8_t *owner, uint16_t type, uint16_t rclass,
@@ -80,10 +84,11 @@ int dns_builder_rr_qname(struct dns_builder *b, enum dns_section sec,
 
 /*
  * The OPT record, in the additional section; releases any reservation first.
- * ext_rcode is the upper 8 bits of a 12-bit rcode.
+ * ext_rcode is the upper 8 bits of a 12-bit rcode; version is 0 from us.
+ * A second OPT is DNS_E_OPT_DUP.
  */
 int dns_builder_opt(struct dns_builder *b, uint16_t udp_size,
-		    uint8_t ext_rcode, uint16_t edns_flags,
+		    uint8_t ext_rcode, uint8_t version, uint16_t edns_flags,
 		    const uint8_t *opts, size_t optlen);
 
 /* Writes the header (TC added when truncated); returns the message length. */

@@ -34,7 +34,7 @@ static int rr_parse(const uint8_t *msg, size_t msglen, size_t *pos,
 	if (rr->rdlen > msglen - p)
 		return DNS_E_RDLEN;
 	rr->rdata_off = (uint16_t)p;
-	n = dns_rdata_check(msg, msglen, dns_rdata_format(rr->type, rr->rclass),
+	n = dns_rdata_check(msg, msglen, dns_rdata_format(rr->type, rr->rclass, rr->rdlen),
 			    p, rr->rdlen);
 	if (n < 0)
 		return n;
@@ -85,7 +85,9 @@ static int take_opt(struct dns_msg *m, const struct dns_rr *rr, int section)
 {
 	if (section != DNS_SEC_ADDITIONAL)
 		return DNS_E_OPT_SECTION;
-	if (rr->owner_len != 1)
+	/* RFC 6891 6.1.2: the owner is the root, one zero octet, not a
+	 * pointer to one. */
+	if (m->wire[rr->off] != 0)
 		return DNS_E_OPT_OWNER;
 	if (m->has_edns)
 		return DNS_E_OPT_DUP;

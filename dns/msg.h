@@ -126,9 +126,11 @@ int dns_rr_parse(const uint8_t *msg, size_t msglen, size_t *pos,
 /*
  * RDATA of type at msg[off..off+rdlen): dns_rdata_check() validates it by
  * type (unknown types are opaque), dns_rdata_unpack() also writes it to out
- * with embedded names decompressed. Compression pointers are accepted only
- * in NS, CNAME, SOA, PTR, MX (RFC 1035) and SRV (RFC 3597 4); a pointer in
- * DNAME, RRSIG or NSEC RDATA is DNS_E_PTR_NOT_ALLOWED. unpack returns the
+ * with embedded names decompressed. Compression pointers are accepted where
+ * RFC 3597 4 says receivers decompress: the RFC 1035 types (NS, MD, MF,
+ * CNAME, SOA, MB, MG, MR, PTR, MINFO, MX) and RP, AFSDB, RT, PX, NAPTR, SRV;
+ * a pointer in DNAME (RFC 6672 2.5), RRSIG or NSEC RDATA (RFC 4034) is
+ * DNS_E_PTR_NOT_ALLOWED. unpack returns the
  * unpacked length or an error (DNS_E_SPACE when outsize is too small).
  */
 int dns_rdata_check(const uint8_t *msg, size_t msglen, uint16_t type,
@@ -144,13 +146,17 @@ int dns_rdata_unpack(const uint8_t *msg, size_t msglen, uint16_t type,
 int dns_rdata_check_flat(uint16_t type, const uint8_t *rdata, size_t rdlen);
 
 /*
- * The type whose RDATA format applies: A, AAAA and SRV have their formats in
- * class IN only (RFC 3597 5); elsewhere their RDATA is opaque (type 0).
+ * The type whose RDATA format applies (0: opaque). A, AAAA and SRV have
+ * their formats in class IN only (RFC 3597 5); empty RDATA in class ANY or
+ * NONE is an UPDATE prerequisite or deletion (RFC 2136 2.4, 2.5).
  */
-static inline uint16_t dns_rdata_format(uint16_t type, uint16_t rclass)
+static inline uint16_t dns_rdata_format(uint16_t type, uint16_t rclass,
+					size_t rdlen)
 {
 	if (rclass != DNS_C_IN &&
 	    (type == DNS_T_A || type == DNS_T_AAAA || type == DNS_T_SRV))
+		return 0;
+	if (rdlen == 0 && (rclass == DNS_C_ANY || rclass == DNS_C_NONE))
 		return 0;
 	return type;
 }
@@ -160,11 +166,15 @@ static inline int dns_rr_rdata(const struct dns_msg *m, const struct dns_rr *rr,
 			       uint8_t *out, size_t outsize)
 {
 	return dns_rdata_unpack(m->wire, m->len,
-				dns_rdata_format(rr->type, rr->rclass),
+				dns_rdata_format(rr->type, rr->rclass, rr->rdlen),
 				rr->rdata_off, rr->rdlen, out, outsize);
 }
 
-/* True for types whose RDATA names a sender may compress (RFC 3597 4). */
+/*
+ * True for types whose RDATA names the builder compresses: those of RFC 1035
+ * that RFC 3597 4 still allows. Names in MD, MF, MB, MG, MR, MINFO, RP,
+ * AFSDB, RT, PX and NAPTR are decompressed when read but written in full.
+ */
 bool dns_type_compressible(uint16_t type);
 
 #endif

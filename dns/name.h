@@ -23,8 +23,8 @@ extern const uint8_t dns_lower[256];
  * compression pointers, and writes it uncompressed to out (NULL: only
  * validate). Advances *pos past the octets the name occupies where it starts.
  * Returns the uncompressed length (1..255) or DNS_E_TRUNC, DNS_E_LABEL_LEN,
- * DNS_E_NAME_LEN, DNS_E_PTR_FORWARD (pointer to itself or later),
- * DNS_E_PTR_LOOP (pointer back into octets this name already used),
+ * DNS_E_NAME_LEN, DNS_E_PTR_FORWARD (pointer past itself),
+ * DNS_E_PTR_LOOP (pointer to itself or back into octets this name used),
  * DNS_E_PTR_HEADER (pointer into the 12-octet header). Letter case is kept.
  */
 int dns_name_parse(const uint8_t *msg, size_t msglen, size_t *pos,
@@ -35,7 +35,7 @@ int dns_name_parse(const uint8_t *msg, size_t msglen, size_t *pos,
  * scans the labels at msg[start] and returns the name's length (1..255) if
  * it is written in full, 0 if it meets a compression pointer or reserved
  * label type (dns_name_parse() then gives the verdict), or DNS_E_TRUNC /
- * DNS_E_NAME_LEN. A label past the end fails at the next octet: TRUNC.
+ * DNS_E_NAME_LEN, checked in the order dns_name_parse() checks them.
  */
 static inline int dns_name_scan(const uint8_t *msg, size_t msglen,
 				size_t start)
@@ -50,6 +50,8 @@ static inline int dns_name_scan(const uint8_t *msg, size_t msglen,
 			return (int)(p - start) + 1;
 		if (c > DNS_LABEL_MAX)
 			return 0;
+		if ((size_t)c + 1 > msglen - p)
+			return DNS_E_TRUNC;
 		p += (size_t)c + 1;
 		if (p - start >= DNS_NAME_MAX)
 			return DNS_E_NAME_LEN;

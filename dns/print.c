@@ -416,7 +416,7 @@ static void sb_rr(struct sb *s, const struct dns_msg *m,
 	if (n < 0)
 		sb_printf(s, "; bad RDATA: %s", dns_strerror(n));
 	else
-		sb_rdata(s, dns_rdata_format(rr->type, rr->rclass), rdata,
+		sb_rdata(s, dns_rdata_format(rr->type, rr->rclass, rr->rdlen), rdata,
 			 (size_t)n);
 }
 

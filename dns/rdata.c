@@ -63,18 +63,24 @@ static int w_name(struct rwalk *w, bool compressible)
 	return w_fixed(w, (size_t)len);
 }
 
-static int w_strings(struct rwalk *w)
+static int w_string(struct rwalk *w)
 {
 	if (w->p == w->end)
 		return DNS_E_RDATA_LEN;
-	while (w->p < w->end) {
-		size_t len = w->msg[w->p];
-		if (len + 1 > w->end - w->p)
-			return DNS_E_TXT_STRING;
-		int r = w_fixed(w, len + 1);
-		if (r)
+	size_t len = w->msg[w->p];
+	if (len + 1 > w->end - w->p)
+		return DNS_E_TXT_STRING;
+	return w_fixed(w, len + 1);
+}
+
+static int w_strings(struct rwalk *w)
+{
+	int r;
+
+	do {
+		if ((r = w_string(w)))
 			return r;
-	}
+	} while (w->p < w->end);
 	return 0;
 }
 
@@ -87,8 +93,9 @@ static int w_bitmap(struct rwalk *w)
 			return DNS_E_BITMAP;
 		int window = w->msg[w->p];
 		size_t len = w->msg[w->p + 1];
+		/* RFC 4034 4.1.2: no empty windows, no trailing zero octets. */
 		if (window <= last || len < 1 || len > 32 ||
-		    len + 2 > w->end - w->p)
+		    len + 2 > w->end - w->p || w->msg[w->p + 1 + len] == 0)
 			return DNS_E_BITMAP;
 		last = window;
 		int r = w_fixed(w, len + 2);
@@ -183,6 +190,26 @@ static int walk(struct rwalk *w, uint16_t type)
 	case DNS_T_NS:
 	case DNS_T_CNAME:
 	case DNS_T_PTR:
+	case DNS_T_MD:
+	case DNS_T_MF:
+	case DNS_T_MB:
+	case DNS_T_MG:
+	case DNS_T_MR:
+		return w_name(w, true);
+	case DNS_T_MINFO:
+	case DNS_T_RP:
+		return (r = w_name(w, true)) ? r : w_name(w, true);
+	case DNS_T_AFSDB:
+	case DNS_T_RT:
+		return (r = w_fixed(w, 2)) ? r : w_name(w, true);
+	case DNS_T_PX:
+		if ((r = w_fixed(w, 2)) || (r = w_name(w, true)))
+			return r;
+		return w_name(w, true);
+	case DNS_T_NAPTR:
+		if ((r = w_fixed(w, 4)) || (r = w_string(w)) ||
+		    (r = w_string(w)) || (r = w_string(w)))
+			return r;
 		return w_name(w, true);
 	case DNS_T_DNAME:
 		return w_name(w, false);

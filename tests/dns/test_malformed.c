@@ -157,6 +157,10 @@ BAD(nsec_windows_out_of_order, DNS_E_BITMAP,
     one_rr(r, DNS_T_NSEC, "\1b\0\1\1\x40\0\1\x40", 9))
 BAD(nsec_window_past_rdata, DNS_E_BITMAP,
     one_rr(r, DNS_T_NSEC, "\1b\0\0\5\x40", 6))
+BAD(nsec_window_trailing_zero_octet, DNS_E_BITMAP,
+    one_rr(r, DNS_T_NSEC, "\1b\0\0\2\x40\0", 7))
+BAD(nsec_empty_window, DNS_E_BITMAP,
+    one_rr(r, DNS_T_NSEC, "\1b\0\0\1\0", 6))
 BAD(nsec3_sha1_hash_19_octets, DNS_E_NSEC3,
     raw_query(r, 1, 0, 0, "a.lab"); raw_u16(r, 0xc00c);
     raw_rr(r, DNS_T_NSEC3, 25); raw_bytes(r, "\1\0\0\0\0\x13", 6);
@@ -172,6 +176,9 @@ BAD(opt_in_answer, DNS_E_OPT_SECTION, raw_query(r, 1, 0, 0, "a.lab");
 BAD(opt_owner_not_root, DNS_E_OPT_OWNER, raw_query(r, 0, 0, 1, "a.lab");
     raw_u16(r, 0xc00c); raw_u16(r, DNS_T_OPT); raw_u16(r, 1232);
     raw_u32(r, 0); raw_u16(r, 0))
+BAD(opt_owner_pointer_to_root, DNS_E_OPT_OWNER, raw_hdr(r, 1, 0, 0, 1);
+    raw_u8(r, 0); raw_u32(r, 0x00020001); raw_u16(r, 0xc00c);
+    raw_u16(r, DNS_T_OPT); raw_u16(r, 1232); raw_u32(r, 0); raw_u16(r, 0))
 BAD(two_opts, DNS_E_OPT_DUP, raw_query(r, 0, 0, 2, "a.lab"); opt_rr(r, "", 0);
     opt_rr(r, "", 0))
 BAD(option_past_rdata, DNS_E_OPT_LEN, raw_query(r, 0, 0, 1, "a.lab");
@@ -184,6 +191,43 @@ BAD(cookie_twelve_octets, DNS_E_COOKIE_LEN, raw_query(r, 0, 0, 1, "a.lab");
     opt_rr(r, "\0\12\0\14" "123456789012", 16))
 BAD(cookie_41_octets, DNS_E_COOKIE_LEN, raw_query(r, 0, 0, 1, "a.lab");
     opt_rr(r, "\0\12\0\51" "12345678901234567890123456789012345678901", 45))
+
+/* Names in the other types RFC 3597 4 says receivers decompress. */
+Test(malformed, compressed_names_in_older_types_decompress)
+{
+	static const struct {
+		uint16_t type;
+		const char *rdata;
+		uint16_t len;
+		const char *unpacked;
+		uint16_t unpacked_len;
+	} cases[] = {
+		{ DNS_T_MB, "\1m\xc0\x0c", 4, "\1m\1a\3lab\0", 9 },
+		{ DNS_T_MINFO, "\xc0\x0c\1e\xc0\x0c", 6,
+		  "\1a\3lab\0\1e\1a\3lab\0", 16 },
+		{ DNS_T_AFSDB, "\0\1\xc0\x0c", 4, "\0\1\1a\3lab\0", 9 },
+		{ DNS_T_RT, "\0\2\1r\xc0\x0c", 6, "\0\2\1r\1a\3lab\0", 11 },
+		{ DNS_T_NAPTR, "\0\1\0\2\1u\3E2U\0\xc0\x0c", 13,
+		  "\0\1\0\2\1u\3E2U\0\1a\3lab\0", 18 },
+	};
+	struct raw raw = { .n = 0 }, *r = &raw;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct dns_msg m;
+		struct dns_rr_iter it;
+		struct dns_rr rr;
+		uint8_t out[64];
+
+		one_rr(r, cases[i].type, cases[i].rdata, cases[i].len);
+		cr_assert_eq(dns_msg_parse(&m, r->b, r->n), 0, "case %zu", i);
+		dns_rr_iter_init(&it, &m, DNS_SEC_ANSWER);
+		cr_assert_eq(dns_rr_next(&it, &rr), 1);
+		cr_assert_eq(dns_rr_rdata(&m, &rr, out, sizeof(out)),
+			     cases[i].unpacked_len, "case %zu", i);
+		cr_assert_arr_eq(out, cases[i].unpacked, cases[i].unpacked_len,
+				 "case %zu", i);
+	}
+}
 
 /* The neighbours that must parse: the corpus tests the rules, not "reject". */
 Test(malformed, well_formed_neighbours_parse)
@@ -211,6 +255,14 @@ Test(malformed, well_formed_neighbours_parse)
 	opt_rr(r, "\0\12\0\20" "1234567812345678", 20);
 	expect(r, 0);
 	raw_hdr(r, 0, 0, 0, 0);
+	expect(r, 0);
+	/* RFC 2136 deletions: class ANY or NONE with empty RDATA of any type. */
+	raw_query(r, 1, 0, 0, "a.lab");
+	raw_u16(r, 0xc00c);
+	raw_u16(r, DNS_T_MX);
+	raw_u16(r, DNS_C_ANY);
+	raw_u32(r, 0);
+	raw_u16(r, 0);
 	expect(r, 0);
 	/* Unknown types are opaque, even when empty. */
 	one_rr(r, 65280, "", 0);

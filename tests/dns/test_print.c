@@ -23,7 +23,7 @@ Test(print, message_like_dig)
 		       (const uint8_t *)"\2ns\4shop\3lab\0\2hm\4shop\3lab\0"
 					"\0\0\0\1\0\0\0\2\0\0\0\3\0\0\0\4\0\0\0\5",
 		       46);
-	dns_builder_opt(&b, 1232, 0, DNS_EDNS_F_DO, NULL, 0);
+	dns_builder_opt(&b, 1232, 0, 0, DNS_EDNS_F_DO, NULL, 0);
 	cr_assert_eq(dns_msg_parse(&m, buf, dns_builder_finish(&b)), 0);
 	cr_assert_gt(dns_msg_to_str(&m, text, sizeof(text)), 0);
 	cr_assert_str_eq(text,

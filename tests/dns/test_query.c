@@ -118,7 +118,7 @@ Test(query, reply_echoes_question_and_header_bits)
 	/* A later name still compresses against the question's suffixes. */
 	cr_assert_eq(dns_builder_rr(&b, DNS_SEC_AUTHORITY, nm("shop.lab"),
 				    DNS_T_NS, DNS_C_IN, 60, nm("ns.shop.lab"), 13), 0);
-	cr_assert_eq(dns_builder_opt(&b, 1232, 0, DNS_EDNS_F_DO, NULL, 0), 0);
+	cr_assert_eq(dns_builder_opt(&b, 1232, 0, 0, DNS_EDNS_F_DO, NULL, 0), 0);
 	cr_assert_eq(dns_msg_parse(&m, buf, dns_builder_finish(&b)), 0);
 	cr_assert_eq(m.hdr.id, 0x1234);
 	cr_assert_eq(m.hdr.flags, DNS_F_QR | DNS_F_RD | DNS_F_RA | DNS_F_CD);
@@ -132,6 +132,31 @@ Test(query, reply_echoes_question_and_header_bits)
 	cr_assert_eq(dns_get16(buf + rr.off), 0xc000 | (DNS_HDR_LEN + 4),
 		     "owner points into the question");
 	cr_assert_eq(rr.rdlen, 5);
+}
+
+Test(query, question_suffixes_survive_a_refused_record)
+{
+	struct raw raw = { .n = 0 }, *r = &raw;
+	uint8_t buf[512];
+	struct dns_query q;
+	struct dns_builder b;
+	struct dns_msg m;
+	struct dns_rr_iter it;
+	struct dns_rr rr;
+
+	query(r, "www.shop.lab", DNS_T_NS, false);
+	cr_assert_eq(dns_query_parse(&q, r->b, r->n), 0);
+	dns_builder_reply(&b, buf, sizeof(buf), &q, 0);
+	cr_assert_eq(dns_builder_rr(&b, DNS_SEC_ADDITIONAL, nm("ns1.shop.lab"),
+				    DNS_T_AAAA, DNS_C_IN, 60, buf, 15),
+		     DNS_E_RDATA_LEN);
+	cr_assert_eq(dns_builder_rr(&b, DNS_SEC_ADDITIONAL, nm("ns2.shop.lab"),
+				    DNS_T_A, DNS_C_IN, 60, buf, 4), 0);
+	cr_assert_eq(dns_msg_parse(&m, buf, dns_builder_finish(&b)), 0);
+	dns_rr_iter_init(&it, &m, DNS_SEC_ANSWER);
+	cr_assert_eq(dns_rr_next(&it, &rr), 1);
+	cr_assert_eq(dns_get16(buf + rr.off + 4), 0xc000 | (DNS_HDR_LEN + 4),
+		     "ns2 + pointer to shop.lab in the question");
 }
 
 Test(query, reply_without_question_or_room)

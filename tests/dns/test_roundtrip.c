@@ -162,7 +162,7 @@ Test(roundtrip, every_type_through_builder_and_parser)
 					    (uint32_t)(100 + i), cases[i].rdata.b,
 					    cases[i].rdata.n),
 			     0, "case %zu", i);
-	cr_assert_eq(dns_builder_opt(&b, 1232, 0, DNS_EDNS_F_DO,
+	cr_assert_eq(dns_builder_opt(&b, 1232, 0, 0, DNS_EDNS_F_DO,
 				     (const uint8_t *)"\0\12\0\10abcdefgh", 12), 0);
 	len = dns_builder_finish(&b);
 

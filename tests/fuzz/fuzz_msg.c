@@ -77,10 +77,9 @@ static void rebuild(const struct dns_msg *m)
 		n = dns_rr_rdata(m, &rr, rdata, sizeof(rdata));
 		check(n >= 0, "RDATA of a parsed record unpacks");
 		if (rr.type == DNS_T_OPT)
-			r = dns_builder_opt(&b, rr.rclass,
-					    (uint8_t)(dns_get32(m->wire + rr.ttl_off) >> 24),
-					    (uint16_t)dns_get32(m->wire + rr.ttl_off),
-					    rdata, (size_t)n);
+			r = dns_builder_opt(&b, m->edns.udp_size,
+					    m->edns.ext_rcode, m->edns.version,
+					    m->edns.flags, rdata, (size_t)n);
 		else
 			r = dns_builder_rr(&b, rr.section, rr.owner, rr.type,
 					   rr.rclass, rr.ttl, rdata, (size_t)n);
@@ -94,7 +93,20 @@ static void rebuild(const struct dns_msg *m)
 	check(dns_msg_parse(&again, out, len) == 0, "rebuilt message parses");
 	check(again.qname_len == m->qname_len &&
 	      memcmp(again.qname, m->qname, m->qname_len) == 0 &&
-	      again.qtype == m->qtype, "question survives");
+	      again.qtype == m->qtype && again.qclass == m->qclass,
+	      "question survives");
+	check(again.has_edns == m->has_edns && again.rcode == m->rcode,
+	      "EDNS presence and rcode survive");
+	if (m->has_edns)
+		check(again.edns.udp_size == m->edns.udp_size &&
+		      again.edns.ext_rcode == m->edns.ext_rcode &&
+		      again.edns.version == m->edns.version &&
+		      again.edns.flags == m->edns.flags &&
+		      again.edns.opts_len == m->edns.opts_len &&
+		      again.edns.cookie_len == m->edns.cookie_len &&
+		      memcmp(out + again.edns.opts_off, m->wire + m->edns.opts_off,
+			     m->edns.opts_len) == 0,
+		      "EDNS fields and options survive");
 	dns_rr_iter_init(&it, m, DNS_SEC_ANSWER);
 	dns_rr_iter_init(&it2, &again, DNS_SEC_ANSWER);
 	while (dns_rr_next(&it, &rr) > 0) {
@@ -112,9 +124,11 @@ static void rebuild(const struct dns_msg *m)
 		      "fixed fields survive");
 		na = dns_rr_rdata(m, &rr, a, sizeof(a));
 		nb = dns_rr_rdata(&again, &rr2, rdata, sizeof(rdata));
-		check(same_rdata(dns_rdata_format(rr.type, rr.rclass), a, na,
+		check(same_rdata(dns_rdata_format(rr.type, rr.rclass, rr.rdlen), a, na,
 				 rdata, nb), "RDATA survives");
 	}
+	while (dns_rr_next(&it2, &rr2) > 0)
+		check(rr2.type == DNS_T_OPT, "no extra records in the rebuild");
 }
 
 static void compare_parsers(const uint8_t *data, size_t size, int rm,
