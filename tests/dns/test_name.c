@@ -105,6 +105,22 @@ Test(name, lower_and_equal)
 	cr_assert(dns_name_equal(nm("AZ"), nm("az")));
 }
 
+Test(name, copy_lower_matches_the_table_for_every_octet)
+{
+	/* Long names take the 8-octet path, short ones the table path. */
+	for (int len = 1; len <= 20; len += 19)
+		for (int c = 0; c < 256; c++) {
+			uint8_t name[32], low[32];
+			name[0] = (uint8_t)len;
+			memset(name + 1, c, (size_t)len);
+			name[1] = 'Q';
+			name[len + 1] = 0;
+			cr_assert_eq(dns_name_copy_lower(low, name), (size_t)len + 2);
+			for (int i = 1; i <= len; i++)
+				cr_assert_eq(low[i], dns_lower[name[i]], "octet %d", c);
+		}
+}
+
 Test(name, labels)
 {
 	cr_assert_eq(dns_name_labels(nm(".")), 0);
