@@ -1,0 +1,187 @@
+/*
+ * cache/msgcache.h: the message cache. Keys are (lower-cased qname, qtype,
+ * qclass, DO bit); values are immutable entries holding a response's
+ * answer, authority and additional sections in wire form, ready to copy
+ * behind a client's question with every TTL rewritten as time left.
+ *
+ * Threads: any number of readers (dataplane workers, registered liburcu QSBR
+ * threads that announce quiescent states between bursts) call
+ * cache_key_init(), cache_lookup_burst() and cache_answer(); they take no
+ * lock and write no shared line except an entry's refresh stamp (once per
+ * entry, for prefetch/stale refresh) and its CLOCK reference bit (only when
+ * clear). Exactly one writer thread, also QSBR-registered, calls everything
+ * else. An entry pointer a reader holds stays valid until that reader's next
+ * quiescent state.
+ *
+ * Invariants: an entry is never changed once published, except its refresh
+ * stamp and reference bit; replacement publishes a new entry and frees the old
+ * one after a grace period. The index holds at most CACHE_BUCKET_SLOTS
+ * entries in each of a key's two buckets, so a lookup reads at most two
+ * cache lines of index plus the candidate entries, whatever the input
+ * (hash flooding only evicts). Time is the caller's coarse clock in seconds.
+ */
+#ifndef BW_CACHE_MSGCACHE_H
+#define BW_CACHE_MSGCACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dns/wire.h"
+
+struct dns_query;
+
+#define CACHE_BURST_MAX 32	 /* keys per cache_lookup_burst() */
+#define CACHE_BUCKET_SLOTS 8	 /* slots in one 64-octet bucket */
+#define CACHE_STALE_RETRY_S 10	 /* stale entry: ask again for a refresh */
+
+/* Error codes, below -2000 (dns/ uses -1001..-1999). */
+enum cache_err {
+	CACHE_E_NOMEM = -2001,	     /* allocation failed or budget too small */
+	CACHE_E_UNCACHEABLE = -2002, /* TTL 0, referral, SERVFAIL, no SOA... */
+	CACHE_E_MSG = -2003,	     /* the message does not parse or is odd */
+	CACHE_E_RANK = -2004,	     /* a fresher entry of higher rank stays */
+};
+
+/* Data ranks, RFC 2181 5.4.1, lowest to highest. */
+enum cache_rank {
+	CACHE_RANK_ADDITIONAL = 1,
+	CACHE_RANK_GLUE = 2,
+	CACHE_RANK_NONAUTH_ANSWER = 3,
+	CACHE_RANK_AUTH_AUTHORITY = 4,
+	CACHE_RANK_AUTH_ANSWER = 5,
+	CACHE_RANK_SECURE = 6,	/* DNSSEC-validated */
+};
+
+struct cache_config {
+	size_t max_bytes;	    /* budget: entries + index */
+	uint32_t min_ttl;	    /* seconds */
+	uint32_t max_ttl;
+	uint32_t max_negative_ttl;
+	uint32_t stale_answer_ttl;  /* TTL in stale answers (RFC 8767: 30) */
+	uint32_t max_stale;	    /* seconds after expiry; 0: no serve-stale */
+	uint8_t prefetch_percent;   /* share of the TTL left; 0: no prefetch */
+	uint16_t edns_udp_size;	    /* advertised in our OPT */
+};
+
+/* The configuration's documented defaults. */
+void cache_config_default(struct cache_config *cfg);
+
+struct cache_key {
+	uint64_t hash;
+	uint16_t qtype;
+	uint16_t qclass;
+	uint8_t do_bit;
+	uint8_t name_len;
+	uint8_t name[DNS_NAME_MAX]; /* lower-cased wire */
+};
+
+enum cache_state {
+	CACHE_MISS = 0,
+	CACHE_HIT,		/* fresh */
+	CACHE_HIT_PREFETCH,	/* fresh, and this hit should ask for a refresh */
+	CACHE_STALE,		/* expired, answerable (serve-stale) */
+	CACHE_STALE_REFRESH,	/* the same, and this hit should ask for one */
+};
+
+struct cache_entry;
+
+struct cache_result {
+	const struct cache_entry *entry; /* NULL on a miss */
+	uint8_t state;			 /* enum cache_state */
+};
+
+/* Counters a reader keeps for itself (one block per worker). */
+struct cache_reader_stats {
+	uint64_t hits;
+	uint64_t stale_hits;
+	uint64_t misses;
+	uint64_t prefetches;
+};
+
+/* The writer's counters. */
+struct cache_stats {
+	uint64_t entries;
+	uint64_t bytes;		/* entries + index, as allocated */
+	uint64_t inserts;
+	uint64_t replacements;
+	uint64_t evictions;
+	uint64_t uncacheable;
+	uint64_t resizes;
+};
+
+struct cache;
+
+/* Writer: create (with a random hash secret) and destroy. */
+struct cache *cache_new(const struct cache_config *cfg);
+void cache_free(struct cache *c);
+
+/* Any thread: the key of a question (qname in any case). */
+void cache_key_init(struct cache_key *k, const struct cache *c,
+		    const uint8_t *qname, uint16_t qtype, uint16_t qclass,
+		    bool do_bit);
+
+/*
+ * Reader: looks up n <= CACHE_BURST_MAX keys at once (hash, prefetch every
+ * bucket, match tags, prefetch candidates, compare keys) and fills res[i].
+ */
+void cache_lookup_burst(const struct cache *c, const struct cache_key *const *keys,
+			unsigned n, uint32_t now, struct cache_result *res,
+			struct cache_reader_stats *st);
+
+/*
+ * Reader: the reply to query q from entry e (found by a lookup with state)
+ * into out (cap octets; the client's UDP size is applied too): header with
+ * q's id, opcode, RD and CD, QR and RA set; q's question octet for octet;
+ * the sections with TTLs as time left (stale_answer_ttl when stale), never
+ * above max_ttl; our OPT when q had one. When the sections do not fit, TC=1
+ * and none are sent. Returns the length, or DNS_E_SPACE when not even the
+ * question fits.
+ */
+int cache_answer(const struct cache *c, const struct cache_entry *e,
+		 enum cache_state state, const struct dns_query *q,
+		 uint32_t now, uint8_t *out, size_t cap);
+
+/*
+ * Writer: caches the response msg (a whole message as an authority or
+ * control sent it, question included; an OPT may only be its last record
+ * and is not kept). Positive answers live min(TTLs) clamped to
+ * [min_ttl, max_ttl]; NXDOMAIN and NODATA (RFC 2308) need an SOA in the
+ * authority section and live min(SOA TTL, SOA MINIMUM, max_negative_ttl).
+ * TTL 0, referrals and other rcodes are CACHE_E_UNCACHEABLE. An existing
+ * entry for the key is replaced unless it is fresh and of higher rank.
+ * do_bit chooses the key's DO half. 0 or an error.
+ */
+int cache_insert(struct cache *c, const uint8_t *msg, size_t len,
+		 uint32_t now, enum cache_rank rank, bool do_bit);
+
+/*
+ * Reader or writer: RFC 8020 NXDOMAIN cut. The nearest cached, unexpired
+ * NXDOMAIN at or above qname (same class and DO half), or NULL.
+ */
+const struct cache_entry *cache_nxdomain_cut(const struct cache *c,
+					     const uint8_t *qname,
+					     uint16_t qclass, bool do_bit,
+					     uint32_t now);
+
+/*
+ * Reader: announces a quiescent state (urcu_qsbr_quiescent_state(), plus
+ * what ThreadSanitizer builds need to see the grace period). Call it
+ * between bursts; entry pointers from earlier lookups are then invalid.
+ */
+void cache_reader_quiescent(void);
+
+/* Writer: forget one key; everything. */
+void cache_remove(struct cache *c, const struct cache_key *k);
+void cache_flush(struct cache *c);
+
+/* Writer: counters. */
+void cache_get_stats(const struct cache *c, struct cache_stats *st);
+
+/* Entry fields readers may need. */
+uint8_t cache_entry_rcode(const struct cache_entry *e);
+uint8_t cache_entry_rank(const struct cache_entry *e);
+uint32_t cache_entry_expire(const struct cache_entry *e);
+const uint8_t *cache_entry_qname(const struct cache_entry *e);
+
+#endif

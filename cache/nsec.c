@@ -1,0 +1,1604 @@
+/*
+ * cache/nsec.c: NSEC/NSEC3 range trees for aggressive negative caching (see
+ * nsec.h for the threading rules). cache_nsec_lookup() runs on worker lcores'
+ * hot path: no lock, no allocation, no syscall, bounded walks. Everything
+ * that changes state runs on the cache-writer thread.
+ *
+ * Layout: a zone table (open addressing, keyed by a secret-seeded hash of the
+ * lower-cased apex, at most half full) points at zones; a zone points at its
+ * current state (trees, counts, NSEC3 parameters, SOA). Readers reach
+ * everything through two RCU pointers: the table and the zone's state.
+ *
+ * Invariants:
+ * - Nothing a reader can reach is written after publication. The table is
+ *   rebuilt beside the old one when a zone comes or goes (zones change
+ *   rarely); a zone's state is replaced whole on every change.
+ * - Trees are persistent AVL trees: an insert copies the nodes on its path
+ *   (and none other: rotations only touch path nodes), marking copies with
+ *   the operation's generation so that one operation copies a node once. The
+ *   old path nodes, a replaced range and the old state go to one retire
+ *   batch, freed by call_rcu; every other node is shared by old and new
+ *   trees and belongs to the newest one.
+ * - Every allocation an operation needs is made before it publishes, so a
+ *   failed operation changes nothing (but for a zone created for it, which
+ *   stays empty until cache_nsec_drop_expired()).
+ * - NSEC keys are lower-cased owner names in canonical order; NSEC3 keys
+ *   are the 20-octet owner hashes in octet order. Each node holds its key's
+ *   order-preserving prefix (key_prefix()), so a descent reads one cache
+ *   line per level. A zone has one NSEC3 parameter set; its ranges all use
+ *   it.
+ * - Byte accounting covers every allocation, including the retire batches,
+ *   until the call_rcu thread frees them.
+ */
+#define _LGPL_SOURCE
+/*
+ * SHA1_Init/Update/Final are deprecated in OpenSSL 3, but they are plain
+ * code on a stack context; the EVP replacements fetch the algorithm (a lock)
+ * and allocate contexts, which workers must not do.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include "nsec.h"
+
+#include <openssl/sha.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <urcu/urcu-qsbr.h>
+
+#include "dns/err.h"
+#include "dns/msg.h"
+#include "dns/name.h"
+
+#define TABLE_MIN_SLOTS 16
+#define R_WRAP 0x01	/* NSEC: next <= owner, the last range of the zone */
+#define R_OPT_OUT 0x02	/* NSEC3 opt-out flag */
+#define NSEC3_FLAG_OPT_OUT 0x01
+#define B32_LABEL_LEN 32 /* base32hex of a 20-octet hash, no padding */
+#define NODE_SIZE 64
+#define KPRE_LEN 31	/* fills the node's cache line */
+
+/* One validated range, immutable once published. data[]: key (owner name or
+ * hash), next (name or hash), type bitmap, caller blob. */
+struct nsec_range {
+	uint32_t expire_at;
+	uint32_t size;		/* octets allocated */
+	uint16_t blob_len;
+	uint16_t bitmap_len;
+	uint8_t key_len;
+	uint8_t next_len;
+	uint8_t flags;		/* R_WRAP, R_OPT_OUT */
+	uint8_t data[];
+};
+
+/*
+ * One cache line. kpre is a prefix of the key in an encoding whose octet
+ * order is the key order (see key_prefix()), so that a descent compares
+ * keys without reading the ranges; only a tie reads the whole owner name.
+ */
+struct nsec_node {
+	struct nsec_node *left, *right;
+	const struct nsec_range *r;
+	uint64_t gen;		/* writer operation that made this node */
+	uint8_t height;
+	uint8_t kpre[KPRE_LEN];
+};
+_Static_assert(sizeof(struct nsec_node) == NODE_SIZE, "node is a cache line");
+
+struct nsec_soa {
+	uint32_t expire_at;
+	uint16_t len;
+	uint8_t data[];
+};
+
+/* A zone's content, replaced whole by the writer. */
+struct zstate {
+	struct nsec_node *nsec;
+	struct nsec_node *nsec3;
+	struct nsec_soa *soa;
+	uint32_t nsec_count;
+	uint32_t nsec3_count;
+	uint16_t n3_iter;
+	uint8_t n3_salt_len;
+	uint8_t n3_salt[255];
+};
+
+/* Written by the writer: state (an RCU pointer); the rest never changes. */
+struct nsec_zone {
+	struct zstate *state;
+	uint64_t hash;
+	uint8_t apex_len;
+	uint8_t apex_labels;
+	uint8_t apex[DNS_NAME_MAX];	/* lower-cased */
+};
+
+struct ztable {
+	uint32_t mask;			/* slots - 1 */
+	uint32_t count;
+	struct nsec_zone *slot[];
+};
+
+/* Writer: everything but bytes, which the call_rcu thread also updates. */
+struct cache_nsec {
+	struct ztable *table;		/* RCU */
+	struct cache_nsec_config cfg;
+	uint64_t seed;
+	uint64_t gen;
+	size_t bytes;			/* atomic */
+};
+
+/* ---- allocation and deferred freeing ---- */
+
+enum retire_kind {
+	RK_NODE,
+	RK_RANGE,
+	RK_STATE,	/* the state struct only */
+	RK_SOA,
+	RK_TABLE,
+	RK_TREE_NODES,	/* a whole tree's nodes, not its ranges */
+	RK_TREE_ALL,	/* a whole tree's nodes and ranges */
+	RK_ZONE,	/* a zone with its state, trees and SOA */
+};
+
+struct retire {
+	struct rcu_head head;
+	struct cache_nsec *n;
+	size_t len, cap;
+	struct {
+		void *p;
+		int kind;
+	} e[];
+};
+
+static void *nalloc(struct cache_nsec *n, size_t size)
+{
+	void *p = malloc(size);
+
+	if (p)
+		__atomic_fetch_add(&n->bytes, size, __ATOMIC_RELAXED);
+	return p;
+}
+
+static void nfree(struct cache_nsec *n, void *p, size_t size)
+{
+	if (!p)
+		return;
+	free(p);
+	__atomic_fetch_sub(&n->bytes, size, __ATOMIC_RELAXED);
+}
+
+/* jemalloc's 64-octet size class is line-aligned; glibc's malloc is not,
+ * and its aligned_alloc made inserts twice as slow. */
+static struct nsec_node *node_alloc(struct cache_nsec *n)
+{
+	return nalloc(n, NODE_SIZE);
+}
+
+static void node_free(struct cache_nsec *n, struct nsec_node *t)
+{
+	nfree(n, t, NODE_SIZE);
+}
+
+static size_t table_size(uint32_t slots)
+{
+	return sizeof(struct ztable) + slots * sizeof(struct nsec_zone *);
+}
+
+static void soa_free(struct cache_nsec *n, struct nsec_soa *s)
+{
+	if (s)
+		nfree(n, s, sizeof(*s) + s->len);
+}
+
+static void range_free(struct cache_nsec *n, const struct nsec_range *r)
+{
+	nfree(n, (void *)r, r->size);
+}
+
+/* Recursion depth is the tree's height (AVL: 1.44 log2 n). */
+static void tree_free(struct cache_nsec *n, struct nsec_node *t, bool ranges)
+{
+	if (!t)
+		return;
+	tree_free(n, t->left, ranges);
+	tree_free(n, t->right, ranges);
+	if (ranges)
+		range_free(n, t->r);
+	node_free(n, t);
+}
+
+static void state_free_all(struct cache_nsec *n, struct zstate *st)
+{
+	tree_free(n, st->nsec, true);
+	tree_free(n, st->nsec3, true);
+	soa_free(n, st->soa);
+	nfree(n, st, sizeof(*st));
+}
+
+static void retire_cb(struct rcu_head *head)
+{
+	struct retire *b = caa_container_of(head, struct retire, head);
+	struct cache_nsec *n = b->n;
+
+	for (size_t i = 0; i < b->len; i++) {
+		void *p = b->e[i].p;
+
+		switch (b->e[i].kind) {
+		case RK_NODE:
+			node_free(n, p);
+			break;
+		case RK_RANGE:
+			range_free(n, p);
+			break;
+		case RK_STATE:
+			nfree(n, p, sizeof(struct zstate));
+			break;
+		case RK_SOA:
+			soa_free(n, p);
+			break;
+		case RK_TABLE:
+			nfree(n, p, table_size(((struct ztable *)p)->mask + 1));
+			break;
+		case RK_TREE_NODES:
+			tree_free(n, p, false);
+			break;
+		case RK_TREE_ALL:
+			tree_free(n, p, true);
+			break;
+		case RK_ZONE:
+			state_free_all(n, ((struct nsec_zone *)p)->state);
+			nfree(n, p, sizeof(struct nsec_zone));
+			break;
+		default:
+			abort();
+		}
+	}
+	nfree(n, b, sizeof(*b) + b->cap * sizeof(b->e[0]));
+}
+
+static struct retire *retire_new(struct cache_nsec *n, size_t cap)
+{
+	struct retire *b = nalloc(n, sizeof(*b) + cap * sizeof(b->e[0]));
+
+	if (b) {
+		b->n = n;
+		b->len = 0;
+		b->cap = cap;
+	}
+	return b;
+}
+
+/* An operation that failed before publishing: b was never used. */
+static void retire_discard(struct cache_nsec *n, struct retire *b)
+{
+	if (b)
+		nfree(n, b, sizeof(*b) + b->cap * sizeof(b->e[0]));
+}
+
+static void retire_add(struct retire *b, int kind, const void *p)
+{
+	if (!p)
+		return;
+	if (b->len == b->cap)
+		abort(); /* capacity is computed from the tree: a broken bound */
+	b->e[b->len].p = (void *)p;
+	b->e[b->len].kind = kind;
+	b->len++;
+}
+
+/* After publication: what b holds is freed once no reader can see it. */
+static void retire_commit(struct cache_nsec *n, struct retire *b)
+{
+	if (b->len == 0)
+		nfree(n, b, sizeof(*b) + b->cap * sizeof(b->e[0]));
+	else
+		urcu_qsbr_call_rcu(&b->head, retire_cb);
+}
+
+/* ---- names, hashes, bitmaps ---- */
+
+/* Offsets of name's labels, leftmost first; off[count] is the root label. */
+static int label_offsets(const uint8_t *name, uint8_t off[DNS_LABELS_MAX + 1])
+{
+	int n = 0;
+	size_t p = 0;
+
+	while (name[p] && n < DNS_LABELS_MAX) {
+		off[n++] = (uint8_t)p;
+		p += name[p] + 1u;
+	}
+	off[n] = (uint8_t)p;
+	return n;
+}
+
+static bool label_equal(const uint8_t *a, const uint8_t *b)
+{
+	if (a[0] != b[0])
+		return false;
+	for (unsigned i = 1; i <= a[0]; i++)
+		if (dns_lower[a[i]] != dns_lower[b[i]])
+			return false;
+	return true;
+}
+
+/* Labels a (with offsets aoff, na labels) and b have in common at the right. */
+static int common_labels(const uint8_t *a, const uint8_t *aoff, int na,
+			 const uint8_t *b)
+{
+	uint8_t boff[DNS_LABELS_MAX + 1];
+	int nb = label_offsets(b, boff);
+	int c = 0;
+
+	while (na > 0 && nb > 0 && label_equal(a + aoff[--na], b + boff[--nb]))
+		c++;
+	return c;
+}
+
+/*
+ * Zone-table hash: FNV-1a over lower-cased labels taken right to left, from
+ * a secret seed, so that the hash of every suffix of a name comes out of one
+ * pass. h[i] is the hash of the suffix starting at label i (h[count]: root).
+ */
+static void suffix_hashes(uint64_t seed, const uint8_t *name,
+			  const uint8_t *off, int count, uint64_t *h)
+{
+	h[count] = seed;
+	for (int i = count - 1; i >= 0; i--) {
+		const uint8_t *l = name + off[i];
+		uint64_t x = h[i + 1] ^ l[0];
+
+		x *= UINT64_C(0x100000001b3);
+		for (unsigned j = 1; j <= l[0]; j++) {
+			x ^= dns_lower[l[j]];
+			x *= UINT64_C(0x100000001b3);
+		}
+		h[i] = x;
+	}
+}
+
+static uint64_t name_hash(uint64_t seed, const uint8_t *name)
+{
+	uint8_t off[DNS_LABELS_MAX + 1];
+	uint64_t h[DNS_LABELS_MAX + 1];
+	int count = label_offsets(name, off);
+
+	suffix_hashes(seed, name, off, count, h);
+	return h[0];
+}
+
+static uint32_t slot_of(uint64_t h, uint32_t mask)
+{
+	h ^= h >> 33;
+	h *= UINT64_C(0xff51afd7ed558ccd);
+	h ^= h >> 33;
+	return (uint32_t)h & mask;
+}
+
+/* At most mask + 1 probes; the table is at most half full. */
+static struct nsec_zone *table_find(const struct ztable *tb, uint64_t h,
+				    const uint8_t *apex)
+{
+	uint32_t i = slot_of(h, tb->mask);
+
+	for (uint32_t k = 0; k <= tb->mask; k++) {
+		struct nsec_zone *z = tb->slot[i];
+
+		if (!z)
+			return NULL;
+		if (z->hash == h && dns_name_equal(z->apex, apex))
+			return z;
+		i = (i + 1) & tb->mask;
+	}
+	return NULL;
+}
+
+static bool bm_has(const struct nsec_range *r, uint16_t type)
+{
+	const uint8_t *bm = r->data + r->key_len + r->next_len;
+	unsigned win = type >> 8, bit = type & 0xff;
+	size_t p = 0;
+
+	while (p + 2 <= r->bitmap_len) {
+		unsigned w = bm[p], len = bm[p + 1];
+
+		if (w == win)
+			return bit / 8 < len &&
+			       (bm[p + 2 + bit / 8] & (0x80 >> (bit % 8)));
+		if (w > win)
+			return false;
+		p += 2 + len;
+	}
+	return false;
+}
+
+static bool bm_cut(const struct nsec_range *r)
+{
+	return (bm_has(r, DNS_T_NS) && !bm_has(r, DNS_T_SOA)) ||
+	       bm_has(r, DNS_T_DNAME);
+}
+
+static const uint8_t *r_key(const struct nsec_range *r)
+{
+	return r->data;
+}
+
+static const uint8_t *r_next(const struct nsec_range *r)
+{
+	return r->data + r->key_len;
+}
+
+static const uint8_t *r_blob(const struct nsec_range *r)
+{
+	return r->data + r->key_len + r->next_len + r->bitmap_len;
+}
+
+void cache_nsec3_hash(const uint8_t *name, const uint8_t *salt,
+		      size_t salt_len, uint16_t iterations,
+		      uint8_t out[CACHE_NSEC3_HASH_LEN])
+{
+	uint8_t lower[DNS_NAME_MAX];
+	size_t len = dns_name_copy_lower(lower, name);
+	SHA_CTX c;
+
+	SHA1_Init(&c);
+	SHA1_Update(&c, lower, len);
+	SHA1_Update(&c, salt, salt_len);
+	SHA1_Final(out, &c);
+	for (unsigned i = 0; i < iterations; i++) {
+		SHA1_Init(&c);
+		SHA1_Update(&c, out, CACHE_NSEC3_HASH_LEN);
+		SHA1_Update(&c, salt, salt_len);
+		SHA1_Final(out, &c);
+	}
+}
+
+static int b32hex_value(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = dns_lower[c];
+	if (c >= 'a' && c <= 'v')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* The hash an NSEC3 owner label spells: 32 base32hex digits, any case. */
+static bool b32hex_decode_label(const uint8_t *label,
+				uint8_t out[CACHE_NSEC3_HASH_LEN])
+{
+	uint32_t acc = 0;
+	unsigned bits = 0, o = 0;
+
+	if (label[0] != B32_LABEL_LEN)
+		return false;
+	for (unsigned i = 1; i <= B32_LABEL_LEN; i++) {
+		int v = b32hex_value(label[i]);
+
+		if (v < 0)
+			return false;
+		acc = (acc << 5) | (uint32_t)v;
+		bits += 5;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (uint8_t)(acc >> bits);
+		}
+	}
+	return o == CACHE_NSEC3_HASH_LEN;
+}
+
+/*
+ * The tree key prefix of a name at or below an apex of skip labels: its
+ * labels below the apex, right to left, each lower-cased octet x written as
+ * x + 1 (x < 0xfe) or 0xff 0x01 / 0xff 0x02 (x = 0xfe / 0xff), each label
+ * ended by 0x00, cut or zero-padded to KPRE_LEN. The code is prefix-free and
+ * keeps octet order, and the terminator sorts below every octet, so memcmp
+ * of two full encodings is RFC 4034 canonical order; of two cut ones it
+ * is that order or a tie.
+ */
+static void key_prefix(const uint8_t *name, const uint8_t *off, int labels,
+		       int skip, uint8_t out[KPRE_LEN])
+{
+	size_t o = 0;
+
+	memset(out, 0, KPRE_LEN);
+	for (int i = labels - skip - 1; i >= 0 && o < KPRE_LEN; i--) {
+		const uint8_t *l = name + off[i];
+
+		for (unsigned j = 1; j <= l[0] && o < KPRE_LEN; j++) {
+			uint8_t c = dns_lower[l[j]];
+
+			if (c < 0xfe) {
+				out[o++] = (uint8_t)(c + 1);
+			} else {
+				out[o++] = 0xff;
+				if (o < KPRE_LEN)
+					out[o++] = (uint8_t)(c - 0xfd);
+			}
+		}
+		if (o < KPRE_LEN)
+			out[o++] = 0;
+	}
+}
+
+static void name_prefix(const uint8_t *name, int skip, uint8_t out[KPRE_LEN])
+{
+	uint8_t off[DNS_LABELS_MAX + 1];
+
+	key_prefix(name, off, label_offsets(name, off), skip, out);
+}
+
+/* An NSEC3 key (the hash) fits the prefix whole. */
+static void range_prefix(const struct nsec_range *r, bool hashed, int skip,
+			 uint8_t out[KPRE_LEN])
+{
+	if (hashed) {
+		memset(out, 0, KPRE_LEN);
+		memcpy(out, r_key(r), CACHE_NSEC3_HASH_LEN);
+	} else {
+		name_prefix(r_key(r), skip, out);
+	}
+}
+
+/* ---- persistent AVL tree (writer) ---- */
+
+struct op {
+	struct cache_nsec *n;
+	struct retire *rt;
+	struct nsec_node *pool;	/* preallocated nodes, linked by left */
+	uint64_t gen;
+	uint8_t kpre[KPRE_LEN];	/* of the range being inserted */
+	bool hashed;		/* NSEC3 keys */
+	bool replaced;
+};
+
+/* The range being inserted, r, against node t. */
+static int key_cmp(const struct op *op, const struct nsec_range *r,
+		   const struct nsec_node *t)
+{
+	int d = memcmp(op->kpre, t->kpre, KPRE_LEN);
+
+	if (d || op->hashed)
+		return d;
+	return dns_name_cmp(r_key(r), r_key(t->r));
+}
+
+static int height(const struct nsec_node *t)
+{
+	return t ? t->height : 0;
+}
+
+static void fix_height(struct nsec_node *t)
+{
+	int l = height(t->left), r = height(t->right);
+
+	t->height = (uint8_t)(1 + (l > r ? l : r));
+}
+
+static struct nsec_node *pool_take(struct op *op)
+{
+	struct nsec_node *c = op->pool;
+
+	if (!c)
+		abort(); /* the pool is sized from the tree height */
+	op->pool = c->left;
+	c->gen = op->gen;
+	return c;
+}
+
+/* t itself if this operation made it, else a private copy (t retired). */
+static struct nsec_node *own(struct op *op, struct nsec_node *t)
+{
+	if (t->gen == op->gen)
+		return t;
+	struct nsec_node *c = pool_take(op);
+
+	c->left = t->left;
+	c->right = t->right;
+	c->r = t->r;
+	c->height = t->height;
+	memcpy(c->kpre, t->kpre, KPRE_LEN);
+	retire_add(op->rt, RK_NODE, t);
+	return c;
+}
+
+static struct nsec_node *rot_right(struct op *op, struct nsec_node *t)
+{
+	struct nsec_node *l = own(op, t->left);
+
+	t->left = l->right;
+	fix_height(t);
+	l->right = t;
+	fix_height(l);
+	return l;
+}
+
+static struct nsec_node *rot_left(struct op *op, struct nsec_node *t)
+{
+	struct nsec_node *r = own(op, t->right);
+
+	t->right = r->left;
+	fix_height(t);
+	r->left = t;
+	fix_height(r);
+	return r;
+}
+
+/* t is owned by op. */
+static struct nsec_node *balance(struct op *op, struct nsec_node *t)
+{
+	int bf = height(t->left) - height(t->right);
+
+	if (bf > 1) {
+		if (height(t->left->left) < height(t->left->right))
+			t->left = rot_left(op, own(op, t->left));
+		return rot_right(op, t);
+	}
+	if (bf < -1) {
+		if (height(t->right->right) < height(t->right->left))
+			t->right = rot_right(op, own(op, t->right));
+		return rot_left(op, t);
+	}
+	fix_height(t);
+	return t;
+}
+
+/* Recursion depth: the tree's height. */
+static struct nsec_node *avl_insert(struct op *op, struct nsec_node *t,
+				    const struct nsec_range *r)
+{
+	if (!t) {
+		struct nsec_node *c = pool_take(op);
+
+		c->left = c->right = NULL;
+		c->r = r;
+		c->height = 1;
+		memcpy(c->kpre, op->kpre, KPRE_LEN);
+		return c;
+	}
+	int d = key_cmp(op, r, t);
+
+	t = own(op, t);
+	if (d == 0) {
+		retire_add(op->rt, RK_RANGE, t->r);
+		t->r = r;
+		op->replaced = true;
+		return t;
+	}
+	if (d < 0)
+		t->left = avl_insert(op, t->left, r);
+	else
+		t->right = avl_insert(op, t->right, r);
+	return balance(op, t);
+}
+
+static void pool_release(struct cache_nsec *n, struct nsec_node *p)
+{
+	while (p) {
+		struct nsec_node *next = p->left;
+
+		node_free(n, p);
+		p = next;
+	}
+}
+
+static bool pool_fill(struct op *op, size_t count)
+{
+	op->pool = NULL;
+	for (size_t i = 0; i < count; i++) {
+		struct nsec_node *c = node_alloc(op->n);
+
+		if (!c) {
+			pool_release(op->n, op->pool);
+			op->pool = NULL;
+			return false;
+		}
+		c->left = op->pool;
+		op->pool = c;
+	}
+	return true;
+}
+
+/* ---- zones (writer) ---- */
+
+static struct ztable *table_build(struct cache_nsec *n, const struct ztable *old,
+				  struct nsec_zone *add,
+				  struct nsec_zone *const *drop, size_t ndrop)
+{
+	uint32_t count = old->count + (add ? 1 : 0) - (uint32_t)ndrop;
+	uint32_t slots = TABLE_MIN_SLOTS;
+
+	while (slots < 2 * (uint64_t)count)
+		slots <<= 1;
+	struct ztable *tb = nalloc(n, table_size(slots));
+
+	if (!tb)
+		return NULL;
+	memset(tb, 0, table_size(slots));
+	tb->mask = slots - 1;
+	tb->count = count;
+	for (uint32_t i = 0; i <= old->mask + 1; i++) {
+		struct nsec_zone *z = i <= old->mask ? old->slot[i] : add;
+		bool skip = !z;
+
+		for (size_t k = 0; !skip && k < ndrop; k++)
+			skip = drop[k] == z;
+		if (skip)
+			continue;
+		uint32_t s = slot_of(z->hash, tb->mask);
+
+		while (tb->slot[s])
+			s = (s + 1) & tb->mask;
+		tb->slot[s] = z;
+	}
+	return tb;
+}
+
+static struct nsec_zone *zone_find(const struct cache_nsec *n,
+				   const uint8_t *apex)
+{
+	return table_find(n->table, name_hash(n->seed, apex), apex);
+}
+
+/* The zone with apex (a checked name), created and published if new. */
+static int zone_get(struct cache_nsec *n, const uint8_t *apex,
+		    struct nsec_zone **out)
+{
+	struct nsec_zone *z = zone_find(n, apex);
+
+	if (z) {
+		*out = z;
+		return 0;
+	}
+	if (n->table->count >= n->cfg.max_zones)
+		return CACHE_E_NSEC_FULL;
+	z = nalloc(n, sizeof(*z));
+	struct zstate *st = nalloc(n, sizeof(*st));
+	struct retire *rt = retire_new(n, 1);
+	struct ztable *tb = NULL;
+
+	if (z && st && rt) {
+		memset(st, 0, sizeof(*st));
+		z->state = st;
+		z->apex_len = (uint8_t)dns_name_copy_lower(z->apex, apex);
+		z->apex_labels = (uint8_t)dns_name_labels(z->apex);
+		z->hash = name_hash(n->seed, z->apex);
+		tb = table_build(n, n->table, z, NULL, 0);
+	}
+	if (!tb) {
+		nfree(n, z, sizeof(*z));
+		nfree(n, st, sizeof(*st));
+		retire_discard(n, rt);
+		return CACHE_E_NSEC_NOMEM;
+	}
+	retire_add(rt, RK_TABLE, n->table);
+	rcu_assign_pointer(n->table, tb);
+	retire_commit(n, rt);
+	*out = z;
+	return 0;
+}
+
+/* ---- inserting ranges (writer) ---- */
+
+struct n3params {
+	uint16_t iter;
+	uint8_t salt_len;
+	const uint8_t *salt;
+};
+
+/*
+ * Inserts r into z's NSEC (p NULL) or NSEC3 tree and publishes a new state.
+ * NSEC3 parameters other than the zone's start a new tree. On failure r is
+ * freed and nothing changes.
+ */
+static int insert_range(struct cache_nsec *n, struct nsec_zone *z,
+			struct nsec_range *r, const struct n3params *p)
+{
+	struct zstate *old = z->state;
+	struct nsec_node *root = p ? old->nsec3 : old->nsec;
+	bool reset = p && root &&
+		     (p->iter != old->n3_iter || p->salt_len != old->n3_salt_len ||
+		      memcmp(p->salt, old->n3_salt, p->salt_len) != 0);
+	struct op op = { .n = n, .hashed = p != NULL };
+
+	if (reset)
+		root = NULL;
+	size_t h = (size_t)height(root);
+	struct zstate *st = nalloc(n, sizeof(*st));
+
+	/* An insert copies the nodes on its path (at most h: rotations only
+	 * touch path nodes) and adds one; it retires those h nodes, maybe a
+	 * range, an old NSEC3 tree and the old state. */
+	op.rt = retire_new(n, h + 8);
+	if (!st || !op.rt || !pool_fill(&op, h + 1)) {
+		nfree(n, st, sizeof(*st));
+		retire_discard(n, op.rt);
+		range_free(n, r);
+		return CACHE_E_NSEC_NOMEM;
+	}
+	op.gen = ++n->gen;
+	range_prefix(r, op.hashed, z->apex_labels, op.kpre);
+	root = avl_insert(&op, root, r);
+	*st = *old;
+	if (p) {
+		st->nsec3 = root;
+		st->nsec3_count = reset ? 1 : old->nsec3_count + !op.replaced;
+		st->n3_iter = p->iter;
+		st->n3_salt_len = p->salt_len;
+		memcpy(st->n3_salt, p->salt, p->salt_len);
+		if (reset)
+			retire_add(op.rt, RK_TREE_ALL, old->nsec3);
+	} else {
+		st->nsec = root;
+		st->nsec_count = old->nsec_count + !op.replaced;
+	}
+	retire_add(op.rt, RK_STATE, old);
+	rcu_assign_pointer(z->state, st);
+	pool_release(n, op.pool);
+	retire_commit(n, op.rt);
+	return 0;
+}
+
+static struct nsec_range *range_new(struct cache_nsec *n, size_t key_len,
+				    size_t next_len, size_t bitmap_len,
+				    const uint8_t *blob, size_t blob_len,
+				    uint32_t expire_at)
+{
+	size_t size = sizeof(struct nsec_range) + key_len + next_len +
+		      bitmap_len + blob_len;
+	struct nsec_range *r = nalloc(n, size);
+
+	if (!r)
+		return NULL;
+	r->expire_at = expire_at;
+	r->size = (uint32_t)size;
+	r->blob_len = (uint16_t)blob_len;
+	r->bitmap_len = (uint16_t)bitmap_len;
+	r->key_len = (uint8_t)key_len;
+	r->next_len = (uint8_t)next_len;
+	r->flags = 0;
+	memcpy(r->data + key_len + next_len + bitmap_len, blob, blob_len);
+	return r;
+}
+
+static int check_blob(const uint8_t *blob, size_t blob_len)
+{
+	return blob && blob_len > 0 && blob_len <= CACHE_NSEC_BLOB_MAX
+		       ? 0
+		       : DNS_E_INVAL;
+}
+
+int cache_nsec_insert(struct cache_nsec *n, const uint8_t *zone,
+		      const uint8_t *owner, const uint8_t *rdata, size_t rdlen,
+		      uint32_t expire_at, const uint8_t *blob, size_t blob_len)
+{
+	int r;
+
+	if (!zone || !owner || !rdata)
+		return DNS_E_INVAL;
+	if ((r = dns_name_check(zone, DNS_NAME_MAX)) < 0 ||
+	    (r = dns_name_check(owner, DNS_NAME_MAX)) < 0 ||
+	    (r = dns_rdata_check_flat(DNS_T_NSEC, rdata, rdlen)) < 0 ||
+	    (r = check_blob(blob, blob_len)) < 0)
+		return r;
+	if (rdlen > UINT16_MAX)
+		return DNS_E_RDATA_LEN;
+	const uint8_t *next = rdata;
+	size_t next_len = dns_name_len(next);
+	size_t owner_len = dns_name_len(owner);
+	int order = dns_name_cmp(owner, next);
+
+	if (!dns_name_is_subdomain(owner, zone) ||
+	    !dns_name_is_subdomain(next, zone) ||
+	    (order >= 0 && !dns_name_equal(next, zone)))
+		return CACHE_E_NSEC_ZONE;
+
+	struct nsec_zone *z;
+
+	if ((r = zone_get(n, zone, &z)) < 0)
+		return r;
+	struct nsec_range *rg = range_new(n, owner_len, next_len,
+					  rdlen - next_len, blob, blob_len,
+					  expire_at);
+	if (!rg)
+		return CACHE_E_NSEC_NOMEM;
+	dns_name_copy_lower(rg->data, owner);
+	dns_name_copy_lower(rg->data + owner_len, next);
+	memcpy(rg->data + owner_len + next_len, rdata + next_len,
+	       rdlen - next_len);
+	rg->flags = order >= 0 ? R_WRAP : 0;
+	return insert_range(n, z, rg, NULL);
+}
+
+int cache_nsec3_insert(struct cache_nsec *n, const uint8_t *zone,
+		       const uint8_t *owner, const uint8_t *rdata,
+		       size_t rdlen, uint32_t expire_at, const uint8_t *blob,
+		       size_t blob_len)
+{
+	uint8_t hash[CACHE_NSEC3_HASH_LEN];
+	int r;
+
+	if (!zone || !owner || !rdata)
+		return DNS_E_INVAL;
+	if ((r = dns_name_check(zone, DNS_NAME_MAX)) < 0 ||
+	    (r = dns_name_check(owner, DNS_NAME_MAX)) < 0 ||
+	    (r = dns_rdata_check_flat(DNS_T_NSEC3, rdata, rdlen)) < 0 ||
+	    (r = check_blob(blob, blob_len)) < 0)
+		return r;
+	if (rdlen > UINT16_MAX)
+		return DNS_E_RDATA_LEN;
+	uint8_t alg = rdata[0], flags = rdata[1];
+	struct n3params p = {
+		.iter = dns_get16(rdata + 2),
+		.salt_len = rdata[4],
+		.salt = rdata + 5,
+	};
+	size_t hash_len = rdata[5 + p.salt_len];
+	const uint8_t *next = rdata + 6 + p.salt_len;
+	size_t fixed = 6 + (size_t)p.salt_len + hash_len;
+
+	if (alg != DNS_NSEC3_SHA1 || hash_len != CACHE_NSEC3_HASH_LEN)
+		return CACHE_E_NSEC_ALG;
+	if (flags & ~NSEC3_FLAG_OPT_OUT)
+		return CACHE_E_NSEC_FLAGS;
+	if (p.iter > n->cfg.nsec3_max_iterations)
+		return CACHE_E_NSEC_ITER;
+	if (!b32hex_decode_label(owner, hash) ||
+	    !dns_name_equal(owner + 1 + owner[0], zone))
+		return CACHE_E_NSEC_ZONE;
+
+	struct nsec_zone *z;
+
+	if ((r = zone_get(n, zone, &z)) < 0)
+		return r;
+	struct nsec_range *rg = range_new(n, CACHE_NSEC3_HASH_LEN,
+					  CACHE_NSEC3_HASH_LEN, rdlen - fixed,
+					  blob, blob_len, expire_at);
+	if (!rg)
+		return CACHE_E_NSEC_NOMEM;
+	memcpy(rg->data, hash, CACHE_NSEC3_HASH_LEN);
+	memcpy(rg->data + CACHE_NSEC3_HASH_LEN, next, CACHE_NSEC3_HASH_LEN);
+	memcpy(rg->data + 2 * CACHE_NSEC3_HASH_LEN, rdata + fixed,
+	       rdlen - fixed);
+	rg->flags = (flags & NSEC3_FLAG_OPT_OUT) ? R_OPT_OUT : 0;
+	if (memcmp(hash, next, CACHE_NSEC3_HASH_LEN) >= 0)
+		rg->flags |= R_WRAP;
+	return insert_range(n, z, rg, &p);
+}
+
+int cache_nsec_set_soa(struct cache_nsec *n, const uint8_t *zone,
+		       const uint8_t *blob, size_t blob_len,
+		       uint32_t expire_at)
+{
+	int r;
+
+	if (!zone)
+		return DNS_E_INVAL;
+	if ((r = dns_name_check(zone, DNS_NAME_MAX)) < 0 ||
+	    (r = check_blob(blob, blob_len)) < 0)
+		return r;
+	struct nsec_zone *z;
+
+	if ((r = zone_get(n, zone, &z)) < 0)
+		return r;
+	struct nsec_soa *soa = nalloc(n, sizeof(*soa) + blob_len);
+	struct zstate *st = nalloc(n, sizeof(*st));
+	struct retire *rt = retire_new(n, 2);
+
+	if (!soa || !st || !rt) {
+		if (soa)
+			nfree(n, soa, sizeof(*soa) + blob_len);
+		nfree(n, st, sizeof(*st));
+		retire_discard(n, rt);
+		return CACHE_E_NSEC_NOMEM;
+	}
+	soa->expire_at = expire_at;
+	soa->len = (uint16_t)blob_len;
+	memcpy(soa->data, blob, blob_len);
+	*st = *z->state;
+	st->soa = soa;
+	retire_add(rt, RK_SOA, z->state->soa);
+	retire_add(rt, RK_STATE, z->state);
+	rcu_assign_pointer(z->state, st);
+	retire_commit(n, rt);
+	return 0;
+}
+
+/* ---- dropping (writer) ---- */
+
+static size_t count_expired(const struct nsec_node *t, uint32_t now)
+{
+	if (!t)
+		return 0;
+	return (now >= t->r->expire_at) + count_expired(t->left, now) +
+	       count_expired(t->right, now);
+}
+
+/* In order: live ranges to keep[], expired ones to rt. */
+static void split_live(const struct nsec_node *t, uint32_t now,
+		       const struct nsec_range **keep, size_t *nkeep,
+		       struct retire *rt)
+{
+	if (!t)
+		return;
+	split_live(t->left, now, keep, nkeep, rt);
+	if (now >= t->r->expire_at)
+		retire_add(rt, RK_RANGE, t->r);
+	else
+		keep[(*nkeep)++] = t->r;
+	split_live(t->right, now, keep, nkeep, rt);
+}
+
+/* A perfectly balanced tree of r[0..count) from the pool. */
+static struct nsec_node *build_balanced(struct op *op, int skip,
+					const struct nsec_range **r,
+					size_t count)
+{
+	if (count == 0)
+		return NULL;
+	size_t mid = count / 2;
+	struct nsec_node *t = pool_take(op);
+
+	t->r = r[mid];
+	range_prefix(r[mid], op->hashed, skip, t->kpre);
+	t->left = build_balanced(op, skip, r, mid);
+	t->right = build_balanced(op, skip, r + mid + 1, count - mid - 1);
+	fix_height(t);
+	return t;
+}
+
+/*
+ * The live part of tree t (count ranges, dead of them expired) into *out;
+ * old nodes and dead ranges go to rt. False when out of memory (nothing
+ * retired then).
+ */
+static bool rebuild_live(struct cache_nsec *n, const struct nsec_zone *z,
+			 bool hashed, struct nsec_node *t, size_t count,
+			 size_t dead, uint32_t now, struct retire *rt,
+			 struct nsec_node **out)
+{
+	size_t live = count - dead, got = 0;
+	const struct nsec_range **keep = NULL;
+	struct op op = { .n = n, .gen = ++n->gen, .hashed = hashed };
+
+	if (live && !(keep = malloc(live * sizeof(*keep))))
+		return false;
+	if (!pool_fill(&op, live)) {
+		free(keep);
+		return false;
+	}
+	split_live(t, now, keep, &got, rt);
+	if (got != live)
+		abort();
+	*out = build_balanced(&op, z->apex_labels, keep, live);
+	retire_add(rt, RK_TREE_NODES, t);
+	free(keep);
+	return true;
+}
+
+/*
+ * One zone's expired content: its state is replaced, or *gone is set when
+ * nothing would be left (the caller unpublishes the zone). Ranges dropped,
+ * or CACHE_E_NSEC_NOMEM.
+ */
+static int zone_drop_expired(struct cache_nsec *n, struct nsec_zone *z,
+			     uint32_t now, bool *gone)
+{
+	struct zstate *old = z->state;
+	size_t d1 = count_expired(old->nsec, now);
+	size_t d3 = count_expired(old->nsec3, now);
+	bool soa_dead = old->soa && now >= old->soa->expire_at;
+
+	*gone = false;
+	if (d1 == old->nsec_count && d3 == old->nsec3_count &&
+	    (!old->soa || soa_dead)) {
+		*gone = true;
+		return (int)(d1 + d3);
+	}
+	if (d1 == 0 && d3 == 0 && !soa_dead)
+		return 0;
+	struct zstate *st = nalloc(n, sizeof(*st));
+	struct retire *rt = retire_new(n, d1 + d3 + 4);
+	struct nsec_node *t1 = old->nsec, *t3 = old->nsec3;
+
+	if (!st || !rt)
+		goto nomem;
+	if (d1 && !rebuild_live(n, z, false, old->nsec, old->nsec_count, d1,
+				now, rt, &t1))
+		goto nomem;
+	if (d3 && !rebuild_live(n, z, true, old->nsec3, old->nsec3_count, d3,
+				now, rt, &t3)) {
+		if (d1) /* undo the first rebuild: nothing is published yet */
+			tree_free(n, t1, false);
+		goto nomem;
+	}
+	*st = *old;
+	st->nsec = t1;
+	st->nsec3 = t3;
+	st->nsec_count = old->nsec_count - (uint32_t)d1;
+	st->nsec3_count = old->nsec3_count - (uint32_t)d3;
+	if (soa_dead) {
+		retire_add(rt, RK_SOA, old->soa);
+		st->soa = NULL;
+	}
+	retire_add(rt, RK_STATE, old);
+	rcu_assign_pointer(z->state, st);
+	retire_commit(n, rt);
+	return (int)(d1 + d3);
+nomem:
+	nfree(n, st, sizeof(*st));
+	retire_discard(n, rt);
+	return CACHE_E_NSEC_NOMEM;
+}
+
+/* Unpublishes zones drop[0..ndrop) and retires them with the old table. */
+static int zones_remove(struct cache_nsec *n, struct nsec_zone *const *drop,
+			size_t ndrop)
+{
+	struct retire *rt = retire_new(n, ndrop + 1);
+	struct ztable *tb = rt ? table_build(n, n->table, NULL, drop, ndrop)
+			       : NULL;
+
+	if (!tb) {
+		retire_discard(n, rt);
+		return CACHE_E_NSEC_NOMEM;
+	}
+	retire_add(rt, RK_TABLE, n->table);
+	for (size_t i = 0; i < ndrop; i++)
+		retire_add(rt, RK_ZONE, drop[i]);
+	rcu_assign_pointer(n->table, tb);
+	retire_commit(n, rt);
+	return 0;
+}
+
+int cache_nsec_drop_expired(struct cache_nsec *n, uint32_t now)
+{
+	struct ztable *tb = n->table;
+	struct nsec_zone **gone = NULL;
+	size_t ngone = 0;
+	int dropped = 0, err = 0;
+
+	if (tb->count)
+		gone = malloc(tb->count * sizeof(*gone));
+	for (uint32_t i = 0; i <= tb->mask; i++) {
+		struct nsec_zone *z = tb->slot[i];
+		bool g;
+
+		if (!z)
+			continue;
+		int r = zone_drop_expired(n, z, now, &g);
+
+		if (r < 0) {
+			err = r;
+			continue;
+		}
+		if (g && gone) {
+			gone[ngone++] = z;
+			dropped += r;
+		} else if (!g) {
+			dropped += r;
+		}
+	}
+	if (ngone && (err = zones_remove(n, gone, ngone)) < 0)
+		for (size_t i = 0; i < ngone; i++)
+			dropped -= (int)(gone[i]->state->nsec_count +
+					 gone[i]->state->nsec3_count);
+	free(gone);
+	return err < 0 ? err : dropped;
+}
+
+int cache_nsec_drop_zone(struct cache_nsec *n, const uint8_t *zone)
+{
+	if (!zone || dns_name_check(zone, DNS_NAME_MAX) < 0)
+		return DNS_E_INVAL;
+	struct nsec_zone *z = zone_find(n, zone);
+
+	if (!z)
+		return CACHE_E_NSEC_NOZONE;
+	return zones_remove(n, &z, 1);
+}
+
+/* ---- life cycle, counters ---- */
+
+void cache_nsec_config_default(struct cache_nsec_config *cfg)
+{
+	cfg->nsec3_max_iterations = CACHE_NSEC3_ITER_MAX_DEFAULT;
+	cfg->nsec3_hash_budget = CACHE_NSEC3_HASH_BUDGET_DEFAULT;
+	cfg->max_zones = CACHE_NSEC_ZONES_MAX_DEFAULT;
+}
+
+struct cache_nsec *cache_nsec_new(const struct cache_nsec_config *cfg)
+{
+	struct cache_nsec *n = malloc(sizeof(*n));
+
+	if (!n)
+		return NULL;
+	memset(n, 0, sizeof(*n));
+	n->bytes = sizeof(*n);
+	if (cfg)
+		n->cfg = *cfg;
+	else
+		cache_nsec_config_default(&n->cfg);
+	if (n->cfg.nsec3_hash_budget < 2)
+		n->cfg.nsec3_hash_budget = 2;
+	if (getrandom(&n->seed, sizeof(n->seed), GRND_NONBLOCK) !=
+	    (ssize_t)sizeof(n->seed))
+		n->seed = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)n;
+	n->table = nalloc(n, table_size(TABLE_MIN_SLOTS));
+	if (!n->table) {
+		free(n);
+		return NULL;
+	}
+	memset(n->table, 0, table_size(TABLE_MIN_SLOTS));
+	n->table->mask = TABLE_MIN_SLOTS - 1;
+	return n;
+}
+
+void cache_nsec_free(struct cache_nsec *n)
+{
+	if (!n)
+		return;
+	urcu_qsbr_barrier();
+	for (uint32_t i = 0; i <= n->table->mask; i++) {
+		struct nsec_zone *z = n->table->slot[i];
+
+		if (z) {
+			state_free_all(n, z->state);
+			nfree(n, z, sizeof(*z));
+		}
+	}
+	nfree(n, n->table, table_size(n->table->mask + 1));
+	free(n);
+}
+
+size_t cache_nsec_bytes(const struct cache_nsec *n)
+{
+	return __atomic_load_n(&n->bytes, __ATOMIC_RELAXED);
+}
+
+void cache_nsec_get_stats(const struct cache_nsec *n,
+			  struct cache_nsec_stats *st)
+{
+	const struct ztable *tb = rcu_dereference(n->table);
+
+	memset(st, 0, sizeof(*st));
+	for (uint32_t i = 0; i <= tb->mask; i++) {
+		const struct nsec_zone *z = tb->slot[i];
+
+		if (!z)
+			continue;
+		const struct zstate *s = rcu_dereference(z->state);
+
+		st->zones++;
+		st->nsec_ranges += s->nsec_count;
+		st->nsec3_ranges += s->nsec3_count;
+		if ((uint64_t)height(s->nsec) > st->max_height)
+			st->max_height = (uint64_t)height(s->nsec);
+		if ((uint64_t)height(s->nsec3) > st->max_height)
+			st->max_height = (uint64_t)height(s->nsec3);
+	}
+	st->bytes = cache_nsec_bytes(n);
+}
+
+/* ---- lookup (reader, hot path) ---- */
+
+/* The range with the greatest owner <= name (key prefix kpre); *eq when
+ * equal. One cache line per level; the range only on a prefix tie. */
+static const struct nsec_range *pred_name(const struct nsec_node *t,
+					  const uint8_t *name,
+					  const uint8_t *kpre, bool *eq)
+{
+	const struct nsec_range *best = NULL;
+
+	*eq = false;
+	while (t) {
+		int d = memcmp(kpre, t->kpre, KPRE_LEN);
+
+		if (d == 0)
+			d = dns_name_cmp(name, r_key(t->r));
+		if (d == 0) {
+			*eq = true;
+			return t->r;
+		}
+		if (d < 0) {
+			t = t->left;
+		} else {
+			best = t->r;
+			t = t->right;
+		}
+	}
+	return best;
+}
+
+/* The range with the greatest hash <= h, or NULL. */
+static const struct nsec_range *pred_hash(const struct nsec_node *t,
+					  const uint8_t *h, bool *eq)
+{
+	const struct nsec_range *best = NULL;
+
+	*eq = false;
+	while (t) {
+		int d = memcmp(h, t->kpre, CACHE_NSEC3_HASH_LEN);
+
+		if (d == 0) {
+			*eq = true;
+			return t->r;
+		}
+		if (d < 0) {
+			t = t->left;
+		} else {
+			best = t->r;
+			t = t->right;
+		}
+	}
+	return best;
+}
+
+static const struct nsec_range *last_range(const struct nsec_node *t)
+{
+	const struct nsec_range *r = NULL;
+
+	for (; t; t = t->right)
+		r = t->r;
+	return r;
+}
+
+/* r's owner < name (pred_name, not equal): does r deny name? */
+static bool nsec_covers(const struct nsec_range *r, const uint8_t *name)
+{
+	return (r->flags & R_WRAP) || dns_name_cmp(name, r_next(r)) < 0;
+}
+
+static bool nsec3_covers(const struct nsec_range *r, const uint8_t *h)
+{
+	int lo = memcmp(r_key(r), h, CACHE_NSEC3_HASH_LEN);
+	int hi = memcmp(h, r_next(r), CACHE_NSEC3_HASH_LEN);
+
+	if (r->flags & R_WRAP)
+		return lo < 0 || hi < 0;
+	return lo < 0 && hi < 0;
+}
+
+/* A range at an ancestor of name that is a zone cut (or DNAME): the names
+ * below it are not in this chain, so it denies nothing there. */
+static bool nsec_cut_above(const struct nsec_range *r, const uint8_t *name)
+{
+	return dns_name_is_subdomain(name, r_key(r)) && bm_cut(r);
+}
+
+/* Does a range at qname prove qtype absent? 0 or a why code. */
+static int nodata_why(const struct nsec_range *r, uint16_t qtype)
+{
+	if (bm_has(r, qtype) || bm_has(r, DNS_T_CNAME))
+		return CACHE_NSEC_WHY_TYPE_EXISTS;
+	bool ns = bm_has(r, DNS_T_NS), soa = bm_has(r, DNS_T_SOA);
+
+	/* RFC 4035 5.4: at a zone cut the parent's NSEC (NS, no SOA) speaks
+	 * only for DS; the child's apex NSEC (SOA) never for DS, which lives
+	 * in the parent. */
+	if (qtype == DNS_T_DS)
+		return soa ? CACHE_NSEC_WHY_DELEGATION : 0;
+	return ns && !soa ? CACHE_NSEC_WHY_DELEGATION : 0;
+}
+
+static void proof_add(struct cache_nsec_proof *out, const struct nsec_range *r)
+{
+	for (unsigned i = 0; i < out->nrr; i++)
+		if (out->rr[i].data == r_blob(r))
+			return;
+	out->rr[out->nrr].data = r_blob(r);
+	out->rr[out->nrr].len = r->blob_len;
+	out->rr[out->nrr].expire_at = r->expire_at;
+	out->nrr++;
+}
+
+static int none(struct cache_nsec_proof *out, int why)
+{
+	out->nrr = 0;
+	out->wildcard = false;
+	out->why = (uint8_t)why;
+	return CACHE_NSEC_NONE;
+}
+
+static bool live(const struct nsec_range *r, uint32_t now)
+{
+	return r && now < r->expire_at;
+}
+
+static int prove_nsec(const struct zstate *st, const struct nsec_zone *z,
+		      const uint8_t *qname, const uint8_t *qoff, int nq,
+		      uint16_t qtype, uint32_t now,
+		      struct cache_nsec_proof *out)
+{
+	uint8_t wc[DNS_NAME_MAX], kpre[KPRE_LEN];
+	bool eq;
+	int why;
+
+	key_prefix(qname, qoff, nq, z->apex_labels, kpre);
+	const struct nsec_range *r = pred_name(st->nsec, qname, kpre, &eq);
+
+	if (!live(r, now))
+		return none(out, CACHE_NSEC_WHY_NO_RANGE);
+	if (eq) {
+		if ((why = nodata_why(r, qtype)))
+			return none(out, why);
+		proof_add(out, r);
+		return CACHE_NSEC_NODATA;
+	}
+	if (!nsec_covers(r, qname))
+		return none(out, CACHE_NSEC_WHY_NO_RANGE);
+	if (nsec_cut_above(r, qname))
+		return none(out, CACHE_NSEC_WHY_DELEGATION);
+	proof_add(out, r);
+	/* Names below qname exist: qname is an empty non-terminal. */
+	if (!(r->flags & R_WRAP) && dns_name_is_subdomain(r_next(r), qname))
+		return CACHE_NSEC_NODATA;
+
+	/* RFC 4035 5.4, RFC 8198 5.3: the closest encloser is the longest
+	 * ancestor of qname that the covering range's owner or next has. */
+	int c1 = common_labels(qname, qoff, nq, r_key(r));
+	int c2 = common_labels(qname, qoff, nq, r_next(r));
+	const uint8_t *ce = qname + qoff[nq - (c1 > c2 ? c1 : c2)];
+	size_t ce_len = dns_name_len(ce);
+
+	/* qname is strictly below ce, so "*.ce" is no longer than qname. */
+	wc[0] = 1;
+	wc[1] = '*';
+	memcpy(wc + 2, ce, ce_len);
+	name_prefix(wc, z->apex_labels, kpre);
+	const struct nsec_range *w = pred_name(st->nsec, wc, kpre, &eq);
+
+	if (!live(w, now))
+		return none(out, CACHE_NSEC_WHY_NO_WILDCARD);
+	if (eq) {
+		if ((why = nodata_why(w, qtype)))
+			return none(out, why);
+		proof_add(out, w);
+		out->wildcard = true;
+		return CACHE_NSEC_NODATA;
+	}
+	/* A wildcard that is an empty non-terminal exists: no NXDOMAIN. */
+	if (!nsec_covers(w, wc) || nsec_cut_above(w, wc) ||
+	    (!(w->flags & R_WRAP) && dns_name_is_subdomain(r_next(w), wc)))
+		return none(out, CACHE_NSEC_WHY_NO_WILDCARD);
+	proof_add(out, w);
+	return CACHE_NSEC_NXDOMAIN;
+}
+
+static const struct nsec_range *find3(const struct zstate *st,
+				      const uint8_t *name,
+				      uint8_t h[CACHE_NSEC3_HASH_LEN],
+				      uint32_t now, bool *eq,
+				      struct cache_nsec_proof *out)
+{
+	cache_nsec3_hash(name, st->n3_salt, st->n3_salt_len, st->n3_iter, h);
+	out->hashes++;
+	const struct nsec_range *r = pred_hash(st->nsec3, h, eq);
+
+	/* h sorts before every owner: only the last range, wrapping, can
+	 * cover it. */
+	if (!r)
+		r = last_range(st->nsec3);
+	return live(r, now) ? r : NULL;
+}
+
+/*
+ * RFC 5155 8.4-8.7 with RFC 8198's use: from qname up to the apex, the
+ * first name whose hash has a matching range is the closest encloser; the
+ * name one label longer (the next closer) needs a covering range, and so
+ * does the wildcard at the closest encloser (or a matching one: NODATA).
+ */
+static int prove_nsec3(const struct cache_nsec *n, const struct zstate *st,
+		       const struct nsec_zone *z, const uint8_t *qname,
+		       const uint8_t *qoff, int nq, uint16_t qtype,
+		       uint32_t now, struct cache_nsec_proof *out)
+{
+	uint8_t h[CACHE_NSEC3_HASH_LEN], wc[DNS_NAME_MAX];
+	const struct nsec_range *nc_cover = NULL;
+	int top = nq - z->apex_labels, why;
+	bool eq;
+
+	for (int i = 0; i <= top; i++) {
+		const uint8_t *s = qname + qoff[i];
+
+		if (out->hashes >= n->cfg.nsec3_hash_budget)
+			return none(out, CACHE_NSEC_WHY_BUDGET);
+		const struct nsec_range *r = find3(st, s, h, now, &eq, out);
+
+		if (!r || !eq) {
+			nc_cover = r && nsec3_covers(r, h) ? r : NULL;
+			continue;
+		}
+		if (i == 0) {
+			if ((why = nodata_why(r, qtype)))
+				return none(out, why);
+			proof_add(out, r);
+			return CACHE_NSEC_NODATA;
+		}
+		/* s is the closest encloser. */
+		if (bm_cut(r))
+			return none(out, CACHE_NSEC_WHY_DELEGATION);
+		if (!nc_cover)
+			return none(out, CACHE_NSEC_WHY_NO_RANGE);
+		if (nc_cover->flags & R_OPT_OUT)
+			return none(out, CACHE_NSEC_WHY_OPT_OUT);
+		if (out->hashes >= n->cfg.nsec3_hash_budget)
+			return none(out, CACHE_NSEC_WHY_BUDGET);
+		proof_add(out, r);
+		proof_add(out, nc_cover);
+		wc[0] = 1;
+		wc[1] = '*';
+		memcpy(wc + 2, s, dns_name_len(s));
+		const struct nsec_range *w = find3(st, wc, h, now, &eq, out);
+
+		if (w && eq) {
+			if ((why = nodata_why(w, qtype)))
+				return none(out, why);
+			proof_add(out, w);
+			out->wildcard = true;
+			return CACHE_NSEC_NODATA;
+		}
+		if (!w || !nsec3_covers(w, h))
+			return none(out, CACHE_NSEC_WHY_NO_WILDCARD);
+		if (w->flags & R_OPT_OUT)
+			return none(out, CACHE_NSEC_WHY_OPT_OUT);
+		proof_add(out, w);
+		return CACHE_NSEC_NXDOMAIN;
+	}
+	return none(out, CACHE_NSEC_WHY_NO_RANGE);
+}
+
+/* RFC 6895 3.1: OPT and 128..255 are meta types and QTYPEs; 0 is reserved. */
+static bool qtype_is_data(uint16_t qtype)
+{
+	return qtype != 0 && qtype != DNS_T_OPT && (qtype < 128 || qtype > 255);
+}
+
+int cache_nsec_lookup(const struct cache_nsec *n, const uint8_t *qname,
+		      uint16_t qtype, uint32_t now,
+		      struct cache_nsec_proof *out)
+{
+	uint8_t qoff[DNS_LABELS_MAX + 1];
+	uint64_t h[DNS_LABELS_MAX + 1];
+	const struct ztable *tb = rcu_dereference(n->table);
+	const struct nsec_zone *z = NULL;
+	int v;
+
+	memset(out, 0, sizeof(*out));
+	if (!qtype_is_data(qtype))
+		return none(out, CACHE_NSEC_WHY_QTYPE);
+	if (tb->count == 0)
+		return none(out, CACHE_NSEC_WHY_NO_ZONE);
+	int nq = label_offsets(qname, qoff);
+
+	suffix_hashes(n->seed, qname, qoff, nq, h);
+	/* DS lives on the parent side: a zone's own apex cannot deny it. */
+	for (int i = qtype == DNS_T_DS; !z && i <= nq; i++)
+		z = table_find(tb, h[i], qname + qoff[i]);
+	if (!z)
+		return none(out, CACHE_NSEC_WHY_NO_ZONE);
+	const struct zstate *st = rcu_dereference(z->state);
+
+	if (!st->soa || now >= st->soa->expire_at)
+		return none(out, CACHE_NSEC_WHY_NO_SOA);
+	if (!st->nsec && !st->nsec3)
+		return none(out, CACHE_NSEC_WHY_NO_RANGE);
+	v = CACHE_NSEC_NONE;
+	if (st->nsec)
+		v = prove_nsec(st, z, qname, qoff, nq, qtype, now, out);
+	if (v == CACHE_NSEC_NONE && st->nsec3) {
+		v = prove_nsec3(n, st, z, qname, qoff, nq, qtype, now, out);
+		out->nsec3 = v != CACHE_NSEC_NONE;
+	}
+	if (v == CACHE_NSEC_NONE)
+		return v;
+	out->zone = z->apex;
+	out->soa.data = st->soa->data;
+	out->soa.len = st->soa->len;
+	out->soa.expire_at = st->soa->expire_at;
+	out->expire_at = st->soa->expire_at;
+	for (unsigned i = 0; i < out->nrr; i++)
+		if (out->rr[i].expire_at < out->expire_at)
+			out->expire_at = out->rr[i].expire_at;
+	out->why = CACHE_NSEC_WHY_PROVEN;
+	return v;
+}

@@ -1,0 +1,515 @@
+/*
+ * tests/cache/test_msgcache.c: the message cache's behaviour: hits and
+ * misses, TTLs counting down in the emitted wire, expiry, serve-stale,
+ * prefetch once, negative TTLs (RFC 2308), the NXDOMAIN cut (RFC 8020), DO
+ * separation, case, TC, ranks, the memory budget with CLOCK eviction and
+ * index growth. Readers on other threads: stress_msgcache.c.
+ */
+#define _LGPL_SOURCE
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <urcu/urcu-qsbr.h>
+
+#include "cache/msgcache.h"
+#include "dns/build.h"
+#include "dns/err.h"
+#include "dns/msg.h"
+#include "dns/name.h"
+#include "dns/query.h"
+
+#define T0 1000000u /* the tests' clock starts here */
+
+static const uint8_t *nm(const char *s)
+{
+	static __thread uint8_t ring[16][DNS_NAME_MAX];
+	static __thread unsigned next;
+	uint8_t *out = ring[next++ % 16];
+
+	cr_assert_gt(dns_name_from_str(s, out), 0, "bad name %s", s);
+	return out;
+}
+
+struct rec {
+	int sec;
+	const char *owner;
+	uint16_t type;
+	uint32_t ttl;
+	const void *rdata;
+	size_t rdlen;
+};
+
+static const uint8_t addr[4] = { 198, 18, 0, 1 };
+
+/* SOA RDATA for shop.lab with the given MINIMUM. */
+static size_t soa(uint8_t *out, uint32_t minimum)
+{
+	size_t n = 0;
+
+	memcpy(out, nm("ns1.shop.lab"), 14);
+	n += 14;
+	memcpy(out + n, nm("hm.shop.lab"), 13);
+	n += 13;
+	for (int i = 0; i < 4; i++, n += 4)
+		dns_put32(out + n, (uint32_t)(1000 + i));
+	dns_put32(out + n, minimum);
+	return n + 4;
+}
+
+static size_t response(uint8_t *buf, size_t cap, const char *qname,
+		       uint16_t qtype, uint16_t rcode, const struct rec *r,
+		       size_t n, bool opt)
+{
+	struct dns_builder b;
+
+	cr_assert_eq(dns_builder_init(&b, buf, cap, 0, DNS_F_QR | DNS_F_AA | rcode), 0);
+	cr_assert_eq(dns_builder_question(&b, nm(qname), qtype, DNS_C_IN), 0);
+	for (size_t i = 0; i < n; i++)
+		cr_assert_eq(dns_builder_rr(&b, r[i].sec, nm(r[i].owner), r[i].type,
+					    DNS_C_IN, r[i].ttl, r[i].rdata,
+					    r[i].rdlen), 0);
+	if (opt)
+		cr_assert_eq(dns_builder_opt(&b, 1232, 0, 0, DNS_EDNS_F_DO, NULL, 0), 0);
+	return dns_builder_finish(&b);
+}
+
+/* A client query, parsed; wire must outlive q. */
+static void query(struct dns_query *q, uint8_t *wire, const char *qname,
+		  uint16_t qtype, int edns /* 0 none, 1 plain, 2 DO */,
+		  uint16_t udp)
+{
+	struct dns_builder b;
+
+	dns_builder_init(&b, wire, 512, 0x4242, DNS_F_RD);
+	dns_builder_question(&b, nm(qname), qtype, DNS_C_IN);
+	if (edns)
+		dns_builder_opt(&b, udp, 0, 0, edns == 2 ? DNS_EDNS_F_DO : 0, NULL, 0);
+	cr_assert_eq(dns_query_parse(q, wire, dns_builder_finish(&b)), 0);
+}
+
+static struct cache *new_cache(void (*tweak)(struct cache_config *))
+{
+	struct cache_config cfg;
+
+	cache_config_default(&cfg);
+	cfg.max_bytes = 64u << 20;
+	if (tweak)
+		tweak(&cfg);
+	struct cache *c = cache_new(&cfg);
+	cr_assert_not_null(c);
+	return c;
+}
+
+static void setup(void)
+{
+	urcu_qsbr_register_thread();
+}
+
+static void teardown(void)
+{
+	urcu_qsbr_unregister_thread();
+}
+
+TestSuite(msgcache, .init = setup, .fini = teardown);
+
+/* One lookup of (name, type, DO). */
+static struct cache_result lookup(struct cache *c, const char *name,
+				  uint16_t type, bool do_bit, uint32_t now)
+{
+	struct cache_key k;
+	const struct cache_key *kp = &k;
+	struct cache_result res;
+	struct cache_reader_stats st = { 0 };
+
+	cache_key_init(&k, c, nm(name), type, DNS_C_IN, do_bit);
+	cache_lookup_burst(c, &kp, 1, now, &res, &st);
+	return res;
+}
+
+/* The reply to (name, type) at now, parsed into m (wire in out). */
+static void answer(struct cache *c, const char *qname, uint16_t type,
+		   int edns, uint32_t now, uint8_t *out, size_t cap,
+		   struct dns_msg *m, enum cache_state *state)
+{
+	uint8_t qwire[512];
+	struct dns_query q;
+	struct cache_result res;
+
+	query(&q, qwire, qname, type, edns, 1232);
+	res = lookup(c, qname, type, edns == 2, now);
+	cr_assert_not_null(res.entry, "no entry for %s at %u", qname, now);
+	if (state)
+		*state = res.state;
+	int len = cache_answer(c, res.entry, res.state, &q, now, out, cap);
+	cr_assert_gt(len, 0);
+	cr_assert_eq(dns_msg_parse(m, out, (size_t)len), 0);
+	/* The question comes back as the client sent it. */
+	cr_assert_arr_eq(out + DNS_HDR_LEN, qwire + DNS_HDR_LEN, q.qname_len + 4u);
+	cr_assert_eq(m->hdr.id, 0x4242);
+}
+
+static uint32_t first_ttl(const struct dns_msg *m, enum dns_section sec)
+{
+	struct dns_rr_iter it;
+	struct dns_rr rr;
+
+	dns_rr_iter_init(&it, m, sec);
+	cr_assert_eq(dns_rr_next(&it, &rr), 1);
+	return rr.ttl;
+}
+
+static void insert_a(struct cache *c, const char *name, uint32_t ttl,
+		     uint32_t now, bool do_bit)
+{
+	uint8_t buf[512];
+	struct rec r = { DNS_SEC_ANSWER, name, DNS_T_A, ttl, addr, 4 };
+	size_t len = response(buf, sizeof(buf), name, DNS_T_A, 0, &r, 1, false);
+
+	cr_assert_eq(cache_insert(c, buf, len, now, CACHE_RANK_AUTH_ANSWER, do_bit), 0);
+}
+
+Test(msgcache, hit_counts_ttl_down_and_keeps_client_case)
+{
+	struct cache *c = new_cache(NULL);
+	uint8_t out[1232];
+	struct dns_msg m;
+	struct dns_rr_iter it;
+	struct dns_rr rr;
+
+	cr_assert_null(lookup(c, "www.shop.lab", DNS_T_A, false, T0).entry);
+	insert_a(c, "WWW.Shop.lab", 300, T0, false);
+	cr_assert_eq(lookup(c, "www.shop.lab", DNS_T_A, false, T0).state, CACHE_HIT);
+	cr_assert_null(lookup(c, "www.shop.lab", DNS_T_AAAA, false, T0).entry);
+	answer(c, "wWw.sHoP.LAB", DNS_T_A, 0, T0 + 10, out, sizeof(out), &m, NULL);
+	cr_assert_eq(m.hdr.flags, DNS_F_QR | DNS_F_RD | DNS_F_RA);
+	cr_assert_eq(m.hdr.count[DNS_SEC_ANSWER], 1);
+	dns_rr_iter_init(&it, &m, DNS_SEC_ANSWER);
+	cr_assert_eq(dns_rr_next(&it, &rr), 1);
+	cr_assert_eq(rr.ttl, 290);
+	cr_assert_arr_eq(rr.owner, nm("wWw.sHoP.LAB"), 14, "owner in the client's case");
+	answer(c, "www.shop.lab", DNS_T_A, 0, T0 + 299, out, sizeof(out), &m, NULL);
+	cr_assert_eq(first_ttl(&m, DNS_SEC_ANSWER), 1);
+	cache_free(c);
+}
+
+static void no_stale(struct cache_config *cfg) { cfg->max_stale = 0; }
+
+Test(msgcache, expiry_then_stale_window_then_gone)
+{
+	struct cache *c = new_cache(NULL);
+	uint8_t out[1232];
+	struct dns_msg m;
+	enum cache_state st;
+
+	insert_a(c, "a.shop.lab", 100, T0, false);
+	cr_assert_eq(lookup(c, "a.shop.lab", DNS_T_A, false, T0 + 50).state, CACHE_HIT);
+	answer(c, "a.shop.lab", DNS_T_A, 0, T0 + 100, out, sizeof(out), &m, &st);
+	cr_assert_eq(st, CACHE_STALE_REFRESH, "first stale hit asks for a refresh");
+	cr_assert_eq(first_ttl(&m, DNS_SEC_ANSWER), 30);
+	cr_assert_eq(lookup(c, "a.shop.lab", DNS_T_A, false, T0 + 101).state, CACHE_STALE);
+	cr_assert_eq(lookup(c, "a.shop.lab", DNS_T_A, false,
+			    T0 + 100 + CACHE_STALE_RETRY_S).state, CACHE_STALE_REFRESH,
+		     "asks again after the retry interval");
+	cr_assert_geq(lookup(c, "a.shop.lab", DNS_T_A, false, T0 + 100 + 86399).state,
+		      CACHE_STALE, "still answerable at the end of the window");
+	cr_assert_null(lookup(c, "a.shop.lab", DNS_T_A, false, T0 + 100 + 86400).entry);
+	cache_free(c);
+
+	c = new_cache(no_stale);
+	insert_a(c, "a.shop.lab", 100, T0, false);
+	cr_assert_null(lookup(c, "a.shop.lab", DNS_T_A, false, T0 + 100).entry,
+		       "max-stale 0 disables serve-stale");
+	cache_free(c);
+}
+
+Test(msgcache, prefetch_fires_once_in_the_last_tenth)
+{
+	struct cache *c = new_cache(NULL);
+	int prefetches = 0;
+
+	insert_a(c, "p.shop.lab", 1000, T0, false);
+	cr_assert_eq(lookup(c, "p.shop.lab", DNS_T_A, false, T0 + 899).state, CACHE_HIT);
+	for (int i = 0; i < 50; i++)
+		prefetches += lookup(c, "p.shop.lab", DNS_T_A, false, T0 + 900 + (uint32_t)i).state ==
+			      CACHE_HIT_PREFETCH;
+	cr_assert_eq(prefetches, 1);
+	cache_free(c);
+}
+
+static void neg60(struct cache_config *cfg) { cfg->max_negative_ttl = 60; }
+
+Test(msgcache, negative_ttl_is_min_of_soa_ttl_minimum_and_cap)
+{
+	struct cache *c = new_cache(NULL);
+	uint8_t buf[512], rd[64], out[1232];
+	struct dns_msg m;
+	size_t n = soa(rd, 300);
+	struct rec r = { DNS_SEC_AUTHORITY, "shop.lab", DNS_T_SOA, 3600, rd, n };
+	size_t len = response(buf, sizeof(buf), "nope.shop.lab", DNS_T_A,
+			      DNS_R_NXDOMAIN, &r, 1, false);
+
+	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_AUTH_ANSWER, false), 0);
+	answer(c, "nope.shop.lab", DNS_T_A, 0, T0, out, sizeof(out), &m, NULL);
+	cr_assert_eq(m.rcode, DNS_R_NXDOMAIN);
+	cr_assert_eq(first_ttl(&m, DNS_SEC_AUTHORITY), 300, "MINIMUM 300 < SOA TTL");
+	cr_assert_eq(cache_entry_expire(lookup(c, "nope.shop.lab", DNS_T_A, false, T0).entry),
+		     T0 + 300);
+	cache_free(c);
+
+	c = new_cache(neg60);
+	/* NODATA: NOERROR, no answer, SOA TTL 30 below MINIMUM 300. */
+	r.ttl = 30;
+	len = response(buf, sizeof(buf), "www.shop.lab", DNS_T_TXT, 0, &r, 1, false);
+	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_AUTH_ANSWER, false), 0);
+	answer(c, "www.shop.lab", DNS_T_TXT, 0, T0, out, sizeof(out), &m, NULL);
+	cr_assert_eq(m.rcode, DNS_R_NOERROR);
+	cr_assert_eq(first_ttl(&m, DNS_SEC_AUTHORITY), 30);
+	r.ttl = 3600;
+	len = response(buf, sizeof(buf), "www.shop.lab", DNS_T_MX, 0, &r, 1, false);
+	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_AUTH_ANSWER, false), 0);
+	answer(c, "www.shop.lab", DNS_T_MX, 0, T0, out, sizeof(out), &m, NULL);
+	cr_assert_eq(first_ttl(&m, DNS_SEC_AUTHORITY), 60, "max-negative-ttl caps");
+	cache_free(c);
+}
+
+Test(msgcache, what_is_not_cached)
+{
+	struct cache *c = new_cache(NULL);
+	uint8_t buf[512];
+	struct rec ns = { DNS_SEC_AUTHORITY, "shop.lab", DNS_T_NS, 3600,
+			  nm("ns1.shop.lab"), 14 };
+	struct rec zero = { DNS_SEC_ANSWER, "z.shop.lab", DNS_T_A, 0, addr, 4 };
+	size_t len;
+
+	len = response(buf, sizeof(buf), "www.shop.lab", DNS_T_A, 0, &ns, 1, false);
+	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_AUTH_ANSWER, false),
+		     CACHE_E_UNCACHEABLE, "a referral");
+	len = response(buf, sizeof(buf), "x.shop.lab", DNS_T_A, DNS_R_NXDOMAIN, NULL, 0, false);
+	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_AUTH_ANSWER, false),
+		     CACHE_E_UNCACHEABLE, "NXDOMAIN without SOA");
+	len = response(buf, sizeof(buf), "z.shop.lab", DNS_T_A, 0, &zero, 1, false);
+	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_AUTH_ANSWER, false),
+		     CACHE_E_UNCACHEABLE, "TTL 0");
+	len = response(buf, sizeof(buf), "s.shop.lab", DNS_T_A, DNS_R_SERVFAIL, NULL, 0, false);
+	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_AUTH_ANSWER, false),
+		     CACHE_E_UNCACHEABLE, "SERVFAIL");
+	cr_assert_eq(cache_insert(c, buf, 5, T0, CACHE_RANK_AUTH_ANSWER, false),
+		     CACHE_E_MSG);
+	struct cache_stats st;
+	cache_get_stats(c, &st);
+	cr_assert_eq(st.entries, 0);
+	cr_assert_eq(st.uncacheable, 4);
+	cache_free(c);
+}
+
+static void caps(struct cache_config *cfg)
+{
+	cfg->min_ttl = 50;
+	cfg->max_ttl = 100;
+}
+
+Test(msgcache, ttl_caps_apply_to_every_record)
+{
+	struct cache *c = new_cache(caps);
+	uint8_t buf[512], out[1232];
+	struct dns_msg m;
+	struct rec r[2] = { { DNS_SEC_ANSWER, "c.shop.lab", DNS_T_A, 10, addr, 4 },
+			    { DNS_SEC_ANSWER, "c.shop.lab", DNS_T_A, 100000, addr, 4 } };
+	size_t len = response(buf, sizeof(buf), "c.shop.lab", DNS_T_A, 0, r, 2, false);
+	struct dns_rr_iter it;
+	struct dns_rr rr;
+
+	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_AUTH_ANSWER, false), 0);
+	answer(c, "c.shop.lab", DNS_T_A, 0, T0, out, sizeof(out), &m, NULL);
+	dns_rr_iter_init(&it, &m, DNS_SEC_ANSWER);
+	cr_assert_eq(dns_rr_next(&it, &rr), 1);
+	cr_assert_eq(rr.ttl, 50, "raised to min-ttl");
+	cr_assert_eq(dns_rr_next(&it, &rr), 1);
+	cr_assert_eq(rr.ttl, 100, "lowered to max-ttl");
+	cr_assert_eq(cache_entry_expire(lookup(c, "c.shop.lab", DNS_T_A, false, T0).entry),
+		     T0 + 50);
+	cache_free(c);
+}
+
+Test(msgcache, nxdomain_cut_answers_names_below)
+{
+	struct cache *c = new_cache(NULL);
+	uint8_t buf[512], rd[64];
+	struct rec r = { DNS_SEC_AUTHORITY, "shop.lab", DNS_T_SOA, 600, rd, soa(rd, 600) };
+	size_t len = response(buf, sizeof(buf), "Gone.shop.lab", DNS_T_AAAA,
+			      DNS_R_NXDOMAIN, &r, 1, false);
+
+	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_AUTH_ANSWER, false), 0);
+	const struct cache_entry *e = cache_nxdomain_cut(c, nm("a.b.GONE.shop.lab"),
+							 DNS_C_IN, false, T0 + 5);
+	cr_assert_not_null(e);
+	cr_assert(dns_name_equal(cache_entry_qname(e), nm("gone.shop.lab")));
+	cr_assert_not_null(cache_nxdomain_cut(c, nm("gone.shop.lab"), DNS_C_IN, false, T0));
+	cr_assert_null(cache_nxdomain_cut(c, nm("other.shop.lab"), DNS_C_IN, false, T0));
+	cr_assert_null(cache_nxdomain_cut(c, nm("x.gone.shop.lab"), DNS_C_IN, true, T0),
+		       "the DO half is separate");
+	cr_assert_null(cache_nxdomain_cut(c, nm("x.gone.shop.lab"), DNS_C_IN, false, T0 + 600),
+		       "expired");
+	/* The zone changed: a name below the cut exists after all. */
+	insert_a(c, "new.gone.shop.lab", 300, T0 + 10, false);
+	cr_assert_null(cache_nxdomain_cut(c, nm("x.gone.shop.lab"), DNS_C_IN, false, T0 + 10));
+	cache_free(c);
+}
+
+Test(msgcache, do_bit_halves_are_separate)
+{
+	struct cache *c = new_cache(NULL);
+
+	insert_a(c, "d.shop.lab", 300, T0, true);
+	cr_assert_not_null(lookup(c, "d.shop.lab", DNS_T_A, true, T0).entry);
+	cr_assert_null(lookup(c, "d.shop.lab", DNS_T_A, false, T0).entry);
+	cache_free(c);
+}
+
+Test(msgcache, tc_when_the_answer_exceeds_the_client_buffer)
+{
+	struct cache *c = new_cache(NULL);
+	uint8_t buf[4096], out[4096], txt[256], qwire[512];
+	struct rec r[4];
+	struct dns_query q;
+	struct dns_msg m;
+
+	memset(txt, 'x', sizeof(txt));
+	txt[0] = 255;
+	for (int i = 0; i < 4; i++)
+		r[i] = (struct rec){ DNS_SEC_ANSWER, "big.shop.lab", DNS_T_TXT, 300, txt, 256 };
+	size_t len = response(buf, sizeof(buf), "big.shop.lab", DNS_T_TXT, 0, r, 4, false);
+	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_AUTH_ANSWER, false), 0);
+	struct cache_result res = lookup(c, "big.shop.lab", DNS_T_TXT, false, T0);
+
+	query(&q, qwire, "big.shop.lab", DNS_T_TXT, 0, 0);
+	int n = cache_answer(c, res.entry, res.state, &q, T0, out, sizeof(out));
+	cr_assert_eq(dns_msg_parse(&m, out, (size_t)n), 0);
+	cr_assert(m.hdr.flags & DNS_F_TC, "512 octets without EDNS");
+	cr_assert_eq(m.hdr.count[DNS_SEC_ANSWER], 0);
+	cr_assert_leq(n, 512);
+
+	query(&q, qwire, "big.shop.lab", DNS_T_TXT, 1, 4096);
+	n = cache_answer(c, res.entry, res.state, &q, T0, out, sizeof(out));
+	cr_assert_eq(dns_msg_parse(&m, out, (size_t)n), 0);
+	cr_assert_not(m.hdr.flags & DNS_F_TC);
+	cr_assert_eq(m.hdr.count[DNS_SEC_ANSWER], 4);
+	cr_assert(m.has_edns, "our OPT comes back");
+	cr_assert_eq(m.edns.udp_size, 1232);
+
+	n = cache_answer(c, res.entry, res.state, &q, T0, out, 600);
+	cr_assert_eq(dns_msg_parse(&m, out, (size_t)n), 0);
+	cr_assert(m.hdr.flags & DNS_F_TC, "the caller's buffer is a limit too");
+	cache_free(c);
+}
+
+Test(msgcache, fresh_higher_rank_is_not_replaced)
+{
+	struct cache *c = new_cache(NULL);
+	uint8_t buf[512];
+	struct rec r = { DNS_SEC_ANSWER, "r.shop.lab", DNS_T_A, 100, addr, 4 };
+	size_t len = response(buf, sizeof(buf), "r.shop.lab", DNS_T_A, 0, &r, 1, false);
+
+	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_SECURE, false), 0);
+	cr_assert_eq(cache_insert(c, buf, len, T0 + 1, CACHE_RANK_GLUE, false), CACHE_E_RANK);
+	cr_assert_eq(cache_entry_rank(lookup(c, "r.shop.lab", DNS_T_A, false, T0 + 1).entry),
+		     CACHE_RANK_SECURE);
+	cr_assert_eq(cache_insert(c, buf, len, T0 + 100, CACHE_RANK_GLUE, false), 0,
+		     "expired: anything replaces it");
+	cr_assert_eq(cache_insert(c, buf, len, T0 + 101, CACHE_RANK_GLUE, false), 0,
+		     "same rank replaces");
+	struct cache_stats st;
+	cache_get_stats(c, &st);
+	cr_assert_eq(st.entries, 1);
+	cr_assert_eq(st.replacements, 2);
+	cache_free(c);
+}
+
+Test(msgcache, opt_is_cut_and_ad_goes_only_to_dnssec_clients)
+{
+	struct cache *c = new_cache(NULL);
+	uint8_t buf[512], out[1232];
+	struct dns_msg m;
+	struct rec r = { DNS_SEC_ANSWER, "s.bank.secure", DNS_T_A, 100, addr, 4 };
+	size_t len = response(buf, sizeof(buf), "s.bank.secure", DNS_T_A, 0, &r, 1, true);
+
+	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_SECURE, true), 0);
+	answer(c, "s.bank.secure", DNS_T_A, 2, T0, out, sizeof(out), &m, NULL);
+	cr_assert(m.hdr.flags & DNS_F_AD);
+	cr_assert_eq(m.hdr.count[DNS_SEC_ADDITIONAL], 1, "one OPT: ours");
+	cr_assert(m.edns.flags & DNS_EDNS_F_DO, "DO echoed");
+	insert_a(c, "s.bank.secure", 100, T0, false);
+	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_SECURE, false), 0);
+	answer(c, "s.bank.secure", DNS_T_A, 1, T0, out, sizeof(out), &m, NULL);
+	cr_assert_not(m.hdr.flags & DNS_F_AD, "no DO, no AD bit: no AD");
+
+	/* An OPT anywhere but last is refused. */
+	struct dns_builder b;
+	dns_builder_init(&b, buf, sizeof(buf), 0, DNS_F_QR);
+	dns_builder_question(&b, nm("o.shop.lab"), DNS_T_A, DNS_C_IN);
+	dns_builder_opt(&b, 1232, 0, 0, 0, NULL, 0);
+	dns_builder_rr(&b, DNS_SEC_ADDITIONAL, nm("o.shop.lab"), DNS_T_A, DNS_C_IN,
+		       60, addr, 4);
+	len = dns_builder_finish(&b);
+	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_AUTH_ANSWER, false),
+		     CACHE_E_MSG);
+	cache_free(c);
+}
+
+static void small(struct cache_config *cfg) { cfg->max_bytes = 1u << 20; }
+
+Test(msgcache, budget_holds_and_hot_entries_survive)
+{
+	struct cache *c = new_cache(small);
+	struct cache_stats st;
+	char name[64];
+	int hot_left = 0;
+
+	for (int i = 0; i < 40000; i++) {
+		snprintf(name, sizeof(name), "cold%d.shop.lab", i);
+		insert_a(c, name, 3600, T0, false);
+		if (i % 50 == 0)
+			for (int h = 0; h < 50; h++) {
+				snprintf(name, sizeof(name), "hot%d.shop.lab", h);
+				if (!lookup(c, name, DNS_T_A, false, T0).entry)
+					insert_a(c, name, 3600, T0, false);
+			}
+		cache_get_stats(c, &st);
+		cr_assert_leq(st.bytes, 1u << 20, "over budget after insert %d", i);
+	}
+	for (int h = 0; h < 50; h++) {
+		snprintf(name, sizeof(name), "hot%d.shop.lab", h);
+		hot_left += lookup(c, name, DNS_T_A, false, T0).entry != NULL;
+	}
+	int cold_left = 0;
+	for (int i = 0; i < 1000; i++) {
+		snprintf(name, sizeof(name), "cold%d.shop.lab", i);
+		cold_left += lookup(c, name, DNS_T_A, false, T0).entry != NULL;
+	}
+	cache_get_stats(c, &st);
+	cr_assert_gt(st.evictions, 30000);
+	cr_assert_geq(hot_left, 45, "hot entries kept: %d of 50", hot_left);
+	cr_assert_lt(cold_left, 100, "early cold entries left: %d of 1000", cold_left);
+	cache_free(c);
+}
+
+Test(msgcache, index_grows_and_keeps_every_entry)
+{
+	struct cache *c = new_cache(NULL);
+	struct cache_stats st;
+	char name[64];
+
+	for (int i = 0; i < 5000; i++) {
+		snprintf(name, sizeof(name), "g%d.shop.lab", i);
+		insert_a(c, name, 3600, T0, false);
+	}
+	cache_get_stats(c, &st);
+	cr_assert_geq(st.resizes, 3);
+	int found = 0;
+	for (int i = 0; i < 5000; i++) {
+		snprintf(name, sizeof(name), "g%d.shop.lab", i);
+		found += lookup(c, name, DNS_T_A, false, T0).entry != NULL;
+	}
+	cr_assert_geq(found + (int)st.evictions, 5000);
+	cr_assert_geq(found, 4990, "found %d", found);
+	cache_free(c);
+}

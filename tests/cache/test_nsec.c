@@ -1,0 +1,1649 @@
+/*
+ * tests/cache/test_nsec.c: the NSEC/NSEC3 range trees (cache/nsec.h):
+ * NXDOMAIN and NODATA proofs and what must block them (type bits, CNAME,
+ * zone cuts, DNAME, missing wildcard denial, expiry, opt-out, hash budget),
+ * canonical order (RFC 4034 6.1 names, escapes, case, label lengths), wrap
+ * at the last range, replacement, dropping, byte accounting, RFC 5155
+ * Appendix A hash vectors, and readers racing the writer under QSBR.
+ *
+ * Blobs in these tests are the owner's presentation name (or, in the race
+ * test, owner + next + checksum), so a proof can be checked by reading them.
+ */
+#define _LGPL_SOURCE
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <urcu/urcu-qsbr.h>
+
+#include "cache/nsec.h"
+#include "dns/err.h"
+#include "dns/name.h"
+#include "dns/wire.h"
+
+#define T_END (-1)
+#define EXP 1000u	/* expiry of most test ranges */
+#define NOW 500u
+
+static void setup(void)
+{
+	urcu_qsbr_register_thread();
+}
+
+static void teardown(void)
+{
+	urcu_qsbr_unregister_thread();
+}
+
+TestSuite(nsec, .init = setup, .fini = teardown);
+TestSuite(nsec3, .init = setup, .fini = teardown);
+
+/* A wire name from presentation format (a ring of buffers). */
+static const uint8_t *nm(const char *s)
+{
+	static uint8_t ring[16][DNS_NAME_MAX];
+	static unsigned next;
+	uint8_t *out = ring[next++ % 16];
+	int r = dns_name_from_str(s, out);
+
+	cr_assert(r > 0, "bad test name '%s': %s", s, dns_strerror(r));
+	return out;
+}
+
+/* Type bitmap (RFC 4034 4.1.2) of the types in t[], ended by T_END. */
+static size_t mkbitmap(uint8_t *out, const int *t)
+{
+	uint8_t win[256][32];
+	int len[256] = { 0 };
+	size_t p = 0;
+
+	memset(win, 0, sizeof(win));
+	for (; *t != T_END; t++) {
+		int w = *t >> 8, b = (*t & 0xff) / 8;
+
+		win[w][b] |= (uint8_t)(0x80 >> (*t % 8));
+		if (len[w] < b + 1)
+			len[w] = b + 1;
+	}
+	for (int w = 0; w < 256; w++) {
+		if (!len[w])
+			continue;
+		out[p++] = (uint8_t)w;
+		out[p++] = (uint8_t)len[w];
+		memcpy(out + p, win[w], (size_t)len[w]);
+		p += (size_t)len[w];
+	}
+	return p;
+}
+
+static size_t nsec_rdata(uint8_t *out, const char *next, const int *types)
+{
+	size_t l = dns_name_len(nm(next));
+
+	memcpy(out, nm(next), l);
+	return l + mkbitmap(out + l, types);
+}
+
+static int ins_nsec(struct cache_nsec *n, const char *zone, const char *owner,
+		    const char *next, uint32_t exp, const int *types)
+{
+	uint8_t rd[1024], z[DNS_NAME_MAX], o[DNS_NAME_MAX];
+	size_t rdlen = nsec_rdata(rd, next, types);
+
+	memcpy(z, nm(zone), DNS_NAME_MAX);
+	memcpy(o, nm(owner), DNS_NAME_MAX);
+	return cache_nsec_insert(n, z, o, rd, rdlen, exp,
+				 (const uint8_t *)owner, strlen(owner));
+}
+
+#define TYPES(...) ((const int[]){ __VA_ARGS__, T_END })
+#define NOTYPES ((const int[]){ T_END })
+#define INS(n, zone, owner, next, ...)                                         \
+	cr_assert_eq(ins_nsec(n, zone, owner, next, EXP, TYPES(__VA_ARGS__)), \
+		     0, "insert %s", owner)
+
+static void soa(struct cache_nsec *n, const char *zone, uint32_t exp)
+{
+	char b[300];
+
+	snprintf(b, sizeof(b), "SOA %s", zone);
+	cr_assert_eq(cache_nsec_set_soa(n, nm(zone), (const uint8_t *)b,
+					strlen(b), exp), 0);
+}
+
+static const char *blob_str(const struct cache_nsec_blob *b)
+{
+	static char ring[4][1024];
+	static unsigned next;
+	char *s = ring[next++ % 4];
+
+	memcpy(s, b->data, b->len);
+	s[b->len] = 0;
+	return s;
+}
+
+static int look(const struct cache_nsec *n, const char *q, uint16_t qtype,
+		uint32_t now, struct cache_nsec_proof *p)
+{
+	return cache_nsec_lookup(n, nm(q), qtype, now, p);
+}
+
+/* The proof's ranges, by blob, joined with spaces. */
+static const char *used(const struct cache_nsec_proof *p)
+{
+	static char s[2048];
+
+	s[0] = 0;
+	for (unsigned i = 0; i < p->nrr; i++) {
+		if (i)
+			strcat(s, " ");
+		strcat(s, blob_str(&p->rr[i]));
+	}
+	return s;
+}
+
+static uint32_t xorshift32(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+/* The small signed zone most NSEC tests use:
+ * example. a.example. d.example.(CNAME) sub.example.(cut) z.example. */
+static void fill_example(struct cache_nsec *n)
+{
+	soa(n, "example.", EXP);
+	INS(n, "example.", "example.", "a.example.", DNS_T_NS, DNS_T_SOA,
+	    DNS_T_RRSIG, DNS_T_NSEC, DNS_T_DNSKEY);
+	INS(n, "example.", "a.example.", "d.example.", DNS_T_A, DNS_T_TXT,
+	    DNS_T_RRSIG, DNS_T_NSEC);
+	INS(n, "example.", "d.example.", "sub.example.", DNS_T_CNAME,
+	    DNS_T_RRSIG, DNS_T_NSEC);
+	INS(n, "example.", "sub.example.", "z.example.", DNS_T_NS, DNS_T_RRSIG,
+	    DNS_T_NSEC);
+	INS(n, "example.", "z.example.", "example.", DNS_T_A, DNS_T_RRSIG,
+	    DNS_T_NSEC);
+}
+
+static struct cache_nsec *zone_example(void)
+{
+	struct cache_nsec *n = cache_nsec_new(NULL);
+
+	cr_assert_not_null(n);
+	fill_example(n);
+	return n;
+}
+
+Test(nsec, covering_range_proves_nxdomain)
+{
+	struct cache_nsec *n = zone_example();
+	struct cache_nsec_proof p;
+
+	cr_assert_eq(look(n, "b.example.", DNS_T_A, NOW, &p),
+		     CACHE_NSEC_NXDOMAIN);
+	/* b is covered by a->d; the wildcard *.example by example->a. */
+	cr_assert_str_eq(used(&p), "a.example. example.");
+	cr_assert_str_eq(blob_str(&p.soa), "SOA example.");
+	cr_assert(dns_name_equal(p.zone, nm("example.")));
+	cr_assert_eq(p.expire_at, EXP);
+	cr_assert_not(p.nsec3);
+	cr_assert_not(p.wildcard);
+	/* Deeper names under a non-existent name: same proof. */
+	cr_assert_eq(look(n, "x.y.B.example.", DNS_T_A, NOW, &p),
+		     CACHE_NSEC_NXDOMAIN);
+	cr_assert_str_eq(used(&p), "a.example. example.");
+	cache_nsec_free(n);
+}
+
+Test(nsec, name_below_existing_name_needs_its_own_wildcard_denial)
+{
+	struct cache_nsec *n = zone_example();
+	struct cache_nsec_proof p;
+
+	/* x.a.example: covered by a->d; closest encloser a.example, and
+	 * *.a.example lies in a->d too: one range is the whole proof. */
+	cr_assert_eq(look(n, "x.a.example.", DNS_T_A, NOW, &p),
+		     CACHE_NSEC_NXDOMAIN);
+	cr_assert_eq(p.nrr, 1);
+	cr_assert_str_eq(used(&p), "a.example.");
+	cache_nsec_free(n);
+}
+
+Test(nsec, range_not_covering_proves_nothing)
+{
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec_proof p;
+
+	soa(n, "example.", EXP);
+	INS(n, "example.", "example.", "a.example.", DNS_T_SOA, DNS_T_NS);
+	INS(n, "example.", "a.example.", "d.example.", DNS_T_A);
+	cr_assert_eq(look(n, "e.example.", DNS_T_A, NOW, &p), CACHE_NSEC_NONE);
+	cr_assert_eq(p.why, CACHE_NSEC_WHY_NO_RANGE);
+	cr_assert_eq(p.nrr, 0);
+	cr_assert_eq(look(n, "d.example.", DNS_T_A, NOW, &p), CACHE_NSEC_NONE);
+	cr_assert_eq(look(n, "b.example.", DNS_T_A, NOW, &p),
+		     CACHE_NSEC_NXDOMAIN);
+	/* A name outside every zone, and meta qtypes. */
+	cr_assert_eq(look(n, "b.example.org.", DNS_T_A, NOW, &p),
+		     CACHE_NSEC_NONE);
+	cr_assert_eq(p.why, CACHE_NSEC_WHY_NO_ZONE);
+	cr_assert_eq(look(n, "b.example.", DNS_T_ANY, NOW, &p),
+		     CACHE_NSEC_NONE);
+	cr_assert_eq(p.why, CACHE_NSEC_WHY_QTYPE);
+	cr_assert_eq(look(n, "b.example.", DNS_T_OPT, NOW, &p),
+		     CACHE_NSEC_NONE);
+	cr_assert_eq(look(n, "b.example.", DNS_T_AXFR, NOW, &p),
+		     CACHE_NSEC_NONE);
+	cache_nsec_free(n);
+}
+
+Test(nsec, missing_wildcard_denial_means_no_proof)
+{
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec_proof p;
+
+	soa(n, "example.", EXP);
+	INS(n, "example.", "a.example.", "d.example.", DNS_T_A);
+	cr_assert_eq(look(n, "b.example.", DNS_T_A, NOW, &p), CACHE_NSEC_NONE);
+	cr_assert_eq(p.why, CACHE_NSEC_WHY_NO_WILDCARD);
+	cr_assert_eq(p.nrr, 0);
+	/* An expired wildcard denial is no denial either. */
+	cr_assert_eq(ins_nsec(n, "example.", "example.", "a.example.", 600,
+			      TYPES(DNS_T_SOA, DNS_T_NS)), 0);
+	cr_assert_eq(look(n, "b.example.", DNS_T_A, 599, &p),
+		     CACHE_NSEC_NXDOMAIN);
+	cr_assert_eq(p.expire_at, 600);
+	cr_assert_eq(look(n, "b.example.", DNS_T_A, 600, &p), CACHE_NSEC_NONE);
+	cr_assert_eq(p.why, CACHE_NSEC_WHY_NO_WILDCARD);
+	cache_nsec_free(n);
+}
+
+Test(nsec, exact_match_nodata_follows_the_type_bitmap)
+{
+	struct cache_nsec *n = zone_example();
+	struct cache_nsec_proof p;
+
+	cr_assert_eq(look(n, "a.example.", DNS_T_AAAA, NOW, &p),
+		     CACHE_NSEC_NODATA);
+	cr_assert_str_eq(used(&p), "a.example.");
+	cr_assert_eq(look(n, "A.EXAMPLE.", DNS_T_MX, NOW, &p),
+		     CACHE_NSEC_NODATA);
+	cr_assert_eq(look(n, "a.example.", DNS_T_A, NOW, &p), CACHE_NSEC_NONE);
+	cr_assert_eq(p.why, CACHE_NSEC_WHY_TYPE_EXISTS);
+	cr_assert_eq(look(n, "a.example.", DNS_T_TXT, NOW, &p),
+		     CACHE_NSEC_NONE);
+	/* Types in a later window of the bitmap. */
+	cr_assert_eq(ins_nsec(n, "example.", "z.example.", "example.", EXP,
+			      TYPES(DNS_T_A, 256, 32769)), 0);
+	cr_assert_eq(look(n, "z.example.", 256, NOW, &p), CACHE_NSEC_NONE);
+	cr_assert_eq(look(n, "z.example.", 32769, NOW, &p), CACHE_NSEC_NONE);
+	cr_assert_eq(look(n, "z.example.", 257, NOW, &p), CACHE_NSEC_NODATA);
+	cr_assert_eq(look(n, "z.example.", 32768, NOW, &p), CACHE_NSEC_NODATA);
+	cr_assert_eq(look(n, "z.example.", DNS_T_AAAA, NOW, &p),
+		     CACHE_NSEC_NODATA);
+	/* The apex: NODATA for what it lacks, nothing for what it has. */
+	cr_assert_eq(look(n, "example.", DNS_T_A, NOW, &p), CACHE_NSEC_NODATA);
+	cr_assert_eq(look(n, "example.", DNS_T_SOA, NOW, &p), CACHE_NSEC_NONE);
+	cache_nsec_free(n);
+}
+
+Test(nsec, cname_in_bitmap_blocks_nodata)
+{
+	struct cache_nsec *n = zone_example();
+	struct cache_nsec_proof p;
+
+	cr_assert_eq(look(n, "d.example.", DNS_T_A, NOW, &p), CACHE_NSEC_NONE);
+	cr_assert_eq(p.why, CACHE_NSEC_WHY_TYPE_EXISTS);
+	cr_assert_eq(look(n, "d.example.", DNS_T_CNAME, NOW, &p),
+		     CACHE_NSEC_NONE);
+	cache_nsec_free(n);
+}
+
+Test(nsec, ns_without_soa_proves_only_ds_absent)
+{
+	struct cache_nsec *n = zone_example();
+	struct cache_nsec_proof p;
+
+	cr_assert_eq(look(n, "sub.example.", DNS_T_DS, NOW, &p),
+		     CACHE_NSEC_NODATA);
+	cr_assert_str_eq(used(&p), "sub.example.");
+	cr_assert_eq(look(n, "sub.example.", DNS_T_AAAA, NOW, &p),
+		     CACHE_NSEC_NONE);
+	cr_assert_eq(p.why, CACHE_NSEC_WHY_DELEGATION);
+	cr_assert_eq(look(n, "sub.example.", DNS_T_A, NOW, &p),
+		     CACHE_NSEC_NONE);
+	/* A signed delegation (DS in the bitmap): DS exists. */
+	cr_assert_eq(ins_nsec(n, "example.", "sub.example.", "z.example.", EXP,
+			      TYPES(DNS_T_NS, DNS_T_DS, DNS_T_RRSIG)), 0);
+	cr_assert_eq(look(n, "sub.example.", DNS_T_DS, NOW, &p),
+		     CACHE_NSEC_NONE);
+	cr_assert_eq(p.why, CACHE_NSEC_WHY_TYPE_EXISTS);
+	cache_nsec_free(n);
+}
+
+Test(nsec, delegation_range_denies_nothing_below_the_cut)
+{
+	struct cache_nsec *n = zone_example();
+	struct cache_nsec_proof p;
+
+	/* x.sub.example sorts inside sub->z, but it is in the child zone. */
+	cr_assert_eq(look(n, "x.sub.example.", DNS_T_A, NOW, &p),
+		     CACHE_NSEC_NONE);
+	cr_assert_eq(p.why, CACHE_NSEC_WHY_DELEGATION);
+	/* The same for a DNAME: names below it are redirected, not absent. */
+	cr_assert_eq(ins_nsec(n, "example.", "sub.example.", "z.example.", EXP,
+			      TYPES(DNS_T_DNAME, DNS_T_RRSIG)), 0);
+	cr_assert_eq(look(n, "x.sub.example.", DNS_T_A, NOW, &p),
+		     CACHE_NSEC_NONE);
+	cr_assert_eq(p.why, CACHE_NSEC_WHY_DELEGATION);
+	cr_assert_eq(look(n, "sub.example.", DNS_T_AAAA, NOW, &p),
+		     CACHE_NSEC_NODATA);
+	/* Without the cut, the name is simply absent. */
+	cr_assert_eq(ins_nsec(n, "example.", "sub.example.", "z.example.", EXP,
+			      TYPES(DNS_T_A, DNS_T_RRSIG)), 0);
+	cr_assert_eq(look(n, "x.sub.example.", DNS_T_A, NOW, &p),
+		     CACHE_NSEC_NXDOMAIN);
+	cache_nsec_free(n);
+}
+
+Test(nsec, ds_is_answered_from_the_parent_zone)
+{
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec_proof p;
+
+	/* Only the child: its apex NSEC (SOA set) cannot deny DS. */
+	soa(n, "sub.example.", EXP);
+	INS(n, "sub.example.", "sub.example.", "sub.example.", DNS_T_NS,
+	    DNS_T_SOA, DNS_T_RRSIG, DNS_T_NSEC, DNS_T_DNSKEY);
+	cr_assert_eq(look(n, "sub.example.", DNS_T_DS, NOW, &p),
+		     CACHE_NSEC_NONE);
+	cr_assert_eq(p.why, CACHE_NSEC_WHY_NO_ZONE);
+	cr_assert_eq(look(n, "sub.example.", DNS_T_A, NOW, &p),
+		     CACHE_NSEC_NODATA);
+	cr_assert(dns_name_equal(p.zone, nm("sub.example.")));
+	cr_assert_eq(look(n, "x.sub.example.", DNS_T_A, NOW, &p),
+		     CACHE_NSEC_NXDOMAIN, "single-range zone wraps");
+	/* With the parent's delegation range, DS absence is proven there. */
+	soa(n, "example.", EXP);
+	INS(n, "example.", "sub.example.", "z.example.", DNS_T_NS, DNS_T_RRSIG,
+	    DNS_T_NSEC);
+	cr_assert_eq(look(n, "sub.example.", DNS_T_DS, NOW, &p),
+		     CACHE_NSEC_NODATA);
+	cr_assert(dns_name_equal(p.zone, nm("example.")));
+	cr_assert_str_eq(blob_str(&p.soa), "SOA example.");
+	/* A child apex range in the parent's tree (SOA set) is refused. */
+	INS(n, "example.", "sub.example.", "z.example.", DNS_T_NS, DNS_T_SOA);
+	cr_assert_eq(look(n, "sub.example.", DNS_T_DS, NOW, &p),
+		     CACHE_NSEC_NONE);
+	cr_assert_eq(p.why, CACHE_NSEC_WHY_DELEGATION);
+	/* The longest zone wins for everything else. */
+	cr_assert_eq(look(n, "x.sub.example.", DNS_T_A, NOW, &p),
+		     CACHE_NSEC_NXDOMAIN);
+	cr_assert(dns_name_equal(p.zone, nm("sub.example.")));
+	cache_nsec_free(n);
+}
+
+Test(nsec, wildcard_match_without_qtype_is_wildcard_nodata)
+{
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec_proof p;
+
+	soa(n, "example.", EXP);
+	INS(n, "example.", "example.", "*.example.", DNS_T_SOA, DNS_T_NS);
+	INS(n, "example.", "*.example.", "a.example.", DNS_T_TXT, DNS_T_RRSIG);
+	INS(n, "example.", "a.example.", "z.example.", DNS_T_A);
+	cr_assert_eq(look(n, "b.example.", DNS_T_A, NOW, &p),
+		     CACHE_NSEC_NODATA);
+	cr_assert(p.wildcard);
+	cr_assert_str_eq(used(&p), "a.example. *.example.");
+	/* The wildcard has TXT: the answer is a positive one, not ours. */
+	cr_assert_eq(look(n, "b.example.", DNS_T_TXT, NOW, &p),
+		     CACHE_NSEC_NONE);
+	cr_assert_eq(p.why, CACHE_NSEC_WHY_TYPE_EXISTS);
+	cr_assert_not(p.wildcard);
+	/* A wildcard CNAME blocks NODATA too. */
+	INS(n, "example.", "*.example.", "a.example.", DNS_T_CNAME);
+	cr_assert_eq(look(n, "b.example.", DNS_T_A, NOW, &p), CACHE_NSEC_NONE);
+	cache_nsec_free(n);
+}
+
+Test(nsec, empty_non_terminal_is_nodata_not_nxdomain)
+{
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec_proof p;
+
+	soa(n, "example.", EXP);
+	INS(n, "example.", "example.", "a.example.", DNS_T_SOA, DNS_T_NS);
+	INS(n, "example.", "a.example.", "x.b.example.", DNS_T_A);
+	/* b.example has a child, so it exists with no records. */
+	cr_assert_eq(look(n, "b.example.", DNS_T_A, NOW, &p),
+		     CACHE_NSEC_NODATA);
+	cr_assert_str_eq(used(&p), "a.example.");
+	cr_assert_eq(look(n, "b.example.", DNS_T_DS, NOW, &p),
+		     CACHE_NSEC_NODATA);
+	/* A wildcard that is an empty non-terminal (x.*.example exists)
+	 * is not denied by the range that covers it. */
+	INS(n, "example.", "example.", "x.*.example.", DNS_T_SOA, DNS_T_NS);
+	INS(n, "example.", "x.*.example.", "a.example.", DNS_T_A);
+	INS(n, "example.", "a.example.", "z.example.", DNS_T_A);
+	cr_assert_eq(look(n, "b.example.", DNS_T_A, NOW, &p), CACHE_NSEC_NONE);
+	cr_assert_eq(p.why, CACHE_NSEC_WHY_NO_WILDCARD);
+	cache_nsec_free(n);
+}
+
+Test(nsec, last_range_wraps_to_the_apex)
+{
+	struct cache_nsec *n = zone_example();
+	struct cache_nsec_proof p;
+
+	cr_assert_eq(look(n, "zz.example.", DNS_T_A, NOW, &p),
+		     CACHE_NSEC_NXDOMAIN);
+	cr_assert_str_eq(used(&p), "z.example. example.");
+	cr_assert_eq(look(n, "a.z.example.", DNS_T_A, NOW, &p),
+		     CACHE_NSEC_NXDOMAIN);
+	cr_assert_str_eq(used(&p), "z.example.");
+	cr_assert_eq(look(n, "\\255\\255.example.", DNS_T_A, NOW, &p),
+		     CACHE_NSEC_NXDOMAIN);
+	/* next before owner is only allowed when next is the apex. */
+	cr_assert_eq(ins_nsec(n, "example.", "z.example.", "b.example.", EXP,
+			      TYPES(DNS_T_A)), CACHE_E_NSEC_ZONE);
+	cr_assert_eq(ins_nsec(n, "example.", "b.example.", "b.example.", EXP,
+			      TYPES(DNS_T_A)), CACHE_E_NSEC_ZONE);
+	cache_nsec_free(n);
+}
+
+Test(nsec, expired_ranges_and_soa_prove_nothing)
+{
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec_proof p;
+
+	soa(n, "example.", 800);
+	cr_assert_eq(ins_nsec(n, "example.", "example.", "a.example.", 900,
+			      TYPES(DNS_T_SOA, DNS_T_NS)), 0);
+	cr_assert_eq(ins_nsec(n, "example.", "a.example.", "d.example.", 700,
+			      TYPES(DNS_T_A)), 0);
+	cr_assert_eq(look(n, "b.example.", DNS_T_A, 699, &p),
+		     CACHE_NSEC_NXDOMAIN);
+	cr_assert_eq(p.expire_at, 700, "earliest of ranges and SOA");
+	cr_assert_eq(p.rr[0].expire_at, 700);
+	cr_assert_eq(p.rr[1].expire_at, 900);
+	cr_assert_eq(p.soa.expire_at, 800);
+	cr_assert_eq(look(n, "b.example.", DNS_T_A, 700, &p), CACHE_NSEC_NONE);
+	cr_assert_eq(p.why, CACHE_NSEC_WHY_NO_RANGE);
+	cr_assert_eq(look(n, "a.example.", DNS_T_MX, 700, &p),
+		     CACHE_NSEC_NONE);
+	cr_assert_eq(look(n, "example.", DNS_T_MX, 799, &p),
+		     CACHE_NSEC_NODATA);
+	cr_assert_eq(look(n, "example.", DNS_T_MX, 800, &p), CACHE_NSEC_NONE);
+	cr_assert_eq(p.why, CACHE_NSEC_WHY_NO_SOA);
+	/* No SOA at all. */
+	cr_assert_eq(ins_nsec(n, "org.", "org.", "a.org.", 900,
+			      TYPES(DNS_T_SOA)), 0);
+	cr_assert_eq(look(n, "org.", DNS_T_MX, NOW, &p), CACHE_NSEC_NONE);
+	cr_assert_eq(p.why, CACHE_NSEC_WHY_NO_SOA);
+	cache_nsec_free(n);
+}
+
+/*
+ * RFC 4034 6.1's example names, in canonical order, as one chain; then
+ * names that fall between them (escapes, case, label lengths).
+ */
+static const char *const rfc4034_order[] = {
+	"example.",	     "a.example.",	"yljkjljk.a.example.",
+	"Z.a.example.",	     "zABC.a.EXAMPLE.", "z.example.",
+	"\\001.z.example.", "*.z.example.",	"\\200.z.example.",
+};
+
+Test(nsec, canonical_order_follows_rfc4034)
+{
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec_proof p;
+	size_t count = sizeof(rfc4034_order) / sizeof(rfc4034_order[0]);
+
+	soa(n, "example.", EXP);
+	/* Inserted backwards, so the tree has to order them itself. */
+	for (size_t i = count; i-- > 0;) {
+		const char *next = i + 1 < count ? rfc4034_order[i + 1]
+						 : "example.";
+
+		cr_assert_eq(ins_nsec(n, "example.", rfc4034_order[i], next,
+				      EXP, TYPES(DNS_T_A, DNS_T_RRSIG)), 0,
+			     "%s", rfc4034_order[i]);
+	}
+	for (size_t i = 0; i < count; i++) {
+		cr_assert_eq(look(n, rfc4034_order[i], DNS_T_MX, NOW, &p),
+			     CACHE_NSEC_NODATA, "%s", rfc4034_order[i]);
+		cr_assert_str_eq(used(&p), rfc4034_order[i]);
+	}
+	static const struct {
+		const char *q, *cover;
+		int verdict;
+	} between[] = {
+		{ "b.a.example.", "a.example.", CACHE_NSEC_NXDOMAIN },
+		{ "YZ.a.example.", "yljkjljk.a.example.", CACHE_NSEC_NXDOMAIN },
+		{ "za.a.example.", "Z.a.example.", CACHE_NSEC_NXDOMAIN },
+		{ "zabd.a.example.", "zABC.a.EXAMPLE.", CACHE_NSEC_NXDOMAIN },
+		/* a shorter label sorts first: a.example's subtree < aa */
+		{ "aa.example.", "zABC.a.EXAMPLE.", CACHE_NSEC_NXDOMAIN },
+		{ "y.example.", "zABC.a.EXAMPLE.", CACHE_NSEC_NXDOMAIN },
+		/* \000 sorts between z.example and \001.z.example; the
+		 * wildcard *.z.example exists and lacks MX */
+		{ "\\000.z.example.", "z.example.", CACHE_NSEC_NODATA },
+		{ "\\001\\000.z.example.", "\\001.z.example.",
+		  CACHE_NSEC_NODATA },
+		{ "A.z.example.", "*.z.example.", CACHE_NSEC_NODATA },
+		{ "\\127.z.example.", "*.z.example.", CACHE_NSEC_NODATA },
+		{ "\\200\\000.z.example.", "\\200.z.example.",
+		  CACHE_NSEC_NODATA },
+		{ "\\255.z.example.", "\\200.z.example.", CACHE_NSEC_NODATA },
+		{ "x.\\200.z.example.", "\\200.z.example.",
+		  CACHE_NSEC_NXDOMAIN },
+	};
+	for (size_t i = 0; i < sizeof(between) / sizeof(between[0]); i++) {
+		int v = look(n, between[i].q, DNS_T_MX, NOW, &p);
+
+		cr_assert_eq(v, between[i].verdict, "%s: %d why %d",
+			     between[i].q, v, p.why);
+		cr_assert_str_eq(blob_str(&p.rr[0]), between[i].cover, "%s",
+				 between[i].q);
+	}
+	/* The wildcard has A: querying A below z.example is positive. */
+	cr_assert_eq(look(n, "A.z.example.", DNS_T_A, NOW, &p),
+		     CACHE_NSEC_NONE);
+	cache_nsec_free(n);
+}
+
+Test(nsec, same_owner_replaces_the_range)
+{
+	struct cache_nsec *n = zone_example();
+	struct cache_nsec_proof p;
+	struct cache_nsec_stats st;
+
+	cr_assert_eq(look(n, "c.example.", DNS_T_A, NOW, &p),
+		     CACHE_NSEC_NXDOMAIN);
+	/* The zone gained b.example: a->b replaces a->d. */
+	INS(n, "example.", "A.Example.", "b.example.", DNS_T_A);
+	cache_nsec_get_stats(n, &st);
+	cr_assert_eq(st.nsec_ranges, 5);
+	cr_assert_eq(st.zones, 1);
+	cr_assert_eq(look(n, "c.example.", DNS_T_A, NOW, &p), CACHE_NSEC_NONE);
+	cr_assert_eq(look(n, "a.example.", DNS_T_TXT, NOW, &p),
+		     CACHE_NSEC_NODATA, "the bitmap was replaced too");
+	cr_assert_str_eq(used(&p), "A.Example.", "and the blob");
+	cr_assert_eq(look(n, "aa.example.", DNS_T_A, NOW, &p),
+		     CACHE_NSEC_NXDOMAIN);
+	cache_nsec_free(n);
+}
+
+Test(nsec, insert_refuses_bad_ranges)
+{
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	uint8_t rd[512], bad[80];
+	size_t len;
+
+	cr_assert_eq(ins_nsec(n, "example.", "a.example.org.", "b.example.",
+			      EXP, TYPES(DNS_T_A)), CACHE_E_NSEC_ZONE);
+	cr_assert_eq(ins_nsec(n, "example.", "a.example.", "b.example.org.",
+			      EXP, TYPES(DNS_T_A)), CACHE_E_NSEC_ZONE);
+	cr_assert_eq(ins_nsec(n, "example.", "xample.", "example.", EXP,
+			      TYPES(DNS_T_A)), CACHE_E_NSEC_ZONE);
+	/* A label longer than 63 octets as owner. */
+	memset(bad, 'a', sizeof(bad));
+	bad[0] = 64;
+	len = nsec_rdata(rd, "b.example.", TYPES(DNS_T_A));
+	cr_assert_eq(cache_nsec_insert(n, nm("example."), bad, rd, len, EXP,
+				       (const uint8_t *)"x", 1),
+		     DNS_E_LABEL_LEN);
+	/* Bitmaps: a zero trailing octet, windows out of order. */
+	len = dns_name_len(nm("b.example."));
+	memcpy(rd, nm("b.example."), len);
+	memcpy(rd + len, (const uint8_t[]){ 0, 2, 0x40, 0 }, 4);
+	cr_assert_eq(cache_nsec_insert(n, nm("example."), nm("a.example."), rd,
+				       len + 4, EXP, (const uint8_t *)"x", 1),
+		     DNS_E_BITMAP);
+	memcpy(rd + len, (const uint8_t[]){ 1, 1, 0x40, 0, 1, 0x40 }, 6);
+	cr_assert_eq(cache_nsec_insert(n, nm("example."), nm("a.example."), rd,
+				       len + 6, EXP, (const uint8_t *)"x", 1),
+		     DNS_E_BITMAP);
+	/* A compression pointer as next name. */
+	memcpy(rd, (const uint8_t[]){ 0xc0, 12 }, 2);
+	cr_assert_lt(cache_nsec_insert(n, nm("example."), nm("a.example."), rd,
+				       2, EXP, (const uint8_t *)"x", 1), 0);
+	/* Empty blob, NULL arguments. */
+	len = nsec_rdata(rd, "b.example.", TYPES(DNS_T_A));
+	cr_assert_eq(cache_nsec_insert(n, nm("example."), nm("a.example."), rd,
+				       len, EXP, (const uint8_t *)"x", 0),
+		     DNS_E_INVAL);
+	cr_assert_eq(cache_nsec_insert(n, NULL, nm("a.example."), rd, len, EXP,
+				       (const uint8_t *)"x", 1), DNS_E_INVAL);
+	cr_assert_eq(cache_nsec_set_soa(n, nm("example."), NULL, 3, EXP),
+		     DNS_E_INVAL);
+	/* Nothing was created by the refusals. */
+	struct cache_nsec_stats st;
+
+	cache_nsec_get_stats(n, &st);
+	cr_assert_eq(st.zones, 0);
+	cr_assert_eq(cache_nsec_drop_zone(n, nm("example.")),
+		     CACHE_E_NSEC_NOZONE);
+	cache_nsec_free(n);
+}
+
+Test(nsec, drop_expired_removes_ranges_and_empty_zones)
+{
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec_proof p;
+	struct cache_nsec_stats st;
+	size_t empty = cache_nsec_bytes(n);
+	char owner[64], next[64];
+
+	soa(n, "example.", 2000);
+	soa(n, "org.", 400);
+	cr_assert_eq(ins_nsec(n, "org.", "org.", "org.", 400,
+			      TYPES(DNS_T_SOA)), 0);
+	/* 200 ranges, every other one expiring at 400. */
+	for (int i = 0; i < 200; i++) {
+		snprintf(owner, sizeof(owner), "n%03d.example.", i);
+		snprintf(next, sizeof(next), "n%03d.example.", i + 1);
+		cr_assert_eq(ins_nsec(n, "example.", owner,
+				      i == 199 ? "example." : next,
+				      i % 2 ? 400 : 1500, TYPES(DNS_T_A)), 0);
+	}
+	INS(n, "example.", "example.", "n000.example.", DNS_T_SOA, DNS_T_NS);
+	cache_nsec_get_stats(n, &st);
+	cr_assert_eq(st.zones, 2);
+	cr_assert_eq(st.nsec_ranges, 202);
+	cr_assert_eq(cache_nsec_drop_expired(n, 399), 0);
+	cr_assert_eq(cache_nsec_drop_expired(n, 400), 101, "100 + org's");
+	cache_nsec_get_stats(n, &st);
+	cr_assert_eq(st.zones, 1, "org had nothing left");
+	cr_assert_eq(st.nsec_ranges, 101);
+	cr_assert_eq(st.max_height, 7, "rebuilt balanced");
+	cr_assert_eq(look(n, "n010x.example.", DNS_T_A, 450, &p),
+		     CACHE_NSEC_NXDOMAIN);
+	cr_assert_eq(look(n, "n011x.example.", DNS_T_A, 450, &p),
+		     CACHE_NSEC_NONE);
+	cr_assert_eq(look(n, "n198.example.", DNS_T_MX, 450, &p),
+		     CACHE_NSEC_NODATA);
+	cr_assert_eq(look(n, "n199.example.", DNS_T_MX, 450, &p),
+		     CACHE_NSEC_NONE);
+	/* The rebuilt tree takes inserts as before. */
+	INS(n, "example.", "n011.example.", "n012.example.", DNS_T_A);
+	cr_assert_eq(look(n, "n011x.example.", DNS_T_A, 450, &p),
+		     CACHE_NSEC_NXDOMAIN);
+	for (int i = 0; i < 200; i += 2) {
+		snprintf(owner, sizeof(owner), "n%03d.example.", i);
+		cr_assert_eq(look(n, owner, DNS_T_MX, 450, &p),
+			     CACHE_NSEC_NODATA, "%s", owner);
+	}
+	/* Everything expired: the zone goes, and so does its memory. */
+	cr_assert_eq(cache_nsec_drop_expired(n, 5000), 102);
+	cache_nsec_get_stats(n, &st);
+	cr_assert_eq(st.zones, 0);
+	urcu_qsbr_barrier();
+	cr_assert_eq(cache_nsec_bytes(n), empty);
+	cache_nsec_free(n);
+}
+
+Test(nsec, drop_zone_frees_everything_it_held)
+{
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec_proof p;
+	size_t empty = cache_nsec_bytes(n);
+
+	fill_example(n);
+	soa(n, "org.", EXP);
+	cr_assert_gt(cache_nsec_bytes(n), empty);
+	cr_assert_eq(cache_nsec_drop_zone(n, nm("EXAMPLE.")), 0);
+	cr_assert_eq(look(n, "b.example.", DNS_T_A, NOW, &p), CACHE_NSEC_NONE);
+	cr_assert_eq(p.why, CACHE_NSEC_WHY_NO_ZONE);
+	cr_assert_eq(cache_nsec_drop_zone(n, nm("example.")),
+		     CACHE_E_NSEC_NOZONE);
+	cr_assert_eq(cache_nsec_drop_zone(n, nm("org.")), 0);
+	urcu_qsbr_barrier();
+	cr_assert_eq(cache_nsec_bytes(n), empty);
+	/* The zone can come back. */
+	fill_example(n);
+	cr_assert_eq(look(n, "b.example.", DNS_T_A, NOW, &p),
+		     CACHE_NSEC_NXDOMAIN);
+	cache_nsec_free(n);
+}
+
+Test(nsec, many_ranges_stay_ordered_in_any_insert_order)
+{
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec_proof p;
+	struct cache_nsec_stats st;
+	enum { COUNT = 5000 };
+	static int order[COUNT];
+	char owner[64], next[64];
+	uint32_t seed = 12345;
+
+	soa(n, "example.", EXP);
+	INS(n, "example.", "example.", "n00000.example.", DNS_T_SOA);
+	/* Ascending (the worst case for an unbalanced tree), then every
+	 * range again in a shuffled order (all replacements). */
+	for (int i = 0; i < COUNT; i++)
+		order[i] = i;
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < COUNT; i++) {
+			int k = order[i];
+
+			snprintf(owner, sizeof(owner), "n%05d.example.", k);
+			snprintf(next, sizeof(next), "n%05d.example.", k + 1);
+			cr_assert_eq(ins_nsec(n, "example.", owner,
+					      k == COUNT - 1 ? "example." : next,
+					      EXP + (uint32_t)pass,
+					      TYPES(DNS_T_A)), 0);
+		}
+		for (int i = COUNT - 1; i > 0; i--) {
+			seed = seed * 1103515245 + 12345;
+			int j = (int)((seed >> 8) % (uint32_t)(i + 1)), t = order[i];
+
+			order[i] = order[j];
+			order[j] = t;
+		}
+	}
+	cache_nsec_get_stats(n, &st);
+	cr_assert_eq(st.nsec_ranges, COUNT + 1);
+	/* AVL: height <= 1.44 log2(5003) = 17.7 */
+	cr_assert_leq(st.max_height, 17);
+	cr_assert_geq(st.max_height, 13, "log2(5001) rounded up");
+	for (int k = 0; k < COUNT; k++) {
+		snprintf(owner, sizeof(owner), "n%05d.example.", k);
+		cr_assert_eq(look(n, owner, DNS_T_MX, NOW, &p),
+			     CACHE_NSEC_NODATA, "%s", owner);
+		cr_assert_str_eq(used(&p), owner);
+		cr_assert_eq(p.rr[0].expire_at, EXP + 1, "replaced");
+		snprintf(owner, sizeof(owner), "n%05dx.example.", k);
+		cr_assert_eq(look(n, owner, DNS_T_MX, NOW, &p),
+			     CACHE_NSEC_NXDOMAIN, "%s", owner);
+	}
+	cache_nsec_free(n);
+}
+
+/*
+ * Random inserts, replacements, expiry and drops against a model that
+ * finds the covering range by a linear scan. Owners are n000..n299 (in
+ * canonical order by number); the apex range is always there.
+ */
+Test(nsec, random_operations_match_a_linear_model)
+{
+	enum { NAMES = 300, OPS = 20000 };
+	static struct {
+		bool present;
+		int next;	/* NAMES: the apex */
+		uint32_t exp;
+	} m[NAMES];
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec_proof p;
+	struct cache_nsec_stats st;
+	uint32_t seed = 99, now = 100;
+	char owner[32], next[32], q[32];
+	int seen[3] = { 0 };
+
+	memset(m, 0, sizeof(m));
+	soa(n, "example.", 1u << 30);
+	cr_assert_eq(ins_nsec(n, "example.", "example.", "n000.example.",
+			      1u << 30, TYPES(DNS_T_SOA, DNS_T_NS)), 0);
+	for (int op = 0; op < OPS; op++) {
+		uint32_t x = xorshift32(&seed);
+		int i = (int)(xorshift32(&seed) % NAMES);
+
+		if (x % 97 == 0) {
+			int d = 0;
+
+			now += 5;
+			for (int k = 0; k < NAMES; k++)
+				if (m[k].present && now >= m[k].exp) {
+					m[k].present = false;
+					d++;
+				}
+			cr_assert_eq(cache_nsec_drop_expired(n, now), d);
+			continue;
+		}
+		if (x % 3) { /* insert or replace */
+			int j = i + 1 + (int)((x >> 10) % 4);
+
+			if (j > NAMES)
+				j = NAMES;
+			m[i].present = true;
+			m[i].next = j;
+			m[i].exp = now + (x >> 16) % 40;
+			snprintf(owner, sizeof(owner), "n%03d.example.", i);
+			snprintf(next, sizeof(next), "n%03d.example.", j);
+			cr_assert_eq(ins_nsec(n, "example.", owner,
+					      j == NAMES ? "example." : next,
+					      m[i].exp, TYPES(DNS_T_A)), 0);
+			continue;
+		}
+		/* the name itself, or one sorting just after it */
+		bool after = (x >> 8) & 1;
+		int pred = -1, expect;
+
+		snprintf(q, sizeof(q),
+			 after ? "n%03dx.example." : "n%03d.example.", i);
+		for (int k = 0; k < i + after; k++)
+			if (m[k].present)
+				pred = k;
+		if (!after && m[i].present)
+			expect = now < m[i].exp ? CACHE_NSEC_NODATA
+						: CACHE_NSEC_NONE;
+		else if (pred >= 0 && now < m[pred].exp && m[pred].next > i)
+			expect = CACHE_NSEC_NXDOMAIN;
+		else
+			expect = CACHE_NSEC_NONE;
+		cr_assert_eq(look(n, q, DNS_T_MX, now, &p), expect,
+			     "op %d: %s at %u", op, q, now);
+		seen[expect]++;
+	}
+	for (int v = 0; v < 3; v++)
+		cr_assert_gt(seen[v], 300, "verdict %d seen %d times", v,
+			     seen[v]);
+	cache_nsec_get_stats(n, &st);
+	int count = 1;
+
+	for (int k = 0; k < NAMES; k++)
+		count += m[k].present;
+	cr_assert_eq(st.nsec_ranges, (uint64_t)count);
+	cache_nsec_free(n);
+}
+
+/* A random name below example.: 1-3 labels of lengths around the tree's
+ * 31-octet key prefix, octets mostly 'a' and otherwise the ones the
+ * prefix code treats specially (0x00, 0x01, 0xfe, 0xff), case mixed. */
+static size_t random_name(uint32_t *seed, uint8_t *out)
+{
+	static const uint8_t odd[] = { 0x00, 0x01, '*', 'A', 'b', 'B',
+				       0x7f, 0x80, 0xfd, 0xfe, 0xff };
+	static const uint8_t lens[] = { 1, 2, 3, 29, 30, 31, 32, 33, 40 };
+	int labels = 1 + (int)(xorshift32(seed) % 3);
+	size_t p = 0;
+
+	for (int i = 0; i < labels; i++) {
+		uint8_t len = lens[xorshift32(seed) % sizeof(lens)];
+
+		out[p++] = len;
+		for (int j = 0; j < len; j++) {
+			uint32_t x = xorshift32(seed);
+
+			out[p++] = x % 4 ? 'a' : odd[(x >> 8) % sizeof(odd)];
+		}
+	}
+	memcpy(out + p, nm("example."), 9);
+	return p + 9;
+}
+
+/* The tree's prefix-coded descent against dns_name_cmp() by linear scan. */
+Test(nsec, tree_order_matches_dns_name_cmp_for_odd_octets)
+{
+	enum { OWNERS = 1500, QUERIES = 4000 };
+	static uint8_t own[OWNERS][DNS_NAME_MAX];
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec_proof p;
+	uint8_t rd[DNS_NAME_MAX + 8], q[DNS_NAME_MAX];
+	size_t bl = mkbitmap(rd, TYPES(DNS_T_A));
+	uint8_t bm[8];
+	uint32_t seed = 4242;
+	int count = 0;
+
+	memcpy(bm, rd, bl);
+	soa(n, "example.", EXP);
+	/* every range wraps to the apex: each covers all names after it */
+	memcpy(rd, nm("example."), 9);
+	memcpy(rd + 9, bm, bl);
+	cr_assert_eq(cache_nsec_insert(n, nm("example."), nm("example."), rd,
+				       9 + bl, EXP, nm("example."), 9), 0);
+	for (int i = 0; i < OWNERS; i++) {
+		size_t l = random_name(&seed, own[count]);
+		bool dup = false;
+
+		for (int k = 0; k < count && !dup; k++)
+			dup = dns_name_equal(own[k], own[count]);
+		cr_assert_eq(cache_nsec_insert(n, nm("example."), own[count],
+					       rd, 9 + bl, EXP, own[count], l),
+			     0);
+		count += !dup;
+	}
+	for (int i = 0; i < QUERIES + count; i++) {
+		const uint8_t *best = nm("example.");
+
+		if (i < count) { /* each owner, case flipped at random */
+			memcpy(q, own[i], dns_name_len(own[i]));
+			for (size_t j = 0; q[j]; j += q[j] + 1u)
+				for (unsigned k = 1; k <= q[j]; k++)
+					if (q[j + k] >= 'a' && q[j + k] <= 'z' &&
+					    xorshift32(&seed) % 2)
+						q[j + k] -= 32;
+		} else {
+			random_name(&seed, q);
+		}
+		for (int k = 0; k < count; k++)
+			if (dns_name_cmp(own[k], q) <= 0 &&
+			    dns_name_cmp(own[k], best) > 0)
+				best = own[k];
+		int v = cache_nsec_lookup(n, q, DNS_T_MX, NOW, &p);
+
+		cr_assert_neq(v, CACHE_NSEC_NONE, "query %d why %d", i, p.why);
+		cr_assert_eq(p.rr[0].len, dns_name_len(best), "query %d", i);
+		cr_assert(dns_name_equal(p.rr[0].data, best), "query %d", i);
+		if (i < count)
+			cr_assert(v == CACHE_NSEC_NODATA && !p.wildcard);
+	}
+	cache_nsec_free(n);
+}
+
+Test(nsec, root_zone_can_be_a_zone)
+{
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec_proof p;
+
+	soa(n, ".", EXP);
+	INS(n, ".", ".", "aaa.", DNS_T_SOA, DNS_T_NS);
+	INS(n, ".", "aaa.", "com.", DNS_T_NS, DNS_T_DS);
+	INS(n, ".", "com.", "zw.", DNS_T_NS, DNS_T_DS);
+	cr_assert_eq(look(n, "example.", DNS_T_A, NOW, &p),
+		     CACHE_NSEC_NXDOMAIN);
+	cr_assert_str_eq(used(&p), "com. .");
+	cr_assert(dns_name_equal(p.zone, nm(".")));
+	/* Below a TLD delegation: not the root's to deny. */
+	cr_assert_eq(look(n, "example.com.", DNS_T_A, NOW, &p),
+		     CACHE_NSEC_NONE);
+	cr_assert_eq(p.why, CACHE_NSEC_WHY_DELEGATION);
+	cr_assert_eq(look(n, ".", DNS_T_DS, NOW, &p), CACHE_NSEC_NONE);
+	cr_assert_eq(p.why, CACHE_NSEC_WHY_NO_ZONE);
+	cache_nsec_free(n);
+}
+
+/* ---- NSEC3 ---- */
+
+static const uint8_t rfc_salt[] = { 0xaa, 0xbb, 0xcc, 0xdd };
+#define RFC_ITER 12
+
+static void b32hex(const uint8_t *h, char *out)
+{
+	static const char digits[] = "0123456789abcdefghijklmnopqrstuv";
+	uint32_t acc = 0;
+	int bits = 0, o = 0;
+
+	for (int i = 0; i < CACHE_NSEC3_HASH_LEN; i++) {
+		acc = (acc << 8) | h[i];
+		bits += 8;
+		while (bits >= 5) {
+			bits -= 5;
+			out[o++] = digits[(acc >> bits) & 31];
+		}
+	}
+	out[o] = 0;
+}
+
+static void rfc_hash(const char *name, uint8_t *h)
+{
+	cache_nsec3_hash(nm(name), rfc_salt, sizeof(rfc_salt), RFC_ITER, h);
+}
+
+Test(nsec3, hash_matches_rfc5155_appendix_a)
+{
+	static const char *const v[][2] = {
+		{ "example.", "0p9mhaveqvm6t7vbl5lop2u3t2rp3tom" },
+		{ "EXAMPLE.", "0p9mhaveqvm6t7vbl5lop2u3t2rp3tom" },
+		{ "a.example.", "35mthgpgcu1qg68fab165klnsnk3dpvl" },
+		{ "ai.example.", "gjeqe526plbf1g8mklp59enfd789njgi" },
+		{ "ns1.example.", "2t7b4g4vsa5smi47k61mv5bv1a22bojr" },
+		{ "ns2.example.", "q04jkcevqvmu85r014c7dkba38o0ji5r" },
+		{ "w.example.", "k8udemvp1j2f7eg6jebps17vp3n8i58h" },
+		{ "*.w.example.", "r53bq7cc2uvmubfu5ocmm6pers9tk9en" },
+		{ "x.w.example.", "b4um86eghhds6nea196smvmlo4ors995" },
+		{ "y.w.example.", "ji6neoaepv8b5o6k4ev33abha8ht9fgc" },
+		{ "x.y.w.example.", "2vptu5timamqttgl4luu9kg21e0aor3s" },
+		{ "xx.example.", "t644ebqk9bibcna874givr6joj62mlhv" },
+		/* from Appendix B.1 (name error) */
+		{ "c.x.w.example.", "0va5bpr2ou0vk0lbqeeljri88laipsfh" },
+		{ "*.x.w.example.", "92pqneegtaue7pjatc3l3qnk738c6v5m" },
+	};
+	uint8_t h[CACHE_NSEC3_HASH_LEN];
+	char s[40];
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		rfc_hash(v[i][0], h);
+		b32hex(h, s);
+		cr_assert_str_eq(s, v[i][1], "H(%s)", v[i][0]);
+	}
+}
+
+/* The names of RFC 5155 Appendix A's zone that have NSEC3 records. */
+static const struct {
+	const char *name;
+	int types[8];
+} rfc_zone[] = {
+	{ "example.", { DNS_T_NS, DNS_T_SOA, DNS_T_MX, DNS_T_RRSIG,
+			DNS_T_DNSKEY, DNS_T_NSEC3PARAM, T_END } },
+	{ "a.example.", { DNS_T_NS, DNS_T_DS, DNS_T_RRSIG, T_END } },
+	{ "ai.example.", { DNS_T_A, DNS_T_HINFO, DNS_T_AAAA, DNS_T_RRSIG,
+			   T_END } },
+	{ "ns1.example.", { DNS_T_A, DNS_T_RRSIG, T_END } },
+	{ "ns2.example.", { DNS_T_A, DNS_T_RRSIG, T_END } },
+	{ "w.example.", { T_END } },
+	{ "*.w.example.", { DNS_T_MX, DNS_T_RRSIG, T_END } },
+	{ "x.w.example.", { DNS_T_MX, DNS_T_RRSIG, T_END } },
+	{ "y.w.example.", { T_END } },
+	{ "x.y.w.example.", { DNS_T_MX, DNS_T_RRSIG, T_END } },
+	{ "xx.example.", { DNS_T_A, DNS_T_HINFO, DNS_T_AAAA, DNS_T_RRSIG,
+			   T_END } },
+};
+#define RFC_ZONE_LEN (sizeof(rfc_zone) / sizeof(rfc_zone[0]))
+
+static int ins_nsec3(struct cache_nsec *n, const char *zone,
+		     const uint8_t *hash, const uint8_t *next, uint8_t alg,
+		     uint8_t flags, uint16_t iter, const uint8_t *salt,
+		     uint8_t salt_len, const int *types, uint32_t exp,
+		     const char *blob)
+{
+	uint8_t rd[1024], owner[DNS_NAME_MAX], z[DNS_NAME_MAX];
+	size_t p = 0;
+	char label[40];
+
+	rd[p++] = alg;
+	rd[p++] = flags;
+	dns_put16(rd + p, iter);
+	p += 2;
+	rd[p++] = salt_len;
+	if (salt_len)
+		memcpy(rd + p, salt, salt_len);
+	p += salt_len;
+	rd[p++] = CACHE_NSEC3_HASH_LEN;
+	memcpy(rd + p, next, CACHE_NSEC3_HASH_LEN);
+	p += CACHE_NSEC3_HASH_LEN;
+	p += mkbitmap(rd + p, types);
+	b32hex(hash, label);
+	memcpy(z, nm(zone), DNS_NAME_MAX);
+	owner[0] = (uint8_t)strlen(label);
+	memcpy(owner + 1, label, owner[0]);
+	memcpy(owner + 1 + owner[0], z, dns_name_len(z));
+	return cache_nsec3_insert(n, z, owner, rd, p, exp,
+				  (const uint8_t *)blob, strlen(blob));
+}
+
+/*
+ * Inserts the NSEC3 chain of rfc_zone (salt aabbccdd, 12 iterations) with
+ * flags, except the range owned by skip (NULL: none); expiry exp.
+ */
+static void rfc_chain(struct cache_nsec *n, uint8_t flags, const char *skip,
+		      uint32_t exp)
+{
+	uint8_t h[RFC_ZONE_LEN][CACHE_NSEC3_HASH_LEN];
+	size_t ord[RFC_ZONE_LEN];
+
+	soa(n, "example.", EXP);
+	for (size_t i = 0; i < RFC_ZONE_LEN; i++) {
+		rfc_hash(rfc_zone[i].name, h[i]);
+		ord[i] = i;
+	}
+	for (size_t i = 1; i < RFC_ZONE_LEN; i++)
+		for (size_t j = i; j > 0 &&
+				   memcmp(h[ord[j - 1]], h[ord[j]], 20) > 0; j--) {
+			size_t t = ord[j];
+
+			ord[j] = ord[j - 1];
+			ord[j - 1] = t;
+		}
+	for (size_t i = 0; i < RFC_ZONE_LEN; i++) {
+		size_t k = ord[i], nx = ord[(i + 1) % RFC_ZONE_LEN];
+
+		if (skip && !strcmp(skip, rfc_zone[k].name))
+			continue;
+		cr_assert_eq(ins_nsec3(n, "example.", h[k], h[nx],
+				       DNS_NSEC3_SHA1, flags, RFC_ITER,
+				       rfc_salt, sizeof(rfc_salt),
+				       rfc_zone[k].types, exp,
+				       rfc_zone[k].name), 0, "%s",
+			     rfc_zone[k].name);
+	}
+}
+
+Test(nsec3, closest_encloser_proof_proves_nxdomain)
+{
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec_proof p;
+
+	rfc_chain(n, 0, NULL, EXP);
+	/* RFC 5155 B.1: closest encloser x.w.example, next closer
+	 * c.x.w.example covered by example's range, *.x.w.example by
+	 * a.example's. */
+	cr_assert_eq(look(n, "a.c.x.w.example.", DNS_T_A, NOW, &p),
+		     CACHE_NSEC_NXDOMAIN);
+	cr_assert_str_eq(used(&p), "x.w.example. example. a.example.");
+	cr_assert(p.nsec3);
+	cr_assert_eq(p.hashes, 4);
+	cr_assert_str_eq(blob_str(&p.soa), "SOA example.");
+	/* f.example hashes after the last owner: covered by the wrap. */
+	cr_assert_eq(look(n, "f.example.", DNS_T_A, NOW, &p),
+		     CACHE_NSEC_NXDOMAIN);
+	cr_assert_str_eq(used(&p), "example. xx.example. ai.example.");
+	cr_assert_eq(p.hashes, 3);
+	cache_nsec_free(n);
+}
+
+Test(nsec3, matching_range_proves_nodata)
+{
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec_proof p;
+
+	rfc_chain(n, 0, NULL, EXP);
+	cr_assert_eq(look(n, "ns1.example.", DNS_T_MX, NOW, &p),
+		     CACHE_NSEC_NODATA);
+	cr_assert_str_eq(used(&p), "ns1.example.");
+	cr_assert_eq(p.hashes, 1);
+	cr_assert_eq(look(n, "NS1.example.", DNS_T_A, NOW, &p),
+		     CACHE_NSEC_NONE);
+	cr_assert_eq(p.why, CACHE_NSEC_WHY_TYPE_EXISTS);
+	/* An empty non-terminal has its own (empty) NSEC3. */
+	cr_assert_eq(look(n, "y.w.example.", DNS_T_A, NOW, &p),
+		     CACHE_NSEC_NODATA);
+	cr_assert_str_eq(used(&p), "y.w.example.");
+	/* Delegation a.example: only DS speaks, and DS is there. */
+	cr_assert_eq(look(n, "a.example.", DNS_T_A, NOW, &p),
+		     CACHE_NSEC_NONE);
+	cr_assert_eq(p.why, CACHE_NSEC_WHY_DELEGATION);
+	cr_assert_eq(look(n, "a.example.", DNS_T_DS, NOW, &p),
+		     CACHE_NSEC_NONE);
+	cr_assert_eq(p.why, CACHE_NSEC_WHY_TYPE_EXISTS);
+	cr_assert_eq(look(n, "ai.example.", DNS_T_DS, NOW, &p),
+		     CACHE_NSEC_NODATA);
+	/* Below the cut the closest encloser is a delegation. */
+	cr_assert_eq(look(n, "b.a.example.", DNS_T_A, NOW, &p),
+		     CACHE_NSEC_NONE);
+	cr_assert_eq(p.why, CACHE_NSEC_WHY_DELEGATION);
+	cache_nsec_free(n);
+}
+
+Test(nsec3, wildcard_match_without_qtype_is_wildcard_nodata)
+{
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec_proof p;
+
+	rfc_chain(n, 0, NULL, EXP);
+	/* RFC 5155 B.7: a.z.w.example AAAA. */
+	cr_assert_eq(look(n, "a.z.w.example.", DNS_T_AAAA, NOW, &p),
+		     CACHE_NSEC_NODATA);
+	cr_assert(p.wildcard);
+	cr_assert_str_eq(used(&p), "w.example. ns2.example. *.w.example.");
+	cr_assert_eq(look(n, "a.z.w.example.", DNS_T_MX, NOW, &p),
+		     CACHE_NSEC_NONE);
+	cr_assert_eq(p.why, CACHE_NSEC_WHY_TYPE_EXISTS);
+	cache_nsec_free(n);
+}
+
+Test(nsec3, missing_range_of_the_proof_means_no_proof)
+{
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec_proof p;
+
+	/* Without example's range nothing covers the next closer name. */
+	rfc_chain(n, 0, "example.", EXP);
+	cr_assert_eq(look(n, "a.c.x.w.example.", DNS_T_A, NOW, &p),
+		     CACHE_NSEC_NONE);
+	cr_assert_eq(p.why, CACHE_NSEC_WHY_NO_RANGE);
+	cr_assert_eq(p.nrr, 0);
+	cache_nsec_free(n);
+	/* Without a.example's nothing covers the wildcard. */
+	n = cache_nsec_new(NULL);
+	rfc_chain(n, 0, "a.example.", EXP);
+	cr_assert_eq(look(n, "a.c.x.w.example.", DNS_T_A, NOW, &p),
+		     CACHE_NSEC_NONE);
+	cr_assert_eq(p.why, CACHE_NSEC_WHY_NO_WILDCARD);
+	/* Without x.w.example's there is no closest encloser there. */
+	cache_nsec_free(n);
+	n = cache_nsec_new(NULL);
+	rfc_chain(n, 0, "x.w.example.", EXP);
+	cr_assert_eq(look(n, "a.c.x.w.example.", DNS_T_A, NOW, &p),
+		     CACHE_NSEC_NONE);
+	cache_nsec_free(n);
+}
+
+Test(nsec3, expired_ranges_prove_nothing)
+{
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec_proof p;
+
+	rfc_chain(n, 0, NULL, 600);
+	cr_assert_eq(look(n, "a.c.x.w.example.", DNS_T_A, 599, &p),
+		     CACHE_NSEC_NXDOMAIN);
+	cr_assert_eq(p.expire_at, 600);
+	cr_assert_eq(look(n, "a.c.x.w.example.", DNS_T_A, 600, &p),
+		     CACHE_NSEC_NONE);
+	cr_assert_eq(look(n, "ns1.example.", DNS_T_MX, 600, &p),
+		     CACHE_NSEC_NONE);
+	cr_assert_eq(cache_nsec_drop_expired(n, 600), (int)RFC_ZONE_LEN);
+	cache_nsec_free(n);
+}
+
+Test(nsec3, opt_out_range_never_denies_a_name)
+{
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec_proof p;
+
+	rfc_chain(n, 1, NULL, EXP); /* Appendix A's zone is opt-out */
+	cr_assert_eq(look(n, "a.c.x.w.example.", DNS_T_A, NOW, &p),
+		     CACHE_NSEC_NONE);
+	cr_assert_eq(p.why, CACHE_NSEC_WHY_OPT_OUT);
+	cr_assert_eq(p.nrr, 0);
+	/* A matching opt-out range still lists the types of its name. */
+	cr_assert_eq(look(n, "ns1.example.", DNS_T_MX, NOW, &p),
+		     CACHE_NSEC_NODATA);
+	cache_nsec_free(n);
+}
+
+Test(nsec3, iterations_above_the_limit_are_refused)
+{
+	struct cache_nsec_config cfg;
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	uint8_t h[CACHE_NSEC3_HASH_LEN], nx[CACHE_NSEC3_HASH_LEN];
+
+	rfc_hash("example.", h);
+	rfc_hash("ns1.example.", nx);
+	cr_assert_eq(ins_nsec3(n, "example.", h, nx, 1, 0, 100, rfc_salt, 4,
+			       TYPES(DNS_T_SOA), EXP, "x"), 0);
+	cr_assert_eq(ins_nsec3(n, "example.", h, nx, 1, 0, 101, rfc_salt, 4,
+			       TYPES(DNS_T_SOA), EXP, "x"), CACHE_E_NSEC_ITER);
+	cr_assert_eq(ins_nsec3(n, "example.", h, nx, 1, 0, 65535, rfc_salt, 4,
+			       TYPES(DNS_T_SOA), EXP, "x"), CACHE_E_NSEC_ITER);
+	cache_nsec_free(n);
+	cache_nsec_config_default(&cfg);
+	cr_assert_eq(cfg.nsec3_max_iterations, 100);
+	cfg.nsec3_max_iterations = 0; /* RFC 9276: what zones should use */
+	n = cache_nsec_new(&cfg);
+	cr_assert_eq(ins_nsec3(n, "example.", h, nx, 1, 0, 0, NULL, 0,
+			       TYPES(DNS_T_SOA), EXP, "x"), 0);
+	cr_assert_eq(ins_nsec3(n, "example.", h, nx, 1, 0, 1, NULL, 0,
+			       TYPES(DNS_T_SOA), EXP, "x"), CACHE_E_NSEC_ITER);
+	cache_nsec_free(n);
+}
+
+Test(nsec3, bad_records_are_refused)
+{
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	uint8_t h[CACHE_NSEC3_HASH_LEN], nx[CACHE_NSEC3_HASH_LEN];
+	uint8_t rd[64], owner[DNS_NAME_MAX];
+	struct cache_nsec_stats st;
+
+	rfc_hash("example.", h);
+	rfc_hash("ns1.example.", nx);
+	cr_assert_eq(ins_nsec3(n, "example.", h, nx, 2, 0, 1, rfc_salt, 4,
+			       TYPES(DNS_T_SOA), EXP, "x"), CACHE_E_NSEC_ALG);
+	cr_assert_eq(ins_nsec3(n, "example.", h, nx, 1, 0x80, 1, rfc_salt, 4,
+			       TYPES(DNS_T_SOA), EXP, "x"),
+		     CACHE_E_NSEC_FLAGS);
+	/* Owner label not base32hex, too short, or in another zone. */
+	memcpy(rd, (const uint8_t[]){ 1, 0, 0, 1, 0, 20 }, 6);
+	memcpy(rd + 6, nx, 20);
+	memcpy(owner, nm("0p9mhaveqvm6t7vbl5lop2u3t2rp3toW.example."),
+	       DNS_NAME_MAX);
+	cr_assert_eq(cache_nsec3_insert(n, nm("example."), owner, rd, 26, EXP,
+					(const uint8_t *)"x", 1),
+		     CACHE_E_NSEC_ZONE);
+	memcpy(owner, nm("0p9mhaveqvm6t7vbl5lop2u3t2rp3to.example."),
+	       DNS_NAME_MAX);
+	cr_assert_eq(cache_nsec3_insert(n, nm("example."), owner, rd, 26, EXP,
+					(const uint8_t *)"x", 1),
+		     CACHE_E_NSEC_ZONE);
+	memcpy(owner, nm("0P9MHAVEQVM6T7VBL5LOP2U3T2RP3TOM.example.org."),
+	       DNS_NAME_MAX);
+	cr_assert_eq(cache_nsec3_insert(n, nm("example."), owner, rd, 26, EXP,
+					(const uint8_t *)"x", 1),
+		     CACHE_E_NSEC_ZONE);
+	/* Upper case base32hex is fine. */
+	memcpy(owner, nm("0P9MHAVEQVM6T7VBL5LOP2U3T2RP3TOM.example."),
+	       DNS_NAME_MAX);
+	cr_assert_eq(cache_nsec3_insert(n, nm("example."), owner, rd, 26, EXP,
+					(const uint8_t *)"x", 1), 0);
+	/* Truncated RDATA. */
+	cr_assert_lt(cache_nsec3_insert(n, nm("example."), owner, rd, 20, EXP,
+					(const uint8_t *)"x", 1), 0);
+	cache_nsec_get_stats(n, &st);
+	cr_assert_eq(st.nsec3_ranges, 1);
+	cache_nsec_free(n);
+}
+
+Test(nsec3, hash_budget_bounds_the_work_of_one_query)
+{
+	/* 17 labels above x.w.example: 18 hashes find the closest
+	 * encloser, the 19th is the wildcard's. */
+	static const char q[] = "a1.a2.a3.a4.a5.a6.a7.a8.a9.a10.a11.a12.a13."
+				"a14.a15.a16.a17.x.w.example.";
+	static const struct {
+		uint8_t budget;
+		int verdict, hashes;
+	} c[] = {
+		{ 0, CACHE_NSEC_NONE, CACHE_NSEC3_HASH_BUDGET_DEFAULT },
+		{ 18, CACHE_NSEC_NONE, 18 },
+		{ 19, CACHE_NSEC_NXDOMAIN, 19 },
+		{ 128, CACHE_NSEC_NXDOMAIN, 19 },
+	};
+	struct cache_nsec_proof p;
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct cache_nsec_config cfg;
+
+		cache_nsec_config_default(&cfg);
+		if (c[i].budget)
+			cfg.nsec3_hash_budget = c[i].budget;
+		struct cache_nsec *n = cache_nsec_new(&cfg);
+
+		rfc_chain(n, 0, NULL, EXP);
+		cr_assert_eq(look(n, q, DNS_T_A, NOW, &p), c[i].verdict,
+			     "budget %d", c[i].budget);
+		cr_assert_eq(p.hashes, c[i].hashes);
+		if (c[i].verdict == CACHE_NSEC_NONE)
+			cr_assert_eq(p.why, CACHE_NSEC_WHY_BUDGET);
+		else
+			cr_assert_str_eq(blob_str(&p.rr[0]), "x.w.example.");
+		cache_nsec_free(n);
+	}
+}
+
+Test(nsec3, new_parameters_replace_the_chain)
+{
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec_proof p;
+	struct cache_nsec_stats st;
+	uint8_t h[CACHE_NSEC3_HASH_LEN];
+
+	rfc_chain(n, 0, NULL, EXP);
+	cr_assert_eq(look(n, "ns1.example.", DNS_T_MX, NOW, &p),
+		     CACHE_NSEC_NODATA);
+	/* Re-salted to none, 0 iterations: a one-range chain. */
+	cache_nsec3_hash(nm("ns1.example."), NULL, 0, 0, h);
+	cr_assert_eq(ins_nsec3(n, "example.", h, h, 1, 0, 0, NULL, 0,
+			       TYPES(DNS_T_A, DNS_T_TXT), EXP, "new ns1"), 0);
+	cache_nsec_get_stats(n, &st);
+	cr_assert_eq(st.nsec3_ranges, 1);
+	cr_assert_eq(look(n, "ns1.example.", DNS_T_MX, NOW, &p),
+		     CACHE_NSEC_NODATA);
+	cr_assert_str_eq(used(&p), "new ns1");
+	cr_assert_eq(look(n, "ns1.example.", DNS_T_TXT, NOW, &p),
+		     CACHE_NSEC_NONE);
+	cr_assert_eq(look(n, "ns2.example.", DNS_T_MX, NOW, &p),
+		     CACHE_NSEC_NONE);
+	cache_nsec_free(n);
+}
+
+Test(nsec3, nsec_and_nsec3_ranges_of_one_zone_both_count)
+{
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec_proof p;
+
+	rfc_chain(n, 0, NULL, EXP);
+	INS(n, "example.", "zz.example.", "example.", DNS_T_A);
+	/* NSEC has nothing on ns1 (its tree has one range): NSEC3 does. */
+	cr_assert_eq(look(n, "ns1.example.", DNS_T_MX, NOW, &p),
+		     CACHE_NSEC_NODATA);
+	cr_assert(p.nsec3);
+	cr_assert_eq(look(n, "zz.example.", DNS_T_MX, NOW, &p),
+		     CACHE_NSEC_NODATA);
+	cr_assert_not(p.nsec3);
+	cache_nsec_free(n);
+}
+
+/* ---- readers racing the writer ---- */
+
+/*
+ * Race blobs: 'R', owner wire, next wire, FNV-1a of what precedes; SOA
+ * blobs: 'S', serial, the same checksum. A reader that gets a blob freed
+ * or reused under it sees a bad checksum, a wrong owner (or ASan does).
+ */
+#define RACE_NAMES 200
+#define RACE_SECONDS 2
+#define RACE_READERS 2
+
+static uint32_t fnv(const uint8_t *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	while (n--)
+		h = (h ^ *p++) * 16777619u;
+	return h;
+}
+
+static size_t race_blob(uint8_t *b, const uint8_t *owner, const uint8_t *next)
+{
+	size_t p = 0, l = dns_name_len(owner);
+
+	b[p++] = 'R';
+	memcpy(b + p, owner, l);
+	p += l;
+	l = dns_name_len(next);
+	memcpy(b + p, next, l);
+	p += l;
+	dns_put32(b + p, fnv(b, p));
+	return p + 4;
+}
+
+/* Checks a race blob; its owner and next (pointers into it) on success. */
+static bool race_blob_ok(const struct cache_nsec_blob *b, char kind,
+			 const uint8_t **owner, const uint8_t **next)
+{
+	if (b->len < 5 || b->data[0] != kind ||
+	    fnv(b->data, b->len - 4u) != dns_get32(b->data + b->len - 4))
+		return false;
+	if (kind != 'R')
+		return true;
+	int l1 = dns_name_check(b->data + 1, b->len - 5u);
+
+	if (l1 < 0)
+		return false;
+	int l2 = dns_name_check(b->data + 1 + l1, b->len - 5u - (size_t)l1);
+
+	if (l2 < 0 || 1 + (size_t)l1 + (size_t)l2 + 4 != b->len)
+		return false;
+	*owner = b->data + 1;
+	*next = b->data + 1 + l1;
+	return true;
+}
+
+struct race {
+	struct cache_nsec *n;
+	uint8_t names[RACE_NAMES][DNS_NAME_MAX];
+	uint8_t apex[DNS_NAME_MAX];
+	uint32_t now;		/* atomic: the writer's clock */
+	int stop;		/* atomic */
+};
+
+struct reader_result {
+	uint64_t lookups, nxdomain, nodata, bad;
+	char first_bad[160];
+};
+
+/* One proof checked against what it claims. NULL when fine. */
+static const char *race_check(const struct race *r, const uint8_t *q,
+			      uint32_t now, int v,
+			      const struct cache_nsec_proof *p)
+{
+	const uint8_t *owner, *next;
+
+	if (v == CACHE_NSEC_NONE)
+		return p->nrr == 0 ? NULL : "ranges listed without a proof";
+	if (p->nrr < 1 || p->nrr > 2)
+		return "range count";
+	if (!race_blob_ok(&p->soa, 'S', &owner, &next))
+		return "SOA blob";
+	if (p->expire_at <= now)
+		return "expired proof";
+	for (unsigned i = 0; i < p->nrr; i++) {
+		if (!race_blob_ok(&p->rr[i], 'R', &owner, &next))
+			return "range blob";
+		if (p->rr[i].expire_at <= now)
+			return "expired range";
+	}
+	race_blob_ok(&p->rr[0], 'R', &owner, &next);
+	if (p->wildcard)
+		return "wildcard in a zone without one";
+	if (v == CACHE_NSEC_NODATA)
+		return dns_name_equal(owner, q) ? NULL : "NODATA from another owner";
+	if (dns_name_cmp(owner, q) >= 0)
+		return "covering owner not before qname";
+	if (dns_name_cmp(q, next) >= 0 && !dns_name_equal(next, r->apex))
+		return "covering next not after qname";
+	return NULL;
+}
+
+static void *race_reader(void *arg)
+{
+	struct race *r = ((void **)arg)[0];
+	struct reader_result *res = ((void **)arg)[1];
+	uint32_t seed = (uint32_t)(uintptr_t)res | 1;
+	uint8_t q[DNS_NAME_MAX];
+	struct cache_nsec_proof p;
+
+	urcu_qsbr_register_thread();
+	while (!__atomic_load_n(&r->stop, __ATOMIC_RELAXED)) {
+		uint32_t x = xorshift32(&seed);
+		const uint8_t *base = r->names[x % RACE_NAMES];
+		size_t l = dns_name_len(base);
+
+		/* the name itself, one sorting after it, one below it */
+		switch ((x >> 16) % 3) {
+		case 0:
+			memcpy(q, base, l);
+			break;
+		case 1:
+			memcpy(q, base, l);
+			q[0]++;
+			q[q[0]] = 'x';
+			memcpy(q + 1 + q[0], base + 1 + base[0],
+			       l - 1 - base[0]);
+			break;
+		default:
+			q[0] = 1;
+			q[1] = 'a';
+			memcpy(q + 2, base, l);
+			break;
+		}
+		uint32_t now = __atomic_load_n(&r->now, __ATOMIC_RELAXED);
+		int v = cache_nsec_lookup(r->n, q, (x >> 24) & 1 ? DNS_T_AAAA
+							       : DNS_T_A,
+					  now, &p);
+		const char *bad = race_check(r, q, now, v, &p);
+
+		res->lookups++;
+		res->nxdomain += v == CACHE_NSEC_NXDOMAIN;
+		res->nodata += v == CACHE_NSEC_NODATA;
+		if (bad && !res->bad++)
+			snprintf(res->first_bad, sizeof(res->first_bad),
+				 "%s (verdict %d)", bad, v);
+		urcu_qsbr_quiescent_state();
+	}
+	urcu_qsbr_unregister_thread();
+	return NULL;
+}
+
+static void race_soa(struct race *r, uint32_t serial, uint32_t exp)
+{
+	uint8_t b[9];
+
+	b[0] = 'S';
+	dns_put32(b + 1, serial);
+	dns_put32(b + 5, fnv(b, 5));
+	cr_assert_eq(cache_nsec_set_soa(r->n, r->apex, b, sizeof(b), exp), 0);
+}
+
+Test(nsec, readers_see_consistent_proofs_while_the_writer_churns,
+     .timeout = 60)
+{
+	static struct race r;
+	struct reader_result res[RACE_READERS];
+	void *args[RACE_READERS][2];
+	pthread_t t[RACE_READERS];
+	uint8_t rd[512], blob[600];
+	uint32_t seed = 7, serial = 0;
+	uint64_t ops = 0, dropped = 0;
+	struct timespec start, cur;
+	size_t bitmap_len = mkbitmap(rd, TYPES(DNS_T_A, DNS_T_RRSIG,
+					      DNS_T_NSEC));
+	uint8_t bitmap[64];
+
+	memcpy(bitmap, rd, bitmap_len);
+	memset(res, 0, sizeof(res));
+	r.n = cache_nsec_new(NULL);
+	r.now = 1000;
+	memcpy(r.apex, nm("example."), DNS_NAME_MAX);
+	for (int i = 0; i < RACE_NAMES; i++) {
+		char s[32];
+
+		snprintf(s, sizeof(s), "h%03d.example.", i);
+		memcpy(r.names[i], nm(s), DNS_NAME_MAX);
+	}
+	race_soa(&r, serial++, r.now + 50);
+	for (int i = 0; i < RACE_READERS; i++) {
+		args[i][0] = &r;
+		args[i][1] = &res[i];
+		cr_assert_eq(pthread_create(&t[i], NULL, race_reader, args[i]),
+			     0);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	do {
+		uint32_t x = xorshift32(&seed);
+		uint32_t now = r.now;
+		int i = (int)(x % RACE_NAMES);
+		int j = i + 1 + (int)((x >> 8) % 3);
+		const uint8_t *owner = r.names[i];
+		const uint8_t *next = j >= RACE_NAMES ? r.apex : r.names[j];
+
+		if ((x >> 12) % 16 == 0) { /* the apex range */
+			owner = r.apex;
+			next = r.names[0];
+		}
+		size_t nl = dns_name_len(next);
+
+		memcpy(rd, next, nl);
+		memcpy(rd + nl, bitmap, bitmap_len);
+		cr_assert_eq(cache_nsec_insert(r.n, r.apex, owner, rd,
+					       nl + bitmap_len,
+					       now + 1 + (x >> 20) % 30, blob,
+					       race_blob(blob, owner, next)),
+			     0);
+		ops++;
+		if (ops % 64 == 0)
+			__atomic_store_n(&r.now, now + 1, __ATOMIC_RELAXED);
+		if (ops % 256 == 0) {
+			int d = cache_nsec_drop_expired(r.n, r.now);
+
+			cr_assert_geq(d, 0);
+			dropped += (uint64_t)d;
+		}
+		if (ops % 1024 == 0)
+			race_soa(&r, serial++, r.now + 50);
+		if (ops % 20000 == 0) {
+			cr_assert_eq(cache_nsec_drop_zone(r.n, r.apex), 0);
+			race_soa(&r, serial++, r.now + 50);
+		}
+		urcu_qsbr_quiescent_state();
+		clock_gettime(CLOCK_MONOTONIC, &cur);
+	} while (cur.tv_sec - start.tv_sec < RACE_SECONDS ||
+		 (cur.tv_sec - start.tv_sec == RACE_SECONDS &&
+		  cur.tv_nsec < start.tv_nsec));
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELAXED);
+	/* Offline while joining: readers' last grace periods need not wait
+	 * for this thread. */
+	urcu_qsbr_thread_offline();
+	for (int i = 0; i < RACE_READERS; i++)
+		pthread_join(t[i], NULL);
+	urcu_qsbr_thread_online();
+	for (int i = 0; i < RACE_READERS; i++) {
+		cr_log_info("reader %d: %llu lookups, %llu NXDOMAIN, %llu NODATA",
+			    i, (unsigned long long)res[i].lookups,
+			    (unsigned long long)res[i].nxdomain,
+			    (unsigned long long)res[i].nodata);
+		cr_assert_eq(res[i].bad, 0, "reader %d: %llu bad, first: %s", i,
+			     (unsigned long long)res[i].bad, res[i].first_bad);
+		cr_assert_gt(res[i].nxdomain, 0);
+		cr_assert_gt(res[i].nodata, 0);
+	}
+	cr_log_info("writer: %llu inserts, %llu ranges dropped",
+		    (unsigned long long)ops, (unsigned long long)dropped);
+	cr_assert_gt(dropped, 0);
+	cache_nsec_free(r.n);
+}
