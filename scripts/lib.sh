@@ -4,6 +4,7 @@
 #   build/release  release with LTO, -march from meson_options.txt
 #   build/asan     ASan + UBSan (gcc), for the unit tests
 #   build/fuzz     clang + libFuzzer + ASan + UBSan, for the fuzz targets
+#   build/tsan     ThreadSanitizer, for the multi-threaded stress tests
 # Everything is idempotent: a second run installs and reconfigures nothing.
 
 BW_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -47,7 +48,7 @@ bw_install_packages() {
 }
 
 # bw_build DIR [-Doption=value...]: configure (or bring an existing build
-# directory to these options), then build.
+# directory to these options), then build (only $BW_TARGETS if set).
 bw_build() {
 	local dir=$1 log
 	shift
@@ -60,8 +61,9 @@ bw_build() {
 			{ cat "$log"; rm -f "$log"; bw_die "meson configure $dir failed"; }
 	fi
 	rm -f "$log"
-	ninja -C "$BW_TOP/$dir" >/dev/null || {
-		ninja -C "$BW_TOP/$dir" | tail -40
+	# shellcheck disable=SC2086 # a list of targets
+	ninja -C "$BW_TOP/$dir" ${BW_TARGETS:-} >/dev/null || {
+		ninja -C "$BW_TOP/$dir" ${BW_TARGETS:-} | tail -40
 		bw_die "build of $dir failed"
 	}
 }
@@ -75,4 +77,9 @@ bw_build_fuzz() {
 	CC=clang bw_build build/fuzz -Dbuildtype=debugoptimized -Db_lto=false \
 		-Db_sanitize=address,undefined -Db_lundef=false -Dfuzz=true \
 		-Dtests=disabled
+}
+bw_build_tsan() {
+	BW_TARGETS=tests/cache/stress_msgcache bw_build build/tsan \
+		-Dbuildtype=debugoptimized -Db_lto=false -Db_sanitize=thread \
+		-Db_lundef=false
 }
