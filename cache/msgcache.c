@@ -89,6 +89,8 @@ struct cache_entry {
 	uint16_t qtype;
 	uint16_t qclass;
 	uint16_t flags;		/* header bits the answer carries (AD) */
+	uint8_t policy_verdict;	/* response policy: 0 until policy exists */
+	uint32_t policy_gen;	/* the policy snapshot the verdict is from */
 	uint16_t count[3];	/* ANCOUNT, NSCOUNT, ARCOUNT */
 	uint16_t nttl;
 	uint16_t sec_len;
@@ -225,6 +227,11 @@ static inline const uint8_t *e_sections(const struct cache_entry *e)
 uint8_t cache_entry_rcode(const struct cache_entry *e) { return e->rcode; }
 uint8_t cache_entry_rank(const struct cache_entry *e) { return e->rank; }
 uint32_t cache_entry_expire(const struct cache_entry *e) { return e->expire; }
+uint8_t cache_entry_policy(const struct cache_entry *e, uint32_t *gen)
+{
+	*gen = e->policy_gen;
+	return e->policy_verdict;
+}
 const uint8_t *cache_entry_qname(const struct cache_entry *e) { return e->data; }
 
 /* --- lookups (readers) --------------------------------------------------- */

@@ -19,6 +19,11 @@
  * entries in each of a key's two buckets, so a lookup reads at most two
  * cache lines of index plus the candidate entries, whatever the input
  * (hash flooding only evicts). Time is the caller's coarse clock in seconds.
+ *
+ * Budget: entries (jemalloc usable size) plus the index never exceed
+ * max_bytes after an insert returns. The margin is memory already removed
+ * but not yet freed: entries and an old index wait one grace period (until
+ * every reader has passed a quiescent state) before call_rcu frees them.
  */
 #ifndef BW_CACHE_MSGCACHE_H
 #define BW_CACHE_MSGCACHE_H
@@ -182,6 +187,9 @@ void cache_get_stats(const struct cache *c, struct cache_stats *st);
 uint8_t cache_entry_rcode(const struct cache_entry *e);
 uint8_t cache_entry_rank(const struct cache_entry *e);
 uint32_t cache_entry_expire(const struct cache_entry *e);
+/* The response-policy verdict stored with the entry and its generation
+ * (room kept for the policy issue: 0 and 0 until then). */
+uint8_t cache_entry_policy(const struct cache_entry *e, uint32_t *gen);
 const uint8_t *cache_entry_qname(const struct cache_entry *e);
 
 #endif
