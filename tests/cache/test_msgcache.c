@@ -16,18 +16,9 @@
 #include "dns/msg.h"
 #include "dns/name.h"
 #include "dns/query.h"
+#include "tests/dns/testutil.h"
 
 #define T0 1000000u /* the tests' clock starts here */
-
-static const uint8_t *nm(const char *s)
-{
-	static __thread uint8_t ring[16][DNS_NAME_MAX];
-	static __thread unsigned next;
-	uint8_t *out = ring[next++ % 16];
-
-	cr_assert_gt(dns_name_from_str(s, out), 0, "bad name %s", s);
-	return out;
-}
 
 struct rec {
 	int sec;

@@ -22,6 +22,7 @@
 #include "dns/err.h"
 #include "dns/name.h"
 #include "dns/wire.h"
+#include "tests/dns/testutil.h"
 
 #define T_END (-1)
 #define EXP 1000u	/* expiry of most test ranges */
@@ -39,18 +40,6 @@ static void teardown(void)
 
 TestSuite(nsec, .init = setup, .fini = teardown);
 TestSuite(nsec3, .init = setup, .fini = teardown);
-
-/* A wire name from presentation format (a ring of buffers). */
-static const uint8_t *nm(const char *s)
-{
-	static uint8_t ring[16][DNS_NAME_MAX];
-	static unsigned next;
-	uint8_t *out = ring[next++ % 16];
-	int r = dns_name_from_str(s, out);
-
-	cr_assert(r > 0, "bad test name '%s': %s", s, dns_strerror(r));
-	return out;
-}
 
 /* Type bitmap (RFC 4034 4.1.2) of the types in t[], ended by T_END. */
 static size_t mkbitmap(uint8_t *out, const int *t)

@@ -1,5 +1,5 @@
 /*
- * tests/dns/testutil.h: helpers shared by the dns/ unit tests: names from
+ * tests/dns/testutil.h: helpers shared by the unit tests: names from
  * presentation strings, and a raw message writer for hand-made (and
  * deliberately broken) wire data that the builder would refuse to write.
  */
@@ -17,8 +17,8 @@
 /* A wire name from presentation format; fails the test on bad input. */
 static inline const uint8_t *nm(const char *s)
 {
-	static uint8_t ring[16][DNS_NAME_MAX];
-	static unsigned next;
+	static __thread uint8_t ring[16][DNS_NAME_MAX];
+	static __thread unsigned next;
 	uint8_t *out = ring[next++ % 16];
 	int r = dns_name_from_str(s, out);
 
