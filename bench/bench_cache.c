@@ -127,8 +127,7 @@ __attribute__((noinline)) uint64_t run_cache(unsigned from, unsigned count)
 	for (unsigned base = from; base < from + count; base += CACHE_BURST_MAX) {
 		for (unsigned i = 0; i < CACHE_BURST_MAX; i++) {
 			const struct dns_query *q = &pool[(base + i) % POOL].q;
-			cache_key_init(&keys[i], cache, dns_query_qname(q), q->qtype,
-				       q->qclass, false);
+			cache_key_from_query(&keys[i], cache, q);
 			kp[i] = &keys[i];
 		}
 		cache_lookup_burst(cache, kp, CACHE_BURST_MAX, NOW, res, &st);
@@ -171,7 +170,7 @@ __attribute__((noinline)) uint64_t run_lfht(struct cds_lfht *ht, unsigned from,
 		struct cache_key k;
 		struct cds_lfht_iter it;
 
-		cache_key_init(&k, cache, dns_query_qname(q), q->qtype, q->qclass, false);
+		cache_key_from_query(&k, cache, q);
 		cds_lfht_lookup(ht, k.hash, lmatch, &k, &it);
 		struct cds_lfht_node *node = cds_lfht_iter_get_node(&it);
 		if (node)

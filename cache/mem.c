@@ -40,10 +40,11 @@ void *cache_mem_calloc(struct cache_mem *m, size_t size, size_t *usable)
 	return p;
 }
 
-void cache_mem_free(struct cache_mem *m, void *p)
+void cache_mem_free(void *p)
 {
+	/* jemalloc finds the arena from the pointer; only skip the tcache. */
 	if (p)
-		dallocx(p, flags(m));
+		dallocx(p, MALLOCX_TCACHE_NONE);
 }
 
 #else
@@ -75,9 +76,8 @@ void *cache_mem_calloc(struct cache_mem *m, size_t size, size_t *usable)
 	return p;
 }
 
-void cache_mem_free(struct cache_mem *m, void *p)
+void cache_mem_free(void *p)
 {
-	(void)m;
 	free(p);
 }
 #endif

@@ -22,6 +22,7 @@ int cache_mem_init(struct cache_mem *m);
  * really held (what the budget counts). NULL when out of memory. */
 void *cache_mem_alloc(struct cache_mem *m, size_t size, size_t *usable);
 void *cache_mem_calloc(struct cache_mem *m, size_t size, size_t *usable);
-void cache_mem_free(struct cache_mem *m, void *p);
+/* Needs no arena, so callbacks can free without finding the cache. */
+void cache_mem_free(void *p);
 
 #endif

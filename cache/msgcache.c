@@ -61,7 +61,6 @@ struct cache_bucket {
 /* Written once by the writer before publication; read-only afterwards. */
 struct cache_table {
 	struct rcu_head rcu;
-	struct cache_mem *mem;
 	uint64_t mask;		/* buckets - 1 */
 	size_t bytes;
 	struct cache_bucket *b;
@@ -74,7 +73,6 @@ struct cache_table {
  */
 struct cache_entry {
 	struct rcu_head rcu;
-	struct cache_mem *mem;
 	uint64_t hash;
 	uint32_t inserted;
 	uint32_t expire;	/* fresh while now < expire */
@@ -170,6 +168,18 @@ void cache_key_init(struct cache_key *k, const struct cache *c,
 	k->hash = key_hash(c, k->name, len, qtype, qclass, k->do_bit);
 }
 
+void cache_key_from_query(struct cache_key *k, const struct cache *c,
+			  const struct dns_query *q)
+{
+	dns_copy_lower(k->name, dns_query_qname(q), q->qname_len);
+	k->name_len = q->qname_len;
+	k->qtype = q->qtype;
+	k->qclass = q->qclass;
+	k->do_bit = q->has_edns && (q->edns.flags & DNS_EDNS_F_DO);
+	k->hash = key_hash(c, k->name, k->name_len, k->qtype, k->qclass,
+			   k->do_bit);
+}
+
 static inline uint16_t hash_tag(uint64_t hash)
 {
 	uint16_t tag = (uint16_t)(hash >> PTR_BITS);
@@ -193,13 +203,32 @@ static inline const struct cache_entry *slot_entry(uint64_t v)
 	return (const struct cache_entry *)(uintptr_t)(v & PTR_MASK);
 }
 
+/* Names are short: compare them inline, 8 octets at a time. */
+static inline bool same_name_octets(const uint8_t *a, const uint8_t *b,
+				    size_t len)
+{
+	uint64_t x, y;
+
+	if (len < 8)
+		return memcmp(a, b, len) == 0;
+	for (size_t i = 0; i + 8 < len; i += 8) {
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y)
+			return false;
+	}
+	memcpy(&x, a + len - 8, 8);
+	memcpy(&y, b + len - 8, 8);
+	return x == y;
+}
+
 static inline bool key_matches(const struct cache_entry *e,
 			       const struct cache_key *k)
 {
 	return e->hash == k->hash && e->qtype == k->qtype &&
 	       e->qclass == k->qclass && e->do_bit == k->do_bit &&
 	       e->name_len == k->name_len &&
-	       memcmp(e->data, k->name, k->name_len) == 0;
+	       same_name_octets(e->data, k->name, k->name_len);
 }
 
 /* --- entry layout ------------------------------------------------------ */
@@ -381,7 +410,7 @@ int cache_answer(const struct cache *c, const struct cache_entry *e,
 		uint8_t *sec = out + base;
 		uint32_t age = now - e->inserted;
 
-		memcpy(sec, e_sections(e), e->sec_len);
+		dns_copy(sec, e_sections(e), e->sec_len);
 		for (unsigned i = 0; i < e->nttl; i++) {
 			uint32_t orig, ttl;
 			uint16_t off;
@@ -421,7 +450,7 @@ static void entry_free_cb(struct rcu_head *head)
 
 	TSAN_ACQUIRE(&qsbr_token);
 	TSAN_ACQUIRE(e);
-	cache_mem_free(e->mem, e);
+	cache_mem_free(e);
 }
 
 static void table_free_cb(struct rcu_head *head)
@@ -430,10 +459,8 @@ static void table_free_cb(struct rcu_head *head)
 
 	TSAN_ACQUIRE(&qsbr_token);
 	TSAN_ACQUIRE(t);
-	struct cache_mem *mem = t->mem;
-
-	cache_mem_free(mem, t->b);
-	cache_mem_free(mem, t);
+	cache_mem_free(t->b);
+	cache_mem_free(t);
 }
 
 static void retire_entry(struct cache *c, const struct cache_entry *e)
@@ -455,10 +482,9 @@ static struct cache_table *table_new(struct cache *c, uint64_t buckets)
 		return NULL;
 	t->b = cache_mem_calloc(&c->mem, buckets * sizeof(struct cache_bucket), &u2);
 	if (!t->b) {
-		cache_mem_free(&c->mem, t);
+		cache_mem_free(t);
 		return NULL;
 	}
-	t->mem = &c->mem;
 	t->mask = buckets - 1;
 	t->bytes = u1 + u2;
 	return t;
@@ -522,8 +548,8 @@ void cache_free(struct cache *c)
 	urcu_qsbr_thread_offline();
 	urcu_qsbr_barrier();
 	urcu_qsbr_thread_online();
-	cache_mem_free(&c->mem, c->table->b);
-	cache_mem_free(&c->mem, c->table);
+	cache_mem_free(c->table->b);
+	cache_mem_free(c->table);
 	free(c);
 }
 
@@ -780,7 +806,6 @@ static struct cache_entry *entry_new(struct cache *c, const struct msg_plan *p,
 		cap = cfg->max_ttl;
 	}
 	memset(e, 0, sizeof(*e));
-	e->mem = &c->mem;
 	e->name_len = (uint8_t)name_len;
 	memcpy(e->data, name, name_len);
 	e->qtype = qtype;
@@ -842,7 +867,7 @@ static int publish(struct cache *c, struct cache_entry *e, uint32_t now)
 	if ((slot = find_slot(c->table, &k))) {
 		const struct cache_entry *old = slot_entry(*slot);
 		if (now < old->expire && old->rank > e->rank) {
-			cache_mem_free(&c->mem, e);
+			cache_mem_free(e);
 			return CACHE_E_RANK;
 		}
 		slot_store(slot, e);
@@ -893,7 +918,7 @@ int cache_insert(struct cache *c, const uint8_t *msg, size_t len,
 	if (!(e = entry_new(c, &p, msg, now, (uint8_t)rank, do_bit, p.m.qtype)))
 		return CACHE_E_NOMEM;
 	if (!enforce_budget(c, now, e->bytes)) {
-		cache_mem_free(&c->mem, e);
+		cache_mem_free(e);
 		return CACHE_E_NOMEM;
 	}
 	if ((r = publish(c, e, now)))
@@ -908,7 +933,7 @@ int cache_insert(struct cache *c, const uint8_t *msg, size_t len,
 		if (cut && enforce_budget(c, now, cut->bytes))
 			publish(c, cut, now);
 		else if (cut)
-			cache_mem_free(&c->mem, cut);
+			cache_mem_free(cut);
 	}
 	return 0;
 }

@@ -126,6 +126,10 @@ void cache_key_init(struct cache_key *k, const struct cache *c,
 		    const uint8_t *qname, uint16_t qtype, uint16_t qclass,
 		    bool do_bit);
 
+/* Any thread: the key of a parsed client query (its DO bit included). */
+void cache_key_from_query(struct cache_key *k, const struct cache *c,
+			  const struct dns_query *q);
+
 /*
  * Reader: looks up n <= CACHE_BURST_MAX keys at once (hash, prefetch every
  * bucket, match tags, prefetch candidates, compare keys) and fills res[i].

@@ -163,13 +163,20 @@ static inline uint64_t lower8(uint64_t x)
 size_t dns_name_copy_lower(uint8_t *dst, const uint8_t *src)
 {
 	size_t len = dns_name_len(src);
+
+	dns_copy_lower(dst, src, len);
+	return len;
+}
+
+void dns_copy_lower(uint8_t *dst, const uint8_t *src, size_t len)
+{
 	uint64_t w;
 
 	/* Length octets are below 'A', so one pass over every octet is safe. */
 	if (len < 8) {
 		for (size_t i = 0; i < len; i++)
 			dst[i] = dns_lower[src[i]];
-		return len;
+		return;
 	}
 	for (size_t i = 0; i + 8 < len; i += 8) {
 		memcpy(&w, src + i, 8);
@@ -179,7 +186,6 @@ size_t dns_name_copy_lower(uint8_t *dst, const uint8_t *src)
 	memcpy(&w, src + len - 8, 8); /* the last word may overlap */
 	w = lower8(w);
 	memcpy(dst + len - 8, &w, 8);
-	return len;
 }
 
 static bool lower_equal(const uint8_t *a, const uint8_t *b, size_t len)

@@ -75,6 +75,8 @@ int dns_name_labels(const uint8_t *name);
 /* Lower-cases in place; copy variant returns the length written to dst. */
 void dns_name_lower(uint8_t *name);
 size_t dns_name_copy_lower(uint8_t *dst, const uint8_t *src);
+/* The same for a name whose length the caller knows (e.g. a parsed query's). */
+void dns_copy_lower(uint8_t *dst, const uint8_t *src, size_t len);
 
 /* Case-insensitive equality. */
 bool dns_name_equal(const uint8_t *a, const uint8_t *b);

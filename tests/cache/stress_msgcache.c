@@ -73,8 +73,7 @@ static void *reader_main(void *arg)
 		dns_builder_question(&b, name, DNS_T_TXT, DNS_C_IN);
 		if (dns_query_parse(&q[k], qwire[k], dns_builder_finish(&b)))
 			die("query");
-		cache_key_init(&keys[k], shared, dns_query_qname(&q[k]), DNS_T_TXT,
-			       DNS_C_IN, false);
+		cache_key_from_query(&keys[k], shared, &q[k]);
 	}
 	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
 		for (int base = 0; base < KEYS; base += CACHE_BURST_MAX) {

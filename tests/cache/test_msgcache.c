@@ -346,6 +346,26 @@ Test(msgcache, nxdomain_cut_answers_names_below)
 	cache_free(c);
 }
 
+Test(msgcache, key_from_query_takes_do_and_ignores_case)
+{
+	struct cache *c = new_cache(NULL);
+	uint8_t w1[512], w2[512];
+	struct dns_query q1, q2;
+	struct cache_key a, b, ref;
+
+	query(&q1, w1, "MiXeD.Shop.LAB", DNS_T_AAAA, 2, 1232);
+	query(&q2, w2, "mixed.shop.lab", DNS_T_AAAA, 1, 1232);
+	cache_key_from_query(&a, c, &q1);
+	cache_key_from_query(&b, c, &q2);
+	cache_key_init(&ref, c, nm("mixed.shop.lab"), DNS_T_AAAA, DNS_C_IN, true);
+	cr_assert_eq(a.hash, ref.hash, "DO from the query's OPT, name lower-cased");
+	cr_assert_arr_eq(a.name, ref.name, ref.name_len);
+	cr_assert_eq(a.do_bit, 1);
+	cr_assert_eq(b.do_bit, 0);
+	cr_assert_neq(a.hash, b.hash, "the DO halves hash apart");
+	cache_free(c);
+}
+
 Test(msgcache, do_bit_halves_are_separate)
 {
 	struct cache *c = new_cache(NULL);
