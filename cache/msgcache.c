@@ -203,32 +203,13 @@ static inline const struct cache_entry *slot_entry(uint64_t v)
 	return (const struct cache_entry *)(uintptr_t)(v & PTR_MASK);
 }
 
-/* Names are short: compare them inline, 8 octets at a time. */
-static inline bool same_name_octets(const uint8_t *a, const uint8_t *b,
-				    size_t len)
-{
-	uint64_t x, y;
-
-	if (len < 8)
-		return memcmp(a, b, len) == 0;
-	for (size_t i = 0; i + 8 < len; i += 8) {
-		memcpy(&x, a + i, 8);
-		memcpy(&y, b + i, 8);
-		if (x != y)
-			return false;
-	}
-	memcpy(&x, a + len - 8, 8);
-	memcpy(&y, b + len - 8, 8);
-	return x == y;
-}
-
 static inline bool key_matches(const struct cache_entry *e,
 			       const struct cache_key *k)
 {
 	return e->hash == k->hash && e->qtype == k->qtype &&
 	       e->qclass == k->qclass && e->do_bit == k->do_bit &&
 	       e->name_len == k->name_len &&
-	       same_name_octets(e->data, k->name, k->name_len);
+	       dns_same_octets(e->data, k->name, k->name_len);
 }
 
 /* --- entry layout ------------------------------------------------------ */
@@ -508,6 +489,15 @@ static void slot_store(uint64_t *slot, const struct cache_entry *e)
 	__atomic_store_n(slot, v, __ATOMIC_RELEASE);
 }
 
+/* Takes the entry out of its slot; it is freed after a grace period. */
+static void drop_slot(struct cache *c, uint64_t *slot)
+{
+	const struct cache_entry *e = slot_entry(*slot);
+
+	slot_store(slot, NULL);
+	retire_entry(c, e);
+}
+
 struct cache *cache_new(const struct cache_config *cfg)
 {
 	struct cache *c = calloc(1, sizeof(*c));
@@ -530,11 +520,8 @@ void cache_flush(struct cache *c)
 
 	for (uint64_t i = 0; i < table_slots(t); i++) {
 		uint64_t *slot = slot_at(t, i);
-		if (*slot) {
-			const struct cache_entry *e = slot_entry(*slot);
-			slot_store(slot, NULL);
-			retire_entry(c, e);
-		}
+		if (*slot)
+			drop_slot(c, slot);
 	}
 }
 
@@ -633,9 +620,7 @@ static uint64_t *free_slot(struct cache *c, struct cache_table *t,
 				victim = &bs[i]->slot[s];
 			}
 		}
-	const struct cache_entry *old = slot_entry(*victim);
-	slot_store(victim, NULL);
-	retire_entry(c, old);
+	drop_slot(c, victim);
 	c->st.evictions++;
 	return victim;
 }
@@ -708,8 +693,7 @@ static bool enforce_budget(struct cache *c, uint32_t now, size_t incoming)
 			__atomic_store_n(&e->ref, 0, __ATOMIC_RELAXED);
 			continue;
 		}
-		slot_store(slot, NULL);
-		retire_entry(c, e);
+		drop_slot(c, slot);
 		c->st.evictions++;
 	}
 	return true;
@@ -888,14 +872,9 @@ static void drop_cut_markers(struct cache *c, const uint8_t *name,
 {
 	for (const uint8_t *p = name;; p += *p + 1) {
 		struct cache_key k;
-		uint64_t *slot;
 
 		cache_key_init(&k, c, p, CUT_QTYPE, qclass, do_bit);
-		if ((slot = find_slot(c->table, &k))) {
-			const struct cache_entry *old = slot_entry(*slot);
-			slot_store(slot, NULL);
-			retire_entry(c, old);
-		}
+		cache_remove(c, &k);
 		if (*p == 0)
 			break;
 	}
@@ -942,11 +921,8 @@ void cache_remove(struct cache *c, const struct cache_key *k)
 {
 	uint64_t *slot = find_slot(c->table, k);
 
-	if (slot) {
-		const struct cache_entry *old = slot_entry(*slot);
-		slot_store(slot, NULL);
-		retire_entry(c, old);
-	}
+	if (slot)
+		drop_slot(c, slot);
 }
 
 const struct cache_entry *cache_nxdomain_cut(const struct cache *c,

@@ -69,27 +69,6 @@ static bool same_name(const uint8_t *buf, size_t off, const uint8_t *name)
 	}
 }
 
-/* Exact comparison, 8 octets at a time (the last chunk may overlap). */
-static bool same_octets(const uint8_t *a, const uint8_t *b, size_t len)
-{
-	uint64_t x, y;
-	size_t i = 0;
-
-	if (len < 8)
-		return memcmp(a, b, len) == 0;
-	for (; i + 8 <= len; i += 8) {
-		memcpy(&x, a + i, 8);
-		memcpy(&y, b + i, 8);
-		if (x != y)
-			return false;
-	}
-	if (i == len)
-		return true;
-	memcpy(&x, a + len - 8, 8);
-	memcpy(&y, b + len - 8, 8);
-	return x == y;
-}
-
 static int find_target(const struct dns_builder *b, const uint8_t *name,
 		       size_t len)
 {
@@ -97,7 +76,7 @@ static int find_target(const struct dns_builder *b, const uint8_t *name,
 		const struct dns_comp *e = &b->comp[i];
 		if (e->len != len)
 			continue;
-		if (e->flat && same_octets(b->buf + e->off, name, len))
+		if (e->flat && dns_same_octets(b->buf + e->off, name, len))
 			return e->off;
 		if (same_name(b->buf, e->off, name))
 			return e->off;
