@@ -5,10 +5,14 @@
  * allocation, no syscall). Everything else: the cache-writer thread.
  *
  * Index: a power-of-two array of 64-octet buckets of CACHE_BUCKET_SLOTS
- * slots; a slot is a 16-bit tag in the top bits over a 48-bit entry pointer,
- * written by the writer with one atomic store, so readers see a whole slot
- * or none. A key may live in two buckets (the second chosen from other hash
- * bits); when both are full the writer evicts one of their 16 entries. A
+ * slots and one overflow count; a slot is a 16-bit tag in the top bits over
+ * a 48-bit entry pointer, written by the writer with one atomic store, so
+ * readers see a whole slot or none. A key may live in two buckets (the
+ * second chosen from other hash bits); the writer prefers the first, and a
+ * bucket counts the entries that wanted it but live in their second, so a
+ * lookup reads the second line only when that count is not zero (at the
+ * loads the table runs at, most keys never need it). When both are full the
+ * writer moves one entry (one cuckoo step) or evicts one of their 14. A
  * table that grows is rebuilt beside the old one and published by one
  * pointer store; the old one is freed after a grace period.
  *
@@ -19,9 +23,13 @@
 #define _LGPL_SOURCE
 #include "msgcache.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 #include <urcu/urcu-qsbr.h>
 
 #include "dns/err.h"
@@ -54,8 +62,15 @@ static int qsbr_token;
 #define OPT_LEN 11	     /* our OPT: root owner, fixed part, no options */
 #define EVICT_SCAN_FACTOR 2  /* CLOCK visits each slot at most this often */
 
+/*
+ * over: how many entries whose first bucket is this one live in their
+ * second. The writer raises it before it stores such an entry and lowers it
+ * after it clears one, so a reader that loads the slots and then over never
+ * misses an entry that stays put.
+ */
 struct cache_bucket {
 	uint64_t slot[CACHE_BUCKET_SLOTS];
+	uint64_t over;
 } __attribute__((aligned(64)));
 
 /* Written once by the writer before publication; read-only afterwards. */
@@ -68,33 +83,41 @@ struct cache_table {
 
 /*
  * Immutable once published, except refresh_at and ref (see msgcache.h).
- * data[]: the lower-cased qname, padding to 4, the original TTLs (uint32),
- * the TTL field offsets within the sections (uint16), the sections.
+ * hash..name_len are laid out as in struct cache_key (flags takes the
+ * key's pad), so a key compares with two loads. data[]: the lower-cased
+ * qname, padding to 4, the original TTLs (uint32), the TTL field offsets
+ * within the sections (uint16), the sections. A one-record answer fits
+ * jemalloc's 128-octet class: two cache lines.
  */
 struct cache_entry {
 	struct rcu_head rcu;
 	uint64_t hash;
+	uint16_t qtype;
+	uint16_t qclass;
+	uint8_t do_bit;
+	uint8_t name_len;
+	uint16_t flags;		/* header bits the answer carries (AD) */
 	uint32_t inserted;
 	uint32_t expire;	/* fresh while now < expire */
 	uint32_t stale_until;	/* answerable while now < stale_until */
 	uint32_t prefetch_at;	/* a fresh hit from here on wants a refresh */
 	uint32_t refresh_at;	/* atomic: 1 + when a reader last asked for one */
 	uint32_t bytes;
-	uint8_t ref;		/* atomic: CLOCK reference bit */
-	uint8_t rank;
-	uint8_t rcode;
-	uint8_t do_bit;
-	uint16_t qtype;
-	uint16_t qclass;
-	uint16_t flags;		/* header bits the answer carries (AD) */
-	uint8_t policy_verdict;	/* response policy: 0 until policy exists */
-	uint32_t policy_gen;	/* the policy snapshot the verdict is from */
 	uint16_t count[3];	/* ANCOUNT, NSCOUNT, ARCOUNT */
 	uint16_t nttl;
 	uint16_t sec_len;
-	uint8_t name_len;
+	uint8_t ref;		/* atomic: CLOCK reference bit */
+	uint8_t rank;
+	uint8_t rcode;
+	uint8_t policy_verdict;	/* response policy: 0 until policy exists */
+	uint32_t policy_gen;	/* the policy snapshot the verdict is from */
 	uint8_t data[];
 };
+
+_Static_assert(offsetof(struct cache_entry, name_len) -
+		       offsetof(struct cache_entry, hash) ==
+	       offsetof(struct cache_key, name_len),
+	       "entry and key headers must line up");
 
 /* Only the writer writes this struct; readers read cfg, seed and table. */
 struct cache {
@@ -130,54 +153,61 @@ static inline uint64_t mix(uint64_t a, uint64_t b)
 	return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 
-static uint64_t key_hash(const struct cache *c, const uint8_t *name,
-			 size_t len, uint16_t qtype, uint16_t qclass,
-			 uint8_t do_bit)
+/*
+ * Lower-cases len octets of the name at src into k->name and hashes them as
+ * it goes (one pass, eight octets a step; the last word may overlap the one
+ * before, and the length is hashed, so names cannot collide that way).
+ * Measured with the rest of the key: about 60 instructions for a 19-octet
+ * name (bench/bench_cache, callgrind).
+ */
+static inline void key_fill(struct cache_key *k, const struct cache *c,
+			    const uint8_t *src, size_t len, uint16_t qtype,
+			    uint16_t qclass, uint8_t do_bit)
 {
 	const uint64_t p0 = 0xa0761d6478bd642fULL, p1 = 0xe7037ed1a0b428dbULL;
-	uint64_t h = c->seed[0] ^ (len * p0);
-	size_t i = 0;
+	const uint64_t k1 = c->seed[1] ^ p1;
+	uint64_t h = c->seed[0] ^ (len * p0), w;
+	uint8_t *dst = k->name;
 
-	for (; i + 8 <= len; i += 8) {
-		uint64_t w;
-		memcpy(&w, name + i, 8);
-		h = mix(h ^ w, c->seed[1] ^ p1);
-	}
-	uint64_t w = 0;
-	if (i < len && len >= 8) {
-		memcpy(&w, name + len - 8, 8); /* overlaps; len is hashed too */
+	if (len >= 8) {
+		for (size_t i = 0; i + 8 < len; i += 8) {
+			memcpy(&w, src + i, 8);
+			w = dns_lower8(w);
+			memcpy(dst + i, &w, 8);
+			h = mix(h ^ w, k1);
+		}
+		memcpy(&w, src + len - 8, 8);
+		w = dns_lower8(w);
+		memcpy(dst + len - 8, &w, 8);
 	} else {
-		for (size_t k = 0; i + k < len; k++)
-			w |= (uint64_t)name[i + k] << (8 * k);
+		w = 0;
+		for (size_t i = 0; i < len; i++) {
+			dst[i] = dns_lower[src[i]];
+			w |= (uint64_t)dst[i] << (8 * i);
+		}
 	}
 	w ^= (uint64_t)qtype << 40 | (uint64_t)qclass << 24 | (uint64_t)do_bit << 56;
 	h = mix(h ^ w, c->seed[1] ^ p0);
-	return mix(h, p1 ^ c->seed[0]);
+	k->hash = mix(h, p1 ^ c->seed[0]);
+	k->qtype = qtype;
+	k->qclass = qclass;
+	k->do_bit = do_bit;
+	k->name_len = (uint8_t)len;
+	k->pad = 0;
 }
 
 void cache_key_init(struct cache_key *k, const struct cache *c,
 		    const uint8_t *qname, uint16_t qtype, uint16_t qclass,
 		    bool do_bit)
 {
-	size_t len = dns_name_copy_lower(k->name, qname);
-
-	k->name_len = (uint8_t)len;
-	k->qtype = qtype;
-	k->qclass = qclass;
-	k->do_bit = do_bit;
-	k->hash = key_hash(c, k->name, len, qtype, qclass, k->do_bit);
+	key_fill(k, c, qname, dns_name_len(qname), qtype, qclass, do_bit);
 }
 
 void cache_key_from_query(struct cache_key *k, const struct cache *c,
 			  const struct dns_query *q)
 {
-	dns_copy_lower(k->name, dns_query_qname(q), q->qname_len);
-	k->name_len = q->qname_len;
-	k->qtype = q->qtype;
-	k->qclass = q->qclass;
-	k->do_bit = q->has_edns && (q->edns.flags & DNS_EDNS_F_DO);
-	k->hash = key_hash(c, k->name, k->name_len, k->qtype, k->qclass,
-			   k->do_bit);
+	key_fill(k, c, dns_query_qname(q), q->qname_len, q->qtype, q->qclass,
+		 q->has_edns && (q->edns.flags & DNS_EDNS_F_DO));
 }
 
 static inline uint16_t hash_tag(uint64_t hash)
@@ -203,12 +233,18 @@ static inline const struct cache_entry *slot_entry(uint64_t v)
 	return (const struct cache_entry *)(uintptr_t)(v & PTR_MASK);
 }
 
+/* hash, qtype, qclass, DO and name length in two loads (flags masked out
+ * of the entry's second word), then the name. */
 static inline bool key_matches(const struct cache_entry *e,
 			       const struct cache_key *k)
 {
-	return e->hash == k->hash && e->qtype == k->qtype &&
-	       e->qclass == k->qclass && e->do_bit == k->do_bit &&
-	       e->name_len == k->name_len &&
+	uint64_t eh, ek, kh, kk;
+
+	memcpy(&eh, &e->hash, 8);
+	memcpy(&ek, &e->qtype, 8);
+	memcpy(&kh, &k->hash, 8);
+	memcpy(&kk, &k->qtype, 8);
+	return eh == kh && ((ek ^ kk) & 0x0000ffffffffffffULL) == 0 &&
 	       dns_same_octets(e->data, k->name, k->name_len);
 }
 
@@ -278,15 +314,69 @@ static enum cache_state entry_state(const struct cache *c,
 	return CACHE_STALE;
 }
 
-static const struct cache_entry *scan_bucket(const struct cache_bucket *b,
-					     unsigned from, uint16_t tag,
-					     const struct cache_key *k)
+/*
+ * The slots of b whose tag is tag, as a bit mask. With AVX2 the bucket is
+ * compared as two vectors; the vector loads are only a hint (the slot a
+ * caller then uses is loaded again with acquire), so they need not be
+ * atomic as a whole. ThreadSanitizer would call the plain vector load a
+ * race with the writer's atomic stores, so its builds use the scalar loop.
+ */
+#if defined(__AVX2__) && !defined(__SANITIZE_THREAD__)
+#define TAG_MASK_AVX2 1
+#endif
+static inline unsigned tag_mask(const struct cache_bucket *b, uint16_t tag)
 {
-	for (unsigned s = from; s < CACHE_BUCKET_SLOTS; s++) {
+#if defined(TAG_MASK_AVX2)
+	__m256i t = _mm256_set1_epi64x(tag);
+	__m256i lo = _mm256_srli_epi64(_mm256_load_si256((const __m256i *)b), PTR_BITS);
+	__m256i hi = _mm256_srli_epi64(_mm256_load_si256((const __m256i *)b + 1), PTR_BITS);
+	unsigned m = (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpeq_epi64(lo, t))) |
+		     (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpeq_epi64(hi, t))) << 4;
+
+	return m & ((1u << CACHE_BUCKET_SLOTS) - 1);
+#else
+	unsigned m = 0;
+
+	for (unsigned s = 0; s < CACHE_BUCKET_SLOTS; s++)
+		m |= (unsigned)((uint16_t)(__atomic_load_n(&b->slot[s], __ATOMIC_RELAXED) >>
+					   PTR_BITS) == tag) << s;
+	return m;
+#endif
+}
+
+/* The first entry of b in mask's slots whose tag (loaded again, with
+ * acquire) is still tag, or NULL; *mask loses the slots tried. */
+static inline const struct cache_entry *take_candidate(const struct cache_bucket *b,
+						       unsigned *mask, uint16_t tag)
+{
+	while (*mask) {
+		unsigned s = (unsigned)__builtin_ctz(*mask);
 		uint64_t v = __atomic_load_n(&b->slot[s], __ATOMIC_ACQUIRE);
-		if (v && (uint16_t)(v >> PTR_BITS) == tag &&
-		    key_matches(slot_entry(v), k))
+
+		*mask &= *mask - 1;
+		if ((uint16_t)(v >> PTR_BITS) == tag)
 			return slot_entry(v);
+	}
+	return NULL;
+}
+
+/* Slow path after a tag collision: the rest of the key's slots. */
+static const struct cache_entry *scan_rest(const struct cache_table *t,
+					   const struct cache_key *k,
+					   unsigned mask1, bool second)
+{
+	uint16_t tag = hash_tag(k->hash);
+	const struct cache_entry *e;
+
+	while ((e = take_candidate(&t->b[bucket1(t, k->hash)], &mask1, tag)))
+		if (key_matches(e, k))
+			return e;
+	if (second) {
+		const struct cache_bucket *b2 = &t->b[bucket2(t, k->hash)];
+		unsigned m = tag_mask(b2, tag);
+		while ((e = take_candidate(b2, &m, tag)))
+			if (key_matches(e, k))
+				return e;
 	}
 	return NULL;
 }
@@ -297,47 +387,59 @@ void cache_lookup_burst(const struct cache *c, const struct cache_key *const *ke
 {
 	/* rcu_dereference() in effect; the builtin lets TSan see the pairing. */
 	const struct cache_table *t = __atomic_load_n(&c->table, __ATOMIC_ACQUIRE);
-	const struct cache_bucket *b1[CACHE_BURST_MAX], *b2[CACHE_BURST_MAX];
+	const struct cache_bucket *b1[CACHE_BURST_MAX];
 	const struct cache_entry *cand[CACHE_BURST_MAX];
-	uint8_t where[CACHE_BURST_MAX]; /* slot of cand; +8: second bucket */
+	unsigned rest[CACHE_BURST_MAX];	/* b1 slots not yet tried */
+	uint32_t second = 0;		/* keys whose second bucket is needed */
+	uint32_t searched = 0;		/* keys whose second bucket was read */
 
 	if (n > CACHE_BURST_MAX)
 		n = CACHE_BURST_MAX;
-	/* 1. both buckets of every key on their way from memory */
+	/* 1. every key's first bucket on its way from memory */
 	for (unsigned i = 0; i < n; i++) {
 		b1[i] = &t->b[bucket1(t, keys[i]->hash)];
-		b2[i] = &t->b[bucket2(t, keys[i]->hash)];
 		__builtin_prefetch(b1[i]);
-		__builtin_prefetch(b2[i]);
 	}
-	/* 2. first tag match per key; its entry on its way too */
+	/* 2. a tag match in the first bucket: its entry on its way; none, and
+	 * the bucket has overflowed: the second bucket on its way instead */
 	for (unsigned i = 0; i < n; i++) {
 		uint16_t tag = hash_tag(keys[i]->hash);
-		cand[i] = NULL;
-		for (unsigned s = 0; s < 2 * CACHE_BUCKET_SLOTS; s++) {
-			const struct cache_bucket *b = s < CACHE_BUCKET_SLOTS ? b1[i] : b2[i];
-			uint64_t v = __atomic_load_n(&b->slot[s % CACHE_BUCKET_SLOTS],
-						     __ATOMIC_ACQUIRE);
-			if (v && (uint16_t)(v >> PTR_BITS) == tag) {
-				cand[i] = slot_entry(v);
-				where[i] = (uint8_t)s;
-				/* key and name span the first two lines */
-				__builtin_prefetch(cand[i]);
-				__builtin_prefetch((const uint8_t *)cand[i] + 64);
-				break;
-			}
+		rest[i] = tag_mask(b1[i], tag);
+		cand[i] = take_candidate(b1[i], &rest[i], tag);
+		if (cand[i]) {
+			/* key and name span the first two lines */
+			__builtin_prefetch(cand[i]);
+			__builtin_prefetch((const uint8_t *)cand[i] + 64);
+		} else if (__atomic_load_n(&b1[i]->over, __ATOMIC_ACQUIRE)) {
+			second |= 1u << i;
+			__builtin_prefetch(&t->b[bucket2(t, keys[i]->hash)]);
 		}
 	}
-	/* 3. compare keys; a tag collision falls back to scanning the rest */
+	/* 2b. the few keys that need their second bucket */
+	for (uint32_t m = second; m; m &= m - 1) {
+		unsigned i = (unsigned)__builtin_ctz(m);
+		const struct cache_bucket *b2 = &t->b[bucket2(t, keys[i]->hash)];
+		uint16_t tag = hash_tag(keys[i]->hash);
+		unsigned m2 = tag_mask(b2, tag);
+		cand[i] = take_candidate(b2, &m2, tag);
+		searched |= 1u << i;
+		if (cand[i]) {
+			__builtin_prefetch(cand[i]);
+			__builtin_prefetch((const uint8_t *)cand[i] + 64);
+		}
+	}
+	st->second_reads += (uint64_t)__builtin_popcount(second);
+	/* 3. compare keys; a tag collision falls back to the rest */
 	for (unsigned i = 0; i < n; i++) {
 		const struct cache_entry *e = cand[i];
 		if (e && !key_matches(e, keys[i])) {
-			uint16_t tag = hash_tag(keys[i]->hash);
-			unsigned s = where[i] + 1u;
-			e = s < CACHE_BUCKET_SLOTS ? scan_bucket(b1[i], s, tag, keys[i]) : NULL;
-			if (!e)
-				e = scan_bucket(b2[i], s < CACHE_BUCKET_SLOTS ? 0 :
-						s - CACHE_BUCKET_SLOTS, tag, keys[i]);
+			bool in_b2 = searched >> i & 1;
+			/* A collision in the second bucket: the first has no
+			 * other match; one in the first: try the rest, then the
+			 * second if it has overflowed. */
+			e = scan_rest(t, keys[i], in_b2 ? 0 : rest[i],
+				      in_b2 || __atomic_load_n(&b1[i]->over,
+							       __ATOMIC_ACQUIRE));
 		}
 		res[i].entry = e;
 		res[i].state = e ? (uint8_t)entry_state(c, e, now) : CACHE_MISS;
@@ -489,12 +591,41 @@ static void slot_store(uint64_t *slot, const struct cache_entry *e)
 	__atomic_store_n(slot, v, __ATOMIC_RELEASE);
 }
 
+static uint64_t bucket_of(const struct cache_table *t, const uint64_t *slot)
+{
+	return (uint64_t)((const uint8_t *)slot - (const uint8_t *)t->b) /
+	       sizeof(struct cache_bucket);
+}
+
+/* Stores e in slot, counting it in its first bucket's overflow when the
+ * slot is in its second (the count goes up before the entry appears). */
+static void slot_put(struct cache_table *t, uint64_t *slot,
+		     const struct cache_entry *e)
+{
+	struct cache_bucket *home = &t->b[bucket1(t, e->hash)];
+
+	if (bucket_of(t, slot) != (uint64_t)(home - t->b))
+		__atomic_store_n(&home->over, home->over + 1, __ATOMIC_RELEASE);
+	slot_store(slot, e);
+}
+
+/* Empties slot (the count goes down after the entry is gone). */
+static void slot_clear(struct cache_table *t, uint64_t *slot)
+{
+	const struct cache_entry *e = slot_entry(*slot);
+	struct cache_bucket *home = &t->b[bucket1(t, e->hash)];
+
+	slot_store(slot, NULL);
+	if (bucket_of(t, slot) != (uint64_t)(home - t->b))
+		__atomic_store_n(&home->over, home->over - 1, __ATOMIC_RELEASE);
+}
+
 /* Takes the entry out of its slot; it is freed after a grace period. */
 static void drop_slot(struct cache *c, uint64_t *slot)
 {
 	const struct cache_entry *e = slot_entry(*slot);
 
-	slot_store(slot, NULL);
+	slot_clear(c->table, slot);
 	retire_entry(c, e);
 }
 
@@ -544,6 +675,38 @@ void cache_get_stats(const struct cache *c, struct cache_stats *st)
 {
 	*st = c->st;
 	st->bytes = c->entry_bytes + c->table->bytes;
+}
+
+int cache_check(const struct cache *c)
+{
+	const struct cache_table *t = c->table;
+	uint64_t buckets = t->mask + 1, entries = 0, bytes = 0;
+	uint64_t *over = calloc(buckets, sizeof(*over));
+	int faults = 0;
+
+	if (!over)
+		return 1;
+	for (uint64_t b = 0; b < buckets; b++)
+		for (unsigned s = 0; s < CACHE_BUCKET_SLOTS; s++) {
+			uint64_t v = t->b[b].slot[s];
+			if (!v)
+				continue;
+			const struct cache_entry *e = slot_entry(v);
+			uint64_t home = bucket1(t, e->hash);
+			entries++;
+			bytes += e->bytes;
+			faults += (uint16_t)(v >> PTR_BITS) != hash_tag(e->hash);
+			if (b != home) {
+				faults += b != bucket2(t, e->hash);
+				over[home]++;
+			}
+		}
+	for (uint64_t b = 0; b < buckets; b++)
+		faults += over[b] != t->b[b].over;
+	free(over);
+	faults += entries != c->st.entries;
+	faults += bytes != c->entry_bytes;
+	return faults;
 }
 
 /* Where the key is in the table: its slot, or NULL. */
@@ -604,8 +767,8 @@ static uint64_t *free_slot(struct cache *c, struct cache_table *t,
 				alt = bucket2(t, e->hash);
 			for (unsigned a = 0; a < CACHE_BUCKET_SLOTS; a++)
 				if (!t->b[alt].slot[a]) {
-					slot_store(&t->b[alt].slot[a], e);
-					slot_store(&bs[i]->slot[s], NULL);
+					slot_put(t, &t->b[alt].slot[a], e);
+					slot_clear(t, &bs[i]->slot[s]);
 					return &bs[i]->slot[s];
 				}
 		}
@@ -657,7 +820,7 @@ static void maybe_grow(struct cache *c)
 		const struct cache_entry *e = slot_entry(v);
 		uint64_t *slot = empty_slot(t, e->hash);
 		if (slot)
-			slot_store(slot, e);
+			slot_put(t, slot, e);
 		else
 			dropped[ndropped++] = e;
 	}
@@ -771,8 +934,8 @@ static struct cache_entry *entry_new(struct cache *c, const struct msg_plan *p,
 				     uint8_t rank, bool do_bit, uint16_t qtype)
 {
 	const struct cache_config *cfg = &c->cfg;
-	uint8_t name[DNS_NAME_MAX];
-	size_t name_len = dns_name_copy_lower(name, p->m.qname);
+	struct cache_key k;
+	size_t name_len = dns_name_len(p->m.qname);
 	size_t sec_len = p->sec_end - p->sec_start;
 	size_t size = sizeof(struct cache_entry) + ttl_base((uint8_t)name_len) +
 		      6 * (size_t)p->nttl + sec_len;
@@ -790,12 +953,13 @@ static struct cache_entry *entry_new(struct cache *c, const struct msg_plan *p,
 		cap = cfg->max_ttl;
 	}
 	memset(e, 0, sizeof(*e));
+	key_fill(&k, c, p->m.qname, name_len, qtype, p->m.qclass, do_bit);
 	e->name_len = (uint8_t)name_len;
-	memcpy(e->data, name, name_len);
+	memcpy(e->data, k.name, name_len);
 	e->qtype = qtype;
 	e->qclass = p->m.qclass;
 	e->do_bit = do_bit;
-	e->hash = key_hash(c, name, name_len, qtype, e->qclass, e->do_bit);
+	e->hash = k.hash;
 	e->rank = rank;
 	e->rcode = (uint8_t)p->m.rcode;
 	e->flags = rank == CACHE_RANK_SECURE ? DNS_F_AD : 0;
@@ -858,7 +1022,7 @@ static int publish(struct cache *c, struct cache_entry *e, uint32_t now)
 		retire_entry(c, old);
 		c->st.replacements++;
 	} else {
-		slot_store(free_slot(c, c->table, e->hash, now), e);
+		slot_put(c->table, free_slot(c, c->table, e->hash, now), e);
 	}
 	c->entry_bytes += e->bytes;
 	c->st.entries++;

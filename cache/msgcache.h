@@ -18,7 +18,9 @@
  * one after a grace period. The index holds at most CACHE_BUCKET_SLOTS
  * entries in each of a key's two buckets, so a lookup reads at most two
  * cache lines of index plus the candidate entries, whatever the input
- * (hash flooding only evicts). Time is the caller's coarse clock in seconds.
+ * (hash flooding only evicts); it reads the second bucket only when the
+ * first has overflowed into others. Time is the caller's coarse clock in
+ * seconds.
  *
  * Budget: entries (jemalloc usable size) plus the index never exceed
  * max_bytes after an insert returns. The margin is memory already removed
@@ -32,21 +34,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cache/err.h"
 #include "dns/wire.h"
 
 struct dns_query;
 
 #define CACHE_BURST_MAX 32	 /* keys per cache_lookup_burst() */
-#define CACHE_BUCKET_SLOTS 8	 /* slots in one 64-octet bucket */
+#define CACHE_BUCKET_SLOTS 7	 /* entry slots in one 64-octet bucket */
 #define CACHE_STALE_RETRY_S 10	 /* stale entry: ask again for a refresh */
 
-/* Error codes, below -2000 (dns/ uses -1001..-1999). */
-enum cache_err {
-	CACHE_E_NOMEM = -2001,	     /* allocation failed or budget too small */
-	CACHE_E_UNCACHEABLE = -2002, /* TTL 0, referral, SERVFAIL, no SOA... */
-	CACHE_E_MSG = -2003,	     /* the message does not parse or is odd */
-	CACHE_E_RANK = -2004,	     /* a fresher entry of higher rank stays */
-};
 
 /* Data ranks, RFC 2181 5.4.1, lowest to highest. */
 enum cache_rank {
@@ -72,12 +68,15 @@ struct cache_config {
 /* The configuration's documented defaults. */
 void cache_config_default(struct cache_config *cfg);
 
+/* The first 14 octets are laid out as in an entry, so that a key is
+ * compared with two loads; pad is zero. */
 struct cache_key {
 	uint64_t hash;
 	uint16_t qtype;
 	uint16_t qclass;
 	uint8_t do_bit;
 	uint8_t name_len;
+	uint16_t pad;
 	uint8_t name[DNS_NAME_MAX]; /* lower-cased wire */
 };
 
@@ -102,6 +101,7 @@ struct cache_reader_stats {
 	uint64_t stale_hits;
 	uint64_t misses;
 	uint64_t prefetches;
+	uint64_t second_reads;	/* lookups that read the key's second bucket */
 };
 
 /* The writer's counters. */
@@ -186,6 +186,14 @@ void cache_flush(struct cache *c);
 
 /* Writer: counters. */
 void cache_get_stats(const struct cache *c, struct cache_stats *st);
+
+/*
+ * Writer (tests, debugging): checks the index's invariants: every entry sits
+ * in one of its key's two buckets and only once, each bucket's overflow
+ * count equals the entries that wanted it but live in their second, and the
+ * entry and byte counts add up. 0, or the number of faults found.
+ */
+int cache_check(const struct cache *c);
 
 /* Entry fields readers may need. */
 uint8_t cache_entry_rcode(const struct cache_entry *e);

@@ -36,6 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cache/err.h"
 #include "dns/wire.h"
 
 /* RFC 9276 3.2: more NSEC3 iterations than this make a zone's NSEC3 ranges
@@ -50,16 +51,6 @@
 #define CACHE_NSEC_PROOF_RR_MAX 3	/* ranges in one proof (NSEC3 NXDOMAIN) */
 #define CACHE_NSEC_BLOB_MAX 65535	/* octets in one caller blob */
 
-/* Error codes: below -2100 (dns/ uses -1001..-1999, msgcache.h -2001..). */
-enum cache_nsec_err {
-	CACHE_E_NSEC_NOMEM = -2101,	/* allocation failed */
-	CACHE_E_NSEC_ZONE = -2102,	/* owner/next outside the zone, bad wrap */
-	CACHE_E_NSEC_ALG = -2103,	/* NSEC3 hash algorithm other than SHA-1 */
-	CACHE_E_NSEC_FLAGS = -2104,	/* NSEC3 flags other than opt-out */
-	CACHE_E_NSEC_ITER = -2105,	/* NSEC3 iterations above the limit */
-	CACHE_E_NSEC_FULL = -2106,	/* max_zones zones held already */
-	CACHE_E_NSEC_NOZONE = -2107,	/* no such zone */
-};
 
 struct cache_nsec_config {
 	uint16_t nsec3_max_iterations;	/* CACHE_NSEC3_ITER_MAX_DEFAULT */

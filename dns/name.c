@@ -144,22 +144,6 @@ void dns_name_lower(uint8_t *name)
 			name[i] = dns_lower[name[i]];
 }
 
-/*
- * Eight octets at a time: an octet is an ASCII capital if its low seven bits
- * are 'A'..'Z' and its top bit is clear; adding 0x20 to those lower-cases
- * them. No octet's sum can carry into the next one.
- */
-static inline uint64_t lower8(uint64_t x)
-{
-	const uint64_t ones = 0x0101010101010101ULL;
-	uint64_t low7 = x & 0x7f7f7f7f7f7f7f7fULL;
-	uint64_t ge_a = low7 + (0x80 - 'A') * ones;
-	uint64_t gt_z = low7 + (0x80 - 'Z' - 1) * ones;
-	uint64_t upper = ge_a & ~gt_z & ~x & 0x8080808080808080ULL;
-
-	return x | upper >> 2;
-}
-
 size_t dns_name_copy_lower(uint8_t *dst, const uint8_t *src)
 {
 	size_t len = dns_name_len(src);
@@ -180,11 +164,11 @@ void dns_copy_lower(uint8_t *dst, const uint8_t *src, size_t len)
 	}
 	for (size_t i = 0; i + 8 < len; i += 8) {
 		memcpy(&w, src + i, 8);
-		w = lower8(w);
+		w = dns_lower8(w);
 		memcpy(dst + i, &w, 8);
 	}
 	memcpy(&w, src + len - 8, 8); /* the last word may overlap */
-	w = lower8(w);
+	w = dns_lower8(w);
 	memcpy(dst + len - 8, &w, 8);
 }
 

@@ -19,6 +19,23 @@
 extern const uint8_t dns_lower[256];
 
 /*
+ * Eight octets at a time: an octet is an ASCII capital if its low seven bits
+ * are 'A'..'Z' and its top bit is clear; adding 0x20 to those lower-cases
+ * them. No octet's sum can carry into the next one. Length octets are below
+ * 'A', so a whole wire name can go through it.
+ */
+static inline uint64_t dns_lower8(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	uint64_t low7 = x & 0x7f7f7f7f7f7f7f7fULL;
+	uint64_t ge_a = low7 + (0x80 - 'A') * ones;
+	uint64_t gt_z = low7 + (0x80 - 'Z' - 1) * ones;
+	uint64_t upper = ge_a & ~gt_z & ~x & 0x8080808080808080ULL;
+
+	return x | upper >> 2;
+}
+
+/*
  * Reads the name at msg[*pos] of a message of msglen octets, following
  * compression pointers, and writes it uncompressed to out (NULL: only
  * validate). Advances *pos past the octets the name occupies where it starts.

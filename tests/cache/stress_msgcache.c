@@ -166,6 +166,8 @@ int main(int argc, char **argv)
 			inserts += 2;
 		}
 		cache_reader_quiescent();
+		if (gen % (64 * KEYS) == 0 && cache_check(shared))
+			die("index invariants broken (cache_check)");
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 	} while (t1.tv_sec - t0.tv_sec < seconds);
 	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
@@ -183,6 +185,8 @@ int main(int argc, char **argv)
 	       (unsigned long)st.resizes);
 	if (st.evictions < 1000 || st.replacements < 1000)
 		die("the writer did not replace and evict enough");
+	if (cache_check(shared))
+		die("index invariants broken at the end (cache_check)");
 	cache_free(shared);
 	urcu_qsbr_unregister_thread();
 	return 0;

@@ -500,6 +500,7 @@ Test(msgcache, budget_holds_and_hot_entries_survive)
 	cr_assert_gt(st.evictions, 30000);
 	cr_assert_geq(hot_left, 45, "hot entries kept: %d of 50", hot_left);
 	cr_assert_lt(cold_left, 100, "early cold entries left: %d of 1000", cold_left);
+	cr_assert_eq(cache_check(c), 0);
 	cache_free(c);
 }
 
@@ -522,5 +523,79 @@ Test(msgcache, index_grows_and_keeps_every_entry)
 	}
 	cr_assert_geq(found + (int)st.evictions, 5000);
 	cr_assert_geq(found, 4990, "found %d", found);
+	cr_assert_eq(cache_check(c), 0);
 	cache_free(c);
+}
+
+/* A budget that stops the index growing, so buckets fill and overflow into
+ * second buckets; lookups in bursts of 32 with names in mixed case. */
+static void no_growth(struct cache_config *cfg) { cfg->max_bytes = 160u << 10; }
+
+static unsigned burst_found(struct cache *c, int from, int to, uint32_t now)
+{
+	struct cache_key keys[CACHE_BURST_MAX];
+	const struct cache_key *kp[CACHE_BURST_MAX];
+	struct cache_result res[CACHE_BURST_MAX];
+	struct cache_reader_stats st = { 0 };
+	unsigned found = 0;
+	char name[64];
+
+	for (int base = from; base < to; base += CACHE_BURST_MAX) {
+		unsigned n = 0;
+		for (int i = base; i < to && n < CACHE_BURST_MAX; i++, n++) {
+			snprintf(name, sizeof(name), i % 2 ? "O%d.Shop.LAB" : "o%d.shop.lab", i);
+			cache_key_init(&keys[n], c, nm(name), DNS_T_A, DNS_C_IN, false);
+			kp[n] = &keys[n];
+		}
+		cache_lookup_burst(c, kp, n, now, res, &st);
+		for (unsigned i = 0; i < n; i++) {
+			if (!res[i].entry)
+				continue;
+			/* a hit is the entry of its own key, never a neighbour's */
+			cr_assert(dns_name_equal(cache_entry_qname(res[i].entry),
+						 keys[i].name));
+			found++;
+		}
+	}
+	cr_assert_eq(st.hits + st.misses, (uint64_t)(to - from));
+	return found;
+}
+
+Test(msgcache, overflowing_buckets_keep_every_entry_findable)
+{
+	struct cache *c = new_cache(no_growth);
+	struct cache_stats st;
+	char name[64];
+
+	for (int i = 0; i < 3000; i++) {
+		snprintf(name, sizeof(name), "o%d.shop.lab", i);
+		insert_a(c, name, 3600, T0, false);
+		if (i % 7 == 3) {
+			/* removals lower the overflow counts again */
+			struct cache_key k;
+			snprintf(name, sizeof(name), "o%d.shop.lab", i - 3);
+			cache_key_init(&k, c, nm(name), DNS_T_A, DNS_C_IN, false);
+			cache_remove(c, &k);
+		}
+		if (i % 100 == 0)
+			cr_assert_eq(cache_check(c), 0, "after insert %d", i);
+	}
+	cache_get_stats(c, &st);
+	cr_assert_gt(st.evictions, 100, "the index must have filled up");
+	cr_assert_eq(cache_check(c), 0);
+	/* Every entry the cache holds is found by its key, and nothing else. */
+	cr_assert_eq(burst_found(c, 0, 3000, T0), st.entries);
+	cr_assert_eq(burst_found(c, 3000, 4000, T0), 0);
+	cache_flush(c);
+	cr_assert_eq(cache_check(c), 0);
+	cr_assert_eq(burst_found(c, 0, 3000, T0), 0);
+	cache_free(c);
+}
+
+Test(msgcache, error_codes_have_texts_and_dns_codes_pass_through)
+{
+	cr_assert_str_eq(cache_strerror(CACHE_E_RANK), "a fresher entry of higher rank stays");
+	cr_assert_str_eq(cache_strerror(CACHE_E_NSEC_ITER), "NSEC3 iterations above the limit");
+	cr_assert_str_eq(cache_strerror(DNS_E_TRUNC), dns_strerror(DNS_E_TRUNC));
+	cr_assert_str_eq(cache_strerror(-2999), dns_strerror(-2999));
 }
