@@ -36,6 +36,7 @@ struct pq {
 };
 
 static struct cache *cache;
+static struct cache_reader_stats reader_stats;
 static struct pq *pool;
 static int stop;
 
@@ -120,7 +121,7 @@ __attribute__((noinline)) uint64_t run_cache(unsigned from, unsigned count)
 	struct cache_key keys[CACHE_BURST_MAX];
 	const struct cache_key *kp[CACHE_BURST_MAX];
 	struct cache_result res[CACHE_BURST_MAX];
-	struct cache_reader_stats st = { 0 };
+	struct cache_reader_stats *st = &reader_stats;
 	uint8_t out[512];
 	uint64_t bytes = 0;
 
@@ -130,7 +131,7 @@ __attribute__((noinline)) uint64_t run_cache(unsigned from, unsigned count)
 			cache_key_from_query(&keys[i], cache, q);
 			kp[i] = &keys[i];
 		}
-		cache_lookup_burst(cache, kp, CACHE_BURST_MAX, NOW, res, &st);
+		cache_lookup_burst(cache, kp, CACHE_BURST_MAX, NOW, res, st);
 		for (unsigned i = 0; i < CACHE_BURST_MAX; i++)
 			if (res[i].entry)
 				bytes += (uint64_t)cache_answer(cache, res[i].entry, res[i].state,
@@ -275,6 +276,10 @@ int main(int argc, char **argv)
 		       t * 1e9 / (double)ops, (double)ops / t / 1e6,
 		       (double)bytes / (double)ops, rate > 0 ? ", writer on" : "");
 	}
+	uint64_t looked = reader_stats.hits + reader_stats.stale_hits + reader_stats.misses;
+	printf("lookups: %.2f %% hits, %.2f %% read a second bucket\n",
+	       100.0 * (double)reader_stats.hits / (double)looked,
+	       100.0 * (double)reader_stats.second_reads / (double)looked);
 	if (rate > 0) {
 		__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 		pthread_join(writer, NULL);
