@@ -1,0 +1,373 @@
+/*
+ * control/deleg.c: the delegation table (see deleg.h for the rules).
+ * Control process, one thread. A chained hash table keyed by the lower-
+ * cased zone name, with a keyed hash (zone names come from referrals, that
+ * is from anyone) and an LRU list bounding the entries; the root entry is
+ * never evicted. A lookup walks qname's ancestors from the root down:
+ * at most 128 probes.
+ */
+#include "deleg.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "dns/name.h"
+
+struct entry {
+	struct entry *hnext;
+	struct entry *prev, *next; /* LRU: head is the most recent */
+	uint64_t hash;
+	struct ctl_deleg d;
+	struct ctl_deleg_ns ns[];
+};
+
+struct ctl_deleg_table {
+	struct entry **bucket;
+	uint64_t mask;
+	uint64_t seed;
+	size_t max_entries;
+	uint32_t max_ttl;
+	uint64_t next_id;
+	struct entry *root;
+	struct entry lru; /* sentinel */
+	struct ctl_referral *hints;
+	struct ctl_deleg_stats st;
+};
+
+static uint64_t name_hash(const struct ctl_deleg_table *t, const uint8_t *name)
+{
+	uint64_t h = t->seed ^ 0xcbf29ce484222325ULL;
+	size_t len = dns_name_len(name);
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= name[i];
+		h *= 0x100000001b3ULL;
+	}
+	/* FNV alone mixes its last octets poorly into the high bits. */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static bool same(const uint8_t *a, const uint8_t *b)
+{
+	size_t la = dns_name_len(a);
+
+	return la == dns_name_len(b) && memcmp(a, b, la) == 0;
+}
+
+static void lru_unlink(struct entry *e)
+{
+	e->prev->next = e->next;
+	e->next->prev = e->prev;
+}
+
+static void lru_front(struct ctl_deleg_table *t, struct entry *e)
+{
+	e->next = t->lru.next;
+	e->prev = &t->lru;
+	t->lru.next->prev = e;
+	t->lru.next = e;
+}
+
+static struct entry *lookup(const struct ctl_deleg_table *t, const uint8_t *zone,
+			    uint64_t h)
+{
+	for (struct entry *e = t->bucket[h & t->mask]; e; e = e->hnext)
+		if (e->hash == h && same(e->d.zone, zone))
+			return e;
+	return NULL;
+}
+
+static void unhash(struct ctl_deleg_table *t, struct entry *e)
+{
+	struct entry **p = &t->bucket[e->hash & t->mask];
+
+	while (*p != e)
+		p = &(*p)->hnext;
+	*p = e->hnext;
+	lru_unlink(e);
+	if (t->root == e)
+		t->root = NULL;
+	t->st.entries--;
+	free(e);
+}
+
+struct ctl_deleg_table *ctl_deleg_table_new(size_t max_entries, uint32_t max_ttl)
+{
+	struct ctl_deleg_table *t = calloc(1, sizeof(*t));
+	uint64_t buckets = 64;
+
+	if (!t)
+		return NULL;
+	t->max_entries = max_entries ? max_entries : CTL_DELEG_ENTRIES_DEFAULT;
+	t->max_ttl = max_ttl ? max_ttl : 86400;
+	while (buckets < t->max_entries)
+		buckets <<= 1;
+	t->mask = buckets - 1;
+	t->bucket = calloc(buckets, sizeof(*t->bucket));
+	if (!t->bucket || getrandom(&t->seed, sizeof(t->seed), 0) != sizeof(t->seed)) {
+		free(t->bucket);
+		free(t);
+		return NULL;
+	}
+	t->lru.next = t->lru.prev = &t->lru;
+	t->next_id = 1;
+	return t;
+}
+
+void ctl_deleg_table_free(struct ctl_deleg_table *t)
+{
+	if (!t)
+		return;
+	while (t->lru.next != &t->lru)
+		unhash(t, t->lru.next);
+	free(t->bucket);
+	free(t->hints);
+	free(t);
+}
+
+/* Same NS names, in any order (the glue may differ). */
+static bool same_ns_set(const struct ctl_deleg *d, const struct ctl_referral *r)
+{
+	if (d->nns != r->nns)
+		return false;
+	for (unsigned i = 0; i < r->nns; i++) {
+		uint8_t lower[DNS_NAME_MAX];
+		bool found = false;
+		dns_name_copy_lower(lower, r->ns[i].name);
+		for (unsigned j = 0; j < d->nns && !found; j++)
+			found = same(d->ns[j].name, lower);
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+/* Writes r's NS names and glue into e (sized for them). */
+static void fill_ns(struct entry *e, const struct ctl_referral *r)
+{
+	e->d.nns = r->nns;
+	e->d.ns = e->ns;
+	for (unsigned i = 0; i < r->nns; i++) {
+		e->ns[i] = r->ns[i];
+		dns_name_lower(e->ns[i].name);
+		if (e->ns[i].naddr > CTL_DELEG_ADDR_MAX)
+			e->ns[i].naddr = CTL_DELEG_ADDR_MAX;
+	}
+}
+
+/* A new entry for r under parent_id, replacing any entry for the zone. */
+static struct entry *store(struct ctl_deleg_table *t, const uint8_t *zone,
+			   const struct ctl_referral *r, uint64_t parent_id,
+			   uint32_t now, uint32_t expire)
+{
+	uint64_t h = name_hash(t, zone);
+	struct entry *old = lookup(t, zone, h), *e;
+
+	if (old)
+		unhash(t, old);
+	while (t->st.entries >= t->max_entries && t->lru.prev != &t->lru) {
+		struct entry *victim = t->lru.prev;
+		if (victim == t->root) {
+			/* the root stays: move it out of the way */
+			lru_unlink(victim);
+			lru_front(t, victim);
+			if (t->st.entries == 1)
+				break;
+			continue;
+		}
+		unhash(t, victim);
+		t->st.evicted++;
+	}
+	e = calloc(1, sizeof(*e) + r->nns * sizeof(e->ns[0]));
+	if (!e)
+		return NULL;
+	e->hash = h;
+	e->d.id = t->next_id++;
+	e->d.parent_id = parent_id;
+	e->d.learned = now;
+	e->d.expire = expire;
+	memcpy(e->d.zone, zone, dns_name_len(zone));
+	fill_ns(e, r);
+	e->hnext = t->bucket[h & t->mask];
+	t->bucket[h & t->mask] = e;
+	lru_front(t, e);
+	t->st.entries++;
+	return e;
+}
+
+static uint32_t expiry(const struct ctl_deleg_table *t, uint32_t now, uint32_t ttl)
+{
+	if (ttl > t->max_ttl)
+		ttl = t->max_ttl;
+	if (ttl == 0)
+		ttl = 1; /* usable for the lookup that learnt it */
+	return now + ttl;
+}
+
+/* The root from the hints, as a new instance or renewing the old one. */
+static struct entry *root_from_hints(struct ctl_deleg_table *t, uint32_t now)
+{
+	struct entry *e = t->root;
+
+	if (!t->hints)
+		return NULL;
+	if (e && same_ns_set(&e->d, t->hints)) {
+		fill_ns(e, t->hints);
+		e->d.learned = now;
+	} else {
+		if (!(e = store(t, (const uint8_t *)"", t->hints, 0, now, UINT32_MAX)))
+			return NULL;
+		t->root = e;
+	}
+	e->d.expire = UINT32_MAX;
+	e->d.from_hints = true;
+	return e;
+}
+
+int ctl_deleg_set_hints(struct ctl_deleg_table *t, const struct ctl_referral *r,
+			uint32_t now)
+{
+	if (r->nns == 0)
+		return -1;
+	if (!t->hints && !(t->hints = malloc(sizeof(*t->hints))))
+		return -1;
+	*t->hints = *r;
+	t->hints->zone = (const uint8_t *)"";
+	if (t->root && now < t->root->d.expire && !t->root->d.from_hints)
+		return 0; /* a primed root stays until it expires */
+	return root_from_hints(t, now) ? 0 : -1;
+}
+
+int ctl_deleg_prime(struct ctl_deleg_table *t, const struct ctl_referral *r,
+		    uint32_t now)
+{
+	struct entry *e = t->root;
+
+	if (r->nns == 0)
+		return -1;
+	if (e && same_ns_set(&e->d, r)) {
+		fill_ns(e, r);
+		e->d.learned = now;
+	} else {
+		if (!(e = store(t, (const uint8_t *)"", r, 0, now, 0)))
+			return -1;
+		t->root = e;
+		t->st.learned++;
+	}
+	e->d.expire = expiry(t, now, r->ttl);
+	e->d.from_hints = false;
+	return 0;
+}
+
+const struct ctl_deleg *ctl_deleg_find(struct ctl_deleg_table *t,
+				       const uint8_t *qname_in, uint32_t now,
+				       uint32_t *chain_expire)
+{
+	uint8_t qname[DNS_NAME_MAX];
+	size_t label[DNS_NAME_MAX / 2 + 1];
+	int n = 0;
+	struct entry *cur = t->root;
+
+	if (!cur || now >= cur->d.expire)
+		cur = root_from_hints(t, now);
+	if (!cur)
+		return NULL;
+	lru_unlink(cur);
+	lru_front(t, cur);
+	*chain_expire = cur->d.expire;
+	dns_name_copy_lower(qname, qname_in);
+	for (size_t p = 0; qname[p]; p += (size_t)qname[p] + 1)
+		label[n++] = p;
+	/* From the root's children down to qname itself. */
+	while (n-- > 0) {
+		const uint8_t *zone = qname + label[n];
+		struct entry *e = lookup(t, zone, name_hash(t, zone));
+		if (!e)
+			continue;
+		if (e->d.parent_id != cur->d.id) {
+			/* learned through a parent instance no longer in use:
+			 * it and everything below it are not used */
+			unhash(t, e);
+			t->st.ignored_below++;
+			break;
+		}
+		if (now >= e->d.expire)
+			break; /* expired: ask its parent again */
+		cur = e;
+		lru_unlink(cur);
+		lru_front(t, cur);
+		if (cur->d.expire < *chain_expire)
+			*chain_expire = cur->d.expire;
+	}
+	return &cur->d;
+}
+
+int ctl_deleg_learn(struct ctl_deleg_table *t, const struct ctl_deleg *parent,
+		    const struct ctl_referral *r, uint32_t started, uint32_t now,
+		    const struct ctl_deleg **out)
+{
+	uint8_t zone[DNS_NAME_MAX];
+	struct entry *e;
+
+	*out = NULL;
+	dns_name_copy_lower(zone, r->zone);
+	if (r->nns == 0 || same(zone, parent->zone) ||
+	    !dns_name_is_subdomain(zone, parent->zone))
+		return CTL_DELEG_NOT_BELOW;
+	e = lookup(t, zone, name_hash(t, zone));
+	if (e && e->d.parent_id == parent->id) {
+		if (now < e->d.expire) {
+			t->st.fresh_kept++;
+			*out = &e->d;
+			return CTL_DELEG_FRESH_KEPT;
+		}
+		if (started < e->d.expire) {
+			t->st.late_refused++;
+			return CTL_DELEG_LATE;
+		}
+		if (same_ns_set(&e->d, r)) {
+			fill_ns(e, r);
+			e->d.learned = now;
+			e->d.expire = expiry(t, now, r->ttl);
+			lru_unlink(e);
+			lru_front(t, e);
+			t->st.renewed++;
+			*out = &e->d;
+			return CTL_DELEG_RENEWED;
+		}
+	}
+	/* New, changed, or left from an older parent instance (not in use:
+	 * replacing it is learning afresh). */
+	bool changed = e && e->d.parent_id == parent->id;
+	if (!(e = store(t, zone, r, parent->id, now, expiry(t, now, r->ttl))))
+		return CTL_DELEG_NOMEM;
+	if (changed)
+		t->st.changed++;
+	else
+		t->st.learned++;
+	*out = &e->d;
+	return changed ? CTL_DELEG_CHANGED : CTL_DELEG_NEW;
+}
+
+bool ctl_deleg_revoke(struct ctl_deleg_table *t, const uint8_t *zone_in)
+{
+	uint8_t zone[DNS_NAME_MAX];
+	struct entry *e;
+
+	dns_name_copy_lower(zone, zone_in);
+	e = lookup(t, zone, name_hash(t, zone));
+	if (!e || e == t->root)
+		return false;
+	unhash(t, e);
+	t->st.revoked++;
+	return true;
+}
+
+void ctl_deleg_get_stats(const struct ctl_deleg_table *t, struct ctl_deleg_stats *st)
+{
+	*st = t->st;
+}
