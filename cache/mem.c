@@ -79,6 +79,11 @@ void *cache_mem_calloc(struct cache_mem *m, size_t size, size_t *usable)
 	return p;
 }
 
+size_t cache_mem_usable(struct cache_mem *m, size_t size)
+{
+	return nallocx(size, flags(m));
+}
+
 void cache_mem_free(void *p)
 {
 	/* jemalloc finds the arena from the pointer; only skip the tcache. */
@@ -113,6 +118,16 @@ void *cache_mem_calloc(struct cache_mem *m, size_t size, size_t *usable)
 	if (p)
 		*usable = malloc_usable_size(p);
 	return p;
+}
+
+size_t cache_mem_usable(struct cache_mem *m, size_t size)
+{
+	void *p = malloc(size);
+	size_t u = p ? malloc_usable_size(p) : size;
+
+	(void)m;
+	free(p);
+	return u;
 }
 
 void cache_mem_free(void *p)

@@ -22,6 +22,10 @@ int cache_mem_init(struct cache_mem *m);
  * really held (what the budget counts). NULL when out of memory. */
 void *cache_mem_alloc(struct cache_mem *m, size_t size, size_t *usable);
 void *cache_mem_calloc(struct cache_mem *m, size_t size, size_t *usable);
+/* What an allocation of size octets really holds, without allocating for
+ * good (jemalloc: nallocx; system allocator: one malloc and free): lets a
+ * caller check a budget before it allocates. */
+size_t cache_mem_usable(struct cache_mem *m, size_t size);
 /* Needs no arena, so callbacks can free without finding the cache. */
 void cache_mem_free(void *p);
 

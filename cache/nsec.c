@@ -27,8 +27,15 @@
  *   order-preserving prefix (key_prefix()), so a descent reads one cache
  *   line per level. A zone has one NSEC3 parameter set; its ranges all use
  *   it.
- * - Byte accounting covers every allocation, including the retire batches,
- *   until the call_rcu thread frees them.
+ * - A zone's chain is consistent: no range's owner lies strictly inside
+ *   another range (canonical order; NSEC3: hash order, cyclic). An insert
+ *   removes, in the state it publishes, the ranges its new range
+ *   contradicts: those whose owner it covers (left over from an older
+ *   chain) and the one that covered its owner.
+ * - Byte accounting (usable sizes, cache/mem.h) covers every allocation,
+ *   including the retire batches, until the call_rcu thread frees them.
+ *   The writer also keeps live, the part still published (zones, table,
+ *   the store itself); the budget applies to that (see nsec.h).
  */
 #define _LGPL_SOURCE
 /*
@@ -49,6 +56,30 @@
 #include "dns/err.h"
 #include "dns/msg.h"
 #include "dns/name.h"
+#include "mem.h"
+
+/*
+ * ThreadSanitizer cannot see liburcu's grace periods (its atomics are inline
+ * assembly), so TSan builds are told the RCU contract: a reader releases
+ * qsbr_token at each quiescent state (cache_nsec_reader_quiescent()), and a
+ * call_rcu callback acquires it, and the batch it frees, before freeing.
+ * Publication uses __atomic release stores and acquire loads (plain moves
+ * on x86) instead of rcu_assign_pointer/rcu_dereference, which TSan sees
+ * as plain accesses.
+ */
+#if defined(__SANITIZE_THREAD__)
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+#define TSAN_ACQUIRE(p) __tsan_acquire((void *)(p))
+#define TSAN_RELEASE(p) __tsan_release((void *)(p))
+#else
+#define TSAN_ACQUIRE(p) ((void)(p))
+#define TSAN_RELEASE(p) ((void)(p))
+#endif
+static int qsbr_token;
+
+#define PUBLISH(ptr, v) __atomic_store_n(&(ptr), (v), __ATOMIC_RELEASE)
+#define DEREF(ptr) __atomic_load_n(&(ptr), __ATOMIC_ACQUIRE)
 
 #define TABLE_MIN_SLOTS 16
 #define R_WRAP 0x01	/* NSEC: next <= owner, the last range of the zone */
@@ -57,12 +88,13 @@
 #define B32_LABEL_LEN 32 /* base32hex of a 20-octet hash, no padding */
 #define NODE_SIZE 64
 #define KPRE_LEN 31	/* fills the node's cache line */
+#define EVICT_SLACK_DIV 32 /* evicting frees 1/32 of the budget beyond need */
 
 /* One validated range, immutable once published. data[]: key (owner name or
  * hash), next (name or hash), type bitmap, caller blob. */
 struct nsec_range {
 	uint32_t expire_at;
-	uint32_t size;		/* octets allocated */
+	uint32_t size;		/* octets allocated (usable size) */
 	uint16_t blob_len;
 	uint16_t bitmap_len;
 	uint8_t key_len;
@@ -87,6 +119,7 @@ _Static_assert(sizeof(struct nsec_node) == NODE_SIZE, "node is a cache line");
 
 struct nsec_soa {
 	uint32_t expire_at;
+	uint32_t size;		/* usable size */
 	uint16_t len;
 	uint8_t data[];
 };
@@ -96,6 +129,8 @@ struct zstate {
 	struct nsec_node *nsec;
 	struct nsec_node *nsec3;
 	struct nsec_soa *soa;
+	size_t nsec_bytes;	/* ranges and nodes of each tree (usable) */
+	size_t nsec3_bytes;
 	uint32_t nsec_count;
 	uint32_t nsec3_count;
 	uint16_t n3_iter;
@@ -103,10 +138,16 @@ struct zstate {
 	uint8_t n3_salt[255];
 };
 
-/* Written by the writer: state (an RCU pointer); the rest never changes. */
+/*
+ * Written by the writer: state (an RCU pointer); readers read state, hash
+ * and apex*, which never change. The LRU links and min_expire are the
+ * writer's own.
+ */
 struct nsec_zone {
 	struct zstate *state;
 	uint64_t hash;
+	struct nsec_zone *lru_newer, *lru_older;
+	uint32_t min_expire;	/* <= every expire_at in state (a bound) */
 	uint8_t apex_len;
 	uint8_t apex_labels;
 	uint8_t apex[DNS_NAME_MAX];	/* lower-cased */
@@ -115,6 +156,7 @@ struct nsec_zone {
 struct ztable {
 	uint32_t mask;			/* slots - 1 */
 	uint32_t count;
+	size_t size;			/* usable size */
 	struct nsec_zone *slot[];
 };
 
@@ -122,9 +164,17 @@ struct ztable {
 struct cache_nsec {
 	struct ztable *table;		/* RCU */
 	struct cache_nsec_config cfg;
+	struct cache_mem mem;
 	uint64_t seed;
 	uint64_t gen;
-	size_t bytes;			/* atomic */
+	size_t bytes;			/* atomic: all held, pending frees too */
+	size_t live;			/* published: what the budget counts */
+	size_t self_size;		/* usable sizes of fixed-size objects */
+	size_t node_size, state_size, zone_size;
+	struct nsec_zone *lru_newest, *lru_oldest;
+	uint32_t min_expire;		/* <= every zone's min_expire (a bound) */
+	uint64_t evicted_zones, pruned_ranges, refused_inserts;
+	uint64_t budget_drops;		/* drop_expired runs for the budget */
 };
 
 /* ---- allocation and deferred freeing ---- */
@@ -143,40 +193,66 @@ enum retire_kind {
 struct retire {
 	struct rcu_head head;
 	struct cache_nsec *n;
-	size_t len, cap;
+	size_t len, cap, size;
 	struct {
 		void *p;
 		int kind;
 	} e[];
 };
 
-static void *nalloc(struct cache_nsec *n, size_t size)
+/* size octets from the cache's allocator; *usable what is counted. */
+static void *nalloc(struct cache_nsec *n, size_t size, size_t *usable)
 {
-	void *p = malloc(size);
+	void *p = cache_mem_alloc(&n->mem, size, usable);
 
 	if (p)
-		__atomic_fetch_add(&n->bytes, size, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&n->bytes, *usable, __ATOMIC_RELAXED);
 	return p;
 }
 
-static void nfree(struct cache_nsec *n, void *p, size_t size)
+static void nfree(struct cache_nsec *n, void *p, size_t usable)
 {
 	if (!p)
 		return;
-	free(p);
-	__atomic_fetch_sub(&n->bytes, size, __ATOMIC_RELAXED);
+	cache_mem_free(p);
+	__atomic_fetch_sub(&n->bytes, usable, __ATOMIC_RELAXED);
+}
+
+/*
+ * Fixed-size objects are counted at the usable size measured once in
+ * cache_nsec_new() (both allocators give one size per request size below
+ * their large classes), so that frees need not ask the allocator.
+ */
+static void *nalloc_fixed(struct cache_nsec *n, size_t size, size_t usable)
+{
+	size_t u;
+	void *p = cache_mem_alloc(&n->mem, size, &u);
+
+	if (p)
+		__atomic_fetch_add(&n->bytes, usable, __ATOMIC_RELAXED);
+	return p;
 }
 
 /* jemalloc's 64-octet size class is line-aligned; glibc's malloc is not,
  * and its aligned_alloc made inserts twice as slow. */
 static struct nsec_node *node_alloc(struct cache_nsec *n)
 {
-	return nalloc(n, NODE_SIZE);
+	return nalloc_fixed(n, NODE_SIZE, n->node_size);
 }
 
 static void node_free(struct cache_nsec *n, struct nsec_node *t)
 {
-	nfree(n, t, NODE_SIZE);
+	nfree(n, t, n->node_size);
+}
+
+static struct zstate *state_alloc(struct cache_nsec *n)
+{
+	return nalloc_fixed(n, sizeof(struct zstate), n->state_size);
+}
+
+static void state_free(struct cache_nsec *n, struct zstate *st)
+{
+	nfree(n, st, n->state_size);
 }
 
 static size_t table_size(uint32_t slots)
@@ -184,10 +260,15 @@ static size_t table_size(uint32_t slots)
 	return sizeof(struct ztable) + slots * sizeof(struct nsec_zone *);
 }
 
+static void table_free(struct cache_nsec *n, struct ztable *tb)
+{
+	nfree(n, tb, tb->size);
+}
+
 static void soa_free(struct cache_nsec *n, struct nsec_soa *s)
 {
 	if (s)
-		nfree(n, s, sizeof(*s) + s->len);
+		nfree(n, s, s->size);
 }
 
 static void range_free(struct cache_nsec *n, const struct nsec_range *r)
@@ -212,12 +293,25 @@ static void state_free_all(struct cache_nsec *n, struct zstate *st)
 	tree_free(n, st->nsec, true);
 	tree_free(n, st->nsec3, true);
 	soa_free(n, st->soa);
-	nfree(n, st, sizeof(*st));
+	state_free(n, st);
 }
 
+/* What a zone holds while published (the live bytes it accounts for). */
+static size_t zone_bytes(const struct cache_nsec *n, const struct nsec_zone *z)
+{
+	const struct zstate *st = z->state;
+
+	return n->zone_size + n->state_size + (st->soa ? st->soa->size : 0) +
+	       st->nsec_bytes + st->nsec3_bytes;
+}
+
+/* call_rcu thread: a grace period has passed since the batch was retired. */
 static void retire_cb(struct rcu_head *head)
 {
 	struct retire *b = caa_container_of(head, struct retire, head);
+
+	TSAN_ACQUIRE(&qsbr_token);
+	TSAN_ACQUIRE(b);
 	struct cache_nsec *n = b->n;
 
 	for (size_t i = 0; i < b->len; i++) {
@@ -231,13 +325,13 @@ static void retire_cb(struct rcu_head *head)
 			range_free(n, p);
 			break;
 		case RK_STATE:
-			nfree(n, p, sizeof(struct zstate));
+			state_free(n, p);
 			break;
 		case RK_SOA:
 			soa_free(n, p);
 			break;
 		case RK_TABLE:
-			nfree(n, p, table_size(((struct ztable *)p)->mask + 1));
+			table_free(n, p);
 			break;
 		case RK_TREE_NODES:
 			tree_free(n, p, false);
@@ -247,23 +341,27 @@ static void retire_cb(struct rcu_head *head)
 			break;
 		case RK_ZONE:
 			state_free_all(n, ((struct nsec_zone *)p)->state);
-			nfree(n, p, sizeof(struct nsec_zone));
+			nfree(n, p, n->zone_size);
 			break;
 		default:
 			abort();
 		}
 	}
-	nfree(n, b, sizeof(*b) + b->cap * sizeof(b->e[0]));
+	nfree(n, b, b->size);
+	/* cache_nsec_free() frees n once rcu_barrier() has seen this end. */
+	TSAN_RELEASE(n);
 }
 
 static struct retire *retire_new(struct cache_nsec *n, size_t cap)
 {
-	struct retire *b = nalloc(n, sizeof(*b) + cap * sizeof(b->e[0]));
+	size_t u;
+	struct retire *b = nalloc(n, sizeof(*b) + cap * sizeof(b->e[0]), &u);
 
 	if (b) {
 		b->n = n;
 		b->len = 0;
 		b->cap = cap;
+		b->size = u;
 	}
 	return b;
 }
@@ -272,7 +370,7 @@ static struct retire *retire_new(struct cache_nsec *n, size_t cap)
 static void retire_discard(struct cache_nsec *n, struct retire *b)
 {
 	if (b)
-		nfree(n, b, sizeof(*b) + b->cap * sizeof(b->e[0]));
+		nfree(n, b, b->size);
 }
 
 static void retire_add(struct retire *b, int kind, const void *p)
@@ -289,10 +387,12 @@ static void retire_add(struct retire *b, int kind, const void *p)
 /* After publication: what b holds is freed once no reader can see it. */
 static void retire_commit(struct cache_nsec *n, struct retire *b)
 {
-	if (b->len == 0)
-		nfree(n, b, sizeof(*b) + b->cap * sizeof(b->e[0]));
-	else
-		urcu_qsbr_call_rcu(&b->head, retire_cb);
+	if (b->len == 0) {
+		nfree(n, b, b->size);
+		return;
+	}
+	TSAN_RELEASE(b);
+	urcu_qsbr_call_rcu(&b->head, retire_cb);
 }
 
 /* ---- names, hashes, bitmaps ---- */
@@ -546,18 +646,18 @@ struct op {
 	struct retire *rt;
 	struct nsec_node *pool;	/* preallocated nodes, linked by left */
 	uint64_t gen;
-	uint8_t kpre[KPRE_LEN];	/* of the range being inserted */
+	uint8_t kpre[KPRE_LEN];	/* of the range being inserted or deleted */
 	bool hashed;		/* NSEC3 keys */
-	bool replaced;
+	const struct nsec_range *replaced; /* same owner, replaced */
 };
 
-/* The range being inserted, r, against node t. */
-static int key_cmp(const struct op *op, const struct nsec_range *r,
-		   const struct nsec_node *t)
+/* Key (prefix kpre, range r) against node t: canonical or hash order. */
+static int key_cmp(bool hashed, const uint8_t *kpre,
+		   const struct nsec_range *r, const struct nsec_node *t)
 {
-	int d = memcmp(op->kpre, t->kpre, KPRE_LEN);
+	int d = memcmp(kpre, t->kpre, KPRE_LEN);
 
-	if (d || op->hashed)
+	if (d || hashed)
 		return d;
 	return dns_name_cmp(r_key(r), r_key(t->r));
 }
@@ -583,6 +683,13 @@ static struct nsec_node *pool_take(struct op *op)
 	op->pool = c->left;
 	c->gen = op->gen;
 	return c;
+}
+
+/* A node this operation made and no longer needs. */
+static void pool_give(struct op *op, struct nsec_node *c)
+{
+	c->left = op->pool;
+	op->pool = c;
 }
 
 /* t itself if this operation made it, else a private copy (t retired). */
@@ -623,7 +730,7 @@ static struct nsec_node *rot_left(struct op *op, struct nsec_node *t)
 	return r;
 }
 
-/* t is owned by op. */
+/* t is owned by op. At most two nodes besides t are copied. */
 static struct nsec_node *balance(struct op *op, struct nsec_node *t)
 {
 	int bf = height(t->left) - height(t->right);
@@ -655,19 +762,67 @@ static struct nsec_node *avl_insert(struct op *op, struct nsec_node *t,
 		memcpy(c->kpre, op->kpre, KPRE_LEN);
 		return c;
 	}
-	int d = key_cmp(op, r, t);
+	int d = key_cmp(op->hashed, op->kpre, r, t);
 
 	t = own(op, t);
 	if (d == 0) {
 		retire_add(op->rt, RK_RANGE, t->r);
+		op->replaced = t->r;
 		t->r = r;
-		op->replaced = true;
 		return t;
 	}
 	if (d < 0)
 		t->left = avl_insert(op, t->left, r);
 	else
 		t->right = avl_insert(op, t->right, r);
+	return balance(op, t);
+}
+
+/* Unlinks t's leftmost node, whose range and prefix go to *r and kpre. */
+static struct nsec_node *avl_take_min(struct op *op, struct nsec_node *t,
+				      const struct nsec_range **r,
+				      uint8_t kpre[KPRE_LEN])
+{
+	t = own(op, t);
+	if (!t->left) {
+		struct nsec_node *right = t->right;
+
+		*r = t->r;
+		memcpy(kpre, t->kpre, KPRE_LEN);
+		pool_give(op, t);
+		return right;
+	}
+	t->left = avl_take_min(op, t->left, r, kpre);
+	return balance(op, t);
+}
+
+/*
+ * Removes the range r (prefix op->kpre), which the tree holds, and retires
+ * it. Copies at most 3 nodes per level (the path and what balance()
+ * rotates). Recursion depth: the tree's height.
+ */
+static struct nsec_node *avl_delete(struct op *op, struct nsec_node *t,
+				    const struct nsec_range *r)
+{
+	if (!t)
+		abort(); /* the range was found in this tree */
+	int d = key_cmp(op->hashed, op->kpre, r, t);
+
+	t = own(op, t);
+	if (d < 0) {
+		t->left = avl_delete(op, t->left, r);
+	} else if (d > 0) {
+		t->right = avl_delete(op, t->right, r);
+	} else {
+		retire_add(op->rt, RK_RANGE, t->r);
+		if (!t->left || !t->right) {
+			struct nsec_node *child = t->left ? t->left : t->right;
+
+			pool_give(op, t);
+			return child;
+		}
+		t->right = avl_take_min(op, t->right, &t->r, t->kpre);
+	}
 	return balance(op, t);
 }
 
@@ -698,24 +853,90 @@ static bool pool_fill(struct op *op, size_t count)
 	return true;
 }
 
+/* ---- searches in the writer's trees (canonical or hash order) ---- */
+
+/* Key k (prefix kpre) against range r's key. */
+static int rkey_cmp(bool hashed, const uint8_t *kpre, const uint8_t *k,
+		    const struct nsec_node *t)
+{
+	int d = memcmp(kpre, t->kpre, KPRE_LEN);
+
+	if (d || hashed)
+		return d;
+	return dns_name_cmp(k, r_key(t->r));
+}
+
+/* The range with the least key > k, or NULL. */
+static const struct nsec_range *succ_strict(const struct nsec_node *t,
+					    bool hashed, const uint8_t *kpre,
+					    const uint8_t *k)
+{
+	const struct nsec_range *best = NULL;
+
+	while (t) {
+		if (rkey_cmp(hashed, kpre, k, t) < 0) {
+			best = t->r;
+			t = t->left;
+		} else {
+			t = t->right;
+		}
+	}
+	return best;
+}
+
+/* The range with the greatest key < k, or NULL. */
+static const struct nsec_range *pred_strict(const struct nsec_node *t,
+					    bool hashed, const uint8_t *kpre,
+					    const uint8_t *k)
+{
+	const struct nsec_range *best = NULL;
+
+	while (t) {
+		if (rkey_cmp(hashed, kpre, k, t) > 0) {
+			best = t->r;
+			t = t->right;
+		} else {
+			t = t->left;
+		}
+	}
+	return best;
+}
+
+static const struct nsec_range *first_range(const struct nsec_node *t)
+{
+	const struct nsec_range *r = NULL;
+
+	for (; t; t = t->left)
+		r = t->r;
+	return r;
+}
+
 /* ---- zones (writer) ---- */
+
+static uint32_t table_slots(uint32_t count)
+{
+	uint32_t slots = TABLE_MIN_SLOTS;
+
+	while (slots < 2 * (uint64_t)count)
+		slots <<= 1;
+	return slots;
+}
 
 static struct ztable *table_build(struct cache_nsec *n, const struct ztable *old,
 				  struct nsec_zone *add,
 				  struct nsec_zone *const *drop, size_t ndrop)
 {
 	uint32_t count = old->count + (add ? 1 : 0) - (uint32_t)ndrop;
-	uint32_t slots = TABLE_MIN_SLOTS;
-
-	while (slots < 2 * (uint64_t)count)
-		slots <<= 1;
-	struct ztable *tb = nalloc(n, table_size(slots));
+	uint32_t slots = table_slots(count);
+	size_t u;
+	struct ztable *tb = nalloc(n, table_size(slots), &u);
 
 	if (!tb)
 		return NULL;
 	memset(tb, 0, table_size(slots));
 	tb->mask = slots - 1;
 	tb->count = count;
+	tb->size = u;
 	for (uint32_t i = 0; i <= old->mask + 1; i++) {
 		struct nsec_zone *z = i <= old->mask ? old->slot[i] : add;
 		bool skip = !z;
@@ -739,6 +960,39 @@ static struct nsec_zone *zone_find(const struct cache_nsec *n,
 	return table_find(n->table, name_hash(n->seed, apex), apex);
 }
 
+static void lru_unlink(struct cache_nsec *n, struct nsec_zone *z)
+{
+	if (z->lru_newer)
+		z->lru_newer->lru_older = z->lru_older;
+	else
+		n->lru_newest = z->lru_older;
+	if (z->lru_older)
+		z->lru_older->lru_newer = z->lru_newer;
+	else
+		n->lru_oldest = z->lru_newer;
+	z->lru_newer = z->lru_older = NULL;
+}
+
+static void lru_push(struct cache_nsec *n, struct nsec_zone *z)
+{
+	z->lru_newer = NULL;
+	z->lru_older = n->lru_newest;
+	if (n->lru_newest)
+		n->lru_newest->lru_newer = z;
+	else
+		n->lru_oldest = z;
+	n->lru_newest = z;
+}
+
+/* z was inserted into: the last zone the budget evicts. */
+static void lru_touch(struct cache_nsec *n, struct nsec_zone *z)
+{
+	if (n->lru_newest != z) {
+		lru_unlink(n, z);
+		lru_push(n, z);
+	}
+}
+
 /* The zone with apex (a checked name), created and published if new. */
 static int zone_get(struct cache_nsec *n, const uint8_t *apex,
 		    struct nsec_zone **out)
@@ -751,30 +1005,142 @@ static int zone_get(struct cache_nsec *n, const uint8_t *apex,
 	}
 	if (n->table->count >= n->cfg.max_zones)
 		return CACHE_E_NSEC_FULL;
-	z = nalloc(n, sizeof(*z));
-	struct zstate *st = nalloc(n, sizeof(*st));
+	z = nalloc_fixed(n, sizeof(*z), n->zone_size);
+	struct zstate *st = state_alloc(n);
 	struct retire *rt = retire_new(n, 1);
 	struct ztable *tb = NULL;
 
 	if (z && st && rt) {
 		memset(st, 0, sizeof(*st));
+		memset(z, 0, sizeof(*z));
 		z->state = st;
+		z->min_expire = UINT32_MAX;
 		z->apex_len = (uint8_t)dns_name_copy_lower(z->apex, apex);
 		z->apex_labels = (uint8_t)dns_name_labels(z->apex);
 		z->hash = name_hash(n->seed, z->apex);
 		tb = table_build(n, n->table, z, NULL, 0);
 	}
 	if (!tb) {
-		nfree(n, z, sizeof(*z));
-		nfree(n, st, sizeof(*st));
+		nfree(n, z, n->zone_size);
+		if (st)
+			state_free(n, st);
 		retire_discard(n, rt);
 		return CACHE_E_NSEC_NOMEM;
 	}
+	n->live += zone_bytes(n, z) + tb->size - n->table->size;
 	retire_add(rt, RK_TABLE, n->table);
-	rcu_assign_pointer(n->table, tb);
+	PUBLISH(n->table, tb);
 	retire_commit(n, rt);
+	lru_push(n, z);
 	*out = z;
 	return 0;
+}
+
+/* Unpublishes zones drop[0..ndrop) and retires them with the old table. */
+static int zones_remove(struct cache_nsec *n, struct nsec_zone *const *drop,
+			size_t ndrop)
+{
+	struct retire *rt = retire_new(n, ndrop + 1);
+	struct ztable *tb = rt ? table_build(n, n->table, NULL, drop, ndrop)
+			       : NULL;
+
+	if (!tb) {
+		retire_discard(n, rt);
+		return CACHE_E_NSEC_NOMEM;
+	}
+	n->live -= n->table->size - tb->size;
+	retire_add(rt, RK_TABLE, n->table);
+	for (size_t i = 0; i < ndrop; i++) {
+		n->live -= zone_bytes(n, drop[i]);
+		lru_unlink(n, drop[i]);
+		retire_add(rt, RK_ZONE, drop[i]);
+	}
+	PUBLISH(n->table, tb);
+	retire_commit(n, rt);
+	return 0;
+}
+
+/* ---- the byte budget (writer) ---- */
+
+/* What creating the zone with apex would add (0 when it exists). */
+static size_t zone_cost(struct cache_nsec *n, const uint8_t *apex)
+{
+	if (zone_find(n, apex))
+		return 0;
+	uint32_t slots = table_slots(n->table->count + 1);
+	size_t grow = 0;
+
+	if (slots != n->table->mask + 1)
+		grow = cache_mem_usable(&n->mem, table_size(slots)) -
+		       n->table->size;
+	return n->zone_size + n->state_size + grow;
+}
+
+static bool fits(struct cache_nsec *n, const uint8_t *apex, size_t need)
+{
+	return n->live + zone_cost(n, apex) + need <= n->cfg.max_bytes;
+}
+
+/*
+ * Makes room for need more live octets in the zone with apex (a checked
+ * name), which may not exist yet: first expired content everywhere, then
+ * whole zones, least recently inserted into first, the target zone only
+ * when no other is left. Refuses, changing nothing, when even a store
+ * holding only the target zone, empty, could not take need.
+ * 0, CACHE_E_NSEC_BUDGET or CACHE_E_NSEC_NOMEM.
+ */
+static int make_room(struct cache_nsec *n, const uint8_t *apex, size_t need,
+		     uint32_t now)
+{
+	size_t floor = n->self_size +
+		       cache_mem_usable(&n->mem, table_size(TABLE_MIN_SLOTS)) +
+		       n->zone_size + n->state_size;
+	int err;
+
+	if (fits(n, apex, need))
+		return 0;
+	if (floor + need > n->cfg.max_bytes) {
+		n->refused_inserts++;
+		return CACHE_E_NSEC_BUDGET;
+	}
+	/* Expired content first, when min_expire says there may be some. */
+	if (now >= n->min_expire) {
+		n->budget_drops++;
+		if ((err = cache_nsec_drop_expired(n, now)) < 0)
+			return err;
+		if (fits(n, apex, need))
+			return 0;
+	}
+	/* Zones go with some slack (EVICT_SLACK_DIV), so that a full store
+	 * does not rebuild its zone table on every insert. */
+	struct nsec_zone *target = zone_find(n, apex);
+	size_t slack = n->cfg.max_bytes / EVICT_SLACK_DIV;
+	size_t nv = 0, got = 0, u;
+	struct nsec_zone **victim = nalloc(n, (n->table->count + 1) *
+						   sizeof(*victim), &u);
+
+	if (!victim)
+		return CACHE_E_NSEC_NOMEM;
+	for (struct nsec_zone *z = n->lru_oldest; z; z = z->lru_newer) {
+		if (z == target)
+			continue;
+		victim[nv++] = z;
+		got += zone_bytes(n, z);
+		if (n->live - got + zone_cost(n, apex) + need + slack <=
+		    n->cfg.max_bytes)
+			break;
+	}
+	if (n->live - got + need > n->cfg.max_bytes && target)
+		victim[nv++] = target; /* alone, and still too big */
+	err = nv ? zones_remove(n, victim, nv) : 0;
+	nfree(n, victim, u);
+	if (err < 0)
+		return err;
+	n->evicted_zones += nv;
+	if (fits(n, apex, need))
+		return 0;
+	n->refused_inserts++;
+	return CACHE_E_NSEC_BUDGET;
 }
 
 /* ---- inserting ranges (writer) ---- */
@@ -785,43 +1151,147 @@ struct n3params {
 	const uint8_t *salt;
 };
 
+static bool nsec_covers(const struct nsec_range *r, const uint8_t *name);
+static bool nsec3_covers(const struct nsec_range *r, const uint8_t *h);
+static const struct nsec_range *last_range(const struct nsec_node *t);
+
+static int kcmp(bool hashed, const uint8_t *a, const uint8_t *b)
+{
+	return hashed ? memcmp(a, b, CACHE_NSEC3_HASH_LEN) : dns_name_cmp(a, b);
+}
+
+/* Does c's key lie strictly inside r's range (cyclic for a wrap)? */
+static bool inside(bool hashed, const struct nsec_range *r,
+		   const struct nsec_range *c)
+{
+	int lo = kcmp(hashed, r_key(c), r_key(r));
+	int hi = kcmp(hashed, r_key(c), r_next(r));
+
+	if (r->flags & R_WRAP)
+		return lo > 0 || hi < 0; /* NSEC: next is the apex, hi >= 0 */
+	return lo > 0 && hi < 0;
+}
+
 /*
- * Inserts r into z's NSEC (p NULL) or NSEC3 tree and publishes a new state.
- * NSEC3 parameters other than the zone's start a new tree. On failure r is
- * freed and nothing changes.
+ * The ranges of tree t that the new range r (key prefix kpre) contradicts,
+ * into out[] (NULL: only counted): those whose owner r covers, taken in
+ * order after r's owner (around the end of the hash space for an NSEC3
+ * wrap), and the one before r's owner that covers it. O(log n) per range
+ * found and one more descent; the walk stops at the first range it keeps.
+ */
+static size_t contradicted(const struct nsec_node *t, bool hashed, int skip,
+			   const struct nsec_range *r, const uint8_t *kpre,
+			   const struct nsec_range **out)
+{
+	const uint8_t *o = r_key(r);
+	const struct nsec_range *c = succ_strict(t, hashed, kpre, o);
+	uint8_t kp[KPRE_LEN];
+	bool wrapped = false;
+	size_t k = 0;
+
+	for (;;) {
+		if (!c && hashed && !wrapped) {
+			wrapped = true;
+			c = first_range(t);
+		}
+		if (!c || (wrapped && kcmp(hashed, r_key(c), o) >= 0) ||
+		    !inside(hashed, r, c))
+			break;
+		if (out)
+			out[k] = c;
+		k++;
+		range_prefix(c, hashed, skip, kp);
+		c = succ_strict(t, hashed, kp, r_key(c));
+	}
+	const struct nsec_range *p = pred_strict(t, hashed, kpre, o);
+
+	if (!p && hashed) { /* cyclic: the last range may wrap over o */
+		p = last_range(t);
+		if (p && kcmp(hashed, r_key(p), o) == 0)
+			p = NULL;
+	}
+	if (p && (hashed ? nsec3_covers(p, o) : nsec_covers(p, o)) &&
+	    !inside(hashed, r, p)) {
+		if (out)
+			out[k] = p;
+		k++;
+	}
+	return k;
+}
+
+static size_t state_bytes(const struct zstate *st)
+{
+	return (st->soa ? st->soa->size : 0) + st->nsec_bytes + st->nsec3_bytes;
+}
+
+/*
+ * Inserts r into z's NSEC (p NULL) or NSEC3 tree, removes the ranges it
+ * contradicts, and publishes a new state. NSEC3 parameters other than the
+ * zone's start a new tree. On failure r is freed and nothing changes.
  */
 static int insert_range(struct cache_nsec *n, struct nsec_zone *z,
 			struct nsec_range *r, const struct n3params *p)
 {
 	struct zstate *old = z->state;
-	struct nsec_node *root = p ? old->nsec3 : old->nsec;
-	bool reset = p && root &&
+	bool hashed = p != NULL;
+	struct nsec_node *root = hashed ? old->nsec3 : old->nsec;
+	size_t count = hashed ? old->nsec3_count : old->nsec_count;
+	size_t tbytes = hashed ? old->nsec3_bytes : old->nsec_bytes;
+	bool reset = hashed && root &&
 		     (p->iter != old->n3_iter || p->salt_len != old->n3_salt_len ||
 		      memcmp(p->salt, old->n3_salt, p->salt_len) != 0);
-	struct op op = { .n = n, .hashed = p != NULL };
+	struct op op = { .n = n, .hashed = hashed };
+	const struct nsec_range **prune = NULL;
+	size_t nprune, prune_u = 0;
 
-	if (reset)
+	if (reset) {
 		root = NULL;
+		count = 0;
+		tbytes = 0;
+	}
+	range_prefix(r, hashed, z->apex_labels, op.kpre);
+	nprune = contradicted(root, hashed, z->apex_labels, r, op.kpre, NULL);
 	size_t h = (size_t)height(root);
-	struct zstate *st = nalloc(n, sizeof(*st));
-
 	/* An insert copies the nodes on its path (at most h: rotations only
-	 * touch path nodes) and adds one; it retires those h nodes, maybe a
-	 * range, an old NSEC3 tree and the old state. */
-	op.rt = retire_new(n, h + 8);
-	if (!st || !op.rt || !pool_fill(&op, h + 1)) {
-		nfree(n, st, sizeof(*st));
+	 * touch path nodes) and adds one; a delete copies at most 3 per level
+	 * (the path, and what a rotation takes from the other side). No node
+	 * is copied twice in one operation, so count + 1 bounds them all. */
+	size_t pool = h + 1 + nprune * (3 * h + 1);
+
+	if (pool > count + 1)
+		pool = count + 1;
+	struct zstate *st = state_alloc(n);
+
+	op.rt = retire_new(n, pool + nprune + 8);
+	if (nprune)
+		prune = nalloc(n, nprune * sizeof(*prune), &prune_u);
+	if (!st || !op.rt || (nprune && !prune) || !pool_fill(&op, pool)) {
+		if (st)
+			state_free(n, st);
 		retire_discard(n, op.rt);
+		nfree(n, prune, prune_u);
 		range_free(n, r);
 		return CACHE_E_NSEC_NOMEM;
 	}
+	contradicted(root, hashed, z->apex_labels, r, op.kpre, prune);
 	op.gen = ++n->gen;
-	range_prefix(r, op.hashed, z->apex_labels, op.kpre);
+	for (size_t i = 0; i < nprune; i++) {
+		range_prefix(prune[i], hashed, z->apex_labels, op.kpre);
+		tbytes -= prune[i]->size + n->node_size;
+		root = avl_delete(&op, root, prune[i]);
+	}
+	nfree(n, prune, prune_u);
+	range_prefix(r, hashed, z->apex_labels, op.kpre);
 	root = avl_insert(&op, root, r);
+	tbytes += r->size;
+	tbytes -= op.replaced ? op.replaced->size : 0;
+	tbytes += op.replaced ? 0 : n->node_size;
+	count = count - nprune + !op.replaced;
 	*st = *old;
-	if (p) {
+	if (hashed) {
 		st->nsec3 = root;
-		st->nsec3_count = reset ? 1 : old->nsec3_count + !op.replaced;
+		st->nsec3_count = (uint32_t)count;
+		st->nsec3_bytes = tbytes;
 		st->n3_iter = p->iter;
 		st->n3_salt_len = p->salt_len;
 		memcpy(st->n3_salt, p->salt, p->salt_len);
@@ -829,10 +1299,17 @@ static int insert_range(struct cache_nsec *n, struct nsec_zone *z,
 			retire_add(op.rt, RK_TREE_ALL, old->nsec3);
 	} else {
 		st->nsec = root;
-		st->nsec_count = old->nsec_count + !op.replaced;
+		st->nsec_count = (uint32_t)count;
+		st->nsec_bytes = tbytes;
 	}
+	n->live = n->live - state_bytes(old) + state_bytes(st);
+	n->pruned_ranges += nprune;
+	if (r->expire_at < z->min_expire)
+		z->min_expire = r->expire_at;
+	if (r->expire_at < n->min_expire)
+		n->min_expire = r->expire_at;
 	retire_add(op.rt, RK_STATE, old);
-	rcu_assign_pointer(z->state, st);
+	PUBLISH(z->state, st);
 	pool_release(n, op.pool);
 	retire_commit(n, op.rt);
 	return 0;
@@ -844,13 +1321,13 @@ static struct nsec_range *range_new(struct cache_nsec *n, size_t key_len,
 				    uint32_t expire_at)
 {
 	size_t size = sizeof(struct nsec_range) + key_len + next_len +
-		      bitmap_len + blob_len;
-	struct nsec_range *r = nalloc(n, size);
+		      bitmap_len + blob_len, u;
+	struct nsec_range *r = nalloc(n, size, &u);
 
 	if (!r)
 		return NULL;
 	r->expire_at = expire_at;
-	r->size = (uint32_t)size;
+	r->size = (uint32_t)u;
 	r->blob_len = (uint16_t)blob_len;
 	r->bitmap_len = (uint16_t)bitmap_len;
 	r->key_len = (uint8_t)key_len;
@@ -867,9 +1344,28 @@ static int check_blob(const uint8_t *blob, size_t blob_len)
 		       : DNS_E_INVAL;
 }
 
+/* A built range r goes into the zone with apex zone: room, zone, tree. */
+static int insert_built(struct cache_nsec *n, const uint8_t *zone,
+			struct nsec_range *r, const struct n3params *p,
+			uint32_t now)
+{
+	struct nsec_zone *z;
+	int err = make_room(n, zone, r->size + n->node_size, now);
+
+	if (err == 0)
+		err = zone_get(n, zone, &z);
+	if (err < 0) {
+		range_free(n, r);
+		return err;
+	}
+	lru_touch(n, z);
+	return insert_range(n, z, r, p);
+}
+
 int cache_nsec_insert(struct cache_nsec *n, const uint8_t *zone,
 		      const uint8_t *owner, const uint8_t *rdata, size_t rdlen,
-		      uint32_t expire_at, const uint8_t *blob, size_t blob_len)
+		      uint32_t expire_at, const uint8_t *blob, size_t blob_len,
+		      uint32_t now)
 {
 	int r;
 
@@ -892,10 +1388,6 @@ int cache_nsec_insert(struct cache_nsec *n, const uint8_t *zone,
 	    (order >= 0 && !dns_name_equal(next, zone)))
 		return CACHE_E_NSEC_ZONE;
 
-	struct nsec_zone *z;
-
-	if ((r = zone_get(n, zone, &z)) < 0)
-		return r;
 	struct nsec_range *rg = range_new(n, owner_len, next_len,
 					  rdlen - next_len, blob, blob_len,
 					  expire_at);
@@ -906,13 +1398,13 @@ int cache_nsec_insert(struct cache_nsec *n, const uint8_t *zone,
 	memcpy(rg->data + owner_len + next_len, rdata + next_len,
 	       rdlen - next_len);
 	rg->flags = order >= 0 ? R_WRAP : 0;
-	return insert_range(n, z, rg, NULL);
+	return insert_built(n, zone, rg, NULL, now);
 }
 
 int cache_nsec3_insert(struct cache_nsec *n, const uint8_t *zone,
 		       const uint8_t *owner, const uint8_t *rdata,
 		       size_t rdlen, uint32_t expire_at, const uint8_t *blob,
-		       size_t blob_len)
+		       size_t blob_len, uint32_t now)
 {
 	uint8_t hash[CACHE_NSEC3_HASH_LEN];
 	int r;
@@ -946,10 +1438,6 @@ int cache_nsec3_insert(struct cache_nsec *n, const uint8_t *zone,
 	    !dns_name_equal(owner + 1 + owner[0], zone))
 		return CACHE_E_NSEC_ZONE;
 
-	struct nsec_zone *z;
-
-	if ((r = zone_get(n, zone, &z)) < 0)
-		return r;
 	struct nsec_range *rg = range_new(n, CACHE_NSEC3_HASH_LEN,
 					  CACHE_NSEC3_HASH_LEN, rdlen - fixed,
 					  blob, blob_len, expire_at);
@@ -962,13 +1450,15 @@ int cache_nsec3_insert(struct cache_nsec *n, const uint8_t *zone,
 	rg->flags = (flags & NSEC3_FLAG_OPT_OUT) ? R_OPT_OUT : 0;
 	if (memcmp(hash, next, CACHE_NSEC3_HASH_LEN) >= 0)
 		rg->flags |= R_WRAP;
-	return insert_range(n, z, rg, &p);
+	return insert_built(n, zone, rg, &p, now);
 }
 
 int cache_nsec_set_soa(struct cache_nsec *n, const uint8_t *zone,
 		       const uint8_t *blob, size_t blob_len,
-		       uint32_t expire_at)
+		       uint32_t expire_at, uint32_t now)
 {
+	struct nsec_zone *z;
+	size_t u;
 	int r;
 
 	if (!zone)
@@ -976,56 +1466,76 @@ int cache_nsec_set_soa(struct cache_nsec *n, const uint8_t *zone,
 	if ((r = dns_name_check(zone, DNS_NAME_MAX)) < 0 ||
 	    (r = check_blob(blob, blob_len)) < 0)
 		return r;
-	struct nsec_zone *z;
+	struct nsec_soa *soa = nalloc(n, sizeof(*soa) + blob_len, &u);
 
-	if ((r = zone_get(n, zone, &z)) < 0)
+	if (!soa)
+		return CACHE_E_NSEC_NOMEM;
+	soa->expire_at = expire_at;
+	soa->size = (uint32_t)u;
+	soa->len = (uint16_t)blob_len;
+	memcpy(soa->data, blob, blob_len);
+	if ((r = make_room(n, zone, u, now)) < 0 ||
+	    (r = zone_get(n, zone, &z)) < 0) {
+		soa_free(n, soa);
 		return r;
-	struct nsec_soa *soa = nalloc(n, sizeof(*soa) + blob_len);
-	struct zstate *st = nalloc(n, sizeof(*st));
+	}
+	struct zstate *st = state_alloc(n);
 	struct retire *rt = retire_new(n, 2);
 
-	if (!soa || !st || !rt) {
-		if (soa)
-			nfree(n, soa, sizeof(*soa) + blob_len);
-		nfree(n, st, sizeof(*st));
+	if (!st || !rt) {
+		soa_free(n, soa);
+		if (st)
+			state_free(n, st);
 		retire_discard(n, rt);
 		return CACHE_E_NSEC_NOMEM;
 	}
-	soa->expire_at = expire_at;
-	soa->len = (uint16_t)blob_len;
-	memcpy(soa->data, blob, blob_len);
 	*st = *z->state;
 	st->soa = soa;
+	n->live = n->live - state_bytes(z->state) + state_bytes(st);
+	if (expire_at < z->min_expire)
+		z->min_expire = expire_at;
+	if (expire_at < n->min_expire)
+		n->min_expire = expire_at;
+	lru_touch(n, z);
 	retire_add(rt, RK_SOA, z->state->soa);
 	retire_add(rt, RK_STATE, z->state);
-	rcu_assign_pointer(z->state, st);
+	PUBLISH(z->state, st);
 	retire_commit(n, rt);
 	return 0;
 }
 
 /* ---- dropping (writer) ---- */
 
-static size_t count_expired(const struct nsec_node *t, uint32_t now)
+/* Expired ranges of t; *min gets the least expire_at of the others. */
+static size_t count_expired(const struct nsec_node *t, uint32_t now,
+			    uint32_t *min)
 {
 	if (!t)
 		return 0;
-	return (now >= t->r->expire_at) + count_expired(t->left, now) +
-	       count_expired(t->right, now);
+	bool dead = now >= t->r->expire_at;
+
+	if (!dead && t->r->expire_at < *min)
+		*min = t->r->expire_at;
+	return dead + count_expired(t->left, now, min) +
+	       count_expired(t->right, now, min);
 }
 
-/* In order: live ranges to keep[], expired ones to rt. */
+/* In order: live ranges to keep[], expired ones to rt; *bytes gets the
+ * expired ones' sizes. */
 static void split_live(const struct nsec_node *t, uint32_t now,
 		       const struct nsec_range **keep, size_t *nkeep,
-		       struct retire *rt)
+		       struct retire *rt, size_t *bytes)
 {
 	if (!t)
 		return;
-	split_live(t->left, now, keep, nkeep, rt);
-	if (now >= t->r->expire_at)
+	split_live(t->left, now, keep, nkeep, rt, bytes);
+	if (now >= t->r->expire_at) {
 		retire_add(rt, RK_RANGE, t->r);
-	else
+		*bytes += t->r->size;
+	} else {
 		keep[(*nkeep)++] = t->r;
-	split_live(t->right, now, keep, nkeep, rt);
+	}
+	split_live(t->right, now, keep, nkeep, rt, bytes);
 }
 
 /* A perfectly balanced tree of r[0..count) from the pool. */
@@ -1048,65 +1558,77 @@ static struct nsec_node *build_balanced(struct op *op, int skip,
 
 /*
  * The live part of tree t (count ranges, dead of them expired) into *out;
- * old nodes and dead ranges go to rt. False when out of memory (nothing
- * retired then).
+ * old nodes and dead ranges go to rt, and *bytes drops by what they held.
+ * False when out of memory (nothing retired then).
  */
 static bool rebuild_live(struct cache_nsec *n, const struct nsec_zone *z,
 			 bool hashed, struct nsec_node *t, size_t count,
 			 size_t dead, uint32_t now, struct retire *rt,
-			 struct nsec_node **out)
+			 struct nsec_node **out, size_t *bytes)
 {
-	size_t live = count - dead, got = 0;
+	size_t live = count - dead, got = 0, u = 0, gone = 0;
 	const struct nsec_range **keep = NULL;
 	struct op op = { .n = n, .gen = ++n->gen, .hashed = hashed };
 
-	if (live && !(keep = malloc(live * sizeof(*keep))))
+	if (live && !(keep = nalloc(n, live * sizeof(*keep), &u)))
 		return false;
 	if (!pool_fill(&op, live)) {
-		free(keep);
+		nfree(n, keep, u);
 		return false;
 	}
-	split_live(t, now, keep, &got, rt);
+	split_live(t, now, keep, &got, rt, &gone);
 	if (got != live)
 		abort();
 	*out = build_balanced(&op, z->apex_labels, keep, live);
 	retire_add(rt, RK_TREE_NODES, t);
-	free(keep);
+	nfree(n, keep, u);
+	*bytes -= gone + dead * n->node_size;
 	return true;
 }
 
 /*
  * One zone's expired content: its state is replaced, or *gone is set when
  * nothing would be left (the caller unpublishes the zone). Ranges dropped,
- * or CACHE_E_NSEC_NOMEM.
+ * or CACHE_E_NSEC_NOMEM. Zones whose min_expire is later than now are not
+ * walked.
  */
 static int zone_drop_expired(struct cache_nsec *n, struct nsec_zone *z,
 			     uint32_t now, bool *gone)
 {
 	struct zstate *old = z->state;
-	size_t d1 = count_expired(old->nsec, now);
-	size_t d3 = count_expired(old->nsec3, now);
-	bool soa_dead = old->soa && now >= old->soa->expire_at;
+	uint32_t min = UINT32_MAX;
 
 	*gone = false;
+	if (now < z->min_expire &&
+	    (old->nsec_count || old->nsec3_count || old->soa))
+		return 0;
+	size_t d1 = count_expired(old->nsec, now, &min);
+	size_t d3 = count_expired(old->nsec3, now, &min);
+	bool soa_dead = old->soa && now >= old->soa->expire_at;
+
+	if (old->soa && !soa_dead && old->soa->expire_at < min)
+		min = old->soa->expire_at;
 	if (d1 == old->nsec_count && d3 == old->nsec3_count &&
 	    (!old->soa || soa_dead)) {
 		*gone = true;
 		return (int)(d1 + d3);
 	}
-	if (d1 == 0 && d3 == 0 && !soa_dead)
+	if (d1 == 0 && d3 == 0 && !soa_dead) {
+		z->min_expire = min;
 		return 0;
-	struct zstate *st = nalloc(n, sizeof(*st));
+	}
+	struct zstate *st = state_alloc(n);
 	struct retire *rt = retire_new(n, d1 + d3 + 4);
 	struct nsec_node *t1 = old->nsec, *t3 = old->nsec3;
+	size_t b1 = old->nsec_bytes, b3 = old->nsec3_bytes;
 
 	if (!st || !rt)
 		goto nomem;
 	if (d1 && !rebuild_live(n, z, false, old->nsec, old->nsec_count, d1,
-				now, rt, &t1))
+				now, rt, &t1, &b1))
 		goto nomem;
 	if (d3 && !rebuild_live(n, z, true, old->nsec3, old->nsec3_count, d3,
-				now, rt, &t3)) {
+				now, rt, &t3, &b3)) {
 		if (d1) /* undo the first rebuild: nothing is published yet */
 			tree_free(n, t1, false);
 		goto nomem;
@@ -1116,49 +1638,35 @@ static int zone_drop_expired(struct cache_nsec *n, struct nsec_zone *z,
 	st->nsec3 = t3;
 	st->nsec_count = old->nsec_count - (uint32_t)d1;
 	st->nsec3_count = old->nsec3_count - (uint32_t)d3;
+	st->nsec_bytes = b1;
+	st->nsec3_bytes = b3;
 	if (soa_dead) {
 		retire_add(rt, RK_SOA, old->soa);
 		st->soa = NULL;
 	}
+	n->live = n->live - state_bytes(old) + state_bytes(st);
+	z->min_expire = min;
 	retire_add(rt, RK_STATE, old);
-	rcu_assign_pointer(z->state, st);
+	PUBLISH(z->state, st);
 	retire_commit(n, rt);
 	return (int)(d1 + d3);
 nomem:
-	nfree(n, st, sizeof(*st));
+	if (st)
+		state_free(n, st);
 	retire_discard(n, rt);
 	return CACHE_E_NSEC_NOMEM;
-}
-
-/* Unpublishes zones drop[0..ndrop) and retires them with the old table. */
-static int zones_remove(struct cache_nsec *n, struct nsec_zone *const *drop,
-			size_t ndrop)
-{
-	struct retire *rt = retire_new(n, ndrop + 1);
-	struct ztable *tb = rt ? table_build(n, n->table, NULL, drop, ndrop)
-			       : NULL;
-
-	if (!tb) {
-		retire_discard(n, rt);
-		return CACHE_E_NSEC_NOMEM;
-	}
-	retire_add(rt, RK_TABLE, n->table);
-	for (size_t i = 0; i < ndrop; i++)
-		retire_add(rt, RK_ZONE, drop[i]);
-	rcu_assign_pointer(n->table, tb);
-	retire_commit(n, rt);
-	return 0;
 }
 
 int cache_nsec_drop_expired(struct cache_nsec *n, uint32_t now)
 {
 	struct ztable *tb = n->table;
 	struct nsec_zone **gone = NULL;
-	size_t ngone = 0;
+	size_t ngone = 0, u = 0;
 	int dropped = 0, err = 0;
+	uint32_t min = UINT32_MAX;
 
 	if (tb->count)
-		gone = malloc(tb->count * sizeof(*gone));
+		gone = nalloc(n, tb->count * sizeof(*gone), &u);
 	for (uint32_t i = 0; i <= tb->mask; i++) {
 		struct nsec_zone *z = tb->slot[i];
 		bool g;
@@ -1169,8 +1677,11 @@ int cache_nsec_drop_expired(struct cache_nsec *n, uint32_t now)
 
 		if (r < 0) {
 			err = r;
+			min = 0; /* not swept: it may hold expired content */
 			continue;
 		}
+		if (!g || !gone)
+			min = z->min_expire < min ? z->min_expire : min;
 		if (g && gone) {
 			gone[ngone++] = z;
 			dropped += r;
@@ -1182,7 +1693,9 @@ int cache_nsec_drop_expired(struct cache_nsec *n, uint32_t now)
 		for (size_t i = 0; i < ngone; i++)
 			dropped -= (int)(gone[i]->state->nsec_count +
 					 gone[i]->state->nsec3_count);
-	free(gone);
+	nfree(n, gone, u);
+	if (err == 0)
+		n->min_expire = min;
 	return err < 0 ? err : dropped;
 }
 
@@ -1204,16 +1717,25 @@ void cache_nsec_config_default(struct cache_nsec_config *cfg)
 	cfg->nsec3_max_iterations = CACHE_NSEC3_ITER_MAX_DEFAULT;
 	cfg->nsec3_hash_budget = CACHE_NSEC3_HASH_BUDGET_DEFAULT;
 	cfg->max_zones = CACHE_NSEC_ZONES_MAX_DEFAULT;
+	cfg->max_bytes = CACHE_NSEC_BYTES_MAX_DEFAULT;
 }
 
 struct cache_nsec *cache_nsec_new(const struct cache_nsec_config *cfg)
 {
-	struct cache_nsec *n = malloc(sizeof(*n));
+	struct cache_mem mem;
+	size_t u;
+	struct cache_nsec *n;
 
-	if (!n)
+	if (cache_mem_init(&mem) != 0 ||
+	    !(n = cache_mem_alloc(&mem, sizeof(*n), &u)))
 		return NULL;
 	memset(n, 0, sizeof(*n));
-	n->bytes = sizeof(*n);
+	n->mem = mem;
+	n->bytes = u;
+	n->self_size = u;
+	n->node_size = cache_mem_usable(&mem, NODE_SIZE);
+	n->state_size = cache_mem_usable(&mem, sizeof(struct zstate));
+	n->zone_size = cache_mem_usable(&mem, sizeof(struct nsec_zone));
 	if (cfg)
 		n->cfg = *cfg;
 	else
@@ -1223,13 +1745,16 @@ struct cache_nsec *cache_nsec_new(const struct cache_nsec_config *cfg)
 	if (getrandom(&n->seed, sizeof(n->seed), GRND_NONBLOCK) !=
 	    (ssize_t)sizeof(n->seed))
 		n->seed = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)n;
-	n->table = nalloc(n, table_size(TABLE_MIN_SLOTS));
+	n->table = nalloc(n, table_size(TABLE_MIN_SLOTS), &u);
 	if (!n->table) {
-		free(n);
+		cache_mem_free(n);
 		return NULL;
 	}
 	memset(n->table, 0, table_size(TABLE_MIN_SLOTS));
 	n->table->mask = TABLE_MIN_SLOTS - 1;
+	n->table->size = u;
+	n->live = n->self_size + u;
+	n->min_expire = UINT32_MAX;
 	return n;
 }
 
@@ -1238,16 +1763,17 @@ void cache_nsec_free(struct cache_nsec *n)
 	if (!n)
 		return;
 	urcu_qsbr_barrier();
+	TSAN_ACQUIRE(n);
 	for (uint32_t i = 0; i <= n->table->mask; i++) {
 		struct nsec_zone *z = n->table->slot[i];
 
 		if (z) {
 			state_free_all(n, z->state);
-			nfree(n, z, sizeof(*z));
+			nfree(n, z, n->zone_size);
 		}
 	}
-	nfree(n, n->table, table_size(n->table->mask + 1));
-	free(n);
+	table_free(n, n->table);
+	cache_mem_free(n);
 }
 
 size_t cache_nsec_bytes(const struct cache_nsec *n)
@@ -1255,10 +1781,16 @@ size_t cache_nsec_bytes(const struct cache_nsec *n)
 	return __atomic_load_n(&n->bytes, __ATOMIC_RELAXED);
 }
 
+void cache_nsec_reader_quiescent(void)
+{
+	TSAN_RELEASE(&qsbr_token);
+	urcu_qsbr_quiescent_state();
+}
+
 void cache_nsec_get_stats(const struct cache_nsec *n,
 			  struct cache_nsec_stats *st)
 {
-	const struct ztable *tb = rcu_dereference(n->table);
+	const struct ztable *tb = DEREF(n->table);
 
 	memset(st, 0, sizeof(*st));
 	for (uint32_t i = 0; i <= tb->mask; i++) {
@@ -1266,7 +1798,7 @@ void cache_nsec_get_stats(const struct cache_nsec *n,
 
 		if (!z)
 			continue;
-		const struct zstate *s = rcu_dereference(z->state);
+		const struct zstate *s = DEREF(z->state);
 
 		st->zones++;
 		st->nsec_ranges += s->nsec_count;
@@ -1277,6 +1809,11 @@ void cache_nsec_get_stats(const struct cache_nsec *n,
 			st->max_height = (uint64_t)height(s->nsec3);
 	}
 	st->bytes = cache_nsec_bytes(n);
+	st->live_bytes = n->live;
+	st->evicted_zones = n->evicted_zones;
+	st->pruned_ranges = n->pruned_ranges;
+	st->refused_inserts = n->refused_inserts;
+	st->budget_drops = n->budget_drops;
 }
 
 /* ---- lookup (reader, hot path) ---- */
@@ -1359,10 +1896,11 @@ static bool nsec3_covers(const struct nsec_range *r, const uint8_t *h)
 }
 
 /* A range at an ancestor of name that is a zone cut (or DNAME): the names
- * below it are not in this chain, so it denies nothing there. */
+ * below it are not in this chain, so it denies nothing there. The bitmap
+ * first: it rarely says cut, and the name walk costs ~100 instructions. */
 static bool nsec_cut_above(const struct nsec_range *r, const uint8_t *name)
 {
-	return dns_name_is_subdomain(name, r_key(r)) && bm_cut(r);
+	return bm_cut(r) && dns_name_is_subdomain(name, r_key(r));
 }
 
 /* Does a range at qname prove qtype absent? 0 or a why code. */
@@ -1559,7 +2097,7 @@ int cache_nsec_lookup(const struct cache_nsec *n, const uint8_t *qname,
 {
 	uint8_t qoff[DNS_LABELS_MAX + 1];
 	uint64_t h[DNS_LABELS_MAX + 1];
-	const struct ztable *tb = rcu_dereference(n->table);
+	const struct ztable *tb = DEREF(n->table);
 	const struct nsec_zone *z = NULL;
 	int v;
 
@@ -1576,7 +2114,7 @@ int cache_nsec_lookup(const struct cache_nsec *n, const uint8_t *qname,
 		z = table_find(tb, h[i], qname + qoff[i]);
 	if (!z)
 		return none(out, CACHE_NSEC_WHY_NO_ZONE);
-	const struct zstate *st = rcu_dereference(z->state);
+	const struct zstate *st = DEREF(z->state);
 
 	if (!st->soa || now >= st->soa->expire_at)
 		return none(out, CACHE_NSEC_WHY_NO_SOA);

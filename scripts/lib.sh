@@ -79,7 +79,8 @@ bw_build_fuzz() {
 		-Dtests=disabled
 }
 bw_build_tsan() {
-	BW_TARGETS=tests/cache/stress_msgcache bw_build build/tsan \
+	BW_TARGETS="tests/cache/stress_msgcache tests/cache/stress_nsec" \
+		bw_build build/tsan \
 		-Dbuildtype=debugoptimized -Db_lto=false -Db_sanitize=thread \
 		-Db_lundef=false
 }
