@@ -457,12 +457,12 @@ void cache_lookup_burst(const struct cache *c, const struct cache_key *const *ke
 
 /* --- answers (readers) ------------------------------------------------- */
 
-int cache_answer(const struct cache *c, const struct cache_entry *e,
-		 enum cache_state state, const struct dns_query *q,
-		 uint32_t now, uint8_t *out, size_t cap)
+static inline int answer(const struct cache *c, const struct cache_entry *e,
+			 enum cache_state state, const struct dns_query *q,
+			 uint32_t now, uint8_t *out, size_t cap, bool stream)
 {
 	size_t qlen = (size_t)q->qname_len + 4;
-	size_t client = dns_query_udp_size(q);
+	size_t client = stream ? 65535 : dns_query_udp_size(q);
 	size_t opt = q->has_edns ? OPT_LEN : 0;
 	size_t base = DNS_HDR_LEN + qlen;
 	bool fits;
@@ -517,6 +517,20 @@ int cache_answer(const struct cache *c, const struct cache_entry *e,
 		len += OPT_LEN;
 	}
 	return (int)len;
+}
+
+int cache_answer(const struct cache *c, const struct cache_entry *e,
+		 enum cache_state state, const struct dns_query *q,
+		 uint32_t now, uint8_t *out, size_t cap)
+{
+	return answer(c, e, state, q, now, out, cap, false);
+}
+
+int cache_answer_stream(const struct cache *c, const struct cache_entry *e,
+			enum cache_state state, const struct dns_query *q,
+			uint32_t now, uint8_t *out, size_t cap)
+{
+	return answer(c, e, state, q, now, out, cap, true);
 }
 
 /* --- the writer ---------------------------------------------------------- */

@@ -151,6 +151,12 @@ int cache_answer(const struct cache *c, const struct cache_entry *e,
 		 enum cache_state state, const struct dns_query *q,
 		 uint32_t now, uint8_t *out, size_t cap);
 
+/* The same for a query that came over TCP: only cap limits the size (at
+ * most 65535), the client's UDP size does not apply. */
+int cache_answer_stream(const struct cache *c, const struct cache_entry *e,
+			enum cache_state state, const struct dns_query *q,
+			uint32_t now, uint8_t *out, size_t cap);
+
 /*
  * Writer: caches the response msg (a whole message as an authority or
  * control sent it, question included; an OPT may only be its last record

@@ -410,6 +410,17 @@ Test(msgcache, tc_when_the_answer_exceeds_the_client_buffer)
 	n = cache_answer(c, res.entry, res.state, &q, T0, out, 600);
 	cr_assert_eq(dns_msg_parse(&m, out, (size_t)n), 0);
 	cr_assert(m.hdr.flags & DNS_F_TC, "the caller's buffer is a limit too");
+
+	/* Over TCP only the buffer limits: no EDNS, still all four. */
+	query(&q, qwire, "big.shop.lab", DNS_T_TXT, 0, 0);
+	n = cache_answer_stream(c, res.entry, res.state, &q, T0, out, sizeof(out));
+	cr_assert_eq(dns_msg_parse(&m, out, (size_t)n), 0);
+	cr_assert_not(m.hdr.flags & DNS_F_TC);
+	cr_assert_eq(m.hdr.count[DNS_SEC_ANSWER], 4);
+	cr_assert_not(m.has_edns, "no OPT for a client that sent none");
+	n = cache_answer_stream(c, res.entry, res.state, &q, T0, out, 600);
+	cr_assert_eq(dns_msg_parse(&m, out, (size_t)n), 0);
+	cr_assert(m.hdr.flags & DNS_F_TC);
 	cache_free(c);
 }
 
