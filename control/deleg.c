@@ -129,7 +129,27 @@ void ctl_deleg_table_free(struct ctl_deleg_table *t)
 	free(t);
 }
 
-/* Same NS names, in any order (the glue may differ). */
+static bool same_addrs(const struct ctl_deleg_ns *a, const struct ctl_deleg_ns *b)
+{
+	if (a->naddr != b->naddr)
+		return false;
+	for (unsigned i = 0; i < a->naddr; i++) {
+		bool found = false;
+		for (unsigned j = 0; j < b->naddr && !found; j++)
+			found = a->addr[i].family == b->addr[j].family &&
+				memcmp(a->addr[i].a, b->addr[j].a,
+				       a->addr[i].family == AF_INET ? 4 : 16) == 0;
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The same delegation: the same NS names with the same glue, in any
+ * order. New glue is a new delegation too: the parent sends us to other
+ * servers, so what the old ones said below the cut must not stay.
+ */
 static bool same_ns_set(const struct ctl_deleg *d, const struct ctl_referral *r)
 {
 	if (d->nns != r->nns)
@@ -139,7 +159,7 @@ static bool same_ns_set(const struct ctl_deleg *d, const struct ctl_referral *r)
 		bool found = false;
 		dns_name_copy_lower(lower, r->ns[i].name);
 		for (unsigned j = 0; j < d->nns && !found; j++)
-			found = same(d->ns[j].name, lower);
+			found = same(d->ns[j].name, lower) && same_addrs(&d->ns[j], &r->ns[i]);
 		if (!found)
 			return false;
 	}

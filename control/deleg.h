@@ -16,7 +16,7 @@
  *   everything learned below it is ignored, so sub-delegations cannot
  *   outlive their parent's. A referral that changes the NS set makes a new
  *   instance (so the old children are no longer used); one that repeats the
- *   same NS set renews the instance in place.
+ *   same NS set with the same glue renews the instance in place.
  * - A fresh cut is never replaced or extended (a referral for it while it
  *   is fresh is ignored); an expired one is replaced only by a referral
  *   from a lookup that started after it expired, never by one that was in

@@ -210,6 +210,7 @@ static void follow_chain(struct ctl_scrub *s, const struct dns_msg *m,
 			if (qtype != DNS_T_ANY && data >= max_rrset) {
 				usable[i] = false;
 				s->drops.oversized++;
+				s->oversized = true;
 				continue;
 			}
 			keep(s, i, CTL_ROLE_DATA);
@@ -232,6 +233,7 @@ static void keep_referral(struct ctl_scrub *s, const struct dns_msg *m,
 			if (s->ref_ns >= max_rrset) {
 				usable[i] = false;
 				s->drops.oversized++;
+				s->oversized = true;
 				continue;
 			}
 			keep(s, i, CTL_ROLE_REF_NS);
@@ -267,6 +269,7 @@ static void keep_referral(struct ctl_scrub *s, const struct dns_msg *m,
 		if (dup >= max_rrset) {
 			usable[i] = false;
 			s->drops.oversized++;
+			s->oversized = true;
 			continue;
 		}
 		keep(s, i, CTL_ROLE_GLUE);
@@ -429,11 +432,20 @@ int ctl_scrub(struct ctl_scrub *s, const struct dns_msg *m,
 			s->kind = CTL_SCRUB_NODATA;
 		else
 			s->kind = (uint8_t)classify_ns(s, zone, usable);
+		/* A chain whose end the server did not give, nor deny: ask
+		 * for the end itself. */
+		if (s->chain_len && (s->kind == CTL_SCRUB_LAME ||
+				     (s->kind == CTL_SCRUB_NODATA && !s->has_soa)))
+			s->kind = CTL_SCRUB_CHAIN_OUT;
 		if (s->kind == CTL_SCRUB_REFERRAL)
 			keep_referral(s, m, usable, max_rrset);
 		if (s->kind != CTL_SCRUB_LAME)
 			keep_denial(s, usable);
 	}
+	/* A cut RRset would no longer match its signature, and no zone
+	 * needs more: the whole response is refused. */
+	if (s->oversized)
+		s->kind = CTL_SCRUB_FAIL;
 	if (s->kind == CTL_SCRUB_FAIL || s->kind == CTL_SCRUB_LAME)
 		drop_all(s, usable);
 	else

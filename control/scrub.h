@@ -26,8 +26,11 @@
  * - Additional data outside referrals and NS sets in the authority section
  *   of answers are never used: the child's NS set reaches the cache only as
  *   the answer to an NS question, so it can never extend a delegation.
- * - RRsets are capped at max_rrset records; records of another class are
- *   dropped.
+ * - An RRset of more than max_rrset records fails the whole response (a
+ *   cut RRset would not match its signature); records of another class
+ *   are dropped.
+ * - A chain that ends inside the zone without the end's data, SOA or a
+ *   referral is CHAIN_OUT too: the end is asked for by itself.
  */
 #ifndef BW_CONTROL_SCRUB_H
 #define BW_CONTROL_SCRUB_H
@@ -100,6 +103,7 @@ struct ctl_scrub {
 	uint8_t kind;			/* enum ctl_scrub_kind */
 	bool aa;			/* the server set AA */
 	bool loop;			/* the chain came back to a name it had */
+	bool oversized;			/* an RRset over the cap: nothing is used */
 	uint16_t rcode;
 	uint8_t final_name[DNS_NAME_MAX]; /* end of the chain, lower-cased */
 	uint8_t cut[DNS_NAME_MAX];	/* REFERRAL: the referred zone, lower-cased */

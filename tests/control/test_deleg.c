@@ -191,7 +191,7 @@ Test(deleg, renewal_with_the_same_ns_set_keeps_what_is_below)
 	learn("lab", "kite.lab", "ns.x.bench ns2.x.bench", 60, T0, T0, &d);
 	uint64_t id = d->id;
 	learn("kite.lab", "sub.kite.lab", "ns.sub.x.bench", 86400, T0, T0, NULL);
-	cr_assert_eq(learn("lab", "kite.lab", "NS2.x.bench ns.x.bench", 60, T0 + 61,
+	cr_assert_eq(learn("lab", "kite.lab", "NS.x.bench NS2.x.bench", 60, T0 + 61,
 			   T0 + 61, &d), CTL_DELEG_RENEWED);
 	cr_assert_eq(d->id, id);
 	cr_assert_eq(d->expire, T0 + 121);
@@ -298,4 +298,18 @@ Test(deleg, table_is_bounded_and_keeps_the_root_and_recent_cuts)
 	cr_assert(zone_is(find("www.z49.lab", T0, NULL), "z49.lab"));
 	cr_assert(zone_is(find("www.z0.lab", T0, NULL), "lab"), "the oldest went");
 	cr_assert(zone_is(find("x", T0, NULL), "."));
+}
+
+Test(deleg, new_glue_is_a_new_delegation)
+{
+	const struct ctl_deleg *d;
+
+	with_lab(86400);
+	learn("lab", "kite.lab", "ns.x.bench ns2.x.bench", 60, T0, T0, &d);
+	learn("kite.lab", "sub.kite.lab", "ns.sub.x.bench", 86400, T0, T0, NULL);
+	/* Same names, addresses swapped: the parent points elsewhere. */
+	cr_assert_eq(learn("lab", "kite.lab", "ns2.x.bench ns.x.bench", 60, T0 + 61, T0 + 61, &d),
+		     CTL_DELEG_CHANGED);
+	cr_assert(zone_is(find("www.sub.kite.lab", T0 + 62, NULL), "kite.lab"),
+		  "what the old servers delegated below is not used");
 }

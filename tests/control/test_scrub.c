@@ -372,7 +372,7 @@ Test(scrub, failure_rcodes_keep_nothing)
 		     "NXDOMAIN beside data contradicts itself");
 }
 
-Test(scrub, rrsets_are_capped_and_other_classes_dropped)
+Test(scrub, oversized_rrsets_fail_and_other_classes_are_dropped)
 {
 	static struct rec r[160];
 	char addr[160][16];
@@ -382,11 +382,16 @@ Test(scrub, rrsets_are_capped_and_other_classes_dropped)
 		r[i] = (struct rec){ AN, "big.shop.lab", DNS_T_A, addr[i], 0 };
 	}
 	r[150] = (struct rec){ AN, "big.shop.lab", DNS_T_A, "198.18.9.9", DNS_C_CH };
-	respond("big.shop.lab", DNS_T_A, DNS_F_AA, r, 151);
+	respond("big.shop.lab", DNS_T_A, DNS_F_AA, r + 50, 101);
 	cr_assert_eq(scrub("shop.lab", "big.shop.lab", DNS_T_A), CTL_SCRUB_ANSWER);
 	cr_assert_eq(kept(CTL_ROLE_DATA), CTL_SCRUB_RRSET_MAX_DEFAULT);
-	cr_assert_eq(sc->drops.oversized, 150 - CTL_SCRUB_RRSET_MAX_DEFAULT);
 	cr_assert_eq(sc->drops.wrong_class, 1);
+	respond("big.shop.lab", DNS_T_A, DNS_F_AA, r, 151);
+	cr_assert_eq(scrub("shop.lab", "big.shop.lab", DNS_T_A), CTL_SCRUB_FAIL,
+		     "an oversized RRset is refused whole, not cut");
+	cr_assert(sc->oversized);
+	cr_assert_eq(sc->kept, 0);
+	cr_assert_eq(sc->drops.oversized, 150 - CTL_SCRUB_RRSET_MAX_DEFAULT);
 }
 
 Test(scrub, signatures_follow_what_they_cover)
@@ -410,4 +415,14 @@ Test(scrub, every_kind_has_a_name)
 	for (int k = CTL_SCRUB_ANSWER; k <= CTL_SCRUB_FAIL; k++)
 		cr_assert_str_neq(ctl_scrub_kind_str(k), "?");
 	cr_assert_str_eq(ctl_scrub_kind_str(0), "?");
+}
+
+Test(scrub, chain_without_its_end_is_asked_again)
+{
+	struct rec r[] = { { AN, "www.shop.lab", DNS_T_CNAME, "web.shop.lab", 0 } };
+
+	respond("www.shop.lab", DNS_T_A, DNS_F_AA, r, 1);
+	cr_assert_eq(scrub("shop.lab", "www.shop.lab", DNS_T_A), CTL_SCRUB_CHAIN_OUT);
+	cr_assert(name_is(sc->final_name, "web.shop.lab"));
+	cr_assert_eq(kept(CTL_ROLE_CHAIN), 1);
 }

@@ -1,10 +1,15 @@
 #!/usr/bin/env python3
-"""tests/fuzz/seeds.py OUTDIR: writes a small seed corpus for fuzz_msg.
+"""tests/fuzz/seeds.py [TARGET] OUTDIR: writes a small seed corpus for one
+fuzz target (default fuzz_msg, the only target before there were several).
 
-Seeds are well-formed messages of the kinds the parsers meet: client queries
+fuzz_msg: well-formed messages of the kinds the parsers meet: client queries
 (with and without EDNS and cookies) and authoritative answers that use every
-RR type the library knows, with compression pointers. Written at test time so
-that no binary files live in the tree. Standard library only.
+RR type the library knows, with compression pointers.
+fuzz_config: configuration files: DESIGN.md's example, every key in block
+style, flow style, aliases, and a few broken files for the error paths.
+fuzz_scrub: the fuzz_msg messages, each behind a zone-choosing octet.
+Written at test time so that no binary files live in the tree. Standard
+library only.
 """
 import os
 import struct
@@ -74,9 +79,131 @@ def seeds():
         b"\xc0\x26", 1, 3600, b"\x7f\x35\x02\x01")
 
 
+DESIGN_EXAMPLE = """\
+resolver:
+  root-hints: /etc/bailiwick/root.hints     # named.root format
+  trust-anchor: /etc/bailiwick/root.key     # DS/DNSKEY records; absent: no validation
+  qname-minimisation: relaxed               # off | relaxed | strict
+  limits: { max-referrals: 30, max-ns-per-referral: 6, max-upstream-queries: 100,
+            max-cname-chain: 11, max-time-ms: 10000 }
+  upstream: { edns-buffer: 1232, use-0x20: true, cookies: true,
+              port-pool: { sockets: 1024, range: [1024, 65535] } }
+cache:
+  size: 1G
+  min-ttl: 0
+  max-ttl: 86400
+  max-negative-ttl: 3600
+  serve-stale: { enabled: true, max-stale: 86400, answer-ttl: 30, client-timeout-ms: 1800 }
+  prefetch: { enabled: true, threshold-percent: 10 }
+access-control:                             # first match wins
+  - { prefix: 127.0.0.0/8, action: allow }
+  - { prefix: 0.0.0.0/0, action: refuse }   # allow | refuse | drop
+listen: [ "127.0.0.1@53" ]                  # control's kernel sockets: UDP+TCP when standalone,
+                                            # TCP only when a dataplane is configured
+control:
+  socket: /run/bailiwick/control.sock
+dataplane:                                  # absent: control runs standalone
+  eal: [ "--file-prefix=bailiwick", "-l", "0-1" ]
+  ports:
+    - { device: "net_tap0,iface=bw0", addresses: [ "198.18.0.1/24" ] }
+  workers: [ 1 ]
+"""
+
+EVERY_KEY = """\
+resolver:
+  root-hints: /etc/bailiwick/root.hints
+  trust-anchor: "/etc/bailiwick/root.key"
+  qname-minimisation: strict
+  validation-time: 2017-08-25T12:00:00+02:00
+  nsec3-max-iterations: 150
+  max-rrset-records: 500
+  limits:
+    max-referrals: 20
+    max-ns-per-referral: 4
+    max-upstream-queries: 50
+    max-cname-chain: 8
+    max-time-ms: 5000
+  upstream:
+    edns-buffer: 1400
+    use-0x20: false
+    cookies: false
+    timeout-ms: 400
+    retries: 3
+    port-pool:
+      sockets: 512
+      range: [ 20000, 29999 ]
+    source-addresses: [ 192.0.2.53, "2001:db8::53" ]
+cache:
+  size: 256M
+  min-ttl: 5
+  max-ttl: 3600
+  max-negative-ttl: 900
+  serve-stale:
+    enabled: false
+    max-stale: 3600
+    answer-ttl: 10
+    client-timeout-ms: 0
+  prefetch:
+    enabled: false
+    threshold-percent: 100
+access-control:
+  - prefix: 10.0.0.0/8
+    action: allow
+  - prefix: "2001:db8::/32"
+    action: drop
+  - prefix: "::ffff:192.0.2.0/120"
+    action: refuse
+listen:
+  - 192.0.2.1@53
+  - "[2001:db8::1]@5353"
+  - "::1"
+control:
+  socket: /tmp/bw.sock
+dataplane:
+  eal: [ "-l", "0-3", "--file-prefix=bw", "\\u00e9\\x01" ]
+  ports:
+    - device: "0000:01:00.0"
+      addresses: [ 198.18.0.1/24, "2001:db8:1::1/64" ]
+    - device: net_tap0,iface=bw0
+      addresses: [ 198.19.0.1/16 ]
+  workers: [ 1, 2, 3, 1023 ]
+"""
+
+CONFIG_SEEDS = [
+    ("design-example", DESIGN_EXAMPLE),
+    ("every-key", EVERY_KEY),
+    ("minimal", "resolver: { root-hints: /etc/bailiwick/root.hints }\n"),
+    ("flow", '{ resolver: { root-hints: /r, limits: { max-referrals: 9 } },'
+     ' cache: { size: 1024K }, listen: [ "[::1]@53", 127.0.0.1 ],'
+     ' access-control: [ { prefix: "::/0", action: drop } ] }\n'),
+    ("aliases", "resolver: { root-hints: &p /a, trust-anchor: *p }\n"
+     "x: &m { a: [ *m ] }\n"),
+    ("unknown-key", "resolver: { root-hints: /r }\ncache: { max-tll: 5 }\n"),
+    ("syntax-error", "resolver:\n  root-hints: /r\n cache: [\n"),
+    ("two-documents", "resolver: { root-hints: /r }\n---\n- 1\n"),
+]
+
+
 def main():
-    out = sys.argv[1]
+    if len(sys.argv) == 3:
+        target, out = sys.argv[1], sys.argv[2]
+    else:
+        target, out = "fuzz_msg", sys.argv[1]
     os.makedirs(out, exist_ok=True)
+    if target == "fuzz_config":
+        for label, text in CONFIG_SEEDS:
+            with open(os.path.join(out, label), "w") as f:
+                f.write(text)
+        return
+    if target == "fuzz_scrub":
+        # One octet choosing the zone the server was asked as, then a message.
+        for label, data in seeds():
+            for zone in range(4):
+                with open(os.path.join(out, "%s-z%d" % (label, zone)), "wb") as f:
+                    f.write(bytes([zone]) + data)
+        return
+    if target != "fuzz_msg":
+        sys.exit("seeds.py: no seeds for target " + target)
     for label, data in seeds():
         with open(os.path.join(out, label), "wb") as f:
             f.write(data)

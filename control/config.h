@@ -1,0 +1,245 @@
+/*
+ * control/config.h: the configuration file (YAML, DESIGN.md "Configuration
+ * and command line") read by both bailiwick-control and bailiwick-dataplane
+ * at start and on reload. Control process and dataplane main thread, may
+ * block (cfg_load reads a file); never called from a worker loop. Functions
+ * keep no state: any thread, concurrently on distinct structs.
+ *
+ * The parsed configuration is one fixed-size struct with documented bounds
+ * (at most CFG_ACL_MAX rules, CFG_LISTEN_MAX listen addresses, ...): nothing
+ * in it is allocated, so there is no free function, it may be copied with
+ * memcpy, and a reload builds the new struct to the side and swaps it in.
+ * A bound exceeded in the file is an error, never a silent truncation.
+ *
+ * Errors: the parse functions return 0 or a negative CFG_E_* code, and write
+ * one line for the first error found into the caller's buffer (values are
+ * checked in file order; checks between keys of one mapping and its missing
+ * keys when that mapping ends):
+ *   FILE:LINE:COLUMN: KEY.PATH: what is wrong
+ * e.g. `bailiwick.yaml:7:15: cache.max-ttl: "abc" is not a number of
+ * seconds`. Lines and columns count from 1; list elements are named by
+ * their 0-based index (`access-control[1].prefix`). The library prints
+ * nothing and never exits.
+ *
+ * Value syntax (the same everywhere):
+ * - numbers are unquoted decimal digits: no sign, no leading zero, no
+ *   fraction, no trailing text; values outside a key's range (overflow
+ *   included) are range errors;
+ * - booleans are unquoted true or false (YAML 1.1's yes/no/on/off are
+ *   rejected: they mean strings in YAML 1.2 and surprise either way);
+ * - sizes are numbers of octets with an optional binary suffix K, M or G;
+ * - strings may be plain or quoted, must not be empty or contain NUL;
+ *   paths must be absolute (the processes do not share a working directory
+ *   with the operator's shell);
+ * - an empty value, null or ~ is an error: leave a key out to get its
+ *   default;
+ * - explicit tags (!!int, !foo) are rejected; anchors and aliases work;
+ *   flow style ({ a: 1 }, [ 1, 2 ]) and block style are equivalent;
+ * - exactly one YAML document, whose top is a mapping; an empty file is an
+ *   error because resolver.root-hints is required;
+ * - IPv6 addresses need quotes where YAML would misread them: "[::1]@53" is
+ *   a flow list unquoted, and "::/0" cannot start a plain flow scalar.
+ */
+#ifndef BW_CONTROL_CONFIG_H
+#define BW_CONTROL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cache_config;
+
+#define CFG_ERRORS(X)                                                          \
+	X(CFG_E_IO, -3001, "cannot read the configuration file")               \
+	X(CFG_E_SYNTAX, -3002, "YAML syntax error")                            \
+	X(CFG_E_UNKNOWN_KEY, -3003, "unknown key")                             \
+	X(CFG_E_TYPE, -3004, "wrong kind of value (scalar, list or mapping)")  \
+	X(CFG_E_VALUE, -3005, "bad value")                                     \
+	X(CFG_E_RANGE, -3006, "number out of range")                           \
+	X(CFG_E_DUPLICATE, -3007, "key or list element given twice")           \
+	X(CFG_E_MISSING, -3008, "required key missing")                        \
+	X(CFG_E_LIMIT, -3009, "a bound exceeded (list elements, string or file length)") \
+	X(CFG_E_NOMEM, -3010, "out of memory")
+
+enum cfg_err {
+#define CFG_ERR_ENUM(name, value, text) name = value,
+	CFG_ERRORS(CFG_ERR_ENUM)
+#undef CFG_ERR_ENUM
+};
+
+/* Bounds of the fixed-size struct; exceeding one in a file is CFG_E_LIMIT. */
+#define CFG_FILE_MAX (1u << 20)	   /* octets of a configuration file */
+#define CFG_PATH_MAX 1024	   /* octets of a path, NUL included */
+#define CFG_SOCKET_PATH_MAX 108	   /* sun_path of a unix socket, NUL included */
+#define CFG_ACL_MAX 64		   /* access-control rules */
+#define CFG_LISTEN_MAX 16	   /* listen addresses */
+#define CFG_SOURCE_MAX 16	   /* resolver.upstream.source-addresses */
+#define CFG_EAL_ARGS_MAX 64	   /* dataplane.eal arguments */
+#define CFG_EAL_ARG_MAX 256	   /* octets of one EAL argument, NUL included */
+#define CFG_PORTS_MAX 16	   /* dataplane.ports */
+#define CFG_DEVICE_MAX 256	   /* octets of a port's device, NUL included */
+#define CFG_PORT_ADDRS_MAX 8	   /* addresses of one port */
+#define CFG_WORKERS_MAX 128	   /* dataplane.workers */
+#define CFG_LCORE_MAX 1023	   /* highest lcore id (the EAL checks its own) */
+#define CFG_TTL_MAX_S 2147483647u  /* RFC 2181 8: TTLs are 31-bit */
+
+enum cfg_qname_min {
+	CFG_QMIN_OFF = 0,
+	CFG_QMIN_RELAXED,	/* RFC 9156: fall back to the full name on errors */
+	CFG_QMIN_STRICT,	/* no fallback: errors from a cut are final */
+};
+
+enum cfg_acl_action {
+	CFG_ACL_ALLOW = 0,
+	CFG_ACL_REFUSE,		/* answer REFUSED */
+	CFG_ACL_DROP,		/* no answer */
+};
+
+/* An IP address: family is AF_INET (addr[0..3]) or AF_INET6 (addr[0..15]). */
+struct cfg_addr {
+	uint8_t family;
+	uint8_t addr[16];
+};
+
+/* A prefix: len is 0..32 (AF_INET) or 0..128 (AF_INET6). */
+struct cfg_prefix {
+	struct cfg_addr a;
+	uint8_t len;
+};
+
+/* A socket address; port 1..65535. */
+struct cfg_endpoint {
+	struct cfg_addr a;
+	uint16_t port;
+};
+
+struct cfg_acl_rule {
+	struct cfg_prefix prefix;	/* host bits are zero */
+	uint8_t action;			/* enum cfg_acl_action */
+};
+
+/* A DPDK port of the dataplane and its interface addresses. */
+struct cfg_port {
+	char device[CFG_DEVICE_MAX];	/* EAL device name or PCI address */
+	unsigned n_addresses;		/* 1..CFG_PORT_ADDRS_MAX */
+	struct cfg_prefix addresses[CFG_PORT_ADDRS_MAX]; /* host bits kept */
+};
+
+/*
+ * Every field, its key, range and default (cfg_default()). Ranges are
+ * inclusive; a parsed struct holds nothing outside them.
+ */
+struct cfg {
+	struct {
+		char root_hints[CFG_PATH_MAX];	 /* root-hints: required */
+		char trust_anchor[CFG_PATH_MAX]; /* trust-anchor: "" = no validation */
+		uint8_t qname_min;		 /* qname-minimisation: relaxed */
+		bool has_validation_time;	 /* validation-time given */
+		int64_t validation_time;	 /* unix seconds, 0..253402300799 */
+		/* NSEC3 with more iterations proves nothing: the answer is
+		 * treated as insecure (RFC 9276 3.2). 0..2500, 100. */
+		uint32_t nsec3_max_iterations;
+		/* An upstream RRset with more records is refused, not cut
+		 * (a cut RRset no longer matches its signature). 1..65535, 100. */
+		uint32_t max_rrset_records;
+		struct {
+			uint32_t max_referrals;	       /* 1..255, 30 */
+			uint32_t max_ns_per_referral;  /* 1..64, 6 */
+			uint32_t max_upstream_queries; /* 1..10000, 100 */
+			uint32_t max_cname_chain;      /* 0..255, 11 */
+			uint32_t max_time_ms;	       /* 1..600000, 10000 */
+		} limits;
+		struct {
+			uint16_t edns_buffer;	 /* 512..4096, 1232 */
+			bool use_0x20;		 /* true */
+			bool cookies;		 /* true */
+			uint32_t timeout_ms;	 /* 10..60000, 800 */
+			uint32_t retries;	 /* 0..10, 2 */
+			uint32_t port_pool_sockets; /* 1..65535, 1024; <= range size */
+			uint16_t port_min;	 /* 1..65535, 1024; <= port_max */
+			uint16_t port_max;	 /* 1..65535, 65535 */
+			unsigned n_source;	 /* 0..CFG_SOURCE_MAX, 0: kernel's choice */
+			struct cfg_addr source[CFG_SOURCE_MAX];
+		} upstream;
+	} resolver;
+	struct {
+		uint64_t size_bytes;		/* size: 1M..1024G, 1G */
+		uint32_t min_ttl_s;		/* 0..CFG_TTL_MAX_S, 0; <= max_ttl_s */
+		uint32_t max_ttl_s;		/* 1..CFG_TTL_MAX_S, 86400 */
+		uint32_t max_negative_ttl_s;	/* 0..CFG_TTL_MAX_S, 3600 */
+		bool stale_enabled;		/* serve-stale.enabled: true */
+		uint32_t max_stale_s;		/* 1..CFG_TTL_MAX_S, 86400 */
+		uint32_t stale_answer_ttl_s;	/* 1..86400, 30 (RFC 8767) */
+		uint32_t stale_client_timeout_ms; /* 0..60000, 1800 (RFC 8767) */
+		bool prefetch_enabled;		/* prefetch.enabled: true */
+		uint8_t prefetch_threshold_percent; /* 0..100, 10 */
+	} cache;
+	/* access-control: first match wins; no match refuses. Default:
+	 * allow 127.0.0.0/8, allow ::1/128. */
+	unsigned n_acl;				/* 0..CFG_ACL_MAX */
+	struct cfg_acl_rule acl[CFG_ACL_MAX];
+	/* listen: default 127.0.0.1@53 and [::1]@53. */
+	unsigned n_listen;			/* 1..CFG_LISTEN_MAX */
+	struct cfg_endpoint listen[CFG_LISTEN_MAX];
+	struct {
+		char socket[CFG_SOCKET_PATH_MAX]; /* /run/bailiwick/control.sock */
+	} control;
+	struct {
+		bool enabled;			/* the dataplane key is present */
+		unsigned n_eal;			/* 0..CFG_EAL_ARGS_MAX, 0 */
+		char eal[CFG_EAL_ARGS_MAX][CFG_EAL_ARG_MAX];
+		unsigned n_ports;		/* 1..CFG_PORTS_MAX when enabled */
+		struct cfg_port ports[CFG_PORTS_MAX];
+		unsigned n_workers;		/* 1..CFG_WORKERS_MAX when enabled */
+		uint16_t workers[CFG_WORKERS_MAX]; /* unique, 0..CFG_LCORE_MAX */
+	} dataplane;
+};
+
+/*
+ * Fills every field with its default (root_hints is left empty: it has
+ * none). Every octet is written, padding included, so that two structs with
+ * the same settings compare equal with memcmp.
+ */
+void cfg_default(struct cfg *cfg);
+
+/*
+ * Parses the YAML text (len octets, need not be NUL-terminated; name is what
+ * error messages call the file) over the defaults. On success returns 0 and
+ * replaces *cfg; on failure returns a CFG_E_* code, leaves *cfg untouched
+ * and writes one NUL-terminated line (truncated to errlen) to err (err may
+ * be NULL when errlen is 0). The caller owns every argument.
+ */
+int cfg_parse(struct cfg *cfg, const char *text, size_t len,
+	      const char *name, char *err, size_t errlen);
+
+/*
+ * cfg_parse() on the contents of the file at path (a regular file of at
+ * most CFG_FILE_MAX octets; otherwise CFG_E_IO or CFG_E_LIMIT, with the
+ * path and the reason in err).
+ */
+int cfg_load(struct cfg *cfg, const char *path, char *err, size_t errlen);
+
+/*
+ * Writes the settings the configuration owns into a cache configuration:
+ * max_bytes, the TTL bounds, serve-stale (max_stale 0 when disabled),
+ * prefetch (0 when disabled) and the EDNS buffer size advertised to clients
+ * (resolver.upstream.edns-buffer: one size for both directions, DNS flag
+ * day 2020). Fields the file does not own are left as they are: call
+ * cache_config_default() first. Needs only cache/msgcache.h's struct, not
+ * the cache library.
+ */
+void cfg_cache_config(const struct cfg *cfg, struct cache_config *cc);
+
+/*
+ * The access-control verdict for a client address (family AF_INET with 4
+ * octets or AF_INET6 with 16; an IPv4-mapped IPv6 address is matched as the
+ * IPv4 address, since a dual-stack socket reports IPv4 clients that way).
+ * First matching rule wins; no match is CFG_ACL_REFUSE. Any thread.
+ */
+enum cfg_acl_action cfg_acl_match(const struct cfg *cfg, int family,
+				  const uint8_t *addr);
+
+/* Static text for a code (never NULL). */
+const char *cfg_strerror(int err);
+
+#endif

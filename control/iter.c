@@ -1,0 +1,1197 @@
+/*
+ * control/iter.c: the iterative resolver (see iter.h). Control process, one
+ * thread, driven by the loop: every step runs from a loop callback (an
+ * upstream reply, a timeout, a deferred start), never inside the caller's
+ * ctl_iter_resolve(), so callbacks never re-enter.
+ *
+ * A resolution (struct req) owns: the name it is after now (the question,
+ * or the end of the CNAME chain so far), a copy of the cut it follows (the
+ * table's entries may be replaced while a query is out), the answer being
+ * assembled in a builder (chain records as they come, then the data or the
+ * SOA), and the budget of its client question (shared with its glueless
+ * sub-resolutions). Per server address, a small table keeps the smoothed
+ * RTT and whether EDNS works.
+ */
+#define _LGPL_SOURCE
+#include "iter.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cache/msgcache.h"
+#include "control/deleg.h"
+#include "control/scrub.h"
+#include "control/upstream.h"
+#include "dns/build.h"
+#include "dns/msg.h"
+#include "dns/name.h"
+#include "dns/query.h"
+
+#define MSG_MAX 16384		/* an assembled answer */
+#define TRIED_MAX 64		/* server addresses tried per cut */
+#define SUB_DEPTH_MAX 3		/* glueless resolutions within glueless ones */
+#define QMIN_STEPS_MAX 10	/* RFC 9156 MAX_MINIMISE_COUNT */
+#define SRV_SLOTS 4096		/* per-address state (power of two) */
+#define SRV_UNKNOWN_MS 200	/* a server never heard: try it early */
+#define SRV_TIMEOUT_PENALTY_MS 1000
+#define EXPLORE_PERCENT 5	/* a random server instead of the fastest */
+#define NAMES_SEEN_MAX 32
+
+struct budget {
+	uint32_t queries;
+	uint32_t referrals;
+	uint64_t deadline_ms;
+};
+
+struct ns_state {
+	uint8_t name[DNS_NAME_MAX];
+	uint8_t naddr;
+	bool looked_up;		/* cache and (if allowed) sub-resolution done */
+	struct ctl_addr addr[CTL_DELEG_ADDR_MAX];
+};
+
+struct cut {
+	struct ctl_deleg d;	/* d.ns points to ns[] below */
+	bool transient;		/* followed once, not stored */
+	struct ns_state ns[CTL_DELEG_NS_MAX];
+};
+
+struct tried {
+	struct ctl_addr a;
+	uint8_t attempts;
+};
+
+struct waiter {
+	ctl_iter_cb cb;
+	void *arg;
+};
+
+struct req {
+	struct ctl_iter *it;
+	struct req *hnext;		/* coalescing table */
+	struct req *prev, *next;	/* every resolution */
+	struct req *parent;		/* a sub-resolution's */
+	struct req *sub;		/* the sub-resolution running for it */
+	unsigned parent_ns;		/* which NS name of the parent's cut */
+	unsigned depth;
+	/* the question */
+	uint8_t qname[DNS_NAME_MAX];	/* lower-cased */
+	uint16_t qtype, qclass;
+	bool do_bit;
+	uint64_t hash;
+	/* where it is */
+	uint8_t target[DNS_NAME_MAX];
+	struct cut cut;
+	uint32_t chain_expire;
+	uint32_t started;
+	struct budget own, *bud;
+	unsigned chain;			/* CNAME/DNAME links followed */
+	uint8_t seen[NAMES_SEEN_MAX][DNS_NAME_MAX];
+	unsigned nseen;
+	unsigned qmin_labels;		/* labels of the minimised name sent */
+	unsigned qmin_steps;
+	bool qmin_off;
+	unsigned ns_lookups;		/* NS names resolved for this cut */
+	struct tried tried[TRIED_MAX];
+	unsigned ntried;
+	/* the query out */
+	up_handle h;
+	bool inflight;
+	bool sub_out;			/* a sub-resolution is running */
+	uint8_t sent_name[DNS_NAME_MAX];
+	uint16_t sent_type;
+	struct ctl_addr sent_to;
+	bool sent_edns;
+	/* the answer */
+	uint8_t *buf;
+	struct dns_builder b;
+	bool all_aa;
+	int rcode;
+	bool done;
+	bool stale_sent;		/* the waiters had a stale answer already */
+	struct up_timer step_timer;	/* deferred steps and completion */
+	struct up_timer stale_timer;
+	void (*step)(struct req *);
+	unsigned nwait;
+	struct waiter *wait;
+};
+
+struct srv {
+	struct ctl_addr a;
+	bool used;
+	bool no_edns;
+	uint32_t srtt_ms;
+	uint32_t timeouts;
+};
+
+struct ctl_iter {
+	struct up_loop *loop;
+	struct up_ctx *up;
+	struct cache *cache;
+	struct ctl_deleg_table *deleg;
+	struct ctl_iter_config cfg;
+	struct ctl_iter_stats st;
+	struct req **table;	/* outstanding client resolutions, by question */
+	uint64_t mask;
+	uint64_t seed;
+	uint32_t nreq;
+	struct req all;		/* sentinel of the list of every resolution */
+	struct srv *srv;
+	struct ctl_scrub *scrub; /* one reply is scrubbed at a time */
+};
+
+static void step_start(struct req *r);
+static void step_next(struct req *r);
+static void finish(struct req *r, int rcode);
+
+void ctl_iter_config_default(struct ctl_iter_config *c)
+{
+	*c = (struct ctl_iter_config){
+		.qname_min = 1,
+		.max_referrals = 30,
+		.max_ns_per_referral = 6,
+		.max_upstream_queries = 100,
+		.max_cname_chain = 11,
+		.max_time_ms = 10000,
+		.edns_buffer = 1232,
+		.use_0x20 = true,
+		.cookies = true,
+		.timeout_ms = 800,
+		.retries = 1,
+		.max_rrset = 100,
+		.serve_stale = true,
+		.stale_client_timeout_ms = 1800,
+		.max_requests = 10000,
+		.max_waiters = 256,
+	};
+}
+
+uint32_t ctl_iter_now(void)
+{
+	return (uint32_t)time(NULL);
+}
+
+/* --- small helpers ------------------------------------------------------ */
+
+static bool same(const uint8_t *a, const uint8_t *b)
+{
+	size_t la = dns_name_len(a);
+
+	return la == dns_name_len(b) && memcmp(a, b, la) == 0;
+}
+
+static void name_copy(uint8_t *dst, const uint8_t *src)
+{
+	memmove(dst, src, dns_name_len(src));
+}
+
+/* The suffix of name with labels labels (name has at least that many). */
+static const uint8_t *suffix_labels(const uint8_t *name, unsigned labels)
+{
+	int total = dns_name_labels(name);
+
+	for (int drop = total - (int)labels; drop > 0; drop--)
+		name += *name + 1;
+	return name;
+}
+
+static uint64_t question_hash(const struct ctl_iter *it, const uint8_t *name,
+			      uint16_t qtype, uint16_t qclass, bool do_bit)
+{
+	uint64_t h = it->seed ^ ((uint64_t)qtype << 17 | (uint64_t)qclass << 1 | do_bit);
+	size_t len = dns_name_len(name);
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ name[i]) * 0x100000001b3ULL;
+	return h ^ h >> 31;
+}
+
+static bool addr_equal(const struct ctl_addr *a, const struct ctl_addr *b)
+{
+	return a->family == b->family &&
+	       memcmp(a->a, b->a, a->family == AF_INET ? 4 : 16) == 0;
+}
+
+static struct srv *srv_of(struct ctl_iter *it, const struct ctl_addr *a)
+{
+	uint64_t h = it->seed;
+	size_t n = a->family == AF_INET ? 4 : 16;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ a->a[i]) * 0x100000001b3ULL;
+	for (unsigned probe = 0; probe < 8; probe++) {
+		struct srv *s = &it->srv[(h + probe) & (SRV_SLOTS - 1)];
+		if (!s->used || addr_equal(&s->a, a)) {
+			if (!s->used)
+				*s = (struct srv){ .a = *a, .used = true,
+						   .srtt_ms = SRV_UNKNOWN_MS };
+			return s;
+		}
+	}
+	/* Full neighbourhood: the first slot starts over for this address
+	 * (bounded memory; a forgotten server is simply tried again). */
+	struct srv *s = &it->srv[h & (SRV_SLOTS - 1)];
+	*s = (struct srv){ .a = *a, .used = true, .srtt_ms = SRV_UNKNOWN_MS };
+	return s;
+}
+
+/* --- the answer being assembled ------------------------------------------ */
+
+static int asm_init(struct req *r)
+{
+	if (!r->buf && !(r->buf = malloc(MSG_MAX)))
+		return -1;
+	dns_builder_init(&r->b, r->buf, MSG_MAX, 0, DNS_F_QR | DNS_F_AA);
+	dns_builder_question(&r->b, r->qname, r->qtype, r->qclass);
+	r->all_aa = true;
+	return 0;
+}
+
+/* Appends a record of m (parsed at rr) with its TTL capped. */
+static int asm_rr(struct req *r, const struct dns_msg *m, const struct dns_rr *rr,
+		  enum dns_section sec, uint32_t ttl_cap)
+{
+	uint8_t rdata[65535];
+	int n = dns_rr_rdata(m, rr, rdata, sizeof(rdata));
+	uint32_t ttl = rr->ttl < ttl_cap ? rr->ttl : ttl_cap;
+
+	if (n < 0)
+		return -1;
+	if (dns_builder_rr(&r->b, sec, rr->owner, rr->type, rr->rclass, ttl,
+			   rdata, (size_t)n) || (r->b.flags & DNS_F_TC)) {
+		r->it->st.overflow++;
+		return -1;
+	}
+	return 0;
+}
+
+/* The records of a scrubbed reply with one of the roles, into sec. */
+static int asm_roles(struct req *r, const struct dns_msg *m, const struct ctl_scrub *s,
+		     uint8_t role1, uint8_t role2, enum dns_section sec, uint32_t ttl_cap)
+{
+	for (unsigned i = 0; i < s->nrr; i++) {
+		struct dns_rr rr;
+		size_t pos = s->rr[i].off;
+		uint8_t role = s->rr[i].role;
+		bool sig_of = false;
+
+		if (role == CTL_ROLE_SIG) {
+			/* the RRSIG goes with what it covers, if that is asked */
+			for (unsigned j = 0; j < s->nrr && !sig_of; j++)
+				sig_of = (s->rr[j].role == role1 || s->rr[j].role == role2) &&
+					 s->rr[j].section == s->rr[i].section &&
+					 same(s->owner[j], s->owner[i]);
+			if (!sig_of || !r->do_bit)
+				continue;
+		} else if (role != role1 && role != role2) {
+			continue;
+		}
+		if (dns_rr_parse(m->wire, m->len, &pos, &rr) ||
+		    asm_rr(r, m, &rr, sec, ttl_cap))
+			return -1;
+	}
+	return 0;
+}
+
+/* --- the cache ------------------------------------------------------------ */
+
+/*
+ * The cached answer to (name, qtype) as a message in out (cap octets), or
+ * 0. stale_ok: expired entries within the stale window count too.
+ */
+static size_t cache_fetch(struct ctl_iter *it, const uint8_t *name, uint16_t qtype,
+			  uint16_t qclass, bool do_bit, bool stale_ok,
+			  uint8_t *out, size_t cap, bool *stale)
+{
+	uint8_t qbuf[DNS_NAME_MAX + 64];
+	struct dns_builder b;
+	struct dns_query q;
+	struct cache_key k;
+	const struct cache_key *kp = &k;
+	struct cache_result res;
+	struct cache_reader_stats rst = { 0 };
+
+	dns_builder_init(&b, qbuf, sizeof(qbuf), 0, DNS_F_RD);
+	dns_builder_question(&b, name, qtype, qclass);
+	dns_builder_opt(&b, 65535, 0, 0, do_bit ? DNS_EDNS_F_DO : 0, NULL, 0);
+	if (dns_query_parse(&q, qbuf, dns_builder_finish(&b)))
+		return 0;
+	cache_key_from_query(&k, it->cache, &q);
+	cache_lookup_burst(it->cache, &kp, 1, ctl_iter_now(), &res, &rst);
+	if (!res.entry)
+		return 0;
+	bool is_stale = res.state == CACHE_STALE || res.state == CACHE_STALE_REFRESH;
+	if (is_stale && !stale_ok)
+		return 0;
+	int n = cache_answer(it->cache, res.entry, (enum cache_state)res.state, &q,
+			     ctl_iter_now(), out, cap);
+	if (n <= 0)
+		return 0;
+	if (stale)
+		*stale = is_stale;
+	return (size_t)n;
+}
+
+/* Adds the cached answer for the target, if any: true when it ends r. */
+static bool from_cache(struct req *r, bool stale_ok)
+{
+	uint8_t buf[MSG_MAX];
+	struct dns_msg m;
+	struct dns_rr_iter iter;
+	struct dns_rr rr;
+	bool stale = false;
+	size_t n = cache_fetch(r->it, r->target, r->qtype, r->qclass, r->do_bit,
+			       stale_ok, buf, sizeof(buf), &stale);
+
+	if (!n || dns_msg_parse(&m, buf, n) || (m.hdr.flags & DNS_F_TC))
+		return false;
+	dns_rr_iter_init(&iter, &m, DNS_SEC_ANSWER);
+	while (dns_rr_next(&iter, &rr) > 0) {
+		if (rr.type == DNS_T_OPT)
+			continue;
+		if (asm_rr(r, &m, &rr, (enum dns_section)rr.section, UINT32_MAX))
+			return false;
+	}
+	r->it->st.cache_answers++;
+	if (stale)
+		r->it->st.stale++;
+	finish(r, m.rcode);
+	return true;
+}
+
+/* Addresses of an NS name from cached A/AAAA answers. */
+static void ns_from_cache(struct ctl_iter *it, struct ns_state *ns, uint16_t qclass)
+{
+	static const uint16_t types[2] = { DNS_T_A, DNS_T_AAAA };
+
+	for (int t = 0; t < 2; t++) {
+		uint8_t buf[4096];
+		struct dns_msg m;
+		struct dns_rr_iter iter;
+		struct dns_rr rr;
+		size_t n = cache_fetch(it, ns->name, types[t], qclass, false, false,
+				       buf, sizeof(buf), NULL);
+		if (!n || dns_msg_parse(&m, buf, n))
+			continue;
+		dns_rr_iter_init(&iter, &m, DNS_SEC_ANSWER);
+		while (dns_rr_next(&iter, &rr) > 0 && ns->naddr < CTL_DELEG_ADDR_MAX) {
+			if (rr.section != DNS_SEC_ANSWER || rr.type != types[t] ||
+			    rr.rdlen != (t ? 16 : 4))
+				continue;
+			struct ctl_addr *a = &ns->addr[ns->naddr++];
+			a->family = t ? AF_INET6 : AF_INET;
+			memcpy(a->a, m.wire + rr.rdata_off, rr.rdlen);
+		}
+	}
+}
+
+/* --- lifetime ------------------------------------------------------------- */
+
+static void deferred(struct up_loop *loop, void *arg)
+{
+	struct req *r = arg;
+
+	(void)loop;
+	r->step(r);
+}
+
+/*
+ * Runs step from the loop, soon (a later step replaces an earlier one). The
+ * timer heap only grows when more timers are armed than ever before; if it
+ * cannot, the step is lost and the resolution waits for its stale timer or
+ * for ctl_iter_free() (counted: it means the process is out of memory).
+ */
+static void defer(struct req *r, void (*step)(struct req *))
+{
+	r->step = step;
+	if (up_timer_add(r->it->loop, &r->step_timer, 0, deferred, r) != 0)
+		r->it->st.overflow++;
+}
+
+static void req_unlink(struct req *r)
+{
+	struct ctl_iter *it = r->it;
+
+	if (!r->parent) {
+		struct req **p = &it->table[r->hash & it->mask];
+		while (*p && *p != r)
+			p = &(*p)->hnext;
+		if (*p)
+			*p = r->hnext;
+	}
+	r->prev->next = r->next;
+	r->next->prev = r->prev;
+	it->nreq--;
+}
+
+static void req_free(struct req *r)
+{
+	if (r->sub) {
+		struct req *sub = r->sub;
+		r->sub = NULL;
+		req_free(sub);
+	}
+	up_timer_cancel(r->it->loop, &r->step_timer);
+	up_timer_cancel(r->it->loop, &r->stale_timer);
+	if (r->inflight)
+		up_cancel(r->it->up, r->h);
+	req_unlink(r);
+	free(r->buf);
+	free(r->wait);
+	free(r);
+}
+
+static struct req *req_new(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
+			   uint16_t qclass, bool do_bit, struct req *parent)
+{
+	struct req *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->it = it;
+	dns_name_copy_lower(r->qname, qname);
+	name_copy(r->target, r->qname);
+	r->qtype = qtype;
+	r->qclass = qclass;
+	r->do_bit = do_bit;
+	r->started = ctl_iter_now();
+	r->parent = parent;
+	if (parent) {
+		r->bud = parent->bud;
+		r->depth = parent->depth + 1;
+	} else {
+		r->own.deadline_ms = up_now_ms() + it->cfg.max_time_ms;
+		r->bud = &r->own;
+	}
+	r->chain_expire = UINT32_MAX;
+	up_timer_init(&r->step_timer);
+	up_timer_init(&r->stale_timer);
+	r->step_timer.arg = r;
+	r->step_timer.cb = deferred;
+	if (asm_init(r)) {
+		free(r);
+		return NULL;
+	}
+	r->next = it->all.next;
+	r->prev = &it->all;
+	it->all.next->prev = r;
+	it->all.next = r;
+	it->nreq++;
+	return r;
+}
+
+/* --- completion ------------------------------------------------------------ */
+
+/* What a sub-resolution found: the NS name's addresses, to its parent. */
+static void sub_done(struct req *sub, const struct dns_msg *m)
+{
+	struct req *p = sub->parent;
+	struct ns_state *ns = &p->cut.ns[sub->parent_ns];
+	struct dns_rr_iter iter;
+	struct dns_rr rr;
+
+	p->sub_out = false;
+	p->sub = NULL;
+	if (m) {
+		dns_rr_iter_init(&iter, m, DNS_SEC_ANSWER);
+		while (dns_rr_next(&iter, &rr) > 0 && ns->naddr < CTL_DELEG_ADDR_MAX) {
+			if (rr.section != DNS_SEC_ANSWER)
+				break;
+			if (rr.type == DNS_T_A && rr.rdlen == 4) {
+				ns->addr[ns->naddr].family = AF_INET;
+				memcpy(ns->addr[ns->naddr++].a, m->wire + rr.rdata_off, 4);
+			} else if (rr.type == DNS_T_AAAA && rr.rdlen == 16) {
+				ns->addr[ns->naddr].family = AF_INET6;
+				memcpy(ns->addr[ns->naddr++].a, m->wire + rr.rdata_off, 16);
+			}
+		}
+	}
+	defer(p, step_next);
+}
+
+static void deliver(struct req *r, const uint8_t *msg, size_t len, int rcode, bool stale)
+{
+	for (unsigned i = 0; i < r->nwait; i++)
+		r->wait[i].cb(r->wait[i].arg, rcode, msg, len, stale);
+	r->nwait = 0;
+}
+
+/* The stale answer, if the cache has one; true when delivered. */
+static bool deliver_stale(struct req *r)
+{
+	uint8_t buf[MSG_MAX];
+	struct dns_msg m;
+	bool stale = false;
+	size_t n;
+
+	if (!r->it->cfg.serve_stale || r->parent)
+		return false;
+	n = cache_fetch(r->it, r->qname, r->qtype, r->qclass, r->do_bit, true,
+			buf, sizeof(buf), &stale);
+	if (!n || !stale || dns_msg_parse(&m, buf, n))
+		return false;
+	r->it->st.stale++;
+	deliver(r, buf, n, m.rcode, true);
+	return true;
+}
+
+static void complete(struct req *r)
+{
+	struct ctl_iter *it = r->it;
+	size_t len;
+
+	if (!r->all_aa)
+		r->b.flags &= (uint16_t)~DNS_F_AA;
+	r->b.flags = (uint16_t)((r->b.flags & ~0xf) | (r->rcode & 0xf));
+	len = dns_builder_finish(&r->b);
+	if (r->rcode == DNS_R_NOERROR || r->rcode == DNS_R_NXDOMAIN) {
+		/* The cache decides what it keeps (TTL 0, no SOA: nothing). */
+		cache_insert(it->cache, r->buf, len, ctl_iter_now(),
+			     r->all_aa ? CACHE_RANK_AUTH_ANSWER : CACHE_RANK_NONAUTH_ANSWER,
+			     r->do_bit);
+	}
+	if (r->parent) {
+		struct dns_msg m;
+		bool ok = r->rcode == DNS_R_NOERROR && dns_msg_parse(&m, r->buf, len) == 0;
+		sub_done(r, ok ? &m : NULL);
+	} else if (r->rcode == DNS_R_SERVFAIL && deliver_stale(r)) {
+		/* served stale */
+	} else {
+		if (r->rcode == DNS_R_SERVFAIL)
+			it->st.servfail++;
+		else if (r->rcode == DNS_R_NXDOMAIN)
+			it->st.nxdomain++;
+		else
+			it->st.answers++;
+		deliver(r, r->buf, len, r->rcode, false);
+	}
+	req_free(r);
+}
+
+static void finish_deferred(struct req *r)
+{
+	complete(r);
+}
+
+static void finish(struct req *r, int rcode)
+{
+	if (r->done)
+		return;
+	r->done = true;
+	r->rcode = rcode;
+	if (r->inflight) {
+		up_cancel(r->it->up, r->h);
+		r->inflight = false;
+	}
+	defer(r, finish_deferred);
+}
+
+/* SERVFAIL with the builder reset (what was assembled is not an answer). */
+static void fail(struct req *r, uint64_t *limit_counter)
+{
+	if (limit_counter)
+		(*limit_counter)++;
+	asm_init(r);
+	finish(r, DNS_R_SERVFAIL);
+}
+
+/* --- following a cut --------------------------------------------------------- */
+
+static void set_cut(struct req *r, const struct ctl_deleg *d, bool transient)
+{
+	struct cut *c = &r->cut;
+
+	c->d = *d;
+	c->d.ns = NULL;
+	c->transient = transient;
+	if (c->d.nns > CTL_DELEG_NS_MAX)
+		c->d.nns = CTL_DELEG_NS_MAX;
+	for (unsigned i = 0; i < c->d.nns; i++) {
+		memcpy(c->ns[i].name, d->ns[i].name, DNS_NAME_MAX);
+		c->ns[i].naddr = d->ns[i].naddr;
+		memcpy(c->ns[i].addr, d->ns[i].addr, sizeof(c->ns[i].addr));
+		c->ns[i].looked_up = false;
+	}
+	if (d->expire < r->chain_expire)
+		r->chain_expire = d->expire;
+	r->ntried = 0;
+	r->ns_lookups = 0;
+	r->qmin_labels = (unsigned)dns_name_labels(c->d.zone);
+}
+
+/* The closest usable cut for the target (DS lives in the parent). */
+static bool find_cut(struct req *r)
+{
+	uint32_t chain;
+	const uint8_t *name = r->target;
+	const struct ctl_deleg *d;
+
+	if (r->qtype == DNS_T_DS && r->target[0])
+		name = r->target + r->target[0] + 1;
+	d = ctl_deleg_find(r->it->deleg, name, ctl_iter_now(), &chain);
+	if (!d)
+		return false;
+	r->chain_expire = UINT32_MAX;
+	set_cut(r, d, false);
+	if (chain < r->chain_expire)
+		r->chain_expire = chain;
+	return true;
+}
+
+static unsigned tried_count(const struct req *r, const struct ctl_addr *a)
+{
+	for (unsigned i = 0; i < r->ntried; i++)
+		if (addr_equal(&r->tried[i].a, a))
+			return r->tried[i].attempts;
+	return 0;
+}
+
+static void mark_tried(struct req *r, const struct ctl_addr *a)
+{
+	for (unsigned i = 0; i < r->ntried; i++)
+		if (addr_equal(&r->tried[i].a, a)) {
+			r->tried[i].attempts++;
+			return;
+		}
+	if (r->ntried < TRIED_MAX)
+		r->tried[r->ntried++] = (struct tried){ .a = *a, .attempts = 1 };
+}
+
+static void unmark_tried(struct req *r, const struct ctl_addr *a)
+{
+	for (unsigned i = 0; i < r->ntried; i++)
+		if (addr_equal(&r->tried[i].a, a) && r->tried[i].attempts)
+			r->tried[i].attempts--;
+}
+
+/* The next address to ask: the fastest not yet tried out, or now and then a
+ * random one (so a server that was slow once is measured again). */
+static const struct ctl_addr *pick_server(struct req *r)
+{
+	const struct ctl_addr *cand[CTL_DELEG_NS_MAX * CTL_DELEG_ADDR_MAX];
+	unsigned n = 0, best = 0;
+	uint32_t best_rtt = UINT32_MAX;
+
+	for (unsigned i = 0; i < r->cut.d.nns; i++)
+		for (unsigned j = 0; j < r->cut.ns[i].naddr; j++) {
+			const struct ctl_addr *a = &r->cut.ns[i].addr[j];
+			if (tried_count(r, a) > r->it->cfg.retries)
+				continue;
+			cand[n++] = a;
+		}
+	if (!n)
+		return NULL;
+	if (arc4random_uniform(100) < EXPLORE_PERCENT)
+		return cand[arc4random_uniform(n)];
+	for (unsigned i = 0; i < n; i++) {
+		struct srv *s = srv_of(r->it, cand[i]);
+		uint32_t rtt = s->srtt_ms + tried_count(r, cand[i]) * SRV_TIMEOUT_PENALTY_MS;
+		if (rtt < best_rtt) {
+			best_rtt = rtt;
+			best = i;
+		}
+	}
+	return cand[best];
+}
+
+static void on_reply(void *arg, const struct up_result *res);
+
+/* Sends (name, qtype) to a; false when the budget is spent. */
+static bool send_query(struct req *r, const struct ctl_addr *a, const uint8_t *name,
+		       uint16_t qtype)
+{
+	struct ctl_iter *it = r->it;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	struct up_opts o;
+	struct srv *s = srv_of(it, a);
+
+	if (r->bud->queries >= it->cfg.max_upstream_queries) {
+		fail(r, &it->st.limit_queries);
+		return false;
+	}
+	if (up_now_ms() >= r->bud->deadline_ms) {
+		fail(r, &it->st.limit_time);
+		return false;
+	}
+	memset(&ss, 0, sizeof(ss));
+	if (a->family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(53);
+		memcpy(&sin->sin_addr, a->a, 4);
+		sl = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(53);
+		memcpy(&sin6->sin6_addr, a->a, 16);
+		sl = sizeof(*sin6);
+	}
+	up_opts_default(&o);
+	o.edns = !s->no_edns;
+	o.edns_size = it->cfg.edns_buffer;
+	o.do_bit = r->do_bit && o.edns;
+	o.use_0x20 = it->cfg.use_0x20;
+	o.cookies = it->cfg.cookies && o.edns;
+	o.timeout_ms = it->cfg.timeout_ms;
+	mark_tried(r, a);
+	name_copy(r->sent_name, name);
+	r->sent_type = qtype;
+	r->sent_to = *a;
+	r->sent_edns = o.edns;
+	if (up_query(it->up, (struct sockaddr *)&ss, sl, name, qtype, r->qclass, &o,
+		     on_reply, r, &r->h) != 0) {
+		/* no pool for the family, or too many queries: next server */
+		defer(r, step_next);
+		return true;
+	}
+	r->bud->queries++;
+	it->st.upstream++;
+	r->inflight = true;
+	return true;
+}
+
+/* Starts resolving an address of an NS name of the cut; false if none may. */
+static bool resolve_ns(struct req *r)
+{
+	struct ctl_iter *it = r->it;
+
+	for (unsigned i = 0; i < r->cut.d.nns; i++) {
+		struct ns_state *ns = &r->cut.ns[i];
+		if (ns->naddr || ns->looked_up)
+			continue;
+		ns->looked_up = true;
+		ns_from_cache(it, ns, r->qclass);
+		if (ns->naddr)
+			return true;
+		/* Inside its own zone without glue: only that zone's servers
+		 * could tell, and they are what we are looking for. */
+		if (dns_name_is_subdomain(ns->name, r->cut.d.zone))
+			continue;
+		if (r->ns_lookups >= it->cfg.max_ns_per_referral) {
+			it->st.limit_ns++;
+			return false;
+		}
+		if (r->depth >= SUB_DEPTH_MAX)
+			return false;
+		struct req *sub = req_new(it, ns->name, DNS_T_A, r->qclass, false, r);
+		if (!sub)
+			return false;
+		sub->parent_ns = i;
+		r->ns_lookups++;
+		r->sub_out = true;
+		r->sub = sub;
+		it->st.subqueries++;
+		defer(sub, step_start);
+		return true;
+	}
+	return false;
+}
+
+/* The name and type to send: minimised while the target is deeper. */
+static void query_name(struct req *r, const uint8_t **name, uint16_t *qtype)
+{
+	unsigned tl = (unsigned)dns_name_labels(r->target);
+
+	*name = r->target;
+	*qtype = r->qtype;
+	if (r->it->cfg.qname_min == 0 || r->qmin_off || r->qtype == DNS_T_DS ||
+	    r->qmin_steps >= QMIN_STEPS_MAX || r->qmin_labels + 1 >= tl)
+		return;
+	*name = suffix_labels(r->target, r->qmin_labels + 1);
+	*qtype = DNS_T_A;
+}
+
+static bool minimised(const struct req *r)
+{
+	return !same(r->sent_name, r->target) || r->sent_type != r->qtype;
+}
+
+static void step_next(struct req *r)
+{
+	const struct ctl_addr *a;
+	const uint8_t *name;
+	uint16_t qtype;
+
+	if (r->done || r->inflight || r->sub_out)
+		return;
+	if ((a = pick_server(r))) {
+		query_name(r, &name, &qtype);
+		send_query(r, a, name, qtype);
+		return;
+	}
+	if (resolve_ns(r)) {
+		if (!r->sub_out)
+			defer(r, step_next); /* addresses came from the cache */
+		return;
+	}
+	fail(r, NULL);
+}
+
+/* Start, or restart at a new target after a chain left its zone. */
+static void step_start(struct req *r)
+{
+	if (r->done)
+		return;
+	if (from_cache(r, false))
+		return;
+	if (!find_cut(r)) {
+		fail(r, NULL);
+		return;
+	}
+	step_next(r);
+}
+
+/* --- replies ------------------------------------------------------------------ */
+
+/* A referral from the scrubbed reply, as the delegation table takes it. */
+static void make_referral(const struct dns_msg *m, const struct ctl_scrub *s,
+			  struct ctl_referral *ref)
+{
+	memset(ref, 0, sizeof(*ref));
+	ref->zone = s->cut;
+	ref->ttl = UINT32_MAX;
+	for (unsigned i = 0; i < s->nrr; i++) {
+		struct dns_rr rr;
+		size_t pos = s->rr[i].off;
+		uint8_t target[DNS_NAME_MAX];
+		if (s->rr[i].role != CTL_ROLE_REF_NS || dns_rr_parse(m->wire, m->len, &pos, &rr) ||
+		    dns_rr_rdata(m, &rr, target, sizeof(target)) <= 0 ||
+		    ref->nns == CTL_DELEG_NS_MAX)
+			continue;
+		struct ctl_deleg_ns *ns = &ref->ns[ref->nns++];
+		dns_name_copy_lower(ns->name, target);
+		if (rr.ttl < ref->ttl)
+			ref->ttl = rr.ttl;
+	}
+	for (unsigned i = 0; i < s->nrr; i++) {
+		struct dns_rr rr;
+		size_t pos = s->rr[i].off;
+		if (s->rr[i].role != CTL_ROLE_GLUE || dns_rr_parse(m->wire, m->len, &pos, &rr))
+			continue;
+		for (unsigned k = 0; k < ref->nns; k++) {
+			struct ctl_deleg_ns *ns = &ref->ns[k];
+			if (!same(ns->name, s->owner[i]) || ns->naddr == CTL_DELEG_ADDR_MAX)
+				continue;
+			struct ctl_addr *a = &ns->addr[ns->naddr];
+			if (rr.type == DNS_T_A && rr.rdlen == 4) {
+				a->family = AF_INET;
+				memcpy(a->a, m->wire + rr.rdata_off, 4);
+				ns->naddr++;
+			} else if (rr.type == DNS_T_AAAA && rr.rdlen == 16) {
+				a->family = AF_INET6;
+				memcpy(a->a, m->wire + rr.rdata_off, 16);
+				ns->naddr++;
+			}
+		}
+	}
+	if (ref->ttl == UINT32_MAX)
+		ref->ttl = 0;
+}
+
+static void on_referral(struct req *r, const struct dns_msg *m, const struct ctl_scrub *s)
+{
+	struct ctl_iter *it = r->it;
+	struct ctl_referral *ref = malloc(sizeof(*ref));
+	const struct ctl_deleg *d;
+
+	if (!ref) {
+		fail(r, NULL);
+		return;
+	}
+	if (++r->bud->referrals > it->cfg.max_referrals) {
+		free(ref);
+		fail(r, &it->st.limit_referrals);
+		return;
+	}
+	make_referral(m, s, ref);
+	it->st.referrals++;
+	int rc = ctl_deleg_learn(it->deleg, &r->cut.d, ref, r->started, ctl_iter_now(), &d);
+	if (d) {
+		set_cut(r, d, false);
+	} else if (rc == CTL_DELEG_LATE) {
+		/* followed for this question only, with the parent's TTL */
+		struct ctl_deleg t = { .expire = ctl_iter_now() + (ref->ttl ? ref->ttl : 1),
+				       .nns = ref->nns, .ns = ref->ns };
+		name_copy(t.zone, s->cut);
+		it->st.late_referrals++;
+		set_cut(r, &t, true);
+	} else {
+		free(ref);
+		it->st.lame++;
+		defer(r, step_next);
+		return;
+	}
+	free(ref);
+	defer(r, step_next);
+}
+
+/* The parent said the name is not there: cuts between it and the name go. */
+static void revoke_below(struct req *r, const uint8_t *name)
+{
+	unsigned zl = (unsigned)dns_name_labels(r->cut.d.zone);
+	unsigned nl = (unsigned)dns_name_labels(name);
+
+	for (unsigned l = nl; l > zl; l--)
+		if (ctl_deleg_revoke(r->it->deleg, suffix_labels(name, l)))
+			r->it->st.revoked++;
+}
+
+/* Records of the reply into the answer: chain, then data or SOA. */
+static bool take_answer(struct req *r, const struct dns_msg *m, const struct ctl_scrub *s,
+			bool negative)
+{
+	uint32_t now = ctl_iter_now();
+	uint32_t cap = r->chain_expire > now ? r->chain_expire - now : 0;
+
+	if (!s->aa)
+		r->all_aa = false;
+	if (asm_roles(r, m, s, CTL_ROLE_CHAIN, CTL_ROLE_DATA, DNS_SEC_ANSWER, cap))
+		return false;
+	if (negative && asm_roles(r, m, s, CTL_ROLE_SOA, CTL_ROLE_DENIAL,
+				  DNS_SEC_AUTHORITY, cap))
+		return false;
+	return true;
+}
+
+/* A chain went on: has the name been seen (a loop) or the limit hit? */
+static bool chain_on(struct req *r, const struct ctl_scrub *s)
+{
+	r->chain += s->chain_len;
+	if (r->chain > r->it->cfg.max_cname_chain) {
+		fail(r, &r->it->st.limit_chain);
+		return false;
+	}
+	for (unsigned i = 0; i < r->nseen; i++)
+		if (same(r->seen[i], s->final_name)) {
+			fail(r, NULL);
+			return false;
+		}
+	if (r->nseen < NAMES_SEEN_MAX)
+		name_copy(r->seen[r->nseen++], s->final_name);
+	return true;
+}
+
+static void on_reply(void *arg, const struct up_result *res)
+{
+	struct req *r = arg;
+	struct ctl_iter *it = r->it;
+	struct srv *srv = srv_of(it, &r->sent_to);
+	struct ctl_scrub *s = it->scrub;
+	const struct dns_msg *m = res->msg;
+
+	r->inflight = false;
+	if (r->done)
+		return;
+	if (res->status != UP_OK) {
+		it->st.timeouts++;
+		srv->timeouts++;
+		srv->srtt_ms = srv->srtt_ms + SRV_TIMEOUT_PENALTY_MS > 120000 ?
+			       120000 : srv->srtt_ms + SRV_TIMEOUT_PENALTY_MS;
+		defer(r, step_next);
+		return;
+	}
+	uint32_t rtt = res->rtt_us / 1000;
+	srv->srtt_ms = srv->timeouts || srv->srtt_ms == SRV_UNKNOWN_MS ?
+		       rtt : (srv->srtt_ms * 7 + rtt) / 8;
+	srv->timeouts = 0;
+	if (r->sent_edns && (m->rcode == DNS_R_FORMERR || m->rcode == DNS_R_NOTIMP ||
+			     m->rcode == DNS_R_BADVERS) && !m->has_edns) {
+		/* RFC 6891 7: a server that does not know EDNS */
+		srv->no_edns = true;
+		it->st.edns_fallbacks++;
+		unmark_tried(r, &r->sent_to); /* this retry is not the server's fault */
+		send_query(r, &r->sent_to, r->sent_name, r->sent_type);
+		return;
+	}
+	int kind = ctl_scrub(s, m, r->cut.d.zone, r->sent_name, r->sent_type, r->qclass,
+			     it->cfg.max_rrset);
+	bool mini = minimised(r);
+
+	it->st.scrub_dropped += ctl_scrub_dropped(s);
+	it->st.oversized += s->oversized;
+
+	switch (kind) {
+	case CTL_SCRUB_REFERRAL:
+		if (!same(s->final_name, r->sent_name) && !mini) {
+			/* a chain inside the zone, then a cut below */
+			if (!chain_on(r, s) || !take_answer(r, m, s, false)) {
+				if (!r->done)
+					fail(r, &it->st.overflow);
+				return;
+			}
+			name_copy(r->target, s->final_name);
+		}
+		on_referral(r, m, s);
+		return;
+	case CTL_SCRUB_ANSWER:
+	case CTL_SCRUB_NODATA:
+		if (mini) {
+			/* the name exists and is no cut: one label deeper */
+			r->qmin_labels++;
+			r->qmin_steps++;
+			defer(r, step_next);
+			return;
+		}
+		if (kind == CTL_SCRUB_NODATA)
+			revoke_below(r, s->final_name);
+		if ((s->chain_len && !chain_on(r, s)) ||
+		    !take_answer(r, m, s, kind == CTL_SCRUB_NODATA)) {
+			if (!r->done)
+				fail(r, NULL);
+			return;
+		}
+		finish(r, DNS_R_NOERROR);
+		return;
+	case CTL_SCRUB_CHAIN_OUT:
+		if (mini) {
+			/* a CNAME has no children: ask the full name */
+			r->qmin_off = true;
+			defer(r, step_next);
+			return;
+		}
+		if (!chain_on(r, s) || !take_answer(r, m, s, false)) {
+			if (!r->done)
+				fail(r, NULL);
+			return;
+		}
+		it->st.restarts++;
+		name_copy(r->target, s->final_name);
+		r->qmin_steps = 0;
+		r->qmin_off = false;
+		defer(r, step_start);
+		return;
+	case CTL_SCRUB_NXDOMAIN:
+		if (mini && it->cfg.qname_min == 1) {
+			it->st.qmin_fallbacks++;
+			r->qmin_off = true;
+			defer(r, step_next);
+			return;
+		}
+		revoke_below(r, s->final_name);
+		if ((s->chain_len && !chain_on(r, s)) || !take_answer(r, m, s, true)) {
+			if (!r->done)
+				fail(r, NULL);
+			return;
+		}
+		finish(r, DNS_R_NXDOMAIN);
+		return;
+	default: /* lame, failure */
+		it->st.lame++;
+		if (mini && it->cfg.qname_min == 1) {
+			it->st.qmin_fallbacks++;
+			r->qmin_off = true;
+		}
+		if (s->loop) {
+			fail(r, &it->st.limit_chain);
+			return;
+		}
+		defer(r, step_next);
+		return;
+	}
+}
+
+/* --- the interface ------------------------------------------------------------ */
+
+static void stale_timeout(struct up_loop *loop, void *arg)
+{
+	struct req *r = arg;
+
+	(void)loop;
+	if (!r->done && r->nwait && deliver_stale(r))
+		r->stale_sent = true;
+}
+
+struct ctl_iter *ctl_iter_new(struct up_loop *loop, struct up_ctx *up,
+			      struct cache *cache, struct ctl_deleg_table *deleg,
+			      const struct ctl_iter_config *c)
+{
+	struct ctl_iter *it = calloc(1, sizeof(*it));
+	uint64_t buckets = 1024;
+
+	if (!it)
+		return NULL;
+	it->loop = loop;
+	it->up = up;
+	it->cache = cache;
+	it->deleg = deleg;
+	it->cfg = *c;
+	while (buckets < c->max_requests)
+		buckets <<= 1;
+	it->mask = buckets - 1;
+	it->table = calloc(buckets, sizeof(*it->table));
+	it->srv = calloc(SRV_SLOTS, sizeof(*it->srv));
+	it->scrub = malloc(sizeof(*it->scrub));
+	if (!it->table || !it->srv || !it->scrub) {
+		free(it->table);
+		free(it->srv);
+		free(it->scrub);
+		free(it);
+		return NULL;
+	}
+	arc4random_buf(&it->seed, sizeof(it->seed));
+	it->all.next = it->all.prev = &it->all;
+	return it;
+}
+
+void ctl_iter_free(struct ctl_iter *it)
+{
+	if (!it)
+		return;
+	while (it->all.next != &it->all)
+		req_free(it->all.next);
+	free(it->table);
+	free(it->srv);
+	free(it->scrub);
+	free(it);
+}
+
+int ctl_iter_resolve(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
+		     uint16_t qclass, bool do_bit, ctl_iter_cb cb, void *arg)
+{
+	uint8_t lower[DNS_NAME_MAX];
+	uint64_t h;
+	struct req *r;
+
+	dns_name_copy_lower(lower, qname);
+	h = question_hash(it, lower, qtype, qclass, do_bit);
+	for (r = it->table[h & it->mask]; r; r = r->hnext)
+		if (r->hash == h && r->qtype == qtype && r->qclass == qclass &&
+		    r->do_bit == do_bit && !r->done && same(r->qname, lower))
+			break;
+	if (r) {
+		if (r->nwait >= it->cfg.max_waiters)
+			return -1;
+		it->st.coalesced++;
+	} else {
+		if (it->nreq >= it->cfg.max_requests) {
+			it->st.limit_requests++;
+			return -1;
+		}
+		if (!(r = req_new(it, lower, qtype, qclass, do_bit, NULL)))
+			return -1;
+		r->hash = h;
+		r->hnext = it->table[h & it->mask];
+		it->table[h & it->mask] = r;
+		name_copy(r->seen[r->nseen++], r->qname);
+		it->st.requests++;
+		if (it->cfg.serve_stale)
+			up_timer_add(it->loop, &r->stale_timer,
+				     it->cfg.stale_client_timeout_ms, stale_timeout, r);
+		defer(r, step_start);
+	}
+	struct waiter *w = realloc(r->wait, (r->nwait + 1) * sizeof(*w));
+	if (!w)
+		return -1;
+	r->wait = w;
+	r->wait[r->nwait++] = (struct waiter){ cb, arg };
+	return 0;
+}
+
+void ctl_iter_get_stats(const struct ctl_iter *it, struct ctl_iter_stats *st)
+{
+	*st = it->st;
+}

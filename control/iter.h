@@ -1,0 +1,128 @@
+/*
+ * control/iter.h: the iterative resolver of the control process. It takes a
+ * question and finds its answer by asking authorities, starting from the
+ * closest usable zone cut of the delegation table (control/deleg.h) and
+ * believing only what control/scrub.h lets through; upstream I/O is
+ * control/upstream.h, answers are cached in a cache/ message cache.
+ *
+ * What it does per question: the message cache first; then from the cut,
+ * with relaxed or strict QNAME minimisation (RFC 9156, A queries one label
+ * at a time), referrals learnt through the delegation table (so kiting and
+ * ghost domains fail there), CNAME and DNAME chains followed across zones
+ * (the chain limit counts restarts), NXDOMAIN and NODATA with their SOA,
+ * glueless NS names resolved as sub-questions (at most max-ns-per-referral
+ * per cut; an NS name inside its own zone without glue is skipped), servers
+ * chosen by smoothed RTT with some exploration, EDNS fallback for servers
+ * that reject it, timeouts and retries. Identical outstanding questions are
+ * coalesced into one resolution. Every cached answer lives no longer than
+ * the delegations it was learnt through.
+ *
+ * Hard limits per client question (each hit counted): referrals, NS names
+ * resolved per cut, upstream queries in all (sub-questions included),
+ * CNAME/DNAME restarts, total time. A question that hits one ends SERVFAIL,
+ * or with a stale answer when the cache has one (RFC 8767).
+ *
+ * Control process, single thread (the loop's); the caller's thread must be a
+ * registered liburcu QSBR thread (it writes and reads the cache) and call
+ * cache_reader_quiescent() between loop iterations.
+ */
+#ifndef BW_CONTROL_ITER_H
+#define BW_CONTROL_ITER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "control/loop.h"
+
+struct cache;
+struct ctl_deleg_table;
+struct up_ctx;
+
+struct ctl_iter_config {
+	uint8_t qname_min;		/* 0 off, 1 relaxed, 2 strict */
+	uint32_t max_referrals;
+	uint32_t max_ns_per_referral;
+	uint32_t max_upstream_queries;
+	uint32_t max_cname_chain;
+	uint32_t max_time_ms;
+	uint16_t edns_buffer;
+	bool use_0x20;
+	bool cookies;
+	uint32_t timeout_ms;		/* per upstream attempt */
+	uint32_t retries;		/* extra attempts per server address */
+	uint32_t max_rrset;		/* records per RRset */
+	bool serve_stale;
+	uint32_t stale_client_timeout_ms; /* a stale answer after this long */
+	uint32_t max_requests;		/* resolutions outstanding */
+	uint32_t max_waiters;		/* clients coalesced onto one */
+};
+
+void ctl_iter_config_default(struct ctl_iter_config *c);
+
+#define CTL_ITER_COUNTERS(X)						\
+	X(requests, "questions resolved (after coalescing)")		\
+	X(coalesced, "questions joined to one in progress")		\
+	X(cache_answers, "questions answered from the cache on the way")\
+	X(answers, "NOERROR answers")					\
+	X(nxdomain, "NXDOMAIN answers")				\
+	X(servfail, "SERVFAIL answers")				\
+	X(stale, "stale answers (RFC 8767)")				\
+	X(upstream, "upstream queries sent")				\
+	X(referrals, "referrals followed")				\
+	X(restarts, "CNAME/DNAME restarts")				\
+	X(subqueries, "NS names resolved (glueless)")			\
+	X(qmin_fallbacks, "relaxed QNAME minimisation fell back to the full name") \
+	X(edns_fallbacks, "servers retried without EDNS")		\
+	X(lame, "lame or failing answers")				\
+	X(scrub_dropped, "upstream records dropped by the scrubber")	\
+	X(oversized, "responses refused for an oversized RRset")	\
+	X(timeouts, "upstream timeouts")				\
+	X(revoked, "delegations revoked by a parent's NXDOMAIN")	\
+	X(late_referrals, "referrals followed once, not stored (in flight at expiry)") \
+	X(limit_referrals, "limit hit: referrals")			\
+	X(limit_ns, "limit hit: NS names per referral")		\
+	X(limit_queries, "limit hit: upstream queries")		\
+	X(limit_chain, "limit hit: CNAME/DNAME chain")		\
+	X(limit_time, "limit hit: time")				\
+	X(limit_requests, "questions refused: too many outstanding")	\
+	X(overflow, "answers too large to assemble")
+
+struct ctl_iter_stats {
+#define CTL_ITER_FIELD(name, text) uint64_t name;
+	CTL_ITER_COUNTERS(CTL_ITER_FIELD)
+#undef CTL_ITER_FIELD
+};
+
+/*
+ * The result of a question: rcode and the assembled response (question as
+ * first asked, lower-cased; answer and authority sections), valid during
+ * the call. stale: answered from an expired entry.
+ */
+typedef void (*ctl_iter_cb)(void *arg, int rcode, const uint8_t *msg,
+			    size_t len, bool stale);
+
+struct ctl_iter;
+
+/* All arguments must outlive the iterator; c is copied. NULL: no memory. */
+struct ctl_iter *ctl_iter_new(struct up_loop *loop, struct up_ctx *up,
+			      struct cache *cache, struct ctl_deleg_table *deleg,
+			      const struct ctl_iter_config *c);
+
+/* Ends every resolution without callbacks. */
+void ctl_iter_free(struct ctl_iter *it);
+
+/*
+ * Resolves (qname, qtype, qclass) for a client (do_bit: it wants DNSSEC
+ * records). cb is called exactly once, later, from the loop. Returns 0, or
+ * -1 when too many resolutions are outstanding (no callback).
+ */
+int ctl_iter_resolve(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
+		     uint16_t qclass, bool do_bit, ctl_iter_cb cb, void *arg);
+
+void ctl_iter_get_stats(const struct ctl_iter *it, struct ctl_iter_stats *st);
+
+/* The wall clock the iterator uses for TTLs, in seconds. */
+uint32_t ctl_iter_now(void);
+
+#endif

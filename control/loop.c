@@ -1,0 +1,250 @@
+/*
+ * control/loop.c: epoll set plus a binary min-heap of timers. Control
+ * process, single thread; blocks only in epoll_wait.
+ *
+ * Invariants: watch[fd].gen changes every time fd is watched anew or
+ * unwatched, and every epoll event carries the generation it was registered
+ * with, so an event collected before an unwatch (or before the number was
+ * reused) is recognised as stale and dropped. heap[i]->heap_idx == i for
+ * every armed timer, and heap[(i - 1) / 2]->deadline_ms <= heap[i]->deadline_ms.
+ */
+#include "loop.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#define EVENTS_MAX 64		/* epoll events taken per run */
+#define WATCH_FD_MAX (1u << 20)	/* descriptors beyond this are refused */
+
+struct watch {
+	up_fd_cb cb;
+	void *arg;
+	uint32_t gen;
+	bool on;
+};
+
+struct up_loop {
+	int epfd;
+	struct watch *watch;
+	uint32_t nwatch;	/* entries in watch[] */
+	struct up_timer **heap;
+	uint32_t nheap, capheap;
+};
+
+uint64_t up_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+uint64_t up_now_ms(void)
+{
+	return up_now_us() / 1000u;
+}
+
+struct up_loop *up_loop_new(void)
+{
+	struct up_loop *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return NULL;
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->epfd < 0) {
+		int e = errno;
+		free(l);
+		errno = e;
+		return NULL;
+	}
+	return l;
+}
+
+void up_loop_free(struct up_loop *l)
+{
+	if (!l)
+		return;
+	for (uint32_t i = 0; i < l->nheap; i++)
+		l->heap[i]->heap_idx = UP_TIMER_IDLE;
+	close(l->epfd);
+	free(l->watch);
+	free(l->heap);
+	free(l);
+}
+
+/* ---- timers ---- */
+
+static void heap_set(struct up_loop *l, uint32_t i, struct up_timer *t)
+{
+	l->heap[i] = t;
+	t->heap_idx = i;
+}
+
+static void sift_up(struct up_loop *l, uint32_t i)
+{
+	struct up_timer *t = l->heap[i];
+
+	while (i > 0) {
+		uint32_t p = (i - 1) / 2;
+		if (l->heap[p]->deadline_ms <= t->deadline_ms)
+			break;
+		heap_set(l, i, l->heap[p]);
+		i = p;
+	}
+	heap_set(l, i, t);
+}
+
+static void sift_down(struct up_loop *l, uint32_t i)
+{
+	struct up_timer *t = l->heap[i];
+
+	for (;;) {
+		uint32_t c = 2 * i + 1;
+		if (c >= l->nheap)
+			break;
+		if (c + 1 < l->nheap &&
+		    l->heap[c + 1]->deadline_ms < l->heap[c]->deadline_ms)
+			c++;
+		if (t->deadline_ms <= l->heap[c]->deadline_ms)
+			break;
+		heap_set(l, i, l->heap[c]);
+		i = c;
+	}
+	heap_set(l, i, t);
+}
+
+void up_timer_cancel(struct up_loop *l, struct up_timer *t)
+{
+	uint32_t i = t->heap_idx;
+
+	if (i == UP_TIMER_IDLE)
+		return;
+	if (i >= l->nheap || l->heap[i] != t)
+		abort(); /* a timer of another loop, or memory corruption */
+	t->heap_idx = UP_TIMER_IDLE;
+	l->nheap--;
+	if (i == l->nheap)
+		return;
+	struct up_timer *last = l->heap[l->nheap];
+	heap_set(l, i, last);
+	if (i > 0 && l->heap[(i - 1) / 2]->deadline_ms > last->deadline_ms)
+		sift_up(l, i);
+	else
+		sift_down(l, i);
+}
+
+int up_timer_add(struct up_loop *l, struct up_timer *t, uint32_t delay_ms,
+		 up_timer_cb cb, void *arg)
+{
+	up_timer_cancel(l, t);
+	if (l->nheap == l->capheap) {
+		uint32_t cap = l->capheap ? 2 * l->capheap : 64;
+		struct up_timer **h = realloc(l->heap, cap * sizeof(*h));
+		if (!h)
+			return -ENOMEM;
+		l->heap = h;
+		l->capheap = cap;
+	}
+	t->deadline_ms = up_now_ms() + delay_ms;
+	t->cb = cb;
+	t->arg = arg;
+	heap_set(l, l->nheap++, t);
+	sift_up(l, l->nheap - 1);
+	return 0;
+}
+
+/*
+ * Runs the timers due at now. Bounded by the number armed on entry, so that
+ * a callback re-arming itself with a zero delay cannot keep us here.
+ */
+static int run_timers(struct up_loop *l, uint64_t now)
+{
+	uint32_t budget = l->nheap;
+	int ran = 0;
+
+	while (budget-- && l->nheap && l->heap[0]->deadline_ms <= now) {
+		struct up_timer *t = l->heap[0];
+		up_timer_cancel(l, t);
+		t->cb(l, t->arg);
+		ran++;
+	}
+	return ran;
+}
+
+/* ---- descriptors ---- */
+
+int up_loop_watch(struct up_loop *l, int fd, uint32_t events, up_fd_cb cb,
+		  void *arg)
+{
+	struct epoll_event ev = { 0 };
+	int op;
+
+	if (fd < 0 || (uint32_t)fd >= WATCH_FD_MAX || !cb)
+		return -EINVAL;
+	if ((uint32_t)fd >= l->nwatch) {
+		uint32_t n = l->nwatch ? l->nwatch : 256;
+		while (n <= (uint32_t)fd)
+			n *= 2;
+		struct watch *w = realloc(l->watch, n * sizeof(*w));
+		if (!w)
+			return -ENOMEM;
+		memset(w + l->nwatch, 0, (n - l->nwatch) * sizeof(*w));
+		l->watch = w;
+		l->nwatch = n;
+	}
+	struct watch *w = &l->watch[fd];
+	op = w->on ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+	if (!w->on)
+		w->gen++;
+	ev.events = events;
+	ev.data.u64 = (uint64_t)w->gen << 32 | (uint32_t)fd;
+	if (epoll_ctl(l->epfd, op, fd, &ev) < 0)
+		return -errno;
+	w->cb = cb;
+	w->arg = arg;
+	w->on = true;
+	return 0;
+}
+
+void up_loop_unwatch(struct up_loop *l, int fd)
+{
+	if (fd < 0 || (uint32_t)fd >= l->nwatch || !l->watch[fd].on)
+		return;
+	epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
+	l->watch[fd].on = false;
+	l->watch[fd].gen++;
+}
+
+int up_loop_run_once(struct up_loop *l, uint32_t cap_ms)
+{
+	struct epoll_event ev[EVENTS_MAX];
+	uint64_t now = up_now_ms();
+	int timeout = (int)(cap_ms > INT32_MAX ? INT32_MAX : cap_ms);
+	int n, ran = 0;
+
+	if (l->nheap) {
+		uint64_t d = l->heap[0]->deadline_ms;
+		uint64_t wait = d > now ? d - now : 0;
+		if (wait < (uint64_t)timeout)
+			timeout = (int)wait;
+	}
+	n = epoll_wait(l->epfd, ev, EVENTS_MAX, timeout);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (int i = 0; i < n; i++) {
+		uint32_t fd = (uint32_t)ev[i].data.u64;
+		uint32_t gen = (uint32_t)(ev[i].data.u64 >> 32);
+		if (fd >= l->nwatch)
+			continue;
+		struct watch *w = &l->watch[fd];
+		if (!w->on || w->gen != gen)
+			continue; /* unwatched by an earlier callback */
+		w->cb(l, (int)fd, ev[i].events, w->arg);
+		ran++;
+	}
+	return ran + run_timers(l, up_now_ms());
+}

@@ -1,0 +1,234 @@
+/*
+ * control/main.c: bailiwick-control -c FILE. Reads the configuration and
+ * the root hints, opens the upstream port pool, and runs the iterator with
+ * its own message cache behind the standalone front end (UDP and TCP on the
+ * listen addresses) until SIGINT or SIGTERM. SIGUSR1 writes the counters
+ * to standard error. Control process, one thread; errors at start name the
+ * file, line and key (configuration) or the address (sockets) and exit 2
+ * (configuration) or 1 (anything else).
+ */
+#define _LGPL_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <urcu/urcu-qsbr.h>
+
+#include "cache/msgcache.h"
+#include "control/config.h"
+#include "control/deleg.h"
+#include "control/hints.h"
+#include "control/iter.h"
+#include "control/server.h"
+#include "control/upstream.h"
+
+static volatile sig_atomic_t stop, dump;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		dump = 1;
+	else
+		stop = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: bailiwick-control -c FILE\n"
+		   "  -c FILE   the YAML configuration (see control/bailiwick.example.yaml)\n"
+		   "  -t        check the configuration and the root hints, then exit\n");
+}
+
+static void dump_stats(struct ctl_iter *it, struct up_ctx *up, struct ctl_server *srv,
+		       struct ctl_deleg_table *deleg, struct cache *cache)
+{
+	struct ctl_iter_stats is;
+	struct up_counters uc;
+	struct ctl_server_stats ss;
+	struct ctl_deleg_stats ds;
+	struct cache_stats cs;
+
+	ctl_iter_get_stats(it, &is);
+	up_counters_get(up, &uc);
+	ctl_server_get_stats(srv, &ss);
+	ctl_deleg_get_stats(deleg, &ds);
+	cache_get_stats(cache, &cs);
+#define P(group, s, name, text) fprintf(stderr, "stat %s.%s %llu\n", group, #name, \
+					(unsigned long long)(s).name);
+#define PS(name, text) P("server", ss, name, text)
+#define PI(name, text) P("iter", is, name, text)
+#define PU(name, text) P("upstream", uc, name, text)
+#define PD(name, text) P("deleg", ds, name, text)
+	CTL_SERVER_COUNTERS(PS)
+	CTL_ITER_COUNTERS(PI)
+	UP_COUNTERS(PU)
+	CTL_DELEG_COUNTERS(PD)
+	fprintf(stderr, "stat deleg.entries %llu\n", (unsigned long long)ds.entries);
+	fprintf(stderr, "stat cache.entries %llu\nstat cache.bytes %llu\n",
+		(unsigned long long)cs.entries, (unsigned long long)cs.bytes);
+	fflush(stderr);
+}
+
+static void iter_config(const struct cfg *c, struct ctl_iter_config *ic)
+{
+	ctl_iter_config_default(ic);
+	ic->qname_min = c->resolver.qname_min;
+	ic->max_referrals = c->resolver.limits.max_referrals;
+	ic->max_ns_per_referral = c->resolver.limits.max_ns_per_referral;
+	ic->max_upstream_queries = c->resolver.limits.max_upstream_queries;
+	ic->max_cname_chain = c->resolver.limits.max_cname_chain;
+	ic->max_time_ms = c->resolver.limits.max_time_ms;
+	ic->edns_buffer = c->resolver.upstream.edns_buffer;
+	ic->use_0x20 = c->resolver.upstream.use_0x20;
+	ic->cookies = c->resolver.upstream.cookies;
+	ic->timeout_ms = c->resolver.upstream.timeout_ms;
+	ic->retries = c->resolver.upstream.retries;
+	ic->max_rrset = c->resolver.max_rrset_records;
+	ic->serve_stale = c->cache.stale_enabled;
+	ic->stale_client_timeout_ms = c->cache.stale_client_timeout_ms;
+}
+
+/* The upstream pool; IPv6 only where the host has it (the lab is IPv4). */
+static struct up_ctx *open_pool(struct up_loop *loop, const struct cfg *c)
+{
+	struct up_config uc;
+	struct up_ctx *up;
+	int err = 0;
+	struct rlimit rl;
+
+	up_config_default(&uc);
+	uc.sockets4 = uc.sockets6 = c->resolver.upstream.port_pool_sockets;
+	uc.port_min = c->resolver.upstream.port_min;
+	uc.port_max = c->resolver.upstream.port_max;
+	for (unsigned i = 0; i < c->resolver.upstream.n_source; i++) {
+		const struct cfg_addr *a = &c->resolver.upstream.source[i];
+		if (a->family == AF_INET)
+			memcpy(&uc.src4.sin_addr, a->addr, 4);
+		else
+			memcpy(&uc.src6.sin6_addr, a->addr, 16);
+	}
+	/* two pools of sockets, TCP queries and clients */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rlim_t want = 2 * (rlim_t)uc.sockets4 + 4096;
+		if (rl.rlim_cur < want) {
+			rl.rlim_cur = want > rl.rlim_max ? rl.rlim_max : want;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
+	if ((up = up_new(loop, &uc, &err)))
+		return up;
+	uc.sockets6 = 0;
+	if ((up = up_new(loop, &uc, &err))) {
+		fprintf(stderr, "bailiwick-control: no IPv6 upstream pool; IPv4 only\n");
+		return up;
+	}
+	fprintf(stderr, "bailiwick-control: upstream port pool: %s\n", strerror(-err));
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	static struct cfg cfg;
+	static struct ctl_referral hints;
+	char err[512];
+	const char *path = NULL;
+	bool check = false;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "c:th")) != -1) {
+		switch (opt) {
+		case 'c':
+			path = optarg;
+			break;
+		case 't':
+			check = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!path || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (cfg_load(&cfg, path, err, sizeof(err))) {
+		fprintf(stderr, "bailiwick-control: %s\n", err);
+		return 2;
+	}
+	if (ctl_hints_load(cfg.resolver.root_hints, &hints, err, sizeof(err))) {
+		fprintf(stderr, "bailiwick-control: root hints: %s\n", err);
+		return 2;
+	}
+	if (check)
+		return 0;
+	if (cfg.dataplane.enabled)
+		fprintf(stderr, "bailiwick-control: the dataplane is not built yet; "
+				"serving UDP and TCP on the listen addresses (standalone)\n");
+	if (cfg.resolver.trust_anchor[0])
+		fprintf(stderr, "bailiwick-control: DNSSEC validation is not built yet; "
+				"answers are not validated (AD is never set)\n");
+
+	urcu_qsbr_register_thread();
+	struct cache_config cc;
+	cache_config_default(&cc);
+	cfg_cache_config(&cfg, &cc);
+	struct cache *cache = cache_new(&cc);
+	struct ctl_deleg_table *deleg = ctl_deleg_table_new(0, cfg.cache.max_ttl_s);
+	struct up_loop *loop = up_loop_new();
+	if (!cache || !deleg || !loop ||
+	    ctl_deleg_set_hints(deleg, &hints, ctl_iter_now())) {
+		fprintf(stderr, "bailiwick-control: out of memory\n");
+		return 1;
+	}
+	struct up_ctx *up = open_pool(loop, &cfg);
+	if (!up)
+		return 1;
+	struct ctl_iter_config ic;
+	iter_config(&cfg, &ic);
+	struct ctl_iter *it = ctl_iter_new(loop, up, cache, deleg, &ic);
+	struct ctl_server *srv = it ? ctl_server_new(loop, it, cache, &cfg, err, sizeof(err)) : NULL;
+	if (!srv) {
+		fprintf(stderr, "bailiwick-control: %s\n", it ? err : "out of memory");
+		return 1;
+	}
+
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	fprintf(stderr, "bailiwick-control: standalone, %u listen address%s, %u root servers\n",
+		cfg.n_listen, cfg.n_listen == 1 ? "" : "es", hints.nns);
+
+	while (!stop) {
+		int n = up_loop_run_once(loop, 200);
+		if (n < 0 && n != -EINTR) {
+			fprintf(stderr, "bailiwick-control: event loop: %s\n", strerror(-n));
+			break;
+		}
+		/* entry pointers from this round's lookups are not kept */
+		cache_reader_quiescent();
+		if (dump) {
+			dump = 0;
+			dump_stats(it, up, srv, deleg, cache);
+		}
+	}
+	dump_stats(it, up, srv, deleg, cache);
+	ctl_server_free(srv);
+	ctl_iter_free(it);
+	up_free(up);
+	up_loop_free(loop);
+	ctl_deleg_table_free(deleg);
+	cache_free(cache);
+	urcu_qsbr_unregister_thread();
+	fprintf(stderr, "bailiwick-control: stopped\n");
+	return 0;
+}

@@ -1,0 +1,587 @@
+/*
+ * control/server.c: the standalone front end (see server.h). Control
+ * process, the loop's thread. A query that misses the cache becomes a
+ * struct pend carrying a copy of the query and where the answer goes; TCP
+ * connections track their pending queries so that a connection that closes
+ * first leaves them harmless (their answers are dropped).
+ */
+#define _LGPL_SOURCE
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cache/msgcache.h"
+#include "control/config.h"
+#include "control/iter.h"
+#include "dns/msg.h"
+#include "dns/query.h"
+
+#define UDP_BURST 64		/* datagrams read per readiness event */
+#define TCP_CONN_MAX 256
+#define TCP_IDLE_MS 10000	/* RFC 7766 6.2.3: a few seconds to tens */
+#define TCP_PENDING_MAX 64	/* queries in flight on one connection */
+#define OPT_LEN 11
+#define OUR_EDNS_SIZE 1232
+
+struct conn;
+
+struct pend {
+	struct ctl_server *s;
+	struct conn *conn;	/* TCP: NULL once the connection is gone */
+	struct pend *cnext;	/* the connection's list */
+	int fd;			/* UDP: the socket it came on */
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+	struct dns_query q;
+	uint16_t len;
+	uint8_t wire[];
+};
+
+struct conn {
+	struct ctl_server *s;
+	int fd;
+	struct conn *prev, *next;
+	struct up_timer idle;
+	uint32_t rlen;
+	uint8_t rbuf[2 + 65535];
+	uint8_t *wbuf;
+	size_t wlen, wcap;
+	unsigned npend;
+	struct pend *pends;
+	struct sockaddr_storage peer;	/* for access control of each query */
+	socklen_t peerlen;
+};
+
+struct lsock {
+	int fd;
+	bool tcp;
+};
+
+struct ctl_server {
+	struct up_loop *loop;
+	struct ctl_iter *it;
+	struct cache *cache;
+	const struct cfg *cfg;
+	struct ctl_server_stats st;
+	struct lsock ls[2 * CFG_LISTEN_MAX];
+	unsigned nls;
+	struct conn conns; /* sentinel */
+	unsigned nconn;
+	uint8_t out[65535 + 2];
+};
+
+/* --- building answers ---------------------------------------------------- */
+
+static size_t put_opt(uint8_t *w, const struct dns_query *q)
+{
+	w[0] = 0;
+	dns_put16(w + 1, DNS_T_OPT);
+	dns_put16(w + 3, OUR_EDNS_SIZE);
+	dns_put32(w + 5, q->edns.flags & DNS_EDNS_F_DO);
+	dns_put16(w + 9, 0);
+	return OPT_LEN;
+}
+
+/* An answer without records: header, the client's question if parsed. */
+static size_t empty_reply(const uint8_t *wire, size_t len, const struct dns_query *q,
+			  int rcode, uint8_t *out)
+{
+	uint16_t flags = (uint16_t)(DNS_F_QR | DNS_F_RA |
+				    (dns_get16(wire + 2) & (DNS_F_OPCODE_MASK | DNS_F_RD | DNS_F_CD)) |
+				    (rcode & 0xf));
+	size_t n = DNS_HDR_LEN;
+
+	(void)len;
+	memcpy(out, wire, 2);
+	dns_put16(out + 2, flags);
+	memset(out + 4, 0, 8);
+	if (q) {
+		size_t qlen = (size_t)q->qname_len + 4;
+		dns_put16(out + 4, 1);
+		memcpy(out + n, wire + DNS_HDR_LEN, qlen);
+		n += qlen;
+		if (q->has_edns) {
+			/* BADVERS is an extended rcode: its upper bits in the OPT */
+			n += put_opt(out + n, q);
+			out[n - OPT_LEN + 5] = (uint8_t)(rcode >> 4);
+			dns_put16(out + 10, 1);
+		}
+	}
+	return n;
+}
+
+/*
+ * The reply to q from an assembled message (its question has the same
+ * length as q's, so its compression pointers hold behind q's question).
+ * cap: 65535 for TCP, else the client's UDP size applies.
+ */
+static size_t reply_from_msg(const struct dns_query *q, const uint8_t *msg, size_t len,
+			     int rcode, bool tcp, uint8_t *out)
+{
+	struct dns_msg m;
+	size_t qlen = (size_t)q->qname_len + 4, base = DNS_HDR_LEN + qlen;
+	size_t opt = q->has_edns ? OPT_LEN : 0;
+	size_t cap = tcp ? 65535 : dns_query_udp_size(q);
+
+	if (!msg || dns_msg_parse(&m, msg, len) || m.qname_len != q->qname_len)
+		return empty_reply(q->wire, q->len, q, rcode, out);
+	size_t sec = len - m.sec_off[DNS_SEC_ANSWER];
+	bool fits = base + sec + opt <= cap;
+	uint16_t flags = (uint16_t)(DNS_F_QR | DNS_F_RA |
+				    (q->flags & (DNS_F_OPCODE_MASK | DNS_F_RD | DNS_F_CD)) |
+				    (rcode & 0xf) | (fits ? 0 : DNS_F_TC));
+	dns_put16(out, q->id);
+	dns_put16(out + 2, flags);
+	dns_put16(out + 4, 1);
+	dns_put16(out + 6, fits ? m.hdr.count[DNS_SEC_ANSWER] : 0);
+	dns_put16(out + 8, fits ? m.hdr.count[DNS_SEC_AUTHORITY] : 0);
+	dns_put16(out + 10, (uint16_t)((fits ? m.hdr.count[DNS_SEC_ADDITIONAL] : 0) + (opt ? 1 : 0)));
+	memcpy(out + DNS_HDR_LEN, q->wire + DNS_HDR_LEN, qlen);
+	size_t n = base;
+	if (fits) {
+		memcpy(out + n, msg + m.sec_off[DNS_SEC_ANSWER], sec);
+		n += sec;
+	}
+	if (opt)
+		n += put_opt(out + n, q);
+	return n;
+}
+
+/* --- sending --------------------------------------------------------------- */
+
+static void conn_close(struct conn *c);
+
+static void conn_flush(struct conn *c)
+{
+	while (c->wlen) {
+		ssize_t n = send(c->fd, c->wbuf, c->wlen, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0) {
+			conn_close(c);
+			return;
+		}
+		memmove(c->wbuf, c->wbuf + n, c->wlen - (size_t)n);
+		c->wlen -= (size_t)n;
+	}
+}
+
+static void conn_events(struct conn *c);
+
+static void send_answer(struct ctl_server *s, struct conn *c, int fd,
+			const struct sockaddr_storage *peer, socklen_t peerlen,
+			const uint8_t *msg, size_t len)
+{
+	if (len > DNS_HDR_LEN && (dns_get16(msg + 2) & DNS_F_TC))
+		s->st.truncated++;
+	if (!c) {
+		sendto(fd, msg, len, MSG_DONTWAIT, (const struct sockaddr *)peer, peerlen);
+		return;
+	}
+	if (c->wlen + len + 2 > c->wcap) {
+		size_t cap = c->wcap ? c->wcap * 2 : 4096;
+		while (cap < c->wlen + len + 2)
+			cap *= 2;
+		uint8_t *w = realloc(c->wbuf, cap);
+		if (!w) {
+			conn_close(c);
+			return;
+		}
+		c->wbuf = w;
+		c->wcap = cap;
+	}
+	dns_put16(c->wbuf + c->wlen, (uint16_t)len);
+	memcpy(c->wbuf + c->wlen + 2, msg, len);
+	c->wlen += len + 2;
+	conn_flush(c);
+	if (c->fd >= 0)
+		conn_events(c);
+}
+
+/* --- queries ---------------------------------------------------------------- */
+
+static void pend_unlink(struct pend *p)
+{
+	struct conn *c = p->conn;
+
+	if (!c)
+		return;
+	for (struct pend **pp = &c->pends; *pp; pp = &(*pp)->cnext)
+		if (*pp == p) {
+			*pp = p->cnext;
+			break;
+		}
+	c->npend--;
+	p->conn = NULL;
+}
+
+static void resolved(void *arg, int rcode, const uint8_t *msg, size_t len, bool stale)
+{
+	struct pend *p = arg;
+	struct ctl_server *s = p->s;
+	bool tcp = p->conn != NULL;
+
+	(void)stale;
+	if (p->fd < 0 && !p->conn) {
+		free(p); /* its connection went away */
+		return;
+	}
+	s->st.resolved++;
+	if (rcode == DNS_R_SERVFAIL)
+		s->st.servfail++;
+	size_t n = reply_from_msg(&p->q, msg, len, rcode, tcp, s->out);
+	struct conn *c = p->conn;
+	pend_unlink(p);
+	send_answer(s, c, p->fd, &p->peer, p->peerlen, s->out, n);
+	free(p);
+}
+
+static int family_of(const struct sockaddr_storage *ss, const uint8_t **addr)
+{
+	if (ss->ss_family == AF_INET) {
+		*addr = (const uint8_t *)&((const struct sockaddr_in *)ss)->sin_addr;
+		return AF_INET;
+	}
+	*addr = (const uint8_t *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
+	return AF_INET6;
+}
+
+/* One query from a client; the answer goes back by send_answer(). */
+static void query(struct ctl_server *s, struct conn *c, int fd,
+		  const struct sockaddr_storage *peer, socklen_t peerlen,
+		  const uint8_t *wire, size_t len)
+{
+	struct dns_query q;
+	const uint8_t *addr;
+	int family = family_of(peer, &addr);
+	size_t n;
+
+	if (len < DNS_HDR_LEN || (dns_get16(wire + 2) & DNS_F_QR)) {
+		s->st.dropped++;
+		return;
+	}
+	switch (cfg_acl_match(s->cfg, family, addr)) {
+	case CFG_ACL_ALLOW:
+		break;
+	case CFG_ACL_DROP:
+		s->st.acl_dropped++;
+		return;
+	default:
+		s->st.refused++;
+		n = empty_reply(wire, len, dns_query_parse(&q, wire, len) ? NULL : &q,
+				DNS_R_REFUSED, s->out);
+		send_answer(s, c, fd, peer, peerlen, s->out, n);
+		return;
+	}
+	int parsed = dns_query_parse(&q, wire, len);
+	if (((dns_get16(wire + 2) & DNS_F_OPCODE_MASK) >> DNS_F_OPCODE_SHIFT) != DNS_OP_QUERY) {
+		s->st.notimp++;
+		n = empty_reply(wire, len, parsed ? NULL : &q, DNS_R_NOTIMP, s->out);
+		send_answer(s, c, fd, peer, peerlen, s->out, n);
+		return;
+	}
+	if (parsed) {
+		s->st.formerr++;
+		n = empty_reply(wire, len, NULL, DNS_R_FORMERR, s->out);
+		send_answer(s, c, fd, peer, peerlen, s->out, n);
+		return;
+	}
+	if (q.has_edns && q.edns.version != 0) {
+		s->st.badvers++;
+		n = empty_reply(wire, len, &q, DNS_R_BADVERS, s->out);
+		send_answer(s, c, fd, peer, peerlen, s->out, n);
+		return;
+	}
+	if (q.qclass != DNS_C_IN || q.qtype == DNS_T_AXFR || q.qtype == DNS_T_IXFR ||
+	    q.qtype == DNS_T_OPT || q.qtype == DNS_T_TSIG) {
+		s->st.refused++;
+		n = empty_reply(wire, len, &q, DNS_R_REFUSED, s->out);
+		send_answer(s, c, fd, peer, peerlen, s->out, n);
+		return;
+	}
+	/* The cache: fresh entries are answered at once; stale ones wait for
+	 * a refresh (the iterator serves them when that takes too long). */
+	struct cache_key k;
+	const struct cache_key *kp = &k;
+	struct cache_result res;
+	struct cache_reader_stats rst = { 0 };
+	cache_key_from_query(&k, s->cache, &q);
+	cache_lookup_burst(s->cache, &kp, 1, ctl_iter_now(), &res, &rst);
+	if (res.entry && (res.state == CACHE_HIT || res.state == CACHE_HIT_PREFETCH)) {
+		int r = (c ? cache_answer_stream : cache_answer)(s->cache, res.entry,
+								 (enum cache_state)res.state, &q,
+								 ctl_iter_now(), s->out, 65535);
+		if (r > 0) {
+			s->st.cache_hits++;
+			send_answer(s, c, fd, peer, peerlen, s->out, (size_t)r);
+			return;
+		}
+	}
+	if (c && c->npend >= TCP_PENDING_MAX) {
+		s->st.overload++;
+		n = empty_reply(wire, len, &q, DNS_R_SERVFAIL, s->out);
+		send_answer(s, c, fd, peer, peerlen, s->out, n);
+		return;
+	}
+	struct pend *p = malloc(sizeof(*p) + len);
+	if (!p)
+		return;
+	p->s = s;
+	p->fd = c ? -1 : fd;
+	p->conn = c;
+	p->peer = *peer;
+	p->peerlen = peerlen;
+	p->len = (uint16_t)len;
+	memcpy(p->wire, wire, len);
+	dns_query_parse(&p->q, p->wire, len);
+	if (ctl_iter_resolve(s->it, dns_query_qname(&p->q), q.qtype, q.qclass,
+			     q.has_edns && (q.edns.flags & DNS_EDNS_F_DO), resolved, p)) {
+		s->st.overload++;
+		free(p);
+		n = empty_reply(wire, len, &q, DNS_R_SERVFAIL, s->out);
+		send_answer(s, c, fd, peer, peerlen, s->out, n);
+		return;
+	}
+	if (c) {
+		p->cnext = c->pends;
+		c->pends = p;
+		c->npend++;
+	}
+}
+
+/* --- sockets ----------------------------------------------------------------- */
+
+static void udp_ready(struct up_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct ctl_server *s = arg;
+	uint8_t buf[65535];
+
+	(void)loop;
+	(void)events;
+	for (int i = 0; i < UDP_BURST; i++) {
+		struct sockaddr_storage peer;
+		socklen_t pl = sizeof(peer);
+		ssize_t n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT,
+				     (struct sockaddr *)&peer, &pl);
+		if (n < 0)
+			return;
+		s->st.udp_queries++;
+		query(s, NULL, fd, &peer, pl, buf, (size_t)n);
+	}
+}
+
+static void conn_close(struct conn *c)
+{
+	struct ctl_server *s = c->s;
+
+	if (c->fd < 0)
+		return;
+	up_loop_unwatch(s->loop, c->fd);
+	close(c->fd);
+	c->fd = -1;
+	up_timer_cancel(s->loop, &c->idle);
+	/* pending answers have nowhere to go: they are freed when they come */
+	while (c->pends) {
+		struct pend *p = c->pends;
+		c->pends = p->cnext;
+		p->conn = NULL;
+		p->fd = -1;
+	}
+	c->prev->next = c->next;
+	c->next->prev = c->prev;
+	s->nconn--;
+	free(c->wbuf);
+	free(c);
+}
+
+static void conn_idle(struct up_loop *loop, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)loop;
+	if (c->npend == 0 && c->wlen == 0)
+		conn_close(c);
+	else
+		up_timer_add(c->s->loop, &c->idle, TCP_IDLE_MS, conn_idle, c);
+}
+
+static void conn_ready(struct up_loop *loop, int fd, uint32_t events, void *arg);
+
+static void conn_events(struct conn *c)
+{
+	up_loop_watch(c->s->loop, c->fd, EPOLLIN | (c->wlen ? EPOLLOUT : 0), conn_ready, c);
+}
+
+static void conn_ready(struct up_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct conn *c = arg;
+	struct ctl_server *s = c->s;
+
+	(void)loop;
+	if (events & EPOLLOUT) {
+		conn_flush(c);
+		if (c->fd < 0)
+			return;
+		conn_events(c);
+	}
+	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		return;
+	ssize_t n = recv(fd, c->rbuf + c->rlen, sizeof(c->rbuf) - c->rlen, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return;
+	if (n <= 0) {
+		conn_close(c);
+		return;
+	}
+	c->rlen += (uint32_t)n;
+	up_timer_add(s->loop, &c->idle, TCP_IDLE_MS, conn_idle, c);
+	while (c->rlen >= 2) {
+		uint32_t mlen = dns_get16(c->rbuf);
+		if (c->rlen < 2 + mlen)
+			break;
+		s->st.tcp_queries++;
+		query(s, c, -1, &c->peer, c->peerlen, c->rbuf + 2, mlen);
+		if (c->fd < 0)
+			return; /* closed while answering */
+		memmove(c->rbuf, c->rbuf + 2 + mlen, c->rlen - 2 - mlen);
+		c->rlen -= 2 + mlen;
+	}
+}
+
+static void tcp_accept(struct up_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct ctl_server *s = arg;
+
+	(void)loop;
+	(void)events;
+	for (int i = 0; i < 16; i++) {
+		struct sockaddr_storage peer;
+		socklen_t pl = sizeof(peer);
+		int cfd = accept4(fd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd < 0)
+			return;
+		const uint8_t *addr;
+		int family = family_of(&peer, &addr);
+		if (s->nconn >= TCP_CONN_MAX || cfg_acl_match(s->cfg, family, addr) == CFG_ACL_DROP) {
+			s->st.tcp_refused++;
+			close(cfd);
+			continue;
+		}
+		struct conn *c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(cfd);
+			continue;
+		}
+		c->s = s;
+		c->fd = cfd;
+		c->peer = peer;
+		c->peerlen = pl;
+		up_timer_init(&c->idle);
+		c->next = s->conns.next;
+		c->prev = &s->conns;
+		s->conns.next->prev = c;
+		s->conns.next = c;
+		s->nconn++;
+		s->st.tcp_connections++;
+		conn_events(c);
+		up_timer_add(s->loop, &c->idle, TCP_IDLE_MS, conn_idle, c);
+	}
+}
+
+static int open_listener(struct ctl_server *s, const struct cfg_endpoint *ep, bool tcp,
+			 char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int one = 1, fd;
+	char a[INET6_ADDRSTRLEN];
+
+	memset(&ss, 0, sizeof(ss));
+	if (ep->a.family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(ep->port);
+		memcpy(&sin->sin_addr, ep->a.addr, 4);
+		sl = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(ep->port);
+		memcpy(&sin6->sin6_addr, ep->a.addr, 16);
+		sl = sizeof(*sin6);
+	}
+	inet_ntop(ep->a.family, ep->a.addr, a, sizeof(a));
+	fd = socket(ep->a.family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "listen %s@%u: socket: %s", a, ep->port, strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ep->a.family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) || (tcp && listen(fd, 128))) {
+		snprintf(err, errlen, "listen %s@%u/%s: %s", a, ep->port, tcp ? "tcp" : "udp",
+			 strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (up_loop_watch(s->loop, fd, EPOLLIN, tcp ? tcp_accept : udp_ready, s)) {
+		snprintf(err, errlen, "listen %s@%u: epoll", a, ep->port);
+		close(fd);
+		return -1;
+	}
+	s->ls[s->nls++] = (struct lsock){ fd, tcp };
+	return 0;
+}
+
+struct ctl_server *ctl_server_new(struct up_loop *loop, struct ctl_iter *it,
+				  struct cache *cache, const struct cfg *cfg,
+				  char *err, size_t errlen)
+{
+	struct ctl_server *s = calloc(1, sizeof(*s));
+
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->loop = loop;
+	s->it = it;
+	s->cache = cache;
+	s->cfg = cfg;
+	s->conns.next = s->conns.prev = &s->conns;
+	for (unsigned i = 0; i < cfg->n_listen; i++)
+		for (int tcp = 0; tcp < 2; tcp++)
+			if (open_listener(s, &cfg->listen[i], tcp, err, errlen)) {
+				ctl_server_free(s);
+				return NULL;
+			}
+	return s;
+}
+
+void ctl_server_free(struct ctl_server *s)
+{
+	if (!s)
+		return;
+	while (s->conns.next != &s->conns)
+		conn_close(s->conns.next);
+	for (unsigned i = 0; i < s->nls; i++) {
+		up_loop_unwatch(s->loop, s->ls[i].fd);
+		close(s->ls[i].fd);
+	}
+	free(s);
+}
+
+void ctl_server_get_stats(const struct ctl_server *s, struct ctl_server_stats *st)
+{
+	*st = s->st;
+}

@@ -1,0 +1,66 @@
+/*
+ * control/server.h: the standalone front end of bailiwick-control: client
+ * queries over UDP and TCP on kernel sockets (the configuration's listen
+ * addresses), answered from the message cache or by the iterator. Until
+ * the dataplane exists this is how clients reach the resolver; afterwards
+ * the TCP half stays (clients retrying after TC=1).
+ *
+ * Per query: QR=1 is dropped; access control (first matching prefix: allow,
+ * refuse, drop); opcodes other than QUERY get NOTIMP; what does not parse
+ * gets FORMERR when its header is readable; EDNS versions other than 0 get
+ * BADVERS; zone transfers and classes other than IN are REFUSED. Answers
+ * carry our OPT when the client sent one and TC=1 when they exceed the
+ * client's UDP size. Every outcome is counted.
+ *
+ * Control process, the loop's thread.
+ */
+#ifndef BW_CONTROL_SERVER_H
+#define BW_CONTROL_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "control/loop.h"
+
+struct cache;
+struct cfg;
+struct ctl_iter;
+
+#define CTL_SERVER_COUNTERS(X)						\
+	X(udp_queries, "UDP queries received")				\
+	X(tcp_queries, "TCP queries received")				\
+	X(tcp_connections, "TCP connections accepted")			\
+	X(tcp_refused, "TCP connections refused: too many")		\
+	X(cache_hits, "answered from the cache")			\
+	X(resolved, "answered after resolution")			\
+	X(servfail, "SERVFAIL answers")				\
+	X(refused, "REFUSED (access control, class, transfers)")	\
+	X(acl_dropped, "dropped by access control")			\
+	X(formerr, "FORMERR answers")					\
+	X(notimp, "NOTIMP answers")					\
+	X(badvers, "BADVERS answers")					\
+	X(dropped, "dropped: responses, runts, unreadable headers")	\
+	X(truncated, "answers sent with TC=1")				\
+	X(overload, "SERVFAIL: the iterator is full")
+
+struct ctl_server_stats {
+#define CTL_SERVER_FIELD(name, text) uint64_t name;
+	CTL_SERVER_COUNTERS(CTL_SERVER_FIELD)
+#undef CTL_SERVER_FIELD
+};
+
+struct ctl_server;
+
+/*
+ * Opens UDP and TCP sockets on every listen address of cfg (which must
+ * outlive the server, like the other arguments). NULL with a message in
+ * err naming the address that failed.
+ */
+struct ctl_server *ctl_server_new(struct up_loop *loop, struct ctl_iter *it,
+				  struct cache *cache, const struct cfg *cfg,
+				  char *err, size_t errlen);
+void ctl_server_free(struct ctl_server *s);
+
+void ctl_server_get_stats(const struct ctl_server *s, struct ctl_server_stats *st);
+
+#endif

@@ -1,0 +1,188 @@
+/*
+ * control/upstream.h: upstream query I/O of the control process, built to
+ * RFC 5452's forgery resistance. The iterator hands over one question for
+ * one server address; this module sends it from a random socket of a
+ * re-randomized port pool with a random id (and 0x20 letter case and an
+ * RFC 7873 cookie when asked), accepts only a reply that matches on every
+ * count, falls back to TCP on TC=1 or on a flood of junk, and calls back
+ * exactly once with the reply, a timeout or a network error.
+ *
+ * Control process only, single-threaded: every function must be called from
+ * the thread that runs the struct up_loop given to up_new(); nothing blocks.
+ *
+ * Randomness: query ids, socket choice, port draws, 0x20 case and client
+ * cookies come from glibc's arc4random family (glibc >= 2.36: a ChaCha20
+ * generator per thread, seeded and reseeded from getrandom(), reseeded in a
+ * fork child), see control/rng.h.
+ *
+ * A reply is accepted only when it arrived on the socket the query left
+ * from, from the queried address and port, with our id, QR=1, parses, has
+ * exactly our question (octet for octet when 0x20 was used) and, when it
+ * carries a COOKIE option, our client cookie. A reply without any cookie is
+ * accepted and counted (reply_no_cookie). Anything else is dropped and
+ * counted by reason; the query keeps waiting. More than flood_threshold
+ * drops aimed at one query (or on one socket while it has queries) move the
+ * query (or all of them) to TCP. FORMERR, NOTIMP, REFUSED and BADCOOKIE are
+ * replies like any other (a BADCOOKIE's new server cookie is learnt, so the
+ * caller's retry carries it); EDNS fallback is the caller's decision.
+ *
+ * Pool sockets are never connect()ed: queries to many servers share each
+ * socket, and an unconnected socket also ignores ICMP errors, which an
+ * off-path attacker can forge as easily as a reply. So a UDP query ends in
+ * a reply or a timeout only; UP_NETWORK_ERROR comes from sendto() failing
+ * locally and from TCP (connect refused, reset, early close).
+ */
+#ifndef BW_CONTROL_UPSTREAM_H
+#define BW_CONTROL_UPSTREAM_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "control/loop.h"
+#include "dns/msg.h"
+
+/* Counters, all monotonic except pool_sockets (a gauge). */
+#define UP_COUNTERS(X)                                                         \
+	X(sent_udp, "UDP queries sent")                                        \
+	X(sent_tcp, "TCP queries sent")                                        \
+	X(accepted, "replies accepted")                                        \
+	X(drop_wrong_addr, "dropped: not from the queried address")           \
+	X(drop_wrong_port, "dropped: from the queried address, not its port") \
+	X(drop_unknown_id, "dropped: no query with this id on the socket")    \
+	X(drop_bad_question, "dropped: question differs from ours")           \
+	X(drop_bad_case, "dropped: qname letter case differs (0x20)")         \
+	X(drop_bad_cookie, "dropped: client cookie is not ours")              \
+	X(drop_unparsable, "dropped: malformed message")                      \
+	X(drop_not_response, "dropped: QR=0")                                 \
+	X(reply_no_cookie, "accepted without a cookie although we sent one")  \
+	X(tcp_fallback_tc, "queries moved to TCP by TC=1")                    \
+	X(tcp_fallback_flood, "queries moved to TCP by a flood of junk")      \
+	X(timeouts, "queries that timed out")                                 \
+	X(case_mismatch_results, "timeouts reported as UP_CASE_MISMATCH")     \
+	X(no_0x20_servers, "servers marked as not echoing letter case")       \
+	X(net_errors, "queries ended by a network error")                     \
+	X(refused_full, "up_query() refused: max outstanding queries")        \
+	X(server_evictions, "per-server entries evicted (table full)")        \
+	X(cookie_rotations, "client cookies rotated")                         \
+	X(pool_sockets, "pool sockets open (gauge)")                          \
+	X(pool_rebinds, "pool sockets replaced by one on a new port")         \
+	X(pool_bind_failures, "binds that failed (port in use or other)")
+
+struct up_counters {
+#define UP_CNT_FIELD(name, text) uint64_t name;
+	UP_COUNTERS(UP_CNT_FIELD)
+#undef UP_CNT_FIELD
+};
+
+struct up_config {
+	uint32_t sockets4;	   /* IPv4 pool size (0: no IPv4); default 1024 */
+	uint32_t sockets6;	   /* IPv6 pool size (0: no IPv6); default 1024 */
+	uint16_t port_min;	   /* source port range, inclusive; 1024..65535 */
+	uint16_t port_max;
+	struct sockaddr_in src4;   /* source address; sin_addr 0: wildcard */
+	struct sockaddr_in6 src6;  /* source address; in6addr_any: wildcard */
+	uint32_t bind_attempts;	   /* port draws per socket before giving up; 32 */
+	uint32_t rebind_interval_ms; /* pool re-randomization period; 2000 */
+	uint32_t rebind_per_tick;  /* sockets replaced per period; 8 */
+	uint32_t max_queries;	   /* outstanding queries; 4096 */
+	uint32_t max_servers;	   /* per-server table entries (LRU); 4096 */
+	uint32_t flood_threshold;  /* junk packets before TCP; more than 10 */
+	uint32_t case_mismatch_limit; /* replies before "no 0x20"; 2 */
+	uint32_t no_0x20_ttl_s;	   /* how long that flag holds; 3600 */
+	uint32_t cookie_rotate_s;  /* client cookie lifetime; 86400 */
+};
+
+/* Fills c with the defaults above. */
+void up_config_default(struct up_config *c);
+
+struct up_opts {
+	bool edns;		/* send an OPT record; default on */
+	uint16_t edns_size;	/* our UDP buffer size; 1232 */
+	bool do_bit;		/* DNSSEC OK; off */
+	bool cd;		/* checking disabled; off */
+	bool rd;		/* recursion desired; off (iterators send RD=0) */
+	bool use_0x20;		/* letter case randomization; on */
+	bool cookies;		/* RFC 7873 client cookie (needs edns); on */
+	bool tcp;		/* TCP from the start; off */
+	uint32_t timeout_ms;	/* per transport attempt; 1500 */
+};
+
+void up_opts_default(struct up_opts *o);
+
+enum up_status {
+	UP_OK = 0,		/* a reply, whatever its rcode */
+	UP_TIMEOUT,		/* nothing acceptable before the deadline */
+	UP_CASE_MISMATCH,	/* timed out, but the server answered with the
+				   right id, port and cookie in the wrong case */
+	UP_NETWORK_ERROR,	/* err holds the errno */
+};
+
+struct up_result {
+	enum up_status status;
+	int err;		   /* errno for UP_NETWORK_ERROR, else 0 */
+	const uint8_t *wire;	   /* UP_OK: the reply, valid during the call */
+	size_t len;
+	const struct dns_msg *msg; /* UP_OK: the reply, parsed */
+	uint32_t rtt_us;	   /* UP_OK: send (or connect) to reply */
+	bool tcp;		   /* the reply came over TCP */
+	bool sent_0x20;		   /* the answered attempt used 0x20 */
+	bool sent_cookie;	   /* ... carried a client cookie */
+	bool cookie_ok;		   /* the reply's client cookie matched ours */
+};
+
+/* Called once per query that up_query() accepted, unless cancelled. */
+typedef void (*up_cb)(void *arg, const struct up_result *r);
+
+/* 0 is never a valid handle; stale handles are recognised and ignored. */
+typedef uint64_t up_handle;
+
+struct up_ctx;
+
+/*
+ * Opens the pools and arms the re-randomization timer on loop (which must
+ * outlive the context). The caller keeps c. Returns NULL with *err set to a
+ * negative errno: -EINVAL for a bad config, -EADDRNOTAVAIL etc. when a pool
+ * could not be filled (bind_attempts draws failed for one socket), -EMFILE
+ * when the descriptor limit is too low for the pools. The program raises
+ * RLIMIT_NOFILE first: one descriptor per pool socket, one per query over
+ * TCP (at most max_queries), plus its own.
+ */
+struct up_ctx *up_new(struct up_loop *loop, const struct up_config *c,
+		      int *err);
+
+/* Closes every socket; outstanding queries are dropped without callback. */
+void up_free(struct up_ctx *ctx);
+
+/*
+ * Sends qname (a valid uncompressed wire name, any case: the case sent is
+ * ours) / qtype / qclass to server (sockaddr_in or sockaddr_in6 with its
+ * port). Returns 0 and *h (may be NULL), after which cb(arg, ...) is called
+ * exactly once from the loop, never from inside up_query(); or a negative
+ * code and no callback: -EAFNOSUPPORT (no pool for that family), -EINVAL,
+ * -ENOBUFS (max_queries outstanding), a dns_err code for a bad name.
+ * cb may call up_query() and up_cancel(), but not up_free().
+ */
+int up_query(struct up_ctx *ctx, const struct sockaddr *server,
+	     socklen_t server_len, const uint8_t *qname, uint16_t qtype,
+	     uint16_t qclass, const struct up_opts *opts, up_cb cb, void *arg,
+	     up_handle *h);
+
+/* Forgets a query: no callback. Stale or zero handles are ignored. */
+void up_cancel(struct up_ctx *ctx, up_handle h);
+
+/* A snapshot of the counters. */
+void up_counters_get(const struct up_ctx *ctx, struct up_counters *out);
+
+/* Queries outstanding now. */
+uint32_t up_outstanding(const struct up_ctx *ctx);
+
+/*
+ * The pool's current source ports (IPv4 pool first, then IPv6), for tests
+ * and diagnostics: writes up to n ports, returns how many exist.
+ */
+uint32_t up_pool_ports(const struct up_ctx *ctx, uint16_t *ports, uint32_t n);
+
+#endif
