@@ -14,9 +14,13 @@
 
 #include "dns/name.h"
 
+struct link {
+	struct link *prev, *next; /* LRU: the head's next is the most recent */
+};
+
 struct entry {
 	struct entry *hnext;
-	struct entry *prev, *next; /* LRU: head is the most recent */
+	struct link lru;
 	uint64_t hash;
 	struct ctl_deleg d;
 	struct ctl_deleg_ns ns[];
@@ -30,7 +34,7 @@ struct ctl_deleg_table {
 	uint32_t max_ttl;
 	uint64_t next_id;
 	struct entry *root;
-	struct entry lru; /* sentinel */
+	struct link lru; /* sentinel */
 	struct ctl_referral *hints;
 	struct ctl_deleg_stats st;
 };
@@ -58,18 +62,23 @@ static bool same(const uint8_t *a, const uint8_t *b)
 	return la == dns_name_len(b) && memcmp(a, b, la) == 0;
 }
 
+static struct entry *entry_of(struct link *l)
+{
+	return (struct entry *)((uint8_t *)l - offsetof(struct entry, lru));
+}
+
 static void lru_unlink(struct entry *e)
 {
-	e->prev->next = e->next;
-	e->next->prev = e->prev;
+	e->lru.prev->next = e->lru.next;
+	e->lru.next->prev = e->lru.prev;
 }
 
 static void lru_front(struct ctl_deleg_table *t, struct entry *e)
 {
-	e->next = t->lru.next;
-	e->prev = &t->lru;
-	t->lru.next->prev = e;
-	t->lru.next = e;
+	e->lru.next = t->lru.next;
+	e->lru.prev = &t->lru;
+	t->lru.next->prev = &e->lru;
+	t->lru.next = &e->lru;
 }
 
 static struct entry *lookup(const struct ctl_deleg_table *t, const uint8_t *zone,
@@ -123,7 +132,7 @@ void ctl_deleg_table_free(struct ctl_deleg_table *t)
 	if (!t)
 		return;
 	while (t->lru.next != &t->lru)
-		unhash(t, t->lru.next);
+		unhash(t, entry_of(t->lru.next));
 	free(t->bucket);
 	free(t->hints);
 	free(t);
@@ -190,7 +199,7 @@ static struct entry *store(struct ctl_deleg_table *t, const uint8_t *zone,
 	if (old)
 		unhash(t, old);
 	while (t->st.entries >= t->max_entries && t->lru.prev != &t->lru) {
-		struct entry *victim = t->lru.prev;
+		struct entry *victim = entry_of(t->lru.prev);
 		if (victim == t->root) {
 			/* the root stays: move it out of the way */
 			lru_unlink(victim);
