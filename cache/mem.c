@@ -4,6 +4,8 @@
  */
 #include "mem.h"
 
+#include "tsan.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,3 +137,5 @@ void cache_mem_free(void *p)
 	free(p);
 }
 #endif
+
+int cache_qsbr_token;

@@ -37,23 +37,7 @@
 #include "dns/name.h"
 #include "dns/query.h"
 #include "mem.h"
-
-/*
- * ThreadSanitizer cannot see liburcu's grace periods (its atomics are inline
- * assembly), so in TSan builds the RCU contract is spelt out: every
- * quiescent state releases qsbr_token, and a callback that frees memory
- * after a grace period acquires it (and the object it frees).
- */
-#if defined(__SANITIZE_THREAD__)
-void __tsan_acquire(void *addr);
-void __tsan_release(void *addr);
-#define TSAN_ACQUIRE(p) __tsan_acquire((void *)(p))
-#define TSAN_RELEASE(p) __tsan_release((void *)(p))
-#else
-#define TSAN_ACQUIRE(p) ((void)(p))
-#define TSAN_RELEASE(p) ((void)(p))
-#endif
-static int qsbr_token;
+#include "tsan.h"
 
 #define PTR_BITS 48
 #define PTR_MASK ((UINT64_C(1) << PTR_BITS) - 1)
@@ -537,7 +521,7 @@ int cache_answer_stream(const struct cache *c, const struct cache_entry *e,
 
 void cache_reader_quiescent(void)
 {
-	TSAN_RELEASE(&qsbr_token);
+	TSAN_RELEASE(&cache_qsbr_token);
 	urcu_qsbr_quiescent_state();
 }
 
@@ -545,7 +529,7 @@ static void entry_free_cb(struct rcu_head *head)
 {
 	struct cache_entry *e = caa_container_of(head, struct cache_entry, rcu);
 
-	TSAN_ACQUIRE(&qsbr_token);
+	TSAN_ACQUIRE(&cache_qsbr_token);
 	TSAN_ACQUIRE(e);
 	cache_mem_free(e);
 }
@@ -554,7 +538,7 @@ static void table_free_cb(struct rcu_head *head)
 {
 	struct cache_table *t = caa_container_of(head, struct cache_table, rcu);
 
-	TSAN_ACQUIRE(&qsbr_token);
+	TSAN_ACQUIRE(&cache_qsbr_token);
 	TSAN_ACQUIRE(t);
 	cache_mem_free(t->b);
 	cache_mem_free(t);

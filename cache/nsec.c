@@ -57,26 +57,13 @@
 #include "dns/msg.h"
 #include "dns/name.h"
 #include "mem.h"
+#include "tsan.h"
 
 /*
- * ThreadSanitizer cannot see liburcu's grace periods (its atomics are inline
- * assembly), so TSan builds are told the RCU contract: a reader releases
- * qsbr_token at each quiescent state (cache_nsec_reader_quiescent()), and a
- * call_rcu callback acquires it, and the batch it frees, before freeing.
- * Publication uses __atomic release stores and acquire loads (plain moves
- * on x86) instead of rcu_assign_pointer/rcu_dereference, which TSan sees
- * as plain accesses.
+ * TSan and the RCU contract: see tsan.h. Publication uses __atomic release
+ * stores and acquire loads (plain moves on x86) instead of
+ * rcu_assign_pointer/rcu_dereference, which TSan sees as plain accesses.
  */
-#if defined(__SANITIZE_THREAD__)
-void __tsan_acquire(void *addr);
-void __tsan_release(void *addr);
-#define TSAN_ACQUIRE(p) __tsan_acquire((void *)(p))
-#define TSAN_RELEASE(p) __tsan_release((void *)(p))
-#else
-#define TSAN_ACQUIRE(p) ((void)(p))
-#define TSAN_RELEASE(p) ((void)(p))
-#endif
-static int qsbr_token;
 
 #define PUBLISH(ptr, v) __atomic_store_n(&(ptr), (v), __ATOMIC_RELEASE)
 #define DEREF(ptr) __atomic_load_n(&(ptr), __ATOMIC_ACQUIRE)
@@ -310,7 +297,7 @@ static void retire_cb(struct rcu_head *head)
 {
 	struct retire *b = caa_container_of(head, struct retire, head);
 
-	TSAN_ACQUIRE(&qsbr_token);
+	TSAN_ACQUIRE(&cache_qsbr_token);
 	TSAN_ACQUIRE(b);
 	struct cache_nsec *n = b->n;
 
@@ -1783,7 +1770,7 @@ size_t cache_nsec_bytes(const struct cache_nsec *n)
 
 void cache_nsec_reader_quiescent(void)
 {
-	TSAN_RELEASE(&qsbr_token);
+	TSAN_RELEASE(&cache_qsbr_token);
 	urcu_qsbr_quiescent_state();
 }
 

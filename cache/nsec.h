@@ -247,7 +247,9 @@ size_t cache_nsec_bytes(const struct cache_nsec *n);
 /*
  * Reader: announces a quiescent state (urcu_qsbr_quiescent_state(), plus
  * what ThreadSanitizer builds need to see the grace period). Call it
- * between bursts; proofs from earlier lookups are then invalid.
+ * between bursts; proofs from earlier lookups are then invalid. The same
+ * as cache_reader_quiescent() (one TSan token for both stores, tsan.h): a
+ * worker reading both calls either, once.
  */
 void cache_nsec_reader_quiescent(void);
 
