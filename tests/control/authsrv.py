@@ -10,8 +10,9 @@ authority: a referral (AA=0, NS in authority, glue from the zone's own
 records) for names at or below an NS set strictly below the apex; else the
 data, a CNAME, NODATA or NXDOMAIN with the SOA. Misbehaviour per zone:
 "extra" records added to every answer's sections (poison), "silent" (never
-answer). The file is read again whenever it changes, so a test can change
-a delegation while the resolver runs. Each address serves UDP in a thread;
+answer), "delay" (seconds before each answer, so a spoofer has time).
+The file is read again whenever it changes, so a test can change a
+delegation while the resolver runs. Each address serves UDP in a thread;
 replies over 1232 octets are truncated (TC=1) and served whole over TCP;
 the whole process stops after "lifetime" seconds (default 600) by itself.
 """
@@ -96,6 +97,8 @@ def answer(scn, addr, query):
     origin, zone = best
     if zone.get("silent"):
         return None
+    if zone.get("delay"):
+        time.sleep(float(zone["delay"]))  # the real answer comes late
     recs, index = records(zone)
     soa_ttl = int(zone.get("soa_ttl", 300))
     apex = "" if origin == dns.name.root else origin.to_text()
