@@ -348,6 +348,13 @@ int ctl_deleg_learn(struct ctl_deleg_table *t, const struct ctl_deleg *parent,
 	    !dns_name_is_subdomain(zone, parent->zone))
 		return CTL_DELEG_NOT_BELOW;
 	e = lookup(t, zone, name_hash(t, zone));
+	/* Learnt through a newer instance of the parent than the one this
+	 * referral came through (ids only grow): the older servers' word does
+	 * not replace it. */
+	if (e && e->d.parent_id > parent->id) {
+		t->st.late_refused++;
+		return CTL_DELEG_LATE;
+	}
 	if (e && e->d.parent_id == parent->id) {
 		if (now < e->d.expire) {
 			t->st.fresh_kept++;

@@ -30,7 +30,7 @@
 #include "dns/query.h"
 
 #define MSG_MAX 16384		/* an assembled answer */
-#define TRIED_MAX 64		/* server addresses tried per cut */
+#define TRIED_MAX (CTL_DELEG_NS_MAX * CTL_DELEG_ADDR_MAX) /* every address of a cut */
 #define SUB_DEPTH_MAX 3		/* glueless resolutions within glueless ones */
 #define QMIN_STEPS_MAX 10	/* RFC 9156 MAX_MINIMISE_COUNT */
 #define SRV_SLOTS 4096		/* per-address state (power of two) */
@@ -140,6 +140,7 @@ struct ctl_iter {
 	struct req all;		/* sentinel of the list of every resolution */
 	struct srv *srv;
 	struct ctl_scrub *scrub; /* one reply is scrubbed at a time */
+	uint8_t side[MSG_MAX];	 /* a minimised reply being cached */
 };
 
 static void step_start(struct req *r);
@@ -249,47 +250,51 @@ static int asm_init(struct req *r)
 	return 0;
 }
 
-/* Appends a record of m (parsed at rr) with its TTL capped. */
-static int asm_rr(struct req *r, const struct dns_msg *m, const struct dns_rr *rr,
-		  enum dns_section sec, uint32_t ttl_cap)
+/* Appends a record of m (parsed at rr) to b with its TTL capped. */
+static int asm_rr(struct ctl_iter *it, struct dns_builder *b, const struct dns_msg *m,
+		  const struct dns_rr *rr, enum dns_section sec, uint32_t ttl_cap)
 {
-	uint8_t rdata[65535];
+	static uint8_t rdata[65535]; /* one thread */
 	int n = dns_rr_rdata(m, rr, rdata, sizeof(rdata));
 	uint32_t ttl = rr->ttl < ttl_cap ? rr->ttl : ttl_cap;
 
 	if (n < 0)
 		return -1;
-	if (dns_builder_rr(&r->b, sec, rr->owner, rr->type, rr->rclass, ttl,
-			   rdata, (size_t)n) || (r->b.flags & DNS_F_TC)) {
-		r->it->st.overflow++;
+	if (dns_builder_rr(b, sec, rr->owner, rr->type, rr->rclass, ttl,
+			   rdata, (size_t)n) || (b->flags & DNS_F_TC)) {
+		it->st.overflow++;
 		return -1;
 	}
 	return 0;
 }
 
-/* The records of a scrubbed reply with one of the roles, into sec. */
-static int asm_roles(struct req *r, const struct dns_msg *m, const struct ctl_scrub *s,
+/* The records of a scrubbed reply with one of the roles, into sec of b;
+ * with sigs, the RRSIGs over them too (same owner, section, covered type). */
+static int asm_roles(struct ctl_iter *it, struct dns_builder *b, bool sigs,
+		     const struct dns_msg *m, const struct ctl_scrub *s,
 		     uint8_t role1, uint8_t role2, enum dns_section sec, uint32_t ttl_cap)
 {
 	for (unsigned i = 0; i < s->nrr; i++) {
 		struct dns_rr rr;
 		size_t pos = s->rr[i].off;
 		uint8_t role = s->rr[i].role;
-		bool sig_of = false;
 
+		if (role != role1 && role != role2 && (role != CTL_ROLE_SIG || !sigs))
+			continue;
+		if (dns_rr_parse(m->wire, m->len, &pos, &rr))
+			return -1;
 		if (role == CTL_ROLE_SIG) {
-			/* the RRSIG goes with what it covers, if that is asked */
-			for (unsigned j = 0; j < s->nrr && !sig_of; j++)
-				sig_of = (s->rr[j].role == role1 || s->rr[j].role == role2) &&
+			bool covers = false;
+			uint16_t type = rr.rdlen >= 2 ? dns_get16(m->wire + rr.rdata_off) : 0;
+			for (unsigned j = 0; j < s->nrr && !covers; j++)
+				covers = (s->rr[j].role == role1 || s->rr[j].role == role2) &&
+					 s->rr[j].type == type &&
 					 s->rr[j].section == s->rr[i].section &&
 					 same(s->owner[j], s->owner[i]);
-			if (!sig_of || !r->do_bit)
+			if (!covers)
 				continue;
-		} else if (role != role1 && role != role2) {
-			continue;
 		}
-		if (dns_rr_parse(m->wire, m->len, &pos, &rr) ||
-		    asm_rr(r, m, &rr, sec, ttl_cap))
+		if (asm_rr(it, b, m, &rr, sec, ttl_cap))
 			return -1;
 	}
 	return 0;
@@ -351,7 +356,7 @@ static bool from_cache(struct req *r, bool stale_ok)
 	while (dns_rr_next(&iter, &rr) > 0) {
 		if (rr.type == DNS_T_OPT)
 			continue;
-		if (asm_rr(r, &m, &rr, (enum dns_section)rr.section, UINT32_MAX))
+		if (asm_rr(r->it, &r->b, &m, &rr, (enum dns_section)rr.section, UINT32_MAX))
 			return false;
 	}
 	r->it->st.cache_answers++;
@@ -428,6 +433,10 @@ static void req_unlink(struct req *r)
 
 static void req_free(struct req *r)
 {
+	if (r->parent && r->parent->sub == r) {
+		r->parent->sub = NULL;
+		r->parent->sub_out = false;
+	}
 	if (r->sub) {
 		struct req *sub = r->sub;
 		r->sub = NULL;
@@ -618,6 +627,7 @@ static void set_cut(struct req *r, const struct ctl_deleg *d, bool transient)
 		r->chain_expire = d->expire;
 	r->ntried = 0;
 	r->ns_lookups = 0;
+	r->qmin_off = false; /* a fallback was for the servers of the last cut */
 	r->qmin_labels = (unsigned)dns_name_labels(c->d.zone);
 }
 
@@ -798,8 +808,20 @@ static void query_name(struct req *r, const uint8_t **name, uint16_t *qtype)
 
 	*name = r->target;
 	*qtype = r->qtype;
-	if (r->it->cfg.qname_min == 0 || r->qmin_off || r->qtype == DNS_T_DS ||
-	    r->qmin_steps >= QMIN_STEPS_MAX || r->qmin_labels + 1 >= tl)
+	if (r->it->cfg.qname_min == 0 || r->qmin_off || r->qtype == DNS_T_DS)
+		return;
+	/* Names the cache already knows to exist without a cut are skipped. */
+	while (r->qmin_labels + 1 < tl && r->qmin_steps < QMIN_STEPS_MAX) {
+		uint8_t buf[512];
+		const uint8_t *next = suffix_labels(r->target, r->qmin_labels + 1);
+		struct dns_msg m;
+		size_t n = cache_fetch(r->it, next, DNS_T_A, r->qclass, false, false,
+				       buf, sizeof(buf), NULL);
+		if (!n || dns_msg_parse(&m, buf, n) || m.rcode != DNS_R_NOERROR)
+			break;
+		r->qmin_labels++;
+	}
+	if (r->qmin_steps >= QMIN_STEPS_MAX || r->qmin_labels + 1 >= tl)
 		return;
 	*name = suffix_labels(r->target, r->qmin_labels + 1);
 	*qtype = DNS_T_A;
@@ -909,7 +931,11 @@ static void on_referral(struct req *r, const struct dns_msg *m, const struct ctl
 	}
 	make_referral(m, s, ref);
 	it->st.referrals++;
-	int rc = ctl_deleg_learn(it->deleg, &r->cut.d, ref, r->started, ctl_iter_now(), &d);
+	/* Below a cut followed once, nothing is kept either. */
+	int rc = r->cut.transient ? CTL_DELEG_LATE :
+		 ctl_deleg_learn(it->deleg, &r->cut.d, ref, r->started, ctl_iter_now(), &d);
+	if (r->cut.transient)
+		d = NULL;
 	if (d) {
 		set_cut(r, d, false);
 	} else if (rc == CTL_DELEG_LATE) {
@@ -929,12 +955,18 @@ static void on_referral(struct req *r, const struct dns_msg *m, const struct ctl
 	defer(r, step_next);
 }
 
-/* The parent said the name is not there: cuts between it and the name go. */
+/*
+ * The parent said the name is not there (or has no such type): cuts
+ * between it and the name go. A DS question is the exception at the name
+ * itself: the parent answers it for the cut, which stays.
+ */
 static void revoke_below(struct req *r, const uint8_t *name)
 {
 	unsigned zl = (unsigned)dns_name_labels(r->cut.d.zone);
 	unsigned nl = (unsigned)dns_name_labels(name);
 
+	if (r->qtype == DNS_T_DS && r->sent_type == DNS_T_DS && nl > zl)
+		nl--;
 	for (unsigned l = nl; l > zl; l--)
 		if (ctl_deleg_revoke(r->it->deleg, suffix_labels(name, l)))
 			r->it->st.revoked++;
@@ -949,12 +981,38 @@ static bool take_answer(struct req *r, const struct dns_msg *m, const struct ctl
 
 	if (!s->aa)
 		r->all_aa = false;
-	if (asm_roles(r, m, s, CTL_ROLE_CHAIN, CTL_ROLE_DATA, DNS_SEC_ANSWER, cap))
+	if (asm_roles(r->it, &r->b, r->do_bit, m, s, CTL_ROLE_CHAIN, CTL_ROLE_DATA,
+		      DNS_SEC_ANSWER, cap))
 		return false;
-	if (negative && asm_roles(r, m, s, CTL_ROLE_SOA, CTL_ROLE_DENIAL,
-				  DNS_SEC_AUTHORITY, cap))
+	if (negative && asm_roles(r->it, &r->b, r->do_bit, m, s, CTL_ROLE_SOA,
+				  CTL_ROLE_DENIAL, DNS_SEC_AUTHORITY, cap))
 		return false;
 	return true;
+}
+
+/*
+ * The reply to a minimised question, cached as the answer to it: the name
+ * exists (data or NODATA) and is no cut. Later questions below it skip the
+ * step (query_name() looks), as a resolver without minimisation would.
+ */
+static void cache_minimised(struct req *r, const struct dns_msg *m,
+			    const struct ctl_scrub *s, bool negative)
+{
+	struct ctl_iter *it = r->it;
+	uint32_t now = ctl_iter_now();
+	uint32_t cap = r->chain_expire > now ? r->chain_expire - now : 0;
+	struct dns_builder b;
+
+	if (r->cut.transient || !cap)
+		return;
+	dns_builder_init(&b, it->side, MSG_MAX, 0, (uint16_t)(DNS_F_QR | (s->aa ? DNS_F_AA : 0)));
+	dns_builder_question(&b, r->sent_name, r->sent_type, r->qclass);
+	if (asm_roles(it, &b, false, m, s, CTL_ROLE_CHAIN, CTL_ROLE_DATA, DNS_SEC_ANSWER, cap) ||
+	    (negative && asm_roles(it, &b, false, m, s, CTL_ROLE_SOA, CTL_ROLE_SOA,
+				   DNS_SEC_AUTHORITY, cap)))
+		return;
+	cache_insert(it->cache, it->side, dns_builder_finish(&b), now,
+		     s->aa ? CACHE_RANK_AUTH_ANSWER : CACHE_RANK_NONAUTH_ANSWER, false);
 }
 
 /* A chain went on: has the name been seen (a loop) or the limit hit? */
@@ -1031,6 +1089,7 @@ static void on_reply(void *arg, const struct up_result *res)
 	case CTL_SCRUB_NODATA:
 		if (mini) {
 			/* the name exists and is no cut: one label deeper */
+			cache_minimised(r, m, s, kind == CTL_SCRUB_NODATA);
 			r->qmin_labels++;
 			r->qmin_steps++;
 			defer(r, step_next);

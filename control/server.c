@@ -30,6 +30,9 @@
 #define TCP_CONN_MAX 256
 #define TCP_IDLE_MS 10000	/* RFC 7766 6.2.3: a few seconds to tens */
 #define TCP_PENDING_MAX 64	/* queries in flight on one connection */
+#define TCP_WBUF_MAX (128 * 1024) /* answers queued for a client: stop reading */
+#define QUERY_MAX 4096		/* a longer query is dropped (EDNS padding
+				   needs far less; a pending one is copied) */
 #define OPT_LEN 11
 #define OUR_EDNS_SIZE 1232
 
@@ -56,6 +59,7 @@ struct conn {
 	uint8_t rbuf[2 + 65535];
 	uint8_t *wbuf;
 	size_t wlen, wcap;
+	bool wrote;			/* the client read something since the last idle tick */
 	unsigned npend;
 	struct pend *pends;
 	struct sockaddr_storage peer;	/* for access control of each query */
@@ -135,7 +139,10 @@ static size_t reply_from_msg(const struct dns_query *q, const uint8_t *msg, size
 
 	if (!msg || dns_msg_parse(&m, msg, len) || m.qname_len != q->qname_len)
 		return empty_reply(q->wire, q->len, q, rcode, out);
-	size_t sec = len - m.sec_off[DNS_SEC_ANSWER];
+	/* A message from the cache carries an OPT last: ours replaces it. */
+	size_t end = m.has_edns ? m.edns.rr_off : len;
+	unsigned ar = m.hdr.count[DNS_SEC_ADDITIONAL] - (m.has_edns ? 1 : 0);
+	size_t sec = end - m.sec_off[DNS_SEC_ANSWER];
 	bool fits = base + sec + opt <= cap;
 	uint16_t flags = (uint16_t)(DNS_F_QR | DNS_F_RA |
 				    (q->flags & (DNS_F_OPCODE_MASK | DNS_F_RD | DNS_F_CD)) |
@@ -145,7 +152,7 @@ static size_t reply_from_msg(const struct dns_query *q, const uint8_t *msg, size
 	dns_put16(out + 4, 1);
 	dns_put16(out + 6, fits ? m.hdr.count[DNS_SEC_ANSWER] : 0);
 	dns_put16(out + 8, fits ? m.hdr.count[DNS_SEC_AUTHORITY] : 0);
-	dns_put16(out + 10, (uint16_t)((fits ? m.hdr.count[DNS_SEC_ADDITIONAL] : 0) + (opt ? 1 : 0)));
+	dns_put16(out + 10, (uint16_t)((fits ? ar : 0) + (opt ? 1 : 0)));
 	memcpy(out + DNS_HDR_LEN, q->wire + DNS_HDR_LEN, qlen);
 	size_t n = base;
 	if (fits) {
@@ -173,6 +180,7 @@ static void conn_flush(struct conn *c)
 		}
 		memmove(c->wbuf, c->wbuf + n, c->wlen - (size_t)n);
 		c->wlen -= (size_t)n;
+		c->wrote = true;
 	}
 }
 
@@ -266,7 +274,7 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 	int family = family_of(peer, &addr);
 	size_t n;
 
-	if (len < DNS_HDR_LEN || (dns_get16(wire + 2) & DNS_F_QR)) {
+	if (len < DNS_HDR_LEN || len > QUERY_MAX || (dns_get16(wire + 2) & DNS_F_QR)) {
 		s->st.dropped++;
 		return;
 	}
@@ -380,6 +388,16 @@ static void udp_ready(struct up_loop *loop, int fd, uint32_t events, void *arg)
 	}
 }
 
+static void conn_free(struct up_loop *loop, void *arg)
+{
+	(void)loop;
+	free(arg);
+}
+
+/*
+ * Closes c. Its memory is freed from the loop, after the callback that
+ * closed it has returned: callers up the stack still look at c->fd.
+ */
 static void conn_close(struct conn *c)
 {
 	struct ctl_server *s = c->s;
@@ -401,25 +419,34 @@ static void conn_close(struct conn *c)
 	c->next->prev = c->prev;
 	s->nconn--;
 	free(c->wbuf);
-	free(c);
+	c->wbuf = NULL;
+	c->wlen = 0;
+	if (up_timer_add(s->loop, &c->idle, 0, conn_free, c) != 0)
+		free(c); /* no timer memory: nobody above holds c on this path */
 }
 
+/* Idle: nothing pending, or answers queued that the client does not read. */
 static void conn_idle(struct up_loop *loop, void *arg)
 {
 	struct conn *c = arg;
 
 	(void)loop;
-	if (c->npend == 0 && c->wlen == 0)
+	if ((c->npend == 0 && c->wlen == 0) || (c->wlen && !c->wrote)) {
 		conn_close(c);
-	else
-		up_timer_add(c->s->loop, &c->idle, TCP_IDLE_MS, conn_idle, c);
+		return;
+	}
+	c->wrote = false;
+	up_timer_add(c->s->loop, &c->idle, TCP_IDLE_MS, conn_idle, c);
 }
 
 static void conn_ready(struct up_loop *loop, int fd, uint32_t events, void *arg);
 
+/* Reading stops while too much waits for the client to read it. */
 static void conn_events(struct conn *c)
 {
-	up_loop_watch(c->s->loop, c->fd, EPOLLIN | (c->wlen ? EPOLLOUT : 0), conn_ready, c);
+	up_loop_watch(c->s->loop, c->fd,
+		      (c->wlen <= TCP_WBUF_MAX ? EPOLLIN : 0) | (c->wlen ? EPOLLOUT : 0),
+		      conn_ready, c);
 }
 
 static void conn_ready(struct up_loop *loop, int fd, uint32_t events, void *arg)
@@ -434,7 +461,7 @@ static void conn_ready(struct up_loop *loop, int fd, uint32_t events, void *arg)
 			return;
 		conn_events(c);
 	}
-	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)) || c->wlen > TCP_WBUF_MAX)
 		return;
 	ssize_t n = recv(fd, c->rbuf + c->rlen, sizeof(c->rbuf) - c->rlen, MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -572,8 +599,12 @@ void ctl_server_free(struct ctl_server *s)
 {
 	if (!s)
 		return;
-	while (s->conns.next != &s->conns)
-		conn_close(s->conns.next);
+	while (s->conns.next != &s->conns) {
+		struct conn *c = s->conns.next;
+		conn_close(c);
+		up_timer_cancel(s->loop, &c->idle);
+		free(c);
+	}
 	for (unsigned i = 0; i < s->nls; i++) {
 		up_loop_unwatch(s->loop, s->ls[i].fd);
 		close(s->ls[i].fd);

@@ -313,3 +313,21 @@ Test(deleg, new_glue_is_a_new_delegation)
 	cr_assert(zone_is(find("www.sub.kite.lab", T0 + 62, NULL), "kite.lab"),
 		  "what the old servers delegated below is not used");
 }
+
+Test(deleg, referral_through_an_older_parent_instance_does_not_replace)
+{
+	struct ctl_referral lab2 = ref("lab", "ns3.lab", 86400);
+	struct ctl_referral kite = ref("kite.lab", "ns.old.bench", 3600);
+	struct ctl_deleg old_lab;
+	const struct ctl_deleg *d;
+
+	with_lab(60);
+	old_lab = *find("lab", T0, NULL); /* a lookup holds this copy */
+	/* lab. expires and the root delegates it to other servers */
+	cr_assert_eq(ctl_deleg_learn(t, find("lab", T0 + 61, NULL), &lab2, T0 + 61, T0 + 61, &d),
+		     CTL_DELEG_CHANGED);
+	cr_assert_eq(learn("lab", "kite.lab", "ns.new.bench", 3600, T0 + 62, T0 + 62, &d), CTL_DELEG_NEW);
+	/* the old lookup's referral, from the old lab. servers, comes late */
+	cr_assert_eq(ctl_deleg_learn(t, &old_lab, &kite, T0, T0 + 63, &d), CTL_DELEG_LATE);
+	cr_assert(has_ns(find("www.kite.lab", T0 + 64, NULL), "ns.new.bench"));
+}
