@@ -38,6 +38,7 @@
 #define SRV_TIMEOUT_PENALTY_MS 1000
 #define EXPLORE_PERCENT 5	/* a random server instead of the fastest */
 #define NAMES_SEEN_MAX 32
+#define PRIME_RETRY_S 60	/* a failed or expired priming is tried again after */
 
 struct budget {
 	uint32_t queries;
@@ -111,6 +112,7 @@ struct req {
 	int rcode;
 	bool done;
 	bool stale_sent;		/* the waiters had a stale answer already */
+	bool priming;			/* ". NS" for the delegation table, not a client */
 	struct up_timer step_timer;	/* deferred steps and completion */
 	struct up_timer stale_timer;
 	void (*step)(struct req *);
@@ -141,11 +143,14 @@ struct ctl_iter {
 	struct srv *srv;
 	struct ctl_scrub *scrub; /* one reply is scrubbed at a time */
 	uint8_t side[MSG_MAX];	 /* a minimised reply being cached */
+	bool priming;		 /* a priming query is out */
+	uint32_t primed_at;	 /* when the last one started */
 };
 
 static void step_start(struct req *r);
 static void step_next(struct req *r);
 static void finish(struct req *r, int rcode);
+static void prime_from(struct req *r, const struct dns_msg *m, const struct ctl_scrub *s);
 
 void ctl_iter_config_default(struct ctl_iter_config *c)
 {
@@ -551,6 +556,8 @@ static void complete(struct req *r)
 	struct ctl_iter *it = r->it;
 	size_t len;
 
+	if (r->priming)
+		it->priming = false;
 	if (!r->all_aa)
 		r->b.flags &= (uint16_t)~DNS_F_AA;
 	r->b.flags = (uint16_t)((r->b.flags & ~0xf) | (r->rcode & 0xf));
@@ -858,7 +865,8 @@ static void step_start(struct req *r)
 {
 	if (r->done)
 		return;
-	if (from_cache(r, false))
+	/* priming needs the root servers' own answer with its addresses */
+	if (!r->priming && from_cache(r, false))
 		return;
 	if (!find_cut(r)) {
 		fail(r, NULL);
@@ -1103,6 +1111,8 @@ static void on_reply(void *arg, const struct up_result *res)
 				fail(r, NULL);
 			return;
 		}
+		if (r->priming && kind == CTL_SCRUB_ANSWER)
+			prime_from(r, m, s);
 		finish(r, DNS_R_NOERROR);
 		return;
 	case CTL_SCRUB_CHAIN_OUT:
@@ -1151,6 +1161,72 @@ static void on_reply(void *arg, const struct up_result *res)
 		defer(r, step_next);
 		return;
 	}
+}
+
+/*
+ * RFC 8109 priming: the root servers' own NS set and, from the additional
+ * section, their addresses (every name is inside the root zone, so all of
+ * it is in bailiwick here) replace the hints in the delegation table for
+ * the NS set's TTL. Without any address the hints stay.
+ */
+static void prime_from(struct req *r, const struct dns_msg *m, const struct ctl_scrub *s)
+{
+	struct ctl_referral *ref = calloc(1, sizeof(*ref));
+	struct dns_rr_iter iter;
+	struct dns_rr rr;
+	unsigned with_addr = 0;
+
+	if (!ref)
+		return;
+	ref->zone = (const uint8_t *)"";
+	ref->ttl = UINT32_MAX;
+	for (unsigned i = 0; i < s->nrr && ref->nns < CTL_DELEG_NS_MAX; i++) {
+		size_t pos = s->rr[i].off;
+		uint8_t target[DNS_NAME_MAX];
+		if (s->rr[i].role != CTL_ROLE_DATA || s->rr[i].type != DNS_T_NS ||
+		    dns_rr_parse(m->wire, m->len, &pos, &rr) ||
+		    dns_rr_rdata(m, &rr, target, sizeof(target)) <= 0)
+			continue;
+		dns_name_copy_lower(ref->ns[ref->nns++].name, target);
+		if (rr.ttl < ref->ttl)
+			ref->ttl = rr.ttl;
+	}
+	dns_rr_iter_init(&iter, m, DNS_SEC_ADDITIONAL);
+	while (dns_rr_next(&iter, &rr) > 0) {
+		if ((rr.type != DNS_T_A || rr.rdlen != 4) && (rr.type != DNS_T_AAAA || rr.rdlen != 16))
+			continue;
+		for (unsigned k = 0; k < ref->nns; k++) {
+			struct ctl_deleg_ns *ns = &ref->ns[k];
+			if (!dns_name_equal(ns->name, rr.owner) || ns->naddr == CTL_DELEG_ADDR_MAX)
+				continue;
+			ns->addr[ns->naddr].family = rr.type == DNS_T_A ? AF_INET : AF_INET6;
+			memcpy(ns->addr[ns->naddr].a, m->wire + rr.rdata_off, rr.rdlen);
+			with_addr += ns->naddr++ == 0;
+		}
+	}
+	if (with_addr && ctl_deleg_prime(r->it->deleg, ref, ctl_iter_now()) == 0)
+		r->it->st.primed++;
+	free(ref);
+}
+
+/* Starts priming when the root is still the hints' and none is out. */
+static void maybe_prime(struct ctl_iter *it)
+{
+	uint32_t now = ctl_iter_now(), chain;
+	const struct ctl_deleg *root;
+	struct req *r;
+
+	if (it->priming || (it->primed_at && now - it->primed_at < PRIME_RETRY_S))
+		return;
+	root = ctl_deleg_find(it->deleg, (const uint8_t *)"", now, &chain);
+	if (!root || !root->from_hints)
+		return;
+	if (!(r = req_new(it, (const uint8_t *)"", DNS_T_NS, DNS_C_IN, false, NULL)))
+		return;
+	r->priming = true;
+	it->priming = true;
+	it->primed_at = now;
+	defer(r, step_start);
 }
 
 /* --- the interface ------------------------------------------------------------ */
@@ -1215,6 +1291,7 @@ int ctl_iter_resolve(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
 	uint64_t h;
 	struct req *r;
 
+	maybe_prime(it);
 	dns_name_copy_lower(lower, qname);
 	h = question_hash(it, lower, qtype, qclass, do_bit);
 	for (r = it->table[h & it->mask]; r; r = r->hnext)

@@ -62,6 +62,7 @@ void ctl_iter_config_default(struct ctl_iter_config *c);
 
 #define CTL_ITER_COUNTERS(X)						\
 	X(requests, "questions resolved (after coalescing)")		\
+	X(primed, "root NS sets taken from priming (RFC 8109)")	\
 	X(coalesced, "questions joined to one in progress")		\
 	X(cache_answers, "questions answered from the cache on the way")\
 	X(answers, "NOERROR answers")					\
