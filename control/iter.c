@@ -37,6 +37,8 @@
 #define SRV_UNKNOWN_MS 200	/* a server never heard: try it early */
 #define SRV_TIMEOUT_PENALTY_MS 1000
 #define EXPLORE_PERCENT 5	/* a random server instead of the fastest */
+#define EDNS_PROBE_TIMEOUTS 2
+#define BACKOFF_MAX_SHIFT 2	/* a retry waits at most 4 times the timeout */
 #define NAMES_SEEN_MAX 32
 #define PRIME_RETRY_S 60	/* a failed or expired priming is tried again after */
 
@@ -120,12 +122,20 @@ struct req {
 	struct waiter *wait;
 };
 
+/*
+ * EDNS per server: on until it answers FORMERR/NOTIMP/BADVERS without an
+ * OPT, or until EDNS_PROBE_TIMEOUTS queries with EDNS in a row time out on a
+ * server that never answered one (some middleboxes drop EDNS): then one
+ * query goes without, and only an answer to that turns EDNS off.
+ */
 struct srv {
 	struct ctl_addr a;
 	bool used;
 	bool no_edns;
+	bool edns_ok;		/* it has answered a query with EDNS */
+	bool probe_plain;	/* the next query goes without EDNS */
 	uint32_t srtt_ms;
-	uint32_t timeouts;
+	uint32_t timeouts;	/* in a row */
 };
 
 struct ctl_iter {
@@ -748,12 +758,14 @@ static bool send_query(struct req *r, const struct ctl_addr *a, const uint8_t *n
 		sl = sizeof(*sin6);
 	}
 	up_opts_default(&o);
-	o.edns = !s->no_edns;
+	o.edns = !s->no_edns && !s->probe_plain;
 	o.edns_size = it->cfg.edns_buffer;
 	o.do_bit = r->do_bit && o.edns;
 	o.use_0x20 = it->cfg.use_0x20;
 	o.cookies = it->cfg.cookies && o.edns;
-	o.timeout_ms = it->cfg.timeout_ms;
+	/* back-off: each retry to the same address waits twice as long */
+	unsigned shift = tried_count(r, a);
+	o.timeout_ms = it->cfg.timeout_ms << (shift < BACKOFF_MAX_SHIFT ? shift : BACKOFF_MAX_SHIFT);
 	mark_tried(r, a);
 	name_copy(r->sent_name, name);
 	r->sent_type = qtype;
@@ -1055,10 +1067,22 @@ static void on_reply(void *arg, const struct up_result *res)
 	if (res->status != UP_OK) {
 		it->st.timeouts++;
 		srv->timeouts++;
+		if (r->sent_edns && !srv->edns_ok && srv->timeouts >= EDNS_PROBE_TIMEOUTS)
+			srv->probe_plain = true;
+		else if (!r->sent_edns && srv->probe_plain)
+			srv->probe_plain = false; /* silent without EDNS too: not EDNS */
 		srv->srtt_ms = srv->srtt_ms + SRV_TIMEOUT_PENALTY_MS > 120000 ?
 			       120000 : srv->srtt_ms + SRV_TIMEOUT_PENALTY_MS;
 		defer(r, step_next);
 		return;
+	}
+	if (r->sent_edns) {
+		srv->edns_ok = true;
+	} else if (srv->probe_plain) {
+		/* silent with EDNS, answers without: EDNS off for it */
+		srv->probe_plain = false;
+		srv->no_edns = true;
+		it->st.edns_fallbacks++;
 	}
 	uint32_t rtt = res->rtt_us / 1000;
 	srv->srtt_ms = srv->timeouts || srv->srtt_ms == SRV_UNKNOWN_MS ?

@@ -10,7 +10,9 @@ authority: a referral (AA=0, NS in authority, glue from the zone's own
 records) for names at or below an NS set strictly below the apex; else the
 data, a CNAME, NODATA or NXDOMAIN with the SOA. Misbehaviour per zone:
 "extra" records added to every answer's sections (poison), "silent" (never
-answer), "delay" (seconds before each answer, so a spoofer has time).
+answer), "delay" (seconds before each answer, so a spoofer has time),
+"drop_edns" (silent to queries with an OPT record). With "log" set, every
+query is written to standard output as "query ADDRESS NAME".
 The file is read again whenever it changes, so a test can change a
 delegation while the resolver runs. Each address serves UDP in a thread;
 replies over 1232 octets are truncated (TC=1) and served whole over TCP;
@@ -97,6 +99,8 @@ def answer(scn, addr, query):
     origin, zone = best
     if zone.get("silent"):
         return None
+    if zone.get("drop_edns") and query.edns >= 0:
+        return None  # a middlebox that swallows EDNS queries
     if zone.get("delay"):
         time.sleep(float(zone["delay"]))  # the real answer comes late
     recs, index = records(zone)
@@ -144,7 +148,10 @@ def answer(scn, addr, query):
 def respond(addr, data):
     try:
         query = dns.message.from_wire(data)
-        resp = answer(scenario(), addr, query)
+        scn = scenario()
+        if scn.get("log"):
+            print("query %s %s" % (addr, query.question[0].name), flush=True)
+        resp = answer(scn, addr, query)
     except Exception as e:  # a test server: say why, keep serving
         print("authsrv %s: %s" % (addr, e), file=sys.stderr)
         return None
