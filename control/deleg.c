@@ -55,13 +55,6 @@ static uint64_t name_hash(const struct ctl_deleg_table *t, const uint8_t *name)
 	return h;
 }
 
-static bool same(const uint8_t *a, const uint8_t *b)
-{
-	size_t la = dns_name_len(a);
-
-	return la == dns_name_len(b) && memcmp(a, b, la) == 0;
-}
-
 static struct entry *entry_of(struct link *l)
 {
 	return (struct entry *)((uint8_t *)l - offsetof(struct entry, lru));
@@ -85,7 +78,7 @@ static struct entry *lookup(const struct ctl_deleg_table *t, const uint8_t *zone
 			    uint64_t h)
 {
 	for (struct entry *e = t->bucket[h & t->mask]; e; e = e->hnext)
-		if (e->hash == h && same(e->d.zone, zone))
+		if (e->hash == h && dns_name_same(e->d.zone, zone))
 			return e;
 	return NULL;
 }
@@ -168,7 +161,7 @@ static bool same_ns_set(const struct ctl_deleg *d, const struct ctl_referral *r)
 		bool found = false;
 		dns_name_copy_lower(lower, r->ns[i].name);
 		for (unsigned j = 0; j < d->nns && !found; j++)
-			found = same(d->ns[j].name, lower) && same_addrs(&d->ns[j], &r->ns[i]);
+			found = dns_name_same(d->ns[j].name, lower) && same_addrs(&d->ns[j], &r->ns[i]);
 		if (!found)
 			return false;
 	}
@@ -344,7 +337,7 @@ int ctl_deleg_learn(struct ctl_deleg_table *t, const struct ctl_deleg *parent,
 
 	*out = NULL;
 	dns_name_copy_lower(zone, r->zone);
-	if (r->nns == 0 || same(zone, parent->zone) ||
+	if (r->nns == 0 || dns_name_same(zone, parent->zone) ||
 	    !dns_name_is_subdomain(zone, parent->zone))
 		return CTL_DELEG_NOT_BELOW;
 	e = lookup(t, zone, name_hash(t, zone));

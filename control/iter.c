@@ -191,13 +191,6 @@ uint32_t ctl_iter_now(void)
 
 /* --- small helpers ------------------------------------------------------ */
 
-static bool same(const uint8_t *a, const uint8_t *b)
-{
-	size_t la = dns_name_len(a);
-
-	return la == dns_name_len(b) && memcmp(a, b, la) == 0;
-}
-
 static void name_copy(uint8_t *dst, const uint8_t *src)
 {
 	memmove(dst, src, dns_name_len(src));
@@ -228,6 +221,22 @@ static bool addr_equal(const struct ctl_addr *a, const struct ctl_addr *b)
 {
 	return a->family == b->family &&
 	       memcmp(a->a, b->a, a->family == AF_INET ? 4 : 16) == 0;
+}
+
+/* The address of an A or AAAA record of m, appended to addr[*n] while
+ * there is room; false when rr is neither or there is none. */
+static bool take_addr(const struct dns_msg *m, const struct dns_rr *rr,
+		      struct ctl_addr *addr, uint8_t *n)
+{
+	bool v4 = rr->type == DNS_T_A && rr->rdlen == 4;
+	bool v6 = rr->type == DNS_T_AAAA && rr->rdlen == 16;
+
+	if ((!v4 && !v6) || *n >= CTL_DELEG_ADDR_MAX)
+		return false;
+	addr[*n].family = v4 ? AF_INET : AF_INET6;
+	memcpy(addr[*n].a, m->wire + rr->rdata_off, rr->rdlen);
+	(*n)++;
+	return true;
 }
 
 static struct srv *srv_of(struct ctl_iter *it, const struct ctl_addr *a)
@@ -305,7 +314,7 @@ static int asm_roles(struct ctl_iter *it, struct dns_builder *b, bool sigs,
 				covers = (s->rr[j].role == role1 || s->rr[j].role == role2) &&
 					 s->rr[j].type == type &&
 					 s->rr[j].section == s->rr[i].section &&
-					 same(s->owner[j], s->owner[i]);
+					 dns_name_same(s->owner[j], s->owner[i]);
 			if (!covers)
 				continue;
 		}
@@ -396,14 +405,9 @@ static void ns_from_cache(struct ctl_iter *it, struct ns_state *ns, uint16_t qcl
 		if (!n || dns_msg_parse(&m, buf, n))
 			continue;
 		dns_rr_iter_init(&iter, &m, DNS_SEC_ANSWER);
-		while (dns_rr_next(&iter, &rr) > 0 && ns->naddr < CTL_DELEG_ADDR_MAX) {
-			if (rr.section != DNS_SEC_ANSWER || rr.type != types[t] ||
-			    rr.rdlen != (t ? 16 : 4))
-				continue;
-			struct ctl_addr *a = &ns->addr[ns->naddr++];
-			a->family = t ? AF_INET6 : AF_INET;
-			memcpy(a->a, m.wire + rr.rdata_off, rr.rdlen);
-		}
+		while (dns_rr_next(&iter, &rr) > 0 && rr.section == DNS_SEC_ANSWER)
+			if (rr.type == types[t])
+				take_addr(&m, &rr, ns->addr, &ns->naddr);
 	}
 }
 
@@ -520,17 +524,8 @@ static void sub_done(struct req *sub, const struct dns_msg *m)
 	p->sub = NULL;
 	if (m) {
 		dns_rr_iter_init(&iter, m, DNS_SEC_ANSWER);
-		while (dns_rr_next(&iter, &rr) > 0 && ns->naddr < CTL_DELEG_ADDR_MAX) {
-			if (rr.section != DNS_SEC_ANSWER)
-				break;
-			if (rr.type == DNS_T_A && rr.rdlen == 4) {
-				ns->addr[ns->naddr].family = AF_INET;
-				memcpy(ns->addr[ns->naddr++].a, m->wire + rr.rdata_off, 4);
-			} else if (rr.type == DNS_T_AAAA && rr.rdlen == 16) {
-				ns->addr[ns->naddr].family = AF_INET6;
-				memcpy(ns->addr[ns->naddr++].a, m->wire + rr.rdata_off, 16);
-			}
-		}
+		while (dns_rr_next(&iter, &rr) > 0 && rr.section == DNS_SEC_ANSWER)
+			take_addr(m, &rr, ns->addr, &ns->naddr);
 	}
 	defer(p, step_next);
 }
@@ -848,7 +843,7 @@ static void query_name(struct req *r, const uint8_t **name, uint16_t *qtype)
 
 static bool minimised(const struct req *r)
 {
-	return !same(r->sent_name, r->target) || r->sent_type != r->qtype;
+	return !dns_name_same(r->sent_name, r->target) || r->sent_type != r->qtype;
 }
 
 static void step_next(struct req *r)
@@ -889,6 +884,34 @@ static void step_start(struct req *r)
 
 /* --- replies ------------------------------------------------------------------ */
 
+/* The NS names of the NS records with role in s, into ref; ref's TTL is
+ * the smallest of theirs. */
+static void ref_ns_names(struct ctl_referral *ref, const struct dns_msg *m,
+			 const struct ctl_scrub *s, uint8_t role)
+{
+	for (unsigned i = 0; i < s->nrr && ref->nns < CTL_DELEG_NS_MAX; i++) {
+		struct dns_rr rr;
+		size_t pos = s->rr[i].off;
+		uint8_t target[DNS_NAME_MAX];
+		if (s->rr[i].role != role || s->rr[i].type != DNS_T_NS ||
+		    dns_rr_parse(m->wire, m->len, &pos, &rr) ||
+		    dns_rr_rdata(m, &rr, target, sizeof(target)) <= 0)
+			continue;
+		dns_name_copy_lower(ref->ns[ref->nns++].name, target);
+		if (rr.ttl < ref->ttl)
+			ref->ttl = rr.ttl;
+	}
+}
+
+/* An A/AAAA record whose owner (lower-cased) is one of ref's NS names. */
+static void ref_glue(struct ctl_referral *ref, const struct dns_msg *m,
+		     const struct dns_rr *rr, const uint8_t *owner)
+{
+	for (unsigned k = 0; k < ref->nns; k++)
+		if (dns_name_same(ref->ns[k].name, owner))
+			take_addr(m, rr, ref->ns[k].addr, &ref->ns[k].naddr);
+}
+
 /* A referral from the scrubbed reply, as the delegation table takes it. */
 static void make_referral(const struct dns_msg *m, const struct ctl_scrub *s,
 			  struct ctl_referral *ref)
@@ -896,39 +919,12 @@ static void make_referral(const struct dns_msg *m, const struct ctl_scrub *s,
 	memset(ref, 0, sizeof(*ref));
 	ref->zone = s->cut;
 	ref->ttl = UINT32_MAX;
+	ref_ns_names(ref, m, s, CTL_ROLE_REF_NS);
 	for (unsigned i = 0; i < s->nrr; i++) {
 		struct dns_rr rr;
 		size_t pos = s->rr[i].off;
-		uint8_t target[DNS_NAME_MAX];
-		if (s->rr[i].role != CTL_ROLE_REF_NS || dns_rr_parse(m->wire, m->len, &pos, &rr) ||
-		    dns_rr_rdata(m, &rr, target, sizeof(target)) <= 0 ||
-		    ref->nns == CTL_DELEG_NS_MAX)
-			continue;
-		struct ctl_deleg_ns *ns = &ref->ns[ref->nns++];
-		dns_name_copy_lower(ns->name, target);
-		if (rr.ttl < ref->ttl)
-			ref->ttl = rr.ttl;
-	}
-	for (unsigned i = 0; i < s->nrr; i++) {
-		struct dns_rr rr;
-		size_t pos = s->rr[i].off;
-		if (s->rr[i].role != CTL_ROLE_GLUE || dns_rr_parse(m->wire, m->len, &pos, &rr))
-			continue;
-		for (unsigned k = 0; k < ref->nns; k++) {
-			struct ctl_deleg_ns *ns = &ref->ns[k];
-			if (!same(ns->name, s->owner[i]) || ns->naddr == CTL_DELEG_ADDR_MAX)
-				continue;
-			struct ctl_addr *a = &ns->addr[ns->naddr];
-			if (rr.type == DNS_T_A && rr.rdlen == 4) {
-				a->family = AF_INET;
-				memcpy(a->a, m->wire + rr.rdata_off, 4);
-				ns->naddr++;
-			} else if (rr.type == DNS_T_AAAA && rr.rdlen == 16) {
-				a->family = AF_INET6;
-				memcpy(a->a, m->wire + rr.rdata_off, 16);
-				ns->naddr++;
-			}
-		}
+		if (s->rr[i].role == CTL_ROLE_GLUE && !dns_rr_parse(m->wire, m->len, &pos, &rr))
+			ref_glue(ref, m, &rr, s->owner[i]);
 	}
 	if (ref->ttl == UINT32_MAX)
 		ref->ttl = 0;
@@ -1044,7 +1040,7 @@ static bool chain_on(struct req *r, const struct ctl_scrub *s)
 		return false;
 	}
 	for (unsigned i = 0; i < r->nseen; i++)
-		if (same(r->seen[i], s->final_name)) {
+		if (dns_name_same(r->seen[i], s->final_name)) {
 			fail(r, NULL);
 			return false;
 		}
@@ -1106,7 +1102,7 @@ static void on_reply(void *arg, const struct up_result *res)
 
 	switch (kind) {
 	case CTL_SCRUB_REFERRAL:
-		if (!same(s->final_name, r->sent_name) && !mini) {
+		if (!dns_name_same(s->final_name, r->sent_name) && !mini) {
 			/* a chain inside the zone, then a cut below */
 			if (!chain_on(r, s) || !take_answer(r, m, s, false)) {
 				if (!r->done)
@@ -1204,30 +1200,15 @@ static void prime_from(struct req *r, const struct dns_msg *m, const struct ctl_
 		return;
 	ref->zone = (const uint8_t *)"";
 	ref->ttl = UINT32_MAX;
-	for (unsigned i = 0; i < s->nrr && ref->nns < CTL_DELEG_NS_MAX; i++) {
-		size_t pos = s->rr[i].off;
-		uint8_t target[DNS_NAME_MAX];
-		if (s->rr[i].role != CTL_ROLE_DATA || s->rr[i].type != DNS_T_NS ||
-		    dns_rr_parse(m->wire, m->len, &pos, &rr) ||
-		    dns_rr_rdata(m, &rr, target, sizeof(target)) <= 0)
-			continue;
-		dns_name_copy_lower(ref->ns[ref->nns++].name, target);
-		if (rr.ttl < ref->ttl)
-			ref->ttl = rr.ttl;
-	}
+	ref_ns_names(ref, m, s, CTL_ROLE_DATA);
 	dns_rr_iter_init(&iter, m, DNS_SEC_ADDITIONAL);
 	while (dns_rr_next(&iter, &rr) > 0) {
-		if ((rr.type != DNS_T_A || rr.rdlen != 4) && (rr.type != DNS_T_AAAA || rr.rdlen != 16))
-			continue;
-		for (unsigned k = 0; k < ref->nns; k++) {
-			struct ctl_deleg_ns *ns = &ref->ns[k];
-			if (!dns_name_equal(ns->name, rr.owner) || ns->naddr == CTL_DELEG_ADDR_MAX)
-				continue;
-			ns->addr[ns->naddr].family = rr.type == DNS_T_A ? AF_INET : AF_INET6;
-			memcpy(ns->addr[ns->naddr].a, m->wire + rr.rdata_off, rr.rdlen);
-			with_addr += ns->naddr++ == 0;
-		}
+		uint8_t owner[DNS_NAME_MAX];
+		dns_name_copy_lower(owner, rr.owner);
+		ref_glue(ref, m, &rr, owner);
 	}
+	for (unsigned k = 0; k < ref->nns; k++)
+		with_addr += ref->ns[k].naddr > 0;
 	if (with_addr && ctl_deleg_prime(r->it->deleg, ref, ctl_iter_now()) == 0)
 		r->it->st.primed++;
 	free(ref);
@@ -1320,7 +1301,7 @@ int ctl_iter_resolve(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
 	h = question_hash(it, lower, qtype, qclass, do_bit);
 	for (r = it->table[h & it->mask]; r; r = r->hnext)
 		if (r->hash == h && r->qtype == qtype && r->qclass == qclass &&
-		    r->do_bit == do_bit && !r->done && same(r->qname, lower))
+		    r->do_bit == do_bit && !r->done && dns_name_same(r->qname, lower))
 			break;
 	if (r) {
 		if (r->nwait >= it->cfg.max_waiters)

@@ -58,13 +58,6 @@ static bool rdata_name(const struct dns_msg *m, uint16_t off, uint8_t *out)
 	return true;
 }
 
-static bool same(const uint8_t *a, const uint8_t *b)
-{
-	size_t la = dns_name_len(a);
-
-	return la == dns_name_len(b) && memcmp(a, b, la) == 0;
-}
-
 /* name is at or below zone; both lower-cased (the test is case-blind). */
 static bool under(const uint8_t *name, const uint8_t *zone)
 {
@@ -148,7 +141,7 @@ static void follow_chain(struct ctl_scrub *s, const struct dns_msg *m,
 			uint8_t target[DNS_NAME_MAX];
 			if (!usable[i] || s->rr[i].section != DNS_SEC_ANSWER ||
 			    s->rr[i].type != DNS_T_DNAME || s->rr[i].role != CTL_ROLE_DROP ||
-			    same(s->owner[i], name) || !under(name, s->owner[i]) ||
+			    dns_name_same(s->owner[i], name) || !under(name, s->owner[i]) ||
 			    !rdata_name(m, s->rr[i].off, target))
 				continue;
 			if (!dname_subst(name, s->owner[i], target, next)) {
@@ -163,9 +156,9 @@ static void follow_chain(struct ctl_scrub *s, const struct dns_msg *m,
 				uint8_t t2[DNS_NAME_MAX];
 				if (!usable[j] || s->rr[j].section != DNS_SEC_ANSWER ||
 				    s->rr[j].type != DNS_T_CNAME ||
-				    s->rr[j].role != CTL_ROLE_DROP || !same(s->owner[j], name))
+				    s->rr[j].role != CTL_ROLE_DROP || !dns_name_same(s->owner[j], name))
 					continue;
-				if (rdata_name(m, s->rr[j].off, t2) && same(t2, next))
+				if (rdata_name(m, s->rr[j].off, t2) && dns_name_same(t2, next))
 					keep(s, j, CTL_ROLE_CHAIN);
 				else
 					s->drops.contradicting++;
@@ -176,7 +169,7 @@ static void follow_chain(struct ctl_scrub *s, const struct dns_msg *m,
 		for (unsigned i = 0; i < s->nrr && !moved && qtype != DNS_T_CNAME; i++) {
 			if (!usable[i] || s->rr[i].section != DNS_SEC_ANSWER ||
 			    s->rr[i].type != DNS_T_CNAME || s->rr[i].role != CTL_ROLE_DROP ||
-			    !same(s->owner[i], name) || !rdata_name(m, s->rr[i].off, next))
+			    !dns_name_same(s->owner[i], name) || !rdata_name(m, s->rr[i].off, next))
 				continue;
 			keep(s, i, CTL_ROLE_CHAIN);
 			s->chain_len++;
@@ -184,14 +177,14 @@ static void follow_chain(struct ctl_scrub *s, const struct dns_msg *m,
 			/* A name has one CNAME (RFC 2181 10.1): the rest lie. */
 			for (unsigned j = i + 1; j < s->nrr; j++)
 				if (usable[j] && s->rr[j].section == DNS_SEC_ANSWER &&
-				    s->rr[j].type == DNS_T_CNAME && same(s->owner[j], name)) {
+				    s->rr[j].type == DNS_T_CNAME && dns_name_same(s->owner[j], name)) {
 					usable[j] = false;
 					s->drops.contradicting++;
 				}
 		}
 		if (moved) {
 			for (unsigned k = 0; k < nseen; k++)
-				if (same(seen[k], next)) {
+				if (dns_name_same(seen[k], next)) {
 					s->loop = true;
 					return;
 				}
@@ -204,7 +197,7 @@ static void follow_chain(struct ctl_scrub *s, const struct dns_msg *m,
 		for (unsigned i = 0; i < s->nrr; i++) {
 			uint16_t t = s->rr[i].type;
 			if (!usable[i] || s->rr[i].section != DNS_SEC_ANSWER ||
-			    s->rr[i].role != CTL_ROLE_DROP || !same(s->owner[i], name) ||
+			    s->rr[i].role != CTL_ROLE_DROP || !dns_name_same(s->owner[i], name) ||
 			    t == DNS_T_RRSIG || (qtype != DNS_T_ANY && t != qtype))
 				continue;
 			if (qtype != DNS_T_ANY && data >= max_rrset) {
@@ -227,7 +220,7 @@ static void keep_referral(struct ctl_scrub *s, const struct dns_msg *m,
 {
 	for (unsigned i = 0; i < s->nrr; i++) {
 		if (!usable[i] || s->rr[i].section != DNS_SEC_AUTHORITY ||
-		    !same(s->owner[i], s->cut))
+		    !dns_name_same(s->owner[i], s->cut))
 			continue;
 		if (s->rr[i].type == DNS_T_NS) {
 			if (s->ref_ns >= max_rrset) {
@@ -254,7 +247,7 @@ static void keep_referral(struct ctl_scrub *s, const struct dns_msg *m,
 			uint8_t target[DNS_NAME_MAX];
 			named = s->rr[j].role == CTL_ROLE_REF_NS &&
 				rdata_name(m, s->rr[j].off, target) &&
-				same(target, s->owner[i]);
+				dns_name_same(target, s->owner[i]);
 		}
 		if (!named)
 			continue;
@@ -265,7 +258,7 @@ static void keep_referral(struct ctl_scrub *s, const struct dns_msg *m,
 		}
 		for (unsigned j = 0; j < i; j++)
 			dup += s->rr[j].role == CTL_ROLE_GLUE && s->rr[j].type == t &&
-			       same(s->owner[j], s->owner[i]);
+			       dns_name_same(s->owner[j], s->owner[i]);
 		if (dup >= max_rrset) {
 			usable[i] = false;
 			s->drops.oversized++;
@@ -322,7 +315,7 @@ static void keep_sigs(struct ctl_scrub *s, const struct dns_msg *m, bool *usable
 				  s->rr[j].role != CTL_ROLE_SIG &&
 				  s->rr[j].type == type &&
 				  s->rr[j].section == s->rr[i].section &&
-				  same(s->owner[j], s->owner[i]);
+				  dns_name_same(s->owner[j], s->owner[i]);
 		if (covered)
 			keep(s, i, CTL_ROLE_SIG);
 		else
@@ -374,12 +367,12 @@ static int classify_ns(struct ctl_scrub *s, const uint8_t *zone, const bool *usa
 	for (unsigned i = 0; i < s->nrr; i++) {
 		if (s->rr[i].section != DNS_SEC_AUTHORITY || s->rr[i].type != DNS_T_NS)
 			continue;
-		if (usable[i] && !same(s->owner[i], zone) &&
+		if (usable[i] && !dns_name_same(s->owner[i], zone) &&
 		    under(s->final_name, s->owner[i])) {
 			memcpy(s->cut, s->owner[i], dns_name_len(s->owner[i]));
 			return CTL_SCRUB_REFERRAL;
 		}
-		other_ns |= !usable[i] || !same(s->owner[i], zone);
+		other_ns |= !usable[i] || !dns_name_same(s->owner[i], zone);
 	}
 	/* An NS set above the zone or beside it, or no AA: the server does
 	 * not consider itself an authority for the name. An authority may

@@ -98,6 +98,14 @@ void dns_copy_lower(uint8_t *dst, const uint8_t *src, size_t len);
 /* Case-insensitive equality. */
 bool dns_name_equal(const uint8_t *a, const uint8_t *b);
 
+/* Octet-for-octet equality: for names both already lower-cased. */
+static inline bool dns_name_same(const uint8_t *a, const uint8_t *b)
+{
+	size_t la = dns_name_len(a);
+
+	return la == dns_name_len(b) && dns_same_octets(a, b, la);
+}
+
 /*
  * Canonical DNS name order (RFC 4034 6.1): labels compared right to left as
  * lower-cased octet strings, a missing label sorting first. <0, 0, >0.
