@@ -97,7 +97,7 @@ static size_t put_opt(uint8_t *w, const struct dns_query *q)
 }
 
 /* An answer without records: header, the client's question if parsed. */
-static size_t empty_reply(const uint8_t *wire, size_t len, const struct dns_query *q,
+static size_t empty_reply(const uint8_t *wire, const struct dns_query *q,
 			  int rcode, uint8_t *out)
 {
 	uint16_t flags = (uint16_t)(DNS_F_QR | DNS_F_RA |
@@ -105,7 +105,6 @@ static size_t empty_reply(const uint8_t *wire, size_t len, const struct dns_quer
 				    (rcode & 0xf));
 	size_t n = DNS_HDR_LEN;
 
-	(void)len;
 	memcpy(out, wire, 2);
 	dns_put16(out + 2, flags);
 	memset(out + 4, 0, 8);
@@ -138,7 +137,7 @@ static size_t reply_from_msg(const struct dns_query *q, const uint8_t *msg, size
 	size_t cap = tcp ? 65535 : dns_query_udp_size(q);
 
 	if (!msg || dns_msg_parse(&m, msg, len) || m.qname_len != q->qname_len)
-		return empty_reply(q->wire, q->len, q, rcode, out);
+		return empty_reply(q->wire, q, rcode, out);
 	/* A message from the cache carries an OPT last: ours replaces it. */
 	size_t end = m.has_edns ? m.edns.rr_off : len;
 	unsigned ar = m.hdr.count[DNS_SEC_ADDITIONAL] - (m.has_edns ? 1 : 0);
@@ -272,12 +271,20 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 	struct dns_query q;
 	const uint8_t *addr;
 	int family = family_of(peer, &addr);
-	size_t n;
 
 	if (len < DNS_HDR_LEN || len > QUERY_MAX || (dns_get16(wire + 2) & DNS_F_QR)) {
 		s->st.dropped++;
 		return;
 	}
+	int parsed = dns_query_parse(&q, wire, len);
+	const struct dns_query *qp = parsed ? NULL : &q;
+#define REPLY(rcode, counter)							\
+	do {									\
+		s->st.counter++;						\
+		send_answer(s, c, fd, peer, peerlen, s->out,			\
+			    empty_reply(wire, qp, (rcode), s->out));		\
+		return;								\
+	} while (0)
 	switch (cfg_acl_match(s->cfg, family, addr)) {
 	case CFG_ACL_ALLOW:
 		break;
@@ -285,38 +292,17 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 		s->st.acl_dropped++;
 		return;
 	default:
-		s->st.refused++;
-		n = empty_reply(wire, len, dns_query_parse(&q, wire, len) ? NULL : &q,
-				DNS_R_REFUSED, s->out);
-		send_answer(s, c, fd, peer, peerlen, s->out, n);
-		return;
+		REPLY(DNS_R_REFUSED, refused);
 	}
-	int parsed = dns_query_parse(&q, wire, len);
-	if (((dns_get16(wire + 2) & DNS_F_OPCODE_MASK) >> DNS_F_OPCODE_SHIFT) != DNS_OP_QUERY) {
-		s->st.notimp++;
-		n = empty_reply(wire, len, parsed ? NULL : &q, DNS_R_NOTIMP, s->out);
-		send_answer(s, c, fd, peer, peerlen, s->out, n);
-		return;
-	}
-	if (parsed) {
-		s->st.formerr++;
-		n = empty_reply(wire, len, NULL, DNS_R_FORMERR, s->out);
-		send_answer(s, c, fd, peer, peerlen, s->out, n);
-		return;
-	}
-	if (q.has_edns && q.edns.version != 0) {
-		s->st.badvers++;
-		n = empty_reply(wire, len, &q, DNS_R_BADVERS, s->out);
-		send_answer(s, c, fd, peer, peerlen, s->out, n);
-		return;
-	}
+	if (((dns_get16(wire + 2) & DNS_F_OPCODE_MASK) >> DNS_F_OPCODE_SHIFT) != DNS_OP_QUERY)
+		REPLY(DNS_R_NOTIMP, notimp);
+	if (parsed) /* the header is all there is to echo */
+		REPLY(DNS_R_FORMERR, formerr);
+	if (q.has_edns && q.edns.version != 0)
+		REPLY(DNS_R_BADVERS, badvers);
 	if (q.qclass != DNS_C_IN || q.qtype == DNS_T_AXFR || q.qtype == DNS_T_IXFR ||
-	    q.qtype == DNS_T_OPT || q.qtype == DNS_T_TSIG) {
-		s->st.refused++;
-		n = empty_reply(wire, len, &q, DNS_R_REFUSED, s->out);
-		send_answer(s, c, fd, peer, peerlen, s->out, n);
-		return;
-	}
+	    q.qtype == DNS_T_OPT || q.qtype == DNS_T_TSIG)
+		REPLY(DNS_R_REFUSED, refused);
 	/* The cache: fresh entries are answered at once; stale ones wait for
 	 * a refresh (the iterator serves them when that takes too long). */
 	struct cache_key k;
@@ -335,12 +321,8 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 			return;
 		}
 	}
-	if (c && c->npend >= TCP_PENDING_MAX) {
-		s->st.overload++;
-		n = empty_reply(wire, len, &q, DNS_R_SERVFAIL, s->out);
-		send_answer(s, c, fd, peer, peerlen, s->out, n);
-		return;
-	}
+	if (c && c->npend >= TCP_PENDING_MAX)
+		REPLY(DNS_R_SERVFAIL, overload);
 	struct pend *p = malloc(sizeof(*p) + len);
 	if (!p)
 		return;
@@ -354,11 +336,8 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 	dns_query_parse(&p->q, p->wire, len);
 	if (ctl_iter_resolve(s->it, dns_query_qname(&p->q), q.qtype, q.qclass,
 			     q.has_edns && (q.edns.flags & DNS_EDNS_F_DO), resolved, p)) {
-		s->st.overload++;
 		free(p);
-		n = empty_reply(wire, len, &q, DNS_R_SERVFAIL, s->out);
-		send_answer(s, c, fd, peer, peerlen, s->out, n);
-		return;
+		REPLY(DNS_R_SERVFAIL, overload);
 	}
 	if (c) {
 		p->cnext = c->pends;
@@ -366,6 +345,7 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 		c->npend++;
 	}
 }
+#undef REPLY
 
 /* --- sockets ----------------------------------------------------------------- */
 
