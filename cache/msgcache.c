@@ -470,7 +470,8 @@ static inline int answer(const struct cache *c, const struct cache_entry *e,
 	dns_put16(out + 6, fits ? e->count[0] : 0);
 	dns_put16(out + 8, fits ? e->count[1] : 0);
 	dns_put16(out + 10, (uint16_t)((fits ? e->count[2] : 0) + (opt ? 1 : 0)));
-	dns_copy(out + DNS_HDR_LEN, q->wire + DNS_HDR_LEN, qlen);
+	if (out != q->wire) /* a worker answers in the query's own buffer */
+		dns_copy(out + DNS_HDR_LEN, q->wire + DNS_HDR_LEN, qlen);
 	size_t len = base;
 	if (fits) {
 		const uint8_t *ttls = e_ttls(e), *offs = e_offs(e);

@@ -145,7 +145,8 @@ void cache_lookup_burst(const struct cache *c, const struct cache_key *const *ke
  * the sections with TTLs as time left (stale_answer_ttl when stale), never
  * above max_ttl; our OPT when q had one. When the sections do not fit, TC=1
  * and none are sent. Returns the length, or DNS_E_SPACE when not even the
- * question fits.
+ * question fits. out may be q's own buffer (q->wire): a worker answers in
+ * the query's mbuf.
  */
 int cache_answer(const struct cache *c, const struct cache_entry *e,
 		 enum cache_state state, const struct dns_query *q,

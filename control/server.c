@@ -25,6 +25,11 @@
 #include "control/iter.h"
 #include "dns/msg.h"
 #include "dns/query.h"
+#include "dns/reply.h"
+
+#ifndef IPV6_FREEBIND
+#define IPV6_FREEBIND 78 /* linux/in6.h; glibc's netinet/in.h lacks it */
+#endif
 
 #define UDP_BURST 64		/* datagrams read per readiness event */
 #define TCP_CONN_MAX 256
@@ -33,7 +38,6 @@
 #define TCP_WBUF_MAX (128 * 1024) /* answers queued for a client: stop reading */
 #define QUERY_MAX 4096		/* a longer query is dropped (EDNS padding
 				   needs far less; a pending one is copied) */
-#define OPT_LEN 11
 #define OUR_EDNS_SIZE 1232
 
 struct conn;
@@ -83,85 +87,6 @@ struct ctl_server {
 	unsigned nconn;
 	uint8_t out[65535 + 2];
 };
-
-/* --- building answers ---------------------------------------------------- */
-
-static size_t put_opt(uint8_t *w, const struct dns_query *q)
-{
-	w[0] = 0;
-	dns_put16(w + 1, DNS_T_OPT);
-	dns_put16(w + 3, OUR_EDNS_SIZE);
-	dns_put32(w + 5, q->edns.flags & DNS_EDNS_F_DO);
-	dns_put16(w + 9, 0);
-	return OPT_LEN;
-}
-
-/* An answer without records: header, the client's question if parsed. */
-static size_t empty_reply(const uint8_t *wire, const struct dns_query *q,
-			  int rcode, uint8_t *out)
-{
-	uint16_t flags = (uint16_t)(DNS_F_QR | DNS_F_RA |
-				    (dns_get16(wire + 2) & (DNS_F_OPCODE_MASK | DNS_F_RD | DNS_F_CD)) |
-				    (rcode & 0xf));
-	size_t n = DNS_HDR_LEN;
-
-	memcpy(out, wire, 2);
-	dns_put16(out + 2, flags);
-	memset(out + 4, 0, 8);
-	if (q) {
-		size_t qlen = (size_t)q->qname_len + 4;
-		dns_put16(out + 4, 1);
-		memcpy(out + n, wire + DNS_HDR_LEN, qlen);
-		n += qlen;
-		if (q->has_edns) {
-			/* BADVERS is an extended rcode: its upper bits in the OPT */
-			n += put_opt(out + n, q);
-			out[n - OPT_LEN + 5] = (uint8_t)(rcode >> 4);
-			dns_put16(out + 10, 1);
-		}
-	}
-	return n;
-}
-
-/*
- * The reply to q from an assembled message (its question has the same
- * length as q's, so its compression pointers hold behind q's question).
- * cap: 65535 for TCP, else the client's UDP size applies.
- */
-static size_t reply_from_msg(const struct dns_query *q, const uint8_t *msg, size_t len,
-			     int rcode, bool tcp, uint8_t *out)
-{
-	struct dns_msg m;
-	size_t qlen = (size_t)q->qname_len + 4, base = DNS_HDR_LEN + qlen;
-	size_t opt = q->has_edns ? OPT_LEN : 0;
-	size_t cap = tcp ? 65535 : dns_query_udp_size(q);
-
-	if (!msg || dns_msg_parse(&m, msg, len) || m.qname_len != q->qname_len)
-		return empty_reply(q->wire, q, rcode, out);
-	/* A message from the cache carries an OPT last: ours replaces it. */
-	size_t end = m.has_edns ? m.edns.rr_off : len;
-	unsigned ar = m.hdr.count[DNS_SEC_ADDITIONAL] - (m.has_edns ? 1 : 0);
-	size_t sec = end - m.sec_off[DNS_SEC_ANSWER];
-	bool fits = base + sec + opt <= cap;
-	uint16_t flags = (uint16_t)(DNS_F_QR | DNS_F_RA |
-				    (q->flags & (DNS_F_OPCODE_MASK | DNS_F_RD | DNS_F_CD)) |
-				    (rcode & 0xf) | (fits ? 0 : DNS_F_TC));
-	dns_put16(out, q->id);
-	dns_put16(out + 2, flags);
-	dns_put16(out + 4, 1);
-	dns_put16(out + 6, fits ? m.hdr.count[DNS_SEC_ANSWER] : 0);
-	dns_put16(out + 8, fits ? m.hdr.count[DNS_SEC_AUTHORITY] : 0);
-	dns_put16(out + 10, (uint16_t)((fits ? ar : 0) + (opt ? 1 : 0)));
-	memcpy(out + DNS_HDR_LEN, q->wire + DNS_HDR_LEN, qlen);
-	size_t n = base;
-	if (fits) {
-		memcpy(out + n, msg + m.sec_off[DNS_SEC_ANSWER], sec);
-		n += sec;
-	}
-	if (opt)
-		n += put_opt(out + n, q);
-	return n;
-}
 
 /* --- sending --------------------------------------------------------------- */
 
@@ -246,7 +171,8 @@ static void resolved(void *arg, int rcode, const uint8_t *msg, size_t len, bool 
 	s->st.resolved++;
 	if (rcode == DNS_R_SERVFAIL)
 		s->st.servfail++;
-	size_t n = reply_from_msg(&p->q, msg, len, rcode, tcp, s->out);
+	size_t n = dns_reply_from_msg(&p->q, msg, len, rcode, tcp, 65535,
+				      OUR_EDNS_SIZE, s->out);
 	struct conn *c = p->conn;
 	pend_unlink(p);
 	send_answer(s, c, p->fd, &p->peer, p->peerlen, s->out, n);
@@ -282,7 +208,8 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 	do {									\
 		s->st.counter++;						\
 		send_answer(s, c, fd, peer, peerlen, s->out,			\
-			    empty_reply(wire, qp, (rcode), s->out));		\
+			    dns_reply_empty(wire, qp, (rcode),		\
+						OUR_EDNS_SIZE, s->out));		\
 		return;								\
 	} while (0)
 	switch (cfg_acl_match(s->cfg, family, addr)) {
@@ -536,6 +463,12 @@ static int open_listener(struct ctl_server *s, const struct cfg_endpoint *ep, bo
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (ep->a.family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	/* With a dataplane the address lives on its exception TAP, which goes
+	 * away while the dataplane restarts: bind to it regardless. */
+	if (s->cfg->dataplane.enabled)
+		setsockopt(fd, ep->a.family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+			   ep->a.family == AF_INET ? IP_FREEBIND : IPV6_FREEBIND, &one,
+			   sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, sl) || (tcp && listen(fd, 128))) {
 		snprintf(err, errlen, "listen %s@%u/%s: %s", a, ep->port, tcp ? "tcp" : "udp",
 			 strerror(errno));
@@ -566,8 +499,9 @@ struct ctl_server *ctl_server_new(struct up_loop *loop, struct ctl_iter *it,
 	s->cache = cache;
 	s->cfg = cfg;
 	s->conns.next = s->conns.prev = &s->conns;
+	/* With a dataplane its workers take UDP; TCP stays here. */
 	for (unsigned i = 0; i < cfg->n_listen; i++)
-		for (int tcp = 0; tcp < 2; tcp++)
+		for (int tcp = cfg->dataplane.enabled; tcp < 2; tcp++)
 			if (open_listener(s, &cfg->listen[i], tcp, err, errlen)) {
 				ctl_server_free(s);
 				return NULL;

@@ -52,7 +52,8 @@ struct ctl_server_stats {
 struct ctl_server;
 
 /*
- * Opens UDP and TCP sockets on every listen address of cfg (which must
+ * Opens UDP and TCP sockets (TCP only when cfg has a dataplane, whose
+ * workers take UDP) on every listen address of cfg (which must
  * outlive the server, like the other arguments). NULL with a message in
  * err naming the address that failed.
  */

@@ -1,0 +1,85 @@
+/*
+ * dns/reply.c: answers without the cache (see reply.h). Any thread.
+ */
+#include "reply.h"
+
+#include <string.h>
+
+#include "msg.h"
+#include "query.h"
+
+static size_t put_opt(uint8_t *w, const struct dns_query *q, uint16_t edns_size)
+{
+	w[0] = 0;
+	dns_put16(w + 1, DNS_T_OPT);
+	dns_put16(w + 3, edns_size);
+	dns_put32(w + 5, q->edns.flags & DNS_EDNS_F_DO);
+	dns_put16(w + 9, 0);
+	return DNS_REPLY_OPT_LEN;
+}
+
+size_t dns_reply_empty(const uint8_t *wire, const struct dns_query *q,
+		       int rcode, uint16_t edns_size, uint8_t *out)
+{
+	uint16_t flags = (uint16_t)(DNS_F_QR | DNS_F_RA |
+				    (dns_get16(wire + 2) & (DNS_F_OPCODE_MASK | DNS_F_RD | DNS_F_CD)) |
+				    (rcode & 0xf));
+	size_t n = DNS_HDR_LEN;
+
+	memmove(out, wire, 2);
+	dns_put16(out + 2, flags);
+	memset(out + 4, 0, 8);
+	if (q) {
+		size_t qlen = (size_t)q->qname_len + 4;
+		dns_put16(out + 4, 1);
+		memmove(out + n, wire + DNS_HDR_LEN, qlen);
+		n += qlen;
+		if (q->has_edns) {
+			/* BADVERS is an extended rcode: its upper bits in the OPT */
+			n += put_opt(out + n, q, edns_size);
+			out[n - DNS_REPLY_OPT_LEN + 5] = (uint8_t)(rcode >> 4);
+			dns_put16(out + 10, 1);
+		}
+	}
+	return n;
+}
+
+size_t dns_reply_from_msg(const struct dns_query *q, const uint8_t *msg,
+			  size_t len, int rcode, bool stream, size_t cap,
+			  uint16_t edns_size, uint8_t *out)
+{
+	struct dns_msg m;
+	size_t qlen = (size_t)q->qname_len + 4, base = DNS_HDR_LEN + qlen;
+	size_t opt = q->has_edns ? DNS_REPLY_OPT_LEN : 0;
+
+	if (!stream && cap > dns_query_udp_size(q))
+		cap = dns_query_udp_size(q);
+	if (!msg || dns_msg_parse(&m, msg, len) || m.qname_len != q->qname_len)
+		return dns_reply_empty(q->wire, q, rcode, edns_size, out);
+	/* A message from the cache carries an OPT last: ours replaces it. */
+	size_t end = m.has_edns ? m.edns.rr_off : len;
+	unsigned ar = m.hdr.count[DNS_SEC_ADDITIONAL] - (m.has_edns ? 1 : 0);
+	size_t sec = end - m.sec_off[DNS_SEC_ANSWER];
+	bool fits = base + sec + opt <= cap;
+	uint16_t flags = (uint16_t)(DNS_F_QR | DNS_F_RA |
+				    (q->flags & (DNS_F_OPCODE_MASK | DNS_F_RD | DNS_F_CD)) |
+				    (rcode & 0xf) | (fits ? 0 : DNS_F_TC));
+	/* q may live in out (a worker answers in the query's buffer): the
+	 * question is moved, not copied, and q's fields are read first. */
+	uint16_t id = q->id;
+	memmove(out + DNS_HDR_LEN, q->wire + DNS_HDR_LEN, qlen);
+	dns_put16(out, id);
+	dns_put16(out + 2, flags);
+	dns_put16(out + 4, 1);
+	dns_put16(out + 6, fits ? m.hdr.count[DNS_SEC_ANSWER] : 0);
+	dns_put16(out + 8, fits ? m.hdr.count[DNS_SEC_AUTHORITY] : 0);
+	dns_put16(out + 10, (uint16_t)((fits ? ar : 0) + (opt ? 1 : 0)));
+	size_t n = base;
+	if (fits) {
+		memcpy(out + n, msg + m.sec_off[DNS_SEC_ANSWER], sec);
+		n += sec;
+	}
+	if (opt)
+		n += put_opt(out + n, q, edns_size);
+	return n;
+}

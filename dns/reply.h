@@ -1,0 +1,50 @@
+/*
+ * dns/reply.h: the two answers every front end sends without the cache's
+ * help: an answer without records (an rcode: REFUSED, NOTIMP, FORMERR,
+ * BADVERS, SERVFAIL) and the answer to a client from a message assembled
+ * elsewhere (the iterator's result, a fill record from control). Shared by
+ * control's standalone front end, the dataplane's workers and its cache
+ * writer. No I/O, no allocation: worker hot path included. The caller owns
+ * every buffer; out must hold DNS_REPLY_EMPTY_MAX octets for an empty
+ * reply, and cap octets for one from a message.
+ */
+#ifndef BW_DNS_REPLY_H
+#define BW_DNS_REPLY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wire.h"
+
+struct dns_query;
+
+#define DNS_REPLY_OPT_LEN 11	/* our OPT: root owner, no options */
+#define DNS_REPLY_EMPTY_MAX (DNS_HDR_LEN + DNS_NAME_MAX + 4 + DNS_REPLY_OPT_LEN)
+
+/*
+ * An answer without records to the query in wire (at least DNS_HDR_LEN
+ * octets): the client's id; its opcode, RD and CD; QR, RA and rcode (its
+ * upper bits in our OPT, for BADVERS). q is wire parsed (dns_query_parse())
+ * or NULL when it did not parse: then only the header goes back, since
+ * there is no question to echo. With q, the question octet for octet and
+ * our OPT (edns_size) when the client sent one. Returns the length.
+ */
+size_t dns_reply_empty(const uint8_t *wire, const struct dns_query *q,
+		       int rcode, uint16_t edns_size, uint8_t *out);
+
+/*
+ * The answer to q from an assembled message msg (its question as long as
+ * q's, so that its compression pointers hold behind q's question): q's id,
+ * opcode, RD, CD and question; QR, RA and rcode; msg's answer, authority
+ * and additional records (its own OPT dropped, ours added when q had one).
+ * When they do not fit in min(cap, the client's UDP size) -- or cap alone
+ * when stream (TCP) -- TC=1 and no records. A msg that does not parse or
+ * whose question differs in length gives dns_reply_empty(). cap must be at
+ * least DNS_REPLY_EMPTY_MAX. Returns the length.
+ */
+size_t dns_reply_from_msg(const struct dns_query *q, const uint8_t *msg,
+			  size_t len, int rcode, bool stream, size_t cap,
+			  uint16_t edns_size, uint8_t *out);
+
+#endif
