@@ -8,6 +8,12 @@ RR type the library knows, with compression pointers.
 fuzz_config: configuration files: DESIGN.md's example, every key in block
 style, flow style, aliases, and a few broken files for the error paths.
 fuzz_scrub: the fuzz_msg messages, each behind a zone-choosing octet.
+fuzz_frame: Ethernet frames of every class the worker meets: DNS queries
+over UDP in IPv4 (with options) and IPv6 (with extension headers), with and
+without a VLAN tag and Ethernet padding, TCP, ARP requests, ICMP echo
+requests, neighbour solicitations (plain and duplicate address detection),
+and a fragment; each behind a mode octet (fuzz_frame.c: which bad checksums
+the target fixes before parsing again), 0 and 3.
 Written at test time so that no binary files live in the tree. Standard
 library only.
 """
@@ -184,6 +190,93 @@ CONFIG_SEEDS = [
 ]
 
 
+def cksum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+MAC_C = bytes.fromhex("02000000000c")
+MAC_S = bytes.fromhex("020000000005")
+IP4_C, IP4_S = bytes([192, 0, 2, 10]), bytes([198, 18, 0, 1])
+IP6_C = bytes.fromhex("20010db8000000000000000000000010")
+IP6_S = bytes.fromhex("20010db8000000000000000000000001")
+
+
+def eth(ethertype, vlan=None, dst=MAC_S, src=MAC_C):
+    tag = struct.pack("!HH", 0x8100, vlan) if vlan is not None else b""
+    return dst + src + tag + struct.pack("!H", ethertype)
+
+
+def ipv4(proto, l4, opts=b"", src=IP4_C, dst=IP4_S, frag=0):
+    hl = 20 + len(opts)
+    h = struct.pack("!BBHHHBBH4s4s", 0x40 | hl // 4, 0, hl + len(l4), 0x4242,
+                    frag, 64, proto, 0, src, dst) + opts
+    return h[:10] + struct.pack("!H", cksum(h)) + h[12:] + l4
+
+
+def ipv6(nh, l4, ext=b"", first=None, src=IP6_C, dst=IP6_S, hop=64):
+    return struct.pack("!IHBB16s16s", 0x60000000, len(ext) + len(l4),
+                       nh if first is None else first, hop, src, dst) + ext + l4
+
+
+def pseudo(src, dst, proto, n):
+    if len(src) == 4:
+        return src + dst + struct.pack("!BBH", 0, proto, n)
+    return src + dst + struct.pack("!IxxxB", n, proto)
+
+
+def udp(payload, src, dst, sport=40000, dport=53):
+    u = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+    c = cksum(pseudo(src, dst, 17, len(u)) + u) or 0xffff
+    return u[:6] + struct.pack("!H", c) + u[8:]
+
+
+def icmp(type_, body, src=None, dst=None, code=0):
+    m = struct.pack("!BBH", type_, code, 0) + body
+    ph = pseudo(src, dst, 58, len(m)) if src else b""
+    return m[:2] + struct.pack("!H", cksum(ph + m)) + m[4:]
+
+
+def frame_seeds():
+    query = hdr(0x1234, 0x0100, 1, 0, 0, 1) + name("www.shop.lab") + \
+        struct.pack("!HH", 1, 1) + opt()
+    u4 = udp(query, IP4_C, IP4_S)
+    u6 = udp(query, IP6_C, IP6_S)
+    yield "udp4", eth(0x0800) + ipv4(17, u4)
+    yield "udp4-vlan-padded", eth(0x0800, vlan=0x2064) + ipv4(17, u4) + bytes(6)
+    yield "udp4-options", eth(0x0800) + ipv4(
+        17, u4, opts=b"\x94\x04\x00\x00\x01\x01\x01\x00")
+    yield "udp6", eth(0x86dd) + ipv6(17, u6)
+    yield "udp6-vlan", eth(0x86dd, vlan=5) + ipv6(17, u6)
+    ext = b"\x2b\x00\x01\x04\x00\x00\x00\x00" + \
+        b"\x3c\x00\x00\x00\x00\x00\x00\x00" + \
+        b"\x11\x00\x01\x04\x00\x00\x00\x00"
+    yield "udp6-ext", eth(0x86dd) + ipv6(17, u6, ext, first=0)
+    yield "udp4-fragment", eth(0x0800) + ipv4(17, u4, frag=0x2000)
+    tcp = struct.pack("!HHIIBBHHH", 40000, 53, 1, 0, 5 << 4, 2, 65535, 0, 0)
+    yield "tcp4", eth(0x0800) + ipv4(6, tcp)
+    arp = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, MAC_C, IP4_C,
+                      bytes(6), IP4_S)
+    yield "arp-request", eth(0x0806, dst=b"\xff" * 6) + arp + bytes(18)
+    yield "arp-request-vlan", eth(0x0806, vlan=9, dst=b"\xff" * 6) + arp
+    echo = struct.pack("!HH", 0x0abc, 1) + bytes(range(56))
+    yield "echo4", eth(0x0800) + ipv4(1, icmp(8, echo))
+    yield "echo4-options", eth(0x0800) + ipv4(1, icmp(8, echo),
+                                              opts=b"\x01\x01\x01\x00")
+    yield "echo6", eth(0x86dd) + ipv6(58, icmp(128, echo, IP6_C, IP6_S))
+    snm = bytes.fromhex("ff0200000000000000000001ff000001")
+    ns = bytes(4) + IP6_S + b"\x01\x01" + MAC_C
+    yield "ns", eth(0x86dd, dst=bytes.fromhex("3333ff000001")) + ipv6(
+        58, icmp(135, ns, IP6_C, snm), src=IP6_C, dst=snm, hop=255)
+    dad = bytes(4) + IP6_S
+    yield "ns-dad", eth(0x86dd, vlan=3, dst=bytes.fromhex("3333ff000001")) + \
+        ipv6(58, icmp(135, dad, bytes(16), snm), src=bytes(16), dst=snm, hop=255)
+
+
 def main():
     if len(sys.argv) == 3:
         target, out = sys.argv[1], sys.argv[2]
@@ -201,6 +294,12 @@ def main():
             for zone in range(4):
                 with open(os.path.join(out, "%s-z%d" % (label, zone)), "wb") as f:
                     f.write(bytes([zone]) + data)
+        return
+    if target == "fuzz_frame":
+        for label, data in frame_seeds():
+            for mode in (0, 3):
+                with open(os.path.join(out, "%s-m%d" % (label, mode)), "wb") as f:
+                    f.write(bytes([mode]) + data)
         return
     if target != "fuzz_msg":
         sys.exit("seeds.py: no seeds for target " + target)
