@@ -1153,7 +1153,7 @@ static int port_addresses(struct ctx *x, yaml_node_t *n, struct cfg_port *p)
 
 static int port(struct ctx *x, yaml_node_t *n, struct cfg_port *p)
 {
-	MAP_WALK(k, "device", "addresses");
+	MAP_WALK(k, "device", "addresses", "exception");
 	int r = walk_map(x, n, &k_walk);
 
 	if (r)
@@ -1161,6 +1161,11 @@ static int port(struct ctx *x, yaml_node_t *n, struct cfg_port *p)
 	FIELD(k, 0, get_string(x, v, p->device, sizeof(p->device),
 			       "a device name"));
 	FIELD(k, 1, port_addresses(x, v, p));
+	FIELD(k, 2, get_string(x, v, p->exception, sizeof(p->exception),
+			       "an interface name (at most 15 octets)"));
+	if (k[2] && !p->exception[0])
+		return fail(x, n->start_mark, CFG_E_VALUE,
+			    "exception: is empty: give an interface name");
 	if (!k[0])
 		return missing(x, n->start_mark, "device");
 	if (!k[1])
@@ -1182,8 +1187,16 @@ static int ports(struct ctx *x, yaml_node_t *n)
 	for (size_t i = 0; i < count; i++) {
 		size_t saved = push_index(x, i);
 
+		snprintf(dp->ports[i].exception, sizeof(dp->ports[i].exception),
+			 "bwexc%u", (unsigned)(i % CFG_PORTS_MAX));
 		if ((r = port(x, item(x, n, i), &dp->ports[i])))
 			return r;
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(dp->ports[j].exception, dp->ports[i].exception))
+				return fail(x, item(x, n, i)->start_mark,
+					    CFG_E_DUPLICATE,
+					    "exception interface %s is already element %zu's",
+					    dp->ports[i].exception, j);
 		pop(x, saved);
 	}
 	dp->n_ports = (unsigned)count;
@@ -1223,7 +1236,8 @@ static int workers(struct ctx *x, yaml_node_t *n)
 
 static int dataplane(struct ctx *x, yaml_node_t *n)
 {
-	MAP_WALK(k, "eal", "ports", "workers");
+	static const char *const down[] = { "servfail", "drop" };
+	MAP_WALK(k, "eal", "ports", "workers", "control-down");
 	int r = walk_map(x, n, &k_walk);
 
 	if (r)
@@ -1231,6 +1245,8 @@ static int dataplane(struct ctx *x, yaml_node_t *n)
 	FIELD(k, 0, eal(x, v));
 	FIELD(k, 1, ports(x, v));
 	FIELD(k, 2, workers(x, v));
+	FIELD(k, 3, get_enum(x, v, down, 2, "one of servfail, drop",
+			     &x->cfg->dataplane.control_down));
 	if (!k[1])
 		return missing(x, n->start_mark, "ports");
 	if (!k[2])

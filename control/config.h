@@ -95,6 +95,11 @@ enum cfg_acl_action {
 	CFG_ACL_DROP,		/* no answer */
 };
 
+enum cfg_control_down {
+	CFG_DOWN_SERVFAIL = 0,
+	CFG_DOWN_DROP,
+};
+
 /* An IP address: family is AF_INET (addr[0..3]) or AF_INET6 (addr[0..15]). */
 struct cfg_addr {
 	uint8_t family;
@@ -123,6 +128,9 @@ struct cfg_port {
 	char device[CFG_DEVICE_MAX];	/* EAL device name or PCI address */
 	unsigned n_addresses;		/* 1..CFG_PORT_ADDRS_MAX */
 	struct cfg_prefix addresses[CFG_PORT_ADDRS_MAX]; /* host bits kept */
+	/* exception: the kernel interface (a TAP) that gets what the workers
+	 * do not answer; default bwexcN for element N. */
+	char exception[16];
 };
 
 /*
@@ -192,6 +200,9 @@ struct cfg {
 		struct cfg_port ports[CFG_PORTS_MAX];
 		unsigned n_workers;		/* 1..CFG_WORKERS_MAX when enabled */
 		uint16_t workers[CFG_WORKERS_MAX]; /* unique, 0..CFG_LCORE_MAX */
+		/* control-down: what misses get while control is down:
+		 * servfail (default) or drop. */
+		uint8_t control_down;		/* enum cfg_control_down */
 	} dataplane;
 };
 

@@ -111,6 +111,7 @@ struct req {
 	uint8_t *buf;
 	struct dns_builder b;
 	bool all_aa;
+	bool refresh;			/* skip the cache for the question once */
 	int rcode;
 	bool done;
 	bool stale_sent;		/* the waiters had a stale answer already */
@@ -873,7 +874,9 @@ static void step_start(struct req *r)
 	if (r->done)
 		return;
 	/* priming needs the root servers' own answer with its addresses */
-	if (!r->priming && from_cache(r, false))
+	if (r->refresh)
+		r->refresh = false; /* a later step (a CNAME's target) may use it */
+	else if (!r->priming && from_cache(r, false))
 		return;
 	if (!find_cut(r)) {
 		fail(r, NULL);
@@ -1289,8 +1292,8 @@ void ctl_iter_free(struct ctl_iter *it)
 	free(it);
 }
 
-int ctl_iter_resolve(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
-		     uint16_t qclass, bool do_bit, ctl_iter_cb cb, void *arg)
+static int resolve(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
+		   uint16_t qclass, bool do_bit, bool refresh, ctl_iter_cb cb, void *arg)
 {
 	uint8_t lower[DNS_NAME_MAX];
 	uint64_t h;
@@ -1315,6 +1318,7 @@ int ctl_iter_resolve(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
 		if (!(r = req_new(it, lower, qtype, qclass, do_bit, NULL)))
 			return -1;
 		r->hash = h;
+		r->refresh = refresh;
 		r->hnext = it->table[h & it->mask];
 		it->table[h & it->mask] = r;
 		name_copy(r->seen[r->nseen++], r->qname);
@@ -1330,6 +1334,18 @@ int ctl_iter_resolve(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
 	r->wait = w;
 	r->wait[r->nwait++] = (struct waiter){ cb, arg };
 	return 0;
+}
+
+int ctl_iter_resolve(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
+		     uint16_t qclass, bool do_bit, ctl_iter_cb cb, void *arg)
+{
+	return resolve(it, qname, qtype, qclass, do_bit, false, cb, arg);
+}
+
+int ctl_iter_refresh(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
+		     uint16_t qclass, bool do_bit, ctl_iter_cb cb, void *arg)
+{
+	return resolve(it, qname, qtype, qclass, do_bit, true, cb, arg);
 }
 
 void ctl_iter_get_stats(const struct ctl_iter *it, struct ctl_iter_stats *st)

@@ -121,6 +121,15 @@ void ctl_iter_free(struct ctl_iter *it);
 int ctl_iter_resolve(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
 		     uint16_t qclass, bool do_bit, ctl_iter_cb cb, void *arg);
 
+/*
+ * The same, for a refresh (prefetch, or a stale entry the dataplane still
+ * answers): the cache's entry for the question itself is not used, so the
+ * answer comes from the authorities and replaces it. A question already in
+ * progress is joined as it is.
+ */
+int ctl_iter_refresh(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
+		     uint16_t qclass, bool do_bit, ctl_iter_cb cb, void *arg);
+
 void ctl_iter_get_stats(const struct ctl_iter *it, struct ctl_iter_stats *st);
 
 /* The wall clock the iterator uses for TTLs, in seconds. */
