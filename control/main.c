@@ -2,8 +2,11 @@
  * control/main.c: bailiwick-control -c FILE. Reads the configuration and
  * the root hints, opens the upstream port pool, and runs the iterator with
  * its own message cache behind the standalone front end (UDP and TCP on the
- * listen addresses) until SIGINT or SIGTERM. SIGUSR1 writes the counters
- * to standard error. Control process, one thread; errors at start name the
+ * listen addresses), or, when the file has a dataplane section, attached
+ * to bailiwick-dataplane (misses from its workers, TCP on the listen
+ * addresses), until SIGINT or SIGTERM. When the dataplane goes away it
+ * executes itself again to attach to the next one. SIGUSR1 writes the
+ * counters to standard error; so does "stats" on the operator socket. Control process, one thread; errors at start name the
  * file, line and key (configuration) or the address (sockets) and exit 2
  * (configuration) or 1 (anything else).
  */
@@ -14,12 +17,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/close_range.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <urcu/urcu-qsbr.h>
 
 #include "cache/msgcache.h"
 #include "control/config.h"
+#include "control/ctlsock.h"
 #include "control/deleg.h"
+#include "control/dplink.h"
 #include "control/hints.h"
 #include "control/iter.h"
 #include "control/server.h"
@@ -42,9 +49,22 @@ static void usage(FILE *f)
 		   "  -t        check the configuration and the root hints, then exit\n");
 }
 
-static void dump_stats(struct ctl_iter *it, struct up_ctx *up, struct ctl_server *srv,
-		       struct ctl_deleg_table *deleg, struct cache *cache)
+struct parts {
+	struct ctl_iter *it;
+	struct up_ctx *up;
+	struct ctl_server *srv;
+	struct ctl_deleg_table *deleg;
+	struct cache *cache;
+	struct ctl_dp *dp;		/* NULL: standalone */
+};
+
+static void dump_stats(const struct parts *p, FILE *f)
 {
+	struct ctl_iter *it = p->it;
+	struct up_ctx *up = p->up;
+	struct ctl_server *srv = p->srv;
+	struct ctl_deleg_table *deleg = p->deleg;
+	struct cache *cache = p->cache;
 	struct ctl_iter_stats is;
 	struct up_counters uc;
 	struct ctl_server_stats ss;
@@ -56,7 +76,7 @@ static void dump_stats(struct ctl_iter *it, struct up_ctx *up, struct ctl_server
 	ctl_server_get_stats(srv, &ss);
 	ctl_deleg_get_stats(deleg, &ds);
 	cache_get_stats(cache, &cs);
-#define P(group, s, name, text) fprintf(stderr, "stat %s.%s %llu\n", group, #name, \
+#define P(group, s, name, text) fprintf(f, "stat %s.%s %llu\n", group, #name, \
 					(unsigned long long)(s).name);
 #define PS(name, text) P("server", ss, name, text)
 #define PI(name, text) P("iter", is, name, text)
@@ -66,10 +86,27 @@ static void dump_stats(struct ctl_iter *it, struct up_ctx *up, struct ctl_server
 	CTL_ITER_COUNTERS(PI)
 	UP_COUNTERS(PU)
 	CTL_DELEG_COUNTERS(PD)
-	fprintf(stderr, "stat deleg.entries %llu\n", (unsigned long long)ds.entries);
-	fprintf(stderr, "stat cache.entries %llu\nstat cache.bytes %llu\n",
+	fprintf(f, "stat deleg.entries %llu\n", (unsigned long long)ds.entries);
+	fprintf(f, "stat cache.entries %llu\nstat cache.bytes %llu\n",
 		(unsigned long long)cs.entries, (unsigned long long)cs.bytes);
-	fflush(stderr);
+	if (p->dp)
+		ctl_dp_print_stats(p->dp, f);
+	fflush(f);
+}
+
+static int command(void *arg, const char *cmd, FILE *f)
+{
+	const struct parts *p = arg;
+
+	if (!strcmp(cmd, "stats")) {
+		dump_stats(p, f);
+		return 0;
+	}
+	if (!strcmp(cmd, "status")) {
+		fprintf(f, "mode %s\npid %d\n", p->dp ? "dataplane" : "standalone", (int)getpid());
+		return 0;
+	}
+	return -1;
 }
 
 static void iter_config(const struct cfg *c, struct ctl_iter_config *ic)
@@ -168,9 +205,6 @@ int main(int argc, char **argv)
 	}
 	if (check)
 		return 0;
-	if (cfg.dataplane.enabled)
-		fprintf(stderr, "bailiwick-control: the dataplane is not built yet; "
-				"serving UDP and TCP on the listen addresses (standalone)\n");
 	if (cfg.resolver.trust_anchor[0])
 		fprintf(stderr, "bailiwick-control: DNSSEC validation is not built yet; "
 				"answers are not validated (AD is never set)\n");
@@ -193,20 +227,39 @@ int main(int argc, char **argv)
 	struct ctl_iter_config ic;
 	iter_config(&cfg, &ic);
 	struct ctl_iter *it = ctl_iter_new(loop, up, cache, deleg, &ic);
-	struct ctl_server *srv = it ? ctl_server_new(loop, it, cache, &cfg, err, sizeof(err)) : NULL;
-	if (!srv) {
-		fprintf(stderr, "bailiwick-control: %s\n", it ? err : "out of memory");
+	if (!it) {
+		fprintf(stderr, "bailiwick-control: out of memory\n");
 		return 1;
 	}
-
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	fprintf(stderr, "bailiwick-control: standalone, %u listen address%s, %u root servers\n",
-		cfg.n_listen, cfg.n_listen == 1 ? "" : "es", hints.nns);
+
+	struct parts parts = { it, up, NULL, deleg, cache, NULL };
+	if (cfg.dataplane.enabled) {
+		fprintf(stderr, "bailiwick-control: waiting for the dataplane\n");
+		parts.dp = ctl_dp_attach(loop, it, &cfg, argv[0], (volatile int *)&stop, 0,
+					 err, sizeof(err));
+		if (!parts.dp) {
+			fprintf(stderr, "bailiwick-control: %s\n", err);
+			return stop ? 0 : 1;
+		}
+	}
+	struct ctl_server *srv = ctl_server_new(loop, it, cache, &cfg, err, sizeof(err));
+	struct ctl_sock *sock = srv ? ctl_sock_new(loop, cfg.control.socket, command, &parts,
+						   err, sizeof(err)) : NULL;
+	if (!srv || !sock) {
+		fprintf(stderr, "bailiwick-control: %s\n", err);
+		return 1;
+	}
+	parts.srv = srv;
+	fprintf(stderr, "bailiwick-control: %s, %u listen address%s%s, %u root servers\n",
+		parts.dp ? "attached to the dataplane" : "standalone",
+		cfg.n_listen, cfg.n_listen == 1 ? "" : "es", parts.dp ? " (TCP)" : "",
+		hints.nns);
 
 	while (!stop) {
 		int n = up_loop_run_once(loop, 200);
@@ -218,10 +271,15 @@ int main(int argc, char **argv)
 		cache_reader_quiescent();
 		if (dump) {
 			dump = 0;
-			dump_stats(it, up, srv, deleg, cache);
+			dump_stats(&parts, stderr);
 		}
+		if (parts.dp && ctl_dp_lost(parts.dp))
+			break;
 	}
-	dump_stats(it, up, srv, deleg, cache);
+	bool reattach = !stop && parts.dp && ctl_dp_lost(parts.dp);
+	dump_stats(&parts, stderr);
+	ctl_dp_detach(parts.dp);
+	ctl_sock_free(sock);
 	ctl_server_free(srv);
 	ctl_iter_free(it);
 	up_free(up);
@@ -229,6 +287,18 @@ int main(int argc, char **argv)
 	ctl_deleg_table_free(deleg);
 	cache_free(cache);
 	urcu_qsbr_unregister_thread();
+	if (reattach) {
+		/* An EAL secondary attaches once per process: start afresh. */
+		fprintf(stderr, "bailiwick-control: the dataplane went away; restarting to "
+				"attach to the next one\n");
+		/* Nothing of this attach may survive into the next: EAL's locks on
+		 * the old memory files and the TAP queues it was handed would keep
+		 * a new dataplane from starting. */
+		close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
+		execv("/proc/self/exe", argv);
+		fprintf(stderr, "bailiwick-control: exec: %s\n", strerror(errno));
+		return 1;
+	}
 	fprintf(stderr, "bailiwick-control: stopped\n");
 	return 0;
 }

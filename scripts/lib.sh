@@ -84,3 +84,138 @@ bw_build_tsan() {
 		-Dbuildtype=debugoptimized -Db_lto=false -Db_sanitize=thread \
 		-Db_lundef=false
 }
+
+# --- the dataplane's lab link -------------------------------------------------
+# A veth pair: $BW_DP_IF stays in the host for the dataplane's af_packet
+# port (no kernel address on it: the kernel's side of the link is the
+# exception TAP); its peer goes into network namespace $BW_NS as the
+# clients' interface, 198.18.0.2/24 and 2001:2::2/64 (benchmarking ranges,
+# RFC 2544 and RFC 5180). The service addresses are 198.18.0.1 and 2001:2::1.
+BW_NS=${BW_NS:-bw-client}
+BW_DP_IF=${BW_DP_IF:-bw-dp}
+BW_CL_IF=${BW_CL_IF:-bw-cl}
+BW_EXC_IF=${BW_EXC_IF:-bwexc0}
+BW_SVC4=${BW_SVC4:-198.18.0.1}
+BW_SVC6=${BW_SVC6:-2001:2::1}
+BW_CL4=${BW_CL4:-198.18.0.2}
+BW_CL6=${BW_CL6:-2001:2::2}
+
+bw_net_up() {
+	bw_net_down
+	ip netns add "$BW_NS"
+	ip link add "$BW_DP_IF" type veth peer name "$BW_CL_IF"
+	ip link set "$BW_CL_IF" netns "$BW_NS"
+	# The host must not speak on the dataplane's side of the link itself:
+	# its stack owns the service addresses (on the exception TAP) and would
+	# answer what arrives here too (weak host model). No ARP, no IPv6, and
+	# strict reverse-path filtering (the clients' route is the TAP's) keep
+	# it out; af_packet still sees every frame.
+	sysctl -qw "net.ipv6.conf.$BW_DP_IF.disable_ipv6=1"
+	sysctl -qw "net.ipv4.conf.$BW_DP_IF.rp_filter=1"
+	ip link set "$BW_DP_IF" arp off
+	ip link set "$BW_DP_IF" up
+	ip -n "$BW_NS" link set lo up
+	ip -n "$BW_NS" addr add "$BW_CL4/24" dev "$BW_CL_IF"
+	ip -n "$BW_NS" addr add "$BW_CL6/64" dev "$BW_CL_IF" nodad
+	ip -n "$BW_NS" link set "$BW_CL_IF" up
+	# veth leaves checksums to an offload that never happens; the kernel
+	# behind the exception TAP would drop such TCP segments
+	ip netns exec "$BW_NS" ethtool -K "$BW_CL_IF" tx off >/dev/null
+}
+
+bw_net_down() {
+	ip link del "$BW_DP_IF" 2>/dev/null || true
+	ip netns del "$BW_NS" 2>/dev/null || true
+}
+
+# Hugepages for DPDK: reserves BW_HUGEPAGES (512) 2 MiB pages if fewer are
+# free; bw_hugepages_release gives back what bw_hugepages_reserve added.
+bw_hugepages_reserve() {
+	local want=${BW_HUGEPAGES:-512} now free
+	now=$(cat /proc/sys/vm/nr_hugepages)
+	free=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
+	BW_HUGEPAGES_BEFORE=$now
+	# EAL finds hugepages through a mounted hugetlbfs
+	if ! grep -q '^[^ ]* [^ ]* hugetlbfs ' /proc/mounts; then
+		mkdir -p /dev/hugepages
+		mount -t hugetlbfs nodev /dev/hugepages
+	fi
+	if [ "$free" -lt "$want" ]; then
+		echo $((now + want - free)) >/proc/sys/vm/nr_hugepages
+	fi
+}
+
+bw_hugepages_release() {
+	[ -n "${BW_HUGEPAGES_BEFORE:-}" ] && echo "$BW_HUGEPAGES_BEFORE" >/proc/sys/vm/nr_hugepages
+	return 0
+}
+
+# --- the dataplane and control, started and stopped by pid --------------------
+# bw_dp_config FILE ROOT_HINTS SOCKET [PREFIX]: the configuration both
+# processes read, for the lab link above.
+bw_dp_config() {
+	cat >"$1" <<EOC
+# Written by scripts/lib.sh: bailiwick-dataplane on the veth $BW_DP_IF
+# (af_packet), clients in network namespace $BW_NS, the lab world's root.
+resolver:
+  root-hints: $2
+listen: [ "$BW_SVC4@53", "[$BW_SVC6]@53" ]
+access-control:
+  - { prefix: 127.0.0.0/8, action: allow }
+  - { prefix: $BW_CL4/32, action: allow }
+  - { prefix: "$BW_CL6/128", action: allow }
+  - { prefix: 0.0.0.0/0, action: refuse }
+  - { prefix: "::/0", action: refuse }
+control:
+  socket: $3
+dataplane:
+  eal: [ "--file-prefix=${4:-bailiwick}", "-l", "0-1", "--log-level=lib.eal:warning" ]
+  ports:
+    - device: "net_af_packet0,iface=$BW_DP_IF"
+      addresses: [ "$BW_SVC4/24", "$BW_SVC6/64" ]
+      exception: $BW_EXC_IF
+  workers: [ 1 ]
+EOC
+}
+
+# bw_start_dataplane BUILD CONFIG LOG PIDFILE: starts it and waits until
+# it is ready (its "ready" line), or dies with its log.
+bw_start_dataplane() {
+	"$1/dataplane/bailiwick-dataplane" -c "$2" >"$3" 2>&1 &
+	echo $! >"$4"
+	for _ in $(seq 150); do
+		grep -q ': ready$' "$3" && return 0
+		kill -0 "$(cat "$4")" 2>/dev/null || break
+		sleep 0.1
+	done
+	tail -20 "$3"
+	bw_die "bailiwick-dataplane did not start (log: $3)"
+}
+
+# bw_start_control BUILD CONFIG LOG PIDFILE: starts it and waits until it
+# has attached to the dataplane.
+bw_start_control() {
+	"$1/control/bailiwick-control" -c "$2" >>"$3" 2>&1 &
+	echo $! >"$4"
+	for _ in $(seq 150); do
+		grep -q 'attached to the dataplane' "$3" && return 0
+		kill -0 "$(cat "$4")" 2>/dev/null || break
+		sleep 0.1
+	done
+	tail -20 "$3"
+	bw_die "bailiwick-control did not attach (log: $3)"
+}
+
+# bw_stop_pidfile PIDFILE NAME: stops the process we started (its pid, if
+# its command line is still NAME's), waits for it, removes the file.
+bw_stop_pidfile() {
+	local pid
+	[ -f "$1" ] || return 0
+	pid=$(cat "$1")
+	if [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "$2"; then
+		kill -TERM "$pid" 2>/dev/null
+		for _ in $(seq 100); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+		[ -d "/proc/$pid" ] && kill -KILL "$pid" 2>/dev/null
+	fi
+	rm -f "$1"
+}

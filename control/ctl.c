@@ -1,0 +1,70 @@
+/*
+ * control/ctl.c: bailiwick-ctl [-s SOCKET] COMMAND, the operator CLI. Sends
+ * one command line to the control process's socket and prints the answer.
+ * Exit 0 when the answer came and was not an error, 1 otherwise. Commands
+ * today: stats (every counter, dataplane workers summed), status.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define DEFAULT_SOCKET "/run/bailiwick/control.sock"
+
+int main(int argc, char **argv)
+{
+	const char *path = DEFAULT_SOCKET;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char buf[4096];
+	int opt;
+
+	while ((opt = getopt(argc, argv, "s:h")) != -1) {
+		if (opt == 's') {
+			path = optarg;
+		} else {
+			fprintf(opt == 'h' ? stdout : stderr,
+				"usage: bailiwick-ctl [-s SOCKET] COMMAND\n"
+				"  -s SOCKET  control.socket of the configuration (default %s)\n"
+				"  COMMAND    stats | status\n", DEFAULT_SOCKET);
+			return opt == 'h' ? 0 : 2;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "bailiwick-ctl: no command (stats, status)\n");
+		return 2;
+	}
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "bailiwick-ctl: %s: path too long\n", path);
+		return 2;
+	}
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+		fprintf(stderr, "bailiwick-ctl: %s: %s (is bailiwick-control running?)\n", path,
+			strerror(errno));
+		return 1;
+	}
+	int n = snprintf(buf, sizeof(buf), "%s\n", argv[optind]);
+	if (write(fd, buf, (size_t)n) != n) {
+		fprintf(stderr, "bailiwick-ctl: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	shutdown(fd, SHUT_WR);
+	int rc = 1;
+	ssize_t r;
+	bool first = true;
+	while ((r = read(fd, buf, sizeof(buf))) > 0) {
+		if (first && r >= 6 && !memcmp(buf, "error:", 6))
+			rc = 1;
+		else if (first)
+			rc = 0;
+		first = false;
+		fwrite(buf, 1, (size_t)r, stdout);
+	}
+	close(fd);
+	return rc;
+}

@@ -1,0 +1,133 @@
+/*
+ * control/ctlsock.c: the operator socket (see ctlsock.h). Control process,
+ * the loop's thread. A command is short: a client gets CMD_TIMEOUT_MS to
+ * send its line and its answer is written blocking (it is the operator's
+ * own CLI on the same host; a client that does not read is cut off by
+ * SO_SNDTIMEO).
+ */
+#include "control/ctlsock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define CMD_MAX 256
+#define CMD_TIMEOUT_MS 1000
+
+struct ctl_sock {
+	struct up_loop *loop;
+	int fd;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	ctl_sock_cb cb;
+	void *arg;
+};
+
+static void serve(struct ctl_sock *s, int c)
+{
+	char cmd[CMD_MAX];
+	size_t n = 0;
+	struct timeval tv = { 0, CMD_TIMEOUT_MS * 1000 };
+
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	while (n < sizeof(cmd) - 1) {
+		ssize_t r = read(c, cmd + n, sizeof(cmd) - 1 - n);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		if (memchr(cmd, '\n', n))
+			break;
+	}
+	cmd[n] = 0;
+	cmd[strcspn(cmd, " \t\r\n")] = 0;
+
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f)
+		return;
+	if (s->cb(s->arg, cmd, f))
+		fprintf(f, "error: unknown command \"%s\" (try: stats, status)\n", cmd);
+	fclose(f);
+	for (size_t off = 0; off < len;) {
+		ssize_t w = write(c, text + off, len - off);
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	free(text);
+}
+
+static void accept_ready(struct up_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct ctl_sock *s = arg;
+	(void)loop;
+	(void)events;
+
+	for (;;) {
+		int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+		if (c < 0)
+			return;
+		serve(s, c);
+		close(c);
+	}
+}
+
+struct ctl_sock *ctl_sock_new(struct up_loop *loop, const char *path, ctl_sock_cb cb,
+			      void *arg, char *err, size_t errlen)
+{
+	struct ctl_sock *s = calloc(1, sizeof(*s));
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
+	if (!s || strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "control.socket %s: %s", path,
+			 s ? "path too long" : "out of memory");
+		free(s);
+		return NULL;
+	}
+	s->loop = loop;
+	s->cb = cb;
+	s->arg = arg;
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	/* The directory may not exist on a fresh machine (/run/bailiwick). */
+	char dir[sizeof(sun.sun_path)];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		mkdir(dir, 0750);
+	}
+	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd < 0)
+		goto fail;
+	unlink(path);
+	if (bind(s->fd, (struct sockaddr *)&sun, sizeof(sun)) || listen(s->fd, 16))
+		goto fail;
+	chmod(path, 0660);
+	if (up_loop_watch(loop, s->fd, EPOLLIN, accept_ready, s))
+		goto fail;
+	return s;
+fail:
+	snprintf(err, errlen, "control.socket %s: %s", path, strerror(errno));
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s);
+	return NULL;
+}
+
+void ctl_sock_free(struct ctl_sock *s)
+{
+	if (!s)
+		return;
+	up_loop_unwatch(s->loop, s->fd);
+	close(s->fd);
+	unlink(s->path);
+	free(s);
+}

@@ -1,0 +1,28 @@
+/*
+ * control/ctlsock.h: the operator socket (control.socket, a unix stream
+ * socket) that bailiwick-ctl talks to. One command line per connection
+ * ("stats", "status"); the answer is text, then the connection closes.
+ * Minimal on purpose: the operability issue extends it. Control process,
+ * the loop's thread.
+ */
+#ifndef BW_CONTROL_CTLSOCK_H
+#define BW_CONTROL_CTLSOCK_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "control/loop.h"
+
+/* Writes the answer to one command (its first word) to f; returns 0, or
+ * -1 for an unknown command (the socket then answers "error: ..."). */
+typedef int (*ctl_sock_cb)(void *arg, const char *cmd, FILE *f);
+
+struct ctl_sock;
+
+/* Listens on path (a stale socket file there is replaced). NULL with a
+ * message in err. */
+struct ctl_sock *ctl_sock_new(struct up_loop *loop, const char *path, ctl_sock_cb cb,
+			      void *arg, char *err, size_t errlen);
+void ctl_sock_free(struct ctl_sock *s);
+
+#endif

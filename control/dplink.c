@@ -1,0 +1,386 @@
+/*
+ * control/dplink.c: misses in, fills out (see dplink.h). Control process,
+ * the loop's thread; attach may block. Every record from the dataplane is
+ * checked whole before use; records are copied out of the rings, so
+ * nothing the dataplane writes later can change one under us.
+ */
+#include "control/dplink.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_memzone.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include "cache/msgcache.h"
+#include "control/config.h"
+#include "control/iter.h"
+#include "dns/name.h"
+
+#define POLL_MS 1		/* the miss rings are read this often, at least */
+#define POLL_BUDGET 1024	/* misses taken per poll, over all rings */
+#define EAL_ARGS_MAX 16
+
+struct ctl_dp {
+	struct up_loop *loop;
+	struct ctl_iter *it;
+	struct shm_ctl *ctl;
+	struct rte_ring *fill;
+	unsigned n_workers;
+	struct rte_ring *miss[SHM_WORKERS_MAX];
+	struct up_timer poll, beat;
+	uint64_t dp_instance;
+	bool lost;
+	unsigned npend;
+	struct shm_fill out;	/* the fill being built */
+	struct shm_miss in;	/* the miss being read */
+};
+
+struct pend {
+	struct ctl_dp *d;
+	uint8_t kind;
+	struct shm_client c;
+};
+
+static struct shm_control_stats *cst(struct ctl_dp *d)
+{
+	return &d->ctl->control;
+}
+
+/* --- fills ---------------------------------------------------------------- */
+
+static void send_fill(struct ctl_dp *d, const struct shm_client *c, uint8_t kind, int rcode,
+		      const uint8_t *msg, size_t len, bool stale)
+{
+	struct shm_fill *f = &d->out;
+
+	f->h.type = SHM_REC_FILL;
+	f->h.abi = SHM_ABI_VERSION;
+	f->h.len = sizeof(*f);
+	f->flags = (uint8_t)((stale ? SHM_FILL_STALE : SHM_FILL_CACHE) |
+			     (kind == SHM_MISS_CLIENT ? SHM_FILL_ANSWER : 0));
+	f->rcode = (uint16_t)rcode;
+	f->rank = CACHE_RANK_NONAUTH_ANSWER;
+	f->msg_len = 0;
+	if (msg && len > DNS_HDR_LEN) {
+		if (dns_get16(msg + 2) & DNS_F_AA)
+			f->rank = CACHE_RANK_AUTH_ANSWER;
+		if (len <= SHM_MSG_MAX) {
+			memcpy(f->msg, msg, len);
+			f->msg_len = (uint16_t)len;
+		} else {
+			f->flags = (uint8_t)((f->flags & ~SHM_FILL_CACHE) | SHM_FILL_TRUNCATED);
+		}
+	}
+	f->c = *c;
+	if (d->lost || rte_ring_sp_enqueue_elem(d->fill, f, sizeof(*f)) != 0) {
+		cst(d)->fill_ring_full++;
+		return;
+	}
+	cst(d)->fills++;
+}
+
+static void resolved(void *arg, int rcode, const uint8_t *msg, size_t len, bool stale)
+{
+	struct pend *p = arg;
+
+	send_fill(p->d, &p->c, p->kind, rcode, msg, len, stale);
+	p->d->npend--;
+	free(p);
+}
+
+/* --- misses --------------------------------------------------------------- */
+
+static bool miss_ok(const struct ctl_dp *d, const struct shm_miss *r, unsigned ring)
+{
+	const struct shm_client *c = &r->c;
+
+	return r->h.type == SHM_REC_MISS && r->h.abi == SHM_ABI_VERSION &&
+	       r->h.len == sizeof(*r) &&
+	       (r->kind == SHM_MISS_CLIENT || r->kind == SHM_MISS_REFRESH) &&
+	       c->worker == ring && ring < d->n_workers &&
+	       (c->family == 4 || c->family == 6) && c->qname_len > 0 &&
+	       dns_name_check(c->qname, c->qname_len) == (int)c->qname_len;
+}
+
+static void take_miss(struct ctl_dp *d, const struct shm_miss *r)
+{
+	struct shm_client c = r->c;
+	bool do_bit = c.has_edns && (c.edns_flags & DNS_EDNS_F_DO);
+	struct pend *p;
+
+	if (d->ctl->now_ms - c.rx_ms > SHM_MISS_MAX_AGE_MS) {
+		cst(d)->too_old++;
+		return;
+	}
+	if (r->kind == SHM_MISS_REFRESH)
+		cst(d)->refreshes++;
+	if (!(p = malloc(sizeof(*p))))
+		goto overload;
+	p->d = d;
+	p->kind = r->kind;
+	p->c = c;
+	int rc = r->kind == SHM_MISS_REFRESH
+		 ? ctl_iter_refresh(d->it, c.qname, c.qtype, c.qclass, do_bit, resolved, p)
+		 : ctl_iter_resolve(d->it, c.qname, c.qtype, c.qclass, do_bit, resolved, p);
+	if (rc == 0) {
+		d->npend++;
+		return;
+	}
+	free(p);
+overload:
+	cst(d)->overload++;
+	if (r->kind == SHM_MISS_CLIENT)
+		send_fill(d, &c, r->kind, DNS_R_SERVFAIL, NULL, 0, false);
+}
+
+static void poll_misses(struct up_loop *loop, void *arg)
+{
+	struct ctl_dp *d = arg;
+	unsigned taken = 0;
+	bool more = true;
+
+	while (more && taken < POLL_BUDGET && !d->lost) {
+		more = false;
+		for (unsigned i = 0; i < d->n_workers; i++) {
+			if (rte_ring_sc_dequeue_elem(d->miss[i], &d->in, sizeof(d->in)) != 0)
+				continue;
+			more = true;
+			taken++;
+			cst(d)->misses++;
+			if (!miss_ok(d, &d->in, i)) {
+				cst(d)->bad_records++;
+				continue;
+			}
+			take_miss(d, &d->in);
+		}
+	}
+	/* A full budget means more is waiting: come back at once. */
+	up_timer_add(loop, &d->poll, taken >= POLL_BUDGET ? 0 : POLL_MS, poll_misses, d);
+}
+
+/* --- liveness ------------------------------------------------------------- */
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void heartbeat(struct up_loop *loop, void *arg)
+{
+	struct ctl_dp *d = arg;
+	uint64_t now = mono_ms();
+	int32_t pid = d->ctl->dp_pid;
+
+	d->ctl->ctl_heartbeat_ms = now;
+	if (d->ctl->dp_instance != d->dp_instance ||
+	    (kill(pid, 0) != 0 && errno == ESRCH) ||
+	    now - d->ctl->dp_heartbeat_ms > SHM_DEAD_MS)
+		d->lost = true;
+	if (!d->lost)
+		up_timer_add(loop, &d->beat, SHM_HEARTBEAT_MS, heartbeat, d);
+}
+
+bool ctl_dp_lost(const struct ctl_dp *d)
+{
+	return d->lost;
+}
+
+/* --- attach --------------------------------------------------------------- */
+
+static const char *prefix_of(const struct cfg *cfg)
+{
+	static const char key[] = "--file-prefix=";
+
+	for (unsigned i = 0; i < cfg->dataplane.n_eal; i++) {
+		const char *a = cfg->dataplane.eal[i];
+		if (!strncmp(a, key, sizeof(key) - 1))
+			return a + sizeof(key) - 1;
+		if (!strcmp(a, "--file-prefix") && i + 1 < cfg->dataplane.n_eal)
+			return cfg->dataplane.eal[i + 1];
+	}
+	return "rte";
+}
+
+static int eal_secondary(const struct cfg *cfg, const char *argv0)
+{
+	static char args[EAL_ARGS_MAX][CFG_EAL_ARG_MAX + 16];
+	char *argv[EAL_ARGS_MAX];
+	int argc = 0;
+	cpu_set_t cpus;
+	bool have_cpus = sched_getaffinity(0, sizeof(cpus), &cpus) == 0;
+	int first = 0;
+
+	if (have_cpus)
+		while (first < CPU_SETSIZE && !CPU_ISSET(first, &cpus))
+			first++;
+	snprintf(args[argc++], sizeof(args[0]), "%s", argv0);
+	snprintf(args[argc++], sizeof(args[0]), "--proc-type=secondary");
+	snprintf(args[argc++], sizeof(args[0]), "--file-prefix=%s", prefix_of(cfg));
+	snprintf(args[argc++], sizeof(args[0]), "-l");
+	snprintf(args[argc++], sizeof(args[0]), "%d", first);
+	snprintf(args[argc++], sizeof(args[0]), "--no-pci");
+	snprintf(args[argc++], sizeof(args[0]), "--log-level=lib.eal:warning");
+	for (unsigned i = 0; i < cfg->dataplane.n_eal && argc < EAL_ARGS_MAX - 1; i++)
+		if (!strncmp(cfg->dataplane.eal[i], "--huge-dir", 10) ||
+		    !strncmp(cfg->dataplane.eal[i], "--base-virtaddr", 15))
+			snprintf(args[argc++], sizeof(args[0]), "%s", cfg->dataplane.eal[i]);
+	for (int i = 0; i < argc; i++)
+		argv[i] = args[i];
+	int rc = rte_eal_init(argc, argv);
+	/* EAL pinned us to one lcore; control is an ordinary process. */
+	if (have_cpus)
+		sched_setaffinity(0, sizeof(cpus), &cpus);
+	return rc;
+}
+
+static void nap_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+	nanosleep(&ts, NULL);
+}
+
+struct ctl_dp *ctl_dp_attach(struct up_loop *loop, struct ctl_iter *it,
+			     const struct cfg *cfg, const char *argv0,
+			     volatile int *stop, uint32_t wait_ms,
+			     char *err, size_t errlen)
+{
+	char path[256];
+	uint64_t deadline = mono_ms() + wait_ms;
+	const struct rte_memzone *mz = NULL;
+
+	snprintf(path, sizeof(path), "/var/run/dpdk/%s/config", prefix_of(cfg));
+	while (!rte_eal_primary_proc_alive(path)) {
+		if (*stop || (wait_ms && mono_ms() > deadline)) {
+			snprintf(err, errlen, "no dataplane is running (file prefix %s): "
+					      "start bailiwick-dataplane first", prefix_of(cfg));
+			return NULL;
+		}
+		nap_ms(100);
+	}
+	if (eal_secondary(cfg, argv0) < 0) {
+		snprintf(err, errlen, "EAL secondary: %s (is the dataplane running with "
+				      "the same --file-prefix?)", rte_strerror(rte_errno));
+		return NULL;
+	}
+	/* The dataplane creates the block last, after its ports are up. */
+	for (;;) {
+		mz = rte_memzone_lookup(SHM_CTL_NAME);
+		if (mz && __atomic_load_n(&((struct shm_ctl *)mz->addr)->magic,
+					  __ATOMIC_ACQUIRE) == SHM_MAGIC)
+			break;
+		if (*stop || (wait_ms && mono_ms() > deadline)) {
+			snprintf(err, errlen, "the dataplane did not publish %s", SHM_CTL_NAME);
+			return NULL;
+		}
+		nap_ms(50);
+	}
+	struct shm_ctl *ctl = mz->addr;
+	if (mz->len < sizeof(struct shm_ctl) || ctl->abi != SHM_ABI_VERSION ||
+	    ctl->record_sizes[0] != sizeof(struct shm_miss) ||
+	    ctl->record_sizes[1] != sizeof(struct shm_fill) ||
+	    ctl->n_workers == 0 || ctl->n_workers > SHM_WORKERS_MAX) {
+		snprintf(err, errlen, "the dataplane speaks ABI %u (records %u/%u octets, %u "
+				      "workers); this control speaks ABI %u (%zu/%zu): run "
+				      "matching builds",
+			 ctl->abi, ctl->record_sizes[0], ctl->record_sizes[1], ctl->n_workers,
+			 SHM_ABI_VERSION, sizeof(struct shm_miss), sizeof(struct shm_fill));
+		return NULL;
+	}
+	struct ctl_dp *d = calloc(1, sizeof(*d));
+	if (!d) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	d->loop = loop;
+	d->it = it;
+	d->ctl = ctl;
+	d->n_workers = ctl->n_workers;
+	d->dp_instance = ctl->dp_instance;
+	d->fill = rte_ring_lookup(SHM_FILL_RING_NAME);
+	for (unsigned i = 0; i < d->n_workers; i++) {
+		char name[RTE_RING_NAMESIZE];
+		snprintf(name, sizeof(name), SHM_MISS_RING_FMT, i);
+		d->miss[i] = rte_ring_lookup(name);
+		if (!d->miss[i]) {
+			snprintf(err, errlen, "ring %s is missing", name);
+			free(d);
+			return NULL;
+		}
+	}
+	if (!d->fill) {
+		snprintf(err, errlen, "ring %s is missing", SHM_FILL_RING_NAME);
+		free(d);
+		return NULL;
+	}
+	uint64_t inst;
+	if (getrandom(&inst, sizeof(inst), 0) != sizeof(inst))
+		inst = mono_ms();
+	ctl->ctl_instance = inst;
+	ctl->ctl_heartbeat_ms = mono_ms();
+	__atomic_store_n(&ctl->ctl_pid, getpid(), __ATOMIC_RELEASE);
+	ctl->control.attaches++;
+	up_timer_init(&d->poll);
+	up_timer_init(&d->beat);
+	up_timer_add(loop, &d->poll, 0, poll_misses, d);
+	up_timer_add(loop, &d->beat, SHM_HEARTBEAT_MS, heartbeat, d);
+	return d;
+}
+
+void ctl_dp_detach(struct ctl_dp *d)
+{
+	if (!d)
+		return;
+	up_timer_cancel(d->loop, &d->poll);
+	up_timer_cancel(d->loop, &d->beat);
+	if (!d->lost && d->ctl->ctl_pid == getpid())
+		__atomic_store_n(&d->ctl->ctl_pid, 0, __ATOMIC_RELEASE);
+	free(d);
+}
+
+void ctl_dp_print_stats(const struct ctl_dp *d, FILE *f)
+{
+	const struct shm_ctl *ctl = d->ctl;
+	struct shm_worker_stats sum = { 0 };
+
+	for (unsigned i = 0; i < d->n_workers; i++) {
+#define ADD(name, text) sum.name += ctl->wstats[i].name;
+		SHM_WORKER_COUNTERS(ADD)
+#undef ADD
+		for (unsigned r = 0; r < SHM_FRAME_DROPS_MAX; r++)
+			sum.frame_drops[r] += ctl->wstats[i].frame_drops[r];
+	}
+#define PW(name, text) fprintf(f, "stat dataplane.%s %llu\n", #name, \
+			       (unsigned long long)sum.name);
+#define PR(name, text) fprintf(f, "stat writer.%s %llu\n", #name, \
+			       (unsigned long long)ctl->writer.name);
+#define PC(name, text) fprintf(f, "stat shm.%s %llu\n", #name, \
+			       (unsigned long long)ctl->control.name);
+	SHM_WORKER_COUNTERS(PW)
+	SHM_WRITER_COUNTERS(PR)
+	SHM_CONTROL_COUNTERS(PC)
+#undef PW
+#undef PR
+#undef PC
+	for (unsigned r = 0; r < SHM_FRAME_DROPS_MAX; r++)
+		if (sum.frame_drops[r])
+			fprintf(f, "stat dataplane.drop_%u %llu\n", 4100 + r,
+				(unsigned long long)sum.frame_drops[r]);
+	for (unsigned i = 0; i < d->n_workers; i++)
+		fprintf(f, "stat dataplane.worker%u.rx %llu\nstat dataplane.worker%u.hits %llu\n",
+			i, (unsigned long long)ctl->wstats[i].rx, i,
+			(unsigned long long)ctl->wstats[i].hits);
+}

@@ -1,0 +1,51 @@
+/*
+ * control/dplink.h: control's side of the shared memory with the dataplane
+ * (dataplane/shm.h). Starts EAL as a secondary process of the dataplane's
+ * --file-prefix (waiting for the dataplane to come up), checks the control
+ * block's ABI, then on the loop: takes miss records from every worker's
+ * ring, resolves them with the iterator (refreshes skip control's cache for
+ * the question), and returns each answer as a fill record. Stamps control's
+ * heartbeat so the dataplane knows it is alive, and watches the
+ * dataplane's: when the dataplane is gone, ctl_dp_lost() turns true and the
+ * caller re-executes itself to attach to the next one (an EAL secondary
+ * cannot attach twice in one process).
+ *
+ * Control process, the loop's thread.
+ */
+#ifndef BW_CONTROL_DPLINK_H
+#define BW_CONTROL_DPLINK_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "control/loop.h"
+#include "dataplane/shm.h"
+
+struct cfg;
+struct ctl_iter;
+struct ctl_dp;
+
+/*
+ * EAL as a secondary process with cfg's dataplane.eal arguments that name
+ * the shared memory (--file-prefix, --huge-dir); waits up to wait_ms for the
+ * dataplane (0: forever, while *stop stays 0). Then attaches. NULL with a
+ * message in err (the ABI differs, no dataplane, EAL failed). Once per
+ * process.
+ */
+struct ctl_dp *ctl_dp_attach(struct up_loop *loop, struct ctl_iter *it,
+			     const struct cfg *cfg, const char *argv0,
+			     volatile int *stop, uint32_t wait_ms,
+			     char *err, size_t errlen);
+
+/* True once the dataplane we attached to has gone away. */
+bool ctl_dp_lost(const struct ctl_dp *d);
+
+/* Detaches (control's pid cleared, so the dataplane answers misses itself
+ * at once) and frees. The EAL stays: it cannot be started again. */
+void ctl_dp_detach(struct ctl_dp *d);
+
+/* Writes the dataplane's counters, each summed over the workers, then
+ * the writer's and control's, as "stat GROUP.NAME VALUE" lines. */
+void ctl_dp_print_stats(const struct ctl_dp *d, FILE *f);
+
+#endif

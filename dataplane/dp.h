@@ -1,0 +1,120 @@
+/*
+ * dataplane/dp.h: the dataplane process's own state, shared by its main
+ * thread (set-up, clock, control liveness, the cache writer) and its worker
+ * lcores. Nothing here crosses to control: that is dataplane/shm.h.
+ *
+ * Set up once by main.c before the workers start and read-only afterwards,
+ * except each worker's struct dp_worker (its owner only) and dp.quit.
+ */
+#ifndef BW_DATAPLANE_DP_H
+#define BW_DATAPLANE_DP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include "control/config.h"
+#include "dataplane/pkt.h"
+#include "dataplane/shm.h"
+#include "cache/msgcache.h"
+#include "dns/query.h"
+
+#define DP_BURST 32		 /* frames per rx burst (<= CACHE_BURST_MAX) */
+#define DP_TX_DRAIN_US 100	 /* a partial tx batch waits at most this */
+#define DP_RX_DESC 1024
+#define DP_TX_DESC 1024
+#define DP_MBUF_CACHE 256
+#define DP_ANSWER_RING_SIZE 1024 /* resolved answers waiting for their worker */
+#define DP_ADDRS_MAX CFG_PORT_ADDRS_MAX
+
+struct rte_lpm;
+struct rte_lpm6;
+
+/* A service port and its exception TAP. */
+struct dp_port {
+	uint16_t port_id;	/* the service port */
+	uint16_t exc_id;	/* its exception port (net_tap to the kernel) */
+	struct rte_ether_addr mac;
+	unsigned n_v4, n_v6;
+	uint32_t v4[DP_ADDRS_MAX];	/* service addresses, network order */
+	uint8_t v6[DP_ADDRS_MAX][16];
+};
+
+/* A frame that carries a DNS query, between parse and answer. */
+struct dp_job {
+	struct rte_mbuf *m;
+	struct dp_port *port;
+	struct dp_pkt p;
+	struct dns_query q;
+	struct cache_key k;
+};
+
+struct dp_txq {
+	uint16_t n;
+	struct rte_mbuf *m[2 * DP_BURST];
+};
+
+struct dp;
+
+/* One worker lcore's state: written by that lcore only. */
+struct dp_worker {
+	struct dp *dp;
+	unsigned idx;			/* 0..n_workers-1: its queue on every port */
+	unsigned lcore;
+	struct shm_worker_stats *st;	/* in the control block */
+	struct rte_ring *miss;		/* to control */
+	struct rte_ring *answers;	/* from the writer: mbufs ready to send */
+	struct cache_reader_stats cst;
+	uint64_t drain_tsc;		/* when the partial batches must go */
+	struct dp_txq tx[CFG_PORTS_MAX];	/* per service port */
+	struct dp_txq exc[CFG_PORTS_MAX];	/* per exception port */
+	unsigned njobs;
+	struct dp_job jobs[DP_BURST];
+	struct shm_miss rec;		/* a miss record being filled */
+} __rte_cache_aligned;
+
+struct dp {
+	const struct cfg *cfg;
+	struct shm_ctl *ctl;
+	struct cache *cache;
+	struct rte_mempool *pool;
+	struct rte_ring *fill;
+	struct rte_lpm *acl4;
+	struct rte_lpm6 *acl6;
+	uint8_t acl_default[2];		/* IPv4, IPv6: a /0 rule, or REFUSE */
+	unsigned n_ports;
+	struct dp_port ports[CFG_PORTS_MAX];
+	unsigned n_workers;
+	struct dp_worker *workers[SHM_WORKERS_MAX];
+	uint64_t drain_cycles;
+	uint16_t edns_size;		/* our advertised UDP size */
+	volatile bool quit;
+};
+
+/* Worker lcore entry (rte_eal_remote_launch): runs until dp->quit. */
+int dp_worker_main(void *arg);
+
+/* Access control (acl.c): builds the LPM tables from the configuration's
+ * first-match list so that a longest-prefix lookup gives the first rule that
+ * matches. Main thread, at start. 0, or -1 with a message in err. */
+int dp_acl_build(struct dp *dp, char *err, size_t errlen);
+void dp_acl_free(struct dp *dp);
+/* Worker: the action (enum cfg_acl_action) for a client address. */
+uint8_t dp_acl_lookup(const struct dp *dp, int family, const uint8_t *addr);
+
+/*
+ * Cache writer (writer.c), on the main thread: takes up to max fill records,
+ * inserts their answers into the cache and hands each client's answer to its
+ * worker. Returns the number of records taken.
+ */
+unsigned dp_writer_poll(struct dp *dp, unsigned max);
+
+/* The DNS payload of a miss's answer, for a client whose question is in c:
+ * rebuilds the client's query into qbuf (cap >= DP_QUERY_BUILD_MAX) and
+ * parses it into q. 0, or -1 when c does not make a query. Any thread. */
+#define DP_QUERY_BUILD_MAX (DNS_HDR_LEN + DNS_NAME_MAX + 4 + 11)
+int dp_client_query(const struct shm_client *c, uint8_t *qbuf, struct dns_query *q);
+
+#endif

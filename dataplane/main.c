@@ -1,0 +1,507 @@
+/*
+ * dataplane/main.c: bailiwick-dataplane -c FILE [-t], the DPDK primary
+ * process. At start (may block, may log): reads the configuration, starts
+ * EAL with the file's arguments plus one device argument per port and per
+ * exception TAP, configures one rx/tx queue pair per worker on every port
+ * (RSS over addresses and UDP ports where the device has it), gives each
+ * exception TAP the service port's MAC and addresses so the kernel's stack
+ * lives on the same link, creates the shared objects of dataplane/shm.h and
+ * the cache, and launches the workers. Then the main thread is the cache
+ * writer and keeps the clock and control's liveness in the control block,
+ * until SIGINT or SIGTERM.
+ */
+#define _LGPL_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_memzone.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+#include <urcu/urcu-qsbr.h>
+
+#include "dataplane/dp.h"
+
+#define EXC_VDEV_FMT "net_tap_bwexc%u"
+#define MBUFS_MIN 16383
+#define HOUSEKEEPING_MS 10	/* liveness checks, clock */
+#define IDLE_SLEEP_US 20	/* the writer's nap when there is nothing to do */
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static bool is_pci(const char *dev)
+{
+	unsigned a, b, c, d;
+	char tail;
+
+	return sscanf(dev, "%x:%x:%x.%x%c", &a, &b, &c, &d, &tail) == 4 ||
+	       sscanf(dev, "%x:%x.%x%c", &b, &c, &d, &tail) == 3;
+}
+
+/* The ethdev name of a configured device: up to its first comma. */
+static void dev_name(const char *dev, char *out, size_t cap)
+{
+	size_t n = strcspn(dev, ",");
+
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(out, dev, n);
+	out[n] = 0;
+}
+
+static bool has_arg(const struct cfg *cfg, const char *arg)
+{
+	for (unsigned i = 0; i < cfg->dataplane.n_eal; i++)
+		if (!strncmp(cfg->dataplane.eal[i], arg, strlen(arg)))
+			return true;
+	return false;
+}
+
+/* Hugepages: used when reserved; otherwise say how (or run --no-huge). */
+static void check_hugepages(const struct cfg *cfg, const char *path)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[256];
+	long free_pages = -1;
+
+	if (has_arg(cfg, "--no-huge") || !f) {
+		if (f)
+			fclose(f);
+		return;
+	}
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "HugePages_Free: %ld", &free_pages) == 1)
+			break;
+	fclose(f);
+	if (free_pages == 0) {
+		fprintf(stderr,
+			"bailiwick-dataplane: no free hugepages. Reserve some, e.g.\n"
+			"  echo 512 > /proc/sys/vm/nr_hugepages\n"
+			"or add \"--no-huge\" to dataplane.eal in %s (then control cannot\n"
+			"attach: a secondary process needs the primary's hugepages).\n",
+			path);
+		exit(1);
+	}
+}
+
+static int eal_start(const struct cfg *cfg, const char *argv0, const char *path)
+{
+	static char args[CFG_EAL_ARGS_MAX + 2 * CFG_PORTS_MAX * 2 + 8][CFG_DEVICE_MAX + 16];
+	char *argv[RTE_DIM(args)];
+	int argc = 0;
+
+	snprintf(args[argc++], sizeof(args[0]), "%s", argv0);
+	for (unsigned i = 0; i < cfg->dataplane.n_eal; i++)
+		snprintf(args[argc++], sizeof(args[0]), "%s", cfg->dataplane.eal[i]);
+	if (!has_arg(cfg, "--proc-type"))
+		snprintf(args[argc++], sizeof(args[0]), "--proc-type=primary");
+	/* Without a PCI port, leave the host's NICs alone (EAL would probe
+	 * every one it finds). */
+	bool pci = false;
+	for (unsigned i = 0; i < cfg->dataplane.n_ports; i++)
+		pci |= is_pci(cfg->dataplane.ports[i].device);
+	if (!pci && !has_arg(cfg, "--no-pci") && !has_arg(cfg, "-a") && !has_arg(cfg, "--allow"))
+		snprintf(args[argc++], sizeof(args[0]), "--no-pci");
+	for (unsigned i = 0; i < cfg->dataplane.n_ports; i++) {
+		const char *dev = cfg->dataplane.ports[i].device;
+		snprintf(args[argc++], sizeof(args[0]), is_pci(dev) ? "--allow=%s" : "--vdev=%s",
+			 dev);
+		snprintf(args[argc++], sizeof(args[0]), "--vdev=" EXC_VDEV_FMT ",iface=%s", i,
+			 cfg->dataplane.ports[i].exception);
+	}
+	for (int i = 0; i < argc; i++)
+		argv[i] = args[i];
+	(void)path;
+	return rte_eal_init(argc, argv);
+}
+
+/* Kernel side of an exception TAP: up, with the service addresses. */
+static int kernel_iface(const struct cfg_port *cp, char *err, size_t errlen)
+{
+	int s4 = socket(AF_INET, SOCK_DGRAM, 0), s6 = socket(AF_INET6, SOCK_DGRAM, 0);
+	struct ifreq ifr = { 0 };
+	int rc = -1;
+
+	if (s4 < 0 || s6 < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		goto out;
+	}
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", cp->exception);
+	if (ioctl(s4, SIOCGIFINDEX, &ifr) < 0) {
+		snprintf(err, errlen, "exception interface %s: %s", cp->exception, strerror(errno));
+		goto out;
+	}
+	int ifindex = ifr.ifr_ifindex;
+	for (unsigned i = 0; i < cp->n_addresses; i++) {
+		const struct cfg_prefix *a = &cp->addresses[i];
+		if (a->a.family == AF_INET) {
+			struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+			memset(&ifr.ifr_addr, 0, sizeof(ifr.ifr_addr));
+			sin->sin_family = AF_INET;
+			memcpy(&sin->sin_addr, a->a.addr, 4);
+			if (ioctl(s4, SIOCSIFADDR, &ifr) < 0)
+				goto fail;
+			sin->sin_addr.s_addr = a->len ? htonl(~0u << (32 - a->len)) : 0;
+			if (ioctl(s4, SIOCSIFNETMASK, &ifr) < 0)
+				goto fail;
+		} else {
+			struct in6_ifreq {
+				struct in6_addr addr;
+				uint32_t prefixlen;
+				int ifindex;
+			} r6 = { .prefixlen = a->len, .ifindex = ifindex };
+			memcpy(&r6.addr, a->a.addr, 16);
+			if (ioctl(s6, SIOCSIFADDR, &r6) < 0 && errno != EEXIST)
+				goto fail;
+		}
+	}
+	if (ioctl(s4, SIOCGIFFLAGS, &ifr) < 0)
+		goto fail;
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s4, SIOCSIFFLAGS, &ifr) < 0)
+		goto fail;
+	rc = 0;
+	goto out;
+fail:
+	snprintf(err, errlen, "exception interface %s: %s", cp->exception, strerror(errno));
+out:
+	if (s4 >= 0)
+		close(s4);
+	if (s6 >= 0)
+		close(s6);
+	return rc;
+}
+
+/* One rx/tx queue pair per worker; RSS when there is more than one. */
+static int port_start(uint16_t port, unsigned nq, struct rte_mempool *pool, bool rss,
+		      char *err, size_t errlen)
+{
+	struct rte_eth_dev_info info;
+	struct rte_eth_conf conf = { 0 };
+	uint16_t nrx = DP_RX_DESC, ntx = DP_TX_DESC;
+	int rc;
+
+	if ((rc = rte_eth_dev_info_get(port, &info)) != 0)
+		goto fail;
+	if (info.max_rx_queues < nq || info.max_tx_queues < nq) {
+		snprintf(err, errlen, "port %u (%s): %u workers need %u queues, it has %u rx / %u tx",
+			 port, info.driver_name, nq, nq, info.max_rx_queues, info.max_tx_queues);
+		return -1;
+	}
+	if (rss && nq > 1 && info.flow_type_rss_offloads) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf =
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+	}
+	if ((rc = rte_eth_dev_configure(port, (uint16_t)nq, (uint16_t)nq, &conf)) != 0 ||
+	    (rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &nrx, &ntx)) != 0)
+		goto fail;
+	for (unsigned q = 0; q < nq; q++) {
+		int sock = rte_eth_dev_socket_id(port);
+		if ((rc = rte_eth_rx_queue_setup(port, (uint16_t)q, nrx, sock, NULL, pool)) != 0 ||
+		    (rc = rte_eth_tx_queue_setup(port, (uint16_t)q, ntx, sock, NULL)) != 0)
+			goto fail;
+	}
+	if ((rc = rte_eth_dev_start(port)) != 0)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "port %u: %s", port, rte_strerror(-rc));
+	return -1;
+}
+
+static void link_report(const char *what, uint16_t port)
+{
+	struct rte_eth_link link = { 0 };
+	struct rte_ether_addr mac;
+	char macs[RTE_ETHER_ADDR_FMT_SIZE];
+
+	rte_eth_link_get_nowait(port, &link);
+	rte_eth_macaddr_get(port, &mac);
+	rte_ether_format_addr(macs, sizeof(macs), &mac);
+	printf("bailiwick-dataplane: %s: port %u, %s, link %s, %u Mb/s\n", what, port, macs,
+	       link.link_status ? "up" : "down", link.link_speed);
+}
+
+static int shared_objects(struct dp *dp, char *err, size_t errlen)
+{
+	const struct rte_memzone *mz = rte_memzone_reserve(SHM_CTL_NAME, sizeof(struct shm_ctl),
+							   SOCKET_ID_ANY, 0);
+	char name[RTE_RING_NAMESIZE];
+
+	if (!mz) {
+		snprintf(err, errlen, "memzone %s: %s", SHM_CTL_NAME, rte_strerror(rte_errno));
+		return -1;
+	}
+	struct shm_ctl *ctl = mz->addr;
+	memset(ctl, 0, sizeof(*ctl));
+	ctl->abi = SHM_ABI_VERSION;
+	ctl->n_workers = dp->n_workers;
+	ctl->miss_ring_size = SHM_MISS_RING_SIZE;
+	ctl->fill_ring_size = SHM_FILL_RING_SIZE;
+	ctl->record_sizes[0] = sizeof(struct shm_miss);
+	ctl->record_sizes[1] = sizeof(struct shm_fill);
+	ctl->dp_pid = getpid();
+	ctl->tsc_hz = rte_get_tsc_hz();
+	if (getrandom(&ctl->dp_instance, sizeof(ctl->dp_instance), 0) != sizeof(ctl->dp_instance))
+		ctl->dp_instance = rte_rdtsc();
+	ctl->now_ms = mono_ms();
+	ctl->now_s = (uint32_t)(ctl->now_ms / 1000);
+	ctl->dp_heartbeat_ms = ctl->now_ms;
+	dp->ctl = ctl;
+
+	dp->fill = rte_ring_create_elem(SHM_FILL_RING_NAME, sizeof(struct shm_fill),
+					SHM_FILL_RING_SIZE, SOCKET_ID_ANY,
+					RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (!dp->fill) {
+		snprintf(err, errlen, "ring %s: %s", SHM_FILL_RING_NAME, rte_strerror(rte_errno));
+		return -1;
+	}
+	for (unsigned i = 0; i < dp->n_workers; i++) {
+		struct dp_worker *w = dp->workers[i];
+		snprintf(name, sizeof(name), SHM_MISS_RING_FMT, i);
+		w->miss = rte_ring_create_elem(name, sizeof(struct shm_miss), SHM_MISS_RING_SIZE,
+					       (int)rte_lcore_to_socket_id(w->lcore),
+					       RING_F_SP_ENQ | RING_F_SC_DEQ);
+		snprintf(name, sizeof(name), SHM_ANSWER_RING_FMT, i);
+		w->answers = rte_ring_create(name, DP_ANSWER_RING_SIZE,
+					     (int)rte_lcore_to_socket_id(w->lcore),
+					     RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (!w->miss || !w->answers) {
+			snprintf(err, errlen, "ring %s: %s", name, rte_strerror(rte_errno));
+			return -1;
+		}
+		w->st = &ctl->wstats[i];
+	}
+	/* Last: a control that finds the magic finds everything else. */
+	__atomic_store_n(&ctl->magic, SHM_MAGIC, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* Control is up while it stamps its heartbeat and its process exists. */
+static void check_control(struct shm_ctl *ctl, uint64_t now)
+{
+	int32_t pid = ctl->ctl_pid;
+	bool up = pid > 0 && now - ctl->ctl_heartbeat_ms < SHM_DEAD_MS &&
+		  (kill(pid, 0) == 0 || errno == EPERM);
+
+	if (up != (bool)ctl->ctl_up) {
+		ctl->ctl_up = up;
+		printf("bailiwick-dataplane: control %s (pid %d)\n", up ? "attached" : "gone", pid);
+		fflush(stdout);
+	}
+}
+
+static void writer_stats(struct dp *dp)
+{
+	struct cache_stats cs;
+
+	cache_get_stats(dp->cache, &cs);
+	dp->ctl->writer.cache_entries = cs.entries;
+	dp->ctl->writer.cache_bytes = cs.bytes;
+	dp->ctl->writer.cache_evictions = cs.evictions;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: bailiwick-dataplane -c FILE [-t]\n"
+			"  -c FILE  the configuration (its dataplane section)\n"
+			"  -t       check the configuration and exit\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	static struct cfg cfg;
+	static struct dp dp;
+	const char *path = NULL;
+	bool check_only = false;
+	char err[512];
+	int opt;
+
+	while ((opt = getopt(argc, argv, "c:th")) != -1) {
+		if (opt == 'c')
+			path = optarg;
+		else if (opt == 't')
+			check_only = true;
+		else
+			usage();
+	}
+	if (!path || optind != argc)
+		usage();
+	if (cfg_load(&cfg, path, err, sizeof(err))) {
+		fprintf(stderr, "bailiwick-dataplane: %s\n", err);
+		return 1;
+	}
+	if (!cfg.dataplane.enabled) {
+		fprintf(stderr, "bailiwick-dataplane: %s: no dataplane section: "
+				"nothing to run (control runs standalone)\n", path);
+		return 1;
+	}
+	if (cfg.dataplane.n_workers > SHM_WORKERS_MAX) {
+		fprintf(stderr, "bailiwick-dataplane: %s: dataplane.workers: at most %u\n",
+			path, SHM_WORKERS_MAX);
+		return 1;
+	}
+	if (check_only) {
+		printf("%s: ok\n", path);
+		return 0;
+	}
+	check_hugepages(&cfg, path);
+	if (eal_start(&cfg, argv[0], path) < 0)
+		rte_exit(EXIT_FAILURE, "EAL: %s (is another dataplane running with the same "
+				       "--file-prefix? are hugepages reserved?)\n",
+			 rte_strerror(rte_errno));
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		rte_exit(EXIT_FAILURE, "the dataplane must be the primary process\n");
+
+	dp.cfg = &cfg;
+	dp.n_ports = cfg.dataplane.n_ports;
+	dp.n_workers = cfg.dataplane.n_workers;
+	dp.edns_size = cfg.resolver.upstream.edns_buffer;
+	dp.drain_cycles = rte_get_tsc_hz() * DP_TX_DRAIN_US / 1000000;
+	for (unsigned i = 0; i < dp.n_workers; i++) {
+		unsigned lc = cfg.dataplane.workers[i];
+		if (lc >= RTE_MAX_LCORE || !rte_lcore_is_enabled(lc) || lc == rte_get_main_lcore())
+			rte_exit(EXIT_FAILURE, "%s: dataplane.workers[%u]: lcore %u is not a worker "
+					       "lcore of dataplane.eal (-l/--lcores; the first is "
+					       "the main lcore, which runs the cache writer)\n",
+				 path, i, lc);
+		struct dp_worker *w = rte_zmalloc_socket("bw_worker", sizeof(*w), RTE_CACHE_LINE_SIZE,
+							 (int)rte_lcore_to_socket_id(lc));
+		if (!w)
+			rte_exit(EXIT_FAILURE, "no memory for worker %u\n", i);
+		w->dp = &dp;
+		w->idx = i;
+		w->lcore = lc;
+		dp.workers[i] = w;
+	}
+
+	unsigned nmbufs = (DP_RX_DESC + DP_TX_DESC + 2 * DP_BURST) * dp.n_workers * dp.n_ports * 2 +
+			  DP_ANSWER_RING_SIZE * dp.n_workers + DP_MBUF_CACHE * (dp.n_workers + 1);
+	if (nmbufs < MBUFS_MIN)
+		nmbufs = MBUFS_MIN;
+	dp.pool = rte_pktmbuf_pool_create("bw_mbufs", nmbufs, DP_MBUF_CACHE, 0,
+					  RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (!dp.pool)
+		rte_exit(EXIT_FAILURE, "mbuf pool: %s\n", rte_strerror(rte_errno));
+
+	for (unsigned i = 0; i < dp.n_ports; i++) {
+		const struct cfg_port *cp = &cfg.dataplane.ports[i];
+		struct dp_port *pt = &dp.ports[i];
+		char name[RTE_ETH_NAME_MAX_LEN];
+
+		dev_name(cp->device, name, sizeof(name));
+		if (rte_eth_dev_get_port_by_name(name, &pt->port_id) != 0)
+			rte_exit(EXIT_FAILURE, "%s: dataplane.ports[%u]: no DPDK port %s (is the "
+					       "device bound to a DPDK driver, or the vdev name right?)\n",
+				 path, i, name);
+		snprintf(name, sizeof(name), EXC_VDEV_FMT, i);
+		if (rte_eth_dev_get_port_by_name(name, &pt->exc_id) != 0)
+			rte_exit(EXIT_FAILURE, "exception TAP %s did not come up\n", name);
+		if (port_start(pt->port_id, dp.n_workers, dp.pool, true, err, sizeof(err)) ||
+		    port_start(pt->exc_id, dp.n_workers, dp.pool, false, err, sizeof(err)))
+			rte_exit(EXIT_FAILURE, "%s: dataplane.ports[%u]: %s\n", path, i, err);
+		rte_eth_macaddr_get(pt->port_id, &pt->mac);
+		/* The kernel speaks on the link with the port's MAC. */
+		rte_eth_dev_default_mac_addr_set(pt->exc_id, &pt->mac);
+		if (kernel_iface(cp, err, sizeof(err)))
+			rte_exit(EXIT_FAILURE, "%s: dataplane.ports[%u]: %s\n", path, i, err);
+		for (unsigned a = 0; a < cp->n_addresses; a++) {
+			const struct cfg_prefix *pa = &cp->addresses[a];
+			if (pa->a.family == AF_INET)
+				memcpy(&pt->v4[pt->n_v4++], pa->a.addr, 4);
+			else
+				memcpy(pt->v6[pt->n_v6++], pa->a.addr, 16);
+		}
+		link_report(cp->device, pt->port_id);
+		link_report(cp->exception, pt->exc_id);
+	}
+
+	struct cache_config cc;
+	cache_config_default(&cc);
+	cfg_cache_config(&cfg, &cc);
+	urcu_qsbr_register_thread();
+	if (!(dp.cache = cache_new(&cc)))
+		rte_exit(EXIT_FAILURE, "cache: no memory for %zu octets\n", cc.max_bytes);
+	if (dp_acl_build(&dp, err, sizeof(err)) || shared_objects(&dp, err, sizeof(err)))
+		rte_exit(EXIT_FAILURE, "%s: %s\n", path, err);
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	for (unsigned i = 0; i < dp.n_workers; i++)
+		if (rte_eal_remote_launch(dp_worker_main, dp.workers[i], dp.workers[i]->lcore))
+			rte_exit(EXIT_FAILURE, "cannot launch worker %u\n", i);
+	printf("bailiwick-dataplane: %u worker(s), control block %s, ABI %u: ready\n",
+	       dp.n_workers, SHM_CTL_NAME, SHM_ABI_VERSION);
+	fflush(stdout);
+
+	uint64_t next_check = 0, next_stats = 0;
+	while (!stop) {
+		uint64_t now = mono_ms();
+		dp.ctl->now_ms = now;
+		dp.ctl->now_s = (uint32_t)(now / 1000);
+		if (now >= next_check) {
+			dp.ctl->dp_heartbeat_ms = now;
+			check_control(dp.ctl, now);
+			next_check = now + HOUSEKEEPING_MS;
+		}
+		if (now >= next_stats) {
+			writer_stats(&dp);
+			next_stats = now + 1000;
+		}
+		unsigned n = dp_writer_poll(&dp, 64);
+		cache_reader_quiescent();
+		if (!n) {
+			struct timespec ts = { 0, IDLE_SLEEP_US * 1000 };
+			urcu_qsbr_thread_offline();
+			nanosleep(&ts, NULL);
+			urcu_qsbr_thread_online();
+		}
+	}
+
+	printf("bailiwick-dataplane: stopping\n");
+	__atomic_store_n(&dp.quit, true, __ATOMIC_RELAXED);
+	rte_eal_mp_wait_lcore();
+	for (unsigned i = 0; i < dp.n_ports; i++) {
+		rte_eth_dev_stop(dp.ports[i].port_id);
+		rte_eth_dev_close(dp.ports[i].port_id);
+		rte_eth_dev_stop(dp.ports[i].exc_id);
+		rte_eth_dev_close(dp.ports[i].exc_id);
+	}
+	cache_free(dp.cache);
+	urcu_qsbr_unregister_thread();
+	dp_acl_free(&dp);
+	rte_eal_cleanup();
+	return 0;
+}

@@ -1,0 +1,253 @@
+/*
+ * dataplane/shm.h: the shared-memory ABI between bailiwick-dataplane (the
+ * DPDK primary process) and bailiwick-control (a secondary process with the
+ * same --file-prefix). Every name, layout, record type and the ABI version
+ * of what crosses the two processes is here and nowhere else.
+ *
+ * Objects (DPDK named memzones and rings, created by the dataplane at start,
+ * looked up by control at attach):
+ *   SHM_CTL_NAME         struct shm_ctl: versions, liveness of both sides,
+ *                        the dataplane's clock, every counter
+ *   SHM_MISS_RING_FMT    per worker, worker -> control: struct shm_miss
+ *                        elements (single producer, single consumer)
+ *   SHM_FILL_RING_NAME   control -> cache writer: struct shm_fill elements
+ *                        (single producer, single consumer)
+ * The writer -> worker answer rings carry mbuf pointers inside the
+ * dataplane process only; their names are here so that no two objects
+ * share one.
+ *
+ * Records are copied into and out of the rings whole (rte_ring *_elem
+ * calls), so no pointer crosses the processes and a reader never sees a
+ * record its writer is still filling. Every record starts with struct
+ * shm_hdr; the reader checks type, ABI version and length (and every field
+ * it uses) before use: a bad record is counted and dropped by the
+ * dataplane; control treats a bad control block as fatal at attach.
+ *
+ * Who writes what: each cache line of struct shm_ctl has one writer, named
+ * on it. Counters are written by their owner only and read by anyone (a
+ * torn read of a 64-bit counter cannot happen on x86-64).
+ */
+#ifndef BW_DATAPLANE_SHM_H
+#define BW_DATAPLANE_SHM_H
+
+#include <stdalign.h>
+#include <stdint.h>
+
+#include "dns/wire.h"
+
+#define SHM_ABI_VERSION 1
+#define SHM_MAGIC 0x6277636c /* "bwcl" */
+
+#define SHM_CTL_NAME "bw_ctl"
+#define SHM_MISS_RING_FMT "bw_miss_%u"	/* %u: worker index */
+#define SHM_ANSWER_RING_FMT "bw_ans_%u"	/* dataplane-internal */
+#define SHM_FILL_RING_NAME "bw_fill"
+
+#define SHM_WORKERS_MAX 64
+#define SHM_MISS_RING_SIZE 4096	/* records per worker */
+#define SHM_FILL_RING_SIZE 1024
+#define SHM_MSG_MAX 4096	/* a fill's message; larger ones are sent truncated */
+#define SHM_HEARTBEAT_MS 50	/* both sides stamp their heartbeat this often */
+#define SHM_DEAD_MS 500		/* a heartbeat this old: the other side is gone */
+#define SHM_MISS_MAX_AGE_MS 3000 /* control drops older misses: the client gave up */
+
+enum shm_rec_type {
+	SHM_REC_MISS = 1,
+	SHM_REC_FILL = 2,
+};
+
+struct shm_hdr {
+	uint16_t type;		/* enum shm_rec_type */
+	uint16_t abi;		/* SHM_ABI_VERSION */
+	uint32_t len;		/* octets of the whole record, this header included */
+};
+
+/* Why a worker asks control. */
+enum shm_miss_kind {
+	SHM_MISS_CLIENT = 1,	/* not in the cache: the client waits for the fill */
+	SHM_MISS_REFRESH = 2,	/* answered stale or for prefetch: refresh only */
+};
+
+/*
+ * Everything needed to answer a client later, so that workers keep no
+ * table of pending queries: the frame's addresses (as received: src is the
+ * client), the worker and port, and the question as the client spelled it.
+ */
+struct shm_client {
+	uint8_t src_mac[6];
+	uint8_t dst_mac[6];
+	uint16_t vlan_tci;
+	uint8_t has_vlan;
+	uint8_t family;		/* 4 or 6 (DP_PKT_IPV4, DP_PKT_IPV6) */
+	uint8_t src_ip[16];	/* client; IPv4 in the first 4 octets */
+	uint8_t dst_ip[16];	/* our service address */
+	uint16_t src_port;
+	uint16_t dst_port;
+	uint16_t port_id;	/* DPDK port it came in on */
+	uint16_t worker;	/* index of the worker that owns the answer */
+	uint16_t dns_id;
+	uint16_t dns_flags;	/* the client's header flags (opcode, RD, CD) */
+	uint16_t udp_size;	/* the client's EDNS size; 0: no EDNS */
+	uint16_t edns_flags;	/* DO */
+	uint16_t qtype;
+	uint16_t qclass;
+	uint8_t has_edns;
+	uint8_t qname_len;	/* 1..DNS_NAME_MAX */
+	uint8_t qname[DNS_NAME_MAX]; /* wire, the client's letter case */
+	uint8_t pad;
+	uint64_t rx_ms;		/* dataplane clock (shm_ctl.now_ms) at receipt */
+};
+
+/* Worker -> control. */
+struct shm_miss {
+	struct shm_hdr h;
+	uint8_t kind;		/* enum shm_miss_kind */
+	uint8_t pad[7];
+	struct shm_client c;
+};
+
+/* Control -> cache writer: the answer to a miss. */
+enum shm_fill_flags {
+	SHM_FILL_CACHE = 1 << 0,	/* insert msg into the cache */
+	SHM_FILL_ANSWER = 1 << 1,	/* send the client its answer */
+	SHM_FILL_STALE = 1 << 2,	/* msg is a stale answer (RFC 8767) */
+	SHM_FILL_TRUNCATED = 1 << 3,	/* msg was larger than SHM_MSG_MAX:
+					   the client gets TC=1 */
+};
+
+struct shm_fill {
+	struct shm_hdr h;
+	uint8_t flags;		/* enum shm_fill_flags */
+	uint8_t rank;		/* enum cache_rank of msg's data */
+	uint16_t rcode;
+	uint16_t msg_len;	/* 0..SHM_MSG_MAX */
+	uint16_t pad;
+	struct shm_client c;	/* the miss's, unchanged */
+	uint8_t msg[SHM_MSG_MAX]; /* the assembled response: question, sections */
+};
+
+/* Per-worker counters, written by that worker only. */
+#define SHM_WORKER_COUNTERS(X)						\
+	X(rx, "frames received on service ports")			\
+	X(tx, "frames sent on service ports")				\
+	X(tx_dropped, "frames dropped: the port's tx queue was full")	\
+	X(queries, "DNS queries to a service address")			\
+	X(hits, "answered from the cache (fresh)")			\
+	X(stale_hits, "answered from the cache (stale, RFC 8767)")	\
+	X(prefetches, "refreshes asked for while answering (prefetch, stale)") \
+	X(nxdomain_cut, "NXDOMAIN from a cached ancestor (RFC 8020)")	\
+	X(misses, "misses sent to control")				\
+	X(miss_ring_full, "misses dropped: the ring to control was full") \
+	X(ctl_down_servfail, "SERVFAIL: control is down")		\
+	X(ctl_down_dropped, "misses dropped: control is down")		\
+	X(fill_answers, "answers sent after resolution")		\
+	X(refused, "REFUSED (access control, class, transfers)")	\
+	X(acl_dropped, "queries dropped by access control")		\
+	X(notimp, "NOTIMP answers")					\
+	X(formerr, "FORMERR answers")					\
+	X(badvers, "BADVERS answers")					\
+	X(qr_dropped, "dropped: QR=1 to port 53")			\
+	X(dns_dropped, "dropped: DNS header unreadable")		\
+	X(answer_dropped, "dropped: answer could not be built")		\
+	X(truncated, "answers sent with TC=1")				\
+	X(rcode_noerror, "answers with NOERROR")			\
+	X(rcode_nxdomain, "answers with NXDOMAIN")			\
+	X(rcode_servfail, "answers with SERVFAIL")			\
+	X(arp_replies, "ARP replies for service addresses")		\
+	X(nd_replies, "neighbour advertisements for service addresses")	\
+	X(echo_replies, "ICMP/ICMPv6 echo replies")			\
+	X(to_kernel, "frames passed to the kernel (exception path)")	\
+	X(to_kernel_dropped, "exception frames dropped: queue full")	\
+	X(from_kernel, "kernel frames sent out on the port")		\
+	X(from_kernel_dropped, "kernel frames dropped: queue full")	\
+	X(frame_dropped, "frames dropped as malformed (see drop_*)")	\
+	X(busy_cycles, "TSC cycles spent on iterations that did work")	\
+	X(dns_cycles, "TSC cycles spent answering DNS queries")		\
+	X(iterations, "loop iterations")
+
+#define SHM_FRAME_DROPS_MAX 32	/* room for dp_pkt's drop reasons */
+
+struct shm_worker_stats {
+#define SHM_FIELD(name, text) uint64_t name;
+	SHM_WORKER_COUNTERS(SHM_FIELD)
+#undef SHM_FIELD
+	uint64_t frame_drops[SHM_FRAME_DROPS_MAX]; /* by -dp_pkt reason */
+} __attribute__((aligned(64)));
+
+/* The cache writer's counters (the dataplane's writer thread). */
+#define SHM_WRITER_COUNTERS(X)						\
+	X(fills, "fill records received")				\
+	X(bad_records, "records dropped: type, version or length wrong") \
+	X(inserted, "answers inserted into the cache")			\
+	X(uncacheable, "answers not cacheable (TTL 0, SERVFAIL, ...)")	\
+	X(answers, "answers passed to workers")				\
+	X(answer_ring_full, "answers dropped: a worker's answer ring was full") \
+	X(no_mbuf, "answers dropped: no mbuf")				\
+	X(cache_entries, "entries in the cache")			\
+	X(cache_bytes, "octets the cache holds")			\
+	X(cache_evictions, "entries evicted")
+
+struct shm_writer_stats {
+#define SHM_FIELD(name, text) uint64_t name;
+	SHM_WRITER_COUNTERS(SHM_FIELD)
+#undef SHM_FIELD
+} __attribute__((aligned(64)));
+
+/* Control's counters of the shared-memory path. */
+#define SHM_CONTROL_COUNTERS(X)						\
+	X(misses, "miss records received")				\
+	X(bad_records, "miss records dropped: type, version or length wrong") \
+	X(too_old, "misses dropped: older than SHM_MISS_MAX_AGE_MS")	\
+	X(refreshes, "refreshes (prefetch, stale) resolved")		\
+	X(fills, "fill records sent")					\
+	X(fill_ring_full, "fills dropped: the fill ring was full")	\
+	X(overload, "misses answered SERVFAIL: the iterator is full")	\
+	X(attaches, "attaches to a dataplane")
+
+struct shm_control_stats {
+#define SHM_FIELD(name, text) uint64_t name;
+	SHM_CONTROL_COUNTERS(SHM_FIELD)
+#undef SHM_FIELD
+} __attribute__((aligned(64)));
+
+/* The control block, memzone SHM_CTL_NAME. */
+struct shm_ctl {
+	/* Dataplane, once at creation; read-only afterwards. */
+	alignas(64) uint32_t magic;
+	uint32_t abi;
+	uint32_t n_workers;
+	uint32_t miss_ring_size;
+	uint32_t fill_ring_size;
+	uint32_t record_sizes[2];	/* sizeof(struct shm_miss), shm_fill */
+	int32_t dp_pid;
+	uint64_t dp_instance;		/* random, new at every start */
+	uint64_t config_generation;
+	uint64_t tsc_hz;
+
+	/* Dataplane main thread: its clock and liveness. */
+	alignas(64) volatile uint64_t now_ms;	/* CLOCK_MONOTONIC, ms */
+	volatile uint32_t now_s;		/* the cache's clock */
+	volatile uint32_t ctl_up;		/* control is attached and alive */
+	volatile uint64_t dp_heartbeat_ms;
+
+	/* Control: its liveness. */
+	alignas(64) volatile int32_t ctl_pid;
+	volatile uint32_t pad0;
+	volatile uint64_t ctl_instance;		/* random, new at every attach */
+	volatile uint64_t ctl_heartbeat_ms;	/* in now_ms's clock */
+
+	/* Policy snapshots (the policy issue): control writes. */
+	alignas(64) volatile uint64_t policy_generation;
+	volatile uint64_t policy_snapshot;
+
+	/* Per worker: the policy generation it has seen (that worker). */
+	struct {
+		alignas(64) volatile uint64_t seen_generation;
+	} workers[SHM_WORKERS_MAX];
+
+	struct shm_worker_stats wstats[SHM_WORKERS_MAX];	/* each worker */
+	struct shm_writer_stats writer;				/* the writer */
+	struct shm_control_stats control;			/* control */
+};
+
+#endif

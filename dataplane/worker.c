@@ -1,0 +1,510 @@
+/*
+ * dataplane/worker.c: the worker lcore, hot path. One per configured lcore,
+ * pinned; it owns queue idx on every service port and on every exception
+ * port. Each iteration: rx a burst from each service port, sort the frames
+ * (ARP, neighbour solicitation and echo for our addresses answered in place;
+ * DNS queries to a service address on port 53 kept; everything else to the
+ * kernel through the exception port), look every query up in the cache in
+ * one burst, answer hits in the query's own mbuf, turn misses into miss
+ * records for control; then forward what the kernel sent, send the answers
+ * the cache writer resolved, and announce a quiescent state.
+ *
+ * Rules of the loop: no allocation, lock, syscall or log. Every mbuf
+ * received is sent or freed in the same iteration; a frame tx could not
+ * take is freed and counted. Full rings drop and count.
+ */
+#define _LGPL_SOURCE
+#include <stdatomic.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include <urcu/urcu-qsbr.h>
+
+#include "dataplane/dp.h"
+#include "dns/reply.h"
+
+#define ST(w, name) ((w)->st->name++)
+
+static void tx_flush(struct dp_worker *w, uint16_t port, struct dp_txq *q,
+		     bool exception)
+{
+	uint16_t sent = q->n ? rte_eth_tx_burst(port, (uint16_t)w->idx, q->m, q->n) : 0;
+
+	if (exception) {
+		w->st->to_kernel += sent;
+		w->st->to_kernel_dropped += q->n - sent;
+	} else {
+		w->st->tx += sent;
+		w->st->tx_dropped += q->n - sent;
+	}
+	for (uint16_t i = sent; i < q->n; i++)
+		rte_pktmbuf_free(q->m[i]);
+	q->n = 0;
+}
+
+static inline void tx_put(struct dp_worker *w, uint16_t port, struct dp_txq *q,
+			  struct rte_mbuf *m, bool exception)
+{
+	if (q->n == RTE_DIM(q->m))
+		tx_flush(w, port, q, exception);
+	q->m[q->n++] = m;
+}
+
+static inline void out(struct dp_worker *w, struct dp_port *pt, struct rte_mbuf *m)
+{
+	tx_put(w, pt->port_id, &w->tx[pt - w->dp->ports], m, false);
+}
+
+static inline void to_kernel(struct dp_worker *w, struct dp_port *pt, struct rte_mbuf *m)
+{
+	tx_put(w, pt->exc_id, &w->exc[pt - w->dp->ports], m, true);
+}
+
+/* Trims the mbuf to the reply frame at offset start, len octets. */
+static inline void set_frame(struct rte_mbuf *m, int start, uint16_t len)
+{
+	m->data_off = (uint16_t)(m->data_off + start);
+	m->data_len = len;
+	m->pkt_len = len;
+	m->ol_flags = 0;
+}
+
+static bool is_ours4(const struct dp_port *pt, const uint8_t *a)
+{
+	uint32_t v;
+
+	memcpy(&v, a, 4);
+	for (unsigned i = 0; i < pt->n_v4; i++)
+		if (pt->v4[i] == v)
+			return true;
+	return false;
+}
+
+static bool is_ours6(const struct dp_port *pt, const uint8_t *a)
+{
+	for (unsigned i = 0; i < pt->n_v6; i++)
+		if (!memcmp(pt->v6[i], a, 16))
+			return true;
+	return false;
+}
+
+static inline bool is_ours(const struct dp_port *pt, const struct dp_pkt *p)
+{
+	return p->family == DP_PKT_IPV4 ? is_ours4(pt, p->dst_ip) : is_ours6(pt, p->dst_ip);
+}
+
+/* --- answers ------------------------------------------------------------ */
+
+static inline void count_rcode(struct dp_worker *w, unsigned rcode)
+{
+	if (rcode == DNS_R_NOERROR)
+		ST(w, rcode_noerror);
+	else if (rcode == DNS_R_NXDOMAIN)
+		ST(w, rcode_nxdomain);
+	else if (rcode == DNS_R_SERVFAIL)
+		ST(w, rcode_servfail);
+}
+
+/* The DNS payload of job j's reply has been written (len octets): the
+ * frame's headers around it, and out. */
+static void reply(struct dp_worker *w, struct dp_job *j, size_t len)
+{
+	uint8_t *buf = rte_pktmbuf_mtod(j->m, uint8_t *);
+	int start = dp_pkt_udp_reply(buf, &j->p, (uint16_t)len);
+
+	if (start < 0) {
+		ST(w, answer_dropped);
+		rte_pktmbuf_free(j->m);
+		return;
+	}
+	if (dns_get16(buf + j->p.payload_off + 2) & DNS_F_TC)
+		ST(w, truncated);
+	count_rcode(w, buf[j->p.payload_off + 3] & DNS_F_RCODE_MASK);
+	set_frame(j->m, start, (uint16_t)(j->p.payload_off - start + len));
+	out(w, j->port, j->m);
+}
+
+/* An answer without records; q is NULL when the query did not parse. */
+static void reply_empty(struct dp_worker *w, struct dp_job *j,
+			const struct dns_query *q, int rcode)
+{
+	uint8_t *dns = rte_pktmbuf_mtod(j->m, uint8_t *) + j->p.payload_off;
+
+	reply(w, j, dns_reply_empty(dns, q, rcode, w->dp->edns_size, dns));
+}
+
+/* Room for the reply's payload in the mbuf, from the query's payload on. */
+static inline size_t room(const struct dp_job *j)
+{
+	return (size_t)j->m->buf_len - j->m->data_off - j->p.payload_off;
+}
+
+/* --- misses -------------------------------------------------------------- */
+
+/* A miss record for job j; false when the ring to control is full. */
+static bool ask_control(struct dp_worker *w, struct dp_job *j, uint8_t kind)
+{
+	struct shm_miss *r = &w->rec;
+	struct shm_client *c = &r->c;
+	const struct dns_query *q = &j->q;
+
+	r->h.type = SHM_REC_MISS;
+	r->h.abi = SHM_ABI_VERSION;
+	r->h.len = sizeof(*r);
+	r->kind = kind;
+	memcpy(c->src_mac, j->p.src_mac, 6);
+	memcpy(c->dst_mac, j->p.dst_mac, 6);
+	c->vlan_tci = j->p.vlan_tci;
+	c->has_vlan = j->p.vlan;
+	c->family = j->p.family;
+	memcpy(c->src_ip, j->p.src_ip, 16);
+	memcpy(c->dst_ip, j->p.dst_ip, 16);
+	c->src_port = j->p.src_port;
+	c->dst_port = j->p.dst_port;
+	c->port_id = j->port->port_id;
+	c->worker = (uint16_t)w->idx;
+	c->dns_id = q->id;
+	c->dns_flags = q->flags;
+	c->has_edns = q->has_edns;
+	c->udp_size = q->has_edns ? q->edns.udp_size : 0;
+	c->edns_flags = q->has_edns ? (uint16_t)(q->edns.flags & DNS_EDNS_F_DO) : 0;
+	c->qtype = q->qtype;
+	c->qclass = q->qclass;
+	c->qname_len = q->qname_len;
+	memcpy(c->qname, dns_query_qname(q), q->qname_len);
+	c->rx_ms = w->dp->ctl->now_ms;
+	if (rte_ring_sp_enqueue_elem(w->miss, r, sizeof(*r)) != 0) {
+		ST(w, miss_ring_full);
+		return false;
+	}
+	return true;
+}
+
+static void miss(struct dp_worker *w, struct dp_job *j, uint32_t now)
+{
+	/* RFC 8020: below a cached NXDOMAIN nothing exists. */
+	const struct cache_entry *cut = cache_nxdomain_cut(w->dp->cache, dns_query_qname(&j->q),
+							   j->q.qclass, j->k.do_bit, now);
+	if (cut) {
+		uint8_t *dns = rte_pktmbuf_mtod(j->m, uint8_t *) + j->p.payload_off;
+		int n = cache_answer(w->dp->cache, cut, CACHE_HIT, &j->q, now, dns, room(j));
+		if (n > 0) {
+			ST(w, nxdomain_cut);
+			reply(w, j, (size_t)n);
+			return;
+		}
+	}
+	if (!w->dp->ctl->ctl_up) {
+		if (w->dp->cfg->dataplane.control_down == CFG_DOWN_DROP) {
+			ST(w, ctl_down_dropped);
+			rte_pktmbuf_free(j->m);
+			return;
+		}
+		ST(w, ctl_down_servfail);
+		reply_empty(w, j, &j->q, DNS_R_SERVFAIL);
+		return;
+	}
+	/* The answer comes back through the writer in a new mbuf; a full ring
+	 * is a silent drop (the client retries), never a SERVFAIL. */
+	if (ask_control(w, j, SHM_MISS_CLIENT))
+		ST(w, misses);
+	rte_pktmbuf_free(j->m);
+}
+
+/* Looks every kept query up at once and answers. */
+static void answer_jobs(struct dp_worker *w)
+{
+	const struct cache_key *keys[DP_BURST];
+	struct cache_result res[DP_BURST];
+	struct dp *dp = w->dp;
+	uint32_t now = dp->ctl->now_s;
+	unsigned n = w->njobs;
+
+	for (unsigned i = 0; i < n; i++)
+		keys[i] = &w->jobs[i].k;
+	cache_lookup_burst(dp->cache, keys, n, now, res, &w->cst);
+	for (unsigned i = 0; i < n; i++) {
+		struct dp_job *j = &w->jobs[i];
+		enum cache_state state = (enum cache_state)res[i].state;
+		bool ctl_up = dp->ctl->ctl_up;
+
+		/* A stale entry waits for control's refresh (which serves it
+		 * stale itself after client-timeout-ms, RFC 8767); without
+		 * control it is the best answer there is. */
+		if (!res[i].entry || ((state == CACHE_STALE || state == CACHE_STALE_REFRESH) &&
+				      ctl_up)) {
+			miss(w, j, now);
+			continue;
+		}
+		uint8_t *dns = rte_pktmbuf_mtod(j->m, uint8_t *) + j->p.payload_off;
+		int len = cache_answer(dp->cache, res[i].entry, state, &j->q, now, dns, room(j));
+		if (len <= 0) {
+			ST(w, answer_dropped);
+			rte_pktmbuf_free(j->m);
+			continue;
+		}
+		if (state == CACHE_HIT_PREFETCH && ctl_up) {
+			if (ask_control(w, j, SHM_MISS_REFRESH))
+				ST(w, prefetches);
+		}
+		if (state >= CACHE_STALE)
+			ST(w, stale_hits);
+		else
+			ST(w, hits);
+		reply(w, j, (size_t)len);
+	}
+	w->njobs = 0;
+}
+
+/* --- sorting frames ------------------------------------------------------ */
+
+/* A UDP datagram to a service address, port 53: a query, or not. */
+static void dns_frame(struct dp_worker *w, struct dp_port *pt, struct rte_mbuf *m,
+		      const struct dp_pkt *p)
+{
+	const uint8_t *dns = rte_pktmbuf_mtod(m, const uint8_t *) + p->payload_off;
+	struct dp_job *j = &w->jobs[w->njobs];
+
+	ST(w, queries);
+	if (p->payload_len < DNS_HDR_LEN) {
+		ST(w, dns_dropped);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	uint16_t flags = dns_get16(dns + 2);
+	if (flags & DNS_F_QR) {
+		ST(w, qr_dropped);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	j->m = m;
+	j->port = pt;
+	j->p = *p;
+	int parsed = dns_query_parse(&j->q, dns, p->payload_len);
+	const struct dns_query *qp = parsed ? NULL : &j->q;
+
+	switch (dp_acl_lookup(w->dp, p->family, p->src_ip)) {
+	case CFG_ACL_ALLOW:
+		break;
+	case CFG_ACL_DROP:
+		ST(w, acl_dropped);
+		rte_pktmbuf_free(m);
+		return;
+	default:
+		ST(w, refused);
+		reply_empty(w, j, qp, DNS_R_REFUSED);
+		return;
+	}
+	if (((flags & DNS_F_OPCODE_MASK) >> DNS_F_OPCODE_SHIFT) != DNS_OP_QUERY) {
+		ST(w, notimp);
+		reply_empty(w, j, qp, DNS_R_NOTIMP);
+		return;
+	}
+	if (parsed) {
+		ST(w, formerr);
+		reply_empty(w, j, NULL, DNS_R_FORMERR);
+		return;
+	}
+	if (j->q.has_edns && j->q.edns.version != 0) {
+		ST(w, badvers);
+		reply_empty(w, j, qp, DNS_R_BADVERS);
+		return;
+	}
+	if (j->q.qclass != DNS_C_IN || j->q.qtype == DNS_T_AXFR || j->q.qtype == DNS_T_IXFR ||
+	    j->q.qtype == DNS_T_OPT || j->q.qtype == DNS_T_TSIG) {
+		ST(w, refused);
+		reply_empty(w, j, qp, DNS_R_REFUSED);
+		return;
+	}
+	cache_key_from_query(&j->k, w->dp->cache, &j->q);
+	rte_prefetch0(&j->k);
+	w->njobs++;
+}
+
+static void icmp_frame(struct dp_worker *w, struct dp_port *pt, struct rte_mbuf *m,
+		       const struct dp_pkt *p, int cls)
+{
+	uint8_t *buf = rte_pktmbuf_mtod(m, uint8_t *);
+
+	if (cls == DP_PKT_ICMP6 && p->icmp_type == DP_PKT_ICMP6_NS) {
+		if (!is_ours6(pt, p->nd_target)) {
+			to_kernel(w, pt, m);
+			return;
+		}
+		int n = dp_pkt_nd_advert(buf, (size_t)m->buf_len - m->data_off, p,
+					 pt->mac.addr_bytes);
+		if (n < 0) {
+			rte_pktmbuf_free(m);
+			return;
+		}
+		ST(w, nd_replies);
+		set_frame(m, 0, (uint16_t)n);
+		out(w, pt, m);
+		return;
+	}
+	bool echo = cls == DP_PKT_ICMP4 ? p->icmp_type == DP_PKT_ICMP4_ECHO_REQUEST
+					: p->icmp_type == DP_PKT_ICMP6_ECHO_REQUEST;
+	if (!echo || !is_ours(pt, p)) {
+		to_kernel(w, pt, m);
+		return;
+	}
+	uint16_t len;
+	int start = dp_pkt_echo_reply(buf, p, &len);
+	if (start < 0) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	ST(w, echo_replies);
+	set_frame(m, start, len);
+	out(w, pt, m);
+}
+
+static void frame(struct dp_worker *w, struct dp_port *pt, struct rte_mbuf *m)
+{
+	struct dp_pkt p;
+	uint8_t *buf = rte_pktmbuf_mtod(m, uint8_t *);
+	int cls;
+
+	if (m->nb_segs != 1) {
+		to_kernel(w, pt, m); /* jumbo frames: the kernel's business */
+		return;
+	}
+	cls = dp_pkt_parse(&p, buf, rte_pktmbuf_data_len(m));
+	if (cls < 0) {
+		ST(w, frame_dropped);
+		unsigned r = (unsigned)(-cls - 4100);
+		if (r < SHM_FRAME_DROPS_MAX)
+			w->st->frame_drops[r]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	switch (cls) {
+	case DP_PKT_UDP:
+		if (p.dst_port == 53 && is_ours(pt, &p)) {
+			dns_frame(w, pt, m, &p);
+			return;
+		}
+		break;
+	case DP_PKT_ARP:
+		if (p.arp_op == DP_PKT_ARP_REQUEST && is_ours4(pt, p.dst_ip)) {
+			int n = dp_pkt_arp_reply(buf, (size_t)m->buf_len - m->data_off, &p,
+						 pt->mac.addr_bytes);
+			if (n > 0) {
+				ST(w, arp_replies);
+				set_frame(m, 0, (uint16_t)n);
+				out(w, pt, m);
+				return;
+			}
+		}
+		break; /* replies and other targets: the kernel learns them */
+	case DP_PKT_ICMP4:
+	case DP_PKT_ICMP6:
+		icmp_frame(w, pt, m, &p, cls);
+		return;
+	default:
+		break;
+	}
+	to_kernel(w, pt, m);
+}
+
+/* --- the loop ------------------------------------------------------------ */
+
+static unsigned poll_port(struct dp_worker *w, struct dp_port *pt)
+{
+	struct rte_mbuf *pkts[DP_BURST];
+	uint16_t n = rte_eth_rx_burst(pt->port_id, (uint16_t)w->idx, pkts, DP_BURST);
+
+	if (n == 0)
+		return 0;
+	uint64_t t0 = rte_rdtsc();
+	w->st->rx += n;
+	for (uint16_t i = 0; i < n; i++) {
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		frame(w, pt, pkts[i]);
+	}
+	if (w->njobs)
+		answer_jobs(w);
+	w->st->dns_cycles += rte_rdtsc() - t0;
+	return n;
+}
+
+/* What the kernel sends out through the exception port. */
+static unsigned poll_kernel(struct dp_worker *w, struct dp_port *pt)
+{
+	struct rte_mbuf *pkts[DP_BURST];
+	uint16_t n = rte_eth_rx_burst(pt->exc_id, (uint16_t)w->idx, pkts, DP_BURST);
+	struct dp_txq *q = &w->tx[pt - w->dp->ports];
+
+	for (uint16_t i = 0; i < n; i++) {
+		if (q->n == RTE_DIM(q->m))
+			tx_flush(w, pt->port_id, q, false);
+		q->m[q->n++] = pkts[i];
+	}
+	w->st->from_kernel += n;
+	return n;
+}
+
+/* Answers the writer resolved for this worker's clients. */
+static unsigned poll_answers(struct dp_worker *w)
+{
+	struct rte_mbuf *pkts[DP_BURST];
+	unsigned n = rte_ring_sc_dequeue_burst(w->answers, (void **)pkts, DP_BURST, NULL);
+
+	for (unsigned i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		unsigned pi = m->port < w->dp->n_ports ? m->port : 0;
+		const uint8_t *dns = rte_pktmbuf_mtod(m, uint8_t *) + m->l2_len + m->l3_len + 8;
+
+		count_rcode(w, dns[3] & DNS_F_RCODE_MASK);
+		if (dns_get16(dns + 2) & DNS_F_TC)
+			ST(w, truncated);
+		out(w, &w->dp->ports[pi], m);
+	}
+	w->st->fill_answers += n;
+	return n;
+}
+
+int dp_worker_main(void *arg)
+{
+	struct dp_worker *w = arg;
+	struct dp *dp = w->dp;
+
+	urcu_qsbr_register_thread();
+	w->drain_tsc = rte_rdtsc() + dp->drain_cycles;
+	while (!__atomic_load_n(&dp->quit, __ATOMIC_RELAXED)) {
+		uint64_t t0 = rte_rdtsc();
+		unsigned work = 0, rx = 0;
+
+		for (unsigned i = 0; i < dp->n_ports; i++) {
+			rx += poll_port(w, &dp->ports[i]);
+			work += poll_kernel(w, &dp->ports[i]);
+		}
+		work += rx + poll_answers(w);
+		/* A full burst means more is coming: batch; otherwise, or at
+		 * the deadline, send what there is. */
+		uint64_t now = rte_rdtsc();
+		if (rx < DP_BURST || now >= w->drain_tsc) {
+			for (unsigned i = 0; i < dp->n_ports; i++) {
+				if (w->tx[i].n)
+					tx_flush(w, dp->ports[i].port_id, &w->tx[i], false);
+				if (w->exc[i].n)
+					tx_flush(w, dp->ports[i].exc_id, &w->exc[i], true);
+			}
+			w->drain_tsc = now + dp->drain_cycles;
+		}
+		cache_reader_quiescent();
+		w->st->iterations++;
+		if (work)
+			w->st->busy_cycles += rte_rdtsc() - t0;
+	}
+	urcu_qsbr_unregister_thread();
+	return 0;
+}

@@ -1,0 +1,128 @@
+#!/usr/bin/python3
+"""tests/dataplane/probe.py: the client side of test-dataplane, run inside
+the test's network namespace (needs /usr/bin/python3 for dnspython).
+
+  load ADDR NAME COUNT INTERVAL_MS   COUNT queries for NAME A, one every
+                                     INTERVAL_MS, each waiting up to 1 s;
+                                     prints "sent N answered M rcodes ..."
+  raw ADDR HEX                       one UDP datagram to ADDR port 53; prints
+                                     "none" or "flags=0xFFFF rcode=N qd=N"
+  frames IFACE                       malformed frames (raw Ethernet) to the
+                                     dataplane; prints how many were sent
+Every loop is bounded in count and time."""
+import socket
+import struct
+import sys
+import time
+
+import dns.message
+import dns.rcode
+
+
+def load(addr, name, count, interval_ms):
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.settimeout(1.0)
+    answered = 0
+    rcodes = {}
+    for i in range(count):
+        q = dns.message.make_query(name, "A")
+        s.sendto(q.to_wire(), (addr, 53))
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            try:
+                data = s.recv(4096)
+            except socket.timeout:
+                break
+            try:
+                r = dns.message.from_wire(data)
+            except Exception:
+                continue
+            if r.id != q.id:
+                continue
+            answered += 1
+            rc = dns.rcode.to_text(r.rcode())
+            rcodes[rc] = rcodes.get(rc, 0) + 1
+            break
+        time.sleep(interval_ms / 1000.0)
+    print("sent %d answered %d rcodes %s" % (count, answered,
+          " ".join("%s=%d" % kv for kv in sorted(rcodes.items()))))
+
+
+def raw(addr, hexpayload):
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.settimeout(1.0)
+    s.sendto(bytes.fromhex(hexpayload), (addr, 53))
+    try:
+        data = s.recv(4096)
+    except socket.timeout:
+        print("none")
+        return
+    if len(data) < 12:
+        print("short %d" % len(data))
+        return
+    _, flags, qd = struct.unpack("!HHH", data[:6])
+    print("flags=0x%04x rcode=%d qd=%d" % (flags, flags & 0xf, qd))
+
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return (~s) & 0xffff
+
+
+def ipv4(src, dst, payload, proto=17, ihl=5, total=None, frag=0, bad_csum=False):
+    tl = total if total is not None else ihl * 4 + len(payload)
+    h = struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, 0, tl, 1, frag, 64, proto, 0,
+                    socket.inet_aton(src), socket.inet_aton(dst))
+    h += b"\0" * (ihl * 4 - 20)
+    c = csum(h)
+    if bad_csum:
+        c ^= 0x1234
+    h = h[:10] + struct.pack("!H", c) + h[12:]
+    return h + payload
+
+
+def frames(iface, src, dst):
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((iface, 0))
+    eth = b"\xff" * 6 + b"\x02\0\0\0\0\x01" + b"\x08\x00"
+    query = dns.message.make_query("www.shop.lab", "A").to_wire()
+    udp = struct.pack("!HHHH", 5353, 53, 8 + len(query), 0) + query
+    # Not here, though the worker counts them (tests/dataplane/test_pkt.c):
+    # fragments, which the af_packet PMD's fanout group reassembles (or
+    # holds) in the kernel before the worker sees them, and frames shorter
+    # than 16 octets, which do not reach a packet socket over veth.
+    bad = [
+        eth + ipv4(src, dst, udp)[:15],                        # truncated IPv4
+        eth + ipv4(src, dst, udp, bad_csum=True),              # bad checksum
+        eth + ipv4(src, dst, udp, total=1400),                 # total length lies
+        eth + ipv4(src, dst, struct.pack("!HHHH", 5353, 53, 4000, 0) + query),  # UDP length lies
+        eth + ipv4(src, dst, struct.pack("!HHHH", 5353, 53, 5, 0) + query),     # UDP length < 8
+        eth + ipv4(src, dst, udp[:5]),                         # truncated UDP header
+        eth + ipv4(src, dst, udp, ihl=4),                      # header length < 20
+        eth + b"\x60" + ipv4(src, dst, udp)[1:],               # version 6 in an IPv4 frame
+    ]
+    for f in bad:
+        s.send(f)
+    print(len(bad))
+
+
+def main():
+    cmd = sys.argv[1]
+    if cmd == "load":
+        load(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
+    elif cmd == "raw":
+        raw(sys.argv[2], sys.argv[3])
+    elif cmd == "frames":
+        frames(sys.argv[2], sys.argv[3], sys.argv[4])
+    else:
+        sys.exit("unknown command " + cmd)
+
+
+if __name__ == "__main__":
+    main()
