@@ -379,6 +379,8 @@ void ctl_dp_print_stats(const struct ctl_dp *d, FILE *f)
 		if (sum.frame_drops[r])
 			fprintf(f, "stat dataplane.drop_%u %llu\n", 4100 + r,
 				(unsigned long long)sum.frame_drops[r]);
+	fprintf(f, "stat dataplane.tsc_hz %llu\nstat dataplane.workers %u\n",
+		(unsigned long long)ctl->tsc_hz, d->n_workers);
 	for (unsigned i = 0; i < d->n_workers; i++)
 		fprintf(f, "stat dataplane.worker%u.rx %llu\nstat dataplane.worker%u.hits %llu\n",
 			i, (unsigned long long)ctl->wstats[i].rx, i,
