@@ -234,10 +234,21 @@ static int eal_secondary(const struct cfg *cfg, const char *argv0)
 	snprintf(args[argc++], sizeof(args[0]), "%d", first);
 	snprintf(args[argc++], sizeof(args[0]), "--no-pci");
 	snprintf(args[argc++], sizeof(args[0]), "--log-level=lib.eal:warning");
-	for (unsigned i = 0; i < cfg->dataplane.n_eal && argc < EAL_ARGS_MAX - 1; i++)
-		if (!strncmp(cfg->dataplane.eal[i], "--huge-dir", 10) ||
-		    !strncmp(cfg->dataplane.eal[i], "--base-virtaddr", 15))
-			snprintf(args[argc++], sizeof(args[0]), "%s", cfg->dataplane.eal[i]);
+	/* the options that say where the primary's memory is, in either form
+	 * (--opt=value or --opt value); the dataplane's default mapping */
+	bool base = false;
+	for (unsigned i = 0; i < cfg->dataplane.n_eal; i++)
+		base |= !strncmp(cfg->dataplane.eal[i], "--base-virtaddr", 15);
+	if (!base)
+		snprintf(args[argc++], sizeof(args[0]), "--base-virtaddr=" SHM_BASE_VIRTADDR);
+	for (unsigned i = 0; i < cfg->dataplane.n_eal && argc < EAL_ARGS_MAX - 2; i++) {
+		const char *a = cfg->dataplane.eal[i];
+		if (strncmp(a, "--huge-dir", 10) && strncmp(a, "--base-virtaddr", 15))
+			continue;
+		snprintf(args[argc++], sizeof(args[0]), "%s", a);
+		if (!strchr(a, '=') && i + 1 < cfg->dataplane.n_eal)
+			snprintf(args[argc++], sizeof(args[0]), "%s", cfg->dataplane.eal[++i]);
+	}
 	for (int i = 0; i < argc; i++)
 		argv[i] = args[i];
 	int rc = rte_eal_init(argc, argv);
@@ -326,12 +337,28 @@ struct ctl_dp *ctl_dp_attach(struct up_loop *loop, struct ctl_iter *it,
 		free(d);
 		return NULL;
 	}
+	/* The miss rings have one consumer: a second control must not attach
+	 * while the first lives (after our own re-exec the pid is ours). */
+	int32_t old = __atomic_load_n(&ctl->ctl_pid, __ATOMIC_ACQUIRE);
+	if (old > 0 && old != getpid() && (kill(old, 0) == 0 || errno == EPERM) &&
+	    ctl->now_ms - ctl->ctl_heartbeat_ms < SHM_DEAD_MS) {
+		snprintf(err, errlen, "another bailiwick-control (pid %d) is attached to this "
+				      "dataplane", old);
+		free(d);
+		return NULL;
+	}
 	uint64_t inst;
 	if (getrandom(&inst, sizeof(inst), 0) != sizeof(inst))
 		inst = mono_ms();
 	ctl->ctl_instance = inst;
 	ctl->ctl_heartbeat_ms = mono_ms();
-	__atomic_store_n(&ctl->ctl_pid, getpid(), __ATOMIC_RELEASE);
+	if (!__atomic_compare_exchange_n(&ctl->ctl_pid, &old, getpid(), false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		snprintf(err, errlen, "another bailiwick-control (pid %d) attached at the "
+				      "same time", old);
+		free(d);
+		return NULL;
+	}
 	ctl->control.attaches++;
 	up_timer_init(&d->poll);
 	up_timer_init(&d->beat);

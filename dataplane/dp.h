@@ -27,12 +27,16 @@
 #define DP_TX_DESC 1024
 #define DP_MBUF_CACHE 256
 #define DP_ANSWER_RING_SIZE 1024 /* resolved answers waiting for their worker */
+#define DP_KERNEL_RING_SIZE 1024 /* exception frames, each way, per worker */
 #define DP_ADDRS_MAX CFG_PORT_ADDRS_MAX
 
+struct cache_nsec;
 struct rte_lpm;
 struct rte_lpm6;
 
-/* A service port and its exception TAP. */
+/* A service port and its exception TAP (one queue pair, the main
+ * thread's: net_tap has at most 16 queues, and a secondary process can be
+ * handed the descriptors of only a few). */
 struct dp_port {
 	uint16_t port_id;	/* the service port */
 	uint16_t exc_id;	/* its exception port (net_tap to the kernel) */
@@ -66,10 +70,12 @@ struct dp_worker {
 	struct shm_worker_stats *st;	/* in the control block */
 	struct rte_ring *miss;		/* to control */
 	struct rte_ring *answers;	/* from the writer: mbufs ready to send */
+	struct rte_ring *to_kernel;	/* to the main thread: for the exception TAPs */
+	struct rte_ring *from_kernel;	/* from the main thread: the kernel's egress */
 	struct cache_reader_stats cst;
 	uint64_t drain_tsc;		/* when the partial batches must go */
 	struct dp_txq tx[CFG_PORTS_MAX];	/* per service port */
-	struct dp_txq exc[CFG_PORTS_MAX];	/* per exception port */
+	struct dp_txq kq;			/* for the kernel, any port (m->port: index) */
 	unsigned njobs;
 	struct dp_job jobs[DP_BURST];
 	struct shm_miss rec;		/* a miss record being filled */
@@ -79,6 +85,7 @@ struct dp {
 	const struct cfg *cfg;
 	struct shm_ctl *ctl;
 	struct cache *cache;
+	struct cache_nsec *nsec;	/* validated ranges (filled by validation) */
 	struct rte_mempool *pool;
 	struct rte_ring *fill;
 	struct rte_lpm *acl4;
@@ -110,6 +117,14 @@ uint8_t dp_acl_lookup(const struct dp *dp, int family, const uint8_t *addr);
  * worker. Returns the number of records taken.
  */
 unsigned dp_writer_poll(struct dp *dp, unsigned max);
+
+/*
+ * Exception path (exception.c), on the main thread: frames the workers
+ * passed on go out of their port's exception TAP; what the kernel sends
+ * out of a TAP goes to one worker (the port index modulo the workers, so a
+ * flow keeps its order), which transmits it. Returns the frames moved.
+ */
+unsigned dp_exception_poll(struct dp *dp);
 
 /* The DNS payload of a miss's answer, for a client whose question is in c:
  * rebuilds the client's query into qbuf (cap >= DP_QUERY_BUILD_MAX) and

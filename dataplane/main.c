@@ -3,11 +3,13 @@
  * process. At start (may block, may log): reads the configuration, starts
  * EAL with the file's arguments plus one device argument per port and per
  * exception TAP, configures one rx/tx queue pair per worker on every port
- * (RSS over addresses and UDP ports where the device has it), gives each
+ * (RSS over addresses and ports where the device has it) and one on each
+ * exception TAP (the main thread's), gives each
  * exception TAP the service port's MAC and addresses so the kernel's stack
  * lives on the same link, creates the shared objects of dataplane/shm.h and
  * the cache, and launches the workers. Then the main thread is the cache
- * writer and keeps the clock and control's liveness in the control block,
+ * writer, serves the exception TAPs, and keeps the clock and control's
+ * liveness in the control block,
  * until SIGINT or SIGTERM.
  */
 #define _LGPL_SOURCE
@@ -35,6 +37,7 @@
 #include <rte_ring_elem.h>
 #include <urcu/urcu-qsbr.h>
 
+#include "cache/nsec.h"
 #include "dataplane/dp.h"
 
 #define EXC_VDEV_FMT "net_tap_bwexc%u"
@@ -58,15 +61,6 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static bool is_pci(const char *dev)
-{
-	unsigned a, b, c, d;
-	char tail;
-
-	return sscanf(dev, "%x:%x:%x.%x%c", &a, &b, &c, &d, &tail) == 4 ||
-	       sscanf(dev, "%x:%x.%x%c", &b, &c, &d, &tail) == 3;
-}
-
 /* The ethdev name of a configured device: up to its first comma. */
 static void dev_name(const char *dev, char *out, size_t cap)
 {
@@ -76,6 +70,18 @@ static void dev_name(const char *dev, char *out, size_t cap)
 		n = cap - 1;
 	memcpy(out, dev, n);
 	out[n] = 0;
+}
+
+/* A PCI address (domain optional), devargs after a comma allowed. */
+static bool is_pci(const char *dev)
+{
+	char name[64];
+	unsigned a, b, c, d;
+	char tail;
+
+	dev_name(dev, name, sizeof(name));
+	return sscanf(name, "%x:%x:%x.%x%c", &a, &b, &c, &d, &tail) == 4 ||
+	       sscanf(name, "%x:%x.%x%c", &b, &c, &d, &tail) == 3;
 }
 
 static bool has_arg(const struct cfg *cfg, const char *arg)
@@ -89,20 +95,27 @@ static bool has_arg(const struct cfg *cfg, const char *arg)
 /* Hugepages: used when reserved; otherwise say how (or run --no-huge). */
 static void check_hugepages(const struct cfg *cfg, const char *path)
 {
-	FILE *f = fopen("/proc/meminfo", "r");
-	char line[256];
-	long free_pages = -1;
+	static const char *const sizes[] = { "hugepages-2048kB", "hugepages-1048576kB" };
+	long free_pages = 0;
+	bool known = false;
 
-	if (has_arg(cfg, "--no-huge") || !f) {
-		if (f)
-			fclose(f);
+	if (has_arg(cfg, "--no-huge"))
 		return;
+	/* every page size, not only the default one /proc/meminfo shows */
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		char p[128];
+		long n;
+		snprintf(p, sizeof(p), "/sys/kernel/mm/hugepages/%s/free_hugepages", sizes[i]);
+		FILE *f = fopen(p, "r");
+		if (!f)
+			continue;
+		if (fscanf(f, "%ld", &n) == 1) {
+			free_pages += n;
+			known = true;
+		}
+		fclose(f);
 	}
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "HugePages_Free: %ld", &free_pages) == 1)
-			break;
-	fclose(f);
-	if (free_pages == 0) {
+	if (known && free_pages == 0) {
 		fprintf(stderr,
 			"bailiwick-dataplane: no free hugepages. Reserve some, e.g.\n"
 			"  echo 512 > /proc/sys/vm/nr_hugepages\n"
@@ -124,6 +137,8 @@ static int eal_start(const struct cfg *cfg, const char *argv0, const char *path)
 		snprintf(args[argc++], sizeof(args[0]), "%s", cfg->dataplane.eal[i]);
 	if (!has_arg(cfg, "--proc-type"))
 		snprintf(args[argc++], sizeof(args[0]), "--proc-type=primary");
+	if (!has_arg(cfg, "--base-virtaddr"))
+		snprintf(args[argc++], sizeof(args[0]), "--base-virtaddr=" SHM_BASE_VIRTADDR);
 	/* Without a PCI port, leave the host's NICs alone (EAL would probe
 	 * every one it finds). */
 	bool pci = false;
@@ -220,7 +235,8 @@ static int port_start(uint16_t port, unsigned nq, struct rte_mempool *pool, bool
 	if (rss && nq > 1 && info.flow_type_rss_offloads) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_hf =
-			(RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_TCP) &
+			info.flow_type_rss_offloads;
 	}
 	if ((rc = rte_eth_dev_configure(port, (uint16_t)nq, (uint16_t)nq, &conf)) != 0 ||
 	    (rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &nrx, &ntx)) != 0)
@@ -233,6 +249,8 @@ static int port_start(uint16_t port, unsigned nq, struct rte_mempool *pool, bool
 	}
 	if ((rc = rte_eth_dev_start(port)) != 0)
 		goto fail;
+	/* Neighbour solicitations go to solicited-node multicast groups. */
+	rte_eth_allmulticast_enable(port);
 	return 0;
 fail:
 	snprintf(err, errlen, "port %u: %s", port, rte_strerror(-rc));
@@ -292,12 +310,16 @@ static int shared_objects(struct dp *dp, char *err, size_t errlen)
 		w->miss = rte_ring_create_elem(name, sizeof(struct shm_miss), SHM_MISS_RING_SIZE,
 					       (int)rte_lcore_to_socket_id(w->lcore),
 					       RING_F_SP_ENQ | RING_F_SC_DEQ);
+		int sock = (int)rte_lcore_to_socket_id(w->lcore);
+		unsigned f = RING_F_SP_ENQ | RING_F_SC_DEQ;
 		snprintf(name, sizeof(name), SHM_ANSWER_RING_FMT, i);
-		w->answers = rte_ring_create(name, DP_ANSWER_RING_SIZE,
-					     (int)rte_lcore_to_socket_id(w->lcore),
-					     RING_F_SP_ENQ | RING_F_SC_DEQ);
-		if (!w->miss || !w->answers) {
-			snprintf(err, errlen, "ring %s: %s", name, rte_strerror(rte_errno));
+		w->answers = rte_ring_create(name, DP_ANSWER_RING_SIZE, sock, f);
+		snprintf(name, sizeof(name), SHM_TO_KERNEL_RING_FMT, i);
+		w->to_kernel = rte_ring_create(name, DP_KERNEL_RING_SIZE, sock, f);
+		snprintf(name, sizeof(name), SHM_FROM_KERNEL_RING_FMT, i);
+		w->from_kernel = rte_ring_create(name, DP_KERNEL_RING_SIZE, sock, f);
+		if (!w->miss || !w->answers || !w->to_kernel || !w->from_kernel) {
+			snprintf(err, errlen, "worker %u's rings: %s", i, rte_strerror(rte_errno));
 			return -1;
 		}
 		w->st = &ctl->wstats[i];
@@ -406,8 +428,9 @@ int main(int argc, char **argv)
 		dp.workers[i] = w;
 	}
 
-	unsigned nmbufs = (DP_RX_DESC + DP_TX_DESC + 2 * DP_BURST) * dp.n_workers * dp.n_ports * 2 +
-			  DP_ANSWER_RING_SIZE * dp.n_workers + DP_MBUF_CACHE * (dp.n_workers + 1);
+	unsigned nmbufs = (DP_RX_DESC + DP_TX_DESC + 2 * DP_BURST) * (dp.n_workers + 1) * dp.n_ports +
+			  (DP_ANSWER_RING_SIZE + 2 * DP_KERNEL_RING_SIZE) * dp.n_workers +
+			  DP_MBUF_CACHE * (dp.n_workers + 1);
 	if (nmbufs < MBUFS_MIN)
 		nmbufs = MBUFS_MIN;
 	dp.pool = rte_pktmbuf_pool_create("bw_mbufs", nmbufs, DP_MBUF_CACHE, 0,
@@ -429,11 +452,15 @@ int main(int argc, char **argv)
 		if (rte_eth_dev_get_port_by_name(name, &pt->exc_id) != 0)
 			rte_exit(EXIT_FAILURE, "exception TAP %s did not come up\n", name);
 		if (port_start(pt->port_id, dp.n_workers, dp.pool, true, err, sizeof(err)) ||
-		    port_start(pt->exc_id, dp.n_workers, dp.pool, false, err, sizeof(err)))
+		    port_start(pt->exc_id, 1, dp.pool, false, err, sizeof(err)))
 			rte_exit(EXIT_FAILURE, "%s: dataplane.ports[%u]: %s\n", path, i, err);
 		rte_eth_macaddr_get(pt->port_id, &pt->mac);
 		/* The kernel speaks on the link with the port's MAC. */
-		rte_eth_dev_default_mac_addr_set(pt->exc_id, &pt->mac);
+		int mrc = rte_eth_dev_default_mac_addr_set(pt->exc_id, &pt->mac);
+		if (mrc)
+			fprintf(stderr, "bailiwick-dataplane: %s: cannot give %s the port's MAC "
+					"(%s): the kernel's frames leave with its own\n",
+				path, cp->exception, rte_strerror(-mrc));
 		if (kernel_iface(cp, err, sizeof(err)))
 			rte_exit(EXIT_FAILURE, "%s: dataplane.ports[%u]: %s\n", path, i, err);
 		for (unsigned a = 0; a < cp->n_addresses; a++) {
@@ -451,7 +478,7 @@ int main(int argc, char **argv)
 	cache_config_default(&cc);
 	cfg_cache_config(&cfg, &cc);
 	urcu_qsbr_register_thread();
-	if (!(dp.cache = cache_new(&cc)))
+	if (!(dp.cache = cache_new(&cc)) || !(dp.nsec = cache_nsec_new(NULL)))
 		rte_exit(EXIT_FAILURE, "cache: no memory for %zu octets\n", cc.max_bytes);
 	if (dp_acl_build(&dp, err, sizeof(err)) || shared_objects(&dp, err, sizeof(err)))
 		rte_exit(EXIT_FAILURE, "%s: %s\n", path, err);
@@ -480,7 +507,7 @@ int main(int argc, char **argv)
 			writer_stats(&dp);
 			next_stats = now + 1000;
 		}
-		unsigned n = dp_writer_poll(&dp, 64);
+		unsigned n = dp_writer_poll(&dp, 64) + dp_exception_poll(&dp);
 		cache_reader_quiescent();
 		if (!n) {
 			struct timespec ts = { 0, IDLE_SLEEP_US * 1000 };
@@ -499,6 +526,7 @@ int main(int argc, char **argv)
 		rte_eth_dev_stop(dp.ports[i].exc_id);
 		rte_eth_dev_close(dp.ports[i].exc_id);
 	}
+	cache_nsec_free(dp.nsec);
 	cache_free(dp.cache);
 	urcu_qsbr_unregister_thread();
 	dp_acl_free(&dp);

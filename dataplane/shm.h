@@ -12,9 +12,9 @@
  *                        elements (single producer, single consumer)
  *   SHM_FILL_RING_NAME   control -> cache writer: struct shm_fill elements
  *                        (single producer, single consumer)
- * The writer -> worker answer rings carry mbuf pointers inside the
- * dataplane process only; their names are here so that no two objects
- * share one.
+ * The writer -> worker answer rings and the exception rings between the
+ * workers and the main thread carry mbuf pointers inside the dataplane
+ * process only; their names are here so that no two objects share one.
  *
  * Records are copied into and out of the rings whole (rte_ring *_elem
  * calls), so no pointer crosses the processes and a reader never sees a
@@ -41,7 +41,15 @@
 #define SHM_CTL_NAME "bw_ctl"
 #define SHM_MISS_RING_FMT "bw_miss_%u"	/* %u: worker index */
 #define SHM_ANSWER_RING_FMT "bw_ans_%u"	/* dataplane-internal */
+#define SHM_TO_KERNEL_RING_FMT "bw_tok_%u"	/* dataplane-internal */
+#define SHM_FROM_KERNEL_RING_FMT "bw_fromk_%u"	/* dataplane-internal */
 #define SHM_FILL_RING_NAME "bw_fill"
+
+/* Where EAL maps the hugepage memory in both processes, unless
+ * dataplane.eal says otherwise: far above the usual mmap area and clear
+ * of ASan's shadow and allocator regions, so that a secondary process
+ * (sanitizer build or not) finds the same addresses free. */
+#define SHM_BASE_VIRTADDR "0x200000000000"
 
 #define SHM_WORKERS_MAX 64
 #define SHM_MISS_RING_SIZE 4096	/* records per worker */
@@ -135,6 +143,7 @@ struct shm_fill {
 	X(hits, "answered from the cache (fresh)")			\
 	X(stale_hits, "answered from the cache (stale, RFC 8767)")	\
 	X(prefetches, "refreshes asked for while answering (prefetch, stale)") \
+	X(nsec_synth, "negative answers from NSEC/NSEC3 ranges (RFC 8198)") \
 	X(nxdomain_cut, "NXDOMAIN from a cached ancestor (RFC 8020)")	\
 	X(misses, "misses sent to control")				\
 	X(miss_ring_full, "misses dropped: the ring to control was full") \
@@ -174,7 +183,8 @@ struct shm_worker_stats {
 	uint64_t frame_drops[SHM_FRAME_DROPS_MAX]; /* by -dp_pkt reason */
 } __attribute__((aligned(64)));
 
-/* The cache writer's counters (the dataplane's writer thread). */
+/* The dataplane main thread's counters: the cache writer's and the
+ * exception TAPs'. */
 #define SHM_WRITER_COUNTERS(X)						\
 	X(fills, "fill records received")				\
 	X(bad_records, "records dropped: type, version or length wrong") \
@@ -185,7 +195,11 @@ struct shm_worker_stats {
 	X(no_mbuf, "answers dropped: no mbuf")				\
 	X(cache_entries, "entries in the cache")			\
 	X(cache_bytes, "octets the cache holds")			\
-	X(cache_evictions, "entries evicted")
+	X(cache_evictions, "entries evicted")				\
+	X(to_tap, "frames written to the exception TAPs")		\
+	X(to_tap_dropped, "exception frames dropped: the TAP's queue was full") \
+	X(from_tap, "frames the kernel sent out of the exception TAPs")	\
+	X(from_tap_dropped, "kernel frames dropped: a worker's ring was full")
 
 struct shm_writer_stats {
 #define SHM_FIELD(name, text) uint64_t name;

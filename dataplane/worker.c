@@ -4,9 +4,9 @@
  * port. Each iteration: rx a burst from each service port, sort the frames
  * (ARP, neighbour solicitation and echo for our addresses answered in place;
  * DNS queries to a service address on port 53 kept; everything else to the
- * kernel through the exception port), look every query up in the cache in
+ * kernel, through the main thread, which owns the exception TAPs), look every query up in the cache in
  * one burst, answer hits in the query's own mbuf, turn misses into miss
- * records for control; then forward what the kernel sent, send the answers
+ * records for control; then send what the kernel sent out, the answers
  * the cache writer resolved, and announce a quiescent state.
  *
  * Rules of the loop: no allocation, lock, syscall or log. Every mbuf
@@ -27,44 +27,54 @@
 
 #include <urcu/urcu-qsbr.h>
 
+#include "cache/nsec.h"
 #include "dataplane/dp.h"
+#include "dataplane/negative.h"
 #include "dns/reply.h"
 
 #define ST(w, name) ((w)->st->name++)
 
-static void tx_flush(struct dp_worker *w, uint16_t port, struct dp_txq *q,
-		     bool exception)
+static void tx_flush(struct dp_worker *w, uint16_t port, struct dp_txq *q)
 {
 	uint16_t sent = q->n ? rte_eth_tx_burst(port, (uint16_t)w->idx, q->m, q->n) : 0;
 
-	if (exception) {
-		w->st->to_kernel += sent;
-		w->st->to_kernel_dropped += q->n - sent;
-	} else {
-		w->st->tx += sent;
-		w->st->tx_dropped += q->n - sent;
-	}
+	w->st->tx += sent;
+	w->st->tx_dropped += q->n - sent;
 	for (uint16_t i = sent; i < q->n; i++)
 		rte_pktmbuf_free(q->m[i]);
 	q->n = 0;
 }
 
-static inline void tx_put(struct dp_worker *w, uint16_t port, struct dp_txq *q,
-			  struct rte_mbuf *m, bool exception)
+/* Frames for the kernel go to the main thread, which owns the exception
+ * TAPs (one queue each, whatever the number of workers). */
+static void kernel_flush(struct dp_worker *w)
 {
-	if (q->n == RTE_DIM(q->m))
-		tx_flush(w, port, q, exception);
-	q->m[q->n++] = m;
+	struct dp_txq *q = &w->kq;
+	unsigned sent = q->n ? rte_ring_sp_enqueue_burst(w->to_kernel, (void **)q->m, q->n, NULL)
+			     : 0;
+
+	w->st->to_kernel += sent;
+	w->st->to_kernel_dropped += q->n - sent;
+	for (unsigned i = sent; i < q->n; i++)
+		rte_pktmbuf_free(q->m[i]);
+	q->n = 0;
 }
 
 static inline void out(struct dp_worker *w, struct dp_port *pt, struct rte_mbuf *m)
 {
-	tx_put(w, pt->port_id, &w->tx[pt - w->dp->ports], m, false);
+	struct dp_txq *q = &w->tx[pt - w->dp->ports];
+
+	if (q->n == RTE_DIM(q->m))
+		tx_flush(w, pt->port_id, q);
+	q->m[q->n++] = m;
 }
 
 static inline void to_kernel(struct dp_worker *w, struct dp_port *pt, struct rte_mbuf *m)
 {
-	tx_put(w, pt->exc_id, &w->exc[pt - w->dp->ports], m, true);
+	if (w->kq.n == RTE_DIM(w->kq.m))
+		kernel_flush(w);
+	m->port = (uint16_t)(pt - w->dp->ports); /* the port index, for the main thread */
+	w->kq.m[w->kq.n++] = m;
 }
 
 /* Trims the mbuf to the reply frame at offset start, len octets. */
@@ -189,6 +199,18 @@ static bool ask_control(struct dp_worker *w, struct dp_job *j, uint8_t kind)
 
 static void miss(struct dp_worker *w, struct dp_job *j, uint32_t now)
 {
+	/* RFC 8198: validated NSEC/NSEC3 ranges that prove the answer. */
+	struct cache_nsec_proof proof;
+	int v = cache_nsec_lookup(w->dp->nsec, dns_query_qname(&j->q), j->q.qtype, now, &proof);
+	if (v != CACHE_NSEC_NONE) {
+		uint8_t *dns = rte_pktmbuf_mtod(j->m, uint8_t *) + j->p.payload_off;
+		int n = dp_negative_answer(&proof, v, &j->q, now, w->dp->edns_size, dns, room(j));
+		if (n > 0) {
+			ST(w, nsec_synth);
+			reply(w, j, (size_t)n);
+			return;
+		}
+	}
 	/* RFC 8020: below a cached NXDOMAIN nothing exists. */
 	const struct cache_entry *cut = cache_nxdomain_cut(w->dp->cache, dns_query_qname(&j->q),
 							   j->q.qclass, j->k.do_bit, now);
@@ -436,18 +458,15 @@ static unsigned poll_port(struct dp_worker *w, struct dp_port *pt)
 	return n;
 }
 
-/* What the kernel sends out through the exception port. */
-static unsigned poll_kernel(struct dp_worker *w, struct dp_port *pt)
+/* What the kernel sent out of a port's exception TAP, handed over by the
+ * main thread (m->port: the port index). */
+static unsigned poll_kernel(struct dp_worker *w)
 {
 	struct rte_mbuf *pkts[DP_BURST];
-	uint16_t n = rte_eth_rx_burst(pt->exc_id, (uint16_t)w->idx, pkts, DP_BURST);
-	struct dp_txq *q = &w->tx[pt - w->dp->ports];
+	unsigned n = rte_ring_sc_dequeue_burst(w->from_kernel, (void **)pkts, DP_BURST, NULL);
 
-	for (uint16_t i = 0; i < n; i++) {
-		if (q->n == RTE_DIM(q->m))
-			tx_flush(w, pt->port_id, q, false);
-		q->m[q->n++] = pkts[i];
-	}
+	for (unsigned i = 0; i < n; i++)
+		out(w, &w->dp->ports[pkts[i]->port < w->dp->n_ports ? pkts[i]->port : 0], pkts[i]);
 	w->st->from_kernel += n;
 	return n;
 }
@@ -483,21 +502,18 @@ int dp_worker_main(void *arg)
 		uint64_t t0 = rte_rdtsc();
 		unsigned work = 0, rx = 0;
 
-		for (unsigned i = 0; i < dp->n_ports; i++) {
+		for (unsigned i = 0; i < dp->n_ports; i++)
 			rx += poll_port(w, &dp->ports[i]);
-			work += poll_kernel(w, &dp->ports[i]);
-		}
-		work += rx + poll_answers(w);
+		work += rx + poll_kernel(w) + poll_answers(w);
 		/* A full burst means more is coming: batch; otherwise, or at
 		 * the deadline, send what there is. */
 		uint64_t now = rte_rdtsc();
 		if (rx < DP_BURST || now >= w->drain_tsc) {
-			for (unsigned i = 0; i < dp->n_ports; i++) {
+			for (unsigned i = 0; i < dp->n_ports; i++)
 				if (w->tx[i].n)
-					tx_flush(w, dp->ports[i].port_id, &w->tx[i], false);
-				if (w->exc[i].n)
-					tx_flush(w, dp->ports[i].exc_id, &w->exc[i], true);
-			}
+					tx_flush(w, dp->ports[i].port_id, &w->tx[i]);
+			if (w->kq.n)
+				kernel_flush(w);
 			w->drain_tsc = now + dp->drain_cycles;
 		}
 		cache_reader_quiescent();

@@ -1,0 +1,101 @@
+/*
+ * dataplane/negative.c: aggressive negative answers from a proof (see
+ * negative.h). Worker lcore, hot path. Each blob is walked record by
+ * record, every length checked against the blob before it is used: a blob
+ * is the writer's, but a broken one must cost an upstream query, not a
+ * broken answer.
+ */
+#include "dataplane/negative.h"
+
+#include <string.h>
+
+#include "cache/nsec.h"
+#include "dns/name.h"
+#include "dns/query.h"
+#include "dns/reply.h"
+
+#define RR_FIXED 10	/* type, class, TTL, RDLENGTH */
+
+/* Copies the records of blob b that the client gets to out + *n (room
+ * until end), TTLs capped at ttl; counts them in *count. 0; 1 when they do
+ * not fit; -1 when the blob is malformed. */
+static int put_blob(const struct cache_nsec_blob *b, bool dnssec, uint32_t ttl,
+		    uint8_t *out, size_t *n, size_t end, unsigned *count)
+{
+	size_t pos = 0;
+	bool full = false;
+
+	while (pos < b->len) {
+		int nl = dns_name_check(b->data + pos, b->len - pos);
+		if (nl < 0 || pos + (size_t)nl + RR_FIXED > b->len)
+			return -1;
+		const uint8_t *f = b->data + pos + nl;
+		uint16_t type = dns_get16(f), rdlen = dns_get16(f + 8);
+		uint32_t own = dns_get32(f + 4);
+		size_t len = (size_t)nl + RR_FIXED + rdlen;
+		if (pos + len > b->len)
+			return -1;
+		if (dnssec || type == DNS_T_SOA) {
+			if (*n + len > end) {
+				full = true;
+			} else if (!full) {
+				memcpy(out + *n, b->data + pos, len);
+				dns_put32(out + *n + nl + 4, own < ttl ? own : ttl);
+				*n += len;
+				(*count)++;
+			}
+		}
+		pos += len;
+	}
+	return full ? 1 : 0;
+}
+
+int dp_negative_answer(const struct cache_nsec_proof *proof, int verdict,
+		       const struct dns_query *q, uint32_t now, uint16_t edns_size,
+		       uint8_t *out, size_t cap)
+{
+	size_t qlen = (size_t)q->qname_len + 4, n = DNS_HDR_LEN + qlen;
+	size_t opt = q->has_edns ? DNS_REPLY_OPT_LEN : 0;
+	bool dnssec = q->has_edns && (q->edns.flags & DNS_EDNS_F_DO);
+	uint32_t ttl = proof->expire_at > now ? proof->expire_at - now : 0;
+	unsigned count = 0;
+	int full = 0;
+
+	if (cap > dns_query_udp_size(q))
+		cap = dns_query_udp_size(q);
+	if (n + opt > cap || (verdict != CACHE_NSEC_NXDOMAIN && verdict != CACHE_NSEC_NODATA))
+		return -1;
+	uint16_t id = q->id;
+	uint16_t flags = (uint16_t)(DNS_F_QR | DNS_F_RA |
+				    (q->flags & (DNS_F_OPCODE_MASK | DNS_F_RD | DNS_F_CD)) |
+				    (verdict == CACHE_NSEC_NXDOMAIN ? DNS_R_NXDOMAIN : DNS_R_NOERROR));
+	if (dnssec || (q->flags & DNS_F_AD))
+		flags |= DNS_F_AD;
+	memmove(out + DNS_HDR_LEN, q->wire + DNS_HDR_LEN, qlen);
+	full = put_blob(&proof->soa, dnssec, ttl, out, &n, cap - opt, &count);
+	for (unsigned i = 0; i < proof->nrr && full == 0; i++)
+		full = put_blob(&proof->rr[i], dnssec, ttl, out, &n, cap - opt, &count);
+	if (full < 0 || (full == 0 && count == 0))
+		return -1; /* malformed, or no SOA to answer with */
+	if (full > 0) {
+		flags |= DNS_F_TC;
+		n = DNS_HDR_LEN + qlen;
+		count = 0;
+	}
+	dns_put16(out, id);
+	dns_put16(out + 2, flags);
+	dns_put16(out + 4, 1);
+	dns_put16(out + 6, 0);
+	dns_put16(out + 8, (uint16_t)count);
+	dns_put16(out + 10, opt ? 1 : 0);
+	if (opt) {
+		uint8_t *w = out + n;
+		w[0] = 0;
+		dns_put16(w + 1, DNS_T_OPT);
+		dns_put16(w + 3, edns_size);
+		dns_put32(w + 5, q->edns.flags & DNS_EDNS_F_DO);
+		dns_put16(w + 9, 0);
+		n += opt;
+	}
+	return (int)n;
+}

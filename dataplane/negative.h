@@ -1,0 +1,39 @@
+/*
+ * dataplane/negative.h: aggressive negative answers (RFC 8198) from the
+ * NSEC/NSEC3 store (cache/nsec.h). A worker that misses the message cache
+ * asks the store whether its validated ranges prove NXDOMAIN or NODATA and,
+ * if so, answers from the proof's blobs instead of asking control.
+ *
+ * The blob format of the dataplane's store (what its writer inserts): an
+ * RRset (NSEC, NSEC3 or SOA) and its RRSIGs, each record in uncompressed
+ * wire form (owner, type, class, TTL, RDLENGTH, RDATA), back to back.
+ *
+ * Worker lcore, hot path: no allocation, no I/O.
+ */
+#ifndef BW_DATAPLANE_NEGATIVE_H
+#define BW_DATAPLANE_NEGATIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct cache_nsec_proof;
+struct dns_query;
+
+/*
+ * The answer to q from proof (verdict CACHE_NSEC_NXDOMAIN or
+ * CACHE_NSEC_NODATA) into out (cap octets; the client's UDP size applies;
+ * out may be q's own buffer): q's id, opcode, RD, CD and question; QR, RA,
+ * the rcode; AD when the client set DO or AD (only validated ranges enter
+ * the store, RFC 6840 5.8); in the authority section the SOA, then, for a
+ * client that set DO, the ranges and every RRSIG (others get the SOA
+ * alone, RFC 4035 3.2.1); TTLs are the time left of the proof
+ * (proof->expire_at - now), never more than a record's own; our OPT
+ * (edns_size) when q had one. When the records do not fit, TC=1 and none
+ * are sent. Returns the length, or -1 when a blob is malformed (the caller
+ * then asks control) or not even the question fits.
+ */
+int dp_negative_answer(const struct cache_nsec_proof *proof, int verdict,
+		       const struct dns_query *q, uint32_t now, uint16_t edns_size,
+		       uint8_t *out, size_t cap);
+
+#endif

@@ -1,0 +1,262 @@
+/*
+ * tests/dataplane/test_negative.c: aggressive negative answers (RFC 8198)
+ * built from a real NSEC store holding blobs in the dataplane's format
+ * (dataplane/negative.h): rcode, AD, what a DO client gets and what others
+ * get, TTLs as time left, truncation, broken blobs, and answering in the
+ * query's own buffer.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+#include <urcu/urcu-qsbr.h>
+
+#include "cache/nsec.h"
+#include "dataplane/negative.h"
+#include "dns/build.h"
+#include "dns/msg.h"
+#include "dns/name.h"
+#include "dns/query.h"
+#include "tests/dns/testutil.h"
+
+#define EXP 1000u
+#define NOW 400u
+
+static void setup(void)
+{
+	urcu_qsbr_register_thread();
+}
+
+static void teardown(void)
+{
+	urcu_qsbr_unregister_thread();
+}
+
+TestSuite(negative, .init = setup, .fini = teardown);
+
+/* One record in uncompressed wire form at out; its length. */
+static size_t rr(uint8_t *out, const char *owner, uint16_t type, uint32_t ttl,
+		 const uint8_t *rdata, uint16_t rdlen)
+{
+	size_t l = dns_name_len(nm(owner));
+
+	memcpy(out, nm(owner), l);
+	dns_put16(out + l, type);
+	dns_put16(out + l + 2, DNS_C_IN);
+	dns_put32(out + l + 4, ttl);
+	dns_put16(out + l + 8, rdlen);
+	memcpy(out + l + 10, rdata, rdlen);
+	return l + 10 + rdlen;
+}
+
+static const uint8_t fake_sig[40] = { 0, 47, 8, 1 }; /* contents unread */
+
+/* An NSEC range owner -> next (types A RRSIG NSEC) with its RRSIG. */
+static void range(struct cache_nsec *n, const char *owner, const char *next,
+		  uint32_t ttl)
+{
+	uint8_t rd[300], blob[700];
+	size_t l = dns_name_len(nm(next));
+
+	memcpy(rd, nm(next), l);
+	rd[l] = 0;		/* window 0 */
+	rd[l + 1] = 6;		/* A (1), RRSIG (46), NSEC (47) */
+	memset(rd + l + 2, 0, 6);
+	rd[l + 2] = 0x40;
+	rd[l + 2 + 5] = 0x03;
+	size_t rdlen = l + 8, b = rr(blob, owner, DNS_T_NSEC, ttl, rd, (uint16_t)rdlen);
+	b += rr(blob + b, owner, DNS_T_RRSIG, ttl, fake_sig, sizeof(fake_sig));
+	uint8_t z[DNS_NAME_MAX], o[DNS_NAME_MAX];
+	memcpy(z, nm("example."), DNS_NAME_MAX);
+	memcpy(o, nm(owner), DNS_NAME_MAX);
+	cr_assert_eq(cache_nsec_insert(n, z, o, rd, rdlen, EXP, blob, b, 0), 0, "%s", owner);
+}
+
+static struct cache_nsec *store(uint32_t ttl)
+{
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	uint8_t soa_rd[64], blob[400];
+	size_t l = 0;
+
+	cr_assert_not_null(n);
+	memcpy(soa_rd, nm("ns.example."), dns_name_len(nm("ns.example.")));
+	l = dns_name_len(nm("ns.example."));
+	memcpy(soa_rd + l, nm("host.example."), dns_name_len(nm("host.example.")));
+	l += dns_name_len(nm("host.example."));
+	memset(soa_rd + l, 0, 20);
+	soa_rd[l + 19] = 60;	/* MINIMUM */
+	l += 20;
+	size_t b = rr(blob, "example.", DNS_T_SOA, ttl, soa_rd, (uint16_t)l);
+	b += rr(blob + b, "example.", DNS_T_RRSIG, ttl, fake_sig, sizeof(fake_sig));
+	cr_assert_eq(cache_nsec_set_soa(n, nm("example."), blob, b, EXP, 0), 0);
+	range(n, "example.", "a.example.", ttl);
+	range(n, "a.example.", "d.example.", ttl);
+	range(n, "d.example.", "example.", ttl);
+	return n;
+}
+
+/* A client query for name A with EDNS (DO as given) or without. */
+static void query(struct dns_query *q, uint8_t *buf, const char *name, uint16_t type,
+		  int edns, bool do_bit)
+{
+	struct dns_builder b;
+
+	dns_builder_init(&b, buf, 512, 0x4242, DNS_F_RD);
+	dns_builder_question(&b, nm(name), type, DNS_C_IN);
+	if (edns)
+		dns_builder_opt(&b, 1232, 0, 0, do_bit ? DNS_EDNS_F_DO : 0, NULL, 0);
+	cr_assert_eq(dns_query_parse(q, buf, dns_builder_finish(&b)), 0);
+}
+
+static unsigned count_type(const struct dns_msg *m, uint16_t type)
+{
+	struct dns_rr_iter it;
+	struct dns_rr r;
+	unsigned n = 0;
+
+	dns_rr_iter_init(&it, m, DNS_SEC_AUTHORITY);
+	while (dns_rr_next(&it, &r) > 0)
+		n += r.section == DNS_SEC_AUTHORITY && r.type == type;
+	return n;
+}
+
+static uint32_t max_ttl(const struct dns_msg *m)
+{
+	struct dns_rr_iter it;
+	struct dns_rr r;
+	uint32_t t = 0;
+
+	dns_rr_iter_init(&it, m, DNS_SEC_AUTHORITY);
+	while (dns_rr_next(&it, &r) > 0)
+		if (r.section == DNS_SEC_AUTHORITY && r.ttl > t)
+			t = r.ttl;
+	return t;
+}
+
+Test(negative, nxdomain_for_a_dnssec_client_has_soa_ranges_and_signatures)
+{
+	struct cache_nsec *n = store(3600);
+	struct cache_nsec_proof p;
+	struct dns_query q;
+	struct dns_msg m;
+	uint8_t qb[512], out[1232];
+
+	query(&q, qb, "B.example.", DNS_T_A, 1, true);
+	int v = cache_nsec_lookup(n, dns_query_qname(&q), DNS_T_A, NOW, &p);
+	cr_assert_eq(v, CACHE_NSEC_NXDOMAIN);
+	int len = dp_negative_answer(&p, v, &q, NOW, 1232, out, sizeof(out));
+	cr_assert_gt(len, 0);
+	cr_assert_eq(dns_msg_parse(&m, out, (size_t)len), 0);
+	cr_assert_eq(m.rcode, DNS_R_NXDOMAIN);
+	cr_assert_eq(m.hdr.id, 0x4242);
+	cr_assert(m.hdr.flags & DNS_F_QR && m.hdr.flags & DNS_F_RA && m.hdr.flags & DNS_F_AD);
+	cr_assert(m.hdr.flags & DNS_F_RD);
+	cr_assert_eq(memcmp(out + DNS_HDR_LEN, qb + DNS_HDR_LEN, q.qname_len), 0,
+		     "the question as the client spelled it");
+	cr_assert_eq(m.hdr.count[DNS_SEC_ANSWER], 0);
+	cr_assert_eq(count_type(&m, DNS_T_SOA), 1);
+	/* b is covered by a -> d; *.example by example -> a */
+	cr_assert_eq(count_type(&m, DNS_T_NSEC), 2);
+	cr_assert_eq(count_type(&m, DNS_T_RRSIG), 3);
+	cr_assert(m.has_edns && (m.edns.flags & DNS_EDNS_F_DO));
+	cr_assert_eq(max_ttl(&m), EXP - NOW, "TTLs are the proof's time left (%u)", max_ttl(&m));
+	cache_nsec_free(n);
+}
+
+Test(negative, a_client_without_do_gets_the_soa_alone)
+{
+	struct cache_nsec *n = store(3600);
+	struct cache_nsec_proof p;
+	struct dns_query q;
+	struct dns_msg m;
+	uint8_t qb[512], out[1232];
+
+	query(&q, qb, "b.example.", DNS_T_A, 0, false);
+	int v = cache_nsec_lookup(n, dns_query_qname(&q), DNS_T_A, NOW, &p);
+	int len = dp_negative_answer(&p, v, &q, NOW, 1232, out, sizeof(out));
+	cr_assert_eq(dns_msg_parse(&m, out, (size_t)len), 0);
+	cr_assert_eq(m.rcode, DNS_R_NXDOMAIN);
+	cr_assert_not(m.hdr.flags & DNS_F_AD, "AD only to clients that ask (RFC 6840 5.8)");
+	cr_assert_eq(m.hdr.count[DNS_SEC_AUTHORITY], 1);
+	cr_assert_eq(count_type(&m, DNS_T_SOA), 1);
+	cr_assert_not(m.has_edns);
+	cache_nsec_free(n);
+}
+
+Test(negative, nodata_and_ttl_never_above_the_records_own)
+{
+	struct cache_nsec *n = store(30);
+	struct cache_nsec_proof p;
+	struct dns_query q;
+	struct dns_msg m;
+	uint8_t qb[512], out[1232];
+
+	query(&q, qb, "a.example.", DNS_T_TXT, 1, true);
+	int v = cache_nsec_lookup(n, dns_query_qname(&q), DNS_T_TXT, NOW, &p);
+	cr_assert_eq(v, CACHE_NSEC_NODATA);
+	int len = dp_negative_answer(&p, v, &q, NOW, 1232, out, sizeof(out));
+	cr_assert_eq(dns_msg_parse(&m, out, (size_t)len), 0);
+	cr_assert_eq(m.rcode, DNS_R_NOERROR);
+	cr_assert_eq(m.hdr.count[DNS_SEC_ANSWER], 0);
+	cr_assert_eq(count_type(&m, DNS_T_NSEC), 1);
+	cr_assert_eq(max_ttl(&m), 30, "%u", max_ttl(&m));
+	cache_nsec_free(n);
+}
+
+Test(negative, too_small_a_buffer_gives_tc_without_records)
+{
+	struct cache_nsec *n = store(3600);
+	struct cache_nsec_proof p;
+	struct dns_query q;
+	struct dns_msg m;
+	uint8_t qb[512], out[1232];
+
+	query(&q, qb, "b.example.", DNS_T_A, 1, true);
+	int v = cache_nsec_lookup(n, dns_query_qname(&q), DNS_T_A, NOW, &p);
+	int len = dp_negative_answer(&p, v, &q, NOW, 1232, out, 100);
+	cr_assert_gt(len, 0);
+	cr_assert_leq(len, 100);
+	cr_assert_eq(dns_msg_parse(&m, out, (size_t)len), 0);
+	cr_assert(m.hdr.flags & DNS_F_TC);
+	cr_assert_eq(m.hdr.count[DNS_SEC_AUTHORITY], 0);
+	cache_nsec_free(n);
+}
+
+Test(negative, answers_in_the_querys_own_buffer)
+{
+	struct cache_nsec *n = store(3600);
+	struct cache_nsec_proof p;
+	struct dns_query q;
+	struct dns_msg m;
+	uint8_t buf[1232];
+
+	query(&q, buf, "c.example.", DNS_T_AAAA, 1, true);
+	int v = cache_nsec_lookup(n, dns_query_qname(&q), DNS_T_AAAA, NOW, &p);
+	int len = dp_negative_answer(&p, v, &q, NOW, 1232, buf, sizeof(buf));
+	cr_assert_eq(dns_msg_parse(&m, buf, (size_t)len), 0);
+	cr_assert_eq(m.rcode, DNS_R_NXDOMAIN);
+	cr_assert_eq(m.qtype, DNS_T_AAAA);
+	cr_assert_eq(count_type(&m, DNS_T_NSEC), 2);
+	cache_nsec_free(n);
+}
+
+Test(negative, a_malformed_blob_is_refused)
+{
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec_proof p;
+	struct dns_query q;
+	uint8_t qb[512], out[1232], junk[] = { 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 6 };
+	uint8_t rd[32];
+	size_t l = dns_name_len(nm("z.example."));
+
+	cr_assert_eq(cache_nsec_set_soa(n, nm("example."), junk, sizeof(junk), EXP, 0), 0);
+	memcpy(rd, nm("z.example."), l);
+	rd[l] = 0;
+	rd[l + 1] = 1;
+	rd[l + 2] = 0x40;
+	cr_assert_eq(cache_nsec_insert(n, nm("example."), nm("example."), rd, l + 3, EXP,
+				       junk, sizeof(junk), 0), 0);
+	query(&q, qb, "b.example.", DNS_T_A, 1, true);
+	int v = cache_nsec_lookup(n, dns_query_qname(&q), DNS_T_A, NOW, &p);
+	cr_assert_neq(v, CACHE_NSEC_NONE);
+	cr_assert_eq(dp_negative_answer(&p, v, &q, NOW, 1232, out, sizeof(out)), -1);
+	cache_nsec_free(n);
+}
