@@ -126,10 +126,4 @@ unsigned dp_writer_poll(struct dp *dp, unsigned max);
  */
 unsigned dp_exception_poll(struct dp *dp);
 
-/* The DNS payload of a miss's answer, for a client whose question is in c:
- * rebuilds the client's query into qbuf (cap >= DP_QUERY_BUILD_MAX) and
- * parses it into q. 0, or -1 when c does not make a query. Any thread. */
-#define DP_QUERY_BUILD_MAX (DNS_HDR_LEN + DNS_NAME_MAX + 4 + 11)
-int dp_client_query(const struct shm_client *c, uint8_t *qbuf, struct dns_query *q);
-
 #endif

@@ -1,8 +1,9 @@
 /*
  * dataplane/writer.c: the cache writer, on the dataplane's main thread (the
  * one thread that writes the cache; a registered QSBR reader too). It takes
- * fill records from control, checks each one whole before use, inserts the
- * answer into the cache and builds the client's answer frame in a new mbuf
+ * fill records from control, checks each one whole before use (fill.h),
+ * inserts the answer into the cache and builds the client's answer frame in
+ * a new mbuf
  * for the worker that received the query, which sends it. May make
  * syscalls and block briefly; never called from a worker.
  */
@@ -13,34 +14,8 @@
 #include <rte_ring_elem.h>
 
 #include "dataplane/dp.h"
+#include "dataplane/fill.h"
 #include "dns/reply.h"
-
-int dp_client_query(const struct shm_client *c, uint8_t *qbuf, struct dns_query *q)
-{
-	size_t n = DNS_HDR_LEN;
-
-	if (c->qname_len == 0)
-		return -1;
-	dns_put16(qbuf, c->dns_id);
-	dns_put16(qbuf + 2, (uint16_t)(c->dns_flags & ~DNS_F_QR));
-	dns_put16(qbuf + 4, 1);
-	memset(qbuf + 6, 0, 4);
-	dns_put16(qbuf + 10, c->has_edns ? 1 : 0);
-	memcpy(qbuf + n, c->qname, c->qname_len);
-	n += c->qname_len;
-	dns_put16(qbuf + n, c->qtype);
-	dns_put16(qbuf + n + 2, c->qclass);
-	n += 4;
-	if (c->has_edns) {
-		qbuf[n] = 0;
-		dns_put16(qbuf + n + 1, DNS_T_OPT);
-		dns_put16(qbuf + n + 3, c->udp_size);
-		dns_put32(qbuf + n + 5, c->edns_flags & DNS_EDNS_F_DO);
-		dns_put16(qbuf + n + 9, 0);
-		n += 11;
-	}
-	return dns_query_parse(q, qbuf, n) ? -1 : 0;
-}
 
 /* The port index of the port id a miss came in on, or -1. */
 static int port_index(const struct dp *dp, uint16_t port_id)
@@ -51,48 +26,6 @@ static int port_index(const struct dp *dp, uint16_t port_id)
 	return -1;
 }
 
-static bool fill_ok(const struct dp *dp, const struct shm_fill *f)
-{
-	const struct shm_client *c = &f->c;
-
-	return f->h.type == SHM_REC_FILL && f->h.abi == SHM_ABI_VERSION &&
-	       f->h.len == sizeof(*f) && f->msg_len <= SHM_MSG_MAX &&
-	       f->rank >= CACHE_RANK_ADDITIONAL && f->rank <= CACHE_RANK_SECURE &&
-	       f->rcode <= 0xfff && c->worker < dp->n_workers &&
-	       (c->family == DP_PKT_IPV4 || c->family == DP_PKT_IPV6) &&
-	       port_index(dp, c->port_id) >= 0;
-}
-
-/* The answer's DNS payload for the client into out (cap octets). */
-static size_t answer(struct dp *dp, const struct shm_fill *f, const struct dns_query *q,
-		     uint32_t now, uint8_t *out, size_t cap)
-{
-	struct cache_key k;
-	const struct cache_key *kp = &k;
-	struct cache_result res;
-	struct cache_reader_stats rst = { 0 };
-
-	if (f->flags & SHM_FILL_TRUNCATED) {
-		size_t n = dns_reply_empty(q->wire, q, f->rcode, dp->edns_size, out);
-		out[2] |= DNS_F_TC >> 8;
-		return n;
-	}
-	/* What the cache now holds answers as a hit would (AD rules, TTLs);
-	 * after a failure, a stale entry is better than SERVFAIL (RFC 8767). */
-	cache_key_from_query(&k, dp->cache, q);
-	cache_lookup_burst(dp->cache, &kp, 1, now, &res, &rst);
-	if (res.entry && !(f->flags & SHM_FILL_STALE) &&
-	    (res.state == CACHE_HIT || res.state == CACHE_HIT_PREFETCH ||
-	     f->rcode == DNS_R_SERVFAIL)) {
-		int n = cache_answer(dp->cache, res.entry, (enum cache_state)res.state, q,
-				     now, out, cap);
-		if (n > 0)
-			return (size_t)n;
-	}
-	return dns_reply_from_msg(q, f->msg_len ? f->msg : NULL, f->msg_len, f->rcode,
-				  false, cap, dp->edns_size, out);
-}
-
 static void fill(struct dp *dp, const struct shm_fill *f)
 {
 	struct shm_writer_stats *st = &dp->ctl->writer;
@@ -101,21 +34,18 @@ static void fill(struct dp *dp, const struct shm_fill *f)
 	uint8_t qbuf[DP_QUERY_BUILD_MAX];
 	struct dns_query q;
 
-	if (!fill_ok(dp, f) || dp_client_query(c, qbuf, &q)) {
+	if (dp_fill_check(f, dp->n_workers) || port_index(dp, c->port_id) < 0 ||
+	    dp_client_query(c, qbuf, &q)) {
 		st->bad_records++;
 		return;
 	}
-	if ((f->flags & SHM_FILL_CACHE) && !(f->flags & (SHM_FILL_STALE | SHM_FILL_TRUNCATED)) &&
-	    f->msg_len) {
-		int r = cache_insert(dp->cache, f->msg, f->msg_len, now, (enum cache_rank)f->rank,
-				     c->has_edns && (c->edns_flags & DNS_EDNS_F_DO));
-		if (r == 0)
-			st->inserted++;
-		else
-			st->uncacheable++;
-	}
+	int inserted = dp_fill_insert(dp->cache, f, now);
+	if (inserted == 0)
+		st->inserted++;
+	else if (inserted < 0)
+		st->uncacheable++;
 	if (!(f->flags & SHM_FILL_ANSWER))
-		return;
+		return; /* a refresh: the cache only */
 
 	struct rte_mbuf *m = rte_pktmbuf_alloc(dp->pool);
 	if (!m) {
@@ -140,7 +70,7 @@ static void fill(struct dp *dp, const struct shm_fill *f)
 	size_t cap = (size_t)m->buf_len - m->data_off - hl;
 	if (cap > 65535 - 48)
 		cap = 65535 - 48;
-	size_t n = answer(dp, f, &q, now, buf + hl, cap);
+	size_t n = dp_fill_answer(dp->cache, f, &q, now, dp->edns_size, buf + hl, cap);
 	int len = dp_pkt_build_udp_hdr(buf, &a, (uint16_t)n);
 	if (len < 0) {
 		rte_pktmbuf_free(m);

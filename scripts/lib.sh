@@ -178,32 +178,36 @@ dataplane:
 EOC
 }
 
-# bw_start_dataplane BUILD CONFIG LOG PIDFILE: starts it and waits until
-# it is ready (its "ready" line), or dies with its log.
-bw_start_dataplane() {
-	"$1/dataplane/bailiwick-dataplane" -c "$2" >"$3" 2>&1 &
+# bw_start_wait PROGRAM CONFIG LOG PIDFILE PATTERN WHAT: starts PROGRAM -c
+# CONFIG in the background (appending to LOG) and waits up to 15 s for
+# PATTERN in LOG, or dies with the log's end.
+bw_start_wait() {
+	"$1" -c "$2" >>"$3" 2>&1 &
 	echo $! >"$4"
 	for _ in $(seq 150); do
-		grep -q ': ready$' "$3" && return 0
+		grep -q "$5" "$3" && return 0
 		kill -0 "$(cat "$4")" 2>/dev/null || break
 		sleep 0.1
 	done
 	tail -20 "$3"
-	bw_die "bailiwick-dataplane did not start (log: $3)"
+	bw_die "$6 (log: $3)"
+}
+
+# bw_start_dataplane BUILD CONFIG LOG PIDFILE: starts it (a fresh LOG) and
+# waits until it is ready.
+bw_start_dataplane() {
+	: >"$3"
+	bw_start_wait "$1/dataplane/bailiwick-dataplane" "$2" "$3" "$4" ': ready$' \
+		"bailiwick-dataplane did not start"
 }
 
 # bw_start_control BUILD CONFIG LOG PIDFILE: starts it and waits until it
-# has attached to the dataplane.
+# has attached to the dataplane (LOG is appended to: a restart's "attached"
+# must be a new line, so LOG is moved aside first).
 bw_start_control() {
-	"$1/control/bailiwick-control" -c "$2" >>"$3" 2>&1 &
-	echo $! >"$4"
-	for _ in $(seq 150); do
-		grep -q 'attached to the dataplane' "$3" && return 0
-		kill -0 "$(cat "$4")" 2>/dev/null || break
-		sleep 0.1
-	done
-	tail -20 "$3"
-	bw_die "bailiwick-control did not attach (log: $3)"
+	[ -f "$3" ] && cat "$3" >>"$3.old" && : >"$3"
+	bw_start_wait "$1/control/bailiwick-control" "$2" "$3" "$4" 'attached to the dataplane' \
+		"bailiwick-control did not attach"
 }
 
 # bw_stop_pidfile PIDFILE NAME: stops the process we started (its pid, if

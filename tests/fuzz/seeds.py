@@ -30,6 +30,14 @@ def name(s):
     return out + b"\0"
 
 
+def name_len(msg, off):
+    """Length of the uncompressed name at off (stops at a pointer)."""
+    start = off
+    while off < len(msg) and msg[off] != 0 and msg[off] < 64:
+        off += 1 + msg[off]
+    return min(off + 1, len(msg)) - start
+
+
 def hdr(id_, flags, qd, an, ns, ar):
     return struct.pack("!HHHHHH", id_, flags, qd, an, ns, ar)
 
@@ -300,6 +308,19 @@ def main():
             for mode in (0, 3):
                 with open(os.path.join(out, "%s-m%d" % (label, mode)), "wb") as f:
                     f.write(bytes([mode]) + data)
+        return
+    if target == "fuzz_fill":
+        # fuzz_fill.c's compact fill record: flags, rank, rcode, qname
+        # length, EDNS/DO, UDP size, qtype, qclass, client flags, qname,
+        # then the message control assembled (its seeds(): answers,
+        # referrals, negative answers), asked for the same question.
+        for label, data in seeds():
+            qn = data[12:12 + name_len(data, 12)] if len(data) > 12 else b"\0"
+            for flags, rcode, edns in ((3, 0, 3), (2, 2, 1), (1, 3, 0), (6, 0, 1)):
+                head = struct.pack("!BBHBBHHHH", flags, 5, rcode, len(qn), edns, 1232,
+                                   1, 1, 0x0100)
+                with open(os.path.join(out, "%s-f%d" % (label, flags)), "wb") as f:
+                    f.write(head + qn.upper() + data)
         return
     if target != "fuzz_msg":
         sys.exit("seeds.py: no seeds for target " + target)
