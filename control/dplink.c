@@ -101,18 +101,6 @@ static void resolved(void *arg, int rcode, const uint8_t *msg, size_t len, bool 
 
 /* --- misses --------------------------------------------------------------- */
 
-static bool miss_ok(const struct ctl_dp *d, const struct shm_miss *r, unsigned ring)
-{
-	const struct shm_client *c = &r->c;
-
-	return r->h.type == SHM_REC_MISS && r->h.abi == SHM_ABI_VERSION &&
-	       r->h.len == sizeof(*r) &&
-	       (r->kind == SHM_MISS_CLIENT || r->kind == SHM_MISS_REFRESH) &&
-	       c->worker == ring && ring < d->n_workers &&
-	       (c->family == 4 || c->family == 6) && c->qname_len > 0 &&
-	       dns_name_check(c->qname, c->qname_len) == (int)c->qname_len;
-}
-
 static void take_miss(struct ctl_dp *d, const struct shm_miss *r)
 {
 	struct shm_client c = r->c;
@@ -158,7 +146,7 @@ static void poll_misses(struct up_loop *loop, void *arg)
 			more = true;
 			taken++;
 			cst(d)->misses++;
-			if (!miss_ok(d, &d->in, i)) {
+			if (shm_miss_check(&d->in, i, d->n_workers)) {
 				cst(d)->bad_records++;
 				continue;
 			}

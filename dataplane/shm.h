@@ -33,6 +33,7 @@
 #include <stdalign.h>
 #include <stdint.h>
 
+#include "dns/name.h"
 #include "dns/wire.h"
 
 #define SHM_ABI_VERSION 1
@@ -113,6 +114,23 @@ struct shm_miss {
 	uint8_t pad[7];
 	struct shm_client c;
 };
+
+/*
+ * Control's check of a miss record taken from worker ring's ring (of
+ * n_workers): header, kind, the worker it names, the family, and the
+ * question name (uncompressed, exactly qname_len octets). 0 or -1.
+ */
+static inline int shm_miss_check(const struct shm_miss *r, unsigned ring, unsigned n_workers)
+{
+	const struct shm_client *c = &r->c;
+
+	return r->h.type == SHM_REC_MISS && r->h.abi == SHM_ABI_VERSION &&
+	       r->h.len == sizeof(*r) &&
+	       (r->kind == SHM_MISS_CLIENT || r->kind == SHM_MISS_REFRESH) &&
+	       c->worker == ring && ring < n_workers &&
+	       (c->family == 4 || c->family == 6) && c->qname_len > 0 &&
+	       dns_name_check(c->qname, c->qname_len) == (int)c->qname_len ? 0 : -1;
+}
 
 /* Control -> cache writer: the answer to a miss. */
 enum shm_fill_flags {

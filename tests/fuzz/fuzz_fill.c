@@ -9,6 +9,8 @@
  * Runs with -detect_leaks=0 (fuzz_fill.options; see the end of
  * LLVMFuzzerTestOneInput). Properties on every input, beyond "no crash, no sanitizer report":
  * - dp_fill_check() refuses a broken header and takes a sound one;
+ * - shm_miss_check() refuses a broken header, and a sound one exactly when
+ *   the question name is a whole uncompressed name;
  * - after dp_fill_insert() the cache's invariants hold (cache_check());
  * - the answer is a response to the client: at least a header, within the
  *   buffer, the client's id, QR set, the question octet for octet as the
@@ -22,6 +24,7 @@
 
 #include "cache/msgcache.h"
 #include "dataplane/fill.h"
+#include "dns/name.h"
 #include "dns/query.h"
 #include "dns/reply.h"
 
@@ -112,6 +115,15 @@ static void run(const uint8_t *data)
 {
 	struct shm_client *c = &f.c;
 	bool broken = data[0] & 0x80;
+	static struct shm_miss miss;
+
+	miss.h = (struct shm_hdr){ SHM_REC_MISS, SHM_ABI_VERSION, sizeof(miss) - (broken ? 4 : 0) };
+	miss.kind = SHM_MISS_CLIENT;
+	miss.c = *c;
+	int mc = shm_miss_check(&miss, 0, 1);
+	check(broken ? mc != 0 :
+	      (mc == 0) == (dns_name_check(c->qname, c->qname_len) == (int)c->qname_len),
+	      "shm_miss_check on the header and the name");
 	int ok = dp_fill_check(&f, 1);
 	check(broken ? ok != 0 : (ok == 0) == (f.rank >= 1), "dp_fill_check on the header and rank");
 	if (ok)
