@@ -44,6 +44,7 @@
 #define MBUFS_MIN 16383
 #define HOUSEKEEPING_MS 10	/* liveness checks, clock */
 #define IDLE_SLEEP_US 20	/* the writer's nap when there is nothing to do */
+#define IDLE_SLEEP_MAX_US 500	/* ... doubling up to this while nothing comes */
 
 static volatile sig_atomic_t stop;
 
@@ -494,6 +495,7 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	uint64_t next_check = 0, next_stats = 0;
+	unsigned nap_us = IDLE_SLEEP_US;
 	while (!stop) {
 		uint64_t now = mono_ms();
 		dp.ctl->now_ms = now;
@@ -509,11 +511,18 @@ int main(int argc, char **argv)
 		}
 		unsigned n = dp_writer_poll(&dp, 64) + dp_exception_poll(&dp);
 		cache_reader_quiescent();
-		if (!n) {
-			struct timespec ts = { 0, IDLE_SLEEP_US * 1000 };
+		/* Fills and exception frames come in bursts: nap longer the
+		 * longer nothing comes, so that an idle main thread does not
+		 * take the CPU it shares (with control, with the host). */
+		if (n) {
+			nap_us = IDLE_SLEEP_US;
+		} else {
+			struct timespec ts = { 0, (long)nap_us * 1000 };
 			urcu_qsbr_thread_offline();
 			nanosleep(&ts, NULL);
 			urcu_qsbr_thread_online();
+			if (nap_us < IDLE_SLEEP_MAX_US)
+				nap_us *= 2;
 		}
 	}
 
