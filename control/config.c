@@ -1492,7 +1492,7 @@ void cfg_cache_config(const struct cfg *cfg, struct cache_config *cc)
 	cc->edns_udp_size = cfg->resolver.upstream.edns_buffer;
 }
 
-static bool prefix_match(const struct cfg_prefix *p, const uint8_t *addr)
+bool cfg_prefix_match(const struct cfg_prefix *p, const uint8_t *addr)
 {
 	unsigned full = p->len / 8, rest = p->len % 8;
 
@@ -1511,7 +1511,7 @@ enum cfg_acl_action cfg_acl_match(const struct cfg *cfg, int family,
 	}
 	for (unsigned i = 0; i < cfg->n_acl && i < CFG_ACL_MAX; i++)
 		if (cfg->acl[i].prefix.a.family == family &&
-		    prefix_match(&cfg->acl[i].prefix, addr))
+		    cfg_prefix_match(&cfg->acl[i].prefix, addr))
 			return (enum cfg_acl_action)cfg->acl[i].action;
 	return CFG_ACL_REFUSE;
 }

@@ -247,6 +247,9 @@ void cfg_cache_config(const struct cfg *cfg, struct cache_config *cc);
  * IPv4 address, since a dual-stack socket reports IPv4 clients that way).
  * First matching rule wins; no match is CFG_ACL_REFUSE. Any thread.
  */
+/* Whether addr (p's family's length) lies in prefix p. Any thread. */
+bool cfg_prefix_match(const struct cfg_prefix *p, const uint8_t *addr);
+
 enum cfg_acl_action cfg_acl_match(const struct cfg *cfg, int family,
 				  const uint8_t *addr);
 

@@ -159,18 +159,10 @@ static void poll_misses(struct up_loop *loop, void *arg)
 
 /* --- liveness ------------------------------------------------------------- */
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void heartbeat(struct up_loop *loop, void *arg)
 {
 	struct ctl_dp *d = arg;
-	uint64_t now = mono_ms();
+	uint64_t now = up_now_ms();
 	int32_t pid = d->ctl->dp_pid;
 
 	d->ctl->ctl_heartbeat_ms = now;
@@ -258,12 +250,12 @@ struct ctl_dp *ctl_dp_attach(struct up_loop *loop, struct ctl_iter *it,
 			     char *err, size_t errlen)
 {
 	char path[256];
-	uint64_t deadline = mono_ms() + wait_ms;
+	uint64_t deadline = up_now_ms() + wait_ms;
 	const struct rte_memzone *mz = NULL;
 
 	snprintf(path, sizeof(path), "/var/run/dpdk/%s/config", prefix_of(cfg));
 	while (!rte_eal_primary_proc_alive(path)) {
-		if (*stop || (wait_ms && mono_ms() > deadline)) {
+		if (*stop || (wait_ms && up_now_ms() > deadline)) {
 			snprintf(err, errlen, "no dataplane is running (file prefix %s): "
 					      "start bailiwick-dataplane first", prefix_of(cfg));
 			return NULL;
@@ -281,7 +273,7 @@ struct ctl_dp *ctl_dp_attach(struct up_loop *loop, struct ctl_iter *it,
 		if (mz && __atomic_load_n(&((struct shm_ctl *)mz->addr)->magic,
 					  __ATOMIC_ACQUIRE) == SHM_MAGIC)
 			break;
-		if (*stop || (wait_ms && mono_ms() > deadline)) {
+		if (*stop || (wait_ms && up_now_ms() > deadline)) {
 			snprintf(err, errlen, "the dataplane did not publish %s", SHM_CTL_NAME);
 			return NULL;
 		}
@@ -337,9 +329,9 @@ struct ctl_dp *ctl_dp_attach(struct up_loop *loop, struct ctl_iter *it,
 	}
 	uint64_t inst;
 	if (getrandom(&inst, sizeof(inst), 0) != sizeof(inst))
-		inst = mono_ms();
+		inst = up_now_ms();
 	ctl->ctl_instance = inst;
-	ctl->ctl_heartbeat_ms = mono_ms();
+	ctl->ctl_heartbeat_ms = up_now_ms();
 	if (!__atomic_compare_exchange_n(&ctl->ctl_pid, &old, getpid(), false,
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 		snprintf(err, errlen, "another bailiwick-control (pid %d) attached at the "

@@ -21,15 +21,8 @@
 
 static bool contains(const struct cfg_prefix *outer, const struct cfg_prefix *inner)
 {
-	if (outer->a.family != inner->a.family || outer->len > inner->len)
-		return false;
-	unsigned full = outer->len / 8, bits = outer->len % 8;
-	if (memcmp(outer->a.addr, inner->a.addr, full))
-		return false;
-	if (!bits)
-		return true;
-	uint8_t mask = (uint8_t)(0xff << (8 - bits));
-	return (outer->a.addr[full] & mask) == (inner->a.addr[full] & mask);
+	return outer->a.family == inner->a.family && outer->len <= inner->len &&
+	       cfg_prefix_match(outer, inner->a.addr);
 }
 
 int dp_acl_build(struct dp *dp, char *err, size_t errlen)
