@@ -36,6 +36,7 @@
 #include "dns/msg.h"
 #include "dns/name.h"
 #include "dns/query.h"
+#include "dns/reply.h"
 #include "mem.h"
 #include "tsan.h"
 
@@ -43,7 +44,6 @@
 #define PTR_MASK ((UINT64_C(1) << PTR_BITS) - 1)
 #define TABLE_MIN_BUCKETS 64
 #define CUT_QTYPE 0	     /* key type of RFC 8020 NXDOMAIN cut markers */
-#define OPT_LEN 11	     /* our OPT: root owner, fixed part, no options */
 #define EVICT_SCAN_FACTOR 2  /* CLOCK visits each slot at most this often */
 
 /*
@@ -447,7 +447,7 @@ static inline int answer(const struct cache *c, const struct cache_entry *e,
 {
 	size_t qlen = (size_t)q->qname_len + 4;
 	size_t client = stream ? 65535 : dns_query_udp_size(q);
-	size_t opt = q->has_edns ? OPT_LEN : 0;
+	size_t opt = q->has_edns ? DNS_REPLY_OPT_LEN : 0;
 	size_t base = DNS_HDR_LEN + qlen;
 	bool fits;
 	uint16_t flags;
@@ -492,15 +492,8 @@ static inline int answer(const struct cache *c, const struct cache_entry *e,
 		}
 		len += e->sec_len;
 	}
-	if (opt) {
-		uint8_t *w = out + len;
-		w[0] = 0;
-		dns_put16(w + 1, DNS_T_OPT);
-		dns_put16(w + 3, c->cfg.edns_udp_size);
-		dns_put32(w + 5, q->edns.flags & DNS_EDNS_F_DO);
-		dns_put16(w + 9, 0);
-		len += OPT_LEN;
-	}
+	if (opt)
+		len += dns_reply_put_opt(out + len, c->cfg.edns_udp_size, q->edns.flags);
 	return (int)len;
 }
 

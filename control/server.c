@@ -221,15 +221,18 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 	default:
 		REPLY(DNS_R_REFUSED, refused);
 	}
-	if (((dns_get16(wire + 2) & DNS_F_OPCODE_MASK) >> DNS_F_OPCODE_SHIFT) != DNS_OP_QUERY)
+	switch (dns_query_screen(wire, parsed, &q)) {
+	case DNS_R_NOERROR:
+		break;
+	case DNS_R_NOTIMP:
 		REPLY(DNS_R_NOTIMP, notimp);
-	if (parsed) /* the header is all there is to echo */
+	case DNS_R_FORMERR: /* qp is NULL: the header is all there is to echo */
 		REPLY(DNS_R_FORMERR, formerr);
-	if (q.has_edns && q.edns.version != 0)
+	case DNS_R_BADVERS:
 		REPLY(DNS_R_BADVERS, badvers);
-	if (q.qclass != DNS_C_IN || q.qtype == DNS_T_AXFR || q.qtype == DNS_T_IXFR ||
-	    q.qtype == DNS_T_OPT || q.qtype == DNS_T_TSIG)
+	default:
 		REPLY(DNS_R_REFUSED, refused);
+	}
 	/* The cache: fresh entries are answered at once; stale ones wait for
 	 * a refresh (the iterator serves them when that takes too long). */
 	struct cache_key k;

@@ -88,14 +88,7 @@ int dp_negative_answer(const struct cache_nsec_proof *proof, int verdict,
 	dns_put16(out + 6, 0);
 	dns_put16(out + 8, (uint16_t)count);
 	dns_put16(out + 10, opt ? 1 : 0);
-	if (opt) {
-		uint8_t *w = out + n;
-		w[0] = 0;
-		dns_put16(w + 1, DNS_T_OPT);
-		dns_put16(w + 3, edns_size);
-		dns_put32(w + 5, q->edns.flags & DNS_EDNS_F_DO);
-		dns_put16(w + 9, 0);
-		n += opt;
-	}
+	if (opt)
+		n += dns_reply_put_opt(out + n, edns_size, q->edns.flags);
 	return (int)n;
 }

@@ -324,25 +324,17 @@ static void dns_frame(struct dp_worker *w, struct dp_port *pt, struct rte_mbuf *
 		reply_empty(w, j, qp, DNS_R_REFUSED);
 		return;
 	}
-	if (((flags & DNS_F_OPCODE_MASK) >> DNS_F_OPCODE_SHIFT) != DNS_OP_QUERY) {
-		ST(w, notimp);
-		reply_empty(w, j, qp, DNS_R_NOTIMP);
-		return;
-	}
-	if (parsed) {
-		ST(w, formerr);
-		reply_empty(w, j, NULL, DNS_R_FORMERR);
-		return;
-	}
-	if (j->q.has_edns && j->q.edns.version != 0) {
-		ST(w, badvers);
-		reply_empty(w, j, qp, DNS_R_BADVERS);
-		return;
-	}
-	if (j->q.qclass != DNS_C_IN || j->q.qtype == DNS_T_AXFR || j->q.qtype == DNS_T_IXFR ||
-	    j->q.qtype == DNS_T_OPT || j->q.qtype == DNS_T_TSIG) {
-		ST(w, refused);
-		reply_empty(w, j, qp, DNS_R_REFUSED);
+	int rcode = dns_query_screen(dns, parsed, &j->q);
+	if (rcode != DNS_R_NOERROR) {
+		if (rcode == DNS_R_NOTIMP)
+			ST(w, notimp);
+		else if (rcode == DNS_R_FORMERR)
+			ST(w, formerr);
+		else if (rcode == DNS_R_BADVERS)
+			ST(w, badvers);
+		else
+			ST(w, refused);
+		reply_empty(w, j, qp, rcode);
 		return;
 	}
 	cache_key_from_query(&j->k, w->dp->cache, &j->q);

@@ -8,14 +8,18 @@
 #include "msg.h"
 #include "query.h"
 
-static size_t put_opt(uint8_t *w, const struct dns_query *q, uint16_t edns_size)
+int dns_query_screen(const uint8_t *wire, int parsed, const struct dns_query *q)
 {
-	w[0] = 0;
-	dns_put16(w + 1, DNS_T_OPT);
-	dns_put16(w + 3, edns_size);
-	dns_put32(w + 5, q->edns.flags & DNS_EDNS_F_DO);
-	dns_put16(w + 9, 0);
-	return DNS_REPLY_OPT_LEN;
+	if (((dns_get16(wire + 2) & DNS_F_OPCODE_MASK) >> DNS_F_OPCODE_SHIFT) != DNS_OP_QUERY)
+		return DNS_R_NOTIMP;
+	if (parsed)
+		return DNS_R_FORMERR;
+	if (q->has_edns && q->edns.version != 0)
+		return DNS_R_BADVERS;
+	if (q->qclass != DNS_C_IN || q->qtype == DNS_T_AXFR || q->qtype == DNS_T_IXFR ||
+	    q->qtype == DNS_T_OPT || q->qtype == DNS_T_TSIG)
+		return DNS_R_REFUSED;
+	return DNS_R_NOERROR;
 }
 
 size_t dns_reply_empty(const uint8_t *wire, const struct dns_query *q,
@@ -36,7 +40,7 @@ size_t dns_reply_empty(const uint8_t *wire, const struct dns_query *q,
 		n += qlen;
 		if (q->has_edns) {
 			/* BADVERS is an extended rcode: its upper bits in the OPT */
-			n += put_opt(out + n, q, edns_size);
+			n += dns_reply_put_opt(out + n, edns_size, q->edns.flags);
 			out[n - DNS_REPLY_OPT_LEN + 5] = (uint8_t)(rcode >> 4);
 			dns_put16(out + 10, 1);
 		}
@@ -80,6 +84,6 @@ size_t dns_reply_from_msg(const struct dns_query *q, const uint8_t *msg,
 		n += sec;
 	}
 	if (opt)
-		n += put_opt(out + n, q, edns_size);
+		n += dns_reply_put_opt(out + n, edns_size, q->edns.flags);
 	return n;
 }

@@ -23,6 +23,29 @@ struct dns_query;
 #define DNS_REPLY_EMPTY_MAX (DNS_HDR_LEN + DNS_NAME_MAX + 4 + DNS_REPLY_OPT_LEN)
 
 /*
+ * What a front end answers before any lookup to a query (not a response)
+ * that access control let through: DNS_R_NOTIMP for opcodes other than
+ * QUERY; DNS_R_FORMERR when it did not parse (parsed: dns_query_parse()'s
+ * result; wire holds at least the header); DNS_R_BADVERS for EDNS versions
+ * other than 0; DNS_R_REFUSED for classes other than IN, zone transfers and
+ * OPT or TSIG as the question's type; DNS_R_NOERROR when it may be looked
+ * up. The order is the checks' order: an unknown opcode wins over a broken
+ * body.
+ */
+int dns_query_screen(const uint8_t *wire, int parsed, const struct dns_query *q);
+
+/* Our OPT record (root owner, edns_size, q's DO, no options) at w. */
+static inline size_t dns_reply_put_opt(uint8_t *w, uint16_t edns_size, uint16_t edns_flags)
+{
+	w[0] = 0;
+	dns_put16(w + 1, DNS_T_OPT);
+	dns_put16(w + 3, edns_size);
+	dns_put32(w + 5, edns_flags & DNS_EDNS_F_DO);
+	dns_put16(w + 9, 0);
+	return DNS_REPLY_OPT_LEN;
+}
+
+/*
  * An answer without records to the query in wire (at least DNS_HDR_LEN
  * octets): the client's id; its opcode, RD and CD; QR, RA and rcode (its
  * upper bits in our OPT, for BADVERS). q is wire parsed (dns_query_parse())
