@@ -210,6 +210,12 @@ bw_start_control() {
 		"bailiwick-control did not attach"
 }
 
+# bw_stat BUILD SOCKET NAME: one counter (e.g. dataplane.hits) from the
+# control process's operator socket.
+bw_stat() {
+	"$1/control/bailiwick-ctl" -s "$2" stats | awk -v n="$3" '$2 == n { print $3 }'
+}
+
 # bw_stop_pidfile PIDFILE NAME: stops the process we started (its pid, if
 # its command line is still NAME's), waits for it, removes the file.
 bw_stop_pidfile() {
