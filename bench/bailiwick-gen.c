@@ -103,11 +103,16 @@ static void send_burst(struct lc *l, uint64_t now, unsigned n)
 	memcpy(a.dst_mac, o.dmac, 6);
 	memcpy(a.dst_ip, o.dst, 16);
 	for (unsigned i = 0; i < n; i++) {
-		const struct gen_query *q = &qs.q[l->next_query++ % qs.n];
+		const struct gen_query *q = &qs.q[l->next_query];
 		uint16_t id;
 		unsigned sp;
 		uint64_t lost = 0;
 
+		/* lcore i sends queries i, i + nlc, ...: together the lcores
+		 * go through the file once per pass, in order */
+		l->next_query += nlc;
+		while (l->next_query >= qs.n)
+			l->next_query -= qs.n;
 		gen_inflight_send(&l->inflight, now, &id, &sp, &lost);
 		l->lost_reuse += lost;
 		a.src_port = (uint16_t)(SRC_PORT_BASE + l->idx * PORTS_PER_LCORE + sp);
@@ -418,6 +423,7 @@ int main(int argc, char **argv)
 		struct lc *l = &lcs[i];
 		l->idx = i;
 		l->queue = (uint16_t)i;
+		l->next_query = qs.n ? i % qs.n : 0;
 		if (!o.reflect && gen_inflight_init(&l->inflight, PORTS_PER_LCORE))
 			rte_exit(1, "no memory for the in-flight table\n");
 		rte_eal_remote_launch(lcore_main, l, lcore);

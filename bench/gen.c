@@ -546,11 +546,24 @@ void gen_result_json(const struct gen_result *r, FILE *f)
 		first = false;
 	}
 	fprintf(f, "},\"latency_us\":{\"min\":%.3f,\"p50\":%.3f,\"p90\":%.3f,"
-		"\"p99\":%.3f,\"p99_9\":%.3f,\"max\":%.3f,\"count\":%llu}}",
+		"\"p99\":%.3f,\"p99_9\":%.3f,\"max\":%.3f,\"count\":%llu,\"hist\":[",
 		gen_us(h->count ? h->min : 0), gen_us(gen_hist_value_at(h, 50)),
 		gen_us(gen_hist_value_at(h, 90)), gen_us(gen_hist_value_at(h, 99)),
 		gen_us(gen_hist_value_at(h, 99.9)), gen_us(h->max),
 		(unsigned long long)h->count);
+	/* Every non-empty bucket as [upper edge, count]: the whole
+	 * distribution, so that a reader can draw the CDF or take any
+	 * percentile the way gen_hist_value_at() does. */
+	first = true;
+	for (unsigned i = 0; i < GEN_HIST_BUCKETS; i++) {
+		if (!h->b[i])
+			continue;
+		fprintf(f, "%s[%.3f,%llu]", first ? "" : ",",
+			gen_us(i == GEN_HIST_BUCKETS - 1 ? h->max : gen_hist_upper(i)),
+			(unsigned long long)h->b[i]);
+		first = false;
+	}
+	fputs("]}}", f);
 }
 
 void gen_result_table(const struct gen_result *r, FILE *f)

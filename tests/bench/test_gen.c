@@ -6,6 +6,7 @@
  * JSON summary checked by a small parser.
  */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -741,7 +742,7 @@ Test(gen, hist_merge_equals_recording_both)
  * "latency_us.p99_9" -> "12.300"; strings are kept decoded (\uXXXX only
  * below 0x80).
  */
-#define J_MAX 128
+#define J_MAX 4096
 
 struct jdoc {
 	const char *s;
@@ -1055,6 +1056,54 @@ Test(gen, json_latency_is_in_microseconds_from_the_histogram)
 	cr_assert(p99 >= 891.5 && p99 <= 891.5 * (1 + 1.0 / 64), "p99 %g", p99);
 	cr_assert(p999 >= 899.5 && p999 <= 899.5 * (1 + 1.0 / 64), "p99.9 %g", p999);
 	cr_assert(p50 <= p90 && p90 <= p99 && p99 <= p999);
+	free(text);
+}
+
+/* The histogram's buckets in the JSON re-derive its count and percentiles
+ * (what bench/report.py does to draw the latency CDF). */
+Test(gen, json_histogram_re_derives_count_and_percentiles)
+{
+	static struct gen_result r;
+	static struct jdoc d;
+	static const double pct[] = { 50, 90, 99, 99.9 };
+	static const char *key[] = { "latency_us.p50", "latency_us.p90", "latency_us.p99",
+				     "latency_us.p99_9" };
+	double edge[J_MAX], prev = 0;
+	uint64_t cnt[J_MAX], total = 0;
+	size_t nb = 0, v = 0;
+	char *text;
+
+	sample(&r);
+	gen_hist_record(&r.lat, 5000000000ull);	/* 5 s: far past the rest */
+	r.answered++;
+	json_of(&r, &d, &text);
+	for (size_t k = 0; k < d.n; k++) {
+		if (strcmp(d.path[k], "latency_us.hist"))
+			continue;
+		if (v++ % 2 == 0) {
+			edge[nb] = strtod(d.val[k], NULL);
+		} else {
+			cnt[nb] = strtoull(d.val[k], NULL, 10);
+			cr_assert_gt(cnt[nb], 0, "an empty bucket written");
+			cr_assert_gt(edge[nb], prev, "edges not increasing");
+			prev = edge[nb];
+			total += cnt[nb++];
+		}
+	}
+	cr_assert_eq(v % 2, 0, "a bucket without its count");
+	cr_assert_eq(total, 901);
+	cr_assert_eq(total, (uint64_t)jnum(&d, "latency_us.count"));
+	cr_assert(edge[nb - 1] >= 5000000 && edge[nb - 1] <= 5000000 * (1 + 1.0 / 64),
+		  "the top bucket holds the 5 s answer: %g", edge[nb - 1]);
+	for (size_t i = 0; i < 4; i++) {
+		uint64_t rank = (uint64_t)ceil(pct[i] / 100 * 901), seen = 0;
+		size_t b = 0;
+
+		while ((seen += cnt[b]) < rank)
+			b++;
+		cr_assert_float_eq(edge[b], jnum(&d, key[i]), 0.0015, "%s: %g from the buckets",
+				   key[i], edge[b]);
+	}
 	free(text);
 }
 
