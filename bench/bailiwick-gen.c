@@ -42,7 +42,7 @@
 #define NB_DESC 1024
 #define PORTS_PER_LCORE 64	/* source ports each lcore cycles through */
 #define SRC_PORT_BASE 10000
-#define ADDRS_MAX 256
+#define ADDRS_MAX PORTS_PER_LCORE	/* address = first + (port index mod -n) */
 #define DRAIN_MS 200		/* answers still counted after the sends stop */
 #define LCORES_MAX 16
 #define SEARCH_STEPS 6
@@ -341,12 +341,20 @@ static void parse_opts(int argc, char **argv)
 		usage();
 	if (inet_pton(AF_INET, dst, o.dst) == 1) {
 		o.family = DP_PKT_IPV4;
-		inet_pton(AF_INET, src ? src : "198.18.1.1", o.src);
+		if (inet_pton(AF_INET, src ? src : "198.18.1.1", o.src) != 1)
+			usage();
 	} else if (inet_pton(AF_INET6, dst, o.dst) == 1) {
 		o.family = DP_PKT_IPV6;
-		inet_pton(AF_INET6, src ? src : "2001:2:0:1::1", o.src);
+		if (inet_pton(AF_INET6, src ? src : "2001:2:0:1::1", o.src) != 1)
+			usage();
 	} else {
 		fprintf(stderr, "bailiwick-gen: -d %s: not an address\n", dst);
+		exit(2);
+	}
+	/* the source addresses vary in the last octet only, without a carry */
+	if (o.src[o.family == DP_PKT_IPV4 ? 3 : 15] + o.naddrs - 1 > 255) {
+		fprintf(stderr, "bailiwick-gen: -s and -n: %u addresses do not fit in the last octet\n",
+			o.naddrs);
 		exit(2);
 	}
 }
