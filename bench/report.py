@@ -166,7 +166,7 @@ def cdf_points(res):
 
 
 def make(out):
-    runs, meta, lists, profile = [], {}, {}, None
+    runs, meta, lists, profiles = [], {}, {}, []
     with open(os.path.join(out, "runs.jsonl")) as f:
         for line in f:
             rec = json.loads(line)
@@ -175,7 +175,7 @@ def make(out):
             elif rec["record"] == "lists":
                 lists = rec
             elif rec["record"] == "profile":
-                profile = rec
+                profiles.append(rec)
             else:
                 runs.append(rec)
     md = []
@@ -313,14 +313,18 @@ def make(out):
     w("| --- | --- | --- |")
     for name, v, ok in rows:
         w(f"| {name} | {v} | {'yes' if ok else '**no**'} |")
-    if profile:
-        p = one(runs, link="memif", system="bailiwick", workers=1, kind="profile")
+    for prof in profiles:
+        of = prof.get("of", "worker")
+        sysname = "bailiwick" if of == "worker" else "reflect"
+        p = one(runs, link="memif", system=sysname, workers=1, kind="profile")
         rate = f" ({fmt(p['results'][0]['answered_per_s'])} answers/s in that run)" if p else ""
-        w(f"\n## The worker's profile at the maximum rate\n")
-        w(f"`perf record -e cpu-clock -C {profile.get('cpu', '?')}` on the worker's CPU during"
-          f" one more maximum-rate run of the 100 % hit list over memif{rate};"
-          " `perf report --sort dso,sym`, the top entries:\n")
-        w("```\n" + profile["text"].rstrip() + "\n```")
+        what = ("the worker's CPU during one more maximum-rate run of the 100 % hit list"
+                " against bailiwick-dataplane" if of == "worker" else
+                "the generator's CPU (its sender, the main lcore, and nothing else of the"
+                " test) during one more maximum-rate run against the reflector")
+        w(f"\n## Profile: the {of} at the maximum rate\n")
+        w(f"`perf record -e cpu-clock -C {prof.get('cpu', '?')}` on {what}, over memif{rate}:\n")
+        w("```\n" + prof["text"].rstrip() + "\n```")
     w("\n![response rate against offered rate](rates.png)\n")
     w("![latency CDF](latency.png)\n")
     with open(os.path.join(out, "report.md"), "w") as f:
