@@ -193,7 +193,8 @@ def make(out):
           f" {fmt(lists['universe'])} names (`zR.wild.shop.lab A`), {fmt(lists['distinct_names'])} distinct"
           f" names in the list (the 10 most popular take {100 * top.get('10', 0):.0f} % of the queries,"
           f" the top 1 000 {100 * top.get('1000', 0):.0f} %). **hit**: that list, every name cached"
-          f" by a warm-up pass (twice over the distinct names). **mix**: the same with"
+          f" first by passes over the distinct names at 20 k/s (bailiwick: until a pass misses"
+          f" fewer than 0.1 % by its counters; the peers: 3 passes). **mix**: the same with"
           f" {100 * lists['miss_share']:.0f} % of the lines replaced by unique `mN.miss.shop.bench`"
           f" names, which the lab world answers with TTL 0: no cache keeps them, so each is a"
           f" miss (an upstream query) every time.\n")
@@ -251,7 +252,7 @@ def make(out):
     w("kxdpgun (AF_XDP) in network namespace bw-client on CPU 0; the resolver's one"
       " worker thread on CPU 1 (the peers on the kernel's UDP stack of the veth's host"
       f" end). Best answered/s over offered rates {', '.join(fmt(x) for x in sorted({r['results'][0]['offered_rate'] for r in pick(runs, link='veth', list='hit')}))}"
-      f" ({meta.get('seconds', '?')} s each); cold: unique names under *.any.shop.bench,"
+      f" ({meta.get('veth_seconds', meta.get('seconds', '?'))} s each); cold: unique names under *.any.shop.bench,"
       f" {meta.get('sweep_seconds', '?')} s per rate, every name new.\n")
     systems = [s for s in ("bailiwick", "unbound", "kresd", "pdns") if pick(runs, link="veth", system=s)]
     best = {}
@@ -282,7 +283,11 @@ def make(out):
         lim = (f"{100 * top['sent'] / (top['offered_rate'] * top['seconds']):.0f} %,"
                f" {100 * top['answered'] / max(top['sent'], 1):.0f} %") if top and top["offered_rate"] else "-"
         w(f"| {s} | {cell(s, 'hit')} | {cell(s, 'mix')} | {cell(s, 'cold')} | {lim} |")
-    w("\nkresd 5.6 keeps a TTL-0 answer until its clock's second changes (its cache counts"
+    w("\nbailiwick resolves its misses in control, which on 2 CPUs shares CPU 0 with"
+      " kxdpgun (the worker owns CPU 1); each peer resolves on its own thread on CPU 1."
+      " Where bailiwick's sent/s falls short of the offered rate in the mix and cold runs"
+      " (the tables below), kxdpgun lost CPU time to control.\n")
+    w("kresd 5.6 keeps a TTL-0 answer until its clock's second changes (its cache counts"
       " whole seconds), so a miss name that comes round again within the same second is a"
       " hit for it; the mix list reuses each miss name once per pass of the list.\n")
     for s in systems:
