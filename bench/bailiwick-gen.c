@@ -13,7 +13,9 @@
  * with less than 0.1 % loss (bisection between -r and the maximum rate
  * measured first). --reflect turns it into the far end: every UDP frame
  * to port 53 goes back with addresses and ports swapped and QR set, the
- * I/O ceiling of the same link and cores without DNS work.
+ * I/O ceiling of the same link and cores without DNS work. --plan FILE
+ * makes several runs (a query file, rate, duration and JSON each) over one
+ * connection, with a --hook command before and after each.
  *
  * Worker lcores: no allocation, lock or syscall in the loop; every mbuf
  * received is freed or sent back in the same iteration.
@@ -51,6 +53,8 @@
 struct opts {
 	const char *queries;
 	const char *json;
+	const char *plan;	/* --plan: several runs in one process */
+	const char *hook;	/* --hook: run before and after each of them */
 	double seconds;
 	uint64_t rate;
 	bool search;
@@ -288,6 +292,87 @@ static void run(uint64_t rate, double seconds, struct gen_result *r, bool progre
 	r->lost = r->sent > r->answered ? r->sent - r->answered : 0;
 }
 
+/* --- a plan: several runs over one connection ------------------------------------ */
+
+static int hook(const char *when, const char *json)
+{
+	char cmd[4096];
+
+	if (!o.hook)
+		return 0;
+	if (snprintf(cmd, sizeof(cmd), "%s %s %s", o.hook, when, json) >= (int)sizeof(cmd))
+		return -1;
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/*
+ * --plan FILE: one run per line, "QUERIES RATE SECONDS JSON" ('#' starts
+ * a comment), each with its own query file and its summary in JSON. A far
+ * end that must not see its peer come and go between runs (a memif server
+ * whose workers poll while the PMD unmaps the client's regions on
+ * disconnect) sees one connection for the whole plan.
+ */
+static int run_plan(void)
+{
+	char line[4096], err[256];
+	unsigned lineno = 0;
+	FILE *f = fopen(o.plan, "r");
+
+	if (!f) {
+		fprintf(stderr, "bailiwick-gen: %s: %s\n", o.plan, strerror(errno));
+		return 2;
+	}
+	while (fgets(line, sizeof(line), f) && !interrupted) {
+		struct gen_plan_step st;
+		const char *json = st.json;
+		int got;
+
+		lineno++;
+		line[strcspn(line, "\n")] = 0;
+		if ((got = gen_plan_parse(line, &st)) == 0)
+			continue;
+		if (got < 0) {
+			fprintf(stderr, "bailiwick-gen: %s:%u: want QUERIES RATE SECONDS JSON\n",
+				o.plan, lineno);
+			fclose(f);
+			return 2;
+		}
+		gen_queries_free(&qs);
+		if (gen_queries_load(&qs, st.queries, err, sizeof(err))) {
+			fprintf(stderr, "bailiwick-gen: %s:%u: %s\n", o.plan, lineno, err);
+			fclose(f);
+			return 2;
+		}
+		for (unsigned i = 0; i < nlc; i++)
+			lcs[i].next_query = i % qs.n;
+		if (hook("before", json)) {
+			fprintf(stderr, "bailiwick-gen: %s:%u: the hook failed\n", o.plan, lineno);
+			fclose(f);
+			return 1;
+		}
+		struct gen_result r;
+		run(st.rate, st.seconds, &r, true);
+		r.mode = st.rate ? "rate" : "max";
+		gen_result_table(&r, stdout);
+		fflush(stdout);
+		FILE *j = fopen(json, "w");
+		if (!j) {
+			fprintf(stderr, "bailiwick-gen: %s: %s\n", json, strerror(errno));
+			fclose(f);
+			return 1;
+		}
+		gen_result_json(&r, j);
+		fputc('\n', j);
+		if (fclose(j) || hook("after", json)) {
+			fprintf(stderr, "bailiwick-gen: %s:%u: %s failed\n", o.plan, lineno, json);
+			fclose(f);
+			return 1;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
 /* --- set-up ------------------------------------------------------------------- */
 
 static void usage(void)
@@ -303,14 +388,23 @@ static void usage(void)
 		"  -t SECONDS duration of a run (default 5)\n"
 		"  -S         search: the highest rate with < 0.1 %% lost, and the maximum\n"
 		"  -j FILE    write the summary as JSON (an array with -S)\n"
-		"  --reflect  be the far end: swap and return every query (I/O ceiling)\n",
+		"  --reflect  be the far end: swap and return every query (I/O ceiling)\n"
+		"  --plan FILE  several runs over one connection, a line each:\n"
+		"             QUERIES RATE SECONDS JSON (RATE 0: as fast as possible)\n"
+		"  --hook CMD   with --plan: sh -c 'CMD before JSON' and 'CMD after JSON'\n"
+		"             around each run\n",
 		ADDRS_MAX);
 	exit(2);
 }
 
 static void parse_opts(int argc, char **argv)
 {
-	static const struct option lo[] = { { "reflect", no_argument, NULL, 'R' }, { 0 } };
+	static const struct option lo[] = {
+		{ "reflect", no_argument, NULL, 'R' },
+		{ "plan", required_argument, NULL, 'P' },
+		{ "hook", required_argument, NULL, 'H' },
+		{ 0 },
+	};
 	const char *src = NULL, *dst = NULL;
 	int c;
 
@@ -332,12 +426,15 @@ static void parse_opts(int argc, char **argv)
 		case 'S': o.search = true; break;
 		case 'j': o.json = optarg; break;
 		case 'R': o.reflect = true; break;
+		case 'P': o.plan = optarg; break;
+		case 'H': o.hook = optarg; break;
 		default: usage();
 		}
 	}
 	if (o.reflect)
 		return;
-	if (!o.queries || !dst || o.naddrs < 1 || o.naddrs > ADDRS_MAX || o.seconds <= 0)
+	if ((!o.queries == !o.plan) || (o.plan && (o.search || o.json)) || (o.hook && !o.plan) ||
+	    !dst || o.naddrs < 1 || o.naddrs > ADDRS_MAX || o.seconds <= 0)
 		usage();
 	if (inet_pton(AF_INET, dst, o.dst) == 1) {
 		o.family = DP_PKT_IPV4;
@@ -411,7 +508,7 @@ int main(int argc, char **argv)
 		rte_exit(1, "EAL: %s (hugepages reserved? a port given?)\n", rte_strerror(rte_errno));
 	parse_opts(argc - n, argv + n);
 	hz = rte_get_tsc_hz();
-	if (!o.reflect && gen_queries_load(&qs, o.queries, err, sizeof(err))) {
+	if (!o.reflect && !o.plan && gen_queries_load(&qs, o.queries, err, sizeof(err))) {
 		fprintf(stderr, "bailiwick-gen: %s\n", err);
 		return 2;
 	}
@@ -454,6 +551,14 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
+	if (o.plan) {
+		int rc = run_plan();
+		phase = 3;
+		rte_eal_mp_wait_lcore();
+		rte_eth_dev_stop(port);
+		rte_eal_cleanup();
+		return rc;
+	}
 	FILE *json = o.json ? fopen(o.json, "w") : NULL;
 	if (o.json && !json)
 		rte_exit(1, "%s: %s\n", o.json, strerror(errno));

@@ -9,6 +9,7 @@
  * gen_inflight_send() 3.1 ns, gen_inflight_answer() 1.7 ns,
  * gen_hist_record() 2.5 ns.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -266,6 +267,36 @@ void gen_queries_free(struct gen_queries *qs)
 	free(qs->q);
 	qs->q = NULL;
 	qs->n = 0;
+}
+
+/* --- plans ------------------------------------------------------------------ */
+
+int gen_plan_parse(const char *line, struct gen_plan_step *st)
+{
+	char buf[4096], rate[32], *end;
+	int used = 0;
+
+	if (strlen(line) >= sizeof(buf))
+		return -1;
+	strcpy(buf, line);
+	char *hash = strchr(buf, '#');
+	if (hash)
+		*hash = 0;
+	(void)sscanf(buf, " %n", &used);
+	if (buf[used] == 0)
+		return 0;
+	used = 0;
+	if (sscanf(buf, "%1023s %31s %lf %1023s %n", st->queries, rate, &st->seconds, st->json,
+		   &used) != 4 || buf[used] != 0)
+		return -1;
+	if (!(st->seconds > 0) || !isfinite(st->seconds) || !isdigit((unsigned char)rate[0]))
+		return -1;
+	errno = 0;
+	unsigned long long r = strtoull(rate, &end, 10);
+	if (errno || *end)
+		return -1;
+	st->rate = r;
+	return 1;
 }
 
 /* --- rate control ----------------------------------------------------------- */

@@ -1177,3 +1177,36 @@ Test(gen, table_shows_counts_rates_and_nonzero_rcodes)
 	cr_assert_not_null(strstr(text, "max 900.5"), "%s", text);
 	free(text);
 }
+
+/* --- plans --------------------------------------------------------------- */
+
+Test(gen, plan_lines_give_four_fields_or_an_error)
+{
+	struct gen_plan_step st;
+
+	cr_assert_eq(gen_plan_parse("/tmp/q.txt 20000 4.5 /tmp/w1.json", &st), 1);
+	cr_assert_str_eq(st.queries, "/tmp/q.txt");
+	cr_assert_eq(st.rate, 20000);
+	cr_assert_float_eq(st.seconds, 4.5, 1e-9);
+	cr_assert_str_eq(st.json, "/tmp/w1.json");
+	cr_assert_eq(gen_plan_parse("  hit.txt 0 5 out.json   # the maximum", &st), 1);
+	cr_assert_eq(st.rate, 0, "0: as fast as possible");
+	cr_assert_str_eq(st.json, "out.json");
+	cr_assert_eq(gen_plan_parse("", &st), 0);
+	cr_assert_eq(gen_plan_parse("   \t ", &st), 0);
+	cr_assert_eq(gen_plan_parse("# warm passes", &st), 0);
+	static const char *bad[] = {
+		"hit.txt 0 5",			/* no JSON */
+		"hit.txt 0 5 a.json extra",	/* a fifth field */
+		"hit.txt -1 5 a.json",		/* a negative rate */
+		"hit.txt 1e6 5 a.json",		/* not a decimal rate */
+		"hit.txt 10x 5 a.json",
+		"hit.txt 99999999999999999999999 5 a.json", /* too large */
+		"hit.txt 100 0 a.json",		/* no duration */
+		"hit.txt 100 -2 a.json",
+		"hit.txt 100 nan a.json",
+		"hit.txt 100 inf a.json",	/* would never end */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(gen_plan_parse(bad[i], &st), -1, "accepted \"%s\"", bad[i]);
+}
