@@ -292,7 +292,41 @@ static void run(uint64_t rate, double seconds, struct gen_result *r, bool progre
 	r->lost = r->sent > r->answered ? r->sent - r->answered : 0;
 }
 
-/* --- a plan: several runs over one connection ------------------------------------ */
+/* --- a run with its summary, and plans of them -------------------------------- */
+
+/* Every lcore back to its first query (lcore i sends i, i + nlc, ...). */
+static void queries_rewind(void)
+{
+	for (unsigned i = 0; i < nlc; i++)
+		lcs[i].next_query = qs.n ? i % qs.n : 0;
+}
+
+/* One run at rate for seconds: the table on stdout, the JSON summary in
+ * json when it is not NULL. -1 (said on stderr) when json cannot be
+ * written. */
+static int run_summary(uint64_t rate, double seconds, const char *json)
+{
+	FILE *f = json ? fopen(json, "w") : NULL;
+	struct gen_result r;
+
+	if (json && !f) {
+		fprintf(stderr, "bailiwick-gen: %s: %s\n", json, strerror(errno));
+		return -1;
+	}
+	run(rate, seconds, &r, true);
+	r.mode = rate ? "rate" : "max";
+	gen_result_table(&r, stdout);
+	fflush(stdout);
+	if (!f)
+		return 0;
+	gen_result_json(&r, f);
+	fputc('\n', f);
+	if (fclose(f)) {
+		fprintf(stderr, "bailiwick-gen: %s: %s\n", json, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
 
 static int hook(const char *when, const char *json)
 {
@@ -310,67 +344,49 @@ static int hook(const char *when, const char *json)
  * a comment), each with its own query file and its summary in JSON. A far
  * end that must not see its peer come and go between runs (a memif server
  * whose workers poll while the PMD unmaps the client's regions on
- * disconnect) sees one connection for the whole plan.
+ * disconnect) sees one connection for the whole plan. Returns the exit
+ * status: 2 for a plan or query file in error, 1 when a run's JSON or the
+ * hook failed.
  */
 static int run_plan(void)
 {
 	char line[4096], err[256];
 	unsigned lineno = 0;
+	int rc = 0;
 	FILE *f = fopen(o.plan, "r");
 
 	if (!f) {
 		fprintf(stderr, "bailiwick-gen: %s: %s\n", o.plan, strerror(errno));
 		return 2;
 	}
-	while (fgets(line, sizeof(line), f) && !interrupted) {
+	while (!rc && !interrupted && fgets(line, sizeof(line), f)) {
 		struct gen_plan_step st;
-		const char *json = st.json;
 		int got;
 
 		lineno++;
 		line[strcspn(line, "\n")] = 0;
 		if ((got = gen_plan_parse(line, &st)) == 0)
 			continue;
+		gen_queries_free(&qs);
 		if (got < 0) {
 			fprintf(stderr, "bailiwick-gen: %s:%u: want QUERIES RATE SECONDS JSON\n",
 				o.plan, lineno);
-			fclose(f);
-			return 2;
-		}
-		gen_queries_free(&qs);
-		if (gen_queries_load(&qs, st.queries, err, sizeof(err))) {
+			rc = 2;
+		} else if (gen_queries_load(&qs, st.queries, err, sizeof(err))) {
 			fprintf(stderr, "bailiwick-gen: %s:%u: %s\n", o.plan, lineno, err);
-			fclose(f);
-			return 2;
-		}
-		for (unsigned i = 0; i < nlc; i++)
-			lcs[i].next_query = i % qs.n;
-		if (hook("before", json)) {
-			fprintf(stderr, "bailiwick-gen: %s:%u: the hook failed\n", o.plan, lineno);
-			fclose(f);
-			return 1;
-		}
-		struct gen_result r;
-		run(st.rate, st.seconds, &r, true);
-		r.mode = st.rate ? "rate" : "max";
-		gen_result_table(&r, stdout);
-		fflush(stdout);
-		FILE *j = fopen(json, "w");
-		if (!j) {
-			fprintf(stderr, "bailiwick-gen: %s: %s\n", json, strerror(errno));
-			fclose(f);
-			return 1;
-		}
-		gen_result_json(&r, j);
-		fputc('\n', j);
-		if (fclose(j) || hook("after", json)) {
-			fprintf(stderr, "bailiwick-gen: %s:%u: %s failed\n", o.plan, lineno, json);
-			fclose(f);
-			return 1;
+			rc = 2;
+		} else {
+			queries_rewind();
+			if (hook("before", st.json) || run_summary(st.rate, st.seconds, st.json) ||
+			    hook("after", st.json)) {
+				fprintf(stderr, "bailiwick-gen: %s:%u: %s or the hook failed\n",
+					o.plan, lineno, st.json);
+				rc = 1;
+			}
 		}
 	}
 	fclose(f);
-	return 0;
+	return rc;
 }
 
 /* --- set-up ------------------------------------------------------------------- */
@@ -528,12 +544,12 @@ int main(int argc, char **argv)
 		struct lc *l = &lcs[i];
 		l->idx = i;
 		l->queue = (uint16_t)i;
-		l->next_query = qs.n ? i % qs.n : 0;
 		if (!o.reflect && gen_inflight_init(&l->inflight, PORTS_PER_LCORE))
 			rte_exit(1, "no memory for the in-flight table\n");
 		rte_eal_remote_launch(lcore_main, l, lcore);
 		i++;
 	}
+	queries_rewind();
 	if (o.reflect) {
 		fprintf(stderr, "bailiwick-gen: reflecting on %u lcore(s) until SIGINT\n", nlc);
 		uint64_t last = 0;
@@ -551,27 +567,16 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
+	int rc = 0;
 	if (o.plan) {
-		int rc = run_plan();
-		phase = 3;
-		rte_eal_mp_wait_lcore();
-		rte_eth_dev_stop(port);
-		rte_eal_cleanup();
-		return rc;
-	}
-	FILE *json = o.json ? fopen(o.json, "w") : NULL;
-	if (o.json && !json)
-		rte_exit(1, "%s: %s\n", o.json, strerror(errno));
-	struct gen_result r;
-	if (!o.search) {
-		run(o.rate, o.seconds, &r, true);
-		r.mode = o.rate ? "rate" : "max";
-		gen_result_table(&r, stdout);
-		if (json) {
-			gen_result_json(&r, json);
-			fputc('\n', json);
-		}
+		rc = run_plan();
+	} else if (!o.search) {
+		rc = run_summary(o.rate, o.seconds, o.json) ? 1 : 0;
 	} else {
+		FILE *json = o.json ? fopen(o.json, "w") : NULL;
+		if (o.json && !json)
+			rte_exit(1, "%s: %s\n", o.json, strerror(errno));
+		struct gen_result r;
 		/* the maximum first, then bisect below it for < 0.1 % lost */
 		struct gen_result max, best = { 0 };
 		run(0, o.seconds, &max, true);
@@ -604,14 +609,14 @@ int main(int argc, char **argv)
 		printf("highest rate with < 0.1 %% lost: %" PRIu64 "/s\n", lo);
 		if (best.sent)
 			gen_result_table(&best, stdout);
-		if (json)
+		if (json) {
 			fputs("]\n", json);
+			fclose(json);
+		}
 	}
-	if (json)
-		fclose(json);
 	phase = 3;
 	rte_eal_mp_wait_lcore();
 	rte_eth_dev_stop(port);
 	rte_eal_cleanup();
-	return 0;
+	return rc;
 }
