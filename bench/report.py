@@ -57,6 +57,13 @@ def parse_kxdpgun(text):
     return r
 
 
+def load_gen(path):
+    """A bailiwick-gen -j file: one summary, or an array of them (-S)."""
+    with open(path) as f:
+        text = f.read().strip()
+    return json.loads(text) if text.startswith("[") else [json.loads(text)]
+
+
 def cmd_add(runs, what, rest):
     if what == "meta":
         rec = {"record": "meta", **kv(rest)}
@@ -67,10 +74,7 @@ def cmd_add(runs, what, rest):
         with open(rest[0]) as f:
             rec = {"record": "profile", **kv(rest[1:]), "text": f.read()}
     elif what == "gen":
-        with open(rest[0]) as f:
-            text = f.read().strip()
-        res = json.loads(text) if text.startswith("[") else [json.loads(text)]
-        rec = {"record": "run", "tool": "bailiwick-gen", **kv(rest[1:]), "results": res}
+        rec = {"record": "run", "tool": "bailiwick-gen", **kv(rest[1:]), "results": load_gen(rest[0])}
     elif what == "kxdpgun":
         with open(rest[0]) as f:
             text = f.read()
@@ -87,11 +91,8 @@ def cmd_add(runs, what, rest):
 
 
 def cmd_line(path, label):
-    with open(path) as f:
-        text = f.read()
     if path.endswith(".json"):
-        t = text.strip()
-        rs = json.loads(t) if t.startswith("[") else [json.loads(t)]
+        rs = load_gen(path)
         r = rs[0]
         extra = ""
         if len(rs) > 1:
@@ -101,7 +102,8 @@ def cmd_line(path, label):
               f" ({100 * r['answered_share']:.2f} %), p50 {lat['p50']:.0f} us,"
               f" p99 {lat['p99']:.0f} us{extra}", flush=True)
     else:
-        r = parse_kxdpgun(text)
+        with open(path) as f:
+            r = parse_kxdpgun(f.read())
         share = 100 * r["answered"] / r["sent"] if r["sent"] else 0
         print(f"{label}: sent {r['sent']:,}, answered {r['answered']:,} ({share:.2f} %)", flush=True)
 
@@ -134,6 +136,11 @@ def pick(runs, **want):
 def one(runs, **want):
     got = pick(runs, **want)
     return got[0] if got else None
+
+
+def rate_of(run):
+    """A run's (first) answered/s, None for no run."""
+    return run["results"][0]["answered_per_s"] if run else None
 
 
 def dp_delta(run):
@@ -218,8 +225,7 @@ def make(out):
     w("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     head = {}
     for wk in (1, 2):
-        ceil = one(runs, link="memif", system="reflect", workers=wk, kind="max")
-        ceil_v = ceil["results"][0]["answered_per_s"] if ceil else None
+        ceil_v = rate_of(one(runs, link="memif", system="reflect", workers=wk, kind="max"))
         for lst in ("hit", "mix"):
             m = one(runs, link="memif", system="bailiwick", workers=wk, list=lst, kind="max")
             if not m:
@@ -305,8 +311,7 @@ def make(out):
     w("## Against the targets\n")
     ub = best.get(("unbound", "hit"), {}).get("answered_per_s")
     h1 = head.get((1, "hit"))
-    c1 = one(runs, link="memif", system="reflect", workers=1, kind="max")
-    c1v = c1["results"][0]["answered_per_s"] if c1 else None
+    c1v = rate_of(one(runs, link="memif", system="reflect", workers=1, kind="max"))
     rows = [("cache hits per worker core, memif (>= 5 M/s)", fmt(h1), h1 and h1 >= 5e6),
             ("share of the reflect ceiling, same run (>= 50 %)",
              f"{100 * h1 / c1v:.0f} %" if h1 and c1v else "-", bool(h1 and c1v and h1 / c1v >= 0.5)),
