@@ -32,6 +32,7 @@
 #endif
 #include <urcu/urcu-qsbr.h>
 
+#include "dns/build.h"
 #include "dns/err.h"
 #include "dns/msg.h"
 #include "dns/name.h"
@@ -45,6 +46,7 @@
 #define TABLE_MIN_BUCKETS 64
 #define CUT_QTYPE 0	     /* key type of RFC 8020 NXDOMAIN cut markers */
 #define EVICT_SCAN_FACTOR 2  /* CLOCK visits each slot at most this often */
+#define SCRATCH_BUFS 3	     /* re-encoded message, marker, one RDATA */
 
 /*
  * over: how many entries whose first bucket is this one live in their
@@ -112,6 +114,7 @@ struct cache {
 	struct cache_stats st;
 	size_t entry_bytes;
 	uint64_t hand;		   /* CLOCK position: bucket * slots + slot */
+	uint8_t *scratch;	   /* SCRATCH_BUFS messages: see reencode() */
 };
 
 void cache_config_default(struct cache_config *cfg)
@@ -629,8 +632,10 @@ struct cache *cache_new(const struct cache_config *cfg)
 		return NULL;
 	c->cfg = *cfg;
 	if (getrandom(c->seed, sizeof(c->seed), 0) != sizeof(c->seed) ||
+	    !(c->scratch = malloc(SCRATCH_BUFS * (size_t)DNS_MSG_MAX)) ||
 	    cache_mem_init(&c->mem) != 0 ||
 	    !(c->table = table_new(c, TABLE_MIN_BUCKETS))) {
+		free(c->scratch);
 		free(c);
 		return NULL;
 	}
@@ -660,6 +665,7 @@ void cache_free(struct cache *c)
 	urcu_qsbr_thread_online();
 	cache_mem_free(c->table->b);
 	cache_mem_free(c->table);
+	free(c->scratch);
 	free(c);
 }
 
@@ -865,7 +871,8 @@ struct msg_plan {
 	uint32_t soa_ttl, soa_min;
 };
 
-static int plan_message(struct msg_plan *p, const uint8_t *msg, size_t len)
+static int plan_message(const struct cache *c, struct msg_plan *p,
+			const uint8_t *msg, size_t len)
 {
 	struct dns_rr_iter it;
 	struct dns_rr rr;
@@ -913,7 +920,9 @@ static int plan_message(struct msg_plan *p, const uint8_t *msg, size_t len)
 	 * with no answer is a referral, which is not the message cache's. */
 	if (p->negative && !p->has_soa)
 		return CACHE_E_UNCACHEABLE;
-	if (p->nttl == 0 || p->min_ttl == 0)
+	/* TTL 0 means "do not cache" unless the operator set a minimum
+	 * (unbound's cache-min-ttl does the same). */
+	if (p->nttl == 0 || (p->min_ttl == 0 && c->cfg.min_ttl == 0))
 		return CACHE_E_UNCACHEABLE;
 	if (p->sec_end - p->sec_start > UINT16_MAX)
 		return CACHE_E_MSG;
@@ -1022,7 +1031,8 @@ static int publish(struct cache *c, struct cache_entry *e, uint32_t now)
 	return 0;
 }
 
-/* A positive answer at or below a cut makes the cut wrong: drop markers. */
+/* A name that exists (an answer, a chain link, NODATA) at or below a cut
+ * makes the cut wrong: drop the markers at the name and its ancestors. */
 static void drop_cut_markers(struct cache *c, const uint8_t *name,
 			     uint16_t qclass, bool do_bit)
 {
@@ -1036,21 +1046,151 @@ static void drop_cut_markers(struct cache *c, const uint8_t *name,
 	}
 }
 
+/*
+ * The end of the CNAME chain that starts at the question, into out
+ * (lower-cased): the name an NXDOMAIN denies. The chain is followed through
+ * the answer section in any record order, one link per answer record at
+ * most, so a looping chain ends. DNAMEs need no step of their own: an
+ * answer carries the CNAME synthesized beside each (RFC 6672 3.1).
+ */
+static void chain_end(const struct msg_plan *p, uint8_t *out)
+{
+	unsigned links = p->m.hdr.count[DNS_SEC_ANSWER];
+
+	dns_name_copy_lower(out, p->m.qname);
+	for (unsigned step = 0; step < links; step++) {
+		struct dns_rr_iter it;
+		struct dns_rr rr;
+		bool moved = false;
+
+		dns_rr_iter_init(&it, &p->m, DNS_SEC_ANSWER);
+		while (!moved && dns_rr_next(&it, &rr) > 0 && rr.section == DNS_SEC_ANSWER) {
+			uint8_t target[DNS_NAME_MAX];
+			if (rr.type != DNS_T_CNAME || !dns_name_equal(rr.owner, out) ||
+			    dns_rr_rdata(&p->m, &rr, target, sizeof(target)) <= 0)
+				continue;
+			dns_name_copy_lower(out, target);
+			moved = true;
+		}
+		if (!moved)
+			return;
+	}
+}
+
+/*
+ * RFC 8020: an NXDOMAIN says that its name and everything below it do not
+ * exist. The marker is an entry under (the chain's end, type 0) that holds
+ * the authority section alone, every name in it written out in full: its
+ * answers go behind questions of any length, so no compression pointer may
+ * point into the question it came with (they did, once). Clients without
+ * DO get the SOA alone (RFC 4035 3.2.1). The SOA must be at or above the
+ * denied name, or nothing is made. The caller allows only DNSSEC-secure
+ * NXDOMAINs: one forged NXDOMAIN for a TLD would deny the whole TLD.
+ */
+static void insert_cut_marker(struct cache *c, const struct msg_plan *p,
+			      uint32_t now, uint8_t rank, bool do_bit)
+{
+	uint8_t end[DNS_NAME_MAX];
+	struct dns_rr_iter it;
+	struct dns_rr rr;
+	struct msg_plan mp;
+	size_t n, endlen;
+	unsigned count = 0;
+	bool soa = false;
+	uint8_t *buf = c->scratch + DNS_MSG_MAX;
+
+	chain_end(p, end);
+	endlen = dns_name_len(end);
+	memset(buf, 0, DNS_HDR_LEN);
+	dns_put16(buf + 2, (uint16_t)(DNS_F_QR | DNS_R_NXDOMAIN));
+	dns_put16(buf + 4, 1);
+	memcpy(buf + DNS_HDR_LEN, end, endlen);
+	n = DNS_HDR_LEN + endlen;
+	dns_put16(buf + n, CUT_QTYPE);
+	dns_put16(buf + n + 2, p->m.qclass);
+	n += 4;
+	dns_rr_iter_init(&it, &p->m, DNS_SEC_AUTHORITY);
+	while (dns_rr_next(&it, &rr) > 0 && rr.section == DNS_SEC_AUTHORITY) {
+		size_t ol = dns_name_len(rr.owner);
+		if (!do_bit && rr.type != DNS_T_SOA)
+			continue;
+		if (rr.type == DNS_T_SOA && !dns_name_is_subdomain(end, rr.owner))
+			return; /* an SOA that does not cover the name */
+		if (n + ol + DNS_RR_FIXED_LEN > DNS_MSG_MAX)
+			return;
+		memcpy(buf + n, rr.owner, ol);
+		dns_put16(buf + n + ol, rr.type);
+		dns_put16(buf + n + ol + 2, rr.rclass);
+		dns_put32(buf + n + ol + 4, rr.ttl);
+		int rl = dns_rr_rdata(&p->m, &rr, buf + n + ol + DNS_RR_FIXED_LEN,
+				      DNS_MSG_MAX - (n + ol + DNS_RR_FIXED_LEN));
+		if (rl < 0)
+			return;
+		dns_put16(buf + n + ol + 8, (uint16_t)rl);
+		n += ol + DNS_RR_FIXED_LEN + (size_t)rl;
+		soa |= rr.type == DNS_T_SOA;
+		count++;
+	}
+	dns_put16(buf + 8, (uint16_t)count);
+	if (!soa || plan_message(c, &mp, buf, n) != 0)
+		return;
+	struct cache_entry *cut = entry_new(c, &mp, buf, now, rank, do_bit, CUT_QTYPE);
+	if (cut && enforce_budget(c, now, cut->bytes))
+		publish(c, cut, now);
+	else if (cut)
+		cache_mem_free(cut);
+}
+
+/*
+ * The planned message written again by dns/build.h into the first scratch
+ * buffer, its OPT left out, and planned anew into *out. An authority's
+ * compression pointers may point anywhere earlier, into a TTL field or a
+ * type code; the builder's point only at names it wrote. An entry's
+ * answers rewrite TTLs and echo the client's question (the same name in
+ * any letter case), so only then can no answer read a name differently
+ * from the message that was cached. 0 or CACHE_E_MSG.
+ */
+static int reencode(struct cache *c, const struct msg_plan *p, struct msg_plan *out)
+{
+	uint8_t *buf = c->scratch, *rdata = c->scratch + 2 * (size_t)DNS_MSG_MAX;
+	struct dns_builder b;
+	struct dns_rr_iter it;
+	struct dns_rr rr;
+
+	dns_builder_init(&b, buf, DNS_MSG_MAX, 0,
+			 (uint16_t)(p->m.hdr.flags & ~DNS_F_RCODE_MASK) | (p->m.rcode & 0xf));
+	if (dns_builder_question(&b, p->m.qname, p->m.qtype, p->m.qclass))
+		return CACHE_E_MSG;
+	dns_rr_iter_init(&it, &p->m, DNS_SEC_ANSWER);
+	while (dns_rr_next(&it, &rr) > 0) {
+		if (rr.type == DNS_T_OPT)
+			continue;
+		int n = dns_rr_rdata(&p->m, &rr, rdata, DNS_MSG_MAX);
+		if (n < 0 || dns_builder_rr(&b, (enum dns_section)rr.section, rr.owner, rr.type,
+					    rr.rclass, rr.ttl, rdata, (size_t)n) ||
+		    b.tc)
+			return CACHE_E_MSG;
+	}
+	return plan_message(c, out, buf, dns_builder_finish(&b)) ? CACHE_E_MSG : 0;
+}
+
 int cache_insert(struct cache *c, const uint8_t *msg, size_t len,
 		 uint32_t now, enum cache_rank rank, bool do_bit)
 {
-	struct msg_plan p;
+	struct msg_plan given, p;
 	struct cache_entry *e;
-	int r = plan_message(&p, msg, len);
+	int r = plan_message(c, &given, msg, len);
 
 	if (r) {
 		c->st.uncacheable += r == CACHE_E_UNCACHEABLE;
 		return r;
 	}
-	if (p.m.qtype == CUT_QTYPE)
+	if (given.m.qtype == CUT_QTYPE)
 		return CACHE_E_UNCACHEABLE;
+	if ((r = reencode(c, &given, &p)))
+		return r;
 	maybe_grow(c);
-	if (!(e = entry_new(c, &p, msg, now, (uint8_t)rank, do_bit, p.m.qtype)))
+	if (!(e = entry_new(c, &p, p.m.wire, now, (uint8_t)rank, do_bit, p.m.qtype)))
 		return CACHE_E_NOMEM;
 	if (!enforce_budget(c, now, e->bytes)) {
 		cache_mem_free(e);
@@ -1058,18 +1198,16 @@ int cache_insert(struct cache *c, const uint8_t *msg, size_t len,
 	}
 	if ((r = publish(c, e, now)))
 		return r;
-	if (!p.negative) {
+	/* A name with a CNAME exists; so does the end of a chain that was
+	 * not denied. */
+	uint8_t end[DNS_NAME_MAX];
+	chain_end(&p, end);
+	if (!dns_name_equal(end, p.m.qname) || p.m.rcode != DNS_R_NXDOMAIN)
 		drop_cut_markers(c, p.m.qname, p.m.qclass, do_bit);
-	} else if (p.m.rcode == DNS_R_NXDOMAIN) {
-		/* RFC 8020: the name and everything below it do not exist,
-		 * whatever the type: a marker under type 0 says so. */
-		struct cache_entry *cut = entry_new(c, &p, msg, now, (uint8_t)rank,
-						    do_bit, CUT_QTYPE);
-		if (cut && enforce_budget(c, now, cut->bytes))
-			publish(c, cut, now);
-		else if (cut)
-			cache_mem_free(cut);
-	}
+	if (p.m.rcode != DNS_R_NXDOMAIN)
+		drop_cut_markers(c, end, p.m.qclass, do_bit);
+	else if (rank == CACHE_RANK_SECURE)
+		insert_cut_marker(c, &p, now, (uint8_t)rank, do_bit);
 	return 0;
 }
 

@@ -164,16 +164,28 @@ int cache_answer_stream(const struct cache *c, const struct cache_entry *e,
  * and is not kept). Positive answers live min(TTLs) clamped to
  * [min_ttl, max_ttl]; NXDOMAIN and NODATA (RFC 2308) need an SOA in the
  * authority section and live min(SOA TTL, SOA MINIMUM, max_negative_ttl).
- * TTL 0, referrals and other rcodes are CACHE_E_UNCACHEABLE. An existing
- * entry for the key is replaced unless it is fresh and of higher rank.
- * do_bit chooses the key's DO half. 0 or an error.
+ * A record with TTL 0 makes the message uncacheable unless min_ttl is set
+ * (then it lives min_ttl). Referrals and other rcodes are
+ * CACHE_E_UNCACHEABLE. An existing entry for the key is replaced unless it
+ * is fresh and of higher rank. do_bit chooses the key's DO half.
+ *
+ * RFC 8020 markers: a CACHE_RANK_SECURE NXDOMAIN also makes a marker for
+ * the name it denies (the end of the answer's CNAME chain), which
+ * cache_nxdomain_cut() finds; an NXDOMAIN of any lower rank makes none (a
+ * forged one would deny a whole subtree). The marker holds the authority
+ * section alone, names written out in full, so that its answers are well
+ * formed behind any question; without DO, only the SOA. Any answer that
+ * shows a name exists (data, a CNAME, NODATA) drops the markers at and
+ * above it. 0 or an error.
  */
 int cache_insert(struct cache *c, const uint8_t *msg, size_t len,
 		 uint32_t now, enum cache_rank rank, bool do_bit);
 
 /*
  * Reader or writer: RFC 8020 NXDOMAIN cut. The nearest cached, unexpired
- * NXDOMAIN at or above qname (same class and DO half), or NULL.
+ * marker at or above qname (same class and DO half), or NULL. Its answer
+ * (cache_answer()) is NXDOMAIN with the denying zone's SOA (and, for DO,
+ * its NSEC/NSEC3 proof and signatures), whatever the question below it.
  */
 const struct cache_entry *cache_nxdomain_cut(const struct cache *c,
 					     const uint8_t *qname,

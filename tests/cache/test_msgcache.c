@@ -321,6 +321,49 @@ Test(msgcache, ttl_caps_apply_to_every_record)
 	cache_free(c);
 }
 
+/* An NXDOMAIN for qname (its SOA at shop.lab, compressed against the
+ * question by the builder), with an NSEC and an RRSIG for DO. */
+static size_t nxdomain(uint8_t *buf, size_t cap, const char *qname, bool dnssec)
+{
+	static uint8_t rd[64], nsec[64], sig[128];
+	size_t n = soa(rd, 600), nl = 0, sl = 0;
+	struct rec r[3];
+
+	memcpy(nsec, nm("zz.shop.lab"), 13);
+	nl = 13;
+	memcpy(nsec + nl, "\x00\x01\x40", 3); /* window 0: A */
+	nl += 3;
+	memset(sig, 0, 18);
+	dns_put16(sig, DNS_T_NSEC);
+	sig[2] = 13;
+	sig[3] = 3;
+	memcpy(sig + 18, nm("shop.lab"), 10);
+	memset(sig + 28, 0xab, 64);
+	sl = 92;
+	r[0] = (struct rec){ DNS_SEC_AUTHORITY, "shop.lab", DNS_T_SOA, 600, rd, n };
+	r[1] = (struct rec){ DNS_SEC_AUTHORITY, "a.shop.lab", DNS_T_NSEC, 600, nsec, nl };
+	r[2] = (struct rec){ DNS_SEC_AUTHORITY, "a.shop.lab", DNS_T_RRSIG, 600, sig, sl };
+	return response(buf, cap, qname, DNS_T_AAAA, DNS_R_NXDOMAIN, r, dnssec ? 3 : 1, false);
+}
+
+/* The cut's answer to (qname, A) from a client with edns (0 none, 1, 2 DO),
+ * checked to parse and to echo the question; parsed into m. */
+static void cut_answer(struct cache *c, const struct cache_entry *e, const char *qname,
+		       int edns, uint8_t *out, size_t cap, struct dns_msg *m)
+{
+	uint8_t qwire[512];
+	struct dns_query q;
+
+	query(&q, qwire, qname, DNS_T_A, edns, 1232);
+	int len = cache_answer(c, e, CACHE_HIT, &q, T0 + 5, out, cap);
+	cr_assert_gt(len, 0);
+	cr_assert_eq(dns_msg_parse(m, out, (size_t)len), 0, "answer for %s parses", qname);
+	cr_assert_eq(m->qname_len, q.qname_len);
+	cr_assert_arr_eq(out + DNS_HDR_LEN, qwire + DNS_HDR_LEN, q.qname_len + 4u);
+	cr_assert_eq(m->rcode, DNS_R_NXDOMAIN);
+	cr_assert_eq(m->hdr.count[DNS_SEC_ANSWER], 0);
+}
+
 Test(msgcache, nxdomain_cut_answers_names_below)
 {
 	struct cache *c = new_cache(NULL);
@@ -329,7 +372,7 @@ Test(msgcache, nxdomain_cut_answers_names_below)
 	size_t len = response(buf, sizeof(buf), "Gone.shop.lab", DNS_T_AAAA,
 			      DNS_R_NXDOMAIN, &r, 1, false);
 
-	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_AUTH_ANSWER, false), 0);
+	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_SECURE, false), 0);
 	const struct cache_entry *e = cache_nxdomain_cut(c, nm("a.b.GONE.shop.lab"),
 							 DNS_C_IN, false, T0 + 5);
 	cr_assert_not_null(e);
@@ -343,6 +386,142 @@ Test(msgcache, nxdomain_cut_answers_names_below)
 	/* The zone changed: a name below the cut exists after all. */
 	insert_a(c, "new.gone.shop.lab", 300, T0 + 10, false);
 	cr_assert_null(cache_nxdomain_cut(c, nm("x.gone.shop.lab"), DNS_C_IN, false, T0 + 10));
+	cache_free(c);
+}
+
+Test(msgcache, nxdomain_cut_only_from_secure_answers)
+{
+	struct cache *c = new_cache(NULL);
+	uint8_t buf[512];
+	size_t len = nxdomain(buf, sizeof(buf), "gone.shop.lab", false);
+
+	/* One forged NXDOMAIN (for a TLD, say) must not deny what is below. */
+	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_AUTH_ANSWER, false), 0);
+	cr_assert_not_null(lookup(c, "gone.shop.lab", DNS_T_AAAA, false, T0).entry,
+			   "the answer itself is cached");
+	cr_assert_null(cache_nxdomain_cut(c, nm("www.gone.shop.lab"), DNS_C_IN, false, T0));
+	cr_assert_null(cache_nxdomain_cut(c, nm("gone.shop.lab"), DNS_C_IN, false, T0));
+	len = nxdomain(buf, sizeof(buf), "gone2.shop.lab", false);
+	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_NONAUTH_ANSWER, false), 0);
+	cr_assert_null(cache_nxdomain_cut(c, nm("www.gone2.shop.lab"), DNS_C_IN, false, T0));
+	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_SECURE, false), 0);
+	cr_assert_not_null(cache_nxdomain_cut(c, nm("www.gone2.shop.lab"), DNS_C_IN, false, T0),
+			   "the same answer validated makes the marker");
+	cache_free(c);
+}
+
+Test(msgcache, nxdomain_cut_answers_are_well_formed_below_the_name)
+{
+	struct cache *c = new_cache(NULL);
+	uint8_t buf[1024], out[1232];
+	struct dns_msg m;
+	static const char *const below[] = { "gone.shop.lab", "A.gone.shop.lab",
+					     "a.b.gone.shop.lab", "a.b.c.gone.shop.lab",
+					     "a-much-longer-label-than-the-rest.gone.shop.lab" };
+
+	cr_assert_eq(cache_insert(c, buf, nxdomain(buf, sizeof(buf), "gone.shop.lab", false),
+				  T0, CACHE_RANK_SECURE, false), 0);
+	cr_assert_eq(cache_insert(c, buf, nxdomain(buf, sizeof(buf), "gone.shop.lab", true),
+				  T0, CACHE_RANK_SECURE, true), 0);
+	for (size_t i = 0; i < sizeof(below) / sizeof(below[0]); i++) {
+		for (int edns = 0; edns <= 2; edns++) {
+			const struct cache_entry *e = cache_nxdomain_cut(c, nm(below[i]), DNS_C_IN,
+									 edns == 2, T0 + 5);
+			cr_assert_not_null(e, "%s", below[i]);
+			cut_answer(c, e, below[i], edns, out, sizeof(out), &m);
+			struct dns_rr_iter it;
+			struct dns_rr rr;
+			dns_rr_iter_init(&it, &m, DNS_SEC_AUTHORITY);
+			cr_assert_eq(dns_rr_next(&it, &rr), 1);
+			cr_assert_eq(rr.type, DNS_T_SOA);
+			cr_assert(dns_name_equal(rr.owner, nm("shop.lab")));
+			cr_assert_leq(rr.ttl, 595);
+			uint8_t rdata[256];
+			int rl = dns_rr_rdata(&m, &rr, rdata, sizeof(rdata));
+			cr_assert_gt(rl, 0);
+			cr_assert(dns_name_equal(rdata, nm("ns1.shop.lab")), "SOA MNAME intact");
+			cr_assert_eq(m.hdr.count[DNS_SEC_AUTHORITY], edns == 2 ? 3 : 1,
+				     "the proof for DO, the SOA alone without");
+			if (edns == 2) {
+				cr_assert_eq(dns_rr_next(&it, &rr), 1);
+				cr_assert_eq(rr.type, DNS_T_NSEC);
+				cr_assert(m.hdr.flags & DNS_F_AD, "from a secure answer");
+			}
+		}
+	}
+	cache_free(c);
+}
+
+Test(msgcache, nxdomain_cut_is_keyed_on_the_end_of_the_chain)
+{
+	struct cache *c = new_cache(NULL);
+	uint8_t buf[512], rd[64], out[1232];
+	struct dns_msg m;
+	struct rec r[2] = {
+		{ DNS_SEC_ANSWER, "www.a.example", DNS_T_CNAME, 600, nm("x.b.example"), 13 },
+		{ DNS_SEC_AUTHORITY, "b.example", DNS_T_SOA, 600, rd, soa(rd, 600) },
+	};
+	size_t len = response(buf, sizeof(buf), "www.a.example", DNS_T_A, DNS_R_NXDOMAIN,
+			      r, 2, false);
+
+	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_SECURE, false), 0);
+	cr_assert_null(cache_nxdomain_cut(c, nm("sub.www.a.example"), DNS_C_IN, false, T0),
+		       "the name with the CNAME exists: nothing below it is denied");
+	cr_assert_null(cache_nxdomain_cut(c, nm("www.a.example"), DNS_C_IN, false, T0));
+	const struct cache_entry *e = cache_nxdomain_cut(c, nm("y.x.b.example"), DNS_C_IN,
+							 false, T0);
+	cr_assert_not_null(e, "the chain's end is what was denied");
+	cr_assert(dns_name_equal(cache_entry_qname(e), nm("x.b.example")));
+	cut_answer(c, e, "y.x.b.example", 1, out, sizeof(out), &m);
+	cr_assert_eq(m.hdr.count[DNS_SEC_AUTHORITY], 1, "the SOA, not the CNAME");
+	cache_free(c);
+}
+
+Test(msgcache, nxdomain_cut_needs_an_soa_that_covers_the_name)
+{
+	struct cache *c = new_cache(NULL);
+	uint8_t buf[512], rd[64];
+	/* shop.lab's SOA cannot deny a name in another zone */
+	struct rec r = { DNS_SEC_AUTHORITY, "shop.lab", DNS_T_SOA, 600, rd, soa(rd, 600) };
+	size_t len = response(buf, sizeof(buf), "x.bank.secure", DNS_T_A, DNS_R_NXDOMAIN,
+			      &r, 1, false);
+
+	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_SECURE, false), 0);
+	cr_assert_null(cache_nxdomain_cut(c, nm("y.x.bank.secure"), DNS_C_IN, false, T0));
+	cache_free(c);
+}
+
+Test(msgcache, nodata_at_or_below_a_cut_drops_it)
+{
+	struct cache *c = new_cache(NULL);
+	uint8_t buf[1024], rd[64];
+	struct rec r = { DNS_SEC_AUTHORITY, "shop.lab", DNS_T_SOA, 600, rd, soa(rd, 600) };
+
+	cr_assert_eq(cache_insert(c, buf, nxdomain(buf, sizeof(buf), "gone.shop.lab", false),
+				  T0, CACHE_RANK_SECURE, false), 0);
+	cr_assert_not_null(cache_nxdomain_cut(c, nm("x.gone.shop.lab"), DNS_C_IN, false, T0));
+	size_t len = response(buf, sizeof(buf), "x.gone.shop.lab", DNS_T_TXT, 0, &r, 1, false);
+	cr_assert_eq(cache_insert(c, buf, len, T0 + 1, CACHE_RANK_AUTH_ANSWER, false), 0);
+	cr_assert_null(cache_nxdomain_cut(c, nm("y.gone.shop.lab"), DNS_C_IN, false, T0 + 1),
+		       "a name below exists (NODATA): the cut was wrong");
+	cache_free(c);
+}
+
+static void min30(struct cache_config *cfg) { cfg->min_ttl = 30; }
+
+Test(msgcache, ttl_zero_is_cached_for_min_ttl_when_one_is_set)
+{
+	struct cache *c = new_cache(min30);
+	uint8_t buf[512], out[1232];
+	struct dns_msg m;
+	struct rec zero = { DNS_SEC_ANSWER, "z.shop.lab", DNS_T_A, 0, addr, 4 };
+	size_t len = response(buf, sizeof(buf), "z.shop.lab", DNS_T_A, 0, &zero, 1, false);
+
+	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_AUTH_ANSWER, false), 0);
+	answer(c, "z.shop.lab", DNS_T_A, 0, T0 + 10, out, sizeof(out), &m, NULL);
+	cr_assert_eq(first_ttl(&m, DNS_SEC_ANSWER), 20);
+	cr_assert_eq(cache_entry_expire(lookup(c, "z.shop.lab", DNS_T_A, false, T0).entry),
+		     T0 + 30);
 	cache_free(c);
 }
 
