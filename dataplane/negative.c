@@ -1,20 +1,28 @@
 /*
  * dataplane/negative.c: aggressive negative answers from a proof (see
  * negative.h). Worker lcore, hot path. Each blob is walked record by
- * record, every length checked against the blob before it is used: a blob
- * is the writer's, but a broken one must cost an upstream query, not a
- * broken answer.
+ * record, every length checked against the blob before it is used and
+ * every RDATA by its type: a blob is the writer's, but a broken one must
+ * cost an upstream query, not a broken answer.
  */
 #include "dataplane/negative.h"
 
 #include <string.h>
 
 #include "cache/nsec.h"
+#include "dns/msg.h"
 #include "dns/name.h"
 #include "dns/query.h"
 #include "dns/reply.h"
 
 #define RR_FIXED 10	/* type, class, TTL, RDLENGTH */
+
+/* What a blob may hold: anything else (an OPT, say) breaks the answer. */
+static inline bool blob_type(uint16_t type)
+{
+	return type == DNS_T_SOA || type == DNS_T_NSEC || type == DNS_T_NSEC3 ||
+	       type == DNS_T_RRSIG;
+}
 
 /* Copies the records of blob b that the client gets to out + *n (room
  * until end), TTLs capped at ttl; counts them in *count. 0; 1 when they do
@@ -33,7 +41,10 @@ static int put_blob(const struct cache_nsec_blob *b, bool dnssec, uint32_t ttl,
 		uint16_t type = dns_get16(f), rdlen = dns_get16(f + 8);
 		uint32_t own = dns_get32(f + 4);
 		size_t len = (size_t)nl + RR_FIXED + rdlen;
-		if (pos + len > b->len)
+		/* RDATA goes out as it is: a name in it must be written in
+		 * full (a pointer would point into someone else's message) */
+		if (pos + len > b->len || !blob_type(type) ||
+		    dns_rdata_check_flat(type, f + RR_FIXED, rdlen) < 0)
 			return -1;
 		if (dnssec || type == DNS_T_SOA) {
 			if (*n + len > end) {

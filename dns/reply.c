@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "msg.h"
+#include "name.h"
 #include "query.h"
 
 int dns_query_screen(const uint8_t *wire, int parsed, const struct dns_query *q)
@@ -58,7 +59,11 @@ size_t dns_reply_from_msg(const struct dns_query *q, const uint8_t *msg,
 
 	if (!stream && cap > dns_query_udp_size(q))
 		cap = dns_query_udp_size(q);
-	if (!msg || dns_msg_parse(&m, msg, len) || m.qname_len != q->qname_len)
+	/* Its compression pointers may point anywhere into its question:
+	 * they hold behind q's only when the two differ in letter case alone. */
+	if (!msg || dns_msg_parse(&m, msg, len) || m.qname_len != q->qname_len ||
+	    m.qtype != q->qtype || m.qclass != q->qclass ||
+	    !dns_name_equal(m.qname, dns_query_qname(q)))
 		return dns_reply_empty(q->wire, q, rcode, edns_size, out);
 	/* A message from the cache carries an OPT last: ours replaces it. */
 	size_t end = m.has_edns ? m.edns.rr_off : len;

@@ -57,13 +57,14 @@ size_t dns_reply_empty(const uint8_t *wire, const struct dns_query *q,
 		       int rcode, uint16_t edns_size, uint8_t *out);
 
 /*
- * The answer to q from an assembled message msg (its question as long as
- * q's, so that its compression pointers hold behind q's question): q's id,
+ * The answer to q from an assembled message msg (for q's question, the name
+ * in any letter case, so that its compression pointers hold behind q's
+ * question): q's id,
  * opcode, RD, CD and question; QR, RA and rcode; msg's answer, authority
  * and additional records (its own OPT dropped, ours added when q had one).
  * When they do not fit in min(cap, the client's UDP size) -- or cap alone
  * when stream (TCP) -- TC=1 and no records. A msg that does not parse or
- * whose question differs in length gives dns_reply_empty(). cap must be at
+ * whose question is another gives dns_reply_empty(). cap must be at
  * least DNS_REPLY_EMPTY_MAX. Returns the length.
  */
 size_t dns_reply_from_msg(const struct dns_query *q, const uint8_t *msg,

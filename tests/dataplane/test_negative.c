@@ -260,3 +260,34 @@ Test(negative, a_malformed_blob_is_refused)
 	cr_assert_eq(dp_negative_answer(&p, v, &q, NOW, 1232, out, sizeof(out)), -1);
 	cache_nsec_free(n);
 }
+
+/* A blob whose records are whole but do not belong in an answer's
+ * authority section: an OPT, and an SOA whose MNAME is a compression
+ * pointer (it would point into someone else's message). */
+Test(negative, a_blob_with_a_foreign_record_or_a_pointer_is_refused)
+{
+	struct cache_nsec *n = store(3600);
+	struct cache_nsec_proof p;
+	struct dns_query q;
+	uint8_t qb[512], out[1232], bad[128];
+	size_t l;
+
+	query(&q, qb, "b.example.", DNS_T_A, 1, true);
+	int v = cache_nsec_lookup(n, dns_query_qname(&q), DNS_T_A, NOW, &p);
+	cr_assert_eq(v, CACHE_NSEC_NXDOMAIN);
+	cr_assert_gt(dp_negative_answer(&p, v, &q, NOW, 1232, out, sizeof(out)), 0);
+
+	struct cache_nsec_proof opt = p;
+	l = rr(bad, ".", DNS_T_OPT, 0, (const uint8_t *)"", 0);
+	opt.rr[0] = (struct cache_nsec_blob){ .data = bad, .len = (uint16_t)l, .expire_at = EXP };
+	cr_assert_eq(dp_negative_answer(&opt, v, &q, NOW, 1232, out, sizeof(out)), -1,
+		     "an OPT in the authority section");
+
+	struct cache_nsec_proof ptr = p;
+	uint8_t soa_rd[24] = { 0xc0, 0x0c, 0xc0, 0x0c };
+	l = rr(bad, "example.", DNS_T_SOA, 60, soa_rd, sizeof(soa_rd));
+	ptr.soa = (struct cache_nsec_blob){ .data = bad, .len = (uint16_t)l, .expire_at = EXP };
+	cr_assert_eq(dp_negative_answer(&ptr, v, &q, NOW, 1232, out, sizeof(out)), -1,
+		     "a compression pointer in RDATA");
+	cache_nsec_free(n);
+}

@@ -8,6 +8,8 @@ RR type the library knows, with compression pointers.
 fuzz_config: configuration files: DESIGN.md's example, every key in block
 style, flow style, aliases, and a few broken files for the error paths.
 fuzz_scrub: the fuzz_msg messages, each behind a zone-choosing octet.
+fuzz_answer: the fuzz_msg messages as cached answers, each behind
+fuzz_answer.c's header (a client's question above, at or below them).
 fuzz_frame: Ethernet frames of every class the worker meets: DNS queries
 over UDP in IPv4 (with options) and IPv6 (with extension headers), with and
 without a VLAN tag and Ethernet padding, TCP, ARP requests, ICMP echo
@@ -321,6 +323,25 @@ def main():
                                    1, 1, 0x0100)
                 with open(os.path.join(out, "%s-f%d" % (label, flags)), "wb") as f:
                     f.write(head + qn.upper() + data)
+        return
+    if target == "fuzz_answer":
+        # fuzz_answer.c's header: mode (EDNS, stale, secure, labels before
+        # the cached name, name from the input, CD), client UDP size,
+        # buffer, qtype, rcode, name length, the name octets; then the
+        # message that is cached. The NXDOMAIN seeds go in as secure so
+        # that the RFC 8020 markers are made and asked below.
+        labels = b"\x01a\x01b\x05longer"
+        for label, data in seeds():
+            for mode in (0x39, 0x1a, 0x2b, 0x0c, 0x31):
+                head = struct.pack("!BHHHBB", mode, 1232 if mode & 3 else 0, 1232, 1, 0,
+                                   len(labels))
+                with open(os.path.join(out, "%s-m%02x" % (label, mode)), "wb") as f:
+                    f.write(head + labels + data)
+        whole = name("x.y.nope.shop.lab")
+        nx = [d for lbl, d in seeds() if lbl == "nxdomain"][0]
+        head = struct.pack("!BHHHBB", 0x4a, 4096, 4000, 28, 2, len(whole))
+        with open(os.path.join(out, "nxdomain-whole-name"), "wb") as f:
+            f.write(head + whole + nx)
         return
     if target != "fuzz_msg":
         sys.exit("seeds.py: no seeds for target " + target)

@@ -1,0 +1,276 @@
+/*
+ * tests/fuzz/fuzz_answer.c: libFuzzer target for every writer of an answer
+ * a client receives: the cache's answer from an entry (fresh, stale, over
+ * UDP and TCP), the RFC 8020 answer from an NXDOMAIN marker below the
+ * denied name, the RFC 8198 answer from NSEC/NSEC3 blobs, the answer from
+ * an assembled message, and the rcode-only answer (with and without a
+ * question, TC set as the fill path sets it). Whatever the cached message
+ * and whatever the client's question, each answer must be a well-formed
+ * response to that question:
+ * - it parses with the general parser (dns_msg_parse: every name, pointer
+ *   and RDATA checked), within the caller's buffer and, over UDP, within
+ *   the client's size;
+ * - the client's id, QR set, QDCOUNT 1 and the question octet for octet;
+ * - our OPT exactly when the client sent one;
+ * - TC set means no records but the OPT;
+ * - an RFC 8020 answer is NXDOMAIN with an empty answer section.
+ * Input: octet 0 bit 0-1 the client's EDNS (0 none, 1 plain, 2-3 DO), bit 2
+ * the time is in the stale window, bit 3 insert as DNSSEC-secure, bits 4-5
+ * labels put before the cached name, bit 6 the client's name is taken
+ * whole from the input, bit 7 CD in the query; 1-2 the client's UDP size,
+ * 3-4 the buffer (DNS_REPLY_EMPTY_MAX + n), 5-6 qtype, 7 the rcode of the
+ * rcode-only answer, 8 the length L of the name octets; then L octets (the
+ * labels, or the whole name), then the message that is cached.
+ * Runs with -detect_leaks=0 (fuzz_answer.options, as fuzz_fill).
+ */
+#define _LGPL_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <urcu/urcu-qsbr.h>
+
+#include "cache/msgcache.h"
+#include "cache/nsec.h"
+#include "dataplane/negative.h"
+#include "dns/build.h"
+#include "dns/msg.h"
+#include "dns/name.h"
+#include "dns/query.h"
+#include "dns/reply.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define T0 1000000u
+#define HEAD 9
+
+static struct cache *cache;
+static uint8_t out[65536];
+static uint8_t qwire[1024];
+static uint8_t flat[2][65536];
+
+static void check(bool ok, const char *what)
+{
+	if (!ok) {
+		fprintf(stderr, "fuzz_answer: property failed: %s\n", what);
+		abort();
+	}
+}
+
+static void done(void)
+{
+	cache_free(cache);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	struct cache_config cc;
+
+	urcu_qsbr_register_thread();
+	cache_config_default(&cc);
+	cc.max_bytes = 1 << 20;
+	cache = cache_new(&cc);
+	if (!cache)
+		return 1;
+	atexit(done);
+	return 0;
+}
+
+/* The properties every answer to q must have (see the top of the file). */
+static void check_answer(const struct dns_query *q, const uint8_t *a, size_t n,
+			 size_t cap, bool stream, const char *who)
+{
+	struct dns_msg m;
+	char what[128];
+
+#define CHECK(cond, text)                                                  \
+	do {                                                               \
+		snprintf(what, sizeof(what), "%s: %s", who, text);         \
+		check(cond, what);                                         \
+	} while (0)
+	CHECK(n >= DNS_HDR_LEN && n <= cap, "length within the buffer");
+	if (!stream)
+		CHECK(n <= dns_query_udp_size(q), "length within the client's UDP size");
+	CHECK(dns_msg_parse(&m, a, n) == 0, "parses with the general parser");
+	CHECK(m.hdr.id == q->id, "the client's id");
+	CHECK(m.hdr.flags & DNS_F_QR, "QR set");
+	CHECK(m.hdr.count[DNS_SEC_QUESTION] == 1, "one question");
+	CHECK(m.qname_len == q->qname_len &&
+	      memcmp(a + DNS_HDR_LEN, q->wire + DNS_HDR_LEN, (size_t)q->qname_len + 4) == 0,
+	      "the question octet for octet");
+	CHECK(m.has_edns == q->has_edns, "our OPT exactly when the client sent one");
+	if (m.hdr.flags & DNS_F_TC)
+		CHECK(m.hdr.count[DNS_SEC_ANSWER] == 0 && m.hdr.count[DNS_SEC_AUTHORITY] == 0 &&
+		      m.hdr.count[DNS_SEC_ADDITIONAL] == (m.has_edns ? 1 : 0),
+		      "TC means no records");
+#undef CHECK
+}
+
+/* The client's query: qname, qtype, the EDNS mode of octet 0. */
+static bool make_query(struct dns_query *q, const uint8_t *qname, uint16_t qtype,
+		       uint8_t mode, uint16_t udp)
+{
+	struct dns_builder b;
+
+	dns_builder_init(&b, qwire, sizeof(qwire), 0x4242,
+			 (uint16_t)(DNS_F_RD | ((mode & 0x80) ? DNS_F_CD : 0)));
+	if (dns_builder_question(&b, qname, qtype, DNS_C_IN))
+		return false;
+	if ((mode & 3) && dns_builder_opt(&b, udp, 0, 0, (mode & 2) ? DNS_EDNS_F_DO : 0,
+					  NULL, 0))
+		return false;
+	return dns_query_parse(q, qwire, dns_builder_finish(&b)) == 0;
+}
+
+/* The authority records of m written out in full, as the dataplane's NSEC
+ * writer stores them: SOAs into flat[0], the rest into flat[1]. */
+static void flatten(const struct dns_msg *m, size_t len[2])
+{
+	struct dns_rr_iter it;
+	struct dns_rr rr;
+
+	len[0] = len[1] = 0;
+	dns_rr_iter_init(&it, m, DNS_SEC_AUTHORITY);
+	while (dns_rr_next(&it, &rr) > 0 && rr.section == DNS_SEC_AUTHORITY) {
+		int k = rr.type != DNS_T_SOA;
+		size_t ol = dns_name_len(rr.owner), at = len[k];
+		if (at + ol + 10 + 65535 > sizeof(flat[k]) || rr.type == DNS_T_OPT)
+			continue;
+		memcpy(flat[k] + at, rr.owner, ol);
+		dns_put16(flat[k] + at + ol, rr.type);
+		dns_put16(flat[k] + at + ol + 2, rr.rclass);
+		dns_put32(flat[k] + at + ol + 4, rr.ttl);
+		int rl = dns_rr_rdata(m, &rr, flat[k] + at + ol + 10, 65535);
+		if (rl < 0)
+			continue;
+		dns_put16(flat[k] + at + ol + 8, (uint16_t)rl);
+		len[k] = at + ol + 10 + (size_t)rl;
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < HEAD || (size_t)HEAD + data[8] > size)
+		return 0;
+	uint8_t mode = data[0];
+	uint16_t udp = (uint16_t)(data[1] << 8 | data[2]);
+	size_t cap = DNS_REPLY_EMPTY_MAX + (size_t)(data[3] << 8 | data[4]);
+	uint16_t qtype = (uint16_t)(data[5] << 8 | data[6]);
+	int rcode = data[7] & 0xf;
+	const uint8_t *name = data + HEAD, *msg = name + data[8];
+	size_t nlen = data[8], mlen = size - HEAD - nlen;
+	bool do_bit = mode & 2;
+	uint32_t now = T0 + ((mode & 4) ? 90000 : 1);
+	struct dns_msg m;
+	bool parsed = dns_msg_parse(&m, msg, mlen) == 0 && m.qname_len;
+	uint8_t qname[DNS_NAME_MAX];
+	struct dns_query q;
+
+	cache_insert(cache, msg, mlen, T0, (mode & 8) ? CACHE_RANK_SECURE : CACHE_RANK_AUTH_ANSWER,
+		     do_bit);
+	check(cache_check(cache) == 0, "cache invariants after the insert");
+
+	/* The client's name: from the input, or labels before the cached one. */
+	if (mode & 0x40 || !parsed) {
+		if (dns_name_check(name, nlen) != (int)nlen)
+			goto end;
+		memcpy(qname, name, nlen);
+	} else {
+		size_t n = 0, labels = (mode >> 4) & 3, used = 0;
+		for (size_t l = 0; l < labels; l++) {
+			size_t ll = used < nlen ? name[used] % 64 : 1;
+			if (ll == 0)
+				ll = 1;
+			if (n + 1 + ll + m.qname_len > DNS_NAME_MAX)
+				break;
+			qname[n++] = (uint8_t)ll;
+			for (size_t i = 0; i < ll; i++)
+				qname[n++] = used + 1 + i < nlen ? name[used + 1 + i] : 'x';
+			used += 1 + ll;
+		}
+		memcpy(qname + n, m.qname, m.qname_len);
+	}
+	if (!make_query(&q, qname, qtype, mode, udp))
+		goto end;
+
+	/* 1. the entry for the question, fresh or stale, UDP and TCP */
+	struct cache_key k;
+	const struct cache_key *kp = &k;
+	struct cache_result res;
+	struct cache_reader_stats rst = { 0 };
+	cache_key_from_query(&k, cache, &q);
+	cache_lookup_burst(cache, &kp, 1, now, &res, &rst);
+	if (res.entry) {
+		int n = cache_answer(cache, res.entry, (enum cache_state)res.state, &q, now, out, cap);
+		if (n != DNS_E_SPACE)
+			check_answer(&q, out, (size_t)n, cap, false, "cache_answer");
+		n = cache_answer_stream(cache, res.entry, (enum cache_state)res.state, &q, now,
+					out, cap);
+		if (n != DNS_E_SPACE)
+			check_answer(&q, out, (size_t)n, cap, true, "cache_answer_stream");
+	}
+
+	/* 2. RFC 8020: the marker at or above the question, as a worker uses it */
+	const struct cache_entry *cut = cache_nxdomain_cut(cache, qname, DNS_C_IN, do_bit, now);
+	if (cut) {
+		for (int st = CACHE_HIT; st <= CACHE_STALE; st += CACHE_STALE - CACHE_HIT) {
+			int n = cache_answer(cache, cut, (enum cache_state)st, &q, now, out, cap);
+			if (n == DNS_E_SPACE)
+				continue;
+			check_answer(&q, out, (size_t)n, cap, false, "RFC 8020 answer");
+			check((out[3] & 0xf) == DNS_R_NXDOMAIN && dns_get16(out + 6) == 0,
+			      "RFC 8020 answer: NXDOMAIN, no answer records");
+		}
+	}
+
+	/* 3. the answer from the assembled message, over UDP and TCP */
+	size_t n = dns_reply_from_msg(&q, msg, mlen, rcode, false, cap, 1232, out);
+	check_answer(&q, out, n, cap, false, "dns_reply_from_msg");
+	n = dns_reply_from_msg(&q, msg, mlen, rcode, true, cap, 1232, out);
+	check_answer(&q, out, n, cap, true, "dns_reply_from_msg (stream)");
+
+	/* 4. rcode only, and as the fill path marks one truncated */
+	n = dns_reply_empty(q.wire, &q, rcode, 1232, out);
+	check_answer(&q, out, n, DNS_REPLY_EMPTY_MAX, false, "dns_reply_empty");
+	out[2] |= DNS_F_TC >> 8;
+	check_answer(&q, out, n, DNS_REPLY_EMPTY_MAX, false, "dns_reply_empty with TC");
+	n = dns_reply_empty(q.wire, NULL, rcode, 1232, out);
+	check(n == DNS_HDR_LEN && dns_get16(out) == q.id && dns_get16(out + 4) == 0,
+	      "dns_reply_empty without a question: the header alone");
+
+	/* 5. RFC 8198: blobs as the writer stores them (which must answer),
+	 * and the message's raw octets as a broken blob (which must not
+	 * produce a broken answer) */
+	if (parsed) {
+		size_t fl[2];
+		flatten(&m, fl);
+		struct cache_nsec_proof proof = {
+			.soa = { .data = flat[0], .len = (uint16_t)fl[0], .expire_at = now + 60 },
+			.rr = { { .data = flat[1], .len = (uint16_t)fl[1], .expire_at = now + 60 } },
+			.expire_at = now + 60,
+			.nrr = fl[1] ? 1 : 0,
+		};
+		if (fl[0] <= 65535 && fl[1] <= 65535) {
+			for (int v = CACHE_NSEC_NXDOMAIN; v <= CACHE_NSEC_NODATA; v++) {
+				int r = dp_negative_answer(&proof, v, &q, now, 1232, out, cap);
+				if (r > 0)
+					check_answer(&q, out, (size_t)r, cap, false, "RFC 8198 answer");
+			}
+		}
+		size_t off = m.sec_off[DNS_SEC_ANSWER];
+		proof.rr[0] = (struct cache_nsec_blob){ .data = msg + off,
+							.len = (uint16_t)(mlen - off),
+							.expire_at = now + 60 };
+		proof.nrr = 1;
+		int r = dp_negative_answer(&proof, CACHE_NSEC_NXDOMAIN, &q, now, 1232, out, cap);
+		if (r > 0)
+			check_answer(&q, out, (size_t)r, cap, false, "RFC 8198 answer, raw blob");
+	}
+end:
+	if (data[1] == 0xff && data[2] == 0xff)
+		cache_flush(cache);
+	cache_reader_quiescent();
+	return 0;
+}
