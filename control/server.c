@@ -38,7 +38,6 @@
 #define TCP_WBUF_MAX (128 * 1024) /* answers queued for a client: stop reading */
 #define QUERY_MAX 4096		/* a longer query is dropped (EDNS padding
 				   needs far less; a pending one is copied) */
-#define OUR_EDNS_SIZE 1232
 
 struct conn;
 
@@ -85,8 +84,16 @@ struct ctl_server {
 	unsigned nls;
 	struct conn conns; /* sentinel */
 	unsigned nconn;
+	uint16_t edns_size;	/* ours, advertised: resolver.upstream.edns-buffer */
 	uint8_t out[65535 + 2];
 };
+
+/* The answer writers' cap: over UDP our largest answer (the kernel
+ * fragments, so no link bound), over TCP the buffer. */
+static size_t answer_cap(const struct ctl_server *s, bool tcp)
+{
+	return tcp ? 65535 : dns_reply_udp_max(s->edns_size, 0);
+}
 
 /* --- sending --------------------------------------------------------------- */
 
@@ -171,8 +178,8 @@ static void resolved(void *arg, int rcode, const uint8_t *msg, size_t len, bool 
 	s->st.resolved++;
 	if (rcode == DNS_R_SERVFAIL)
 		s->st.servfail++;
-	size_t n = dns_reply_from_msg(&p->q, msg, len, rcode, tcp, 65535,
-				      OUR_EDNS_SIZE, s->out);
+	size_t n = dns_reply_from_msg(&p->q, msg, len, rcode, tcp, answer_cap(s, tcp),
+				      s->edns_size, s->out);
 	struct conn *c = p->conn;
 	pend_unlink(p);
 	send_answer(s, c, p->fd, &p->peer, p->peerlen, s->out, n);
@@ -209,7 +216,7 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 		s->st.counter++;						\
 		send_answer(s, c, fd, peer, peerlen, s->out,			\
 			    dns_reply_empty(wire, qp, (rcode),		\
-						OUR_EDNS_SIZE, s->out));		\
+						s->edns_size, s->out));		\
 		return;								\
 	} while (0)
 	switch (cfg_acl_match(s->cfg, family, addr)) {
@@ -244,7 +251,8 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 	if (res.entry && (res.state == CACHE_HIT || res.state == CACHE_HIT_PREFETCH)) {
 		int r = (c ? cache_answer_stream : cache_answer)(s->cache, res.entry,
 								 (enum cache_state)res.state, &q,
-								 ctl_iter_now(), s->out, 65535);
+								 ctl_iter_now(), s->out,
+								 answer_cap(s, c != NULL));
 		if (r > 0) {
 			s->st.cache_hits++;
 			send_answer(s, c, fd, peer, peerlen, s->out, (size_t)r);
@@ -501,6 +509,7 @@ struct ctl_server *ctl_server_new(struct up_loop *loop, struct ctl_iter *it,
 	s->it = it;
 	s->cache = cache;
 	s->cfg = cfg;
+	s->edns_size = cfg->resolver.upstream.edns_buffer;
 	s->conns.next = s->conns.prev = &s->conns;
 	/* With a dataplane its workers take UDP; TCP stays here. */
 	for (unsigned i = 0; i < cfg->n_listen; i++)

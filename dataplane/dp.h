@@ -44,6 +44,11 @@ struct dp_port {
 	unsigned n_v4, n_v6;
 	uint32_t v4[DP_ADDRS_MAX];	/* service addresses, network order */
 	uint8_t v6[DP_ADDRS_MAX][16];
+	unsigned n_bcast;
+	uint32_t v4_bcast[DP_ADDRS_MAX]; /* their subnets' broadcast addresses */
+	/* the largest UDP answer on this link, by family (DP_PKT_IPV4,
+	 * DP_PKT_IPV6): dns_reply_udp_max() of our EDNS size and the MTU */
+	uint16_t udp_max[2];
 };
 
 /* A frame that carries a DNS query, between parse and answer. */

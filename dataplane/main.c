@@ -39,6 +39,7 @@
 
 #include "cache/nsec.h"
 #include "dataplane/dp.h"
+#include "dns/reply.h"
 
 #define EXC_VDEV_FMT "net_tap_bwexc%u"
 #define MBUFS_MIN 16383
@@ -466,11 +467,23 @@ int main(int argc, char **argv)
 			rte_exit(EXIT_FAILURE, "%s: dataplane.ports[%u]: %s\n", path, i, err);
 		for (unsigned a = 0; a < cp->n_addresses; a++) {
 			const struct cfg_prefix *pa = &cp->addresses[a];
-			if (pa->a.family == AF_INET)
+			if (pa->a.family == AF_INET) {
 				memcpy(&pt->v4[pt->n_v4++], pa->a.addr, 4);
-			else
+				if (pa->len <= 30) { /* /31 and /32 have none */
+					uint32_t host = UINT32_MAX >> pa->len;
+					pt->v4_bcast[pt->n_bcast++] =
+						pt->v4[pt->n_v4 - 1] | htonl(host);
+				}
+			} else
 				memcpy(pt->v6[pt->n_v6++], pa->a.addr, 16);
 		}
+		uint16_t mtu = 0;
+		if (rte_eth_dev_get_mtu(pt->port_id, &mtu) != 0 || mtu < 576)
+			mtu = RTE_ETHER_MTU; /* what the port sends if it cannot say */
+		pt->udp_max[0] = (uint16_t)dns_reply_udp_max(dp.edns_size,
+							     mtu - DP_PKT_IPV4_HDR_LEN - 8u);
+		pt->udp_max[1] = (uint16_t)dns_reply_udp_max(dp.edns_size,
+							     mtu - DP_PKT_IPV6_HDR_LEN - 8u);
 		link_report(cp->device, pt->port_id);
 		link_report(cp->exception, pt->exc_id);
 	}

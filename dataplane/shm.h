@@ -36,7 +36,7 @@
 #include "dns/name.h"
 #include "dns/wire.h"
 
-#define SHM_ABI_VERSION 1
+#define SHM_ABI_VERSION 2
 #define SHM_MAGIC 0x6277636c /* "bwcl" */
 
 #define SHM_CTL_NAME "bw_ctl"
@@ -174,6 +174,7 @@ struct shm_fill {
 	X(formerr, "FORMERR answers")					\
 	X(badvers, "BADVERS answers")					\
 	X(qr_dropped, "dropped: QR=1 to port 53")			\
+	X(bad_source, "queries dropped: from a source no client has (broadcast, multicast, ours, port 0)") \
 	X(dns_dropped, "dropped: DNS header unreadable")		\
 	X(answer_dropped, "dropped: answer could not be built")		\
 	X(truncated, "answers sent with TC=1")				\

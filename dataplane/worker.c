@@ -14,6 +14,7 @@
  * take is freed and counted. Full rings drop and count.
  */
 #define _LGPL_SOURCE
+#include <endian.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -110,6 +111,40 @@ static inline bool is_ours(const struct dp_port *pt, const struct dp_pkt *p)
 	return p->family == DP_PKT_IPV4 ? is_ours4(pt, p->dst_ip) : is_ours6(pt, p->dst_ip);
 }
 
+/*
+ * Whether a query's source could be a client's: not port 0, not a group
+ * MAC, not an address no host sends from (IPv4 0/8, 127/8, multicast and
+ * 240/4 with the limited broadcast; our subnets' broadcasts; IPv6 ::, ::1,
+ * multicast, v4-mapped), and not our own. An answer to such a source is
+ * either lost or reflected at many (or at us): RFC 1122 3.2.1.3, RFC 4291
+ * 2.5.2 and 2.7, RFC 4038 4.2.
+ */
+static bool client_source_ok(const struct dp_port *pt, const struct dp_pkt *p)
+{
+	const uint8_t *a = p->src_ip;
+
+	if (p->src_port == 0 || (p->src_mac[0] & 1))
+		return false;
+	if (p->family == DP_PKT_IPV4) {
+		uint32_t v;
+		if (a[0] == 0 || a[0] == 127 || a[0] >= 224 || is_ours4(pt, a))
+			return false;
+		memcpy(&v, a, 4);
+		for (unsigned i = 0; i < pt->n_bcast; i++)
+			if (pt->v4_bcast[i] == v)
+				return false;
+		return true;
+	}
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	uint64_t hi, lo;
+	memcpy(&hi, a, 8);
+	memcpy(&lo, a + 8, 8);
+	if (a[0] == 0xff || (hi == 0 && (lo == 0 || lo == htobe64(1))) ||
+	    !memcmp(a, mapped, 12) || is_ours6(pt, a))
+		return false;
+	return true;
+}
+
 /* --- answers ------------------------------------------------------------ */
 
 static inline void count_rcode(struct dp_worker *w, unsigned rcode)
@@ -150,10 +185,16 @@ static void reply_empty(struct dp_worker *w, struct dp_job *j,
 	reply(w, j, dns_reply_empty(dns, q, rcode, w->dp->edns_size, dns));
 }
 
-/* Room for the reply's payload in the mbuf, from the query's payload on. */
+/* Room for the reply's payload: the mbuf from the query's payload on, and
+ * no more than our largest UDP answer on this link (dns_reply_udp_max():
+ * our EDNS size, one frame of the MTU). The writers apply the client's
+ * size themselves. */
 static inline size_t room(const struct dp_job *j)
 {
-	return (size_t)j->m->buf_len - j->m->data_off - j->p.payload_off;
+	size_t r = (size_t)j->m->buf_len - j->m->data_off - j->p.payload_off;
+	size_t u = j->port->udp_max[j->p.family == DP_PKT_IPV6];
+
+	return r < u ? r : u;
 }
 
 /* --- misses -------------------------------------------------------------- */
@@ -303,6 +344,11 @@ static void dns_frame(struct dp_worker *w, struct dp_port *pt, struct rte_mbuf *
 	uint16_t flags = dns_get16(dns + 2);
 	if (flags & DNS_F_QR) {
 		ST(w, qr_dropped);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (!client_source_ok(pt, p)) {
+		ST(w, bad_source);
 		rte_pktmbuf_free(m);
 		return;
 	}

@@ -68,8 +68,9 @@ static void fill(struct dp *dp, const struct shm_fill *f)
 	uint16_t hl = dp_pkt_hdr_len(c->family, c->has_vlan);
 	uint8_t *buf = rte_pktmbuf_mtod(m, uint8_t *);
 	size_t cap = (size_t)m->buf_len - m->data_off - hl;
-	if (cap > 65535 - 48)
-		cap = 65535 - 48;
+	size_t link = dp->ports[pi].udp_max[c->family == DP_PKT_IPV6];
+	if (cap > link)
+		cap = link;
 	size_t n = dp_fill_answer(dp->cache, f, &q, now, dp->edns_size, buf + hl, cap);
 	int len = dp_pkt_build_udp_hdr(buf, &a, (uint16_t)n);
 	if (len < 0) {

@@ -34,6 +34,23 @@ struct dns_query;
  */
 int dns_query_screen(const uint8_t *wire, int parsed, const struct dns_query *q);
 
+/*
+ * The largest UDP answer we send, whatever the client offers: our
+ * configured EDNS buffer size (DNS flag day 2020: 1232 by default), and
+ * never more than one datagram on the link (link_max: the largest UDP
+ * payload a frame of the link carries, MTU minus IP and UDP headers; 0
+ * when the kernel sends and fragments). A frame over the MTU is dropped by
+ * the link, so the client would get neither the answer nor a TC=1. Every
+ * UDP front end passes min(its buffer, this) as the cap of the answer
+ * writers, which apply the client's own size (dns_query_udp_size()) too.
+ */
+static inline size_t dns_reply_udp_max(uint16_t edns_size, size_t link_max)
+{
+	size_t m = edns_size < DNS_EDNS_MIN_UDP ? DNS_EDNS_MIN_UDP : edns_size;
+
+	return link_max && link_max < m ? link_max : m;
+}
+
 /* Our OPT record (root owner, edns_size, q's DO, no options) at w. */
 static inline size_t dns_reply_put_opt(uint8_t *w, uint16_t edns_size, uint16_t edns_flags)
 {

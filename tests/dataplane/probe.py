@@ -7,8 +7,16 @@ the test's network namespace (needs /usr/bin/python3 for dnspython).
                                      prints "sent N answered M rcodes ..."
   raw ADDR HEX                       one UDP datagram to ADDR port 53; prints
                                      "none" or "flags=0xFFFF rcode=N qd=N"
-  frames IFACE                       malformed frames (raw Ethernet) to the
+  frames IFACE SRC DST               malformed frames (raw Ethernet) to the
                                      dataplane; prints how many were sent
+  sources IFACE SRC DST BCAST        well-formed queries to DST from sources
+                                     no client has (broadcast, multicast, DST
+                                     itself, loopback, port 0, a group MAC);
+                                     prints how many were sent
+  closed ADDR COUNT                  COUNT UDP datagrams to closed ports of
+                                     ADDR in about a second; prints "sent N
+                                     unreachable M" (ICMP port unreachable
+                                     received within the second after)
 Every loop is bounded in count and time."""
 import socket
 import struct
@@ -112,6 +120,66 @@ def frames(iface, src, dst):
     print(len(bad))
 
 
+def sources(iface, src, dst, bcast):
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((iface, 0))
+    query = dns.message.make_query("www.shop.lab", "A").to_wire()
+
+    def frame(ip_src, sport=5353, mac=b"\x02\0\0\0\0\x01"):
+        udp = struct.pack("!HHHH", sport, 53, 8 + len(query), 0) + query
+        return b"\xff" * 6 + mac + b"\x08\x00" + ipv4(ip_src, dst, udp)
+
+    bad = [
+        frame("255.255.255.255"),   # limited broadcast
+        frame(bcast),               # the subnet's broadcast
+        frame("224.0.0.1"),         # multicast
+        frame("240.0.0.7"),         # reserved (class E)
+        frame("0.0.0.0"),           # "this host"
+        frame("127.0.0.1"),         # loopback, on the wire
+        frame(dst),                 # ourselves
+        frame(src, sport=0),        # port 0
+        frame(src, mac=b"\x03\0\0\0\0\x01"),  # a group MAC as source
+    ]
+    for f in bad:
+        s.send(f)
+    print(len(bad))
+
+
+def closed(addr, count):
+    """Port-unreachable replies to COUNT probes of closed ports: what an
+    off-path scanner (SAD DNS) could learn per second."""
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    out = socket.socket(fam, socket.SOCK_DGRAM)
+    proto = socket.IPPROTO_ICMPV6 if fam == socket.AF_INET6 else socket.IPPROTO_ICMP
+    icmp = socket.socket(fam, socket.SOCK_RAW, proto)
+    icmp.setblocking(False)
+    start = time.monotonic()
+    for i in range(count):
+        try:
+            out.sendto(b"\0" * 12, (addr, 1024 + (i * 7919) % 60000))
+        except OSError:
+            pass
+        # spread over about a second
+        ahead = start + (i + 1) / count - time.monotonic()
+        if ahead > 0:
+            time.sleep(ahead)
+    unreachable = 0
+    deadline = time.monotonic() + 1.0
+    while time.monotonic() < deadline:
+        try:
+            data = icmp.recv(2048)
+        except BlockingIOError:
+            time.sleep(0.01)
+            continue
+        if fam == socket.AF_INET:
+            ihl = (data[0] & 15) * 4
+            typ, code = data[ihl], data[ihl + 1]
+            unreachable += typ == 3 and code == 3
+        else:
+            unreachable += data[0] == 1 and data[1] == 4
+    print("sent %d unreachable %d" % (count, unreachable))
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "load":
@@ -120,6 +188,10 @@ def main():
         raw(sys.argv[2], sys.argv[3])
     elif cmd == "frames":
         frames(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif cmd == "sources":
+        sources(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5])
+    elif cmd == "closed":
+        closed(sys.argv[2], int(sys.argv[3]))
     else:
         sys.exit("unknown command " + cmd)
 
