@@ -839,9 +839,9 @@ static int limits(struct ctx *x, yaml_node_t *n)
 	return 0;
 }
 
-static int port_range(struct ctx *x, yaml_node_t *n)
+/* A list [FIRST, LAST] of two ports, FIRST <= LAST, into out. */
+static int two_ports(struct ctx *x, yaml_node_t *n, uint16_t out[2])
 {
-	typeof(x->cfg->resolver.upstream) *u = &x->cfg->resolver.upstream;
 	uint32_t pp[2];
 	size_t count;
 	int r = list(x, n, 2, "ports", &count);
@@ -862,32 +862,71 @@ static int port_range(struct ctx *x, yaml_node_t *n)
 		return fail(x, n->start_mark, CFG_E_VALUE,
 			    "the first port (%u) is above the last (%u)", pp[0],
 			    pp[1]);
-	u->port_min = (uint16_t)pp[0];
-	u->port_max = (uint16_t)pp[1];
+	out[0] = (uint16_t)pp[0];
+	out[1] = (uint16_t)pp[1];
 	return 0;
 }
 
-static int port_pool(struct ctx *x, yaml_node_t *n)
+/* exclude: ports (a number) and ranges ([FIRST, LAST]). */
+static int port_exclude(struct ctx *x, yaml_node_t *n)
 {
-	MAP_WALK(k, "sockets", "range");
 	typeof(x->cfg->resolver.upstream) *u = &x->cfg->resolver.upstream;
+	size_t count;
+	int r = list(x, n, CFG_PORT_EXCLUDE_MAX, "ports or ranges", &count);
+
+	if (r)
+		return r;
+	for (size_t i = 0; i < count; i++) {
+		size_t saved = push_index(x, i);
+		yaml_node_t *e = item(x, n, i);
+		uint16_t *pr = u->port_exclude[i];
+
+		if (e->type == YAML_SEQUENCE_NODE) {
+			if ((r = two_ports(x, e, pr)))
+				return r;
+		} else {
+			uint32_t p;
+			if ((r = get_u32(x, e, 1, 65535, "a port or a range [FIRST, LAST]", &p)))
+				return r;
+			pr[0] = pr[1] = (uint16_t)p;
+		}
+		pop(x, saved);
+	}
+	u->n_port_exclude = (unsigned)count;
+	return 0;
+}
+
+/* The ports of the range that no exclusion takes. */
+static uint32_t ports_left(const typeof(((struct cfg *)0)->resolver.upstream) *u)
+{
+	uint32_t left = 0;
+
+	for (uint32_t p = u->port_min; p <= u->port_max; p++) {
+		bool out = false;
+		for (unsigned i = 0; i < u->n_port_exclude && !out; i++)
+			out = p >= u->port_exclude[i][0] && p <= u->port_exclude[i][1];
+		left += !out;
+	}
+	return left;
+}
+
+static int upstream_ports(struct ctx *x, yaml_node_t *n)
+{
+	MAP_WALK(k, "range", "exclude");
+	typeof(x->cfg->resolver.upstream) *u = &x->cfg->resolver.upstream;
+	uint16_t range[2] = { u->port_min, u->port_max };
 	int r = walk_map(x, n, &k_walk);
 
 	if (r)
 		return r;
-	FIELD(k, 0, get_u32(x, v, 1, 65535, "a number", &u->port_pool_sockets));
-	FIELD(k, 1, port_range(x, v));
-	uint32_t ports = (uint32_t)u->port_max - u->port_min + 1;
-	if (u->port_pool_sockets > ports) {
-		int i = k[0] ? 0 : 1;
-		size_t saved = push_key(x, (const unsigned char *)k_keys[i],
-					strlen(k_keys[i]));
-		r = fail(x, (k[0] ? k[0] : k[1])->start_mark, CFG_E_VALUE,
-			 "%u sockets do not fit the %u ports of the range",
-			 u->port_pool_sockets, ports);
-		pop(x, saved);
-		return r;
-	}
+	FIELD(k, 0, two_ports(x, v, range));
+	u->port_min = range[0];
+	u->port_max = range[1];
+	FIELD(k, 1, port_exclude(x, v));
+	if (ports_left(u) == 0)
+		return fail(x, n->start_mark, CFG_E_VALUE,
+			    "no port of %u..%u is left after the exclusions",
+			    u->port_min, u->port_max);
 	return 0;
 }
 
@@ -919,7 +958,7 @@ static int source_addresses(struct ctx *x, yaml_node_t *n)
 static int upstream(struct ctx *x, yaml_node_t *n)
 {
 	MAP_WALK(k, "edns-buffer", "use-0x20", "cookies", "timeout-ms",
-		 "retries", "port-pool", "source-addresses");
+		 "retries", "ports", "source-addresses");
 	typeof(x->cfg->resolver.upstream) *u = &x->cfg->resolver.upstream;
 	uint32_t edns = u->edns_buffer;
 	int r = walk_map(x, n, &k_walk);
@@ -933,7 +972,7 @@ static int upstream(struct ctx *x, yaml_node_t *n)
 	FIELD(k, 3, get_u32(x, v, 10, 60000, "a number of milliseconds",
 			    &u->timeout_ms));
 	FIELD(k, 4, get_u32(x, v, 0, 10, "a number", &u->retries));
-	FIELD(k, 5, port_pool(x, v));
+	FIELD(k, 5, upstream_ports(x, v));
 	FIELD(k, 6, source_addresses(x, v));
 	return 0;
 }
@@ -1300,7 +1339,6 @@ void cfg_default(struct cfg *cfg)
 	cfg->resolver.upstream.cookies = true;
 	cfg->resolver.upstream.timeout_ms = 800;
 	cfg->resolver.upstream.retries = 2;
-	cfg->resolver.upstream.port_pool_sockets = 1024;
 	cfg->resolver.upstream.port_min = 1024;
 	cfg->resolver.upstream.port_max = 65535;
 	cfg->cache.size_bytes = 1ull << 30;
@@ -1482,7 +1520,7 @@ int cfg_load(struct cfg *cfg, const char *path, char *err, size_t errlen)
 void cfg_cache_config(const struct cfg *cfg, struct cache_config *cc)
 {
 	cc->max_bytes = (size_t)cfg->cache.size_bytes;
-	cc->min_ttl = cfg->cache.min_ttl_s;
+	cc->min_ttl = 0; /* control applies cache.min-ttl: see config.h */
 	cc->max_ttl = cfg->cache.max_ttl_s;
 	cc->max_negative_ttl = cfg->cache.max_negative_ttl_s;
 	cc->stale_answer_ttl = cfg->cache.stale_answer_ttl_s;

@@ -74,6 +74,7 @@ enum cfg_err {
 #define CFG_ACL_MAX 64		   /* access-control rules */
 #define CFG_LISTEN_MAX 16	   /* listen addresses */
 #define CFG_SOURCE_MAX 16	   /* resolver.upstream.source-addresses */
+#define CFG_PORT_EXCLUDE_MAX 64	   /* resolver.upstream.ports.exclude */
 #define CFG_EAL_ARGS_MAX 64	   /* dataplane.eal arguments */
 #define CFG_EAL_ARG_MAX 256	   /* octets of one EAL argument, NUL included */
 #define CFG_PORTS_MAX 16	   /* dataplane.ports */
@@ -163,9 +164,12 @@ struct cfg {
 			bool cookies;		 /* true */
 			uint32_t timeout_ms;	 /* 10..60000, 800 */
 			uint32_t retries;	 /* 0..10, 2 */
-			uint32_t port_pool_sockets; /* 1..65535, 1024; <= range size */
+			/* ports: a fresh source port for every UDP query,
+			 * drawn from range minus exclude (at least one left) */
 			uint16_t port_min;	 /* 1..65535, 1024; <= port_max */
 			uint16_t port_max;	 /* 1..65535, 65535 */
+			unsigned n_port_exclude; /* 0..CFG_PORT_EXCLUDE_MAX, 0 */
+			uint16_t port_exclude[CFG_PORT_EXCLUDE_MAX][2]; /* first, last */
 			unsigned n_source;	 /* 0..CFG_SOURCE_MAX, 0: kernel's choice */
 			struct cfg_addr source[CFG_SOURCE_MAX];
 		} upstream;
@@ -232,7 +236,10 @@ int cfg_load(struct cfg *cfg, const char *path, char *err, size_t errlen);
 
 /*
  * Writes the settings the configuration owns into a cache configuration:
- * max_bytes, the TTL bounds, serve-stale (max_stale 0 when disabled),
+ * max_bytes, the TTL bounds (min_ttl 0: control applies cache.min-ttl
+ * while it assembles an answer, before capping TTLs at the life of the
+ * delegations the answer was learnt through, so the caches get final TTLs
+ * and no data outlives its delegation), serve-stale (max_stale 0 when disabled),
  * prefetch (0 when disabled) and the EDNS buffer size advertised to clients
  * (resolver.upstream.edns-buffer: one size for both directions, DNS flag
  * day 2020). Fields the file does not own are left as they are: call

@@ -187,7 +187,7 @@ void ctl_iter_config_default(struct ctl_iter_config *c)
 
 uint32_t ctl_iter_now(void)
 {
-	return (uint32_t)time(NULL);
+	return (uint32_t)(up_now_ms() / 1000);
 }
 
 /* --- small helpers ------------------------------------------------------ */
@@ -275,13 +275,18 @@ static int asm_init(struct req *r)
 	return 0;
 }
 
-/* Appends a record of m (parsed at rr) to b with its TTL capped. */
+/* Appends a record of m (parsed at rr) to b with its TTL raised to floor,
+ * then capped: a cap (the delegation's life) always wins. */
 static int asm_rr(struct ctl_iter *it, struct dns_builder *b, const struct dns_msg *m,
-		  const struct dns_rr *rr, enum dns_section sec, uint32_t ttl_cap)
+		  const struct dns_rr *rr, enum dns_section sec, uint32_t floor,
+		  uint32_t ttl_cap)
 {
 	static uint8_t rdata[65535]; /* one thread */
 	int n = dns_rr_rdata(m, rr, rdata, sizeof(rdata));
-	uint32_t ttl = rr->ttl < ttl_cap ? rr->ttl : ttl_cap;
+	uint32_t ttl = rr->ttl < floor ? floor : rr->ttl;
+
+	if (ttl > ttl_cap)
+		ttl = ttl_cap;
 
 	if (n < 0)
 		return -1;
@@ -294,7 +299,9 @@ static int asm_rr(struct ctl_iter *it, struct dns_builder *b, const struct dns_m
 }
 
 /* The records of a scrubbed reply with one of the roles, into sec of b;
- * with sigs, the RRSIGs over them too (same owner, section, covered type). */
+ * with sigs, the RRSIGs over them too (same owner, section, covered type).
+ * cache.min-ttl raises the answer section's TTLs (not a negative answer's
+ * SOA: RFC 2308 has its own bounds) before ttl_cap lowers them. */
 static int asm_roles(struct ctl_iter *it, struct dns_builder *b, bool sigs,
 		     const struct dns_msg *m, const struct ctl_scrub *s,
 		     uint8_t role1, uint8_t role2, enum dns_section sec, uint32_t ttl_cap)
@@ -319,7 +326,8 @@ static int asm_roles(struct ctl_iter *it, struct dns_builder *b, bool sigs,
 			if (!covers)
 				continue;
 		}
-		if (asm_rr(it, b, m, &rr, sec, ttl_cap))
+		if (asm_rr(it, b, m, &rr, sec, sec == DNS_SEC_ANSWER ? it->cfg.min_ttl : 0,
+			   ttl_cap))
 			return -1;
 	}
 	return 0;
@@ -381,7 +389,7 @@ static bool from_cache(struct req *r, bool stale_ok)
 	while (dns_rr_next(&iter, &rr) > 0) {
 		if (rr.type == DNS_T_OPT)
 			continue;
-		if (asm_rr(r->it, &r->b, &m, &rr, (enum dns_section)rr.section, UINT32_MAX))
+		if (asm_rr(r->it, &r->b, &m, &rr, (enum dns_section)rr.section, 0, UINT32_MAX))
 			return false;
 	}
 	r->it->st.cache_answers++;
@@ -769,7 +777,7 @@ static bool send_query(struct req *r, const struct ctl_addr *a, const uint8_t *n
 	r->sent_edns = o.edns;
 	if (up_query(it->up, (struct sockaddr *)&ss, sl, name, qtype, r->qclass, &o,
 		     on_reply, r, &r->h) != 0) {
-		/* no pool for the family, or too many queries: next server */
+		/* a family we do not query, or too many queries: next server */
 		defer(r, step_next);
 		return true;
 	}
@@ -1003,8 +1011,11 @@ static bool take_answer(struct req *r, const struct dns_msg *m, const struct ctl
 	if (asm_roles(r->it, &r->b, r->do_bit, m, s, CTL_ROLE_CHAIN, CTL_ROLE_DATA,
 		      DNS_SEC_ANSWER, cap))
 		return false;
+	/* Without DO no DNSSEC record goes to the client, NSEC and NSEC3
+	 * included (RFC 4035 3.2.1): only the SOA. */
 	if (negative && asm_roles(r->it, &r->b, r->do_bit, m, s, CTL_ROLE_SOA,
-				  CTL_ROLE_DENIAL, DNS_SEC_AUTHORITY, cap))
+				  r->do_bit ? CTL_ROLE_DENIAL : CTL_ROLE_SOA,
+				  DNS_SEC_AUTHORITY, cap))
 		return false;
 	return true;
 }

@@ -56,6 +56,7 @@ struct ctl_iter_config {
 	uint32_t stale_client_timeout_ms; /* a stale answer after this long */
 	uint32_t max_requests;		/* resolutions outstanding */
 	uint32_t max_waiters;		/* clients coalesced onto one */
+	uint32_t min_ttl;		/* cache.min-ttl, applied when assembling */
 };
 
 void ctl_iter_config_default(struct ctl_iter_config *c);
@@ -132,7 +133,11 @@ int ctl_iter_refresh(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
 
 void ctl_iter_get_stats(const struct ctl_iter *it, struct ctl_iter_stats *st);
 
-/* The wall clock the iterator uses for TTLs, in seconds. */
+/*
+ * The clock the iterator uses for TTLs and delegation lifetimes, in
+ * seconds: CLOCK_MONOTONIC (the dataplane's cache clock too), so that a
+ * step of the wall clock can neither extend nor cut a delegation's life.
+ */
 uint32_t ctl_iter_now(void);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * control/main.c: bailiwick-control -c FILE. Reads the configuration and
- * the root hints, opens the upstream port pool, and runs the iterator with
+ * the root hints, sets up upstream I/O (a fresh port per query), and runs the iterator with
  * its own message cache behind the standalone front end (UDP and TCP on the
  * listen addresses), or, when the file has a dataplane section, attached
  * to bailiwick-dataplane (misses from its workers, TCP on the listen
@@ -13,6 +13,7 @@
 #define _LGPL_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,44 +127,50 @@ static void iter_config(const struct cfg *c, struct ctl_iter_config *ic)
 	ic->max_rrset = c->resolver.max_rrset_records;
 	ic->serve_stale = c->cache.stale_enabled;
 	ic->stale_client_timeout_ms = c->cache.stale_client_timeout_ms;
+	ic->min_ttl = c->cache.min_ttl_s;
 }
 
-/* The upstream pool; IPv6 only where the host has it (the lab is IPv4). */
-static struct up_ctx *open_pool(struct up_loop *loop, const struct cfg *c)
+/* Upstream I/O; IPv6 only where the host has it. */
+static struct up_ctx *open_upstream(struct up_loop *loop, const struct cfg *c)
 {
+	const typeof(c->resolver.upstream) *u = &c->resolver.upstream;
 	struct up_config uc;
 	struct up_ctx *up;
 	int err = 0;
 	struct rlimit rl;
 
 	up_config_default(&uc);
-	uc.sockets4 = uc.sockets6 = c->resolver.upstream.port_pool_sockets;
-	uc.port_min = c->resolver.upstream.port_min;
-	uc.port_max = c->resolver.upstream.port_max;
-	for (unsigned i = 0; i < c->resolver.upstream.n_source; i++) {
-		const struct cfg_addr *a = &c->resolver.upstream.source[i];
+	uc.port_min = u->port_min;
+	uc.port_max = u->port_max;
+	uc.n_exclude = u->n_port_exclude;
+	memcpy(uc.exclude, u->port_exclude, sizeof(uc.exclude[0]) * u->n_port_exclude);
+	for (unsigned i = 0; i < u->n_source; i++) {
+		const struct cfg_addr *a = &u->source[i];
 		if (a->family == AF_INET)
 			memcpy(&uc.src4.sin_addr, a->addr, 4);
 		else
 			memcpy(&uc.src6.sin6_addr, a->addr, 16);
 	}
-	/* two pools of sockets, TCP queries and clients */
+	/* one socket per outstanding query (UDP or TCP), and clients */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-		rlim_t want = 2 * (rlim_t)uc.sockets4 + 4096;
+		rlim_t want = (rlim_t)uc.max_queries + 4096;
 		if (rl.rlim_cur < want) {
 			rl.rlim_cur = want > rl.rlim_max ? rl.rlim_max : want;
 			setrlimit(RLIMIT_NOFILE, &rl);
 		}
 	}
-	if ((up = up_new(loop, &uc, &err)))
-		return up;
-	uc.sockets6 = 0;
-	if ((up = up_new(loop, &uc, &err))) {
-		fprintf(stderr, "bailiwick-control: no IPv6 upstream pool; IPv4 only\n");
-		return up;
+	if (!(up = up_new(loop, &uc, &err))) {
+		fprintf(stderr, "bailiwick-control: upstream: %s\n", strerror(-err));
+		return NULL;
 	}
-	fprintf(stderr, "bailiwick-control: upstream port pool: %s\n", strerror(-err));
-	return NULL;
+	if (!(up_families(up) & 2))
+		fprintf(stderr, "bailiwick-control: no IPv6 on this host: IPv4 servers only\n");
+	/* 2^14 ports and fewer: a spoofer's odds grow past 1 in 2^30 a try */
+	if (up_port_count(up) < 16384)
+		fprintf(stderr, "bailiwick-control: warning: only %u source ports to draw from "
+				"(resolver.upstream.ports): about %.1f bits of port entropy\n",
+			up_port_count(up), log2(up_port_count(up)));
+	return up;
 }
 
 int main(int argc, char **argv)
@@ -221,7 +228,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bailiwick-control: out of memory\n");
 		return 1;
 	}
-	struct up_ctx *up = open_pool(loop, &cfg);
+	struct up_ctx *up = open_upstream(loop, &cfg);
 	if (!up)
 		return 1;
 	struct ctl_iter_config ic;

@@ -7,17 +7,19 @@
  * - A query slot is FREE (on the free list), live (UDP, TCP_*, FAILED) or
  *   in its callback (CALLBACK). Every live query has its timer armed, so it
  *   ends by itself; only a reply, that timer or up_cancel() end it.
- * - A UDP query is on the list of exactly the pool socket it was sent from,
- *   and no two queries on one socket share an id, so (socket, id) names at
- *   most one query. Lists are walked only on that socket's datagrams; their
- *   length is bounded by max_queries.
- * - A pool socket with queries on it is never closed by re-randomization.
+ * - A UDP query owns its socket: bound to a port drawn for it alone, on the
+ *   loop while the query waits on UDP, closed the moment it stops (reply,
+ *   TCP, timeout, cancel). No socket carries two queries, so a datagram on
+ *   it can only be for its query, and no port is reused while its query
+ *   is outstanding (the kernel refuses a second bind).
  * - The per-server table never holds more than max_servers entries; a
- *   query keeps its own copy of the client cookie it sent, so evicting or
- *   rotating an entry never makes a genuine reply look forged.
+ *   query keeps its own copy of the client cookie it sent (and whether the
+ *   server was known to send cookies), so evicting or rotating an entry
+ *   never makes a genuine reply look forged.
  * - Junk (any datagram that is not accepted) never completes, fails or
  *   shortens a query: the worst it does is move the query to TCP, with a
- *   fresh timeout.
+ *   fresh timeout. Unrelated junk (another address or port) does not even
+ *   do that: whoever sends it does not know what we asked whom.
  *
  * 0x20 fallback (why a spoofer cannot switch 0x20 off cheaply): a reply
  * counts as "server does not echo case" only after it passed every other
@@ -34,6 +36,7 @@
 #include "upstream.h"
 
 #include <errno.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,10 +51,11 @@
 #include "dns/wire.h"
 
 #define QUERY_MAX_LEN 512	/* ours: 12 + 255 + 4 + 11 + 4 + 40 = 326 */
-#define RX_BURST 64		/* datagrams read per readiness event */
+#define RX_BURST 16		/* datagrams read per readiness event */
 #define TCP_READS_MAX 16	/* recv() calls per TCP readiness event */
-#define ID_DRAWS 16		/* ids tried on one socket before another socket */
-#define SOCK_DRAWS 8		/* sockets tried for a free id */
+#define RECENT_PORTS 1024	/* at most this many recent ports avoided... */
+#define RECENT_SHARE 16		/* ... and at most 1/16 of the range */
+#define RECENT_REDRAWS 8	/* draws that may land on a recent port */
 #define NONE UINT32_MAX
 
 enum qstate {
@@ -63,6 +67,29 @@ enum qstate {
 	Q_FAILED,	/* error noticed where no callback may run: timer at 0 */
 	Q_CALLBACK,
 };
+
+/*
+ * A count that halves every half-life: near misses weigh less as they age,
+ * so a rare stray reply never adds up to a flood.
+ */
+struct decay {
+	double n;
+	uint64_t at_ms;
+};
+
+static double decay_add(struct decay *d, uint64_t now, uint32_t half_life_ms)
+{
+	if (d->n > 0 && now > d->at_ms)
+		d->n *= exp2(-(double)(now - d->at_ms) / half_life_ms);
+	d->at_ms = now;
+	return d->n += 1;
+}
+
+static double decay_get(const struct decay *d, uint64_t now, uint32_t half_life_ms)
+{
+	return d->n > 0 && now > d->at_ms ?
+		       d->n * exp2(-(double)(now - d->at_ms) / half_life_ms) : d->n;
+}
 
 struct query {
 	struct up_ctx *ctx;
@@ -89,10 +116,11 @@ struct query {
 	uint8_t qname[DNS_NAME_MAX];	 /* the caller's */
 	uint8_t qsent[DNS_NAME_MAX];	 /* as sent (0x20) */
 	uint8_t out[2 + QUERY_MAX_LEN]; /* TCP length prefix + message */
-	uint32_t sock;			 /* pool index (UDP) */
-	uint32_t sprev, snext;		 /* list of queries on that socket */
+	int udp_fd;			 /* its own socket while on UDP, else -1 */
+	uint16_t udp_port;
+	bool cookie_expected;		 /* the server was known to send cookies */
 	uint32_t free_next;
-	uint32_t junk;			 /* mismatched packets aimed at us */
+	struct decay junk;		 /* near misses aimed at it */
 	int tcp_fd;
 	uint8_t tcp_len[2];
 	uint32_t tcp_got;		 /* octets of prefix + body read */
@@ -101,27 +129,17 @@ struct query {
 	struct up_timer timer;
 };
 
-struct psock {
-	struct up_ctx *ctx;
-	int fd;
-	uint16_t port;
-	uint8_t family;
-	uint32_t idx;
-	uint32_t nq;		/* queries on this socket */
-	uint32_t head;		/* first of them */
-	uint32_t junk;		/* drops while nq > 0; reset when idle */
-};
-
 struct server {
 	uint8_t family;		/* 0: unused */
 	uint8_t addr[16];
-	bool cookie_seen;	/* the server has returned our cookie */
+	bool cookie_seen;	/* it has returned our client cookie: it must */
 	uint8_t case_mismatches;
 	uint8_t server_cookie_len;
 	uint8_t client_cookie[DNS_COOKIE_CLIENT_LEN];
 	uint8_t server_cookie[DNS_COOKIE_SERVER_MAX];
 	uint64_t cookie_born_ms;
 	uint64_t no_0x20_until_ms;
+	struct decay junk;	/* near misses over all its queries */
 	uint32_t hnext;		/* bucket chain */
 	uint32_t lprev, lnext;	/* LRU list, most recent first */
 };
@@ -130,8 +148,14 @@ struct up_ctx {
 	struct up_loop *loop;
 	struct up_config cfg;
 	struct up_counters cnt;
-	struct psock *socks;	/* IPv4 pool, then IPv6 pool */
-	uint32_t nsocks;
+	uint16_t *ports;	/* the range minus the exclusions */
+	uint32_t nports;
+	/* the ports drawn last (a ring of recent_max) and a bitmap of them:
+	 * a draw that lands on one is drawn again, so consecutive queries
+	 * almost never share a port (10 birthday repeats in 1000 otherwise) */
+	uint16_t recent[RECENT_PORTS];
+	uint32_t recent_max, recent_next;
+	uint64_t recent_map[65536 / 64];
 	struct query *q;
 	uint32_t free_head;
 	uint32_t outstanding;
@@ -141,7 +165,6 @@ struct up_ctx {
 	uint32_t nbucket;	/* power of two */
 	uint64_t hash_key[2];
 	uint32_t lru_head, lru_tail;
-	struct up_timer rebind_timer;
 	uint8_t rx[DNS_MSG_MAX];
 	uint8_t tc_head[DNS_HDR_LEN + DNS_NAME_MAX + 4]; /* see tc_salvage() */
 };
@@ -149,18 +172,17 @@ struct up_ctx {
 void up_config_default(struct up_config *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->sockets4 = 1024;
-	c->sockets6 = 1024;
+	c->ipv4 = true;
+	c->ipv6 = true;
 	c->port_min = 1024;
 	c->port_max = 65535;
 	c->src4.sin_family = AF_INET;
 	c->src6.sin6_family = AF_INET6;
 	c->bind_attempts = 32;
-	c->rebind_interval_ms = 2000;
-	c->rebind_per_tick = 8;
 	c->max_queries = 4096;
 	c->max_servers = 4096;
 	c->flood_threshold = 10;
+	c->junk_half_life_ms = 1000;
 	c->case_mismatch_limit = 2;
 	c->no_0x20_ttl_s = 3600;
 	c->cookie_rotate_s = 86400;
@@ -265,12 +287,12 @@ static void bucket_unlink(struct up_ctx *c, uint32_t i)
 		*p = s->hnext;
 }
 
+/* A new client cookie; whether the server sends cookies stays known. */
 static void srv_new_cookie(struct server *s, uint64_t now)
 {
 	up_rng_buf(s->client_cookie, sizeof(s->client_cookie));
 	s->cookie_born_ms = now;
 	s->server_cookie_len = 0;
-	s->cookie_seen = false;
 }
 
 /* The entry for the address of ss; created (evicting the LRU) when create. */
@@ -323,19 +345,49 @@ static struct server *srv_get(struct up_ctx *c,
 	return s;
 }
 
-/* ---- port pool ---- */
+/* ---- source ports ---- */
 
 /*
  * Binds fd to the family's source address on a port drawn uniformly from
- * the range; a port in use (or not ours to take) means another draw.
+ * the range minus the exclusions; a port in use (or not ours to take)
+ * means another draw.
  */
+static bool recent(const struct up_ctx *c, uint16_t p)
+{
+	return c->recent_map[p / 64] >> (p % 64) & 1;
+}
+
+static void remember(struct up_ctx *c, uint16_t p)
+{
+	if (!c->recent_max)
+		return;
+	uint16_t old = c->recent[c->recent_next];
+	if (old)
+		c->recent_map[old / 64] &= ~(UINT64_C(1) << (old % 64));
+	c->recent[c->recent_next] = p;
+	c->recent_map[p / 64] |= UINT64_C(1) << (p % 64);
+	c->recent_next = (c->recent_next + 1) % c->recent_max;
+}
+
+/*
+ * A port drawn uniformly from the range minus the exclusions, again while
+ * it is one of the last few drawn (at most 1/16 of the range is avoided
+ * that way: under 0.1 bit of entropy for the default range).
+ */
+static uint16_t draw_port(struct up_ctx *c)
+{
+	uint16_t p = c->ports[up_rng_below(c->nports)];
+
+	for (int i = 0; i < RECENT_REDRAWS && recent(c, p); i++)
+		p = c->ports[up_rng_below(c->nports)];
+	return p;
+}
+
 static int bind_random(struct up_ctx *c, int fd, uint8_t family,
 		       uint16_t *port)
 {
-	uint32_t range = (uint32_t)c->cfg.port_max - c->cfg.port_min + 1;
-
 	for (uint32_t a = 0; a < c->cfg.bind_attempts; a++) {
-		uint16_t p = (uint16_t)(c->cfg.port_min + up_rng_below(range));
+		uint16_t p = draw_port(c);
 		struct sockaddr_storage ss;
 		socklen_t len;
 		if (family == AF_INET) {
@@ -353,15 +405,18 @@ static int bind_random(struct up_ctx *c, int fd, uint8_t family,
 		}
 		if (bind(fd, (struct sockaddr *)&ss, len) == 0) {
 			*port = p;
+			remember(c, p);
 			return 0;
 		}
-		c->cnt.pool_bind_failures++;
 		if (errno != EADDRINUSE && errno != EACCES)
 			return -errno;
+		c->cnt.bind_retries++;
 	}
+	c->cnt.bind_failures++;
 	return -EADDRINUSE;
 }
 
+/* A UDP socket of the family on a fresh random port, or -errno. */
 static int open_udp(struct up_ctx *c, uint8_t family, uint16_t *port)
 {
 	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -369,8 +424,8 @@ static int open_udp(struct up_ctx *c, uint8_t family, uint16_t *port)
 
 	if (fd < 0)
 		return -errno;
-	/* Our v6 pool is for v6 servers; v4-mapped traffic would share ports
-	 * with the v4 pool's view of the range. */
+	/* An IPv6 query socket is for IPv6 servers: v4-mapped traffic
+	 * would take a port from the IPv4 side too. */
 	if (family == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) {
 		r = -errno;
@@ -384,74 +439,14 @@ static int open_udp(struct up_ctx *c, uint8_t family, uint16_t *port)
 	return fd;
 }
 
-static void sock_cb(struct up_loop *loop, int fd, uint32_t events, void *arg);
-
-static int sock_open(struct up_ctx *c, struct psock *s, uint8_t family)
+static void udp_close(struct up_ctx *c, struct query *q)
 {
-	uint16_t port;
-	int fd = open_udp(c, family, &port);
-	int r;
-
-	if (fd < 0)
-		return fd;
-	if ((r = up_loop_watch(c->loop, fd, EPOLLIN, sock_cb, s)) < 0) {
-		close(fd);
-		return r;
-	}
-	s->fd = fd;
-	s->port = port;
-	s->family = family;
-	c->cnt.pool_sockets++;
-	return 0;
-}
-
-static void sock_close(struct up_ctx *c, struct psock *s)
-{
-	if (s->fd < 0)
+	if (q->udp_fd < 0)
 		return;
-	up_loop_unwatch(c->loop, s->fd);
-	close(s->fd);
-	s->fd = -1;
-	c->cnt.pool_sockets--;
-}
-
-/*
- * Replaces up to rebind_per_tick idle sockets, chosen at random, by
- * sockets on fresh random ports: the set of ports in use drifts, so a
- * spoofer cannot learn it once and keep aiming at it. The new socket is
- * bound before the old one closes, so the new port is never the old one.
- * A slot left without a socket (descriptors ran out) is refilled here too.
- */
-static void rebind_tick(struct up_loop *loop, void *arg)
-{
-	struct up_ctx *c = arg;
-	uint32_t done = 0;
-
-	for (uint32_t t = 0; t < 2 * c->cfg.rebind_per_tick &&
-			     done < c->cfg.rebind_per_tick; t++) {
-		struct psock *s = &c->socks[up_rng_below(c->nsocks)];
-		if (s->nq)
-			continue;
-		uint16_t port;
-		int fd = open_udp(c, s->family, &port);
-		if (fd < 0)
-			continue;
-		if (up_loop_watch(loop, fd, EPOLLIN, sock_cb, s) < 0) {
-			close(fd);
-			continue;
-		}
-		bool was_open = s->fd >= 0;
-		sock_close(c, s);
-		s->fd = fd;
-		s->port = port;
-		s->junk = 0;
-		c->cnt.pool_sockets++;
-		if (was_open)
-			c->cnt.pool_rebinds++;
-		done++;
-	}
-	up_timer_add(loop, &c->rebind_timer, c->cfg.rebind_interval_ms,
-		     rebind_tick, c);
+	up_loop_unwatch(c->loop, q->udp_fd);
+	close(q->udp_fd);
+	q->udp_fd = -1;
+	c->cnt.udp_sockets--;
 }
 
 /* ---- query slots ---- */
@@ -459,35 +454,6 @@ static void rebind_tick(struct up_loop *loop, void *arg)
 static struct query *q_by_idx(struct up_ctx *c, uint32_t i)
 {
 	return &c->q[i];
-}
-
-static void sock_unlink(struct up_ctx *c, struct query *q)
-{
-	struct psock *s = &c->socks[q->sock];
-
-	if (q->sprev != NONE)
-		c->q[q->sprev].snext = q->snext;
-	else
-		s->head = q->snext;
-	if (q->snext != NONE)
-		c->q[q->snext].sprev = q->sprev;
-	q->sprev = q->snext = NONE;
-	if (--s->nq == 0)
-		s->junk = 0;
-	q->sock = NONE;
-}
-
-static void sock_link(struct up_ctx *c, struct query *q, uint32_t si)
-{
-	struct psock *s = &c->socks[si];
-
-	q->sock = si;
-	q->sprev = NONE;
-	q->snext = s->head;
-	if (s->head != NONE)
-		c->q[s->head].sprev = q->idx;
-	s->head = q->idx;
-	s->nq++;
 }
 
 static void tcp_close_fd(struct up_ctx *c, struct query *q)
@@ -507,11 +473,10 @@ static void tcp_close(struct up_ctx *c, struct query *q)
 	q->tcp_got = 0;
 }
 
-/* Drops the query's socket, connection and timer; the slot stays taken. */
+/* Drops the query's sockets and timer; the slot stays taken. */
 static void q_detach(struct up_ctx *c, struct query *q)
 {
-	if (q->sock != NONE)
-		sock_unlink(c, q);
+	udp_close(c, q);
 	tcp_close(c, q);
 	up_timer_cancel(c->loop, &q->timer);
 }
@@ -532,8 +497,7 @@ static void q_release(struct up_ctx *c, struct query *q)
  */
 static void q_complete(struct up_ctx *c, struct query *q, struct up_result *r)
 {
-	if (q->sock != NONE)
-		sock_unlink(c, q);
+	udp_close(c, q);
 	tcp_close_fd(c, q);
 	up_timer_cancel(c->loop, &q->timer);
 	q->state = Q_CALLBACK;
@@ -610,6 +574,7 @@ static int build_query(struct up_ctx *c, struct query *q)
 	int r;
 
 	q->sent_cookie = false;
+	q->cookie_expected = false;
 	if ((r = dns_builder_init(&b, q->out + 2, QUERY_MAX_LEN, q->id, flags)))
 		return r;
 	if ((r = dns_builder_question(&b, q->qsent, q->qtype, q->qclass)))
@@ -618,6 +583,7 @@ static int build_query(struct up_ctx *c, struct query *q)
 		if (q->opts.cookies) {
 			struct server *s = srv_get(c, &q->srv, true);
 			size_t sl = s->server_cookie_len;
+			q->cookie_expected = s->cookie_seen;
 			dns_put16(opt, DNS_EO_COOKIE);
 			dns_put16(opt + 2, (uint16_t)(DNS_COOKIE_CLIENT_LEN + sl));
 			memcpy(opt + 4, s->client_cookie, DNS_COOKIE_CLIENT_LEN);
@@ -653,12 +619,11 @@ static void start_tcp(struct up_ctx *c, struct query *q)
 {
 	int fd, r;
 
-	if (q->sock != NONE)
-		sock_unlink(c, q);
+	udp_close(c, q);
 	q->id = up_rng_u16();
 	q->use_0x20 = false;
 	q->tcp_attempt = true;
-	q->junk = 0;
+	q->junk = (struct decay){ 0 };
 	memcpy(q->qsent, q->qname, q->qname_len);
 	if ((r = build_query(c, q))) {
 		q_fail_later(c, q, EINVAL);
@@ -713,22 +678,26 @@ enum verdict {
 	V_BAD_QUESTION,
 	V_BAD_CASE,
 	V_BAD_COOKIE,
+	V_NO_COOKIE,
 	V_UNPARSABLE,
 	V_NOT_RESPONSE,
 	V_UNKNOWN_ID,
 };
 
+/* A near miss of reason v: counted in all and by reason. */
 static void count_drop(struct up_ctx *c, enum verdict v)
 {
 	switch (v) {
 	case V_BAD_QUESTION: c->cnt.drop_bad_question++; break;
 	case V_BAD_CASE: c->cnt.drop_bad_case++; break;
 	case V_BAD_COOKIE: c->cnt.drop_bad_cookie++; break;
+	case V_NO_COOKIE: c->cnt.drop_no_cookie++; break;
 	case V_UNPARSABLE: c->cnt.drop_unparsable++; break;
 	case V_NOT_RESPONSE: c->cnt.drop_not_response++; break;
 	case V_UNKNOWN_ID: c->cnt.drop_unknown_id++; break;
-	case V_ACCEPT: break;
+	case V_ACCEPT: return;
 	}
+	c->cnt.near_misses++;
 }
 
 /*
@@ -787,6 +756,13 @@ static enum verdict check_reply(struct up_ctx *c, const struct query *q,
 	}
 	if (q->use_0x20 && memcmp(m->qname, q->qsent, q->qname_len) != 0)
 		return V_BAD_CASE;
+	/* A server that sends cookies sends them in every reply (RFC 7873
+	 * 5.3): over UDP a reply without one is someone else's. Over TCP the
+	 * handshake proves the path: the server has stopped, and the caller
+	 * learns so from the accepted reply. A salvaged TC=1 reply has lost
+	 * its OPT: it can only send the query to TCP. */
+	if (q->cookie_expected && !*cookie_ok && !q->tcp_attempt && m->wire != c->tc_head)
+		return V_NO_COOKIE;
 	return V_ACCEPT;
 }
 
@@ -802,6 +778,12 @@ static void accept_reply(struct up_ctx *c, struct query *q,
 		c->cnt.reply_no_cookie++;
 	if (s && q->use_0x20)
 		s->case_mismatches = 0;
+	if (s && cookie_ok)
+		s->cookie_seen = true;
+	else if (s && tcp && q->sent_cookie && s->cookie_seen) {
+		s->cookie_seen = false;
+		c->cnt.cookie_support_lost++;
+	}
 	/* Learn the server cookie only for the client cookie it belongs to. */
 	if (s && cookie_ok && m->edns.cookie_len > DNS_COOKIE_CLIENT_LEN &&
 	    !memcmp(s->client_cookie, q->cookie, DNS_COOKIE_CLIENT_LEN)) {
@@ -810,7 +792,6 @@ static void accept_reply(struct up_ctx *c, struct query *q,
 		memcpy(s->server_cookie,
 		       m->wire + m->edns.cookie_off + DNS_COOKIE_CLIENT_LEN,
 		       s->server_cookie_len);
-		s->cookie_seen = true;
 	}
 	if (!tcp && (m->hdr.flags & DNS_F_TC)) {
 		c->cnt.tcp_fallback_tc++;
@@ -853,117 +834,85 @@ static void case_mismatch(struct up_ctx *c, struct query *q, bool cookie_ok)
 	}
 }
 
-/* A packet aimed at q did not match: too many and q goes to TCP. */
+/*
+ * A near miss for q (from its server's address and port, on its socket):
+ * someone who knows the port guesses the rest. Too many, decayed, and q
+ * goes to TCP; the server's own count decides where its next queries start.
+ */
 static void q_junk(struct up_ctx *c, struct query *q)
 {
-	if (++q->junk > c->cfg.flood_threshold && q->state == Q_UDP) {
+	uint64_t now = up_now_ms();
+	struct server *s = srv_get(c, &q->srv, false);
+
+	if (s)
+		decay_add(&s->junk, now, c->cfg.junk_half_life_ms);
+	if (decay_add(&q->junk, now, c->cfg.junk_half_life_ms) > c->cfg.flood_threshold &&
+	    q->state == Q_UDP) {
 		c->cnt.tcp_fallback_flood++;
 		start_tcp(c, q);
 	}
 }
 
-/* Too many drops on one socket: every query on it goes to TCP. */
-static void sock_junk(struct up_ctx *c, struct psock *s)
-{
-	if (!s->nq || ++s->junk <= c->cfg.flood_threshold)
-		return;
-	s->junk = 0;
-	for (uint32_t n = 0; s->head != NONE && n < c->cfg.max_queries; n++) {
-		c->cnt.tcp_fallback_flood++;
-		start_tcp(c, &c->q[s->head]);
-	}
-}
-
-static void on_datagram(struct up_ctx *c, struct psock *s, const uint8_t *wire,
+static void on_datagram(struct up_ctx *c, struct query *q, const uint8_t *wire,
 			size_t len, const struct sockaddr_storage *from)
 {
-	struct query *q = NULL;
 	struct dns_msg m;
 	bool cookie_ok;
-
-	if (len < DNS_HDR_LEN) {
-		c->cnt.drop_unparsable++;
-		sock_junk(c, s);
-		return;
-	}
-	uint16_t id = dns_get16(wire);
-	for (uint32_t i = s->head, n = 0; i != NONE && n < c->cfg.max_queries;
-	     i = c->q[i].snext, n++) {
-		if (c->q[i].id == id) {
-			q = &c->q[i];
-			break;
-		}
-	}
-	if (!q) {
-		/* Which check failed first tells the operator what is
-		 * being tried: blind id guessing shows as unknown ids from
-		 * a server we are waiting for. */
-		bool addr = false;
-		uint32_t hit = NONE;
-		for (uint32_t i = s->head, n = 0;
-		     i != NONE && n < c->cfg.max_queries;
-		     i = c->q[i].snext, n++) {
-			if (!same_addr(&c->q[i].srv, from))
-				continue;
-			addr = true;
-			if (sa_port(&c->q[i].srv) == sa_port(from)) {
-				hit = i;
-				break;
-			}
-		}
-		if (s->head == NONE)
-			c->cnt.drop_unknown_id++; /* nothing expected here */
-		else if (!addr)
-			c->cnt.drop_wrong_addr++;
-		else if (hit == NONE)
-			c->cnt.drop_wrong_port++;
-		else
-			c->cnt.drop_unknown_id++;
-		if (hit != NONE)
-			q_junk(c, &c->q[hit]);
-		sock_junk(c, s);
-		return;
-	}
 	enum verdict v;
+
+	/* Unrelated: whoever sent it does not know whom we asked. */
 	if (!same_addr(&q->srv, from)) {
 		c->cnt.drop_wrong_addr++;
-	} else if (sa_port(&q->srv) != sa_port(from)) {
+		return;
+	}
+	if (sa_port(&q->srv) != sa_port(from)) {
 		c->cnt.drop_wrong_port++;
-	} else if ((v = check_reply(c, q, &m, wire, len, &cookie_ok)) != V_ACCEPT) {
-		count_drop(c, v);
-		if (v == V_BAD_CASE)
-			case_mismatch(c, q, cookie_ok);
-	} else {
+		return;
+	}
+	if ((v = check_reply(c, q, &m, wire, len, &cookie_ok)) == V_ACCEPT) {
 		accept_reply(c, q, &m, cookie_ok);
 		return;
 	}
-	/* The socket's count may move every query on it, q included, to
-	 * TCP; q's own count applies only while it still waits on UDP. */
-	sock_junk(c, s);
-	if (q->state == Q_UDP)
-		q_junk(c, q);
+	count_drop(c, v);
+	if (v == V_BAD_CASE)
+		case_mismatch(c, q, cookie_ok);
+	if ((v == V_NO_COOKIE || (v == V_BAD_COOKIE && q->cookie_expected)) &&
+	    q->state == Q_UDP) {
+		/* BIND's rule: a server known to send cookies is asked again
+		 * where no one off the path can answer for it. */
+		c->cnt.tcp_fallback_cookie++;
+		start_tcp(c, q);
+		return;
+	}
+	q_junk(c, q);
 }
 
-static void sock_cb(struct up_loop *loop, int fd, uint32_t events, void *arg)
+static void udp_cb(struct up_loop *loop, int fd, uint32_t events, void *arg)
 {
-	struct psock *s = arg;
-	struct up_ctx *c = s->ctx;
+	struct query *q = arg;
+	struct up_ctx *c = q->ctx;
 
 	(void)loop;
 	(void)events;
-	for (int i = 0; i < RX_BURST && s->fd == fd; i++) {
+	for (int i = 0; i < RX_BURST && q->udp_fd == fd && q->state == Q_UDP; i++) {
 		struct sockaddr_storage from;
 		socklen_t flen = sizeof(from);
 		ssize_t n = recvfrom(fd, c->rx, sizeof(c->rx), MSG_DONTWAIT,
 				     (struct sockaddr *)&from, &flen);
 		if (n < 0)
 			break; /* EAGAIN, or an error queued on the socket */
-		socklen_t want = s->family == AF_INET ?
+		socklen_t want = q->srv.ss_family == AF_INET ?
 					 sizeof(struct sockaddr_in) :
 					 sizeof(struct sockaddr_in6);
-		if (flen < want || from.ss_family != s->family)
+		if (flen < want || from.ss_family != q->srv.ss_family)
 			continue;
-		on_datagram(c, s, c->rx, (size_t)n, &from);
+		if (n < DNS_HDR_LEN && same_addr(&q->srv, &from) &&
+		    sa_port(&q->srv) == sa_port(&from)) {
+			count_drop(c, V_UNPARSABLE);
+			q_junk(c, q);
+			continue;
+		}
+		on_datagram(c, q, c->rx, (size_t)n, &from);
 	}
 }
 
@@ -1062,44 +1011,16 @@ static void tcp_cb(struct up_loop *loop, int fd, uint32_t events, void *arg)
 
 /* ---- UDP ---- */
 
-/* A socket of the family's pool drawn uniformly, with an id unused on it. */
-static int pick_socket(struct up_ctx *c, uint8_t family, uint32_t *si,
-		       uint16_t *id)
-{
-	uint32_t base = family == AF_INET ? 0 : c->cfg.sockets4;
-	uint32_t n = family == AF_INET ? c->cfg.sockets4 : c->cfg.sockets6;
-
-	if (!n)
-		return -EAFNOSUPPORT;
-	for (int t = 0; t < SOCK_DRAWS; t++) {
-		struct psock *s = &c->socks[base + up_rng_below(n)];
-		if (s->fd < 0)
-			continue;
-		for (int d = 0; d < ID_DRAWS; d++) {
-			uint16_t cand = up_rng_u16();
-			uint32_t i = s->head, k = 0;
-			while (i != NONE && c->q[i].id != cand &&
-			       k++ < c->cfg.max_queries)
-				i = c->q[i].snext;
-			if (i == NONE) {
-				*si = s->idx;
-				*id = cand;
-				return 0;
-			}
-		}
-	}
-	return -ENOBUFS;
-}
-
+/*
+ * A new attempt over UDP: its own socket on a fresh random port, a random
+ * id (nothing else can be on that socket, so any id will do), 0x20 unless
+ * the server mangles case. Failures are reported from the loop.
+ */
 static void start_udp(struct up_ctx *c, struct query *q, struct server *s)
 {
-	uint32_t si;
-	int r;
+	int r, fd;
 
-	if ((r = pick_socket(c, (uint8_t)q->srv.ss_family, &si, &q->id)) < 0) {
-		q_fail_later(c, q, -r);
-		return;
-	}
+	q->id = up_rng_u16();
 	q->use_0x20 = q->opts.use_0x20 && !(s && s->no_0x20_until_ms);
 	if (q->use_0x20)
 		case_randomize(q->qsent, q->qname, q->qname_len);
@@ -1109,14 +1030,23 @@ static void start_udp(struct up_ctx *c, struct query *q, struct server *s)
 		q_fail_later(c, q, EINVAL);
 		return;
 	}
+	if ((fd = open_udp(c, (uint8_t)q->srv.ss_family, &q->udp_port)) < 0) {
+		q_fail_later(c, q, -fd);
+		return;
+	}
+	q->udp_fd = fd;
+	c->cnt.udp_sockets++;
 	q->state = Q_UDP;
+	if ((r = up_loop_watch(c->loop, fd, EPOLLIN, udp_cb, q)) < 0) {
+		q_fail_later(c, q, -r);
+		return;
+	}
 	q->sent_us = up_now_us();
-	if (sendto(c->socks[si].fd, q->out + 2, q->out_len, 0,
-		   (struct sockaddr *)&q->srv, q->srv_len) < 0) {
+	if (sendto(fd, q->out + 2, q->out_len, 0, (struct sockaddr *)&q->srv,
+		   q->srv_len) < 0) {
 		q_fail_later(c, q, errno);
 		return;
 	}
-	sock_link(c, q, si);
 	c->cnt.sent_udp++;
 	up_timer_add(c->loop, &q->timer, q->opts.timeout_ms, q_timer_cb, q);
 }
@@ -1134,12 +1064,12 @@ int up_query(struct up_ctx *c, const struct sockaddr *server,
 	if (server->sa_family == AF_INET) {
 		if (server_len < sizeof(struct sockaddr_in))
 			return -EINVAL;
-		if (!c->cfg.sockets4)
+		if (!c->cfg.ipv4)
 			return -EAFNOSUPPORT;
 	} else if (server->sa_family == AF_INET6) {
 		if (server_len < sizeof(struct sockaddr_in6))
 			return -EINVAL;
-		if (!c->cfg.sockets6)
+		if (!c->cfg.ipv6)
 			return -EAFNOSUPPORT;
 	} else {
 		return -EAFNOSUPPORT;
@@ -1173,21 +1103,25 @@ int up_query(struct up_ctx *c, const struct sockaddr *server,
 	memcpy(q->qname, qname, (size_t)n);
 	q->qtype = qtype;
 	q->qclass = qclass;
-	q->junk = 0;
+	q->junk = (struct decay){ 0 };
 	q->err = 0;
 	q->saw_case_mismatch = false;
 	q->case_counted = false;
 	q->use_0x20 = false;
 	q->tcp_attempt = false;
 	q->sent_cookie = false;
-	q->sock = NONE;
-	q->sprev = q->snext = NONE;
+	q->cookie_expected = false;
+	q->udp_fd = -1;
 	q->tcp_fd = -1;
 	q->tcp_in = NULL;
 	q->tcp_got = 0;
 	up_timer_init(&q->timer);
-	struct server *s = srv_get(c, &q->srv, q->opts.cookies || q->opts.use_0x20);
-	if (q->opts.tcp) {
+	struct server *s = srv_get(c, &q->srv, true);
+	bool flooded = decay_get(&s->junk, up_now_ms(), c->cfg.junk_half_life_ms) >
+		       c->cfg.flood_threshold;
+	if (flooded && !q->opts.tcp)
+		c->cnt.tcp_server_flood++;
+	if (q->opts.tcp || flooded) {
 		q->state = Q_TCP_CONNECT;
 		start_tcp(c, q);
 	} else {
@@ -1223,13 +1157,43 @@ void up_cancel(struct up_ctx *c, up_handle h)
 static bool config_ok(const struct up_config *cfg)
 {
 	return cfg->port_min >= 1 && cfg->port_min <= cfg->port_max &&
-	       cfg->sockets4 + (uint64_t)cfg->sockets6 > 0 &&
-	       cfg->sockets4 + (uint64_t)cfg->sockets6 < (1u << 20) &&
+	       (cfg->ipv4 || cfg->ipv6) && cfg->n_exclude <= UP_EXCLUDE_MAX &&
 	       cfg->max_queries > 0 && cfg->max_queries < (1u << 24) &&
 	       cfg->max_servers > 0 && cfg->max_servers < (1u << 24) &&
-	       cfg->bind_attempts > 0 && cfg->rebind_interval_ms > 0 &&
+	       cfg->bind_attempts > 0 && cfg->junk_half_life_ms > 0 &&
 	       cfg->case_mismatch_limit > 0 && cfg->case_mismatch_limit < 256 &&
 	       cfg->cookie_rotate_s > 0;
+}
+
+/* The range minus the exclusions, as a table to draw from. */
+static int ports_init(struct up_ctx *c)
+{
+	const struct up_config *cfg = &c->cfg;
+
+	c->ports = malloc(((size_t)cfg->port_max - cfg->port_min + 1) * sizeof(*c->ports));
+	if (!c->ports)
+		return -ENOMEM;
+	for (uint32_t p = cfg->port_min; p <= cfg->port_max; p++) {
+		bool out = false;
+		for (uint32_t i = 0; i < cfg->n_exclude && !out; i++)
+			out = p >= cfg->exclude[i][0] && p <= cfg->exclude[i][1];
+		if (!out)
+			c->ports[c->nports++] = (uint16_t)p;
+	}
+	c->recent_max = c->nports / RECENT_SHARE < RECENT_PORTS ? c->nports / RECENT_SHARE :
+								    RECENT_PORTS;
+	return c->nports ? 0 : -EINVAL;
+}
+
+/* Whether the host can open a UDP socket of the family. */
+static bool family_works(int family)
+{
+	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
 }
 
 struct up_ctx *up_new(struct up_loop *loop, const struct up_config *cfg,
@@ -1248,40 +1212,31 @@ struct up_ctx *up_new(struct up_loop *loop, const struct up_config *cfg,
 	}
 	c->loop = loop;
 	c->cfg = *cfg;
-	c->nsocks = cfg->sockets4 + cfg->sockets6;
+	c->cfg.ipv4 = cfg->ipv4 && family_works(AF_INET);
+	c->cfg.ipv6 = cfg->ipv6 && family_works(AF_INET6);
+	if (!c->cfg.ipv4 && !c->cfg.ipv6) {
+		r = -EAFNOSUPPORT;
+		goto fail;
+	}
 	c->nbucket = 1;
 	while (c->nbucket < 2 * cfg->max_servers)
 		c->nbucket *= 2;
-	c->socks = calloc(c->nsocks, sizeof(*c->socks));
 	c->q = calloc(cfg->max_queries, sizeof(*c->q));
 	c->srv = calloc(cfg->max_servers, sizeof(*c->srv));
 	c->bucket = malloc(c->nbucket * sizeof(*c->bucket));
-	up_timer_init(&c->rebind_timer);
-	if (!c->socks || !c->q || !c->srv || !c->bucket)
+	if (!c->q || !c->srv || !c->bucket || (r = ports_init(c)) < 0)
 		goto fail;
-	for (uint32_t i = 0; i < c->nsocks; i++)
-		c->socks[i] = (struct psock){ .ctx = c, .fd = -1, .idx = i,
-					      .head = NONE };
 	for (uint32_t i = 0; i < c->nbucket; i++)
 		c->bucket[i] = NONE;
 	c->lru_head = c->lru_tail = NONE;
 	up_rng_buf(c->hash_key, sizeof(c->hash_key));
 	for (uint32_t i = 0; i < cfg->max_queries; i++) {
 		c->q[i] = (struct query){ .ctx = c, .idx = i, .tcp_fd = -1,
-					  .sock = NONE, .sprev = NONE,
-					  .snext = NONE, .free_next = i + 1 };
+					  .udp_fd = -1, .free_next = i + 1 };
 		up_timer_init(&c->q[i].timer);
 	}
 	c->q[cfg->max_queries - 1].free_next = NONE;
 	c->free_head = 0;
-	for (uint32_t i = 0; i < c->nsocks; i++) {
-		uint8_t fam = i < cfg->sockets4 ? AF_INET : AF_INET6;
-		if ((r = sock_open(c, &c->socks[i], fam)) < 0)
-			goto fail;
-	}
-	if ((r = up_timer_add(loop, &c->rebind_timer, cfg->rebind_interval_ms,
-			      rebind_tick, c)) < 0)
-		goto fail;
 	return c;
 fail:
 	*err = r;
@@ -1297,15 +1252,21 @@ void up_free(struct up_ctx *c)
 		for (uint32_t i = 0; i < c->cfg.max_queries; i++)
 			if (c->q[i].state != Q_FREE)
 				q_detach(c, &c->q[i]);
-	if (c->socks)
-		for (uint32_t i = 0; i < c->nsocks; i++)
-			sock_close(c, &c->socks[i]);
-	up_timer_cancel(c->loop, &c->rebind_timer);
-	free(c->socks);
+	free(c->ports);
 	free(c->q);
 	free(c->srv);
 	free(c->bucket);
 	free(c);
+}
+
+unsigned up_families(const struct up_ctx *c)
+{
+	return (c->cfg.ipv4 ? 1u : 0u) | (c->cfg.ipv6 ? 2u : 0u);
+}
+
+uint32_t up_port_count(const struct up_ctx *c)
+{
+	return c->nports;
 }
 
 void up_counters_get(const struct up_ctx *c, struct up_counters *out)
@@ -1318,15 +1279,15 @@ uint32_t up_outstanding(const struct up_ctx *c)
 	return c->outstanding;
 }
 
-uint32_t up_pool_ports(const struct up_ctx *c, uint16_t *ports, uint32_t n)
+uint32_t up_udp_ports(const struct up_ctx *c, uint16_t *ports, uint32_t n)
 {
 	uint32_t k = 0;
 
-	for (uint32_t i = 0; i < c->nsocks; i++) {
-		if (c->socks[i].fd < 0)
+	for (uint32_t i = 0; i < c->cfg.max_queries; i++) {
+		if (c->q[i].udp_fd < 0)
 			continue;
 		if (k < n)
-			ports[k] = c->socks[i].port;
+			ports[k] = c->q[i].udp_port;
 		k++;
 	}
 	return k;

@@ -1,36 +1,54 @@
 /*
  * control/upstream.h: upstream query I/O of the control process, built to
  * RFC 5452's forgery resistance. The iterator hands over one question for
- * one server address; this module sends it from a random socket of a
- * re-randomized port pool with a random id (and 0x20 letter case and an
- * RFC 7873 cookie when asked), accepts only a reply that matches on every
- * count, falls back to TCP on TC=1 or on a flood of junk, and calls back
- * exactly once with the reply, a timeout or a network error.
+ * one server address; this module sends it from a socket of its own, bound
+ * for this query alone to a port drawn at random from the whole configured
+ * range (unbound's outgoing-range model), with a random id (and 0x20 letter
+ * case and an RFC 7873 cookie when asked), accepts only a reply that
+ * matches on every count, falls back to TCP on TC=1, on a flood of near
+ * misses or on a missing cookie, and calls back exactly once with the
+ * reply, a timeout or a network error.
  *
  * Control process only, single-threaded: every function must be called from
  * the thread that runs the struct up_loop given to up_new(); nothing blocks.
  *
- * Randomness: query ids, socket choice, port draws, 0x20 case and client
- * cookies come from glibc's arc4random family (glibc >= 2.36: a ChaCha20
- * generator per thread, seeded and reseeded from getrandom(), reseeded in a
- * fork child), see control/rng.h.
+ * Randomness: query ids, port draws, 0x20 case and client cookies come from
+ * glibc's arc4random family (glibc >= 2.36: a ChaCha20 generator per
+ * thread, seeded and reseeded from getrandom(), reseeded in a fork child),
+ * see control/rng.h.
  *
- * A reply is accepted only when it arrived on the socket the query left
- * from, from the queried address and port, with our id, QR=1, parses, has
- * exactly our question (octet for octet when 0x20 was used) and, when it
- * carries a COOKIE option, our client cookie. A reply without any cookie is
- * accepted and counted (reply_no_cookie). Anything else is dropped and
- * counted by reason; the query keeps waiting. More than flood_threshold
- * drops aimed at one query (or on one socket while it has queries) move the
- * query (or all of them) to TCP. FORMERR, NOTIMP, REFUSED and BADCOOKIE are
- * replies like any other (a BADCOOKIE's new server cookie is learnt, so the
- * caller's retry carries it); EDNS fallback is the caller's decision.
+ * Ports: one socket per UDP query, closed when the query ends, so a port is
+ * open only while its query waits (an off-path scanner has nothing lasting
+ * to find, SAD DNS) and never carries two queries; each draw is uniform
+ * over the range minus the exclusions, drawn again when it is one of the
+ * last ports drawn (at most 1024 and 1/16 of the range: under 0.1 bit for
+ * the default range, and consecutive queries almost never share a port)
+ * or in use (bind fails). About 16 bits of port entropy on top of the
+ * id's 16.
  *
- * Pool sockets are never connect()ed: queries to many servers share each
- * socket, and an unconnected socket also ignores ICMP errors, which an
- * off-path attacker can forge as easily as a reply. So a UDP query ends in
- * a reply or a timeout only; UP_NETWORK_ERROR comes from sendto() failing
- * locally and from TCP (connect refused, reset, early close).
+ * A reply is accepted only when it arrived on the query's socket, from the
+ * queried address and port, with our id, QR=1, parses, has exactly our
+ * question (octet for octet when 0x20 was used) and our client cookie when
+ * it carries one. A datagram from another address or port is unrelated
+ * junk: counted, nothing more. One from the queried address and port that
+ * fails a later check is a near miss (someone who knows the port guesses
+ * the rest): counted by reason, and more than flood_threshold of them
+ * (a count that halves every junk_half_life_ms) move the query to TCP;
+ * the server's own near-miss count (the same rule over all its queries,
+ * against a spray at every port) makes its next queries start on TCP.
+ * Once a server has returned our client cookie, a UDP reply from it
+ * without one, or with another, is dropped and counted, and the query
+ * moves to TCP (BIND's rule); a TCP reply without one means the server
+ * stopped sending cookies, and the mark goes. FORMERR, NOTIMP, REFUSED
+ * and BADCOOKIE are replies like any other (a BADCOOKIE's new server
+ * cookie is learnt, so the caller's retry carries it); EDNS fallback is
+ * the caller's decision.
+ *
+ * Sockets are never connect()ed: an unconnected UDP socket ignores ICMP
+ * errors, which an off-path attacker can forge as easily as a reply. So a
+ * UDP query ends in a reply or a timeout only; UP_NETWORK_ERROR comes from
+ * socket(), bind() or sendto() failing locally and from TCP (connect
+ * refused, reset, early close).
  */
 #ifndef BW_CONTROL_UPSTREAM_H
 #define BW_CONTROL_UPSTREAM_H
@@ -44,22 +62,27 @@
 #include "control/loop.h"
 #include "dns/msg.h"
 
-/* Counters, all monotonic except pool_sockets (a gauge). */
+/* Counters, all monotonic except udp_sockets (a gauge). */
 #define UP_COUNTERS(X)                                                         \
 	X(sent_udp, "UDP queries sent")                                        \
 	X(sent_tcp, "TCP queries sent")                                        \
 	X(accepted, "replies accepted")                                        \
-	X(drop_wrong_addr, "dropped: not from the queried address")           \
-	X(drop_wrong_port, "dropped: from the queried address, not its port") \
-	X(drop_unknown_id, "dropped: no query with this id on the socket")    \
-	X(drop_bad_question, "dropped: question differs from ours")           \
-	X(drop_bad_case, "dropped: qname letter case differs (0x20)")         \
-	X(drop_bad_cookie, "dropped: client cookie is not ours")              \
-	X(drop_unparsable, "dropped: malformed message")                      \
-	X(drop_not_response, "dropped: QR=0")                                 \
+	X(drop_wrong_addr, "unrelated junk: not from the queried address")    \
+	X(drop_wrong_port, "unrelated junk: from the queried address, not its port") \
+	X(near_misses, "near misses: from the queried address and port, dropped") \
+	X(drop_unknown_id, "near miss: another id")                          \
+	X(drop_bad_question, "near miss: question differs from ours")         \
+	X(drop_bad_case, "near miss: qname letter case differs (0x20)")      \
+	X(drop_bad_cookie, "near miss: client cookie is not ours")           \
+	X(drop_no_cookie, "near miss: no cookie from a server that sends them") \
+	X(drop_unparsable, "near miss: malformed message")                   \
+	X(drop_not_response, "near miss: QR=0")                              \
 	X(reply_no_cookie, "accepted without a cookie although we sent one")  \
+	X(cookie_support_lost, "servers whose TCP reply had no cookie: mark cleared") \
 	X(tcp_fallback_tc, "queries moved to TCP by TC=1")                    \
-	X(tcp_fallback_flood, "queries moved to TCP by a flood of junk")      \
+	X(tcp_fallback_flood, "queries moved to TCP by near misses")          \
+	X(tcp_fallback_cookie, "queries moved to TCP by a missing or wrong cookie") \
+	X(tcp_server_flood, "queries started on TCP: their server draws near misses") \
 	X(timeouts, "queries that timed out")                                 \
 	X(case_mismatch_results, "timeouts reported as UP_CASE_MISMATCH")     \
 	X(no_0x20_servers, "servers marked as not echoing letter case")       \
@@ -67,9 +90,9 @@
 	X(refused_full, "up_query() refused: max outstanding queries")        \
 	X(server_evictions, "per-server entries evicted (table full)")        \
 	X(cookie_rotations, "client cookies rotated")                         \
-	X(pool_sockets, "pool sockets open (gauge)")                          \
-	X(pool_rebinds, "pool sockets replaced by one on a new port")         \
-	X(pool_bind_failures, "binds that failed (port in use or other)")
+	X(udp_sockets, "UDP query sockets open (gauge)")                      \
+	X(bind_retries, "port draws that hit a port in use")                   \
+	X(bind_failures, "queries that found no free port")
 
 struct up_counters {
 #define UP_CNT_FIELD(name, text) uint64_t name;
@@ -77,19 +100,22 @@ struct up_counters {
 #undef UP_CNT_FIELD
 };
 
+#define UP_EXCLUDE_MAX 64
+
 struct up_config {
-	uint32_t sockets4;	   /* IPv4 pool size (0: no IPv4); default 1024 */
-	uint32_t sockets6;	   /* IPv6 pool size (0: no IPv6); default 1024 */
+	bool ipv4;		   /* query IPv4 servers; default on */
+	bool ipv6;		   /* query IPv6 servers; default on */
 	uint16_t port_min;	   /* source port range, inclusive; 1024..65535 */
 	uint16_t port_max;
+	uint32_t n_exclude;	   /* ranges taken out of it; 0 */
+	uint16_t exclude[UP_EXCLUDE_MAX][2]; /* first, last */
 	struct sockaddr_in src4;   /* source address; sin_addr 0: wildcard */
 	struct sockaddr_in6 src6;  /* source address; in6addr_any: wildcard */
-	uint32_t bind_attempts;	   /* port draws per socket before giving up; 32 */
-	uint32_t rebind_interval_ms; /* pool re-randomization period; 2000 */
-	uint32_t rebind_per_tick;  /* sockets replaced per period; 8 */
+	uint32_t bind_attempts;	   /* port draws per query before giving up; 32 */
 	uint32_t max_queries;	   /* outstanding queries; 4096 */
 	uint32_t max_servers;	   /* per-server table entries (LRU); 4096 */
-	uint32_t flood_threshold;  /* junk packets before TCP; more than 10 */
+	uint32_t flood_threshold;  /* near misses before TCP; more than 10 */
+	uint32_t junk_half_life_ms; /* near-miss counts halve this often; 1000 */
 	uint32_t case_mismatch_limit; /* replies before "no 0x20"; 2 */
 	uint32_t no_0x20_ttl_s;	   /* how long that flag holds; 3600 */
 	uint32_t cookie_rotate_s;  /* client cookie lifetime; 86400 */
@@ -142,16 +168,21 @@ typedef uint64_t up_handle;
 struct up_ctx;
 
 /*
- * Opens the pools and arms the re-randomization timer on loop (which must
- * outlive the context). The caller keeps c. Returns NULL with *err set to a
- * negative errno: -EINVAL for a bad config, -EADDRNOTAVAIL etc. when a pool
- * could not be filled (bind_attempts draws failed for one socket), -EMFILE
- * when the descriptor limit is too low for the pools. The program raises
- * RLIMIT_NOFILE first: one descriptor per pool socket, one per query over
- * TCP (at most max_queries), plus its own.
+ * Builds the context on loop (which must outlive it). The caller keeps c.
+ * Returns NULL with *err set to a negative errno: -EINVAL for a bad config
+ * (no family, a range with no port left), -EAFNOSUPPORT when no asked
+ * family can open a socket. A family the host lacks (no IPv6) is dropped
+ * silently; up_families() tells. The program raises RLIMIT_NOFILE first:
+ * one descriptor per outstanding query (at most max_queries), plus its own.
  */
 struct up_ctx *up_new(struct up_loop *loop, const struct up_config *c,
 		      int *err);
+
+/* What up_new() kept: bit 0 IPv4, bit 1 IPv6. */
+unsigned up_families(const struct up_ctx *ctx);
+
+/* The ports a draw can give (the range minus the exclusions). */
+uint32_t up_port_count(const struct up_ctx *ctx);
 
 /* Closes every socket; outstanding queries are dropped without callback. */
 void up_free(struct up_ctx *ctx);
@@ -161,7 +192,7 @@ void up_free(struct up_ctx *ctx);
  * ours) / qtype / qclass to server (sockaddr_in or sockaddr_in6 with its
  * port). Returns 0 and *h (may be NULL), after which cb(arg, ...) is called
  * exactly once from the loop, never from inside up_query(); or a negative
- * code and no callback: -EAFNOSUPPORT (no pool for that family), -EINVAL,
+ * code and no callback: -EAFNOSUPPORT (that family is off), -EINVAL,
  * -ENOBUFS (max_queries outstanding), a dns_err code for a bad name.
  * cb may call up_query() and up_cancel(), but not up_free().
  */
@@ -180,9 +211,9 @@ void up_counters_get(const struct up_ctx *ctx, struct up_counters *out);
 uint32_t up_outstanding(const struct up_ctx *ctx);
 
 /*
- * The pool's current source ports (IPv4 pool first, then IPv6), for tests
- * and diagnostics: writes up to n ports, returns how many exist.
+ * The source ports of the UDP queries outstanding now, for tests and
+ * diagnostics: writes up to n ports, returns how many there are.
  */
-uint32_t up_pool_ports(const struct up_ctx *ctx, uint16_t *ports, uint32_t n);
+uint32_t up_udp_ports(const struct up_ctx *ctx, uint16_t *ports, uint32_t n);
 
 #endif

@@ -11,8 +11,10 @@ records) for names at or below an NS set strictly below the apex; else the
 data, a CNAME, NODATA or NXDOMAIN with the SOA. Misbehaviour per zone:
 "extra" records added to every answer's sections (poison), "silent" (never
 answer), "delay" (seconds before each answer, so a spoofer has time),
-"drop_edns" (silent to queries with an OPT record). With "log" set, every
-query is written to standard output as "query ADDRESS NAME".
+"drop_edns" (silent to queries with an OPT record). A name with no records
+of its own matches a wildcard "*.PARENT" of its parent. With "log" set,
+every query is written to standard output as "query ADDRESS NAME PORT"
+(PORT: the querier's source port; "tcp" over TCP).
 The file is read again whenever it changes, so a test can change a
 delegation while the resolver runs. Each address serves UDP in a thread;
 replies over 1232 octets are truncated (TC=1) and served whole over TCP;
@@ -127,14 +129,20 @@ def answer(scn, addr, query):
                     add(resp.additional, tname, glue[0], rtype, glue[1])
     else:
         resp.flags |= dns.flags.AA
-        data = rrsets(index, qname, qtype)
-        cname = rrsets(index, qname, "CNAME")
+        owner = qname
+        if owner not in index and len(qname.labels) > len(origin.labels):
+            wild = dns.name.from_text("*", qname.parent())
+            if wild in index:
+                owner = wild
+        data = rrsets(index, owner, qtype)
+        cname = rrsets(index, owner, "CNAME")
         if data:
             add(resp.answer, qname, data[0], qtype, data[1])
         elif cname and qtype != "CNAME":
             add(resp.answer, qname, cname[0], "CNAME", cname[1])
         else:
-            exists = any(o == qname or o.is_subdomain(qname) for o, _, _, _ in recs)
+            exists = owner != qname or any(
+                o == qname or o.is_subdomain(qname) for o, _, _, _ in recs)
             if not exists and qname != origin:
                 resp.set_rcode(dns.rcode.NXDOMAIN)
             add(resp.authority, origin, soa_ttl, "SOA", [soa])
@@ -145,12 +153,12 @@ def answer(scn, addr, query):
     return resp
 
 
-def respond(addr, data):
+def respond(addr, data, port="tcp"):
     try:
         query = dns.message.from_wire(data)
         scn = scenario()
         if scn.get("log"):
-            print("query %s %s" % (addr, query.question[0].name), flush=True)
+            print("query %s %s %s" % (addr, query.question[0].name, port), flush=True)
         resp = answer(scn, addr, query)
     except Exception as e:  # a test server: say why, keep serving
         print("authsrv %s: %s" % (addr, e), file=sys.stderr)
@@ -191,7 +199,7 @@ def serve(addr):
     s.bind((addr, 53))
     while True:
         data, peer = s.recvfrom(65535)
-        wire = respond(addr, data)
+        wire = respond(addr, data, peer[1])
         if wire is None:
             continue
         if len(wire) > 1232:  # as an authority with a 1232-octet buffer would

@@ -52,7 +52,7 @@ static const char design_example[] =
 	"  limits: { max-referrals: 30, max-ns-per-referral: 6, max-upstream-queries: 100,\n"
 	"            max-cname-chain: 11, max-time-ms: 10000 }\n"
 	"  upstream: { edns-buffer: 1232, use-0x20: true, cookies: true,\n"
-	"              port-pool: { sockets: 1024, range: [1024, 65535] } }\n"
+	"              ports: { range: [1024, 65535], exclude: [] } }\n"
 	"cache:\n"
 	"  size: 1G\n"
 	"  min-ttl: 0\n"
@@ -131,7 +131,7 @@ Test(config, design_example_parses_to_its_values)
 	cr_assert_eq(c.resolver.upstream.edns_buffer, 1232);
 	cr_assert(c.resolver.upstream.use_0x20);
 	cr_assert(c.resolver.upstream.cookies);
-	cr_assert_eq(c.resolver.upstream.port_pool_sockets, 1024);
+	cr_assert_eq(c.resolver.upstream.n_port_exclude, 0);
 	cr_assert_eq(c.resolver.upstream.port_min, 1024);
 	cr_assert_eq(c.resolver.upstream.port_max, 65535);
 	cr_assert_eq(c.cache.size_bytes, 1ull << 30);
@@ -192,7 +192,7 @@ Test(config, minimal_file_gets_every_default)
 	cr_assert(c.resolver.upstream.use_0x20 && c.resolver.upstream.cookies);
 	cr_assert_eq(c.resolver.upstream.timeout_ms, 800);
 	cr_assert_eq(c.resolver.upstream.retries, 2);
-	cr_assert_eq(c.resolver.upstream.port_pool_sockets, 1024);
+	cr_assert_eq(c.resolver.upstream.n_port_exclude, 0);
 	cr_assert_eq(c.resolver.upstream.port_min, 1024);
 	cr_assert_eq(c.resolver.upstream.port_max, 65535);
 	cr_assert_eq(c.resolver.upstream.n_source, 0);
@@ -239,10 +239,13 @@ Test(config, flow_and_block_style_give_the_same_struct)
 		"  limits:\n"
 		"    max-referrals: 20\n"
 		"  upstream:\n"
-		"    port-pool:\n"
+		"    ports:\n"
 		"      range:\n"
 		"        - 2000\n"
 		"        - 4000\n"
+		"      exclude:\n"
+		"        - 2053\n"
+		"        - [ 3000, 3099 ]\n"
 		"    source-addresses:\n"
 		"      - 192.0.2.1\n"
 		"      - 2001:db8::1\n"
@@ -268,7 +271,7 @@ Test(config, flow_and_block_style_give_the_same_struct)
 		"    - 2\n";
 	static const char flow[] =
 		"{ resolver: { root-hints: /r, limits: { max-referrals: 20 },\n"
-		"  upstream: { port-pool: { range: [2000, 4000] },\n"
+		"  upstream: { ports: { range: [2000, 4000], exclude: [ 2053, [3000, 3099] ] },\n"
 		"              source-addresses: [192.0.2.1, \"2001:db8::1\"] } },\n"
 		"  cache: { serve-stale: { enabled: false } },\n"
 		"  access-control: [ { prefix: 10.0.0.0/8, action: drop } ],\n"
@@ -285,6 +288,8 @@ Test(config, flow_and_block_style_give_the_same_struct)
 	ok(flow);
 	cr_assert_eq(memcmp(&a, &c, sizeof(c)), 0, "same settings, same octets");
 	cr_assert_eq(c.resolver.upstream.port_min, 2000);
+	cr_assert_eq(c.resolver.upstream.n_port_exclude, 2);
+	cr_assert_eq(c.resolver.upstream.port_exclude[1][1], 3099);
 	cr_assert_eq(c.resolver.upstream.n_source, 2);
 	cr_assert_not(c.cache.stale_enabled);
 	cr_assert_eq(c.dataplane.ports[0].n_addresses, 2);
@@ -459,9 +464,9 @@ Test(config, list_bounds_exceeded_are_errors)
 	*strrchr(text, '-') = '#';
 	ok(text);
 	cr_assert_eq(c.n_acl, CFG_ACL_MAX);
-	bad("resolver: { root-hints: /r, upstream: { port-pool: { range: [1, 2, 3] } } }\n",
+	bad("resolver: { root-hints: /r, upstream: { ports: { range: [1, 2, 3] } } }\n",
 	    CFG_E_LIMIT,
-	    "bailiwick.yaml:1:68: resolver.upstream.port-pool.range: more than 2 "
+	    "bailiwick.yaml:1:64: resolver.upstream.ports.range: more than 2 "
 	    "ports");
 }
 
@@ -651,35 +656,44 @@ Test(config, ttl_bounds_are_checked_against_each_other)
 	ok(MIN "cache: { min-ttl: 300, max-ttl: 300 }\n");
 }
 
-Test(config, port_pool_must_fit_its_range)
+Test(config, port_range_and_exclusions_must_leave_a_port)
 {
-	bad("resolver:\n  root-hints: /r\n  upstream:\n    port-pool:\n"
-	    "      range: [ 5000, 5099 ]\n",
+	bad("resolver:\n  root-hints: /r\n  upstream:\n    ports:\n"
+	    "      range: [ 5000, 5099 ]\n      exclude: [ [ 4000, 5049 ], [ 5050, 5099 ] ]\n",
 	    CFG_E_VALUE,
-	    "bailiwick.yaml:5:14: resolver.upstream.port-pool.range: 1024 sockets "
-	    "do not fit the 100 ports of the range");
-	bad("resolver:\n  root-hints: /r\n  upstream:\n    port-pool:\n"
-	    "      range: [ 5000, 5099 ]\n      sockets: 101\n",
+	    "bailiwick.yaml:5:7: resolver.upstream.ports: no port of 5000..5099 is "
+	    "left after the exclusions");
+	bad("resolver: { root-hints: /r, upstream: { ports: { range: [ 6000, 5000 ] } } }\n",
 	    CFG_E_VALUE,
-	    "bailiwick.yaml:6:16: resolver.upstream.port-pool.sockets: 101 sockets "
-	    "do not fit the 100 ports of the range");
-	bad("resolver: { root-hints: /r, upstream: { port-pool: { range: [ 6000, 5000 ] } } }\n",
-	    CFG_E_VALUE,
-	    "bailiwick.yaml:1:61: resolver.upstream.port-pool.range: the first "
+	    "bailiwick.yaml:1:57: resolver.upstream.ports.range: the first "
 	    "port (6000) is above the last (5000)");
-	bad("resolver: { root-hints: /r, upstream: { port-pool: { range: [ 6000 ] } } }\n",
+	bad("resolver: { root-hints: /r, upstream: { ports: { range: [ 6000 ] } } }\n",
 	    CFG_E_VALUE,
-	    "bailiwick.yaml:1:61: resolver.upstream.port-pool.range: expected two "
+	    "bailiwick.yaml:1:57: resolver.upstream.ports.range: expected two "
 	    "ports [FIRST, LAST], found 1");
-	bad("resolver: { root-hints: /r, upstream: { port-pool: { range: [ 0, 10 ] } } }\n",
+	bad("resolver: { root-hints: /r, upstream: { ports: { range: [ 0, 10 ] } } }\n",
 	    CFG_E_RANGE,
-	    "bailiwick.yaml:1:63: resolver.upstream.port-pool.range[0]: 0 is out "
+	    "bailiwick.yaml:1:59: resolver.upstream.ports.range[0]: 0 is out "
 	    "of range 1..65535");
-	ok("resolver: { root-hints: /r, upstream: { port-pool: { sockets: 100, "
-	   "range: [ 5000, 5099 ] } } }\n");
-	cr_assert_eq(c.resolver.upstream.port_pool_sockets, 100);
+	bad("resolver: { root-hints: /r, upstream: { ports: { exclude: [ 53, x ] } } }\n",
+	    CFG_E_VALUE,
+	    "bailiwick.yaml:1:65: resolver.upstream.ports.exclude[1]: \"x\" is not "
+	    "a port or a range [FIRST, LAST]");
+	bad("resolver: { root-hints: /r, upstream: { ports: { exclude: [ [ 9, 8 ] ] } } }\n",
+	    CFG_E_VALUE,
+	    "bailiwick.yaml:1:61: resolver.upstream.ports.exclude[0]: the first "
+	    "port (9) is above the last (8)");
+	bad("resolver: { root-hints: /r, upstream: { port-pool: { sockets: 10 } } }\n",
+	    CFG_E_UNKNOWN_KEY,
+	    "bailiwick.yaml:1:41: resolver.upstream.port-pool: unknown key");
+	ok("resolver: { root-hints: /r, upstream: { ports: { "
+	   "range: [ 5000, 5099 ], exclude: [ 5053, [ 5010, 5019 ] ] } } }\n");
 	cr_assert_eq(c.resolver.upstream.port_min, 5000);
 	cr_assert_eq(c.resolver.upstream.port_max, 5099);
+	cr_assert_eq(c.resolver.upstream.n_port_exclude, 2);
+	cr_assert_eq(c.resolver.upstream.port_exclude[0][0], 5053);
+	cr_assert_eq(c.resolver.upstream.port_exclude[0][1], 5053);
+	cr_assert_eq(c.resolver.upstream.port_exclude[1][0], 5010);
 }
 
 Test(config, source_addresses_are_plain_and_distinct)
@@ -1065,7 +1079,8 @@ Test(config, cache_config_takes_the_cache_section)
 	   "  prefetch: { threshold-percent: 20 } }\n");
 	cfg_cache_config(&c, &cc);
 	cr_assert_eq(cc.max_bytes, 64u << 20);
-	cr_assert_eq(cc.min_ttl, 5);
+	cr_assert_eq(c.cache.min_ttl_s, 5);
+	cr_assert_eq(cc.min_ttl, 0, "control applies min-ttl before the delegation's cap");
 	cr_assert_eq(cc.max_ttl, 3600);
 	cr_assert_eq(cc.max_negative_ttl, 60);
 	cr_assert_eq(cc.max_stale, 600);

@@ -85,8 +85,11 @@ static void check_ranges(const struct cfg *c)
 	      RANGE(r->upstream.timeout_ms, 10, 60000) &&
 	      RANGE(r->upstream.retries, 0, 10), "upstream");
 	check(r->upstream.port_min >= 1 && r->upstream.port_min <= r->upstream.port_max &&
-	      RANGE(r->upstream.port_pool_sockets, 1,
-		    r->upstream.port_max - r->upstream.port_min + 1u), "port-pool");
+	      r->upstream.n_port_exclude <= CFG_PORT_EXCLUDE_MAX, "ports");
+	for (unsigned i = 0; i < r->upstream.n_port_exclude; i++)
+		check(r->upstream.port_exclude[i][0] >= 1 &&
+		      r->upstream.port_exclude[i][0] <= r->upstream.port_exclude[i][1],
+		      "ports.exclude");
 	check(r->upstream.n_source <= CFG_SOURCE_MAX, "source-addresses count");
 	for (unsigned i = 0; i < r->upstream.n_source; i++)
 		check(family_ok(&r->upstream.source[i]), "source address");
@@ -237,11 +240,14 @@ static void emit_cfg(const struct cfg *c)
 	     r->limits.max_time_ms);
 	emit("  upstream: { edns-buffer: %u, use-0x20: %s, cookies: %s, "
 	     "timeout-ms: %u, retries: %u,\n"
-	     "    port-pool: { sockets: %u, range: [%u, %u] }, source-addresses: [",
+	     "    ports: { range: [%u, %u], exclude: [",
 	     r->upstream.edns_buffer, r->upstream.use_0x20 ? "true" : "false",
 	     r->upstream.cookies ? "true" : "false", r->upstream.timeout_ms,
-	     r->upstream.retries, r->upstream.port_pool_sockets,
-	     r->upstream.port_min, r->upstream.port_max);
+	     r->upstream.retries, r->upstream.port_min, r->upstream.port_max);
+	for (unsigned i = 0; i < r->upstream.n_port_exclude; i++)
+		emit("%s[%u, %u]", i ? ", " : "", r->upstream.port_exclude[i][0],
+		     r->upstream.port_exclude[i][1]);
+	emit("] }, source-addresses: [");
 	for (unsigned i = 0; i < r->upstream.n_source; i++) {
 		emit(i ? ", \"" : "\"");
 		emit_addr(&r->upstream.source[i], false);

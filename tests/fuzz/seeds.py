@@ -103,7 +103,7 @@ resolver:
   limits: { max-referrals: 30, max-ns-per-referral: 6, max-upstream-queries: 100,
             max-cname-chain: 11, max-time-ms: 10000 }
   upstream: { edns-buffer: 1232, use-0x20: true, cookies: true,
-              port-pool: { sockets: 1024, range: [1024, 65535] } }
+              ports: { range: [1024, 65535], exclude: [] } }
 cache:
   size: 1G
   min-ttl: 0
@@ -145,9 +145,9 @@ resolver:
     cookies: false
     timeout-ms: 400
     retries: 3
-    port-pool:
-      sockets: 512
+    ports:
       range: [ 20000, 29999 ]
+      exclude: [ 20053, [ 25000, 25999 ] ]
     source-addresses: [ 192.0.2.53, "2001:db8::53" ]
 cache:
   size: 256M
