@@ -823,7 +823,8 @@ range:
 static int limits(struct ctx *x, yaml_node_t *n)
 {
 	MAP_WALK(k, "max-referrals", "max-ns-per-referral",
-		 "max-upstream-queries", "max-cname-chain", "max-time-ms");
+		 "max-upstream-queries", "max-cname-chain", "max-time-ms",
+		 "max-zone-share");
 	typeof(x->cfg->resolver.limits) *l = &x->cfg->resolver.limits;
 	int r = walk_map(x, n, &k_walk);
 
@@ -836,6 +837,7 @@ static int limits(struct ctx *x, yaml_node_t *n)
 	FIELD(k, 3, get_u32(x, v, 0, 255, "a number", &l->max_cname_chain));
 	FIELD(k, 4, get_u32(x, v, 1, 600000, "a number of milliseconds",
 			    &l->max_time_ms));
+	FIELD(k, 5, get_u32(x, v, 1, 100, "a percentage", &l->max_zone_share));
 	return 0;
 }
 
@@ -1042,12 +1044,24 @@ static int prefetch(struct ctx *x, yaml_node_t *n)
 static int cache(struct ctx *x, yaml_node_t *n)
 {
 	MAP_WALK(k, "size", "min-ttl", "max-ttl", "max-negative-ttl",
-		 "serve-stale", "prefetch");
+		 "serve-stale", "prefetch", "failure-ttl", "max-failure-ttl");
 	typeof(x->cfg->cache) *c = &x->cfg->cache;
 	int r = walk_map(x, n, &k_walk);
 
 	if (r)
 		return r;
+	FIELD(k, 6, get_u32(x, v, 1, 30, "a number of seconds", &c->failure_ttl_s));
+	FIELD(k, 7, get_u32(x, v, 1, 300, "a number of seconds", &c->max_failure_ttl_s));
+	if (c->failure_ttl_s > c->max_failure_ttl_s) {
+		int i = k[6] ? 6 : 7;
+		size_t saved = push_key(x, (const unsigned char *)k_keys[i],
+					strlen(k_keys[i]));
+		r = fail(x, k[i]->start_mark, CFG_E_VALUE,
+			 "failure-ttl (%u) is above max-failure-ttl (%u)", c->failure_ttl_s,
+			 c->max_failure_ttl_s);
+		pop(x, saved);
+		return r;
+	}
 	FIELD(k, 0, get_size(x, v, 1ull << 20, 1ull << 40, &c->size_bytes));
 	FIELD(k, 1, get_u32(x, v, 0, CFG_TTL_MAX_S, "a number of seconds",
 			    &c->min_ttl_s));
@@ -1334,6 +1348,7 @@ void cfg_default(struct cfg *cfg)
 	cfg->resolver.limits.max_upstream_queries = 100;
 	cfg->resolver.limits.max_cname_chain = 11;
 	cfg->resolver.limits.max_time_ms = 10000;
+	cfg->resolver.limits.max_zone_share = 10;
 	cfg->resolver.upstream.edns_buffer = 1232;
 	cfg->resolver.upstream.use_0x20 = true;
 	cfg->resolver.upstream.cookies = true;
@@ -1351,6 +1366,8 @@ void cfg_default(struct cfg *cfg)
 	cfg->cache.stale_client_timeout_ms = 1800;
 	cfg->cache.prefetch_enabled = true;
 	cfg->cache.prefetch_threshold_percent = 10;
+	cfg->cache.failure_ttl_s = 5;
+	cfg->cache.max_failure_ttl_s = 30;
 	cfg->n_acl = 2;
 	cfg->acl[0].prefix.a.family = AF_INET;
 	cfg->acl[0].prefix.a.addr[0] = 127;

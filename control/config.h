@@ -157,6 +157,9 @@ struct cfg {
 			uint32_t max_upstream_queries; /* 1..10000, 100 */
 			uint32_t max_cname_chain;      /* 0..255, 11 */
 			uint32_t max_time_ms;	       /* 1..600000, 10000 */
+			/* percent of the outstanding resolutions that may
+			 * follow one zone's cut at once */
+			uint32_t max_zone_share;       /* 1..100, 10 */
 		} limits;
 		struct {
 			uint16_t edns_buffer;	 /* 512..4096, 1232 */
@@ -185,6 +188,11 @@ struct cfg {
 		uint32_t stale_client_timeout_ms; /* 0..60000, 1800 (RFC 8767) */
 		bool prefetch_enabled;		/* prefetch.enabled: true */
 		uint8_t prefetch_threshold_percent; /* 0..100, 10 */
+		/* RFC 9520: a failed question is answered SERVFAIL (or stale)
+		 * without resolving for failure-ttl, doubling when it fails
+		 * again soon after, up to max-failure-ttl */
+		uint32_t failure_ttl_s;		/* 1..30, 5; <= max */
+		uint32_t max_failure_ttl_s;	/* 1..300, 30 */
 	} cache;
 	/* access-control: first match wins; no match refuses. Default:
 	 * allow 127.0.0.0/8, allow ::1/128. */

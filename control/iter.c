@@ -16,12 +16,14 @@
 #include "iter.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cache/msgcache.h"
 #include "control/deleg.h"
+#include "control/infra.h"
 #include "control/scrub.h"
 #include "control/upstream.h"
 #include "dns/build.h"
@@ -33,9 +35,7 @@
 #define TRIED_MAX (CTL_DELEG_NS_MAX * CTL_DELEG_ADDR_MAX) /* every address of a cut */
 #define SUB_DEPTH_MAX 3		/* glueless resolutions within glueless ones */
 #define QMIN_STEPS_MAX 10	/* RFC 9156 MAX_MINIMISE_COUNT */
-#define SRV_SLOTS 4096		/* per-address state (power of two) */
-#define SRV_UNKNOWN_MS 200	/* a server never heard: try it early */
-#define SRV_TIMEOUT_PENALTY_MS 1000
+#define TIMEOUT_PENALTY_MS 1000 /* per attempt already made, when choosing */
 #define EXPLORE_PERCENT 5	/* a random server instead of the fastest */
 #define EDNS_PROBE_TIMEOUTS 2
 #define BACKOFF_MAX_SHIFT 2	/* a retry waits at most 4 times the timeout */
@@ -116,6 +116,8 @@ struct req {
 	bool done;
 	bool stale_sent;		/* the waiters had a stale answer already */
 	bool priming;			/* ". NS" for the delegation table, not a client */
+	bool held_skipped;		/* the last pick found held servers only */
+	struct zone_load *zone;		/* the cut it follows, counted */
 	struct up_timer step_timer;	/* deferred steps and completion */
 	struct up_timer stale_timer;
 	void (*step)(struct req *);
@@ -124,19 +126,28 @@ struct req {
 };
 
 /*
- * EDNS per server: on until it answers FORMERR/NOTIMP/BADVERS without an
- * OPT, or until EDNS_PROBE_TIMEOUTS queries with EDNS in a row time out on a
- * server that never answered one (some middleboxes drop EDNS): then one
- * query goes without, and only an answer to that turns EDNS off.
+ * EDNS per server (control/infra.h keeps the fields): on until it answers
+ * FORMERR/NOTIMP/BADVERS without an OPT, or until EDNS_PROBE_TIMEOUTS
+ * queries with EDNS in a row time out on a server that never answered one
+ * (some middleboxes drop EDNS): then one query goes without, and only an
+ * answer to that turns EDNS off, for the infra table's no_edns_ms.
  */
-struct srv {
-	struct ctl_addr a;
-	bool used;
-	bool no_edns;
-	bool edns_ok;		/* it has answered a query with EDNS */
-	bool probe_plain;	/* the next query goes without EDNS */
-	uint32_t srtt_ms;
-	uint32_t timeouts;	/* in a row */
+
+/* Outstanding resolutions following one zone's cut (limits.max-zone-share). */
+struct zone_load {
+	struct zone_load *next;
+	uint32_t n;
+	uint8_t zone[DNS_NAME_MAX];
+};
+
+/* A question answered without resolving (a remembered failure), from the
+ * loop: the callback never runs inside ctl_iter_resolve(). */
+struct early {
+	ctl_iter_cb cb;
+	void *arg;
+	uint16_t qtype, qclass;
+	bool do_bit;
+	uint8_t qname[DNS_NAME_MAX];
 };
 
 struct ctl_iter {
@@ -151,7 +162,13 @@ struct ctl_iter {
 	uint64_t seed;
 	uint32_t nreq;
 	struct req all;		/* sentinel of the list of every resolution */
-	struct srv *srv;
+	struct ctl_infra *infra; /* servers' state, remembered failures */
+	struct zone_load **zones; /* per cut followed: resolutions at it */
+	uint32_t zone_mask;
+	uint32_t zone_max;	/* of max_requests: max_zone_share percent */
+	struct early *early;	/* waiting for the loop */
+	uint32_t nearly, early_cap;
+	struct up_timer early_timer;
 	struct ctl_scrub *scrub; /* one reply is scrubbed at a time */
 	uint8_t side[MSG_MAX];	 /* a minimised reply being cached */
 	bool priming;		 /* a priming query is out */
@@ -161,6 +178,7 @@ struct ctl_iter {
 static void step_start(struct req *r);
 static void step_next(struct req *r);
 static void finish(struct req *r, int rcode);
+static void zone_leave(struct req *r);
 static void prime_from(struct req *r, const struct dns_msg *m, const struct ctl_scrub *s);
 
 void ctl_iter_config_default(struct ctl_iter_config *c)
@@ -182,6 +200,9 @@ void ctl_iter_config_default(struct ctl_iter_config *c)
 		.stale_client_timeout_ms = 1800,
 		.max_requests = 10000,
 		.max_waiters = 256,
+		.max_zone_share = 10,
+		.failure_ttl = 5,
+		.max_failure_ttl = 30,
 	};
 }
 
@@ -240,27 +261,9 @@ static bool take_addr(const struct dns_msg *m, const struct dns_rr *rr,
 	return true;
 }
 
-static struct srv *srv_of(struct ctl_iter *it, const struct ctl_addr *a)
+static struct ctl_srv *srv_of(struct ctl_iter *it, const struct ctl_addr *a)
 {
-	uint64_t h = it->seed;
-	size_t n = a->family == AF_INET ? 4 : 16;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ a->a[i]) * 0x100000001b3ULL;
-	for (unsigned probe = 0; probe < 8; probe++) {
-		struct srv *s = &it->srv[(h + probe) & (SRV_SLOTS - 1)];
-		if (!s->used || addr_equal(&s->a, a)) {
-			if (!s->used)
-				*s = (struct srv){ .a = *a, .used = true,
-						   .srtt_ms = SRV_UNKNOWN_MS };
-			return s;
-		}
-	}
-	/* Full neighbourhood: the first slot starts over for this address
-	 * (bounded memory; a forgotten server is simply tried again). */
-	struct srv *s = &it->srv[h & (SRV_SLOTS - 1)];
-	*s = (struct srv){ .a = *a, .used = true, .srtt_ms = SRV_UNKNOWN_MS };
-	return s;
+	return ctl_infra_get(it->infra, a, up_now_ms());
 }
 
 /* --- the answer being assembled ------------------------------------------ */
@@ -474,6 +477,7 @@ static void req_free(struct req *r)
 	up_timer_cancel(r->it->loop, &r->stale_timer);
 	if (r->inflight)
 		up_cancel(r->it->up, r->h);
+	zone_leave(r);
 	req_unlink(r);
 	free(r->buf);
 	free(r->wait);
@@ -546,22 +550,36 @@ static void deliver(struct req *r, const uint8_t *msg, size_t len, int rcode, bo
 	r->nwait = 0;
 }
 
-/* The stale answer, if the cache has one; true when delivered. */
-static bool deliver_stale(struct req *r)
+/* The cache's stale answer to the question into buf (MSG_MAX octets):
+ * its length and rcode, or 0 when serve-stale is off or there is none. */
+static size_t stale_answer(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
+			   uint16_t qclass, bool do_bit, uint8_t *buf, int *rcode)
 {
-	uint8_t buf[MSG_MAX];
 	struct dns_msg m;
 	bool stale = false;
 	size_t n;
 
-	if (!r->it->cfg.serve_stale || r->parent)
-		return false;
-	n = cache_fetch(r->it, r->qname, r->qtype, r->qclass, r->do_bit, true,
-			buf, sizeof(buf), &stale);
+	if (!it->cfg.serve_stale)
+		return 0;
+	n = cache_fetch(it, qname, qtype, qclass, do_bit, true, buf, MSG_MAX, &stale);
 	if (!n || !stale || dns_msg_parse(&m, buf, n))
+		return 0;
+	*rcode = m.rcode;
+	return n;
+}
+
+/* The stale answer, if the cache has one; true when delivered. */
+static bool deliver_stale(struct req *r)
+{
+	uint8_t buf[MSG_MAX];
+	int rcode;
+	size_t n;
+
+	if (r->parent ||
+	    !(n = stale_answer(r->it, r->qname, r->qtype, r->qclass, r->do_bit, buf, &rcode)))
 		return false;
 	r->it->st.stale++;
-	deliver(r, buf, n, m.rcode, true);
+	deliver(r, buf, n, rcode, true);
 	return true;
 }
 
@@ -581,6 +599,9 @@ static void complete(struct req *r)
 		cache_insert(it->cache, r->buf, len, ctl_iter_now(),
 			     r->all_aa ? CACHE_RANK_AUTH_ANSWER : CACHE_RANK_NONAUTH_ANSWER,
 			     r->do_bit);
+	} else if (r->rcode == DNS_R_SERVFAIL && !r->priming) {
+		/* RFC 9520: asked again at once, it would fail again */
+		ctl_infra_fail(it->infra, r->qname, r->qtype, r->qclass, up_now_ms());
 	}
 	if (r->parent) {
 		struct dns_msg m;
@@ -629,9 +650,71 @@ static void fail(struct req *r, uint64_t *limit_counter)
 
 /* --- following a cut --------------------------------------------------------- */
 
-static void set_cut(struct req *r, const struct ctl_deleg *d, bool transient)
+static uint32_t zone_bucket(const struct ctl_iter *it, const uint8_t *zone)
+{
+	uint64_t h = it->seed;
+	size_t n = dns_name_len(zone);
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ zone[i]) * 0x100000001b3ULL;
+	return (uint32_t)(h ^ h >> 29) & it->zone_mask;
+}
+
+/* r stops following its cut. */
+static void zone_leave(struct req *r)
+{
+	struct zone_load *z = r->zone, **p;
+
+	if (!z)
+		return;
+	r->zone = NULL;
+	if (--z->n)
+		return;
+	for (p = &r->it->zones[zone_bucket(r->it, z->zone)]; *p != z; p = &(*p)->next)
+		;
+	*p = z->next;
+	free(z);
+}
+
+/*
+ * r follows the cut for zone (lower-cased) from now on: counted, unless the
+ * zone has its share of the outstanding resolutions already (one zone whose
+ * servers black-hole must not take every slot: limits.max-zone-share).
+ */
+static bool zone_enter(struct req *r, const uint8_t *zone)
+{
+	struct ctl_iter *it = r->it;
+	struct zone_load *z;
+	uint32_t b = zone_bucket(it, zone);
+
+	if (r->zone && dns_name_same(r->zone->zone, zone))
+		return true;
+	zone_leave(r);
+	for (z = it->zones[b]; z && !dns_name_same(z->zone, zone); z = z->next)
+		;
+	if (z && z->n >= it->zone_max)
+		return false;
+	if (!z) {
+		if (!(z = calloc(1, sizeof(*z))))
+			return false;
+		memcpy(z->zone, zone, dns_name_len(zone));
+		z->next = it->zones[b];
+		it->zones[b] = z;
+	}
+	z->n++;
+	r->zone = z;
+	return true;
+}
+
+/* Takes d as r's cut; false (r failed) when the zone has its share. */
+static bool set_cut(struct req *r, const struct ctl_deleg *d, bool transient)
 {
 	struct cut *c = &r->cut;
+
+	if (!zone_enter(r, d->zone)) {
+		fail(r, &r->it->st.limit_zone);
+		return false;
+	}
 
 	c->d = *d;
 	c->d.ns = NULL;
@@ -650,6 +733,7 @@ static void set_cut(struct req *r, const struct ctl_deleg *d, bool transient)
 	r->ns_lookups = 0;
 	r->qmin_off = false; /* a fallback was for the servers of the last cut */
 	r->qmin_labels = (unsigned)dns_name_labels(c->d.zone);
+	return true;
 }
 
 /* The closest usable cut for the target (DS lives in the parent). */
@@ -665,7 +749,8 @@ static bool find_cut(struct req *r)
 	if (!d)
 		return false;
 	r->chain_expire = UINT32_MAX;
-	set_cut(r, d, false);
+	if (!set_cut(r, d, false))
+		return false;
 	if (chain < r->chain_expire)
 		r->chain_expire = chain;
 	return true;
@@ -702,23 +787,30 @@ static void unmark_tried(struct req *r, const struct ctl_addr *a)
 static const struct ctl_addr *pick_server(struct req *r)
 {
 	const struct ctl_addr *cand[CTL_DELEG_NS_MAX * CTL_DELEG_ADDR_MAX];
-	unsigned n = 0, best = 0;
+	unsigned n = 0, best = 0, held = 0;
 	uint32_t best_rtt = UINT32_MAX;
+	uint64_t now = up_now_ms();
 
 	for (unsigned i = 0; i < r->cut.d.nns; i++)
 		for (unsigned j = 0; j < r->cut.ns[i].naddr; j++) {
 			const struct ctl_addr *a = &r->cut.ns[i].addr[j];
 			if (tried_count(r, a) > r->it->cfg.retries)
 				continue;
+			/* held down: not asked (one probe at a time may go) */
+			if (ctl_infra_state(srv_of(r->it, a), now) == CTL_SRV_HELD) {
+				held++;
+				continue;
+			}
 			cand[n++] = a;
 		}
+	r->held_skipped = held > 0;
 	if (!n)
 		return NULL;
 	if (arc4random_uniform(100) < EXPLORE_PERCENT)
 		return cand[arc4random_uniform(n)];
 	for (unsigned i = 0; i < n; i++) {
-		struct srv *s = srv_of(r->it, cand[i]);
-		uint32_t rtt = s->srtt_ms + tried_count(r, cand[i]) * SRV_TIMEOUT_PENALTY_MS;
+		struct ctl_srv *s = srv_of(r->it, cand[i]);
+		uint32_t rtt = s->srtt_ms + tried_count(r, cand[i]) * TIMEOUT_PENALTY_MS;
 		if (rtt < best_rtt) {
 			best_rtt = rtt;
 			best = i;
@@ -737,7 +829,7 @@ static bool send_query(struct req *r, const struct ctl_addr *a, const uint8_t *n
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	struct up_opts o;
-	struct srv *s = srv_of(it, a);
+	struct ctl_srv *s = srv_of(it, a);
 
 	if (r->bud->queries >= it->cfg.max_upstream_queries) {
 		fail(r, &it->st.limit_queries);
@@ -781,6 +873,7 @@ static bool send_query(struct req *r, const struct ctl_addr *a, const uint8_t *n
 		defer(r, step_next);
 		return true;
 	}
+	ctl_infra_sent(it->infra, srv_of(it, a), up_now_ms());
 	r->bud->queries++;
 	it->st.upstream++;
 	r->inflight = true;
@@ -868,12 +961,14 @@ static void step_next(struct req *r)
 		send_query(r, a, name, qtype);
 		return;
 	}
+	bool held = r->held_skipped;
 	if (resolve_ns(r)) {
 		if (!r->sub_out)
 			defer(r, step_next); /* addresses came from the cache */
 		return;
 	}
-	fail(r, NULL);
+	/* every server left is held down: fail now, no query (RFC 9520) */
+	fail(r, held ? &r->it->st.held_down : NULL);
 }
 
 /* Start, or restart at a new target after a chain left its zone. */
@@ -887,7 +982,8 @@ static void step_start(struct req *r)
 	else if (!r->priming && from_cache(r, false))
 		return;
 	if (!find_cut(r)) {
-		fail(r, NULL);
+		if (!r->done)
+			fail(r, NULL);
 		return;
 	}
 	step_next(r);
@@ -964,14 +1060,20 @@ static void on_referral(struct req *r, const struct dns_msg *m, const struct ctl
 	if (r->cut.transient)
 		d = NULL;
 	if (d) {
-		set_cut(r, d, false);
+		if (!set_cut(r, d, false)) {
+			free(ref);
+			return;
+		}
 	} else if (rc == CTL_DELEG_LATE) {
 		/* followed for this question only, with the parent's TTL */
 		struct ctl_deleg t = { .expire = ctl_iter_now() + (ref->ttl ? ref->ttl : 1),
 				       .nns = ref->nns, .ns = ref->ns };
 		name_copy(t.zone, s->cut);
 		it->st.late_referrals++;
-		set_cut(r, &t, true);
+		if (!set_cut(r, &t, true)) {
+			free(ref);
+			return;
+		}
 	} else {
 		free(ref);
 		it->st.lame++;
@@ -1063,11 +1165,28 @@ static bool chain_on(struct req *r, const struct ctl_scrub *s)
 	return true;
 }
 
+/* Whether a failed attempt was the server's doing (silence, a refused or
+ * broken TCP connection), not ours (no port, no descriptor, no memory) nor
+ * a reply in the wrong letter case (it answers, just not in 0x20). */
+static bool server_fault(const struct up_result *res)
+{
+	if (res->status == UP_TIMEOUT)
+		return true;
+	if (res->status != UP_NETWORK_ERROR)
+		return false;
+	switch (res->err) {
+	case EADDRINUSE: case EMFILE: case ENFILE: case ENOBUFS: case ENOMEM: case EINVAL:
+		return false;
+	default:
+		return true;
+	}
+}
+
 static void on_reply(void *arg, const struct up_result *res)
 {
 	struct req *r = arg;
 	struct ctl_iter *it = r->it;
-	struct srv *srv = srv_of(it, &r->sent_to);
+	struct ctl_srv *srv = srv_of(it, &r->sent_to);
 	struct ctl_scrub *s = it->scrub;
 	const struct dns_msg *m = res->msg;
 
@@ -1076,13 +1195,13 @@ static void on_reply(void *arg, const struct up_result *res)
 		return;
 	if (res->status != UP_OK) {
 		it->st.timeouts++;
-		srv->timeouts++;
-		if (r->sent_edns && !srv->edns_ok && srv->timeouts >= EDNS_PROBE_TIMEOUTS)
-			srv->probe_plain = true;
-		else if (!r->sent_edns && srv->probe_plain)
-			srv->probe_plain = false; /* silent without EDNS too: not EDNS */
-		srv->srtt_ms = srv->srtt_ms + SRV_TIMEOUT_PENALTY_MS > 120000 ?
-			       120000 : srv->srtt_ms + SRV_TIMEOUT_PENALTY_MS;
+		if (server_fault(res)) {
+			ctl_infra_timeout(it->infra, srv, up_now_ms());
+			if (r->sent_edns && !srv->edns_ok && srv->timeouts >= EDNS_PROBE_TIMEOUTS)
+				srv->probe_plain = true;
+			else if (!r->sent_edns && srv->probe_plain)
+				srv->probe_plain = false; /* silent without EDNS too */
+		}
 		defer(r, step_next);
 		return;
 	}
@@ -1091,17 +1210,14 @@ static void on_reply(void *arg, const struct up_result *res)
 	} else if (srv->probe_plain) {
 		/* silent with EDNS, answers without: EDNS off for it */
 		srv->probe_plain = false;
-		srv->no_edns = true;
+		ctl_infra_no_edns(it->infra, srv, up_now_ms());
 		it->st.edns_fallbacks++;
 	}
-	uint32_t rtt = res->rtt_us / 1000;
-	srv->srtt_ms = srv->timeouts || srv->srtt_ms == SRV_UNKNOWN_MS ?
-		       rtt : (srv->srtt_ms * 7 + rtt) / 8;
-	srv->timeouts = 0;
+	ctl_infra_reply(it->infra, srv, res->rtt_us / 1000);
 	if (r->sent_edns && (m->rcode == DNS_R_FORMERR || m->rcode == DNS_R_NOTIMP ||
 			     m->rcode == DNS_R_BADVERS) && !m->has_edns) {
 		/* RFC 6891 7: a server that does not know EDNS */
-		srv->no_edns = true;
+		ctl_infra_no_edns(it->infra, srv, up_now_ms());
 		it->st.edns_fallbacks++;
 		unmark_tried(r, &r->sent_to); /* this retry is not the server's fault */
 		send_query(r, &r->sent_to, r->sent_name, r->sent_type);
@@ -1248,6 +1364,63 @@ static void maybe_prime(struct ctl_iter *it)
 	defer(r, step_start);
 }
 
+/* --- answers without resolving ------------------------------------------------- */
+
+/* Every early answer due: the stale one if the cache has it, else SERVFAIL
+ * with the question alone. */
+static void early_flush(struct up_loop *loop, void *arg)
+{
+	struct ctl_iter *it = arg;
+	uint8_t buf[MSG_MAX];
+
+	(void)loop;
+	/* a callback may add more: they wait for the next round */
+	uint32_t n = it->nearly;
+	for (uint32_t i = 0; i < n; i++) {
+		struct early *e = &it->early[i];
+		int rcode;
+		size_t len = stale_answer(it, e->qname, e->qtype, e->qclass, e->do_bit, buf,
+					  &rcode);
+		if (len) {
+			it->st.stale++;
+			e->cb(e->arg, rcode, buf, len, true);
+			continue;
+		}
+		struct dns_builder b;
+		dns_builder_init(&b, buf, MSG_MAX, 0, DNS_F_QR | DNS_R_SERVFAIL);
+		dns_builder_question(&b, e->qname, e->qtype, e->qclass);
+		it->st.servfail++;
+		e->cb(e->arg, DNS_R_SERVFAIL, buf, dns_builder_finish(&b), false);
+	}
+	memmove(it->early, it->early + n, (it->nearly - n) * sizeof(*it->early));
+	it->nearly -= n;
+	if (it->nearly)
+		up_timer_add(it->loop, &it->early_timer, 0, early_flush, it);
+}
+
+/* Answers the question from the loop without resolving; -1 when full. */
+static int answer_early(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
+			uint16_t qclass, bool do_bit, ctl_iter_cb cb, void *arg)
+{
+	if (it->nearly == it->early_cap) {
+		uint32_t cap = it->early_cap ? 2 * it->early_cap : 64;
+		struct early *e;
+		if (cap > it->cfg.max_requests ||
+		    !(e = realloc(it->early, cap * sizeof(*e))))
+			return -1;
+		it->early = e;
+		it->early_cap = cap;
+	}
+	struct early *e = &it->early[it->nearly];
+	*e = (struct early){ .cb = cb, .arg = arg, .qtype = qtype, .qclass = qclass,
+			     .do_bit = do_bit };
+	dns_name_copy_lower(e->qname, qname);
+	if (up_timer_add(it->loop, &it->early_timer, 0, early_flush, it) != 0)
+		return -1;
+	it->nearly++;
+	return 0;
+}
+
 /* --- the interface ------------------------------------------------------------ */
 
 static void stale_timeout(struct up_loop *loop, void *arg)
@@ -1276,12 +1449,23 @@ struct ctl_iter *ctl_iter_new(struct up_loop *loop, struct up_ctx *up,
 	while (buckets < c->max_requests)
 		buckets <<= 1;
 	it->mask = buckets - 1;
+	struct ctl_infra_config ic;
+	ctl_infra_config_default(&ic);
+	ic.fail_min_s = c->failure_ttl;
+	ic.fail_max_s = c->max_failure_ttl;
 	it->table = calloc(buckets, sizeof(*it->table));
-	it->srv = calloc(SRV_SLOTS, sizeof(*it->srv));
+	it->zones = calloc(buckets, sizeof(*it->zones));
+	it->zone_mask = (uint32_t)(buckets - 1);
+	it->zone_max = (uint32_t)((uint64_t)c->max_requests * c->max_zone_share / 100);
+	if (it->zone_max < 1)
+		it->zone_max = 1;
+	it->infra = ctl_infra_new(&ic);
 	it->scrub = malloc(sizeof(*it->scrub));
-	if (!it->table || !it->srv || !it->scrub) {
+	up_timer_init(&it->early_timer);
+	if (!it->table || !it->zones || !it->infra || !it->scrub) {
 		free(it->table);
-		free(it->srv);
+		free(it->zones);
+		ctl_infra_free(it->infra);
 		free(it->scrub);
 		free(it);
 		return NULL;
@@ -1297,8 +1481,11 @@ void ctl_iter_free(struct ctl_iter *it)
 		return;
 	while (it->all.next != &it->all)
 		req_free(it->all.next);
+	up_timer_cancel(it->loop, &it->early_timer);
+	free(it->early);
 	free(it->table);
-	free(it->srv);
+	free(it->zones);
+	ctl_infra_free(it->infra);
 	free(it->scrub);
 	free(it);
 }
@@ -1321,6 +1508,8 @@ static int resolve(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
 		if (r->nwait >= it->cfg.max_waiters)
 			return -1;
 		it->st.coalesced++;
+	} else if (ctl_infra_failed(it->infra, lower, qtype, qclass, up_now_ms())) {
+		return answer_early(it, lower, qtype, qclass, do_bit, cb, arg);
 	} else {
 		if (it->nreq >= it->cfg.max_requests) {
 			it->st.limit_requests++;
@@ -1362,4 +1551,9 @@ int ctl_iter_refresh(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
 void ctl_iter_get_stats(const struct ctl_iter *it, struct ctl_iter_stats *st)
 {
 	*st = it->st;
+}
+
+void ctl_iter_get_infra_stats(const struct ctl_iter *it, struct ctl_infra_stats *st)
+{
+	ctl_infra_get_stats(it->infra, st);
 }

@@ -22,6 +22,16 @@
  * CNAME/DNAME restarts, total time. A question that hits one ends SERVFAIL,
  * or with a stale answer when the cache has one (RFC 8767).
  *
+ * Failure (RFC 9520, control/infra.h): a question that failed is answered
+ * at once (stale, else SERVFAIL) for failure_ttl seconds, doubling up to
+ * max_failure_ttl while it keeps failing; a server that times out three
+ * times in a row is held down (one probe at a time, the hold doubling up
+ * to a minute), and a question whose remaining servers are all held fails
+ * at once, without a query; no zone's cut is followed by more than
+ * max_zone_share percent of max_requests resolutions at a time. So one
+ * zone whose servers black-hole can neither take every slot nor cost a
+ * dozen upstream queries per random name asked below it.
+ *
  * Control process, single thread (the loop's); the caller's thread must be a
  * registered liburcu QSBR thread (it writes and reads the cache) and call
  * cache_reader_quiescent() between loop iterations.
@@ -57,6 +67,9 @@ struct ctl_iter_config {
 	uint32_t max_requests;		/* resolutions outstanding */
 	uint32_t max_waiters;		/* clients coalesced onto one */
 	uint32_t min_ttl;		/* cache.min-ttl, applied when assembling */
+	uint32_t max_zone_share;	/* percent of max_requests at one cut */
+	uint32_t failure_ttl;		/* a failed question: SERVFAIL this long */
+	uint32_t max_failure_ttl;	/* ... doubling up to this (RFC 9520) */
 };
 
 void ctl_iter_config_default(struct ctl_iter_config *c);
@@ -88,6 +101,8 @@ void ctl_iter_config_default(struct ctl_iter_config *c);
 	X(limit_chain, "limit hit: CNAME/DNAME chain")		\
 	X(limit_time, "limit hit: time")				\
 	X(limit_requests, "questions refused: too many outstanding")	\
+	X(limit_zone, "limit hit: the cut's share of outstanding resolutions") \
+	X(held_down, "questions failed at once: every server left is held down") \
 	X(overflow, "answers too large to assemble")
 
 struct ctl_iter_stats {
@@ -132,6 +147,10 @@ int ctl_iter_refresh(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
 		     uint16_t qclass, bool do_bit, ctl_iter_cb cb, void *arg);
 
 void ctl_iter_get_stats(const struct ctl_iter *it, struct ctl_iter_stats *st);
+
+/* The servers' and remembered failures' counters (control/infra.h). */
+struct ctl_infra_stats;
+void ctl_iter_get_infra_stats(const struct ctl_iter *it, struct ctl_infra_stats *st);
 
 /*
  * The clock the iterator uses for TTLs and delegation lifetimes, in

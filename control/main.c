@@ -29,6 +29,7 @@
 #include "control/deleg.h"
 #include "control/dplink.h"
 #include "control/hints.h"
+#include "control/infra.h"
 #include "control/iter.h"
 #include "control/server.h"
 #include "control/upstream.h"
@@ -67,12 +68,14 @@ static void dump_stats(const struct parts *p, FILE *f)
 	struct ctl_deleg_table *deleg = p->deleg;
 	struct cache *cache = p->cache;
 	struct ctl_iter_stats is;
+	struct ctl_infra_stats xs;
 	struct up_counters uc;
 	struct ctl_server_stats ss;
 	struct ctl_deleg_stats ds;
 	struct cache_stats cs;
 
 	ctl_iter_get_stats(it, &is);
+	ctl_iter_get_infra_stats(it, &xs);
 	up_counters_get(up, &uc);
 	ctl_server_get_stats(srv, &ss);
 	ctl_deleg_get_stats(deleg, &ds);
@@ -83,8 +86,10 @@ static void dump_stats(const struct parts *p, FILE *f)
 #define PI(name, text) P("iter", is, name, text)
 #define PU(name, text) P("upstream", uc, name, text)
 #define PD(name, text) P("deleg", ds, name, text)
+#define PX(name, text) P("infra", xs, name, text)
 	CTL_SERVER_COUNTERS(PS)
 	CTL_ITER_COUNTERS(PI)
+	CTL_INFRA_COUNTERS(PX)
 	UP_COUNTERS(PU)
 	CTL_DELEG_COUNTERS(PD)
 	fprintf(f, "stat deleg.entries %llu\n", (unsigned long long)ds.entries);
@@ -128,6 +133,9 @@ static void iter_config(const struct cfg *c, struct ctl_iter_config *ic)
 	ic->serve_stale = c->cache.stale_enabled;
 	ic->stale_client_timeout_ms = c->cache.stale_client_timeout_ms;
 	ic->min_ttl = c->cache.min_ttl_s;
+	ic->max_zone_share = c->resolver.limits.max_zone_share;
+	ic->failure_ttl = c->cache.failure_ttl_s;
+	ic->max_failure_ttl = c->cache.max_failure_ttl_s;
 }
 
 /* Upstream I/O; IPv6 only where the host has it. */

@@ -144,6 +144,9 @@ Test(config, design_example_parses_to_its_values)
 	cr_assert_eq(c.cache.stale_client_timeout_ms, 1800);
 	cr_assert(c.cache.prefetch_enabled);
 	cr_assert_eq(c.cache.prefetch_threshold_percent, 10);
+	cr_assert_eq(c.cache.failure_ttl_s, 5);
+	cr_assert_eq(c.cache.max_failure_ttl_s, 30);
+	cr_assert_eq(c.resolver.limits.max_zone_share, 10);
 	cr_assert_eq(c.n_acl, 2);
 	assert_prefix(&c.acl[0].prefix, AF_INET, "127.0.0.0", 8);
 	cr_assert_eq(c.acl[0].action, CFG_ACL_ALLOW);
@@ -206,6 +209,9 @@ Test(config, minimal_file_gets_every_default)
 	cr_assert_eq(c.cache.stale_client_timeout_ms, 1800);
 	cr_assert(c.cache.prefetch_enabled);
 	cr_assert_eq(c.cache.prefetch_threshold_percent, 10);
+	cr_assert_eq(c.cache.failure_ttl_s, 5);
+	cr_assert_eq(c.cache.max_failure_ttl_s, 30);
+	cr_assert_eq(c.resolver.limits.max_zone_share, 10);
 	cr_assert_eq(c.n_acl, 2);
 	assert_prefix(&c.acl[0].prefix, AF_INET, "127.0.0.0", 8);
 	assert_prefix(&c.acl[1].prefix, AF_INET6, "::1", 128);
@@ -510,6 +516,22 @@ Test(config, numbers_are_plain_decimal_digits_only)
 	}
 	ok(MIN "cache: { min-ttl: 0 }\n");
 	cr_assert_eq(c.cache.min_ttl_s, 0);
+}
+
+Test(config, failure_ttls_and_the_zone_share)
+{
+	ok("cache: { failure-ttl: 2, max-failure-ttl: 120 }\n"
+	   "resolver: { root-hints: /r, limits: { max-zone-share: 25 } }\n");
+	cr_assert_eq(c.cache.failure_ttl_s, 2);
+	cr_assert_eq(c.cache.max_failure_ttl_s, 120);
+	cr_assert_eq(c.resolver.limits.max_zone_share, 25);
+	bad(MIN "cache: { failure-ttl: 31 }\n", CFG_E_RANGE,
+	    "bailiwick.yaml:2:23: cache.failure-ttl: 31 is out of range 1..30");
+	bad(MIN "cache: { failure-ttl: 20, max-failure-ttl: 10 }\n", CFG_E_VALUE,
+	    "bailiwick.yaml:2:23: cache.failure-ttl: failure-ttl (20) is above "
+	    "max-failure-ttl (10)");
+	bad("resolver: { root-hints: /r, limits: { max-zone-share: 0 } }\n", CFG_E_RANGE,
+	    "bailiwick.yaml:1:55: resolver.limits.max-zone-share: 0 is out of range 1..100");
 }
 
 Test(config, out_of_range_numbers_name_the_range)

@@ -80,7 +80,8 @@ static void check_ranges(const struct cfg *c)
 	      RANGE(r->limits.max_ns_per_referral, 1, 64) &&
 	      RANGE(r->limits.max_upstream_queries, 1, 10000) &&
 	      RANGE(r->limits.max_cname_chain, 0, 255) &&
-	      RANGE(r->limits.max_time_ms, 1, 600000), "limits");
+	      RANGE(r->limits.max_time_ms, 1, 600000) &&
+	      RANGE(r->limits.max_zone_share, 1, 100), "limits");
 	check(RANGE(r->upstream.edns_buffer, 512, 4096) &&
 	      RANGE(r->upstream.timeout_ms, 10, 60000) &&
 	      RANGE(r->upstream.retries, 0, 10), "upstream");
@@ -102,6 +103,8 @@ static void check_ranges(const struct cfg *c)
 	      RANGE(c->cache.stale_answer_ttl_s, 1, 86400) &&
 	      RANGE(c->cache.stale_client_timeout_ms, 0, 60000), "serve-stale");
 	check(c->cache.prefetch_threshold_percent <= 100, "prefetch");
+	check(RANGE(c->cache.failure_ttl_s, 1, 30) &&
+	      RANGE(c->cache.max_failure_ttl_s, c->cache.failure_ttl_s, 300), "failure-ttl");
 
 	check(c->n_acl <= CFG_ACL_MAX, "access-control count");
 	for (unsigned i = 0; i < c->n_acl; i++)
@@ -234,10 +237,11 @@ static void emit_cfg(const struct cfg *c)
 	emit(", nsec3-max-iterations: %u, max-rrset-records: %u,\n",
 	     r->nsec3_max_iterations, r->max_rrset_records);
 	emit("  limits: { max-referrals: %u, max-ns-per-referral: %u, "
-	     "max-upstream-queries: %u, max-cname-chain: %u, max-time-ms: %u },\n",
+	     "max-upstream-queries: %u, max-cname-chain: %u, max-time-ms: %u, "
+	     "max-zone-share: %u },\n",
 	     r->limits.max_referrals, r->limits.max_ns_per_referral,
 	     r->limits.max_upstream_queries, r->limits.max_cname_chain,
-	     r->limits.max_time_ms);
+	     r->limits.max_time_ms, r->limits.max_zone_share);
 	emit("  upstream: { edns-buffer: %u, use-0x20: %s, cookies: %s, "
 	     "timeout-ms: %u, retries: %u,\n"
 	     "    ports: { range: [%u, %u], exclude: [",
@@ -257,12 +261,13 @@ static void emit_cfg(const struct cfg *c)
 	emit("cache: { size: %llu, min-ttl: %u, max-ttl: %u, max-negative-ttl: %u,\n"
 	     "  serve-stale: { enabled: %s, max-stale: %u, answer-ttl: %u, "
 	     "client-timeout-ms: %u },\n"
-	     "  prefetch: { enabled: %s, threshold-percent: %u } }\n",
+	     "  prefetch: { enabled: %s, threshold-percent: %u },\n"
+	     "  failure-ttl: %u, max-failure-ttl: %u }\n",
 	     (unsigned long long)k->size_bytes, k->min_ttl_s, k->max_ttl_s,
 	     k->max_negative_ttl_s, k->stale_enabled ? "true" : "false",
 	     k->max_stale_s, k->stale_answer_ttl_s, k->stale_client_timeout_ms,
 	     k->prefetch_enabled ? "true" : "false",
-	     k->prefetch_threshold_percent);
+	     k->prefetch_threshold_percent, k->failure_ttl_s, k->max_failure_ttl_s);
 	emit("access-control: [");
 	for (unsigned i = 0; i < c->n_acl; i++) {
 		emit(i ? ",\n  { prefix: " : "\n  { prefix: ");

@@ -1,0 +1,173 @@
+/*
+ * tests/control/test_infra.c: what the iterator remembers of failure
+ * (control/infra.h), on a clock the test drives: servers held down after
+ * timeouts in a row, one probe at a time, holds that double up to their
+ * bound and end with any reply; RTT smoothing; the "no EDNS" mark that
+ * expires; resolution failures remembered for 5 s, doubling to 30 s when
+ * they come back, in any letter case, per type; and the iterator's clock,
+ * which must be CLOCK_MONOTONIC.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "control/infra.h"
+#include "control/iter.h"
+#include "tests/dns/testutil.h"
+
+static struct ctl_infra *new_infra(void)
+{
+	struct ctl_infra_config c;
+
+	ctl_infra_config_default(&c);
+	struct ctl_infra *t = ctl_infra_new(&c);
+	cr_assert_not_null(t);
+	return t;
+}
+
+static struct ctl_addr addr(uint8_t last)
+{
+	struct ctl_addr a = { .family = AF_INET, .a = { 127, 54, 16, last } };
+
+	return a;
+}
+
+#define T0 1000000u /* ms */
+
+Test(infra, a_server_is_held_after_three_timeouts_then_probed_once)
+{
+	struct ctl_infra *t = new_infra();
+	struct ctl_addr a = addr(1);
+	struct ctl_srv *s = ctl_infra_get(t, &a, T0);
+
+	cr_assert_eq(s->srtt_ms, CTL_INFRA_SRTT_UNKNOWN_MS);
+	for (int i = 0; i < 2; i++) {
+		ctl_infra_timeout(t, s, T0);
+		cr_assert_eq(ctl_infra_state(s, T0), CTL_SRV_USABLE, "after %d", i + 1);
+	}
+	ctl_infra_timeout(t, s, T0);
+	cr_assert_eq(ctl_infra_state(s, T0), CTL_SRV_HELD);
+	cr_assert_eq(ctl_infra_state(s, T0 + 1999), CTL_SRV_HELD);
+	cr_assert_eq(ctl_infra_state(s, T0 + 2000), CTL_SRV_PROBE, "2 s later, a probe");
+	ctl_infra_sent(t, s, T0 + 2000);
+	cr_assert_eq(ctl_infra_state(s, T0 + 2001), CTL_SRV_HELD, "one probe at a time");
+	/* the probe times out: twice as long */
+	ctl_infra_timeout(t, s, T0 + 3000);
+	cr_assert_eq(ctl_infra_state(s, T0 + 6999), CTL_SRV_HELD);
+	cr_assert_eq(ctl_infra_state(s, T0 + 7000), CTL_SRV_PROBE);
+	/* ... up to 60 s */
+	uint64_t now = T0 + 7000;
+	for (int i = 0; i < 10; i++) {
+		ctl_infra_sent(t, s, now);
+		ctl_infra_timeout(t, s, now);
+		now = s->held_until_ms;
+	}
+	cr_assert_eq(s->hold_ms, 60000);
+	/* any reply releases it */
+	ctl_infra_sent(t, s, now);
+	ctl_infra_reply(t, s, 12);
+	cr_assert_eq(ctl_infra_state(s, now), CTL_SRV_USABLE);
+	cr_assert_eq(s->srtt_ms, 12, "the first RTT after timeouts is taken as it is");
+	ctl_infra_reply(t, s, 20);
+	cr_assert_eq(s->srtt_ms, (12 * 7 + 20) / 8);
+	struct ctl_infra_stats st;
+	ctl_infra_get_stats(t, &st);
+	cr_assert_eq(st.holds, 1);
+	cr_assert_eq(st.probes, 12);
+	cr_assert_eq(st.released, 1);
+	ctl_infra_free(t);
+}
+
+Test(infra, a_reply_between_timeouts_starts_the_count_again)
+{
+	struct ctl_infra *t = new_infra();
+	struct ctl_addr a = addr(2);
+	struct ctl_srv *s = ctl_infra_get(t, &a, T0);
+
+	ctl_infra_timeout(t, s, T0);
+	ctl_infra_timeout(t, s, T0);
+	ctl_infra_reply(t, s, 5);
+	ctl_infra_timeout(t, s, T0);
+	ctl_infra_timeout(t, s, T0);
+	cr_assert_eq(ctl_infra_state(s, T0), CTL_SRV_USABLE);
+	ctl_infra_free(t);
+}
+
+Test(infra, no_edns_mark_expires)
+{
+	struct ctl_infra *t = new_infra();
+	struct ctl_addr a = addr(3);
+	struct ctl_srv *s = ctl_infra_get(t, &a, T0);
+
+	s->edns_ok = true;
+	ctl_infra_no_edns(t, s, T0);
+	s = ctl_infra_get(t, &a, T0 + 899999);
+	cr_assert(s->no_edns);
+	s = ctl_infra_get(t, &a, T0 + 900000);
+	cr_assert_not(s->no_edns, "after 15 minutes EDNS is tried again");
+	cr_assert_not(s->edns_ok);
+	ctl_infra_free(t);
+}
+
+Test(infra, servers_are_kept_apart_and_a_full_table_only_forgets)
+{
+	struct ctl_infra_config c;
+
+	ctl_infra_config_default(&c);
+	c.slots = 16;
+	struct ctl_infra *t = ctl_infra_new(&c);
+	struct ctl_addr a = addr(1), b = addr(2);
+	ctl_infra_get(t, &a, T0)->srtt_ms = 7;
+	cr_assert_eq(ctl_infra_get(t, &b, T0)->srtt_ms, CTL_INFRA_SRTT_UNKNOWN_MS);
+	cr_assert_eq(ctl_infra_get(t, &a, T0)->srtt_ms, 7);
+	for (int i = 0; i < 200; i++) {
+		struct ctl_addr x = addr((uint8_t)i);
+		x.a[2] = 99;
+		struct ctl_srv *s = ctl_infra_get(t, &x, T0);
+		cr_assert(s->used && s->a.a[3] == (uint8_t)i);
+	}
+	ctl_infra_free(t);
+}
+
+Test(infra, failures_are_remembered_5_s_then_doubling_to_30)
+{
+	struct ctl_infra *t = new_infra();
+
+	cr_assert_not(ctl_infra_failed(t, nm("x.hole"), DNS_T_A, DNS_C_IN, T0));
+	ctl_infra_fail(t, nm("x.hole"), DNS_T_A, DNS_C_IN, T0);
+	cr_assert(ctl_infra_failed(t, nm("X.Hole"), DNS_T_A, DNS_C_IN, T0 + 4999),
+		  "in any letter case");
+	cr_assert_not(ctl_infra_failed(t, nm("x.hole"), DNS_T_AAAA, DNS_C_IN, T0),
+		      "per type");
+	cr_assert_not(ctl_infra_failed(t, nm("y.hole"), DNS_T_A, DNS_C_IN, T0));
+	cr_assert_not(ctl_infra_failed(t, nm("x.hole"), DNS_T_A, DNS_C_IN, T0 + 5000));
+	/* failing again soon after: 10 s, then 20, then 30 (the bound) */
+	uint64_t now = T0 + 5000;
+	uint32_t want[] = { 10, 20, 30, 30 };
+	for (int i = 0; i < 4; i++) {
+		ctl_infra_fail(t, nm("x.hole"), DNS_T_A, DNS_C_IN, now);
+		cr_assert(ctl_infra_failed(t, nm("x.hole"), DNS_T_A, DNS_C_IN,
+					   now + want[i] * 1000 - 1), "round %d", i);
+		cr_assert_not(ctl_infra_failed(t, nm("x.hole"), DNS_T_A, DNS_C_IN,
+					       now + want[i] * 1000), "round %d", i);
+		now += want[i] * 1000;
+	}
+	/* a failure long after the last one starts at 5 s again */
+	now += 3600 * 1000;
+	ctl_infra_fail(t, nm("x.hole"), DNS_T_A, DNS_C_IN, now);
+	cr_assert_not(ctl_infra_failed(t, nm("x.hole"), DNS_T_A, DNS_C_IN, now + 5000));
+	ctl_infra_free(t);
+}
+
+Test(infra, the_iterators_clock_is_monotonic)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint32_t mono = (uint32_t)ts.tv_sec;
+	uint32_t now = ctl_iter_now();
+	cr_assert(now >= mono && now <= mono + 1,
+		  "ctl_iter_now() %u, CLOCK_MONOTONIC %u: a wall-clock step would move it",
+		  now, mono);
+}
