@@ -979,12 +979,32 @@ static int upstream(struct ctx *x, yaml_node_t *n)
 	return 0;
 }
 
+/* A list of prefixes (do-not-query, do-query) into out; its count. */
+static int prefix_list(struct ctx *x, yaml_node_t *n, struct cfg_prefix *out,
+		       unsigned *nout)
+{
+	size_t count;
+	int r = list(x, n, CFG_QUERY_PREFIXES_MAX, "prefixes", &count);
+
+	if (r)
+		return r;
+	for (size_t i = 0; i < count; i++) {
+		size_t saved = push_index(x, i);
+
+		if ((r = get_prefix(x, item(x, n, i), PREFIX_ACL, &out[i])))
+			return r;
+		pop(x, saved);
+	}
+	*nout = (unsigned)count;
+	return 0;
+}
+
 static int resolver(struct ctx *x, yaml_node_t *n)
 {
 	static const char *const qmin[] = { "off", "relaxed", "strict" };
 	MAP_WALK(k, "root-hints", "trust-anchor", "qname-minimisation",
 		 "validation-time", "nsec3-max-iterations", "max-rrset-records",
-		 "limits", "upstream");
+		 "limits", "upstream", "do-not-query", "do-query");
 	typeof(x->cfg->resolver) *res = &x->cfg->resolver;
 	int r = walk_map(x, n, &k_walk);
 
@@ -1003,6 +1023,8 @@ static int resolver(struct ctx *x, yaml_node_t *n)
 			    &res->max_rrset_records));
 	FIELD(k, 6, limits(x, v));
 	FIELD(k, 7, upstream(x, v));
+	FIELD(k, 8, prefix_list(x, v, res->do_not_query, &res->n_do_not_query));
+	FIELD(k, 9, prefix_list(x, v, res->do_query, &res->n_do_query));
 	if (!k[0])
 		return missing(x, n->start_mark, "root-hints");
 	return 0;
@@ -1349,6 +1371,24 @@ void cfg_default(struct cfg *cfg)
 	cfg->resolver.limits.max_cname_chain = 11;
 	cfg->resolver.limits.max_time_ms = 10000;
 	cfg->resolver.limits.max_zone_share = 10;
+	/* PowerDNS's dont-query: loopback, RFC 1918, shared, link-local,
+	 * documentation, ULA (RFC 6890 special-purpose blocks) */
+	static const char *const dnq[] = {
+		"127.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16",
+		"172.16.0.0/12", "192.168.0.0/16", "192.0.0.0/24", "192.0.2.0/24",
+		"198.51.100.0/24", "203.0.113.0/24", "::1/128", "fc00::/7", "fe80::/10",
+		"2001:db8::/32",
+	};
+	for (unsigned i = 0; i < sizeof(dnq) / sizeof(dnq[0]); i++) {
+		struct cfg_prefix *p = &cfg->resolver.do_not_query[i];
+		char buf[64];
+		snprintf(buf, sizeof(buf), "%s", dnq[i]);
+		char *slash = strchr(buf, '/');
+		*slash = '\0';
+		parse_ip(buf, &p->a);
+		p->len = (uint8_t)atoi(slash + 1);
+	}
+	cfg->resolver.n_do_not_query = sizeof(dnq) / sizeof(dnq[0]);
 	cfg->resolver.upstream.edns_buffer = 1232;
 	cfg->resolver.upstream.use_0x20 = true;
 	cfg->resolver.upstream.cookies = true;

@@ -75,6 +75,7 @@ enum cfg_err {
 #define CFG_LISTEN_MAX 16	   /* listen addresses */
 #define CFG_SOURCE_MAX 16	   /* resolver.upstream.source-addresses */
 #define CFG_PORT_EXCLUDE_MAX 64	   /* resolver.upstream.ports.exclude */
+#define CFG_QUERY_PREFIXES_MAX 64  /* resolver.do-not-query, resolver.do-query */
 #define CFG_EAL_ARGS_MAX 64	   /* dataplane.eal arguments */
 #define CFG_EAL_ARG_MAX 256	   /* octets of one EAL argument, NUL included */
 #define CFG_PORTS_MAX 16	   /* dataplane.ports */
@@ -151,6 +152,16 @@ struct cfg {
 		/* An upstream RRset with more records is refused, not cut
 		 * (a cut RRset no longer matches its signature). 1..65535, 100. */
 		uint32_t max_rrset_records;
+		/* Server addresses never asked (glue, NS addresses, hints):
+		 * do-not-query (default: loopback, RFC 1918, 100.64/10,
+		 * link-local, documentation, ULA), unless in do-query
+		 * (default empty: a lab's authorities on 127/8, say). 0/8,
+		 * multicast, 240/4, :: and the resolver's own addresses are
+		 * never asked, whatever the lists say. */
+		unsigned n_do_not_query;	 /* 0..CFG_QUERY_PREFIXES_MAX */
+		struct cfg_prefix do_not_query[CFG_QUERY_PREFIXES_MAX];
+		unsigned n_do_query;		 /* 0..CFG_QUERY_PREFIXES_MAX, 0 */
+		struct cfg_prefix do_query[CFG_QUERY_PREFIXES_MAX];
 		struct {
 			uint32_t max_referrals;	       /* 1..255, 30 */
 			uint32_t max_ns_per_referral;  /* 1..64, 6 */

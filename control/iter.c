@@ -782,6 +782,28 @@ static void unmark_tried(struct req *r, const struct ctl_addr *a)
 			r->tried[i].attempts--;
 }
 
+bool ctl_iter_may_query(const struct ctl_iter_config *c, const struct ctl_addr *a)
+{
+	static const uint8_t zero[16], mapped[12] = { [10] = 0xff, [11] = 0xff };
+	const uint8_t *x = a->a;
+	size_t len = a->family == AF_INET ? 4 : 16;
+
+	if (a->family == AF_INET ? x[0] == 0 || x[0] >= 224 :
+				   x[0] == 0xff || !memcmp(x, zero, 16) || !memcmp(x, mapped, 12))
+		return false; /* "this network", multicast, reserved, broadcast */
+	for (unsigned i = 0; i < c->n_own; i++)
+		if (c->own[i].family == a->family && !memcmp(c->own[i].addr, x, len))
+			return false;
+	for (unsigned i = 0; i < c->n_do_query; i++)
+		if (c->do_query[i].a.family == a->family && cfg_prefix_match(&c->do_query[i], x))
+			return true;
+	for (unsigned i = 0; i < c->n_dont_query; i++)
+		if (c->dont_query[i].a.family == a->family &&
+		    cfg_prefix_match(&c->dont_query[i], x))
+			return false;
+	return true;
+}
+
 /* The next address to ask: the fastest not yet tried out, or now and then a
  * random one (so a server that was slow once is measured again). */
 static const struct ctl_addr *pick_server(struct req *r)
@@ -796,6 +818,10 @@ static const struct ctl_addr *pick_server(struct req *r)
 			const struct ctl_addr *a = &r->cut.ns[i].addr[j];
 			if (tried_count(r, a) > r->it->cfg.retries)
 				continue;
+			if (!ctl_iter_may_query(&r->it->cfg, a)) {
+				r->it->st.dont_query++;
+				continue;
+			}
 			/* held down: not asked (one probe at a time may go) */
 			if (ctl_infra_state(srv_of(r->it, a), now) == CTL_SRV_HELD) {
 				held++;

@@ -43,9 +43,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "control/config.h"
 #include "control/loop.h"
 
+#define CTL_ITER_OWN_MAX (CFG_LISTEN_MAX + CFG_SOURCE_MAX + CFG_PORTS_MAX * CFG_PORT_ADDRS_MAX)
+
 struct cache;
+struct ctl_addr;
 struct ctl_deleg_table;
 struct up_ctx;
 
@@ -70,6 +74,13 @@ struct ctl_iter_config {
 	uint32_t max_zone_share;	/* percent of max_requests at one cut */
 	uint32_t failure_ttl;		/* a failed question: SERVFAIL this long */
 	uint32_t max_failure_ttl;	/* ... doubling up to this (RFC 9520) */
+	/* Server addresses never asked: in dont_query and not in do_query,
+	 * one of own (the resolver's addresses), or no server's (0/8,
+	 * multicast, 240/4, ::, v4-mapped). Empty lists by default. */
+	unsigned n_dont_query, n_do_query, n_own;
+	struct cfg_prefix dont_query[CFG_QUERY_PREFIXES_MAX];
+	struct cfg_prefix do_query[CFG_QUERY_PREFIXES_MAX];
+	struct cfg_addr own[CTL_ITER_OWN_MAX];
 };
 
 void ctl_iter_config_default(struct ctl_iter_config *c);
@@ -102,6 +113,7 @@ void ctl_iter_config_default(struct ctl_iter_config *c);
 	X(limit_time, "limit hit: time")				\
 	X(limit_requests, "questions refused: too many outstanding")	\
 	X(limit_zone, "limit hit: the cut's share of outstanding resolutions") \
+	X(dont_query, "server addresses skipped: do-not-query, ours, or no server's") \
 	X(held_down, "questions failed at once: every server left is held down") \
 	X(overflow, "answers too large to assemble")
 
@@ -147,6 +159,9 @@ int ctl_iter_refresh(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
 		     uint16_t qclass, bool do_bit, ctl_iter_cb cb, void *arg);
 
 void ctl_iter_get_stats(const struct ctl_iter *it, struct ctl_iter_stats *st);
+
+/* Whether c lets the iterator send a query to a (see dont_query). */
+bool ctl_iter_may_query(const struct ctl_iter_config *c, const struct ctl_addr *a);
 
 /* The servers' and remembered failures' counters (control/infra.h). */
 struct ctl_infra_stats;

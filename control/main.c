@@ -136,6 +136,18 @@ static void iter_config(const struct cfg *c, struct ctl_iter_config *ic)
 	ic->max_zone_share = c->resolver.limits.max_zone_share;
 	ic->failure_ttl = c->cache.failure_ttl_s;
 	ic->max_failure_ttl = c->cache.max_failure_ttl_s;
+	ic->n_dont_query = c->resolver.n_do_not_query;
+	memcpy(ic->dont_query, c->resolver.do_not_query, sizeof(ic->dont_query));
+	ic->n_do_query = c->resolver.n_do_query;
+	memcpy(ic->do_query, c->resolver.do_query, sizeof(ic->do_query));
+	/* ours: never a server to ask (a referral could loop us to ourselves) */
+	for (unsigned i = 0; i < c->n_listen; i++)
+		ic->own[ic->n_own++] = c->listen[i].a;
+	for (unsigned i = 0; i < c->resolver.upstream.n_source; i++)
+		ic->own[ic->n_own++] = c->resolver.upstream.source[i];
+	for (unsigned i = 0; c->dataplane.enabled && i < c->dataplane.n_ports; i++)
+		for (unsigned j = 0; j < c->dataplane.ports[i].n_addresses; j++)
+			ic->own[ic->n_own++] = c->dataplane.ports[i].addresses[j].a;
 }
 
 /* Upstream I/O; IPv6 only where the host has it. */
@@ -218,6 +230,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bailiwick-control: root hints: %s\n", err);
 		return 2;
 	}
+	static struct ctl_iter_config ic;
+	iter_config(&cfg, &ic);
+	unsigned usable = 0;
+	for (unsigned i = 0; i < hints.nns; i++)
+		for (unsigned j = 0; j < hints.ns[i].naddr; j++)
+			usable += ctl_iter_may_query(&ic, &hints.ns[i].addr[j]);
+	if (!usable) {
+		fprintf(stderr, "bailiwick-control: %s: resolver.do-not-query: every address of "
+				"the root hints (%s) is excluded; list them in resolver.do-query\n",
+			path, cfg.resolver.root_hints);
+		return 2;
+	}
 	if (check)
 		return 0;
 	if (cfg.resolver.trust_anchor[0])
@@ -239,8 +263,6 @@ int main(int argc, char **argv)
 	struct up_ctx *up = open_upstream(loop, &cfg);
 	if (!up)
 		return 1;
-	struct ctl_iter_config ic;
-	iter_config(&cfg, &ic);
 	struct ctl_iter *it = ctl_iter_new(loop, up, cache, deleg, &ic);
 	if (!it) {
 		fprintf(stderr, "bailiwick-control: out of memory\n");

@@ -159,6 +159,7 @@ bw_dp_config() {
 # (af_packet), clients in network namespace $BW_NS, the lab world's root.
 resolver:
   root-hints: $2
+  do-query: [ 127.53.0.0/16 ]     # the lab world's authorities (127/8 is never asked otherwise)
 listen: [ "$BW_SVC4@53", "[$BW_SVC6]@53" ]
 access-control:
   - { prefix: 127.0.0.0/8, action: allow }

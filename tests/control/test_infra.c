@@ -4,9 +4,11 @@
  * timeouts in a row, one probe at a time, holds that double up to their
  * bound and end with any reply; RTT smoothing; the "no EDNS" mark that
  * expires; resolution failures remembered for 5 s, doubling to 30 s when
- * they come back, in any letter case, per type; and the iterator's clock,
+ * they come back, in any letter case, per type; the do-not-query rule
+ * (list, exceptions, ourselves, no server's address); and the iterator's clock,
  * which must be CLOCK_MONOTONIC.
  */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -170,4 +172,63 @@ Test(infra, the_iterators_clock_is_monotonic)
 	cr_assert(now >= mono && now <= mono + 1,
 		  "ctl_iter_now() %u, CLOCK_MONOTONIC %u: a wall-clock step would move it",
 		  now, mono);
+}
+
+static struct ctl_addr v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
+{
+	struct ctl_addr x = { .family = AF_INET, .a = { a, b, c, d } };
+
+	return x;
+}
+
+static struct ctl_addr v6(const char *s)
+{
+	struct ctl_addr x = { .family = AF_INET6 };
+
+	cr_assert_eq(inet_pton(AF_INET6, s, x.a), 1);
+	return x;
+}
+
+/* Whether c may query a (by value, for one-line checks). */
+static bool may(const struct ctl_iter_config *c, struct ctl_addr a)
+{
+	return ctl_iter_may_query(c, &a);
+}
+
+static struct cfg_prefix pfx(struct ctl_addr a, uint8_t len)
+{
+	struct cfg_prefix p = { .a = { .family = a.family }, .len = len };
+
+	memcpy(p.a.addr, a.a, 16);
+	return p;
+}
+
+Test(iter, do_not_query_the_list_ourselves_and_no_servers_address)
+{
+	struct ctl_iter_config c;
+
+	ctl_iter_config_default(&c);
+	c.dont_query[c.n_dont_query++] = pfx(v4(127, 0, 0, 0), 8);
+	c.dont_query[c.n_dont_query++] = pfx(v4(10, 0, 0, 0), 8);
+	c.dont_query[c.n_dont_query++] = pfx(v6("fe80::"), 10);
+	c.do_query[c.n_do_query++] = pfx(v4(127, 53, 0, 0), 16);
+	c.own[c.n_own].family = AF_INET;
+	memcpy(c.own[c.n_own++].addr, (uint8_t[]){ 198, 18, 0, 1 }, 4);
+	cr_assert(may(&c, v4(192, 0, 2, 53)), "anything else");
+	cr_assert(may(&c, v4(127, 53, 1, 1)), "do-query wins");
+	cr_assert_not(may(&c, v4(127, 0, 0, 1)));
+	cr_assert_not(may(&c, v4(10, 1, 2, 3)));
+	cr_assert_not(may(&c, v6("fe80::1")));
+	cr_assert(may(&c, v6("2001:db8::53")));
+	cr_assert_not(may(&c, v4(198, 18, 0, 1)), "ourselves");
+	/* never a server's, whatever the lists say */
+	c.do_query[c.n_do_query++] = pfx(v4(0, 0, 0, 0), 0);
+	c.do_query[c.n_do_query++] = pfx(v6("::"), 0);
+	cr_assert_not(may(&c, v4(0, 0, 0, 7)));
+	cr_assert_not(may(&c, v4(224, 0, 0, 53)));
+	cr_assert_not(may(&c, v4(255, 255, 255, 255)));
+	cr_assert_not(may(&c, v6("::")));
+	cr_assert_not(may(&c, v6("ff02::1")));
+	cr_assert_not(may(&c, v6("::ffff:192.0.2.1")));
+	cr_assert_not(may(&c, v4(198, 18, 0, 1)), "still ourselves");
 }

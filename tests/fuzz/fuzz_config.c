@@ -91,6 +91,12 @@ static void check_ranges(const struct cfg *c)
 		check(r->upstream.port_exclude[i][0] >= 1 &&
 		      r->upstream.port_exclude[i][0] <= r->upstream.port_exclude[i][1],
 		      "ports.exclude");
+	check(r->n_do_not_query <= CFG_QUERY_PREFIXES_MAX &&
+	      r->n_do_query <= CFG_QUERY_PREFIXES_MAX, "do-not-query and do-query counts");
+	for (unsigned i = 0; i < r->n_do_not_query; i++)
+		check(prefix_ok(&r->do_not_query[i], true), "do-not-query prefix");
+	for (unsigned i = 0; i < r->n_do_query; i++)
+		check(prefix_ok(&r->do_query[i], true), "do-query prefix");
 	check(r->upstream.n_source <= CFG_SOURCE_MAX, "source-addresses count");
 	for (unsigned i = 0; i < r->upstream.n_source; i++)
 		check(family_ok(&r->upstream.source[i]), "source address");
@@ -236,6 +242,17 @@ static void emit_cfg(const struct cfg *c)
 		emit(", validation-time: %lld", (long long)r->validation_time);
 	emit(", nsec3-max-iterations: %u, max-rrset-records: %u,\n",
 	     r->nsec3_max_iterations, r->max_rrset_records);
+	emit("  do-not-query: [");
+	for (unsigned i = 0; i < r->n_do_not_query; i++) {
+		emit(i ? ", " : " ");
+		emit_prefix(&r->do_not_query[i]);
+	}
+	emit(" ], do-query: [");
+	for (unsigned i = 0; i < r->n_do_query; i++) {
+		emit(i ? ", " : " ");
+		emit_prefix(&r->do_query[i]);
+	}
+	emit(" ],\n");
 	emit("  limits: { max-referrals: %u, max-ns-per-referral: %u, "
 	     "max-upstream-queries: %u, max-cname-chain: %u, max-time-ms: %u, "
 	     "max-zone-share: %u },\n",

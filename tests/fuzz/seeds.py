@@ -139,6 +139,9 @@ resolver:
     max-upstream-queries: 50
     max-cname-chain: 8
     max-time-ms: 5000
+    max-zone-share: 20
+  do-not-query: [ 10.0.0.0/8, "fc00::/7" ]
+  do-query: [ 10.53.0.0/16 ]
   upstream:
     edns-buffer: 1400
     use-0x20: false
@@ -162,6 +165,8 @@ cache:
   prefetch:
     enabled: false
     threshold-percent: 100
+  failure-ttl: 2
+  max-failure-ttl: 60
 access-control:
   - prefix: 10.0.0.0/8
     action: allow
