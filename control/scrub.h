@@ -116,10 +116,15 @@ struct ctl_scrub {
 	uint16_t kept;
 	struct ctl_scrub_drops drops;
 	struct ctl_scrub_rr rr[CTL_SCRUB_RECORDS_MAX];
-	/* Scratch: every record's owner, lower-cased, and whether it is
-	 * still a candidate. */
+	/* Scratch: every record's owner, lower-cased, a hash of it (equal
+	 * names hash equal: most comparisons end there), and whether it is
+	 * still a candidate; the referral's NS targets, unpacked once. */
 	uint8_t owner[CTL_SCRUB_RECORDS_MAX][DNS_NAME_MAX];
+	uint32_t ohash[CTL_SCRUB_RECORDS_MAX];
 	bool usable[CTL_SCRUB_RECORDS_MAX];
+	uint8_t target[CTL_SCRUB_RECORDS_MAX][DNS_NAME_MAX];
+	uint32_t thash[CTL_SCRUB_RECORDS_MAX];
+	uint16_t nglue[CTL_SCRUB_RECORDS_MAX][2]; /* per target: A, AAAA kept */
 };
 
 /*

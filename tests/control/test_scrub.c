@@ -426,3 +426,46 @@ Test(scrub, chain_without_its_end_is_asked_again)
 	cr_assert(name_is(sc->final_name, "web.shop.lab"));
 	cr_assert_eq(kept(CTL_ROLE_CHAIN), 1);
 }
+
+/* The referral bench/scrub-bench measures: 100 NS names with 8 glue
+ * addresses each (NS targets are unpacked once, glue finds its target by
+ * hash); then one name with more glue than an RRset may hold. */
+Test(scrub, a_large_referral_keeps_each_targets_glue_up_to_the_cap)
+{
+	struct dns_builder b;
+	uint8_t com[DNS_NAME_MAX], name[DNS_NAME_MAX];
+	char text[32];
+
+	dns_name_from_str("com", com);
+	for (int round = 0; round < 2; round++) {
+		unsigned glue_each = round ? 101 : 8, nns = round ? 2 : 100;
+		dns_builder_init(&b, wire, sizeof(wire), 7, DNS_F_QR);
+		dns_builder_question(&b, nm("www.example.com"), DNS_T_A, DNS_C_IN);
+		for (unsigned i = 0; i < nns; i++) {
+			snprintf(text, sizeof(text), "NS%u.com", i);
+			int n = dns_name_from_str(text, name);
+			cr_assert_eq(dns_builder_rr(&b, NS, com, DNS_T_NS, DNS_C_IN, 3600, name,
+						    (size_t)n), 0);
+		}
+		for (unsigned i = 0; i < nns; i++)
+			for (unsigned k = 0; k < (i == 0 ? glue_each : 8); k++) {
+				uint8_t a[4] = { 192, 0, (uint8_t)i, (uint8_t)k };
+				snprintf(text, sizeof(text), "ns%u.com", i);
+				dns_name_from_str(text, name);
+				cr_assert_eq(dns_builder_rr(&b, AR, name, DNS_T_A, DNS_C_IN, 3600,
+							    a, 4), 0);
+			}
+		cr_assert_eq(dns_msg_parse(&msg, wire, dns_builder_finish(&b)), 0);
+		int kind = scrub(".", "www.example.com", DNS_T_A);
+		if (round == 0) {
+			cr_assert_eq(kind, CTL_SCRUB_REFERRAL);
+			cr_assert_eq(sc->ref_ns, 100);
+			cr_assert_eq(sc->glue, 800, "%u", sc->glue);
+			cr_assert_eq(kept(CTL_ROLE_GLUE), 800);
+			cr_assert_eq(ctl_scrub_dropped(sc), 0);
+		} else {
+			cr_assert_eq(kind, CTL_SCRUB_FAIL, "101 addresses for one name");
+			cr_assert(sc->oversized);
+		}
+	}
+}
