@@ -1106,6 +1106,21 @@ static int cache(struct ctx *x, yaml_node_t *n)
 	return 0;
 }
 
+static int tcp(struct ctx *x, yaml_node_t *n)
+{
+	MAP_WALK(k, "max-connections", "max-per-client", "idle-timeout-ms");
+	typeof(x->cfg->tcp) *t = &x->cfg->tcp;
+	int r = walk_map(x, n, &k_walk);
+
+	if (r)
+		return r;
+	FIELD(k, 0, get_u32(x, v, 1, 65536, "a number", &t->max_connections));
+	FIELD(k, 1, get_u32(x, v, 1, 65536, "a number", &t->max_per_client));
+	FIELD(k, 2, get_u32(x, v, 100, 600000, "a number of milliseconds",
+			    &t->idle_timeout_ms));
+	return 0;
+}
+
 static int acl_rule(struct ctx *x, yaml_node_t *n, struct cfg_acl_rule *rule)
 {
 	static const char *const actions[] = { "allow", "refuse", "drop" };
@@ -1333,7 +1348,7 @@ static int dataplane(struct ctx *x, yaml_node_t *n)
 static int root(struct ctx *x, yaml_node_t *n)
 {
 	MAP_WALK(k, "resolver", "cache", "access-control", "listen", "control",
-		 "dataplane");
+		 "dataplane", "tcp");
 	static const yaml_mark_t start;
 	int r;
 
@@ -1352,6 +1367,7 @@ static int root(struct ctx *x, yaml_node_t *n)
 	FIELD(k, 3, listen_list(x, v));
 	FIELD(k, 4, control(x, v));
 	FIELD(k, 5, dataplane(x, v));
+	FIELD(k, 6, tcp(x, v));
 	if (!k[0])
 		return missing(x, n->start_mark, "resolver.root-hints");
 	return 0;
@@ -1406,6 +1422,9 @@ void cfg_default(struct cfg *cfg)
 	cfg->cache.stale_client_timeout_ms = 1800;
 	cfg->cache.prefetch_enabled = true;
 	cfg->cache.prefetch_threshold_percent = 10;
+	cfg->tcp.max_connections = 256;
+	cfg->tcp.max_per_client = 8;
+	cfg->tcp.idle_timeout_ms = 10000;
 	cfg->cache.failure_ttl_s = 5;
 	cfg->cache.max_failure_ttl_s = 30;
 	cfg->n_acl = 2;

@@ -215,6 +215,14 @@ struct cfg {
 	struct {
 		char socket[CFG_SOCKET_PATH_MAX]; /* /run/bailiwick/control.sock */
 	} control;
+	/* tcp: the TCP front end (control's listen sockets). A client is an
+	 * IPv4 address or an IPv6 /64. A connection is closed when no whole
+	 * query has come, and no answer has been read, for idle-timeout-ms. */
+	struct {
+		uint32_t max_connections;	/* 1..65536, 256 */
+		uint32_t max_per_client;	/* 1..65536, 8 */
+		uint32_t idle_timeout_ms;	/* 100..600000, 10000 */
+	} tcp;
 	struct {
 		bool enabled;			/* the dataplane key is present */
 		unsigned n_eal;			/* 0..CFG_EAL_ARGS_MAX, 0 */

@@ -32,8 +32,6 @@
 #endif
 
 #define UDP_BURST 64		/* datagrams read per readiness event */
-#define TCP_CONN_MAX 256
-#define TCP_IDLE_MS 10000	/* RFC 7766 6.2.3: a few seconds to tens */
 #define TCP_PENDING_MAX 64	/* queries in flight on one connection */
 #define TCP_WBUF_MAX (128 * 1024) /* answers queued for a client: stop reading */
 #define QUERY_MAX 4096		/* a longer query is dropped (EDNS padding
@@ -350,11 +348,12 @@ static void conn_idle(struct up_loop *loop, void *arg)
 
 	(void)loop;
 	if ((c->npend == 0 && c->wlen == 0) || (c->wlen && !c->wrote)) {
+		c->s->st.tcp_idle_closed++;
 		conn_close(c);
 		return;
 	}
 	c->wrote = false;
-	up_timer_add(c->s->loop, &c->idle, TCP_IDLE_MS, conn_idle, c);
+	up_timer_add(c->s->loop, &c->idle, c->s->cfg->tcp.idle_timeout_ms, conn_idle, c);
 }
 
 static void conn_ready(struct up_loop *loop, int fd, uint32_t events, void *arg);
@@ -389,11 +388,13 @@ static void conn_ready(struct up_loop *loop, int fd, uint32_t events, void *arg)
 		return;
 	}
 	c->rlen += (uint32_t)n;
-	up_timer_add(s->loop, &c->idle, TCP_IDLE_MS, conn_idle, c);
 	while (c->rlen >= 2) {
 		uint32_t mlen = dns_get16(c->rbuf);
 		if (c->rlen < 2 + mlen)
 			break;
+		/* Only a whole query keeps a connection: one that trickles
+		 * octets (slowloris) is idle all the same. */
+		up_timer_add(s->loop, &c->idle, s->cfg->tcp.idle_timeout_ms, conn_idle, c);
 		s->st.tcp_queries++;
 		query(s, c, -1, &c->peer, c->peerlen, c->rbuf + 2, mlen);
 		if (c->fd < 0)
@@ -401,6 +402,26 @@ static void conn_ready(struct up_loop *loop, int fd, uint32_t events, void *arg)
 		memmove(c->rbuf, c->rbuf + 2 + mlen, c->rlen - 2 - mlen);
 		c->rlen -= 2 + mlen;
 	}
+}
+
+/* Whether two peers are one client: the same IPv4 address, or IPv6
+ * addresses in one /64 (one host's share of a subnet, RFC 7421). */
+static bool same_client(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	const uint8_t *x, *y;
+	int fx = family_of(a, &x), fy = family_of(b, &y);
+
+	return fx == fy && memcmp(x, y, fx == AF_INET ? 4 : 8) == 0;
+}
+
+/* Connections open from peer's client. */
+static unsigned client_conns(const struct ctl_server *s, const struct sockaddr_storage *peer)
+{
+	unsigned n = 0;
+
+	for (const struct conn *c = s->conns.next; c != &s->conns; c = c->next)
+		n += same_client(&c->peer, peer);
+	return n;
 }
 
 static void tcp_accept(struct up_loop *loop, int fd, uint32_t events, void *arg)
@@ -417,8 +438,14 @@ static void tcp_accept(struct up_loop *loop, int fd, uint32_t events, void *arg)
 			return;
 		const uint8_t *addr;
 		int family = family_of(&peer, &addr);
-		if (s->nconn >= TCP_CONN_MAX || cfg_acl_match(s->cfg, family, addr) == CFG_ACL_DROP) {
+		if (s->nconn >= s->cfg->tcp.max_connections ||
+		    cfg_acl_match(s->cfg, family, addr) == CFG_ACL_DROP) {
 			s->st.tcp_refused++;
+			close(cfd);
+			continue;
+		}
+		if (client_conns(s, &peer) >= s->cfg->tcp.max_per_client) {
+			s->st.tcp_refused_client++;
 			close(cfd);
 			continue;
 		}
@@ -439,7 +466,7 @@ static void tcp_accept(struct up_loop *loop, int fd, uint32_t events, void *arg)
 		s->nconn++;
 		s->st.tcp_connections++;
 		conn_events(c);
-		up_timer_add(s->loop, &c->idle, TCP_IDLE_MS, conn_idle, c);
+		up_timer_add(s->loop, &c->idle, s->cfg->tcp.idle_timeout_ms, conn_idle, c);
 	}
 }
 

@@ -10,7 +10,10 @@
  * gets FORMERR when its header is readable; EDNS versions other than 0 get
  * BADVERS; zone transfers and classes other than IN are REFUSED. Answers
  * carry our OPT when the client sent one and TC=1 when they exceed the
- * client's UDP size. Every outcome is counted.
+ * client's UDP size or our EDNS buffer. TCP connections are bounded in
+ * all (tcp.max-connections) and per client (tcp.max-per-client: an IPv4
+ * address or an IPv6 /64), and closed when no whole query has come and no
+ * answer has been read for tcp.idle-timeout-ms. Every outcome is counted.
  *
  * Control process, the loop's thread.
  */
@@ -30,7 +33,9 @@ struct ctl_iter;
 	X(udp_queries, "UDP queries received")				\
 	X(tcp_queries, "TCP queries received")				\
 	X(tcp_connections, "TCP connections accepted")			\
-	X(tcp_refused, "TCP connections refused: too many")		\
+	X(tcp_refused, "TCP connections refused: too many, or dropped by the ACL") \
+	X(tcp_refused_client, "TCP connections refused: the client has its share") \
+	X(tcp_idle_closed, "TCP connections closed: no whole query for the idle timeout") \
 	X(cache_hits, "answered from the cache")			\
 	X(resolved, "answered after resolution")			\
 	X(servfail, "SERVFAIL answers")				\
