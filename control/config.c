@@ -1004,7 +1004,7 @@ static int resolver(struct ctx *x, yaml_node_t *n)
 	static const char *const qmin[] = { "off", "relaxed", "strict" };
 	MAP_WALK(k, "root-hints", "trust-anchor", "qname-minimisation",
 		 "validation-time", "nsec3-max-iterations", "max-rrset-records",
-		 "limits", "upstream", "do-not-query", "do-query");
+		 "limits", "upstream", "do-not-query", "do-query", "sibling-glue");
 	typeof(x->cfg->resolver) *res = &x->cfg->resolver;
 	int r = walk_map(x, n, &k_walk);
 
@@ -1025,6 +1025,7 @@ static int resolver(struct ctx *x, yaml_node_t *n)
 	FIELD(k, 7, upstream(x, v));
 	FIELD(k, 8, prefix_list(x, v, res->do_not_query, &res->n_do_not_query));
 	FIELD(k, 9, prefix_list(x, v, res->do_query, &res->n_do_query));
+	FIELD(k, 10, get_bool(x, v, &res->sibling_glue));
 	if (!k[0])
 		return missing(x, n->start_mark, "root-hints");
 	return 0;
@@ -1387,6 +1388,7 @@ void cfg_default(struct cfg *cfg)
 	cfg->resolver.limits.max_cname_chain = 11;
 	cfg->resolver.limits.max_time_ms = 10000;
 	cfg->resolver.limits.max_zone_share = 10;
+	cfg->resolver.sibling_glue = true;
 	/* PowerDNS's dont-query: loopback, RFC 1918, shared, link-local,
 	 * documentation, ULA (RFC 6890 special-purpose blocks) */
 	static const char *const dnq[] = {

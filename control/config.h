@@ -162,6 +162,10 @@ struct cfg {
 		struct cfg_prefix do_not_query[CFG_QUERY_PREFIXES_MAX];
 		unsigned n_do_query;		 /* 0..CFG_QUERY_PREFIXES_MAX, 0 */
 		struct cfg_prefix do_query[CFG_QUERY_PREFIXES_MAX];
+		/* sibling-glue: a referral's addresses for NS names inside the
+		 * parent zone but outside the cut reach that delegation's
+		 * servers (RFC 9471); false: only glue inside the cut. true */
+		bool sibling_glue;
 		struct {
 			uint32_t max_referrals;	       /* 1..255, 30 */
 			uint32_t max_ns_per_referral;  /* 1..64, 6 */

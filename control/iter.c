@@ -201,6 +201,7 @@ void ctl_iter_config_default(struct ctl_iter_config *c)
 		.max_requests = 10000,
 		.max_waiters = 256,
 		.max_zone_share = 10,
+		.sibling_glue = true,
 		.failure_ttl = 5,
 		.max_failure_ttl = 30,
 	};
@@ -1045,9 +1046,16 @@ static void ref_glue(struct ctl_referral *ref, const struct dns_msg *m,
 			take_addr(m, rr, ref->ns[k].addr, &ref->ns[k].naddr);
 }
 
-/* A referral from the scrubbed reply, as the delegation table takes it. */
-static void make_referral(const struct dns_msg *m, const struct ctl_scrub *s,
-			  struct ctl_referral *ref)
+/*
+ * A referral from the scrubbed reply, as the delegation table takes it: the
+ * NS names, and the addresses of glue and (unless resolver.sibling-glue is
+ * off) sibling glue. Either is only an address to reach this delegation's
+ * servers by: it lives and dies with the delegation instance (a changed
+ * glue address is a new instance, control/deleg.h), is never cached as
+ * the name's data and never answered to a client.
+ */
+static void make_referral(struct ctl_iter *it, const struct dns_msg *m,
+			  const struct ctl_scrub *s, struct ctl_referral *ref)
 {
 	memset(ref, 0, sizeof(*ref));
 	ref->zone = s->cut;
@@ -1056,8 +1064,12 @@ static void make_referral(const struct dns_msg *m, const struct ctl_scrub *s,
 	for (unsigned i = 0; i < s->nrr; i++) {
 		struct dns_rr rr;
 		size_t pos = s->rr[i].off;
-		if (s->rr[i].role == CTL_ROLE_GLUE && !dns_rr_parse(m->wire, m->len, &pos, &rr))
-			ref_glue(ref, m, &rr, s->owner[i]);
+		uint8_t role = s->rr[i].role;
+		if ((role != CTL_ROLE_GLUE && (role != CTL_ROLE_SIBLING || !it->cfg.sibling_glue)) ||
+		    dns_rr_parse(m->wire, m->len, &pos, &rr))
+			continue;
+		ref_glue(ref, m, &rr, s->owner[i]);
+		it->st.sibling_glue += role == CTL_ROLE_SIBLING;
 	}
 	if (ref->ttl == UINT32_MAX)
 		ref->ttl = 0;
@@ -1078,7 +1090,7 @@ static void on_referral(struct req *r, const struct dns_msg *m, const struct ctl
 		fail(r, &it->st.limit_referrals);
 		return;
 	}
-	make_referral(m, s, ref);
+	make_referral(it, m, s, ref);
 	it->st.referrals++;
 	/* Below a cut followed once, nothing is kept either. */
 	int rc = r->cut.transient ? CTL_DELEG_LATE :

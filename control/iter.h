@@ -72,6 +72,7 @@ struct ctl_iter_config {
 	uint32_t max_waiters;		/* clients coalesced onto one */
 	uint32_t min_ttl;		/* cache.min-ttl, applied when assembling */
 	uint32_t max_zone_share;	/* percent of max_requests at one cut */
+	bool sibling_glue;		/* use a referral's sibling glue; on */
 	uint32_t failure_ttl;		/* a failed question: SERVFAIL this long */
 	uint32_t max_failure_ttl;	/* ... doubling up to this (RFC 9520) */
 	/* Server addresses never asked: in dont_query and not in do_query,
@@ -114,6 +115,7 @@ void ctl_iter_config_default(struct ctl_iter_config *c);
 	X(limit_requests, "questions refused: too many outstanding")	\
 	X(limit_zone, "limit hit: the cut's share of outstanding resolutions") \
 	X(dont_query, "server addresses skipped: do-not-query, ours, or no server's") \
+	X(sibling_glue, "sibling glue records taken from referrals (RFC 9471)") \
 	X(held_down, "questions failed at once: every server left is held down") \
 	X(overflow, "answers too large to assemble")
 

@@ -134,6 +134,7 @@ static void iter_config(const struct cfg *c, struct ctl_iter_config *ic)
 	ic->stale_client_timeout_ms = c->cache.stale_client_timeout_ms;
 	ic->min_ttl = c->cache.min_ttl_s;
 	ic->max_zone_share = c->resolver.limits.max_zone_share;
+	ic->sibling_glue = c->resolver.sibling_glue;
 	ic->failure_ttl = c->cache.failure_ttl_s;
 	ic->max_failure_ttl = c->cache.max_failure_ttl_s;
 	ic->n_dont_query = c->resolver.n_do_not_query;

@@ -277,11 +277,6 @@ static void keep_referral(struct ctl_scrub *s, const struct dns_msg *m,
 				break;
 		if (k == ntarget)
 			continue;
-		if (!under(s->owner[i], s->cut)) {
-			usable[i] = false;
-			s->drops.glue_outside_cut++;
-			continue;
-		}
 		/* the same name may be a target twice: the first counts */
 		uint16_t *dup = &s->nglue[k][t == DNS_T_AAAA];
 		if (*dup >= max_rrset) {
@@ -291,8 +286,15 @@ static void keep_referral(struct ctl_scrub *s, const struct dns_msg *m,
 			continue;
 		}
 		(*dup)++;
-		keep(s, i, CTL_ROLE_GLUE);
-		s->glue++;
+		/* load() dropped owners outside the zone: this one is inside
+		 * the cut (glue) or beside it (sibling glue) */
+		if (under(s->owner[i], s->cut)) {
+			keep(s, i, CTL_ROLE_GLUE);
+			s->glue++;
+		} else {
+			keep(s, i, CTL_ROLE_SIBLING);
+			s->sibling++;
+		}
 	}
 }
 

@@ -19,10 +19,14 @@
  *   the zone, and the NSEC/NSEC3 records with their RRSIGs.
  * - A referral is an NS set for one name strictly below the zone and at or
  *   above the final name, with no SOA beside it. It keeps that NS set, the
- *   DS set and denial records for the cut, and as glue only A/AAAA records
- *   of the NS names that lie inside the referred zone (names outside it are
- *   resolved on their own). An NS set for the zone itself or above it
- *   without AA is lame.
+ *   DS set and denial records for the cut, as glue the A/AAAA records of
+ *   the NS names that lie inside the referred zone, and as sibling glue
+ *   those of NS names elsewhere inside the zone the server was asked for
+ *   (RFC 9471 asks authorities to send them: the root's referral to com.
+ *   carries gtld-servers.net's addresses); whether sibling glue is used is
+ *   the iterator's decision. NS names outside the zone get no glue at all:
+ *   they are resolved on their own. An NS set for the zone itself or above
+ *   it without AA is lame.
  * - Additional data outside referrals and NS sets in the authority section
  *   of answers are never used: the child's NS set reaches the cache only as
  *   the answer to an NS question, so it can never extend a delegation.
@@ -65,6 +69,7 @@ enum ctl_scrub_role {
 	CTL_ROLE_REF_NS,	/* the referral's NS set */
 	CTL_ROLE_REF_DS,	/* the referral's DS set */
 	CTL_ROLE_GLUE,		/* A/AAAA of a referral NS name inside the cut */
+	CTL_ROLE_SIBLING,	/* ... inside the zone, outside the cut */
 	CTL_ROLE_SIG,		/* RRSIG over a kept RRset */
 };
 
@@ -74,7 +79,6 @@ enum ctl_scrub_role {
 	X(off_chain, "answer record not on the question's chain")	\
 	X(authority, "authority record that is not SOA/NS/DS/denial of this answer") \
 	X(additional, "additional record that is not glue of this referral") \
-	X(glue_outside_cut, "glue for a name outside the referred zone") \
 	X(wrong_class, "class other than the question's")		\
 	X(oversized, "beyond the RRset or message record cap")		\
 	X(contradicting, "CNAME that contradicts its DNAME, second CNAME") \
@@ -112,6 +116,7 @@ struct ctl_scrub {
 	uint16_t chain_len;		/* CNAME/DNAME links kept */
 	uint16_t ref_ns;		/* REFERRAL: NS records kept */
 	uint16_t glue;			/* REFERRAL: glue records kept */
+	uint16_t sibling;		/* REFERRAL: sibling glue records kept */
 	uint16_t nrr;
 	uint16_t kept;
 	struct ctl_scrub_drops drops;

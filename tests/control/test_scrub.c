@@ -290,7 +290,7 @@ Test(scrub, referral_keeps_ns_ds_and_glue_inside_the_cut)
 		{ NS, "shop.lab", DNS_T_NS, "ns.elsewhere.bench", 0 },
 		{ NS, "shop.lab", DNS_T_DS, "", 0 },
 		{ AR, "ns1.shop.lab", DNS_T_A, "127.53.2.1", 0 },
-		{ AR, "ns.sibling.lab", DNS_T_A, "198.18.6.6", 0 },	/* outside the cut */
+		{ AR, "ns.sibling.lab", DNS_T_A, "198.18.6.6", 0 },	/* sibling glue */
 		{ AR, "ns.elsewhere.bench", DNS_T_A, "198.18.6.6", 0 },	/* outside the zone */
 		{ AR, "www.lab", DNS_T_A, "198.18.6.6", 0 },		/* not an NS name */
 	};
@@ -302,7 +302,8 @@ Test(scrub, referral_keeps_ns_ds_and_glue_inside_the_cut)
 	cr_assert_eq(kept(CTL_ROLE_REF_NS), 3);
 	cr_assert_eq(kept(CTL_ROLE_REF_DS), 1);
 	cr_assert_eq(kept(CTL_ROLE_GLUE), 1);
-	cr_assert_eq(sc->drops.glue_outside_cut, 1);
+	cr_assert_eq(kept(CTL_ROLE_SIBLING), 1, "inside lab, outside shop.lab: sibling glue");
+	cr_assert_eq(sc->sibling, 1);
 	cr_assert_eq(sc->drops.out_of_zone, 1);
 	cr_assert_eq(sc->drops.additional, 1);
 }

@@ -252,7 +252,7 @@ static void emit_cfg(const struct cfg *c)
 		emit(i ? ", " : " ");
 		emit_prefix(&r->do_query[i]);
 	}
-	emit(" ],\n");
+	emit(" ], sibling-glue: %s,\n", r->sibling_glue ? "true" : "false");
 	emit("  limits: { max-referrals: %u, max-ns-per-referral: %u, "
 	     "max-upstream-queries: %u, max-cname-chain: %u, max-time-ms: %u, "
 	     "max-zone-share: %u },\n",

@@ -50,8 +50,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(dns_name_is_subdomain(s.owner[i], zone));
 		check(role != CTL_ROLE_DATA || kind == CTL_SCRUB_ANSWER);
 		check((role != CTL_ROLE_REF_NS && role != CTL_ROLE_REF_DS &&
-		       role != CTL_ROLE_GLUE) || kind == CTL_SCRUB_REFERRAL);
+		       role != CTL_ROLE_GLUE && role != CTL_ROLE_SIBLING) ||
+		      kind == CTL_SCRUB_REFERRAL);
 		check(role != CTL_ROLE_GLUE || dns_name_is_subdomain(s.owner[i], s.cut));
+		check(role != CTL_ROLE_SIBLING || !dns_name_is_subdomain(s.owner[i], s.cut));
 		check(role != CTL_ROLE_SOA || kind == CTL_SCRUB_NXDOMAIN ||
 		      kind == CTL_SCRUB_NODATA);
 	}
