@@ -15,7 +15,8 @@
  * to port 53 goes back with addresses and ports swapped and QR set, the
  * I/O ceiling of the same link and cores without DNS work. --plan FILE
  * makes several runs (a query file, rate, duration and JSON each) over one
- * connection, with a --hook command before and after each.
+ * connection, with a --hook command before and after each and once at
+ * the end, when the senders have stopped and the far end may go first.
  *
  * Worker lcores: no allocation, lock or syscall in the loop; every mbuf
  * received is freed or sent back in the same iteration.
@@ -328,6 +329,60 @@ static int run_summary(uint64_t rate, double seconds, const char *json)
 	return 0;
 }
 
+/* -S: the maximum for seconds, then bisect between lo and it for the
+ * highest rate with < 0.1 % lost; the tables on stdout, every run's
+ * summary as a JSON array in json when it is not NULL. -1 when json
+ * cannot be written. */
+static int run_search(uint64_t lo, double seconds, const char *json_path)
+{
+	FILE *json = json_path ? fopen(json_path, "w") : NULL;
+	struct gen_result r, max, best = { 0 };
+
+	if (json_path && !json) {
+		fprintf(stderr, "bailiwick-gen: %s: %s\n", json_path, strerror(errno));
+		return -1;
+	}
+	run(0, seconds, &max, true);
+	max.mode = "max";
+	uint64_t hi = max.answered / (max.seconds > 0 ? (uint64_t)max.seconds : 1);
+	if (json) {
+		fputs("[", json);
+		gen_result_json(&max, json);
+	}
+	best.mode = "search";
+	for (int step = 0; step < SEARCH_STEPS && hi > lo && !interrupted; step++) {
+		uint64_t mid = lo + (hi - lo + 1) / 2;
+		run(mid, seconds, &r, true);
+		r.mode = "search";
+		double loss = r.sent ? (double)r.lost / (double)r.sent : 1;
+		fprintf(stderr, "bailiwick-gen: %" PRIu64 "/s: %.3f %% lost\n", mid, 100 * loss);
+		if (json) {
+			fputs(",\n", json);
+			gen_result_json(&r, json);
+		}
+		if (loss < SEARCH_LOSS) {
+			lo = mid;
+			best = r;
+		} else {
+			hi = mid - 1;
+		}
+	}
+	printf("maximum response rate:\n");
+	gen_result_table(&max, stdout);
+	printf("highest rate with < 0.1 %% lost: %" PRIu64 "/s\n", lo);
+	if (best.sent)
+		gen_result_table(&best, stdout);
+	fflush(stdout);
+	if (json) {
+		fputs("]\n", json);
+		if (fclose(json)) {
+			fprintf(stderr, "bailiwick-gen: %s: %s\n", json_path, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int hook(const char *when, const char *json)
 {
 	char cmd[4096];
@@ -341,10 +396,11 @@ static int hook(const char *when, const char *json)
 
 /*
  * --plan FILE: one run per line, "QUERIES RATE SECONDS JSON" ('#' starts
- * a comment), each with its own query file and its summary in JSON. A far
- * end that must not see its peer come and go between runs (a memif server
- * whose workers poll while the PMD unmaps the client's regions on
- * disconnect) sees one connection for the whole plan. Returns the exit
+ * a comment; RATE "search" runs -S's search), each with its own query file
+ * and its summary in JSON. A far end that must not see its peer come and
+ * go between runs (a memif server whose workers poll while the PMD unmaps
+ * the client's regions on disconnect) sees one connection for the whole
+ * plan, and the hook's "end" call can stop it before ours goes. Returns the exit
  * status: 2 for a plan or query file in error, 1 when a run's JSON or the
  * hook failed.
  */
@@ -377,7 +433,9 @@ static int run_plan(void)
 			rc = 2;
 		} else {
 			queries_rewind();
-			if (hook("before", st.json) || run_summary(st.rate, st.seconds, st.json) ||
+			if (hook("before", st.json) ||
+			    (st.search ? run_search(0, st.seconds, st.json) :
+					 run_summary(st.rate, st.seconds, st.json)) ||
 			    hook("after", st.json)) {
 				fprintf(stderr, "bailiwick-gen: %s:%u: %s or the hook failed\n",
 					o.plan, lineno, st.json);
@@ -406,9 +464,11 @@ static void usage(void)
 		"  -j FILE    write the summary as JSON (an array with -S)\n"
 		"  --reflect  be the far end: swap and return every query (I/O ceiling)\n"
 		"  --plan FILE  several runs over one connection, a line each:\n"
-		"             QUERIES RATE SECONDS JSON (RATE 0: as fast as possible)\n"
+		"             QUERIES RATE SECONDS JSON (RATE 0: as fast as possible,\n"
+		"             search: as -S)\n"
 		"  --hook CMD   with --plan: sh -c 'CMD before JSON' and 'CMD after JSON'\n"
-		"             around each run\n",
+		"             around each run, and 'CMD end -' when the senders have\n"
+		"             stopped, before the port closes (stop the far end there)\n",
 		ADDRS_MAX);
 	exit(2);
 }
@@ -568,52 +628,19 @@ int main(int argc, char **argv)
 	}
 
 	int rc = 0;
-	if (o.plan) {
+	if (o.plan)
 		rc = run_plan();
-	} else if (!o.search) {
+	else if (!o.search)
 		rc = run_summary(o.rate, o.seconds, o.json) ? 1 : 0;
-	} else {
-		FILE *json = o.json ? fopen(o.json, "w") : NULL;
-		if (o.json && !json)
-			rte_exit(1, "%s: %s\n", o.json, strerror(errno));
-		struct gen_result r;
-		/* the maximum first, then bisect below it for < 0.1 % lost */
-		struct gen_result max, best = { 0 };
-		run(0, o.seconds, &max, true);
-		max.mode = "max";
-		uint64_t lo = o.rate, hi = max.answered / (max.seconds > 0 ? (uint64_t)max.seconds : 1);
-		if (json) {
-			fputs("[", json);
-			gen_result_json(&max, json);
-		}
-		best.mode = "search";
-		for (int step = 0; step < SEARCH_STEPS && hi > lo && !interrupted; step++) {
-			uint64_t mid = lo + (hi - lo + 1) / 2;
-			run(mid, o.seconds, &r, true);
-			r.mode = "search";
-			double loss = r.sent ? (double)r.lost / (double)r.sent : 1;
-			fprintf(stderr, "bailiwick-gen: %" PRIu64 "/s: %.3f %% lost\n", mid, 100 * loss);
-			if (json) {
-				fputs(",\n", json);
-				gen_result_json(&r, json);
-			}
-			if (loss < SEARCH_LOSS) {
-				lo = mid;
-				best = r;
-			} else {
-				hi = mid - 1;
-			}
-		}
-		printf("maximum response rate:\n");
-		gen_result_table(&max, stdout);
-		printf("highest rate with < 0.1 %% lost: %" PRIu64 "/s\n", lo);
-		if (best.sent)
-			gen_result_table(&best, stdout);
-		if (json) {
-			fputs("]\n", json);
-			fclose(json);
-		}
-	}
+	else
+		rc = run_search(o.rate, o.seconds, o.json) ? 1 : 0;
+	phase = 3;
+	rte_eal_mp_wait_lcore();
+	/* The senders are still now: the far end may go first (its memif
+	 * server would otherwise unmap our regions under its own pollers, or
+	 * ours under ours, DPDK 22.11); "CMD end -" says so. */
+	if (o.plan && hook("end", "-"))
+		rc = rc ? rc : 1;
 	phase = 3;
 	rte_eal_mp_wait_lcore();
 	rte_eth_dev_stop(port);

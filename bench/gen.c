@@ -289,7 +289,13 @@ int gen_plan_parse(const char *line, struct gen_plan_step *st)
 	if (sscanf(buf, "%1023s %31s %lf %1023s %n", st->queries, rate, &st->seconds, st->json,
 		   &used) != 4 || buf[used] != 0)
 		return -1;
-	if (!(st->seconds > 0) || !isfinite(st->seconds) || !isdigit((unsigned char)rate[0]))
+	if (!(st->seconds > 0) || !isfinite(st->seconds))
+		return -1;
+	st->search = strcmp(rate, "search") == 0;
+	st->rate = 0;
+	if (st->search)
+		return 1;
+	if (!isdigit((unsigned char)rate[0]))
 		return -1;
 	errno = 0;
 	unsigned long long r = strtoull(rate, &end, 10);

@@ -53,17 +53,20 @@ void gen_queries_free(struct gen_queries *qs);
 
 /* --- plans (--plan) ---------------------------------------------------------- */
 
-/* One run of a plan: "QUERIES RATE SECONDS JSON" on a line. */
+/* One run of a plan: "QUERIES RATE SECONDS JSON" on a line; RATE is
+ * queries/s, 0 for as fast as possible, or "search" for -S's search. */
 struct gen_plan_step {
 	char queries[1024];
 	uint64_t rate;		/* queries/s; 0: as fast as possible */
+	bool search;		/* -S: the maximum, then < 0.1 % lost */
 	double seconds;		/* > 0 */
 	char json[1024];
 };
 
 /* One line of a plan file ('#' starts a comment): 1 with *st filled, 0
  * for a blank or comment line, -1 when it is not four fields, the rate is
- * not a decimal number or the duration not a positive, finite one. */
+ * neither a decimal number nor "search" or the duration not a positive,
+ * finite one. */
 int gen_plan_parse(const char *line, struct gen_plan_step *st);
 
 /* --- rate control ----------------------------------------------------------- */

@@ -217,6 +217,21 @@ bw_stat() {
 	"$1/control/bailiwick-ctl" -s "$2" stats | awk -v n="$3" '$2 == n { print $3 }'
 }
 
+# bw_dpdk_busy: "PID COMMAND" of every running bailiwick-dataplane and
+# bailiwick-gen (whoever started them): busy-polling cores that a benchmark
+# must not share without knowing.
+bw_dpdk_busy() {
+	local p exe
+	for p in /proc/[0-9]*; do
+		exe=$(readlink "$p/exe" 2>/dev/null) || continue
+		case "${exe##*/}" in
+		bailiwick-dataplane | bailiwick-gen)
+			echo "${p#/proc/} $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" ;;
+		esac
+	done
+	return 0
+}
+
 # bw_stop_pidfile PIDFILE NAME: stops the process we started (its pid, if
 # its command line is still NAME's), waits for it, removes the file.
 bw_stop_pidfile() {

@@ -1192,6 +1192,9 @@ Test(gen, plan_lines_give_four_fields_or_an_error)
 	cr_assert_eq(gen_plan_parse("  hit.txt 0 5 out.json   # the maximum", &st), 1);
 	cr_assert_eq(st.rate, 0, "0: as fast as possible");
 	cr_assert_str_eq(st.json, "out.json");
+	cr_assert_not(st.search);
+	cr_assert_eq(gen_plan_parse("hit.txt search 2 s.json", &st), 1);
+	cr_assert(st.search, "search: the maximum, then bisect for < 0.1 %% lost");
 	cr_assert_eq(gen_plan_parse("", &st), 0);
 	cr_assert_eq(gen_plan_parse("   \t ", &st), 0);
 	cr_assert_eq(gen_plan_parse("# warm passes", &st), 0);
@@ -1201,6 +1204,7 @@ Test(gen, plan_lines_give_four_fields_or_an_error)
 		"hit.txt -1 5 a.json",		/* a negative rate */
 		"hit.txt 1e6 5 a.json",		/* not a decimal rate */
 		"hit.txt 10x 5 a.json",
+		"hit.txt searching 5 a.json",	/* not quite "search" */
 		"hit.txt 99999999999999999999999 5 a.json", /* too large */
 		"hit.txt 100 0 a.json",		/* no duration */
 		"hit.txt 100 -2 a.json",
