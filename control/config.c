@@ -904,7 +904,7 @@ static uint32_t ports_left(const typeof(((struct cfg *)0)->resolver.upstream) *u
 	uint32_t left = 0;
 
 	for (uint32_t p = u->port_min; p <= u->port_max; p++) {
-		bool out = false;
+		bool out = p == 53; /* upstream never draws 53 */
 		for (unsigned i = 0; i < u->n_port_exclude && !out; i++)
 			out = p >= u->port_exclude[i][0] && p <= u->port_exclude[i][1];
 		left += !out;
@@ -1064,6 +1064,22 @@ static int prefetch(struct ctx *x, yaml_node_t *n)
 	return 0;
 }
 
+/*
+ * Key lo's value (lov) above key hi's (hiv) in one mapping (k and keys of
+ * its walk): the error names the one of the two the file gave, lo first.
+ */
+static int above(struct ctx *x, yaml_node_t *const *k, const char *const *keys,
+		 int lo, int hi, uint32_t lov, uint32_t hiv)
+{
+	int i = k[lo] ? lo : hi;
+	size_t saved = push_key(x, (const unsigned char *)keys[i], strlen(keys[i]));
+	int r = fail(x, k[i]->start_mark, CFG_E_VALUE, "%s (%u) is above %s (%u)", keys[lo],
+		     lov, keys[hi], hiv);
+
+	pop(x, saved);
+	return r;
+}
+
 static int cache(struct ctx *x, yaml_node_t *n)
 {
 	MAP_WALK(k, "size", "min-ttl", "max-ttl", "max-negative-ttl",
@@ -1073,18 +1089,6 @@ static int cache(struct ctx *x, yaml_node_t *n)
 
 	if (r)
 		return r;
-	FIELD(k, 6, get_u32(x, v, 1, 30, "a number of seconds", &c->failure_ttl_s));
-	FIELD(k, 7, get_u32(x, v, 1, 300, "a number of seconds", &c->max_failure_ttl_s));
-	if (c->failure_ttl_s > c->max_failure_ttl_s) {
-		int i = k[6] ? 6 : 7;
-		size_t saved = push_key(x, (const unsigned char *)k_keys[i],
-					strlen(k_keys[i]));
-		r = fail(x, k[i]->start_mark, CFG_E_VALUE,
-			 "failure-ttl (%u) is above max-failure-ttl (%u)", c->failure_ttl_s,
-			 c->max_failure_ttl_s);
-		pop(x, saved);
-		return r;
-	}
 	FIELD(k, 0, get_size(x, v, 1ull << 20, 1ull << 40, &c->size_bytes));
 	FIELD(k, 1, get_u32(x, v, 0, CFG_TTL_MAX_S, "a number of seconds",
 			    &c->min_ttl_s));
@@ -1094,16 +1098,12 @@ static int cache(struct ctx *x, yaml_node_t *n)
 			    &c->max_negative_ttl_s));
 	FIELD(k, 4, serve_stale(x, v));
 	FIELD(k, 5, prefetch(x, v));
-	if (c->min_ttl_s > c->max_ttl_s) {
-		int i = k[1] ? 1 : 2;
-		size_t saved = push_key(x, (const unsigned char *)k_keys[i],
-					strlen(k_keys[i]));
-		r = fail(x, k[i]->start_mark, CFG_E_VALUE,
-			 "min-ttl (%u) is above max-ttl (%u)", c->min_ttl_s,
-			 c->max_ttl_s);
-		pop(x, saved);
-		return r;
-	}
+	FIELD(k, 6, get_u32(x, v, 1, 30, "a number of seconds", &c->failure_ttl_s));
+	FIELD(k, 7, get_u32(x, v, 1, 300, "a number of seconds", &c->max_failure_ttl_s));
+	if (c->min_ttl_s > c->max_ttl_s)
+		return above(x, k, k_keys, 1, 2, c->min_ttl_s, c->max_ttl_s);
+	if (c->failure_ttl_s > c->max_failure_ttl_s)
+		return above(x, k, k_keys, 6, 7, c->failure_ttl_s, c->max_failure_ttl_s);
 	return 0;
 }
 

@@ -13,6 +13,8 @@
 #define _LGPL_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -141,13 +143,37 @@ static void iter_config(const struct cfg *c, struct ctl_iter_config *ic)
 	memcpy(ic->dont_query, c->resolver.do_not_query, sizeof(ic->dont_query));
 	ic->n_do_query = c->resolver.n_do_query;
 	memcpy(ic->do_query, c->resolver.do_query, sizeof(ic->do_query));
-	/* ours: never a server to ask (a referral could loop us to ourselves) */
-	for (unsigned i = 0; i < c->n_listen; i++)
-		ic->own[ic->n_own++] = c->listen[i].a;
-	for (unsigned i = 0; i < c->resolver.upstream.n_source; i++)
+	/* ours: never a server to ask (a referral could loop us to ourselves);
+	 * a wildcard listen address stands for every address of the host */
+	bool wildcard = false;
+	for (unsigned i = 0; i < c->n_listen; i++) {
+		static const uint8_t zero[16];
+		if (!memcmp(c->listen[i].a.addr, zero, c->listen[i].a.family == AF_INET ? 4 : 16))
+			wildcard = true;
+		else
+			ic->own[ic->n_own++] = c->listen[i].a;
+	}
+	struct ifaddrs *ifa, *p;
+	if (wildcard && getifaddrs(&ifa) == 0) {
+		for (p = ifa; p && ic->n_own < CTL_ITER_OWN_MAX; p = p->ifa_next) {
+			if (!p->ifa_addr || (p->ifa_addr->sa_family != AF_INET &&
+					     p->ifa_addr->sa_family != AF_INET6))
+				continue;
+			struct cfg_addr *a = &ic->own[ic->n_own++];
+			memset(a, 0, sizeof(*a));
+			a->family = (uint8_t)p->ifa_addr->sa_family;
+			if (a->family == AF_INET)
+				memcpy(a->addr, &((struct sockaddr_in *)p->ifa_addr)->sin_addr, 4);
+			else
+				memcpy(a->addr, &((struct sockaddr_in6 *)p->ifa_addr)->sin6_addr, 16);
+		}
+		freeifaddrs(ifa);
+	}
+	for (unsigned i = 0; i < c->resolver.upstream.n_source && ic->n_own < CTL_ITER_OWN_MAX; i++)
 		ic->own[ic->n_own++] = c->resolver.upstream.source[i];
 	for (unsigned i = 0; c->dataplane.enabled && i < c->dataplane.n_ports; i++)
-		for (unsigned j = 0; j < c->dataplane.ports[i].n_addresses; j++)
+		for (unsigned j = 0; j < c->dataplane.ports[i].n_addresses &&
+				     ic->n_own < CTL_ITER_OWN_MAX; j++)
 			ic->own[ic->n_own++] = c->dataplane.ports[i].addresses[j].a;
 }
 
@@ -165,6 +191,11 @@ static struct up_ctx *open_upstream(struct up_loop *loop, const struct cfg *c)
 	uc.port_max = u->port_max;
 	uc.n_exclude = u->n_port_exclude;
 	memcpy(uc.exclude, u->port_exclude, sizeof(uc.exclude[0]) * u->n_port_exclude);
+	/* and our own listen ports: a reply to one would meet our listener */
+	for (unsigned i = 0; i < c->n_listen && uc.n_exclude < UP_EXCLUDE_MAX; i++) {
+		uc.exclude[uc.n_exclude][0] = uc.exclude[uc.n_exclude][1] = c->listen[i].port;
+		uc.n_exclude++;
+	}
 	for (unsigned i = 0; i < u->n_source; i++) {
 		const struct cfg_addr *a = &u->source[i];
 		if (a->family == AF_INET)

@@ -56,6 +56,7 @@
 #define RECENT_PORTS 1024	/* at most this many recent ports avoided... */
 #define RECENT_SHARE 16		/* ... and at most 1/16 of the range */
 #define RECENT_REDRAWS 8	/* draws that may land on a recent port */
+#define EVICT_SCAN 8		/* server entries looked at for one to evict */
 #define NONE UINT32_MAX
 
 enum qstate {
@@ -120,7 +121,7 @@ struct query {
 	uint16_t udp_port;
 	bool cookie_expected;		 /* the server was known to send cookies */
 	uint32_t free_next;
-	struct decay junk;		 /* near misses aimed at it */
+	uint32_t junk;			 /* near misses aimed at it */
 	int tcp_fd;
 	uint8_t tcp_len[2];
 	uint32_t tcp_got;		 /* octets of prefix + body read */
@@ -132,12 +133,13 @@ struct query {
 struct server {
 	uint8_t family;		/* 0: unused */
 	uint8_t addr[16];
-	bool cookie_seen;	/* it has returned our client cookie: it must */
+	bool cookie_seen;	/* it returned our client cookie at cookie_seen_ms */
 	uint8_t case_mismatches;
 	uint8_t server_cookie_len;
 	uint8_t client_cookie[DNS_COOKIE_CLIENT_LEN];
 	uint8_t server_cookie[DNS_COOKIE_SERVER_MAX];
 	uint64_t cookie_born_ms;
+	uint64_t cookie_seen_ms;
 	uint64_t no_0x20_until_ms;
 	struct decay junk;	/* near misses over all its queries */
 	uint32_t hnext;		/* bucket chain */
@@ -182,7 +184,8 @@ void up_config_default(struct up_config *c)
 	c->max_queries = 4096;
 	c->max_servers = 4096;
 	c->flood_threshold = 10;
-	c->junk_half_life_ms = 1000;
+	c->junk_half_life_ms = 60000;
+	c->cookie_mark_s = 3600;
 	c->case_mismatch_limit = 2;
 	c->no_0x20_ttl_s = 3600;
 	c->cookie_rotate_s = 86400;
@@ -295,6 +298,23 @@ static void srv_new_cookie(struct server *s, uint64_t now)
 	s->server_cookie_len = 0;
 }
 
+/*
+ * The entry to give up for a new server: the least recently used of the
+ * last EVICT_SCAN that does not send cookies, else the least recently
+ * used. Whoever makes us ask many new addresses (a referral with many
+ * glue records, random names) pushes entries out; a server's cookie mark
+ * is what keeps its replies unforgeable, so it goes last.
+ */
+static uint32_t evict_one(struct up_ctx *c)
+{
+	uint32_t i = c->lru_tail;
+
+	for (unsigned n = 0; i != NONE && n < EVICT_SCAN; n++, i = c->srv[i].lprev)
+		if (!c->srv[i].cookie_seen)
+			return i;
+	return c->lru_tail;
+}
+
 /* The entry for the address of ss; created (evicting the LRU) when create. */
 static struct server *srv_get(struct up_ctx *c,
 			      const struct sockaddr_storage *ss, bool create)
@@ -317,7 +337,7 @@ static struct server *srv_get(struct up_ctx *c,
 		if (c->nsrv < c->cfg.max_servers) {
 			i = c->nsrv++;
 		} else {
-			i = c->lru_tail;
+			i = evict_one(c);
 			lru_unlink(c, i);
 			bucket_unlink(c, i);
 			c->cnt.server_evictions++;
@@ -342,6 +362,10 @@ static struct server *srv_get(struct up_ctx *c,
 	}
 	if (s->no_0x20_until_ms && now >= s->no_0x20_until_ms)
 		s->no_0x20_until_ms = 0;
+	/* a server that stopped sending cookies is believed without them an
+	 * hour after the last one (until then its replies come over TCP) */
+	if (s->cookie_seen && now - s->cookie_seen_ms >= (uint64_t)c->cfg.cookie_mark_s * 1000u)
+		s->cookie_seen = false;
 	return s;
 }
 
@@ -623,7 +647,7 @@ static void start_tcp(struct up_ctx *c, struct query *q)
 	q->id = up_rng_u16();
 	q->use_0x20 = false;
 	q->tcp_attempt = true;
-	q->junk = (struct decay){ 0 };
+	q->junk = 0;
 	memcpy(q->qsent, q->qname, q->qname_len);
 	if ((r = build_query(c, q))) {
 		q_fail_later(c, q, EINVAL);
@@ -778,11 +802,9 @@ static void accept_reply(struct up_ctx *c, struct query *q,
 		c->cnt.reply_no_cookie++;
 	if (s && q->use_0x20)
 		s->case_mismatches = 0;
-	if (s && cookie_ok)
+	if (s && cookie_ok) {
 		s->cookie_seen = true;
-	else if (s && tcp && q->sent_cookie && s->cookie_seen) {
-		s->cookie_seen = false;
-		c->cnt.cookie_support_lost++;
+		s->cookie_seen_ms = up_now_ms();
 	}
 	/* Learn the server cookie only for the client cookie it belongs to. */
 	if (s && cookie_ok && m->edns.cookie_len > DNS_COOKIE_CLIENT_LEN &&
@@ -836,8 +858,10 @@ static void case_mismatch(struct up_ctx *c, struct query *q, bool cookie_ok)
 
 /*
  * A near miss for q (from its server's address and port, on its socket):
- * someone who knows the port guesses the rest. Too many, decayed, and q
- * goes to TCP; the server's own count decides where its next queries start.
+ * someone who knows the port guesses the rest. More than flood_threshold
+ * in the query's life and q goes to TCP; the server's own count, which
+ * halves every junk_half_life_ms (a minute), decides where its next
+ * queries start, so a spray at every port, or a slow guesser, adds up.
  */
 static void q_junk(struct up_ctx *c, struct query *q)
 {
@@ -846,8 +870,7 @@ static void q_junk(struct up_ctx *c, struct query *q)
 
 	if (s)
 		decay_add(&s->junk, now, c->cfg.junk_half_life_ms);
-	if (decay_add(&q->junk, now, c->cfg.junk_half_life_ms) > c->cfg.flood_threshold &&
-	    q->state == Q_UDP) {
+	if (++q->junk > c->cfg.flood_threshold && q->state == Q_UDP) {
 		c->cnt.tcp_fallback_flood++;
 		start_tcp(c, q);
 	}
@@ -1103,7 +1126,7 @@ int up_query(struct up_ctx *c, const struct sockaddr *server,
 	memcpy(q->qname, qname, (size_t)n);
 	q->qtype = qtype;
 	q->qclass = qclass;
-	q->junk = (struct decay){ 0 };
+	q->junk = 0;
 	q->err = 0;
 	q->saw_case_mismatch = false;
 	q->case_counted = false;
@@ -1162,7 +1185,7 @@ static bool config_ok(const struct up_config *cfg)
 	       cfg->max_servers > 0 && cfg->max_servers < (1u << 24) &&
 	       cfg->bind_attempts > 0 && cfg->junk_half_life_ms > 0 &&
 	       cfg->case_mismatch_limit > 0 && cfg->case_mismatch_limit < 256 &&
-	       cfg->cookie_rotate_s > 0;
+	       cfg->cookie_rotate_s > 0 && cfg->cookie_mark_s > 0;
 }
 
 /* The range minus the exclusions, as a table to draw from. */
@@ -1174,7 +1197,8 @@ static int ports_init(struct up_ctx *c)
 	if (!c->ports)
 		return -ENOMEM;
 	for (uint32_t p = cfg->port_min; p <= cfg->port_max; p++) {
-		bool out = false;
+		/* never 53: replies to it would look like queries to us */
+		bool out = p == 53;
 		for (uint32_t i = 0; i < cfg->n_exclude && !out; i++)
 			out = p >= cfg->exclude[i][0] && p <= cfg->exclude[i][1];
 		if (!out)
@@ -1291,4 +1315,16 @@ uint32_t up_udp_ports(const struct up_ctx *c, uint16_t *ports, uint32_t n)
 		k++;
 	}
 	return k;
+}
+
+bool up_sends_cookies(struct up_ctx *c, const struct sockaddr *server)
+{
+	struct sockaddr_storage ss;
+	struct server *s;
+
+	memset(&ss, 0, sizeof(ss));
+	memcpy(&ss, server, server->sa_family == AF_INET ? sizeof(struct sockaddr_in) :
+							   sizeof(struct sockaddr_in6));
+	s = srv_get(c, &ss, false);
+	return s && s->cookie_seen;
 }

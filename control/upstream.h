@@ -32,14 +32,16 @@
  * it carries one. A datagram from another address or port is unrelated
  * junk: counted, nothing more. One from the queried address and port that
  * fails a later check is a near miss (someone who knows the port guesses
- * the rest): counted by reason, and more than flood_threshold of them
- * (a count that halves every junk_half_life_ms) move the query to TCP;
- * the server's own near-miss count (the same rule over all its queries,
- * against a spray at every port) makes its next queries start on TCP.
- * Once a server has returned our client cookie, a UDP reply from it
- * without one, or with another, is dropped and counted, and the query
- * moves to TCP (BIND's rule); a TCP reply without one means the server
- * stopped sending cookies, and the mark goes. FORMERR, NOTIMP, REFUSED
+ * the rest): counted by reason, and more than flood_threshold of them in
+ * one query's life move it to TCP; the server's own near-miss count (over
+ * all its queries, halving every junk_half_life_ms: a spray at every
+ * port, or a slow guesser, adds up) above the threshold makes its next
+ * queries start on TCP. Once a server has returned our client cookie, a
+ * UDP reply from it without one, or with another, is dropped and counted,
+ * and the query moves to TCP (BIND's rule); the mark lasts cookie_mark_s
+ * after the last cookie the server sent (a TCP reply without one does not
+ * end it: TCP fallbacks can be provoked), and its entry is the last the
+ * per-server table gives up. Port 53 is never drawn. FORMERR, NOTIMP, REFUSED
  * and BADCOOKIE are replies like any other (a BADCOOKIE's new server
  * cookie is learnt, so the caller's retry carries it); EDNS fallback is
  * the caller's decision.
@@ -78,7 +80,6 @@
 	X(drop_unparsable, "near miss: malformed message")                   \
 	X(drop_not_response, "near miss: QR=0")                              \
 	X(reply_no_cookie, "accepted without a cookie although we sent one")  \
-	X(cookie_support_lost, "servers whose TCP reply had no cookie: mark cleared") \
 	X(tcp_fallback_tc, "queries moved to TCP by TC=1")                    \
 	X(tcp_fallback_flood, "queries moved to TCP by near misses")          \
 	X(tcp_fallback_cookie, "queries moved to TCP by a missing or wrong cookie") \
@@ -100,7 +101,7 @@ struct up_counters {
 #undef UP_CNT_FIELD
 };
 
-#define UP_EXCLUDE_MAX 64
+#define UP_EXCLUDE_MAX 128
 
 struct up_config {
 	bool ipv4;		   /* query IPv4 servers; default on */
@@ -115,7 +116,8 @@ struct up_config {
 	uint32_t max_queries;	   /* outstanding queries; 4096 */
 	uint32_t max_servers;	   /* per-server table entries (LRU); 4096 */
 	uint32_t flood_threshold;  /* near misses before TCP; more than 10 */
-	uint32_t junk_half_life_ms; /* near-miss counts halve this often; 1000 */
+	uint32_t junk_half_life_ms; /* a server's near-miss count halves; 60000 */
+	uint32_t cookie_mark_s;	   /* "sends cookies" holds after the last; 3600 */
 	uint32_t case_mismatch_limit; /* replies before "no 0x20"; 2 */
 	uint32_t no_0x20_ttl_s;	   /* how long that flag holds; 3600 */
 	uint32_t cookie_rotate_s;  /* client cookie lifetime; 86400 */
@@ -203,6 +205,11 @@ int up_query(struct up_ctx *ctx, const struct sockaddr *server,
 
 /* Forgets a query: no callback. Stale or zero handles are ignored. */
 void up_cancel(struct up_ctx *ctx, up_handle h);
+
+/* Whether server (its address) has sent our client cookie back lately:
+ * then a reply from it without one is a forgery, and a caller must not
+ * talk to it without EDNS (no cookie to check). */
+bool up_sends_cookies(struct up_ctx *ctx, const struct sockaddr *server);
 
 /* A snapshot of the counters. */
 void up_counters_get(const struct up_ctx *ctx, struct up_counters *out);

@@ -1451,38 +1451,22 @@ static void junk_in_two_bursts(struct tsrv *t, const uint8_t *q, size_t n,
 	send_raw(t->udp, out, len, from, flen);
 }
 
-static void fast_decay(struct up_config *c)
-{
-	c->junk_half_life_ms = 100;
-}
-
-static void no_decay(struct up_config *c)
-{
-	c->junk_half_life_ms = 1000000;
-}
-
-Test(upstream, near_misses_decay)
+/* A slow guesser: 16 near misses with 400 ms between the two halves add
+ * up over the query's life (no decay there): to TCP. */
+Test(upstream, near_misses_add_up_over_a_querys_life)
 {
 	struct tsrv *t = tsrv_start(AF_INET, "127.0.0.1", junk_in_two_bursts);
 	struct up_opts o = opts(3000);
 	struct res x = { 0 };
 
-	/* 16 near misses, but the first 8 have halved four times: under 10 */
-	client(true, false, fast_decay);
+	client(true, false, NULL);
 	ask(t, "d.shop.lab", &o, &x);
 	run_until(&x.done, 1, 4000);
 	cr_assert_eq(x.r.status, UP_OK);
-	cr_assert_not(x.r.tcp, "the first burst had decayed");
-	cr_assert_eq(counters().near_misses, 16);
-	client_free();
-	/* the same without decay: more than 10, to TCP */
-	memset(&x, 0, sizeof(x));
-	client(true, false, no_decay);
-	ask(t, "d.shop.lab", &o, &x);
-	run_until(&x.done, 1, 4000);
-	cr_assert_eq(x.r.status, UP_OK);
-	cr_assert(x.r.tcp);
-	cr_assert_eq(counters().tcp_fallback_flood, 1);
+	cr_assert(x.r.tcp, "11 near misses in one query's life");
+	struct up_counters k = counters();
+	cr_assert_eq(k.tcp_fallback_flood, 1);
+	cr_assert_eq(k.near_misses, 11, "the rest never reached the closed socket");
 	client_free();
 	tsrv_stop(t);
 }
@@ -1508,14 +1492,21 @@ static void six_near_misses(struct tsrv *t, const uint8_t *q, size_t n,
 	send_raw(t->udp, out, len, from, flen);
 }
 
-Test(upstream, a_server_drawing_near_misses_gets_its_next_queries_over_tcp)
+static void fast_server_decay(struct up_config *c)
+{
+	c->junk_half_life_ms = 400;
+}
+
+Test(upstream, a_server_drawing_near_misses_gets_its_next_queries_over_tcp_for_a_while)
 {
 	struct tsrv *t = tsrv_start(AF_INET, "127.0.0.1", six_near_misses);
 	struct up_opts o = opts(2000);
-	struct res x[3] = { { 0 } };
+	struct res x[4] = { { 0 } };
 
-	client(true, false, NULL);
-	for (int i = 0; i < 3; i++) {
+	client(true, false, fast_server_decay);
+	for (int i = 0; i < 4; i++) {
+		if (i == 3)
+			run_for(2500); /* six half-lives: 12 near misses are 0.2 now */
 		ask(t, "s.shop.lab", &o, &x[i]);
 		run_until(&x[i].done, 1, 3000);
 		cr_assert_eq(x[i].r.status, UP_OK, "query %d", i);
@@ -1523,10 +1514,11 @@ Test(upstream, a_server_drawing_near_misses_gets_its_next_queries_over_tcp)
 	cr_assert_not(x[0].r.tcp);
 	cr_assert_not(x[1].r.tcp, "6 near misses each: no query was flooded");
 	cr_assert(x[2].r.tcp, "12 at the server: the next query starts on TCP");
+	cr_assert_not(x[3].r.tcp, "the server's count decays");
 	struct up_counters k = counters();
 	cr_assert_eq(k.tcp_server_flood, 1);
 	cr_assert_eq(k.tcp_fallback_flood, 0);
-	cr_assert_eq(k.sent_udp, 2);
+	cr_assert_eq(k.sent_udp, 3);
 	client_free();
 	tsrv_stop(t);
 }
@@ -1619,25 +1611,66 @@ static void cookies_then_none(struct tsrv *t, const uint8_t *q, size_t n,
 	answer_now(t, q, n, from, flen);
 }
 
-Test(upstream, a_server_that_stops_sending_cookies_is_believed_over_tcp)
+static void short_cookie_mark(struct up_config *c)
+{
+	c->cookie_mark_s = 1;
+}
+
+Test(upstream, a_server_that_stops_sending_cookies_is_asked_over_tcp_until_the_mark_ends)
 {
 	struct tsrv *t = tsrv_start(AF_INET, "127.0.0.1", cookies_then_none);
 	struct up_opts o = opts(2000);
-	struct res x[3] = { { 0 } };
+	struct res x[4] = { { 0 } };
 
-	client(true, false, NULL);
-	for (int i = 0; i < 3; i++) {
+	client(true, false, short_cookie_mark);
+	for (int i = 0; i < 4; i++) {
+		if (i == 3)
+			sleep_ms(1100);
 		ask(t, "stop.shop.lab", &o, &x[i]);
 		run_until(&x[i].done, 1, 3000);
 		cr_assert_eq(x[i].r.status, UP_OK, "query %d", i);
 	}
 	cr_assert(x[0].r.cookie_ok && !x[0].r.tcp);
 	cr_assert(x[1].r.tcp, "no cookie over UDP: asked over TCP");
-	cr_assert_not(x[2].r.tcp, "the TCP answer without one cleared the mark");
+	cr_assert(x[2].r.tcp, "a TCP reply without one does not end the mark (TC can be provoked)");
+	cr_assert_not(x[3].r.tcp, "cookie_mark_s after the last cookie, believed again");
 	struct up_counters k = counters();
-	cr_assert_eq(k.drop_no_cookie, 1);
-	cr_assert_eq(k.cookie_support_lost, 1);
-	cr_assert_eq(k.reply_no_cookie, 2);
+	cr_assert_eq(k.drop_no_cookie, 2);
+	cr_assert_eq(k.reply_no_cookie, 3);
 	client_free();
 	tsrv_stop(t);
+}
+
+static void two_server_entries(struct up_config *c)
+{
+	c->max_servers = 2;
+}
+
+/* Whoever makes us ask many new addresses pushes entries out of the
+ * per-server table; a server's cookie mark is what keeps its replies
+ * unforgeable, so its entry goes last. */
+Test(upstream, a_cookie_servers_entry_is_evicted_last)
+{
+	struct tsrv *a = tsrv_start(AF_INET, "127.0.0.1", NULL);
+	struct tsrv *b = tsrv_start(AF_INET, "127.0.0.3", NULL);
+	struct tsrv *c = tsrv_start(AF_INET, "127.0.0.4", NULL);
+	struct up_opts o = opts(2000);
+	struct res x[3] = { { 0 } };
+
+	a->give_cookie = true;
+	client(true, false, two_server_entries);
+	ask(a, "a.shop.lab", &o, &x[0]);
+	run_until(&x[0].done, 1, 3000);
+	cr_assert(up_sends_cookies(ctx, (struct sockaddr *)&a->addr));
+	ask(b, "b.shop.lab", &o, &x[1]);
+	run_until(&x[1].done, 1, 3000);
+	ask(c, "c.shop.lab", &o, &x[2]); /* a is the least recent: b goes */
+	run_until(&x[2].done, 1, 3000);
+	cr_assert_eq(counters().server_evictions, 1);
+	cr_assert(up_sends_cookies(ctx, (struct sockaddr *)&a->addr), "a's mark kept");
+	cr_assert_not(up_sends_cookies(ctx, (struct sockaddr *)&b->addr));
+	client_free();
+	tsrv_stop(a);
+	tsrv_stop(b);
+	tsrv_stop(c);
 }
