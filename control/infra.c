@@ -139,12 +139,18 @@ enum ctl_srv_state ctl_infra_state(const struct ctl_srv *s, uint64_t now)
 	return CTL_SRV_PROBE;
 }
 
-void ctl_infra_sent(struct ctl_infra *t, struct ctl_srv *s, uint64_t now)
+bool ctl_infra_sent(struct ctl_infra *t, struct ctl_srv *s, uint64_t now)
 {
-	if (ctl_infra_state(s, now) == CTL_SRV_PROBE) {
-		s->probing = true;
-		t->st.probes++;
-	}
+	if (ctl_infra_state(s, now) != CTL_SRV_PROBE)
+		return false;
+	s->probing = true;
+	t->st.probes++;
+	return true;
+}
+
+void ctl_infra_probe_gone(struct ctl_srv *s)
+{
+	s->probing = false;
 }
 
 void ctl_infra_reply(struct ctl_infra *t, struct ctl_srv *s, uint32_t rtt_ms)
@@ -159,12 +165,12 @@ void ctl_infra_reply(struct ctl_infra *t, struct ctl_srv *s, uint32_t rtt_ms)
 	s->probing = false;
 }
 
-void ctl_infra_timeout(struct ctl_infra *t, struct ctl_srv *s, uint64_t now)
+void ctl_infra_timeout(struct ctl_infra *t, struct ctl_srv *s, uint64_t now, bool probe)
 {
 	s->timeouts++;
 	s->srtt_ms = s->srtt_ms + TIMEOUT_PENALTY_MS > SRTT_MAX_MS ?
 			     SRTT_MAX_MS : s->srtt_ms + TIMEOUT_PENALTY_MS;
-	if (s->probing) {
+	if (probe && s->probing) {
 		s->probing = false;
 		s->hold_ms = s->hold_ms * 2 > t->cfg.hold_max_ms ? t->cfg.hold_max_ms :
 								    s->hold_ms * 2;

@@ -95,15 +95,23 @@ enum ctl_srv_state {
 
 enum ctl_srv_state ctl_infra_state(const struct ctl_srv *s, uint64_t now);
 
-/* A query goes to s now (a probe, when s was CTL_SRV_PROBE). */
-void ctl_infra_sent(struct ctl_infra *t, struct ctl_srv *s, uint64_t now);
+/* A query goes to s now. true when it is the probe (s was
+ * CTL_SRV_PROBE): the caller then ends it with ctl_infra_reply(),
+ * ctl_infra_timeout(..., true) or ctl_infra_probe_gone(), whatever becomes
+ * of it, or s stays held. */
+bool ctl_infra_sent(struct ctl_infra *t, struct ctl_srv *s, uint64_t now);
 
 /* s answered (anything) after rtt_ms: RTT smoothed, any hold released. */
 void ctl_infra_reply(struct ctl_infra *t, struct ctl_srv *s, uint32_t rtt_ms);
 
 /* A query to s went unanswered: RTT penalised; held after hold_after in a
- * row, for twice as long when it was a probe. */
-void ctl_infra_timeout(struct ctl_infra *t, struct ctl_srv *s, uint64_t now);
+ * row; the probe's (probe) holds it twice as long. A query sent before the
+ * hold that times out while the probe is out changes nothing of the hold. */
+void ctl_infra_timeout(struct ctl_infra *t, struct ctl_srv *s, uint64_t now, bool probe);
+
+/* The probe ended without a verdict on s (cancelled, a local error, an
+ * answer in the wrong letter case): the next one may go at once. */
+void ctl_infra_probe_gone(struct ctl_srv *s);
 
 /* s does not do EDNS: asked without it for no_edns_ms. */
 void ctl_infra_no_edns(struct ctl_infra *t, struct ctl_srv *s, uint64_t now);

@@ -117,6 +117,8 @@ struct req {
 	bool stale_sent;		/* the waiters had a stale answer already */
 	bool priming;			/* ". NS" for the delegation table, not a client */
 	bool held_skipped;		/* the last pick found held servers only */
+	bool sent_probe;		/* the query out is a held server's probe */
+	bool local_fail;		/* failed by our own limits, not the servers' */
 	struct zone_load *zone;		/* the cut it follows, counted */
 	struct up_timer step_timer;	/* deferred steps and completion */
 	struct up_timer stale_timer;
@@ -463,6 +465,18 @@ static void req_unlink(struct req *r)
 	it->nreq--;
 }
 
+/* The query out, if any, is forgotten (a probe among them: the next may go). */
+static void cancel_query(struct req *r)
+{
+	if (!r->inflight)
+		return;
+	up_cancel(r->it->up, r->h);
+	r->inflight = false;
+	if (r->sent_probe)
+		ctl_infra_probe_gone(srv_of(r->it, &r->sent_to));
+	r->sent_probe = false;
+}
+
 static void req_free(struct req *r)
 {
 	if (r->parent && r->parent->sub == r) {
@@ -476,8 +490,7 @@ static void req_free(struct req *r)
 	}
 	up_timer_cancel(r->it->loop, &r->step_timer);
 	up_timer_cancel(r->it->loop, &r->stale_timer);
-	if (r->inflight)
-		up_cancel(r->it->up, r->h);
+	cancel_query(r);
 	zone_leave(r);
 	req_unlink(r);
 	free(r->buf);
@@ -536,6 +549,7 @@ static void sub_done(struct req *sub, const struct dns_msg *m)
 
 	p->sub_out = false;
 	p->sub = NULL;
+	p->local_fail |= sub->local_fail;
 	if (m) {
 		dns_rr_iter_init(&iter, m, DNS_SEC_ANSWER);
 		while (dns_rr_next(&iter, &rr) > 0 && rr.section == DNS_SEC_ANSWER)
@@ -600,8 +614,9 @@ static void complete(struct req *r)
 		cache_insert(it->cache, r->buf, len, ctl_iter_now(),
 			     r->all_aa ? CACHE_RANK_AUTH_ANSWER : CACHE_RANK_NONAUTH_ANSWER,
 			     r->do_bit);
-	} else if (r->rcode == DNS_R_SERVFAIL && !r->priming) {
-		/* RFC 9520: asked again at once, it would fail again */
+	} else if (r->rcode == DNS_R_SERVFAIL && !r->priming && !r->local_fail) {
+		/* RFC 9520: asked again at once, it would fail again (unless
+		 * the failure was ours: out of ports, slots or a zone's share) */
 		ctl_infra_fail(it->infra, r->qname, r->qtype, r->qclass, up_now_ms());
 	}
 	if (r->parent) {
@@ -633,10 +648,7 @@ static void finish(struct req *r, int rcode)
 		return;
 	r->done = true;
 	r->rcode = rcode;
-	if (r->inflight) {
-		up_cancel(r->it->up, r->h);
-		r->inflight = false;
-	}
+	cancel_query(r);
 	defer(r, finish_deferred);
 }
 
@@ -677,14 +689,33 @@ static void zone_leave(struct req *r)
 	free(z);
 }
 
+/* Whether some address of d's servers answers: it has replied, has not
+ * timed out since and is not held down. */
+static bool cut_answers(struct ctl_iter *it, const struct ctl_deleg *d)
+{
+	uint64_t now = up_now_ms();
+
+	for (unsigned i = 0; i < d->nns; i++)
+		for (unsigned j = 0; j < d->ns[i].naddr; j++) {
+			const struct ctl_srv *s = srv_of(it, &d->ns[i].addr[j]);
+			if (s->srtt_ms != CTL_INFRA_SRTT_UNKNOWN_MS && !s->timeouts &&
+			    ctl_infra_state(s, now) == CTL_SRV_USABLE)
+				return true;
+		}
+	return false;
+}
+
 /*
- * r follows the cut for zone (lower-cased) from now on: counted, unless the
- * zone has its share of the outstanding resolutions already (one zone whose
- * servers black-hole must not take every slot: limits.max-zone-share).
+ * r follows d's cut from now on, counted, unless the zone already has its
+ * share of the outstanding resolutions and none of its servers answers:
+ * one zone whose servers black-hole must not take every slot
+ * (limits.max-zone-share), while a busy zone that answers (com. under a
+ * flood of new names) is never turned away.
  */
-static bool zone_enter(struct req *r, const uint8_t *zone)
+static bool zone_enter(struct req *r, const struct ctl_deleg *d)
 {
 	struct ctl_iter *it = r->it;
+	const uint8_t *zone = d->zone;
 	struct zone_load *z;
 	uint32_t b = zone_bucket(it, zone);
 
@@ -693,7 +724,7 @@ static bool zone_enter(struct req *r, const uint8_t *zone)
 	zone_leave(r);
 	for (z = it->zones[b]; z && !dns_name_same(z->zone, zone); z = z->next)
 		;
-	if (z && z->n >= it->zone_max)
+	if (z && z->n >= it->zone_max && !cut_answers(it, d))
 		return false;
 	if (!z) {
 		if (!(z = calloc(1, sizeof(*z))))
@@ -712,7 +743,8 @@ static bool set_cut(struct req *r, const struct ctl_deleg *d, bool transient)
 {
 	struct cut *c = &r->cut;
 
-	if (!zone_enter(r, d->zone)) {
+	if (!zone_enter(r, d)) {
+		r->local_fail = true;
 		fail(r, &r->it->st.limit_zone);
 		return false;
 	}
@@ -848,6 +880,24 @@ static const struct ctl_addr *pick_server(struct req *r)
 
 static void on_reply(void *arg, const struct up_result *res);
 
+/* The socket address of server address a, port 53; its length. */
+static socklen_t server_sockaddr(const struct ctl_addr *a, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(53);
+		memcpy(&sin->sin_addr, a->a, 4);
+		return sizeof(*sin);
+	}
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(53);
+	memcpy(&sin6->sin6_addr, a->a, 16);
+	return sizeof(*sin6);
+}
+
 /* Sends (name, qtype) to a; false when the budget is spent. */
 static bool send_query(struct req *r, const struct ctl_addr *a, const uint8_t *name,
 		       uint16_t qtype)
@@ -866,20 +916,7 @@ static bool send_query(struct req *r, const struct ctl_addr *a, const uint8_t *n
 		fail(r, &it->st.limit_time);
 		return false;
 	}
-	memset(&ss, 0, sizeof(ss));
-	if (a->family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(53);
-		memcpy(&sin->sin_addr, a->a, 4);
-		sl = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(53);
-		memcpy(&sin6->sin6_addr, a->a, 16);
-		sl = sizeof(*sin6);
-	}
+	sl = server_sockaddr(a, &ss);
 	up_opts_default(&o);
 	o.edns = !s->no_edns && !s->probe_plain;
 	o.edns_size = it->cfg.edns_buffer;
@@ -896,11 +933,13 @@ static bool send_query(struct req *r, const struct ctl_addr *a, const uint8_t *n
 	r->sent_edns = o.edns;
 	if (up_query(it->up, (struct sockaddr *)&ss, sl, name, qtype, r->qclass, &o,
 		     on_reply, r, &r->h) != 0) {
-		/* a family we do not query, or too many queries: next server */
+		/* a family we do not query, or too many queries: next server;
+		 * a failure of ours, not the servers' (never remembered) */
+		r->local_fail = true;
 		defer(r, step_next);
 		return true;
 	}
-	ctl_infra_sent(it->infra, srv_of(it, a), up_now_ms());
+	r->sent_probe = ctl_infra_sent(it->infra, srv_of(it, a), up_now_ms());
 	r->bud->queries++;
 	it->st.upstream++;
 	r->inflight = true;
@@ -1231,11 +1270,23 @@ static void on_reply(void *arg, const struct up_result *res)
 	r->inflight = false;
 	if (r->done)
 		return;
+	bool probe = r->sent_probe;
+	r->sent_probe = false;
 	if (res->status != UP_OK) {
 		it->st.timeouts++;
-		if (server_fault(res)) {
-			ctl_infra_timeout(it->infra, srv, up_now_ms());
-			if (r->sent_edns && !srv->edns_ok && srv->timeouts >= EDNS_PROBE_TIMEOUTS)
+		if (!server_fault(res)) {
+			r->local_fail |= res->status == UP_NETWORK_ERROR;
+			if (probe)
+				ctl_infra_probe_gone(srv);
+		} else {
+			ctl_infra_timeout(it->infra, srv, up_now_ms(), probe);
+			struct sockaddr_storage ss;
+			server_sockaddr(&r->sent_to, &ss);
+			/* never without EDNS to a server that sends cookies:
+			 * without EDNS nothing could tell its replies from
+			 * forgeries, and timeouts can be provoked */
+			if (r->sent_edns && !srv->edns_ok && srv->timeouts >= EDNS_PROBE_TIMEOUTS &&
+			    !up_sends_cookies(it->up, (struct sockaddr *)&ss))
 				srv->probe_plain = true;
 			else if (!r->sent_edns && srv->probe_plain)
 				srv->probe_plain = false; /* silent without EDNS too */

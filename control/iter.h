@@ -46,7 +46,7 @@
 #include "control/config.h"
 #include "control/loop.h"
 
-#define CTL_ITER_OWN_MAX (CFG_LISTEN_MAX + CFG_SOURCE_MAX + CFG_PORTS_MAX * CFG_PORT_ADDRS_MAX)
+#define CTL_ITER_OWN_MAX 512	/* our addresses (a wildcard listen: the host's) */
 
 struct cache;
 struct ctl_addr;

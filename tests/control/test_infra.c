@@ -2,7 +2,8 @@
  * tests/control/test_infra.c: what the iterator remembers of failure
  * (control/infra.h), on a clock the test drives: servers held down after
  * timeouts in a row, one probe at a time, holds that double up to their
- * bound and end with any reply; RTT smoothing; the "no EDNS" mark that
+ * bound and end with any reply, a probe that ends without a verdict and
+ * an older query's timeout that is not the probe's; RTT smoothing; the "no EDNS" mark that
  * expires; resolution failures remembered for 5 s, doubling to 30 s when
  * they come back, in any letter case, per type; the do-not-query rule
  * (list, exceptions, ourselves, no server's address); and the iterator's clock,
@@ -45,24 +46,24 @@ Test(infra, a_server_is_held_after_three_timeouts_then_probed_once)
 
 	cr_assert_eq(s->srtt_ms, CTL_INFRA_SRTT_UNKNOWN_MS);
 	for (int i = 0; i < 2; i++) {
-		ctl_infra_timeout(t, s, T0);
+		ctl_infra_timeout(t, s, T0, false);
 		cr_assert_eq(ctl_infra_state(s, T0), CTL_SRV_USABLE, "after %d", i + 1);
 	}
-	ctl_infra_timeout(t, s, T0);
+	ctl_infra_timeout(t, s, T0, false);
 	cr_assert_eq(ctl_infra_state(s, T0), CTL_SRV_HELD);
 	cr_assert_eq(ctl_infra_state(s, T0 + 1999), CTL_SRV_HELD);
 	cr_assert_eq(ctl_infra_state(s, T0 + 2000), CTL_SRV_PROBE, "2 s later, a probe");
-	ctl_infra_sent(t, s, T0 + 2000);
+	cr_assert(ctl_infra_sent(t, s, T0 + 2000), "this query is the probe");
 	cr_assert_eq(ctl_infra_state(s, T0 + 2001), CTL_SRV_HELD, "one probe at a time");
 	/* the probe times out: twice as long */
-	ctl_infra_timeout(t, s, T0 + 3000);
+	ctl_infra_timeout(t, s, T0 + 3000, true);
 	cr_assert_eq(ctl_infra_state(s, T0 + 6999), CTL_SRV_HELD);
 	cr_assert_eq(ctl_infra_state(s, T0 + 7000), CTL_SRV_PROBE);
 	/* ... up to 60 s */
 	uint64_t now = T0 + 7000;
 	for (int i = 0; i < 10; i++) {
-		ctl_infra_sent(t, s, now);
-		ctl_infra_timeout(t, s, now);
+		cr_assert(ctl_infra_sent(t, s, now));
+		ctl_infra_timeout(t, s, now, true);
 		now = s->held_until_ms;
 	}
 	cr_assert_eq(s->hold_ms, 60000);
@@ -87,12 +88,54 @@ Test(infra, a_reply_between_timeouts_starts_the_count_again)
 	struct ctl_addr a = addr(2);
 	struct ctl_srv *s = ctl_infra_get(t, &a, T0);
 
-	ctl_infra_timeout(t, s, T0);
-	ctl_infra_timeout(t, s, T0);
+	ctl_infra_timeout(t, s, T0, false);
+	ctl_infra_timeout(t, s, T0, false);
 	ctl_infra_reply(t, s, 5);
-	ctl_infra_timeout(t, s, T0);
-	ctl_infra_timeout(t, s, T0);
+	ctl_infra_timeout(t, s, T0, false);
+	ctl_infra_timeout(t, s, T0, false);
 	cr_assert_eq(ctl_infra_state(s, T0), CTL_SRV_USABLE);
+	ctl_infra_free(t);
+}
+
+/* A server held down, its probe out at T0 + 2000. */
+static struct ctl_srv *probing(struct ctl_infra *t, struct ctl_addr *a)
+{
+	struct ctl_srv *s = ctl_infra_get(t, a, T0);
+
+	for (int i = 0; i < 3; i++)
+		ctl_infra_timeout(t, s, T0, false);
+	cr_assert(ctl_infra_sent(t, s, T0 + 2000));
+	cr_assert_not(ctl_infra_sent(t, s, T0 + 2000), "a second query is no probe");
+	return s;
+}
+
+Test(infra, a_probe_that_ends_without_a_verdict_lets_the_next_one_go)
+{
+	struct ctl_infra *t = new_infra();
+	struct ctl_addr a = addr(4);
+	struct ctl_srv *s = probing(t, &a);
+
+	cr_assert_eq(ctl_infra_state(s, T0 + 2500), CTL_SRV_HELD);
+	/* cancelled, a local error, an answer in the wrong case: no verdict */
+	ctl_infra_probe_gone(s);
+	cr_assert_eq(ctl_infra_state(s, T0 + 2500), CTL_SRV_PROBE, "else held for ever");
+	cr_assert_eq(s->hold_ms, 2000, "not doubled");
+	ctl_infra_free(t);
+}
+
+Test(infra, an_older_querys_timeout_is_not_the_probes)
+{
+	struct ctl_infra *t = new_infra();
+	struct ctl_addr a = addr(5);
+	struct ctl_srv *s = probing(t, &a);
+
+	/* a query sent before the hold times out while the probe is out */
+	ctl_infra_timeout(t, s, T0 + 2100, false);
+	cr_assert(s->probing, "the probe is still out");
+	cr_assert_eq(s->hold_ms, 2000, "the hold is the probe's to double");
+	cr_assert_eq(ctl_infra_state(s, T0 + 2100), CTL_SRV_HELD);
+	ctl_infra_timeout(t, s, T0 + 2800, true);
+	cr_assert_eq(s->hold_ms, 4000);
 	ctl_infra_free(t);
 }
 
