@@ -917,8 +917,10 @@ static int plan_message(const struct cache *c, struct msg_plan *p,
 		return CACHE_E_UNCACHEABLE;
 	}
 	/* A negative answer needs its SOA (RFC 2308 5); without one a NOERROR
-	 * with no answer is a referral, which is not the message cache's. */
-	if (p->negative && !p->has_soa)
+	 * with no answer is a referral, which is not the message cache's. An
+	 * SOA TTL or MINIMUM of 0 says "do not cache" (min_ttl or not). */
+	if (p->negative && (!p->has_soa || !p->soa_ttl || !p->soa_min ||
+			    !c->cfg.max_negative_ttl))
 		return CACHE_E_UNCACHEABLE;
 	/* TTL 0 means "do not cache" unless the operator set a minimum
 	 * (unbound's cache-min-ttl does the same). */
@@ -1032,15 +1034,17 @@ static int publish(struct cache *c, struct cache_entry *e, uint32_t now)
 }
 
 /* A name that exists (an answer, a chain link, NODATA) at or below a cut
- * makes the cut wrong: drop the markers at the name and its ancestors. */
-static void drop_cut_markers(struct cache *c, const uint8_t *name,
-			     uint16_t qclass, bool do_bit)
+ * makes the cut wrong: drop the markers at the name and its ancestors, in
+ * both DO halves (whoever learnt it, the name exists). */
+static void drop_cut_markers(struct cache *c, const uint8_t *name, uint16_t qclass)
 {
 	for (const uint8_t *p = name;; p += *p + 1) {
 		struct cache_key k;
 
-		cache_key_init(&k, c, p, CUT_QTYPE, qclass, do_bit);
-		cache_remove(c, &k);
+		for (int do_bit = 0; do_bit < 2; do_bit++) {
+			cache_key_init(&k, c, p, CUT_QTYPE, qclass, do_bit);
+			cache_remove(c, &k);
+		}
 		if (*p == 0)
 			break;
 	}
@@ -1203,9 +1207,9 @@ int cache_insert(struct cache *c, const uint8_t *msg, size_t len,
 	uint8_t end[DNS_NAME_MAX];
 	chain_end(&p, end);
 	if (!dns_name_equal(end, p.m.qname) || p.m.rcode != DNS_R_NXDOMAIN)
-		drop_cut_markers(c, p.m.qname, p.m.qclass, do_bit);
+		drop_cut_markers(c, p.m.qname, p.m.qclass);
 	if (p.m.rcode != DNS_R_NXDOMAIN)
-		drop_cut_markers(c, end, p.m.qclass, do_bit);
+		drop_cut_markers(c, end, p.m.qclass);
 	else if (rank == CACHE_RANK_SECURE)
 		insert_cut_marker(c, &p, now, (uint8_t)rank, do_bit);
 	return 0;

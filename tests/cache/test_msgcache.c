@@ -789,3 +789,82 @@ Test(msgcache, error_codes_have_texts_and_dns_codes_pass_through)
 	cr_assert_str_eq(cache_strerror(DNS_E_TRUNC), dns_strerror(DNS_E_TRUNC));
 	cr_assert_str_eq(cache_strerror(-2999), dns_strerror(-2999));
 }
+
+/* An authority may point a name anywhere earlier in its message, into a
+ * TTL field even; the entry's answers rewrite TTLs, so the cache keeps the
+ * message as its own builder writes it again, pointers only at names. */
+Test(msgcache, a_pointer_into_a_ttl_field_reads_the_same_name_later)
+{
+	struct cache *c = new_cache(NULL);
+	struct raw r;
+	uint8_t out[1232];
+	struct dns_msg m;
+	struct dns_rr_iter it;
+	struct dns_rr rr;
+
+	raw_hdr(&r, 1, 2, 0, 0);
+	dns_put16(r.b + 2, DNS_F_QR | DNS_F_AA);
+	raw_name(&r, "p.shop.lab");
+	raw_u16(&r, DNS_T_A);
+	raw_u16(&r, DNS_C_IN);
+	size_t ttl_at = r.n + 2 + 4;		/* record 1's TTL */
+	raw_u16(&r, 0xc00c);			/* p.shop.lab */
+	raw_u16(&r, DNS_T_A);
+	raw_u16(&r, DNS_C_IN);
+	raw_bytes(&r, "\x01" "a" "\x00\x00", 4);	/* TTL 0x01610000, or the name "a." */
+	raw_u16(&r, 4);
+	raw_bytes(&r, addr, 4);
+	raw_u16(&r, (uint16_t)(0xc000 | ttl_at));	/* owner: "a." read from that TTL */
+	raw_u16(&r, DNS_T_A);
+	raw_u16(&r, DNS_C_IN);
+	raw_u32(&r, 300);
+	raw_u16(&r, 4);
+	raw_bytes(&r, addr, 4);
+	cr_assert_eq(dns_msg_parse(&m, r.b, r.n), 0, "a legal message");
+	cr_assert_eq(cache_insert(c, r.b, r.n, T0, CACHE_RANK_AUTH_ANSWER, false), 0);
+	/* the TTL of record 1 is rewritten (capped at max-ttl, counted down):
+	 * the name "a." must still read "a." */
+	answer(c, "p.shop.lab", DNS_T_A, 0, T0 + 10, out, sizeof(out), &m, NULL);
+	dns_rr_iter_init(&it, &m, DNS_SEC_ANSWER);
+	cr_assert_eq(dns_rr_next(&it, &rr), 1);
+	cr_assert_eq(rr.ttl, 86390, "capped at max-ttl, counted down: its octets changed");
+	cr_assert_eq(dns_rr_next(&it, &rr), 1);
+	cr_assert(dns_name_equal(rr.owner, nm("a")), "the second owner reads as it did");
+	cr_assert_eq(rr.ttl, 290);
+	cache_free(c);
+}
+
+Test(msgcache, a_name_shown_to_exist_drops_the_markers_of_both_do_halves)
+{
+	struct cache *c = new_cache(NULL);
+	uint8_t buf[1024], rd[64];
+	struct rec r = { DNS_SEC_AUTHORITY, "shop.lab", DNS_T_SOA, 600, rd, soa(rd, 600) };
+
+	cr_assert_eq(cache_insert(c, buf, nxdomain(buf, sizeof(buf), "gone.shop.lab", true),
+				  T0, CACHE_RANK_SECURE, true), 0);
+	cr_assert_not_null(cache_nxdomain_cut(c, nm("x.gone.shop.lab"), DNS_C_IN, true, T0));
+	/* a client without DO learns that a name below exists */
+	size_t len = response(buf, sizeof(buf), "x.gone.shop.lab", DNS_T_TXT, 0, &r, 1, false);
+	cr_assert_eq(cache_insert(c, buf, len, T0 + 1, CACHE_RANK_AUTH_ANSWER, false), 0);
+	cr_assert_null(cache_nxdomain_cut(c, nm("y.gone.shop.lab"), DNS_C_IN, true, T0 + 1),
+		       "the DO half's marker went too");
+	cache_free(c);
+}
+
+Test(msgcache, a_negative_answer_whose_soa_says_zero_is_not_cached_even_with_min_ttl)
+{
+	struct cache *c = new_cache(min30);
+	uint8_t buf[512], rd[64];
+	struct rec r = { DNS_SEC_AUTHORITY, "shop.lab", DNS_T_SOA, 600, rd, soa(rd, 0) };
+	size_t len = response(buf, sizeof(buf), "nope.shop.lab", DNS_T_A, DNS_R_NXDOMAIN,
+			      &r, 1, false);
+
+	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_AUTH_ANSWER, false),
+		     CACHE_E_UNCACHEABLE, "SOA MINIMUM 0");
+	r.ttl = 0;
+	dns_put32(rd + 27 + 16, 300);
+	len = response(buf, sizeof(buf), "nope.shop.lab", DNS_T_A, DNS_R_NXDOMAIN, &r, 1, false);
+	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_AUTH_ANSWER, false),
+		     CACHE_E_UNCACHEABLE, "SOA TTL 0");
+	cache_free(c);
+}
