@@ -13,7 +13,10 @@
  * - the client's id, QR set, QDCOUNT 1 and the question octet for octet;
  * - our OPT exactly when the client sent one;
  * - TC set means no records but the OPT;
- * - an RFC 8020 answer is NXDOMAIN with an empty answer section.
+ * - an RFC 8020 answer is NXDOMAIN with an empty answer section;
+ * - the answer from the entry an input's message just made, to that
+ *   message's own question, carries the message's records (owner, type,
+ *   class, RDATA; TTLs aside), so no name reads otherwise behind it.
  * Input: octet 0 bit 0-1 the client's EDNS (0 none, 1 plain, 2-3 DO), bit 2
  * the time is in the stale window, bit 3 insert as DNSSEC-secure, bits 4-5
  * labels put before the cached name, bit 6 the client's name is taken
@@ -23,13 +26,11 @@
  * labels, or the whole name), then the message that is cached.
  * Runs with -detect_leaks=0 (fuzz_answer.options, as fuzz_fill).
  */
-#define _LGPL_SOURCE
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <urcu/urcu-qsbr.h>
+#define FUZZ_NAME "fuzz_answer"
+#include "tests/fuzz/fuzz_cache.h"
 
-#include "cache/msgcache.h"
+#include <string.h>
+
 #include "cache/nsec.h"
 #include "dataplane/negative.h"
 #include "dns/build.h"
@@ -38,45 +39,12 @@
 #include "dns/query.h"
 #include "dns/reply.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 #define T0 1000000u
 #define HEAD 9
 
-static struct cache *cache;
 static uint8_t out[65536];
 static uint8_t qwire[1024];
 static uint8_t flat[2][65536];
-
-static void check(bool ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "fuzz_answer: property failed: %s\n", what);
-		abort();
-	}
-}
-
-static void done(void)
-{
-	cache_free(cache);
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	struct cache_config cc;
-
-	urcu_qsbr_register_thread();
-	cache_config_default(&cc);
-	cc.max_bytes = 1 << 20;
-	cache = cache_new(&cc);
-	if (!cache)
-		return 1;
-	atexit(done);
-	return 0;
-}
 
 /* The properties every answer to q must have (see the top of the file). */
 static void check_answer(const struct dns_query *q, const uint8_t *a, size_t n,
@@ -106,6 +74,34 @@ static void check_answer(const struct dns_query *q, const uint8_t *a, size_t n,
 		      m.hdr.count[DNS_SEC_ADDITIONAL] == (m.has_edns ? 1 : 0),
 		      "TC means no records");
 #undef CHECK
+}
+
+/* Record by record, TTLs aside: owner (any case), type, class and the
+ * unpacked RDATA (any case) of every record but the OPT, in order. */
+static bool same_records(const struct dns_msg *a, const struct dns_msg *b)
+{
+	static uint8_t ra[65536], rb[65536];
+	struct dns_rr_iter ia, ib;
+	struct dns_rr x, y;
+	int na, nb;
+
+	dns_rr_iter_init(&ia, a, DNS_SEC_ANSWER);
+	dns_rr_iter_init(&ib, b, DNS_SEC_ANSWER);
+	for (;;) {
+		while ((na = dns_rr_next(&ia, &x)) > 0 && x.type == DNS_T_OPT)
+			;
+		while ((nb = dns_rr_next(&ib, &y)) > 0 && y.type == DNS_T_OPT)
+			;
+		if (na <= 0 || nb <= 0)
+			return na <= 0 && nb <= 0;
+		int la = dns_rr_rdata(a, &x, ra, sizeof(ra)), lb = dns_rr_rdata(b, &y, rb, sizeof(rb));
+		if (x.section != y.section || x.type != y.type || x.rclass != y.rclass ||
+		    !dns_name_equal(x.owner, y.owner) || la != lb || la < 0)
+			return false;
+		for (int i = 0; i < la; i++)
+			if (dns_lower[ra[i]] != dns_lower[rb[i]])
+				return false;
+	}
 }
 
 /* The client's query: qname, qtype, the EDNS mode of octet 0. */
@@ -168,8 +164,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t qname[DNS_NAME_MAX];
 	struct dns_query q;
 
-	cache_insert(cache, msg, mlen, T0, (mode & 8) ? CACHE_RANK_SECURE : CACHE_RANK_AUTH_ANSWER,
-		     do_bit);
+	int ins = cache_insert(cache, msg, mlen, T0,
+			       (mode & 8) ? CACHE_RANK_SECURE : CACHE_RANK_AUTH_ANSWER, do_bit);
 	check(cache_check(cache) == 0, "cache invariants after the insert");
 
 	/* The client's name: from the input, or labels before the cached one. */
@@ -202,10 +198,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cache_reader_stats rst = { 0 };
 	cache_key_from_query(&k, cache, &q);
 	cache_lookup_burst(cache, &kp, 1, now, &res, &rst);
+	/* the entry just made from this message, asked for its own question:
+	 * its answer must carry the message's records, whatever the TTLs do */
+	bool own = ins == 0 && parsed && !(mode & 0x70) && qtype == m.qtype &&
+		   m.qclass == DNS_C_IN;
 	if (res.entry) {
 		int n = cache_answer(cache, res.entry, (enum cache_state)res.state, &q, now, out, cap);
 		if (n != DNS_E_SPACE)
 			check_answer(&q, out, (size_t)n, cap, false, "cache_answer");
+		struct dns_msg a;
+		if (own && n > 0 && !(dns_get16(out + 2) & DNS_F_TC) &&
+		    dns_msg_parse(&a, out, (size_t)n) == 0)
+			check(same_records(&m, &a), "cache_answer: the cached message's records");
 		n = cache_answer_stream(cache, res.entry, (enum cache_state)res.state, &q, now,
 					out, cap);
 		if (n != DNS_E_SPACE)

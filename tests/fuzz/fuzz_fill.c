@@ -16,54 +16,18 @@
  *   buffer, the client's id, QR set, the question octet for octet as the
  *   client spelled it, TC when the record said truncated.
  */
-#define _LGPL_SOURCE
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <urcu/urcu-qsbr.h>
+#define FUZZ_NAME "fuzz_fill"
+#include "tests/fuzz/fuzz_cache.h"
 
-#include "cache/msgcache.h"
+#include <string.h>
+
 #include "dataplane/fill.h"
 #include "dns/name.h"
 #include "dns/query.h"
 #include "dns/reply.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static struct cache *cache;
 static struct shm_fill f;
 static uint8_t out[65535];
-
-static void check(bool ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "fuzz_fill: property failed: %s\n", what);
-		abort();
-	}
-}
-
-/* At exit: every entry freed, so that the exit-time leak check is clean. */
-static void done(void)
-{
-	cache_free(cache);
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	struct cache_config cc;
-
-	urcu_qsbr_register_thread();
-	cache_config_default(&cc);
-	cc.max_bytes = 1 << 20;
-	cache = cache_new(&cc);
-	if (!cache)
-		return 1;
-	atexit(done);
-	return 0;
-}
 
 static void run(const uint8_t *data);
 
