@@ -32,6 +32,12 @@
 #include "dns/query.h"
 
 #define MSG_MAX 16384		/* an assembled answer */
+#define SPARE_MAX 256		/* freed resolutions kept for reuse */
+#if defined(__SANITIZE_ADDRESS__)
+#define SPARE_KEEP false	/* ASan sees every use after free */
+#else
+#define SPARE_KEEP true
+#endif
 #define TRIED_MAX (CTL_DELEG_NS_MAX * CTL_DELEG_ADDR_MAX) /* every address of a cut */
 #define SUB_DEPTH_MAX 3		/* glueless resolutions within glueless ones */
 #define QMIN_STEPS_MAX 10	/* RFC 9156 MAX_MINIMISE_COUNT */
@@ -172,6 +178,8 @@ struct ctl_iter {
 	uint32_t nearly, early_cap;
 	struct up_timer early_timer;
 	struct ctl_scrub *scrub; /* one reply is scrubbed at a time */
+	struct req *spare;	 /* freed resolutions kept for reuse (->next) */
+	uint32_t nspare;
 	uint8_t side[MSG_MAX];	 /* a minimised reply being cached */
 	bool priming;		 /* a priming query is out */
 	uint32_t primed_at;	 /* when the last one started */
@@ -493,18 +501,35 @@ static void req_free(struct req *r)
 	cancel_query(r);
 	zone_leave(r);
 	req_unlink(r);
-	free(r->buf);
 	free(r->wait);
+	if (SPARE_KEEP && r->it->nspare < SPARE_MAX) {
+		/* kept with its answer buffer: a resolution a few microseconds
+		 * long otherwise pays the allocator's page purging and faults
+		 * for its 40 KB again each time */
+		r->next = r->it->spare;
+		r->it->spare = r;
+		r->it->nspare++;
+		return;
+	}
+	free(r->buf);
 	free(r);
 }
 
 static struct req *req_new(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
 			   uint16_t qclass, bool do_bit, struct req *parent)
 {
-	struct req *r = calloc(1, sizeof(*r));
+	struct req *r = it->spare;
 
-	if (!r)
+	if (r) {
+		uint8_t *buf = r->buf;
+
+		it->spare = r->next;
+		it->nspare--;
+		memset(r, 0, sizeof(*r));
+		r->buf = buf;
+	} else if (!(r = calloc(1, sizeof(*r)))) {
 		return NULL;
+	}
 	r->it = it;
 	dns_name_copy_lower(r->qname, qname);
 	name_copy(r->target, r->qname);
@@ -526,6 +551,7 @@ static struct req *req_new(struct ctl_iter *it, const uint8_t *qname, uint16_t q
 	r->step_timer.arg = r;
 	r->step_timer.cb = deferred;
 	if (asm_init(r)) {
+		free(r->buf);
 		free(r);
 		return NULL;
 	}
@@ -1570,6 +1596,12 @@ void ctl_iter_free(struct ctl_iter *it)
 		return;
 	while (it->all.next != &it->all)
 		req_free(it->all.next);
+	while (it->spare) {
+		struct req *r = it->spare;
+		it->spare = r->next;
+		free(r->buf);
+		free(r);
+	}
 	up_timer_cancel(it->loop, &it->early_timer);
 	free(it->early);
 	free(it->table);

@@ -219,6 +219,17 @@ void up_loop_unwatch(struct up_loop *l, int fd)
 	l->watch[fd].gen++;
 }
 
+void up_loop_close(struct up_loop *l, int fd)
+{
+	if (fd < 0)
+		return;
+	if ((uint32_t)fd < l->nwatch && l->watch[fd].on) {
+		l->watch[fd].on = false;
+		l->watch[fd].gen++;
+	}
+	close(fd);
+}
+
 int up_loop_run_once(struct up_loop *l, uint32_t cap_ms)
 {
 	struct epoll_event ev[EVENTS_MAX];

@@ -467,8 +467,7 @@ static void udp_close(struct up_ctx *c, struct query *q)
 {
 	if (q->udp_fd < 0)
 		return;
-	up_loop_unwatch(c->loop, q->udp_fd);
-	close(q->udp_fd);
+	up_loop_close(c->loop, q->udp_fd);
 	q->udp_fd = -1;
 	c->cnt.udp_sockets--;
 }

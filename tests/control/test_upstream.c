@@ -451,6 +451,7 @@ Test(loop, timers_fire_in_deadline_order_and_cancelled_ones_never)
 
 static int fired_a, fired_b;
 static int pipe_b[2], pipe_c[2];
+static bool close_in_loop; /* on_a closes with up_loop_close() */
 
 static void on_b(struct up_loop *l, int fd, uint32_t ev, void *arg)
 {
@@ -463,8 +464,12 @@ static void on_a(struct up_loop *l, int fd, uint32_t ev, void *arg)
 {
 	(void)fd; (void)ev; (void)arg;
 	fired_a++;
-	up_loop_unwatch(l, pipe_b[0]);
-	close(pipe_b[0]);
+	if (close_in_loop) {
+		up_loop_close(l, pipe_b[0]);
+	} else {
+		up_loop_unwatch(l, pipe_b[0]);
+		close(pipe_b[0]);
+	}
 	cr_assert_eq(pipe(pipe_c), 0);
 	cr_assert_eq(pipe_c[0], pipe_b[0], "the number is reused");
 	cr_assert_eq(up_loop_watch(l, pipe_c[0], EPOLLIN, on_b, NULL), 0);
@@ -493,6 +498,38 @@ Test(loop, events_of_a_descriptor_unwatched_during_dispatch_are_dropped)
 	close(pa[1]);
 	close(pipe_b[1]);
 	close(pipe_c[0]);
+	close(pipe_c[1]);
+}
+
+/* up_loop_close(): no EPOLL_CTL_DEL, yet the number's new watch is added
+ * (close took the old file out of the set), the old event is stale and the
+ * new one arrives. */
+Test(loop, a_descriptor_closed_by_the_loop_leaves_the_set_and_its_events)
+{
+	struct up_loop *l = up_loop_new();
+	int pa[2];
+
+	cr_assert(l);
+	close_in_loop = true;
+	cr_assert_eq(pipe(pa), 0);
+	cr_assert_eq(pipe(pipe_b), 0);
+	cr_assert_eq(write(pa[1], "x", 1), 1);
+	cr_assert_eq(write(pipe_b[1], "x", 1), 1);
+	cr_assert_eq(up_loop_watch(l, pa[0], EPOLLIN, on_a, NULL), 0);
+	cr_assert_eq(up_loop_watch(l, pipe_b[0], EPOLLIN, on_b, NULL), 0);
+	up_loop_run_once(l, 100);
+	cr_assert_eq(fired_a, 1);
+	cr_assert_eq(fired_b, 0, "stale event of the closed pipe delivered");
+	up_loop_unwatch(l, pa[0]);
+	cr_assert_eq(write(pipe_c[1], "y", 1), 1);
+	up_loop_run_once(l, 100);
+	cr_assert_eq(fired_b, 1, "the reused number's own event is lost");
+	up_loop_close(l, pipe_c[0]);
+	up_loop_close(l, -1);
+	up_loop_free(l);
+	close(pa[0]);
+	close(pa[1]);
+	close(pipe_b[1]);
 	close(pipe_c[1]);
 }
 
