@@ -153,8 +153,9 @@ void ctl_infra_probe_gone(struct ctl_srv *s)
 	s->probing = false;
 }
 
-void ctl_infra_reply(struct ctl_infra *t, struct ctl_srv *s, uint32_t rtt_ms)
+void ctl_infra_reply(struct ctl_infra *t, struct ctl_srv *s, uint32_t rtt_ms, uint64_t now)
 {
+	s->last_reply_ms = now;
 	s->srtt_ms = s->timeouts || s->srtt_ms == CTL_INFRA_SRTT_UNKNOWN_MS ?
 			     rtt_ms : (s->srtt_ms * 7 + rtt_ms) / 8;
 	s->timeouts = 0;
@@ -165,11 +166,18 @@ void ctl_infra_reply(struct ctl_infra *t, struct ctl_srv *s, uint32_t rtt_ms)
 	s->probing = false;
 }
 
-void ctl_infra_timeout(struct ctl_infra *t, struct ctl_srv *s, uint64_t now, bool probe)
+void ctl_infra_timeout(struct ctl_infra *t, struct ctl_srv *s, uint64_t now, uint64_t sent,
+		       bool probe)
 {
-	s->timeouts++;
 	s->srtt_ms = s->srtt_ms + TIMEOUT_PENALTY_MS > SRTT_MAX_MS ?
 			     SRTT_MAX_MS : s->srtt_ms + TIMEOUT_PENALTY_MS;
+	if (!probe && s->last_reply_ms && s->last_reply_ms >= sent) {
+		/* it answered another query while this one was out: a
+		 * lost datagram or a busy server, not a silent one */
+		t->st.lost++;
+		return;
+	}
+	s->timeouts++;
 	if (probe && s->probing) {
 		s->probing = false;
 		s->hold_ms = s->hold_ms * 2 > t->cfg.hold_max_ms ? t->cfg.hold_max_ms :

@@ -4,7 +4,8 @@
  * - Servers (the "infrastructure cache"), by address: the smoothed RTT the
  *   iterator picks servers by, whether EDNS works (a "no EDNS" mark lasts
  *   no_edns_ms, then EDNS is tried again), and hold-down: a server that
- *   has timed out hold_after times in a row is not asked for hold_min_ms;
+ *   has timed out hold_after times in a row, answering nothing sent
+ *   meanwhile, is not asked for hold_min_ms;
  *   then one probe query may go to it (never two at once); a probe that
  *   times out holds it twice as long (at most hold_max_ms), any reply
  *   releases it. So a zone whose servers black-hole costs a probe per
@@ -53,7 +54,8 @@ struct ctl_srv {
 	bool probe_plain;	/* the next query goes without EDNS */
 	bool probing;		/* held, and its one probe is out */
 	uint32_t srtt_ms;
-	uint32_t timeouts;	/* in a row */
+	uint32_t timeouts;	/* in a row, while it answered nothing */
+	uint64_t last_reply_ms;	/* its last reply to anything; 0: none */
 	uint32_t hold_ms;	/* the current hold's length; 0: not held */
 	uint64_t held_until_ms;
 	uint64_t no_edns_until_ms;
@@ -63,6 +65,7 @@ struct ctl_srv {
 
 #define CTL_INFRA_COUNTERS(X)						\
 	X(holds, "servers held down after timeouts in a row")		\
+	X(lost, "timeouts of servers that answered meanwhile (no hold)") \
 	X(probes, "probe queries to held servers")			\
 	X(released, "held servers that answered a probe")		\
 	X(failures_cached, "resolution failures remembered (RFC 9520)")\
@@ -101,13 +104,18 @@ enum ctl_srv_state ctl_infra_state(const struct ctl_srv *s, uint64_t now);
  * of it, or s stays held. */
 bool ctl_infra_sent(struct ctl_infra *t, struct ctl_srv *s, uint64_t now);
 
-/* s answered (anything) after rtt_ms: RTT smoothed, any hold released. */
-void ctl_infra_reply(struct ctl_infra *t, struct ctl_srv *s, uint32_t rtt_ms);
+/* s answered (anything) after rtt_ms, at now: RTT smoothed, any hold
+ * released. */
+void ctl_infra_reply(struct ctl_infra *t, struct ctl_srv *s, uint32_t rtt_ms, uint64_t now);
 
-/* A query to s went unanswered: RTT penalised; held after hold_after in a
- * row; the probe's (probe) holds it twice as long. A query sent before the
- * hold that times out while the probe is out changes nothing of the hold. */
-void ctl_infra_timeout(struct ctl_infra *t, struct ctl_srv *s, uint64_t now, bool probe);
+/* A query to s sent at sent went unanswered: RTT penalised. Unless s has
+ * answered anything since sent (a lost datagram, a burst its socket could
+ * not take: a hold would turn a busy server into a dead one), it counts
+ * towards a hold: held after hold_after in a row; the probe's (probe)
+ * holds it twice as long. A query sent before the hold that times out
+ * while the probe is out changes nothing of the hold. */
+void ctl_infra_timeout(struct ctl_infra *t, struct ctl_srv *s, uint64_t now, uint64_t sent,
+		       bool probe);
 
 /* The probe ended without a verdict on s (cancelled, a local error, an
  * answer in the wrong letter case): the next one may go at once. */

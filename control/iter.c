@@ -33,8 +33,10 @@
 
 #define MSG_MAX 16384		/* an assembled answer */
 #define SPARE_MAX 256		/* freed resolutions kept for reuse */
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__)	/* gcc */
 #define SPARE_KEEP false	/* ASan sees every use after free */
+#elif defined(__has_feature)
+#define SPARE_KEEP (!__has_feature(address_sanitizer)) /* clang */
 #else
 #define SPARE_KEEP true
 #endif
@@ -124,6 +126,7 @@ struct req {
 	bool priming;			/* ". NS" for the delegation table, not a client */
 	bool held_skipped;		/* the last pick found held servers only */
 	bool sent_probe;		/* the query out is a held server's probe */
+	uint64_t sent_ms;		/* when the query out went (up_now_ms) */
 	bool local_fail;		/* failed by our own limits, not the servers' */
 	struct zone_load *zone;		/* the cut it follows, counted */
 	struct up_timer step_timer;	/* deferred steps and completion */
@@ -965,7 +968,8 @@ static bool send_query(struct req *r, const struct ctl_addr *a, const uint8_t *n
 		defer(r, step_next);
 		return true;
 	}
-	r->sent_probe = ctl_infra_sent(it->infra, srv_of(it, a), up_now_ms());
+	r->sent_ms = up_now_ms();
+	r->sent_probe = ctl_infra_sent(it->infra, srv_of(it, a), r->sent_ms);
 	r->bud->queries++;
 	it->st.upstream++;
 	r->inflight = true;
@@ -1305,7 +1309,7 @@ static void on_reply(void *arg, const struct up_result *res)
 			if (probe)
 				ctl_infra_probe_gone(srv);
 		} else {
-			ctl_infra_timeout(it->infra, srv, up_now_ms(), probe);
+			ctl_infra_timeout(it->infra, srv, up_now_ms(), r->sent_ms, probe);
 			struct sockaddr_storage ss;
 			server_sockaddr(&r->sent_to, &ss);
 			/* never without EDNS to a server that sends cookies:
@@ -1328,7 +1332,7 @@ static void on_reply(void *arg, const struct up_result *res)
 		ctl_infra_no_edns(it->infra, srv, up_now_ms());
 		it->st.edns_fallbacks++;
 	}
-	ctl_infra_reply(it->infra, srv, res->rtt_us / 1000);
+	ctl_infra_reply(it->infra, srv, res->rtt_us / 1000, up_now_ms());
 	if (r->sent_edns && (m->rcode == DNS_R_FORMERR || m->rcode == DNS_R_NOTIMP ||
 			     m->rcode == DNS_R_BADVERS) && !m->has_edns) {
 		/* RFC 6891 7: a server that does not know EDNS */

@@ -17,7 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define EVENTS_MAX 64		/* epoll events taken per run */
+#define EVENTS_MAX 256		/* epoll events taken per epoll_wait */
+#define EVENT_ROUNDS 16		/* epoll_waits per run while they come back full */
 #define WATCH_FD_MAX (1u << 20)	/* descriptors beyond this are refused */
 
 struct watch {
@@ -243,19 +244,26 @@ int up_loop_run_once(struct up_loop *l, uint32_t cap_ms)
 		if (wait < (uint64_t)timeout)
 			timeout = (int)wait;
 	}
-	n = epoll_wait(l->epfd, ev, EVENTS_MAX, timeout);
-	if (n < 0)
-		return errno == EINTR ? 0 : -errno;
-	for (int i = 0; i < n; i++) {
-		uint32_t fd = (uint32_t)ev[i].data.u64;
-		uint32_t gen = (uint32_t)(ev[i].data.u64 >> 32);
-		if (fd >= l->nwatch)
-			continue;
-		struct watch *w = &l->watch[fd];
-		if (!w->on || w->gen != gen)
-			continue; /* unwatched by an earlier callback */
-		w->cb(l, (int)fd, ev[i].events, w->arg);
-		ran++;
+	/* Every ready descriptor before the timers (up to EVENT_ROUNDS full
+	 * sets): a timer that takes in new work (the dataplane's misses) must
+	 * not starve the replies to the work already out. */
+	for (int round = 0; round < EVENT_ROUNDS; round++) {
+		n = epoll_wait(l->epfd, ev, EVENTS_MAX, round ? 0 : timeout);
+		if (n < 0)
+			return errno == EINTR ? ran : -errno;
+		for (int i = 0; i < n; i++) {
+			uint32_t fd = (uint32_t)ev[i].data.u64;
+			uint32_t gen = (uint32_t)(ev[i].data.u64 >> 32);
+			if (fd >= l->nwatch)
+				continue;
+			struct watch *w = &l->watch[fd];
+			if (!w->on || w->gen != gen)
+				continue; /* unwatched by an earlier callback */
+			w->cb(l, (int)fd, ev[i].events, w->arg);
+			ran++;
+		}
+		if (n < EVENTS_MAX)
+			break;
 	}
 	return ran + run_timers(l, up_now_ms());
 }

@@ -531,6 +531,7 @@ static void q_complete(struct up_ctx *c, struct query *q, struct up_result *r)
 }
 
 static void q_timer_cb(struct up_loop *loop, void *arg);
+static void udp_cb(struct up_loop *loop, int fd, uint32_t events, void *arg);
 
 /* An error where no callback may run (inside up_query, or in a walk). */
 static void q_fail_later(struct up_ctx *c, struct query *q, int err)
@@ -556,10 +557,19 @@ static void q_timer_cb(struct up_loop *loop, void *arg)
 	struct up_ctx *c = q->ctx;
 	struct up_result r = { .status = UP_TIMEOUT };
 
-	(void)loop;
 	if (q->state == Q_FAILED) {
 		q_fail_now(c, q, q->err);
 		return;
+	}
+	if (q->state == Q_UDP && q->udp_fd >= 0) {
+		/* A reply that came in time but is still unread (a busy loop:
+		 * a burst of new questions went first) is no timeout, and must
+		 * not count against the server. */
+		uint32_t gen = q->gen;
+
+		udp_cb(loop, q->udp_fd, EPOLLIN, q);
+		if (q->gen != gen || q->state != Q_UDP)
+			return; /* answered, or over TCP now */
 	}
 	r.tcp = q->tcp_attempt;
 	c->cnt.timeouts++;

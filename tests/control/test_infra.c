@@ -1,7 +1,8 @@
 /*
  * tests/control/test_infra.c: what the iterator remembers of failure
  * (control/infra.h), on a clock the test drives: servers held down after
- * timeouts in a row, one probe at a time, holds that double up to their
+ * timeouts in a row (not those of queries sent before it last answered),
+ * one probe at a time, holds that double up to their
  * bound and end with any reply, a probe that ends without a verdict and
  * an older query's timeout that is not the probe's; RTT smoothing; the "no EDNS" mark that
  * expires; resolution failures remembered for 5 s, doubling to 30 s when
@@ -46,33 +47,33 @@ Test(infra, a_server_is_held_after_three_timeouts_then_probed_once)
 
 	cr_assert_eq(s->srtt_ms, CTL_INFRA_SRTT_UNKNOWN_MS);
 	for (int i = 0; i < 2; i++) {
-		ctl_infra_timeout(t, s, T0, false);
+		ctl_infra_timeout(t, s, T0, T0 - 800, false);
 		cr_assert_eq(ctl_infra_state(s, T0), CTL_SRV_USABLE, "after %d", i + 1);
 	}
-	ctl_infra_timeout(t, s, T0, false);
+	ctl_infra_timeout(t, s, T0, T0 - 800, false);
 	cr_assert_eq(ctl_infra_state(s, T0), CTL_SRV_HELD);
 	cr_assert_eq(ctl_infra_state(s, T0 + 1999), CTL_SRV_HELD);
 	cr_assert_eq(ctl_infra_state(s, T0 + 2000), CTL_SRV_PROBE, "2 s later, a probe");
 	cr_assert(ctl_infra_sent(t, s, T0 + 2000), "this query is the probe");
 	cr_assert_eq(ctl_infra_state(s, T0 + 2001), CTL_SRV_HELD, "one probe at a time");
 	/* the probe times out: twice as long */
-	ctl_infra_timeout(t, s, T0 + 3000, true);
+	ctl_infra_timeout(t, s, T0 + 3000, T0 + 3000 - 800, true);
 	cr_assert_eq(ctl_infra_state(s, T0 + 6999), CTL_SRV_HELD);
 	cr_assert_eq(ctl_infra_state(s, T0 + 7000), CTL_SRV_PROBE);
 	/* ... up to 60 s */
 	uint64_t now = T0 + 7000;
 	for (int i = 0; i < 10; i++) {
 		cr_assert(ctl_infra_sent(t, s, now));
-		ctl_infra_timeout(t, s, now, true);
+		ctl_infra_timeout(t, s, now, now - 800, true);
 		now = s->held_until_ms;
 	}
 	cr_assert_eq(s->hold_ms, 60000);
 	/* any reply releases it */
 	ctl_infra_sent(t, s, now);
-	ctl_infra_reply(t, s, 12);
+	ctl_infra_reply(t, s, 12, now);
 	cr_assert_eq(ctl_infra_state(s, now), CTL_SRV_USABLE);
 	cr_assert_eq(s->srtt_ms, 12, "the first RTT after timeouts is taken as it is");
-	ctl_infra_reply(t, s, 20);
+	ctl_infra_reply(t, s, 20, now);
 	cr_assert_eq(s->srtt_ms, (12 * 7 + 20) / 8);
 	struct ctl_infra_stats st;
 	ctl_infra_get_stats(t, &st);
@@ -88,12 +89,42 @@ Test(infra, a_reply_between_timeouts_starts_the_count_again)
 	struct ctl_addr a = addr(2);
 	struct ctl_srv *s = ctl_infra_get(t, &a, T0);
 
-	ctl_infra_timeout(t, s, T0, false);
-	ctl_infra_timeout(t, s, T0, false);
-	ctl_infra_reply(t, s, 5);
-	ctl_infra_timeout(t, s, T0, false);
-	ctl_infra_timeout(t, s, T0, false);
-	cr_assert_eq(ctl_infra_state(s, T0), CTL_SRV_USABLE);
+	ctl_infra_timeout(t, s, T0, T0 - 800, false);
+	ctl_infra_timeout(t, s, T0, T0 - 800, false);
+	ctl_infra_reply(t, s, 5, T0 + 100);
+	/* queries sent after the reply */
+	ctl_infra_timeout(t, s, T0 + 1000, T0 + 200, false);
+	ctl_infra_timeout(t, s, T0 + 1000, T0 + 200, false);
+	cr_assert_eq(ctl_infra_state(s, T0 + 1000), CTL_SRV_USABLE, "2 in a row, not 4");
+	ctl_infra_timeout(t, s, T0 + 1000, T0 + 200, false);
+	cr_assert_eq(ctl_infra_state(s, T0 + 1000), CTL_SRV_HELD, "3 in a row");
+	ctl_infra_free(t);
+}
+
+/* A burst its socket could not take: hundreds of queries lost while the
+ * server answered the rest. Their timeouts are no sign of a dead server
+ * and must not hold it (every question for its zone would fail). */
+Test(infra, timeouts_of_queries_sent_before_a_reply_do_not_hold_the_server)
+{
+	struct ctl_infra *t = new_infra();
+	struct ctl_addr a = addr(3);
+	struct ctl_srv *s = ctl_infra_get(t, &a, T0);
+
+	/* 1000 queries at T0; some answered at T0 + 5, the rest lost */
+	ctl_infra_reply(t, s, 5, T0 + 5);
+	for (int i = 0; i < 700; i++)
+		ctl_infra_timeout(t, s, T0 + 800, T0, false);
+	cr_assert_eq(ctl_infra_state(s, T0 + 800), CTL_SRV_USABLE);
+	cr_assert_eq(s->timeouts, 0, "not counted: it answered meanwhile");
+	cr_assert_gt(s->srtt_ms, 5, "but its RTT pays for them");
+	struct ctl_infra_stats st;
+	ctl_infra_get_stats(t, &st);
+	cr_assert_eq(st.lost, 700);
+	cr_assert_eq(st.holds, 0);
+	/* then it goes silent: queries sent after its last reply count */
+	for (int i = 0; i < 3; i++)
+		ctl_infra_timeout(t, s, T0 + 2000, T0 + 1200, false);
+	cr_assert_eq(ctl_infra_state(s, T0 + 2000), CTL_SRV_HELD);
 	ctl_infra_free(t);
 }
 
@@ -103,7 +134,7 @@ static struct ctl_srv *probing(struct ctl_infra *t, struct ctl_addr *a)
 	struct ctl_srv *s = ctl_infra_get(t, a, T0);
 
 	for (int i = 0; i < 3; i++)
-		ctl_infra_timeout(t, s, T0, false);
+		ctl_infra_timeout(t, s, T0, T0 - 800, false);
 	cr_assert(ctl_infra_sent(t, s, T0 + 2000));
 	cr_assert_not(ctl_infra_sent(t, s, T0 + 2000), "a second query is no probe");
 	return s;
@@ -130,11 +161,11 @@ Test(infra, an_older_querys_timeout_is_not_the_probes)
 	struct ctl_srv *s = probing(t, &a);
 
 	/* a query sent before the hold times out while the probe is out */
-	ctl_infra_timeout(t, s, T0 + 2100, false);
+	ctl_infra_timeout(t, s, T0 + 2100, T0 + 2100 - 800, false);
 	cr_assert(s->probing, "the probe is still out");
 	cr_assert_eq(s->hold_ms, 2000, "the hold is the probe's to double");
 	cr_assert_eq(ctl_infra_state(s, T0 + 2100), CTL_SRV_HELD);
-	ctl_infra_timeout(t, s, T0 + 2800, true);
+	ctl_infra_timeout(t, s, T0 + 2800, T0 + 2800 - 800, true);
 	cr_assert_eq(s->hold_ms, 4000);
 	ctl_infra_free(t);
 }

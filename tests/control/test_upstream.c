@@ -971,6 +971,96 @@ Test(upstream, silence_times_out_and_junk_does_not_cut_it_short)
 	tsrv_stop(t);
 }
 
+/* The answer 50 ms late (a server thread that has other work). */
+static void answer_in_50ms(struct tsrv *t, const uint8_t *q, size_t n,
+			   const struct sockaddr *from, socklen_t flen)
+{
+	sleep_ms(50);
+	answer_now(t, q, n, from, flen);
+}
+
+/* A callback that keeps the loop busy for 300 ms (a burst of new work). */
+static void busy_for_300ms(struct up_loop *l, int fd, uint32_t ev, void *arg)
+{
+	(void)ev;
+	(void)arg;
+	up_loop_unwatch(l, fd);
+	sleep_ms(300);
+}
+
+/* The reply arrives 50 ms into a 100 ms timeout while the loop is busy
+ * elsewhere until 300 ms: when the deadline is handled the reply waits
+ * unread on the socket. It is the answer, not a timeout (a timeout would
+ * count against a server that answered in time). */
+Test(upstream, a_reply_unread_at_the_deadline_is_taken_not_timed_out)
+{
+	struct tsrv *t = tsrv_start(AF_INET, "127.0.0.1", answer_in_50ms);
+	struct up_opts o = opts(100);
+	struct res x = { 0 };
+	int p[2];
+
+	client(true, false, NULL);
+	cr_assert_eq(pipe(p), 0);
+	cr_assert_eq(write(p[1], "x", 1), 1);
+	ask(t, "late.shop.lab", &o, &x);
+	cr_assert_eq(up_loop_watch(loop, p[0], EPOLLIN, busy_for_300ms, NULL), 0);
+	/* one round: the pipe is the only ready descriptor, then the timers */
+	up_loop_run_once(loop, 0);
+	cr_assert_eq(x.done, 1, "the deadline was not handled in that round");
+	cr_assert_eq(x.r.status, UP_OK, "an answer in time taken for a timeout");
+	struct up_counters k = counters();
+	cr_assert_eq(k.timeouts, 0);
+	cr_assert_eq(k.accepted, 1);
+	close(p[0]);
+	close(p[1]);
+	client_free();
+	tsrv_stop(t);
+}
+
+/* Ready descriptors go before the timers, even more than one epoll_wait
+ * takes: a timer that takes in new work must not starve replies. */
+static int n_ready, ready_at_timer;
+
+static void count_ready(struct up_loop *l, int fd, uint32_t ev, void *arg)
+{
+	(void)ev;
+	(void)arg;
+	up_loop_unwatch(l, fd);
+	n_ready++;
+}
+
+static void note_ready(struct up_loop *l, void *arg)
+{
+	(void)l;
+	(void)arg;
+	ready_at_timer = n_ready;
+}
+
+Test(loop, every_ready_descriptor_is_served_before_a_due_timer)
+{
+	struct up_loop *l = up_loop_new();
+	struct up_timer tm;
+	enum { N = 400 }; /* over EVENTS_MAX (256), under 1024 descriptors */
+	int p[N][2];
+
+	cr_assert(l);
+	for (int i = 0; i < N; i++) {
+		cr_assert_eq(pipe(p[i]), 0);
+		cr_assert_eq(write(p[i][1], "x", 1), 1);
+		cr_assert_eq(up_loop_watch(l, p[i][0], EPOLLIN, count_ready, NULL), 0);
+	}
+	up_timer_init(&tm);
+	up_timer_add(l, &tm, 0, note_ready, NULL);
+	up_loop_run_once(l, 0);
+	cr_assert_eq(n_ready, N);
+	cr_assert_eq(ready_at_timer, N, "the timer ran after %d of %d", ready_at_timer, N);
+	up_loop_free(l);
+	for (int i = 0; i < N; i++) {
+		close(p[i][0]);
+		close(p[i][1]);
+	}
+}
+
 /* ---- case echo fallback ---- */
 
 Test(upstream, server_that_lowercases_is_asked_without_0x20_after_two_replies)
