@@ -15,8 +15,9 @@
  * to port 53 goes back with addresses and ports swapped and QR set, the
  * I/O ceiling of the same link and cores without DNS work. --plan FILE
  * makes several runs (a query file, rate, duration and JSON each) over one
- * connection, with a --hook command before and after each and once at
- * the end, when the senders have stopped and the far end may go first.
+ * connection, with a --hook command before and after each (before may skip
+ * the run) and once at the end, when the senders have stopped and the far
+ * end may go first.
  *
  * Worker lcores: no allocation, lock or syscall in the loop; every mbuf
  * received is freed or sent back in the same iteration.
@@ -29,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <sys/wait.h>
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -47,6 +49,7 @@
 #define SRC_PORT_BASE 10000
 #define ADDRS_MAX PORTS_PER_LCORE	/* address = first + (port index mod -n) */
 #define DRAIN_MS 200		/* answers still counted after the sends stop */
+#define IDLE_SLEEP_US 200	/* an lcore's nap between runs and in nap runs */
 #define LCORES_MAX 16
 #define SEARCH_STEPS 6
 #define SEARCH_LOSS 0.001	/* < 0.1 % lost: the NDR-like criterion */
@@ -86,6 +89,7 @@ static struct rte_ether_addr smac;
 static unsigned nlc;
 static struct lc lcs[LCORES_MAX];
 static volatile int phase;	/* 0 idle, 1 sending, 2 draining, 3 quit */
+static volatile bool nap;	/* this run's senders sleep when idle */
 static volatile sig_atomic_t interrupted;
 static uint64_t hz;
 
@@ -139,7 +143,7 @@ static void send_burst(struct lc *l, uint64_t now, unsigned n)
 		rte_pktmbuf_free(m[i]);
 }
 
-static void receive(struct lc *l, uint64_t now)
+static uint16_t receive(struct lc *l, uint64_t now)
 {
 	struct rte_mbuf *m[BURST];
 	uint16_t n = rte_eth_rx_burst(port, l->queue, m, BURST);
@@ -178,6 +182,7 @@ static void receive(struct lc *l, uint64_t now)
 		}
 		rte_pktmbuf_free(m[i]);
 	}
+	return n;
 }
 
 /* The far end without DNS work: every UDP frame to port 53 goes back. */
@@ -217,17 +222,22 @@ static int lcore_main(void *arg)
 
 	while (phase != 3) {
 		uint64_t now = rte_rdtsc();
+		unsigned n = 0;
+
 		if (o.reflect) {
 			reflect(l);
 			continue;
 		}
-		if (phase == 1) {
-			unsigned n = gen_bucket_take(&l->bucket, now, BURST);
-			if (n)
-				send_burst(l, now, n);
+		if (phase == 0) {
+			/* between runs (a plan's hook, a search's next step):
+			 * the CPU is the far end's or control's */
+			rte_delay_us_sleep(IDLE_SLEEP_US);
+			continue;
 		}
-		if (phase != 0)
-			receive(l, now);
+		if (phase == 1 && (n = gen_bucket_take(&l->bucket, now, BURST)) != 0)
+			send_burst(l, now, n);
+		if (!receive(l, now) && !n && nap)
+			rte_delay_us_sleep(IDLE_SLEEP_US);
 	}
 	return 0;
 }
@@ -383,15 +393,26 @@ static int run_search(uint64_t lo, double seconds, const char *json_path)
 	return 0;
 }
 
+/* The hook's exit status before a run that asks to skip it (a warm-up
+ * pass after the cache is warm) */
+#define HOOK_SKIP 3
+
+/* 0, HOOK_SKIP when the hook asked to skip, -1 when it failed */
 static int hook(const char *when, const char *json)
 {
 	char cmd[4096];
+	int st;
 
 	if (!o.hook)
 		return 0;
 	if (snprintf(cmd, sizeof(cmd), "%s %s %s", o.hook, when, json) >= (int)sizeof(cmd))
 		return -1;
-	return system(cmd) == 0 ? 0 : -1;
+	st = system(cmd);
+	if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0;
+	if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == HOOK_SKIP)
+		return HOOK_SKIP;
+	return -1;
 }
 
 /*
@@ -432,11 +453,16 @@ static int run_plan(void)
 			fprintf(stderr, "bailiwick-gen: %s:%u: %s\n", o.plan, lineno, err);
 			rc = 2;
 		} else {
+			int before = hook("before", st.json);
+
 			queries_rewind();
-			if (hook("before", st.json) ||
-			    (st.search ? run_search(0, st.seconds, st.json) :
-					 run_summary(st.rate, st.seconds, st.json)) ||
-			    hook("after", st.json)) {
+			nap = st.nap;
+			if (before == HOOK_SKIP) {
+				printf("%s: skipped (the hook asked)\n", st.json);
+			} else if (before ||
+				   (st.search ? run_search(0, st.seconds, st.json) :
+						run_summary(st.rate, st.seconds, st.json)) ||
+				   hook("after", st.json)) {
 				fprintf(stderr, "bailiwick-gen: %s:%u: %s or the hook failed\n",
 					o.plan, lineno, st.json);
 				rc = 1;
@@ -464,11 +490,13 @@ static void usage(void)
 		"  -j FILE    write the summary as JSON (an array with -S)\n"
 		"  --reflect  be the far end: swap and return every query (I/O ceiling)\n"
 		"  --plan FILE  several runs over one connection, a line each:\n"
-		"             QUERIES RATE SECONDS JSON (RATE 0: as fast as possible,\n"
-		"             search: as -S)\n"
+		"             QUERIES RATE SECONDS JSON [nap] (RATE 0: as fast as\n"
+		"             possible, search: as -S; nap: the senders sleep when\n"
+		"             idle, latencies not meaningful)\n"
 		"  --hook CMD   with --plan: sh -c 'CMD before JSON' and 'CMD after JSON'\n"
-		"             around each run, and 'CMD end -' when the senders have\n"
-		"             stopped, before the port closes (stop the far end there)\n",
+		"             around each run (before exiting 3: skip the run), and\n"
+		"             'CMD end -' when the senders have stopped, before the port\n"
+		"             closes (stop the far end there)\n",
 		ADDRS_MAX);
 	exit(2);
 }

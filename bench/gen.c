@@ -287,8 +287,18 @@ int gen_plan_parse(const char *line, struct gen_plan_step *st)
 		return 0;
 	used = 0;
 	if (sscanf(buf, "%1023s %31s %lf %1023s %n", st->queries, rate, &st->seconds, st->json,
-		   &used) != 4 || buf[used] != 0)
+		   &used) != 4)
 		return -1;
+	st->nap = false;
+	if (buf[used] != 0) {
+		int more = 0;
+		if (strncmp(buf + used, "nap", 3) != 0)
+			return -1;
+		(void)sscanf(buf + used + 3, " %n", &more);
+		if (buf[used + 3 + more] != 0)
+			return -1;
+		st->nap = true;
+	}
 	if (!(st->seconds > 0) || !isfinite(st->seconds))
 		return -1;
 	st->search = strcmp(rate, "search") == 0;

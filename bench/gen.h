@@ -61,12 +61,13 @@ struct gen_plan_step {
 	bool search;		/* -S: the maximum, then < 0.1 % lost */
 	double seconds;		/* > 0 */
 	char json[1024];
+	bool nap;		/* the senders sleep when idle (no latency kept) */
 };
 
-/* One line of a plan file ('#' starts a comment): 1 with *st filled, 0
- * for a blank or comment line, -1 when it is not four fields, the rate is
- * neither a decimal number nor "search" or the duration not a positive,
- * finite one. */
+/* One line of a plan file, "QUERIES RATE SECONDS JSON [nap]" ('#' starts a
+ * comment): 1 with *st filled, 0 for a blank or comment line, -1 when it is
+ * not four fields and an optional "nap", the rate is neither a decimal
+ * number nor "search" or the duration not a positive, finite one. */
 int gen_plan_parse(const char *line, struct gen_plan_step *st);
 
 /* --- rate control ----------------------------------------------------------- */

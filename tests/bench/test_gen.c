@@ -1195,12 +1195,20 @@ Test(gen, plan_lines_give_four_fields_or_an_error)
 	cr_assert_not(st.search);
 	cr_assert_eq(gen_plan_parse("hit.txt search 2 s.json", &st), 1);
 	cr_assert(st.search, "search: the maximum, then bisect for < 0.1 %% lost");
+	cr_assert_not(st.nap);
+	cr_assert_eq(gen_plan_parse("warm.txt 20000 5 w.json nap  # warm-up", &st), 1);
+	cr_assert(st.nap, "nap: the senders sleep when idle");
+	cr_assert_eq(st.rate, 20000);
+	cr_assert_eq(gen_plan_parse("warm.txt 20000 5 w.json", &st), 1);
+	cr_assert_not(st.nap, "nap is not left over from the line before");
 	cr_assert_eq(gen_plan_parse("", &st), 0);
 	cr_assert_eq(gen_plan_parse("   \t ", &st), 0);
 	cr_assert_eq(gen_plan_parse("# warm passes", &st), 0);
 	static const char *bad[] = {
 		"hit.txt 0 5",			/* no JSON */
-		"hit.txt 0 5 a.json extra",	/* a fifth field */
+		"hit.txt 0 5 a.json extra",	/* a fifth field other than nap */
+		"hit.txt 0 5 a.json napping",
+		"hit.txt 0 5 a.json nap nap",
 		"hit.txt -1 5 a.json",		/* a negative rate */
 		"hit.txt 1e6 5 a.json",		/* not a decimal rate */
 		"hit.txt 10x 5 a.json",
