@@ -1768,11 +1768,6 @@ Test(upstream, a_server_that_stops_sending_cookies_is_asked_over_tcp_until_the_m
 	tsrv_stop(t);
 }
 
-static void two_server_entries(struct up_config *c)
-{
-	c->max_servers = 2;
-}
-
 /* Whoever makes us ask many new addresses pushes entries out of the
  * per-server table; a server's cookie mark is what keeps its replies
  * unforgeable, so its entry goes last. */
@@ -1785,7 +1780,7 @@ Test(upstream, a_cookie_servers_entry_is_evicted_last)
 	struct res x[3] = { { 0 } };
 
 	a->give_cookie = true;
-	client(true, false, two_server_entries);
+	client(true, false, two_servers);
 	ask(a, "a.shop.lab", &o, &x[0]);
 	run_until(&x[0].done, 1, 3000);
 	cr_assert(up_sends_cookies(ctx, (struct sockaddr *)&a->addr));
