@@ -200,8 +200,10 @@ def make(out):
           f" {fmt(lists['universe'])} names (`zR.wild.shop.lab A`), {fmt(lists['distinct_names'])} distinct"
           f" names in the list (the 10 most popular take {100 * top.get('10', 0):.0f} % of the queries,"
           f" the top 1 000 {100 * top.get('1000', 0):.0f} %). **hit**: that list, every name cached"
-          f" first by passes over the distinct names at 20 k/s (bailiwick: until a pass misses"
-          f" fewer than 0.1 % by its counters; the peers: 3 passes). **mix**: the same with"
+          f" first by passes over the distinct names (bailiwick: until a pass misses fewer than"
+          f" 0.1 % by its counters, at 20 k/s, over memif with 2 workers at 5 k/s, at most 4-8"
+          f" passes: the misses column shows when it did not get there; the peers: 3 passes at"
+          f" 20 k/s). **mix**: the same with"
           f" {100 * lists['miss_share']:.0f} % of the lines replaced by unique `mN.miss.shop.bench`"
           f" names, which the lab world answers with TTL 0: no cache keeps them, so each is a"
           f" miss (an upstream query) every time.\n")
