@@ -153,12 +153,33 @@ void ctl_infra_probe_gone(struct ctl_srv *s)
 	s->probing = false;
 }
 
+/* One more reply (ok) or timeout of late: both halved for every
+ * RECENT_MS that passed, so they weigh the last second or two (a burst's
+ * replies come within milliseconds, its timeouts a query timeout later). */
+#define RECENT_MS 1000
+
+static void recent(struct ctl_srv *s, bool ok, uint64_t now)
+{
+	if (now >= s->recent_since_ms + RECENT_MS) {
+		uint64_t k = (now - s->recent_since_ms) / RECENT_MS;
+		s->recent_replies = k >= 32 ? 0 : s->recent_replies >> k;
+		s->recent_timeouts = k >= 32 ? 0 : s->recent_timeouts >> k;
+		s->recent_since_ms = now;
+	}
+	if (ok && s->recent_replies < UINT32_MAX)
+		s->recent_replies++;
+	else if (!ok && s->recent_timeouts < UINT32_MAX)
+		s->recent_timeouts++;
+}
+
 void ctl_infra_reply(struct ctl_infra *t, struct ctl_srv *s, uint32_t rtt_ms, uint64_t now)
 {
 	s->last_reply_ms = now;
 	s->srtt_ms = s->timeouts || s->srtt_ms == CTL_INFRA_SRTT_UNKNOWN_MS ?
 			     rtt_ms : (s->srtt_ms * 7 + rtt_ms) / 8;
 	s->timeouts = 0;
+	s->silent = 0;
+	recent(s, true, now);
 	if (s->hold_ms)
 		t->st.released++;
 	s->hold_ms = 0;
@@ -171,19 +192,24 @@ void ctl_infra_timeout(struct ctl_infra *t, struct ctl_srv *s, uint64_t now, uin
 {
 	s->srtt_ms = s->srtt_ms + TIMEOUT_PENALTY_MS > SRTT_MAX_MS ?
 			     SRTT_MAX_MS : s->srtt_ms + TIMEOUT_PENALTY_MS;
-	if (!probe && s->last_reply_ms && s->last_reply_ms >= sent) {
-		/* it answered another query while this one was out: a
-		 * lost datagram or a busy server, not a silent one */
+	s->timeouts++;
+	recent(s, false, now);
+	/* strictly later: a query sent in the millisecond of a reply may
+	 * have gone after it (from that reply's own handling) */
+	if (!probe && s->last_reply_ms > sent && s->recent_replies >= s->recent_timeouts) {
+		/* it answered another query, and most of late, while this
+		 * one was out: a lost datagram or a busy server, not a
+		 * silent one */
 		t->st.lost++;
 		return;
 	}
-	s->timeouts++;
+	s->silent++;
 	if (probe && s->probing) {
 		s->probing = false;
 		s->hold_ms = s->hold_ms * 2 > t->cfg.hold_max_ms ? t->cfg.hold_max_ms :
 								    s->hold_ms * 2;
 		s->held_until_ms = now + s->hold_ms;
-	} else if (!s->hold_ms && s->timeouts >= t->cfg.hold_after) {
+	} else if (!s->hold_ms && s->silent >= t->cfg.hold_after) {
 		s->hold_ms = t->cfg.hold_min_ms;
 		s->held_until_ms = now + s->hold_ms;
 		t->st.holds++;

@@ -5,7 +5,8 @@
  *   iterator picks servers by, whether EDNS works (a "no EDNS" mark lasts
  *   no_edns_ms, then EDNS is tried again), and hold-down: a server that
  *   has timed out hold_after times in a row, answering nothing sent
- *   meanwhile, is not asked for hold_min_ms;
+ *   meanwhile (or answering too little of late), is not asked for
+ *   hold_min_ms;
  *   then one probe query may go to it (never two at once); a probe that
  *   times out holds it twice as long (at most hold_max_ms), any reply
  *   releases it. So a zone whose servers black-hole costs a probe per
@@ -54,7 +55,11 @@ struct ctl_srv {
 	bool probe_plain;	/* the next query goes without EDNS */
 	bool probing;		/* held, and its one probe is out */
 	uint32_t srtt_ms;
-	uint32_t timeouts;	/* in a row, while it answered nothing */
+	uint32_t timeouts;	/* in a row since its last reply */
+	uint32_t silent;	/* of those, the ones that count towards a hold */
+	uint32_t recent_replies; /* of late: both halved every second */
+	uint32_t recent_timeouts;
+	uint64_t recent_since_ms; /* when they were last halved */
 	uint64_t last_reply_ms;	/* its last reply to anything; 0: none */
 	uint32_t hold_ms;	/* the current hold's length; 0: not held */
 	uint64_t held_until_ms;
@@ -65,7 +70,7 @@ struct ctl_srv {
 
 #define CTL_INFRA_COUNTERS(X)						\
 	X(holds, "servers held down after timeouts in a row")		\
-	X(lost, "timeouts of servers that answered meanwhile (no hold)") \
+	X(lost, "timeouts of servers that answered meanwhile, and mostly (no hold)") \
 	X(probes, "probe queries to held servers")			\
 	X(released, "held servers that answered a probe")		\
 	X(failures_cached, "resolution failures remembered (RFC 9520)")\
@@ -108,12 +113,15 @@ bool ctl_infra_sent(struct ctl_infra *t, struct ctl_srv *s, uint64_t now);
  * released. */
 void ctl_infra_reply(struct ctl_infra *t, struct ctl_srv *s, uint32_t rtt_ms, uint64_t now);
 
-/* A query to s sent at sent went unanswered: RTT penalised. Unless s has
- * answered anything since sent (a lost datagram, a burst its socket could
- * not take: a hold would turn a busy server into a dead one), it counts
- * towards a hold: held after hold_after in a row; the probe's (probe)
- * holds it twice as long. A query sent before the hold that times out
- * while the probe is out changes nothing of the hold. */
+/* A query to s sent at sent went unanswered: RTT penalised, a timeout in
+ * a row. Unless s has answered something sent before it since sent, in a
+ * later millisecond, and at least half of its recent queries (a lost
+ * datagram, a burst its socket could not take: a hold would turn a busy
+ * server into a dead one; a server that answers one query in many is no
+ * busy one), it counts towards a hold: held after hold_after in a row;
+ * the probe's (probe) holds it twice as long. A query sent before the
+ * hold that times out while the probe is out changes nothing of the
+ * hold. */
 void ctl_infra_timeout(struct ctl_infra *t, struct ctl_srv *s, uint64_t now, uint64_t sent,
 		       bool probe);
 

@@ -249,8 +249,12 @@ int up_loop_run_once(struct up_loop *l, uint32_t cap_ms)
 	 * not starve the replies to the work already out. */
 	for (int round = 0; round < EVENT_ROUNDS; round++) {
 		n = epoll_wait(l->epfd, ev, EVENTS_MAX, round ? 0 : timeout);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n < 0 && !round)
+			return 0; /* a signal before anything was ready */
 		if (n < 0)
-			return errno == EINTR ? ran : -errno;
+			break; /* one after: the timers still run */
 		for (int i = 0; i < n; i++) {
 			uint32_t fd = (uint32_t)ev[i].data.u64;
 			uint32_t gen = (uint32_t)(ev[i].data.u64 >> 32);

@@ -57,9 +57,11 @@ void up_loop_free(struct up_loop *loop);
 
 /*
  * Waits at most cap_ms milliseconds (0: poll, no wait) or until the next
- * timer, then runs the callbacks of the descriptors that are ready and of
- * the timers that are due. Returns the number of callbacks run, or a
- * negative errno when epoll_wait failed (EINTR is returned as 0).
+ * timer, then runs the callbacks of the descriptors that are ready (all
+ * of them first, in up to 16 waits of 256) and of the timers that are
+ * due. Returns the number of callbacks run, or a negative errno when
+ * epoll_wait failed (EINTR before anything was ready is returned as 0; a
+ * later one still runs the timers).
  */
 int up_loop_run_once(struct up_loop *loop, uint32_t cap_ms);
 

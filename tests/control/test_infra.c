@@ -1,7 +1,8 @@
 /*
  * tests/control/test_infra.c: what the iterator remembers of failure
  * (control/infra.h), on a clock the test drives: servers held down after
- * timeouts in a row (not those of queries sent before it last answered),
+ * timeouts in a row (not those of queries sent before it last answered
+ * while it answers most, in a later millisecond),
  * one probe at a time, holds that double up to their
  * bound and end with any reply, a probe that ends without a verdict and
  * an older query's timeout that is not the probe's; RTT smoothing; the "no EDNS" mark that
@@ -110,21 +111,71 @@ Test(infra, timeouts_of_queries_sent_before_a_reply_do_not_hold_the_server)
 	struct ctl_addr a = addr(3);
 	struct ctl_srv *s = ctl_infra_get(t, &a, T0);
 
-	/* 1000 queries at T0; some answered at T0 + 5, the rest lost */
-	ctl_infra_reply(t, s, 5, T0 + 5);
+	/* 1000 queries at T0: 700 answered at T0 + 5, 300 lost */
 	for (int i = 0; i < 700; i++)
+		ctl_infra_reply(t, s, 5, T0 + 5);
+	for (int i = 0; i < 300; i++)
 		ctl_infra_timeout(t, s, T0 + 800, T0, false);
 	cr_assert_eq(ctl_infra_state(s, T0 + 800), CTL_SRV_USABLE);
-	cr_assert_eq(s->timeouts, 0, "not counted: it answered meanwhile");
-	cr_assert_gt(s->srtt_ms, 5, "but its RTT pays for them");
+	cr_assert_eq(s->timeouts, 300, "timeouts in a row all the same (the iterator's "
+		     "\"does this cut answer\" reads them)");
+	cr_assert_gt(s->srtt_ms, 5, "and its RTT pays for them");
 	struct ctl_infra_stats st;
 	ctl_infra_get_stats(t, &st);
-	cr_assert_eq(st.lost, 700);
+	cr_assert_eq(st.lost, 300);
 	cr_assert_eq(st.holds, 0);
+	/* the next reply puts the RTT back to what was measured */
+	ctl_infra_reply(t, s, 7, T0 + 900);
+	cr_assert_eq(s->srtt_ms, 7);
+	cr_assert_eq(s->timeouts, 0);
 	/* then it goes silent: queries sent after its last reply count */
 	for (int i = 0; i < 3; i++)
 		ctl_infra_timeout(t, s, T0 + 2000, T0 + 1200, false);
 	cr_assert_eq(ctl_infra_state(s, T0 + 2000), CTL_SRV_HELD);
+	ctl_infra_free(t);
+}
+
+/* An authority that answers one query in many (every 500 ms, dropping
+ * the rest) always "answered meanwhile": that must not keep it from
+ * being held (nor the iterator from seeing its timeouts). */
+Test(infra, a_server_that_answers_one_query_in_many_is_held)
+{
+	struct ctl_infra *t = new_infra();
+	struct ctl_addr a = addr(4);
+	struct ctl_srv *s = ctl_infra_get(t, &a, T0);
+
+	int i;
+
+	/* a reply, then the timeouts of ten queries sent before it */
+	for (i = 0; i < 10 && !s->hold_ms; i++) {
+		ctl_infra_reply(t, s, 5, T0 + i * 500);
+		for (int j = 0; j < 10; j++)
+			ctl_infra_timeout(t, s, T0 + i * 500 + 700, T0 + i * 500 - 100, false);
+		cr_assert_eq(s->timeouts, 10, "the iterator sees them all");
+	}
+	cr_assert_eq(i, 1, "held in the first round");
+	cr_assert_eq(ctl_infra_state(s, T0 + 700), CTL_SRV_HELD);
+	struct ctl_infra_stats st;
+	ctl_infra_get_stats(t, &st);
+	cr_assert_eq(st.holds, 1);
+	ctl_infra_free(t);
+}
+
+/* A query sent in the millisecond of the server's last reply may have
+ * been sent after it (an EDNS retry from that reply's handling): its
+ * timeout counts. */
+Test(infra, a_query_sent_in_the_millisecond_of_the_last_reply_counts)
+{
+	struct ctl_infra *t = new_infra();
+	struct ctl_addr a = addr(5);
+	struct ctl_srv *s = ctl_infra_get(t, &a, T0);
+
+	ctl_infra_reply(t, s, 5, T0);
+	ctl_infra_reply(t, s, 5, T0);
+	ctl_infra_reply(t, s, 5, T0);
+	for (int i = 0; i < 3; i++)
+		ctl_infra_timeout(t, s, T0 + 800, T0, false);
+	cr_assert_eq(ctl_infra_state(s, T0 + 800), CTL_SRV_HELD);
 	ctl_infra_free(t);
 }
 
