@@ -30,6 +30,7 @@ struct ctl_infra {
 	uint64_t seed[2];
 	struct ctl_srv *srv;
 	struct fail *fail;
+	uint32_t made;		/* entries made so far (wrapping), the last one's serial */
 };
 
 void ctl_infra_config_default(struct ctl_infra_config *c)
@@ -119,9 +120,12 @@ struct ctl_srv *ctl_infra_get(struct ctl_infra *t, const struct ctl_addr *a, uin
 	}
 	if (!s) /* a full neighbourhood: its first slot starts over */
 		s = &t->srv[h & (t->cfg.slots - 1)];
-	if (!s->used || !same_addr(&s->a, a))
-		*s = (struct ctl_srv){ .a = *a, .used = true,
+	if (!s->used || !same_addr(&s->a, a)) {
+		if (++t->made == 0) /* 0 is no entry's */
+			t->made = 1;
+		*s = (struct ctl_srv){ .a = *a, .used = true, .made = t->made,
 				       .srtt_ms = CTL_INFRA_SRTT_UNKNOWN_MS };
+	}
 	if (s->no_edns && now >= s->no_edns_until_ms) {
 		/* maybe it was upgraded, or the middlebox went: try again */
 		s->no_edns = false;
@@ -153,33 +157,18 @@ void ctl_infra_probe_gone(struct ctl_srv *s)
 	s->probing = false;
 }
 
-/* One more reply (ok) or timeout of late: both halved for every
- * RECENT_MS that passed, so they weigh the last second or two (a burst's
- * replies come within milliseconds, its timeouts a query timeout later). */
-#define RECENT_MS 1000
-
-static void recent(struct ctl_srv *s, bool ok, uint64_t now)
+struct ctl_infra_mark ctl_infra_mark(const struct ctl_srv *s)
 {
-	if (now >= s->recent_since_ms + RECENT_MS) {
-		uint64_t k = (now - s->recent_since_ms) / RECENT_MS;
-		s->recent_replies = k >= 32 ? 0 : s->recent_replies >> k;
-		s->recent_timeouts = k >= 32 ? 0 : s->recent_timeouts >> k;
-		s->recent_since_ms = now;
-	}
-	if (ok && s->recent_replies < UINT32_MAX)
-		s->recent_replies++;
-	else if (!ok && s->recent_timeouts < UINT32_MAX)
-		s->recent_timeouts++;
+	return (struct ctl_infra_mark){ s->made, s->replies_seen, s->timeouts_seen };
 }
 
-void ctl_infra_reply(struct ctl_infra *t, struct ctl_srv *s, uint32_t rtt_ms, uint64_t now)
+void ctl_infra_reply(struct ctl_infra *t, struct ctl_srv *s, uint32_t rtt_ms)
 {
-	s->last_reply_ms = now;
+	s->replies_seen++;
 	s->srtt_ms = s->timeouts || s->srtt_ms == CTL_INFRA_SRTT_UNKNOWN_MS ?
 			     rtt_ms : (s->srtt_ms * 7 + rtt_ms) / 8;
 	s->timeouts = 0;
 	s->silent = 0;
-	recent(s, true, now);
 	if (s->hold_ms)
 		t->st.released++;
 	s->hold_ms = 0;
@@ -187,21 +176,24 @@ void ctl_infra_reply(struct ctl_infra *t, struct ctl_srv *s, uint32_t rtt_ms, ui
 	s->probing = false;
 }
 
-void ctl_infra_timeout(struct ctl_infra *t, struct ctl_srv *s, uint64_t now, uint64_t sent,
-		       bool probe)
+void ctl_infra_timeout(struct ctl_infra *t, struct ctl_srv *s, uint64_t now,
+		       const struct ctl_infra_mark *sent, bool probe)
 {
 	s->srtt_ms = s->srtt_ms + TIMEOUT_PENALTY_MS > SRTT_MAX_MS ?
 			     SRTT_MAX_MS : s->srtt_ms + TIMEOUT_PENALTY_MS;
 	s->timeouts++;
-	recent(s, false, now);
-	/* strictly later: a query sent in the millisecond of a reply may
-	 * have gone after it (from that reply's own handling) */
-	if (!probe && s->last_reply_ms > sent && s->recent_replies >= s->recent_timeouts) {
-		/* it answered another query, and most of late, while this
-		 * one was out: a lost datagram or a busy server, not a
-		 * silent one */
-		t->st.lost++;
-		return;
+	s->timeouts_seen++;
+	if (!probe && sent && sent->made == s->made) {
+		uint32_t replies = s->replies_seen - sent->replies;
+		uint32_t timeouts = s->timeouts_seen - sent->timeouts;
+
+		if (replies && replies >= timeouts) {
+			/* it answered as many as it dropped while this one
+			 * was out: a lost datagram or a busy server, not a
+			 * silent one */
+			t->st.lost++;
+			return;
+		}
 	}
 	s->silent++;
 	if (probe && s->probing) {

@@ -4,9 +4,9 @@
  * - Servers (the "infrastructure cache"), by address: the smoothed RTT the
  *   iterator picks servers by, whether EDNS works (a "no EDNS" mark lasts
  *   no_edns_ms, then EDNS is tried again), and hold-down: a server that
- *   has timed out hold_after times in a row, answering nothing sent
- *   meanwhile (or answering too little of late), is not asked for
- *   hold_min_ms;
+ *   has timed out hold_after times in a row (not counting a timeout that
+ *   came while the server answered at least as many queries as timed
+ *   out: a burst its socket dropped) is not asked for hold_min_ms;
  *   then one probe query may go to it (never two at once); a probe that
  *   times out holds it twice as long (at most hold_max_ms), any reply
  *   releases it. So a zone whose servers black-hole costs a probe per
@@ -57,10 +57,9 @@ struct ctl_srv {
 	uint32_t srtt_ms;
 	uint32_t timeouts;	/* in a row since its last reply */
 	uint32_t silent;	/* of those, the ones that count towards a hold */
-	uint32_t recent_replies; /* of late: both halved every second */
-	uint32_t recent_timeouts;
-	uint64_t recent_since_ms; /* when they were last halved */
-	uint64_t last_reply_ms;	/* its last reply to anything; 0: none */
+	uint32_t made;		/* the table's serial for this entry, never 0 */
+	uint32_t replies_seen;	/* since it was made (wrapping) */
+	uint32_t timeouts_seen;
 	uint32_t hold_ms;	/* the current hold's length; 0: not held */
 	uint64_t held_until_ms;
 	uint64_t no_edns_until_ms;
@@ -70,7 +69,7 @@ struct ctl_srv {
 
 #define CTL_INFRA_COUNTERS(X)						\
 	X(holds, "servers held down after timeouts in a row")		\
-	X(lost, "timeouts of servers that answered meanwhile, and mostly (no hold)") \
+	X(lost, "timeouts while the server answered as many (no hold)") \
 	X(probes, "probe queries to held servers")			\
 	X(released, "held servers that answered a probe")		\
 	X(failures_cached, "resolution failures remembered (RFC 9520)")\
@@ -109,21 +108,28 @@ enum ctl_srv_state ctl_infra_state(const struct ctl_srv *s, uint64_t now);
  * of it, or s stays held. */
 bool ctl_infra_sent(struct ctl_infra *t, struct ctl_srv *s, uint64_t now);
 
-/* s answered (anything) after rtt_ms, at now: RTT smoothed, any hold
- * released. */
-void ctl_infra_reply(struct ctl_infra *t, struct ctl_srv *s, uint32_t rtt_ms, uint64_t now);
+/* What a query remembers of its server as it goes out, so that its
+ * timeout can be weighed against what the server did meanwhile. */
+struct ctl_infra_mark {
+	uint32_t made, replies, timeouts;
+};
 
-/* A query to s sent at sent went unanswered: RTT penalised, a timeout in
- * a row. Unless s has answered something sent before it since sent, in a
- * later millisecond, and at least half of its recent queries (a lost
- * datagram, a burst its socket could not take: a hold would turn a busy
- * server into a dead one; a server that answers one query in many is no
- * busy one), it counts towards a hold: held after hold_after in a row;
- * the probe's (probe) holds it twice as long. A query sent before the
- * hold that times out while the probe is out changes nothing of the
- * hold. */
-void ctl_infra_timeout(struct ctl_infra *t, struct ctl_srv *s, uint64_t now, uint64_t sent,
-		       bool probe);
+struct ctl_infra_mark ctl_infra_mark(const struct ctl_srv *s);
+
+/* s answered (anything) after rtt_ms: RTT smoothed, any hold released. */
+void ctl_infra_reply(struct ctl_infra *t, struct ctl_srv *s, uint32_t rtt_ms);
+
+/* A query to s marked sent as it went out (NULL: not known) went
+ * unanswered: RTT penalised, a timeout in a row. Unless s, while it was
+ * out, sent at least one reply and as many as it had timeouts, this one
+ * included (a lost datagram, a burst its socket could not take: a hold
+ * would turn a busy server into a dead one; a server that answers one
+ * query in many is no busy one), it counts towards a hold: held after
+ * hold_after in a row; the probe's (probe) holds it twice as long. A
+ * query sent before the hold that times out while the probe is out
+ * changes nothing of the hold. */
+void ctl_infra_timeout(struct ctl_infra *t, struct ctl_srv *s, uint64_t now,
+		       const struct ctl_infra_mark *sent, bool probe);
 
 /* The probe ended without a verdict on s (cancelled, a local error, an
  * answer in the wrong letter case): the next one may go at once. */

@@ -126,7 +126,7 @@ struct req {
 	bool priming;			/* ". NS" for the delegation table, not a client */
 	bool held_skipped;		/* the last pick found held servers only */
 	bool sent_probe;		/* the query out is a held server's probe */
-	uint64_t sent_ms;		/* when the query out went (up_now_ms) */
+	struct ctl_infra_mark sent_mark; /* its server as the query out went */
 	bool local_fail;		/* failed by our own limits, not the servers' */
 	struct zone_load *zone;		/* the cut it follows, counted */
 	struct up_timer step_timer;	/* deferred steps and completion */
@@ -968,8 +968,8 @@ static bool send_query(struct req *r, const struct ctl_addr *a, const uint8_t *n
 		defer(r, step_next);
 		return true;
 	}
-	r->sent_ms = up_now_ms();
-	r->sent_probe = ctl_infra_sent(it->infra, srv_of(it, a), r->sent_ms);
+	r->sent_mark = ctl_infra_mark(s);
+	r->sent_probe = ctl_infra_sent(it->infra, s, up_now_ms());
 	r->bud->queries++;
 	it->st.upstream++;
 	r->inflight = true;
@@ -1309,7 +1309,7 @@ static void on_reply(void *arg, const struct up_result *res)
 			if (probe)
 				ctl_infra_probe_gone(srv);
 		} else {
-			ctl_infra_timeout(it->infra, srv, up_now_ms(), r->sent_ms, probe);
+			ctl_infra_timeout(it->infra, srv, up_now_ms(), &r->sent_mark, probe);
 			struct sockaddr_storage ss;
 			server_sockaddr(&r->sent_to, &ss);
 			/* never without EDNS to a server that sends cookies:
@@ -1332,7 +1332,7 @@ static void on_reply(void *arg, const struct up_result *res)
 		ctl_infra_no_edns(it->infra, srv, up_now_ms());
 		it->st.edns_fallbacks++;
 	}
-	ctl_infra_reply(it->infra, srv, res->rtt_us / 1000, up_now_ms());
+	ctl_infra_reply(it->infra, srv, res->rtt_us / 1000);
 	if (r->sent_edns && (m->rcode == DNS_R_FORMERR || m->rcode == DNS_R_NOTIMP ||
 			     m->rcode == DNS_R_BADVERS) && !m->has_edns) {
 		/* RFC 6891 7: a server that does not know EDNS */

@@ -1,8 +1,7 @@
 /*
  * tests/control/test_infra.c: what the iterator remembers of failure
  * (control/infra.h), on a clock the test drives: servers held down after
- * timeouts in a row (not those of queries sent before it last answered
- * while it answers most, in a later millisecond),
+ * timeouts in a row (not those that came while it answered as many),
  * one probe at a time, holds that double up to their
  * bound and end with any reply, a probe that ends without a verdict and
  * an older query's timeout that is not the probe's; RTT smoothing; the "no EDNS" mark that
@@ -48,33 +47,33 @@ Test(infra, a_server_is_held_after_three_timeouts_then_probed_once)
 
 	cr_assert_eq(s->srtt_ms, CTL_INFRA_SRTT_UNKNOWN_MS);
 	for (int i = 0; i < 2; i++) {
-		ctl_infra_timeout(t, s, T0, T0 - 800, false);
+		ctl_infra_timeout(t, s, T0, NULL, false);
 		cr_assert_eq(ctl_infra_state(s, T0), CTL_SRV_USABLE, "after %d", i + 1);
 	}
-	ctl_infra_timeout(t, s, T0, T0 - 800, false);
+	ctl_infra_timeout(t, s, T0, NULL, false);
 	cr_assert_eq(ctl_infra_state(s, T0), CTL_SRV_HELD);
 	cr_assert_eq(ctl_infra_state(s, T0 + 1999), CTL_SRV_HELD);
 	cr_assert_eq(ctl_infra_state(s, T0 + 2000), CTL_SRV_PROBE, "2 s later, a probe");
 	cr_assert(ctl_infra_sent(t, s, T0 + 2000), "this query is the probe");
 	cr_assert_eq(ctl_infra_state(s, T0 + 2001), CTL_SRV_HELD, "one probe at a time");
 	/* the probe times out: twice as long */
-	ctl_infra_timeout(t, s, T0 + 3000, T0 + 3000 - 800, true);
+	ctl_infra_timeout(t, s, T0 + 3000, NULL, true);
 	cr_assert_eq(ctl_infra_state(s, T0 + 6999), CTL_SRV_HELD);
 	cr_assert_eq(ctl_infra_state(s, T0 + 7000), CTL_SRV_PROBE);
 	/* ... up to 60 s */
 	uint64_t now = T0 + 7000;
 	for (int i = 0; i < 10; i++) {
 		cr_assert(ctl_infra_sent(t, s, now));
-		ctl_infra_timeout(t, s, now, now - 800, true);
+		ctl_infra_timeout(t, s, now, NULL, true);
 		now = s->held_until_ms;
 	}
 	cr_assert_eq(s->hold_ms, 60000);
 	/* any reply releases it */
 	ctl_infra_sent(t, s, now);
-	ctl_infra_reply(t, s, 12, now);
+	ctl_infra_reply(t, s, 12);
 	cr_assert_eq(ctl_infra_state(s, now), CTL_SRV_USABLE);
 	cr_assert_eq(s->srtt_ms, 12, "the first RTT after timeouts is taken as it is");
-	ctl_infra_reply(t, s, 20, now);
+	ctl_infra_reply(t, s, 20);
 	cr_assert_eq(s->srtt_ms, (12 * 7 + 20) / 8);
 	struct ctl_infra_stats st;
 	ctl_infra_get_stats(t, &st);
@@ -90,14 +89,15 @@ Test(infra, a_reply_between_timeouts_starts_the_count_again)
 	struct ctl_addr a = addr(2);
 	struct ctl_srv *s = ctl_infra_get(t, &a, T0);
 
-	ctl_infra_timeout(t, s, T0, T0 - 800, false);
-	ctl_infra_timeout(t, s, T0, T0 - 800, false);
-	ctl_infra_reply(t, s, 5, T0 + 100);
+	ctl_infra_timeout(t, s, T0, NULL, false);
+	ctl_infra_timeout(t, s, T0, NULL, false);
+	ctl_infra_reply(t, s, 5);
 	/* queries sent after the reply */
-	ctl_infra_timeout(t, s, T0 + 1000, T0 + 200, false);
-	ctl_infra_timeout(t, s, T0 + 1000, T0 + 200, false);
+	struct ctl_infra_mark m = ctl_infra_mark(s);
+	ctl_infra_timeout(t, s, T0 + 1000, &m, false);
+	ctl_infra_timeout(t, s, T0 + 1000, &m, false);
 	cr_assert_eq(ctl_infra_state(s, T0 + 1000), CTL_SRV_USABLE, "2 in a row, not 4");
-	ctl_infra_timeout(t, s, T0 + 1000, T0 + 200, false);
+	ctl_infra_timeout(t, s, T0 + 1000, &m, false);
 	cr_assert_eq(ctl_infra_state(s, T0 + 1000), CTL_SRV_HELD, "3 in a row");
 	ctl_infra_free(t);
 }
@@ -111,71 +111,91 @@ Test(infra, timeouts_of_queries_sent_before_a_reply_do_not_hold_the_server)
 	struct ctl_addr a = addr(3);
 	struct ctl_srv *s = ctl_infra_get(t, &a, T0);
 
-	/* 1000 queries at T0: 700 answered at T0 + 5, 300 lost */
-	for (int i = 0; i < 700; i++)
-		ctl_infra_reply(t, s, 5, T0 + 5);
-	for (int i = 0; i < 300; i++)
-		ctl_infra_timeout(t, s, T0 + 800, T0, false);
+	/* earlier traffic, answered and not, weighs nothing */
+	for (int i = 0; i < 50; i++)
+		ctl_infra_reply(t, s, 5);
+	for (int i = 0; i < 2; i++)
+		ctl_infra_timeout(t, s, T0 - 2000, NULL, false);
+	ctl_infra_reply(t, s, 5);
+	/* 1000 queries at T0: 500 answered at T0 + 5, 500 lost */
+	struct ctl_infra_mark m = ctl_infra_mark(s);
+	for (int i = 0; i < 500; i++)
+		ctl_infra_reply(t, s, 5);
+	for (int i = 0; i < 500; i++)
+		ctl_infra_timeout(t, s, T0 + 800, &m, false);
 	cr_assert_eq(ctl_infra_state(s, T0 + 800), CTL_SRV_USABLE);
-	cr_assert_eq(s->timeouts, 300, "timeouts in a row all the same (the iterator's "
+	cr_assert_eq(s->timeouts, 500, "timeouts in a row all the same (the iterator's "
 		     "\"does this cut answer\" reads them)");
 	cr_assert_gt(s->srtt_ms, 5, "and its RTT pays for them");
 	struct ctl_infra_stats st;
 	ctl_infra_get_stats(t, &st);
-	cr_assert_eq(st.lost, 300);
+	cr_assert_eq(st.lost, 500);
 	cr_assert_eq(st.holds, 0);
 	/* the next reply puts the RTT back to what was measured */
-	ctl_infra_reply(t, s, 7, T0 + 900);
+	ctl_infra_reply(t, s, 7);
 	cr_assert_eq(s->srtt_ms, 7);
 	cr_assert_eq(s->timeouts, 0);
 	/* then it goes silent: queries sent after its last reply count */
+	m = ctl_infra_mark(s);
 	for (int i = 0; i < 3; i++)
-		ctl_infra_timeout(t, s, T0 + 2000, T0 + 1200, false);
+		ctl_infra_timeout(t, s, T0 + 2000, &m, false);
 	cr_assert_eq(ctl_infra_state(s, T0 + 2000), CTL_SRV_HELD);
 	ctl_infra_free(t);
 }
 
 /* An authority that answers one query in many (every 500 ms, dropping
  * the rest) always "answered meanwhile": that must not keep it from
- * being held (nor the iterator from seeing its timeouts). */
-Test(infra, a_server_that_answers_one_query_in_many_is_held)
+ * being held (nor the iterator from seeing its timeouts), and one more
+ * timeout than replies is one too many. */
+Test(infra, a_server_that_answers_fewer_than_it_drops_is_held)
 {
 	struct ctl_infra *t = new_infra();
 	struct ctl_addr a = addr(4);
 	struct ctl_srv *s = ctl_infra_get(t, &a, T0);
-
 	int i;
 
-	/* a reply, then the timeouts of ten queries sent before it */
+	/* ten queries out, then one reply and nine timeouts */
 	for (i = 0; i < 10 && !s->hold_ms; i++) {
-		ctl_infra_reply(t, s, 5, T0 + i * 500);
-		for (int j = 0; j < 10; j++)
-			ctl_infra_timeout(t, s, T0 + i * 500 + 700, T0 + i * 500 - 100, false);
-		cr_assert_eq(s->timeouts, 10, "the iterator sees them all");
+		struct ctl_infra_mark m = ctl_infra_mark(s);
+		ctl_infra_reply(t, s, 5);
+		for (int j = 0; j < 9; j++)
+			ctl_infra_timeout(t, s, T0 + i * 500 + 700, &m, false);
+		cr_assert_eq(s->timeouts, 9, "the iterator sees them all");
 	}
 	cr_assert_eq(i, 1, "held in the first round");
 	cr_assert_eq(ctl_infra_state(s, T0 + 700), CTL_SRV_HELD);
 	struct ctl_infra_stats st;
 	ctl_infra_get_stats(t, &st);
 	cr_assert_eq(st.holds, 1);
+	cr_assert_eq(st.lost, 1, "the first, while replies were as many");
 	ctl_infra_free(t);
 }
 
-/* A query sent in the millisecond of the server's last reply may have
- * been sent after it (an EDNS retry from that reply's handling): its
- * timeout counts. */
-Test(infra, a_query_sent_in_the_millisecond_of_the_last_reply_counts)
+/* A query sent after the server's last reply (an EDNS retry from that
+ * reply's own handling, in the same millisecond) counts; so does one whose
+ * mark is from another entry (the slot was given to another server). */
+Test(infra, a_query_sent_after_the_last_reply_counts)
 {
 	struct ctl_infra *t = new_infra();
-	struct ctl_addr a = addr(5);
+	struct ctl_addr a = addr(5), b = addr(6);
 	struct ctl_srv *s = ctl_infra_get(t, &a, T0);
 
-	ctl_infra_reply(t, s, 5, T0);
-	ctl_infra_reply(t, s, 5, T0);
-	ctl_infra_reply(t, s, 5, T0);
+	ctl_infra_reply(t, s, 5);
+	ctl_infra_reply(t, s, 5);
+	struct ctl_infra_mark m = ctl_infra_mark(s);
 	for (int i = 0; i < 3; i++)
-		ctl_infra_timeout(t, s, T0 + 800, T0, false);
+		ctl_infra_timeout(t, s, T0 + 800, &m, false);
 	cr_assert_eq(ctl_infra_state(s, T0 + 800), CTL_SRV_HELD);
+
+	struct ctl_srv *o = ctl_infra_get(t, &b, T0);
+	struct ctl_infra_mark old = ctl_infra_mark(o);
+	old.made++; /* as if o's slot had been made again */
+	for (int i = 0; i < 10; i++)
+		ctl_infra_reply(t, o, 5);
+	for (int i = 0; i < 3; i++)
+		ctl_infra_timeout(t, o, T0 + 800, &old, false);
+	cr_assert_eq(ctl_infra_state(o, T0 + 800), CTL_SRV_HELD);
+	cr_assert_neq(ctl_infra_mark(s).made, ctl_infra_mark(o).made);
 	ctl_infra_free(t);
 }
 
@@ -185,7 +205,7 @@ static struct ctl_srv *probing(struct ctl_infra *t, struct ctl_addr *a)
 	struct ctl_srv *s = ctl_infra_get(t, a, T0);
 
 	for (int i = 0; i < 3; i++)
-		ctl_infra_timeout(t, s, T0, T0 - 800, false);
+		ctl_infra_timeout(t, s, T0, NULL, false);
 	cr_assert(ctl_infra_sent(t, s, T0 + 2000));
 	cr_assert_not(ctl_infra_sent(t, s, T0 + 2000), "a second query is no probe");
 	return s;
@@ -212,11 +232,11 @@ Test(infra, an_older_querys_timeout_is_not_the_probes)
 	struct ctl_srv *s = probing(t, &a);
 
 	/* a query sent before the hold times out while the probe is out */
-	ctl_infra_timeout(t, s, T0 + 2100, T0 + 2100 - 800, false);
+	ctl_infra_timeout(t, s, T0 + 2100, NULL, false);
 	cr_assert(s->probing, "the probe is still out");
 	cr_assert_eq(s->hold_ms, 2000, "the hold is the probe's to double");
 	cr_assert_eq(ctl_infra_state(s, T0 + 2100), CTL_SRV_HELD);
-	ctl_infra_timeout(t, s, T0 + 2800, T0 + 2800 - 800, true);
+	ctl_infra_timeout(t, s, T0 + 2800, NULL, true);
 	cr_assert_eq(s->hold_ms, 4000);
 	ctl_infra_free(t);
 }
