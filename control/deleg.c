@@ -138,9 +138,7 @@ static bool same_addrs(const struct ctl_deleg_ns *a, const struct ctl_deleg_ns *
 	for (unsigned i = 0; i < a->naddr; i++) {
 		bool found = false;
 		for (unsigned j = 0; j < b->naddr && !found; j++)
-			found = a->addr[i].family == b->addr[j].family &&
-				memcmp(a->addr[i].a, b->addr[j].a,
-				       a->addr[i].family == AF_INET ? 4 : 16) == 0;
+			found = ctl_addr_same(&a->addr[i], &b->addr[j]);
 		if (!found)
 			return false;
 	}

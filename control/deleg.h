@@ -35,6 +35,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "dns/wire.h"
 
@@ -47,6 +48,12 @@ struct ctl_addr {
 	uint8_t family; /* AF_INET or AF_INET6 */
 	uint8_t a[16];	/* network order; IPv4 in the first 4 octets */
 };
+
+static inline bool ctl_addr_same(const struct ctl_addr *a, const struct ctl_addr *b)
+{
+	return a->family == b->family &&
+	       memcmp(a->a, b->a, a->family == AF_INET ? 4 : 16) == 0;
+}
 
 struct ctl_deleg_ns {
 	uint8_t name[DNS_NAME_MAX]; /* lower-cased */

@@ -9,9 +9,9 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 
+#include "control/rng.h"
 #include "dns/name.h"
 
 #define PROBES 8
@@ -64,11 +64,11 @@ struct ctl_infra *ctl_infra_new(const struct ctl_infra_config *c)
 	t->cfg = *c;
 	t->srv = calloc(c->slots, sizeof(*t->srv));
 	t->fail = calloc(c->fail_slots, sizeof(*t->fail));
-	if (!t->srv || !t->fail ||
-	    getrandom(t->seed, sizeof(t->seed), 0) != sizeof(t->seed)) {
+	if (!t->srv || !t->fail) {
 		ctl_infra_free(t);
 		return NULL;
 	}
+	up_rng_buf(t->seed, sizeof(t->seed));
 	return t;
 }
 
@@ -100,12 +100,6 @@ static uint64_t hash_octets(const struct ctl_infra *t, const uint8_t *p, size_t 
 	return mix(h ^ t->seed[1]);
 }
 
-static bool same_addr(const struct ctl_addr *a, const struct ctl_addr *b)
-{
-	return a->family == b->family &&
-	       memcmp(a->a, b->a, a->family == AF_INET ? 4 : 16) == 0;
-}
-
 /* --- servers --------------------------------------------------------------- */
 
 struct ctl_srv *ctl_infra_get(struct ctl_infra *t, const struct ctl_addr *a, uint64_t now)
@@ -115,12 +109,12 @@ struct ctl_srv *ctl_infra_get(struct ctl_infra *t, const struct ctl_addr *a, uin
 
 	for (unsigned p = 0; p < PROBES && !s; p++) {
 		struct ctl_srv *c = &t->srv[(h + p) & (t->cfg.slots - 1)];
-		if (!c->used || same_addr(&c->a, a))
+		if (!c->used || ctl_addr_same(&c->a, a))
 			s = c;
 	}
 	if (!s) /* a full neighbourhood: its first slot starts over */
 		s = &t->srv[h & (t->cfg.slots - 1)];
-	if (!s->used || !same_addr(&s->a, a)) {
+	if (!s->used || !ctl_addr_same(&s->a, a)) {
 		if (++t->made == 0) /* 0 is no entry's */
 			t->made = 1;
 		*s = (struct ctl_srv){ .a = *a, .used = true, .made = t->made,

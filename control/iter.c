@@ -253,12 +253,6 @@ static uint64_t question_hash(const struct ctl_iter *it, const uint8_t *name,
 	return h ^ h >> 31;
 }
 
-static bool addr_equal(const struct ctl_addr *a, const struct ctl_addr *b)
-{
-	return a->family == b->family &&
-	       memcmp(a->a, b->a, a->family == AF_INET ? 4 : 16) == 0;
-}
-
 /* The address of an A or AAAA record of m, appended to addr[*n] while
  * there is room; false when rr is neither or there is none. */
 static bool take_addr(const struct dns_msg *m, const struct dns_rr *rr,
@@ -694,12 +688,7 @@ static void fail(struct req *r, uint64_t *limit_counter)
 
 static uint32_t zone_bucket(const struct ctl_iter *it, const uint8_t *zone)
 {
-	uint64_t h = it->seed;
-	size_t n = dns_name_len(zone);
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ zone[i]) * 0x100000001b3ULL;
-	return (uint32_t)(h ^ h >> 29) & it->zone_mask;
+	return (uint32_t)question_hash(it, zone, 0, 0, false) & it->zone_mask;
 }
 
 /* r stops following its cut. */
@@ -821,7 +810,7 @@ static bool find_cut(struct req *r)
 static unsigned tried_count(const struct req *r, const struct ctl_addr *a)
 {
 	for (unsigned i = 0; i < r->ntried; i++)
-		if (addr_equal(&r->tried[i].a, a))
+		if (ctl_addr_same(&r->tried[i].a, a))
 			return r->tried[i].attempts;
 	return 0;
 }
@@ -829,7 +818,7 @@ static unsigned tried_count(const struct req *r, const struct ctl_addr *a)
 static void mark_tried(struct req *r, const struct ctl_addr *a)
 {
 	for (unsigned i = 0; i < r->ntried; i++)
-		if (addr_equal(&r->tried[i].a, a)) {
+		if (ctl_addr_same(&r->tried[i].a, a)) {
 			r->tried[i].attempts++;
 			return;
 		}
@@ -840,7 +829,7 @@ static void mark_tried(struct req *r, const struct ctl_addr *a)
 static void unmark_tried(struct req *r, const struct ctl_addr *a)
 {
 	for (unsigned i = 0; i < r->ntried; i++)
-		if (addr_equal(&r->tried[i].a, a) && r->tried[i].attempts)
+		if (ctl_addr_same(&r->tried[i].a, a) && r->tried[i].attempts)
 			r->tried[i].attempts--;
 }
 

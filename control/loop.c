@@ -211,23 +211,28 @@ int up_loop_watch(struct up_loop *l, int fd, uint32_t events, up_fd_cb cb,
 	return 0;
 }
 
-void up_loop_unwatch(struct up_loop *l, int fd)
+/* fd's watch ends (its events still queued are stale); false when it had
+ * none. */
+static bool watch_off(struct up_loop *l, int fd)
 {
 	if (fd < 0 || (uint32_t)fd >= l->nwatch || !l->watch[fd].on)
-		return;
-	epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
+		return false;
 	l->watch[fd].on = false;
 	l->watch[fd].gen++;
+	return true;
+}
+
+void up_loop_unwatch(struct up_loop *l, int fd)
+{
+	if (watch_off(l, fd))
+		epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
 }
 
 void up_loop_close(struct up_loop *l, int fd)
 {
 	if (fd < 0)
 		return;
-	if ((uint32_t)fd < l->nwatch && l->watch[fd].on) {
-		l->watch[fd].on = false;
-		l->watch[fd].gen++;
-	}
+	watch_off(l, fd);
 	close(fd);
 }
 

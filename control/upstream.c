@@ -938,12 +938,6 @@ static void udp_cb(struct up_loop *loop, int fd, uint32_t events, void *arg)
 					 sizeof(struct sockaddr_in6);
 		if (flen < want || from.ss_family != q->srv.ss_family)
 			continue;
-		if (n < DNS_HDR_LEN && same_addr(&q->srv, &from) &&
-		    sa_port(&q->srv) == sa_port(&from)) {
-			count_drop(c, V_UNPARSABLE);
-			q_junk(c, q);
-			continue;
-		}
 		on_datagram(c, q, c->rx, (size_t)n, &from);
 	}
 }
