@@ -869,6 +869,7 @@ struct msg_plan {
 	bool negative;
 	bool has_soa;
 	uint32_t soa_ttl, soa_min;
+	uint32_t neg_cap;	/* a negative entry's TTL bound (RFC 2308 5) */
 };
 
 static int plan_message(const struct cache *c, struct msg_plan *p,
@@ -917,11 +918,18 @@ static int plan_message(const struct cache *c, struct msg_plan *p,
 		return CACHE_E_UNCACHEABLE;
 	}
 	/* A negative answer needs its SOA (RFC 2308 5); without one a NOERROR
-	 * with no answer is a referral, which is not the message cache's. An
-	 * SOA TTL or MINIMUM of 0 says "do not cache" (min_ttl or not). */
-	if (p->negative && (!p->has_soa || !p->soa_ttl || !p->soa_min ||
-			    !c->cfg.max_negative_ttl))
-		return CACHE_E_UNCACHEABLE;
+	 * with no answer is a referral, which is not the message cache's. Its
+	 * TTL is bounded by the SOA's TTL and MINIMUM and max_negative_ttl; a
+	 * bound of 0 says "do not cache" (min_ttl or not). */
+	if (p->negative) {
+		if (!p->has_soa)
+			return CACHE_E_UNCACHEABLE;
+		p->neg_cap = p->soa_ttl < p->soa_min ? p->soa_ttl : p->soa_min;
+		if (p->neg_cap > c->cfg.max_negative_ttl)
+			p->neg_cap = c->cfg.max_negative_ttl;
+		if (!p->neg_cap)
+			return CACHE_E_UNCACHEABLE;
+	}
 	/* TTL 0 means "do not cache" unless the operator set a minimum
 	 * (unbound's cache-min-ttl does the same). */
 	if (p->nttl == 0 || (p->min_ttl == 0 && c->cfg.min_ttl == 0))
@@ -948,13 +956,7 @@ static struct cache_entry *entry_new(struct cache *c, const struct msg_plan *p,
 
 	if (!e)
 		return NULL;
-	if (p->negative) {
-		cap = p->soa_ttl < p->soa_min ? p->soa_ttl : p->soa_min;
-		if (cap > cfg->max_negative_ttl)
-			cap = cfg->max_negative_ttl;
-	} else {
-		cap = cfg->max_ttl;
-	}
+	cap = p->negative ? p->neg_cap : cfg->max_ttl;
 	memset(e, 0, sizeof(*e));
 	key_fill(&k, c, p->m.qname, name_len, qtype, p->m.qclass, do_bit);
 	e->name_len = (uint8_t)name_len;
