@@ -669,8 +669,6 @@ int main(int argc, char **argv)
 	 * ours under ours, DPDK 22.11); "CMD end -" says so. */
 	if (o.plan && hook("end", "-"))
 		rc = rc ? rc : 1;
-	phase = 3;
-	rte_eal_mp_wait_lcore();
 	rte_eth_dev_stop(port);
 	rte_eal_cleanup();
 	return rc;

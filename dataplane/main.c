@@ -481,9 +481,9 @@ int main(int argc, char **argv)
 		if (rte_eth_dev_get_mtu(pt->port_id, &mtu) != 0 || mtu < 576)
 			mtu = RTE_ETHER_MTU; /* what the port sends if it cannot say */
 		pt->udp_max[0] = (uint16_t)dns_reply_udp_max(dp.edns_size,
-							     mtu - DP_PKT_IPV4_HDR_LEN - 8u);
+							     mtu - DP_PKT_IPV4_HDR_LEN - DP_PKT_UDP_HDR_LEN);
 		pt->udp_max[1] = (uint16_t)dns_reply_udp_max(dp.edns_size,
-							     mtu - DP_PKT_IPV6_HDR_LEN - 8u);
+							     mtu - DP_PKT_IPV6_HDR_LEN - DP_PKT_UDP_HDR_LEN);
 		link_report(cp->device, pt->port_id);
 		link_report(cp->exception, pt->exc_id);
 	}

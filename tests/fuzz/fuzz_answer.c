@@ -53,10 +53,13 @@ static void check_answer(const struct dns_query *q, const uint8_t *a, size_t n,
 	struct dns_msg m;
 	char what[128];
 
+/* the message is made only when the property fails */
 #define CHECK(cond, text)                                                  \
 	do {                                                               \
-		snprintf(what, sizeof(what), "%s: %s", who, text);         \
-		check(cond, what);                                         \
+		if (!(cond)) {                                             \
+			snprintf(what, sizeof(what), "%s: %s", who, text); \
+			check(false, what);                                \
+		}                                                          \
 	} while (0)
 	CHECK(n >= DNS_HDR_LEN && n <= cap, "length within the buffer");
 	if (!stream)
