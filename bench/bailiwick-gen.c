@@ -41,7 +41,7 @@
 #include <rte_mbuf.h>
 
 #include "bench/gen.h"
-#include "dataplane/pkt.h"
+#include "net/pkt.h"
 
 #define BURST 32
 #define NB_DESC 1024
@@ -104,7 +104,7 @@ static void on_signal(int s)
 static void send_burst(struct lc *l, uint64_t now, unsigned n)
 {
 	struct rte_mbuf *m[BURST];
-	struct dp_pkt_addrs a = { .family = o.family, .dst_port = 53 };
+	struct net_pkt_addrs a = { .family = o.family, .dst_port = 53 };
 
 	if (rte_pktmbuf_alloc_bulk(pool, m, n) != 0)
 		return;
@@ -126,13 +126,13 @@ static void send_burst(struct lc *l, uint64_t now, unsigned n)
 		l->lost_reuse += lost;
 		a.src_port = (uint16_t)(SRC_PORT_BASE + l->idx * PORTS_PER_LCORE + sp);
 		memcpy(a.src_ip, o.src, 16);
-		a.src_ip[o.family == DP_PKT_IPV4 ? 3 : 15] =
-			(uint8_t)(a.src_ip[o.family == DP_PKT_IPV4 ? 3 : 15] + sp % o.naddrs);
+		a.src_ip[o.family == NET_PKT_IPV4 ? 3 : 15] =
+			(uint8_t)(a.src_ip[o.family == NET_PKT_IPV4 ? 3 : 15] + sp % o.naddrs);
 		uint8_t *buf = rte_pktmbuf_mtod(m[i], uint8_t *);
-		uint16_t hl = dp_pkt_hdr_len(o.family, false);
+		uint16_t hl = net_pkt_hdr_len(o.family, false);
 		memcpy(buf + hl, q->wire, q->len);
 		dns_put16(buf + hl, id);
-		int len = dp_pkt_build_udp_hdr(buf, &a, q->len);
+		int len = net_pkt_build_udp_hdr(buf, &a, q->len);
 		m[i]->data_len = (uint16_t)len;
 		m[i]->pkt_len = (uint32_t)len;
 	}
@@ -149,11 +149,11 @@ static uint16_t receive(struct lc *l, uint64_t now)
 	uint16_t n = rte_eth_rx_burst(port, l->queue, m, BURST);
 
 	for (uint16_t i = 0; i < n; i++) {
-		struct dp_pkt p;
+		struct net_pkt p;
 		const uint8_t *buf = rte_pktmbuf_mtod(m[i], const uint8_t *);
-		int cls = dp_pkt_parse(&p, buf, rte_pktmbuf_data_len(m[i]));
+		int cls = net_pkt_parse(&p, buf, rte_pktmbuf_data_len(m[i]));
 
-		if (cls == DP_PKT_UDP && p.src_port == 53 && p.payload_len >= DNS_HDR_LEN) {
+		if (cls == NET_PKT_UDP && p.src_port == 53 && p.payload_len >= DNS_HDR_LEN) {
 			const uint8_t *dns = buf + p.payload_off;
 			unsigned owner = (p.dst_port - SRC_PORT_BASE) / PORTS_PER_LCORE;
 			unsigned sp = (p.dst_port - SRC_PORT_BASE) % PORTS_PER_LCORE;
@@ -192,15 +192,15 @@ static void reflect(struct lc *l)
 	uint16_t n = rte_eth_rx_burst(port, l->queue, m, BURST), k = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
-		struct dp_pkt p;
+		struct net_pkt p;
 		uint8_t *buf = rte_pktmbuf_mtod(m[i], uint8_t *);
-		if (dp_pkt_parse(&p, buf, rte_pktmbuf_data_len(m[i])) != DP_PKT_UDP ||
+		if (net_pkt_parse(&p, buf, rte_pktmbuf_data_len(m[i])) != NET_PKT_UDP ||
 		    p.dst_port != 53 || p.payload_len < DNS_HDR_LEN) {
 			rte_pktmbuf_free(m[i]);
 			continue;
 		}
 		buf[p.payload_off + 2] |= DNS_F_QR >> 8;
-		int start = dp_pkt_udp_reply(buf, &p, p.payload_len);
+		int start = net_pkt_udp_reply(buf, &p, p.payload_len);
 		if (start < 0) {
 			rte_pktmbuf_free(m[i]);
 			continue;
@@ -541,11 +541,11 @@ static void parse_opts(int argc, char **argv)
 	    !dst || o.naddrs < 1 || o.naddrs > ADDRS_MAX || o.seconds <= 0)
 		usage();
 	if (inet_pton(AF_INET, dst, o.dst) == 1) {
-		o.family = DP_PKT_IPV4;
+		o.family = NET_PKT_IPV4;
 		if (inet_pton(AF_INET, src ? src : "198.18.1.1", o.src) != 1)
 			usage();
 	} else if (inet_pton(AF_INET6, dst, o.dst) == 1) {
-		o.family = DP_PKT_IPV6;
+		o.family = NET_PKT_IPV6;
 		if (inet_pton(AF_INET6, src ? src : "2001:2:0:1::1", o.src) != 1)
 			usage();
 	} else {
@@ -553,7 +553,7 @@ static void parse_opts(int argc, char **argv)
 		exit(2);
 	}
 	/* the source addresses vary in the last octet only, without a carry */
-	if (o.src[o.family == DP_PKT_IPV4 ? 3 : 15] + o.naddrs - 1 > 255) {
+	if (o.src[o.family == NET_PKT_IPV4 ? 3 : 15] + o.naddrs - 1 > 255) {
 		fprintf(stderr, "bailiwick-gen: -s and -n: %u addresses do not fit in the last octet\n",
 			o.naddrs);
 		exit(2);

@@ -23,9 +23,10 @@
 #include <rte_ring_elem.h>
 
 #include "cache/msgcache.h"
-#include "control/config.h"
+#include "conf/config.h"
 #include "control/iter.h"
 #include "dns/name.h"
+#include "net/pkt.h"
 
 #define POLL_MS 1		/* the miss rings are read this often, at least */
 #define POLL_BUDGET 1024	/* misses taken per poll, over all rings */
@@ -245,7 +246,8 @@ static void nap_ms(unsigned ms)
 }
 
 struct ctl_dp *ctl_dp_attach(struct up_loop *loop, struct ctl_iter *it,
-			     const struct cfg *cfg, const char *argv0,
+			     const struct cfg *cfg, const uint8_t *cfg_sha256,
+			     const char *argv0,
 			     volatile int *stop, uint32_t wait_ms,
 			     char *err, size_t errlen)
 {
@@ -291,6 +293,12 @@ struct ctl_dp *ctl_dp_attach(struct up_loop *loop, struct ctl_iter *it,
 			 SHM_ABI_VERSION, sizeof(struct shm_miss), sizeof(struct shm_fill));
 		return NULL;
 	}
+	if (memcmp(ctl->config_sha256, cfg_sha256, sizeof(ctl->config_sha256)) != 0) {
+		snprintf(err, errlen, "the dataplane (pid %d) was started from another "
+				      "configuration file than this control's: start both "
+				      "with the same -c FILE", ctl->dp_pid);
+		return NULL;
+	}
 	struct ctl_dp *d = calloc(1, sizeof(*d));
 	if (!d) {
 		snprintf(err, errlen, "out of memory");
@@ -327,10 +335,6 @@ struct ctl_dp *ctl_dp_attach(struct up_loop *loop, struct ctl_iter *it,
 		free(d);
 		return NULL;
 	}
-	uint64_t inst;
-	if (getrandom(&inst, sizeof(inst), 0) != sizeof(inst))
-		inst = up_now_ms();
-	ctl->ctl_instance = inst;
 	ctl->ctl_heartbeat_ms = up_now_ms();
 	if (!__atomic_compare_exchange_n(&ctl->ctl_pid, &old, getpid(), false,
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
@@ -384,7 +388,7 @@ void ctl_dp_print_stats(const struct ctl_dp *d, FILE *f)
 #undef PC
 	for (unsigned r = 0; r < SHM_FRAME_DROPS_MAX; r++)
 		if (sum.frame_drops[r])
-			fprintf(f, "stat dataplane.drop_%u %llu\n", 4100 + r,
+			fprintf(f, "stat dataplane.drop_%d %llu\n", -net_pkt_drop_code(r),
 				(unsigned long long)sum.frame_drops[r]);
 	fprintf(f, "stat dataplane.tsc_hz %llu\nstat dataplane.workers %u\n",
 		(unsigned long long)ctl->tsc_hz, d->n_workers);

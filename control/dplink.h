@@ -1,6 +1,6 @@
 /*
  * control/dplink.h: control's side of the shared memory with the dataplane
- * (dataplane/shm.h). Starts EAL as a secondary process of the dataplane's
+ * (shm/shm.h). Starts EAL as a secondary process of the dataplane's
  * --file-prefix (waiting for the dataplane to come up), checks the control
  * block's ABI, then on the loop: takes miss records from every worker's
  * ring, resolves them with the iterator (refreshes skip control's cache for
@@ -19,7 +19,7 @@
 #include <stdio.h>
 
 #include "control/loop.h"
-#include "dataplane/shm.h"
+#include "shm/shm.h"
 
 struct cfg;
 struct ctl_iter;
@@ -28,12 +28,14 @@ struct ctl_dp;
 /*
  * EAL as a secondary process with cfg's dataplane.eal arguments that name
  * the shared memory (--file-prefix, --huge-dir); waits up to wait_ms for the
- * dataplane (0: forever, while *stop stays 0). Then attaches. NULL with a
- * message in err (the ABI differs, no dataplane, EAL failed). Once per
- * process.
+ * dataplane (0: forever, while *stop stays 0). Then attaches, if the
+ * dataplane read the same configuration file (cfg_sha256, CFG_SHA256_LEN
+ * octets: the SHA-256 of control's file). NULL with a message in err (the
+ * ABI or the file differs, no dataplane, EAL failed). Once per process.
  */
 struct ctl_dp *ctl_dp_attach(struct up_loop *loop, struct ctl_iter *it,
-			     const struct cfg *cfg, const char *argv0,
+			     const struct cfg *cfg, const uint8_t *cfg_sha256,
+			     const char *argv0,
 			     volatile int *stop, uint32_t wait_ms,
 			     char *err, size_t errlen);
 

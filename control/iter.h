@@ -43,7 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "control/config.h"
+#include "conf/config.h"
 #include "control/loop.h"
 
 #define CTL_ITER_OWN_MAX 512	/* our addresses (a wildcard listen: the host's) */

@@ -25,8 +25,9 @@
 #include <unistd.h>
 #include <urcu/urcu-qsbr.h>
 
+#include "answer/settings.h"
 #include "cache/msgcache.h"
-#include "control/config.h"
+#include "conf/config.h"
 #include "control/ctlsock.h"
 #include "control/deleg.h"
 #include "control/dplink.h"
@@ -49,7 +50,7 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: bailiwick-control -c FILE\n"
-		   "  -c FILE   the YAML configuration (see control/bailiwick.example.yaml)\n"
+		   "  -c FILE   the YAML configuration (see conf/bailiwick.example.yaml)\n"
 		   "  -t        check the configuration and the root hints, then exit\n");
 }
 
@@ -254,7 +255,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (cfg_load(&cfg, path, err, sizeof(err))) {
+	static uint8_t cfg_sha256[CFG_SHA256_LEN];
+	if (cfg_load_sha256(&cfg, path, cfg_sha256, err, sizeof(err))) {
 		fprintf(stderr, "bailiwick-control: %s\n", err);
 		return 2;
 	}
@@ -283,7 +285,7 @@ int main(int argc, char **argv)
 	urcu_qsbr_register_thread();
 	struct cache_config cc;
 	cache_config_default(&cc);
-	cfg_cache_config(&cfg, &cc);
+	answer_cache_config(&cfg, &cc);
 	struct cache *cache = cache_new(&cc);
 	struct ctl_deleg_table *deleg = ctl_deleg_table_new(0, cfg.cache.max_ttl_s);
 	struct up_loop *loop = up_loop_new();
@@ -310,8 +312,8 @@ int main(int argc, char **argv)
 	struct parts parts = { it, up, NULL, deleg, cache, NULL };
 	if (cfg.dataplane.enabled) {
 		fprintf(stderr, "bailiwick-control: waiting for the dataplane\n");
-		parts.dp = ctl_dp_attach(loop, it, &cfg, argv[0], (volatile int *)&stop, 0,
-					 err, sizeof(err));
+		parts.dp = ctl_dp_attach(loop, it, &cfg, cfg_sha256, argv[0],
+					 (volatile int *)&stop, 0, err, sizeof(err));
 		if (!parts.dp) {
 			fprintf(stderr, "bailiwick-control: %s\n", err);
 			return stop ? 0 : 1;

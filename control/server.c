@@ -6,7 +6,7 @@
  * first leaves them harmless (their answers are dropped).
  */
 #define _LGPL_SOURCE
-#include "server.h"
+#include "control/server.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,8 +20,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "answer/acl.h"
 #include "cache/msgcache.h"
-#include "control/config.h"
+#include "conf/config.h"
 #include "control/iter.h"
 #include "dns/msg.h"
 #include "dns/query.h"
@@ -77,6 +78,7 @@ struct ctl_server {
 	struct ctl_iter *it;
 	struct cache *cache;
 	const struct cfg *cfg;
+	struct answer_acl acl;		/* cfg's access-control list */
 	struct ctl_server_stats st;
 	struct lsock ls[2 * CFG_LISTEN_MAX];
 	unsigned nls;
@@ -217,7 +219,7 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 						s->edns_size, s->out));		\
 		return;								\
 	} while (0)
-	switch (cfg_acl_match(s->cfg, family, addr)) {
+	switch (answer_acl_lookup(&s->acl, family == AF_INET6, addr)) {
 	case CFG_ACL_ALLOW:
 		break;
 	case CFG_ACL_DROP:
@@ -439,7 +441,7 @@ static void tcp_accept(struct up_loop *loop, int fd, uint32_t events, void *arg)
 		const uint8_t *addr;
 		int family = family_of(&peer, &addr);
 		if (s->nconn >= s->cfg->tcp.max_connections ||
-		    cfg_acl_match(s->cfg, family, addr) == CFG_ACL_DROP) {
+		    answer_acl_lookup(&s->acl, family == AF_INET6, addr) == CFG_ACL_DROP) {
 			s->st.tcp_refused++;
 			close(cfd);
 			continue;
@@ -536,6 +538,7 @@ struct ctl_server *ctl_server_new(struct up_loop *loop, struct ctl_iter *it,
 	s->it = it;
 	s->cache = cache;
 	s->cfg = cfg;
+	answer_acl_build(&s->acl, cfg);
 	s->edns_size = cfg->resolver.upstream.edns_buffer;
 	s->conns.next = s->conns.prev = &s->conns;
 	/* With a dataplane its workers take UDP; TCP stays here. */

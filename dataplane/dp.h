@@ -1,7 +1,7 @@
 /*
  * dataplane/dp.h: the dataplane process's own state, shared by its main
  * thread (set-up, clock, control liveness, the cache writer) and its worker
- * lcores. Nothing here crosses to control: that is dataplane/shm.h.
+ * lcores. Nothing here crosses to control: that is shm/shm.h.
  *
  * Set up once by main.c before the workers start and read-only afterwards,
  * except each worker's struct dp_worker (its owner only) and dp.quit.
@@ -15,9 +15,10 @@
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 
-#include "control/config.h"
-#include "dataplane/pkt.h"
-#include "dataplane/shm.h"
+#include "answer/acl.h"
+#include "conf/config.h"
+#include "net/pkt.h"
+#include "shm/shm.h"
 #include "cache/msgcache.h"
 #include "dns/query.h"
 
@@ -31,8 +32,6 @@
 #define DP_ADDRS_MAX CFG_PORT_ADDRS_MAX
 
 struct cache_nsec;
-struct rte_lpm;
-struct rte_lpm6;
 
 /* A service port and its exception TAP (one queue pair, the main
  * thread's: net_tap has at most 16 queues, and a secondary process can be
@@ -46,8 +45,8 @@ struct dp_port {
 	uint8_t v6[DP_ADDRS_MAX][16];
 	unsigned n_bcast;
 	uint32_t v4_bcast[DP_ADDRS_MAX]; /* their subnets' broadcast addresses */
-	/* the largest UDP answer on this link, by family (DP_PKT_IPV4,
-	 * DP_PKT_IPV6): dns_reply_udp_max() of our EDNS size and the MTU */
+	/* the largest UDP answer on this link, by family (NET_PKT_IPV4,
+	 * NET_PKT_IPV6): dns_reply_udp_max() of our EDNS size and the MTU */
 	uint16_t udp_max[2];
 };
 
@@ -55,7 +54,7 @@ struct dp_port {
 struct dp_job {
 	struct rte_mbuf *m;
 	struct dp_port *port;
-	struct dp_pkt p;
+	struct net_pkt p;
 	struct dns_query q;
 	struct cache_key k;
 };
@@ -88,14 +87,13 @@ struct dp_worker {
 
 struct dp {
 	const struct cfg *cfg;
+	uint8_t cfg_sha256[CFG_SHA256_LEN];	/* of the file cfg was read from */
 	struct shm_ctl *ctl;
 	struct cache *cache;
 	struct cache_nsec *nsec;	/* validated ranges (filled by validation) */
 	struct rte_mempool *pool;
 	struct rte_ring *fill;
-	struct rte_lpm *acl4;
-	struct rte_lpm6 *acl6;
-	uint8_t acl_default[2];		/* IPv4, IPv6: a /0 rule, or REFUSE */
+	struct answer_acl acl;
 	unsigned n_ports;
 	struct dp_port ports[CFG_PORTS_MAX];
 	unsigned n_workers;
@@ -107,14 +105,6 @@ struct dp {
 
 /* Worker lcore entry (rte_eal_remote_launch): runs until dp->quit. */
 int dp_worker_main(void *arg);
-
-/* Access control (acl.c): builds the LPM tables from the configuration's
- * first-match list so that a longest-prefix lookup gives the first rule that
- * matches. Main thread, at start. 0, or -1 with a message in err. */
-int dp_acl_build(struct dp *dp, char *err, size_t errlen);
-void dp_acl_free(struct dp *dp);
-/* Worker: the action (enum cfg_acl_action) for a client address. */
-uint8_t dp_acl_lookup(const struct dp *dp, int family, const uint8_t *addr);
 
 /*
  * Cache writer (writer.c), on the main thread: takes up to max fill records,

@@ -7,47 +7,8 @@
 #include <string.h>
 
 #include "cache/msgcache.h"
-#include "dataplane/pkt.h"
 #include "dns/query.h"
 #include "dns/reply.h"
-
-int dp_client_query(const struct shm_client *c, uint8_t *qbuf, struct dns_query *q)
-{
-	size_t n = DNS_HDR_LEN;
-
-	if (c->qname_len == 0)
-		return -1;
-	dns_put16(qbuf, c->dns_id);
-	dns_put16(qbuf + 2, (uint16_t)(c->dns_flags & ~DNS_F_QR));
-	dns_put16(qbuf + 4, 1);
-	memset(qbuf + 6, 0, 4);
-	dns_put16(qbuf + 10, c->has_edns ? 1 : 0);
-	memcpy(qbuf + n, c->qname, c->qname_len);
-	n += c->qname_len;
-	dns_put16(qbuf + n, c->qtype);
-	dns_put16(qbuf + n + 2, c->qclass);
-	n += 4;
-	if (c->has_edns) {
-		qbuf[n] = 0;
-		dns_put16(qbuf + n + 1, DNS_T_OPT);
-		dns_put16(qbuf + n + 3, c->udp_size);
-		dns_put32(qbuf + n + 5, c->edns_flags & DNS_EDNS_F_DO);
-		dns_put16(qbuf + n + 9, 0);
-		n += 11;
-	}
-	return dns_query_parse(q, qbuf, n) ? -1 : 0;
-}
-
-int dp_fill_check(const struct shm_fill *f, unsigned n_workers)
-{
-	const struct shm_client *c = &f->c;
-
-	return f->h.type == SHM_REC_FILL && f->h.abi == SHM_ABI_VERSION &&
-	       f->h.len == sizeof(*f) && f->msg_len <= SHM_MSG_MAX &&
-	       f->rank >= CACHE_RANK_ADDITIONAL && f->rank <= CACHE_RANK_SECURE &&
-	       f->rcode <= 0xfff && c->worker < n_workers &&
-	       (c->family == DP_PKT_IPV4 || c->family == DP_PKT_IPV6) ? 0 : -1;
-}
 
 int dp_fill_insert(struct cache *c, const struct shm_fill *f, uint32_t now)
 {

@@ -6,7 +6,7 @@
  * (RSS over addresses and ports where the device has it) and one on each
  * exception TAP (the main thread's), gives each
  * exception TAP the service port's MAC and addresses so the kernel's stack
- * lives on the same link, creates the shared objects of dataplane/shm.h and
+ * lives on the same link, creates the shared objects of shm/shm.h and
  * the cache, and launches the workers. Then the main thread is the cache
  * writer, serves the exception TAPs, and keeps the clock and control's
  * liveness in the control block,
@@ -37,6 +37,7 @@
 #include <rte_ring_elem.h>
 #include <urcu/urcu-qsbr.h>
 
+#include "answer/settings.h"
 #include "cache/nsec.h"
 #include "dataplane/dp.h"
 #include "dns/reply.h"
@@ -292,6 +293,7 @@ static int shared_objects(struct dp *dp, char *err, size_t errlen)
 	ctl->record_sizes[1] = sizeof(struct shm_fill);
 	ctl->dp_pid = getpid();
 	ctl->tsc_hz = rte_get_tsc_hz();
+	memcpy(ctl->config_sha256, dp->cfg_sha256, sizeof(ctl->config_sha256));
 	if (getrandom(&ctl->dp_instance, sizeof(ctl->dp_instance), 0) != sizeof(ctl->dp_instance))
 		ctl->dp_instance = rte_rdtsc();
 	ctl->now_ms = mono_ms();
@@ -382,7 +384,7 @@ int main(int argc, char **argv)
 	}
 	if (!path || optind != argc)
 		usage();
-	if (cfg_load(&cfg, path, err, sizeof(err))) {
+	if (cfg_load_sha256(&cfg, path, dp.cfg_sha256, err, sizeof(err))) {
 		fprintf(stderr, "bailiwick-dataplane: %s\n", err);
 		return 1;
 	}
@@ -481,20 +483,21 @@ int main(int argc, char **argv)
 		if (rte_eth_dev_get_mtu(pt->port_id, &mtu) != 0 || mtu < 576)
 			mtu = RTE_ETHER_MTU; /* what the port sends if it cannot say */
 		pt->udp_max[0] = (uint16_t)dns_reply_udp_max(dp.edns_size,
-							     mtu - DP_PKT_IPV4_HDR_LEN - DP_PKT_UDP_HDR_LEN);
+							     mtu - NET_PKT_IPV4_HDR_LEN - NET_PKT_UDP_HDR_LEN);
 		pt->udp_max[1] = (uint16_t)dns_reply_udp_max(dp.edns_size,
-							     mtu - DP_PKT_IPV6_HDR_LEN - DP_PKT_UDP_HDR_LEN);
+							     mtu - NET_PKT_IPV6_HDR_LEN - NET_PKT_UDP_HDR_LEN);
 		link_report(cp->device, pt->port_id);
 		link_report(cp->exception, pt->exc_id);
 	}
 
 	struct cache_config cc;
 	cache_config_default(&cc);
-	cfg_cache_config(&cfg, &cc);
+	answer_cache_config(&cfg, &cc);
 	urcu_qsbr_register_thread();
 	if (!(dp.cache = cache_new(&cc)) || !(dp.nsec = cache_nsec_new(NULL)))
 		rte_exit(EXIT_FAILURE, "cache: no memory for %zu octets\n", cc.max_bytes);
-	if (dp_acl_build(&dp, err, sizeof(err)) || shared_objects(&dp, err, sizeof(err)))
+	answer_acl_build(&dp.acl, &cfg);
+	if (shared_objects(&dp, err, sizeof(err)))
 		rte_exit(EXIT_FAILURE, "%s: %s\n", path, err);
 
 	signal(SIGINT, on_signal);
@@ -551,7 +554,6 @@ int main(int argc, char **argv)
 	cache_nsec_free(dp.nsec);
 	cache_free(dp.cache);
 	urcu_qsbr_unregister_thread();
-	dp_acl_free(&dp);
 	rte_eal_cleanup();
 	return 0;
 }

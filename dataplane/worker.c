@@ -106,9 +106,9 @@ static bool is_ours6(const struct dp_port *pt, const uint8_t *a)
 	return false;
 }
 
-static inline bool is_ours(const struct dp_port *pt, const struct dp_pkt *p)
+static inline bool is_ours(const struct dp_port *pt, const struct net_pkt *p)
 {
-	return p->family == DP_PKT_IPV4 ? is_ours4(pt, p->dst_ip) : is_ours6(pt, p->dst_ip);
+	return p->family == NET_PKT_IPV4 ? is_ours4(pt, p->dst_ip) : is_ours6(pt, p->dst_ip);
 }
 
 /*
@@ -119,13 +119,13 @@ static inline bool is_ours(const struct dp_port *pt, const struct dp_pkt *p)
  * either lost or reflected at many (or at us): RFC 1122 3.2.1.3, RFC 4291
  * 2.5.2 and 2.7, RFC 4038 4.2.
  */
-static bool client_source_ok(const struct dp_port *pt, const struct dp_pkt *p)
+static bool client_source_ok(const struct dp_port *pt, const struct net_pkt *p)
 {
 	const uint8_t *a = p->src_ip;
 
 	if (p->src_port == 0 || (p->src_mac[0] & 1))
 		return false;
-	if (p->family == DP_PKT_IPV4) {
+	if (p->family == NET_PKT_IPV4) {
 		uint32_t v;
 		if (a[0] == 0 || a[0] == 127 || a[0] >= 224 || is_ours4(pt, a))
 			return false;
@@ -162,7 +162,7 @@ static inline void count_rcode(struct dp_worker *w, unsigned rcode)
 static void reply(struct dp_worker *w, struct dp_job *j, size_t len)
 {
 	uint8_t *buf = rte_pktmbuf_mtod(j->m, uint8_t *);
-	int start = dp_pkt_udp_reply(buf, &j->p, (uint16_t)len);
+	int start = net_pkt_udp_reply(buf, &j->p, (uint16_t)len);
 
 	if (start < 0) {
 		ST(w, answer_dropped);
@@ -192,7 +192,7 @@ static void reply_empty(struct dp_worker *w, struct dp_job *j,
 static inline size_t room(const struct dp_job *j)
 {
 	size_t r = (size_t)j->m->buf_len - j->m->data_off - j->p.payload_off;
-	size_t u = j->port->udp_max[j->p.family == DP_PKT_IPV6];
+	size_t u = j->port->udp_max[j->p.family == NET_PKT_IPV6];
 
 	return r < u ? r : u;
 }
@@ -330,7 +330,7 @@ static void answer_jobs(struct dp_worker *w)
 
 /* A UDP datagram to a service address, port 53: a query, or not. */
 static void dns_frame(struct dp_worker *w, struct dp_port *pt, struct rte_mbuf *m,
-		      const struct dp_pkt *p)
+		      const struct net_pkt *p)
 {
 	const uint8_t *dns = rte_pktmbuf_mtod(m, const uint8_t *) + p->payload_off;
 	struct dp_job *j = &w->jobs[w->njobs];
@@ -358,7 +358,7 @@ static void dns_frame(struct dp_worker *w, struct dp_port *pt, struct rte_mbuf *
 	int parsed = dns_query_parse(&j->q, dns, p->payload_len);
 	const struct dns_query *qp = parsed ? NULL : &j->q;
 
-	switch (dp_acl_lookup(w->dp, p->family, p->src_ip)) {
+	switch (answer_acl_lookup(&w->dp->acl, p->family == NET_PKT_IPV6, p->src_ip)) {
 	case CFG_ACL_ALLOW:
 		break;
 	case CFG_ACL_DROP:
@@ -389,16 +389,16 @@ static void dns_frame(struct dp_worker *w, struct dp_port *pt, struct rte_mbuf *
 }
 
 static void icmp_frame(struct dp_worker *w, struct dp_port *pt, struct rte_mbuf *m,
-		       const struct dp_pkt *p, int cls)
+		       const struct net_pkt *p, int cls)
 {
 	uint8_t *buf = rte_pktmbuf_mtod(m, uint8_t *);
 
-	if (cls == DP_PKT_ICMP6 && p->icmp_type == DP_PKT_ICMP6_NS) {
+	if (cls == NET_PKT_ICMP6 && p->icmp_type == NET_PKT_ICMP6_NS) {
 		if (!is_ours6(pt, p->nd_target)) {
 			to_kernel(w, pt, m);
 			return;
 		}
-		int n = dp_pkt_nd_advert(buf, (size_t)m->buf_len - m->data_off, p,
+		int n = net_pkt_nd_advert(buf, (size_t)m->buf_len - m->data_off, p,
 					 pt->mac.addr_bytes);
 		if (n < 0) {
 			rte_pktmbuf_free(m);
@@ -409,14 +409,14 @@ static void icmp_frame(struct dp_worker *w, struct dp_port *pt, struct rte_mbuf 
 		out(w, pt, m);
 		return;
 	}
-	bool echo = cls == DP_PKT_ICMP4 ? p->icmp_type == DP_PKT_ICMP4_ECHO_REQUEST
-					: p->icmp_type == DP_PKT_ICMP6_ECHO_REQUEST;
+	bool echo = cls == NET_PKT_ICMP4 ? p->icmp_type == NET_PKT_ICMP4_ECHO_REQUEST
+					: p->icmp_type == NET_PKT_ICMP6_ECHO_REQUEST;
 	if (!echo || !is_ours(pt, p)) {
 		to_kernel(w, pt, m);
 		return;
 	}
 	uint16_t len;
-	int start = dp_pkt_echo_reply(buf, p, &len);
+	int start = net_pkt_echo_reply(buf, p, &len);
 	if (start < 0) {
 		rte_pktmbuf_free(m);
 		return;
@@ -428,7 +428,7 @@ static void icmp_frame(struct dp_worker *w, struct dp_port *pt, struct rte_mbuf 
 
 static void frame(struct dp_worker *w, struct dp_port *pt, struct rte_mbuf *m)
 {
-	struct dp_pkt p;
+	struct net_pkt p;
 	uint8_t *buf = rte_pktmbuf_mtod(m, uint8_t *);
 	int cls;
 
@@ -436,25 +436,25 @@ static void frame(struct dp_worker *w, struct dp_port *pt, struct rte_mbuf *m)
 		to_kernel(w, pt, m); /* jumbo frames: the kernel's business */
 		return;
 	}
-	cls = dp_pkt_parse(&p, buf, rte_pktmbuf_data_len(m));
+	cls = net_pkt_parse(&p, buf, rte_pktmbuf_data_len(m));
 	if (cls < 0) {
 		ST(w, frame_dropped);
-		unsigned r = (unsigned)(-cls - 4100);
+		unsigned r = net_pkt_drop_slot(cls);
 		if (r < SHM_FRAME_DROPS_MAX)
 			w->st->frame_drops[r]++;
 		rte_pktmbuf_free(m);
 		return;
 	}
 	switch (cls) {
-	case DP_PKT_UDP:
+	case NET_PKT_UDP:
 		if (p.dst_port == 53 && is_ours(pt, &p)) {
 			dns_frame(w, pt, m, &p);
 			return;
 		}
 		break;
-	case DP_PKT_ARP:
-		if (p.arp_op == DP_PKT_ARP_REQUEST && is_ours4(pt, p.dst_ip)) {
-			int n = dp_pkt_arp_reply(buf, (size_t)m->buf_len - m->data_off, &p,
+	case NET_PKT_ARP:
+		if (p.arp_op == NET_PKT_ARP_REQUEST && is_ours4(pt, p.dst_ip)) {
+			int n = net_pkt_arp_reply(buf, (size_t)m->buf_len - m->data_off, &p,
 						 pt->mac.addr_bytes);
 			if (n > 0) {
 				ST(w, arp_replies);
@@ -464,8 +464,8 @@ static void frame(struct dp_worker *w, struct dp_port *pt, struct rte_mbuf *m)
 			}
 		}
 		break; /* replies and other targets: the kernel learns them */
-	case DP_PKT_ICMP4:
-	case DP_PKT_ICMP6:
+	case NET_PKT_ICMP4:
+	case NET_PKT_ICMP6:
 		icmp_frame(w, pt, m, &p, cls);
 		return;
 	default:

@@ -31,11 +31,11 @@ static void fill(struct dp *dp, const struct shm_fill *f)
 	struct shm_writer_stats *st = &dp->ctl->writer;
 	const struct shm_client *c = &f->c;
 	uint32_t now = dp->ctl->now_s;
-	uint8_t qbuf[DP_QUERY_BUILD_MAX];
+	uint8_t qbuf[SHM_QUERY_MAX];
 	struct dns_query q;
 
-	if (dp_fill_check(f, dp->n_workers) || port_index(dp, c->port_id) < 0 ||
-	    dp_client_query(c, qbuf, &q)) {
+	if (shm_fill_check(f, dp->n_workers) || port_index(dp, c->port_id) < 0 ||
+	    shm_client_query(c, qbuf, &q)) {
 		st->bad_records++;
 		return;
 	}
@@ -53,7 +53,7 @@ static void fill(struct dp *dp, const struct shm_fill *f)
 		return;
 	}
 	int pi = port_index(dp, c->port_id);
-	struct dp_pkt_addrs a = {
+	struct net_pkt_addrs a = {
 		.vlan = c->has_vlan,
 		.vlan_tci = c->vlan_tci,
 		.family = c->family,
@@ -65,14 +65,14 @@ static void fill(struct dp *dp, const struct shm_fill *f)
 	memcpy(a.src_ip, c->dst_ip, 16);
 	memcpy(a.dst_ip, c->src_ip, 16);
 
-	uint16_t hl = dp_pkt_hdr_len(c->family, c->has_vlan);
+	uint16_t hl = net_pkt_hdr_len(c->family, c->has_vlan);
 	uint8_t *buf = rte_pktmbuf_mtod(m, uint8_t *);
 	size_t cap = (size_t)m->buf_len - m->data_off - hl;
-	size_t link = dp->ports[pi].udp_max[c->family == DP_PKT_IPV6];
+	size_t link = dp->ports[pi].udp_max[c->family == NET_PKT_IPV6];
 	if (cap > link)
 		cap = link;
 	size_t n = dp_fill_answer(dp->cache, f, &q, now, dp->edns_size, buf + hl, cap);
-	int len = dp_pkt_build_udp_hdr(buf, &a, (uint16_t)n);
+	int len = net_pkt_build_udp_hdr(buf, &a, (uint16_t)n);
 	if (len < 0) {
 		rte_pktmbuf_free(m);
 		st->bad_records++;
@@ -81,8 +81,8 @@ static void fill(struct dp *dp, const struct shm_fill *f)
 	m->data_len = (uint16_t)len;
 	m->pkt_len = (uint32_t)len;
 	m->port = (uint16_t)pi;	/* the port index: where the worker sends it */
-	m->l2_len = (uint8_t)(DP_PKT_ETH_HDR_LEN + (c->has_vlan ? DP_PKT_VLAN_LEN : 0));
-	m->l3_len = c->family == DP_PKT_IPV6 ? DP_PKT_IPV6_HDR_LEN : DP_PKT_IPV4_HDR_LEN;
+	m->l2_len = (uint8_t)(NET_PKT_ETH_HDR_LEN + (c->has_vlan ? NET_PKT_VLAN_LEN : 0));
+	m->l3_len = c->family == NET_PKT_IPV6 ? NET_PKT_IPV6_HDR_LEN : NET_PKT_IPV4_HDR_LEN;
 	if (rte_ring_sp_enqueue(dp->workers[c->worker]->answers, m) != 0) {
 		rte_pktmbuf_free(m);
 		st->answer_ring_full++;

@@ -6,7 +6,7 @@
  * - a failed parse leaves the struct untouched and explains itself in one
  *   line that starts with the file name;
  * - a successful parse fills every field within its documented range
- *   (control/config.h), strings NUL-terminated inside their arrays;
+ *   (conf/config.h), strings NUL-terminated inside their arrays;
  * - the parsed struct, written back as YAML (canonical flow style, every
  *   string double-quoted with escapes) parses again to the same octets.
  */
@@ -17,8 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "answer/acl.h"
+#include "answer/settings.h"
 #include "cache/msgcache.h"
-#include "control/config.h"
+#include "conf/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -346,10 +348,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	check(err[0] == '\0', "success leaves no message");
 	check_ranges(&a);
-	cfg_cache_config(&a, &cc);
+	answer_cache_config(&a, &cc);
 	check(cc.max_bytes == a.cache.size_bytes, "cache mapping");
-	if (size >= 16)
-		(void)cfg_acl_match(&a, data[0] & 1 ? AF_INET6 : AF_INET, data);
+	if (size >= 16) {
+		static struct answer_acl acl;
+		answer_acl_build(&acl, &a);
+		(void)answer_acl_lookup(&acl, data[0] & 1, data);
+	}
 
 	emit_cfg(&a);
 	r = cfg_parse(&b, out, olen, "emitted.yaml", err, sizeof(err));

@@ -8,7 +8,7 @@
  * then the message (beyond SHM_MSG_MAX: the record says truncated).
  * Runs with -detect_leaks=0 (fuzz_fill.options; see the end of
  * LLVMFuzzerTestOneInput). Properties on every input, beyond "no crash, no sanitizer report":
- * - dp_fill_check() refuses a broken header and takes a sound one;
+ * - shm_fill_check() refuses a broken header and takes a sound one;
  * - shm_miss_check() refuses a broken header, and a sound one exactly when
  *   the question name is a whole uncompressed name;
  * - after dp_fill_insert() the cache's invariants hold (cache_check());
@@ -88,13 +88,13 @@ static void run(const uint8_t *data)
 	check(broken ? mc != 0 :
 	      (mc == 0) == (dns_name_check(c->qname, c->qname_len) == (int)c->qname_len),
 	      "shm_miss_check on the header and the name");
-	int ok = dp_fill_check(&f, 1);
-	check(broken ? ok != 0 : (ok == 0) == (f.rank >= 1), "dp_fill_check on the header and rank");
+	int ok = shm_fill_check(&f, 1);
+	check(broken ? ok != 0 : (ok == 0) == (f.rank >= 1), "shm_fill_check on the header and rank");
 	if (ok)
 		return;
-	uint8_t qbuf[DP_QUERY_BUILD_MAX];
+	uint8_t qbuf[SHM_QUERY_MAX];
 	struct dns_query q;
-	if (dp_client_query(c, qbuf, &q))
+	if (shm_client_query(c, qbuf, &q))
 		return;
 	/* an entry cached earlier for the same question (a stale one after a
 	 * SERVFAIL, a fresh one answered instead of the message) */

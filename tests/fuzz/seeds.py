@@ -5,7 +5,7 @@ fuzz target (default fuzz_msg, the only target before there were several).
 fuzz_msg: well-formed messages of the kinds the parsers meet: client queries
 (with and without EDNS and cookies) and authoritative answers that use every
 RR type the library knows, with compression pointers.
-fuzz_config: configuration files: DESIGN.md's example, every key in block
+fuzz_config: configuration files: the operator's example, every key in block
 style, flow style, aliases, and a few broken files for the error paths.
 fuzz_scrub: the fuzz_msg messages, each behind a zone-choosing octet.
 fuzz_answer: the fuzz_msg messages as cached answers, each behind

@@ -1,8 +1,10 @@
 /*
- * dataplane/shm.h: the shared-memory ABI between bailiwick-dataplane (the
- * DPDK primary process) and bailiwick-control (a secondary process with the
- * same --file-prefix). Every name, layout, record type and the ABI version
- * of what crosses the two processes is here and nowhere else.
+ * shm/shm.h: the shared-memory ABI between bailiwick-dataplane (the DPDK
+ * primary process) and bailiwick-control (a secondary process with the same
+ * --file-prefix). Every name, layout, record type and the ABI version of
+ * what crosses the two processes is here and nowhere else; both programs
+ * include it, neither includes the other. shm.c holds the checks each side
+ * makes of a record it receives. No EAL: any thread of either process.
  *
  * Objects (DPDK named memzones and rings, created by the dataplane at start,
  * looked up by control at attach):
@@ -21,22 +23,30 @@
  * record its writer is still filling. Every record starts with struct
  * shm_hdr; the reader checks type, ABI version and length (and every field
  * it uses) before use: a bad record is counted and dropped by the
- * dataplane; control treats a bad control block as fatal at attach.
+ * dataplane; control treats a bad control block as fatal at attach, and a
+ * control block published from another configuration file too (config_sha256:
+ * both processes must read one file, or their ports, workers and cache
+ * settings disagree).
  *
  * Who writes what: each cache line of struct shm_ctl has one writer, named
  * on it. Counters are written by their owner only and read by anyone (a
  * torn read of a 64-bit counter cannot happen on x86-64).
  */
-#ifndef BW_DATAPLANE_SHM_H
-#define BW_DATAPLANE_SHM_H
+#ifndef BW_SHM_SHM_H
+#define BW_SHM_SHM_H
 
 #include <stdalign.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "dns/name.h"
 #include "dns/wire.h"
 
-#define SHM_ABI_VERSION 2
+struct dns_query;
+
+/* 3: the dead fields of 2 (config generation, control instance, policy
+ * snapshot, per-worker seen generations) gone, config_sha256 added. */
+#define SHM_ABI_VERSION 3
 #define SHM_MAGIC 0x6277636c /* "bwcl" */
 
 #define SHM_CTL_NAME "bw_ctl"
@@ -87,7 +97,7 @@ struct shm_client {
 	uint8_t dst_mac[6];
 	uint16_t vlan_tci;
 	uint8_t has_vlan;
-	uint8_t family;		/* 4 or 6 (DP_PKT_IPV4, DP_PKT_IPV6) */
+	uint8_t family;		/* 4 or 6 (NET_PKT_IPV4, NET_PKT_IPV6) */
 	uint8_t src_ip[16];	/* client; IPv4 in the first 4 octets */
 	uint8_t dst_ip[16];	/* our service address */
 	uint16_t src_port;
@@ -120,17 +130,7 @@ struct shm_miss {
  * n_workers): header, kind, the worker it names, the family, and the
  * question name (uncompressed, exactly qname_len octets). 0 or -1.
  */
-static inline int shm_miss_check(const struct shm_miss *r, unsigned ring, unsigned n_workers)
-{
-	const struct shm_client *c = &r->c;
-
-	return r->h.type == SHM_REC_MISS && r->h.abi == SHM_ABI_VERSION &&
-	       r->h.len == sizeof(*r) &&
-	       (r->kind == SHM_MISS_CLIENT || r->kind == SHM_MISS_REFRESH) &&
-	       c->worker == ring && ring < n_workers &&
-	       (c->family == 4 || c->family == 6) && c->qname_len > 0 &&
-	       dns_name_check(c->qname, c->qname_len) == (int)c->qname_len ? 0 : -1;
-}
+int shm_miss_check(const struct shm_miss *r, unsigned ring, unsigned n_workers);
 
 /* Control -> cache writer: the answer to a miss. */
 enum shm_fill_flags {
@@ -151,6 +151,20 @@ struct shm_fill {
 	struct shm_client c;	/* the miss's, unchanged */
 	uint8_t msg[SHM_MSG_MAX]; /* the assembled response: question, sections */
 };
+
+/* The cache writer's check of a fill record for a dataplane with n_workers
+ * workers: header, length, rank, rcode, worker and family (the port id is
+ * the writer's to check against its ports). 0 or -1. */
+int shm_fill_check(const struct shm_fill *f, unsigned n_workers);
+
+/* The client's query as rebuilt from a record's struct shm_client: header,
+ * question, OPT when the client sent one. */
+#define SHM_QUERY_MAX (DNS_HDR_LEN + DNS_NAME_MAX + 4 + 11)
+
+/* Rebuilds the client's query from c into qbuf (SHM_QUERY_MAX octets) and
+ * parses it into q (which points into qbuf). 0, or -1 when c does not make
+ * a query. */
+int shm_client_query(const struct shm_client *c, uint8_t *qbuf, struct dns_query *q);
 
 /* Per-worker counters, written by that worker only. */
 #define SHM_WORKER_COUNTERS(X)						\
@@ -193,13 +207,14 @@ struct shm_fill {
 	X(dns_cycles, "TSC cycles spent answering DNS queries")		\
 	X(iterations, "loop iterations")
 
-#define SHM_FRAME_DROPS_MAX 32	/* room for dp_pkt's drop reasons */
+#define SHM_FRAME_DROPS_MAX 32	/* room for the frame layer's drop reasons
+				   (net/pkt.h: net_pkt_drop_slot()) */
 
 struct shm_worker_stats {
 #define SHM_FIELD(name, text) uint64_t name;
 	SHM_WORKER_COUNTERS(SHM_FIELD)
 #undef SHM_FIELD
-	uint64_t frame_drops[SHM_FRAME_DROPS_MAX]; /* by -dp_pkt reason */
+	uint64_t frame_drops[SHM_FRAME_DROPS_MAX]; /* by net_pkt_drop_slot() */
 } __attribute__((aligned(64)));
 
 /* The dataplane main thread's counters: the cache writer's and the
@@ -254,8 +269,9 @@ struct shm_ctl {
 	uint32_t record_sizes[2];	/* sizeof(struct shm_miss), shm_fill */
 	int32_t dp_pid;
 	uint64_t dp_instance;		/* random, new at every start */
-	uint64_t config_generation;
 	uint64_t tsc_hz;
+	uint8_t config_sha256[32];	/* SHA-256 of the configuration file's
+					   octets (struct cfg.sha256) */
 
 	/* Dataplane main thread: its clock and liveness. */
 	alignas(64) volatile uint64_t now_ms;	/* CLOCK_MONOTONIC, ms */
@@ -266,17 +282,7 @@ struct shm_ctl {
 	/* Control: its liveness. */
 	alignas(64) volatile int32_t ctl_pid;
 	volatile uint32_t pad0;
-	volatile uint64_t ctl_instance;		/* random, new at every attach */
 	volatile uint64_t ctl_heartbeat_ms;	/* in now_ms's clock */
-
-	/* Policy snapshots (the policy issue): control writes. */
-	alignas(64) volatile uint64_t policy_generation;
-	volatile uint64_t policy_snapshot;
-
-	/* Per worker: the policy generation it has seen (that worker). */
-	struct {
-		alignas(64) volatile uint64_t seen_generation;
-	} workers[SHM_WORKERS_MAX];
 
 	struct shm_worker_stats wstats[SHM_WORKERS_MAX];	/* each worker */
 	struct shm_writer_stats writer;				/* the writer */

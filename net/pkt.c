@@ -1,20 +1,20 @@
 /*
- * dataplane/pkt.c: frame parsing and in-place replies (see pkt.h). Worker
+ * net/pkt.c: frame parsing and in-place replies (see pkt.h). Worker
  * lcore, hot path: no allocation, no I/O, every walk bounded (IPv6
- * extension headers by DP_PKT_IPV6_EXT_MAX, ND options by the message
+ * extension headers by NET_PKT_IPV6_EXT_MAX, ND options by the message
  * length). Every octet is read through get16() or memcpy, so frames may sit
- * at any alignment; replies are written from the copies in struct dp_pkt,
+ * at any alignment; replies are written from the copies in struct net_pkt,
  * never from the frame they overwrite.
  *
  * Measured (gcc 12 -O3 -march=x86-64-v3 with LTO, instructions/call by
  * callgrind, ns/call in a loop on the shared 2-core VM, 2025-12; a
- * throwaway driver, not yet in bench/): dp_pkt_parse() of a 41-octet DNS
+ * throwaway driver, not yet in bench/): net_pkt_parse() of a 41-octet DNS
  * query in IPv4 198 instructions / 17 ns, in IPv6 147 / 15 ns (no header
- * checksum); dp_pkt_udp_reply() with a 100-octet answer 227 / 28 ns (IPv4)
- * and 241 / 21 ns (IPv6); dp_pkt_cksum() 47 instructions / 2.4 ns for 20
+ * checksum); net_pkt_udp_reply() with a 100-octet answer 227 / 28 ns (IPv4)
+ * and 241 / 21 ns (IPv6); net_pkt_cksum() 47 instructions / 2.4 ns for 20
  * octets, 577 / 63 ns for 1232.
  */
-#include "pkt.h"
+#include "net/pkt.h"
 
 #include <string.h>
 
@@ -120,12 +120,12 @@ static inline uint16_t cksum_final(uint64_t acc)
 	return (uint16_t)~s;
 }
 
-uint16_t dp_pkt_cksum(const void *buf, size_t len)
+uint16_t net_pkt_cksum(const void *buf, size_t len)
 {
 	return cksum_final(sum_buf(0, buf, len));
 }
 
-uint16_t dp_pkt_cksum4(const uint8_t src[4], const uint8_t dst[4], uint8_t proto,
+uint16_t net_pkt_cksum4(const uint8_t src[4], const uint8_t dst[4], uint8_t proto,
 		       const void *l4, uint16_t l4_len)
 {
 	uint8_t ph[12];
@@ -138,7 +138,7 @@ uint16_t dp_pkt_cksum4(const uint8_t src[4], const uint8_t dst[4], uint8_t proto
 	return cksum_final(sum_buf(sum_buf(0, ph, sizeof(ph)), l4, l4_len));
 }
 
-uint16_t dp_pkt_cksum6(const uint8_t src[16], const uint8_t dst[16],
+uint16_t net_pkt_cksum6(const uint8_t src[16], const uint8_t dst[16],
 		       uint8_t next_header, const void *l4, uint32_t l4_len)
 {
 	uint8_t ph[8] = { (uint8_t)(l4_len >> 24), (uint8_t)(l4_len >> 16),
@@ -152,117 +152,117 @@ uint16_t dp_pkt_cksum6(const uint8_t src[16], const uint8_t dst[16],
 /* ------------------------------------------------------------------ */
 /* Parsing. */
 
-static int parse_ns(struct dp_pkt *p, const uint8_t *m, uint16_t n)
+static int parse_ns(struct net_pkt *p, const uint8_t *m, uint16_t n)
 {
 	bool unspecified = all_zero16(p->src_ip);
 	const uint8_t *d = p->dst_ip;
 
-	if (p->ttl != DP_PKT_ND_HOP_LIMIT || p->icmp_code != 0 || n < NS_LEN)
-		return DP_PKT_E_ND;
+	if (p->ttl != NET_PKT_ND_HOP_LIMIT || p->icmp_code != 0 || n < NS_LEN)
+		return NET_PKT_E_ND;
 	memcpy(p->nd_target, m + 8, 16);
 	if (p->nd_target[0] == 0xff)
-		return DP_PKT_E_ND;
+		return NET_PKT_E_ND;
 	/* From :: (duplicate address detection) only to ff02::1:ffXX:XXXX. */
 	if (unspecified &&
 	    !(d[0] == 0xff && d[1] == 0x02 && d[2] == 0 && d[3] == 0 &&
 	      d[4] == 0 && d[5] == 0 && d[6] == 0 && d[7] == 0 && d[8] == 0 &&
 	      d[9] == 0 && d[10] == 0 && d[11] == 0x01 && d[12] == 0xff))
-		return DP_PKT_E_ND;
+		return NET_PKT_E_ND;
 	/* Options: at least 8 octets each, so at most n / 8 steps. */
 	for (uint16_t o = NS_LEN; o < n;) {
 		if (n - o < 2)
-			return DP_PKT_E_ND;
+			return NET_PKT_E_ND;
 		uint16_t olen = (uint16_t)(m[o + 1] * 8);
 		if (olen == 0 || olen > n - o)
-			return DP_PKT_E_ND;
+			return NET_PKT_E_ND;
 		if (unspecified && m[o] == ND_OPT_SOURCE_LLADDR)
-			return DP_PKT_E_ND;
+			return NET_PKT_E_ND;
 		o = (uint16_t)(o + olen);
 	}
-	return DP_PKT_ICMP6;
+	return NET_PKT_ICMP6;
 }
 
-static int parse_l4(struct dp_pkt *p, const uint8_t *f)
+static int parse_l4(struct net_pkt *p, const uint8_t *f)
 {
 	const uint8_t *l4 = f + p->l4_off;
 	uint16_t n = p->l4_len;
 
 	switch (p->l4_proto) {
-	case DP_PKT_PROTO_UDP: {
-		if (n < DP_PKT_UDP_HDR_LEN)
-			return DP_PKT_E_TRUNC_L4;
+	case NET_PKT_PROTO_UDP: {
+		if (n < NET_PKT_UDP_HDR_LEN)
+			return NET_PKT_E_TRUNC_L4;
 		uint16_t ulen = get16(l4 + 4);
-		if (ulen < DP_PKT_UDP_HDR_LEN || ulen > n)
-			return DP_PKT_E_UDP_LEN;
+		if (ulen < NET_PKT_UDP_HDR_LEN || ulen > n)
+			return NET_PKT_E_UDP_LEN;
 		p->src_port = get16(l4);
 		p->dst_port = get16(l4 + 2);
-		p->payload_off = (uint16_t)(p->l4_off + DP_PKT_UDP_HDR_LEN);
-		p->payload_len = (uint16_t)(ulen - DP_PKT_UDP_HDR_LEN);
-		return DP_PKT_UDP;
+		p->payload_off = (uint16_t)(p->l4_off + NET_PKT_UDP_HDR_LEN);
+		p->payload_len = (uint16_t)(ulen - NET_PKT_UDP_HDR_LEN);
+		return NET_PKT_UDP;
 	}
-	case DP_PKT_PROTO_TCP: {
+	case NET_PKT_PROTO_TCP: {
 		if (n < 20)
-			return DP_PKT_E_TRUNC_L4;
+			return NET_PKT_E_TRUNC_L4;
 		uint16_t doff = (uint16_t)((l4[12] >> 4) * 4);
 		if (doff < 20 || doff > n)
-			return DP_PKT_E_TRUNC_L4;
+			return NET_PKT_E_TRUNC_L4;
 		p->src_port = get16(l4);
 		p->dst_port = get16(l4 + 2);
 		p->payload_off = (uint16_t)(p->l4_off + doff);
 		p->payload_len = (uint16_t)(n - doff);
-		return DP_PKT_TCP;
+		return NET_PKT_TCP;
 	}
-	case DP_PKT_PROTO_ICMP4:
-		if (p->family != DP_PKT_IPV4)
-			return DP_PKT_OTHER;
+	case NET_PKT_PROTO_ICMP4:
+		if (p->family != NET_PKT_IPV4)
+			return NET_PKT_OTHER;
 		if (n < 8)
-			return DP_PKT_E_TRUNC_L4;
-		if (dp_pkt_cksum(l4, n) != 0)
-			return DP_PKT_E_ICMP_CSUM;
+			return NET_PKT_E_TRUNC_L4;
+		if (net_pkt_cksum(l4, n) != 0)
+			return NET_PKT_E_ICMP_CSUM;
 		p->icmp_type = l4[0];
 		p->icmp_code = l4[1];
 		p->payload_off = (uint16_t)(p->l4_off + 8);
 		p->payload_len = (uint16_t)(n - 8);
-		return DP_PKT_ICMP4;
-	case DP_PKT_PROTO_ICMP6:
-		if (p->family != DP_PKT_IPV6)
-			return DP_PKT_OTHER;
+		return NET_PKT_ICMP4;
+	case NET_PKT_PROTO_ICMP6:
+		if (p->family != NET_PKT_IPV6)
+			return NET_PKT_OTHER;
 		if (n < 8)
-			return DP_PKT_E_TRUNC_L4;
-		if (dp_pkt_cksum6(p->src_ip, p->dst_ip, DP_PKT_PROTO_ICMP6, l4, n) != 0)
-			return DP_PKT_E_ICMP_CSUM;
+			return NET_PKT_E_TRUNC_L4;
+		if (net_pkt_cksum6(p->src_ip, p->dst_ip, NET_PKT_PROTO_ICMP6, l4, n) != 0)
+			return NET_PKT_E_ICMP_CSUM;
 		p->icmp_type = l4[0];
 		p->icmp_code = l4[1];
 		p->payload_off = (uint16_t)(p->l4_off + 8);
 		p->payload_len = (uint16_t)(n - 8);
-		if (p->icmp_type == DP_PKT_ICMP6_NS)
+		if (p->icmp_type == NET_PKT_ICMP6_NS)
 			return parse_ns(p, l4, n);
-		return DP_PKT_ICMP6;
+		return NET_PKT_ICMP6;
 	default:
-		return DP_PKT_OTHER;
+		return NET_PKT_OTHER;
 	}
 }
 
-static int parse_ipv4(struct dp_pkt *p, const uint8_t *f, uint16_t len)
+static int parse_ipv4(struct net_pkt *p, const uint8_t *f, uint16_t len)
 {
 	const uint8_t *ip = f + p->l2_len;
 	uint16_t room = (uint16_t)(len - p->l2_len);
 
-	if (room < DP_PKT_IPV4_HDR_LEN)
-		return DP_PKT_E_TRUNC_L3;
+	if (room < NET_PKT_IPV4_HDR_LEN)
+		return NET_PKT_E_TRUNC_L3;
 	if (ip[0] >> 4 != 4)
-		return DP_PKT_E_IP_VERSION;
+		return NET_PKT_E_IP_VERSION;
 	uint16_t hl = (uint16_t)((ip[0] & 0x0f) * 4);
-	if (hl < DP_PKT_IPV4_HDR_LEN || hl > room)
-		return DP_PKT_E_IP_HDRLEN;
-	if (dp_pkt_cksum(ip, hl) != 0)
-		return DP_PKT_E_IP_CSUM;
+	if (hl < NET_PKT_IPV4_HDR_LEN || hl > room)
+		return NET_PKT_E_IP_HDRLEN;
+	if (net_pkt_cksum(ip, hl) != 0)
+		return NET_PKT_E_IP_CSUM;
 	uint16_t total = get16(ip + 2);
 	if (total < hl || total > room)
-		return DP_PKT_E_IP_LEN;
+		return NET_PKT_E_IP_LEN;
 	if (get16(ip + 6) & 0x3fff)	/* MF, fragment offset */
-		return DP_PKT_E_FRAGMENT;
-	p->family = DP_PKT_IPV4;
+		return NET_PKT_E_FRAGMENT;
+	p->family = NET_PKT_IPV4;
 	p->ttl = ip[8];
 	p->l4_proto = ip[9];
 	memcpy(p->src_ip, ip + 12, 4);
@@ -274,39 +274,39 @@ static int parse_ipv4(struct dp_pkt *p, const uint8_t *f, uint16_t len)
 	return parse_l4(p, f);
 }
 
-static int parse_ipv6(struct dp_pkt *p, const uint8_t *f, uint16_t len)
+static int parse_ipv6(struct net_pkt *p, const uint8_t *f, uint16_t len)
 {
 	const uint8_t *ip = f + p->l2_len;
 	uint16_t room = (uint16_t)(len - p->l2_len);
 
-	if (room < DP_PKT_IPV6_HDR_LEN)
-		return DP_PKT_E_TRUNC_L3;
+	if (room < NET_PKT_IPV6_HDR_LEN)
+		return NET_PKT_E_TRUNC_L3;
 	if (ip[0] >> 4 != 6)
-		return DP_PKT_E_IP_VERSION;
+		return NET_PKT_E_IP_VERSION;
 	uint16_t plen = get16(ip + 4);
-	if (plen > room - DP_PKT_IPV6_HDR_LEN)
-		return DP_PKT_E_IP_LEN;
-	p->family = DP_PKT_IPV6;
+	if (plen > room - NET_PKT_IPV6_HDR_LEN)
+		return NET_PKT_E_IP_LEN;
+	p->family = NET_PKT_IPV6;
 	p->ttl = ip[7];
 	memcpy(p->src_ip, ip + 8, 16);
 	memcpy(p->dst_ip, ip + 24, 16);
 
-	uint16_t end = (uint16_t)(DP_PKT_IPV6_HDR_LEN + plen);
-	uint16_t hl = DP_PKT_IPV6_HDR_LEN;
+	uint16_t end = (uint16_t)(NET_PKT_IPV6_HDR_LEN + plen);
+	uint16_t hl = NET_PKT_IPV6_HDR_LEN;
 	uint8_t nh = ip[6];
 	for (int n = 0;; n++) {
 		if (nh == IPV6_FRAGMENT)
-			return DP_PKT_E_FRAGMENT;
+			return NET_PKT_E_FRAGMENT;
 		if (nh != IPV6_HOP_BY_HOP && nh != IPV6_ROUTING &&
 		    nh != IPV6_DEST_OPTS)
 			break;
 		/* Hop-by-hop only right after the fixed header (RFC 8200 4.1). */
-		if ((nh == IPV6_HOP_BY_HOP && n > 0) || n == DP_PKT_IPV6_EXT_MAX ||
+		if ((nh == IPV6_HOP_BY_HOP && n > 0) || n == NET_PKT_IPV6_EXT_MAX ||
 		    end - hl < 8)
-			return DP_PKT_E_IPV6_EXT;
+			return NET_PKT_E_IPV6_EXT;
 		uint16_t ext = (uint16_t)((ip[hl + 1] + 1) * 8);
 		if (ext > end - hl)
-			return DP_PKT_E_IPV6_EXT;
+			return NET_PKT_E_IPV6_EXT;
 		/* Segments left: the datagram is not for us yet; let the
 		 * kernel forward it or send the ICMP error. */
 		if (nh == IPV6_ROUTING && ip[hl + 3] != 0) {
@@ -315,7 +315,7 @@ static int parse_ipv6(struct dp_pkt *p, const uint8_t *f, uint16_t len)
 			p->l3_hdr_len = hl;
 			p->l4_off = (uint16_t)(p->l2_len + hl);
 			p->l4_len = (uint16_t)(end - hl);
-			return DP_PKT_OTHER;
+			return NET_PKT_OTHER;
 		}
 		nh = ip[hl];
 		hl = (uint16_t)(hl + ext);
@@ -328,53 +328,53 @@ static int parse_ipv6(struct dp_pkt *p, const uint8_t *f, uint16_t len)
 	return parse_l4(p, f);
 }
 
-static int parse_arp(struct dp_pkt *p, const uint8_t *f, uint16_t len)
+static int parse_arp(struct net_pkt *p, const uint8_t *f, uint16_t len)
 {
 	const uint8_t *a = f + p->l2_len;
 
-	if (len - p->l2_len < DP_PKT_ARP_LEN)
-		return DP_PKT_E_TRUNC_L3;
-	if (get16(a) != 1 || get16(a + 2) != DP_PKT_ETHERTYPE_IPV4 ||
+	if (len - p->l2_len < NET_PKT_ARP_LEN)
+		return NET_PKT_E_TRUNC_L3;
+	if (get16(a) != 1 || get16(a + 2) != NET_PKT_ETHERTYPE_IPV4 ||
 	    a[4] != 6 || a[5] != 4)
-		return DP_PKT_E_ARP;
-	p->family = DP_PKT_IPV4;
+		return NET_PKT_E_ARP;
+	p->family = NET_PKT_IPV4;
 	p->arp_op = get16(a + 6);
 	memcpy(p->arp_sha, a + 8, 6);
 	memcpy(p->src_ip, a + 14, 4);
 	memcpy(p->arp_tha, a + 18, 6);
 	memcpy(p->dst_ip, a + 24, 4);
-	p->l3_len = DP_PKT_ARP_LEN;
-	p->l3_hdr_len = DP_PKT_ARP_LEN;
-	p->l4_off = (uint16_t)(p->l2_len + DP_PKT_ARP_LEN);
-	return DP_PKT_ARP;
+	p->l3_len = NET_PKT_ARP_LEN;
+	p->l3_hdr_len = NET_PKT_ARP_LEN;
+	p->l4_off = (uint16_t)(p->l2_len + NET_PKT_ARP_LEN);
+	return NET_PKT_ARP;
 }
 
-int dp_pkt_parse(struct dp_pkt *p, const uint8_t *frame, uint16_t len)
+int net_pkt_parse(struct net_pkt *p, const uint8_t *frame, uint16_t len)
 {
 	memset(p, 0, sizeof(*p));
-	if (len < DP_PKT_ETH_HDR_LEN)
-		return DP_PKT_E_RUNT;
+	if (len < NET_PKT_ETH_HDR_LEN)
+		return NET_PKT_E_RUNT;
 	memcpy(p->dst_mac, frame, 6);
 	memcpy(p->src_mac, frame + 6, 6);
-	p->l2_len = DP_PKT_ETH_HDR_LEN;
+	p->l2_len = NET_PKT_ETH_HDR_LEN;
 	p->ethertype = get16(frame + 12);
-	if (p->ethertype == DP_PKT_ETHERTYPE_VLAN) {
-		if (len < DP_PKT_ETH_HDR_LEN + DP_PKT_VLAN_LEN)
-			return DP_PKT_E_TRUNC_VLAN;
+	if (p->ethertype == NET_PKT_ETHERTYPE_VLAN) {
+		if (len < NET_PKT_ETH_HDR_LEN + NET_PKT_VLAN_LEN)
+			return NET_PKT_E_TRUNC_VLAN;
 		p->vlan = true;
 		p->vlan_tci = get16(frame + 14);
 		p->ethertype = get16(frame + 16);
-		p->l2_len = DP_PKT_ETH_HDR_LEN + DP_PKT_VLAN_LEN;
+		p->l2_len = NET_PKT_ETH_HDR_LEN + NET_PKT_VLAN_LEN;
 	}
 	switch (p->ethertype) {
-	case DP_PKT_ETHERTYPE_IPV4:
+	case NET_PKT_ETHERTYPE_IPV4:
 		return parse_ipv4(p, frame, len);
-	case DP_PKT_ETHERTYPE_IPV6:
+	case NET_PKT_ETHERTYPE_IPV6:
 		return parse_ipv6(p, frame, len);
-	case DP_PKT_ETHERTYPE_ARP:
+	case NET_PKT_ETHERTYPE_ARP:
 		return parse_arp(p, frame, len);
 	default:
-		return DP_PKT_OTHER;
+		return NET_PKT_OTHER;
 	}
 }
 
@@ -389,12 +389,12 @@ static uint16_t put_eth(uint8_t *b, const uint8_t dst[6], const uint8_t src[6],
 	memcpy(b + 6, src, 6);
 	if (!vlan) {
 		put16(b + 12, ethertype);
-		return DP_PKT_ETH_HDR_LEN;
+		return NET_PKT_ETH_HDR_LEN;
 	}
-	put16(b + 12, DP_PKT_ETHERTYPE_VLAN);
+	put16(b + 12, NET_PKT_ETHERTYPE_VLAN);
 	put16(b + 14, tci);
 	put16(b + 16, ethertype);
-	return DP_PKT_ETH_HDR_LEN + DP_PKT_VLAN_LEN;
+	return NET_PKT_ETH_HDR_LEN + NET_PKT_VLAN_LEN;
 }
 
 /* IPv4 without options, DF clear, ID 0, with its header checksum. */
@@ -410,7 +410,7 @@ static void put_ipv4(uint8_t *ip, uint16_t total, uint8_t ttl, uint8_t proto,
 	put16(ip + 10, 0);
 	memcpy(ip + 12, src, 4);
 	memcpy(ip + 16, dst, 4);
-	put16(ip + 10, dp_pkt_cksum(ip, DP_PKT_IPV4_HDR_LEN));
+	put16(ip + 10, net_pkt_cksum(ip, NET_PKT_IPV4_HDR_LEN));
 }
 
 static void put_ipv6(uint8_t *ip, uint16_t plen, uint8_t hop_limit, uint8_t nh,
@@ -425,59 +425,59 @@ static void put_ipv6(uint8_t *ip, uint16_t plen, uint8_t hop_limit, uint8_t nh,
 	memcpy(ip + 24, dst, 16);
 }
 
-int dp_pkt_build_udp_hdr(uint8_t *buf, const struct dp_pkt_addrs *a,
+int net_pkt_build_udp_hdr(uint8_t *buf, const struct net_pkt_addrs *a,
 			 uint16_t payload_len)
 {
-	bool v6 = a->family == DP_PKT_IPV6;
-	uint16_t hl = dp_pkt_hdr_len(a->family, a->vlan);
+	bool v6 = a->family == NET_PKT_IPV6;
+	uint16_t hl = net_pkt_hdr_len(a->family, a->vlan);
 
 	if (payload_len > UINT16_MAX - hl)
-		return DP_PKT_E_SPACE;
-	uint16_t ulen = (uint16_t)(DP_PKT_UDP_HDR_LEN + payload_len);
+		return NET_PKT_E_SPACE;
+	uint16_t ulen = (uint16_t)(NET_PKT_UDP_HDR_LEN + payload_len);
 	uint16_t off = put_eth(buf, a->dst_mac, a->src_mac, a->vlan, a->vlan_tci,
-			       v6 ? DP_PKT_ETHERTYPE_IPV6 : DP_PKT_ETHERTYPE_IPV4);
+			       v6 ? NET_PKT_ETHERTYPE_IPV6 : NET_PKT_ETHERTYPE_IPV4);
 	uint8_t *udp;
 	uint16_t c;
 
 	if (v6) {
-		put_ipv6(buf + off, ulen, DP_PKT_REPLY_TTL, DP_PKT_PROTO_UDP,
+		put_ipv6(buf + off, ulen, NET_PKT_REPLY_TTL, NET_PKT_PROTO_UDP,
 			 a->src_ip, a->dst_ip);
-		udp = buf + off + DP_PKT_IPV6_HDR_LEN;
+		udp = buf + off + NET_PKT_IPV6_HDR_LEN;
 	} else {
-		put_ipv4(buf + off, (uint16_t)(DP_PKT_IPV4_HDR_LEN + ulen),
-			 DP_PKT_REPLY_TTL, DP_PKT_PROTO_UDP, a->src_ip, a->dst_ip);
-		udp = buf + off + DP_PKT_IPV4_HDR_LEN;
+		put_ipv4(buf + off, (uint16_t)(NET_PKT_IPV4_HDR_LEN + ulen),
+			 NET_PKT_REPLY_TTL, NET_PKT_PROTO_UDP, a->src_ip, a->dst_ip);
+		udp = buf + off + NET_PKT_IPV4_HDR_LEN;
 	}
 	put16(udp, a->src_port);
 	put16(udp + 2, a->dst_port);
 	put16(udp + 4, ulen);
 	put16(udp + 6, 0);
 	if (v6)
-		c = dp_pkt_cksum6(a->src_ip, a->dst_ip, DP_PKT_PROTO_UDP, udp, ulen);
+		c = net_pkt_cksum6(a->src_ip, a->dst_ip, NET_PKT_PROTO_UDP, udp, ulen);
 	else
-		c = dp_pkt_cksum4(a->src_ip, a->dst_ip, DP_PKT_PROTO_UDP, udp, ulen);
+		c = net_pkt_cksum4(a->src_ip, a->dst_ip, NET_PKT_PROTO_UDP, udp, ulen);
 	put16(udp + 6, c ? c : 0xffff);	/* 0 would mean "no checksum" */
 	return hl + payload_len;
 }
 
-int dp_pkt_build_udp(uint8_t *buf, size_t cap, const struct dp_pkt_addrs *a,
+int net_pkt_build_udp(uint8_t *buf, size_t cap, const struct net_pkt_addrs *a,
 		     const uint8_t *payload, uint16_t payload_len)
 {
-	uint16_t hl = dp_pkt_hdr_len(a->family, a->vlan);
+	uint16_t hl = net_pkt_hdr_len(a->family, a->vlan);
 
 	if (cap < hl || cap - hl < payload_len)
-		return DP_PKT_E_SPACE;
+		return NET_PKT_E_SPACE;
 	memcpy(buf + hl, payload, payload_len);
-	return dp_pkt_build_udp_hdr(buf, a, payload_len);
+	return net_pkt_build_udp_hdr(buf, a, payload_len);
 }
 
-int dp_pkt_udp_reply(uint8_t *buf, const struct dp_pkt *p, uint16_t payload_len)
+int net_pkt_udp_reply(uint8_t *buf, const struct net_pkt *p, uint16_t payload_len)
 {
-	struct dp_pkt_addrs a;
+	struct net_pkt_addrs a;
 
-	if (p->l4_proto != DP_PKT_PROTO_UDP ||
-	    (p->family != DP_PKT_IPV4 && p->family != DP_PKT_IPV6))
-		return DP_PKT_E_NOT_REQUEST;
+	if (p->l4_proto != NET_PKT_PROTO_UDP ||
+	    (p->family != NET_PKT_IPV4 && p->family != NET_PKT_IPV6))
+		return NET_PKT_E_NOT_REQUEST;
 	memcpy(a.src_mac, p->dst_mac, 6);
 	memcpy(a.dst_mac, p->src_mac, 6);
 	a.vlan = p->vlan;
@@ -488,100 +488,100 @@ int dp_pkt_udp_reply(uint8_t *buf, const struct dp_pkt *p, uint16_t payload_len)
 	a.src_port = p->dst_port;
 	a.dst_port = p->src_port;
 	/* The query's headers were at least as long as the reply's. */
-	uint16_t start = (uint16_t)(p->payload_off - dp_pkt_hdr_len(p->family, p->vlan));
-	int r = dp_pkt_build_udp_hdr(buf + start, &a, payload_len);
+	uint16_t start = (uint16_t)(p->payload_off - net_pkt_hdr_len(p->family, p->vlan));
+	int r = net_pkt_build_udp_hdr(buf + start, &a, payload_len);
 	return r < 0 ? r : start;
 }
 
-int dp_pkt_arp_reply(uint8_t *frame, size_t cap, const struct dp_pkt *p,
+int net_pkt_arp_reply(uint8_t *frame, size_t cap, const struct net_pkt *p,
 		     const uint8_t our_mac[6])
 {
-	if (p->ethertype != DP_PKT_ETHERTYPE_ARP || p->arp_op != DP_PKT_ARP_REQUEST)
-		return DP_PKT_E_NOT_REQUEST;
+	if (p->ethertype != NET_PKT_ETHERTYPE_ARP || p->arp_op != NET_PKT_ARP_REQUEST)
+		return NET_PKT_E_NOT_REQUEST;
 	uint16_t off = put_eth(frame, p->arp_sha, our_mac, p->vlan, p->vlan_tci,
-			       DP_PKT_ETHERTYPE_ARP);
+			       NET_PKT_ETHERTYPE_ARP);
 	uint8_t *a = frame + off;
 
 	put16(a, 1);
-	put16(a + 2, DP_PKT_ETHERTYPE_IPV4);
+	put16(a + 2, NET_PKT_ETHERTYPE_IPV4);
 	a[4] = 6;
 	a[5] = 4;
-	put16(a + 6, DP_PKT_ARP_REPLY);
+	put16(a + 6, NET_PKT_ARP_REPLY);
 	memcpy(a + 8, our_mac, 6);
 	memcpy(a + 14, p->dst_ip, 4);
 	memcpy(a + 18, p->arp_sha, 6);
 	memcpy(a + 24, p->src_ip, 4);
-	uint16_t end = (uint16_t)(off + DP_PKT_ARP_LEN);
-	if (end < DP_PKT_ETH_MIN_LEN && cap >= DP_PKT_ETH_MIN_LEN) {
-		memset(frame + end, 0, DP_PKT_ETH_MIN_LEN - end);
-		end = DP_PKT_ETH_MIN_LEN;
+	uint16_t end = (uint16_t)(off + NET_PKT_ARP_LEN);
+	if (end < NET_PKT_ETH_MIN_LEN && cap >= NET_PKT_ETH_MIN_LEN) {
+		memset(frame + end, 0, NET_PKT_ETH_MIN_LEN - end);
+		end = NET_PKT_ETH_MIN_LEN;
 	}
 	return end;
 }
 
-int dp_pkt_echo_reply(uint8_t *buf, const struct dp_pkt *p, uint16_t *len)
+int net_pkt_echo_reply(uint8_t *buf, const struct net_pkt *p, uint16_t *len)
 {
 	bool v6;
 
-	if (p->family == DP_PKT_IPV4 && p->l4_proto == DP_PKT_PROTO_ICMP4 &&
-	    p->icmp_type == DP_PKT_ICMP4_ECHO_REQUEST)
+	if (p->family == NET_PKT_IPV4 && p->l4_proto == NET_PKT_PROTO_ICMP4 &&
+	    p->icmp_type == NET_PKT_ICMP4_ECHO_REQUEST)
 		v6 = false;
-	else if (p->family == DP_PKT_IPV6 && p->l4_proto == DP_PKT_PROTO_ICMP6 &&
-		 p->icmp_type == DP_PKT_ICMP6_ECHO_REQUEST)
+	else if (p->family == NET_PKT_IPV6 && p->l4_proto == NET_PKT_PROTO_ICMP6 &&
+		 p->icmp_type == NET_PKT_ICMP6_ECHO_REQUEST)
 		v6 = true;
 	else
-		return DP_PKT_E_NOT_REQUEST;
+		return NET_PKT_E_NOT_REQUEST;
 	if (p->icmp_code != 0 || p->l4_len < 8)
-		return DP_PKT_E_NOT_REQUEST;
+		return NET_PKT_E_NOT_REQUEST;
 
-	uint16_t ipl = v6 ? DP_PKT_IPV6_HDR_LEN : DP_PKT_IPV4_HDR_LEN;
-	uint16_t hl = (uint16_t)(DP_PKT_ETH_HDR_LEN +
-				 (p->vlan ? DP_PKT_VLAN_LEN : 0) + ipl);
+	uint16_t ipl = v6 ? NET_PKT_IPV6_HDR_LEN : NET_PKT_IPV4_HDR_LEN;
+	uint16_t hl = (uint16_t)(NET_PKT_ETH_HDR_LEN +
+				 (p->vlan ? NET_PKT_VLAN_LEN : 0) + ipl);
 	uint16_t start = (uint16_t)(p->l4_off - hl);
 	uint8_t *b = buf + start;
 	uint8_t *icmp = buf + p->l4_off;
 	uint16_t off = put_eth(b, p->src_mac, p->dst_mac, p->vlan, p->vlan_tci,
-			       v6 ? DP_PKT_ETHERTYPE_IPV6 : DP_PKT_ETHERTYPE_IPV4);
+			       v6 ? NET_PKT_ETHERTYPE_IPV6 : NET_PKT_ETHERTYPE_IPV4);
 
 	put16(icmp + 2, 0);
 	if (v6) {
-		put_ipv6(b + off, p->l4_len, DP_PKT_REPLY_TTL, DP_PKT_PROTO_ICMP6,
+		put_ipv6(b + off, p->l4_len, NET_PKT_REPLY_TTL, NET_PKT_PROTO_ICMP6,
 			 p->dst_ip, p->src_ip);
-		icmp[0] = DP_PKT_ICMP6_ECHO_REPLY;
-		put16(icmp + 2, dp_pkt_cksum6(p->dst_ip, p->src_ip,
-					      DP_PKT_PROTO_ICMP6, icmp, p->l4_len));
+		icmp[0] = NET_PKT_ICMP6_ECHO_REPLY;
+		put16(icmp + 2, net_pkt_cksum6(p->dst_ip, p->src_ip,
+					      NET_PKT_PROTO_ICMP6, icmp, p->l4_len));
 	} else {
-		put_ipv4(b + off, (uint16_t)(DP_PKT_IPV4_HDR_LEN + p->l4_len),
-			 DP_PKT_REPLY_TTL, DP_PKT_PROTO_ICMP4, p->dst_ip, p->src_ip);
-		icmp[0] = DP_PKT_ICMP4_ECHO_REPLY;
-		put16(icmp + 2, dp_pkt_cksum(icmp, p->l4_len));
+		put_ipv4(b + off, (uint16_t)(NET_PKT_IPV4_HDR_LEN + p->l4_len),
+			 NET_PKT_REPLY_TTL, NET_PKT_PROTO_ICMP4, p->dst_ip, p->src_ip);
+		icmp[0] = NET_PKT_ICMP4_ECHO_REPLY;
+		put16(icmp + 2, net_pkt_cksum(icmp, p->l4_len));
 	}
 	*len = (uint16_t)(hl + p->l4_len);
 	return start;
 }
 
-int dp_pkt_nd_advert(uint8_t *frame, size_t cap, const struct dp_pkt *p,
+int net_pkt_nd_advert(uint8_t *frame, size_t cap, const struct net_pkt *p,
 		     const uint8_t our_mac[6])
 {
 	static const uint8_t all_nodes_mac[6] = { 0x33, 0x33, 0, 0, 0, 1 };
 	static const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 1 };
 
-	if (p->family != DP_PKT_IPV6 || p->l4_proto != DP_PKT_PROTO_ICMP6 ||
-	    p->icmp_type != DP_PKT_ICMP6_NS)
-		return DP_PKT_E_NOT_REQUEST;
-	uint16_t l2 = (uint16_t)(DP_PKT_ETH_HDR_LEN + (p->vlan ? DP_PKT_VLAN_LEN : 0));
-	uint16_t len = (uint16_t)(l2 + DP_PKT_IPV6_HDR_LEN + NA_LEN);
+	if (p->family != NET_PKT_IPV6 || p->l4_proto != NET_PKT_PROTO_ICMP6 ||
+	    p->icmp_type != NET_PKT_ICMP6_NS)
+		return NET_PKT_E_NOT_REQUEST;
+	uint16_t l2 = (uint16_t)(NET_PKT_ETH_HDR_LEN + (p->vlan ? NET_PKT_VLAN_LEN : 0));
+	uint16_t len = (uint16_t)(l2 + NET_PKT_IPV6_HDR_LEN + NA_LEN);
 	if (cap < len)
-		return DP_PKT_E_SPACE;
+		return NET_PKT_E_SPACE;
 	bool dad = all_zero16(p->src_ip);
 	const uint8_t *dst = dad ? all_nodes : p->src_ip;
 
 	put_eth(frame, dad ? all_nodes_mac : p->src_mac, our_mac, p->vlan,
-		p->vlan_tci, DP_PKT_ETHERTYPE_IPV6);
-	put_ipv6(frame + l2, NA_LEN, DP_PKT_ND_HOP_LIMIT, DP_PKT_PROTO_ICMP6,
+		p->vlan_tci, NET_PKT_ETHERTYPE_IPV6);
+	put_ipv6(frame + l2, NA_LEN, NET_PKT_ND_HOP_LIMIT, NET_PKT_PROTO_ICMP6,
 		 p->nd_target, dst);
-	uint8_t *m = frame + l2 + DP_PKT_IPV6_HDR_LEN;
-	m[0] = DP_PKT_ICMP6_NA;
+	uint8_t *m = frame + l2 + NET_PKT_IPV6_HDR_LEN;
+	m[0] = NET_PKT_ICMP6_NA;
 	m[1] = 0;
 	put16(m + 2, 0);
 	m[4] = (uint8_t)((dad ? 0 : NA_F_SOLICITED) | NA_F_OVERRIDE);
@@ -590,17 +590,17 @@ int dp_pkt_nd_advert(uint8_t *frame, size_t cap, const struct dp_pkt *p,
 	m[24] = ND_OPT_TARGET_LLADDR;
 	m[25] = 1;
 	memcpy(m + 26, our_mac, 6);
-	put16(m + 2, dp_pkt_cksum6(p->nd_target, dst, DP_PKT_PROTO_ICMP6, m, NA_LEN));
+	put16(m + 2, net_pkt_cksum6(p->nd_target, dst, NET_PKT_PROTO_ICMP6, m, NA_LEN));
 	return len;
 }
 
-const char *dp_pkt_strerror(int code)
+const char *net_pkt_strerror(int code)
 {
 	switch (code) {
-#define DP_PKT_TEXT_CASE(name, value, text) case name: return text;
-	DP_PKT_CLASSES(DP_PKT_TEXT_CASE)
-	DP_PKT_ERRORS(DP_PKT_TEXT_CASE)
-#undef DP_PKT_TEXT_CASE
+#define NET_PKT_TEXT_CASE(name, value, text) case name: return text;
+	NET_PKT_CLASSES(NET_PKT_TEXT_CASE)
+	NET_PKT_ERRORS(NET_PKT_TEXT_CASE)
+#undef NET_PKT_TEXT_CASE
 	default:
 		return "unknown code";
 	}

@@ -1,5 +1,5 @@
 /*
- * control/config.c: reads the YAML configuration into struct cfg. Control
+ * conf/config.c: reads the YAML configuration into struct cfg. Control
  * process and dataplane main thread, may block; never on a worker lcore.
  *
  * libyaml's document API loads the whole file into a node tree (flow and
@@ -11,7 +11,7 @@
  * land in a private copy built over the defaults; the caller's struct is
  * replaced only when the whole file is valid (staged reload).
  */
-#include "control/config.h"
+#include "conf/config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,7 +25,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
-#include "cache/msgcache.h"
+#include <openssl/evp.h>
 
 #define KEY_PATH_MAX 256	/* longest key path named in a message */
 #define SHOW_MAX 40		/* octets of a bad value quoted in a message */
@@ -1533,7 +1533,8 @@ int cfg_parse(struct cfg *cfg, const char *text, size_t len,
 	return x.rc;
 }
 
-int cfg_load(struct cfg *cfg, const char *path, char *err, size_t errlen)
+int cfg_load_sha256(struct cfg *cfg, const char *path, uint8_t *sha256, char *err,
+		    size_t errlen)
 {
 	struct stat st;
 	char *buf;
@@ -1590,22 +1591,21 @@ int cfg_load(struct cfg *cfg, const char *path, char *err, size_t errlen)
 		}
 	}
 	close(fd);
+	uint8_t digest[CFG_SHA256_LEN];
+	if (sha256 && !EVP_Digest(buf, len, digest, NULL, EVP_sha256(), NULL)) {
+		free(buf);
+		return fail_file(err, errlen, path, CFG_E_NOMEM, "cannot hash the file", 0);
+	}
 	r = cfg_parse(cfg, buf, len, path, err, errlen);
+	if (r == 0 && sha256)
+		memcpy(sha256, digest, sizeof(digest));
 	free(buf);
 	return r;
 }
 
-void cfg_cache_config(const struct cfg *cfg, struct cache_config *cc)
+int cfg_load(struct cfg *cfg, const char *path, char *err, size_t errlen)
 {
-	cc->max_bytes = (size_t)cfg->cache.size_bytes;
-	cc->min_ttl = 0; /* control applies cache.min-ttl: see config.h */
-	cc->max_ttl = cfg->cache.max_ttl_s;
-	cc->max_negative_ttl = cfg->cache.max_negative_ttl_s;
-	cc->stale_answer_ttl = cfg->cache.stale_answer_ttl_s;
-	cc->max_stale = cfg->cache.stale_enabled ? cfg->cache.max_stale_s : 0;
-	cc->prefetch_percent = cfg->cache.prefetch_enabled
-		? cfg->cache.prefetch_threshold_percent : 0;
-	cc->edns_udp_size = cfg->resolver.upstream.edns_buffer;
+	return cfg_load_sha256(cfg, path, NULL, err, errlen);
 }
 
 bool cfg_prefix_match(const struct cfg_prefix *p, const uint8_t *addr)
@@ -1616,20 +1616,6 @@ bool cfg_prefix_match(const struct cfg_prefix *p, const uint8_t *addr)
 		return false;
 	return rest == 0 ||
 	       ((p->a.addr[full] ^ addr[full]) & (uint8_t)(0xff00 >> rest)) == 0;
-}
-
-enum cfg_acl_action cfg_acl_match(const struct cfg *cfg, int family,
-				  const uint8_t *addr)
-{
-	if (family == AF_INET6 && memcmp(addr, v4mapped, 12) == 0) {
-		family = AF_INET;
-		addr += 12;
-	}
-	for (unsigned i = 0; i < cfg->n_acl && i < CFG_ACL_MAX; i++)
-		if (cfg->acl[i].prefix.a.family == family &&
-		    cfg_prefix_match(&cfg->acl[i].prefix, addr))
-			return (enum cfg_acl_action)cfg->acl[i].action;
-	return CFG_ACL_REFUSE;
 }
 
 const char *cfg_strerror(int err)

@@ -1,5 +1,5 @@
 /*
- * bench/bench_scrub.c: micro-benchmark of the scrubber (control/scrub.h) on
+ * control/bench_scrub.c: micro-benchmark of the scrubber (control/scrub.h) on
  * the costliest referral a server can send in one 16 KB message: the root
  * refers com. to 100 NS names (max-rrset-records' default) with 8 glue
  * addresses each, 900 records in all, every owner a compression pointer

@@ -1,5 +1,5 @@
 /*
- * dataplane/pkt.h: the frame layer of the worker: parsing an Ethernet frame
+ * net/pkt.h: the frame layer of the worker: parsing an Ethernet frame
  * down to the UDP payload a DNS query sits in, writing the UDP reply's
  * headers in place around the answer, building UDP frames from scratch for
  * the cache-writer thread, and answering ARP, ICMP echo and IPv6 neighbour
@@ -9,8 +9,8 @@
  * exist, and they are written for it. Buffers may be at any alignment.
  *
  * Ownership: the frame buffer always belongs to the caller (in the worker,
- * the mbuf's data). dp_pkt_parse() copies every field it reports (MACs,
- * addresses, ports, VLAN tag) into the caller's struct dp_pkt, because the
+ * the mbuf's data). net_pkt_parse() copies every field it reports (MACs,
+ * addresses, ports, VLAN tag) into the caller's struct net_pkt, because the
  * reply functions then write over the same buffer: they read the request's
  * fields from the struct, never from the frame.
  *
@@ -19,118 +19,131 @@
  * a multicast or broadcast destination (the reply functions swap addresses
  * as they find them).
  */
-#ifndef BW_DATAPLANE_PKT_H
-#define BW_DATAPLANE_PKT_H
+#ifndef BW_NET_PKT_H
+#define BW_NET_PKT_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define DP_PKT_ETH_HDR_LEN 14
-#define DP_PKT_VLAN_LEN 4
-#define DP_PKT_IPV4_HDR_LEN 20		/* without options */
-#define DP_PKT_IPV6_HDR_LEN 40		/* without extension headers */
-#define DP_PKT_UDP_HDR_LEN 8
-#define DP_PKT_ARP_LEN 28		/* Ethernet/IPv4 ARP body */
-#define DP_PKT_ETH_MIN_LEN 60		/* shortest frame on the wire, FCS excluded */
-#define DP_PKT_ETHERTYPE_IPV4 0x0800
-#define DP_PKT_ETHERTYPE_ARP 0x0806
-#define DP_PKT_ETHERTYPE_VLAN 0x8100
-#define DP_PKT_ETHERTYPE_IPV6 0x86dd
-#define DP_PKT_PROTO_ICMP4 1
-#define DP_PKT_PROTO_TCP 6
-#define DP_PKT_PROTO_UDP 17
-#define DP_PKT_PROTO_ICMP6 58
-#define DP_PKT_ICMP4_ECHO_REPLY 0
-#define DP_PKT_ICMP4_ECHO_REQUEST 8
-#define DP_PKT_ICMP6_ECHO_REQUEST 128
-#define DP_PKT_ICMP6_ECHO_REPLY 129
-#define DP_PKT_ICMP6_NS 135
-#define DP_PKT_ICMP6_NA 136
-#define DP_PKT_ARP_REQUEST 1
-#define DP_PKT_ARP_REPLY 2
-#define DP_PKT_REPLY_TTL 64		/* hops, IPv4 TTL and IPv6 hop limit */
-#define DP_PKT_ND_HOP_LIMIT 255		/* RFC 4861: ND is link-local only */
+#define NET_PKT_ETH_HDR_LEN 14
+#define NET_PKT_VLAN_LEN 4
+#define NET_PKT_IPV4_HDR_LEN 20		/* without options */
+#define NET_PKT_IPV6_HDR_LEN 40		/* without extension headers */
+#define NET_PKT_UDP_HDR_LEN 8
+#define NET_PKT_ARP_LEN 28		/* Ethernet/IPv4 ARP body */
+#define NET_PKT_ETH_MIN_LEN 60		/* shortest frame on the wire, FCS excluded */
+#define NET_PKT_ETHERTYPE_IPV4 0x0800
+#define NET_PKT_ETHERTYPE_ARP 0x0806
+#define NET_PKT_ETHERTYPE_VLAN 0x8100
+#define NET_PKT_ETHERTYPE_IPV6 0x86dd
+#define NET_PKT_PROTO_ICMP4 1
+#define NET_PKT_PROTO_TCP 6
+#define NET_PKT_PROTO_UDP 17
+#define NET_PKT_PROTO_ICMP6 58
+#define NET_PKT_ICMP4_ECHO_REPLY 0
+#define NET_PKT_ICMP4_ECHO_REQUEST 8
+#define NET_PKT_ICMP6_ECHO_REQUEST 128
+#define NET_PKT_ICMP6_ECHO_REPLY 129
+#define NET_PKT_ICMP6_NS 135
+#define NET_PKT_ICMP6_NA 136
+#define NET_PKT_ARP_REQUEST 1
+#define NET_PKT_ARP_REPLY 2
+#define NET_PKT_REPLY_TTL 64		/* hops, IPv4 TTL and IPv6 hop limit */
+#define NET_PKT_ND_HOP_LIMIT 255		/* RFC 4861: ND is link-local only */
 /* Extension headers walked before the upper-layer header is given up on
  * (E_IPV6_EXT): a legitimate chain has hop-by-hop, destination options,
  * routing and destination options at most. */
-#define DP_PKT_IPV6_EXT_MAX 4
+#define NET_PKT_IPV6_EXT_MAX 4
 
 /* family: the IP version. */
-#define DP_PKT_IPV4 4
-#define DP_PKT_IPV6 6
+#define NET_PKT_IPV4 4
+#define NET_PKT_IPV6 6
 
 /*
- * What dp_pkt_parse() returns for a frame it does not drop; with the text
+ * What net_pkt_parse() returns for a frame it does not drop; with the text
  * the control process shows for the worker's per-class counters. OTHER is
  * everything the worker hands to the kernel unread: other ethertypes
  * (802.3 length fields, QinQ 0x88a8, a second 0x8100 tag, LLDP...) and other
  * IP protocols (including IPv6 extension headers other than hop-by-hop,
  * routing and destination options, such as AH and ESP).
  */
-#define DP_PKT_CLASSES(X)                                                      \
-	X(DP_PKT_OTHER, 0, "other ethertype or IP protocol")                   \
-	X(DP_PKT_UDP, 1, "UDP")                                                \
-	X(DP_PKT_TCP, 2, "TCP")                                                \
-	X(DP_PKT_ARP, 3, "ARP")                                                \
-	X(DP_PKT_ICMP4, 4, "ICMPv4")                                           \
-	X(DP_PKT_ICMP6, 5, "ICMPv6")
+#define NET_PKT_CLASSES(X)                                                      \
+	X(NET_PKT_OTHER, 0, "other ethertype or IP protocol")                   \
+	X(NET_PKT_UDP, 1, "UDP")                                                \
+	X(NET_PKT_TCP, 2, "TCP")                                                \
+	X(NET_PKT_ARP, 3, "ARP")                                                \
+	X(NET_PKT_ICMP4, 4, "ICMPv4")                                           \
+	X(NET_PKT_ICMP6, 5, "ICMPv6")
 
-enum dp_pkt_class {
-#define DP_PKT_CLASS_ENUM(name, value, text) name = value,
-	DP_PKT_CLASSES(DP_PKT_CLASS_ENUM)
-#undef DP_PKT_CLASS_ENUM
+enum net_pkt_class {
+#define NET_PKT_CLASS_ENUM(name, value, text) name = value,
+	NET_PKT_CLASSES(NET_PKT_CLASS_ENUM)
+#undef NET_PKT_CLASS_ENUM
 };
-#define DP_PKT_NCLASSES 6
+#define NET_PKT_NCLASSES 6
 
 /*
- * Why a frame was dropped (dp_pkt_parse()) or not answered (the reply
+ * Why a frame was dropped (net_pkt_parse()) or not answered (the reply
  * functions): one counter per code in the worker. -41xx so that the rest of
  * dataplane/ may use -40xx; the other libraries use -1xxx (dns), -2xxx
  * (cache) and -3xxx (configuration).
  */
-#define DP_PKT_ERRORS(X)                                                       \
-	X(DP_PKT_E_RUNT, -4101, "frame shorter than an Ethernet header")      \
-	X(DP_PKT_E_TRUNC_VLAN, -4102, "frame ends inside the VLAN tag")       \
-	X(DP_PKT_E_TRUNC_L3, -4103, "frame ends inside the IP header or ARP body") \
-	X(DP_PKT_E_IP_VERSION, -4104, "IP version does not match the ethertype") \
-	X(DP_PKT_E_IP_HDRLEN, -4105, "IPv4 header length below 20 or beyond the frame") \
-	X(DP_PKT_E_IP_CSUM, -4106, "bad IPv4 header checksum")                \
-	X(DP_PKT_E_IP_LEN, -4107, "IP length below the header or beyond the frame") \
-	X(DP_PKT_E_FRAGMENT, -4108, "IP fragment")                            \
-	X(DP_PKT_E_IPV6_EXT, -4109, "IPv6 extension headers truncated, misplaced or too many") \
-	X(DP_PKT_E_TRUNC_L4, -4110, "IP payload ends inside the transport header") \
-	X(DP_PKT_E_UDP_LEN, -4111, "UDP length below 8 or beyond the IP payload") \
-	X(DP_PKT_E_ICMP_CSUM, -4112, "bad ICMP checksum")                     \
-	X(DP_PKT_E_ARP, -4113, "ARP for other than Ethernet and IPv4")        \
-	X(DP_PKT_E_ND, -4114, "neighbour solicitation fails RFC 4861 7.1.1")  \
-	X(DP_PKT_E_NOT_REQUEST, -4115, "not a request this reply function answers") \
-	X(DP_PKT_E_SPACE, -4116, "buffer too small or payload too long for one datagram")
+#define NET_PKT_ERRORS(X)                                                       \
+	X(NET_PKT_E_RUNT, -4101, "frame shorter than an Ethernet header")      \
+	X(NET_PKT_E_TRUNC_VLAN, -4102, "frame ends inside the VLAN tag")       \
+	X(NET_PKT_E_TRUNC_L3, -4103, "frame ends inside the IP header or ARP body") \
+	X(NET_PKT_E_IP_VERSION, -4104, "IP version does not match the ethertype") \
+	X(NET_PKT_E_IP_HDRLEN, -4105, "IPv4 header length below 20 or beyond the frame") \
+	X(NET_PKT_E_IP_CSUM, -4106, "bad IPv4 header checksum")                \
+	X(NET_PKT_E_IP_LEN, -4107, "IP length below the header or beyond the frame") \
+	X(NET_PKT_E_FRAGMENT, -4108, "IP fragment")                            \
+	X(NET_PKT_E_IPV6_EXT, -4109, "IPv6 extension headers truncated, misplaced or too many") \
+	X(NET_PKT_E_TRUNC_L4, -4110, "IP payload ends inside the transport header") \
+	X(NET_PKT_E_UDP_LEN, -4111, "UDP length below 8 or beyond the IP payload") \
+	X(NET_PKT_E_ICMP_CSUM, -4112, "bad ICMP checksum")                     \
+	X(NET_PKT_E_ARP, -4113, "ARP for other than Ethernet and IPv4")        \
+	X(NET_PKT_E_ND, -4114, "neighbour solicitation fails RFC 4861 7.1.1")  \
+	X(NET_PKT_E_NOT_REQUEST, -4115, "not a request this reply function answers") \
+	X(NET_PKT_E_SPACE, -4116, "buffer too small or payload too long for one datagram")
 
-enum dp_pkt_err {
-#define DP_PKT_ERR_ENUM(name, value, text) name = value,
-	DP_PKT_ERRORS(DP_PKT_ERR_ENUM)
-#undef DP_PKT_ERR_ENUM
+enum net_pkt_err {
+#define NET_PKT_ERR_ENUM(name, value, text) name = value,
+	NET_PKT_ERRORS(NET_PKT_ERR_ENUM)
+#undef NET_PKT_ERR_ENUM
 };
 
-/* Static text for any dp_pkt_parse() result, class or drop reason, or any
+/* A drop reason's counter slot (1..16: a worker's frame_drops[], shm.h) and
+ * back; the slot's public name is the code's number, dataplane.drop_4101. */
+#define NET_PKT_E_BASE (-4100)
+static inline unsigned net_pkt_drop_slot(int code)
+{
+	return (unsigned)(NET_PKT_E_BASE - code);
+}
+
+static inline int net_pkt_drop_code(unsigned slot)
+{
+	return NET_PKT_E_BASE - (int)slot;
+}
+
+/* Static text for any net_pkt_parse() result, class or drop reason, or any
  * other code of this module (never NULL). */
-const char *dp_pkt_strerror(int code);
+const char *net_pkt_strerror(int code);
 
 /*
  * A parsed frame. All offsets are from the frame's first octet and, with
- * the lengths, never reach beyond the length given to dp_pkt_parse(). Ports
+ * the lengths, never reach beyond the length given to net_pkt_parse(). Ports
  * and the VLAN TCI are in host order; addresses and MACs are in wire order.
  * Fields a class does not have are zero.
  */
-struct dp_pkt {
+struct net_pkt {
 	uint8_t dst_mac[6];
 	uint8_t src_mac[6];
 	uint16_t l2_len;	/* 14, or 18 with a VLAN tag: offset of L3 */
 	uint16_t ethertype;	/* after the tag */
 	uint16_t vlan_tci;	/* PCP, DEI and VID as sent */
 	bool vlan;
-	uint8_t family;		/* DP_PKT_IPV4 or _IPV6; ARP: DP_PKT_IPV4 */
+	uint8_t family;		/* NET_PKT_IPV4 or _IPV6; ARP: NET_PKT_IPV4 */
 	uint8_t ttl;		/* IPv4 TTL or IPv6 hop limit */
 	uint8_t l4_proto;	/* IPv6: the first header not walked */
 	uint16_t l3_len;	/* IPv4 total length, IPv6 40 + payload length;
@@ -148,7 +161,7 @@ struct dp_pkt {
 	uint8_t dst_ip[16];	/* ARP: target protocol address */
 	uint8_t icmp_type;	/* ICMPv4 and ICMPv6 */
 	uint8_t icmp_code;
-	uint16_t arp_op;	/* DP_PKT_ARP_REQUEST, _REPLY or other */
+	uint16_t arp_op;	/* NET_PKT_ARP_REQUEST, _REPLY or other */
 	uint8_t arp_sha[6];	/* sender and target hardware addresses */
 	uint8_t arp_tha[6];
 	uint8_t nd_target[16];	/* neighbour solicitation's target */
@@ -156,7 +169,7 @@ struct dp_pkt {
 
 /*
  * Parses the len octets of frame into *p. Returns a class (enum
- * dp_pkt_class, >= 0) or a drop reason (DP_PKT_E_*, < 0); *p is only
+ * net_pkt_class, >= 0) or a drop reason (NET_PKT_E_*, < 0); *p is only
  * meaningful for a class. What is checked:
  * - Ethernet II, at most one 802.1Q tag (another tag or QinQ: OTHER);
  * - ARP: htype 1, ptype 0x0800, hlen 6, plen 4 (any op);
@@ -166,7 +179,7 @@ struct dp_pkt {
  *   kernel's reassembly, which the worker does not do, so they are dropped);
  * - IPv6: version, payload length against the frame, hop-by-hop (first
  *   only), routing and destination options headers, at most
- *   DP_PKT_IPV6_EXT_MAX of them; a fragment header is E_FRAGMENT;
+ *   NET_PKT_IPV6_EXT_MAX of them; a fragment header is E_FRAGMENT;
  * - UDP: header present, 8 <= UDP length <= IP payload, payload by the UDP
  *   length. The UDP checksum is not verified: software ports (veth, tap)
  *   deliver packets whose checksum was left to an offload that never
@@ -183,97 +196,97 @@ struct dp_pkt {
  * whole message for ICMP): about 200 instructions, 15-20 ns, for a DNS
  * query (measured in pkt.c).
  */
-int dp_pkt_parse(struct dp_pkt *p, const uint8_t *frame, uint16_t len);
+int net_pkt_parse(struct net_pkt *p, const uint8_t *frame, uint16_t len);
 
 /* The addresses of a UDP datagram to build: sender first. */
-struct dp_pkt_addrs {
+struct net_pkt_addrs {
 	uint8_t src_mac[6];
 	uint8_t dst_mac[6];
 	bool vlan;
 	uint16_t vlan_tci;	/* host order */
-	uint8_t family;		/* DP_PKT_IPV4 or DP_PKT_IPV6 */
+	uint8_t family;		/* NET_PKT_IPV4 or NET_PKT_IPV6 */
 	uint8_t src_ip[16];	/* 4 or 16 octets used by family */
 	uint8_t dst_ip[16];
 	uint16_t src_port;	/* host order */
 	uint16_t dst_port;
 };
 
-/* Octets of the Ethernet, VLAN, IP and UDP headers that dp_pkt_build_udp_hdr()
+/* Octets of the Ethernet, VLAN, IP and UDP headers that net_pkt_build_udp_hdr()
  * writes: the offset at which to put the payload. */
-static inline uint16_t dp_pkt_hdr_len(uint8_t family, bool vlan)
+static inline uint16_t net_pkt_hdr_len(uint8_t family, bool vlan)
 {
-	return (uint16_t)(DP_PKT_ETH_HDR_LEN + (vlan ? DP_PKT_VLAN_LEN : 0) +
-			  (family == DP_PKT_IPV6 ? DP_PKT_IPV6_HDR_LEN
-						 : DP_PKT_IPV4_HDR_LEN) +
-			  DP_PKT_UDP_HDR_LEN);
+	return (uint16_t)(NET_PKT_ETH_HDR_LEN + (vlan ? NET_PKT_VLAN_LEN : 0) +
+			  (family == NET_PKT_IPV6 ? NET_PKT_IPV6_HDR_LEN
+						 : NET_PKT_IPV4_HDR_LEN) +
+			  NET_PKT_UDP_HDR_LEN);
 }
 
 /*
- * Writes the headers of a UDP datagram from *a at buf[0, dp_pkt_hdr_len())
- * for the payload_len octets the caller has put at buf + dp_pkt_hdr_len():
+ * Writes the headers of a UDP datagram from *a at buf[0, net_pkt_hdr_len())
+ * for the payload_len octets the caller has put at buf + net_pkt_hdr_len():
  * Ethernet, the VLAN tag if a->vlan, IPv4 without options (TTL 64, DF
  * clear, ID 0, header checksum) or IPv6 without extension headers (hop
  * limit 64), UDP with the full checksum (a computed 0 is sent as 0xffff,
- * RFC 768 and RFC 8200 8.1). Returns the frame length, or DP_PKT_E_SPACE
+ * RFC 768 and RFC 8200 8.1). Returns the frame length, or NET_PKT_E_SPACE
  * when the payload does not fit in one IP datagram. Reads the payload once
  * for the checksum.
  */
-int dp_pkt_build_udp_hdr(uint8_t *buf, const struct dp_pkt_addrs *a,
+int net_pkt_build_udp_hdr(uint8_t *buf, const struct net_pkt_addrs *a,
 			 uint16_t payload_len);
 
 /*
- * dp_pkt_build_udp_hdr() with the payload copied in: writes a whole frame
- * into buf (cap octets). Returns its length, or DP_PKT_E_SPACE when it does
+ * net_pkt_build_udp_hdr() with the payload copied in: writes a whole frame
+ * into buf (cap octets). Returns its length, or NET_PKT_E_SPACE when it does
  * not fit. payload must not overlap buf.
  */
-int dp_pkt_build_udp(uint8_t *buf, size_t cap, const struct dp_pkt_addrs *a,
+int net_pkt_build_udp(uint8_t *buf, size_t cap, const struct net_pkt_addrs *a,
 		     const uint8_t *payload, uint16_t payload_len);
 
 /*
- * The UDP reply in place. p is the parse (class DP_PKT_UDP) of the query
+ * The UDP reply in place. p is the parse (class NET_PKT_UDP) of the query
  * frame in buf, and the caller has written the payload_len octets of the
  * reply payload at buf + p->payload_off, where the query's payload was
  * (buf must have room for them). Writes the reply's headers from p's fields
  * (MACs, addresses and ports swapped, same VLAN tag, no IP options or
- * extension headers; see dp_pkt_build_udp_hdr()) so that they end at
+ * extension headers; see net_pkt_build_udp_hdr()) so that they end at
  * p->payload_off, and returns the offset at which the reply frame starts:
  * 0, or more when the query's IP options or extension headers made its
  * headers longer. The frame is buf + ret, p->payload_off - ret +
  * payload_len octets; the worker trims the mbuf's front by ret. Returns
- * DP_PKT_E_SPACE when payload_len does not fit in one IP datagram.
+ * NET_PKT_E_SPACE when payload_len does not fit in one IP datagram.
  */
-int dp_pkt_udp_reply(uint8_t *buf, const struct dp_pkt *p, uint16_t payload_len);
+int net_pkt_udp_reply(uint8_t *buf, const struct net_pkt *p, uint16_t payload_len);
 
 /*
- * ARP request to reply in place: p is the parse (class DP_PKT_ARP) of the
+ * ARP request to reply in place: p is the parse (class NET_PKT_ARP) of the
  * request in frame, cap octets of room. Writes Ethernet (to the requester's
  * hardware address, from our_mac), op 2, sender = our_mac and the target
  * protocol address, target = the requester's addresses. The caller has
  * checked that the target protocol address is ours. Returns the reply's
  * length: 60 when cap allows (padding zeroed, so that nothing of the
  * request's padding is echoed), else the ARP body's end. Returns
- * DP_PKT_E_NOT_REQUEST when p's op is not a request.
+ * NET_PKT_E_NOT_REQUEST when p's op is not a request.
  */
-int dp_pkt_arp_reply(uint8_t *frame, size_t cap, const struct dp_pkt *p,
+int net_pkt_arp_reply(uint8_t *frame, size_t cap, const struct net_pkt *p,
 		     const uint8_t our_mac[6]);
 
 /*
  * ICMPv4 or ICMPv6 echo request to echo reply in place: p is the parse
- * (class DP_PKT_ICMP4 type 8, or DP_PKT_ICMP6 type 128, both code 0, the
+ * (class NET_PKT_ICMP4 type 8, or NET_PKT_ICMP6 type 128, both code 0, the
  * checksum verified by parse) of the request in buf. Swaps MACs and
  * addresses, writes IPv4 without options (TTL 64, header checksum) or IPv6
  * without extension headers (hop limit 64), type 0 or 129 and the ICMP
- * checksum; the echo data stays where it is. As for dp_pkt_udp_reply(),
+ * checksum; the echo data stays where it is. As for net_pkt_udp_reply(),
  * returns the offset the reply starts at (the options or extension headers
  * dropped) and stores its length in *len; the IP length is what counts,
  * Ethernet padding of the request is left behind. Returns
- * DP_PKT_E_NOT_REQUEST for anything but an echo request.
+ * NET_PKT_E_NOT_REQUEST for anything but an echo request.
  */
-int dp_pkt_echo_reply(uint8_t *buf, const struct dp_pkt *p, uint16_t *len);
+int net_pkt_echo_reply(uint8_t *buf, const struct net_pkt *p, uint16_t *len);
 
 /*
  * Neighbour solicitation to neighbour advertisement in place: p is the
- * parse (class DP_PKT_ICMP6 type 135, so RFC 4861 7.1.1 checked) of the
+ * parse (class NET_PKT_ICMP6 type 135, so RFC 4861 7.1.1 checked) of the
  * solicitation in frame, cap octets of room; the caller has checked that
  * p->nd_target is ours. Writes from offset 0: Ethernet from our_mac (to
  * the solicitation's sender, or 33:33:00:00:00:01 when the source was ::,
@@ -281,28 +294,28 @@ int dp_pkt_echo_reply(uint8_t *buf, const struct dp_pkt *p, uint16_t *len);
  * the solicitation's source or ff02::1 (hop limit 255), and an NA with
  * Solicited set unless the source was ::, Override set, Router clear, and a
  * target link-layer address option with our_mac. Returns the frame length
- * (86, 90 with a tag), DP_PKT_E_SPACE if cap is shorter, or
- * DP_PKT_E_NOT_REQUEST if p is not a solicitation.
+ * (86, 90 with a tag), NET_PKT_E_SPACE if cap is shorter, or
+ * NET_PKT_E_NOT_REQUEST if p is not a solicitation.
  */
-int dp_pkt_nd_advert(uint8_t *frame, size_t cap, const struct dp_pkt *p,
+int net_pkt_nd_advert(uint8_t *frame, size_t cap, const struct net_pkt *p,
 		     const uint8_t our_mac[6]);
 
 /*
  * The Internet checksum (RFC 1071) as the number to store big-endian in a
  * checksum field: the complement of the one's-complement sum of buf as
  * big-endian 16-bit words (an odd last octet padded with zero). Over data
- * that includes a correct checksum field it gives 0. dp_pkt_cksum4() and
- * dp_pkt_cksum6() add the pseudo-header of UDP, TCP (both families) and
+ * that includes a correct checksum field it gives 0. net_pkt_cksum4() and
+ * net_pkt_cksum6() add the pseudo-header of UDP, TCP (both families) and
  * ICMPv6, whose length field is l4_len; they do not apply the UDP rule that
  * 0 is sent as 0xffff. Cost: the sum reads 8 octets per step with one add
  * and one carry, about 0.05 ns per octet: 2.4 ns for an IPv4 header, 63 ns
  * for a 1232-octet DNS answer, which is why UDP replies are checksummed
  * once, when written, and received UDP never (see pkt.c).
  */
-uint16_t dp_pkt_cksum(const void *buf, size_t len);
-uint16_t dp_pkt_cksum4(const uint8_t src[4], const uint8_t dst[4], uint8_t proto,
+uint16_t net_pkt_cksum(const void *buf, size_t len);
+uint16_t net_pkt_cksum4(const uint8_t src[4], const uint8_t dst[4], uint8_t proto,
 		       const void *l4, uint16_t l4_len);
-uint16_t dp_pkt_cksum6(const uint8_t src[16], const uint8_t dst[16],
+uint16_t net_pkt_cksum6(const uint8_t src[16], const uint8_t dst[16],
 		       uint8_t next_header, const void *l4, uint32_t l4_len);
 
 #endif

@@ -1,7 +1,7 @@
 /*
- * control/config.h: the configuration file (YAML, DESIGN.md "Configuration
- * and command line") read by both bailiwick-control and bailiwick-dataplane
- * at start and on reload. Control process and dataplane main thread, may
+ * conf/config.h: the configuration file (YAML; the keys are the operator's
+ * contract, conf/bailiwick.example.yaml lists every one) read by both
+ * bailiwick-control and bailiwick-dataplane at start and on reload. Control process and dataplane main thread, may
  * block (cfg_load reads a file); never called from a worker loop. Functions
  * keep no state: any thread, concurrently on distinct structs.
  *
@@ -40,14 +40,12 @@
  * - IPv6 addresses need quotes where YAML would misread them: "[::1]@53" is
  *   a flow list unquoted, and "::/0" cannot start a plain flow scalar.
  */
-#ifndef BW_CONTROL_CONFIG_H
-#define BW_CONTROL_CONFIG_H
+#ifndef BW_CONF_CONFIG_H
+#define BW_CONF_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-struct cache_config;
 
 #define CFG_ERRORS(X)                                                          \
 	X(CFG_E_IO, -3001, "cannot read the configuration file")               \
@@ -265,31 +263,15 @@ int cfg_parse(struct cfg *cfg, const char *text, size_t len,
  */
 int cfg_load(struct cfg *cfg, const char *path, char *err, size_t errlen);
 
-/*
- * Writes the settings the configuration owns into a cache configuration:
- * max_bytes, the TTL bounds (min_ttl 0: control applies cache.min-ttl
- * while it assembles an answer, before capping TTLs at the life of the
- * delegations the answer was learnt through, so the caches get final TTLs
- * and no data outlives its delegation), serve-stale (max_stale 0 when disabled),
- * prefetch (0 when disabled) and the EDNS buffer size advertised to clients
- * (resolver.upstream.edns-buffer: one size for both directions, DNS flag
- * day 2020). Fields the file does not own are left as they are: call
- * cache_config_default() first. Needs only cache/msgcache.h's struct, not
- * the cache library.
- */
-void cfg_cache_config(const struct cfg *cfg, struct cache_config *cc);
+/* cfg_load() that also writes the SHA-256 of the file's octets (the ones
+ * parsed) to sha256 (CFG_SHA256_LEN octets) on success: what tells two
+ * processes that they read the same file. */
+#define CFG_SHA256_LEN 32
+int cfg_load_sha256(struct cfg *cfg, const char *path, uint8_t *sha256, char *err,
+		    size_t errlen);
 
-/*
- * The access-control verdict for a client address (family AF_INET with 4
- * octets or AF_INET6 with 16; an IPv4-mapped IPv6 address is matched as the
- * IPv4 address, since a dual-stack socket reports IPv4 clients that way).
- * First matching rule wins; no match is CFG_ACL_REFUSE. Any thread.
- */
 /* Whether addr (p's family's length) lies in prefix p. Any thread. */
 bool cfg_prefix_match(const struct cfg_prefix *p, const uint8_t *addr);
-
-enum cfg_acl_action cfg_acl_match(const struct cfg *cfg, int family,
-				  const uint8_t *addr);
 
 /* Static text for a code (never NULL). */
 const char *cfg_strerror(int err);

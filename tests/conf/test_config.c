@@ -1,9 +1,11 @@
 /*
- * tests/control/test_config.c: the configuration file: DESIGN.md's example
- * read back value for value, defaults, flow and block style alike, and
- * every class of error with the exact FILE:LINE:COLUMN and key path the
- * operator sees; value syntax (numbers, booleans, sizes, prefixes, listen
- * addresses, times), the access-control matcher and the cache mapping.
+ * tests/conf/test_config.c: the configuration file: the operator's example
+ * (the one the design states, every key of the contract) read back value
+ * for value, defaults, flow and block style alike, and every class of
+ * error with the exact FILE:LINE:COLUMN and key path the operator sees;
+ * value syntax (numbers, booleans, sizes, prefixes, listen addresses,
+ * times). The access-control engine and the cache mapping are answer/'s
+ * (tests/answer/).
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -14,8 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cache/msgcache.h"
-#include "control/config.h"
+#include "conf/config.h"
 
 static struct cfg c;
 static char err[512];
@@ -234,7 +235,7 @@ Test(config, example_file_states_exactly_the_defaults)
 	strcpy(want.resolver.root_hints, "/etc/bailiwick/root.hints");
 	cr_assert_eq(cfg_load(&c, BW_EXAMPLE_YAML, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(memcmp(&c, &want, sizeof(c)), 0,
-		     "control/bailiwick.example.yaml gives the defaults");
+		     "conf/bailiwick.example.yaml gives the defaults");
 }
 
 Test(config, flow_and_block_style_give_the_same_struct)
@@ -880,86 +881,6 @@ Test(config, v4_mapped_prefix_becomes_ipv4)
 	    "\"::ffff:10.0.0.1/104\" has host bits set (the network is 10.0.0.0/8)");
 }
 
-Test(config, acl_first_match_wins_and_no_match_refuses)
-{
-	struct cfg_addr a;
-
-	ok(MIN "access-control:\n"
-	   "  - { prefix: 10.1.0.0/16, action: drop }\n"
-	   "  - { prefix: 10.0.0.0/8, action: allow }\n"
-	   "  - { prefix: 10.1.2.0/24, action: allow }\n"
-	   "  - { prefix: \"2001:db8::/32\", action: allow }\n");
-	v4(&a, "10.1.2.3");
-	cr_assert_eq(cfg_acl_match(&c, AF_INET, a.addr), CFG_ACL_DROP);
-	v4(&a, "10.2.0.1");
-	cr_assert_eq(cfg_acl_match(&c, AF_INET, a.addr), CFG_ACL_ALLOW);
-	v4(&a, "11.0.0.1");
-	cr_assert_eq(cfg_acl_match(&c, AF_INET, a.addr), CFG_ACL_REFUSE);
-	v6(&a, "2001:db8:ffff::1");
-	cr_assert_eq(cfg_acl_match(&c, AF_INET6, a.addr), CFG_ACL_ALLOW);
-	v6(&a, "2001:db9::1");
-	cr_assert_eq(cfg_acl_match(&c, AF_INET6, a.addr), CFG_ACL_REFUSE);
-	v6(&a, "::ffff:10.1.9.9");
-	cr_assert_eq(cfg_acl_match(&c, AF_INET6, a.addr), CFG_ACL_DROP,
-		     "a mapped client matches IPv4 rules");
-	ok(MIN "access-control: []\n");
-	v4(&a, "127.0.0.1");
-	cr_assert_eq(cfg_acl_match(&c, AF_INET, a.addr), CFG_ACL_REFUSE,
-		     "an empty list refuses everyone");
-}
-
-Test(config, acl_matches_lengths_that_end_inside_an_octet)
-{
-	struct cfg_addr a;
-
-	ok(MIN "access-control:\n"
-	   "  - { prefix: 10.128.0.0/9, action: drop }\n"
-	   "  - { prefix: 192.0.2.240/28, action: drop }\n"
-	   "  - { prefix: '2001:db8:8000::/33', action: drop }\n"
-	   "  - { prefix: 0.0.0.0/0, action: allow }\n"
-	   "  - { prefix: '::/0', action: allow }\n");
-	static const struct {
-		int family;
-		const char *addr;
-		enum cfg_acl_action want;
-	} cases[] = {
-		{ AF_INET, "10.128.0.0", CFG_ACL_DROP },
-		{ AF_INET, "10.255.255.255", CFG_ACL_DROP },
-		{ AF_INET, "10.127.255.255", CFG_ACL_ALLOW },
-		{ AF_INET, "192.0.2.240", CFG_ACL_DROP },
-		{ AF_INET, "192.0.2.255", CFG_ACL_DROP },
-		{ AF_INET, "192.0.2.239", CFG_ACL_ALLOW },
-		{ AF_INET6, "2001:db8:8000::1", CFG_ACL_DROP },
-		{ AF_INET6, "2001:db8:ffff::1", CFG_ACL_DROP },
-		{ AF_INET6, "2001:db8:7fff::1", CFG_ACL_ALLOW },
-	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		if (cases[i].family == AF_INET)
-			v4(&a, cases[i].addr);
-		else
-			v6(&a, cases[i].addr);
-		cr_assert_eq(cfg_acl_match(&c, cases[i].family, a.addr),
-			     cases[i].want, "%s", cases[i].addr);
-	}
-}
-
-Test(config, default_acl_allows_loopback_and_refuses_the_rest)
-{
-	struct cfg_addr a;
-
-	ok(MIN);
-	v4(&a, "127.1.2.3");
-	cr_assert_eq(cfg_acl_match(&c, AF_INET, a.addr), CFG_ACL_ALLOW);
-	v6(&a, "::1");
-	cr_assert_eq(cfg_acl_match(&c, AF_INET6, a.addr), CFG_ACL_ALLOW);
-	v6(&a, "::ffff:127.0.0.1");
-	cr_assert_eq(cfg_acl_match(&c, AF_INET6, a.addr), CFG_ACL_ALLOW);
-	v4(&a, "192.0.2.1");
-	cr_assert_eq(cfg_acl_match(&c, AF_INET, a.addr), CFG_ACL_REFUSE);
-	v6(&a, "::2");
-	cr_assert_eq(cfg_acl_match(&c, AF_INET6, a.addr), CFG_ACL_REFUSE);
-}
-
 /* --- listen ---------------------------------------------------------- */
 
 Test(config, listen_addresses_parse_with_optional_port)
@@ -1089,31 +1010,6 @@ Test(config, workers_are_unique_lcore_ids)
 }
 
 /* --- the API around the parser --------------------------------------- */
-
-Test(config, cache_config_takes_the_cache_section)
-{
-	struct cache_config cc;
-
-	memset(&cc, 0, sizeof(cc));
-	ok("resolver: { root-hints: /r, upstream: { edns-buffer: 1400 } }\n"
-	   "cache: { size: 64M, min-ttl: 5, max-ttl: 3600, max-negative-ttl: 60,\n"
-	   "  serve-stale: { max-stale: 600, answer-ttl: 7 },\n"
-	   "  prefetch: { threshold-percent: 20 } }\n");
-	cfg_cache_config(&c, &cc);
-	cr_assert_eq(cc.max_bytes, 64u << 20);
-	cr_assert_eq(c.cache.min_ttl_s, 5);
-	cr_assert_eq(cc.min_ttl, 0, "control applies min-ttl before the delegation's cap");
-	cr_assert_eq(cc.max_ttl, 3600);
-	cr_assert_eq(cc.max_negative_ttl, 60);
-	cr_assert_eq(cc.max_stale, 600);
-	cr_assert_eq(cc.stale_answer_ttl, 7);
-	cr_assert_eq(cc.prefetch_percent, 20);
-	cr_assert_eq(cc.edns_udp_size, 1400);
-	ok(MIN "cache: { serve-stale: { enabled: false }, prefetch: { enabled: false } }\n");
-	cfg_cache_config(&c, &cc);
-	cr_assert_eq(cc.max_stale, 0, "disabled serve-stale is max_stale 0");
-	cr_assert_eq(cc.prefetch_percent, 0, "disabled prefetch is 0 percent");
-}
 
 Test(config, load_reads_a_file_and_names_it)
 {

@@ -1,0 +1,21 @@
+/*
+ * answer/settings.c: the configuration's client-facing settings (see
+ * settings.h). Main thread.
+ */
+#include "answer/settings.h"
+
+#include "cache/msgcache.h"
+#include "conf/config.h"
+
+void answer_cache_config(const struct cfg *cfg, struct cache_config *cc)
+{
+	cc->max_bytes = (size_t)cfg->cache.size_bytes;
+	cc->min_ttl = 0; /* control applies cache.min-ttl: see settings.h */
+	cc->max_ttl = cfg->cache.max_ttl_s;
+	cc->max_negative_ttl = cfg->cache.max_negative_ttl_s;
+	cc->stale_answer_ttl = cfg->cache.stale_answer_ttl_s;
+	cc->max_stale = cfg->cache.stale_enabled ? cfg->cache.max_stale_s : 0;
+	cc->prefetch_percent = cfg->cache.prefetch_enabled
+		? cfg->cache.prefetch_threshold_percent : 0;
+	cc->edns_udp_size = cfg->resolver.upstream.edns_buffer;
+}
