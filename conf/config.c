@@ -903,12 +903,8 @@ static uint32_t ports_left(const typeof(((struct cfg *)0)->resolver.upstream) *u
 {
 	uint32_t left = 0;
 
-	for (uint32_t p = u->port_min; p <= u->port_max; p++) {
-		bool out = p == 53; /* upstream never draws 53 */
-		for (unsigned i = 0; i < u->n_port_exclude && !out; i++)
-			out = p >= u->port_exclude[i][0] && p <= u->port_exclude[i][1];
-		left += !out;
-	}
+	for (uint32_t p = u->port_min; p <= u->port_max; p++)
+		left += cfg_port_drawable(p, u->port_exclude, u->n_port_exclude);
 	return left;
 }
 
@@ -1606,6 +1602,16 @@ int cfg_load_sha256(struct cfg *cfg, const char *path, uint8_t *sha256, char *er
 int cfg_load(struct cfg *cfg, const char *path, char *err, size_t errlen)
 {
 	return cfg_load_sha256(cfg, path, NULL, err, errlen);
+}
+
+bool cfg_port_drawable(uint32_t port, const uint16_t (*exclude)[2], unsigned n)
+{
+	if (port == 53)
+		return false;
+	for (unsigned i = 0; i < n; i++)
+		if (port >= exclude[i][0] && port <= exclude[i][1])
+			return false;
+	return true;
 }
 
 bool cfg_prefix_match(const struct cfg_prefix *p, const uint8_t *addr)

@@ -270,6 +270,14 @@ int cfg_load(struct cfg *cfg, const char *path, char *err, size_t errlen);
 int cfg_load_sha256(struct cfg *cfg, const char *path, uint8_t *sha256, char *err,
 		    size_t errlen);
 
+/*
+ * Whether an upstream source port may be drawn, given n exclusion ranges
+ * (first, last): never 53, whose replies would look like queries to us,
+ * nor a port of any range. The one rule the configuration's check (some
+ * port must be left) and control's port table share. Any thread.
+ */
+bool cfg_port_drawable(uint32_t port, const uint16_t (*exclude)[2], unsigned n);
+
 /* Whether addr (p's family's length) lies in prefix p. Any thread. */
 bool cfg_prefix_match(const struct cfg_prefix *p, const uint8_t *addr);
 

@@ -21,7 +21,7 @@
 #define CMD_TIMEOUT_MS 1000
 
 struct ctl_sock {
-	struct up_loop *loop;
+	struct ctl_loop *loop;
 	int fd;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	ctl_sock_cb cb;
@@ -64,7 +64,7 @@ static void serve(struct ctl_sock *s, int c)
 	free(text);
 }
 
-static void accept_ready(struct up_loop *loop, int fd, uint32_t events, void *arg)
+static void accept_ready(struct ctl_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct ctl_sock *s = arg;
 	(void)loop;
@@ -79,7 +79,7 @@ static void accept_ready(struct up_loop *loop, int fd, uint32_t events, void *ar
 	}
 }
 
-struct ctl_sock *ctl_sock_new(struct up_loop *loop, const char *path, ctl_sock_cb cb,
+struct ctl_sock *ctl_sock_new(struct ctl_loop *loop, const char *path, ctl_sock_cb cb,
 			      void *arg, char *err, size_t errlen)
 {
 	struct ctl_sock *s = calloc(1, sizeof(*s));
@@ -111,7 +111,7 @@ struct ctl_sock *ctl_sock_new(struct up_loop *loop, const char *path, ctl_sock_c
 	if (bind(s->fd, (struct sockaddr *)&sun, sizeof(sun)) || listen(s->fd, 16))
 		goto fail;
 	chmod(path, 0660);
-	if (up_loop_watch(loop, s->fd, EPOLLIN, accept_ready, s))
+	if (ctl_loop_watch(loop, s->fd, EPOLLIN, accept_ready, s))
 		goto fail;
 	return s;
 fail:
@@ -126,7 +126,7 @@ void ctl_sock_free(struct ctl_sock *s)
 {
 	if (!s)
 		return;
-	up_loop_unwatch(s->loop, s->fd);
+	ctl_loop_unwatch(s->loop, s->fd);
 	close(s->fd);
 	unlink(s->path);
 	free(s);

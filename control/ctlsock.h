@@ -21,7 +21,7 @@ struct ctl_sock;
 
 /* Listens on path (a stale socket file there is replaced). NULL with a
  * message in err. */
-struct ctl_sock *ctl_sock_new(struct up_loop *loop, const char *path, ctl_sock_cb cb,
+struct ctl_sock *ctl_sock_new(struct ctl_loop *loop, const char *path, ctl_sock_cb cb,
 			      void *arg, char *err, size_t errlen);
 void ctl_sock_free(struct ctl_sock *s);
 

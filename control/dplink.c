@@ -33,13 +33,13 @@
 #define EAL_ARGS_MAX 16
 
 struct ctl_dp {
-	struct up_loop *loop;
+	struct ctl_loop *loop;
 	struct ctl_iter *it;
 	struct shm_ctl *ctl;
 	struct rte_ring *fill;
 	unsigned n_workers;
 	struct rte_ring *miss[SHM_WORKERS_MAX];
-	struct up_timer poll, beat;
+	struct ctl_timer poll, beat;
 	uint64_t dp_instance;
 	bool lost;
 	unsigned npend;
@@ -133,7 +133,7 @@ overload:
 		send_fill(d, &c, r->kind, DNS_R_SERVFAIL, NULL, 0, false);
 }
 
-static void poll_misses(struct up_loop *loop, void *arg)
+static void poll_misses(struct ctl_loop *loop, void *arg)
 {
 	struct ctl_dp *d = arg;
 	unsigned taken = 0;
@@ -155,15 +155,15 @@ static void poll_misses(struct up_loop *loop, void *arg)
 		}
 	}
 	/* A full budget means more is waiting: come back at once. */
-	up_timer_add(loop, &d->poll, taken >= POLL_BUDGET ? 0 : POLL_MS, poll_misses, d);
+	ctl_timer_add(loop, &d->poll, taken >= POLL_BUDGET ? 0 : POLL_MS, poll_misses, d);
 }
 
 /* --- liveness ------------------------------------------------------------- */
 
-static void heartbeat(struct up_loop *loop, void *arg)
+static void heartbeat(struct ctl_loop *loop, void *arg)
 {
 	struct ctl_dp *d = arg;
-	uint64_t now = up_now_ms();
+	uint64_t now = ctl_now_ms();
 	int32_t pid = d->ctl->dp_pid;
 
 	d->ctl->ctl_heartbeat_ms = now;
@@ -172,7 +172,7 @@ static void heartbeat(struct up_loop *loop, void *arg)
 	    now - d->ctl->dp_heartbeat_ms > SHM_DEAD_MS)
 		d->lost = true;
 	if (!d->lost)
-		up_timer_add(loop, &d->beat, SHM_HEARTBEAT_MS, heartbeat, d);
+		ctl_timer_add(loop, &d->beat, SHM_HEARTBEAT_MS, heartbeat, d);
 }
 
 bool ctl_dp_lost(const struct ctl_dp *d)
@@ -245,19 +245,19 @@ static void nap_ms(unsigned ms)
 	nanosleep(&ts, NULL);
 }
 
-struct ctl_dp *ctl_dp_attach(struct up_loop *loop, struct ctl_iter *it,
+struct ctl_dp *ctl_dp_attach(struct ctl_loop *loop, struct ctl_iter *it,
 			     const struct cfg *cfg, const uint8_t *cfg_sha256,
 			     const char *argv0,
 			     volatile int *stop, uint32_t wait_ms,
 			     char *err, size_t errlen)
 {
 	char path[256];
-	uint64_t deadline = up_now_ms() + wait_ms;
+	uint64_t deadline = ctl_now_ms() + wait_ms;
 	const struct rte_memzone *mz = NULL;
 
 	snprintf(path, sizeof(path), "/var/run/dpdk/%s/config", prefix_of(cfg));
 	while (!rte_eal_primary_proc_alive(path)) {
-		if (*stop || (wait_ms && up_now_ms() > deadline)) {
+		if (*stop || (wait_ms && ctl_now_ms() > deadline)) {
 			snprintf(err, errlen, "no dataplane is running (file prefix %s): "
 					      "start bailiwick-dataplane first", prefix_of(cfg));
 			return NULL;
@@ -275,7 +275,7 @@ struct ctl_dp *ctl_dp_attach(struct up_loop *loop, struct ctl_iter *it,
 		if (mz && __atomic_load_n(&((struct shm_ctl *)mz->addr)->magic,
 					  __ATOMIC_ACQUIRE) == SHM_MAGIC)
 			break;
-		if (*stop || (wait_ms && up_now_ms() > deadline)) {
+		if (*stop || (wait_ms && ctl_now_ms() > deadline)) {
 			snprintf(err, errlen, "the dataplane did not publish %s", SHM_CTL_NAME);
 			return NULL;
 		}
@@ -335,7 +335,7 @@ struct ctl_dp *ctl_dp_attach(struct up_loop *loop, struct ctl_iter *it,
 		free(d);
 		return NULL;
 	}
-	ctl->ctl_heartbeat_ms = up_now_ms();
+	ctl->ctl_heartbeat_ms = ctl_now_ms();
 	if (!__atomic_compare_exchange_n(&ctl->ctl_pid, &old, getpid(), false,
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 		snprintf(err, errlen, "another bailiwick-control (pid %d) attached at the "
@@ -344,10 +344,10 @@ struct ctl_dp *ctl_dp_attach(struct up_loop *loop, struct ctl_iter *it,
 		return NULL;
 	}
 	ctl->control.attaches++;
-	up_timer_init(&d->poll);
-	up_timer_init(&d->beat);
-	up_timer_add(loop, &d->poll, 0, poll_misses, d);
-	up_timer_add(loop, &d->beat, SHM_HEARTBEAT_MS, heartbeat, d);
+	ctl_timer_init(&d->poll);
+	ctl_timer_init(&d->beat);
+	ctl_timer_add(loop, &d->poll, 0, poll_misses, d);
+	ctl_timer_add(loop, &d->beat, SHM_HEARTBEAT_MS, heartbeat, d);
 	return d;
 }
 
@@ -355,8 +355,8 @@ void ctl_dp_detach(struct ctl_dp *d)
 {
 	if (!d)
 		return;
-	up_timer_cancel(d->loop, &d->poll);
-	up_timer_cancel(d->loop, &d->beat);
+	ctl_timer_cancel(d->loop, &d->poll);
+	ctl_timer_cancel(d->loop, &d->beat);
 	if (!d->lost && d->ctl->ctl_pid == getpid())
 		__atomic_store_n(&d->ctl->ctl_pid, 0, __ATOMIC_RELEASE);
 	free(d);

@@ -33,7 +33,7 @@ struct ctl_dp;
  * octets: the SHA-256 of control's file). NULL with a message in err (the
  * ABI or the file differs, no dataplane, EAL failed). Once per process.
  */
-struct ctl_dp *ctl_dp_attach(struct up_loop *loop, struct ctl_iter *it,
+struct ctl_dp *ctl_dp_attach(struct ctl_loop *loop, struct ctl_iter *it,
 			     const struct cfg *cfg, const uint8_t *cfg_sha256,
 			     const char *argv0,
 			     volatile int *stop, uint32_t wait_ms,

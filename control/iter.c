@@ -129,8 +129,8 @@ struct req {
 	struct ctl_infra_mark sent_mark; /* its server as the query out went */
 	bool local_fail;		/* failed by our own limits, not the servers' */
 	struct zone_load *zone;		/* the cut it follows, counted */
-	struct up_timer step_timer;	/* deferred steps and completion */
-	struct up_timer stale_timer;
+	struct ctl_timer step_timer;	/* deferred steps and completion */
+	struct ctl_timer stale_timer;
 	void (*step)(struct req *);
 	unsigned nwait;
 	struct waiter *wait;
@@ -162,7 +162,7 @@ struct early {
 };
 
 struct ctl_iter {
-	struct up_loop *loop;
+	struct ctl_loop *loop;
 	struct up_ctx *up;
 	struct cache *cache;
 	struct ctl_deleg_table *deleg;
@@ -179,7 +179,7 @@ struct ctl_iter {
 	uint32_t zone_max;	/* of max_requests: max_zone_share percent */
 	struct early *early;	/* waiting for the loop */
 	uint32_t nearly, early_cap;
-	struct up_timer early_timer;
+	struct ctl_timer early_timer;
 	struct ctl_scrub *scrub; /* one reply is scrubbed at a time */
 	struct req *spare;	 /* freed resolutions kept for reuse (->next) */
 	uint32_t nspare;
@@ -222,7 +222,7 @@ void ctl_iter_config_default(struct ctl_iter_config *c)
 
 uint32_t ctl_iter_now(void)
 {
-	return (uint32_t)(up_now_ms() / 1000);
+	return (uint32_t)(ctl_now_ms() / 1000);
 }
 
 /* --- small helpers ------------------------------------------------------ */
@@ -271,7 +271,7 @@ static bool take_addr(const struct dns_msg *m, const struct dns_rr *rr,
 
 static struct ctl_srv *srv_of(struct ctl_iter *it, const struct ctl_addr *a)
 {
-	return ctl_infra_get(it->infra, a, up_now_ms());
+	return ctl_infra_get(it->infra, a, ctl_now_ms());
 }
 
 /* --- the answer being assembled ------------------------------------------ */
@@ -433,7 +433,7 @@ static void ns_from_cache(struct ctl_iter *it, struct ns_state *ns, uint16_t qcl
 
 /* --- lifetime ------------------------------------------------------------- */
 
-static void deferred(struct up_loop *loop, void *arg)
+static void deferred(struct ctl_loop *loop, void *arg)
 {
 	struct req *r = arg;
 
@@ -450,7 +450,7 @@ static void deferred(struct up_loop *loop, void *arg)
 static void defer(struct req *r, void (*step)(struct req *))
 {
 	r->step = step;
-	if (up_timer_add(r->it->loop, &r->step_timer, 0, deferred, r) != 0)
+	if (ctl_timer_add(r->it->loop, &r->step_timer, 0, deferred, r) != 0)
 		r->it->st.overflow++;
 }
 
@@ -493,8 +493,8 @@ static void req_free(struct req *r)
 		r->sub = NULL;
 		req_free(sub);
 	}
-	up_timer_cancel(r->it->loop, &r->step_timer);
-	up_timer_cancel(r->it->loop, &r->stale_timer);
+	ctl_timer_cancel(r->it->loop, &r->step_timer);
+	ctl_timer_cancel(r->it->loop, &r->stale_timer);
 	cancel_query(r);
 	zone_leave(r);
 	req_unlink(r);
@@ -539,12 +539,12 @@ static struct req *req_new(struct ctl_iter *it, const uint8_t *qname, uint16_t q
 		r->bud = parent->bud;
 		r->depth = parent->depth + 1;
 	} else {
-		r->own.deadline_ms = up_now_ms() + it->cfg.max_time_ms;
+		r->own.deadline_ms = ctl_now_ms() + it->cfg.max_time_ms;
 		r->bud = &r->own;
 	}
 	r->chain_expire = UINT32_MAX;
-	up_timer_init(&r->step_timer);
-	up_timer_init(&r->stale_timer);
+	ctl_timer_init(&r->step_timer);
+	ctl_timer_init(&r->stale_timer);
 	r->step_timer.arg = r;
 	r->step_timer.cb = deferred;
 	if (asm_init(r)) {
@@ -640,7 +640,7 @@ static void complete(struct req *r)
 	} else if (r->rcode == DNS_R_SERVFAIL && !r->priming && !r->local_fail) {
 		/* RFC 9520: asked again at once, it would fail again (unless
 		 * the failure was ours: out of ports, slots or a zone's share) */
-		ctl_infra_fail(it->infra, r->qname, r->qtype, r->qclass, up_now_ms());
+		ctl_infra_fail(it->infra, r->qname, r->qtype, r->qclass, ctl_now_ms());
 	}
 	if (r->parent) {
 		struct dns_msg m;
@@ -711,7 +711,7 @@ static void zone_leave(struct req *r)
  * timed out since and is not held down. */
 static bool cut_answers(struct ctl_iter *it, const struct ctl_deleg *d)
 {
-	uint64_t now = up_now_ms();
+	uint64_t now = ctl_now_ms();
 
 	for (unsigned i = 0; i < d->nns; i++)
 		for (unsigned j = 0; j < d->ns[i].naddr; j++) {
@@ -862,7 +862,7 @@ static const struct ctl_addr *pick_server(struct req *r)
 	const struct ctl_addr *cand[CTL_DELEG_NS_MAX * CTL_DELEG_ADDR_MAX];
 	unsigned n = 0, best = 0, held = 0;
 	uint32_t best_rtt = UINT32_MAX;
-	uint64_t now = up_now_ms();
+	uint64_t now = ctl_now_ms();
 
 	for (unsigned i = 0; i < r->cut.d.nns; i++)
 		for (unsigned j = 0; j < r->cut.ns[i].naddr; j++) {
@@ -930,7 +930,7 @@ static bool send_query(struct req *r, const struct ctl_addr *a, const uint8_t *n
 		fail(r, &it->st.limit_queries);
 		return false;
 	}
-	if (up_now_ms() >= r->bud->deadline_ms) {
+	if (ctl_now_ms() >= r->bud->deadline_ms) {
 		fail(r, &it->st.limit_time);
 		return false;
 	}
@@ -958,7 +958,7 @@ static bool send_query(struct req *r, const struct ctl_addr *a, const uint8_t *n
 		return true;
 	}
 	r->sent_mark = ctl_infra_mark(s);
-	r->sent_probe = ctl_infra_sent(it->infra, s, up_now_ms());
+	r->sent_probe = ctl_infra_sent(it->infra, s, ctl_now_ms());
 	r->bud->queries++;
 	it->st.upstream++;
 	r->inflight = true;
@@ -1298,7 +1298,7 @@ static void on_reply(void *arg, const struct up_result *res)
 			if (probe)
 				ctl_infra_probe_gone(srv);
 		} else {
-			ctl_infra_timeout(it->infra, srv, up_now_ms(), &r->sent_mark, probe);
+			ctl_infra_timeout(it->infra, srv, ctl_now_ms(), &r->sent_mark, probe);
 			struct sockaddr_storage ss;
 			server_sockaddr(&r->sent_to, &ss);
 			/* never without EDNS to a server that sends cookies:
@@ -1318,14 +1318,14 @@ static void on_reply(void *arg, const struct up_result *res)
 	} else if (srv->probe_plain) {
 		/* silent with EDNS, answers without: EDNS off for it */
 		srv->probe_plain = false;
-		ctl_infra_no_edns(it->infra, srv, up_now_ms());
+		ctl_infra_no_edns(it->infra, srv, ctl_now_ms());
 		it->st.edns_fallbacks++;
 	}
 	ctl_infra_reply(it->infra, srv, res->rtt_us / 1000);
 	if (r->sent_edns && (m->rcode == DNS_R_FORMERR || m->rcode == DNS_R_NOTIMP ||
 			     m->rcode == DNS_R_BADVERS) && !m->has_edns) {
 		/* RFC 6891 7: a server that does not know EDNS */
-		ctl_infra_no_edns(it->infra, srv, up_now_ms());
+		ctl_infra_no_edns(it->infra, srv, ctl_now_ms());
 		it->st.edns_fallbacks++;
 		unmark_tried(r, &r->sent_to); /* this retry is not the server's fault */
 		send_query(r, &r->sent_to, r->sent_name, r->sent_type);
@@ -1476,7 +1476,7 @@ static void maybe_prime(struct ctl_iter *it)
 
 /* Every early answer due: the stale one if the cache has it, else SERVFAIL
  * with the question alone. */
-static void early_flush(struct up_loop *loop, void *arg)
+static void early_flush(struct ctl_loop *loop, void *arg)
 {
 	struct ctl_iter *it = arg;
 	uint8_t buf[MSG_MAX];
@@ -1503,7 +1503,7 @@ static void early_flush(struct up_loop *loop, void *arg)
 	memmove(it->early, it->early + n, (it->nearly - n) * sizeof(*it->early));
 	it->nearly -= n;
 	if (it->nearly)
-		up_timer_add(it->loop, &it->early_timer, 0, early_flush, it);
+		ctl_timer_add(it->loop, &it->early_timer, 0, early_flush, it);
 }
 
 /* Answers the question from the loop without resolving; -1 when full. */
@@ -1523,7 +1523,7 @@ static int answer_early(struct ctl_iter *it, const uint8_t *qname, uint16_t qtyp
 	*e = (struct early){ .cb = cb, .arg = arg, .qtype = qtype, .qclass = qclass,
 			     .do_bit = do_bit };
 	dns_name_copy_lower(e->qname, qname);
-	if (up_timer_add(it->loop, &it->early_timer, 0, early_flush, it) != 0)
+	if (ctl_timer_add(it->loop, &it->early_timer, 0, early_flush, it) != 0)
 		return -1;
 	it->nearly++;
 	return 0;
@@ -1531,7 +1531,7 @@ static int answer_early(struct ctl_iter *it, const uint8_t *qname, uint16_t qtyp
 
 /* --- the interface ------------------------------------------------------------ */
 
-static void stale_timeout(struct up_loop *loop, void *arg)
+static void stale_timeout(struct ctl_loop *loop, void *arg)
 {
 	struct req *r = arg;
 
@@ -1540,7 +1540,7 @@ static void stale_timeout(struct up_loop *loop, void *arg)
 		r->stale_sent = true;
 }
 
-struct ctl_iter *ctl_iter_new(struct up_loop *loop, struct up_ctx *up,
+struct ctl_iter *ctl_iter_new(struct ctl_loop *loop, struct up_ctx *up,
 			      struct cache *cache, struct ctl_deleg_table *deleg,
 			      const struct ctl_iter_config *c)
 {
@@ -1569,7 +1569,7 @@ struct ctl_iter *ctl_iter_new(struct up_loop *loop, struct up_ctx *up,
 		it->zone_max = 1;
 	it->infra = ctl_infra_new(&ic);
 	it->scrub = malloc(sizeof(*it->scrub));
-	up_timer_init(&it->early_timer);
+	ctl_timer_init(&it->early_timer);
 	if (!it->table || !it->zones || !it->infra || !it->scrub) {
 		free(it->table);
 		free(it->zones);
@@ -1595,7 +1595,7 @@ void ctl_iter_free(struct ctl_iter *it)
 		free(r->buf);
 		free(r);
 	}
-	up_timer_cancel(it->loop, &it->early_timer);
+	ctl_timer_cancel(it->loop, &it->early_timer);
 	free(it->early);
 	free(it->table);
 	free(it->zones);
@@ -1622,7 +1622,7 @@ static int resolve(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
 		if (r->nwait >= it->cfg.max_waiters)
 			return -1;
 		it->st.coalesced++;
-	} else if (ctl_infra_failed(it->infra, lower, qtype, qclass, up_now_ms())) {
+	} else if (ctl_infra_failed(it->infra, lower, qtype, qclass, ctl_now_ms())) {
 		return answer_early(it, lower, qtype, qclass, do_bit, cb, arg);
 	} else {
 		if (it->nreq >= it->cfg.max_requests) {
@@ -1638,7 +1638,7 @@ static int resolve(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
 		name_copy(r->seen[r->nseen++], r->qname);
 		it->st.requests++;
 		if (it->cfg.serve_stale)
-			up_timer_add(it->loop, &r->stale_timer,
+			ctl_timer_add(it->loop, &r->stale_timer,
 				     it->cfg.stale_client_timeout_ms, stale_timeout, r);
 		defer(r, step_start);
 	}

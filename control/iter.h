@@ -136,7 +136,7 @@ typedef void (*ctl_iter_cb)(void *arg, int rcode, const uint8_t *msg,
 struct ctl_iter;
 
 /* All arguments must outlive the iterator; c is copied. NULL: no memory. */
-struct ctl_iter *ctl_iter_new(struct up_loop *loop, struct up_ctx *up,
+struct ctl_iter *ctl_iter_new(struct ctl_loop *loop, struct up_ctx *up,
 			      struct cache *cache, struct ctl_deleg_table *deleg,
 			      const struct ctl_iter_config *c);
 

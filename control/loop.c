@@ -8,50 +8,48 @@
  * reused) is recognised as stale and dropped. heap[i]->heap_idx == i for
  * every armed timer, and heap[(i - 1) / 2]->deadline_ms <= heap[i]->deadline_ms.
  */
-#include "loop.h"
+#include "control/loop.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "shm/clock.h"
 
 #define EVENTS_MAX 256		/* epoll events taken per epoll_wait */
 #define EVENT_ROUNDS 16		/* epoll_waits per run while they come back full */
 #define WATCH_FD_MAX (1u << 20)	/* descriptors beyond this are refused */
 
 struct watch {
-	up_fd_cb cb;
+	ctl_fd_cb cb;
 	void *arg;
 	uint32_t gen;
 	bool on;
 };
 
-struct up_loop {
+struct ctl_loop {
 	int epfd;
 	struct watch *watch;
 	uint32_t nwatch;	/* entries in watch[] */
-	struct up_timer **heap;
+	struct ctl_timer **heap;
 	uint32_t nheap, capheap;
 };
 
-uint64_t up_now_us(void)
+uint64_t ctl_now_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	return shm_clock_us();
 }
 
-uint64_t up_now_ms(void)
+uint64_t ctl_now_ms(void)
 {
-	return up_now_us() / 1000u;
+	return shm_clock_ms();
 }
 
-struct up_loop *up_loop_new(void)
+struct ctl_loop *ctl_loop_new(void)
 {
-	struct up_loop *l = calloc(1, sizeof(*l));
+	struct ctl_loop *l = calloc(1, sizeof(*l));
 
 	if (!l)
 		return NULL;
@@ -65,12 +63,12 @@ struct up_loop *up_loop_new(void)
 	return l;
 }
 
-void up_loop_free(struct up_loop *l)
+void ctl_loop_free(struct ctl_loop *l)
 {
 	if (!l)
 		return;
 	for (uint32_t i = 0; i < l->nheap; i++)
-		l->heap[i]->heap_idx = UP_TIMER_IDLE;
+		l->heap[i]->heap_idx = CTL_TIMER_IDLE;
 	close(l->epfd);
 	free(l->watch);
 	free(l->heap);
@@ -79,15 +77,15 @@ void up_loop_free(struct up_loop *l)
 
 /* ---- timers ---- */
 
-static void heap_set(struct up_loop *l, uint32_t i, struct up_timer *t)
+static void heap_set(struct ctl_loop *l, uint32_t i, struct ctl_timer *t)
 {
 	l->heap[i] = t;
 	t->heap_idx = i;
 }
 
-static void sift_up(struct up_loop *l, uint32_t i)
+static void sift_up(struct ctl_loop *l, uint32_t i)
 {
-	struct up_timer *t = l->heap[i];
+	struct ctl_timer *t = l->heap[i];
 
 	while (i > 0) {
 		uint32_t p = (i - 1) / 2;
@@ -99,9 +97,9 @@ static void sift_up(struct up_loop *l, uint32_t i)
 	heap_set(l, i, t);
 }
 
-static void sift_down(struct up_loop *l, uint32_t i)
+static void sift_down(struct ctl_loop *l, uint32_t i)
 {
-	struct up_timer *t = l->heap[i];
+	struct ctl_timer *t = l->heap[i];
 
 	for (;;) {
 		uint32_t c = 2 * i + 1;
@@ -118,19 +116,19 @@ static void sift_down(struct up_loop *l, uint32_t i)
 	heap_set(l, i, t);
 }
 
-void up_timer_cancel(struct up_loop *l, struct up_timer *t)
+void ctl_timer_cancel(struct ctl_loop *l, struct ctl_timer *t)
 {
 	uint32_t i = t->heap_idx;
 
-	if (i == UP_TIMER_IDLE)
+	if (i == CTL_TIMER_IDLE)
 		return;
 	if (i >= l->nheap || l->heap[i] != t)
 		abort(); /* a timer of another loop, or memory corruption */
-	t->heap_idx = UP_TIMER_IDLE;
+	t->heap_idx = CTL_TIMER_IDLE;
 	l->nheap--;
 	if (i == l->nheap)
 		return;
-	struct up_timer *last = l->heap[l->nheap];
+	struct ctl_timer *last = l->heap[l->nheap];
 	heap_set(l, i, last);
 	if (i > 0 && l->heap[(i - 1) / 2]->deadline_ms > last->deadline_ms)
 		sift_up(l, i);
@@ -138,19 +136,19 @@ void up_timer_cancel(struct up_loop *l, struct up_timer *t)
 		sift_down(l, i);
 }
 
-int up_timer_add(struct up_loop *l, struct up_timer *t, uint32_t delay_ms,
-		 up_timer_cb cb, void *arg)
+int ctl_timer_add(struct ctl_loop *l, struct ctl_timer *t, uint32_t delay_ms,
+		 ctl_timer_cb cb, void *arg)
 {
-	up_timer_cancel(l, t);
+	ctl_timer_cancel(l, t);
 	if (l->nheap == l->capheap) {
 		uint32_t cap = l->capheap ? 2 * l->capheap : 64;
-		struct up_timer **h = realloc(l->heap, cap * sizeof(*h));
+		struct ctl_timer **h = realloc(l->heap, cap * sizeof(*h));
 		if (!h)
 			return -ENOMEM;
 		l->heap = h;
 		l->capheap = cap;
 	}
-	t->deadline_ms = up_now_ms() + delay_ms;
+	t->deadline_ms = ctl_now_ms() + delay_ms;
 	t->cb = cb;
 	t->arg = arg;
 	heap_set(l, l->nheap++, t);
@@ -162,14 +160,14 @@ int up_timer_add(struct up_loop *l, struct up_timer *t, uint32_t delay_ms,
  * Runs the timers due at now. Bounded by the number armed on entry, so that
  * a callback re-arming itself with a zero delay cannot keep us here.
  */
-static int run_timers(struct up_loop *l, uint64_t now)
+static int run_timers(struct ctl_loop *l, uint64_t now)
 {
 	uint32_t budget = l->nheap;
 	int ran = 0;
 
 	while (budget-- && l->nheap && l->heap[0]->deadline_ms <= now) {
-		struct up_timer *t = l->heap[0];
-		up_timer_cancel(l, t);
+		struct ctl_timer *t = l->heap[0];
+		ctl_timer_cancel(l, t);
 		t->cb(l, t->arg);
 		ran++;
 	}
@@ -178,7 +176,7 @@ static int run_timers(struct up_loop *l, uint64_t now)
 
 /* ---- descriptors ---- */
 
-int up_loop_watch(struct up_loop *l, int fd, uint32_t events, up_fd_cb cb,
+int ctl_loop_watch(struct ctl_loop *l, int fd, uint32_t events, ctl_fd_cb cb,
 		  void *arg)
 {
 	struct epoll_event ev = { 0 };
@@ -213,7 +211,7 @@ int up_loop_watch(struct up_loop *l, int fd, uint32_t events, up_fd_cb cb,
 
 /* fd's watch ends (its events still queued are stale); false when it had
  * none. */
-static bool watch_off(struct up_loop *l, int fd)
+static bool watch_off(struct ctl_loop *l, int fd)
 {
 	if (fd < 0 || (uint32_t)fd >= l->nwatch || !l->watch[fd].on)
 		return false;
@@ -222,13 +220,13 @@ static bool watch_off(struct up_loop *l, int fd)
 	return true;
 }
 
-void up_loop_unwatch(struct up_loop *l, int fd)
+void ctl_loop_unwatch(struct ctl_loop *l, int fd)
 {
 	if (watch_off(l, fd))
 		epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
 }
 
-void up_loop_close(struct up_loop *l, int fd)
+void ctl_loop_close(struct ctl_loop *l, int fd)
 {
 	if (fd < 0)
 		return;
@@ -236,10 +234,10 @@ void up_loop_close(struct up_loop *l, int fd)
 	close(fd);
 }
 
-int up_loop_run_once(struct up_loop *l, uint32_t cap_ms)
+int ctl_loop_run_once(struct ctl_loop *l, uint32_t cap_ms)
 {
 	struct epoll_event ev[EVENTS_MAX];
-	uint64_t now = up_now_ms();
+	uint64_t now = ctl_now_ms();
 	int timeout = (int)(cap_ms > INT32_MAX ? INT32_MAX : cap_ms);
 	int n, ran = 0;
 
@@ -274,5 +272,5 @@ int up_loop_run_once(struct up_loop *l, uint32_t cap_ms)
 		if (n < EVENTS_MAX)
 			break;
 	}
-	return ran + run_timers(l, up_now_ms());
+	return ran + run_timers(l, ctl_now_ms());
 }

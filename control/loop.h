@@ -2,15 +2,15 @@
  * control/loop.h: the control process's event loop: one epoll set for file
  * descriptors and one min-heap of millisecond deadlines on CLOCK_MONOTONIC.
  * Control process only, single-threaded: every function here must be called
- * from the thread that runs the loop, and only up_loop_run_once() blocks (in
- * epoll_wait). Callbacks run from up_loop_run_once() and may add or remove
+ * from the thread that runs the loop, and only ctl_loop_run_once() blocks (in
+ * epoll_wait). Callbacks run from ctl_loop_run_once() and may add or remove
  * any watch or timer, their own included.
  *
  * Ownership: the loop owns its epoll descriptor and its tables; watched file
- * descriptors stay the caller's (up_loop_unwatch() before close(), or
- * up_loop_close()); a timer
- * is a struct up_timer in the caller's memory, which must stay valid while
- * the timer is armed (up_timer_cancel() before freeing it; a timer is
+ * descriptors stay the caller's (ctl_loop_unwatch() before close(), or
+ * ctl_loop_close()); a timer
+ * is a struct ctl_timer in the caller's memory, which must stay valid while
+ * the timer is armed (ctl_timer_cancel() before freeing it; a timer is
  * disarmed before its callback runs, so the callback may free it).
  */
 #ifndef BW_CONTROL_LOOP_H
@@ -20,40 +20,40 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct up_loop;
+struct ctl_loop;
 
 /* events: the EPOLLIN/EPOLLOUT/EPOLLERR/EPOLLHUP bits that fired. */
-typedef void (*up_fd_cb)(struct up_loop *loop, int fd, uint32_t events,
+typedef void (*ctl_fd_cb)(struct ctl_loop *loop, int fd, uint32_t events,
 			 void *arg);
-typedef void (*up_timer_cb)(struct up_loop *loop, void *arg);
+typedef void (*ctl_timer_cb)(struct ctl_loop *loop, void *arg);
 
-struct up_timer {
+struct ctl_timer {
 	uint64_t deadline_ms;	/* CLOCK_MONOTONIC, milliseconds */
-	up_timer_cb cb;
+	ctl_timer_cb cb;
 	void *arg;
-	uint32_t heap_idx;	/* position in the heap; UP_TIMER_IDLE: not armed */
+	uint32_t heap_idx;	/* position in the heap; CTL_TIMER_IDLE: not armed */
 };
-#define UP_TIMER_IDLE UINT32_MAX
+#define CTL_TIMER_IDLE UINT32_MAX
 
-/* A timer that is not armed; up_timer_add() may then be called on it. */
-static inline void up_timer_init(struct up_timer *t)
+/* A timer that is not armed; ctl_timer_add() may then be called on it. */
+static inline void ctl_timer_init(struct ctl_timer *t)
 {
-	t->heap_idx = UP_TIMER_IDLE;
+	t->heap_idx = CTL_TIMER_IDLE;
 	t->cb = NULL;
 	t->arg = NULL;
 	t->deadline_ms = 0;
 }
 
-static inline bool up_timer_armed(const struct up_timer *t)
+static inline bool ctl_timer_armed(const struct ctl_timer *t)
 {
-	return t->heap_idx != UP_TIMER_IDLE;
+	return t->heap_idx != CTL_TIMER_IDLE;
 }
 
 /* NULL on failure (errno set: out of memory or epoll_create1's reason). */
-struct up_loop *up_loop_new(void);
+struct ctl_loop *ctl_loop_new(void);
 
 /* Closes the epoll set; armed timers are forgotten, watched fds left open. */
-void up_loop_free(struct up_loop *loop);
+void ctl_loop_free(struct ctl_loop *loop);
 
 /*
  * Waits at most cap_ms milliseconds (0: poll, no wait) or until the next
@@ -63,43 +63,44 @@ void up_loop_free(struct up_loop *loop);
  * epoll_wait failed (EINTR before anything was ready is returned as 0; a
  * later one still runs the timers).
  */
-int up_loop_run_once(struct up_loop *loop, uint32_t cap_ms);
+int ctl_loop_run_once(struct ctl_loop *loop, uint32_t cap_ms);
 
-/* Current CLOCK_MONOTONIC time in milliseconds and microseconds. */
-uint64_t up_now_ms(void);
-uint64_t up_now_us(void);
+/* The time by the processes' one clock (shm/clock.h: CLOCK_MONOTONIC), in
+ * milliseconds and microseconds. */
+uint64_t ctl_now_ms(void);
+uint64_t ctl_now_us(void);
 
 /*
  * Arms t to fire delay_ms from now (an armed timer is moved). Returns 0 or
  * -ENOMEM when the heap cannot grow.
  */
-int up_timer_add(struct up_loop *loop, struct up_timer *t, uint32_t delay_ms,
-		 up_timer_cb cb, void *arg);
+int ctl_timer_add(struct ctl_loop *loop, struct ctl_timer *t, uint32_t delay_ms,
+		 ctl_timer_cb cb, void *arg);
 
 /* Disarms t; nothing happens when it is not armed. */
-void up_timer_cancel(struct up_loop *loop, struct up_timer *t);
+void ctl_timer_cancel(struct ctl_loop *loop, struct ctl_timer *t);
 
 /*
  * Watches fd for events (EPOLLIN and/or EPOLLOUT; errors and hang-ups are
  * always reported), level-triggered. A second call for the same fd changes
  * its events, callback and argument. Returns 0 or a negative errno.
  */
-int up_loop_watch(struct up_loop *loop, int fd, uint32_t events, up_fd_cb cb,
+int ctl_loop_watch(struct ctl_loop *loop, int fd, uint32_t events, ctl_fd_cb cb,
 		  void *arg);
 
 /*
  * Stops watching fd. Events of fd already collected by the running
- * up_loop_run_once() are not delivered, even when the descriptor number is
+ * ctl_loop_run_once() are not delivered, even when the descriptor number is
  * reused by a new watch in the meantime.
  */
-void up_loop_unwatch(struct up_loop *loop, int fd);
+void ctl_loop_unwatch(struct ctl_loop *loop, int fd);
 
 /*
- * up_loop_unwatch() and close(fd) in one, without the epoll_ctl() call:
+ * ctl_loop_unwatch() and close(fd) in one, without the epoll_ctl() call:
  * closing the last reference drops the descriptor from the epoll set. Only
  * for descriptors that are neither duplicated nor shared with a child (a
  * socket per upstream query); one system call fewer per query.
  */
-void up_loop_close(struct up_loop *loop, int fd);
+void ctl_loop_close(struct ctl_loop *loop, int fd);
 
 #endif

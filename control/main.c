@@ -179,7 +179,7 @@ static void iter_config(const struct cfg *c, struct ctl_iter_config *ic)
 }
 
 /* Upstream I/O; IPv6 only where the host has it. */
-static struct up_ctx *open_upstream(struct up_loop *loop, const struct cfg *c)
+static struct up_ctx *open_upstream(struct ctl_loop *loop, const struct cfg *c)
 {
 	const typeof(c->resolver.upstream) *u = &c->resolver.upstream;
 	struct up_config uc;
@@ -288,7 +288,7 @@ int main(int argc, char **argv)
 	answer_cache_config(&cfg, &cc);
 	struct cache *cache = cache_new(&cc);
 	struct ctl_deleg_table *deleg = ctl_deleg_table_new(0, cfg.cache.max_ttl_s);
-	struct up_loop *loop = up_loop_new();
+	struct ctl_loop *loop = ctl_loop_new();
 	if (!cache || !deleg || !loop ||
 	    ctl_deleg_set_hints(deleg, &hints, ctl_iter_now())) {
 		fprintf(stderr, "bailiwick-control: out of memory\n");
@@ -333,7 +333,7 @@ int main(int argc, char **argv)
 		hints.nns);
 
 	while (!stop) {
-		int n = up_loop_run_once(loop, 200);
+		int n = ctl_loop_run_once(loop, 200);
 		if (n < 0 && n != -EINTR) {
 			fprintf(stderr, "bailiwick-control: event loop: %s\n", strerror(-n));
 			break;
@@ -354,7 +354,7 @@ int main(int argc, char **argv)
 	ctl_server_free(srv);
 	ctl_iter_free(it);
 	up_free(up);
-	up_loop_free(loop);
+	ctl_loop_free(loop);
 	ctl_deleg_table_free(deleg);
 	cache_free(cache);
 	urcu_qsbr_unregister_thread();

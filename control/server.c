@@ -56,7 +56,7 @@ struct conn {
 	struct ctl_server *s;
 	int fd;
 	struct conn *prev, *next;
-	struct up_timer idle;
+	struct ctl_timer idle;
 	uint32_t rlen;
 	uint8_t rbuf[2 + 65535];
 	uint8_t *wbuf;
@@ -74,7 +74,7 @@ struct lsock {
 };
 
 struct ctl_server {
-	struct up_loop *loop;
+	struct ctl_loop *loop;
 	struct ctl_iter *it;
 	struct cache *cache;
 	const struct cfg *cfg;
@@ -287,7 +287,7 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 
 /* --- sockets ----------------------------------------------------------------- */
 
-static void udp_ready(struct up_loop *loop, int fd, uint32_t events, void *arg)
+static void udp_ready(struct ctl_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct ctl_server *s = arg;
 	uint8_t buf[65535];
@@ -306,7 +306,7 @@ static void udp_ready(struct up_loop *loop, int fd, uint32_t events, void *arg)
 	}
 }
 
-static void conn_free(struct up_loop *loop, void *arg)
+static void conn_free(struct ctl_loop *loop, void *arg)
 {
 	(void)loop;
 	free(arg);
@@ -322,10 +322,10 @@ static void conn_close(struct conn *c)
 
 	if (c->fd < 0)
 		return;
-	up_loop_unwatch(s->loop, c->fd);
+	ctl_loop_unwatch(s->loop, c->fd);
 	close(c->fd);
 	c->fd = -1;
-	up_timer_cancel(s->loop, &c->idle);
+	ctl_timer_cancel(s->loop, &c->idle);
 	/* pending answers have nowhere to go: they are freed when they come */
 	while (c->pends) {
 		struct pend *p = c->pends;
@@ -339,12 +339,12 @@ static void conn_close(struct conn *c)
 	free(c->wbuf);
 	c->wbuf = NULL;
 	c->wlen = 0;
-	if (up_timer_add(s->loop, &c->idle, 0, conn_free, c) != 0)
+	if (ctl_timer_add(s->loop, &c->idle, 0, conn_free, c) != 0)
 		free(c); /* no timer memory: nobody above holds c on this path */
 }
 
 /* Idle: nothing pending, or answers queued that the client does not read. */
-static void conn_idle(struct up_loop *loop, void *arg)
+static void conn_idle(struct ctl_loop *loop, void *arg)
 {
 	struct conn *c = arg;
 
@@ -355,20 +355,20 @@ static void conn_idle(struct up_loop *loop, void *arg)
 		return;
 	}
 	c->wrote = false;
-	up_timer_add(c->s->loop, &c->idle, c->s->cfg->tcp.idle_timeout_ms, conn_idle, c);
+	ctl_timer_add(c->s->loop, &c->idle, c->s->cfg->tcp.idle_timeout_ms, conn_idle, c);
 }
 
-static void conn_ready(struct up_loop *loop, int fd, uint32_t events, void *arg);
+static void conn_ready(struct ctl_loop *loop, int fd, uint32_t events, void *arg);
 
 /* Reading stops while too much waits for the client to read it. */
 static void conn_events(struct conn *c)
 {
-	up_loop_watch(c->s->loop, c->fd,
+	ctl_loop_watch(c->s->loop, c->fd,
 		      (c->wlen <= TCP_WBUF_MAX ? EPOLLIN : 0) | (c->wlen ? EPOLLOUT : 0),
 		      conn_ready, c);
 }
 
-static void conn_ready(struct up_loop *loop, int fd, uint32_t events, void *arg)
+static void conn_ready(struct ctl_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct conn *c = arg;
 	struct ctl_server *s = c->s;
@@ -396,7 +396,7 @@ static void conn_ready(struct up_loop *loop, int fd, uint32_t events, void *arg)
 			break;
 		/* Only a whole query keeps a connection: one that trickles
 		 * octets (slowloris) is idle all the same. */
-		up_timer_add(s->loop, &c->idle, s->cfg->tcp.idle_timeout_ms, conn_idle, c);
+		ctl_timer_add(s->loop, &c->idle, s->cfg->tcp.idle_timeout_ms, conn_idle, c);
 		s->st.tcp_queries++;
 		query(s, c, -1, &c->peer, c->peerlen, c->rbuf + 2, mlen);
 		if (c->fd < 0)
@@ -426,7 +426,7 @@ static unsigned client_conns(const struct ctl_server *s, const struct sockaddr_s
 	return n;
 }
 
-static void tcp_accept(struct up_loop *loop, int fd, uint32_t events, void *arg)
+static void tcp_accept(struct ctl_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct ctl_server *s = arg;
 
@@ -460,7 +460,7 @@ static void tcp_accept(struct up_loop *loop, int fd, uint32_t events, void *arg)
 		c->fd = cfd;
 		c->peer = peer;
 		c->peerlen = pl;
-		up_timer_init(&c->idle);
+		ctl_timer_init(&c->idle);
 		c->next = s->conns.next;
 		c->prev = &s->conns;
 		s->conns.next->prev = c;
@@ -468,7 +468,7 @@ static void tcp_accept(struct up_loop *loop, int fd, uint32_t events, void *arg)
 		s->nconn++;
 		s->st.tcp_connections++;
 		conn_events(c);
-		up_timer_add(s->loop, &c->idle, s->cfg->tcp.idle_timeout_ms, conn_idle, c);
+		ctl_timer_add(s->loop, &c->idle, s->cfg->tcp.idle_timeout_ms, conn_idle, c);
 	}
 }
 
@@ -515,7 +515,7 @@ static int open_listener(struct ctl_server *s, const struct cfg_endpoint *ep, bo
 		close(fd);
 		return -1;
 	}
-	if (up_loop_watch(s->loop, fd, EPOLLIN, tcp ? tcp_accept : udp_ready, s)) {
+	if (ctl_loop_watch(s->loop, fd, EPOLLIN, tcp ? tcp_accept : udp_ready, s)) {
 		snprintf(err, errlen, "listen %s@%u: epoll", a, ep->port);
 		close(fd);
 		return -1;
@@ -524,7 +524,7 @@ static int open_listener(struct ctl_server *s, const struct cfg_endpoint *ep, bo
 	return 0;
 }
 
-struct ctl_server *ctl_server_new(struct up_loop *loop, struct ctl_iter *it,
+struct ctl_server *ctl_server_new(struct ctl_loop *loop, struct ctl_iter *it,
 				  struct cache *cache, const struct cfg *cfg,
 				  char *err, size_t errlen)
 {
@@ -558,11 +558,11 @@ void ctl_server_free(struct ctl_server *s)
 	while (s->conns.next != &s->conns) {
 		struct conn *c = s->conns.next;
 		conn_close(c);
-		up_timer_cancel(s->loop, &c->idle);
+		ctl_timer_cancel(s->loop, &c->idle);
 		free(c);
 	}
 	for (unsigned i = 0; i < s->nls; i++) {
-		up_loop_unwatch(s->loop, s->ls[i].fd);
+		ctl_loop_unwatch(s->loop, s->ls[i].fd);
 		close(s->ls[i].fd);
 	}
 	free(s);

@@ -62,7 +62,7 @@ struct ctl_server;
  * outlive the server, like the other arguments). NULL with a message in
  * err naming the address that failed.
  */
-struct ctl_server *ctl_server_new(struct up_loop *loop, struct ctl_iter *it,
+struct ctl_server *ctl_server_new(struct ctl_loop *loop, struct ctl_iter *it,
 				  struct cache *cache, const struct cfg *cfg,
 				  char *err, size_t errlen);
 void ctl_server_free(struct ctl_server *s);

@@ -33,7 +33,7 @@
  * only holds for no_0x20_ttl_s. Queries sent while the flag holds still
  * have their id, port and cookie protection.
  */
-#include "upstream.h"
+#include "control/upstream.h"
 
 #include <errno.h>
 #include <math.h>
@@ -44,6 +44,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "conf/config.h"
 #include "control/rng.h"
 #include "dns/build.h"
 #include "dns/err.h"
@@ -127,7 +128,7 @@ struct query {
 	uint32_t tcp_got;		 /* octets of prefix + body read */
 	uint8_t *tcp_in;		 /* body, malloc'ed once the length is known */
 	uint64_t sent_us;
-	struct up_timer timer;
+	struct ctl_timer timer;
 };
 
 struct server {
@@ -147,7 +148,7 @@ struct server {
 };
 
 struct up_ctx {
-	struct up_loop *loop;
+	struct ctl_loop *loop;
 	struct up_config cfg;
 	struct up_counters cnt;
 	uint16_t *ports;	/* the range minus the exclusions */
@@ -323,7 +324,7 @@ static struct server *srv_get(struct up_ctx *c,
 	const uint8_t *a = sa_addr(ss, &len);
 	uint8_t fam = (uint8_t)ss->ss_family;
 	uint32_t b = srv_hash(c, fam, a, len);
-	uint64_t now = up_now_ms();
+	uint64_t now = ctl_now_ms();
 	uint32_t i;
 
 	for (i = c->bucket[b]; i != NONE; i = c->srv[i].hnext) {
@@ -467,7 +468,7 @@ static void udp_close(struct up_ctx *c, struct query *q)
 {
 	if (q->udp_fd < 0)
 		return;
-	up_loop_close(c->loop, q->udp_fd);
+	ctl_loop_close(c->loop, q->udp_fd);
 	q->udp_fd = -1;
 	c->cnt.udp_sockets--;
 }
@@ -482,7 +483,7 @@ static struct query *q_by_idx(struct up_ctx *c, uint32_t i)
 static void tcp_close_fd(struct up_ctx *c, struct query *q)
 {
 	if (q->tcp_fd >= 0) {
-		up_loop_unwatch(c->loop, q->tcp_fd);
+		ctl_loop_unwatch(c->loop, q->tcp_fd);
 		close(q->tcp_fd);
 		q->tcp_fd = -1;
 	}
@@ -501,7 +502,7 @@ static void q_detach(struct up_ctx *c, struct query *q)
 {
 	udp_close(c, q);
 	tcp_close(c, q);
-	up_timer_cancel(c->loop, &q->timer);
+	ctl_timer_cancel(c->loop, &q->timer);
 }
 
 static void q_release(struct up_ctx *c, struct query *q)
@@ -522,7 +523,7 @@ static void q_complete(struct up_ctx *c, struct query *q, struct up_result *r)
 {
 	udp_close(c, q);
 	tcp_close_fd(c, q);
-	up_timer_cancel(c->loop, &q->timer);
+	ctl_timer_cancel(c->loop, &q->timer);
 	q->state = Q_CALLBACK;
 	r->sent_0x20 = q->use_0x20;
 	r->sent_cookie = q->sent_cookie;
@@ -530,8 +531,8 @@ static void q_complete(struct up_ctx *c, struct query *q, struct up_result *r)
 	q_release(c, q);
 }
 
-static void q_timer_cb(struct up_loop *loop, void *arg);
-static void udp_cb(struct up_loop *loop, int fd, uint32_t events, void *arg);
+static void q_timer_cb(struct ctl_loop *loop, void *arg);
+static void udp_cb(struct ctl_loop *loop, int fd, uint32_t events, void *arg);
 
 /* An error where no callback may run (inside up_query, or in a walk). */
 static void q_fail_later(struct up_ctx *c, struct query *q, int err)
@@ -539,7 +540,7 @@ static void q_fail_later(struct up_ctx *c, struct query *q, int err)
 	q_detach(c, q);
 	q->state = Q_FAILED;
 	q->err = err;
-	up_timer_add(c->loop, &q->timer, 0, q_timer_cb, q);
+	ctl_timer_add(c->loop, &q->timer, 0, q_timer_cb, q);
 }
 
 static void q_fail_now(struct up_ctx *c, struct query *q, int err)
@@ -551,7 +552,7 @@ static void q_fail_now(struct up_ctx *c, struct query *q, int err)
 	q_complete(c, q, &r);
 }
 
-static void q_timer_cb(struct up_loop *loop, void *arg)
+static void q_timer_cb(struct ctl_loop *loop, void *arg)
 {
 	struct query *q = arg;
 	struct up_ctx *c = q->ctx;
@@ -640,7 +641,7 @@ static int build_query(struct up_ctx *c, struct query *q)
 
 /* ---- TCP ---- */
 
-static void tcp_cb(struct up_loop *loop, int fd, uint32_t events, void *arg);
+static void tcp_cb(struct ctl_loop *loop, int fd, uint32_t events, void *arg);
 
 /*
  * A new attempt over TCP: new id, the caller's qname as given (the
@@ -689,19 +690,19 @@ static void start_tcp(struct up_ctx *c, struct query *q)
 			return;
 		}
 	}
-	q->sent_us = up_now_us();
+	q->sent_us = ctl_now_us();
 	if (connect(fd, (struct sockaddr *)&q->srv, q->srv_len) < 0 &&
 	    errno != EINPROGRESS) {
 		q_fail_later(c, q, errno);
 		return;
 	}
 	q->state = Q_TCP_CONNECT;
-	if ((r = up_loop_watch(c->loop, fd, EPOLLOUT, tcp_cb, q)) < 0) {
+	if ((r = ctl_loop_watch(c->loop, fd, EPOLLOUT, tcp_cb, q)) < 0) {
 		q_fail_later(c, q, -r);
 		return;
 	}
 	c->cnt.sent_tcp++;
-	up_timer_add(c->loop, &q->timer, q->opts.timeout_ms, q_timer_cb, q);
+	ctl_timer_add(c->loop, &q->timer, q->opts.timeout_ms, q_timer_cb, q);
 }
 
 /* ---- checking a reply ---- */
@@ -813,7 +814,7 @@ static void accept_reply(struct up_ctx *c, struct query *q,
 		s->case_mismatches = 0;
 	if (s && cookie_ok) {
 		s->cookie_seen = true;
-		s->cookie_seen_ms = up_now_ms();
+		s->cookie_seen_ms = ctl_now_ms();
 	}
 	/* Learn the server cookie only for the client cookie it belongs to. */
 	if (s && cookie_ok && m->edns.cookie_len > DNS_COOKIE_CLIENT_LEN &&
@@ -834,7 +835,7 @@ static void accept_reply(struct up_ctx *c, struct query *q,
 		.wire = m->wire,
 		.len = m->len,
 		.msg = m,
-		.rtt_us = (uint32_t)(up_now_us() - q->sent_us),
+		.rtt_us = (uint32_t)(ctl_now_us() - q->sent_us),
 		.tcp = tcp,
 		.cookie_ok = cookie_ok,
 	};
@@ -859,7 +860,7 @@ static void case_mismatch(struct up_ctx *c, struct query *q, bool cookie_ok)
 	q->saw_case_mismatch = true;
 	if (++s->case_mismatches >= c->cfg.case_mismatch_limit) {
 		s->case_mismatches = 0;
-		s->no_0x20_until_ms = up_now_ms() +
+		s->no_0x20_until_ms = ctl_now_ms() +
 				      (uint64_t)c->cfg.no_0x20_ttl_s * 1000u;
 		c->cnt.no_0x20_servers++;
 	}
@@ -874,7 +875,7 @@ static void case_mismatch(struct up_ctx *c, struct query *q, bool cookie_ok)
  */
 static void q_junk(struct up_ctx *c, struct query *q)
 {
-	uint64_t now = up_now_ms();
+	uint64_t now = ctl_now_ms();
 	struct server *s = srv_get(c, &q->srv, false);
 
 	if (s)
@@ -919,7 +920,7 @@ static void on_datagram(struct up_ctx *c, struct query *q, const uint8_t *wire,
 	q_junk(c, q);
 }
 
-static void udp_cb(struct up_loop *loop, int fd, uint32_t events, void *arg)
+static void udp_cb(struct ctl_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct query *q = arg;
 	struct up_ctx *c = q->ctx;
@@ -957,7 +958,7 @@ static bool tcp_frame(struct up_ctx *c, struct query *q, size_t len)
 	return false;
 }
 
-static void tcp_cb(struct up_loop *loop, int fd, uint32_t events, void *arg)
+static void tcp_cb(struct ctl_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct query *q = arg;
 	struct up_ctx *c = q->ctx;
@@ -988,7 +989,7 @@ static void tcp_cb(struct up_loop *loop, int fd, uint32_t events, void *arg)
 		if (q->tcp_out_off < total)
 			return;
 		q->state = Q_TCP_READ;
-		if ((err = up_loop_watch(loop, fd, EPOLLIN, tcp_cb, q)) < 0)
+		if ((err = ctl_loop_watch(loop, fd, EPOLLIN, tcp_cb, q)) < 0)
 			q_fail_now(c, q, -err);
 		return;
 	}
@@ -1063,18 +1064,18 @@ static void start_udp(struct up_ctx *c, struct query *q, struct server *s)
 	q->udp_fd = fd;
 	c->cnt.udp_sockets++;
 	q->state = Q_UDP;
-	if ((r = up_loop_watch(c->loop, fd, EPOLLIN, udp_cb, q)) < 0) {
+	if ((r = ctl_loop_watch(c->loop, fd, EPOLLIN, udp_cb, q)) < 0) {
 		q_fail_later(c, q, -r);
 		return;
 	}
-	q->sent_us = up_now_us();
+	q->sent_us = ctl_now_us();
 	if (sendto(fd, q->out + 2, q->out_len, 0, (struct sockaddr *)&q->srv,
 		   q->srv_len) < 0) {
 		q_fail_later(c, q, errno);
 		return;
 	}
 	c->cnt.sent_udp++;
-	up_timer_add(c->loop, &q->timer, q->opts.timeout_ms, q_timer_cb, q);
+	ctl_timer_add(c->loop, &q->timer, q->opts.timeout_ms, q_timer_cb, q);
 }
 
 int up_query(struct up_ctx *c, const struct sockaddr *server,
@@ -1141,9 +1142,9 @@ int up_query(struct up_ctx *c, const struct sockaddr *server,
 	q->tcp_fd = -1;
 	q->tcp_in = NULL;
 	q->tcp_got = 0;
-	up_timer_init(&q->timer);
+	ctl_timer_init(&q->timer);
 	struct server *s = srv_get(c, &q->srv, true);
-	bool flooded = decay_get(&s->junk, up_now_ms(), c->cfg.junk_half_life_ms) >
+	bool flooded = decay_get(&s->junk, ctl_now_ms(), c->cfg.junk_half_life_ms) >
 		       c->cfg.flood_threshold;
 	if (flooded && !q->opts.tcp)
 		c->cnt.tcp_server_flood++;
@@ -1156,7 +1157,7 @@ int up_query(struct up_ctx *c, const struct sockaddr *server,
 	/* Every path above arms the timer; only the heap's growth can fail,
 	 * and a query without a timer would never end. (Later re-arms of
 	 * the same timer cancel it first, so they never need to grow.) */
-	if (!up_timer_armed(&q->timer)) {
+	if (!ctl_timer_armed(&q->timer)) {
 		q_release(c, q);
 		return -ENOMEM;
 	}
@@ -1199,14 +1200,9 @@ static int ports_init(struct up_ctx *c)
 	c->ports = malloc(((size_t)cfg->port_max - cfg->port_min + 1) * sizeof(*c->ports));
 	if (!c->ports)
 		return -ENOMEM;
-	for (uint32_t p = cfg->port_min; p <= cfg->port_max; p++) {
-		/* never 53: replies to it would look like queries to us */
-		bool out = p == 53;
-		for (uint32_t i = 0; i < cfg->n_exclude && !out; i++)
-			out = p >= cfg->exclude[i][0] && p <= cfg->exclude[i][1];
-		if (!out)
+	for (uint32_t p = cfg->port_min; p <= cfg->port_max; p++)
+		if (cfg_port_drawable(p, cfg->exclude, cfg->n_exclude))
 			c->ports[c->nports++] = (uint16_t)p;
-	}
 	c->recent_max = c->nports / RECENT_SHARE < RECENT_PORTS ? c->nports / RECENT_SHARE :
 								    RECENT_PORTS;
 	return c->nports ? 0 : -EINVAL;
@@ -1223,7 +1219,7 @@ static bool family_works(int family)
 	return true;
 }
 
-struct up_ctx *up_new(struct up_loop *loop, const struct up_config *cfg,
+struct up_ctx *up_new(struct ctl_loop *loop, const struct up_config *cfg,
 		      int *err)
 {
 	struct up_ctx *c;
@@ -1260,7 +1256,7 @@ struct up_ctx *up_new(struct up_loop *loop, const struct up_config *cfg,
 	for (uint32_t i = 0; i < cfg->max_queries; i++) {
 		c->q[i] = (struct query){ .ctx = c, .idx = i, .tcp_fd = -1,
 					  .udp_fd = -1, .free_next = i + 1 };
-		up_timer_init(&c->q[i].timer);
+		ctl_timer_init(&c->q[i].timer);
 	}
 	c->q[cfg->max_queries - 1].free_next = NONE;
 	c->free_head = 0;

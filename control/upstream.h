@@ -10,7 +10,7 @@
  * reply, a timeout or a network error.
  *
  * Control process only, single-threaded: every function must be called from
- * the thread that runs the struct up_loop given to up_new(); nothing blocks.
+ * the thread that runs the struct ctl_loop given to up_new(); nothing blocks.
  *
  * Randomness: query ids, port draws, 0x20 case and client cookies come from
  * glibc's arc4random family (glibc >= 2.36: a ChaCha20 generator per
@@ -177,7 +177,7 @@ struct up_ctx;
  * silently; up_families() tells. The program raises RLIMIT_NOFILE first:
  * one descriptor per outstanding query (at most max_queries), plus its own.
  */
-struct up_ctx *up_new(struct up_loop *loop, const struct up_config *c,
+struct up_ctx *up_new(struct ctl_loop *loop, const struct up_config *c,
 		      int *err);
 
 /* What up_new() kept: bit 0 IPv4, bit 1 IPv6. */

@@ -41,6 +41,7 @@
 #include "cache/nsec.h"
 #include "dataplane/dp.h"
 #include "dns/reply.h"
+#include "shm/clock.h"
 
 #define EXC_VDEV_FMT "net_tap_bwexc%u"
 #define MBUFS_MIN 16383
@@ -54,14 +55,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* The ethdev name of a configured device: up to its first comma. */
@@ -296,7 +289,7 @@ static int shared_objects(struct dp *dp, char *err, size_t errlen)
 	memcpy(ctl->config_sha256, dp->cfg_sha256, sizeof(ctl->config_sha256));
 	if (getrandom(&ctl->dp_instance, sizeof(ctl->dp_instance), 0) != sizeof(ctl->dp_instance))
 		ctl->dp_instance = rte_rdtsc();
-	ctl->now_ms = mono_ms();
+	ctl->now_ms = shm_clock_ms();
 	ctl->now_s = (uint32_t)(ctl->now_ms / 1000);
 	ctl->dp_heartbeat_ms = ctl->now_ms;
 	dp->ctl = ctl;
@@ -513,7 +506,7 @@ int main(int argc, char **argv)
 	uint64_t next_check = 0, next_stats = 0;
 	unsigned nap_us = IDLE_SLEEP_US;
 	while (!stop) {
-		uint64_t now = mono_ms();
+		uint64_t now = shm_clock_ms();
 		dp.ctl->now_ms = now;
 		dp.ctl->now_s = (uint32_t)(now / 1000);
 		if (now >= next_check) {

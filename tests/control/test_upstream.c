@@ -75,7 +75,7 @@ static const uint8_t server_cookie[16] = "0123456789abcdef";
 
 static uint64_t now_ms(void)
 {
-	return up_now_ms();
+	return ctl_now_ms();
 }
 
 static void sleep_ms(unsigned ms)
@@ -345,7 +345,7 @@ static void on_result(void *arg, const struct up_result *r)
 	x->r.msg = NULL;
 }
 
-static struct up_loop *loop;
+static struct ctl_loop *loop;
 static struct up_ctx *ctx;
 
 static void client(bool ipv4, bool ipv6, void (*tweak)(struct up_config *))
@@ -360,7 +360,7 @@ static void client(bool ipv4, bool ipv6, void (*tweak)(struct up_config *))
 	c.src6.sin6_addr = in6addr_loopback;
 	if (tweak)
 		tweak(&c);
-	loop = up_loop_new();
+	loop = ctl_loop_new();
 	cr_assert(loop);
 	ctx = up_new(loop, &c, &err);
 	cr_assert(ctx, "up_new: %s", strerror(-err));
@@ -369,7 +369,7 @@ static void client(bool ipv4, bool ipv6, void (*tweak)(struct up_config *))
 static void client_free(void)
 {
 	up_free(ctx);
-	up_loop_free(loop);
+	ctl_loop_free(loop);
 	ctx = NULL;
 	loop = NULL;
 }
@@ -379,7 +379,7 @@ static void run_until(const int *flag, int want, uint32_t max_ms)
 	uint64_t end = now_ms() + max_ms;
 
 	while (*flag < want && now_ms() < end)
-		up_loop_run_once(loop, 20);
+		ctl_loop_run_once(loop, 20);
 }
 
 static void run_for(uint32_t ms)
@@ -387,7 +387,7 @@ static void run_for(uint32_t ms)
 	uint64_t end = now_ms() + ms;
 
 	while (now_ms() < end)
-		up_loop_run_once(loop, 10);
+		ctl_loop_run_once(loop, 10);
 }
 
 static struct up_opts opts(uint32_t timeout_ms)
@@ -420,7 +420,7 @@ static struct up_counters counters(void)
 
 static int order[8], norder;
 
-static void note(struct up_loop *l, void *arg)
+static void note(struct ctl_loop *l, void *arg)
 {
 	(void)l;
 	order[norder++] = (int)(intptr_t)arg;
@@ -428,56 +428,56 @@ static void note(struct up_loop *l, void *arg)
 
 Test(loop, timers_fire_in_deadline_order_and_cancelled_ones_never)
 {
-	struct up_loop *l = up_loop_new();
-	struct up_timer t[4];
+	struct ctl_loop *l = ctl_loop_new();
+	struct ctl_timer t[4];
 
 	cr_assert(l);
 	for (int i = 0; i < 4; i++)
-		up_timer_init(&t[i]);
-	up_timer_add(l, &t[0], 60, note, (void *)0);
-	up_timer_add(l, &t[1], 20, note, (void *)1);
-	up_timer_add(l, &t[2], 40, note, (void *)2);
-	up_timer_add(l, &t[3], 30, note, (void *)3);
-	up_timer_cancel(l, &t[3]);
-	cr_assert_not(up_timer_armed(&t[3]));
-	uint64_t end = up_now_ms() + 1000;
-	while (norder < 3 && up_now_ms() < end)
-		up_loop_run_once(l, 100);
+		ctl_timer_init(&t[i]);
+	ctl_timer_add(l, &t[0], 60, note, (void *)0);
+	ctl_timer_add(l, &t[1], 20, note, (void *)1);
+	ctl_timer_add(l, &t[2], 40, note, (void *)2);
+	ctl_timer_add(l, &t[3], 30, note, (void *)3);
+	ctl_timer_cancel(l, &t[3]);
+	cr_assert_not(ctl_timer_armed(&t[3]));
+	uint64_t end = ctl_now_ms() + 1000;
+	while (norder < 3 && ctl_now_ms() < end)
+		ctl_loop_run_once(l, 100);
 	cr_assert_eq(norder, 3);
 	cr_assert(order[0] == 1 && order[1] == 2 && order[2] == 0);
-	cr_assert_eq(up_loop_run_once(l, 0), 0);
-	up_loop_free(l);
+	cr_assert_eq(ctl_loop_run_once(l, 0), 0);
+	ctl_loop_free(l);
 }
 
 static int fired_a, fired_b;
 static int pipe_b[2], pipe_c[2];
-static bool close_in_loop; /* on_a closes with up_loop_close() */
+static bool close_in_loop; /* on_a closes with ctl_loop_close() */
 
-static void on_b(struct up_loop *l, int fd, uint32_t ev, void *arg)
+static void on_b(struct ctl_loop *l, int fd, uint32_t ev, void *arg)
 {
 	(void)l; (void)fd; (void)ev; (void)arg;
 	fired_b++;
 }
 
 /* Closes b's pipe and reuses its descriptor number for a new watch. */
-static void on_a(struct up_loop *l, int fd, uint32_t ev, void *arg)
+static void on_a(struct ctl_loop *l, int fd, uint32_t ev, void *arg)
 {
 	(void)fd; (void)ev; (void)arg;
 	fired_a++;
 	if (close_in_loop) {
-		up_loop_close(l, pipe_b[0]);
+		ctl_loop_close(l, pipe_b[0]);
 	} else {
-		up_loop_unwatch(l, pipe_b[0]);
+		ctl_loop_unwatch(l, pipe_b[0]);
 		close(pipe_b[0]);
 	}
 	cr_assert_eq(pipe(pipe_c), 0);
 	cr_assert_eq(pipe_c[0], pipe_b[0], "the number is reused");
-	cr_assert_eq(up_loop_watch(l, pipe_c[0], EPOLLIN, on_b, NULL), 0);
+	cr_assert_eq(ctl_loop_watch(l, pipe_c[0], EPOLLIN, on_b, NULL), 0);
 }
 
 Test(loop, events_of_a_descriptor_unwatched_during_dispatch_are_dropped)
 {
-	struct up_loop *l = up_loop_new();
+	struct ctl_loop *l = ctl_loop_new();
 	int pa[2];
 
 	cr_assert(l);
@@ -485,15 +485,15 @@ Test(loop, events_of_a_descriptor_unwatched_during_dispatch_are_dropped)
 	cr_assert_eq(pipe(pipe_b), 0);
 	cr_assert_eq(write(pa[1], "x", 1), 1);
 	cr_assert_eq(write(pipe_b[1], "x", 1), 1);
-	cr_assert_eq(up_loop_watch(l, pa[0], EPOLLIN, on_a, NULL), 0);
-	cr_assert_eq(up_loop_watch(l, pipe_b[0], EPOLLIN, on_b, NULL), 0);
+	cr_assert_eq(ctl_loop_watch(l, pa[0], EPOLLIN, on_a, NULL), 0);
+	cr_assert_eq(ctl_loop_watch(l, pipe_b[0], EPOLLIN, on_b, NULL), 0);
 	/* Both are ready: one epoll_wait returns both, a's runs first. */
-	up_loop_run_once(l, 100);
+	ctl_loop_run_once(l, 100);
 	cr_assert_eq(fired_a, 1);
 	cr_assert_eq(fired_b, 0, "stale event of the closed pipe delivered");
-	up_loop_unwatch(l, pa[0]);
-	up_loop_unwatch(l, pipe_c[0]);
-	up_loop_free(l);
+	ctl_loop_unwatch(l, pa[0]);
+	ctl_loop_unwatch(l, pipe_c[0]);
+	ctl_loop_free(l);
 	close(pa[0]);
 	close(pa[1]);
 	close(pipe_b[1]);
@@ -501,12 +501,12 @@ Test(loop, events_of_a_descriptor_unwatched_during_dispatch_are_dropped)
 	close(pipe_c[1]);
 }
 
-/* up_loop_close(): no EPOLL_CTL_DEL, yet the number's new watch is added
+/* ctl_loop_close(): no EPOLL_CTL_DEL, yet the number's new watch is added
  * (close took the old file out of the set), the old event is stale and the
  * new one arrives. */
 Test(loop, a_descriptor_closed_by_the_loop_leaves_the_set_and_its_events)
 {
-	struct up_loop *l = up_loop_new();
+	struct ctl_loop *l = ctl_loop_new();
 	int pa[2];
 
 	cr_assert(l);
@@ -515,18 +515,18 @@ Test(loop, a_descriptor_closed_by_the_loop_leaves_the_set_and_its_events)
 	cr_assert_eq(pipe(pipe_b), 0);
 	cr_assert_eq(write(pa[1], "x", 1), 1);
 	cr_assert_eq(write(pipe_b[1], "x", 1), 1);
-	cr_assert_eq(up_loop_watch(l, pa[0], EPOLLIN, on_a, NULL), 0);
-	cr_assert_eq(up_loop_watch(l, pipe_b[0], EPOLLIN, on_b, NULL), 0);
-	up_loop_run_once(l, 100);
+	cr_assert_eq(ctl_loop_watch(l, pa[0], EPOLLIN, on_a, NULL), 0);
+	cr_assert_eq(ctl_loop_watch(l, pipe_b[0], EPOLLIN, on_b, NULL), 0);
+	ctl_loop_run_once(l, 100);
 	cr_assert_eq(fired_a, 1);
 	cr_assert_eq(fired_b, 0, "stale event of the closed pipe delivered");
-	up_loop_unwatch(l, pa[0]);
+	ctl_loop_unwatch(l, pa[0]);
 	cr_assert_eq(write(pipe_c[1], "y", 1), 1);
-	up_loop_run_once(l, 100);
+	ctl_loop_run_once(l, 100);
 	cr_assert_eq(fired_b, 1, "the reused number's own event is lost");
-	up_loop_close(l, pipe_c[0]);
-	up_loop_close(l, -1);
-	up_loop_free(l);
+	ctl_loop_close(l, pipe_c[0]);
+	ctl_loop_close(l, -1);
+	ctl_loop_free(l);
 	close(pa[0]);
 	close(pa[1]);
 	close(pipe_b[1]);
@@ -980,11 +980,11 @@ static void answer_in_50ms(struct tsrv *t, const uint8_t *q, size_t n,
 }
 
 /* A callback that keeps the loop busy for 300 ms (a burst of new work). */
-static void busy_for_300ms(struct up_loop *l, int fd, uint32_t ev, void *arg)
+static void busy_for_300ms(struct ctl_loop *l, int fd, uint32_t ev, void *arg)
 {
 	(void)ev;
 	(void)arg;
-	up_loop_unwatch(l, fd);
+	ctl_loop_unwatch(l, fd);
 	sleep_ms(300);
 }
 
@@ -1003,9 +1003,9 @@ Test(upstream, a_reply_unread_at_the_deadline_is_taken_not_timed_out)
 	cr_assert_eq(pipe(p), 0);
 	cr_assert_eq(write(p[1], "x", 1), 1);
 	ask(t, "late.shop.lab", &o, &x);
-	cr_assert_eq(up_loop_watch(loop, p[0], EPOLLIN, busy_for_300ms, NULL), 0);
+	cr_assert_eq(ctl_loop_watch(loop, p[0], EPOLLIN, busy_for_300ms, NULL), 0);
 	/* one round: the pipe is the only ready descriptor, then the timers */
-	up_loop_run_once(loop, 0);
+	ctl_loop_run_once(loop, 0);
 	cr_assert_eq(x.done, 1, "the deadline was not handled in that round");
 	cr_assert_eq(x.r.status, UP_OK, "an answer in time taken for a timeout");
 	struct up_counters k = counters();
@@ -1021,15 +1021,15 @@ Test(upstream, a_reply_unread_at_the_deadline_is_taken_not_timed_out)
  * takes: a timer that takes in new work must not starve replies. */
 static int n_ready, ready_at_timer;
 
-static void count_ready(struct up_loop *l, int fd, uint32_t ev, void *arg)
+static void count_ready(struct ctl_loop *l, int fd, uint32_t ev, void *arg)
 {
 	(void)ev;
 	(void)arg;
-	up_loop_unwatch(l, fd);
+	ctl_loop_unwatch(l, fd);
 	n_ready++;
 }
 
-static void note_ready(struct up_loop *l, void *arg)
+static void note_ready(struct ctl_loop *l, void *arg)
 {
 	(void)l;
 	(void)arg;
@@ -1038,8 +1038,8 @@ static void note_ready(struct up_loop *l, void *arg)
 
 Test(loop, every_ready_descriptor_is_served_before_a_due_timer)
 {
-	struct up_loop *l = up_loop_new();
-	struct up_timer tm;
+	struct ctl_loop *l = ctl_loop_new();
+	struct ctl_timer tm;
 	enum { N = 400 }; /* over EVENTS_MAX (256), under 1024 descriptors */
 	int p[N][2];
 
@@ -1047,14 +1047,14 @@ Test(loop, every_ready_descriptor_is_served_before_a_due_timer)
 	for (int i = 0; i < N; i++) {
 		cr_assert_eq(pipe(p[i]), 0);
 		cr_assert_eq(write(p[i][1], "x", 1), 1);
-		cr_assert_eq(up_loop_watch(l, p[i][0], EPOLLIN, count_ready, NULL), 0);
+		cr_assert_eq(ctl_loop_watch(l, p[i][0], EPOLLIN, count_ready, NULL), 0);
 	}
-	up_timer_init(&tm);
-	up_timer_add(l, &tm, 0, note_ready, NULL);
-	up_loop_run_once(l, 0);
+	ctl_timer_init(&tm);
+	ctl_timer_add(l, &tm, 0, note_ready, NULL);
+	ctl_loop_run_once(l, 0);
 	cr_assert_eq(n_ready, N);
 	cr_assert_eq(ready_at_timer, N, "the timer ran after %d of %d", ready_at_timer, N);
-	up_loop_free(l);
+	ctl_loop_free(l);
 	for (int i = 0; i < N; i++) {
 		close(p[i][0]);
 		close(p[i][1]);
@@ -1367,7 +1367,7 @@ Test(upstream, ports_of_outstanding_queries_are_never_shared)
 	int done = 0;
 	uint64_t end = now_ms() + 4000;
 	while (now_ms() < end && done < 17) {
-		up_loop_run_once(loop, 20);
+		ctl_loop_run_once(loop, 20);
 		done = 0;
 		for (int i = 0; i < 17; i++)
 			done += x[i].done;
@@ -1439,7 +1439,7 @@ static void run_many(struct tsrv *t, unsigned n)
 			ask(t, "e.shop.lab", &o, &x);
 			issued++;
 		}
-		up_loop_run_once(loop, 20);
+		ctl_loop_run_once(loop, 20);
 	}
 	cr_assert_eq(x.done, (int)n);
 	cr_assert_eq(atomic_load_explicit(&t->nrec, memory_order_acquire), n);
