@@ -21,12 +21,13 @@
 #include <unistd.h>
 
 #include "answer/acl.h"
+#include "answer/reply.h"
+#include "answer/screen.h"
 #include "cache/msgcache.h"
 #include "conf/config.h"
 #include "control/iter.h"
 #include "dns/msg.h"
 #include "dns/query.h"
-#include "dns/reply.h"
 
 #ifndef IPV6_FREEBIND
 #define IPV6_FREEBIND 78 /* linux/in6.h; glibc's netinet/in.h lacks it */
@@ -92,7 +93,7 @@ struct ctl_server {
  * fragments, so no link bound), over TCP the buffer. */
 static size_t answer_cap(const struct ctl_server *s, bool tcp)
 {
-	return tcp ? 65535 : dns_reply_udp_max(s->edns_size, 0);
+	return tcp ? 65535 : answer_udp_max(s->edns_size, 0);
 }
 
 /* --- sending --------------------------------------------------------------- */
@@ -178,7 +179,7 @@ static void resolved(void *arg, int rcode, const uint8_t *msg, size_t len, bool 
 	s->st.resolved++;
 	if (rcode == DNS_R_SERVFAIL)
 		s->st.servfail++;
-	size_t n = dns_reply_from_msg(&p->q, msg, len, rcode, tcp, answer_cap(s, tcp),
+	size_t n = answer_from_msg(&p->q, msg, len, rcode, tcp, answer_cap(s, tcp),
 				      s->edns_size, s->out);
 	struct conn *c = p->conn;
 	pend_unlink(p);
@@ -196,6 +197,33 @@ static int family_of(const struct sockaddr_storage *ss, const uint8_t **addr)
 	return AF_INET6;
 }
 
+/* The front end's counter of each outcome of the screen (answer/screen.h). */
+static void count_slot(struct ctl_server *s, enum answer_slot slot)
+{
+	switch (slot) {
+	case ANSWER_GO:
+		break;
+	case ANSWER_SHORT:
+	case ANSWER_QR:
+		s->st.dropped++;
+		break;
+	case ANSWER_ACL_DROP:
+		s->st.acl_dropped++;
+		break;
+	case ANSWER_NOTIMP:
+		s->st.notimp++;
+		break;
+	case ANSWER_FORMERR:
+		s->st.formerr++;
+		break;
+	case ANSWER_BADVERS:
+		s->st.badvers++;
+		break;
+	default:
+		s->st.refused++;
+	}
+}
+
 /* One query from a client; the answer goes back by send_answer(). */
 static void query(struct ctl_server *s, struct conn *c, int fd,
 		  const struct sockaddr_storage *peer, socklen_t peerlen,
@@ -205,41 +233,28 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 	const uint8_t *addr;
 	int family = family_of(peer, &addr);
 
-	if (len < DNS_HDR_LEN || len > QUERY_MAX || (dns_get16(wire + 2) & DNS_F_QR)) {
+	struct answer_screen v;
+
+	if (len > QUERY_MAX) {
 		s->st.dropped++;
 		return;
 	}
-	int parsed = dns_query_parse(&q, wire, len);
-	const struct dns_query *qp = parsed ? NULL : &q;
-#define REPLY(rcode, counter)							\
-	do {									\
-		s->st.counter++;						\
-		send_answer(s, c, fd, peer, peerlen, s->out,			\
-			    dns_reply_empty(wire, qp, (rcode),		\
-						s->edns_size, s->out));		\
-		return;								\
-	} while (0)
-	switch (answer_acl_lookup(&s->acl, family == AF_INET6, addr)) {
-	case CFG_ACL_ALLOW:
-		break;
-	case CFG_ACL_DROP:
-		s->st.acl_dropped++;
+	answer_screen(&v, &s->acl, family == AF_INET6, addr, wire, len, &q);
+	count_slot(s, v.slot);
+	if (v.slot != ANSWER_GO) {
+		if (answer_slot_replies(v.slot))
+			send_answer(s, c, fd, peer, peerlen, s->out,
+				    answer_empty(wire, v.q, v.rcode, s->edns_size, s->out));
 		return;
-	default:
-		REPLY(DNS_R_REFUSED, refused);
 	}
-	switch (dns_query_screen(wire, parsed, &q)) {
-	case DNS_R_NOERROR:
-		break;
-	case DNS_R_NOTIMP:
-		REPLY(DNS_R_NOTIMP, notimp);
-	case DNS_R_FORMERR: /* qp is NULL: the header is all there is to echo */
-		REPLY(DNS_R_FORMERR, formerr);
-	case DNS_R_BADVERS:
-		REPLY(DNS_R_BADVERS, badvers);
-	default:
-		REPLY(DNS_R_REFUSED, refused);
-	}
+#define OVERLOAD()							\
+	do {								\
+		s->st.overload++;					\
+		send_answer(s, c, fd, peer, peerlen, s->out,		\
+			    answer_empty(wire, &q, DNS_R_SERVFAIL,	\
+					 s->edns_size, s->out));	\
+		return;							\
+	} while (0)
 	/* The cache: fresh entries are answered at once; stale ones wait for
 	 * a refresh (the iterator serves them when that takes too long). */
 	struct cache_key k;
@@ -260,7 +275,7 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 		}
 	}
 	if (c && c->npend >= TCP_PENDING_MAX)
-		REPLY(DNS_R_SERVFAIL, overload);
+		OVERLOAD();
 	struct pend *p = malloc(sizeof(*p) + len);
 	if (!p)
 		return;
@@ -275,7 +290,7 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 	if (ctl_iter_resolve(s->it, dns_query_qname(&p->q), q.qtype, q.qclass,
 			     q.has_edns && (q.edns.flags & DNS_EDNS_F_DO), resolved, p)) {
 		free(p);
-		REPLY(DNS_R_SERVFAIL, overload);
+		OVERLOAD();
 	}
 	if (c) {
 		p->cnext = c->pends;
@@ -283,7 +298,7 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 		c->npend++;
 	}
 }
-#undef REPLY
+#undef OVERLOAD
 
 /* --- sockets ----------------------------------------------------------------- */
 

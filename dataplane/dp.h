@@ -46,7 +46,7 @@ struct dp_port {
 	unsigned n_bcast;
 	uint32_t v4_bcast[DP_ADDRS_MAX]; /* their subnets' broadcast addresses */
 	/* the largest UDP answer on this link, by family (NET_PKT_IPV4,
-	 * NET_PKT_IPV6): dns_reply_udp_max() of our EDNS size and the MTU */
+	 * NET_PKT_IPV6): answer_udp_max() of our EDNS size and the MTU */
 	uint16_t udp_max[2];
 };
 

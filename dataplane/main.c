@@ -37,10 +37,10 @@
 #include <rte_ring_elem.h>
 #include <urcu/urcu-qsbr.h>
 
+#include "answer/reply.h"
 #include "answer/settings.h"
 #include "cache/nsec.h"
 #include "dataplane/dp.h"
-#include "dns/reply.h"
 #include "shm/clock.h"
 
 #define EXC_VDEV_FMT "net_tap_bwexc%u"
@@ -475,9 +475,9 @@ int main(int argc, char **argv)
 		uint16_t mtu = 0;
 		if (rte_eth_dev_get_mtu(pt->port_id, &mtu) != 0 || mtu < 576)
 			mtu = RTE_ETHER_MTU; /* what the port sends if it cannot say */
-		pt->udp_max[0] = (uint16_t)dns_reply_udp_max(dp.edns_size,
+		pt->udp_max[0] = (uint16_t)answer_udp_max(dp.edns_size,
 							     mtu - NET_PKT_IPV4_HDR_LEN - NET_PKT_UDP_HDR_LEN);
-		pt->udp_max[1] = (uint16_t)dns_reply_udp_max(dp.edns_size,
+		pt->udp_max[1] = (uint16_t)answer_udp_max(dp.edns_size,
 							     mtu - NET_PKT_IPV6_HDR_LEN - NET_PKT_UDP_HDR_LEN);
 		link_report(cp->device, pt->port_id);
 		link_report(cp->exception, pt->exc_id);

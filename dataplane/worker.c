@@ -28,10 +28,11 @@
 
 #include <urcu/urcu-qsbr.h>
 
+#include "answer/negative.h"
+#include "answer/reply.h"
+#include "answer/screen.h"
 #include "cache/nsec.h"
 #include "dataplane/dp.h"
-#include "dataplane/negative.h"
-#include "dns/reply.h"
 
 #define ST(w, name) ((w)->st->name++)
 
@@ -157,6 +158,35 @@ static inline void count_rcode(struct dp_worker *w, unsigned rcode)
 		ST(w, rcode_servfail);
 }
 
+/* The worker counter of each outcome of the screen (answer/screen.h). */
+static inline void count_slot(struct dp_worker *w, enum answer_slot s)
+{
+	switch (s) {
+	case ANSWER_GO:
+		break;
+	case ANSWER_SHORT:
+		ST(w, dns_dropped);
+		break;
+	case ANSWER_QR:
+		ST(w, qr_dropped);
+		break;
+	case ANSWER_ACL_DROP:
+		ST(w, acl_dropped);
+		break;
+	case ANSWER_NOTIMP:
+		ST(w, notimp);
+		break;
+	case ANSWER_FORMERR:
+		ST(w, formerr);
+		break;
+	case ANSWER_BADVERS:
+		ST(w, badvers);
+		break;
+	default:
+		ST(w, refused);
+	}
+}
+
 /* The DNS payload of job j's reply has been written (len octets): the
  * frame's headers around it, and out. */
 static void reply(struct dp_worker *w, struct dp_job *j, size_t len)
@@ -182,11 +212,11 @@ static void reply_empty(struct dp_worker *w, struct dp_job *j,
 {
 	uint8_t *dns = rte_pktmbuf_mtod(j->m, uint8_t *) + j->p.payload_off;
 
-	reply(w, j, dns_reply_empty(dns, q, rcode, w->dp->edns_size, dns));
+	reply(w, j, answer_empty(dns, q, rcode, w->dp->edns_size, dns));
 }
 
 /* Room for the reply's payload: the mbuf from the query's payload on, and
- * no more than our largest UDP answer on this link (dns_reply_udp_max():
+ * no more than our largest UDP answer on this link (answer_udp_max():
  * our EDNS size, one frame of the MTU). The writers apply the client's
  * size themselves. */
 static inline size_t room(const struct dp_job *j)
@@ -245,7 +275,7 @@ static void miss(struct dp_worker *w, struct dp_job *j, uint32_t now)
 	int v = cache_nsec_lookup(w->dp->nsec, dns_query_qname(&j->q), j->q.qtype, now, &proof);
 	if (v != CACHE_NSEC_NONE) {
 		uint8_t *dns = rte_pktmbuf_mtod(j->m, uint8_t *) + j->p.payload_off;
-		int n = dp_negative_answer(&proof, v, &j->q, now, w->dp->edns_size, dns, room(j));
+		int n = answer_negative(&proof, v, &j->q, now, w->dp->edns_size, dns, room(j));
 		if (n > 0) {
 			ST(w, nsec_synth);
 			reply(w, j, (size_t)n);
@@ -335,54 +365,31 @@ static void dns_frame(struct dp_worker *w, struct dp_port *pt, struct rte_mbuf *
 	const uint8_t *dns = rte_pktmbuf_mtod(m, const uint8_t *) + p->payload_off;
 	struct dp_job *j = &w->jobs[w->njobs];
 
+	struct answer_screen v;
+
 	ST(w, queries);
-	if (p->payload_len < DNS_HDR_LEN) {
-		ST(w, dns_dropped);
-		rte_pktmbuf_free(m);
-		return;
-	}
-	uint16_t flags = dns_get16(dns + 2);
-	if (flags & DNS_F_QR) {
-		ST(w, qr_dropped);
-		rte_pktmbuf_free(m);
-		return;
-	}
 	if (!client_source_ok(pt, p)) {
 		ST(w, bad_source);
 		rte_pktmbuf_free(m);
 		return;
 	}
+	answer_screen(&v, &w->dp->acl, p->family == NET_PKT_IPV6, p->src_ip, dns,
+		      p->payload_len, &j->q);
+	count_slot(w, v.slot);
+	if (v.slot != ANSWER_GO) {
+		if (!answer_slot_replies(v.slot)) {
+			rte_pktmbuf_free(m);
+			return;
+		}
+		j->m = m;
+		j->port = pt;
+		j->p = *p;
+		reply_empty(w, j, v.q, v.rcode);
+		return;
+	}
 	j->m = m;
 	j->port = pt;
 	j->p = *p;
-	int parsed = dns_query_parse(&j->q, dns, p->payload_len);
-	const struct dns_query *qp = parsed ? NULL : &j->q;
-
-	switch (answer_acl_lookup(&w->dp->acl, p->family == NET_PKT_IPV6, p->src_ip)) {
-	case CFG_ACL_ALLOW:
-		break;
-	case CFG_ACL_DROP:
-		ST(w, acl_dropped);
-		rte_pktmbuf_free(m);
-		return;
-	default:
-		ST(w, refused);
-		reply_empty(w, j, qp, DNS_R_REFUSED);
-		return;
-	}
-	int rcode = dns_query_screen(dns, parsed, &j->q);
-	if (rcode != DNS_R_NOERROR) {
-		if (rcode == DNS_R_NOTIMP)
-			ST(w, notimp);
-		else if (rcode == DNS_R_FORMERR)
-			ST(w, formerr);
-		else if (rcode == DNS_R_BADVERS)
-			ST(w, badvers);
-		else
-			ST(w, refused);
-		reply_empty(w, j, qp, rcode);
-		return;
-	}
 	cache_key_from_query(&j->k, w->dp->cache, &j->q);
 	rte_prefetch0(&j->k);
 	w->njobs++;

@@ -13,9 +13,9 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
+#include "answer/reply.h"
 #include "dataplane/dp.h"
 #include "dataplane/fill.h"
-#include "dns/reply.h"
 
 /* The port index of the port id a miss came in on, or -1. */
 static int port_index(const struct dp *dp, uint16_t port_id)
@@ -71,7 +71,9 @@ static void fill(struct dp *dp, const struct shm_fill *f)
 	size_t link = dp->ports[pi].udp_max[c->family == NET_PKT_IPV6];
 	if (cap > link)
 		cap = link;
-	size_t n = dp_fill_answer(dp->cache, f, &q, now, dp->edns_size, buf + hl, cap);
+	size_t n = answer_resolved(dp->cache, &q, now, f->msg, f->msg_len, f->rcode,
+				   f->flags & SHM_FILL_STALE, f->flags & SHM_FILL_TRUNCATED,
+				   dp->edns_size, buf + hl, cap);
 	int len = net_pkt_build_udp_hdr(buf, &a, (uint16_t)n);
 	if (len < 0) {
 		rte_pktmbuf_free(m);

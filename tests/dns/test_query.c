@@ -8,7 +8,6 @@
 #include "dns/build.h"
 #include "dns/msg.h"
 #include "dns/query.h"
-#include "dns/reply.h"
 
 static void query(struct raw *r, const char *name, uint16_t type, bool edns)
 {
@@ -178,43 +177,4 @@ Test(query, reply_without_question_or_room)
 	cr_assert_eq(dns_builder_rr_qname(&b, DNS_SEC_ANSWER, DNS_T_A, DNS_C_IN,
 					  1, (const uint8_t *)"\1\2\3\4", 4),
 		     DNS_E_ORDER);
-}
-
-/* An assembled message's pointers may point into its question: it answers
- * only a question it was made for (letter case aside). */
-Test(query, reply_from_a_message_for_another_question_is_empty)
-{
-	uint8_t qb[512], mb[512], out[1232];
-	struct dns_builder b;
-	struct dns_query q;
-	struct dns_msg m;
-	static const uint8_t a[4] = { 198, 18, 0, 1 };
-
-	dns_builder_init(&b, qb, sizeof(qb), 7, DNS_F_RD);
-	dns_builder_question(&b, nm("WWW.shop.lab"), DNS_T_A, DNS_C_IN);
-	cr_assert_eq(dns_query_parse(&q, qb, dns_builder_finish(&b)), 0);
-	/* the same length, another name: its owner pointer would read
-	 * "shop.lab" as "xop.lab"-ish garbage behind q's question */
-	dns_builder_init(&b, mb, sizeof(mb), 0, DNS_F_QR);
-	dns_builder_question(&b, nm("abc.xxop.lab"), DNS_T_A, DNS_C_IN);
-	dns_builder_rr_qname(&b, DNS_SEC_ANSWER, DNS_T_A, DNS_C_IN, 60, a, 4);
-	size_t ml = dns_builder_finish(&b);
-	size_t n = dns_reply_from_msg(&q, mb, ml, 0, false, sizeof(out), 1232, out);
-	cr_assert_eq(dns_msg_parse(&m, out, n), 0);
-	cr_assert_eq(m.hdr.count[DNS_SEC_ANSWER], 0, "another name: no records");
-	/* the same name in another case: the records */
-	dns_builder_init(&b, mb, sizeof(mb), 0, DNS_F_QR);
-	dns_builder_question(&b, nm("www.shop.lab"), DNS_T_A, DNS_C_IN);
-	dns_builder_rr_qname(&b, DNS_SEC_ANSWER, DNS_T_A, DNS_C_IN, 60, a, 4);
-	ml = dns_builder_finish(&b);
-	n = dns_reply_from_msg(&q, mb, ml, 0, false, sizeof(out), 1232, out);
-	cr_assert_eq(dns_msg_parse(&m, out, n), 0);
-	cr_assert_eq(m.hdr.count[DNS_SEC_ANSWER], 1);
-	/* the same name, another type */
-	dns_builder_init(&b, mb, sizeof(mb), 0, DNS_F_QR);
-	dns_builder_question(&b, nm("www.shop.lab"), DNS_T_AAAA, DNS_C_IN);
-	ml = dns_builder_finish(&b);
-	n = dns_reply_from_msg(&q, mb, ml, 0, false, sizeof(out), 1232, out);
-	cr_assert_eq(dns_msg_parse(&m, out, n), 0);
-	cr_assert_eq(m.qtype, DNS_T_A, "the client's question, not the message's");
 }

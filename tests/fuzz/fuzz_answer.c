@@ -21,7 +21,7 @@
  * the time is in the stale window, bit 3 insert as DNSSEC-secure, bits 4-5
  * labels put before the cached name, bit 6 the client's name is taken
  * whole from the input, bit 7 CD in the query; 1-2 the client's UDP size,
- * 3-4 the buffer (DNS_REPLY_EMPTY_MAX + n), 5-6 qtype, 7 the rcode of the
+ * 3-4 the buffer (ANSWER_EMPTY_MAX + n), 5-6 qtype, 7 the rcode of the
  * rcode-only answer, 8 the length L of the name octets; then L octets (the
  * labels, or the whole name), then the message that is cached.
  * Runs with -detect_leaks=0 (fuzz_answer.options, as fuzz_fill).
@@ -31,13 +31,13 @@
 
 #include <string.h>
 
+#include "answer/negative.h"
+#include "answer/reply.h"
 #include "cache/nsec.h"
-#include "dataplane/negative.h"
 #include "dns/build.h"
 #include "dns/msg.h"
 #include "dns/name.h"
 #include "dns/query.h"
-#include "dns/reply.h"
 
 #define T0 1000000u
 #define HEAD 9
@@ -155,7 +155,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	uint8_t mode = data[0];
 	uint16_t udp = (uint16_t)(data[1] << 8 | data[2]);
-	size_t cap = DNS_REPLY_EMPTY_MAX + (size_t)(data[3] << 8 | data[4]);
+	size_t cap = ANSWER_EMPTY_MAX + (size_t)(data[3] << 8 | data[4]);
 	uint16_t qtype = (uint16_t)(data[5] << 8 | data[6]);
 	int rcode = data[7] & 0xf;
 	const uint8_t *name = data + HEAD, *msg = name + data[8];
@@ -233,19 +233,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	/* 3. the answer from the assembled message, over UDP and TCP */
-	size_t n = dns_reply_from_msg(&q, msg, mlen, rcode, false, cap, 1232, out);
-	check_answer(&q, out, n, cap, false, "dns_reply_from_msg");
-	n = dns_reply_from_msg(&q, msg, mlen, rcode, true, cap, 1232, out);
-	check_answer(&q, out, n, cap, true, "dns_reply_from_msg (stream)");
+	size_t n = answer_from_msg(&q, msg, mlen, rcode, false, cap, 1232, out);
+	check_answer(&q, out, n, cap, false, "answer_from_msg");
+	n = answer_from_msg(&q, msg, mlen, rcode, true, cap, 1232, out);
+	check_answer(&q, out, n, cap, true, "answer_from_msg (stream)");
 
 	/* 4. rcode only, and as the fill path marks one truncated */
-	n = dns_reply_empty(q.wire, &q, rcode, 1232, out);
-	check_answer(&q, out, n, DNS_REPLY_EMPTY_MAX, false, "dns_reply_empty");
+	n = answer_empty(q.wire, &q, rcode, 1232, out);
+	check_answer(&q, out, n, ANSWER_EMPTY_MAX, false, "answer_empty");
 	out[2] |= DNS_F_TC >> 8;
-	check_answer(&q, out, n, DNS_REPLY_EMPTY_MAX, false, "dns_reply_empty with TC");
-	n = dns_reply_empty(q.wire, NULL, rcode, 1232, out);
+	check_answer(&q, out, n, ANSWER_EMPTY_MAX, false, "answer_empty with TC");
+	n = answer_empty(q.wire, NULL, rcode, 1232, out);
 	check(n == DNS_HDR_LEN && dns_get16(out) == q.id && dns_get16(out + 4) == 0,
-	      "dns_reply_empty without a question: the header alone");
+	      "answer_empty without a question: the header alone");
 
 	/* 5. RFC 8198: blobs as the writer stores them (which must answer),
 	 * and the message's raw octets as a broken blob (which must not
@@ -261,7 +261,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		};
 		if (fl[0] <= 65535 && fl[1] <= 65535) {
 			for (int v = CACHE_NSEC_NXDOMAIN; v <= CACHE_NSEC_NODATA; v++) {
-				int r = dp_negative_answer(&proof, v, &q, now, 1232, out, cap);
+				int r = answer_negative(&proof, v, &q, now, 1232, out, cap);
 				if (r > 0)
 					check_answer(&q, out, (size_t)r, cap, false, "RFC 8198 answer");
 			}
@@ -271,7 +271,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 							.len = (uint16_t)(mlen - off),
 							.expire_at = now + 60 };
 		proof.nrr = 1;
-		int r = dp_negative_answer(&proof, CACHE_NSEC_NXDOMAIN, &q, now, 1232, out, cap);
+		int r = answer_negative(&proof, CACHE_NSEC_NXDOMAIN, &q, now, 1232, out, cap);
 		if (r > 0)
 			check_answer(&q, out, (size_t)r, cap, false, "RFC 8198 answer, raw blob");
 	}

@@ -1,6 +1,7 @@
 /*
  * tests/fuzz/fuzz_fill.c: libFuzzer target for the cache writer's handling
- * of fill records (dataplane/fill.h), which come from another process.
+ * of fill records (shm/shm.h checks, dataplane/fill.h insert, answer/reply.h
+ * answer_resolved()), which come from another process.
  * The input is a compact record: octet 0 the fill's flags (bit 7: break
  * the record's header instead), 1 its rank, 2-3 its rcode, 4 the client's
  * qname length, 5 bit 0 EDNS and bit 1 DO, 6-7 the client's UDP size, 8-9
@@ -21,10 +22,10 @@
 
 #include <string.h>
 
+#include "answer/reply.h"
 #include "dataplane/fill.h"
 #include "dns/name.h"
 #include "dns/query.h"
-#include "dns/reply.h"
 
 static struct shm_fill f;
 static uint8_t out[65535];
@@ -102,9 +103,11 @@ static void run(const uint8_t *data)
 		dp_fill_insert(cache, &f, 1);
 	dp_fill_insert(cache, &f, 1 + (data[0] & 0x30) * 100);
 	check(cache_check(cache) == 0, "cache invariants after the insert");
-	size_t cap = DNS_REPLY_EMPTY_MAX + data[7] * 8;
+	size_t cap = ANSWER_EMPTY_MAX + data[7] * 8;
 	uint32_t now = 1 + (data[0] & 0x30) * 100;
-	size_t n = dp_fill_answer(cache, &f, &q, now, 1232, out, cap);
+	size_t n = answer_resolved(cache, &q, now, f.msg, f.msg_len, f.rcode,
+				   f.flags & SHM_FILL_STALE, f.flags & SHM_FILL_TRUNCATED, 1232,
+				   out, cap);
 	check(n >= DNS_HDR_LEN && n <= (cap > 65535 ? 65535 : cap), "answer length");
 	check(dns_get16(out) == 0x4242, "the client's id");
 	check(dns_get16(out + 2) & DNS_F_QR, "QR set");

@@ -1,11 +1,11 @@
 /*
- * dataplane/negative.c: aggressive negative answers from a proof (see
+ * answer/negative.c: aggressive negative answers from a proof (see
  * negative.h). Worker lcore, hot path. Each blob is walked record by
  * record, every length checked against the blob before it is used and
  * every RDATA by its type: a blob is the writer's, but a broken one must
  * cost an upstream query, not a broken answer.
  */
-#include "dataplane/negative.h"
+#include "answer/negative.h"
 
 #include <string.h>
 
@@ -61,9 +61,9 @@ static int put_blob(const struct cache_nsec_blob *b, bool dnssec, uint32_t ttl,
 	return full ? 1 : 0;
 }
 
-int dp_negative_answer(const struct cache_nsec_proof *proof, int verdict,
-		       const struct dns_query *q, uint32_t now, uint16_t edns_size,
-		       uint8_t *out, size_t cap)
+int answer_negative(const struct cache_nsec_proof *proof, int verdict,
+		    const struct dns_query *q, uint32_t now, uint16_t edns_size,
+		    uint8_t *out, size_t cap)
 {
 	size_t qlen = (size_t)q->qname_len + 4, n = DNS_HDR_LEN + qlen;
 	size_t opt = q->has_edns ? DNS_REPLY_OPT_LEN : 0;

@@ -1,5 +1,5 @@
 /*
- * dataplane/negative.h: aggressive negative answers (RFC 8198) from the
+ * answer/negative.h: aggressive negative answers (RFC 8198) from the
  * NSEC/NSEC3 store (cache/nsec.h). A worker that misses the message cache
  * asks the store whether its validated ranges prove NXDOMAIN or NODATA and,
  * if so, answers from the proof's blobs instead of asking control.
@@ -10,8 +10,8 @@
  *
  * Worker lcore, hot path: no allocation, no I/O.
  */
-#ifndef BW_DATAPLANE_NEGATIVE_H
-#define BW_DATAPLANE_NEGATIVE_H
+#ifndef BW_ANSWER_NEGATIVE_H
+#define BW_ANSWER_NEGATIVE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -32,8 +32,8 @@ struct dns_query;
  * are sent. Returns the length, or -1 when a blob is malformed (the caller
  * then asks control) or not even the question fits.
  */
-int dp_negative_answer(const struct cache_nsec_proof *proof, int verdict,
-		       const struct dns_query *q, uint32_t now, uint16_t edns_size,
-		       uint8_t *out, size_t cap);
+int answer_negative(const struct cache_nsec_proof *proof, int verdict,
+		    const struct dns_query *q, uint32_t now, uint16_t edns_size,
+		    uint8_t *out, size_t cap);
 
 #endif

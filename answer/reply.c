@@ -1,30 +1,17 @@
 /*
- * dns/reply.c: answers without the cache (see reply.h). Any thread.
+ * answer/reply.c: answers without a cache hit (see reply.h). Any thread.
  */
-#include "reply.h"
+#include "answer/reply.h"
 
 #include <string.h>
 
-#include "msg.h"
-#include "name.h"
-#include "query.h"
+#include "cache/msgcache.h"
+#include "dns/msg.h"
+#include "dns/name.h"
+#include "dns/query.h"
 
-int dns_query_screen(const uint8_t *wire, int parsed, const struct dns_query *q)
-{
-	if (((dns_get16(wire + 2) & DNS_F_OPCODE_MASK) >> DNS_F_OPCODE_SHIFT) != DNS_OP_QUERY)
-		return DNS_R_NOTIMP;
-	if (parsed)
-		return DNS_R_FORMERR;
-	if (q->has_edns && q->edns.version != 0)
-		return DNS_R_BADVERS;
-	if (q->qclass != DNS_C_IN || q->qtype == DNS_T_AXFR || q->qtype == DNS_T_IXFR ||
-	    q->qtype == DNS_T_OPT || q->qtype == DNS_T_TSIG)
-		return DNS_R_REFUSED;
-	return DNS_R_NOERROR;
-}
-
-size_t dns_reply_empty(const uint8_t *wire, const struct dns_query *q,
-		       int rcode, uint16_t edns_size, uint8_t *out)
+size_t answer_empty(const uint8_t *wire, const struct dns_query *q,
+		    int rcode, uint16_t edns_size, uint8_t *out)
 {
 	uint16_t flags = (uint16_t)(DNS_F_QR | DNS_F_RA |
 				    (dns_get16(wire + 2) & (DNS_F_OPCODE_MASK | DNS_F_RD | DNS_F_CD)) |
@@ -49,9 +36,9 @@ size_t dns_reply_empty(const uint8_t *wire, const struct dns_query *q,
 	return n;
 }
 
-size_t dns_reply_from_msg(const struct dns_query *q, const uint8_t *msg,
-			  size_t len, int rcode, bool stream, size_t cap,
-			  uint16_t edns_size, uint8_t *out)
+size_t answer_from_msg(const struct dns_query *q, const uint8_t *msg,
+		       size_t len, int rcode, bool stream, size_t cap,
+		       uint16_t edns_size, uint8_t *out)
 {
 	struct dns_msg m;
 	size_t qlen = (size_t)q->qname_len + 4, base = DNS_HDR_LEN + qlen;
@@ -64,7 +51,7 @@ size_t dns_reply_from_msg(const struct dns_query *q, const uint8_t *msg,
 	if (!msg || dns_msg_parse(&m, msg, len) || m.qname_len != q->qname_len ||
 	    m.qtype != q->qtype || m.qclass != q->qclass ||
 	    !dns_name_equal(m.qname, dns_query_qname(q)))
-		return dns_reply_empty(q->wire, q, rcode, edns_size, out);
+		return answer_empty(q->wire, q, rcode, edns_size, out);
 	/* A message from the cache carries an OPT last: ours replaces it. */
 	size_t end = m.has_edns ? m.edns.rr_off : len;
 	unsigned ar = m.hdr.count[DNS_SEC_ADDITIONAL] - (m.has_edns ? 1 : 0);
@@ -91,4 +78,31 @@ size_t dns_reply_from_msg(const struct dns_query *q, const uint8_t *msg,
 	if (opt)
 		n += dns_reply_put_opt(out + n, edns_size, q->edns.flags);
 	return n;
+}
+
+size_t answer_resolved(struct cache *c, const struct dns_query *q, uint32_t now,
+		       const uint8_t *msg, size_t msg_len, int rcode, bool stale,
+		       bool truncated, uint16_t edns_size, uint8_t *out, size_t cap)
+{
+	struct cache_key k;
+	const struct cache_key *kp = &k;
+	struct cache_result res;
+	struct cache_reader_stats rst = { 0 };
+
+	if (truncated) {
+		size_t n = answer_empty(q->wire, q, rcode, edns_size, out);
+		out[2] |= DNS_F_TC >> 8;
+		return n;
+	}
+	cache_key_from_query(&k, c, q);
+	cache_lookup_burst(c, &kp, 1, now, &res, &rst);
+	if (res.entry && !stale &&
+	    (res.state == CACHE_HIT || res.state == CACHE_HIT_PREFETCH ||
+	     rcode == DNS_R_SERVFAIL)) {
+		int n = cache_answer(c, res.entry, (enum cache_state)res.state, q, now, out, cap);
+		if (n > 0)
+			return (size_t)n;
+	}
+	return answer_from_msg(q, msg_len ? msg : NULL, msg_len, rcode, false, cap, edns_size,
+			       out);
 }

@@ -1,0 +1,85 @@
+/*
+ * answer/reply.h: the answers every front end sends without a cache hit:
+ * an answer without records (an rcode: REFUSED, NOTIMP, FORMERR, BADVERS,
+ * SERVFAIL), the answer to a client from a message assembled elsewhere (the
+ * iterator's result, a fill record from control), and the answer after a
+ * resolution filled the cache. Shared by control's front end, the
+ * dataplane's workers and its cache writer, with the one size rule of UDP
+ * answers. No I/O, no allocation: worker hot path included. The caller
+ * owns every buffer; out must hold ANSWER_EMPTY_MAX octets for an empty
+ * reply, and cap octets for one from a message.
+ */
+#ifndef BW_ANSWER_REPLY_H
+#define BW_ANSWER_REPLY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dns/reply.h"
+#include "dns/wire.h"
+
+struct cache;
+struct dns_query;
+
+#define ANSWER_EMPTY_MAX (DNS_HDR_LEN + DNS_NAME_MAX + 4 + DNS_REPLY_OPT_LEN)
+
+/*
+ * The largest UDP answer we send, whatever the client offers: our
+ * configured EDNS buffer size (DNS flag day 2020: 1232 by default), and
+ * never more than one datagram on the link (link_max: the largest UDP
+ * payload a frame of the link carries, MTU minus IP and UDP headers; 0
+ * when the kernel sends and fragments). A frame over the MTU is dropped by
+ * the link, so the client would get neither the answer nor a TC=1. Every
+ * UDP front end passes min(its buffer, this) as the cap of the answer
+ * writers, which apply the client's own size (dns_query_udp_size()) too.
+ */
+static inline size_t answer_udp_max(uint16_t edns_size, size_t link_max)
+{
+	size_t m = edns_size < DNS_EDNS_MIN_UDP ? DNS_EDNS_MIN_UDP : edns_size;
+
+	return link_max && link_max < m ? link_max : m;
+}
+
+
+/*
+ * An answer without records to the query in wire (at least DNS_HDR_LEN
+ * octets): the client's id; its opcode, RD and CD; QR, RA and rcode (its
+ * upper bits in our OPT, for BADVERS). q is wire parsed (dns_query_parse())
+ * or NULL when it did not parse: then only the header goes back, since
+ * there is no question to echo. With q, the question octet for octet and
+ * our OPT (edns_size) when the client sent one. Returns the length.
+ */
+size_t answer_empty(const uint8_t *wire, const struct dns_query *q,
+		    int rcode, uint16_t edns_size, uint8_t *out);
+
+/*
+ * The answer to q from an assembled message msg (for q's question, the name
+ * in any letter case, so that its compression pointers hold behind q's
+ * question): q's id,
+ * opcode, RD, CD and question; QR, RA and rcode; msg's answer, authority
+ * and additional records (its own OPT dropped, ours added when q had one).
+ * When they do not fit in min(cap, the client's UDP size) -- or cap alone
+ * when stream (TCP) -- TC=1 and no records. A msg that does not parse or
+ * whose question is another gives answer_empty(). cap must be at
+ * least ANSWER_EMPTY_MAX. Returns the length.
+ */
+size_t answer_from_msg(const struct dns_query *q, const uint8_t *msg,
+		       size_t len, int rcode, bool stream, size_t cap,
+		       uint16_t edns_size, uint8_t *out);
+
+/*
+ * The answer to q once a resolution has ended (the cache writer, after a
+ * fill record): what the cache now holds for q, answered as a hit would
+ * be (AD rules, TTLs counted down), when there is a fresh entry, or a
+ * stale one after a SERVFAIL (RFC 8767: better than the failure); else
+ * answer_from_msg() of msg (msg_len octets, NULL when 0) with rcode. stale:
+ * msg is itself a stale answer (the cache is not asked); truncated: msg
+ * was too large to be sent, so TC=1 and no records. cap as for
+ * answer_from_msg(). Returns the length.
+ */
+size_t answer_resolved(struct cache *c, const struct dns_query *q, uint32_t now,
+		       const uint8_t *msg, size_t msg_len, int rcode, bool stale,
+		       bool truncated, uint16_t edns_size, uint8_t *out, size_t cap);
+
+#endif

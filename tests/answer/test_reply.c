@@ -1,0 +1,178 @@
+/*
+ * tests/answer/test_reply.c: the answers both front ends write without a
+ * cache hit (from an assembled message, rcode-only) and the screen every
+ * client's message meets first: each outcome of answer_screen() with the
+ * bytes of the answer that goes back, parsed by the general parser.
+ */
+#include "tests/dns/testutil.h"
+
+#include "answer/acl.h"
+#include "answer/reply.h"
+#include "answer/screen.h"
+#include "conf/config.h"
+#include "dns/build.h"
+#include "dns/msg.h"
+#include "dns/query.h"
+
+/* An assembled message's pointers may point into its question: it answers
+ * only a question it was made for (letter case aside). */
+Test(reply, from_a_message_for_another_question_is_empty)
+{
+	uint8_t qb[512], mb[512], out[1232];
+	struct dns_builder b;
+	struct dns_query q;
+	struct dns_msg m;
+	static const uint8_t a[4] = { 198, 18, 0, 1 };
+
+	dns_builder_init(&b, qb, sizeof(qb), 7, DNS_F_RD);
+	dns_builder_question(&b, nm("WWW.shop.lab"), DNS_T_A, DNS_C_IN);
+	cr_assert_eq(dns_query_parse(&q, qb, dns_builder_finish(&b)), 0);
+	/* the same length, another name: its owner pointer would read
+	 * "shop.lab" as "xop.lab"-ish garbage behind q's question */
+	dns_builder_init(&b, mb, sizeof(mb), 0, DNS_F_QR);
+	dns_builder_question(&b, nm("abc.xxop.lab"), DNS_T_A, DNS_C_IN);
+	dns_builder_rr_qname(&b, DNS_SEC_ANSWER, DNS_T_A, DNS_C_IN, 60, a, 4);
+	size_t ml = dns_builder_finish(&b);
+	size_t n = answer_from_msg(&q, mb, ml, 0, false, sizeof(out), 1232, out);
+	cr_assert_eq(dns_msg_parse(&m, out, n), 0);
+	cr_assert_eq(m.hdr.count[DNS_SEC_ANSWER], 0, "another name: no records");
+	/* the same name in another case: the records */
+	dns_builder_init(&b, mb, sizeof(mb), 0, DNS_F_QR);
+	dns_builder_question(&b, nm("www.shop.lab"), DNS_T_A, DNS_C_IN);
+	dns_builder_rr_qname(&b, DNS_SEC_ANSWER, DNS_T_A, DNS_C_IN, 60, a, 4);
+	ml = dns_builder_finish(&b);
+	n = answer_from_msg(&q, mb, ml, 0, false, sizeof(out), 1232, out);
+	cr_assert_eq(dns_msg_parse(&m, out, n), 0);
+	cr_assert_eq(m.hdr.count[DNS_SEC_ANSWER], 1);
+	/* the same name, another type */
+	dns_builder_init(&b, mb, sizeof(mb), 0, DNS_F_QR);
+	dns_builder_question(&b, nm("www.shop.lab"), DNS_T_AAAA, DNS_C_IN);
+	ml = dns_builder_finish(&b);
+	n = answer_from_msg(&q, mb, ml, 0, false, sizeof(out), 1232, out);
+	cr_assert_eq(dns_msg_parse(&m, out, n), 0);
+	cr_assert_eq(m.qtype, DNS_T_A, "the client's question, not the message's");
+}
+
+/* --- the screen ------------------------------------------------------------ */
+
+static struct answer_acl acl;
+static const uint8_t allowed[4] = { 127, 0, 0, 1 }, refused[4] = { 192, 0, 2, 1 },
+		     dropped[4] = { 10, 0, 0, 1 };
+
+static void acl_init(void)
+{
+	static struct cfg c;
+	static const char text[] = "resolver: { root-hints: /r }\n"
+				   "access-control:\n"
+				   "  - { prefix: 127.0.0.0/8, action: allow }\n"
+				   "  - { prefix: 10.0.0.0/8, action: drop }\n";
+	char err[256];
+
+	cr_assert_eq(cfg_parse(&c, text, sizeof(text) - 1, "t.yaml", err, sizeof(err)), 0, "%s", err);
+	answer_acl_build(&acl, &c);
+}
+
+/* A query for name/type/class with the header flags, EDNS version (-1:
+ * no OPT), into r. */
+static void msg(struct raw *r, const char *name, uint16_t type, uint16_t class,
+		uint16_t flags, int edns_version)
+{
+	r->n = 0;
+	raw_hdr(r, 1, 0, 0, edns_version >= 0 ? 1 : 0);
+	r->b[2] = (uint8_t)(flags >> 8);
+	r->b[3] = (uint8_t)flags;
+	raw_name(r, name);
+	raw_u16(r, type);
+	raw_u16(r, class);
+	if (edns_version >= 0) {
+		raw_u8(r, 0);
+		raw_u16(r, DNS_T_OPT);
+		raw_u16(r, 1232);
+		raw_u32(r, (uint32_t)edns_version << 16);
+		raw_u16(r, 0);
+	}
+}
+
+/* Screens r from addr; for an answered slot, writes the answer and checks
+ * it: QR, the rcode (BADVERS's upper bits in the OPT), the client's id and
+ * question when it parsed. Returns the slot. */
+static enum answer_slot screen(struct raw *r, const uint8_t *addr)
+{
+	struct answer_screen v;
+	struct dns_query q;
+	struct dns_msg m;
+	uint8_t out[ANSWER_EMPTY_MAX];
+
+	answer_screen(&v, &acl, 0, addr, r->b, r->n, &q);
+	if (!answer_slot_replies(v.slot))
+		return v.slot;
+	size_t n = answer_empty(r->b, v.q, v.rcode, 1232, out);
+	cr_assert_eq(dns_msg_parse(&m, out, n), 0, "the answer parses");
+	cr_assert(m.hdr.flags & DNS_F_QR);
+	cr_assert_eq(dns_get16(out), dns_get16(r->b), "the client's id");
+	int rcode = m.hdr.flags & 0xf;
+	if (m.has_edns)
+		rcode |= m.edns.ext_rcode << 4;
+	cr_assert_eq(rcode, v.rcode);
+	if (v.q) {
+		cr_assert_eq(m.hdr.count[DNS_SEC_QUESTION], 1);
+		cr_assert_arr_eq(out + DNS_HDR_LEN, r->b + DNS_HDR_LEN, v.q->qname_len + 4u,
+				 "the question octet for octet");
+	} else {
+		cr_assert_eq(m.hdr.count[DNS_SEC_QUESTION], 0, "nothing parsed: the header alone");
+	}
+	return v.slot;
+}
+
+Test(screen, each_rule_in_its_order, .init = acl_init)
+{
+	struct raw raw = { .n = 0 }, *r = &raw;
+
+	msg(r, "www.shop.lab", DNS_T_A, DNS_C_IN, DNS_F_RD, 0);
+	cr_assert_eq(screen(r, allowed), ANSWER_GO);
+	cr_assert_eq(screen(r, refused), ANSWER_REFUSED, "no rule: REFUSED");
+	cr_assert_eq(screen(r, dropped), ANSWER_ACL_DROP);
+	r->n = DNS_HDR_LEN - 1;
+	cr_assert_eq(screen(r, allowed), ANSWER_SHORT);
+	msg(r, "www.shop.lab", DNS_T_A, DNS_C_IN, DNS_F_QR, 0);
+	cr_assert_eq(screen(r, allowed), ANSWER_QR, "a response is never answered");
+	cr_assert_eq(screen(r, refused), ANSWER_QR, "QR before access control");
+	msg(r, "www.shop.lab", DNS_T_A, DNS_C_IN, 2 << DNS_F_OPCODE_SHIFT, 0);
+	cr_assert_eq(screen(r, allowed), ANSWER_NOTIMP);
+	r->n -= 3; /* a broken body under an unknown opcode: NOTIMP wins */
+	cr_assert_eq(screen(r, allowed), ANSWER_NOTIMP);
+	cr_assert_eq(screen(r, refused), ANSWER_REFUSED, "access control before the body");
+	msg(r, "www.shop.lab", DNS_T_A, DNS_C_IN, 0, 0);
+	r->n -= 3;
+	cr_assert_eq(screen(r, allowed), ANSWER_FORMERR);
+	msg(r, "www.shop.lab", DNS_T_A, DNS_C_IN, 0, 1);
+	cr_assert_eq(screen(r, allowed), ANSWER_BADVERS);
+	msg(r, "www.shop.lab", DNS_T_A, DNS_C_CH, 0, -1);
+	cr_assert_eq(screen(r, allowed), ANSWER_REFUSED, "CHAOS");
+	static const uint16_t types[] = { DNS_T_AXFR, DNS_T_IXFR, DNS_T_OPT, DNS_T_TSIG };
+	for (unsigned i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		msg(r, "shop.lab", types[i], DNS_C_IN, 0, -1);
+		cr_assert_eq(screen(r, allowed), ANSWER_REFUSED, "type %u", types[i]);
+	}
+}
+
+Test(screen, mapped_clients_are_screened_as_ipv4, .init = acl_init)
+{
+	struct raw raw = { .n = 0 }, *r = &raw;
+	struct answer_screen v;
+	struct dns_query q;
+	uint8_t mapped[16] = { [10] = 0xff, [11] = 0xff, 10, 0, 0, 1 };
+
+	msg(r, "www.shop.lab", DNS_T_A, DNS_C_IN, 0, -1);
+	answer_screen(&v, &acl, 1, mapped, r->b, r->n, &q);
+	cr_assert_eq(v.slot, ANSWER_ACL_DROP, "::ffff:10.0.0.1 is 10.0.0.1");
+	mapped[12] = 127;
+	answer_screen(&v, &acl, 1, mapped, r->b, r->n, &q);
+	cr_assert_eq(v.slot, ANSWER_GO);
+}
+
+Test(screen, every_slot_has_a_text)
+{
+	for (int s = 0; s < ANSWER_NSLOTS; s++)
+		cr_assert_str_neq(answer_slot_text((enum answer_slot)s), "unknown slot");
+}
