@@ -80,7 +80,7 @@ static void accept_ready(struct ctl_loop *loop, int fd, uint32_t events, void *a
 }
 
 struct ctl_sock *ctl_sock_new(struct ctl_loop *loop, const char *path, ctl_sock_cb cb,
-			      void *arg, char *err, size_t errlen)
+			      void *arg, int *code, char *err, size_t errlen)
 {
 	struct ctl_sock *s = calloc(1, sizeof(*s));
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -88,6 +88,7 @@ struct ctl_sock *ctl_sock_new(struct ctl_loop *loop, const char *path, ctl_sock_
 	if (!s || strlen(path) >= sizeof(sun.sun_path)) {
 		snprintf(err, errlen, "control.socket %s: %s", path,
 			 s ? "path too long" : "out of memory");
+		*code = s ? CTL_E_SOCKET : CTL_E_NOMEM;
 		free(s);
 		return NULL;
 	}
@@ -116,6 +117,7 @@ struct ctl_sock *ctl_sock_new(struct ctl_loop *loop, const char *path, ctl_sock_
 	return s;
 fail:
 	snprintf(err, errlen, "control.socket %s: %s", path, strerror(errno));
+	*code = CTL_E_SOCKET;
 	if (s->fd >= 0)
 		close(s->fd);
 	free(s);

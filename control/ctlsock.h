@@ -14,15 +14,15 @@
 #include "control/loop.h"
 
 /* Writes the answer to one command (its first word) to f; returns 0, or
- * -1 for an unknown command (the socket then answers "error: ..."). */
+ * CTL_E_UNKNOWN_COMMAND (the socket then answers "error: ..."). */
 typedef int (*ctl_sock_cb)(void *arg, const char *cmd, FILE *f);
 
 struct ctl_sock;
 
-/* Listens on path (a stale socket file there is replaced). NULL with a
- * message in err. */
+/* Listens on path (a stale socket file there is replaced). NULL with *code
+ * set (CTL_E_SOCKET, CTL_E_NOMEM) and a line in err. */
 struct ctl_sock *ctl_sock_new(struct ctl_loop *loop, const char *path, ctl_sock_cb cb,
-			      void *arg, char *err, size_t errlen);
+			      void *arg, int *code, char *err, size_t errlen);
 void ctl_sock_free(struct ctl_sock *s);
 
 #endif

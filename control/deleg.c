@@ -252,14 +252,14 @@ int ctl_deleg_set_hints(struct ctl_deleg_table *t, const struct ctl_referral *r,
 			uint32_t now)
 {
 	if (r->nns == 0)
-		return -1;
+		return CTL_E_NO_NS;
 	if (!t->hints && !(t->hints = malloc(sizeof(*t->hints))))
-		return -1;
+		return CTL_E_NOMEM;
 	*t->hints = *r;
 	t->hints->zone = (const uint8_t *)"";
 	if (t->root && now < t->root->d.expire && !t->root->d.from_hints)
 		return 0; /* a primed root stays until it expires */
-	return root_from_hints(t, now) ? 0 : -1;
+	return root_from_hints(t, now) ? 0 : CTL_E_NOMEM;
 }
 
 int ctl_deleg_prime(struct ctl_deleg_table *t, const struct ctl_referral *r,
@@ -268,13 +268,13 @@ int ctl_deleg_prime(struct ctl_deleg_table *t, const struct ctl_referral *r,
 	struct entry *e = t->root;
 
 	if (r->nns == 0)
-		return -1;
+		return CTL_E_NO_NS;
 	if (e && same_ns_set(&e->d, r)) {
 		fill_ns(e, r);
 		e->d.learned = now;
 	} else {
 		if (!(e = store(t, (const uint8_t *)"", r, 0, now, 0)))
-			return -1;
+			return CTL_E_NOMEM;
 		t->root = e;
 		t->st.learned++;
 	}

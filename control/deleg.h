@@ -37,6 +37,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "control/err.h"
 #include "dns/wire.h"
 
 #define CTL_DELEG_NS_MAX 32	    /* NS names stored per cut */
@@ -109,7 +110,7 @@ void ctl_deleg_table_free(struct ctl_deleg_table *t);
 /*
  * The root from hints: replaces the root's instance only when none is
  * usable (hints never expire: they are what priming starts from).
- * 0 or -1 (no NS, out of memory).
+ * 0, CTL_E_NO_NS or CTL_E_NOMEM.
  */
 int ctl_deleg_set_hints(struct ctl_deleg_table *t, const struct ctl_referral *r,
 			uint32_t now);
@@ -117,7 +118,7 @@ int ctl_deleg_set_hints(struct ctl_deleg_table *t, const struct ctl_referral *r,
 /*
  * The root from a priming answer (the root's own NS set: the one cut that
  * has no parent), used for ttl seconds; the hints come back after that.
- * 0 or -1.
+ * 0, CTL_E_NO_NS or CTL_E_NOMEM.
  */
 int ctl_deleg_prime(struct ctl_deleg_table *t, const struct ctl_referral *r,
 		    uint32_t now);

@@ -249,7 +249,7 @@ struct ctl_dp *ctl_dp_attach(struct ctl_loop *loop, struct ctl_iter *it,
 			     const struct cfg *cfg, const uint8_t *cfg_sha256,
 			     const char *argv0,
 			     volatile int *stop, uint32_t wait_ms,
-			     char *err, size_t errlen)
+			     int *code, char *err, size_t errlen)
 {
 	char path[256];
 	uint64_t deadline = ctl_now_ms() + wait_ms;
@@ -260,6 +260,7 @@ struct ctl_dp *ctl_dp_attach(struct ctl_loop *loop, struct ctl_iter *it,
 		if (*stop || (wait_ms && ctl_now_ms() > deadline)) {
 			snprintf(err, errlen, "no dataplane is running (file prefix %s): "
 					      "start bailiwick-dataplane first", prefix_of(cfg));
+			*code = CTL_E_NO_DATAPLANE;
 			return NULL;
 		}
 		nap_ms(100);
@@ -267,6 +268,7 @@ struct ctl_dp *ctl_dp_attach(struct ctl_loop *loop, struct ctl_iter *it,
 	if (eal_secondary(cfg, argv0) < 0) {
 		snprintf(err, errlen, "EAL secondary: %s (is the dataplane running with "
 				      "the same --file-prefix?)", rte_strerror(rte_errno));
+		*code = CTL_E_NO_DATAPLANE;
 		return NULL;
 	}
 	/* The dataplane creates the block last, after its ports are up. */
@@ -277,6 +279,7 @@ struct ctl_dp *ctl_dp_attach(struct ctl_loop *loop, struct ctl_iter *it,
 			break;
 		if (*stop || (wait_ms && ctl_now_ms() > deadline)) {
 			snprintf(err, errlen, "the dataplane did not publish %s", SHM_CTL_NAME);
+			*code = CTL_E_NO_DATAPLANE;
 			return NULL;
 		}
 		nap_ms(50);
@@ -291,17 +294,20 @@ struct ctl_dp *ctl_dp_attach(struct ctl_loop *loop, struct ctl_iter *it,
 				      "matching builds",
 			 ctl->abi, ctl->record_sizes[0], ctl->record_sizes[1], ctl->n_workers,
 			 SHM_ABI_VERSION, sizeof(struct shm_miss), sizeof(struct shm_fill));
+		*code = CTL_E_ABI;
 		return NULL;
 	}
 	if (memcmp(ctl->config_sha256, cfg_sha256, sizeof(ctl->config_sha256)) != 0) {
 		snprintf(err, errlen, "the dataplane (pid %d) was started from another "
 				      "configuration file than this control's: start both "
 				      "with the same -c FILE", ctl->dp_pid);
+		*code = CTL_E_CONFIG_FILE;
 		return NULL;
 	}
 	struct ctl_dp *d = calloc(1, sizeof(*d));
 	if (!d) {
 		snprintf(err, errlen, "out of memory");
+		*code = CTL_E_NOMEM;
 		return NULL;
 	}
 	d->loop = loop;
@@ -316,12 +322,14 @@ struct ctl_dp *ctl_dp_attach(struct ctl_loop *loop, struct ctl_iter *it,
 		d->miss[i] = rte_ring_lookup(name);
 		if (!d->miss[i]) {
 			snprintf(err, errlen, "ring %s is missing", name);
+			*code = CTL_E_ABI;
 			free(d);
 			return NULL;
 		}
 	}
 	if (!d->fill) {
 		snprintf(err, errlen, "ring %s is missing", SHM_FILL_RING_NAME);
+		*code = CTL_E_ABI;
 		free(d);
 		return NULL;
 	}
@@ -332,6 +340,7 @@ struct ctl_dp *ctl_dp_attach(struct ctl_loop *loop, struct ctl_iter *it,
 	    ctl->now_ms - ctl->ctl_heartbeat_ms < SHM_DEAD_MS) {
 		snprintf(err, errlen, "another bailiwick-control (pid %d) is attached to this "
 				      "dataplane", old);
+		*code = CTL_E_ATTACHED;
 		free(d);
 		return NULL;
 	}
@@ -340,6 +349,7 @@ struct ctl_dp *ctl_dp_attach(struct ctl_loop *loop, struct ctl_iter *it,
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 		snprintf(err, errlen, "another bailiwick-control (pid %d) attached at the "
 				      "same time", old);
+		*code = CTL_E_ATTACHED;
 		free(d);
 		return NULL;
 	}

@@ -30,14 +30,16 @@ struct ctl_dp;
  * the shared memory (--file-prefix, --huge-dir); waits up to wait_ms for the
  * dataplane (0: forever, while *stop stays 0). Then attaches, if the
  * dataplane read the same configuration file (cfg_sha256, CFG_SHA256_LEN
- * octets: the SHA-256 of control's file). NULL with a message in err (the
- * ABI or the file differs, no dataplane, EAL failed). Once per process.
+ * octets: the SHA-256 of control's file). NULL with *code set and one line
+ * in err: CTL_E_NO_DATAPLANE (none came up, EAL failed), CTL_E_ABI (another
+ * build), CTL_E_CONFIG_FILE (another file), CTL_E_ATTACHED (another control
+ * holds it), CTL_E_NOMEM. Once per process.
  */
 struct ctl_dp *ctl_dp_attach(struct ctl_loop *loop, struct ctl_iter *it,
 			     const struct cfg *cfg, const uint8_t *cfg_sha256,
 			     const char *argv0,
 			     volatile int *stop, uint32_t wait_ms,
-			     char *err, size_t errlen);
+			     int *code, char *err, size_t errlen);
 
 /* True once the dataplane we attached to has gone away. */
 bool ctl_dp_lost(const struct ctl_dp *d);

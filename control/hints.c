@@ -3,7 +3,7 @@
  * at start and on reload. Every line is checked; the first problem is
  * reported with its line and nothing is returned half-filled.
  */
-#include "hints.h"
+#include "control/hints.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -38,7 +38,7 @@ static int fail(char *err, size_t errlen, const char *name, unsigned line,
 		vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
 		va_end(ap);
 	}
-	return -1;
+	return CTL_E_HINTS;
 }
 
 /* Splits line (NUL-terminated, comment cut) into at most TOKENS_MAX + 1
@@ -86,11 +86,13 @@ int ctl_hints_parse(const char *text, size_t len, const char *name,
 	struct ctl_referral r = { .zone = root };
 	struct addr_rec *addrs = calloc(HINTS_ADDR_MAX, sizeof(*addrs));
 	unsigned naddrs = 0, lineno = 0;
-	int rc = -1;
+	int rc = CTL_E_HINTS;
 	uint32_t ttl = UINT32_MAX;
 
-	if (!addrs)
-		return fail(err, errlen, name, 0, "out of memory");
+	if (!addrs) {
+		fail(err, errlen, name, 0, "out of memory");
+		return CTL_E_NOMEM;
+	}
 	for (size_t pos = 0; pos < len;) {
 		char line[512], *tok[TOKENS_MAX + 1];
 		size_t end = pos;
@@ -233,7 +235,8 @@ int ctl_hints_load(const char *path, struct ctl_referral *r, char *err,
 		return fail(err, errlen, path, 0, "%s", strerror(errno));
 	if (!(buf = malloc(HINTS_FILE_MAX + 1))) {
 		fclose(f);
-		return fail(err, errlen, path, 0, "out of memory");
+		fail(err, errlen, path, 0, "out of memory");
+		return CTL_E_NOMEM;
 	}
 	n = fread(buf, 1, HINTS_FILE_MAX + 1, f);
 	if (ferror(f))

@@ -11,10 +11,12 @@
 #include <stddef.h>
 
 #include "control/deleg.h"
+#include "control/err.h"
 
 /*
  * Reads the hints from path into *r (r->zone is the root). Errors go to
- * err as "FILE:LINE: what" and make it return -1: unreadable file, a line
+ * err as "FILE:LINE: what" and make it return CTL_E_HINTS (CTL_E_NOMEM
+ * when memory ran out): unreadable file, a line
  * that does not parse, a type other than NS/A/AAAA, an NS record not at
  * the root, an address record for a name no NS names, more NS names than
  * CTL_DELEG_NS_MAX, no NS at all, or an NS name without any address.

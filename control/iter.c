@@ -279,7 +279,7 @@ static struct ctl_srv *srv_of(struct ctl_iter *it, const struct ctl_addr *a)
 static int asm_init(struct req *r)
 {
 	if (!r->buf && !(r->buf = malloc(MSG_MAX)))
-		return -1;
+		return CTL_E_NOMEM;
 	dns_builder_init(&r->b, r->buf, MSG_MAX, 0, DNS_F_QR | DNS_F_AA);
 	dns_builder_question(&r->b, r->qname, r->qtype, r->qclass);
 	r->all_aa = true;
@@ -300,11 +300,11 @@ static int asm_rr(struct ctl_iter *it, struct dns_builder *b, const struct dns_m
 		ttl = ttl_cap;
 
 	if (n < 0)
-		return -1;
+		return CTL_E_INVAL;
 	if (dns_builder_rr(b, sec, rr->owner, rr->type, rr->rclass, ttl,
 			   rdata, (size_t)n) || (b->flags & DNS_F_TC)) {
 		it->st.overflow++;
-		return -1;
+		return CTL_E_FULL;
 	}
 	return 0;
 }
@@ -325,7 +325,7 @@ static int asm_roles(struct ctl_iter *it, struct dns_builder *b, bool sigs,
 		if (role != role1 && role != role2 && (role != CTL_ROLE_SIG || !sigs))
 			continue;
 		if (dns_rr_parse(m->wire, m->len, &pos, &rr))
-			return -1;
+			return CTL_E_INVAL;
 		if (role == CTL_ROLE_SIG) {
 			bool covers = false;
 			uint16_t type = rr.rdlen >= 2 ? dns_get16(m->wire + rr.rdata_off) : 0;
@@ -339,7 +339,7 @@ static int asm_roles(struct ctl_iter *it, struct dns_builder *b, bool sigs,
 		}
 		if (asm_rr(it, b, m, &rr, sec, sec == DNS_SEC_ANSWER ? it->cfg.min_ttl : 0,
 			   ttl_cap))
-			return -1;
+			return CTL_E_FULL;
 	}
 	return 0;
 }
@@ -1513,9 +1513,10 @@ static int answer_early(struct ctl_iter *it, const uint8_t *qname, uint16_t qtyp
 	if (it->nearly == it->early_cap) {
 		uint32_t cap = it->early_cap ? 2 * it->early_cap : 64;
 		struct early *e;
-		if (cap > it->cfg.max_requests ||
-		    !(e = realloc(it->early, cap * sizeof(*e))))
-			return -1;
+		if (cap > it->cfg.max_requests)
+			return CTL_E_FULL;
+		if (!(e = realloc(it->early, cap * sizeof(*e))))
+			return CTL_E_NOMEM;
 		it->early = e;
 		it->early_cap = cap;
 	}
@@ -1523,8 +1524,9 @@ static int answer_early(struct ctl_iter *it, const uint8_t *qname, uint16_t qtyp
 	*e = (struct early){ .cb = cb, .arg = arg, .qtype = qtype, .qclass = qclass,
 			     .do_bit = do_bit };
 	dns_name_copy_lower(e->qname, qname);
-	if (ctl_timer_add(it->loop, &it->early_timer, 0, early_flush, it) != 0)
-		return -1;
+	int rc = ctl_timer_add(it->loop, &it->early_timer, 0, early_flush, it);
+	if (rc)
+		return rc;
 	it->nearly++;
 	return 0;
 }
@@ -1620,17 +1622,17 @@ static int resolve(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
 			break;
 	if (r) {
 		if (r->nwait >= it->cfg.max_waiters)
-			return -1;
+			return CTL_E_FULL;
 		it->st.coalesced++;
 	} else if (ctl_infra_failed(it->infra, lower, qtype, qclass, ctl_now_ms())) {
 		return answer_early(it, lower, qtype, qclass, do_bit, cb, arg);
 	} else {
 		if (it->nreq >= it->cfg.max_requests) {
 			it->st.limit_requests++;
-			return -1;
+			return CTL_E_FULL;
 		}
 		if (!(r = req_new(it, lower, qtype, qclass, do_bit, NULL)))
-			return -1;
+			return CTL_E_NOMEM;
 		r->hash = h;
 		r->refresh = refresh;
 		r->hnext = it->table[h & it->mask];
@@ -1644,7 +1646,7 @@ static int resolve(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
 	}
 	struct waiter *w = realloc(r->wait, (r->nwait + 1) * sizeof(*w));
 	if (!w)
-		return -1;
+		return CTL_E_NOMEM;
 	r->wait = w;
 	r->wait[r->nwait++] = (struct waiter){ cb, arg };
 	return 0;

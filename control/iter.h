@@ -146,7 +146,8 @@ void ctl_iter_free(struct ctl_iter *it);
 /*
  * Resolves (qname, qtype, qclass) for a client (do_bit: it wants DNSSEC
  * records). cb is called exactly once, later, from the loop. Returns 0, or
- * -1 when too many resolutions are outstanding (no callback).
+ * (no callback) CTL_E_FULL when too many resolutions or waiters are
+ * outstanding, CTL_E_NOMEM.
  */
 int ctl_iter_resolve(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
 		     uint16_t qclass, bool do_bit, ctl_iter_cb cb, void *arg);

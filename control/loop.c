@@ -16,6 +16,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "control/err.h"
 #include "shm/clock.h"
 
 #define EVENTS_MAX 256		/* epoll events taken per epoll_wait */
@@ -47,20 +48,22 @@ uint64_t ctl_now_ms(void)
 	return shm_clock_ms();
 }
 
-struct ctl_loop *ctl_loop_new(void)
+struct ctl_loop *ctl_loop_new(int *err)
 {
 	struct ctl_loop *l = calloc(1, sizeof(*l));
+	int e = CTL_E_NOMEM;
 
-	if (!l)
-		return NULL;
-	l->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (l->epfd < 0) {
-		int e = errno;
+	if (l && (l->epfd = epoll_create1(EPOLL_CLOEXEC)) >= 0)
+		return l;
+	if (l) {
+		int saved = errno;
 		free(l);
-		errno = e;
-		return NULL;
+		errno = saved;
+		e = CTL_E_SYSTEM;
 	}
-	return l;
+	if (err)
+		*err = e;
+	return NULL;
 }
 
 void ctl_loop_free(struct ctl_loop *l)
@@ -144,7 +147,7 @@ int ctl_timer_add(struct ctl_loop *l, struct ctl_timer *t, uint32_t delay_ms,
 		uint32_t cap = l->capheap ? 2 * l->capheap : 64;
 		struct ctl_timer **h = realloc(l->heap, cap * sizeof(*h));
 		if (!h)
-			return -ENOMEM;
+			return CTL_E_NOMEM;
 		l->heap = h;
 		l->capheap = cap;
 	}
@@ -183,14 +186,14 @@ int ctl_loop_watch(struct ctl_loop *l, int fd, uint32_t events, ctl_fd_cb cb,
 	int op;
 
 	if (fd < 0 || (uint32_t)fd >= WATCH_FD_MAX || !cb)
-		return -EINVAL;
+		return CTL_E_INVAL;
 	if ((uint32_t)fd >= l->nwatch) {
 		uint32_t n = l->nwatch ? l->nwatch : 256;
 		while (n <= (uint32_t)fd)
 			n *= 2;
 		struct watch *w = realloc(l->watch, n * sizeof(*w));
 		if (!w)
-			return -ENOMEM;
+			return CTL_E_NOMEM;
 		memset(w + l->nwatch, 0, (n - l->nwatch) * sizeof(*w));
 		l->watch = w;
 		l->nwatch = n;
@@ -202,7 +205,7 @@ int ctl_loop_watch(struct ctl_loop *l, int fd, uint32_t events, ctl_fd_cb cb,
 	ev.events = events;
 	ev.data.u64 = (uint64_t)w->gen << 32 | (uint32_t)fd;
 	if (epoll_ctl(l->epfd, op, fd, &ev) < 0)
-		return -errno;
+		return CTL_E_SYSTEM;
 	w->cb = cb;
 	w->arg = arg;
 	w->on = true;
@@ -253,7 +256,7 @@ int ctl_loop_run_once(struct ctl_loop *l, uint32_t cap_ms)
 	for (int round = 0; round < EVENT_ROUNDS; round++) {
 		n = epoll_wait(l->epfd, ev, EVENTS_MAX, round ? 0 : timeout);
 		if (n < 0 && errno != EINTR)
-			return -errno;
+			return CTL_E_SYSTEM;
 		if (n < 0 && !round)
 			return 0; /* a signal before anything was ready */
 		if (n < 0)

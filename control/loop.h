@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "control/err.h"
+
 struct ctl_loop;
 
 /* events: the EPOLLIN/EPOLLOUT/EPOLLERR/EPOLLHUP bits that fired. */
@@ -49,8 +51,9 @@ static inline bool ctl_timer_armed(const struct ctl_timer *t)
 	return t->heap_idx != CTL_TIMER_IDLE;
 }
 
-/* NULL on failure (errno set: out of memory or epoll_create1's reason). */
-struct ctl_loop *ctl_loop_new(void);
+/* NULL on failure with *err (may be NULL) set: CTL_E_NOMEM, or CTL_E_SYSTEM
+ * with epoll_create1's reason in errno. */
+struct ctl_loop *ctl_loop_new(int *err);
 
 /* Closes the epoll set; armed timers are forgotten, watched fds left open. */
 void ctl_loop_free(struct ctl_loop *loop);
@@ -59,9 +62,9 @@ void ctl_loop_free(struct ctl_loop *loop);
  * Waits at most cap_ms milliseconds (0: poll, no wait) or until the next
  * timer, then runs the callbacks of the descriptors that are ready (all
  * of them first, in up to 16 waits of 256) and of the timers that are
- * due. Returns the number of callbacks run, or a negative errno when
- * epoll_wait failed (EINTR before anything was ready is returned as 0; a
- * later one still runs the timers).
+ * due. Returns the number of callbacks run, or CTL_E_SYSTEM (errno: why)
+ * when epoll_wait failed (EINTR before anything was ready is returned as
+ * 0; a later one still runs the timers).
  */
 int ctl_loop_run_once(struct ctl_loop *loop, uint32_t cap_ms);
 
@@ -72,7 +75,7 @@ uint64_t ctl_now_us(void);
 
 /*
  * Arms t to fire delay_ms from now (an armed timer is moved). Returns 0 or
- * -ENOMEM when the heap cannot grow.
+ * CTL_E_NOMEM when the heap cannot grow.
  */
 int ctl_timer_add(struct ctl_loop *loop, struct ctl_timer *t, uint32_t delay_ms,
 		 ctl_timer_cb cb, void *arg);
@@ -83,7 +86,8 @@ void ctl_timer_cancel(struct ctl_loop *loop, struct ctl_timer *t);
 /*
  * Watches fd for events (EPOLLIN and/or EPOLLOUT; errors and hang-ups are
  * always reported), level-triggered. A second call for the same fd changes
- * its events, callback and argument. Returns 0 or a negative errno.
+ * its events, callback and argument. Returns 0, CTL_E_INVAL (fd out of
+ * range), CTL_E_NOMEM, or CTL_E_SYSTEM with epoll_ctl's reason in errno.
  */
 int ctl_loop_watch(struct ctl_loop *loop, int fd, uint32_t events, ctl_fd_cb cb,
 		  void *arg);

@@ -115,7 +115,7 @@ static int command(void *arg, const char *cmd, FILE *f)
 		fprintf(f, "mode %s\npid %d\n", p->dp ? "dataplane" : "standalone", (int)getpid());
 		return 0;
 	}
-	return -1;
+	return CTL_E_UNKNOWN_COMMAND;
 }
 
 static void iter_config(const struct cfg *c, struct ctl_iter_config *ic)
@@ -213,7 +213,7 @@ static struct up_ctx *open_upstream(struct ctl_loop *loop, const struct cfg *c)
 		}
 	}
 	if (!(up = up_new(loop, &uc, &err))) {
-		fprintf(stderr, "bailiwick-control: upstream: %s\n", strerror(-err));
+		fprintf(stderr, "bailiwick-control: upstream: %s\n", ctl_strerror(err));
 		return NULL;
 	}
 	if (!(up_families(up) & 2))
@@ -231,6 +231,7 @@ int main(int argc, char **argv)
 	static struct cfg cfg;
 	static struct ctl_referral hints;
 	char err[512];
+	int code = 0;
 	const char *path = NULL;
 	bool check = false;
 	int opt;
@@ -288,7 +289,7 @@ int main(int argc, char **argv)
 	answer_cache_config(&cfg, &cc);
 	struct cache *cache = cache_new(&cc);
 	struct ctl_deleg_table *deleg = ctl_deleg_table_new(0, cfg.cache.max_ttl_s);
-	struct ctl_loop *loop = ctl_loop_new();
+	struct ctl_loop *loop = ctl_loop_new(NULL);
 	if (!cache || !deleg || !loop ||
 	    ctl_deleg_set_hints(deleg, &hints, ctl_iter_now())) {
 		fprintf(stderr, "bailiwick-control: out of memory\n");
@@ -313,15 +314,17 @@ int main(int argc, char **argv)
 	if (cfg.dataplane.enabled) {
 		fprintf(stderr, "bailiwick-control: waiting for the dataplane\n");
 		parts.dp = ctl_dp_attach(loop, it, &cfg, cfg_sha256, argv[0],
-					 (volatile int *)&stop, 0, err, sizeof(err));
+					 (volatile int *)&stop, 0, &code, err, sizeof(err));
 		if (!parts.dp) {
+			/* the line names what was refused and why; the code
+			 * says which kind (control/err.h) */
 			fprintf(stderr, "bailiwick-control: %s\n", err);
-			return stop ? 0 : 1;
+			return stop && code == CTL_E_NO_DATAPLANE ? 0 : 1;
 		}
 	}
-	struct ctl_server *srv = ctl_server_new(loop, it, cache, &cfg, err, sizeof(err));
+	struct ctl_server *srv = ctl_server_new(loop, it, cache, &cfg, &code, err, sizeof(err));
 	struct ctl_sock *sock = srv ? ctl_sock_new(loop, cfg.control.socket, command, &parts,
-						   err, sizeof(err)) : NULL;
+						   &code, err, sizeof(err)) : NULL;
 	if (!srv || !sock) {
 		fprintf(stderr, "bailiwick-control: %s\n", err);
 		return 1;
@@ -335,7 +338,8 @@ int main(int argc, char **argv)
 	while (!stop) {
 		int n = ctl_loop_run_once(loop, 200);
 		if (n < 0 && n != -EINTR) {
-			fprintf(stderr, "bailiwick-control: event loop: %s\n", strerror(-n));
+			fprintf(stderr, "bailiwick-control: event loop: %s: %s\n", ctl_strerror(n),
+				strerror(errno));
 			break;
 		}
 		/* entry pointers from this round's lookups are not kept */

@@ -513,7 +513,7 @@ static int open_listener(struct ctl_server *s, const struct cfg_endpoint *ep, bo
 	fd = socket(ep->a.family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		snprintf(err, errlen, "listen %s@%u: socket: %s", a, ep->port, strerror(errno));
-		return -1;
+		return CTL_E_LISTEN;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (ep->a.family == AF_INET6)
@@ -528,12 +528,12 @@ static int open_listener(struct ctl_server *s, const struct cfg_endpoint *ep, bo
 		snprintf(err, errlen, "listen %s@%u/%s: %s", a, ep->port, tcp ? "tcp" : "udp",
 			 strerror(errno));
 		close(fd);
-		return -1;
+		return CTL_E_LISTEN;
 	}
 	if (ctl_loop_watch(s->loop, fd, EPOLLIN, tcp ? tcp_accept : udp_ready, s)) {
 		snprintf(err, errlen, "listen %s@%u: epoll", a, ep->port);
 		close(fd);
-		return -1;
+		return CTL_E_LISTEN;
 	}
 	s->ls[s->nls++] = (struct lsock){ fd, tcp };
 	return 0;
@@ -541,12 +541,13 @@ static int open_listener(struct ctl_server *s, const struct cfg_endpoint *ep, bo
 
 struct ctl_server *ctl_server_new(struct ctl_loop *loop, struct ctl_iter *it,
 				  struct cache *cache, const struct cfg *cfg,
-				  char *err, size_t errlen)
+				  int *code, char *err, size_t errlen)
 {
 	struct ctl_server *s = calloc(1, sizeof(*s));
 
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
+		*code = CTL_E_NOMEM;
 		return NULL;
 	}
 	s->loop = loop;
@@ -559,7 +560,7 @@ struct ctl_server *ctl_server_new(struct ctl_loop *loop, struct ctl_iter *it,
 	/* With a dataplane its workers take UDP; TCP stays here. */
 	for (unsigned i = 0; i < cfg->n_listen; i++)
 		for (int tcp = cfg->dataplane.enabled; tcp < 2; tcp++)
-			if (open_listener(s, &cfg->listen[i], tcp, err, errlen)) {
+			if ((*code = open_listener(s, &cfg->listen[i], tcp, err, errlen))) {
 				ctl_server_free(s);
 				return NULL;
 			}

@@ -59,12 +59,13 @@ struct ctl_server;
 /*
  * Opens UDP and TCP sockets (TCP only when cfg has a dataplane, whose
  * workers take UDP) on every listen address of cfg (which must
- * outlive the server, like the other arguments). NULL with a message in
- * err naming the address that failed.
+ * outlive the server, like the other arguments). NULL with *code set
+ * (CTL_E_LISTEN, CTL_E_NOMEM) and a line in err naming the address that
+ * failed.
  */
 struct ctl_server *ctl_server_new(struct ctl_loop *loop, struct ctl_iter *it,
 				  struct cache *cache, const struct cfg *cfg,
-				  char *err, size_t errlen);
+				  int *code, char *err, size_t errlen);
 void ctl_server_free(struct ctl_server *s);
 
 void ctl_server_get_stats(const struct ctl_server *s, struct ctl_server_stats *st);

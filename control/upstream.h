@@ -61,6 +61,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "control/err.h"
 #include "control/loop.h"
 #include "dns/msg.h"
 
@@ -171,9 +172,9 @@ struct up_ctx;
 
 /*
  * Builds the context on loop (which must outlive it). The caller keeps c.
- * Returns NULL with *err set to a negative errno: -EINVAL for a bad config
- * (no family, a range with no port left), -EAFNOSUPPORT when no asked
- * family can open a socket. A family the host lacks (no IPv6) is dropped
+ * Returns NULL with *err set to a code (control/err.h): CTL_E_INVAL for a
+ * bad config (no family, a range with no port left), CTL_E_FAMILY when no
+ * asked family can open a socket, CTL_E_NOMEM. A family the host lacks (no IPv6) is dropped
  * silently; up_families() tells. The program raises RLIMIT_NOFILE first:
  * one descriptor per outstanding query (at most max_queries), plus its own.
  */
@@ -194,8 +195,9 @@ void up_free(struct up_ctx *ctx);
  * ours) / qtype / qclass to server (sockaddr_in or sockaddr_in6 with its
  * port). Returns 0 and *h (may be NULL), after which cb(arg, ...) is called
  * exactly once from the loop, never from inside up_query(); or a negative
- * code and no callback: -EAFNOSUPPORT (that family is off), -EINVAL,
- * -ENOBUFS (max_queries outstanding), a dns_err code for a bad name.
+ * code and no callback: CTL_E_FAMILY (that family is off), CTL_E_INVAL,
+ * CTL_E_FULL (max_queries outstanding), CTL_E_NAME for a bad name,
+ * CTL_E_NOMEM.
  * cb may call up_query() and up_cancel(), but not up_free().
  */
 int up_query(struct up_ctx *ctx, const struct sockaddr *server,

@@ -73,7 +73,7 @@ Test(hints, file_is_read_from_disk_and_missing_file_is_named)
 	cr_assert_eq(ctl_hints_load(path, &r, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(r.nns, 2);
 	unlink(path);
-	cr_assert_eq(ctl_hints_load(path, &r, err, sizeof(err)), -1);
+	cr_assert_eq(ctl_hints_load(path, &r, err, sizeof(err)), CTL_E_HINTS);
 	cr_assert(strstr(err, path) && strstr(err, "No such file"), "%s", err);
 }
 
@@ -96,9 +96,9 @@ Test(hints, errors_name_the_line)
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		cr_assert_eq(parse(bad[i].text), -1, "case %zu", i);
+		cr_assert_eq(parse(bad[i].text), CTL_E_HINTS, "case %zu", i);
 		cr_assert(strstr(err, bad[i].want), "case %zu: got '%s'", i, err);
 	}
-	cr_assert_eq(ctl_hints_parse("x\0y", 3, "hints", &r, err, sizeof(err)), -1);
+	cr_assert_eq(ctl_hints_parse("x\0y", 3, "hints", &r, err, sizeof(err)), CTL_E_HINTS);
 	cr_assert(strstr(err, "NUL"), "%s", err);
 }

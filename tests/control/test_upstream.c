@@ -360,10 +360,10 @@ static void client(bool ipv4, bool ipv6, void (*tweak)(struct up_config *))
 	c.src6.sin6_addr = in6addr_loopback;
 	if (tweak)
 		tweak(&c);
-	loop = ctl_loop_new();
+	loop = ctl_loop_new(NULL);
 	cr_assert(loop);
 	ctx = up_new(loop, &c, &err);
-	cr_assert(ctx, "up_new: %s", strerror(-err));
+	cr_assert(ctx, "up_new: %s", ctl_strerror(err));
 }
 
 static void client_free(void)
@@ -428,7 +428,7 @@ static void note(struct ctl_loop *l, void *arg)
 
 Test(loop, timers_fire_in_deadline_order_and_cancelled_ones_never)
 {
-	struct ctl_loop *l = ctl_loop_new();
+	struct ctl_loop *l = ctl_loop_new(NULL);
 	struct ctl_timer t[4];
 
 	cr_assert(l);
@@ -477,7 +477,7 @@ static void on_a(struct ctl_loop *l, int fd, uint32_t ev, void *arg)
 
 Test(loop, events_of_a_descriptor_unwatched_during_dispatch_are_dropped)
 {
-	struct ctl_loop *l = ctl_loop_new();
+	struct ctl_loop *l = ctl_loop_new(NULL);
 	int pa[2];
 
 	cr_assert(l);
@@ -506,7 +506,7 @@ Test(loop, events_of_a_descriptor_unwatched_during_dispatch_are_dropped)
  * new one arrives. */
 Test(loop, a_descriptor_closed_by_the_loop_leaves_the_set_and_its_events)
 {
-	struct ctl_loop *l = ctl_loop_new();
+	struct ctl_loop *l = ctl_loop_new(NULL);
 	int pa[2];
 
 	cr_assert(l);
@@ -1038,7 +1038,7 @@ static void note_ready(struct ctl_loop *l, void *arg)
 
 Test(loop, every_ready_descriptor_is_served_before_a_due_timer)
 {
-	struct ctl_loop *l = ctl_loop_new();
+	struct ctl_loop *l = ctl_loop_new(NULL);
 	struct ctl_timer tm;
 	enum { N = 400 }; /* over EVENTS_MAX (256), under 1024 descriptors */
 	int p[N][2];
@@ -1238,7 +1238,7 @@ Test(upstream, queries_beyond_the_limit_are_refused_and_cancel_is_silent)
 				      on_result, &x[i], &h[i]), 0);
 	cr_assert_eq(up_query(ctx, (struct sockaddr *)&ss, len, nm("shop.lab"),
 			      DNS_T_A, DNS_C_IN, &o, on_result, &x[4], &h[4]),
-		     -ENOBUFS);
+		     CTL_E_FULL);
 	cr_assert_eq(counters().refused_full, 1);
 	up_cancel(ctx, h[1]);
 	up_cancel(ctx, h[1]); /* stale: ignored */
@@ -1252,7 +1252,7 @@ Test(upstream, queries_beyond_the_limit_are_refused_and_cancel_is_silent)
 	/* Bad arguments never take a slot. */
 	cr_assert_eq(up_query(ctx, (struct sockaddr *)&ss, 3, nm("shop.lab"),
 			      DNS_T_A, DNS_C_IN, &o, on_result, &x[4], NULL),
-		     -EINVAL);
+		     CTL_E_INVAL);
 	static const uint8_t badname[3] = { 64, 'a', 0 };
 	cr_assert(up_query(ctx, (struct sockaddr *)&ss, len, badname, DNS_T_A,
 			   DNS_C_IN, &o, on_result, &x[4], NULL) < 0);
@@ -1261,7 +1261,7 @@ Test(upstream, queries_beyond_the_limit_are_refused_and_cancel_is_silent)
 				   .sin6_port = htons(53) };
 	cr_assert_eq(up_query(ctx, (struct sockaddr *)&v6, sizeof(v6),
 			      nm("shop.lab"), DNS_T_A, DNS_C_IN, &o, on_result,
-			      &x[4], NULL), -EAFNOSUPPORT);
+			      &x[4], NULL), CTL_E_FAMILY);
 	client_free();
 	close(fd);
 }
