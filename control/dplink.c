@@ -26,17 +26,31 @@
 #include "conf/config.h"
 #include "control/iter.h"
 #include "dns/name.h"
+#include "dns/query.h"
 #include "net/pkt.h"
 
 #define POLL_MS 1		/* the miss rings are read this often, at least */
 #define POLL_BUDGET 1024	/* misses taken per poll, over all rings */
 #define EAL_ARGS_MAX 16
 
+/* A TCP question waiting for the dataplane's cache (token 0: free). */
+struct lookup_wait {
+	uint64_t token;
+	uint64_t deadline_ms;
+	ctl_dp_found_cb cb;
+	void *arg;
+};
+
 struct ctl_dp {
 	struct ctl_loop *loop;
 	struct ctl_iter *it;
 	struct shm_ctl *ctl;
 	struct rte_ring *fill;
+	struct rte_ring *lookup, *found;
+	uint64_t next_token;
+	unsigned nwait;
+	struct lookup_wait wait[SHM_LOOKUP_RING_SIZE];
+	struct shm_found found_in;	/* the found record being read */
 	unsigned n_workers;
 	struct rte_ring *miss[SHM_WORKERS_MAX];
 	struct ctl_timer poll, beat;
@@ -100,6 +114,100 @@ static void resolved(void *arg, int rcode, const uint8_t *msg, size_t len, bool 
 	free(p);
 }
 
+/* The client's question as a record's struct shm_client: the question
+ * and the header fields an answer echoes; no frame addresses (control's
+ * clients are not the dataplane's). */
+static void client_of(const struct dns_query *q, struct shm_client *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->family = 4;
+	c->dns_id = q->id;
+	c->dns_flags = q->flags;
+	c->qtype = q->qtype;
+	c->qclass = q->qclass;
+	c->has_edns = q->has_edns;
+	c->udp_size = q->has_edns ? q->edns.udp_size : 0;
+	c->edns_flags = q->has_edns ? q->edns.flags : 0;
+	c->qname_len = q->qname_len;
+	memcpy(c->qname, dns_query_qname(q), q->qname_len);
+}
+
+void ctl_dp_fill_cache(struct ctl_dp *d, const struct dns_query *q, int rcode,
+		       const uint8_t *msg, size_t len)
+{
+	struct shm_client c;
+
+	client_of(q, &c);
+	c.rx_ms = d->ctl->now_ms;
+	send_fill(d, &c, SHM_MISS_REFRESH, rcode, msg, len, false);
+}
+
+/* --- the client cache: control's TCP clients ------------------------------ */
+
+int ctl_dp_lookup(struct ctl_dp *d, const struct dns_query *q, ctl_dp_found_cb cb, void *arg)
+{
+	struct shm_lookup r = { .h = { SHM_REC_LOOKUP, SHM_ABI_VERSION, sizeof(r) } };
+	uint64_t token = ++d->next_token;
+	struct lookup_wait *w = &d->wait[token % SHM_LOOKUP_RING_SIZE];
+
+	if (d->lost || w->token) {
+		cst(d)->lookup_ring_full++;
+		return CTL_E_FULL;
+	}
+	r.token = token;
+	client_of(q, &r.c);
+	r.c.rx_ms = d->ctl->now_ms;
+	if (rte_ring_sp_enqueue_elem(d->lookup, &r, sizeof(r)) != 0) {
+		cst(d)->lookup_ring_full++;
+		return CTL_E_FULL;
+	}
+	*w = (struct lookup_wait){ token, ctl_now_ms() + SHM_LOOKUP_WAIT_MS, cb, arg };
+	d->nwait++;
+	cst(d)->lookups++;
+	return 0;
+}
+
+static void lookup_done(struct ctl_dp *d, struct lookup_wait *w, const uint8_t *msg,
+			size_t len)
+{
+	struct lookup_wait done = *w;
+
+	w->token = 0;
+	d->nwait--;
+	done.cb(done.arg, msg, len);
+}
+
+/* The cache's answers, then the questions it did not answer in time. */
+static void poll_found(struct ctl_dp *d)
+{
+	uint64_t now = ctl_now_ms();
+
+	while (d->nwait &&
+	       rte_ring_sc_dequeue_elem(d->found, &d->found_in, sizeof(d->found_in)) == 0) {
+		struct shm_found *f = &d->found_in;
+		struct lookup_wait *w;
+		if (shm_found_check(f)) {
+			cst(d)->bad_records++;
+			continue;
+		}
+		w = &d->wait[f->token % SHM_LOOKUP_RING_SIZE];
+		if (!f->token || w->token != f->token)
+			continue; /* it timed out: already resolving */
+		if (f->msg_len)
+			cst(d)->lookup_hits++;
+		else
+			cst(d)->lookup_misses++;
+		lookup_done(d, w, f->msg_len ? f->msg : NULL, f->msg_len);
+	}
+	for (unsigned i = 0; d->nwait && i < SHM_LOOKUP_RING_SIZE; i++) {
+		struct lookup_wait *w = &d->wait[i];
+		if (w->token && (now >= w->deadline_ms || d->lost)) {
+			cst(d)->lookup_timeouts++;
+			lookup_done(d, w, NULL, 0);
+		}
+	}
+}
+
 /* --- misses --------------------------------------------------------------- */
 
 static void take_miss(struct ctl_dp *d, const struct shm_miss *r)
@@ -139,6 +247,7 @@ static void poll_misses(struct ctl_loop *loop, void *arg)
 	unsigned taken = 0;
 	bool more = true;
 
+	poll_found(d);
 	while (more && taken < POLL_BUDGET && !d->lost) {
 		more = false;
 		for (unsigned i = 0; i < d->n_workers; i++) {
@@ -288,6 +397,8 @@ struct ctl_dp *ctl_dp_attach(struct ctl_loop *loop, struct ctl_iter *it,
 	if (mz->len < sizeof(struct shm_ctl) || ctl->abi != SHM_ABI_VERSION ||
 	    ctl->record_sizes[0] != sizeof(struct shm_miss) ||
 	    ctl->record_sizes[1] != sizeof(struct shm_fill) ||
+	    ctl->record_sizes[2] != sizeof(struct shm_lookup) ||
+	    ctl->record_sizes[3] != sizeof(struct shm_found) ||
 	    ctl->n_workers == 0 || ctl->n_workers > SHM_WORKERS_MAX) {
 		snprintf(err, errlen, "the dataplane speaks ABI %u (records %u/%u octets, %u "
 				      "workers); this control speaks ABI %u (%zu/%zu): run "
@@ -316,6 +427,8 @@ struct ctl_dp *ctl_dp_attach(struct ctl_loop *loop, struct ctl_iter *it,
 	d->n_workers = ctl->n_workers;
 	d->dp_instance = ctl->dp_instance;
 	d->fill = rte_ring_lookup(SHM_FILL_RING_NAME);
+	d->lookup = rte_ring_lookup(SHM_LOOKUP_RING_NAME);
+	d->found = rte_ring_lookup(SHM_FOUND_RING_NAME);
 	for (unsigned i = 0; i < d->n_workers; i++) {
 		char name[RTE_RING_NAMESIZE];
 		snprintf(name, sizeof(name), SHM_MISS_RING_FMT, i);
@@ -327,8 +440,9 @@ struct ctl_dp *ctl_dp_attach(struct ctl_loop *loop, struct ctl_iter *it,
 			return NULL;
 		}
 	}
-	if (!d->fill) {
-		snprintf(err, errlen, "ring %s is missing", SHM_FILL_RING_NAME);
+	if (!d->fill || !d->lookup || !d->found) {
+		snprintf(err, errlen, "ring %s, %s or %s is missing", SHM_FILL_RING_NAME,
+			 SHM_LOOKUP_RING_NAME, SHM_FOUND_RING_NAME);
 		*code = CTL_E_ABI;
 		free(d);
 		return NULL;

@@ -41,6 +41,24 @@ struct ctl_dp *ctl_dp_attach(struct ctl_loop *loop, struct ctl_iter *it,
 			     volatile int *stop, uint32_t wait_ms,
 			     int *code, char *err, size_t errlen);
 
+/*
+ * The client cache, for control's own clients (TCP): in dataplane mode the
+ * dataplane's cache answers every client, so control asks it. The answer
+ * comes to cb(arg, msg, len) once, later, from the loop: the whole answer
+ * to q (its id and letter case), or msg NULL when the cache holds no fresh
+ * entry that fits a record, or gave no answer within SHM_LOOKUP_WAIT_MS (the
+ * caller resolves). Returns 0, or CTL_E_FULL (no callback: resolve now).
+ */
+struct dns_query;
+typedef void (*ctl_dp_found_cb)(void *arg, const uint8_t *msg, size_t len);
+int ctl_dp_lookup(struct ctl_dp *d, const struct dns_query *q, ctl_dp_found_cb cb, void *arg);
+
+/* Puts the answer control resolved for its own client's query q (rcode,
+ * msg: the assembled message) into the dataplane's cache: a fill that
+ * answers no one. */
+void ctl_dp_fill_cache(struct ctl_dp *d, const struct dns_query *q, int rcode,
+		       const uint8_t *msg, size_t len);
+
 /* True once the dataplane we attached to has gone away. */
 bool ctl_dp_lost(const struct ctl_dp *d);
 

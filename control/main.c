@@ -322,7 +322,8 @@ int main(int argc, char **argv)
 			return stop && code == CTL_E_NO_DATAPLANE ? 0 : 1;
 		}
 	}
-	struct ctl_server *srv = ctl_server_new(loop, it, cache, &cfg, &code, err, sizeof(err));
+	struct ctl_server *srv = ctl_server_new(loop, it, cache, parts.dp, &cfg, &code, err,
+						sizeof(err));
 	struct ctl_sock *sock = srv ? ctl_sock_new(loop, cfg.control.socket, command, &parts,
 						   &code, err, sizeof(err)) : NULL;
 	if (!srv || !sock) {

@@ -25,6 +25,7 @@
 #include "answer/screen.h"
 #include "cache/msgcache.h"
 #include "conf/config.h"
+#include "control/dplink.h"
 #include "control/iter.h"
 #include "dns/msg.h"
 #include "dns/query.h"
@@ -77,7 +78,8 @@ struct lsock {
 struct ctl_server {
 	struct ctl_loop *loop;
 	struct ctl_iter *it;
-	struct cache *cache;
+	struct cache *cache;		/* the client cache when standalone */
+	struct ctl_dp *dp;		/* else the dataplane's, through this */
 	const struct cfg *cfg;
 	struct answer_acl acl;		/* cfg's access-control list */
 	struct ctl_server_stats st;
@@ -171,7 +173,6 @@ static void resolved(void *arg, int rcode, const uint8_t *msg, size_t len, bool 
 	struct ctl_server *s = p->s;
 	bool tcp = p->conn != NULL;
 
-	(void)stale;
 	if (p->fd < 0 && !p->conn) {
 		free(p); /* its connection went away */
 		return;
@@ -179,6 +180,9 @@ static void resolved(void *arg, int rcode, const uint8_t *msg, size_t len, bool 
 	s->st.resolved++;
 	if (rcode == DNS_R_SERVFAIL)
 		s->st.servfail++;
+	/* what clients learn, the client cache holds: the dataplane's */
+	if (s->dp && !stale)
+		ctl_dp_fill_cache(s->dp, &p->q, rcode, msg, len);
 	size_t n = answer_from_msg(&p->q, msg, len, rcode, tcp, answer_cap(s, tcp),
 				      s->edns_size, s->out);
 	struct conn *c = p->conn;
@@ -195,6 +199,68 @@ static int family_of(const struct sockaddr_storage *ss, const uint8_t **addr)
 	}
 	*addr = (const uint8_t *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
 	return AF_INET6;
+}
+
+/* Standalone: a fresh entry of our cache, answered at once. */
+static bool local_hit(struct ctl_server *s, struct conn *c, int fd,
+		      const struct sockaddr_storage *peer, socklen_t peerlen,
+		      const struct dns_query *q)
+{
+	struct cache_key k;
+	const struct cache_key *kp = &k;
+	struct cache_result res;
+	struct cache_reader_stats rst = { 0 };
+
+	cache_key_from_query(&k, s->cache, q);
+	cache_lookup_burst(s->cache, &kp, 1, ctl_iter_now(), &res, &rst);
+	if (!res.entry || (res.state != CACHE_HIT && res.state != CACHE_HIT_PREFETCH))
+		return false;
+	int r = (c ? cache_answer_stream : cache_answer)(s->cache, res.entry,
+							 (enum cache_state)res.state, q,
+							 ctl_iter_now(), s->out,
+							 answer_cap(s, c != NULL));
+	if (r <= 0)
+		return false;
+	s->st.cache_hits++;
+	send_answer(s, c, fd, peer, peerlen, s->out, (size_t)r);
+	return true;
+}
+
+/* p's question to the iterator; resolved() answers. 0 or a code. */
+static int resolve(struct pend *p)
+{
+	const struct dns_query *q = &p->q;
+
+	return ctl_iter_resolve(p->s->it, dns_query_qname(q), q->qtype, q->qclass,
+				q->has_edns && (q->edns.flags & DNS_EDNS_F_DO), resolved, p);
+}
+
+/* The dataplane's cache answered p's lookup: the answer, or resolve. */
+static void found(void *arg, const uint8_t *msg, size_t len)
+{
+	struct pend *p = arg;
+	struct ctl_server *s = p->s;
+
+	if (p->fd < 0 && !p->conn) {
+		free(p); /* its connection went away */
+		return;
+	}
+	if (msg) {
+		struct conn *c = p->conn;
+		s->st.cache_hits++;
+		pend_unlink(p);
+		send_answer(s, c, p->fd, &p->peer, p->peerlen, msg, len);
+		free(p);
+		return;
+	}
+	if (resolve(p) == 0)
+		return;
+	struct conn *c = p->conn;
+	s->st.overload++;
+	pend_unlink(p);
+	send_answer(s, c, p->fd, &p->peer, p->peerlen, s->out,
+		    answer_empty(p->wire, &p->q, DNS_R_SERVFAIL, s->edns_size, s->out));
+	free(p);
 }
 
 /* The front end's counter of each outcome of the screen (answer/screen.h). */
@@ -255,25 +321,12 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 					 s->edns_size, s->out));	\
 		return;							\
 	} while (0)
-	/* The cache: fresh entries are answered at once; stale ones wait for
-	 * a refresh (the iterator serves them when that takes too long). */
-	struct cache_key k;
-	const struct cache_key *kp = &k;
-	struct cache_result res;
-	struct cache_reader_stats rst = { 0 };
-	cache_key_from_query(&k, s->cache, &q);
-	cache_lookup_burst(s->cache, &kp, 1, ctl_iter_now(), &res, &rst);
-	if (res.entry && (res.state == CACHE_HIT || res.state == CACHE_HIT_PREFETCH)) {
-		int r = (c ? cache_answer_stream : cache_answer)(s->cache, res.entry,
-								 (enum cache_state)res.state, &q,
-								 ctl_iter_now(), s->out,
-								 answer_cap(s, c != NULL));
-		if (r > 0) {
-			s->st.cache_hits++;
-			send_answer(s, c, fd, peer, peerlen, s->out, (size_t)r);
-			return;
-		}
-	}
+	/* The client cache: the dataplane's when there is one (asked through
+	 * shared memory, answered later: found()), else ours. Fresh entries
+	 * are answered at once; stale ones wait for a refresh (the iterator
+	 * serves them when that takes too long). */
+	if (!s->dp && local_hit(s, c, fd, peer, peerlen, &q))
+		return;
 	if (c && c->npend >= TCP_PENDING_MAX)
 		OVERLOAD();
 	struct pend *p = malloc(sizeof(*p) + len);
@@ -287,8 +340,7 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 	p->len = (uint16_t)len;
 	memcpy(p->wire, wire, len);
 	dns_query_parse(&p->q, p->wire, len);
-	if (ctl_iter_resolve(s->it, dns_query_qname(&p->q), q.qtype, q.qclass,
-			     q.has_edns && (q.edns.flags & DNS_EDNS_F_DO), resolved, p)) {
+	if (!(s->dp && ctl_dp_lookup(s->dp, &p->q, found, p) == 0) && resolve(p)) {
 		free(p);
 		OVERLOAD();
 	}
@@ -540,7 +592,7 @@ static int open_listener(struct ctl_server *s, const struct cfg_endpoint *ep, bo
 }
 
 struct ctl_server *ctl_server_new(struct ctl_loop *loop, struct ctl_iter *it,
-				  struct cache *cache, const struct cfg *cfg,
+				  struct cache *cache, struct ctl_dp *dp, const struct cfg *cfg,
 				  int *code, char *err, size_t errlen)
 {
 	struct ctl_server *s = calloc(1, sizeof(*s));
@@ -553,6 +605,7 @@ struct ctl_server *ctl_server_new(struct ctl_loop *loop, struct ctl_iter *it,
 	s->loop = loop;
 	s->it = it;
 	s->cache = cache;
+	s->dp = dp;
 	s->cfg = cfg;
 	answer_acl_build(&s->acl, cfg);
 	s->edns_size = cfg->resolver.upstream.edns_buffer;

@@ -27,6 +27,7 @@
 
 struct cache;
 struct cfg;
+struct ctl_dp;
 struct ctl_iter;
 
 #define CTL_SERVER_COUNTERS(X)						\
@@ -59,12 +60,14 @@ struct ctl_server;
 /*
  * Opens UDP and TCP sockets (TCP only when cfg has a dataplane, whose
  * workers take UDP) on every listen address of cfg (which must
- * outlive the server, like the other arguments). NULL with *code set
+ * outlive the server, like the other arguments). Clients are answered
+ * from the client cache: dp's (the dataplane's) when dp is not NULL, else
+ * cache, which is then control's own. NULL with *code set
  * (CTL_E_LISTEN, CTL_E_NOMEM) and a line in err naming the address that
  * failed.
  */
 struct ctl_server *ctl_server_new(struct ctl_loop *loop, struct ctl_iter *it,
-				  struct cache *cache, const struct cfg *cfg,
+				  struct cache *cache, struct ctl_dp *dp, const struct cfg *cfg,
 				  int *code, char *err, size_t errlen);
 void ctl_server_free(struct ctl_server *s);
 

@@ -93,6 +93,8 @@ struct dp {
 	struct cache_nsec *nsec;	/* validated ranges (filled by validation) */
 	struct rte_mempool *pool;
 	struct rte_ring *fill;
+	struct rte_ring *lookup;	/* control's TCP questions, and ... */
+	struct rte_ring *found;		/* ... the cache's answers to them */
 	struct answer_acl acl;
 	unsigned n_ports;
 	struct dp_port ports[CFG_PORTS_MAX];
@@ -112,6 +114,14 @@ int dp_worker_main(void *arg);
  * worker. Returns the number of records taken.
  */
 unsigned dp_writer_poll(struct dp *dp, unsigned max);
+
+/*
+ * The client cache for control's own clients (writer.c), on the main
+ * thread: takes up to max lookup records and answers each from the cache
+ * (a fresh entry, written for a stream) or with an empty found record.
+ * Returns the number of records taken.
+ */
+unsigned dp_lookup_poll(struct dp *dp, unsigned max);
 
 /*
  * Exception path (exception.c), on the main thread: frames the workers

@@ -284,6 +284,8 @@ static int shared_objects(struct dp *dp, char *err, size_t errlen)
 	ctl->fill_ring_size = SHM_FILL_RING_SIZE;
 	ctl->record_sizes[0] = sizeof(struct shm_miss);
 	ctl->record_sizes[1] = sizeof(struct shm_fill);
+	ctl->record_sizes[2] = sizeof(struct shm_lookup);
+	ctl->record_sizes[3] = sizeof(struct shm_found);
 	ctl->dp_pid = getpid();
 	ctl->tsc_hz = rte_get_tsc_hz();
 	memcpy(ctl->config_sha256, dp->cfg_sha256, sizeof(ctl->config_sha256));
@@ -297,8 +299,15 @@ static int shared_objects(struct dp *dp, char *err, size_t errlen)
 	dp->fill = rte_ring_create_elem(SHM_FILL_RING_NAME, sizeof(struct shm_fill),
 					SHM_FILL_RING_SIZE, SOCKET_ID_ANY,
 					RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (!dp->fill) {
-		snprintf(err, errlen, "ring %s: %s", SHM_FILL_RING_NAME, rte_strerror(rte_errno));
+	dp->lookup = rte_ring_create_elem(SHM_LOOKUP_RING_NAME, sizeof(struct shm_lookup),
+					  SHM_LOOKUP_RING_SIZE, SOCKET_ID_ANY,
+					  RING_F_SP_ENQ | RING_F_SC_DEQ);
+	dp->found = rte_ring_create_elem(SHM_FOUND_RING_NAME, sizeof(struct shm_found),
+					 SHM_LOOKUP_RING_SIZE, SOCKET_ID_ANY,
+					 RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (!dp->fill || !dp->lookup || !dp->found) {
+		snprintf(err, errlen, "rings %s, %s, %s: %s", SHM_FILL_RING_NAME,
+			 SHM_LOOKUP_RING_NAME, SHM_FOUND_RING_NAME, rte_strerror(rte_errno));
 		return -1;
 	}
 	for (unsigned i = 0; i < dp->n_workers; i++) {
@@ -518,7 +527,8 @@ int main(int argc, char **argv)
 			writer_stats(&dp);
 			next_stats = now + 1000;
 		}
-		unsigned n = dp_writer_poll(&dp, 64) + dp_exception_poll(&dp);
+		unsigned n = dp_writer_poll(&dp, 64) + dp_lookup_poll(&dp, 64) +
+			     dp_exception_poll(&dp);
 		cache_reader_quiescent();
 		/* Fills and exception frames come in bursts: nap longer the
 		 * longer nothing comes, so that an idle main thread does not

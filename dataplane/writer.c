@@ -1,11 +1,12 @@
 /*
  * dataplane/writer.c: the cache writer, on the dataplane's main thread (the
  * one thread that writes the cache; a registered QSBR reader too). It takes
- * fill records from control, checks each one whole before use (fill.h),
- * inserts the answer into the cache and builds the client's answer frame in
- * a new mbuf
- * for the worker that received the query, which sends it. May make
- * syscalls and block briefly; never called from a worker.
+ * fill records from control, checks each one whole before use (shm.h,
+ * fill.h), inserts the answer into the cache and builds the client's answer
+ * frame in a new mbuf for the worker that received the query, which sends
+ * it. It also answers control's lookups: the cache is the client cache for
+ * control's TCP clients too. May make syscalls and block briefly; never
+ * called from a worker.
  */
 #include <string.h>
 
@@ -34,7 +35,10 @@ static void fill(struct dp *dp, const struct shm_fill *f)
 	uint8_t qbuf[SHM_QUERY_MAX];
 	struct dns_query q;
 
-	if (shm_fill_check(f, dp->n_workers) || port_index(dp, c->port_id) < 0 ||
+	/* a fill for a question control's TCP front end looked up goes into
+	 * the cache only: no port, no frame */
+	if (shm_fill_check(f, dp->n_workers) ||
+	    ((f->flags & SHM_FILL_ANSWER) && port_index(dp, c->port_id) < 0) ||
 	    shm_client_query(c, qbuf, &q)) {
 		st->bad_records++;
 		return;
@@ -101,6 +105,56 @@ unsigned dp_writer_poll(struct dp *dp, unsigned max)
 	while (n < max && rte_ring_sc_dequeue_elem(dp->fill, &f, sizeof(f)) == 0) {
 		dp->ctl->writer.fills++;
 		fill(dp, &f);
+		n++;
+	}
+	return n;
+}
+
+/* One lookup: the found record says what the cache holds for it. */
+static void lookup(struct dp *dp, const struct shm_lookup *r, struct shm_found *out)
+{
+	struct shm_writer_stats *st = &dp->ctl->writer;
+	uint8_t qbuf[SHM_QUERY_MAX];
+	struct dns_query q;
+	struct cache_key k;
+	const struct cache_key *kp = &k;
+	struct cache_result res;
+	struct cache_reader_stats rst = { 0 };
+	uint32_t now = dp->ctl->now_s;
+
+	if (shm_lookup_check(r) || shm_client_query(&r->c, qbuf, &q)) {
+		st->bad_records++;
+		return;
+	}
+	st->lookups++;
+	out->h = (struct shm_hdr){ .type = SHM_REC_FOUND, .abi = SHM_ABI_VERSION,
+				   .len = sizeof(*out) };
+	out->token = r->token;
+	out->msg_len = 0;
+	cache_key_from_query(&k, dp->cache, &q);
+	cache_lookup_burst(dp->cache, &kp, 1, now, &res, &rst);
+	/* fresh entries only, as the workers answer at once; stale ones wait
+	 * for control's resolution, which serves them when it takes too long */
+	if (res.entry && (res.state == CACHE_HIT || res.state == CACHE_HIT_PREFETCH)) {
+		int n = cache_answer_stream(dp->cache, res.entry, (enum cache_state)res.state,
+					    &q, now, out->msg, SHM_MSG_MAX);
+		if (n > 0 && !(dns_get16(out->msg + 2) & DNS_F_TC)) {
+			out->msg_len = (uint16_t)n;
+			st->lookup_hits++;
+		}
+	}
+	if (rte_ring_sp_enqueue_elem(dp->found, out, sizeof(*out)) != 0)
+		st->found_ring_full++;
+}
+
+unsigned dp_lookup_poll(struct dp *dp, unsigned max)
+{
+	static struct shm_lookup r;
+	static struct shm_found out; /* 4 KiB+: not on the stack; one writer */
+	unsigned n = 0;
+
+	while (n < max && rte_ring_sc_dequeue_elem(dp->lookup, &r, sizeof(r)) == 0) {
+		lookup(dp, &r, &out);
 		n++;
 	}
 	return n;

@@ -24,6 +24,21 @@ int shm_miss_check(const struct shm_miss *r, unsigned ring, unsigned n_workers)
 	       dns_name_check(c->qname, c->qname_len) == (int)c->qname_len ? 0 : -1;
 }
 
+int shm_lookup_check(const struct shm_lookup *r)
+{
+	const struct shm_client *c = &r->c;
+
+	return r->h.type == SHM_REC_LOOKUP && r->h.abi == SHM_ABI_VERSION &&
+	       r->h.len == sizeof(*r) && c->qname_len > 0 &&
+	       dns_name_check(c->qname, c->qname_len) == (int)c->qname_len ? 0 : -1;
+}
+
+int shm_found_check(const struct shm_found *r)
+{
+	return r->h.type == SHM_REC_FOUND && r->h.abi == SHM_ABI_VERSION &&
+	       r->h.len == sizeof(*r) && r->msg_len <= SHM_MSG_MAX ? 0 : -1;
+}
+
 int shm_fill_check(const struct shm_fill *f, unsigned n_workers)
 {
 	const struct shm_client *c = &f->c;

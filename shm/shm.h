@@ -13,6 +13,11 @@
  *   SHM_MISS_RING_FMT    per worker, worker -> control: struct shm_miss
  *                        elements (single producer, single consumer)
  *   SHM_FILL_RING_NAME   control -> cache writer: struct shm_fill elements
+ *   SHM_LOOKUP_RING_NAME control -> cache writer: struct shm_lookup, a TCP
+ *                        client's question for the client cache
+ *   SHM_FOUND_RING_NAME  cache writer -> control: struct shm_found, the
+ *                        cache's answer to a lookup (all four rings: single
+ *                        producer, single consumer)
  *                        (single producer, single consumer)
  * The writer -> worker answer rings and the exception rings between the
  * workers and the main thread carry mbuf pointers inside the dataplane
@@ -45,7 +50,9 @@
 struct dns_query;
 
 /* 3: the dead fields of 2 (config generation, control instance, policy
- * snapshot, per-worker seen generations) gone, config_sha256 added. */
+ * snapshot, per-worker seen generations) gone, config_sha256 added; the
+ * lookup and found rings (one client cache: control's TCP clients are
+ * answered from the dataplane's). */
 #define SHM_ABI_VERSION 3
 #define SHM_MAGIC 0x6277636c /* "bwcl" */
 
@@ -55,6 +62,8 @@ struct dns_query;
 #define SHM_TO_KERNEL_RING_FMT "bw_tok_%u"	/* dataplane-internal */
 #define SHM_FROM_KERNEL_RING_FMT "bw_fromk_%u"	/* dataplane-internal */
 #define SHM_FILL_RING_NAME "bw_fill"
+#define SHM_LOOKUP_RING_NAME "bw_lookup"
+#define SHM_FOUND_RING_NAME "bw_found"
 
 /* Where EAL maps the hugepage memory in both processes, unless
  * dataplane.eal says otherwise: far above the usual mmap area and clear
@@ -65,6 +74,8 @@ struct dns_query;
 #define SHM_WORKERS_MAX 64
 #define SHM_MISS_RING_SIZE 4096	/* records per worker */
 #define SHM_FILL_RING_SIZE 1024
+#define SHM_LOOKUP_RING_SIZE 256	/* TCP questions waiting for the writer */
+#define SHM_LOOKUP_WAIT_MS 50	/* control resolves a lookup not found by then */
 #define SHM_MSG_MAX 4096	/* a fill's message; larger ones are sent truncated */
 #define SHM_HEARTBEAT_MS 50	/* both sides stamp their heartbeat this often */
 #define SHM_DEAD_MS 500		/* a heartbeat this old: the other side is gone */
@@ -73,6 +84,8 @@ struct dns_query;
 enum shm_rec_type {
 	SHM_REC_MISS = 1,
 	SHM_REC_FILL = 2,
+	SHM_REC_LOOKUP = 3,
+	SHM_REC_FOUND = 4,
 };
 
 struct shm_hdr {
@@ -151,6 +164,36 @@ struct shm_fill {
 	struct shm_client c;	/* the miss's, unchanged */
 	uint8_t msg[SHM_MSG_MAX]; /* the assembled response: question, sections */
 };
+
+/*
+ * Control -> cache writer: a question for the client cache, from a client
+ * control serves itself (TCP): in dataplane mode the dataplane's cache is
+ * the one clients are answered from, whichever way they came. c holds the
+ * client's question as for a miss (worker, port and addresses unused).
+ */
+struct shm_lookup {
+	struct shm_hdr h;
+	uint64_t token;		/* control's, returned in the shm_found */
+	struct shm_client c;
+};
+
+/* Cache writer -> control: the answer to a lookup, written for a stream
+ * (TCP: no UDP size applies) when the cache has a fresh entry and it fits
+ * in SHM_MSG_MAX; msg_len 0 otherwise (control resolves). */
+struct shm_found {
+	struct shm_hdr h;
+	uint64_t token;
+	uint16_t msg_len;	/* 0..SHM_MSG_MAX */
+	uint16_t pad[3];
+	uint8_t msg[SHM_MSG_MAX];
+};
+
+/* The writer's check of a lookup record: header and question as for a
+ * miss (shm_miss_check() without the worker). 0 or -1. */
+int shm_lookup_check(const struct shm_lookup *r);
+
+/* Control's check of a found record: header and length. 0 or -1. */
+int shm_found_check(const struct shm_found *r);
 
 /* The cache writer's check of a fill record for a dataplane with n_workers
  * workers: header, length, rank, rcode, worker and family (the port id is
@@ -233,7 +276,10 @@ struct shm_worker_stats {
 	X(to_tap, "frames written to the exception TAPs")		\
 	X(to_tap_dropped, "exception frames dropped: the TAP's queue was full") \
 	X(from_tap, "frames the kernel sent out of the exception TAPs")	\
-	X(from_tap_dropped, "kernel frames dropped: a worker's ring was full")
+	X(from_tap_dropped, "kernel frames dropped: a worker's ring was full") \
+	X(lookups, "client-cache lookups for control's TCP clients")	\
+	X(lookup_hits, "lookups answered from the cache")		\
+	X(found_ring_full, "lookup answers dropped: the ring to control was full")
 
 struct shm_writer_stats {
 #define SHM_FIELD(name, text) uint64_t name;
@@ -250,7 +296,12 @@ struct shm_writer_stats {
 	X(fills, "fill records sent")					\
 	X(fill_ring_full, "fills dropped: the fill ring was full")	\
 	X(overload, "misses answered SERVFAIL: the iterator is full")	\
-	X(attaches, "attaches to a dataplane")
+	X(attaches, "attaches to a dataplane")				\
+	X(lookups, "TCP questions sent to the dataplane's client cache")	\
+	X(lookup_hits, "TCP questions answered from the dataplane's cache")	\
+	X(lookup_misses, "TCP questions the dataplane's cache did not hold")	\
+	X(lookup_timeouts, "TCP questions resolved: no answer from the cache in time") \
+	X(lookup_ring_full, "TCP questions resolved: the lookup ring was full")
 
 struct shm_control_stats {
 #define SHM_FIELD(name, text) uint64_t name;
@@ -266,7 +317,8 @@ struct shm_ctl {
 	uint32_t n_workers;
 	uint32_t miss_ring_size;
 	uint32_t fill_ring_size;
-	uint32_t record_sizes[2];	/* sizeof(struct shm_miss), shm_fill */
+	uint32_t record_sizes[4];	/* sizeof(struct shm_miss), shm_fill,
+					   shm_lookup, shm_found */
 	int32_t dp_pid;
 	uint64_t dp_instance;		/* random, new at every start */
 	uint64_t tsc_hz;
