@@ -11,7 +11,9 @@
  * LLVMFuzzerTestOneInput). Properties on every input, beyond "no crash, no sanitizer report":
  * - shm_fill_check() refuses a broken header and takes a sound one;
  * - shm_miss_check() refuses a broken header, and a sound one exactly when
- *   the question name is a whole uncompressed name;
+ *   the question name is a whole uncompressed name; shm_lookup_check()
+ *   agrees with it; shm_found_check() takes a sound header and a length
+ *   within SHM_MSG_MAX only;
  * - after dp_fill_insert() the cache's invariants hold (cache_check());
  * - the answer is a response to the client: at least a header, within the
  *   buffer, the client's id, QR set, the question octet for octet as the
@@ -89,6 +91,15 @@ static void run(const uint8_t *data)
 	check(broken ? mc != 0 :
 	      (mc == 0) == (dns_name_check(c->qname, c->qname_len) == (int)c->qname_len),
 	      "shm_miss_check on the header and the name");
+	static struct shm_lookup lk;
+	static struct shm_found fd;
+	lk.h = (struct shm_hdr){ SHM_REC_LOOKUP, SHM_ABI_VERSION, sizeof(lk) - (broken ? 4 : 0) };
+	lk.c = *c;
+	check((shm_lookup_check(&lk) == 0) == (mc == 0), "shm_lookup_check agrees with the miss's");
+	fd.h = (struct shm_hdr){ SHM_REC_FOUND, SHM_ABI_VERSION, sizeof(fd) - (broken ? 4 : 0) };
+	fd.msg_len = f.msg_len | (uint16_t)((data[2] & 0x20) << 8);
+	check((shm_found_check(&fd) == 0) == (!broken && fd.msg_len <= SHM_MSG_MAX),
+	      "shm_found_check on the header and length");
 	int ok = shm_fill_check(&f, 1);
 	check(broken ? ok != 0 : (ok == 0) == (f.rank >= 1), "shm_fill_check on the header and rank");
 	if (ok)
