@@ -13,7 +13,7 @@
  * RTT and whether EDNS works.
  */
 #define _LGPL_SOURCE
-#include "iter.h"
+#include "control/iter.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,6 +30,7 @@
 #include "dns/msg.h"
 #include "dns/name.h"
 #include "dns/query.h"
+#include "net/pkt.h"
 
 #define MSG_MAX 16384		/* an assembled answer */
 #define SPARE_MAX 256		/* freed resolutions kept for reuse */
@@ -835,12 +836,10 @@ static void unmark_tried(struct req *r, const struct ctl_addr *a)
 
 bool ctl_iter_may_query(const struct ctl_iter_config *c, const struct ctl_addr *a)
 {
-	static const uint8_t zero[16], mapped[12] = { [10] = 0xff, [11] = 0xff };
 	const uint8_t *x = a->a;
 	size_t len = a->family == AF_INET ? 4 : 16;
 
-	if (a->family == AF_INET ? x[0] == 0 || x[0] >= 224 :
-				   x[0] == 0xff || !memcmp(x, zero, 16) || !memcmp(x, mapped, 12))
+	if (!net_addr_unicast(a->family == AF_INET6, x))
 		return false; /* "this network", multicast, reserved, broadcast */
 	for (unsigned i = 0; i < c->n_own; i++)
 		if (c->own[i].family == a->family && !memcmp(c->own[i].addr, x, len))

@@ -32,6 +32,7 @@
 #include "answer/reply.h"
 #include "answer/screen.h"
 #include "cache/nsec.h"
+#include "dataplane/dispatch.h"
 #include "dataplane/dp.h"
 
 #define ST(w, name) ((w)->st->name++)
@@ -86,64 +87,6 @@ static inline void set_frame(struct rte_mbuf *m, int start, uint16_t len)
 	m->data_len = len;
 	m->pkt_len = len;
 	m->ol_flags = 0;
-}
-
-static bool is_ours4(const struct dp_port *pt, const uint8_t *a)
-{
-	uint32_t v;
-
-	memcpy(&v, a, 4);
-	for (unsigned i = 0; i < pt->n_v4; i++)
-		if (pt->v4[i] == v)
-			return true;
-	return false;
-}
-
-static bool is_ours6(const struct dp_port *pt, const uint8_t *a)
-{
-	for (unsigned i = 0; i < pt->n_v6; i++)
-		if (!memcmp(pt->v6[i], a, 16))
-			return true;
-	return false;
-}
-
-static inline bool is_ours(const struct dp_port *pt, const struct net_pkt *p)
-{
-	return p->family == NET_PKT_IPV4 ? is_ours4(pt, p->dst_ip) : is_ours6(pt, p->dst_ip);
-}
-
-/*
- * Whether a query's source could be a client's: not port 0, not a group
- * MAC, not an address no host sends from (IPv4 0/8, 127/8, multicast and
- * 240/4 with the limited broadcast; our subnets' broadcasts; IPv6 ::, ::1,
- * multicast, v4-mapped), and not our own. An answer to such a source is
- * either lost or reflected at many (or at us): RFC 1122 3.2.1.3, RFC 4291
- * 2.5.2 and 2.7, RFC 4038 4.2.
- */
-static bool client_source_ok(const struct dp_port *pt, const struct net_pkt *p)
-{
-	const uint8_t *a = p->src_ip;
-
-	if (p->src_port == 0 || (p->src_mac[0] & 1))
-		return false;
-	if (p->family == NET_PKT_IPV4) {
-		uint32_t v;
-		if (a[0] == 0 || a[0] == 127 || a[0] >= 224 || is_ours4(pt, a))
-			return false;
-		memcpy(&v, a, 4);
-		for (unsigned i = 0; i < pt->n_bcast; i++)
-			if (pt->v4_bcast[i] == v)
-				return false;
-		return true;
-	}
-	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
-	uint64_t hi, lo;
-	memcpy(&hi, a, 8);
-	memcpy(&lo, a + 8, 8);
-	if (a[0] == 0xff || (hi == 0 && (lo == 0 || lo == htobe64(1))) ||
-	    !memcmp(a, mapped, 12) || is_ours6(pt, a))
-		return false;
-	return true;
 }
 
 /* --- answers ------------------------------------------------------------ */
@@ -368,7 +311,7 @@ static void dns_frame(struct dp_worker *w, struct dp_port *pt, struct rte_mbuf *
 	struct answer_screen v;
 
 	ST(w, queries);
-	if (!client_source_ok(pt, p)) {
+	if (!dp_client_source_ok(pt, p)) {
 		ST(w, bad_source);
 		rte_pktmbuf_free(m);
 		return;
@@ -395,41 +338,16 @@ static void dns_frame(struct dp_worker *w, struct dp_port *pt, struct rte_mbuf *
 	w->njobs++;
 }
 
-static void icmp_frame(struct dp_worker *w, struct dp_port *pt, struct rte_mbuf *m,
-		       const struct net_pkt *p, int cls)
+/* A reply written over the request in m (frame len octets from start), or
+ * the request dropped when it could not be written (n < 0). */
+static inline void reply_in_place(struct dp_worker *w, struct dp_port *pt,
+				  struct rte_mbuf *m, int start, int len)
 {
-	uint8_t *buf = rte_pktmbuf_mtod(m, uint8_t *);
-
-	if (cls == NET_PKT_ICMP6 && p->icmp_type == NET_PKT_ICMP6_NS) {
-		if (!is_ours6(pt, p->nd_target)) {
-			to_kernel(w, pt, m);
-			return;
-		}
-		int n = net_pkt_nd_advert(buf, (size_t)m->buf_len - m->data_off, p,
-					 pt->mac.addr_bytes);
-		if (n < 0) {
-			rte_pktmbuf_free(m);
-			return;
-		}
-		ST(w, nd_replies);
-		set_frame(m, 0, (uint16_t)n);
-		out(w, pt, m);
-		return;
-	}
-	bool echo = cls == NET_PKT_ICMP4 ? p->icmp_type == NET_PKT_ICMP4_ECHO_REQUEST
-					: p->icmp_type == NET_PKT_ICMP6_ECHO_REQUEST;
-	if (!echo || !is_ours(pt, p)) {
-		to_kernel(w, pt, m);
-		return;
-	}
-	uint16_t len;
-	int start = net_pkt_echo_reply(buf, p, &len);
-	if (start < 0) {
+	if (start < 0 || len < 0) {
 		rte_pktmbuf_free(m);
 		return;
 	}
-	ST(w, echo_replies);
-	set_frame(m, start, len);
+	set_frame(m, start, (uint16_t)len);
 	out(w, pt, m);
 }
 
@@ -437,14 +355,16 @@ static void frame(struct dp_worker *w, struct dp_port *pt, struct rte_mbuf *m)
 {
 	struct net_pkt p;
 	uint8_t *buf = rte_pktmbuf_mtod(m, uint8_t *);
-	int cls;
+	size_t room = (size_t)m->buf_len - m->data_off;
+	uint16_t len = 0;
+	int cls, n;
 
 	if (m->nb_segs != 1) {
 		to_kernel(w, pt, m); /* jumbo frames: the kernel's business */
 		return;
 	}
-	cls = net_pkt_parse(&p, buf, rte_pktmbuf_data_len(m));
-	if (cls < 0) {
+	switch (dp_dispatch(pt, buf, rte_pktmbuf_data_len(m), &p, &cls)) {
+	case DP_DROP: {
 		ST(w, frame_dropped);
 		unsigned r = net_pkt_drop_slot(cls);
 		if (r < SHM_FRAME_DROPS_MAX)
@@ -452,30 +372,29 @@ static void frame(struct dp_worker *w, struct dp_port *pt, struct rte_mbuf *m)
 		rte_pktmbuf_free(m);
 		return;
 	}
-	switch (cls) {
-	case NET_PKT_UDP:
-		if (p.dst_port == 53 && is_ours(pt, &p)) {
-			dns_frame(w, pt, m, &p);
-			return;
-		}
-		break;
-	case NET_PKT_ARP:
-		if (p.arp_op == NET_PKT_ARP_REQUEST && is_ours4(pt, p.dst_ip)) {
-			int n = net_pkt_arp_reply(buf, (size_t)m->buf_len - m->data_off, &p,
-						 pt->mac.addr_bytes);
-			if (n > 0) {
-				ST(w, arp_replies);
-				set_frame(m, 0, (uint16_t)n);
-				out(w, pt, m);
-				return;
-			}
-		}
-		break; /* replies and other targets: the kernel learns them */
-	case NET_PKT_ICMP4:
-	case NET_PKT_ICMP6:
-		icmp_frame(w, pt, m, &p, cls);
+	case DP_DNS:
+		dns_frame(w, pt, m, &p);
 		return;
-	default:
+	case DP_ARP:
+		n = net_pkt_arp_reply(buf, room, &p, pt->mac.addr_bytes);
+		if (n <= 0)
+			break; /* not answered: the kernel may */
+		ST(w, arp_replies);
+		reply_in_place(w, pt, m, 0, n);
+		return;
+	case DP_ND:
+		n = net_pkt_nd_advert(buf, room, &p, pt->mac.addr_bytes);
+		if (n >= 0)
+			ST(w, nd_replies);
+		reply_in_place(w, pt, m, 0, n);
+		return;
+	case DP_ECHO:
+		n = net_pkt_echo_reply(buf, &p, &len);
+		if (n >= 0)
+			ST(w, echo_replies);
+		reply_in_place(w, pt, m, n, len);
+		return;
+	case DP_KERNEL:
 		break;
 	}
 	to_kernel(w, pt, m);

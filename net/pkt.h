@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define NET_PKT_ETH_HDR_LEN 14
 #define NET_PKT_VLAN_LEN 4
@@ -124,6 +125,23 @@ static inline unsigned net_pkt_drop_slot(int code)
 static inline int net_pkt_drop_code(unsigned slot)
 {
 	return NET_PKT_E_BASE - (int)slot;
+}
+
+/*
+ * Whether a (v6: 16 octets, else 4) could be one host's unicast address:
+ * not IPv4 0/8 ("this network"), 224/4 (multicast) or 240/4 with the
+ * limited broadcast; not IPv6 ::, ff00::/8 (multicast) or ::ffff:0:0/96
+ * (v4-mapped, which is no address on a wire). The rule a client's source
+ * (dataplane) and a server's address (control's iterator) both meet;
+ * loopback is each caller's own business. Any thread.
+ */
+static inline bool net_addr_unicast(bool v6, const uint8_t *a)
+{
+	static const uint8_t zero[16], mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (!v6)
+		return a[0] != 0 && a[0] < 224;
+	return a[0] != 0xff && memcmp(a, zero, 16) != 0 && memcmp(a, mapped, 12) != 0;
 }
 
 /* Static text for any net_pkt_parse() result, class or drop reason, or any
