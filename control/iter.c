@@ -218,6 +218,7 @@ void ctl_iter_config_default(struct ctl_iter_config *c)
 		.sibling_glue = true,
 		.failure_ttl = 5,
 		.max_failure_ttl = 30,
+		.server_port = 53,
 	};
 }
 
@@ -897,20 +898,21 @@ static const struct ctl_addr *pick_server(struct req *r)
 
 static void on_reply(void *arg, const struct up_result *res);
 
-/* The socket address of server address a, port 53; its length. */
-static socklen_t server_sockaddr(const struct ctl_addr *a, struct sockaddr_storage *ss)
+/* The socket address of server address a (cfg.server_port, 53); its length. */
+static socklen_t server_sockaddr(const struct ctl_iter *it, const struct ctl_addr *a,
+				 struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));
 	if (a->family == AF_INET) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
 		sin->sin_family = AF_INET;
-		sin->sin_port = htons(53);
+		sin->sin_port = htons(it->cfg.server_port);
 		memcpy(&sin->sin_addr, a->a, 4);
 		return sizeof(*sin);
 	}
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
 	sin6->sin6_family = AF_INET6;
-	sin6->sin6_port = htons(53);
+	sin6->sin6_port = htons(it->cfg.server_port);
 	memcpy(&sin6->sin6_addr, a->a, 16);
 	return sizeof(*sin6);
 }
@@ -933,7 +935,7 @@ static bool send_query(struct req *r, const struct ctl_addr *a, const uint8_t *n
 		fail(r, &it->st.limit_time);
 		return false;
 	}
-	sl = server_sockaddr(a, &ss);
+	sl = server_sockaddr(r->it, a, &ss);
 	up_opts_default(&o);
 	o.edns = !s->no_edns && !s->probe_plain;
 	o.edns_size = it->cfg.edns_buffer;
@@ -1299,7 +1301,7 @@ static void on_reply(void *arg, const struct up_result *res)
 		} else {
 			ctl_infra_timeout(it->infra, srv, ctl_now_ms(), &r->sent_mark, probe);
 			struct sockaddr_storage ss;
-			server_sockaddr(&r->sent_to, &ss);
+			server_sockaddr(r->it, &r->sent_to, &ss);
 			/* never without EDNS to a server that sends cookies:
 			 * without EDNS nothing could tell its replies from
 			 * forgeries, and timeouts can be provoked */

@@ -75,6 +75,8 @@ struct ctl_iter_config {
 	bool sibling_glue;		/* use a referral's sibling glue; on */
 	uint32_t failure_ttl;		/* a failed question: SERVFAIL this long */
 	uint32_t max_failure_ttl;	/* ... doubling up to this (RFC 9520) */
+	uint16_t server_port;		/* authorities' port: 53 (the unit tests'
+					   scripted authorities use their own) */
 	/* Server addresses never asked: in dont_query and not in do_query,
 	 * one of own (the resolver's addresses), or no server's (0/8,
 	 * multicast, 240/4, ::, v4-mapped). Empty lists by default. */
