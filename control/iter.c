@@ -1279,41 +1279,40 @@ static bool server_fault(const struct up_result *res)
 	}
 }
 
-static void on_reply(void *arg, const struct up_result *res)
+/* An attempt that ended without a reply: the server's fault (silence, a
+ * refused or broken connection) is remembered for it, ours is not. */
+static void on_no_reply(struct req *r, struct ctl_srv *srv, const struct up_result *res,
+			bool probe)
 {
-	struct req *r = arg;
 	struct ctl_iter *it = r->it;
-	struct ctl_srv *srv = srv_of(it, &r->sent_to);
-	struct ctl_scrub *s = it->scrub;
-	const struct dns_msg *m = res->msg;
 
-	r->inflight = false;
-	if (r->done)
-		return;
-	bool probe = r->sent_probe;
-	r->sent_probe = false;
-	if (res->status != UP_OK) {
-		it->st.timeouts++;
-		if (!server_fault(res)) {
-			r->local_fail |= res->status == UP_NETWORK_ERROR;
-			if (probe)
-				ctl_infra_probe_gone(srv);
-		} else {
-			ctl_infra_timeout(it->infra, srv, ctl_now_ms(), &r->sent_mark, probe);
-			struct sockaddr_storage ss;
-			server_sockaddr(r->it, &r->sent_to, &ss);
-			/* never without EDNS to a server that sends cookies:
-			 * without EDNS nothing could tell its replies from
-			 * forgeries, and timeouts can be provoked */
-			if (r->sent_edns && !srv->edns_ok && srv->timeouts >= EDNS_PROBE_TIMEOUTS &&
-			    !up_sends_cookies(it->up, (struct sockaddr *)&ss))
-				srv->probe_plain = true;
-			else if (!r->sent_edns && srv->probe_plain)
-				srv->probe_plain = false; /* silent without EDNS too */
-		}
-		defer(r, step_next);
-		return;
+	it->st.timeouts++;
+	if (!server_fault(res)) {
+		r->local_fail |= res->status == UP_NETWORK_ERROR;
+		if (probe)
+			ctl_infra_probe_gone(srv);
+	} else {
+		ctl_infra_timeout(it->infra, srv, ctl_now_ms(), &r->sent_mark, probe);
+		struct sockaddr_storage ss;
+		server_sockaddr(r->it, &r->sent_to, &ss);
+		/* never without EDNS to a server that sends cookies:
+		 * without EDNS nothing could tell its replies from
+		 * forgeries, and timeouts can be provoked */
+		if (r->sent_edns && !srv->edns_ok && srv->timeouts >= EDNS_PROBE_TIMEOUTS &&
+		    !up_sends_cookies(it->up, (struct sockaddr *)&ss))
+			srv->probe_plain = true;
+		else if (!r->sent_edns && srv->probe_plain)
+			srv->probe_plain = false; /* silent without EDNS too */
 	}
+	defer(r, step_next);
+}
+
+/* What a reply says of its server's EDNS; true when the question was sent
+ * again without EDNS (the reply is then not used). */
+static bool learn_edns(struct req *r, struct ctl_srv *srv, const struct dns_msg *m)
+{
+	struct ctl_iter *it = r->it;
+
 	if (r->sent_edns) {
 		srv->edns_ok = true;
 	} else if (srv->probe_plain) {
@@ -1322,7 +1321,6 @@ static void on_reply(void *arg, const struct up_result *res)
 		ctl_infra_no_edns(it->infra, srv, ctl_now_ms());
 		it->st.edns_fallbacks++;
 	}
-	ctl_infra_reply(it->infra, srv, res->rtt_us / 1000);
 	if (r->sent_edns && (m->rcode == DNS_R_FORMERR || m->rcode == DNS_R_NOTIMP ||
 			     m->rcode == DNS_R_BADVERS) && !m->has_edns) {
 		/* RFC 6891 7: a server that does not know EDNS */
@@ -1330,14 +1328,16 @@ static void on_reply(void *arg, const struct up_result *res)
 		it->st.edns_fallbacks++;
 		unmark_tried(r, &r->sent_to); /* this retry is not the server's fault */
 		send_query(r, &r->sent_to, r->sent_name, r->sent_type);
-		return;
+		return true;
 	}
-	int kind = ctl_scrub(s, m, r->cut.d.zone, r->sent_name, r->sent_type, r->qclass,
-			     it->cfg.max_rrset);
-	bool mini = minimised(r);
+	return false;
+}
 
-	it->st.scrub_dropped += ctl_scrub_dropped(s);
-	it->st.oversized += s->oversized;
+/* The next step after a reply the scrubber classified as kind. */
+static void on_scrubbed(struct req *r, const struct dns_msg *m, struct ctl_scrub *s, int kind)
+{
+	struct ctl_iter *it = r->it;
+	bool mini = minimised(r);
 
 	switch (kind) {
 	case CTL_SCRUB_REFERRAL:
@@ -1420,6 +1420,33 @@ static void on_reply(void *arg, const struct up_result *res)
 		defer(r, step_next);
 		return;
 	}
+}
+
+static void on_reply(void *arg, const struct up_result *res)
+{
+	struct req *r = arg;
+	struct ctl_iter *it = r->it;
+	struct ctl_srv *srv = srv_of(it, &r->sent_to);
+	struct ctl_scrub *s = it->scrub;
+	const struct dns_msg *m = res->msg;
+
+	r->inflight = false;
+	if (r->done)
+		return;
+	bool probe = r->sent_probe;
+	r->sent_probe = false;
+	if (res->status != UP_OK) {
+		on_no_reply(r, srv, res, probe);
+		return;
+	}
+	ctl_infra_reply(it->infra, srv, res->rtt_us / 1000);
+	if (learn_edns(r, srv, m))
+		return;
+	int kind = ctl_scrub(s, m, r->cut.d.zone, r->sent_name, r->sent_type, r->qclass,
+			     it->cfg.max_rrset);
+	it->st.scrub_dropped += ctl_scrub_dropped(s);
+	it->st.oversized += s->oversized;
+	on_scrubbed(r, m, s, kind);
 }
 
 /*
