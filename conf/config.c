@@ -214,7 +214,8 @@ static int resolver(struct ctx *x, yaml_node_t *n)
 	static const char *const qmin[] = { "off", "relaxed", "strict" };
 	MAP_WALK(k, "root-hints", "trust-anchor", "qname-minimisation",
 		 "validation-time", "nsec3-max-iterations", "max-rrset-records",
-		 "limits", "upstream", "do-not-query", "do-query", "sibling-glue");
+		 "limits", "upstream", "do-not-query", "do-query", "sibling-glue",
+		 "cache-size");
 	typeof(x->cfg->resolver) *res = &x->cfg->resolver;
 	int r = cfgp_walk_map(x, n, &k_walk);
 
@@ -237,6 +238,7 @@ static int resolver(struct ctx *x, yaml_node_t *n)
 	FIELD(k, 8, prefix_list(x, v, res->do_not_query, &res->n_do_not_query));
 	FIELD(k, 9, prefix_list(x, v, res->do_query, &res->n_do_query));
 	FIELD(k, 10, cfgp_get_bool(x, v, &res->sibling_glue));
+	FIELD(k, 11, cfgp_get_size(x, v, 1ull << 20, 1ull << 40, &res->cache_size_bytes));
 	if (!k[0])
 		return cfgp_missing(x, n->start_mark, "root-hints");
 	return 0;
@@ -612,6 +614,7 @@ void cfg_default(struct cfg *cfg)
 	cfg->resolver.limits.max_time_ms = 10000;
 	cfg->resolver.limits.max_zone_share = 10;
 	cfg->resolver.sibling_glue = true;
+	cfg->resolver.cache_size_bytes = 64ull << 20;
 	/* PowerDNS's dont-query: loopback, RFC 1918, shared, link-local,
 	 * documentation, ULA (RFC 6890 special-purpose blocks) */
 	static const char *const dnq[] = {

@@ -150,6 +150,11 @@ struct cfg {
 		/* An upstream RRset with more records is refused, not cut
 		 * (a cut RRset no longer matches its signature). 1..65535, 100. */
 		uint32_t max_rrset_records;
+		/* cache-size: the iterator's own cache (answers on the way: NS
+		 * addresses, chain links) when a dataplane holds the client
+		 * cache; standalone, cache.size is the one cache and this is
+		 * unused. 1M..1024G, 64M. */
+		uint64_t cache_size_bytes;
 		/* Server addresses never asked (glue, NS addresses, hints):
 		 * do-not-query (default: loopback, RFC 1918, 100.64/10,
 		 * link-local, documentation, ULA), unless in do-query

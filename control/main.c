@@ -287,6 +287,11 @@ int main(int argc, char **argv)
 	struct cache_config cc;
 	cache_config_default(&cc);
 	answer_cache_config(&cfg, &cc);
+	/* With a dataplane its cache is the client cache (TCP included:
+	 * server.c asks it); ours only holds what iteration needs on the way,
+	 * in resolver.cache-size. Standalone, ours is the client cache. */
+	if (cfg.dataplane.enabled)
+		cc.max_bytes = (size_t)cfg.resolver.cache_size_bytes;
 	struct cache *cache = cache_new(&cc);
 	struct ctl_deleg_table *deleg = ctl_deleg_table_new(0, cfg.cache.max_ttl_s);
 	struct ctl_loop *loop = ctl_loop_new(NULL);
@@ -335,6 +340,9 @@ int main(int argc, char **argv)
 		parts.dp ? "attached to the dataplane" : "standalone",
 		cfg.n_listen, cfg.n_listen == 1 ? "" : "es", parts.dp ? " (TCP)" : "",
 		hints.nns);
+	fprintf(stderr, "bailiwick-control: client cache: %s; its own cache %llu MiB\n",
+		parts.dp ? "the dataplane's" : "its own",
+		(unsigned long long)(cc.max_bytes >> 20));
 
 	while (!stop) {
 		int n = ctl_loop_run_once(loop, 200);

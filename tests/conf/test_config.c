@@ -187,6 +187,7 @@ Test(config, minimal_file_gets_every_default)
 	cr_assert_not(c.resolver.has_validation_time);
 	cr_assert_eq(c.resolver.nsec3_max_iterations, 100);
 	cr_assert_eq(c.resolver.max_rrset_records, 100);
+	cr_assert_eq(c.resolver.cache_size_bytes, 64ull << 20);
 	cr_assert_eq(c.resolver.limits.max_referrals, 30);
 	cr_assert_eq(c.resolver.limits.max_ns_per_referral, 6);
 	cr_assert_eq(c.resolver.limits.max_upstream_queries, 100);
@@ -637,6 +638,15 @@ Test(config, size_suffixes_are_binary)
 			 "(octets, or a number with K, M or G)", refused[i]);
 		bad(text, CFG_E_VALUE, msg);
 	}
+}
+
+Test(config, the_iterators_own_cache_has_its_size_key)
+{
+	ok("resolver: { root-hints: /r, cache-size: 16M }\n");
+	cr_assert_eq(c.resolver.cache_size_bytes, 16ull << 20);
+	cr_assert_eq(c.cache.size_bytes, 1ull << 30, "the client cache keeps its own");
+	bad("resolver: { root-hints: /r, cache-size: 512K }\n", CFG_E_RANGE,
+	    "bailiwick.yaml:1:41: resolver.cache-size: \"512K\" is out of range 1M..1024G");
 }
 
 Test(config, strings_and_paths_are_checked)

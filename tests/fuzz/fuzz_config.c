@@ -78,6 +78,7 @@ static void check_ranges(const struct cfg *c)
 	      RANGE(r->validation_time, 0, 253402300799LL), "validation-time");
 	check(RANGE(r->nsec3_max_iterations, 0, 2500), "nsec3-max-iterations");
 	check(RANGE(r->max_rrset_records, 1, 65535), "max-rrset-records");
+	check(RANGE(r->cache_size_bytes, 1ull << 20, 1ull << 40), "resolver.cache-size");
 	check(RANGE(r->limits.max_referrals, 1, 255) &&
 	      RANGE(r->limits.max_ns_per_referral, 1, 64) &&
 	      RANGE(r->limits.max_upstream_queries, 1, 10000) &&
@@ -242,8 +243,9 @@ static void emit_cfg(const struct cfg *c)
 	emit(", qname-minimisation: %s", qmin[r->qname_min]);
 	if (r->has_validation_time)
 		emit(", validation-time: %lld", (long long)r->validation_time);
-	emit(", nsec3-max-iterations: %u, max-rrset-records: %u,\n",
-	     r->nsec3_max_iterations, r->max_rrset_records);
+	emit(", nsec3-max-iterations: %u, max-rrset-records: %u, cache-size: %llu,\n",
+	     r->nsec3_max_iterations, r->max_rrset_records,
+	     (unsigned long long)r->cache_size_bytes);
 	emit("  do-not-query: [");
 	for (unsigned i = 0; i < r->n_do_not_query; i++) {
 		emit(i ? ", " : " ");
