@@ -103,7 +103,7 @@ static size_t writer(uint8_t *out, size_t cap, struct dns_msg *m, int *inserted)
 
 Test(fill, a_resolved_answer_is_cached_and_answered_in_the_clients_case)
 {
-	uint8_t msg[512], out[1232];
+	uint8_t msg[512] = { 0 }, out[1232];
 	struct dns_msg m;
 	int ins;
 
@@ -123,7 +123,7 @@ Test(fill, a_resolved_answer_is_cached_and_answered_in_the_clients_case)
 
 Test(fill, a_truncated_fill_is_not_cached_and_answers_tc_without_records)
 {
-	uint8_t msg[512], out[1232];
+	uint8_t msg[512] = { 0 }, out[1232];
 	struct dns_msg m;
 	int ins;
 
@@ -158,7 +158,7 @@ Test(fill, a_stale_fill_answers_its_message_and_is_not_cached)
 
 Test(fill, a_servfail_after_expiry_is_answered_from_the_stale_entry)
 {
-	uint8_t msg[512], out[1232];
+	uint8_t msg[512] = { 0 }, out[1232];
 	struct dns_msg m;
 	int ins;
 
@@ -180,7 +180,7 @@ Test(fill, a_servfail_after_expiry_is_answered_from_the_stale_entry)
 
 Test(fill, a_message_for_another_question_answers_without_records)
 {
-	uint8_t msg[512], out[1232];
+	uint8_t msg[512] = { 0 }, out[1232];
 	struct dns_msg m;
 	int ins;
 
