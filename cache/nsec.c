@@ -1,8 +1,12 @@
 /*
  * cache/nsec.c: NSEC/NSEC3 range trees for aggressive negative caching (see
- * nsec.h for the threading rules). cache_nsec_lookup() runs on worker lcores'
- * hot path: no lock, no allocation, no syscall, bounded walks. Everything
- * that changes state runs on the cache-writer thread.
+ * nsec.h for the threading rules), the writer side: allocation and deferred
+ * freeing, the persistent AVL trees, zones, the byte budget, inserts, drops,
+ * life cycle and counters. Everything here runs on the cache-writer thread
+ * (the deferred frees on liburcu's call_rcu thread). The reader side,
+ * cache_nsec_lookup() on worker lcores' hot path, is nsec_read.c; the
+ * structs both see are in nsec_int.h. The layout and invariants below are
+ * what lets the readers go without a lock.
  *
  * Layout: a zone table (open addressing, keyed by a secret-seeded hash of the
  * lower-cased apex, at most half full) points at zones; a zone points at its
@@ -24,9 +28,9 @@
  *   stays empty until cache_nsec_drop_expired()).
  * - NSEC keys are lower-cased owner names in canonical order; NSEC3 keys
  *   are the 20-octet owner hashes in octet order. Each node holds its key's
- *   order-preserving prefix (key_prefix()), so a descent reads one cache
- *   line per level. A zone has one NSEC3 parameter set; its ranges all use
- *   it.
+ *   order-preserving prefix (nsec_key_prefix()), so a descent reads one
+ *   cache line per level. A zone has one NSEC3 parameter set; its ranges
+ *   all use it.
  * - A zone's chain is consistent: no range's owner lies strictly inside
  *   another range (canonical order; NSEC3: hash order, cyclic). An insert
  *   removes, in the state it publishes, the ranges its new range
@@ -38,15 +42,8 @@
  *   the store itself); the budget applies to that (see nsec.h).
  */
 #define _LGPL_SOURCE
-/*
- * SHA1_Init/Update/Final are deprecated in OpenSSL 3, but they are plain
- * code on a stack context; the EVP replacements fetch the algorithm (a lock)
- * and allocate contexts, which workers must not do.
- */
-#define OPENSSL_SUPPRESS_DEPRECATED
-#include "nsec.h"
+#include "nsec_int.h"
 
-#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -59,110 +56,10 @@
 #include "mem.h"
 #include "tsan.h"
 
-/*
- * TSan and the RCU contract: see tsan.h. Publication uses __atomic release
- * stores and acquire loads (plain moves on x86) instead of
- * rcu_assign_pointer/rcu_dereference, which TSan sees as plain accesses.
- */
-
-#define PUBLISH(ptr, v) __atomic_store_n(&(ptr), (v), __ATOMIC_RELEASE)
-#define DEREF(ptr) __atomic_load_n(&(ptr), __ATOMIC_ACQUIRE)
-
 #define TABLE_MIN_SLOTS 16
-#define R_WRAP 0x01	/* NSEC: next <= owner, the last range of the zone */
-#define R_OPT_OUT 0x02	/* NSEC3 opt-out flag */
 #define NSEC3_FLAG_OPT_OUT 0x01
 #define B32_LABEL_LEN 32 /* base32hex of a 20-octet hash, no padding */
-#define NODE_SIZE 64
-#define KPRE_LEN 31	/* fills the node's cache line */
 #define EVICT_SLACK_DIV 32 /* evicting frees 1/32 of the budget beyond need */
-
-/* One validated range, immutable once published. data[]: key (owner name or
- * hash), next (name or hash), type bitmap, caller blob. */
-struct nsec_range {
-	uint32_t expire_at;
-	uint32_t size;		/* octets allocated (usable size) */
-	uint16_t blob_len;
-	uint16_t bitmap_len;
-	uint8_t key_len;
-	uint8_t next_len;
-	uint8_t flags;		/* R_WRAP, R_OPT_OUT */
-	uint8_t data[];
-};
-
-/*
- * One cache line. kpre is a prefix of the key in an encoding whose octet
- * order is the key order (see key_prefix()), so that a descent compares
- * keys without reading the ranges; only a tie reads the whole owner name.
- */
-struct nsec_node {
-	struct nsec_node *left, *right;
-	const struct nsec_range *r;
-	uint64_t gen;		/* writer operation that made this node */
-	uint8_t height;
-	uint8_t kpre[KPRE_LEN];
-};
-_Static_assert(sizeof(struct nsec_node) == NODE_SIZE, "node is a cache line");
-
-struct nsec_soa {
-	uint32_t expire_at;
-	uint32_t size;		/* usable size */
-	uint16_t len;
-	uint8_t data[];
-};
-
-/* A zone's content, replaced whole by the writer. */
-struct zstate {
-	struct nsec_node *nsec;
-	struct nsec_node *nsec3;
-	struct nsec_soa *soa;
-	size_t nsec_bytes;	/* ranges and nodes of each tree (usable) */
-	size_t nsec3_bytes;
-	uint32_t nsec_count;
-	uint32_t nsec3_count;
-	uint16_t n3_iter;
-	uint8_t n3_salt_len;
-	uint8_t n3_salt[255];
-};
-
-/*
- * Written by the writer: state (an RCU pointer); readers read state, hash
- * and apex*, which never change. The LRU links and min_expire are the
- * writer's own.
- */
-struct nsec_zone {
-	struct zstate *state;
-	uint64_t hash;
-	struct nsec_zone *lru_newer, *lru_older;
-	uint32_t min_expire;	/* <= every expire_at in state (a bound) */
-	uint8_t apex_len;
-	uint8_t apex_labels;
-	uint8_t apex[DNS_NAME_MAX];	/* lower-cased */
-};
-
-struct ztable {
-	uint32_t mask;			/* slots - 1 */
-	uint32_t count;
-	size_t size;			/* usable size */
-	struct nsec_zone *slot[];
-};
-
-/* Writer: everything but bytes, which the call_rcu thread also updates. */
-struct cache_nsec {
-	struct ztable *table;		/* RCU */
-	struct cache_nsec_config cfg;
-	struct cache_mem mem;
-	uint64_t seed;
-	uint64_t gen;
-	size_t bytes;			/* atomic: all held, pending frees too */
-	size_t live;			/* published: what the budget counts */
-	size_t self_size;		/* usable sizes of fixed-size objects */
-	size_t node_size, state_size, zone_size;
-	struct nsec_zone *lru_newest, *lru_oldest;
-	uint32_t min_expire;		/* <= every zone's min_expire (a bound) */
-	uint64_t evicted_zones, pruned_ranges, refused_inserts;
-	uint64_t budget_drops;		/* drop_expired runs for the budget */
-};
 
 /* ---- allocation and deferred freeing ---- */
 
@@ -382,66 +279,7 @@ static void retire_commit(struct cache_nsec *n, struct retire *b)
 	urcu_qsbr_call_rcu(&b->head, retire_cb);
 }
 
-/* ---- names, hashes, bitmaps ---- */
-
-/* Offsets of name's labels, leftmost first; off[count] is the root label. */
-static int label_offsets(const uint8_t *name, uint8_t off[DNS_LABELS_MAX + 1])
-{
-	int n = 0;
-	size_t p = 0;
-
-	while (name[p] && n < DNS_LABELS_MAX) {
-		off[n++] = (uint8_t)p;
-		p += name[p] + 1u;
-	}
-	off[n] = (uint8_t)p;
-	return n;
-}
-
-static bool label_equal(const uint8_t *a, const uint8_t *b)
-{
-	if (a[0] != b[0])
-		return false;
-	for (unsigned i = 1; i <= a[0]; i++)
-		if (dns_lower[a[i]] != dns_lower[b[i]])
-			return false;
-	return true;
-}
-
-/* Labels a (with offsets aoff, na labels) and b have in common at the right. */
-static int common_labels(const uint8_t *a, const uint8_t *aoff, int na,
-			 const uint8_t *b)
-{
-	uint8_t boff[DNS_LABELS_MAX + 1];
-	int nb = label_offsets(b, boff);
-	int c = 0;
-
-	while (na > 0 && nb > 0 && label_equal(a + aoff[--na], b + boff[--nb]))
-		c++;
-	return c;
-}
-
-/*
- * Zone-table hash: FNV-1a over lower-cased labels taken right to left, from
- * a secret seed, so that the hash of every suffix of a name comes out of one
- * pass. h[i] is the hash of the suffix starting at label i (h[count]: root).
- */
-static void suffix_hashes(uint64_t seed, const uint8_t *name,
-			  const uint8_t *off, int count, uint64_t *h)
-{
-	h[count] = seed;
-	for (int i = count - 1; i >= 0; i--) {
-		const uint8_t *l = name + off[i];
-		uint64_t x = h[i + 1] ^ l[0];
-
-		x *= UINT64_C(0x100000001b3);
-		for (unsigned j = 1; j <= l[0]; j++) {
-			x ^= dns_lower[l[j]];
-			x *= UINT64_C(0x100000001b3);
-		}
-		h[i] = x;
-	}
-}
+/* ---- names, NSEC3 owner labels, key prefixes ---- */
 
 static uint64_t name_hash(uint64_t seed, const uint8_t *name)
 {
@@ -451,92 +289,6 @@ static uint64_t name_hash(uint64_t seed, const uint8_t *name)
 
 	suffix_hashes(seed, name, off, count, h);
 	return h[0];
-}
-
-static uint32_t slot_of(uint64_t h, uint32_t mask)
-{
-	h ^= h >> 33;
-	h *= UINT64_C(0xff51afd7ed558ccd);
-	h ^= h >> 33;
-	return (uint32_t)h & mask;
-}
-
-/* At most mask + 1 probes; the table is at most half full. */
-static struct nsec_zone *table_find(const struct ztable *tb, uint64_t h,
-				    const uint8_t *apex)
-{
-	uint32_t i = slot_of(h, tb->mask);
-
-	for (uint32_t k = 0; k <= tb->mask; k++) {
-		struct nsec_zone *z = tb->slot[i];
-
-		if (!z)
-			return NULL;
-		if (z->hash == h && dns_name_equal(z->apex, apex))
-			return z;
-		i = (i + 1) & tb->mask;
-	}
-	return NULL;
-}
-
-static bool bm_has(const struct nsec_range *r, uint16_t type)
-{
-	const uint8_t *bm = r->data + r->key_len + r->next_len;
-	unsigned win = type >> 8, bit = type & 0xff;
-	size_t p = 0;
-
-	while (p + 2 <= r->bitmap_len) {
-		unsigned w = bm[p], len = bm[p + 1];
-
-		if (w == win)
-			return bit / 8 < len &&
-			       (bm[p + 2 + bit / 8] & (0x80 >> (bit % 8)));
-		if (w > win)
-			return false;
-		p += 2 + len;
-	}
-	return false;
-}
-
-static bool bm_cut(const struct nsec_range *r)
-{
-	return (bm_has(r, DNS_T_NS) && !bm_has(r, DNS_T_SOA)) ||
-	       bm_has(r, DNS_T_DNAME);
-}
-
-static const uint8_t *r_key(const struct nsec_range *r)
-{
-	return r->data;
-}
-
-static const uint8_t *r_next(const struct nsec_range *r)
-{
-	return r->data + r->key_len;
-}
-
-static const uint8_t *r_blob(const struct nsec_range *r)
-{
-	return r->data + r->key_len + r->next_len + r->bitmap_len;
-}
-
-void cache_nsec3_hash(const uint8_t *name, const uint8_t *salt,
-		      size_t salt_len, uint16_t iterations,
-		      uint8_t out[CACHE_NSEC3_HASH_LEN])
-{
-	uint8_t lower[DNS_NAME_MAX];
-	size_t len = dns_name_copy_lower(lower, name);
-	SHA_CTX c;
-
-	SHA1_Init(&c);
-	SHA1_Update(&c, lower, len);
-	SHA1_Update(&c, salt, salt_len);
-	SHA1_Final(out, &c);
-	for (unsigned i = 0; i < iterations; i++) {
-		SHA1_Init(&c);
-		SHA1_Update(&c, out, CACHE_NSEC3_HASH_LEN);
-		SHA1_Update(&c, salt, salt_len);
-		SHA1_Final(out, &c);
-	}
 }
 
 static int b32hex_value(uint8_t c)
@@ -571,47 +323,6 @@ static bool b32hex_decode_label(const uint8_t *label,
 		}
 	}
 	return o == CACHE_NSEC3_HASH_LEN;
-}
-
-/*
- * The tree key prefix of a name at or below an apex of skip labels: its
- * labels below the apex, right to left, each lower-cased octet x written as
- * x + 1 (x < 0xfe) or 0xff 0x01 / 0xff 0x02 (x = 0xfe / 0xff), each label
- * ended by 0x00, cut or zero-padded to KPRE_LEN. The code is prefix-free and
- * keeps octet order, and the terminator sorts below every octet, so memcmp
- * of two full encodings is RFC 4034 canonical order; of two cut ones it
- * is that order or a tie.
- */
-static void key_prefix(const uint8_t *name, const uint8_t *off, int labels,
-		       int skip, uint8_t out[KPRE_LEN])
-{
-	size_t o = 0;
-
-	memset(out, 0, KPRE_LEN);
-	for (int i = labels - skip - 1; i >= 0 && o < KPRE_LEN; i--) {
-		const uint8_t *l = name + off[i];
-
-		for (unsigned j = 1; j <= l[0] && o < KPRE_LEN; j++) {
-			uint8_t c = dns_lower[l[j]];
-
-			if (c < 0xfe) {
-				out[o++] = (uint8_t)(c + 1);
-			} else {
-				out[o++] = 0xff;
-				if (o < KPRE_LEN)
-					out[o++] = (uint8_t)(c - 0xfd);
-			}
-		}
-		if (o < KPRE_LEN)
-			out[o++] = 0;
-	}
-}
-
-static void name_prefix(const uint8_t *name, int skip, uint8_t out[KPRE_LEN])
-{
-	uint8_t off[DNS_LABELS_MAX + 1];
-
-	key_prefix(name, off, label_offsets(name, off), skip, out);
 }
 
 /* An NSEC3 key (the hash) fits the prefix whole. */
@@ -1137,10 +848,6 @@ struct n3params {
 	uint8_t salt_len;
 	const uint8_t *salt;
 };
-
-static bool nsec_covers(const struct nsec_range *r, const uint8_t *name);
-static bool nsec3_covers(const struct nsec_range *r, const uint8_t *h);
-static const struct nsec_range *last_range(const struct nsec_node *t);
 
 static int kcmp(bool hashed, const uint8_t *a, const uint8_t *b)
 {
@@ -1768,12 +1475,6 @@ size_t cache_nsec_bytes(const struct cache_nsec *n)
 	return __atomic_load_n(&n->bytes, __ATOMIC_RELAXED);
 }
 
-void cache_nsec_reader_quiescent(void)
-{
-	TSAN_RELEASE(&cache_qsbr_token);
-	urcu_qsbr_quiescent_state();
-}
-
 void cache_nsec_get_stats(const struct cache_nsec *n,
 			  struct cache_nsec_stats *st)
 {
@@ -1801,329 +1502,4 @@ void cache_nsec_get_stats(const struct cache_nsec *n,
 	st->pruned_ranges = n->pruned_ranges;
 	st->refused_inserts = n->refused_inserts;
 	st->budget_drops = n->budget_drops;
-}
-
-/* ---- lookup (reader, hot path) ---- */
-
-/* The range with the greatest owner <= name (key prefix kpre); *eq when
- * equal. One cache line per level; the range only on a prefix tie. */
-static const struct nsec_range *pred_name(const struct nsec_node *t,
-					  const uint8_t *name,
-					  const uint8_t *kpre, bool *eq)
-{
-	const struct nsec_range *best = NULL;
-
-	*eq = false;
-	while (t) {
-		int d = memcmp(kpre, t->kpre, KPRE_LEN);
-
-		if (d == 0)
-			d = dns_name_cmp(name, r_key(t->r));
-		if (d == 0) {
-			*eq = true;
-			return t->r;
-		}
-		if (d < 0) {
-			t = t->left;
-		} else {
-			best = t->r;
-			t = t->right;
-		}
-	}
-	return best;
-}
-
-/* The range with the greatest hash <= h, or NULL. */
-static const struct nsec_range *pred_hash(const struct nsec_node *t,
-					  const uint8_t *h, bool *eq)
-{
-	const struct nsec_range *best = NULL;
-
-	*eq = false;
-	while (t) {
-		int d = memcmp(h, t->kpre, CACHE_NSEC3_HASH_LEN);
-
-		if (d == 0) {
-			*eq = true;
-			return t->r;
-		}
-		if (d < 0) {
-			t = t->left;
-		} else {
-			best = t->r;
-			t = t->right;
-		}
-	}
-	return best;
-}
-
-static const struct nsec_range *last_range(const struct nsec_node *t)
-{
-	const struct nsec_range *r = NULL;
-
-	for (; t; t = t->right)
-		r = t->r;
-	return r;
-}
-
-/* r's owner < name (pred_name, not equal): does r deny name? */
-static bool nsec_covers(const struct nsec_range *r, const uint8_t *name)
-{
-	return (r->flags & R_WRAP) || dns_name_cmp(name, r_next(r)) < 0;
-}
-
-static bool nsec3_covers(const struct nsec_range *r, const uint8_t *h)
-{
-	int lo = memcmp(r_key(r), h, CACHE_NSEC3_HASH_LEN);
-	int hi = memcmp(h, r_next(r), CACHE_NSEC3_HASH_LEN);
-
-	if (r->flags & R_WRAP)
-		return lo < 0 || hi < 0;
-	return lo < 0 && hi < 0;
-}
-
-/* A range at an ancestor of name that is a zone cut (or DNAME): the names
- * below it are not in this chain, so it denies nothing there. The bitmap
- * first: it rarely says cut, and the name walk costs ~100 instructions. */
-static bool nsec_cut_above(const struct nsec_range *r, const uint8_t *name)
-{
-	return bm_cut(r) && dns_name_is_subdomain(name, r_key(r));
-}
-
-/* Does a range at qname prove qtype absent? 0 or a why code. */
-static int nodata_why(const struct nsec_range *r, uint16_t qtype)
-{
-	if (bm_has(r, qtype) || bm_has(r, DNS_T_CNAME))
-		return CACHE_NSEC_WHY_TYPE_EXISTS;
-	bool ns = bm_has(r, DNS_T_NS), soa = bm_has(r, DNS_T_SOA);
-
-	/* RFC 4035 5.4: at a zone cut the parent's NSEC (NS, no SOA) speaks
-	 * only for DS; the child's apex NSEC (SOA) never for DS, which lives
-	 * in the parent. */
-	if (qtype == DNS_T_DS)
-		return soa ? CACHE_NSEC_WHY_DELEGATION : 0;
-	return ns && !soa ? CACHE_NSEC_WHY_DELEGATION : 0;
-}
-
-static void proof_add(struct cache_nsec_proof *out, const struct nsec_range *r)
-{
-	for (unsigned i = 0; i < out->nrr; i++)
-		if (out->rr[i].data == r_blob(r))
-			return;
-	out->rr[out->nrr].data = r_blob(r);
-	out->rr[out->nrr].len = r->blob_len;
-	out->rr[out->nrr].expire_at = r->expire_at;
-	out->nrr++;
-}
-
-static int none(struct cache_nsec_proof *out, int why)
-{
-	out->nrr = 0;
-	out->wildcard = false;
-	out->why = (uint8_t)why;
-	return CACHE_NSEC_NONE;
-}
-
-static bool live(const struct nsec_range *r, uint32_t now)
-{
-	return r && now < r->expire_at;
-}
-
-static int prove_nsec(const struct zstate *st, const struct nsec_zone *z,
-		      const uint8_t *qname, const uint8_t *qoff, int nq,
-		      uint16_t qtype, uint32_t now,
-		      struct cache_nsec_proof *out)
-{
-	uint8_t wc[DNS_NAME_MAX], kpre[KPRE_LEN];
-	bool eq;
-	int why;
-
-	key_prefix(qname, qoff, nq, z->apex_labels, kpre);
-	const struct nsec_range *r = pred_name(st->nsec, qname, kpre, &eq);
-
-	if (!live(r, now))
-		return none(out, CACHE_NSEC_WHY_NO_RANGE);
-	if (eq) {
-		if ((why = nodata_why(r, qtype)))
-			return none(out, why);
-		proof_add(out, r);
-		return CACHE_NSEC_NODATA;
-	}
-	if (!nsec_covers(r, qname))
-		return none(out, CACHE_NSEC_WHY_NO_RANGE);
-	if (nsec_cut_above(r, qname))
-		return none(out, CACHE_NSEC_WHY_DELEGATION);
-	proof_add(out, r);
-	/* Names below qname exist: qname is an empty non-terminal. */
-	if (!(r->flags & R_WRAP) && dns_name_is_subdomain(r_next(r), qname))
-		return CACHE_NSEC_NODATA;
-
-	/* RFC 4035 5.4, RFC 8198 5.3: the closest encloser is the longest
-	 * ancestor of qname that the covering range's owner or next has. */
-	int c1 = common_labels(qname, qoff, nq, r_key(r));
-	int c2 = common_labels(qname, qoff, nq, r_next(r));
-	const uint8_t *ce = qname + qoff[nq - (c1 > c2 ? c1 : c2)];
-	size_t ce_len = dns_name_len(ce);
-
-	/* qname is strictly below ce, so "*.ce" is no longer than qname. */
-	wc[0] = 1;
-	wc[1] = '*';
-	memcpy(wc + 2, ce, ce_len);
-	name_prefix(wc, z->apex_labels, kpre);
-	const struct nsec_range *w = pred_name(st->nsec, wc, kpre, &eq);
-
-	if (!live(w, now))
-		return none(out, CACHE_NSEC_WHY_NO_WILDCARD);
-	if (eq) {
-		if ((why = nodata_why(w, qtype)))
-			return none(out, why);
-		proof_add(out, w);
-		out->wildcard = true;
-		return CACHE_NSEC_NODATA;
-	}
-	/* A wildcard that is an empty non-terminal exists: no NXDOMAIN. */
-	if (!nsec_covers(w, wc) || nsec_cut_above(w, wc) ||
-	    (!(w->flags & R_WRAP) && dns_name_is_subdomain(r_next(w), wc)))
-		return none(out, CACHE_NSEC_WHY_NO_WILDCARD);
-	proof_add(out, w);
-	return CACHE_NSEC_NXDOMAIN;
-}
-
-static const struct nsec_range *find3(const struct zstate *st,
-				      const uint8_t *name,
-				      uint8_t h[CACHE_NSEC3_HASH_LEN],
-				      uint32_t now, bool *eq,
-				      struct cache_nsec_proof *out)
-{
-	cache_nsec3_hash(name, st->n3_salt, st->n3_salt_len, st->n3_iter, h);
-	out->hashes++;
-	const struct nsec_range *r = pred_hash(st->nsec3, h, eq);
-
-	/* h sorts before every owner: only the last range, wrapping, can
-	 * cover it. */
-	if (!r)
-		r = last_range(st->nsec3);
-	return live(r, now) ? r : NULL;
-}
-
-/*
- * RFC 5155 8.4-8.7 with RFC 8198's use: from qname up to the apex, the
- * first name whose hash has a matching range is the closest encloser; the
- * name one label longer (the next closer) needs a covering range, and so
- * does the wildcard at the closest encloser (or a matching one: NODATA).
- */
-static int prove_nsec3(const struct cache_nsec *n, const struct zstate *st,
-		       const struct nsec_zone *z, const uint8_t *qname,
-		       const uint8_t *qoff, int nq, uint16_t qtype,
-		       uint32_t now, struct cache_nsec_proof *out)
-{
-	uint8_t h[CACHE_NSEC3_HASH_LEN], wc[DNS_NAME_MAX];
-	const struct nsec_range *nc_cover = NULL;
-	int top = nq - z->apex_labels, why;
-	bool eq;
-
-	for (int i = 0; i <= top; i++) {
-		const uint8_t *s = qname + qoff[i];
-
-		if (out->hashes >= n->cfg.nsec3_hash_budget)
-			return none(out, CACHE_NSEC_WHY_BUDGET);
-		const struct nsec_range *r = find3(st, s, h, now, &eq, out);
-
-		if (!r || !eq) {
-			nc_cover = r && nsec3_covers(r, h) ? r : NULL;
-			continue;
-		}
-		if (i == 0) {
-			if ((why = nodata_why(r, qtype)))
-				return none(out, why);
-			proof_add(out, r);
-			return CACHE_NSEC_NODATA;
-		}
-		/* s is the closest encloser. */
-		if (bm_cut(r))
-			return none(out, CACHE_NSEC_WHY_DELEGATION);
-		if (!nc_cover)
-			return none(out, CACHE_NSEC_WHY_NO_RANGE);
-		if (nc_cover->flags & R_OPT_OUT)
-			return none(out, CACHE_NSEC_WHY_OPT_OUT);
-		if (out->hashes >= n->cfg.nsec3_hash_budget)
-			return none(out, CACHE_NSEC_WHY_BUDGET);
-		proof_add(out, r);
-		proof_add(out, nc_cover);
-		wc[0] = 1;
-		wc[1] = '*';
-		memcpy(wc + 2, s, dns_name_len(s));
-		const struct nsec_range *w = find3(st, wc, h, now, &eq, out);
-
-		if (w && eq) {
-			if ((why = nodata_why(w, qtype)))
-				return none(out, why);
-			proof_add(out, w);
-			out->wildcard = true;
-			return CACHE_NSEC_NODATA;
-		}
-		if (!w || !nsec3_covers(w, h))
-			return none(out, CACHE_NSEC_WHY_NO_WILDCARD);
-		if (w->flags & R_OPT_OUT)
-			return none(out, CACHE_NSEC_WHY_OPT_OUT);
-		proof_add(out, w);
-		return CACHE_NSEC_NXDOMAIN;
-	}
-	return none(out, CACHE_NSEC_WHY_NO_RANGE);
-}
-
-/* RFC 6895 3.1: OPT and 128..255 are meta types and QTYPEs; 0 is reserved. */
-static bool qtype_is_data(uint16_t qtype)
-{
-	return qtype != 0 && qtype != DNS_T_OPT && (qtype < 128 || qtype > 255);
-}
-
-int cache_nsec_lookup(const struct cache_nsec *n, const uint8_t *qname,
-		      uint16_t qtype, uint32_t now,
-		      struct cache_nsec_proof *out)
-{
-	uint8_t qoff[DNS_LABELS_MAX + 1];
-	uint64_t h[DNS_LABELS_MAX + 1];
-	const struct ztable *tb = DEREF(n->table);
-	const struct nsec_zone *z = NULL;
-	int v;
-
-	memset(out, 0, sizeof(*out));
-	if (!qtype_is_data(qtype))
-		return none(out, CACHE_NSEC_WHY_QTYPE);
-	if (tb->count == 0)
-		return none(out, CACHE_NSEC_WHY_NO_ZONE);
-	int nq = label_offsets(qname, qoff);
-
-	suffix_hashes(n->seed, qname, qoff, nq, h);
-	/* DS lives on the parent side: a zone's own apex cannot deny it. */
-	for (int i = qtype == DNS_T_DS; !z && i <= nq; i++)
-		z = table_find(tb, h[i], qname + qoff[i]);
-	if (!z)
-		return none(out, CACHE_NSEC_WHY_NO_ZONE);
-	const struct zstate *st = DEREF(z->state);
-
-	if (!st->soa || now >= st->soa->expire_at)
-		return none(out, CACHE_NSEC_WHY_NO_SOA);
-	if (!st->nsec && !st->nsec3)
-		return none(out, CACHE_NSEC_WHY_NO_RANGE);
-	v = CACHE_NSEC_NONE;
-	if (st->nsec)
-		v = prove_nsec(st, z, qname, qoff, nq, qtype, now, out);
-	if (v == CACHE_NSEC_NONE && st->nsec3) {
-		v = prove_nsec3(n, st, z, qname, qoff, nq, qtype, now, out);
-		out->nsec3 = v != CACHE_NSEC_NONE;
-	}
-	if (v == CACHE_NSEC_NONE)
-		return v;
-	out->zone = z->apex;
-	out->soa.data = st->soa->data;
-	out->soa.len = st->soa->len;
-	out->soa.expire_at = st->soa->expire_at;
-	out->expire_at = st->soa->expire_at;
-	for (unsigned i = 0; i < out->nrr; i++)
-		if (out->rr[i].expire_at < out->expire_at)
-			out->expire_at = out->rr[i].expire_at;
-	out->why = CACHE_NSEC_WHY_PROVEN;
-	return v;
 }
