@@ -13,7 +13,7 @@
 #include "dns/msg.h"
 #include "dns/name.h"
 #include "dns/query.h"
-#include "dns/reply.h"
+#include "dns/opt.h"
 
 #define RR_FIXED 10	/* type, class, TTL, RDLENGTH */
 
@@ -66,7 +66,7 @@ int answer_negative(const struct cache_nsec_proof *proof, int verdict,
 		    uint8_t *out, size_t cap)
 {
 	size_t qlen = (size_t)q->qname_len + 4, n = DNS_HDR_LEN + qlen;
-	size_t opt = q->has_edns ? DNS_REPLY_OPT_LEN : 0;
+	size_t opt = q->has_edns ? DNS_OPT_LEN : 0;
 	bool dnssec = q->has_edns && (q->edns.flags & DNS_EDNS_F_DO);
 	uint32_t ttl = proof->expire_at > now ? proof->expire_at - now : 0;
 	unsigned count = 0;
@@ -100,6 +100,6 @@ int answer_negative(const struct cache_nsec_proof *proof, int verdict,
 	dns_put16(out + 8, (uint16_t)count);
 	dns_put16(out + 10, opt ? 1 : 0);
 	if (opt)
-		n += dns_reply_put_opt(out + n, edns_size, q->edns.flags);
+		n += dns_opt_put(out + n, edns_size, q->edns.flags);
 	return (int)n;
 }

@@ -28,8 +28,8 @@ size_t answer_empty(const uint8_t *wire, const struct dns_query *q,
 		n += qlen;
 		if (q->has_edns) {
 			/* BADVERS is an extended rcode: its upper bits in the OPT */
-			n += dns_reply_put_opt(out + n, edns_size, q->edns.flags);
-			out[n - DNS_REPLY_OPT_LEN + 5] = (uint8_t)(rcode >> 4);
+			n += dns_opt_put(out + n, edns_size, q->edns.flags);
+			out[n - DNS_OPT_LEN + 5] = (uint8_t)(rcode >> 4);
 			dns_put16(out + 10, 1);
 		}
 	}
@@ -42,7 +42,7 @@ size_t answer_from_msg(const struct dns_query *q, const uint8_t *msg,
 {
 	struct dns_msg m;
 	size_t qlen = (size_t)q->qname_len + 4, base = DNS_HDR_LEN + qlen;
-	size_t opt = q->has_edns ? DNS_REPLY_OPT_LEN : 0;
+	size_t opt = q->has_edns ? DNS_OPT_LEN : 0;
 
 	if (!stream && cap > dns_query_udp_size(q))
 		cap = dns_query_udp_size(q);
@@ -76,8 +76,17 @@ size_t answer_from_msg(const struct dns_query *q, const uint8_t *msg,
 		n += sec;
 	}
 	if (opt)
-		n += dns_reply_put_opt(out + n, edns_size, q->edns.flags);
+		n += dns_opt_put(out + n, edns_size, q->edns.flags);
 	return n;
+}
+
+bool answer_is_for(const struct dns_query *q, const uint8_t *msg, size_t len)
+{
+	size_t qlen = (size_t)q->qname_len + 4;
+
+	return len >= DNS_HDR_LEN + qlen && dns_get16(msg) == q->id &&
+	       (dns_get16(msg + 2) & DNS_F_QR) && dns_get16(msg + 4) == 1 &&
+	       memcmp(msg + DNS_HDR_LEN, q->wire + DNS_HDR_LEN, qlen) == 0;
 }
 
 size_t answer_resolved(struct cache *c, const struct dns_query *q, uint32_t now,
@@ -96,6 +105,12 @@ size_t answer_resolved(struct cache *c, const struct dns_query *q, uint32_t now,
 	}
 	cache_key_from_query(&k, c, q);
 	cache_lookup_burst(c, &kp, 1, now, &res, &rst);
+	if (stale && !msg_len) {
+		/* control's "serve it stale now": whatever the cache has */
+		int n = res.entry ? cache_answer(c, res.entry, (enum cache_state)res.state, q,
+						 now, out, cap) : 0;
+		return n > 0 ? (size_t)n : 0;
+	}
 	if (res.entry && !stale &&
 	    (res.state == CACHE_HIT || res.state == CACHE_HIT_PREFETCH ||
 	     rcode == DNS_R_SERVFAIL)) {

@@ -16,13 +16,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dns/reply.h"
+#include "dns/opt.h"
 #include "dns/wire.h"
 
 struct cache;
 struct dns_query;
 
-#define ANSWER_EMPTY_MAX (DNS_HDR_LEN + DNS_NAME_MAX + 4 + DNS_REPLY_OPT_LEN)
+#define ANSWER_EMPTY_MAX (DNS_HDR_LEN + DNS_NAME_MAX + 4 + DNS_OPT_LEN)
 
 /*
  * The largest UDP answer we send, whatever the client offers: our
@@ -69,14 +69,23 @@ size_t answer_from_msg(const struct dns_query *q, const uint8_t *msg,
 		       uint16_t edns_size, uint8_t *out);
 
 /*
+ * Whether msg (len octets, from another process) is an answer to q as the
+ * client asked it: a whole header, its id, QR, one question octet for octet
+ * the client's (letter case included). A front end relays nothing else.
+ */
+bool answer_is_for(const struct dns_query *q, const uint8_t *msg, size_t len);
+
+/*
  * The answer to q once a resolution has ended (the cache writer, after a
  * fill record): what the cache now holds for q, answered as a hit would
  * be (AD rules, TTLs counted down), when there is a fresh entry, or a
  * stale one after a SERVFAIL (RFC 8767: better than the failure); else
  * answer_from_msg() of msg (msg_len octets, NULL when 0) with rcode. stale:
- * msg is itself a stale answer (the cache is not asked); truncated: msg
- * was too large to be sent, so TC=1 and no records. cap as for
- * answer_from_msg(). Returns the length.
+ * msg is itself a stale answer (the cache is not asked), or, without a
+ * msg, the cache's entry is wanted whatever its age (control's "serve it
+ * stale now", RFC 8767): then 0 when the cache has none (nothing is sent).
+ * truncated: msg was too large to be sent, so TC=1 and no records. cap as
+ * for answer_from_msg(). Returns the length.
  */
 size_t answer_resolved(struct cache *c, const struct dns_query *q, uint32_t now,
 		       const uint8_t *msg, size_t msg_len, int rcode, bool stale,

@@ -37,7 +37,7 @@
 #include "dns/msg.h"
 #include "dns/name.h"
 #include "dns/query.h"
-#include "dns/reply.h"
+#include "dns/opt.h"
 #include "mem.h"
 #include "tsan.h"
 
@@ -450,7 +450,7 @@ static inline int answer(const struct cache *c, const struct cache_entry *e,
 {
 	size_t qlen = (size_t)q->qname_len + 4;
 	size_t client = stream ? 65535 : dns_query_udp_size(q);
-	size_t opt = q->has_edns ? DNS_REPLY_OPT_LEN : 0;
+	size_t opt = q->has_edns ? DNS_OPT_LEN : 0;
 	size_t base = DNS_HDR_LEN + qlen;
 	bool fits;
 	uint16_t flags;
@@ -496,7 +496,7 @@ static inline int answer(const struct cache *c, const struct cache_entry *e,
 		len += e->sec_len;
 	}
 	if (opt)
-		len += dns_reply_put_opt(out + len, c->cfg.edns_udp_size, q->edns.flags);
+		len += dns_opt_put(out + len, c->cfg.edns_udp_size, q->edns.flags);
 	return (int)len;
 }
 

@@ -47,6 +47,7 @@ struct ctl_dp {
 	struct shm_ctl *ctl;
 	struct rte_ring *fill;
 	struct rte_ring *lookup, *found;
+	uint32_t stale_ms;	/* serve-stale's client timeout; 0: off */
 	uint64_t next_token;
 	unsigned nwait;
 	struct lookup_wait wait[SHM_LOOKUP_RING_SIZE];
@@ -64,6 +65,8 @@ struct ctl_dp {
 struct pend {
 	struct ctl_dp *d;
 	uint8_t kind;
+	bool stale_sent;	/* the writer answered from its stale entry */
+	struct ctl_timer stale_timer;
 	struct shm_client c;
 };
 
@@ -109,9 +112,26 @@ static void resolved(void *arg, int rcode, const uint8_t *msg, size_t len, bool 
 {
 	struct pend *p = arg;
 
-	send_fill(p->d, &p->c, p->kind, rcode, msg, len, stale);
+	ctl_timer_cancel(p->d->loop, &p->stale_timer);
+	/* a client answered stale already: the cache only */
+	send_fill(p->d, &p->c, p->stale_sent ? SHM_MISS_REFRESH : p->kind, rcode, msg, len,
+		  stale);
 	p->d->npend--;
 	free(p);
+}
+
+/* Resolving takes longer than serve-stale's client timeout: the writer
+ * answers the client from the stale entry the worker saw (RFC 8767). The
+ * dataplane's cache is the client cache, so its stale data is what
+ * clients get, not control's. */
+static void stale_due(struct ctl_loop *loop, void *arg)
+{
+	struct pend *p = arg;
+
+	(void)loop;
+	send_fill(p->d, &p->c, p->kind, DNS_R_NOERROR, NULL, 0, true);
+	p->stale_sent = true;
+	cst(p->d)->stale_asked++;
 }
 
 /* The client's question as a record's struct shm_client: the question
@@ -147,7 +167,9 @@ void ctl_dp_fill_cache(struct ctl_dp *d, const struct dns_query *q, int rcode,
 int ctl_dp_lookup(struct ctl_dp *d, const struct dns_query *q, ctl_dp_found_cb cb, void *arg)
 {
 	struct shm_lookup r = { .h = { SHM_REC_LOOKUP, SHM_ABI_VERSION, sizeof(r) } };
-	uint64_t token = ++d->next_token;
+	if (++d->next_token == 0)
+		d->next_token = 1; /* 0 marks a free slot */
+	uint64_t token = d->next_token;
 	struct lookup_wait *w = &d->wait[token % SHM_LOOKUP_RING_SIZE];
 
 	if (d->lost || w->token) {
@@ -168,13 +190,13 @@ int ctl_dp_lookup(struct ctl_dp *d, const struct dns_query *q, ctl_dp_found_cb c
 }
 
 static void lookup_done(struct ctl_dp *d, struct lookup_wait *w, const uint8_t *msg,
-			size_t len)
+			size_t len, bool stale)
 {
 	struct lookup_wait done = *w;
 
 	w->token = 0;
 	d->nwait--;
-	done.cb(done.arg, msg, len);
+	done.cb(done.arg, msg, len, stale);
 }
 
 /* The cache's answers, then the questions it did not answer in time. */
@@ -197,13 +219,13 @@ static void poll_found(struct ctl_dp *d)
 			cst(d)->lookup_hits++;
 		else
 			cst(d)->lookup_misses++;
-		lookup_done(d, w, f->msg_len ? f->msg : NULL, f->msg_len);
+		lookup_done(d, w, f->msg_len ? f->msg : NULL, f->msg_len, f->stale);
 	}
 	for (unsigned i = 0; d->nwait && i < SHM_LOOKUP_RING_SIZE; i++) {
 		struct lookup_wait *w = &d->wait[i];
 		if (w->token && (now >= w->deadline_ms || d->lost)) {
 			cst(d)->lookup_timeouts++;
-			lookup_done(d, w, NULL, 0);
+			lookup_done(d, w, NULL, 0, false);
 		}
 	}
 }
@@ -227,11 +249,15 @@ static void take_miss(struct ctl_dp *d, const struct shm_miss *r)
 	p->d = d;
 	p->kind = r->kind;
 	p->c = c;
+	p->stale_sent = false;
+	ctl_timer_init(&p->stale_timer);
 	int rc = r->kind == SHM_MISS_REFRESH
 		 ? ctl_iter_refresh(d->it, c.qname, c.qtype, c.qclass, do_bit, resolved, p)
 		 : ctl_iter_resolve(d->it, c.qname, c.qtype, c.qclass, do_bit, resolved, p);
 	if (rc == 0) {
 		d->npend++;
+		if (r->kind == SHM_MISS_CLIENT && r->stale && d->stale_ms)
+			ctl_timer_add(d->loop, &p->stale_timer, d->stale_ms, stale_due, p);
 		return;
 	}
 	free(p);
@@ -425,6 +451,11 @@ struct ctl_dp *ctl_dp_attach(struct ctl_loop *loop, struct ctl_iter *it,
 	d->it = it;
 	d->ctl = ctl;
 	d->n_workers = ctl->n_workers;
+	/* tokens of an earlier control's lookups may still come back: ours
+	 * start anywhere, and what waits in the ring now is not ours */
+	if (getrandom(&d->next_token, sizeof(d->next_token), 0) != sizeof(d->next_token))
+		d->next_token = ctl_now_us();
+	d->stale_ms = cfg->cache.stale_enabled ? cfg->cache.stale_client_timeout_ms : 0;
 	d->dp_instance = ctl->dp_instance;
 	d->fill = rte_ring_lookup(SHM_FILL_RING_NAME);
 	d->lookup = rte_ring_lookup(SHM_LOOKUP_RING_NAME);
@@ -440,6 +471,9 @@ struct ctl_dp *ctl_dp_attach(struct ctl_loop *loop, struct ctl_iter *it,
 			return NULL;
 		}
 	}
+	if (d->found)
+		while (rte_ring_sc_dequeue_elem(d->found, &d->found_in, sizeof(d->found_in)) == 0)
+			;
 	if (!d->fill || !d->lookup || !d->found) {
 		snprintf(err, errlen, "ring %s, %s or %s is missing", SHM_FILL_RING_NAME,
 			 SHM_LOOKUP_RING_NAME, SHM_FOUND_RING_NAME);

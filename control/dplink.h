@@ -44,13 +44,15 @@ struct ctl_dp *ctl_dp_attach(struct ctl_loop *loop, struct ctl_iter *it,
 /*
  * The client cache, for control's own clients (TCP): in dataplane mode the
  * dataplane's cache answers every client, so control asks it. The answer
- * comes to cb(arg, msg, len) once, later, from the loop: the whole answer
- * to q (its id and letter case), or msg NULL when the cache holds no fresh
- * entry that fits a record, or gave no answer within SHM_LOOKUP_WAIT_MS (the
- * caller resolves). Returns 0, or CTL_E_FULL (no callback: resolve now).
+ * comes to cb(arg, msg, len, stale) once, later, from the loop: the whole
+ * answer to q (its id and letter case; stale: from an expired entry, to be
+ * sent only if resolving takes long or fails, RFC 8767), or msg NULL when
+ * the cache holds no entry that fits a record, or gave no answer within
+ * SHM_LOOKUP_WAIT_MS (the caller resolves). Returns 0, or CTL_E_FULL (no
+ * callback: resolve now).
  */
 struct dns_query;
-typedef void (*ctl_dp_found_cb)(void *arg, const uint8_t *msg, size_t len);
+typedef void (*ctl_dp_found_cb)(void *arg, const uint8_t *msg, size_t len, bool stale);
 int ctl_dp_lookup(struct ctl_dp *d, const struct dns_query *q, ctl_dp_found_cb cb, void *arg);
 
 /* Puts the answer control resolved for its own client's query q (rcode,

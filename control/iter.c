@@ -1534,7 +1534,8 @@ static void early_flush(struct ctl_loop *loop, void *arg)
 		ctl_timer_add(it->loop, &it->early_timer, 0, early_flush, it);
 }
 
-/* Answers the question from the loop without resolving; -1 when full. */
+/* Answers the question from the loop without resolving; 0, or CTL_E_FULL
+ * or CTL_E_NOMEM. */
 static int answer_early(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
 			uint16_t qclass, bool do_bit, ctl_iter_cb cb, void *arg)
 {

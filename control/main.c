@@ -133,7 +133,10 @@ static void iter_config(const struct cfg *c, struct ctl_iter_config *ic)
 	ic->timeout_ms = c->resolver.upstream.timeout_ms;
 	ic->retries = c->resolver.upstream.retries;
 	ic->max_rrset = c->resolver.max_rrset_records;
-	ic->serve_stale = c->cache.stale_enabled;
+	/* With a dataplane its cache is the client cache, stale entries
+	 * included: dplink.c and server.c serve those; ours only holds what
+	 * iteration needs. */
+	ic->serve_stale = c->cache.stale_enabled && !c->dataplane.enabled;
 	ic->stale_client_timeout_ms = c->cache.stale_client_timeout_ms;
 	ic->min_ttl = c->cache.min_ttl_s;
 	ic->max_zone_share = c->resolver.limits.max_zone_share;
@@ -346,7 +349,7 @@ int main(int argc, char **argv)
 
 	while (!stop) {
 		int n = ctl_loop_run_once(loop, 200);
-		if (n < 0 && n != -EINTR) {
+		if (n < 0) {
 			fprintf(stderr, "bailiwick-control: event loop: %s: %s\n", ctl_strerror(n),
 				strerror(errno));
 			break;

@@ -1,9 +1,11 @@
 /*
- * control/server.c: the standalone front end (see server.h). Control
- * process, the loop's thread. A query that misses the cache becomes a
- * struct pend carrying a copy of the query and where the answer goes; TCP
- * connections track their pending queries so that a connection that closes
- * first leaves them harmless (their answers are dropped).
+ * control/server.c: the front end on kernel sockets (see server.h).
+ * Control process, the loop's thread. A query that is not answered at once
+ * (a lookup of the dataplane's cache, a resolution) becomes a struct pend
+ * carrying a copy of the query and where the answer goes; TCP connections
+ * track their pending queries so that a connection that closes first
+ * leaves them harmless (their answers are dropped, what was resolved still
+ * fills the client cache).
  */
 #define _LGPL_SOURCE
 #include "control/server.h"
@@ -35,7 +37,9 @@
 #endif
 
 #define UDP_BURST 64		/* datagrams read per readiness event */
-#define TCP_PENDING_MAX 64	/* queries in flight on one connection */
+#define TCP_PENDING_MAX 64	/* resolutions in flight for one connection
+				   (lookups of the dataplane's cache are
+				   bounded by its ring, not by this) */
 #define TCP_WBUF_MAX (128 * 1024) /* answers queued for a client: stop reading */
 #define QUERY_MAX 4096		/* a longer query is dropped (EDNS padding
 				   needs far less; a pending one is copied) */
@@ -50,6 +54,13 @@ struct pend {
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
 	struct dns_query q;
+	/* With a dataplane: its cache's stale answer (RFC 8767), sent when
+	 * resolving takes longer than serve-stale's client timeout or fails. */
+	uint8_t *stale_msg;
+	uint16_t stale_len;
+	bool stale_sent;
+	bool resolving;		/* counted in its connection's nresolve */
+	struct ctl_timer stale_timer;
 	uint16_t len;
 	uint8_t wire[];
 };
@@ -64,7 +75,8 @@ struct conn {
 	uint8_t *wbuf;
 	size_t wlen, wcap;
 	bool wrote;			/* the client read something since the last idle tick */
-	unsigned npend;
+	unsigned npend;		/* its queries not answered yet */
+	unsigned nresolve;	/* of those, the ones being resolved */
 	struct pend *pends;
 	struct sockaddr_storage peer;	/* for access control of each query */
 	socklen_t peerlen;
@@ -80,6 +92,7 @@ struct ctl_server {
 	struct ctl_iter *it;
 	struct cache *cache;		/* the client cache when standalone */
 	struct ctl_dp *dp;		/* else the dataplane's, through this */
+	uint32_t stale_ms;		/* serve-stale's client timeout; 0: off */
 	const struct cfg *cfg;
 	struct answer_acl acl;		/* cfg's access-control list */
 	struct ctl_server_stats st;
@@ -164,7 +177,16 @@ static void pend_unlink(struct pend *p)
 			break;
 		}
 	c->npend--;
+	if (p->resolving)
+		c->nresolve--;
 	p->conn = NULL;
+}
+
+static void pend_free(struct pend *p)
+{
+	ctl_timer_cancel(p->s->loop, &p->stale_timer);
+	free(p->stale_msg);
+	free(p);
 }
 
 static void resolved(void *arg, int rcode, const uint8_t *msg, size_t len, bool stale)
@@ -173,22 +195,46 @@ static void resolved(void *arg, int rcode, const uint8_t *msg, size_t len, bool 
 	struct ctl_server *s = p->s;
 	bool tcp = p->conn != NULL;
 
-	if (p->fd < 0 && !p->conn) {
-		free(p); /* its connection went away */
+	/* what clients learn, the client cache holds: the dataplane's (even
+	 * when this client has gone or was answered stale) */
+	if (s->dp && !stale)
+		ctl_dp_fill_cache(s->dp, &p->q, rcode, msg, len);
+	if ((p->fd < 0 && !p->conn) || p->stale_sent) {
+		pend_unlink(p); /* gone, or answered already */
+		pend_free(p);
 		return;
 	}
 	s->st.resolved++;
 	if (rcode == DNS_R_SERVFAIL)
 		s->st.servfail++;
-	/* what clients learn, the client cache holds: the dataplane's */
-	if (s->dp && !stale)
-		ctl_dp_fill_cache(s->dp, &p->q, rcode, msg, len);
-	size_t n = answer_from_msg(&p->q, msg, len, rcode, tcp, answer_cap(s, tcp),
-				      s->edns_size, s->out);
 	struct conn *c = p->conn;
 	pend_unlink(p);
-	send_answer(s, c, p->fd, &p->peer, p->peerlen, s->out, n);
-	free(p);
+	if (rcode == DNS_R_SERVFAIL && p->stale_msg) {
+		/* RFC 8767: stale data beats a failure */
+		s->st.stale++;
+		send_answer(s, c, p->fd, &p->peer, p->peerlen, p->stale_msg, p->stale_len);
+	} else {
+		size_t n = answer_from_msg(&p->q, msg, len, rcode, tcp, answer_cap(s, tcp),
+					   s->edns_size, s->out);
+		send_answer(s, c, p->fd, &p->peer, p->peerlen, s->out, n);
+	}
+	pend_free(p);
+}
+
+/* Resolving takes longer than serve-stale's client timeout: the stale
+ * answer the dataplane's cache gave (the resolution goes on and fills the
+ * cache). */
+static void stale_due(struct ctl_loop *loop, void *arg)
+{
+	struct pend *p = arg;
+	struct ctl_server *s = p->s;
+
+	(void)loop;
+	if (p->fd < 0 && !p->conn)
+		return; /* gone: resolved() frees */
+	s->st.stale++;
+	p->stale_sent = true;
+	send_answer(s, p->conn, p->fd, &p->peer, p->peerlen, p->stale_msg, p->stale_len);
 }
 
 static int family_of(const struct sockaddr_storage *ss, const uint8_t **addr)
@@ -226,41 +272,65 @@ static bool local_hit(struct ctl_server *s, struct conn *c, int fd,
 	return true;
 }
 
-/* p's question to the iterator; resolved() answers. 0 or a code. */
+/* p's question to the iterator; resolved() answers. 0 or a code
+ * (CTL_E_FULL too when p's connection has TCP_PENDING_MAX resolving). */
 static int resolve(struct pend *p)
 {
 	const struct dns_query *q = &p->q;
+	struct conn *c = p->conn;
 
-	return ctl_iter_resolve(p->s->it, dns_query_qname(q), q->qtype, q->qclass,
-				q->has_edns && (q->edns.flags & DNS_EDNS_F_DO), resolved, p);
+	if (c && c->nresolve >= TCP_PENDING_MAX)
+		return CTL_E_FULL;
+	int rc = ctl_iter_resolve(p->s->it, dns_query_qname(q), q->qtype, q->qclass,
+				  q->has_edns && (q->edns.flags & DNS_EDNS_F_DO), resolved, p);
+	if (rc == 0) {
+		p->resolving = true;
+		if (c)
+			c->nresolve++;
+	}
+	return rc;
 }
 
 /* The dataplane's cache answered p's lookup: the answer, or resolve. */
-static void found(void *arg, const uint8_t *msg, size_t len)
+static void found(void *arg, const uint8_t *msg, size_t len, bool stale)
 {
 	struct pend *p = arg;
 	struct ctl_server *s = p->s;
+	struct conn *c = p->conn;
 
-	if (p->fd < 0 && !p->conn) {
-		free(p); /* its connection went away */
+	if (p->fd < 0 && !c) {
+		pend_free(p); /* its connection went away */
 		return;
 	}
-	if (msg) {
-		struct conn *c = p->conn;
+	if (msg && !answer_is_for(&p->q, msg, len)) {
+		s->st.found_mismatch++;
+		msg = NULL; /* another question's answer: never relayed */
+	}
+	if (msg && !stale) {
 		s->st.cache_hits++;
 		pend_unlink(p);
 		send_answer(s, c, p->fd, &p->peer, p->peerlen, msg, len);
-		free(p);
+		pend_free(p);
 		return;
+	}
+	if (msg && (p->stale_msg = malloc(len))) {
+		memcpy(p->stale_msg, msg, len);
+		p->stale_len = (uint16_t)len;
+		if (s->stale_ms)
+			ctl_timer_add(s->loop, &p->stale_timer, s->stale_ms, stale_due, p);
 	}
 	if (resolve(p) == 0)
 		return;
-	struct conn *c = p->conn;
-	s->st.overload++;
 	pend_unlink(p);
-	send_answer(s, c, p->fd, &p->peer, p->peerlen, s->out,
-		    answer_empty(p->wire, &p->q, DNS_R_SERVFAIL, s->edns_size, s->out));
-	free(p);
+	if (p->stale_msg) {
+		s->st.stale++;
+		send_answer(s, c, p->fd, &p->peer, p->peerlen, p->stale_msg, p->stale_len);
+	} else {
+		s->st.overload++;
+		send_answer(s, c, p->fd, &p->peer, p->peerlen, s->out,
+			    answer_empty(p->wire, &p->q, DNS_R_SERVFAIL, s->edns_size, s->out));
+	}
+	pend_free(p);
 }
 
 /* The front end's counter of each outcome of the screen (answer/screen.h). */
@@ -323,12 +393,11 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 	} while (0)
 	/* The client cache: the dataplane's when there is one (asked through
 	 * shared memory, answered later: found()), else ours. Fresh entries
-	 * are answered at once; stale ones wait for a refresh (the iterator
-	 * serves them when that takes too long). */
+	 * are answered at once; stale ones wait for a refresh (served when
+	 * that takes too long: the iterator from ours, stale_due() from the
+	 * dataplane's). */
 	if (!s->dp && local_hit(s, c, fd, peer, peerlen, &q))
 		return;
-	if (c && c->npend >= TCP_PENDING_MAX)
-		OVERLOAD();
 	struct pend *p = malloc(sizeof(*p) + len);
 	if (!p)
 		return;
@@ -340,8 +409,13 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 	p->len = (uint16_t)len;
 	memcpy(p->wire, wire, len);
 	dns_query_parse(&p->q, p->wire, len);
+	p->stale_msg = NULL;
+	p->stale_len = 0;
+	p->stale_sent = false;
+	p->resolving = false;
+	ctl_timer_init(&p->stale_timer);
 	if (!(s->dp && ctl_dp_lookup(s->dp, &p->q, found, p) == 0) && resolve(p)) {
-		free(p);
+		pend_free(p);
 		OVERLOAD();
 	}
 	if (c) {
@@ -606,6 +680,7 @@ struct ctl_server *ctl_server_new(struct ctl_loop *loop, struct ctl_iter *it,
 	s->it = it;
 	s->cache = cache;
 	s->dp = dp;
+	s->stale_ms = cfg->cache.stale_enabled ? cfg->cache.stale_client_timeout_ms : 0;
 	s->cfg = cfg;
 	answer_acl_build(&s->acl, cfg);
 	s->edns_size = cfg->resolver.upstream.edns_buffer;

@@ -1,11 +1,15 @@
 /*
- * control/server.h: the standalone front end of bailiwick-control: client
- * queries over UDP and TCP on kernel sockets (the configuration's listen
- * addresses), answered from the message cache or by the iterator. Until
- * the dataplane exists this is how clients reach the resolver; afterwards
- * the TCP half stays (clients retrying after TC=1).
+ * control/server.h: the front end of bailiwick-control on kernel sockets
+ * (the configuration's listen addresses): client queries over UDP and TCP
+ * when standalone, over TCP only with a dataplane (clients retrying after
+ * TC=1), answered from the client cache or by the iterator. The client
+ * cache is control's own when standalone and the dataplane's otherwise
+ * (asked through shared memory; what control resolves for these clients
+ * is filled into it, and its stale entries are what they get when
+ * resolving takes long or fails, RFC 8767).
  *
- * Per query: QR=1 is dropped; access control (first matching prefix: allow,
+ * Per query, answer/screen.h's rules, as the dataplane's workers apply
+ * them: QR=1 is dropped; access control (first matching prefix: allow,
  * refuse, drop); opcodes other than QUERY get NOTIMP; what does not parse
  * gets FORMERR when its header is readable; EDNS versions other than 0 get
  * BADVERS; zone transfers and classes other than IN are REFUSED. Answers
@@ -40,6 +44,8 @@ struct ctl_iter;
 	X(cache_hits, "answered from the cache")			\
 	X(resolved, "answered after resolution")			\
 	X(servfail, "SERVFAIL answers")				\
+	X(stale, "stale answers from the dataplane's cache (RFC 8767)")	\
+	X(found_mismatch, "answers from the dataplane's cache not for the question asked: resolved instead") \
 	X(refused, "REFUSED (access control, class, transfers)")	\
 	X(acl_dropped, "dropped by access control")			\
 	X(formerr, "FORMERR answers")					\

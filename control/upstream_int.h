@@ -2,7 +2,7 @@
  * control/upstream_int.h: what the files of the upstream module share and
  * nothing else may see: the query slots, the per-server table, the context,
  * and the functions one file of the module calls in another. The module is
- * one room in four files along its seams:
+ * one room in five files along its seams:
  *   upstream.c        query slots, UDP attempts, replies on the socket,
  *                     the context and the public API (upstream.h)
  *   upstream_srv.c    the per-server table (cookies, 0x20, junk counts)
@@ -185,8 +185,8 @@ struct server *up_srv_get(struct up_ctx *c, const struct sockaddr_storage *ss, b
 
 /* ---- upstream_ports.c ---- */
 
-/* The range minus the exclusions, as a table to draw from: 0, -ENOMEM, or
- * -EINVAL when no port is left. */
+/* The range minus the exclusions, as a table to draw from: 0, CTL_E_NOMEM,
+ * or CTL_E_INVAL when no port is left. */
 int up_ports_init(struct up_ctx *c);
 
 /* A UDP socket of the family on a fresh random port (*port), or CTL_E_SYSTEM

@@ -173,7 +173,7 @@ static inline size_t room(const struct dp_job *j)
 /* --- misses -------------------------------------------------------------- */
 
 /* A miss record for job j; false when the ring to control is full. */
-static bool ask_control(struct dp_worker *w, struct dp_job *j, uint8_t kind)
+static bool ask_control(struct dp_worker *w, struct dp_job *j, uint8_t kind, bool stale)
 {
 	struct shm_miss *r = &w->rec;
 	struct shm_client *c = &r->c;
@@ -183,6 +183,7 @@ static bool ask_control(struct dp_worker *w, struct dp_job *j, uint8_t kind)
 	r->h.abi = SHM_ABI_VERSION;
 	r->h.len = sizeof(*r);
 	r->kind = kind;
+	r->stale = stale;
 	memcpy(c->src_mac, j->p.src_mac, 6);
 	memcpy(c->dst_mac, j->p.dst_mac, 6);
 	c->vlan_tci = j->p.vlan_tci;
@@ -211,7 +212,7 @@ static bool ask_control(struct dp_worker *w, struct dp_job *j, uint8_t kind)
 	return true;
 }
 
-static void miss(struct dp_worker *w, struct dp_job *j, uint32_t now)
+static void miss(struct dp_worker *w, struct dp_job *j, uint32_t now, bool stale)
 {
 	/* RFC 8198: validated NSEC/NSEC3 ranges that prove the answer. */
 	struct cache_nsec_proof proof;
@@ -249,7 +250,7 @@ static void miss(struct dp_worker *w, struct dp_job *j, uint32_t now)
 	}
 	/* The answer comes back through the writer in a new mbuf; a full ring
 	 * is a silent drop (the client retries), never a SERVFAIL. */
-	if (ask_control(w, j, SHM_MISS_CLIENT))
+	if (ask_control(w, j, SHM_MISS_CLIENT, stale))
 		ST(w, misses);
 	rte_pktmbuf_free(j->m);
 }
@@ -271,12 +272,12 @@ static void answer_jobs(struct dp_worker *w)
 		enum cache_state state = (enum cache_state)res[i].state;
 		bool ctl_up = dp->ctl->ctl_up;
 
-		/* A stale entry waits for control's refresh (which serves it
-		 * stale itself after client-timeout-ms, RFC 8767); without
-		 * control it is the best answer there is. */
+		/* A stale entry waits for control's refresh (which has the
+		 * writer serve it stale after client-timeout-ms, RFC 8767);
+		 * without control it is the best answer there is. */
 		if (!res[i].entry || ((state == CACHE_STALE || state == CACHE_STALE_REFRESH) &&
 				      ctl_up)) {
-			miss(w, j, now);
+			miss(w, j, now, res[i].entry != NULL);
 			continue;
 		}
 		uint8_t *dns = rte_pktmbuf_mtod(j->m, uint8_t *) + j->p.payload_off;
@@ -287,7 +288,7 @@ static void answer_jobs(struct dp_worker *w)
 			continue;
 		}
 		if (state == CACHE_HIT_PREFETCH && ctl_up) {
-			if (ask_control(w, j, SHM_MISS_REFRESH))
+			if (ask_control(w, j, SHM_MISS_REFRESH, false))
 				ST(w, prefetches);
 		}
 		if (state >= CACHE_STALE)

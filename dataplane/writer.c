@@ -78,6 +78,12 @@ static void fill(struct dp *dp, const struct shm_fill *f)
 	size_t n = answer_resolved(dp->cache, &q, now, f->msg, f->msg_len, f->rcode,
 				   f->flags & SHM_FILL_STALE, f->flags & SHM_FILL_TRUNCATED,
 				   dp->edns_size, buf + hl, cap);
+	if (n == 0) {
+		/* a stale answer asked for that the cache no longer holds */
+		rte_pktmbuf_free(m);
+		st->stale_gone++;
+		return;
+	}
 	int len = net_pkt_build_udp_hdr(buf, &a, (uint16_t)n);
 	if (len < 0) {
 		rte_pktmbuf_free(m);
@@ -122,20 +128,23 @@ static void lookup(struct dp *dp, const struct shm_lookup *r, struct shm_found *
 	struct cache_reader_stats rst = { 0 };
 	uint32_t now = dp->ctl->now_s;
 
-	if (shm_lookup_check(r) || shm_client_query(&r->c, qbuf, &q)) {
-		st->bad_records++;
-		return;
-	}
-	st->lookups++;
 	out->h = (struct shm_hdr){ .type = SHM_REC_FOUND, .abi = SHM_ABI_VERSION,
 				   .len = sizeof(*out) };
 	out->token = r->token;
 	out->msg_len = 0;
+	out->stale = 0;
+	if (shm_lookup_check(r) || shm_client_query(&r->c, qbuf, &q)) {
+		/* an empty answer at once: control resolves, no 50 ms wait */
+		st->bad_records++;
+		goto send;
+	}
+	st->lookups++;
 	cache_key_from_query(&k, dp->cache, &q);
 	cache_lookup_burst(dp->cache, &kp, 1, now, &res, &rst);
-	/* fresh entries only, as the workers answer at once; stale ones wait
-	 * for control's resolution, which serves them when it takes too long */
-	if (res.entry && (res.state == CACHE_HIT || res.state == CACHE_HIT_PREFETCH)) {
+	/* a stale entry goes back flagged: control sends it only when
+	 * resolving takes too long or fails (RFC 8767), as for the workers */
+	out->stale = res.state == CACHE_STALE || res.state == CACHE_STALE_REFRESH;
+	if (res.entry) {
 		int n = cache_answer_stream(dp->cache, res.entry, (enum cache_state)res.state,
 					    &q, now, out->msg, SHM_MSG_MAX);
 		if (n > 0 && !(dns_get16(out->msg + 2) & DNS_F_TC)) {
@@ -143,6 +152,9 @@ static void lookup(struct dp *dp, const struct shm_lookup *r, struct shm_found *
 			st->lookup_hits++;
 		}
 	}
+	if (!out->msg_len)
+		out->stale = 0;
+send:
 	if (rte_ring_sp_enqueue_elem(dp->found, out, sizeof(*out)) != 0)
 		st->found_ring_full++;
 }

@@ -36,7 +36,8 @@ int shm_lookup_check(const struct shm_lookup *r)
 int shm_found_check(const struct shm_found *r)
 {
 	return r->h.type == SHM_REC_FOUND && r->h.abi == SHM_ABI_VERSION &&
-	       r->h.len == sizeof(*r) && r->msg_len <= SHM_MSG_MAX ? 0 : -1;
+	       r->h.len == sizeof(*r) && r->msg_len <= SHM_MSG_MAX && r->stale <= 1 &&
+	       (r->msg_len == 0 || r->msg_len >= DNS_HDR_LEN) ? 0 : -1;
 }
 
 int shm_fill_check(const struct shm_fill *f, unsigned n_workers)

@@ -18,7 +18,6 @@
  *   SHM_FOUND_RING_NAME  cache writer -> control: struct shm_found, the
  *                        cache's answer to a lookup (all four rings: single
  *                        producer, single consumer)
- *                        (single producer, single consumer)
  * The writer -> worker answer rings and the exception rings between the
  * workers and the main thread carry mbuf pointers inside the dataplane
  * process only; their names are here so that no two objects share one.
@@ -134,12 +133,15 @@ struct shm_client {
 struct shm_miss {
 	struct shm_hdr h;
 	uint8_t kind;		/* enum shm_miss_kind */
-	uint8_t pad[7];
+	uint8_t stale;		/* 1: the cache holds a stale entry for it, which
+				   control may have served (SHM_FILL_STALE
+				   without a message) if resolving takes long */
+	uint8_t pad[6];
 	struct shm_client c;
 };
 
 /*
- * Control's check of a miss record taken from worker ring's ring (of
+ * Control's check of a miss record taken from worker ring's miss ring (of
  * n_workers): header, kind, the worker it names, the family, and the
  * question name (uncompressed, exactly qname_len octets). 0 or -1.
  */
@@ -149,7 +151,9 @@ int shm_miss_check(const struct shm_miss *r, unsigned ring, unsigned n_workers);
 enum shm_fill_flags {
 	SHM_FILL_CACHE = 1 << 0,	/* insert msg into the cache */
 	SHM_FILL_ANSWER = 1 << 1,	/* send the client its answer */
-	SHM_FILL_STALE = 1 << 2,	/* msg is a stale answer (RFC 8767) */
+	SHM_FILL_STALE = 1 << 2,	/* msg is a stale answer (RFC 8767); without
+					   a msg: answer from the cache's stale
+					   entry, or not at all when it has none */
 	SHM_FILL_TRUNCATED = 1 << 3,	/* msg was larger than SHM_MSG_MAX:
 					   the client gets TC=1 */
 };
@@ -178,13 +182,16 @@ struct shm_lookup {
 };
 
 /* Cache writer -> control: the answer to a lookup, written for a stream
- * (TCP: no UDP size applies) when the cache has a fresh entry and it fits
- * in SHM_MSG_MAX; msg_len 0 otherwise (control resolves). */
+ * (TCP: no UDP size applies) when the cache has an entry (fresh, or stale
+ * within the stale window: then flagged) and it fits in SHM_MSG_MAX;
+ * msg_len 0 otherwise (control resolves). */
 struct shm_found {
 	struct shm_hdr h;
 	uint64_t token;
 	uint16_t msg_len;	/* 0..SHM_MSG_MAX */
-	uint16_t pad[3];
+	uint8_t stale;		/* msg is from an expired entry (RFC 8767): to be
+				   sent only if resolving takes long or fails */
+	uint8_t pad[5];
 	uint8_t msg[SHM_MSG_MAX];
 };
 
@@ -277,6 +284,7 @@ struct shm_worker_stats {
 	X(to_tap_dropped, "exception frames dropped: the TAP's queue was full") \
 	X(from_tap, "frames the kernel sent out of the exception TAPs")	\
 	X(from_tap_dropped, "kernel frames dropped: a worker's ring was full") \
+	X(stale_gone, "stale answers control asked for that the cache no longer held") \
 	X(lookups, "client-cache lookups for control's TCP clients")	\
 	X(lookup_hits, "lookups answered from the cache")		\
 	X(found_ring_full, "lookup answers dropped: the ring to control was full")
@@ -290,7 +298,7 @@ struct shm_writer_stats {
 /* Control's counters of the shared-memory path. */
 #define SHM_CONTROL_COUNTERS(X)						\
 	X(misses, "miss records received")				\
-	X(bad_records, "miss records dropped: type, version or length wrong") \
+	X(bad_records, "miss or found records dropped: type, version or length wrong") \
 	X(too_old, "misses dropped: older than SHM_MISS_MAX_AGE_MS")	\
 	X(refreshes, "refreshes (prefetch, stale) resolved")		\
 	X(fills, "fill records sent")					\
@@ -301,7 +309,8 @@ struct shm_writer_stats {
 	X(lookup_hits, "TCP questions answered from the dataplane's cache")	\
 	X(lookup_misses, "TCP questions the dataplane's cache did not hold")	\
 	X(lookup_timeouts, "TCP questions resolved: no answer from the cache in time") \
-	X(lookup_ring_full, "TCP questions resolved: the lookup ring was full")
+	X(lookup_ring_full, "TCP questions resolved: the lookup ring was full") \
+	X(stale_asked, "misses answered stale by the writer: resolving took long")
 
 struct shm_control_stats {
 #define SHM_FIELD(name, text) uint64_t name;

@@ -1,7 +1,7 @@
 /*
  * tests/answer/test_negative.c: aggressive negative answers (RFC 8198)
  * built from a real NSEC store holding blobs in the dataplane's format
- * (dataplane/negative.h): rcode, AD, what a DO client gets and what others
+ * (answer/negative.h): rcode, AD, what a DO client gets and what others
  * get, TTLs as time left, truncation, broken blobs, and answering in the
  * query's own buffer.
  */

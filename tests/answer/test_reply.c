@@ -176,3 +176,31 @@ Test(screen, every_slot_has_a_text)
 	for (int s = 0; s < ANSWER_NSLOTS; s++)
 		cr_assert_str_neq(answer_slot_text((enum answer_slot)s), "unknown slot");
 }
+
+/* What crosses from the other process is relayed only when it answers the
+ * client's own question. */
+Test(reply, an_answer_is_for_the_question_only_when_id_qr_and_question_match)
+{
+	uint8_t qb[512], out[1232];
+	struct dns_builder b;
+	struct dns_query q;
+	static const uint8_t a[4] = { 198, 18, 0, 1 };
+
+	dns_builder_init(&b, qb, sizeof(qb), 7, DNS_F_RD);
+	dns_builder_question(&b, nm("WwW.shop.lab"), DNS_T_A, DNS_C_IN);
+	cr_assert_eq(dns_query_parse(&q, qb, dns_builder_finish(&b)), 0);
+	dns_builder_init(&b, out, sizeof(out), 7, DNS_F_QR);
+	dns_builder_question(&b, nm("WwW.shop.lab"), DNS_T_A, DNS_C_IN);
+	dns_builder_rr_qname(&b, DNS_SEC_ANSWER, DNS_T_A, DNS_C_IN, 60, a, 4);
+	size_t n = dns_builder_finish(&b);
+	cr_assert(answer_is_for(&q, out, n));
+	cr_assert(!answer_is_for(&q, out, DNS_HDR_LEN + 3), "cut inside the question");
+	out[1] ^= 1;
+	cr_assert(!answer_is_for(&q, out, n), "another id");
+	out[1] ^= 1;
+	out[DNS_HDR_LEN + 1] = 'w';
+	cr_assert(!answer_is_for(&q, out, n), "the question in another letter case");
+	out[DNS_HDR_LEN + 1] = 'W';
+	out[2] &= (uint8_t)~(DNS_F_QR >> 8);
+	cr_assert(!answer_is_for(&q, out, n), "not a response");
+}

@@ -101,7 +101,7 @@ def frames(iface, src, dst):
     eth = b"\xff" * 6 + b"\x02\0\0\0\0\x01" + b"\x08\x00"
     query = dns.message.make_query("www.shop.lab", "A").to_wire()
     udp = struct.pack("!HHHH", 5353, 53, 8 + len(query), 0) + query
-    # Not here, though the worker counts them (tests/dataplane/test_pkt.c):
+    # Not here, though the worker counts them (tests/net/test_pkt.c):
     # fragments, which the af_packet PMD's fanout group reassembles (or
     # holds) in the kernel before the worker sees them, and frames shorter
     # than 16 octets, which do not reach a packet socket over veth.

@@ -207,3 +207,31 @@ Test(fill, broken_records_are_refused_before_use)
 	f.rank = CACHE_RANK_AUTH_ANSWER;
 	cr_assert_eq(shm_fill_check(&f, 1), 0);
 }
+
+Test(fill, a_stale_fill_without_a_message_answers_from_the_stale_entry_or_not_at_all)
+{
+	uint8_t msg[512] = { 0 }, out[1232], qbuf[SHM_QUERY_MAX];
+	struct dns_msg m;
+	struct dns_query q;
+	int ins;
+
+	make_fill("www.shop.lab", SHM_FILL_CACHE | SHM_FILL_ANSWER, DNS_R_NOERROR, msg,
+		  answer_msg(msg, sizeof(msg), "www.shop.lab", 60, 10));
+	writer(out, sizeof(out), &m, &ins);
+	/* 100 s later the entry is stale and control says "serve it stale" */
+	make_fill("WWW.shop.lab", SHM_FILL_ANSWER | SHM_FILL_STALE, DNS_R_NOERROR, msg, 0);
+	cr_assert_eq(shm_fill_check(&f, 1), 0);
+	cr_assert_eq(shm_client_query(&f.c, qbuf, &q), 0);
+	size_t n = answer_resolved(cache, &q, NOW + 100, NULL, 0, DNS_R_NOERROR, true, false,
+				   1232, out, sizeof(out));
+	cr_assert_gt(n, 0, "the stale entry answers");
+	cr_assert_eq(dns_msg_parse(&m, out, n), 0);
+	cr_assert_eq(m.hdr.id, 0x4242);
+	cr_assert_arr_eq(m.qname, f.c.qname, f.c.qname_len, "the client's letter case");
+	cr_assert_eq(m.hdr.count[DNS_SEC_ANSWER], 1);
+	/* a question the cache never held: nothing is sent */
+	make_fill("none.shop.lab", SHM_FILL_ANSWER | SHM_FILL_STALE, DNS_R_NOERROR, msg, 0);
+	cr_assert_eq(shm_client_query(&f.c, qbuf, &q), 0);
+	cr_assert_eq(answer_resolved(cache, &q, NOW + 100, NULL, 0, DNS_R_NOERROR, true, false,
+				     1232, out, sizeof(out)), 0);
+}
