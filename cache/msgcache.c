@@ -95,8 +95,6 @@ struct cache_entry {
 	uint8_t ref;		/* atomic: CLOCK reference bit */
 	uint8_t rank;
 	uint8_t rcode;
-	uint8_t policy_verdict;	/* response policy: 0 until policy exists */
-	uint32_t policy_gen;	/* the policy snapshot the verdict is from */
 	uint8_t data[];
 };
 
@@ -260,11 +258,6 @@ static inline const uint8_t *e_sections(const struct cache_entry *e)
 uint8_t cache_entry_rcode(const struct cache_entry *e) { return e->rcode; }
 uint8_t cache_entry_rank(const struct cache_entry *e) { return e->rank; }
 uint32_t cache_entry_expire(const struct cache_entry *e) { return e->expire; }
-uint8_t cache_entry_policy(const struct cache_entry *e, uint32_t *gen)
-{
-	*gen = e->policy_gen;
-	return e->policy_verdict;
-}
 const uint8_t *cache_entry_qname(const struct cache_entry *e) { return e->data; }
 
 /* --- lookups (readers) --------------------------------------------------- */

@@ -218,9 +218,6 @@ int cache_check(const struct cache *c);
 uint8_t cache_entry_rcode(const struct cache_entry *e);
 uint8_t cache_entry_rank(const struct cache_entry *e);
 uint32_t cache_entry_expire(const struct cache_entry *e);
-/* The response-policy verdict stored with the entry and its generation
- * (room kept for the policy issue: 0 and 0 until then). */
-uint8_t cache_entry_policy(const struct cache_entry *e, uint32_t *gen);
 const uint8_t *cache_entry_qname(const struct cache_entry *e);
 
 #endif

@@ -79,7 +79,7 @@ struct dp_worker {
 	struct cache_reader_stats cst;
 	uint64_t drain_tsc;		/* when the partial batches must go */
 	struct dp_txq tx[CFG_PORTS_MAX];	/* per service port */
-	struct dp_txq kq;			/* for the kernel, any port (m->port: index) */
+	struct dp_txq kq;			/* for the kernel, any port (m->port: its id) */
 	unsigned njobs;
 	struct dp_job jobs[DP_BURST];
 	struct shm_miss rec;		/* a miss record being filled */
@@ -98,12 +98,27 @@ struct dp {
 	struct answer_acl acl;
 	unsigned n_ports;
 	struct dp_port ports[CFG_PORTS_MAX];
+	/* DPDK port id -> index in ports[] (DP_PORT_NONE: not a service
+	 * port). An mbuf's port field always holds a port id, its DPDK
+	 * meaning: the service port it came in on or goes out of. */
+	uint8_t port_index[RTE_MAX_ETHPORTS];
 	unsigned n_workers;
 	struct dp_worker *workers[SHM_WORKERS_MAX];
 	uint64_t drain_cycles;
 	uint16_t edns_size;		/* our advertised UDP size */
 	volatile bool quit;
 };
+
+#define DP_PORT_NONE 0xff
+
+/* The service port of a DPDK port id; the first when the id is none of
+ * them (an mbuf from our own rings always carries one). Any thread. */
+static inline struct dp_port *dp_port_of(struct dp *dp, uint16_t port_id)
+{
+	uint8_t i = port_id < RTE_MAX_ETHPORTS ? dp->port_index[port_id] : DP_PORT_NONE;
+
+	return &dp->ports[i < dp->n_ports ? i : 0];
+}
 
 /* Worker lcore entry (rte_eal_remote_launch): runs until dp->quit. */
 int dp_worker_main(void *arg);

@@ -34,10 +34,11 @@ unsigned dp_exception_poll(struct dp *dp)
 						       DP_BURST, NULL);
 		/* runs of one port at a time (nearly always one port) */
 		for (unsigned i = 0; i < n;) {
-			unsigned j = i + 1, port = m[i]->port < dp->n_ports ? m[i]->port : 0;
-			while (j < n && m[j]->port == port)
+			unsigned j = i + 1;
+			while (j < n && m[j]->port == m[i]->port)
 				j++;
-			to_tap(dp, port, m + i, (uint16_t)(j - i));
+			to_tap(dp, (unsigned)(dp_port_of(dp, m[i]->port) - dp->ports), m + i,
+			       (uint16_t)(j - i));
 			i = j;
 		}
 		moved += n;
@@ -47,7 +48,7 @@ unsigned dp_exception_poll(struct dp *dp)
 		struct dp_worker *w = dp->workers[p % dp->n_workers];
 
 		for (uint16_t i = 0; i < n; i++)
-			m[i]->port = (uint16_t)p;
+			m[i]->port = dp->ports[p].port_id; /* where the worker sends it */
 		unsigned taken = n ? rte_ring_sp_enqueue_burst(w->from_kernel, (void **)m, n, NULL) : 0;
 		dp->ctl->writer.from_tap += taken;
 		dp->ctl->writer.from_tap_dropped += n - taken;

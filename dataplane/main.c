@@ -444,6 +444,7 @@ int main(int argc, char **argv)
 	if (!dp.pool)
 		rte_exit(EXIT_FAILURE, "mbuf pool: %s\n", rte_strerror(rte_errno));
 
+	memset(dp.port_index, DP_PORT_NONE, sizeof(dp.port_index));
 	for (unsigned i = 0; i < dp.n_ports; i++) {
 		const struct cfg_port *cp = &cfg.dataplane.ports[i];
 		struct dp_port *pt = &dp.ports[i];
@@ -460,6 +461,8 @@ int main(int argc, char **argv)
 		if (port_start(pt->port_id, dp.n_workers, dp.pool, true, err, sizeof(err)) ||
 		    port_start(pt->exc_id, 1, dp.pool, false, err, sizeof(err)))
 			rte_exit(EXIT_FAILURE, "%s: dataplane.ports[%u]: %s\n", path, i, err);
+		if (pt->port_id < RTE_MAX_ETHPORTS)
+			dp.port_index[pt->port_id] = (uint8_t)i;
 		rte_eth_macaddr_get(pt->port_id, &pt->mac);
 		/* The kernel speaks on the link with the port's MAC. */
 		int mrc = rte_eth_dev_default_mac_addr_set(pt->exc_id, &pt->mac);

@@ -76,7 +76,7 @@ static inline void to_kernel(struct dp_worker *w, struct dp_port *pt, struct rte
 {
 	if (w->kq.n == RTE_DIM(w->kq.m))
 		kernel_flush(w);
-	m->port = (uint16_t)(pt - w->dp->ports); /* the port index, for the main thread */
+	m->port = pt->port_id; /* its TAP is that port's */
 	w->kq.m[w->kq.n++] = m;
 }
 
@@ -424,14 +424,14 @@ static unsigned poll_port(struct dp_worker *w, struct dp_port *pt)
 }
 
 /* What the kernel sent out of a port's exception TAP, handed over by the
- * main thread (m->port: the port index). */
+ * main thread (m->port: the service port it goes out of). */
 static unsigned poll_kernel(struct dp_worker *w)
 {
 	struct rte_mbuf *pkts[DP_BURST];
 	unsigned n = rte_ring_sc_dequeue_burst(w->from_kernel, (void **)pkts, DP_BURST, NULL);
 
 	for (unsigned i = 0; i < n; i++)
-		out(w, &w->dp->ports[pkts[i]->port < w->dp->n_ports ? pkts[i]->port : 0], pkts[i]);
+		out(w, dp_port_of(w->dp, pkts[i]->port), pkts[i]);
 	w->st->from_kernel += n;
 	return n;
 }
@@ -444,13 +444,12 @@ static unsigned poll_answers(struct dp_worker *w)
 
 	for (unsigned i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		unsigned pi = m->port < w->dp->n_ports ? m->port : 0;
 		const uint8_t *dns = rte_pktmbuf_mtod(m, uint8_t *) + m->l2_len + m->l3_len + 8;
 
 		count_rcode(w, dns[3] & DNS_F_RCODE_MASK);
 		if (dns_get16(dns + 2) & DNS_F_TC)
 			ST(w, truncated);
-		out(w, &w->dp->ports[pi], m);
+		out(w, dp_port_of(w->dp, m->port), m);
 	}
 	w->st->fill_answers += n;
 	return n;

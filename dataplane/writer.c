@@ -18,13 +18,12 @@
 #include "dataplane/dp.h"
 #include "dataplane/fill.h"
 
-/* The port index of the port id a miss came in on, or -1. */
+/* The index in dp->ports of the port id a miss came in on, or -1. */
 static int port_index(const struct dp *dp, uint16_t port_id)
 {
-	for (unsigned i = 0; i < dp->n_ports; i++)
-		if (dp->ports[i].port_id == port_id)
-			return (int)i;
-	return -1;
+	uint8_t i = port_id < RTE_MAX_ETHPORTS ? dp->port_index[port_id] : DP_PORT_NONE;
+
+	return i < dp->n_ports ? i : -1;
 }
 
 static void fill(struct dp *dp, const struct shm_fill *f)
@@ -92,7 +91,7 @@ static void fill(struct dp *dp, const struct shm_fill *f)
 	}
 	m->data_len = (uint16_t)len;
 	m->pkt_len = (uint32_t)len;
-	m->port = (uint16_t)pi;	/* the port index: where the worker sends it */
+	m->port = dp->ports[pi].port_id;	/* where the worker sends it */
 	m->l2_len = (uint8_t)(NET_PKT_ETH_HDR_LEN + (c->has_vlan ? NET_PKT_VLAN_LEN : 0));
 	m->l3_len = c->family == NET_PKT_IPV6 ? NET_PKT_IPV6_HDR_LEN : NET_PKT_IPV4_HDR_LEN;
 	if (rte_ring_sp_enqueue(dp->workers[c->worker]->answers, m) != 0) {
