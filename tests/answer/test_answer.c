@@ -16,6 +16,7 @@
 #include "answer/settings.h"
 #include "cache/msgcache.h"
 #include "conf/config.h"
+#include "tests/conf/addr.h"
 
 static struct cfg c;
 static char err[512];
@@ -29,19 +30,6 @@ static char err[512];
 		cr_assert_eq(r_, 0, "expected success, got %d: %s", r_, err); \
 	} while (0)
 
-static void v4(struct cfg_addr *a, const char *s)
-{
-	memset(a, 0, sizeof(*a));
-	a->family = AF_INET;
-	cr_assert_eq(inet_pton(AF_INET, s, a->addr), 1, "test address %s", s);
-}
-
-static void v6(struct cfg_addr *a, const char *s)
-{
-	memset(a, 0, sizeof(*a));
-	a->family = AF_INET6;
-	cr_assert_eq(inet_pton(AF_INET6, s, a->addr), 1, "test address %s", s);
-}
 
 /* The action for a client under c's list, through the compiled engine. */
 static uint8_t act(bool v6, const uint8_t *addr)

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "conf/config.h"
+#include "tests/conf/addr.h"
 
 static struct cfg c;
 static char err[512];
@@ -74,19 +75,6 @@ static const char design_example[] =
 	"    - { device: \"net_tap0,iface=bw0\", addresses: [ \"198.18.0.1/24\" ] }\n"
 	"  workers: [ 1 ]\n";
 
-static void v4(struct cfg_addr *a, const char *s)
-{
-	memset(a, 0, sizeof(*a));
-	a->family = AF_INET;
-	cr_assert_eq(inet_pton(AF_INET, s, a->addr), 1, "test address %s", s);
-}
-
-static void v6(struct cfg_addr *a, const char *s)
-{
-	memset(a, 0, sizeof(*a));
-	a->family = AF_INET6;
-	cr_assert_eq(inet_pton(AF_INET6, s, a->addr), 1, "test address %s", s);
-}
 
 static void assert_prefix(const struct cfg_prefix *p, int family,
 			  const char *addr, unsigned len)
