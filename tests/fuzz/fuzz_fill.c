@@ -12,9 +12,10 @@
  * - shm_fill_check() refuses a broken header and takes a sound one;
  * - shm_miss_check() refuses a broken header, and a sound one exactly when
  *   the question name is a whole uncompressed name; shm_lookup_check()
- *   agrees with it; shm_found_check() takes a sound header and a length
- *   within SHM_MSG_MAX only;
+ *   agrees with it; shm_found_check() takes a sound header, a length of 0
+ *   or a whole header up to SHM_MSG_MAX, and a stale flag of 0 or 1 only;
  * - after dp_fill_insert() the cache's invariants hold (cache_check());
+ * - a stale fill without a message answers from the cache or not at all;
  * - the answer is a response to the client: at least a header, within the
  *   buffer, the client's id, QR set, the question octet for octet as the
  *   client spelled it, TC when the record said truncated.
@@ -98,8 +99,11 @@ static void run(const uint8_t *data)
 	check((shm_lookup_check(&lk) == 0) == (mc == 0), "shm_lookup_check agrees with the miss's");
 	fd.h = (struct shm_hdr){ SHM_REC_FOUND, SHM_ABI_VERSION, sizeof(fd) - (broken ? 4 : 0) };
 	fd.msg_len = f.msg_len | (uint16_t)((data[2] & 0x20) << 8);
-	check((shm_found_check(&fd) == 0) == (!broken && fd.msg_len <= SHM_MSG_MAX),
-	      "shm_found_check on the header and length");
+	fd.stale = data[3] & 1 ? (uint8_t)(data[3] >> 1) : 0;
+	check((shm_found_check(&fd) == 0) ==
+		      (!broken && fd.msg_len <= SHM_MSG_MAX && fd.stale <= 1 &&
+		       (fd.msg_len == 0 || fd.msg_len >= DNS_HDR_LEN)),
+	      "shm_found_check on the header, length and stale flag");
 	int ok = shm_fill_check(&f, 1);
 	check(broken ? ok != 0 : (ok == 0) == (f.rank >= 1), "shm_fill_check on the header and rank");
 	if (ok)
@@ -119,6 +123,12 @@ static void run(const uint8_t *data)
 	size_t n = answer_resolved(cache, &q, now, f.msg, f.msg_len, f.rcode,
 				   f.flags & SHM_FILL_STALE, f.flags & SHM_FILL_TRUNCATED, 1232,
 				   out, cap);
+	if (n == 0) {
+		/* "serve it stale now" with nothing cached: nothing is sent */
+		check((f.flags & SHM_FILL_STALE) && !f.msg_len && !(f.flags & SHM_FILL_TRUNCATED),
+		      "no answer only for a stale fill without a message");
+		return;
+	}
 	check(n >= DNS_HDR_LEN && n <= (cap > 65535 ? 65535 : cap), "answer length");
 	check(dns_get16(out) == 0x4242, "the client's id");
 	check(dns_get16(out + 2) & DNS_F_QR, "QR set");
