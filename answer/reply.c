@@ -89,34 +89,44 @@ bool answer_is_for(const struct dns_query *q, const uint8_t *msg, size_t len)
 	       memcmp(msg + DNS_HDR_LEN, q->wire + DNS_HDR_LEN, qlen) == 0;
 }
 
-size_t answer_resolved(struct cache *c, const struct dns_query *q, uint32_t now,
-		       const uint8_t *msg, size_t msg_len, int rcode, bool stale,
-		       bool truncated, uint16_t edns_size, uint8_t *out, size_t cap)
+size_t answer_cached(struct cache *c, const struct dns_query *q, uint32_t now, bool stale_ok,
+		     bool stream, uint8_t *out, size_t cap, bool *stale)
 {
 	struct cache_key k;
 	const struct cache_key *kp = &k;
 	struct cache_result res;
 	struct cache_reader_stats rst = { 0 };
 
+	cache_key_from_query(&k, c, q);
+	cache_lookup_burst(c, &kp, 1, now, &res, &rst);
+	bool old = res.state == CACHE_STALE || res.state == CACHE_STALE_REFRESH;
+	if (!res.entry || (old && !stale_ok))
+		return 0;
+	int n = (stream ? cache_answer_stream : cache_answer)(c, res.entry,
+							    (enum cache_state)res.state, q, now,
+							    out, cap);
+	if (stale)
+		*stale = old;
+	return n > 0 ? (size_t)n : 0;
+}
+
+size_t answer_resolved(struct cache *c, const struct dns_query *q, uint32_t now,
+		       const uint8_t *msg, size_t msg_len, int rcode, bool stale,
+		       bool truncated, uint16_t edns_size, uint8_t *out, size_t cap)
+{
 	if (truncated) {
 		size_t n = answer_empty(q->wire, q, rcode, edns_size, out);
 		out[2] |= DNS_F_TC >> 8;
 		return n;
 	}
-	cache_key_from_query(&k, c, q);
-	cache_lookup_burst(c, &kp, 1, now, &res, &rst);
-	if (stale && !msg_len) {
-		/* control's "serve it stale now": whatever the cache has */
-		int n = res.entry ? cache_answer(c, res.entry, (enum cache_state)res.state, q,
-						 now, out, cap) : 0;
-		return n > 0 ? (size_t)n : 0;
-	}
-	if (res.entry && !stale &&
-	    (res.state == CACHE_HIT || res.state == CACHE_HIT_PREFETCH ||
-	     rcode == DNS_R_SERVFAIL)) {
-		int n = cache_answer(c, res.entry, (enum cache_state)res.state, q, now, out, cap);
-		if (n > 0)
-			return (size_t)n;
+	/* control's "serve it stale now": whatever the cache has, or nothing */
+	if (stale && !msg_len)
+		return answer_cached(c, q, now, true, false, out, cap, NULL);
+	if (!stale) {
+		size_t n = answer_cached(c, q, now, rcode == DNS_R_SERVFAIL, false, out, cap,
+					 NULL);
+		if (n)
+			return n;
 	}
 	return answer_from_msg(q, msg_len ? msg : NULL, msg_len, rcode, false, cap, edns_size,
 			       out);

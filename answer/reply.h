@@ -76,6 +76,17 @@ size_t answer_from_msg(const struct dns_query *q, const uint8_t *msg,
 bool answer_is_for(const struct dns_query *q, const uint8_t *msg, size_t len);
 
 /*
+ * The answer to q from the cache's entry for it into out (cap octets; its
+ * UDP size rules, or stream's: TCP, cap alone), as a hit is answered (TTLs
+ * counted down, AD rules): its length, or 0 when the cache holds no fresh
+ * entry (nor a stale one, when stale_ok) or not even the question fits.
+ * *stale (may be NULL) tells whether the entry was stale. The one lookup
+ * the writer, control's front end and answer_resolved() share.
+ */
+size_t answer_cached(struct cache *c, const struct dns_query *q, uint32_t now, bool stale_ok,
+		     bool stream, uint8_t *out, size_t cap, bool *stale);
+
+/*
  * The answer to q once a resolution has ended (the cache writer, after a
  * fill record): what the cache now holds for q, answered as a hit would
  * be (AD rules, TTLs counted down), when there is a fresh entry, or a

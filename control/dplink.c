@@ -141,15 +141,7 @@ static void client_of(const struct dns_query *q, struct shm_client *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->family = 4;
-	c->dns_id = q->id;
-	c->dns_flags = q->flags;
-	c->qtype = q->qtype;
-	c->qclass = q->qclass;
-	c->has_edns = q->has_edns;
-	c->udp_size = q->has_edns ? q->edns.udp_size : 0;
-	c->edns_flags = q->has_edns ? q->edns.flags : 0;
-	c->qname_len = q->qname_len;
-	memcpy(c->qname, dns_query_qname(q), q->qname_len);
+	shm_client_set_query(c, q);
 }
 
 void ctl_dp_fill_cache(struct ctl_dp *d, const struct dns_query *q, int rcode,

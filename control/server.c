@@ -252,23 +252,13 @@ static bool local_hit(struct ctl_server *s, struct conn *c, int fd,
 		      const struct sockaddr_storage *peer, socklen_t peerlen,
 		      const struct dns_query *q)
 {
-	struct cache_key k;
-	const struct cache_key *kp = &k;
-	struct cache_result res;
-	struct cache_reader_stats rst = { 0 };
+	size_t n = answer_cached(s->cache, q, ctl_iter_now(), false, c != NULL, s->out,
+				 answer_cap(s, c != NULL), NULL);
 
-	cache_key_from_query(&k, s->cache, q);
-	cache_lookup_burst(s->cache, &kp, 1, ctl_iter_now(), &res, &rst);
-	if (!res.entry || (res.state != CACHE_HIT && res.state != CACHE_HIT_PREFETCH))
-		return false;
-	int r = (c ? cache_answer_stream : cache_answer)(s->cache, res.entry,
-							 (enum cache_state)res.state, q,
-							 ctl_iter_now(), s->out,
-							 answer_cap(s, c != NULL));
-	if (r <= 0)
+	if (!n)
 		return false;
 	s->st.cache_hits++;
-	send_answer(s, c, fd, peer, peerlen, s->out, (size_t)r);
+	send_answer(s, c, fd, peer, peerlen, s->out, n);
 	return true;
 }
 

@@ -111,13 +111,21 @@ struct dp {
 
 #define DP_PORT_NONE 0xff
 
-/* The service port of a DPDK port id; the first when the id is none of
- * them (an mbuf from our own rings always carries one). Any thread. */
-static inline struct dp_port *dp_port_of(struct dp *dp, uint16_t port_id)
+/* The index in ports[] of a DPDK port id (-1: none of them), and its
+ * service port (the first for none: an mbuf from our own rings always
+ * carries one). Any thread. */
+static inline int dp_port_index(const struct dp *dp, uint16_t port_id)
 {
 	uint8_t i = port_id < RTE_MAX_ETHPORTS ? dp->port_index[port_id] : DP_PORT_NONE;
 
-	return &dp->ports[i < dp->n_ports ? i : 0];
+	return i < dp->n_ports ? i : -1;
+}
+
+static inline struct dp_port *dp_port_of(struct dp *dp, uint16_t port_id)
+{
+	int i = dp_port_index(dp, port_id);
+
+	return &dp->ports[i < 0 ? 0 : i];
 }
 
 /* Worker lcore entry (rte_eal_remote_launch): runs until dp->quit. */

@@ -195,15 +195,7 @@ static bool ask_control(struct dp_worker *w, struct dp_job *j, uint8_t kind, boo
 	c->dst_port = j->p.dst_port;
 	c->port_id = j->port->port_id;
 	c->worker = (uint16_t)w->idx;
-	c->dns_id = q->id;
-	c->dns_flags = q->flags;
-	c->has_edns = q->has_edns;
-	c->udp_size = q->has_edns ? q->edns.udp_size : 0;
-	c->edns_flags = q->has_edns ? (uint16_t)(q->edns.flags & DNS_EDNS_F_DO) : 0;
-	c->qtype = q->qtype;
-	c->qclass = q->qclass;
-	c->qname_len = q->qname_len;
-	memcpy(c->qname, dns_query_qname(q), q->qname_len);
+	shm_client_set_query(c, q);
 	c->rx_ms = w->dp->ctl->now_ms;
 	if (rte_ring_sp_enqueue_elem(w->miss, r, sizeof(*r)) != 0) {
 		ST(w, miss_ring_full);

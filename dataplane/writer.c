@@ -18,14 +18,6 @@
 #include "dataplane/dp.h"
 #include "dataplane/fill.h"
 
-/* The index in dp->ports of the port id a miss came in on, or -1. */
-static int port_index(const struct dp *dp, uint16_t port_id)
-{
-	uint8_t i = port_id < RTE_MAX_ETHPORTS ? dp->port_index[port_id] : DP_PORT_NONE;
-
-	return i < dp->n_ports ? i : -1;
-}
-
 static void fill(struct dp *dp, const struct shm_fill *f)
 {
 	struct shm_writer_stats *st = &dp->ctl->writer;
@@ -37,7 +29,7 @@ static void fill(struct dp *dp, const struct shm_fill *f)
 	/* a fill for a question control's TCP front end looked up goes into
 	 * the cache only: no port, no frame */
 	if (shm_fill_check(f, dp->n_workers) ||
-	    ((f->flags & SHM_FILL_ANSWER) && port_index(dp, c->port_id) < 0) ||
+	    ((f->flags & SHM_FILL_ANSWER) && dp_port_index(dp, c->port_id) < 0) ||
 	    shm_client_query(c, qbuf, &q)) {
 		st->bad_records++;
 		return;
@@ -55,7 +47,7 @@ static void fill(struct dp *dp, const struct shm_fill *f)
 		st->no_mbuf++;
 		return;
 	}
-	int pi = port_index(dp, c->port_id);
+	int pi = dp_port_index(dp, c->port_id);
 	struct net_pkt_addrs a = {
 		.vlan = c->has_vlan,
 		.vlan_tci = c->vlan_tci,
@@ -121,11 +113,7 @@ static void lookup(struct dp *dp, const struct shm_lookup *r, struct shm_found *
 	struct shm_writer_stats *st = &dp->ctl->writer;
 	uint8_t qbuf[SHM_QUERY_MAX];
 	struct dns_query q;
-	struct cache_key k;
-	const struct cache_key *kp = &k;
-	struct cache_result res;
-	struct cache_reader_stats rst = { 0 };
-	uint32_t now = dp->ctl->now_s;
+	bool stale = false;
 
 	out->h = (struct shm_hdr){ .type = SHM_REC_FOUND, .abi = SHM_ABI_VERSION,
 				   .len = sizeof(*out) };
@@ -138,21 +126,15 @@ static void lookup(struct dp *dp, const struct shm_lookup *r, struct shm_found *
 		goto send;
 	}
 	st->lookups++;
-	cache_key_from_query(&k, dp->cache, &q);
-	cache_lookup_burst(dp->cache, &kp, 1, now, &res, &rst);
 	/* a stale entry goes back flagged: control sends it only when
 	 * resolving takes too long or fails (RFC 8767), as for the workers */
-	out->stale = res.state == CACHE_STALE || res.state == CACHE_STALE_REFRESH;
-	if (res.entry) {
-		int n = cache_answer_stream(dp->cache, res.entry, (enum cache_state)res.state,
-					    &q, now, out->msg, SHM_MSG_MAX);
-		if (n > 0 && !(dns_get16(out->msg + 2) & DNS_F_TC)) {
-			out->msg_len = (uint16_t)n;
-			st->lookup_hits++;
-		}
+	size_t n = answer_cached(dp->cache, &q, dp->ctl->now_s, true, true, out->msg,
+				 SHM_MSG_MAX, &stale);
+	if (n && !(dns_get16(out->msg + 2) & DNS_F_TC)) {
+		out->msg_len = (uint16_t)n;
+		out->stale = stale;
+		st->lookup_hits++;
 	}
-	if (!out->msg_len)
-		out->stale = 0;
 send:
 	if (rte_ring_sp_enqueue_elem(dp->found, out, sizeof(*out)) != 0)
 		st->found_ring_full++;

@@ -51,6 +51,19 @@ int shm_fill_check(const struct shm_fill *f, unsigned n_workers)
 	       (c->family == 4 || c->family == 6) ? 0 : -1;
 }
 
+void shm_client_set_query(struct shm_client *c, const struct dns_query *q)
+{
+	c->dns_id = q->id;
+	c->dns_flags = q->flags;
+	c->has_edns = q->has_edns;
+	c->udp_size = q->has_edns ? q->edns.udp_size : 0;
+	c->edns_flags = q->has_edns ? (uint16_t)(q->edns.flags & DNS_EDNS_F_DO) : 0;
+	c->qtype = q->qtype;
+	c->qclass = q->qclass;
+	c->qname_len = q->qname_len;
+	memcpy(c->qname, dns_query_qname(q), q->qname_len);
+}
+
 int shm_client_query(const struct shm_client *c, uint8_t *qbuf, struct dns_query *q)
 {
 	size_t n = DNS_HDR_LEN;

@@ -207,6 +207,10 @@ int shm_found_check(const struct shm_found *r);
  * the writer's to check against its ports). 0 or -1. */
 int shm_fill_check(const struct shm_fill *f, unsigned n_workers);
 
+/* Writes the DNS half of c from the client's query q (id, flags, question
+ * as spelled, EDNS size and DO); the frame's addresses are the caller's. */
+void shm_client_set_query(struct shm_client *c, const struct dns_query *q);
+
 /* The client's query as rebuilt from a record's struct shm_client: header,
  * question, OPT when the client sent one. */
 #define SHM_QUERY_MAX (DNS_HDR_LEN + DNS_NAME_MAX + 4 + 11)
