@@ -139,6 +139,16 @@ int dns_rdata_unpack(const uint8_t *msg, size_t msglen, uint16_t type,
 		     size_t off, size_t rdlen, uint8_t *out, size_t outsize);
 
 /*
+ * Unpacked RDATA (no compression pointers, as dns_rdata_unpack() writes
+ * it) in canonical form (RFC 4034 6.2, RFC 6840 5.1), as signatures cover
+ * it: checked as dns_rdata_check_flat() does and copied to out with the
+ * embedded names of the RFC 1035 types, RP, AFSDB, RT, PX, NAPTR, SRV,
+ * DNAME and RRSIG lower-cased (NSEC's next name keeps its case). type is
+ * the format (dns_rdata_format()). Returns the length or an error.
+ */
+int dns_rdata_canonical(uint16_t type, const uint8_t *rdata, size_t rdlen,
+			uint8_t *out, size_t outsize);
+/*
  * Checks unpacked RDATA held outside a message (from dns_rdata_unpack, a
  * builder's caller or another process): as dns_rdata_check(), but a
  * compression pointer anywhere is DNS_E_PTR_NOT_ALLOWED.

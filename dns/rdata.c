@@ -13,6 +13,7 @@ struct rwalk {
 	size_t p;	/* next octet to read */
 	size_t end;	/* end of the RDATA */
 	bool flat;	/* RDATA outside a message: no pointers at all */
+	bool lower;	/* canonical form: names written lower-cased */
 	uint8_t *out;	/* NULL: check only */
 	size_t outsize;
 	size_t n;	/* octets written */
@@ -46,7 +47,8 @@ static int w_rest(struct rwalk *w, size_t min)
 static int w_name(struct rwalk *w, bool compressible)
 {
 	uint8_t name[DNS_NAME_MAX];
-	int len;
+	size_t at = w->n;
+	int len, r;
 
 	if (compressible && !w->flat) {
 		size_t q = w->p;
@@ -55,12 +57,18 @@ static int w_name(struct rwalk *w, bool compressible)
 		if (len < 0)
 			return len == DNS_E_TRUNC ? DNS_E_RDATA_LEN : len;
 		w->p = q;
-		return w_emit(w, name, (size_t)len);
+		r = w_emit(w, name, (size_t)len);
+	} else {
+		len = dns_name_check(w->msg + w->p, w->end - w->p);
+		if (len < 0)
+			return len == DNS_E_TRUNC ? DNS_E_RDATA_LEN : len;
+		r = w_fixed(w, (size_t)len);
 	}
-	len = dns_name_check(w->msg + w->p, w->end - w->p);
-	if (len < 0)
-		return len == DNS_E_TRUNC ? DNS_E_RDATA_LEN : len;
-	return w_fixed(w, (size_t)len);
+	/* Length octets are at most 63, below 'A': the table keeps them. */
+	if (!r && w->lower && w->out)
+		for (size_t i = at; i < w->n; i++)
+			w->out[i] = dns_lower[w->out[i]];
+	return r;
 }
 
 static int w_string(struct rwalk *w)
@@ -245,11 +253,11 @@ static int walk(struct rwalk *w, uint16_t type)
 }
 
 static int run(const uint8_t *msg, size_t msglen, uint16_t type, size_t off,
-	       size_t rdlen, uint8_t *out, size_t outsize, bool flat)
+	       size_t rdlen, uint8_t *out, size_t outsize, bool flat, bool lower)
 {
 	struct rwalk w = {
 		.msg = msg, .p = off, .end = off + rdlen, .flat = flat,
-		.out = out, .outsize = outsize,
+		.lower = lower, .out = out, .outsize = outsize,
 	};
 
 	if (off > msglen || rdlen > msglen - off)
@@ -265,14 +273,14 @@ static int run(const uint8_t *msg, size_t msglen, uint16_t type, size_t off,
 int dns_rdata_check(const uint8_t *msg, size_t msglen, uint16_t type,
 		    size_t off, size_t rdlen)
 {
-	int r = run(msg, msglen, type, off, rdlen, NULL, 0, false);
+	int r = run(msg, msglen, type, off, rdlen, NULL, 0, false, false);
 
 	return r < 0 ? r : 0;
 }
 
 int dns_rdata_check_flat(uint16_t type, const uint8_t *rdata, size_t rdlen)
 {
-	int r = run(rdata, rdlen, type, 0, rdlen, NULL, 0, true);
+	int r = run(rdata, rdlen, type, 0, rdlen, NULL, 0, true, false);
 
 	return r < 0 ? r : 0;
 }
@@ -282,7 +290,49 @@ int dns_rdata_unpack(const uint8_t *msg, size_t msglen, uint16_t type,
 {
 	if (!out)
 		return DNS_E_INVAL;
-	return run(msg, msglen, type, off, rdlen, out, outsize, false);
+	return run(msg, msglen, type, off, rdlen, out, outsize, false, false);
+}
+
+/*
+ * RFC 4034 6.2 item 3 as RFC 6840 5.1 corrected it: the types whose
+ * embedded names are lower-cased for signing. NSEC is not among them (its
+ * next name is signed as the zone wrote it), HINFO has no name.
+ */
+static bool canonical_lower(uint16_t type)
+{
+	switch (type) {
+	case DNS_T_NS:
+	case DNS_T_MD:
+	case DNS_T_MF:
+	case DNS_T_CNAME:
+	case DNS_T_SOA:
+	case DNS_T_MB:
+	case DNS_T_MG:
+	case DNS_T_MR:
+	case DNS_T_PTR:
+	case DNS_T_MINFO:
+	case DNS_T_MX:
+	case DNS_T_RP:
+	case DNS_T_AFSDB:
+	case DNS_T_RT:
+	case DNS_T_PX:
+	case DNS_T_NAPTR:
+	case DNS_T_SRV:
+	case DNS_T_DNAME:
+	case DNS_T_RRSIG:
+		return true;
+	default:
+		return false;
+	}
+}
+
+int dns_rdata_canonical(uint16_t type, const uint8_t *rdata, size_t rdlen,
+			uint8_t *out, size_t outsize)
+{
+	if (!out)
+		return DNS_E_INVAL;
+	return run(rdata, rdlen, type, 0, rdlen, out, outsize, true,
+		   canonical_lower(type));
 }
 
 bool dns_type_compressible(uint16_t type)

@@ -230,3 +230,40 @@ Test(roundtrip, names_in_rdata_are_compressed_where_allowed)
 	/* The whole message: header 12, question 14, NS 12+6, DNAME 6+10+10 */
 	cr_assert_eq(m.len, 12 + 14 + 18 + 26);
 }
+
+/*
+ * Canonical RDATA (RFC 4034 6.2, RFC 6840 5.1): names lower-cased in the
+ * types that list them, NSEC's next name kept as written, everything else
+ * unchanged, and compression pointers refused.
+ */
+Test(rdata, canonical_form_lower_cases_the_listed_types_only)
+{
+	static const struct {
+		uint16_t type;
+		const char *in, *out;
+		size_t len;
+	} v[] = {
+		{ DNS_T_MX, "\x00\x0a\x02MX\x03" "Ex\x00", "\x00\x0a\x02mx\x03" "ex\x00", 10 },
+		{ DNS_T_CNAME, "\x03WwW\x00", "\x03www\x00", 5 },
+		{ DNS_T_NSEC, "\x01" "A\x00\x00\x01\x40", "\x01" "A\x00\x00\x01\x40", 6 },
+		{ DNS_T_TXT, "\x02" "AB", "\x02" "AB", 3 },
+		{ DNS_T_RRSIG,
+		  "\x00\x01\x08\x01\x00\x00\x0e\x10\x00\x00\x00\x01\x00\x00\x00\x00\x12\x34"
+		  "\x02" "EX\x00" "SIG",
+		  "\x00\x01\x08\x01\x00\x00\x0e\x10\x00\x00\x00\x01\x00\x00\x00\x00\x12\x34"
+		  "\x02" "ex\x00" "SIG", 25 },
+	};
+	uint8_t out[64];
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		int n = dns_rdata_canonical(v[i].type, (const uint8_t *)v[i].in, v[i].len,
+					    out, sizeof(out));
+		cr_assert_eq(n, (int)v[i].len, "case %zu: %d", i, n);
+		cr_assert_arr_eq(out, v[i].out, v[i].len, "case %zu", i);
+	}
+	/* A pointer is never canonical RDATA. */
+	cr_assert_eq(dns_rdata_canonical(DNS_T_CNAME, (const uint8_t *)"\xc0\x0c", 2, out,
+					 sizeof(out)), DNS_E_PTR_NOT_ALLOWED);
+	cr_assert_eq(dns_rdata_canonical(DNS_T_CNAME, (const uint8_t *)"\x03WwW\x00", 5, out, 4),
+		     DNS_E_SPACE);
+}
