@@ -485,6 +485,12 @@ void ctl_val_rrset(struct ctl_val_budget *b, const struct ctl_val_rrset *set,
 			if (!key_signs(&keys->rr[k], s.alg, s.key_tag))
 				continue;
 			found = true;
+			if (b->failures >= lim->max_failures) {
+				b->failures_hit = true;
+				result(res, CTL_SEC_BOGUS, CTL_EDE_BOGUS,
+				       "failed signature budget spent");
+				return;
+			}
 			if (b->verify >= lim->max_verify) {
 				b->verify_hit = true;
 				result(res, CTL_SEC_BOGUS, CTL_EDE_BOGUS,

@@ -307,6 +307,14 @@ Test(val5155, colliding_keys_and_signatures_cost_at_most_the_budget)
 	cr_assert_eq(res.sec, CTL_SEC_BOGUS);
 	cr_assert(bud.failures_hit);
 	cr_assert_eq(bud.verify, lim.max_failures);
+	/* ... and stays spent: a good RRset of the same question is not checked. */
+	{
+		struct zset good;
+		cr_assert_eq(zone_rrset(z5155, nm("ai.example."), DNS_T_AAAA, &good), 1);
+		ctl_val_rrset(&bud, &good.set, nm("example."), &keys5155.set, at(IN_5155), &res);
+		cr_assert_eq(res.sec, CTL_SEC_BOGUS);
+		cr_assert_eq(bud.verify, lim.max_failures);
+	}
 
 	/* With the failure limit out of the way the check limit holds. */
 	lim.max_failures = 1000000;

@@ -10,6 +10,11 @@ style, flow style, aliases, and a few broken files for the error paths.
 fuzz_scrub: the fuzz_msg messages, each behind a zone-choosing octet.
 fuzz_answer: the fuzz_msg messages as cached answers, each behind
 fuzz_answer.c's header (a client's question above, at or below them).
+fuzz_val: DNSSEC responses from the validator's test vectors
+(tests/control/dnssec/*.zone: RFC 4035 and RFC 5155 appendices, real
+signatures): the zone's DNSKEY set with its RRSIGs and one RRset of the
+file with its own, plus every NSEC/NSEC3 of the file, behind mode octets
+(fuzz_val.c: anchor on or off, wildcard labels, tight budgets).
 fuzz_frame: Ethernet frames of every class the worker meets: DNS queries
 over UDP in IPv4 (with options) and IPv6 (with extension headers), with and
 without a VLAN tag and Ethernet padding, TCP, ARP requests, ICMP echo
@@ -292,6 +297,128 @@ def frame_seeds():
         ipv6(58, icmp(135, dad, bytes(16), snm), src=bytes(16), dst=snm, hop=255)
 
 
+# ---- fuzz_val: presentation-format zone files of the validator's tests ----
+TYPES = {"A": 1, "NS": 2, "CNAME": 5, "SOA": 6, "MX": 15, "TXT": 16, "AAAA": 28,
+         "DS": 43, "RRSIG": 46, "NSEC": 47, "DNSKEY": 48, "NSEC3": 50,
+         "NSEC3PARAM": 51}
+B32HEX = "0123456789abcdefghijklmnopqrstuv"
+
+
+def b32hex(s):
+    bits, acc, out = 0, 0, b""
+    for c in s.lower():
+        acc = acc << 5 | B32HEX.index(c)
+        bits += 5
+        if bits >= 8:
+            bits -= 8
+            out += bytes([acc >> bits & 0xff])
+    return out
+
+
+def bitmap(types):
+    windows = {}
+    for t in types:
+        v = TYPES[t]
+        w = windows.setdefault(v >> 8, bytearray(32))
+        w[(v & 0xff) >> 3] |= 0x80 >> (v & 7)
+    out = b""
+    for win in sorted(windows):
+        bm = bytes(windows[win]).rstrip(b"\0")
+        out += bytes([win, len(bm)]) + bm
+    return out
+
+
+def stamp(t):
+    import calendar
+    import time
+    return calendar.timegm(time.strptime(t, "%Y%m%d%H%M%S"))
+
+
+def rdata_of(rtype, f):
+    import base64
+    import ipaddress
+    if rtype == "A":
+        return ipaddress.IPv4Address(f[0]).packed
+    if rtype == "AAAA":
+        return ipaddress.IPv6Address(f[0]).packed
+    if rtype in ("NS", "CNAME"):
+        return name(f[0])
+    if rtype == "MX":
+        return struct.pack("!H", int(f[0])) + name(f[1])
+    if rtype == "SOA":
+        return name(f[0]) + name(f[1]) + struct.pack("!IIIII", *map(int, f[2:7]))
+    if rtype == "DS":
+        return struct.pack("!HBB", int(f[0]), int(f[1]), int(f[2])) + bytes.fromhex("".join(f[3:]))
+    if rtype == "DNSKEY":
+        return struct.pack("!HBB", int(f[0]), int(f[1]), int(f[2])) + base64.b64decode("".join(f[3:]))
+    if rtype == "RRSIG":
+        return struct.pack("!HBBIIIH", TYPES[f[0]], int(f[1]), int(f[2]), int(f[3]),
+                           stamp(f[4]), stamp(f[5]), int(f[6])) + name(f[7]) + \
+            base64.b64decode("".join(f[8:]))
+    if rtype == "NSEC":
+        return name(f[0]) + bitmap(f[1:])
+    if rtype == "NSEC3":
+        salt = b"" if f[3] == "-" else bytes.fromhex(f[3])
+        nxt = b32hex(f[4])
+        return struct.pack("!BBHB", int(f[0]), int(f[1]), int(f[2]), len(salt)) + salt + \
+            bytes([len(nxt)]) + nxt + bitmap(f[5:])
+    raise ValueError(rtype)
+
+
+def zone_records(path):
+    """(owner, type, ttl, rdata) of a zone file as the tests write them."""
+    recs, origin, ttl, buf, depth = [], ".", 3600, [], 0
+    for line in open(path):
+        line = line.split(";", 1)[0]
+        depth += line.count("(") - line.count(")")
+        buf.append(line.replace("(", " ").replace(")", " "))
+        if depth > 0:
+            continue
+        f = " ".join(buf).split()
+        buf = []
+        if not f:
+            continue
+        if f[0] == "$ORIGIN":
+            origin = f[1]
+            continue
+        if f[0] == "$TTL":
+            ttl = int(f[1])
+            continue
+        owner = f[0] if f[0].endswith(".") else f[0] + "." + origin
+        i, rttl = 1, ttl
+        while f[i] not in TYPES:
+            if f[i].isdigit():
+                rttl = int(f[i])
+            i += 1
+        recs.append((owner, f[i], rttl, rdata_of(f[i], f[i + 1:])))
+    return recs
+
+
+def val_seeds(top):
+    """A response per RRset of each file: question, DNSKEY set and the RRset
+    (with RRSIGs) as answers, NSEC/NSEC3 records as authority."""
+    folder = os.path.join(top, "tests", "control", "dnssec")
+    for fname in sorted(os.listdir(folder)):
+        recs = zone_records(os.path.join(folder, fname))
+
+        def covers(r):
+            return TYPES[r[1]] if r[1] != "RRSIG" else struct.unpack("!H", r[3][:2])[0]
+        keys = [r for r in recs if covers(r) == 48]
+        denial = [r for r in recs if covers(r) in (47, 50)][:8]
+        groups = []
+        for r in recs:
+            g = (r[0].lower(), covers(r))
+            if g not in groups and g[1] not in (48, 47, 50):
+                groups.append(g)
+        for n, (owner, t) in enumerate(groups):
+            rs = [r for r in recs if r[0].lower() == owner and covers(r) == t]
+            body = b"".join(rr(name(r[0]), TYPES[r[1]], r[2], r[3]) for r in keys + rs)
+            auth = b"".join(rr(name(r[0]), TYPES[r[1]], r[2], r[3]) for r in denial)
+            q = name(owner) + struct.pack("!HH", t, 1)
+            msg = hdr(0x1234, 0x8400, 1, len(keys) + len(rs), len(denial), 0) + q + body + auth
+            yield "%s-%d" % (fname, n), msg
+
+
 def main():
     if len(sys.argv) == 3:
         target, out = sys.argv[1], sys.argv[2]
@@ -309,6 +436,13 @@ def main():
             for zone in range(4):
                 with open(os.path.join(out, "%s-z%d" % (label, zone)), "wb") as f:
                     f.write(bytes([zone]) + data)
+        return
+    if target == "fuzz_val":
+        top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        for label, data in val_seeds(top):
+            for mode in (0, 1, 3, 0x21, 0x40):
+                with open(os.path.join(out, "%s-m%x" % (label, mode)), "wb") as f:
+                    f.write(bytes([mode]) + data)
         return
     if target == "fuzz_frame":
         for label, data in frame_seeds():
