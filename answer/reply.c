@@ -36,6 +36,32 @@ size_t answer_empty(const uint8_t *wire, const struct dns_query *q,
 	return n;
 }
 
+/*
+ * The Extended DNS Error (RFC 8914) of msg's OPT, if it has one, appended
+ * to the OPT record we wrote at opt (n octets of out used, cap in all):
+ * control puts the reason for a SERVFAIL there (a bogus answer: which
+ * DNSSEC check failed), and the client gets it as it is. Returns the new
+ * length.
+ */
+static size_t copy_ede(const struct dns_msg *m, uint8_t *out, size_t opt, size_t n,
+		       size_t cap)
+{
+	const uint8_t *p = m->wire + m->edns.opts_off, *end = p + m->edns.opts_len;
+
+	while (end - p >= 4) {
+		uint16_t code = dns_get16(p), len = dns_get16(p + 2);
+		if ((size_t)(end - p) - 4 < len)
+			break;
+		if (code == DNS_EO_EDE && len >= 2 && n + 4u + len <= cap) {
+			memcpy(out + n, p, 4u + len);
+			dns_put16(out + opt + 9, (uint16_t)(4u + len));
+			return n + 4u + len;
+		}
+		p += 4u + len;
+	}
+	return n;
+}
+
 size_t answer_from_msg(const struct dns_query *q, const uint8_t *msg,
 		       size_t len, int rcode, bool stream, size_t cap,
 		       uint16_t edns_size, uint8_t *out)
@@ -60,6 +86,9 @@ size_t answer_from_msg(const struct dns_query *q, const uint8_t *msg,
 	uint16_t flags = (uint16_t)(DNS_F_QR | DNS_F_RA |
 				    (q->flags & (DNS_F_OPCODE_MASK | DNS_F_RD | DNS_F_CD)) |
 				    (rcode & 0xf) | (fits ? 0 : DNS_F_TC));
+	/* validated by control (its AD), to a client that understands AD */
+	if (dns_query_takes_ad(q))
+		flags |= m.hdr.flags & DNS_F_AD;
 	/* q may live in out (a worker answers in the query's buffer): the
 	 * question is moved, not copied, and q's fields are read first. */
 	uint16_t id = q->id;
@@ -75,8 +104,12 @@ size_t answer_from_msg(const struct dns_query *q, const uint8_t *msg,
 		memcpy(out + n, msg + m.sec_off[DNS_SEC_ANSWER], sec);
 		n += sec;
 	}
-	if (opt)
+	if (opt) {
+		size_t at = n;
 		n += dns_opt_put(out + n, edns_size, q->edns.flags);
+		if (m.has_edns && m.edns.opts_len)
+			n = copy_ede(&m, out, at, n, cap);
+	}
 	return n;
 }
 

@@ -455,8 +455,7 @@ static inline int answer(const struct cache *c, const struct cache_entry *e,
 	fits = base + e->sec_len + opt <= cap;
 	flags = DNS_F_QR | DNS_F_RA | e->rcode |
 		(q->flags & (DNS_F_OPCODE_MASK | DNS_F_RD | DNS_F_CD));
-	/* RFC 6840 5.8: AD only to clients that show they understand it. */
-	if ((q->flags & DNS_F_AD) || (q->has_edns && (q->edns.flags & DNS_EDNS_F_DO)))
+	if (dns_query_takes_ad(q))
 		flags |= e->flags & DNS_F_AD;
 	if (!fits)
 		flags |= DNS_F_TC;

@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "cache/msgcache.h"
+#include "control/chain.h"
 #include "control/deleg.h"
 #include "control/infra.h"
 #include "control/scrub.h"
@@ -50,6 +51,16 @@
 #define BACKOFF_MAX_SHIFT 2	/* a retry waits at most 4 times the timeout */
 #define NAMES_SEEN_MAX 32
 #define PRIME_RETRY_S 60	/* a failed or expired priming is tried again after */
+#define KEY_DEPTH_MAX 8		/* DS and DNSKEY sub-questions within each other */
+#define BOGUS_RETRIES 2		/* other servers asked after a bogus reply */
+#define EDE_TEXT_MAX 80		/* the reason's text in an Extended DNS Error */
+
+/* What a sub-resolution is for. */
+enum sub_kind {
+	SUB_NS = 0,	/* an NS name's addresses (glueless) */
+	SUB_DS,		/* a zone's DS set, for the chain of trust */
+	SUB_KEYS,	/* a zone's DNSKEY set */
+};
 
 struct budget {
 	uint32_t queries;
@@ -129,6 +140,16 @@ struct req {
 	bool sent_probe;		/* the query out is a held server's probe */
 	struct ctl_infra_mark sent_mark; /* its server as the query out went */
 	bool local_fail;		/* failed by our own limits, not the servers' */
+	/* DNSSEC: the worst status of every step so far (secure until a step
+	 * says otherwise), why, and the question's validation budget */
+	uint8_t sec;
+	uint16_t ede;
+	const char *why;
+	uint8_t sub_kind;		/* enum sub_kind */
+	bool cd;			/* checking disabled: nothing validated,
+					   nothing cached */
+	uint8_t bogus_tries;
+	struct ctl_val_budget vb, *vbud;
 	struct zone_load *zone;		/* the cut it follows, counted */
 	struct ctl_timer step_timer;	/* deferred steps and completion */
 	struct ctl_timer stale_timer;
@@ -187,6 +208,7 @@ struct ctl_iter {
 	uint8_t side[MSG_MAX];	 /* a minimised reply being cached */
 	bool priming;		 /* a priming query is out */
 	uint32_t primed_at;	 /* when the last one started */
+	struct ctl_chain *chain; /* NULL: no validation */
 };
 
 static void step_start(struct req *r);
@@ -278,6 +300,23 @@ static struct ctl_srv *srv_of(struct ctl_iter *it, const struct ctl_addr *a)
 
 /* --- the answer being assembled ------------------------------------------ */
 
+/* A step's DNSSEC status: the question's becomes the worse of the two
+ * (bogus below insecure below secure; indeterminate counts as insecure). */
+static void sec_lower(struct req *r, uint8_t sec, uint16_t ede, const char *why)
+{
+	static const uint8_t worth[] = {
+		[CTL_SEC_INDETERMINATE] = 1, [CTL_SEC_INSECURE] = 1,
+		[CTL_SEC_SECURE] = 2, [CTL_SEC_BOGUS] = 0,
+	};
+
+	if (worth[sec] < worth[r->sec] ||
+	    (sec == CTL_SEC_INSECURE && r->sec == CTL_SEC_INDETERMINATE)) {
+		r->sec = sec;
+		r->ede = ede;
+		r->why = why;
+	}
+}
+
 static int asm_init(struct req *r)
 {
 	if (!r->buf && !(r->buf = malloc(MSG_MAX)))
@@ -364,7 +403,8 @@ static size_t cache_fetch(struct ctl_iter *it, const uint8_t *name, uint16_t qty
 	struct cache_result res;
 	struct cache_reader_stats rst = { 0 };
 
-	dns_builder_init(&b, qbuf, sizeof(qbuf), 0, DNS_F_RD);
+	/* AD in the question: the entry's AD comes back (RFC 6840 5.8) */
+	dns_builder_init(&b, qbuf, sizeof(qbuf), 0, DNS_F_RD | DNS_F_AD);
 	dns_builder_question(&b, name, qtype, qclass);
 	dns_builder_opt(&b, 65535, 0, 0, do_bit ? DNS_EDNS_F_DO : 0, NULL, 0);
 	if (dns_query_parse(&q, qbuf, dns_builder_finish(&b)))
@@ -398,6 +438,9 @@ static bool from_cache(struct req *r, bool stale_ok)
 
 	if (!n || dns_msg_parse(&m, buf, n) || (m.hdr.flags & DNS_F_TC))
 		return false;
+	/* only validated entries carry AD: the rest is insecure */
+	if (!(m.hdr.flags & DNS_F_AD))
+		sec_lower(r, CTL_SEC_INSECURE, CTL_EDE_NONE, "cached without validation");
 	dns_rr_iter_init(&iter, &m, DNS_SEC_ANSWER);
 	while (dns_rr_next(&iter, &rr) > 0) {
 		if (rr.type == DNS_T_OPT)
@@ -539,11 +582,17 @@ static struct req *req_new(struct ctl_iter *it, const uint8_t *qname, uint16_t q
 	r->parent = parent;
 	if (parent) {
 		r->bud = parent->bud;
+		r->vbud = parent->vbud;
 		r->depth = parent->depth + 1;
 	} else {
 		r->own.deadline_ms = ctl_now_ms() + it->cfg.max_time_ms;
 		r->bud = &r->own;
+		if (it->chain)
+			ctl_val_budget_init(&r->vb, ctl_chain_limits(it->chain));
+		r->vbud = &r->vb;
 	}
+	r->sec = it->chain ? CTL_SEC_SECURE : CTL_SEC_INDETERMINATE;
+	r->ede = CTL_EDE_NONE;
 	r->chain_expire = UINT32_MAX;
 	ctl_timer_init(&r->step_timer);
 	ctl_timer_init(&r->stale_timer);
@@ -623,6 +672,52 @@ static bool deliver_stale(struct req *r)
 	return true;
 }
 
+/*
+ * The DNSSEC end of a resolution (r->buf holds the answer, len octets): a
+ * DS or DNSKEY sub-question hands its result to the chain of trust; a
+ * bogus answer becomes SERVFAIL (remembered as a failure, RFC 9520, so a
+ * bogus zone is not validated again at once); a secure one carries AD.
+ * Returns the answer's length.
+ */
+static size_t chain_done(struct req *r, size_t len)
+{
+	struct ctl_iter *it = r->it;
+	bool ok = r->rcode == DNS_R_NOERROR || r->rcode == DNS_R_NXDOMAIN;
+
+	if (r->sub_kind == SUB_KEYS) {
+		struct ctl_chain_step st;
+		ctl_chain_keys_done(it->chain, r->vbud, r->qname, ok ? r->buf : NULL, len,
+				    ctl_iter_now(), &st);
+		r->sec = CTL_SEC_SECURE;
+		sec_lower(r, st.sec, st.ede, st.why);
+	} else if (r->sub_kind == SUB_DS) {
+		ctl_chain_ds_done(it->chain, r->qname, ok ? r->buf : NULL, len, r->rcode,
+				  r->sec, r->ede, ctl_iter_now());
+	}
+	if (r->sec == CTL_SEC_BOGUS && (ok || r->rcode == DNS_R_SERVFAIL)) {
+		/* RFC 8914: which check failed, as an Extended DNS Error in
+		 * the OPT (answer/ gives it to the client) */
+		uint8_t opt[4 + 2 + EDE_TEXT_MAX];
+		size_t tlen = r->why ? strnlen(r->why, EDE_TEXT_MAX) : 0;
+		it->st.bogus++;
+		asm_init(r);
+		r->rcode = DNS_R_SERVFAIL;
+		r->b.flags = (uint16_t)((r->b.flags & ~0xf) | DNS_R_SERVFAIL);
+		dns_put16(opt, DNS_EO_EDE);
+		dns_put16(opt + 2, (uint16_t)(2 + tlen));
+		dns_put16(opt + 4, r->ede == CTL_EDE_NONE ? CTL_EDE_BOGUS : r->ede);
+		memcpy(opt + 6, r->why ? r->why : "", tlen);
+		dns_builder_opt(&r->b, 65535, 0, 0, 0, opt, 6 + tlen);
+		return dns_builder_finish(&r->b);
+	}
+	if (r->sec == CTL_SEC_SECURE && ok) {
+		it->st.secure++;
+		r->buf[2] |= DNS_F_AD >> 8;
+		r->buf[3] |= DNS_F_AD & 0xff;
+	}
+	return len;
+}
+
 static void complete(struct req *r)
 {
 	struct ctl_iter *it = r->it;
@@ -634,17 +729,29 @@ static void complete(struct req *r)
 		r->b.flags &= (uint16_t)~DNS_F_AA;
 	r->b.flags = (uint16_t)((r->b.flags & ~0xf) | (r->rcode & 0xf));
 	len = dns_builder_finish(&r->b);
-	if (r->rcode == DNS_R_NOERROR || r->rcode == DNS_R_NXDOMAIN) {
+	if (it->chain && !r->cd)
+		len = chain_done(r, len);
+	if (r->cd) {
+		/* unvalidated: for this client only */
+	} else if (r->rcode == DNS_R_NOERROR || r->rcode == DNS_R_NXDOMAIN) {
 		/* The cache decides what it keeps (TTL 0, no SOA: nothing). */
 		cache_insert(it->cache, r->buf, len, ctl_iter_now(),
-			     r->all_aa ? CACHE_RANK_AUTH_ANSWER : CACHE_RANK_NONAUTH_ANSWER,
+			     r->sec == CTL_SEC_SECURE ? CACHE_RANK_SECURE
+			     : r->all_aa		    ? CACHE_RANK_AUTH_ANSWER
+						    : CACHE_RANK_NONAUTH_ANSWER,
 			     r->do_bit);
-	} else if (r->rcode == DNS_R_SERVFAIL && !r->priming && !r->local_fail) {
+	} else if (r->rcode == DNS_R_SERVFAIL && !r->priming && !r->local_fail && !r->cd) {
 		/* RFC 9520: asked again at once, it would fail again (unless
 		 * the failure was ours: out of ports, slots or a zone's share) */
 		ctl_infra_fail(it->infra, r->qname, r->qtype, r->qclass, ctl_now_ms());
 	}
-	if (r->parent) {
+	if (r->parent && r->sub_kind != SUB_NS) {
+		struct req *p = r->parent;
+		p->sub_out = false;
+		p->sub = NULL;
+		p->local_fail |= r->local_fail;
+		defer(p, step_next);
+	} else if (r->parent) {
 		struct dns_msg m;
 		bool ok = r->rcode == DNS_R_NOERROR && dns_msg_parse(&m, r->buf, len) == 0;
 		sub_done(r, ok ? &m : NULL);
@@ -939,7 +1046,8 @@ static bool send_query(struct req *r, const struct ctl_addr *a, const uint8_t *n
 	up_opts_default(&o);
 	o.edns = !s->no_edns && !s->probe_plain;
 	o.edns_size = it->cfg.edns_buffer;
-	o.do_bit = r->do_bit && o.edns;
+	o.do_bit = (r->do_bit || it->chain) && o.edns; /* RRSIGs to validate */
+	o.cd = it->chain != NULL; /* a validating resolver's (RFC 4035 3.2.2) */
 	o.use_0x20 = it->cfg.use_0x20;
 	o.cookies = it->cfg.cookies && o.edns;
 	/* back-off: each retry to the same address waits twice as long */
@@ -1034,6 +1142,48 @@ static bool minimised(const struct req *r)
 	return !dns_name_same(r->sent_name, r->target) || r->sent_type != r->qtype;
 }
 
+/*
+ * Whether the cut's zone has a known DNSSEC status; if not, the DS or
+ * DNSKEY sub-question that gets it is started (and r waits for it). The
+ * DNSKEY question of a zone is asked of the zone itself, before its keys
+ * are known: that is what it is for.
+ */
+static bool chain_ready(struct req *r)
+{
+	struct ctl_iter *it = r->it;
+	const uint8_t *zone = r->cut.d.zone;
+	uint16_t ede = CTL_EDE_NONE;
+	int need = ctl_chain_need(it->chain, zone, ctl_iter_now(), &ede);
+
+	if (need == CTL_CHAIN_BOGUS) {
+		/* known bogus (RFC 9520): not asked again for a while */
+		sec_lower(r, CTL_SEC_BOGUS, ede, "the zone is bogus");
+		fail(r, NULL);
+		return false;
+	}
+	if (need == CTL_CHAIN_READY ||
+	    (need == CTL_CHAIN_NEED_KEYS && r->sub_kind == SUB_KEYS &&
+	     dns_name_same(r->qname, zone)))
+		return true;
+	if (r->depth >= KEY_DEPTH_MAX) {
+		sec_lower(r, CTL_SEC_BOGUS, CTL_EDE_DNSKEY_MISSING, "chain of trust too deep");
+		fail(r, NULL);
+		return false;
+	}
+	uint16_t qtype = need == CTL_CHAIN_NEED_DS ? DNS_T_DS : DNS_T_DNSKEY;
+	struct req *sub = req_new(it, zone, qtype, r->qclass, true, r);
+	if (!sub) {
+		fail(r, NULL);
+		return false;
+	}
+	sub->sub_kind = need == CTL_CHAIN_NEED_DS ? SUB_DS : SUB_KEYS;
+	r->sub_out = true;
+	r->sub = sub;
+	it->st.key_queries++;
+	defer(sub, step_start);
+	return false;
+}
+
 static void step_next(struct req *r)
 {
 	const struct ctl_addr *a;
@@ -1041,6 +1191,8 @@ static void step_next(struct req *r)
 	uint16_t qtype;
 
 	if (r->done || r->inflight || r->sub_out)
+		return;
+	if (r->it->chain && !r->cd && !chain_ready(r))
 		return;
 	if ((a = pick_server(r))) {
 		query_name(r, &name, &qtype);
@@ -1333,6 +1485,55 @@ static bool learn_edns(struct req *r, struct ctl_srv *srv, const struct dns_msg 
 	return false;
 }
 
+/* The status of a reply r only steps through (a minimised one). */
+static uint8_t chain_peek(struct req *r, const struct dns_msg *m, const struct ctl_scrub *s,
+			  int kind)
+{
+	struct ctl_chain_step st;
+
+	ctl_chain_reply(r->it->chain, r->vbud, m, s, kind, r->cut.d.zone, r->sent_name,
+			r->sent_type, false, ctl_iter_now(), &st);
+	return st.sec;
+}
+
+/*
+ * Validates a reply r is about to take (control/chain.h). true: go on
+ * (its status is now part of r's, its signatures' expiry caps the TTLs).
+ * false: it is bogus and r has moved on, to another server while
+ * BOGUS_RETRIES allow (a forged or broken reply from one server), else to
+ * SERVFAIL.
+ */
+static bool chain_check(struct req *r, const struct dns_msg *m, const struct ctl_scrub *s,
+			int kind)
+{
+	struct ctl_iter *it = r->it;
+	struct ctl_chain_step st;
+	uint32_t now = ctl_iter_now();
+
+	if (!it->chain || r->cd)
+		return true;
+	bool key_fetch = r->sub_kind == SUB_KEYS && dns_name_same(r->qname, r->cut.d.zone);
+	ctl_chain_reply(it->chain, r->vbud, m, s, kind, r->cut.d.zone, r->sent_name,
+			r->sent_type, key_fetch, now, &st);
+	if (st.sec == CTL_SEC_BOGUS) {
+		if (st.retry && r->bogus_tries < BOGUS_RETRIES && !r->vbud->verify_hit &&
+		    !r->vbud->failures_hit) {
+			r->bogus_tries++;
+			it->st.bogus_retries++;
+			defer(r, step_next);
+			return false;
+		}
+		sec_lower(r, CTL_SEC_BOGUS, st.ede, st.why);
+		fail(r, NULL);
+		return false;
+	}
+	if (kind != CTL_SCRUB_REFERRAL)
+		sec_lower(r, st.sec, st.ede, st.why);
+	if (st.ttl_cap != UINT32_MAX && now + st.ttl_cap < r->chain_expire)
+		r->chain_expire = now + st.ttl_cap;
+	return true;
+}
+
 /* The next step after a reply the scrubber classified as kind. */
 static void on_scrubbed(struct req *r, const struct dns_msg *m, struct ctl_scrub *s, int kind)
 {
@@ -1341,6 +1542,8 @@ static void on_scrubbed(struct req *r, const struct dns_msg *m, struct ctl_scrub
 
 	switch (kind) {
 	case CTL_SCRUB_REFERRAL:
+		if (!chain_check(r, m, s, kind))
+			return;
 		if (!dns_name_same(s->final_name, r->sent_name) && !mini) {
 			/* a chain inside the zone, then a cut below */
 			if (!chain_on(r, s) || !take_answer(r, m, s, false)) {
@@ -1355,13 +1558,17 @@ static void on_scrubbed(struct req *r, const struct dns_msg *m, struct ctl_scrub
 	case CTL_SCRUB_ANSWER:
 	case CTL_SCRUB_NODATA:
 		if (mini) {
-			/* the name exists and is no cut: one label deeper */
-			cache_minimised(r, m, s, kind == CTL_SCRUB_NODATA);
+			/* the name exists and is no cut: one label deeper (kept
+			 * for later questions only if it validates) */
+			if (!it->chain || (!r->cd && chain_peek(r, m, s, kind) != CTL_SEC_BOGUS))
+				cache_minimised(r, m, s, kind == CTL_SCRUB_NODATA);
 			r->qmin_labels++;
 			r->qmin_steps++;
 			defer(r, step_next);
 			return;
 		}
+		if (!chain_check(r, m, s, kind))
+			return;
 		if (kind == CTL_SCRUB_NODATA)
 			revoke_below(r, s->final_name);
 		if ((s->chain_len && !chain_on(r, s)) ||
@@ -1381,6 +1588,8 @@ static void on_scrubbed(struct req *r, const struct dns_msg *m, struct ctl_scrub
 			defer(r, step_next);
 			return;
 		}
+		if (!chain_check(r, m, s, kind))
+			return;
 		if (!chain_on(r, s) || !take_answer(r, m, s, false)) {
 			if (!r->done)
 				fail(r, NULL);
@@ -1399,6 +1608,9 @@ static void on_scrubbed(struct req *r, const struct dns_msg *m, struct ctl_scrub
 			defer(r, step_next);
 			return;
 		}
+		/* validated before it revokes anything */
+		if (!chain_check(r, m, s, kind))
+			return;
 		revoke_below(r, s->final_name);
 		if ((s->chain_len && !chain_on(r, s)) || !take_answer(r, m, s, true)) {
 			if (!r->done)
@@ -1631,29 +1843,54 @@ void ctl_iter_free(struct ctl_iter *it)
 	free(it->table);
 	free(it->zones);
 	ctl_infra_free(it->infra);
+	ctl_chain_free(it->chain);
 	free(it->scrub);
 	free(it);
 }
 
+int ctl_iter_set_validation(struct ctl_iter *it, const struct ctl_anchors *anchors,
+			    const struct ctl_val_limits *lim, int64_t validation_time)
+{
+	struct ctl_chain *c = anchors ? ctl_chain_new(anchors, lim, validation_time) : NULL;
+
+	if (anchors && !c)
+		return CTL_E_NOMEM;
+	ctl_chain_free(it->chain);
+	it->chain = c;
+	return 0;
+}
+
+void ctl_iter_get_chain_stats(const struct ctl_iter *it, struct ctl_chain_stats *st)
+{
+	if (it->chain)
+		ctl_chain_get_stats(it->chain, st);
+	else
+		memset(st, 0, sizeof(*st));
+}
+
 static int resolve(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
-		   uint16_t qclass, bool do_bit, bool refresh, ctl_iter_cb cb, void *arg)
+		   uint16_t qclass, unsigned flags, bool refresh, ctl_iter_cb cb, void *arg)
 {
 	uint8_t lower[DNS_NAME_MAX];
 	uint64_t h;
 	struct req *r;
+	bool do_bit = flags & CTL_ITER_DO;
+	/* without validation CD changes nothing */
+	bool cd = (flags & CTL_ITER_CD) && it->chain;
 
 	maybe_prime(it);
 	dns_name_copy_lower(lower, qname);
 	h = question_hash(it, lower, qtype, qclass, do_bit);
 	for (r = it->table[h & it->mask]; r; r = r->hnext)
 		if (r->hash == h && r->qtype == qtype && r->qclass == qclass &&
-		    r->do_bit == do_bit && !r->done && dns_name_same(r->qname, lower))
+		    r->do_bit == do_bit && r->cd == cd && !r->done &&
+		    dns_name_same(r->qname, lower))
 			break;
 	if (r) {
 		if (r->nwait >= it->cfg.max_waiters)
 			return CTL_E_FULL;
 		it->st.coalesced++;
-	} else if (ctl_infra_failed(it->infra, lower, qtype, qclass, ctl_now_ms())) {
+	} else if (!cd && ctl_infra_failed(it->infra, lower, qtype, qclass, ctl_now_ms())) {
 		return answer_early(it, lower, qtype, qclass, do_bit, cb, arg);
 	} else {
 		if (it->nreq >= it->cfg.max_requests) {
@@ -1664,6 +1901,10 @@ static int resolve(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
 			return CTL_E_NOMEM;
 		r->hash = h;
 		r->refresh = refresh;
+		if (cd) {
+			r->cd = true;
+			r->sec = CTL_SEC_INDETERMINATE;
+		}
 		r->hnext = it->table[h & it->mask];
 		it->table[h & it->mask] = r;
 		name_copy(r->seen[r->nseen++], r->qname);
@@ -1682,15 +1923,15 @@ static int resolve(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
 }
 
 int ctl_iter_resolve(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
-		     uint16_t qclass, bool do_bit, ctl_iter_cb cb, void *arg)
+		     uint16_t qclass, unsigned flags, ctl_iter_cb cb, void *arg)
 {
-	return resolve(it, qname, qtype, qclass, do_bit, false, cb, arg);
+	return resolve(it, qname, qtype, qclass, flags, false, cb, arg);
 }
 
 int ctl_iter_refresh(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
-		     uint16_t qclass, bool do_bit, ctl_iter_cb cb, void *arg)
+		     uint16_t qclass, unsigned flags, ctl_iter_cb cb, void *arg)
 {
-	return resolve(it, qname, qtype, qclass, do_bit, true, cb, arg);
+	return resolve(it, qname, qtype, qclass, flags, true, cb, arg);
 }
 
 void ctl_iter_get_stats(const struct ctl_iter *it, struct ctl_iter_stats *st)

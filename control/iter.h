@@ -119,7 +119,11 @@ void ctl_iter_config_default(struct ctl_iter_config *c);
 	X(dont_query, "server addresses skipped: do-not-query, ours, or no server's") \
 	X(sibling_glue, "sibling glue records taken from referrals (RFC 9471)") \
 	X(held_down, "questions failed at once: every server left is held down") \
-	X(overflow, "answers too large to assemble")
+	X(overflow, "answers too large to assemble")			\
+	X(secure, "answers validated as secure (AD)")			\
+	X(bogus, "answers that failed validation (SERVFAIL)")		\
+	X(bogus_retries, "bogus replies answered by asking another server") \
+	X(key_queries, "DS and DNSKEY sub-questions for the chain of trust")
 
 struct ctl_iter_stats {
 #define CTL_ITER_FIELD(name, text) uint64_t name;
@@ -145,14 +149,19 @@ struct ctl_iter *ctl_iter_new(struct ctl_loop *loop, struct up_ctx *up,
 /* Ends every resolution without callbacks. */
 void ctl_iter_free(struct ctl_iter *it);
 
+/* What a client asked for besides the question (ctl_iter_resolve's flags). */
+#define CTL_ITER_DO 1	/* DNSSEC records with the answer (EDNS DO) */
+#define CTL_ITER_CD 2	/* checking disabled: the data unvalidated, never
+			   cached (RFC 4035 3.2.2); no AD */
+
 /*
- * Resolves (qname, qtype, qclass) for a client (do_bit: it wants DNSSEC
- * records). cb is called exactly once, later, from the loop. Returns 0, or
- * (no callback) CTL_E_FULL when too many resolutions or waiters are
- * outstanding, CTL_E_NOMEM.
+ * Resolves (qname, qtype, qclass) for a client (flags: CTL_ITER_DO,
+ * CTL_ITER_CD; a bool "DO" reads as CTL_ITER_DO). cb is called exactly
+ * once, later, from the loop. Returns 0, or (no callback) CTL_E_FULL when
+ * too many resolutions or waiters are outstanding, CTL_E_NOMEM.
  */
 int ctl_iter_resolve(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
-		     uint16_t qclass, bool do_bit, ctl_iter_cb cb, void *arg);
+		     uint16_t qclass, unsigned flags, ctl_iter_cb cb, void *arg);
 
 /*
  * The same, for a refresh (prefetch, or a stale entry the dataplane still
@@ -161,12 +170,27 @@ int ctl_iter_resolve(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
  * progress is joined as it is.
  */
 int ctl_iter_refresh(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
-		     uint16_t qclass, bool do_bit, ctl_iter_cb cb, void *arg);
+		     uint16_t qclass, unsigned flags, ctl_iter_cb cb, void *arg);
 
 void ctl_iter_get_stats(const struct ctl_iter *it, struct ctl_iter_stats *st);
 
 /* Whether c lets the iterator send a query to a (see dont_query). */
 bool ctl_iter_may_query(const struct ctl_iter_config *c, const struct ctl_addr *a);
+
+/*
+ * DNSSEC validation (control/chain.h): on with trust anchors (which must
+ * outlive it), off with NULL. lim: the validator's limits; validation_time
+ * replaces the clock for signature windows (0: the clock). Every answer
+ * then carries its status: secure ones AD (and enter the cache as
+ * validated), bogus ones become SERVFAIL, remembered as failures. Returns
+ * 0 or CTL_E_NOMEM.
+ */
+struct ctl_anchors;
+struct ctl_val_limits;
+struct ctl_chain_stats;
+int ctl_iter_set_validation(struct ctl_iter *it, const struct ctl_anchors *anchors,
+			    const struct ctl_val_limits *lim, int64_t validation_time);
+void ctl_iter_get_chain_stats(const struct ctl_iter *it, struct ctl_chain_stats *st);
 
 /* The servers' and remembered failures' counters (control/infra.h). */
 struct ctl_infra_stats;

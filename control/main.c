@@ -28,6 +28,8 @@
 #include "answer/settings.h"
 #include "cache/msgcache.h"
 #include "conf/config.h"
+#include "control/anchor.h"
+#include "control/chain.h"
 #include "control/ctlsock.h"
 #include "control/deleg.h"
 #include "control/dplink.h"
@@ -36,6 +38,7 @@
 #include "control/iter.h"
 #include "control/server.h"
 #include "control/upstream.h"
+#include "control/val.h"
 
 static volatile sig_atomic_t stop, dump;
 
@@ -76,8 +79,10 @@ static void dump_stats(const struct parts *p, FILE *f)
 	struct ctl_server_stats ss;
 	struct ctl_deleg_stats ds;
 	struct cache_stats cs;
+	struct ctl_chain_stats vs;
 
 	ctl_iter_get_stats(it, &is);
+	ctl_iter_get_chain_stats(it, &vs);
 	ctl_iter_get_infra_stats(it, &xs);
 	up_counters_get(up, &uc);
 	ctl_server_get_stats(srv, &ss);
@@ -90,8 +95,10 @@ static void dump_stats(const struct parts *p, FILE *f)
 #define PU(name, text) P("upstream", uc, name, text)
 #define PD(name, text) P("deleg", ds, name, text)
 #define PX(name, text) P("infra", xs, name, text)
+#define PV(name, text) P("dnssec", vs, name, text)
 	CTL_SERVER_COUNTERS(PS)
 	CTL_ITER_COUNTERS(PI)
+	CTL_CHAIN_COUNTERS(PV)
 	CTL_INFRA_COUNTERS(PX)
 	UP_COUNTERS(PU)
 	CTL_DELEG_COUNTERS(PD)
@@ -280,11 +287,14 @@ int main(int argc, char **argv)
 			path, cfg.resolver.root_hints);
 		return 2;
 	}
+	static struct ctl_anchors anchors;
+	if (cfg.resolver.trust_anchor[0] &&
+	    ctl_anchors_load(&anchors, cfg.resolver.trust_anchor, err, sizeof(err))) {
+		fprintf(stderr, "bailiwick-control: %s: resolver.trust-anchor: %s\n", path, err);
+		return 2;
+	}
 	if (check)
 		return 0;
-	if (cfg.resolver.trust_anchor[0])
-		fprintf(stderr, "bailiwick-control: DNSSEC validation is not built yet; "
-				"answers are not validated (AD is never set)\n");
 
 	urcu_qsbr_register_thread();
 	struct cache_config cc;
@@ -310,6 +320,17 @@ int main(int argc, char **argv)
 	if (!it) {
 		fprintf(stderr, "bailiwick-control: out of memory\n");
 		return 1;
+	}
+	if (cfg.resolver.trust_anchor[0]) {
+		struct ctl_val_limits lim;
+		ctl_val_limits_default(&lim);
+		lim.nsec3_max_iterations = (uint16_t)cfg.resolver.nsec3_max_iterations;
+		if (ctl_iter_set_validation(it, &anchors, &lim,
+					    cfg.resolver.has_validation_time
+						    ? cfg.resolver.validation_time : 0)) {
+			fprintf(stderr, "bailiwick-control: out of memory\n");
+			return 1;
+		}
 	}
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);

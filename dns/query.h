@@ -45,6 +45,13 @@ static inline const uint8_t *dns_query_qname(const struct dns_query *q)
 }
 
 /* The client's usable UDP payload size: 512 without EDNS, at least 512. */
+/* RFC 6840 5.8: AD goes only to clients that show they understand it,
+ * by setting AD or DO in their question. */
+static inline bool dns_query_takes_ad(const struct dns_query *q)
+{
+	return (q->flags & DNS_F_AD) || (q->has_edns && (q->edns.flags & DNS_EDNS_F_DO));
+}
+
 static inline uint16_t dns_query_udp_size(const struct dns_query *q)
 {
 	if (!q->has_edns || q->edns.udp_size < DNS_EDNS_MIN_UDP)

@@ -1,0 +1,120 @@
+/*
+ * control/chain.h: the chain of trust as the iterator walks it. The
+ * iterator asks, before it queries a zone's servers, whether the zone's
+ * DNSSEC status is known (ctl_chain_need: an anchor, a DS set from the
+ * parent, a validated DNSKEY set, or proof that the zone is unsigned);
+ * when it is not, it resolves the zone's DS (at the parent) or DNSKEY (at
+ * the zone) as a sub-question and hands the result here. Every reply it
+ * then takes from a zone is validated here against that zone's keys
+ * (ctl_chain_reply): each RRset it will use, the denial proofs of negative
+ * answers and of wildcard expansions, and, for a referral, the child's DS
+ * set or the proof that there is none, which becomes the child's entry in
+ * the key table. Control process, the iterator's thread.
+ *
+ * Zones under no trust anchor are insecure; with no anchors at all
+ * nothing is validated (ctl_chain_new is not called).
+ */
+#ifndef BW_CONTROL_CHAIN_H
+#define BW_CONTROL_CHAIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "control/anchor.h"
+#include "control/scrub.h"
+#include "control/trust.h"
+#include "control/val.h"
+#include "dns/msg.h"
+
+#define CTL_CHAIN_BOGUS_TTL_S 60   /* a bogus zone is not validated again for */
+#define CTL_CHAIN_TRUST_MAX 100000 /* zones in the key table */
+
+#define CTL_CHAIN_COUNTERS(X)						\
+	X(secure, "replies validated as secure")			\
+	X(insecure, "replies from provably unsigned zones")		\
+	X(bogus, "replies that failed validation")			\
+	X(verify, "signature checks made")				\
+	X(limit_verify, "limit hit: signature checks per question")	\
+	X(limit_failures, "limit hit: failed signature checks per question") \
+	X(limit_nsec3, "limit hit: NSEC3 hashes per question")		\
+	X(nsec3_iterations, "NSEC3 proofs insecure: iterations above the limit") \
+	X(keysets, "DNSKEY sets validated")				\
+	X(keysets_bogus, "DNSKEY sets that failed validation")		\
+	X(ds_secure, "DS sets validated (signed delegations)")		\
+	X(ds_insecure, "delegations proven unsigned")
+
+struct ctl_chain_stats {
+#define CTL_CHAIN_FIELD(name, text) uint64_t name;
+	CTL_CHAIN_COUNTERS(CTL_CHAIN_FIELD)
+#undef CTL_CHAIN_FIELD
+};
+
+struct ctl_chain;
+
+/*
+ * anchors must outlive the chain. validation_time: seconds since the epoch
+ * that replace the wall clock for signature windows only (0: the clock).
+ * NULL: no memory.
+ */
+struct ctl_chain *ctl_chain_new(const struct ctl_anchors *anchors,
+				const struct ctl_val_limits *lim, int64_t validation_time);
+void ctl_chain_free(struct ctl_chain *c);
+
+const struct ctl_val_limits *ctl_chain_limits(const struct ctl_chain *c);
+
+/* What the iterator must do before it asks zone's servers. */
+enum ctl_chain_need {
+	CTL_CHAIN_READY = 0,	/* the zone's status is known */
+	CTL_CHAIN_NEED_DS,	/* resolve "zone DS" (asked of the parent) */
+	CTL_CHAIN_NEED_KEYS,	/* resolve "zone DNSKEY" (asked of the zone) */
+	CTL_CHAIN_BOGUS,	/* the zone is bogus for now (*ede: why): no query */
+};
+
+/* now: the iterator's clock (ctl_iter_now()). */
+int ctl_chain_need(struct ctl_chain *c, const uint8_t *zone, uint32_t now, uint16_t *ede);
+
+/* The result of one step: the status, why, and how long the data may be
+ * kept at most (signatures' expiry). */
+struct ctl_chain_step {
+	uint8_t sec;		/* enum ctl_sec */
+	uint16_t ede;
+	const char *why;
+	uint32_t ttl_cap;	/* UINT32_MAX: no cap */
+	bool retry;		/* bogus by the reply itself: another server
+				   may send a good one (not so when the
+				   zone's status is bogus) */
+};
+
+/*
+ * Validates the scrubbed reply m (kind, enum ctl_scrub_kind) that zone's
+ * servers gave to (sent_name, sent_type), charging b. A referral also
+ * records the child's status in the key table. key_fetch: the reply is
+ * the zone's own DNSKEY set being fetched (validated by
+ * ctl_chain_keys_done() instead).
+ */
+void ctl_chain_reply(struct ctl_chain *c, struct ctl_val_budget *b,
+		     const struct dns_msg *m, const struct ctl_scrub *s, int kind,
+		     const uint8_t *zone, const uint8_t *sent_name, uint16_t sent_type,
+		     bool key_fetch, uint32_t now, struct ctl_chain_step *out);
+
+/*
+ * The end of a "zone DNSKEY" sub-question: msg (len octets, the answer as
+ * assembled, RRSIGs included; NULL when it failed) is validated against
+ * the zone's DS set or anchor, and the key table records the outcome
+ * (SECURE with the keys, INSECURE, BOGUS for CTL_CHAIN_BOGUS_TTL_S).
+ */
+void ctl_chain_keys_done(struct ctl_chain *c, struct ctl_val_budget *b,
+			 const uint8_t *zone, const uint8_t *msg, size_t len,
+			 uint32_t now, struct ctl_chain_step *out);
+
+/*
+ * The end of a "zone DS" sub-question: msg as above, sec the status its
+ * resolution reached (the DS set or its absence validated on the way).
+ */
+void ctl_chain_ds_done(struct ctl_chain *c, const uint8_t *zone, const uint8_t *msg,
+		       size_t len, int rcode, uint8_t sec, uint16_t ede, uint32_t now);
+
+void ctl_chain_get_stats(const struct ctl_chain *c, struct ctl_chain_stats *st);
+
+#endif
