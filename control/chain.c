@@ -329,10 +329,53 @@ static void tally(struct ctl_chain *c, const struct ctl_chain_step *out)
 		c->st.nsec3_iterations++;
 }
 
+/*
+ * The keys that must have signed x: the zone's (zkeys), or, when its
+ * RRSIG names a zone below the one asked and above the owner, that zone's
+ * from the key table (*szone gets the zone that signs). NULL when x is not
+ * to be validated with keys now: *out then says why (insecure, bogus, or
+ * the signer's DS or keys to fetch), or out->sec is left alone for the
+ * DNSKEY set being fetched.
+ */
+static const struct ctl_val_rrset *keys_for(struct ctl_chain *c, const struct group *x,
+					    const uint8_t *zone,
+					    const struct ctl_val_rrset *zkeys,
+					    const uint8_t *key_fetch, uint32_t now,
+					    const uint8_t **szone, struct ctl_chain_step *out)
+{
+	struct ctl_rrsig sig;
+
+	*szone = zone;
+	if (!x->set.nsig || !ctl_rrsig_read(&sig, x->set.sig[0].p, x->set.sig[0].len) ||
+	    dns_name_equal(sig.signer, zone) || !dns_name_is_subdomain(sig.signer, zone) ||
+	    !dns_name_is_subdomain(x->owner, sig.signer))
+		return zkeys;
+	const struct ctl_trust_entry *e = ctl_trust_get(c->trust, sig.signer, now);
+	if (e && e->state == CTL_TRUST_SECURE) {
+		*szone = e->zone;
+		return &e->keys;
+	}
+	if (e && e->state == CTL_TRUST_INSECURE) {
+		*szone = e->zone;
+		step(out, CTL_SEC_INSECURE, e->ede, "signed by an unsigned zone below");
+		return NULL;
+	}
+	if (e && e->state == CTL_TRUST_BOGUS) {
+		step(out, CTL_SEC_BOGUS, e->ede, ctl_ede_why(e->ede));
+		return NULL;
+	}
+	if (e && key_fetch && x->type == DNS_T_DNSKEY && dns_name_equal(key_fetch, sig.signer))
+		return NULL; /* the keys being fetched: ctl_chain_keys_done() */
+	step(out, CTL_SEC_BOGUS, CTL_EDE_DNSKEY_MISSING, "signed by a zone below: its keys first");
+	out->need = e ? CTL_CHAIN_NEED_KEYS : CTL_CHAIN_NEED_DS;
+	dns_name_copy_lower(out->signer, sig.signer);
+	return NULL;
+}
+
 static void reply(struct ctl_chain *c, struct ctl_val_budget *b, const struct dns_msg *m,
 		  const struct ctl_scrub *s, int kind, const uint8_t *zone,
-		  const uint8_t *sent_name, uint16_t sent_type, bool key_fetch, uint32_t now,
-		  struct ctl_chain_step *out)
+		  const uint8_t *sent_name, uint16_t sent_type, const uint8_t *key_fetch,
+		  uint32_t now, struct ctl_chain_step *out)
 {
 	const struct ctl_trust_entry *e;
 	uint32_t t = wall(c);
@@ -351,7 +394,7 @@ static void reply(struct ctl_chain *c, struct ctl_val_budget *b, const struct dn
 		return;
 	}
 	if (e->state == CTL_TRUST_DS) {
-		if (key_fetch)
+		if (key_fetch && dns_name_equal(key_fetch, zone))
 			step(out, CTL_SEC_INDETERMINATE, CTL_EDE_NONE, "the keys being fetched");
 		else
 			step(out, CTL_SEC_BOGUS, CTL_EDE_DNSKEY_MISSING, "the zone's keys are not known");
@@ -359,8 +402,7 @@ static void reply(struct ctl_chain *c, struct ctl_val_budget *b, const struct dn
 	}
 	if (e->state != CTL_TRUST_SECURE) {
 		bool bogus = e->state == CTL_TRUST_BOGUS;
-		step(out, bogus ? CTL_SEC_BOGUS : CTL_SEC_INSECURE, e->ede,
-		     bogus ? "the zone is bogus" : "the zone is unsigned");
+		step(out, bogus ? CTL_SEC_BOGUS : CTL_SEC_INSECURE, e->ede, ctl_ede_why(e->ede));
 		if (kind == CTL_SCRUB_REFERRAL)
 			learn_child(c, b, zone, m, s, out->sec, out->ede, NULL, 0, 0, 0, now);
 		return;
@@ -369,14 +411,26 @@ static void reply(struct ctl_chain *c, struct ctl_val_budget *b, const struct dn
 		step(out, CTL_SEC_BOGUS, CTL_EDE_BOGUS, "reply too large to validate");
 		return;
 	}
-	/* Every RRset the reply is used for, against the zone's keys. */
-	const struct ctl_val_rrset keys = e->keys;
+	/* Every RRset the reply is used for, against the keys of the zone
+	 * that signed it (the zone asked, or a zone below it). */
+	const struct ctl_val_rrset zkeys = e->keys;
+	const uint8_t *pzone = zone; /* the denial records' zone */
 	for (unsigned g = 0; g < c->ng; g++) {
 		struct group *x = &c->g[g];
 		struct ctl_val_result res;
+		const uint8_t *szone;
 		if (!x->set.n || synthesized(c, x))
 			continue;
-		ctl_val_rrset(b, &x->set, zone, &keys, t, &res);
+		const struct ctl_val_rrset *keys = keys_for(c, x, zone, &zkeys, key_fetch, now,
+							    &szone, out);
+		if (!keys) {
+			if (out->sec == CTL_SEC_BOGUS)
+				return;
+			continue; /* insecure below, or the keys being fetched */
+		}
+		ctl_val_rrset(b, &x->set, szone, keys, t, &res);
+		if (x->role == CTL_ROLE_SOA || x->role == CTL_ROLE_DENIAL)
+			pzone = szone;
 		if (res.sec != CTL_SEC_SECURE) {
 			step(out, CTL_SEC_BOGUS, res.ede, res.why);
 			out->retry = true;
@@ -399,12 +453,14 @@ static void reply(struct ctl_chain *c, struct ctl_val_budget *b, const struct dn
 	struct ctl_val_result res = { .sec = CTL_SEC_SECURE, .ede = CTL_EDE_NONE };
 	switch (kind) {
 	case CTL_SCRUB_NXDOMAIN:
-		ctl_val_deny(b, CTL_DENY_NXDOMAIN, zone, s->final_name, sent_type, 0, c->nsec,
-			     n_nsec, c->nsec3, n_nsec3, &res);
+		if (out->sec == CTL_SEC_SECURE)
+			ctl_val_deny(b, CTL_DENY_NXDOMAIN, pzone, s->final_name, sent_type, 0,
+				     c->nsec, n_nsec, c->nsec3, n_nsec3, &res);
 		break;
 	case CTL_SCRUB_NODATA:
-		ctl_val_deny(b, CTL_DENY_NODATA, zone, s->final_name, sent_type, 0, c->nsec,
-			     n_nsec, c->nsec3, n_nsec3, &res);
+		if (out->sec == CTL_SEC_SECURE)
+			ctl_val_deny(b, CTL_DENY_NODATA, pzone, s->final_name, sent_type, 0,
+				     c->nsec, n_nsec, c->nsec3, n_nsec3, &res);
 		break;
 	case CTL_SCRUB_REFERRAL:
 		learn_child(c, b, zone, m, s, CTL_SEC_SECURE, CTL_EDE_NONE, ds, ds_ttl, n_nsec,
@@ -418,7 +474,7 @@ static void reply(struct ctl_chain *c, struct ctl_val_budget *b, const struct dn
 		struct group *x = &c->g[g];
 		if (!x->wild_labels)
 			continue;
-		ctl_val_deny(b, CTL_DENY_WILDCARD, zone, x->owner, x->type, x->wild_labels,
+		ctl_val_deny(b, CTL_DENY_WILDCARD, pzone, x->owner, x->type, x->wild_labels,
 			     c->nsec, n_nsec, c->nsec3, n_nsec3, &res);
 	}
 	(void)sent_name;
@@ -431,7 +487,7 @@ static void reply(struct ctl_chain *c, struct ctl_val_budget *b, const struct dn
 void ctl_chain_reply(struct ctl_chain *c, struct ctl_val_budget *b,
 		     const struct dns_msg *m, const struct ctl_scrub *s, int kind,
 		     const uint8_t *zone, const uint8_t *sent_name, uint16_t sent_type,
-		     bool key_fetch, uint32_t now, struct ctl_chain_step *out)
+		     const uint8_t *key_fetch, uint32_t now, struct ctl_chain_step *out)
 {
 	struct ctl_val_budget before = *b;
 
@@ -494,7 +550,7 @@ void ctl_chain_keys_done(struct ctl_chain *c, struct ctl_val_budget *b,
 			step(out, CTL_SEC_SECURE, CTL_EDE_NONE, "keys known");
 		else if (e)
 			step(out, e->state == CTL_TRUST_BOGUS ? CTL_SEC_BOGUS : CTL_SEC_INSECURE,
-			     e->ede, "zone status known");
+			     e->ede, ctl_ede_why(e->ede));
 		else
 			step(out, CTL_SEC_BOGUS, CTL_EDE_DNSKEY_MISSING, "no DS for the keys");
 		return;

@@ -84,19 +84,25 @@ struct ctl_chain_step {
 	bool retry;		/* bogus by the reply itself: another server
 				   may send a good one (not so when the
 				   zone's status is bogus) */
+	/* The reply is signed by a zone below the one asked (a server of
+	 * parent and child answered for the child without a referral):
+	 * resolve this (CTL_CHAIN_NEED_DS or _KEYS) for signer, then ask
+	 * again. 0: nothing needed. */
+	uint8_t need;
+	uint8_t signer[DNS_NAME_MAX];
 };
 
 /*
  * Validates the scrubbed reply m (kind, enum ctl_scrub_kind) that zone's
  * servers gave to (sent_name, sent_type), charging b. A referral also
- * records the child's status in the key table. key_fetch: the reply is
- * the zone's own DNSKEY set being fetched (validated by
- * ctl_chain_keys_done() instead).
+ * records the child's status in the key table. key_fetch: the zone whose
+ * DNSKEY set the question is fetching (its DNSKEY RRset is validated by
+ * ctl_chain_keys_done() instead), or NULL.
  */
 void ctl_chain_reply(struct ctl_chain *c, struct ctl_val_budget *b,
 		     const struct dns_msg *m, const struct ctl_scrub *s, int kind,
 		     const uint8_t *zone, const uint8_t *sent_name, uint16_t sent_type,
-		     bool key_fetch, uint32_t now, struct ctl_chain_step *out);
+		     const uint8_t *key_fetch, uint32_t now, struct ctl_chain_step *out);
 
 /*
  * The end of a "zone DNSKEY" sub-question: msg (len octets, the answer as

@@ -91,8 +91,12 @@ static void send_fill(struct ctl_dp *d, const struct shm_client *c, uint8_t kind
 	f->rank = CACHE_RANK_NONAUTH_ANSWER;
 	f->msg_len = 0;
 	if (msg && len > DNS_HDR_LEN) {
-		if (dns_get16(msg + 2) & DNS_F_AA)
+		uint16_t flags = dns_get16(msg + 2);
+		if (flags & DNS_F_AA)
 			f->rank = CACHE_RANK_AUTH_ANSWER;
+		/* the iterator sets AD on what it validated as secure only */
+		if (flags & DNS_F_AD)
+			f->rank = CACHE_RANK_SECURE;
 		if (len <= SHM_MSG_MAX) {
 			memcpy(f->msg, msg, len);
 			f->msg_len = (uint16_t)len;

@@ -54,6 +54,7 @@
 #define KEY_DEPTH_MAX 8		/* DS and DNSKEY sub-questions within each other */
 #define BOGUS_RETRIES 2		/* other servers asked after a bogus reply */
 #define EDE_TEXT_MAX 80		/* the reason's text in an Extended DNS Error */
+#define SIGNER_FETCHES_MAX 4	/* DS/DNSKEY fetches for zones below a cut */
 
 /* What a sub-resolution is for. */
 enum sub_kind {
@@ -149,6 +150,7 @@ struct req {
 	bool cd;			/* checking disabled: nothing validated,
 					   nothing cached */
 	uint8_t bogus_tries;
+	uint8_t signer_fetches;		/* keys of zones below the cut fetched */
 	struct ctl_val_budget vb, *vbud;
 	struct zone_load *zone;		/* the cut it follows, counted */
 	struct ctl_timer step_timer;	/* deferred steps and completion */
@@ -1142,6 +1144,25 @@ static bool minimised(const struct req *r)
 	return !dns_name_same(r->sent_name, r->target) || r->sent_type != r->qtype;
 }
 
+/* Starts the DS (need CTL_CHAIN_NEED_DS) or DNSKEY sub-question for zone;
+ * r goes on when it ends. */
+static void key_sub(struct req *r, const uint8_t *zone, int need)
+{
+	struct ctl_iter *it = r->it;
+	uint16_t qtype = need == CTL_CHAIN_NEED_DS ? DNS_T_DS : DNS_T_DNSKEY;
+	struct req *sub = req_new(it, zone, qtype, r->qclass, true, r);
+
+	if (!sub) {
+		fail(r, NULL);
+		return;
+	}
+	sub->sub_kind = need == CTL_CHAIN_NEED_DS ? SUB_DS : SUB_KEYS;
+	r->sub_out = true;
+	r->sub = sub;
+	it->st.key_queries++;
+	defer(sub, step_start);
+}
+
 /*
  * Whether the cut's zone has a known DNSSEC status; if not, the DS or
  * DNSKEY sub-question that gets it is started (and r waits for it). The
@@ -1157,7 +1178,7 @@ static bool chain_ready(struct req *r)
 
 	if (need == CTL_CHAIN_BOGUS) {
 		/* known bogus (RFC 9520): not asked again for a while */
-		sec_lower(r, CTL_SEC_BOGUS, ede, "the zone is bogus");
+		sec_lower(r, CTL_SEC_BOGUS, ede, ctl_ede_why(ede));
 		fail(r, NULL);
 		return false;
 	}
@@ -1170,17 +1191,7 @@ static bool chain_ready(struct req *r)
 		fail(r, NULL);
 		return false;
 	}
-	uint16_t qtype = need == CTL_CHAIN_NEED_DS ? DNS_T_DS : DNS_T_DNSKEY;
-	struct req *sub = req_new(it, zone, qtype, r->qclass, true, r);
-	if (!sub) {
-		fail(r, NULL);
-		return false;
-	}
-	sub->sub_kind = need == CTL_CHAIN_NEED_DS ? SUB_DS : SUB_KEYS;
-	r->sub_out = true;
-	r->sub = sub;
-	it->st.key_queries++;
-	defer(sub, step_start);
+	key_sub(r, zone, need);
 	return false;
 }
 
@@ -1492,7 +1503,8 @@ static uint8_t chain_peek(struct req *r, const struct dns_msg *m, const struct c
 	struct ctl_chain_step st;
 
 	ctl_chain_reply(r->it->chain, r->vbud, m, s, kind, r->cut.d.zone, r->sent_name,
-			r->sent_type, false, ctl_iter_now(), &st);
+			r->sent_type, r->sub_kind == SUB_KEYS ? r->qname : NULL, ctl_iter_now(),
+			&st);
 	return st.sec;
 }
 
@@ -1512,9 +1524,16 @@ static bool chain_check(struct req *r, const struct dns_msg *m, const struct ctl
 
 	if (!it->chain || r->cd)
 		return true;
-	bool key_fetch = r->sub_kind == SUB_KEYS && dns_name_same(r->qname, r->cut.d.zone);
 	ctl_chain_reply(it->chain, r->vbud, m, s, kind, r->cut.d.zone, r->sent_name,
-			r->sent_type, key_fetch, now, &st);
+			r->sent_type, r->sub_kind == SUB_KEYS ? r->qname : NULL, now, &st);
+	if (st.need && r->signer_fetches < SIGNER_FETCHES_MAX) {
+		/* signed by a zone below the cut (its server answered for it
+		 * without a referral): that zone's DS or keys, then ask again */
+		r->signer_fetches++;
+		unmark_tried(r, &r->sent_to);
+		key_sub(r, st.signer, st.need);
+		return false;
+	}
 	if (st.sec == CTL_SEC_BOGUS) {
 		if (st.retry && r->bogus_tries < BOGUS_RETRIES && !r->vbud->verify_hit &&
 		    !r->vbud->failures_hit) {

@@ -271,6 +271,10 @@ bool ctl_val_nsec3_hash(struct ctl_val_budget *b, const uint8_t *name,
 int ctl_val_b32hex_decode(const uint8_t *in, size_t len, uint8_t *out,
 			  size_t outsize);
 
+/* Why a zone is bogus or insecure, from its EDE code: static text for
+ * the reason a client and the log get ("the zone's signatures expired"). */
+const char *ctl_ede_why(uint16_t ede);
+
 /* Static text of a status ("secure", "bogus", ...). */
 const char *ctl_sec_str(int sec);
 

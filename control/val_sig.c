@@ -40,6 +40,30 @@ void ctl_val_limits_default(struct ctl_val_limits *l)
 	};
 }
 
+const char *ctl_ede_why(uint16_t ede)
+{
+	switch (ede) {
+	case CTL_EDE_UNSUPPORTED_ALG:
+		return "the zone's algorithms are not supported";
+	case CTL_EDE_UNSUPPORTED_DIGEST:
+		return "the zone's DS digests are not supported";
+	case CTL_EDE_SIG_EXPIRED:
+		return "the zone's key signatures expired";
+	case CTL_EDE_SIG_NOT_YET:
+		return "the zone's key signatures are not yet valid";
+	case CTL_EDE_DNSKEY_MISSING:
+		return "no zone key matches the DS set";
+	case CTL_EDE_RRSIGS_MISSING:
+		return "the zone's key set is not signed";
+	case CTL_EDE_NSEC_MISSING:
+		return "the parent's proof of no DS fails";
+	case CTL_EDE_NONE:
+		return "the zone is unsigned";
+	default:
+		return "the zone's chain of trust is broken";
+	}
+}
+
 const char *ctl_sec_str(int sec)
 {
 	switch (sec) {

@@ -151,14 +151,18 @@ bw_hugepages_release() {
 }
 
 # --- the dataplane and control, started and stopped by pid --------------------
-# bw_dp_config FILE ROOT_HINTS SOCKET [PREFIX]: the configuration both
-# processes read, for the lab link above.
+# bw_dp_config FILE ROOT_HINTS SOCKET [PREFIX [TRUST_ANCHOR]]: the
+# configuration both processes read, for the lab link above; with a trust
+# anchor (the lab world's root.key) answers are DNSSEC-validated.
 bw_dp_config() {
+	local anchor=""
+	[ -n "${5:-}" ] && anchor="  trust-anchor: $5     # DNSSEC validation from the lab world's root key"
 	cat >"$1" <<EOC
 # Written by scripts/lib.sh: bailiwick-dataplane on the veth $BW_DP_IF
 # (af_packet), clients in network namespace $BW_NS, the lab world's root.
 resolver:
   root-hints: $2
+$anchor
   do-query: [ 127.53.0.0/16 ]     # the lab world's authorities (127/8 is never asked otherwise)
 listen: [ "$BW_SVC4@53", "[$BW_SVC6]@53" ]
 access-control:
