@@ -493,7 +493,8 @@ void ctl_chain_reply(struct ctl_chain *c, struct ctl_val_budget *b,
 
 	reply(c, b, m, s, kind, zone, sent_name, sent_type, key_fetch, now, out);
 	count_budget(c, b, &before);
-	tally(c, out);
+	if (!out->need)
+		tally(c, out);
 }
 
 /* The records of type at owner in the answer section of msg, unpacked
