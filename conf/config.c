@@ -209,13 +209,31 @@ static int prefix_list(struct ctx *x, yaml_node_t *n, struct cfg_prefix *out,
 	return 0;
 }
 
+static int dnssec(struct ctx *x, yaml_node_t *n)
+{
+	MAP_WALK(k, "skew", "rsasha1", "max-verifications", "max-failures",
+		 "max-nsec3-hashes", "log-bogus");
+	typeof(x->cfg->resolver.dnssec) *d = &x->cfg->resolver.dnssec;
+	int r = cfgp_walk_map(x, n, &k_walk);
+
+	if (r)
+		return r;
+	FIELD(k, 0, cfgp_get_u32(x, v, 0, 86400, "a number of seconds", &d->skew_s));
+	FIELD(k, 1, cfgp_get_bool(x, v, &d->rsasha1));
+	FIELD(k, 2, cfgp_get_u32(x, v, 1, 1000, "a number", &d->max_verifications));
+	FIELD(k, 3, cfgp_get_u32(x, v, 1, 1000, "a number", &d->max_failures));
+	FIELD(k, 4, cfgp_get_u32(x, v, 1, 10000, "a number", &d->max_nsec3_hashes));
+	FIELD(k, 5, cfgp_get_bool(x, v, &d->log_bogus));
+	return 0;
+}
+
 static int resolver(struct ctx *x, yaml_node_t *n)
 {
 	static const char *const qmin[] = { "off", "relaxed", "strict" };
 	MAP_WALK(k, "root-hints", "trust-anchor", "qname-minimisation",
 		 "validation-time", "nsec3-max-iterations", "max-rrset-records",
 		 "limits", "upstream", "do-not-query", "do-query", "sibling-glue",
-		 "cache-size");
+		 "cache-size", "dnssec");
 	typeof(x->cfg->resolver) *res = &x->cfg->resolver;
 	int r = cfgp_walk_map(x, n, &k_walk);
 
@@ -239,6 +257,7 @@ static int resolver(struct ctx *x, yaml_node_t *n)
 	FIELD(k, 9, prefix_list(x, v, res->do_query, &res->n_do_query));
 	FIELD(k, 10, cfgp_get_bool(x, v, &res->sibling_glue));
 	FIELD(k, 11, cfgp_get_size(x, v, 1ull << 20, 1ull << 40, &res->cache_size_bytes));
+	FIELD(k, 12, dnssec(x, v));
 	if (!k[0])
 		return cfgp_missing(x, n->start_mark, "root-hints");
 	return 0;
@@ -606,6 +625,11 @@ void cfg_default(struct cfg *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->resolver.qname_min = CFG_QMIN_RELAXED;
 	cfg->resolver.nsec3_max_iterations = 100;
+	cfg->resolver.dnssec.skew_s = 3600;
+	cfg->resolver.dnssec.rsasha1 = true;
+	cfg->resolver.dnssec.max_verifications = 32;
+	cfg->resolver.dnssec.max_failures = 8;
+	cfg->resolver.dnssec.max_nsec3_hashes = 64;
 	cfg->resolver.max_rrset_records = 100;
 	cfg->resolver.limits.max_referrals = 30;
 	cfg->resolver.limits.max_ns_per_referral = 6;

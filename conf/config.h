@@ -147,6 +147,15 @@ struct cfg {
 		/* NSEC3 with more iterations proves nothing: the answer is
 		 * treated as insecure (RFC 9276 3.2). 0..2500, 100. */
 		uint32_t nsec3_max_iterations;
+		/* dnssec: the validator's clock and work limits (control/val.h). */
+		struct {
+			uint32_t skew_s;	   /* skew: 0..86400, 3600 */
+			bool rsasha1;		   /* rsasha1: true (algorithms 5, 7) */
+			uint32_t max_verifications; /* per question: 1..1000, 32 */
+			uint32_t max_failures;	   /* failed ones: 1..1000, 8 */
+			uint32_t max_nsec3_hashes; /* per question: 1..10000, 64 */
+			bool log_bogus;		   /* a line per bogus answer: false */
+		} dnssec;
 		/* An upstream RRset with more records is refused, not cut
 		 * (a cut RRset no longer matches its signature). 1..65535, 100. */
 		uint32_t max_rrset_records;

@@ -66,6 +66,7 @@ struct pend {
 	struct ctl_dp *d;
 	uint8_t kind;
 	bool stale_sent;	/* the writer answered from its stale entry */
+	bool cd;		/* the client set CD: its answer is not cached */
 	struct ctl_timer stale_timer;
 	struct shm_client c;
 };
@@ -77,16 +78,17 @@ static struct shm_control_stats *cst(struct ctl_dp *d)
 
 /* --- fills ---------------------------------------------------------------- */
 
-static void send_fill(struct ctl_dp *d, const struct shm_client *c, uint8_t kind, int rcode,
-		      const uint8_t *msg, size_t len, bool stale)
+/* A fill record: store is SHM_FILL_CACHE (keep msg), SHM_FILL_STALE
+ * (answer from the stale entry) or 0 (answer with msg, keep nothing). */
+static void send_fill_as(struct ctl_dp *d, const struct shm_client *c, uint8_t kind,
+			 int rcode, const uint8_t *msg, size_t len, uint8_t store)
 {
 	struct shm_fill *f = &d->out;
 
 	f->h.type = SHM_REC_FILL;
 	f->h.abi = SHM_ABI_VERSION;
 	f->h.len = sizeof(*f);
-	f->flags = (uint8_t)((stale ? SHM_FILL_STALE : SHM_FILL_CACHE) |
-			     (kind == SHM_MISS_CLIENT ? SHM_FILL_ANSWER : 0));
+	f->flags = (uint8_t)(store | (kind == SHM_MISS_CLIENT ? SHM_FILL_ANSWER : 0));
 	f->rcode = (uint16_t)rcode;
 	f->rank = CACHE_RANK_NONAUTH_ANSWER;
 	f->msg_len = 0;
@@ -112,11 +114,25 @@ static void send_fill(struct ctl_dp *d, const struct shm_client *c, uint8_t kind
 	cst(d)->fills++;
 }
 
+static void send_fill(struct ctl_dp *d, const struct shm_client *c, uint8_t kind, int rcode,
+		      const uint8_t *msg, size_t len, bool stale)
+{
+	send_fill_as(d, c, kind, rcode, msg, len, stale ? SHM_FILL_STALE : SHM_FILL_CACHE);
+}
+
 static void resolved(void *arg, int rcode, const uint8_t *msg, size_t len, bool stale)
 {
 	struct pend *p = arg;
 
 	ctl_timer_cancel(p->d->loop, &p->stale_timer);
+	if (p->cd) {
+		/* unvalidated (CD=1): for this client only, never cached */
+		if (!p->stale_sent)
+			send_fill_as(p->d, &p->c, SHM_MISS_CLIENT, rcode, msg, len, 0);
+		p->d->npend--;
+		free(p);
+		return;
+	}
 	/* a client answered stale already: the cache only */
 	send_fill(p->d, &p->c, p->stale_sent ? SHM_MISS_REFRESH : p->kind, rcode, msg, len,
 		  stale);
@@ -231,7 +247,9 @@ static void poll_found(struct ctl_dp *d)
 static void take_miss(struct ctl_dp *d, const struct shm_miss *r)
 {
 	struct shm_client c = r->c;
-	bool do_bit = c.has_edns && (c.edns_flags & DNS_EDNS_F_DO);
+	/* CD=1 (RFC 4035 3.2.2): resolved unvalidated, answered, not cached */
+	unsigned flags = (c.has_edns && (c.edns_flags & DNS_EDNS_F_DO) ? CTL_ITER_DO : 0) |
+			 (r->kind == SHM_MISS_CLIENT && (c.dns_flags & DNS_F_CD) ? CTL_ITER_CD : 0);
 	struct pend *p;
 
 	if (d->ctl->now_ms - c.rx_ms > SHM_MISS_MAX_AGE_MS) {
@@ -246,10 +264,11 @@ static void take_miss(struct ctl_dp *d, const struct shm_miss *r)
 	p->kind = r->kind;
 	p->c = c;
 	p->stale_sent = false;
+	p->cd = flags & CTL_ITER_CD;
 	ctl_timer_init(&p->stale_timer);
 	int rc = r->kind == SHM_MISS_REFRESH
-		 ? ctl_iter_refresh(d->it, c.qname, c.qtype, c.qclass, do_bit, resolved, p)
-		 : ctl_iter_resolve(d->it, c.qname, c.qtype, c.qclass, do_bit, resolved, p);
+		 ? ctl_iter_refresh(d->it, c.qname, c.qtype, c.qclass, flags, resolved, p)
+		 : ctl_iter_resolve(d->it, c.qname, c.qtype, c.qclass, flags, resolved, p);
 	if (rc == 0) {
 		d->npend++;
 		if (r->kind == SHM_MISS_CLIENT && r->stale && d->stale_ms)

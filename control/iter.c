@@ -17,6 +17,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -55,6 +56,7 @@
 #define BOGUS_RETRIES 2		/* other servers asked after a bogus reply */
 #define EDE_TEXT_MAX 80		/* the reason's text in an Extended DNS Error */
 #define SIGNER_FETCHES_MAX 4	/* DS/DNSKEY fetches for zones below a cut */
+#define LOG_BOGUS_PER_S 10	/* log lines about bogus answers a second */
 
 /* What a sub-resolution is for. */
 enum sub_kind {
@@ -210,6 +212,7 @@ struct ctl_iter {
 	uint8_t side[MSG_MAX];	 /* a minimised reply being cached */
 	bool priming;		 /* a priming query is out */
 	uint32_t primed_at;	 /* when the last one started */
+	uint32_t log_second, log_lines; /* log-bogus's rate limit */
 	struct ctl_chain *chain; /* NULL: no validation */
 };
 
@@ -681,6 +684,29 @@ static bool deliver_stale(struct req *r)
  * bogus zone is not validated again at once); a secure one carries AD.
  * Returns the answer's length.
  */
+/* resolver.dnssec.log-bogus: the question, the reason and its EDE code on
+ * stderr, at most LOG_BOGUS_PER_S lines a second (a bogus zone under a
+ * flood of names must not flood the log). */
+static void log_bogus(const struct req *r)
+{
+	struct ctl_iter *it = r->it;
+	char name[DNS_NAME_MAX * 4];
+	uint32_t now = ctl_iter_now();
+
+	if (!it->cfg.log_bogus)
+		return;
+	if (now != it->log_second) {
+		it->log_second = now;
+		it->log_lines = 0;
+	}
+	if (it->log_lines++ >= LOG_BOGUS_PER_S)
+		return;
+	if (dns_name_to_str(r->qname, name, sizeof(name)) < 0)
+		strcpy(name, "?");
+	fprintf(stderr, "bailiwick-control: bogus: %s type %u: %s (EDE %u)\n", name, r->qtype,
+		r->why ? r->why : "?", r->ede == CTL_EDE_NONE ? CTL_EDE_BOGUS : r->ede);
+}
+
 static size_t chain_done(struct req *r, size_t len)
 {
 	struct ctl_iter *it = r->it;
@@ -702,6 +728,7 @@ static size_t chain_done(struct req *r, size_t len)
 		uint8_t opt[4 + 2 + EDE_TEXT_MAX];
 		size_t tlen = r->why ? strnlen(r->why, EDE_TEXT_MAX) : 0;
 		it->st.bogus++;
+		log_bogus(r);
 		asm_init(r);
 		r->rcode = DNS_R_SERVFAIL;
 		r->b.flags = (uint16_t)((r->b.flags & ~0xf) | DNS_R_SERVFAIL);

@@ -129,6 +129,7 @@ static void iter_config(const struct cfg *c, struct ctl_iter_config *ic)
 {
 	ctl_iter_config_default(ic);
 	ic->qname_min = c->resolver.qname_min;
+	ic->log_bogus = c->resolver.dnssec.log_bogus;
 	ic->max_referrals = c->resolver.limits.max_referrals;
 	ic->max_ns_per_referral = c->resolver.limits.max_ns_per_referral;
 	ic->max_upstream_queries = c->resolver.limits.max_upstream_queries;
@@ -325,6 +326,11 @@ int main(int argc, char **argv)
 		struct ctl_val_limits lim;
 		ctl_val_limits_default(&lim);
 		lim.nsec3_max_iterations = (uint16_t)cfg.resolver.nsec3_max_iterations;
+		lim.skew_s = cfg.resolver.dnssec.skew_s;
+		lim.rsasha1 = cfg.resolver.dnssec.rsasha1;
+		lim.max_verify = cfg.resolver.dnssec.max_verifications;
+		lim.max_failures = cfg.resolver.dnssec.max_failures;
+		lim.max_nsec3_hashes = cfg.resolver.dnssec.max_nsec3_hashes;
 		if (ctl_iter_set_validation(it, &anchors, &lim,
 					    cfg.resolver.has_validation_time
 						    ? cfg.resolver.validation_time : 0)) {

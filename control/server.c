@@ -197,7 +197,7 @@ static void resolved(void *arg, int rcode, const uint8_t *msg, size_t len, bool 
 
 	/* what clients learn, the client cache holds: the dataplane's (even
 	 * when this client has gone or was answered stale) */
-	if (s->dp && !stale)
+	if (s->dp && !stale && !(p->q.flags & DNS_F_CD)) /* CD=1: unvalidated */
 		ctl_dp_fill_cache(s->dp, &p->q, rcode, msg, len);
 	if ((p->fd < 0 && !p->conn) || p->stale_sent) {
 		pend_unlink(p); /* gone, or answered already */

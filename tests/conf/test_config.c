@@ -175,6 +175,12 @@ Test(config, minimal_file_gets_every_default)
 	cr_assert_not(c.resolver.has_validation_time);
 	cr_assert_eq(c.resolver.nsec3_max_iterations, 100);
 	cr_assert_eq(c.resolver.max_rrset_records, 100);
+	cr_assert_eq(c.resolver.dnssec.skew_s, 3600);
+	cr_assert(c.resolver.dnssec.rsasha1);
+	cr_assert_eq(c.resolver.dnssec.max_verifications, 32);
+	cr_assert_eq(c.resolver.dnssec.max_failures, 8);
+	cr_assert_eq(c.resolver.dnssec.max_nsec3_hashes, 64);
+	cr_assert_not(c.resolver.dnssec.log_bogus);
 	cr_assert_eq(c.resolver.cache_size_bytes, 64ull << 20);
 	cr_assert_eq(c.resolver.limits.max_referrals, 30);
 	cr_assert_eq(c.resolver.limits.max_ns_per_referral, 6);
