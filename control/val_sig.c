@@ -298,6 +298,47 @@ static int ecdsa_der(const uint8_t *sig, size_t len, size_t half,
 	return n;
 }
 
+/*
+ * Public keys already made, per thread: turning a DNSKEY into libcrypto's
+ * key (an EC point decoded and checked, RSA numbers converted) costs about
+ * as much as the signature check itself, and a zone's few keys sign
+ * everything it serves. Direct-mapped by a hash of the key; a miss (a
+ * KeyTrap zone's many keys included) costs what it did without the cache.
+ */
+#define PKEY_SLOTS 64
+
+struct pkey_slot {
+	EVP_PKEY *pkey;
+	uint8_t alg;
+	uint16_t len;
+	uint8_t key[RSA_MOD_MAX + RSA_EXP_MAX + 3];
+};
+
+static __thread struct pkey_slot pkeys[PKEY_SLOTS];
+
+/* The key for (alg, key); owned by the cache (never freed by the caller). */
+static EVP_PKEY *pkey_cached(uint8_t alg, const uint8_t *k, size_t len)
+{
+	uint32_t h = 2166136261u ^ alg;
+
+	if (len > sizeof(pkeys[0].key))
+		return NULL;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ k[i]) * 16777619u;
+	struct pkey_slot *s = &pkeys[h % PKEY_SLOTS];
+	if (s->pkey && s->alg == alg && s->len == len && memcmp(s->key, k, len) == 0)
+		return s->pkey;
+	EVP_PKEY *pkey = pkey_of(alg, k, len);
+	if (!pkey)
+		return NULL;
+	EVP_PKEY_free(s->pkey);
+	s->pkey = pkey;
+	s->alg = alg;
+	s->len = (uint16_t)len;
+	memcpy(s->key, k, len);
+	return pkey;
+}
+
 /* 1 valid, 0 not, -1 unusable key or signature encoding. */
 static int pk_verify(uint8_t alg, const uint8_t *key, size_t key_len,
 		     const uint8_t *sig, size_t sig_len, const uint8_t *data,
@@ -305,7 +346,7 @@ static int pk_verify(uint8_t alg, const uint8_t *key, size_t key_len,
 {
 	uint8_t *der = NULL;
 	int r = -1;
-	EVP_PKEY *pkey = pkey_of(alg, key, key_len);
+	EVP_PKEY *pkey = pkey_cached(alg, key, key_len);
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
 
 	if (!pkey || !c)
@@ -326,7 +367,6 @@ static int pk_verify(uint8_t alg, const uint8_t *key, size_t key_len,
 out:
 	OPENSSL_free(der);
 	EVP_MD_CTX_free(c);
-	EVP_PKEY_free(pkey);
 	return r;
 }
 
