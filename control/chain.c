@@ -32,6 +32,8 @@ struct group {
 	uint16_t type;
 	uint8_t role;
 	uint8_t wild_labels;	/* secure through a wildcard of this many labels */
+	bool secure;		/* validated */
+	uint8_t signer[DNS_NAME_MAX]; /* the zone whose keys it needs */
 	uint16_t n, nsig;
 	uint32_t ttl;
 	struct ctl_val_rrset set;
@@ -228,17 +230,54 @@ static bool load_groups(struct ctl_chain *c, const struct dns_msg *m,
 	return true;
 }
 
-/* A CNAME the server made from a DNAME of the reply (RFC 6672 5.3.1): it
- * is not signed; the DNAME is, and the scrubber checked that they agree. */
+/* Whether an anchor is configured at name itself. */
+static bool anchored_at(const struct ctl_chain *c, const uint8_t *name)
+{
+	const struct ctl_anchor *a = ctl_anchors_find(c->anchors, name);
+
+	return a && dns_name_equal(a->owner, name);
+}
+
+/* The name a DNAME at downer with target dtarget makes of name (below
+ * downer): name's labels above downer, then dtarget. false: too long. */
+static bool dname_subst(const uint8_t *name, const uint8_t *downer, const uint8_t *dtarget,
+			uint8_t *out)
+{
+	size_t nl = dns_name_len(name), dl = dns_name_len(downer), tl = dns_name_len(dtarget);
+	size_t prefix = nl - dl;
+
+	if (prefix + tl > DNS_NAME_MAX)
+		return false;
+	memcpy(out, name, prefix);
+	memcpy(out + prefix, dtarget, tl);
+	return true;
+}
+
+/*
+ * A CNAME the server made from a DNAME of the reply (RFC 6672 5.3.1): it
+ * is not signed; it is as good as the DNAME only when the DNAME validated
+ * and the CNAME is exactly its substitution (owner below the DNAME's,
+ * target the owner with the DNAME's owner replaced by its target).
+ */
 static bool synthesized(const struct ctl_chain *c, const struct group *x)
 {
-	if (x->type != DNS_T_CNAME || x->set.nsig)
+	uint8_t want[DNS_NAME_MAX];
+
+	if (x->type != DNS_T_CNAME || x->set.nsig || x->set.n != 1)
 		return false;
-	for (unsigned g = 0; g < c->ng; g++)
-		if (c->g[g].type == DNS_T_DNAME && c->g[g].role == CTL_ROLE_CHAIN &&
-		    dns_name_is_subdomain(x->owner, c->g[g].owner) &&
-		    !dns_name_same(x->owner, c->g[g].owner))
+	for (unsigned g = 0; g < c->ng; g++) {
+		const struct group *d = &c->g[g];
+		if (d->type != DNS_T_DNAME || d->role != CTL_ROLE_CHAIN || !d->secure ||
+		    d->set.n != 1 || !dns_name_is_subdomain(x->owner, d->owner) ||
+		    dns_name_equal(x->owner, d->owner))
+			continue;
+		if (dns_name_check(d->set.rr[0].p, d->set.rr[0].len) != (int)d->set.rr[0].len ||
+		    dns_name_check(x->set.rr[0].p, x->set.rr[0].len) != (int)x->set.rr[0].len ||
+		    !dname_subst(x->owner, d->owner, d->set.rr[0].p, want))
+			continue;
+		if (dns_name_equal(want, x->set.rr[0].p))
 			return true;
+	}
 	return false;
 }
 
@@ -258,54 +297,56 @@ static uint32_t ref_ttl(const struct dns_msg *m, const struct ctl_scrub *s)
 	return ttl;
 }
 
-/* What a referral says of the child: its entry in the key table. ds: the
- * child's DS set, validated (secure, kept ds_ttl), or NULL. */
+/*
+ * What a secure parent's referral says of the child: its DS set
+ * (validated), else a proof that there is none, recorded in the key table;
+ * a child already known secure or with a DS set keeps its entry (replacing
+ * it would fail the questions in flight to it). Returns the proof's
+ * result: bogus when the referral proves nothing (the reply's fault).
+ */
 static void learn_child(struct ctl_chain *c, struct ctl_val_budget *b, const uint8_t *zone,
-			const struct dns_msg *m, const struct ctl_scrub *s, uint8_t parent,
-			uint16_t ede, const struct group *ds, uint32_t ds_ttl,
-			unsigned n_nsec, unsigned n_nsec3, uint32_t now)
+			const struct dns_msg *m, const struct ctl_scrub *s,
+			const struct group *ds, uint32_t ds_ttl, unsigned n_nsec,
+			unsigned n_nsec3, uint32_t now, struct ctl_val_result *res)
 {
 	const uint8_t *child = s->cut;
 	const struct ctl_anchor *a = ctl_anchors_find(c->anchors, child);
-	struct ctl_val_result res;
+	const struct ctl_trust_entry *e = ctl_trust_get(c->trust, child, now);
 	uint32_t ttl = ref_ttl(m, s);
 
+	*res = (struct ctl_val_result){ .sec = CTL_SEC_SECURE, .ede = CTL_EDE_NONE,
+					.why = "secure referral" };
 	if (!a || dns_name_equal(a->owner, child))
 		return; /* no anchor above: insecure anyway; an anchor here rules */
-	if (parent == CTL_SEC_BOGUS) {
-		ctl_trust_set(c->trust, child, CTL_TRUST_BOGUS, ede, CTL_CHAIN_BOGUS_TTL_S, now,
-			      NULL, NULL);
-		return;
-	}
-	if (parent != CTL_SEC_SECURE) {
-		ctl_trust_set(c->trust, child, CTL_TRUST_INSECURE, CTL_EDE_NONE, ttl, now, NULL,
-			      NULL);
-		return;
-	}
 	if (ds) {
 		c->st.ds_secure++;
-		ctl_trust_set(c->trust, child, CTL_TRUST_DS, CTL_EDE_NONE,
-			      ds_ttl < ttl ? ds_ttl : ttl, now, &ds->set, NULL);
+		if (!e || (e->state != CTL_TRUST_SECURE && e->state != CTL_TRUST_DS))
+			ctl_trust_set(c->trust, child, CTL_TRUST_DS, CTL_EDE_NONE,
+				      ds_ttl < ttl ? ds_ttl : ttl, now, &ds->set, NULL);
 		return;
 	}
 	ctl_val_deny(b, CTL_DENY_DS, zone, child, DNS_T_DS, 0, c->nsec, n_nsec, c->nsec3,
-		     n_nsec3, &res);
-	if (res.sec == CTL_SEC_BOGUS) {
-		ctl_trust_set(c->trust, child, CTL_TRUST_BOGUS, res.ede, CTL_CHAIN_BOGUS_TTL_S,
-			      now, NULL, NULL);
+		     n_nsec3, res);
+	if (res->sec == CTL_SEC_BOGUS)
 		return;
-	}
 	c->st.ds_insecure++;
-	ctl_trust_set(c->trust, child, CTL_TRUST_INSECURE, res.ede, ttl, now, NULL, NULL);
+	ctl_trust_set(c->trust, child, CTL_TRUST_INSECURE, res->ede, ttl, now, NULL, NULL);
+	*res = (struct ctl_val_result){ .sec = CTL_SEC_SECURE, .ede = CTL_EDE_NONE,
+					.why = "secure referral to an unsigned zone" };
 }
 
-/* The denial records of the loaded groups, as the proofs take them. */
-static void load_denials(struct ctl_chain *c, unsigned *n_nsec, unsigned *n_nsec3)
+/*
+ * The denial records of the groups that validated as secure and were
+ * signed by pzone (a proof never mixes records of two zones, nor takes one
+ * that was not checked).
+ */
+static void load_denials(struct ctl_chain *c, const uint8_t *pzone, unsigned *n_nsec,
+			 unsigned *n_nsec3)
 {
 	*n_nsec = *n_nsec3 = 0;
 	for (unsigned g = 0; g < c->ng; g++) {
 		const struct group *x = &c->g[g];
-		if (x->role != CTL_ROLE_DENIAL)
+		if (x->role != CTL_ROLE_DENIAL || !x->secure || !dns_name_equal(x->signer, pzone))
 			continue;
 		for (unsigned i = 0; i < x->set.n; i++) {
 			struct ctl_val_denial d = { x->owner, x->set.rr[i].p, x->set.rr[i].len };
@@ -329,47 +370,93 @@ static void tally(struct ctl_chain *c, const struct ctl_chain_step *out)
 		c->st.nsec3_iterations++;
 }
 
+/* A worse status for the reply (secure > insecure > bogus). */
+static void lower(struct ctl_chain_step *out, uint8_t sec, uint16_t ede, const char *why,
+		  bool retry)
+{
+	if (out->sec == CTL_SEC_BOGUS || sec == CTL_SEC_SECURE ||
+	    (sec == CTL_SEC_INSECURE && out->sec == CTL_SEC_INSECURE))
+		return;
+	uint32_t cap = out->ttl_cap;
+	step(out, sec, ede, why);
+	out->ttl_cap = cap;
+	out->retry = retry;
+}
+
 /*
- * The keys that must have signed x: the zone's (zkeys), or, when its
- * RRSIG names a zone below the one asked and above the owner, that zone's
- * from the key table (*szone gets the zone that signs). NULL when x is not
- * to be validated with keys now: *out then says why (insecure, bogus, or
- * the signer's DS or keys to fetch), or out->sec is left alone for the
- * DNSKEY set being fetched.
+ * The keys that must have signed x, into *keys, and the zone that signed
+ * it into x->signer: the zone asked, or a zone below it and above the
+ * owner and the name asked, from the key table (a server of parent and
+ * child answering for the child without a referral; never in a referral,
+ * whose DS and denial records only the zone asked may sign). Returns
+ * CTL_SEC_SECURE (keys set), CTL_SEC_INSECURE (that zone is provably
+ * unsigned: x is taken as insecure), CTL_SEC_BOGUS (*out says why, or
+ * what to fetch), CTL_SEC_INDETERMINATE (the DNSKEY set being fetched).
  */
-static const struct ctl_val_rrset *keys_for(struct ctl_chain *c, const struct group *x,
-					    const uint8_t *zone,
-					    const struct ctl_val_rrset *zkeys,
-					    const uint8_t *key_fetch, uint32_t now,
-					    const uint8_t **szone, struct ctl_chain_step *out)
+static uint8_t keys_for(struct ctl_chain *c, struct group *x, const uint8_t *zone,
+			const struct ctl_val_rrset *zkeys, const struct ctl_scrub *s, int kind,
+			const uint8_t *key_fetch, uint32_t now,
+			const struct ctl_val_rrset **keys, struct ctl_chain_step *out)
 {
 	struct ctl_rrsig sig;
 
-	*szone = zone;
-	if (!x->set.nsig || !ctl_rrsig_read(&sig, x->set.sig[0].p, x->set.sig[0].len) ||
+	dns_name_copy_lower(x->signer, zone);
+	*keys = zkeys;
+	if (kind == CTL_SCRUB_REFERRAL || !x->set.nsig ||
+	    !ctl_rrsig_read(&sig, x->set.sig[0].p, x->set.sig[0].len) ||
 	    dns_name_equal(sig.signer, zone) || !dns_name_is_subdomain(sig.signer, zone) ||
-	    !dns_name_is_subdomain(x->owner, sig.signer))
-		return zkeys;
+	    !dns_name_is_subdomain(x->owner, sig.signer) ||
+	    !dns_name_is_subdomain(s->final_name, sig.signer))
+		return CTL_SEC_SECURE; /* the zone asked: its keys decide */
+	dns_name_copy_lower(x->signer, sig.signer);
 	const struct ctl_trust_entry *e = ctl_trust_get(c->trust, sig.signer, now);
 	if (e && e->state == CTL_TRUST_SECURE) {
-		*szone = e->zone;
-		return &e->keys;
+		*keys = &e->keys;
+		return CTL_SEC_SECURE;
 	}
-	if (e && e->state == CTL_TRUST_INSECURE) {
-		*szone = e->zone;
-		step(out, CTL_SEC_INSECURE, e->ede, "signed by an unsigned zone below");
-		return NULL;
-	}
+	if (e && e->state == CTL_TRUST_INSECURE)
+		return CTL_SEC_INSECURE;
 	if (e && e->state == CTL_TRUST_BOGUS) {
-		step(out, CTL_SEC_BOGUS, e->ede, ctl_ede_why(e->ede));
-		return NULL;
+		lower(out, CTL_SEC_BOGUS, e->ede, ctl_ede_why(e->ede), false);
+		return CTL_SEC_BOGUS;
 	}
 	if (e && key_fetch && x->type == DNS_T_DNSKEY && dns_name_equal(key_fetch, sig.signer))
-		return NULL; /* the keys being fetched: ctl_chain_keys_done() */
-	step(out, CTL_SEC_BOGUS, CTL_EDE_DNSKEY_MISSING, "signed by a zone below: its keys first");
+		return CTL_SEC_INDETERMINATE; /* ctl_chain_keys_done() decides */
+	lower(out, CTL_SEC_BOGUS, CTL_EDE_DNSKEY_MISSING, "signed by a zone below: its keys first",
+	      false);
 	out->need = e ? CTL_CHAIN_NEED_KEYS : CTL_CHAIN_NEED_DS;
 	dns_name_copy_lower(out->signer, sig.signer);
-	return NULL;
+	return CTL_SEC_BOGUS;
+}
+
+/* Validates one group; lowers *out as it must. */
+static void check_group(struct ctl_chain *c, struct ctl_val_budget *b, struct group *x,
+			const uint8_t *zone, const struct ctl_val_rrset *zkeys,
+			const struct ctl_scrub *s, int kind, const uint8_t *key_fetch,
+			uint32_t now, uint32_t t, struct ctl_chain_step *out)
+{
+	const struct ctl_val_rrset *keys;
+	struct ctl_val_result res;
+
+	uint8_t k = keys_for(c, x, zone, zkeys, s, kind, key_fetch, now, &keys, out);
+	if (k == CTL_SEC_INSECURE) {
+		lower(out, CTL_SEC_INSECURE, CTL_EDE_NONE, "from an unsigned zone below", false);
+		return;
+	}
+	if (k != CTL_SEC_SECURE)
+		return;
+	ctl_val_rrset(b, &x->set, x->signer, keys, t, &res);
+	if (res.sec != CTL_SEC_SECURE) {
+		lower(out, CTL_SEC_BOGUS, res.ede, res.why,
+		      !b->verify_hit && !b->failures_hit);
+		return;
+	}
+	x->secure = true;
+	x->ttl = res.ttl;
+	if (res.ttl < out->ttl_cap)
+		out->ttl_cap = res.ttl;
+	if (x->role == CTL_ROLE_DATA || x->role == CTL_ROLE_CHAIN)
+		x->wild_labels = res.wildcard_labels;
 }
 
 static void reply(struct ctl_chain *c, struct ctl_val_budget *b, const struct dns_msg *m,
@@ -382,29 +469,33 @@ static void reply(struct ctl_chain *c, struct ctl_val_budget *b, const struct dn
 	const struct group *ds = NULL;
 	uint32_t ds_ttl = UINT32_MAX;
 	unsigned n_nsec, n_nsec3;
+	uint8_t pzone[DNS_NAME_MAX];
 
+	(void)sent_name;
 	step(out, CTL_SEC_SECURE, CTL_EDE_NONE, "secure");
 	if (!ctl_anchors_find(c->anchors, zone)) {
 		step(out, CTL_SEC_INSECURE, CTL_EDE_NONE, "under no trust anchor");
 		return;
 	}
-	if (!(e = ctl_trust_get(c->trust, zone, now))) {
-		step(out, CTL_SEC_BOGUS, CTL_EDE_DNSKEY_MISSING,
-		     "the zone's keys expired while the query was out");
+	e = ctl_trust_get(c->trust, zone, now);
+	if (e && e->state == CTL_TRUST_DS && key_fetch && dns_name_equal(key_fetch, zone)) {
+		step(out, CTL_SEC_INDETERMINATE, CTL_EDE_NONE, "the keys being fetched");
 		return;
 	}
-	if (e->state == CTL_TRUST_DS) {
-		if (key_fetch && dns_name_equal(key_fetch, zone))
-			step(out, CTL_SEC_INDETERMINATE, CTL_EDE_NONE, "the keys being fetched");
-		else
-			step(out, CTL_SEC_BOGUS, CTL_EDE_DNSKEY_MISSING, "the zone's keys are not known");
+	if (!e || e->state == CTL_TRUST_DS) {
+		/* The zone's entry ended (or was learnt again) while the query
+		 * was out: its keys first, then the question again. */
+		step(out, CTL_SEC_BOGUS, CTL_EDE_DNSKEY_MISSING, "the zone's keys are not known");
+		out->need = e ? CTL_CHAIN_NEED_KEYS : CTL_CHAIN_NEED_DS;
+		dns_name_copy_lower(out->signer, zone);
 		return;
 	}
 	if (e->state != CTL_TRUST_SECURE) {
 		bool bogus = e->state == CTL_TRUST_BOGUS;
 		step(out, bogus ? CTL_SEC_BOGUS : CTL_SEC_INSECURE, e->ede, ctl_ede_why(e->ede));
-		if (kind == CTL_SCRUB_REFERRAL)
-			learn_child(c, b, zone, m, s, out->sec, out->ede, NULL, 0, 0, 0, now);
+		if (kind == CTL_SCRUB_REFERRAL && !bogus && !anchored_at(c, s->cut))
+			ctl_trust_set(c->trust, s->cut, CTL_TRUST_INSECURE, CTL_EDE_NONE,
+				      ref_ttl(m, s), now, NULL, NULL);
 		return;
 	}
 	if (!load_groups(c, m, s)) {
@@ -412,59 +503,49 @@ static void reply(struct ctl_chain *c, struct ctl_val_budget *b, const struct dn
 		return;
 	}
 	/* Every RRset the reply is used for, against the keys of the zone
-	 * that signed it (the zone asked, or a zone below it). */
+	 * that signed it; unsigned CNAMEs made from a DNAME last, against
+	 * the DNAME that validated. */
 	const struct ctl_val_rrset zkeys = e->keys;
-	const uint8_t *pzone = zone; /* the denial records' zone */
-	for (unsigned g = 0; g < c->ng; g++) {
-		struct group *x = &c->g[g];
-		struct ctl_val_result res;
-		const uint8_t *szone;
-		if (!x->set.n || synthesized(c, x))
-			continue;
-		const struct ctl_val_rrset *keys = keys_for(c, x, zone, &zkeys, key_fetch, now,
-							    &szone, out);
-		if (!keys) {
-			if (out->sec == CTL_SEC_BOGUS)
-				return;
-			continue; /* insecure below, or the keys being fetched */
+	for (int pass = 0; pass < 2 && out->sec != CTL_SEC_BOGUS; pass++)
+		for (unsigned g = 0; g < c->ng && out->sec != CTL_SEC_BOGUS; g++) {
+			struct group *x = &c->g[g];
+			bool from_dname = x->type == DNS_T_CNAME && !x->set.nsig;
+			if (!x->set.n || from_dname != (pass == 1))
+				continue;
+			if (from_dname && synthesized(c, x)) {
+				x->secure = true;
+				dns_name_copy_lower(x->signer, zone);
+				continue;
+			}
+			check_group(c, b, x, zone, &zkeys, s, kind, key_fetch, now, t, out);
+			if (x->secure && x->role == CTL_ROLE_REF_DS) {
+				ds = x;
+				ds_ttl = x->ttl;
+			}
 		}
-		ctl_val_rrset(b, &x->set, szone, keys, t, &res);
-		if (x->role == CTL_ROLE_SOA || x->role == CTL_ROLE_DENIAL)
-			pzone = szone;
-		if (res.sec != CTL_SEC_SECURE) {
-			step(out, CTL_SEC_BOGUS, res.ede, res.why);
-			out->retry = true;
-			if (kind == CTL_SCRUB_REFERRAL)
-				learn_child(c, b, zone, m, s, CTL_SEC_BOGUS, res.ede, NULL, 0, 0, 0,
-					    now);
-			return;
-		}
-		if (res.ttl < out->ttl_cap)
-			out->ttl_cap = res.ttl;
-		if (x->role == CTL_ROLE_REF_DS) {
-			ds = x;
-			ds_ttl = res.ttl;
-		}
-		if (x->role == CTL_ROLE_DATA || x->role == CTL_ROLE_CHAIN)
-			x->wild_labels = res.wildcard_labels;
-	}
-	load_denials(c, &n_nsec, &n_nsec3);
+	if (out->sec == CTL_SEC_BOGUS)
+		return;
+
+	/* The proof's zone: the signer of the negative answer's SOA (the zone
+	 * asked, or the zone below that answered). */
+	dns_name_copy_lower(pzone, zone);
+	for (unsigned g = 0; g < c->ng; g++)
+		if (c->g[g].role == CTL_ROLE_SOA && c->g[g].secure)
+			dns_name_copy_lower(pzone, c->g[g].signer);
+	load_denials(c, pzone, &n_nsec, &n_nsec3);
 
 	struct ctl_val_result res = { .sec = CTL_SEC_SECURE, .ede = CTL_EDE_NONE };
 	switch (kind) {
 	case CTL_SCRUB_NXDOMAIN:
-		if (out->sec == CTL_SEC_SECURE)
-			ctl_val_deny(b, CTL_DENY_NXDOMAIN, pzone, s->final_name, sent_type, 0,
-				     c->nsec, n_nsec, c->nsec3, n_nsec3, &res);
-		break;
 	case CTL_SCRUB_NODATA:
-		if (out->sec == CTL_SEC_SECURE)
-			ctl_val_deny(b, CTL_DENY_NODATA, pzone, s->final_name, sent_type, 0,
-				     c->nsec, n_nsec, c->nsec3, n_nsec3, &res);
+		if (out->sec != CTL_SEC_SECURE)
+			break; /* from an unsigned zone below: nothing to prove */
+		ctl_val_deny(b, kind == CTL_SCRUB_NXDOMAIN ? CTL_DENY_NXDOMAIN : CTL_DENY_NODATA,
+			     pzone, s->final_name, sent_type, 0, c->nsec, n_nsec, c->nsec3, n_nsec3,
+			     &res);
 		break;
 	case CTL_SCRUB_REFERRAL:
-		learn_child(c, b, zone, m, s, CTL_SEC_SECURE, CTL_EDE_NONE, ds, ds_ttl, n_nsec,
-			    n_nsec3, now);
+		learn_child(c, b, zone, m, s, ds, ds_ttl, n_nsec, n_nsec3, now, &res);
 		break;
 	default:
 		break;
@@ -472,16 +553,15 @@ static void reply(struct ctl_chain *c, struct ctl_val_budget *b, const struct dn
 	/* Answers expanded from a wildcard: the next closer name is denied. */
 	for (unsigned g = 0; g < c->ng && res.sec == CTL_SEC_SECURE; g++) {
 		struct group *x = &c->g[g];
-		if (!x->wild_labels)
+		if (!x->wild_labels || !x->secure)
 			continue;
-		ctl_val_deny(b, CTL_DENY_WILDCARD, pzone, x->owner, x->type, x->wild_labels,
-			     c->nsec, n_nsec, c->nsec3, n_nsec3, &res);
+		unsigned wn, wn3;
+		load_denials(c, x->signer, &wn, &wn3);
+		ctl_val_deny(b, CTL_DENY_WILDCARD, x->signer, x->owner, x->type, x->wild_labels,
+			     c->nsec, wn, c->nsec3, wn3, &res);
 	}
-	(void)sent_name;
-	if (res.sec != CTL_SEC_SECURE) {
-		step(out, res.sec, res.ede, res.why);
-		out->retry = res.sec == CTL_SEC_BOGUS;
-	}
+	if (res.sec != CTL_SEC_SECURE)
+		lower(out, res.sec, res.ede, res.why, res.sec == CTL_SEC_BOGUS);
 }
 
 void ctl_chain_reply(struct ctl_chain *c, struct ctl_val_budget *b,
@@ -556,7 +636,13 @@ void ctl_chain_keys_done(struct ctl_chain *c, struct ctl_val_budget *b,
 			step(out, CTL_SEC_BOGUS, CTL_EDE_DNSKEY_MISSING, "no DS for the keys");
 		return;
 	}
-	if (!msg || dns_msg_parse(&m, msg, len) || !msg_rrset(c, &m, zone, DNS_T_DNSKEY, &keys)) {
+	if (!msg) {
+		/* the question failed on the way (time, budget, servers): this
+		 * question's failure, not a verdict on the zone */
+		step(out, CTL_SEC_BOGUS, CTL_EDE_DNSKEY_MISSING, "the DNSKEY set could not be had");
+		return;
+	}
+	if (dns_msg_parse(&m, msg, len) || !msg_rrset(c, &m, zone, DNS_T_DNSKEY, &keys)) {
 		res = (struct ctl_val_result){ .sec = CTL_SEC_BOGUS, .ede = CTL_EDE_DNSKEY_MISSING,
 					       .why = "no DNSKEY set" };
 	} else {
@@ -573,7 +659,8 @@ void ctl_chain_keys_done(struct ctl_chain *c, struct ctl_val_budget *b,
 	} else if (res.sec == CTL_SEC_INSECURE) {
 		ctl_trust_set(c->trust, zone, CTL_TRUST_INSECURE, res.ede,
 			      e->ds.ttl ? e->ds.ttl : ANCHOR_TTL_S, now, NULL, NULL);
-	} else {
+	} else if (!b->verify_hit && !b->failures_hit) {
+		/* a verdict on the zone's keys (not on this question's budget) */
 		c->st.keysets_bogus++;
 		ctl_trust_set(c->trust, zone, CTL_TRUST_BOGUS, res.ede, CTL_CHAIN_BOGUS_TTL_S, now,
 			      NULL, NULL);
@@ -581,18 +668,18 @@ void ctl_chain_keys_done(struct ctl_chain *c, struct ctl_val_budget *b,
 }
 
 void ctl_chain_ds_done(struct ctl_chain *c, const uint8_t *zone, const uint8_t *msg,
-		       size_t len, int rcode, uint8_t sec, uint16_t ede, uint32_t now)
+		       size_t len, int rcode, uint8_t sec, uint16_t ede, bool signer,
+		       uint32_t now)
 {
 	struct dns_msg m;
 	struct ctl_val_rrset ds;
 
+	/* A failed question (SERVFAIL, bogus, out of budget) records nothing:
+	 * the question that needed it fails, the zone is not marked. */
+	(void)ede;
 	if (sec == CTL_SEC_BOGUS || !msg || dns_msg_parse(&m, msg, len) ||
-	    (rcode != DNS_R_NOERROR && rcode != DNS_R_NXDOMAIN)) {
-		ctl_trust_set(c->trust, zone, CTL_TRUST_BOGUS,
-			      sec == CTL_SEC_BOGUS ? ede : CTL_EDE_DNSKEY_MISSING,
-			      CTL_CHAIN_BOGUS_TTL_S, now, NULL, NULL);
+	    (rcode != DNS_R_NOERROR && rcode != DNS_R_NXDOMAIN))
 		return;
-	}
 	if (sec != CTL_SEC_SECURE) {
 		ctl_trust_set(c->trust, zone, CTL_TRUST_INSECURE, ede, ANCHOR_TTL_S, now, NULL,
 			      NULL);
@@ -601,10 +688,16 @@ void ctl_chain_ds_done(struct ctl_chain *c, const uint8_t *zone, const uint8_t *
 	if (rcode == DNS_R_NOERROR && msg_rrset(c, &m, zone, DNS_T_DS, &ds)) {
 		c->st.ds_secure++;
 		ctl_trust_set(c->trust, zone, CTL_TRUST_DS, CTL_EDE_NONE, ds.ttl, now, &ds, NULL);
-	} else if (rcode == DNS_R_NOERROR) {
+	} else if (rcode == DNS_R_NOERROR && !signer) {
+		/* a known cut (from a validated referral) without DS: unsigned.
+		 * A name that signed data without a referral must have a DS:
+		 * else any name of a secure zone could claim to be an unsigned
+		 * zone and its data would pass as insecure. */
 		c->st.ds_insecure++;
 		ctl_trust_set(c->trust, zone, CTL_TRUST_INSECURE, CTL_EDE_NONE, ANCHOR_TTL_S, now,
 			      NULL, NULL);
+	} else if (rcode == DNS_R_NOERROR) {
+		return;
 	} else {
 		/* The parent proves the zone does not exist: no chain to it. */
 		ctl_trust_set(c->trust, zone, CTL_TRUST_BOGUS, CTL_EDE_BOGUS,

@@ -117,9 +117,12 @@ void ctl_chain_keys_done(struct ctl_chain *c, struct ctl_val_budget *b,
 /*
  * The end of a "zone DS" sub-question: msg as above, sec the status its
  * resolution reached (the DS set or its absence validated on the way).
+ * signer: zone is a name that signed a reply without a referral to it (it
+ * must have a DS set; no DS proves nothing then). Failures record nothing.
  */
 void ctl_chain_ds_done(struct ctl_chain *c, const uint8_t *zone, const uint8_t *msg,
-		       size_t len, int rcode, uint8_t sec, uint16_t ede, uint32_t now);
+		       size_t len, int rcode, uint8_t sec, uint16_t ede, bool signer,
+		       uint32_t now);
 
 void ctl_chain_get_stats(const struct ctl_chain *c, struct ctl_chain_stats *st);
 

@@ -56,6 +56,7 @@
 #define BOGUS_RETRIES 2		/* other servers asked after a bogus reply */
 #define EDE_TEXT_MAX 80		/* the reason's text in an Extended DNS Error */
 #define SIGNER_FETCHES_MAX 4	/* DS/DNSKEY fetches for zones below a cut */
+#define KEY_FETCHES_MAX 8	/* DS/DNSKEY sub-questions per resolution */
 #define LOG_BOGUS_PER_S 10	/* log lines about bogus answers a second */
 
 /* What a sub-resolution is for. */
@@ -149,6 +150,9 @@ struct req {
 	uint16_t ede;
 	const char *why;
 	uint8_t sub_kind;		/* enum sub_kind */
+	bool for_signer;		/* SUB_DS for a zone that signed a reply
+					   without a referral to it */
+	uint8_t key_fetches;		/* DS/DNSKEY sub-questions it started */
 	bool cd;			/* checking disabled: nothing validated,
 					   nothing cached */
 	uint8_t bogus_tries;
@@ -720,7 +724,7 @@ static size_t chain_done(struct req *r, size_t len)
 		sec_lower(r, st.sec, st.ede, st.why);
 	} else if (r->sub_kind == SUB_DS) {
 		ctl_chain_ds_done(it->chain, r->qname, ok ? r->buf : NULL, len, r->rcode,
-				  r->sec, r->ede, ctl_iter_now());
+				  r->sec, r->ede, r->for_signer, ctl_iter_now());
 	}
 	if (r->sec == CTL_SEC_BOGUS && (ok || r->rcode == DNS_R_SERVFAIL)) {
 		/* RFC 8914: which check failed, as an Extended DNS Error in
@@ -1172,17 +1176,26 @@ static bool minimised(const struct req *r)
 }
 
 /* Starts the DS (need CTL_CHAIN_NEED_DS) or DNSKEY sub-question for zone;
- * r goes on when it ends. */
-static void key_sub(struct req *r, const uint8_t *zone, int need)
+ * r goes on when it ends. At most KEY_FETCHES_MAX per resolution: one that
+ * failed is not started again and again (its failure is not recorded for
+ * the zone, so nothing else would stop it). */
+static void key_sub(struct req *r, const uint8_t *zone, int need, bool for_signer)
 {
 	struct ctl_iter *it = r->it;
 	uint16_t qtype = need == CTL_CHAIN_NEED_DS ? DNS_T_DS : DNS_T_DNSKEY;
-	struct req *sub = req_new(it, zone, qtype, r->qclass, true, r);
 
+	if (++r->key_fetches > KEY_FETCHES_MAX) {
+		sec_lower(r, CTL_SEC_BOGUS, CTL_EDE_DNSKEY_MISSING,
+			  "the chain of trust could not be had");
+		fail(r, NULL);
+		return;
+	}
+	struct req *sub = req_new(it, zone, qtype, r->qclass, true, r);
 	if (!sub) {
 		fail(r, NULL);
 		return;
 	}
+	sub->for_signer = for_signer;
 	sub->sub_kind = need == CTL_CHAIN_NEED_DS ? SUB_DS : SUB_KEYS;
 	r->sub_out = true;
 	r->sub = sub;
@@ -1218,7 +1231,7 @@ static bool chain_ready(struct req *r)
 		fail(r, NULL);
 		return false;
 	}
-	key_sub(r, zone, need);
+	key_sub(r, zone, need, false);
 	return false;
 }
 
@@ -1523,13 +1536,20 @@ static bool learn_edns(struct req *r, struct ctl_srv *srv, const struct dns_msg 
 	return false;
 }
 
-/* The status of a reply r only steps through (a minimised one). */
+/*
+ * The status of a reply r only steps through (a minimised one, cached for
+ * later questions only if it validates): on a budget of its own, so that
+ * the steps of a deep name do not spend the question's (they are bounded
+ * by QMIN_STEPS_MAX).
+ */
 static uint8_t chain_peek(struct req *r, const struct dns_msg *m, const struct ctl_scrub *s,
 			  int kind)
 {
 	struct ctl_chain_step st;
+	struct ctl_val_budget b;
 
-	ctl_chain_reply(r->it->chain, r->vbud, m, s, kind, r->cut.d.zone, r->sent_name,
+	ctl_val_budget_init(&b, ctl_chain_limits(r->it->chain));
+	ctl_chain_reply(r->it->chain, &b, m, s, kind, r->cut.d.zone, r->sent_name,
 			r->sent_type, r->sub_kind == SUB_KEYS ? r->qname : NULL, ctl_iter_now(),
 			&st);
 	return st.sec;
@@ -1558,7 +1578,7 @@ static bool chain_check(struct req *r, const struct dns_msg *m, const struct ctl
 		 * without a referral): that zone's DS or keys, then ask again */
 		r->signer_fetches++;
 		unmark_tried(r, &r->sent_to);
-		key_sub(r, st.signer, st.need);
+		key_sub(r, st.signer, st.need, !dns_name_same(st.signer, r->cut.d.zone));
 		return false;
 	}
 	if (st.sec == CTL_SEC_BOGUS) {
@@ -1573,8 +1593,8 @@ static bool chain_check(struct req *r, const struct dns_msg *m, const struct ctl
 		fail(r, NULL);
 		return false;
 	}
-	if (kind != CTL_SCRUB_REFERRAL)
-		sec_lower(r, st.sec, st.ede, st.why);
+	/* a referral's status too: its chain records go into the answer */
+	sec_lower(r, st.sec, st.ede, st.why);
 	if (st.ttl_cap != UINT32_MAX && now + st.ttl_cap < r->chain_expire)
 		r->chain_expire = now + st.ttl_cap;
 	return true;

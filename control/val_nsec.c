@@ -143,6 +143,7 @@ static bool wildcard_of(uint8_t *out, const uint8_t *name)
 /* ---- NSEC ------------------------------------------------------------- */
 
 struct nsec {
+	const uint8_t *zone;
 	const uint8_t *owner;
 	const uint8_t *next;
 	const uint8_t *bm;
@@ -156,6 +157,7 @@ static bool nsec_read(const struct ctl_val_denial *d, const uint8_t *zone,
 
 	if (len < 0 || !dns_name_is_subdomain(d->owner, zone))
 		return false;
+	n->zone = zone;
 	n->owner = d->owner;
 	n->next = d->rdata;
 	n->bm = d->rdata + len;
@@ -175,13 +177,17 @@ static bool nsec_is_cut(const struct nsec *n)
 	       nsec_has(n, DNS_T_DNAME);
 }
 
-/* owner < name < next in canonical order, the last NSEC wrapping to the apex. */
+/*
+ * owner < name < next in canonical order. The zone's last NSEC wraps: its
+ * next name is the apex (the zone the proof is for, nothing else: a
+ * "last" NSEC of another zone below must not cover everything after it).
+ */
 static bool nsec_covers(const struct nsec *n, const uint8_t *name)
 {
 	if (dns_name_cmp(n->owner, name) >= 0)
 		return false;
 	if (dns_name_cmp(n->next, n->owner) <= 0)
-		return true;
+		return dns_name_equal(n->next, n->zone) && dns_name_is_subdomain(name, n->zone);
 	return dns_name_cmp(name, n->next) < 0;
 }
 
@@ -231,7 +237,8 @@ static void deny_nsec(enum ctl_val_deny what, const uint8_t *zone,
 
 	switch (what) {
 	case CTL_DENY_DS:
-		if (match && nsec_nodata(match, DNS_T_DS))
+		/* a delegation (NS) without DS: not merely a name without DS */
+		if (match && nsec_has(match, DNS_T_NS) && nsec_nodata(match, DNS_T_DS))
 			set(res, CTL_SEC_SECURE, CTL_EDE_NONE, "NSEC: no DS at the cut");
 		return;
 	case CTL_DENY_NODATA:
@@ -250,7 +257,9 @@ static void deny_nsec(enum ctl_val_deny what, const uint8_t *zone,
 		}
 		break; /* a wildcard's NODATA, below */
 	case CTL_DENY_NXDOMAIN:
-		if (!cover)
+		/* a next name below qname: qname is an empty non-terminal */
+		if (!cover || (dns_name_is_subdomain(cover->next, qname) &&
+			       !dns_name_equal(cover->next, qname)))
 			return;
 		break;
 	case CTL_DENY_WILDCARD: {
@@ -451,7 +460,8 @@ static void deny_nsec3(struct ctl_val_budget *b, enum ctl_val_deny what,
 		if (!n3_hash(&s, qname, h))
 			break;
 		if ((m = n3_match(&s, h))) {
-			if (n3_nodata(m, what == CTL_DENY_DS ? DNS_T_DS : qtype))
+			if (n3_nodata(m, what == CTL_DENY_DS ? DNS_T_DS : qtype) &&
+			    (what != CTL_DENY_DS || nsec3_has(m, DNS_T_NS)))
 				set(res, CTL_SEC_SECURE, CTL_EDE_NONE, "NSEC3: no such type");
 			break;
 		}

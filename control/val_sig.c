@@ -571,7 +571,11 @@ void ctl_val_rrset(struct ctl_val_budget *b, const struct ctl_val_rrset *set,
 					ttl = left > 0 ? (uint32_t)left : 0;
 				result(res, CTL_SEC_SECURE, CTL_EDE_NONE, "signature valid");
 				res->ttl = ttl;
-				res->wildcard_labels = s.labels < labels ? s.labels : 0;
+				/* fewer labels: expanded from a wildcard, unless the
+				 * owner is that wildcard itself (RFC 4035 5.3.2) */
+				bool literal = set->owner[0] == 1 && set->owner[1] == '*' &&
+					       s.labels == labels - 1;
+				res->wildcard_labels = s.labels < labels && !literal ? s.labels : 0;
 				return;
 			}
 			bad = true;

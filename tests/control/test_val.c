@@ -810,3 +810,74 @@ Test(val4035, the_ds_of_a_signed_delegation_verifies)
 	ctl_val_rrset(&bud, &s.set, nm("example."), &keys4035.set, at(IN_4035), &res);
 	cr_assert_eq(res.ede, CTL_EDE_RRSIGS_MISSING);
 }
+
+/* ---- what a hostile review found (each once a way to bogus-as-secure) ---- */
+
+Test(val4035, a_name_without_ns_is_no_unsigned_delegation)
+{
+	struct ctl_val_result res;
+	static const char *const ns1[] = { "ns1.example.", NULL };
+
+	/* ns1.example has no DS, but it is no cut: it cannot be "unsigned". */
+	nsec_proof(CTL_DENY_DS, "ns1.example.", DNS_T_DS, 0, ns1, &res);
+	cr_assert_eq(res.sec, CTL_SEC_BOGUS);
+	/* while a NODATA for its DS is an ordinary, secure NODATA */
+	nsec_proof(CTL_DENY_NODATA, "ns1.example.", DNS_T_DS, 0, ns1, &res);
+	cr_assert_eq(res.sec, CTL_SEC_SECURE, "%s", res.why);
+}
+
+Test(val4035, an_empty_non_terminal_is_not_nxdomain)
+{
+	struct ctl_val_result res;
+	/* x.w.example NSEC x.y.w.example: y.w.example exists, empty */
+	uint8_t rd[64];
+	const uint8_t *next = nm("x.y.w.example.");
+	size_t nl = dns_name_len(next);
+	memcpy(rd, next, nl);
+	memcpy(rd + nl, "\x00\x01\x40", 3);
+	struct ctl_val_denial d[2] = {
+		{ nm("x.w.example."), rd, (uint16_t)(nl + 3) },
+	};
+	ctl_val_deny(&bud, CTL_DENY_NXDOMAIN, nm("example."), nm("y.w.example."), DNS_T_A, 0,
+		     d, 1, NULL, 0, &res);
+	cr_assert_eq(res.sec, CTL_SEC_BOGUS);
+	ctl_val_deny(&bud, CTL_DENY_NODATA, nm("example."), nm("y.w.example."), DNS_T_A, 0, d,
+		     1, NULL, 0, &res);
+	cr_assert_eq(res.sec, CTL_SEC_SECURE, "an ENT's NODATA: %s", res.why);
+}
+
+Test(val4035, the_wildcard_owner_itself_is_no_expansion)
+{
+	struct zset s;
+	struct ctl_val_result res;
+
+	cr_assert_eq(zone_rrset(z4035, nm("*.w.example."), DNS_T_NSEC, &s), 1);
+	ctl_val_rrset(&bud, &s.set, nm("example."), &keys4035.set, at(IN_4035), &res);
+	cr_assert_eq(res.sec, CTL_SEC_SECURE, "%s", res.why);
+	cr_assert_eq(res.wildcard_labels, 0);
+	cr_assert_eq(zone_rrset(z4035, nm("a.z.w.example."), DNS_T_MX, &s), 1);
+	ctl_val_rrset(&bud, &s.set, nm("example."), &keys4035.set, at(IN_4035), &res);
+	cr_assert_eq(res.wildcard_labels, 2);
+}
+
+Test(valroot, another_zones_last_nsec_does_not_wrap_over_the_root)
+{
+	struct ctl_val_denial d[4];
+	struct ctl_val_result res;
+	uint8_t rd[64];
+	/* zz.y.nl. NSEC y.nl. (the last NSEC of y.nl): covers nothing of "." */
+	const uint8_t *next = nm("y.nl.");
+	size_t nl = dns_name_len(next);
+	memcpy(rd, next, nl);
+	memcpy(rd + nl, "\x00\x01\x40", 3);
+	unsigned n = nxdomain_nsecs(nm("bailiwick-no-such-tld."), d);
+	for (unsigned i = 0; i < n; i++)
+		if (dns_name_labels(d[i].owner) != 0) /* keep the apex's (covers *.) */
+			d[i] = (struct ctl_val_denial){ nm("zz.y.nl."), rd, (uint16_t)(nl + 3) };
+	ctl_val_deny(&bud, CTL_DENY_NXDOMAIN, nm("."), nm("org."), DNS_T_A, 0, d, n, NULL, 0,
+		     &res);
+	cr_assert_eq(res.sec, CTL_SEC_BOGUS);
+	ctl_val_deny(&bud, CTL_DENY_NXDOMAIN, nm("."), nm("zzz-no-such."), DNS_T_A, 0, d, n,
+		     NULL, 0, &res);
+	cr_assert_eq(res.sec, CTL_SEC_BOGUS);
+}
