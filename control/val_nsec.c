@@ -17,9 +17,9 @@
  */
 #include "control/val.h"
 
-#include <openssl/evp.h>
 #include <string.h>
 
+#include "cache/nsec.h"
 #include "dns/name.h"
 #include "dns/wire.h"
 
@@ -73,13 +73,12 @@ int ctl_val_b32hex_decode(const uint8_t *in, size_t len, uint8_t *out,
 	return (int)n;
 }
 
+/* The hash itself is the cache's (cache/nsec.h): one implementation for
+ * the validator and the aggressive-NSEC store. */
 bool ctl_val_nsec3_hash(struct ctl_val_budget *b, const uint8_t *name,
 			const uint8_t *salt, size_t salt_len,
 			uint16_t iterations, uint8_t out[20])
 {
-	uint8_t lower[DNS_NAME_MAX];
-	unsigned len = 0;
-
 	if (b) {
 		if (b->nsec3_hashes >= b->lim->max_nsec3_hashes) {
 			b->nsec3_hit = true;
@@ -87,19 +86,8 @@ bool ctl_val_nsec3_hash(struct ctl_val_budget *b, const uint8_t *name,
 		}
 		b->nsec3_hashes++;
 	}
-	size_t nlen = dns_name_copy_lower(lower, name);
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	bool ok = c && EVP_DigestInit_ex(c, EVP_sha1(), NULL) &&
-		  EVP_DigestUpdate(c, lower, nlen) &&
-		  EVP_DigestUpdate(c, salt, salt_len) &&
-		  EVP_DigestFinal_ex(c, out, &len);
-	for (unsigned i = 0; ok && i < iterations; i++)
-		ok = EVP_DigestInit_ex(c, EVP_sha1(), NULL) &&
-		     EVP_DigestUpdate(c, out, NSEC3_HASH_LEN) &&
-		     EVP_DigestUpdate(c, salt, salt_len) &&
-		     EVP_DigestFinal_ex(c, out, &len);
-	EVP_MD_CTX_free(c);
-	return ok && len == NSEC3_HASH_LEN;
+	cache_nsec3_hash(name, salt, salt_len, iterations, out);
+	return true;
 }
 
 static void set(struct ctl_val_result *res, uint8_t sec, uint16_t ede,
