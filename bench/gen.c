@@ -94,13 +94,14 @@ static int gen_type(const char *s, size_t len)
 }
 
 static int gen_template(struct gen_query *q, const uint8_t *name, uint16_t type,
-			bool edns)
+			bool edns, bool dnssec_ok)
 {
 	struct dns_builder b;
 
 	if (dns_builder_init(&b, q->wire, sizeof(q->wire), 0, DNS_F_RD) ||
 	    dns_builder_question(&b, name, type, DNS_C_IN) ||
-	    (edns && dns_builder_opt(&b, GEN_EDNS_UDP, 0, 0, 0, NULL, 0)))
+	    (edns && dns_builder_opt(&b, GEN_EDNS_UDP, 0, 0, dnssec_ok ? DNS_EDNS_F_DO : 0,
+				     NULL, 0)))
 		return -1;
 	q->len = (uint16_t)dns_builder_finish(&b);
 	return 0;
@@ -134,11 +135,13 @@ static int gen_line(struct gen_query *q, const char *s, size_t len, const char *
 		gen_err(err, errlen, "%s:%lu: no type after the name", name, lineno);
 		return -1;
 	}
+	bool noedns = nw > 2 && wl[2] == 6 && !strncasecmp(w[2], "noedns", 6);
+	bool dnssec_ok = nw > 2 && wl[2] == 2 && !strncasecmp(w[2], "do", 2);
 	if (nw > 2) {
-		unsigned x = wl[2] == 6 && !strncasecmp(w[2], "noedns", 6) ? 3 : 2;
+		unsigned x = noedns || dnssec_ok ? 3 : 2;
 
 		if (x < nw) {
-			gen_err(err, errlen, "%s:%lu: unexpected '%.*s' (NAME TYPE [noedns])",
+			gen_err(err, errlen, "%s:%lu: unexpected '%.*s' (NAME TYPE [noedns|do])",
 				name, lineno, (int)(wl[x] < 64 ? wl[x] : 64), w[x]);
 			return -1;
 		}
@@ -166,7 +169,7 @@ static int gen_line(struct gen_query *q, const char *s, size_t len, const char *
 				name, lineno, text);
 		return -1;
 	}
-	if (gen_template(q, wire, (uint16_t)type, nw == 2)) {
+	if (gen_template(q, wire, (uint16_t)type, !noedns, dnssec_ok)) {
 		/* The template holds the longest name with an OPT: a bug here. */
 		gen_err(err, errlen, "%s:%lu: query does not fit its template", name, lineno);
 		return -1;

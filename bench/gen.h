@@ -38,7 +38,7 @@ struct gen_queries {
  * Reads a dnsperf query file: one "NAME TYPE" per line (TYPE a mnemonic
  * such as A, AAAA, MX, TXT, NS, SOA, CNAME, PTR, SRV, DS, DNSKEY, ANY, or
  * TYPEnnn); blank lines and lines starting with '#' are skipped; an
- * optional third word "noedns" leaves the OPT out. Errors name the file,
+ * optional third word "noedns" leaves the OPT out, "do" sets DO in it. Errors name the file,
  * the line and what is wrong (err, errlen) and return -1; 0 on success,
  * with every line's template in *qs (gen_queries_free() frees). An empty
  * file is an error.

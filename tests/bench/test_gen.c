@@ -82,6 +82,20 @@ Test(gen, query_template_is_rd_id_0_question_and_opt_1232)
 	cr_assert_null(qs.q);
 }
 
+Test(gen, do_sets_the_dnssec_ok_bit)
+{
+	struct gen_queries qs;
+	struct dns_query q;
+	char err[128];
+
+	cr_assert_eq(parse(&qs, "a.lab A do\nb.lab A\n", err, sizeof(err)), 0, "%s", err);
+	query_of(&qs.q[0], &q);
+	cr_assert(q.has_edns && (q.edns.flags & DNS_EDNS_F_DO));
+	query_of(&qs.q[1], &q);
+	cr_assert(q.has_edns && !(q.edns.flags & DNS_EDNS_F_DO));
+	gen_queries_free(&qs);
+}
+
 Test(gen, noedns_leaves_the_opt_out)
 {
 	struct gen_queries qs;
@@ -161,10 +175,10 @@ Test(gen, missing_type_or_extra_words_are_errors)
 {
 	parse_fails("a.lab A\nb.lab\n", "q.txt:2: no type after the name");
 	parse_fails("a.lab A edns\n",
-		    "q.txt:1: unexpected 'edns' (NAME TYPE [noedns])");
+		    "q.txt:1: unexpected 'edns' (NAME TYPE [noedns|do])");
 	parse_fails("a.lab A noedns more\n",
-		    "q.txt:1: unexpected 'more' (NAME TYPE [noedns])");
-	parse_fails("a.lab A x y\n", "q.txt:1: unexpected 'x' (NAME TYPE [noedns])");
+		    "q.txt:1: unexpected 'more' (NAME TYPE [noedns|do])");
+	parse_fails("a.lab A x y\n", "q.txt:1: unexpected 'x' (NAME TYPE [noedns|do])");
 }
 
 Test(gen, name_of_255_octets_fits_and_256_is_an_error)
