@@ -88,5 +88,8 @@ int shm_client_query(const struct shm_client *c, uint8_t *qbuf, struct dns_query
 		dns_put16(qbuf + n + 9, 0);
 		n += 11;
 	}
-	return dns_query_parse(q, qbuf, n) ? -1 : 0;
+	/* the question must be the record's name exactly: a shorter name
+	 * whose tail, type and class happen to parse on as an OPT is another
+	 * question (fuzz_fill found one) */
+	return dns_query_parse(q, qbuf, n) || q->qname_len != c->qname_len ? -1 : 0;
 }
