@@ -461,7 +461,7 @@ static void check_group(struct ctl_chain *c, struct ctl_val_budget *b, struct gr
 
 static void reply(struct ctl_chain *c, struct ctl_val_budget *b, const struct dns_msg *m,
 		  const struct ctl_scrub *s, int kind, const uint8_t *zone,
-		  const uint8_t *sent_name, uint16_t sent_type, const uint8_t *key_fetch,
+		  uint16_t sent_type, const uint8_t *key_fetch,
 		  uint32_t now, struct ctl_chain_step *out)
 {
 	const struct ctl_trust_entry *e;
@@ -471,7 +471,6 @@ static void reply(struct ctl_chain *c, struct ctl_val_budget *b, const struct dn
 	unsigned n_nsec, n_nsec3;
 	uint8_t pzone[DNS_NAME_MAX];
 
-	(void)sent_name;
 	step(out, CTL_SEC_SECURE, CTL_EDE_NONE, "secure");
 	if (!ctl_anchors_find(c->anchors, zone)) {
 		step(out, CTL_SEC_INSECURE, CTL_EDE_NONE, "under no trust anchor");
@@ -566,12 +565,12 @@ static void reply(struct ctl_chain *c, struct ctl_val_budget *b, const struct dn
 
 void ctl_chain_reply(struct ctl_chain *c, struct ctl_val_budget *b,
 		     const struct dns_msg *m, const struct ctl_scrub *s, int kind,
-		     const uint8_t *zone, const uint8_t *sent_name, uint16_t sent_type,
+		     const uint8_t *zone, uint16_t sent_type,
 		     const uint8_t *key_fetch, uint32_t now, struct ctl_chain_step *out)
 {
 	struct ctl_val_budget before = *b;
 
-	reply(c, b, m, s, kind, zone, sent_name, sent_type, key_fetch, now, out);
+	reply(c, b, m, s, kind, zone, sent_type, key_fetch, now, out);
 	count_budget(c, b, &before);
 	if (!out->need)
 		tally(c, out);

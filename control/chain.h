@@ -94,14 +94,15 @@ struct ctl_chain_step {
 
 /*
  * Validates the scrubbed reply m (kind, enum ctl_scrub_kind) that zone's
- * servers gave to (sent_name, sent_type), charging b. A referral also
+ * servers gave to a question of sent_type (the names come from s: its
+ * final name is what a proof denies), charging b. A referral also
  * records the child's status in the key table. key_fetch: the zone whose
  * DNSKEY set the question is fetching (its DNSKEY RRset is validated by
  * ctl_chain_keys_done() instead), or NULL.
  */
 void ctl_chain_reply(struct ctl_chain *c, struct ctl_val_budget *b,
 		     const struct dns_msg *m, const struct ctl_scrub *s, int kind,
-		     const uint8_t *zone, const uint8_t *sent_name, uint16_t sent_type,
+		     const uint8_t *zone, uint16_t sent_type,
 		     const uint8_t *key_fetch, uint32_t now, struct ctl_chain_step *out);
 
 /*

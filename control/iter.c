@@ -1549,9 +1549,8 @@ static uint8_t chain_peek(struct req *r, const struct dns_msg *m, const struct c
 	struct ctl_val_budget b;
 
 	ctl_val_budget_init(&b, ctl_chain_limits(r->it->chain));
-	ctl_chain_reply(r->it->chain, &b, m, s, kind, r->cut.d.zone, r->sent_name,
-			r->sent_type, r->sub_kind == SUB_KEYS ? r->qname : NULL, ctl_iter_now(),
-			&st);
+	ctl_chain_reply(r->it->chain, &b, m, s, kind, r->cut.d.zone, r->sent_type,
+			r->sub_kind == SUB_KEYS ? r->qname : NULL, ctl_iter_now(), &st);
 	return st.sec;
 }
 
@@ -1571,8 +1570,8 @@ static bool chain_check(struct req *r, const struct dns_msg *m, const struct ctl
 
 	if (!it->chain || r->cd)
 		return true;
-	ctl_chain_reply(it->chain, r->vbud, m, s, kind, r->cut.d.zone, r->sent_name,
-			r->sent_type, r->sub_kind == SUB_KEYS ? r->qname : NULL, now, &st);
+	ctl_chain_reply(it->chain, r->vbud, m, s, kind, r->cut.d.zone, r->sent_type,
+			r->sub_kind == SUB_KEYS ? r->qname : NULL, now, &st);
 	if (st.need && r->signer_fetches < SIGNER_FETCHES_MAX) {
 		/* signed by a zone below the cut (its server answered for it
 		 * without a referral): that zone's DS or keys, then ask again */
