@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cache/msgcache.h"
+#include "dns/build.h"
 #include "dns/msg.h"
 #include "dns/name.h"
 #include "dns/query.h"
@@ -66,9 +67,11 @@ size_t answer_from_msg(const struct dns_query *q, const uint8_t *msg,
 		       size_t len, int rcode, bool stream, size_t cap,
 		       uint16_t edns_size, uint8_t *out)
 {
-	struct dns_msg m;
+	struct dns_msg m, plain;
+	const struct dns_msg *src = &m;
 	size_t qlen = (size_t)q->qname_len + 4, base = DNS_HDR_LEN + qlen;
 	size_t opt = q->has_edns ? DNS_OPT_LEN : 0;
+	uint8_t strip[DNS_MSG_MAX], rdata[DNS_MSG_MAX];
 
 	if (!stream && cap > dns_query_udp_size(q))
 		cap = dns_query_udp_size(q);
@@ -78,10 +81,18 @@ size_t answer_from_msg(const struct dns_query *q, const uint8_t *msg,
 	    m.qtype != q->qtype || m.qclass != q->qclass ||
 	    !dns_name_equal(m.qname, dns_query_qname(q)))
 		return answer_empty(q->wire, q, rcode, edns_size, out);
+	/* Control assembles every answer with its DNSSEC records; a client
+	 * without DO gets it written again without them (RFC 4035 3.2.1). */
+	if (!(q->has_edns && (q->edns.flags & DNS_EDNS_F_DO)) && dns_msg_has_do_only(&m)) {
+		int n = dns_msg_rewrite(&m, true, strip, sizeof(strip), rdata);
+		if (n < 0 || dns_msg_parse(&plain, strip, (size_t)n))
+			return answer_empty(q->wire, q, rcode, edns_size, out);
+		src = &plain;
+	}
 	/* A message from the cache carries an OPT last: ours replaces it. */
-	size_t end = m.has_edns ? m.edns.rr_off : len;
-	unsigned ar = m.hdr.count[DNS_SEC_ADDITIONAL] - (m.has_edns ? 1 : 0);
-	size_t sec = end - m.sec_off[DNS_SEC_ANSWER];
+	size_t end = src->has_edns ? src->edns.rr_off : src->len;
+	unsigned ar = src->hdr.count[DNS_SEC_ADDITIONAL] - (src->has_edns ? 1 : 0);
+	size_t sec = end - src->sec_off[DNS_SEC_ANSWER];
 	bool fits = base + sec + opt <= cap;
 	uint16_t flags = (uint16_t)(DNS_F_QR | DNS_F_RA |
 				    (q->flags & (DNS_F_OPCODE_MASK | DNS_F_RD | DNS_F_CD)) |
@@ -96,12 +107,12 @@ size_t answer_from_msg(const struct dns_query *q, const uint8_t *msg,
 	dns_put16(out, id);
 	dns_put16(out + 2, flags);
 	dns_put16(out + 4, 1);
-	dns_put16(out + 6, fits ? m.hdr.count[DNS_SEC_ANSWER] : 0);
-	dns_put16(out + 8, fits ? m.hdr.count[DNS_SEC_AUTHORITY] : 0);
+	dns_put16(out + 6, fits ? src->hdr.count[DNS_SEC_ANSWER] : 0);
+	dns_put16(out + 8, fits ? src->hdr.count[DNS_SEC_AUTHORITY] : 0);
 	dns_put16(out + 10, (uint16_t)((fits ? ar : 0) + (opt ? 1 : 0)));
 	size_t n = base;
 	if (fits) {
-		memcpy(out + n, msg + m.sec_off[DNS_SEC_ANSWER], sec);
+		memcpy(out + n, src->wire + src->sec_off[DNS_SEC_ANSWER], sec);
 		n += sec;
 	}
 	if (opt) {

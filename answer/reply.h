@@ -58,7 +58,9 @@ size_t answer_empty(const uint8_t *wire, const struct dns_query *q,
  * in any letter case, so that its compression pointers hold behind q's
  * question): q's id,
  * opcode, RD, CD and question; QR, RA and rcode; msg's answer, authority
- * and additional records (its own OPT dropped, ours added when q had one).
+ * and additional records (its own OPT dropped, ours added when q had one;
+ * without DO in q, its RRSIG, NSEC and NSEC3 records dropped too, as
+ * dns_rr_needs_do() says: msg is written again without them).
  * When they do not fit in min(cap, the client's UDP size) -- or cap alone
  * when stream (TCP) -- TC=1 and no records. A msg that does not parse or
  * whose question is another gives answer_empty(). cap must be at

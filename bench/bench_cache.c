@@ -7,9 +7,14 @@
  * lock-free hash table, one lookup at a time) as the baseline, in the same
  * run. Queries are drawn uniformly or by Zipf (s = 1) popularity.
  *
- * Usage: bench_cache ENTRIES [uniform|zipf] [SECONDS] [WRITER_RATE]
+ * Usage: bench_cache ENTRIES [uniform|zipf|signed] [SECONDS] [WRITER_RATE]
  *   WRITER_RATE > 0 runs a writer thread inserting that many new entries per
  *   second while the reader measures.
+ *   signed: every entry is a validated A RRset with its RRSIG (a 64-octet
+ *   signature, as ECDSA P-256 and Ed25519 make), queried uniformly by
+ *   clients with EDNS, with DO and without, from the same entries: the
+ *   answers with and without the RRSIG side by side (run_signed_do and
+ *   run_signed_plain, for callgrind's inclusive counts).
  * Prints one line per structure; ENTRIES up to 10000000 (about 2.5 GB).
  */
 #define _LGPL_SOURCE
@@ -32,12 +37,13 @@
 
 struct pq {
 	struct dns_query q;
-	uint8_t wire[48];
+	uint8_t wire[64];
 };
 
 static struct cache *cache;
 static struct cache_reader_stats reader_stats;
-static struct pq *pool;
+static struct pq *pool, *pool_do, *pool_plain;
+static bool sign;
 static int stop;
 
 static double now_s(void)
@@ -59,24 +65,36 @@ static size_t name_of(uint8_t *out, uint64_t i)
 static int insert(uint64_t i)
 {
 	static const uint8_t a[4] = { 198, 18, 0, 1 };
-	uint8_t name[DNS_NAME_MAX], buf[128];
+	uint8_t name[DNS_NAME_MAX], buf[512], sig[128];
 	struct dns_builder b;
 
 	name_of(name, i);
 	dns_builder_init(&b, buf, sizeof(buf), 0, DNS_F_QR | DNS_F_AA);
 	dns_builder_question(&b, name, DNS_T_A, DNS_C_IN);
 	dns_builder_rr(&b, DNS_SEC_ANSWER, name, DNS_T_A, DNS_C_IN, 86400, a, 4);
+	if (sign) {
+		size_t signer = (size_t)dns_name_from_str("bench.lab", sig + 18);
+		memset(sig, 0, 18);
+		dns_put16(sig, DNS_T_A);
+		sig[2] = 13;
+		sig[3] = 3;
+		dns_put32(sig + 4, 86400);
+		memset(sig + 18 + signer, 0x5a, 64);
+		dns_builder_rr(&b, DNS_SEC_ANSWER, name, DNS_T_RRSIG, DNS_C_IN, 86400, sig,
+			       18 + signer + 64);
+	}
 	return cache_insert(cache, buf, dns_builder_finish(&b), NOW,
-			    CACHE_RANK_AUTH_ANSWER, false);
+			    sign ? CACHE_RANK_SECURE : CACHE_RANK_AUTH_ANSWER, true);
 }
 
-/* Zipf(s = 1) ranks by inverse CDF; uniform otherwise. */
-static void make_pool(uint64_t n, bool zipf)
+/* Zipf(s = 1) ranks by inverse CDF; uniform otherwise. edns: 0 none, 1
+ * an OPT, 2 an OPT with DO. */
+static struct pq *make_pool(uint64_t n, bool zipf, int edns)
 {
 	double *cdf = NULL;
 	uint64_t state = 0x9e3779b97f4a7c15ULL;
+	struct pq *pool = malloc(POOL * sizeof(*pool));
 
-	pool = malloc(POOL * sizeof(*pool));
 	if (zipf) {
 		cdf = malloc(n * sizeof(*cdf));
 		double sum = 0;
@@ -108,10 +126,13 @@ static void make_pool(uint64_t n, bool zipf)
 		name_of(name, k);
 		dns_builder_init(&b, pool[i].wire, sizeof(pool[i].wire), (uint16_t)i, DNS_F_RD);
 		dns_builder_question(&b, name, DNS_T_A, DNS_C_IN);
+		if (edns)
+			dns_builder_opt(&b, 1232, 0, 0, edns == 2 ? DNS_EDNS_F_DO : 0, NULL, 0);
 		if (dns_query_parse(&pool[i].q, pool[i].wire, dns_builder_finish(&b)))
 			abort();
 	}
 	free(cdf);
+	return pool;
 }
 
 /* The measured loop: bursts of 32 through the message cache. */
@@ -140,6 +161,21 @@ __attribute__((noinline)) uint64_t run_cache(unsigned from, unsigned count)
 		cache_reader_quiescent();
 	}
 	return bytes;
+}
+
+/* The signed entries' answers to DO clients, and to clients without DO. */
+__attribute__((noinline)) uint64_t run_signed_do(unsigned from, unsigned count);
+__attribute__((noinline)) uint64_t run_signed_do(unsigned from, unsigned count)
+{
+	pool = pool_do;
+	return run_cache(from, count);
+}
+
+__attribute__((noinline)) uint64_t run_signed_plain(unsigned from, unsigned count);
+__attribute__((noinline)) uint64_t run_signed_plain(unsigned from, unsigned count)
+{
+	pool = pool_plain;
+	return run_cache(from, count);
 }
 
 /* The baseline: cds_lfht nodes pointing at the same entries. */
@@ -211,6 +247,7 @@ int main(int argc, char **argv)
 {
 	uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 10000;
 	bool zipf = argc > 2 && strcmp(argv[2], "zipf") == 0;
+	sign = argc > 2 && strcmp(argv[2], "signed") == 0;
 	double seconds = argc > 3 ? atof(argv[3]) : 2;
 	double rate = argc > 4 ? atof(argv[4]) : 0;
 	struct cache_config cfg;
@@ -225,7 +262,13 @@ int main(int argc, char **argv)
 	for (uint64_t i = 0; i < n; i++)
 		if (insert(i))
 			return fprintf(stderr, "insert %llu failed\n", (unsigned long long)i), 1;
-	make_pool(n, zipf);
+	if (sign) {
+		pool_do = make_pool(n, false, 2);
+		pool_plain = make_pool(n, false, 1);
+		pool = pool_do;
+	} else {
+		pool = make_pool(n, zipf, 0);
+	}
 
 	/* Same entries in cds_lfht, sized up front. */
 	struct cds_lfht *ht = cds_lfht_new_flavor(1ul << (unsigned)ceil(log2((double)n)),
@@ -261,20 +304,27 @@ int main(int argc, char **argv)
 	if (rate > 0)
 		pthread_create(&writer, NULL, writer_main, &rate);
 
-	const char *dist = zipf ? "zipf" : "uniform";
-	for (int which = 0; which < 2; which++) {
+	const char *dist = sign ? "signed" : zipf ? "zipf" : "uniform";
+	/* signed: DO clients, the baseline, then the same entries for
+	 * clients without DO */
+	for (int which = 0; which < (sign ? 3 : 2); which++) {
 		uint64_t ops = 0, bytes = 0;
 		unsigned chunk = 32 * 1024;
 		double t0 = now_s(), t;
 		do {
-			bytes += which ? run_lfht(ht, (unsigned)(ops % POOL), chunk) :
-					 run_cache((unsigned)(ops % POOL), chunk);
+			unsigned from = (unsigned)(ops % POOL);
+			bytes += which == 1 ? run_lfht(ht, from, chunk) :
+				 !sign	    ? run_cache(from, chunk) :
+				 which == 0 ? run_signed_do(from, chunk) :
+					      run_signed_plain(from, chunk);
 			ops += chunk;
 		} while ((t = now_s() - t0) < seconds);
-		printf("%-8s %9llu entries %-7s: %7.1f ns/op  %6.2f M ops/s  (%.0f octets/answer%s)\n",
-		       which ? "cds_lfht" : "bailiwick", (unsigned long long)n, dist,
+		printf("%-9s %9llu entries %-7s%s: %7.1f ns/op  %6.2f M ops/s  (%.0f octets/answer%s, %llu ops)\n",
+		       which == 1 ? "cds_lfht" : "bailiwick", (unsigned long long)n, dist,
+		       !sign ? "" : which == 2 ? " plain" : " DO",
 		       t * 1e9 / (double)ops, (double)ops / t / 1e6,
-		       (double)bytes / (double)ops, rate > 0 ? ", writer on" : "");
+		       (double)bytes / (double)ops, rate > 0 ? ", writer on" : "",
+		       (unsigned long long)ops);
 	}
 	uint64_t looked = reader_stats.hits + reader_stats.stale_hits + reader_stats.misses;
 	printf("lookups: %.2f %% hits, %.2f %% read a second bucket\n",

@@ -46,7 +46,8 @@
 #define TABLE_MIN_BUCKETS 64
 #define CUT_QTYPE 0	     /* key type of RFC 8020 NXDOMAIN cut markers */
 #define EVICT_SCAN_FACTOR 2  /* CLOCK visits each slot at most this often */
-#define SCRATCH_BUFS 3	     /* re-encoded message, marker, one RDATA */
+#define SCRATCH_BUFS 4	     /* re-encoded message, marker, one RDATA,
+				the message without DNSSEC records */
 
 /*
  * over: how many entries whose first bucket is this one live in their
@@ -69,19 +70,22 @@ struct cache_table {
 
 /*
  * Immutable once published, except refresh_at and ref (see msgcache.h).
- * hash..name_len are laid out as in struct cache_key (flags takes the
- * key's pad), so a key compares with two loads. data[]: the lower-cased
- * qname, padding to 4, the original TTLs (uint32), the TTL field offsets
- * within the sections (uint16), the sections. A one-record answer fits
- * jemalloc's 128-octet class: two cache lines.
+ * hash..name_len are laid out as in struct cache_key (full takes the key's
+ * dnssec, flags its pad), so a key compares with two loads. data[]: the
+ * lower-cased qname, padding to 4, then the full view: the original TTLs
+ * (uint32), the TTL field offsets within the sections (uint16), the
+ * sections; then, at plain_off when the message has records a client
+ * without DO must not see, the plain view: struct plain_hdr, its TTLs,
+ * offsets and sections (the message written again without them). A
+ * one-record answer fits jemalloc's 128-octet class: two cache lines.
  */
 struct cache_entry {
 	struct rcu_head rcu;
 	uint64_t hash;
 	uint16_t qtype;
 	uint16_t qclass;
-	uint8_t do_bit;
 	uint8_t name_len;
+	uint8_t full;		/* assembled with its DNSSEC records (DO) */
 	uint16_t flags;		/* header bits the answer carries (AD) */
 	uint32_t inserted;
 	uint32_t expire;	/* fresh while now < expire */
@@ -92,6 +96,7 @@ struct cache_entry {
 	uint16_t count[3];	/* ANCOUNT, NSCOUNT, ARCOUNT */
 	uint16_t nttl;
 	uint16_t sec_len;
+	uint16_t plain_off;	/* the plain view in data[]; 0: the full one */
 	uint8_t ref;		/* atomic: CLOCK reference bit */
 	uint8_t rank;
 	uint8_t rcode;
@@ -100,8 +105,27 @@ struct cache_entry {
 
 _Static_assert(offsetof(struct cache_entry, name_len) -
 		       offsetof(struct cache_entry, hash) ==
-	       offsetof(struct cache_key, name_len),
+	       offsetof(struct cache_key, name_len) &&
+	       offsetof(struct cache_entry, full) - offsetof(struct cache_entry, hash) ==
+	       offsetof(struct cache_key, dnssec),
 	       "entry and key headers must line up");
+
+/* The plain view's counts, in data[] at plain_off (unaligned: memcpy). */
+struct plain_hdr {
+	uint16_t count[3];
+	uint16_t nttl;
+	uint16_t sec_len;
+};
+
+/* What an answer copies: one view of an entry. count points at the
+ * entry's own counts, or at plain (the plain view's, copied out). */
+struct view {
+	const uint16_t *count;
+	uint16_t plain[3];
+	unsigned nttl;
+	size_t sec_len;
+	const uint8_t *ttls, *offs, *sections;
+};
 
 /* Only the writer writes this struct; readers read cfg, seed and table. */
 struct cache {
@@ -147,7 +171,7 @@ static inline uint64_t mix(uint64_t a, uint64_t b)
  */
 static inline void key_fill(struct cache_key *k, const struct cache *c,
 			    const uint8_t *src, size_t len, uint16_t qtype,
-			    uint16_t qclass, uint8_t do_bit)
+			    uint16_t qclass, bool dnssec)
 {
 	const uint64_t p0 = 0xa0761d6478bd642fULL, p1 = 0xe7037ed1a0b428dbULL;
 	const uint64_t k1 = c->seed[1] ^ p1;
@@ -171,21 +195,21 @@ static inline void key_fill(struct cache_key *k, const struct cache *c,
 			w |= (uint64_t)dst[i] << (8 * i);
 		}
 	}
-	w ^= (uint64_t)qtype << 40 | (uint64_t)qclass << 24 | (uint64_t)do_bit << 56;
+	w ^= (uint64_t)qtype << 40 | (uint64_t)qclass << 24;
 	h = mix(h ^ w, c->seed[1] ^ p0);
 	k->hash = mix(h, p1 ^ c->seed[0]);
 	k->qtype = qtype;
 	k->qclass = qclass;
-	k->do_bit = do_bit;
 	k->name_len = (uint8_t)len;
+	k->dnssec = dnssec;
 	k->pad = 0;
 }
 
 void cache_key_init(struct cache_key *k, const struct cache *c,
 		    const uint8_t *qname, uint16_t qtype, uint16_t qclass,
-		    bool do_bit)
+		    bool dnssec)
 {
-	key_fill(k, c, qname, dns_name_len(qname), qtype, qclass, do_bit);
+	key_fill(k, c, qname, dns_name_len(qname), qtype, qclass, dnssec);
 }
 
 void cache_key_from_query(struct cache_key *k, const struct cache *c,
@@ -218,8 +242,10 @@ static inline const struct cache_entry *slot_entry(uint64_t v)
 	return (const struct cache_entry *)(uintptr_t)(v & PTR_MASK);
 }
 
-/* hash, qtype, qclass, DO and name length in two loads (flags masked out
- * of the entry's second word), then the name. */
+/* hash, qtype, qclass and name length in two loads (the key's dnssec and
+ * pad, the entry's full and flags masked out), then the name. A key that
+ * wants the DNSSEC records (dnssec) does not match an entry cached without
+ * them (not full): the same test, one bit of the second word. */
 static inline bool key_matches(const struct cache_entry *e,
 			       const struct cache_key *k)
 {
@@ -229,7 +255,8 @@ static inline bool key_matches(const struct cache_entry *e,
 	memcpy(&ek, &e->qtype, 8);
 	memcpy(&kh, &k->hash, 8);
 	memcpy(&kk, &k->qtype, 8);
-	return eh == kh && ((ek ^ kk) & 0x0000ffffffffffffULL) == 0 &&
+	return eh == kh &&
+	       (((ek ^ kk) & 0x000000ffffffffffULL) | (kk & ~ek & 0x0000010000000000ULL)) == 0 &&
 	       dns_same_octets(e->data, k->name, k->name_len);
 }
 
@@ -437,6 +464,34 @@ void cache_lookup_burst(const struct cache *c, const struct cache_key *const *ke
 
 /* --- answers (readers) ------------------------------------------------- */
 
+/* The view a client gets: the plain one (without DNSSEC records) when the
+ * entry has one and the client did not set DO; the full one otherwise, read
+ * from the entry's header (unsigned data's only view: no extra load). */
+static inline void entry_view(const struct cache_entry *e, const struct dns_query *q,
+			      struct view *v)
+{
+	if (__builtin_expect(e->plain_off != 0, 0) &&
+	    !(q->has_edns && (q->edns.flags & DNS_EDNS_F_DO))) {
+		const uint8_t *p = e->data + e->plain_off;
+		struct plain_hdr h;
+		memcpy(&h, p, sizeof(h));
+		memcpy(v->plain, h.count, sizeof(v->plain));
+		v->count = v->plain;
+		v->nttl = h.nttl;
+		v->sec_len = h.sec_len;
+		v->ttls = p + sizeof(h);
+		v->offs = v->ttls + 4 * (size_t)h.nttl;
+		v->sections = v->offs + 2 * (size_t)h.nttl;
+		return;
+	}
+	v->count = e->count;
+	v->nttl = e->nttl;
+	v->sec_len = e->sec_len;
+	v->ttls = e_ttls(e);
+	v->offs = e_offs(e);
+	v->sections = e_sections(e);
+}
+
 static inline int answer(const struct cache *c, const struct cache_entry *e,
 			 enum cache_state state, const struct dns_query *q,
 			 uint32_t now, uint8_t *out, size_t cap, bool stream)
@@ -447,12 +502,14 @@ static inline int answer(const struct cache *c, const struct cache_entry *e,
 	size_t base = DNS_HDR_LEN + qlen;
 	bool fits;
 	uint16_t flags;
+	struct view v;
 
 	if (client < cap)
 		cap = client;
 	if (base + opt > cap)
 		return DNS_E_SPACE;
-	fits = base + e->sec_len + opt <= cap;
+	entry_view(e, q, &v);
+	fits = base + v.sec_len + opt <= cap;
 	flags = DNS_F_QR | DNS_F_RA | e->rcode |
 		(q->flags & (DNS_F_OPCODE_MASK | DNS_F_RD | DNS_F_CD));
 	if (dns_query_takes_ad(q))
@@ -462,30 +519,29 @@ static inline int answer(const struct cache *c, const struct cache_entry *e,
 	dns_put16(out, q->id);
 	dns_put16(out + 2, flags);
 	dns_put16(out + 4, 1);
-	dns_put16(out + 6, fits ? e->count[0] : 0);
-	dns_put16(out + 8, fits ? e->count[1] : 0);
-	dns_put16(out + 10, (uint16_t)((fits ? e->count[2] : 0) + (opt ? 1 : 0)));
+	dns_put16(out + 6, fits ? v.count[0] : 0);
+	dns_put16(out + 8, fits ? v.count[1] : 0);
+	dns_put16(out + 10, (uint16_t)((fits ? v.count[2] : 0) + (opt ? 1 : 0)));
 	if (out != q->wire) /* a worker answers in the query's own buffer */
 		dns_copy(out + DNS_HDR_LEN, q->wire + DNS_HDR_LEN, qlen);
 	size_t len = base;
 	if (fits) {
-		const uint8_t *ttls = e_ttls(e), *offs = e_offs(e);
 		uint8_t *sec = out + base;
 		uint32_t age = now - e->inserted;
 
-		dns_copy(sec, e_sections(e), e->sec_len);
-		for (unsigned i = 0; i < e->nttl; i++) {
+		dns_copy(sec, v.sections, v.sec_len);
+		for (unsigned i = 0; i < v.nttl; i++) {
 			uint32_t orig, ttl;
 			uint16_t off;
-			memcpy(&orig, ttls + 4 * i, 4);
-			memcpy(&off, offs + 2 * i, 2);
+			memcpy(&orig, v.ttls + 4 * i, 4);
+			memcpy(&off, v.offs + 2 * i, 2);
 			ttl = state >= CACHE_STALE ? c->cfg.stale_answer_ttl :
 			      orig > age ? orig - age : 0;
 			if (ttl > c->cfg.max_ttl)
 				ttl = c->cfg.max_ttl;
 			dns_put32(sec + off, ttl);
 		}
-		len += e->sec_len;
+		len += v.sec_len;
 	}
 	if (opt)
 		len += dns_opt_put(out + len, c->cfg.edns_udp_size, q->edns.flags);
@@ -931,31 +987,71 @@ static int plan_message(const struct cache *c, struct msg_plan *p,
 	return 0;
 }
 
-/* The entry for a planned message, with TTLs clamped; NULL on failure. */
+/*
+ * One view of planned message p: its record TTLs clamped to
+ * [min_ttl, cap], their offsets within the sections, and the sections, at
+ * ttls, offs and sec. Returns the shortest TTL.
+ */
+static uint32_t put_view(const struct cache *c, const struct msg_plan *p, uint32_t cap,
+			 uint8_t *ttls, uint8_t *offs, uint8_t *sec)
+{
+	struct dns_rr_iter it;
+	struct dns_rr rr;
+	unsigned i = 0;
+	uint32_t life = UINT32_MAX;
+
+	dns_rr_iter_init(&it, &p->m, DNS_SEC_ANSWER);
+	while (dns_rr_next(&it, &rr) > 0 && i < p->nttl) {
+		if (rr.type == DNS_T_OPT)
+			continue;
+		uint32_t ttl = rr.ttl < c->cfg.min_ttl ? c->cfg.min_ttl : rr.ttl;
+		if (ttl > cap)
+			ttl = cap;
+		uint16_t off = (uint16_t)(rr.ttl_off - p->sec_start);
+		memcpy(ttls + 4 * i, &ttl, 4);
+		memcpy(offs + 2 * i, &off, 2);
+		if (ttl < life)
+			life = ttl;
+		i++;
+	}
+	memcpy(sec, p->m.wire + p->sec_start, p->sec_end - p->sec_start);
+	return life;
+}
+
+/*
+ * The entry for planned message p (full: assembled with its DNSSEC
+ * records), with TTLs clamped; plain: the same message without the records
+ * a client without DO must not see, or NULL when it has none. NULL on
+ * failure.
+ */
 static struct cache_entry *entry_new(struct cache *c, const struct msg_plan *p,
-				     const uint8_t *msg, uint32_t now,
-				     uint8_t rank, bool do_bit, uint16_t qtype)
+				     const struct msg_plan *plain, uint32_t now,
+				     uint8_t rank, bool full, uint16_t qtype)
 {
 	const struct cache_config *cfg = &c->cfg;
 	struct cache_key k;
 	size_t name_len = dns_name_len(p->m.qname);
 	size_t sec_len = p->sec_end - p->sec_start;
-	size_t size = sizeof(struct cache_entry) + ttl_base((uint8_t)name_len) +
-		      6 * (size_t)p->nttl + sec_len;
-	uint32_t ttl, cap;
+	size_t plain_off = ttl_base((uint8_t)name_len) + 6 * (size_t)p->nttl + sec_len;
+	size_t plain_len = plain ? sizeof(struct plain_hdr) + 6 * (size_t)plain->nttl +
+					   (plain->sec_end - plain->sec_start) : 0;
+	size_t size = sizeof(struct cache_entry) + plain_off + plain_len;
+	uint32_t cap;
 	size_t usable;
-	struct cache_entry *e = cache_mem_alloc(&c->mem, size, &usable);
+	struct cache_entry *e;
 
-	if (!e)
+	if (plain && plain_off > UINT16_MAX)
+		return NULL;
+	if (!(e = cache_mem_alloc(&c->mem, size, &usable)))
 		return NULL;
 	cap = p->negative ? p->neg_cap : cfg->max_ttl;
 	memset(e, 0, sizeof(*e));
-	key_fill(&k, c, p->m.qname, name_len, qtype, p->m.qclass, do_bit);
+	key_fill(&k, c, p->m.qname, name_len, qtype, p->m.qclass, false);
 	e->name_len = (uint8_t)name_len;
 	memcpy(e->data, k.name, name_len);
 	e->qtype = qtype;
 	e->qclass = p->m.qclass;
-	e->do_bit = do_bit;
+	e->full = full;
 	e->hash = k.hash;
 	e->rank = rank;
 	e->rcode = (uint8_t)p->m.rcode;
@@ -968,27 +1064,23 @@ static struct cache_entry *entry_new(struct cache *c, const struct msg_plan *p,
 	e->sec_len = (uint16_t)sec_len;
 	e->bytes = (uint32_t)usable;
 
-	/* Record TTLs, clamped; the entry lives as long as the shortest. */
-	uint8_t *ttls = (uint8_t *)e_ttls(e), *offs = (uint8_t *)e_offs(e);
-	struct dns_rr_iter it;
-	struct dns_rr rr;
-	unsigned i = 0;
-	uint32_t life = UINT32_MAX;
-	dns_rr_iter_init(&it, &p->m, DNS_SEC_ANSWER);
-	while (dns_rr_next(&it, &rr) > 0 && i < p->nttl) {
-		if (rr.type == DNS_T_OPT)
-			continue;
-		ttl = rr.ttl < cfg->min_ttl ? cfg->min_ttl : rr.ttl;
-		if (ttl > cap)
-			ttl = cap;
-		uint16_t off = (uint16_t)(rr.ttl_off - p->sec_start);
-		memcpy(ttls + 4 * i, &ttl, 4);
-		memcpy(offs + 2 * i, &off, 2);
-		if (ttl < life)
-			life = ttl;
-		i++;
+	/* The entry lives as long as its shortest TTL: the full view holds
+	 * every record the plain one does. */
+	uint32_t life = put_view(c, p, cap, (uint8_t *)e_ttls(e), (uint8_t *)e_offs(e),
+				 (uint8_t *)e_sections(e));
+	if (plain) {
+		uint8_t *at = e->data + plain_off;
+		struct plain_hdr h = { .nttl = (uint16_t)plain->nttl,
+				       .sec_len = (uint16_t)(plain->sec_end - plain->sec_start) };
+		for (int s = 0; s < 3; s++)
+			h.count[s] = plain->m.hdr.count[s + 1];
+		if (plain->sec_end < plain->m.len)
+			h.count[2]--;
+		memcpy(at, &h, sizeof(h));
+		at += sizeof(h);
+		put_view(c, plain, cap, at, at + 4 * (size_t)h.nttl, at + 6 * (size_t)h.nttl);
+		e->plain_off = (uint16_t)plain_off;
 	}
-	memcpy((uint8_t *)e_sections(e), msg + p->sec_start, sec_len);
 	e->inserted = now;
 	e->expire = now + life;
 	e->stale_until = cfg->max_stale ? e->expire + cfg->max_stale : e->expire;
@@ -1006,12 +1098,15 @@ static int publish(struct cache *c, struct cache_entry *e, uint32_t now)
 	k.hash = e->hash;
 	k.qtype = e->qtype;
 	k.qclass = e->qclass;
-	k.do_bit = e->do_bit;
 	k.name_len = e->name_len;
+	k.dnssec = 0;
 	memcpy(k.name, e->data, e->name_len);
 	if ((slot = find_slot(c->table, &k))) {
 		const struct cache_entry *old = slot_entry(*slot);
-		if (now < old->expire && old->rank > e->rank) {
+		/* a fresh entry stays for a lower rank, or for one that
+		 * lacks the DNSSEC records it has */
+		if (now < old->expire &&
+		    (old->rank > e->rank || (old->full && !e->full))) {
 			cache_mem_free(e);
 			return CACHE_E_RANK;
 		}
@@ -1028,17 +1123,14 @@ static int publish(struct cache *c, struct cache_entry *e, uint32_t now)
 }
 
 /* A name that exists (an answer, a chain link, NODATA) at or below a cut
- * makes the cut wrong: drop the markers at the name and its ancestors, in
- * both DO halves (whoever learnt it, the name exists). */
+ * makes the cut wrong: drop the markers at the name and its ancestors. */
 static void drop_cut_markers(struct cache *c, const uint8_t *name, uint16_t qclass)
 {
 	for (const uint8_t *p = name;; p += *p + 1) {
 		struct cache_key k;
 
-		for (int do_bit = 0; do_bit < 2; do_bit++) {
-			cache_key_init(&k, c, p, CUT_QTYPE, qclass, do_bit);
-			cache_remove(c, &k);
-		}
+		cache_key_init(&k, c, p, CUT_QTYPE, qclass, false);
+		cache_remove(c, &k);
 		if (*p == 0)
 			break;
 	}
@@ -1076,29 +1168,21 @@ static void chain_end(const struct msg_plan *p, uint8_t *out)
 }
 
 /*
- * RFC 8020: an NXDOMAIN says that its name and everything below it do not
- * exist. The marker is an entry under (the chain's end, type 0) that holds
- * the authority section alone, every name in it written out in full: its
- * answers go behind questions of any length, so no compression pointer may
- * point into the question it came with (they did, once). Clients without
- * DO get the SOA alone (RFC 4035 3.2.1). The SOA must be at or above the
- * denied name, or nothing is made. The caller allows only DNSSEC-secure
- * NXDOMAINs: one forged NXDOMAIN for a TLD would deny the whole TLD.
+ * The marker's message for the NXDOMAIN planned in p, denying end, into buf
+ * (DNS_MSG_MAX octets): question (end, type 0), the authority section
+ * alone with every name written out in full; strip: without the records a
+ * client without DO must not see. Its length, or 0 when the SOA does not
+ * cover end (or is missing) or it does not fit.
  */
-static void insert_cut_marker(struct cache *c, const struct msg_plan *p,
-			      uint32_t now, uint8_t rank, bool do_bit)
+static size_t marker_msg(const struct msg_plan *p, const uint8_t *end, bool strip,
+			 uint8_t *buf)
 {
-	uint8_t end[DNS_NAME_MAX];
+	size_t endlen = dns_name_len(end), n;
 	struct dns_rr_iter it;
 	struct dns_rr rr;
-	struct msg_plan mp;
-	size_t n, endlen;
 	unsigned count = 0;
 	bool soa = false;
-	uint8_t *buf = c->scratch + DNS_MSG_MAX;
 
-	chain_end(p, end);
-	endlen = dns_name_len(end);
 	memset(buf, 0, DNS_HDR_LEN);
 	dns_put16(buf + 2, (uint16_t)(DNS_F_QR | DNS_R_NXDOMAIN));
 	dns_put16(buf + 4, 1);
@@ -1110,12 +1194,12 @@ static void insert_cut_marker(struct cache *c, const struct msg_plan *p,
 	dns_rr_iter_init(&it, &p->m, DNS_SEC_AUTHORITY);
 	while (dns_rr_next(&it, &rr) > 0 && rr.section == DNS_SEC_AUTHORITY) {
 		size_t ol = dns_name_len(rr.owner);
-		if (!do_bit && rr.type != DNS_T_SOA)
+		if (strip && dns_rr_needs_do(rr.type, DNS_SEC_AUTHORITY, CUT_QTYPE))
 			continue;
 		if (rr.type == DNS_T_SOA && !dns_name_is_subdomain(end, rr.owner))
-			return; /* an SOA that does not cover the name */
+			return 0; /* an SOA that does not cover the name */
 		if (n + ol + DNS_RR_FIXED_LEN > DNS_MSG_MAX)
-			return;
+			return 0;
 		memcpy(buf + n, rr.owner, ol);
 		dns_put16(buf + n + ol, rr.type);
 		dns_put16(buf + n + ol + 2, rr.rclass);
@@ -1123,16 +1207,42 @@ static void insert_cut_marker(struct cache *c, const struct msg_plan *p,
 		int rl = dns_rr_rdata(&p->m, &rr, buf + n + ol + DNS_RR_FIXED_LEN,
 				      DNS_MSG_MAX - (n + ol + DNS_RR_FIXED_LEN));
 		if (rl < 0)
-			return;
+			return 0;
 		dns_put16(buf + n + ol + 8, (uint16_t)rl);
 		n += ol + DNS_RR_FIXED_LEN + (size_t)rl;
 		soa |= rr.type == DNS_T_SOA;
 		count++;
 	}
 	dns_put16(buf + 8, (uint16_t)count);
-	if (!soa || plan_message(c, &mp, buf, n) != 0)
+	return soa ? n : 0;
+}
+
+/*
+ * RFC 8020: an NXDOMAIN says that its name and everything below it do not
+ * exist. The marker is an entry under (the chain's end, type 0) that holds
+ * the authority section alone, every name in it written out in full: its
+ * answers go behind questions of any length, so no compression pointer may
+ * point into the question it came with (they did, once). Clients without
+ * DO get the SOA alone (RFC 4035 3.2.1: the plain view). The SOA must be
+ * at or above the denied name, or nothing is made. The caller allows only
+ * DNSSEC-secure NXDOMAINs: one forged NXDOMAIN for a TLD would deny the
+ * whole TLD.
+ */
+static void insert_cut_marker(struct cache *c, const struct msg_plan *p,
+			      uint32_t now, uint8_t rank, bool full)
+{
+	uint8_t end[DNS_NAME_MAX];
+	struct msg_plan mp, pp;
+	uint8_t *buf = c->scratch + DNS_MSG_MAX, *pbuf = c->scratch + 3 * (size_t)DNS_MSG_MAX;
+	size_t n, pn = 0;
+
+	chain_end(p, end);
+	if (!(n = marker_msg(p, end, false, buf)) || plan_message(c, &mp, buf, n) != 0)
 		return;
-	struct cache_entry *cut = entry_new(c, &mp, buf, now, rank, do_bit, CUT_QTYPE);
+	if (dns_msg_has_do_only(&mp.m) &&
+	    (!(pn = marker_msg(p, end, true, pbuf)) || plan_message(c, &pp, pbuf, pn) != 0))
+		return;
+	struct cache_entry *cut = entry_new(c, &mp, pn ? &pp : NULL, now, rank, full, CUT_QTYPE);
 	if (cut && enforce_budget(c, now, cut->bytes))
 		publish(c, cut, now);
 	else if (cut)
@@ -1140,43 +1250,35 @@ static void insert_cut_marker(struct cache *c, const struct msg_plan *p,
 }
 
 /*
- * The planned message written again by dns/build.h into the first scratch
- * buffer, its OPT left out, and planned anew into *out. An authority's
- * compression pointers may point anywhere earlier, into a TTL field or a
- * type code; the builder's point only at names it wrote. An entry's
- * answers rewrite TTLs and echo the client's question (the same name in
- * any letter case), so only then can no answer read a name differently
- * from the message that was cached. 0 or CACHE_E_MSG.
+ * The planned message written again by dns/build.h (dns_msg_rewrite()) into
+ * buf, its OPT left out (strip: and the records a client without DO must
+ * not see), and planned anew into *out. An authority's compression
+ * pointers may point anywhere earlier, into a TTL field or a type code; the
+ * builder's point only at names it wrote. An entry's answers rewrite TTLs
+ * and echo the client's question (the same name in any letter case), so
+ * only then can no answer read a name differently from the message that
+ * was cached. 0, CACHE_E_MSG, or CACHE_E_UNCACHEABLE (a message whose
+ * records were all stripped).
  */
-static int reencode(struct cache *c, const struct msg_plan *p, struct msg_plan *out)
+static int reencode(struct cache *c, const struct msg_plan *p, bool strip, uint8_t *buf,
+		    struct msg_plan *out)
 {
-	uint8_t *buf = c->scratch, *rdata = c->scratch + 2 * (size_t)DNS_MSG_MAX;
-	struct dns_builder b;
-	struct dns_rr_iter it;
-	struct dns_rr rr;
+	int n = dns_msg_rewrite(&p->m, strip, buf, DNS_MSG_MAX,
+				c->scratch + 2 * (size_t)DNS_MSG_MAX);
+	int r;
 
-	dns_builder_init(&b, buf, DNS_MSG_MAX, 0,
-			 (uint16_t)(p->m.hdr.flags & ~DNS_F_RCODE_MASK) | (p->m.rcode & 0xf));
-	if (dns_builder_question(&b, p->m.qname, p->m.qtype, p->m.qclass))
+	if (n < 0)
 		return CACHE_E_MSG;
-	dns_rr_iter_init(&it, &p->m, DNS_SEC_ANSWER);
-	while (dns_rr_next(&it, &rr) > 0) {
-		if (rr.type == DNS_T_OPT)
-			continue;
-		int n = dns_rr_rdata(&p->m, &rr, rdata, DNS_MSG_MAX);
-		if (n < 0 || dns_builder_rr(&b, (enum dns_section)rr.section, rr.owner, rr.type,
-					    rr.rclass, rr.ttl, rdata, (size_t)n) ||
-		    b.tc)
-			return CACHE_E_MSG;
-	}
-	return plan_message(c, out, buf, dns_builder_finish(&b)) ? CACHE_E_MSG : 0;
+	r = plan_message(c, out, buf, (size_t)n);
+	return r == CACHE_E_UNCACHEABLE && strip ? r : r ? CACHE_E_MSG : 0;
 }
 
 int cache_insert(struct cache *c, const uint8_t *msg, size_t len,
-		 uint32_t now, enum cache_rank rank, bool do_bit)
+		 uint32_t now, enum cache_rank rank, bool full)
 {
-	struct msg_plan given, p;
+	struct msg_plan given, p, plain;
 	struct cache_entry *e;
+	bool strip;
 	int r = plan_message(c, &given, msg, len);
 
 	if (r) {
@@ -1185,10 +1287,16 @@ int cache_insert(struct cache *c, const uint8_t *msg, size_t len,
 	}
 	if (given.m.qtype == CUT_QTYPE)
 		return CACHE_E_UNCACHEABLE;
-	if ((r = reencode(c, &given, &p)))
+	if ((r = reencode(c, &given, false, c->scratch, &p)))
 		return r;
+	/* the plain view: without them (clients without DO) */
+	strip = dns_msg_has_do_only(&p.m);
+	if (strip && (r = reencode(c, &p, true, c->scratch + 3 * (size_t)DNS_MSG_MAX, &plain))) {
+		c->st.uncacheable += r == CACHE_E_UNCACHEABLE;
+		return r;
+	}
 	maybe_grow(c);
-	if (!(e = entry_new(c, &p, p.m.wire, now, (uint8_t)rank, do_bit, p.m.qtype)))
+	if (!(e = entry_new(c, &p, strip ? &plain : NULL, now, (uint8_t)rank, full, p.m.qtype)))
 		return CACHE_E_NOMEM;
 	if (!enforce_budget(c, now, e->bytes)) {
 		cache_mem_free(e);
@@ -1205,7 +1313,7 @@ int cache_insert(struct cache *c, const uint8_t *msg, size_t len,
 	if (p.m.rcode != DNS_R_NXDOMAIN)
 		drop_cut_markers(c, end, p.m.qclass);
 	else if (rank == CACHE_RANK_SECURE)
-		insert_cut_marker(c, &p, now, (uint8_t)rank, do_bit);
+		insert_cut_marker(c, &p, now, (uint8_t)rank, full);
 	return 0;
 }
 
@@ -1219,8 +1327,7 @@ void cache_remove(struct cache *c, const struct cache_key *k)
 
 const struct cache_entry *cache_nxdomain_cut(const struct cache *c,
 					     const uint8_t *qname,
-					     uint16_t qclass, bool do_bit,
-					     uint32_t now)
+					     uint16_t qclass, uint32_t now)
 {
 	struct cache_reader_stats st = { 0 };
 
@@ -1229,7 +1336,7 @@ const struct cache_entry *cache_nxdomain_cut(const struct cache *c,
 		const struct cache_key *kp = &k;
 		struct cache_result res;
 
-		cache_key_init(&k, c, p, CUT_QTYPE, qclass, do_bit);
+		cache_key_init(&k, c, p, CUT_QTYPE, qclass, false);
 		cache_lookup_burst(c, &kp, 1, now, &res, &st);
 		if (res.entry && (res.state == CACHE_HIT ||
 				  res.state == CACHE_HIT_PREFETCH))

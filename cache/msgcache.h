@@ -1,8 +1,13 @@
 /*
  * cache/msgcache.h: the message cache. Keys are (lower-cased qname, qtype,
- * qclass, DO bit); values are immutable entries holding a response's
- * answer, authority and additional sections in wire form, ready to copy
- * behind a client's question with every TTL rewritten as time left.
+ * qclass); values are immutable entries holding a response's answer,
+ * authority and additional sections in wire form, ready to copy behind a
+ * client's question with every TTL rewritten as time left. One entry
+ * answers clients with and without DO: it holds two views of its message,
+ * the full one (RRSIGs, NSEC and NSEC3 records included) and, when the
+ * message has such records, the plain one without them (RFC 4035 3.2.1),
+ * each written once when the entry is made, so neither answer does more
+ * than copy its octets and rewrite its TTLs.
  *
  * Threads: any number of readers (dataplane workers, registered liburcu QSBR
  * threads that announce quiescent states between bursts) call
@@ -69,13 +74,15 @@ struct cache_config {
 void cache_config_default(struct cache_config *cfg);
 
 /* The first 14 octets are laid out as in an entry, so that a key is
- * compared with two loads; pad is zero. */
+ * compared with two loads; pad is zero. dnssec is no part of the key:
+ * it says that the asker wants the DNSSEC records (DO), so that an entry
+ * cached without them (not full) is a miss for it. */
 struct cache_key {
 	uint64_t hash;
 	uint16_t qtype;
 	uint16_t qclass;
-	uint8_t do_bit;
 	uint8_t name_len;
+	uint8_t dnssec;
 	uint16_t pad;
 	uint8_t name[DNS_NAME_MAX]; /* lower-cased wire */
 };
@@ -121,12 +128,13 @@ struct cache;
 struct cache *cache_new(const struct cache_config *cfg);
 void cache_free(struct cache *c);
 
-/* Any thread: the key of a question (qname in any case). */
+/* Any thread: the key of a question (qname in any case); dnssec: the
+ * asker wants DNSSEC records (see struct cache_key). */
 void cache_key_init(struct cache_key *k, const struct cache *c,
 		    const uint8_t *qname, uint16_t qtype, uint16_t qclass,
-		    bool do_bit);
+		    bool dnssec);
 
-/* Any thread: the key of a parsed client query (its DO bit included). */
+/* Any thread: the key of a parsed client query (dnssec: its DO bit). */
 void cache_key_from_query(struct cache_key *k, const struct cache *c,
 			  const struct dns_query *q);
 
@@ -143,7 +151,8 @@ void cache_lookup_burst(const struct cache *c, const struct cache_key *const *ke
  * into out (cap octets; the client's UDP size is applied too): header with
  * q's id, opcode, RD and CD, QR and RA set; q's question octet for octet;
  * the sections with TTLs as time left (stale_answer_ttl when stale), never
- * above max_ttl; our OPT when q had one. When the sections do not fit, TC=1
+ * above max_ttl, the full view when q has DO and the plain one when not;
+ * our OPT when q had one. When the sections do not fit, TC=1
  * and none are sent. Returns the length, or DNS_E_SPACE when not even the
  * question fits. out may be q's own buffer (q->wire): a worker answers in
  * the query's mbuf.
@@ -166,31 +175,33 @@ int cache_answer_stream(const struct cache *c, const struct cache_entry *e,
  * authority section and live min(SOA TTL, SOA MINIMUM, max_negative_ttl).
  * A record with TTL 0 makes the message uncacheable unless min_ttl is set
  * (then it lives min_ttl). Referrals and other rcodes are
- * CACHE_E_UNCACHEABLE. An existing entry for the key is replaced unless it
- * is fresh and of higher rank. do_bit chooses the key's DO half.
+ * CACHE_E_UNCACHEABLE. full: msg was assembled with its DNSSEC records
+ * (RRSIGs and denial records of DO answers, whatever the zone has); an
+ * entry that is not full answers only clients without DO. An existing
+ * entry for the key is replaced unless it is fresh and of higher rank, or
+ * fresh and full when the new one is not.
  *
  * RFC 8020 markers: a CACHE_RANK_SECURE NXDOMAIN also makes a marker for
  * the name it denies (the end of the answer's CNAME chain), which
  * cache_nxdomain_cut() finds; an NXDOMAIN of any lower rank makes none (a
  * forged one would deny a whole subtree). The marker holds the authority
  * section alone, names written out in full, so that its answers are well
- * formed behind any question; without DO, only the SOA. Any answer that
+ * formed behind any question; its plain view, the SOA alone. Any answer that
  * shows a name exists (data, a CNAME, NODATA) drops the markers at and
  * above it. 0 or an error.
  */
 int cache_insert(struct cache *c, const uint8_t *msg, size_t len,
-		 uint32_t now, enum cache_rank rank, bool do_bit);
+		 uint32_t now, enum cache_rank rank, bool full);
 
 /*
  * Reader or writer: RFC 8020 NXDOMAIN cut. The nearest cached, unexpired
- * marker at or above qname (same class and DO half), or NULL. Its answer
+ * marker at or above qname (same class), or NULL. Its answer
  * (cache_answer()) is NXDOMAIN with the denying zone's SOA (and, for DO,
  * its NSEC/NSEC3 proof and signatures), whatever the question below it.
  */
 const struct cache_entry *cache_nxdomain_cut(const struct cache *c,
 					     const uint8_t *qname,
-					     uint16_t qclass, bool do_bit,
-					     uint32_t now);
+					     uint16_t qclass, uint32_t now);
 
 /*
  * Reader: announces a quiescent state (urcu_qsbr_quiescent_state(), plus

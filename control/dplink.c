@@ -248,8 +248,7 @@ static void take_miss(struct ctl_dp *d, const struct shm_miss *r)
 {
 	struct shm_client c = r->c;
 	/* CD=1 (RFC 4035 3.2.2): resolved unvalidated, answered, not cached */
-	unsigned flags = (c.has_edns && (c.edns_flags & DNS_EDNS_F_DO) ? CTL_ITER_DO : 0) |
-			 (r->kind == SHM_MISS_CLIENT && (c.dns_flags & DNS_F_CD) ? CTL_ITER_CD : 0);
+	unsigned flags = r->kind == SHM_MISS_CLIENT && (c.dns_flags & DNS_F_CD) ? CTL_ITER_CD : 0;
 	struct pend *p;
 
 	if (d->ctl->now_ms - c.rx_ms > SHM_MISS_MAX_AGE_MS) {

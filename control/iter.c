@@ -106,7 +106,6 @@ struct req {
 	/* the question */
 	uint8_t qname[DNS_NAME_MAX];	/* lower-cased */
 	uint16_t qtype, qclass;
-	bool do_bit;
 	uint64_t hash;
 	/* where it is */
 	uint8_t target[DNS_NAME_MAX];
@@ -187,7 +186,6 @@ struct early {
 	ctl_iter_cb cb;
 	void *arg;
 	uint16_t qtype, qclass;
-	bool do_bit;
 	uint8_t qname[DNS_NAME_MAX];
 };
 
@@ -276,9 +274,9 @@ static const uint8_t *suffix_labels(const uint8_t *name, unsigned labels)
 }
 
 static uint64_t question_hash(const struct ctl_iter *it, const uint8_t *name,
-			      uint16_t qtype, uint16_t qclass, bool do_bit)
+			      uint16_t qtype, uint16_t qclass)
 {
-	uint64_t h = it->seed ^ ((uint64_t)qtype << 17 | (uint64_t)qclass << 1 | do_bit);
+	uint64_t h = it->seed ^ ((uint64_t)qtype << 17 | (uint64_t)qclass << 1);
 	size_t len = dns_name_len(name);
 
 	for (size_t i = 0; i < len; i++)
@@ -398,10 +396,12 @@ static int asm_roles(struct ctl_iter *it, struct dns_builder *b, bool sigs,
 
 /*
  * The cached answer to (name, qtype) as a message in out (cap octets), or
- * 0. stale_ok: expired entries within the stale window count too.
+ * 0. dnssec: as a DO client gets it (an entry cached without its DNSSEC
+ * records does not count); else without them. stale_ok: expired entries
+ * within the stale window count too.
  */
 static size_t cache_fetch(struct ctl_iter *it, const uint8_t *name, uint16_t qtype,
-			  uint16_t qclass, bool do_bit, bool stale_ok,
+			  uint16_t qclass, bool dnssec, bool stale_ok,
 			  uint8_t *out, size_t cap, bool *stale)
 {
 	uint8_t qbuf[DNS_NAME_MAX + 64];
@@ -415,7 +415,7 @@ static size_t cache_fetch(struct ctl_iter *it, const uint8_t *name, uint16_t qty
 	/* AD in the question: the entry's AD comes back (RFC 6840 5.8) */
 	dns_builder_init(&b, qbuf, sizeof(qbuf), 0, DNS_F_RD | DNS_F_AD);
 	dns_builder_question(&b, name, qtype, qclass);
-	dns_builder_opt(&b, 65535, 0, 0, do_bit ? DNS_EDNS_F_DO : 0, NULL, 0);
+	dns_builder_opt(&b, 65535, 0, 0, dnssec ? DNS_EDNS_F_DO : 0, NULL, 0);
 	if (dns_query_parse(&q, qbuf, dns_builder_finish(&b)))
 		return 0;
 	cache_key_from_query(&k, it->cache, &q);
@@ -442,7 +442,7 @@ static bool from_cache(struct req *r, bool stale_ok)
 	struct dns_rr_iter iter;
 	struct dns_rr rr;
 	bool stale = false;
-	size_t n = cache_fetch(r->it, r->target, r->qtype, r->qclass, r->do_bit,
+	size_t n = cache_fetch(r->it, r->target, r->qtype, r->qclass, true,
 			       stale_ok, buf, sizeof(buf), &stale);
 
 	if (!n || dns_msg_parse(&m, buf, n) || (m.hdr.flags & DNS_F_TC))
@@ -567,7 +567,7 @@ static void req_free(struct req *r)
 }
 
 static struct req *req_new(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
-			   uint16_t qclass, bool do_bit, struct req *parent)
+			   uint16_t qclass, struct req *parent)
 {
 	struct req *r = it->spare;
 
@@ -586,7 +586,6 @@ static struct req *req_new(struct ctl_iter *it, const uint8_t *qname, uint16_t q
 	name_copy(r->target, r->qname);
 	r->qtype = qtype;
 	r->qclass = qclass;
-	r->do_bit = do_bit;
 	r->started = ctl_iter_now();
 	r->parent = parent;
 	if (parent) {
@@ -648,10 +647,11 @@ static void deliver(struct req *r, const uint8_t *msg, size_t len, int rcode, bo
 	r->nwait = 0;
 }
 
-/* The cache's stale answer to the question into buf (MSG_MAX octets):
- * its length and rcode, or 0 when serve-stale is off or there is none. */
+/* The cache's stale answer to the question into buf (MSG_MAX octets), with
+ * its DNSSEC records as every answer of ours: its length and rcode, or 0
+ * when serve-stale is off or there is none. */
 static size_t stale_answer(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
-			   uint16_t qclass, bool do_bit, uint8_t *buf, int *rcode)
+			   uint16_t qclass, uint8_t *buf, int *rcode)
 {
 	struct dns_msg m;
 	bool stale = false;
@@ -659,7 +659,7 @@ static size_t stale_answer(struct ctl_iter *it, const uint8_t *qname, uint16_t q
 
 	if (!it->cfg.serve_stale)
 		return 0;
-	n = cache_fetch(it, qname, qtype, qclass, do_bit, true, buf, MSG_MAX, &stale);
+	n = cache_fetch(it, qname, qtype, qclass, true, true, buf, MSG_MAX, &stale);
 	if (!n || !stale || dns_msg_parse(&m, buf, n))
 		return 0;
 	*rcode = m.rcode;
@@ -674,7 +674,7 @@ static bool deliver_stale(struct req *r)
 	size_t n;
 
 	if (r->parent ||
-	    !(n = stale_answer(r->it, r->qname, r->qtype, r->qclass, r->do_bit, buf, &rcode)))
+	    !(n = stale_answer(r->it, r->qname, r->qtype, r->qclass, buf, &rcode)))
 		return false;
 	r->it->st.stale++;
 	deliver(r, buf, n, rcode, true);
@@ -767,12 +767,13 @@ static void complete(struct req *r)
 	if (r->cd) {
 		/* unvalidated: for this client only */
 	} else if (r->rcode == DNS_R_NOERROR || r->rcode == DNS_R_NXDOMAIN) {
-		/* The cache decides what it keeps (TTL 0, no SOA: nothing). */
+		/* The cache decides what it keeps (TTL 0, no SOA: nothing);
+		 * the answer has its DNSSEC records (take_answer()). */
 		cache_insert(it->cache, r->buf, len, ctl_iter_now(),
 			     r->sec == CTL_SEC_SECURE ? CACHE_RANK_SECURE
 			     : r->all_aa		    ? CACHE_RANK_AUTH_ANSWER
 						    : CACHE_RANK_NONAUTH_ANSWER,
-			     r->do_bit);
+			     true);
 	} else if (r->rcode == DNS_R_SERVFAIL && !r->priming && !r->local_fail && !r->cd) {
 		/* RFC 9520: asked again at once, it would fail again (unless
 		 * the failure was ours: out of ports, slots or a zone's share) */
@@ -830,7 +831,7 @@ static void fail(struct req *r, uint64_t *limit_counter)
 
 static uint32_t zone_bucket(const struct ctl_iter *it, const uint8_t *zone)
 {
-	return (uint32_t)question_hash(it, zone, 0, 0, false) & it->zone_mask;
+	return (uint32_t)question_hash(it, zone, 0, 0) & it->zone_mask;
 }
 
 /* r stops following its cut. */
@@ -1079,7 +1080,8 @@ static bool send_query(struct req *r, const struct ctl_addr *a, const uint8_t *n
 	up_opts_default(&o);
 	o.edns = !s->no_edns && !s->probe_plain;
 	o.edns_size = it->cfg.edns_buffer;
-	o.do_bit = (r->do_bit || it->chain) && o.edns; /* RRSIGs to validate */
+	/* RRSIGs to validate, and for DO clients: every answer carries them */
+	o.do_bit = o.edns;
 	o.cd = it->chain != NULL; /* a validating resolver's (RFC 4035 3.2.2) */
 	o.use_0x20 = it->cfg.use_0x20;
 	o.cookies = it->cfg.cookies && o.edns;
@@ -1130,7 +1132,7 @@ static bool resolve_ns(struct req *r)
 		}
 		if (r->depth >= SUB_DEPTH_MAX)
 			return false;
-		struct req *sub = req_new(it, ns->name, DNS_T_A, r->qclass, false, r);
+		struct req *sub = req_new(it, ns->name, DNS_T_A, r->qclass, r);
 		if (!sub)
 			return false;
 		sub->parent_ns = i;
@@ -1190,7 +1192,7 @@ static void key_sub(struct req *r, const uint8_t *zone, int need, bool for_signe
 		fail(r, NULL);
 		return;
 	}
-	struct req *sub = req_new(it, zone, qtype, r->qclass, true, r);
+	struct req *sub = req_new(it, zone, qtype, r->qclass, r);
 	if (!sub) {
 		fail(r, NULL);
 		return;
@@ -1410,13 +1412,14 @@ static bool take_answer(struct req *r, const struct dns_msg *m, const struct ctl
 
 	if (!s->aa)
 		r->all_aa = false;
-	if (asm_roles(r->it, &r->b, r->do_bit, m, s, CTL_ROLE_CHAIN, CTL_ROLE_DATA,
+	/* Every answer is assembled as a DO client gets it, signatures and
+	 * denial records included: one answer (and one cache entry) serves
+	 * every client, and the front ends strip them for clients without DO
+	 * (answer_from_msg(), the cache's plain view; RFC 4035 3.2.1). */
+	if (asm_roles(r->it, &r->b, true, m, s, CTL_ROLE_CHAIN, CTL_ROLE_DATA,
 		      DNS_SEC_ANSWER, cap))
 		return false;
-	/* Without DO no DNSSEC record goes to the client, NSEC and NSEC3
-	 * included (RFC 4035 3.2.1): only the SOA. */
-	if (negative && asm_roles(r->it, &r->b, r->do_bit, m, s, CTL_ROLE_SOA,
-				  r->do_bit ? CTL_ROLE_DENIAL : CTL_ROLE_SOA,
+	if (negative && asm_roles(r->it, &r->b, true, m, s, CTL_ROLE_SOA, CTL_ROLE_DENIAL,
 				  DNS_SEC_AUTHORITY, cap))
 		return false;
 	return true;
@@ -1769,7 +1772,7 @@ static void maybe_prime(struct ctl_iter *it)
 	root = ctl_deleg_find(it->deleg, (const uint8_t *)"", now, &chain);
 	if (!root || !root->from_hints)
 		return;
-	if (!(r = req_new(it, (const uint8_t *)"", DNS_T_NS, DNS_C_IN, false, NULL)))
+	if (!(r = req_new(it, (const uint8_t *)"", DNS_T_NS, DNS_C_IN, NULL)))
 		return;
 	r->priming = true;
 	it->priming = true;
@@ -1792,8 +1795,7 @@ static void early_flush(struct ctl_loop *loop, void *arg)
 	for (uint32_t i = 0; i < n; i++) {
 		struct early *e = &it->early[i];
 		int rcode;
-		size_t len = stale_answer(it, e->qname, e->qtype, e->qclass, e->do_bit, buf,
-					  &rcode);
+		size_t len = stale_answer(it, e->qname, e->qtype, e->qclass, buf, &rcode);
 		if (len) {
 			it->st.stale++;
 			e->cb(e->arg, rcode, buf, len, true);
@@ -1814,7 +1816,7 @@ static void early_flush(struct ctl_loop *loop, void *arg)
 /* Answers the question from the loop without resolving; 0, or CTL_E_FULL
  * or CTL_E_NOMEM. */
 static int answer_early(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
-			uint16_t qclass, bool do_bit, ctl_iter_cb cb, void *arg)
+			uint16_t qclass, ctl_iter_cb cb, void *arg)
 {
 	if (it->nearly == it->early_cap) {
 		uint32_t cap = it->early_cap ? 2 * it->early_cap : 64;
@@ -1827,8 +1829,7 @@ static int answer_early(struct ctl_iter *it, const uint8_t *qname, uint16_t qtyp
 		it->early_cap = cap;
 	}
 	struct early *e = &it->early[it->nearly];
-	*e = (struct early){ .cb = cb, .arg = arg, .qtype = qtype, .qclass = qclass,
-			     .do_bit = do_bit };
+	*e = (struct early){ .cb = cb, .arg = arg, .qtype = qtype, .qclass = qclass };
 	dns_name_copy_lower(e->qname, qname);
 	int rc = ctl_timer_add(it->loop, &it->early_timer, 0, early_flush, it);
 	if (rc)
@@ -1939,16 +1940,15 @@ static int resolve(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
 	uint8_t lower[DNS_NAME_MAX];
 	uint64_t h;
 	struct req *r;
-	bool do_bit = flags & CTL_ITER_DO;
 	/* without validation CD changes nothing */
 	bool cd = (flags & CTL_ITER_CD) && it->chain;
 
 	maybe_prime(it);
 	dns_name_copy_lower(lower, qname);
-	h = question_hash(it, lower, qtype, qclass, do_bit);
+	h = question_hash(it, lower, qtype, qclass);
 	for (r = it->table[h & it->mask]; r; r = r->hnext)
 		if (r->hash == h && r->qtype == qtype && r->qclass == qclass &&
-		    r->do_bit == do_bit && r->cd == cd && !r->done &&
+		    r->cd == cd && !r->done &&
 		    dns_name_same(r->qname, lower))
 			break;
 	if (r) {
@@ -1956,13 +1956,13 @@ static int resolve(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
 			return CTL_E_FULL;
 		it->st.coalesced++;
 	} else if (!cd && ctl_infra_failed(it->infra, lower, qtype, qclass, ctl_now_ms())) {
-		return answer_early(it, lower, qtype, qclass, do_bit, cb, arg);
+		return answer_early(it, lower, qtype, qclass, cb, arg);
 	} else {
 		if (it->nreq >= it->cfg.max_requests) {
 			it->st.limit_requests++;
 			return CTL_E_FULL;
 		}
-		if (!(r = req_new(it, lower, qtype, qclass, do_bit, NULL)))
+		if (!(r = req_new(it, lower, qtype, qclass, NULL)))
 			return CTL_E_NOMEM;
 		r->hash = h;
 		r->refresh = refresh;

@@ -151,14 +151,17 @@ struct ctl_iter *ctl_iter_new(struct ctl_loop *loop, struct up_ctx *up,
 /* Ends every resolution without callbacks. */
 void ctl_iter_free(struct ctl_iter *it);
 
-/* What a client asked for besides the question (ctl_iter_resolve's flags). */
-#define CTL_ITER_DO 1	/* DNSSEC records with the answer (EDNS DO) */
+/*
+ * What a client asked for besides the question (ctl_iter_resolve's flags).
+ * DO is none of them: every answer comes with the DNSSEC records a DO
+ * client gets, and the front end strips them for a client without DO.
+ */
 #define CTL_ITER_CD 2	/* checking disabled: the data unvalidated, never
 			   cached (RFC 4035 3.2.2); no AD */
 
 /*
- * Resolves (qname, qtype, qclass) for a client (flags: CTL_ITER_DO,
- * CTL_ITER_CD; a bool "DO" reads as CTL_ITER_DO). cb is called exactly
+ * Resolves (qname, qtype, qclass) for a client (flags: CTL_ITER_CD).
+ * cb is called exactly
  * once, later, from the loop. Returns 0, or (no callback) CTL_E_FULL when
  * too many resolutions or waiters are outstanding, CTL_E_NOMEM.
  */

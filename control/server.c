@@ -271,8 +271,7 @@ static int resolve(struct pend *p)
 
 	if (c && c->nresolve >= TCP_PENDING_MAX)
 		return CTL_E_FULL;
-	unsigned flags = (q->has_edns && (q->edns.flags & DNS_EDNS_F_DO) ? CTL_ITER_DO : 0) |
-			 (q->flags & DNS_F_CD ? CTL_ITER_CD : 0);
+	unsigned flags = q->flags & DNS_F_CD ? CTL_ITER_CD : 0;
 	int rc = ctl_iter_resolve(p->s->it, dns_query_qname(q), q->qtype, q->qclass, flags,
 				  resolved, p);
 	if (rc == 0) {

@@ -4,16 +4,13 @@
  */
 #include "dataplane/fill.h"
 
-#include <string.h>
-
 #include "cache/msgcache.h"
-#include "dns/query.h"
 
 int dp_fill_insert(struct cache *c, const struct shm_fill *f, uint32_t now)
 {
 	if (!(f->flags & SHM_FILL_CACHE) || (f->flags & (SHM_FILL_STALE | SHM_FILL_TRUNCATED)) ||
 	    !f->msg_len)
 		return 1;
-	return cache_insert(c, f->msg, f->msg_len, now, (enum cache_rank)f->rank,
-			    f->c.has_edns && (f->c.edns_flags & DNS_EDNS_F_DO));
+	/* control assembles every answer with its DNSSEC records (shm.h) */
+	return cache_insert(c, f->msg, f->msg_len, now, (enum cache_rank)f->rank, true);
 }

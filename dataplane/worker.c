@@ -220,7 +220,7 @@ static void miss(struct dp_worker *w, struct dp_job *j, uint32_t now, bool stale
 	}
 	/* RFC 8020: below a cached NXDOMAIN nothing exists. */
 	const struct cache_entry *cut = cache_nxdomain_cut(w->dp->cache, dns_query_qname(&j->q),
-							   j->q.qclass, j->k.do_bit, now);
+							   j->q.qclass, now);
 	if (cut) {
 		uint8_t *dns = rte_pktmbuf_mtod(j->m, uint8_t *) + j->p.payload_off;
 		int n = cache_answer(w->dp->cache, cut, CACHE_HIT, &j->q, now, dns, room(j));

@@ -403,3 +403,48 @@ size_t dns_builder_finish(struct dns_builder *b)
 		dns_put16(h + 4 + 2 * sec, b->count[sec]);
 	return b->len;
 }
+
+bool dns_msg_has_do_only(const struct dns_msg *m)
+{
+	struct dns_rr_iter it;
+	struct dns_rr rr;
+
+	dns_rr_iter_init(&it, m, DNS_SEC_ANSWER);
+	while (dns_rr_next(&it, &rr) > 0)
+		if (dns_rr_needs_do(rr.type, (enum dns_section)rr.section, m->qtype))
+			return true;
+	return false;
+}
+
+int dns_msg_rewrite(const struct dns_msg *m, bool strip, uint8_t *out, size_t cap,
+		    uint8_t *rdata)
+{
+	struct dns_builder b;
+	struct dns_rr_iter it;
+	struct dns_rr rr;
+	int r;
+
+	if (cap > DNS_MSG_MAX)
+		cap = DNS_MSG_MAX;
+	if ((r = dns_builder_init(&b, out, cap, m->hdr.id,
+				  (uint16_t)((m->hdr.flags & ~DNS_F_RCODE_MASK) | (m->rcode & 0xf)))) ||
+	    (r = dns_builder_question(&b, m->qname, m->qtype, m->qclass)))
+		return r;
+	dns_rr_iter_init(&it, m, DNS_SEC_ANSWER);
+	while ((r = dns_rr_next(&it, &rr)) > 0) {
+		if (rr.type == DNS_T_OPT ||
+		    (strip && dns_rr_needs_do(rr.type, (enum dns_section)rr.section, m->qtype)))
+			continue;
+		int n = dns_rr_rdata(m, &rr, rdata, DNS_MSG_MAX);
+		if (n < 0)
+			return n;
+		if ((r = dns_builder_rr(&b, (enum dns_section)rr.section, rr.owner, rr.type,
+					rr.rclass, rr.ttl, rdata, (size_t)n)))
+			return r;
+		if (b.tc)
+			return DNS_E_SPACE;
+	}
+	if (r < 0)
+		return r;
+	return (int)dns_builder_finish(&b);
+}

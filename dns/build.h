@@ -94,4 +94,33 @@ int dns_builder_opt(struct dns_builder *b, uint16_t udp_size,
 /* Writes the header (TC added when truncated); returns the message length. */
 size_t dns_builder_finish(struct dns_builder *b);
 
+/*
+ * RFC 4035 3.2.1, RFC 5155 7.2: a client that did not set DO gets no
+ * RRSIG, NSEC or NSEC3 record, unless it asked for that type (or ANY):
+ * then the answer section's records of the type are its data.
+ */
+static inline bool dns_rr_needs_do(uint16_t type, enum dns_section sec, uint16_t qtype)
+{
+	if (type != DNS_T_RRSIG && type != DNS_T_NSEC && type != DNS_T_NSEC3)
+		return false;
+	return sec != DNS_SEC_ANSWER || (qtype != type && qtype != DNS_T_ANY);
+}
+
+struct dns_msg;
+
+/* Whether m holds a record dns_rr_needs_do() keeps from clients without DO. */
+bool dns_msg_has_do_only(const struct dns_msg *m);
+
+/*
+ * m (parsed, one question) written again into out (cap octets): its id,
+ * flags (the rcode's low bits), question and records in order, names
+ * compressed by this builder, so that every pointer points at a name it
+ * wrote (an authority's may point into a TTL or a type code); its OPT
+ * left out; strip: without the records dns_rr_needs_do() names. rdata is
+ * scratch for one record's RDATA (DNS_MSG_MAX octets). Returns the length,
+ * or DNS_E_SPACE when the records do not all fit, or an RDATA error.
+ */
+int dns_msg_rewrite(const struct dns_msg *m, bool strip, uint8_t *out, size_t cap,
+		    uint8_t *rdata);
+
 #endif

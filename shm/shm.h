@@ -51,8 +51,10 @@ struct dns_query;
 /* 3: the dead fields of 2 (config generation, control instance, policy
  * snapshot, per-worker seen generations) gone, config_sha256 added; the
  * lookup and found rings (one client cache: control's TCP clients are
- * answered from the dataplane's). */
-#define SHM_ABI_VERSION 3
+ * answered from the dataplane's). 4: a fill's msg always carries its
+ * DNSSEC records, whatever the client's DO (one cache entry answers both
+ * kinds of client); the layout is 3's. */
+#define SHM_ABI_VERSION 4
 #define SHM_MAGIC 0x6277636c /* "bwcl" */
 
 #define SHM_CTL_NAME "bw_ctl"
@@ -166,7 +168,10 @@ struct shm_fill {
 	uint16_t msg_len;	/* 0..SHM_MSG_MAX */
 	uint16_t pad;
 	struct shm_client c;	/* the miss's, unchanged */
-	uint8_t msg[SHM_MSG_MAX]; /* the assembled response: question, sections */
+	uint8_t msg[SHM_MSG_MAX]; /* the assembled response: question, sections,
+				     with the RRSIGs and denial records a DO
+				     client gets (the writer strips them for
+				     a client without DO) */
 };
 
 /*

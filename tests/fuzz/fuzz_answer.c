@@ -14,16 +14,20 @@
  * - our OPT exactly when the client sent one;
  * - TC set means no records but the OPT;
  * - an RFC 8020 answer is NXDOMAIN with an empty answer section;
+ * - a client without DO gets no RRSIG, NSEC or NSEC3 record it did not ask
+ *   for by type (dns_rr_needs_do());
  * - the answer from the entry an input's message just made, to that
  *   message's own question, carries the message's records (owner, type,
- *   class, RDATA; TTLs aside), so no name reads otherwise behind it.
+ *   class, RDATA; TTLs aside; without DO, those a client without DO gets),
+ *   so no name reads otherwise behind it.
  * Input: octet 0 bit 0-1 the client's EDNS (0 none, 1 plain, 2-3 DO), bit 2
  * the time is in the stale window, bit 3 insert as DNSSEC-secure, bits 4-5
  * labels put before the cached name, bit 6 the client's name is taken
  * whole from the input, bit 7 CD in the query; 1-2 the client's UDP size,
  * 3-4 the buffer (ANSWER_EMPTY_MAX + n), 5-6 qtype, 7 the rcode of the
- * rcode-only answer, 8 the length L of the name octets; then L octets (the
- * labels, or the whole name), then the message that is cached.
+ * rcode-only answer (low 4 bits; bit 4: the message is inserted as one
+ * without its DNSSEC records), 8 the length L of the name octets; then L
+ * octets (the labels, or the whole name), then the message that is cached.
  * Runs with -detect_leaks=0 (fuzz_answer.options, as fuzz_fill).
  */
 #define FUZZ_NAME "fuzz_answer"
@@ -76,12 +80,21 @@ static void check_answer(const struct dns_query *q, const uint8_t *a, size_t n,
 		CHECK(m.hdr.count[DNS_SEC_ANSWER] == 0 && m.hdr.count[DNS_SEC_AUTHORITY] == 0 &&
 		      m.hdr.count[DNS_SEC_ADDITIONAL] == (m.has_edns ? 1 : 0),
 		      "TC means no records");
+	if (!(q->has_edns && (q->edns.flags & DNS_EDNS_F_DO)) && m.qname_len) {
+		struct dns_rr_iter it;
+		struct dns_rr rr;
+		dns_rr_iter_init(&it, &m, DNS_SEC_ANSWER);
+		while (dns_rr_next(&it, &rr) > 0)
+			CHECK(!dns_rr_needs_do(rr.type, (enum dns_section)rr.section, q->qtype),
+			      "no DNSSEC record for a client without DO");
+	}
 #undef CHECK
 }
 
 /* Record by record, TTLs aside: owner (any case), type, class and the
- * unpacked RDATA (any case) of every record but the OPT, in order. */
-static bool same_records(const struct dns_msg *a, const struct dns_msg *b)
+ * unpacked RDATA (any case) of every record but the OPT, in order; strip:
+ * a's records a client without DO does not get are not counted. */
+static bool same_records(const struct dns_msg *a, const struct dns_msg *b, bool strip)
 {
 	static uint8_t ra[65536], rb[65536];
 	struct dns_rr_iter ia, ib;
@@ -91,7 +104,9 @@ static bool same_records(const struct dns_msg *a, const struct dns_msg *b)
 	dns_rr_iter_init(&ia, a, DNS_SEC_ANSWER);
 	dns_rr_iter_init(&ib, b, DNS_SEC_ANSWER);
 	for (;;) {
-		while ((na = dns_rr_next(&ia, &x)) > 0 && x.type == DNS_T_OPT)
+		while ((na = dns_rr_next(&ia, &x)) > 0 &&
+		       (x.type == DNS_T_OPT ||
+			(strip && dns_rr_needs_do(x.type, (enum dns_section)x.section, a->qtype))))
 			;
 		while ((nb = dns_rr_next(&ib, &y)) > 0 && y.type == DNS_T_OPT)
 			;
@@ -168,7 +183,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct dns_query q;
 
 	int ins = cache_insert(cache, msg, mlen, T0,
-			       (mode & 8) ? CACHE_RANK_SECURE : CACHE_RANK_AUTH_ANSWER, do_bit);
+			       (mode & 8) ? CACHE_RANK_SECURE : CACHE_RANK_AUTH_ANSWER,
+			       !(data[7] & 0x10));
 	check(cache_check(cache) == 0, "cache invariants after the insert");
 
 	/* The client's name: from the input, or labels before the cached one. */
@@ -205,6 +221,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * its answer must carry the message's records, whatever the TTLs do */
 	bool own = ins == 0 && parsed && !(mode & 0x70) && qtype == m.qtype &&
 		   m.qclass == DNS_C_IN;
+	check(!own || (mode & 4) || res.entry || (do_bit && (data[7] & 0x10)),
+	      "the entry just made answers its own question (a DO client: when full)");
 	if (res.entry) {
 		int n = cache_answer(cache, res.entry, (enum cache_state)res.state, &q, now, out, cap);
 		if (n != DNS_E_SPACE)
@@ -212,7 +230,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct dns_msg a;
 		if (own && n > 0 && !(dns_get16(out + 2) & DNS_F_TC) &&
 		    dns_msg_parse(&a, out, (size_t)n) == 0)
-			check(same_records(&m, &a), "cache_answer: the cached message's records");
+			check(same_records(&m, &a, !do_bit),
+			      "cache_answer: the cached message's records");
 		n = cache_answer_stream(cache, res.entry, (enum cache_state)res.state, &q, now,
 					out, cap);
 		if (n != DNS_E_SPACE)
@@ -220,7 +239,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	/* 2. RFC 8020: the marker at or above the question, as a worker uses it */
-	const struct cache_entry *cut = cache_nxdomain_cut(cache, qname, DNS_C_IN, do_bit, now);
+	const struct cache_entry *cut = cache_nxdomain_cut(cache, qname, DNS_C_IN, now);
 	if (cut) {
 		for (int st = CACHE_HIT; st <= CACHE_STALE; st += CACHE_STALE - CACHE_HIT) {
 			int n = cache_answer(cache, cut, (enum cache_state)st, &q, now, out, cap);

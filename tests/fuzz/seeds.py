@@ -476,6 +476,18 @@ def main():
                                    len(labels))
                 with open(os.path.join(out, "%s-m%02x" % (label, mode)), "wb") as f:
                     f.write(head + labels + data)
+        # signed answers (RRSIGs, NSEC/NSEC3 authority) asked for their own
+        # question without and with DO: the plain view and the full one
+        top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        for n, (label, data) in enumerate(val_seeds(top)):
+            if n % 4:
+                continue
+            qoff = 12 + name_len(data, 12)
+            qtype = struct.unpack("!H", data[qoff:qoff + 2])[0]
+            for mode in (0x01, 0x0a):
+                head = struct.pack("!BHHHBB", mode, 1232, 4000, qtype, 0, 0)
+                with open(os.path.join(out, "signed-%s-m%02x" % (label, mode)), "wb") as f:
+                    f.write(head + data)
         whole = name("x.y.nope.shop.lab")
         nx = [d for lbl, d in seeds() if lbl == "nxdomain"][0]
         head = struct.pack("!BHHHBB", 0x4a, 4096, 4000, 28, 2, len(whole))
