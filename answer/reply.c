@@ -63,6 +63,18 @@ static size_t copy_ede(const struct dns_msg *m, uint8_t *out, size_t opt, size_t
 	return n;
 }
 
+size_t answer_plain(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
+{
+	uint8_t rdata[DNS_MSG_MAX];
+	struct dns_msg m;
+	int n;
+
+	if (dns_msg_parse(&m, msg, len) || !m.qname_len ||
+	    (n = dns_msg_rewrite(&m, true, out, cap, rdata)) < 0)
+		return 0;
+	return (size_t)n;
+}
+
 size_t answer_from_msg(const struct dns_query *q, const uint8_t *msg,
 		       size_t len, int rcode, bool stream, size_t cap,
 		       uint16_t edns_size, uint8_t *out)
@@ -71,7 +83,7 @@ size_t answer_from_msg(const struct dns_query *q, const uint8_t *msg,
 	const struct dns_msg *src = &m;
 	size_t qlen = (size_t)q->qname_len + 4, base = DNS_HDR_LEN + qlen;
 	size_t opt = q->has_edns ? DNS_OPT_LEN : 0;
-	uint8_t strip[DNS_MSG_MAX], rdata[DNS_MSG_MAX];
+	uint8_t strip[DNS_MSG_MAX];
 
 	if (!stream && cap > dns_query_udp_size(q))
 		cap = dns_query_udp_size(q);
@@ -84,9 +96,11 @@ size_t answer_from_msg(const struct dns_query *q, const uint8_t *msg,
 	/* Control assembles every answer with its DNSSEC records; a client
 	 * without DO gets it written again without them (RFC 4035 3.2.1). */
 	if (!(q->has_edns && (q->edns.flags & DNS_EDNS_F_DO)) && dns_msg_has_do_only(&m)) {
-		int n = dns_msg_rewrite(&m, true, strip, sizeof(strip), rdata);
-		if (n < 0 || dns_msg_parse(&plain, strip, (size_t)n))
-			return answer_empty(q->wire, q, rcode, edns_size, out);
+		size_t n = answer_plain(msg, len, strip, sizeof(strip));
+		/* (it parsed once: this cannot fail; if it did, no answer
+		 * without records may pass for the data) */
+		if (!n || dns_msg_parse(&plain, strip, n))
+			return answer_empty(q->wire, q, DNS_R_SERVFAIL, edns_size, out);
 		src = &plain;
 	}
 	/* A message from the cache carries an OPT last: ours replaces it. */

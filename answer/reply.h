@@ -71,6 +71,15 @@ size_t answer_from_msg(const struct dns_query *q, const uint8_t *msg,
 		       uint16_t edns_size, uint8_t *out);
 
 /*
+ * msg (len octets, a whole message) written again without the records a
+ * client without DO must not get (dns_rr_needs_do()) and without its OPT,
+ * into out (cap octets): its length, or 0 when it does not parse or does
+ * not fit. Uses 64 KiB of stack (answer_from_msg() 128 KiB): control's
+ * thread and the cache writer's, not a worker's.
+ */
+size_t answer_plain(const uint8_t *msg, size_t len, uint8_t *out, size_t cap);
+
+/*
  * Whether msg (len octets, from another process) is an answer to q as the
  * client asked it: a whole header, its id, QR, one question octet for octet
  * the client's (letter case included). A front end relays nothing else.

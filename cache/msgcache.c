@@ -97,6 +97,7 @@ struct cache_entry {
 	uint16_t nttl;
 	uint16_t sec_len;
 	uint16_t plain_off;	/* the plain view in data[]; 0: the full one */
+	uint16_t ede;		/* Extended DNS Error info-code, or DNS_EDE_NONE */
 	uint8_t ref;		/* atomic: CLOCK reference bit */
 	uint8_t rank;
 	uint8_t rcode;
@@ -500,6 +501,7 @@ static inline int answer(const struct cache *c, const struct cache_entry *e,
 	size_t client = stream ? 65535 : dns_query_udp_size(q);
 	size_t opt = q->has_edns ? DNS_OPT_LEN : 0;
 	size_t base = DNS_HDR_LEN + qlen;
+	size_t ede = opt && e->ede != DNS_EDE_NONE ? DNS_EDE_LEN : 0;
 	bool fits;
 	uint16_t flags;
 	struct view v;
@@ -508,8 +510,10 @@ static inline int answer(const struct cache *c, const struct cache_entry *e,
 		cap = client;
 	if (base + opt > cap)
 		return DNS_E_SPACE;
+	if (base + opt + ede > cap)
+		ede = 0;
 	entry_view(e, q, &v);
-	fits = base + v.sec_len + opt <= cap;
+	fits = base + v.sec_len + opt + ede <= cap;
 	flags = DNS_F_QR | DNS_F_RA | e->rcode |
 		(q->flags & (DNS_F_OPCODE_MASK | DNS_F_RD | DNS_F_CD));
 	if (dns_query_takes_ad(q))
@@ -543,8 +547,13 @@ static inline int answer(const struct cache *c, const struct cache_entry *e,
 		}
 		len += v.sec_len;
 	}
-	if (opt)
-		len += dns_opt_put(out + len, c->cfg.edns_udp_size, q->edns.flags);
+	if (opt) {
+		uint8_t *at = out + len;
+		len += dns_opt_put(at, c->cfg.edns_udp_size, q->edns.flags);
+		/* why the data is as it is (e.g. insecure: 27, RFC 9276) */
+		if (ede)
+			len += dns_opt_put_ede(at, out + len, e->ede);
+	}
 	return (int)len;
 }
 
@@ -918,6 +927,7 @@ struct msg_plan {
 	bool has_soa;
 	uint32_t soa_ttl, soa_min;
 	uint32_t neg_cap;	/* a negative entry's TTL bound (RFC 2308 5) */
+	uint16_t ede;		/* its OPT's Extended DNS Error, or DNS_EDE_NONE */
 };
 
 static int plan_message(const struct cache *c, struct msg_plan *p,
@@ -955,6 +965,8 @@ static int plan_message(const struct cache *c, struct msg_plan *p,
 	}
 	if (r < 0)
 		return CACHE_E_MSG;
+	p->ede = p->m.has_edns ? dns_opt_find_ede(msg + p->m.edns.opts_off, p->m.edns.opts_len)
+			       : DNS_EDE_NONE;
 	switch (p->m.rcode) {
 	case DNS_R_NXDOMAIN:
 		p->negative = true;
@@ -1056,6 +1068,7 @@ static struct cache_entry *entry_new(struct cache *c, const struct msg_plan *p,
 	e->rank = rank;
 	e->rcode = (uint8_t)p->m.rcode;
 	e->flags = rank == CACHE_RANK_SECURE ? DNS_F_AD : 0;
+	e->ede = p->ede;
 	for (int s = 0; s < 3; s++)
 		e->count[s] = p->m.hdr.count[s + 1];
 	if (p->sec_end < p->m.len)
@@ -1073,9 +1086,7 @@ static struct cache_entry *entry_new(struct cache *c, const struct msg_plan *p,
 		struct plain_hdr h = { .nttl = (uint16_t)plain->nttl,
 				       .sec_len = (uint16_t)(plain->sec_end - plain->sec_start) };
 		for (int s = 0; s < 3; s++)
-			h.count[s] = plain->m.hdr.count[s + 1];
-		if (plain->sec_end < plain->m.len)
-			h.count[2]--;
+			h.count[s] = plain->m.hdr.count[s + 1]; /* no OPT: rewritten */
 		memcpy(at, &h, sizeof(h));
 		at += sizeof(h);
 		put_view(c, plain, cap, at, at + 4 * (size_t)h.nttl, at + 6 * (size_t)h.nttl);
@@ -1103,10 +1114,12 @@ static int publish(struct cache *c, struct cache_entry *e, uint32_t now)
 	memcpy(k.name, e->data, e->name_len);
 	if ((slot = find_slot(c->table, &k))) {
 		const struct cache_entry *old = slot_entry(*slot);
-		/* a fresh entry stays for a lower rank, or for one that
-		 * lacks the DNSSEC records it has */
-		if (now < old->expire &&
-		    (old->rank > e->rank || (old->full && !e->full))) {
+		/* An entry with its DNSSEC records answers every client, one
+		 * without them only some: the full one wins while it is
+		 * answerable (fresh or stale), whatever the ranks; between
+		 * two alike a fresh one stays for a lower rank. */
+		if (old->full != e->full ? old->full && now < old->stale_until
+					 : now < old->expire && old->rank > e->rank) {
 			cache_mem_free(e);
 			return CACHE_E_RANK;
 		}
@@ -1289,6 +1302,7 @@ int cache_insert(struct cache *c, const uint8_t *msg, size_t len,
 		return CACHE_E_UNCACHEABLE;
 	if ((r = reencode(c, &given, false, c->scratch, &p)))
 		return r;
+	p.ede = given.ede; /* the OPT was left out, its EDE is kept */
 	/* the plain view: without them (clients without DO) */
 	strip = dns_msg_has_do_only(&p.m);
 	if (strip && (r = reencode(c, &p, true, c->scratch + 3 * (size_t)DNS_MSG_MAX, &plain))) {
@@ -1312,7 +1326,7 @@ int cache_insert(struct cache *c, const uint8_t *msg, size_t len,
 		drop_cut_markers(c, p.m.qname, p.m.qclass);
 	if (p.m.rcode != DNS_R_NXDOMAIN)
 		drop_cut_markers(c, end, p.m.qclass);
-	else if (rank == CACHE_RANK_SECURE)
+	else if (rank == CACHE_RANK_SECURE && full)
 		insert_cut_marker(c, &p, now, (uint8_t)rank, full);
 	return 0;
 }

@@ -24,6 +24,7 @@
 
 #include "cache/msgcache.h"
 #include "conf/config.h"
+#include "answer/reply.h"
 #include "control/iter.h"
 #include "dns/name.h"
 #include "dns/query.h"
@@ -99,9 +100,18 @@ static void send_fill_as(struct ctl_dp *d, const struct shm_client *c, uint8_t k
 		/* the iterator sets AD on what it validated as secure only */
 		if (flags & DNS_F_AD)
 			f->rank = CACHE_RANK_SECURE;
+		size_t n;
 		if (len <= SHM_MSG_MAX) {
 			memcpy(f->msg, msg, len);
 			f->msg_len = (uint16_t)len;
+		} else if ((f->flags & SHM_FILL_ANSWER) &&
+			   !(c->has_edns && (c->edns_flags & DNS_EDNS_F_DO)) &&
+			   (n = answer_plain(msg, len, f->msg, SHM_MSG_MAX))) {
+			/* too large with its DNSSEC records, which a client
+			 * without DO does not get: it gets the rest; the
+			 * dataplane's cache nothing (an entry holds them all) */
+			f->msg_len = (uint16_t)n;
+			f->flags = (uint8_t)(f->flags & ~SHM_FILL_CACHE);
 		} else {
 			f->flags = (uint8_t)((f->flags & ~SHM_FILL_CACHE) | SHM_FILL_TRUNCATED);
 		}

@@ -31,6 +31,7 @@
 #include "dns/build.h"
 #include "dns/msg.h"
 #include "dns/name.h"
+#include "dns/opt.h"
 #include "dns/query.h"
 #include "net/pkt.h"
 
@@ -743,6 +744,19 @@ static size_t chain_done(struct req *r, size_t len)
 		dns_builder_opt(&r->b, 65535, 0, 0, 0, opt, 6 + tlen);
 		return dns_builder_finish(&r->b);
 	}
+	if (r->sec == CTL_SEC_INSECURE && ok &&
+	    (r->ede == CTL_EDE_NSEC3_ITERATIONS || r->ede == CTL_EDE_UNSUPPORTED_ALG ||
+	     r->ede == CTL_EDE_UNSUPPORTED_DIGEST)) {
+		/* RFC 8914, RFC 9276 3.2: insecure, and why (no text: the
+		 * cache keeps the code alone, and hits must say the same) */
+		uint8_t opt[DNS_EDE_LEN];
+		dns_put16(opt, DNS_EO_EDE);
+		dns_put16(opt + 2, 2);
+		dns_put16(opt + 4, r->ede);
+		if (dns_builder_opt(&r->b, 65535, 0, 0, 0, opt, sizeof(opt)) == 0)
+			return dns_builder_finish(&r->b);
+		return len;
+	}
 	if (r->sec == CTL_SEC_SECURE && ok) {
 		it->st.secure++;
 		r->buf[2] |= DNS_F_AD >> 8;
@@ -1403,9 +1417,10 @@ static void revoke_below(struct req *r, const uint8_t *name)
 			r->it->st.revoked++;
 }
 
-/* Records of the reply into the answer: chain, then data or SOA. */
+/* Records of the reply into the answer: chain, then data or SOA. last:
+ * the reply ends the answer (no later reply adds answer records). */
 static bool take_answer(struct req *r, const struct dns_msg *m, const struct ctl_scrub *s,
-			bool negative)
+			bool negative, bool last)
 {
 	uint32_t now = ctl_iter_now();
 	uint32_t cap = r->chain_expire > now ? r->chain_expire - now : 0;
@@ -1419,8 +1434,12 @@ static bool take_answer(struct req *r, const struct dns_msg *m, const struct ctl
 	if (asm_roles(r->it, &r->b, true, m, s, CTL_ROLE_CHAIN, CTL_ROLE_DATA,
 		      DNS_SEC_ANSWER, cap))
 		return false;
-	if (negative && asm_roles(r->it, &r->b, true, m, s, CTL_ROLE_SOA, CTL_ROLE_DENIAL,
-				  DNS_SEC_AUTHORITY, cap))
+	/* the denial records: a negative answer's proof, and the last
+	 * reply's wildcard expansion's (no closer match, RFC 4035 3.1.3.3;
+	 * a link's before it would put authority records before answer
+	 * records) */
+	if (last && asm_roles(r->it, &r->b, true, m, s, negative ? CTL_ROLE_SOA : CTL_ROLE_DENIAL,
+			      CTL_ROLE_DENIAL, DNS_SEC_AUTHORITY, cap))
 		return false;
 	return true;
 }
@@ -1614,7 +1633,7 @@ static void on_scrubbed(struct req *r, const struct dns_msg *m, struct ctl_scrub
 			return;
 		if (!dns_name_same(s->final_name, r->sent_name) && !mini) {
 			/* a chain inside the zone, then a cut below */
-			if (!chain_on(r, s) || !take_answer(r, m, s, false)) {
+			if (!chain_on(r, s) || !take_answer(r, m, s, false, false)) {
 				if (!r->done)
 					fail(r, &it->st.overflow);
 				return;
@@ -1640,7 +1659,7 @@ static void on_scrubbed(struct req *r, const struct dns_msg *m, struct ctl_scrub
 		if (kind == CTL_SCRUB_NODATA)
 			revoke_below(r, s->final_name);
 		if ((s->chain_len && !chain_on(r, s)) ||
-		    !take_answer(r, m, s, kind == CTL_SCRUB_NODATA)) {
+		    !take_answer(r, m, s, kind == CTL_SCRUB_NODATA, true)) {
 			if (!r->done)
 				fail(r, NULL);
 			return;
@@ -1658,7 +1677,7 @@ static void on_scrubbed(struct req *r, const struct dns_msg *m, struct ctl_scrub
 		}
 		if (!chain_check(r, m, s, kind))
 			return;
-		if (!chain_on(r, s) || !take_answer(r, m, s, false)) {
+		if (!chain_on(r, s) || !take_answer(r, m, s, false, false)) {
 			if (!r->done)
 				fail(r, NULL);
 			return;
@@ -1680,7 +1699,7 @@ static void on_scrubbed(struct req *r, const struct dns_msg *m, struct ctl_scrub
 		if (!chain_check(r, m, s, kind))
 			return;
 		revoke_below(r, s->final_name);
-		if ((s->chain_len && !chain_on(r, s)) || !take_answer(r, m, s, true)) {
+		if ((s->chain_len && !chain_on(r, s)) || !take_answer(r, m, s, true, true)) {
 			if (!r->done)
 				fail(r, NULL);
 			return;

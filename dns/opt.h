@@ -25,4 +25,35 @@ static inline size_t dns_opt_put(uint8_t *w, uint16_t edns_size, uint16_t edns_f
 	return DNS_OPT_LEN;
 }
 
+#define DNS_EDE_LEN 6	    /* an Extended DNS Error option, info-code alone */
+#define DNS_EDE_NONE 0xffff /* no info-code (RFC 8914 leaves 0xffff reserved) */
+
+/* An Extended DNS Error option (RFC 8914) with info-code code and no text
+ * at w, right behind the OPT record at opt that dns_opt_put() wrote (its
+ * RDLENGTH becomes the option's). Returns DNS_EDE_LEN. */
+static inline size_t dns_opt_put_ede(uint8_t *opt, uint8_t *w, uint16_t code)
+{
+	dns_put16(w, DNS_EO_EDE);
+	dns_put16(w + 2, 2);
+	dns_put16(w + 4, code);
+	dns_put16(opt + 9, DNS_EDE_LEN);
+	return DNS_EDE_LEN;
+}
+
+/* The info-code of the first Extended DNS Error option among an OPT's
+ * options (len octets at opts), or DNS_EDE_NONE. */
+static inline uint16_t dns_opt_find_ede(const uint8_t *opts, size_t len)
+{
+	while (len >= 4) {
+		uint16_t code = dns_get16(opts), olen = dns_get16(opts + 2);
+		if (len - 4 < olen)
+			break;
+		if (code == DNS_EO_EDE && olen >= 2)
+			return dns_get16(opts + 4);
+		opts += 4u + olen;
+		len -= 4u + olen;
+	}
+	return DNS_EDE_NONE;
+}
+
 #endif

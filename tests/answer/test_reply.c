@@ -12,6 +12,7 @@
 #include "conf/config.h"
 #include "dns/build.h"
 #include "dns/msg.h"
+#include "dns/opt.h"
 #include "dns/query.h"
 
 /* An assembled message's pointers may point into its question: it answers
@@ -51,6 +52,70 @@ Test(reply, from_a_message_for_another_question_is_empty)
 	n = answer_from_msg(&q, mb, ml, 0, false, sizeof(out), 1232, out);
 	cr_assert_eq(dns_msg_parse(&m, out, n), 0);
 	cr_assert_eq(m.qtype, DNS_T_A, "the client's question, not the message's");
+}
+
+/* A signed NXDOMAIN as control assembles it (SOA, NSEC, their RRSIGs;
+ * an EDE in its OPT), asked with DO or without, over UDP with room for
+ * the records without their signatures only, and over TCP. */
+Test(reply, a_client_without_do_gets_the_message_without_its_dnssec_records)
+{
+	uint8_t qb[512], mb[2048], out[4096], soa[64], nsec[32], sig[600], opt[6];
+	struct dns_builder b;
+	struct dns_query q;
+	struct dns_msg m;
+	size_t sl = 0, nl = 0;
+
+	memcpy(soa, nm("ns1.shop.lab"), 14);
+	memcpy(soa + 14, nm("hm.shop.lab"), 13);
+	memset(soa + 27, 0, 20);
+	sl = 47;
+	memcpy(nsec, nm("zz.shop.lab"), 13);
+	memcpy(nsec + 13, "\x00\x01\x40", 3);
+	nl = 16;
+	memset(sig, 0, sizeof(sig));
+	dns_put16(sig, DNS_T_NSEC);
+	sig[2] = 8;
+	sig[3] = 3;
+	memcpy(sig + 18, nm("shop.lab"), 10);
+	dns_builder_init(&b, mb, sizeof(mb), 0, DNS_F_QR | DNS_R_NXDOMAIN);
+	dns_builder_question(&b, nm("gone.shop.lab"), DNS_T_A, DNS_C_IN);
+	dns_builder_rr(&b, DNS_SEC_AUTHORITY, nm("shop.lab"), DNS_T_SOA, DNS_C_IN, 60, soa, sl);
+	dns_builder_rr(&b, DNS_SEC_AUTHORITY, nm("a.shop.lab"), DNS_T_NSEC, DNS_C_IN, 60, nsec, nl);
+	dns_builder_rr(&b, DNS_SEC_AUTHORITY, nm("a.shop.lab"), DNS_T_RRSIG, DNS_C_IN, 60, sig,
+		       28 + 512); /* an RSA-4096-sized signature */
+	dns_put16(opt, DNS_EO_EDE);
+	dns_put16(opt + 2, 2);
+	dns_put16(opt + 4, 27);
+	dns_builder_opt(&b, 1232, 0, 0, 0, opt, sizeof(opt));
+	size_t ml = dns_builder_finish(&b);
+	for (int dnssec = 0; dnssec <= 1; dnssec++) {
+		dns_builder_init(&b, qb, sizeof(qb), 7, DNS_F_RD);
+		dns_builder_question(&b, nm("Gone.shop.lab"), DNS_T_A, DNS_C_IN);
+		dns_builder_opt(&b, 512, 0, 0, dnssec ? DNS_EDNS_F_DO : 0, NULL, 0);
+		cr_assert_eq(dns_query_parse(&q, qb, dns_builder_finish(&b)), 0);
+		for (int tcp = 0; tcp <= 1; tcp++) {
+			size_t n = answer_from_msg(&q, mb, ml, DNS_R_NXDOMAIN, tcp, sizeof(out), 1232,
+						   out);
+			cr_assert_eq(dns_msg_parse(&m, out, n), 0);
+			cr_assert_eq(m.rcode, DNS_R_NXDOMAIN);
+			if (!dnssec) {
+				cr_assert_eq(m.hdr.count[DNS_SEC_AUTHORITY], 1, "the SOA alone");
+				cr_assert_not(m.hdr.flags & DNS_F_TC, "it fits in 512 without them");
+			} else {
+				cr_assert_eq(m.hdr.count[DNS_SEC_AUTHORITY], tcp ? 3 : 0);
+				cr_assert_eq(!!(m.hdr.flags & DNS_F_TC), !tcp, "over 512 with them");
+			}
+			cr_assert_eq(dns_opt_find_ede(out + m.edns.opts_off, m.edns.opts_len), 27,
+				     "the EDE goes with it");
+		}
+	}
+	/* answer_plain alone: the records, its OPT left out */
+	size_t n = answer_plain(mb, ml, out, sizeof(out));
+	cr_assert_eq(dns_msg_parse(&m, out, n), 0);
+	cr_assert_eq(m.hdr.count[DNS_SEC_AUTHORITY], 1);
+	cr_assert_not(m.has_edns);
+	cr_assert_eq(answer_plain(mb, ml, out, 40), 0, "does not fit: 0");
+	cr_assert_eq(answer_plain(mb, 7, out, sizeof(out)), 0, "does not parse: 0");
 }
 
 /* --- the screen ------------------------------------------------------------ */

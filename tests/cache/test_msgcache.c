@@ -15,6 +15,7 @@
 #include "dns/err.h"
 #include "dns/msg.h"
 #include "dns/name.h"
+#include "dns/opt.h"
 #include "dns/query.h"
 #include "tests/dns/testutil.h"
 
@@ -372,7 +373,7 @@ Test(msgcache, nxdomain_cut_answers_names_below)
 	size_t len = response(buf, sizeof(buf), "Gone.shop.lab", DNS_T_AAAA,
 			      DNS_R_NXDOMAIN, &r, 1, false);
 
-	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_SECURE, false), 0);
+	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_SECURE, true), 0);
 	const struct cache_entry *e = cache_nxdomain_cut(c, nm("a.b.GONE.shop.lab"),
 							 DNS_C_IN, T0 + 5);
 	cr_assert_not_null(e);
@@ -403,6 +404,10 @@ Test(msgcache, nxdomain_cut_only_from_secure_answers)
 	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_NONAUTH_ANSWER, false), 0);
 	cr_assert_null(cache_nxdomain_cut(c, nm("www.gone2.shop.lab"), DNS_C_IN, T0));
 	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_SECURE, false), 0);
+	cr_assert_null(cache_nxdomain_cut(c, nm("www.gone2.shop.lab"), DNS_C_IN, T0),
+		       "validated, but without its DNSSEC records: a DO client's marker "
+		       "would lack the proof");
+	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_SECURE, true), 0);
 	cr_assert_not_null(cache_nxdomain_cut(c, nm("www.gone2.shop.lab"), DNS_C_IN, T0),
 			   "the same answer validated makes the marker");
 	cache_free(c);
@@ -461,7 +466,7 @@ Test(msgcache, nxdomain_cut_is_keyed_on_the_end_of_the_chain)
 	size_t len = response(buf, sizeof(buf), "www.a.example", DNS_T_A, DNS_R_NXDOMAIN,
 			      r, 2, false);
 
-	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_SECURE, false), 0);
+	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_SECURE, true), 0);
 	cr_assert_null(cache_nxdomain_cut(c, nm("sub.www.a.example"), DNS_C_IN, T0),
 		       "the name with the CNAME exists: nothing below it is denied");
 	cr_assert_null(cache_nxdomain_cut(c, nm("www.a.example"), DNS_C_IN, T0));
@@ -483,7 +488,7 @@ Test(msgcache, nxdomain_cut_needs_an_soa_that_covers_the_name)
 	size_t len = response(buf, sizeof(buf), "x.bank.secure", DNS_T_A, DNS_R_NXDOMAIN,
 			      &r, 1, false);
 
-	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_SECURE, false), 0);
+	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_SECURE, true), 0);
 	cr_assert_null(cache_nxdomain_cut(c, nm("y.x.bank.secure"), DNS_C_IN, T0));
 	cache_free(c);
 }
@@ -495,7 +500,7 @@ Test(msgcache, nodata_at_or_below_a_cut_drops_it)
 	struct rec r = { DNS_SEC_AUTHORITY, "shop.lab", DNS_T_SOA, 600, rd, soa(rd, 600) };
 
 	cr_assert_eq(cache_insert(c, buf, nxdomain(buf, sizeof(buf), "gone.shop.lab", false),
-				  T0, CACHE_RANK_SECURE, false), 0);
+				  T0, CACHE_RANK_SECURE, true), 0);
 	cr_assert_not_null(cache_nxdomain_cut(c, nm("x.gone.shop.lab"), DNS_C_IN, T0));
 	size_t len = response(buf, sizeof(buf), "x.gone.shop.lab", DNS_T_TXT, 0, &r, 1, false);
 	cr_assert_eq(cache_insert(c, buf, len, T0 + 1, CACHE_RANK_AUTH_ANSWER, false), 0);
@@ -687,8 +692,56 @@ Test(msgcache, an_entry_without_its_dnssec_records_answers_only_clients_without_
 	cr_assert_eq(cache_insert(c, buf, len, T0 + 2, CACHE_RANK_AUTH_ANSWER, false),
 		     CACHE_E_RANK, "and is not replaced by one without them while fresh");
 	cr_assert_not_null(lookup(c, "d.shop.lab", DNS_T_A, true, T0 + 2).entry);
-	cr_assert_eq(cache_insert(c, buf, len, T0 + 301, CACHE_RANK_AUTH_ANSWER, false), 0,
-		     "expired: it is");
+	cr_assert_eq(cache_insert(c, buf, len, T0 + 301, CACHE_RANK_AUTH_ANSWER, false),
+		     CACHE_E_RANK, "nor while it is stale (serve-stale needs it)");
+	cr_assert_eq(cache_insert(c, buf, len, T0 + 301 + 86400, CACHE_RANK_AUTH_ANSWER, false),
+		     0, "gone: it is");
+	/* a full answer of lower rank still replaces a fresh one without
+	 * the records (a minimised question's reply is AA; the chain that
+	 * later answers the client may not be) */
+	cr_assert_eq(cache_insert(c, buf, len, T0 + 86800, CACHE_RANK_NONAUTH_ANSWER, true), 0);
+	cr_assert_not_null(lookup(c, "d.shop.lab", DNS_T_A, true, T0 + 86800).entry);
+	cache_free(c);
+}
+
+Test(msgcache, an_extended_dns_error_in_the_cached_opt_goes_to_every_edns_client)
+{
+	struct cache *c = new_cache(NULL);
+	uint8_t buf[512], out[1232], rd[64], opts[6];
+	struct dns_msg m;
+	struct dns_builder b;
+	struct rec r = { DNS_SEC_AUTHORITY, "shop.lab", DNS_T_SOA, 600, rd, soa(rd, 600) };
+
+	/* control's insecure NXDOMAIN: NSEC3 iterations above the limit */
+	dns_builder_init(&b, buf, sizeof(buf), 0, DNS_F_QR | DNS_R_NXDOMAIN);
+	dns_builder_question(&b, nm("i.shop.lab"), DNS_T_A, DNS_C_IN);
+	dns_builder_rr(&b, r.sec, nm(r.owner), r.type, DNS_C_IN, r.ttl, r.rdata, r.rdlen);
+	dns_put16(opts, DNS_EO_EDE);
+	dns_put16(opts + 2, 2);
+	dns_put16(opts + 4, 27);
+	dns_builder_opt(&b, 65535, 0, 0, 0, opts, sizeof(opts));
+	cr_assert_eq(cache_insert(c, buf, dns_builder_finish(&b), T0, CACHE_RANK_AUTH_ANSWER, true),
+		     0);
+	for (int edns = 0; edns <= 2; edns++) {
+		answer(c, "i.shop.lab", DNS_T_A, edns, T0, out, sizeof(out), &m, NULL);
+		cr_assert_eq(m.rcode, DNS_R_NXDOMAIN);
+		cr_assert_eq(m.has_edns, edns > 0);
+		if (edns)
+			cr_assert_eq(dns_opt_find_ede(out + m.edns.opts_off, m.edns.opts_len), 27,
+				     "EDE 27 (edns %d)", edns);
+	}
+	/* a client buffer that holds the question and the OPT alone: TC, and
+	 * the EDE still fits or is left out, never a broken OPT */
+	uint8_t qw[512];
+	struct dns_query q;
+	query(&q, qw, "i.shop.lab", DNS_T_A, 1, 512);
+	const struct cache_entry *e = lookup(c, "i.shop.lab", DNS_T_A, false, T0).entry;
+	for (size_t cap = DNS_HDR_LEN + q.qname_len + 4 + DNS_OPT_LEN; cap < 80; cap++) {
+		int n = cache_answer(c, e, CACHE_HIT, &q, T0, out, cap);
+		cr_assert_gt(n, 0);
+		cr_assert_leq((size_t)n, cap);
+		cr_assert_eq(dns_msg_parse(&m, out, (size_t)n), 0, "cap %zu", cap);
+	}
 	cache_free(c);
 }
 
