@@ -97,7 +97,7 @@ struct cache_entry {
 	uint16_t nttl;
 	uint16_t sec_len;
 	uint16_t plain_off;	/* the plain view in data[]; 0: the full one */
-	uint16_t ede;		/* Extended DNS Error info-code, or DNS_EDE_NONE */
+	uint8_t ede;		/* Extended DNS Error info-code 1..255, 0: none */
 	uint8_t ref;		/* atomic: CLOCK reference bit */
 	uint8_t rank;
 	uint8_t rcode;
@@ -501,7 +501,6 @@ static inline int answer(const struct cache *c, const struct cache_entry *e,
 	size_t client = stream ? 65535 : dns_query_udp_size(q);
 	size_t opt = q->has_edns ? DNS_OPT_LEN : 0;
 	size_t base = DNS_HDR_LEN + qlen;
-	size_t ede = opt && e->ede != DNS_EDE_NONE ? DNS_EDE_LEN : 0;
 	bool fits;
 	uint16_t flags;
 	struct view v;
@@ -510,10 +509,8 @@ static inline int answer(const struct cache *c, const struct cache_entry *e,
 		cap = client;
 	if (base + opt > cap)
 		return DNS_E_SPACE;
-	if (base + opt + ede > cap)
-		ede = 0;
 	entry_view(e, q, &v);
-	fits = base + v.sec_len + opt + ede <= cap;
+	fits = base + v.sec_len + opt <= cap;
 	flags = DNS_F_QR | DNS_F_RA | e->rcode |
 		(q->flags & (DNS_F_OPCODE_MASK | DNS_F_RD | DNS_F_CD));
 	if (dns_query_takes_ad(q))
@@ -550,8 +547,9 @@ static inline int answer(const struct cache *c, const struct cache_entry *e,
 	if (opt) {
 		uint8_t *at = out + len;
 		len += dns_opt_put(at, c->cfg.edns_udp_size, q->edns.flags);
-		/* why the data is as it is (e.g. insecure: 27, RFC 9276) */
-		if (ede)
+		/* why the data is as it is (e.g. insecure: 27, RFC 9276),
+		 * when there is room: it never costs the records */
+		if (e->ede && len + DNS_EDE_LEN <= cap)
 			len += dns_opt_put_ede(at, out + len, e->ede);
 	}
 	return (int)len;
@@ -930,6 +928,12 @@ struct msg_plan {
 	uint16_t ede;		/* its OPT's Extended DNS Error, or DNS_EDE_NONE */
 };
 
+/* The EDE info-code an entry keeps (1..255; see struct cache_entry). */
+static inline uint8_t ede_kept(uint16_t code)
+{
+	return code != DNS_EDE_NONE && code >= 1 && code <= 255 ? (uint8_t)code : 0;
+}
+
 static int plan_message(const struct cache *c, struct msg_plan *p,
 			const uint8_t *msg, size_t len)
 {
@@ -1068,7 +1072,7 @@ static struct cache_entry *entry_new(struct cache *c, const struct msg_plan *p,
 	e->rank = rank;
 	e->rcode = (uint8_t)p->m.rcode;
 	e->flags = rank == CACHE_RANK_SECURE ? DNS_F_AD : 0;
-	e->ede = p->ede;
+	e->ede = ede_kept(p->ede);
 	for (int s = 0; s < 3; s++)
 		e->count[s] = p->m.hdr.count[s + 1];
 	if (p->sec_end < p->m.len)
@@ -1115,11 +1119,12 @@ static int publish(struct cache *c, struct cache_entry *e, uint32_t now)
 	if ((slot = find_slot(c->table, &k))) {
 		const struct cache_entry *old = slot_entry(*slot);
 		/* An entry with its DNSSEC records answers every client, one
-		 * without them only some: the full one wins while it is
-		 * answerable (fresh or stale), whatever the ranks; between
-		 * two alike a fresh one stays for a lower rank. */
-		if (old->full != e->full ? old->full && now < old->stale_until
-					 : now < old->expire && old->rank > e->rank) {
+		 * without them only some: a fresh full one stays, whatever
+		 * the ranks (both come from our own resolutions: a minimised
+		 * question's AA reply must not keep a chain's answer out);
+		 * between two alike a fresh one stays for a lower rank. */
+		if (now < old->expire &&
+		    (old->full != e->full ? old->full : old->rank > e->rank)) {
 			cache_mem_free(e);
 			return CACHE_E_RANK;
 		}
@@ -1238,11 +1243,11 @@ static size_t marker_msg(const struct msg_plan *p, const uint8_t *end, bool stri
  * point into the question it came with (they did, once). Clients without
  * DO get the SOA alone (RFC 4035 3.2.1: the plain view). The SOA must be
  * at or above the denied name, or nothing is made. The caller allows only
- * DNSSEC-secure NXDOMAINs: one forged NXDOMAIN for a TLD would deny the
- * whole TLD.
+ * DNSSEC-secure NXDOMAINs assembled with their proofs (full): one forged
+ * NXDOMAIN for a TLD would deny the whole TLD.
  */
 static void insert_cut_marker(struct cache *c, const struct msg_plan *p,
-			      uint32_t now, uint8_t rank, bool full)
+			      uint32_t now, uint8_t rank)
 {
 	uint8_t end[DNS_NAME_MAX];
 	struct msg_plan mp, pp;
@@ -1255,7 +1260,7 @@ static void insert_cut_marker(struct cache *c, const struct msg_plan *p,
 	if (dns_msg_has_do_only(&mp.m) &&
 	    (!(pn = marker_msg(p, end, true, pbuf)) || plan_message(c, &pp, pbuf, pn) != 0))
 		return;
-	struct cache_entry *cut = entry_new(c, &mp, pn ? &pp : NULL, now, rank, full, CUT_QTYPE);
+	struct cache_entry *cut = entry_new(c, &mp, pn ? &pp : NULL, now, rank, true, CUT_QTYPE);
 	if (cut && enforce_budget(c, now, cut->bytes))
 		publish(c, cut, now);
 	else if (cut)
@@ -1327,7 +1332,7 @@ int cache_insert(struct cache *c, const uint8_t *msg, size_t len,
 	if (p.m.rcode != DNS_R_NXDOMAIN)
 		drop_cut_markers(c, end, p.m.qclass);
 	else if (rank == CACHE_RANK_SECURE && full)
-		insert_cut_marker(c, &p, now, (uint8_t)rank, full);
+		insert_cut_marker(c, &p, now, (uint8_t)rank);
 	return 0;
 }
 

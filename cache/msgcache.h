@@ -170,8 +170,9 @@ int cache_answer_stream(const struct cache *c, const struct cache_entry *e,
 /*
  * Writer: caches the response msg (a whole message as an authority or
  * control sent it, question included; an OPT may only be its last record
- * and is not kept, but the info-code of its Extended DNS Error, if any, is,
- * and goes to every client with EDNS as an option of our OPT). Positive answers live min(TTLs) clamped to
+ * and is not kept, but the info-code of its Extended DNS Error, if any and
+ * within 1..255, is, and goes to every client with EDNS as an option of
+ * our OPT when there is room after the records). Positive answers live min(TTLs) clamped to
  * [min_ttl, max_ttl]; NXDOMAIN and NODATA (RFC 2308) need an SOA in the
  * authority section and live min(SOA TTL, SOA MINIMUM, max_negative_ttl).
  * A record with TTL 0 makes the message uncacheable unless min_ttl is set
@@ -179,9 +180,9 @@ int cache_answer_stream(const struct cache *c, const struct cache_entry *e,
  * CACHE_E_UNCACHEABLE. full: msg was assembled with its DNSSEC records
  * (RRSIGs and denial records of DO answers, whatever the zone has); an
  * entry that is not full answers only clients without DO. An existing
- * entry for the key is replaced unless it is full and still answerable
- * (fresh or stale) and the new one is not, or both are alike and it is
- * fresh and of higher rank; a full entry replaces one that is not.
+ * fresh entry stays when it is full and the new one is not, or when both
+ * are alike and it is of higher rank; otherwise it is replaced (a full
+ * entry replaces a fresh one that is not, whatever the ranks).
  *
  * RFC 8020 markers: a full CACHE_RANK_SECURE NXDOMAIN also makes a marker for
  * the name it denies (the end of the answer's CNAME chain), which

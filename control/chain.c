@@ -112,13 +112,22 @@ static void count_budget(struct ctl_chain *c, const struct ctl_val_budget *b,
 	c->st.limit_nsec3 += b->nsec3_hit && !before->nsec3_hit;
 }
 
+/* The key table's entry of a zone: a "no cut here" entry is none. */
+static const struct ctl_trust_entry *zone_entry(struct ctl_chain *c, const uint8_t *zone,
+						uint32_t now)
+{
+	const struct ctl_trust_entry *e = ctl_trust_get(c->trust, zone, now);
+
+	return e && e->state == CTL_TRUST_NOCUT ? NULL : e;
+}
+
 int ctl_chain_need(struct ctl_chain *c, const uint8_t *zone, uint32_t now, uint16_t *ede)
 {
 	const struct ctl_anchor *a = ctl_anchors_find(c->anchors, zone);
 
 	if (!a)
 		return CTL_CHAIN_READY; /* under no anchor: insecure */
-	const struct ctl_trust_entry *e = ctl_trust_get(c->trust, zone, now);
+	const struct ctl_trust_entry *e = zone_entry(c, zone, now);
 	if (e && e->state == CTL_TRUST_BOGUS) {
 		*ede = e->ede;
 		return CTL_CHAIN_BOGUS;
@@ -311,7 +320,7 @@ static void learn_child(struct ctl_chain *c, struct ctl_val_budget *b, const uin
 {
 	const uint8_t *child = s->cut;
 	const struct ctl_anchor *a = ctl_anchors_find(c->anchors, child);
-	const struct ctl_trust_entry *e = ctl_trust_get(c->trust, child, now);
+	const struct ctl_trust_entry *e = zone_entry(c, child, now);
 	uint32_t ttl = ref_ttl(m, s);
 
 	*res = (struct ctl_val_result){ .sec = CTL_SEC_SECURE, .ede = CTL_EDE_NONE,
@@ -384,6 +393,55 @@ static void lower(struct ctl_chain_step *out, uint8_t sec, uint16_t ede, const c
 }
 
 /*
+ * x carries no RRSIG and lies below the zone asked: a server of the parent
+ * and of an unsigned child may have answered for the child without a
+ * referral. The names between the zone and x's owner, from the top: a
+ * known unsigned delegation makes x insecure (CTL_SEC_INSECURE); a signed
+ * zone gives the keys x must have been signed with (CTL_SEC_SECURE: it
+ * fails for want of RRSIGs), as does the zone asked when every name is
+ * proven no cut; a name not known yet is asked about (CTL_CHAIN_NEED_CUT:
+ * its DS, of the parent; CTL_SEC_BOGUS with *out saying so). A forged
+ * unsigned record passes only if the parent's signed denial shows an
+ * unsigned delegation above it.
+ */
+static uint8_t unsigned_below(struct ctl_chain *c, struct group *x, const uint8_t *zone,
+			      uint32_t now, const struct ctl_val_rrset **keys,
+			      struct ctl_chain_step *out)
+{
+	int zl = dns_name_labels(zone), ol = dns_name_labels(x->owner);
+
+	if (!dns_name_is_subdomain(x->owner, zone))
+		return CTL_SEC_SECURE;
+	for (int l = zl + 1; l <= ol; l++) {
+		const uint8_t *name = x->owner;
+		for (int drop = ol - l; drop > 0; drop--)
+			name += *name + 1;
+		const struct ctl_trust_entry *e = ctl_trust_get(c->trust, name, now);
+		if (e && e->state == CTL_TRUST_NOCUT)
+			continue;
+		if (e && e->state == CTL_TRUST_INSECURE)
+			return CTL_SEC_INSECURE;
+		if (e && e->state == CTL_TRUST_SECURE) {
+			dns_name_copy_lower(x->signer, name);
+			*keys = &e->keys;
+			return CTL_SEC_SECURE;
+		}
+		if (e && e->state == CTL_TRUST_BOGUS) {
+			lower(out, CTL_SEC_BOGUS, e->ede, ctl_ede_why(e->ede), false);
+			return CTL_SEC_BOGUS;
+		}
+		lower(out, CTL_SEC_BOGUS, e ? CTL_EDE_DNSKEY_MISSING : CTL_EDE_RRSIGS_MISSING,
+		      e ? "signed by a zone below: its keys first"
+			: "unsigned data below the zone: is it an unsigned delegation?",
+		      false);
+		out->need = e ? CTL_CHAIN_NEED_KEYS : CTL_CHAIN_NEED_CUT;
+		dns_name_copy_lower(out->signer, name);
+		return CTL_SEC_BOGUS;
+	}
+	return CTL_SEC_SECURE;
+}
+
+/*
  * The keys that must have signed x, into *keys, and the zone that signed
  * it into x->signer: the zone asked, or a zone below it and above the
  * owner and the name asked, from the key table (a server of parent and
@@ -402,6 +460,8 @@ static uint8_t keys_for(struct ctl_chain *c, struct group *x, const uint8_t *zon
 
 	dns_name_copy_lower(x->signer, zone);
 	*keys = zkeys;
+	if (kind != CTL_SCRUB_REFERRAL && !x->set.nsig)
+		return unsigned_below(c, x, zone, now, keys, out);
 	if (kind == CTL_SCRUB_REFERRAL || !x->set.nsig ||
 	    !ctl_rrsig_read(&sig, x->set.sig[0].p, x->set.sig[0].len) ||
 	    dns_name_equal(sig.signer, zone) || !dns_name_is_subdomain(sig.signer, zone) ||
@@ -409,7 +469,7 @@ static uint8_t keys_for(struct ctl_chain *c, struct group *x, const uint8_t *zon
 	    !dns_name_is_subdomain(s->final_name, sig.signer))
 		return CTL_SEC_SECURE; /* the zone asked: its keys decide */
 	dns_name_copy_lower(x->signer, sig.signer);
-	const struct ctl_trust_entry *e = ctl_trust_get(c->trust, sig.signer, now);
+	const struct ctl_trust_entry *e = zone_entry(c, sig.signer, now);
 	if (e && e->state == CTL_TRUST_SECURE) {
 		*keys = &e->keys;
 		return CTL_SEC_SECURE;
@@ -476,7 +536,7 @@ static void reply(struct ctl_chain *c, struct ctl_val_budget *b, const struct dn
 		step(out, CTL_SEC_INSECURE, CTL_EDE_NONE, "under no trust anchor");
 		return;
 	}
-	e = ctl_trust_get(c->trust, zone, now);
+	e = zone_entry(c, zone, now);
 	if (e && e->state == CTL_TRUST_DS && key_fetch && dns_name_equal(key_fetch, zone)) {
 		step(out, CTL_SEC_INDETERMINATE, CTL_EDE_NONE, "the keys being fetched");
 		return;
@@ -619,7 +679,7 @@ void ctl_chain_keys_done(struct ctl_chain *c, struct ctl_val_budget *b,
 			 uint32_t now, struct ctl_chain_step *out)
 {
 	struct ctl_val_budget before = *b;
-	const struct ctl_trust_entry *e = ctl_trust_get(c->trust, zone, now);
+	const struct ctl_trust_entry *e = zone_entry(c, zone, now);
 	struct dns_msg m;
 	struct ctl_val_rrset keys;
 	struct ctl_val_result res;
@@ -666,10 +726,56 @@ void ctl_chain_keys_done(struct ctl_chain *c, struct ctl_val_budget *b,
 	}
 }
 
+/*
+ * Whether the denial records of m (a secure "zone DS" NODATA, as
+ * assembled) show a delegation at zone without DS (1: NS and no DS, or
+ * NSEC3 opt-out over it), no delegation there (0), or nothing usable (-1).
+ */
+static int probe_cut(struct ctl_chain *c, const struct dns_msg *m, const uint8_t *zone)
+{
+	struct dns_rr_iter it;
+	struct dns_rr rr;
+	uint8_t pzone[DNS_NAME_MAX];
+	unsigned n = 0, n3 = 0;
+	bool soa = false;
+
+	c->used = 0;
+	dns_rr_iter_init(&it, m, DNS_SEC_AUTHORITY);
+	while (dns_rr_next(&it, &rr) > 0 && rr.section == DNS_SEC_AUTHORITY) {
+		if (rr.type == DNS_T_SOA && !soa) {
+			dns_name_copy_lower(pzone, rr.owner);
+			soa = true;
+		}
+		if ((rr.type != DNS_T_NSEC || n >= CTL_VAL_RRSET_MAX) &&
+		    (rr.type != DNS_T_NSEC3 || n3 >= CTL_VAL_RRSET_MAX))
+			continue;
+		uint8_t *owner = arena_take(c, rr.owner_len), *rd = arena_take(c, rr.rdlen + 256u);
+		int rl = rd ? dns_rr_rdata(m, &rr, rd, rr.rdlen + 256u) : -1;
+		if (!owner || rl < 0)
+			return -1;
+		memcpy(owner, rr.owner, rr.owner_len);
+		struct ctl_val_denial d = { owner, rd, (uint16_t)rl };
+		if (rr.type == DNS_T_NSEC)
+			c->nsec[n++] = d;
+		else
+			c->nsec3[n3++] = d;
+	}
+	if (!soa || !dns_name_is_subdomain(zone, pzone) || dns_name_equal(zone, pzone))
+		return -1;
+	struct ctl_val_budget vb;
+	struct ctl_val_result res;
+	ctl_val_budget_init(&vb, &c->lim);
+	ctl_val_deny(&vb, CTL_DENY_DS, pzone, zone, DNS_T_DS, 0, c->nsec, n, c->nsec3, n3, &res);
+	if (res.sec == CTL_SEC_BOGUS)
+		return vb.nsec3_hit ? -1 : 0;
+	return 1;
+}
+
 void ctl_chain_ds_done(struct ctl_chain *c, const uint8_t *zone, const uint8_t *msg,
-		       size_t len, int rcode, uint8_t sec, uint16_t ede, bool signer,
+		       size_t len, int rcode, uint8_t sec, uint16_t ede, int why,
 		       uint32_t now)
 {
+	bool signer = why == CTL_DS_SIGNER;
 	struct dns_msg m;
 	struct ctl_val_rrset ds;
 
@@ -687,6 +793,15 @@ void ctl_chain_ds_done(struct ctl_chain *c, const uint8_t *zone, const uint8_t *
 	if (rcode == DNS_R_NOERROR && msg_rrset(c, &m, zone, DNS_T_DS, &ds)) {
 		c->st.ds_secure++;
 		ctl_trust_set(c->trust, zone, CTL_TRUST_DS, CTL_EDE_NONE, ds.ttl, now, &ds, NULL);
+	} else if (rcode == DNS_R_NOERROR && why == CTL_DS_PROBE) {
+		/* unsigned data below a secure zone: unsigned only if the
+		 * parent's proof shows a delegation here without DS */
+		int cut = probe_cut(c, &m, zone);
+		if (cut > 0)
+			c->st.ds_insecure++;
+		if (cut >= 0)
+			ctl_trust_set(c->trust, zone, cut ? CTL_TRUST_INSECURE : CTL_TRUST_NOCUT,
+				      CTL_EDE_NONE, ANCHOR_TTL_S, now, NULL, NULL);
 	} else if (rcode == DNS_R_NOERROR && !signer) {
 		/* a known cut (from a validated referral) without DS: unsigned.
 		 * A name that signed data without a referral must have a DS:

@@ -69,6 +69,17 @@ enum ctl_chain_need {
 	CTL_CHAIN_NEED_DS,	/* resolve "zone DS" (asked of the parent) */
 	CTL_CHAIN_NEED_KEYS,	/* resolve "zone DNSKEY" (asked of the zone) */
 	CTL_CHAIN_BOGUS,	/* the zone is bogus for now (*ede: why): no query */
+	CTL_CHAIN_NEED_CUT,	/* resolve "zone DS" to learn whether zone is an
+				   unsigned delegation (a reply's unsigned data
+				   lies below the zone asked) */
+};
+
+/* Why a "zone DS" sub-question was asked (ctl_chain_ds_done()). */
+enum ctl_chain_ds_why {
+	CTL_DS_CUT = 0,		/* a known cut (a validated referral, an anchor) */
+	CTL_DS_SIGNER,		/* zone signed a reply without a referral to it:
+				   it must have a DS set */
+	CTL_DS_PROBE,		/* CTL_CHAIN_NEED_CUT: is zone a cut at all? */
 };
 
 /* now: the iterator's clock (ctl_iter_now()). */
@@ -118,11 +129,13 @@ void ctl_chain_keys_done(struct ctl_chain *c, struct ctl_val_budget *b,
 /*
  * The end of a "zone DS" sub-question: msg as above, sec the status its
  * resolution reached (the DS set or its absence validated on the way).
- * signer: zone is a name that signed a reply without a referral to it (it
- * must have a DS set; no DS proves nothing then). Failures record nothing.
+ * why (enum ctl_chain_ds_why): for CTL_DS_SIGNER no DS proves nothing;
+ * for CTL_DS_PROBE no DS makes zone insecure only when the parent's proof
+ * shows a delegation there (NS, no DS), else it records "no cut here".
+ * Failures record nothing.
  */
 void ctl_chain_ds_done(struct ctl_chain *c, const uint8_t *zone, const uint8_t *msg,
-		       size_t len, int rcode, uint8_t sec, uint16_t ede, bool signer,
+		       size_t len, int rcode, uint8_t sec, uint16_t ede, int why,
 		       uint32_t now);
 
 void ctl_chain_get_stats(const struct ctl_chain *c, struct ctl_chain_stats *st);

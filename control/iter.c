@@ -150,8 +150,7 @@ struct req {
 	uint16_t ede;
 	const char *why;
 	uint8_t sub_kind;		/* enum sub_kind */
-	bool for_signer;		/* SUB_DS for a zone that signed a reply
-					   without a referral to it */
+	uint8_t ds_why;			/* SUB_DS: enum ctl_chain_ds_why */
 	uint8_t key_fetches;		/* DS/DNSKEY sub-questions it started */
 	bool cd;			/* checking disabled: nothing validated,
 					   nothing cached */
@@ -725,7 +724,7 @@ static size_t chain_done(struct req *r, size_t len)
 		sec_lower(r, st.sec, st.ede, st.why);
 	} else if (r->sub_kind == SUB_DS) {
 		ctl_chain_ds_done(it->chain, r->qname, ok ? r->buf : NULL, len, r->rcode,
-				  r->sec, r->ede, r->for_signer, ctl_iter_now());
+				  r->sec, r->ede, r->ds_why, ctl_iter_now());
 	}
 	if (r->sec == CTL_SEC_BOGUS && (ok || r->rcode == DNS_R_SERVFAIL)) {
 		/* RFC 8914: which check failed, as an Extended DNS Error in
@@ -1191,14 +1190,16 @@ static bool minimised(const struct req *r)
 	return !dns_name_same(r->sent_name, r->target) || r->sent_type != r->qtype;
 }
 
-/* Starts the DS (need CTL_CHAIN_NEED_DS) or DNSKEY sub-question for zone;
- * r goes on when it ends. At most KEY_FETCHES_MAX per resolution: one that
- * failed is not started again and again (its failure is not recorded for
- * the zone, so nothing else would stop it). */
-static void key_sub(struct req *r, const uint8_t *zone, int need, bool for_signer)
+/* Starts the DS (need CTL_CHAIN_NEED_DS or _CUT; why: enum
+ * ctl_chain_ds_why) or DNSKEY sub-question for zone; r goes on when it
+ * ends. At most KEY_FETCHES_MAX per resolution: one that failed is not
+ * started again and again (its failure is not recorded for the zone, so
+ * nothing else would stop it). */
+static void key_sub(struct req *r, const uint8_t *zone, int need, int why)
 {
 	struct ctl_iter *it = r->it;
-	uint16_t qtype = need == CTL_CHAIN_NEED_DS ? DNS_T_DS : DNS_T_DNSKEY;
+	bool ds = need == CTL_CHAIN_NEED_DS || need == CTL_CHAIN_NEED_CUT;
+	uint16_t qtype = ds ? DNS_T_DS : DNS_T_DNSKEY;
 
 	if (++r->key_fetches > KEY_FETCHES_MAX) {
 		sec_lower(r, CTL_SEC_BOGUS, CTL_EDE_DNSKEY_MISSING,
@@ -1211,8 +1212,8 @@ static void key_sub(struct req *r, const uint8_t *zone, int need, bool for_signe
 		fail(r, NULL);
 		return;
 	}
-	sub->for_signer = for_signer;
-	sub->sub_kind = need == CTL_CHAIN_NEED_DS ? SUB_DS : SUB_KEYS;
+	sub->ds_why = (uint8_t)why;
+	sub->sub_kind = ds ? SUB_DS : SUB_KEYS;
 	r->sub_out = true;
 	r->sub = sub;
 	it->st.key_queries++;
@@ -1247,7 +1248,7 @@ static bool chain_ready(struct req *r)
 		fail(r, NULL);
 		return false;
 	}
-	key_sub(r, zone, need, false);
+	key_sub(r, zone, need, CTL_DS_CUT);
 	return false;
 }
 
@@ -1596,10 +1597,15 @@ static bool chain_check(struct req *r, const struct dns_msg *m, const struct ctl
 			r->sub_kind == SUB_KEYS ? r->qname : NULL, now, &st);
 	if (st.need && r->signer_fetches < SIGNER_FETCHES_MAX) {
 		/* signed by a zone below the cut (its server answered for it
-		 * without a referral): that zone's DS or keys, then ask again */
+		 * without a referral): that zone's DS or keys; unsigned data
+		 * below the cut: is there an unsigned delegation? Then ask
+		 * again. */
 		r->signer_fetches++;
 		unmark_tried(r, &r->sent_to);
-		key_sub(r, st.signer, st.need, !dns_name_same(st.signer, r->cut.d.zone));
+		key_sub(r, st.signer, st.need,
+			st.need == CTL_CHAIN_NEED_CUT		      ? CTL_DS_PROBE
+			: !dns_name_same(st.signer, r->cut.d.zone) ? CTL_DS_SIGNER
+								    : CTL_DS_CUT);
 		return false;
 	}
 	if (st.sec == CTL_SEC_BOGUS) {

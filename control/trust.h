@@ -20,6 +20,8 @@ enum ctl_trust_state {
 	CTL_TRUST_SECURE,	/* the validated DNSKEY set */
 	CTL_TRUST_INSECURE,	/* provably unsigned (or algorithms we lack) */
 	CTL_TRUST_BOGUS,	/* the chain is broken here */
+	CTL_TRUST_NOCUT,	/* no zone cut here: the parent's secure
+				   NSEC/NSEC3 at the name has no NS */
 };
 
 struct ctl_trust_entry {

@@ -26,17 +26,19 @@ static inline size_t dns_opt_put(uint8_t *w, uint16_t edns_size, uint16_t edns_f
 }
 
 #define DNS_EDE_LEN 6	    /* an Extended DNS Error option, info-code alone */
-#define DNS_EDE_NONE 0xffff /* no info-code (RFC 8914 leaves 0xffff reserved) */
+#define DNS_EDE_NONE 0xffff /* no info-code (a private-use code, RFC 8914 5.2,
+			       that we never give) */
 
 /* An Extended DNS Error option (RFC 8914) with info-code code and no text
- * at w, right behind the OPT record at opt that dns_opt_put() wrote (its
- * RDLENGTH becomes the option's). Returns DNS_EDE_LEN. */
+ * at w, the end of the OPT record at opt (as dns_opt_put() wrote it, with
+ * any options after): its RDLENGTH grows by the option's. Returns
+ * DNS_EDE_LEN. */
 static inline size_t dns_opt_put_ede(uint8_t *opt, uint8_t *w, uint16_t code)
 {
 	dns_put16(w, DNS_EO_EDE);
 	dns_put16(w + 2, 2);
 	dns_put16(w + 4, code);
-	dns_put16(opt + 9, DNS_EDE_LEN);
+	dns_put16(opt + 9, (uint16_t)(dns_get16(opt + 9) + DNS_EDE_LEN));
 	return DNS_EDE_LEN;
 }
 

@@ -692,10 +692,11 @@ Test(msgcache, an_entry_without_its_dnssec_records_answers_only_clients_without_
 	cr_assert_eq(cache_insert(c, buf, len, T0 + 2, CACHE_RANK_AUTH_ANSWER, false),
 		     CACHE_E_RANK, "and is not replaced by one without them while fresh");
 	cr_assert_not_null(lookup(c, "d.shop.lab", DNS_T_A, true, T0 + 2).entry);
-	cr_assert_eq(cache_insert(c, buf, len, T0 + 301, CACHE_RANK_AUTH_ANSWER, false),
-		     CACHE_E_RANK, "nor while it is stale (serve-stale needs it)");
+	cr_assert_eq(cache_insert(c, buf, len, T0 + 301, CACHE_RANK_AUTH_ANSWER, false), 0,
+		     "expired (stale): fresh data replaces it");
+	cr_assert_null(lookup(c, "d.shop.lab", DNS_T_A, true, T0 + 302).entry);
 	cr_assert_eq(cache_insert(c, buf, len, T0 + 301 + 86400, CACHE_RANK_AUTH_ANSWER, false),
-		     0, "gone: it is");
+		     0);
 	/* a full answer of lower rank still replaces a fresh one without
 	 * the records (a minimised question's reply is AA; the chain that
 	 * later answers the client may not be) */
@@ -730,18 +731,38 @@ Test(msgcache, an_extended_dns_error_in_the_cached_opt_goes_to_every_edns_client
 			cr_assert_eq(dns_opt_find_ede(out + m.edns.opts_off, m.edns.opts_len), 27,
 				     "EDE 27 (edns %d)", edns);
 	}
-	/* a client buffer that holds the question and the OPT alone: TC, and
-	 * the EDE still fits or is left out, never a broken OPT */
+	/* every buffer from the question and the OPT alone up: the records
+	 * whenever they fit without the EDE (it never costs them), the EDE
+	 * whenever there is room for it too, never a broken OPT */
 	uint8_t qw[512];
 	struct dns_query q;
 	query(&q, qw, "i.shop.lab", DNS_T_A, 1, 512);
 	const struct cache_entry *e = lookup(c, "i.shop.lab", DNS_T_A, false, T0).entry;
-	for (size_t cap = DNS_HDR_LEN + q.qname_len + 4 + DNS_OPT_LEN; cap < 80; cap++) {
-		int n = cache_answer(c, e, CACHE_HIT, &q, T0, out, cap);
+	cr_assert_not_null(e);
+	size_t least = DNS_HDR_LEN + q.qname_len + 4 + DNS_OPT_LEN, whole = 0;
+	int n = cache_answer(c, e, CACHE_HIT, &q, T0, out, sizeof(out));
+	cr_assert_gt(n, 0);
+	whole = (size_t)n - DNS_EDE_LEN; /* the records and the OPT, no EDE */
+	bool seen_tc = false, seen_bare = false, seen_all = false;
+	for (size_t cap = least; cap <= whole + DNS_EDE_LEN + 2; cap++) {
+		n = cache_answer(c, e, CACHE_HIT, &q, T0, out, cap);
 		cr_assert_gt(n, 0);
 		cr_assert_leq((size_t)n, cap);
 		cr_assert_eq(dns_msg_parse(&m, out, (size_t)n), 0, "cap %zu", cap);
+		bool tc = m.hdr.flags & DNS_F_TC;
+		uint16_t code = dns_opt_find_ede(out + m.edns.opts_off, m.edns.opts_len);
+		cr_assert_eq(tc, cap < whole, "cap %zu: TC only when the records do not fit", cap);
+		if (code != 27)
+			cr_assert_gt((size_t)n + DNS_EDE_LEN, cap,
+				     "cap %zu: the EDE left out only for want of room", cap);
+		if (!tc)
+			cr_assert_eq(code == 27, cap >= whole + DNS_EDE_LEN,
+				     "cap %zu: the EDE when there is room for it", cap);
+		seen_tc |= tc;
+		seen_bare |= !tc && code != 27;
+		seen_all |= !tc && code == 27;
 	}
+	cr_assert(seen_tc && seen_bare && seen_all, "every case met");
 	cache_free(c);
 }
 
