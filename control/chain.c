@@ -395,27 +395,37 @@ static void lower(struct ctl_chain_step *out, uint8_t sec, uint16_t ede, const c
 /*
  * x carries no RRSIG and lies below the zone asked: a server of the parent
  * and of an unsigned child may have answered for the child without a
- * referral. The names between the zone and x's owner, from the top: a
+ * referral. The names between the zone and x's owner that are also at or
+ * above the name the reply is for (s->final_name: the child must hold the
+ * data asked for, not merely some record of the reply), from the top: a
  * known unsigned delegation makes x insecure (CTL_SEC_INSECURE); a signed
  * zone gives the keys x must have been signed with (CTL_SEC_SECURE: it
  * fails for want of RRSIGs), as does the zone asked when every name is
- * proven no cut; a name not known yet is asked about (CTL_CHAIN_NEED_CUT:
- * its DS, of the parent; CTL_SEC_BOGUS with *out saying so). A forged
- * unsigned record passes only if the parent's signed denial shows an
- * unsigned delegation above it.
+ * proven no cut, or when a trust anchor lies below the zone asked; a name
+ * not known yet is asked about (CTL_CHAIN_NEED_CUT: its DS, of the
+ * parent; CTL_SEC_BOGUS with *out saying so). Parent-side records at a
+ * cut (DS, NSEC, NSEC3) are the parent's: never insecure by the cut
+ * itself. A forged unsigned record passes only if the parent's signed
+ * denial shows an unsigned delegation above the name asked.
  */
 static uint8_t unsigned_below(struct ctl_chain *c, struct group *x, const uint8_t *zone,
-			      uint32_t now, const struct ctl_val_rrset **keys,
-			      struct ctl_chain_step *out)
+			      const struct ctl_scrub *s, uint32_t now,
+			      const struct ctl_val_rrset **keys, struct ctl_chain_step *out)
 {
 	int zl = dns_name_labels(zone), ol = dns_name_labels(x->owner);
+	const struct ctl_anchor *a = ctl_anchors_find(c->anchors, x->owner);
+	bool parent_side = x->type == DNS_T_DS || x->type == DNS_T_NSEC ||
+			   x->type == DNS_T_NSEC3;
 
-	if (!dns_name_is_subdomain(x->owner, zone))
+	if (!dns_name_is_subdomain(x->owner, zone) ||
+	    (a && dns_name_is_subdomain(a->owner, zone) && !dns_name_equal(a->owner, zone)))
 		return CTL_SEC_SECURE;
-	for (int l = zl + 1; l <= ol; l++) {
+	for (int l = zl + 1; l <= ol - (parent_side ? 1 : 0); l++) {
 		const uint8_t *name = x->owner;
 		for (int drop = ol - l; drop > 0; drop--)
 			name += *name + 1;
+		if (!dns_name_is_subdomain(s->final_name, name))
+			break;
 		const struct ctl_trust_entry *e = ctl_trust_get(c->trust, name, now);
 		if (e && e->state == CTL_TRUST_NOCUT)
 			continue;
@@ -461,7 +471,7 @@ static uint8_t keys_for(struct ctl_chain *c, struct group *x, const uint8_t *zon
 	dns_name_copy_lower(x->signer, zone);
 	*keys = zkeys;
 	if (kind != CTL_SCRUB_REFERRAL && !x->set.nsig)
-		return unsigned_below(c, x, zone, now, keys, out);
+		return unsigned_below(c, x, zone, s, now, keys, out);
 	if (kind == CTL_SCRUB_REFERRAL || !x->set.nsig ||
 	    !ctl_rrsig_read(&sig, x->set.sig[0].p, x->set.sig[0].len) ||
 	    dns_name_equal(sig.signer, zone) || !dns_name_is_subdomain(sig.signer, zone) ||
@@ -509,6 +519,14 @@ static void check_group(struct ctl_chain *c, struct ctl_val_budget *b, struct gr
 	if (res.sec != CTL_SEC_SECURE) {
 		lower(out, CTL_SEC_BOGUS, res.ede, res.why,
 		      !b->verify_hit && !b->failures_hit);
+		return;
+	}
+	if (res.wildcard_labels && x->role != CTL_ROLE_DATA && x->role != CTL_ROLE_CHAIN) {
+		/* a denial (or any record but the answer) expanded from a
+		 * wildcard proves nothing of its owner: a *.zone NSEC
+		 * replayed at www.zone would deny www's data */
+		lower(out, CTL_SEC_BOGUS, CTL_EDE_BOGUS, "a proof record expanded from a wildcard",
+		      true);
 		return;
 	}
 	x->secure = true;
@@ -728,10 +746,13 @@ void ctl_chain_keys_done(struct ctl_chain *c, struct ctl_val_budget *b,
 
 /*
  * Whether the denial records of m (a secure "zone DS" NODATA, as
- * assembled) show a delegation at zone without DS (1: NS and no DS, or
- * NSEC3 opt-out over it), no delegation there (0), or nothing usable (-1).
+ * assembled) show a delegation at zone without DS (1: a matching NSEC or
+ * NSEC3 with NS and without DS), no delegation there (0), or nothing
+ * usable (-1: NSEC3 opt-out, which proves no delegation, or iterations
+ * above the limit; fail closed). *ttl: the proof's shortest TTL.
  */
-static int probe_cut(struct ctl_chain *c, const struct dns_msg *m, const uint8_t *zone)
+static int probe_cut(struct ctl_chain *c, const struct dns_msg *m, const uint8_t *zone,
+		     uint32_t *ttl)
 {
 	struct dns_rr_iter it;
 	struct dns_rr rr;
@@ -746,6 +767,9 @@ static int probe_cut(struct ctl_chain *c, const struct dns_msg *m, const uint8_t
 			dns_name_copy_lower(pzone, rr.owner);
 			soa = true;
 		}
+		if ((rr.type == DNS_T_SOA || rr.type == DNS_T_NSEC || rr.type == DNS_T_NSEC3) &&
+		    rr.ttl < *ttl)
+			*ttl = rr.ttl;
 		if ((rr.type != DNS_T_NSEC || n >= CTL_VAL_RRSET_MAX) &&
 		    (rr.type != DNS_T_NSEC3 || n3 >= CTL_VAL_RRSET_MAX))
 			continue;
@@ -768,7 +792,7 @@ static int probe_cut(struct ctl_chain *c, const struct dns_msg *m, const uint8_t
 	ctl_val_deny(&vb, CTL_DENY_DS, pzone, zone, DNS_T_DS, 0, c->nsec, n, c->nsec3, n3, &res);
 	if (res.sec == CTL_SEC_BOGUS)
 		return vb.nsec3_hit ? -1 : 0;
-	return 1;
+	return res.sec == CTL_SEC_SECURE ? 1 : -1;
 }
 
 void ctl_chain_ds_done(struct ctl_chain *c, const uint8_t *zone, const uint8_t *msg,
@@ -785,6 +809,8 @@ void ctl_chain_ds_done(struct ctl_chain *c, const uint8_t *zone, const uint8_t *
 	if (sec == CTL_SEC_BOGUS || !msg || dns_msg_parse(&m, msg, len) ||
 	    (rcode != DNS_R_NOERROR && rcode != DNS_R_NXDOMAIN))
 		return;
+	if (why == CTL_DS_PROBE && sec != CTL_SEC_SECURE)
+		return; /* only the parent's secure proof may say "unsigned" */
 	if (sec != CTL_SEC_SECURE) {
 		ctl_trust_set(c->trust, zone, CTL_TRUST_INSECURE, ede, ANCHOR_TTL_S, now, NULL,
 			      NULL);
@@ -795,13 +821,17 @@ void ctl_chain_ds_done(struct ctl_chain *c, const uint8_t *zone, const uint8_t *
 		ctl_trust_set(c->trust, zone, CTL_TRUST_DS, CTL_EDE_NONE, ds.ttl, now, &ds, NULL);
 	} else if (rcode == DNS_R_NOERROR && why == CTL_DS_PROBE) {
 		/* unsigned data below a secure zone: unsigned only if the
-		 * parent's proof shows a delegation here without DS */
-		int cut = probe_cut(c, &m, zone);
+		 * parent's proof shows a delegation here without DS; for as
+		 * long as the proof lives; an entry learnt meanwhile (a
+		 * referral's) stays */
+		uint32_t ttl = ANCHOR_TTL_S;
+		int cut = probe_cut(c, &m, zone, &ttl);
+		const struct ctl_trust_entry *e = ctl_trust_get(c->trust, zone, now);
 		if (cut > 0)
 			c->st.ds_insecure++;
-		if (cut >= 0)
+		if (cut >= 0 && (!e || e->state == CTL_TRUST_NOCUT) && ttl)
 			ctl_trust_set(c->trust, zone, cut ? CTL_TRUST_INSECURE : CTL_TRUST_NOCUT,
-				      CTL_EDE_NONE, ANCHOR_TTL_S, now, NULL, NULL);
+				      CTL_EDE_NONE, ttl, now, NULL, NULL);
 	} else if (rcode == DNS_R_NOERROR && !signer) {
 		/* a known cut (from a validated referral) without DS: unsigned.
 		 * A name that signed data without a referral must have a DS:

@@ -1595,7 +1595,7 @@ static bool chain_check(struct req *r, const struct dns_msg *m, const struct ctl
 		return true;
 	ctl_chain_reply(it->chain, r->vbud, m, s, kind, r->cut.d.zone, r->sent_type,
 			r->sub_kind == SUB_KEYS ? r->qname : NULL, now, &st);
-	if (st.need && r->signer_fetches < SIGNER_FETCHES_MAX) {
+	if (st.need && r->signer_fetches < SIGNER_FETCHES_MAX && r->depth < KEY_DEPTH_MAX) {
 		/* signed by a zone below the cut (its server answered for it
 		 * without a referral): that zone's DS or keys; unsigned data
 		 * below the cut: is there an unsigned delegation? Then ask
