@@ -397,7 +397,9 @@ static void lower(struct ctl_chain_step *out, uint8_t sec, uint16_t ede, const c
  * and of an unsigned child may have answered for the child without a
  * referral. The names between the zone and x's owner that are also at or
  * above the name the reply is for (s->final_name: the child must hold the
- * data asked for, not merely some record of the reply), from the top: a
+ * data asked for, not merely some record of the reply; a CNAME or DNAME
+ * link is on the question's path itself, wherever the chain ends), from
+ * the top: a
  * known unsigned delegation makes x insecure (CTL_SEC_INSECURE); a signed
  * zone gives the keys x must have been signed with (CTL_SEC_SECURE: it
  * fails for want of RRSIGs), as does the zone asked when every name is
@@ -424,7 +426,9 @@ static uint8_t unsigned_below(struct ctl_chain *c, struct group *x, const uint8_
 		const uint8_t *name = x->owner;
 		for (int drop = ol - l; drop > 0; drop--)
 			name += *name + 1;
-		if (!dns_name_is_subdomain(s->final_name, name))
+		/* a chain link is on the question's path; any other record
+		 * only where the name the reply is for lies below */
+		if (x->role != CTL_ROLE_CHAIN && !dns_name_is_subdomain(s->final_name, name))
 			break;
 		const struct ctl_trust_entry *e = ctl_trust_get(c->trust, name, now);
 		if (e && e->state == CTL_TRUST_NOCUT)
@@ -476,8 +480,9 @@ static uint8_t keys_for(struct ctl_chain *c, struct group *x, const uint8_t *zon
 	    !ctl_rrsig_read(&sig, x->set.sig[0].p, x->set.sig[0].len) ||
 	    dns_name_equal(sig.signer, zone) || !dns_name_is_subdomain(sig.signer, zone) ||
 	    !dns_name_is_subdomain(x->owner, sig.signer) ||
-	    !dns_name_is_subdomain(s->final_name, sig.signer))
-		return CTL_SEC_SECURE; /* the zone asked: its keys decide */
+	    (x->role != CTL_ROLE_CHAIN && !dns_name_is_subdomain(s->final_name, sig.signer)))
+		return CTL_SEC_SECURE; /* the zone asked: its keys decide (a chain link is
+					  on the question's path: its own owner counts) */
 	dns_name_copy_lower(x->signer, sig.signer);
 	const struct ctl_trust_entry *e = zone_entry(c, sig.signer, now);
 	if (e && e->state == CTL_TRUST_SECURE) {
@@ -809,8 +814,13 @@ void ctl_chain_ds_done(struct ctl_chain *c, const uint8_t *zone, const uint8_t *
 	if (sec == CTL_SEC_BOGUS || !msg || dns_msg_parse(&m, msg, len) ||
 	    (rcode != DNS_R_NOERROR && rcode != DNS_R_NXDOMAIN))
 		return;
-	if (why == CTL_DS_PROBE && sec != CTL_SEC_SECURE)
-		return; /* only the parent's secure proof may say "unsigned" */
+	if (why == CTL_DS_PROBE) {
+		/* only the parent's secure proof may say "unsigned"; an entry
+		 * learnt meanwhile (a referral's) stays */
+		const struct ctl_trust_entry *e = ctl_trust_get(c->trust, zone, now);
+		if (sec != CTL_SEC_SECURE || (e && e->state != CTL_TRUST_NOCUT))
+			return;
+	}
 	if (sec != CTL_SEC_SECURE) {
 		ctl_trust_set(c->trust, zone, CTL_TRUST_INSECURE, ede, ANCHOR_TTL_S, now, NULL,
 			      NULL);
@@ -822,16 +832,15 @@ void ctl_chain_ds_done(struct ctl_chain *c, const uint8_t *zone, const uint8_t *
 	} else if (rcode == DNS_R_NOERROR && why == CTL_DS_PROBE) {
 		/* unsigned data below a secure zone: unsigned only if the
 		 * parent's proof shows a delegation here without DS; for as
-		 * long as the proof lives; an entry learnt meanwhile (a
-		 * referral's) stays */
+		 * long as the proof lives (at least a second, so that the
+		 * question asked again sees it) */
 		uint32_t ttl = ANCHOR_TTL_S;
 		int cut = probe_cut(c, &m, zone, &ttl);
-		const struct ctl_trust_entry *e = ctl_trust_get(c->trust, zone, now);
 		if (cut > 0)
 			c->st.ds_insecure++;
-		if (cut >= 0 && (!e || e->state == CTL_TRUST_NOCUT) && ttl)
+		if (cut >= 0)
 			ctl_trust_set(c->trust, zone, cut ? CTL_TRUST_INSECURE : CTL_TRUST_NOCUT,
-				      CTL_EDE_NONE, ttl, now, NULL, NULL);
+				      CTL_EDE_NONE, ttl ? ttl : 1, now, NULL, NULL);
 	} else if (rcode == DNS_R_NOERROR && !signer) {
 		/* a known cut (from a validated referral) without DS: unsigned.
 		 * A name that signed data without a referral must have a DS:
@@ -842,6 +851,11 @@ void ctl_chain_ds_done(struct ctl_chain *c, const uint8_t *zone, const uint8_t *
 			      NULL, NULL);
 	} else if (rcode == DNS_R_NOERROR) {
 		return;
+	} else if (why == CTL_DS_PROBE) {
+		/* the name does not exist: no cut there (the unsigned data
+		 * below it stays bogus) */
+		ctl_trust_set(c->trust, zone, CTL_TRUST_NOCUT, CTL_EDE_NONE, CTL_CHAIN_BOGUS_TTL_S,
+			      now, NULL, NULL);
 	} else {
 		/* The parent proves the zone does not exist: no chain to it. */
 		ctl_trust_set(c->trust, zone, CTL_TRUST_BOGUS, CTL_EDE_BOGUS,
