@@ -33,7 +33,8 @@
 	X(DNS_E_ORDER, -1023, "record added to a section already closed")     \
 	X(DNS_E_SYNTAX, -1024, "presentation-format syntax error")            \
 	X(DNS_E_INVAL, -1025, "invalid argument")                             \
-	X(DNS_E_QUERY_SHAPE, -1026, "query with records other than one OPT")
+	X(DNS_E_QUERY_SHAPE, -1026, "query with records other than one OPT") \
+	X(DNS_E_PTR_OVERRUN, -1027, "name behind a compression pointer runs into the name that points")
 
 enum dns_err {
 	DNS_OK = 0,

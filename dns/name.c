@@ -5,7 +5,13 @@
  *
  * Compression pointers are accepted only if they point strictly backwards
  * and, after the first jump, strictly before the previous jump's target, so
- * the octets a name reads never repeat and no input can loop.
+ * the octets a name reads never repeat and no input can loop. What a pointer
+ * leads to must also end before the name that points (RFC 1035 4.1.4: "a
+ * prior occurrence"): a name read through a pointer may not run on into its
+ * own labels or the records after it. So every name of a message reads only
+ * octets before its own end, and any run of whole records copied with the
+ * message's question (a cached answer without its OPT, an answer behind a
+ * client's question of the same length) still parses.
  */
 #include "name.h"
 
@@ -41,12 +47,18 @@ static int parse_compressed(const uint8_t *msg, size_t msglen, size_t *pos,
 	for (;;) {
 		if (p >= msglen)
 			return DNS_E_TRUNC;
+		/* behind a pointer: the label (or pointer) that starts at p
+		 * must end before the name that pointed, checked below */
+		if (end && p >= *pos)
+			return DNS_E_PTR_OVERRUN;
 		uint8_t c = msg[p];
 		if (c == 0)
 			break;
 		if (c <= DNS_LABEL_MAX) {
 			if ((size_t)c + 1 > msglen - p)
 				return DNS_E_TRUNC;
+			if (end && (size_t)c + 1 > *pos - p)
+				return DNS_E_PTR_OVERRUN;
 			if (n + c + 2 > DNS_NAME_MAX)
 				return DNS_E_NAME_LEN;
 			if (out)
@@ -59,6 +71,8 @@ static int parse_compressed(const uint8_t *msg, size_t msglen, size_t *pos,
 			return DNS_E_LABEL_LEN;
 		if (p + 1 >= msglen)
 			return DNS_E_TRUNC;
+		if (end && p + 2 > *pos)
+			return DNS_E_PTR_OVERRUN;
 		size_t target = (size_t)(c & 0x3f) << 8 | msg[p + 1];
 		if (target > p)
 			return DNS_E_PTR_FORWARD;

@@ -54,6 +54,61 @@ Test(reply, from_a_message_for_another_question_is_empty)
 	cr_assert_eq(m.qtype, DNS_T_A, "the client's question, not the message's");
 }
 
+/* A message whose OPT is not its last record (a server may send one so;
+ * the cache and control write their own last): the records after the OPT
+ * reach the client, with the client's OPT or none, and the answer parses.
+ * (A copy up to the OPT lost them, with their count left in ARCOUNT.) */
+Test(reply, a_message_with_records_after_its_opt)
+{
+	uint8_t qb[512], mb[512], out[1232];
+	struct dns_builder b;
+	struct dns_query q;
+	struct dns_msg m;
+	size_t ml = 0;
+
+	dns_put16(mb, 0x4444);
+	dns_put16(mb + 2, DNS_F_QR | DNS_F_AA);
+	dns_put16(mb + 4, 1);
+	dns_put16(mb + 6, 1);
+	dns_put16(mb + 8, 0);
+	dns_put16(mb + 10, 2);
+	ml = DNS_HDR_LEN;
+	memcpy(mb + ml, nm("www.shop.lab"), 14);
+	ml += 14;
+	dns_put16(mb + ml, DNS_T_A);
+	dns_put16(mb + ml + 2, DNS_C_IN);
+	ml += 4;
+	/* answer: www.shop.lab A; additional: OPT, then ns1.shop.lab A */
+	static const uint8_t an[] = { 0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 198, 18, 0, 1 };
+	static const uint8_t opt[] = { 0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0 };
+	static const uint8_t ns1[] = { 3, 'n', 's', '1', 0xc0, 0x10, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4,
+				       198, 18, 0, 2 };
+	memcpy(mb + ml, an, sizeof(an));
+	ml += sizeof(an);
+	memcpy(mb + ml, opt, sizeof(opt));
+	ml += sizeof(opt);
+	memcpy(mb + ml, ns1, sizeof(ns1));
+	ml += sizeof(ns1);
+	cr_assert_eq(dns_msg_parse(&m, mb, ml), 0, "the message is well-formed");
+	for (int edns = 0; edns <= 1; edns++) {
+		dns_builder_init(&b, qb, sizeof(qb), 7, DNS_F_RD);
+		dns_builder_question(&b, nm("WWW.shop.lab"), DNS_T_A, DNS_C_IN);
+		if (edns)
+			dns_builder_opt(&b, 1232, 0, 0, 0, NULL, 0);
+		cr_assert_eq(dns_query_parse(&q, qb, dns_builder_finish(&b)), 0);
+		for (int tcp = 0; tcp <= 1; tcp++) {
+			size_t n = answer_from_msg(&q, mb, ml, 0, tcp, sizeof(out), 1232, out);
+			cr_assert_eq(dns_msg_parse(&m, out, n), 0, "edns %d tcp %d", edns, tcp);
+			cr_assert_eq(m.hdr.count[DNS_SEC_ANSWER], 1);
+			cr_assert_eq(m.hdr.count[DNS_SEC_ADDITIONAL], 1 + edns,
+				     "ns1's address, and the client's OPT");
+			cr_assert_eq(m.has_edns, edns);
+			cr_assert_eq(out[n - (edns ? DNS_OPT_LEN : 0) - 1], 2,
+				     "ns1's address, last before the OPT");
+		}
+	}
+}
+
 /* A signed NXDOMAIN as control assembles it (SOA, NSEC, their RRSIGs;
  * an EDE in its OPT), asked with DO or without, over UDP with room for
  * the records without their signatures only, and over TCP. */

@@ -96,6 +96,18 @@ BAD(compressed_name_over_255, DNS_E_NAME_LEN, raw_hdr(r, 1, 1, 0, 0);
 BAD(answer_pointer_loop_back, DNS_E_PTR_LOOP, raw_query(r, 1, 0, 0, "a.lab");
     raw_bytes(r, "\1b", 2); raw_u16(r, 0xc000 | 23); raw_rr(r, DNS_T_A, 4);
     raw_u32(r, 0))
+/* a pointer to a prior octet whose label runs on into the name that
+ * points (offset 36: the 5 inside the TXT; the owner starts at 37) */
+BAD(pointer_target_runs_into_the_name, DNS_E_PTR_OVERRUN,
+    raw_query(r, 2, 0, 0, "a.lab"); raw_u16(r, 0xc00c); raw_rr(r, DNS_T_TXT, 2);
+    raw_bytes(r, "\1\5", 2); raw_u16(r, 0xc000 | 36); raw_rr(r, DNS_T_A, 4);
+    raw_u32(r, 0))
+/* ... or whose labels end where the name that points starts, so that it
+ * would go on with the pointer itself (label "z" at 36-37, owner at 38) */
+BAD(pointer_target_goes_on_into_the_name, DNS_E_PTR_OVERRUN,
+    raw_query(r, 2, 0, 0, "a.lab"); raw_u16(r, 0xc00c); raw_rr(r, DNS_T_TXT, 3);
+    raw_bytes(r, "\2\1z", 3); raw_u16(r, 0xc000 | 36); raw_rr(r, DNS_T_A, 4);
+    raw_u32(r, 0))
 BAD(answer_owner_label_type, DNS_E_LABEL_LEN, raw_query(r, 1, 0, 0, "a");
     raw_u8(r, 0x40); raw_rr(r, DNS_T_A, 4); raw_u32(r, 0))
 BAD(answer_owner_pointer_into_header, DNS_E_PTR_HEADER,
@@ -235,6 +247,16 @@ Test(malformed, well_formed_neighbours_parse)
 	struct raw raw = { .n = 0 }, *r = &raw;
 
 	one_rr(r, DNS_T_A, "\1\2\3\4", 4);
+	expect(r, 0);
+	/* a pointer into a TXT's octets whose name ends before the owner
+	 * that points ("z.", offsets 36-38; the owner at 39) */
+	raw_query(r, 2, 0, 0, "a.lab");
+	raw_u16(r, 0xc00c);
+	raw_rr(r, DNS_T_TXT, 4);
+	raw_bytes(r, "\3\1z\0", 4);
+	raw_u16(r, 0xc000 | 36);
+	raw_rr(r, DNS_T_A, 4);
+	raw_u32(r, 0);
 	expect(r, 0);
 	one_rr(r, DNS_T_CNAME, "\1x\xc0\x0c", 4);
 	expect(r, 0);

@@ -91,6 +91,16 @@ def seeds():
     body = b"".join(rr(PTR_Q, t, 300, d) for t, d in records)
     yield "answer-every-type", hdr(0x4444, 0x8580, 1, len(records), 0, 1) + \
         q + body + opt(1232, True)
+    # an OPT before the last additional record (answers copied up to the
+    # OPT lost the record once), and a pointer into a TXT's octets whose
+    # label runs on into the OPT (the name parser rejects it since)
+    yield "opt-not-last", hdr(0x4444, 0x8580, 1, 1, 0, 2) + q + rr(
+        PTR_Q, 1, 300, b"\xc6\x12\x00\x01") + opt(1232, True) + rr(
+        b"\x03ns1" + PTR_Q, 1, 300, b"\xc6\x12\x00\x02")
+    txt_at = 12 + len(q) + 2 + 10 + 1
+    yield "pointer-runs-into-opt", hdr(0x4444, 0x8580, 1, 2, 0, 1) + q + rr(
+        PTR_Q, 16, 300, b"\x01\x10") + rr(
+        struct.pack("!H", 0xc000 | txt_at), 1, 300, b"\xc6\x12\x00\x01") + opt()
     nx = name("nope.shop.lab") + struct.pack("!HH", 28, 1)
     yield "nxdomain", hdr(0x5555, 0x8583, 1, 0, 1, 0) + nx + rr(
         b"\xc0\x11", 6, 300, soa)
