@@ -61,6 +61,18 @@ static int put_blob(const struct cache_nsec_blob *b, bool dnssec, uint32_t ttl,
 	return full ? 1 : 0;
 }
 
+int answer_from_nsec(const struct cache_nsec *n, const struct dns_query *q, uint32_t now,
+		     uint16_t edns_size, uint8_t *out, size_t cap)
+{
+	struct cache_nsec_proof proof;
+
+	if (!n || q->qclass != DNS_C_IN)
+		return -1;
+	int v = cache_nsec_lookup(n, dns_query_qname(q), q->qtype, now, &proof);
+	return v == CACHE_NSEC_NONE ? -1
+				    : answer_negative(&proof, v, q, now, edns_size, out, cap);
+}
+
 int answer_negative(const struct cache_nsec_proof *proof, int verdict,
 		    const struct dns_query *q, uint32_t now, uint16_t edns_size,
 		    uint8_t *out, size_t cap)

@@ -232,6 +232,31 @@ int cache_nsec_lookup(const struct cache_nsec *n, const uint8_t *qname,
 		      uint16_t qtype, uint32_t now,
 		      struct cache_nsec_proof *out);
 
+/*
+ * Writer: a denial feed, as control sends what it validated (RFC 8198 4):
+ * msg (len octets) is a DNS message whose question names the zone (its
+ * apex; type and the header do not matter, class IN) and whose authority
+ * section holds the zone's SOA and/or NSEC or NSEC3 records, each with the
+ * RRSIGs over it (matched by owner and covered type, signer the apex),
+ * every TTL how long control lets it be used (validated, capped at the
+ * signatures' expiry). Each SOA, NSEC and NSEC3 record goes in with its
+ * signatures as its blob, for the least TTL of the record and its RRSIGs
+ * (and, for the SOA, its MINIMUM: RFC 9077); one without a signature by
+ * the apex, one of an RRset of two, a SOA not at the apex, or one the
+ * store refuses (its own checks: names, RDATA, zone, NSEC3 parameters,
+ * budget) is counted in res->refused and the rest still go in. Other
+ * records are ignored. 0, or CACHE_E_MSG when msg does not parse (nothing
+ * went in). Writer thread only (it uses static scratch).
+ */
+struct cache_nsec_feed_result {
+	unsigned ranges;	/* NSEC and NSEC3 records inserted */
+	unsigned soas;		/* SOAs set */
+	unsigned refused;	/* records not taken */
+};
+
+int cache_nsec_feed(struct cache_nsec *n, const uint8_t *msg, size_t len, uint32_t now,
+		    struct cache_nsec_feed_result *res);
+
 /* Writer: drops every range and SOA with now >= expire_at, and the zones
  * left empty; O(all ranges). The number of ranges dropped, or
  * CACHE_E_NSEC_NOMEM when a tree could not be rebuilt (the others were). */

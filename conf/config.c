@@ -317,7 +317,8 @@ static int above(struct ctx *x, yaml_node_t *const *k, const char *const *keys,
 static int cache(struct ctx *x, yaml_node_t *n)
 {
 	MAP_WALK(k, "size", "min-ttl", "max-ttl", "max-negative-ttl",
-		 "serve-stale", "prefetch", "failure-ttl", "max-failure-ttl");
+		 "serve-stale", "prefetch", "failure-ttl", "max-failure-ttl",
+		 "aggressive-nsec");
 	typeof(x->cfg->cache) *c = &x->cfg->cache;
 	int r = cfgp_walk_map(x, n, &k_walk);
 
@@ -337,6 +338,19 @@ static int cache(struct ctx *x, yaml_node_t *n)
 				 &c->failure_ttl_s));
 	FIELD(k, 7, cfgp_get_u32(x, v, 1, 300, "a number of seconds",
 				 &c->max_failure_ttl_s));
+	FIELD(k, 8, cfgp_get_bool(x, v, &c->aggressive_nsec));
+	if (k[8]) {
+		c->aggressive_nsec_given = true;
+		/* (the resolver section, read first, says) */
+		if (c->aggressive_nsec && !x->cfg->resolver.trust_anchor[0]) {
+			size_t saved = cfgp_push_key(x, (const unsigned char *)"aggressive-nsec", 15);
+			r = cfgp_fail(x, k[8]->start_mark, CFG_E_VALUE,
+				      "true needs resolver.trust-anchor (only validated "
+				      "NSEC/NSEC3 records may answer)");
+			cfgp_pop(x, saved);
+			return r;
+		}
+	}
 	if (c->min_ttl_s > c->max_ttl_s)
 		return above(x, k, k_keys, 1, 2, c->min_ttl_s, c->max_ttl_s);
 	if (c->failure_ttl_s > c->max_failure_ttl_s)
@@ -615,6 +629,8 @@ int cfgp_root(struct ctx *x, yaml_node_t *n)
 	FIELD(k, 6, tcp(x, v));
 	if (!k[0])
 		return cfgp_missing(x, n->start_mark, "resolver.root-hints");
+	if (!x->cfg->cache.aggressive_nsec_given)
+		x->cfg->cache.aggressive_nsec = x->cfg->resolver.trust_anchor[0] != 0;
 	return 0;
 }
 

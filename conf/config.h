@@ -220,6 +220,11 @@ struct cfg {
 		 * again soon after, up to max-failure-ttl */
 		uint32_t failure_ttl_s;		/* 1..30, 5; <= max */
 		uint32_t max_failure_ttl_s;	/* 1..300, 30 */
+		/* RFC 8198: validated NSEC/NSEC3 ranges answer NXDOMAIN and
+		 * NODATA for names they cover. Default: on when a trust
+		 * anchor is configured; true without one is an error */
+		bool aggressive_nsec;
+		bool aggressive_nsec_given;	/* (the file set it) */
 	} cache;
 	/* access-control: first match wins; no match refuses. Default:
 	 * allow 127.0.0.0/8, allow ::1/128. */

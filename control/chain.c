@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dns/build.h"
 #include "dns/name.h"
 #include "dns/wire.h"
 
@@ -51,6 +52,9 @@ struct ctl_chain {
 	int16_t gid[CTL_SCRUB_RECORDS_MAX];
 	struct ctl_val_rdata rd[CTL_SCRUB_RECORDS_MAX];
 	struct ctl_val_denial nsec[CTL_VAL_RRSET_MAX], nsec3[CTL_VAL_RRSET_MAX];
+	/* the last reply, when it validated as secure: the zone its proof
+	 * records are of (ctl_chain_feed()); empty otherwise */
+	uint8_t feed_zone[DNS_NAME_MAX];
 	size_t used;
 	uint8_t arena[ARENA_MAX];
 };
@@ -615,6 +619,7 @@ static void reply(struct ctl_chain *c, struct ctl_val_budget *b, const struct dn
 		if (c->g[g].role == CTL_ROLE_SOA && c->g[g].secure)
 			dns_name_copy_lower(pzone, c->g[g].signer);
 	load_denials(c, pzone, &n_nsec, &n_nsec3);
+	dns_name_copy_lower(c->feed_zone, pzone);
 
 	struct ctl_val_result res = { .sec = CTL_SEC_SECURE, .ede = CTL_EDE_NONE };
 	switch (kind) {
@@ -653,10 +658,48 @@ void ctl_chain_reply(struct ctl_chain *c, struct ctl_val_budget *b,
 {
 	struct ctl_val_budget before = *b;
 
+	c->feed_zone[0] = 0;
+	c->ng = 0;
 	reply(c, b, m, s, kind, zone, sent_type, key_fetch, now, out);
 	count_budget(c, b, &before);
+	if (out->need || out->sec != CTL_SEC_SECURE)
+		c->feed_zone[0] = 0;
 	if (!out->need)
 		tally(c, out);
+}
+
+size_t ctl_chain_feed(const struct ctl_chain *c, uint8_t *out, size_t cap)
+{
+	struct dns_builder b;
+	unsigned nrr = 0;
+
+	if (!c->feed_zone[0] || dns_builder_init(&b, out, cap, 0, DNS_F_QR) ||
+	    dns_builder_question(&b, c->feed_zone, DNS_T_NSEC, DNS_C_IN))
+		return 0;
+	/* the zone's SOA first, then its denial records, each with the
+	 * RRSIGs that came with it (one of them validated it) */
+	for (int soa = 1; soa >= 0; soa--)
+		for (unsigned g = 0; g < c->ng; g++) {
+			const struct group *x = &c->g[g];
+			bool want = soa ? x->role == CTL_ROLE_SOA && x->type == DNS_T_SOA &&
+						  dns_name_equal(x->owner, c->feed_zone)
+					: x->role == CTL_ROLE_DENIAL;
+			if (!want || !x->secure || !x->set.nsig ||
+			    !dns_name_equal(x->signer, c->feed_zone))
+				continue;
+			for (unsigned i = 0; i < x->set.n; i++)
+				if (dns_builder_rr(&b, DNS_SEC_AUTHORITY, x->owner, x->type,
+						   DNS_C_IN, x->ttl, x->set.rr[i].p,
+						   x->set.rr[i].len))
+					return 0;
+			for (unsigned i = 0; i < x->set.nsig; i++)
+				if (dns_builder_rr(&b, DNS_SEC_AUTHORITY, x->owner, DNS_T_RRSIG,
+						   DNS_C_IN, x->ttl, x->set.sig[i].p,
+						   x->set.sig[i].len))
+					return 0;
+			nrr += x->type != DNS_T_SOA;
+		}
+	return nrr ? dns_builder_finish(&b) : 0;
 }
 
 /* The records of type at owner in the answer section of msg, unpacked

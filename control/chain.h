@@ -138,6 +138,17 @@ void ctl_chain_ds_done(struct ctl_chain *c, const uint8_t *zone, const uint8_t *
 		       size_t len, int rcode, uint8_t sec, uint16_t ede, int why,
 		       uint32_t now);
 
+/*
+ * After ctl_chain_reply() found the reply secure: its NSEC/NSEC3 records
+ * that validated (signed by the zone of its proof: a negative answer's
+ * SOA signer, else the zone asked), with their RRSIGs and the zone's SOA
+ * when the reply had it, written into out (cap octets) as the denial feed
+ * cache_nsec_feed() takes (cache/nsec.h), each TTL the validated one.
+ * Returns its length, or 0: the reply was not secure, had no such record,
+ * or the feed does not fit in cap.
+ */
+size_t ctl_chain_feed(const struct ctl_chain *c, uint8_t *out, size_t cap);
+
 void ctl_chain_get_stats(const struct ctl_chain *c, struct ctl_chain_stats *st);
 
 #endif

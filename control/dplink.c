@@ -184,6 +184,36 @@ void ctl_dp_fill_cache(struct ctl_dp *d, const struct dns_query *q, int rcode,
 	send_fill(d, &c, SHM_MISS_REFRESH, rcode, msg, len, false);
 }
 
+/* The iterator's denial feed (ctl_iter_set_feed()) as an SHM_FILL_NSEC
+ * fill: its question in c for the record checks, nobody to answer. */
+static void feed_nsec(void *arg, const uint8_t *msg, size_t len)
+{
+	struct ctl_dp *d = arg;
+	struct shm_fill *f = &d->out;
+	struct dns_msg m;
+
+	if (len > SHM_MSG_MAX || dns_msg_parse(&m, msg, len) || !m.qname_len)
+		return;
+	memset(&f->c, 0, sizeof(f->c));
+	f->c.family = 4;
+	f->c.qtype = m.qtype;
+	f->c.qclass = m.qclass;
+	f->c.qname_len = m.qname_len;
+	memcpy(f->c.qname, m.qname, m.qname_len);
+	f->c.rx_ms = d->ctl->now_ms;
+	f->h = (struct shm_hdr){ .type = SHM_REC_FILL, .abi = SHM_ABI_VERSION, .len = sizeof(*f) };
+	f->flags = SHM_FILL_NSEC;
+	f->rank = CACHE_RANK_SECURE;
+	f->rcode = 0;
+	f->msg_len = (uint16_t)len;
+	memcpy(f->msg, msg, len);
+	if (d->lost || rte_ring_sp_enqueue_elem(d->fill, f, sizeof(*f)) != 0) {
+		cst(d)->fill_ring_full++;
+		return;
+	}
+	cst(d)->nsec_feeds++;
+}
+
 /* --- the client cache: control's TCP clients ------------------------------ */
 
 int ctl_dp_lookup(struct ctl_dp *d, const struct dns_query *q, ctl_dp_found_cb cb, void *arg)
@@ -530,6 +560,9 @@ struct ctl_dp *ctl_dp_attach(struct ctl_loop *loop, struct ctl_iter *it,
 	ctl_timer_init(&d->beat);
 	ctl_timer_add(loop, &d->poll, 0, poll_misses, d);
 	ctl_timer_add(loop, &d->beat, SHM_HEARTBEAT_MS, heartbeat, d);
+	/* RFC 8198: what validates as denial goes to the workers' store */
+	if (cfg->cache.aggressive_nsec)
+		ctl_iter_set_feed(it, feed_nsec, d);
 	return d;
 }
 
@@ -539,6 +572,7 @@ void ctl_dp_detach(struct ctl_dp *d)
 		return;
 	ctl_timer_cancel(d->loop, &d->poll);
 	ctl_timer_cancel(d->loop, &d->beat);
+	ctl_iter_set_feed(d->it, NULL, NULL);
 	if (!d->lost && d->ctl->ctl_pid == getpid())
 		__atomic_store_n(&d->ctl->ctl_pid, 0, __ATOMIC_RELEASE);
 	free(d);

@@ -216,6 +216,8 @@ struct ctl_iter {
 	uint32_t primed_at;	 /* when the last one started */
 	uint32_t log_second, log_lines; /* log-bogus's rate limit */
 	struct ctl_chain *chain; /* NULL: no validation */
+	ctl_iter_feed_cb feed;	 /* NULL: no aggressive negative caching */
+	void *feed_arg;
 };
 
 static void step_start(struct req *r);
@@ -1620,6 +1622,14 @@ static bool chain_check(struct req *r, const struct dns_msg *m, const struct ctl
 		fail(r, NULL);
 		return false;
 	}
+	/* what validated as denial goes to the NSEC store (RFC 8198) */
+	if (st.sec == CTL_SEC_SECURE && it->feed) {
+		size_t n = ctl_chain_feed(it->chain, it->side, sizeof(it->side));
+		if (n) {
+			it->st.nsec_feeds++;
+			it->feed(it->feed_arg, it->side, n);
+		}
+	}
 	/* a referral's status too: its chain records go into the answer */
 	sec_lower(r, st.sec, st.ede, st.why);
 	if (st.ttl_cap != UINT32_MAX && now + st.ttl_cap < r->chain_expire)
@@ -1949,6 +1959,12 @@ int ctl_iter_set_validation(struct ctl_iter *it, const struct ctl_anchors *ancho
 	ctl_chain_free(it->chain);
 	it->chain = c;
 	return 0;
+}
+
+void ctl_iter_set_feed(struct ctl_iter *it, ctl_iter_feed_cb cb, void *arg)
+{
+	it->feed = cb;
+	it->feed_arg = arg;
 }
 
 void ctl_iter_get_chain_stats(const struct ctl_iter *it, struct ctl_chain_stats *st)

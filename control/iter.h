@@ -125,7 +125,8 @@ void ctl_iter_config_default(struct ctl_iter_config *c);
 	X(secure, "answers validated as secure (AD)")			\
 	X(bogus, "answers that failed validation (SERVFAIL)")		\
 	X(bogus_retries, "bogus replies answered by asking another server") \
-	X(key_queries, "DS and DNSKEY sub-questions for the chain of trust")
+	X(key_queries, "DS and DNSKEY sub-questions for the chain of trust") \
+	X(nsec_feeds, "validated NSEC/NSEC3 proofs sent to the NSEC store (RFC 8198)")
 
 struct ctl_iter_stats {
 #define CTL_ITER_FIELD(name, text) uint64_t name;
@@ -196,6 +197,16 @@ struct ctl_chain_stats;
 int ctl_iter_set_validation(struct ctl_iter *it, const struct ctl_anchors *anchors,
 			    const struct ctl_val_limits *lim, int64_t validation_time);
 void ctl_iter_get_chain_stats(const struct ctl_iter *it, struct ctl_chain_stats *st);
+
+/*
+ * Aggressive negative caching (RFC 8198): with validation on, every reply
+ * that validates as secure with NSEC/NSEC3 records (a negative answer's
+ * proof, a wildcard answer's, a referral's proof of an unsigned child)
+ * hands them to cb as a denial feed (ctl_chain_feed(), cache/nsec.h's
+ * cache_nsec_feed()), valid during the call. NULL: none (the default).
+ */
+typedef void (*ctl_iter_feed_cb)(void *arg, const uint8_t *msg, size_t len);
+void ctl_iter_set_feed(struct ctl_iter *it, ctl_iter_feed_cb cb, void *arg);
 
 /* The servers' and remembered failures' counters (control/infra.h). */
 struct ctl_infra_stats;

@@ -27,6 +27,7 @@
 
 #include "answer/settings.h"
 #include "cache/msgcache.h"
+#include "cache/nsec.h"
 #include "conf/config.h"
 #include "control/anchor.h"
 #include "control/chain.h"
@@ -64,7 +65,26 @@ struct parts {
 	struct ctl_deleg_table *deleg;
 	struct cache *cache;
 	struct ctl_dp *dp;		/* NULL: standalone */
+	struct cache_nsec *nsec;	/* standalone with aggressive NSEC: the
+					   store the server answers from */
+	struct cache_nsec_feed_result fed; /* what went into it */
+	uint64_t feeds;
 };
+
+/* Standalone: the iterator's denial feed into our own NSEC store, as the
+ * dataplane's writer puts it into the workers'. */
+static void feed_local(void *arg, const uint8_t *msg, size_t len)
+{
+	struct parts *p = arg;
+	struct cache_nsec_feed_result r;
+
+	if (cache_nsec_feed(p->nsec, msg, len, ctl_iter_now(), &r))
+		return;
+	p->feeds++;
+	p->fed.ranges += r.ranges;
+	p->fed.soas += r.soas;
+	p->fed.refused += r.refused;
+}
 
 static void dump_stats(const struct parts *p, FILE *f)
 {
@@ -105,6 +125,18 @@ static void dump_stats(const struct parts *p, FILE *f)
 	fprintf(f, "stat deleg.entries %llu\n", (unsigned long long)ds.entries);
 	fprintf(f, "stat cache.entries %llu\nstat cache.bytes %llu\n",
 		(unsigned long long)cs.entries, (unsigned long long)cs.bytes);
+	if (p->nsec) {
+		struct cache_nsec_stats ns;
+		cache_nsec_get_stats(p->nsec, &ns);
+		fprintf(f, "stat nsec.feeds %llu\nstat nsec.ranges %llu\nstat nsec.soas %llu\n"
+			   "stat nsec.refused %llu\nstat nsec.zones %llu\nstat nsec.held %llu\n"
+			   "stat nsec.bytes %llu\nstat nsec.evicted %llu\n",
+			(unsigned long long)p->feeds, (unsigned long long)p->fed.ranges,
+			(unsigned long long)p->fed.soas, (unsigned long long)p->fed.refused,
+			(unsigned long long)ns.zones,
+			(unsigned long long)(ns.nsec_ranges + ns.nsec3_ranges),
+			(unsigned long long)ns.bytes, (unsigned long long)ns.evicted_zones);
+	}
 	if (p->dp)
 		ctl_dp_print_stats(p->dp, f);
 	fflush(f);
@@ -345,7 +377,7 @@ int main(int argc, char **argv)
 	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	struct parts parts = { it, up, NULL, deleg, cache, NULL };
+	struct parts parts = { it, up, NULL, deleg, cache, NULL, NULL, { 0 }, 0 };
 	if (cfg.dataplane.enabled) {
 		fprintf(stderr, "bailiwick-control: waiting for the dataplane\n");
 		parts.dp = ctl_dp_attach(loop, it, &cfg, cfg_sha256, argv[0],
@@ -366,6 +398,19 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	parts.srv = srv;
+	if (!parts.dp && cfg.cache.aggressive_nsec) {
+		/* RFC 8198, standalone: our store, as the dataplane's */
+		struct cache_nsec_config nc;
+		cache_nsec_config_default(&nc);
+		nc.max_bytes = (size_t)(cfg.cache.size_bytes / 8);
+		nc.nsec3_max_iterations = (uint16_t)cfg.resolver.nsec3_max_iterations;
+		if (!(parts.nsec = cache_nsec_new(&nc))) {
+			fprintf(stderr, "bailiwick-control: out of memory\n");
+			return 1;
+		}
+		ctl_iter_set_feed(it, feed_local, &parts);
+		ctl_server_set_nsec(srv, parts.nsec);
+	}
 	fprintf(stderr, "bailiwick-control: %s, %u listen address%s%s, %u root servers\n",
 		parts.dp ? "attached to the dataplane" : "standalone",
 		cfg.n_listen, cfg.n_listen == 1 ? "" : "es", parts.dp ? " (TCP)" : "",
@@ -396,6 +441,7 @@ int main(int argc, char **argv)
 	ctl_sock_free(sock);
 	ctl_server_free(srv);
 	ctl_iter_free(it);
+	cache_nsec_free(parts.nsec);
 	up_free(up);
 	ctl_loop_free(loop);
 	ctl_deleg_table_free(deleg);

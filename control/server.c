@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "answer/acl.h"
+#include "answer/negative.h"
 #include "answer/reply.h"
 #include "answer/screen.h"
 #include "cache/msgcache.h"
@@ -92,6 +93,7 @@ struct ctl_server {
 	struct ctl_iter *it;
 	struct cache *cache;		/* the client cache when standalone */
 	struct ctl_dp *dp;		/* else the dataplane's, through this */
+	const struct cache_nsec *nsec;	/* standalone: RFC 8198's store, or NULL */
 	uint32_t stale_ms;		/* serve-stale's client timeout; 0: off */
 	const struct cfg *cfg;
 	struct answer_acl acl;		/* cfg's access-control list */
@@ -255,11 +257,25 @@ static bool local_hit(struct ctl_server *s, struct conn *c, int fd,
 	size_t n = answer_cached(s->cache, q, ctl_iter_now(), false, c != NULL, s->out,
 				 answer_cap(s, c != NULL), NULL);
 
-	if (!n)
+	if (n) {
+		s->st.cache_hits++;
+		send_answer(s, c, fd, peer, peerlen, s->out, n);
+		return true;
+	}
+	/* RFC 8198: validated ranges that prove the answer (over UDP: the
+	 * writer's cap is the client's UDP size) */
+	int r = c ? -1 : answer_from_nsec(s->nsec, q, ctl_iter_now(), s->edns_size, s->out,
+					  answer_cap(s, false));
+	if (r <= 0)
 		return false;
-	s->st.cache_hits++;
-	send_answer(s, c, fd, peer, peerlen, s->out, n);
+	s->st.nsec_synth++;
+	send_answer(s, c, fd, peer, peerlen, s->out, (size_t)r);
 	return true;
+}
+
+void ctl_server_set_nsec(struct ctl_server *s, const struct cache_nsec *n)
+{
+	s->nsec = n;
 }
 
 /* p's question to the iterator; resolved() answers. 0 or a code

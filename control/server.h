@@ -53,7 +53,8 @@ struct ctl_iter;
 	X(badvers, "BADVERS answers")					\
 	X(dropped, "dropped: responses, runts, unreadable headers")	\
 	X(truncated, "answers sent with TC=1")				\
-	X(overload, "SERVFAIL: the iterator is full")
+	X(overload, "SERVFAIL: the iterator is full")			\
+	X(nsec_synth, "negative answers from NSEC/NSEC3 ranges (RFC 8198)")
 
 struct ctl_server_stats {
 #define CTL_SERVER_FIELD(name, text) uint64_t name;
@@ -76,6 +77,12 @@ struct ctl_server *ctl_server_new(struct ctl_loop *loop, struct ctl_iter *it,
 				  struct cache *cache, struct ctl_dp *dp, const struct cfg *cfg,
 				  int *code, char *err, size_t errlen);
 void ctl_server_free(struct ctl_server *s);
+
+/* Standalone: the NSEC store (RFC 8198) its UDP clients are answered from
+ * after a cache miss, fed by the iterator (ctl_iter_set_feed()); NULL
+ * (the default): none. n must outlive s. */
+struct cache_nsec;
+void ctl_server_set_nsec(struct ctl_server *s, const struct cache_nsec *n);
 
 void ctl_server_get_stats(const struct ctl_server *s, struct ctl_server_stats *st);
 

@@ -357,6 +357,14 @@ static void writer_stats(struct dp *dp)
 	dp->ctl->writer.cache_entries = cs.entries;
 	dp->ctl->writer.cache_bytes = cs.bytes;
 	dp->ctl->writer.cache_evictions = cs.evictions;
+	if (dp->nsec) {
+		struct cache_nsec_stats ns;
+		cache_nsec_get_stats(dp->nsec, &ns);
+		dp->ctl->writer.nsec_zones = ns.zones;
+		dp->ctl->writer.nsec_held = ns.nsec_ranges + ns.nsec3_ranges;
+		dp->ctl->writer.nsec_bytes = ns.bytes;
+		dp->ctl->writer.nsec_evicted = ns.evicted_zones;
+	}
 }
 
 static void usage(void)
@@ -499,7 +507,15 @@ int main(int argc, char **argv)
 	cache_config_default(&cc);
 	answer_cache_config(&cfg, &cc);
 	urcu_qsbr_register_thread();
-	if (!(dp.cache = cache_new(&cc)) || !(dp.nsec = cache_nsec_new(NULL)))
+	/* RFC 8198's store, fed by control with what it validated: an
+	 * eighth of the cache's size besides it, its NSEC3 iteration limit
+	 * the validator's */
+	struct cache_nsec_config nc;
+	cache_nsec_config_default(&nc);
+	nc.max_bytes = (size_t)(cfg.cache.size_bytes / 8);
+	nc.nsec3_max_iterations = (uint16_t)cfg.resolver.nsec3_max_iterations;
+	if (!(dp.cache = cache_new(&cc)) ||
+	    (cfg.cache.aggressive_nsec && !(dp.nsec = cache_nsec_new(&nc))))
 		rte_exit(EXIT_FAILURE, "cache: no memory for %zu octets\n", cc.max_bytes);
 	answer_acl_build(&dp.acl, &cfg);
 	if (shared_objects(&dp, err, sizeof(err)))

@@ -206,12 +206,11 @@ static bool ask_control(struct dp_worker *w, struct dp_job *j, uint8_t kind, boo
 
 static void miss(struct dp_worker *w, struct dp_job *j, uint32_t now, bool stale)
 {
-	/* RFC 8198: validated NSEC/NSEC3 ranges that prove the answer. */
-	struct cache_nsec_proof proof;
-	int v = cache_nsec_lookup(w->dp->nsec, dns_query_qname(&j->q), j->q.qtype, now, &proof);
-	if (v != CACHE_NSEC_NONE) {
+	/* RFC 8198: validated NSEC/NSEC3 ranges that prove the answer (none
+	 * when cache.aggressive-nsec is off). */
+	if (w->dp->nsec) {
 		uint8_t *dns = rte_pktmbuf_mtod(j->m, uint8_t *) + j->p.payload_off;
-		int n = answer_negative(&proof, v, &j->q, now, w->dp->edns_size, dns, room(j));
+		int n = answer_from_nsec(w->dp->nsec, &j->q, now, w->dp->edns_size, dns, room(j));
 		if (n > 0) {
 			ST(w, nsec_synth);
 			reply(w, j, (size_t)n);

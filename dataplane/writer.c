@@ -15,6 +15,7 @@
 #include <rte_ring_elem.h>
 
 #include "answer/reply.h"
+#include "cache/nsec.h"
 #include "dataplane/dp.h"
 #include "dataplane/fill.h"
 
@@ -32,6 +33,20 @@ static void fill(struct dp *dp, const struct shm_fill *f)
 	    ((f->flags & SHM_FILL_ANSWER) && dp_port_index(dp, c->port_id) < 0) ||
 	    shm_client_query(c, qbuf, &q)) {
 		st->bad_records++;
+		return;
+	}
+	if (f->flags & SHM_FILL_NSEC) {
+		/* validated denial records: the NSEC store, off when
+		 * aggressive NSEC is (control sends none then) */
+		struct cache_nsec_feed_result r;
+		if (!dp->nsec || cache_nsec_feed(dp->nsec, f->msg, f->msg_len, now, &r)) {
+			st->bad_records++;
+			return;
+		}
+		st->nsec_feeds++;
+		st->nsec_ranges += r.ranges;
+		st->nsec_soas += r.soas;
+		st->nsec_refused += r.refused;
 		return;
 	}
 	int inserted = dp_fill_insert(dp->cache, f, now);

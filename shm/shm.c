@@ -48,6 +48,7 @@ int shm_fill_check(const struct shm_fill *f, unsigned n_workers)
 	       f->h.len == sizeof(*f) && f->msg_len <= SHM_MSG_MAX &&
 	       f->rank >= CACHE_RANK_ADDITIONAL && f->rank <= CACHE_RANK_SECURE &&
 	       f->rcode <= 0xfff && c->worker < n_workers &&
+	       (!(f->flags & SHM_FILL_NSEC) || f->flags == SHM_FILL_NSEC) &&
 	       (c->family == 4 || c->family == 6) ? 0 : -1;
 }
 

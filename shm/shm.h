@@ -53,8 +53,9 @@ struct dns_query;
  * lookup and found rings (one client cache: control's TCP clients are
  * answered from the dataplane's). 4: a fill's msg always carries its
  * DNSSEC records, whatever the client's DO (one cache entry answers both
- * kinds of client); the layout is 3's. */
-#define SHM_ABI_VERSION 4
+ * kinds of client); the layout is 3's. 5: SHM_FILL_NSEC (denial feeds
+ * for the NSEC store) and the writer's and control's counters of them. */
+#define SHM_ABI_VERSION 5
 #define SHM_MAGIC 0x6277636c /* "bwcl" */
 
 #define SHM_CTL_NAME "bw_ctl"
@@ -158,6 +159,12 @@ enum shm_fill_flags {
 					   entry, or not at all when it has none */
 	SHM_FILL_TRUNCATED = 1 << 3,	/* msg was larger than SHM_MSG_MAX:
 					   the client gets TC=1 */
+	SHM_FILL_NSEC = 1 << 4,		/* msg is a denial feed (cache/nsec.h,
+					   cache_nsec_feed()): NSEC/NSEC3 and SOA
+					   records control validated as secure,
+					   for the NSEC store only; alone (no
+					   other flag), c holds the feed's
+					   question, for the record checks */
 };
 
 struct shm_fill {
@@ -296,7 +303,15 @@ struct shm_worker_stats {
 	X(stale_gone, "stale answers control asked for that the cache no longer held") \
 	X(lookups, "client-cache lookups for control's TCP clients")	\
 	X(lookup_hits, "lookups answered from the cache")		\
-	X(found_ring_full, "lookup answers dropped: the ring to control was full")
+	X(found_ring_full, "lookup answers dropped: the ring to control was full") \
+	X(nsec_feeds, "denial feeds received (validated NSEC/NSEC3 proofs)") \
+	X(nsec_ranges, "NSEC/NSEC3 records put into the NSEC store")	\
+	X(nsec_soas, "zone SOAs put into the NSEC store")		\
+	X(nsec_refused, "feed records the NSEC store did not take")	\
+	X(nsec_zones, "zones the NSEC store holds")			\
+	X(nsec_held, "NSEC and NSEC3 ranges the NSEC store holds")	\
+	X(nsec_bytes, "octets the NSEC store holds")			\
+	X(nsec_evicted, "zones evicted from the NSEC store (budget)")
 
 struct shm_writer_stats {
 #define SHM_FIELD(name, text) uint64_t name;
@@ -319,7 +334,8 @@ struct shm_writer_stats {
 	X(lookup_misses, "TCP questions the dataplane's cache did not hold")	\
 	X(lookup_timeouts, "TCP questions resolved: no answer from the cache in time") \
 	X(lookup_ring_full, "TCP questions resolved: the lookup ring was full") \
-	X(stale_asked, "misses answered stale by the writer: resolving took long")
+	X(stale_asked, "misses answered stale by the writer: resolving took long") \
+	X(nsec_feeds, "denial feeds sent to the NSEC store")
 
 struct shm_control_stats {
 #define SHM_FIELD(name, text) uint64_t name;

@@ -291,3 +291,148 @@ Test(negative, a_blob_with_a_foreign_record_or_a_pointer_is_refused)
 		     "a compression pointer in RDATA");
 	cache_nsec_free(n);
 }
+
+/* --- the denial feed (cache_nsec_feed(), as control sends it) ------------ */
+
+/* An RRSIG's RDATA over type by signer (the signature's octets unread). */
+static size_t sig_rd(uint8_t *rd, uint16_t type, const char *signer)
+{
+	size_t l = dns_name_len(nm(signer));
+
+	memset(rd, 0, 18);
+	dns_put16(rd, type);
+	rd[2] = 8;
+	rd[3] = 2;
+	memcpy(rd + 18, nm(signer), l);
+	memset(rd + 18 + l, 0x5a, 32);
+	return 18 + l + 32;
+}
+
+/* NSEC RDATA owner -> next, types A RRSIG NSEC. */
+static size_t nsec_rd(uint8_t *rd, const char *next)
+{
+	size_t l = dns_name_len(nm(next));
+
+	memcpy(rd, nm(next), l);
+	static const uint8_t bm[] = { 0, 6, 0x40, 0, 0, 0, 0, 0x03 };
+	memcpy(rd + l, bm, sizeof(bm));
+	return l + sizeof(bm);
+}
+
+/* Adds owner's NSEC to next (ttl) with an RRSIG by signer (NULL: none). */
+static void feed_nsec(struct dns_builder *b, const char *owner, const char *next,
+		      uint32_t ttl, const char *signer)
+{
+	uint8_t rd[300];
+
+	cr_assert_eq(dns_builder_rr(b, DNS_SEC_AUTHORITY, nm(owner), DNS_T_NSEC, DNS_C_IN, ttl, rd,
+				    nsec_rd(rd, next)), 0);
+	if (signer)
+		cr_assert_eq(dns_builder_rr(b, DNS_SEC_AUTHORITY, nm(owner), DNS_T_RRSIG, DNS_C_IN,
+					    ttl, rd, sig_rd(rd, DNS_T_NSEC, signer)), 0);
+}
+
+/* example.'s SOA at owner (MINIMUM min, TTL ttl), signed by example. */
+static void feed_soa(struct dns_builder *b, const char *owner, uint32_t ttl, uint32_t min)
+{
+	uint8_t rd[300];
+	size_t l = 0;
+
+	memcpy(rd, nm("ns.example."), 12);
+	memcpy(rd + 12, nm("host.example."), 14);
+	l = 26;
+	memset(rd + l, 0, 20);
+	dns_put32(rd + l + 16, min);
+	l += 20;
+	cr_assert_eq(dns_builder_rr(b, DNS_SEC_AUTHORITY, nm(owner), DNS_T_SOA, DNS_C_IN, ttl, rd,
+				    l), 0);
+	cr_assert_eq(dns_builder_rr(b, DNS_SEC_AUTHORITY, nm(owner), DNS_T_RRSIG, DNS_C_IN, ttl,
+				    rd, sig_rd(rd, DNS_T_SOA, "example.")), 0);
+}
+
+static void feed_start(struct dns_builder *b, uint8_t *buf, size_t cap, const char *zone)
+{
+	cr_assert_eq(dns_builder_init(b, buf, cap, 0, DNS_F_QR), 0);
+	cr_assert_eq(dns_builder_question(b, nm(zone), DNS_T_NSEC, DNS_C_IN), 0);
+}
+
+/* A feed as control writes it (SOA, the range over the name and the one
+ * over the wildcard, each signed by the apex) answers NXDOMAIN for other
+ * names in the range, with the SOA's MINIMUM as the answer's TTL bound
+ * (RFC 9077), and nothing once that has passed. */
+Test(negative, a_feed_answers_for_names_in_its_ranges)
+{
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec_feed_result r;
+	struct dns_builder b;
+	struct dns_query q;
+	struct dns_msg m;
+	uint8_t buf[4096], qb[512], out[1232];
+
+	feed_start(&b, buf, sizeof(buf), "Example.");
+	feed_soa(&b, "example.", 3600, 300);
+	feed_nsec(&b, "example.", "a.example.", 3600, "example.");
+	feed_nsec(&b, "a.example.", "d.example.", 3600, "example.");
+	size_t len = dns_builder_finish(&b);
+	cr_assert_eq(cache_nsec_feed(n, buf, len, NOW, &r), 0);
+	cr_assert_eq(r.ranges, 2);
+	cr_assert_eq(r.soas, 1);
+	cr_assert_eq(r.refused, 0);
+
+	query(&q, qb, "C.example.", DNS_T_A, 1, true);
+	int a = answer_from_nsec(n, &q, NOW + 10, 1232, out, sizeof(out));
+	cr_assert_gt(a, 0);
+	cr_assert_eq(dns_msg_parse(&m, out, (size_t)a), 0);
+	cr_assert_eq(m.rcode, DNS_R_NXDOMAIN);
+	cr_assert(m.hdr.flags & DNS_F_AD);
+	cr_assert_eq(count_type(&m, DNS_T_SOA), 1);
+	cr_assert_eq(count_type(&m, DNS_T_NSEC), 2);
+	cr_assert_eq(count_type(&m, DNS_T_RRSIG), 3);
+	cr_assert_eq(max_ttl(&m), 290, "MINIMUM 300, 10 s gone: %u", max_ttl(&m));
+	/* a name the ranges do not cover, another class: nothing */
+	query(&q, qb, "e.example.", DNS_T_A, 1, true);
+	cr_assert_eq(answer_from_nsec(n, &q, NOW + 10, 1232, out, sizeof(out)), -1);
+	query(&q, qb, "c.example.", DNS_T_A, 1, true);
+	dns_put16(qb + q.qname_len + DNS_HDR_LEN + 2, DNS_C_CH);
+	cr_assert_eq(dns_query_parse(&q, qb, q.len), 0);
+	cr_assert_eq(answer_from_nsec(n, &q, NOW + 10, 1232, out, sizeof(out)), -1);
+	cr_assert_eq(answer_from_nsec(NULL, &q, NOW + 10, 1232, out, sizeof(out)), -1);
+	/* the SOA's MINIMUM has passed: no answer (the ranges live on) */
+	query(&q, qb, "c.example.", DNS_T_A, 0, false);
+	cr_assert_gt(answer_from_nsec(n, &q, NOW + 299, 1232, out, sizeof(out)), 0);
+	cr_assert_eq(answer_from_nsec(n, &q, NOW + 300, 1232, out, sizeof(out)), -1);
+	cache_nsec_free(n);
+}
+
+/* What the feed does not take: a record without a signature by the apex,
+ * one signed by another zone, two NSECs at one owner, a SOA below the
+ * apex; the rest of the feed still goes in. A feed that does not parse
+ * puts nothing in. */
+Test(negative, a_feed_takes_only_records_signed_by_its_zone)
+{
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec_feed_result r;
+	struct cache_nsec_stats st;
+	struct dns_builder b;
+	uint8_t buf[4096];
+
+	feed_start(&b, buf, sizeof(buf), "example.");
+	feed_soa(&b, "sub.example.", 3600, 300);
+	feed_nsec(&b, "a.example.", "d.example.", 3600, NULL);
+	feed_nsec(&b, "d.example.", "f.example.", 3600, "other.");
+	feed_nsec(&b, "f.example.", "g.example.", 3600, "example.");
+	feed_nsec(&b, "f.example.", "h.example.", 3600, "example.");
+	feed_nsec(&b, "k.example.", "m.example.", 3600, "example.");
+	feed_nsec(&b, "m.example.", "p.example.", 0, "example.");
+	size_t len = dns_builder_finish(&b);
+	cr_assert_eq(cache_nsec_feed(n, buf, len, NOW, &r), 0);
+	cr_assert_eq(r.ranges, 1, "k.example. alone");
+	cr_assert_eq(r.soas, 0);
+	cr_assert_eq(r.refused, 6);
+	cache_nsec_get_stats(n, &st);
+	cr_assert_eq(st.nsec_ranges, 1);
+
+	cr_assert_eq(cache_nsec_feed(n, buf, len - 1, NOW, &r), CACHE_E_MSG);
+	cr_assert_eq(r.ranges + r.soas + r.refused, 0);
+	cache_nsec_free(n);
+}

@@ -1079,3 +1079,20 @@ Test(config, every_code_has_a_text)
 	cr_assert_str_eq(cfg_strerror(0), "success");
 	cr_assert_str_eq(cfg_strerror(-1), "unknown configuration error");
 }
+
+/* RFC 8198: on by default with a trust anchor, off without one; true
+ * without one is an error at the key (nothing would ever feed it). */
+Test(config, aggressive_nsec_follows_the_trust_anchor)
+{
+	ok(MIN);
+	cr_assert_not(c.cache.aggressive_nsec);
+	ok("resolver: { root-hints: /r, trust-anchor: /k }\n");
+	cr_assert(c.cache.aggressive_nsec);
+	ok("resolver: { root-hints: /r, trust-anchor: /k }\ncache: { aggressive-nsec: false }\n");
+	cr_assert_not(c.cache.aggressive_nsec);
+	ok(MIN "cache: { aggressive-nsec: false }\n");
+	cr_assert_not(c.cache.aggressive_nsec);
+	bad(MIN "cache: { aggressive-nsec: true }\n", CFG_E_VALUE,
+	    "bailiwick.yaml:2:27: cache.aggressive-nsec: true needs resolver.trust-anchor "
+	    "(only validated NSEC/NSEC3 records may answer)");
+}
