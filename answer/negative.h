@@ -29,8 +29,9 @@ struct dns_query;
  * alone, RFC 4035 3.2.1); TTLs are the time left of the proof
  * (proof->expire_at - now), never more than a record's own; our OPT
  * (edns_size) when q had one. When the records do not fit, TC=1 and none
- * are sent. Returns the length, or -1 when a blob is malformed (the caller
- * then asks control) or not even the question fits.
+ * are sent. Returns the length, or -1 when a blob it reads is malformed
+ * (the caller then asks control; without DO only the SOA's is read) or not
+ * even the question fits.
  */
 int answer_negative(const struct cache_nsec_proof *proof, int verdict,
 		    const struct dns_query *q, uint32_t now, uint16_t edns_size,

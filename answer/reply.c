@@ -75,6 +75,40 @@ size_t answer_plain(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
 	return (size_t)n;
 }
 
+/*
+ * m written again (strip: without the records a client without DO does
+ * not get) into this thread's buffer and parsed into *out; false when that
+ * fails. Out of line, so that answer_from_msg()'s usual path does not
+ * reserve the scratch.
+ */
+static __attribute__((noinline)) bool write_again(const struct dns_msg *m, bool strip,
+						   struct dns_msg *out)
+{
+	static __thread uint8_t again[DNS_MSG_MAX];
+	uint8_t rdata[DNS_MSG_MAX];
+	int n = dns_msg_rewrite(m, strip, again, sizeof(again), rdata);
+
+	return n >= 0 && dns_msg_parse(out, again, (size_t)n) == 0;
+}
+
+/*
+ * Whether m's records read the same behind q's question as behind m's
+ * (the two names equal but for letter case): a pointer into the name that
+ * lands on a length octet reads the same labels; one that lands inside a
+ * label reads an octet of 64..0xbf as an error either way (letters among
+ * them), one of 0xc0 or more as a pointer whose second octet may be a
+ * letter: only such a name (rare) must be written again.
+ */
+static bool same_behind(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	if (memcmp(a, b, n) == 0)
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (a[i] >= 0xc0)
+			return false;
+	return true;
+}
+
 size_t answer_from_msg(const struct dns_query *q, const uint8_t *msg,
 		       size_t len, int rcode, bool stream, size_t cap,
 		       uint16_t edns_size, uint8_t *out)
@@ -83,27 +117,29 @@ size_t answer_from_msg(const struct dns_query *q, const uint8_t *msg,
 	const struct dns_msg *src = &m;
 	size_t qlen = (size_t)q->qname_len + 4, base = DNS_HDR_LEN + qlen;
 	size_t opt = q->has_edns ? DNS_OPT_LEN : 0;
-	uint8_t again[DNS_MSG_MAX], rdata[DNS_MSG_MAX];
 
 	if (!stream && cap > dns_query_udp_size(q))
 		cap = dns_query_udp_size(q);
 	/* Its compression pointers may point anywhere into its question:
-	 * they hold behind q's only when the two differ in letter case alone. */
+	 * they can hold behind q's only when the two differ in letter case
+	 * alone (same_behind() says when they do). */
 	if (!msg || dns_msg_parse(&m, msg, len) || m.qname_len != q->qname_len ||
 	    m.qtype != q->qtype || m.qclass != q->qclass ||
 	    !dns_name_equal(m.qname, dns_query_qname(q)))
 		return answer_empty(q->wire, q, rcode, edns_size, out);
 	/* Control assembles every answer with its DNSSEC records; a client
 	 * without DO gets it written again without them (RFC 4035 3.2.1).
-	 * A message whose OPT is not its last record (not one of ours) is
-	 * written again too: the copy below ends at the OPT. */
+	 * A message whose OPT is not its last record (not one of ours), or
+	 * whose pointers could read otherwise behind q's question, is
+	 * written again too: the copy below ends at the OPT and keeps the
+	 * pointers. */
 	bool strip = !(q->has_edns && (q->edns.flags & DNS_EDNS_F_DO)) &&
 		     dns_msg_has_do_only(&m);
-	if (strip || (m.has_edns && m.edns.opts_off + m.edns.opts_len != m.len)) {
-		int n = dns_msg_rewrite(&m, strip, again, sizeof(again), rdata);
+	if (strip || (m.has_edns && m.edns.opts_off + m.edns.opts_len != m.len) ||
+	    !same_behind(m.wire + DNS_HDR_LEN, q->wire + DNS_HDR_LEN, q->qname_len)) {
 		/* (it parsed once: this cannot fail; if it did, no answer
 		 * without records may pass for the data) */
-		if (n < 0 || dns_msg_parse(&plain, again, (size_t)n))
+		if (!write_again(&m, strip, &plain))
 			return answer_empty(q->wire, q, DNS_R_SERVFAIL, edns_size, out);
 		src = &plain;
 	}

@@ -5,6 +5,7 @@
 #include "answer/settings.h"
 
 #include "cache/msgcache.h"
+#include "cache/nsec.h"
 #include "conf/config.h"
 
 void answer_cache_config(const struct cfg *cfg, struct cache_config *cc)
@@ -18,4 +19,13 @@ void answer_cache_config(const struct cfg *cfg, struct cache_config *cc)
 	cc->prefetch_percent = cfg->cache.prefetch_enabled
 		? cfg->cache.prefetch_threshold_percent : 0;
 	cc->edns_udp_size = cfg->resolver.upstream.edns_buffer;
+}
+
+void answer_nsec_config(const struct cfg *cfg, struct cache_nsec_config *nc)
+{
+	uint32_t it = cfg->resolver.nsec3_max_iterations;
+
+	nc->max_bytes = (size_t)(cfg->cache.size_bytes / 8);
+	nc->nsec3_max_iterations =
+		(uint16_t)(it < ANSWER_NSEC3_SYNTH_ITER_MAX ? it : ANSWER_NSEC3_SYNTH_ITER_MAX);
 }

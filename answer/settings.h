@@ -23,4 +23,17 @@ struct cfg;
  */
 void answer_cache_config(const struct cfg *cfg, struct cache_config *cc);
 
+/*
+ * The same for the NSEC store (RFC 8198), whichever process keeps it:
+ * max_bytes an eighth of cache.size (besides it), and NSEC3 chains used for
+ * synthesis only up to ANSWER_NSEC3_SYNTH_ITER_MAX iterations (or the
+ * validator's limit, when lower): a worker may hash up to the store's
+ * budget of names per miss, each (iterations + 1) SHA-1 runs, so a zone
+ * with 100 iterations could make every miss cost ~0.5 ms of a worker
+ * (RFC 9276 asks signers for 0). Call cache_nsec_config_default() first.
+ */
+#define ANSWER_NSEC3_SYNTH_ITER_MAX 10
+struct cache_nsec_config;
+void answer_nsec_config(const struct cfg *cfg, struct cache_nsec_config *nc);
+
 #endif

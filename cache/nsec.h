@@ -234,14 +234,17 @@ int cache_nsec_lookup(const struct cache_nsec *n, const uint8_t *qname,
 
 /*
  * Writer: a denial feed, as control sends what it validated (RFC 8198 4):
- * msg (len octets) is a DNS message whose question names the zone (its
+ * msg (len octets, at most CACHE_NSEC_FEED_MAX) is a DNS message whose
+ * question names the zone (its
  * apex; type and the header do not matter, class IN) and whose authority
  * section holds the zone's SOA and/or NSEC or NSEC3 records, each with the
  * RRSIGs over it (matched by owner and covered type, signer the apex),
  * every TTL how long control lets it be used (validated, capped at the
  * signatures' expiry). Each SOA, NSEC and NSEC3 record goes in with its
- * signatures as its blob, for the least TTL of the record and its RRSIGs
- * (and, for the SOA, its MINIMUM: RFC 9077); one without a signature by
+ * signatures as its blob, for the least TTL of the record and its RRSIGs,
+ * of max_ttl (cache.max-negative-ttl) and, when the feed has the zone's
+ * SOA, of that SOA's TTL and MINIMUM (RFC 2308 5, RFC 9077); one without a
+ * signature by
  * the apex, one of an RRset of two, a SOA not at the apex, or one the
  * store refuses (its own checks: names, RDATA, zone, NSEC3 parameters,
  * budget) is counted in res->refused and the rest still go in. Other
@@ -254,8 +257,10 @@ struct cache_nsec_feed_result {
 	unsigned refused;	/* records not taken */
 };
 
+#define CACHE_NSEC_FEED_MAX 4096
+
 int cache_nsec_feed(struct cache_nsec *n, const uint8_t *msg, size_t len, uint32_t now,
-		    struct cache_nsec_feed_result *res);
+		    uint32_t max_ttl, struct cache_nsec_feed_result *res);
 
 /* Writer: drops every range and SOA with now >= expire_at, and the zones
  * left empty; O(all ranges). The number of ranges dropped, or

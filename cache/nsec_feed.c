@@ -61,24 +61,30 @@ static bool sig_over(const struct feed *f, const struct feed_rr *x, const uint8_
 	return sl > 0 && dns_name_equal(rd + RRSIG_SIGNER_OFF, zone);
 }
 
+/* The SOA's negative TTL: the least of its TTL and MINIMUM (RFC 2308 5,
+ * RFC 9077). */
+static uint32_t soa_negative_ttl(const struct feed *f, const struct feed_rr *d)
+{
+	uint32_t min = d->rd_len >= 4 ? dns_get32(f->rd + d->rd_off + d->rd_len - 4) : 0;
+
+	return min < d->rr.ttl ? min : d->rr.ttl;
+}
+
 /*
  * Record i and the RRSIGs over it into the blob, every TTL the least of
- * theirs (and, for the SOA, its MINIMUM: RFC 2308 5, RFC 9077). Its
- * lifetime in *ttl; the blob's length, or 0 when it has no signature or
- * does not fit.
+ * theirs and cap (for the SOA, also its MINIMUM). Its lifetime in *ttl;
+ * the blob's length, or 0 when it has no signature or does not fit.
  */
-static size_t make_blob(struct feed *f, unsigned i, const uint8_t *zone, uint32_t *ttl)
+static size_t make_blob(struct feed *f, unsigned i, const uint8_t *zone, uint32_t cap,
+			uint32_t *ttl)
 {
 	const struct feed_rr *d = &f->r[i];
-	uint32_t t = d->rr.ttl;
+	uint32_t t = d->rr.type == DNS_T_SOA ? soa_negative_ttl(f, d) : d->rr.ttl;
 	unsigned sigs = 0;
 	size_t n = 0;
 
-	if (d->rr.type == DNS_T_SOA && d->rd_len >= 4) {
-		uint32_t min = dns_get32(f->rd + d->rd_off + d->rd_len - 4);
-		if (min < t)
-			t = min;
-	}
+	if (cap < t)
+		t = cap;
 	for (unsigned k = 0; k < f->n; k++)
 		if (sig_over(f, &f->r[k], zone, d)) {
 			sigs++;
@@ -106,7 +112,7 @@ static bool rrset_of_one(const struct feed *f, unsigned i)
 }
 
 int cache_nsec_feed(struct cache_nsec *n, const uint8_t *msg, size_t len, uint32_t now,
-		    struct cache_nsec_feed_result *res)
+		    uint32_t max_ttl, struct cache_nsec_feed_result *res)
 {
 	static struct feed f; /* one writer thread */
 	uint8_t zone[DNS_NAME_MAX];
@@ -116,7 +122,8 @@ int cache_nsec_feed(struct cache_nsec *n, const uint8_t *msg, size_t len, uint32
 	int r;
 
 	*res = (struct cache_nsec_feed_result){ 0 };
-	if (dns_msg_parse(&m, msg, len) || !m.qname_len || m.qclass != DNS_C_IN ||
+	if (len > CACHE_NSEC_FEED_MAX || dns_msg_parse(&m, msg, len) || !m.qname_len ||
+	    m.qclass != DNS_C_IN ||
 	    m.hdr.count[DNS_SEC_AUTHORITY] > FEED_RR_MAX)
 		return CACHE_E_MSG;
 	dns_name_copy_lower(zone, m.qname);
@@ -139,13 +146,20 @@ int cache_nsec_feed(struct cache_nsec *n, const uint8_t *msg, size_t len, uint32
 	if (r < 0)
 		return CACHE_E_MSG;
 
+	/* no range outlives the zone's negative TTL when the feed says it
+	 * (RFC 9077), nor cache.max-negative-ttl */
+	uint32_t cap = max_ttl;
+	for (unsigned i = 0; i < f.n; i++)
+		if (f.r[i].rr.type == DNS_T_SOA && dns_name_equal(f.r[i].rr.owner, zone) &&
+		    soa_negative_ttl(&f, &f.r[i]) < cap)
+			cap = soa_negative_ttl(&f, &f.r[i]);
 	for (unsigned i = 0; i < f.n; i++) {
 		const struct feed_rr *x = &f.r[i];
 		uint16_t t = x->rr.type;
 		uint32_t ttl = 0;
 		if (t != DNS_T_SOA && t != DNS_T_NSEC && t != DNS_T_NSEC3)
 			continue;
-		size_t bl = rrset_of_one(&f, i) ? make_blob(&f, i, zone, &ttl) : 0;
+		size_t bl = rrset_of_one(&f, i) ? make_blob(&f, i, zone, cap, &ttl) : 0;
 		if (!bl) {
 			res->refused++;
 			continue;

@@ -36,6 +36,7 @@ struct group {
 	bool secure;		/* validated */
 	uint8_t signer[DNS_NAME_MAX]; /* the zone whose keys it needs */
 	uint16_t n, nsig;
+	uint16_t sig_used;	/* secure: the RRSIG that verified it */
 	uint32_t ttl;
 	struct ctl_val_rrset set;
 };
@@ -540,6 +541,7 @@ static void check_group(struct ctl_chain *c, struct ctl_val_budget *b, struct gr
 	}
 	x->secure = true;
 	x->ttl = res.ttl;
+	x->sig_used = res.sig_used;
 	if (res.ttl < out->ttl_cap)
 		out->ttl_cap = res.ttl;
 	if (x->role == CTL_ROLE_DATA || x->role == CTL_ROLE_CHAIN)
@@ -668,38 +670,64 @@ void ctl_chain_reply(struct ctl_chain *c, struct ctl_val_budget *b,
 		tally(c, out);
 }
 
-size_t ctl_chain_feed(const struct ctl_chain *c, uint8_t *out, size_t cap)
+/* Whether group x goes into the feed: the zone's SOA (soa) or one of its
+ * denial RRsets, validated and signed by the feed's zone. */
+static bool feeds(const struct ctl_chain *c, const struct group *x, bool soa)
+{
+	bool want = soa ? x->role == CTL_ROLE_SOA && x->type == DNS_T_SOA &&
+				  dns_name_equal(x->owner, c->feed_zone)
+			: x->role == CTL_ROLE_DENIAL;
+
+	return want && x->secure && x->sig_used < x->set.nsig &&
+	       dns_name_equal(x->signer, c->feed_zone);
+}
+
+/* x's records and the RRSIG that verified them (not the others the reply
+ * put beside it: nothing unchecked goes on) into b; 0 or an error. */
+static int put_group(struct dns_builder *b, const struct group *x)
+{
+	int r = 0;
+
+	for (unsigned i = 0; i < x->set.n && !r; i++)
+		r = dns_builder_rr(b, DNS_SEC_AUTHORITY, x->owner, x->type, DNS_C_IN, x->ttl,
+				   x->set.rr[i].p, x->set.rr[i].len);
+	if (!r)
+		r = dns_builder_rr(b, DNS_SEC_AUTHORITY, x->owner, DNS_T_RRSIG, DNS_C_IN, x->ttl,
+				   x->set.sig[x->sig_used].p, x->set.sig[x->sig_used].len);
+	return r;
+}
+
+size_t ctl_chain_feed(const struct ctl_chain *c, uint8_t *out, size_t cap, unsigned *next)
 {
 	struct dns_builder b;
 	unsigned nrr = 0;
 
-	if (!c->feed_zone[0] || dns_builder_init(&b, out, cap, 0, DNS_F_QR) ||
-	    dns_builder_question(&b, c->feed_zone, DNS_T_NSEC, DNS_C_IN))
-		return 0;
-	/* the zone's SOA first, then its denial records, each with the
-	 * RRSIGs that came with it (one of them validated it) */
-	for (int soa = 1; soa >= 0; soa--)
-		for (unsigned g = 0; g < c->ng; g++) {
-			const struct group *x = &c->g[g];
-			bool want = soa ? x->role == CTL_ROLE_SOA && x->type == DNS_T_SOA &&
-						  dns_name_equal(x->owner, c->feed_zone)
-					: x->role == CTL_ROLE_DENIAL;
-			if (!want || !x->secure || !x->set.nsig ||
-			    !dns_name_equal(x->signer, c->feed_zone))
+	/* the zone's SOA first, then denial RRsets from *next on while they
+	 * fit; one that does not fit even alone is passed over */
+	while (c->feed_zone[0] && *next < c->ng) {
+		if (dns_builder_init(&b, out, cap, 0, DNS_F_QR) ||
+		    dns_builder_question(&b, c->feed_zone, DNS_T_NSEC, DNS_C_IN))
+			return 0;
+		for (unsigned g = 0; g < c->ng; g++)
+			if (feeds(c, &c->g[g], true) && put_group(&b, &c->g[g]))
+				return 0; /* no room for the SOA: no feed */
+		for (; *next < c->ng; (*next)++) {
+			const struct group *x = &c->g[*next];
+			if (!feeds(c, x, false))
 				continue;
-			for (unsigned i = 0; i < x->set.n; i++)
-				if (dns_builder_rr(&b, DNS_SEC_AUTHORITY, x->owner, x->type,
-						   DNS_C_IN, x->ttl, x->set.rr[i].p,
-						   x->set.rr[i].len))
-					return 0;
-			for (unsigned i = 0; i < x->set.nsig; i++)
-				if (dns_builder_rr(&b, DNS_SEC_AUTHORITY, x->owner, DNS_T_RRSIG,
-						   DNS_C_IN, x->ttl, x->set.sig[i].p,
-						   x->set.sig[i].len))
-					return 0;
-			nrr += x->type != DNS_T_SOA;
+			struct dns_builder keep = b;
+			if (put_group(&b, x)) {
+				b = keep;
+				break;
+			}
+			nrr++;
 		}
-	return nrr ? dns_builder_finish(&b) : 0;
+		if (nrr)
+			return dns_builder_finish(&b);
+		if (*next < c->ng)
+			(*next)++; /* too large alone */
+	}
+	return 0;
 }
 
 /* The records of type at owner in the answer section of msg, unpacked

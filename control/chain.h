@@ -141,13 +141,17 @@ void ctl_chain_ds_done(struct ctl_chain *c, const uint8_t *zone, const uint8_t *
 /*
  * After ctl_chain_reply() found the reply secure: its NSEC/NSEC3 records
  * that validated (signed by the zone of its proof: a negative answer's
- * SOA signer, else the zone asked), with their RRSIGs and the zone's SOA
- * when the reply had it, written into out (cap octets) as the denial feed
- * cache_nsec_feed() takes (cache/nsec.h), each TTL the validated one.
- * Returns its length, or 0: the reply was not secure, had no such record,
- * or the feed does not fit in cap.
+ * SOA signer, else the zone asked), each with the RRSIG that verified it,
+ * and the zone's SOA when the reply had it, written into out (cap octets)
+ * as the denial feed cache_nsec_feed() takes (cache/nsec.h), each TTL the
+ * validated one. *next (0 at first) is where the next feed starts: call
+ * again while it returns a length, so that what does not fit in one feed
+ * goes in the next (each with the SOA); an RRset too large alone is left
+ * out. Returns the length, or 0: the reply was not secure, nothing (more)
+ * to feed, or not even the SOA fits in cap. Call it right after
+ * ctl_chain_reply(): it reads that reply's groups.
  */
-size_t ctl_chain_feed(const struct ctl_chain *c, uint8_t *out, size_t cap);
+size_t ctl_chain_feed(const struct ctl_chain *c, uint8_t *out, size_t cap, unsigned *next);
 
 void ctl_chain_get_stats(const struct ctl_chain *c, struct ctl_chain_stats *st);
 

@@ -23,6 +23,7 @@
 #include <rte_ring_elem.h>
 
 #include "cache/msgcache.h"
+#include "cache/nsec.h"
 #include "conf/config.h"
 #include "answer/reply.h"
 #include "control/iter.h"
@@ -192,8 +193,15 @@ static void feed_nsec(void *arg, const uint8_t *msg, size_t len)
 	struct shm_fill *f = &d->out;
 	struct dns_msg m;
 
+	_Static_assert(CACHE_NSEC_FEED_MAX <= SHM_MSG_MAX, "a feed fits in a fill");
 	if (len > SHM_MSG_MAX || dns_msg_parse(&m, msg, len) || !m.qname_len)
 		return;
+	/* a client's answer must not wait for ring room a feed took: feeds
+	 * leave a quarter of the ring free */
+	if (rte_ring_free_count(d->fill) < SHM_FILL_RING_SIZE / 4) {
+		cst(d)->nsec_feed_dropped++;
+		return;
+	}
 	memset(&f->c, 0, sizeof(f->c));
 	f->c.family = 4;
 	f->c.qtype = m.qtype;
@@ -562,7 +570,7 @@ struct ctl_dp *ctl_dp_attach(struct ctl_loop *loop, struct ctl_iter *it,
 	ctl_timer_add(loop, &d->beat, SHM_HEARTBEAT_MS, heartbeat, d);
 	/* RFC 8198: what validates as denial goes to the workers' store */
 	if (cfg->cache.aggressive_nsec)
-		ctl_iter_set_feed(it, feed_nsec, d);
+		ctl_iter_set_feed(it, feed_nsec, d, CACHE_NSEC_FEED_MAX);
 	return d;
 }
 
@@ -572,7 +580,7 @@ void ctl_dp_detach(struct ctl_dp *d)
 		return;
 	ctl_timer_cancel(d->loop, &d->poll);
 	ctl_timer_cancel(d->loop, &d->beat);
-	ctl_iter_set_feed(d->it, NULL, NULL);
+	ctl_iter_set_feed(d->it, NULL, NULL, 0);
 	if (!d->lost && d->ctl->ctl_pid == getpid())
 		__atomic_store_n(&d->ctl->ctl_pid, 0, __ATOMIC_RELEASE);
 	free(d);

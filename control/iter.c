@@ -218,6 +218,7 @@ struct ctl_iter {
 	struct ctl_chain *chain; /* NULL: no validation */
 	ctl_iter_feed_cb feed;	 /* NULL: no aggressive negative caching */
 	void *feed_arg;
+	size_t feed_max;	 /* octets in one feed */
 };
 
 static void step_start(struct req *r);
@@ -1624,8 +1625,9 @@ static bool chain_check(struct req *r, const struct dns_msg *m, const struct ctl
 	}
 	/* what validated as denial goes to the NSEC store (RFC 8198) */
 	if (st.sec == CTL_SEC_SECURE && it->feed) {
-		size_t n = ctl_chain_feed(it->chain, it->side, sizeof(it->side));
-		if (n) {
+		unsigned next = 0;
+		size_t n;
+		while ((n = ctl_chain_feed(it->chain, it->side, it->feed_max, &next))) {
 			it->st.nsec_feeds++;
 			it->feed(it->feed_arg, it->side, n);
 		}
@@ -1961,10 +1963,11 @@ int ctl_iter_set_validation(struct ctl_iter *it, const struct ctl_anchors *ancho
 	return 0;
 }
 
-void ctl_iter_set_feed(struct ctl_iter *it, ctl_iter_feed_cb cb, void *arg)
+void ctl_iter_set_feed(struct ctl_iter *it, ctl_iter_feed_cb cb, void *arg, size_t max)
 {
 	it->feed = cb;
 	it->feed_arg = arg;
+	it->feed_max = max < sizeof(it->side) ? max : sizeof(it->side);
 }
 
 void ctl_iter_get_chain_stats(const struct ctl_iter *it, struct ctl_chain_stats *st)

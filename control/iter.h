@@ -202,11 +202,12 @@ void ctl_iter_get_chain_stats(const struct ctl_iter *it, struct ctl_chain_stats 
  * Aggressive negative caching (RFC 8198): with validation on, every reply
  * that validates as secure with NSEC/NSEC3 records (a negative answer's
  * proof, a wildcard answer's, a referral's proof of an unsigned child)
- * hands them to cb as a denial feed (ctl_chain_feed(), cache/nsec.h's
- * cache_nsec_feed()), valid during the call. NULL: none (the default).
+ * hands them to cb as denial feeds of at most max octets each
+ * (ctl_chain_feed(), cache/nsec.h's cache_nsec_feed()), valid during the
+ * call. NULL: none (the default).
  */
 typedef void (*ctl_iter_feed_cb)(void *arg, const uint8_t *msg, size_t len);
-void ctl_iter_set_feed(struct ctl_iter *it, ctl_iter_feed_cb cb, void *arg);
+void ctl_iter_set_feed(struct ctl_iter *it, ctl_iter_feed_cb cb, void *arg, size_t max);
 
 /* The servers' and remembered failures' counters (control/infra.h). */
 struct ctl_infra_stats;

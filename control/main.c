@@ -69,6 +69,7 @@ struct parts {
 					   store the server answers from */
 	struct cache_nsec_feed_result fed; /* what went into it */
 	uint64_t feeds;
+	uint32_t max_ttl;		/* cache.max-negative-ttl */
 };
 
 /* Standalone: the iterator's denial feed into our own NSEC store, as the
@@ -78,9 +79,11 @@ static void feed_local(void *arg, const uint8_t *msg, size_t len)
 	struct parts *p = arg;
 	struct cache_nsec_feed_result r;
 
-	if (cache_nsec_feed(p->nsec, msg, len, ctl_iter_now(), &r))
-		return;
 	p->feeds++;
+	if (cache_nsec_feed(p->nsec, msg, len, ctl_iter_now(), p->max_ttl, &r)) {
+		p->fed.refused++;
+		return;
+	}
 	p->fed.ranges += r.ranges;
 	p->fed.soas += r.soas;
 	p->fed.refused += r.refused;
@@ -377,7 +380,7 @@ int main(int argc, char **argv)
 	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	struct parts parts = { it, up, NULL, deleg, cache, NULL, NULL, { 0 }, 0 };
+	struct parts parts = { it, up, NULL, deleg, cache, NULL, NULL, { 0 }, 0, 0 };
 	if (cfg.dataplane.enabled) {
 		fprintf(stderr, "bailiwick-control: waiting for the dataplane\n");
 		parts.dp = ctl_dp_attach(loop, it, &cfg, cfg_sha256, argv[0],
@@ -402,13 +405,13 @@ int main(int argc, char **argv)
 		/* RFC 8198, standalone: our store, as the dataplane's */
 		struct cache_nsec_config nc;
 		cache_nsec_config_default(&nc);
-		nc.max_bytes = (size_t)(cfg.cache.size_bytes / 8);
-		nc.nsec3_max_iterations = (uint16_t)cfg.resolver.nsec3_max_iterations;
+		answer_nsec_config(&cfg, &nc);
+		parts.max_ttl = cfg.cache.max_negative_ttl_s;
 		if (!(parts.nsec = cache_nsec_new(&nc))) {
 			fprintf(stderr, "bailiwick-control: out of memory\n");
 			return 1;
 		}
-		ctl_iter_set_feed(it, feed_local, &parts);
+		ctl_iter_set_feed(it, feed_local, &parts, CACHE_NSEC_FEED_MAX);
 		ctl_server_set_nsec(srv, parts.nsec);
 	}
 	fprintf(stderr, "bailiwick-control: %s, %u listen address%s%s, %u root servers\n",

@@ -144,6 +144,8 @@ struct ctl_val_result {
 	uint32_t ttl;		/* secure: the TTL the data may be kept */
 	uint8_t wildcard_labels; /* secure through a wildcard: the RRSIG's
 				    label count (< the owner's), else 0 */
+	uint16_t sig_used;	/* ctl_val_rrset() secure: the RRSIG (index
+				   into set->sig) that verified */
 	const char *why;	/* static text for the debug log */
 };
 

@@ -576,6 +576,7 @@ void ctl_val_rrset(struct ctl_val_budget *b, const struct ctl_val_rrset *set,
 				bool literal = set->owner[0] == 1 && set->owner[1] == '*' &&
 					       s.labels == labels - 1;
 				res->wildcard_labels = s.labels < labels && !literal ? s.labels : 0;
+				res->sig_used = (uint16_t)i;
 				return;
 			}
 			bad = true;

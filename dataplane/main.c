@@ -512,8 +512,7 @@ int main(int argc, char **argv)
 	 * the validator's */
 	struct cache_nsec_config nc;
 	cache_nsec_config_default(&nc);
-	nc.max_bytes = (size_t)(cfg.cache.size_bytes / 8);
-	nc.nsec3_max_iterations = (uint16_t)cfg.resolver.nsec3_max_iterations;
+	answer_nsec_config(&cfg, &nc);
 	if (!(dp.cache = cache_new(&cc)) ||
 	    (cfg.cache.aggressive_nsec && !(dp.nsec = cache_nsec_new(&nc))))
 		rte_exit(EXIT_FAILURE, "cache: no memory for %zu octets\n", cc.max_bytes);

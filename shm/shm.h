@@ -335,7 +335,8 @@ struct shm_writer_stats {
 	X(lookup_timeouts, "TCP questions resolved: no answer from the cache in time") \
 	X(lookup_ring_full, "TCP questions resolved: the lookup ring was full") \
 	X(stale_asked, "misses answered stale by the writer: resolving took long") \
-	X(nsec_feeds, "denial feeds sent to the NSEC store")
+	X(nsec_feeds, "denial feeds sent to the NSEC store")		\
+	X(nsec_feed_dropped, "denial feeds dropped: the fill ring was three quarters full")
 
 struct shm_control_stats {
 #define SHM_FIELD(name, text) uint64_t name;

@@ -374,7 +374,7 @@ Test(negative, a_feed_answers_for_names_in_its_ranges)
 	feed_nsec(&b, "example.", "a.example.", 3600, "example.");
 	feed_nsec(&b, "a.example.", "d.example.", 3600, "example.");
 	size_t len = dns_builder_finish(&b);
-	cr_assert_eq(cache_nsec_feed(n, buf, len, NOW, &r), 0);
+	cr_assert_eq(cache_nsec_feed(n, buf, len, NOW, 86400, &r), 0);
 	cr_assert_eq(r.ranges, 2);
 	cr_assert_eq(r.soas, 1);
 	cr_assert_eq(r.refused, 0);
@@ -425,14 +425,52 @@ Test(negative, a_feed_takes_only_records_signed_by_its_zone)
 	feed_nsec(&b, "k.example.", "m.example.", 3600, "example.");
 	feed_nsec(&b, "m.example.", "p.example.", 0, "example.");
 	size_t len = dns_builder_finish(&b);
-	cr_assert_eq(cache_nsec_feed(n, buf, len, NOW, &r), 0);
+	cr_assert_eq(cache_nsec_feed(n, buf, len, NOW, 86400, &r), 0);
 	cr_assert_eq(r.ranges, 1, "k.example. alone");
 	cr_assert_eq(r.soas, 0);
 	cr_assert_eq(r.refused, 6);
 	cache_nsec_get_stats(n, &st);
 	cr_assert_eq(st.nsec_ranges, 1);
 
-	cr_assert_eq(cache_nsec_feed(n, buf, len - 1, NOW, &r), CACHE_E_MSG);
+	cr_assert_eq(cache_nsec_feed(n, buf, len - 1, NOW, 86400, &r), CACHE_E_MSG);
 	cr_assert_eq(r.ranges + r.soas + r.refused, 0);
+	cache_nsec_free(n);
+}
+
+/* No range outlives its zone's negative TTL (the SOA's TTL and MINIMUM,
+ * RFC 9077) when the feed says it, nor cache.max-negative-ttl: a fresher
+ * SOA later does not make an old range answer again. */
+Test(negative, a_feed_bounds_its_ranges_by_the_negative_ttl)
+{
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec_feed_result r;
+	struct dns_builder b;
+	struct dns_query q;
+	uint8_t buf[4096], qb[512], out[1232];
+
+	feed_start(&b, buf, sizeof(buf), "example.");
+	feed_soa(&b, "example.", 3600, 300);
+	feed_nsec(&b, "example.", "a.example.", 86400, "example.");
+	feed_nsec(&b, "a.example.", "d.example.", 86400, "example.");
+	cr_assert_eq(cache_nsec_feed(n, buf, dns_builder_finish(&b), NOW, 86400, &r), 0);
+	cr_assert_eq(r.ranges, 2);
+	/* a new SOA alone, 200 s later: good until NOW + 500 */
+	feed_start(&b, buf, sizeof(buf), "example.");
+	feed_soa(&b, "example.", 3600, 300);
+	cr_assert_eq(cache_nsec_feed(n, buf, dns_builder_finish(&b), NOW + 200, 86400, &r), 0);
+	cr_assert_eq(r.soas, 1);
+	query(&q, qb, "c.example.", DNS_T_A, 0, false);
+	cr_assert_gt(answer_from_nsec(n, &q, NOW + 299, 1232, out, sizeof(out)), 0);
+	cr_assert_eq(answer_from_nsec(n, &q, NOW + 300, 1232, out, sizeof(out)), -1,
+		     "the ranges went with the first SOA's negative TTL");
+
+	/* a feed without a SOA (a referral's proof): max_ttl bounds it */
+	feed_start(&b, buf, sizeof(buf), "example.");
+	feed_nsec(&b, "example.", "a.example.", 86400, "example.");
+	feed_nsec(&b, "a.example.", "d.example.", 86400, "example.");
+	cr_assert_eq(cache_nsec_feed(n, buf, dns_builder_finish(&b), NOW + 400, 50, &r), 0);
+	cr_assert_eq(r.ranges, 2);
+	cr_assert_gt(answer_from_nsec(n, &q, NOW + 449, 1232, out, sizeof(out)), 0);
+	cr_assert_eq(answer_from_nsec(n, &q, NOW + 450, 1232, out, sizeof(out)), -1);
 	cache_nsec_free(n);
 }

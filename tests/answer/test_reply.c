@@ -54,6 +54,53 @@ Test(reply, from_a_message_for_another_question_is_empty)
 	cr_assert_eq(m.qtype, DNS_T_A, "the client's question, not the message's");
 }
 
+/* A pointer into the question that lands inside a label on an octet of
+ * 0xc0 or more reads it as a pointer whose second octet is the next one,
+ * a letter: behind a client's question in another case it would lead
+ * elsewhere (here: 'a' is offset 97, the root octet; 'A' is 65, inside
+ * the first label). Such an answer is written again, and parses. */
+Test(reply, a_pointer_through_a_letter_of_the_question_is_written_again)
+{
+	uint8_t mb[512], qb[512], out[1232];
+	struct dns_query q;
+	struct dns_msg m;
+	size_t n = DNS_HDR_LEN;
+
+	memset(mb, 0, sizeof(mb));
+	dns_put16(mb + 2, DNS_F_QR);
+	dns_put16(mb + 4, 1);
+	dns_put16(mb + 6, 1);
+	mb[n++] = 63; /* 12: "xxx..." (13..75) */
+	memset(mb + n, 'x', 63);
+	n += 63;
+	mb[n++] = 30; /* 76: 77..106 */
+	memset(mb + n, 'y', 30);
+	mb[97] = 0;	  /* the pointer's target: the root */
+	mb[100] = 0xc0;	  /* a pointer inside the label ... */
+	mb[101] = 'a';	  /* ... to offset 97 */
+	n += 30;
+	memcpy(mb + n, "\3lab", 5);
+	n += 5;
+	cr_assert_eq(n, 112);
+	dns_put16(mb + n, DNS_T_A);
+	dns_put16(mb + n + 2, DNS_C_IN);
+	n += 4;
+	static const uint8_t an[] = { 0xc0, 100, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 198, 18, 0, 1 };
+	memcpy(mb + n, an, sizeof(an));
+	n += sizeof(an);
+	cr_assert_eq(dns_msg_parse(&m, mb, n), 0, "the message is well-formed");
+
+	memcpy(qb, mb, n);
+	dns_put16(qb + 2, DNS_F_RD);
+	dns_put16(qb + 6, 0);
+	qb[101] = 'A';
+	cr_assert_eq(dns_query_parse(&q, qb, 116), 0);
+	size_t a = answer_from_msg(&q, mb, n, 0, false, sizeof(out), 1232, out);
+	cr_assert_eq(dns_msg_parse(&m, out, a), 0, "the answer parses");
+	cr_assert_eq(m.hdr.count[DNS_SEC_ANSWER], 1);
+	cr_assert_eq(out[DNS_HDR_LEN + 89], 'A', "the client's question as asked");
+}
+
 /* A message whose OPT is not its last record (a server may send one so;
  * the cache and control write their own last): the records after the OPT
  * reach the client, with the client's OPT or none, and the answer parses.

@@ -2,7 +2,9 @@
  * tests/fuzz/fuzz_answer.c: libFuzzer target for every writer of an answer
  * a client receives: the cache's answer from an entry (fresh, stale, over
  * UDP and TCP), the RFC 8020 answer from an NXDOMAIN marker below the
- * denied name, the RFC 8198 answer from NSEC/NSEC3 blobs, the answer from
+ * denied name, the RFC 8198 answer from NSEC/NSEC3 blobs and from a store
+ * the input's message fed as a denial feed (cache_nsec_feed(), the
+ * writer's parser of SHM_FILL_NSEC records), the answer from
  * an assembled message, and the rcode-only answer (with and without a
  * question, TC set as the fill path sets it). Whatever the cached message
  * and whatever the client's question, each answer must be a well-formed
@@ -294,6 +296,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (r > 0)
 			check_answer(&q, out, (size_t)r, cap, false, "RFC 8198 answer, raw blob");
 	}
+
+	/* 6. the message as a denial feed, as the writer takes one from
+	 * shared memory, into a store of its own; then that store's answer
+	 * to the client's question, as the workers ask it */
+	static struct cache_nsec *ns;
+	if (!ns) {
+		struct cache_nsec_config nc;
+		cache_nsec_config_default(&nc);
+		nc.max_bytes = 1 << 20;
+		check((ns = cache_nsec_new(&nc)) != NULL, "an NSEC store");
+	}
+	struct cache_nsec_feed_result fr;
+	cache_nsec_feed(ns, msg, mlen, T0, 86400, &fr);
+	int fa = answer_from_nsec(ns, &q, now, 1232, out, cap);
+	if (fa > 0)
+		check_answer(&q, out, (size_t)fa, cap, false, "RFC 8198 answer from a fed store");
 end:
 	if (data[1] == 0xff && data[2] == 0xff)
 		cache_flush(cache);

@@ -101,6 +101,20 @@ def seeds():
     yield "pointer-runs-into-opt", hdr(0x4444, 0x8580, 1, 2, 0, 1) + q + rr(
         PTR_Q, 16, 300, b"\x01\x10") + rr(
         struct.pack("!H", 0xc000 | txt_at), 1, 300, b"\xc6\x12\x00\x01") + opt()
+    # a denial feed as control sends one (cache_nsec_feed()): the zone's
+    # SOA and two NSEC ranges (apex -> a, a -> d), each with an RRSIG by
+    # the apex; names between a and d (b.shop.lab) are NXDOMAIN from it
+    zone = name("shop.lab")
+    def sig(covered):
+        return struct.pack("!HBBIIIH", covered, 13, 2, 300, 1798675200, 1796083200,
+                           12345) + zone + bytes(range(64))
+    def nsec(nxt):
+        return name(nxt) + b"\x00\x06\x40\x00\x00\x00\x00\x03"
+    feed = [(zone, 6, soa), (zone, 46, sig(6)), (zone, 47, nsec("a.shop.lab")),
+            (zone, 46, sig(47)), (name("a.shop.lab"), 47, nsec("d.shop.lab")),
+            (name("a.shop.lab"), 46, sig(47))]
+    yield "denial-feed", hdr(0, 0x8000, 1, 0, len(feed), 0) + zone + struct.pack(
+        "!HH", 47, 1) + b"".join(rr(o, t, 300, d) for o, t, d in feed)
     nx = name("nope.shop.lab") + struct.pack("!HH", 28, 1)
     yield "nxdomain", hdr(0x5555, 0x8583, 1, 0, 1, 0) + nx + rr(
         b"\xc0\x11", 6, 300, soa)
@@ -503,6 +517,13 @@ def main():
         head = struct.pack("!BHHHBB", 0x4a, 4096, 4000, 28, 2, len(whole))
         with open(os.path.join(out, "nxdomain-whole-name"), "wb") as f:
             f.write(head + whole + nx)
+        # the denial feed, asked for a name in its range (DO and not)
+        fd = [d for lbl, d in seeds() if lbl == "denial-feed"][0]
+        whole = name("b.shop.lab")
+        for mode in (0x42, 0x41):
+            head = struct.pack("!BHHHBB", mode, 1232, 4000, 1, 0, len(whole))
+            with open(os.path.join(out, "denial-feed-asked-m%02x" % mode), "wb") as f:
+                f.write(head + whole + fd)
         return
     if target != "fuzz_msg":
         sys.exit("seeds.py: no seeds for target " + target)
