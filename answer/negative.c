@@ -62,15 +62,18 @@ static int put_blob(const struct cache_nsec_blob *b, bool dnssec, uint32_t ttl,
 }
 
 int answer_from_nsec(const struct cache_nsec *n, const struct dns_query *q, uint32_t now,
-		     uint16_t edns_size, uint8_t *out, size_t cap)
+		     uint16_t edns_size, uint8_t *out, size_t cap, const uint8_t **zone)
 {
 	struct cache_nsec_proof proof;
 
 	if (!n || q->qclass != DNS_C_IN)
 		return -1;
 	int v = cache_nsec_lookup(n, dns_query_qname(q), q->qtype, now, &proof);
-	return v == CACHE_NSEC_NONE ? -1
-				    : answer_negative(&proof, v, q, now, edns_size, out, cap);
+	if (v == CACHE_NSEC_NONE)
+		return -1;
+	if (zone)
+		*zone = proof.zone;
+	return answer_negative(&proof, v, q, now, edns_size, out, cap);
 }
 
 int answer_negative(const struct cache_nsec_proof *proof, int verdict,

@@ -287,6 +287,16 @@ void cache_nsec_reader_quiescent(void);
 void cache_nsec_get_stats(const struct cache_nsec *n,
 			  struct cache_nsec_stats *st);
 
+/* Writer: the zones holding the most ranges (up to max, most first), for
+ * the operator's per-zone counters. O(zones). Returns how many. */
+struct cache_nsec_zone_info {
+	uint8_t apex[DNS_NAME_MAX];	/* lower-cased wire */
+	uint32_t ranges;		/* NSEC and NSEC3 ranges held */
+	bool nsec3;			/* the ranges are NSEC3 ones */
+};
+unsigned cache_nsec_zones(const struct cache_nsec *n, struct cache_nsec_zone_info *out,
+			  unsigned max);
+
 /*
  * Any thread: the RFC 5155 5 hash of name (any case; hashed lower-cased)
  * with salt and iterations, SHA-1 into out. No allocation, no lock.

@@ -1,6 +1,7 @@
 /*
  * cache/nsec_feed.c: a denial feed into the NSEC store (see nsec.h,
- * cache_nsec_feed()). The store's writer thread. Every record is checked
+ * cache_nsec_feed()), and the list of the store's zones for the
+ * operator's counters (cache_nsec_zones()). The store's writer thread. Every record is checked
  * here as the message parser and the store check it; nothing of the feed
  * is trusted for its shape, only for its validation status, which control
  * vouches for.
@@ -8,6 +9,8 @@
 #include "cache/nsec.h"
 
 #include <string.h>
+
+#include "cache/nsec_int.h"
 
 #include "dns/msg.h"
 #include "dns/name.h"
@@ -183,4 +186,36 @@ int cache_nsec_feed(struct cache_nsec *n, const uint8_t *msg, size_t len, uint32
 			res->ranges++;
 	}
 	return 0;
+}
+
+/* ---- the zones, for the operator's counters ---- */
+
+unsigned cache_nsec_zones(const struct cache_nsec *n, struct cache_nsec_zone_info *out,
+			  unsigned max)
+{
+	const struct ztable *tb = DEREF(n->table);
+	unsigned k = 0;
+
+	for (uint32_t i = 0; i <= tb->mask && max; i++) {
+		const struct nsec_zone *z = tb->slot[i];
+		if (!z)
+			continue;
+		const struct zstate *s = DEREF(z->state);
+		uint32_t ranges = s->nsec_count + s->nsec3_count;
+		/* insertion into the list, most ranges first; the last
+		 * falls off when full */
+		unsigned at = k < max ? k : max - 1;
+		if (k == max && out[at].ranges >= ranges)
+			continue;
+		while (at > 0 && out[at - 1].ranges < ranges) {
+			out[at] = out[at - 1];
+			at--;
+		}
+		memcpy(out[at].apex, z->apex, z->apex_len);
+		out[at].ranges = ranges;
+		out[at].nsec3 = s->nsec3_count > 0;
+		if (k < max)
+			k++;
+	}
+	return k;
 }

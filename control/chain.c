@@ -53,8 +53,9 @@ struct ctl_chain {
 	int16_t gid[CTL_SCRUB_RECORDS_MAX];
 	struct ctl_val_rdata rd[CTL_SCRUB_RECORDS_MAX];
 	struct ctl_val_denial nsec[CTL_VAL_RRSET_MAX], nsec3[CTL_VAL_RRSET_MAX];
-	/* the last reply, when it validated as secure: the zone its proof
-	 * records are of (ctl_chain_feed()); empty otherwise */
+	/* the last reply, when it validated as secure (feed): the zone its
+	 * proof records are of (ctl_chain_feed()); the root is a zone too */
+	bool feed;
 	uint8_t feed_zone[DNS_NAME_MAX];
 	size_t used;
 	uint8_t arena[ARENA_MAX];
@@ -622,6 +623,7 @@ static void reply(struct ctl_chain *c, struct ctl_val_budget *b, const struct dn
 			dns_name_copy_lower(pzone, c->g[g].signer);
 	load_denials(c, pzone, &n_nsec, &n_nsec3);
 	dns_name_copy_lower(c->feed_zone, pzone);
+	c->feed = true;
 
 	struct ctl_val_result res = { .sec = CTL_SEC_SECURE, .ede = CTL_EDE_NONE };
 	switch (kind) {
@@ -660,12 +662,12 @@ void ctl_chain_reply(struct ctl_chain *c, struct ctl_val_budget *b,
 {
 	struct ctl_val_budget before = *b;
 
-	c->feed_zone[0] = 0;
+	c->feed = false;
 	c->ng = 0;
 	reply(c, b, m, s, kind, zone, sent_type, key_fetch, now, out);
 	count_budget(c, b, &before);
 	if (out->need || out->sec != CTL_SEC_SECURE)
-		c->feed_zone[0] = 0;
+		c->feed = false;
 	if (!out->need)
 		tally(c, out);
 }
@@ -704,7 +706,7 @@ size_t ctl_chain_feed(const struct ctl_chain *c, uint8_t *out, size_t cap, unsig
 
 	/* the zone's SOA first, then denial RRsets from *next on while they
 	 * fit; one that does not fit even alone is passed over */
-	while (c->feed_zone[0] && *next < c->ng) {
+	while (c->feed && *next < c->ng) {
 		if (dns_builder_init(&b, out, cap, 0, DNS_F_QR) ||
 		    dns_builder_question(&b, c->feed_zone, DNS_T_NSEC, DNS_C_IN))
 			return 0;

@@ -586,6 +586,67 @@ void ctl_dp_detach(struct ctl_dp *d)
 	free(d);
 }
 
+/* A zone name from the control block, checked as any record from it: its
+ * presentation form in buf, or false. */
+static bool zone_text(const uint8_t *apex, uint8_t len, char *buf, size_t size)
+{
+	return len > 0 && dns_name_check(apex, len) == (int)len &&
+	       dns_name_to_str(apex, buf, size) >= 0;
+}
+
+/*
+ * RFC 8198 per zone (shm.h): the ranges of the zones the writer lists
+ * (read under its sequence count; nothing when it keeps changing), and
+ * every worker's answers summed by zone, as "stat nsec_zone.ranges[ZONE] N"
+ * and "stat nsec_zone.answers[ZONE] N" lines.
+ */
+static void print_nsec_zones(const struct shm_ctl *ctl, unsigned n_workers, FILE *f)
+{
+	static struct shm_nsec_zone_held held[SHM_NSEC_ZONES_HELD];
+	static struct shm_nsec_zone_count sum[SHM_WORKERS_MAX * SHM_NSEC_ZONE_SLOTS];
+	char text[4 * DNS_NAME_MAX + 1];
+	uint64_t other = 0;
+	unsigned nh = 0, ns = 0;
+
+	for (int tries = 0; tries < 8 && !nh; tries++) {
+		uint32_t s0 = __atomic_load_n(&ctl->nsec_zones.seq, __ATOMIC_ACQUIRE);
+		if (s0 & 1)
+			continue;
+		nh = ctl->nsec_zones.n <= SHM_NSEC_ZONES_HELD ? ctl->nsec_zones.n : 0;
+		memcpy(held, ctl->nsec_zones.z, sizeof(held));
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&ctl->nsec_zones.seq, __ATOMIC_RELAXED) != s0)
+			nh = 0;
+	}
+	for (unsigned i = 0; i < nh; i++)
+		if (zone_text(held[i].apex, held[i].apex_len, text, sizeof(text)))
+			fprintf(f, "stat nsec_zone.ranges[%s] %u\n", text, held[i].ranges);
+	for (unsigned w = 0; w < n_workers && w < SHM_WORKERS_MAX; w++)
+		for (unsigned k = 0; k < SHM_NSEC_ZONE_SLOTS; k++) {
+			const struct shm_nsec_zone_count *s = &ctl->wzones[w][k];
+			uint8_t len = __atomic_load_n(&s->apex_len, __ATOMIC_ACQUIRE);
+			if (!len || k == SHM_NSEC_ZONE_SLOTS - 1) {
+				other += k == SHM_NSEC_ZONE_SLOTS - 1 ? s->answers : 0;
+				continue;
+			}
+			unsigned j = 0;
+			while (j < ns && !(sum[j].apex_len == len &&
+					   memcmp(sum[j].apex, s->apex, len) == 0))
+				j++;
+			if (j == ns) {
+				sum[ns].apex_len = len;
+				memcpy(sum[ns].apex, s->apex, len);
+				sum[ns++].answers = 0;
+			}
+			sum[j].answers += s->answers;
+		}
+	for (unsigned j = 0; j < ns; j++)
+		if (zone_text(sum[j].apex, sum[j].apex_len, text, sizeof(text)))
+			fprintf(f, "stat nsec_zone.answers[%s] %llu\n", text,
+				(unsigned long long)sum[j].answers);
+	fprintf(f, "stat nsec_zone.answers_other %llu\n", (unsigned long long)other);
+}
+
 void ctl_dp_print_stats(const struct ctl_dp *d, FILE *f)
 {
 	const struct shm_ctl *ctl = d->ctl;
@@ -620,4 +681,5 @@ void ctl_dp_print_stats(const struct ctl_dp *d, FILE *f)
 		fprintf(f, "stat dataplane.worker%u.rx %llu\nstat dataplane.worker%u.hits %llu\n",
 			i, (unsigned long long)ctl->wstats[i].rx, i,
 			(unsigned long long)ctl->wstats[i].hits);
+	print_nsec_zones(ctl, d->n_workers, f);
 }

@@ -254,9 +254,24 @@ void ctl_iter_config_default(struct ctl_iter_config *c)
 	};
 }
 
+/* resolver.clock-scale (bench/root-study): the clock runs scale times as
+ * fast from the moment it was set; one process, one clock. */
+static uint64_t clock_base_ms;
+static uint32_t clock_scale = 1;
+
+void ctl_iter_set_clock_scale(uint32_t scale)
+{
+	clock_base_ms = ctl_now_ms();
+	clock_scale = scale ? scale : 1;
+}
+
 uint32_t ctl_iter_now(void)
 {
-	return (uint32_t)(ctl_now_ms() / 1000);
+	uint64_t ms = ctl_now_ms();
+
+	if (clock_scale > 1)
+		ms = clock_base_ms + (ms - clock_base_ms) * clock_scale;
+	return (uint32_t)(ms / 1000);
 }
 
 /* --- small helpers ------------------------------------------------------ */

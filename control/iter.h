@@ -217,7 +217,11 @@ void ctl_iter_get_infra_stats(const struct ctl_iter *it, struct ctl_infra_stats 
  * The clock the iterator uses for TTLs and delegation lifetimes, in
  * seconds: CLOCK_MONOTONIC (the dataplane's cache clock too), so that a
  * step of the wall clock can neither extend nor cut a delegation's life.
+ * With ctl_iter_set_clock_scale(scale) (resolver.clock-scale, for trace
+ * replays in studies) it runs scale times as fast from that moment on;
+ * call it once, at start, before anything reads the clock.
  */
 uint32_t ctl_iter_now(void);
+void ctl_iter_set_clock_scale(uint32_t scale);
 
 #endif

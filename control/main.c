@@ -40,6 +40,7 @@
 #include "control/server.h"
 #include "control/upstream.h"
 #include "control/val.h"
+#include "dns/name.h"
 
 static volatile sig_atomic_t stop, dump;
 
@@ -139,6 +140,12 @@ static void dump_stats(const struct parts *p, FILE *f)
 			(unsigned long long)ns.zones,
 			(unsigned long long)(ns.nsec_ranges + ns.nsec3_ranges),
 			(unsigned long long)ns.bytes, (unsigned long long)ns.evicted_zones);
+		static struct cache_nsec_zone_info zi[32];
+		char text[4 * DNS_NAME_MAX + 1];
+		unsigned k = cache_nsec_zones(p->nsec, zi, 32);
+		for (unsigned i = 0; i < k; i++)
+			if (dns_name_to_str(zi[i].apex, text, sizeof(text)) >= 0)
+				fprintf(f, "stat nsec_zone.ranges[%s] %u\n", text, zi[i].ranges);
 	}
 	if (p->dp)
 		ctl_dp_print_stats(p->dp, f);
@@ -333,6 +340,13 @@ int main(int argc, char **argv)
 		return 0;
 
 	urcu_qsbr_register_thread();
+	if (cfg.resolver.clock_scale > 1) {
+		/* (the configuration refuses it with a dataplane) */
+		ctl_iter_set_clock_scale(cfg.resolver.clock_scale);
+		fprintf(stderr, "bailiwick-control: the clock runs %u times as fast "
+				"(resolver.clock-scale: for trace replays only)\n",
+			cfg.resolver.clock_scale);
+	}
 	struct cache_config cc;
 	cache_config_default(&cc);
 	answer_cache_config(&cfg, &cc);

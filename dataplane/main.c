@@ -364,6 +364,19 @@ static void writer_stats(struct dp *dp)
 		dp->ctl->writer.nsec_held = ns.nsec_ranges + ns.nsec3_ranges;
 		dp->ctl->writer.nsec_bytes = ns.bytes;
 		dp->ctl->writer.nsec_evicted = ns.evicted_zones;
+		/* the zones with most ranges, under the sequence count */
+		static struct cache_nsec_zone_info zi[SHM_NSEC_ZONES_HELD];
+		struct shm_nsec_zones *z = &dp->ctl->nsec_zones;
+		unsigned k = cache_nsec_zones(dp->nsec, zi, SHM_NSEC_ZONES_HELD);
+		__atomic_store_n(&z->seq, z->seq + 1, __ATOMIC_RELEASE);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		for (unsigned i = 0; i < k; i++) {
+			z->z[i].ranges = zi[i].ranges;
+			z->z[i].apex_len = (uint8_t)dns_name_len(zi[i].apex);
+			memcpy(z->z[i].apex, zi[i].apex, z->z[i].apex_len);
+		}
+		z->n = k;
+		__atomic_store_n(&z->seq, z->seq + 1, __ATOMIC_RELEASE);
 	}
 }
 

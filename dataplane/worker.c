@@ -204,15 +204,42 @@ static bool ask_control(struct dp_worker *w, struct dp_job *j, uint8_t kind, boo
 	return true;
 }
 
+/* An RFC 8198 answer of zone apex in this worker's row of per-zone counts
+ * (shm.h): a few slots probed from the name's hash, then "other zones". */
+static void count_zone(struct dp_worker *w, const uint8_t *apex)
+{
+	struct shm_nsec_zone_count *row = w->dp->ctl->wzones[w->idx];
+	size_t len = dns_name_len(apex);
+	unsigned h = (unsigned)len * 31u + apex[len > 1 ? 1 : 0];
+
+	for (unsigned i = 0; i < 4; i++) {
+		struct shm_nsec_zone_count *s = &row[(h + i) % (SHM_NSEC_ZONE_SLOTS - 1)];
+		if (s->apex_len == len && memcmp(s->apex, apex, len) == 0) {
+			s->answers++;
+			return;
+		}
+		if (s->apex_len == 0) {
+			memcpy(s->apex, apex, len);
+			s->answers = 1;
+			__atomic_store_n(&s->apex_len, (uint8_t)len, __ATOMIC_RELEASE);
+			return;
+		}
+	}
+	row[SHM_NSEC_ZONE_SLOTS - 1].answers++;
+}
+
 static void miss(struct dp_worker *w, struct dp_job *j, uint32_t now, bool stale)
 {
 	/* RFC 8198: validated NSEC/NSEC3 ranges that prove the answer (none
 	 * when cache.aggressive-nsec is off). */
 	if (w->dp->nsec) {
 		uint8_t *dns = rte_pktmbuf_mtod(j->m, uint8_t *) + j->p.payload_off;
-		int n = answer_from_nsec(w->dp->nsec, &j->q, now, w->dp->edns_size, dns, room(j));
+		const uint8_t *zone = NULL;
+		int n = answer_from_nsec(w->dp->nsec, &j->q, now, w->dp->edns_size, dns, room(j),
+					 &zone);
 		if (n > 0) {
 			ST(w, nsec_synth);
+			count_zone(w, zone);
 			reply(w, j, (size_t)n);
 			return;
 		}

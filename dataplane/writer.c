@@ -14,6 +14,7 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
+#include "answer/negative.h"
 #include "answer/reply.h"
 #include "cache/nsec.h"
 #include "dataplane/dp.h"
@@ -146,6 +147,14 @@ static void lookup(struct dp *dp, const struct shm_lookup *r, struct shm_found *
 	 * resolving takes too long or fails (RFC 8767), as for the workers */
 	size_t n = answer_cached(dp->cache, &q, dp->ctl->now_s, true, true, out->msg,
 				 SHM_MSG_MAX, &stale);
+	/* RFC 8198 as the workers answer (within the client's EDNS size:
+	 * the writer's negative answers are written for UDP) */
+	int neg;
+	if (!n && (neg = answer_from_nsec(dp->nsec, &q, dp->ctl->now_s, dp->edns_size, out->msg,
+					  SHM_MSG_MAX, NULL)) > 0) {
+		n = (size_t)neg;
+		st->lookup_nsec++;
+	}
 	if (n && !(dns_get16(out->msg + 2) & DNS_F_TC)) {
 		out->msg_len = (uint16_t)n;
 		out->stale = stale;

@@ -54,7 +54,8 @@ struct dns_query;
  * answered from the dataplane's). 4: a fill's msg always carries its
  * DNSSEC records, whatever the client's DO (one cache entry answers both
  * kinds of client); the layout is 3's. 5: SHM_FILL_NSEC (denial feeds
- * for the NSEC store) and the writer's and control's counters of them. */
+ * for the NSEC store), the writer's and control's counters of them, and the
+ * per-zone RFC 8198 counts (wzones, nsec_zones). */
 #define SHM_ABI_VERSION 5
 #define SHM_MAGIC 0x6277636c /* "bwcl" */
 
@@ -302,7 +303,8 @@ struct shm_worker_stats {
 	X(from_tap_dropped, "kernel frames dropped: a worker's ring was full") \
 	X(stale_gone, "stale answers control asked for that the cache no longer held") \
 	X(lookups, "client-cache lookups for control's TCP clients")	\
-	X(lookup_hits, "lookups answered from the cache")		\
+	X(lookup_hits, "lookups answered from the cache or the NSEC store") \
+	X(lookup_nsec, "lookups answered from the NSEC store (RFC 8198)") \
 	X(found_ring_full, "lookup answers dropped: the ring to control was full") \
 	X(nsec_feeds, "denial feeds received (validated NSEC/NSEC3 proofs)") \
 	X(nsec_ranges, "NSEC/NSEC3 records put into the NSEC store")	\
@@ -344,6 +346,35 @@ struct shm_control_stats {
 #undef SHM_FIELD
 } __attribute__((aligned(64)));
 
+/*
+ * RFC 8198 per zone. Each worker counts its synthesized answers by zone in
+ * its own row of slots (only it writes them: the name first, then its
+ * length, release-ordered); a zone takes a free slot the first time, and
+ * with every slot it may probe taken its answers count in the last slot
+ * (apex_len 0: "other zones"). The writer publishes the zones of its store
+ * that hold the most ranges under a sequence count (odd while it writes).
+ */
+#define SHM_NSEC_ZONE_SLOTS 16
+#define SHM_NSEC_ZONES_HELD 32
+
+struct shm_nsec_zone_count {
+	uint64_t answers;
+	uint8_t apex_len;		/* 0: free */
+	uint8_t apex[DNS_NAME_MAX];	/* lower-cased wire */
+};
+
+struct shm_nsec_zone_held {
+	uint32_t ranges;
+	uint8_t apex_len;
+	uint8_t apex[DNS_NAME_MAX];
+};
+
+struct shm_nsec_zones {
+	volatile uint32_t seq;		/* odd: being written */
+	uint32_t n;
+	struct shm_nsec_zone_held z[SHM_NSEC_ZONES_HELD];
+};
+
 /* The control block, memzone SHM_CTL_NAME. */
 struct shm_ctl {
 	/* Dataplane, once at creation; read-only afterwards. */
@@ -374,6 +405,9 @@ struct shm_ctl {
 	struct shm_worker_stats wstats[SHM_WORKERS_MAX];	/* each worker */
 	struct shm_writer_stats writer;				/* the writer */
 	struct shm_control_stats control;			/* control */
+	/* RFC 8198 per zone: each worker's row, and the writer's list */
+	alignas(64) struct shm_nsec_zone_count wzones[SHM_WORKERS_MAX][SHM_NSEC_ZONE_SLOTS];
+	struct shm_nsec_zones nsec_zones;
 };
 
 #endif
