@@ -62,7 +62,8 @@ static int put_blob(const struct cache_nsec_blob *b, bool dnssec, uint32_t ttl,
 }
 
 int answer_from_nsec(const struct cache_nsec *n, const struct dns_query *q, uint32_t now,
-		     uint16_t edns_size, uint8_t *out, size_t cap, const uint8_t **zone)
+		     uint16_t edns_size, uint8_t *out, size_t cap, bool stream,
+		     const uint8_t **zone)
 {
 	struct cache_nsec_proof proof;
 
@@ -73,12 +74,12 @@ int answer_from_nsec(const struct cache_nsec *n, const struct dns_query *q, uint
 		return -1;
 	if (zone)
 		*zone = proof.zone;
-	return answer_negative(&proof, v, q, now, edns_size, out, cap);
+	return answer_negative(&proof, v, q, now, edns_size, out, cap, stream);
 }
 
 int answer_negative(const struct cache_nsec_proof *proof, int verdict,
 		    const struct dns_query *q, uint32_t now, uint16_t edns_size,
-		    uint8_t *out, size_t cap)
+		    uint8_t *out, size_t cap, bool stream)
 {
 	size_t qlen = (size_t)q->qname_len + 4, n = DNS_HDR_LEN + qlen;
 	size_t opt = q->has_edns ? DNS_OPT_LEN : 0;
@@ -87,7 +88,7 @@ int answer_negative(const struct cache_nsec_proof *proof, int verdict,
 	unsigned count = 0;
 	int full = 0;
 
-	if (cap > dns_query_udp_size(q))
+	if (!stream && cap > dns_query_udp_size(q))
 		cap = dns_query_udp_size(q);
 	if (n + opt > cap || (verdict != CACHE_NSEC_NXDOMAIN && verdict != CACHE_NSEC_NODATA))
 		return -1;

@@ -13,6 +13,7 @@
 #ifndef BW_ANSWER_NEGATIVE_H
 #define BW_ANSWER_NEGATIVE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,7 +22,8 @@ struct dns_query;
 
 /*
  * The answer to q from proof (verdict CACHE_NSEC_NXDOMAIN or
- * CACHE_NSEC_NODATA) into out (cap octets; the client's UDP size applies;
+ * CACHE_NSEC_NODATA) into out (cap octets; unless stream (TCP), the
+ * client's UDP size applies too;
  * out may be q's own buffer): q's id, opcode, RD, CD and question; QR, RA,
  * the rcode; AD when the client set DO or AD (only validated ranges enter
  * the store, RFC 6840 5.8); in the authority section the SOA, then, for a
@@ -35,7 +37,7 @@ struct dns_query;
  */
 int answer_negative(const struct cache_nsec_proof *proof, int verdict,
 		    const struct dns_query *q, uint32_t now, uint16_t edns_size,
-		    uint8_t *out, size_t cap);
+		    uint8_t *out, size_t cap, bool stream);
 
 /*
  * What a front end asks after a cache miss: whether n's validated ranges
@@ -47,6 +49,7 @@ int answer_negative(const struct cache_nsec_proof *proof, int verdict,
  */
 struct cache_nsec;
 int answer_from_nsec(const struct cache_nsec *n, const struct dns_query *q, uint32_t now,
-		     uint16_t edns_size, uint8_t *out, size_t cap, const uint8_t **zone);
+		     uint16_t edns_size, uint8_t *out, size_t cap, bool stream,
+		     const uint8_t **zone);
 
 #endif

@@ -26,7 +26,8 @@ def wire(qid, name, qtype):
         if label:
             b = label.encode("ascii", "replace")[:63]
             q += bytes([len(b)]) + b
-    t = TYPES.get(qtype) or (int(qtype[4:]) if qtype.startswith("TYPE") else 1)
+    t = TYPES.get(qtype) or (int(qtype[4:]) if qtype[4:].isdigit() else 1)
+    t = t if t < 65536 else 1
     # RD, one question, an OPT (1232) so that answers are as clients get them
     return (struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 1) + q + b"\0" +
             struct.pack("!HH", t, 1) + b"\0\0\x29\x04\xd0\0\0\0\0\0\0")
@@ -37,8 +38,11 @@ def main():
     rows = []
     for line in open(trace):
         f = line.split()
-        if len(f) >= 3:
-            rows.append((float(f[0]), f[1], f[2]))
+        try:
+            if len(f) >= 3:
+                rows.append((float(f[0]), f[1], f[2]))
+        except ValueError:
+            pass   # not a trace line
     span = rows[-1][0] if rows else 0.0
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
@@ -48,9 +52,10 @@ def main():
     rcodes, per_hour = {}, {}
     sent = answered = not_sent = 0
     start = time.time()
-    end = start + span / scale + 3.0
+    end = start + min(span / scale, 4 * 3600.0) + 3.0  # bounded whatever the trace
     i = 0
     qid = 1
+    next_prune = start
     while True:
         now = time.time()
         if now >= end or (i >= len(rows) and not pending):
@@ -81,7 +86,8 @@ def main():
                 answered += 1
                 rc = data[3] & 0xf
                 rcodes[rc] = rcodes.get(rc, 0) + 1
-        if len(pending) > 20000 or (i % 256 == 0):
+        if now >= next_prune:
+            next_prune = now + 0.1
             for k in [k for k, d in pending.items() if d < now]:
                 del pending[k]
         time.sleep(0.0005)

@@ -23,8 +23,9 @@ by time. Three sources:
       name and a type mnemonic are the question. Lines that do not parse
       are counted and skipped (their count is printed).
   root-trace.py pcap OUT FILE
-      the DNS queries (QR=0, UDP port 53) of a pcap file (Ethernet, Linux
-      cooked or raw IP; IPv4 and IPv6; microsecond or nanosecond format).
+      clients' DNS queries (QR=0, RD=1, UDP port 53) of a pcap file
+      (Ethernet, Linux cooked or raw IP; IPv4 and IPv6; microsecond or
+      nanosecond format).
 
 Writes OUT and prints "N queries over S seconds". Deterministic for a seed.
 """
@@ -40,7 +41,8 @@ TYPES = {"A": 1, "NS": 2, "CNAME": 5, "SOA": 6, "PTR": 12, "MX": 15, "TXT": 16,
          "SVCB": 64, "ANY": 255}
 NAMES = {v: k for k, v in TYPES.items()}
 LEAKED = ["local", "home", "corp", "lan", "internal", "localdomain", "domain",
-          "belkin", "dlink", "router", "intranet", "ad", "workgroup", "gateway"]
+          "belkin", "dlink", "router", "intranet", "localhost", "workgroup", "gateway"]
+SPAN_MAX = 31 * 86400     # a longer trace has a stray timestamp
 
 
 def zone_tlds(path):
@@ -84,8 +86,9 @@ def synth(out, zone, hours=24.0, rate=20.0, nx=0.67, seed=1):
     order = tlds[:]
     rng.shuffle(order)
     tld_cdf = zipf_cdf(len(order), 1.1)
-    leak_cdf = zipf_cdf(len(LEAKED), 1.0)
     existing = set(tlds)
+    leaked = [s for s in LEAKED if s not in existing]  # (a newer zone may have one)
+    leak_cdf = zipf_cdf(len(leaked), 1.0)
     t, end, n = 0.0, hours * 3600.0, 0
     letters = "abcdefghijklmnopqrstuvwxyz"
     with open(out, "w") as f:
@@ -102,7 +105,7 @@ def synth(out, zone, hours=24.0, rate=20.0, nx=0.67, seed=1):
                             break
                     name = label + "."
                 else:
-                    suffix = LEAKED[pick(rng, leak_cdf)]
+                    suffix = leaked[pick(rng, leak_cdf)]
                     name = "host%d.%s." % (rng.randint(1, 50), suffix)
             else:
                 tld = order[pick(rng, tld_cdf)]
@@ -153,7 +156,8 @@ def log(out, path):
             if qt in TYPES and NAME_RE.match(nm) and parse_time(nm) is None:
                 q = (nm if nm.endswith(".") else nm + ".", qt)
                 break
-            if qt.startswith("TYPE") and qt[4:].isdigit() and NAME_RE.match(nm):
+            if (qt.startswith("TYPE") and qt[4:].isdigit() and int(qt[4:]) < 65536 and
+                    NAME_RE.match(nm)):
                 q = (nm if nm.endswith(".") else nm + ".", qt)
                 break
         if t is None or q is None:
@@ -166,6 +170,9 @@ def log(out, path):
 def write_rows(out, rows, bad):
     rows.sort(key=lambda r: r[0])
     t0 = rows[0][0] if rows else 0.0
+    if rows and rows[-1][0] - t0 > SPAN_MAX:
+        sys.exit("root-trace.py: the trace spans %.0f s, over 31 days: a stray timestamp? "
+                 "(first %.0f, last %.0f)" % (rows[-1][0] - t0, t0, rows[-1][0]))
     with open(out, "w") as f:
         for t, name, qtype in rows:
             f.write("%.3f %s %s\n" % (t - t0, name, qtype))
@@ -174,9 +181,15 @@ def write_rows(out, rows, bad):
     return len(rows), (rows[-1][0] - t0) if rows else 0.0
 
 
+LABEL_OK = set(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_*")
+
+
 def dns_question(p):
-    """(name, type) of a DNS query message p, or None."""
-    if len(p) < 12 or p[2] & 0x80 or struct.unpack("!H", p[4:6])[0] != 1:
+    """(name, type) of a client's DNS query p (QR=0, RD=1: a resolver's own
+    iterative queries have RD=0), or None, also for labels of other octets
+    than letters, digits, '-', '_' and '*' (they would not survive the
+    trace's text form)."""
+    if len(p) < 12 or p[2] & 0x80 or not p[2] & 0x01 or struct.unpack("!H", p[4:6])[0] != 1:
         return None
     pos, labels = 12, []
     while pos < len(p):
@@ -184,9 +197,9 @@ def dns_question(p):
         if n == 0:
             pos += 1
             break
-        if n > 63 or pos + 1 + n > len(p):
+        if n > 63 or pos + 1 + n > len(p) or not set(p[pos + 1:pos + 1 + n]) <= LABEL_OK:
             return None
-        labels.append(p[pos + 1:pos + 1 + n].decode("ascii", "backslashreplace").lower())
+        labels.append(p[pos + 1:pos + 1 + n].decode("ascii").lower())
         pos += 1 + n
     if pos + 2 > len(p):
         return None

@@ -236,7 +236,7 @@ static void miss(struct dp_worker *w, struct dp_job *j, uint32_t now, bool stale
 		uint8_t *dns = rte_pktmbuf_mtod(j->m, uint8_t *) + j->p.payload_off;
 		const uint8_t *zone = NULL;
 		int n = answer_from_nsec(w->dp->nsec, &j->q, now, w->dp->edns_size, dns, room(j),
-					 &zone);
+					 false, &zone);
 		if (n > 0) {
 			ST(w, nsec_synth);
 			count_zone(w, zone);

@@ -147,11 +147,10 @@ static void lookup(struct dp *dp, const struct shm_lookup *r, struct shm_found *
 	 * resolving takes too long or fails (RFC 8767), as for the workers */
 	size_t n = answer_cached(dp->cache, &q, dp->ctl->now_s, true, true, out->msg,
 				 SHM_MSG_MAX, &stale);
-	/* RFC 8198 as the workers answer (within the client's EDNS size:
-	 * the writer's negative answers are written for UDP) */
+	/* RFC 8198 as the workers answer, written for a stream (TCP) */
 	int neg;
 	if (!n && (neg = answer_from_nsec(dp->nsec, &q, dp->ctl->now_s, dp->edns_size, out->msg,
-					  SHM_MSG_MAX, NULL)) > 0) {
+					  SHM_MSG_MAX, true, NULL)) > 0) {
 		n = (size_t)neg;
 		st->lookup_nsec++;
 	}

@@ -54,9 +54,10 @@ struct dns_query;
  * answered from the dataplane's). 4: a fill's msg always carries its
  * DNSSEC records, whatever the client's DO (one cache entry answers both
  * kinds of client); the layout is 3's. 5: SHM_FILL_NSEC (denial feeds
- * for the NSEC store), the writer's and control's counters of them, and the
- * per-zone RFC 8198 counts (wzones, nsec_zones). */
-#define SHM_ABI_VERSION 5
+ * for the NSEC store) and the writer's and control's counters of them. 6:
+ * the per-zone RFC 8198 counts (wzones, nsec_zones) and the writer's
+ * lookup_nsec counter. */
+#define SHM_ABI_VERSION 6
 #define SHM_MAGIC 0x6277636c /* "bwcl" */
 
 #define SHM_CTL_NAME "bw_ctl"

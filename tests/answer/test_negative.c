@@ -142,7 +142,7 @@ Test(negative, nxdomain_for_a_dnssec_client_has_soa_ranges_and_signatures)
 	query(&q, qb, "B.example.", DNS_T_A, 1, true);
 	int v = cache_nsec_lookup(n, dns_query_qname(&q), DNS_T_A, NOW, &p);
 	cr_assert_eq(v, CACHE_NSEC_NXDOMAIN);
-	int len = answer_negative(&p, v, &q, NOW, 1232, out, sizeof(out));
+	int len = answer_negative(&p, v, &q, NOW, 1232, out, sizeof(out), false);
 	cr_assert_gt(len, 0);
 	cr_assert_eq(dns_msg_parse(&m, out, (size_t)len), 0);
 	cr_assert_eq(m.rcode, DNS_R_NXDOMAIN);
@@ -171,7 +171,7 @@ Test(negative, a_client_without_do_gets_the_soa_alone)
 
 	query(&q, qb, "b.example.", DNS_T_A, 0, false);
 	int v = cache_nsec_lookup(n, dns_query_qname(&q), DNS_T_A, NOW, &p);
-	int len = answer_negative(&p, v, &q, NOW, 1232, out, sizeof(out));
+	int len = answer_negative(&p, v, &q, NOW, 1232, out, sizeof(out), false);
 	cr_assert_eq(dns_msg_parse(&m, out, (size_t)len), 0);
 	cr_assert_eq(m.rcode, DNS_R_NXDOMAIN);
 	cr_assert_not(m.hdr.flags & DNS_F_AD, "AD only to clients that ask (RFC 6840 5.8)");
@@ -192,7 +192,7 @@ Test(negative, nodata_and_ttl_never_above_the_records_own)
 	query(&q, qb, "a.example.", DNS_T_TXT, 1, true);
 	int v = cache_nsec_lookup(n, dns_query_qname(&q), DNS_T_TXT, NOW, &p);
 	cr_assert_eq(v, CACHE_NSEC_NODATA);
-	int len = answer_negative(&p, v, &q, NOW, 1232, out, sizeof(out));
+	int len = answer_negative(&p, v, &q, NOW, 1232, out, sizeof(out), false);
 	cr_assert_eq(dns_msg_parse(&m, out, (size_t)len), 0);
 	cr_assert_eq(m.rcode, DNS_R_NOERROR);
 	cr_assert_eq(m.hdr.count[DNS_SEC_ANSWER], 0);
@@ -211,7 +211,7 @@ Test(negative, too_small_a_buffer_gives_tc_without_records)
 
 	query(&q, qb, "b.example.", DNS_T_A, 1, true);
 	int v = cache_nsec_lookup(n, dns_query_qname(&q), DNS_T_A, NOW, &p);
-	int len = answer_negative(&p, v, &q, NOW, 1232, out, 100);
+	int len = answer_negative(&p, v, &q, NOW, 1232, out, 100, false);
 	cr_assert_gt(len, 0);
 	cr_assert_leq(len, 100);
 	cr_assert_eq(dns_msg_parse(&m, out, (size_t)len), 0);
@@ -230,7 +230,7 @@ Test(negative, answers_in_the_querys_own_buffer)
 
 	query(&q, buf, "c.example.", DNS_T_AAAA, 1, true);
 	int v = cache_nsec_lookup(n, dns_query_qname(&q), DNS_T_AAAA, NOW, &p);
-	int len = answer_negative(&p, v, &q, NOW, 1232, buf, sizeof(buf));
+	int len = answer_negative(&p, v, &q, NOW, 1232, buf, sizeof(buf), false);
 	cr_assert_eq(dns_msg_parse(&m, buf, (size_t)len), 0);
 	cr_assert_eq(m.rcode, DNS_R_NXDOMAIN);
 	cr_assert_eq(m.qtype, DNS_T_AAAA);
@@ -257,7 +257,7 @@ Test(negative, a_malformed_blob_is_refused)
 	query(&q, qb, "b.example.", DNS_T_A, 1, true);
 	int v = cache_nsec_lookup(n, dns_query_qname(&q), DNS_T_A, NOW, &p);
 	cr_assert_neq(v, CACHE_NSEC_NONE);
-	cr_assert_eq(answer_negative(&p, v, &q, NOW, 1232, out, sizeof(out)), -1);
+	cr_assert_eq(answer_negative(&p, v, &q, NOW, 1232, out, sizeof(out), false), -1);
 	cache_nsec_free(n);
 }
 
@@ -275,19 +275,19 @@ Test(negative, a_blob_with_a_foreign_record_or_a_pointer_is_refused)
 	query(&q, qb, "b.example.", DNS_T_A, 1, true);
 	int v = cache_nsec_lookup(n, dns_query_qname(&q), DNS_T_A, NOW, &p);
 	cr_assert_eq(v, CACHE_NSEC_NXDOMAIN);
-	cr_assert_gt(answer_negative(&p, v, &q, NOW, 1232, out, sizeof(out)), 0);
+	cr_assert_gt(answer_negative(&p, v, &q, NOW, 1232, out, sizeof(out), false), 0);
 
 	struct cache_nsec_proof opt = p;
 	l = rr(bad, ".", DNS_T_OPT, 0, (const uint8_t *)"", 0);
 	opt.rr[0] = (struct cache_nsec_blob){ .data = bad, .len = (uint16_t)l, .expire_at = EXP };
-	cr_assert_eq(answer_negative(&opt, v, &q, NOW, 1232, out, sizeof(out)), -1,
+	cr_assert_eq(answer_negative(&opt, v, &q, NOW, 1232, out, sizeof(out), false), -1,
 		     "an OPT in the authority section");
 
 	struct cache_nsec_proof ptr = p;
 	uint8_t soa_rd[24] = { 0xc0, 0x0c, 0xc0, 0x0c };
 	l = rr(bad, "example.", DNS_T_SOA, 60, soa_rd, sizeof(soa_rd));
 	ptr.soa = (struct cache_nsec_blob){ .data = bad, .len = (uint16_t)l, .expire_at = EXP };
-	cr_assert_eq(answer_negative(&ptr, v, &q, NOW, 1232, out, sizeof(out)), -1,
+	cr_assert_eq(answer_negative(&ptr, v, &q, NOW, 1232, out, sizeof(out), false), -1,
 		     "a compression pointer in RDATA");
 	cache_nsec_free(n);
 }
@@ -381,7 +381,7 @@ Test(negative, a_feed_answers_for_names_in_its_ranges)
 
 	query(&q, qb, "C.example.", DNS_T_A, 1, true);
 	const uint8_t *zone = NULL;
-	int a = answer_from_nsec(n, &q, NOW + 10, 1232, out, sizeof(out), &zone);
+	int a = answer_from_nsec(n, &q, NOW + 10, 1232, out, sizeof(out), false, &zone);
 	cr_assert_gt(a, 0);
 	cr_assert(zone && dns_name_equal(zone, nm("example.")), "the zone that proved it");
 	cr_assert_eq(dns_msg_parse(&m, out, (size_t)a), 0);
@@ -393,16 +393,16 @@ Test(negative, a_feed_answers_for_names_in_its_ranges)
 	cr_assert_eq(max_ttl(&m), 290, "MINIMUM 300, 10 s gone: %u", max_ttl(&m));
 	/* a name the ranges do not cover, another class: nothing */
 	query(&q, qb, "e.example.", DNS_T_A, 1, true);
-	cr_assert_eq(answer_from_nsec(n, &q, NOW + 10, 1232, out, sizeof(out), NULL), -1);
+	cr_assert_eq(answer_from_nsec(n, &q, NOW + 10, 1232, out, sizeof(out), false, NULL), -1);
 	query(&q, qb, "c.example.", DNS_T_A, 1, true);
 	dns_put16(qb + q.qname_len + DNS_HDR_LEN + 2, DNS_C_CH);
 	cr_assert_eq(dns_query_parse(&q, qb, q.len), 0);
-	cr_assert_eq(answer_from_nsec(n, &q, NOW + 10, 1232, out, sizeof(out), NULL), -1);
-	cr_assert_eq(answer_from_nsec(NULL, &q, NOW + 10, 1232, out, sizeof(out), NULL), -1);
+	cr_assert_eq(answer_from_nsec(n, &q, NOW + 10, 1232, out, sizeof(out), false, NULL), -1);
+	cr_assert_eq(answer_from_nsec(NULL, &q, NOW + 10, 1232, out, sizeof(out), false, NULL), -1);
 	/* the SOA's MINIMUM has passed: no answer (the ranges live on) */
 	query(&q, qb, "c.example.", DNS_T_A, 0, false);
-	cr_assert_gt(answer_from_nsec(n, &q, NOW + 299, 1232, out, sizeof(out), NULL), 0);
-	cr_assert_eq(answer_from_nsec(n, &q, NOW + 300, 1232, out, sizeof(out), NULL), -1);
+	cr_assert_gt(answer_from_nsec(n, &q, NOW + 299, 1232, out, sizeof(out), false, NULL), 0);
+	cr_assert_eq(answer_from_nsec(n, &q, NOW + 300, 1232, out, sizeof(out), false, NULL), -1);
 	cache_nsec_free(n);
 }
 
@@ -462,8 +462,8 @@ Test(negative, a_feed_bounds_its_ranges_by_the_negative_ttl)
 	cr_assert_eq(cache_nsec_feed(n, buf, dns_builder_finish(&b), NOW + 200, 86400, &r), 0);
 	cr_assert_eq(r.soas, 1);
 	query(&q, qb, "c.example.", DNS_T_A, 0, false);
-	cr_assert_gt(answer_from_nsec(n, &q, NOW + 299, 1232, out, sizeof(out), NULL), 0);
-	cr_assert_eq(answer_from_nsec(n, &q, NOW + 300, 1232, out, sizeof(out), NULL), -1,
+	cr_assert_gt(answer_from_nsec(n, &q, NOW + 299, 1232, out, sizeof(out), false, NULL), 0);
+	cr_assert_eq(answer_from_nsec(n, &q, NOW + 300, 1232, out, sizeof(out), false, NULL), -1,
 		     "the ranges went with the first SOA's negative TTL");
 
 	/* a feed without a SOA (a referral's proof): max_ttl bounds it */
@@ -472,7 +472,7 @@ Test(negative, a_feed_bounds_its_ranges_by_the_negative_ttl)
 	feed_nsec(&b, "a.example.", "d.example.", 86400, "example.");
 	cr_assert_eq(cache_nsec_feed(n, buf, dns_builder_finish(&b), NOW + 400, 50, &r), 0);
 	cr_assert_eq(r.ranges, 2);
-	cr_assert_gt(answer_from_nsec(n, &q, NOW + 449, 1232, out, sizeof(out), NULL), 0);
-	cr_assert_eq(answer_from_nsec(n, &q, NOW + 450, 1232, out, sizeof(out), NULL), -1);
+	cr_assert_gt(answer_from_nsec(n, &q, NOW + 449, 1232, out, sizeof(out), false, NULL), 0);
+	cr_assert_eq(answer_from_nsec(n, &q, NOW + 450, 1232, out, sizeof(out), false, NULL), -1);
 	cache_nsec_free(n);
 }

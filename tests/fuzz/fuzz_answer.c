@@ -282,7 +282,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		};
 		if (fl[0] <= 65535 && fl[1] <= 65535) {
 			for (int v = CACHE_NSEC_NXDOMAIN; v <= CACHE_NSEC_NODATA; v++) {
-				int r = answer_negative(&proof, v, &q, now, 1232, out, cap);
+				int r = answer_negative(&proof, v, &q, now, 1232, out, cap, false);
 				if (r > 0)
 					check_answer(&q, out, (size_t)r, cap, false, "RFC 8198 answer");
 			}
@@ -292,7 +292,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 							.len = (uint16_t)(mlen - off),
 							.expire_at = now + 60 };
 		proof.nrr = 1;
-		int r = answer_negative(&proof, CACHE_NSEC_NXDOMAIN, &q, now, 1232, out, cap);
+		int r = answer_negative(&proof, CACHE_NSEC_NXDOMAIN, &q, now, 1232, out, cap, false);
 		if (r > 0)
 			check_answer(&q, out, (size_t)r, cap, false, "RFC 8198 answer, raw blob");
 	}
@@ -309,7 +309,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	struct cache_nsec_feed_result fr;
 	cache_nsec_feed(ns, msg, mlen, T0, 86400, &fr);
-	int fa = answer_from_nsec(ns, &q, now, 1232, out, cap, NULL);
+	int fa = answer_from_nsec(ns, &q, now, 1232, out, cap, false, NULL);
 	if (fa > 0)
 		check_answer(&q, out, (size_t)fa, cap, false, "RFC 8198 answer from a fed store");
 end:
