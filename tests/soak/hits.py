@@ -8,7 +8,8 @@ reply with that id comes within 1 s, and a late one when it comes within
 second: late is not lost). Writes one line per second to OUT:
 "UNIX_TIME SENT ANSWERED LATE" (the queries sent in that second, how many
 of them were answered in time and how many late), so that the caller can
-set them against its fault windows. Asks from port 1053 (see main).
+set them against its fault windows; answers that were not NOERROR go to
+OUT.rcodes ("SECOND rcode RCODE: COUNT"). Asks from port 1053 (see main).
 Bounded in time (SECONDS + 4) and count (RATE * SECONDS)."""
 import os
 import random
@@ -32,6 +33,7 @@ def main():
     s.bind(("", 1053))
     s.setblocking(False)
     pending = {}            # id -> (second, deadline, give-up time)
+    other_rc = {}           # (second, rcode) -> answers that were not NOERROR
     per_sec = {}            # second -> [sent, answered, late]
     start = time.time()
     end = start + seconds
@@ -67,12 +69,20 @@ def main():
             p = pending.pop(qid, None)
             if p and (data[3] & 0xf) == 0:
                 per_sec[p[0]][1 if time.time() <= p[1] else 2] += 1
+            elif p:
+                # an answer, but not NOERROR: not a hit (kept for the
+                # failure message: which rcode, which second)
+                k = (p[0], data[3] & 0xf)
+                other_rc[k] = other_rc.get(k, 0) + 1
         for qid in [q for q, (_, _, gone) in pending.items() if gone < now]:
             del pending[qid]
         time.sleep(0.001)
     with open(out_path, "w") as f:
         for sec in sorted(per_sec):
             f.write("%d %d %d %d\n" % (sec, *per_sec[sec]))
+    with open(out_path + ".rcodes", "w") as f:
+        for (sec, rc), n in sorted(other_rc.items()):
+            f.write("%d rcode %d: %d\n" % (sec, rc, n))
 
 
 if __name__ == "__main__":
