@@ -1,9 +1,9 @@
 /*
  * answer/negative.c: aggressive negative answers from a proof (see
- * negative.h). Worker lcore, hot path. Each blob is walked record by
- * record, every length checked against the blob before it is used and
- * every RDATA by its type: a blob is the writer's, but a broken one must
- * cost an upstream query, not a broken answer.
+ * negative.h). Worker lcore, hot path. The blobs are copied as they are:
+ * a store with record_blobs checked each one when it went in (whole
+ * records, whole names, SOA/NSEC/NSEC3/RRSIG, RDATA well formed), and a
+ * proof from any other store gets no answer.
  */
 #include "answer/negative.h"
 
@@ -17,48 +17,30 @@
 
 #define RR_FIXED 10	/* type, class, TTL, RDLENGTH */
 
-/* What a blob may hold: anything else (an OPT, say) breaks the answer. */
-static inline bool blob_type(uint16_t type)
-{
-	return type == DNS_T_SOA || type == DNS_T_NSEC || type == DNS_T_NSEC3 ||
-	       type == DNS_T_RRSIG;
-}
-
-/* Copies the records of blob b that the client gets to out + *n (room
- * until end), TTLs capped at ttl; counts them in *count. 0; 1 when they do
- * not fit; -1 when the blob is malformed. */
+/* Copies the records of blob b that the client gets (all of them with DO,
+ * else the SOA) to out + *n (room until end), TTLs capped at ttl; counts
+ * them in *count. 0; 1 when they do not fit. */
 static int put_blob(const struct cache_nsec_blob *b, bool dnssec, uint32_t ttl,
 		    uint8_t *out, size_t *n, size_t end, unsigned *count)
 {
-	size_t pos = 0;
-	bool full = false;
-
-	while (pos < b->len) {
-		int nl = dns_name_check(b->data + pos, b->len - pos);
-		if (nl < 0 || pos + (size_t)nl + RR_FIXED > b->len)
-			return -1;
+	for (size_t pos = 0; pos < b->len;) {
+		size_t nl = dns_name_len(b->data + pos);
 		const uint8_t *f = b->data + pos + nl;
-		uint16_t type = dns_get16(f), rdlen = dns_get16(f + 8);
-		uint32_t own = dns_get32(f + 4);
-		size_t len = (size_t)nl + RR_FIXED + rdlen;
-		/* RDATA goes out as it is: a name in it must be written in
-		 * full (a pointer would point into someone else's message) */
-		if (pos + len > b->len || !blob_type(type) ||
-		    dns_rdata_check_flat(type, f + RR_FIXED, rdlen) < 0)
-			return -1;
-		if (dnssec || type == DNS_T_SOA) {
-			if (*n + len > end) {
-				full = true;
-			} else if (!full) {
-				memcpy(out + *n, b->data + pos, len);
-				dns_put32(out + *n + nl + 4, own < ttl ? own : ttl);
-				*n += len;
-				(*count)++;
-			}
+		size_t len = nl + RR_FIXED + dns_get16(f + 8);
+
+		if (dnssec || dns_get16(f) == DNS_T_SOA) {
+			uint32_t own = dns_get32(f + 4);
+
+			if (*n + len > end)
+				return 1;
+			memcpy(out + *n, b->data + pos, len);
+			dns_put32(out + *n + nl + 4, own < ttl ? own : ttl);
+			*n += len;
+			(*count)++;
 		}
 		pos += len;
 	}
-	return full ? 1 : 0;
+	return 0;
 }
 
 int answer_from_nsec(const struct cache_nsec *n, const struct dns_query *q, uint32_t now,
@@ -90,7 +72,8 @@ int answer_negative(const struct cache_nsec_proof *proof, int verdict,
 
 	if (!stream && cap > dns_query_udp_size(q))
 		cap = dns_query_udp_size(q);
-	if (n + opt > cap || (verdict != CACHE_NSEC_NXDOMAIN && verdict != CACHE_NSEC_NODATA))
+	if (n + opt > cap || !proof->records ||
+	    (verdict != CACHE_NSEC_NXDOMAIN && verdict != CACHE_NSEC_NODATA))
 		return -1;
 	uint16_t id = q->id;
 	uint16_t flags = (uint16_t)(DNS_F_QR | DNS_F_RA |
@@ -104,8 +87,8 @@ int answer_negative(const struct cache_nsec_proof *proof, int verdict,
 	 * even read (half the work of a synthesized answer) */
 	for (unsigned i = 0; dnssec && i < proof->nrr && full == 0; i++)
 		full = put_blob(&proof->rr[i], dnssec, ttl, out, &n, cap - opt, &count);
-	if (full < 0 || (full == 0 && count == 0))
-		return -1; /* malformed, or no SOA to answer with */
+	if (full == 0 && count == 0)
+		return -1; /* no SOA to answer with */
 	if (full > 0) {
 		flags |= DNS_F_TC;
 		n = DNS_HDR_LEN + qlen;

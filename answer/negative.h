@@ -6,7 +6,9 @@
  *
  * The blob format of the dataplane's store (what its writer inserts): an
  * RRset (NSEC, NSEC3 or SOA) and its RRSIGs, each record in uncompressed
- * wire form (owner, type, class, TTL, RDLENGTH, RDATA), back to back.
+ * wire form (owner, type, class, TTL, RDLENGTH, RDATA), back to back. The
+ * store checks each blob when it goes in (cache_nsec_config.record_blobs,
+ * which answer_nsec_config() sets), so an answer copies it unchecked.
  *
  * Worker lcore, hot path: no allocation, no I/O.
  */
@@ -31,9 +33,9 @@ struct dns_query;
  * alone, RFC 4035 3.2.1); TTLs are the time left of the proof
  * (proof->expire_at - now), never more than a record's own; our OPT
  * (edns_size) when q had one. When the records do not fit, TC=1 and none
- * are sent. Returns the length, or -1 when a blob it reads is malformed
- * (the caller then asks control; without DO only the SOA's is read) or not
- * even the question fits.
+ * are sent. Returns the length, or -1 when the proof is not from a store
+ * that checked its blobs (record_blobs), the SOA blob has no SOA, or not
+ * even the question fits (the caller then asks control).
  */
 int answer_negative(const struct cache_nsec_proof *proof, int verdict,
 		    const struct dns_query *q, uint32_t now, uint16_t edns_size,

@@ -26,6 +26,7 @@ void answer_nsec_config(const struct cfg *cfg, struct cache_nsec_config *nc)
 	uint32_t it = cfg->resolver.nsec3_max_iterations;
 
 	nc->max_bytes = (size_t)(cfg->cache.size_bytes / 8);
+	nc->record_blobs = true; /* answer_negative() copies them unchecked */
 	nc->nsec3_max_iterations =
 		(uint16_t)(it < ANSWER_NSEC3_SYNTH_ITER_MAX ? it : ANSWER_NSEC3_SYNTH_ITER_MAX);
 }

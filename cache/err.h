@@ -20,7 +20,8 @@
 	X(CACHE_E_NSEC_ITER, -2105, "NSEC3 iterations above the limit")        \
 	X(CACHE_E_NSEC_FULL, -2106, "NSEC store: zone limit reached")          \
 	X(CACHE_E_NSEC_NOZONE, -2107, "NSEC store: no such zone")            \
-	X(CACHE_E_NSEC_BUDGET, -2108, "NSEC store: byte budget too small for the record")
+	X(CACHE_E_NSEC_BUDGET, -2108, "NSEC store: byte budget too small for the record") \
+	X(CACHE_E_NSEC_BLOB, -2109, "NSEC store: blob is not whole records of SOA, NSEC, NSEC3, RRSIG")
 
 enum cache_err {
 #define CACHE_ERR_ENUM(name, value, text) name = value,

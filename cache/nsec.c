@@ -281,13 +281,14 @@ static void retire_commit(struct cache_nsec *n, struct retire *b)
 
 /* ---- names, NSEC3 owner labels, key prefixes ---- */
 
-static uint64_t name_hash(uint64_t seed, const uint8_t *name)
+/* name's zone-table hash; its lower-cased form in *l */
+static uint64_t name_hash(uint64_t seed, const uint8_t *name, struct lname *l)
 {
 	uint8_t off[DNS_LABELS_MAX + 1];
 	uint64_t h[DNS_LABELS_MAX + 1];
-	int count = label_offsets(name, off);
 
-	suffix_hashes(seed, name, off, count, h);
+	lname_set(l, name, dns_name_len(name));
+	suffix_hashes(seed, l, off, label_offsets(l->n, off), h);
 	return h[0];
 }
 
@@ -655,7 +656,10 @@ static struct ztable *table_build(struct cache_nsec *n, const struct ztable *old
 static struct nsec_zone *zone_find(const struct cache_nsec *n,
 				   const uint8_t *apex)
 {
-	return table_find(n->table, name_hash(n->seed, apex), apex);
+	struct lname l;
+	uint64_t h = name_hash(n->seed, apex, &l);
+
+	return table_find(n->table, h, l.n, l.len);
 }
 
 static void lru_unlink(struct cache_nsec *n, struct nsec_zone *z)
@@ -715,7 +719,9 @@ static int zone_get(struct cache_nsec *n, const uint8_t *apex,
 		z->min_expire = UINT32_MAX;
 		z->apex_len = (uint8_t)dns_name_copy_lower(z->apex, apex);
 		z->apex_labels = (uint8_t)dns_name_labels(z->apex);
-		z->hash = name_hash(n->seed, z->apex);
+		struct lname l;
+
+		z->hash = name_hash(n->seed, z->apex, &l);
 		tb = table_build(n, n->table, z, NULL, 0);
 	}
 	if (!tb) {
@@ -918,6 +924,50 @@ static size_t state_bytes(const struct zstate *st)
 	return (st->soa ? st->soa->size : 0) + st->nsec_bytes + st->nsec3_bytes;
 }
 
+/* The readers' NSEC3 hashes of z's apex and "*.apex" with st's parameters
+ * (a name below the apex is two octets longer than "*.apex" at least, so
+ * an apex too long for one has no names to prove anything for). */
+static void apex_hashes(const struct nsec_zone *z, struct zstate *st)
+{
+	uint8_t wc[DNS_NAME_MAX];
+
+	cache_nsec3_hash(z->apex, st->n3_salt, st->n3_salt_len, st->n3_iter, st->n3_apex_h);
+	memset(st->n3_wild_h, 0, sizeof(st->n3_wild_h));
+	if ((size_t)z->apex_len + 2 > DNS_NAME_MAX)
+		return;
+	wc[0] = 1;
+	wc[1] = '*';
+	memcpy(wc + 2, z->apex, z->apex_len);
+	cache_nsec3_hash(wc, st->n3_salt, st->n3_salt_len, st->n3_iter, st->n3_wild_h);
+}
+
+/* st->wild and st->wild_how for st's NSEC tree (see struct zstate): what a
+ * reader's second descent would find for "*.apex", bar the clock. */
+static void apex_wild(const struct nsec_zone *z, struct zstate *st)
+{
+	uint8_t wc[DNS_NAME_MAX], off[DNS_LABELS_MAX + 1];
+	struct pname w = { .name = wc };
+	bool eq;
+
+	st->wild = NULL;
+	st->wild_how = W_NONE;
+	if (!st->nsec || (size_t)z->apex_len + 2 > DNS_NAME_MAX)
+		return;
+	wc[0] = 1;
+	wc[1] = '*';
+	memcpy(wc + 2, z->apex, z->apex_len);
+	w.len = nsec_key_prefix(wc, off, label_offsets(wc, off), z->apex_labels, w.k, &w.ends);
+	const struct nsec_node *t = pred_name(st->nsec, &w, &eq);
+
+	if (!t)
+		return;
+	st->wild = t->r;
+	if (eq)
+		st->wild_how = W_MATCH;
+	else if (covers(t->r, &w) && !cut_above(t->r, &w) && !next_below(t->r, &w))
+		st->wild_how = W_DENIED;
+}
+
 /*
  * Inserts r into z's NSEC (p NULL) or NSEC3 tree, removes the ranges it
  * contradicts, and publishes a new state. NSEC3 parameters other than the
@@ -989,10 +1039,13 @@ static int insert_range(struct cache_nsec *n, struct nsec_zone *z,
 		st->n3_iter = p->iter;
 		st->n3_salt_len = p->salt_len;
 		memcpy(st->n3_salt, p->salt, p->salt_len);
+		if (reset || !old->nsec3)
+			apex_hashes(z, st);
 		if (reset)
 			retire_add(op.rt, RK_TREE_ALL, old->nsec3);
 	} else {
 		st->nsec = root;
+		apex_wild(z, st);
 		st->nsec_count = (uint32_t)count;
 		st->nsec_bytes = tbytes;
 	}
@@ -1014,7 +1067,7 @@ static struct nsec_range *range_new(struct cache_nsec *n, size_t key_len,
 				    const uint8_t *blob, size_t blob_len,
 				    uint32_t expire_at)
 {
-	size_t size = sizeof(struct nsec_range) + key_len + next_len +
+	size_t size = offsetof(struct nsec_range, data) + key_len + next_len +
 		      bitmap_len + blob_len, u;
 	struct nsec_range *r = nalloc(n, size, &u);
 
@@ -1027,15 +1080,37 @@ static struct nsec_range *range_new(struct cache_nsec *n, size_t key_len,
 	r->key_len = (uint8_t)key_len;
 	r->next_len = (uint8_t)next_len;
 	r->flags = 0;
+	memset(r->nkpre, 0, KPRE_LEN);
 	memcpy(r->data + key_len + next_len + bitmap_len, blob, blob_len);
 	return r;
 }
 
-static int check_blob(const uint8_t *blob, size_t blob_len)
+/* With record_blobs, what may be in a blob (an OPT, say, would break the
+ * answer it is copied into) */
+static bool blob_type(uint16_t type)
 {
-	return blob && blob_len > 0 && blob_len <= CACHE_NSEC_BLOB_MAX
-		       ? 0
-		       : DNS_E_INVAL;
+	return type == DNS_T_SOA || type == DNS_T_NSEC || type == DNS_T_NSEC3 ||
+	       type == DNS_T_RRSIG;
+}
+
+static int check_blob(const struct cache_nsec *n, const uint8_t *blob, size_t blob_len)
+{
+	if (!blob || blob_len == 0 || blob_len > CACHE_NSEC_BLOB_MAX)
+		return DNS_E_INVAL;
+	for (size_t pos = 0; n->cfg.record_blobs && pos < blob_len;) {
+		/* RDATA goes out as it is: a name in it must be whole (a
+		 * pointer would point into someone else's message) */
+		int nl = dns_name_check(blob + pos, blob_len - pos);
+		if (nl < 0 || pos + (size_t)nl + 10 > blob_len)
+			return CACHE_E_NSEC_BLOB;
+		const uint8_t *f = blob + pos + nl;
+		uint16_t type = dns_get16(f), rdlen = dns_get16(f + 8);
+		if (pos + (size_t)nl + 10 + rdlen > blob_len || !blob_type(type) ||
+		    dns_rdata_check_flat(type, f + 10, rdlen) < 0)
+			return CACHE_E_NSEC_BLOB;
+		pos += (size_t)nl + 10 + rdlen;
+	}
+	return 0;
 }
 
 /* A built range r goes into the zone with apex zone: room, zone, tree. */
@@ -1068,7 +1143,7 @@ int cache_nsec_insert(struct cache_nsec *n, const uint8_t *zone,
 	if ((r = dns_name_check(zone, DNS_NAME_MAX)) < 0 ||
 	    (r = dns_name_check(owner, DNS_NAME_MAX)) < 0 ||
 	    (r = dns_rdata_check_flat(DNS_T_NSEC, rdata, rdlen)) < 0 ||
-	    (r = check_blob(blob, blob_len)) < 0)
+	    (r = check_blob(n, blob, blob_len)) < 0)
 		return r;
 	if (rdlen > UINT16_MAX)
 		return DNS_E_RDATA_LEN;
@@ -1076,6 +1151,7 @@ int cache_nsec_insert(struct cache_nsec *n, const uint8_t *zone,
 	size_t next_len = dns_name_len(next);
 	size_t owner_len = dns_name_len(owner);
 	int order = dns_name_cmp(owner, next);
+	int zone_labels = dns_name_labels(zone);
 
 	if (!dns_name_is_subdomain(owner, zone) ||
 	    !dns_name_is_subdomain(next, zone) ||
@@ -1092,6 +1168,9 @@ int cache_nsec_insert(struct cache_nsec *n, const uint8_t *zone,
 	memcpy(rg->data + owner_len + next_len, rdata + next_len,
 	       rdlen - next_len);
 	rg->flags = order >= 0 ? R_WRAP : 0;
+	if (bm_cut(rg))
+		rg->flags |= R_CUT;
+	name_prefix(r_next(rg), zone_labels, rg->nkpre);
 	return insert_built(n, zone, rg, NULL, now);
 }
 
@@ -1108,7 +1187,7 @@ int cache_nsec3_insert(struct cache_nsec *n, const uint8_t *zone,
 	if ((r = dns_name_check(zone, DNS_NAME_MAX)) < 0 ||
 	    (r = dns_name_check(owner, DNS_NAME_MAX)) < 0 ||
 	    (r = dns_rdata_check_flat(DNS_T_NSEC3, rdata, rdlen)) < 0 ||
-	    (r = check_blob(blob, blob_len)) < 0)
+	    (r = check_blob(n, blob, blob_len)) < 0)
 		return r;
 	if (rdlen > UINT16_MAX)
 		return DNS_E_RDATA_LEN;
@@ -1158,7 +1237,7 @@ int cache_nsec_set_soa(struct cache_nsec *n, const uint8_t *zone,
 	if (!zone)
 		return DNS_E_INVAL;
 	if ((r = dns_name_check(zone, DNS_NAME_MAX)) < 0 ||
-	    (r = check_blob(blob, blob_len)) < 0)
+	    (r = check_blob(n, blob, blob_len)) < 0)
 		return r;
 	struct nsec_soa *soa = nalloc(n, sizeof(*soa) + blob_len, &u);
 
@@ -1329,6 +1408,8 @@ static int zone_drop_expired(struct cache_nsec *n, struct nsec_zone *z,
 	}
 	*st = *old;
 	st->nsec = t1;
+	if (d1)
+		apex_wild(z, st);
 	st->nsec3 = t3;
 	st->nsec_count = old->nsec_count - (uint32_t)d1;
 	st->nsec3_count = old->nsec3_count - (uint32_t)d3;
@@ -1412,6 +1493,7 @@ void cache_nsec_config_default(struct cache_nsec_config *cfg)
 	cfg->nsec3_hash_budget = CACHE_NSEC3_HASH_BUDGET_DEFAULT;
 	cfg->max_zones = CACHE_NSEC_ZONES_MAX_DEFAULT;
 	cfg->max_bytes = CACHE_NSEC_BYTES_MAX_DEFAULT;
+	cfg->record_blobs = false;
 }
 
 struct cache_nsec *cache_nsec_new(const struct cache_nsec_config *cfg)

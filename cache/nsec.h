@@ -79,6 +79,12 @@ struct cache_nsec_config {
 	uint8_t nsec3_hash_budget;	/* CACHE_NSEC3_HASH_BUDGET_DEFAULT, >= 2 */
 	uint32_t max_zones;		/* CACHE_NSEC_ZONES_MAX_DEFAULT */
 	size_t max_bytes;		/* CACHE_NSEC_BYTES_MAX_DEFAULT (64 MiB) */
+	/* false by default (blobs are opaque). true: every blob must be
+	 * resource records in wire form, names whole (no compression), of
+	 * types SOA, NSEC, NSEC3 and RRSIG, each RDATA well formed; inserts
+	 * refuse any other (CACHE_E_NSEC_BLOB) and proofs say so (records), so
+	 * that an answer copies them without checking them again. */
+	bool record_blobs;
 };
 
 void cache_nsec_config_default(struct cache_nsec_config *cfg);
@@ -128,6 +134,7 @@ struct cache_nsec_proof {
 	uint8_t hashes;		/* NSEC3 name hashes computed */
 	bool nsec3;		/* proven from NSEC3 ranges */
 	bool wildcard;		/* NODATA of the wildcard that qname matches */
+	bool records;		/* the store's record_blobs: blobs checked */
 };
 
 struct cache_nsec_stats {
@@ -210,23 +217,24 @@ int cache_nsec_set_soa(struct cache_nsec *n, const uint8_t *zone,
  * longest cached apex at or above qname (strictly above for DS, whose
  * records live in the parent). Fills *out and returns its verdict
  * (enum cache_nsec_verdict); out->why says why nothing was proven. Cost:
- * one zone-table probe per label of qname, then for NSEC two tree descents
- * (qname, wildcard) of O(log n) name comparisons, and for NSEC3 at most
- * nsec3_hash_budget name hashes ((iterations + 1) SHA-1 runs each) with a
- * descent each. Measured by bench/bench_nsec (release build with LTO, gcc
- * 12, -march=x86-64-v3, jemalloc; uniform random names in one zone;
- * 2026-12-01, see bench/README.md), instructions/op by callgrind, ns/op
- * on the shared 2-core dev VM (noisy: range of three runs):
- *   NSEC NXDOMAIN    1 K ranges: 2976 instr,  280-470 ns
- *                  100 K ranges: 3446 instr,  1.0-1.6 us
- *                    1 M ranges: 3660 instr,  2.1-3.8 us
- *   NSEC NODATA      1 K ranges: 1474 instr,  180-250 ns
- *                  100 K ranges: 1705 instr,  0.8-1.5 us
- *                    1 M ranges: 1818 instr,  2.4-3.3 us
- *   NSEC3 NXDOMAIN (3 hashes, 10 K ranges): 0 iterations 6113 instr,
- *   0.6-1.0 us; 10 iterations 42789 instr, 2.3-4.2 us.
- * Past 1 K ranges the time is cache and TLB misses (a line per tree level,
- * two descents for NXDOMAIN), not instructions.
+ * one zone-table probe per label of qname, then for NSEC one tree descent
+ * of O(log n) key-prefix comparisons, and a second (the wildcard's) only
+ * when the closest encloser is below the apex; for NSEC3 at most
+ * nsec3_hash_budget name hashes ((iterations + 1) SHA-1 runs each; the
+ * apex's and "*.apex"'s come from the writer) with a descent each.
+ * Measured by bench/bench_nsec (release build with LTO, gcc 12, jemalloc;
+ * uniform random names right below the apex of one zone; 2026-12-04, see
+ * bench/README.md), instructions/op by callgrind, ns/op on the 2-core dev
+ * VM (one run; noisy):
+ *   NSEC NXDOMAIN    1 K ranges: 1030 instr,  130 ns
+ *                  100 K ranges: 1165 instr,  660 ns
+ *                    1 M ranges:              1.4 us
+ *   NSEC NODATA      1 K ranges:  889 instr,  120 ns
+ *                  100 K ranges: 1024 instr,  590 ns
+ *   NSEC3 NXDOMAIN (1 hash, 10 K ranges): 0 iterations 3512 instr,
+ *   450 ns; 10 iterations 15766 instr, 1.0 us.
+ * Past 1 K ranges the time is cache and TLB misses (a line per tree
+ * level), not instructions.
  */
 int cache_nsec_lookup(const struct cache_nsec *n, const uint8_t *qname,
 		      uint16_t qtype, uint32_t now,

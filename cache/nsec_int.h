@@ -32,11 +32,14 @@
 
 #define R_WRAP 0x01	/* NSEC: next <= owner, the last range of the zone */
 #define R_OPT_OUT 0x02	/* NSEC3 opt-out flag */
+#define R_CUT 0x04	/* NSEC: the bitmap has NS without SOA, or DNAME */
 #define NODE_SIZE 64
 #define KPRE_LEN 31	/* fills the node's cache line */
 
 /* One validated range, immutable once published. data[]: key (owner name or
- * hash), next (name or hash), type bitmap, caller blob. */
+ * hash), next (name or hash), type bitmap, caller blob. nkpre: NSEC, the key
+ * prefix of next (nsec_key_prefix()), so that most "does it cover" and "is
+ * next below" questions are answered without reading the names. */
 struct nsec_range {
 	uint32_t expire_at;
 	uint32_t size;		/* octets allocated (usable size) */
@@ -44,7 +47,8 @@ struct nsec_range {
 	uint16_t bitmap_len;
 	uint8_t key_len;
 	uint8_t next_len;
-	uint8_t flags;		/* R_WRAP, R_OPT_OUT */
+	uint8_t flags;		/* R_WRAP, R_OPT_OUT, R_CUT */
+	uint8_t nkpre[KPRE_LEN];
 	uint8_t data[];
 };
 
@@ -81,7 +85,23 @@ struct zstate {
 	uint16_t n3_iter;
 	uint8_t n3_salt_len;
 	uint8_t n3_salt[255];
+	/* NSEC3 hashes of the apex and of "*.apex" with the parameters above,
+	 * worked out by the writer when they change: a name right below the
+	 * apex (most NXDOMAINs) then costs a reader one hash, not three. */
+	uint8_t n3_apex_h[CACHE_NSEC3_HASH_LEN];
+	uint8_t n3_wild_h[CACHE_NSEC3_HASH_LEN];
+	/* "*.apex" against the NSEC tree above, worked out by the writer for
+	 * every state it publishes: the range at or before it and what that
+	 * range says of it, whatever the time (W_*). An NXDOMAIN whose closest
+	 * encloser is the apex (a random name right below it: most of them)
+	 * then needs one descent, not two. */
+	const struct nsec_range *wild;
+	uint8_t wild_how;
 };
+
+#define W_NONE 0	/* no range, or one that proves nothing of "*.apex" */
+#define W_MATCH 1	/* "*.apex" exists: its own range */
+#define W_DENIED 2	/* covered, not below a cut, not an empty non-terminal */
 
 /*
  * Written by the writer: state (an RCU pointer); readers read state, hash
@@ -139,23 +159,55 @@ static inline int label_offsets(const uint8_t *name,
 	return n;
 }
 
+/* A lower-cased name with zeros after it, readable a word at a time. */
+struct lname {
+	uint8_t n[DNS_NAME_MAX + 16];
+	size_t len;
+};
+
+/* name (len octets, any letter case) into *l, a word at a time (a memcpy
+ * of a variable length is a rep movs here: tens of cycles to start) */
+static inline void lname_set(struct lname *l, const uint8_t *name, size_t len)
+{
+	size_t k = 0;
+
+	for (; k + 8 <= len; k += 8) {
+		uint64_t w;
+
+		memcpy(&w, name + k, 8);
+		w = dns_lower8(w);
+		memcpy(l->n + k, &w, 8);
+	}
+	memset(l->n + k, 0, 16);
+	for (; k < len; k++)
+		l->n[k] = dns_lower[name[k]];
+	l->len = len;
+}
+
 /*
- * Zone-table hash: FNV-1a over lower-cased labels taken right to left, from
- * a secret seed, so that the hash of every suffix of a name comes out of one
- * pass. h[i] is the hash of the suffix starting at label i (h[count]: root).
+ * Zone-table hash, from a secret seed, so that the hash of every suffix of a
+ * name (l, label offsets off) comes out of one pass: labels taken right to
+ * left, each with its length octet eight octets at a time (a multiply and
+ * a shift per word: a multiply per octet, FNV's, was the worker's longest
+ * chain in a synthesized answer). A label's last word runs on into the
+ * labels to its right and the zeros after the name, all part of the same
+ * suffix, so h[i] depends on the suffix starting at label i alone
+ * (h[count]: the root, the seed).
  */
-static inline void suffix_hashes(uint64_t seed, const uint8_t *name,
+static inline void suffix_hashes(uint64_t seed, const struct lname *l,
 				 const uint8_t *off, int count, uint64_t *h)
 {
 	h[count] = seed;
 	for (int i = count - 1; i >= 0; i--) {
-		const uint8_t *l = name + off[i];
-		uint64_t x = h[i + 1] ^ l[0];
+		const uint8_t *lab = l->n + off[i];
+		uint64_t x = h[i + 1];
 
-		x *= UINT64_C(0x100000001b3);
-		for (unsigned j = 1; j <= l[0]; j++) {
-			x ^= dns_lower[l[j]];
-			x *= UINT64_C(0x100000001b3);
+		for (unsigned k = 0; k <= lab[0]; k += 8) {
+			uint64_t w;
+
+			memcpy(&w, lab + k, 8);
+			x = (x ^ w) * UINT64_C(0x9e3779b97f4a7c15);
+			x ^= x >> 29;
 		}
 		h[i] = x;
 	}
@@ -169,9 +221,11 @@ static inline uint32_t slot_of(uint64_t h, uint32_t mask)
 	return (uint32_t)h & mask;
 }
 
-/* At most mask + 1 probes; the table is at most half full. */
+/* The zone of apex (len octets, lower-cased). At most mask + 1 probes; the
+ * table is at most half full. */
 static inline struct nsec_zone *table_find(const struct ztable *tb,
-					   uint64_t h, const uint8_t *apex)
+					   uint64_t h, const uint8_t *apex,
+					   size_t len)
 {
 	uint32_t i = slot_of(h, tb->mask);
 
@@ -180,7 +234,7 @@ static inline struct nsec_zone *table_find(const struct ztable *tb,
 
 		if (!z)
 			return NULL;
-		if (z->hash == h && dns_name_equal(z->apex, apex))
+		if (z->hash == h && z->apex_len == len && memcmp(z->apex, apex, len) == 0)
 			return z;
 		i = (i + 1) & tb->mask;
 	}
@@ -209,15 +263,79 @@ static inline const uint8_t *r_next(const struct nsec_range *r)
  * cache_nsec_lookup(), another trade of code size for instructions than
  * the one the figures in nsec.h and bench/README.md were measured with.
  */
-void nsec_key_prefix(const uint8_t *name, const uint8_t *off, int labels,
-		     int skip, uint8_t out[KPRE_LEN]);
+#define KPRE_CUT (KPRE_LEN + 1)	/* nsec_key_prefix(): the encoding was cut */
 
-static inline void name_prefix(const uint8_t *name, int skip,
-			       uint8_t out[KPRE_LEN])
+/* Returns the length of the whole encoding, or KPRE_CUT when it did not fit;
+ * *ends (when not NULL) gets a bit per label terminator written (bit i: out[i]). */
+unsigned nsec_key_prefix(const uint8_t *name, const uint8_t *off, int labels,
+			 int skip, uint8_t out[KPRE_LEN], uint32_t *ends);
+
+static inline unsigned name_prefix(const uint8_t *name, int skip,
+				   uint8_t out[KPRE_LEN])
 {
 	uint8_t off[DNS_LABELS_MAX + 1];
 
-	nsec_key_prefix(name, off, label_offsets(name, off), skip, out);
+	return nsec_key_prefix(name, off, label_offsets(name, off), skip, out, NULL);
+}
+
+/*
+ * Key prefixes compared a word at a time (x86-64: little-endian, unaligned
+ * loads): the first octet where a and b differ, KPRE_LEN when none does.
+ * The last word overlaps the third (octets 23..30), so that nothing past
+ * the 31 octets is read.
+ */
+_Static_assert(KPRE_LEN == 31, "kpre_diff() reads 31 octets");
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "kpre_diff() assumes little-endian words"
+#endif
+static inline unsigned kpre_diff(const uint8_t *a, const uint8_t *b)
+{
+	static const uint8_t at[4] = { 0, 8, 16, 23 };
+
+	for (int i = 0; i < 4; i++) {
+		uint64_t x, y;
+
+		memcpy(&x, a + at[i], 8);
+		memcpy(&y, b + at[i], 8);
+		if (x != y)
+			return at[i] + (unsigned)__builtin_ctzll(x ^ y) / 8;
+	}
+	return KPRE_LEN;
+}
+
+/* memcmp(a, b, KPRE_LEN)'s sign */
+static inline int kpre_cmp(const uint8_t *a, const uint8_t *b)
+{
+	unsigned d = kpre_diff(a, b);
+
+	return d == KPRE_LEN ? 0 : (int)a[d] - (int)b[d];
+}
+
+/* Does r's type bitmap have type? */
+static inline bool bm_has(const struct nsec_range *r, uint16_t type)
+{
+	const uint8_t *bm = r->data + r->key_len + r->next_len;
+	unsigned win = type >> 8, bit = type & 0xff;
+	size_t p = 0;
+
+	while (p + 2 <= r->bitmap_len) {
+		unsigned w = bm[p], len = bm[p + 1];
+
+		if (w == win)
+			return bit / 8 < len &&
+			       (bm[p + 2 + bit / 8] & (0x80 >> (bit % 8)));
+		if (w > win)
+			return false;
+		p += 2 + len;
+	}
+	return false;
+}
+
+/* A zone cut (or DNAME) at r's owner: the names below are not in its chain. */
+static inline bool bm_cut(const struct nsec_range *r)
+{
+	return (bm_has(r, DNS_T_NS) && !bm_has(r, DNS_T_SOA)) ||
+	       bm_has(r, DNS_T_DNAME);
 }
 
 /* ---- ranges (the reader's proofs; the writer's pruning) ---- */
@@ -247,6 +365,80 @@ static inline bool nsec3_covers(const struct nsec_range *r, const uint8_t *h)
 	if (r->flags & R_WRAP)
 		return lo < 0 || hi < 0;
 	return lo < 0 && hi < 0;
+}
+
+/* ---- a name against the NSEC tree (the reader's proofs; the writer's
+ * answer for the apex wildcard) ---- */
+
+/*
+ * A name being proven: wire form, its key prefix (nsec_key_prefix()) and
+ * that encoding's length (KPRE_CUT: cut) and label ends. With the whole
+ * encoding in k, most questions about the name are answered from k alone.
+ */
+struct pname {
+	const uint8_t *name;
+	uint8_t k[KPRE_LEN];
+	unsigned len;
+	uint32_t ends;
+};
+
+/* The node with the greatest owner <= p's name; *eq when equal. One cache
+ * line per level; the range only on a prefix tie of a cut encoding. */
+static inline const struct nsec_node *pred_name(const struct nsec_node *t,
+					 const struct pname *p, bool *eq)
+{
+	const struct nsec_node *best = NULL;
+
+	*eq = false;
+	while (t) {
+		int d = kpre_cmp(p->k, t->kpre);
+
+		/* a tie of a whole encoding with room after it: the owner's
+		 * encoding ends there too (a label never starts with 0) */
+		if (d == 0 && p->len >= KPRE_LEN)
+			d = dns_name_cmp(p->name, r_key(t->r));
+		if (d == 0) {
+			*eq = true;
+			return t;
+		}
+		if (d < 0) {
+			t = t->left;
+		} else {
+			best = t;
+			t = t->right;
+		}
+	}
+	return best;
+}
+
+/* r's owner < p's name: does r deny it? (nsec_covers() from the prefixes) */
+static inline bool covers(const struct nsec_range *r, const struct pname *p)
+{
+	if (r->flags & R_WRAP)
+		return true;
+	int d = kpre_cmp(p->k, r->nkpre);
+
+	if (d != 0 || p->len < KPRE_LEN)
+		return d < 0;
+	return dns_name_cmp(p->name, r_next(r)) < 0;
+}
+
+/* r covers p's name: is r's next below it (the name an empty non-terminal)?
+ * A whole encoding of the name is then a prefix of next's. */
+static inline bool next_below(const struct nsec_range *r, const struct pname *p)
+{
+	if (r->flags & R_WRAP)
+		return false;
+	if (p->len <= KPRE_LEN)
+		return kpre_diff(r->nkpre, p->k) >= p->len;
+	return dns_name_is_subdomain(r_next(r), p->name);
+}
+
+/* A range at an ancestor of the name that is a zone cut (or DNAME): the
+ * names below it are not in this chain, so it denies nothing there. */
+static inline bool cut_above(const struct nsec_range *r, const struct pname *p)
+{
+	return (r->flags & R_CUT) && dns_name_is_subdomain(p->name, r_key(r));
 }
 
 #endif

@@ -51,54 +51,62 @@ static int common_labels(const uint8_t *a, const uint8_t *aoff, int na,
 }
 
 /* The encoding and why this is not inline: see nsec_int.h. */
-void nsec_key_prefix(const uint8_t *name, const uint8_t *off, int labels,
-		     int skip, uint8_t out[KPRE_LEN])
+unsigned nsec_key_prefix(const uint8_t *name, const uint8_t *off, int labels,
+			 int skip, uint8_t out[KPRE_LEN], uint32_t *ends)
 {
-	size_t o = 0;
+	uint32_t z = 0;
+	unsigned o = 0;
+	int i;
 
 	memset(out, 0, KPRE_LEN);
-	for (int i = labels - skip - 1; i >= 0 && o < KPRE_LEN; i--) {
+	for (i = labels - skip - 1; i >= 0; i--) {
 		const uint8_t *l = name + off[i];
+		unsigned len = l[0], j;
 
-		for (unsigned j = 1; j <= l[0] && o < KPRE_LEN; j++) {
+		/* room for the label and its end when no octet needs an
+		 * escape: no bound checks (an escape: the label again, below) */
+		if (o + len < KPRE_LEN) {
+			for (j = 1; j <= len; j++) {
+				uint8_t c = dns_lower[l[j]];
+
+				if (c >= 0xfe)
+					break;
+				out[o + j - 1] = (uint8_t)(c + 1);
+			}
+			if (j > len) {
+				o += len;
+				z |= UINT32_C(1) << o;
+				out[o++] = 0;
+				continue;
+			}
+		}
+		for (j = 1; j <= len; j++) {
 			uint8_t c = dns_lower[l[j]];
 
+			if (o + (c >= 0xfe) >= KPRE_LEN)
+				goto cut;
 			if (c < 0xfe) {
 				out[o++] = (uint8_t)(c + 1);
 			} else {
 				out[o++] = 0xff;
-				if (o < KPRE_LEN)
-					out[o++] = (uint8_t)(c - 0xfd);
+				out[o++] = (uint8_t)(c - 0xfd);
 			}
 		}
-		if (o < KPRE_LEN)
-			out[o++] = 0;
+		if (o >= KPRE_LEN)
+			goto cut;
+		z |= UINT32_C(1) << o;
+		out[o++] = 0;
 	}
-}
-
-static bool bm_has(const struct nsec_range *r, uint16_t type)
-{
-	const uint8_t *bm = r->data + r->key_len + r->next_len;
-	unsigned win = type >> 8, bit = type & 0xff;
-	size_t p = 0;
-
-	while (p + 2 <= r->bitmap_len) {
-		unsigned w = bm[p], len = bm[p + 1];
-
-		if (w == win)
-			return bit / 8 < len &&
-			       (bm[p + 2 + bit / 8] & (0x80 >> (bit % 8)));
-		if (w > win)
-			return false;
-		p += 2 + len;
-	}
-	return false;
-}
-
-static bool bm_cut(const struct nsec_range *r)
-{
-	return (bm_has(r, DNS_T_NS) && !bm_has(r, DNS_T_SOA)) ||
-	       bm_has(r, DNS_T_DNAME);
+	if (ends)
+		*ends = z;
+	return o;
+cut:
+	/* an escape's first octet still goes in, as it always did */
+	if (o < KPRE_LEN)
+		out[o] = 0xff;
+	if (ends)
+		*ends = z;
+	return KPRE_CUT;
 }
 
 static const uint8_t *r_blob(const struct nsec_range *r)
@@ -130,32 +138,16 @@ void cache_nsec3_hash(const uint8_t *name, const uint8_t *salt,
 
 /* ---- lookup (reader, hot path) ---- */
 
-/* The range with the greatest owner <= name (key prefix kpre); *eq when
- * equal. One cache line per level; the range only on a prefix tie. */
-static const struct nsec_range *pred_name(const struct nsec_node *t,
-					  const uint8_t *name,
-					  const uint8_t *kpre, bool *eq)
+/* Labels below the apex that p's name (whole encoding) shares with the key
+ * whose prefix is k, or -1 when the prefixes cannot tell. Octets before the
+ * first difference are whole labels of both up to each terminator. */
+static int shared_below(const struct pname *p, const uint8_t *k)
 {
-	const struct nsec_range *best = NULL;
+	unsigned d = kpre_diff(p->k, k);
 
-	*eq = false;
-	while (t) {
-		int d = memcmp(kpre, t->kpre, KPRE_LEN);
-
-		if (d == 0)
-			d = dns_name_cmp(name, r_key(t->r));
-		if (d == 0) {
-			*eq = true;
-			return t->r;
-		}
-		if (d < 0) {
-			t = t->left;
-		} else {
-			best = t->r;
-			t = t->right;
-		}
-	}
-	return best;
+	if (p->len > KPRE_LEN || d >= KPRE_LEN)
+		return -1;
+	return __builtin_popcount(p->ends & ((UINT32_C(1) << d) - 1));
 }
 
 /* The range with the greatest hash <= h, or NULL. */
@@ -180,14 +172,6 @@ static const struct nsec_range *pred_hash(const struct nsec_node *t,
 		}
 	}
 	return best;
-}
-
-/* A range at an ancestor of name that is a zone cut (or DNAME): the names
- * below it are not in this chain, so it denies nothing there. The bitmap
- * first: it rarely says cut, and the name walk costs ~100 instructions. */
-static bool nsec_cut_above(const struct nsec_range *r, const uint8_t *name)
-{
-	return bm_cut(r) && dns_name_is_subdomain(name, r_key(r));
 }
 
 /* Does a range at qname prove qtype absent? 0 or a why code. */
@@ -229,17 +213,68 @@ static bool live(const struct nsec_range *r, uint32_t now)
 	return r && now < r->expire_at;
 }
 
+/* The closest encloser's labels below the apex: the most that qname shares
+ * with the covering range's owner (node t) or next. */
+static int encloser_below(const struct pname *q, const uint8_t *qoff, int nq,
+			  const struct nsec_node *t, int apex_labels)
+{
+	int c1 = shared_below(q, t->kpre);
+	int c2 = (t->r->flags & R_WRAP) ? 0 : shared_below(q, t->r->nkpre);
+
+	if (c1 < 0 || c2 < 0) {
+		c1 = common_labels(q->name, qoff, nq, r_key(t->r));
+		c2 = common_labels(q->name, qoff, nq, r_next(t->r));
+		return (c1 > c2 ? c1 : c2) - apex_labels;
+	}
+	return c1 > c2 ? c1 : c2;
+}
+
+/* w's key prefix: "*." before the first ce_below labels of q's encoding
+ * (those of the closest encloser below the apex), or from w's name when
+ * q's encoding was cut inside them. */
+static void wild_prefix(const struct pname *q, int ce_below, int skip,
+			struct pname *w)
+{
+	uint32_t e = q->ends;
+	unsigned at = 0;
+
+	if (ce_below > __builtin_popcount(e)) {
+		uint8_t off[DNS_LABELS_MAX + 1];
+
+		w->len = nsec_key_prefix(w->name, off, label_offsets(w->name, off), skip, w->k,
+					 &w->ends);
+		return;
+	}
+	for (int i = 0; i < ce_below; i++) {
+		at = (unsigned)__builtin_ctz(e) + 1;
+		e &= e - 1;
+	}
+	memset(w->k, 0, KPRE_LEN);
+	memcpy(w->k, q->k, at);
+	w->ends = q->ends & ((UINT32_C(1) << at) - 1);
+	w->len = KPRE_CUT;
+	if (at + 2 <= KPRE_LEN) {
+		w->k[at] = (uint8_t)('*' + 1);
+		w->ends |= UINT32_C(1) << (at + 1);
+		w->len = at + 2;
+	} else if (at < KPRE_LEN) {
+		w->k[at] = (uint8_t)('*' + 1);
+	}
+}
+
 static int prove_nsec(const struct zstate *st, const struct nsec_zone *z,
 		      const uint8_t *qname, const uint8_t *qoff, int nq,
 		      uint16_t qtype, uint32_t now,
 		      struct cache_nsec_proof *out)
 {
-	uint8_t wc[DNS_NAME_MAX], kpre[KPRE_LEN];
+	uint8_t wc[DNS_NAME_MAX];
+	struct pname q = { .name = qname }, w = { .name = wc };
 	bool eq;
 	int why;
 
-	nsec_key_prefix(qname, qoff, nq, z->apex_labels, kpre);
-	const struct nsec_range *r = pred_name(st->nsec, qname, kpre, &eq);
+	q.len = nsec_key_prefix(qname, qoff, nq, z->apex_labels, q.k, &q.ends);
+	const struct nsec_node *t = pred_name(st->nsec, &q, &eq);
+	const struct nsec_range *r = t ? t->r : NULL;
 
 	if (!live(r, now))
 		return none(out, CACHE_NSEC_WHY_NO_RANGE);
@@ -249,54 +284,70 @@ static int prove_nsec(const struct zstate *st, const struct nsec_zone *z,
 		proof_add(out, r);
 		return CACHE_NSEC_NODATA;
 	}
-	if (!nsec_covers(r, qname))
+	if (!covers(r, &q))
 		return none(out, CACHE_NSEC_WHY_NO_RANGE);
-	if (nsec_cut_above(r, qname))
+	if (cut_above(r, &q))
 		return none(out, CACHE_NSEC_WHY_DELEGATION);
 	proof_add(out, r);
 	/* Names below qname exist: qname is an empty non-terminal. */
-	if (!(r->flags & R_WRAP) && dns_name_is_subdomain(r_next(r), qname))
+	if (next_below(r, &q))
 		return CACHE_NSEC_NODATA;
 
 	/* RFC 4035 5.4, RFC 8198 5.3: the closest encloser is the longest
 	 * ancestor of qname that the covering range's owner or next has. */
-	int c1 = common_labels(qname, qoff, nq, r_key(r));
-	int c2 = common_labels(qname, qoff, nq, r_next(r));
-	const uint8_t *ce = qname + qoff[nq - (c1 > c2 ? c1 : c2)];
-	size_t ce_len = dns_name_len(ce);
+	int ce_below = encloser_below(&q, qoff, nq, t, z->apex_labels);
+	const uint8_t *ce = qname + qoff[nq - z->apex_labels - ce_below];
 
-	/* qname is strictly below ce, so "*.ce" is no longer than qname. */
-	wc[0] = 1;
-	wc[1] = '*';
-	memcpy(wc + 2, ce, ce_len);
-	name_prefix(wc, z->apex_labels, kpre);
-	const struct nsec_range *w = pred_name(st->nsec, wc, kpre, &eq);
+	const struct nsec_range *wr = st->wild;
+	int how = st->wild_how;
 
-	if (!live(w, now))
+	/* "*.apex": the writer's answer (struct zstate); else a descent */
+	if (ce_below > 0) {
+		/* qname is strictly below ce, so "*.ce" is no longer than
+		 * qname. */
+		wc[0] = 1;
+		wc[1] = '*';
+		memcpy(wc + 2, ce, dns_name_len(ce));
+		wild_prefix(&q, ce_below, z->apex_labels, &w);
+		const struct nsec_node *wt = pred_name(st->nsec, &w, &eq);
+
+		wr = wt ? wt->r : NULL;
+		/* a wildcard that is an empty non-terminal exists: no
+		 * NXDOMAIN */
+		how = !wr ? W_NONE
+		      : eq ? W_MATCH
+		      : covers(wr, &w) && !cut_above(wr, &w) && !next_below(wr, &w) ? W_DENIED
+		      : W_NONE;
+	}
+	if (!live(wr, now))
 		return none(out, CACHE_NSEC_WHY_NO_WILDCARD);
-	if (eq) {
-		if ((why = nodata_why(w, qtype)))
+	if (how == W_MATCH) {
+		if ((why = nodata_why(wr, qtype)))
 			return none(out, why);
-		proof_add(out, w);
+		proof_add(out, wr);
 		out->wildcard = true;
 		return CACHE_NSEC_NODATA;
 	}
-	/* A wildcard that is an empty non-terminal exists: no NXDOMAIN. */
-	if (!nsec_covers(w, wc) || nsec_cut_above(w, wc) ||
-	    (!(w->flags & R_WRAP) && dns_name_is_subdomain(r_next(w), wc)))
+	if (how != W_DENIED)
 		return none(out, CACHE_NSEC_WHY_NO_WILDCARD);
-	proof_add(out, w);
+	proof_add(out, wr);
 	return CACHE_NSEC_NXDOMAIN;
 }
 
+/* The range matching or covering name's hash (h: out; pre: the writer's
+ * hash of name, or NULL to compute it, counted in out->hashes). */
 static const struct nsec_range *find3(const struct zstate *st,
-				      const uint8_t *name,
+				      const uint8_t *name, const uint8_t *pre,
 				      uint8_t h[CACHE_NSEC3_HASH_LEN],
 				      uint32_t now, bool *eq,
 				      struct cache_nsec_proof *out)
 {
-	cache_nsec3_hash(name, st->n3_salt, st->n3_salt_len, st->n3_iter, h);
-	out->hashes++;
+	if (pre) {
+		memcpy(h, pre, CACHE_NSEC3_HASH_LEN);
+	} else {
+		cache_nsec3_hash(name, st->n3_salt, st->n3_salt_len, st->n3_iter, h);
+		out->hashes++;
+	}
 	const struct nsec_range *r = pred_hash(st->nsec3, h, eq);
 
 	/* h sorts before every owner: only the last range, wrapping, can
@@ -325,9 +376,10 @@ static int prove_nsec3(const struct cache_nsec *n, const struct zstate *st,
 	for (int i = 0; i <= top; i++) {
 		const uint8_t *s = qname + qoff[i];
 
-		if (out->hashes >= n->cfg.nsec3_hash_budget)
+		if (i < top && out->hashes >= n->cfg.nsec3_hash_budget)
 			return none(out, CACHE_NSEC_WHY_BUDGET);
-		const struct nsec_range *r = find3(st, s, h, now, &eq, out);
+		const struct nsec_range *r =
+			find3(st, s, i == top ? st->n3_apex_h : NULL, h, now, &eq, out);
 
 		if (!r || !eq) {
 			nc_cover = r && nsec3_covers(r, h) ? r : NULL;
@@ -346,14 +398,15 @@ static int prove_nsec3(const struct cache_nsec *n, const struct zstate *st,
 			return none(out, CACHE_NSEC_WHY_NO_RANGE);
 		if (nc_cover->flags & R_OPT_OUT)
 			return none(out, CACHE_NSEC_WHY_OPT_OUT);
-		if (out->hashes >= n->cfg.nsec3_hash_budget)
+		if (i < top && out->hashes >= n->cfg.nsec3_hash_budget)
 			return none(out, CACHE_NSEC_WHY_BUDGET);
 		proof_add(out, r);
 		proof_add(out, nc_cover);
 		wc[0] = 1;
 		wc[1] = '*';
 		memcpy(wc + 2, s, dns_name_len(s));
-		const struct nsec_range *w = find3(st, wc, h, now, &eq, out);
+		const struct nsec_range *w =
+			find3(st, wc, i == top ? st->n3_wild_h : NULL, h, now, &eq, out);
 
 		if (w && eq) {
 			if ((why = nodata_why(w, qtype)))
@@ -386,6 +439,7 @@ int cache_nsec_lookup(const struct cache_nsec *n, const uint8_t *qname,
 	uint64_t h[DNS_LABELS_MAX + 1];
 	const struct ztable *tb = DEREF(n->table);
 	const struct nsec_zone *z = NULL;
+	struct lname lq;
 	int v;
 
 	memset(out, 0, sizeof(*out));
@@ -395,10 +449,13 @@ int cache_nsec_lookup(const struct cache_nsec *n, const uint8_t *qname,
 		return none(out, CACHE_NSEC_WHY_NO_ZONE);
 	int nq = label_offsets(qname, qoff);
 
-	suffix_hashes(n->seed, qname, qoff, nq, h);
+	/* from here on the name lower-cased: what the store keeps */
+	lname_set(&lq, qname, (size_t)qoff[nq] + 1);
+	qname = lq.n;
+	suffix_hashes(n->seed, &lq, qoff, nq, h);
 	/* DS lives on the parent side: a zone's own apex cannot deny it. */
 	for (int i = qtype == DNS_T_DS; !z && i <= nq; i++)
-		z = table_find(tb, h[i], qname + qoff[i]);
+		z = table_find(tb, h[i], qname + qoff[i], lq.len - qoff[i]);
 	if (!z)
 		return none(out, CACHE_NSEC_WHY_NO_ZONE);
 	const struct zstate *st = DEREF(z->state);
@@ -425,6 +482,7 @@ int cache_nsec_lookup(const struct cache_nsec *n, const uint8_t *qname,
 		if (out->rr[i].expire_at < out->expire_at)
 			out->expire_at = out->rr[i].expire_at;
 	out->why = CACHE_NSEC_WHY_PROVEN;
+	out->records = n->cfg.record_blobs;
 	return v;
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <urcu/urcu-qsbr.h>
 
+#include "cache/err.h"
 #include "cache/nsec.h"
 #include "answer/negative.h"
 #include "dns/build.h"
@@ -70,9 +71,19 @@ static void range(struct cache_nsec *n, const char *owner, const char *next,
 	cr_assert_eq(cache_nsec_insert(n, z, o, rd, rdlen, EXP, blob, b, 0), 0, "%s", owner);
 }
 
+/* A store as the front ends make one: blobs checked on the way in. */
+static struct cache_nsec *new_store(void)
+{
+	struct cache_nsec_config nc;
+
+	cache_nsec_config_default(&nc);
+	nc.record_blobs = true;
+	return cache_nsec_new(&nc);
+}
+
 static struct cache_nsec *store(uint32_t ttl)
 {
-	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec *n = new_store();
 	uint8_t soa_rd[64], blob[400];
 	size_t l = 0;
 
@@ -238,7 +249,9 @@ Test(negative, answers_in_the_querys_own_buffer)
 	cache_nsec_free(n);
 }
 
-Test(negative, a_malformed_blob_is_refused)
+/* A store of opaque blobs (record_blobs off) takes anything and answers
+ * nothing: its blobs were never checked. */
+Test(negative, a_store_of_unchecked_blobs_gives_no_answer)
 {
 	struct cache_nsec *n = cache_nsec_new(NULL);
 	struct cache_nsec_proof p;
@@ -257,38 +270,72 @@ Test(negative, a_malformed_blob_is_refused)
 	query(&q, qb, "b.example.", DNS_T_A, 1, true);
 	int v = cache_nsec_lookup(n, dns_query_qname(&q), DNS_T_A, NOW, &p);
 	cr_assert_neq(v, CACHE_NSEC_NONE);
+	cr_assert_not(p.records);
 	cr_assert_eq(answer_negative(&p, v, &q, NOW, 1232, out, sizeof(out), false), -1);
 	cache_nsec_free(n);
 }
 
-/* A blob whose records are whole but do not belong in an answer's
- * authority section: an OPT, and an SOA whose MNAME is a compression
- * pointer (it would point into someone else's message). */
-Test(negative, a_blob_with_a_foreign_record_or_a_pointer_is_refused)
+/*
+ * With record_blobs the store refuses, at insert, every blob an answer
+ * could not copy as it is: a cut record, a name running past the blob,
+ * records of types that do not belong in an authority section (an OPT, an
+ * A), a compression pointer in an owner or in RDATA (it would point into
+ * someone else's message). The range or SOA it came with is not stored.
+ */
+Test(negative, blobs_an_answer_cannot_copy_are_refused_at_insert)
 {
 	struct cache_nsec *n = store(3600);
+	uint8_t bad[128], rd[32], soa_rd[24] = { 0xc0, 0x0c, 0xc0, 0x0c };
+	uint8_t ptr_owner[] = { 0xc0, 0x0c, 0, 6, 0, 1, 0, 0, 0, 60, 0, 0 };
+	const uint8_t a_rd[4] = { 192, 0, 2, 1 };
+	size_t nl = dns_name_len(nm("z.example.")), good, l;
+	struct {
+		const char *what;
+		size_t len;
+	} c[6];
+	unsigned k = 0;
+
+	memcpy(rd, nm("z.example."), nl);
+	rd[nl] = 0;
+	rd[nl + 1] = 1;
+	rd[nl + 2] = 0x40;
+	good = rr(bad, "y.example.", DNS_T_RRSIG, 60, fake_sig, sizeof(fake_sig));
+	c[k++] = (typeof(c[0])){ "a cut record", good - 1 };
+	c[k++] = (typeof(c[0])){ "a name past the blob", 5 };
+	for (unsigned i = 0; i < k; i++)
+		cr_assert_eq(cache_nsec_insert(n, nm("example."), nm("y.example."), rd, nl + 3,
+					       EXP, bad, c[i].len, 0),
+			     CACHE_E_NSEC_BLOB, "%s", c[i].what);
+	l = rr(bad, ".", DNS_T_OPT, 0, (const uint8_t *)"", 0);
+	cr_assert_eq(cache_nsec_insert(n, nm("example."), nm("y.example."), rd, nl + 3, EXP, bad,
+				       l, 0),
+		     CACHE_E_NSEC_BLOB, "an OPT");
+	l = rr(bad, "y.example.", DNS_T_A, 60, a_rd, sizeof(a_rd));
+	cr_assert_eq(cache_nsec_insert(n, nm("example."), nm("y.example."), rd, nl + 3, EXP, bad,
+				       l, 0),
+		     CACHE_E_NSEC_BLOB, "an A record");
+	cr_assert_eq(cache_nsec_insert(n, nm("example."), nm("y.example."), rd, nl + 3, EXP,
+				       ptr_owner, sizeof(ptr_owner), 0),
+		     CACHE_E_NSEC_BLOB, "a pointer for an owner");
+	l = rr(bad, "example.", DNS_T_SOA, 60, soa_rd, sizeof(soa_rd));
+	cr_assert_eq(cache_nsec_set_soa(n, nm("example."), bad, l, EXP, 0), CACHE_E_NSEC_BLOB,
+		     "a compression pointer in RDATA");
+
+	/* what was there still answers, from the old SOA and ranges */
 	struct cache_nsec_proof p;
 	struct dns_query q;
-	uint8_t qb[512], out[1232], bad[128];
-	size_t l;
+	uint8_t qb[512], out[1232];
+	struct dns_msg m;
 
 	query(&q, qb, "b.example.", DNS_T_A, 1, true);
 	int v = cache_nsec_lookup(n, dns_query_qname(&q), DNS_T_A, NOW, &p);
 	cr_assert_eq(v, CACHE_NSEC_NXDOMAIN);
-	cr_assert_gt(answer_negative(&p, v, &q, NOW, 1232, out, sizeof(out), false), 0);
-
-	struct cache_nsec_proof opt = p;
-	l = rr(bad, ".", DNS_T_OPT, 0, (const uint8_t *)"", 0);
-	opt.rr[0] = (struct cache_nsec_blob){ .data = bad, .len = (uint16_t)l, .expire_at = EXP };
-	cr_assert_eq(answer_negative(&opt, v, &q, NOW, 1232, out, sizeof(out), false), -1,
-		     "an OPT in the authority section");
-
-	struct cache_nsec_proof ptr = p;
-	uint8_t soa_rd[24] = { 0xc0, 0x0c, 0xc0, 0x0c };
-	l = rr(bad, "example.", DNS_T_SOA, 60, soa_rd, sizeof(soa_rd));
-	ptr.soa = (struct cache_nsec_blob){ .data = bad, .len = (uint16_t)l, .expire_at = EXP };
-	cr_assert_eq(answer_negative(&ptr, v, &q, NOW, 1232, out, sizeof(out), false), -1,
-		     "a compression pointer in RDATA");
+	cr_assert(p.records);
+	int len = answer_negative(&p, v, &q, NOW, 1232, out, sizeof(out), false);
+	cr_assert_gt(len, 0);
+	cr_assert_eq(dns_msg_parse(&m, out, (size_t)len), 0);
+	cr_assert_eq(count_type(&m, DNS_T_SOA), 1);
+	cr_assert_eq(count_type(&m, DNS_T_NSEC), 2);
 	cache_nsec_free(n);
 }
 
@@ -362,7 +409,7 @@ static void feed_start(struct dns_builder *b, uint8_t *buf, size_t cap, const ch
  * (RFC 9077), and nothing once that has passed. */
 Test(negative, a_feed_answers_for_names_in_its_ranges)
 {
-	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec *n = new_store();
 	struct cache_nsec_feed_result r;
 	struct dns_builder b;
 	struct dns_query q;
@@ -412,7 +459,7 @@ Test(negative, a_feed_answers_for_names_in_its_ranges)
  * puts nothing in. */
 Test(negative, a_feed_takes_only_records_signed_by_its_zone)
 {
-	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec *n = new_store();
 	struct cache_nsec_feed_result r;
 	struct cache_nsec_stats st;
 	struct dns_builder b;
@@ -444,7 +491,7 @@ Test(negative, a_feed_takes_only_records_signed_by_its_zone)
  * SOA later does not make an old range answer again. */
 Test(negative, a_feed_bounds_its_ranges_by_the_negative_ttl)
 {
-	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec *n = new_store();
 	struct cache_nsec_feed_result r;
 	struct dns_builder b;
 	struct dns_query q;

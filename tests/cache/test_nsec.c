@@ -1024,37 +1024,66 @@ static int name_qsort_cmp(const void *a, const void *b)
 	return dns_name_cmp(a, b);
 }
 
-/* The tree's prefix-coded descent against dns_name_cmp() by linear scan. */
-Test(nsec, tree_order_matches_dns_name_cmp_for_odd_octets)
+/* A random label (random_name()'s lengths and octets) put before name in
+ * out, when the result fits. */
+static bool random_child(uint32_t *seed, const uint8_t *name, uint8_t *out)
 {
-	enum { OWNERS = 1500, QUERIES = 4000 };
-	static uint8_t own[OWNERS][DNS_NAME_MAX];
-	static int order[OWNERS];
-	struct cache_nsec *n = cache_nsec_new(NULL);
-	struct cache_nsec_proof p;
-	uint8_t rd[2 * DNS_NAME_MAX + 8], q[DNS_NAME_MAX];
+	uint8_t l[DNS_NAME_MAX + 16];
+	size_t nl = dns_name_len(name), ll;
+
+	random_name(seed, l);
+	ll = 1 + (size_t)l[0]; /* its first label only */
+	if (ll + nl > DNS_NAME_MAX)
+		return false;
+	memcpy(out, l, ll);
+	memcpy(out + ll, name, nl);
+	return true;
+}
+
+/*
+ * A consistent NSEC chain of up to want random owners below example. (one in
+ * four a child of an earlier one; with stars, half of those the wildcard at
+ * one or a child of it), sorted into own[] by dns_name_cmp() (the
+ * reference) and inserted in random order: apex -> own[0] -> ... -> apex.
+ * Each range's blob is its owner; every bitmap is A alone. Returns count.
+ */
+static int odd_chain(struct cache_nsec *n, uint8_t (*own)[DNS_NAME_MAX], int *order,
+		     int want, bool stars, uint32_t *seed)
+{
+	uint8_t rd[2 * DNS_NAME_MAX + 8];
 	size_t bl = mkbitmap(rd, TYPES(DNS_T_A));
 	uint8_t bm[8];
-	uint32_t seed = 4242;
-	int count = 0, no_wildcard = 0;
+	int count = 0;
 
 	memcpy(bm, rd, bl);
 	soa(n, "example.", EXP);
-	for (int i = 0; i < OWNERS; i++) {
+	for (int i = 0; i < want; i++) {
 		bool dup = false;
 
-		random_name(&seed, own[count]);
+		const uint8_t *up = count ? own[xorshift32(seed) % (uint32_t)count] : NULL;
+		uint8_t star[DNS_NAME_MAX + 2];
+
+		if (up && stars && i % 8 == 7 && dns_name_len(up) + 2 <= DNS_NAME_MAX) {
+			/* below the wildcard at an owner: an empty
+			 * non-terminal wildcard */
+			star[0] = 1;
+			star[1] = '*';
+			memcpy(star + 2, up, dns_name_len(up));
+			up = star;
+		}
+		if (up == star && i % 16 == 15)
+			memcpy(own[count], star, dns_name_len(star)); /* the wildcard */
+		else if (i % 4 != 3 || !up || !random_child(seed, up, own[count]))
+			random_name(seed, own[count]);
 		for (int k = 0; k < count && !dup; k++)
 			dup = dns_name_equal(own[k], own[count]);
 		count += !dup;
 	}
-	/* One consistent chain, sorted by dns_name_cmp() (the reference),
-	 * inserted in random order: apex -> own[0] -> ... -> apex. */
 	qsort(own, (size_t)count, sizeof(own[0]), name_qsort_cmp);
 	for (int i = 0; i < count; i++)
 		order[i] = i;
 	for (int i = count - 1; i > 0; i--) {
-		int j = (int)(xorshift32(&seed) % (uint32_t)(i + 1)), t = order[i];
+		int j = (int)(xorshift32(seed) % (uint32_t)(i + 1)), t = order[i];
 
 		order[i] = order[j];
 		order[j] = t;
@@ -1080,6 +1109,21 @@ Test(nsec, tree_order_matches_dns_name_cmp_for_odd_octets)
 	cache_nsec_get_stats(n, &st);
 	cr_assert_eq(st.nsec_ranges, (uint64_t)count + 1);
 	cr_assert_eq(st.pruned_ranges, 0, "a consistent chain loses nothing");
+	return count;
+}
+
+/* The tree's prefix-coded descent against dns_name_cmp() by linear scan. */
+Test(nsec, tree_order_matches_dns_name_cmp_for_odd_octets)
+{
+	enum { OWNERS = 1500, QUERIES = 4000 };
+	static uint8_t own[OWNERS][DNS_NAME_MAX];
+	static int order[OWNERS];
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec_proof p;
+	uint8_t q[DNS_NAME_MAX];
+	uint32_t seed = 4242;
+	int count = odd_chain(n, own, order, OWNERS, false, &seed), no_wildcard = 0;
+
 	for (int i = 0; i < QUERIES + count; i++) {
 		const uint8_t *best = nm("example.");
 
@@ -1114,6 +1158,184 @@ Test(nsec, tree_order_matches_dns_name_cmp_for_odd_octets)
 			cr_assert(v == CACHE_NSEC_NODATA && !p.wildcard);
 	}
 	cr_assert_lt(no_wildcard, QUERIES / 20, "%d", no_wildcard);
+	cache_nsec_free(n);
+}
+
+/* ---- a reference prover: linear scans and whole names, no prefixes ---- */
+
+struct ref_proof {
+	int v, why, nrr;
+	bool wildcard;
+	const uint8_t *rr[CACHE_NSEC_PROOF_RR_MAX];
+};
+
+/* name without its first skip labels */
+static const uint8_t *ref_suffix(const uint8_t *name, int skip)
+{
+	while (skip-- > 0)
+		name += name[0] + 1;
+	return name;
+}
+
+/* Labels a and b share at the right (letter case aside). */
+static int ref_common(const uint8_t *a, const uint8_t *b)
+{
+	int na = dns_name_labels(a), nb = dns_name_labels(b), c = 0;
+
+	while (c < na && c < nb &&
+	       dns_name_equal(ref_suffix(a, na - c - 1), ref_suffix(b, nb - c - 1)))
+		c++;
+	return c;
+}
+
+/* In the chain apex -> own[0] -> ... -> apex: the owner <= q (the apex at
+ * least) and its next; *wrap for the last range. */
+static const uint8_t *ref_pred(uint8_t (*own)[DNS_NAME_MAX], int count, const uint8_t *q,
+			       const uint8_t **next, bool *wrap)
+{
+	int k = -1;
+
+	while (k + 1 < count && dns_name_cmp(own[k + 1], q) <= 0)
+		k++;
+	*wrap = k == count - 1;
+	*next = *wrap ? nm("example.") : own[k + 1];
+	return k < 0 ? nm("example.") : own[k];
+}
+
+static void ref_add(struct ref_proof *r, const uint8_t *owner)
+{
+	for (int i = 0; i < r->nrr; i++)
+		if (dns_name_equal(r->rr[i], owner))
+			return;
+	r->rr[r->nrr++] = owner;
+}
+
+/* RFC 4035 5.4 and RFC 8198 5.3 by the book, for qtype MX (every bitmap:
+ * A alone, no cuts). */
+static void ref_prove(uint8_t (*own)[DNS_NAME_MAX], int count, const uint8_t *q,
+		      uint8_t *wc, struct ref_proof *r)
+{
+	const uint8_t *next, *next2;
+	bool wrap, wrap2;
+	const uint8_t *o = ref_pred(own, count, q, &next, &wrap);
+
+	memset(r, 0, sizeof(*r));
+	ref_add(r, o);
+	if (dns_name_equal(o, q) || (!wrap && dns_name_is_subdomain(next, q))) {
+		r->v = CACHE_NSEC_NODATA; /* q itself, or an empty non-terminal */
+		return;
+	}
+	int c1 = ref_common(q, o), c2 = ref_common(q, next);
+	const uint8_t *ce = ref_suffix(q, dns_name_labels(q) - (c1 > c2 ? c1 : c2));
+
+	wc[0] = 1;
+	wc[1] = '*';
+	memcpy(wc + 2, ce, dns_name_len(ce));
+	const uint8_t *o2 = ref_pred(own, count, wc, &next2, &wrap2);
+
+	if (dns_name_equal(o2, wc)) {
+		ref_add(r, o2);
+		r->v = CACHE_NSEC_NODATA;
+		r->wildcard = true;
+		return;
+	}
+	if (!wrap2 && dns_name_is_subdomain(next2, wc)) {
+		r->v = CACHE_NSEC_NONE;
+		r->why = CACHE_NSEC_WHY_NO_WILDCARD;
+		r->nrr = 0;
+		return;
+	}
+	ref_add(r, o2);
+	r->v = CACHE_NSEC_NXDOMAIN;
+}
+
+/*
+ * Every proof the store builds (from its key prefixes: the closest encloser,
+ * the wildcard's prefix, empty non-terminals) against the reference prover,
+ * on names whose prefixes are cut, tie, escape 0xfe/0xff and carry '*'
+ * labels: random names, children and siblings of owners, owners in mixed
+ * letter case, and wildcards at owners.
+ */
+Test(nsec, proofs_match_a_reference_prover_for_odd_names)
+{
+	enum { OWNERS = 600, QUERIES = 6000 };
+	static uint8_t own[OWNERS][DNS_NAME_MAX];
+	static int order[OWNERS];
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec_proof p;
+	struct ref_proof r;
+	uint8_t q[DNS_NAME_MAX + 16], wc[DNS_NAME_MAX + 2];
+	uint32_t seed = 777;
+	int count = odd_chain(n, own, order, OWNERS, true, &seed);
+	int seen[3] = { 0 }, wild = 0;
+
+	for (int i = 0; i < QUERIES; i++) {
+		const uint8_t *o = own[xorshift32(&seed) % (uint32_t)count];
+
+		switch (i % 6) {
+		case 0:
+			random_name(&seed, q);
+			break;
+		case 1: /* a child of an owner */
+			if (!random_child(&seed, o, q))
+				random_name(&seed, q);
+			break;
+		case 2: /* a sibling: another first label */
+			if (dns_name_labels(o) < 2 ||
+			    !random_child(&seed, ref_suffix(o, 1), q))
+				random_name(&seed, q);
+			break;
+		case 3: /* an owner, letters flipped */
+			memcpy(q, o, dns_name_len(o));
+			for (size_t j = 0; q[j]; j += q[j] + 1u)
+				for (unsigned k = 1; k <= q[j]; k++)
+					if (q[j + k] >= 'a' && q[j + k] <= 'z' &&
+					    xorshift32(&seed) % 2)
+						q[j + k] -= 32;
+			break;
+		case 4: /* an owner with one octet of its first label changed:
+			 * it shares a long prefix with its neighbours */
+			memcpy(q, o, dns_name_len(o));
+			q[1 + xorshift32(&seed) % q[0]] ^= (uint8_t)(1 + xorshift32(&seed) % 255);
+			break;
+		default: /* the wildcard at an owner, or a name below it */
+			if (dns_name_len(o) + 2 > DNS_NAME_MAX) {
+				random_name(&seed, q);
+				break;
+			}
+			q[0] = 1;
+			q[1] = '*';
+			memcpy(q + 2, o, dns_name_len(o));
+			if (xorshift32(&seed) % 2) {
+				memcpy(wc, q, dns_name_len(q));
+				if (!random_child(&seed, wc, q))
+					memcpy(q, wc, dns_name_len(wc));
+			}
+			break;
+		}
+		int v = cache_nsec_lookup(n, q, DNS_T_MX, NOW, &p);
+
+		ref_prove(own, count, q, wc, &r);
+		cr_assert_eq(v, r.v, "query %d: verdict %d, reference %d (why %d)", i, v, r.v,
+			     p.why);
+		seen[v]++;
+		if (v == CACHE_NSEC_NONE) {
+			cr_assert_eq(p.why, r.why, "query %d", i);
+			continue;
+		}
+		cr_assert_eq(p.nrr, r.nrr, "query %d", i);
+		cr_assert_eq(p.wildcard, r.wildcard, "query %d", i);
+		wild += p.wildcard;
+		for (int k = 0; k < r.nrr; k++)
+			cr_assert(p.rr[k].len == dns_name_len(r.rr[k]) &&
+				  memcmp(p.rr[k].data, r.rr[k], p.rr[k].len) == 0,
+				  "query %d: range %d", i, k);
+	}
+	/* the cases are all there */
+	cr_assert_gt(seen[CACHE_NSEC_NXDOMAIN], QUERIES / 10);
+	cr_assert_gt(seen[CACHE_NSEC_NODATA], QUERIES / 10);
+	cr_assert_gt(seen[CACHE_NSEC_NONE], 10);
+	cr_assert_gt(wild, 10);
 	cache_nsec_free(n);
 }
 
@@ -1300,11 +1522,12 @@ Test(nsec3, closest_encloser_proof_proves_nxdomain)
 	cr_assert(p.nsec3);
 	cr_assert_eq(p.hashes, 4);
 	cr_assert_str_eq(blob_str(&p.soa), "SOA example.");
-	/* f.example hashes after the last owner: covered by the wrap. */
+	/* f.example hashes after the last owner: covered by the wrap. The
+	 * apex's and *.example's hashes are the writer's: one hash here. */
 	cr_assert_eq(look(n, "f.example.", DNS_T_A, NOW, &p),
 		     CACHE_NSEC_NXDOMAIN);
 	cr_assert_str_eq(used(&p), "example. xx.example. ai.example.");
-	cr_assert_eq(p.hashes, 3);
+	cr_assert_eq(p.hashes, 1);
 	cache_nsec_free(n);
 }
 
@@ -1549,6 +1772,29 @@ Test(nsec3, new_parameters_replace_the_chain)
 		     CACHE_NSEC_NONE);
 	cr_assert_eq(look(n, "ns2.example.", DNS_T_MX, NOW, &p),
 		     CACHE_NSEC_NONE);
+	cache_nsec_free(n);
+}
+
+/* The apex's and the wildcard's hashes that readers do not compute follow
+ * the chain's parameters: after a re-salt, a name below the apex is proven
+ * with the new ones (with the old, the apex would not match). */
+Test(nsec3, apex_hashes_follow_new_parameters)
+{
+	static const uint8_t salt[] = { 0x01, 0x02 };
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec_proof p;
+	uint8_t h[CACHE_NSEC3_HASH_LEN];
+
+	rfc_chain(n, 0, NULL, EXP);
+	cr_assert_eq(look(n, "f.example.", DNS_T_A, NOW, &p), CACHE_NSEC_NXDOMAIN);
+	/* one range at the apex's new hash, around the whole hash space */
+	cache_nsec3_hash(nm("example."), salt, sizeof(salt), 3, h);
+	cr_assert_eq(ins_nsec3(n, "example.", h, h, 1, 0, 3, salt, sizeof(salt),
+			       TYPES(DNS_T_SOA, DNS_T_NS), EXP, "apex"), 0);
+	cr_assert_eq(look(n, "f.example.", DNS_T_A, NOW, &p), CACHE_NSEC_NXDOMAIN);
+	cr_assert_str_eq(used(&p), "apex");
+	cr_assert_eq(p.hashes, 1);
+	cr_assert_eq(look(n, "example.", DNS_T_MX, NOW, &p), CACHE_NSEC_NODATA);
 	cache_nsec_free(n);
 }
 

@@ -305,6 +305,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct cache_nsec_config nc;
 		cache_nsec_config_default(&nc);
 		nc.max_bytes = 1 << 20;
+		nc.record_blobs = true;
 		check((ns = cache_nsec_new(&nc)) != NULL, "an NSEC store");
 	}
 	struct cache_nsec_feed_result fr;
