@@ -766,6 +766,32 @@ static int zones_remove(struct cache_nsec *n, struct nsec_zone *const *drop,
 
 /* ---- the byte budget (writer) ---- */
 
+/* z (removed, not yet freed) into the eviction tally (see nsec.h) */
+static void tally_eviction(struct cache_nsec *n, const struct nsec_zone *z)
+{
+	struct cache_nsec_evict_info *e = NULL;
+	unsigned i;
+
+	for (i = 0; i < n->ntally && !e; i++)
+		if (dns_name_same(n->tally[i].apex, z->apex))
+			e = &n->tally[i];
+	if (!e && n->ntally < CACHE_NSEC_EVICT_TALLY) {
+		e = &n->tally[n->ntally++];
+		memset(e, 0, sizeof(*e));
+	} else if (!e) {
+		e = &n->tally[0];
+		for (i = 1; i < n->ntally; i++)
+			if (n->tally[i].evictions < e->evictions)
+				e = &n->tally[i];
+		n->tally_other += e->evictions;
+		memset(e, 0, sizeof(*e));
+	}
+	if (!e->evictions)
+		memcpy(e->apex, z->apex, z->apex_len);
+	e->evictions++;
+	e->ranges += z->state->nsec_count + z->state->nsec3_count;
+}
+
 /* What creating the zone with apex would add (0 when it exists). */
 static size_t zone_cost(struct cache_nsec *n, const uint8_t *apex)
 {
@@ -837,6 +863,8 @@ static int make_room(struct cache_nsec *n, const uint8_t *apex, size_t need,
 	if (n->live - got + need > n->cfg.max_bytes && target)
 		victim[nv++] = target; /* alone, and still too big */
 	err = nv ? zones_remove(n, victim, nv) : 0;
+	for (size_t i = 0; err == 0 && i < nv; i++)
+		tally_eviction(n, victim[i]);
 	nfree(n, victim, u);
 	if (err < 0)
 		return err;
@@ -1085,32 +1113,50 @@ static struct nsec_range *range_new(struct cache_nsec *n, size_t key_len,
 	return r;
 }
 
-/* With record_blobs, what may be in a blob (an OPT, say, would break the
- * answer it is copied into) */
+/* What may be in a record blob (an OPT, say, would break the answer it is
+ * copied into) */
 static bool blob_type(uint16_t type)
 {
 	return type == DNS_T_SOA || type == DNS_T_NSEC || type == DNS_T_NSEC3 ||
 	       type == DNS_T_RRSIG;
 }
 
-static int check_blob(const struct cache_nsec *n, const uint8_t *blob, size_t blob_len)
+int cache_nsec_check_records(const uint8_t *blob, size_t len, const uint8_t *soa_zone)
 {
-	if (!blob || blob_len == 0 || blob_len > CACHE_NSEC_BLOB_MAX)
-		return DNS_E_INVAL;
-	for (size_t pos = 0; n->cfg.record_blobs && pos < blob_len;) {
+	unsigned soas = 0;
+
+	if (!blob || len == 0 || len > CACHE_NSEC_BLOB_MAX)
+		return CACHE_E_NSEC_BLOB;
+	for (size_t pos = 0; pos < len;) {
 		/* RDATA goes out as it is: a name in it must be whole (a
 		 * pointer would point into someone else's message) */
-		int nl = dns_name_check(blob + pos, blob_len - pos);
-		if (nl < 0 || pos + (size_t)nl + 10 > blob_len)
+		int nl = dns_name_check(blob + pos, len - pos);
+		if (nl < 0 || pos + (size_t)nl + 10 > len)
 			return CACHE_E_NSEC_BLOB;
 		const uint8_t *f = blob + pos + nl;
 		uint16_t type = dns_get16(f), rdlen = dns_get16(f + 8);
-		if (pos + (size_t)nl + 10 + rdlen > blob_len || !blob_type(type) ||
+		if (pos + (size_t)nl + 10 + rdlen > len || !blob_type(type) ||
 		    dns_rdata_check_flat(type, f + 10, rdlen) < 0)
+			return CACHE_E_NSEC_BLOB;
+		/* an SOA blob: one SOA, the zone's own; a range's: none (an
+		 * answer without its SOA, or with two, says something else) */
+		if (type == DNS_T_SOA &&
+		    (!soa_zone || soas++ || !dns_name_equal(blob + pos, soa_zone)))
 			return CACHE_E_NSEC_BLOB;
 		pos += (size_t)nl + 10 + rdlen;
 	}
-	return 0;
+	return soa_zone && !soas ? CACHE_E_NSEC_BLOB : 0;
+}
+
+/* A blob of n's: 1..CACHE_NSEC_BLOB_MAX octets; with record_blobs, records
+ * (cache_nsec_check_records(); soa_zone: an SOA blob's zone, NULL for a
+ * range's). */
+static int check_blob(const struct cache_nsec *n, const uint8_t *blob, size_t blob_len,
+		      const uint8_t *soa_zone)
+{
+	if (!blob || blob_len == 0 || blob_len > CACHE_NSEC_BLOB_MAX)
+		return DNS_E_INVAL;
+	return n->cfg.record_blobs ? cache_nsec_check_records(blob, blob_len, soa_zone) : 0;
 }
 
 /* A built range r goes into the zone with apex zone: room, zone, tree. */
@@ -1143,7 +1189,7 @@ int cache_nsec_insert(struct cache_nsec *n, const uint8_t *zone,
 	if ((r = dns_name_check(zone, DNS_NAME_MAX)) < 0 ||
 	    (r = dns_name_check(owner, DNS_NAME_MAX)) < 0 ||
 	    (r = dns_rdata_check_flat(DNS_T_NSEC, rdata, rdlen)) < 0 ||
-	    (r = check_blob(n, blob, blob_len)) < 0)
+	    (r = check_blob(n, blob, blob_len, NULL)) < 0)
 		return r;
 	if (rdlen > UINT16_MAX)
 		return DNS_E_RDATA_LEN;
@@ -1187,7 +1233,7 @@ int cache_nsec3_insert(struct cache_nsec *n, const uint8_t *zone,
 	if ((r = dns_name_check(zone, DNS_NAME_MAX)) < 0 ||
 	    (r = dns_name_check(owner, DNS_NAME_MAX)) < 0 ||
 	    (r = dns_rdata_check_flat(DNS_T_NSEC3, rdata, rdlen)) < 0 ||
-	    (r = check_blob(n, blob, blob_len)) < 0)
+	    (r = check_blob(n, blob, blob_len, NULL)) < 0)
 		return r;
 	if (rdlen > UINT16_MAX)
 		return DNS_E_RDATA_LEN;
@@ -1237,7 +1283,7 @@ int cache_nsec_set_soa(struct cache_nsec *n, const uint8_t *zone,
 	if (!zone)
 		return DNS_E_INVAL;
 	if ((r = dns_name_check(zone, DNS_NAME_MAX)) < 0 ||
-	    (r = check_blob(n, blob, blob_len)) < 0)
+	    (r = check_blob(n, blob, blob_len, zone)) < 0)
 		return r;
 	struct nsec_soa *soa = nalloc(n, sizeof(*soa) + blob_len, &u);
 

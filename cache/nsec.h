@@ -79,13 +79,20 @@ struct cache_nsec_config {
 	uint8_t nsec3_hash_budget;	/* CACHE_NSEC3_HASH_BUDGET_DEFAULT, >= 2 */
 	uint32_t max_zones;		/* CACHE_NSEC_ZONES_MAX_DEFAULT */
 	size_t max_bytes;		/* CACHE_NSEC_BYTES_MAX_DEFAULT (64 MiB) */
-	/* false by default (blobs are opaque). true: every blob must be
-	 * resource records in wire form, names whole (no compression), of
-	 * types SOA, NSEC, NSEC3 and RRSIG, each RDATA well formed; inserts
-	 * refuse any other (CACHE_E_NSEC_BLOB) and proofs say so (records), so
-	 * that an answer copies them without checking them again. */
+	/* false by default (blobs are opaque). true: every blob must pass
+	 * cache_nsec_check_records() (inserts refuse any other,
+	 * CACHE_E_NSEC_BLOB) and proofs say so (records), so that an answer
+	 * copies them without checking them again. */
 	bool record_blobs;
 };
+
+/*
+ * A record blob: resource records in wire form, names whole (no
+ * compression), of types SOA, NSEC, NSEC3 and RRSIG, each RDATA well
+ * formed; with soa_zone (an SOA blob) exactly one SOA, owned by soa_zone,
+ * else (a range's) none. 0 or CACHE_E_NSEC_BLOB. Any thread.
+ */
+int cache_nsec_check_records(const uint8_t *blob, size_t len, const uint8_t *soa_zone);
 
 void cache_nsec_config_default(struct cache_nsec_config *cfg);
 
@@ -304,6 +311,24 @@ struct cache_nsec_zone_info {
 };
 unsigned cache_nsec_zones(const struct cache_nsec *n, struct cache_nsec_zone_info *out,
 			  unsigned max);
+
+/*
+ * Writer: the zones the byte budget evicted most, for the operator's
+ * per-zone counters: a tally of CACHE_NSEC_EVICT_TALLY zones by apex, each
+ * with how often it was evicted and the ranges it held each time, summed.
+ * A zone evicted while the tally is full takes the place of the one with
+ * fewest evictions, whose count goes to *other (so every eviction is
+ * counted once: in an entry or in *other). Copies up to max entries,
+ * most evicted first; returns how many.
+ */
+#define CACHE_NSEC_EVICT_TALLY 32
+struct cache_nsec_evict_info {
+	uint8_t apex[DNS_NAME_MAX];	/* lower-cased wire */
+	uint64_t evictions;
+	uint64_t ranges;		/* ranges dropped with it */
+};
+unsigned cache_nsec_evictions(const struct cache_nsec *n, struct cache_nsec_evict_info *out,
+			      unsigned max, uint64_t *other);
 
 /*
  * Any thread: the RFC 5155 5 hash of name (any case; hashed lower-cased)

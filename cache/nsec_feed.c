@@ -1,7 +1,8 @@
 /*
  * cache/nsec_feed.c: a denial feed into the NSEC store (see nsec.h,
- * cache_nsec_feed()), and the list of the store's zones for the
- * operator's counters (cache_nsec_zones()). The store's writer thread. Every record is checked
+ * cache_nsec_feed()), and the lists of the store's zones and of those it
+ * evicted for the operator's counters (cache_nsec_zones(),
+ * cache_nsec_evictions()). The store's writer thread. Every record is checked
  * here as the message parser and the store check it; nothing of the feed
  * is trusted for its shape, only for its validation status, which control
  * vouches for.
@@ -189,6 +190,30 @@ int cache_nsec_feed(struct cache_nsec *n, const uint8_t *msg, size_t len, uint32
 }
 
 /* ---- the zones, for the operator's counters ---- */
+
+unsigned cache_nsec_evictions(const struct cache_nsec *n, struct cache_nsec_evict_info *out,
+			      unsigned max, uint64_t *other)
+{
+	unsigned order[CACHE_NSEC_EVICT_TALLY], k = 0;
+
+	/* the tally's entries by evictions, most first (insertion sort) */
+	for (unsigned i = 0; i < n->ntally; i++) {
+		unsigned at = i;
+		while (at > 0 && n->tally[order[at - 1]].evictions < n->tally[i].evictions) {
+			order[at] = order[at - 1];
+			at--;
+		}
+		order[at] = i;
+	}
+	*other = n->tally_other;
+	for (unsigned i = 0; i < n->ntally; i++) {
+		if (k < max)
+			out[k++] = n->tally[order[i]];
+		else
+			*other += n->tally[order[i]].evictions;
+	}
+	return k;
+}
 
 unsigned cache_nsec_zones(const struct cache_nsec *n, struct cache_nsec_zone_info *out,
 			  unsigned max)

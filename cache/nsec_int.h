@@ -139,6 +139,10 @@ struct cache_nsec {
 	struct nsec_zone *lru_newest, *lru_oldest;
 	uint32_t min_expire;		/* <= every zone's min_expire (a bound) */
 	uint64_t evicted_zones, pruned_ranges, refused_inserts;
+	/* the zones the budget evicted most (cache_nsec_evictions()) */
+	struct cache_nsec_evict_info tally[CACHE_NSEC_EVICT_TALLY];
+	unsigned ntally;
+	uint64_t tally_other;	/* evictions of zones that left the tally */
 	uint64_t budget_drops;		/* drop_expired runs for the budget */
 };
 
@@ -184,19 +188,34 @@ static inline void lname_set(struct lname *l, const uint8_t *name, size_t len)
 	l->len = len;
 }
 
+/* The 128-bit product of a and b, folded: every bit of either moves bits
+ * of both halves (wyhash's and mum's mix). */
+static inline uint64_t mum(uint64_t a, uint64_t b)
+{
+	unsigned __int128 m = (unsigned __int128)a * b;
+
+	return (uint64_t)m ^ (uint64_t)(m >> 64);
+}
+
 /*
  * Zone-table hash, from a secret seed, so that the hash of every suffix of a
  * name (l, label offsets off) comes out of one pass: labels taken right to
- * left, each with its length octet eight octets at a time (a multiply and
- * a shift per word: a multiply per octet, FNV's, was the worker's longest
- * chain in a synthesized answer). A label's last word runs on into the
- * labels to its right and the zeros after the name, all part of the same
- * suffix, so h[i] depends on the suffix starting at label i alone
- * (h[count]: the root, the seed).
+ * left, each with its length octet eight octets at a time, a word and the
+ * running state multiplied (128 bits, folded), both keyed by the seed (a
+ * multiply per octet, FNV's, was the worker's longest chain in a
+ * synthesized answer; a 64-bit multiply and shift per word let a
+ * difference in a word's top bit be cancelled in the next word whatever the
+ * seed: names colliding on purpose, one cluster of the zone table). A
+ * label's last word runs on into the labels to its right and the zeros
+ * after the name, all part of the same suffix, so h[i] depends on the
+ * suffix starting at label i alone (h[count]: the root, the seed).
  */
 static inline void suffix_hashes(uint64_t seed, const struct lname *l,
 				 const uint8_t *off, int count, uint64_t *h)
 {
+	const uint64_t k1 = seed ^ UINT64_C(0xa0761d6478bd642f);
+	const uint64_t k2 = seed ^ UINT64_C(0xe7037ed1a0b428db);
+
 	h[count] = seed;
 	for (int i = count - 1; i >= 0; i--) {
 		const uint8_t *lab = l->n + off[i];
@@ -206,8 +225,7 @@ static inline void suffix_hashes(uint64_t seed, const struct lname *l,
 			uint64_t w;
 
 			memcpy(&w, lab + k, 8);
-			x = (x ^ w) * UINT64_C(0x9e3779b97f4a7c15);
-			x ^= x >> 29;
+			x = mum(w ^ k1, x ^ k2);
 		}
 		h[i] = x;
 	}

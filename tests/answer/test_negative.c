@@ -320,6 +320,28 @@ Test(negative, blobs_an_answer_cannot_copy_are_refused_at_insert)
 	l = rr(bad, "example.", DNS_T_SOA, 60, soa_rd, sizeof(soa_rd));
 	cr_assert_eq(cache_nsec_set_soa(n, nm("example."), bad, l, EXP, 0), CACHE_E_NSEC_BLOB,
 		     "a compression pointer in RDATA");
+	/* an SOA blob has one SOA, the zone's; a range's none (RFC 2308 3:
+	 * one SOA in a negative answer, the zone's) */
+	uint8_t flat_soa[64] = { 0 };
+	size_t sl = dns_name_len(nm("ns.example.")) + dns_name_len(nm("h.example.")) + 20;
+	memcpy(flat_soa, nm("ns.example."), dns_name_len(nm("ns.example.")));
+	memcpy(flat_soa + dns_name_len(nm("ns.example.")), nm("h.example."),
+	       dns_name_len(nm("h.example.")));
+	l = rr(bad, "example.", DNS_T_RRSIG, 60, fake_sig, sizeof(fake_sig));
+	cr_assert_eq(cache_nsec_set_soa(n, nm("example."), bad, l, EXP, 0), CACHE_E_NSEC_BLOB,
+		     "an SOA blob without an SOA");
+	l = rr(bad, "other.", DNS_T_SOA, 60, flat_soa, (uint16_t)sl);
+	cr_assert_eq(cache_nsec_set_soa(n, nm("example."), bad, l, EXP, 0), CACHE_E_NSEC_BLOB,
+		     "another zone's SOA");
+	l = rr(bad, "example.", DNS_T_SOA, 60, flat_soa, (uint16_t)sl);
+	cr_assert_eq(cache_nsec_check_records(bad, l, nm("example.")), 0, "the zone's own");
+	l += rr(bad + l, "example.", DNS_T_SOA, 60, flat_soa, (uint16_t)sl);
+	cr_assert_eq(cache_nsec_set_soa(n, nm("example."), bad, l, EXP, 0), CACHE_E_NSEC_BLOB,
+		     "two SOAs");
+	l = rr(bad, "example.", DNS_T_SOA, 60, flat_soa, (uint16_t)sl);
+	cr_assert_eq(cache_nsec_insert(n, nm("example."), nm("y.example."), rd, nl + 3, EXP, bad,
+				       l, 0),
+		     CACHE_E_NSEC_BLOB, "an SOA in a range's blob");
 
 	/* what was there still answers, from the old SOA and ranges */
 	struct cache_nsec_proof p;

@@ -1045,15 +1045,19 @@ static bool random_child(uint32_t *seed, const uint8_t *name, uint8_t *out)
  * four a child of an earlier one; with stars, half of those the wildcard at
  * one or a child of it), sorted into own[] by dns_name_cmp() (the
  * reference) and inserted in random order: apex -> own[0] -> ... -> apex.
- * Each range's blob is its owner; every bitmap is A alone. Returns count.
+ * Each range's blob is its owner; every bitmap is A alone. With hole and
+ * cut (arrays of want, else NULL): one range in 9 is left out (hole[k]:
+ * the range at own[k] was not inserted) and one owner in 7 is a
+ * delegation (cut[k]: bitmap NS alone). Returns count.
  */
 static int odd_chain(struct cache_nsec *n, uint8_t (*own)[DNS_NAME_MAX], int *order,
-		     int want, bool stars, uint32_t *seed)
+		     int want, bool stars, bool *hole, bool *cut, uint32_t *seed)
 {
 	uint8_t rd[2 * DNS_NAME_MAX + 8];
 	size_t bl = mkbitmap(rd, TYPES(DNS_T_A));
-	uint8_t bm[8];
-	int count = 0;
+	uint8_t bm[8], bm_ns[8];
+	size_t bl_ns = mkbitmap(bm_ns, TYPES(DNS_T_NS));
+	int count = 0, holes = 0;
 
 	memcpy(bm, rd, bl);
 	soa(n, "example.", EXP);
@@ -1093,21 +1097,30 @@ static int odd_chain(struct cache_nsec *n, uint8_t (*own)[DNS_NAME_MAX], int *or
 	cr_assert_eq(cache_nsec_insert(n, nm("example."), nm("example."), rd,
 				       dns_name_len(own[0]) + bl, EXP,
 				       nm("example."), 9, INS_NOW), 0);
+	for (int k = 0; k < count; k++) {
+		if (hole)
+			holes += hole[k] = xorshift32(seed) % 9 == 0;
+		if (cut)
+			cut[k] = xorshift32(seed) % 7 == 0;
+	}
 	for (int i = 0; i < count; i++) {
 		int k = order[i];
 		const uint8_t *nx = k + 1 < count ? own[k + 1] : nm("example.");
 		size_t ol = dns_name_len(own[k]), nl = dns_name_len(nx);
+		bool ns = cut && cut[k];
 
+		if (hole && hole[k])
+			continue;
 		memcpy(rd, nx, nl);
-		memcpy(rd + nl, bm, bl);
+		memcpy(rd + nl, ns ? bm_ns : bm, ns ? bl_ns : bl);
 		cr_assert_eq(cache_nsec_insert(n, nm("example."), own[k], rd,
-					       nl + bl, EXP, own[k], ol,
+					       nl + (ns ? bl_ns : bl), EXP, own[k], ol,
 					       INS_NOW), 0);
 	}
 	struct cache_nsec_stats st;
 
 	cache_nsec_get_stats(n, &st);
-	cr_assert_eq(st.nsec_ranges, (uint64_t)count + 1);
+	cr_assert_eq(st.nsec_ranges, (uint64_t)(count - holes) + 1);
 	cr_assert_eq(st.pruned_ranges, 0, "a consistent chain loses nothing");
 	return count;
 }
@@ -1122,7 +1135,7 @@ Test(nsec, tree_order_matches_dns_name_cmp_for_odd_octets)
 	struct cache_nsec_proof p;
 	uint8_t q[DNS_NAME_MAX];
 	uint32_t seed = 4242;
-	int count = odd_chain(n, own, order, OWNERS, false, &seed), no_wildcard = 0;
+	int count = odd_chain(n, own, order, OWNERS, false, NULL, NULL, &seed), no_wildcard = 0;
 
 	for (int i = 0; i < QUERIES + count; i++) {
 		const uint8_t *best = nm("example.");
@@ -1188,18 +1201,27 @@ static int ref_common(const uint8_t *a, const uint8_t *b)
 	return c;
 }
 
-/* In the chain apex -> own[0] -> ... -> apex: the owner <= q (the apex at
- * least) and its next; *wrap for the last range. */
-static const uint8_t *ref_pred(uint8_t (*own)[DNS_NAME_MAX], int count, const uint8_t *q,
+/* The chain apex -> own[0] -> ... -> apex with its holes and cuts. */
+struct ref_chain {
+	uint8_t (*own)[DNS_NAME_MAX];
+	int count;
+	const bool *hole, *cut;
+};
+
+/* The greatest owner <= q whose range is there (the apex's always is), its
+ * index (-1: the apex), its next; *wrap for the last range. */
+static const uint8_t *ref_pred(const struct ref_chain *c, const uint8_t *q, int *at,
 			       const uint8_t **next, bool *wrap)
 {
 	int k = -1;
 
-	while (k + 1 < count && dns_name_cmp(own[k + 1], q) <= 0)
-		k++;
-	*wrap = k == count - 1;
-	*next = *wrap ? nm("example.") : own[k + 1];
-	return k < 0 ? nm("example.") : own[k];
+	for (int i = 0; i < c->count && dns_name_cmp(c->own[i], q) <= 0; i++)
+		if (!c->hole[i])
+			k = i;
+	*at = k;
+	*wrap = k == c->count - 1;
+	*next = *wrap ? nm("example.") : c->own[k + 1];
+	return k < 0 ? nm("example.") : c->own[k];
 }
 
 static void ref_add(struct ref_proof *r, const uint8_t *owner)
@@ -1210,19 +1232,40 @@ static void ref_add(struct ref_proof *r, const uint8_t *owner)
 	r->rr[r->nrr++] = owner;
 }
 
-/* RFC 4035 5.4 and RFC 8198 5.3 by the book, for qtype MX (every bitmap:
- * A alone, no cuts). */
-static void ref_prove(uint8_t (*own)[DNS_NAME_MAX], int count, const uint8_t *q,
+static void ref_none(struct ref_proof *r, int why)
+{
+	r->v = CACHE_NSEC_NONE;
+	r->why = why;
+	r->nrr = 0;
+}
+
+/* RFC 4035 5.4 and RFC 8198 5.3 by the book, for qtype (MX or DS; every
+ * bitmap A alone, or NS alone at a cut). */
+static void ref_prove(const struct ref_chain *c, const uint8_t *q, uint16_t qtype,
 		      uint8_t *wc, struct ref_proof *r)
 {
 	const uint8_t *next, *next2;
 	bool wrap, wrap2;
-	const uint8_t *o = ref_pred(own, count, q, &next, &wrap);
+	int k, k2;
+	const uint8_t *o = ref_pred(c, q, &k, &next, &wrap);
+	bool cut = k >= 0 && c->cut[k];
 
 	memset(r, 0, sizeof(*r));
+	if (dns_name_equal(o, q)) {
+		/* NS without SOA speaks only for DS (RFC 4035 5.4) */
+		if (cut && qtype != DNS_T_DS)
+			return ref_none(r, CACHE_NSEC_WHY_DELEGATION);
+		ref_add(r, o);
+		r->v = CACHE_NSEC_NODATA;
+		return;
+	}
+	if (!wrap && dns_name_cmp(q, next) >= 0)
+		return ref_none(r, CACHE_NSEC_WHY_NO_RANGE);
+	if (cut && dns_name_is_subdomain(q, o))
+		return ref_none(r, CACHE_NSEC_WHY_DELEGATION);
 	ref_add(r, o);
-	if (dns_name_equal(o, q) || (!wrap && dns_name_is_subdomain(next, q))) {
-		r->v = CACHE_NSEC_NODATA; /* q itself, or an empty non-terminal */
+	if (!wrap && dns_name_is_subdomain(next, q)) {
+		r->v = CACHE_NSEC_NODATA; /* an empty non-terminal */
 		return;
 	}
 	int c1 = ref_common(q, o), c2 = ref_common(q, next);
@@ -1231,20 +1274,20 @@ static void ref_prove(uint8_t (*own)[DNS_NAME_MAX], int count, const uint8_t *q,
 	wc[0] = 1;
 	wc[1] = '*';
 	memcpy(wc + 2, ce, dns_name_len(ce));
-	const uint8_t *o2 = ref_pred(own, count, wc, &next2, &wrap2);
+	const uint8_t *o2 = ref_pred(c, wc, &k2, &next2, &wrap2);
+	bool cut2 = k2 >= 0 && c->cut[k2];
 
 	if (dns_name_equal(o2, wc)) {
+		if (cut2 && qtype != DNS_T_DS)
+			return ref_none(r, CACHE_NSEC_WHY_DELEGATION);
 		ref_add(r, o2);
 		r->v = CACHE_NSEC_NODATA;
 		r->wildcard = true;
 		return;
 	}
-	if (!wrap2 && dns_name_is_subdomain(next2, wc)) {
-		r->v = CACHE_NSEC_NONE;
-		r->why = CACHE_NSEC_WHY_NO_WILDCARD;
-		r->nrr = 0;
-		return;
-	}
+	if ((!wrap2 && dns_name_cmp(wc, next2) >= 0) || (cut2 && dns_name_is_subdomain(wc, o2)) ||
+	    (!wrap2 && dns_name_is_subdomain(next2, wc)))
+		return ref_none(r, CACHE_NSEC_WHY_NO_WILDCARD);
 	ref_add(r, o2);
 	r->v = CACHE_NSEC_NXDOMAIN;
 }
@@ -1263,11 +1306,13 @@ Test(nsec, proofs_match_a_reference_prover_for_odd_names)
 	static int order[OWNERS];
 	struct cache_nsec *n = cache_nsec_new(NULL);
 	struct cache_nsec_proof p;
+	static bool hole[OWNERS], cut[OWNERS];
 	struct ref_proof r;
 	uint8_t q[DNS_NAME_MAX + 16], wc[DNS_NAME_MAX + 2];
 	uint32_t seed = 777;
-	int count = odd_chain(n, own, order, OWNERS, true, &seed);
-	int seen[3] = { 0 }, wild = 0;
+	int count = odd_chain(n, own, order, OWNERS, true, hole, cut, &seed);
+	int seen[3] = { 0 }, wild = 0, why[16] = { 0 };
+	struct ref_chain c = { own, count, hole, cut };
 
 	for (int i = 0; i < QUERIES; i++) {
 		const uint8_t *o = own[xorshift32(&seed) % (uint32_t)count];
@@ -1313,14 +1358,16 @@ Test(nsec, proofs_match_a_reference_prover_for_odd_names)
 			}
 			break;
 		}
-		int v = cache_nsec_lookup(n, q, DNS_T_MX, NOW, &p);
+		uint16_t qtype = i % 7 == 0 ? DNS_T_DS : DNS_T_MX;
+		int v = cache_nsec_lookup(n, q, qtype, NOW, &p);
 
-		ref_prove(own, count, q, wc, &r);
+		ref_prove(&c, q, qtype, wc, &r);
 		cr_assert_eq(v, r.v, "query %d: verdict %d, reference %d (why %d)", i, v, r.v,
 			     p.why);
 		seen[v]++;
 		if (v == CACHE_NSEC_NONE) {
 			cr_assert_eq(p.why, r.why, "query %d", i);
+			why[p.why & 15]++;
 			continue;
 		}
 		cr_assert_eq(p.nrr, r.nrr, "query %d", i);
@@ -1336,6 +1383,37 @@ Test(nsec, proofs_match_a_reference_prover_for_odd_names)
 	cr_assert_gt(seen[CACHE_NSEC_NODATA], QUERIES / 10);
 	cr_assert_gt(seen[CACHE_NSEC_NONE], 10);
 	cr_assert_gt(wild, 10);
+	cr_assert_gt(why[CACHE_NSEC_WHY_NO_RANGE], 10, "holes");
+	cr_assert_gt(why[CACHE_NSEC_WHY_DELEGATION], 10, "cuts");
+	cr_assert_gt(why[CACHE_NSEC_WHY_NO_WILDCARD], 10, "wildcards");
+	cache_nsec_free(n);
+}
+
+/*
+ * The writer's answer for "*.apex" follows every state it publishes: after
+ * an expiry sweep took (and freed) the range that denied the wildcard, a
+ * name right below the apex is not proven from it (under ASan, a stale
+ * pointer to the freed range is a use after free), and a new range
+ * denying the wildcard proves it again.
+ */
+Test(nsec, apex_wildcard_answer_follows_the_sweeps)
+{
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec_proof p;
+
+	soa(n, "example.", EXP);
+	cr_assert_eq(ins_nsec(n, "example.", "example.", "b.example.", 600,
+			      TYPES(DNS_T_SOA, DNS_T_NS)), 0);
+	INS(n, "example.", "b.example.", "example.", DNS_T_A);
+	cr_assert_eq(look(n, "c.example.", DNS_T_A, 550, &p), CACHE_NSEC_NXDOMAIN);
+	cr_assert_str_eq(used(&p), "b.example. example.");
+	cr_assert_eq(cache_nsec_drop_expired(n, 700), 1);
+	urcu_qsbr_barrier();
+	cr_assert_eq(look(n, "c.example.", DNS_T_A, 550, &p), CACHE_NSEC_NONE);
+	cr_assert_eq(p.why, CACHE_NSEC_WHY_NO_WILDCARD);
+	cr_assert_eq(ins_nsec(n, "example.", "example.", "b.example.", EXP,
+			      TYPES(DNS_T_SOA, DNS_T_NS)), 0);
+	cr_assert_eq(look(n, "c.example.", DNS_T_A, 800, &p), CACHE_NSEC_NXDOMAIN);
 	cache_nsec_free(n);
 }
 
@@ -2182,6 +2260,56 @@ Test(nsec, budget_holds_after_every_insert_and_keeps_the_recent_zone)
 	cr_assert_eq((uint64_t)survivors + 1, st.zones);
 	cr_assert_eq(st.evicted_zones, (uint64_t)ZONES - (uint64_t)survivors);
 	check_settled(n);
+	cache_nsec_free(n);
+}
+
+/*
+ * The per-zone eviction tally: 40 zones filled in turn, twice, past the
+ * budget: every eviction is counted once (in a zone's entry or in "other"),
+ * each with the ranges the zone held, most evicted first; a tally of 32
+ * full of zones evicted once takes a newcomer in the place of one of them.
+ */
+Test(nsec, evictions_are_tallied_by_zone)
+{
+	enum { ZONES = 40, RANGES = 100 };
+	struct cache_nsec *n = budget_store(256u << 10);
+	struct cache_nsec_evict_info ev[CACHE_NSEC_EVICT_TALLY];
+	struct cache_nsec_stats st;
+	uint64_t other, sum = 0;
+	char zone[32], text[64];
+
+	for (int pass = 0; pass < 2; pass++)
+		for (int k = 0; k < ZONES; k++) {
+			cr_assert_eq(soa_budget(n, k, EXP, INS_NOW), 0);
+			for (int i = -1; i < RANGES; i++)
+				cr_assert_eq(ins_budget(n, k, i, RANGES, EXP, INS_NOW), 0);
+		}
+	cache_nsec_get_stats(n, &st);
+	cr_assert_gt(st.evicted_zones, ZONES, "zones went more than once");
+	unsigned k = cache_nsec_evictions(n, ev, CACHE_NSEC_EVICT_TALLY, &other);
+	cr_assert_eq(k, CACHE_NSEC_EVICT_TALLY);
+	for (unsigned i = 0; i < k; i++) {
+		cr_assert_geq(ev[i].evictions, 1);
+		if (i)
+			cr_assert_geq(ev[i - 1].evictions, ev[i].evictions, "most first");
+		/* each went whole: its SOA and RANGES + 1 ranges */
+		cr_assert_eq(ev[i].ranges, ev[i].evictions * (RANGES + 1), "entry %u", i);
+		cr_assert_gt(dns_name_to_str(ev[i].apex, text, sizeof(text)), 0);
+		cr_assert_eq(strncmp(text, "z", 1), 0, "%s", text);
+		sum += ev[i].evictions;
+	}
+	cr_assert_eq(sum + other, st.evicted_zones, "each eviction once");
+	cr_assert_gt(ev[0].evictions, 1, "a zone evicted in both passes leads");
+	/* fewer slots asked for: the rest counts as other */
+	uint64_t other3;
+	cr_assert_eq(cache_nsec_evictions(n, ev, 3, &other3), 3);
+	cr_assert_eq(ev[0].evictions + ev[1].evictions + ev[2].evictions + other3,
+		     st.evicted_zones);
+	/* a zone that was never evicted has no entry */
+	snprintf(zone, sizeof(zone), "z%d.test.", ZONES - 1);
+	k = cache_nsec_evictions(n, ev, CACHE_NSEC_EVICT_TALLY, &other);
+	for (unsigned i = 0; i < k; i++)
+		cr_assert_not(dns_name_equal(ev[i].apex, nm(zone)), "the newest zone stays");
 	cache_nsec_free(n);
 }
 

@@ -268,9 +268,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(n == DNS_HDR_LEN && dns_get16(out) == q.id && dns_get16(out + 4) == 0,
 	      "answer_empty without a question: the header alone");
 
-	/* 5. RFC 8198: blobs as the writer stores them (which must answer),
-	 * and the message's raw octets as a broken blob (which must not
-	 * produce a broken answer) */
+	/* 5. RFC 8198: blobs as a store with record_blobs takes them (the
+	 * message's SOA records, and its other authority records, flattened;
+	 * then the message's raw octets as a range's blob): whatever
+	 * cache_nsec_check_records() lets in must answer well formed, and a
+	 * proof whose blobs were never checked gets no answer */
 	if (parsed) {
 		size_t fl[2];
 		flatten(&m, fl);
@@ -280,21 +282,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			.expire_at = now + 60,
 			.nrr = fl[1] ? 1 : 0,
 		};
-		if (fl[0] <= 65535 && fl[1] <= 65535) {
-			for (int v = CACHE_NSEC_NXDOMAIN; v <= CACHE_NSEC_NODATA; v++) {
-				int r = answer_negative(&proof, v, &q, now, 1232, out, cap, false);
-				if (r > 0)
-					check_answer(&q, out, (size_t)r, cap, false, "RFC 8198 answer");
-			}
+		check(answer_negative(&proof, CACHE_NSEC_NXDOMAIN, &q, now, 1232, out, cap,
+				      false) == -1,
+		      "no answer from blobs a store did not check");
+		proof.records = fl[0] && fl[0] <= 65535 && fl[1] <= 65535 &&
+				cache_nsec_check_records(flat[0], fl[0], flat[0]) == 0 &&
+				(!fl[1] || cache_nsec_check_records(flat[1], fl[1], NULL) == 0);
+		for (int v = CACHE_NSEC_NXDOMAIN; proof.records && v <= CACHE_NSEC_NODATA; v++) {
+			int r = answer_negative(&proof, v, &q, now, 1232, out, cap, false);
+			if (r > 0)
+				check_answer(&q, out, (size_t)r, cap, false, "RFC 8198 answer");
 		}
 		size_t off = m.sec_off[DNS_SEC_ANSWER];
 		proof.rr[0] = (struct cache_nsec_blob){ .data = msg + off,
 							.len = (uint16_t)(mlen - off),
 							.expire_at = now + 60 };
 		proof.nrr = 1;
-		int r = answer_negative(&proof, CACHE_NSEC_NXDOMAIN, &q, now, 1232, out, cap, false);
-		if (r > 0)
-			check_answer(&q, out, (size_t)r, cap, false, "RFC 8198 answer, raw blob");
+		if (proof.records && mlen - off <= 65535 &&
+		    cache_nsec_check_records(msg + off, mlen - off, NULL) == 0) {
+			int r = answer_negative(&proof, CACHE_NSEC_NXDOMAIN, &q, now, 1232, out,
+						cap, false);
+			if (r > 0)
+				check_answer(&q, out, (size_t)r, cap, false,
+					     "RFC 8198 answer, raw blob");
+		}
 	}
 
 	/* 6. the message as a denial feed, as the writer takes one from
