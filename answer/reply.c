@@ -210,6 +210,17 @@ size_t answer_cached(struct cache *c, const struct dns_query *q, uint32_t now, b
 	return n > 0 ? (size_t)n : 0;
 }
 
+size_t answer_nxdomain_cut(struct cache *c, const struct dns_query *q, uint32_t now,
+			   bool stream, uint8_t *out, size_t cap)
+{
+	const struct cache_entry *cut = cache_nxdomain_cut(c, dns_query_qname(q), q->qclass, now);
+
+	if (!cut)
+		return 0;
+	int n = (stream ? cache_answer_stream : cache_answer)(c, cut, CACHE_HIT, q, now, out, cap);
+	return n > 0 ? (size_t)n : 0;
+}
+
 size_t answer_resolved(struct cache *c, const struct dns_query *q, uint32_t now,
 		       const uint8_t *msg, size_t msg_len, int rcode, bool stale,
 		       bool truncated, uint16_t edns_size, uint8_t *out, size_t cap)

@@ -98,6 +98,15 @@ size_t answer_cached(struct cache *c, const struct dns_query *q, uint32_t now, b
 		     bool stream, uint8_t *out, size_t cap, bool *stale);
 
 /*
+ * RFC 8020, after a miss: when the cache holds a secure NXDOMAIN for a name
+ * at or above q's (cache_nxdomain_cut()), that NXDOMAIN as the answer to q
+ * (as answer_cached() writes it); else 0. The one check every front end
+ * makes: workers, the writer for control's TCP clients, control alone.
+ */
+size_t answer_nxdomain_cut(struct cache *c, const struct dns_query *q, uint32_t now,
+			   bool stream, uint8_t *out, size_t cap);
+
+/*
  * The answer to q once a resolution has ended (the cache writer, after a
  * fill record): what the cache now holds for q, answered as a hit would
  * be (AD rules, TTLs counted down), when there is a fresh entry, or a

@@ -259,7 +259,6 @@ static int resolver(struct ctx *x, yaml_node_t *n)
 	FIELD(k, 11, cfgp_get_size(x, v, 1ull << 20, 1ull << 40, &res->cache_size_bytes));
 	FIELD(k, 12, dnssec(x, v));
 	FIELD(k, 13, cfgp_get_u32(x, v, 1, 3600, "a number", &res->clock_scale));
-	x->clock_scale = k[13];
 	if (!k[0])
 		return cfgp_missing(x, n->start_mark, "root-hints");
 	return 0;
@@ -631,13 +630,6 @@ int cfgp_root(struct ctx *x, yaml_node_t *n)
 	FIELD(k, 6, tcp(x, v));
 	if (!k[0])
 		return cfgp_missing(x, n->start_mark, "resolver.root-hints");
-	if (x->clock_scale && x->cfg->resolver.clock_scale > 1 && x->cfg->dataplane.enabled) {
-		size_t saved = cfgp_push_key(x, (const unsigned char *)"resolver.clock-scale", 20);
-		int r2 = cfgp_fail(x, x->clock_scale->start_mark, CFG_E_VALUE,
-				   "standalone only: the dataplane's clock does not follow it");
-		cfgp_pop(x, saved);
-		return r2;
-	}
 	if (!x->cfg->cache.aggressive_nsec_given)
 		x->cfg->cache.aggressive_nsec = x->cfg->resolver.trust_anchor[0] != 0;
 	return 0;

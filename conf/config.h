@@ -142,10 +142,12 @@ struct cfg {
 		char root_hints[CFG_PATH_MAX];	 /* root-hints: required */
 		char trust_anchor[CFG_PATH_MAX]; /* trust-anchor: "" = no validation */
 		uint8_t qname_min;		 /* qname-minimisation: relaxed */
-		/* clock-scale: seconds of control's TTL clock per real
-		 * second, 1..3600, 1. Only for replaying traces in studies
-		 * (bench/root-study): 24 h of a trace in minutes. Upstream
-		 * timeouts stay in real time; never for service. */
+		/* clock-scale: seconds of the TTL clock per real second,
+		 * 1..3600, 1. Only for replaying traces in studies
+		 * (bench/root-study): 24 h of a trace in minutes. With a
+		 * dataplane its cache clock and control's run as one
+		 * (shm_ctl.clock_base_ms). Upstream timeouts stay in real
+		 * time; never for service. */
 		uint32_t clock_scale;
 		bool has_validation_time;	 /* validation-time given */
 		int64_t validation_time;	 /* unix seconds, 0..253402300799 */

@@ -34,8 +34,6 @@ struct ctx {
 	size_t plen;
 	char path[KEY_PATH_MAX];
 	char show[SHOW_MAX * 4 + 8];
-	yaml_node_t *clock_scale;	/* resolver.clock-scale, for a check
-					   against the dataplane section */
 };
 
 /*

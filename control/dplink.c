@@ -595,32 +595,45 @@ static bool zone_text(const uint8_t *apex, uint8_t len, char *buf, size_t size)
 }
 
 /*
- * RFC 8198 per zone (shm.h): the ranges of the zones the writer lists
- * (read under its sequence count; nothing when it keeps changing), and
- * every worker's answers summed by zone, as "stat nsec_zone.ranges[ZONE] N"
- * and "stat nsec_zone.answers[ZONE] N" lines.
+ * RFC 8198 per zone (shm.h): the ranges of the zones the writer lists and
+ * the evictions of those its budget evicted most (read under its sequence
+ * count; nothing when it keeps changing), and every worker's answers summed
+ * by zone, as "stat nsec_zone.ranges[ZONE] N", "stat
+ * nsec_zone.evictions[ZONE] N" (with nsec_zone.evicted_ranges[ZONE] and
+ * nsec_zone.evictions_other) and "stat nsec_zone.answers[ZONE] N" lines.
  */
 static void print_nsec_zones(const struct shm_ctl *ctl, unsigned n_workers, FILE *f)
 {
-	static struct shm_nsec_zone_held held[SHM_NSEC_ZONES_HELD];
+	static struct shm_nsec_zones z;
 	static struct shm_nsec_zone_count sum[SHM_WORKERS_MAX * SHM_NSEC_ZONE_SLOTS];
 	char text[4 * DNS_NAME_MAX + 1];
 	uint64_t other = 0;
-	unsigned nh = 0, ns = 0;
+	unsigned nh = 0, ne = 0, ns = 0;
+	bool read = false;
 
-	for (int tries = 0; tries < 8 && !nh; tries++) {
+	for (int tries = 0; tries < 8 && !read; tries++) {
 		uint32_t s0 = __atomic_load_n(&ctl->nsec_zones.seq, __ATOMIC_ACQUIRE);
 		if (s0 & 1)
 			continue;
-		nh = ctl->nsec_zones.n <= SHM_NSEC_ZONES_HELD ? ctl->nsec_zones.n : 0;
-		memcpy(held, ctl->nsec_zones.z, sizeof(held));
+		memcpy(&z, (const void *)&ctl->nsec_zones, sizeof(z));
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&ctl->nsec_zones.seq, __ATOMIC_RELAXED) != s0)
-			nh = 0;
+		read = __atomic_load_n(&ctl->nsec_zones.seq, __ATOMIC_RELAXED) == s0;
+	}
+	if (read) {
+		nh = z.n <= SHM_NSEC_ZONES_HELD ? z.n : 0;
+		ne = z.ne <= SHM_NSEC_ZONES_HELD ? z.ne : 0;
 	}
 	for (unsigned i = 0; i < nh; i++)
-		if (zone_text(held[i].apex, held[i].apex_len, text, sizeof(text)))
-			fprintf(f, "stat nsec_zone.ranges[%s] %u\n", text, held[i].ranges);
+		if (zone_text(z.z[i].apex, z.z[i].apex_len, text, sizeof(text)))
+			fprintf(f, "stat nsec_zone.ranges[%s] %u\n", text, z.z[i].ranges);
+	for (unsigned i = 0; i < ne; i++)
+		if (zone_text(z.e[i].apex, z.e[i].apex_len, text, sizeof(text)))
+			fprintf(f, "stat nsec_zone.evictions[%s] %llu\nstat nsec_zone.evicted_ranges[%s] %llu\n",
+				text, (unsigned long long)z.e[i].evictions, text,
+				(unsigned long long)z.e[i].ranges);
+	if (read)
+		fprintf(f, "stat nsec_zone.evictions_other %llu\n",
+			(unsigned long long)z.evicted_other);
 	for (unsigned w = 0; w < n_workers && w < SHM_WORKERS_MAX; w++)
 		for (unsigned k = 0; k < SHM_NSEC_ZONE_SLOTS; k++) {
 			const struct shm_nsec_zone_count *s = &ctl->wzones[w][k];
@@ -645,6 +658,11 @@ static void print_nsec_zones(const struct shm_ctl *ctl, unsigned n_workers, FILE
 			fprintf(f, "stat nsec_zone.answers[%s] %llu\n", text,
 				(unsigned long long)sum[j].answers);
 	fprintf(f, "stat nsec_zone.answers_other %llu\n", (unsigned long long)other);
+}
+
+uint64_t ctl_dp_clock_base_ms(const struct ctl_dp *d)
+{
+	return d->ctl->clock_base_ms;
 }
 
 void ctl_dp_print_stats(const struct ctl_dp *d, FILE *f)

@@ -41,6 +41,10 @@ struct ctl_dp *ctl_dp_attach(struct ctl_loop *loop, struct ctl_iter *it,
 			     volatile int *stop, uint32_t wait_ms,
 			     int *code, char *err, size_t errlen);
 
+/* The base of the dataplane's study clock (shm_ctl.clock_base_ms, in
+ * ctl_now_ms()'s clock): see ctl_iter_set_clock_scale(). */
+uint64_t ctl_dp_clock_base_ms(const struct ctl_dp *d);
+
 /*
  * The client cache, for control's own clients (TCP): in dataplane mode the
  * dataplane's cache answers every client, so control asks it. The answer

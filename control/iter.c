@@ -255,13 +255,13 @@ void ctl_iter_config_default(struct ctl_iter_config *c)
 }
 
 /* resolver.clock-scale (bench/root-study): the clock runs scale times as
- * fast from the moment it was set; one process, one clock. */
+ * fast from base_ms on. */
 static uint64_t clock_base_ms;
 static uint32_t clock_scale = 1;
 
-void ctl_iter_set_clock_scale(uint32_t scale)
+void ctl_iter_set_clock_scale(uint32_t scale, uint64_t base_ms)
 {
-	clock_base_ms = ctl_now_ms();
+	clock_base_ms = base_ms ? base_ms : ctl_now_ms();
 	clock_scale = scale ? scale : 1;
 }
 

@@ -217,11 +217,13 @@ void ctl_iter_get_infra_stats(const struct ctl_iter *it, struct ctl_infra_stats 
  * The clock the iterator uses for TTLs and delegation lifetimes, in
  * seconds: CLOCK_MONOTONIC (the dataplane's cache clock too), so that a
  * step of the wall clock can neither extend nor cut a delegation's life.
- * With ctl_iter_set_clock_scale(scale) (resolver.clock-scale, for trace
- * replays in studies) it runs scale times as fast from that moment on;
- * call it once, at start, before anything reads the clock.
+ * With ctl_iter_set_clock_scale(scale, base_ms) (resolver.clock-scale,
+ * for trace replays in studies) it runs scale times as fast from base_ms
+ * (ctl_now_ms()'s clock; 0: now) on: with a dataplane, the base it
+ * publishes (shm_ctl.clock_base_ms), so that both processes keep one
+ * time. Call it at start, before anything reads the clock.
  */
 uint32_t ctl_iter_now(void);
-void ctl_iter_set_clock_scale(uint32_t scale);
+void ctl_iter_set_clock_scale(uint32_t scale, uint64_t base_ms);
 
 #endif

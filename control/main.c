@@ -146,6 +146,16 @@ static void dump_stats(const struct parts *p, FILE *f)
 		for (unsigned i = 0; i < k; i++)
 			if (dns_name_to_str(zi[i].apex, text, sizeof(text)) >= 0)
 				fprintf(f, "stat nsec_zone.ranges[%s] %u\n", text, zi[i].ranges);
+		static struct cache_nsec_evict_info ev[CACHE_NSEC_EVICT_TALLY];
+		uint64_t other;
+		k = cache_nsec_evictions(p->nsec, ev, CACHE_NSEC_EVICT_TALLY, &other);
+		for (unsigned i = 0; i < k; i++)
+			if (dns_name_to_str(ev[i].apex, text, sizeof(text)) >= 0)
+				fprintf(f, "stat nsec_zone.evictions[%s] %llu\n"
+					   "stat nsec_zone.evicted_ranges[%s] %llu\n",
+					text, (unsigned long long)ev[i].evictions, text,
+					(unsigned long long)ev[i].ranges);
+		fprintf(f, "stat nsec_zone.evictions_other %llu\n", (unsigned long long)other);
 	}
 	if (p->dp)
 		ctl_dp_print_stats(p->dp, f);
@@ -341,8 +351,8 @@ int main(int argc, char **argv)
 
 	urcu_qsbr_register_thread();
 	if (cfg.resolver.clock_scale > 1) {
-		/* (the configuration refuses it with a dataplane) */
-		ctl_iter_set_clock_scale(cfg.resolver.clock_scale);
+		/* with a dataplane, from its base once attached (below) */
+		ctl_iter_set_clock_scale(cfg.resolver.clock_scale, 0);
 		fprintf(stderr, "bailiwick-control: the clock runs %u times as fast "
 				"(resolver.clock-scale: for trace replays only)\n",
 			cfg.resolver.clock_scale);
@@ -405,6 +415,11 @@ int main(int argc, char **argv)
 			fprintf(stderr, "bailiwick-control: %s\n", err);
 			return stop && code == CTL_E_NO_DATAPLANE ? 0 : 1;
 		}
+		/* one clock for both: the dataplane's scale (the same
+		 * configuration, checked on attaching) from its base */
+		if (cfg.resolver.clock_scale > 1)
+			ctl_iter_set_clock_scale(cfg.resolver.clock_scale,
+						 ctl_dp_clock_base_ms(parts.dp));
 	}
 	struct ctl_server *srv = ctl_server_new(loop, it, cache, parts.dp, &cfg, &code, err,
 						sizeof(err));

@@ -266,10 +266,19 @@ static bool local_hit(struct ctl_server *s, struct conn *c, int fd,
 	 * writer's cap is the client's UDP size) */
 	int r = c ? -1 : answer_from_nsec(s->nsec, q, ctl_iter_now(), s->edns_size, s->out,
 					  answer_cap(s, false), false, NULL);
-	if (r <= 0)
+	if (r > 0) {
+		s->st.nsec_synth++;
+		send_answer(s, c, fd, peer, peerlen, s->out, (size_t)r);
+		return true;
+	}
+	/* RFC 8020: below a cached secure NXDOMAIN nothing exists (as the
+	 * workers answer) */
+	n = answer_nxdomain_cut(s->cache, q, ctl_iter_now(), c != NULL, s->out,
+				answer_cap(s, c != NULL));
+	if (!n)
 		return false;
-	s->st.nsec_synth++;
-	send_answer(s, c, fd, peer, peerlen, s->out, (size_t)r);
+	s->st.nxdomain_cut++;
+	send_answer(s, c, fd, peer, peerlen, s->out, n);
 	return true;
 }
 

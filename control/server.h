@@ -54,7 +54,8 @@ struct ctl_iter;
 	X(dropped, "dropped: responses, runts, unreadable headers")	\
 	X(truncated, "answers sent with TC=1")				\
 	X(overload, "SERVFAIL: the iterator is full")			\
-	X(nsec_synth, "negative answers from NSEC/NSEC3 ranges (RFC 8198)")
+	X(nsec_synth, "negative answers from NSEC/NSEC3 ranges (RFC 8198)") \
+	X(nxdomain_cut, "NXDOMAINs below a cached secure NXDOMAIN (RFC 8020)")
 
 struct ctl_server_stats {
 #define CTL_SERVER_FIELD(name, text) uint64_t name;

@@ -292,6 +292,8 @@ static int shared_objects(struct dp *dp, char *err, size_t errlen)
 	if (getrandom(&ctl->dp_instance, sizeof(ctl->dp_instance), 0) != sizeof(ctl->dp_instance))
 		ctl->dp_instance = rte_rdtsc();
 	ctl->now_ms = shm_clock_ms();
+	ctl->clock_scale = dp->cfg->resolver.clock_scale > 1 ? dp->cfg->resolver.clock_scale : 1;
+	ctl->clock_base_ms = ctl->now_ms;
 	ctl->now_s = (uint32_t)(ctl->now_ms / 1000);
 	ctl->dp_heartbeat_ms = ctl->now_ms;
 	dp->ctl = ctl;
@@ -364,7 +366,8 @@ static void writer_stats(struct dp *dp)
 		dp->ctl->writer.nsec_held = ns.nsec_ranges + ns.nsec3_ranges;
 		dp->ctl->writer.nsec_bytes = ns.bytes;
 		dp->ctl->writer.nsec_evicted = ns.evicted_zones;
-		/* the zones with most ranges, under the sequence count */
+		/* the zones with most ranges and those evicted most, under
+		 * the sequence count */
 		static struct cache_nsec_zone_info zi[SHM_NSEC_ZONES_HELD];
 		struct shm_nsec_zones *z = &dp->ctl->nsec_zones;
 		unsigned k = cache_nsec_zones(dp->nsec, zi, SHM_NSEC_ZONES_HELD);
@@ -376,6 +379,17 @@ static void writer_stats(struct dp *dp)
 			memcpy(z->z[i].apex, zi[i].apex, z->z[i].apex_len);
 		}
 		z->n = k;
+		static struct cache_nsec_evict_info ev[SHM_NSEC_ZONES_HELD];
+		uint64_t other;
+		k = cache_nsec_evictions(dp->nsec, ev, SHM_NSEC_ZONES_HELD, &other);
+		for (unsigned i = 0; i < k; i++) {
+			z->e[i].evictions = ev[i].evictions;
+			z->e[i].ranges = ev[i].ranges;
+			z->e[i].apex_len = (uint8_t)dns_name_len(ev[i].apex);
+			memcpy(z->e[i].apex, ev[i].apex, z->e[i].apex_len);
+		}
+		z->ne = k;
+		z->evicted_other = other;
 		__atomic_store_n(&z->seq, z->seq + 1, __ATOMIC_RELEASE);
 	}
 }
@@ -548,7 +562,9 @@ int main(int argc, char **argv)
 	while (!stop) {
 		uint64_t now = shm_clock_ms();
 		dp.ctl->now_ms = now;
-		dp.ctl->now_s = (uint32_t)(now / 1000);
+		dp.ctl->now_s = (uint32_t)((dp.ctl->clock_base_ms +
+					    (now - dp.ctl->clock_base_ms) * dp.ctl->clock_scale) /
+					   1000);
 		if (now >= next_check) {
 			dp.ctl->dp_heartbeat_ms = now;
 			check_control(dp.ctl, now);

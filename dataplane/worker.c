@@ -244,15 +244,13 @@ static void miss(struct dp_worker *w, struct dp_job *j, uint32_t now, bool stale
 			return;
 		}
 	}
-	/* RFC 8020: below a cached NXDOMAIN nothing exists. */
-	const struct cache_entry *cut = cache_nxdomain_cut(w->dp->cache, dns_query_qname(&j->q),
-							   j->q.qclass, now);
-	if (cut) {
+	/* RFC 8020: below a cached secure NXDOMAIN nothing exists. */
+	{
 		uint8_t *dns = rte_pktmbuf_mtod(j->m, uint8_t *) + j->p.payload_off;
-		int n = cache_answer(w->dp->cache, cut, CACHE_HIT, &j->q, now, dns, room(j));
+		size_t n = answer_nxdomain_cut(w->dp->cache, &j->q, now, false, dns, room(j));
 		if (n > 0) {
 			ST(w, nxdomain_cut);
-			reply(w, j, (size_t)n);
+			reply(w, j, n);
 			return;
 		}
 	}

@@ -154,6 +154,10 @@ static void lookup(struct dp *dp, const struct shm_lookup *r, struct shm_found *
 		n = (size_t)neg;
 		st->lookup_nsec++;
 	}
+	/* RFC 8020 as the workers answer */
+	if (!n && (n = answer_nxdomain_cut(dp->cache, &q, dp->ctl->now_s, true, out->msg,
+					   SHM_MSG_MAX)) > 0)
+		st->lookup_nxdomain_cut++;
 	if (n && !(dns_get16(out->msg + 2) & DNS_F_TC)) {
 		out->msg_len = (uint16_t)n;
 		out->stale = stale;

@@ -56,8 +56,10 @@ struct dns_query;
  * kinds of client); the layout is 3's. 5: SHM_FILL_NSEC (denial feeds
  * for the NSEC store) and the writer's and control's counters of them. 6:
  * the per-zone RFC 8198 counts (wzones, nsec_zones) and the writer's
- * lookup_nsec counter. */
-#define SHM_ABI_VERSION 6
+ * lookup_nsec counter. 7: the zones the NSEC store evicted most
+ * (nsec_zones.e); the study clock (clock_scale, clock_base_ms); the
+ * writer's lookup_nxdomain_cut counter. */
+#define SHM_ABI_VERSION 7
 #define SHM_MAGIC 0x6277636c /* "bwcl" */
 
 #define SHM_CTL_NAME "bw_ctl"
@@ -304,8 +306,9 @@ struct shm_worker_stats {
 	X(from_tap_dropped, "kernel frames dropped: a worker's ring was full") \
 	X(stale_gone, "stale answers control asked for that the cache no longer held") \
 	X(lookups, "client-cache lookups for control's TCP clients")	\
-	X(lookup_hits, "lookups answered from the cache or the NSEC store") \
+	X(lookup_hits, "lookups answered from the cache, the NSEC store or an NXDOMAIN cut") \
 	X(lookup_nsec, "lookups answered from the NSEC store (RFC 8198)") \
+	X(lookup_nxdomain_cut, "lookups answered below a cached secure NXDOMAIN (RFC 8020)") \
 	X(found_ring_full, "lookup answers dropped: the ring to control was full") \
 	X(nsec_feeds, "denial feeds received (validated NSEC/NSEC3 proofs)") \
 	X(nsec_ranges, "NSEC/NSEC3 records put into the NSEC store")	\
@@ -353,7 +356,9 @@ struct shm_control_stats {
  * length, release-ordered); a zone takes a free slot the first time, and
  * with every slot it may probe taken its answers count in the last slot
  * (apex_len 0: "other zones"). The writer publishes the zones of its store
- * that hold the most ranges under a sequence count (odd while it writes).
+ * that hold the most ranges, and those its byte budget evicted most (with
+ * the evictions of all others), under a sequence count (odd while it
+ * writes).
  */
 #define SHM_NSEC_ZONE_SLOTS 16
 #define SHM_NSEC_ZONES_HELD 32
@@ -370,10 +375,20 @@ struct shm_nsec_zone_held {
 	uint8_t apex[DNS_NAME_MAX];
 };
 
+struct shm_nsec_zone_evicted {
+	uint64_t evictions;		/* times the budget evicted it */
+	uint64_t ranges;		/* ranges it held then, summed */
+	uint8_t apex_len;
+	uint8_t apex[DNS_NAME_MAX];
+};
+
 struct shm_nsec_zones {
 	volatile uint32_t seq;		/* odd: being written */
 	uint32_t n;
 	struct shm_nsec_zone_held z[SHM_NSEC_ZONES_HELD];
+	uint32_t ne;
+	uint64_t evicted_other;		/* evictions of zones not in e[] */
+	struct shm_nsec_zone_evicted e[SHM_NSEC_ZONES_HELD];
 };
 
 /* The control block, memzone SHM_CTL_NAME. */
@@ -391,10 +406,15 @@ struct shm_ctl {
 	uint64_t tsc_hz;
 	uint8_t config_sha256[32];	/* SHA-256 of the configuration file's
 					   octets (struct cfg.sha256) */
+	/* resolver.clock-scale (trace replays): now_s runs clock_scale times
+	 * as fast from clock_base_ms (now_ms's clock); control's resolver
+	 * clock follows the same two, so both processes keep one time */
+	uint32_t clock_scale;		/* 1: real time */
+	uint64_t clock_base_ms;
 
 	/* Dataplane main thread: its clock and liveness. */
 	alignas(64) volatile uint64_t now_ms;	/* CLOCK_MONOTONIC, ms */
-	volatile uint32_t now_s;		/* the cache's clock */
+	volatile uint32_t now_s;		/* the cache's clock (clock_scale) */
 	volatile uint32_t ctl_up;		/* control is attached and alive */
 	volatile uint64_t dp_heartbeat_ms;
 

@@ -1097,8 +1097,9 @@ Test(config, aggressive_nsec_follows_the_trust_anchor)
 	    "(only validated NSEC/NSEC3 records may answer)");
 }
 
-/* The study clock (bench/root-study): standalone only, 1..3600. */
-Test(config, clock_scale_is_for_standalone_studies)
+/* The study clock (bench/root-study): 1..3600, with or without a
+ * dataplane (both processes follow it). */
+Test(config, clock_scale_is_for_studies)
 {
 	ok(MIN);
 	cr_assert_eq(c.resolver.clock_scale, 1);
@@ -1106,9 +1107,9 @@ Test(config, clock_scale_is_for_standalone_studies)
 	cr_assert_eq(c.resolver.clock_scale, 360);
 	bad("resolver: { root-hints: /r, clock-scale: 0 }\n", CFG_E_RANGE,
 	    "bailiwick.yaml:1:42: resolver.clock-scale: 0 is out of range 1..3600");
-	bad("resolver: { root-hints: /r, clock-scale: 60 }\n"
-	    "dataplane:\n  ports: [ { device: net_tap0, addresses: [ 10.0.0.1/24 ] } ]\n"
-	    "  workers: [ 1 ]\n", CFG_E_VALUE,
-	    "bailiwick.yaml:1:42: resolver.clock-scale: standalone only: the dataplane's "
-	    "clock does not follow it");
+	ok("resolver: { root-hints: /r, clock-scale: 60 }\n"
+	   "dataplane:\n  ports: [ { device: net_tap0, addresses: [ 10.0.0.1/24 ] } ]\n"
+	   "  workers: [ 1 ]\n");
+	cr_assert_eq(c.resolver.clock_scale, 60);
+	cr_assert(c.dataplane.enabled);
 }
