@@ -766,7 +766,7 @@ static int zones_remove(struct cache_nsec *n, struct nsec_zone *const *drop,
 
 /* ---- the byte budget (writer) ---- */
 
-/* z (removed, not yet freed) into the eviction tally (see nsec.h) */
+/* z (about to be removed) into the eviction tally (see nsec.h) */
 static void tally_eviction(struct cache_nsec *n, const struct nsec_zone *z)
 {
 	struct cache_nsec_evict_info *e = NULL;
@@ -845,7 +845,7 @@ static int make_room(struct cache_nsec *n, const uint8_t *apex, size_t need,
 	 * does not rebuild its zone table on every insert. */
 	struct nsec_zone *target = zone_find(n, apex);
 	size_t slack = n->cfg.max_bytes / EVICT_SLACK_DIV;
-	size_t nv = 0, got = 0, u;
+	size_t nv = 0, got = 0, u, su = 0;
 	struct nsec_zone **victim = nalloc(n, (n->table->count + 1) *
 						   sizeof(*victim), &u);
 
@@ -862,9 +862,22 @@ static int make_room(struct cache_nsec *n, const uint8_t *apex, size_t need,
 	}
 	if (n->live - got + need > n->cfg.max_bytes && target)
 		victim[nv++] = target; /* alone, and still too big */
-	err = nv ? zones_remove(n, victim, nv) : 0;
-	for (size_t i = 0; err == 0 && i < nv; i++)
+	/* tallied while the zones are still ours to read: once removed, the
+	 * call_rcu thread may free them at any moment; undone on failure */
+	struct cache_nsec_evict_info *saved = nv ? nalloc(n, sizeof(n->tally), &su) : NULL;
+	unsigned saved_n = n->ntally;
+	uint64_t saved_other = n->tally_other;
+	if (saved)
+		memcpy(saved, n->tally, sizeof(n->tally));
+	for (size_t i = 0; i < nv; i++)
 		tally_eviction(n, victim[i]);
+	err = nv ? zones_remove(n, victim, nv) : 0;
+	if (err < 0 && saved) {
+		memcpy(n->tally, saved, sizeof(n->tally));
+		n->ntally = saved_n;
+		n->tally_other = saved_other;
+	}
+	nfree(n, saved, su);
 	nfree(n, victim, u);
 	if (err < 0)
 		return err;

@@ -670,6 +670,10 @@ void ctl_dp_print_stats(const struct ctl_dp *d, FILE *f)
 	const struct shm_ctl *ctl = d->ctl;
 	struct shm_worker_stats sum = { 0 };
 
+	/* the dataplane's cache clock, next to clock.resolver_s: one time */
+	fprintf(f, "stat clock.dataplane_s %u\nstat clock.scale %u\n", ctl->now_s,
+		ctl->clock_scale);
+
 	for (unsigned i = 0; i < d->n_workers; i++) {
 #define ADD(name, text) sum.name += ctl->wstats[i].name;
 		SHM_WORKER_COUNTERS(ADD)

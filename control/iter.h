@@ -221,7 +221,8 @@ void ctl_iter_get_infra_stats(const struct ctl_iter *it, struct ctl_infra_stats 
  * for trace replays in studies) it runs scale times as fast from base_ms
  * (ctl_now_ms()'s clock; 0: now) on: with a dataplane, the base it
  * publishes (shm_ctl.clock_base_ms), so that both processes keep one
- * time. Call it at start, before anything reads the clock.
+ * time. Call it at start; with a dataplane again once attached (between
+ * the two only the root hints read the clock, and they never expire).
  */
 uint32_t ctl_iter_now(void);
 void ctl_iter_set_clock_scale(uint32_t scale, uint64_t base_ms);

@@ -120,6 +120,8 @@ static void dump_stats(const struct parts *p, FILE *f)
 #define PD(name, text) P("deleg", ds, name, text)
 #define PX(name, text) P("infra", xs, name, text)
 #define PV(name, text) P("dnssec", vs, name, text)
+	/* the resolver's TTL clock (resolver.clock-scale: the study's) */
+	fprintf(f, "stat clock.resolver_s %u\n", ctl_iter_now());
 	CTL_SERVER_COUNTERS(PS)
 	CTL_ITER_COUNTERS(PI)
 	CTL_CHAIN_COUNTERS(PV)

@@ -553,6 +553,10 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < dp.n_workers; i++)
 		if (rte_eal_remote_launch(dp_worker_main, dp.workers[i], dp.workers[i]->lcore))
 			rte_exit(EXIT_FAILURE, "cannot launch worker %u\n", i);
+	if (dp.ctl->clock_scale > 1)
+		printf("bailiwick-dataplane: the cache's clock runs %u times as fast "
+		       "(resolver.clock-scale: for trace replays only)\n",
+		       dp.ctl->clock_scale);
 	printf("bailiwick-dataplane: %u worker(s), control block %s, ABI %u: ready\n",
 	       dp.n_workers, SHM_CTL_NAME, SHM_ABI_VERSION);
 	fflush(stdout);

@@ -145,19 +145,23 @@ static void lookup(struct dp *dp, const struct shm_lookup *r, struct shm_found *
 	st->lookups++;
 	/* a stale entry goes back flagged: control sends it only when
 	 * resolving takes too long or fails (RFC 8767), as for the workers */
-	size_t n = answer_cached(dp->cache, &q, dp->ctl->now_s, true, true, out->msg,
-				 SHM_MSG_MAX, &stale);
-	/* RFC 8198 as the workers answer, written for a stream (TCP) */
+	/* in the workers' order: a fresh entry; RFC 8198 (the NSEC store);
+	 * RFC 8020 (a cut); a stale entry last. Written for a stream (TCP). */
+	size_t n = answer_cached(dp->cache, &q, dp->ctl->now_s, false, true, out->msg,
+				 SHM_MSG_MAX, NULL);
 	int neg;
 	if (!n && (neg = answer_from_nsec(dp->nsec, &q, dp->ctl->now_s, dp->edns_size, out->msg,
 					  SHM_MSG_MAX, true, NULL)) > 0) {
 		n = (size_t)neg;
 		st->lookup_nsec++;
 	}
-	/* RFC 8020 as the workers answer */
 	if (!n && (n = answer_nxdomain_cut(dp->cache, &q, dp->ctl->now_s, true, out->msg,
 					   SHM_MSG_MAX)) > 0)
 		st->lookup_nxdomain_cut++;
+	if (!n)
+		n = answer_cached(dp->cache, &q, dp->ctl->now_s, true, true, out->msg,
+				  SHM_MSG_MAX, &stale);
+	stale = n && stale;
 	if (n && !(dns_get16(out->msg + 2) & DNS_F_TC)) {
 		out->msg_len = (uint16_t)n;
 		out->stale = stale;

@@ -3,8 +3,11 @@
  * delegation life, timers, heartbeats and the dataplane's shm_ctl.now_ms
  * are all CLOCK_MONOTONIC, so an entry control fills expires when the
  * dataplane thinks it does, and neither a wall-clock step nor NTP slewing
- * the date moves a TTL. The study clock of a replay replaces these two
- * functions and nothing else. Any thread; a vDSO call, no syscall.
+ * the date moves a TTL. The study clock of a replay (resolver.clock-scale)
+ * does not replace these: it is derived from them in the two TTL clocks,
+ * the dataplane's shm_ctl.now_s and control's ctl_iter_now(), from one
+ * base (shm_ctl.clock_base_ms); timers and heartbeats stay on these. Any
+ * thread; a vDSO call, no syscall.
  */
 #ifndef BW_SHM_CLOCK_H
 #define BW_SHM_CLOCK_H
