@@ -740,9 +740,12 @@ static int zone_get(struct cache_nsec *n, const uint8_t *apex,
 	return 0;
 }
 
-/* Unpublishes zones drop[0..ndrop) and retires them with the old table. */
+static void tally_eviction(struct cache_nsec *n, const struct nsec_zone *z);
+
+/* Unpublishes zones drop[0..ndrop) and retires them with the old table;
+ * evicted: the budget's doing, into the eviction tally. */
 static int zones_remove(struct cache_nsec *n, struct nsec_zone *const *drop,
-			size_t ndrop)
+			size_t ndrop, bool evicted)
 {
 	struct retire *rt = retire_new(n, ndrop + 1);
 	struct ztable *tb = rt ? table_build(n, n->table, NULL, drop, ndrop)
@@ -757,6 +760,9 @@ static int zones_remove(struct cache_nsec *n, struct nsec_zone *const *drop,
 	for (size_t i = 0; i < ndrop; i++) {
 		n->live -= zone_bytes(n, drop[i]);
 		lru_unlink(n, drop[i]);
+		/* before retire_commit(): then the call_rcu thread may free it */
+		if (evicted)
+			tally_eviction(n, drop[i]);
 		retire_add(rt, RK_ZONE, drop[i]);
 	}
 	PUBLISH(n->table, tb);
@@ -766,7 +772,7 @@ static int zones_remove(struct cache_nsec *n, struct nsec_zone *const *drop,
 
 /* ---- the byte budget (writer) ---- */
 
-/* z (about to be removed) into the eviction tally (see nsec.h) */
+/* z (being removed, not yet retired) into the eviction tally (nsec.h) */
 static void tally_eviction(struct cache_nsec *n, const struct nsec_zone *z)
 {
 	struct cache_nsec_evict_info *e = NULL;
@@ -845,7 +851,7 @@ static int make_room(struct cache_nsec *n, const uint8_t *apex, size_t need,
 	 * does not rebuild its zone table on every insert. */
 	struct nsec_zone *target = zone_find(n, apex);
 	size_t slack = n->cfg.max_bytes / EVICT_SLACK_DIV;
-	size_t nv = 0, got = 0, u, su = 0;
+	size_t nv = 0, got = 0, u;
 	struct nsec_zone **victim = nalloc(n, (n->table->count + 1) *
 						   sizeof(*victim), &u);
 
@@ -862,22 +868,7 @@ static int make_room(struct cache_nsec *n, const uint8_t *apex, size_t need,
 	}
 	if (n->live - got + need > n->cfg.max_bytes && target)
 		victim[nv++] = target; /* alone, and still too big */
-	/* tallied while the zones are still ours to read: once removed, the
-	 * call_rcu thread may free them at any moment; undone on failure */
-	struct cache_nsec_evict_info *saved = nv ? nalloc(n, sizeof(n->tally), &su) : NULL;
-	unsigned saved_n = n->ntally;
-	uint64_t saved_other = n->tally_other;
-	if (saved)
-		memcpy(saved, n->tally, sizeof(n->tally));
-	for (size_t i = 0; i < nv; i++)
-		tally_eviction(n, victim[i]);
-	err = nv ? zones_remove(n, victim, nv) : 0;
-	if (err < 0 && saved) {
-		memcpy(n->tally, saved, sizeof(n->tally));
-		n->ntally = saved_n;
-		n->tally_other = saved_other;
-	}
-	nfree(n, saved, su);
+	err = nv ? zones_remove(n, victim, nv, true) : 0;
 	nfree(n, victim, u);
 	if (err < 0)
 		return err;
@@ -974,12 +965,8 @@ static void apex_hashes(const struct nsec_zone *z, struct zstate *st)
 
 	cache_nsec3_hash(z->apex, st->n3_salt, st->n3_salt_len, st->n3_iter, st->n3_apex_h);
 	memset(st->n3_wild_h, 0, sizeof(st->n3_wild_h));
-	if ((size_t)z->apex_len + 2 > DNS_NAME_MAX)
-		return;
-	wc[0] = 1;
-	wc[1] = '*';
-	memcpy(wc + 2, z->apex, z->apex_len);
-	cache_nsec3_hash(wc, st->n3_salt, st->n3_salt_len, st->n3_iter, st->n3_wild_h);
+	if (wild_of(wc, z->apex, z->apex_len))
+		cache_nsec3_hash(wc, st->n3_salt, st->n3_salt_len, st->n3_iter, st->n3_wild_h);
 }
 
 /* st->wild and st->wild_how for st's NSEC tree (see struct zstate): what a
@@ -992,11 +979,8 @@ static void apex_wild(const struct nsec_zone *z, struct zstate *st)
 
 	st->wild = NULL;
 	st->wild_how = W_NONE;
-	if (!st->nsec || (size_t)z->apex_len + 2 > DNS_NAME_MAX)
+	if (!st->nsec || !wild_of(wc, z->apex, z->apex_len))
 		return;
-	wc[0] = 1;
-	wc[1] = '*';
-	memcpy(wc + 2, z->apex, z->apex_len);
 	w.len = nsec_key_prefix(wc, off, label_offsets(wc, off), z->apex_labels, w.k, &w.ends);
 	const struct nsec_node *t = pred_name(st->nsec, &w, &eq);
 
@@ -1523,7 +1507,7 @@ int cache_nsec_drop_expired(struct cache_nsec *n, uint32_t now)
 			dropped += r;
 		}
 	}
-	if (ngone && (err = zones_remove(n, gone, ngone)) < 0)
+	if (ngone && (err = zones_remove(n, gone, ngone, false)) < 0)
 		for (size_t i = 0; i < ngone; i++)
 			dropped -= (int)(gone[i]->state->nsec_count +
 					 gone[i]->state->nsec3_count);
@@ -1541,7 +1525,7 @@ int cache_nsec_drop_zone(struct cache_nsec *n, const uint8_t *zone)
 
 	if (!z)
 		return CACHE_E_NSEC_NOZONE;
-	return zones_remove(n, &z, 1);
+	return zones_remove(n, &z, 1, false);
 }
 
 /* ---- life cycle, counters ---- */

@@ -259,6 +259,18 @@ static inline struct nsec_zone *table_find(const struct ztable *tb,
 	return NULL;
 }
 
+/* wc = "*." before name (len octets); false when that is too long (then no
+ * name below name exists to be proven: every one is two octets longer) */
+static inline bool wild_of(uint8_t wc[DNS_NAME_MAX], const uint8_t *name, size_t len)
+{
+	if (len + 2 > DNS_NAME_MAX)
+		return false;
+	wc[0] = 1;
+	wc[1] = '*';
+	memcpy(wc + 2, name, len);
+	return true;
+}
+
 static inline const uint8_t *r_key(const struct nsec_range *r)
 {
 	return r->data;

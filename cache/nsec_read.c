@@ -304,10 +304,8 @@ static int prove_nsec(const struct zstate *st, const struct nsec_zone *z,
 	/* "*.apex": the writer's answer (struct zstate); else a descent */
 	if (ce_below > 0) {
 		/* qname is strictly below ce, so "*.ce" is no longer than
-		 * qname. */
-		wc[0] = 1;
-		wc[1] = '*';
-		memcpy(wc + 2, ce, dns_name_len(ce));
+		 * qname: it fits */
+		wild_of(wc, ce, dns_name_len(ce));
 		wild_prefix(&q, ce_below, z->apex_labels, &w);
 		const struct nsec_node *wt = pred_name(st->nsec, &w, &eq);
 
@@ -402,9 +400,7 @@ static int prove_nsec3(const struct cache_nsec *n, const struct zstate *st,
 			return none(out, CACHE_NSEC_WHY_BUDGET);
 		proof_add(out, r);
 		proof_add(out, nc_cover);
-		wc[0] = 1;
-		wc[1] = '*';
-		memcpy(wc + 2, s, dns_name_len(s));
+		wild_of(wc, s, dns_name_len(s)); /* s is above qname: it fits */
 		const struct nsec_range *w =
 			find3(st, wc, i == top ? st->n3_wild_h : NULL, h, now, &eq, out);
 
