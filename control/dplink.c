@@ -366,7 +366,7 @@ static void heartbeat(struct ctl_loop *loop, void *arg)
 	d->ctl->ctl_heartbeat_ms = now;
 	if (d->ctl->dp_instance != d->dp_instance ||
 	    (kill(pid, 0) != 0 && errno == ESRCH) ||
-	    now - d->ctl->dp_heartbeat_ms > SHM_DEAD_MS)
+	    (int64_t)(now - d->ctl->dp_heartbeat_ms) > SHM_DEAD_MS)
 		d->lost = true;
 	if (!d->lost)
 		ctl_timer_add(loop, &d->beat, SHM_HEARTBEAT_MS, heartbeat, d);
@@ -547,7 +547,7 @@ struct ctl_dp *ctl_dp_attach(struct ctl_loop *loop, struct ctl_iter *it,
 	 * while the first lives (after our own re-exec the pid is ours). */
 	int32_t old = __atomic_load_n(&ctl->ctl_pid, __ATOMIC_ACQUIRE);
 	if (old > 0 && old != getpid() && (kill(old, 0) == 0 || errno == EPERM) &&
-	    ctl->now_ms - ctl->ctl_heartbeat_ms < SHM_DEAD_MS) {
+	    (int64_t)(ctl->now_ms - ctl->ctl_heartbeat_ms) < SHM_DEAD_MS) {
 		snprintf(err, errlen, "another bailiwick-control (pid %d) is attached to this "
 				      "dataplane", old);
 		*code = CTL_E_ATTACHED;

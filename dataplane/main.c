@@ -341,7 +341,9 @@ static int shared_objects(struct dp *dp, char *err, size_t errlen)
 static void check_control(struct shm_ctl *ctl, uint64_t now)
 {
 	int32_t pid = ctl->ctl_pid;
-	bool up = pid > 0 && now - ctl->ctl_heartbeat_ms < SHM_DEAD_MS &&
+	/* signed: control may stamp a time later than our now, read before
+	 * (unsigned, that read as ages ago: "gone" at random under load) */
+	bool up = pid > 0 && (int64_t)(now - ctl->ctl_heartbeat_ms) < SHM_DEAD_MS &&
 		  (kill(pid, 0) == 0 || errno == EPERM);
 
 	if (up != (bool)ctl->ctl_up) {
