@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "conf/parser.h"
 
@@ -413,6 +414,118 @@ static int access_control(struct ctx *x, yaml_node_t *n)
 	return 0;
 }
 
+/* A domain name in text: labels of 1..63 octets of letters, digits, '-'
+ * and '_' (a policy zone's origin, a CNAME target), the final dot
+ * optional; at most 253 octets. Copied without the final dot. */
+static int dname(struct ctx *x, yaml_node_t *n, char *dst)
+{
+	char s[CFG_DNAME_MAX + 1];
+	int r = cfgp_get_string(x, n, s, sizeof(s), "a domain name");
+	size_t len, label = 0;
+
+	if (r)
+		return r;
+	len = strlen(s);
+	if (len > 1 && s[len - 1] == '.')
+		s[--len] = 0;
+	if (len >= CFG_DNAME_MAX || (len == 1 && s[0] == '.'))
+		goto bad;
+	for (size_t i = 0; i <= len; i++) {
+		char c = s[i];
+		if (c == '.' || c == 0) {
+			if (label == 0 || label > 63)
+				goto bad;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || (c == '*' && i == 0 && s[1] == '.')))
+			goto bad;
+		label++;
+	}
+	memcpy(dst, s, len + 1);
+	return 0;
+bad:
+	return cfgp_fail(x, n->start_mark, CFG_E_VALUE,
+			 "\"%s\" is not a domain name (labels of 1..63 letters, digits, "
+			 "'-' or '_', at most 253 octets)", s);
+}
+
+static int policy_zone(struct ctx *x, yaml_node_t *n, struct cfg_policy *p)
+{
+	static const char *const overrides[] = { "given", "nxdomain", "nodata", "passthru",
+						 "drop", "tcp-only", "cname" };
+	static const char *const edes[] = { "blocked", "censored", "filtered", "none" };
+	static const uint16_t ede_codes[] = { 15, 16, 17, CFG_EDE_NONE };
+	MAP_WALK(k, "name", "file", "policy", "cname", "max-ttl", "log", "ede", "primary");
+	uint8_t e = 0;
+	int r = cfgp_walk_map(x, n, &k_walk);
+
+	if (r)
+		return r;
+	FIELD(k, 0, dname(x, v, p->name));
+	FIELD(k, 1, cfgp_get_path(x, v, p->file, sizeof(p->file)));
+	FIELD(k, 2, cfgp_get_enum(x, v, overrides, 7,
+				  "one of given, nxdomain, nodata, passthru, drop, tcp-only, cname",
+				  &p->override));
+	FIELD(k, 3, dname(x, v, p->cname));
+	FIELD(k, 4, cfgp_get_u32(x, v, 0, CFG_TTL_MAX_S, "a number of seconds", &p->max_ttl_s));
+	FIELD(k, 5, cfgp_get_bool(x, v, &p->log));
+	FIELD(k, 6, cfgp_get_enum(x, v, edes, 4, "one of blocked, censored, filtered, none", &e));
+	if (k[6])
+		p->ede = ede_codes[e];
+	if (k[7]) {
+		cfgp_push_key(x, (const unsigned char *)"primary", 7);
+		return cfgp_fail(x, k[7]->start_mark, CFG_E_VALUE,
+				 "zone transfers (AXFR/IXFR) are not built yet: give the zone "
+				 "as a file");
+	}
+	if (!k[0])
+		return cfgp_missing(x, n->start_mark, "name");
+	if (!k[1])
+		return cfgp_missing(x, n->start_mark, "file");
+	if (p->override == CFG_POLICY_CNAME && !k[3])
+		return cfgp_missing(x, n->start_mark, "cname");
+	if (k[3] && p->override != CFG_POLICY_CNAME) {
+		cfgp_push_key(x, (const unsigned char *)"cname", 5);
+		return cfgp_fail(x, k[3]->start_mark, CFG_E_VALUE,
+				 "is for policy: cname only");
+	}
+	return 0;
+}
+
+static bool same_dname(const char *a, const char *b)
+{
+	return strcasecmp(a, b) == 0;
+}
+
+static int policy_list(struct ctx *x, yaml_node_t *n)
+{
+	struct cfg_policy *p = x->cfg->policy;
+	size_t count;
+	int r = cfgp_list(x, n, CFG_POLICY_MAX, "zones", &count);
+
+	if (r)
+		return r;
+	memset(p, 0, sizeof(x->cfg->policy));
+	for (size_t i = 0; i < count; i++) {
+		size_t saved = cfgp_push_index(x, i);
+
+		p[i].ede = 15;
+		p[i].max_ttl_s = 3600;
+		if ((r = policy_zone(x, cfgp_item(x, n, i), &p[i])))
+			return r;
+		for (size_t j = 0; j < i; j++)
+			if (same_dname(p[j].name, p[i].name))
+				return cfgp_fail(x, cfgp_item(x, n, i)->start_mark,
+						 CFG_E_DUPLICATE, "zone %s is element %zu too",
+						 p[i].name, j);
+		cfgp_pop(x, saved);
+	}
+	x->cfg->n_policy = (unsigned)count;
+	return 0;
+}
+
 static int listen_list(struct ctx *x, yaml_node_t *n)
 {
 	struct cfg_endpoint *e = x->cfg->listen;
@@ -608,7 +721,7 @@ static int dataplane(struct ctx *x, yaml_node_t *n)
 int cfgp_root(struct ctx *x, yaml_node_t *n)
 {
 	MAP_WALK(k, "resolver", "cache", "access-control", "listen", "control",
-		 "dataplane", "tcp");
+		 "dataplane", "tcp", "policy");
 	static const yaml_mark_t start;
 	int r;
 
@@ -628,6 +741,7 @@ int cfgp_root(struct ctx *x, yaml_node_t *n)
 	FIELD(k, 4, control(x, v));
 	FIELD(k, 5, dataplane(x, v));
 	FIELD(k, 6, tcp(x, v));
+	FIELD(k, 7, policy_list(x, v));
 	if (!k[0])
 		return cfgp_missing(x, n->start_mark, "resolver.root-hints");
 	if (!x->cfg->cache.aggressive_nsec_given)

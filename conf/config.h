@@ -82,6 +82,8 @@ enum cfg_err {
 #define CFG_WORKERS_MAX 128	   /* dataplane.workers */
 #define CFG_LCORE_MAX 1023	   /* highest lcore id (the EAL checks its own) */
 #define CFG_TTL_MAX_S 2147483647u  /* RFC 2181 8: TTLs are 31-bit */
+#define CFG_POLICY_MAX 32	   /* policy zones */
+#define CFG_DNAME_MAX 254	   /* a domain name in text, NUL included */
 
 enum cfg_qname_min {
 	CFG_QMIN_OFF = 0,
@@ -131,6 +133,34 @@ struct cfg_port {
 	/* exception: the kernel interface (a TAP) that gets what the workers
 	 * do not answer; default bwexcN for element N. */
 	char exception[16];
+};
+
+/* policy[].policy: what the zone's matches do. */
+enum cfg_policy_override {
+	CFG_POLICY_GIVEN = 0,	/* the zone's own actions */
+	CFG_POLICY_NXDOMAIN,
+	CFG_POLICY_NODATA,
+	CFG_POLICY_PASSTHRU,
+	CFG_POLICY_DROP,
+	CFG_POLICY_TCP_ONLY,
+	CFG_POLICY_CNAME,	/* every match a CNAME to policy[].cname */
+};
+
+#define CFG_EDE_NONE 0xffff
+
+/* One response policy zone (RPZ). */
+struct cfg_policy {
+	char name[CFG_DNAME_MAX];	/* name: the zone's origin, required,
+					   unique; "rpz.example" or with the
+					   final dot */
+	char file[CFG_PATH_MAX];	/* file: the zone file, required */
+	uint8_t override;		/* policy: given (enum cfg_policy_override) */
+	bool log;			/* log: control logs its matches, false */
+	uint16_t ede;			/* ede: blocked (15), censored (16),
+					   filtered (17) or none (CFG_EDE_NONE);
+					   blocked. RFC 8914, EDNS clients only */
+	uint32_t max_ttl_s;		/* max-ttl: 0..CFG_TTL_MAX_S, 3600 */
+	char cname[CFG_DNAME_MAX];	/* cname: required with policy: cname */
 };
 
 /*
@@ -237,6 +267,10 @@ struct cfg {
 	 * allow 127.0.0.0/8, allow ::1/128. */
 	unsigned n_acl;				/* 0..CFG_ACL_MAX */
 	struct cfg_acl_rule acl[CFG_ACL_MAX];
+	/* policy: response policy zones, first match wins across zones (the
+	 * RPZ draft's precedence); default none. */
+	unsigned n_policy;			/* 0..CFG_POLICY_MAX */
+	struct cfg_policy policy[CFG_POLICY_MAX];
 	/* listen: default 127.0.0.1@53 and [::1]@53. */
 	unsigned n_listen;			/* 1..CFG_LISTEN_MAX */
 	struct cfg_endpoint listen[CFG_LISTEN_MAX];

@@ -2,7 +2,8 @@
  * control/ctl.c: bailiwick-ctl [-s SOCKET] COMMAND, the operator CLI. Sends
  * one command line to the control process's socket and prints the answer.
  * Exit 0 when the answer came and was not an error, 1 otherwise. Commands
- * today: stats (every counter, dataplane workers summed), status.
+ * today: stats (every counter, dataplane workers summed), status,
+ * reload-policy [ZONE] (the policy zones' files read again).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -29,7 +30,7 @@ int main(int argc, char **argv)
 			fprintf(opt == 'h' ? stdout : stderr,
 				"usage: bailiwick-ctl [-s SOCKET] COMMAND\n"
 				"  -s SOCKET  control.socket of the configuration (default %s)\n"
-				"  COMMAND    stats | status\n", DEFAULT_SOCKET);
+				"  COMMAND    stats | status | reload-policy [ZONE]\n", DEFAULT_SOCKET);
 			return opt == 'h' ? 0 : 2;
 		}
 	}
@@ -48,8 +49,18 @@ int main(int argc, char **argv)
 			strerror(errno));
 		return 1;
 	}
-	int n = snprintf(buf, sizeof(buf), "%s\n", argv[optind]);
-	if (write(fd, buf, (size_t)n) != n) {
+	/* the command and its arguments, one line */
+	size_t n = 0;
+	for (int i = optind; i < argc; i++) {
+		int w = snprintf(buf + n, sizeof(buf) - n, "%s%s", i > optind ? " " : "", argv[i]);
+		if (w < 0 || (size_t)w >= sizeof(buf) - n - 1 || strpbrk(argv[i], "\r\n")) {
+			fprintf(stderr, "bailiwick-ctl: the command is too long or has a line break\n");
+			return 2;
+		}
+		n += (size_t)w;
+	}
+	buf[n++] = '\n';
+	if (write(fd, buf, n) != (ssize_t)n) {
 		fprintf(stderr, "bailiwick-ctl: %s: %s\n", path, strerror(errno));
 		return 1;
 	}

@@ -8,6 +8,7 @@
 #include "control/ctlsock.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +27,37 @@ struct ctl_sock {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	ctl_sock_cb cb;
 	void *arg;
+	int cur;		/* the connection a callback answers, or -1 */
+	bool deferred;		/* ... which it answers later */
 };
 
-static void serve(struct ctl_sock *s, int c)
+int ctl_sock_defer(struct ctl_sock *s)
+{
+	if (s->cur < 0)
+		return -1;
+	s->deferred = true;
+	return s->cur;
+}
+
+void ctl_sock_undefer(struct ctl_sock *s)
+{
+	s->deferred = false;
+}
+
+void ctl_sock_reply(int fd, const char *text, size_t len)
+{
+	for (size_t off = 0; off < len;) {
+		ssize_t w = write(fd, text + off, len - off);
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	close(fd);
+}
+
+/* One command on connection c; false when its answer comes later (the
+ * connection then is the callback's). */
+static bool serve(struct ctl_sock *s, int c)
 {
 	char cmd[CMD_MAX];
 	size_t n = 0;
@@ -45,16 +74,28 @@ static void serve(struct ctl_sock *s, int c)
 			break;
 	}
 	cmd[n] = 0;
-	cmd[strcspn(cmd, " \t\r\n")] = 0;
+	/* one line: the command and its arguments, separated by blanks */
+	cmd[strcspn(cmd, "\r\n")] = 0;
+	for (size_t e = strlen(cmd); e && (cmd[e - 1] == ' ' || cmd[e - 1] == '\t');)
+		cmd[--e] = 0;
 
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 	if (!f)
-		return;
-	if (s->cb(s->arg, cmd, f))
-		fprintf(f, "error: unknown command \"%s\" (try: stats, status)\n", cmd);
+		return true;
+	s->cur = c;
+	s->deferred = false;
+	int r = s->cb(s->arg, cmd, f);
+	s->cur = -1;
+	if (r)
+		fprintf(f, "error: unknown command \"%s\" (try: stats, status, "
+			   "reload-policy [ZONE])\n", cmd);
 	fclose(f);
+	if (s->deferred) {
+		free(text);
+		return false;
+	}
 	for (size_t off = 0; off < len;) {
 		ssize_t w = write(c, text + off, len - off);
 		if (w <= 0)
@@ -62,6 +103,7 @@ static void serve(struct ctl_sock *s, int c)
 		off += (size_t)w;
 	}
 	free(text);
+	return true;
 }
 
 static void accept_ready(struct ctl_loop *loop, int fd, uint32_t events, void *arg)
@@ -74,8 +116,8 @@ static void accept_ready(struct ctl_loop *loop, int fd, uint32_t events, void *a
 		int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
 		if (c < 0)
 			return;
-		serve(s, c);
-		close(c);
+		if (serve(s, c))
+			close(c);
 	}
 }
 
@@ -93,6 +135,7 @@ struct ctl_sock *ctl_sock_new(struct ctl_loop *loop, const char *path, ctl_sock_
 		return NULL;
 	}
 	s->loop = loop;
+	s->cur = -1;
 	s->cb = cb;
 	s->arg = arg;
 	snprintf(s->path, sizeof(s->path), "%s", path);

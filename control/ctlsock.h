@@ -19,6 +19,17 @@ typedef int (*ctl_sock_cb)(void *arg, const char *cmd, FILE *f);
 
 struct ctl_sock;
 
+/*
+ * Called from a command's callback: its answer comes later. The
+ * connection is the caller's (a descriptor, blocking, with a send
+ * timeout): ctl_sock_reply() writes the answer and closes it. -1 when not
+ * called from a callback.
+ */
+int ctl_sock_defer(struct ctl_sock *s);
+/* Takes a deferral back: the callback answers now, through its FILE. */
+void ctl_sock_undefer(struct ctl_sock *s);
+void ctl_sock_reply(int fd, const char *text, size_t len);
+
 /* Listens on path (a stale socket file there is replaced). NULL with *code
  * set (CTL_E_SOCKET, CTL_E_NOMEM) and a line in err. */
 struct ctl_sock *ctl_sock_new(struct ctl_loop *loop, const char *path, ctl_sock_cb cb,

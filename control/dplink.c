@@ -18,6 +18,7 @@
 
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_malloc.h>
 #include <rte_memzone.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
@@ -26,13 +27,16 @@
 #include "cache/nsec.h"
 #include "conf/config.h"
 #include "answer/reply.h"
+#include "control/err.h"
 #include "control/iter.h"
+#include "control/policy.h"
 #include "dns/name.h"
 #include "dns/query.h"
 #include "net/pkt.h"
 
 #define POLL_MS 1		/* the miss rings are read this often, at least */
 #define POLL_BUDGET 1024	/* misses taken per poll, over all rings */
+#define POLICY_RETIRED_MAX 8	/* snapshots replaced, not yet released */
 #define EAL_ARGS_MAX 16
 
 /* A TCP question waiting for the dataplane's cache (token 0: free). */
@@ -62,6 +66,20 @@ struct ctl_dp {
 	unsigned npend;
 	struct shm_fill out;	/* the fill being built */
 	struct shm_miss in;	/* the miss being read */
+	struct ctl_policy *policy;
+	/* snapshots published and replaced, freed once released (shm.h) */
+	struct {
+		uint64_t gen;
+		void *addr;
+	} retired[POLICY_RETIRED_MAX];
+	unsigned nretired;
+	uint8_t pbuf[SHM_MSG_MAX];	/* a policy answer being written */
+};
+
+/* A miss whose policy CNAME's target is being resolved. */
+struct chase_wait {
+	struct ctl_dp *d;
+	struct shm_client c;
 };
 
 struct pend {
@@ -290,6 +308,121 @@ static void poll_found(struct ctl_dp *d)
 	}
 }
 
+/* --- policy --------------------------------------------------------------- */
+
+/* A policy answer for the client of a miss, sent as it is (not the
+ * cache's entry for the question, which the policy overrides). */
+static void send_verbatim(struct ctl_dp *d, const struct shm_client *c, const uint8_t *msg,
+			  size_t len)
+{
+	struct shm_fill *f = &d->out;
+
+	if (!msg || len < DNS_HDR_LEN || len > SHM_MSG_MAX) {
+		send_fill_as(d, c, SHM_MISS_CLIENT, DNS_R_SERVFAIL, NULL, 0, 0);
+		return;
+	}
+	f->h.type = SHM_REC_FILL;
+	f->h.abi = SHM_ABI_VERSION;
+	f->h.len = sizeof(*f);
+	f->flags = SHM_FILL_ANSWER | SHM_FILL_VERBATIM;
+	f->rank = CACHE_RANK_NONAUTH_ANSWER;
+	f->rcode = dns_get16(msg + 2) & DNS_F_RCODE_MASK;
+	f->msg_len = (uint16_t)len;
+	memcpy(f->msg, msg, len);
+	f->c = *c;
+	if (d->lost || rte_ring_sp_enqueue_elem(d->fill, f, sizeof(*f)) != 0) {
+		cst(d)->fill_ring_full++;
+		return;
+	}
+	cst(d)->fills++;
+}
+
+static void chase_done(void *arg, const uint8_t *msg, size_t len)
+{
+	struct chase_wait *w = arg;
+
+	send_verbatim(w->d, &w->c, msg, len);
+	free(w);
+}
+
+/* The policy's say on a client's miss: true when it answered (or dropped)
+ * the question, false when it goes to the iterator. */
+static bool miss_policy(struct ctl_dp *d, const struct shm_client *c)
+{
+	uint8_t qbuf[SHM_QUERY_MAX];
+	struct dns_query q;
+	size_t len = 0;
+	struct chase_wait *w;
+
+	if (!ctl_policy_snap(d->policy, NULL))
+		return false;
+	w = malloc(sizeof(*w));
+	if (!w || shm_client_query(c, qbuf, &q)) {
+		free(w);
+		return false;
+	}
+	w->d = d;
+	w->c = *c;
+	int v = ctl_policy_apply(d->policy, d->it, &q, c->family, c->src_ip, false,
+				 SHM_MSG_MAX, d->pbuf, sizeof(d->pbuf), &len, chase_done, w);
+	if (v != POLICY_V_CHASE)
+		free(w);
+	if (v == POLICY_V_ANSWER)
+		send_verbatim(d, c, d->pbuf, len);
+	return v == POLICY_V_ANSWER || v == POLICY_V_DROP || v == POLICY_V_CHASE;
+}
+
+void ctl_dp_set_policy(struct ctl_dp *d, struct ctl_policy *p)
+{
+	d->policy = p;
+}
+
+/* Frees what no worker uses any more. */
+static void free_released(struct ctl_dp *d)
+{
+	uint64_t released = __atomic_load_n(&d->ctl->policy_released, __ATOMIC_ACQUIRE);
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < d->nretired; i++) {
+		if (d->retired[i].gen < released)
+			rte_free(d->retired[i].addr);
+		else
+			d->retired[k++] = d->retired[i];
+	}
+	d->nretired = k;
+}
+
+int ctl_dp_publish_policy(struct ctl_dp *d, const struct policy_snap *s, size_t len)
+{
+	struct shm_ctl *ctl = d->ctl;
+
+	free_released(d);
+	if (d->nretired == POLICY_RETIRED_MAX)
+		return CTL_E_FULL; /* the workers have not moved on: try later */
+	void *m = rte_malloc("bw_policy", len, 64);
+	if (!m)
+		return CTL_E_NOMEM;
+	memcpy(m, s, len);
+	if (ctl->policy_gen)
+		d->retired[d->nretired++] = (typeof(d->retired[0])){
+			ctl->policy_gen, (void *)(uintptr_t)ctl->policy_addr };
+	ctl->policy_addr = (uint64_t)(uintptr_t)m;
+	ctl->policy_len = len;
+	__atomic_store_n(&ctl->policy_gen, policy_gen(s), __ATOMIC_RELEASE);
+	return 0;
+}
+
+uint64_t ctl_dp_policy_gen(const struct ctl_dp *d)
+{
+	return d->ctl->policy_gen;
+}
+
+void ctl_dp_policy_state(const struct ctl_dp *d, uint64_t *active, uint64_t *rejected)
+{
+	*active = d->ctl->policy_active;
+	*rejected = d->ctl->policy_rejected;
+}
+
 /* --- misses --------------------------------------------------------------- */
 
 static void take_miss(struct ctl_dp *d, const struct shm_miss *r)
@@ -305,6 +438,8 @@ static void take_miss(struct ctl_dp *d, const struct shm_miss *r)
 	}
 	if (r->kind == SHM_MISS_REFRESH)
 		cst(d)->refreshes++;
+	else if (d->policy && miss_policy(d, &c))
+		return;
 	if (!(p = malloc(sizeof(*p))))
 		goto overload;
 	p->d = d;
@@ -364,6 +499,8 @@ static void heartbeat(struct ctl_loop *loop, void *arg)
 	int32_t pid = d->ctl->dp_pid;
 
 	d->ctl->ctl_heartbeat_ms = now;
+	if (d->nretired)
+		free_released(d);
 	if (d->ctl->dp_instance != d->dp_instance ||
 	    (kill(pid, 0) != 0 && errno == ESRCH) ||
 	    (int64_t)(now - d->ctl->dp_heartbeat_ms) > SHM_DEAD_MS)
@@ -564,6 +701,8 @@ struct ctl_dp *ctl_dp_attach(struct ctl_loop *loop, struct ctl_iter *it,
 		return NULL;
 	}
 	ctl->control.attaches++;
+	/* an earlier control's snapshot, still the workers': ours replaces
+	 * it, and it is freed once they have moved on */
 	ctl_timer_init(&d->poll);
 	ctl_timer_init(&d->beat);
 	ctl_timer_add(loop, &d->poll, 0, poll_misses, d);

@@ -65,6 +65,24 @@ int ctl_dp_lookup(struct ctl_dp *d, const struct dns_query *q, ctl_dp_found_cb c
 void ctl_dp_fill_cache(struct ctl_dp *d, const struct dns_query *q, int rcode,
 		       const uint8_t *msg, size_t len);
 
+/*
+ * Response policy in dataplane mode. The workers apply the snapshot
+ * ctl_dp_publish_policy() gave them (a copy of s, len octets, in hugepage
+ * memory; the one it replaces is freed once every worker has moved past
+ * it, shm.h's policy_released): 0, or CTL_E_NOMEM (the workers keep the
+ * one they have). Misses are checked against p too (a CNAME's target is
+ * control's to chase, and the policy may have changed since the worker
+ * looked); p may be NULL. ctl_dp_policy_gen(): the generation the
+ * dataplane holds, from this control or one before (the next must be
+ * higher); ctl_dp_policy_state() the dataplane's view.
+ */
+struct policy_snap;
+struct ctl_policy;
+int ctl_dp_publish_policy(struct ctl_dp *d, const struct policy_snap *s, size_t len);
+void ctl_dp_set_policy(struct ctl_dp *d, struct ctl_policy *p);
+uint64_t ctl_dp_policy_gen(const struct ctl_dp *d);
+void ctl_dp_policy_state(const struct ctl_dp *d, uint64_t *active, uint64_t *rejected);
+
 /* True once the dataplane we attached to has gone away. */
 bool ctl_dp_lost(const struct ctl_dp *d);
 

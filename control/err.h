@@ -31,7 +31,8 @@
 	X(CTL_E_CONFIG_FILE, -5013, "the dataplane read another configuration file") \
 	X(CTL_E_ATTACHED, -5014, "another control is attached to the dataplane") \
 	X(CTL_E_UNKNOWN_COMMAND, -5015, "unknown operator command")           \
-	X(CTL_E_ANCHOR, -5016, "the trust anchor file is unusable")
+	X(CTL_E_ANCHOR, -5016, "the trust anchor file is unusable")          \
+	X(CTL_E_POLICY, -5017, "the policy zone is unusable")
 
 enum ctl_err {
 	CTL_OK = 0,

@@ -37,6 +37,7 @@
 #include "control/hints.h"
 #include "control/infra.h"
 #include "control/iter.h"
+#include "control/policy.h"
 #include "control/server.h"
 #include "control/upstream.h"
 #include "control/val.h"
@@ -66,6 +67,9 @@ struct parts {
 	struct ctl_deleg_table *deleg;
 	struct cache *cache;
 	struct ctl_dp *dp;		/* NULL: standalone */
+	struct ctl_policy *policy;	/* the response policy zones */
+	struct ctl_loop *loop;
+	struct ctl_sock *sock;
 	struct cache_nsec *nsec;	/* standalone with aggressive NSEC: the
 					   store the server answers from */
 	struct cache_nsec_feed_result fed; /* what went into it */
@@ -159,21 +163,113 @@ static void dump_stats(const struct parts *p, FILE *f)
 					(unsigned long long)ev[i].ranges);
 		fprintf(f, "stat nsec_zone.evictions_other %llu\n", (unsigned long long)other);
 	}
-	if (p->dp)
+	ctl_policy_print_stats(p->policy, f);
+	if (p->dp) {
+		uint64_t active, rejected;
+		ctl_dp_policy_state(p->dp, &active, &rejected);
+		fprintf(f, "stat policy.dataplane_generation %llu\nstat policy.dataplane_rejected %llu\n",
+			(unsigned long long)active, (unsigned long long)rejected);
 		ctl_dp_print_stats(p->dp, f);
+	}
 	fflush(f);
+}
+
+/* bailiwick-ctl reload-policy [ZONE]: the zone files read again (in
+ * policy.c's thread: the loop goes on), the new snapshot in force for
+ * control and published to the workers. The first line says how it went
+ * ("error: ..." makes bailiwick-ctl exit 1): a zone that failed keeps its
+ * previous version and is an error; records rejected one by one follow
+ * as FILE:LINE lines. */
+struct reload_req {
+	struct parts *p;
+	int fd;		/* the operator's connection */
+};
+
+static void policy_reloaded(void *arg, int r, const char *err, unsigned failed,
+			    const char *report, size_t len)
+{
+	struct reload_req *q = arg;
+	struct parts *p = q->p;
+	char *text = NULL;
+	size_t tlen = 0;
+	FILE *f = open_memstream(&text, &tlen);
+
+	if (!f) {
+		close(q->fd);
+		free(q);
+		return;
+	}
+	size_t slen = 0;
+	const struct policy_snap *s = ctl_policy_snap(p->policy, &slen);
+	int pr = 0;
+	if (!r && s && p->dp)
+		pr = ctl_dp_publish_policy(p->dp, s, slen);
+	if (r)
+		fprintf(f, "error: %s\n", err);
+	else if (failed)
+		fprintf(f, "error: %u zone%s failed, the previous version kept: %s\n", failed,
+			failed == 1 ? "" : "s", err);
+	else if (pr)
+		fprintf(f, "error: the dataplane did not take generation %llu: %s\n",
+			(unsigned long long)policy_gen(s), ctl_strerror(pr));
+	else
+		fprintf(f, "ok generation %llu, %llu rules\n",
+			(unsigned long long)(s ? policy_gen(s) : 0),
+			(unsigned long long)(s ? policy_rules(s) : 0));
+	fwrite(report, 1, len, f);
+	fclose(f);
+	ctl_sock_reply(q->fd, text, tlen);
+	free(text);
+	free(q);
+}
+
+static void reload_policy(struct parts *p, const char *zone, FILE *f)
+{
+	struct reload_req *q = malloc(sizeof(*q));
+	int fd = ctl_sock_defer(p->sock), r;
+
+	if (!q || fd < 0) {
+		free(q);
+		fprintf(f, "error: out of memory\n");
+		return;
+	}
+	q->p = p;
+	q->fd = fd;
+	if ((r = ctl_policy_reload(p->policy, p->loop, zone, policy_reloaded, q))) {
+		/* answered now after all: the socket writes f */
+		free(q);
+		ctl_sock_undefer(p->sock);
+		fprintf(f, "error: %s\n", r == CTL_E_FULL ? "a policy reload is in progress"
+							 : ctl_strerror(r));
+	}
 }
 
 static int command(void *arg, const char *cmd, FILE *f)
 {
-	const struct parts *p = arg;
+	struct parts *p = arg;
 
+	if (!strncmp(cmd, "reload-policy", 13) && (cmd[13] == 0 || cmd[13] == ' ')) {
+		const char *zone = cmd + 13;
+		while (*zone == ' ' || *zone == '\t')
+			zone++;
+		reload_policy(p, *zone ? zone : NULL, f);
+		return 0;
+	}
 	if (!strcmp(cmd, "stats")) {
 		dump_stats(p, f);
 		return 0;
 	}
 	if (!strcmp(cmd, "status")) {
-		fprintf(f, "mode %s\npid %d\n", p->dp ? "dataplane" : "standalone", (int)getpid());
+		size_t len;
+		const struct policy_snap *s = ctl_policy_snap(p->policy, &len);
+		fprintf(f, "mode %s\npid %d\npolicy_generation %llu\n",
+			p->dp ? "dataplane" : "standalone", (int)getpid(),
+			(unsigned long long)(s ? policy_gen(s) : 0));
+		if (p->dp) {
+			uint64_t active, rejected;
+			ctl_dp_policy_state(p->dp, &active, &rejected);
+			fprintf(f, "dataplane_policy_generation %llu\n", (unsigned long long)active);
+		}
 		return 0;
 	}
 	return CTL_E_UNKNOWN_COMMAND;
@@ -348,6 +444,25 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bailiwick-control: %s: resolver.trust-anchor: %s\n", path, err);
 		return 2;
 	}
+	/* Response policy zones: a zone that does not load stops the start
+	 * (there is no earlier version to keep, and running without a
+	 * configured block list is not what was asked for). */
+	struct ctl_policy *policy = ctl_policy_new(&cfg);
+	if (!policy) {
+		fprintf(stderr, "bailiwick-control: out of memory\n");
+		return 1;
+	}
+	if (cfg.n_policy) {
+		unsigned failed;
+		if (ctl_policy_load(policy, NULL, true, stderr, &failed, err, sizeof(err))) {
+			fprintf(stderr, "bailiwick-control: %s: %s\n", path, err);
+			return 2;
+		}
+		size_t slen;
+		const struct policy_snap *s = ctl_policy_snap(policy, &slen);
+		fprintf(stderr, "bailiwick-control: policy: %u zone%s, %llu rules\n", cfg.n_policy,
+			cfg.n_policy == 1 ? "" : "s", (unsigned long long)policy_rules(s));
+	}
 	if (check)
 		return 0;
 
@@ -406,7 +521,8 @@ int main(int argc, char **argv)
 	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	struct parts parts = { it, up, NULL, deleg, cache, NULL, NULL, { 0 }, 0, 0 };
+	struct parts parts = { it, up, NULL, deleg, cache, NULL, policy, loop, NULL, NULL,
+			       { 0 }, 0, 0 };
 	if (cfg.dataplane.enabled) {
 		fprintf(stderr, "bailiwick-control: waiting for the dataplane\n");
 		parts.dp = ctl_dp_attach(loop, it, &cfg, cfg_sha256, argv[0],
@@ -422,6 +538,18 @@ int main(int argc, char **argv)
 		if (cfg.resolver.clock_scale > 1)
 			ctl_iter_set_clock_scale(cfg.resolver.clock_scale,
 						 ctl_dp_clock_base_ms(parts.dp));
+		/* our generations above what the dataplane holds (from a
+		 * control before us), and ours published: the workers drop
+		 * an earlier control's policy for the configured one */
+		ctl_policy_set_gen(policy, ctl_dp_policy_gen(parts.dp) + 1);
+		size_t slen;
+		const struct policy_snap *s = ctl_policy_snap(policy, &slen);
+		if (s && (code = ctl_dp_publish_policy(parts.dp, s, slen))) {
+			fprintf(stderr, "bailiwick-control: policy: the dataplane did not take "
+					"it: %s\n", ctl_strerror(code));
+			return 1;
+		}
+		ctl_dp_set_policy(parts.dp, policy);
 	}
 	struct ctl_server *srv = ctl_server_new(loop, it, cache, parts.dp, &cfg, &code, err,
 						sizeof(err));
@@ -432,6 +560,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	parts.srv = srv;
+	parts.sock = sock;
+	if (cfg.n_policy)
+		ctl_server_set_policy(srv, policy);
 	if (!parts.dp && cfg.cache.aggressive_nsec) {
 		/* RFC 8198, standalone: our store, as the dataplane's */
 		struct cache_nsec_config nc;
@@ -476,6 +607,7 @@ int main(int argc, char **argv)
 	ctl_server_free(srv);
 	ctl_iter_free(it);
 	cache_nsec_free(parts.nsec);
+	ctl_policy_free(policy);
 	up_free(up);
 	ctl_loop_free(loop);
 	ctl_deleg_table_free(deleg);

@@ -30,6 +30,7 @@
 #include "conf/config.h"
 #include "control/dplink.h"
 #include "control/iter.h"
+#include "control/policy.h"
 #include "dns/msg.h"
 #include "dns/query.h"
 
@@ -94,6 +95,7 @@ struct ctl_server {
 	struct cache *cache;		/* the client cache when standalone */
 	struct ctl_dp *dp;		/* else the dataplane's, through this */
 	const struct cache_nsec *nsec;	/* standalone: RFC 8198's store, or NULL */
+	struct ctl_policy *policy;	/* response policy, or NULL */
 	uint32_t stale_ms;		/* serve-stale's client timeout; 0: off */
 	const struct cfg *cfg;
 	struct answer_acl acl;		/* cfg's access-control list */
@@ -287,6 +289,33 @@ void ctl_server_set_nsec(struct ctl_server *s, const struct cache_nsec *n)
 	s->nsec = n;
 }
 
+void ctl_server_set_policy(struct ctl_server *s, struct ctl_policy *p)
+{
+	s->policy = p;
+}
+
+/* A policy CNAME's target has been resolved: the answer, if the client is
+ * still there. */
+static void policy_done(void *arg, const uint8_t *msg, size_t len)
+{
+	struct pend *p = arg;
+	struct ctl_server *s = p->s;
+	struct conn *c = p->conn;
+
+	if (p->fd < 0 && !c) {
+		pend_unlink(p);
+		pend_free(p);
+		return;
+	}
+	pend_unlink(p);
+	if (msg)
+		send_answer(s, c, p->fd, &p->peer, p->peerlen, msg, len);
+	else
+		send_answer(s, c, p->fd, &p->peer, p->peerlen, s->out,
+			    answer_empty(p->wire, &p->q, DNS_R_SERVFAIL, s->edns_size, s->out));
+	pend_free(p);
+}
+
 /* p's question to the iterator; resolved() answers. 0 or a code
  * (CTL_E_FULL too when p's connection has TCP_PENDING_MAX resolving). */
 static int resolve(struct pend *p)
@@ -407,13 +436,6 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 					 s->edns_size, s->out));	\
 		return;							\
 	} while (0)
-	/* The client cache: the dataplane's when there is one (asked through
-	 * shared memory, answered later: found()), else ours. Fresh entries
-	 * are answered at once; stale ones wait for a refresh (served when
-	 * that takes too long: the iterator from ours, stale_due() from the
-	 * dataplane's). */
-	if (!s->dp && local_hit(s, c, fd, peer, peerlen, &q))
-		return;
 	struct pend *p = malloc(sizeof(*p) + len);
 	if (!p)
 		return;
@@ -430,10 +452,38 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 	p->stale_sent = false;
 	p->resolving = false;
 	ctl_timer_init(&p->stale_timer);
+	/* Response policy first: it overrides what any cache holds. */
+	if (s->policy) {
+		size_t n = 0;
+		size_t cap = answer_cap(s, c != NULL);
+		switch (ctl_policy_apply(s->policy, s->it, &p->q, family == AF_INET6 ? 6 : 4, addr,
+					 c != NULL, s->edns_size, s->out, cap, &n, policy_done, p)) {
+		case POLICY_V_ANSWER:
+			send_answer(s, c, fd, peer, peerlen, s->out, n);
+			/* fall through */
+		case POLICY_V_DROP:
+			pend_free(p);
+			return;
+		case POLICY_V_CHASE:
+			goto pending;
+		default:
+			break;
+		}
+	}
+	/* The client cache: the dataplane's when there is one (asked through
+	 * shared memory, answered later: found()), else ours. Fresh entries
+	 * are answered at once; stale ones wait for a refresh (served when
+	 * that takes too long: the iterator from ours, stale_due() from the
+	 * dataplane's). */
+	if (!s->dp && local_hit(s, c, fd, peer, peerlen, &p->q)) {
+		pend_free(p);
+		return;
+	}
 	if (!(s->dp && ctl_dp_lookup(s->dp, &p->q, found, p) == 0) && resolve(p)) {
 		pend_free(p);
 		OVERLOAD();
 	}
+pending:
 	if (c) {
 		p->cnext = c->pends;
 		c->pends = p;

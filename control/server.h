@@ -85,6 +85,11 @@ void ctl_server_free(struct ctl_server *s);
 struct cache_nsec;
 void ctl_server_set_nsec(struct ctl_server *s, const struct cache_nsec *n);
 
+/* Response policy (control/policy.h) applied to every client's question
+ * before any cache; NULL (the default): none. p must outlive s. */
+struct ctl_policy;
+void ctl_server_set_policy(struct ctl_server *s, struct ctl_policy *p);
+
 void ctl_server_get_stats(const struct ctl_server *s, struct ctl_server_stats *st);
 
 #endif

@@ -32,6 +32,7 @@
 #define DP_ADDRS_MAX CFG_PORT_ADDRS_MAX
 
 struct cache_nsec;
+struct policy_snap;
 
 /* A service port and its exception TAP (one queue pair, the main
  * thread's: net_tap has at most 16 queues, and a secondary process can be
@@ -78,6 +79,8 @@ struct dp_worker {
 	struct rte_ring *from_kernel;	/* from the main thread: the kernel's egress */
 	struct cache_reader_stats cst;
 	uint64_t drain_tsc;		/* when the partial batches must go */
+	const struct policy_snap *pol;	/* this iteration's (dp.policy), or NULL */
+	uint64_t pol_gen;
 	struct dp_txq tx[CFG_PORTS_MAX];	/* per service port */
 	struct dp_txq kq;			/* for the kernel, any port (m->port: its id) */
 	unsigned njobs;
@@ -106,6 +109,9 @@ struct dp {
 	struct dp_worker *workers[SHM_WORKERS_MAX];
 	uint64_t drain_cycles;
 	uint16_t edns_size;		/* our advertised UDP size */
+	/* the response policy snapshot the workers apply (NULL: none), set
+	 * by the main thread once it has checked control's (policy.c) */
+	const struct policy_snap *policy;
 	volatile bool quit;
 };
 
@@ -145,6 +151,14 @@ unsigned dp_writer_poll(struct dp *dp, unsigned max);
  * Returns the number of records taken.
  */
 unsigned dp_lookup_poll(struct dp *dp, unsigned max);
+
+/*
+ * Response policy (policy.c), on the main thread: a snapshot control
+ * published in the control block is checked and given to the workers
+ * (dp.policy), and policy_released tells control which older ones no
+ * worker uses any more.
+ */
+void dp_policy_poll(struct dp *dp);
 
 /*
  * Exception path (exception.c), on the main thread: frames the workers

@@ -580,6 +580,7 @@ int main(int argc, char **argv)
 			writer_stats(&dp);
 			next_stats = now + 1000;
 		}
+		dp_policy_poll(&dp);
 		unsigned n = dp_writer_poll(&dp, 64) + dp_lookup_poll(&dp, 64) +
 			     dp_exception_poll(&dp);
 		cache_reader_quiescent();

@@ -29,6 +29,7 @@
 #include <urcu/urcu-qsbr.h>
 
 #include "answer/negative.h"
+#include "answer/policy.h"
 #include "answer/reply.h"
 #include "answer/screen.h"
 #include "cache/nsec.h"
@@ -316,6 +317,49 @@ static void answer_jobs(struct dp_worker *w)
 	w->njobs = 0;
 }
 
+/* --- response policy ----------------------------------------------------- */
+
+/* The policy's answer to job j when a trigger matched (hit): true when the
+ * job is done (answered, dropped, or handed to control for a CNAME's
+ * target), false when the query goes on to the cache (PASSTHRU). */
+static bool policy_reply(struct dp_worker *w, struct dp_job *j, const struct policy_hit *h)
+{
+	uint8_t *dns = rte_pktmbuf_mtod(j->m, uint8_t *) + j->p.payload_off;
+	size_t len = 0;
+
+	switch (policy_answer(w->pol, h, &j->q, false, w->dp->edns_size, dns, room(j), &len)) {
+	case POLICY_V_PASS:
+		ST(w, policy_passthru);
+		return false;
+	case POLICY_V_DROP:
+		ST(w, policy_dropped);
+		rte_pktmbuf_free(j->m);
+		return true;
+	case POLICY_V_CHASE:
+		/* the target's answer is control's to find: it applies the
+		 * same snapshot to the miss and chases the CNAME */
+		if (w->dp->ctl->ctl_up) {
+			if (ask_control(w, j, SHM_MISS_CLIENT, false))
+				ST(w, policy_chase);
+			rte_pktmbuf_free(j->m);
+			return true;
+		}
+		break; /* control is down: the CNAME alone */
+	case POLICY_V_ANSWER:
+		break;
+	}
+	if (h->action == POLICY_A_TCP_ONLY)
+		ST(w, policy_tcp_only);
+	else if (h->action == POLICY_A_NODATA)
+		ST(w, policy_nodata);
+	else if ((dns[3] & DNS_F_RCODE_MASK) == DNS_R_NXDOMAIN)
+		ST(w, policy_nxdomain);
+	else
+		ST(w, policy_local);
+	reply(w, j, len);
+	return true;
+}
+
 /* --- sorting frames ------------------------------------------------------ */
 
 /* A UDP datagram to a service address, port 53: a query, or not. */
@@ -351,6 +395,15 @@ static void dns_frame(struct dp_worker *w, struct dp_port *pt, struct rte_mbuf *
 	j->port = pt;
 	j->p = *p;
 	cache_key_from_query(&j->k, w->dp->cache, &j->q);
+	/* QNAME and CLIENT-IP triggers, before the cache: a reload takes
+	 * effect for cached names at once */
+	if (w->pol) {
+		struct policy_hit h;
+		if (policy_match(w->pol, j->k.name, j->k.name_len,
+				 p->family == NET_PKT_IPV6 ? 6 : 4, p->src_ip, &h) &&
+		    policy_reply(w, j, &h))
+			return;
+	}
 	rte_prefetch0(&j->k);
 	w->njobs++;
 }
@@ -481,6 +534,15 @@ int dp_worker_main(void *arg)
 	while (!__atomic_load_n(&dp->quit, __ATOMIC_RELAXED)) {
 		uint64_t t0 = rte_rdtsc();
 		unsigned work = 0, rx = 0;
+
+		/* the policy for this iteration; the one before is no longer
+		 * ours once policy_seen says so (policy.c) */
+		w->pol = __atomic_load_n(&dp->policy, __ATOMIC_ACQUIRE);
+		if (w->pol && policy_gen(w->pol) != w->pol_gen) {
+			w->pol_gen = policy_gen(w->pol);
+			__atomic_store_n(&dp->ctl->policy_seen[w->idx], w->pol_gen,
+					 __ATOMIC_RELEASE);
+		}
 
 		for (unsigned i = 0; i < dp->n_ports; i++)
 			rx += poll_port(w, &dp->ports[i]);

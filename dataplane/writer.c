@@ -83,9 +83,17 @@ static void fill(struct dp *dp, const struct shm_fill *f)
 	size_t link = dp->ports[pi].udp_max[c->family == NET_PKT_IPV6];
 	if (cap > link)
 		cap = link;
-	size_t n = answer_resolved(dp->cache, &q, now, f->msg, f->msg_len, f->rcode,
-				   f->flags & SHM_FILL_STALE, f->flags & SHM_FILL_TRUNCATED,
-				   dp->edns_size, buf + hl, cap);
+	/* a policy answer is the client's as it is: the cache may hold
+	 * another for the question, which policy overrides */
+	size_t n = f->flags & SHM_FILL_VERBATIM
+		? answer_from_msg(&q, f->msg, f->msg_len, f->rcode, false, cap, dp->edns_size,
+				  buf + hl)
+		: answer_resolved(dp->cache, &q, now, f->msg, f->msg_len, f->rcode,
+				  f->flags & SHM_FILL_STALE, f->flags & SHM_FILL_TRUNCATED,
+				  dp->edns_size, buf + hl, cap);
+	if ((f->flags & SHM_FILL_VERBATIM) && n >= DNS_HDR_LEN && f->msg_len >= DNS_HDR_LEN &&
+	    (dns_get16(f->msg + 2) & DNS_F_TC))
+		buf[hl + 2] |= DNS_F_TC >> 8; /* rpz-tcp-only: no records in it */
 	if (n == 0) {
 		/* a stale answer asked for that the cache no longer holds */
 		rte_pktmbuf_free(m);

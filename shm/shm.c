@@ -49,6 +49,8 @@ int shm_fill_check(const struct shm_fill *f, unsigned n_workers)
 	       f->rank >= CACHE_RANK_ADDITIONAL && f->rank <= CACHE_RANK_SECURE &&
 	       f->rcode <= 0xfff && c->worker < n_workers &&
 	       (!(f->flags & SHM_FILL_NSEC) || f->flags == SHM_FILL_NSEC) &&
+	       (!(f->flags & SHM_FILL_VERBATIM) ||
+		f->flags == (SHM_FILL_VERBATIM | SHM_FILL_ANSWER)) &&
 	       (c->family == 4 || c->family == 6) ? 0 : -1;
 }
 

@@ -58,8 +58,11 @@ struct dns_query;
  * the per-zone RFC 8198 counts (wzones, nsec_zones) and the writer's
  * lookup_nsec counter. 7: the zones the NSEC store evicted most
  * (nsec_zones.e); the study clock (clock_scale, clock_base_ms); the
- * writer's lookup_nxdomain_cut counter. */
-#define SHM_ABI_VERSION 7
+ * writer's lookup_nxdomain_cut counter. 8: the policy snapshot
+ * (policy_gen, policy_addr, policy_len; policy_active, policy_released,
+ * policy_rejected; policy_seen), SHM_FILL_VERBATIM, the workers' and the
+ * writer's policy counters. */
+#define SHM_ABI_VERSION 8
 #define SHM_MAGIC 0x6277636c /* "bwcl" */
 
 #define SHM_CTL_NAME "bw_ctl"
@@ -169,6 +172,10 @@ enum shm_fill_flags {
 					   for the NSEC store only; alone (no
 					   other flag), c holds the feed's
 					   question, for the record checks */
+	SHM_FILL_VERBATIM = 1 << 5,	/* with ANSWER: msg is the client's
+					   answer as it is (a policy answer),
+					   not the cache's entry for the
+					   question; never with CACHE */
 };
 
 struct shm_fill {
@@ -262,6 +269,13 @@ int shm_client_query(const struct shm_client *c, uint8_t *qbuf, struct dns_query
 	X(dns_dropped, "dropped: DNS header unreadable")		\
 	X(answer_dropped, "dropped: answer could not be built")		\
 	X(truncated, "answers sent with TC=1")				\
+	X(policy_nxdomain, "NXDOMAIN by response policy")		\
+	X(policy_nodata, "NODATA by response policy")			\
+	X(policy_local, "local data by response policy")		\
+	X(policy_dropped, "queries dropped by response policy")	\
+	X(policy_tcp_only, "TC=1 by response policy (rpz-tcp-only)")	\
+	X(policy_passthru, "queries passed through by response policy") \
+	X(policy_chase, "policy CNAMEs sent to control for their target")	\
 	X(rcode_noerror, "answers with NOERROR")			\
 	X(rcode_nxdomain, "answers with NXDOMAIN")			\
 	X(rcode_servfail, "answers with SERVFAIL")			\
@@ -317,7 +331,9 @@ struct shm_worker_stats {
 	X(nsec_zones, "zones the NSEC store holds")			\
 	X(nsec_held, "NSEC and NSEC3 ranges the NSEC store holds")	\
 	X(nsec_bytes, "octets the NSEC store holds")			\
-	X(nsec_evicted, "zones evicted from the NSEC store (budget)")
+	X(nsec_evicted, "zones evicted from the NSEC store (budget)")	\
+	X(policy_published, "policy snapshots given to the workers")	\
+	X(policy_rejected, "policy snapshots refused: outside shared memory or inconsistent")
 
 struct shm_writer_stats {
 #define SHM_FIELD(name, text) uint64_t name;
@@ -422,6 +438,25 @@ struct shm_ctl {
 	alignas(64) volatile int32_t ctl_pid;
 	volatile uint32_t pad0;
 	volatile uint64_t ctl_heartbeat_ms;	/* in now_ms's clock */
+	/* Control: the response policy snapshot in force (answer/policy.h),
+	 * in hugepage memory control allocated (the same address in both
+	 * processes); addr and len are written first, then gen (release).
+	 * gen 0: none. Control frees a snapshot it replaced once
+	 * policy_released passes its generation. */
+	volatile uint64_t policy_gen;
+	volatile uint64_t policy_addr;
+	volatile uint64_t policy_len;
+
+	/* Dataplane main thread: what became of the published snapshots. It
+	 * checks each (inside DPDK memory, policy_check()) before the
+	 * workers get it. */
+	alignas(64) volatile uint64_t policy_active;	/* the workers' generation */
+	volatile uint64_t policy_released;	/* every worker uses this
+						   generation or a newer one:
+						   older snapshots are free */
+	volatile uint64_t policy_rejected;	/* the last generation refused */
+	/* Each worker: the policy generation it uses (its own slot). */
+	alignas(64) volatile uint64_t policy_seen[SHM_WORKERS_MAX];
 
 	struct shm_worker_stats wstats[SHM_WORKERS_MAX];	/* each worker */
 	struct shm_writer_stats writer;				/* the writer */

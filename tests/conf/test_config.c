@@ -1113,3 +1113,58 @@ Test(config, clock_scale_is_for_studies)
 	cr_assert_eq(c.resolver.clock_scale, 60);
 	cr_assert(c.dataplane.enabled);
 }
+
+Test(config, policy_zones_in_order_with_their_options)
+{
+	ok("resolver: { root-hints: /r }\n"
+	   "policy:\n"
+	   "  - { name: rpz.example., file: /etc/a.zone }\n"
+	   "  - name: Block.Test\n"
+	   "    file: /etc/b.zone\n"
+	   "    policy: cname\n"
+	   "    cname: walled.example\n"
+	   "    max-ttl: 60\n"
+	   "    log: true\n"
+	   "    ede: filtered\n");
+	cr_assert_eq(c.n_policy, 2);
+	cr_assert_str_eq(c.policy[0].name, "rpz.example");
+	cr_assert_str_eq(c.policy[0].file, "/etc/a.zone");
+	cr_assert_eq(c.policy[0].override, CFG_POLICY_GIVEN);
+	cr_assert_eq(c.policy[0].ede, 15);
+	cr_assert_eq(c.policy[0].max_ttl_s, 3600);
+	cr_assert_not(c.policy[0].log);
+	cr_assert_str_eq(c.policy[1].name, "Block.Test");
+	cr_assert_eq(c.policy[1].override, CFG_POLICY_CNAME);
+	cr_assert_str_eq(c.policy[1].cname, "walled.example");
+	cr_assert_eq(c.policy[1].max_ttl_s, 60);
+	cr_assert(c.policy[1].log);
+	cr_assert_eq(c.policy[1].ede, 17);
+	ok("resolver: { root-hints: /r }\npolicy: [ { name: r, file: /z, ede: none } ]\n");
+	cr_assert_eq(c.policy[0].ede, CFG_EDE_NONE);
+}
+
+Test(config, policy_errors_name_the_key)
+{
+	bad("resolver: { root-hints: /r }\npolicy: [ { name: r } ]\n", CFG_E_MISSING,
+	    "bailiwick.yaml:2:11: policy[0].file: missing required key");
+	bad("resolver: { root-hints: /r }\npolicy: [ { name: 'a..b', file: /z } ]\n",
+	    CFG_E_VALUE,
+	    "bailiwick.yaml:2:19: policy[0].name: \"a..b\" is not a domain name (labels of "
+	    "1..63 letters, digits, '-' or '_', at most 253 octets)");
+	bad("resolver: { root-hints: /r }\npolicy: [ { name: r, file: /z, policy: block } ]\n",
+	    CFG_E_VALUE,
+	    "bailiwick.yaml:2:40: policy[0].policy: \"block\" is not one of given, nxdomain, nodata, passthru, drop, tcp-only, cname");
+	bad("resolver: { root-hints: /r }\npolicy: [ { name: r, file: /z, policy: cname } ]\n",
+	    CFG_E_MISSING, "bailiwick.yaml:2:11: policy[0].cname: missing required key");
+	bad("resolver: { root-hints: /r }\npolicy: [ { name: r, file: /z, cname: x } ]\n",
+	    CFG_E_VALUE, "bailiwick.yaml:2:39: policy[0].cname: is for policy: cname only");
+	bad("resolver: { root-hints: /r }\n"
+	    "policy: [ { name: r, file: /z }, { name: R., file: /y } ]\n",
+	    CFG_E_DUPLICATE, "bailiwick.yaml:2:34: policy[1]: zone R is element 0 too");
+	bad("resolver: { root-hints: /r }\n"
+	    "policy: [ { name: r, file: /z, primary: 192.0.2.1 } ]\n",
+	    CFG_E_VALUE,
+	    "bailiwick.yaml:2:41: policy[0].primary: zone transfers (AXFR/IXFR) are not built yet: give the zone as a file");
+	bad("resolver: { root-hints: /r }\npolicy: [ { name: r, file: z } ]\n", CFG_E_VALUE,
+	    "bailiwick.yaml:2:28: policy[0].file: \"z\" is not an absolute path");
+}

@@ -21,6 +21,13 @@ without a VLAN tag and Ethernet padding, TCP, ARP requests, ICMP echo
 requests, neighbour solicitations (plain and duplicate address detection),
 and a fragment; each behind a mode octet (fuzz_frame.c: which bad checksums
 the target fixes before parsing again), 0 and 3.
+fuzz_rpz: response policy zones (origin rpz.example., as fuzz_rpz.c reads
+them): every trigger encoding and action of the draft, local data, owners
+spread over the file, and broken zones (bad triggers, CNAME with other
+data, a syntax error, no SOA, $INCLUDE).
+fuzz_policy: compact rule sets (exact and wildcard names, IPv4 and IPv6
+prefixes, every action, local data, a CNAME to *.suffix) asked questions
+that hit each, with a resolved message behind as the CNAME target's.
 Written at test time so that no binary files live in the tree. Standard
 library only.
 """
@@ -231,6 +238,49 @@ CONFIG_SEEDS = [
     ("unknown-key", "resolver: { root-hints: /r }\ncache: { max-tll: 5 }\n"),
     ("syntax-error", "resolver:\n  root-hints: /r\n cache: [\n"),
     ("two-documents", "resolver: { root-hints: /r }\n---\n- 1\n"),
+]
+
+
+# ---- fuzz_rpz: response policy zones, origin rpz.example. ----
+RPZ_HEAD = ("$TTL 300\n"
+            "@ SOA ns.rpz.example. hostmaster.rpz.example. ( 1 3600 600 86400 60 )\n"
+            "@ NS ns.example.\n")
+
+RPZ_SEEDS = [
+    ("qname", RPZ_HEAD + "bad.example CNAME .\n*.bad.example CNAME .\n"
+     "www.Shop.Example CNAME *.\n* CNAME rpz-passthru.\n"
+     "ok.example CNAME ok.example.\n"),
+    ("actions", RPZ_HEAD + "a CNAME .\nb CNAME *.\nc CNAME rpz-passthru.\n"
+     "d CNAME rpz-drop.\ne CNAME rpz-tcp-only.\nf CNAME rpz-drop\n"),
+    ("local-data", RPZ_HEAD + "x A 192.0.2.1\nx 60 A 192.0.2.2\n"
+     "x AAAA 2001:db8::1\nx TXT \"blocked\" \"by policy\"\n"
+     "w CNAME garden.example.\n*.v CNAME *.garden.example.\n"),
+    ("client-ip", RPZ_HEAD + "32.1.2.0.192.rpz-client-ip CNAME .\n"
+     "24.0.2.0.192.rpz-client-ip CNAME rpz-drop.\n"
+     "128.1.zz.db8.2001.rpz-client-ip CNAME .\n"
+     "48.zz.db8.2001.rpz-client-ip A 192.0.2.7\n"
+     "128.8.7.6.5.4.3.2.1.rpz-client-ip CNAME rpz-tcp-only.\n"),
+    ("ip-nsip-nsdname", RPZ_HEAD + "32.1.2.0.192.rpz-ip CNAME .\n"
+     "64.zz.db8.2001.rpz-nsip CNAME .\n"
+     "ns.evil.example.rpz-nsdname CNAME .\n"
+     "*.evil.example.rpz-nsdname CNAME rpz-passthru.\n"),
+    ("spread", RPZ_HEAD + "a A 192.0.2.1\nb CNAME .\nA TXT \"x\"\n"
+     "a A 192.0.2.1\nc AAAA ::1\n"),
+    ("bad-triggers", RPZ_HEAD + "33.1.2.0.192.rpz-client-ip CNAME .\n"
+     "24.1.2.0.192.rpz-client-ip CNAME .\n32.01.2.0.192.rpz-ip CNAME .\n"
+     "128.1.zz.db8.zz.2001.rpz-client-ip CNAME .\n"
+     "128.1.2.3.4.5.6.7.8.9.rpz-nsip CNAME .\n"
+     "128.1.zz.0db8.2001.rpz-client-ip CNAME .\n"
+     "x.rpz-bogus CNAME .\na.*.b CNAME .\nrpz-nsdname CNAME .\n"),
+    ("conflicts", RPZ_HEAD + "x CNAME .\ny A 192.0.2.9\nx A 192.0.2.1\n"
+     "z CNAME .\nz CNAME *.\nm MX 10 mail.example.\n@ A 192.0.2.1\n"
+     "www.other. CNAME .\nq A \\# 3 010203\n"),
+    ("syntax-error", RPZ_HEAD + "a CNAME .\nb A 192.0.2.400\n"
+     "c TXT \"unterminated\nd CNAME .\n"),
+    ("no-soa", "x CNAME .\n@ NS ns.example.\n"),
+    ("include", RPZ_HEAD + "$INCLUDE /etc/passwd\n"),
+    ("directives", "$ORIGIN rpz.example.\n$TTL 1h\n" + RPZ_HEAD[9:] +
+     "$ORIGIN sub.rpz.example.\nx CNAME .\n$TTL\n"),
 ]
 
 
@@ -453,6 +503,35 @@ def main():
         for label, text in CONFIG_SEEDS:
             with open(os.path.join(out, label), "w") as f:
                 f.write(text)
+        return
+    if target == "fuzz_rpz":
+        for label, text in RPZ_SEEDS:
+            with open(os.path.join(out, label), "w") as f:
+                f.write(text)
+        return
+    if target == "fuzz_policy":
+        # fuzz_policy.c's input: mode, client UDP size, buffer, qtype, rule
+        # count; rules (kind, action, name or prefix, local data); the
+        # question's name, the client's address, then the target's message.
+        def lname(t):
+            n = name(t)
+            return bytes([len(n)]) + n
+        rules = (bytes([0, 0]) + lname("bad.example")                 # exact NXDOMAIN
+                 + bytes([1, 1]) + lname("ads.example")                # wildcard NODATA
+                 + bytes([0, 5]) + lname("loc.example") + bytes([1, 0, 60, 4, 198, 51, 100, 7])
+                 + bytes([2, 30, 5]) + b"\x04text"                     # local A, TXT
+                 + bytes([1, 5]) + lname("g.example") + bytes([0, 3, 60])
+                 + lname("*.garden.example")                           # CNAME *.suffix
+                 + bytes([2, 3, 24, 10, 1, 2, 0])                      # IPv4 /24 DROP
+                 + bytes([3 | 4, 4, 32, 0x20, 1, 0x0d, 0xb8] + [0] * 12))  # IPv6 /32, zone 1
+        target_msg = [d for lbl, d in seeds()][0]
+        for n, (qn, qt, mode) in enumerate((("bad.example", 1, 1), ("a.ads.example", 28, 3),
+                                            ("loc.example", 1, 0), ("loc.example", 16, 5),
+                                            ("www.g.example", 1, 1), ("www.g.example", 5, 2),
+                                            ("z.example", 1, 1), ("loc.example", 255, 0))):
+            head = bytes([mode]) + struct.pack("!HHH", 1232, 1200, qt) + bytes([6 | (n << 4)])
+            with open(os.path.join(out, "policy-%d" % n), "wb") as f:
+                f.write(head + rules + lname(qn) + bytes([10, 1, 2, 3] + [0] * 12) + target_msg)
         return
     if target == "fuzz_scrub":
         # One octet choosing the zone the server was asked as, then a message.

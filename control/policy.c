@@ -1,0 +1,525 @@
+/*
+ * control/policy.c: the configured policy zones, their loads and reloads,
+ * the snapshot in force, and control's own use of it (see policy.h).
+ * Control process, the loop's thread.
+ *
+ * Each zone keeps the version last read without failing; a reload reads
+ * into a fresh struct and replaces that version only on success, so a
+ * zone file caught half-written or broken leaves the zone as it was. The
+ * snapshot is rebuilt from every zone's kept version, then swapped in; the
+ * old one is freed at once (this thread is its only reader here; the
+ * dataplane gets its own copy from dplink.c).
+ *
+ * An operator's reload reads and compiles in a thread of its own (a
+ * million rules take seconds, and the loop must go on resolving misses
+ * and stamping its heartbeat meanwhile): that thread reads only the
+ * configuration and the kept versions, which nothing changes while it
+ * runs (one reload at a time), and writes only its struct reload; the
+ * loop commits the result when the thread says it is done (an eventfd).
+ */
+#include "control/policy.h"
+
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include <string.h>
+#include <time.h>
+
+#include "conf/config.h"
+#include "control/err.h"
+#include "control/iter.h"
+#include "control/loop.h"
+#include "control/rpz.h"
+#include "dns/name.h"
+#include "dns/opt.h"
+#include "dns/print.h"
+#include "dns/query.h"
+
+struct pzone {
+	struct policy_zone z;	/* the version in force */
+	bool loaded;
+	time_t loaded_at;
+	uint64_t failures;
+	uint64_t rejected_last;	/* records the last good load rejected */
+	char last_error[256];
+};
+
+/* One reload: read (a thread, or the caller at start), then committed. */
+struct reload {
+	struct ctl_policy *p;
+	char only[CFG_DNAME_MAX + 2];	/* "": every zone */
+	bool first;
+	bool read[CFG_POLICY_MAX];	/* zone i was read again */
+	int rc[CFG_POLICY_MAX];
+	struct policy_zone z[CFG_POLICY_MAX];
+	char why[CFG_POLICY_MAX][512];
+	char *text;			/* the report: rejected records, failures */
+	size_t len;
+	FILE *report;			/* text's stream, or the caller's */
+	unsigned matched, failed;
+	int result;
+	char err[512];
+	struct policy_snap *snap;
+	size_t snap_len;
+	/* a thread's */
+	pthread_t th;
+	int efd;
+	struct ctl_loop *loop;
+	ctl_policy_reloaded cb;
+	void *arg;
+};
+
+struct ctl_policy {
+	const struct cfg *cfg;
+	unsigned n;
+	struct pzone zone[CFG_POLICY_MAX];
+	struct policy_zone_opts opts[CFG_POLICY_MAX];
+	const char *names[CFG_POLICY_MAX];
+	struct policy_snap *snap;
+	size_t snap_len;
+	uint64_t gen;		/* the next snapshot's */
+	struct reload *busy;	/* a reload in its thread */
+	struct ctl_policy_stats st;
+};
+
+/* A chase of a policy CNAME: the CNAME answer waits for its target. */
+struct chase {
+	struct ctl_policy *p;
+	ctl_policy_done done;
+	void *arg;
+	size_t cap;
+	size_t hlen;
+	uint8_t head[];
+};
+
+static uint8_t override_of(uint8_t o)
+{
+	static const uint8_t map[] = {
+		[CFG_POLICY_GIVEN] = POLICY_OVERRIDE_NONE,
+		[CFG_POLICY_NXDOMAIN] = POLICY_OVERRIDE_NXDOMAIN,
+		[CFG_POLICY_NODATA] = POLICY_OVERRIDE_NODATA,
+		[CFG_POLICY_PASSTHRU] = POLICY_OVERRIDE_PASSTHRU,
+		[CFG_POLICY_DROP] = POLICY_OVERRIDE_DROP,
+		[CFG_POLICY_TCP_ONLY] = POLICY_OVERRIDE_TCP_ONLY,
+		[CFG_POLICY_CNAME] = POLICY_OVERRIDE_CNAME,
+	};
+	return o < sizeof(map) ? map[o] : POLICY_OVERRIDE_NONE;
+}
+
+struct ctl_policy *ctl_policy_new(const struct cfg *cfg)
+{
+	struct ctl_policy *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->cfg = cfg;
+	p->n = cfg->n_policy;
+	p->gen = 1;
+	for (unsigned i = 0; i < p->n; i++) {
+		const struct cfg_policy *c = &cfg->policy[i];
+		struct policy_zone_opts *o = &p->opts[i];
+		policy_zone_init(&p->zone[i].z);
+		p->names[i] = c->name;
+		o->override = override_of(c->override);
+		o->log = c->log;
+		o->ede = c->ede == CFG_EDE_NONE ? DNS_EDE_NONE : c->ede;
+		o->max_ttl = c->max_ttl_s;
+		if (c->override == CFG_POLICY_CNAME && dns_name_from_str(c->cname, o->cname) < 0)
+			o->override = POLICY_OVERRIDE_NXDOMAIN; /* conf checked its syntax */
+	}
+	return p;
+}
+
+static void reload_free(struct reload *r);
+
+void ctl_policy_free(struct ctl_policy *p)
+{
+	if (!p)
+		return;
+	if (p->busy) {
+		pthread_join(p->busy->th, NULL);
+		ctl_loop_close(p->busy->loop, p->busy->efd);
+		reload_free(p->busy);
+	}
+	for (unsigned i = 0; i < p->n; i++)
+		policy_zone_fini(&p->zone[i].z);
+	free(p->snap);
+	free(p);
+}
+
+struct report_ctx {
+	FILE *f;
+	uint64_t n;
+};
+
+static void report_line(void *arg, const char *line)
+{
+	struct report_ctx *r = arg;
+
+	r->n++;
+	/* a feed with a broken generator could reject every record: the
+	 * first lines say what is wrong, the count says how much */
+	if (r->f && r->n <= 100)
+		fprintf(r->f, "policy: %s\n", line);
+	else if (r->f && r->n == 101)
+		fprintf(r->f, "policy: (more rejected records not shown)\n");
+}
+
+static bool named(const char *only, const char *name)
+{
+	size_t l = strlen(only);
+
+	/* the final dot or not, as the configuration allows */
+	return strcasecmp(only, name) == 0 ||
+	       (l > 1 && only[l - 1] == '.' && strlen(name) == l - 1 &&
+		strncasecmp(only, name, l - 1) == 0);
+}
+
+/*
+ * The reading half of a reload: the zones asked for read into r's own
+ * structs, then every zone's newest good version compiled into r->snap.
+ * Reads p's configuration and kept versions only (any thread).
+ */
+static void reload_read(struct reload *r)
+{
+	struct ctl_policy *p = r->p;
+	struct report_ctx rc = { r->report, 0 };
+
+	r->err[0] = 0;
+	for (unsigned i = 0; i < p->n; i++) {
+		if (r->only[0] && !named(r->only, p->names[i]))
+			continue;
+		const struct cfg_policy *c = &p->cfg->policy[i];
+		uint8_t origin[DNS_NAME_MAX];
+		r->matched++;
+		r->read[i] = true;
+		policy_zone_init(&r->z[i]);
+		if (dns_name_from_str(c->name, origin) < 0) {
+			r->rc[i] = CTL_E_POLICY;
+			snprintf(r->why[i], sizeof(r->why[i]), "not a domain name");
+		} else {
+			rc.n = 0;
+			r->rc[i] = ctl_rpz_load(&r->z[i], c->file, origin, report_line, &rc,
+						r->why[i], sizeof(r->why[i]));
+		}
+		if (!r->rc[i])
+			continue;
+		r->failed++;
+		if (r->report)
+			fprintf(r->report, "policy: %s: %s%s\n", c->name, r->why[i],
+				p->zone[i].loaded ? " (the previous version stays in force)" : "");
+		if (!r->err[0])
+			snprintf(r->err, sizeof(r->err), "policy %s: %s", c->name, r->why[i]);
+		if (r->first) {
+			r->result = r->rc[i];
+			return;
+		}
+	}
+	if (r->only[0] && !r->matched) {
+		snprintf(r->err, sizeof(r->err), "no policy zone is named %s", r->only);
+		r->result = CTL_E_INVAL;
+		return;
+	}
+	/* Every zone's newest good version, in the configured order. */
+	const struct policy_zone *zs[CFG_POLICY_MAX];
+	struct policy_zone_opts opts[CFG_POLICY_MAX];
+	const char *names[CFG_POLICY_MAX];
+	unsigned n = 0;
+	for (unsigned i = 0; i < p->n; i++) {
+		const struct policy_zone *z = r->read[i] && !r->rc[i] ? &r->z[i]
+					      : p->zone[i].loaded ? &p->zone[i].z : NULL;
+		if (!z)
+			continue;
+		zs[n] = z;
+		opts[n] = p->opts[i];
+		names[n++] = p->names[i];
+	}
+	r->snap = policy_build(zs, opts, names, n, 0, NULL, NULL, &r->snap_len);
+	if (!r->snap) {
+		snprintf(r->err, sizeof(r->err), "out of memory building the policy snapshot");
+		r->result = CTL_E_NOMEM;
+	}
+}
+
+/* The committing half, on the loop's thread: the zones read without
+ * failing replace their kept versions, the snapshot the one in force. */
+static void reload_commit(struct reload *r)
+{
+	struct ctl_policy *p = r->p;
+
+	for (unsigned i = 0; i < p->n; i++) {
+		struct pzone *pz = &p->zone[i];
+		if (!r->read[i])
+			continue;
+		if (r->rc[i]) {
+			pz->failures++;
+			p->st.zone_failures++;
+			snprintf(pz->last_error, sizeof(pz->last_error), "%s", r->why[i]);
+			continue;
+		}
+		if (r->result)
+			continue; /* nothing changes */
+		p->st.rejected += r->z[i].counts.rejected;
+		policy_zone_move(&pz->z, &r->z[i]);
+		pz->loaded = true;
+		pz->loaded_at = time(NULL);
+		pz->rejected_last = pz->z.counts.rejected;
+		pz->last_error[0] = 0;
+	}
+	if (r->result)
+		return;
+	policy_set_gen(r->snap, p->gen++);
+	free(p->snap);
+	p->snap = r->snap;
+	p->snap_len = r->snap_len;
+	r->snap = NULL;
+	p->st.loads++;
+}
+
+static void reload_free(struct reload *r)
+{
+	for (unsigned i = 0; i < CFG_POLICY_MAX; i++)
+		if (r->read[i])
+			policy_zone_fini(&r->z[i]);
+	free(r->snap);
+	free(r->text);
+	free(r);
+}
+
+static struct reload *reload_new(struct ctl_policy *p, const char *only, bool first)
+{
+	struct reload *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->p = p;
+	r->first = first;
+	r->efd = -1;
+	if (only)
+		snprintf(r->only, sizeof(r->only), "%s", only);
+	return r;
+}
+
+int ctl_policy_load(struct ctl_policy *p, const char *only, bool first, FILE *report,
+		    unsigned *failed, char *err, size_t errlen)
+{
+	struct reload *r = reload_new(p, only, first);
+
+	*failed = 0;
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return CTL_E_NOMEM;
+	}
+	if (p->busy) {
+		free(r);
+		snprintf(err, errlen, "a policy reload is in progress");
+		return CTL_E_FULL;
+	}
+	r->report = report;
+	reload_read(r);
+	reload_commit(r);
+	int rc = r->result;
+	*failed = r->failed;
+	snprintf(err, errlen, "%s", r->err);
+	reload_free(r);
+	return rc;
+}
+
+static void *reload_thread(void *arg)
+{
+	struct reload *r = arg;
+	uint64_t one = 1;
+
+	reload_read(r);
+	if (r->report)
+		fclose(r->report); /* r->text, r->len final */
+	r->report = NULL;
+	if (write(r->efd, &one, sizeof(one)) != sizeof(one))
+		abort(); /* an eventfd write of 1 cannot fail */
+	return NULL;
+}
+
+static void reload_done(struct ctl_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct reload *r = arg;
+	struct ctl_policy *p = r->p;
+
+	(void)events;
+	ctl_loop_close(loop, fd);
+	pthread_join(r->th, NULL);
+	p->busy = NULL;
+	reload_commit(r);
+	r->cb(r->arg, r->result, r->err, r->failed, r->text ? r->text : "", r->len);
+	reload_free(r);
+}
+
+int ctl_policy_reload(struct ctl_policy *p, struct ctl_loop *loop, const char *only,
+		      ctl_policy_reloaded cb, void *arg)
+{
+	if (p->busy)
+		return CTL_E_FULL;
+	struct reload *r = reload_new(p, only, false);
+	if (!r)
+		return CTL_E_NOMEM;
+	r->loop = loop;
+	r->cb = cb;
+	r->arg = arg;
+	r->report = open_memstream(&r->text, &r->len);
+	r->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (!r->report || r->efd < 0 || ctl_loop_watch(loop, r->efd, EPOLLIN, reload_done, r)) {
+		if (r->report)
+			fclose(r->report);
+		if (r->efd >= 0)
+			close(r->efd);
+		r->report = NULL;
+		reload_free(r);
+		return CTL_E_SYSTEM;
+	}
+	if (pthread_create(&r->th, NULL, reload_thread, r)) {
+		ctl_loop_close(loop, r->efd);
+		fclose(r->report);
+		r->report = NULL;
+		reload_free(r);
+		return CTL_E_SYSTEM;
+	}
+	p->busy = r;
+	return 0;
+}
+
+const struct policy_snap *ctl_policy_snap(const struct ctl_policy *p, size_t *len)
+{
+	if (len)
+		*len = p->snap_len;
+	return p->snap;
+}
+
+void ctl_policy_set_gen(struct ctl_policy *p, uint64_t gen)
+{
+	p->gen = gen;
+	if (p->snap)
+		policy_set_gen(p->snap, p->gen++);
+}
+
+static void chased(void *arg, int rcode, const uint8_t *msg, size_t len, bool stale)
+{
+	struct chase *c = arg;
+	static uint8_t out[DNS_MSG_MAX];
+	size_t n = policy_chase_answer(c->head, c->hlen, msg, len, rcode, c->cap, out);
+
+	(void)stale;
+	c->done(c->arg, n ? out : NULL, n);
+	free(c);
+}
+
+/* One line per answer of a zone with log: true (stderr: the journal). */
+static void log_match(const struct ctl_policy *p, const struct policy_hit *h,
+		      const struct dns_query *q, int family, const uint8_t *addr, int verdict)
+{
+	char name[4 * DNS_NAME_MAX + 1], type[16], a[INET6_ADDRSTRLEN] = "?";
+	static const char *const what[] = { "?", "answer", "drop", "passthru", "cname" };
+
+	if (dns_name_to_str(dns_query_qname(q), name, sizeof(name)) < 0 ||
+	    dns_type_to_str(q->qtype, type, sizeof(type)) < 0)
+		return;
+	if (addr)
+		inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, a, sizeof(a));
+	fprintf(stderr, "bailiwick-control: policy %s: %s %s from %s (%s): %s\n",
+		policy_zone_name(p->snap, h->zone), name, type, a,
+		h->trigger == POLICY_T_CLIENT_IP ? "client-ip" : "qname",
+		what[verdict >= 0 && verdict <= 4 ? verdict : 0]);
+}
+
+int ctl_policy_apply(struct ctl_policy *p, struct ctl_iter *it, const struct dns_query *q,
+		     int family, const uint8_t *addr, bool stream, uint16_t edns_size,
+		     uint8_t *out, size_t cap, size_t *len, ctl_policy_done done, void *arg)
+{
+	uint8_t l[DNS_NAME_MAX];
+	struct policy_hit h;
+
+	if (!p || !p->snap)
+		return 0;
+	/* a dual-stack socket's IPv4 client is an IPv4 client */
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	if (family == 6 && addr && memcmp(addr, mapped, 12) == 0) {
+		family = 4;
+		addr += 12;
+	}
+	dns_copy_lower(l, dns_query_qname(q), q->qname_len);
+	if (!policy_match(p->snap, l, q->qname_len, family, addr, &h))
+		return 0;
+	enum policy_verdict v = policy_answer(p->snap, &h, q, stream, edns_size, out, cap, len);
+	if (h.zone < p->n && p->opts[h.zone].log)
+		log_match(p, &h, q, family, addr, (int)v);
+	switch (v) {
+	case POLICY_V_DROP:
+		p->st.dropped++;
+		return v;
+	case POLICY_V_PASS:
+		p->st.passthru++;
+		return v;
+	case POLICY_V_ANSWER:
+		if (h.action == POLICY_A_TCP_ONLY)
+			p->st.tcp_only++;
+		else if (h.action == POLICY_A_NXDOMAIN || (out[3] & DNS_F_RCODE_MASK) == DNS_R_NXDOMAIN)
+			p->st.nxdomain++;
+		else if (h.action == POLICY_A_NODATA)
+			p->st.nodata++;
+		else
+			p->st.local++;
+		return v;
+	case POLICY_V_CHASE:
+		break;
+	}
+	uint8_t target[DNS_NAME_MAX];
+	struct chase *c;
+	if (!policy_chase_target(p->snap, &h, q, target) || !(c = malloc(sizeof(*c) + *len))) {
+		p->st.local++;
+		return POLICY_V_ANSWER; /* the CNAME alone */
+	}
+	c->p = p;
+	c->done = done;
+	c->arg = arg;
+	c->cap = cap;
+	c->hlen = *len;
+	memcpy(c->head, out, *len);
+	if (ctl_iter_resolve(it, target, q->qtype, DNS_C_IN, 0, chased, c) != 0) {
+		free(c);
+		p->st.local++;
+		return POLICY_V_ANSWER;
+	}
+	p->st.chased++;
+	return POLICY_V_CHASE;
+}
+
+void ctl_policy_get_stats(const struct ctl_policy *p, struct ctl_policy_stats *st)
+{
+	*st = p->st;
+}
+
+void ctl_policy_print_stats(const struct ctl_policy *p, FILE *f)
+{
+#define P(name, text) fprintf(f, "stat policy.%s %llu\n", #name, (unsigned long long)p->st.name);
+	CTL_POLICY_COUNTERS(P)
+#undef P
+	fprintf(f, "stat policy.generation %llu\nstat policy.rules %llu\n",
+		(unsigned long long)(p->snap ? policy_gen(p->snap) : 0),
+		(unsigned long long)(p->snap ? policy_rules(p->snap) : 0));
+	for (unsigned i = 0; i < p->n; i++) {
+		const struct pzone *z = &p->zone[i];
+		const char *n = p->names[i];
+		static const char *const trig[] = { "", "qname", "client_ip", "ip", "nsdname",
+						    "nsip" };
+		fprintf(f, "stat policy_zone.loaded[%s] %d\nstat policy_zone.serial[%s] %u\n"
+			   "stat policy_zone.loaded_at[%s] %lld\nstat policy_zone.failures[%s] %llu\n"
+			   "stat policy_zone.rejected[%s] %llu\nstat policy_zone.records[%s] %llu\n",
+			n, z->loaded, n, z->z.serial, n, (long long)z->loaded_at, n,
+			(unsigned long long)z->failures, n, (unsigned long long)z->rejected_last,
+			n, (unsigned long long)z->z.counts.records);
+		for (int t = POLICY_T_QNAME; t <= POLICY_T_NSIP; t++)
+			fprintf(f, "stat policy_zone.rules_%s[%s] %llu\n", trig[t], n,
+				(unsigned long long)z->z.counts.by_trigger[t]);
+	}
+}

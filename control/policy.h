@@ -1,0 +1,105 @@
+/*
+ * control/policy.h: the response policy zones of the configuration
+ * (cfg.policy): each read from its file (control/rpz.h), all compiled into
+ * one snapshot (answer/policy.h) that control's own front end applies and
+ * dplink.c publishes to the dataplane's workers. A reload reads the files
+ * again; a zone that fails as a whole keeps its previous version in force
+ * (and says why); records rejected one by one are reported as FILE:LINE
+ * and the rest of the zone loads. The snapshot is swapped only once every
+ * zone is read and the new one is built (staged: a failure changes
+ * nothing). Also the chase of a policy CNAME (walled gardens): the target
+ * resolved by the iterator, its records after the CNAME.
+ *
+ * Control process, the loop's thread; may block (reads files).
+ */
+#ifndef BW_CONTROL_POLICY_H
+#define BW_CONTROL_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "answer/policy.h"
+
+struct cfg;
+struct ctl_iter;
+struct dns_query;
+
+#define CTL_POLICY_COUNTERS(X)						\
+	X(loads, "policy loads (start and reloads) that built a snapshot") \
+	X(zone_failures, "zone loads that failed as a whole (the previous version kept)") \
+	X(rejected, "policy records rejected (FILE:LINE reported)")	\
+	X(nxdomain, "control's answers: NXDOMAIN by policy")		\
+	X(nodata, "control's answers: NODATA by policy")		\
+	X(local, "control's answers: local data by policy")		\
+	X(dropped, "control's queries dropped by policy")		\
+	X(tcp_only, "control's UDP answers with TC=1 by policy")	\
+	X(passthru, "control's queries passed through by policy")	\
+	X(chased, "policy CNAMEs whose target control resolved")
+
+struct ctl_policy_stats {
+#define CTL_POLICY_FIELD(name, text) uint64_t name;
+	CTL_POLICY_COUNTERS(CTL_POLICY_FIELD)
+#undef CTL_POLICY_FIELD
+};
+
+struct ctl_policy;
+
+/* The zones of cfg (which must outlive p), none loaded yet. NULL: no
+ * memory. */
+struct ctl_policy *ctl_policy_new(const struct cfg *cfg);
+void ctl_policy_free(struct ctl_policy *p);
+
+/*
+ * Reads the zone named only (its configured name; NULL: every zone) from
+ * its file again, keeps the others as they are, and builds a new
+ * snapshot. Each rejected record and each zone that fails is one line to
+ * report (may be NULL). first: the first load, where a zone that fails
+ * has no previous version: then nothing is built and it returns
+ * CTL_E_POLICY with the zone's error in err. Later loads keep the previous
+ * version of a zone that fails and return 0 with the count of failed
+ * zones in *failed. CTL_E_INVAL: only names no zone.
+ */
+int ctl_policy_load(struct ctl_policy *p, const char *only, bool first, FILE *report,
+		    unsigned *failed, char *err, size_t errlen);
+
+/*
+ * The same for an operator's reload, in a thread of its own so that the
+ * loop goes on meanwhile: cb(arg, rc, err, failed, report, len) is called
+ * later from loop with what ctl_policy_load() would have returned and the
+ * report's text (rejected records, failed zones). One at a time:
+ * CTL_E_FULL while one runs (no callback); CTL_E_SYSTEM, CTL_E_NOMEM.
+ */
+struct ctl_loop;
+typedef void (*ctl_policy_reloaded)(void *arg, int rc, const char *err, unsigned failed,
+				    const char *report, size_t len);
+int ctl_policy_reload(struct ctl_policy *p, struct ctl_loop *loop, const char *only,
+		      ctl_policy_reloaded cb, void *arg);
+
+/* The snapshot in force (NULL before the first load, or when no zone is
+ * configured) and its length. Valid until the next load. */
+const struct policy_snap *ctl_policy_snap(const struct ctl_policy *p, size_t *len);
+
+/* The generation of the snapshot in force, and the next one's above it
+ * (dplink starts above what a dataplane already has). */
+void ctl_policy_set_gen(struct ctl_policy *p, uint64_t gen);
+
+/* The answer to a client's question when the policy has one, for control's
+ * front ends. wire/q: the client's query; family 4 or 6 and its address;
+ * stream: TCP. Returns POLICY_V_ANSWER (out holds len octets), POLICY_V_DROP
+ * (send nothing), POLICY_V_PASS or 0 (no match: answer as usual), or
+ * POLICY_V_CHASE after starting the target's resolution: done(arg, msg,
+ * len) is called later with the answer (msg NULL: it could not be started
+ * or built; answer SERVFAIL). */
+typedef void (*ctl_policy_done)(void *arg, const uint8_t *msg, size_t len);
+int ctl_policy_apply(struct ctl_policy *p, struct ctl_iter *it, const struct dns_query *q,
+		     int family, const uint8_t *addr, bool stream, uint16_t edns_size,
+		     uint8_t *out, size_t cap, size_t *len, ctl_policy_done done, void *arg);
+
+void ctl_policy_get_stats(const struct ctl_policy *p, struct ctl_policy_stats *st);
+/* "stat policy.*" lines: the counters, the generation, and per zone its
+ * serial, rules by trigger, rejected records and the time of its load. */
+void ctl_policy_print_stats(const struct ctl_policy *p, FILE *f);
+
+#endif
