@@ -202,7 +202,11 @@ static int pfx_cmp(const void *a, const void *b)
 		return x->lo < y->lo ? -1 : 1;
 	if (x->hi != y->hi)
 		return x->hi > y->hi ? -1 : 1; /* the outer one first */
-	return x->key < y->key ? -1 : x->key > y->key;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	/* one prefix written twice in a zone (IPv6 has several spellings):
+	 * the first in the file wins, whatever qsort's order */
+	return x->rule < y->rule ? -1 : x->rule > y->rule;
 }
 
 static void seg_emit(struct segs *g, unsigned __int128 start, uint32_t rule)
@@ -370,7 +374,8 @@ struct policy_snap *policy_build(const struct policy_zone *const *zones,
 	/* Sizes first. */
 	for (unsigned z = 0; z < n; z++) {
 		const struct policy_zone *pz = zones[z];
-		b.data_len += strlen(names[z]) + 1 + DNS_NAME_MAX + pz->soa_rdlen;
+		/* its name, origin, SOA, and an override's CNAME target */
+		b.data_len += strlen(names[z]) + 1 + 2 * DNS_NAME_MAX + pz->soa_rdlen;
 		for (size_t i = 0; i < pz->n_rule; i++) {
 			const struct policy_rule *r = &pz->rule[i];
 			if (!compiled(r))
@@ -383,8 +388,7 @@ struct policy_snap *policy_build(const struct policy_zone *const *zones,
 				b.n_pfx[r->family == 6]++;
 			}
 			if (opts[z].override == POLICY_OVERRIDE_CNAME) {
-				b.n_rrs++;
-				b.data_len += DNS_NAME_MAX;
+				b.n_rrs++; /* the zone's one target, below */
 			} else if (action_of(&opts[z], r->action) == POLICY_A_LOCAL) {
 				b.n_rrs += r->rr_n;
 				for (uint32_t k = 0; k < r->rr_n; k++)
@@ -392,7 +396,8 @@ struct policy_snap *policy_build(const struct policy_zone *const *zones,
 			}
 		}
 	}
-	if (b.n_rules >= NONE)
+	/* every offset and index of the snapshot is 32-bit */
+	if (b.n_rules >= NONE || b.n_rrs >= NONE || b.data_len >= NONE)
 		return NULL;
 	for (int f = 0; f < 2; f++) {
 		size_t m = b.n_pfx[f];
@@ -448,7 +453,8 @@ struct policy_snap *policy_build(const struct policy_zone *const *zones,
 	size_t net_len[2];
 	for (int f = 0; f < 2; f++) {
 		size_t sn = b.n_pfx[f] ? b.seg[f].n : 0;
-		net_len[f] = sn ? IDX_SLOTS * 4 + align8(sn * (f ? 16 : 4)) + align8(sn * 4) : 0;
+		net_len[f] = sn ? align8(IDX_SLOTS * 4) + align8(sn * (f ? 16 : 4)) + align8(sn * 4)
+			   : 0;
 		net_len[f] = align8(net_len[f]);
 	}
 	size_t o_data = o_net + net_len[0] + net_len[1];
@@ -568,7 +574,7 @@ struct policy_snap *policy_build(const struct policy_zone *const *zones,
 			continue;
 		pn->n = (uint32_t)g->n;
 		pn->idx_off = at;
-		pn->start_off = pn->idx_off + IDX_SLOTS * 4;
+		pn->start_off = pn->idx_off + align8(IDX_SLOTS * 4);
 		pn->rule_off = pn->start_off + align8(g->n * (f ? 16 : 4));
 		at += net_len[f];
 		uint32_t *idx = AT(s, pn->idx_off, uint32_t);
@@ -601,14 +607,17 @@ out:
 
 /* --- checking ------------------------------------------------------------- */
 
+/* An array of n elements of size octets at off: inside the snapshot, and
+ * aligned for its elements (8: every array but the data's). */
 static bool inside(const struct policy_snap *s, uint64_t off, uint64_t n, uint64_t size)
 {
-	return off <= s->len && n <= (s->len - off) / (size ? size : 1);
+	return off <= s->len && n <= (s->len - off) / (size ? size : 1) &&
+	       (size == 1 || off % 8 == 0);
 }
 
 int policy_check(const struct policy_snap *s, size_t len)
 {
-	if (len < sizeof(*s) || s->magic != POLICY_MAGIC || s->layout != POLICY_LAYOUT ||
+	if ((uintptr_t)s % 8 || len < sizeof(*s) || s->magic != POLICY_MAGIC || s->layout != POLICY_LAYOUT ||
 	    s->len != len || s->n_zones > POLICY_ZONES_MAX)
 		return -1;
 	uint64_t slots = (uint64_t)s->slot_mask + 1;

@@ -501,6 +501,12 @@ static void heartbeat(struct ctl_loop *loop, void *arg)
 	d->ctl->ctl_heartbeat_ms = now;
 	if (d->nretired)
 		free_released(d);
+	/* a snapshot the dataplane could not be given yet (no hugepage
+	 * memory, too many not released): again until it takes one */
+	size_t len;
+	const struct policy_snap *s = d->policy ? ctl_policy_snap(d->policy, &len) : NULL;
+	if (s && policy_gen(s) > d->ctl->policy_gen)
+		ctl_dp_publish_policy(d, s, len);
 	if (d->ctl->dp_instance != d->dp_instance ||
 	    (kill(pid, 0) != 0 && errno == ESRCH) ||
 	    (int64_t)(now - d->ctl->dp_heartbeat_ms) > SHM_DEAD_MS)
@@ -717,6 +723,10 @@ void ctl_dp_detach(struct ctl_dp *d)
 {
 	if (!d)
 		return;
+	/* what no worker uses any more; the rest is the next control's to
+	 * free (the one in force), or lost with it (shm.h says so) */
+	if (!d->lost && d->nretired)
+		free_released(d);
 	ctl_timer_cancel(d->loop, &d->poll);
 	ctl_timer_cancel(d->loop, &d->beat);
 	ctl_iter_set_feed(d->it, NULL, NULL, 0);

@@ -183,7 +183,59 @@ static void dump_stats(const struct parts *p, FILE *f)
 struct reload_req {
 	struct parts *p;
 	int fd;		/* the operator's connection */
+	/* with a dataplane: the answer waits until its workers have the
+	 * generation (or it refused it), at most RELOAD_WAIT_MS */
+	struct ctl_timer wait;
+	uint64_t gen, rules;
+	unsigned waited_ms;
+	char *report;
+	size_t len;
 };
+
+#define RELOAD_WAIT_MS 3000
+
+static void reload_answer(struct reload_req *q, const char *first)
+{
+	size_t n = strlen(first);
+	char *text = malloc(n + q->len);
+
+	if (text) {
+		memcpy(text, first, n);
+		memcpy(text + n, q->report, q->len);
+		ctl_sock_reply(q->fd, text, n + q->len);
+	} else {
+		close(q->fd);
+	}
+	free(text);
+	free(q->report);
+	free(q);
+}
+
+static void reload_wait(struct ctl_loop *loop, void *arg)
+{
+	struct reload_req *q = arg;
+	uint64_t active, rejected;
+	char line[200];
+
+	ctl_dp_policy_state(q->p->dp, &active, &rejected);
+	if (active != q->gen && rejected != q->gen && q->waited_ms < RELOAD_WAIT_MS &&
+	    !ctl_dp_lost(q->p->dp)) {
+		q->waited_ms += 10;
+		ctl_timer_add(loop, &q->wait, 10, reload_wait, q);
+		return;
+	}
+	if (active == q->gen)
+		snprintf(line, sizeof(line), "ok generation %llu, %llu rules, in the workers\n",
+			 (unsigned long long)q->gen, (unsigned long long)q->rules);
+	else if (rejected == q->gen)
+		snprintf(line, sizeof(line), "error: the dataplane refused generation %llu "
+					     "(writer.policy_rejected)\n", (unsigned long long)q->gen);
+	else
+		snprintf(line, sizeof(line), "error: the dataplane has not taken generation %llu "
+					     "in %u ms (control retries)\n",
+			 (unsigned long long)q->gen, RELOAD_WAIT_MS);
+	reload_answer(q, line);
+}
 
 static void policy_reloaded(void *arg, int r, const char *err, unsigned failed,
 			    const char *report, size_t len)
@@ -204,6 +256,18 @@ static void policy_reloaded(void *arg, int r, const char *err, unsigned failed,
 	int pr = 0;
 	if (!r && s && p->dp)
 		pr = ctl_dp_publish_policy(p->dp, s, slen);
+	if (!r && !failed && !pr && s && p->dp && (q->report = malloc(len + 1))) {
+		fclose(f);
+		free(text);
+		memcpy(q->report, report, len);
+		q->len = len;
+		q->gen = policy_gen(s);
+		q->rules = policy_rules(s);
+		q->waited_ms = 0;
+		ctl_timer_init(&q->wait);
+		reload_wait(p->loop, q);
+		return;
+	}
 	if (r)
 		fprintf(f, "error: %s\n", err);
 	else if (failed)
@@ -226,15 +290,17 @@ static void policy_reloaded(void *arg, int r, const char *err, unsigned failed,
 static void reload_policy(struct parts *p, const char *zone, FILE *f)
 {
 	struct reload_req *q = malloc(sizeof(*q));
-	int fd = ctl_sock_defer(p->sock), r;
+	int fd = q ? ctl_sock_defer(p->sock) : -1, r;
 
-	if (!q || fd < 0) {
+	if (fd < 0) {
 		free(q);
 		fprintf(f, "error: out of memory\n");
 		return;
 	}
 	q->p = p;
 	q->fd = fd;
+	q->report = NULL;
+	q->len = 0;
 	if ((r = ctl_policy_reload(p->policy, p->loop, zone, policy_reloaded, q))) {
 		/* answered now after all: the socket writes f */
 		free(q);
@@ -456,6 +522,7 @@ int main(int argc, char **argv)
 		unsigned failed;
 		if (ctl_policy_load(policy, NULL, true, stderr, &failed, err, sizeof(err))) {
 			fprintf(stderr, "bailiwick-control: %s: %s\n", path, err);
+			ctl_policy_free(policy);
 			return 2;
 		}
 		size_t slen;
@@ -463,8 +530,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bailiwick-control: policy: %u zone%s, %llu rules\n", cfg.n_policy,
 			cfg.n_policy == 1 ? "" : "s", (unsigned long long)policy_rules(s));
 	}
-	if (check)
+	if (check) {
+		ctl_policy_free(policy);
 		return 0;
+	}
 
 	urcu_qsbr_register_thread();
 	if (cfg.resolver.clock_scale > 1) {
@@ -544,11 +613,10 @@ int main(int argc, char **argv)
 		ctl_policy_set_gen(policy, ctl_dp_policy_gen(parts.dp) + 1);
 		size_t slen;
 		const struct policy_snap *s = ctl_policy_snap(policy, &slen);
-		if (s && (code = ctl_dp_publish_policy(parts.dp, s, slen))) {
+		if (s && (code = ctl_dp_publish_policy(parts.dp, s, slen)))
 			fprintf(stderr, "bailiwick-control: policy: the dataplane did not take "
-					"it: %s\n", ctl_strerror(code));
-			return 1;
-		}
+					"it: %s (retried every %u ms)\n", ctl_strerror(code),
+				SHM_HEARTBEAT_MS);
 		ctl_dp_set_policy(parts.dp, policy);
 	}
 	struct ctl_server *srv = ctl_server_new(loop, it, cache, parts.dp, &cfg, &code, err,

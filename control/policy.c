@@ -140,9 +140,13 @@ void ctl_policy_free(struct ctl_policy *p)
 	if (!p)
 		return;
 	if (p->busy) {
-		pthread_join(p->busy->th, NULL);
-		ctl_loop_close(p->busy->loop, p->busy->efd);
-		reload_free(p->busy);
+		/* the operator still gets an answer */
+		struct reload *r = p->busy;
+		pthread_join(r->th, NULL);
+		ctl_loop_close(r->loop, r->efd);
+		r->cb(r->arg, CTL_E_SYSTEM, "control stopped before the reload ended", r->failed,
+		      r->text ? r->text : "", r->len);
+		reload_free(r);
 	}
 	for (unsigned i = 0; i < p->n; i++)
 		policy_zone_fini(&p->zone[i].z);
@@ -482,7 +486,9 @@ int ctl_policy_apply(struct ctl_policy *p, struct ctl_iter *it, const struct dns
 	c->p = p;
 	c->done = done;
 	c->arg = arg;
-	c->cap = cap;
+	/* the joined answer meets the client's UDP size, as policy_answer() */
+	size_t u = dns_query_udp_size(q);
+	c->cap = stream || u >= cap ? cap : u;
 	c->hlen = *len;
 	memcpy(c->head, out, *len);
 	if (ctl_iter_resolve(it, target, q->qtype, DNS_C_IN, 0, chased, c) != 0) {

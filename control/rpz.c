@@ -652,8 +652,10 @@ static uint8_t cname_action(const uint8_t *target, size_t len, const uint8_t *ow
 		return POLICY_A_DROP;
 	if (len == 14 && label_is(target, "rpz-tcp-only"))
 		return POLICY_A_TCP_ONLY;
-	/* the draft's older passthru: the owner's own name, origin removed */
-	if (trig == POLICY_T_QNAME && len == rel_len + 1 && memcmp(target, owner, rel_len) == 0)
+	/* the draft's older passthru: the owner's own name, origin removed
+	 * (for an address trigger too, as BIND reads it) */
+	(void)trig;
+	if (len == rel_len + 1 && memcmp(target, owner, rel_len) == 0)
 		return POLICY_A_PASSTHRU;
 	return POLICY_A_LOCAL;
 }

@@ -53,5 +53,5 @@ void dp_policy_poll(struct dp *dp)
 		if (seen < low)
 			low = seen;
 	}
-	ctl->policy_released = low;
+	__atomic_store_n(&ctl->policy_released, low, __ATOMIC_RELEASE);
 }

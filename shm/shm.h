@@ -442,7 +442,10 @@ struct shm_ctl {
 	 * in hugepage memory control allocated (the same address in both
 	 * processes); addr and len are written first, then gen (release).
 	 * gen 0: none. Control frees a snapshot it replaced once
-	 * policy_released passes its generation. */
+	 * policy_released passes its generation; a new control replaces
+	 * (and so frees) the one in force. Known leak: snapshots a control
+	 * had replaced but not yet freed when it exits stay allocated (at
+	 * most 8, dplink.c's POLICY_RETIRED_MAX). */
 	volatile uint64_t policy_gen;
 	volatile uint64_t policy_addr;
 	volatile uint64_t policy_len;
