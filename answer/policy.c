@@ -848,6 +848,34 @@ int policy_match(const struct policy_snap *s, const uint8_t *lname, size_t lname
 	return hit->action;
 }
 
+int policy_match_chain(const struct policy_snap *s, const uint8_t *msg, size_t len,
+		       struct policy_hit *hit)
+{
+	struct dns_msg m;
+	struct dns_rr_iter it;
+	struct dns_rr rr;
+
+	if (!s || !s->n_names || dns_msg_parse(&m, msg, len))
+		return 0;
+	dns_rr_iter_init(&it, &m, DNS_SEC_ANSWER);
+	while (it.section == DNS_SEC_ANSWER && dns_rr_next(&it, &rr) == 1) {
+		uint8_t target[DNS_NAME_MAX];
+		size_t pos = rr.rdata_off;
+		if (rr.type != DNS_T_CNAME)
+			continue;
+		int n = dns_name_parse(msg, len, &pos, target);
+		if (n <= 0)
+			continue;
+		dns_name_lower(target);
+		int a = policy_match(s, target, (size_t)n, 0, NULL, hit);
+		if (a == POLICY_A_PASSTHRU)
+			return 0;
+		if (a)
+			return a;
+	}
+	return 0;
+}
+
 /* --- answering ------------------------------------------------------------ */
 
 /* The header and question of an answer to q at out; its length. */

@@ -194,6 +194,18 @@ struct policy_hit {
 int policy_match(const struct policy_snap *s, const uint8_t *lname, size_t lname_len,
 		 int family, const uint8_t *client, struct policy_hit *hit);
 
+/*
+ * QNAME triggers on the names a resolution met on the way (as BIND
+ * applies them: "CNAME cloaking", cloak.example. CNAME blocked.example.):
+ * the targets of msg's answer-section CNAME records in the chain's order
+ * (len octets, a whole message), QNAME triggers only. The action of the
+ * first that matches (0: none; a PASSTHRU match ends the search and
+ * counts as none). The caller answers with hit as if the question's own
+ * name had matched.
+ */
+int policy_match_chain(const struct policy_snap *s, const uint8_t *msg, size_t len,
+		       struct policy_hit *hit);
+
 /* What a policy answer is. */
 enum policy_verdict {
 	POLICY_V_ANSWER = 1,	/* out holds the answer */

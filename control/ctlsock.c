@@ -44,7 +44,9 @@ void ctl_sock_undefer(struct ctl_sock *s)
 	s->deferred = false;
 }
 
-void ctl_sock_reply(int fd, const char *text, size_t len)
+/* The whole answer, blocking (SO_SNDTIMEO bounds a client that does not
+ * read). */
+static void write_all(int fd, const char *text, size_t len)
 {
 	for (size_t off = 0; off < len;) {
 		ssize_t w = write(fd, text + off, len - off);
@@ -52,6 +54,11 @@ void ctl_sock_reply(int fd, const char *text, size_t len)
 			break;
 		off += (size_t)w;
 	}
+}
+
+void ctl_sock_reply(int fd, const char *text, size_t len)
+{
+	write_all(fd, text, len);
 	close(fd);
 }
 
@@ -96,12 +103,7 @@ static bool serve(struct ctl_sock *s, int c)
 		free(text);
 		return false;
 	}
-	for (size_t off = 0; off < len;) {
-		ssize_t w = write(c, text + off, len - off);
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
+	write_all(c, text, len);
 	free(text);
 	return true;
 }

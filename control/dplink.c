@@ -149,11 +149,38 @@ static void send_fill(struct ctl_dp *d, const struct shm_client *c, uint8_t kind
 	send_fill_as(d, c, kind, rcode, msg, len, stale ? SHM_FILL_STALE : SHM_FILL_CACHE);
 }
 
+static void send_verbatim(struct ctl_dp *d, const struct shm_client *c, const uint8_t *msg,
+			  size_t len);
+
+/* A name of msg's CNAME chain under a QNAME rule: the client gets the
+ * policy's answer (a refresh nothing) and the cache does not keep msg for
+ * the question. True when so. */
+static bool chain_policy(struct ctl_dp *d, const struct shm_client *c, uint8_t kind,
+			 const uint8_t *msg, size_t len)
+{
+	uint8_t qbuf[SHM_QUERY_MAX];
+	struct dns_query q;
+	size_t n = 0;
+
+	if (!d->policy || !msg || shm_client_query(c, qbuf, &q))
+		return false;
+	int v = ctl_policy_rewrite(d->policy, &q, false, SHM_MSG_MAX, msg, len, d->pbuf,
+				   sizeof(d->pbuf), &n);
+	if (v == POLICY_V_ANSWER && kind == SHM_MISS_CLIENT)
+		send_verbatim(d, c, d->pbuf, n);
+	return v != 0;
+}
+
 static void resolved(void *arg, int rcode, const uint8_t *msg, size_t len, bool stale)
 {
 	struct pend *p = arg;
 
 	ctl_timer_cancel(p->d->loop, &p->stale_timer);
+	if (chain_policy(p->d, &p->c, p->stale_sent ? SHM_MISS_REFRESH : p->kind, msg, len)) {
+		p->d->npend--;
+		free(p);
+		return;
+	}
 	if (p->cd) {
 		/* unvalidated (CD=1): for this client only, never cached */
 		if (!p->stale_sent)

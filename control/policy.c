@@ -500,6 +500,23 @@ int ctl_policy_apply(struct ctl_policy *p, struct ctl_iter *it, const struct dns
 	return POLICY_V_CHASE;
 }
 
+int ctl_policy_rewrite(struct ctl_policy *p, const struct dns_query *q, bool stream,
+		       uint16_t edns_size, const uint8_t *msg, size_t mlen, uint8_t *out,
+		       size_t cap, size_t *len)
+{
+	struct policy_hit h;
+
+	if (!p || !p->snap || !msg || !policy_match_chain(p->snap, msg, mlen, &h))
+		return 0;
+	enum policy_verdict v = policy_answer(p->snap, &h, q, stream, edns_size, out, cap, len);
+	if (v == POLICY_V_PASS)
+		return 0; /* tcp-only over TCP */
+	p->st.chain_rewrites++;
+	/* a walled garden for a name in the chain: its CNAME alone (its
+	 * target is not chased from here) */
+	return v == POLICY_V_DROP ? POLICY_V_DROP : POLICY_V_ANSWER;
+}
+
 void ctl_policy_get_stats(const struct ctl_policy *p, struct ctl_policy_stats *st)
 {
 	*st = p->st;

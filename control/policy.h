@@ -36,7 +36,8 @@ struct dns_query;
 	X(dropped, "control's queries dropped by policy")		\
 	X(tcp_only, "control's UDP answers with TC=1 by policy")	\
 	X(passthru, "control's queries passed through by policy")	\
-	X(chased, "policy CNAMEs whose target control resolved")
+	X(chased, "policy CNAMEs whose target control resolved")	\
+	X(chain_rewrites, "answers rewritten: a name of their CNAME chain matched a QNAME rule")
 
 struct ctl_policy_stats {
 #define CTL_POLICY_FIELD(name, text) uint64_t name;
@@ -96,6 +97,18 @@ typedef void (*ctl_policy_done)(void *arg, const uint8_t *msg, size_t len);
 int ctl_policy_apply(struct ctl_policy *p, struct ctl_iter *it, const struct dns_query *q,
 		     int family, const uint8_t *addr, bool stream, uint16_t edns_size,
 		     uint8_t *out, size_t cap, size_t *len, ctl_policy_done done, void *arg);
+
+/*
+ * After a resolution: when a name of msg's CNAME chain matches a QNAME
+ * trigger (policy_match_chain()), the policy's answer to the client's q
+ * instead of msg: POLICY_V_ANSWER (out holds *len octets) or
+ * POLICY_V_DROP; 0: msg goes to the client as it is. The front ends do not
+ * cache a rewritten answer's msg for the question (the next one is
+ * checked again).
+ */
+int ctl_policy_rewrite(struct ctl_policy *p, const struct dns_query *q, bool stream,
+		       uint16_t edns_size, const uint8_t *msg, size_t mlen, uint8_t *out,
+		       size_t cap, size_t *len);
 
 void ctl_policy_get_stats(const struct ctl_policy *p, struct ctl_policy_stats *st);
 /* "stat policy.*" lines: the counters, the generation, and per zone its

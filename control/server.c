@@ -199,10 +199,24 @@ static void resolved(void *arg, int rcode, const uint8_t *msg, size_t len, bool 
 	struct ctl_server *s = p->s;
 	bool tcp = p->conn != NULL;
 
+	/* a name of its CNAME chain under a QNAME rule: the policy's answer,
+	 * and the dataplane's cache does not keep msg for the question */
+	size_t pn = 0;
+	int pv = ctl_policy_rewrite(s->policy, &p->q, tcp, s->edns_size, msg, len, s->out,
+				    answer_cap(s, tcp), &pn);
 	/* what clients learn, the client cache holds: the dataplane's (even
 	 * when this client has gone or was answered stale) */
-	if (s->dp && !stale && !(p->q.flags & DNS_F_CD)) /* CD=1: unvalidated */
+	if (s->dp && !stale && !(p->q.flags & DNS_F_CD) && !pv) /* CD=1: unvalidated */
 		ctl_dp_fill_cache(s->dp, &p->q, rcode, msg, len);
+	if (pv) {
+		struct conn *c = p->conn;
+		bool gone = (p->fd < 0 && !c) || p->stale_sent;
+		pend_unlink(p);
+		if (!gone && pv == POLICY_V_ANSWER)
+			send_answer(s, c, p->fd, &p->peer, p->peerlen, s->out, pn);
+		pend_free(p);
+		return;
+	}
 	if ((p->fd < 0 && !p->conn) || p->stale_sent) {
 		pend_unlink(p); /* gone, or answered already */
 		pend_free(p);
@@ -260,8 +274,17 @@ static bool local_hit(struct ctl_server *s, struct conn *c, int fd,
 				 answer_cap(s, c != NULL), NULL);
 
 	if (n) {
+		/* standalone, our cache is the client cache: its answers meet
+		 * the QNAME rules of their CNAME chains here */
+		static uint8_t rw[65535];
+		size_t pn = 0;
+		int pv = ctl_policy_rewrite(s->policy, q, c != NULL, s->edns_size, s->out, n, rw,
+					    answer_cap(s, c != NULL), &pn);
 		s->st.cache_hits++;
-		send_answer(s, c, fd, peer, peerlen, s->out, n);
+		if (pv == POLICY_V_ANSWER)
+			send_answer(s, c, fd, peer, peerlen, rw, pn);
+		else if (!pv)
+			send_answer(s, c, fd, peer, peerlen, s->out, n);
 		return true;
 	}
 	/* RFC 8198: validated ranges that prove the answer (over UDP: the

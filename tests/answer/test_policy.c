@@ -533,6 +533,51 @@ Test(policy, answers_parse_back_with_the_right_fields)
 	policy_zone_fini(&z);
 }
 
+Test(policy, chain_names_meet_qname_rules_in_chain_order)
+{
+	struct policy_zone z;
+	struct policy_zone *zs[1] = { &z };
+	struct policy_zone_opts o[1] = { opts_default() };
+	struct policy_hit h;
+	uint8_t buf[512];
+	struct dns_builder b;
+
+	zone(&z, "rpz.");
+	qname_rule(&z, "bad.example.", false, POLICY_A_NXDOMAIN);	/* 0 */
+	qname_rule(&z, "ok.example.", false, POLICY_A_PASSTHRU);	/* 1 */
+	qname_rule(&z, "sink.example.", true, POLICY_A_NODATA);	/* 2 */
+	struct policy_snap *s = build(zs, o, 1);
+	/* cloak.attacker. CNAME x.sink.example. CNAME bad.example. A ... */
+	const uint8_t a[4] = { 192, 0, 2, 1 };
+	cr_assert_eq(dns_builder_init(&b, buf, sizeof(buf), 1, DNS_F_QR), 0);
+	cr_assert_eq(dns_builder_question(&b, nm("cloak.attacker."), DNS_T_A, DNS_C_IN), 0);
+	cr_assert_eq(dns_builder_rr(&b, DNS_SEC_ANSWER, nm("cloak.attacker."), DNS_T_CNAME, DNS_C_IN,
+				    60, nm("X.Sink.example."), (uint16_t)dns_name_len(nm("x.sink.example."))), 0);
+	cr_assert_eq(dns_builder_rr(&b, DNS_SEC_ANSWER, nm("x.sink.example."), DNS_T_CNAME, DNS_C_IN,
+				    60, nm("bad.example."), (uint16_t)dns_name_len(nm("bad.example."))), 0);
+	cr_assert_eq(dns_builder_rr(&b, DNS_SEC_ANSWER, nm("bad.example."), DNS_T_A, DNS_C_IN, 60, a, 4), 0);
+	size_t n = dns_builder_finish(&b);
+	/* the first name of the chain that matches: the wildcard's */
+	cr_assert_eq(policy_match_chain(s, buf, n, &h), POLICY_A_NODATA);
+	cr_assert_eq(h.rule, 2);
+	/* a passthru name first ends the search */
+	cr_assert_eq(dns_builder_init(&b, buf, sizeof(buf), 1, DNS_F_QR), 0);
+	cr_assert_eq(dns_builder_question(&b, nm("c.attacker."), DNS_T_A, DNS_C_IN), 0);
+	cr_assert_eq(dns_builder_rr(&b, DNS_SEC_ANSWER, nm("c.attacker."), DNS_T_CNAME, DNS_C_IN, 60,
+				    nm("ok.example."), (uint16_t)dns_name_len(nm("ok.example."))), 0);
+	cr_assert_eq(dns_builder_rr(&b, DNS_SEC_ANSWER, nm("ok.example."), DNS_T_CNAME, DNS_C_IN, 60,
+				    nm("bad.example."), (uint16_t)dns_name_len(nm("bad.example."))), 0);
+	n = dns_builder_finish(&b);
+	cr_assert_eq(policy_match_chain(s, buf, n, &h), 0);
+	/* no chain: nothing (the question's own name is the front end's) */
+	cr_assert_eq(dns_builder_init(&b, buf, sizeof(buf), 1, DNS_F_QR), 0);
+	cr_assert_eq(dns_builder_question(&b, nm("bad.example."), DNS_T_A, DNS_C_IN), 0);
+	n = dns_builder_finish(&b);
+	cr_assert_eq(policy_match_chain(s, buf, n, &h), 0);
+	free(s);
+	policy_zone_fini(&z);
+}
+
 Test(policy, overrides_replace_every_action_of_the_zone)
 {
 	struct policy_zone z;

@@ -228,6 +228,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(n > 0);
 		check_answer(&q, joined, n, jcap, true);
 	}
+	/* the rest as a resolution's answer: its CNAME chain's names */
+	{
+		struct policy_hit h;
+		int a = policy_match_chain(s, in.p, in.n, &h);
+		CHECK(a == 0 || (a >= POLICY_A_NXDOMAIN && a <= POLICY_A_LOCAL &&
+				 a != POLICY_A_PASSTHRU && h.rule < policy_rules(s)));
+	}
 	/* the snapshot damaged by the input: refused, or read within itself */
 	if (in.n >= 4) {
 		uint8_t *raw = (uint8_t *)s;
