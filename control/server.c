@@ -459,6 +459,10 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 					 s->edns_size, s->out));	\
 		return;							\
 	} while (0)
+	/* Without a policy a hit of our cache needs no pending state (with
+	 * one, the policy comes first, below). */
+	if (!s->policy && !s->dp && local_hit(s, c, fd, peer, peerlen, &q))
+		return;
 	struct pend *p = malloc(sizeof(*p) + len);
 	if (!p)
 		return;
@@ -498,7 +502,7 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 	 * are answered at once; stale ones wait for a refresh (served when
 	 * that takes too long: the iterator from ours, stale_due() from the
 	 * dataplane's). */
-	if (!s->dp && local_hit(s, c, fd, peer, peerlen, &p->q)) {
+	if (s->policy && !s->dp && local_hit(s, c, fd, peer, peerlen, &p->q)) {
 		pend_free(p);
 		return;
 	}
