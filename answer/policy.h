@@ -18,9 +18,16 @@
  * shorter; among CLIENT-IP triggers the longest prefix. PASSTHRU is a match
  * too: it stops the search and the query is answered as without policy.
  *
- * The workers check QNAME and CLIENT-IP triggers; IP, NSDNAME and NSIP
- * triggers (response-dependent) are parsed and counted in the source form
- * but not compiled into this snapshot (control/README.md says what is built).
+ * The triggers that depend on the question alone (QNAME, CLIENT-IP) are
+ * checked before any cache lookup (policy_match()); those that depend on
+ * the response (QNAME on the names of its CNAME chain, IP on its
+ * addresses, NSDNAME and NSIP on the name servers of the zones it came
+ * from) once the response is known (policy_match_response(),
+ * policy_winner()): a response trigger in an earlier zone beats a
+ * question's match in a later one, so the question's match is final only
+ * when no earlier zone has IP, NSDNAME or NSIP triggers
+ * (POLICY_NEED_DEFER; a CNAME chain's names are met only when the
+ * question's own name did not match, as BIND does).
  *
  * Any thread; policy_match() and policy_answer() allocate nothing and do no
  * I/O (worker hot path). policy_build() allocates (control's thread).
@@ -172,7 +179,7 @@ void policy_set_gen(struct policy_snap *s, uint64_t gen);
 unsigned policy_zones(const struct policy_snap *s);
 /* Zone i's configured name (NUL-terminated, in the snapshot). */
 const char *policy_zone_name(const struct policy_snap *s, unsigned i);
-/* Rules compiled (QNAME and CLIENT-IP) in all zones. */
+/* Rules compiled, every trigger, in all zones. */
 uint64_t policy_rules(const struct policy_snap *s);
 
 /* --- matching and answering (worker hot path) ---------------------------- */
@@ -181,7 +188,7 @@ uint64_t policy_rules(const struct policy_snap *s);
 struct policy_hit {
 	uint8_t action;		/* enum policy_action; 0: no match */
 	uint8_t zone;		/* index in the snapshot's zone order */
-	uint8_t trigger;	/* POLICY_T_QNAME or POLICY_T_CLIENT_IP */
+	uint8_t trigger;	/* enum policy_trigger */
 	uint8_t pad;
 	uint32_t rule;		/* the rule's index in the snapshot */
 };
@@ -194,17 +201,69 @@ struct policy_hit {
 int policy_match(const struct policy_snap *s, const uint8_t *lname, size_t lname_len,
 		 int family, const uint8_t *client, struct policy_hit *hit);
 
+/* What the response triggers of the zones before limit need (bits). */
+#define POLICY_NEED_CHAIN 1u	/* QNAME rules: the CNAME chain's names */
+#define POLICY_NEED_IP 2u	/* IP rules: the answer's A and AAAA */
+#define POLICY_NEED_NSDNAME 4u	/* the names of the zones' name servers */
+#define POLICY_NEED_NSIP 8u	/* their addresses */
+#define POLICY_NEED_NS (POLICY_NEED_NSDNAME | POLICY_NEED_NSIP)
+/* A question's own match waits for the response only for these (BIND's
+ * qname-wait-recurse): the names of a CNAME chain are met only when the
+ * question's own name did not stop the resolution. */
+#define POLICY_NEED_DEFER (POLICY_NEED_IP | POLICY_NEED_NS)
+unsigned policy_needs(const struct policy_snap *s, unsigned limit);
+
+/* The name servers NSDNAME and NSIP triggers are checked against (who
+ * gathers them and how: control/policy_ns.h). */
+#define POLICY_NS_NAMES_MAX 64
+#define POLICY_NS_ADDRS_MAX 128
+struct policy_ns {
+	unsigned n_names, n_addrs;
+	uint8_t name_len[POLICY_NS_NAMES_MAX];
+	uint8_t name[POLICY_NS_NAMES_MAX][DNS_NAME_MAX]; /* lower-cased wire */
+	struct {
+		uint8_t family;	/* 4 or 6 */
+		uint8_t a[16];	/* network order */
+	} addr[POLICY_NS_ADDRS_MAX];
+};
+
 /*
- * QNAME triggers on the names a resolution met on the way (as BIND
- * applies them: "CNAME cloaking", cloak.example. CNAME blocked.example.):
- * the targets of msg's answer-section CNAME records in the chain's order
- * (len octets, a whole message), QNAME triggers only. The action of the
- * first that matches (0: none; a PASSTHRU match ends the search and
- * counts as none). The caller answers with hit as if the question's own
- * name had matched.
+ * The triggers of zones before limit that depend on a response: QNAME on
+ * the targets of msg's answer-section CNAME records (as BIND applies them:
+ * "CNAME cloaking", cloak.example. CNAME blocked.example.), IP on its
+ * answer-section A and AAAA records, NSDNAME and NSIP on ns (NULL: not
+ * known; msg may be NULL too). The best match by the draft's precedence:
+ * zone order, then QNAME, IP, NSDNAME, NSIP, then the most specific.
+ * Returns its action (0: none; POLICY_A_PASSTHRU is a match: the caller
+ * answers as without policy).
  */
-int policy_match_chain(const struct policy_snap *s, const uint8_t *msg, size_t len,
-		       struct policy_hit *hit);
+int policy_match_response(const struct policy_snap *s, unsigned limit, const uint8_t *msg,
+			  size_t len, const struct policy_ns *ns, struct policy_hit *hit);
+
+/*
+ * Which wins of a question's own match pre (policy_match()) and resp, the
+ * match of its response (policy_match_response() over every zone): resp
+ * when it is of a zone before pre's (within one zone the question's
+ * triggers come first), else pre. NULL when neither matched.
+ */
+static inline const struct policy_hit *policy_winner(const struct policy_hit *pre,
+						     const struct policy_hit *resp)
+{
+	if (resp->action && (!pre->action || resp->zone < pre->zone))
+		return resp;
+	return pre->action ? pre : NULL;
+}
+
+/* A response verdict as kept with a cache entry: rule index + 1, 0 for
+ * none (struct cache_tag's verdict). */
+static inline uint64_t policy_hit_tag(const struct policy_hit *h)
+{
+	return h->action ? (uint64_t)h->rule + 1 : 0;
+}
+
+/* The hit of tag (policy_hit_tag()) in s: false when tag is 0 or names no
+ * rule of s (a tag from elsewhere is checked, not trusted). */
+bool policy_tag_hit(const struct policy_snap *s, uint64_t tag, struct policy_hit *hit);
 
 /* What a policy answer is. */
 enum policy_verdict {

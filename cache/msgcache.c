@@ -101,6 +101,10 @@ struct cache_entry {
 	uint8_t ref;		/* atomic: CLOCK reference bit */
 	uint8_t rank;
 	uint8_t rcode;
+	uint8_t kinds;		/* CACHE_KIND_* of the answer section */
+	uint8_t pad[3];
+	uint32_t tag_gen;	/* struct cache_tag's gen, its low 32 bits */
+	uint64_t tag_verdict;
 	uint8_t data[];
 };
 
@@ -284,6 +288,9 @@ static inline const uint8_t *e_sections(const struct cache_entry *e)
 }
 
 uint8_t cache_entry_rcode(const struct cache_entry *e) { return e->rcode; }
+uint8_t cache_entry_kinds(const struct cache_entry *e) { return e->kinds; }
+uint32_t cache_entry_tag_gen(const struct cache_entry *e) { return e->tag_gen; }
+uint64_t cache_entry_tag_verdict(const struct cache_entry *e) { return e->tag_verdict; }
 uint8_t cache_entry_rank(const struct cache_entry *e) { return e->rank; }
 uint32_t cache_entry_expire(const struct cache_entry *e) { return e->expire; }
 const uint8_t *cache_entry_qname(const struct cache_entry *e) { return e->data; }
@@ -1040,6 +1047,23 @@ static uint32_t put_view(const struct cache *c, const struct msg_plan *p, uint32
  * a client without DO must not see, or NULL when it has none. NULL on
  * failure.
  */
+/* What the answer section of p holds (CACHE_KIND_*). */
+static uint8_t answer_kinds(const struct msg_plan *p)
+{
+	struct dns_rr_iter it;
+	struct dns_rr rr;
+	uint8_t k = 0;
+
+	dns_rr_iter_init(&it, &p->m, DNS_SEC_ANSWER);
+	while (it.section == DNS_SEC_ANSWER && dns_rr_next(&it, &rr) > 0) {
+		if (rr.type == DNS_T_CNAME)
+			k |= CACHE_KIND_CNAME;
+		else if (rr.type == DNS_T_A || rr.type == DNS_T_AAAA)
+			k |= CACHE_KIND_ADDR;
+	}
+	return k;
+}
+
 static struct cache_entry *entry_new(struct cache *c, const struct msg_plan *p,
 				     const struct msg_plan *plain, uint32_t now,
 				     uint8_t rank, bool full, uint16_t qtype)
@@ -1073,6 +1097,7 @@ static struct cache_entry *entry_new(struct cache *c, const struct msg_plan *p,
 	e->rcode = (uint8_t)p->m.rcode;
 	e->flags = rank == CACHE_RANK_SECURE ? DNS_F_AD : 0;
 	e->ede = ede_kept(p->ede);
+	e->kinds = answer_kinds(p);
 	for (int s = 0; s < 3; s++)
 		e->count[s] = p->m.hdr.count[s + 1];
 	if (p->sec_end < p->m.len)
@@ -1123,7 +1148,11 @@ static int publish(struct cache *c, struct cache_entry *e, uint32_t now)
 		 * the ranks (both come from our own resolutions: a minimised
 		 * question's AA reply must not keep a chain's answer out);
 		 * between two alike a fresh one stays for a lower rank. */
-		if (now < old->expire &&
+		/* ... unless the new one carries a newer policy verdict:
+		 * a verdict belongs to the data it was found on, and the
+		 * workers ask again while the entry's is old */
+		bool newer_tag = e->tag_gen && (int32_t)(e->tag_gen - old->tag_gen) > 0;
+		if (now < old->expire && !newer_tag &&
 		    (old->full != e->full ? old->full : old->rank > e->rank)) {
 			cache_mem_free(e);
 			return CACHE_E_RANK;
@@ -1294,6 +1323,12 @@ static int reencode(struct cache *c, const struct msg_plan *p, bool strip, uint8
 int cache_insert(struct cache *c, const uint8_t *msg, size_t len,
 		 uint32_t now, enum cache_rank rank, bool full)
 {
+	return cache_insert_tagged(c, msg, len, now, rank, full, NULL);
+}
+
+int cache_insert_tagged(struct cache *c, const uint8_t *msg, size_t len, uint32_t now,
+			enum cache_rank rank, bool full, const struct cache_tag *tag)
+{
 	struct msg_plan given, p, plain;
 	struct cache_entry *e;
 	bool strip;
@@ -1317,6 +1352,10 @@ int cache_insert(struct cache *c, const uint8_t *msg, size_t len,
 	maybe_grow(c);
 	if (!(e = entry_new(c, &p, strip ? &plain : NULL, now, (uint8_t)rank, full, p.m.qtype)))
 		return CACHE_E_NOMEM;
+	if (tag) {
+		e->tag_gen = (uint32_t)tag->gen;
+		e->tag_verdict = tag->verdict;
+	}
 	if (!enforce_budget(c, now, e->bytes)) {
 		cache_mem_free(e);
 		return CACHE_E_NOMEM;

@@ -197,6 +197,24 @@ int cache_insert(struct cache *c, const uint8_t *msg, size_t len,
 		 uint32_t now, enum cache_rank rank, bool full);
 
 /*
+ * What the response policy (answer/policy.h) found in a message, kept with
+ * its entry and opaque here: the generation of the policy snapshot it was
+ * checked against (0: not checked; entries keep its low 32 bits) and that
+ * snapshot's verdict on the message's data.
+ */
+struct cache_tag {
+	uint64_t gen;
+	uint64_t verdict;
+};
+
+/* The same as cache_insert(), the entry tagged (NULL: untagged). A tag of
+ * a newer generation than the existing entry's replaces it whatever the
+ * ranks (the verdict belongs to the data it was found on; an entry whose
+ * verdict is old would be asked about again at every hit). */
+int cache_insert_tagged(struct cache *c, const uint8_t *msg, size_t len, uint32_t now,
+			enum cache_rank rank, bool full, const struct cache_tag *tag);
+
+/*
  * Reader or writer: RFC 8020 NXDOMAIN cut. The nearest cached, unexpired
  * marker at or above qname (same class), or NULL. Its answer
  * (cache_answer()) is NXDOMAIN with the denying zone's SOA (and, for DO,
@@ -230,6 +248,13 @@ int cache_check(const struct cache *c);
 
 /* Entry fields readers may need. */
 uint8_t cache_entry_rcode(const struct cache_entry *e);
+/* What the entry's answer section holds: CNAME records, addresses. */
+#define CACHE_KIND_CNAME 1
+#define CACHE_KIND_ADDR 2
+uint8_t cache_entry_kinds(const struct cache_entry *e);
+/* Its struct cache_tag: gen's low 32 bits, and verdict. */
+uint32_t cache_entry_tag_gen(const struct cache_entry *e);
+uint64_t cache_entry_tag_verdict(const struct cache_entry *e);
 uint8_t cache_entry_rank(const struct cache_entry *e);
 uint32_t cache_entry_expire(const struct cache_entry *e);
 const uint8_t *cache_entry_qname(const struct cache_entry *e);

@@ -87,6 +87,8 @@ struct pend {
 	uint8_t kind;
 	bool stale_sent;	/* the writer answered from its stale entry */
 	bool cd;		/* the client set CD: its answer is not cached */
+	bool stale;		/* the resolution's answer is stale */
+	int rcode;		/* the resolution's */
 	struct ctl_timer stale_timer;
 	struct shm_client c;
 };
@@ -99,9 +101,11 @@ static struct shm_control_stats *cst(struct ctl_dp *d)
 /* --- fills ---------------------------------------------------------------- */
 
 /* A fill record: store is SHM_FILL_CACHE (keep msg), SHM_FILL_STALE
- * (answer from the stale entry) or 0 (answer with msg, keep nothing). */
+ * (answer from the stale entry) or 0 (answer with msg, keep nothing); tag:
+ * the response policy's verdict kept with the entry (NULL: none). */
 static void send_fill_as(struct ctl_dp *d, const struct shm_client *c, uint8_t kind,
-			 int rcode, const uint8_t *msg, size_t len, uint8_t store)
+			 int rcode, const uint8_t *msg, size_t len, uint8_t store,
+			 const struct cache_tag *tag)
 {
 	struct shm_fill *f = &d->out;
 
@@ -110,6 +114,8 @@ static void send_fill_as(struct ctl_dp *d, const struct shm_client *c, uint8_t k
 	f->h.len = sizeof(*f);
 	f->flags = (uint8_t)(store | (kind == SHM_MISS_CLIENT ? SHM_FILL_ANSWER : 0));
 	f->rcode = (uint16_t)rcode;
+	f->policy_gen = tag ? tag->gen : 0;
+	f->policy_rule = tag ? tag->verdict : 0;
 	f->rank = CACHE_RANK_NONAUTH_ANSWER;
 	f->msg_len = 0;
 	if (msg && len > DNS_HDR_LEN) {
@@ -144,56 +150,61 @@ static void send_fill_as(struct ctl_dp *d, const struct shm_client *c, uint8_t k
 }
 
 static void send_fill(struct ctl_dp *d, const struct shm_client *c, uint8_t kind, int rcode,
-		      const uint8_t *msg, size_t len, bool stale)
+		      const uint8_t *msg, size_t len, bool stale, const struct cache_tag *tag)
 {
-	send_fill_as(d, c, kind, rcode, msg, len, stale ? SHM_FILL_STALE : SHM_FILL_CACHE);
+	send_fill_as(d, c, kind, rcode, msg, len, stale ? SHM_FILL_STALE : SHM_FILL_CACHE, tag);
 }
 
 static void send_verbatim(struct ctl_dp *d, const struct shm_client *c, const uint8_t *msg,
 			  size_t len);
 
-/* A name of msg's CNAME chain under a QNAME rule: the client gets the
- * policy's answer (a refresh nothing) and the cache does not keep msg for
- * the question. True when so. */
-static bool chain_policy(struct ctl_dp *d, const struct shm_client *c, uint8_t kind,
-			 const uint8_t *msg, size_t len)
+/*
+ * The resolution with the policy's verdict on it (v->v 0 when there is
+ * none or no policy): the client gets the policy's answer (a refresh
+ * nothing) or msg; the cache keeps msg with the verdict, so that the
+ * workers apply it to later hits while the snapshot is theirs.
+ */
+static void judged(void *arg, const struct ctl_policy_verdict *v, const uint8_t *msg,
+		   size_t len)
 {
-	uint8_t qbuf[SHM_QUERY_MAX];
-	struct dns_query q;
-	size_t n = 0;
+	struct pend *p = arg;
+	struct ctl_dp *d = p->d;
+	uint8_t kind = p->stale_sent ? SHM_MISS_REFRESH : p->kind;
+	struct cache_tag tag = { .gen = v->gen, .verdict = v->rule };
 
-	if (!d->policy || !msg || shm_client_query(c, qbuf, &q))
-		return false;
-	int v = ctl_policy_rewrite(d->policy, &q, false, SHM_MSG_MAX, msg, len, d->pbuf,
-				   sizeof(d->pbuf), &n);
-	if (v == POLICY_V_ANSWER && kind == SHM_MISS_CLIENT)
-		send_verbatim(d, c, d->pbuf, n);
-	return v != 0;
+	if (v->v) {
+		if (v->v == POLICY_V_ANSWER && kind == SHM_MISS_CLIENT)
+			send_verbatim(d, &p->c, v->answer, v->len);
+		if (!p->cd && !p->stale)
+			send_fill(d, &p->c, SHM_MISS_REFRESH, p->rcode, msg, len, false, &tag);
+	} else if (p->cd) {
+		/* unvalidated (CD=1): for this client only, never cached */
+		if (!p->stale_sent)
+			send_fill_as(d, &p->c, SHM_MISS_CLIENT, p->rcode, msg, len, 0, NULL);
+	} else {
+		/* a client answered stale already: the cache only */
+		send_fill(d, &p->c, kind, p->rcode, msg, len, p->stale, &tag);
+	}
+	d->npend--;
+	free(p);
 }
 
 static void resolved(void *arg, int rcode, const uint8_t *msg, size_t len, bool stale)
 {
+	static const struct ctl_policy_verdict none;
 	struct pend *p = arg;
+	struct ctl_dp *d = p->d;
+	uint8_t qbuf[SHM_QUERY_MAX];
+	struct dns_query q;
 
-	ctl_timer_cancel(p->d->loop, &p->stale_timer);
-	if (chain_policy(p->d, &p->c, p->stale_sent ? SHM_MISS_REFRESH : p->kind, msg, len)) {
-		p->d->npend--;
-		free(p);
+	ctl_timer_cancel(d->loop, &p->stale_timer);
+	p->rcode = rcode;
+	p->stale = stale;
+	if (d->policy && ctl_policy_snap(d->policy, NULL) && !shm_client_query(&p->c, qbuf, &q) &&
+	    ctl_policy_respond(d->policy, d->it, &q, p->c.family, p->c.src_ip, false, SHM_MSG_MAX,
+			       SHM_MSG_MAX, msg, len, judged, p) == 0)
 		return;
-	}
-	if (p->cd) {
-		/* unvalidated (CD=1): for this client only, never cached */
-		if (!p->stale_sent)
-			send_fill_as(p->d, &p->c, SHM_MISS_CLIENT, rcode, msg, len, 0);
-		p->d->npend--;
-		free(p);
-		return;
-	}
-	/* a client answered stale already: the cache only */
-	send_fill(p->d, &p->c, p->stale_sent ? SHM_MISS_REFRESH : p->kind, rcode, msg, len,
-		  stale);
-	p->d->npend--;
-	free(p);
+	judged(p, &none, msg, len);
 }
 
 /* Resolving takes longer than serve-stale's client timeout: the writer
@@ -205,7 +216,7 @@ static void stale_due(struct ctl_loop *loop, void *arg)
 	struct pend *p = arg;
 
 	(void)loop;
-	send_fill(p->d, &p->c, p->kind, DNS_R_NOERROR, NULL, 0, true);
+	send_fill(p->d, &p->c, p->kind, DNS_R_NOERROR, NULL, 0, true, NULL);
 	p->stale_sent = true;
 	cst(p->d)->stale_asked++;
 }
@@ -221,13 +232,13 @@ static void client_of(const struct dns_query *q, struct shm_client *c)
 }
 
 void ctl_dp_fill_cache(struct ctl_dp *d, const struct dns_query *q, int rcode,
-		       const uint8_t *msg, size_t len)
+		       const uint8_t *msg, size_t len, const struct cache_tag *tag)
 {
 	struct shm_client c;
 
 	client_of(q, &c);
 	c.rx_ms = d->ctl->now_ms;
-	send_fill(d, &c, SHM_MISS_REFRESH, rcode, msg, len, false);
+	send_fill(d, &c, SHM_MISS_REFRESH, rcode, msg, len, false, tag);
 }
 
 /* The iterator's denial feed (ctl_iter_set_feed()) as an SHM_FILL_NSEC
@@ -345,9 +356,11 @@ static void send_verbatim(struct ctl_dp *d, const struct shm_client *c, const ui
 	struct shm_fill *f = &d->out;
 
 	if (!msg || len < DNS_HDR_LEN || len > SHM_MSG_MAX) {
-		send_fill_as(d, c, SHM_MISS_CLIENT, DNS_R_SERVFAIL, NULL, 0, 0);
+		send_fill_as(d, c, SHM_MISS_CLIENT, DNS_R_SERVFAIL, NULL, 0, 0, NULL);
 		return;
 	}
+	f->policy_gen = 0;
+	f->policy_rule = 0;
 	f->h.type = SHM_REC_FILL;
 	f->h.abi = SHM_ABI_VERSION;
 	f->h.len = sizeof(*f);
@@ -488,7 +501,7 @@ static void take_miss(struct ctl_dp *d, const struct shm_miss *r)
 overload:
 	cst(d)->overload++;
 	if (r->kind == SHM_MISS_CLIENT)
-		send_fill(d, &c, r->kind, DNS_R_SERVFAIL, NULL, 0, false);
+		send_fill(d, &c, r->kind, DNS_R_SERVFAIL, NULL, 0, false, NULL);
 }
 
 static void poll_misses(struct ctl_loop *loop, void *arg)

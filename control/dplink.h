@@ -61,9 +61,10 @@ int ctl_dp_lookup(struct ctl_dp *d, const struct dns_query *q, ctl_dp_found_cb c
 
 /* Puts the answer control resolved for its own client's query q (rcode,
  * msg: the assembled message) into the dataplane's cache: a fill that
- * answers no one. */
+ * answers no one; tag: the policy's verdict on msg (NULL: none). */
+struct cache_tag;
 void ctl_dp_fill_cache(struct ctl_dp *d, const struct dns_query *q, int rcode,
-		       const uint8_t *msg, size_t len);
+		       const uint8_t *msg, size_t len, const struct cache_tag *tag);
 
 /*
  * Response policy in dataplane mode. The workers apply the snapshot

@@ -265,6 +265,11 @@ void ctl_iter_set_clock_scale(uint32_t scale, uint64_t base_ms)
 	clock_scale = scale ? scale : 1;
 }
 
+struct ctl_deleg_table *ctl_iter_deleg(struct ctl_iter *it)
+{
+	return it->deleg;
+}
+
 uint32_t ctl_iter_now(void)
 {
 	uint64_t ms = ctl_now_ms();

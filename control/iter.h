@@ -225,6 +225,8 @@ void ctl_iter_get_infra_stats(const struct ctl_iter *it, struct ctl_infra_stats 
  * the two only the root hints read the clock, and they never expire).
  */
 uint32_t ctl_iter_now(void);
+/* The delegation table the iterator follows (read-only use: policy_ns.c). */
+struct ctl_deleg_table *ctl_iter_deleg(struct ctl_iter *it);
 void ctl_iter_set_clock_scale(uint32_t scale, uint64_t base_ms);
 
 #endif

@@ -32,6 +32,7 @@
 #include "control/err.h"
 #include "control/iter.h"
 #include "control/loop.h"
+#include "control/policy_ns.h"
 #include "control/rpz.h"
 #include "dns/name.h"
 #include "dns/opt.h"
@@ -83,6 +84,7 @@ struct ctl_policy {
 	uint64_t gen;		/* the next snapshot's */
 	struct reload *busy;	/* a reload in its thread */
 	struct ctl_policy_stats st;
+	struct ctl_ns_stats ns_st;
 };
 
 /* A chase of a policy CNAME: the CNAME answer waits for its target. */
@@ -418,6 +420,19 @@ static void chased(void *arg, int rcode, const uint8_t *msg, size_t len, bool st
 	free(c);
 }
 
+/* A dual-stack socket's IPv4 client is an IPv4 client. */
+static void client_of(int *family, const uint8_t **addr)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (*family == 6 && *addr && memcmp(*addr, mapped, 12) == 0) {
+		*family = 4;
+		*addr += 12;
+	}
+}
+
+static const char *const trigger_name[] = { "?", "qname", "client-ip", "ip", "nsdname", "nsip" };
+
 /* One line per answer of a zone with log: true (stderr: the journal). */
 static void log_match(const struct ctl_policy *p, const struct policy_hit *h,
 		      const struct dns_query *q, int family, const uint8_t *addr, int verdict)
@@ -432,7 +447,7 @@ static void log_match(const struct ctl_policy *p, const struct policy_hit *h,
 		inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, a, sizeof(a));
 	fprintf(stderr, "bailiwick-control: policy %s: %s %s from %s (%s): %s\n",
 		policy_zone_name(p->snap, h->zone), name, type, a,
-		h->trigger == POLICY_T_CLIENT_IP ? "client-ip" : "qname",
+		trigger_name[h->trigger <= POLICY_T_NSIP ? h->trigger : 0],
 		what[verdict >= 0 && verdict <= 4 ? verdict : 0]);
 }
 
@@ -445,14 +460,13 @@ int ctl_policy_apply(struct ctl_policy *p, struct ctl_iter *it, const struct dns
 
 	if (!p || !p->snap)
 		return 0;
-	/* a dual-stack socket's IPv4 client is an IPv4 client */
-	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
-	if (family == 6 && addr && memcmp(addr, mapped, 12) == 0) {
-		family = 4;
-		addr += 12;
-	}
+	client_of(&family, &addr);
 	dns_copy_lower(l, dns_query_qname(q), q->qname_len);
 	if (!policy_match(p->snap, l, q->qname_len, family, addr, &h))
+		return 0;
+	/* an earlier zone's IP, NSDNAME or NSIP trigger may beat it: decided
+	 * once the response is known (ctl_policy_respond()) */
+	if (policy_needs(p->snap, h.zone) & POLICY_NEED_DEFER)
 		return 0;
 	enum policy_verdict v = policy_answer(p->snap, &h, q, stream, edns_size, out, cap, len);
 	if (h.zone < p->n && p->opts[h.zone].log)
@@ -500,31 +514,279 @@ int ctl_policy_apply(struct ctl_policy *p, struct ctl_iter *it, const struct dns
 	return POLICY_V_CHASE;
 }
 
-int ctl_policy_rewrite(struct ctl_policy *p, const struct dns_query *q, bool stream,
-		       uint16_t edns_size, const uint8_t *msg, size_t mlen, uint8_t *out,
-		       size_t cap, size_t *len)
-{
-	struct policy_hit h;
 
-	if (!p || !p->snap || !msg || !policy_match_chain(p->snap, msg, mlen, &h))
-		return 0;
-	enum policy_verdict v = policy_answer(p->snap, &h, q, stream, edns_size, out, cap, len);
-	if (v == POLICY_V_PASS)
-		return 0; /* tcp-only over TCP */
-	p->st.chain_rewrites++;
-	/* a walled garden for a name in the chain: its CNAME alone (its
-	 * target is not chased from here) */
-	return v == POLICY_V_DROP ? POLICY_V_DROP : POLICY_V_ANSWER;
+/* The verdict on a resolution with the name servers ns (NULL: none
+ * needed), given to cb. */
+/* A walled-garden CNAME found on a response: the verdict waits for its
+ * target's resolution. */
+struct rchase {
+	ctl_policy_verdict_cb cb;
+	void *arg;
+	struct ctl_policy_verdict v;
+	size_t cap, hlen, mlen;
+	uint8_t *msg;		/* the response, copied, for the cache */
+	uint8_t head[];		/* the CNAME answer */
+};
+
+static void rchased(void *arg, int rcode, const uint8_t *tmsg, size_t tlen, bool stale)
+{
+	static uint8_t out[DNS_MSG_MAX];
+	struct rchase *c = arg;
+	size_t n = policy_chase_answer(c->head, c->hlen, tmsg, tlen, rcode,
+				       c->cap < sizeof(out) ? c->cap : sizeof(out), out);
+
+	(void)stale;
+	c->v.answer = n ? out : c->head;
+	c->v.len = n ? n : c->hlen;
+	c->cb(c->arg, &c->v, c->msg, c->mlen);
+	free(c->msg);
+	free(c);
+}
+
+/* Starts the chase of v's CNAME (h's rule) for q: true when cb will be
+ * called later by rchased(). */
+static bool chase_response(struct ctl_policy *p, struct ctl_iter *it, const struct policy_hit *h,
+			   const struct dns_query *q, bool stream, size_t cap,
+			   const struct ctl_policy_verdict *v, const uint8_t *msg, size_t mlen,
+			   ctl_policy_verdict_cb cb, void *arg)
+{
+	uint8_t target[DNS_NAME_MAX];
+	struct rchase *c;
+
+	if (!it || !policy_chase_target(p->snap, h, q, target) ||
+	    !(c = malloc(sizeof(*c) + v->len)))
+		return false;
+	c->cb = cb;
+	c->arg = arg;
+	c->v = *v;
+	size_t u = dns_query_udp_size(q);
+	c->cap = stream || u >= cap ? cap : u;
+	c->hlen = v->len;
+	memcpy(c->head, v->answer, v->len);
+	c->mlen = msg ? mlen : 0;
+	c->msg = NULL;
+	if ((msg && mlen && !(c->msg = malloc(mlen))) ||
+	    ctl_iter_resolve(it, target, q->qtype, DNS_C_IN, 0, rchased, c) != 0) {
+		free(c->msg);
+		free(c);
+		return false;
+	}
+	if (c->msg)
+		memcpy(c->msg, msg, mlen);
+	p->st.chased++;
+	return true;
+}
+
+static void decide(struct ctl_policy *p, struct ctl_iter *it, const struct dns_query *q,
+		   int family, const uint8_t *addr, bool stream, uint16_t edns_size, size_t cap,
+		   const uint8_t *msg, size_t mlen, const struct policy_ns *ns, bool complete,
+		   ctl_policy_verdict_cb cb, void *arg)
+{
+	static uint8_t out[DNS_MSG_MAX];
+	struct ctl_policy_verdict v = { 0 };
+	const struct policy_snap *s = p ? p->snap : NULL;
+
+	if (s) {
+		uint8_t l[DNS_NAME_MAX];
+		struct policy_hit pre = { 0 }, resp = { 0 };
+		dns_copy_lower(l, dns_query_qname(q), q->qname_len);
+		policy_match(s, l, q->qname_len, family, addr, &pre);
+		policy_match_response(s, policy_zones(s), msg, mlen, ns, &resp);
+		/* a verdict from name servers not all known is this client's
+		 * alone: the cache keeps it unchecked (the workers ask again) */
+		v.gen = complete ? policy_gen(s) : 0;
+		v.rule = complete ? policy_hit_tag(&resp) : 0;
+		const struct policy_hit *win = policy_winner(&pre, &resp);
+		if (win && win->action != POLICY_A_PASSTHRU) {
+			size_t n = 0;
+			enum policy_verdict pv = policy_answer(s, win, q, stream, edns_size, out,
+							       cap < sizeof(out) ? cap : sizeof(out), &n);
+			if (win->zone < p->n && p->opts[win->zone].log)
+				log_match(p, win, q, family, addr, (int)pv);
+			if (pv == POLICY_V_DROP) {
+				v.v = POLICY_V_DROP;
+				p->st.dropped++;
+			} else if (pv != POLICY_V_PASS) {
+				v.v = POLICY_V_ANSWER;
+				v.answer = out;
+				v.len = n;
+				/* a walled garden: its target's records after
+				 * the CNAME (or the CNAME alone when it cannot
+				 * be chased) */
+				if (pv == POLICY_V_CHASE &&
+				    chase_response(p, it, win, q, stream, cap, &v, msg, mlen, cb, arg)) {
+					if (win == &resp)
+						p->st.response_matches++;
+					return;
+				}
+				if (win->action == POLICY_A_TCP_ONLY)
+					p->st.tcp_only++;
+				else if (win->action == POLICY_A_NODATA)
+					p->st.nodata++;
+				else if ((out[3] & DNS_F_RCODE_MASK) == DNS_R_NXDOMAIN)
+					p->st.nxdomain++;
+				else
+					p->st.local++;
+			}
+			if (v.v && win == &resp)
+				p->st.response_matches++;
+		}
+	}
+	cb(arg, &v, msg, mlen);
+}
+
+/* A verdict that waits for the question's name servers. */
+struct respond {
+	struct ctl_policy *p;
+	struct ctl_iter *it;
+	ctl_policy_verdict_cb cb;
+	void *arg;
+	int family;
+	bool has_addr;
+	bool stream;
+	uint16_t edns_size;
+	uint8_t addr[16];
+	size_t cap;
+	size_t mlen;
+	uint8_t *msg;		/* a copy, or NULL */
+	uint64_t gen;		/* the snapshot's when the gathering began */
+	uint16_t qlen;
+	uint8_t qwire[];	/* the client's query, copied */
+};
+
+static void ns_gathered(void *arg, const struct policy_ns *ns, bool complete)
+{
+	static const struct ctl_policy_verdict none;
+	struct respond *r = arg;
+	struct dns_query q;
+
+	/* a reload meanwhile may want what was not gathered */
+	if (!r->p->snap || policy_gen(r->p->snap) != r->gen)
+		complete = false;
+	/* it parsed when it was copied */
+	if (dns_query_parse(&q, r->qwire, r->qlen) == 0)
+		decide(r->p, r->it, &q, r->family, r->has_addr ? r->addr : NULL, r->stream,
+		       r->edns_size, r->cap, r->msg, r->mlen, ns, complete, r->cb, r->arg);
+	else
+		r->cb(r->arg, &none, r->msg, r->mlen);
+	free(r->msg);
+	free(r);
+}
+
+/* The names whose zones' servers NSDNAME and NSIP look at: the question's
+ * and its CNAME chain's in msg (as a resolver meets them), lower-cased,
+ * at most CTL_NS_QNAMES_MAX. */
+static unsigned qnames(const struct dns_query *q, const uint8_t *msg, size_t mlen,
+		       uint8_t names[][DNS_NAME_MAX])
+{
+	struct dns_msg m;
+	unsigned n = 0;
+
+	dns_copy_lower(names[n++], dns_query_qname(q), q->qname_len);
+	if (!msg || dns_msg_parse(&m, msg, mlen))
+		return n;
+	struct dns_rr_iter it;
+	struct dns_rr rr;
+	dns_rr_iter_init(&it, &m, DNS_SEC_ANSWER);
+	while (n < CTL_NS_QNAMES_MAX && it.section == DNS_SEC_ANSWER && dns_rr_next(&it, &rr) == 1) {
+		size_t pos = rr.rdata_off;
+		if (rr.type == DNS_T_CNAME && dns_name_parse(msg, mlen, &pos, names[n]) > 0)
+			dns_name_lower(names[n++]);
+	}
+	return n;
+}
+
+/* What the response triggers that could beat q's own match need; *pre:
+ * whether q matched. */
+static unsigned needs_of(const struct policy_snap *s, const struct dns_query *q, int family,
+			 const uint8_t *addr, uint8_t *l, bool *matched)
+{
+	struct policy_hit pre = { 0 };
+
+	dns_copy_lower(l, dns_query_qname(q), q->qname_len);
+	*matched = policy_match(s, l, q->qname_len, family, addr, &pre) != 0;
+	return policy_needs(s, *matched ? pre.zone : policy_zones(s));
+}
+
+bool ctl_policy_waits(const struct ctl_policy *p, const struct dns_query *q, int family,
+		      const uint8_t *addr)
+{
+	uint8_t l[DNS_NAME_MAX];
+	bool matched;
+
+	if (!p || !p->snap)
+		return false;
+	client_of(&family, &addr);
+	unsigned need = needs_of(p->snap, q, family, addr, l, &matched);
+	return (policy_needs(p->snap, policy_zones(p->snap)) & POLICY_NEED_NS) ||
+	       (matched && (need & POLICY_NEED_DEFER));
+}
+
+int ctl_policy_respond(struct ctl_policy *p, struct ctl_iter *it, const struct dns_query *q,
+		       int family, const uint8_t *addr, bool stream, uint16_t edns_size,
+		       size_t cap, const uint8_t *msg, size_t mlen, ctl_policy_verdict_cb cb,
+		       void *arg)
+{
+	const struct policy_snap *s = p ? p->snap : NULL;
+	struct respond *r;
+
+	client_of(&family, &addr);
+	if (s) {
+		/* the cache keeps the verdict for every client: the name
+		 * servers whenever some zone has NSDNAME or NSIP rules */
+		unsigned need = policy_needs(s, policy_zones(s));
+		if ((need & POLICY_NEED_NS) && !it) {
+			/* nobody to ask: this client's verdict without them */
+			decide(p, NULL, q, family, addr, stream, edns_size, cap, msg, mlen, NULL,
+			       false, cb, arg);
+			return 0;
+		}
+		if (need & POLICY_NEED_NS) {
+			uint8_t names[CTL_NS_QNAMES_MAX][DNS_NAME_MAX];
+			unsigned nn = qnames(q, msg, mlen, names);
+			if (!(r = malloc(sizeof(*r) + q->len)))
+				return CTL_E_NOMEM;
+			*r = (struct respond){ .p = p, .it = it, .cb = cb, .arg = arg, .family = family,
+					       .has_addr = addr != NULL, .stream = stream,
+					       .edns_size = edns_size, .cap = cap, .mlen = mlen,
+					       .qlen = q->len };
+			if (addr)
+				memcpy(r->addr, addr, family == 6 ? 16 : 4);
+			memcpy(r->qwire, q->wire, q->len);
+			if (msg && mlen && !(r->msg = malloc(mlen))) {
+				free(r);
+				return CTL_E_NOMEM;
+			}
+			if (r->msg)
+				memcpy(r->msg, msg, mlen);
+			r->gen = policy_gen(s);
+			int rc = ctl_ns_gather(it, (const uint8_t(*)[DNS_NAME_MAX])names, nn,
+					       need & POLICY_NEED_NS, ns_gathered, r, &p->ns_st);
+			if (rc) {
+				free(r->msg);
+				free(r);
+			}
+			return rc;
+		}
+	}
+	decide(p, it, q, family, addr, stream, edns_size, cap, msg, mlen, NULL, true, cb, arg);
+	return 0;
 }
 
 void ctl_policy_get_stats(const struct ctl_policy *p, struct ctl_policy_stats *st)
 {
 	*st = p->st;
+	st->ns_gathered = p->ns_st.gathered;
+	st->ns_lookups = p->ns_st.lookups;
+	st->ns_truncated = p->ns_st.truncated;
+	st->ns_failed = p->ns_st.failed;
 }
 
 void ctl_policy_print_stats(const struct ctl_policy *p, FILE *f)
 {
-#define P(name, text) fprintf(f, "stat policy.%s %llu\n", #name, (unsigned long long)p->st.name);
+	struct ctl_policy_stats st;
+	ctl_policy_get_stats(p, &st);
+#define P(name, text) fprintf(f, "stat policy.%s %llu\n", #name, (unsigned long long)st.name);
 	CTL_POLICY_COUNTERS(P)
 #undef P
 	fprintf(f, "stat policy.generation %llu\nstat policy.rules %llu\n",

@@ -37,7 +37,11 @@ struct dns_query;
 	X(tcp_only, "control's UDP answers with TC=1 by policy")	\
 	X(passthru, "control's queries passed through by policy")	\
 	X(chased, "policy CNAMEs whose target control resolved")	\
-	X(chain_rewrites, "answers rewritten: a name of their CNAME chain matched a QNAME rule")
+	X(response_matches, "answers by a response trigger (QNAME of the CNAME chain, IP, NSDNAME, NSIP)") \
+	X(ns_gathered, "name server sets gathered for NSDNAME and NSIP triggers") \
+	X(ns_lookups, "iterator questions asked for them (apex NS sets, addresses)") \
+	X(ns_truncated, "name server sets with names or addresses left out (limits)") \
+	X(ns_failed, "questions for them the iterator refused (overload)")
 
 struct ctl_policy_stats {
 #define CTL_POLICY_FIELD(name, text) uint64_t name;
@@ -89,7 +93,9 @@ void ctl_policy_set_gen(struct ctl_policy *p, uint64_t gen);
 /* The answer to a client's question when the policy has one, for control's
  * front ends. wire/q: the client's query; family 4 or 6 and its address;
  * stream: TCP. Returns POLICY_V_ANSWER (out holds len octets), POLICY_V_DROP
- * (send nothing), POLICY_V_PASS or 0 (no match: answer as usual), or
+ * (send nothing), POLICY_V_PASS or 0 (no match, or a match that waits for
+ * the response: an earlier zone has response triggers; answer as usual and
+ * ask ctl_policy_respond() then), or
  * POLICY_V_CHASE after starting the target's resolution: done(arg, msg,
  * len) is called later with the answer (msg NULL: it could not be started
  * or built; answer SERVFAIL). */
@@ -98,17 +104,48 @@ int ctl_policy_apply(struct ctl_policy *p, struct ctl_iter *it, const struct dns
 		     int family, const uint8_t *addr, bool stream, uint16_t edns_size,
 		     uint8_t *out, size_t cap, size_t *len, ctl_policy_done done, void *arg);
 
+/* The policy's verdict on a resolution (ctl_policy_respond()). */
+struct ctl_policy_verdict {
+	int v;			/* 0: the response goes to the client as it
+				   is; POLICY_V_ANSWER: answer and len;
+				   POLICY_V_DROP: nothing */
+	const uint8_t *answer;	/* the policy's answer to the client */
+	size_t len;
+	/* for the cache entry of the response (struct cache_tag): the
+	 * snapshot's generation (0: no policy) and its response verdict */
+	uint64_t gen;
+	uint64_t rule;
+};
+
+/* msg and len: the response as given to ctl_policy_respond() (or its
+ * copy); v and msg are valid during the call. */
+typedef void (*ctl_policy_verdict_cb)(void *arg, const struct ctl_policy_verdict *v,
+				      const uint8_t *msg, size_t len);
+
 /*
- * After a resolution: when a name of msg's CNAME chain matches a QNAME
- * trigger (policy_match_chain()), the policy's answer to the client's q
- * instead of msg: POLICY_V_ANSWER (out holds *len octets) or
- * POLICY_V_DROP; 0: msg goes to the client as it is. The front ends do not
- * cache a rewritten answer's msg for the question (the next one is
- * checked again).
+ * After a resolution of q (asked by family 4 or 6 from addr; stream: TCP;
+ * cap and edns_size as for ctl_policy_apply()): the triggers that depend
+ * on the response (msg, mlen; NULL when none) weighed against the
+ * question's own match (policy.h: policy_winner()). cb(arg, v, msg, len)
+ * is called exactly once: before returning when the snapshot has no
+ * NSDNAME or NSIP trigger that could win, else once the question's name
+ * servers are gathered (control/policy_ns.h), or a walled-garden CNAME's
+ * target is resolved through it (it NULL: never; such a CNAME is then
+ * answered alone, and without ctl_policy_waits() cb is called before
+ * returning). 0, or CTL_E_NOMEM (no callback).
  */
-int ctl_policy_rewrite(struct ctl_policy *p, const struct dns_query *q, bool stream,
-		       uint16_t edns_size, const uint8_t *msg, size_t mlen, uint8_t *out,
-		       size_t cap, size_t *len);
+/* True when the verdict on q from addr waits for more than a cached
+ * answer: ctl_policy_respond() would wait for name servers (it would not
+ * call back before returning), or q's own match waits for the response.
+ * A front end then resolves rather than answer from a cache or a denial
+ * it synthesizes. */
+bool ctl_policy_waits(const struct ctl_policy *p, const struct dns_query *q, int family,
+		      const uint8_t *addr);
+
+int ctl_policy_respond(struct ctl_policy *p, struct ctl_iter *it, const struct dns_query *q,
+		       int family, const uint8_t *addr, bool stream, uint16_t edns_size,
+		       size_t cap, const uint8_t *msg, size_t mlen, ctl_policy_verdict_cb cb,
+		       void *arg);
 
 void ctl_policy_get_stats(const struct ctl_policy *p, struct ctl_policy_stats *st);
 /* "stat policy.*" lines: the counters, the generation, and per zone its

@@ -62,6 +62,8 @@ struct pend {
 	uint16_t stale_len;
 	bool stale_sent;
 	bool resolving;		/* counted in its connection's nresolve */
+	bool stale;		/* the resolution's answer is stale */
+	int rcode;		/* the resolution's */
 	struct ctl_timer stale_timer;
 	uint16_t len;
 	uint8_t wire[];
@@ -193,27 +195,29 @@ static void pend_free(struct pend *p)
 	free(p);
 }
 
-static void resolved(void *arg, int rcode, const uint8_t *msg, size_t len, bool stale)
+static int family_of(const struct sockaddr_storage *ss, const uint8_t **addr);
+
+/* The resolution with the policy's verdict on it (v->v 0: none). */
+static void judged(void *arg, const struct ctl_policy_verdict *v, const uint8_t *msg,
+		   size_t len)
 {
 	struct pend *p = arg;
 	struct ctl_server *s = p->s;
 	bool tcp = p->conn != NULL;
+	int rcode = p->rcode;
+	struct cache_tag tag = { .gen = v->gen, .verdict = v->rule };
 
-	/* a name of its CNAME chain under a QNAME rule: the policy's answer,
-	 * and the dataplane's cache does not keep msg for the question */
-	size_t pn = 0;
-	int pv = ctl_policy_rewrite(s->policy, &p->q, tcp, s->edns_size, msg, len, s->out,
-				    answer_cap(s, tcp), &pn);
 	/* what clients learn, the client cache holds: the dataplane's (even
-	 * when this client has gone or was answered stale) */
-	if (s->dp && !stale && !(p->q.flags & DNS_F_CD) && !pv) /* CD=1: unvalidated */
-		ctl_dp_fill_cache(s->dp, &p->q, rcode, msg, len);
-	if (pv) {
+	 * when this client has gone or was answered stale), with the
+	 * policy's verdict for the workers */
+	if (s->dp && !p->stale && !(p->q.flags & DNS_F_CD)) /* CD=1: unvalidated */
+		ctl_dp_fill_cache(s->dp, &p->q, rcode, msg, len, &tag);
+	if (v->v) {
 		struct conn *c = p->conn;
 		bool gone = (p->fd < 0 && !c) || p->stale_sent;
 		pend_unlink(p);
-		if (!gone && pv == POLICY_V_ANSWER)
-			send_answer(s, c, p->fd, &p->peer, p->peerlen, s->out, pn);
+		if (!gone && v->v == POLICY_V_ANSWER)
+			send_answer(s, c, p->fd, &p->peer, p->peerlen, v->answer, v->len);
 		pend_free(p);
 		return;
 	}
@@ -237,6 +241,34 @@ static void resolved(void *arg, int rcode, const uint8_t *msg, size_t len, bool 
 		send_answer(s, c, p->fd, &p->peer, p->peerlen, s->out, n);
 	}
 	pend_free(p);
+}
+
+static void resolved(void *arg, int rcode, const uint8_t *msg, size_t len, bool stale)
+{
+	static const struct ctl_policy_verdict none;
+	struct pend *p = arg;
+	struct ctl_server *s = p->s;
+
+	p->rcode = rcode;
+	p->stale = stale;
+	if (s->policy && ctl_policy_snap(s->policy, NULL)) {
+		const uint8_t *addr;
+		int fam = family_of(&p->peer, &addr) == AF_INET6 ? 6 : 4;
+		bool tcp = p->conn != NULL;
+		if (ctl_policy_respond(s->policy, s->it, &p->q, fam, addr, tcp, s->edns_size,
+				       answer_cap(s, tcp), msg, len, judged, p) == 0)
+			return;
+	}
+	judged(p, &none, msg, len);
+}
+
+/* A verdict given before ctl_policy_respond() returned (it did not wait:
+ * ctl_policy_waits()), copied out; its answer in the static buffer. */
+static void took(void *arg, const struct ctl_policy_verdict *v, const uint8_t *msg, size_t len)
+{
+	(void)msg;
+	(void)len;
+	*(struct ctl_policy_verdict *)arg = *v;
 }
 
 /* Resolving takes longer than serve-stale's client timeout: the stale
@@ -265,6 +297,52 @@ static int family_of(const struct sockaddr_storage *ss, const uint8_t **addr)
 	return AF_INET6;
 }
 
+/*
+ * A cached answer msg (n octets) to q for a client at peer, with the
+ * policy's triggers on the response applied when they need no name
+ * servers: true when it was sent (or dropped by the policy); false when
+ * the policy waits for them (the caller resolves: the iterator's cache
+ * answers, and resolved() weighs it).
+ */
+static bool send_cached(struct ctl_server *s, struct conn *c, int fd,
+			const struct sockaddr_storage *peer, socklen_t peerlen,
+			const struct dns_query *q, const uint8_t *msg, size_t n)
+{
+	struct ctl_policy_verdict v = { 0 };
+	const uint8_t *addr;
+	int fam = family_of(peer, &addr) == AF_INET6 ? 6 : 4;
+
+	if (s->policy && ctl_policy_snap(s->policy, NULL)) {
+		if (ctl_policy_waits(s->policy, q, fam, addr) ||
+		    ctl_policy_respond(s->policy, NULL, q, fam, addr, c != NULL, s->edns_size,
+				       answer_cap(s, c != NULL), msg, n, took, &v))
+			return false;
+	}
+	s->st.cache_hits++;
+	if (v.v == POLICY_V_ANSWER)
+		send_answer(s, c, fd, peer, peerlen, v.answer, v.len);
+	else if (!v.v)
+		send_answer(s, c, fd, peer, peerlen, msg, n);
+	return true;
+}
+
+/* Whether the stale answer msg may be sent to p's client later (RFC
+ * 8767): no policy, or one that finds nothing in it without waiting. */
+static bool stale_allowed(struct ctl_server *s, struct pend *p, const uint8_t *msg, size_t len)
+{
+	struct ctl_policy_verdict v = { 0 };
+	const uint8_t *addr;
+	int fam = family_of(&p->peer, &addr) == AF_INET6 ? 6 : 4;
+
+	if (!s->policy || !ctl_policy_snap(s->policy, NULL))
+		return true;
+	return !ctl_policy_waits(s->policy, &p->q, fam, addr) &&
+	       ctl_policy_respond(s->policy, NULL, &p->q, fam, addr, p->conn != NULL,
+				  s->edns_size, answer_cap(s, p->conn != NULL), msg, len, took,
+				  &v) == 0 &&
+	       v.v == 0;
+}
+
 /* Standalone: a fresh entry of our cache, answered at once. */
 static bool local_hit(struct ctl_server *s, struct conn *c, int fd,
 		      const struct sockaddr_storage *peer, socklen_t peerlen,
@@ -273,20 +351,16 @@ static bool local_hit(struct ctl_server *s, struct conn *c, int fd,
 	size_t n = answer_cached(s->cache, q, ctl_iter_now(), false, c != NULL, s->out,
 				 answer_cap(s, c != NULL), NULL);
 
-	if (n) {
+	if (n)
 		/* standalone, our cache is the client cache: its answers meet
-		 * the QNAME rules of their CNAME chains here */
-		static uint8_t rw[65535];
-		size_t pn = 0;
-		int pv = ctl_policy_rewrite(s->policy, q, c != NULL, s->edns_size, s->out, n, rw,
-					    answer_cap(s, c != NULL), &pn);
-		s->st.cache_hits++;
-		if (pv == POLICY_V_ANSWER)
-			send_answer(s, c, fd, peer, peerlen, rw, pn);
-		else if (!pv)
-			send_answer(s, c, fd, peer, peerlen, s->out, n);
-		return true;
-	}
+		 * the response triggers here */
+		return send_cached(s, c, fd, peer, peerlen, q, s->out, n);
+	/* synthesized denials have name servers and no response to weigh:
+	 * when the policy waits for them, the iterator answers */
+	const uint8_t *addr;
+	int fam = family_of(peer, &addr) == AF_INET6 ? 6 : 4;
+	if (s->policy && ctl_policy_waits(s->policy, q, fam, addr))
+		return false;
 	/* RFC 8198: validated ranges that prove the answer (over UDP: the
 	 * writer's cap is the client's UDP size) */
 	int r = c ? -1 : answer_from_nsec(s->nsec, q, ctl_iter_now(), s->edns_size, s->out,
@@ -375,13 +449,17 @@ static void found(void *arg, const uint8_t *msg, size_t len, bool stale)
 		msg = NULL; /* another question's answer: never relayed */
 	}
 	if (msg && !stale) {
-		s->st.cache_hits++;
-		pend_unlink(p);
-		send_answer(s, c, p->fd, &p->peer, p->peerlen, msg, len);
-		pend_free(p);
-		return;
+		/* (a connection closed by the send leaves p unlinked) */
+		if (send_cached(s, c, p->fd, &p->peer, p->peerlen, &p->q, msg, len)) {
+			pend_unlink(p);
+			pend_free(p);
+			return;
+		}
+		msg = NULL; /* the policy waits for name servers: resolved() weighs it */
 	}
-	if (msg && (p->stale_msg = malloc(len))) {
+	/* a stale answer is kept for later only when the policy has nothing
+	 * against it and needs nothing more to say so */
+	if (msg && stale_allowed(s, p, msg, len) && (p->stale_msg = malloc(len))) {
 		memcpy(p->stale_msg, msg, len);
 		p->stale_len = (uint16_t)len;
 		if (s->stale_ms)

@@ -16,6 +16,7 @@
 #include <rte_mbuf.h>
 
 #include "answer/acl.h"
+#include "answer/policy.h"
 #include "conf/config.h"
 #include "net/pkt.h"
 #include "shm/shm.h"
@@ -58,6 +59,10 @@ struct dp_job {
 	struct net_pkt p;
 	struct dns_query q;
 	struct cache_key k;
+	/* response policy: the question's own match (action 0: none) and
+	 * what the response triggers before its zone need (policy.h) */
+	struct policy_hit pre;
+	unsigned need;
 };
 
 struct dp_txq {
@@ -81,6 +86,7 @@ struct dp_worker {
 	uint64_t drain_tsc;		/* when the partial batches must go */
 	const struct policy_snap *pol;	/* this iteration's (dp.policy), or NULL */
 	uint64_t pol_gen;
+	unsigned pol_need;		/* policy_needs() of every zone of pol */
 	struct dp_txq tx[CFG_PORTS_MAX];	/* per service port */
 	struct dp_txq kq;			/* for the kernel, any port (m->port: its id) */
 	unsigned njobs;

@@ -12,5 +12,7 @@ int dp_fill_insert(struct cache *c, const struct shm_fill *f, uint32_t now)
 	    !f->msg_len)
 		return 1;
 	/* control assembles every answer with its DNSSEC records (shm.h) */
-	return cache_insert(c, f->msg, f->msg_len, now, (enum cache_rank)f->rank, true);
+	struct cache_tag tag = { .gen = f->policy_gen, .verdict = f->policy_rule };
+	return cache_insert_tagged(c, f->msg, f->msg_len, now, (enum cache_rank)f->rank, true,
+				   f->policy_gen ? &tag : NULL);
 }

@@ -229,11 +229,17 @@ static void count_zone(struct dp_worker *w, const uint8_t *apex)
 	row[SHM_NSEC_ZONE_SLOTS - 1].answers++;
 }
 
+static bool policy_reply(struct dp_worker *w, struct dp_job *j, const struct policy_hit *h);
+
 static void miss(struct dp_worker *w, struct dp_job *j, uint32_t now, bool stale)
 {
 	/* RFC 8198: validated NSEC/NSEC3 ranges that prove the answer (none
-	 * when cache.aggressive-nsec is off). */
-	if (w->dp->nsec) {
+	 * when cache.aggressive-nsec is off). A denial has no CNAME or
+	 * address for a response trigger, but its zone has name servers:
+	 * with NSDNAME or NSIP triggers to weigh, or a question's match
+	 * waiting for them, control answers. */
+	bool policy_waits = (j->need & POLICY_NEED_NS) || j->pre.action;
+	if (w->dp->nsec && !policy_waits) {
 		uint8_t *dns = rte_pktmbuf_mtod(j->m, uint8_t *) + j->p.payload_off;
 		const uint8_t *zone = NULL;
 		int n = answer_from_nsec(w->dp->nsec, &j->q, now, w->dp->edns_size, dns, room(j),
@@ -246,7 +252,7 @@ static void miss(struct dp_worker *w, struct dp_job *j, uint32_t now, bool stale
 		}
 	}
 	/* RFC 8020: below a cached secure NXDOMAIN nothing exists. */
-	{
+	if (!policy_waits) {
 		uint8_t *dns = rte_pktmbuf_mtod(j->m, uint8_t *) + j->p.payload_off;
 		size_t n = answer_nxdomain_cut(w->dp->cache, &j->q, now, false, dns, room(j));
 		if (n > 0) {
@@ -256,6 +262,9 @@ static void miss(struct dp_worker *w, struct dp_job *j, uint32_t now, bool stale
 		}
 	}
 	if (!w->dp->ctl->ctl_up) {
+		/* the response cannot be checked: the question's own match */
+		if (j->pre.action && policy_reply(w, j, &j->pre))
+			return;
 		if (w->dp->cfg->dataplane.control_down == CFG_DOWN_DROP) {
 			ST(w, ctl_down_dropped);
 			rte_pktmbuf_free(j->m);
@@ -270,6 +279,44 @@ static void miss(struct dp_worker *w, struct dp_job *j, uint32_t now, bool stale
 	if (ask_control(w, j, SHM_MISS_CLIENT, stale))
 		ST(w, misses);
 	rte_pktmbuf_free(j->m);
+}
+
+/* What the policy makes of a cached answer (policy_entry()). */
+enum pol_entry {
+	POL_FROM_ENTRY,	/* answer from the entry */
+	POL_DONE,	/* the policy answered or dropped the query */
+	POL_UNKNOWN,	/* the entry's verdict is for another policy: only
+			   control can say */
+};
+
+/*
+ * The policy for job j whose answer is cached in e, when the response
+ * triggers of zones before the question's match need it (j->need): the
+ * verdict control recorded with the entry, while it is for this worker's
+ * snapshot. After a reload the entry's verdict is unknown when the entry
+ * holds what the triggers look at: a CNAME for QNAME rules, an address for
+ * IP rules, anything for NSDNAME and NSIP rules.
+ */
+static enum pol_entry policy_entry(struct dp_worker *w, struct dp_job *j,
+				   const struct cache_entry *e)
+{
+	struct policy_hit resp = { 0 };
+	const struct policy_hit *win;
+	uint8_t kinds = cache_entry_kinds(e);
+
+	/* nothing the triggers look at (the common hit): no verdict either,
+	 * under any generation */
+	if (!(j->need & POLICY_NEED_NS) &&
+	    !((j->need & POLICY_NEED_IP) && (kinds & CACHE_KIND_ADDR)) &&
+	    !((j->need & POLICY_NEED_CHAIN) && (kinds & CACHE_KIND_CNAME)))
+		return j->pre.action && policy_reply(w, j, &j->pre) ? POL_DONE : POL_FROM_ENTRY;
+	if (cache_entry_tag_gen(e) != (uint32_t)w->pol_gen)
+		return POL_UNKNOWN;
+	if (policy_tag_hit(w->pol, cache_entry_tag_verdict(e), &resp) &&
+	    policy_winner(&j->pre, &resp) == &resp)
+		ST(w, policy_response);
+	win = policy_winner(&j->pre, &resp);
+	return win && policy_reply(w, j, win) ? POL_DONE : POL_FROM_ENTRY;
 }
 
 /* Looks every kept query up at once and answers. */
@@ -289,13 +336,33 @@ static void answer_jobs(struct dp_worker *w)
 		enum cache_state state = (enum cache_state)res[i].state;
 		bool ctl_up = dp->ctl->ctl_up;
 
-		/* A stale entry waits for control's refresh (which has the
-		 * writer serve it stale after client-timeout-ms, RFC 8767);
-		 * without control it is the best answer there is. */
-		if (!res[i].entry || ((state == CACHE_STALE || state == CACHE_STALE_REFRESH) &&
-				      ctl_up)) {
-			miss(w, j, now, res[i].entry != NULL);
+		enum pol_entry pe = POL_FROM_ENTRY;
+
+		if (!res[i].entry) {
+			miss(w, j, now, false);
 			continue;
+		}
+		if (j->need && (pe = policy_entry(w, j, res[i].entry)) == POL_DONE)
+			continue;
+		/* A stale entry waits for control's refresh (which has the
+		 * writer serve it stale after client-timeout-ms, RFC 8767,
+		 * unless the policy's verdict on it is unknown); without
+		 * control it is the best answer there is. */
+		if ((state == CACHE_STALE || state == CACHE_STALE_REFRESH) && ctl_up) {
+			miss(w, j, now, pe == POL_FROM_ENTRY);
+			continue;
+		}
+		if (pe == POL_UNKNOWN) {
+			if (ctl_up) {
+				/* control's verdict, and the entry again with it */
+				if (ask_control(w, j, SHM_MISS_CLIENT, false))
+					ST(w, policy_recheck);
+				rte_pktmbuf_free(j->m);
+				continue;
+			}
+			/* control is down: the question's own match stands */
+			if (j->pre.action && policy_reply(w, j, &j->pre))
+				continue;
 		}
 		uint8_t *dns = rte_pktmbuf_mtod(j->m, uint8_t *) + j->p.payload_off;
 		int len = cache_answer(dp->cache, res[i].entry, state, &j->q, now, dns, room(j));
@@ -396,13 +463,20 @@ static void dns_frame(struct dp_worker *w, struct dp_port *pt, struct rte_mbuf *
 	j->p = *p;
 	cache_key_from_query(&j->k, w->dp->cache, &j->q);
 	/* QNAME and CLIENT-IP triggers, before the cache: a reload takes
-	 * effect for cached names at once */
+	 * effect for cached names at once. The match is final unless an
+	 * earlier zone has triggers on the response (then see
+	 * policy_entry()). */
+	j->pre.action = 0;
+	j->need = 0;
 	if (w->pol) {
-		struct policy_hit h;
-		if (policy_match(w->pol, j->k.name, j->k.name_len,
-				 p->family == NET_PKT_IPV6 ? 6 : 4, p->src_ip, &h) &&
-		    policy_reply(w, j, &h))
-			return;
+		int a = policy_match(w->pol, j->k.name, j->k.name_len,
+				     p->family == NET_PKT_IPV6 ? 6 : 4, p->src_ip, &j->pre);
+		j->need = a ? policy_needs(w->pol, j->pre.zone) : w->pol_need;
+		if (a && !(j->need & POLICY_NEED_DEFER)) {
+			if (policy_reply(w, j, &j->pre))
+				return;
+			j->pre.action = 0; /* passed through: as without policy */
+		}
 	}
 	rte_prefetch0(&j->k);
 	w->njobs++;
@@ -540,6 +614,7 @@ int dp_worker_main(void *arg)
 		w->pol = __atomic_load_n(&dp->policy, __ATOMIC_ACQUIRE);
 		if (w->pol && policy_gen(w->pol) != w->pol_gen) {
 			w->pol_gen = policy_gen(w->pol);
+			w->pol_need = policy_needs(w->pol, policy_zones(w->pol));
 			__atomic_store_n(&dp->ctl->policy_seen[w->idx], w->pol_gen,
 					 __ATOMIC_RELEASE);
 		}

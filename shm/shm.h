@@ -61,8 +61,10 @@ struct dns_query;
  * writer's lookup_nxdomain_cut counter. 8: the policy snapshot
  * (policy_gen, policy_addr, policy_len; policy_active, policy_released,
  * policy_rejected; policy_seen), SHM_FILL_VERBATIM, the workers' and the
- * writer's policy counters. */
-#define SHM_ABI_VERSION 8
+ * writer's policy counters. 9: a fill's policy tag (policy_gen,
+ * policy_rule: the response policy's verdict on msg, kept with the cache
+ * entry), the workers' policy_recheck and policy_response counters. */
+#define SHM_ABI_VERSION 9
 #define SHM_MAGIC 0x6277636c /* "bwcl" */
 
 #define SHM_CTL_NAME "bw_ctl"
@@ -185,6 +187,13 @@ struct shm_fill {
 	uint16_t rcode;
 	uint16_t msg_len;	/* 0..SHM_MSG_MAX */
 	uint16_t pad;
+	/* With CACHE: the response policy's verdict on msg's data (answer/
+	 * policy.h, policy_match_response() over every zone), kept with the
+	 * entry: the snapshot's generation (0: not checked) and its rule's
+	 * index + 1 (0: no response trigger matched). The workers use it
+	 * while that generation is theirs, and ask control again after. */
+	uint64_t policy_gen;
+	uint64_t policy_rule;
 	struct shm_client c;	/* the miss's, unchanged */
 	uint8_t msg[SHM_MSG_MAX]; /* the assembled response: question, sections,
 				     with the RRSIGs and denial records a DO
@@ -276,6 +285,8 @@ int shm_client_query(const struct shm_client *c, uint8_t *qbuf, struct dns_query
 	X(policy_tcp_only, "TC=1 by response policy (rpz-tcp-only)")	\
 	X(policy_passthru, "queries passed through by response policy") \
 	X(policy_chase, "policy CNAMEs sent to control for their target")	\
+	X(policy_response, "answers by a response trigger (IP, NSDNAME, NSIP, CNAME chain) control recorded with the entry") \
+	X(policy_recheck, "hits sent to control: the entry was checked under an older policy that response triggers need") \
 	X(rcode_noerror, "answers with NOERROR")			\
 	X(rcode_nxdomain, "answers with NXDOMAIN")			\
 	X(rcode_servfail, "answers with SERVFAIL")			\

@@ -267,6 +267,19 @@ static int ref_match(const struct ref_rule *r, int n, const char *qname, int fam
 	return best;
 }
 
+/* A rule with the key of an earlier one of its zone (the parser groups one
+ * owner's records into one rule). */
+static bool ref_dup(const struct ref_rule *ref, int nref, const struct ref_rule *x)
+{
+	for (int j = 0; j < nref; j++)
+		if (ref[j].zone == x->zone && ref[j].trigger == x->trigger &&
+		    ref[j].wild == x->wild && ref[j].family == x->family &&
+		    ref[j].plen == x->plen && memcmp(ref[j].addr, x->addr, 16) == 0 &&
+		    strcasecmp(ref[j].name, x->name) == 0)
+			return true;
+	return false;
+}
+
 Test(policy, random_rule_sets_match_the_reference)
 {
 	unsigned st = 12345, hits[3] = { 0 };
@@ -308,15 +321,7 @@ Test(policy, random_rule_sets_match_the_reference)
 				}
 				/* no duplicate key within a zone (the parser
 				 * groups one owner's records) */
-				bool dup = false;
-				for (int j = 0; j < nref; j++)
-					if (ref[j].zone == k && ref[j].trigger == x->trigger &&
-					    ref[j].wild == x->wild && ref[j].family == x->family &&
-					    ref[j].plen == x->plen &&
-					    memcmp(ref[j].addr, x->addr, 16) == 0 &&
-					    strcasecmp(ref[j].name, x->name) == 0)
-						dup = true;
-				if (dup)
+				if (ref_dup(ref, nref, x))
 					continue;
 				if (x->trigger == POLICY_T_QNAME) {
 					if (strcmp(x->name, ".") == 0)
@@ -362,6 +367,268 @@ Test(policy, random_rule_sets_match_the_reference)
 	cr_assert_gt(hits[0], 100, "%u %u %u", hits[0], hits[1], hits[2]);
 	cr_assert_gt(hits[1], 1000);
 	cr_assert_gt(hits[2], 1000);
+}
+
+/* --- response triggers against the reference ------------------------------ */
+
+static struct policy_rule *trigger_rule(struct policy_zone *z, const struct ref_rule *x,
+					uint8_t action)
+{
+	if (x->trigger == POLICY_T_QNAME || x->trigger == POLICY_T_NSDNAME) {
+		struct policy_rule *r = qname_rule(z, x->name, x->wild, action);
+		r->trigger = (uint8_t)x->trigger;
+		return r;
+	}
+	struct policy_rule *r = ip_rule(z, x->family, x->addr, (uint8_t)x->plen, action);
+	r->trigger = (uint8_t)x->trigger;
+	return r;
+}
+
+static long name_key(const struct ref_rule *r, const char *name)
+{
+	uint8_t q[DNS_NAME_MAX], w[DNS_NAME_MAX];
+
+	dns_name_copy_lower(q, nm(name));
+	dns_name_copy_lower(w, nm(r->name));
+	if (r->wild)
+		return dns_name_equal(q, w) || !dns_name_is_subdomain(q, w)
+			       ? -1 : 200 - dns_name_labels(w);
+	return dns_name_equal(q, w) ? 0 : -1;
+}
+
+static long rank_of(int trigger)
+{
+	static const long rank[] = { [POLICY_T_CLIENT_IP] = 0, [POLICY_T_QNAME] = 1,
+				     [POLICY_T_IP] = 2, [POLICY_T_NSDNAME] = 3, [POLICY_T_NSIP] = 4 };
+	return rank[trigger];
+}
+
+/* The reference's best so far: a rule, its key, and what it matched (ties
+ * between rules: the smaller name in DNSSEC order, the smaller address,
+ * IPv4 as ::ffff:a.b.c.d). */
+struct ref_best {
+	int rule;
+	long key;
+	uint8_t name[DNS_NAME_MAX];
+	uint8_t addr[16];
+};
+
+/* One candidate (a name or an address of the question or its response)
+ * against every rule of trigger t. */
+static void ref_try(const struct ref_rule *r, int n, int t, const char *name, int family,
+		    const uint8_t *a, struct ref_best *b)
+{
+	uint8_t cn[DNS_NAME_MAX], ca[16] = { [10] = 0xff, [11] = 0xff };
+
+	if (name)
+		dns_name_copy_lower(cn, nm(name));
+	else
+		memcpy(family == 4 ? ca + 12 : ca, a, family == 4 ? 4 : 16);
+	for (int i = 0; i < n; i++) {
+		long spec;
+		if (r[i].trigger != t)
+			continue;
+		if (name)
+			spec = name_key(&r[i], name);
+		else
+			spec = r[i].family == family && in_prefix(a, r[i].addr, r[i].plen)
+				       ? 200 - (family == 4 ? 96 : 0) - r[i].plen : -1;
+		if (spec < 0)
+			continue;
+		long k = (long)r[i].zone << 20 | rank_of(t) << 12 | spec;
+		if (b->rule >= 0 && (k > b->key ||
+				     (k == b->key && (name ? dns_name_cmp(cn, b->name) >= 0
+							   : memcmp(ca, b->addr, 16) >= 0))))
+			continue;
+		b->rule = i;
+		b->key = k;
+		memcpy(b->name, cn, sizeof(cn));
+		memcpy(b->addr, ca, 16);
+	}
+}
+
+struct resp_case {
+	char qname[128];
+	int family;
+	uint8_t client[16];
+	int nchain, naddr, nnsn, nnsa;
+	char chain[2][128];
+	int afam[2];
+	uint8_t addr[2][16];
+	char nsn[3][128];
+	int nsfam[3];
+	uint8_t nsa[3][16];
+};
+
+static void rand_addr(unsigned *st, int family, uint8_t *a)
+{
+	memset(a, 0, 16);
+	a[0] = (uint8_t)(rnd(st) % 2 ? 10 : 11);
+	for (int b = 1; b < (family == 4 ? 4 : 16); b++)
+		a[b] = (uint8_t)(rnd(st) % 3);
+}
+
+Test(policy, response_triggers_match_the_reference)
+{
+	unsigned st = 777, wins[POLICY_T_NSIP + 1] = { 0 }, none = 0;
+
+	for (int round = 0; round < 40; round++) {
+		struct policy_zone z[4];
+		struct policy_zone *zs[4] = { &z[0], &z[1], &z[2], &z[3] };
+		struct policy_zone_opts o[4] = { opts_default(), opts_default(), opts_default(),
+						 opts_default() };
+		struct ref_rule ref[400];
+		int nref = 0, nz = 1 + (int)(rnd(&st) % 4);
+		uint32_t index = 0;
+
+		for (int k = 0; k < nz; k++) {
+			zone(&z[k], "rpz.");
+			int rules = (int)(rnd(&st) % 50);
+			for (int i = 0; i < rules; i++) {
+				struct ref_rule *x = &ref[nref];
+				int labels;
+				memset(x, 0, sizeof(*x));
+				x->zone = k;
+				x->trigger = POLICY_T_QNAME + (int)(rnd(&st) % 5);
+				if (x->trigger == POLICY_T_QNAME || x->trigger == POLICY_T_NSDNAME) {
+					x->wild = (int)(rnd(&st) % 2);
+					rand_name(&st, x->name, &labels);
+				} else {
+					x->family = rnd(&st) % 3 ? 4 : 6;
+					x->plen = 1 + (int)(rnd(&st) % (x->family == 4 ? 32u : 128u));
+					rand_addr(&st, x->family, x->addr);
+					for (int b = x->plen; b < 128; b++)
+						x->addr[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
+				}
+				if (ref_dup(ref, nref, x))
+					continue;
+				trigger_rule(&z[k], x, POLICY_A_NXDOMAIN);
+				x->index = index++;
+				nref++;
+			}
+		}
+		struct policy_snap *s = build(zs, o, (unsigned)nz);
+		for (int t = 0; t < 300; t++) {
+			struct resp_case c;
+			int labels;
+			memset(&c, 0, sizeof(c));
+			rand_name(&st, c.qname, &labels);
+			c.family = rnd(&st) % 2 ? 4 : 6;
+			rand_addr(&st, c.family, c.client);
+			c.nchain = (int)(rnd(&st) % 3);
+			c.naddr = (int)(rnd(&st) % 3);
+			c.nnsn = (int)(rnd(&st) % 4);
+			c.nnsa = (int)(rnd(&st) % 4);
+			for (int i = 0; i < c.nchain; i++)
+				rand_name(&st, c.chain[i], &labels);
+			for (int i = 0; i < c.naddr; i++) {
+				c.afam[i] = rnd(&st) % 2 ? 4 : 6;
+				rand_addr(&st, c.afam[i], c.addr[i]);
+			}
+			for (int i = 0; i < c.nnsn; i++)
+				rand_name(&st, c.nsn[i], &labels);
+			for (int i = 0; i < c.nnsa; i++) {
+				c.nsfam[i] = rnd(&st) % 2 ? 4 : 6;
+				rand_addr(&st, c.nsfam[i], c.nsa[i]);
+			}
+
+			/* the reference: the question's best, the response's
+			 * best, and the response's only when of an earlier zone */
+			static struct ref_best pb, rb, cb;
+			pb.rule = rb.rule = -1;
+			ref_try(ref, nref, POLICY_T_CLIENT_IP, NULL, c.family, c.client, &pb);
+			ref_try(ref, nref, POLICY_T_QNAME, c.qname, 0, NULL, &pb);
+			/* the chain's first name that matches is its match */
+			for (int i = 0; i < c.nchain; i++) {
+				cb.rule = -1;
+				ref_try(ref, nref, POLICY_T_QNAME, c.chain[i], 0, NULL, &cb);
+				if (cb.rule >= 0) {
+					rb = cb;
+					break;
+				}
+			}
+			for (int i = 0; i < c.naddr; i++)
+				ref_try(ref, nref, POLICY_T_IP, NULL, c.afam[i], c.addr[i], &rb);
+			for (int i = 0; i < c.nnsn; i++)
+				ref_try(ref, nref, POLICY_T_NSDNAME, c.nsn[i], 0, NULL, &rb);
+			for (int i = 0; i < c.nnsa; i++)
+				ref_try(ref, nref, POLICY_T_NSIP, NULL, c.nsfam[i], c.nsa[i], &rb);
+			int pre = pb.rule, resp = rb.rule;
+			int want = resp >= 0 && (pre < 0 || ref[resp].zone < ref[pre].zone) ? resp : pre;
+
+			/* the response: the chain from the question, then the
+			 * addresses owned by its last name */
+			uint8_t buf[2048];
+			struct dns_builder b;
+			const char *owner = c.qname;
+			cr_assert_eq(dns_builder_init(&b, buf, sizeof(buf), 1, DNS_F_QR), 0);
+			cr_assert_eq(dns_builder_question(&b, nm(c.qname), DNS_T_A, DNS_C_IN), 0);
+			for (int i = 0; i < c.nchain; i++) {
+				cr_assert_eq(dns_builder_rr(&b, DNS_SEC_ANSWER, nm(owner), DNS_T_CNAME,
+							    DNS_C_IN, 60, nm(c.chain[i]),
+							    (uint16_t)dns_name_len(nm(c.chain[i]))), 0);
+				owner = c.chain[i];
+			}
+			for (int i = 0; i < c.naddr; i++)
+				cr_assert_eq(dns_builder_rr(&b, DNS_SEC_ANSWER, nm(owner),
+							    c.afam[i] == 4 ? DNS_T_A : DNS_T_AAAA,
+							    DNS_C_IN, 60, c.addr[i],
+							    c.afam[i] == 4 ? 4 : 16), 0);
+			size_t n = dns_builder_finish(&b);
+			static struct policy_ns ns;
+			memset(&ns, 0, sizeof(ns));
+			for (int i = 0; i < c.nnsn; i++) {
+				ns.name_len[i] = (uint8_t)dns_name_copy_lower(ns.name[i], nm(c.nsn[i]));
+				ns.n_names++;
+			}
+			for (int i = 0; i < c.nnsa; i++) {
+				ns.addr[i].family = (uint8_t)c.nsfam[i];
+				memcpy(ns.addr[i].a, c.nsa[i], 16);
+				ns.n_addrs++;
+			}
+
+			struct policy_hit hp = { 0 }, hr = { 0 };
+			match(s, c.qname, c.family, c.client, &hp);
+			policy_match_response(s, policy_zones(s), buf, n, &ns, &hr);
+			const struct policy_hit *w = policy_winner(&hp, &hr);
+			if (want < 0) {
+				none++;
+				cr_assert_null(w, "round %d, case %d: rule %u matched, none expected",
+					       round, t, w ? w->rule : 0);
+				continue;
+			}
+			wins[ref[want].trigger]++;
+			cr_assert_not_null(w, "round %d, case %d: nothing matched, rule %u expected",
+					   round, t, ref[want].index);
+			cr_assert_eq(w->rule, ref[want].index,
+				     "round %d, case %d: rule %u (trigger %d), expected %u (trigger %d)",
+				     round, t, w->rule, w->trigger, ref[want].index,
+				     ref[want].trigger);
+			cr_assert_eq(w->trigger, ref[want].trigger);
+			/* what a cache entry keeps names the same rule */
+			struct policy_hit back;
+			if (w == &hr) {
+				cr_assert(policy_tag_hit(s, policy_hit_tag(&hr), &back));
+				cr_assert_eq(back.rule, hr.rule);
+				cr_assert_eq(back.zone, hr.zone);
+				cr_assert_eq(back.action, hr.action);
+			}
+			/* the needs say so whenever a response trigger could win */
+			unsigned need = policy_needs(s, hp.action ? hp.zone : policy_zones(s));
+			if (w == &hr)
+				cr_assert(need & (w->trigger == POLICY_T_QNAME	   ? POLICY_NEED_CHAIN
+						  : w->trigger == POLICY_T_IP	   ? POLICY_NEED_IP
+						  : w->trigger == POLICY_T_NSDNAME ? POLICY_NEED_NSDNAME
+										   : POLICY_NEED_NSIP));
+		}
+		free(s);
+		for (int k = 0; k < nz; k++)
+			policy_zone_fini(&z[k]);
+	}
+	/* every trigger won somewhere, and some cases matched nothing */
+	cr_assert_gt(none, 100);
+	for (int t = POLICY_T_QNAME; t <= POLICY_T_NSIP; t++)
+		cr_assert_gt(wins[t], 50, "trigger %d won %u times", t, wins[t]);
 }
 
 /* --- answers -------------------------------------------------------------- */
@@ -557,9 +824,13 @@ Test(policy, chain_names_meet_qname_rules_in_chain_order)
 				    60, nm("bad.example."), (uint16_t)dns_name_len(nm("bad.example."))), 0);
 	cr_assert_eq(dns_builder_rr(&b, DNS_SEC_ANSWER, nm("bad.example."), DNS_T_A, DNS_C_IN, 60, a, 4), 0);
 	size_t n = dns_builder_finish(&b);
-	/* the first name of the chain that matches: the wildcard's */
-	cr_assert_eq(policy_match_chain(s, buf, n, &h), POLICY_A_NODATA);
+	/* the first name of the chain that matches: the wildcard's, though
+	 * an exact rule matches a later one */
+	cr_assert_eq(policy_match_response(s, 1, buf, n, NULL, &h), POLICY_A_NODATA);
 	cr_assert_eq(h.rule, 2);
+	cr_assert_eq(h.trigger, POLICY_T_QNAME);
+	/* below the zone limit only: a question's match in zone 0 wins */
+	cr_assert_eq(policy_match_response(s, 0, buf, n, NULL, &h), 0);
 	/* a passthru name first ends the search */
 	cr_assert_eq(dns_builder_init(&b, buf, sizeof(buf), 1, DNS_F_QR), 0);
 	cr_assert_eq(dns_builder_question(&b, nm("c.attacker."), DNS_T_A, DNS_C_IN), 0);
@@ -568,12 +839,12 @@ Test(policy, chain_names_meet_qname_rules_in_chain_order)
 	cr_assert_eq(dns_builder_rr(&b, DNS_SEC_ANSWER, nm("ok.example."), DNS_T_CNAME, DNS_C_IN, 60,
 				    nm("bad.example."), (uint16_t)dns_name_len(nm("bad.example."))), 0);
 	n = dns_builder_finish(&b);
-	cr_assert_eq(policy_match_chain(s, buf, n, &h), 0);
+	cr_assert_eq(policy_match_response(s, 1, buf, n, NULL, &h), POLICY_A_PASSTHRU);
 	/* no chain: nothing (the question's own name is the front end's) */
 	cr_assert_eq(dns_builder_init(&b, buf, sizeof(buf), 1, DNS_F_QR), 0);
 	cr_assert_eq(dns_builder_question(&b, nm("bad.example."), DNS_T_A, DNS_C_IN), 0);
 	n = dns_builder_finish(&b);
-	cr_assert_eq(policy_match_chain(s, buf, n, &h), 0);
+	cr_assert_eq(policy_match_response(s, 1, buf, n, NULL, &h), 0);
 	free(s);
 	policy_zone_fini(&z);
 }

@@ -15,7 +15,8 @@
  * Input: octet 0 bit 0-1 the client's EDNS (0 none, 1 plain, 2-3 DO), bit 2
  * stream (TCP), 1-2 the client's UDP size, 3-4 the buffer (ANSWER_EMPTY_MAX
  * + n), 5-6 qtype, 7 the number of rules R (low 3 bits); then R rules: kind
- * (bit 0-1: exact name, wildcard, IPv4 prefix, IPv6 prefix; bit 2-4 zone),
+ * (bit 0-1: exact name, wildcard, IPv4 prefix, IPv6 prefix; bit 2-4 zone;
+ * bit 5 a name is NSDNAME; bits 5-6 a prefix is CLIENT-IP, IP, NSIP),
  * action (1..6), the name or prefix (length octet, then the octets: a wire
  * name, or plen and the address), local data count and per record type
  * selector, TTL octet, RDATA length octet and RDATA; then the question's
@@ -90,7 +91,7 @@ static void rules(struct in *in, int n, struct policy_zone *z, unsigned nz)
 		if ((kind & 3) < 2) {
 			if (!name_of(in, name, &len))
 				return;
-			r.trigger = POLICY_T_QNAME;
+			r.trigger = kind & 32 ? POLICY_T_NSDNAME : POLICY_T_QNAME;
 			r.wild = kind & 1;
 			dns_name_lower(name);
 			r.name_len = (uint8_t)len;
@@ -99,7 +100,9 @@ static void rules(struct in *in, int n, struct policy_zone *z, unsigned nz)
 			r.name_off = (uint32_t)off;
 		} else {
 			int plen = u8(in);
-			r.trigger = POLICY_T_CLIENT_IP;
+			static const uint8_t nets[] = { POLICY_T_CLIENT_IP, POLICY_T_IP,
+							POLICY_T_NSIP, POLICY_T_CLIENT_IP };
+			r.trigger = nets[kind >> 5 & 3];
 			r.family = (kind & 3) == 2 ? 4 : 6;
 			unsigned bits = r.family == 4 ? 32 : 128;
 			if (plen < 0 || !take(in, r.addr, r.family == 4 ? 4 : 16))
@@ -230,10 +233,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* the rest as a resolution's answer: its CNAME chain's names */
 	{
-		struct policy_hit h;
-		int a = policy_match_chain(s, in.p, in.n, &h);
-		CHECK(a == 0 || (a >= POLICY_A_NXDOMAIN && a <= POLICY_A_LOCAL &&
-				 a != POLICY_A_PASSTHRU && h.rule < policy_rules(s)));
+		static struct policy_ns ns;
+		struct policy_hit h, back;
+		ns.n_names = 1;
+		ns.name_len[0] = (uint8_t)qlen;
+		memcpy(ns.name[0], l, qlen);
+		ns.n_addrs = 2;
+		ns.addr[0].family = 4;
+		ns.addr[1].family = 6;
+		memcpy(ns.addr[0].a, addr, 16);
+		memcpy(ns.addr[1].a, addr, 16);
+		for (unsigned limit = 0; limit <= policy_zones(s); limit++) {
+			int a = policy_match_response(s, limit, in.p, in.n, &ns, &h);
+			CHECK(a == 0 || (a >= POLICY_A_NXDOMAIN && a <= POLICY_A_LOCAL &&
+					 h.rule < policy_rules(s) && h.zone < limit &&
+					 h.trigger != POLICY_T_CLIENT_IP));
+			CHECK(!a || (policy_tag_hit(s, policy_hit_tag(&h), &back) &&
+				     back.rule == h.rule && back.action == h.action));
+		}
 	}
 	/* the snapshot damaged by the input: refused, or read within itself */
 	if (in.n >= 4) {
@@ -244,6 +261,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct policy_hit h;
 			policy_match(s, l, qlen, 4, addr, &h);
 			policy_match(s, l, qlen, 6, addr, &h);
+			static struct policy_ns ns;
+			ns.n_names = 1;
+			ns.name_len[0] = (uint8_t)qlen;
+			memcpy(ns.name[0], l, qlen);
+			ns.n_addrs = 1;
+			ns.addr[0].family = 6;
+			memcpy(ns.addr[0].a, addr, 16);
+			policy_match_response(s, POLICY_ZONES_MAX, in.p, in.n, &ns, &h);
+			policy_tag_hit(s, (uint64_t)in.p[0] << 8 | in.p[1], &h);
 		}
 	}
 out:
