@@ -88,6 +88,7 @@ struct pend {
 	bool stale_sent;	/* the writer answered from its stale entry */
 	bool cd;		/* the client set CD: its answer is not cached */
 	bool stale;		/* the resolution's answer is stale */
+	bool stale_ok;		/* the worker allowed its stale entry */
 	int rcode;		/* the resolution's */
 	struct ctl_timer stale_timer;
 	struct shm_client c;
@@ -158,6 +159,14 @@ static void send_fill(struct ctl_dp *d, const struct shm_client *c, uint8_t kind
 static void send_verbatim(struct ctl_dp *d, const struct shm_client *c, const uint8_t *msg,
 			  size_t len);
 
+/* A failure answered to a client whose worker did not allow its stale
+ * entry: with a policy, the writer must not answer from that entry (the
+ * policy has not judged it). */
+static bool plain_failure(const struct ctl_dp *d, bool stale_ok)
+{
+	return !stale_ok && d->policy && ctl_policy_snap(d->policy, NULL);
+}
+
 /*
  * The resolution with the policy's verdict on it (v->v 0 when there is
  * none or no policy): the client gets the policy's answer (a refresh
@@ -181,6 +190,9 @@ static void judged(void *arg, const struct ctl_policy_verdict *v, const uint8_t 
 		/* unvalidated (CD=1): for this client only, never cached */
 		if (!p->stale_sent)
 			send_fill_as(d, &p->c, SHM_MISS_CLIENT, p->rcode, msg, len, 0, NULL);
+	} else if (p->rcode == DNS_R_SERVFAIL && !p->stale && kind == SHM_MISS_CLIENT &&
+		   plain_failure(d, p->stale_ok)) {
+		send_fill_as(d, &p->c, kind, p->rcode, msg, len, SHM_FILL_PLAIN, NULL);
 	} else {
 		/* a client answered stale already: the cache only */
 		send_fill(d, &p->c, kind, p->rcode, msg, len, p->stale, &tag);
@@ -200,10 +212,17 @@ static void resolved(void *arg, int rcode, const uint8_t *msg, size_t len, bool 
 	ctl_timer_cancel(d->loop, &p->stale_timer);
 	p->rcode = rcode;
 	p->stale = stale;
-	if (d->policy && ctl_policy_snap(d->policy, NULL) && !shm_client_query(&p->c, qbuf, &q) &&
-	    ctl_policy_respond(d->policy, d->it, &q, p->c.family, p->c.src_ip, false, SHM_MSG_MAX,
-			       SHM_MSG_MAX, msg, len, judged, p) == 0)
-		return;
+	if (d->policy && ctl_policy_snap(d->policy, NULL)) {
+		if (!shm_client_query(&p->c, qbuf, &q) &&
+		    ctl_policy_respond(d->policy, d->it, &q, p->c.family, p->c.src_ip, false,
+				       SHM_MSG_MAX, SHM_MSG_MAX, msg, len, judged, p) == 0)
+			return;
+		/* not judged (no memory): nothing unjudged goes out */
+		p->rcode = DNS_R_SERVFAIL;
+		p->stale = false;
+		msg = NULL;
+		len = 0;
+	}
 	judged(p, &none, msg, len);
 }
 
@@ -486,6 +505,7 @@ static void take_miss(struct ctl_dp *d, const struct shm_miss *r)
 	p->kind = r->kind;
 	p->c = c;
 	p->stale_sent = false;
+	p->stale_ok = r->kind == SHM_MISS_CLIENT && r->stale;
 	p->cd = flags & CTL_ITER_CD;
 	ctl_timer_init(&p->stale_timer);
 	int rc = r->kind == SHM_MISS_REFRESH
@@ -501,7 +521,8 @@ static void take_miss(struct ctl_dp *d, const struct shm_miss *r)
 overload:
 	cst(d)->overload++;
 	if (r->kind == SHM_MISS_CLIENT)
-		send_fill(d, &c, r->kind, DNS_R_SERVFAIL, NULL, 0, false, NULL);
+		send_fill_as(d, &c, r->kind, DNS_R_SERVFAIL, NULL, 0,
+			     plain_failure(d, r->stale) ? SHM_FILL_PLAIN : SHM_FILL_CACHE, NULL);
 }
 
 static void poll_misses(struct ctl_loop *loop, void *arg)

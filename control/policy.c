@@ -85,6 +85,7 @@ struct ctl_policy {
 	struct reload *busy;	/* a reload in its thread */
 	struct ctl_policy_stats st;
 	struct ctl_ns_stats ns_st;
+	bool probing;		/* inside ctl_policy_probe() */
 };
 
 /* A chase of a policy CNAME: the CNAME answer waits for its target. */
@@ -597,15 +598,17 @@ static void decide(struct ctl_policy *p, struct ctl_iter *it, const struct dns_q
 		v.gen = complete ? policy_gen(s) : 0;
 		v.rule = complete ? policy_hit_tag(&resp) : 0;
 		const struct policy_hit *win = policy_winner(&pre, &resp);
+		/* a probe (ctl_policy_probe()) counts and logs nothing */
+		struct ctl_policy_stats scratch, *st = p->probing ? &scratch : &p->st;
 		if (win && win->action != POLICY_A_PASSTHRU) {
 			size_t n = 0;
 			enum policy_verdict pv = policy_answer(s, win, q, stream, edns_size, out,
 							       cap < sizeof(out) ? cap : sizeof(out), &n);
-			if (win->zone < p->n && p->opts[win->zone].log)
+			if (win->zone < p->n && p->opts[win->zone].log && !p->probing)
 				log_match(p, win, q, family, addr, (int)pv);
 			if (pv == POLICY_V_DROP) {
 				v.v = POLICY_V_DROP;
-				p->st.dropped++;
+				st->dropped++;
 			} else if (pv != POLICY_V_PASS) {
 				v.v = POLICY_V_ANSWER;
 				v.answer = out;
@@ -616,20 +619,23 @@ static void decide(struct ctl_policy *p, struct ctl_iter *it, const struct dns_q
 				if (pv == POLICY_V_CHASE &&
 				    chase_response(p, it, win, q, stream, cap, &v, msg, mlen, cb, arg)) {
 					if (win == &resp)
-						p->st.response_matches++;
+						st->response_matches++;
 					return;
 				}
+				v.unchased = pv == POLICY_V_CHASE;
+				if (v.unchased && !it)
+					st = &scratch; /* the caller resolves: counted then */
 				if (win->action == POLICY_A_TCP_ONLY)
-					p->st.tcp_only++;
+					st->tcp_only++;
 				else if (win->action == POLICY_A_NODATA)
-					p->st.nodata++;
+					st->nodata++;
 				else if ((out[3] & DNS_F_RCODE_MASK) == DNS_R_NXDOMAIN)
-					p->st.nxdomain++;
+					st->nxdomain++;
 				else
-					p->st.local++;
+					st->local++;
 			}
 			if (v.v && win == &resp)
-				p->st.response_matches++;
+				st->response_matches++;
 		}
 	}
 	cb(arg, &v, msg, mlen);
@@ -706,6 +712,30 @@ static unsigned needs_of(const struct policy_snap *s, const struct dns_query *q,
 	dns_copy_lower(l, dns_query_qname(q), q->qname_len);
 	*matched = policy_match(s, l, q->qname_len, family, addr, &pre) != 0;
 	return policy_needs(s, *matched ? pre.zone : policy_zones(s));
+}
+
+static void probed(void *arg, const struct ctl_policy_verdict *v, const uint8_t *msg,
+		   size_t len)
+{
+	(void)msg;
+	(void)len;
+	*(int *)arg = v->v;
+}
+
+int ctl_policy_probe(struct ctl_policy *p, const struct dns_query *q, int family,
+		     const uint8_t *addr, const uint8_t *msg, size_t mlen)
+{
+	int v = 0;
+
+	if (!p || !p->snap)
+		return 0;
+	if (ctl_policy_waits(p, q, family, addr))
+		return -1;
+	p->probing = true;
+	int rc = ctl_policy_respond(p, NULL, q, family, addr, false, DNS_MSG_MAX, DNS_MSG_MAX, msg,
+				    mlen, probed, &v);
+	p->probing = false;
+	return rc ? -1 : v;
 }
 
 bool ctl_policy_waits(const struct ctl_policy *p, const struct dns_query *q, int family,

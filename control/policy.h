@@ -115,6 +115,8 @@ struct ctl_policy_verdict {
 	 * snapshot's generation (0: no policy) and its response verdict */
 	uint64_t gen;
 	uint64_t rule;
+	bool unchased;		/* answer is a walled-garden CNAME alone: it
+				   was not chased (no iterator given) */
 };
 
 /* msg and len: the response as given to ctl_policy_respond() (or its
@@ -134,6 +136,13 @@ typedef void (*ctl_policy_verdict_cb)(void *arg, const struct ctl_policy_verdict
  * answered alone, and without ctl_policy_waits() cb is called before
  * returning). 0, or CTL_E_NOMEM (no callback).
  */
+/* Whether the policy has something against msg as the answer to q from
+ * addr, counting and logging nothing (a front end deciding whether it may
+ * keep a stale answer): 0 nothing, POLICY_V_ANSWER or POLICY_V_DROP, -1
+ * when it cannot say without waiting (ctl_policy_waits()) or memory. */
+int ctl_policy_probe(struct ctl_policy *p, const struct dns_query *q, int family,
+		     const uint8_t *addr, const uint8_t *msg, size_t mlen);
+
 /* True when the verdict on q from addr waits for more than a cached
  * answer: ctl_policy_respond() would wait for name servers (it would not
  * call back before returning), or q's own match waits for the response.

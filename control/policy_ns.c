@@ -23,8 +23,11 @@ struct gather {
 	unsigned outstanding;	/* iterator questions not answered yet */
 	unsigned asked;
 	bool starting;		/* inside ctl_ns_gather(): done waits */
+	bool addresses;		/* the second round (NSIP) was asked */
 	bool truncated;
-	bool incomplete;	/* a question failed or was not asked */
+	bool incomplete;	/* a question failed or was not asked, or a set
+				   overflowed (what was kept would depend on
+				   the order answers came in) */
 	ctl_ns_done done;
 	void *arg;
 	struct ctl_ns_stats *st;
@@ -50,6 +53,7 @@ static void add_addr(struct gather *g, int family, const uint8_t *a)
 			return;
 	if (ns->n_addrs == POLICY_NS_ADDRS_MAX) {
 		g->truncated = true;
+		g->incomplete = true;
 		return;
 	}
 	ns->addr[ns->n_addrs].family = (uint8_t)family;
@@ -58,8 +62,7 @@ static void add_addr(struct gather *g, int family, const uint8_t *a)
 	ns->n_addrs++;
 }
 
-/* A name server's name (any case): kept once; its addresses asked for
- * when NSIP needs them. */
+/* A name server's name (any case): kept once. */
 static void add_name(struct gather *g, const uint8_t *name)
 {
 	struct policy_ns *ns = &g->ns;
@@ -71,13 +74,33 @@ static void add_name(struct gather *g, const uint8_t *name)
 			return;
 	if (ns->n_names == POLICY_NS_NAMES_MAX) {
 		g->truncated = true;
+		g->incomplete = true;
 		return;
 	}
 	memcpy(ns->name[ns->n_names], l, len);
 	ns->name_len[ns->n_names++] = (uint8_t)len;
-	if (g->need & POLICY_NEED_NSIP) {
-		ask(g, l, DNS_T_A);
-		ask(g, l, DNS_T_AAAA);
+}
+
+static int name_order(const void *a, const void *b)
+{
+	return dns_name_cmp(a, b);
+}
+
+/* The second round, once every NS set is in: the names' addresses, in
+ * DNSSEC order, as far as the question budget goes (the same names every
+ * time). */
+static void ask_addresses(struct gather *g)
+{
+	static uint8_t sorted[POLICY_NS_NAMES_MAX][DNS_NAME_MAX];
+	unsigned n = g->ns.n_names;
+
+	g->addresses = true;
+	for (unsigned i = 0; i < n; i++)
+		memcpy(sorted[i], g->ns.name[i], g->ns.name_len[i]);
+	qsort(sorted, n, DNS_NAME_MAX, name_order);
+	for (unsigned i = 0; i < n; i++) {
+		ask(g, sorted[i], DNS_T_A);
+		ask(g, sorted[i], DNS_T_AAAA);
 	}
 }
 
@@ -85,6 +108,13 @@ static void finish(struct gather *g)
 {
 	if (g->outstanding || g->starting)
 		return;
+	if ((g->need & POLICY_NEED_NSIP) && !g->addresses) {
+		g->starting = true;
+		ask_addresses(g);
+		g->starting = false;
+		if (g->outstanding)
+			return;
+	}
 	g->st->gathered++;
 	g->st->truncated += g->truncated;
 	g->done(g->arg, &g->ns, !g->incomplete);
@@ -159,27 +189,30 @@ static void ask(struct gather *g, const uint8_t *name, uint16_t qtype)
  * added with its parent-side names (and glue for NSIP); false when none is
  * left. */
 static bool next_cut(struct gather *g, struct ctl_deleg_table *t, const uint8_t *at,
-		     uint8_t (*zones)[DNS_NAME_MAX], unsigned *nz, const uint8_t **parent)
+		     uint8_t (*zones)[DNS_NAME_MAX], unsigned *nz, const uint8_t **parent,
+		     bool *found)
 {
 	uint32_t ce;
 	const struct ctl_deleg *d = ctl_deleg_find(t, at, ctl_iter_now(), &ce);
 
-	if (!d || dns_name_labels(d->zone) < 2 || *nz == CTL_NS_CUTS_MAX)
+	if (!d || dns_name_labels(d->zone) < 2)
 		return false;
+	*found = true;
 	for (unsigned i = 0; i < *nz; i++)
 		if (dns_name_equal(zones[i], d->zone))
 			return false; /* met from another name: its parents too */
+	if (*nz == CTL_NS_CUTS_MAX) {
+		g->incomplete = true;
+		return false;
+	}
 	uint8_t *z = zones[(*nz)++];
 	dns_name_copy_lower(z, d->zone);
-	unsigned need = g->need;
-	g->need &= ~POLICY_NEED_NSIP; /* no asking while d is held */
 	for (unsigned i = 0; i < d->nns; i++) {
 		add_name(g, d->ns[i].name);
-		for (unsigned k = 0; (need & POLICY_NEED_NSIP) && k < d->ns[i].naddr; k++)
+		for (unsigned k = 0; (g->need & POLICY_NEED_NSIP) && k < d->ns[i].naddr; k++)
 			add_addr(g, d->ns[i].addr[k].family == AF_INET ? 4 : 6,
 				 d->ns[i].addr[k].a);
 	}
-	g->need = need;
 	*parent = z + 1 + z[0];
 	return true;
 }
@@ -206,18 +239,20 @@ int ctl_ns_gather(struct ctl_iter *it, const uint8_t (*names)[DNS_NAME_MAX], uns
 	 * ends. */
 	for (unsigned i = 0; i < n; i++) {
 		const uint8_t *at = names[i];
-		while (next_cut(g, t, at, zones, &nz, &at))
+		bool found = false;
+		while (next_cut(g, t, at, zones, &nz, &at, &found))
 			;
+		/* a name three labels deep or more with no cut below the
+		 * TLDs: one that expired or was evicted since the answer
+		 * was cached (or a registered name's zone holds it without
+		 * a cut): this client's verdict without it, none kept */
+		if (!found && dns_name_labels(names[i]) >= 3)
+			g->incomplete = true;
 	}
-	/* now that the table is not read any more: the apex sets, and the
-	 * addresses of the parent side's names */
-	unsigned parent_names = g->ns.n_names;
+	/* now that the table is not read any more: the apex sets (then, in
+	 * finish(), every name's addresses) */
 	for (unsigned i = 0; i < nz; i++)
 		ask(g, zones[i], DNS_T_NS);
-	for (unsigned i = 0; (need & POLICY_NEED_NSIP) && i < parent_names; i++) {
-		ask(g, g->ns.name[i], DNS_T_A);
-		ask(g, g->ns.name[i], DNS_T_AAAA);
-	}
 	g->starting = false;
 	finish(g);
 	return 0;

@@ -17,8 +17,11 @@
  *     the zone's servers when not cached or expired),
  *   - for NSIP, the A and AAAA records of every name of both (asked
  *     through the iterator too), and the glue.
- * Names past POLICY_NS_NAMES_MAX and addresses past POLICY_NS_ADDRS_MAX
- * are counted and left out (the first ones kept: the deepest cut's).
+ * A set that passes POLICY_NS_NAMES_MAX names, POLICY_NS_ADDRS_MAX
+ * addresses or CTL_NS_CUTS_MAX cuts is incomplete (what was kept would
+ * depend on the order answers came in); addresses are asked for in a
+ * second round, name by name in DNSSEC order, as far as
+ * CTL_NS_LOOKUPS_MAX questions go (the same names every time).
  *
  * A zone served by its parent's servers without a referral (no cut in the
  * delegation table) counts as part of the parent: its own NS set is not
@@ -46,10 +49,13 @@ struct ctl_ns_stats {
 	uint64_t failed;	/* questions the iterator refused (overload) */
 };
 
-/* complete: every question was answered (NOERROR, NXDOMAIN); false when
- * one could not be asked or failed, so that the set may lack some. Names
- * and addresses left out at the limits do not make it incomplete: the
- * same ones are left out every time. */
+/* complete: every question was answered (NOERROR, NXDOMAIN) and no set
+ * overflowed; false when the set may lack some, or some would be left out
+ * differently another time (the caller keeps no verdict from it). Names
+ * left unasked at the question budget do not make it incomplete: the
+ * same ones are left out every time. A name three labels deep or more
+ * with no cut below the TLDs makes it incomplete too (its cut expired or
+ * was evicted since its answer was cached). */
 typedef void (*ctl_ns_done)(void *arg, const struct policy_ns *ns, bool complete);
 
 /*

@@ -258,6 +258,13 @@ static void resolved(void *arg, int rcode, const uint8_t *msg, size_t len, bool 
 		if (ctl_policy_respond(s->policy, s->it, &p->q, fam, addr, tcp, s->edns_size,
 				       answer_cap(s, tcp), msg, len, judged, p) == 0)
 			return;
+		/* not judged (no memory): nothing unjudged goes out */
+		p->rcode = DNS_R_SERVFAIL;
+		p->stale = false;
+		free(p->stale_msg);
+		p->stale_msg = NULL;
+		msg = NULL;
+		len = 0;
 	}
 	judged(p, &none, msg, len);
 }
@@ -313,9 +320,10 @@ static bool send_cached(struct ctl_server *s, struct conn *c, int fd,
 	int fam = family_of(peer, &addr) == AF_INET6 ? 6 : 4;
 
 	if (s->policy && ctl_policy_snap(s->policy, NULL)) {
+		/* (a walled garden is chased on the resolving path) */
 		if (ctl_policy_waits(s->policy, q, fam, addr) ||
 		    ctl_policy_respond(s->policy, NULL, q, fam, addr, c != NULL, s->edns_size,
-				       answer_cap(s, c != NULL), msg, n, took, &v))
+				       answer_cap(s, c != NULL), msg, n, took, &v) || v.unchased)
 			return false;
 	}
 	s->st.cache_hits++;
@@ -330,17 +338,10 @@ static bool send_cached(struct ctl_server *s, struct conn *c, int fd,
  * 8767): no policy, or one that finds nothing in it without waiting. */
 static bool stale_allowed(struct ctl_server *s, struct pend *p, const uint8_t *msg, size_t len)
 {
-	struct ctl_policy_verdict v = { 0 };
 	const uint8_t *addr;
 	int fam = family_of(&p->peer, &addr) == AF_INET6 ? 6 : 4;
 
-	if (!s->policy || !ctl_policy_snap(s->policy, NULL))
-		return true;
-	return !ctl_policy_waits(s->policy, &p->q, fam, addr) &&
-	       ctl_policy_respond(s->policy, NULL, &p->q, fam, addr, p->conn != NULL,
-				  s->edns_size, answer_cap(s, p->conn != NULL), msg, len, took,
-				  &v) == 0 &&
-	       v.v == 0;
+	return !s->policy || ctl_policy_probe(s->policy, &p->q, fam, addr, msg, len) == 0;
 }
 
 /* Standalone: a fresh entry of our cache, answered at once. */

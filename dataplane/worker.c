@@ -238,7 +238,8 @@ static void miss(struct dp_worker *w, struct dp_job *j, uint32_t now, bool stale
 	 * address for a response trigger, but its zone has name servers:
 	 * with NSDNAME or NSIP triggers to weigh, or a question's match
 	 * waiting for them, control answers. */
-	bool policy_waits = (j->need & POLICY_NEED_NS) || j->pre.action;
+	bool policy_waits = (j->need & POLICY_NEED_NS) ||
+			    (j->pre.action && j->pre.action != POLICY_A_PASSTHRU);
 	if (w->dp->nsec && !policy_waits) {
 		uint8_t *dns = rte_pktmbuf_mtod(j->m, uint8_t *) + j->p.payload_off;
 		const uint8_t *zone = NULL;
@@ -281,10 +282,10 @@ static void miss(struct dp_worker *w, struct dp_job *j, uint32_t now, bool stale
 	rte_pktmbuf_free(j->m);
 }
 
-/* What the policy makes of a cached answer (policy_entry()). */
+/* What the policy makes of a cached answer (policy_judge()). */
 enum pol_entry {
 	POL_FROM_ENTRY,	/* answer from the entry */
-	POL_DONE,	/* the policy answered or dropped the query */
+	POL_HIT,	/* the policy answers: *win */
 	POL_UNKNOWN,	/* the entry's verdict is for another policy: only
 			   control can say */
 };
@@ -295,28 +296,32 @@ enum pol_entry {
  * verdict control recorded with the entry, while it is for this worker's
  * snapshot. After a reload the entry's verdict is unknown when the entry
  * holds what the triggers look at: a CNAME for QNAME rules, an address for
- * IP rules, anything for NSDNAME and NSIP rules.
+ * IP rules, anything for NSDNAME and NSIP rules. No side effect: the
+ * caller acts (it may ask control for a refresh first).
  */
-static enum pol_entry policy_entry(struct dp_worker *w, struct dp_job *j,
-				   const struct cache_entry *e)
+static enum pol_entry policy_judge(struct dp_worker *w, const struct dp_job *j,
+				   const struct cache_entry *e, struct policy_hit *win)
 {
 	struct policy_hit resp = { 0 };
-	const struct policy_hit *win;
+	const struct policy_hit *h = &j->pre;
 	uint8_t kinds = cache_entry_kinds(e);
 
-	/* nothing the triggers look at (the common hit): no verdict either,
-	 * under any generation */
-	if (!(j->need & POLICY_NEED_NS) &&
-	    !((j->need & POLICY_NEED_IP) && (kinds & CACHE_KIND_ADDR)) &&
-	    !((j->need & POLICY_NEED_CHAIN) && (kinds & CACHE_KIND_CNAME)))
-		return j->pre.action && policy_reply(w, j, &j->pre) ? POL_DONE : POL_FROM_ENTRY;
-	if (cache_entry_tag_gen(e) != (uint32_t)w->pol_gen)
-		return POL_UNKNOWN;
-	if (policy_tag_hit(w->pol, cache_entry_tag_verdict(e), &resp) &&
-	    policy_winner(&j->pre, &resp) == &resp)
-		ST(w, policy_response);
-	win = policy_winner(&j->pre, &resp);
-	return win && policy_reply(w, j, win) ? POL_DONE : POL_FROM_ENTRY;
+	/* something the triggers look at, with a verdict of this snapshot
+	 * (nothing to look at, the common hit: no verdict under any) */
+	if ((j->need & POLICY_NEED_NS) ||
+	    ((j->need & POLICY_NEED_IP) && (kinds & CACHE_KIND_ADDR)) ||
+	    ((j->need & POLICY_NEED_CHAIN) && (kinds & CACHE_KIND_CNAME))) {
+		if (cache_entry_tag_gen(e) != (uint32_t)w->pol_gen)
+			return POL_UNKNOWN;
+		policy_tag_hit(w->pol, cache_entry_tag_verdict(e), &resp);
+		h = policy_winner(&j->pre, &resp);
+	}
+	/* a PASSTHRU (the question's, kept so that no later zone's response
+	 * trigger beats it, or the response's) is an answer from the entry */
+	if (!h || !h->action || h->action == POLICY_A_PASSTHRU)
+		return POL_FROM_ENTRY;
+	*win = *h;
+	return POL_HIT;
 }
 
 /* Looks every kept query up at once and answers. */
@@ -337,20 +342,34 @@ static void answer_jobs(struct dp_worker *w)
 		bool ctl_up = dp->ctl->ctl_up;
 
 		enum pol_entry pe = POL_FROM_ENTRY;
+		bool stale = state == CACHE_STALE || state == CACHE_STALE_REFRESH;
+		struct policy_hit win;
 
 		if (!res[i].entry) {
 			miss(w, j, now, false);
 			continue;
 		}
-		if (j->need && (pe = policy_entry(w, j, res[i].entry)) == POL_DONE)
-			continue;
+		if (j->need)
+			pe = policy_judge(w, j, res[i].entry, &win);
 		/* A stale entry waits for control's refresh (which has the
 		 * writer serve it stale after client-timeout-ms, RFC 8767,
-		 * unless the policy's verdict on it is unknown); without
+		 * when the policy has nothing against it: a verdict on stale
+		 * data is not applied, the fresh data gets its own); without
 		 * control it is the best answer there is. */
-		if ((state == CACHE_STALE || state == CACHE_STALE_REFRESH) && ctl_up) {
+		if (stale && ctl_up) {
 			miss(w, j, now, pe == POL_FROM_ENTRY);
 			continue;
+		}
+		if (pe == POL_HIT) {
+			/* data the policy hides still gets refreshed, so that
+			 * its verdict follows it */
+			if (state == CACHE_HIT_PREFETCH && ctl_up &&
+			    ask_control(w, j, SHM_MISS_REFRESH, false))
+				ST(w, prefetches);
+			if (!j->pre.action || win.rule != j->pre.rule)
+				ST(w, policy_response); /* the response's verdict */
+			if (policy_reply(w, j, &win))
+				continue;
 		}
 		if (pe == POL_UNKNOWN) {
 			if (ctl_up) {
@@ -464,19 +483,18 @@ static void dns_frame(struct dp_worker *w, struct dp_port *pt, struct rte_mbuf *
 	cache_key_from_query(&j->k, w->dp->cache, &j->q);
 	/* QNAME and CLIENT-IP triggers, before the cache: a reload takes
 	 * effect for cached names at once. The match is final unless an
-	 * earlier zone has triggers on the response (then see
-	 * policy_entry()). */
+	 * earlier zone has IP, NSDNAME or NSIP triggers (then see
+	 * policy_judge()). */
 	j->pre.action = 0;
 	j->need = 0;
 	if (w->pol) {
 		int a = policy_match(w->pol, j->k.name, j->k.name_len,
 				     p->family == NET_PKT_IPV6 ? 6 : 4, p->src_ip, &j->pre);
 		j->need = a ? policy_needs(w->pol, j->pre.zone) : w->pol_need;
-		if (a && !(j->need & POLICY_NEED_DEFER)) {
-			if (policy_reply(w, j, &j->pre))
-				return;
-			j->pre.action = 0; /* passed through: as without policy */
-		}
+		/* (a PASSTHRU stays in pre: no later zone's response
+		 * trigger may beat it) */
+		if (a && !(j->need & POLICY_NEED_DEFER) && policy_reply(w, j, &j->pre))
+			return;
 	}
 	rte_prefetch0(&j->k);
 	w->njobs++;

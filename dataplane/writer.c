@@ -85,7 +85,7 @@ static void fill(struct dp *dp, const struct shm_fill *f)
 		cap = link;
 	/* a policy answer is the client's as it is: the cache may hold
 	 * another for the question, which policy overrides */
-	size_t n = f->flags & SHM_FILL_VERBATIM
+	size_t n = f->flags & (SHM_FILL_VERBATIM | SHM_FILL_PLAIN)
 		? answer_from_msg(&q, f->msg, f->msg_len, f->rcode, false, cap, dp->edns_size,
 				  buf + hl)
 		: answer_resolved(dp->cache, &q, now, f->msg, f->msg_len, f->rcode,

@@ -51,6 +51,8 @@ int shm_fill_check(const struct shm_fill *f, unsigned n_workers)
 	       (!(f->flags & SHM_FILL_NSEC) || f->flags == SHM_FILL_NSEC) &&
 	       (!(f->flags & SHM_FILL_VERBATIM) ||
 		f->flags == (SHM_FILL_VERBATIM | SHM_FILL_ANSWER)) &&
+	       (!(f->flags & SHM_FILL_PLAIN) ||
+		(f->flags & (SHM_FILL_ANSWER | SHM_FILL_STALE | SHM_FILL_NSEC)) == SHM_FILL_ANSWER) &&
 	       (c->family == 4 || c->family == 6) ? 0 : -1;
 }
 

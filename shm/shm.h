@@ -63,7 +63,8 @@ struct dns_query;
  * policy_rejected; policy_seen), SHM_FILL_VERBATIM, the workers' and the
  * writer's policy counters. 9: a fill's policy tag (policy_gen,
  * policy_rule: the response policy's verdict on msg, kept with the cache
- * entry), the workers' policy_recheck and policy_response counters. */
+ * entry), SHM_FILL_PLAIN, the workers' policy_recheck and
+ * policy_response counters. */
 #define SHM_ABI_VERSION 9
 #define SHM_MAGIC 0x6277636c /* "bwcl" */
 
@@ -178,6 +179,11 @@ enum shm_fill_flags {
 					   answer as it is (a policy answer),
 					   not the cache's entry for the
 					   question; never with CACHE */
+	SHM_FILL_PLAIN = 1 << 6,	/* with ANSWER: the answer from msg and
+					   rcode alone, never from a cache entry
+					   (a failure the response policy has
+					   not judged the entry for: no
+					   serve-stale from it) */
 };
 
 struct shm_fill {
