@@ -233,7 +233,10 @@ struct policy_ns {
  * "CNAME cloaking", cloak.example. CNAME blocked.example.), IP on its
  * answer-section A and AAAA records, NSDNAME and NSIP on ns (NULL: not
  * known; msg may be NULL too). The best match by the draft's precedence:
- * zone order, then QNAME, IP, NSDNAME, NSIP, then the most specific.
+ * zone order, then QNAME, IP, NSDNAME, NSIP, then the most specific (an
+ * IPv4 prefix as long as the IPv6 one it maps to), then the smaller
+ * matched name in DNSSEC order or the smaller address. Of the chain's
+ * names only the first that matches counts (as a resolver meets them).
  * Returns its action (0: none; POLICY_A_PASSTHRU is a match: the caller
  * answers as without policy).
  */

@@ -1013,10 +1013,11 @@ static int plan_message(const struct cache *c, struct msg_plan *p,
 /*
  * One view of planned message p: its record TTLs clamped to
  * [min_ttl, cap], their offsets within the sections, and the sections, at
- * ttls, offs and sec. Returns the shortest TTL.
+ * ttls, offs and sec; what its answer section holds (CACHE_KIND_*) to
+ * *kinds. Returns the shortest TTL.
  */
 static uint32_t put_view(const struct cache *c, const struct msg_plan *p, uint32_t cap,
-			 uint8_t *ttls, uint8_t *offs, uint8_t *sec)
+			 uint8_t *ttls, uint8_t *offs, uint8_t *sec, uint8_t *kinds)
 {
 	struct dns_rr_iter it;
 	struct dns_rr rr;
@@ -1027,6 +1028,9 @@ static uint32_t put_view(const struct cache *c, const struct msg_plan *p, uint32
 	while (dns_rr_next(&it, &rr) > 0 && i < p->nttl) {
 		if (rr.type == DNS_T_OPT)
 			continue;
+		if (rr.section == DNS_SEC_ANSWER)
+			*kinds |= rr.type == DNS_T_CNAME ? CACHE_KIND_CNAME
+				: rr.type == DNS_T_A || rr.type == DNS_T_AAAA ? CACHE_KIND_ADDR : 0;
 		uint32_t ttl = rr.ttl < c->cfg.min_ttl ? c->cfg.min_ttl : rr.ttl;
 		if (ttl > cap)
 			ttl = cap;
@@ -1047,23 +1051,6 @@ static uint32_t put_view(const struct cache *c, const struct msg_plan *p, uint32
  * a client without DO must not see, or NULL when it has none. NULL on
  * failure.
  */
-/* What the answer section of p holds (CACHE_KIND_*). */
-static uint8_t answer_kinds(const struct msg_plan *p)
-{
-	struct dns_rr_iter it;
-	struct dns_rr rr;
-	uint8_t k = 0;
-
-	dns_rr_iter_init(&it, &p->m, DNS_SEC_ANSWER);
-	while (it.section == DNS_SEC_ANSWER && dns_rr_next(&it, &rr) > 0) {
-		if (rr.type == DNS_T_CNAME)
-			k |= CACHE_KIND_CNAME;
-		else if (rr.type == DNS_T_A || rr.type == DNS_T_AAAA)
-			k |= CACHE_KIND_ADDR;
-	}
-	return k;
-}
-
 static struct cache_entry *entry_new(struct cache *c, const struct msg_plan *p,
 				     const struct msg_plan *plain, uint32_t now,
 				     uint8_t rank, bool full, uint16_t qtype)
@@ -1097,7 +1084,6 @@ static struct cache_entry *entry_new(struct cache *c, const struct msg_plan *p,
 	e->rcode = (uint8_t)p->m.rcode;
 	e->flags = rank == CACHE_RANK_SECURE ? DNS_F_AD : 0;
 	e->ede = ede_kept(p->ede);
-	e->kinds = answer_kinds(p);
 	for (int s = 0; s < 3; s++)
 		e->count[s] = p->m.hdr.count[s + 1];
 	if (p->sec_end < p->m.len)
@@ -1109,7 +1095,7 @@ static struct cache_entry *entry_new(struct cache *c, const struct msg_plan *p,
 	/* The entry lives as long as its shortest TTL: the full view holds
 	 * every record the plain one does. */
 	uint32_t life = put_view(c, p, cap, (uint8_t *)e_ttls(e), (uint8_t *)e_offs(e),
-				 (uint8_t *)e_sections(e));
+				 (uint8_t *)e_sections(e), &e->kinds);
 	if (plain) {
 		uint8_t *at = e->data + plain_off;
 		struct plain_hdr h = { .nttl = (uint16_t)plain->nttl,
@@ -1118,7 +1104,9 @@ static struct cache_entry *entry_new(struct cache *c, const struct msg_plan *p,
 			h.count[s] = plain->m.hdr.count[s + 1]; /* no OPT: rewritten */
 		memcpy(at, &h, sizeof(h));
 		at += sizeof(h);
-		put_view(c, plain, cap, at, at + 4 * (size_t)h.nttl, at + 6 * (size_t)h.nttl);
+		uint8_t same = 0; /* the full view's: a subset of its records */
+		put_view(c, plain, cap, at, at + 4 * (size_t)h.nttl, at + 6 * (size_t)h.nttl,
+			 &same);
 		e->plain_off = (uint16_t)plain_off;
 	}
 	e->inserted = now;

@@ -85,17 +85,20 @@ struct ctl_policy {
 	struct reload *busy;	/* a reload in its thread */
 	struct ctl_policy_stats st;
 	struct ctl_ns_stats ns_st;
-	bool probing;		/* inside ctl_policy_probe() */
+	bool probing;		/* inside a quiet ctl_policy_now() */
 };
 
 /* A chase of a policy CNAME: the CNAME answer waits for its target. */
+/* A walled-garden CNAME whose target is being resolved, found on the
+ * question (done) or on its response (vcb: the verdict waits). */
 struct chase {
-	struct ctl_policy *p;
-	ctl_policy_done done;
+	ctl_policy_done done;		/* done(arg, joined answer, len) */
+	ctl_policy_verdict_cb vcb;	/* vcb(arg, v, msg, mlen) */
 	void *arg;
-	size_t cap;
-	size_t hlen;
-	uint8_t head[];
+	struct ctl_policy_verdict v;	/* vcb's */
+	const uint8_t *msg;		/* vcb's response, copied after head */
+	size_t mlen, cap, hlen;
+	uint8_t head[];			/* the CNAME answer */
 };
 
 static uint8_t override_of(uint8_t o)
@@ -414,11 +417,57 @@ static void chased(void *arg, int rcode, const uint8_t *msg, size_t len, bool st
 {
 	struct chase *c = arg;
 	static uint8_t out[DNS_MSG_MAX];
-	size_t n = policy_chase_answer(c->head, c->hlen, msg, len, rcode, c->cap, out);
+	size_t n = policy_chase_answer(c->head, c->hlen, msg, len, rcode,
+				       c->cap < sizeof(out) ? c->cap : sizeof(out), out);
 
 	(void)stale;
-	c->done(c->arg, n ? out : NULL, n);
+	if (c->vcb) {
+		/* a response's verdict: the CNAME alone when nothing joins */
+		c->v.answer = n ? out : c->head;
+		c->v.len = n ? n : c->hlen;
+		c->vcb(c->arg, &c->v, c->msg, c->mlen);
+	} else {
+		c->done(c->arg, n ? out : NULL, n);
+	}
 	free(c);
+}
+
+/*
+ * Starts resolving the target of h's CNAME for q, whose answer with the
+ * CNAME alone is head (hlen octets; the joined answer meets the client's
+ * UDP size, as policy_answer()); msg (mlen, may be NULL) is copied along
+ * for a verdict's callback. The caller sets done or vcb, arg (and v)
+ * before returning to the loop (the iterator never calls back at once).
+ * NULL when there is no target, no memory or the iterator refused: the
+ * CNAME alone then.
+ */
+static struct chase *chase_start(struct ctl_policy *p, struct ctl_iter *it,
+				 const struct policy_hit *h, const struct dns_query *q, bool stream,
+				 size_t cap, const uint8_t *head, size_t hlen, const uint8_t *msg,
+				 size_t mlen)
+{
+	uint8_t target[DNS_NAME_MAX];
+	struct chase *c;
+
+	if (!msg)
+		mlen = 0;
+	if (!it || !policy_chase_target(p->snap, h, q, target) ||
+	    !(c = calloc(1, sizeof(*c) + hlen + mlen)))
+		return NULL;
+	size_t u = dns_query_udp_size(q);
+	c->cap = stream || u >= cap ? cap : u;
+	c->hlen = hlen;
+	memcpy(c->head, head, hlen);
+	c->mlen = mlen;
+	c->msg = mlen ? c->head + hlen : NULL;
+	if (mlen)
+		memcpy(c->head + hlen, msg, mlen);
+	if (ctl_iter_resolve(it, target, q->qtype, DNS_C_IN, 0, chased, c) != 0) {
+		free(c);
+		return NULL;
+	}
+	p->st.chased++;
+	return c;
 }
 
 /* A dual-stack socket's IPv4 client is an IPv4 client. */
@@ -492,92 +541,20 @@ int ctl_policy_apply(struct ctl_policy *p, struct ctl_iter *it, const struct dns
 	case POLICY_V_CHASE:
 		break;
 	}
-	uint8_t target[DNS_NAME_MAX];
-	struct chase *c;
-	if (!policy_chase_target(p->snap, &h, q, target) || !(c = malloc(sizeof(*c) + *len))) {
+	struct chase *c = chase_start(p, it, &h, q, stream, cap, out, *len, NULL, 0);
+	if (!c) {
 		p->st.local++;
 		return POLICY_V_ANSWER; /* the CNAME alone */
 	}
-	c->p = p;
 	c->done = done;
 	c->arg = arg;
-	/* the joined answer meets the client's UDP size, as policy_answer() */
-	size_t u = dns_query_udp_size(q);
-	c->cap = stream || u >= cap ? cap : u;
-	c->hlen = *len;
-	memcpy(c->head, out, *len);
-	if (ctl_iter_resolve(it, target, q->qtype, DNS_C_IN, 0, chased, c) != 0) {
-		free(c);
-		p->st.local++;
-		return POLICY_V_ANSWER;
-	}
-	p->st.chased++;
 	return POLICY_V_CHASE;
 }
 
 
 /* The verdict on a resolution with the name servers ns (NULL: none
- * needed), given to cb. */
-/* A walled-garden CNAME found on a response: the verdict waits for its
- * target's resolution. */
-struct rchase {
-	ctl_policy_verdict_cb cb;
-	void *arg;
-	struct ctl_policy_verdict v;
-	size_t cap, hlen, mlen;
-	uint8_t *msg;		/* the response, copied, for the cache */
-	uint8_t head[];		/* the CNAME answer */
-};
-
-static void rchased(void *arg, int rcode, const uint8_t *tmsg, size_t tlen, bool stale)
-{
-	static uint8_t out[DNS_MSG_MAX];
-	struct rchase *c = arg;
-	size_t n = policy_chase_answer(c->head, c->hlen, tmsg, tlen, rcode,
-				       c->cap < sizeof(out) ? c->cap : sizeof(out), out);
-
-	(void)stale;
-	c->v.answer = n ? out : c->head;
-	c->v.len = n ? n : c->hlen;
-	c->cb(c->arg, &c->v, c->msg, c->mlen);
-	free(c->msg);
-	free(c);
-}
-
-/* Starts the chase of v's CNAME (h's rule) for q: true when cb will be
- * called later by rchased(). */
-static bool chase_response(struct ctl_policy *p, struct ctl_iter *it, const struct policy_hit *h,
-			   const struct dns_query *q, bool stream, size_t cap,
-			   const struct ctl_policy_verdict *v, const uint8_t *msg, size_t mlen,
-			   ctl_policy_verdict_cb cb, void *arg)
-{
-	uint8_t target[DNS_NAME_MAX];
-	struct rchase *c;
-
-	if (!it || !policy_chase_target(p->snap, h, q, target) ||
-	    !(c = malloc(sizeof(*c) + v->len)))
-		return false;
-	c->cb = cb;
-	c->arg = arg;
-	c->v = *v;
-	size_t u = dns_query_udp_size(q);
-	c->cap = stream || u >= cap ? cap : u;
-	c->hlen = v->len;
-	memcpy(c->head, v->answer, v->len);
-	c->mlen = msg ? mlen : 0;
-	c->msg = NULL;
-	if ((msg && mlen && !(c->msg = malloc(mlen))) ||
-	    ctl_iter_resolve(it, target, q->qtype, DNS_C_IN, 0, rchased, c) != 0) {
-		free(c->msg);
-		free(c);
-		return false;
-	}
-	if (c->msg)
-		memcpy(c->msg, msg, mlen);
-	p->st.chased++;
-	return true;
-}
-
+ * needed; complete: all of them known), given to cb now, or by chased()
+ * once a walled garden's target is resolved through it. */
 static void decide(struct ctl_policy *p, struct ctl_iter *it, const struct dns_query *q,
 		   int family, const uint8_t *addr, bool stream, uint16_t edns_size, size_t cap,
 		   const uint8_t *msg, size_t mlen, const struct policy_ns *ns, bool complete,
@@ -598,8 +575,8 @@ static void decide(struct ctl_policy *p, struct ctl_iter *it, const struct dns_q
 		v.gen = complete ? policy_gen(s) : 0;
 		v.rule = complete ? policy_hit_tag(&resp) : 0;
 		const struct policy_hit *win = policy_winner(&pre, &resp);
-		/* a probe (ctl_policy_probe()) counts and logs nothing */
-		struct ctl_policy_stats scratch, *st = p->probing ? &scratch : &p->st;
+		/* a quiet ctl_policy_now() counts and logs nothing */
+		struct ctl_policy_stats scratch = { 0 }, *st = p->probing ? &scratch : &p->st;
 		if (win && win->action != POLICY_A_PASSTHRU) {
 			size_t n = 0;
 			enum policy_verdict pv = policy_answer(s, win, q, stream, edns_size, out,
@@ -616,8 +593,13 @@ static void decide(struct ctl_policy *p, struct ctl_iter *it, const struct dns_q
 				/* a walled garden: its target's records after
 				 * the CNAME (or the CNAME alone when it cannot
 				 * be chased) */
-				if (pv == POLICY_V_CHASE &&
-				    chase_response(p, it, win, q, stream, cap, &v, msg, mlen, cb, arg)) {
+				struct chase *c = pv == POLICY_V_CHASE
+					? chase_start(p, it, win, q, stream, cap, out, n, msg, mlen)
+					: NULL;
+				if (c) {
+					c->vcb = cb;
+					c->arg = arg;
+					c->v = v;
 					if (win == &resp)
 						st->response_matches++;
 					return;
@@ -702,8 +684,8 @@ static unsigned qnames(const struct dns_query *q, const uint8_t *msg, size_t mle
 	return n;
 }
 
-/* What the response triggers that could beat q's own match need; *pre:
- * whether q matched. */
+/* What the response triggers that could beat q's own match need (l gets
+ * q's name lower-cased); *matched: whether q matched. */
 static unsigned needs_of(const struct policy_snap *s, const struct dns_query *q, int family,
 			 const uint8_t *addr, uint8_t *l, bool *matched)
 {
@@ -714,28 +696,30 @@ static unsigned needs_of(const struct policy_snap *s, const struct dns_query *q,
 	return policy_needs(s, *matched ? pre.zone : policy_zones(s));
 }
 
-static void probed(void *arg, const struct ctl_policy_verdict *v, const uint8_t *msg,
-		   size_t len)
+/* A verdict given before ctl_policy_respond() returned, copied out. */
+static void took(void *arg, const struct ctl_policy_verdict *v, const uint8_t *msg, size_t len)
 {
 	(void)msg;
 	(void)len;
-	*(int *)arg = v->v;
+	*(struct ctl_policy_verdict *)arg = *v;
 }
 
-int ctl_policy_probe(struct ctl_policy *p, const struct dns_query *q, int family,
-		     const uint8_t *addr, const uint8_t *msg, size_t mlen)
+int ctl_policy_now(struct ctl_policy *p, const struct dns_query *q, int family,
+		   const uint8_t *addr, bool stream, uint16_t edns_size, size_t cap,
+		   const uint8_t *msg, size_t mlen, bool quiet, struct ctl_policy_verdict *v)
 {
-	int v = 0;
-
+	*v = (struct ctl_policy_verdict){ 0 };
 	if (!p || !p->snap)
 		return 0;
 	if (ctl_policy_waits(p, q, family, addr))
 		return -1;
-	p->probing = true;
-	int rc = ctl_policy_respond(p, NULL, q, family, addr, false, DNS_MSG_MAX, DNS_MSG_MAX, msg,
-				    mlen, probed, &v);
+	/* without an iterator nothing is gathered or chased: the callback
+	 * comes before ctl_policy_respond() returns */
+	p->probing = quiet;
+	int rc = ctl_policy_respond(p, NULL, q, family, addr, stream, edns_size, cap, msg, mlen,
+				    took, v);
 	p->probing = false;
-	return rc ? -1 : v;
+	return rc ? -1 : 0;
 }
 
 bool ctl_policy_waits(const struct ctl_policy *p, const struct dns_query *q, int family,

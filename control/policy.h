@@ -136,12 +136,17 @@ typedef void (*ctl_policy_verdict_cb)(void *arg, const struct ctl_policy_verdict
  * answered alone, and without ctl_policy_waits() cb is called before
  * returning). 0, or CTL_E_NOMEM (no callback).
  */
-/* Whether the policy has something against msg as the answer to q from
- * addr, counting and logging nothing (a front end deciding whether it may
- * keep a stale answer): 0 nothing, POLICY_V_ANSWER or POLICY_V_DROP, -1
- * when it cannot say without waiting (ctl_policy_waits()) or memory. */
-int ctl_policy_probe(struct ctl_policy *p, const struct dns_query *q, int family,
-		     const uint8_t *addr, const uint8_t *msg, size_t mlen);
+/*
+ * The verdict on msg as the answer to q from addr (the other arguments as
+ * for ctl_policy_respond()) when it needs nothing more: 0 and *v (its
+ * answer valid until the next verdict; a walled garden's CNAME alone, with
+ * v->unchased), or -1 when it would wait (ctl_policy_waits()) or memory ran
+ * out. quiet: counts and logs nothing (a front end deciding whether it may
+ * keep a stale answer for later).
+ */
+int ctl_policy_now(struct ctl_policy *p, const struct dns_query *q, int family,
+		   const uint8_t *addr, bool stream, uint16_t edns_size, size_t cap,
+		   const uint8_t *msg, size_t mlen, bool quiet, struct ctl_policy_verdict *v);
 
 /* True when the verdict on q from addr waits for more than a cached
  * answer: ctl_policy_respond() would wait for name servers (it would not

@@ -269,15 +269,6 @@ static void resolved(void *arg, int rcode, const uint8_t *msg, size_t len, bool 
 	judged(p, &none, msg, len);
 }
 
-/* A verdict given before ctl_policy_respond() returned (it did not wait:
- * ctl_policy_waits()), copied out; its answer in the static buffer. */
-static void took(void *arg, const struct ctl_policy_verdict *v, const uint8_t *msg, size_t len)
-{
-	(void)msg;
-	(void)len;
-	*(struct ctl_policy_verdict *)arg = *v;
-}
-
 /* Resolving takes longer than serve-stale's client timeout: the stale
  * answer the dataplane's cache gave (the resolution goes on and fills the
  * cache). */
@@ -319,13 +310,11 @@ static bool send_cached(struct ctl_server *s, struct conn *c, int fd,
 	const uint8_t *addr;
 	int fam = family_of(peer, &addr) == AF_INET6 ? 6 : 4;
 
-	if (s->policy && ctl_policy_snap(s->policy, NULL)) {
-		/* (a walled garden is chased on the resolving path) */
-		if (ctl_policy_waits(s->policy, q, fam, addr) ||
-		    ctl_policy_respond(s->policy, NULL, q, fam, addr, c != NULL, s->edns_size,
-				       answer_cap(s, c != NULL), msg, n, took, &v) || v.unchased)
-			return false;
-	}
+	/* (a walled garden is chased on the resolving path) */
+	if (s->policy && (ctl_policy_now(s->policy, q, fam, addr, c != NULL, s->edns_size,
+					 answer_cap(s, c != NULL), msg, n, false, &v) ||
+			  v.unchased))
+		return false;
 	s->st.cache_hits++;
 	if (v.v == POLICY_V_ANSWER)
 		send_answer(s, c, fd, peer, peerlen, v.answer, v.len);
@@ -338,10 +327,13 @@ static bool send_cached(struct ctl_server *s, struct conn *c, int fd,
  * 8767): no policy, or one that finds nothing in it without waiting. */
 static bool stale_allowed(struct ctl_server *s, struct pend *p, const uint8_t *msg, size_t len)
 {
+	struct ctl_policy_verdict v;
 	const uint8_t *addr;
 	int fam = family_of(&p->peer, &addr) == AF_INET6 ? 6 : 4;
 
-	return !s->policy || ctl_policy_probe(s->policy, &p->q, fam, addr, msg, len) == 0;
+	return !s->policy || (ctl_policy_now(s->policy, &p->q, fam, addr, p->conn != NULL,
+					     s->edns_size, answer_cap(s, p->conn != NULL), msg, len,
+					     true, &v) == 0 && !v.v);
 }
 
 /* Standalone: a fresh entry of our cache, answered at once. */

@@ -311,7 +311,9 @@ static enum pol_entry policy_judge(struct dp_worker *w, const struct dp_job *j,
 	if ((j->need & POLICY_NEED_NS) ||
 	    ((j->need & POLICY_NEED_IP) && (kinds & CACHE_KIND_ADDR)) ||
 	    ((j->need & POLICY_NEED_CHAIN) && (kinds & CACHE_KIND_CNAME))) {
-		if (cache_entry_tag_gen(e) != (uint32_t)w->pol_gen)
+		uint32_t tg = cache_entry_tag_gen(e);
+		/* (0: never checked, whatever the generation's low bits) */
+		if (!tg || tg != (uint32_t)w->pol_gen)
 			return POL_UNKNOWN;
 		policy_tag_hit(w->pol, cache_entry_tag_verdict(e), &resp);
 		h = policy_winner(&j->pre, &resp);

@@ -280,24 +280,65 @@ static bool ref_dup(const struct ref_rule *ref, int nref, const struct ref_rule 
 	return false;
 }
 
+/* A random rule set: 1-4 zones, the rules in source form and in the
+ * reference's. */
+struct ref_set {
+	struct policy_zone z[4];
+	struct policy_zone *zs[4];
+	struct policy_zone_opts o[4];
+	struct ref_rule ref[400];
+	int nref, nz;
+	uint32_t index;
+};
+
+static void ref_set_init(struct ref_set *r, unsigned *st)
+{
+	r->nref = 0;
+	r->index = 0;
+	r->nz = 1 + (int)(rnd(st) % 4);
+	for (int k = 0; k < 4; k++) {
+		r->zs[k] = &r->z[k];
+		r->o[k] = opts_default();
+	}
+	for (int k = 0; k < r->nz; k++)
+		zone(&r->z[k], "rpz.");
+}
+
+static struct policy_rule *trigger_rule(struct policy_zone *z, const struct ref_rule *x,
+					uint8_t action);
+
+/* The next rule x (r->ref[r->nref], drawn by the caller) kept unless its
+ * key is an earlier one's in its zone (the parser groups one owner's
+ * records into one rule). */
+static void ref_set_add(struct ref_set *r, uint8_t action)
+{
+	struct ref_rule *x = &r->ref[r->nref];
+
+	if (ref_dup(r->ref, r->nref, x))
+		return;
+	trigger_rule(&r->z[x->zone], x, action);
+	x->index = r->index++;
+	r->nref++;
+}
+
+static void ref_set_fini(struct ref_set *r)
+{
+	for (int k = 0; k < r->nz; k++)
+		policy_zone_fini(&r->z[k]);
+}
+
 Test(policy, random_rule_sets_match_the_reference)
 {
 	unsigned st = 12345, hits[3] = { 0 };
+	static struct ref_set rs;
+	struct ref_rule *ref = rs.ref;
 
 	for (int round = 0; round < 40; round++) {
-		struct policy_zone z[4];
-		struct policy_zone *zs[4] = { &z[0], &z[1], &z[2], &z[3] };
-		struct policy_zone_opts o[4] = { opts_default(), opts_default(), opts_default(),
-						 opts_default() };
-		struct ref_rule ref[400];
-		int nref = 0, nz = 1 + (int)(rnd(&st) % 4);
-		uint32_t index = 0;
-
-		for (int k = 0; k < nz; k++) {
-			zone(&z[k], "rpz.");
+		ref_set_init(&rs, &st);
+		for (int k = 0; k < rs.nz; k++) {
 			int rules = (int)(rnd(&st) % 60);
 			for (int i = 0; i < rules; i++) {
-				struct ref_rule *x = &ref[nref];
+				struct ref_rule *x = &ref[rs.nref];
 				memset(x, 0, sizeof(*x));
 				x->zone = k;
 				int labels;
@@ -319,23 +360,13 @@ Test(policy, random_rule_sets_match_the_reference)
 					for (int b = x->plen; b < 128; b++)
 						x->addr[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
 				}
-				/* no duplicate key within a zone (the parser
-				 * groups one owner's records) */
-				if (ref_dup(ref, nref, x))
-					continue;
-				if (x->trigger == POLICY_T_QNAME) {
-					if (strcmp(x->name, ".") == 0)
-						x->wild = 1;
-					qname_rule(&z[k], x->name, x->wild, POLICY_A_NXDOMAIN);
-				} else {
-					ip_rule(&z[k], x->family, x->addr, (uint8_t)x->plen,
-						POLICY_A_DROP);
-				}
-				x->index = index++;
-				nref++;
+				if (x->trigger == POLICY_T_QNAME && strcmp(x->name, ".") == 0)
+					x->wild = 1;
+				ref_set_add(&rs, x->trigger == POLICY_T_QNAME ? POLICY_A_NXDOMAIN
+									       : POLICY_A_DROP);
 			}
 		}
-		struct policy_snap *s = build(zs, o, (unsigned)nz);
+		struct policy_snap *s = build(rs.zs, rs.o, (unsigned)rs.nz);
 		for (int t = 0; t < 400; t++) {
 			char q[128];
 			int labels;
@@ -346,7 +377,7 @@ Test(policy, random_rule_sets_match_the_reference)
 			for (int b = 1; b < 16; b++)
 				ip[b] = (uint8_t)(rnd(&st) % 3);
 			struct policy_hit h;
-			int want = ref_match(ref, nref, q, family, ip);
+			int want = ref_match(ref, rs.nref, q, family, ip);
 			int got = match(s, q, family, ip, &h);
 			hits[want < 0 ? 0 : ref[want].trigger == POLICY_T_QNAME ? 1 : 2]++;
 			if (want < 0) {
@@ -360,8 +391,7 @@ Test(policy, random_rule_sets_match_the_reference)
 			}
 		}
 		free(s);
-		for (int k = 0; k < nz; k++)
-			policy_zone_fini(&z[k]);
+		ref_set_fini(&rs);
 	}
 	/* the rule sets are dense enough to test something of each kind */
 	cr_assert_gt(hits[0], 100, "%u %u %u", hits[0], hits[1], hits[2]);
@@ -471,21 +501,15 @@ static void rand_addr(unsigned *st, int family, uint8_t *a)
 Test(policy, response_triggers_match_the_reference)
 {
 	unsigned st = 777, wins[POLICY_T_NSIP + 1] = { 0 }, none = 0;
+	static struct ref_set rs;
+	struct ref_rule *ref = rs.ref;
 
 	for (int round = 0; round < 40; round++) {
-		struct policy_zone z[4];
-		struct policy_zone *zs[4] = { &z[0], &z[1], &z[2], &z[3] };
-		struct policy_zone_opts o[4] = { opts_default(), opts_default(), opts_default(),
-						 opts_default() };
-		struct ref_rule ref[400];
-		int nref = 0, nz = 1 + (int)(rnd(&st) % 4);
-		uint32_t index = 0;
-
-		for (int k = 0; k < nz; k++) {
-			zone(&z[k], "rpz.");
+		ref_set_init(&rs, &st);
+		for (int k = 0; k < rs.nz; k++) {
 			int rules = (int)(rnd(&st) % 50);
 			for (int i = 0; i < rules; i++) {
-				struct ref_rule *x = &ref[nref];
+				struct ref_rule *x = &ref[rs.nref];
 				int labels;
 				memset(x, 0, sizeof(*x));
 				x->zone = k;
@@ -500,14 +524,10 @@ Test(policy, response_triggers_match_the_reference)
 					for (int b = x->plen; b < 128; b++)
 						x->addr[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
 				}
-				if (ref_dup(ref, nref, x))
-					continue;
-				trigger_rule(&z[k], x, POLICY_A_NXDOMAIN);
-				x->index = index++;
-				nref++;
+				ref_set_add(&rs, POLICY_A_NXDOMAIN);
 			}
 		}
-		struct policy_snap *s = build(zs, o, (unsigned)nz);
+		struct policy_snap *s = build(rs.zs, rs.o, (unsigned)rs.nz);
 		for (int t = 0; t < 300; t++) {
 			struct resp_case c;
 			int labels;
@@ -536,23 +556,23 @@ Test(policy, response_triggers_match_the_reference)
 			 * best, and the response's only when of an earlier zone */
 			static struct ref_best pb, rb, cb;
 			pb.rule = rb.rule = -1;
-			ref_try(ref, nref, POLICY_T_CLIENT_IP, NULL, c.family, c.client, &pb);
-			ref_try(ref, nref, POLICY_T_QNAME, c.qname, 0, NULL, &pb);
+			ref_try(ref, rs.nref, POLICY_T_CLIENT_IP, NULL, c.family, c.client, &pb);
+			ref_try(ref, rs.nref, POLICY_T_QNAME, c.qname, 0, NULL, &pb);
 			/* the chain's first name that matches is its match */
 			for (int i = 0; i < c.nchain; i++) {
 				cb.rule = -1;
-				ref_try(ref, nref, POLICY_T_QNAME, c.chain[i], 0, NULL, &cb);
+				ref_try(ref, rs.nref, POLICY_T_QNAME, c.chain[i], 0, NULL, &cb);
 				if (cb.rule >= 0) {
 					rb = cb;
 					break;
 				}
 			}
 			for (int i = 0; i < c.naddr; i++)
-				ref_try(ref, nref, POLICY_T_IP, NULL, c.afam[i], c.addr[i], &rb);
+				ref_try(ref, rs.nref, POLICY_T_IP, NULL, c.afam[i], c.addr[i], &rb);
 			for (int i = 0; i < c.nnsn; i++)
-				ref_try(ref, nref, POLICY_T_NSDNAME, c.nsn[i], 0, NULL, &rb);
+				ref_try(ref, rs.nref, POLICY_T_NSDNAME, c.nsn[i], 0, NULL, &rb);
 			for (int i = 0; i < c.nnsa; i++)
-				ref_try(ref, nref, POLICY_T_NSIP, NULL, c.nsfam[i], c.nsa[i], &rb);
+				ref_try(ref, rs.nref, POLICY_T_NSIP, NULL, c.nsfam[i], c.nsa[i], &rb);
 			int pre = pb.rule, resp = rb.rule;
 			int want = resp >= 0 && (pre < 0 || ref[resp].zone < ref[pre].zone) ? resp : pre;
 
@@ -622,8 +642,7 @@ Test(policy, response_triggers_match_the_reference)
 										   : POLICY_NEED_NSIP));
 		}
 		free(s);
-		for (int k = 0; k < nz; k++)
-			policy_zone_fini(&z[k]);
+		ref_set_fini(&rs);
 	}
 	/* every trigger won somewhere, and some cases matched nothing */
 	cr_assert_gt(none, 100);
