@@ -451,18 +451,127 @@ bad:
 			 "'-' or '_', at most 253 octets)", s);
 }
 
+/* A TSIG key's name in policy[].key: the index of the tsig-keys element
+ * (read before the policy list, wherever the file has it). */
+static int key_ref(struct ctx *x, yaml_node_t *n, int8_t *key)
+{
+	char s[CFG_DNAME_MAX];
+	int r = dname(x, n, s);
+
+	if (r)
+		return r;
+	for (unsigned i = 0; i < x->cfg->n_tsig; i++)
+		if (!strcasecmp(x->cfg->tsig[i].name, s)) {
+			*key = (int8_t)i;
+			return 0;
+		}
+	return cfgp_fail(x, n->start_mark, CFG_E_VALUE, "no element of tsig-keys is named %s", s);
+}
+
+/* Strict base64 (RFC 4648 4, padding required, no line breaks): the
+ * number of octets, or -1. */
+static int base64_decode(const char *s, uint8_t *out, size_t cap)
+{
+	size_t len = strlen(s), n = 0;
+
+	if (len == 0 || len % 4)
+		return -1;
+	for (size_t i = 0; i < len; i += 4) {
+		uint32_t v = 0;
+		int pad = 0;
+		for (int j = 0; j < 4; j++) {
+			char c = s[i + j];
+			int d = c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26
+				: c >= '0' && c <= '9' ? c - '0' + 52 : c == '+' ? 62
+				: c == '/' ? 63 : -1;
+			if (c == '=' && i + 4 == len && j >= 2 && (j == 3 || s[i + 3] == '=')) {
+				pad++;
+				d = 0;
+			} else if (d < 0 || pad) {
+				return -1;
+			}
+			v = v << 6 | (uint32_t)d;
+		}
+		if (n + 3u - (size_t)pad > cap)
+			return -1;
+		out[n++] = (uint8_t)(v >> 16);
+		if (pad < 2)
+			out[n++] = (uint8_t)(v >> 8);
+		if (pad < 1)
+			out[n++] = (uint8_t)v;
+	}
+	return (int)n;
+}
+
+static int tsig_key(struct ctx *x, yaml_node_t *n, struct cfg_tsig *t)
+{
+	static const char *const algs[] = { "hmac-sha256", "hmac-sha1", "hmac-sha224",
+					    "hmac-sha384", "hmac-sha512" };
+	MAP_WALK(k, "name", "algorithm", "secret");
+	char s[4 * CFG_TSIG_SECRET_MAX / 3 + 8];
+	int r = cfgp_walk_map(x, n, &k_walk);
+
+	if (r)
+		return r;
+	FIELD(k, 0, dname(x, v, t->name));
+	FIELD(k, 1, cfgp_get_enum(x, v, algs, 5, "one of hmac-sha256, hmac-sha1, hmac-sha224, "
+				  "hmac-sha384, hmac-sha512", &t->alg));
+	if (k[2]) {
+		size_t saved = cfgp_push_key(x, (const unsigned char *)"secret", 6);
+		if ((r = cfgp_get_string(x, k[2], s, sizeof(s), "base64")))
+			return r;
+		int len = base64_decode(s, t->secret, sizeof(t->secret));
+		if (len <= 0)
+			return cfgp_fail(x, k[2]->start_mark, CFG_E_VALUE,
+					 "is not base64 of 1..%u octets", CFG_TSIG_SECRET_MAX);
+		t->secret_len = (uint8_t)len;
+		cfgp_pop(x, saved);
+	}
+	if (!k[0])
+		return cfgp_missing(x, n->start_mark, "name");
+	if (!k[2])
+		return cfgp_missing(x, n->start_mark, "secret");
+	return 0;
+}
+
+static int tsig_list(struct ctx *x, yaml_node_t *n)
+{
+	struct cfg_tsig *t = x->cfg->tsig;
+	size_t count;
+	int r = cfgp_list(x, n, CFG_TSIG_MAX, "keys", &count);
+
+	if (r)
+		return r;
+	memset(t, 0, sizeof(x->cfg->tsig));
+	for (size_t i = 0; i < count; i++) {
+		size_t saved = cfgp_push_index(x, i);
+
+		if ((r = tsig_key(x, cfgp_item(x, n, i), &t[i])))
+			return r;
+		for (size_t j = 0; j < i; j++)
+			if (!strcasecmp(t[j].name, t[i].name))
+				return cfgp_fail(x, cfgp_item(x, n, i)->start_mark,
+						 CFG_E_DUPLICATE, "key %s is element %zu too",
+						 t[i].name, j);
+		cfgp_pop(x, saved);
+	}
+	x->cfg->n_tsig = (unsigned)count;
+	return 0;
+}
+
 static int policy_zone(struct ctx *x, yaml_node_t *n, struct cfg_policy *p)
 {
 	static const char *const overrides[] = { "given", "nxdomain", "nodata", "passthru",
 						 "drop", "tcp-only", "cname" };
 	static const char *const edes[] = { "blocked", "censored", "filtered", "none" };
 	static const uint16_t ede_codes[] = { 15, 16, 17, CFG_EDE_NONE };
-	MAP_WALK(k, "name", "file", "policy", "cname", "max-ttl", "log", "ede", "primary");
+	MAP_WALK(k, "name", "file", "policy", "cname", "max-ttl", "log", "ede", "primary", "key");
 	uint8_t e = 0;
 	int r = cfgp_walk_map(x, n, &k_walk);
 
 	if (r)
 		return r;
+	p->key = -1;
 	FIELD(k, 0, dname(x, v, p->name));
 	FIELD(k, 1, cfgp_get_path(x, v, p->file, sizeof(p->file)));
 	FIELD(k, 2, cfgp_get_enum(x, v, overrides, 7,
@@ -474,16 +583,17 @@ static int policy_zone(struct ctx *x, yaml_node_t *n, struct cfg_policy *p)
 	FIELD(k, 6, cfgp_get_enum(x, v, edes, 4, "one of blocked, censored, filtered, none", &e));
 	if (k[6])
 		p->ede = ede_codes[e];
-	if (k[7]) {
-		cfgp_push_key(x, (const unsigned char *)"primary", 7);
-		return cfgp_fail(x, k[7]->start_mark, CFG_E_VALUE,
-				 "zone transfers (AXFR/IXFR) are not built yet: give the zone "
-				 "as a file");
-	}
+	FIELD(k, 7, cfgp_get_endpoint(x, v, &p->primary));
+	p->has_primary = k[7] != NULL;
+	FIELD(k, 8, key_ref(x, v, &p->key));
 	if (!k[0])
 		return cfgp_missing(x, n->start_mark, "name");
-	if (!k[1])
-		return cfgp_missing(x, n->start_mark, "file");
+	if (!k[1] && !k[7])
+		return cfgp_missing(x, n->start_mark, "file (or primary)");
+	if (k[8] && !k[7]) {
+		cfgp_push_key(x, (const unsigned char *)"key", 3);
+		return cfgp_fail(x, k[8]->start_mark, CFG_E_VALUE, "is for a zone with a primary");
+	}
 	if (p->override == CFG_POLICY_CNAME && !k[3])
 		return cfgp_missing(x, n->start_mark, "cname");
 	if (k[3] && p->override != CFG_POLICY_CNAME) {
@@ -526,45 +636,66 @@ static int policy_list(struct ctx *x, yaml_node_t *n)
 	return 0;
 }
 
-static int listen_list(struct ctx *x, yaml_node_t *n)
+
+/* A list of ADDR@PORT, each once: listen, control.notify-listen. */
+static int endpoints(struct ctx *x, yaml_node_t *n, struct cfg_endpoint *e, size_t max,
+		     size_t *count)
 {
-	struct cfg_endpoint *e = x->cfg->listen;
-	size_t count;
-	int r = cfgp_list(x, n, CFG_LISTEN_MAX, "addresses", &count);
+	int r = cfgp_list(x, n, max, "addresses", count);
 
 	if (r)
 		return r;
-	if (count == 0)
-		return cfgp_fail(x, n->start_mark, CFG_E_VALUE,
-				 "is empty: give at least one address");
-	memset(e, 0, sizeof(x->cfg->listen));
-	for (size_t i = 0; i < count; i++) {
+	memset(e, 0, max * sizeof(*e));
+	for (size_t i = 0; i < *count; i++) {
 		size_t saved = cfgp_push_index(x, i);
 
 		if ((r = cfgp_get_endpoint(x, cfgp_item(x, n, i), &e[i])))
 			return r;
 		for (size_t j = 0; j < i; j++)
 			if (memcmp(&e[j], &e[i], sizeof(e[i])) == 0)
-				return cfgp_fail(x,
-						 cfgp_item(x, n, i)->start_mark,
+				return cfgp_fail(x, cfgp_item(x, n, i)->start_mark,
 						 CFG_E_DUPLICATE,
-						 "same address and port as "
-						 "element %zu", j);
+						 "same address and port as element %zu", j);
 		cfgp_pop(x, saved);
 	}
+	return 0;
+}
+
+static int listen_list(struct ctx *x, yaml_node_t *n)
+{
+	size_t count;
+	int r = endpoints(x, n, x->cfg->listen, CFG_LISTEN_MAX, &count);
+
+	if (r)
+		return r;
+	if (count == 0)
+		return cfgp_fail(x, n->start_mark, CFG_E_VALUE,
+				 "is empty: give at least one address");
 	x->cfg->n_listen = (unsigned)count;
+	return 0;
+}
+
+static int notify_list(struct ctx *x, yaml_node_t *n)
+{
+	size_t count;
+	int r = endpoints(x, n, x->cfg->control.notify, CFG_NOTIFY_LISTEN_MAX, &count);
+
+	if (r)
+		return r;
+	x->cfg->control.n_notify = (unsigned)count;
 	return 0;
 }
 
 static int control(struct ctx *x, yaml_node_t *n)
 {
-	MAP_WALK(k, "socket");
+	MAP_WALK(k, "socket", "notify-listen");
 	int r = cfgp_walk_map(x, n, &k_walk);
 
 	if (r)
 		return r;
 	FIELD(k, 0, cfgp_get_path(x, v, x->cfg->control.socket,
 				  sizeof(x->cfg->control.socket)));
+	FIELD(k, 1, notify_list(x, v));
 	return 0;
 }
 
@@ -721,7 +852,7 @@ static int dataplane(struct ctx *x, yaml_node_t *n)
 int cfgp_root(struct ctx *x, yaml_node_t *n)
 {
 	MAP_WALK(k, "resolver", "cache", "access-control", "listen", "control",
-		 "dataplane", "tcp", "policy");
+		 "dataplane", "tcp", "policy", "tsig-keys");
 	static const yaml_mark_t start;
 	int r;
 
@@ -741,6 +872,7 @@ int cfgp_root(struct ctx *x, yaml_node_t *n)
 	FIELD(k, 4, control(x, v));
 	FIELD(k, 5, dataplane(x, v));
 	FIELD(k, 6, tcp(x, v));
+	FIELD(k, 8, tsig_list(x, v)); /* before policy: its zones name the keys */
 	FIELD(k, 7, policy_list(x, v));
 	if (!k[0])
 		return cfgp_missing(x, n->start_mark, "resolver.root-hints");
@@ -750,6 +882,23 @@ int cfgp_root(struct ctx *x, yaml_node_t *n)
 }
 
 /* --- defaults and helpers -------------------------------------------- */
+
+unsigned cfg_endpoint_sockaddr(const struct cfg_endpoint *e, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (e->a.family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(e->port);
+		memcpy(&sin->sin_addr, e->a.addr, 4);
+		return sizeof(*sin);
+	}
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(e->port);
+	memcpy(&sin6->sin6_addr, e->a.addr, 16);
+	return sizeof(*sin6);
+}
 
 void cfg_default(struct cfg *cfg)
 {

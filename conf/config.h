@@ -84,6 +84,9 @@ enum cfg_err {
 #define CFG_TTL_MAX_S 2147483647u  /* RFC 2181 8: TTLs are 31-bit */
 #define CFG_POLICY_MAX 32	   /* policy zones */
 #define CFG_DNAME_MAX 254	   /* a domain name in text, NUL included */
+#define CFG_TSIG_MAX 16		   /* tsig-keys */
+#define CFG_TSIG_SECRET_MAX 128	   /* octets of a TSIG key's secret */
+#define CFG_NOTIFY_LISTEN_MAX 4	   /* control.notify-listen */
 
 enum cfg_qname_min {
 	CFG_QMIN_OFF = 0,
@@ -148,12 +151,43 @@ enum cfg_policy_override {
 
 #define CFG_EDE_NONE 0xffff
 
+/* tsig-keys[].algorithm (RFC 8945 6: HMAC-SHA256 is the one to use;
+ * HMAC-MD5 is not offered). */
+enum cfg_tsig_alg {
+	CFG_TSIG_HMAC_SHA256 = 0,
+	CFG_TSIG_HMAC_SHA1,
+	CFG_TSIG_HMAC_SHA224,
+	CFG_TSIG_HMAC_SHA384,
+	CFG_TSIG_HMAC_SHA512,
+};
+
+/* A TSIG key (RFC 8945), named by policy zones' key. */
+struct cfg_tsig {
+	char name[CFG_DNAME_MAX];	/* name: the key's name, required,
+					   unique (as the primary knows it) */
+	uint8_t alg;			/* algorithm: hmac-sha256 */
+	uint8_t secret_len;		/* 1..CFG_TSIG_SECRET_MAX */
+	uint8_t secret[CFG_TSIG_SECRET_MAX]; /* secret: base64, required */
+};
+
 /* One response policy zone (RPZ). */
 struct cfg_policy {
 	char name[CFG_DNAME_MAX];	/* name: the zone's origin, required,
 					   unique; "rpz.example" or with the
 					   final dot */
-	char file[CFG_PATH_MAX];	/* file: the zone file, required */
+	/* file: the zone file; required without primary. With primary: where
+	 * each transferred version is written (and read at start, so that a
+	 * restart while the primary is down keeps the policy); optional. */
+	char file[CFG_PATH_MAX];
+	/* primary: ADDR@PORT to transfer the zone from (AXFR, then IXFR over
+	 * TCP); NOTIFYs from its address are accepted (control.notify-listen).
+	 * Refreshed by the SOA's refresh and retry timers (clamped to 5 s..1 d
+	 * and 2 s..1 h). */
+	bool has_primary;
+	struct cfg_endpoint primary;
+	/* key: the name of a tsig-keys element signing the transfers, SOA
+	 * queries and NOTIFYs with the primary; -1: none */
+	int8_t key;
 	uint8_t override;		/* policy: given (enum cfg_policy_override) */
 	bool log;			/* log: control logs its matches, false */
 	uint16_t ede;			/* ede: blocked (15), censored (16),
@@ -271,11 +305,18 @@ struct cfg {
 	 * RPZ draft's precedence); default none. */
 	unsigned n_policy;			/* 0..CFG_POLICY_MAX */
 	struct cfg_policy policy[CFG_POLICY_MAX];
+	/* tsig-keys: default none */
+	unsigned n_tsig;			/* 0..CFG_TSIG_MAX */
+	struct cfg_tsig tsig[CFG_TSIG_MAX];
 	/* listen: default 127.0.0.1@53 and [::1]@53. */
 	unsigned n_listen;			/* 1..CFG_LISTEN_MAX */
 	struct cfg_endpoint listen[CFG_LISTEN_MAX];
 	struct {
 		char socket[CFG_SOCKET_PATH_MAX]; /* /run/bailiwick/control.sock */
+		/* notify-listen: UDP addresses where control takes NOTIFYs
+		 * (RFC 1996) from policy zones' primaries; default none */
+		unsigned n_notify;		  /* 0..CFG_NOTIFY_LISTEN_MAX */
+		struct cfg_endpoint notify[CFG_NOTIFY_LISTEN_MAX];
 	} control;
 	/* tcp: the TCP front end (control's listen sockets). A client is an
 	 * IPv4 address or an IPv6 /64. A connection is closed when no whole
@@ -337,6 +378,10 @@ int cfg_load_sha256(struct cfg *cfg, const char *path, uint8_t *sha256, char *er
  * port must be left) and control's port table share. Any thread.
  */
 bool cfg_port_drawable(uint32_t port, const uint16_t (*exclude)[2], unsigned n);
+
+/* The socket address of e (port in network order) in *ss: its length. */
+struct sockaddr_storage;
+unsigned cfg_endpoint_sockaddr(const struct cfg_endpoint *e, struct sockaddr_storage *ss);
 
 /* Whether addr (p's family's length) lies in prefix p. Any thread. */
 bool cfg_prefix_match(const struct cfg_prefix *p, const uint8_t *addr);

@@ -785,20 +785,7 @@ static int open_listener(struct ctl_server *s, const struct cfg_endpoint *ep, bo
 	int one = 1, fd;
 	char a[INET6_ADDRSTRLEN];
 
-	memset(&ss, 0, sizeof(ss));
-	if (ep->a.family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(ep->port);
-		memcpy(&sin->sin_addr, ep->a.addr, 4);
-		sl = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(ep->port);
-		memcpy(&sin6->sin6_addr, ep->a.addr, 16);
-		sl = sizeof(*sin6);
-	}
+	sl = cfg_endpoint_sockaddr(ep, &ss);
 	inet_ntop(ep->a.family, ep->a.addr, a, sizeof(a));
 	fd = socket(ep->a.family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {

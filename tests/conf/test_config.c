@@ -1143,10 +1143,62 @@ Test(config, policy_zones_in_order_with_their_options)
 	cr_assert_eq(c.policy[0].ede, CFG_EDE_NONE);
 }
 
+Test(config, policy_transfers_and_tsig_keys)
+{
+	/* the keys after the zones that name them: read first all the same */
+	ok("resolver: { root-hints: /r }\n"
+	   "control: { notify-listen: [ \"127.0.0.1@5301\", \"[::1]@5301\" ] }\n"
+	   "policy:\n"
+	   "  - { name: a.rpz, primary: \"192.0.2.1@5300\", key: K2, file: /var/a.copy }\n"
+	   "  - { name: b.rpz, primary: \"2001:db8::1\" }\n"
+	   "tsig-keys:\n"
+	   "  - { name: k1, secret: \"AQID\" }\n"
+	   "  - { name: k2., algorithm: hmac-sha512, secret: \"AQIDBA==\" }\n");
+	cr_assert_eq(c.n_tsig, 2);
+	cr_assert_eq(c.tsig[0].alg, CFG_TSIG_HMAC_SHA256);
+	cr_assert_eq(c.tsig[0].secret_len, 3);
+	cr_assert_eq(c.tsig[1].alg, CFG_TSIG_HMAC_SHA512);
+	cr_assert_eq(c.tsig[1].secret_len, 4);
+	cr_assert_eq(memcmp(c.tsig[1].secret, "\1\2\3\4", 4), 0);
+	cr_assert(c.policy[0].has_primary);
+	cr_assert_eq(c.policy[0].primary.port, 5300);
+	cr_assert_eq(c.policy[0].key, 1);
+	cr_assert_str_eq(c.policy[0].file, "/var/a.copy");
+	cr_assert(c.policy[1].has_primary);
+	cr_assert_eq(c.policy[1].primary.port, 53);
+	cr_assert_eq(c.policy[1].primary.a.family, AF_INET6);
+	cr_assert_eq(c.policy[1].key, -1);
+	cr_assert_eq(c.policy[1].file[0], 0);
+	cr_assert_eq(c.control.n_notify, 2);
+	cr_assert_eq(c.control.notify[1].a.family, AF_INET6);
+	ok("resolver: { root-hints: /r }\npolicy: [ { name: r, file: /z } ]\n");
+	cr_assert_not(c.policy[0].has_primary);
+	cr_assert_eq(c.policy[0].key, -1);
+
+	bad("resolver: { root-hints: /r }\ntsig-keys: [ { name: k, secret: \"AQI\" } ]\n",
+	    CFG_E_VALUE, "bailiwick.yaml:2:33: tsig-keys[0].secret: is not base64 of 1..128 octets");
+	bad("resolver: { root-hints: /r }\ntsig-keys: [ { name: k, secret: \"A=QI\" } ]\n",
+	    CFG_E_VALUE, "bailiwick.yaml:2:33: tsig-keys[0].secret: is not base64 of 1..128 octets");
+	bad("resolver: { root-hints: /r }\ntsig-keys: [ { name: k } ]\n", CFG_E_MISSING,
+	    "bailiwick.yaml:2:14: tsig-keys[0].secret: missing required key");
+	bad("resolver: { root-hints: /r }\n"
+	    "tsig-keys: [ { name: k, secret: \"AQ==\", algorithm: hmac-md5 } ]\n",
+	    CFG_E_VALUE,
+	    "bailiwick.yaml:2:52: tsig-keys[0].algorithm: \"hmac-md5\" is not one of hmac-sha256, "
+	    "hmac-sha1, hmac-sha224, hmac-sha384, hmac-sha512");
+	bad("resolver: { root-hints: /r }\n"
+	    "tsig-keys: [ { name: k, secret: \"AQ==\" }, { name: K., secret: \"AQ==\" } ]\n",
+	    CFG_E_DUPLICATE, "bailiwick.yaml:2:43: tsig-keys[1]: key K is element 0 too");
+	bad("resolver: { root-hints: /r }\n"
+	    "control: { notify-listen: [ \"127.0.0.1@1\", \"127.0.0.1@1\" ] }\n",
+	    CFG_E_DUPLICATE,
+	    "bailiwick.yaml:2:44: control.notify-listen[1]: same address and port as element 0");
+}
+
 Test(config, policy_errors_name_the_key)
 {
 	bad("resolver: { root-hints: /r }\npolicy: [ { name: r } ]\n", CFG_E_MISSING,
-	    "bailiwick.yaml:2:11: policy[0].file: missing required key");
+	    "bailiwick.yaml:2:11: policy[0].file (or primary): missing required key");
 	bad("resolver: { root-hints: /r }\npolicy: [ { name: 'a..b', file: /z } ]\n",
 	    CFG_E_VALUE,
 	    "bailiwick.yaml:2:19: policy[0].name: \"a..b\" is not a domain name (labels of "
@@ -1162,9 +1214,17 @@ Test(config, policy_errors_name_the_key)
 	    "policy: [ { name: r, file: /z }, { name: R., file: /y } ]\n",
 	    CFG_E_DUPLICATE, "bailiwick.yaml:2:34: policy[1]: zone R is element 0 too");
 	bad("resolver: { root-hints: /r }\n"
-	    "policy: [ { name: r, file: /z, primary: 192.0.2.1 } ]\n",
+	    "policy: [ { name: r, primary: 192.0.2.1, key: k } ]\n",
 	    CFG_E_VALUE,
-	    "bailiwick.yaml:2:41: policy[0].primary: zone transfers (AXFR/IXFR) are not built yet: give the zone as a file");
+	    "bailiwick.yaml:2:47: policy[0].key: no element of tsig-keys is named k");
+	bad("resolver: { root-hints: /r }\n"
+	    "policy: [ { name: r, file: /z, key: k } ]\n"
+	    "tsig-keys: [ { name: k, secret: \"AAAA\" } ]\n",
+	    CFG_E_VALUE, "bailiwick.yaml:2:37: policy[0].key: is for a zone with a primary");
+	bad("resolver: { root-hints: /r }\n"
+	    "policy: [ { name: r, primary: \"192.0.2.1@99999\" } ]\n",
+	    CFG_E_RANGE,
+	    "bailiwick.yaml:2:31: policy[0].primary: \"192.0.2.1@99999\": port 99999 is out of range 1..65535");
 	bad("resolver: { root-hints: /r }\npolicy: [ { name: r, file: z } ]\n", CFG_E_VALUE,
 	    "bailiwick.yaml:2:28: policy[0].file: \"z\" is not an absolute path");
 }

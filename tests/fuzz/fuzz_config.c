@@ -125,6 +125,25 @@ static void check_ranges(const struct cfg *c)
 		      "listen address");
 	check(path_ok(c->control.socket, sizeof(c->control.socket)),
 	      "control.socket");
+	check(c->control.n_notify <= CFG_NOTIFY_LISTEN_MAX, "notify-listen count");
+	for (unsigned i = 0; i < c->control.n_notify; i++)
+		check(family_ok(&c->control.notify[i].a) && c->control.notify[i].port >= 1,
+		      "notify-listen address");
+	check(c->n_tsig <= CFG_TSIG_MAX, "tsig-keys count");
+	for (unsigned i = 0; i < c->n_tsig; i++)
+		check(terminated(c->tsig[i].name, sizeof(c->tsig[i].name)) && c->tsig[i].name[0] &&
+		      c->tsig[i].alg <= CFG_TSIG_HMAC_SHA512 && c->tsig[i].secret_len >= 1 &&
+		      c->tsig[i].secret_len <= CFG_TSIG_SECRET_MAX, "tsig key");
+	check(c->n_policy <= CFG_POLICY_MAX, "policy count");
+	for (unsigned i = 0; i < c->n_policy; i++) {
+		const struct cfg_policy *p = &c->policy[i];
+		check(terminated(p->name, sizeof(p->name)) && p->name[0], "policy name");
+		check(p->file[0] || p->has_primary, "policy file or primary");
+		check(!p->has_primary || (family_ok(&p->primary.a) && p->primary.port >= 1),
+		      "policy primary");
+		check(p->key == -1 || (p->has_primary && p->key >= 0 && (unsigned)p->key < c->n_tsig),
+		      "policy key");
+	}
 
 	const typeof(c->dataplane) *dp = &c->dataplane;
 	if (!dp->enabled) {
@@ -226,6 +245,68 @@ static void emit_prefix(const struct cfg_prefix *p)
 	emit("/%u\"", p->len);
 }
 
+static void emit_base64(const uint8_t *p, size_t n)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+	emit("\"");
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
+			     (i + 2 < n ? p[i + 2] : 0);
+		emit("%c%c%c%c", b64[v >> 18], b64[v >> 12 & 63],
+		     i + 1 < n ? b64[v >> 6 & 63] : '=', i + 2 < n ? b64[v & 63] : '=');
+	}
+	emit("\"");
+}
+
+/* The policy zones and the TSIG keys (in a flow mapping each). */
+static void emit_policy(const struct cfg *c)
+{
+	static const char *const override[] = { "given", "nxdomain", "nodata", "passthru",
+						 "drop", "tcp-only", "cname" };
+	static const char *const algs[] = { "hmac-sha256", "hmac-sha1", "hmac-sha224",
+					    "hmac-sha384", "hmac-sha512" };
+
+	emit("tsig-keys: [");
+	for (unsigned i = 0; i < c->n_tsig; i++) {
+		emit(i ? ",\n  { name: " : "\n  { name: ");
+		emit_str(c->tsig[i].name);
+		emit(", algorithm: %s, secret: ", algs[c->tsig[i].alg]);
+		emit_base64(c->tsig[i].secret, c->tsig[i].secret_len);
+		emit(" }");
+	}
+	emit(" ]\npolicy: [");
+	for (unsigned i = 0; i < c->n_policy; i++) {
+		const struct cfg_policy *p = &c->policy[i];
+		emit(i ? ",\n  { name: " : "\n  { name: ");
+		emit_str(p->name);
+		if (p->file[0]) {
+			emit(", file: ");
+			emit_str(p->file);
+		}
+		emit(", policy: %s", override[p->override]);
+		if (p->override == CFG_POLICY_CNAME) {
+			emit(", cname: ");
+			emit_str(p->cname);
+		}
+		emit(", max-ttl: %u, log: %s, ede: %s", p->max_ttl_s, p->log ? "true" : "false",
+		     p->ede == 15 ? "blocked" : p->ede == 16 ? "censored"
+		     : p->ede == 17 ? "filtered" : "none");
+		if (p->has_primary) {
+			emit(", primary: \"");
+			emit_addr(&p->primary.a, true);
+			emit("@%u\"", p->primary.port);
+		}
+		if (p->key >= 0) {
+			emit(", key: ");
+			emit_str(c->tsig[p->key].name);
+		}
+		emit(" }");
+	}
+	emit(" ]\n");
+}
+
 static void emit_cfg(const struct cfg *c)
 {
 	static const char *const qmin[] = { "off", "relaxed", "strict" };
@@ -256,7 +337,13 @@ static void emit_cfg(const struct cfg *c)
 		emit(i ? ", " : " ");
 		emit_prefix(&r->do_query[i]);
 	}
-	emit(" ], sibling-glue: %s,\n", r->sibling_glue ? "true" : "false");
+	emit(" ], sibling-glue: %s, clock-scale: %u,\n", r->sibling_glue ? "true" : "false",
+	     r->clock_scale);
+	emit("  dnssec: { skew: %u, rsasha1: %s, max-verifications: %u, max-failures: %u, "
+	     "max-nsec3-hashes: %u, log-bogus: %s },\n",
+	     r->dnssec.skew_s, r->dnssec.rsasha1 ? "true" : "false", r->dnssec.max_verifications,
+	     r->dnssec.max_failures, r->dnssec.max_nsec3_hashes,
+	     r->dnssec.log_bogus ? "true" : "false");
 	emit("  limits: { max-referrals: %u, max-ns-per-referral: %u, "
 	     "max-upstream-queries: %u, max-cname-chain: %u, max-time-ms: %u, "
 	     "max-zone-share: %u },\n",
@@ -283,12 +370,18 @@ static void emit_cfg(const struct cfg *c)
 	     "  serve-stale: { enabled: %s, max-stale: %u, answer-ttl: %u, "
 	     "client-timeout-ms: %u },\n"
 	     "  prefetch: { enabled: %s, threshold-percent: %u },\n"
-	     "  failure-ttl: %u, max-failure-ttl: %u }\n",
+	     "  failure-ttl: %u, max-failure-ttl: %u",
 	     (unsigned long long)k->size_bytes, k->min_ttl_s, k->max_ttl_s,
 	     k->max_negative_ttl_s, k->stale_enabled ? "true" : "false",
 	     k->max_stale_s, k->stale_answer_ttl_s, k->stale_client_timeout_ms,
 	     k->prefetch_enabled ? "true" : "false",
 	     k->prefetch_threshold_percent, k->failure_ttl_s, k->max_failure_ttl_s);
+	if (k->aggressive_nsec_given)
+		emit(", aggressive-nsec: %s", k->aggressive_nsec ? "true" : "false");
+	emit(" }\n");
+	emit("tcp: { max-connections: %u, max-per-client: %u, idle-timeout-ms: %u }\n",
+	     c->tcp.max_connections, c->tcp.max_per_client, c->tcp.idle_timeout_ms);
+	emit_policy(c);
 	emit("access-control: [");
 	for (unsigned i = 0; i < c->n_acl; i++) {
 		emit(i ? ",\n  { prefix: " : "\n  { prefix: ");
@@ -303,7 +396,13 @@ static void emit_cfg(const struct cfg *c)
 	}
 	emit(" ]\ncontrol: { socket: ");
 	emit_str(c->control.socket);
-	emit(" }\n");
+	emit(", notify-listen: [");
+	for (unsigned i = 0; i < c->control.n_notify; i++) {
+		emit(i ? ", \"" : " \"");
+		emit_addr(&c->control.notify[i].a, true);
+		emit("@%u\"", c->control.notify[i].port);
+	}
+	emit(" ] }\n");
 	if (!c->dataplane.enabled)
 		return;
 	emit("dataplane:\n  eal: [");
@@ -317,6 +416,8 @@ static void emit_cfg(const struct cfg *c)
 
 		emit("    - device: ");
 		emit_str(p->device);
+		emit("\n      exception: ");
+		emit_str(p->exception);
 		emit("\n      addresses:\n");
 		for (unsigned j = 0; j < p->n_addresses; j++) {
 			emit("        - ");
@@ -327,7 +428,7 @@ static void emit_cfg(const struct cfg *c)
 	emit("  workers: [");
 	for (unsigned i = 0; i < c->dataplane.n_workers; i++)
 		emit(i ? ", %u" : " %u", c->dataplane.workers[i]);
-	emit(" ]\n");
+	emit(" ]\n  control-down: %s\n", c->dataplane.control_down ? "drop" : "servfail");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
