@@ -32,7 +32,9 @@
 	X(CTL_E_ATTACHED, -5014, "another control is attached to the dataplane") \
 	X(CTL_E_UNKNOWN_COMMAND, -5015, "unknown operator command")           \
 	X(CTL_E_ANCHOR, -5016, "the trust anchor file is unusable")          \
-	X(CTL_E_POLICY, -5017, "the policy zone is unusable")
+	X(CTL_E_POLICY, -5017, "the policy zone is unusable")                 \
+	X(CTL_E_TSIG, -5018, "a TSIG signature is missing, wrong or refused")  \
+	X(CTL_E_XFR, -5019, "the zone transfer failed")
 
 enum ctl_err {
 	CTL_OK = 0,

@@ -254,7 +254,7 @@ static void policy_reloaded(void *arg, int r, const char *err, unsigned failed,
 	size_t slen = 0;
 	const struct policy_snap *s = ctl_policy_snap(p->policy, &slen);
 	int pr = 0;
-	if (!r && s && p->dp)
+	if (!r && s && p->dp && policy_gen(s) > ctl_dp_policy_gen(p->dp))
 		pr = ctl_dp_publish_policy(p->dp, s, slen);
 	if (!r && !failed && !pr && s && p->dp && (q->report = malloc(len + 1))) {
 		fclose(f);
@@ -285,6 +285,23 @@ static void policy_reloaded(void *arg, int r, const char *err, unsigned failed,
 	ctl_sock_reply(q->fd, text, tlen);
 	free(text);
 	free(q);
+}
+
+/* A refresh of a zone from its primary (the timers, a NOTIFY) ended: what
+ * it reported goes to stderr, a new snapshot to the workers at once (the
+ * heartbeat would retry it anyway). */
+static void transferred(void *arg, int r, const char *err, unsigned failed, const char *report,
+			size_t len)
+{
+	struct parts *p = arg;
+	size_t slen = 0;
+	const struct policy_snap *s = ctl_policy_snap(p->policy, &slen);
+
+	if (r || failed)
+		fprintf(stderr, "bailiwick-control: policy refresh: %s\n", err);
+	fwrite(report, 1, len, stderr);
+	if (!r && s && p->dp && policy_gen(s) > ctl_dp_policy_gen(p->dp))
+		ctl_dp_publish_policy(p->dp, s, slen);
 }
 
 static void reload_policy(struct parts *p, const char *zone, FILE *f)
@@ -518,6 +535,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bailiwick-control: out of memory\n");
 		return 1;
 	}
+	if (check)
+		ctl_policy_offline(policy); /* no zone transfers for a check */
 	if (cfg.n_policy) {
 		unsigned failed;
 		if (ctl_policy_load(policy, NULL, true, stderr, &failed, err, sizeof(err))) {
@@ -631,6 +650,11 @@ int main(int argc, char **argv)
 	parts.sock = sock;
 	if (cfg.n_policy)
 		ctl_server_set_policy(srv, policy);
+	if (cfg.n_policy && ctl_policy_start_transfers(policy, loop, transferred, &parts, err,
+						       sizeof(err))) {
+		fprintf(stderr, "bailiwick-control: %s\n", err);
+		return 1;
+	}
 	if (!parts.dp && cfg.cache.aggressive_nsec) {
 		/* RFC 8198, standalone: our store, as the dataplane's */
 		struct cache_nsec_config nc;

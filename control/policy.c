@@ -34,6 +34,7 @@
 #include "control/loop.h"
 #include "control/policy_ns.h"
 #include "control/rpz.h"
+#include "control/secondary.h"
 #include "dns/name.h"
 #include "dns/opt.h"
 #include "dns/print.h"
@@ -54,6 +55,9 @@ struct reload {
 	char only[CFG_DNAME_MAX + 2];	/* "": every zone */
 	bool first;
 	bool read[CFG_POLICY_MAX];	/* zone i was read again */
+	bool current[CFG_POLICY_MAX];	/* from a primary: the version held is current */
+	bool changed;			/* some zone read has a new version */
+	struct ctl_sec_read sr[CFG_POLICY_MAX];	/* zones from a primary */
 	int rc[CFG_POLICY_MAX];
 	struct policy_zone z[CFG_POLICY_MAX];
 	char why[CFG_POLICY_MAX][512];
@@ -83,6 +87,11 @@ struct ctl_policy {
 	size_t snap_len;
 	uint64_t gen;		/* the next snapshot's */
 	struct reload *busy;	/* a reload in its thread */
+	struct ctl_secondary *sec;	/* the zones from a primary */
+	bool offline;		/* no transfers (a configuration check) */
+	struct ctl_loop *loop;	/* after ctl_policy_start_transfers() */
+	ctl_policy_reloaded xfr_cb;	/* the end of a refresh the timers asked for */
+	void *xfr_arg;
 	struct ctl_policy_stats st;
 	struct ctl_ns_stats ns_st;
 	bool probing;		/* inside a quiet ctl_policy_now() */
@@ -124,6 +133,10 @@ struct ctl_policy *ctl_policy_new(const struct cfg *cfg)
 	p->cfg = cfg;
 	p->n = cfg->n_policy;
 	p->gen = 1;
+	if (!(p->sec = ctl_secondary_new(cfg))) {
+		free(p);
+		return NULL;
+	}
 	for (unsigned i = 0; i < p->n; i++) {
 		const struct cfg_policy *c = &cfg->policy[i];
 		struct policy_zone_opts *o = &p->opts[i];
@@ -156,6 +169,7 @@ void ctl_policy_free(struct ctl_policy *p)
 	}
 	for (unsigned i = 0; i < p->n; i++)
 		policy_zone_fini(&p->zone[i].z);
+	ctl_secondary_free(p->sec);
 	free(p->snap);
 	free(p);
 }
@@ -210,20 +224,37 @@ static void reload_read(struct reload *r)
 		if (dns_name_from_str(c->name, origin) < 0) {
 			r->rc[i] = CTL_E_POLICY;
 			snprintf(r->why[i], sizeof(r->why[i]), "not a domain name");
+		} else if (ctl_secondary_has(p->sec, i)) {
+			rc.n = 0;
+			int st = ctl_secondary_read(p->sec, i, r->first, p->offline, &r->sr[i],
+						    &r->z[i], report_line, &rc);
+			r->rc[i] = st < 0 ? st : 0;
+			r->current[i] = st == CTL_XFR_CURRENT;
+			if (st < 0) {
+				size_t l = strnlen(r->sr[i].why, sizeof(r->why[i]) - 1);
+				memcpy(r->why[i], r->sr[i].why, l);
+				r->why[i][l] = 0;
+			}
+			else if (r->current[i] && r->first && r->report)
+				fprintf(r->report, "policy: %s: %s\n", c->name, r->sr[i].why);
 		} else {
 			rc.n = 0;
 			r->rc[i] = ctl_rpz_load(&r->z[i], c->file, origin, report_line, &rc,
 						r->why[i], sizeof(r->why[i]));
 		}
-		if (!r->rc[i])
+		if (!r->rc[i]) {
+			r->changed |= !r->current[i];
 			continue;
+		}
 		r->failed++;
 		if (r->report)
 			fprintf(r->report, "policy: %s: %s%s\n", c->name, r->why[i],
 				p->zone[i].loaded ? " (the previous version stays in force)" : "");
 		if (!r->err[0])
 			snprintf(r->err, sizeof(r->err), "policy %s: %s", c->name, r->why[i]);
-		if (r->first) {
+		/* a zone from a primary starts empty and is retried; a zone
+		 * file that does not load stops the start */
+		if (r->first && !ctl_secondary_has(p->sec, i)) {
 			r->result = r->rc[i];
 			return;
 		}
@@ -233,13 +264,15 @@ static void reload_read(struct reload *r)
 		r->result = CTL_E_INVAL;
 		return;
 	}
+	if (!r->first && !r->changed)
+		return; /* nothing new: the snapshot in force stays (its generation too) */
 	/* Every zone's newest good version, in the configured order. */
 	const struct policy_zone *zs[CFG_POLICY_MAX];
 	struct policy_zone_opts opts[CFG_POLICY_MAX];
 	const char *names[CFG_POLICY_MAX];
 	unsigned n = 0;
 	for (unsigned i = 0; i < p->n; i++) {
-		const struct policy_zone *z = r->read[i] && !r->rc[i] ? &r->z[i]
+		const struct policy_zone *z = r->read[i] && !r->rc[i] && !r->current[i] ? &r->z[i]
 					      : p->zone[i].loaded ? &p->zone[i].z : NULL;
 		if (!z)
 			continue;
@@ -264,6 +297,11 @@ static void reload_commit(struct reload *r)
 		struct pzone *pz = &p->zone[i];
 		if (!r->read[i])
 			continue;
+		if (ctl_secondary_has(p->sec, i))
+			ctl_secondary_commit(p->sec, i, &r->sr[i],
+					     !r->rc[i] && !r->current[i] && !r->result);
+		if (r->current[i])
+			continue;
 		if (r->rc[i]) {
 			pz->failures++;
 			p->st.zone_failures++;
@@ -279,7 +317,7 @@ static void reload_commit(struct reload *r)
 		pz->rejected_last = pz->z.counts.rejected;
 		pz->last_error[0] = 0;
 	}
-	if (r->result)
+	if (r->result || !r->snap)
 		return;
 	policy_set_gen(r->snap, p->gen++);
 	free(p->snap);
@@ -292,8 +330,10 @@ static void reload_commit(struct reload *r)
 static void reload_free(struct reload *r)
 {
 	for (unsigned i = 0; i < CFG_POLICY_MAX; i++)
-		if (r->read[i])
+		if (r->read[i]) {
 			policy_zone_fini(&r->z[i]);
+			ctl_sec_read_fini(&r->sr[i]);
+		}
 	free(r->snap);
 	free(r->text);
 	free(r);
@@ -364,6 +404,7 @@ static void reload_done(struct ctl_loop *loop, int fd, uint32_t events, void *ar
 	reload_commit(r);
 	r->cb(r->arg, r->result, r->err, r->failed, r->text ? r->text : "", r->len);
 	reload_free(r);
+	ctl_secondary_idle(p->sec);
 }
 
 int ctl_policy_reload(struct ctl_policy *p, struct ctl_loop *loop, const char *only,
@@ -397,6 +438,31 @@ int ctl_policy_reload(struct ctl_policy *p, struct ctl_loop *loop, const char *o
 	}
 	p->busy = r;
 	return 0;
+}
+
+/* The secondary's timers and NOTIFYs ask for zone i. */
+static int refresh_zone(void *arg, unsigned i)
+{
+	struct ctl_policy *p = arg;
+
+	if (p->busy)
+		return CTL_E_FULL;
+	int r = ctl_policy_reload(p, p->loop, p->names[i], p->xfr_cb, p->xfr_arg);
+	return r == CTL_E_FULL ? r : 0; /* other failures: the next timer */
+}
+
+void ctl_policy_offline(struct ctl_policy *p)
+{
+	p->offline = true;
+}
+
+int ctl_policy_start_transfers(struct ctl_policy *p, struct ctl_loop *loop,
+			       ctl_policy_reloaded cb, void *arg, char *err, size_t errlen)
+{
+	p->loop = loop;
+	p->xfr_cb = cb;
+	p->xfr_arg = arg;
+	return ctl_secondary_start(p->sec, loop, refresh_zone, p, err, errlen);
 }
 
 const struct policy_snap *ctl_policy_snap(const struct ctl_policy *p, size_t *len)
@@ -820,5 +886,7 @@ void ctl_policy_print_stats(const struct ctl_policy *p, FILE *f)
 		for (int t = POLICY_T_QNAME; t <= POLICY_T_NSIP; t++)
 			fprintf(f, "stat policy_zone.rules_%s[%s] %llu\n", trig[t], n,
 				(unsigned long long)z->z.counts.by_trigger[t]);
+		ctl_secondary_print_zone(p->sec, i, n, f);
 	}
+	ctl_secondary_print_notify(p->sec, f);
 }

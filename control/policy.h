@@ -82,6 +82,20 @@ typedef void (*ctl_policy_reloaded)(void *arg, int rc, const char *err, unsigned
 int ctl_policy_reload(struct ctl_policy *p, struct ctl_loop *loop, const char *only,
 		      ctl_policy_reloaded cb, void *arg);
 
+/*
+ * Zones from a primary (control/secondary.h): ctl_policy_offline() before
+ * the first load reads only their copies on disk (a configuration check);
+ * ctl_policy_start_transfers() after it starts their refresh timers and
+ * the NOTIFY sockets. A refresh is a reload of that one zone (one reload
+ * at a time: a refresh due while another runs follows it); cb(arg, ...)
+ * is told of each as ctl_policy_reload()'s callback is, and the
+ * snapshot's generation moves only when a zone changed. 0, or
+ * CTL_E_LISTEN with err (a notify-listen address).
+ */
+void ctl_policy_offline(struct ctl_policy *p);
+int ctl_policy_start_transfers(struct ctl_policy *p, struct ctl_loop *loop,
+			       ctl_policy_reloaded cb, void *arg, char *err, size_t errlen);
+
 /* The snapshot in force (NULL before the first load, or when no zone is
  * configured) and its length. Valid until the next load. */
 const struct policy_snap *ctl_policy_snap(const struct ctl_policy *p, size_t *len);

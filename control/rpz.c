@@ -37,6 +37,8 @@
 #include <sys/stat.h>
 
 #include "control/err.h"
+#include "control/khash.h"
+#include "control/xfr.h"
 #include "dns/msg.h"
 #include "dns/name.h"
 #include "dns/print.h"
@@ -72,6 +74,7 @@ struct group {
 struct rpz {
 	struct policy_zone *z;
 	const char *name;	/* the file's, for messages */
+	bool by_record;		/* "NAME, record N:" rather than "FILE:LINE:" */
 	ctl_rpz_report_fn report;
 	void *arg;
 	size_t origin_len;
@@ -91,6 +94,18 @@ struct rpz {
 	char line[RPZ_LINE_MAX];
 };
 
+/* One record read: from the scanner, or from a transferred zone (line is
+ * then the record's number in it). */
+struct in_rr {
+	const uint8_t *owner;
+	size_t olen;
+	uint16_t rclass, type;
+	uint32_t ttl;
+	const uint8_t *data;
+	size_t dlen;
+	uint64_t line;
+};
+
 /* A trigger as an owner encodes it. */
 struct trigger {
 	struct policy_rule rule;	/* trigger, wild, family, addr, plen */
@@ -100,11 +115,12 @@ struct trigger {
 
 /* --- messages ------------------------------------------------------------ */
 
-static void vformat(char *buf, size_t size, const char *file, uint64_t line,
+static void vformat(char *buf, size_t size, const char *file, uint64_t line, bool by_record,
 		    const uint8_t *owner, const char *fmt, va_list ap)
 {
 	char text[RPZ_NAME_TEXT_MAX];
-	int n = line ? snprintf(buf, size, "%s:%llu: ", file, (unsigned long long)line)
+	int n = line ? snprintf(buf, size, by_record ? "%s, record %llu: " : "%s:%llu: ", file,
+				(unsigned long long)line)
 		     : snprintf(buf, size, "%s: ", file);
 
 	if (n < 0 || (size_t)n >= size)
@@ -133,7 +149,7 @@ static void reject(struct rpz *p, uint64_t line, uint64_t n, const uint8_t *owne
 	if (!p->report)
 		return;
 	va_start(ap, fmt);
-	vformat(p->line, sizeof(p->line), p->name, line, owner, fmt, ap);
+	vformat(p->line, sizeof(p->line), p->name, line, p->by_record, owner, fmt, ap);
 	va_end(ap);
 	p->report(p->arg, p->line);
 }
@@ -149,7 +165,7 @@ static int fail(const char *name, int code, char *err, size_t errlen, uint64_t l
 
 	if (errlen) {
 		va_start(ap, fmt);
-		vformat(err, errlen, name, line, NULL, fmt, ap);
+		vformat(err, errlen, name, line, false, NULL, fmt, ap);
 		va_end(ap);
 	}
 	return code;
@@ -196,28 +212,6 @@ static int64_t scratch_put(struct rpz *p, const uint8_t *src, size_t len, bool l
 }
 
 /* --- the owner table --------------------------------------------------------- */
-
-/* The 128-bit product of a and b, folded (wyhash's and mum's mix). */
-static inline uint64_t mum(uint64_t a, uint64_t b)
-{
-	unsigned __int128 m = (unsigned __int128)a * b;
-
-	return (uint64_t)m ^ (uint64_t)(m >> 64);
-}
-
-/* Eight octets at a time, the running state and the word each keyed and
- * multiplied, as cache/nsec_int.h's zone-table hash. */
-static uint64_t owner_hash(const uint64_t seed[2], const uint8_t *o, size_t len)
-{
-	uint64_t h = seed[0] ^ len;
-
-	for (size_t i = 0; i < len; i += 8) {
-		uint64_t w = 0;
-		memcpy(&w, o + i, len - i < 8 ? len - i : 8);
-		h = mum(h ^ 0xa0761d6478bd642fULL, w ^ seed[1]);
-	}
-	return mum(h ^ 0xe7037ed1a0b428dbULL, seed[0] ^ 0x8ebc6af09c88c6e3ULL);
-}
 
 /* The slot that holds the group of the owner whose first len octets
  * (origin removed) are rel, or the empty slot where it goes. */
@@ -453,28 +447,28 @@ static const char *decode(const uint8_t *owner, const uint8_t *off, int nr,
 
 /* --- the first pass: records as the scanner reads them ---------------------- */
 
-static int apex(struct rpz *p, const zs_scanner_t *s, const uint8_t *owner)
+static int apex(struct rpz *p, const struct in_rr *s, const uint8_t *owner)
 {
-	const uint8_t *rd = s->r_data;
-	size_t len = s->r_data_length;
+	const uint8_t *rd = s->data;
+	size_t len = s->dlen;
 	struct policy_zone *z = p->z;
 	char tb[32];
 
-	if (s->r_type == DNS_T_NS)
+	if (s->type == DNS_T_NS)
 		return 0;
-	if (s->r_type != DNS_T_SOA) {
-		reject(p, s->line_counter, 1, owner,
+	if (s->type != DNS_T_SOA) {
+		reject(p, s->line, 1, owner,
 		       "type %s at the origin (only SOA and NS belong there)",
-		       type_text(s->r_type, tb, sizeof(tb)));
+		       type_text(s->type, tb, sizeof(tb)));
 		return 0;
 	}
 	if (dns_rdata_check_flat(DNS_T_SOA, rd, len)) {
-		reject(p, s->line_counter, 1, owner, "malformed SOA");
+		reject(p, s->line, 1, owner, "malformed SOA");
 		return 0;
 	}
 	if (p->have_soa) {
 		if (len != z->soa_rdlen || memcmp(z->data + z->soa_off, rd, len) != 0)
-			reject(p, s->line_counter, 1, owner, "a second SOA at the origin");
+			reject(p, s->line, 1, owner, "a second SOA at the origin");
 		return 0;
 	}
 	int64_t off = policy_zone_put(z, rd, len);
@@ -485,25 +479,25 @@ static int apex(struct rpz *p, const zs_scanner_t *s, const uint8_t *owner)
 	z->soa_rdlen = (uint16_t)len;
 	z->serial = dns_get32(rd + len - 20);
 	uint32_t minimum = dns_get32(rd + len - 4);
-	z->soa_ttl = s->r_ttl < minimum ? s->r_ttl : minimum;
+	z->soa_ttl = s->ttl < minimum ? s->ttl : minimum;
 	return 0;
 }
 
 /* Checks and keeps the record the scanner holds: 0, or CTL_E_NOMEM. */
-static int take(struct rpz *p, const zs_scanner_t *s)
+static int take(struct rpz *p, const struct in_rr *s)
 {
 	uint8_t owner[DNS_NAME_MAX], off[DNS_LABELS_MAX + 2];
-	size_t olen = s->r_owner_length;
-	uint64_t line = s->line_counter;
+	size_t olen = s->olen;
+	uint64_t line = s->line;
 	char tb[32];
 
-	if (olen == 0 || olen > DNS_NAME_MAX || dns_name_check(s->r_owner, olen) != (int)olen) {
+	if (olen == 0 || olen > DNS_NAME_MAX || dns_name_check(s->owner, olen) != (int)olen) {
 		reject(p, line, 1, NULL, "the owner is not a domain name");
 		return 0;
 	}
-	dns_copy_lower(owner, s->r_owner, olen);
-	if (s->r_class != DNS_C_IN) {
-		reject(p, line, 1, owner, "class %u (policy records are of class IN)", s->r_class);
+	dns_copy_lower(owner, s->owner, olen);
+	if (s->rclass != DNS_C_IN) {
+		reject(p, line, 1, owner, "class %u (policy records are of class IN)", s->rclass);
 		return 0;
 	}
 	if (!dns_name_is_subdomain(owner, p->z->origin)) {
@@ -516,21 +510,21 @@ static int take(struct rpz *p, const zs_scanner_t *s)
 	if (olen == p->origin_len)
 		return apex(p, s, owner);
 
-	uint16_t type = s->r_type;
+	uint16_t type = s->type;
 	if (type != DNS_T_CNAME && type != DNS_T_A && type != DNS_T_AAAA && type != DNS_T_TXT) {
 		reject(p, line, 1, owner, "type %s is not supported as policy data",
 		       type_text(type, tb, sizeof(tb)));
 		return 0;
 	}
-	if (s->r_data_length > UINT16_MAX ||
-	    dns_rdata_check_flat(type, s->r_data, s->r_data_length)) {
+	if (s->dlen > UINT16_MAX ||
+	    dns_rdata_check_flat(type, s->data, s->dlen)) {
 		reject(p, line, 1, owner, "malformed %s RDATA", type_text(type, tb, sizeof(tb)));
 		return 0;
 	}
 
 	/* the group's key: the owner without the origin (all share it) */
 	size_t rel = olen - p->origin_len;
-	uint64_t h = owner_hash(p->seed, owner, rel);
+	uint64_t h = ctl_khash(p->seed, owner, rel);
 	if (!table_room(p) || p->n_rec + 1 >= REC_END ||
 	    !grow((void **)&p->rec, p->n_rec, &p->cap_rec, sizeof(*p->rec), 1))
 		return CTL_E_NOMEM;
@@ -555,12 +549,12 @@ static int take(struct rpz *p, const zs_scanner_t *s)
 		*g = (struct group){ .hash = (uint32_t)h, .rel_off = (uint32_t)o, .first = REC_END,
 				     .last = REC_END, .rel_len = (uint8_t)(rel + 1) };
 	}
-	int64_t rd = scratch_put(p, s->r_data, s->r_data_length, type == DNS_T_CNAME);
+	int64_t rd = scratch_put(p, s->data, s->dlen, type == DNS_T_CNAME);
 	if (rd < 0)
 		return CTL_E_NOMEM;
 	uint32_t i = (uint32_t)p->n_rec++;
-	p->rec[i] = (struct rec){ .next = REC_END, .line = (uint32_t)line, .ttl = s->r_ttl,
-				  .rd_off = (uint32_t)rd, .rdlen = (uint16_t)s->r_data_length,
+	p->rec[i] = (struct rec){ .next = REC_END, .line = (uint32_t)line, .ttl = s->ttl,
+				  .rd_off = (uint32_t)rd, .rdlen = (uint16_t)s->dlen,
 				  .type = type };
 	if (g->last == REC_END)
 		g->first = i;
@@ -578,12 +572,16 @@ static int scan(struct rpz *p, zs_scanner_t *s, char *err, size_t errlen)
 			return fail(p->name, CTL_E_POLICY, err, errlen, 0, "%s",
 				    zs_strerror(s->error.code));
 		switch (s->state) {
-		case ZS_STATE_DATA:
+		case ZS_STATE_DATA: {
+			struct in_rr in = { s->r_owner, s->r_owner_length, s->r_class, s->r_type,
+					    s->r_ttl, s->r_data, s->r_data_length,
+					    s->line_counter };
 			p->z->counts.records++;
-			if (take(p, s))
+			if (take(p, &in))
 				return fail(p->name, CTL_E_NOMEM, err, errlen, s->line_counter,
 					    "out of memory");
 			break;
+		}
 		case ZS_STATE_ERROR:
 			if (s->error.fatal)
 				return fail(p->name, CTL_E_POLICY, err, errlen, s->line_counter,
@@ -757,10 +755,28 @@ static void rpz_free(struct rpz *p)
 	free(p);
 }
 
-/* Reads text (len octets) or the file at path (len: its size, or 0). */
+/* The records of a transferred zone, numbered from 1. */
+static int scan_set(struct rpz *p, const struct ctl_xfr_set *set, char *err, size_t errlen)
+{
+	size_t pos = 0;
+	uint64_t i = 0;
+	struct ctl_xfr_rec r;
+
+	while (ctl_xfr_set_next(set, &pos, &r)) {
+		struct in_rr in = { r.owner, r.owner_len, DNS_C_IN, r.type, r.ttl, r.rdata, r.rdlen,
+				    ++i };
+		p->z->counts.records++;
+		if (take(p, &in))
+			return fail(p->name, CTL_E_NOMEM, err, errlen, 0, "out of memory");
+	}
+	return 0;
+}
+
+/* Reads text (len octets), the file at path (len: its size, or 0) or the
+ * set. */
 static int read_zone(struct policy_zone *z, const char *text, size_t len, const char *path,
-		     const char *name, const uint8_t *origin, ctl_rpz_report_fn report,
-		     void *arg, char *err, size_t errlen)
+		     const struct ctl_xfr_set *set, const char *name, const uint8_t *origin,
+		     ctl_rpz_report_fn report, void *arg, char *err, size_t errlen)
 {
 	char ot[RPZ_NAME_TEXT_MAX];
 	uint8_t off[DNS_LABELS_MAX + 2];
@@ -785,8 +801,9 @@ static int read_zone(struct policy_zone *z, const char *text, size_t len, const 
 		policy_zone_fini(z);
 		return fail(name, CTL_E_NOMEM, err, errlen, 0, "out of memory");
 	}
-	*p = (struct rpz){ .z = z, .name = name, .report = report, .arg = arg,
-			   .origin_len = olen, .origin_labels = labels_of(z->origin, off) };
+	*p = (struct rpz){ .z = z, .name = name, .by_record = set != NULL, .report = report,
+			   .arg = arg, .origin_len = olen,
+			   .origin_labels = labels_of(z->origin, off) };
 	if (getrandom(p->seed, sizeof(p->seed), 0) != sizeof(p->seed)) {
 		r = fail(name, CTL_E_SYSTEM, err, errlen, 0, "no random seed for the owner table");
 		goto out_free;
@@ -795,7 +812,10 @@ static int read_zone(struct policy_zone *z, const char *text, size_t len, const 
 		r = fail(name, CTL_E_NOMEM, err, errlen, 0, "out of memory");
 		goto out_free;
 	}
-	if ((path ? zs_set_input_file(s, path) : zs_set_input_string(s, text ? text : "", len)) != 0)
+	if (set)
+		r = scan_set(p, set, err, errlen);
+	else if ((path ? zs_set_input_file(s, path)
+		       : zs_set_input_string(s, text ? text : "", len)) != 0)
 		r = fail(name, CTL_E_POLICY, err, errlen, 0, "%s", zs_strerror(s->error.code));
 	else
 		r = scan(p, s, err, errlen);
@@ -819,12 +839,19 @@ int ctl_rpz_load(struct policy_zone *z, const char *path, const uint8_t *origin,
 	struct stat st;
 	size_t size = stat(path, &st) == 0 && st.st_size > 0 ? (size_t)st.st_size : 0;
 
-	return read_zone(z, NULL, size, path, path, origin, report, arg, err, errlen);
+	return read_zone(z, NULL, size, path, NULL, path, origin, report, arg, err, errlen);
 }
 
 int ctl_rpz_parse(struct policy_zone *z, const char *text, size_t len, const char *name,
 		  const uint8_t *origin, ctl_rpz_report_fn report, void *arg,
 		  char *err, size_t errlen)
 {
-	return read_zone(z, text, len, NULL, name, origin, report, arg, err, errlen);
+	return read_zone(z, text, len, NULL, NULL, name, origin, report, arg, err, errlen);
+}
+
+int ctl_rpz_from_set(struct policy_zone *z, const struct ctl_xfr_set *set, const char *name,
+		     const uint8_t *origin, ctl_rpz_report_fn report, void *arg, char *err,
+		     size_t errlen)
+{
+	return read_zone(z, NULL, set->len, NULL, set, name, origin, report, arg, err, errlen);
 }

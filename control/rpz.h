@@ -67,4 +67,15 @@ int ctl_rpz_parse(struct policy_zone *z, const char *text, size_t len, const cha
 		  const uint8_t *origin, ctl_rpz_report_fn report, void *arg,
 		  char *err, size_t errlen);
 
+/*
+ * The same for a zone transferred from its primary (control/xfr.h): the
+ * same checks, each rejected record reported as "NAME, record N: OWNER:
+ * what" (N counts the set's records from 1; name says which zone and
+ * version, e.g. "rpz.example serial 7").
+ */
+struct ctl_xfr_set;
+int ctl_rpz_from_set(struct policy_zone *z, const struct ctl_xfr_set *set, const char *name,
+		     const uint8_t *origin, ctl_rpz_report_fn report, void *arg, char *err,
+		     size_t errlen);
+
 #endif

@@ -216,6 +216,18 @@ listen:
   - "::1"
 control:
   socket: /tmp/bw.sock
+  notify-listen: [ "127.0.0.1@5301", "[::1]@5301" ]
+policy:
+  - { name: rpz.example, file: /etc/bailiwick/rpz.zone, policy: cname, cname: garden.example }
+  - name: feed.example
+    primary: "192.0.2.9@5300"
+    key: xfr.key
+    file: /var/lib/bailiwick/feed.copy
+    ede: censored
+    max-ttl: 60
+    log: true
+tsig-keys:
+  - { name: xfr.key, algorithm: hmac-sha384, secret: "c2VjcmV0IHNlY3JldA==" }
 dataplane:
   eal: [ "-l", "0-3", "--file-prefix=bw", "\\u00e9\\x01" ]
   ports:
@@ -238,6 +250,10 @@ CONFIG_SEEDS = [
     ("unknown-key", "resolver: { root-hints: /r }\ncache: { max-tll: 5 }\n"),
     ("syntax-error", "resolver:\n  root-hints: /r\n cache: [\n"),
     ("two-documents", "resolver: { root-hints: /r }\n---\n- 1\n"),
+    ("more-sections", "resolver: { root-hints: /r, trust-anchor: /a, dnssec: { skew: 5 },"
+     " clock-scale: 3 }\ncache: { aggressive-nsec: false }\ntcp: { max-connections: 9 }\n"
+     "dataplane: { ports: [ { device: x, addresses: [ 198.18.0.1/24 ], exception: e0 } ],"
+     " workers: [ 1 ], control-down: drop }\n"),
 ]
 
 
@@ -532,6 +548,36 @@ def main():
             head = bytes([mode]) + struct.pack("!HHH", 1232, 1200, qt) + bytes([6 | (n << 4)])
             with open(os.path.join(out, "policy-%d" % n), "wb") as f:
                 f.write(head + rules + lname(qn) + bytes([10, 1, 2, 3] + [0] * 12) + target_msg)
+        return
+    if target == "fuzz_xfr":
+        # fuzz_xfr.c's input: mode (bit 0 IXFR from serial 1, bit 1 the id
+        # from the next two octets), id, then length-prefixed messages.
+        def soa(serial):
+            return (name("ns.rpz.t") + name("h.rpz.t")
+                    + struct.pack("!IIIII", serial, 5, 2, 600, 60))
+        z = name("rpz.t")
+
+        def answer(qtype, recs, question=True):
+            body = (z + struct.pack("!HH", qtype, 1)) if question else b""
+            m = hdr(0x2a2a, 0x8400, 1 if question else 0, len(recs), 0, 0) + body
+            for owner, rtype, rdata in recs:
+                m += rr(owner, rtype, 300, rdata)
+            return struct.pack("!H", len(m)) + m
+        a, b, c = name("a.rpz.t"), name("b.rpz.t"), name("c.rpz.t")
+        axfr = answer(252, [(z, 6, soa(7)), (z, 2, name("ns.rpz.t")), (c, 5, b"\0")]) + \
+            answer(252, [(name("32.1.2.0.192.rpz-ip.rpz.t"), 5, b"\0"), (z, 6, soa(7))], False)
+        ixfr = answer(251, [(z, 6, soa(3)), (z, 6, soa(1)), (a, 5, b"\0"), (z, 6, soa(2)),
+                            (c, 1, bytes([192, 0, 2, 9])), (z, 6, soa(2)),
+                            (b, 1, bytes([192, 0, 2, 1])), (z, 6, soa(3)), (z, 6, soa(3))])
+        current = answer(251, [(z, 6, soa(1))])
+        corrupt = answer(251, [(z, 6, soa(2)), (z, 6, soa(1)), (c, 5, b"\0"), (z, 6, soa(2)),
+                               (z, 6, soa(2))])
+        for label, mode, data in (("axfr", 0, axfr), ("ixfr", 1, ixfr), ("current", 1, current),
+                                  ("ixfr-whole", 1, axfr.replace(struct.pack("!HH", 252, 1),
+                                                                 struct.pack("!HH", 251, 1))),
+                                  ("corrupt", 1, corrupt)):
+            with open(os.path.join(out, "xfr-" + label), "wb") as f:
+                f.write(bytes([mode, 0, 0]) + data)
         return
     if target == "fuzz_scrub":
         # One octet choosing the zone the server was asked as, then a message.

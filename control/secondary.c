@@ -1,0 +1,601 @@
+/*
+ * control/secondary.c: policy zones from a primary (see secondary.h).
+ * Control process, the loop's thread (ctl_secondary_read(): the reload
+ * thread).
+ */
+#include "control/secondary.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "answer/policy.h"
+#include "conf/config.h"
+#include "control/err.h"
+#include "control/loop.h"
+#include "control/rpz.h"
+#include "dns/build.h"
+#include "dns/msg.h"
+#include "dns/name.h"
+
+/* Clamps of the SOA's timers (seconds), and what a zone without a version
+ * waits between tries. */
+#define REFRESH_MIN_S 5
+#define REFRESH_MAX_S 86400
+#define RETRY_MIN_S 2
+#define RETRY_MAX_S 3600
+#define RETRY_NONE_S 10
+
+#define SEC_COUNTERS(X)							\
+	X(axfr, "versions transferred whole (AXFR, or an IXFR answered whole)") \
+	X(ixfr, "versions transferred as differences (IXFR)")		\
+	X(current, "refreshes that found the version held current")	\
+	X(failures, "refreshes that failed (the version held stays)")	\
+	X(fell_back, "IXFRs that could not be used, asked again as AXFR") \
+	X(notifies, "NOTIFYs taken from the primary")
+
+struct szone {
+	struct ctl_secondary *s;
+	unsigned i;
+	bool primary;
+	uint8_t origin[DNS_NAME_MAX];
+	bool has_key;
+	struct ctl_tsig_key key;
+	struct sockaddr_storage addr;
+	socklen_t alen;
+	struct ctl_xfr_set set;		/* the version held */
+	struct ctl_timer timer;
+	uint64_t last_ok_ms;		/* the last refresh that worked */
+	uint32_t refresh_s, retry_s, expire_s;
+	bool from_copy;			/* the version held is the copy's, unchecked */
+	bool pending;			/* a refresh waits for the running reload */
+	bool expired;
+	uint64_t transfer_ms;		/* of the last transfer */
+	unsigned last_messages;		/* the last transfer's messages */
+	struct {
+#define SEC_FIELD(name, text) uint64_t name;
+		SEC_COUNTERS(SEC_FIELD)
+#undef SEC_FIELD
+	} st;
+	char last_error[512];
+};
+
+struct tconn;
+
+struct ctl_secondary {
+	const struct cfg *cfg;
+	unsigned n;
+	struct szone z[CFG_POLICY_MAX];
+	struct ctl_loop *loop;
+	ctl_sec_refresh_fn refresh;
+	void *arg;
+	int nfd;
+	int fd[2 * CFG_NOTIFY_LISTEN_MAX];	/* UDP and TCP */
+	unsigned ntconn;			/* TCP connections open */
+	struct tconn *tconn[16];		/* NOTIFY_TCP_MAX */
+	struct {
+		uint64_t accepted, refused, notauth, malformed;
+	} nst;
+};
+
+static void tconn_close(struct tconn *c);
+
+struct ctl_secondary *ctl_secondary_new(const struct cfg *cfg)
+{
+	struct ctl_secondary *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->cfg = cfg;
+	s->n = cfg->n_policy;
+	for (unsigned i = 0; i < s->n; i++) {
+		const struct cfg_policy *c = &cfg->policy[i];
+		struct szone *z = &s->z[i];
+		z->s = s;
+		z->i = i;
+		ctl_timer_init(&z->timer);
+		ctl_xfr_set_init(&z->set);
+		if (!c->has_primary)
+			continue;
+		z->primary = true;
+		if (dns_name_from_str(c->name, z->origin) < 0)
+			z->primary = false; /* conf checked it; policy.c reports it */
+		z->alen = cfg_endpoint_sockaddr(&c->primary, &z->addr);
+		if (c->key >= 0 && (unsigned)c->key < cfg->n_tsig &&
+		    ctl_tsig_key_init(&z->key, &cfg->tsig[c->key]) == 0)
+			z->has_key = true;
+		z->retry_s = RETRY_NONE_S;
+	}
+	return s;
+}
+
+void ctl_secondary_free(struct ctl_secondary *s)
+{
+	if (!s)
+		return;
+	for (unsigned i = 0; i < s->n; i++) {
+		if (s->loop)
+			ctl_timer_cancel(s->loop, &s->z[i].timer);
+		ctl_xfr_set_fini(&s->z[i].set);
+	}
+	for (int i = 0; i < s->nfd; i++) {
+		if (s->loop)
+			ctl_loop_unwatch(s->loop, s->fd[i]);
+		close(s->fd[i]);
+	}
+	while (s->ntconn)
+		tconn_close(s->tconn[0]);
+	free(s);
+}
+
+bool ctl_secondary_has(const struct ctl_secondary *s, unsigned i)
+{
+	return i < s->n && s->z[i].primary;
+}
+
+void ctl_sec_read_fini(struct ctl_sec_read *rd)
+{
+	ctl_xfr_set_fini(&rd->set);
+}
+
+/* --- reading (the reload thread) ------------------------------------------ */
+
+static int build(struct szone *z, struct ctl_sec_read *rd, struct policy_zone *pz,
+		 ctl_sec_report_fn report, void *arg)
+{
+	const struct cfg_policy *c = &z->s->cfg->policy[z->i];
+	char name[CFG_DNAME_MAX + 64], err[512];
+
+	snprintf(name, sizeof(name), "%s serial %u%s", c->name, rd->set.serial,
+		 rd->from_copy ? " (copy)" : "");
+	int r = ctl_rpz_from_set(pz, &rd->set, name, z->origin, report, arg, err, sizeof(err));
+	if (r) {
+		snprintf(rd->why, sizeof(rd->why), "%s", err);
+		rd->state = r;
+	}
+	return r;
+}
+
+int ctl_secondary_read(struct ctl_secondary *s, unsigned i, bool first, bool offline,
+		       struct ctl_sec_read *rd, struct policy_zone *pz, ctl_sec_report_fn report,
+		       void *arg)
+{
+	struct szone *z = &s->z[i];
+	const struct cfg_policy *c = &s->cfg->policy[i];
+	const struct ctl_xfr_set *have = &z->set;
+	struct stat st;
+
+	memset(rd, 0, sizeof(*rd));
+	ctl_xfr_set_init(&rd->set);
+	if (first && c->file[0] && stat(c->file, &st) == 0) {
+		/* the copy of the last transfer: in force at once, refreshed
+		 * right after the start */
+		rd->state = ctl_xfr_set_read(&rd->set, c->file, z->origin, rd->why,
+					     sizeof(rd->why));
+		if (rd->state == 0) {
+			rd->state = CTL_XFR_DONE;
+			rd->from_copy = true;
+			build(z, rd, pz, report, arg);
+			return rd->state;
+		}
+		/* a broken copy: the primary decides */
+		if (report) {
+			char line[600];
+			snprintf(line, sizeof(line), "%s (the copy is not used)", rd->why);
+			report(arg, line);
+		}
+	}
+	if (offline) {
+		snprintf(rd->why, sizeof(rd->why), "not transferred (checking the configuration)");
+		rd->state = CTL_XFR_CURRENT;
+		return rd->state;
+	}
+	struct ctl_xfr_req req;
+	ctl_xfr_req_default(&req);
+	req.origin = z->origin;
+	memcpy(&req.primary, &z->addr, sizeof(z->addr));
+	req.primary_len = z->alen;
+	req.key = z->has_key ? &z->key : NULL;
+	/* a copy read at start was never checked against the primary: IXFR
+	 * from it all the same (a primary without its differences answers
+	 * whole) */
+	rd->state = ctl_xfr_fetch(&req, have->have ? have : NULL, &rd->set, &rd->info, rd->why,
+				  sizeof(rd->why));
+	if (rd->state == CTL_XFR_DONE) {
+		build(z, rd, pz, report, arg);
+		if (rd->state == CTL_XFR_DONE && c->file[0]) {
+			char why[512];
+			if (ctl_xfr_set_write(&rd->set, c->file, why, sizeof(why)) && report)
+				report(arg, why);
+		}
+	} else if (rd->state < 0) {
+		char primary[INET6_ADDRSTRLEN + 8];
+		const void *a = z->addr.ss_family == AF_INET
+			? (const void *)&((const struct sockaddr_in *)&z->addr)->sin_addr
+			: (const void *)&((const struct sockaddr_in6 *)&z->addr)->sin6_addr;
+		char tmp[sizeof(rd->why)];
+		inet_ntop(z->addr.ss_family, a, primary, sizeof(primary));
+		snprintf(tmp, sizeof(tmp), "%s", rd->why);
+		snprintf(rd->why, sizeof(rd->why), "transfer from %s@%u: %.400s", primary,
+			 c->primary.port, tmp);
+	}
+	return rd->state;
+}
+
+/* --- committing (the loop) ------------------------------------------------- */
+
+static void arm(struct szone *z, uint32_t delay_s);
+
+static void soa_timers(struct szone *z)
+{
+	size_t pos = 0;
+	struct ctl_xfr_rec r;
+
+	while (ctl_xfr_set_next(&z->set, &pos, &r)) {
+		if (r.type != DNS_T_SOA || r.rdlen < 22 || !dns_name_equal(r.owner, z->origin))
+			continue;
+		const uint8_t *t = r.rdata + r.rdlen - 16;
+		uint32_t refresh = dns_get32(t), retry = dns_get32(t + 4), expire = dns_get32(t + 8);
+		z->refresh_s = refresh < REFRESH_MIN_S ? REFRESH_MIN_S
+			       : refresh > REFRESH_MAX_S ? REFRESH_MAX_S : refresh;
+		z->retry_s = retry < RETRY_MIN_S ? RETRY_MIN_S
+			     : retry > RETRY_MAX_S ? RETRY_MAX_S : retry;
+		z->expire_s = expire;
+		return;
+	}
+}
+
+void ctl_secondary_commit(struct ctl_secondary *s, unsigned i, struct ctl_sec_read *rd,
+			  bool built)
+{
+	struct szone *z = &s->z[i];
+	uint64_t now = ctl_now_ms();
+
+	if (rd->info.fell_back)
+		z->st.fell_back++;
+	if (rd->state == CTL_XFR_DONE && built) {
+		ctl_xfr_set_move(&z->set, &rd->set);
+		z->from_copy = rd->from_copy;
+		soa_timers(z);
+		if (!rd->from_copy) {
+			z->last_ok_ms = now;
+			z->transfer_ms = now;
+			z->last_messages = rd->info.messages;
+			if (rd->info.ixfr)
+				z->st.ixfr++;
+			else
+				z->st.axfr++;
+		}
+		z->last_error[0] = 0;
+		z->expired = false;
+	} else if (rd->state == CTL_XFR_CURRENT) {
+		if (!rd->why[0]) { /* not offline */
+			z->st.current++;
+			z->last_ok_ms = now;
+			z->from_copy = false;
+			z->expired = false;
+		}
+	} else {
+		z->st.failures++;
+		snprintf(z->last_error, sizeof(z->last_error), "%s",
+			 rd->why[0] ? rd->why : "the zone was not built");
+		if (z->set.have && z->expire_s && z->last_ok_ms &&
+		    now - z->last_ok_ms > (uint64_t)z->expire_s * 1000)
+			z->expired = true;
+	}
+	ctl_sec_read_fini(rd);
+	if (!s->loop)
+		return; /* the start: ctl_secondary_start() arms */
+	if (rd->state == CTL_XFR_CURRENT || (rd->state == CTL_XFR_DONE && built))
+		arm(z, z->from_copy ? 0 : z->refresh_s);
+	else
+		arm(z, z->retry_s);
+}
+
+/* --- when to refresh -------------------------------------------------------- */
+
+static void due(struct ctl_loop *loop, void *arg)
+{
+	struct szone *z = arg;
+	struct ctl_secondary *s = z->s;
+
+	(void)loop;
+	if (s->refresh(s->arg, z->i) == CTL_E_FULL)
+		z->pending = true;
+	/* started: the commit arms the next one */
+}
+
+static void arm(struct szone *z, uint32_t delay_s)
+{
+	z->pending = false;
+	ctl_timer_add(z->s->loop, &z->timer, delay_s * 1000u, due, z);
+}
+
+void ctl_secondary_idle(struct ctl_secondary *s)
+{
+	for (unsigned i = 0; i < s->n; i++) {
+		struct szone *z = &s->z[i];
+		if (!z->pending)
+			continue;
+		z->pending = false;
+		if (s->refresh(s->arg, i) == CTL_E_FULL)
+			z->pending = true;
+		return; /* one at a time */
+	}
+}
+
+/* --- NOTIFY (RFC 1996) ------------------------------------------------------ */
+
+static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return !memcmp(&((const struct sockaddr_in *)a)->sin_addr,
+			       &((const struct sockaddr_in *)b)->sin_addr, 4);
+	return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		       &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
+}
+
+/* The answer: the NOTIFY's header and question with QR, AA and rcode;
+ * signed with the request's MAC when mac is given. Its length, or 0. */
+static size_t notify_answer(uint8_t *out, size_t cap, const struct dns_msg *m, uint16_t rcode,
+			    const struct szone *z, const uint8_t *mac)
+{
+	struct dns_builder b;
+	uint16_t flags = DNS_F_QR | DNS_F_AA | (m->hdr.flags & DNS_F_OPCODE_MASK) | rcode;
+
+	if (cap < 512 + CTL_TSIG_SPACE || dns_builder_init(&b, out, 512, m->hdr.id, flags))
+		return 0;
+	if (m->qname_len && dns_builder_question(&b, m->qname, m->qtype, m->qclass))
+		return 0;
+	int len = (int)dns_builder_finish(&b);
+	if (mac)
+		len = ctl_tsig_sign(&z->key, out, (size_t)len, cap, mac, z->key.mac_len,
+				    (uint64_t)time(NULL), 0, NULL);
+	return len > 0 ? (size_t)len : 0;
+}
+
+/* One NOTIFY (n octets from from): the answer's length in out, or 0 for
+ * no answer. */
+static size_t notify(struct ctl_secondary *s, const uint8_t *buf, size_t n,
+		     const struct sockaddr_storage *from, uint8_t *out, size_t cap)
+{
+	struct dns_msg m;
+
+	if (n < 12 || dns_msg_parse(&m, buf, n) || (m.hdr.flags & DNS_F_QR) ||
+	    dns_msg_opcode(&m) != DNS_OP_NOTIFY || !m.qname_len) {
+		s->nst.malformed++; /* no answer: it may be an answer itself */
+		return 0;
+	}
+	uint8_t q[DNS_NAME_MAX];
+	struct szone *z = NULL;
+	dns_copy_lower(q, m.qname, m.qname_len);
+	for (unsigned i = 0; i < s->n && !z; i++)
+		if (s->z[i].primary && dns_name_equal(s->z[i].origin, q))
+			z = &s->z[i];
+	if (!z || m.qtype != DNS_T_SOA || m.qclass != DNS_C_IN || !same_host(from, &z->addr)) {
+		s->nst.refused++;
+		return notify_answer(out, cap, &m, DNS_R_REFUSED, z, NULL);
+	}
+	uint8_t mac[CTL_TSIG_MAC_MAX];
+	size_t mac_len = 0;
+	char why[256];
+	if (z->has_key && ctl_tsig_check_request(&z->key, buf, n, (uint64_t)time(NULL), mac,
+						 &mac_len, why, sizeof(why))) {
+		s->nst.notauth++;
+		return notify_answer(out, cap, &m, DNS_R_NOTAUTH, z, NULL);
+	}
+	s->nst.accepted++;
+	z->st.notifies++;
+	/* a refresh now, or after the one in progress */
+	ctl_timer_cancel(s->loop, &z->timer);
+	if (s->refresh(s->arg, z->i) == CTL_E_FULL)
+		z->pending = true;
+	return notify_answer(out, cap, &m, DNS_R_NOERROR, z, z->has_key ? mac : NULL);
+}
+
+static void on_udp(struct ctl_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct ctl_secondary *s = arg;
+	uint8_t buf[4096], out[512 + CTL_TSIG_SPACE];
+	struct sockaddr_storage from;
+
+	(void)loop;
+	(void)events;
+	for (int k = 0; k < 64; k++) {
+		socklen_t flen = sizeof(from);
+		ssize_t n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from,
+				     &flen);
+		if (n < 0)
+			return;
+		size_t len = notify(s, buf, (size_t)n, &from, out, sizeof(out));
+		if (len)
+			sendto(fd, out, len, MSG_DONTWAIT, (struct sockaddr *)&from, flen);
+	}
+}
+
+/* A NOTIFY over TCP (RFC 1996 doesn't forbid it; Knot DNS sends them so):
+ * length-prefixed messages, each answered, until the peer closes or is
+ * quiet for NOTIFY_TCP_IDLE_MS. */
+#define NOTIFY_TCP_MAX 16
+#define NOTIFY_TCP_IDLE_MS 5000
+
+struct tconn {
+	struct ctl_secondary *s;
+	int fd;
+	struct sockaddr_storage from;
+	struct ctl_timer idle;
+	size_t len;
+	uint8_t buf[2 + 4096];
+};
+
+static void tconn_close(struct tconn *c)
+{
+	struct ctl_secondary *s = c->s;
+
+	ctl_timer_cancel(s->loop, &c->idle);
+	ctl_loop_close(s->loop, c->fd);
+	for (unsigned i = 0; i < s->ntconn; i++)
+		if (s->tconn[i] == c) {
+			s->tconn[i] = s->tconn[--s->ntconn];
+			break;
+		}
+	free(c);
+}
+
+static void tconn_idle(struct ctl_loop *loop, void *arg)
+{
+	(void)loop;
+	tconn_close(arg);
+}
+
+static void on_tconn(struct ctl_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct tconn *c = arg;
+	uint8_t out[2 + 512 + CTL_TSIG_SPACE];
+
+	(void)loop;
+	(void)events;
+	ssize_t n = recv(fd, c->buf + c->len, sizeof(c->buf) - c->len, MSG_DONTWAIT);
+	if (n <= 0) {
+		if (n == 0 || (errno != EAGAIN && errno != EINTR))
+			tconn_close(c);
+		return;
+	}
+	c->len += (size_t)n;
+	while (c->len >= 2) {
+		size_t m = dns_get16(c->buf);
+		if (m + 2 > sizeof(c->buf)) {
+			c->s->nst.malformed++;
+			tconn_close(c);
+			return;
+		}
+		if (c->len < m + 2)
+			break;
+		size_t len = notify(c->s, c->buf + 2, m, &c->from, out + 2, sizeof(out) - 2);
+		if (len) {
+			dns_put16(out, (uint16_t)len);
+			if (send(fd, out, len + 2, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)(len + 2)) {
+				tconn_close(c);
+				return;
+			}
+		}
+		memmove(c->buf, c->buf + m + 2, c->len - m - 2);
+		c->len -= m + 2;
+	}
+	ctl_timer_add(c->s->loop, &c->idle, NOTIFY_TCP_IDLE_MS, tconn_idle, c);
+}
+
+static void on_accept(struct ctl_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct ctl_secondary *s = arg;
+	struct sockaddr_storage from;
+	socklen_t flen = sizeof(from);
+
+	(void)events;
+	int cfd = accept4(fd, (struct sockaddr *)&from, &flen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (cfd < 0)
+		return;
+	struct tconn *c = s->ntconn < NOTIFY_TCP_MAX ? malloc(sizeof(*c)) : NULL;
+	if (!c) {
+		s->nst.refused++;
+		close(cfd);
+		return;
+	}
+	c->s = s;
+	c->fd = cfd;
+	c->from = from;
+	c->len = 0;
+	ctl_timer_init(&c->idle);
+	if (ctl_loop_watch(loop, cfd, EPOLLIN, on_tconn, c)) {
+		close(cfd);
+		free(c);
+		return;
+	}
+	s->tconn[s->ntconn++] = c;
+	ctl_timer_add(loop, &c->idle, NOTIFY_TCP_IDLE_MS, tconn_idle, c);
+}
+
+int ctl_secondary_start(struct ctl_secondary *s, struct ctl_loop *loop,
+			ctl_sec_refresh_fn refresh, void *arg, char *why, size_t whylen)
+{
+	s->loop = loop;
+	s->refresh = refresh;
+	s->arg = arg;
+	for (unsigned i = 0; i < s->n; i++) {
+		struct szone *z = &s->z[i];
+		if (!z->primary)
+			continue;
+		arm(z, !z->set.have ? z->retry_s : z->from_copy ? 0 : z->refresh_s);
+	}
+	for (unsigned i = 0; i < s->cfg->control.n_notify; i++) {
+		const struct cfg_endpoint *e = &s->cfg->control.notify[i];
+		struct sockaddr_storage ss;
+		socklen_t sl = cfg_endpoint_sockaddr(e, &ss);
+		char a[INET6_ADDRSTRLEN];
+		int one = 1;
+		inet_ntop(e->a.family, e->a.addr, a, sizeof(a));
+		for (int tcp = 0; tcp < 2; tcp++) {
+			int fd = socket(e->a.family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK |
+							     SOCK_CLOEXEC, 0);
+			if (fd >= 0 && e->a.family == AF_INET6)
+				setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+			if (fd >= 0 && tcp)
+				setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+			if (fd < 0 || bind(fd, (struct sockaddr *)&ss, sl) || (tcp && listen(fd, 16)) ||
+			    ctl_loop_watch(loop, fd, EPOLLIN, tcp ? on_accept : on_udp, s)) {
+				snprintf(why, whylen, "control.notify-listen %s@%u/%s: %s", a, e->port,
+					 tcp ? "tcp" : "udp", strerror(errno));
+				if (fd >= 0)
+					close(fd);
+				return CTL_E_LISTEN;
+			}
+			s->fd[s->nfd++] = fd;
+		}
+	}
+	return 0;
+}
+
+/* --- stats -------------------------------------------------------------------- */
+
+void ctl_secondary_print_zone(const struct ctl_secondary *s, unsigned i, const char *name,
+			      FILE *f)
+{
+	const struct szone *z = &s->z[i];
+	uint64_t now = ctl_now_ms();
+
+	if (!z->primary)
+		return;
+#define P(field, text) fprintf(f, "stat policy_zone.xfr_%s[%s] %llu\n", #field, name, \
+			       (unsigned long long)z->st.field);
+	SEC_COUNTERS(P)
+#undef P
+	fprintf(f, "stat policy_zone.xfr_last_messages[%s] %u\n", name, z->last_messages);
+	fprintf(f, "stat policy_zone.xfr_serial[%s] %u\nstat policy_zone.xfr_expired[%s] %d\n"
+		   "stat policy_zone.xfr_since_ok_s[%s] %lld\n"
+		   "stat policy_zone.xfr_next_s[%s] %lld\n",
+		name, z->set.serial, name, z->expired, name,
+		z->last_ok_ms ? (long long)((now - z->last_ok_ms) / 1000) : -1LL, name,
+		ctl_timer_armed(&z->timer) && z->timer.deadline_ms >= now
+			? (long long)((z->timer.deadline_ms - now) / 1000) : -1LL);
+	if (z->last_error[0])
+		fprintf(f, "info policy_zone.xfr_error[%s] %s\n", name, z->last_error);
+}
+
+void ctl_secondary_print_notify(const struct ctl_secondary *s, FILE *f)
+{
+	if (!s->cfg->control.n_notify)
+		return;
+	fprintf(f, "stat notify.accepted %llu\nstat notify.refused %llu\n"
+		   "stat notify.notauth %llu\nstat notify.malformed %llu\n",
+		(unsigned long long)s->nst.accepted, (unsigned long long)s->nst.refused,
+		(unsigned long long)s->nst.notauth, (unsigned long long)s->nst.malformed);
+}
