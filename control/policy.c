@@ -300,8 +300,10 @@ static void reload_commit(struct reload *r)
 		if (ctl_secondary_has(p->sec, i))
 			ctl_secondary_commit(p->sec, i, &r->sr[i],
 					     !r->rc[i] && !r->current[i] && !r->result);
-		if (r->current[i])
+		if (r->current[i]) {
+			pz->last_error[0] = 0;
 			continue;
+		}
 		if (r->rc[i]) {
 			pz->failures++;
 			p->st.zone_failures++;
@@ -447,8 +449,7 @@ static int refresh_zone(void *arg, unsigned i)
 
 	if (p->busy)
 		return CTL_E_FULL;
-	int r = ctl_policy_reload(p, p->loop, p->names[i], p->xfr_cb, p->xfr_arg);
-	return r == CTL_E_FULL ? r : 0; /* other failures: the next timer */
+	return ctl_policy_reload(p, p->loop, p->names[i], p->xfr_cb, p->xfr_arg);
 }
 
 void ctl_policy_offline(struct ctl_policy *p)

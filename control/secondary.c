@@ -32,6 +32,7 @@
 #define RETRY_MIN_S 2
 #define RETRY_MAX_S 3600
 #define RETRY_NONE_S 10
+#define NOTIFY_GAP_MS 2000
 
 #define SEC_COUNTERS(X)							\
 	X(axfr, "versions transferred whole (AXFR, or an IXFR answered whole)") \
@@ -53,6 +54,10 @@ struct szone {
 	struct ctl_xfr_set set;		/* the version held */
 	struct ctl_timer timer;
 	uint64_t last_ok_ms;		/* the last refresh that worked */
+	uint64_t expiry_base_ms;	/* that, or when the copy was read */
+	uint64_t started_ms;		/* the last refresh started */
+	unsigned fails;			/* refreshes failed in a row */
+	bool broken;			/* its key cannot be used */
 	uint32_t refresh_s, retry_s, expire_s;
 	bool from_copy;			/* the version held is the copy's, unchecked */
 	bool pending;			/* a refresh waits for the running reload */
@@ -108,9 +113,13 @@ struct ctl_secondary *ctl_secondary_new(const struct cfg *cfg)
 		if (dns_name_from_str(c->name, z->origin) < 0)
 			z->primary = false; /* conf checked it; policy.c reports it */
 		z->alen = cfg_endpoint_sockaddr(&c->primary, &z->addr);
-		if (c->key >= 0 && (unsigned)c->key < cfg->n_tsig &&
-		    ctl_tsig_key_init(&z->key, &cfg->tsig[c->key]) == 0)
+		/* a key that cannot be used stops the zone, never its
+		 * transfers unsigned (conf checked the key: should not happen) */
+		if (c->key >= 0)
 			z->has_key = true;
+		if (c->key >= 0 && ((unsigned)c->key >= cfg->n_tsig ||
+				    ctl_tsig_key_init(&z->key, &cfg->tsig[c->key]) != 0))
+			z->broken = true;
 		z->retry_s = RETRY_NONE_S;
 	}
 	return s;
@@ -197,6 +206,11 @@ int ctl_secondary_read(struct ctl_secondary *s, unsigned i, bool first, bool off
 		rd->state = CTL_XFR_CURRENT;
 		return rd->state;
 	}
+	if (z->broken) {
+		snprintf(rd->why, sizeof(rd->why), "its TSIG key cannot be used");
+		rd->state = CTL_E_TSIG;
+		return rd->state;
+	}
 	struct ctl_xfr_req req;
 	ctl_xfr_req_default(&req);
 	req.origin = z->origin;
@@ -232,6 +246,8 @@ int ctl_secondary_read(struct ctl_secondary *s, unsigned i, bool first, bool off
 /* --- committing (the loop) ------------------------------------------------- */
 
 static void arm(struct szone *z, uint32_t delay_s);
+static void start(struct szone *z);
+static uint32_t retry_after(const struct szone *z);
 
 static void soa_timers(struct szone *z)
 {
@@ -275,47 +291,81 @@ void ctl_secondary_commit(struct ctl_secondary *s, unsigned i, struct ctl_sec_re
 		}
 		z->last_error[0] = 0;
 		z->expired = false;
+		z->fails = 0;
+		z->expiry_base_ms = now;
 	} else if (rd->state == CTL_XFR_CURRENT) {
 		if (!rd->why[0]) { /* not offline */
 			z->st.current++;
 			z->last_ok_ms = now;
+			z->expiry_base_ms = now;
 			z->from_copy = false;
 			z->expired = false;
+			z->fails = 0;
+			z->last_error[0] = 0;
+			/* a primary whose serial went back: ours is kept, and said */
+			if (ctl_serial_gt(z->set.serial, rd->info.serial))
+				snprintf(z->last_error, sizeof(z->last_error),
+					 "the primary's serial %u is older than ours (%u): ours kept",
+					 rd->info.serial, z->set.serial);
 		}
 	} else {
 		z->st.failures++;
+		z->fails++;
 		snprintf(z->last_error, sizeof(z->last_error), "%s",
 			 rd->why[0] ? rd->why : "the zone was not built");
-		if (z->set.have && z->expire_s && z->last_ok_ms &&
-		    now - z->last_ok_ms > (uint64_t)z->expire_s * 1000)
+		if (z->set.have && z->expire_s && z->expiry_base_ms &&
+		    now - z->expiry_base_ms > (uint64_t)z->expire_s * 1000)
 			z->expired = true;
 	}
 	ctl_sec_read_fini(rd);
 	if (!s->loop)
 		return; /* the start: ctl_secondary_start() arms */
+	if (z->pending)
+		return; /* a NOTIFY came meanwhile: ctl_secondary_idle() starts it */
 	if (rd->state == CTL_XFR_CURRENT || (rd->state == CTL_XFR_DONE && built))
 		arm(z, z->from_copy ? 0 : z->refresh_s);
 	else
-		arm(z, z->retry_s);
+		arm(z, retry_after(z));
+}
+
+/* The retry interval, doubled for each failure in a row after the first
+ * (a primary that is down is not asked every 2 s), at most RETRY_MAX_S. */
+static uint32_t retry_after(const struct szone *z)
+{
+	uint64_t d = z->retry_s;
+
+	for (unsigned k = 1; k < z->fails && d < RETRY_MAX_S; k++)
+		d *= 2;
+	return d > RETRY_MAX_S ? RETRY_MAX_S : (uint32_t)d;
 }
 
 /* --- when to refresh -------------------------------------------------------- */
 
 static void due(struct ctl_loop *loop, void *arg)
 {
-	struct szone *z = arg;
-	struct ctl_secondary *s = z->s;
-
 	(void)loop;
-	if (s->refresh(s->arg, z->i) == CTL_E_FULL)
-		z->pending = true;
-	/* started: the commit arms the next one */
+	start(arg);
 }
 
 static void arm(struct szone *z, uint32_t delay_s)
 {
-	z->pending = false;
 	ctl_timer_add(z->s->loop, &z->timer, delay_s * 1000u, due, z);
+}
+
+/* A refresh of z now: started (its commit arms the next one), or after the
+ * reload in progress, or (it could not start) after the retry interval. */
+static void start(struct szone *z)
+{
+	int r = z->s->refresh(z->s->arg, z->i);
+
+	if (r == CTL_E_FULL) {
+		z->pending = true;
+		return;
+	}
+	if (r)
+		arm(z, z->retry_s);
+	else
+		z->started_ms = ctl_now_ms();
 }
 
 void ctl_secondary_idle(struct ctl_secondary *s)
@@ -325,8 +375,7 @@ void ctl_secondary_idle(struct ctl_secondary *s)
 		if (!z->pending)
 			continue;
 		z->pending = false;
-		if (s->refresh(s->arg, i) == CTL_E_FULL)
-			z->pending = true;
+		start(z);
 		return; /* one at a time */
 	}
 }
@@ -395,10 +444,19 @@ static size_t notify(struct ctl_secondary *s, const uint8_t *buf, size_t n,
 	}
 	s->nst.accepted++;
 	z->st.notifies++;
-	/* a refresh now, or after the one in progress */
-	ctl_timer_cancel(s->loop, &z->timer);
-	if (s->refresh(s->arg, z->i) == CTL_E_FULL)
-		z->pending = true;
+	/* a refresh now, or after the one in progress; NOTIFYs closer than
+	 * NOTIFY_GAP_MS to the last refresh's start (a burst, a replay of a
+	 * signed one within its fudge) make one refresh when the gap ends */
+	uint64_t now = ctl_now_ms();
+	if (!z->pending) {
+		if (z->started_ms && now - z->started_ms < NOTIFY_GAP_MS) {
+			ctl_timer_add(s->loop, &z->timer,
+				      (uint32_t)(NOTIFY_GAP_MS - (now - z->started_ms)), due, z);
+		} else {
+			ctl_timer_cancel(s->loop, &z->timer);
+			start(z);
+		}
+	}
 	return notify_answer(out, cap, &m, DNS_R_NOERROR, z, z->has_key ? mac : NULL);
 }
 
@@ -423,8 +481,9 @@ static void on_udp(struct ctl_loop *loop, int fd, uint32_t events, void *arg)
 }
 
 /* A NOTIFY over TCP (RFC 1996 doesn't forbid it; Knot DNS sends them so):
- * length-prefixed messages, each answered, until the peer closes or is
- * quiet for NOTIFY_TCP_IDLE_MS. */
+ * from a primary's address only, length-prefixed messages, each answered,
+ * until the peer closes or NOTIFY_TCP_IDLE_MS after it connected (one
+ * deadline, not one per read: a trickle cannot hold a slot). */
 #define NOTIFY_TCP_MAX 16
 #define NOTIFY_TCP_IDLE_MS 5000
 
@@ -491,7 +550,6 @@ static void on_tconn(struct ctl_loop *loop, int fd, uint32_t events, void *arg)
 		memmove(c->buf, c->buf + m + 2, c->len - m - 2);
 		c->len -= m + 2;
 	}
-	ctl_timer_add(c->s->loop, &c->idle, NOTIFY_TCP_IDLE_MS, tconn_idle, c);
 }
 
 static void on_accept(struct ctl_loop *loop, int fd, uint32_t events, void *arg)
@@ -504,7 +562,12 @@ static void on_accept(struct ctl_loop *loop, int fd, uint32_t events, void *arg)
 	int cfd = accept4(fd, (struct sockaddr *)&from, &flen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (cfd < 0)
 		return;
-	struct tconn *c = s->ntconn < NOTIFY_TCP_MAX ? malloc(sizeof(*c)) : NULL;
+	/* only primaries hold a connection (the others' NOTIFYs would be
+	 * refused anyway) */
+	bool primary = false;
+	for (unsigned i = 0; i < s->n && !primary; i++)
+		primary = s->z[i].primary && same_host(&from, &s->z[i].addr);
+	struct tconn *c = primary && s->ntconn < NOTIFY_TCP_MAX ? malloc(sizeof(*c)) : NULL;
 	if (!c) {
 		s->nst.refused++;
 		close(cfd);
@@ -534,7 +597,7 @@ int ctl_secondary_start(struct ctl_secondary *s, struct ctl_loop *loop,
 		struct szone *z = &s->z[i];
 		if (!z->primary)
 			continue;
-		arm(z, !z->set.have ? z->retry_s : z->from_copy ? 0 : z->refresh_s);
+		arm(z, !z->set.have ? retry_after(z) : z->from_copy ? 0 : z->refresh_s);
 	}
 	for (unsigned i = 0; i < s->cfg->control.n_notify; i++) {
 		const struct cfg_endpoint *e = &s->cfg->control.notify[i];
@@ -550,6 +613,12 @@ int ctl_secondary_start(struct ctl_secondary *s, struct ctl_loop *loop,
 				setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 			if (fd >= 0 && tcp)
 				setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+			/* with a dataplane the address lives on its exception TAP,
+			 * which goes away while the dataplane restarts */
+			if (fd >= 0)
+				setsockopt(fd, e->a.family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+					   e->a.family == AF_INET ? IP_FREEBIND : IPV6_FREEBIND,
+					   &one, sizeof(one));
 			if (fd < 0 || bind(fd, (struct sockaddr *)&ss, sl) || (tcp && listen(fd, 16)) ||
 			    ctl_loop_watch(loop, fd, EPOLLIN, tcp ? on_accept : on_udp, s)) {
 				snprintf(why, whylen, "control.notify-listen %s@%u/%s: %s", a, e->port,

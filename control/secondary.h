@@ -9,11 +9,22 @@
  *
  * Decided:
  *   - A zone transferred at start is in force before the first query is
- *     answered (the start waits for its transfer, at most the idle limit
- *     per read); one whose primary does not answer starts empty (said on
- *     stderr and in the stats) and is retried every retry interval. With
- *     a copy on disk (policy[].file) the copy is in force at once and the
- *     primary is asked right after the start.
+ *     answered: the start waits for its transfer (a primary that refuses
+ *     the connection costs nothing, one that does not answer 10 s, a
+ *     transfer at most 120 s, an IXFR that falls back to AXFR twice that).
+ *     One whose primary does not answer starts empty (said on stderr and
+ *     in the stats) and is retried after the retry interval, doubled for
+ *     each failure in a row up to an hour. With a copy on disk
+ *     (policy[].file) the copy is in force at once and the primary is
+ *     asked right after the start.
+ *   - One reload at a time (policy.c): a long transfer delays the other
+ *     zones' refreshes (each follows when it ends) and an operator's
+ *     reload-policy meanwhile answers that a reload is in progress.
+ *   - NOTIFYs closer than 2 s to the zone's last refresh make one refresh
+ *     when the 2 s end (a burst, or a signed NOTIFY replayed within its
+ *     fudge, costs one transfer); a NOTIFY during the zone's refresh makes
+ *     another follow it. The whole zone sent again as held builds
+ *     nothing.
  *   - A zone past its SOA expire time without a successful refresh stays
  *     in force (a block list a little old blocks more than none); the
  *     stats say it expired.
@@ -88,7 +99,9 @@ void ctl_sec_read_fini(struct ctl_sec_read *rd);
  * once, of a zone held after its refresh interval, of a zone without a
  * version after its retry) and the NOTIFY sockets. refresh(arg, i) asks
  * policy.c to read zone i: 0 when it started, CTL_E_FULL when a reload is
- * running (the zone is then read when ctl_secondary_idle() is called).
+ * running (the zone is then read when ctl_secondary_idle() is called),
+ * another error when it could not start (tried again after the retry
+ * interval).
  * 0, or CTL_E_LISTEN with why (a notify-listen address cannot be bound).
  */
 typedef int (*ctl_sec_refresh_fn)(void *arg, unsigned i);

@@ -8,7 +8,10 @@
  * repeated one once); an IXFR starts from a copy of the version held and
  * applies each difference: the deletions, each of which must find a live
  * record, then the additions. Deleted entries stay in the arena, dead,
- * until the result is compacted in order.
+ * counted against the limits with the live ones (a primary that deletes
+ * and adds the same record over and over fills its budget, not our
+ * memory), and the slot table is rebuilt without them once they hold as
+ * many slots as the live ones (probe chains stay short),  * until the result is compacted in order.
  *
  * The answer's records as RFC 1995 4 and RFC 5936 2.2 lay them out:
  *   AXFR:  SOA(new) records... SOA(new)
@@ -105,6 +108,7 @@ struct work {
 	size_t len, cap;
 	struct ent *e;
 	size_t n, cap_e, live, live_octets;
+	size_t dead_slots;	/* slots of dead entries: rebuilt away */
 	uint32_t *slot;		/* entry + 1; 0 empty */
 	size_t n_slot;
 	uint64_t seed[2];
@@ -127,15 +131,22 @@ static bool same_key(const uint8_t *a, size_t alen, const uint8_t *b, size_t ble
 	       memcmp(a + olen + 6, b + olen + 6, alen - olen - 6) == 0;
 }
 
+/* A slot table of n slots (a power of two) for the live entries, which
+ * are first moved together (their order kept: the arena's): the work is
+ * that of the entries made since the last rebuild, not of every record
+ * ever deleted. */
 static bool slots_resize(struct work *w, size_t n)
 {
 	uint32_t *s = calloc(n, sizeof(*s));
 
 	if (!s)
 		return false;
+	size_t k = 0;
+	for (size_t i = 0; i < w->n; i++)
+		if (!w->e[i].dead)
+			w->e[k++] = w->e[i];
+	w->n = k;
 	for (size_t i = 0; i < w->n; i++) {
-		if (w->e[i].dead)
-			continue;
 		size_t j = w->e[i].hash & (n - 1);
 		while (s[j])
 			j = (j + 1) & (n - 1);
@@ -144,6 +155,7 @@ static bool slots_resize(struct work *w, size_t n)
 	free(w->slot);
 	w->slot = s;
 	w->n_slot = n;
+	w->dead_slots = 0;
 	return true;
 }
 
@@ -167,11 +179,18 @@ static uint32_t *find(struct work *w, const uint8_t *r, size_t olen, size_t len,
  * CTL_E_NOMEM, CTL_E_XFR (a limit). */
 static int w_add(struct work *w, const uint8_t *r, size_t olen, size_t len)
 {
-	if (w->live >= w->lim->max_records || w->live_octets + len > w->lim->max_octets)
+	/* the zone's limits, and as much again for what differences delete */
+	if (w->live >= w->lim->max_records || w->live_octets + len > w->lim->max_octets ||
+	    w->len + len > 2 * w->lim->max_octets)
 		return CTL_E_XFR;
-	/* dead entries keep their slots: rebuild when live + dead fill half */
-	if (2 * (w->n + 1) > w->n_slot && !slots_resize(w, w->n_slot ? 2 * w->n_slot : 1024))
-		return CTL_E_NOMEM;
+	/* at most half full, dead slots counted */
+	if (2 * (w->live + w->dead_slots + 1) > w->n_slot) {
+		size_t n = w->n_slot ? w->n_slot : 1024;
+		while (2 * (w->live + 1) > n / 2)
+			n *= 2;
+		if (!slots_resize(w, n))
+			return CTL_E_NOMEM;
+	}
 	uint32_t h = (uint32_t)key_hash(w, r, olen, len);
 	uint32_t *slot = find(w, r, olen, len, h);
 	if (*slot)
@@ -218,8 +237,9 @@ static int w_del(struct work *w, const uint8_t *r, size_t olen, size_t len)
 	e->dead = true;
 	w->live--;
 	w->live_octets -= e->len;
-	/* the slot stays taken (others may have probed past it); find()
-	 * skips dead entries */
+	/* the slot stays taken (others may have probed past it; find() skips
+	 * dead entries) until the table is rebuilt */
+	w->dead_slots++;
 	return 0;
 }
 
@@ -560,7 +580,7 @@ void ctl_xfr_req_default(struct ctl_xfr_req *r)
 	r->timeout_ms = 120000;
 	r->idle_ms = 10000;
 	r->lim.max_records = 20000000;
-	r->lim.max_octets = (size_t)4 << 30;
+	r->lim.max_octets = (size_t)2 << 30;
 }
 
 static uint64_t now_ms(void)
@@ -652,10 +672,9 @@ static int connect_to(const struct ctl_xfr_req *req, uint64_t deadline, char *wh
 
 /* One transfer (AXFR when have is NULL). */
 static int transfer(const struct ctl_xfr_req *req, const struct ctl_xfr_set *have,
-		    struct ctl_xfr_set *out, struct ctl_xfr_info *info, char *why,
-		    size_t whylen)
+		    struct ctl_xfr_set *out, struct ctl_xfr_info *info, bool *content,
+		    char *why, size_t whylen)
 {
-	static __thread uint8_t buf[2 + DNS_MSG_MAX];
 	uint64_t deadline = now_ms() + req->timeout_ms;
 	uint8_t q[2 + 512 + 2 * DNS_NAME_MAX + CTL_TSIG_SPACE], mac[CTL_TSIG_MAC_MAX];
 	struct dns_builder b;
@@ -704,8 +723,10 @@ static int transfer(const struct ctl_xfr_req *req, const struct ctl_xfr_set *hav
 	if (req->key)
 		ctl_tsig_verify_init(&v, req->key, id, mac);
 	struct ctl_xfr_parse *p = ctl_xfr_parse_new(req->origin, id, have, &req->lim);
-	rc = p ? io_exact(fd, q, qlen + 2, true, deadline, req->idle_ms, why, whylen) : CTL_E_NOMEM;
-	if (!p)
+	uint8_t *buf = malloc(2 + DNS_MSG_MAX);
+	rc = p && buf ? io_exact(fd, q, qlen + 2, true, deadline, req->idle_ms, why, whylen)
+		      : CTL_E_NOMEM;
+	if (!p || !buf)
 		snprintf(why, whylen, "out of memory");
 	int state = CTL_XFR_MORE;
 	while (!rc && state == CTL_XFR_MORE) {
@@ -719,11 +740,16 @@ static int transfer(const struct ctl_xfr_req *req, const struct ctl_xfr_set *hav
 							  whylen)))
 			break;
 		rc = ctl_xfr_parse_msg(p, buf + 2, len, why, whylen);
+		*content = rc == CTL_E_XFR;
 		if (rc > 0) {
 			state = rc;
 			rc = 0;
 		}
 	}
+	/* an answer that broke off after it began (closed, silent, cut):
+	 * the whole zone may still come */
+	if (rc == CTL_E_XFR && info->messages)
+		*content = true;
 	if (!rc && req->key && !v.ok_last) {
 		snprintf(why, whylen, "the answer's last message is not signed");
 		rc = CTL_E_TSIG;
@@ -735,6 +761,7 @@ static int transfer(const struct ctl_xfr_req *req, const struct ctl_xfr_set *hav
 	if (req->key)
 		ctl_tsig_verify_fini(&v);
 	ctl_xfr_parse_free(p);
+	free(buf);
 	close(fd);
 	return rc ? rc : state;
 }
@@ -743,18 +770,26 @@ int ctl_xfr_fetch(const struct ctl_xfr_req *req, const struct ctl_xfr_set *have,
 		  struct ctl_xfr_set *out, struct ctl_xfr_info *info, char *why,
 		  size_t whylen)
 {
-	bool incremental = have && have->have && !req->axfr;
+	bool incremental = have && have->have && !req->axfr, content = false;
 
 	memset(info, 0, sizeof(*info));
-	int rc = transfer(req, incremental ? have : NULL, out, info, why, whylen);
-	if (rc != CTL_E_XFR || !incremental)
-		return rc;
+	int rc = transfer(req, incremental ? have : NULL, out, info, &content, why, whylen);
+	if (rc == CTL_XFR_DONE && have && have->have && !info->ixfr &&
+	    out->serial == have->serial && out->len == have->len &&
+	    !memcmp(out->buf, have->buf, have->len)) {
+		/* the whole zone again, as held (a primary without differences,
+		 * a NOTIFY replayed): nothing to build */
+		ctl_xfr_set_fini(out);
+		return CTL_XFR_CURRENT;
+	}
+	if (!content || !incremental)
+		return rc; /* the network, a refusal, TSIG: an AXFR would not do better */
 	/* RFC 1995 4: an IXFR that cannot be used: the whole zone instead */
 	snprintf(info->ixfr_error, sizeof(info->ixfr_error), "%s", why);
 	unsigned m = info->messages;
 	memset(info, 0, offsetof(struct ctl_xfr_info, ixfr_error));
 	info->fell_back = true;
-	rc = transfer(req, NULL, out, info, why, whylen);
+	rc = transfer(req, NULL, out, info, &content, why, whylen);
 	info->messages += m;
 	return rc;
 }
@@ -764,7 +799,7 @@ int ctl_xfr_fetch(const struct ctl_xfr_req *req, const struct ctl_xfr_set *have,
 int ctl_xfr_set_write(const struct ctl_xfr_set *s, const char *path, char *why, size_t whylen)
 {
 	char tmp[4096], name[DNS_NAME_MAX * 4 + 1], type[32];
-	static __thread char rd[65535 * 4 + 64];
+	const size_t rdsize = 65535 * 4 + 64;	/* RDATA in text, escapes and all */
 	size_t pos = 0;
 	struct ctl_xfr_rec r;
 
@@ -772,26 +807,29 @@ int ctl_xfr_set_write(const struct ctl_xfr_set *s, const char *path, char *why, 
 		snprintf(why, whylen, "%s: path too long", path);
 		return CTL_E_SYSTEM;
 	}
-	FILE *f = fopen(tmp, "we");
+	char *rd = malloc(rdsize);
+	FILE *f = rd ? fopen(tmp, "we") : NULL;
 	if (!f) {
-		snprintf(why, whylen, "%s: %s", tmp, strerror(errno));
+		snprintf(why, whylen, "%s: %s", tmp, rd ? strerror(errno) : "out of memory");
+		free(rd);
 		return CTL_E_SYSTEM;
 	}
 	fprintf(f, "; transferred by bailiwick-control, serial %u, %zu records\n", s->serial, s->n);
 	while (ctl_xfr_set_next(s, &pos, &r)) {
 		if (dns_name_to_str(r.owner, name, sizeof(name)) < 0 ||
 		    dns_type_to_str(r.type, type, sizeof(type)) < 0 ||
-		    dns_rdata_to_str(r.type, r.rdata, r.rdlen, rd, sizeof(rd)) < 0) {
+		    dns_rdata_to_str(r.type, r.rdata, r.rdlen, rd, rdsize) < 0) {
 			/* unknown form: RFC 3597's generic one */
-			int n = snprintf(rd, sizeof(rd), "\\# %u ", r.rdlen);
-			for (unsigned i = 0; i < r.rdlen && n > 0 && (size_t)n + 3 < sizeof(rd); i++)
-				n += snprintf(rd + n, sizeof(rd) - (size_t)n, "%02x", r.rdata[i]);
+			int n = snprintf(rd, rdsize, "\\# %u ", r.rdlen);
+			for (unsigned i = 0; i < r.rdlen && n > 0 && (size_t)n + 3 < rdsize; i++)
+				n += snprintf(rd + n, rdsize - (size_t)n, "%02x", r.rdata[i]);
 			snprintf(type, sizeof(type), "TYPE%u", r.type);
 			if (dns_name_to_str(r.owner, name, sizeof(name)) < 0)
 				continue; /* cannot happen: owners are checked names */
 		}
 		fprintf(f, "%s %u IN %s %s\n", name, r.ttl, type, rd);
 	}
+	free(rd);
 	if (fflush(f) || ferror(f) || fsync(fileno(f))) {
 		snprintf(why, whylen, "%s: %s", tmp, strerror(errno));
 		fclose(f);
@@ -810,7 +848,7 @@ int ctl_xfr_set_write(const struct ctl_xfr_set *s, const char *path, char *why, 
 int ctl_xfr_set_read(struct ctl_xfr_set *s, const char *path, const uint8_t *origin,
 		     char *why, size_t whylen)
 {
-	static const struct ctl_xfr_limits lim = { 20000000, (size_t)4 << 30 };
+	static const struct ctl_xfr_limits lim = { 20000000, (size_t)2 << 30 };
 	char ot[DNS_NAME_MAX * 4 + 1];
 	uint8_t rec[REC_MAX], o[DNS_NAME_MAX];
 	struct work w;

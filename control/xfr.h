@@ -69,10 +69,12 @@ int ctl_xfr_set_write(const struct ctl_xfr_set *s, const char *path, char *why, 
 int ctl_xfr_set_read(struct ctl_xfr_set *s, const char *path, const uint8_t *origin,
 		     char *why, size_t whylen);
 
-/* Bounds of one transfer (defaults: ctl_xfr_req_default()). */
+/* Bounds of one transfer (defaults: ctl_xfr_req_default()): the zone's
+ * records and octets, and what an IXFR's deletions leave in the working
+ * copy besides (as much again as max_octets). */
 struct ctl_xfr_limits {
 	size_t max_records;	/* 20 000 000 */
-	size_t max_octets;	/* of the record set: 4 GiB */
+	size_t max_octets;	/* of the record set: 2 GiB */
 };
 
 /* --- the parser: the messages of one answer, in order --------------------- */
@@ -136,11 +138,12 @@ struct ctl_xfr_info {
 /*
  * Brings the zone up to date from the primary: IXFR from have's version
  * when have holds one (and !req->axfr), else AXFR. An IXFR whose answer
- * does not hold together (CTL_E_XFR) is asked again as AXFR once
- * (info->fell_back). Returns CTL_XFR_DONE with the new version in out,
- * CTL_XFR_CURRENT (out untouched), or an error with why: CTL_E_TSIG (the
- * signature; no AXFR is asked then), CTL_E_XFR (network, the primary's
- * rcode, the answer), CTL_E_NOMEM, CTL_E_SYSTEM.
+ * does not hold together, or breaks off after it began, is asked again as
+ * AXFR once (info->fell_back); a connection refused, a refusal or a TSIG
+ * failure is not. Returns CTL_XFR_DONE with the new version in out,
+ * CTL_XFR_CURRENT (out untouched; also for the whole zone sent again as we
+ * hold it), or an error with why: CTL_E_TSIG, CTL_E_XFR (network, the
+ * primary's rcode, the answer), CTL_E_NOMEM, CTL_E_SYSTEM.
  */
 int ctl_xfr_fetch(const struct ctl_xfr_req *req, const struct ctl_xfr_set *have,
 		  struct ctl_xfr_set *out, struct ctl_xfr_info *info, char *why,

@@ -110,13 +110,13 @@ static void set_text(const struct ctl_xfr_set *s, char *out, size_t cap)
 	while (ctl_xfr_set_next(s, &pos, &r)) {
 		cr_assert_lt(n, 64);
 		cr_assert_geq(dns_name_to_str(r.owner, name, sizeof(name)), 0);
-		lines[n] = malloc(600);
+		lines[n] = malloc(1100);
 		if (r.type == DNS_T_SOA)
-			snprintf(lines[n], 600, "%s SOA %u", name, dns_get32(r.rdata + r.rdlen - 20));
+			snprintf(lines[n], 1100, "%s SOA %u", name, dns_get32(r.rdata + r.rdlen - 20));
 		else if (r.type == DNS_T_A)
-			snprintf(lines[n], 600, "%s A %u", name, r.rdata[3]);
+			snprintf(lines[n], 1100, "%s A %u", name, r.rdata[3]);
 		else
-			snprintf(lines[n], 600, "%s %u", name, r.type);
+			snprintf(lines[n], 1100, "%s %u", name, r.type);
 		n++;
 	}
 	cr_assert_eq(n, s->n);
@@ -311,6 +311,44 @@ Test(xfr, limits)
 	ctl_xfr_parse_free(p);
 }
 
+/* An IXFR that deletes and adds the same record again and again: what the
+ * deletions leave behind counts against the limits, so it ends with an
+ * error (and the working copy's table is rebuilt on the way, or this test
+ * would take minutes). */
+Test(xfr, endless_differences_hit_the_limit)
+{
+	static const struct ctl_xfr_limits small = { 1000, 1 << 20 };
+	struct ctl_xfr_set have;
+	struct m m;
+	char why[256] = "";
+	int rc = CTL_XFR_MORE;
+
+	version1(&have);
+	struct ctl_xfr_parse *p = ctl_xfr_parse_new(origin, 3, &have, &small);
+	uint32_t serial = 1;
+	for (unsigned k = 0; k < 100000 && rc == CTL_XFR_MORE; k++) {
+		/* each message: 40 differences serial -> serial + 1, deleting
+		 * and adding b.rpz.t (the first message opens with the new
+		 * SOA, which is never reached) */
+		struct r rs[1 + 4 * 40];
+		size_t n = 0;
+		if (k == 0)
+			rs[n++] = (struct r)SOA(0x7fffffff);
+		for (int d = 0; d < 40; d++, serial++) {
+			rs[n++] = (struct r)SOA(serial);
+			rs[n++] = (struct r)CN("b.rpz.t.");
+			rs[n++] = (struct r)SOA(serial + 1);
+			rs[n++] = (struct r)CN("b.rpz.t.");
+		}
+		m.len = msg(m.b, sizeof(m.b), 3, DNS_T_IXFR, k == 0, 0, rs, n);
+		rc = ctl_xfr_parse_msg(p, m.b, m.len, why, sizeof(why));
+	}
+	cr_assert_eq(rc, CTL_E_XFR, "rc %d after serial %u", rc, serial);
+	cr_assert(strstr(why, "exceeds"), "%s", why);
+	ctl_xfr_parse_free(p);
+	ctl_xfr_set_fini(&have);
+}
+
 Test(xfr, copy_on_disk_round_trip)
 {
 	struct ctl_xfr_set have, back;
@@ -328,6 +366,40 @@ Test(xfr, copy_on_disk_round_trip)
 	set_text(&back, t2, sizeof(t2));
 	cr_assert_str_eq(t1, t2);
 	cr_assert_eq(back.len, have.len);
+	cr_assert_eq(memcmp(back.buf, have.buf, have.len), 0);
+	/* TXT with quotes, a backslash and a non-ASCII octet, AAAA, a type
+	 * without a presentation form here: back octet for octet */
+	static const uint8_t txt[] = { 10, 'a', ' ', '"', 'q', '"', ' ', '\\', ' ', 0xe9, 'b' };
+	static const uint8_t aaaa[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	static const uint8_t odd[3] = { 1, 2, 3 };
+	struct dns_builder b;
+	uint8_t m[4096], rd[512];
+	struct r soa = SOA(4);
+	size_t sl = rdata_of(&soa, rd);
+	cr_assert_eq(dns_builder_init(&b, m, sizeof(m), 9, DNS_F_QR), 0);
+	cr_assert_eq(dns_builder_question(&b, origin, DNS_T_AXFR, DNS_C_IN), 0);
+	cr_assert_eq(dns_builder_rr(&b, DNS_SEC_ANSWER, origin, DNS_T_SOA, DNS_C_IN, 300, rd, sl), 0);
+	cr_assert_eq(dns_builder_rr(&b, DNS_SEC_ANSWER, nm("t.rpz.t."), DNS_T_TXT, DNS_C_IN, 60,
+				    txt, sizeof(txt)), 0);
+	cr_assert_eq(dns_builder_rr(&b, DNS_SEC_ANSWER, nm("t.rpz.t."), DNS_T_AAAA, DNS_C_IN, 60,
+				    aaaa, 16), 0);
+	cr_assert_eq(dns_builder_rr(&b, DNS_SEC_ANSWER, nm("t.rpz.t."), 65280, DNS_C_IN, 60,
+				    odd, 3), 0);
+	cr_assert_eq(dns_builder_rr(&b, DNS_SEC_ANSWER, origin, DNS_T_SOA, DNS_C_IN, 300, rd, sl), 0);
+	size_t ml = dns_builder_finish(&b);
+	struct ctl_xfr_parse *p = ctl_xfr_parse_new(origin, 9, NULL, &lim);
+	struct ctl_xfr_set odd_set;
+	bool ixfr;
+	unsigned diffs;
+	cr_assert_eq(ctl_xfr_parse_msg(p, m, ml, why, sizeof(why)), CTL_XFR_DONE, "%s", why);
+	ctl_xfr_set_init(&odd_set);
+	ctl_xfr_parse_result(p, &odd_set, &ixfr, &diffs);
+	ctl_xfr_parse_free(p);
+	cr_assert_eq(ctl_xfr_set_write(&odd_set, path, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(ctl_xfr_set_read(&back, path, origin, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(back.len, odd_set.len);
+	cr_assert_eq(memcmp(back.buf, odd_set.buf, odd_set.len), 0);
+	ctl_xfr_set_fini(&odd_set);
 	/* a file without an SOA is no copy */
 	FILE *f = fopen(path, "w");
 	fprintf(f, "a.rpz.t. 300 IN CNAME .\n");
