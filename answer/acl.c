@@ -21,16 +21,17 @@ static unsigned __int128 be_to_u128(const uint8_t *p, unsigned len)
 	return v;
 }
 
-static uint8_t first_match(const struct cfg *cfg, int af, unsigned __int128 a, unsigned bits)
+static uint8_t first_match(const struct cfg_acl_rule *r, unsigned n, int af, unsigned __int128 a,
+			   unsigned bits)
 {
-	for (unsigned i = 0; i < cfg->n_acl && i < CFG_ACL_MAX; i++) {
-		const struct cfg_prefix *p = &cfg->acl[i].prefix;
+	for (unsigned i = 0; i < n; i++) {
+		const struct cfg_prefix *p = &r[i].prefix;
 		if (p->a.family != af)
 			continue;
 		unsigned __int128 net = be_to_u128(p->a.addr, bits / 8);
 		unsigned shift = bits - p->len;
 		if (p->len == 0 || (shift < 128 && (a >> shift) == (net >> shift)))
-			return cfg->acl[i].action;
+			return r[i].action;
 	}
 	return CFG_ACL_REFUSE;
 }
@@ -50,7 +51,7 @@ static int cmp_u128(const void *x, const void *y)
  * first-match answer cannot change, so evaluating it at each boundary
  * gives the whole map. Neighbours with the same action are merged.
  */
-static unsigned build_family(const struct cfg *cfg, int af, unsigned bits,
+static unsigned build_family(const struct cfg_acl_rule *r, unsigned nr, int af, unsigned bits,
 			     unsigned __int128 *start, uint8_t *act)
 {
 	unsigned __int128 b[ANSWER_ACL_RANGES_MAX];
@@ -59,8 +60,8 @@ static unsigned build_family(const struct cfg *cfg, int af, unsigned bits,
 					    : (((unsigned __int128)1 << bits) - 1);
 
 	b[nb++] = 0;
-	for (unsigned i = 0; i < cfg->n_acl && i < CFG_ACL_MAX; i++) {
-		const struct cfg_prefix *p = &cfg->acl[i].prefix;
+	for (unsigned i = 0; i < nr; i++) {
+		const struct cfg_prefix *p = &r[i].prefix;
 		if (p->a.family != af || p->len == 0)
 			continue;
 		unsigned shift = bits - p->len;
@@ -74,7 +75,7 @@ static unsigned build_family(const struct cfg *cfg, int af, unsigned bits,
 	for (unsigned i = 0; i < nb; i++) {
 		if (i && b[i] == b[i - 1])
 			continue;
-		uint8_t a = first_match(cfg, af, b[i], bits);
+		uint8_t a = first_match(r, nr, af, b[i], bits);
 		if (n && act[n - 1] == a)
 			continue;
 		start[n] = b[i];
@@ -83,15 +84,22 @@ static unsigned build_family(const struct cfg *cfg, int af, unsigned bits,
 	return n;
 }
 
-void answer_acl_build(struct answer_acl *acl, const struct cfg *cfg)
+void answer_acl_build_rules(struct answer_acl *acl, const struct cfg_acl_rule *r, unsigned n)
 {
 	unsigned __int128 s4[ANSWER_ACL_RANGES_MAX];
 
+	if (n > CFG_ACL_MAX)
+		n = CFG_ACL_MAX;
 	memset(acl, 0, sizeof(*acl));
-	acl->n4 = build_family(cfg, AF_INET, 32, s4, acl->act4);
+	acl->n4 = build_family(r, n, AF_INET, 32, s4, acl->act4);
 	for (unsigned i = 0; i < acl->n4; i++)
 		acl->start4[i] = (uint32_t)s4[i];
-	acl->n6 = build_family(cfg, AF_INET6, 128, acl->start6, acl->act6);
+	acl->n6 = build_family(r, n, AF_INET6, 128, acl->start6, acl->act6);
+}
+
+void answer_acl_build(struct answer_acl *acl, const struct cfg *cfg)
+{
+	answer_acl_build_rules(acl, cfg->acl, cfg->n_acl);
 }
 
 uint8_t answer_acl_lookup(const struct answer_acl *acl, int v6, const uint8_t *addr)

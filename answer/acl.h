@@ -40,6 +40,9 @@ struct answer_acl {
 /* Compiles cfg's access-control list into *acl. Cannot fail: the list's
  * bounds are the configuration's. */
 void answer_acl_build(struct answer_acl *acl, const struct cfg *cfg);
+/* The same from n rules (at most CFG_ACL_MAX are read), each checked as
+ * the configuration checks them. */
+void answer_acl_build_rules(struct answer_acl *acl, const struct cfg_acl_rule *r, unsigned n);
 
 /* The action (enum cfg_acl_action) for a client: v6 false with 4 octets
  * at addr, true with 16. */

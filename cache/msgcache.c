@@ -553,7 +553,8 @@ static inline int answer(const struct cache *c, const struct cache_entry *e,
 	}
 	if (opt) {
 		uint8_t *at = out + len;
-		len += dns_opt_put(at, c->cfg.edns_udp_size, q->edns.flags);
+		len += dns_opt_put(at, __atomic_load_n(&c->cfg.edns_udp_size, __ATOMIC_RELAXED),
+				   q->edns.flags);
 		/* why the data is as it is (e.g. insecure: 27, RFC 9276),
 		 * when there is room: it never costs the records */
 		if (e->ede && len + DNS_EDE_LEN <= cap)
@@ -684,6 +685,11 @@ static void drop_slot(struct cache *c, uint64_t *slot)
 
 	slot_clear(c->table, slot);
 	retire_entry(c, e);
+}
+
+void cache_set_edns_udp_size(struct cache *c, uint16_t size)
+{
+	__atomic_store_n(&c->cfg.edns_udp_size, size, __ATOMIC_RELAXED);
 }
 
 struct cache *cache_new(const struct cache_config *cfg)

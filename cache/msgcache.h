@@ -128,6 +128,11 @@ struct cache;
 struct cache *cache_new(const struct cache_config *cfg);
 void cache_free(struct cache *c);
 
+/* A configuration reload: the UDP size our answers' OPT advertises from
+ * now on (one store; readers take either the old size or the new). Any
+ * thread. */
+void cache_set_edns_udp_size(struct cache *c, uint16_t size);
+
 /* Any thread: the key of a question (qname in any case); dnssec: the
  * asker wants DNSSEC records (see struct cache_key). */
 void cache_key_init(struct cache_key *k, const struct cache *c,

@@ -3,7 +3,10 @@
  * one command line to the control process's socket and prints the answer.
  * Exit 0 when the answer came and was not an error, 1 otherwise. Commands
  * today: stats (every counter, dataplane workers summed), status,
- * reload-policy [ZONE] (the policy zones' files read again).
+ * reload (the configuration file read again: what may change at run time
+ * applied in both processes, what needs a restart named),
+ * reload-policy [ZONE] (the policy zones' files read again, or refreshed
+ * from their primaries).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -30,7 +33,7 @@ int main(int argc, char **argv)
 			fprintf(opt == 'h' ? stdout : stderr,
 				"usage: bailiwick-ctl [-s SOCKET] COMMAND\n"
 				"  -s SOCKET  control.socket of the configuration (default %s)\n"
-				"  COMMAND    stats | status | reload-policy [ZONE]\n", DEFAULT_SOCKET);
+				"  COMMAND    stats | status | reload | reload-policy [ZONE]\n", DEFAULT_SOCKET);
 			return opt == 'h' ? 0 : 2;
 		}
 	}

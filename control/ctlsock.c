@@ -96,7 +96,7 @@ static bool serve(struct ctl_sock *s, int c)
 	int r = s->cb(s->arg, cmd, f);
 	s->cur = -1;
 	if (r)
-		fprintf(f, "error: unknown command \"%s\" (try: stats, status, "
+		fprintf(f, "error: unknown command \"%s\" (try: stats, status, reload, "
 			   "reload-policy [ZONE])\n", cmd);
 	fclose(f);
 	if (s->deferred) {

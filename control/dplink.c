@@ -471,6 +471,43 @@ int ctl_dp_publish_policy(struct ctl_dp *d, const struct policy_snap *s, size_t 
 	return 0;
 }
 
+void ctl_dp_publish_settings(struct ctl_dp *d, const struct cfg *cfg, uint64_t gen,
+			     const uint8_t *cfg_sha256)
+{
+	struct shm_ctl *ctl = d->ctl;
+	struct shm_settings *s = &ctl->settings;
+
+	_Static_assert(SHM_ACL_MAX >= CFG_ACL_MAX, "the shared ACL holds the configuration's");
+	d->stale_ms = cfg->cache.stale_enabled ? cfg->cache.stale_client_timeout_ms : 0;
+	__atomic_store_n(&ctl->settings_seq, ctl->settings_seq + 1, __ATOMIC_RELAXED); /* odd */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	s->n_acl = cfg->n_acl;
+	s->edns_size = cfg->resolver.upstream.edns_buffer;
+	s->pad = 0;
+	memset(s->acl, 0, sizeof(s->acl));
+	for (unsigned i = 0; i < cfg->n_acl && i < SHM_ACL_MAX; i++) {
+		const struct cfg_acl_rule *r = &cfg->acl[i];
+		s->acl[i].family = r->prefix.a.family;
+		s->acl[i].len = r->prefix.len;
+		s->acl[i].action = r->action;
+		memcpy(s->acl[i].addr, r->prefix.a.addr, sizeof(s->acl[i].addr));
+	}
+	memcpy(s->config_sha256, cfg_sha256, sizeof(s->config_sha256));
+	s->gen = gen;
+	__atomic_store_n(&ctl->settings_seq, ctl->settings_seq + 1, __ATOMIC_RELEASE); /* even */
+}
+
+uint64_t ctl_dp_settings_gen(const struct ctl_dp *d)
+{
+	return d->ctl->settings.gen;
+}
+
+void ctl_dp_settings_state(const struct ctl_dp *d, uint64_t *active, uint64_t *rejected)
+{
+	*active = d->ctl->settings_active;
+	*rejected = d->ctl->settings_rejected;
+}
+
 uint64_t ctl_dp_policy_gen(const struct ctl_dp *d)
 {
 	return d->ctl->policy_gen;
@@ -700,7 +737,11 @@ struct ctl_dp *ctl_dp_attach(struct ctl_loop *loop, struct ctl_iter *it,
 		*code = CTL_E_ABI;
 		return NULL;
 	}
-	if (memcmp(ctl->config_sha256, cfg_sha256, sizeof(ctl->config_sha256)) != 0) {
+	/* the file the dataplane started from, or the one a control's reload
+	 * published since */
+	if (memcmp(ctl->config_sha256, cfg_sha256, sizeof(ctl->config_sha256)) != 0 &&
+	    !(ctl->settings.gen &&
+	      memcmp(ctl->settings.config_sha256, cfg_sha256, sizeof(ctl->config_sha256)) == 0)) {
 		snprintf(err, errlen, "the dataplane (pid %d) was started from another "
 				      "configuration file than this control's: start both "
 				      "with the same -c FILE", ctl->dp_pid);

@@ -1906,6 +1906,23 @@ static void stale_timeout(struct ctl_loop *loop, void *arg)
 		r->stale_sent = true;
 }
 
+void ctl_iter_set_config(struct ctl_iter *it, const struct ctl_iter_config *c)
+{
+	struct ctl_iter_config k = it->cfg;
+
+	it->cfg = *c;
+	/* what sized tables or went into the infrastructure cache stays */
+	it->cfg.max_requests = k.max_requests;
+	it->cfg.max_waiters = k.max_waiters;
+	it->cfg.server_port = k.server_port;
+	it->cfg.failure_ttl = k.failure_ttl;
+	it->cfg.max_failure_ttl = k.max_failure_ttl;
+	it->cfg.serve_stale = k.serve_stale;
+	it->zone_max = (uint32_t)((uint64_t)it->cfg.max_requests * it->cfg.max_zone_share / 100);
+	if (it->zone_max < 1)
+		it->zone_max = 1;
+}
+
 struct ctl_iter *ctl_iter_new(struct ctl_loop *loop, struct up_ctx *up,
 			      struct cache *cache, struct ctl_deleg_table *deleg,
 			      const struct ctl_iter_config *c)

@@ -152,6 +152,13 @@ struct ctl_iter *ctl_iter_new(struct ctl_loop *loop, struct up_ctx *up,
 /* Ends every resolution without callbacks. */
 void ctl_iter_free(struct ctl_iter *it);
 
+/* A configuration reload: c's settings for the resolutions started from
+ * now on, except those that sized the iterator's tables or its
+ * infrastructure cache (max_requests, max_waiters, server_port,
+ * failure_ttl, max_failure_ttl, serve_stale), which stay as they were.
+ * The loop's thread. */
+void ctl_iter_set_config(struct ctl_iter *it, const struct ctl_iter_config *c);
+
 /*
  * What a client asked for besides the question (ctl_iter_resolve's flags).
  * DO is none of them: every answer comes with the DNSSEC records a DO

@@ -38,6 +38,7 @@
 #include "control/infra.h"
 #include "control/iter.h"
 #include "control/policy.h"
+#include "control/reconf.h"
 #include "control/server.h"
 #include "control/upstream.h"
 #include "control/val.h"
@@ -75,6 +76,13 @@ struct parts {
 	struct cache_nsec_feed_result fed; /* what went into it */
 	uint64_t feeds;
 	uint32_t max_ttl;		/* cache.max-negative-ttl */
+	/* the configuration in force: its file, the file's SHA-256, and its
+	 * generation (moves with each reload that changed something; the
+	 * dataplane reports the one it applies) */
+	struct cfg *cfg;
+	const char *cfg_path;
+	uint8_t *cfg_sha256;
+	uint64_t cfg_gen;
 };
 
 /* Standalone: the iterator's denial feed into our own NSEC store, as the
@@ -327,6 +335,91 @@ static void reload_policy(struct parts *p, const char *zone, FILE *f)
 	}
 }
 
+static void iter_config(const struct cfg *c, struct ctl_iter_config *ic);
+
+/* bailiwick-ctl reload: the configuration file read again and checked
+ * whole (an error changes nothing: "error: FILE:LINE:COL: ..."), what may
+ * change at run time applied (control/reconf.h) in control and, with a
+ * dataplane, published to its workers; the answer waits until they apply
+ * it (at most RELOAD_WAIT_MS). What needs a restart is named and kept. */
+struct conf_req {
+	struct parts *p;
+	int fd;
+	struct ctl_timer wait;
+	unsigned waited_ms;
+	char text[2400];	/* two lists of 1 KiB and the lines around them */
+};
+
+static void conf_wait(struct ctl_loop *loop, void *arg)
+{
+	struct conf_req *q = arg;
+	uint64_t active = 0, rejected = 0;
+
+	ctl_dp_settings_state(q->p->dp, &active, &rejected);
+	if (active != q->p->cfg_gen && rejected != q->p->cfg_gen && q->waited_ms < RELOAD_WAIT_MS &&
+	    !ctl_dp_lost(q->p->dp)) {
+		q->waited_ms += 10;
+		ctl_timer_add(loop, &q->wait, 10, conf_wait, q);
+		return;
+	}
+	char line[160];
+	if (active == q->p->cfg_gen)
+		snprintf(line, sizeof(line), "dataplane: generation %llu in the workers\n",
+			 (unsigned long long)active);
+	else
+		snprintf(line, sizeof(line), "error: the dataplane %s generation %llu\n",
+			 rejected == q->p->cfg_gen ? "refused" : "has not taken",
+			 (unsigned long long)q->p->cfg_gen);
+	size_t n = strlen(q->text);
+	snprintf(q->text + n, sizeof(q->text) - n, "%s", line);
+	ctl_sock_reply(q->fd, q->text, strlen(q->text));
+	free(q);
+}
+
+static void reload_config(struct parts *p, FILE *f)
+{
+	static struct cfg next;
+	uint8_t sha[CFG_SHA256_LEN];
+	char err[512], applied[1024], restart[1024];
+
+	if (cfg_load_sha256(&next, p->cfg_path, sha, err, sizeof(err))) {
+		fprintf(f, "error: %s\n", err);
+		return;
+	}
+	if (ctl_reconf_merge(p->cfg, &next, applied, sizeof(applied), restart, sizeof(restart))) {
+		p->cfg_gen++;
+		struct ctl_iter_config ic;
+		iter_config(p->cfg, &ic);
+		ctl_iter_set_config(p->it, &ic);
+		ctl_server_reconfigure(p->srv, p->cfg);
+		if (!p->dp) /* standalone: ours is the client cache */
+			cache_set_edns_udp_size(p->cache, p->cfg->resolver.upstream.edns_buffer);
+	}
+	/* the file both processes now stand for (a control started from it
+	 * attaches), with or without a new generation */
+	memcpy(p->cfg_sha256, sha, CFG_SHA256_LEN);
+	if (p->dp)
+		ctl_dp_publish_settings(p->dp, p->cfg, p->cfg_gen, sha);
+	char text[sizeof(((struct conf_req *)0)->text)];
+	snprintf(text, sizeof(text), "ok configuration generation %llu\napplied: %s\n"
+				     "needs a restart (kept as it was): %s\n",
+		 (unsigned long long)p->cfg_gen, applied[0] ? applied : "nothing",
+		 restart[0] ? restart : "nothing");
+	struct conf_req *q = p->dp && applied[0] ? malloc(sizeof(*q)) : NULL;
+	int fd = q ? ctl_sock_defer(p->sock) : -1;
+	if (fd < 0) {
+		free(q);
+		fputs(text, f);
+		return;
+	}
+	memcpy(q->text, text, sizeof(text));
+	q->p = p;
+	q->fd = fd;
+	q->waited_ms = 0;
+	ctl_timer_init(&q->wait);
+	conf_wait(p->loop, q);
+}
+
 static int command(void *arg, const char *cmd, FILE *f)
 {
 	struct parts *p = arg;
@@ -342,14 +435,20 @@ static int command(void *arg, const char *cmd, FILE *f)
 		dump_stats(p, f);
 		return 0;
 	}
+	if (!strcmp(cmd, "reload")) {
+		reload_config(p, f);
+		return 0;
+	}
 	if (!strcmp(cmd, "status")) {
 		size_t len;
 		const struct policy_snap *s = ctl_policy_snap(p->policy, &len);
-		fprintf(f, "mode %s\npid %d\npolicy_generation %llu\n",
+		fprintf(f, "mode %s\npid %d\nconfig_generation %llu\npolicy_generation %llu\n",
 			p->dp ? "dataplane" : "standalone", (int)getpid(),
-			(unsigned long long)(s ? policy_gen(s) : 0));
+			(unsigned long long)p->cfg_gen, (unsigned long long)(s ? policy_gen(s) : 0));
 		if (p->dp) {
 			uint64_t active, rejected;
+			ctl_dp_settings_state(p->dp, &active, &rejected);
+			fprintf(f, "dataplane_config_generation %llu\n", (unsigned long long)active);
 			ctl_dp_policy_state(p->dp, &active, &rejected);
 			fprintf(f, "dataplane_policy_generation %llu\n", (unsigned long long)active);
 		}
@@ -610,7 +709,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	struct parts parts = { it, up, NULL, deleg, cache, NULL, policy, loop, NULL, NULL,
-			       { 0 }, 0, 0 };
+			       { 0 }, 0, 0, &cfg, path, cfg_sha256, 1 };
 	if (cfg.dataplane.enabled) {
 		fprintf(stderr, "bailiwick-control: waiting for the dataplane\n");
 		parts.dp = ctl_dp_attach(loop, it, &cfg, cfg_sha256, argv[0],
@@ -637,6 +736,10 @@ int main(int argc, char **argv)
 					"it: %s (retried every %u ms)\n", ctl_strerror(code),
 				SHM_HEARTBEAT_MS);
 		ctl_dp_set_policy(parts.dp, policy);
+		/* our settings (ACL, EDNS size) in force in the workers, above
+		 * whatever an earlier control published */
+		parts.cfg_gen = ctl_dp_settings_gen(parts.dp) + 1;
+		ctl_dp_publish_settings(parts.dp, &cfg, parts.cfg_gen, cfg_sha256);
 	}
 	struct ctl_server *srv = ctl_server_new(loop, it, cache, parts.dp, &cfg, &code, err,
 						sizeof(err));
@@ -695,6 +798,9 @@ int main(int argc, char **argv)
 	bool reattach = !stop && parts.dp && ctl_dp_lost(parts.dp);
 	dump_stats(&parts, stderr);
 	ctl_dp_detach(parts.dp);
+	/* a policy reload still running ends in ctl_policy_free() below, and
+	 * its callback must not publish to the dataplane just left */
+	parts.dp = NULL;
 	ctl_sock_free(sock);
 	ctl_server_free(srv);
 	ctl_iter_free(it);

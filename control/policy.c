@@ -234,9 +234,9 @@ static void reload_read(struct reload *r)
 				size_t l = strnlen(r->sr[i].why, sizeof(r->why[i]) - 1);
 				memcpy(r->why[i], r->sr[i].why, l);
 				r->why[i][l] = 0;
-			}
-			else if (r->current[i] && r->first && r->report)
+			} else if (r->current[i] && r->first && r->report) {
 				fprintf(r->report, "policy: %s: %s\n", c->name, r->sr[i].why);
+			}
 		} else {
 			rc.n = 0;
 			r->rc[i] = ctl_rpz_load(&r->z[i], c->file, origin, report_line, &rc,

@@ -816,6 +816,13 @@ static int open_listener(struct ctl_server *s, const struct cfg_endpoint *ep, bo
 	return 0;
 }
 
+void ctl_server_reconfigure(struct ctl_server *s, const struct cfg *cfg)
+{
+	s->stale_ms = cfg->cache.stale_enabled ? cfg->cache.stale_client_timeout_ms : 0;
+	answer_acl_build(&s->acl, cfg);
+	s->edns_size = cfg->resolver.upstream.edns_buffer;
+}
+
 struct ctl_server *ctl_server_new(struct ctl_loop *loop, struct ctl_iter *it,
 				  struct cache *cache, struct ctl_dp *dp, const struct cfg *cfg,
 				  int *code, char *err, size_t errlen)

@@ -74,6 +74,12 @@ struct ctl_server;
  * (CTL_E_LISTEN, CTL_E_NOMEM) and a line in err naming the address that
  * failed.
  */
+/* A configuration reload: the access-control list, the EDNS size and the
+ * serve-stale client timeout from cfg (the same struct as at creation,
+ * its runtime fields changed; the TCP limits are read from it as they are
+ * needed). Listen addresses stay. */
+void ctl_server_reconfigure(struct ctl_server *s, const struct cfg *cfg);
+
 struct ctl_server *ctl_server_new(struct ctl_loop *loop, struct ctl_iter *it,
 				  struct cache *cache, struct ctl_dp *dp, const struct cfg *cfg,
 				  int *code, char *err, size_t errlen);

@@ -50,6 +50,7 @@ struct dp_port {
 	/* the largest UDP answer on this link, by family (NET_PKT_IPV4,
 	 * NET_PKT_IPV6): answer_udp_max() of our EDNS size and the MTU */
 	uint16_t udp_max[2];
+	uint16_t mtu;
 };
 
 /* A frame that carries a DNS query, between parse and answer. */
@@ -104,7 +105,9 @@ struct dp {
 	struct rte_ring *fill;
 	struct rte_ring *lookup;	/* control's TCP questions, and ... */
 	struct rte_ring *found;		/* ... the cache's answers to them */
-	struct answer_acl acl;
+	/* the access-control list the workers screen clients with: the
+	 * configuration's, then each control publishes (settings.c) */
+	const struct answer_acl *acl;
 	unsigned n_ports;
 	struct dp_port ports[CFG_PORTS_MAX];
 	/* DPDK port id -> index in ports[] (DP_PORT_NONE: not a service
@@ -165,6 +168,19 @@ unsigned dp_lookup_poll(struct dp *dp, unsigned max);
  * worker uses any more.
  */
 void dp_policy_poll(struct dp *dp);
+
+/*
+ * Configuration settings (settings.c), on the main thread: the block
+ * control publishes on a reload (shm.h: settings) is checked and put in
+ * force for the workers (dp.acl, dp.edns_size and the ports' UDP limits);
+ * settings_active says which generation they apply. dp_acl_new() compiles
+ * n rules into the list in force (the one it replaces freed after a grace
+ * period); NULL: no memory. dp_port_udp_max() sets a port's UDP limits
+ * from dp.edns_size and its MTU.
+ */
+void dp_settings_poll(struct dp *dp);
+const struct answer_acl *dp_acl_new(struct dp *dp, const struct cfg_acl_rule *r, unsigned n);
+void dp_port_udp_max(const struct dp *dp, struct dp_port *pt);
 
 /*
  * Exception path (exception.c), on the main thread: frames the workers

@@ -524,10 +524,8 @@ int main(int argc, char **argv)
 		uint16_t mtu = 0;
 		if (rte_eth_dev_get_mtu(pt->port_id, &mtu) != 0 || mtu < 576)
 			mtu = RTE_ETHER_MTU; /* what the port sends if it cannot say */
-		pt->udp_max[0] = (uint16_t)answer_udp_max(dp.edns_size,
-							     mtu - NET_PKT_IPV4_HDR_LEN - NET_PKT_UDP_HDR_LEN);
-		pt->udp_max[1] = (uint16_t)answer_udp_max(dp.edns_size,
-							     mtu - NET_PKT_IPV6_HDR_LEN - NET_PKT_UDP_HDR_LEN);
+		pt->mtu = mtu;
+		dp_port_udp_max(&dp, pt);
 		link_report(cp->device, pt->port_id);
 		link_report(cp->exception, pt->exc_id);
 	}
@@ -545,7 +543,10 @@ int main(int argc, char **argv)
 	if (!(dp.cache = cache_new(&cc)) ||
 	    (cfg.cache.aggressive_nsec && !(dp.nsec = cache_nsec_new(&nc))))
 		rte_exit(EXIT_FAILURE, "cache: no memory for %zu octets\n", cc.max_bytes);
-	answer_acl_build(&dp.acl, &cfg);
+	if (!dp_acl_new(&dp, cfg.acl, cfg.n_acl)) {
+		fprintf(stderr, "bailiwick-dataplane: out of memory\n");
+		return 1;
+	}
 	if (shared_objects(&dp, err, sizeof(err)))
 		rte_exit(EXIT_FAILURE, "%s: %s\n", path, err);
 
@@ -581,6 +582,7 @@ int main(int argc, char **argv)
 			next_stats = now + 1000;
 		}
 		dp_policy_poll(&dp);
+		dp_settings_poll(&dp);
 		unsigned n = dp_writer_poll(&dp, 64) + dp_lookup_poll(&dp, 64) +
 			     dp_exception_poll(&dp);
 		cache_reader_quiescent();

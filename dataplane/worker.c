@@ -465,8 +465,10 @@ static void dns_frame(struct dp_worker *w, struct dp_port *pt, struct rte_mbuf *
 		rte_pktmbuf_free(m);
 		return;
 	}
-	answer_screen(&v, &w->dp->acl, p->family == NET_PKT_IPV6, p->src_ip, dns,
-		      p->payload_len, &j->q);
+	/* the list in force (settings.c): valid until this loop's quiescent
+	 * state */
+	answer_screen(&v, __atomic_load_n(&w->dp->acl, __ATOMIC_ACQUIRE),
+		      p->family == NET_PKT_IPV6, p->src_ip, dns, p->payload_len, &j->q);
 	count_slot(w, v.slot);
 	if (v.slot != ANSWER_GO) {
 		if (!answer_slot_replies(v.slot)) {

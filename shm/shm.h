@@ -64,8 +64,10 @@ struct dns_query;
  * writer's policy counters. 9: a fill's policy tag (policy_gen,
  * policy_rule: the response policy's verdict on msg, kept with the cache
  * entry), SHM_FILL_PLAIN, the workers' policy_recheck and
- * policy_response counters. */
-#define SHM_ABI_VERSION 9
+ * policy_response counters. 10: the client-facing settings control
+ * publishes on a configuration reload (settings_seq, settings;
+ * settings_active, settings_rejected). */
+#define SHM_ABI_VERSION 10
 #define SHM_MAGIC 0x6277636c /* "bwcl" */
 
 #define SHM_CTL_NAME "bw_ctl"
@@ -350,7 +352,9 @@ struct shm_worker_stats {
 	X(nsec_bytes, "octets the NSEC store holds")			\
 	X(nsec_evicted, "zones evicted from the NSEC store (budget)")	\
 	X(policy_published, "policy snapshots given to the workers")	\
-	X(policy_rejected, "policy snapshots refused: outside shared memory or inconsistent")
+	X(policy_rejected, "policy snapshots refused: outside shared memory or inconsistent") \
+	X(settings_published, "configuration settings (ACL, EDNS size) given to the workers") \
+	X(settings_rejected, "configuration settings refused: a field out of range")
 
 struct shm_writer_stats {
 #define SHM_FIELD(name, text) uint64_t name;
@@ -424,6 +428,32 @@ struct shm_nsec_zones {
 	struct shm_nsec_zone_evicted e[SHM_NSEC_ZONES_HELD];
 };
 
+/*
+ * The client-facing settings of the configuration in force, as control
+ * publishes them (bailiwick-ctl reload, and at attach): what the workers
+ * apply must move with control's front end. The dataplane checks every
+ * field (family, prefix length, action, size in range) before it builds
+ * anything from it. config_sha256 names the file they came from: a
+ * control started later from it attaches.
+ */
+#define SHM_ACL_MAX 64		/* conf's CFG_ACL_MAX */
+struct shm_acl_rule {
+	uint8_t family;		/* AF_INET, AF_INET6 */
+	uint8_t len;		/* prefix length; host bits zero */
+	uint8_t action;		/* 0 allow, 1 refuse, 2 drop (cfg_acl_action) */
+	uint8_t pad;
+	uint8_t addr[16];
+};
+
+struct shm_settings {
+	uint64_t gen;		/* control's configuration generation; 0: none */
+	uint32_t n_acl;
+	uint16_t edns_size;	/* resolver.upstream.edns-buffer, 512..4096 */
+	uint16_t pad;
+	struct shm_acl_rule acl[SHM_ACL_MAX];
+	uint8_t config_sha256[32];
+};
+
 /* The control block, memzone SHM_CTL_NAME. */
 struct shm_ctl {
 	/* Dataplane, once at creation; read-only afterwards. */
@@ -477,6 +507,16 @@ struct shm_ctl {
 	volatile uint64_t policy_rejected;	/* the last generation refused */
 	/* Each worker: the policy generation it uses (its own slot). */
 	alignas(64) volatile uint64_t policy_seen[SHM_WORKERS_MAX];
+
+	/* Control: the settings in force, under a sequence lock (odd while
+	 * control writes; a reader copies them and checks the sequence did not
+	 * move). */
+	alignas(64) volatile uint32_t settings_seq;
+	struct shm_settings settings;
+	/* Dataplane main thread: the generation the workers apply, and the
+	 * last one refused (a field out of range). */
+	alignas(64) volatile uint64_t settings_active;
+	volatile uint64_t settings_rejected;
 
 	struct shm_worker_stats wstats[SHM_WORKERS_MAX];	/* each worker */
 	struct shm_writer_stats writer;				/* the writer */

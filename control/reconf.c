@@ -1,0 +1,125 @@
+/*
+ * control/reconf.c: the groups of a configuration and whether each may
+ * change at run time (see reconf.h). One table: a group is fields of
+ * struct cfg (offset and size), compared and copied as octets (the parser
+ * writes every octet of the struct, padding included, so equal settings
+ * compare equal). Whatever the table misses is still found: after the
+ * restart groups are copied too, the two structs must be equal, else the
+ * reply names an unclassified change.
+ */
+#include "control/reconf.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "conf/config.h"
+
+struct field {
+	const char *key;
+	size_t off, size;
+	bool runtime;
+};
+
+#define F(key, member, rt) { key, offsetof(struct cfg, member), sizeof(((struct cfg *)0)->member), rt }
+
+static const struct field fields[] = {
+	F("access-control", n_acl, true),
+	F("access-control", acl, true),
+	F("tcp", tcp, true),
+	F("resolver.limits", resolver.limits, true),
+	F("resolver.upstream.edns-buffer", resolver.upstream.edns_buffer, true),
+	F("resolver.upstream.use-0x20", resolver.upstream.use_0x20, true),
+	F("resolver.upstream.cookies", resolver.upstream.cookies, true),
+	F("resolver.upstream.timeout-ms", resolver.upstream.timeout_ms, true),
+	F("resolver.upstream.retries", resolver.upstream.retries, true),
+	F("resolver.max-rrset-records", resolver.max_rrset_records, true),
+	F("resolver.do-not-query", resolver.n_do_not_query, true),
+	F("resolver.do-not-query", resolver.do_not_query, true),
+	F("resolver.do-query", resolver.n_do_query, true),
+	F("resolver.do-query", resolver.do_query, true),
+	F("resolver.sibling-glue", resolver.sibling_glue, true),
+	F("resolver.qname-minimisation", resolver.qname_min, true),
+	F("resolver.dnssec.log-bogus", resolver.dnssec.log_bogus, true),
+	F("cache.min-ttl", cache.min_ttl_s, true),
+	F("cache.serve-stale.client-timeout-ms", cache.stale_client_timeout_ms, true),
+
+	F("resolver.root-hints", resolver.root_hints, false),
+	F("resolver.trust-anchor", resolver.trust_anchor, false),
+	F("resolver.clock-scale", resolver.clock_scale, false),
+	F("resolver.validation-time", resolver.has_validation_time, false),
+	F("resolver.validation-time", resolver.validation_time, false),
+	F("resolver.nsec3-max-iterations", resolver.nsec3_max_iterations, false),
+	F("resolver.dnssec.skew", resolver.dnssec.skew_s, false),
+	F("resolver.dnssec.rsasha1", resolver.dnssec.rsasha1, false),
+	F("resolver.dnssec.max-verifications", resolver.dnssec.max_verifications, false),
+	F("resolver.dnssec.max-failures", resolver.dnssec.max_failures, false),
+	F("resolver.dnssec.max-nsec3-hashes", resolver.dnssec.max_nsec3_hashes, false),
+	F("resolver.cache-size", resolver.cache_size_bytes, false),
+	F("resolver.upstream.ports", resolver.upstream.port_min, false),
+	F("resolver.upstream.ports", resolver.upstream.port_max, false),
+	F("resolver.upstream.ports", resolver.upstream.n_port_exclude, false),
+	F("resolver.upstream.ports", resolver.upstream.port_exclude, false),
+	F("resolver.upstream.source-addresses", resolver.upstream.n_source, false),
+	F("resolver.upstream.source-addresses", resolver.upstream.source, false),
+	F("cache.size", cache.size_bytes, false),
+	F("cache.max-ttl", cache.max_ttl_s, false),
+	F("cache.max-negative-ttl", cache.max_negative_ttl_s, false),
+	F("cache.serve-stale", cache.stale_enabled, false),
+	F("cache.serve-stale", cache.max_stale_s, false),
+	F("cache.serve-stale", cache.stale_answer_ttl_s, false),
+	F("cache.prefetch", cache.prefetch_enabled, false),
+	F("cache.prefetch", cache.prefetch_threshold_percent, false),
+	F("cache.failure-ttl", cache.failure_ttl_s, false),
+	F("cache.max-failure-ttl", cache.max_failure_ttl_s, false),
+	F("cache.aggressive-nsec", cache.aggressive_nsec, false),
+	F("cache.aggressive-nsec", cache.aggressive_nsec_given, false),
+	F("policy", n_policy, false),
+	F("policy", policy, false),
+	F("tsig-keys", n_tsig, false),
+	F("tsig-keys", tsig, false),
+	F("listen", n_listen, false),
+	F("listen", listen, false),
+	F("control.socket", control.socket, false),
+	F("control.notify-listen", control.n_notify, false),
+	F("control.notify-listen", control.notify, false),
+	F("dataplane", dataplane, false),
+};
+
+/* Appends key to the list in buf (once). */
+static void name(char *buf, size_t size, const char *key)
+{
+	size_t len = strlen(buf), kl = strlen(key);
+
+	for (const char *p = buf; (p = strstr(p, key)); p += kl)
+		if ((p == buf || p[-1] == ' ') && (p[kl] == ',' || p[kl] == 0))
+			return;
+	snprintf(buf + len, size - len, "%s%s", len ? ", " : "", key);
+}
+
+unsigned ctl_reconf_merge(struct cfg *cur, const struct cfg *next, char *applied,
+			  size_t applied_size, char *restart, size_t restart_size)
+{
+	static struct cfg all; /* cur with every group of next: must be next */
+	unsigned n = 0;
+
+	applied[0] = restart[0] = 0;
+	all = *cur;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		const struct field *f = &fields[i];
+		const char *a = (const char *)cur + f->off, *b = (const char *)next + f->off;
+		memcpy((char *)&all + f->off, b, f->size);
+		if (!memcmp(a, b, f->size))
+			continue;
+		if (f->runtime) {
+			memcpy((char *)cur + f->off, b, f->size);
+			name(applied, applied_size, f->key);
+			n++;
+		} else {
+			name(restart, restart_size, f->key);
+		}
+	}
+	if (memcmp(&all, next, sizeof(all)))
+		name(restart, restart_size, "(a setting this build does not classify)");
+	return n;
+}

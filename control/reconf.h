@@ -1,0 +1,38 @@
+/*
+ * control/reconf.h: what a configuration reload (bailiwick-ctl reload) may
+ * change while both processes run, and what needs a restart. Every field
+ * of struct cfg belongs to one named group (its key in the file); a group
+ * either changes at run time or is kept as it was (and named in the
+ * reply). Pure functions; any thread.
+ *
+ * At run time: access-control (control's front end and the workers),
+ * tcp (limits), resolver.limits, resolver.upstream.{edns-buffer, use-0x20,
+ * cookies, timeout-ms, retries} (edns-buffer: the workers' advertised size
+ * too), resolver.{max-rrset-records, do-not-query, do-query, sibling-glue,
+ * qname-minimisation}, resolver.dnssec.log-bogus, cache.min-ttl,
+ * cache.serve-stale.client-timeout-ms.
+ *
+ * Not yet (a restart): the policy list and TSIG keys (zones added, removed
+ * or moved would need the snapshot's zones renumbered), the trust anchor,
+ * the caches' sizes and TTL bounds, serve-stale and prefetch switches,
+ * failure TTLs, listen and notify addresses, ports, the dataplane's
+ * ports, workers and EAL, and the rest.
+ */
+#ifndef BW_CONTROL_RECONF_H
+#define BW_CONTROL_RECONF_H
+
+#include <stddef.h>
+
+struct cfg;
+
+/*
+ * Compares the configuration in force (cur) with the one just read
+ * (next): the groups that change at run time are copied from next into
+ * cur; the names of those that changed go to applied, the names of those
+ * that differ but need a restart to restart (each ", "-separated, "" for
+ * none; truncated to their sizes). Returns the number of groups applied.
+ */
+unsigned ctl_reconf_merge(struct cfg *cur, const struct cfg *next, char *applied,
+			  size_t applied_size, char *restart, size_t restart_size);
+
+#endif

@@ -1,0 +1,111 @@
+/*
+ * dataplane/settings.c: the client-facing settings control publishes on a
+ * configuration reload (shm.h's settings block): the access-control list
+ * the workers screen clients with and the EDNS buffer size they advertise.
+ * Dataplane main thread.
+ *
+ * The block is read under its sequence lock into a private copy, every
+ * field checked (a control of another build, or a bad write, must not
+ * give the workers a list they misread), then compiled into a new ACL the
+ * workers take by pointer at the top of their loop; the one it replaces is
+ * freed after a grace period (call_rcu: every worker passes a quiescent
+ * state once per loop). The EDNS size and the ports' UDP limits it sets
+ * are single stores a worker reads per packet: a burst may answer with
+ * the old size, never with a torn one.
+ */
+#include <sys/socket.h>
+#include <stdlib.h>
+#include <string.h>
+#include <urcu/urcu-qsbr.h>
+
+#include "answer/reply.h"
+#include "dataplane/dp.h"
+
+struct acl_box {
+	struct rcu_head rcu;
+	struct answer_acl acl;
+};
+
+static void acl_free_cb(struct rcu_head *head)
+{
+	free(caa_container_of(head, struct acl_box, rcu));
+}
+
+const struct answer_acl *dp_acl_new(struct dp *dp, const struct cfg_acl_rule *r, unsigned n)
+{
+	struct acl_box *b = malloc(sizeof(*b));
+
+	if (!b)
+		return NULL;
+	answer_acl_build_rules(&b->acl, r, n);
+	const struct answer_acl *old = dp->acl;
+	__atomic_store_n(&dp->acl, &b->acl, __ATOMIC_RELEASE);
+	if (old)
+		urcu_qsbr_call_rcu(&caa_container_of(old, struct acl_box, acl)->rcu, acl_free_cb);
+	return &b->acl;
+}
+
+/* The block's fields as the configuration would hold them: false when one
+ * is out of range. */
+static bool take(const struct shm_settings *s, struct cfg_acl_rule *r)
+{
+	if (s->n_acl > SHM_ACL_MAX || s->n_acl > CFG_ACL_MAX || s->edns_size < 512 ||
+	    s->edns_size > 4096)
+		return false;
+	for (unsigned i = 0; i < s->n_acl; i++) {
+		const struct shm_acl_rule *a = &s->acl[i];
+		unsigned bits = a->family == AF_INET ? 32 : 128;
+		if ((a->family != AF_INET && a->family != AF_INET6) || a->len > bits ||
+		    a->action > CFG_ACL_DROP)
+			return false;
+		memset(&r[i], 0, sizeof(r[i]));
+		r[i].prefix.a.family = a->family;
+		memcpy(r[i].prefix.a.addr, a->addr, bits / 8);
+		r[i].prefix.len = a->len;
+		r[i].action = a->action;
+	}
+	return true;
+}
+
+void dp_port_udp_max(const struct dp *dp, struct dp_port *pt)
+{
+	uint16_t e = __atomic_load_n(&dp->edns_size, __ATOMIC_RELAXED);
+
+	__atomic_store_n(&pt->udp_max[0], (uint16_t)answer_udp_max(e, pt->mtu - NET_PKT_IPV4_HDR_LEN -
+									   NET_PKT_UDP_HDR_LEN),
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&pt->udp_max[1], (uint16_t)answer_udp_max(e, pt->mtu - NET_PKT_IPV6_HDR_LEN -
+									   NET_PKT_UDP_HDR_LEN),
+			 __ATOMIC_RELAXED);
+}
+
+void dp_settings_poll(struct dp *dp)
+{
+	struct shm_ctl *ctl = dp->ctl;
+	static struct shm_settings s;
+	struct cfg_acl_rule r[CFG_ACL_MAX];
+
+	uint32_t seq = __atomic_load_n(&ctl->settings_seq, __ATOMIC_ACQUIRE);
+	if (seq & 1)
+		return; /* being written: next time */
+	uint64_t gen = __atomic_load_n(&ctl->settings.gen, __ATOMIC_RELAXED);
+	if (!gen || gen == ctl->settings_active || gen == ctl->settings_rejected)
+		return;
+	memcpy(&s, (const void *)&ctl->settings, sizeof(s));
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&ctl->settings_seq, __ATOMIC_RELAXED) != seq || s.gen != gen)
+		return; /* written meanwhile: next time */
+	if (!take(&s, r)) {
+		ctl->settings_rejected = gen;
+		ctl->writer.settings_rejected++;
+		return;
+	}
+	if (!dp_acl_new(dp, r, s.n_acl))
+		return; /* no memory: next time */
+	__atomic_store_n(&dp->edns_size, s.edns_size, __ATOMIC_RELAXED);
+	cache_set_edns_udp_size(dp->cache, s.edns_size);
+	for (unsigned i = 0; i < dp->n_ports; i++)
+		dp_port_udp_max(dp, &dp->ports[i]);
+	ctl->settings_active = gen;
+	ctl->writer.settings_published++;
+}
