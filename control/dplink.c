@@ -479,7 +479,14 @@ void ctl_dp_publish_settings(struct ctl_dp *d, const struct cfg *cfg, uint64_t g
 
 	_Static_assert(SHM_ACL_MAX >= CFG_ACL_MAX, "the shared ACL holds the configuration's");
 	d->stale_ms = cfg->cache.stale_enabled ? cfg->cache.stale_client_timeout_ms : 0;
-	__atomic_store_n(&ctl->settings_seq, ctl->settings_seq + 1, __ATOMIC_RELAXED); /* odd */
+	/* one writer: the attached control (an earlier one, stopped and
+	 * replaced, may wake up; it must not write) */
+	if (ctl->ctl_pid != getpid())
+		return;
+	/* even at rest, odd while written, whatever a control that died
+	 * half-way through left */
+	uint32_t seq = (ctl->settings_seq + 1) & ~1u;
+	__atomic_store_n(&ctl->settings_seq, seq + 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	s->n_acl = cfg->n_acl;
 	s->edns_size = cfg->resolver.upstream.edns_buffer;
@@ -494,7 +501,7 @@ void ctl_dp_publish_settings(struct ctl_dp *d, const struct cfg *cfg, uint64_t g
 	}
 	memcpy(s->config_sha256, cfg_sha256, sizeof(s->config_sha256));
 	s->gen = gen;
-	__atomic_store_n(&ctl->settings_seq, ctl->settings_seq + 1, __ATOMIC_RELEASE); /* even */
+	__atomic_store_n(&ctl->settings_seq, seq + 2, __ATOMIC_RELEASE);
 }
 
 uint64_t ctl_dp_settings_gen(const struct ctl_dp *d)

@@ -83,6 +83,7 @@ struct parts {
 	const char *cfg_path;
 	uint8_t *cfg_sha256;
 	uint64_t cfg_gen;
+	const struct ctl_referral *hints;	/* the root hints read at start */
 };
 
 /* Standalone: the iterator's denial feed into our own NSEC store, as the
@@ -346,6 +347,7 @@ struct conf_req {
 	struct parts *p;
 	int fd;
 	struct ctl_timer wait;
+	uint64_t gen;		/* the generation this reload made */
 	unsigned waited_ms;
 	char text[2400];	/* two lists of 1 KiB and the lines around them */
 };
@@ -356,23 +358,24 @@ static void conf_wait(struct ctl_loop *loop, void *arg)
 	uint64_t active = 0, rejected = 0;
 
 	ctl_dp_settings_state(q->p->dp, &active, &rejected);
-	if (active != q->p->cfg_gen && rejected != q->p->cfg_gen && q->waited_ms < RELOAD_WAIT_MS &&
+	if (active < q->gen && rejected != q->gen && q->waited_ms < RELOAD_WAIT_MS &&
 	    !ctl_dp_lost(q->p->dp)) {
 		q->waited_ms += 10;
 		ctl_timer_add(loop, &q->wait, 10, conf_wait, q);
 		return;
 	}
-	char line[160];
-	if (active == q->p->cfg_gen)
-		snprintf(line, sizeof(line), "dataplane: generation %llu in the workers\n",
-			 (unsigned long long)active);
+	/* the workers' verdict first: an error line makes bailiwick-ctl
+	 * exit 1 */
+	char out[sizeof(q->text) + 200];
+	if (active >= q->gen)
+		snprintf(out, sizeof(out), "%sdataplane: generation %llu in the workers\n",
+			 q->text, (unsigned long long)active);
 	else
-		snprintf(line, sizeof(line), "error: the dataplane %s generation %llu\n",
-			 rejected == q->p->cfg_gen ? "refused" : "has not taken",
-			 (unsigned long long)q->p->cfg_gen);
-	size_t n = strlen(q->text);
-	snprintf(q->text + n, sizeof(q->text) - n, "%s", line);
-	ctl_sock_reply(q->fd, q->text, strlen(q->text));
+		snprintf(out, sizeof(out), "error: the dataplane %s generation %llu (in %u ms); "
+					   "control applies it, the workers keep %llu\n%s",
+			 rejected == q->gen ? "refused" : "has not taken", (unsigned long long)q->gen,
+			 q->waited_ms, (unsigned long long)active, q->text);
+	ctl_sock_reply(q->fd, out, strlen(out));
 	free(q);
 }
 
@@ -382,29 +385,58 @@ static void reload_config(struct parts *p, FILE *f)
 	uint8_t sha[CFG_SHA256_LEN];
 	char err[512], applied[1024], restart[1024];
 
+	static struct cfg cand;
+	struct ctl_iter_config ic;
+
 	if (cfg_load_sha256(&next, p->cfg_path, sha, err, sizeof(err))) {
 		fprintf(f, "error: %s\n", err);
 		return;
 	}
-	if (ctl_reconf_merge(p->cfg, &next, applied, sizeof(applied), restart, sizeof(restart))) {
+	/* the merge on a copy first: what the file's checks cannot see (its
+	 * run-time settings beside the kept ones, the root hints read at
+	 * start) must hold before anything changes */
+	memcpy(&cand, p->cfg, sizeof(cand));
+	unsigned n = ctl_reconf_merge(&cand, &next, applied, sizeof(applied), restart,
+				      sizeof(restart));
+	iter_config(&cand, &ic);
+	unsigned usable = 0;
+	for (unsigned i = 0; i < p->hints->nns; i++)
+		for (unsigned j = 0; j < p->hints->ns[i].naddr; j++)
+			usable += ctl_iter_may_query(&ic, &p->hints->ns[i].addr[j]);
+	if (!usable) {
+		fprintf(f, "error: %s: resolver.do-not-query: every address of the root hints "
+			   "would be excluded; nothing changed\n", p->cfg_path);
+		return;
+	}
+	if (cand.cache.min_ttl_s > cand.cache.max_ttl_s) {
+		fprintf(f, "error: %s: cache.min-ttl %u above the cache.max-ttl in force (%u, "
+			   "which needs a restart); nothing changed\n", p->cfg_path,
+			cand.cache.min_ttl_s, cand.cache.max_ttl_s);
+		return;
+	}
+	if (n) {
+		ctl_reconf_merge(p->cfg, &next, applied, sizeof(applied), restart, sizeof(restart));
 		p->cfg_gen++;
-		struct ctl_iter_config ic;
-		iter_config(p->cfg, &ic);
 		ctl_iter_set_config(p->it, &ic);
 		ctl_server_reconfigure(p->srv, p->cfg);
 		if (!p->dp) /* standalone: ours is the client cache */
 			cache_set_edns_udp_size(p->cache, p->cfg->resolver.upstream.edns_buffer);
 	}
-	/* the file both processes now stand for (a control started from it
-	 * attaches), with or without a new generation */
-	memcpy(p->cfg_sha256, sha, CFG_SHA256_LEN);
+	/* The file both processes stand for (a control started from it
+	 * attaches) only when nothing in it waits for a restart: a control
+	 * started from a file whose kept settings differ would not match the
+	 * dataplane (its clock, its ports). */
+	if (!restart[0])
+		memcpy(p->cfg_sha256, sha, CFG_SHA256_LEN);
 	if (p->dp)
-		ctl_dp_publish_settings(p->dp, p->cfg, p->cfg_gen, sha);
+		ctl_dp_publish_settings(p->dp, p->cfg, p->cfg_gen, p->cfg_sha256);
 	char text[sizeof(((struct conf_req *)0)->text)];
 	snprintf(text, sizeof(text), "ok configuration generation %llu\napplied: %s\n"
-				     "needs a restart (kept as it was): %s\n",
+				     "needs a restart (kept as it was): %s\n%s",
 		 (unsigned long long)p->cfg_gen, applied[0] ? applied : "nothing",
-		 restart[0] ? restart : "nothing");
+		 restart[0] ? restart : "nothing",
+		 restart[0] && p->dp ? "note: restart both processes for those (a control "
+				       "restarted alone from this file would not attach)\n" : "");
 	struct conf_req *q = p->dp && applied[0] ? malloc(sizeof(*q)) : NULL;
 	int fd = q ? ctl_sock_defer(p->sock) : -1;
 	if (fd < 0) {
@@ -413,6 +445,7 @@ static void reload_config(struct parts *p, FILE *f)
 		return;
 	}
 	memcpy(q->text, text, sizeof(text));
+	q->gen = p->cfg_gen;
 	q->p = p;
 	q->fd = fd;
 	q->waited_ms = 0;
@@ -709,7 +742,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	struct parts parts = { it, up, NULL, deleg, cache, NULL, policy, loop, NULL, NULL,
-			       { 0 }, 0, 0, &cfg, path, cfg_sha256, 1 };
+			       { 0 }, 0, 0, &cfg, path, cfg_sha256, 1, &hints };
 	if (cfg.dataplane.enabled) {
 		fprintf(stderr, "bailiwick-control: waiting for the dataplane\n");
 		parts.dp = ctl_dp_attach(loop, it, &cfg, cfg_sha256, argv[0],

@@ -104,7 +104,7 @@ unsigned ctl_reconf_merge(struct cfg *cur, const struct cfg *next, char *applied
 	unsigned n = 0;
 
 	applied[0] = restart[0] = 0;
-	all = *cur;
+	memcpy(&all, cur, sizeof(all));
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		const struct field *f = &fields[i];
 		const char *a = (const char *)cur + f->off, *b = (const char *)next + f->off;

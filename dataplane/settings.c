@@ -7,9 +7,9 @@
  * The block is read under its sequence lock into a private copy, every
  * field checked (a control of another build, or a bad write, must not
  * give the workers a list they misread), then compiled into a new ACL the
- * workers take by pointer at the top of their loop; the one it replaces is
- * freed after a grace period (call_rcu: every worker passes a quiescent
- * state once per loop). The EDNS size and the ports' UDP limits it sets
+ * workers load by pointer for each packet; the one it replaces is freed
+ * after a grace period (call_rcu: every worker passes a quiescent state
+ * once per loop, after which it holds no pointer from before). The EDNS size and the ports' UDP limits it sets
  * are single stores a worker reads per packet: a burst may answer with
  * the old size, never with a torn one.
  */
@@ -89,7 +89,9 @@ void dp_settings_poll(struct dp *dp)
 	if (seq & 1)
 		return; /* being written: next time */
 	uint64_t gen = __atomic_load_n(&ctl->settings.gen, __ATOMIC_RELAXED);
-	if (!gen || gen == ctl->settings_active || gen == ctl->settings_rejected)
+	/* only forward: a generation below the one in force comes from a
+	 * control that was replaced */
+	if (!gen || gen <= ctl->settings_active || gen == ctl->settings_rejected)
 		return;
 	memcpy(&s, (const void *)&ctl->settings, sizeof(s));
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
