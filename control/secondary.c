@@ -33,6 +33,9 @@
 #define RETRY_MAX_S 3600
 #define RETRY_NONE_S 10
 #define NOTIFY_GAP_MS 2000
+/* NOTIFY over TCP: connections at once, and how long one may stay */
+#define NOTIFY_TCP_MAX 16
+#define NOTIFY_TCP_IDLE_MS 5000
 
 #define SEC_COUNTERS(X)							\
 	X(axfr, "versions transferred whole (AXFR, or an IXFR answered whole)") \
@@ -62,7 +65,6 @@ struct szone {
 	bool from_copy;			/* the version held is the copy's, unchecked */
 	bool pending;			/* a refresh waits for the running reload */
 	bool expired;
-	uint64_t transfer_ms;		/* of the last transfer */
 	unsigned last_messages;		/* the last transfer's messages */
 	struct {
 #define SEC_FIELD(name, text) uint64_t name;
@@ -84,7 +86,7 @@ struct ctl_secondary {
 	int nfd;
 	int fd[2 * CFG_NOTIFY_LISTEN_MAX];	/* UDP and TCP */
 	unsigned ntconn;			/* TCP connections open */
-	struct tconn *tconn[16];		/* NOTIFY_TCP_MAX */
+	struct tconn *tconn[NOTIFY_TCP_MAX];
 	struct {
 		uint64_t accepted, refused, notauth, malformed;
 	} nst;
@@ -282,7 +284,6 @@ void ctl_secondary_commit(struct ctl_secondary *s, unsigned i, struct ctl_sec_re
 		soa_timers(z);
 		if (!rd->from_copy) {
 			z->last_ok_ms = now;
-			z->transfer_ms = now;
 			z->last_messages = rd->info.messages;
 			if (rd->info.ixfr)
 				z->st.ixfr++;
@@ -484,9 +485,6 @@ static void on_udp(struct ctl_loop *loop, int fd, uint32_t events, void *arg)
  * from a primary's address only, length-prefixed messages, each answered,
  * until the peer closes or NOTIFY_TCP_IDLE_MS after it connected (one
  * deadline, not one per read: a trickle cannot hold a slot). */
-#define NOTIFY_TCP_MAX 16
-#define NOTIFY_TCP_IDLE_MS 5000
-
 struct tconn {
 	struct ctl_secondary *s;
 	int fd;

@@ -297,7 +297,7 @@ struct ctl_xfr_parse {
 	uint32_t first_serial, cur;	/* the version the differences reached */
 	uint8_t first_soa[REC_MAX];	/* the first record, as kept */
 	size_t first_len;
-	unsigned diffs, messages, records_in_first;
+	unsigned diffs, messages;
 	bool ixfr_form;
 	struct work w;
 };
@@ -557,8 +557,6 @@ int ctl_xfr_parse_msg(struct ctl_xfr_parse *p, const uint8_t *msg, size_t len, c
 		if ((rc = step(p, rec, rr.owner_len, rr.owner_len + 8 + (size_t)n, why, whylen)))
 			return rc;
 	}
-	if (!before)
-		p->records_in_first = in_msg;
 	if (p->phase == P_END)
 		return CTL_XFR_DONE;
 	/* An IXFR answered by the one SOA: nothing newer (RFC 1995 2; an
