@@ -447,8 +447,8 @@ static int dname(struct ctx *x, yaml_node_t *n, char *dst)
 	return 0;
 bad:
 	return cfgp_fail(x, n->start_mark, CFG_E_VALUE,
-			 "\"%s\" is not a domain name (labels of 1..63 letters, digits, "
-			 "'-' or '_', at most 253 octets)", s);
+			 "%s is not a domain name (labels of 1..63 letters, digits, "
+			 "'-' or '_', at most 253 octets)", cfgp_show(x, n));
 }
 
 /* A TSIG key's name in policy[].key: the index of the tsig-keys element

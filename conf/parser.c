@@ -61,7 +61,7 @@ static size_t escape(char *out, size_t cap, const unsigned char *s, size_t len,
 }
 
 /* A scalar as the message quotes it: "text", escaped and shortened. */
-static const char *show(struct ctx *x, const yaml_node_t *n)
+const char *cfgp_show(struct ctx *x, const yaml_node_t *n)
 {
 	x->show[0] = '"';
 	size_t o = 1 + escape(x->show + 1, sizeof(x->show) - 2,
@@ -307,10 +307,10 @@ int cfgp_get_string(struct ctx *x, yaml_node_t *n, char *dst, size_t cap,
 		return cfgp_fail(x, n->start_mark, CFG_E_VALUE, "is empty");
 	if (memchr(n->data.scalar.value, '\0', len))
 		return cfgp_fail(x, n->start_mark, CFG_E_VALUE,
-				 "%s contains a NUL character", show(x, n));
+				 "%s contains a NUL character", cfgp_show(x, n));
 	if (len >= cap)
 		return cfgp_fail(x, n->start_mark, CFG_E_LIMIT,
-				 "%s is longer than %zu octets", show(x, n),
+				 "%s is longer than %zu octets", cfgp_show(x, n),
 				 cap - 1);
 	memcpy(dst, n->data.scalar.value, len);
 	dst[len] = '\0';
@@ -323,7 +323,7 @@ int cfgp_get_path(struct ctx *x, yaml_node_t *n, char *dst, size_t cap)
 
 	if (!r && dst[0] != '/')
 		return cfgp_fail(x, n->start_mark, CFG_E_VALUE,
-				 "%s is not an absolute path", show(x, n));
+				 "%s is not an absolute path", cfgp_show(x, n));
 	return r;
 }
 
@@ -362,7 +362,7 @@ static int get_num(struct ctx *x, yaml_node_t *n, uint64_t lo, uint64_t hi,
 		return r;
 	if (!plain(n) || !digits(n->data.scalar.value, n->data.scalar.length, &v))
 		return cfgp_fail(x, n->start_mark, CFG_E_VALUE, "%s is not %s",
-				 show(x, n), unit);
+				 cfgp_show(x, n), unit);
 	if (v < lo || v > hi)
 		return cfgp_fail(x, n->start_mark, CFG_E_RANGE,
 				 "%.*s is out of range %llu..%llu",
@@ -401,7 +401,7 @@ int cfgp_get_bool(struct ctx *x, yaml_node_t *n, bool *out)
 	else
 		return cfgp_fail(x, n->start_mark, CFG_E_VALUE,
 				 "%s is not a boolean (true or false)",
-				 show(x, n));
+				 cfgp_show(x, n));
 	return 0;
 }
 
@@ -420,7 +420,7 @@ int cfgp_get_enum(struct ctx *x, yaml_node_t *n, const char *const *names,
 			return 0;
 		}
 	return cfgp_fail(x, n->start_mark, CFG_E_VALUE, "%s is not %s",
-			 show(x, n), what);
+			 cfgp_show(x, n), what);
 }
 
 int cfgp_get_size(struct ctx *x, yaml_node_t *n, uint64_t lo, uint64_t hi,
@@ -445,10 +445,10 @@ int cfgp_get_size(struct ctx *x, yaml_node_t *n, uint64_t lo, uint64_t hi,
 	}
 	if (!plain(n) || !digits(s, len - (shift ? 1 : 0), &v))
 		return cfgp_fail(x, n->start_mark, CFG_E_VALUE, "%s is not %s",
-				 show(x, n), unit);
+				 cfgp_show(x, n), unit);
 	if (v > (UINT64_MAX >> shift) || (v << shift) < lo || (v << shift) > hi)
 		return cfgp_fail(x, n->start_mark, CFG_E_RANGE,
-				 "%s is out of range %lluM..%lluG", show(x, n),
+				 "%s is out of range %lluM..%lluG", cfgp_show(x, n),
 				 (unsigned long long)(lo >> 20),
 				 (unsigned long long)(hi >> 30));
 	*out = v << shift;
@@ -469,7 +469,7 @@ static int get_text(struct ctx *x, yaml_node_t *n, char *buf, const char *what)
 	if (n->data.scalar.length >= TEXT_MAX ||
 	    memchr(n->data.scalar.value, '\0', n->data.scalar.length))
 		return cfgp_fail(x, n->start_mark, CFG_E_VALUE, "%s is not %s",
-				 show(x, n), what);
+				 cfgp_show(x, n), what);
 	memcpy(buf, n->data.scalar.value, n->data.scalar.length);
 	buf[n->data.scalar.length] = '\0';
 	return 0;
@@ -526,20 +526,20 @@ int cfgp_get_prefix(struct ctx *x, yaml_node_t *n, enum cfgp_prefix_kind k,
 	    (slash && !digits((const unsigned char *)slash + 1,
 			      strlen(slash + 1), &len)))
 		return cfgp_fail(x, n->start_mark, CFG_E_VALUE, "%s is not %s",
-				 show(x, n), what);
+				 cfgp_show(x, n), what);
 	if (!slash)
 		len = addr_bits(&p->a);
 	if (len > addr_bits(&p->a))
 		return cfgp_fail(x, n->start_mark, CFG_E_RANGE,
 				 "%s: prefix length %llu is out of range 0..%u",
-				 show(x, n), (unsigned long long)len,
+				 cfgp_show(x, n), (unsigned long long)len,
 				 addr_bits(&p->a));
 	p->len = (uint8_t)len;
 	if (is_v4mapped(&p->a)) {
 		if (k != CFGP_PREFIX_ACL)
 			return cfgp_fail(x, n->start_mark, CFG_E_VALUE,
 					 "%s is an IPv4-mapped address: write "
-					 "the IPv4 address", show(x, n));
+					 "the IPv4 address", cfgp_show(x, n));
 		if (p->len >= 96) {
 			memmove(p->a.addr, p->a.addr + 12, 4);
 			memset(p->a.addr + 4, 0, 12);
@@ -553,7 +553,7 @@ int cfgp_get_prefix(struct ctx *x, yaml_node_t *n, enum cfgp_prefix_kind k,
 		if (memcmp(p->a.addr, zero, addr_bits(&p->a) / 8) == 0)
 			return cfgp_fail(x, n->start_mark, CFG_E_VALUE,
 					 "%s: the unspecified address is not "
-					 "an interface address", show(x, n));
+					 "an interface address", cfgp_show(x, n));
 		return 0;
 	}
 	for (unsigned i = p->len; i < addr_bits(&p->a); i++)
@@ -566,7 +566,7 @@ int cfgp_get_prefix(struct ctx *x, yaml_node_t *n, enum cfgp_prefix_kind k,
 			print_addr(&net, text, sizeof(text));
 			return cfgp_fail(x, n->start_mark, CFG_E_VALUE,
 					 "%s has host bits set (the network "
-					 "is %s/%u)", show(x, n), text, p->len);
+					 "is %s/%u)", cfgp_show(x, n), text, p->len);
 		}
 	return 0;
 }
@@ -581,11 +581,11 @@ int cfgp_get_addr(struct ctx *x, yaml_node_t *n, struct cfg_addr *a)
 		return r;
 	if (!cfgp_parse_ip(buf, a))
 		return cfgp_fail(x, n->start_mark, CFG_E_VALUE, "%s is not %s",
-				 show(x, n), what);
+				 cfgp_show(x, n), what);
 	if (is_v4mapped(a))
 		return cfgp_fail(x, n->start_mark, CFG_E_VALUE,
 				 "%s is an IPv4-mapped address: write the IPv4 "
-				 "address", show(x, n));
+				 "address", cfgp_show(x, n));
 	return 0;
 }
 
@@ -619,16 +619,16 @@ int cfgp_get_endpoint(struct ctx *x, yaml_node_t *n, struct cfg_endpoint *e)
 	if (v < 1 || v > 65535)
 		return cfgp_fail(x, n->start_mark, CFG_E_RANGE,
 				 "%s: port %llu is out of range 1..65535",
-				 show(x, n), (unsigned long long)v);
+				 cfgp_show(x, n), (unsigned long long)v);
 	if (is_v4mapped(&e->a))
 		return cfgp_fail(x, n->start_mark, CFG_E_VALUE,
 				 "%s is an IPv4-mapped address: write the IPv4 "
-				 "address", show(x, n));
+				 "address", cfgp_show(x, n));
 	e->port = (uint16_t)v;
 	return 0;
 bad:
 	return cfgp_fail(x, n->start_mark, CFG_E_VALUE, "%s is not %s",
-			 show(x, n), what);
+			 cfgp_show(x, n), what);
 }
 
 /* --- times ----------------------------------------------------------- */
@@ -723,7 +723,7 @@ int cfgp_get_time(struct ctx *x, yaml_node_t *n, int64_t *out)
 	}
 	if (!rfc3339(buf, &t))
 		return cfgp_fail(x, n->start_mark, CFG_E_VALUE, "%s is not %s",
-				 show(x, n), what);
+				 cfgp_show(x, n), what);
 	if (t < 0 || t > TIME_MAX_S)
 		goto range;
 	*out = t;
@@ -731,7 +731,7 @@ int cfgp_get_time(struct ctx *x, yaml_node_t *n, int64_t *out)
 range:
 	return cfgp_fail(x, n->start_mark, CFG_E_RANGE,
 			 "%s is out of range 1970-01-01T00:00:00Z.."
-			 "9999-12-31T23:59:59Z", show(x, n));
+			 "9999-12-31T23:59:59Z", cfgp_show(x, n));
 }
 
 /* --- entry points ---------------------------------------------------- */

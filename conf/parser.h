@@ -54,6 +54,9 @@ void cfgp_pop(struct ctx *x, size_t saved);
 
 /* What a node is, as messages name it: "a mapping", "a list", ... */
 const char *cfgp_kind(const yaml_node_t *n);
+/* A scalar as messages quote it: "text", control octets escaped, long
+ * values shortened (valid until the next call). */
+const char *cfgp_show(struct ctx *x, const yaml_node_t *n);
 
 /* --- mappings and lists ---------------------------------------------- */
 

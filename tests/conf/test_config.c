@@ -1179,6 +1179,11 @@ Test(config, policy_transfers_and_tsig_keys)
 	    CFG_E_VALUE, "bailiwick.yaml:2:33: tsig-keys[0].secret: is not base64 of 1..128 octets");
 	bad("resolver: { root-hints: /r }\ntsig-keys: [ { name: k, secret: \"A=QI\" } ]\n",
 	    CFG_E_VALUE, "bailiwick.yaml:2:33: tsig-keys[0].secret: is not base64 of 1..128 octets");
+	/* a name's control characters are escaped: the message stays one line
+	 * (fuzz_config found it) */
+	bad("resolver: { root-hints: /r }\ntsig-keys: [ { name: \"k\\n\\nx\", secret: \"AQ==\" } ]\n",
+	    CFG_E_VALUE, "bailiwick.yaml:2:22: tsig-keys[0].name: \"k\\x0a\\x0ax\" is not a domain "
+	    "name (labels of 1..63 letters, digits, '-' or '_', at most 253 octets)");
 	bad("resolver: { root-hints: /r }\ntsig-keys: [ { name: k } ]\n", CFG_E_MISSING,
 	    "bailiwick.yaml:2:14: tsig-keys[0].secret: missing required key");
 	bad("resolver: { root-hints: /r }\n"
