@@ -338,6 +338,17 @@ static void reload_policy(struct parts *p, const char *zone, FILE *f)
 
 static void iter_config(const struct cfg *c, struct ctl_iter_config *ic);
 
+/* Whether ic's do-not-query rules leave some address of the root hints to
+ * ask (checked at start and before a reload changes anything). */
+static bool hints_usable(const struct ctl_referral *h, const struct ctl_iter_config *ic)
+{
+	for (unsigned i = 0; i < h->nns; i++)
+		for (unsigned j = 0; j < h->ns[i].naddr; j++)
+			if (ctl_iter_may_query(ic, &h->ns[i].addr[j]))
+				return true;
+	return false;
+}
+
 /* bailiwick-ctl reload: the configuration file read again and checked
  * whole (an error changes nothing: "error: FILE:LINE:COL: ..."), what may
  * change at run time applied (control/reconf.h) in control and, with a
@@ -399,11 +410,7 @@ static void reload_config(struct parts *p, FILE *f)
 	unsigned n = ctl_reconf_merge(&cand, &next, applied, sizeof(applied), restart,
 				      sizeof(restart));
 	iter_config(&cand, &ic);
-	unsigned usable = 0;
-	for (unsigned i = 0; i < p->hints->nns; i++)
-		for (unsigned j = 0; j < p->hints->ns[i].naddr; j++)
-			usable += ctl_iter_may_query(&ic, &p->hints->ns[i].addr[j]);
-	if (!usable) {
+	if (!hints_usable(p->hints, &ic)) {
 		fprintf(f, "error: %s: resolver.do-not-query: every address of the root hints "
 			   "would be excluded; nothing changed\n", p->cfg_path);
 		return;
@@ -643,11 +650,7 @@ int main(int argc, char **argv)
 	}
 	static struct ctl_iter_config ic;
 	iter_config(&cfg, &ic);
-	unsigned usable = 0;
-	for (unsigned i = 0; i < hints.nns; i++)
-		for (unsigned j = 0; j < hints.ns[i].naddr; j++)
-			usable += ctl_iter_may_query(&ic, &hints.ns[i].addr[j]);
-	if (!usable) {
+	if (!hints_usable(&hints, &ic)) {
 		fprintf(stderr, "bailiwick-control: %s: resolver.do-not-query: every address of "
 				"the root hints (%s) is excluded; list them in resolver.do-query\n",
 			path, cfg.resolver.root_hints);
