@@ -307,7 +307,8 @@ static enum cache_state entry_state(const struct cache *c,
 		__atomic_store_n(&w->ref, 1, __ATOMIC_RELAXED);
 	if (now < e->expire) {
 		if (now < e->prefetch_at ||
-		    __atomic_load_n(&e->refresh_at, __ATOMIC_RELAXED))
+		    __atomic_load_n(&e->refresh_at, __ATOMIC_RELAXED) ||
+		    !__atomic_load_n(&c->cfg.prefetch_percent, __ATOMIC_RELAXED))
 			return CACHE_HIT;
 		uint32_t zero = 0;
 		/* Exactly one hit wins the exchange and asks for a refresh.
@@ -318,14 +319,16 @@ static enum cache_state entry_state(const struct cache *c,
 			return CACHE_HIT_PREFETCH;
 		return CACHE_HIT;
 	}
-	if (now >= e->stale_until)
+	/* the entry's own bound, and a reload's since (serve-stale off or
+	 * shortened) */
+	if (now >= e->stale_until ||
+	    now - e->expire >= __atomic_load_n(&c->cfg.max_stale, __ATOMIC_RELAXED))
 		return CACHE_MISS;
 	uint32_t last = __atomic_load_n(&e->refresh_at, __ATOMIC_RELAXED);
 	if ((last == 0 || now + 1 - last >= CACHE_STALE_RETRY_S) &&
 	    __atomic_compare_exchange_n(&w->refresh_at, &last, now + 1, false,
 					__ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		return CACHE_STALE_REFRESH;
-	(void)c;
 	return CACHE_STALE;
 }
 
@@ -536,6 +539,8 @@ static inline int answer(const struct cache *c, const struct cache_entry *e,
 	if (fits) {
 		uint8_t *sec = out + base;
 		uint32_t age = now - e->inserted;
+		uint32_t max_ttl = __atomic_load_n(&c->cfg.max_ttl, __ATOMIC_RELAXED);
+		uint32_t stale_ttl = __atomic_load_n(&c->cfg.stale_answer_ttl, __ATOMIC_RELAXED);
 
 		dns_copy(sec, v.sections, v.sec_len);
 		for (unsigned i = 0; i < v.nttl; i++) {
@@ -543,10 +548,9 @@ static inline int answer(const struct cache *c, const struct cache_entry *e,
 			uint16_t off;
 			memcpy(&orig, v.ttls + 4 * i, 4);
 			memcpy(&off, v.offs + 2 * i, 2);
-			ttl = state >= CACHE_STALE ? c->cfg.stale_answer_ttl :
-			      orig > age ? orig - age : 0;
-			if (ttl > c->cfg.max_ttl)
-				ttl = c->cfg.max_ttl;
+			ttl = state >= CACHE_STALE ? stale_ttl : orig > age ? orig - age : 0;
+			if (ttl > max_ttl)
+				ttl = max_ttl;
 			dns_put32(sec + off, ttl);
 		}
 		len += v.sec_len;
@@ -690,6 +694,38 @@ static void drop_slot(struct cache *c, uint64_t *slot)
 void cache_set_edns_udp_size(struct cache *c, uint16_t size)
 {
 	__atomic_store_n(&c->cfg.edns_udp_size, size, __ATOMIC_RELAXED);
+}
+
+uint64_t cache_set_limits(struct cache *c, const struct cache_config *cfg, uint32_t now)
+{
+	struct cache_config *k = &c->cfg;
+	bool lower = cfg->max_ttl < k->max_ttl || cfg->max_negative_ttl < k->max_negative_ttl;
+	uint64_t removed = 0;
+
+	/* readers load the ones they use one by one: any mix of old and new
+	 * is a valid configuration for one answer */
+	__atomic_store_n(&k->max_ttl, cfg->max_ttl, __ATOMIC_RELAXED);
+	__atomic_store_n(&k->stale_answer_ttl, cfg->stale_answer_ttl, __ATOMIC_RELAXED);
+	__atomic_store_n(&k->max_stale, cfg->max_stale, __ATOMIC_RELAXED);
+	__atomic_store_n(&k->prefetch_percent, cfg->prefetch_percent, __ATOMIC_RELAXED);
+	k->min_ttl = cfg->min_ttl;
+	k->max_negative_ttl = cfg->max_negative_ttl;
+	if (!lower)
+		return 0;
+	struct cache_table *t = c->table;
+	for (uint64_t i = 0; i < table_slots(t); i++) {
+		uint64_t *slot = slot_at(t, i);
+		if (!*slot)
+			continue;
+		const struct cache_entry *e = slot_entry(*slot);
+		bool negative = e->rcode == DNS_R_NXDOMAIN || !e->count[0];
+		uint32_t bound = negative ? k->max_negative_ttl : k->max_ttl;
+		if (e->expire > now && e->expire - now > bound) {
+			drop_slot(c, slot);
+			removed++;
+		}
+	}
+	return removed;
 }
 
 struct cache *cache_new(const struct cache_config *cfg)

@@ -133,6 +133,18 @@ void cache_free(struct cache *c);
  * thread. */
 void cache_set_edns_udp_size(struct cache *c, uint16_t size);
 
+/*
+ * A configuration reload, writer: cfg's TTL bounds, serve-stale and
+ * prefetch settings (max_bytes and edns_udp_size are not taken) from now
+ * on. New entries are made with them; answers cap their TTLs at the new
+ * max_ttl at once; expired entries are served stale only within the new
+ * max_stale (0: not at all), and prefetch asks for no refresh when the new
+ * percentage is 0. Entries whose time left exceeds a lowered max_ttl
+ * (max_negative_ttl for negative answers) are removed, so that none
+ * outlives the new bound. Returns the count removed.
+ */
+uint64_t cache_set_limits(struct cache *c, const struct cache_config *cfg, uint32_t now);
+
 /* Any thread: the key of a question (qname in any case); dnssec: the
  * asker wants DNSSEC records (see struct cache_key). */
 void cache_key_init(struct cache_key *k, const struct cache *c,

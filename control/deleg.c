@@ -120,6 +120,11 @@ struct ctl_deleg_table *ctl_deleg_table_new(size_t max_entries, uint32_t max_ttl
 	return t;
 }
 
+void ctl_deleg_set_max_ttl(struct ctl_deleg_table *t, uint32_t max_ttl)
+{
+	t->max_ttl = max_ttl ? max_ttl : 86400;
+}
+
 void ctl_deleg_table_free(struct ctl_deleg_table *t)
 {
 	if (!t)

@@ -107,6 +107,10 @@ struct ctl_deleg_table;
 struct ctl_deleg_table *ctl_deleg_table_new(size_t max_entries, uint32_t max_ttl);
 void ctl_deleg_table_free(struct ctl_deleg_table *t);
 
+/* A configuration reload: the cap for referrals learnt from now on (0:
+ * 86400). Delegations held keep their expiry. */
+void ctl_deleg_set_max_ttl(struct ctl_deleg_table *t, uint32_t max_ttl);
+
 /*
  * The root from hints: replaces the root's instance only when none is
  * usable (hints never expire: they are what priming starts from).

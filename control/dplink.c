@@ -27,6 +27,7 @@
 #include "cache/nsec.h"
 #include "conf/config.h"
 #include "answer/reply.h"
+#include "answer/settings.h"
 #include "control/err.h"
 #include "control/iter.h"
 #include "control/policy.h"
@@ -491,6 +492,13 @@ void ctl_dp_publish_settings(struct ctl_dp *d, const struct cfg *cfg, uint64_t g
 	s->n_acl = cfg->n_acl;
 	s->edns_size = cfg->resolver.upstream.edns_buffer;
 	s->pad = 0;
+	struct cache_config cc;
+	answer_cache_config(cfg, &cc);
+	s->max_ttl = cc.max_ttl;
+	s->max_negative_ttl = cc.max_negative_ttl;
+	s->max_stale = cc.max_stale;
+	s->stale_answer_ttl = cc.stale_answer_ttl;
+	s->prefetch_percent = cc.prefetch_percent;
 	memset(s->acl, 0, sizeof(s->acl));
 	for (unsigned i = 0; i < cfg->n_acl && i < SHM_ACL_MAX; i++) {
 		const struct cfg_acl_rule *r = &cfg->acl[i];

@@ -72,6 +72,14 @@ struct ctl_infra *ctl_infra_new(const struct ctl_infra_config *c)
 	return t;
 }
 
+void ctl_infra_set_fail_ttl(struct ctl_infra *t, uint32_t min_s, uint32_t max_s)
+{
+	if (!min_s || max_s < min_s)
+		return;
+	t->cfg.fail_min_s = min_s;
+	t->cfg.fail_max_s = max_s;
+}
+
 void ctl_infra_free(struct ctl_infra *t)
 {
 	if (!t)

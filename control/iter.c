@@ -250,6 +250,8 @@ void ctl_iter_config_default(struct ctl_iter_config *c)
 		.sibling_glue = true,
 		.failure_ttl = 5,
 		.max_failure_ttl = 30,
+		.max_ttl = 86400,
+		.max_negative_ttl = 3600,
 		.server_port = 53,
 	};
 }
@@ -1448,7 +1450,12 @@ static bool take_answer(struct req *r, const struct dns_msg *m, const struct ctl
 {
 	uint32_t now = ctl_iter_now();
 	uint32_t cap = r->chain_expire > now ? r->chain_expire - now : 0;
+	const struct ctl_iter_config *c = &r->it->cfg;
 
+	/* the client's answer bounded as the cache's entry will be (the
+	 * cache answers the next client with the bounds again) */
+	if (cap > c->max_ttl)
+		cap = c->max_ttl;
 	if (!s->aa)
 		r->all_aa = false;
 	/* Every answer is assembled as a DO client gets it, signatures and
@@ -1463,7 +1470,8 @@ static bool take_answer(struct req *r, const struct dns_msg *m, const struct ctl
 	 * a link's before it would put authority records before answer
 	 * records) */
 	if (last && asm_roles(r->it, &r->b, true, m, s, negative ? CTL_ROLE_SOA : CTL_ROLE_DENIAL,
-			      CTL_ROLE_DENIAL, DNS_SEC_AUTHORITY, cap))
+			      CTL_ROLE_DENIAL, DNS_SEC_AUTHORITY,
+			      negative && cap > c->max_negative_ttl ? c->max_negative_ttl : cap))
 		return false;
 	return true;
 }
@@ -1911,13 +1919,11 @@ void ctl_iter_set_config(struct ctl_iter *it, const struct ctl_iter_config *c)
 	struct ctl_iter_config k = it->cfg;
 
 	it->cfg = *c;
-	/* what sized tables or went into the infrastructure cache stays */
+	/* what sized tables stays */
 	it->cfg.max_requests = k.max_requests;
 	it->cfg.max_waiters = k.max_waiters;
 	it->cfg.server_port = k.server_port;
-	it->cfg.failure_ttl = k.failure_ttl;
-	it->cfg.max_failure_ttl = k.max_failure_ttl;
-	it->cfg.serve_stale = k.serve_stale;
+	ctl_infra_set_fail_ttl(it->infra, c->failure_ttl, c->max_failure_ttl);
 	it->zone_max = (uint32_t)((uint64_t)it->cfg.max_requests * it->cfg.max_zone_share / 100);
 	if (it->zone_max < 1)
 		it->zone_max = 1;

@@ -71,6 +71,9 @@ struct ctl_iter_config {
 	uint32_t max_requests;		/* resolutions outstanding */
 	uint32_t max_waiters;		/* clients coalesced onto one */
 	uint32_t min_ttl;		/* cache.min-ttl, applied when assembling */
+	uint32_t max_ttl;		/* cache.max-ttl, the same */
+	uint32_t max_negative_ttl;	/* cache.max-negative-ttl: a negative
+					   answer's SOA and proof */
 	uint32_t max_zone_share;	/* percent of max_requests at one cut */
 	bool sibling_glue;		/* use a referral's sibling glue; on */
 	uint32_t failure_ttl;		/* a failed question: SERVFAIL this long */
@@ -153,10 +156,9 @@ struct ctl_iter *ctl_iter_new(struct ctl_loop *loop, struct up_ctx *up,
 void ctl_iter_free(struct ctl_iter *it);
 
 /* A configuration reload: c's settings for the resolutions started from
- * now on, except those that sized the iterator's tables or its
- * infrastructure cache (max_requests, max_waiters, server_port,
- * failure_ttl, max_failure_ttl, serve_stale), which stay as they were.
- * The loop's thread. */
+ * now on (the failure TTLs for failures remembered from now on), except
+ * those that sized the iterator's tables (max_requests, max_waiters,
+ * server_port), which stay as they were. The loop's thread. */
 void ctl_iter_set_config(struct ctl_iter *it, const struct ctl_iter_config *c);
 
 /*

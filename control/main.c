@@ -415,12 +415,6 @@ static void reload_config(struct parts *p, FILE *f)
 			   "would be excluded; nothing changed\n", p->cfg_path);
 		return;
 	}
-	if (cand.cache.min_ttl_s > cand.cache.max_ttl_s) {
-		fprintf(f, "error: %s: cache.min-ttl %u above the cache.max-ttl in force (%u, "
-			   "which needs a restart); nothing changed\n", p->cfg_path,
-			cand.cache.min_ttl_s, cand.cache.max_ttl_s);
-		return;
-	}
 	if (n) {
 		ctl_reconf_merge(p->cfg, &next, applied, sizeof(applied), restart, sizeof(restart));
 		p->cfg_gen++;
@@ -428,6 +422,13 @@ static void reload_config(struct parts *p, FILE *f)
 		ctl_server_reconfigure(p->srv, p->cfg);
 		if (!p->dp) /* standalone: ours is the client cache */
 			cache_set_edns_udp_size(p->cache, p->cfg->resolver.upstream.edns_buffer);
+		/* ours holds what iteration needs, in either mode: the same
+		 * bounds (the dataplane's cache takes them from the block) */
+		struct cache_config cc;
+		answer_cache_config(p->cfg, &cc);
+		cache_set_limits(p->cache, &cc, ctl_iter_now());
+		ctl_deleg_set_max_ttl(p->deleg, p->cfg->cache.max_ttl_s);
+		p->max_ttl = p->cfg->cache.max_negative_ttl_s;
 	}
 	/* The file both processes stand for (a control started from it
 	 * attaches) only when nothing in it waits for a restart: a control
@@ -519,6 +520,8 @@ static void iter_config(const struct cfg *c, struct ctl_iter_config *ic)
 	ic->serve_stale = c->cache.stale_enabled && !c->dataplane.enabled;
 	ic->stale_client_timeout_ms = c->cache.stale_client_timeout_ms;
 	ic->min_ttl = c->cache.min_ttl_s;
+	ic->max_ttl = c->cache.max_ttl_s;
+	ic->max_negative_ttl = c->cache.max_negative_ttl_s;
 	ic->max_zone_share = c->resolver.limits.max_zone_share;
 	ic->sibling_glue = c->resolver.sibling_glue;
 	ic->failure_ttl = c->cache.failure_ttl_s;

@@ -118,6 +118,7 @@ struct dp {
 	struct dp_worker *workers[SHM_WORKERS_MAX];
 	uint64_t drain_cycles;
 	uint16_t edns_size;		/* our advertised UDP size */
+	uint32_t max_negative_ttl;	/* cache.max-negative-ttl (the NSEC store's feeds) */
 	/* the response policy snapshot the workers apply (NULL: none), set
 	 * by the main thread once it has checked control's (policy.c) */
 	const struct policy_snap *policy;
@@ -172,7 +173,8 @@ void dp_policy_poll(struct dp *dp);
 /*
  * Configuration settings (settings.c), on the main thread: the block
  * control publishes on a reload (shm.h: settings) is checked and put in
- * force for the workers (dp.acl, dp.edns_size and the ports' UDP limits);
+ * force for the workers (dp.acl, dp.edns_size and the ports' UDP limits)
+ * and the cache (its TTL bounds, serve-stale and prefetch settings);
  * settings_active says which generation they apply. dp_acl_new() compiles
  * n rules into the list in force (the one it replaces freed after a grace
  * period); NULL: no memory. dp_port_udp_max() sets a port's UDP limits

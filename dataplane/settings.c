@@ -1,8 +1,10 @@
 /*
  * dataplane/settings.c: the client-facing settings control publishes on a
  * configuration reload (shm.h's settings block): the access-control list
- * the workers screen clients with and the EDNS buffer size they advertise.
- * Dataplane main thread.
+ * the workers screen clients with, the EDNS buffer size they advertise,
+ * and the cache's TTL bounds, serve-stale and prefetch settings (the main
+ * thread is the cache's writer: cache_set_limits()). Dataplane main
+ * thread.
  *
  * The block is read under its sequence lock into a private copy, every
  * field checked (a control of another build, or a bad write, must not
@@ -50,7 +52,9 @@ const struct answer_acl *dp_acl_new(struct dp *dp, const struct cfg_acl_rule *r,
 static bool take(const struct shm_settings *s, struct cfg_acl_rule *r)
 {
 	if (s->n_acl > SHM_ACL_MAX || s->n_acl > CFG_ACL_MAX || s->edns_size < 512 ||
-	    s->edns_size > 4096)
+	    s->edns_size > 4096 || s->prefetch_percent > 100 || !s->max_ttl ||
+	    s->max_ttl > CFG_TTL_MAX_S || s->max_negative_ttl > CFG_TTL_MAX_S ||
+	    s->max_stale > CFG_TTL_MAX_S || !s->stale_answer_ttl || s->stale_answer_ttl > 86400)
 		return false;
 	for (unsigned i = 0; i < s->n_acl; i++) {
 		const struct shm_acl_rule *a = &s->acl[i];
@@ -106,6 +110,15 @@ void dp_settings_poll(struct dp *dp)
 		return; /* no memory: next time */
 	__atomic_store_n(&dp->edns_size, s.edns_size, __ATOMIC_RELAXED);
 	cache_set_edns_udp_size(dp->cache, s.edns_size);
+	struct cache_config cc = {
+		.max_ttl = s.max_ttl,
+		.max_negative_ttl = s.max_negative_ttl,
+		.stale_answer_ttl = s.stale_answer_ttl,
+		.max_stale = s.max_stale,
+		.prefetch_percent = s.prefetch_percent,
+	};
+	ctl->writer.settings_removed += cache_set_limits(dp->cache, &cc, ctl->now_s);
+	dp->max_negative_ttl = s.max_negative_ttl;
 	for (unsigned i = 0; i < dp->n_ports; i++)
 		dp_port_udp_max(dp, &dp->ports[i]);
 	ctl->settings_active = gen;

@@ -41,7 +41,7 @@ static void fill(struct dp *dp, const struct shm_fill *f)
 		 * aggressive NSEC is (control sends none then) */
 		struct cache_nsec_feed_result r;
 		if (!dp->nsec || cache_nsec_feed(dp->nsec, f->msg, f->msg_len, now,
-						 dp->cfg->cache.max_negative_ttl_s, &r)) {
+						 dp->max_negative_ttl, &r)) {
 			st->bad_records++;
 			return;
 		}

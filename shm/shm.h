@@ -66,8 +66,10 @@ struct dns_query;
  * entry), SHM_FILL_PLAIN, the workers' policy_recheck and
  * policy_response counters. 10: the client-facing settings control
  * publishes on a configuration reload (settings_seq, settings;
- * settings_active, settings_rejected). */
-#define SHM_ABI_VERSION 10
+ * settings_active, settings_rejected). 11: the cache's TTL bounds,
+ * serve-stale and prefetch settings in the settings block, and the
+ * writer's settings_removed counter. */
+#define SHM_ABI_VERSION 11
 #define SHM_MAGIC 0x6277636c /* "bwcl" */
 
 #define SHM_CTL_NAME "bw_ctl"
@@ -354,7 +356,8 @@ struct shm_worker_stats {
 	X(policy_published, "policy snapshots given to the workers")	\
 	X(policy_rejected, "policy snapshots refused: outside shared memory or inconsistent") \
 	X(settings_published, "configuration settings (ACL, EDNS size) given to the workers") \
-	X(settings_rejected, "configuration settings refused: a field out of range")
+	X(settings_rejected, "configuration settings refused: a field out of range") \
+	X(settings_removed, "cache entries removed for outliving a lowered max-ttl")
 
 struct shm_writer_stats {
 #define SHM_FIELD(name, text) uint64_t name;
@@ -449,7 +452,13 @@ struct shm_settings {
 	uint64_t gen;		/* control's configuration generation; 0: none */
 	uint32_t n_acl;
 	uint16_t edns_size;	/* resolver.upstream.edns-buffer, 512..4096 */
-	uint16_t pad;
+	uint8_t prefetch_percent; /* cache.prefetch: 0 (off)..100 */
+	uint8_t pad;
+	/* cache: in seconds, the configuration's ranges */
+	uint32_t max_ttl;	/* max-ttl, 1..CFG_TTL_MAX_S */
+	uint32_t max_negative_ttl; /* max-negative-ttl, 0..CFG_TTL_MAX_S */
+	uint32_t max_stale;	/* serve-stale.max-stale, 0 (off)..CFG_TTL_MAX_S */
+	uint32_t stale_answer_ttl; /* serve-stale.answer-ttl, 1..86400 */
 	struct shm_acl_rule acl[SHM_ACL_MAX];
 	uint8_t config_sha256[32];
 };

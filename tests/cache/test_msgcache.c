@@ -227,6 +227,57 @@ Test(msgcache, prefetch_fires_once_in_the_last_tenth)
 	cache_free(c);
 }
 
+/* A reload's settings take effect for entries cached before it. */
+Test(msgcache, a_reload_applies_its_limits_to_entries_already_cached)
+{
+	struct cache *c = new_cache(NULL);
+	struct cache_config cfg;
+	uint8_t buf[512], rd[64], out[1232];
+	struct dns_msg m;
+
+	insert_a(c, "long.shop.lab", 5000, T0, false);
+	insert_a(c, "short.shop.lab", 100, T0, false);
+	insert_a(c, "stale.shop.lab", 10, T0, false);
+	insert_a(c, "pre.shop.lab", 1000, T0, false);
+	size_t n = soa(rd, 3000);
+	struct rec r = { DNS_SEC_AUTHORITY, "shop.lab", DNS_T_SOA, 3000, rd, n };
+	size_t len = response(buf, sizeof(buf), "nope.shop.lab", DNS_T_A, DNS_R_NXDOMAIN, &r, 1,
+			      false);
+	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_AUTH_ANSWER, false), 0);
+	cr_assert_eq(lookup(c, "stale.shop.lab", DNS_T_A, false, T0 + 20).state,
+		     CACHE_STALE_REFRESH);
+
+	cache_config_default(&cfg);
+	cfg.max_ttl = 1500;
+	cfg.max_negative_ttl = 2000;
+	cfg.max_stale = 0;
+	cfg.prefetch_percent = 0;
+	/* long.shop.lab outlives 1500 s and nope.shop.lab 2000 s */
+	cr_assert_eq(cache_set_limits(c, &cfg, T0 + 1), 2);
+	cr_assert_null(lookup(c, "long.shop.lab", DNS_T_A, false, T0 + 1).entry);
+	cr_assert_null(lookup(c, "nope.shop.lab", DNS_T_A, false, T0 + 1).entry);
+	answer(c, "pre.shop.lab", DNS_T_A, 0, T0 + 10, out, sizeof(out), &m, NULL);
+	cr_assert_eq(first_ttl(&m, DNS_SEC_ANSWER), 990, "within the bound: kept as it was");
+	cr_assert_eq(lookup(c, "short.shop.lab", DNS_T_A, false, T0 + 50).state, CACHE_HIT);
+	cr_assert_null(lookup(c, "stale.shop.lab", DNS_T_A, false, T0 + 21).entry,
+		       "serve-stale off: an expired entry is a miss");
+	cr_assert_eq(lookup(c, "pre.shop.lab", DNS_T_A, false, T0 + 950).state, CACHE_HIT,
+		     "prefetch off: no refresh asked");
+	cr_assert_eq(cache_check(c), 0);
+
+	/* raised again: nothing removed; stale back within the new window */
+	cfg.max_ttl = 86400;
+	cfg.max_stale = 100;
+	cfg.prefetch_percent = 10;
+	cr_assert_eq(cache_set_limits(c, &cfg, T0 + 30), 0);
+	cr_assert_geq(lookup(c, "stale.shop.lab", DNS_T_A, false, T0 + 30).state, CACHE_STALE);
+	cr_assert_null(lookup(c, "stale.shop.lab", DNS_T_A, false, T0 + 110).entry,
+		       "the entry's window ends 100 s after its expiry now");
+	cr_assert_eq(lookup(c, "pre.shop.lab", DNS_T_A, false, T0 + 950).state,
+		     CACHE_HIT_PREFETCH);
+	cache_free(c);
+}
+
 static void neg60(struct cache_config *cfg) { cfg->max_negative_ttl = 60; }
 
 Test(msgcache, negative_ttl_is_min_of_soa_ttl_minimum_and_cap)

@@ -98,7 +98,12 @@ Test(reconf, every_key_classified)
 		  strstr(restart, "control.notify-listen"), "%s", restart);
 	cr_assert(strstr(applied, "resolver.dnssec.log-bogus") &&
 		  strstr(applied, "resolver.do-query") &&
-		  strstr(applied, "cache.serve-stale.client-timeout-ms"), "%s", applied);
+		  strstr(applied, "cache.serve-stale.client-timeout-ms") &&
+		  strstr(applied, "cache.max-ttl") && strstr(applied, "cache.max-negative-ttl") &&
+		  strstr(applied, "cache.serve-stale,") && strstr(applied, "cache.prefetch") &&
+		  strstr(applied, "cache.failure-ttl") && strstr(applied, "cache.max-failure-ttl"),
+		  "%s", applied);
+	cr_assert_null(strstr(restart, "cache.max-ttl"), "%s", restart);
 	/* after the merge, taking the restart keys too gives the file */
 	struct cfg again = cur;
 	ctl_reconf_merge(&again, &next, applied, sizeof(applied), restart, sizeof(restart));
