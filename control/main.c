@@ -84,6 +84,7 @@ struct parts {
 	uint8_t *cfg_sha256;
 	uint64_t cfg_gen;
 	const struct ctl_referral *hints;	/* the root hints read at start */
+	bool reconf_busy;	/* a reload waits for its policy list */
 };
 
 /* Standalone: the iterator's denial feed into our own NSEC store, as the
@@ -359,8 +360,11 @@ struct conf_req {
 	int fd;
 	struct ctl_timer wait;
 	uint64_t gen;		/* the generation this reload made */
+	uint64_t policy_gen;	/* and its policy snapshot's (0: none new) */
 	unsigned waited_ms;
-	char text[2400];	/* two lists of 1 KiB and the lines around them */
+	uint8_t sha[CFG_SHA256_LEN];	/* the file's */
+	char text[3400];	/* two lists of 1 KiB, the policy's lines and
+				   the lines around them */
 };
 
 static void conf_wait(struct ctl_loop *loop, void *arg)
@@ -368,17 +372,26 @@ static void conf_wait(struct ctl_loop *loop, void *arg)
 	struct conf_req *q = arg;
 	uint64_t active = 0, rejected = 0;
 
+	uint64_t pactive = 0, prejected = 0;
 	ctl_dp_settings_state(q->p->dp, &active, &rejected);
-	if (active < q->gen && rejected != q->gen && q->waited_ms < RELOAD_WAIT_MS &&
-	    !ctl_dp_lost(q->p->dp)) {
+	ctl_dp_policy_state(q->p->dp, &pactive, &prejected);
+	bool policy_waits = q->policy_gen && pactive < q->policy_gen && prejected != q->policy_gen;
+	if (((active < q->gen && rejected != q->gen) || policy_waits) &&
+	    q->waited_ms < RELOAD_WAIT_MS && !ctl_dp_lost(q->p->dp)) {
 		q->waited_ms += 10;
 		ctl_timer_add(loop, &q->wait, 10, conf_wait, q);
 		return;
 	}
 	/* the workers' verdict first: an error line makes bailiwick-ctl
 	 * exit 1 */
-	char out[sizeof(q->text) + 200];
-	if (active >= q->gen)
+	char out[sizeof(q->text) + 400];
+	if (active >= q->gen && q->policy_gen && pactive < q->policy_gen)
+		snprintf(out, sizeof(out), "error: the dataplane %s policy generation %llu (in %u ms); "
+					   "control applies it, the workers keep %llu\n%s",
+			 prejected == q->policy_gen ? "refused" : "has not taken",
+			 (unsigned long long)q->policy_gen, q->waited_ms, (unsigned long long)pactive,
+			 q->text);
+	else if (active >= q->gen)
 		snprintf(out, sizeof(out), "%sdataplane: generation %llu in the workers\n",
 			 q->text, (unsigned long long)active);
 	else
@@ -390,33 +403,24 @@ static void conf_wait(struct ctl_loop *loop, void *arg)
 	free(q);
 }
 
-static void reload_config(struct parts *p, FILE *f)
-{
-	static struct cfg next;
-	uint8_t sha[CFG_SHA256_LEN];
-	char err[512], applied[1024], restart[1024];
+/*
+ * The applying half of a reload, once everything is checked (and a new
+ * policy list is in force): next's run-time settings into control's and
+ * published; the reply (policy: its lines, or NULL) to fd, or to f when
+ * fd < 0.
+ */
+static struct cfg next;	/* the file read again: one reload at a time */
 
-	static struct cfg cand;
+static void apply_config(struct parts *p, const uint8_t *sha, const char *policy,
+			 uint64_t policy_gen, FILE *f, int fd)
+{
+	char applied[1024], restart[1024];
 	struct ctl_iter_config ic;
 
-	if (cfg_load_sha256(&next, p->cfg_path, sha, err, sizeof(err))) {
-		fprintf(f, "error: %s\n", err);
-		return;
-	}
-	/* the merge on a copy first: what the file's checks cannot see (its
-	 * run-time settings beside the kept ones, the root hints read at
-	 * start) must hold before anything changes */
-	memcpy(&cand, p->cfg, sizeof(cand));
-	unsigned n = ctl_reconf_merge(&cand, &next, applied, sizeof(applied), restart,
+	unsigned n = ctl_reconf_merge(p->cfg, &next, applied, sizeof(applied), restart,
 				      sizeof(restart));
-	iter_config(&cand, &ic);
-	if (!hints_usable(p->hints, &ic)) {
-		fprintf(f, "error: %s: resolver.do-not-query: every address of the root hints "
-			   "would be excluded; nothing changed\n", p->cfg_path);
-		return;
-	}
 	if (n) {
-		ctl_reconf_merge(p->cfg, &next, applied, sizeof(applied), restart, sizeof(restart));
+		iter_config(p->cfg, &ic);
 		p->cfg_gen++;
 		ctl_iter_set_config(p->it, &ic);
 		ctl_server_reconfigure(p->srv, p->cfg);
@@ -439,26 +443,148 @@ static void reload_config(struct parts *p, FILE *f)
 	if (p->dp)
 		ctl_dp_publish_settings(p->dp, p->cfg, p->cfg_gen, p->cfg_sha256);
 	char text[sizeof(((struct conf_req *)0)->text)];
-	snprintf(text, sizeof(text), "ok configuration generation %llu\napplied: %s\n"
-				     "needs a restart (kept as it was): %s\n%s",
-		 (unsigned long long)p->cfg_gen, applied[0] ? applied : "nothing",
-		 restart[0] ? restart : "nothing",
-		 restart[0] && p->dp ? "note: restart both processes for those (a control "
-				       "restarted alone from this file would not attach)\n" : "");
+	int tl = snprintf(text, sizeof(text), "ok configuration generation %llu\napplied: %s\n"
+					      "needs a restart (kept as it was): %s\n%s%s",
+			  (unsigned long long)p->cfg_gen, applied[0] ? applied : "nothing",
+			  restart[0] ? restart : "nothing",
+			  restart[0] && p->dp ? "note: restart both processes for those (a "
+						"control restarted alone from this file would "
+						"not attach)\n" : "",
+			  policy ? policy : "");
+	if (tl >= (int)sizeof(text)) /* the policy's lines cut: say so */
+		snprintf(text + sizeof(text) - 32, 32, "\n(more lines not shown)\n");
 	struct conf_req *q = p->dp && applied[0] ? malloc(sizeof(*q)) : NULL;
-	int fd = q ? ctl_sock_defer(p->sock) : -1;
-	if (fd < 0) {
+	if (q && fd < 0 && (fd = ctl_sock_defer(p->sock)) < 0) {
 		free(q);
-		fputs(text, f);
+		q = NULL;
+	}
+	if (!q) {
+		if (fd >= 0)
+			ctl_sock_reply(fd, text, strlen(text));
+		else
+			fputs(text, f);
 		return;
 	}
 	memcpy(q->text, text, sizeof(text));
 	q->gen = p->cfg_gen;
+	q->policy_gen = policy_gen;
 	q->p = p;
 	q->fd = fd;
 	q->waited_ms = 0;
 	ctl_timer_init(&q->wait);
 	conf_wait(p->loop, q);
+}
+
+/* A reload's new policy list is in force (rc 0) or nothing changed. */
+static void conf_policy_done(void *arg, int rc, const char *err, unsigned failed,
+			     const char *report, size_t len)
+{
+	struct conf_req *q = arg;
+	struct parts *p = q->p;
+	char line[700];
+
+	(void)failed;
+	p->reconf_busy = false;
+	if (rc) {
+		int n = snprintf(line, sizeof(line), "error: %s; nothing changed\n", err);
+		char *t = malloc((size_t)n + len);
+		if (t) {
+			memcpy(t, line, (size_t)n);
+			memcpy(t + n, report, len);
+			ctl_sock_reply(q->fd, t, (size_t)n + len);
+		} else {
+			ctl_sock_reply(q->fd, line, (size_t)n);
+		}
+		free(t);
+		free(q);
+		return;
+	}
+	size_t slen = 0;
+	const struct policy_snap *s = ctl_policy_snap(p->policy, &slen);
+	uint64_t pg = 0;
+	ctl_server_set_policy(p->srv, p->policy);
+	if (s && p->dp && policy_gen(s) > ctl_dp_policy_gen(p->dp) &&
+	    !ctl_dp_publish_policy(p->dp, s, slen))
+		pg = policy_gen(s);
+	/* the policy's report: its generation, then rejected records */
+	char *pt = NULL;
+	size_t pl = 0;
+	FILE *pf = open_memstream(&pt, &pl);
+	if (pf) {
+		fprintf(pf, "policy: generation %llu, %llu rules\n",
+			(unsigned long long)(s ? policy_gen(s) : 0),
+			(unsigned long long)(s ? policy_rules(s) : 0));
+		fwrite(report, 1, len, pf);
+		fclose(pf);
+	}
+	int fd = q->fd;
+	uint8_t sha[CFG_SHA256_LEN];
+	memcpy(sha, q->sha, sizeof(sha));
+	free(q);
+	apply_config(p, sha, pt, pg, NULL, fd);
+	free(pt);
+}
+
+static void reload_config(struct parts *p, FILE *f)
+{
+	uint8_t sha[CFG_SHA256_LEN];
+	char err[512], applied[1024], restart[1024];
+
+	static struct cfg cand;
+	struct ctl_iter_config ic;
+
+	if (p->reconf_busy) {
+		fprintf(f, "error: a configuration reload is in progress (its policy list); "
+			   "nothing changed\n");
+		return;
+	}
+	if (cfg_load_sha256(&next, p->cfg_path, sha, err, sizeof(err))) {
+		fprintf(f, "error: %s\n", err);
+		return;
+	}
+	/* the merge on a copy first: what the file's checks cannot see (its
+	 * run-time settings beside the kept ones, the root hints read at
+	 * start) must hold before anything changes */
+	memcpy(&cand, p->cfg, sizeof(cand));
+	ctl_reconf_merge(&cand, &next, applied, sizeof(applied), restart, sizeof(restart));
+	iter_config(&cand, &ic);
+	if (!hints_usable(p->hints, &ic)) {
+		fprintf(f, "error: %s: resolver.do-not-query: every address of the root hints "
+			   "would be excluded; nothing changed\n", p->cfg_path);
+		return;
+	}
+	if (!ctl_reconf_policy_changed(p->cfg, &cand)) {
+		apply_config(p, sha, NULL, 0, f, -1);
+		return;
+	}
+	/* a new policy list: its new zones read (a thread) before anything
+	 * changes; the rest is applied when it is in force */
+	if (ctl_policy_busy(p->policy)) {
+		fprintf(f, "error: a policy reload or transfer is in progress; nothing changed "
+			   "(reload again)\n");
+		return;
+	}
+	struct conf_req *q = malloc(sizeof(*q));
+	struct cfg *pc = malloc(sizeof(*pc));
+	int fd = q && pc ? ctl_sock_defer(p->sock) : -1;
+	if (fd < 0) {
+		free(q);
+		free(pc);
+		fprintf(f, "error: out of memory; nothing changed\n");
+		return;
+	}
+	memcpy(pc, &cand, sizeof(*pc));
+	q->p = p;
+	q->fd = fd;
+	memcpy(q->sha, sha, sizeof(q->sha));
+	p->reconf_busy = true;
+	int r = ctl_policy_reconfigure(p->policy, p->loop, pc, conf_policy_done, q);
+	if (r) {
+		p->reconf_busy = false;
+		free(q);
+		ctl_sock_undefer(p->sock);
+		fprintf(f, "error: policy: %s; nothing changed\n", ctl_strerror(r));
+	}
 }
 
 static int command(void *arg, const char *cmd, FILE *f)
@@ -748,7 +874,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	struct parts parts = { it, up, NULL, deleg, cache, NULL, policy, loop, NULL, NULL,
-			       { 0 }, 0, 0, &cfg, path, cfg_sha256, 1, &hints };
+			       { 0 }, 0, 0, &cfg, path, cfg_sha256, 1, &hints, false };
 	if (cfg.dataplane.enabled) {
 		fprintf(stderr, "bailiwick-control: waiting for the dataplane\n");
 		parts.dp = ctl_dp_attach(loop, it, &cfg, cfg_sha256, argv[0],
@@ -792,8 +918,8 @@ int main(int argc, char **argv)
 	parts.sock = sock;
 	if (cfg.n_policy)
 		ctl_server_set_policy(srv, policy);
-	if (cfg.n_policy && ctl_policy_start_transfers(policy, loop, transferred, &parts, err,
-						       sizeof(err))) {
+	/* (with no zone yet: a reload may add some) */
+	if (ctl_policy_start_transfers(policy, loop, transferred, &parts, err, sizeof(err))) {
 		fprintf(stderr, "bailiwick-control: %s\n", err);
 		return 1;
 	}

@@ -69,6 +69,10 @@ struct reload {
 	char err[512];
 	struct policy_snap *snap;
 	size_t snap_len;
+	/* a configuration reload's new policy list (ctl_policy_reconfigure):
+	 * next's zones, each read anew or kept from the list in force */
+	struct cfg *next;
+	int from[CFG_POLICY_MAX];	/* next's zone j: the index in force, -1: new */
 	/* a thread's */
 	pthread_t th;
 	int efd;
@@ -79,6 +83,7 @@ struct reload {
 
 struct ctl_policy {
 	const struct cfg *cfg;
+	struct cfg *own;	/* cfg, when a configuration reload gave it */
 	unsigned n;
 	struct pzone zone[CFG_POLICY_MAX];
 	struct policy_zone_opts opts[CFG_POLICY_MAX];
@@ -124,31 +129,42 @@ static uint8_t override_of(uint8_t o)
 	return o < sizeof(map) ? map[o] : POLICY_OVERRIDE_NONE;
 }
 
+static void opts_of(const struct cfg_policy *c, struct policy_zone_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->override = override_of(c->override);
+	o->log = c->log;
+	o->ede = c->ede == CFG_EDE_NONE ? DNS_EDE_NONE : c->ede;
+	o->max_ttl = c->max_ttl_s;
+	if (c->override == CFG_POLICY_CNAME && dns_name_from_str(c->cname, o->cname) < 0)
+		o->override = POLICY_OVERRIDE_NXDOMAIN; /* conf checked its syntax */
+}
+
+/* cfg's list: names and options (the zones are the caller's). */
+static void set_list(struct ctl_policy *p, const struct cfg *cfg)
+{
+	p->cfg = cfg;
+	p->n = cfg->n_policy;
+	for (unsigned i = 0; i < p->n; i++) {
+		p->names[i] = cfg->policy[i].name;
+		opts_of(&cfg->policy[i], &p->opts[i]);
+	}
+}
+
 struct ctl_policy *ctl_policy_new(const struct cfg *cfg)
 {
 	struct ctl_policy *p = calloc(1, sizeof(*p));
 
 	if (!p)
 		return NULL;
-	p->cfg = cfg;
-	p->n = cfg->n_policy;
 	p->gen = 1;
 	if (!(p->sec = ctl_secondary_new(cfg))) {
 		free(p);
 		return NULL;
 	}
-	for (unsigned i = 0; i < p->n; i++) {
-		const struct cfg_policy *c = &cfg->policy[i];
-		struct policy_zone_opts *o = &p->opts[i];
+	set_list(p, cfg);
+	for (unsigned i = 0; i < p->n; i++)
 		policy_zone_init(&p->zone[i].z);
-		p->names[i] = c->name;
-		o->override = override_of(c->override);
-		o->log = c->log;
-		o->ede = c->ede == CFG_EDE_NONE ? DNS_EDE_NONE : c->ede;
-		o->max_ttl = c->max_ttl_s;
-		if (c->override == CFG_POLICY_CNAME && dns_name_from_str(c->cname, o->cname) < 0)
-			o->override = POLICY_OVERRIDE_NXDOMAIN; /* conf checked its syntax */
-	}
 	return p;
 }
 
@@ -171,6 +187,7 @@ void ctl_policy_free(struct ctl_policy *p)
 		policy_zone_fini(&p->zone[i].z);
 	ctl_secondary_free(p->sec);
 	free(p->snap);
+	free(p->own);
 	free(p);
 }
 
@@ -329,6 +346,128 @@ static void reload_commit(struct reload *r)
 	p->st.loads++;
 }
 
+/* --- a configuration reload's policy list ------------------------------ */
+
+/* Names equal as domain names (case, a final dot). */
+static bool same_name(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	la -= la > 1 && a[la - 1] == '.';
+	lb -= lb > 1 && b[lb - 1] == '.';
+	return la == lb && strncasecmp(a, b, la) == 0;
+}
+
+/* Whether new zone c is zone k in force, from the same source: a file
+ * zone from the same file, a zone from the same primary (its key, options
+ * and copy on disk may change). */
+static bool same_source(const struct cfg_policy *k, const struct cfg_policy *c)
+{
+	if (!same_name(k->name, c->name) || k->has_primary != c->has_primary)
+		return false;
+	return c->has_primary ? !memcmp(&k->primary, &c->primary, sizeof(c->primary))
+			      : !strcmp(k->file, c->file);
+}
+
+/* The reading half: the new file zones read, the snapshot built from them
+ * and the zones kept (any thread; as reload_read()). A new file zone that
+ * does not load fails the whole reload: nothing changes. */
+static void reconf_read(struct reload *r)
+{
+	struct ctl_policy *p = r->p;
+	const struct cfg *nc = r->next;
+	struct report_ctx rc = { r->report, 0 };
+	const struct policy_zone *zs[CFG_POLICY_MAX];
+	struct policy_zone_opts opts[CFG_POLICY_MAX];
+	const char *names[CFG_POLICY_MAX];
+	unsigned n = 0;
+
+	for (unsigned j = 0; j < nc->n_policy; j++) {
+		const struct cfg_policy *c = &nc->policy[j];
+		const struct policy_zone *z = NULL;
+		if (r->from[j] >= 0) {
+			const struct pzone *k = &p->zone[r->from[j]];
+			z = k->loaded ? &k->z : NULL;
+		} else if (!c->has_primary) {
+			uint8_t origin[DNS_NAME_MAX];
+			r->read[j] = true;
+			r->matched++;
+			policy_zone_init(&r->z[j]);
+			rc.n = 0;
+			if (dns_name_from_str(c->name, origin) < 0) {
+				r->rc[j] = CTL_E_POLICY;
+				snprintf(r->why[j], sizeof(r->why[j]), "not a domain name");
+			} else {
+				r->rc[j] = ctl_rpz_load(&r->z[j], c->file, origin, report_line, &rc,
+							r->why[j], sizeof(r->why[j]));
+			}
+			if (r->rc[j]) {
+				snprintf(r->err, sizeof(r->err), "policy %s: %s", c->name, r->why[j]);
+				r->result = r->rc[j];
+				r->failed++;
+				return;
+			}
+			z = &r->z[j];
+		}
+		if (!z)
+			continue; /* from a primary, nothing held yet */
+		zs[n] = z;
+		opts_of(c, &opts[n]);
+		names[n++] = c->name;
+	}
+	r->snap = policy_build(zs, opts, names, n, 0, NULL, NULL, &r->snap_len);
+	if (!r->snap) {
+		snprintf(r->err, sizeof(r->err), "out of memory building the policy snapshot");
+		r->result = CTL_E_NOMEM;
+	}
+}
+
+/* The committing half, on the loop's thread: the new list in force, its
+ * zones kept or read, the snapshot swapped. */
+static void reconf_commit(struct reload *r)
+{
+	struct ctl_policy *p = r->p;
+	struct cfg *nc = r->next;
+	static struct pzone zone[CFG_POLICY_MAX];
+	bool kept[CFG_POLICY_MAX] = { 0 };
+
+	if (r->result || !r->snap)
+		return;
+	if (ctl_secondary_reconfigure(p->sec, nc, r->from)) {
+		snprintf(r->err, sizeof(r->err), "out of memory");
+		r->result = CTL_E_NOMEM;
+		return;
+	}
+	for (unsigned j = 0; j < nc->n_policy; j++) {
+		struct pzone *d = &zone[j];
+		memset(d, 0, sizeof(*d));
+		if (r->from[j] >= 0) {
+			*d = p->zone[r->from[j]]; /* a plain struct: moved */
+			kept[r->from[j]] = true;
+		} else if (r->read[j]) {
+			policy_zone_move(&d->z, &r->z[j]);
+			d->loaded = true;
+			d->loaded_at = time(NULL);
+			d->rejected_last = d->z.counts.rejected;
+			p->st.rejected += d->rejected_last;
+		}
+	}
+	for (unsigned i = 0; i < p->n; i++)
+		if (!kept[i])
+			policy_zone_fini(&p->zone[i].z);
+	memcpy(p->zone, zone, sizeof(zone[0]) * nc->n_policy);
+	set_list(p, nc);
+	free(p->own);
+	p->own = nc;
+	r->next = NULL;
+	policy_set_gen(r->snap, p->gen++);
+	free(p->snap);
+	p->snap = r->snap;
+	p->snap_len = r->snap_len;
+	r->snap = NULL;
+	p->st.loads++;
+}
+
 static void reload_free(struct reload *r)
 {
 	for (unsigned i = 0; i < CFG_POLICY_MAX; i++)
@@ -338,6 +477,7 @@ static void reload_free(struct reload *r)
 		}
 	free(r->snap);
 	free(r->text);
+	free(r->next);
 	free(r);
 }
 
@@ -385,7 +525,10 @@ static void *reload_thread(void *arg)
 	struct reload *r = arg;
 	uint64_t one = 1;
 
-	reload_read(r);
+	if (r->next)
+		reconf_read(r);
+	else
+		reload_read(r);
 	if (r->report)
 		fclose(r->report); /* r->text, r->len final */
 	r->report = NULL;
@@ -403,11 +546,17 @@ static void reload_done(struct ctl_loop *loop, int fd, uint32_t events, void *ar
 	ctl_loop_close(loop, fd);
 	pthread_join(r->th, NULL);
 	p->busy = NULL;
-	reload_commit(r);
+	if (r->next)
+		reconf_commit(r);
+	else
+		reload_commit(r);
 	r->cb(r->arg, r->result, r->err, r->failed, r->text ? r->text : "", r->len);
 	reload_free(r);
 	ctl_secondary_idle(p->sec);
 }
+
+static int reload_start(struct reload *r, struct ctl_loop *loop, ctl_policy_reloaded cb,
+			void *arg);
 
 int ctl_policy_reload(struct ctl_policy *p, struct ctl_loop *loop, const char *only,
 		      ctl_policy_reloaded cb, void *arg)
@@ -417,6 +566,42 @@ int ctl_policy_reload(struct ctl_policy *p, struct ctl_loop *loop, const char *o
 	struct reload *r = reload_new(p, only, false);
 	if (!r)
 		return CTL_E_NOMEM;
+	return reload_start(r, loop, cb, arg);
+}
+
+bool ctl_policy_busy(const struct ctl_policy *p)
+{
+	return p->busy != NULL;
+}
+
+int ctl_policy_reconfigure(struct ctl_policy *p, struct ctl_loop *loop, struct cfg *next,
+			   ctl_policy_reloaded cb, void *arg)
+{
+	struct reload *r = p->busy ? NULL : reload_new(p, NULL, false);
+	bool used[CFG_POLICY_MAX] = { 0 };
+
+	if (!r) {
+		free(next);
+		return p->busy ? CTL_E_FULL : CTL_E_NOMEM;
+	}
+	r->next = next;
+	for (unsigned j = 0; j < next->n_policy; j++) {
+		r->from[j] = -1;
+		for (unsigned i = 0; i < p->n && r->from[j] < 0; i++)
+			if (!used[i] && same_source(&p->cfg->policy[i], &next->policy[j])) {
+				r->from[j] = (int)i;
+				used[i] = true;
+			}
+	}
+	return reload_start(r, loop, cb, arg);
+}
+
+/* r's reading half in a thread; its committing half when it is done. */
+static int reload_start(struct reload *r, struct ctl_loop *loop, ctl_policy_reloaded cb,
+			void *arg)
+{
+	struct ctl_policy *p = r->p;
+
 	r->loop = loop;
 	r->cb = cb;
 	r->arg = arg;

@@ -83,6 +83,24 @@ int ctl_policy_reload(struct ctl_policy *p, struct ctl_loop *loop, const char *o
 		      ctl_policy_reloaded cb, void *arg);
 
 /*
+ * A configuration reload's policy list and TSIG keys: next's (p takes it
+ * in every case and frees it when it is replaced or the reload fails).
+ * Each zone of next that is a zone in force from the same source (the
+ * same name and file, or the same name and primary) keeps its version,
+ * counts and transfer state (its options and key are next's); a new file
+ * zone is read; a new zone from a primary starts empty and is transferred
+ * at once; zones no longer listed are dropped. Read and built in a thread
+ * as ctl_policy_reload(); cb(arg, rc, err, failed, report, len) on the
+ * loop: rc 0: next's list in force with a new snapshot; otherwise nothing
+ * changed (a new zone's file did not load: err names it). CTL_E_FULL
+ * while a reload runs (ctl_policy_busy()).
+ */
+struct cfg;
+int ctl_policy_reconfigure(struct ctl_policy *p, struct ctl_loop *loop, struct cfg *next,
+			   ctl_policy_reloaded cb, void *arg);
+bool ctl_policy_busy(const struct ctl_policy *p);
+
+/*
  * Zones from a primary (control/secondary.h): ctl_policy_offline() before
  * the first load reads only their copies on disk (a configuration check);
  * ctl_policy_start_transfers() after it starts their refresh timers and

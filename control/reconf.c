@@ -52,6 +52,12 @@ static const struct field fields[] = {
 	F("cache.prefetch", cache.prefetch_threshold_percent, true),
 	F("cache.failure-ttl", cache.failure_ttl_s, true),
 	F("cache.max-failure-ttl", cache.max_failure_ttl_s, true),
+	/* control/policy.c's reconfigure: main.c applies these two only
+	 * once the new list's zones are read */
+	F("policy", n_policy, true),
+	F("policy", policy, true),
+	F("tsig-keys", n_tsig, true),
+	F("tsig-keys", tsig, true),
 
 	F("resolver.root-hints", resolver.root_hints, false),
 	F("resolver.trust-anchor", resolver.trust_anchor, false),
@@ -74,10 +80,6 @@ static const struct field fields[] = {
 	F("cache.size", cache.size_bytes, false),
 	F("cache.aggressive-nsec", cache.aggressive_nsec, false),
 	F("cache.aggressive-nsec", cache.aggressive_nsec_given, false),
-	F("policy", n_policy, false),
-	F("policy", policy, false),
-	F("tsig-keys", n_tsig, false),
-	F("tsig-keys", tsig, false),
 	F("listen", n_listen, false),
 	F("listen", listen, false),
 	F("control.socket", control.socket, false),
@@ -85,6 +87,13 @@ static const struct field fields[] = {
 	F("control.notify-listen", control.notify, false),
 	F("dataplane", dataplane, false),
 };
+
+bool ctl_reconf_policy_changed(const struct cfg *a, const struct cfg *b)
+{
+	return a->n_policy != b->n_policy || a->n_tsig != b->n_tsig ||
+	       memcmp(a->policy, b->policy, sizeof(a->policy)) ||
+	       memcmp(a->tsig, b->tsig, sizeof(a->tsig));
+}
 
 /* Appends key to the list in buf (once). */
 static void name(char *buf, size_t size, const char *key)

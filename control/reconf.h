@@ -9,21 +9,25 @@
  * tcp (limits), resolver.limits, resolver.upstream.{edns-buffer, use-0x20,
  * cookies, timeout-ms, retries} (edns-buffer: the workers' advertised size
  * too), resolver.{max-rrset-records, do-not-query, do-query, sibling-glue,
- * qname-minimisation}, resolver.dnssec.log-bogus, cache.min-ttl,
- * cache.serve-stale.client-timeout-ms.
+ * qname-minimisation}, resolver.dnssec.log-bogus, cache.{min-ttl,
+ * max-ttl, max-negative-ttl, serve-stale, prefetch, failure-ttl,
+ * max-failure-ttl}, and policy and tsig-keys (applied by main.c only once
+ * the new list's zones are read: ctl_policy_reconfigure()).
  *
- * Not yet (a restart): the policy list and TSIG keys (zones added, removed
- * or moved would need the snapshot's zones renumbered), the trust anchor,
- * the caches' sizes and TTL bounds, serve-stale and prefetch switches,
- * failure TTLs, listen and notify addresses, ports, the dataplane's
- * ports, workers and EAL, and the rest.
+ * Not yet (a restart): the trust anchor, the caches' sizes, listen and
+ * notify addresses, ports, the dataplane's ports, workers and EAL, and the
+ * rest.
  */
 #ifndef BW_CONTROL_RECONF_H
 #define BW_CONTROL_RECONF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct cfg;
+
+/* Whether b's policy list or TSIG keys differ from a's. */
+bool ctl_reconf_policy_changed(const struct cfg *a, const struct cfg *b);
 
 /*
  * Compares the configuration in force (cur) with the one just read

@@ -79,7 +79,7 @@ struct tconn;
 struct ctl_secondary {
 	const struct cfg *cfg;
 	unsigned n;
-	struct szone z[CFG_POLICY_MAX];
+	struct szone *z[CFG_POLICY_MAX];	/* by address: timers point at them */
 	struct ctl_loop *loop;
 	ctl_sec_refresh_fn refresh;
 	void *arg;
@@ -94,6 +94,53 @@ struct ctl_secondary {
 
 static void tconn_close(struct tconn *c);
 
+/* z's TSIG key, cfg's for its zone: a key that cannot be used stops the
+ * zone, never its transfers unsigned (conf checked the key: should not
+ * happen). */
+static void set_key(struct szone *z, const struct cfg *cfg)
+{
+	int k = cfg->policy[z->i].key;
+
+	z->has_key = k >= 0;
+	z->broken = k >= 0 && ((unsigned)k >= cfg->n_tsig ||
+			       ctl_tsig_key_init(&z->key, &cfg->tsig[k]) != 0);
+}
+
+/* Zone i of cfg, no version held. NULL: no memory. */
+static struct szone *szone_new(struct ctl_secondary *s, const struct cfg *cfg, unsigned i)
+{
+	const struct cfg_policy *c = &cfg->policy[i];
+	struct szone *z = calloc(1, sizeof(*z));
+
+	if (!z)
+		return NULL;
+	z->s = s;
+	z->i = i;
+	ctl_timer_init(&z->timer);
+	ctl_xfr_set_init(&z->set);
+	if (!c->has_primary)
+		return z;
+	z->primary = true;
+	if (dns_name_from_str(c->name, z->origin) < 0)
+		z->primary = false; /* conf checked it; policy.c reports it */
+	z->alen = cfg_endpoint_sockaddr(&c->primary, &z->addr);
+	set_key(z, cfg);
+	z->retry_s = RETRY_NONE_S;
+	return z;
+}
+
+static void szone_free(struct ctl_secondary *s, struct szone *z)
+{
+	if (!z)
+		return;
+	if (s->loop)
+		ctl_timer_cancel(s->loop, &z->timer);
+	ctl_xfr_set_fini(&z->set);
+	free(z);
+}
+
+static void arm(struct szone *z, uint32_t delay_s);
+
 struct ctl_secondary *ctl_secondary_new(const struct cfg *cfg)
 {
 	struct ctl_secondary *s = calloc(1, sizeof(*s));
@@ -101,41 +148,65 @@ struct ctl_secondary *ctl_secondary_new(const struct cfg *cfg)
 	if (!s)
 		return NULL;
 	s->cfg = cfg;
-	s->n = cfg->n_policy;
-	for (unsigned i = 0; i < s->n; i++) {
-		const struct cfg_policy *c = &cfg->policy[i];
-		struct szone *z = &s->z[i];
-		z->s = s;
-		z->i = i;
-		ctl_timer_init(&z->timer);
-		ctl_xfr_set_init(&z->set);
-		if (!c->has_primary)
-			continue;
-		z->primary = true;
-		if (dns_name_from_str(c->name, z->origin) < 0)
-			z->primary = false; /* conf checked it; policy.c reports it */
-		z->alen = cfg_endpoint_sockaddr(&c->primary, &z->addr);
-		/* a key that cannot be used stops the zone, never its
-		 * transfers unsigned (conf checked the key: should not happen) */
-		if (c->key >= 0)
-			z->has_key = true;
-		if (c->key >= 0 && ((unsigned)c->key >= cfg->n_tsig ||
-				    ctl_tsig_key_init(&z->key, &cfg->tsig[c->key]) != 0))
-			z->broken = true;
-		z->retry_s = RETRY_NONE_S;
-	}
+	for (; s->n < cfg->n_policy; s->n++)
+		if (!(s->z[s->n] = szone_new(s, cfg, s->n))) {
+			ctl_secondary_free(s);
+			return NULL;
+		}
 	return s;
+}
+
+int ctl_secondary_reconfigure(struct ctl_secondary *s, const struct cfg *cfg, const int *from)
+{
+	struct szone *nz[CFG_POLICY_MAX] = { 0 };
+	bool kept[CFG_POLICY_MAX] = { 0 };
+
+	/* everything that can fail first */
+	for (unsigned j = 0; j < cfg->n_policy; j++)
+		if (from[j] < 0 && !(nz[j] = szone_new(s, cfg, j))) {
+			while (j--)
+				if (from[j] < 0)
+					szone_free(s, nz[j]);
+			return CTL_E_NOMEM;
+		}
+	for (unsigned j = 0; j < cfg->n_policy; j++) {
+		if (from[j] < 0)
+			continue;
+		struct szone *z = nz[j] = s->z[from[j]];
+		z->i = j;
+		kept[from[j]] = true;
+		if (!z->primary)
+			continue;
+		/* a key may change, the version stays; a zone whose key
+		 * changed is asked again at once */
+		struct ctl_tsig_key old = z->key;
+		bool had = z->has_key;
+		set_key(z, cfg);
+		if (had != z->has_key || memcmp(&old, &z->key, sizeof(old))) {
+			z->fails = 0;
+			if (s->loop)
+				arm(z, 0);
+		}
+	}
+	for (unsigned i = 0; i < s->n; i++)
+		if (!kept[i])
+			szone_free(s, s->z[i]);
+	memcpy(s->z, nz, sizeof(s->z));
+	s->n = cfg->n_policy;
+	s->cfg = cfg;
+	/* a new zone from a primary: its first transfer at once */
+	for (unsigned j = 0; s->loop && j < s->n; j++)
+		if (from[j] < 0 && s->z[j]->primary)
+			arm(s->z[j], 0);
+	return 0;
 }
 
 void ctl_secondary_free(struct ctl_secondary *s)
 {
 	if (!s)
 		return;
-	for (unsigned i = 0; i < s->n; i++) {
-		if (s->loop)
-			ctl_timer_cancel(s->loop, &s->z[i].timer);
-		ctl_xfr_set_fini(&s->z[i].set);
-	}
+	for (unsigned i = 0; i < s->n; i++)
+		szone_free(s, s->z[i]);
 	for (int i = 0; i < s->nfd; i++) {
 		if (s->loop)
 			ctl_loop_unwatch(s->loop, s->fd[i]);
@@ -148,7 +219,7 @@ void ctl_secondary_free(struct ctl_secondary *s)
 
 bool ctl_secondary_has(const struct ctl_secondary *s, unsigned i)
 {
-	return i < s->n && s->z[i].primary;
+	return i < s->n && s->z[i]->primary;
 }
 
 void ctl_sec_read_fini(struct ctl_sec_read *rd)
@@ -178,7 +249,7 @@ int ctl_secondary_read(struct ctl_secondary *s, unsigned i, bool first, bool off
 		       struct ctl_sec_read *rd, struct policy_zone *pz, ctl_sec_report_fn report,
 		       void *arg)
 {
-	struct szone *z = &s->z[i];
+	struct szone *z = s->z[i];
 	const struct cfg_policy *c = &s->cfg->policy[i];
 	const struct ctl_xfr_set *have = &z->set;
 	struct stat st;
@@ -273,7 +344,7 @@ static void soa_timers(struct szone *z)
 void ctl_secondary_commit(struct ctl_secondary *s, unsigned i, struct ctl_sec_read *rd,
 			  bool built)
 {
-	struct szone *z = &s->z[i];
+	struct szone *z = s->z[i];
 	uint64_t now = ctl_now_ms();
 
 	if (rd->info.fell_back)
@@ -372,7 +443,7 @@ static void start(struct szone *z)
 void ctl_secondary_idle(struct ctl_secondary *s)
 {
 	for (unsigned i = 0; i < s->n; i++) {
-		struct szone *z = &s->z[i];
+		struct szone *z = s->z[i];
 		if (!z->pending)
 			continue;
 		z->pending = false;
@@ -429,8 +500,8 @@ static size_t notify(struct ctl_secondary *s, const uint8_t *buf, size_t n,
 	struct szone *z = NULL;
 	dns_copy_lower(q, m.qname, m.qname_len);
 	for (unsigned i = 0; i < s->n && !z; i++)
-		if (s->z[i].primary && dns_name_equal(s->z[i].origin, q))
-			z = &s->z[i];
+		if (s->z[i]->primary && dns_name_equal(s->z[i]->origin, q))
+			z = s->z[i];
 	if (!z || m.qtype != DNS_T_SOA || m.qclass != DNS_C_IN || !same_host(from, &z->addr)) {
 		s->nst.refused++;
 		return notify_answer(out, cap, &m, DNS_R_REFUSED, z, NULL);
@@ -564,7 +635,7 @@ static void on_accept(struct ctl_loop *loop, int fd, uint32_t events, void *arg)
 	 * refused anyway) */
 	bool primary = false;
 	for (unsigned i = 0; i < s->n && !primary; i++)
-		primary = s->z[i].primary && same_host(&from, &s->z[i].addr);
+		primary = s->z[i]->primary && same_host(&from, &s->z[i]->addr);
 	struct tconn *c = primary && s->ntconn < NOTIFY_TCP_MAX ? malloc(sizeof(*c)) : NULL;
 	if (!c) {
 		s->nst.refused++;
@@ -592,7 +663,7 @@ int ctl_secondary_start(struct ctl_secondary *s, struct ctl_loop *loop,
 	s->refresh = refresh;
 	s->arg = arg;
 	for (unsigned i = 0; i < s->n; i++) {
-		struct szone *z = &s->z[i];
+		struct szone *z = s->z[i];
 		if (!z->primary)
 			continue;
 		arm(z, !z->set.have ? retry_after(z) : z->from_copy ? 0 : z->refresh_s);
@@ -636,7 +707,7 @@ int ctl_secondary_start(struct ctl_secondary *s, struct ctl_loop *loop,
 void ctl_secondary_print_zone(const struct ctl_secondary *s, unsigned i, const char *name,
 			      FILE *f)
 {
-	const struct szone *z = &s->z[i];
+	const struct szone *z = s->z[i];
 	uint64_t now = ctl_now_ms();
 
 	if (!z->primary)

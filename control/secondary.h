@@ -58,6 +58,17 @@ struct ctl_secondary;
 struct ctl_secondary *ctl_secondary_new(const struct cfg *cfg);
 void ctl_secondary_free(struct ctl_secondary *s);
 
+/*
+ * A configuration reload changed the policy list: cfg's (which must outlive
+ * s) from now on. from[j]: the index in the list in force of new zone j,
+ * the same zone from the same primary with the same key, whose version
+ * held, timers and counts it keeps; -1: a new zone, held empty and
+ * transferred at once (after ctl_secondary_start()). The zones not named
+ * are dropped. 0, or CTL_E_NOMEM (nothing changed). The loop's thread,
+ * while no reload runs.
+ */
+int ctl_secondary_reconfigure(struct ctl_secondary *s, const struct cfg *cfg, const int *from);
+
 /* Whether policy zone i (the configuration's index) has a primary. */
 bool ctl_secondary_has(const struct ctl_secondary *s, unsigned i);
 
