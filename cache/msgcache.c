@@ -142,6 +142,10 @@ struct cache {
 	size_t entry_bytes;
 	uint64_t hand;		   /* CLOCK position: bucket * slots + slot */
 	uint8_t *scratch;	   /* SCRATCH_BUFS messages: see reencode() */
+	/* cache_trim(): the slot it goes on from, in table trim_table;
+	 * trim_table NULL: nothing to trim */
+	const struct cache_table *trim_table;
+	uint64_t trim_pos;
 };
 
 void cache_config_default(struct cache_config *cfg)
@@ -696,11 +700,10 @@ void cache_set_edns_udp_size(struct cache *c, uint16_t size)
 	__atomic_store_n(&c->cfg.edns_udp_size, size, __ATOMIC_RELAXED);
 }
 
-uint64_t cache_set_limits(struct cache *c, const struct cache_config *cfg, uint32_t now)
+void cache_set_limits(struct cache *c, const struct cache_config *cfg)
 {
 	struct cache_config *k = &c->cfg;
 	bool lower = cfg->max_ttl < k->max_ttl || cfg->max_negative_ttl < k->max_negative_ttl;
-	uint64_t removed = 0;
 
 	/* readers load the ones they use one by one: any mix of old and new
 	 * is a valid configuration for one answer */
@@ -710,10 +713,26 @@ uint64_t cache_set_limits(struct cache *c, const struct cache_config *cfg, uint3
 	__atomic_store_n(&k->prefetch_percent, cfg->prefetch_percent, __ATOMIC_RELAXED);
 	k->min_ttl = cfg->min_ttl;
 	k->max_negative_ttl = cfg->max_negative_ttl;
-	if (!lower)
-		return 0;
+	if (lower) { /* every slot looked at again, from the first */
+		c->trim_table = c->table;
+		c->trim_pos = 0;
+	}
+}
+
+uint64_t cache_trim(struct cache *c, uint32_t now, uint64_t max_slots, uint64_t *removed)
+{
+	const struct cache_config *k = &c->cfg;
 	struct cache_table *t = c->table;
-	for (uint64_t i = 0; i < table_slots(t); i++) {
+
+	if (!c->trim_table)
+		return 0;
+	if (c->trim_table != t) { /* the index grew meanwhile: again */
+		c->trim_table = t;
+		c->trim_pos = 0;
+	}
+	uint64_t end = table_slots(t) - c->trim_pos > max_slots ? c->trim_pos + max_slots
+								 : table_slots(t);
+	for (uint64_t i = c->trim_pos; i < end; i++) {
 		uint64_t *slot = slot_at(t, i);
 		if (!*slot)
 			continue;
@@ -722,10 +741,14 @@ uint64_t cache_set_limits(struct cache *c, const struct cache_config *cfg, uint3
 		uint32_t bound = negative ? k->max_negative_ttl : k->max_ttl;
 		if (e->expire > now && e->expire - now > bound) {
 			drop_slot(c, slot);
-			removed++;
+			(*removed)++;
 		}
 	}
-	return removed;
+	uint64_t looked = end - c->trim_pos;
+	c->trim_pos = end;
+	if (end == table_slots(t))
+		c->trim_table = NULL;
+	return looked;
 }
 
 struct cache *cache_new(const struct cache_config *cfg)

@@ -139,11 +139,19 @@ void cache_set_edns_udp_size(struct cache *c, uint16_t size);
  * on. New entries are made with them; answers cap their TTLs at the new
  * max_ttl at once; expired entries are served stale only within the new
  * max_stale (0: not at all), and prefetch asks for no refresh when the new
- * percentage is 0. Entries whose time left exceeds a lowered max_ttl
- * (max_negative_ttl for negative answers) are removed, so that none
- * outlives the new bound. Returns the count removed.
+ * percentage is 0. When max_ttl or max_negative_ttl is lowered, entries
+ * whose time left exceeds the new bound (max_negative_ttl for negative
+ * answers) are removed by cache_trim(), so that none outlives it.
  */
-uint64_t cache_set_limits(struct cache *c, const struct cache_config *cfg, uint32_t now);
+void cache_set_limits(struct cache *c, const struct cache_config *cfg);
+
+/* Writer, called in its loop: looks at up to max_slots more slots of the
+ * index for entries a lowered bound removes, adding their count to
+ * *removed; returns the slots looked at (0: nothing is due). A whole
+ * table in slices, so that the writer's other duties (the dataplane's
+ * heartbeat, its clock) go on. */
+#define CACHE_TRIM_SLICE 16384
+uint64_t cache_trim(struct cache *c, uint32_t now, uint64_t max_slots, uint64_t *removed);
 
 /* Any thread: the key of a question (qname in any case); dnssec: the
  * asker wants DNSSEC records (see struct cache_key). */

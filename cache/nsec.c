@@ -1528,6 +1528,24 @@ int cache_nsec_drop_zone(struct cache_nsec *n, const uint8_t *zone)
 	return zones_remove(n, &z, 1, false);
 }
 
+int cache_nsec_flush(struct cache_nsec *n)
+{
+	struct ztable *tb = n->table;
+	struct nsec_zone **all;
+	size_t k = 0, u = 0;
+
+	if (!tb->count)
+		return 0;
+	if (!(all = nalloc(n, tb->count * sizeof(*all), &u)))
+		return CACHE_E_NSEC_NOMEM;
+	for (uint32_t i = 0; i <= tb->mask; i++)
+		if (tb->slot[i])
+			all[k++] = tb->slot[i];
+	int r = zones_remove(n, all, k, false);
+	nfree(n, all, u);
+	return r < 0 ? r : (int)k;
+}
+
 /* ---- life cycle, counters ---- */
 
 void cache_nsec_config_default(struct cache_nsec_config *cfg)

@@ -286,6 +286,10 @@ int cache_nsec_drop_expired(struct cache_nsec *n, uint32_t now);
  * 0, CACHE_E_NSEC_NOZONE or CACHE_E_NSEC_NOMEM. */
 int cache_nsec_drop_zone(struct cache_nsec *n, const uint8_t *zone);
 
+/* Writer: drops every zone and all it holds. The count of zones dropped,
+ * or CACHE_E_NSEC_NOMEM (nothing dropped). */
+int cache_nsec_flush(struct cache_nsec *n);
+
 /* Any thread: octets allocated, including what waits for a grace period. */
 size_t cache_nsec_bytes(const struct cache_nsec *n);
 

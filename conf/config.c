@@ -637,6 +637,84 @@ static int policy_list(struct ctx *x, yaml_node_t *n)
 }
 
 
+static int endpoints(struct ctx *x, yaml_node_t *n, struct cfg_endpoint *e, size_t max,
+		     size_t *count);
+
+/* A stub or forward zone. */
+static int routed_zone(struct ctx *x, yaml_node_t *n, struct cfg_zone *z, bool forward)
+{
+	MAP_WALK(k, "name", "servers", "recursion-desired");
+	size_t count = 0;
+	int r = cfgp_walk_map(x, n, &k_walk);
+
+	if (r)
+		return r;
+	z->rd = true;
+	FIELD(k, 0, dname(x, v, z->name));
+	FIELD(k, 1, endpoints(x, v, z->servers, CFG_ZONE_SERVERS_MAX, &count));
+	if (k[2] && !forward) {
+		cfgp_push_key(x, (const unsigned char *)"recursion-desired", 17);
+		return cfgp_fail(x, k[2]->start_mark, CFG_E_VALUE, "is for forward-zones only");
+	}
+	FIELD(k, 2, cfgp_get_bool(x, v, &z->rd));
+	if (!k[0])
+		return cfgp_missing(x, n->start_mark, "name");
+	if (!k[1])
+		return cfgp_missing(x, n->start_mark, "servers");
+	if (!strcmp(z->name, ".")) {
+		cfgp_push_key(x, (const unsigned char *)"name", 4);
+		return cfgp_fail(x, k[0]->start_mark, CFG_E_VALUE,
+				 "is the root: resolver.root-hints say where iteration starts "
+				 "(forwarding every name is not built)");
+	}
+	if (!count) {
+		cfgp_push_key(x, (const unsigned char *)"servers", 7);
+		return cfgp_fail(x, k[1]->start_mark, CFG_E_VALUE,
+				 "is empty: give at least one address");
+	}
+	for (size_t i = 0; i < count; i++)
+		if (z->servers[i].port != 53) {
+			cfgp_push_key(x, (const unsigned char *)"servers", 7);
+			cfgp_push_index(x, i);
+			return cfgp_fail(x, cfgp_item(x, k[1], i)->start_mark, CFG_E_VALUE,
+					 "port %u: servers are asked on port 53 only",
+					 (unsigned)z->servers[i].port);
+		}
+	z->n_servers = (unsigned)count;
+	return 0;
+}
+
+static int routed_list(struct ctx *x, yaml_node_t *n, bool forward)
+{
+	struct cfg_zone *z = forward ? x->cfg->forward : x->cfg->stub;
+	unsigned *nz = forward ? &x->cfg->n_forward : &x->cfg->n_stub;
+	size_t count;
+	int r = cfgp_list(x, n, CFG_ZONES_MAX, "zones", &count);
+
+	if (r)
+		return r;
+	memset(z, 0, CFG_ZONES_MAX * sizeof(*z));
+	for (size_t i = 0; i < count; i++) {
+		size_t saved = cfgp_push_index(x, i);
+		if ((r = routed_zone(x, cfgp_item(x, n, i), &z[i], forward)))
+			return r;
+		for (size_t j = 0; j < i; j++)
+			if (same_dname(z[j].name, z[i].name))
+				return cfgp_fail(x, cfgp_item(x, n, i)->start_mark,
+						 CFG_E_DUPLICATE, "zone %s is element %zu too",
+						 z[i].name, j);
+		/* forward-zones are read after stub-zones */
+		for (unsigned j = 0; forward && j < x->cfg->n_stub; j++)
+			if (same_dname(x->cfg->stub[j].name, z[i].name))
+				return cfgp_fail(x, cfgp_item(x, n, i)->start_mark,
+						 CFG_E_DUPLICATE, "zone %s is stub-zones element %u "
+						 "too", z[i].name, j);
+		cfgp_pop(x, saved);
+	}
+	*nz = (unsigned)count;
+	return 0;
+}
+
 /* A list of ADDR@PORT, each once: listen, control.notify-listen. */
 static int endpoints(struct ctx *x, yaml_node_t *n, struct cfg_endpoint *e, size_t max,
 		     size_t *count)
@@ -852,7 +930,7 @@ static int dataplane(struct ctx *x, yaml_node_t *n)
 int cfgp_root(struct ctx *x, yaml_node_t *n)
 {
 	MAP_WALK(k, "resolver", "cache", "access-control", "listen", "control",
-		 "dataplane", "tcp", "policy", "tsig-keys");
+		 "dataplane", "tcp", "policy", "tsig-keys", "stub-zones", "forward-zones");
 	static const yaml_mark_t start;
 	int r;
 
@@ -874,6 +952,8 @@ int cfgp_root(struct ctx *x, yaml_node_t *n)
 	FIELD(k, 6, tcp(x, v));
 	FIELD(k, 8, tsig_list(x, v)); /* before policy: its zones name the keys */
 	FIELD(k, 7, policy_list(x, v));
+	FIELD(k, 9, routed_list(x, v, false));
+	FIELD(k, 10, routed_list(x, v, true)); /* after stub-zones: a name once */
 	if (!k[0])
 		return cfgp_missing(x, n->start_mark, "resolver.root-hints");
 	if (!x->cfg->cache.aggressive_nsec_given)

@@ -83,6 +83,8 @@ enum cfg_err {
 #define CFG_LCORE_MAX 1023	   /* highest lcore id (the EAL checks its own) */
 #define CFG_TTL_MAX_S 2147483647u  /* RFC 2181 8: TTLs are 31-bit */
 #define CFG_POLICY_MAX 32	   /* policy zones */
+#define CFG_ZONES_MAX 32	   /* stub-zones, forward-zones: each */
+#define CFG_ZONE_SERVERS_MAX 16	   /* servers of one of them */
 #define CFG_DNAME_MAX 254	   /* a domain name in text, NUL included */
 #define CFG_TSIG_MAX 16		   /* tsig-keys */
 #define CFG_TSIG_SECRET_MAX 128	   /* octets of a TSIG key's secret */
@@ -197,6 +199,17 @@ struct cfg_policy {
 	char cname[CFG_DNAME_MAX];	/* cname: required with policy: cname */
 };
 
+/* A stub or forward zone: questions at or below name go to servers (port
+ * 53): authorities to iterate from (stub), or resolvers whose answer is
+ * final (forward). */
+struct cfg_zone {
+	char name[CFG_DNAME_MAX];	/* name: required, not the root, unique
+					   across both lists */
+	unsigned n_servers;		/* servers: 1..CFG_ZONE_SERVERS_MAX */
+	struct cfg_endpoint servers[CFG_ZONE_SERVERS_MAX];
+	bool rd;			/* forward: recursion-desired, true */
+};
+
 /*
  * Every field, its key, range and default (cfg_default()). Ranges are
  * inclusive; a parsed struct holds nothing outside them.
@@ -308,6 +321,11 @@ struct cfg {
 	/* tsig-keys: default none */
 	unsigned n_tsig;			/* 0..CFG_TSIG_MAX */
 	struct cfg_tsig tsig[CFG_TSIG_MAX];
+	/* stub-zones, forward-zones: default none */
+	unsigned n_stub;			/* 0..CFG_ZONES_MAX */
+	struct cfg_zone stub[CFG_ZONES_MAX];
+	unsigned n_forward;			/* 0..CFG_ZONES_MAX */
+	struct cfg_zone forward[CFG_ZONES_MAX];
 	/* listen: default 127.0.0.1@53 and [::1]@53. */
 	unsigned n_listen;			/* 1..CFG_LISTEN_MAX */
 	struct cfg_endpoint listen[CFG_LISTEN_MAX];

@@ -36,6 +36,8 @@ struct ctl_deleg_table {
 	struct entry *root;
 	struct link lru; /* sentinel */
 	struct ctl_referral *hints;
+	struct entry *conf[CTL_DELEG_CONF_MAX];	/* configured cuts */
+	unsigned nconf;
 	struct ctl_deleg_stats st;
 };
 
@@ -194,13 +196,14 @@ static struct entry *store(struct ctl_deleg_table *t, const uint8_t *zone,
 
 	if (old)
 		unhash(t, old);
+	unsigned pinned = 0; /* the root and configured cuts stay */
 	while (t->st.entries >= t->max_entries && t->lru.prev != &t->lru) {
 		struct entry *victim = entry_of(t->lru.prev);
-		if (victim == t->root) {
-			/* the root stays: move it out of the way */
+		if (victim == t->root || victim->d.kind) {
+			/* move it out of the way */
 			lru_unlink(victim);
 			lru_front(t, victim);
-			if (t->st.entries == 1)
+			if (++pinned >= t->st.entries)
 				break;
 			continue;
 		}
@@ -267,6 +270,55 @@ int ctl_deleg_set_hints(struct ctl_deleg_table *t, const struct ctl_referral *r,
 	return root_from_hints(t, now) ? 0 : CTL_E_NOMEM;
 }
 
+int ctl_deleg_set_configured(struct ctl_deleg_table *t, const struct ctl_referral *ref,
+			     const uint8_t *kind, const bool *rd, unsigned n, uint32_t now)
+{
+	struct entry *keep[CTL_DELEG_CONF_MAX] = { 0 };
+
+	if (n > CTL_DELEG_CONF_MAX)
+		return CTL_E_INVAL;
+	for (unsigned i = 0; i < n; i++)
+		if (!ref[i].nns)
+			return CTL_E_NO_NS;
+	/* the old ones set again as they were keep their instance */
+	for (unsigned k = 0; k < t->nconf; k++) {
+		struct entry *e = t->conf[k];
+		bool kept = false;
+		for (unsigned i = 0; i < n && !kept; i++)
+			if (!keep[i] && dns_name_equal(e->d.zone, ref[i].zone) &&
+			    e->d.kind == kind[i] && e->d.rd == rd[i] && same_ns_set(&e->d, &ref[i]))
+				keep[i] = e, kept = true;
+		if (!kept)
+			unhash(t, e);
+	}
+	t->nconf = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct entry *e = keep[i];
+		uint8_t zone[DNS_NAME_MAX];
+		dns_name_copy_lower(zone, ref[i].zone);
+		if (!e && !(e = store(t, zone, &ref[i], 0, now, UINT32_MAX)))
+			return CTL_E_NOMEM;
+		e->d.kind = kind[i];
+		e->d.rd = rd[i];
+		t->conf[t->nconf++] = e;
+	}
+	return 0;
+}
+
+/* The deepest configured cut at or above qname (lower-cased), or NULL. */
+static struct entry *configured_above(const struct ctl_deleg_table *t, const uint8_t *qname)
+{
+	struct entry *best = NULL;
+
+	for (unsigned k = 0; k < t->nconf; k++) {
+		struct entry *e = t->conf[k];
+		if (dns_name_is_subdomain(qname, e->d.zone) &&
+		    (!best || dns_name_labels(e->d.zone) > dns_name_labels(best->d.zone)))
+			best = e;
+	}
+	return best;
+}
+
 int ctl_deleg_prime(struct ctl_deleg_table *t, const struct ctl_referral *r,
 		    uint32_t now)
 {
@@ -307,6 +359,18 @@ const struct ctl_deleg *ctl_deleg_find(struct ctl_deleg_table *t,
 	dns_name_copy_lower(qname, qname_in);
 	for (size_t p = 0; qname[p]; p += (size_t)qname[p] + 1)
 		label[n++] = p;
+	/* a configured cut at or above qname: the walk starts there, whatever
+	 * the table holds above it */
+	struct entry *c = configured_above(t, qname);
+	if (c) {
+		cur = c;
+		lru_unlink(cur);
+		lru_front(t, cur);
+		*chain_expire = UINT32_MAX;
+		n = (int)(dns_name_labels(qname) - dns_name_labels(c->d.zone));
+		if (c->d.kind == CTL_DELEG_FORWARD)
+			n = 0; /* nothing is learnt below */
+	}
 	/* From the root's children down to qname itself. */
 	while (n-- > 0) {
 		const uint8_t *zone = qname + label[n];
@@ -344,6 +408,12 @@ int ctl_deleg_learn(struct ctl_deleg_table *t, const struct ctl_deleg *parent,
 	    !dns_name_is_subdomain(zone, parent->zone))
 		return CTL_DELEG_NOT_BELOW;
 	e = lookup(t, zone, name_hash(t, zone));
+	if (e && e->d.kind) {
+		/* configured: no referral replaces it */
+		t->st.fresh_kept++;
+		*out = &e->d;
+		return CTL_DELEG_FRESH_KEPT;
+	}
 	/* Learnt through a newer instance of the parent than the one this
 	 * referral came through (ids only grow): the older servers' word does
 	 * not replace it. */
@@ -392,7 +462,7 @@ bool ctl_deleg_revoke(struct ctl_deleg_table *t, const uint8_t *zone_in)
 
 	dns_name_copy_lower(zone, zone_in);
 	e = lookup(t, zone, name_hash(t, zone));
-	if (!e || e == t->root)
+	if (!e || e == t->root || e->d.kind)
 		return false;
 	unhash(t, e);
 	t->st.revoked++;

@@ -24,6 +24,12 @@
  * - Removing a cut (the parent says NXDOMAIN) removes the use of all below.
  * - The table is bounded: least recently used cuts are evicted (the root
  *   never is); an evicted cut's children are then unusable too.
+ * - Configured cuts (stub and forward zones, ctl_deleg_set_configured())
+ *   are anchors, as the root is: one is used for every name at or below
+ *   its zone whatever the table holds above it, never expires, is never
+ *   evicted, replaced by a referral or revoked. Below a stub zone the
+ *   rules above hold as below the root (cuts learnt through the stub's
+ *   instance); below a forward zone nothing is learnt.
  *
  * Control process, one thread; no I/O. Times are the caller's clock in
  * seconds.
@@ -70,9 +76,17 @@ struct ctl_deleg {
 	uint32_t learned;	/* when this instance was made or renewed */
 	uint32_t expire;	/* usable while now < expire */
 	bool from_hints;	/* the root from hints, not from priming */
+	uint8_t kind;		/* enum ctl_deleg_kind */
+	bool rd;		/* forward: questions with RD set */
 	uint8_t zone[DNS_NAME_MAX]; /* lower-cased */
 	uint16_t nns;
 	struct ctl_deleg_ns *ns;
+};
+
+enum ctl_deleg_kind {
+	CTL_DELEG_LEARNT = 0,	/* from hints, priming or a referral */
+	CTL_DELEG_STUB,		/* configured authorities: iterate from them */
+	CTL_DELEG_FORWARD,	/* configured resolvers: their answer is final */
 };
 
 /* A referral, as the scrubbed response gave it. */
@@ -118,6 +132,20 @@ void ctl_deleg_set_max_ttl(struct ctl_deleg_table *t, uint32_t max_ttl);
  */
 int ctl_deleg_set_hints(struct ctl_deleg_table *t, const struct ctl_referral *r,
 			uint32_t now);
+
+/*
+ * The configured zones (stub and forward; at most CTL_DELEG_CONF_MAX), in
+ * place of those set before: zone i is ref[i]'s (its servers as NS
+ * entries with their addresses), of kind[i], rd[i] for a forward zone. A
+ * zone set again with the same kind, flag and servers keeps its instance
+ * (what was learnt below it stays usable); any other is a new instance
+ * (nothing learnt below the old one is used). 0, CTL_E_NO_NS (a zone
+ * without a server), CTL_E_INVAL (too many) or CTL_E_NOMEM (then the
+ * zones set are an undefined part of the new list: call again).
+ */
+#define CTL_DELEG_CONF_MAX 64
+int ctl_deleg_set_configured(struct ctl_deleg_table *t, const struct ctl_referral *ref,
+			     const uint8_t *kind, const bool *rd, unsigned n, uint32_t now);
 
 /*
  * The root from a priming answer (the root's own NS set: the one cut that

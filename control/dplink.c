@@ -165,7 +165,7 @@ static void send_verbatim(struct ctl_dp *d, const struct shm_client *c, const ui
  * policy has not judged it). */
 static bool plain_failure(const struct ctl_dp *d, bool stale_ok)
 {
-	return !stale_ok && d->policy && ctl_policy_snap(d->policy, NULL);
+	return !stale_ok && d->policy && ctl_policy_active(d->policy);
 }
 
 /*
@@ -213,7 +213,7 @@ static void resolved(void *arg, int rcode, const uint8_t *msg, size_t len, bool 
 	ctl_timer_cancel(d->loop, &p->stale_timer);
 	p->rcode = rcode;
 	p->stale = stale;
-	if (d->policy && ctl_policy_snap(d->policy, NULL)) {
+	if (d->policy && ctl_policy_active(d->policy)) {
 		if (!shm_client_query(&p->c, qbuf, &q) &&
 		    ctl_policy_respond(d->policy, d->it, &q, p->c.family, p->c.src_ip, false,
 				       SHM_MSG_MAX, SHM_MSG_MAX, msg, len, judged, p) == 0)
@@ -414,7 +414,7 @@ static bool miss_policy(struct ctl_dp *d, const struct shm_client *c)
 	size_t len = 0;
 	struct chase_wait *w;
 
-	if (!ctl_policy_snap(d->policy, NULL))
+	if (!ctl_policy_active(d->policy))
 		return false;
 	w = malloc(sizeof(*w));
 	if (!w || shm_client_query(c, qbuf, &q)) {

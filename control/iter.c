@@ -1121,6 +1121,8 @@ static bool send_query(struct req *r, const struct ctl_addr *a, const uint8_t *n
 	/* RRSIGs to validate, and for DO clients: every answer carries them */
 	o.do_bit = o.edns;
 	o.cd = it->chain != NULL; /* a validating resolver's (RFC 4035 3.2.2) */
+	/* a forward zone's resolvers answer for us (or from their cache) */
+	o.rd = r->cut.d.kind == CTL_DELEG_FORWARD && r->cut.d.rd;
 	o.use_0x20 = it->cfg.use_0x20;
 	o.cookies = it->cfg.cookies && o.edns;
 	/* back-off: each retry to the same address waits twice as long */
@@ -1191,7 +1193,9 @@ static void query_name(struct req *r, const uint8_t **name, uint16_t *qtype)
 
 	*name = r->target;
 	*qtype = r->qtype;
-	if (r->it->cfg.qname_min == 0 || r->qmin_off || r->qtype == DNS_T_DS)
+	/* a forwarder resolves the whole name itself */
+	if (r->it->cfg.qname_min == 0 || r->qmin_off || r->qtype == DNS_T_DS ||
+	    r->cut.d.kind == CTL_DELEG_FORWARD)
 		return;
 	/* Names the cache already knows to exist without a cut are skipped. */
 	while (r->qmin_labels + 1 < tl && r->qmin_steps < QMIN_STEPS_MAX) {
@@ -1673,6 +1677,9 @@ static void on_scrubbed(struct req *r, const struct dns_msg *m, struct ctl_scrub
 	struct ctl_iter *it = r->it;
 	bool mini = minimised(r);
 
+	/* a forwarder that refers is not doing its job: the next one */
+	if (kind == CTL_SCRUB_REFERRAL && r->cut.d.kind == CTL_DELEG_FORWARD)
+		kind = CTL_SCRUB_LAME;
 	switch (kind) {
 	case CTL_SCRUB_REFERRAL:
 		if (!chain_check(r, m, s, kind))

@@ -350,6 +350,65 @@ static bool hints_usable(const struct ctl_referral *h, const struct ctl_iter_con
 	return false;
 }
 
+/*
+ * The stub and forward zones of c as configured cuts in the delegation
+ * table (deleg.h). Checked first: a zone whose every server ic's rules
+ * exclude is an error written to why (nothing changes). 0, or -1.
+ */
+static int routed_zones(struct ctl_deleg_table *t, const struct cfg *c,
+			const struct ctl_iter_config *ic, char *why, size_t whylen)
+{
+	static struct ctl_referral ref[2 * CFG_ZONES_MAX];
+	static uint8_t zone[2 * CFG_ZONES_MAX][DNS_NAME_MAX];
+	uint8_t kind[2 * CFG_ZONES_MAX];
+	bool rd[2 * CFG_ZONES_MAX];
+	unsigned n = 0;
+
+	_Static_assert(2 * CFG_ZONES_MAX <= CTL_DELEG_CONF_MAX, "the table holds every zone");
+	_Static_assert(CFG_ZONE_SERVERS_MAX <= CTL_DELEG_NS_MAX, "a cut holds every server");
+	for (int fwd = 0; fwd < 2; fwd++) {
+		const struct cfg_zone *zs = fwd ? c->forward : c->stub;
+		for (unsigned i = 0; i < (fwd ? c->n_forward : c->n_stub); i++, n++) {
+			const struct cfg_zone *z = &zs[i];
+			struct ctl_referral *r = &ref[n];
+			bool usable = false;
+			if (dns_name_from_str(z->name, zone[n]) < 0) {
+				snprintf(why, whylen, "%s-zones %s: not a domain name",
+					 fwd ? "forward" : "stub", z->name);
+				return -1;
+			}
+			memset(r, 0, sizeof(*r));
+			r->zone = zone[n];
+			/* one NS entry per server, named after the zone: the
+			 * addresses are all there is to know */
+			for (unsigned j = 0; j < z->n_servers; j++) {
+				struct ctl_deleg_ns *ns = &r->ns[r->nns++];
+				memcpy(ns->name, zone[n], dns_name_len(zone[n]));
+				ns->naddr = 1;
+				ns->addr[0].family = z->servers[j].a.family;
+				memcpy(ns->addr[0].a, z->servers[j].a.addr, 16);
+				usable |= ctl_iter_may_query(ic, &ns->addr[0]);
+			}
+			if (!usable) {
+				snprintf(why, whylen, "%s-zones %s: every server is excluded by "
+						      "resolver.do-not-query (or is one of ours); list "
+						      "them in resolver.do-query",
+					 fwd ? "forward" : "stub", z->name);
+				return -1;
+			}
+			kind[n] = fwd ? CTL_DELEG_FORWARD : CTL_DELEG_STUB;
+			rd[n] = fwd && z->rd;
+		}
+	}
+	if (!t)
+		return 0; /* checked only */
+	if (ctl_deleg_set_configured(t, ref, kind, rd, n, ctl_iter_now())) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 /* bailiwick-ctl reload: the configuration file read again and checked
  * whole (an error changes nothing: "error: FILE:LINE:COL: ..."), what may
  * change at run time applied (control/reconf.h) in control and, with a
@@ -417,10 +476,19 @@ static void apply_config(struct parts *p, const uint8_t *sha, const char *policy
 	char applied[1024], restart[1024];
 	struct ctl_iter_config ic;
 
+	bool routed = p->cfg->n_stub != next.n_stub || p->cfg->n_forward != next.n_forward ||
+		      memcmp(p->cfg->stub, next.stub, sizeof(next.stub)) ||
+		      memcmp(p->cfg->forward, next.forward, sizeof(next.forward));
 	unsigned n = ctl_reconf_merge(p->cfg, &next, applied, sizeof(applied), restart,
 				      sizeof(restart));
 	if (n) {
 		iter_config(p->cfg, &ic);
+		char why[512];
+		/* checked by reload_config(): only memory can fail here, and
+		 * the next reload sets the whole list again */
+		if (routed && routed_zones(p->deleg, p->cfg, &ic, why, sizeof(why)))
+			fprintf(stderr, "bailiwick-control: reload: stub and forward zones: %s\n",
+				why);
 		p->cfg_gen++;
 		ctl_iter_set_config(p->it, &ic);
 		ctl_server_reconfigure(p->srv, p->cfg);
@@ -430,8 +498,10 @@ static void apply_config(struct parts *p, const uint8_t *sha, const char *policy
 		 * bounds (the dataplane's cache takes them from the block) */
 		struct cache_config cc;
 		answer_cache_config(p->cfg, &cc);
-		cache_set_limits(p->cache, &cc, ctl_iter_now());
+		cache_set_limits(p->cache, &cc); /* the loop trims */
 		ctl_deleg_set_max_ttl(p->deleg, p->cfg->cache.max_ttl_s);
+		if (p->nsec && p->cfg->cache.max_negative_ttl_s < p->max_ttl)
+			cache_nsec_flush(p->nsec); /* as the dataplane's writer */
 		p->max_ttl = p->cfg->cache.max_negative_ttl_s;
 	}
 	/* The file both processes stand for (a control started from it
@@ -503,9 +573,13 @@ static void conf_policy_done(void *arg, int rc, const char *err, unsigned failed
 	const struct policy_snap *s = ctl_policy_snap(p->policy, &slen);
 	uint64_t pg = 0;
 	ctl_server_set_policy(p->srv, p->policy);
-	if (s && p->dp && policy_gen(s) > ctl_dp_policy_gen(p->dp) &&
-	    !ctl_dp_publish_policy(p->dp, s, slen))
+	/* the reply waits for the workers to use it (a publication that
+	 * failed now is retried by the heartbeat; the reply says if the
+	 * workers have not taken it in time) */
+	if (s && p->dp && policy_gen(s) > ctl_dp_policy_gen(p->dp)) {
+		ctl_dp_publish_policy(p->dp, s, slen);
 		pg = policy_gen(s);
+	}
 	/* the policy's report: its generation, then rejected records */
 	char *pt = NULL;
 	size_t pl = 0;
@@ -551,6 +625,10 @@ static void reload_config(struct parts *p, FILE *f)
 	if (!hints_usable(p->hints, &ic)) {
 		fprintf(f, "error: %s: resolver.do-not-query: every address of the root hints "
 			   "would be excluded; nothing changed\n", p->cfg_path);
+		return;
+	}
+	if (routed_zones(NULL, &cand, &ic, err, sizeof(err))) {
+		fprintf(f, "error: %s: %s; nothing changed\n", p->cfg_path, err);
 		return;
 	}
 	if (!ctl_reconf_policy_changed(p->cfg, &cand)) {
@@ -785,6 +863,10 @@ int main(int argc, char **argv)
 			path, cfg.resolver.root_hints);
 		return 2;
 	}
+	if (routed_zones(NULL, &cfg, &ic, err, sizeof(err))) {
+		fprintf(stderr, "bailiwick-control: %s: %s\n", path, err);
+		return 2;
+	}
 	static struct ctl_anchors anchors;
 	if (cfg.resolver.trust_anchor[0] &&
 	    ctl_anchors_load(&anchors, cfg.resolver.trust_anchor, err, sizeof(err))) {
@@ -838,7 +920,8 @@ int main(int argc, char **argv)
 	struct ctl_deleg_table *deleg = ctl_deleg_table_new(0, cfg.cache.max_ttl_s);
 	struct ctl_loop *loop = ctl_loop_new(NULL);
 	if (!cache || !deleg || !loop ||
-	    ctl_deleg_set_hints(deleg, &hints, ctl_iter_now())) {
+	    ctl_deleg_set_hints(deleg, &hints, ctl_iter_now()) ||
+	    routed_zones(deleg, &cfg, &ic, err, sizeof(err))) {
 		fprintf(stderr, "bailiwick-control: out of memory\n");
 		return 1;
 	}
@@ -953,6 +1036,10 @@ int main(int argc, char **argv)
 		}
 		/* entry pointers from this round's lookups are not kept */
 		cache_reader_quiescent();
+		uint64_t removed = 0;
+		while (cache_trim(cache, ctl_iter_now(), CACHE_TRIM_SLICE, &removed) &&
+		       ctl_loop_run_once(loop, 0) >= 0)
+			cache_reader_quiescent(); /* slices between rounds of events */
 		if (dump) {
 			dump = 0;
 			dump_stats(&parts, stderr);

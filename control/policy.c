@@ -69,6 +69,7 @@ struct reload {
 	char err[512];
 	struct policy_snap *snap;
 	size_t snap_len;
+	uint8_t map[CFG_POLICY_MAX];	/* snap's zone k: the configured index */
 	/* a configuration reload's new policy list (ctl_policy_reconfigure):
 	 * next's zones, each read anew or kept from the list in force */
 	struct cfg *next;
@@ -90,6 +91,9 @@ struct ctl_policy {
 	const char *names[CFG_POLICY_MAX];
 	struct policy_snap *snap;
 	size_t snap_len;
+	/* snap's zone k is configured zone map[k] (zones without a version
+	 * are not in it: a hit's zone is no configured index) */
+	uint8_t map[CFG_POLICY_MAX];
 	uint64_t gen;		/* the next snapshot's */
 	struct reload *busy;	/* a reload in its thread */
 	struct ctl_secondary *sec;	/* the zones from a primary */
@@ -295,6 +299,7 @@ static void reload_read(struct reload *r)
 			continue;
 		zs[n] = z;
 		opts[n] = p->opts[i];
+		r->map[n] = (uint8_t)i;
 		names[n++] = p->names[i];
 	}
 	r->snap = policy_build(zs, opts, names, n, 0, NULL, NULL, &r->snap_len);
@@ -302,6 +307,18 @@ static void reload_read(struct reload *r)
 		snprintf(r->err, sizeof(r->err), "out of memory building the policy snapshot");
 		r->result = CTL_E_NOMEM;
 	}
+}
+
+/* r's snapshot in force, with the next generation. */
+static void swap_snap(struct ctl_policy *p, struct reload *r)
+{
+	policy_set_gen(r->snap, p->gen++);
+	free(p->snap);
+	p->snap = r->snap;
+	p->snap_len = r->snap_len;
+	memcpy(p->map, r->map, sizeof(p->map));
+	r->snap = NULL;
+	p->st.loads++;
 }
 
 /* The committing half, on the loop's thread: the zones read without
@@ -338,12 +355,7 @@ static void reload_commit(struct reload *r)
 	}
 	if (r->result || !r->snap)
 		return;
-	policy_set_gen(r->snap, p->gen++);
-	free(p->snap);
-	p->snap = r->snap;
-	p->snap_len = r->snap_len;
-	r->snap = NULL;
-	p->st.loads++;
+	swap_snap(p, r);
 }
 
 /* --- a configuration reload's policy list ------------------------------ */
@@ -413,6 +425,7 @@ static void reconf_read(struct reload *r)
 			continue; /* from a primary, nothing held yet */
 		zs[n] = z;
 		opts_of(c, &opts[n]);
+		r->map[n] = (uint8_t)j;
 		names[n++] = c->name;
 	}
 	r->snap = policy_build(zs, opts, names, n, 0, NULL, NULL, &r->snap_len);
@@ -460,12 +473,7 @@ static void reconf_commit(struct reload *r)
 	free(p->own);
 	p->own = nc;
 	r->next = NULL;
-	policy_set_gen(r->snap, p->gen++);
-	free(p->snap);
-	p->snap = r->snap;
-	p->snap_len = r->snap_len;
-	r->snap = NULL;
-	p->st.loads++;
+	swap_snap(p, r);
 }
 
 static void reload_free(struct reload *r)
@@ -658,6 +666,11 @@ const struct policy_snap *ctl_policy_snap(const struct ctl_policy *p, size_t *le
 	return p->snap;
 }
 
+bool ctl_policy_active(const struct ctl_policy *p)
+{
+	return p->snap && policy_zones(p->snap) > 0;
+}
+
 void ctl_policy_set_gen(struct ctl_policy *p, uint64_t gen)
 {
 	p->gen = gen;
@@ -736,6 +749,12 @@ static void client_of(int *family, const uint8_t **addr)
 static const char *const trigger_name[] = { "?", "qname", "client-ip", "ip", "nsdname", "nsip" };
 
 /* One line per answer of a zone with log: true (stderr: the journal). */
+/* Whether the zone of the snapshot's index k logs its matches. */
+static bool logs(const struct ctl_policy *p, unsigned k)
+{
+	return p->snap && k < policy_zones(p->snap) && p->map[k] < p->n && p->opts[p->map[k]].log;
+}
+
 static void log_match(const struct ctl_policy *p, const struct policy_hit *h,
 		      const struct dns_query *q, int family, const uint8_t *addr, int verdict)
 {
@@ -771,7 +790,7 @@ int ctl_policy_apply(struct ctl_policy *p, struct ctl_iter *it, const struct dns
 	if (policy_needs(p->snap, h.zone) & POLICY_NEED_DEFER)
 		return 0;
 	enum policy_verdict v = policy_answer(p->snap, &h, q, stream, edns_size, out, cap, len);
-	if (h.zone < p->n && p->opts[h.zone].log)
+	if (logs(p, h.zone))
 		log_match(p, &h, q, family, addr, (int)v);
 	switch (v) {
 	case POLICY_V_DROP:
@@ -833,7 +852,7 @@ static void decide(struct ctl_policy *p, struct ctl_iter *it, const struct dns_q
 			size_t n = 0;
 			enum policy_verdict pv = policy_answer(s, win, q, stream, edns_size, out,
 							       cap < sizeof(out) ? cap : sizeof(out), &n);
-			if (win->zone < p->n && p->opts[win->zone].log && !p->probing)
+			if (logs(p, win->zone) && !p->probing)
 				log_match(p, win, q, family, addr, (int)pv);
 			if (pv == POLICY_V_DROP) {
 				v.v = POLICY_V_DROP;

@@ -118,6 +118,10 @@ int ctl_policy_start_transfers(struct ctl_policy *p, struct ctl_loop *loop,
  * configured) and its length. Valid until the next load. */
 const struct policy_snap *ctl_policy_snap(const struct ctl_policy *p, size_t *len);
 
+/* Whether a snapshot with a zone in it is in force (after a reload removed
+ * every zone, an empty one is kept: published, it clears the workers'). */
+bool ctl_policy_active(const struct ctl_policy *p);
+
 /* The generation of the snapshot in force, and the next one's above it
  * (dplink starts above what a dataplane already has). */
 void ctl_policy_set_gen(struct ctl_policy *p, uint64_t gen);

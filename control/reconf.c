@@ -58,6 +58,10 @@ static const struct field fields[] = {
 	F("policy", policy, true),
 	F("tsig-keys", n_tsig, true),
 	F("tsig-keys", tsig, true),
+	F("stub-zones", n_stub, true),
+	F("stub-zones", stub, true),
+	F("forward-zones", n_forward, true),
+	F("forward-zones", forward, true),
 
 	F("resolver.root-hints", resolver.root_hints, false),
 	F("resolver.trust-anchor", resolver.trust_anchor, false),

@@ -251,7 +251,7 @@ static void resolved(void *arg, int rcode, const uint8_t *msg, size_t len, bool 
 
 	p->rcode = rcode;
 	p->stale = stale;
-	if (s->policy && ctl_policy_snap(s->policy, NULL)) {
+	if (s->policy && ctl_policy_active(s->policy)) {
 		const uint8_t *addr;
 		int fam = family_of(&p->peer, &addr) == AF_INET6 ? 6 : 4;
 		bool tcp = p->conn != NULL;

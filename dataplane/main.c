@@ -584,8 +584,11 @@ int main(int argc, char **argv)
 		}
 		dp_policy_poll(&dp);
 		dp_settings_poll(&dp);
+		uint64_t removed = 0;
 		unsigned n = dp_writer_poll(&dp, 64) + dp_lookup_poll(&dp, 64) +
-			     dp_exception_poll(&dp);
+			     dp_exception_poll(&dp) +
+			     (cache_trim(dp.cache, dp.ctl->now_s, CACHE_TRIM_SLICE, &removed) != 0);
+		dp.ctl->writer.settings_removed += removed;
 		cache_reader_quiescent();
 		/* Fills and exception frames come in bursts: nap longer the
 		 * longer nothing comes, so that an idle main thread does not

@@ -21,6 +21,7 @@
 #include <urcu/urcu-qsbr.h>
 
 #include "answer/reply.h"
+#include "cache/nsec.h"
 #include "dataplane/dp.h"
 
 struct acl_box {
@@ -117,7 +118,14 @@ void dp_settings_poll(struct dp *dp)
 		.max_stale = s.max_stale,
 		.prefetch_percent = s.prefetch_percent,
 	};
-	ctl->writer.settings_removed += cache_set_limits(dp->cache, &cc, ctl->now_s);
+	cache_set_limits(dp->cache, &cc); /* main.c's loop trims */
+	/* the NSEC store's ranges carry the bound they came with: a lower
+	 * one drops them all (validated denials feed them again) */
+	if (dp->nsec && s.max_negative_ttl < dp->max_negative_ttl) {
+		int z = cache_nsec_flush(dp->nsec);
+		if (z > 0)
+			ctl->writer.settings_removed += (uint64_t)z;
+	}
 	dp->max_negative_ttl = s.max_negative_ttl;
 	for (unsigned i = 0; i < dp->n_ports; i++)
 		dp_port_udp_max(dp, &dp->ports[i]);

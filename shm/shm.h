@@ -357,7 +357,7 @@ struct shm_worker_stats {
 	X(policy_rejected, "policy snapshots refused: outside shared memory or inconsistent") \
 	X(settings_published, "configuration settings (ACL, EDNS size) given to the workers") \
 	X(settings_rejected, "configuration settings refused: a field out of range") \
-	X(settings_removed, "cache entries removed for outliving a lowered max-ttl")
+	X(settings_removed, "cache entries and NSEC zones removed for outliving a lowered max-ttl or max-negative-ttl")
 
 struct shm_writer_stats {
 #define SHM_FIELD(name, text) uint64_t name;

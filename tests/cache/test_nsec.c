@@ -2687,3 +2687,24 @@ Test(nsec, readers_see_consistent_proofs_while_the_writer_churns,
 	cr_assert_gt(dropped, 0);
 	cache_nsec_free(r.n);
 }
+
+/* A configuration reload that lowers max-negative-ttl: every zone goes. */
+Test(nsec, flush_drops_every_zone)
+{
+	struct cache_nsec *n = zone_example();
+	struct cache_nsec_proof p;
+	struct cache_nsec_stats st;
+
+	soa(n, "other.", EXP);
+	INS(n, "other.", "other.", "m.other.", DNS_T_NS, DNS_T_SOA, DNS_T_RRSIG, DNS_T_NSEC);
+	cr_assert_eq(look(n, "b.example.", DNS_T_A, NOW, &p), CACHE_NSEC_NXDOMAIN);
+	cr_assert_eq(cache_nsec_flush(n), 2);
+	cr_assert_neq(look(n, "b.example.", DNS_T_A, NOW, &p), CACHE_NSEC_NXDOMAIN);
+	cache_nsec_get_stats(n, &st);
+	cr_assert_eq(st.zones, 0);
+	cr_assert_eq(cache_nsec_flush(n), 0, "an empty store: nothing to drop");
+	fill_example(n);
+	cr_assert_eq(look(n, "b.example.", DNS_T_A, NOW, &p), CACHE_NSEC_NXDOMAIN,
+		     "fed again after the flush");
+	cache_nsec_free(n);
+}

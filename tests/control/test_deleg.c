@@ -331,3 +331,117 @@ Test(deleg, referral_through_an_older_parent_instance_does_not_replace)
 	cr_assert_eq(ctl_deleg_learn(t, &old_lab, &kite, T0, T0 + 63, &d), CTL_DELEG_LATE);
 	cr_assert(has_ns(find("www.kite.lab", T0 + 64, NULL), "ns.new.bench"));
 }
+
+/* Stub and forward zones (ctl_deleg_set_configured()). */
+static int configure(const char *const *zones, const char *const *servers, const uint8_t *kind,
+		     unsigned n)
+{
+	struct ctl_referral r[4];
+	bool rd[4] = { true, true, true, true };
+
+	for (unsigned i = 0; i < n; i++) {
+		static uint8_t z[4][DNS_NAME_MAX];
+		r[i] = ref(zones[i], servers[i], 0);
+		memcpy(z[i], nm(zones[i]), dns_name_len(nm(zones[i])));
+		r[i].zone = z[i]; /* nm()'s buffer is reused */
+	}
+	return ctl_deleg_set_configured(t, r, kind, rd, n, T0);
+}
+
+Test(deleg, a_stub_zone_is_an_anchor_whatever_the_table_holds_above_it)
+{
+	static const char *const zones[] = { "shop.lab" };
+	static const char *const servers[] = { "stub1.example" };
+	static const uint8_t kind[] = { CTL_DELEG_STUB };
+	uint32_t exp;
+
+	with_lab(3600);
+	cr_assert_eq(configure(zones, servers, kind, 1), 0);
+	const struct ctl_deleg *d = find("www.shop.lab", T0 + 7200, &exp);
+	cr_assert(zone_is(d, "shop.lab"), "lab. expired: the stub is still used");
+	cr_assert_eq(d->kind, CTL_DELEG_STUB);
+	cr_assert_eq(exp, UINT32_MAX);
+	cr_assert(zone_is(find("www.lab", T0, NULL), "lab"), "names beside it: the table's");
+	/* the parent's referral for it does not replace it */
+	const struct ctl_deleg *out;
+	cr_assert_eq(learn("lab", "shop.lab", "ns9.elsewhere", 3600, T0, T0, &out),
+		     CTL_DELEG_FRESH_KEPT);
+	cr_assert(has_ns(find("www.shop.lab", T0, NULL), "stub1.example"));
+	cr_assert_not(ctl_deleg_revoke(t, nm("shop.lab")), "the parent's NXDOMAIN does not remove it");
+	cr_assert(zone_is(find("www.shop.lab", T0, NULL), "shop.lab"));
+}
+
+Test(deleg, below_a_stub_the_kiting_rules_hold_and_a_changed_stub_takes_its_children)
+{
+	static const char *const zones[] = { "shop.lab" };
+	static const char *const servers[] = { "stub1.example" };
+	static const char *const servers2[] = { "stub2.example" };
+	static const uint8_t kind[] = { CTL_DELEG_STUB };
+
+	with_lab(3600);
+	cr_assert_eq(configure(zones, servers, kind, 1), 0);
+	cr_assert_eq(learn("shop.lab", "kids.shop.lab", "ns1.kids.shop.lab", 600, T0, T0, NULL),
+		     CTL_DELEG_NEW);
+	cr_assert(zone_is(find("a.kids.shop.lab", T0 + 1, NULL), "kids.shop.lab"));
+	cr_assert(zone_is(find("a.kids.shop.lab", T0 + 600, NULL), "shop.lab"),
+		  "a child of the stub expires with its own TTL");
+	cr_assert_eq(learn("shop.lab", "kids.shop.lab", "ns1.kids.shop.lab", 600, T0 + 600,
+			   T0 + 600, NULL), CTL_DELEG_RENEWED);
+	/* set again as it was: the same instance, its child still used */
+	cr_assert_eq(configure(zones, servers, kind, 1), 0);
+	cr_assert(zone_is(find("a.kids.shop.lab", T0 + 601, NULL), "kids.shop.lab"));
+	/* other servers: a new instance; nothing learnt through the old one */
+	cr_assert_eq(configure(zones, servers2, kind, 1), 0);
+	cr_assert(zone_is(find("a.kids.shop.lab", T0 + 601, NULL), "shop.lab"));
+	cr_assert(has_ns(find("a.kids.shop.lab", T0 + 601, NULL), "stub2.example"));
+	/* removed: the parent's view again, and the stub's children stay unused */
+	cr_assert_eq(learn("shop.lab", "kids.shop.lab", "ns1.kids.shop.lab", 600, T0 + 601,
+			   T0 + 601, NULL), CTL_DELEG_NEW);
+	cr_assert_eq(configure(NULL, NULL, NULL, 0), 0);
+	cr_assert(zone_is(find("a.kids.shop.lab", T0 + 602, NULL), "lab"));
+}
+
+Test(deleg, nothing_is_learnt_or_used_below_a_forward_zone_and_configured_cuts_stay)
+{
+	static const char *const zones[] = { "corp.lab", "deep.corp.lab" };
+	static const char *const servers[] = { "fwd.example", "stub.example" };
+	static const uint8_t kind[] = { CTL_DELEG_FORWARD, CTL_DELEG_STUB };
+	struct ctl_deleg_table *small = ctl_deleg_table_new(4, 86400);
+
+	with_lab(3600);
+	cr_assert_eq(configure(zones, servers, kind, 1), 0);
+	cr_assert_eq(learn("lab", "sub.corp.lab", "ns.sub.corp.lab", 600, T0, T0, NULL),
+		     CTL_DELEG_NEW, "(learnt through lab., before anything)");
+	const struct ctl_deleg *d = find("www.sub.corp.lab", T0, NULL);
+	cr_assert(zone_is(d, "corp.lab"));
+	cr_assert_eq(d->kind, CTL_DELEG_FORWARD);
+	/* the deepest configured cut wins */
+	cr_assert_eq(configure(zones, servers, kind, 2), 0);
+	cr_assert(zone_is(find("a.deep.corp.lab", T0, NULL), "deep.corp.lab"));
+	cr_assert(zone_is(find("a.corp.lab", T0, NULL), "corp.lab"));
+	/* a full table evicts learnt cuts, never the configured ones */
+	ctl_deleg_table_free(t);
+	t = small;
+	with_lab(3600);
+	cr_assert_eq(configure(zones, servers, kind, 2), 0);
+	for (int i = 0; i < 10; i++) {
+		char z[32];
+		snprintf(z, sizeof(z), "z%d", i);
+		learn(".", z, "ns.z.lab", 600, T0, T0, NULL);
+	}
+	cr_assert(zone_is(find("a.deep.corp.lab", T0, NULL), "deep.corp.lab"));
+	cr_assert(zone_is(find("a.corp.lab", T0, NULL), "corp.lab"));
+}
+
+Test(deleg, configured_zones_are_checked)
+{
+	static const char *const zones[] = { "a.lab" };
+	static const uint8_t kind[] = { CTL_DELEG_STUB };
+	struct ctl_referral r = { .zone = nm("a.lab") };
+	bool rd = false;
+
+	(void)zones;
+	cr_assert_eq(ctl_deleg_set_configured(t, &r, kind, &rd, 1, T0), CTL_E_NO_NS);
+	cr_assert_eq(ctl_deleg_set_configured(t, &r, kind, &rd, CTL_DELEG_CONF_MAX + 1, T0),
+		     CTL_E_INVAL);
+}

@@ -145,6 +145,20 @@ static void check_ranges(const struct cfg *c)
 		      "policy key");
 	}
 
+	check(c->n_stub <= CFG_ZONES_MAX && c->n_forward <= CFG_ZONES_MAX, "zones count");
+	for (unsigned f = 0; f < 2; f++)
+		for (unsigned i = 0; i < (f ? c->n_forward : c->n_stub); i++) {
+			const struct cfg_zone *z = f ? &c->forward[i] : &c->stub[i];
+			check(terminated(z->name, sizeof(z->name)) && z->name[0] &&
+			      strcmp(z->name, "."), "zone name");
+			check(z->n_servers >= 1 && z->n_servers <= CFG_ZONE_SERVERS_MAX,
+			      "zone servers count");
+			for (unsigned j = 0; j < z->n_servers; j++)
+				check(family_ok(&z->servers[j].a) && z->servers[j].port == 53,
+				      "zone server");
+			check(f || z->rd, "recursion-desired only for forward zones");
+		}
+
 	const typeof(c->dataplane) *dp = &c->dataplane;
 	if (!dp->enabled) {
 		check(dp->n_eal == 0 && dp->n_ports == 0 && dp->n_workers == 0,
@@ -305,6 +319,25 @@ static void emit_policy(const struct cfg *c)
 		emit(" }");
 	}
 	emit(" ]\n");
+	for (unsigned f = 0; f < 2; f++) {
+		emit(f ? "forward-zones: [" : "stub-zones: [");
+		for (unsigned i = 0; i < (f ? c->n_forward : c->n_stub); i++) {
+			const struct cfg_zone *z = f ? &c->forward[i] : &c->stub[i];
+			emit(i ? ",\n  { name: " : "\n  { name: ");
+			emit_str(z->name);
+			emit(", servers: [");
+			for (unsigned j = 0; j < z->n_servers; j++) {
+				emit(j ? ", \"" : " \"");
+				emit_addr(&z->servers[j].a, true);
+				emit("@%u\"", z->servers[j].port);
+			}
+			emit(" ]");
+			if (f)
+				emit(", recursion-desired: %s", z->rd ? "true" : "false");
+			emit(" }");
+		}
+		emit(" ]\n");
+	}
 }
 
 static void emit_cfg(const struct cfg *c)

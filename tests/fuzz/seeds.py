@@ -228,6 +228,13 @@ policy:
     log: true
 tsig-keys:
   - { name: xfr.key, algorithm: hmac-sha384, secret: "c2VjcmV0IHNlY3JldA==" }
+stub-zones:
+  - { name: corp.example, servers: [ 192.0.2.53, "[2001:db8::53]@53" ] }
+forward-zones:
+  - { name: partner.example., servers: [ 192.0.2.54 ], recursion-desired: false }
+  - name: other.example
+    servers:
+      - 198.51.100.1
 dataplane:
   eal: [ "-l", "0-3", "--file-prefix=bw", "\\u00e9\\x01" ]
   ports:
