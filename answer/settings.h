@@ -36,4 +36,19 @@ void answer_cache_config(const struct cfg *cfg, struct cache_config *cc);
 struct cache_nsec_config;
 void answer_nsec_config(const struct cfg *cfg, struct cache_nsec_config *nc);
 
+/*
+ * The stub and forward zones of the configuration (lower-cased wire names,
+ * up to max into out; how many). At or below them the front ends
+ * synthesize no denial (RFC 8198 ranges, RFC 8020 cuts): those come from
+ * the public tree, whose proofs say nothing of what the configured
+ * servers hold.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include "dns/wire.h"
+unsigned answer_routed_zones(const struct cfg *cfg, uint8_t (*out)[DNS_NAME_MAX], unsigned max);
+
+/* Whether name (any case) is at or below one of the n zones. */
+bool answer_routed(const uint8_t (*zones)[DNS_NAME_MAX], unsigned n, const uint8_t *name);
+
 #endif

@@ -102,7 +102,8 @@ struct cache_entry {
 	uint8_t rank;
 	uint8_t rcode;
 	uint8_t kinds;		/* CACHE_KIND_* of the answer section */
-	uint8_t pad[3];
+	uint8_t epoch;		/* the cache's epoch when made (cache_flush_epoch()) */
+	uint8_t pad[2];
 	uint32_t tag_gen;	/* struct cache_tag's gen, its low 32 bits */
 	uint64_t tag_verdict;
 	uint8_t data[];
@@ -146,6 +147,7 @@ struct cache {
 	 * trim_table NULL: nothing to trim */
 	const struct cache_table *trim_table;
 	uint64_t trim_pos;
+	uint8_t epoch;		   /* atomic: entries of another are misses */
 };
 
 void cache_config_default(struct cache_config *cfg)
@@ -306,6 +308,9 @@ static enum cache_state entry_state(const struct cache *c,
 {
 	struct cache_entry *w = (struct cache_entry *)e;
 
+	/* made before cache_flush_epoch(): gone for readers at once */
+	if (e->epoch != __atomic_load_n(&c->epoch, __ATOMIC_RELAXED))
+		return CACHE_MISS;
 	/* The reference bit is written only when clear: rarely. */
 	if (!__atomic_load_n(&e->ref, __ATOMIC_RELAXED))
 		__atomic_store_n(&w->ref, 1, __ATOMIC_RELAXED);
@@ -719,6 +724,13 @@ void cache_set_limits(struct cache *c, const struct cache_config *cfg)
 	}
 }
 
+void cache_flush_epoch(struct cache *c)
+{
+	__atomic_store_n(&c->epoch, (uint8_t)(c->epoch + 1), __ATOMIC_RELAXED);
+	c->trim_table = c->table;
+	c->trim_pos = 0;
+}
+
 uint64_t cache_trim(struct cache *c, uint32_t now, uint64_t max_slots, uint64_t *removed)
 {
 	const struct cache_config *k = &c->cfg;
@@ -739,7 +751,7 @@ uint64_t cache_trim(struct cache *c, uint32_t now, uint64_t max_slots, uint64_t 
 		const struct cache_entry *e = slot_entry(*slot);
 		bool negative = e->rcode == DNS_R_NXDOMAIN || !e->count[0];
 		uint32_t bound = negative ? k->max_negative_ttl : k->max_ttl;
-		if (e->expire > now && e->expire - now > bound) {
+		if (e->epoch != c->epoch || (e->expire > now && e->expire - now > bound)) {
 			drop_slot(c, slot);
 			(*removed)++;
 		}
@@ -1175,6 +1187,7 @@ static struct cache_entry *entry_new(struct cache *c, const struct msg_plan *p,
 		e->plain_off = (uint16_t)plain_off;
 	}
 	e->inserted = now;
+	e->epoch = c->epoch;
 	e->expire = now + life;
 	e->stale_until = cfg->max_stale ? e->expire + cfg->max_stale : e->expire;
 	uint32_t early = (uint32_t)((uint64_t)life * cfg->prefetch_percent / 100);
@@ -1205,7 +1218,7 @@ static int publish(struct cache *c, struct cache_entry *e, uint32_t now)
 		 * a verdict belongs to the data it was found on, and the
 		 * workers ask again while the entry's is old */
 		bool newer_tag = e->tag_gen && (int32_t)(e->tag_gen - old->tag_gen) > 0;
-		if (now < old->expire && !newer_tag &&
+		if (now < old->expire && !newer_tag && old->epoch == c->epoch &&
 		    (old->full != e->full ? old->full : old->rank > e->rank)) {
 			cache_mem_free(e);
 			return CACHE_E_RANK;

@@ -661,11 +661,12 @@ static int routed_zone(struct ctx *x, yaml_node_t *n, struct cfg_zone *z, bool f
 		return cfgp_missing(x, n->start_mark, "name");
 	if (!k[1])
 		return cfgp_missing(x, n->start_mark, "servers");
-	if (!strcmp(z->name, ".")) {
+	/* (the root is no domain name to dname(): resolver.root-hints say
+	 * where iteration starts; forwarding every name is not built) */
+	if (z->name[0] == '*') {
 		cfgp_push_key(x, (const unsigned char *)"name", 4);
 		return cfgp_fail(x, k[0]->start_mark, CFG_E_VALUE,
-				 "is the root: resolver.root-hints say where iteration starts "
-				 "(forwarding every name is not built)");
+				 "%s is a wildcard: give the zone's own name", cfgp_show(x, k[0]));
 	}
 	if (!count) {
 		cfgp_push_key(x, (const unsigned char *)"servers", 7);

@@ -902,7 +902,7 @@ void ctl_chain_ds_done(struct ctl_chain *c, const uint8_t *zone, const uint8_t *
 	if (rcode == DNS_R_NOERROR && msg_rrset(c, &m, zone, DNS_T_DS, &ds)) {
 		c->st.ds_secure++;
 		ctl_trust_set(c->trust, zone, CTL_TRUST_DS, CTL_EDE_NONE, ds.ttl, now, &ds, NULL);
-	} else if (rcode == DNS_R_NOERROR && why == CTL_DS_PROBE) {
+	} else if (rcode == DNS_R_NOERROR && (why == CTL_DS_PROBE || why == CTL_DS_CONFIGURED)) {
 		/* unsigned data below a secure zone: unsigned only if the
 		 * parent's proof shows a delegation here without DS; for as
 		 * long as the proof lives (at least a second, so that the
@@ -924,7 +924,7 @@ void ctl_chain_ds_done(struct ctl_chain *c, const uint8_t *zone, const uint8_t *
 			      NULL, NULL);
 	} else if (rcode == DNS_R_NOERROR) {
 		return;
-	} else if (why == CTL_DS_PROBE) {
+	} else if (why == CTL_DS_PROBE || why == CTL_DS_CONFIGURED) {
 		/* the name does not exist: no cut there (the unsigned data
 		 * below it stays bogus) */
 		ctl_trust_set(c->trust, zone, CTL_TRUST_NOCUT, CTL_EDE_NONE, CTL_CHAIN_BOGUS_TTL_S,

@@ -80,6 +80,8 @@ enum ctl_chain_ds_why {
 	CTL_DS_SIGNER,		/* zone signed a reply without a referral to it:
 				   it must have a DS set */
 	CTL_DS_PROBE,		/* CTL_CHAIN_NEED_CUT: is zone a cut at all? */
+	CTL_DS_CONFIGURED,	/* a stub or forward zone: a cut by configuration,
+				   a delegation only if the parent proves one */
 };
 
 /* now: the iterator's clock (ctl_iter_now()). */
@@ -131,7 +133,9 @@ void ctl_chain_keys_done(struct ctl_chain *c, struct ctl_val_budget *b,
  * resolution reached (the DS set or its absence validated on the way).
  * why (enum ctl_chain_ds_why): for CTL_DS_SIGNER no DS proves nothing;
  * for CTL_DS_PROBE no DS makes zone insecure only when the parent's proof
- * shows a delegation there (NS, no DS), else it records "no cut here".
+ * shows a delegation there (NS, no DS), else it records "no cut here";
+ * CTL_DS_CONFIGURED is the same, but an insecure answer (the parent
+ * unsigned) makes it insecure as for a known cut.
  * Failures record nothing.
  */
 void ctl_chain_ds_done(struct ctl_chain *c, const uint8_t *zone, const uint8_t *msg,

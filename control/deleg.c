@@ -296,8 +296,13 @@ int ctl_deleg_set_configured(struct ctl_deleg_table *t, const struct ctl_referra
 		struct entry *e = keep[i];
 		uint8_t zone[DNS_NAME_MAX];
 		dns_name_copy_lower(zone, ref[i].zone);
-		if (!e && !(e = store(t, zone, &ref[i], 0, now, UINT32_MAX)))
+		if (!e && !(e = store(t, zone, &ref[i], 0, now, UINT32_MAX))) {
+			/* no ghost: a kept one not listed again is removed */
+			for (unsigned j = i + 1; j < n; j++)
+				if (keep[j])
+					unhash(t, keep[j]);
 			return CTL_E_NOMEM;
+		}
 		e->d.kind = kind[i];
 		e->d.rd = rd[i];
 		t->conf[t->nconf++] = e;
@@ -317,6 +322,29 @@ static struct entry *configured_above(const struct ctl_deleg_table *t, const uin
 			best = e;
 	}
 	return best;
+}
+
+unsigned ctl_deleg_configured_below(const struct ctl_deleg_table *t, const uint8_t *zone,
+				    const uint8_t **out, unsigned max)
+{
+	unsigned n = 0;
+
+	for (unsigned k = 0; k < t->nconf && n < max; k++) {
+		const uint8_t *z = t->conf[k]->d.zone;
+		if (!dns_name_same(z, zone) && dns_name_is_subdomain(z, zone))
+			out[n++] = z;
+	}
+	return n;
+}
+
+bool ctl_deleg_configured(const struct ctl_deleg_table *t, const uint8_t *name)
+{
+	uint8_t lower[DNS_NAME_MAX];
+
+	if (!t->nconf)
+		return false;
+	dns_name_copy_lower(lower, name);
+	return configured_above(t, lower) != NULL;
 }
 
 int ctl_deleg_prime(struct ctl_deleg_table *t, const struct ctl_referral *r,
@@ -406,6 +434,12 @@ int ctl_deleg_learn(struct ctl_deleg_table *t, const struct ctl_deleg *parent,
 	dns_name_copy_lower(zone, r->zone);
 	if (r->nns == 0 || dns_name_same(zone, parent->zone) ||
 	    !dns_name_is_subdomain(zone, parent->zone))
+		return CTL_DELEG_NOT_BELOW;
+	/* below a configured zone that is below the parent: only the
+	 * configured zone's servers refer to it */
+	const struct entry *c = configured_above(t, zone);
+	if (c && !dns_name_same(c->d.zone, zone) && dns_name_labels(c->d.zone) >
+						    dns_name_labels(parent->zone))
 		return CTL_DELEG_NOT_BELOW;
 	e = lookup(t, zone, name_hash(t, zone));
 	if (e && e->d.kind) {

@@ -140,12 +140,21 @@ int ctl_deleg_set_hints(struct ctl_deleg_table *t, const struct ctl_referral *r,
  * zone set again with the same kind, flag and servers keeps its instance
  * (what was learnt below it stays usable); any other is a new instance
  * (nothing learnt below the old one is used). 0, CTL_E_NO_NS (a zone
- * without a server), CTL_E_INVAL (too many) or CTL_E_NOMEM (then the
- * zones set are an undefined part of the new list: call again).
+ * without a server), CTL_E_INVAL (too many) or CTL_E_NOMEM (then only a
+ * first part of the new list is set, the rest of the old is gone: call
+ * again).
  */
 #define CTL_DELEG_CONF_MAX 64
 int ctl_deleg_set_configured(struct ctl_deleg_table *t, const struct ctl_referral *ref,
 			     const uint8_t *kind, const bool *rd, unsigned n, uint32_t now);
+
+/* The configured zones strictly below zone (lower-cased; valid until the
+ * next change of the configured list), up to max into out; how many. */
+unsigned ctl_deleg_configured_below(const struct ctl_deleg_table *t, const uint8_t *zone,
+				    const uint8_t **out, unsigned max);
+
+/* Whether name (any case) is at or below a configured zone. */
+bool ctl_deleg_configured(const struct ctl_deleg_table *t, const uint8_t *name);
 
 /*
  * The root from a priming answer (the root's own NS set: the one cut that

@@ -473,7 +473,7 @@ int ctl_dp_publish_policy(struct ctl_dp *d, const struct policy_snap *s, size_t 
 }
 
 void ctl_dp_publish_settings(struct ctl_dp *d, const struct cfg *cfg, uint64_t gen,
-			     const uint8_t *cfg_sha256)
+			     const uint8_t *cfg_sha256, uint64_t anchors_id)
 {
 	struct shm_ctl *ctl = d->ctl;
 	struct shm_settings *s = &ctl->settings;
@@ -499,6 +499,8 @@ void ctl_dp_publish_settings(struct ctl_dp *d, const struct cfg *cfg, uint64_t g
 	s->max_stale = cc.max_stale;
 	s->stale_answer_ttl = cc.stale_answer_ttl;
 	s->prefetch_percent = cc.prefetch_percent;
+	s->anchors_id = anchors_id;
+	s->n_routed = answer_routed_zones(cfg, s->routed, SHM_ROUTED_MAX);
 	memset(s->acl, 0, sizeof(s->acl));
 	for (unsigned i = 0; i < cfg->n_acl && i < SHM_ACL_MAX; i++) {
 		const struct cfg_acl_rule *r = &cfg->acl[i];

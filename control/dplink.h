@@ -89,12 +89,14 @@ void ctl_dp_policy_state(const struct ctl_dp *d, uint64_t *active, uint64_t *rej
  * size; shm.h's settings block) published as configuration generation gen
  * (above ctl_dp_settings_gen(), what an earlier control published), with
  * the SHA-256 of the file they came from (a control started later from
- * it attaches); serve-stale's client timeout taken for our own miss path.
+ * it attaches) and the identity of the trust anchors in force (a change
+ * empties the dataplane's caches); serve-stale's client timeout taken for
+ * our own miss path.
  * ctl_dp_settings_state(): the generation the workers apply, and the last
  * one the dataplane refused.
  */
 void ctl_dp_publish_settings(struct ctl_dp *d, const struct cfg *cfg, uint64_t gen,
-			     const uint8_t *cfg_sha256);
+			     const uint8_t *cfg_sha256, uint64_t anchors_id);
 uint64_t ctl_dp_settings_gen(const struct ctl_dp *d);
 void ctl_dp_settings_state(const struct ctl_dp *d, uint64_t *active, uint64_t *rejected);
 

@@ -72,6 +72,11 @@ struct ctl_infra *ctl_infra_new(const struct ctl_infra_config *c)
 	return t;
 }
 
+void ctl_infra_forget_failures(struct ctl_infra *t)
+{
+	memset(t->fail, 0, t->cfg.fail_slots * sizeof(*t->fail));
+}
+
 void ctl_infra_set_fail_ttl(struct ctl_infra *t, uint32_t min_s, uint32_t max_s)
 {
 	if (!min_s || max_s < min_s)

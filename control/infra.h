@@ -147,6 +147,10 @@ void ctl_infra_fail(struct ctl_infra *t, const uint8_t *name, uint16_t qtype,
 
 void ctl_infra_get_stats(const struct ctl_infra *t, struct ctl_infra_stats *st);
 
+/* Every failure remembered is forgotten (the trust anchors changed: a
+ * bogus answer may be good now, and the other way round). */
+void ctl_infra_forget_failures(struct ctl_infra *t);
+
 /* A configuration reload: the failure TTLs from now on (failures already
  * remembered keep theirs). Ignored unless 0 < min <= max. */
 void ctl_infra_set_fail_ttl(struct ctl_infra *t, uint32_t min_s, uint32_t max_s);

@@ -156,6 +156,7 @@ struct req {
 					   nothing cached */
 	uint8_t bogus_tries;
 	uint8_t signer_fetches;		/* keys of zones below the cut fetched */
+	uint32_t val_epoch;		/* it->val_epoch when it began */
 	struct ctl_val_budget vb, *vbud;
 	struct zone_load *zone;		/* the cut it follows, counted */
 	struct ctl_timer step_timer;	/* deferred steps and completion */
@@ -216,6 +217,8 @@ struct ctl_iter {
 	uint32_t primed_at;	 /* when the last one started */
 	uint32_t log_second, log_lines; /* log-bogus's rate limit */
 	struct ctl_chain *chain; /* NULL: no validation */
+	struct ctl_val_limits lim; /* chain's limits (resolutions' budgets point here) */
+	uint32_t val_epoch;	 /* moves with each ctl_iter_set_validation() */
 	ctl_iter_feed_cb feed;	 /* NULL: no aggressive negative caching */
 	void *feed_arg;
 	size_t feed_max;	 /* octets in one feed */
@@ -621,9 +624,10 @@ static struct req *req_new(struct ctl_iter *it, const uint8_t *qname, uint16_t q
 		r->own.deadline_ms = ctl_now_ms() + it->cfg.max_time_ms;
 		r->bud = &r->own;
 		if (it->chain)
-			ctl_val_budget_init(&r->vb, ctl_chain_limits(it->chain));
+			ctl_val_budget_init(&r->vb, &it->lim);
 		r->vbud = &r->vb;
 	}
+	r->val_epoch = it->val_epoch;
 	r->sec = it->chain ? CTL_SEC_SECURE : CTL_SEC_INDETERMINATE;
 	r->ede = CTL_EDE_NONE;
 	r->chain_expire = UINT32_MAX;
@@ -800,7 +804,8 @@ static void complete(struct req *r)
 		r->b.flags &= (uint16_t)~DNS_F_AA;
 	r->b.flags = (uint16_t)((r->b.flags & ~0xf) | (r->rcode & 0xf));
 	len = dns_builder_finish(&r->b);
-	if (it->chain && !r->cd)
+	/* (one that began under other anchors was ended: no chain of trust) */
+	if (it->chain && !r->cd && r->val_epoch == it->val_epoch)
 		len = chain_done(r, len);
 	if (r->cd) {
 		/* unvalidated: for this client only */
@@ -1277,7 +1282,10 @@ static bool chain_ready(struct req *r)
 		fail(r, NULL);
 		return false;
 	}
-	key_sub(r, zone, need, CTL_DS_CUT);
+	/* a configured cut is no proof of a delegation: the parent's proof
+	 * must show one (NS, no DS) for the zone to be unsigned; else its
+	 * data is the enclosing zone's, validated with its keys */
+	key_sub(r, zone, need, r->cut.d.kind ? CTL_DS_CONFIGURED : CTL_DS_CUT);
 	return false;
 }
 
@@ -1677,9 +1685,16 @@ static void on_scrubbed(struct req *r, const struct dns_msg *m, struct ctl_scrub
 	struct ctl_iter *it = r->it;
 	bool mini = minimised(r);
 
-	/* a forwarder that refers is not doing its job: the next one */
-	if (kind == CTL_SCRUB_REFERRAL && r->cut.d.kind == CTL_DELEG_FORWARD)
-		kind = CTL_SCRUB_LAME;
+	if (r->cut.d.kind == CTL_DELEG_FORWARD) {
+		/* a forwarder that refers is not doing its job: the next one */
+		if (kind == CTL_SCRUB_REFERRAL)
+			kind = CTL_SCRUB_LAME;
+		/* its empty NOERROR is NODATA (no AA; its SOA may lie above
+		 * the zone configured: out of bailiwick, so not cacheable) */
+		else if (kind == CTL_SCRUB_LAME && s->rcode == DNS_R_NOERROR && !s->loop &&
+			 !s->oversized)
+			kind = CTL_SCRUB_NODATA;
+	}
 	switch (kind) {
 	case CTL_SCRUB_REFERRAL:
 		if (!chain_check(r, m, s, kind))
@@ -1794,8 +1809,13 @@ static void on_reply(void *arg, const struct up_result *res)
 	ctl_infra_reply(it->infra, srv, res->rtt_us / 1000);
 	if (learn_edns(r, srv, m))
 		return;
+	/* configured zones below the cut are not its servers' to speak for */
+	const uint8_t *fence[CTL_SCRUB_FENCES_MAX];
+	ctl_scrub_set_fences(s, fence, ctl_deleg_configured_below(it->deleg, r->cut.d.zone, fence,
+								   CTL_SCRUB_FENCES_MAX));
 	int kind = ctl_scrub(s, m, r->cut.d.zone, r->sent_name, r->sent_type, r->qclass,
 			     it->cfg.max_rrset);
+	ctl_scrub_set_fences(s, NULL, 0); /* fence[] is ours: gone on return */
 	it->st.scrub_dropped += ctl_scrub_dropped(s);
 	it->st.oversized += s->oversized;
 	on_scrubbed(r, m, s, kind);
@@ -1964,7 +1984,7 @@ struct ctl_iter *ctl_iter_new(struct ctl_loop *loop, struct up_ctx *up,
 	if (it->zone_max < 1)
 		it->zone_max = 1;
 	it->infra = ctl_infra_new(&ic);
-	it->scrub = malloc(sizeof(*it->scrub));
+	it->scrub = calloc(1, sizeof(*it->scrub));
 	ctl_timer_init(&it->early_timer);
 	if (!it->table || !it->zones || !it->infra || !it->scrub) {
 		free(it->table);
@@ -2008,8 +2028,20 @@ int ctl_iter_set_validation(struct ctl_iter *it, const struct ctl_anchors *ancho
 
 	if (anchors && !c)
 		return CTL_E_NOMEM;
+	/* The resolutions in progress were validated (or not) under the
+	 * anchors in force: they end, SERVFAIL, nothing of them remembered
+	 * (their budgets and steps belong to the old chain of trust). */
+	for (struct req *r = it->all.next; r != &it->all; r = r->next)
+		if (!r->done) {
+			r->local_fail = true;
+			fail(r, NULL);
+		}
+	it->val_epoch++;
+	ctl_infra_forget_failures(it->infra);
 	ctl_chain_free(it->chain);
 	it->chain = c;
+	if (c)
+		it->lim = *ctl_chain_limits(c);
 	return 0;
 }
 

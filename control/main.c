@@ -85,6 +85,11 @@ struct parts {
 	uint64_t cfg_gen;
 	const struct ctl_referral *hints;	/* the root hints read at start */
 	bool reconf_busy;	/* a reload waits for its policy list */
+	/* the trust anchors in force (NULL: no validation) and the identity
+	 * of their file's octets (the dataplane empties its caches when it
+	 * changes) */
+	struct ctl_anchors *anchors;
+	uint64_t anchors_id;
 };
 
 /* Standalone: the iterator's denial feed into our own NSEC store, as the
@@ -339,6 +344,69 @@ static void reload_policy(struct parts *p, const char *zone, FILE *f)
 
 static void iter_config(const struct cfg *c, struct ctl_iter_config *ic);
 
+#define ANCHOR_FILE_MAX (1u << 20)
+#define ANCHORS_NONE 0x656e6f6e /* "none": the identity of no anchors */
+
+/* The trust anchors of the file at path into *out (heap; the caller
+ * frees), and the identity of its octets; 0, or -1 with err. */
+static int anchors_read(const char *path, struct ctl_anchors **out, uint64_t *id, char *err,
+			size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char *text = malloc(ANCHOR_FILE_MAX + 1);
+	size_t len = 0;
+
+	*out = NULL;
+	if (!f || !text) {
+		snprintf(err, errlen, "%s: %s", path, f ? "out of memory" : strerror(errno));
+		goto fail;
+	}
+	len = fread(text, 1, ANCHOR_FILE_MAX + 1, f);
+	if (ferror(f) || len > ANCHOR_FILE_MAX) {
+		snprintf(err, errlen, "%s: %s", path, ferror(f) ? strerror(errno)
+								 : "larger than 1 MiB");
+		goto fail;
+	}
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)text[i]) * 0x100000001b3ULL;
+	*id = h == ANCHORS_NONE ? h + 1 : h;
+	if (!(*out = malloc(sizeof(**out))) ||
+	    ctl_anchors_parse(*out, text, len, path, err, errlen)) {
+		if (!*out)
+			snprintf(err, errlen, "out of memory");
+		free(*out);
+		*out = NULL;
+		goto fail;
+	}
+	fclose(f);
+	free(text);
+	return 0;
+fail:
+	if (f)
+		fclose(f);
+	free(text);
+	return -1;
+}
+
+/* The validator's limits of the configuration (resolver.dnssec). */
+static void val_limits(const struct cfg *c, struct ctl_val_limits *lim)
+{
+	ctl_val_limits_default(lim);
+	lim->nsec3_max_iterations = (uint16_t)c->resolver.nsec3_max_iterations;
+	lim->skew_s = c->resolver.dnssec.skew_s;
+	lim->rsasha1 = c->resolver.dnssec.rsasha1;
+	lim->max_verify = c->resolver.dnssec.max_verifications;
+	lim->max_failures = c->resolver.dnssec.max_failures;
+	lim->max_nsec3_hashes = c->resolver.dnssec.max_nsec3_hashes;
+}
+
+/* A reload's new trust anchors, read while checking (NULL and
+ * ANCHORS_NONE: validation off), for apply_config(). */
+static struct ctl_anchors *next_anchors;
+static uint64_t next_anchors_id;
+static bool anchors_change;
+
 /* Whether ic's do-not-query rules leave some address of the root hints to
  * ask (checked at start and before a reload changes anything). */
 static bool hints_usable(const struct ctl_referral *h, const struct ctl_iter_config *ic)
@@ -390,9 +458,9 @@ static int routed_zones(struct ctl_deleg_table *t, const struct cfg *c,
 				usable |= ctl_iter_may_query(ic, &ns->addr[0]);
 			}
 			if (!usable) {
-				snprintf(why, whylen, "%s-zones %s: every server is excluded by "
-						      "resolver.do-not-query (or is one of ours); list "
-						      "them in resolver.do-query",
+				snprintf(why, whylen, "%s-zones %s: every server is excluded: by "
+						      "resolver.do-not-query (list it in "
+						      "resolver.do-query), or as an address of ours",
 					 fwd ? "forward" : "stub", z->name);
 				return -1;
 			}
@@ -476,17 +544,50 @@ static void apply_config(struct parts *p, const uint8_t *sha, const char *policy
 	char applied[1024], restart[1024];
 	struct ctl_iter_config ic;
 
-	bool routed = p->cfg->n_stub != next.n_stub || p->cfg->n_forward != next.n_forward ||
+	static bool routed_failed; /* set again at the next reload */
+	bool routed = routed_failed || p->cfg->n_stub != next.n_stub ||
+		      p->cfg->n_forward != next.n_forward ||
 		      memcmp(p->cfg->stub, next.stub, sizeof(next.stub)) ||
 		      memcmp(p->cfg->forward, next.forward, sizeof(next.forward));
 	unsigned n = ctl_reconf_merge(p->cfg, &next, applied, sizeof(applied), restart,
 				      sizeof(restart));
+	char anchor_line[200] = "";
+	if (anchors_change) {
+		/* the chain of trust starts again from the new anchors: what
+		 * either process validated (or not) under the old ones is
+		 * gone from the caches at once; resolutions in progress end
+		 * SERVFAIL (ctl_iter_set_validation()) */
+		struct ctl_val_limits lim;
+		val_limits(p->cfg, &lim);
+		anchors_change = false;
+		if (ctl_iter_set_validation(p->it, next_anchors, &lim,
+					    p->cfg->resolver.has_validation_time
+						    ? p->cfg->resolver.validation_time : 0)) {
+			free(next_anchors);
+			snprintf(anchor_line, sizeof(anchor_line),
+				 "error: trust anchors: out of memory; the old ones stay\n");
+		} else {
+			free(p->anchors);
+			p->anchors = next_anchors;
+			p->anchors_id = next_anchors_id;
+			cache_flush_epoch(p->cache);
+			if (p->nsec)
+				cache_nsec_flush(p->nsec);
+			snprintf(anchor_line, sizeof(anchor_line),
+				 "trust anchors: %s; the caches emptied of what was validated\n",
+				 p->anchors ? "changed" : "none (validation off)");
+			if (!n)
+				p->cfg_gen++; /* the same file name, other anchors */
+		}
+		next_anchors = NULL;
+	}
 	if (n) {
 		iter_config(p->cfg, &ic);
 		char why[512];
 		/* checked by reload_config(): only memory can fail here, and
 		 * the next reload sets the whole list again */
-		if (routed && routed_zones(p->deleg, p->cfg, &ic, why, sizeof(why)))
+		routed_failed = routed && routed_zones(p->deleg, p->cfg, &ic, why, sizeof(why));
+		if (routed_failed)
 			fprintf(stderr, "bailiwick-control: reload: stub and forward zones: %s\n",
 				why);
 		p->cfg_gen++;
@@ -511,19 +612,21 @@ static void apply_config(struct parts *p, const uint8_t *sha, const char *policy
 	if (!restart[0])
 		memcpy(p->cfg_sha256, sha, CFG_SHA256_LEN);
 	if (p->dp)
-		ctl_dp_publish_settings(p->dp, p->cfg, p->cfg_gen, p->cfg_sha256);
+		ctl_dp_publish_settings(p->dp, p->cfg, p->cfg_gen, p->cfg_sha256, p->anchors_id);
 	char text[sizeof(((struct conf_req *)0)->text)];
-	int tl = snprintf(text, sizeof(text), "ok configuration generation %llu\napplied: %s\n"
-					      "needs a restart (kept as it was): %s\n%s%s",
+	int tl = snprintf(text, sizeof(text), "%sok configuration generation %llu\napplied: %s\n"
+					      "needs a restart (kept as it was): %s\n%s%s%s",
+			  anchor_line[0] == 'e' ? anchor_line : "",
 			  (unsigned long long)p->cfg_gen, applied[0] ? applied : "nothing",
 			  restart[0] ? restart : "nothing",
 			  restart[0] && p->dp ? "note: restart both processes for those (a "
 						"control restarted alone from this file would "
 						"not attach)\n" : "",
-			  policy ? policy : "");
+			  anchor_line[0] == 't' ? anchor_line : "", policy ? policy : "");
 	if (tl >= (int)sizeof(text)) /* the policy's lines cut: say so */
 		snprintf(text + sizeof(text) - 32, 32, "\n(more lines not shown)\n");
-	struct conf_req *q = p->dp && applied[0] ? malloc(sizeof(*q)) : NULL;
+	struct conf_req *q = p->dp && (applied[0] || anchor_line[0] == 't') ? malloc(sizeof(*q))
+									  : NULL;
 	if (q && fd < 0 && (fd = ctl_sock_defer(p->sock)) < 0) {
 		free(q);
 		q = NULL;
@@ -630,6 +733,23 @@ static void reload_config(struct parts *p, FILE *f)
 	if (routed_zones(NULL, &cand, &ic, err, sizeof(err))) {
 		fprintf(f, "error: %s: %s; nothing changed\n", p->cfg_path, err);
 		return;
+	}
+	/* the trust anchors read again (a file's octets may change under the
+	 * same name): applied only when they differ */
+	free(next_anchors);
+	next_anchors = NULL;
+	next_anchors_id = ANCHORS_NONE;
+	if (cand.resolver.trust_anchor[0] &&
+	    anchors_read(cand.resolver.trust_anchor, &next_anchors, &next_anchors_id, err,
+			 sizeof(err))) {
+		fprintf(f, "error: %s: resolver.trust-anchor: %s; nothing changed\n", p->cfg_path,
+			err);
+		return;
+	}
+	anchors_change = next_anchors_id != p->anchors_id;
+	if (!anchors_change) {
+		free(next_anchors);
+		next_anchors = NULL;
 	}
 	if (!ctl_reconf_policy_changed(p->cfg, &cand)) {
 		apply_config(p, sha, NULL, 0, f, -1);
@@ -867,9 +987,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bailiwick-control: %s: %s\n", path, err);
 		return 2;
 	}
-	static struct ctl_anchors anchors;
+	struct ctl_anchors *anchors = NULL;
+	uint64_t anchors_id = ANCHORS_NONE;
 	if (cfg.resolver.trust_anchor[0] &&
-	    ctl_anchors_load(&anchors, cfg.resolver.trust_anchor, err, sizeof(err))) {
+	    anchors_read(cfg.resolver.trust_anchor, &anchors, &anchors_id, err, sizeof(err))) {
 		fprintf(stderr, "bailiwick-control: %s: resolver.trust-anchor: %s\n", path, err);
 		return 2;
 	}
@@ -933,16 +1054,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bailiwick-control: out of memory\n");
 		return 1;
 	}
-	if (cfg.resolver.trust_anchor[0]) {
+	if (anchors) {
 		struct ctl_val_limits lim;
-		ctl_val_limits_default(&lim);
-		lim.nsec3_max_iterations = (uint16_t)cfg.resolver.nsec3_max_iterations;
-		lim.skew_s = cfg.resolver.dnssec.skew_s;
-		lim.rsasha1 = cfg.resolver.dnssec.rsasha1;
-		lim.max_verify = cfg.resolver.dnssec.max_verifications;
-		lim.max_failures = cfg.resolver.dnssec.max_failures;
-		lim.max_nsec3_hashes = cfg.resolver.dnssec.max_nsec3_hashes;
-		if (ctl_iter_set_validation(it, &anchors, &lim,
+		val_limits(&cfg, &lim);
+		if (ctl_iter_set_validation(it, anchors, &lim,
 					    cfg.resolver.has_validation_time
 						    ? cfg.resolver.validation_time : 0)) {
 			fprintf(stderr, "bailiwick-control: out of memory\n");
@@ -957,7 +1072,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	struct parts parts = { it, up, NULL, deleg, cache, NULL, policy, loop, NULL, NULL,
-			       { 0 }, 0, 0, &cfg, path, cfg_sha256, 1, &hints, false };
+			       { 0 }, 0, 0, &cfg, path, cfg_sha256, 1, &hints, false, anchors,
+			       anchors_id };
 	if (cfg.dataplane.enabled) {
 		fprintf(stderr, "bailiwick-control: waiting for the dataplane\n");
 		parts.dp = ctl_dp_attach(loop, it, &cfg, cfg_sha256, argv[0],
@@ -987,7 +1103,7 @@ int main(int argc, char **argv)
 		/* our settings (ACL, EDNS size) in force in the workers, above
 		 * whatever an earlier control published */
 		parts.cfg_gen = ctl_dp_settings_gen(parts.dp) + 1;
-		ctl_dp_publish_settings(parts.dp, &cfg, parts.cfg_gen, cfg_sha256);
+		ctl_dp_publish_settings(parts.dp, &cfg, parts.cfg_gen, cfg_sha256, anchors_id);
 	}
 	struct ctl_server *srv = ctl_server_new(loop, it, cache, parts.dp, &cfg, &code, err,
 						sizeof(err));

@@ -58,13 +58,14 @@ static const struct field fields[] = {
 	F("policy", policy, true),
 	F("tsig-keys", n_tsig, true),
 	F("tsig-keys", tsig, true),
+	/* main.c reads its file again at every reload */
+	F("resolver.trust-anchor", resolver.trust_anchor, true),
 	F("stub-zones", n_stub, true),
 	F("stub-zones", stub, true),
 	F("forward-zones", n_forward, true),
 	F("forward-zones", forward, true),
 
 	F("resolver.root-hints", resolver.root_hints, false),
-	F("resolver.trust-anchor", resolver.trust_anchor, false),
 	F("resolver.clock-scale", resolver.clock_scale, false),
 	F("resolver.validation-time", resolver.has_validation_time, false),
 	F("resolver.validation-time", resolver.validation_time, false),

@@ -11,12 +11,14 @@
  * too), resolver.{max-rrset-records, do-not-query, do-query, sibling-glue,
  * qname-minimisation}, resolver.dnssec.log-bogus, cache.{min-ttl,
  * max-ttl, max-negative-ttl, serve-stale, prefetch, failure-ttl,
- * max-failure-ttl}, and policy and tsig-keys (applied by main.c only once
- * the new list's zones are read: ctl_policy_reconfigure()).
+ * max-failure-ttl}, policy and tsig-keys (applied by main.c only once the
+ * new list's zones are read: ctl_policy_reconfigure()), stub-zones,
+ * forward-zones and resolver.trust-anchor (whose file main.c reads again
+ * at every reload).
  *
- * Not yet (a restart): the trust anchor, the caches' sizes, listen and
- * notify addresses, ports, the dataplane's ports, workers and EAL, and the
- * rest.
+ * Not yet (a restart): the validator's limits, the caches' sizes, listen
+ * and notify addresses, ports, the dataplane's ports, workers and EAL,
+ * and the rest.
  */
 #ifndef BW_CONTROL_RECONF_H
 #define BW_CONTROL_RECONF_H

@@ -69,6 +69,28 @@ static bool under(const uint8_t *name, const uint8_t *zone)
 	return dns_name_is_subdomain(name, zone);
 }
 
+/* name is in zone's bailiwick: at or below it, and not at or below a
+ * fence (a configured zone below it, whose servers are the ones to ask),
+ * but for a fence's own name when the question is DS: that is the
+ * parent's to answer (with its DS set or its denial). */
+static bool in_zone(const struct ctl_scrub *s, const uint8_t *name, const uint8_t *zone)
+{
+	if (!under(name, zone))
+		return false;
+	for (unsigned i = 0; i < s->nfence; i++)
+		if (under(name, s->fence[i]) &&
+		    !(s->qtype == DNS_T_DS && dns_name_same(name, s->fence[i])))
+			return false;
+	return true;
+}
+
+void ctl_scrub_set_fences(struct ctl_scrub *s, const uint8_t *const *zones, unsigned n)
+{
+	s->nfence = n < CTL_SCRUB_FENCES_MAX ? n : CTL_SCRUB_FENCES_MAX;
+	for (unsigned i = 0; i < s->nfence; i++)
+		s->fence[i] = zones[i];
+}
+
 /*
  * The DNAME substitution (RFC 6672 2.2): name, below owner, with owner's
  * octets replaced by target. false when the result would be too long
@@ -134,7 +156,7 @@ static void load(struct ctl_scrub *s, const struct dns_msg *m,
 		usable[i] = false;
 		if (rr.rclass != qclass)
 			s->drops.wrong_class++;
-		else if (!under(s->owner[i], zone))
+		else if (!in_zone(s, s->owner[i], zone))
 			s->drops.out_of_zone++;
 		else
 			usable[i] = true;
@@ -156,7 +178,7 @@ static void follow_chain(struct ctl_scrub *s, const struct dns_msg *m,
 		uint8_t next[DNS_NAME_MAX];
 		bool moved = false;
 
-		if (!under(name, zone))
+		if (!in_zone(s, name, zone))
 			return;
 		/* A DNAME above the name redirects the whole subtree. */
 		for (unsigned i = 0; i < s->nrr && !moved; i++) {
@@ -421,6 +443,7 @@ int ctl_scrub(struct ctl_scrub *s, const struct dns_msg *m,
 		max_rrset = CTL_SCRUB_RRSET_MAX_DEFAULT;
 	dns_name_copy_lower(zone, zone_in);
 	dns_name_copy_lower(s->final_name, qname);
+	s->qtype = qtype;
 	s->aa = m->hdr.flags & DNS_F_AA;
 	s->rcode = m->rcode;
 	load(s, m, zone, qclass, usable);
@@ -442,7 +465,7 @@ int ctl_scrub(struct ctl_scrub *s, const struct dns_msg *m,
 		s->kind = s->rcode == DNS_R_NXDOMAIN ? CTL_SCRUB_FAIL : CTL_SCRUB_ANSWER;
 		if (s->kind == CTL_SCRUB_ANSWER)
 			keep_denial(s, usable); /* wildcard expansion proofs */
-	} else if (!under(s->final_name, zone)) {
+	} else if (!in_zone(s, s->final_name, zone)) {
 		s->kind = CTL_SCRUB_CHAIN_OUT;
 	} else {
 		keep_soa(s, usable);

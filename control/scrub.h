@@ -48,6 +48,7 @@
 #define CTL_SCRUB_RECORDS_MAX 1024  /* records considered in one message */
 #define CTL_SCRUB_CHAIN_MAX 16	    /* CNAME/DNAME links followed in one */
 #define CTL_SCRUB_RRSET_MAX_DEFAULT 100
+#define CTL_SCRUB_FENCES_MAX 64	    /* deleg.h's CTL_DELEG_CONF_MAX */
 
 enum ctl_scrub_kind {
 	CTL_SCRUB_ANSWER = 1,	/* data of the asked type at the final name */
@@ -109,6 +110,7 @@ struct ctl_scrub {
 	bool loop;			/* the chain came back to a name it had */
 	bool oversized;			/* an RRset over the cap: nothing is used */
 	uint16_t rcode;
+	uint16_t qtype;			/* the question's */
 	uint8_t final_name[DNS_NAME_MAX]; /* end of the chain, lower-cased */
 	uint8_t cut[DNS_NAME_MAX];	/* REFERRAL: the referred zone, lower-cased */
 	uint8_t soa_owner[DNS_NAME_MAX]; /* NXDOMAIN/NODATA with an SOA, lower-cased */
@@ -130,7 +132,20 @@ struct ctl_scrub {
 	uint8_t target[CTL_SCRUB_RECORDS_MAX][DNS_NAME_MAX];
 	uint32_t thash[CTL_SCRUB_RECORDS_MAX];
 	uint16_t nglue[CTL_SCRUB_RECORDS_MAX][2]; /* per target: A, AAAA kept */
+	/* ctl_scrub_set_fences()'s: kept across calls */
+	const uint8_t *fence[CTL_SCRUB_FENCES_MAX];
+	unsigned nfence;
 };
+
+/*
+ * Names at or below any of zones (lower-cased, each strictly below the
+ * zone the next ctl_scrub() calls are for; they must outlive those calls)
+ * are outside that zone's bailiwick: configured stub and forward zones
+ * below the cut, whose own servers are the ones to ask. A chain that
+ * enters one leaves the zone there (CHAIN_OUT); no record, referral or
+ * denial for them is kept. n 0: none (the state of a zeroed struct).
+ */
+void ctl_scrub_set_fences(struct ctl_scrub *s, const uint8_t *const *zones, unsigned n);
 
 /*
  * Scrubs m, the reply to (qname, qtype, qclass) from a server asked as an

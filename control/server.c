@@ -28,6 +28,7 @@
 #include "answer/screen.h"
 #include "cache/msgcache.h"
 #include "conf/config.h"
+#include "control/deleg.h"
 #include "control/dplink.h"
 #include "control/iter.h"
 #include "control/policy.h"
@@ -353,6 +354,10 @@ static bool local_hit(struct ctl_server *s, struct conn *c, int fd,
 	const uint8_t *addr;
 	int fam = family_of(peer, &addr) == AF_INET6 ? 6 : 4;
 	if (s->policy && ctl_policy_waits(s->policy, q, fam, addr))
+		return false;
+	/* at or below a stub or forward zone the public tree's proofs say
+	 * nothing: its servers are asked */
+	if (ctl_deleg_configured(ctl_iter_deleg(s->it), dns_query_qname(q)))
 		return false;
 	/* RFC 8198: validated ranges that prove the answer (over UDP: the
 	 * writer's cap is the client's UDP size) */

@@ -17,6 +17,7 @@
 
 #include "answer/acl.h"
 #include "answer/policy.h"
+#include "answer/settings.h"
 #include "conf/config.h"
 #include "net/pkt.h"
 #include "shm/shm.h"
@@ -119,6 +120,10 @@ struct dp {
 	uint64_t drain_cycles;
 	uint16_t edns_size;		/* our advertised UDP size */
 	uint32_t max_negative_ttl;	/* cache.max-negative-ttl (the NSEC store's feeds) */
+	uint64_t anchors_id;		/* control's trust anchors (0: none seen yet) */
+	/* the stub and forward zones (settings.c; RCU: a worker loads it per
+	 * miss): no denial is synthesized at or below them */
+	const struct dp_routed *routed;
 	/* the response policy snapshot the workers apply (NULL: none), set
 	 * by the main thread once it has checked control's (policy.c) */
 	const struct policy_snap *policy;
@@ -180,7 +185,21 @@ void dp_policy_poll(struct dp *dp);
  * period); NULL: no memory. dp_port_udp_max() sets a port's UDP limits
  * from dp.edns_size and its MTU.
  */
+struct dp_routed {
+	unsigned n;
+	uint8_t name[SHM_ROUTED_MAX][DNS_NAME_MAX];
+};
 void dp_settings_poll(struct dp *dp);
+/* n zones (lower-cased wire names) in force for the workers; false: no
+ * memory (the list in force stays). */
+bool dp_routed_set(struct dp *dp, const uint8_t (*names)[DNS_NAME_MAX], unsigned n);
+/* Whether the workers may synthesize a denial for name. */
+static inline bool dp_synth_ok(const struct dp *dp, const uint8_t *name)
+{
+	const struct dp_routed *r = __atomic_load_n(&dp->routed, __ATOMIC_ACQUIRE);
+
+	return !r || !answer_routed((const uint8_t (*)[DNS_NAME_MAX])r->name, r->n, name);
+}
 const struct answer_acl *dp_acl_new(struct dp *dp, const struct cfg_acl_rule *r, unsigned n);
 void dp_port_udp_max(const struct dp *dp, struct dp_port *pt);
 

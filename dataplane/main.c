@@ -544,7 +544,10 @@ int main(int argc, char **argv)
 	if (!(dp.cache = cache_new(&cc)) ||
 	    (cfg.cache.aggressive_nsec && !(dp.nsec = cache_nsec_new(&nc))))
 		rte_exit(EXIT_FAILURE, "cache: no memory for %zu octets\n", cc.max_bytes);
-	if (!dp_acl_new(&dp, cfg.acl, cfg.n_acl)) {
+	static uint8_t routed[SHM_ROUTED_MAX][DNS_NAME_MAX];
+	if (!dp_routed_set(&dp, (const uint8_t (*)[DNS_NAME_MAX])routed,
+			   answer_routed_zones(&cfg, routed, SHM_ROUTED_MAX)) ||
+	    !dp_acl_new(&dp, cfg.acl, cfg.n_acl)) {
 		fprintf(stderr, "bailiwick-dataplane: out of memory\n");
 		return 1;
 	}

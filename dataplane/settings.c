@@ -34,6 +34,34 @@ static void acl_free_cb(struct rcu_head *head)
 	free(caa_container_of(head, struct acl_box, rcu));
 }
 
+struct routed_box {
+	struct rcu_head rcu;
+	struct dp_routed r;
+};
+
+static void routed_free_cb(struct rcu_head *head)
+{
+	free(caa_container_of(head, struct routed_box, rcu));
+}
+
+bool dp_routed_set(struct dp *dp, const uint8_t (*names)[DNS_NAME_MAX], unsigned n)
+{
+	struct routed_box *b = NULL;
+
+	if (n && !(b = malloc(sizeof(*b))))
+		return false;
+	if (b) {
+		b->r.n = n;
+		memcpy(b->r.name, names, (size_t)n * DNS_NAME_MAX);
+	}
+	const struct dp_routed *old = dp->routed;
+	__atomic_store_n(&dp->routed, b ? &b->r : NULL, __ATOMIC_RELEASE);
+	if (old)
+		urcu_qsbr_call_rcu(&caa_container_of(old, struct routed_box, r)->rcu,
+				   routed_free_cb);
+	return true;
+}
+
 const struct answer_acl *dp_acl_new(struct dp *dp, const struct cfg_acl_rule *r, unsigned n)
 {
 	struct acl_box *b = malloc(sizeof(*b));
@@ -55,8 +83,12 @@ static bool take(const struct shm_settings *s, struct cfg_acl_rule *r)
 	if (s->n_acl > SHM_ACL_MAX || s->n_acl > CFG_ACL_MAX || s->edns_size < 512 ||
 	    s->edns_size > 4096 || s->prefetch_percent > 100 || !s->max_ttl ||
 	    s->max_ttl > CFG_TTL_MAX_S || s->max_negative_ttl > CFG_TTL_MAX_S ||
-	    s->max_stale > CFG_TTL_MAX_S || !s->stale_answer_ttl || s->stale_answer_ttl > 86400)
+	    s->max_stale > CFG_TTL_MAX_S || !s->stale_answer_ttl || s->stale_answer_ttl > 86400 ||
+	    s->n_routed > SHM_ROUTED_MAX)
 		return false;
+	for (unsigned i = 0; i < s->n_routed; i++)
+		if (dns_name_check(s->routed[i], DNS_NAME_MAX) < 0)
+			return false;
 	for (unsigned i = 0; i < s->n_acl; i++) {
 		const struct shm_acl_rule *a = &s->acl[i];
 		unsigned bits = a->family == AF_INET ? 32 : 128;
@@ -107,7 +139,8 @@ void dp_settings_poll(struct dp *dp)
 		ctl->writer.settings_rejected++;
 		return;
 	}
-	if (!dp_acl_new(dp, r, s.n_acl))
+	if (!dp_routed_set(dp, (const uint8_t (*)[DNS_NAME_MAX])s.routed, s.n_routed) ||
+	    !dp_acl_new(dp, r, s.n_acl))
 		return; /* no memory: next time */
 	__atomic_store_n(&dp->edns_size, s.edns_size, __ATOMIC_RELAXED);
 	cache_set_edns_udp_size(dp->cache, s.edns_size);
@@ -127,6 +160,15 @@ void dp_settings_poll(struct dp *dp)
 			ctl->writer.settings_removed += (uint64_t)z;
 	}
 	dp->max_negative_ttl = s.max_negative_ttl;
+	/* other trust anchors: nothing validated under the old ones stays
+	 * (gone for the workers at once, removed by the trim) */
+	if (dp->anchors_id && s.anchors_id != dp->anchors_id) {
+		cache_flush_epoch(dp->cache);
+		if (dp->nsec)
+			cache_nsec_flush(dp->nsec);
+		ctl->writer.anchor_flushes++;
+	}
+	dp->anchors_id = s.anchors_id;
 	for (unsigned i = 0; i < dp->n_ports; i++)
 		dp_port_udp_max(dp, &dp->ports[i]);
 	ctl->settings_active = gen;

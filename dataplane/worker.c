@@ -240,7 +240,10 @@ static void miss(struct dp_worker *w, struct dp_job *j, uint32_t now, bool stale
 	 * waiting for them, control answers. */
 	bool policy_waits = (j->need & POLICY_NEED_NS) ||
 			    (j->pre.action && j->pre.action != POLICY_A_PASSTHRU);
-	if (w->dp->nsec && !policy_waits) {
+	/* (no denial at or below a stub or forward zone: the public proofs
+	 * say nothing of what its servers hold) */
+	bool synth = !policy_waits && dp_synth_ok(w->dp, j->k.name);
+	if (w->dp->nsec && synth) {
 		uint8_t *dns = rte_pktmbuf_mtod(j->m, uint8_t *) + j->p.payload_off;
 		const uint8_t *zone = NULL;
 		int n = answer_from_nsec(w->dp->nsec, &j->q, now, w->dp->edns_size, dns, room(j),
@@ -253,7 +256,7 @@ static void miss(struct dp_worker *w, struct dp_job *j, uint32_t now, bool stale
 		}
 	}
 	/* RFC 8020: below a cached secure NXDOMAIN nothing exists. */
-	if (!policy_waits) {
+	if (synth) {
 		uint8_t *dns = rte_pktmbuf_mtod(j->m, uint8_t *) + j->p.payload_off;
 		size_t n = answer_nxdomain_cut(w->dp->cache, &j->q, now, false, dns, room(j));
 		if (n > 0) {

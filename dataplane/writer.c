@@ -158,13 +158,15 @@ static void lookup(struct dp *dp, const struct shm_lookup *r, struct shm_found *
 	size_t n = answer_cached(dp->cache, &q, dp->ctl->now_s, false, true, out->msg,
 				 SHM_MSG_MAX, NULL);
 	int neg;
-	if (!n && (neg = answer_from_nsec(dp->nsec, &q, dp->ctl->now_s, dp->edns_size, out->msg,
-					  SHM_MSG_MAX, true, NULL)) > 0) {
+	bool synth = dp_synth_ok(dp, dns_query_qname(&q));
+	if (!n && synth &&
+	    (neg = answer_from_nsec(dp->nsec, &q, dp->ctl->now_s, dp->edns_size, out->msg,
+				    SHM_MSG_MAX, true, NULL)) > 0) {
 		n = (size_t)neg;
 		st->lookup_nsec++;
 	}
-	if (!n && (n = answer_nxdomain_cut(dp->cache, &q, dp->ctl->now_s, true, out->msg,
-					   SHM_MSG_MAX)) > 0)
+	if (!n && synth && (n = answer_nxdomain_cut(dp->cache, &q, dp->ctl->now_s, true,
+						    out->msg, SHM_MSG_MAX)) > 0)
 		st->lookup_nxdomain_cut++;
 	if (!n)
 		n = answer_cached(dp->cache, &q, dp->ctl->now_s, true, true, out->msg,

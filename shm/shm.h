@@ -67,8 +67,9 @@ struct dns_query;
  * policy_response counters. 10: the client-facing settings control
  * publishes on a configuration reload (settings_seq, settings;
  * settings_active, settings_rejected). 11: the cache's TTL bounds,
- * serve-stale and prefetch settings in the settings block, and the
- * writer's settings_removed counter. */
+ * serve-stale and prefetch settings and the trust anchors' identity
+ * (anchors_id) in the settings block, and the writer's settings_removed
+ * counter. */
 #define SHM_ABI_VERSION 11
 #define SHM_MAGIC 0x6277636c /* "bwcl" */
 
@@ -357,7 +358,8 @@ struct shm_worker_stats {
 	X(policy_rejected, "policy snapshots refused: outside shared memory or inconsistent") \
 	X(settings_published, "configuration settings (ACL, EDNS size) given to the workers") \
 	X(settings_rejected, "configuration settings refused: a field out of range") \
-	X(settings_removed, "cache entries and NSEC zones removed for outliving a lowered max-ttl or max-negative-ttl")
+	X(settings_removed, "cache entries and NSEC zones removed for outliving a lowered max-ttl or max-negative-ttl") \
+	X(anchor_flushes, "caches emptied: control's trust anchors changed")
 
 struct shm_writer_stats {
 #define SHM_FIELD(name, text) uint64_t name;
@@ -440,6 +442,7 @@ struct shm_nsec_zones {
  * control started later from it attaches.
  */
 #define SHM_ACL_MAX 64		/* conf's CFG_ACL_MAX */
+#define SHM_ROUTED_MAX 64	/* conf's 2 * CFG_ZONES_MAX */
 struct shm_acl_rule {
 	uint8_t family;		/* AF_INET, AF_INET6 */
 	uint8_t len;		/* prefix length; host bits zero */
@@ -459,6 +462,16 @@ struct shm_settings {
 	uint32_t max_negative_ttl; /* max-negative-ttl, 0..CFG_TTL_MAX_S */
 	uint32_t max_stale;	/* serve-stale.max-stale, 0 (off)..CFG_TTL_MAX_S */
 	uint32_t stale_answer_ttl; /* serve-stale.answer-ttl, 1..86400 */
+	uint32_t pad1;
+	/* the trust anchors control validates from (a hash of their file):
+	 * when it changes, what the caches hold was validated under other
+	 * anchors and goes (the first one a dataplane sees is taken as its) */
+	uint64_t anchors_id;
+	/* the stub and forward zones (lower-cased wire names): the workers
+	 * synthesize no denial at or below them */
+	uint32_t n_routed;		/* 0..SHM_ROUTED_MAX */
+	uint32_t pad2;
+	uint8_t routed[SHM_ROUTED_MAX][DNS_NAME_MAX];
 	struct shm_acl_rule acl[SHM_ACL_MAX];
 	uint8_t config_sha256[32];
 };

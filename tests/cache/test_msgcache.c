@@ -285,6 +285,33 @@ Test(msgcache, a_reload_applies_its_limits_to_entries_already_cached)
 	cache_free(c);
 }
 
+/* A change of trust anchor: what was validated is unknown at once. */
+Test(msgcache, a_flushed_epoch_is_gone_for_readers_at_once_and_trimmed_after)
+{
+	struct cache *c = new_cache(NULL);
+	uint8_t buf[512];
+	struct rec r = { DNS_SEC_ANSWER, "sec.shop.lab", DNS_T_A, 300, addr, 4 };
+	size_t len = response(buf, sizeof(buf), "sec.shop.lab", DNS_T_A, 0, &r, 1, false);
+	struct cache_stats st;
+	uint64_t removed = 0;
+
+	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_SECURE, false), 0);
+	insert_a(c, "other.shop.lab", 300, T0, false);
+	cache_flush_epoch(c);
+	cr_assert_null(lookup(c, "sec.shop.lab", DNS_T_A, false, T0 + 1).entry);
+	cr_assert_null(lookup(c, "other.shop.lab", DNS_T_A, false, T0 + 1).entry);
+	/* a lower rank replaces the secure entry of the old epoch */
+	cr_assert_eq(cache_insert(c, buf, len, T0 + 1, CACHE_RANK_NONAUTH_ANSWER, false), 0);
+	cr_assert_eq(lookup(c, "sec.shop.lab", DNS_T_A, false, T0 + 1).state, CACHE_HIT);
+	while (cache_trim(c, T0 + 1, 64, &removed))
+		;
+	cr_assert_eq(removed, 1, "other.shop.lab, left from the old epoch");
+	cache_get_stats(c, &st);
+	cr_assert_eq(st.entries, 1);
+	cr_assert_eq(cache_check(c), 0);
+	cache_free(c);
+}
+
 static void neg60(struct cache_config *cfg) { cfg->max_negative_ttl = 60; }
 
 Test(msgcache, negative_ttl_is_min_of_soa_ttl_minimum_and_cap)

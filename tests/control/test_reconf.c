@@ -89,12 +89,15 @@ Test(reconf, every_key_classified)
 	      "tcp: { idle-timeout-ms: 999 }\n"
 	      "tsig-keys: [ { name: k, secret: \"AQ==\" } ]\n"
 	      "policy: [ { name: p, primary: 192.0.2.1, key: k } ]\n"
+	      "stub-zones: [ { name: s.example, servers: [ 192.0.2.53 ] } ]\n"
+	      "forward-zones: [ { name: f.example, servers: [ 192.0.2.54 ],"
+	      " recursion-desired: false } ]\n"
 	      "dataplane: { ports: [ { device: x, addresses: [ 198.18.0.1/24 ] } ],"
 	      " workers: [ 1 ] }\n");
 	cr_assert(ctl_reconf_policy_changed(&cur, &next));
 	ctl_reconf_merge(&cur, &next, applied, sizeof(applied), restart, sizeof(restart));
 	cr_assert_null(strstr(restart, "classify"), "%s", restart);
-	cr_assert(strstr(restart, "resolver.trust-anchor") && strstr(applied, "policy") &&
+	cr_assert(strstr(restart, "resolver.dnssec") && strstr(applied, "policy") &&
 		  strstr(applied, "tsig-keys") && strstr(restart, "dataplane") &&
 		  strstr(restart, "control.notify-listen"), "%s", restart);
 	cr_assert(strstr(applied, "resolver.dnssec.log-bogus") &&
@@ -102,7 +105,9 @@ Test(reconf, every_key_classified)
 		  strstr(applied, "cache.serve-stale.client-timeout-ms") &&
 		  strstr(applied, "cache.max-ttl") && strstr(applied, "cache.max-negative-ttl") &&
 		  strstr(applied, "cache.serve-stale,") && strstr(applied, "cache.prefetch") &&
-		  strstr(applied, "cache.failure-ttl") && strstr(applied, "cache.max-failure-ttl"),
+		  strstr(applied, "cache.failure-ttl") && strstr(applied, "cache.max-failure-ttl") &&
+		  strstr(applied, "stub-zones") && strstr(applied, "forward-zones") &&
+		  strstr(applied, "resolver.trust-anchor"),
 		  "%s", applied);
 	cr_assert_null(strstr(restart, "cache.max-ttl"), "%s", restart);
 	cr_assert(ctl_reconf_policy_changed(&cur, &next) == false, "merged: the same list");

@@ -28,7 +28,7 @@ static struct ctl_scrub *sc;
 
 static void setup(void)
 {
-	sc = malloc(sizeof(*sc));
+	sc = calloc(1, sizeof(*sc));
 	cr_assert_not_null(sc);
 }
 
@@ -426,6 +426,43 @@ Test(scrub, chain_without_its_end_is_asked_again)
 	cr_assert_eq(scrub("shop.lab", "www.shop.lab", DNS_T_A), CTL_SCRUB_CHAIN_OUT);
 	cr_assert(name_is(sc->final_name, "web.shop.lab"));
 	cr_assert_eq(kept(CTL_ROLE_CHAIN), 1);
+}
+
+/* A configured zone below the cut (a fence): the cut's servers do not
+ * speak for it, whatever they send. */
+Test(scrub, a_fenced_zone_below_the_cut_is_out_of_its_bailiwick)
+{
+	uint8_t corp[DNS_NAME_MAX];
+	const uint8_t *fence[] = { corp };
+	struct rec chain[] = { { AN, "www.lab", DNS_T_CNAME, "x.corp.lab", 0 },
+			       { AN, "x.corp.lab", DNS_T_A, "192.0.2.66", 0 } };
+	struct rec ref[] = { { NS, "sub.corp.lab", DNS_T_NS, "ns.sub.corp.lab", 0 },
+			     { AR, "ns.sub.corp.lab", DNS_T_A, "192.0.2.67", 0 } };
+	struct rec nx[] = { { NS, "lab", DNS_T_SOA, "lab", 0 } };
+
+	memcpy(corp, nm("corp.lab"), dns_name_len(nm("corp.lab")));
+	ctl_scrub_set_fences(sc, fence, 1);
+	respond("www.lab", DNS_T_A, DNS_F_AA, chain, 2);
+	cr_assert_eq(scrub("lab", "www.lab", DNS_T_A), CTL_SCRUB_CHAIN_OUT,
+		     "the chain leaves the zone where it enters the fenced one");
+	cr_assert(name_is(sc->final_name, "x.corp.lab"));
+	cr_assert_eq(kept(CTL_ROLE_DATA), 0, "its data is not the cut's to give");
+	respond("a.sub.corp.lab", DNS_T_A, 0, ref, 2);
+	cr_assert_neq(scrub("lab", "a.sub.corp.lab", DNS_T_A), CTL_SCRUB_REFERRAL,
+		      "no referral below the fence");
+	cr_assert_eq(kept(CTL_ROLE_REF_NS), 0);
+	respond("a.corp.lab", DNS_T_A, DNS_F_AA | DNS_R_NXDOMAIN, nx, 1);
+	cr_assert_neq(scrub("lab", "a.corp.lab", DNS_T_A), CTL_SCRUB_NXDOMAIN);
+	/* the fenced zone's DS is the parent's to give */
+	struct rec ds[] = { { AN, "corp.lab", DNS_T_DS, "", 0 } };
+	respond("corp.lab", DNS_T_DS, DNS_F_AA, ds, 1);
+	cr_assert_eq(scrub("lab", "corp.lab", DNS_T_DS), CTL_SCRUB_ANSWER);
+	struct rec ds2[] = { { AN, "x.corp.lab", DNS_T_DS, "", 0 } };
+	respond("x.corp.lab", DNS_T_DS, DNS_F_AA, ds2, 1);
+	cr_assert_neq(scrub("lab", "x.corp.lab", DNS_T_DS), CTL_SCRUB_ANSWER, "below it: not");
+	ctl_scrub_set_fences(sc, NULL, 0);
+	respond("www.lab", DNS_T_A, DNS_F_AA, chain, 2);
+	cr_assert_eq(scrub("lab", "www.lab", DNS_T_A), CTL_SCRUB_ANSWER, "no fence: in zone");
 }
 
 /* The referral bench/scrub-bench measures: 100 NS names with 8 glue
