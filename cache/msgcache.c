@@ -102,8 +102,8 @@ struct cache_entry {
 	uint8_t rank;
 	uint8_t rcode;
 	uint8_t kinds;		/* CACHE_KIND_* of the answer section */
-	uint8_t epoch;		/* the cache's epoch when made (cache_flush_epoch()) */
-	uint8_t pad[2];
+	uint8_t pad;
+	uint16_t epoch;		/* the cache's epoch when made (cache_flush_epoch()) */
 	uint32_t tag_gen;	/* struct cache_tag's gen, its low 32 bits */
 	uint64_t tag_verdict;
 	uint8_t data[];
@@ -147,7 +147,7 @@ struct cache {
 	 * trim_table NULL: nothing to trim */
 	const struct cache_table *trim_table;
 	uint64_t trim_pos;
-	uint8_t epoch;		   /* atomic: entries of another are misses */
+	uint16_t epoch;		   /* atomic: entries of another are misses */
 };
 
 void cache_config_default(struct cache_config *cfg)
@@ -726,7 +726,7 @@ void cache_set_limits(struct cache *c, const struct cache_config *cfg)
 
 void cache_flush_epoch(struct cache *c)
 {
-	__atomic_store_n(&c->epoch, (uint8_t)(c->epoch + 1), __ATOMIC_RELAXED);
+	__atomic_store_n(&c->epoch, (uint16_t)(c->epoch + 1), __ATOMIC_RELAXED);
 	c->trim_table = c->table;
 	c->trim_pos = 0;
 }

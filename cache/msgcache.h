@@ -146,8 +146,9 @@ void cache_set_edns_udp_size(struct cache *c, uint16_t size);
 void cache_set_limits(struct cache *c, const struct cache_config *cfg);
 
 /* Writer: every entry held is a miss for readers from now on (what a
- * change of trust anchor makes unknown), and removed by cache_trim(). At
- * most 255 of these while one trim runs (a byte's worth of epochs). */
+ * change of trust anchor makes unknown), and removed by cache_trim() (an
+ * entry moved past the trim's position meanwhile stays, unused, until
+ * evicted). At most 65 535 of these while one trim runs (16-bit epochs). */
 void cache_flush_epoch(struct cache *c);
 
 /* Writer, called in its loop: looks at up to max_slots more slots of the

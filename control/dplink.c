@@ -55,6 +55,7 @@ struct ctl_dp {
 	struct rte_ring *fill;
 	struct rte_ring *lookup, *found;
 	uint32_t stale_ms;	/* serve-stale's client timeout; 0: off */
+	uint64_t anchors_id;	/* the trust anchors fills are made under */
 	uint64_t next_token;
 	unsigned nwait;
 	struct lookup_wait wait[SHM_LOOKUP_RING_SIZE];
@@ -118,6 +119,7 @@ static void send_fill_as(struct ctl_dp *d, const struct shm_client *c, uint8_t k
 	f->rcode = (uint16_t)rcode;
 	f->policy_gen = tag ? tag->gen : 0;
 	f->policy_rule = tag ? tag->verdict : 0;
+	f->anchors_id = d->anchors_id;
 	f->rank = CACHE_RANK_NONAUTH_ANSWER;
 	f->msg_len = 0;
 	if (msg && len > DNS_HDR_LEN) {
@@ -286,6 +288,7 @@ static void feed_nsec(void *arg, const uint8_t *msg, size_t len)
 	memcpy(f->c.qname, m.qname, m.qname_len);
 	f->c.rx_ms = d->ctl->now_ms;
 	f->h = (struct shm_hdr){ .type = SHM_REC_FILL, .abi = SHM_ABI_VERSION, .len = sizeof(*f) };
+	f->anchors_id = d->anchors_id;
 	f->flags = SHM_FILL_NSEC;
 	f->rank = CACHE_RANK_SECURE;
 	f->rcode = 0;
@@ -381,6 +384,7 @@ static void send_verbatim(struct ctl_dp *d, const struct shm_client *c, const ui
 	}
 	f->policy_gen = 0;
 	f->policy_rule = 0;
+	f->anchors_id = d->anchors_id;
 	f->h.type = SHM_REC_FILL;
 	f->h.abi = SHM_ABI_VERSION;
 	f->h.len = sizeof(*f);
@@ -479,6 +483,7 @@ void ctl_dp_publish_settings(struct ctl_dp *d, const struct cfg *cfg, uint64_t g
 	struct shm_settings *s = &ctl->settings;
 
 	_Static_assert(SHM_ACL_MAX >= CFG_ACL_MAX, "the shared ACL holds the configuration's");
+	d->anchors_id = anchors_id; /* fills from now on are of these */
 	d->stale_ms = cfg->cache.stale_enabled ? cfg->cache.stale_client_timeout_ms : 0;
 	/* one writer: the attached control (an earlier one, stopped and
 	 * replaced, may wake up; it must not write) */

@@ -661,6 +661,8 @@ static void sub_done(struct req *sub, const struct dns_msg *m)
 	p->sub_out = false;
 	p->sub = NULL;
 	p->local_fail |= sub->local_fail;
+	if (p->done)
+		return; /* its finish is armed: a step would replace it */
 	if (m) {
 		dns_rr_iter_init(&iter, m, DNS_SEC_ANSWER);
 		while (dns_rr_next(&iter, &rr) > 0 && rr.section == DNS_SEC_ANSWER)
@@ -804,10 +806,12 @@ static void complete(struct req *r)
 		r->b.flags &= (uint16_t)~DNS_F_AA;
 	r->b.flags = (uint16_t)((r->b.flags & ~0xf) | (r->rcode & 0xf));
 	len = dns_builder_finish(&r->b);
-	/* (one that began under other anchors was ended: no chain of trust) */
-	if (it->chain && !r->cd && r->val_epoch == it->val_epoch)
+	/* one that began under other anchors was ended (SERVFAIL): no chain
+	 * of trust, nothing cached or remembered of it */
+	bool old_epoch = r->val_epoch != it->val_epoch;
+	if (it->chain && !r->cd && !old_epoch)
 		len = chain_done(r, len);
-	if (r->cd) {
+	if (r->cd || old_epoch) {
 		/* unvalidated: for this client only */
 	} else if (r->rcode == DNS_R_NOERROR || r->rcode == DNS_R_NXDOMAIN) {
 		/* The cache decides what it keeps (TTL 0, no SOA: nothing);
@@ -827,7 +831,8 @@ static void complete(struct req *r)
 		p->sub_out = false;
 		p->sub = NULL;
 		p->local_fail |= r->local_fail;
-		defer(p, step_next);
+		if (!p->done) /* else its finish is armed: a step would replace it */
+			defer(p, step_next);
 	} else if (r->parent) {
 		struct dns_msg m;
 		bool ok = r->rcode == DNS_R_NOERROR && dns_msg_parse(&m, r->buf, len) == 0;
@@ -2031,11 +2036,15 @@ int ctl_iter_set_validation(struct ctl_iter *it, const struct ctl_anchors *ancho
 	/* The resolutions in progress were validated (or not) under the
 	 * anchors in force: they end, SERVFAIL, nothing of them remembered
 	 * (their budgets and steps belong to the old chain of trust). */
-	for (struct req *r = it->all.next; r != &it->all; r = r->next)
+	for (struct req *r = it->all.next; r != &it->all; r = r->next) {
+		r->local_fail = true;
 		if (!r->done) {
-			r->local_fail = true;
 			fail(r, NULL);
+		} else { /* its finish is armed: as a failure */
+			asm_init(r);
+			r->rcode = DNS_R_SERVFAIL;
 		}
+	}
 	it->val_epoch++;
 	ctl_infra_forget_failures(it->infra);
 	ctl_chain_free(it->chain);
@@ -2128,6 +2137,7 @@ int ctl_iter_refresh(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
 void ctl_iter_get_stats(const struct ctl_iter *it, struct ctl_iter_stats *st)
 {
 	*st = it->st;
+	st->outstanding = it->nreq;
 }
 
 void ctl_iter_get_infra_stats(const struct ctl_iter *it, struct ctl_infra_stats *st)

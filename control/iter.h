@@ -99,6 +99,7 @@ void ctl_iter_config_default(struct ctl_iter_config *c);
 	X(coalesced, "questions joined to one in progress")		\
 	X(cache_answers, "questions answered from the cache on the way")\
 	X(answers, "NOERROR answers")					\
+	X(outstanding, "resolutions in progress (a gauge, not a counter)") \
 	X(nxdomain, "NXDOMAIN answers")				\
 	X(servfail, "SERVFAIL answers")				\
 	X(stale, "stale answers (RFC 8767)")				\
@@ -198,7 +199,9 @@ bool ctl_iter_may_query(const struct ctl_iter_config *c, const struct ctl_addr *
  * replaces the clock for signature windows (0: the clock). Every answer
  * then carries its status: secure ones AD (and enter the cache as
  * validated), bogus ones become SERVFAIL, remembered as failures. Returns
- * 0 or CTL_E_NOMEM.
+ * 0 or CTL_E_NOMEM. Called again (a reload): every resolution in
+ * progress ends SERVFAIL, nothing of it cached or remembered, and the
+ * failures remembered are forgotten.
  */
 struct ctl_anchors;
 struct ctl_val_limits;

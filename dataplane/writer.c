@@ -36,6 +36,13 @@ static void fill(struct dp *dp, const struct shm_fill *f)
 		st->bad_records++;
 		return;
 	}
+	/* validated under other trust anchors than those in force: nothing
+	 * of it is kept (the answer still goes to its client) */
+	bool stale = dp->anchors_id && f->anchors_id != dp->anchors_id;
+	if (stale)
+		st->anchor_stale++;
+	if ((f->flags & SHM_FILL_NSEC) && stale)
+		return;
 	if (f->flags & SHM_FILL_NSEC) {
 		/* validated denial records: the NSEC store, off when
 		 * aggressive NSEC is (control sends none then) */
@@ -51,7 +58,7 @@ static void fill(struct dp *dp, const struct shm_fill *f)
 		st->nsec_refused += r.refused;
 		return;
 	}
-	int inserted = dp_fill_insert(dp->cache, f, now);
+	int inserted = stale ? 1 : dp_fill_insert(dp->cache, f, now);
 	if (inserted == 0)
 		st->inserted++;
 	else if (inserted < 0)

@@ -67,10 +67,12 @@ struct dns_query;
  * policy_response counters. 10: the client-facing settings control
  * publishes on a configuration reload (settings_seq, settings;
  * settings_active, settings_rejected). 11: the cache's TTL bounds,
- * serve-stale and prefetch settings and the trust anchors' identity
- * (anchors_id) in the settings block, and the writer's settings_removed
- * counter. */
-#define SHM_ABI_VERSION 11
+ * serve-stale and prefetch settings in the settings block, and the
+ * writer's settings_removed counter. 12: the trust anchors' identity
+ * (settings' and every fill's anchors_id), the stub and forward zones
+ * (settings' routed), the writer's anchor_flushes and anchor_stale
+ * counters. */
+#define SHM_ABI_VERSION 12
 #define SHM_MAGIC 0x6277636c /* "bwcl" */
 
 #define SHM_CTL_NAME "bw_ctl"
@@ -205,6 +207,10 @@ struct shm_fill {
 	 * while that generation is theirs, and ask control again after. */
 	uint64_t policy_gen;
 	uint64_t policy_rule;
+	/* the trust anchors msg was validated under (shm_settings'
+	 * anchors_id when control made it): the writer keeps nothing of a
+	 * fill made under others (a client's answer is still sent) */
+	uint64_t anchors_id;
 	struct shm_client c;	/* the miss's, unchanged */
 	uint8_t msg[SHM_MSG_MAX]; /* the assembled response: question, sections,
 				     with the RRSIGs and denial records a DO
@@ -359,7 +365,8 @@ struct shm_worker_stats {
 	X(settings_published, "configuration settings (ACL, EDNS size) given to the workers") \
 	X(settings_rejected, "configuration settings refused: a field out of range") \
 	X(settings_removed, "cache entries and NSEC zones removed for outliving a lowered max-ttl or max-negative-ttl") \
-	X(anchor_flushes, "caches emptied: control's trust anchors changed")
+	X(anchor_flushes, "caches emptied: control's trust anchors changed") \
+	X(anchor_stale, "fills made under trust anchors no longer in force: not kept")
 
 struct shm_writer_stats {
 #define SHM_FIELD(name, text) uint64_t name;
