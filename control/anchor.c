@@ -154,6 +154,29 @@ int ctl_anchors_parse(struct ctl_anchors *t, const char *text, size_t len,
 	return parse(t, text, len, NULL, name, err, errlen);
 }
 
+uint64_t ctl_anchors_id(const struct ctl_anchors *t)
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+
+	for (unsigned i = 0; i < t->n; i++) {
+		const struct ctl_anchor *a = &t->a[i];
+		const struct ctl_val_rdata *rd[2] = { a->ds_rd, a->key_rd };
+		unsigned nrd[2] = { a->ds.n, a->keys.n };
+		for (size_t k = 0; k < dns_name_len(a->owner); k++)
+			h = (h ^ a->owner[k]) * 0x100000001b3ULL;
+		for (int s = 0; s < 2; s++)
+			for (unsigned j = 0; j < nrd[s]; j++) {
+				uint8_t head[3] = { (uint8_t)(s + 1), (uint8_t)(rd[s][j].len >> 8),
+						    (uint8_t)rd[s][j].len };
+				for (unsigned k = 0; k < 3; k++)
+					h = (h ^ head[k]) * 0x100000001b3ULL;
+				for (unsigned k = 0; k < rd[s][j].len; k++)
+					h = (h ^ rd[s][j].p[k]) * 0x100000001b3ULL;
+			}
+	}
+	return h ? h : 1;
+}
+
 int ctl_anchors_load(struct ctl_anchors *t, const char *path, char *err,
 		     size_t errlen)
 {

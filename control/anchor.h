@@ -48,6 +48,11 @@ struct ctl_anchors {
  */
 int ctl_anchors_parse(struct ctl_anchors *t, const char *text, size_t len,
 		      const char *name, char *err, size_t errlen);
+/* The identity of t's records: a hash of owners and RDATA in the file's
+ * order (comments and spacing do not count), never 0. A reload applies
+ * anchors whose identity differs from those in force. */
+uint64_t ctl_anchors_id(const struct ctl_anchors *t);
+
 int ctl_anchors_load(struct ctl_anchors *t, const char *path, char *err,
 		     size_t errlen);
 

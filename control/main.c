@@ -344,65 +344,27 @@ static void reload_policy(struct parts *p, const char *zone, FILE *f)
 
 static void iter_config(const struct cfg *c, struct ctl_iter_config *ic);
 
-#define ANCHOR_FILE_MAX (1u << 20)
 #define ANCHORS_NONE 0x656e6f6e /* "none": the identity of no anchors */
 
 /* The trust anchors of the file at path into *out (heap; the caller
- * frees), and their identity: a hash of the records read (owners and
- * RDATA in the file's order; comments and spacing do not count); 0, or
- * -1 with err. */
+ * frees), and their identity (ctl_anchors_id(), never ANCHORS_NONE); 0,
+ * or -1 with err. */
 static int anchors_read(const char *path, struct ctl_anchors **out, uint64_t *id, char *err,
 			size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	char *text = malloc(ANCHOR_FILE_MAX + 1);
-	size_t len = 0;
-
-	*out = NULL;
-	if (!f || !text) {
-		snprintf(err, errlen, "%s: %s", path, f ? "out of memory" : strerror(errno));
-		goto fail;
-	}
-	len = fread(text, 1, ANCHOR_FILE_MAX + 1, f);
-	if (ferror(f) || len > ANCHOR_FILE_MAX) {
-		snprintf(err, errlen, "%s: %s", path, ferror(f) ? strerror(errno)
-								 : "larger than 1 MiB");
-		goto fail;
-	}
 	int r = CTL_E_NOMEM;
-	if (!(*out = malloc(sizeof(**out))) ||
-	    (r = ctl_anchors_parse(*out, text, len, path, err, errlen))) {
-		if (r != CTL_E_ANCHOR) /* (only a syntax error writes err) */
+
+	if (!(*out = malloc(sizeof(**out))) || (r = ctl_anchors_load(*out, path, err, errlen))) {
+		if (r != CTL_E_ANCHOR) /* (only a file's fault writes err) */
 			snprintf(err, errlen, "%s: %s", path, ctl_strerror(r));
 		free(*out);
 		*out = NULL;
-		goto fail;
+		return -1;
 	}
-	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
-	for (unsigned i = 0; i < (*out)->n; i++) {
-		const struct ctl_anchor *a = &(*out)->a[i];
-		const struct ctl_val_rdata *rd[2] = { a->ds_rd, a->key_rd };
-		unsigned nrd[2] = { a->ds.n, a->keys.n };
-		for (size_t k = 0; k < dns_name_len(a->owner); k++)
-			h = (h ^ a->owner[k]) * 0x100000001b3ULL;
-		for (int s = 0; s < 2; s++)
-			for (unsigned j = 0; j < nrd[s]; j++) {
-				h = (h ^ (uint8_t)(s + 1)) * 0x100000001b3ULL;
-				h = (h ^ (uint8_t)(rd[s][j].len >> 8)) * 0x100000001b3ULL;
-				h = (h ^ (uint8_t)rd[s][j].len) * 0x100000001b3ULL;
-				for (unsigned k = 0; k < rd[s][j].len; k++)
-					h = (h ^ rd[s][j].p[k]) * 0x100000001b3ULL;
-			}
-	}
-	*id = h == ANCHORS_NONE || !h ? h + 2 : h;
-	fclose(f);
-	free(text);
+	*id = ctl_anchors_id(*out);
+	if (*id == ANCHORS_NONE)
+		(*id)++;
 	return 0;
-fail:
-	if (f)
-		fclose(f);
-	free(text);
-	return -1;
 }
 
 /* The validator's limits of the configuration (resolver.dnssec). */

@@ -91,3 +91,22 @@ Test(anchor, too_many_records_for_one_name_are_refused)
 	cr_assert_eq(parse(text), CTL_E_ANCHOR);
 	cr_assert(strstr(err, ":17: too many records"), "%s", err);
 }
+
+/* A reload applies anchors whose records differ: comments and spacing do
+ * not count, a digest does. */
+Test(anchor, the_identity_follows_the_records_not_the_text)
+{
+	static const char a[] = ". IN DS 12345 13 2 "
+				"c90b6d2823c63d438e5451187e5e8d4563745865f5ca4ab8bd37330aaaaaaaaa\n";
+	static const char b[] = "; the same, said otherwise\n.  86400 IN  DS 12345 13 2 "
+				"C90B6D2823C63D438E5451187E5E8D4563745865F5CA4AB8BD37330AAAAAAAAA\n";
+	static const char c[] = ". IN DS 12345 13 2 "
+				"c90b6d2823c63d438e5451187e5e8d4563745865f5ca4ab8bd37330aaaaaaaab\n";
+
+	cr_assert_eq(parse(a), 0, "%s", err);
+	uint64_t ia = ctl_anchors_id(&t);
+	cr_assert_eq(parse(b), 0, "%s", err);
+	cr_assert_eq(ctl_anchors_id(&t), ia);
+	cr_assert_eq(parse(c), 0, "%s", err);
+	cr_assert_neq(ctl_anchors_id(&t), ia);
+}
