@@ -130,6 +130,16 @@ int64_t policy_zone_put(struct policy_zone *z, const void *p, size_t len);
 struct policy_rule *policy_zone_rule(struct policy_zone *z);
 struct policy_rr *policy_zone_rr(struct policy_zone *z);
 
+/*
+ * Room for more elements of sz octets in *arr (n used, *cap held): the
+ * capacity doubles (from 64) until it fits; false when memory ran out,
+ * with *arr and *cap as they were. Blocks of 4 MiB and more are advised
+ * to use transparent huge pages (policy_advise_huge()). For the arrays of
+ * a zone and of its readers, on control's threads.
+ */
+bool policy_grow(void **arr, size_t n, size_t *cap, size_t sz, size_t more);
+void policy_advise_huge(void *p, size_t len);
+
 /* --- compiling ------------------------------------------------------------ */
 
 #define POLICY_ZONES_MAX 64

@@ -61,7 +61,6 @@ struct rec {
 
 /* The records of one owner: one rule to be. */
 struct group {
-	uint32_t hash;		/* the owner's hash (its slot), low half */
 	uint32_t rel_off;	/* the owner, origin removed, root added:
 				   lower-cased wire in the scratch arena */
 	uint32_t first, last;	/* records, chained by next; the first's line
@@ -85,7 +84,8 @@ struct rpz {
 	size_t n_rec, cap_rec;
 	struct group *group;
 	size_t n_group, cap_group;
-	uint32_t *slot;		/* group index + 1; 0: empty */
+	uint64_t *slot;		/* the owner's hash << 32 | group index + 1;
+				   0: empty */
 	size_t n_slot;		/* a power of two, at least 2 * n_group */
 	uint8_t *scratch;	/* owners and RDATA until the rules are made */
 	size_t scratch_len, cap_scratch;
@@ -180,27 +180,12 @@ static const char *type_text(uint16_t type, char *buf, size_t size)
 
 /* --- growing arrays -------------------------------------------------------- */
 
-static bool grow(void **arr, size_t n, size_t *cap, size_t sz, size_t more)
-{
-	if (n + more <= *cap)
-		return true;
-	size_t c = *cap ? *cap : 1024;
-	while (c < n + more)
-		c *= 2;
-	void *q = realloc(*arr, c * sz);
-	if (!q)
-		return false;
-	*arr = q;
-	*cap = c;
-	return true;
-}
-
 /* Copies len octets to the scratch arena (lower-cased when lower): their
  * offset, or -1 (no memory; the arena is capped at 4 GiB, as the zone's). */
 static int64_t scratch_put(struct rpz *p, const uint8_t *src, size_t len, bool lower)
 {
 	if (p->scratch_len + len > UINT32_MAX ||
-	    !grow((void **)&p->scratch, p->scratch_len, &p->cap_scratch, 1, len))
+	    !policy_grow((void **)&p->scratch, p->scratch_len, &p->cap_scratch, 1, len))
 		return -1;
 	uint8_t *dst = p->scratch + p->scratch_len;
 	if (lower)
@@ -215,18 +200,20 @@ static int64_t scratch_put(struct rpz *p, const uint8_t *src, size_t len, bool l
 
 /* The slot that holds the group of the owner whose first len octets
  * (origin removed) are rel, or the empty slot where it goes. */
-static uint32_t *slot_of(struct rpz *p, uint32_t h, const uint8_t *rel, size_t len)
+static uint64_t *slot_of(struct rpz *p, uint32_t h, const uint8_t *rel, size_t len)
 {
 	size_t mask = p->n_slot - 1;
 
-	/* never full (at most half), so the walk ends */
+	/* never full (at most half), so the walk ends; the hash in the slot
+	 * spares a look at another owner's group (a cache miss each) */
 	for (size_t i = h & mask;; i = (i + 1) & mask) {
-		uint32_t v = p->slot[i];
+		uint64_t v = p->slot[i];
 		if (!v)
 			return &p->slot[i];
-		const struct group *g = &p->group[v - 1];
-		if (g->hash == h && g->rel_len == len + 1 &&
-		    memcmp(p->scratch + g->rel_off, rel, len) == 0)
+		if ((uint32_t)(v >> 32) != h)
+			continue;
+		const struct group *g = &p->group[(uint32_t)v - 1];
+		if (g->rel_len == len + 1 && memcmp(p->scratch + g->rel_off, rel, len) == 0)
 			return &p->slot[i];
 	}
 }
@@ -234,14 +221,15 @@ static uint32_t *slot_of(struct rpz *p, uint32_t h, const uint8_t *rel, size_t l
 /* A table of n slots (a power of two) with the groups of the old one. */
 static bool table_resize(struct rpz *p, size_t n)
 {
-	uint32_t *old = p->slot, *slot = calloc(n, sizeof(*slot));
+	uint64_t *old = p->slot, *slot = calloc(n, sizeof(*slot));
 
 	if (!slot)
 		return false;
+	policy_advise_huge(slot, n * sizeof(*slot));
 	for (size_t i = 0; i < p->n_slot; i++) {
 		if (!old[i])
 			continue;
-		size_t j = p->group[old[i] - 1].hash & (n - 1);
+		size_t j = (size_t)(old[i] >> 32) & (n - 1);
 		while (slot[j])
 			j = (j + 1) & (n - 1);
 		slot[j] = old[i];
@@ -256,7 +244,7 @@ static bool table_resize(struct rpz *p, size_t n)
 static bool table_room(struct rpz *p)
 {
 	if (p->n_group + 1 >= UINT32_MAX ||
-	    !grow((void **)&p->group, p->n_group, &p->cap_group, sizeof(*p->group), 1))
+	    !policy_grow((void **)&p->group, p->n_group, &p->cap_group, sizeof(*p->group), 1))
 		return false;
 	return 2 * (p->n_group + 1) <= p->n_slot || table_resize(p, 2 * p->n_slot);
 }
@@ -274,9 +262,9 @@ static bool reserve(struct rpz *p, size_t len)
 
 	if (recs > UINT32_MAX / 2)
 		recs = UINT32_MAX / 2;
-	return grow((void **)&p->rec, 0, &p->cap_rec, sizeof(*p->rec), recs) &&
-	       grow((void **)&p->group, 0, &p->cap_group, sizeof(*p->group), recs) &&
-	       grow((void **)&p->scratch, 0, &p->cap_scratch, 1, len + 4096) &&
+	return policy_grow((void **)&p->rec, 0, &p->cap_rec, sizeof(*p->rec), recs) &&
+	       policy_grow((void **)&p->group, 0, &p->cap_group, sizeof(*p->group), recs) &&
+	       policy_grow((void **)&p->scratch, 0, &p->cap_scratch, 1, len + 4096) &&
 	       table_resize(p, 4096);
 }
 
@@ -526,12 +514,12 @@ static int take(struct rpz *p, const struct in_rr *s)
 	size_t rel = olen - p->origin_len;
 	uint64_t h = ctl_khash(p->seed, owner, rel);
 	if (!table_room(p) || p->n_rec + 1 >= REC_END ||
-	    !grow((void **)&p->rec, p->n_rec, &p->cap_rec, sizeof(*p->rec), 1))
+	    !policy_grow((void **)&p->rec, p->n_rec, &p->cap_rec, sizeof(*p->rec), 1))
 		return CTL_E_NOMEM;
-	uint32_t *slot = slot_of(p, (uint32_t)h, owner, rel);
+	uint64_t *slot = slot_of(p, (uint32_t)h, owner, rel);
 	struct group *g;
 	if (*slot) {
-		g = &p->group[*slot - 1];
+		g = &p->group[(uint32_t)*slot - 1];
 	} else {
 		struct trigger t;
 		int nr = labels_of(owner, off) - p->origin_labels;
@@ -545,8 +533,8 @@ static int take(struct rpz *p, const struct in_rr *s)
 			return CTL_E_NOMEM;
 		p->scratch[o + (int64_t)rel] = 0;
 		g = &p->group[p->n_group++];
-		*slot = (uint32_t)p->n_group;
-		*g = (struct group){ .hash = (uint32_t)h, .rel_off = (uint32_t)o, .first = REC_END,
+		*slot = (uint64_t)(uint32_t)h << 32 | p->n_group;
+		*g = (struct group){ .rel_off = (uint32_t)o, .first = REC_END,
 				     .last = REC_END, .rel_len = (uint8_t)(rel + 1) };
 	}
 	int64_t rd = scratch_put(p, s->data, s->dlen, type == DNS_T_CNAME);
@@ -666,7 +654,7 @@ static int make_rule(struct rpz *p, const struct group *g)
 	uint8_t off[DNS_LABELS_MAX + 2], owner[DNS_NAME_MAX];
 	uint32_t n = 0;
 
-	if (!grow((void **)&p->order, 0, &p->cap_order, sizeof(*p->order), 2 * (size_t)g->n))
+	if (!policy_grow((void **)&p->order, 0, &p->cap_order, sizeof(*p->order), 2 * (size_t)g->n))
 		return CTL_E_NOMEM;
 	for (uint32_t i = g->first; i != REC_END; i = p->rec[i].next)
 		p->order[n++] = i;
@@ -822,6 +810,10 @@ static int read_zone(struct policy_zone *z, const char *text, size_t len, const 
 	zs_deinit(s);
 	if (!r && !p->have_soa)
 		r = fail(name, CTL_E_POLICY, err, errlen, 0, "no SOA at the origin %s", ot);
+	/* a rule per owner at most: sized once, not doubled */
+	if (!r && !policy_grow((void **)&z->rule, z->n_rule, &z->cap_rule, sizeof(*z->rule),
+			       p->n_group))
+		r = fail(name, CTL_E_NOMEM, err, errlen, 0, "out of memory");
 	for (size_t i = 0; !r && i < p->n_group; i++)
 		if (make_rule(p, &p->group[i]))
 			r = fail(name, CTL_E_NOMEM, err, errlen, 0, "out of memory");

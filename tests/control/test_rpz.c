@@ -617,3 +617,39 @@ Test(rpz, a_generated_zone_of_200000_rules_loads)
 	for (unsigned i = 0; i < n; i++)
 		cr_assert_eq(z.rule[i].action, POLICY_A_NXDOMAIN);
 }
+
+/* An owner's records far apart in a large zone (the owner table doubled
+ * many times between them) still make one rule, in the owners' order. */
+Test(rpz, records_of_one_owner_far_apart_in_a_large_zone_make_one_rule)
+{
+	const unsigned n = 100000;
+	size_t cap = 64 + (size_t)n * 48;
+	char *text = malloc(cap);
+	size_t len = 0;
+
+	cr_assert_not_null(text);
+	len += (size_t)snprintf(text, cap, "%s", HEAD);
+	for (unsigned i = 0; i < n; i++)
+		len += (size_t)snprintf(text + len, cap - len, "a%06u.example A 192.0.2.1\n", i);
+	for (unsigned i = 0; i < n; i += 1000)
+		len += (size_t)snprintf(text + len, cap - len,
+					"A%06u.EXAMPLE A 192.0.2.2\na%06u.example A 192.0.2.1\n", i, i);
+	err[0] = 0;
+	n_reports = 0;
+	cr_assert_eq(ctl_rpz_parse(&z, text, len, "big.zone", nm("rpz.example."), collect, NULL,
+				   err, sizeof(err)),
+		     0, "%s", err);
+	free(text);
+	no_reports();
+	cr_assert_eq(z.n_rule, n);
+	cr_assert_eq(z.counts.records, n + 2 * (n / 1000) + 2);
+	for (unsigned i = 0; i < n; i++) {
+		char want[24];
+		snprintf(want, sizeof(want), "\007a%06u\007example", i);
+		cr_assert_eq(z.rule[i].name_len, 17);
+		cr_assert(memcmp(z.data + z.rule[i].name_off, want, 17) == 0, "rule %u's name", i);
+		cr_assert_eq(z.rule[i].line, i + 4);
+		cr_assert_eq(z.rule[i].rr_n, i % 1000 ? 1u : 2u, "rule %u", i);
+	}
+	RDATA_IS(&z.rr[z.rule[5000].rr_first + 1], "\xc0\x00\x02\x02", 4);
+}
