@@ -138,6 +138,12 @@ static int net_kind(uint8_t trigger)
 	}
 }
 
+/* The bits of the index of a table of n segments. */
+static unsigned idx_bits(size_t n)
+{
+	return n > IDX_FINE_SEGMENTS ? IDX_BITS_FINE : IDX_BITS;
+}
+
 static size_t align8(size_t n)
 {
 	return (n + 7) & ~(size_t)7;
@@ -309,7 +315,7 @@ struct policy_snap *policy_build(const struct policy_zone *const *zones,
 	for (int k = 0; k < PNET_KINDS; k++)
 		for (int f = 0; f < 2; f++) {
 			size_t sn = b.n_pfx[k][f] ? b.seg[k][f].n : 0;
-			net_len[k][f] = sn ? align8(IDX_SLOTS * 4) + align8(sn * (f ? 16 : 4)) +
+			net_len[k][f] = sn ? align8(IDX_SLOTS(idx_bits(sn)) * 4) + align8(sn * (f ? 16 : 4)) +
 						     align8(sn * 4)
 					   : 0;
 			nets += net_len[k][f];
@@ -318,6 +324,8 @@ struct policy_snap *policy_build(const struct policy_zone *const *zones,
 	size_t total = o_data + align8(b.data_len + 1);
 
 	s = alloc ? alloc(arg, total) : malloc(total);
+	if (!alloc)
+		policy_advise_huge(s, total);
 	if (!s)
 		goto out;
 	memset(s, 0, o_data);
@@ -434,13 +442,14 @@ struct policy_snap *policy_build(const struct policy_zone *const *zones,
 		if (!b.n_pfx[kind][f])
 			continue;
 		pn->n = (uint32_t)g->n;
+		pn->bits = (uint8_t)idx_bits(g->n);
 		pn->idx_off = at;
-		pn->start_off = pn->idx_off + align8(IDX_SLOTS * 4);
+		pn->start_off = pn->idx_off + align8(IDX_SLOTS(pn->bits) * 4);
 		pn->rule_off = pn->start_off + align8(g->n * (f ? 16 : 4));
 		at += net_len[kind][f];
 		uint32_t *idx = AT(s, pn->idx_off, uint32_t);
 		uint32_t *rl = AT(s, pn->rule_off, uint32_t);
-		unsigned shift = f ? 112 : 16;
+		unsigned shift = (f ? 128 : 32) - pn->bits;
 		size_t k = 0;
 		for (size_t i = 0; i < g->n; i++) {
 			if (f) {
@@ -457,7 +466,7 @@ struct policy_snap *policy_build(const struct policy_zone *const *zones,
 			while (k <= t)
 				idx[k++] = (uint32_t)i;
 		}
-		while (k < IDX_SLOTS)
+		while (k < IDX_SLOTS(pn->bits))
 			idx[k++] = (uint32_t)g->n;
 	}
 	*len = total;
@@ -528,13 +537,14 @@ int policy_check(const struct policy_snap *s, size_t len)
 		const struct pnet *pn = &s->net[nf / 2][f];
 		if (!pn->n)
 			continue;
-		if (!inside(s, pn->idx_off, IDX_SLOTS, 4) ||
+		if ((pn->bits != IDX_BITS && pn->bits != IDX_BITS_FINE) ||
+		    !inside(s, pn->idx_off, IDX_SLOTS(pn->bits), 4) ||
 		    !inside(s, pn->start_off, pn->n, f ? 16 : 4) ||
 		    !inside(s, pn->rule_off, pn->n, 4))
 			return -1;
 		const uint32_t *idx = AT(s, pn->idx_off, uint32_t);
 		const uint32_t *rl = AT(s, pn->rule_off, uint32_t);
-		for (uint32_t i = 0; i < IDX_SLOTS; i++)
+		for (uint32_t i = 0; i < IDX_SLOTS(pn->bits); i++)
 			if (idx[i] > pn->n || (i && idx[i] < idx[i - 1]))
 				return -1;
 		for (uint32_t i = 0; i < pn->n; i++)

@@ -353,10 +353,13 @@ Test(policy, random_rule_sets_match_the_reference)
 					x->family = rnd(&st) % 3 ? 4 : 6;
 					int bits = x->family == 4 ? 32 : 128;
 					x->plen = 1 + (int)(rnd(&st) % (unsigned)bits);
-					/* addresses from a small space, so prefixes nest */
-					x->addr[0] = (uint8_t)(rnd(&st) % 2 ? 10 : 11);
+					/* addresses from a small space, so prefixes nest,
+					 * and a few anywhere (the index's buckets) */
+					bool any = rnd(&st) % 8 == 0;
+					x->addr[0] = (uint8_t)(any ? rnd(&st) % 256
+								   : rnd(&st) % 2 ? 10 : 11);
 					for (int b = 1; b < 16; b++)
-						x->addr[b] = (uint8_t)(rnd(&st) % 3);
+						x->addr[b] = (uint8_t)(rnd(&st) % (any ? 256 : 3));
 					for (int b = x->plen; b < 128; b++)
 						x->addr[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
 				}
@@ -373,9 +376,10 @@ Test(policy, random_rule_sets_match_the_reference)
 			uint8_t ip[16] = { 0 };
 			int family = rnd(&st) % 2 ? 4 : 6;
 			rand_name(&st, q, &labels);
-			ip[0] = (uint8_t)(rnd(&st) % 2 ? 10 : 11);
+			bool any = rnd(&st) % 8 == 0;
+			ip[0] = (uint8_t)(any ? rnd(&st) % 256 : rnd(&st) % 2 ? 10 : 11);
 			for (int b = 1; b < 16; b++)
-				ip[b] = (uint8_t)(rnd(&st) % 3);
+				ip[b] = (uint8_t)(rnd(&st) % (any ? 256 : 3));
 			struct policy_hit h;
 			int want = ref_match(ref, rs.nref, q, family, ip);
 			int got = match(s, q, family, ip, &h);
@@ -927,4 +931,71 @@ Test(policy, check_refuses_a_damaged_snapshot)
 	}
 	free(s);
 	policy_zone_fini(&z);
+}
+
+/* Tables of more than IDX_FINE_SEGMENTS segments get the finer index:
+ * every address still finds the longest prefix holding it (or none),
+ * against a search of every prefix; IPv4 and IPv6, prefixes anywhere and
+ * crowded into one /16 (2001:db8::/32 for IPv6). */
+Test(policy, a_large_client_ip_table_finds_the_longest_prefix)
+{
+	enum { PREFIXES = 24000, QUERIES = 4000 };
+	unsigned st = 777;
+	static struct policy_zone z;
+	struct policy_zone *zs[1] = { &z };
+	struct policy_zone_opts o[1] = { opts_default() };
+
+	for (int family = 4; family <= 6; family += 2) {
+		unsigned bytes = family == 4 ? 4 : 16, bits = 8 * bytes;
+		zone(&z, "rpz.");
+		for (unsigned i = 0; i < PREFIXES; i++) {
+			uint8_t a[16] = { 0 };
+			unsigned plen;
+			for (unsigned b = 0; b < bytes; b++)
+				a[b] = (uint8_t)rnd(&st);
+			if (i % 2) { /* crowded */
+				memcpy(a, family == 4 ? (const uint8_t[]){ 198, 18 }
+						      : (const uint8_t[]){ 0x20, 0x01, 0x0d, 0xb8 },
+				       family == 4 ? 2 : 4);
+				plen = family == 4 ? 17 + rnd(&st) % 16 : 33 + rnd(&st) % 96;
+			} else {
+				plen = 1 + rnd(&st) % bits;
+			}
+			for (unsigned b = plen; b < bits; b++)
+				a[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
+			ip_rule(&z, family, a, (uint8_t)plen, POLICY_A_DROP);
+		}
+		struct policy_snap *s = build(zs, o, 1);
+		for (unsigned q = 0; q < QUERIES; q++) {
+			uint8_t ip[16] = { 0 };
+			for (unsigned b = 0; b < bytes; b++)
+				ip[b] = (uint8_t)rnd(&st);
+			if (q % 2) { /* inside a prefix, maybe a longer one's too */
+				const struct policy_rule *r = &z.rule[rnd(&st) % z.n_rule];
+				for (unsigned b = 0; b < r->plen; b++)
+					ip[b / 8] = (uint8_t)((ip[b / 8] & ~(0x80 >> (b % 8))) |
+							      (r->addr[b / 8] & (0x80 >> (b % 8))));
+			}
+			int longest = -1;
+			for (size_t i = 0; i < z.n_rule; i++)
+				if (in_prefix(ip, z.rule[i].addr, z.rule[i].plen) &&
+				    (int)z.rule[i].plen > longest)
+					longest = z.rule[i].plen;
+			struct policy_hit h;
+			int a = policy_match(s, nm("x."), 3, family, ip, &h);
+			if (longest < 0) {
+				cr_assert_eq(a, 0, "IPv%d query %u: matched, no prefix holds it", family, q);
+				continue;
+			}
+			cr_assert_eq(a, POLICY_A_DROP, "IPv%d query %u: no match, a /%d holds it", family,
+				     q, longest);
+			const struct policy_rule *r = &z.rule[h.rule];
+			cr_assert(in_prefix(ip, r->addr, r->plen), "IPv%d query %u: outside its rule",
+				  family, q);
+			cr_assert_eq(r->plen, longest, "IPv%d query %u: /%u, not the longest /%d", family,
+				     q, r->plen, longest);
+		}
+		free(s);
+		policy_zone_fini(&z);
+	}
 }
