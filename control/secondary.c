@@ -466,9 +466,12 @@ static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_st
 }
 
 /* The answer: the NOTIFY's header and question with QR, AA and rcode;
- * signed with the request's MAC when mac is given. Its length, or 0. */
+ * signed with the request's MAC when mac is given, or carrying the TSIG
+ * error of a request that failed its check (rq, RFC 8945 5.3.2). Its
+ * length, or 0. */
 static size_t notify_answer(uint8_t *out, size_t cap, const struct dns_msg *m, uint16_t rcode,
-			    const struct szone *z, const uint8_t *mac)
+			    const struct szone *z, const uint8_t *mac,
+			    const struct ctl_tsig_request *rq)
 {
 	struct dns_builder b;
 	uint16_t flags = DNS_F_QR | DNS_F_AA | (m->hdr.flags & DNS_F_OPCODE_MASK) | rcode;
@@ -481,6 +484,9 @@ static size_t notify_answer(uint8_t *out, size_t cap, const struct dns_msg *m, u
 	if (mac)
 		len = ctl_tsig_sign(&z->key, out, (size_t)len, cap, mac, z->key.mac_len,
 				    (uint64_t)time(NULL), 0, NULL);
+	else if (rq && rq->error)
+		len = ctl_tsig_answer_error(&z->key, rq, out, (size_t)len, cap,
+					    (uint64_t)time(NULL));
 	return len > 0 ? (size_t)len : 0;
 }
 
@@ -504,15 +510,14 @@ static size_t notify(struct ctl_secondary *s, const uint8_t *buf, size_t n,
 			z = s->z[i];
 	if (!z || m.qtype != DNS_T_SOA || m.qclass != DNS_C_IN || !same_host(from, &z->addr)) {
 		s->nst.refused++;
-		return notify_answer(out, cap, &m, DNS_R_REFUSED, z, NULL);
+		return notify_answer(out, cap, &m, DNS_R_REFUSED, z, NULL, NULL);
 	}
-	uint8_t mac[CTL_TSIG_MAC_MAX];
-	size_t mac_len = 0;
+	struct ctl_tsig_request rq;
 	char why[256];
-	if (z->has_key && ctl_tsig_check_request(&z->key, buf, n, (uint64_t)time(NULL), mac,
-						 &mac_len, why, sizeof(why))) {
+	if (z->has_key && ctl_tsig_check_request(&z->key, buf, n, (uint64_t)time(NULL), &rq, why,
+						 sizeof(why))) {
 		s->nst.notauth++;
-		return notify_answer(out, cap, &m, DNS_R_NOTAUTH, z, NULL);
+		return notify_answer(out, cap, &m, DNS_R_NOTAUTH, z, NULL, &rq);
 	}
 	s->nst.accepted++;
 	z->st.notifies++;
@@ -529,7 +534,7 @@ static size_t notify(struct ctl_secondary *s, const uint8_t *buf, size_t n,
 			start(z);
 		}
 	}
-	return notify_answer(out, cap, &m, DNS_R_NOERROR, z, z->has_key ? mac : NULL);
+	return notify_answer(out, cap, &m, DNS_R_NOERROR, z, z->has_key ? rq.mac : NULL, NULL);
 }
 
 static void on_udp(struct ctl_loop *loop, int fd, uint32_t events, void *arg)

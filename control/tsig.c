@@ -127,12 +127,52 @@ static bool finish(EVP_MAC_CTX *c, uint8_t *out, size_t len)
 
 /* --- signing ------------------------------------------------------------- */
 
-int ctl_tsig_sign(const struct ctl_tsig_key *k, uint8_t *msg, size_t len, size_t cap,
-		  const uint8_t *prior, size_t prior_len, uint64_t now, uint16_t error,
-		  uint8_t *mac)
+/* The octets a TSIG record of these names, MAC and other data takes. */
+static size_t rr_len(size_t name_len, size_t alg_len, size_t mac_len, size_t other_len)
 {
-	size_t rdlen = k->alg_len + 10 + k->mac_len + 6;
-	size_t need = k->name_len + 10 + rdlen;
+	return name_len + 10 + alg_len + 10 + mac_len + 6 + other_len;
+}
+
+/* Appends a TSIG record to msg (room checked by the caller): the time
+ * signed, MAC, error and other data given; the message's id as the
+ * original id; ARCOUNT + 1. */
+static size_t put_rr(uint8_t *msg, size_t len, const uint8_t *name, size_t name_len,
+		     const uint8_t *alg, size_t alg_len, uint64_t time, const uint8_t *mac,
+		     size_t mac_len, uint16_t error, const uint8_t *other, size_t other_len)
+{
+	size_t need = rr_len(name_len, alg_len, mac_len, other_len);
+	uint8_t *p = msg + len;
+
+	memcpy(p, name, name_len);
+	p += name_len;
+	dns_put16(p, DNS_T_TSIG);
+	dns_put16(p + 2, DNS_C_ANY);
+	memset(p + 4, 0, 4);
+	dns_put16(p + 8, (uint16_t)(need - name_len - 10));
+	p += 10;
+	memcpy(p, alg, alg_len);
+	p += alg_len;
+	for (int i = 0; i < 6; i++)
+		*p++ = (uint8_t)(time >> (8 * (5 - i)));
+	dns_put16(p, CTL_TSIG_FUDGE_S);
+	dns_put16(p + 2, (uint16_t)mac_len);
+	p += 4;
+	memcpy(p, mac, mac_len);
+	p += mac_len;
+	dns_put16(p, dns_get16(msg));
+	dns_put16(p + 2, error);
+	dns_put16(p + 4, (uint16_t)other_len);
+	memcpy(p + 6, other, other_len);
+	dns_put16(msg + 10, (uint16_t)(dns_get16(msg + 10) + 1));
+	return len + need;
+}
+
+/* ctl_tsig_sign() with other data (BADTIME's: our clock). */
+static int sign(const struct ctl_tsig_key *k, uint8_t *msg, size_t len, size_t cap,
+		const uint8_t *prior, size_t prior_len, uint64_t time, uint16_t error,
+		const uint8_t *other, size_t other_len, uint8_t *mac)
+{
+	size_t need = rr_len(k->name_len, k->alg_len, k->mac_len, other_len);
 	uint8_t m[CTL_TSIG_MAC_MAX];
 
 	if (len < 12 || cap < len || cap - len < need || len + need > 65535)
@@ -143,37 +183,46 @@ int ctl_tsig_sign(const struct ctl_tsig_key *k, uint8_t *msg, size_t len, size_t
 	EVP_MAC_CTX *c = mac_new(k);
 	bool ok = c && (!prior || (feed16(c, (uint16_t)prior_len) && feed(c, prior, prior_len))) &&
 		  feed_msg(c, msg, len, id, ar) &&
-		  feed_vars(c, k->name, k->name_len, k->alg, k->alg_len, now, CTL_TSIG_FUDGE_S,
-			    error, NULL, 0) &&
+		  feed_vars(c, k->name, k->name_len, k->alg, k->alg_len, time, CTL_TSIG_FUDGE_S,
+			    error, other, (uint16_t)other_len) &&
 		  finish(c, m, k->mac_len);
 	EVP_MAC_CTX_free(c);
 	if (!ok)
 		return CTL_E_SYSTEM;
-
-	uint8_t *p = msg + len;
-	memcpy(p, k->name, k->name_len);
-	p += k->name_len;
-	dns_put16(p, DNS_T_TSIG);
-	dns_put16(p + 2, DNS_C_ANY);
-	memset(p + 4, 0, 4);
-	dns_put16(p + 8, (uint16_t)rdlen);
-	p += 10;
-	memcpy(p, k->alg, k->alg_len);
-	p += k->alg_len;
-	for (int i = 0; i < 6; i++)
-		*p++ = (uint8_t)(now >> (8 * (5 - i)));
-	dns_put16(p, CTL_TSIG_FUDGE_S);
-	dns_put16(p + 2, (uint16_t)k->mac_len);
-	p += 4;
-	memcpy(p, m, k->mac_len);
-	p += k->mac_len;
-	dns_put16(p, id);
-	dns_put16(p + 2, error);
-	dns_put16(p + 4, 0);
-	dns_put16(msg + 10, (uint16_t)(ar + 1));
+	len = put_rr(msg, len, k->name, k->name_len, k->alg, k->alg_len, time, m, k->mac_len,
+		     error, other, other_len);
 	if (mac)
 		memcpy(mac, m, k->mac_len);
-	return (int)(len + need);
+	return (int)len;
+}
+
+int ctl_tsig_sign(const struct ctl_tsig_key *k, uint8_t *msg, size_t len, size_t cap,
+		  const uint8_t *prior, size_t prior_len, uint64_t now, uint16_t error,
+		  uint8_t *mac)
+{
+	return sign(k, msg, len, cap, prior, prior_len, now, error, NULL, 0, mac);
+}
+
+int ctl_tsig_answer_error(const struct ctl_tsig_key *k, const struct ctl_tsig_request *req,
+			  uint8_t *msg, size_t len, size_t cap, uint64_t now)
+{
+	if (req->error == CTL_TSIG_BADTIME) {
+		/* signed with the request's MAC (it verified), the request's
+		 * time signed, our clock as other data (RFC 8945 5.2.3) */
+		uint8_t other[6];
+		for (int i = 0; i < 6; i++)
+			other[i] = (uint8_t)(now >> (8 * (5 - i)));
+		return sign(k, msg, len, cap, req->mac, req->mac_len, req->time, req->error, other,
+			    sizeof(other), NULL);
+	}
+	/* the request's key name and algorithm, its time, no MAC (RFC 8945
+	 * 5.3.2: never signed) */
+	size_t need = rr_len(req->name_len, req->alg_len, 0, 0);
+	if (len < 12 || cap < len || cap - len < need || len + need > 65535 ||
+	    dns_get16(msg + 10) == 0xffff)
+		return CTL_E_FULL;
+	return (int)put_rr(msg, len, req->name, req->name_len, req->alg, req->alg_len, req->time,
+			   NULL, 0, req->error, NULL, 0);
 }
 
 /* --- reading a TSIG record ----------------------------------------------- */
@@ -282,19 +331,36 @@ static int check_rr(const struct ctl_tsig_key *k, const struct ctl_tsig_rr *t, u
 }
 
 int ctl_tsig_check_request(const struct ctl_tsig_key *k, const uint8_t *msg, size_t len,
-			   uint64_t now, uint8_t *mac, size_t *mac_len, char *why,
-			   size_t whylen)
+			   uint64_t now, struct ctl_tsig_request *req, char *why, size_t whylen)
 {
 	struct ctl_tsig_rr t;
 	uint8_t m[CTL_TSIG_MAC_MAX];
 	int r = ctl_tsig_find(msg, len, &t);
 
+	memset(req, 0, sizeof(*req));
 	if (r <= 0) {
 		snprintf(why, whylen, r ? "a malformed TSIG record" : "no TSIG record");
 		return CTL_E_TSIG;
 	}
-	if ((r = check_rr(k, &t, now, "the request", why, whylen)))
-		return r;
+	req->signed_ = true;
+	memcpy(req->name, t.name, t.name_len);
+	req->name_len = t.name_len;
+	memcpy(req->alg, t.alg, t.alg_len);
+	req->alg_len = t.alg_len;
+	req->time = t.time;
+	/* in RFC 8945 5.2's order: the key, the MAC, the time */
+	if (t.name_len != k->name_len || memcmp(t.name, k->name, k->name_len) ||
+	    t.alg_len != k->alg_len || memcmp(t.alg, k->alg, k->alg_len)) {
+		req->error = CTL_TSIG_BADKEY;
+		snprintf(why, whylen, "the request is signed with another key or algorithm (BADKEY)");
+		return CTL_E_TSIG;
+	}
+	if (t.mac_len != k->mac_len) {
+		req->error = t.mac_len < k->mac_len ? CTL_TSIG_BADTRUNC : CTL_TSIG_BADSIG;
+		snprintf(why, whylen, "the request has a MAC of %u octets (%zu expected)", t.mac_len,
+			 k->mac_len);
+		return CTL_E_TSIG;
+	}
 	EVP_MAC_CTX *c = mac_new(k);
 	bool ok = c && feed_msg(c, msg, t.off, t.orig_id, (uint16_t)(dns_get16(msg + 10) - 1)) &&
 		  feed_vars(c, k->name, k->name_len, k->alg, k->alg_len, t.time, t.fudge,
@@ -306,12 +372,15 @@ int ctl_tsig_check_request(const struct ctl_tsig_key *k, const uint8_t *msg, siz
 		return CTL_E_SYSTEM;
 	}
 	if (CRYPTO_memcmp(m, t.mac, k->mac_len)) {
+		req->error = CTL_TSIG_BADSIG;
 		snprintf(why, whylen, "the request's MAC is wrong (BADSIG)");
 		return CTL_E_TSIG;
 	}
-	memcpy(mac, m, k->mac_len);
-	*mac_len = k->mac_len;
-	return 0;
+	memcpy(req->mac, m, k->mac_len);
+	req->mac_len = k->mac_len;
+	if ((r = check_rr(k, &t, now, "the request", why, whylen)) && !t.error)
+		req->error = CTL_TSIG_BADTIME; /* all but the time held */
+	return r;
 }
 
 /* --- verifying answers --------------------------------------------------- */

@@ -27,7 +27,7 @@ struct cfg_tsig;
 #define CTL_TSIG_UNSIGNED_MAX 99
 /* the most a TSIG record adds to a message: owner and algorithm names,
  * fixed fields, MAC */
-#define CTL_TSIG_SPACE (2 * DNS_NAME_MAX + 10 + 16 + CTL_TSIG_MAC_MAX)
+#define CTL_TSIG_SPACE (2 * DNS_NAME_MAX + 10 + 16 + CTL_TSIG_MAC_MAX + 6)
 
 /* TSIG's own errors (RFC 8945 3, in the record's error field). */
 #define CTL_TSIG_BADSIG 16
@@ -86,15 +86,40 @@ struct ctl_tsig_rr {
  * ANY and TTL 0, or its RDATA does not hold together. */
 int ctl_tsig_find(const uint8_t *msg, size_t len, struct ctl_tsig_rr *t);
 
+/* What a request's TSIG record said, for the answer. */
+struct ctl_tsig_request {
+	bool signed_;			/* it had a TSIG record (well formed) */
+	uint16_t error;			/* 0, or the TSIG error to answer with */
+	uint8_t name[DNS_NAME_MAX];	/* its key's name, lower-cased wire */
+	size_t name_len;
+	uint8_t alg[DNS_NAME_MAX];	/* its algorithm, lower-cased wire */
+	size_t alg_len;
+	uint64_t time;			/* its time signed */
+	uint8_t mac[CTL_TSIG_MAC_MAX];	/* its MAC, when it verified */
+	size_t mac_len;
+};
+
 /*
- * Checks a signed request (a NOTIFY) from a peer that shares key k: 0 and
- * the request's MAC in mac (mac_len octets) for the answer's signature;
- * CTL_E_TSIG with why set (no TSIG, another key or algorithm, BADSIG,
- * BADTIME, a short MAC).
+ * Checks a signed request (a NOTIFY) from a peer that shares key k, in
+ * RFC 8945 5.2's order (key, MAC, time): 0 with req's MAC set for the
+ * answer's signature; CTL_E_TSIG with why set and req->error the TSIG
+ * error to answer with (BADKEY: another key or algorithm; BADSIG, BADTRUNC:
+ * a wrong or short MAC; BADTIME: outside the fudge) or 0 (no TSIG record,
+ * a malformed one, or one that carries an error: no TSIG in the answer).
  */
 int ctl_tsig_check_request(const struct ctl_tsig_key *k, const uint8_t *msg, size_t len,
-			   uint64_t now, uint8_t *mac, size_t *mac_len, char *why,
-			   size_t whylen);
+			   uint64_t now, struct ctl_tsig_request *req, char *why, size_t whylen);
+
+/*
+ * The TSIG record of an error answer (msg[0..len), cap octets of room; the
+ * caller set NOTAUTH) to a request that failed with req->error (RFC 8945
+ * 5.3.2): BADTIME signed with k and the request's MAC, with the request's
+ * time signed and our clock (now) as other data; the others unsigned (MAC
+ * size 0) with the request's key name, algorithm and time. The new length,
+ * CTL_E_FULL or CTL_E_SYSTEM.
+ */
+int ctl_tsig_answer_error(const struct ctl_tsig_key *k, const struct ctl_tsig_request *req,
+			  uint8_t *msg, size_t len, size_t cap, uint64_t now);
 
 /* The verification of the answers to one signed request, message by
  * message (RFC 8945 5.3.1). */

@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <openssl/evp.h>
 
 #include "conf/config.h"
 #include "control/err.h"
@@ -434,8 +435,8 @@ static size_t query(uint8_t *buf, size_t cap, uint16_t id)
 Test(tsig, request_verifies_and_every_octet_counts)
 {
 	struct ctl_tsig_key k, other, sha1;
-	uint8_t buf[1024], mac[CTL_TSIG_MAC_MAX], mac2[CTL_TSIG_MAC_MAX];
-	size_t ml;
+	uint8_t buf[1024], mac[CTL_TSIG_MAC_MAX];
+	struct ctl_tsig_request rq;
 	char why[256];
 	uint64_t now = (uint64_t)time(NULL);
 
@@ -446,18 +447,22 @@ Test(tsig, request_verifies_and_every_octet_counts)
 	int n = ctl_tsig_sign(&k, buf, len, sizeof(buf), NULL, 0, now, 0, mac);
 	cr_assert_gt(n, (int)len);
 	cr_assert_eq(dns_get16(buf + 10), 1);
-	cr_assert_eq(ctl_tsig_check_request(&k, buf, (size_t)n, now, mac2, &ml, why, sizeof(why)),
+	cr_assert_eq(ctl_tsig_check_request(&k, buf, (size_t)n, now, &rq, why, sizeof(why)),
 		     0, "%s", why);
-	cr_assert_eq(ml, 32);
-	cr_assert_eq(memcmp(mac, mac2, 32), 0);
-	cr_assert_eq(ctl_tsig_check_request(&other, buf, (size_t)n, now, mac2, &ml, why,
+	cr_assert_eq(rq.mac_len, 32);
+	cr_assert_eq(memcmp(mac, rq.mac, 32), 0);
+	cr_assert_eq(rq.error, 0);
+	cr_assert_eq(ctl_tsig_check_request(&other, buf, (size_t)n, now, &rq, why,
 					    sizeof(why)), CTL_E_TSIG);
 	cr_assert(strstr(why, "BADSIG"), "%s", why);
-	cr_assert_eq(ctl_tsig_check_request(&sha1, buf, (size_t)n, now, mac2, &ml, why,
+	cr_assert_eq(rq.error, CTL_TSIG_BADSIG);
+	cr_assert_eq(ctl_tsig_check_request(&sha1, buf, (size_t)n, now, &rq, why,
 					    sizeof(why)), CTL_E_TSIG);
-	cr_assert_eq(ctl_tsig_check_request(&k, buf, (size_t)n, now + 301, mac2, &ml, why,
+	cr_assert_eq(rq.error, CTL_TSIG_BADKEY);
+	cr_assert_eq(ctl_tsig_check_request(&k, buf, (size_t)n, now + 301, &rq, why,
 					    sizeof(why)), CTL_E_TSIG);
 	cr_assert(strstr(why, "BADTIME"), "%s", why);
+	cr_assert_eq(rq.error, CTL_TSIG_BADTIME);
 	/* one changed octet anywhere (the MAC's own octets: a wrong MAC all
 	 * the same); not the id, which the MAC does not cover (the TSIG
 	 * record's original id stands for it, RFC 8945 4.3.1), nor ARCOUNT
@@ -467,13 +472,113 @@ Test(tsig, request_verifies_and_every_octet_counts)
 			continue;
 		uint8_t save = buf[i];
 		buf[i] ^= 0x01; /* not 0x20: letter case in names does not count */
-		int r = ctl_tsig_check_request(&k, buf, (size_t)n, now, mac2, &ml, why, sizeof(why));
+		int r = ctl_tsig_check_request(&k, buf, (size_t)n, now, &rq, why, sizeof(why));
 		buf[i] = save;
 		cr_assert_neq(r, 0, "octet %zu changed and still verified", i);
 	}
 	/* unsigned */
-	cr_assert_eq(ctl_tsig_check_request(&k, buf, len, now, mac2, &ml, why, sizeof(why)),
+	cr_assert_eq(ctl_tsig_check_request(&k, buf, len, now, &rq, why, sizeof(why)),
 		     CTL_E_TSIG);
+	cr_assert(!rq.signed_ && rq.error == 0);
+}
+
+/* The answer's header (NOTAUTH) and question, as secondary.c writes it. */
+static size_t notauth(uint8_t *buf, size_t cap, uint16_t id)
+{
+	struct dns_builder b;
+
+	cr_assert_eq(dns_builder_init(&b, buf, cap, id,
+				      DNS_F_QR | DNS_F_AA | DNS_OP_NOTIFY << DNS_F_OPCODE_SHIFT |
+					      DNS_R_NOTAUTH),
+		     0);
+	cr_assert_eq(dns_builder_question(&b, origin, DNS_T_SOA, DNS_C_IN), 0);
+	return dns_builder_finish(&b);
+}
+
+/* RFC 8945 5.3.2: BADSIG and BADKEY answered with an unsigned TSIG record
+ * (the request's key name, algorithm and time, no MAC), BADTIME with a
+ * signed one (the request's MAC before the answer, the request's time,
+ * our clock as other data), checked here against an HMAC of our own. */
+Test(tsig, error_answers_carry_the_error)
+{
+	struct ctl_tsig_key k, other, sha1;
+	struct ctl_tsig_request rq;
+	struct ctl_tsig_rr t;
+	uint8_t req[1024], ans[1024], mac[CTL_TSIG_MAC_MAX];
+	char why[256];
+	uint64_t now = (uint64_t)time(NULL);
+
+	key(&k, "xfr.key", CFG_TSIG_HMAC_SHA256, 7);
+	key(&other, "xfr.key", CFG_TSIG_HMAC_SHA256, 8);
+	key(&sha1, "xfr.key", CFG_TSIG_HMAC_SHA1, 7);
+	int n = ctl_tsig_sign(&k, req, query(req, sizeof(req), 99), sizeof(req), NULL, 0, now, 0,
+			      mac);
+	cr_assert_gt(n, 0);
+	/* BADSIG (another secret), BADKEY (another algorithm): unsigned */
+	const struct ctl_tsig_key *theirs[] = { &other, &sha1 };
+	const uint16_t want[] = { CTL_TSIG_BADSIG, CTL_TSIG_BADKEY };
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(ctl_tsig_check_request(theirs[i], req, (size_t)n, now, &rq, why,
+						    sizeof(why)), CTL_E_TSIG);
+		cr_assert_eq(rq.error, want[i], "%s", why);
+		size_t al = notauth(ans, sizeof(ans), 99);
+		int m = ctl_tsig_answer_error(theirs[i], &rq, ans, al, sizeof(ans), now + 5);
+		cr_assert_gt(m, (int)al);
+		cr_assert_eq(ctl_tsig_find(ans, (size_t)m, &t), 1);
+		cr_assert_eq(t.error, want[i]);
+		cr_assert_eq(t.mac_len, 0);
+		cr_assert_eq(t.time, now, "the request's time");
+		cr_assert_eq(t.orig_id, 99);
+		cr_assert_eq(t.other_len, 0);
+		cr_assert(t.alg_len == k.alg_len && !memcmp(t.alg, k.alg, k.alg_len),
+			  "the request's algorithm");
+		cr_assert(t.name_len == k.name_len && !memcmp(t.name, k.name, k.name_len));
+		cr_assert_eq(dns_get16(ans + 10), 1);
+	}
+	/* BADTIME: 301 s later by our clock; signed */
+	cr_assert_eq(ctl_tsig_check_request(&k, req, (size_t)n, now + 301, &rq, why, sizeof(why)),
+		     CTL_E_TSIG);
+	cr_assert_eq(rq.error, CTL_TSIG_BADTIME, "%s", why);
+	size_t al = notauth(ans, sizeof(ans), 99);
+	int m = ctl_tsig_answer_error(&k, &rq, ans, al, sizeof(ans), now + 301);
+	cr_assert_gt(m, (int)al);
+	cr_assert_eq(ctl_tsig_find(ans, (size_t)m, &t), 1);
+	cr_assert_eq(t.error, CTL_TSIG_BADTIME);
+	cr_assert_eq(t.time, now, "the request's time signed");
+	cr_assert_eq(t.other_len, 6);
+	uint64_t ours = 0;
+	for (int i = 0; i < 6; i++)
+		ours = ours << 8 | t.other[i];
+	cr_assert_eq(ours, now + 301, "our clock as other data");
+	cr_assert_eq(t.mac_len, 32);
+	/* the MAC: request MAC (length, octets), the answer without its
+	 * TSIG record (ARCOUNT 0), the variables with the other data */
+	uint8_t in[2048], h[32];
+	size_t o = 0;
+	in[o++] = 0;
+	in[o++] = 32;
+	memcpy(in + o, mac, 32);
+	o += 32;
+	memcpy(in + o, ans, al);
+	in[o + 10] = in[o + 11] = 0;
+	o += al;
+	memcpy(in + o, k.name, k.name_len);
+	o += k.name_len;
+	memcpy(in + o, (const uint8_t[]){ 0, 255, 0, 0, 0, 0 }, 6);
+	o += 6;
+	memcpy(in + o, k.alg, k.alg_len);
+	o += k.alg_len;
+	for (int i = 0; i < 6; i++)
+		in[o++] = (uint8_t)(now >> (8 * (5 - i)));
+	memcpy(in + o, (const uint8_t[]){ 300 >> 8, 300 & 255, 0, CTL_TSIG_BADTIME, 0, 6 }, 6);
+	o += 6;
+	memcpy(in + o, t.other, 6);
+	o += 6;
+	size_t hl = 0;
+	cr_assert_not_null(EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, k.secret, k.secret_len, in,
+				     o, h, sizeof(h), &hl));
+	cr_assert_eq(hl, 32);
+	cr_assert_eq(memcmp(h, t.mac, 32), 0, "the BADTIME answer's MAC");
 }
 
 Test(tsig, answer_covers_the_request_mac)
