@@ -87,8 +87,8 @@ struct parts {
 	const struct ctl_referral *hints;	/* the root hints read at start */
 	bool reconf_busy;	/* a reload waits for its policy list */
 	/* the trust anchors in force (NULL: no validation) and the identity
-	 * of their file's octets (the dataplane empties its caches when it
-	 * changes) */
+	 * of validation (validation_id(): the dataplane empties its caches
+	 * when it changes) */
 	struct ctl_anchors *anchors;
 	uint64_t anchors_id;
 };
@@ -347,11 +347,36 @@ static void iter_config(const struct cfg *c, struct ctl_iter_config *ic);
 
 #define ANCHORS_NONE 0x656e6f6e /* "none": the identity of no anchors */
 
+/*
+ * The identity of validation: the trust anchors' (ctl_anchors_id()) with
+ * the settings that decide a verdict (resolver.validation-time, and
+ * resolver.dnssec's skew, rsasha1 and work limits). A change of any
+ * changes what secure means: both caches let go of what was validated
+ * before, as for new anchors. Never ANCHORS_NONE nor 0.
+ */
+static uint64_t validation_id(uint64_t anchors, const struct cfg *c)
+{
+	const uint64_t v[] = {
+		c->resolver.has_validation_time, (uint64_t)c->resolver.validation_time,
+		c->resolver.dnssec.skew_s, c->resolver.dnssec.rsasha1,
+		c->resolver.dnssec.max_verifications, c->resolver.dnssec.max_failures,
+		c->resolver.dnssec.max_nsec3_hashes,
+	};
+	uint64_t h = anchors;
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		h ^= v[i] + 0x9e3779b97f4a7c15ull;
+		h *= 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 31;
+	}
+	return h == ANCHORS_NONE || h == 0 ? h + 2 : h;
+}
+
 /* The trust anchors of the file at path into *out (heap; the caller
- * frees), and their identity (ctl_anchors_id(), never ANCHORS_NONE); 0,
- * or -1 with err. */
-static int anchors_read(const char *path, struct ctl_anchors **out, uint64_t *id, char *err,
-			size_t errlen)
+ * frees), and the identity of validation with them under c's settings
+ * (validation_id()); 0, or -1 with err. */
+static int anchors_read(const char *path, const struct cfg *c, struct ctl_anchors **out,
+			uint64_t *id, char *err, size_t errlen)
 {
 	int r = CTL_E_NOMEM;
 
@@ -362,9 +387,7 @@ static int anchors_read(const char *path, struct ctl_anchors **out, uint64_t *id
 		*out = NULL;
 		return -1;
 	}
-	*id = ctl_anchors_id(*out);
-	if (*id == ANCHORS_NONE)
-		(*id)++;
+	*id = validation_id(ctl_anchors_id(*out), c);
 	return 0;
 }
 
@@ -546,6 +569,8 @@ static void apply_config(struct parts *p, const uint8_t *sha, const char *policy
 			snprintf(anchor_line, sizeof(anchor_line),
 				 "error: trust anchors: out of memory; the old ones stay\n");
 		} else {
+			bool same = p->anchors && next_anchors &&
+				    ctl_anchors_id(p->anchors) == ctl_anchors_id(next_anchors);
 			free(p->anchors);
 			p->anchors = next_anchors;
 			p->anchors_id = next_anchors_id;
@@ -553,8 +578,10 @@ static void apply_config(struct parts *p, const uint8_t *sha, const char *policy
 			if (p->nsec)
 				cache_nsec_flush(p->nsec);
 			snprintf(anchor_line, sizeof(anchor_line),
-				 "trust anchors: %s; the caches emptied of what was validated\n",
-				 p->anchors ? "changed" : "none (validation off)");
+				 "%s; the caches emptied of what was validated\n",
+				 !p->anchors ? "trust anchors: none (validation off)"
+				 : same	     ? "trust anchors: the same, validation settings changed"
+					     : "trust anchors: changed");
 			if (!n)
 				p->cfg_gen++; /* the same file name, other anchors */
 		}
@@ -719,7 +746,7 @@ static void reload_config(struct parts *p, FILE *f)
 	next_anchors = NULL;
 	next_anchors_id = ANCHORS_NONE;
 	if (cand.resolver.trust_anchor[0] &&
-	    anchors_read(cand.resolver.trust_anchor, &next_anchors, &next_anchors_id, err,
+	    anchors_read(cand.resolver.trust_anchor, &cand, &next_anchors, &next_anchors_id, err,
 			 sizeof(err))) {
 		fprintf(f, "error: %s: resolver.trust-anchor: %s; nothing changed\n", p->cfg_path,
 			err);
@@ -976,7 +1003,8 @@ int main(int argc, char **argv)
 	struct ctl_anchors *anchors = NULL;
 	uint64_t anchors_id = ANCHORS_NONE;
 	if (cfg.resolver.trust_anchor[0] &&
-	    anchors_read(cfg.resolver.trust_anchor, &anchors, &anchors_id, err, sizeof(err))) {
+	    anchors_read(cfg.resolver.trust_anchor, &cfg, &anchors, &anchors_id, err,
+			 sizeof(err))) {
 		fprintf(stderr, "bailiwick-control: %s: resolver.trust-anchor: %s\n", path, err);
 		return 2;
 	}

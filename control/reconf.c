@@ -58,8 +58,16 @@ static const struct field fields[] = {
 	F("policy", policy, true),
 	F("tsig-keys", n_tsig, true),
 	F("tsig-keys", tsig, true),
-	/* main.c reads its file again at every reload */
+	/* main.c reads its file again at every reload; what decides a
+	 * verdict goes with the anchors (main.c's validation_id()) */
 	F("resolver.trust-anchor", resolver.trust_anchor, true),
+	F("resolver.validation-time", resolver.has_validation_time, true),
+	F("resolver.validation-time", resolver.validation_time, true),
+	F("resolver.dnssec.skew", resolver.dnssec.skew_s, true),
+	F("resolver.dnssec.rsasha1", resolver.dnssec.rsasha1, true),
+	F("resolver.dnssec.max-verifications", resolver.dnssec.max_verifications, true),
+	F("resolver.dnssec.max-failures", resolver.dnssec.max_failures, true),
+	F("resolver.dnssec.max-nsec3-hashes", resolver.dnssec.max_nsec3_hashes, true),
 	F("stub-zones", n_stub, true),
 	F("stub-zones", stub, true),
 	F("forward-zones", n_forward, true),
@@ -67,14 +75,8 @@ static const struct field fields[] = {
 
 	F("resolver.root-hints", resolver.root_hints, false),
 	F("resolver.clock-scale", resolver.clock_scale, false),
-	F("resolver.validation-time", resolver.has_validation_time, false),
-	F("resolver.validation-time", resolver.validation_time, false),
+	/* the dataplane's NSEC store was made with it (answer/settings.c) */
 	F("resolver.nsec3-max-iterations", resolver.nsec3_max_iterations, false),
-	F("resolver.dnssec.skew", resolver.dnssec.skew_s, false),
-	F("resolver.dnssec.rsasha1", resolver.dnssec.rsasha1, false),
-	F("resolver.dnssec.max-verifications", resolver.dnssec.max_verifications, false),
-	F("resolver.dnssec.max-failures", resolver.dnssec.max_failures, false),
-	F("resolver.dnssec.max-nsec3-hashes", resolver.dnssec.max_nsec3_hashes, false),
 	F("resolver.cache-size", resolver.cache_size_bytes, false),
 	F("resolver.upstream.ports", resolver.upstream.port_min, false),
 	F("resolver.upstream.ports", resolver.upstream.port_max, false),

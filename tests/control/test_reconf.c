@@ -97,7 +97,7 @@ Test(reconf, every_key_classified)
 	cr_assert(ctl_reconf_policy_changed(&cur, &next));
 	ctl_reconf_merge(&cur, &next, applied, sizeof(applied), restart, sizeof(restart));
 	cr_assert_null(strstr(restart, "classify"), "%s", restart);
-	cr_assert(strstr(restart, "resolver.dnssec") && strstr(applied, "policy") &&
+	cr_assert(strstr(restart, "resolver.nsec3-max-iterations") && strstr(applied, "policy") &&
 		  strstr(applied, "tsig-keys") && strstr(restart, "dataplane") &&
 		  strstr(restart, "control.notify-listen"), "%s", restart);
 	cr_assert(strstr(applied, "resolver.dnssec.log-bogus") &&
@@ -107,8 +107,14 @@ Test(reconf, every_key_classified)
 		  strstr(applied, "cache.serve-stale,") && strstr(applied, "cache.prefetch") &&
 		  strstr(applied, "cache.failure-ttl") && strstr(applied, "cache.max-failure-ttl") &&
 		  strstr(applied, "stub-zones") && strstr(applied, "forward-zones") &&
-		  strstr(applied, "resolver.trust-anchor"),
+		  strstr(applied, "resolver.trust-anchor") &&
+		  strstr(applied, "resolver.validation-time") &&
+		  strstr(applied, "resolver.dnssec.skew") && strstr(applied, "resolver.dnssec.rsasha1") &&
+		  strstr(applied, "resolver.dnssec.max-verifications") &&
+		  strstr(applied, "resolver.dnssec.max-failures") &&
+		  strstr(applied, "resolver.dnssec.max-nsec3-hashes"),
 		  "%s", applied);
+	cr_assert_null(strstr(restart, "resolver.dnssec"), "%s", restart);
 	cr_assert_null(strstr(restart, "cache.max-ttl"), "%s", restart);
 	cr_assert(ctl_reconf_policy_changed(&cur, &next) == false, "merged: the same list");
 	/* after the merge, taking the restart keys too gives the file */
