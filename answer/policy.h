@@ -131,14 +131,17 @@ struct policy_rule *policy_zone_rule(struct policy_zone *z);
 struct policy_rr *policy_zone_rr(struct policy_zone *z);
 
 /*
- * Room for more elements of sz octets in *arr (n used, *cap held): the
- * capacity doubles (from 64) until it fits; false when memory ran out,
- * with *arr and *cap as they were. Blocks of 4 MiB and more are advised
- * to use transparent huge pages (policy_advise_huge()). For the arrays of
- * a zone and of its readers, on control's threads.
+ * Room for more elements of sz octets in *arr (n used, *cap held; NULL
+ * and 0 for a new array): the capacity doubles (from 64) until it fits;
+ * false when memory ran out, with *arr and *cap as they were. Blocks of
+ * 4 MiB and more are mappings of their own, asked for transparent huge
+ * pages. Such arrays are freed with policy_array_free(), never free().
+ * For the arrays of a zone, of its readers and of control's snapshots
+ * (policy_array_alloc() is a policy_alloc_fn), on control's threads.
  */
 bool policy_grow(void **arr, size_t n, size_t *cap, size_t sz, size_t more);
-void policy_advise_huge(void *p, size_t len);
+void *policy_array_alloc(void *arg, size_t size);
+void policy_array_free(void *arr);
 
 /* --- compiling ------------------------------------------------------------ */
 

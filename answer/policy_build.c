@@ -324,8 +324,6 @@ struct policy_snap *policy_build(const struct policy_zone *const *zones,
 	size_t total = o_data + align8(b.data_len + 1);
 
 	s = alloc ? alloc(arg, total) : malloc(total);
-	if (!alloc)
-		policy_advise_huge(s, total);
 	if (!s)
 		goto out;
 	memset(s, 0, o_data);

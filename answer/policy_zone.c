@@ -18,9 +18,9 @@ void policy_zone_init(struct policy_zone *z)
 
 void policy_zone_fini(struct policy_zone *z)
 {
-	free(z->rule);
-	free(z->rr);
-	free(z->data);
+	policy_array_free(z->rule);
+	policy_array_free(z->rr);
+	policy_array_free(z->data);
 	memset(z, 0, sizeof(*z));
 }
 
@@ -34,43 +34,99 @@ void policy_zone_move(struct policy_zone *dst, struct policy_zone *src)
 }
 
 /*
- * Large arrays are asked for transparent huge pages: a zone of a million
- * rules is otherwise first touched 4 KiB at a time, and on a virtual
- * machine those faults cost more than the parse (a 1.1 M-rule zone: read
- * 1.05-1.17 s and built 0.37 s with 4 KiB pages, 0.58-0.78 s and 0.16-0.22 s
- * with THP). The whole pages of the block are advised, so that a block
- * of its own mapping stays one mapping (realloc can still move it with
- * mremap). The kernel may ignore the advice (THP "never") at no cost.
+ * The arrays of policy_grow(): a header before the elements says how the
+ * block was got. Blocks of BIG_MIN octets and more are mappings of their
+ * own, asked for transparent huge pages, grown with mremap and given back
+ * with munmap: a zone of a million rules is otherwise first touched 4 KiB
+ * at a time, and on a virtual machine those faults cost more than the
+ * parse (a 1.1 M-rule zone: read 1.05-1.17 s and built 0.37 s with 4 KiB
+ * pages, 0.57-0.88 s and 0.12-0.16 s with huge pages). The advice covers
+ * only these mappings (advice given to part of the malloc heap would stay
+ * with it, under other blocks, after this one is freed). The kernel may
+ * ignore it (THP "never") at no cost. Smaller blocks are malloc's.
  */
-#define HUGE_ADVICE_MIN ((size_t)4 << 20)
+#define BIG_MIN ((size_t)4 << 20)
 
-void policy_advise_huge(void *p, size_t len)
+struct blk {
+	size_t map;	/* the mapping's length; 0: malloc'd */
+	size_t pad;	/* (the elements 16-aligned) */
+};
+
+static struct blk *blk_of(void *arr)
 {
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	return arr ? (struct blk *)(void *)((uint8_t *)arr - sizeof(struct blk)) : NULL;
+}
 
-	if (!p || len < HUGE_ADVICE_MIN || page == 0 || page == (uintptr_t)-1)
-		return;
-	uintptr_t a = (uintptr_t)p & ~(page - 1);
-	uintptr_t e = ((uintptr_t)p + len + page - 1) & ~(page - 1);
-	madvise((void *)a, e - a, MADV_HUGEPAGE);
+void policy_array_free(void *arr)
+{
+	struct blk *b = blk_of(arr);
+
+	if (b && b->map)
+		munmap(b, b->map);
+	else
+		free(b);
+}
+
+/* The block old (NULL: none; used octets of it kept) as one of total
+ * octets, header included: the new block, or NULL (old unchanged). */
+static struct blk *blk_resize(struct blk *old, size_t used, size_t total)
+{
+	struct blk *b;
+
+	if (total < BIG_MIN) { /* (old is smaller: malloc'd too) */
+		if (!(b = realloc(old, total)))
+			return NULL;
+		b->map = 0;
+		return b;
+	}
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	if (page == 0 || page == (size_t)-1 || total > SIZE_MAX - page)
+		return NULL;
+	size_t len = (total + page - 1) & ~(page - 1);
+	if (old && old->map) {
+		b = mremap(old, old->map, len, MREMAP_MAYMOVE); /* (the advice goes along) */
+		if (b == MAP_FAILED)
+			return NULL;
+	} else {
+		b = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (b == MAP_FAILED)
+			return NULL;
+		madvise(b, len, MADV_HUGEPAGE);
+		if (old) {
+			memcpy(b, old, sizeof(*b) + used);
+			free(old);
+		}
+	}
+	b->map = len;
+	return b;
 }
 
 bool policy_grow(void **arr, size_t n, size_t *cap, size_t sz, size_t more)
 {
+	if (sz == 0 || n > SIZE_MAX / sz || more > SIZE_MAX / sz - n)
+		return false;
 	if (n + more <= *cap)
 		return true;
-	if (sz == 0 || more > SIZE_MAX / sz - n)
-		return false;
 	size_t c = *cap ? *cap : 64;
 	while (c < n + more)
 		c = c > SIZE_MAX / sz / 2 ? n + more : 2 * c;
-	void *p = realloc(*arr, c * sz);
-	if (!p)
+	if (c * sz > SIZE_MAX - sizeof(struct blk))
 		return false;
-	policy_advise_huge(p, c * sz);
-	*arr = p;
+	struct blk *b = blk_resize(blk_of(*arr), n * sz, sizeof(struct blk) + c * sz);
+	if (!b)
+		return false;
+	*arr = (uint8_t *)b + sizeof(struct blk);
 	*cap = c;
 	return true;
+}
+
+void *policy_array_alloc(void *arg, size_t size)
+{
+	void *p = NULL;
+	size_t cap = 0;
+
+	(void)arg;
+	return policy_grow(&p, 0, &cap, size ? size : 1, 1) ? p : NULL;
 }
 
 int64_t policy_zone_put(struct policy_zone *z, const void *p, size_t len)

@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/close_range.h>
-#include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
 #include <urcu/urcu-qsbr.h>
@@ -776,13 +775,6 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	/* Blocks of 4 MiB and more (a large policy zone's arrays, its
-	 * snapshots) in mappings of their own, whatever was freed before
-	 * (glibc would raise the threshold to the largest block freed, up
-	 * to 32 MiB, and keep such blocks in the heap): each reload's are
-	 * given back to the system when freed, and their huge-page advice
-	 * (policy_grow()) covers their own mapping, not the heap. */
-	mallopt(M_MMAP_THRESHOLD, 4 << 20);
 	static uint8_t cfg_sha256[CFG_SHA256_LEN];
 	if (cfg_load_sha256(&cfg, path, cfg_sha256, err, sizeof(err))) {
 		fprintf(stderr, "bailiwick-control: %s\n", err);

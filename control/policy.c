@@ -190,7 +190,7 @@ void ctl_policy_free(struct ctl_policy *p)
 	for (unsigned i = 0; i < p->n; i++)
 		policy_zone_fini(&p->zone[i].z);
 	ctl_secondary_free(p->sec);
-	free(p->snap);
+	policy_array_free(p->snap);
 	free(p->own);
 	free(p);
 }
@@ -302,7 +302,8 @@ static void reload_read(struct reload *r)
 		r->map[n] = (uint8_t)i;
 		names[n++] = p->names[i];
 	}
-	r->snap = policy_build(zs, opts, names, n, 0, NULL, NULL, &r->snap_len);
+	r->snap = policy_build(zs, opts, names, n, 0, policy_array_alloc, NULL,
+			       &r->snap_len);
 	if (!r->snap) {
 		snprintf(r->err, sizeof(r->err), "out of memory building the policy snapshot");
 		r->result = CTL_E_NOMEM;
@@ -313,7 +314,7 @@ static void reload_read(struct reload *r)
 static void swap_snap(struct ctl_policy *p, struct reload *r)
 {
 	policy_set_gen(r->snap, p->gen++);
-	free(p->snap);
+	policy_array_free(p->snap);
 	p->snap = r->snap;
 	p->snap_len = r->snap_len;
 	memcpy(p->map, r->map, sizeof(p->map));
@@ -428,7 +429,8 @@ static void reconf_read(struct reload *r)
 		r->map[n] = (uint8_t)j;
 		names[n++] = c->name;
 	}
-	r->snap = policy_build(zs, opts, names, n, 0, NULL, NULL, &r->snap_len);
+	r->snap = policy_build(zs, opts, names, n, 0, policy_array_alloc, NULL,
+			       &r->snap_len);
 	if (!r->snap) {
 		snprintf(r->err, sizeof(r->err), "out of memory building the policy snapshot");
 		r->result = CTL_E_NOMEM;
@@ -483,7 +485,7 @@ static void reload_free(struct reload *r)
 			policy_zone_fini(&r->z[i]);
 			ctl_sec_read_fini(&r->sr[i]);
 		}
-	free(r->snap);
+	policy_array_free(r->snap);
 	free(r->text);
 	free(r->next);
 	free(r);

@@ -221,11 +221,12 @@ static uint64_t *slot_of(struct rpz *p, uint32_t h, const uint8_t *rel, size_t l
 /* A table of n slots (a power of two) with the groups of the old one. */
 static bool table_resize(struct rpz *p, size_t n)
 {
-	uint64_t *old = p->slot, *slot = calloc(n, sizeof(*slot));
+	uint64_t *old = p->slot, *slot = NULL;
+	size_t cap = 0;
 
-	if (!slot)
+	if (!policy_grow((void **)&slot, 0, &cap, sizeof(*slot), n))
 		return false;
-	policy_advise_huge(slot, n * sizeof(*slot));
+	memset(slot, 0, n * sizeof(*slot));
 	for (size_t i = 0; i < p->n_slot; i++) {
 		if (!old[i])
 			continue;
@@ -234,7 +235,7 @@ static bool table_resize(struct rpz *p, size_t n)
 			j = (j + 1) & (n - 1);
 		slot[j] = old[i];
 	}
-	free(old);
+	policy_array_free(old);
 	p->slot = slot;
 	p->n_slot = n;
 	return true;
@@ -735,11 +736,11 @@ static int make_rule(struct rpz *p, const struct group *g)
 
 static void rpz_free(struct rpz *p)
 {
-	free(p->rec);
-	free(p->group);
-	free(p->slot);
-	free(p->scratch);
-	free(p->order);
+	policy_array_free(p->rec);
+	policy_array_free(p->group);
+	policy_array_free(p->slot);
+	policy_array_free(p->scratch);
+	policy_array_free(p->order);
 	free(p);
 }
 

@@ -999,3 +999,35 @@ Test(policy, a_large_client_ip_table_finds_the_longest_prefix)
 		policy_zone_fini(&z);
 	}
 }
+
+/* policy_grow(): an array grown past the size where it becomes a mapping
+ * of its own (4 MiB) and on (mremap) keeps every element; freed with
+ * policy_array_free() whichever it is; policy_array_alloc() blocks too. */
+Test(policy, grown_arrays_keep_their_elements)
+{
+	uint32_t *a = NULL;
+	size_t cap = 0, n = 0;
+
+	for (uint32_t i = 0; i < 3000000; i++) {
+		cr_assert(policy_grow((void **)&a, n, &cap, sizeof(*a), 1));
+		a[n++] = i * 2654435761u;
+		if (i % 65536 == 0) /* small and large arrays alike */
+			for (uint32_t k = 0; k < n; k += 997)
+				cr_assert_eq(a[k], k * 2654435761u, "element %u at %u", k, i);
+	}
+	for (uint32_t k = 0; k < n; k++)
+		cr_assert_eq(a[k], k * 2654435761u);
+	cr_assert_geq(cap, n);
+	cr_assert_eq((uintptr_t)a % 16, 0);
+	/* more than fits in a size_t: refused, the array as it was */
+	cr_assert(!policy_grow((void **)&a, n, &cap, sizeof(*a), SIZE_MAX / 2));
+	cr_assert_eq(a[n - 1], (uint32_t)(n - 1) * 2654435761u);
+	policy_array_free(a);
+	policy_array_free(NULL);
+	for (size_t sz = 1; sz < ((size_t)64 << 20); sz *= 8) {
+		uint8_t *p = policy_array_alloc(NULL, sz);
+		cr_assert_not_null(p);
+		p[0] = p[sz - 1] = 7;
+		policy_array_free(p);
+	}
+}

@@ -589,17 +589,19 @@ Test(rpz, a_zone_file_is_read_from_disk)
 	cr_assert_eq(z.n_rule, 0);
 }
 
-Test(rpz, a_generated_zone_of_200000_rules_loads)
+/* A generated zone's text: cap octets, HEAD written (*len its length). */
+static char *big_text(size_t cap, size_t *len)
 {
-	const unsigned n = 200000;
-	size_t cap = 64 + (size_t)n * 32;
 	char *text = malloc(cap);
-	size_t len = 0;
 
 	cr_assert_not_null(text);
-	len += (size_t)snprintf(text, cap, "%s", HEAD);
-	for (unsigned i = 0; i < n; i++)
-		len += (size_t)snprintf(text + len, cap - len, "d%06u.example CNAME .\n", i);
+	*len = (size_t)snprintf(text, cap, "%s", HEAD);
+	return text;
+}
+
+/* Parses a generated zone's text into z (then freed): no report. */
+static void parse_big(char *text, size_t len)
+{
 	err[0] = 0;
 	n_reports = 0;
 	cr_assert_eq(ctl_rpz_parse(&z, text, len, "big.zone", nm("rpz.example."), collect, NULL,
@@ -607,6 +609,17 @@ Test(rpz, a_generated_zone_of_200000_rules_loads)
 		     0, "%s", err);
 	free(text);
 	no_reports();
+}
+
+Test(rpz, a_generated_zone_of_200000_rules_loads)
+{
+	const unsigned n = 200000;
+	size_t cap = 64 + (size_t)n * 32, len;
+	char *text = big_text(cap, &len);
+
+	for (unsigned i = 0; i < n; i++)
+		len += (size_t)snprintf(text + len, cap - len, "d%06u.example CNAME .\n", i);
+	parse_big(text, len);
 	cr_assert_eq(z.counts.rules, n);
 	cr_assert_eq(z.counts.by_trigger[POLICY_T_QNAME], n);
 	cr_assert_eq(z.counts.records, n + 2);
@@ -623,24 +636,15 @@ Test(rpz, a_generated_zone_of_200000_rules_loads)
 Test(rpz, records_of_one_owner_far_apart_in_a_large_zone_make_one_rule)
 {
 	const unsigned n = 100000;
-	size_t cap = 64 + (size_t)n * 48;
-	char *text = malloc(cap);
-	size_t len = 0;
+	size_t cap = 64 + (size_t)n * 48, len;
+	char *text = big_text(cap, &len);
 
-	cr_assert_not_null(text);
-	len += (size_t)snprintf(text, cap, "%s", HEAD);
 	for (unsigned i = 0; i < n; i++)
 		len += (size_t)snprintf(text + len, cap - len, "a%06u.example A 192.0.2.1\n", i);
 	for (unsigned i = 0; i < n; i += 1000)
 		len += (size_t)snprintf(text + len, cap - len,
 					"A%06u.EXAMPLE A 192.0.2.2\na%06u.example A 192.0.2.1\n", i, i);
-	err[0] = 0;
-	n_reports = 0;
-	cr_assert_eq(ctl_rpz_parse(&z, text, len, "big.zone", nm("rpz.example."), collect, NULL,
-				   err, sizeof(err)),
-		     0, "%s", err);
-	free(text);
-	no_reports();
+	parse_big(text, len);
 	cr_assert_eq(z.n_rule, n);
 	cr_assert_eq(z.counts.records, n + 2 * (n / 1000) + 2);
 	for (unsigned i = 0; i < n; i++) {
