@@ -59,6 +59,7 @@ struct szone {
 	uint64_t last_ok_ms;		/* the last refresh that worked */
 	uint64_t expiry_base_ms;	/* that, or when the copy was read */
 	uint64_t started_ms;		/* the last refresh started */
+	uint64_t notify_signed;		/* the time signed of the last NOTIFY taken */
 	unsigned fails;			/* refreshes failed in a row */
 	bool broken;			/* its key cannot be used */
 	uint32_t refresh_s, retry_s, expire_s;
@@ -514,11 +515,22 @@ static size_t notify(struct ctl_secondary *s, const uint8_t *buf, size_t n,
 	}
 	struct ctl_tsig_request rq;
 	char why[256];
-	if (z->has_key && ctl_tsig_check_request(&z->key, buf, n, (uint64_t)time(NULL), &rq, why,
-						 sizeof(why))) {
+	uint64_t now_s = (uint64_t)time(NULL);
+	if (ctl_tsig_check_request(z->has_key ? &z->key : NULL, buf, n, now_s, &rq, why,
+				   sizeof(why))) {
+		s->nst.notauth++;
+		return notify_answer(out, cap, &m, rq.formerr ? DNS_R_FORMERR : DNS_R_NOTAUTH, z,
+				     NULL, rq.formerr ? NULL : &rq);
+	}
+	/* RFC 8945 5.2.3: a signed NOTIFY older than the last one taken is a
+	 * replay (within the fudge): BADTIME */
+	if (z->has_key && rq.time < z->notify_signed) {
+		rq.error = CTL_TSIG_BADTIME;
 		s->nst.notauth++;
 		return notify_answer(out, cap, &m, DNS_R_NOTAUTH, z, NULL, &rq);
 	}
+	if (z->has_key)
+		z->notify_signed = rq.time;
 	s->nst.accepted++;
 	z->st.notifies++;
 	/* a refresh now, or after the one in progress; NOTIFYs closer than

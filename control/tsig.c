@@ -215,6 +215,9 @@ int ctl_tsig_answer_error(const struct ctl_tsig_key *k, const struct ctl_tsig_re
 		return sign(k, msg, len, cap, req->mac, req->mac_len, req->time, req->error, other,
 			    sizeof(other), NULL);
 	}
+	if (req->error == CTL_TSIG_BADTRUNC) /* signed too (5.3.2): its MAC verified */
+		return sign(k, msg, len, cap, req->mac, req->mac_len, now, req->error, NULL, 0,
+			    NULL);
 	/* the request's key name and algorithm, its time, no MAC (RFC 8945
 	 * 5.3.2: never signed) */
 	size_t need = rr_len(req->name_len, req->alg_len, 0, 0);
@@ -338,9 +341,14 @@ int ctl_tsig_check_request(const struct ctl_tsig_key *k, const uint8_t *msg, siz
 	int r = ctl_tsig_find(msg, len, &t);
 
 	memset(req, 0, sizeof(*req));
-	if (r <= 0) {
-		snprintf(why, whylen, r ? "a malformed TSIG record" : "no TSIG record");
+	if (r < 0) {
+		req->formerr = true;
+		snprintf(why, whylen, "a malformed TSIG record");
 		return CTL_E_TSIG;
+	}
+	if (r == 0) {
+		snprintf(why, whylen, "no TSIG record");
+		return k ? CTL_E_TSIG : 0;
 	}
 	req->signed_ = true;
 	memcpy(req->name, t.name, t.name_len);
@@ -348,17 +356,21 @@ int ctl_tsig_check_request(const struct ctl_tsig_key *k, const uint8_t *msg, siz
 	memcpy(req->alg, t.alg, t.alg_len);
 	req->alg_len = t.alg_len;
 	req->time = t.time;
-	/* in RFC 8945 5.2's order: the key, the MAC, the time */
-	if (t.name_len != k->name_len || memcmp(t.name, k->name, k->name_len) ||
+	/* in RFC 8945 5.2's order: the key, the MAC, the time, truncation */
+	if (!k || t.name_len != k->name_len || memcmp(t.name, k->name, k->name_len) ||
 	    t.alg_len != k->alg_len || memcmp(t.alg, k->alg, k->alg_len)) {
 		req->error = CTL_TSIG_BADKEY;
-		snprintf(why, whylen, "the request is signed with another key or algorithm (BADKEY)");
+		snprintf(why, whylen, "the request is signed with %s (BADKEY)",
+			 k ? "another key or algorithm" : "a key where we have none");
 		return CTL_E_TSIG;
 	}
-	if (t.mac_len != k->mac_len) {
-		req->error = t.mac_len < k->mac_len ? CTL_TSIG_BADTRUNC : CTL_TSIG_BADSIG;
-		snprintf(why, whylen, "the request has a MAC of %u octets (%zu expected)", t.mac_len,
-			 k->mac_len);
+	/* 5.2.2.1: longer than the hash, or shorter than half of it and
+	 * than 10 octets, is a format error; a truncated MAC is compared
+	 * as far as it goes */
+	size_t min = k->mac_len / 2 > 10 ? k->mac_len / 2 : 10;
+	if (t.mac_len > k->mac_len || t.mac_len < min) {
+		req->formerr = true;
+		snprintf(why, whylen, "the request has a MAC of %u octets (FORMERR)", t.mac_len);
 		return CTL_E_TSIG;
 	}
 	EVP_MAC_CTX *c = mac_new(k);
@@ -371,16 +383,30 @@ int ctl_tsig_check_request(const struct ctl_tsig_key *k, const uint8_t *msg, siz
 		snprintf(why, whylen, "libcrypto failed");
 		return CTL_E_SYSTEM;
 	}
-	if (CRYPTO_memcmp(m, t.mac, k->mac_len)) {
+	if (CRYPTO_memcmp(m, t.mac, t.mac_len)) {
 		req->error = CTL_TSIG_BADSIG;
 		snprintf(why, whylen, "the request's MAC is wrong (BADSIG)");
 		return CTL_E_TSIG;
 	}
-	memcpy(req->mac, m, k->mac_len);
-	req->mac_len = k->mac_len;
-	if ((r = check_rr(k, &t, now, "the request", why, whylen)) && !t.error)
-		req->error = CTL_TSIG_BADTIME; /* all but the time held */
-	return r;
+	/* the MAC as the request has it: an answer's signature covers it */
+	memcpy(req->mac, t.mac, t.mac_len);
+	req->mac_len = t.mac_len;
+	if (t.error) { /* (no request should carry one) */
+		snprintf(why, whylen, "the request carries TSIG error %u", t.error);
+		return CTL_E_TSIG;
+	}
+	if (now + t.fudge < t.time || t.time + t.fudge < now) {
+		req->error = CTL_TSIG_BADTIME;
+		snprintf(why, whylen, "the request signed at %llu, %lld s from our clock (BADTIME)",
+			 (unsigned long long)t.time, (long long)(t.time - now));
+		return CTL_E_TSIG;
+	}
+	if (t.mac_len < k->mac_len) { /* decided: full-length MACs only */
+		req->error = CTL_TSIG_BADTRUNC;
+		snprintf(why, whylen, "the request's MAC is cut to %u octets (BADTRUNC)", t.mac_len);
+		return CTL_E_TSIG;
+	}
+	return 0;
 }
 
 /* --- verifying answers --------------------------------------------------- */

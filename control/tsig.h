@@ -89,6 +89,8 @@ int ctl_tsig_find(const uint8_t *msg, size_t len, struct ctl_tsig_rr *t);
 /* What a request's TSIG record said, for the answer. */
 struct ctl_tsig_request {
 	bool signed_;			/* it had a TSIG record (well formed) */
+	bool formerr;			/* answer FORMERR: a malformed TSIG record, a
+					   MAC of a size RFC 8945 5.2.2.1 refuses */
 	uint16_t error;			/* 0, or the TSIG error to answer with */
 	uint8_t name[DNS_NAME_MAX];	/* its key's name, lower-cased wire */
 	size_t name_len;
@@ -100,12 +102,16 @@ struct ctl_tsig_request {
 };
 
 /*
- * Checks a signed request (a NOTIFY) from a peer that shares key k, in
- * RFC 8945 5.2's order (key, MAC, time): 0 with req's MAC set for the
- * answer's signature; CTL_E_TSIG with why set and req->error the TSIG
- * error to answer with (BADKEY: another key or algorithm; BADSIG, BADTRUNC:
- * a wrong or short MAC; BADTIME: outside the fudge) or 0 (no TSIG record,
- * a malformed one, or one that carries an error: no TSIG in the answer).
+ * Checks a request (a NOTIFY) from a peer that shares key k (NULL: we
+ * share none, and the request must be unsigned), in RFC 8945 5.2's order
+ * (key, MAC, time, truncation): 0 with req's MAC set for the answer's
+ * signature (an unsigned request without k: 0 too); CTL_E_TSIG with why
+ * set and req->error the TSIG error to answer with (BADKEY: another key or
+ * algorithm, or any where we have none; BADSIG: a wrong MAC; BADTIME:
+ * outside the fudge; BADTRUNC: a MAC cut shorter than the hash, which we
+ * do not take), or req->formerr (a malformed TSIG record, a MAC longer
+ * than the hash or shorter than half of it), or neither (no TSIG record
+ * where k wants one, one that carries an error: no TSIG in the answer).
  */
 int ctl_tsig_check_request(const struct ctl_tsig_key *k, const uint8_t *msg, size_t len,
 			   uint64_t now, struct ctl_tsig_request *req, char *why, size_t whylen);
@@ -114,8 +120,9 @@ int ctl_tsig_check_request(const struct ctl_tsig_key *k, const uint8_t *msg, siz
  * The TSIG record of an error answer (msg[0..len), cap octets of room; the
  * caller set NOTAUTH) to a request that failed with req->error (RFC 8945
  * 5.3.2): BADTIME signed with k and the request's MAC, with the request's
- * time signed and our clock (now) as other data; the others unsigned (MAC
- * size 0) with the request's key name, algorithm and time. The new length,
+ * time signed and our clock (now) as other data; BADTRUNC signed with k
+ * and the request's MAC; BADKEY and BADSIG unsigned (MAC size 0) with the
+ * request's key name, algorithm and time (k may be NULL). The new length,
  * CTL_E_FULL or CTL_E_SYSTEM.
  */
 int ctl_tsig_answer_error(const struct ctl_tsig_key *k, const struct ctl_tsig_request *req,

@@ -495,6 +495,84 @@ static size_t notauth(uint8_t *buf, size_t cap, uint16_t id)
 	return dns_builder_finish(&b);
 }
 
+/* A signed message's MAC cut to keep octets (the record's sizes fixed):
+ * the new length. */
+static size_t cut_mac(uint8_t *msg, size_t len, size_t keep)
+{
+	struct ctl_tsig_rr t;
+
+	cr_assert_eq(ctl_tsig_find(msg, len, &t), 1);
+	cr_assert_leq(keep, t.mac_len);
+	size_t at = (size_t)(t.mac - msg), gone = t.mac_len - keep;
+	uint8_t *rdlen = msg + t.off + t.name_len + 8;
+	memmove(msg + at + keep, msg + at + t.mac_len, len - at - t.mac_len);
+	dns_put16(msg + at - 2, (uint16_t)keep);
+	dns_put16(rdlen, (uint16_t)(dns_get16(rdlen) - gone));
+	return len - gone;
+}
+
+/* RFC 8945 5.2.2.1 and 5.2.4: a MAC cut to half the hash or more is
+ * compared as far as it goes (BADSIG when wrong), and one that verifies
+ * is refused as BADTRUNC (full-length MACs only) with a signed answer; a
+ * MAC shorter than that, or longer than the hash, is a format error. A
+ * zone without a key takes unsigned requests and refuses signed ones
+ * (BADKEY). */
+Test(tsig, truncated_macs_and_no_key)
+{
+	struct ctl_tsig_key k;
+	struct ctl_tsig_request rq;
+	struct ctl_tsig_rr t;
+	uint8_t req[1024], ans[1024];
+	char why[256];
+	uint64_t now = (uint64_t)time(NULL);
+
+	key(&k, "xfr.key", CFG_TSIG_HMAC_SHA256, 7);
+	size_t ql = query(req, sizeof(req), 77);
+	int n = ctl_tsig_sign(&k, req, ql, sizeof(req), NULL, 0, now, 0, NULL);
+	cr_assert_gt(n, 0);
+	uint8_t cut[1024];
+	/* 16 octets of a right MAC: BADTRUNC, answered signed */
+	memcpy(cut, req, (size_t)n);
+	size_t cl = cut_mac(cut, (size_t)n, 16);
+	cr_assert_eq(ctl_tsig_check_request(&k, cut, cl, now, &rq, why, sizeof(why)), CTL_E_TSIG);
+	cr_assert_eq(rq.error, CTL_TSIG_BADTRUNC, "%s", why);
+	cr_assert_eq(rq.mac_len, 16);
+	size_t al = notauth(ans, sizeof(ans), 77);
+	int m = ctl_tsig_answer_error(&k, &rq, ans, al, sizeof(ans), now);
+	cr_assert_gt(m, (int)al);
+	cr_assert_eq(ctl_tsig_find(ans, (size_t)m, &t), 1);
+	cr_assert_eq(t.error, CTL_TSIG_BADTRUNC);
+	cr_assert_eq(t.mac_len, 32, "signed");
+	/* ... a cut MAC that is wrong: BADSIG; one of 15 octets or of 33: a
+	 * format error */
+	cut[cl - 7 - 2] ^= 1; /* the MAC's last octet (before id, error, other length) */
+	cr_assert_eq(ctl_tsig_check_request(&k, cut, cl, now, &rq, why, sizeof(why)), CTL_E_TSIG);
+	cr_assert_eq(rq.error, CTL_TSIG_BADSIG, "%s", why);
+	memcpy(cut, req, (size_t)n);
+	cl = cut_mac(cut, (size_t)n, 15);
+	cr_assert_eq(ctl_tsig_check_request(&k, cut, cl, now, &rq, why, sizeof(why)), CTL_E_TSIG);
+	cr_assert(rq.formerr && rq.error == 0, "%s", why);
+	struct ctl_tsig_key sha512;
+	key(&sha512, "xfr.key", CFG_TSIG_HMAC_SHA512, 7);
+	ql = query(req, sizeof(req), 77);
+	n = ctl_tsig_sign(&sha512, req, ql, sizeof(req), NULL, 0, now, 0, NULL);
+	cr_assert_eq(ctl_tsig_check_request(&k, req, (size_t)n, now, &rq, why, sizeof(why)),
+		     CTL_E_TSIG);
+	cr_assert_eq(rq.error, CTL_TSIG_BADKEY, "another algorithm first: %s", why);
+	/* no key here: unsigned taken, signed refused */
+	uint8_t plain[512];
+	size_t pl = query(plain, sizeof(plain), 77);
+	cr_assert_eq(ctl_tsig_check_request(NULL, plain, pl, now, &rq, why, sizeof(why)), 0);
+	cr_assert(!rq.signed_);
+	cr_assert_eq(ctl_tsig_check_request(NULL, req, (size_t)n, now, &rq, why, sizeof(why)),
+		     CTL_E_TSIG);
+	cr_assert_eq(rq.error, CTL_TSIG_BADKEY, "%s", why);
+	al = notauth(ans, sizeof(ans), 77);
+	m = ctl_tsig_answer_error(NULL, &rq, ans, al, sizeof(ans), now);
+	cr_assert_eq(ctl_tsig_find(ans, (size_t)m, &t), 1);
+	cr_assert(t.error == CTL_TSIG_BADKEY && t.mac_len == 0);
+}
+
 /* RFC 8945 5.3.2: BADSIG and BADKEY answered with an unsigned TSIG record
  * (the request's key name, algorithm and time, no MAC), BADTIME with a
  * signed one (the request's MAC before the answer, the request's time,
