@@ -157,12 +157,14 @@ static size_t put_rr(uint8_t *msg, size_t len, const uint8_t *name, size_t name_
 	dns_put16(p, CTL_TSIG_FUDGE_S);
 	dns_put16(p + 2, (uint16_t)mac_len);
 	p += 4;
-	memcpy(p, mac, mac_len);
+	if (mac_len) /* (no MAC: an unsigned error) */
+		memcpy(p, mac, mac_len);
 	p += mac_len;
 	dns_put16(p, dns_get16(msg));
 	dns_put16(p + 2, error);
 	dns_put16(p + 4, (uint16_t)other_len);
-	memcpy(p + 6, other, other_len);
+	if (other_len)
+		memcpy(p + 6, other, other_len);
 	dns_put16(msg + 10, (uint16_t)(dns_get16(msg + 10) + 1));
 	return len + need;
 }
