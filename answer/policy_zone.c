@@ -122,11 +122,12 @@ bool policy_grow(void **arr, size_t n, size_t *cap, size_t sz, size_t more)
 
 void *policy_array_alloc(void *arg, size_t size)
 {
-	void *p = NULL;
-	size_t cap = 0;
-
 	(void)arg;
-	return policy_grow(&p, 0, &cap, size ? size : 1, 1) ? p : NULL;
+	if (size > SIZE_MAX - sizeof(struct blk))
+		return NULL;
+	/* exactly its size: a snapshot does not grow */
+	struct blk *b = blk_resize(NULL, 0, sizeof(struct blk) + size);
+	return b ? (uint8_t *)b + sizeof(struct blk) : NULL;
 }
 
 int64_t policy_zone_put(struct policy_zone *z, const void *p, size_t len)

@@ -6,6 +6,7 @@
  * answer parsed back and read field by field.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1000,6 +1001,21 @@ Test(policy, a_large_client_ip_table_finds_the_longest_prefix)
 	}
 }
 
+/* The process's address space (VmSize), KiB. */
+static size_t vm_size_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	size_t kb = 0;
+
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmSize: %zu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
 /* policy_grow(): an array grown past the size where it becomes a mapping
  * of its own (4 MiB) and on (mremap) keeps every element; freed with
  * policy_array_free() whichever it is; policy_array_alloc() blocks too. */
@@ -1030,4 +1046,12 @@ Test(policy, grown_arrays_keep_their_elements)
 		p[0] = p[sz - 1] = 7;
 		policy_array_free(p);
 	}
+	/* a snapshot's block is its size, not a grown array's capacity:
+	 * 256 MiB asked, the address space grows by about that */
+	size_t before = vm_size_kb();
+	uint8_t *big = policy_array_alloc(NULL, (size_t)256 << 20);
+	cr_assert_not_null(big);
+	size_t grew = vm_size_kb() - before;
+	cr_assert(grew >= 256 * 1024 && grew < 300 * 1024, "VmSize grew %zu KiB", grew);
+	policy_array_free(big);
 }
