@@ -315,8 +315,8 @@ struct policy_snap *policy_build(const struct policy_zone *const *zones,
 	for (int k = 0; k < PNET_KINDS; k++)
 		for (int f = 0; f < 2; f++) {
 			size_t sn = b.n_pfx[k][f] ? b.seg[k][f].n : 0;
-			net_len[k][f] = sn ? align8(IDX_SLOTS(idx_bits(sn)) * 4) + align8(sn * (f ? 16 : 4)) +
-						     align8(sn * 4)
+			net_len[k][f] = sn ? align8(IDX_SLOTS(idx_bits(sn)) * 4) +
+						     align8(sn * (f ? 16 : 4)) + align8(sn * 4)
 					   : 0;
 			nets += net_len[k][f];
 		}

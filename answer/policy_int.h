@@ -35,7 +35,7 @@
 #define NONE UINT32_MAX
 /*
  * An address table's index: the first segment of each value of the
- * address's top bits bits, and the end (1 << bits + 1 slots). The top 16
+ * address's top `bits` bits, and the end (1 << bits + 1 slots). The top 16
  * bits (256 KiB) for most tables; 20 (4 MiB) for a table of more than
  * IDX_FINE_SEGMENTS segments: in a feed of 100 000 /24s one /16 held ~200
  * segments, eight steps of search for every client in it, where a /20
