@@ -387,10 +387,29 @@ static inline bool nsec_covers(const struct nsec_range *r,
 	return (r->flags & R_WRAP) || dns_name_cmp(name, r_next(r)) < 0;
 }
 
+/* memcmp(a, b, CACHE_NSEC3_HASH_LEN)'s sign, from three big-endian words
+ * (a call to memcmp was a tenth of a worker's NSEC3 answer: one per level
+ * of three descents) */
+_Static_assert(CACHE_NSEC3_HASH_LEN == 20, "hash_cmp() reads 20 octets");
+static inline int hash_cmp(const uint8_t *a, const uint8_t *b)
+{
+	static const uint8_t at[3] = { 0, 8, 12 };
+
+	for (int i = 0; i < 3; i++) {
+		uint64_t x, y;
+
+		memcpy(&x, a + at[i], 8);
+		memcpy(&y, b + at[i], 8);
+		if (x != y)
+			return __builtin_bswap64(x) < __builtin_bswap64(y) ? -1 : 1;
+	}
+	return 0;
+}
+
 static inline bool nsec3_covers(const struct nsec_range *r, const uint8_t *h)
 {
-	int lo = memcmp(r_key(r), h, CACHE_NSEC3_HASH_LEN);
-	int hi = memcmp(h, r_next(r), CACHE_NSEC3_HASH_LEN);
+	int lo = hash_cmp(r_key(r), h);
+	int hi = hash_cmp(h, r_next(r));
 
 	if (r->flags & R_WRAP)
 		return lo < 0 || hi < 0;

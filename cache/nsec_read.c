@@ -158,7 +158,7 @@ static const struct nsec_range *pred_hash(const struct nsec_node *t,
 
 	*eq = false;
 	while (t) {
-		int d = memcmp(h, t->kpre, CACHE_NSEC3_HASH_LEN);
+		int d = hash_cmp(h, t->kpre);
 
 		if (d == 0) {
 			*eq = true;
