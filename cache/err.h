@@ -13,6 +13,7 @@
 	X(CACHE_E_UNCACHEABLE, -2002, "not cacheable (TTL 0, referral, SERVFAIL, no SOA)") \
 	X(CACHE_E_MSG, -2003, "message does not parse or has an odd shape")    \
 	X(CACHE_E_RANK, -2004, "a fresher entry of higher rank stays")         \
+	X(CACHE_E_BUSY, -2005, "a flush is in progress")                        \
 	X(CACHE_E_NSEC_NOMEM, -2101, "NSEC store: allocation failed")          \
 	X(CACHE_E_NSEC_ZONE, -2102, "NSEC owner or next outside the zone, or bad wrap") \
 	X(CACHE_E_NSEC_ALG, -2103, "NSEC3 hash algorithm other than SHA-1")    \

@@ -148,6 +148,12 @@ struct cache {
 	const struct cache_table *trim_table;
 	uint64_t trim_pos;
 	uint16_t epoch;		   /* atomic: entries of another are misses */
+	/* cache_flush_names(): what the trim removes besides (fl_mode 0:
+	 * nothing), entries made up to fl_at; fl_removed so far */
+	unsigned fl_mode;
+	uint32_t fl_at;
+	uint64_t fl_removed;
+	uint8_t fl_name[DNS_NAME_MAX];
 };
 
 void cache_config_default(struct cache_config *cfg)
@@ -731,6 +737,48 @@ void cache_flush_epoch(struct cache *c)
 	c->trim_pos = 0;
 }
 
+int cache_flush_names(struct cache *c, unsigned mode, const uint8_t *name, uint32_t now)
+{
+	if ((mode != CACHE_FLUSH_NAME && mode != CACHE_FLUSH_ZONE &&
+	     mode != CACHE_FLUSH_NEGATIVE) ||
+	    (mode != CACHE_FLUSH_NEGATIVE && (!name || dns_name_check(name, DNS_NAME_MAX) < 0)))
+		return DNS_E_INVAL;
+	if (c->fl_mode)
+		return CACHE_E_BUSY;
+	if (mode != CACHE_FLUSH_NEGATIVE)
+		dns_name_copy_lower(c->fl_name, name);
+	c->fl_mode = mode;
+	c->fl_at = now;
+	c->fl_removed = 0;
+	c->trim_table = c->table;
+	c->trim_pos = 0;
+	return 0;
+}
+
+bool cache_flush_busy(const struct cache *c, uint64_t *removed)
+{
+	if (removed)
+		*removed = c->fl_removed;
+	return c->fl_mode != 0;
+}
+
+/* Does the flush in progress take e? Entries made after it began are
+ * answers resolved since: they stay. */
+static bool flush_takes(const struct cache *c, const struct cache_entry *e, bool negative)
+{
+	if (e->inserted > c->fl_at)
+		return false;
+	switch (c->fl_mode) {
+	case CACHE_FLUSH_NAME:
+		return dns_name_same(e->data, c->fl_name);
+	case CACHE_FLUSH_ZONE:
+		return dns_name_is_subdomain(e->data, c->fl_name);
+	case CACHE_FLUSH_NEGATIVE:
+		return negative;
+	}
+	return false;
+}
+
 uint64_t cache_trim(struct cache *c, uint32_t now, uint64_t max_slots, uint64_t *removed)
 {
 	const struct cache_config *k = &c->cfg;
@@ -754,12 +802,17 @@ uint64_t cache_trim(struct cache *c, uint32_t now, uint64_t max_slots, uint64_t 
 		if (e->epoch != c->epoch || (e->expire > now && e->expire - now > bound)) {
 			drop_slot(c, slot);
 			(*removed)++;
+		} else if (c->fl_mode && flush_takes(c, e, negative)) {
+			drop_slot(c, slot);
+			c->fl_removed++;
 		}
 	}
 	uint64_t looked = end - c->trim_pos;
 	c->trim_pos = end;
-	if (end == table_slots(t))
+	if (end == table_slots(t)) {
 		c->trim_table = NULL;
+		c->fl_mode = 0; /* every slot looked at since it began */
+	}
 	return looked;
 }
 

@@ -151,6 +151,24 @@ void cache_set_limits(struct cache *c, const struct cache_config *cfg);
  * evicted). At most 65 535 of these while one trim runs (16-bit epochs). */
 void cache_flush_epoch(struct cache *c);
 
+/*
+ * Writer: an operator's flush (bailiwick-ctl flush, flush-zone,
+ * flush-negative): the entries whose question is name (CACHE_FLUSH_NAME,
+ * every type and class), name or any name below it (CACHE_FLUSH_ZONE), or
+ * whose answer is negative (CACHE_FLUSH_NEGATIVE, name unused: NXDOMAIN,
+ * NODATA, remembered failures, RFC 8020 cuts) are removed by cache_trim()
+ * over the whole index, in slices (entries made after now stay: they were
+ * resolved since). 0, DNS_E_INVAL (mode, name), or CACHE_E_BUSY (one is
+ * in progress). cache_flush_busy() is true until the trim has looked at
+ * every slot; *removed (NULL: not wanted) gets the count so far. A flush
+ * of everything is cache_flush_epoch().
+ */
+#define CACHE_FLUSH_NAME 1
+#define CACHE_FLUSH_ZONE 2
+#define CACHE_FLUSH_NEGATIVE 3
+int cache_flush_names(struct cache *c, unsigned mode, const uint8_t *name, uint32_t now);
+bool cache_flush_busy(const struct cache *c, uint64_t *removed);
+
 /* Writer, called in its loop: looks at up to max_slots more slots of the
  * index for entries a lowered bound removes, adding their count to
  * *removed; returns the slots looked at (0: nothing is due). A whole

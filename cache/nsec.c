@@ -1546,6 +1546,36 @@ int cache_nsec_flush(struct cache_nsec *n)
 	return r < 0 ? r : (int)k;
 }
 
+int cache_nsec_flush_under(struct cache_nsec *n, const uint8_t *name)
+{
+	struct ztable *tb = n->table;
+	struct nsec_zone **all, *encloser = NULL;
+	size_t k = 0, u = 0;
+
+	if (!name || dns_name_check(name, DNS_NAME_MAX) < 0)
+		return DNS_E_INVAL;
+	if (!tb->count)
+		return 0;
+	if (!(all = nalloc(n, tb->count * sizeof(*all), &u)))
+		return CACHE_E_NSEC_NOMEM;
+	for (uint32_t i = 0; i <= tb->mask; i++) {
+		struct nsec_zone *z = tb->slot[i];
+
+		if (!z)
+			continue;
+		if (dns_name_is_subdomain(z->apex, name))
+			all[k++] = z;
+		else if (dns_name_is_subdomain(name, z->apex) &&
+			 (!encloser || z->apex_labels > encloser->apex_labels))
+			encloser = z;
+	}
+	if (encloser)
+		all[k++] = encloser;
+	int r = k ? zones_remove(n, all, k, false) : 0;
+	nfree(n, all, u);
+	return r < 0 ? r : (int)k;
+}
+
 /* ---- life cycle, counters ---- */
 
 void cache_nsec_config_default(struct cache_nsec_config *cfg)

@@ -503,6 +503,25 @@ bool ctl_deleg_revoke(struct ctl_deleg_table *t, const uint8_t *zone_in)
 	return true;
 }
 
+unsigned ctl_deleg_flush(struct ctl_deleg_table *t, const uint8_t *zone, bool below)
+{
+	unsigned n = 0;
+
+	for (struct link *l = t->lru.next, *next; l != &t->lru; l = next) {
+		struct entry *e = entry_of(l);
+
+		next = l->next;
+		if (e == t->root || e->d.kind ||
+		    (zone && !(below ? dns_name_is_subdomain(e->d.zone, zone)
+				     : dns_name_equal(e->d.zone, zone))))
+			continue;
+		unhash(t, e);
+		t->st.flushed++;
+		n++;
+	}
+	return n;
+}
+
 void ctl_deleg_get_stats(const struct ctl_deleg_table *t, struct ctl_deleg_stats *st)
 {
 	*st = t->st;

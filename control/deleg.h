@@ -105,6 +105,7 @@ struct ctl_referral {
 	X(late_refused, "referrals refused: the lookup began before the cut expired") \
 	X(revoked, "cuts removed (parent said NXDOMAIN)")		\
 	X(evicted, "cuts evicted (table full)")			\
+	X(flushed, "cuts removed by an operator's flush")		\
 	X(ignored_below, "lookups that ignored a cut learned through an old parent")
 
 struct ctl_deleg_stats {
@@ -198,6 +199,11 @@ int ctl_deleg_learn(struct ctl_deleg_table *t, const struct ctl_deleg *parent,
 /* The parent answered NXDOMAIN for zone (or below it): the cut goes, and
  * with it the use of everything below. true if there was one. */
 bool ctl_deleg_revoke(struct ctl_deleg_table *t, const uint8_t *zone);
+
+/* An operator's flush: the learnt cut at zone (below: and those below
+ * it; zone NULL: every one) goes, as if never learnt; the root and the
+ * configured zones stay. How many went. */
+unsigned ctl_deleg_flush(struct ctl_deleg_table *t, const uint8_t *zone, bool below);
 
 void ctl_deleg_get_stats(const struct ctl_deleg_table *t, struct ctl_deleg_stats *st);
 

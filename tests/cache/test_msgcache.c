@@ -312,6 +312,71 @@ Test(msgcache, a_flushed_epoch_is_gone_for_readers_at_once_and_trimmed_after)
 	cache_free(c);
 }
 
+/* An operator's flush: by name (every type), by zone (on label
+ * boundaries), negative answers; entries made after it stay. */
+Test(msgcache, an_operators_flush_takes_what_it_names_and_no_more)
+{
+	struct cache *c = new_cache(NULL);
+	uint8_t buf[512], rd[64];
+	uint64_t removed = 0, n = 0;
+
+	insert_a(c, "www.shop.lab", 300, T0, true);
+	insert_a(c, "a.www.shop.lab", 300, T0, false);
+	insert_a(c, "xwww.shop.lab", 300, T0, false);
+	insert_a(c, "shop.lab", 300, T0, false);
+	insert_a(c, "other.lab", 300, T0, false);
+	size_t len = soa(rd, 3000);
+	struct rec r = { DNS_SEC_AUTHORITY, "shop.lab", DNS_T_SOA, 3000, rd, len };
+	len = response(buf, sizeof(buf), "nope.other.lab", DNS_T_A, DNS_R_NXDOMAIN, &r, 1, false);
+	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_AUTH_ANSWER, false), 0);
+	len = response(buf, sizeof(buf), "WWW.Shop.lab", DNS_T_TXT, 0, &r, 1, false); /* NODATA */
+	cr_assert_eq(cache_insert(c, buf, len, T0, CACHE_RANK_AUTH_ANSWER, false), 0);
+
+	/* the name, in any case: every type, both views */
+	cr_assert_eq(cache_flush_names(c, CACHE_FLUSH_NAME, nm("WWW.SHOP.LAB"), T0 + 1), 0);
+	cr_assert(cache_flush_busy(c, NULL));
+	cr_assert_eq(cache_flush_names(c, CACHE_FLUSH_ZONE, nm("lab"), T0 + 1), CACHE_E_BUSY);
+	while (cache_trim(c, T0 + 2, 2, &removed))
+		n++;
+	cr_assert_gt(n, 4, "in slices");
+	cr_assert_not(cache_flush_busy(c, &removed));
+	cr_assert_eq(removed, 2, "the address and the NODATA: %llu", (unsigned long long)removed);
+	cr_assert_null(lookup(c, "www.shop.lab", DNS_T_A, false, T0 + 2).entry);
+	cr_assert_null(lookup(c, "www.shop.lab", DNS_T_A, true, T0 + 2).entry);
+	cr_assert_null(lookup(c, "www.shop.lab", DNS_T_TXT, false, T0 + 2).entry);
+	cr_assert_eq(lookup(c, "a.www.shop.lab", DNS_T_A, false, T0 + 2).state, CACHE_HIT);
+
+	/* the zone: at and below www.shop.lab, not xwww.shop.lab; what is
+	 * resolved after the flush began stays */
+	insert_a(c, "www.shop.lab", 300, T0 + 2, false);
+	cr_assert_eq(cache_flush_names(c, CACHE_FLUSH_ZONE, nm("www.shop.lab"), T0 + 3), 0);
+	insert_a(c, "b.www.shop.lab", 300, T0 + 4, false);
+	while (cache_trim(c, T0 + 4, UINT64_MAX, &removed))
+		;
+	cr_assert_not(cache_flush_busy(c, &removed));
+	cr_assert_eq(removed, 2);
+	cr_assert_eq(lookup(c, "b.www.shop.lab", DNS_T_A, false, T0 + 4).state, CACHE_HIT);
+	cr_assert_null(lookup(c, "www.shop.lab", DNS_T_A, false, T0 + 3).entry);
+	cr_assert_null(lookup(c, "a.www.shop.lab", DNS_T_A, false, T0 + 3).entry);
+	cr_assert_eq(lookup(c, "xwww.shop.lab", DNS_T_A, false, T0 + 3).state, CACHE_HIT);
+	cr_assert_eq(lookup(c, "shop.lab", DNS_T_A, false, T0 + 3).state, CACHE_HIT);
+
+	/* negative answers only */
+	cr_assert_eq(cache_flush_names(c, CACHE_FLUSH_NEGATIVE, NULL, T0 + 5), 0);
+	while (cache_trim(c, T0 + 4, UINT64_MAX, &removed))
+		;
+	cr_assert_not(cache_flush_busy(c, &removed));
+	cr_assert_eq(removed, 1);
+	cr_assert_null(lookup(c, "nope.other.lab", DNS_T_A, false, T0 + 4).entry);
+	cr_assert_eq(lookup(c, "other.lab", DNS_T_A, false, T0 + 4).state, CACHE_HIT);
+	cr_assert_eq(lookup(c, "xwww.shop.lab", DNS_T_A, false, T0 + 4).state, CACHE_HIT);
+
+	cr_assert_eq(cache_flush_names(c, 9, nm("lab"), T0), DNS_E_INVAL);
+	cr_assert_eq(cache_flush_names(c, CACHE_FLUSH_NAME, NULL, T0), DNS_E_INVAL);
+	cr_assert_eq(cache_check(c), 0);
+	cache_free(c);
+}
+
 static void neg60(struct cache_config *cfg) { cfg->max_negative_ttl = 60; }
 
 Test(msgcache, negative_ttl_is_min_of_soa_ttl_minimum_and_cap)

@@ -834,6 +834,36 @@ Test(nsec, drop_zone_frees_everything_it_held)
 	cache_nsec_free(n);
 }
 
+/* An operator's flush of a name: the zones at or below it and the closest
+ * one above (whose ranges could deny it) go; the others stay. */
+Test(nsec, a_flush_under_a_name_drops_its_zones_and_the_one_above)
+{
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec_stats st;
+
+	soa(n, "org.", EXP);
+	soa(n, "example.org.", EXP);
+	soa(n, "a.b.example.org.", EXP);
+	soa(n, "xb.example.org.", EXP);
+	soa(n, "net.", EXP);
+	/* b.example.org: a.b.example.org below it, example.org above
+	 * (not org: only the closest) */
+	cr_assert_eq(cache_nsec_flush_under(n, nm("B.Example.ORG.")), 2);
+	cache_nsec_get_stats(n, &st);
+	cr_assert_eq(st.zones, 3);
+	cr_assert_eq(cache_nsec_drop_zone(n, nm("a.b.example.org.")), CACHE_E_NSEC_NOZONE);
+	cr_assert_eq(cache_nsec_drop_zone(n, nm("example.org.")), CACHE_E_NSEC_NOZONE);
+	cr_assert_eq(cache_nsec_flush_under(n, nm("xb.example.org.")), 2,
+		     "itself, and org now the closest above");
+	cr_assert_eq(cache_nsec_flush_under(n, nm("www.example.")), 0, "nothing above");
+	soa(n, "example.", EXP);
+	cr_assert_eq(cache_nsec_flush_under(n, nm(".")), 2, "the root: every zone");
+	cr_assert_eq(cache_nsec_flush_under(n, NULL), DNS_E_INVAL);
+	cache_nsec_get_stats(n, &st);
+	cr_assert_eq(st.zones, 0);
+	cache_nsec_free(n);
+}
+
 Test(nsec, many_ranges_stay_ordered_in_any_insert_order)
 {
 	struct cache_nsec *n = cache_nsec_new(NULL);

@@ -231,6 +231,29 @@ Test(deleg, revoked_delegation_takes_everything_below)
 	cr_assert_not(ctl_deleg_revoke(t, nm(".")), "the root cannot be revoked");
 }
 
+/* An operator's flush: the cut at a name, the cuts at and below it, or
+ * every learnt cut; never the root. */
+Test(deleg, an_operators_flush_forgets_learnt_cuts_but_the_root)
+{
+	struct ctl_deleg_stats st;
+
+	with_lab(86400);
+	learn("lab", "kite.lab", "ns.x.bench", 3600, T0, T0, NULL);
+	learn("kite.lab", "sub.kite.lab", "ns.sub.x.bench", 3600, T0, T0, NULL);
+	learn("lab", "shop.lab", "ns.shop.bench", 3600, T0, T0, NULL);
+	cr_assert_eq(ctl_deleg_flush(t, nm("Kite.LAB"), false), 1, "kite.lab alone");
+	cr_assert(zone_is(find("www.kite.lab", T0 + 1, NULL), "lab"));
+	cr_assert(zone_is(find("www.shop.lab", T0 + 1, NULL), "shop.lab"));
+	cr_assert_eq(ctl_deleg_flush(t, nm("kite.lab"), false), 0);
+	cr_assert_eq(ctl_deleg_flush(t, nm("kite.lab"), true), 1, "sub.kite.lab below it");
+	cr_assert_eq(ctl_deleg_flush(t, nm("hop.lab"), true), 0, "not shop.lab");
+	cr_assert_eq(ctl_deleg_flush(t, NULL, true), 2, "shop.lab and lab");
+	cr_assert(zone_is(find("www.shop.lab", T0 + 1, NULL), "."), "the root stays");
+	ctl_deleg_get_stats(t, &st);
+	cr_assert_eq(st.flushed, 4);
+	cr_assert_eq(ctl_deleg_flush(t, NULL, true), 0);
+}
+
 Test(deleg, referral_must_be_strictly_below_its_parent)
 {
 	const struct ctl_deleg *d;
