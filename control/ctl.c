@@ -6,7 +6,8 @@
  * reload (the configuration file read again: what may change at run time
  * applied in both processes, what needs a restart named),
  * reload-policy [ZONE] (the policy zones' files read again, or refreshed
- * from their primaries).
+ * from their primaries), flush NAME | flush-zone NAME | flush-negative |
+ * flush-all (both processes' caches; the answer comes when they are done).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -33,12 +34,18 @@ int main(int argc, char **argv)
 			fprintf(opt == 'h' ? stdout : stderr,
 				"usage: bailiwick-ctl [-s SOCKET] COMMAND\n"
 				"  -s SOCKET  control.socket of the configuration (default %s)\n"
-				"  COMMAND    stats | status | reload | reload-policy [ZONE]\n", DEFAULT_SOCKET);
+				"  COMMAND    stats | status | reload | reload-policy [ZONE]\n"
+				"             flush NAME      cached answers for NAME, its delegation,\n"
+				"                             the NSEC ranges that could deny it\n"
+				"             flush-zone NAME the same for NAME and every name below\n"
+				"             flush-negative  negative answers and NSEC ranges\n"
+				"             flush-all       every cached answer, range and delegation\n",
+				DEFAULT_SOCKET);
 			return opt == 'h' ? 0 : 2;
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "bailiwick-ctl: no command (stats, status)\n");
+		fprintf(stderr, "bailiwick-ctl: no command (-h lists them)\n");
 		return 2;
 	}
 	if (strlen(path) >= sizeof(sun.sun_path)) {

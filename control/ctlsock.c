@@ -97,7 +97,8 @@ static bool serve(struct ctl_sock *s, int c)
 	s->cur = -1;
 	if (r)
 		fprintf(f, "error: unknown command \"%s\" (try: stats, status, reload, "
-			   "reload-policy [ZONE])\n", cmd);
+			   "reload-policy [ZONE], flush NAME, flush-zone NAME, flush-negative, "
+			   "flush-all)\n", cmd);
 	fclose(f);
 	if (s->deferred) {
 		free(text);

@@ -530,6 +530,33 @@ void ctl_dp_settings_state(const struct ctl_dp *d, uint64_t *active, uint64_t *r
 	*rejected = d->ctl->settings_rejected;
 }
 
+uint64_t ctl_dp_flush(struct ctl_dp *d, unsigned mode, const uint8_t *name)
+{
+	struct shm_ctl *c = d->ctl;
+	uint64_t done = __atomic_load_n(&c->flush_done, __ATOMIC_ACQUIRE);
+
+	if (c->flush_seq != done)
+		return 0;
+	c->flush_mode = mode;
+	memset(c->flush_name, 0, sizeof(c->flush_name));
+	if (name)
+		memcpy(c->flush_name, name, dns_name_len(name));
+	__atomic_store_n(&c->flush_seq, done + 1, __ATOMIC_RELEASE);
+	return done + 1;
+}
+
+bool ctl_dp_flush_done(const struct ctl_dp *d, uint64_t seq, uint64_t *removed,
+		       uint64_t *zones)
+{
+	const struct shm_ctl *c = d->ctl;
+
+	if (__atomic_load_n(&c->flush_done, __ATOMIC_ACQUIRE) != seq)
+		return false;
+	*removed = c->flush_removed;
+	*zones = c->flush_zones;
+	return true;
+}
+
 uint64_t ctl_dp_policy_gen(const struct ctl_dp *d)
 {
 	return d->ctl->policy_gen;

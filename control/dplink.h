@@ -103,6 +103,17 @@ void ctl_dp_settings_state(const struct ctl_dp *d, uint64_t *active, uint64_t *r
 /* True once the dataplane we attached to has gone away. */
 bool ctl_dp_lost(const struct ctl_dp *d);
 
+/*
+ * An operator's flush for the dataplane's caches (shm.h's SHM_FLUSH_*;
+ * name: a wire name for NAME and ZONE, else NULL): its sequence number,
+ * or 0 while an earlier one is still in progress. ctl_dp_flush_done():
+ * whether flush seq is done, and what it removed (cache entries, NSEC
+ * store zones).
+ */
+uint64_t ctl_dp_flush(struct ctl_dp *d, unsigned mode, const uint8_t *name);
+bool ctl_dp_flush_done(const struct ctl_dp *d, uint64_t seq, uint64_t *removed,
+		       uint64_t *zones);
+
 /* Detaches (control's pid cleared, so the dataplane answers misses itself
  * at once) and frees. The EAL stays: it cannot be started again. */
 void ctl_dp_detach(struct ctl_dp *d);

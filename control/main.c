@@ -34,6 +34,7 @@
 #include "control/ctlsock.h"
 #include "control/deleg.h"
 #include "control/dplink.h"
+#include "control/flush.h"
 #include "control/hints.h"
 #include "control/infra.h"
 #include "control/iter.h"
@@ -679,6 +680,9 @@ static int command(void *arg, const char *cmd, FILE *f)
 		reload_config(p, f);
 		return 0;
 	}
+	struct ctl_flush_parts fx = { p->cache, p->nsec, p->deleg, p->dp, p->loop, p->sock };
+	if (!strncmp(cmd, "flush", 5))
+		return ctl_flush_command(&fx, cmd, f);
 	if (!strcmp(cmd, "status")) {
 		size_t len;
 		const struct policy_snap *s = ctl_policy_snap(p->policy, &len);

@@ -121,6 +121,8 @@ struct dp {
 	uint16_t edns_size;		/* our advertised UDP size */
 	uint32_t max_negative_ttl;	/* cache.max-negative-ttl (the NSEC store's feeds) */
 	uint64_t anchors_id;		/* control's trust anchors (0: none seen yet) */
+	/* flush.c: the operator's flush the trim is doing (0: none) */
+	uint64_t flush_seq, flush_zones;
 	/* the stub and forward zones (settings.c; RCU: a worker loads it per
 	 * miss): no denial is synthesized at or below them */
 	const struct dp_routed *routed;
@@ -190,6 +192,9 @@ struct dp_routed {
 	uint8_t name[SHM_ROUTED_MAX][DNS_NAME_MAX];
 };
 void dp_settings_poll(struct dp *dp);
+/* flush.c: control's flush request taken, and reported done once the
+ * cache's trim has finished it (main thread, its loop). */
+void dp_flush_poll(struct dp *dp);
 /* n zones (lower-cased wire names) in force for the workers; false: no
  * memory (the list in force stays). */
 bool dp_routed_set(struct dp *dp, const uint8_t (*names)[DNS_NAME_MAX], unsigned n);

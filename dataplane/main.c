@@ -587,6 +587,7 @@ int main(int argc, char **argv)
 		}
 		dp_policy_poll(&dp);
 		dp_settings_poll(&dp);
+		dp_flush_poll(&dp);
 		uint64_t removed = 0;
 		unsigned n = dp_writer_poll(&dp, 64) + dp_lookup_poll(&dp, 64) +
 			     dp_exception_poll(&dp) +

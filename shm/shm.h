@@ -71,8 +71,10 @@ struct dns_query;
  * writer's settings_removed counter. 12: the trust anchors' identity
  * (settings' and every fill's anchors_id), the stub and forward zones
  * (settings' routed), the writer's anchor_flushes and anchor_stale
+ * counters. 13: an operator's flush (flush_seq, flush_mode, flush_name;
+ * flush_done, flush_removed, flush_zones) and the writer's flush
  * counters. */
-#define SHM_ABI_VERSION 12
+#define SHM_ABI_VERSION 13
 #define SHM_MAGIC 0x6277636c /* "bwcl" */
 
 #define SHM_CTL_NAME "bw_ctl"
@@ -366,6 +368,9 @@ struct shm_worker_stats {
 	X(settings_rejected, "configuration settings refused: a field out of range") \
 	X(settings_removed, "cache entries and NSEC zones removed for outliving a lowered max-ttl or max-negative-ttl") \
 	X(anchor_flushes, "caches emptied: control's trust anchors changed") \
+	X(flushes, "operator flushes done (bailiwick-ctl flush*)")	\
+	X(flush_removed, "cache entries an operator's flush removed")	\
+	X(flush_rejected, "operator flushes refused (a bad request record)") \
 	X(anchor_stale, "fills made under trust anchors no longer in force: not kept")
 
 struct shm_writer_stats {
@@ -546,6 +551,27 @@ struct shm_ctl {
 	 * last one refused (a field out of range). */
 	alignas(64) volatile uint64_t settings_active;
 	volatile uint64_t settings_rejected;
+
+	/* Control: an operator's flush, one at a time (the next only once
+	 * flush_done has reached this one): mode and name written first,
+	 * then flush_seq (release). SHM_FLUSH_NAME: entries whose question
+	 * is flush_name; ZONE: at or below it; NEGATIVE: negative answers
+	 * and every NSEC range; ALL: everything. NAME and ZONE also drop
+	 * the NSEC zones at or below the name and the closest one above. */
+#define SHM_FLUSH_NAME 1
+#define SHM_FLUSH_ZONE 2
+#define SHM_FLUSH_NEGATIVE 3
+#define SHM_FLUSH_ALL 4
+	alignas(64) volatile uint64_t flush_seq;
+	uint32_t flush_mode;
+	uint8_t flush_name[255];	/* wire form (checked on receipt) */
+	/* Dataplane main thread: the last flush done (every slot of its
+	 * cache looked at; a bad request is done at once, removing
+	 * nothing, and counted), what it removed; written before
+	 * flush_done (release). */
+	alignas(64) volatile uint64_t flush_done;
+	volatile uint64_t flush_removed;	/* cache entries */
+	volatile uint64_t flush_zones;		/* NSEC store zones */
 
 	struct shm_worker_stats wstats[SHM_WORKERS_MAX];	/* each worker */
 	struct shm_writer_stats writer;				/* the writer */

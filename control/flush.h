@@ -1,0 +1,46 @@
+/*
+ * control/flush.h: the operator's flush verbs (bailiwick-ctl flush NAME,
+ * flush-zone NAME, flush-negative, flush-all) over both processes'
+ * caches. Control process, the loop's thread.
+ */
+#ifndef BW_CONTROL_FLUSH_H
+#define BW_CONTROL_FLUSH_H
+
+#include <stdio.h>
+
+#include "cache/msgcache.h"
+#include "cache/nsec.h"
+#include "control/ctlsock.h"
+#include "control/deleg.h"
+#include "control/dplink.h"
+#include "control/loop.h"
+
+/* What a flush reaches: control's cache, its NSEC store (standalone with
+ * aggressive NSEC, else NULL), its delegation table, the dataplane (NULL:
+ * standalone). */
+struct ctl_flush_parts {
+	struct cache *cache;
+	struct cache_nsec *nsec;
+	struct ctl_deleg_table *deleg;
+	struct ctl_dp *dp;
+	struct ctl_loop *loop;
+	struct ctl_sock *sock;
+};
+
+/*
+ * Serves cmd when it is a flush verb, writing its answer to f or, when it
+ * has to wait for the caches' trims, answering later on the deferred
+ * connection; CTL_E_UNKNOWN_COMMAND when cmd is not one.
+ *   flush NAME       the cached answers for NAME (every type), the
+ *                    delegation learnt at NAME, the NSEC ranges that could
+ *                    deny NAME (the zones at or below it and the closest
+ *                    one above)
+ *   flush-zone NAME  the same for NAME and every name below it
+ *   flush-negative   negative answers (NXDOMAIN, NODATA, remembered
+ *                    SERVFAILs, RFC 8020 cuts) and every NSEC range
+ *   flush-all        every cached answer, range and learnt delegation
+ * The root's delegation and the configured stub and forward zones stay.
+ */
+int ctl_flush_command(const struct ctl_flush_parts *x, const char *cmd, FILE *f);
+
+#endif

@@ -1,0 +1,80 @@
+/*
+ * dataplane/flush.c: an operator's flush (bailiwick-ctl flush, flush-zone,
+ * flush-negative, flush-all), asked by control through shm.h's flush
+ * request. Dataplane main thread (the cache's writer and the NSEC store's).
+ *
+ * The request is read once, checked (a name that is not a wire name is
+ * refused and counted, and done at once), and applied: the NSEC store's
+ * zones go at once; the message cache's entries are removed by the trim
+ * (cache_trim(), main.c's loop) a slice at a time, so that a large cache
+ * does not stall the heartbeat; the flush is reported done (flush_done)
+ * once the trim has looked at every slot. A flush of everything bumps the
+ * cache's epoch: every entry is a miss for the workers at once.
+ */
+#include <string.h>
+
+#include "cache/nsec.h"
+#include "dataplane/dp.h"
+#include "dns/name.h"
+
+static void done(struct dp *dp, uint64_t seq, uint64_t removed, uint64_t zones)
+{
+	struct shm_ctl *ctl = dp->ctl;
+
+	ctl->flush_removed = removed;
+	ctl->flush_zones = zones;
+	__atomic_store_n(&ctl->flush_done, seq, __ATOMIC_RELEASE);
+	ctl->writer.flushes++;
+	ctl->writer.flush_removed += removed;
+	dp->flush_seq = 0;
+}
+
+void dp_flush_poll(struct dp *dp)
+{
+	struct shm_ctl *ctl = dp->ctl;
+	uint64_t removed;
+
+	if (dp->flush_seq) {
+		if (!cache_flush_busy(dp->cache, &removed))
+			done(dp, dp->flush_seq, removed, dp->flush_zones);
+		return;
+	}
+	uint64_t seq = __atomic_load_n(&ctl->flush_seq, __ATOMIC_ACQUIRE);
+	if (seq == ctl->flush_done)
+		return;
+	uint32_t mode = ctl->flush_mode;
+	uint8_t name[DNS_NAME_MAX];
+	int zones = 0, r;
+
+	memcpy(name, ctl->flush_name, sizeof(name));
+	bool named = mode == SHM_FLUSH_NAME || mode == SHM_FLUSH_ZONE;
+	if ((!named && mode != SHM_FLUSH_NEGATIVE && mode != SHM_FLUSH_ALL) ||
+	    (named && dns_name_check(name, sizeof(name)) < 0)) {
+		ctl->writer.flush_rejected++;
+		done(dp, seq, 0, 0);
+		return;
+	}
+	if (mode == SHM_FLUSH_ALL) {
+		struct cache_stats st;
+
+		cache_get_stats(dp->cache, &st);
+		cache_flush_epoch(dp->cache);
+		zones = dp->nsec ? cache_nsec_flush(dp->nsec) : 0;
+		done(dp, seq, st.entries, zones > 0 ? (uint64_t)zones : 0);
+		return;
+	}
+	if (dp->nsec)
+		zones = named ? cache_nsec_flush_under(dp->nsec, name) : cache_nsec_flush(dp->nsec);
+	r = cache_flush_names(dp->cache,
+			      mode == SHM_FLUSH_NAME	? CACHE_FLUSH_NAME
+			      : mode == SHM_FLUSH_ZONE	? CACHE_FLUSH_ZONE
+							: CACHE_FLUSH_NEGATIVE,
+			      name, ctl->now_s);
+	if (r) { /* cannot be busy: one at a time, and ours is done */
+		ctl->writer.flush_rejected++;
+		done(dp, seq, 0, 0);
+		return;
+	}
+	dp->flush_seq = seq;
+	dp->flush_zones = zones > 0 ? (uint64_t)zones : 0;
+}
