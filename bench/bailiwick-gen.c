@@ -475,9 +475,9 @@ static int run_plan(void)
 
 /* --- set-up ------------------------------------------------------------------- */
 
-static void usage(void)
+static void usage_to(FILE *f, int code)
 {
-	fprintf(stderr,
+	fprintf(f,
 		"usage: bailiwick-gen [EAL arguments] -- -i QUERIES -d DEST [options]\n"
 		"  -i FILE    queries, dnsperf format (NAME TYPE per line)\n"
 		"  -d ADDR    the resolver's address (IPv4 or IPv6)\n"
@@ -498,7 +498,12 @@ static void usage(void)
 		"             'CMD end -' when the senders have stopped, before the port\n"
 		"             closes (stop the far end there)\n",
 		ADDRS_MAX);
-	exit(2);
+	exit(code);
+}
+
+static void usage(void)
+{
+	usage_to(stderr, 2);
 }
 
 static void parse_opts(int argc, char **argv)
@@ -606,6 +611,13 @@ static void port_start(unsigned nq)
 int main(int argc, char **argv)
 {
 	char err[512];
+
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		printf("bailiwick-gen %s\n", BW_VERSION);
+		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "--help"))
+		usage_to(stdout, 0);
 	int n = rte_eal_init(argc, argv);
 
 	if (n < 0)

@@ -154,6 +154,7 @@ struct cache {
 	uint32_t fl_at;
 	uint64_t fl_removed;
 	uint8_t fl_name[DNS_NAME_MAX];
+	uint8_t *fl_msg;	   /* DNS_MSG_MAX: an entry's message, to read */
 };
 
 void cache_config_default(struct cache_config *cfg)
@@ -737,6 +738,8 @@ void cache_flush_epoch(struct cache *c)
 	c->trim_pos = 0;
 }
 
+static void drop_cut_markers(struct cache *c, const uint8_t *name, uint16_t qclass);
+
 int cache_flush_names(struct cache *c, unsigned mode, const uint8_t *name, uint32_t now)
 {
 	if ((mode != CACHE_FLUSH_NAME && mode != CACHE_FLUSH_ZONE &&
@@ -745,8 +748,15 @@ int cache_flush_names(struct cache *c, unsigned mode, const uint8_t *name, uint3
 		return DNS_E_INVAL;
 	if (c->fl_mode)
 		return CACHE_E_BUSY;
-	if (mode != CACHE_FLUSH_NEGATIVE)
+	/* to read CNAME entries' owners (none: those entries are not read) */
+	if (mode != CACHE_FLUSH_NEGATIVE && !c->fl_msg)
+		c->fl_msg = malloc(DNS_MSG_MAX);
+	if (mode != CACHE_FLUSH_NEGATIVE) {
 		dns_name_copy_lower(c->fl_name, name);
+		/* RFC 8020 markers above the name deny it too: gone at once
+		 * (those at and below it are the trim's) */
+		drop_cut_markers(c, c->fl_name, DNS_C_IN);
+	}
 	c->fl_mode = mode;
 	c->fl_at = now;
 	c->fl_removed = 0;
@@ -762,26 +772,75 @@ bool cache_flush_busy(const struct cache *c, uint64_t *removed)
 	return c->fl_mode != 0;
 }
 
+/* Whether an owner in e's answer section is the flushed name (or below it,
+ * for a zone): a CNAME chain's later names have their records in the
+ * entry of the chain's question too. */
+static bool answer_has_flushed(const struct cache *c, const struct cache_entry *e)
+{
+	uint8_t *m = c->fl_msg;
+	size_t len = DNS_HDR_LEN + e->name_len + 4 + e->sec_len;
+	struct dns_msg msg;
+	struct dns_rr_iter it;
+	struct dns_rr rr;
+
+	if (!m || len > DNS_MSG_MAX)
+		return false;
+	memset(m, 0, DNS_HDR_LEN);
+	dns_put16(m + 2, DNS_F_QR | e->rcode);
+	dns_put16(m + 4, 1);
+	dns_put16(m + 6, e->count[0]);
+	dns_put16(m + 8, e->count[1]);
+	dns_put16(m + 10, e->count[2]);
+	memcpy(m + DNS_HDR_LEN, e->data, e->name_len);
+	dns_put16(m + DNS_HDR_LEN + e->name_len, e->qtype);
+	dns_put16(m + DNS_HDR_LEN + e->name_len + 2, e->qclass);
+	memcpy(m + DNS_HDR_LEN + e->name_len + 4, e_sections(e), e->sec_len);
+	if (dns_msg_parse(&msg, m, len) != 0)
+		return false;
+	dns_rr_iter_init(&it, &msg, DNS_SEC_ANSWER);
+	while (dns_rr_next(&it, &rr) > 0 && rr.section == DNS_SEC_ANSWER)
+		if (c->fl_mode == CACHE_FLUSH_NAME ? dns_name_equal(rr.owner, c->fl_name)
+						   : dns_name_is_subdomain(rr.owner, c->fl_name))
+			return true;
+	return false;
+}
+
 /* Does the flush in progress take e? Entries made after it began are
  * answers resolved since: they stay. */
 static bool flush_takes(const struct cache *c, const struct cache_entry *e, bool negative)
 {
+	if (!c->fl_mode)
+		return false;
 	if (e->inserted > c->fl_at)
 		return false;
 	switch (c->fl_mode) {
 	case CACHE_FLUSH_NAME:
-		return dns_name_same(e->data, c->fl_name);
+		return dns_name_same(e->data, c->fl_name) ||
+		       ((e->kinds & CACHE_KIND_CNAME) && answer_has_flushed(c, e));
 	case CACHE_FLUSH_ZONE:
-		return dns_name_is_subdomain(e->data, c->fl_name);
+		return dns_name_is_subdomain(e->data, c->fl_name) ||
+		       ((e->kinds & CACHE_KIND_CNAME) && answer_has_flushed(c, e));
 	case CACHE_FLUSH_NEGATIVE:
 		return negative;
 	}
 	return false;
 }
 
-uint64_t cache_trim(struct cache *c, uint32_t now, uint64_t max_slots, uint64_t *removed)
+/* Does the trim in progress remove e: 1 for a lowered bound or an old
+ * epoch, 2 for the operator's flush, 0 not at all. */
+static int trim_takes(const struct cache *c, const struct cache_entry *e, uint32_t now)
 {
 	const struct cache_config *k = &c->cfg;
+	bool negative = e->rcode == DNS_R_NXDOMAIN || !e->count[0];
+	uint32_t bound = negative ? k->max_negative_ttl : k->max_ttl;
+
+	if (e->epoch != c->epoch || (e->expire > now && e->expire - now > bound))
+		return 1;
+	return flush_takes(c, e, negative) ? 2 : 0;
+}
+
+uint64_t cache_trim(struct cache *c, uint32_t now, uint64_t max_slots, uint64_t *removed)
+{
 	struct cache_table *t = c->table;
 
 	if (!c->trim_table)
@@ -796,15 +855,10 @@ uint64_t cache_trim(struct cache *c, uint32_t now, uint64_t max_slots, uint64_t 
 		uint64_t *slot = slot_at(t, i);
 		if (!*slot)
 			continue;
-		const struct cache_entry *e = slot_entry(*slot);
-		bool negative = e->rcode == DNS_R_NXDOMAIN || !e->count[0];
-		uint32_t bound = negative ? k->max_negative_ttl : k->max_ttl;
-		if (e->epoch != c->epoch || (e->expire > now && e->expire - now > bound)) {
+		int why = trim_takes(c, slot_entry(*slot), now);
+		if (why) {
 			drop_slot(c, slot);
-			(*removed)++;
-		} else if (c->fl_mode && flush_takes(c, e, negative)) {
-			drop_slot(c, slot);
-			c->fl_removed++;
+			*(why == 1 ? removed : &c->fl_removed) += 1;
 		}
 	}
 	uint64_t looked = end - c->trim_pos;
@@ -858,6 +912,7 @@ void cache_free(struct cache *c)
 	cache_mem_free(c->table->b);
 	cache_mem_free(c->table);
 	free(c->scratch);
+	free(c->fl_msg);
 	free(c);
 }
 
@@ -952,6 +1007,16 @@ static uint64_t *free_slot(struct cache *c, struct cache_table *t,
 	for (int i = 0; i < 2; i++)
 		for (unsigned s = 0; s < CACHE_BUCKET_SLOTS; s++) {
 			const struct cache_entry *e = slot_entry(bs[i]->slot[s]);
+			/* one the trim in progress would take goes now: moved,
+			 * it could land behind the trim's position and stay
+			 * (a flush reported done with it still held) */
+			int why = c->trim_table ? trim_takes(c, e, now) : 0;
+			if (why) {
+				if (why == 2)
+					c->fl_removed++;
+				drop_slot(c, &bs[i]->slot[s]);
+				return &bs[i]->slot[s];
+			}
 			uint64_t alt = bucket1(t, e->hash);
 			if (&t->b[alt] == bs[i])
 				alt = bucket2(t, e->hash);

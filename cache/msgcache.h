@@ -156,9 +156,13 @@ void cache_flush_epoch(struct cache *c);
  * flush-negative): the entries whose question is name (CACHE_FLUSH_NAME,
  * every type and class), name or any name below it (CACHE_FLUSH_ZONE), or
  * whose answer is negative (CACHE_FLUSH_NEGATIVE, name unused: NXDOMAIN,
- * NODATA, remembered failures, RFC 8020 cuts) are removed by cache_trim()
- * over the whole index, in slices (entries made after now stay: they were
- * resolved since). 0, DNS_E_INVAL (mode, name), or CACHE_E_BUSY (one is
+ * NODATA, RFC 8020 cuts; not an answer whose CNAME chain ends in NODATA)
+ * are removed by cache_trim() over the whole index, in slices (entries
+ * made after now stay: they were resolved since; an entry the trim would
+ * take that a cuckoo step would move goes at once instead). NAME and ZONE
+ * also remove the RFC 8020 markers above name at once. A name's data
+ * inside other entries (the target of another name's CNAME) is not
+ * reached. 0, DNS_E_INVAL (mode, name), or CACHE_E_BUSY (one is
  * in progress). cache_flush_busy() is true until the trim has looked at
  * every slot; *removed (NULL: not wanted) gets the count so far. A flush
  * of everything is cache_flush_epoch().

@@ -1546,7 +1546,7 @@ int cache_nsec_flush(struct cache_nsec *n)
 	return r < 0 ? r : (int)k;
 }
 
-int cache_nsec_flush_under(struct cache_nsec *n, const uint8_t *name)
+int cache_nsec_flush_under(struct cache_nsec *n, const uint8_t *name, bool below)
 {
 	struct ztable *tb = n->table;
 	struct nsec_zone **all, *encloser = NULL;
@@ -1563,7 +1563,7 @@ int cache_nsec_flush_under(struct cache_nsec *n, const uint8_t *name)
 
 		if (!z)
 			continue;
-		if (dns_name_is_subdomain(z->apex, name))
+		if (below ? dns_name_is_subdomain(z->apex, name) : dns_name_equal(z->apex, name))
 			all[k++] = z;
 		else if (dns_name_is_subdomain(name, z->apex) &&
 			 (!encloser || z->apex_labels > encloser->apex_labels))

@@ -286,11 +286,11 @@ int cache_nsec_drop_expired(struct cache_nsec *n, uint32_t now);
  * 0, CACHE_E_NSEC_NOZONE or CACHE_E_NSEC_NOMEM. */
 int cache_nsec_drop_zone(struct cache_nsec *n, const uint8_t *zone);
 
-/* Writer: an operator's flush of name (or of the names below it): drops
- * the zones at or below name and the closest zone above it (whose ranges
- * may deny name). The count of zones dropped, DNS_E_INVAL or
- * CACHE_E_NSEC_NOMEM (nothing dropped). */
-int cache_nsec_flush_under(struct cache_nsec *n, const uint8_t *name);
+/* Writer: an operator's flush of name (below: and of the names below it):
+ * drops the zone at name (below: and those below it) and the closest zone
+ * above it (whose ranges may deny name). The count of zones dropped,
+ * DNS_E_INVAL or CACHE_E_NSEC_NOMEM (nothing dropped). */
+int cache_nsec_flush_under(struct cache_nsec *n, const uint8_t *name, bool below);
 
 /* Writer: drops every zone and all it holds. The count of zones dropped,
  * or CACHE_E_NSEC_NOMEM (nothing dropped). */

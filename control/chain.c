@@ -91,6 +91,11 @@ const struct ctl_val_limits *ctl_chain_limits(const struct ctl_chain *c)
 	return &c->lim;
 }
 
+unsigned ctl_chain_flush(struct ctl_chain *c, const uint8_t *zone, bool below)
+{
+	return ctl_trust_flush(c->trust, zone, below);
+}
+
 void ctl_chain_get_stats(const struct ctl_chain *c, struct ctl_chain_stats *st)
 {
 	*st = c->st;

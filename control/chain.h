@@ -159,4 +159,9 @@ size_t ctl_chain_feed(const struct ctl_chain *c, uint8_t *out, size_t cap, unsig
 
 void ctl_chain_get_stats(const struct ctl_chain *c, struct ctl_chain_stats *st);
 
+/* An operator's flush: what the key table knows of zone (below: and of
+ * every zone below it; NULL: of every zone) is forgotten: keys, DS sets,
+ * insecure proofs, bogus marks are learnt again. How many entries went. */
+unsigned ctl_chain_flush(struct ctl_chain *c, const uint8_t *zone, bool below);
+
 #endif

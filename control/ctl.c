@@ -7,7 +7,8 @@
  * applied in both processes, what needs a restart named),
  * reload-policy [ZONE] (the policy zones' files read again, or refreshed
  * from their primaries), flush NAME | flush-zone NAME | flush-negative |
- * flush-all (both processes' caches; the answer comes when they are done).
+ * flush-all (both processes' caches; the answer comes when they are done),
+ * dump-delegations [NAME], lookup-delegation NAME.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -27,6 +28,12 @@ int main(int argc, char **argv)
 	char buf[4096];
 	int opt;
 
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		printf("bailiwick-ctl %s\n", BW_VERSION);
+		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "--help"))
+		argv[1] = (char *)"-h";
 	while ((opt = getopt(argc, argv, "s:h")) != -1) {
 		if (opt == 's') {
 			path = optarg;
@@ -39,7 +46,10 @@ int main(int argc, char **argv)
 				"                             the NSEC ranges that could deny it\n"
 				"             flush-zone NAME the same for NAME and every name below\n"
 				"             flush-negative  negative answers and NSEC ranges\n"
-				"             flush-all       every cached answer, range and delegation\n",
+				"             flush-all       every cached answer, range and delegation\n"
+				"             dump-delegations [NAME]  the cuts held (at or below NAME)\n"
+				"             lookup-delegation NAME   the cut a resolution of NAME\n"
+				"                                      starts from, and those above it\n",
 				DEFAULT_SOCKET);
 			return opt == 'h' ? 0 : 2;
 		}

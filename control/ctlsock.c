@@ -18,7 +18,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define CMD_MAX 256
+#define CMD_MAX 1200 /* a command and a name in presentation form (\DDD) */
 #define CMD_TIMEOUT_MS 1000
 
 struct ctl_sock {
@@ -62,6 +62,19 @@ void ctl_sock_reply(int fd, const char *text, size_t len)
 	close(fd);
 }
 
+bool ctl_sock_verb(const char *cmd, const char *verb, const char **arg)
+{
+	size_t n = strlen(verb);
+
+	if (strncmp(cmd, verb, n) || (cmd[n] && cmd[n] != ' ' && cmd[n] != '\t'))
+		return false;
+	cmd += n;
+	while (*cmd == ' ' || *cmd == '\t')
+		cmd++;
+	*arg = *cmd ? cmd : NULL;
+	return true;
+}
+
 /* One command on connection c; false when its answer comes later (the
  * connection then is the callback's). */
 static bool serve(struct ctl_sock *s, int c)
@@ -79,6 +92,12 @@ static bool serve(struct ctl_sock *s, int c)
 		n += (size_t)r;
 		if (memchr(cmd, '\n', n))
 			break;
+	}
+	if (n == sizeof(cmd) - 1 && !memchr(cmd, '\n', n)) {
+		/* not cut into a command of its first octets */
+		static const char too_long[] = "error: the command line is too long\n";
+		write_all(c, too_long, sizeof(too_long) - 1);
+		return true;
 	}
 	cmd[n] = 0;
 	/* one line: the command and its arguments, separated by blanks */
@@ -98,7 +117,7 @@ static bool serve(struct ctl_sock *s, int c)
 	if (r)
 		fprintf(f, "error: unknown command \"%s\" (try: stats, status, reload, "
 			   "reload-policy [ZONE], flush NAME, flush-zone NAME, flush-negative, "
-			   "flush-all)\n", cmd);
+			   "flush-all, dump-delegations [NAME], lookup-delegation NAME)\n", cmd);
 	fclose(f);
 	if (s->deferred) {
 		free(text);

@@ -8,6 +8,7 @@
 #ifndef BW_CONTROL_CTLSOCK_H
 #define BW_CONTROL_CTLSOCK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -29,6 +30,10 @@ int ctl_sock_defer(struct ctl_sock *s);
 /* Takes a deferral back: the callback answers now, through its FILE. */
 void ctl_sock_undefer(struct ctl_sock *s);
 void ctl_sock_reply(int fd, const char *text, size_t len);
+
+/* Whether the command line cmd is verb (its first word), and *arg: the
+ * rest after the blanks (NULL: nothing). */
+bool ctl_sock_verb(const char *cmd, const char *verb, const char **arg);
 
 /* Listens on path (a stale socket file there is replaced). NULL with *code
  * set (CTL_E_SOCKET, CTL_E_NOMEM) and a line in err. */

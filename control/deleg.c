@@ -503,6 +503,24 @@ bool ctl_deleg_revoke(struct ctl_deleg_table *t, const uint8_t *zone_in)
 	return true;
 }
 
+unsigned ctl_deleg_each(const struct ctl_deleg_table *t, const uint8_t *zone, bool below,
+			void (*cb)(void *arg, const struct ctl_deleg *d), void *arg)
+{
+	unsigned n = 0;
+
+	for (const struct link *l = t->lru.next; l != &t->lru; l = l->next) {
+		const struct entry *e = (const struct entry *)((const uint8_t *)l -
+							       offsetof(struct entry, lru));
+
+		if (zone && !(below ? dns_name_is_subdomain(e->d.zone, zone)
+				    : dns_name_is_subdomain(zone, e->d.zone)))
+			continue;
+		cb(arg, &e->d);
+		n++;
+	}
+	return n;
+}
+
 unsigned ctl_deleg_flush(struct ctl_deleg_table *t, const uint8_t *zone, bool below)
 {
 	unsigned n = 0;

@@ -200,6 +200,13 @@ int ctl_deleg_learn(struct ctl_deleg_table *t, const struct ctl_deleg *parent,
  * with it the use of everything below. true if there was one. */
 bool ctl_deleg_revoke(struct ctl_deleg_table *t, const uint8_t *zone);
 
+/* What the table holds, for the operator (bailiwick-ctl dump-delegations,
+ * lookup-delegation): every cut (zone NULL), those at or below zone
+ * (below), or those at zone and above it (!below), most recently used
+ * first, each given to cb (valid during the call). How many. */
+unsigned ctl_deleg_each(const struct ctl_deleg_table *t, const uint8_t *zone, bool below,
+			void (*cb)(void *arg, const struct ctl_deleg *d), void *arg);
+
 /* An operator's flush: the learnt cut at zone (below: and those below
  * it; zone NULL: every one) goes, as if never learnt; the root and the
  * configured zones stay. How many went. */

@@ -546,7 +546,7 @@ uint64_t ctl_dp_flush(struct ctl_dp *d, unsigned mode, const uint8_t *name)
 }
 
 bool ctl_dp_flush_done(const struct ctl_dp *d, uint64_t seq, uint64_t *removed,
-		       uint64_t *zones)
+		       uint64_t *zones, uint32_t *status)
 {
 	const struct shm_ctl *c = d->ctl;
 
@@ -554,6 +554,7 @@ bool ctl_dp_flush_done(const struct ctl_dp *d, uint64_t seq, uint64_t *removed,
 		return false;
 	*removed = c->flush_removed;
 	*zones = c->flush_zones;
+	*status = c->flush_status;
 	return true;
 }
 

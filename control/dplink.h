@@ -107,12 +107,12 @@ bool ctl_dp_lost(const struct ctl_dp *d);
  * An operator's flush for the dataplane's caches (shm.h's SHM_FLUSH_*;
  * name: a wire name for NAME and ZONE, else NULL): its sequence number,
  * or 0 while an earlier one is still in progress. ctl_dp_flush_done():
- * whether flush seq is done, and what it removed (cache entries, NSEC
- * store zones).
+ * whether flush seq is done, what it removed (cache entries, NSEC store
+ * zones) and how it ended (SHM_FLUSH_OK, ..._REFUSED, ..._NOMEM).
  */
 uint64_t ctl_dp_flush(struct ctl_dp *d, unsigned mode, const uint8_t *name);
 bool ctl_dp_flush_done(const struct ctl_dp *d, uint64_t seq, uint64_t *removed,
-		       uint64_t *zones);
+		       uint64_t *zones, uint32_t *status);
 
 /* Detaches (control's pid cleared, so the dataplane answers misses itself
  * at once) and frees. The EAL stays: it cannot be started again. */

@@ -1,19 +1,26 @@
 /*
  * control/flush.c: the operator's flush verbs (flush.h). Control's own
  * parts are flushed where they are (its cache by its loop's trim, a slice
- * between rounds of events; its NSEC store and delegation table at once);
- * the dataplane's caches through shm.h's flush request, one at a time.
- * The answer waits until both have looked at every entry, so that a
- * question asked after bailiwick-ctl returns is resolved again.
+ * between rounds of events; its NSEC store, delegation table, key table
+ * and failure memory at once); then, once its own cache is done (until
+ * then control could refill the workers from it), the dataplane's caches
+ * through shm.h's flush request. The answer waits until both have looked
+ * at every entry, so that a question asked after bailiwick-ctl returns is
+ * resolved again.
+ *
+ * Left as they are: resolutions already in progress when the flush comes
+ * (begun with the data flushed) fill the caches when they end; an answer
+ * that holds a flushed name's records as the target of another name's
+ * CNAME is not reached (the cache is keyed by question).
  */
 #include "control/flush.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "control/err.h"
-#include "control/iter.h"
 #include "dns/name.h"
 #include "shm/shm.h"
 
@@ -24,97 +31,117 @@ struct flush_req {
 	struct ctl_flush_parts x;
 	int fd;
 	struct ctl_timer wait;
-	unsigned waited_ms;
-	uint64_t seq;		/* the dataplane's flush (0: none) */
-	uint64_t entries, cuts, zones;	/* control's (entries: flush-all's) */
+	uint64_t started_ms;
+	unsigned mode;		/* SHM_FLUSH_* */
+	uint8_t name[DNS_NAME_MAX];
+	uint64_t seq;		/* the dataplane's flush (0: not asked yet) */
+	uint64_t entries, cuts, zones, keys; /* control's (entries: flush-all's) */
+	const char *err;	/* control's part failed: why */
 	char what[NAME_STR_MAX + 32];
 };
+
+static bool pending; /* one flush at a time */
+
+static void answer(struct flush_req *q, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void answer(struct flush_req *q, const char *fmt, ...)
+{
+	char text[sizeof(q->what) + 200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= sizeof(text))
+		n = (int)sizeof(text) - 1;
+	ctl_sock_reply(q->fd, text, (size_t)n);
+	pending = false;
+	free(q);
+}
 
 static void flush_wait(struct ctl_loop *loop, void *arg)
 {
 	struct flush_req *q = arg;
 	uint64_t mine = 0, dp_removed = 0, dp_zones = 0;
+	uint32_t dp_status = SHM_FLUSH_OK;
 	bool busy = cache_flush_busy(q->x.cache, &mine);
-	bool dp_done = !q->seq || ctl_dp_lost(q->x.dp) ||
-		       ctl_dp_flush_done(q->x.dp, q->seq, &dp_removed, &dp_zones);
-	char text[512];
-	int n;
+	bool lost = q->x.dp && ctl_dp_lost(q->x.dp);
+	bool dp_done = !q->x.dp || lost;
 
-	if ((busy || !dp_done) && q->waited_ms < FLUSH_WAIT_MS) {
-		q->waited_ms += 10;
-		ctl_timer_add(loop, &q->wait, 10, flush_wait, q);
+	if (!busy && !dp_done && !q->seq)
+		q->seq = ctl_dp_flush(q->x.dp, q->mode, q->mode == SHM_FLUSH_NAME ||
+								q->mode == SHM_FLUSH_ZONE
+							? q->name : NULL);
+	if (!dp_done && q->seq)
+		dp_done = ctl_dp_flush_done(q->x.dp, q->seq, &dp_removed, &dp_zones, &dp_status);
+	if ((busy || !dp_done) && ctl_now_ms() - q->started_ms < FLUSH_WAIT_MS) {
+		if (ctl_timer_add(loop, &q->wait, 10, flush_wait, q) == 0)
+			return;
+		answer(q, "error: %s: out of memory (it goes on)\n", q->what);
 		return;
 	}
 	if (busy || !dp_done)
-		n = snprintf(text, sizeof(text),
-			     "error: %s: not done in %u ms (%s goes on with it)\n", q->what,
-			     FLUSH_WAIT_MS, busy ? "control" : "the dataplane");
-	else if (q->seq && ctl_dp_lost(q->x.dp))
-		n = snprintf(text, sizeof(text), "error: %s: the dataplane is gone\n", q->what);
+		answer(q, "error: %s: not done in %u ms (%s goes on with it)\n", q->what,
+		       FLUSH_WAIT_MS, busy ? "control" : "the dataplane");
+	else if (lost)
+		answer(q, "error: %s: the dataplane is gone\n", q->what);
+	else if (q->err)
+		answer(q, "error: %s: %s\n", q->what, q->err);
+	else if (dp_status == SHM_FLUSH_REFUSED)
+		answer(q, "error: %s: the dataplane refused the request (writer.flush_rejected)\n",
+		       q->what);
+	else if (dp_status == SHM_FLUSH_NOMEM)
+		answer(q, "error: %s: the dataplane's NSEC store: out of memory (its ranges stay)\n",
+		       q->what);
 	else
-		n = snprintf(text, sizeof(text),
-			     "ok %s: %llu cache entries, %llu NSEC zones, %llu delegations\n",
-			     q->what, (unsigned long long)(q->entries + mine + dp_removed),
-			     (unsigned long long)(q->zones + dp_zones),
-			     (unsigned long long)q->cuts);
-	ctl_sock_reply(q->fd, text, (size_t)n);
-	free(q);
-}
-
-/* The verb's word and its one argument (NULL: none); false when cmd is
- * not verb. */
-static bool verb(const char *cmd, const char *v, const char **arg)
-{
-	size_t n = strlen(v);
-
-	if (strncmp(cmd, v, n) || (cmd[n] && cmd[n] != ' ' && cmd[n] != '\t'))
-		return false;
-	cmd += n;
-	while (*cmd == ' ' || *cmd == '\t')
-		cmd++;
-	*arg = *cmd ? cmd : NULL;
-	return true;
+		answer(q, "ok %s: %llu cache entries, %llu NSEC zones, %llu delegations, "
+			  "%llu key table entries\n",
+		       q->what,
+		       (unsigned long long)((q->mode == SHM_FLUSH_ALL ? q->entries : mine) +
+					    dp_removed),
+		       (unsigned long long)(q->zones + dp_zones), (unsigned long long)q->cuts,
+		       (unsigned long long)q->keys);
 }
 
 int ctl_flush_command(const struct ctl_flush_parts *x, const char *cmd, FILE *f)
 {
-	const char *arg;
-	unsigned mode;
+	static const char *const verbs[] = {
+		[SHM_FLUSH_NAME] = "flush", [SHM_FLUSH_ZONE] = "flush-zone",
+		[SHM_FLUSH_NEGATIVE] = "flush-negative", [SHM_FLUSH_ALL] = "flush-all",
+	};
+	const char *arg = NULL;
+	unsigned mode = 0;
 
-	if (verb(cmd, "flush", &arg))
-		mode = SHM_FLUSH_NAME;
-	else if (verb(cmd, "flush-zone", &arg))
-		mode = SHM_FLUSH_ZONE;
-	else if (verb(cmd, "flush-negative", &arg))
-		mode = SHM_FLUSH_NEGATIVE;
-	else if (verb(cmd, "flush-all", &arg))
-		mode = SHM_FLUSH_ALL;
-	else
+	for (unsigned m = SHM_FLUSH_NAME; m <= SHM_FLUSH_ALL && !mode; m++)
+		if (ctl_sock_verb(cmd, verbs[m], &arg))
+			mode = m;
+	if (!mode)
 		return CTL_E_UNKNOWN_COMMAND;
 
 	bool named = mode == SHM_FLUSH_NAME || mode == SHM_FLUSH_ZONE;
-	uint8_t name[DNS_NAME_MAX];
+	uint8_t given[DNS_NAME_MAX];
 	struct flush_req *q;
+	int r;
 
 	if (named && (!arg || strpbrk(arg, " \t"))) {
-		fprintf(f, "error: %s NAME: one domain name\n", cmd);
+		fprintf(f, "error: %s NAME: one domain name\n", verbs[mode]);
 		return 0;
 	}
 	if (!named && arg) {
-		fprintf(f, "error: %s takes no argument\n",
-			mode == SHM_FLUSH_ALL ? "flush-all" : "flush-negative");
+		fprintf(f, "error: %s takes no argument\n", verbs[mode]);
 		return 0;
 	}
-	if (named) {
-		uint8_t given[DNS_NAME_MAX];
-
-		if (dns_name_from_str(arg, given) < 0) {
-			fprintf(f, "error: \"%s\" is not a domain name\n", arg);
-			return 0;
-		}
-		dns_name_copy_lower(name, given);
+	if (named && (r = dns_name_from_str(arg, given)) < 0) {
+		fprintf(f, "error: \"%s\" is not a domain name (%s)\n", arg,
+			r == DNS_E_LABEL_LEN  ? "a label over 63 octets"
+			: r == DNS_E_NAME_LEN ? "over 255 octets"
+					      : "an empty label or a bad escape");
+		return 0;
 	}
-	if (cache_flush_busy(x->cache, NULL)) {
+	if (pending || cache_flush_busy(x->cache, NULL)) {
 		fprintf(f, "error: a flush is in progress; nothing changed (flush again)\n");
 		return 0;
 	}
@@ -123,16 +150,13 @@ int ctl_flush_command(const struct ctl_flush_parts *x, const char *cmd, FILE *f)
 		return 0;
 	}
 	q->x = *x;
-	if (x->dp && !(q->seq = ctl_dp_flush(x->dp, mode, named ? name : NULL))) {
-		free(q);
-		fprintf(f, "error: the dataplane has a flush in progress; nothing changed "
-			   "(flush again)\n");
-		return 0;
-	}
+	q->mode = mode;
+	q->started_ms = ctl_now_ms();
 	if (named) {
 		char s[NAME_STR_MAX];
 
-		dns_name_to_str(name, s, sizeof(s));
+		dns_name_copy_lower(q->name, given);
+		dns_name_to_str(q->name, s, sizeof(s));
 		snprintf(q->what, sizeof(q->what), "%s %s",
 			 mode == SHM_FLUSH_NAME ? "flushed" : "flushed the zone", s);
 	} else {
@@ -145,32 +169,39 @@ int ctl_flush_command(const struct ctl_flush_parts *x, const char *cmd, FILE *f)
 	case SHM_FLUSH_ZONE:
 		cache_flush_names(x->cache, mode == SHM_FLUSH_NAME ? CACHE_FLUSH_NAME
 								   : CACHE_FLUSH_ZONE,
-				  name, ctl_iter_now());
-		q->cuts = ctl_deleg_flush(x->deleg, name, mode == SHM_FLUSH_ZONE);
-		zones = x->nsec ? cache_nsec_flush_under(x->nsec, name) : 0;
+				  q->name, ctl_iter_now());
+		q->cuts = ctl_deleg_flush(x->deleg, q->name, mode == SHM_FLUSH_ZONE);
+		q->keys = ctl_iter_flush(x->it, q->name, mode == SHM_FLUSH_ZONE);
+		zones = x->nsec ? cache_nsec_flush_under(x->nsec, q->name, mode == SHM_FLUSH_ZONE)
+				: 0;
 		break;
 	case SHM_FLUSH_NEGATIVE:
 		cache_flush_names(x->cache, CACHE_FLUSH_NEGATIVE, NULL, ctl_iter_now());
+		ctl_iter_forget_failures(x->it);
 		zones = x->nsec ? cache_nsec_flush(x->nsec) : 0;
 		break;
 	case SHM_FLUSH_ALL: {
 		struct cache_stats st;
 
-		cache_get_stats(x->cache, &st);
 		/* the epoch makes every entry a miss at once: counted now */
+		cache_get_stats(x->cache, &st);
 		cache_flush_epoch(x->cache);
 		q->entries = st.entries;
 		q->cuts = ctl_deleg_flush(x->deleg, NULL, true);
+		q->keys = ctl_iter_flush(x->it, NULL, true);
 		zones = x->nsec ? cache_nsec_flush(x->nsec) : 0;
 		break;
 	}
 	}
+	if (zones < 0)
+		q->err = "the NSEC store: out of memory (its ranges stay)";
 	q->zones = zones > 0 ? (uint64_t)zones : 0;
 	if ((q->fd = ctl_sock_defer(x->sock)) < 0) {
 		free(q);
 		fprintf(f, "error: internal: no connection to answer on\n");
 		return 0;
 	}
+	pending = true;
 	ctl_timer_init(&q->wait);
 	flush_wait(x->loop, q);
 	return 0;

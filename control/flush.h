@@ -13,15 +13,17 @@
 #include "control/ctlsock.h"
 #include "control/deleg.h"
 #include "control/dplink.h"
+#include "control/iter.h"
 #include "control/loop.h"
 
 /* What a flush reaches: control's cache, its NSEC store (standalone with
- * aggressive NSEC, else NULL), its delegation table, the dataplane (NULL:
- * standalone). */
+ * aggressive NSEC, else NULL), its delegation table, the iterator's key
+ * table and remembered failures, the dataplane (NULL: standalone). */
 struct ctl_flush_parts {
 	struct cache *cache;
 	struct cache_nsec *nsec;
 	struct ctl_deleg_table *deleg;
+	struct ctl_iter *it;
 	struct ctl_dp *dp;
 	struct ctl_loop *loop;
 	struct ctl_sock *sock;
@@ -32,14 +34,19 @@ struct ctl_flush_parts {
  * has to wait for the caches' trims, answering later on the deferred
  * connection; CTL_E_UNKNOWN_COMMAND when cmd is not one.
  *   flush NAME       the cached answers for NAME (every type), the
- *                    delegation learnt at NAME, the NSEC ranges that could
- *                    deny NAME (the zones at or below it and the closest
- *                    one above)
+ *                    delegation learnt at NAME and what the key table
+ *                    knows of it (DNSKEY, DS, insecure or bogus), the
+ *                    denials that could deny NAME (RFC 8020 cuts at or
+ *                    above it, the NSEC zone at it and the closest one
+ *                    above)
  *   flush-zone NAME  the same for NAME and every name below it
- *   flush-negative   negative answers (NXDOMAIN, NODATA, remembered
- *                    SERVFAILs, RFC 8020 cuts) and every NSEC range
- *   flush-all        every cached answer, range and learnt delegation
- * The root's delegation and the configured stub and forward zones stay.
+ *   flush-negative   negative answers (NXDOMAIN, NODATA, RFC 8020 cuts)
+ *                    and every NSEC range
+ *   flush-all        every cached answer, range, learnt delegation and
+ *                    key table entry
+ * Every flush forgets the remembered resolution failures (RFC 9520). The
+ * root's delegation, the configured stub and forward zones, and the
+ * servers' state (RTT, EDNS, hold-downs) stay. One flush at a time.
  */
 int ctl_flush_command(const struct ctl_flush_parts *x, const char *cmd, FILE *f);
 

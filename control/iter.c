@@ -2061,6 +2061,17 @@ void ctl_iter_set_feed(struct ctl_iter *it, ctl_iter_feed_cb cb, void *arg, size
 	it->feed_max = max < sizeof(it->side) ? max : sizeof(it->side);
 }
 
+unsigned ctl_iter_flush(struct ctl_iter *it, const uint8_t *zone, bool below)
+{
+	ctl_infra_forget_failures(it->infra);
+	return it->chain ? ctl_chain_flush(it->chain, zone, below) : 0;
+}
+
+void ctl_iter_forget_failures(struct ctl_iter *it)
+{
+	ctl_infra_forget_failures(it->infra);
+}
+
 void ctl_iter_get_chain_stats(const struct ctl_iter *it, struct ctl_chain_stats *st)
 {
 	if (it->chain)

@@ -210,6 +210,14 @@ int ctl_iter_set_validation(struct ctl_iter *it, const struct ctl_anchors *ancho
 			    const struct ctl_val_limits *lim, int64_t validation_time);
 void ctl_iter_get_chain_stats(const struct ctl_iter *it, struct ctl_chain_stats *st);
 
+/* An operator's flush (control/flush.c): the key table's entries for zone
+ * (below: and every zone below it; NULL: all of them) and every
+ * remembered resolution failure (RFC 9520: seconds of memory, forgotten
+ * whole) go. The key table's entries dropped. */
+unsigned ctl_iter_flush(struct ctl_iter *it, const uint8_t *zone, bool below);
+/* The remembered resolution failures alone (flush-negative). */
+void ctl_iter_forget_failures(struct ctl_iter *it);
+
 /*
  * Aggressive negative caching (RFC 8198): with validation on, every reply
  * that validates as secure with NSEC/NSEC3 records (a negative answer's

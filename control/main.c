@@ -34,6 +34,7 @@
 #include "control/ctlsock.h"
 #include "control/deleg.h"
 #include "control/dplink.h"
+#include "control/delegview.h"
 #include "control/flush.h"
 #include "control/hints.h"
 #include "control/infra.h"
@@ -59,7 +60,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: bailiwick-control -c FILE\n"
 		   "  -c FILE   the YAML configuration (see conf/bailiwick.example.yaml)\n"
-		   "  -t        check the configuration and the root hints, then exit\n");
+		   "  -t        check the configuration and the root hints, then exit\n"
+		   "  --version print the version and exit\n");
 }
 
 struct parts {
@@ -680,13 +682,16 @@ static int command(void *arg, const char *cmd, FILE *f)
 		reload_config(p, f);
 		return 0;
 	}
-	struct ctl_flush_parts fx = { p->cache, p->nsec, p->deleg, p->dp, p->loop, p->sock };
-	if (!strncmp(cmd, "flush", 5))
-		return ctl_flush_command(&fx, cmd, f);
+	/* the verbs of their own files: each says whether cmd is one of its */
+	struct ctl_flush_parts fx = { p->cache, p->nsec, p->deleg, p->it, p->dp, p->loop, p->sock };
+	if (ctl_flush_command(&fx, cmd, f) != CTL_E_UNKNOWN_COMMAND ||
+	    ctl_delegview_command(p->deleg, ctl_iter_now(), cmd, f) != CTL_E_UNKNOWN_COMMAND)
+		return 0;
 	if (!strcmp(cmd, "status")) {
 		size_t len;
 		const struct policy_snap *s = ctl_policy_snap(p->policy, &len);
-		fprintf(f, "mode %s\npid %d\nconfig_generation %llu\npolicy_generation %llu\n",
+		fprintf(f, "version %s\nmode %s\npid %d\nconfig_generation %llu\n"
+			   "policy_generation %llu\n", BW_VERSION,
 			p->dp ? "dataplane" : "standalone", (int)getpid(),
 			(unsigned long long)p->cfg_gen, (unsigned long long)(s ? policy_gen(s) : 0));
 		if (p->dp) {
@@ -759,6 +764,14 @@ int main(int argc, char **argv)
 	bool check = false;
 	int opt;
 
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		printf("bailiwick-control %s (shm ABI %u)\n", BW_VERSION, SHM_ABI_VERSION);
+		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "--help")) {
+		usage(stdout);
+		return 0;
+	}
 	while ((opt = getopt(argc, argv, "c:th")) != -1) {
 		switch (opt) {
 		case 'c':

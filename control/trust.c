@@ -77,6 +77,24 @@ static void drop(struct ctl_trust *t, struct ctl_trust_entry **p)
 	t->n--;
 }
 
+unsigned ctl_trust_flush(struct ctl_trust *t, const uint8_t *zone, bool below)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < BUCKETS; i++)
+		for (struct ctl_trust_entry **p = &t->b[i]; *p;) {
+			const uint8_t *z = (*p)->zone;
+
+			if (!zone || (below ? dns_name_is_subdomain(z, zone) : dns_name_equal(z, zone))) {
+				drop(t, p);
+				n++;
+			} else {
+				p = &(*p)->next;
+			}
+		}
+	return n;
+}
+
 /* Room for one more: an expired entry anywhere in bucket b's chain, else
  * the chain's last (oldest) entry, else any bucket's first. */
 static void make_room(struct ctl_trust *t, uint32_t b, uint32_t now)

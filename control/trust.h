@@ -10,6 +10,7 @@
 #ifndef BW_CONTROL_TRUST_H
 #define BW_CONTROL_TRUST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "control/val.h"
@@ -61,5 +62,10 @@ int ctl_trust_set(struct ctl_trust *t, const uint8_t *zone, uint8_t state, uint1
 
 /* Entries held. */
 unsigned ctl_trust_count(const struct ctl_trust *t);
+
+/* An operator's flush: zone's entry (below: and every one below it; zone
+ * NULL: every entry) is dropped; an anchor's comes back from the anchor.
+ * How many went. */
+unsigned ctl_trust_flush(struct ctl_trust *t, const uint8_t *zone, bool below);
 
 #endif

@@ -123,6 +123,7 @@ struct dp {
 	uint64_t anchors_id;		/* control's trust anchors (0: none seen yet) */
 	/* flush.c: the operator's flush the trim is doing (0: none) */
 	uint64_t flush_seq, flush_zones;
+	uint32_t flush_status;
 	/* the stub and forward zones (settings.c; RCU: a worker loads it per
 	 * miss): no denial is synthesized at or below them */
 	const struct dp_routed *routed;

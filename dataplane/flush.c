@@ -17,15 +17,21 @@
 #include "dataplane/dp.h"
 #include "dns/name.h"
 
-static void done(struct dp *dp, uint64_t seq, uint64_t removed, uint64_t zones)
+static void done(struct dp *dp, uint64_t seq, uint64_t removed, uint64_t zones,
+		 uint32_t status)
 {
 	struct shm_ctl *ctl = dp->ctl;
 
 	ctl->flush_removed = removed;
 	ctl->flush_zones = zones;
+	ctl->flush_status = status;
 	__atomic_store_n(&ctl->flush_done, seq, __ATOMIC_RELEASE);
-	ctl->writer.flushes++;
-	ctl->writer.flush_removed += removed;
+	if (status == SHM_FLUSH_REFUSED) {
+		ctl->writer.flush_rejected++;
+	} else {
+		ctl->writer.flushes++;
+		ctl->writer.flush_removed += removed;
+	}
 	dp->flush_seq = 0;
 }
 
@@ -36,7 +42,7 @@ void dp_flush_poll(struct dp *dp)
 
 	if (dp->flush_seq) {
 		if (!cache_flush_busy(dp->cache, &removed))
-			done(dp, dp->flush_seq, removed, dp->flush_zones);
+			done(dp, dp->flush_seq, removed, dp->flush_zones, dp->flush_status);
 		return;
 	}
 	uint64_t seq = __atomic_load_n(&ctl->flush_seq, __ATOMIC_ACQUIRE);
@@ -46,12 +52,12 @@ void dp_flush_poll(struct dp *dp)
 	uint8_t name[DNS_NAME_MAX];
 	int zones = 0, r;
 
+	_Static_assert(sizeof(ctl->flush_name) == sizeof(name), "a wire name's room");
 	memcpy(name, ctl->flush_name, sizeof(name));
 	bool named = mode == SHM_FLUSH_NAME || mode == SHM_FLUSH_ZONE;
 	if ((!named && mode != SHM_FLUSH_NEGATIVE && mode != SHM_FLUSH_ALL) ||
 	    (named && dns_name_check(name, sizeof(name)) < 0)) {
-		ctl->writer.flush_rejected++;
-		done(dp, seq, 0, 0);
+		done(dp, seq, 0, 0, SHM_FLUSH_REFUSED);
 		return;
 	}
 	if (mode == SHM_FLUSH_ALL) {
@@ -60,21 +66,23 @@ void dp_flush_poll(struct dp *dp)
 		cache_get_stats(dp->cache, &st);
 		cache_flush_epoch(dp->cache);
 		zones = dp->nsec ? cache_nsec_flush(dp->nsec) : 0;
-		done(dp, seq, st.entries, zones > 0 ? (uint64_t)zones : 0);
+		done(dp, seq, st.entries, zones > 0 ? (uint64_t)zones : 0,
+		     zones < 0 ? SHM_FLUSH_NOMEM : SHM_FLUSH_OK);
 		return;
 	}
 	if (dp->nsec)
-		zones = named ? cache_nsec_flush_under(dp->nsec, name) : cache_nsec_flush(dp->nsec);
+		zones = named ? cache_nsec_flush_under(dp->nsec, name, mode == SHM_FLUSH_ZONE)
+			      : cache_nsec_flush(dp->nsec);
 	r = cache_flush_names(dp->cache,
 			      mode == SHM_FLUSH_NAME	? CACHE_FLUSH_NAME
 			      : mode == SHM_FLUSH_ZONE	? CACHE_FLUSH_ZONE
 							: CACHE_FLUSH_NEGATIVE,
 			      name, ctl->now_s);
 	if (r) { /* cannot be busy: one at a time, and ours is done */
-		ctl->writer.flush_rejected++;
-		done(dp, seq, 0, 0);
+		done(dp, seq, 0, 0, SHM_FLUSH_REFUSED);
 		return;
 	}
 	dp->flush_seq = seq;
 	dp->flush_zones = zones > 0 ? (uint64_t)zones : 0;
+	dp->flush_status = zones < 0 ? SHM_FLUSH_NOMEM : SHM_FLUSH_OK;
 }

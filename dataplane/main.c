@@ -396,12 +396,13 @@ static void writer_stats(struct dp *dp)
 	}
 }
 
-static void usage(void)
+static void usage(FILE *f, int code)
 {
-	fprintf(stderr, "usage: bailiwick-dataplane -c FILE [-t]\n"
-			"  -c FILE  the configuration (its dataplane section)\n"
-			"  -t       check the configuration and exit\n");
-	exit(2);
+	fprintf(f, "usage: bailiwick-dataplane -c FILE [-t]\n"
+		   "  -c FILE    the configuration (its dataplane section)\n"
+		   "  -t         check the configuration and exit\n"
+		   "  --version  print the version and exit\n");
+	exit(code);
 }
 
 int main(int argc, char **argv)
@@ -413,16 +414,24 @@ int main(int argc, char **argv)
 	char err[512];
 	int opt;
 
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		printf("bailiwick-dataplane %s (shm ABI %u)\n", BW_VERSION, SHM_ABI_VERSION);
+		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "--help"))
+		usage(stdout, 0);
 	while ((opt = getopt(argc, argv, "c:th")) != -1) {
 		if (opt == 'c')
 			path = optarg;
 		else if (opt == 't')
 			check_only = true;
+		else if (opt == 'h')
+			usage(stdout, 0);
 		else
-			usage();
+			usage(stderr, 2);
 	}
 	if (!path || optind != argc)
-		usage();
+		usage(stderr, 2);
 	if (cfg_load_sha256(&cfg, path, dp.cfg_sha256, err, sizeof(err))) {
 		fprintf(stderr, "bailiwick-dataplane: %s\n", err);
 		return 1;

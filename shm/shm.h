@@ -72,7 +72,7 @@ struct dns_query;
  * (settings' and every fill's anchors_id), the stub and forward zones
  * (settings' routed), the writer's anchor_flushes and anchor_stale
  * counters. 13: an operator's flush (flush_seq, flush_mode, flush_name;
- * flush_done, flush_removed, flush_zones) and the writer's flush
+ * flush_done, flush_removed, flush_zones, flush_status) and the writer's flush
  * counters. */
 #define SHM_ABI_VERSION 13
 #define SHM_MAGIC 0x6277636c /* "bwcl" */
@@ -564,7 +564,7 @@ struct shm_ctl {
 #define SHM_FLUSH_ALL 4
 	alignas(64) volatile uint64_t flush_seq;
 	uint32_t flush_mode;
-	uint8_t flush_name[255];	/* wire form (checked on receipt) */
+	uint8_t flush_name[DNS_NAME_MAX];	/* wire form (checked on receipt) */
 	/* Dataplane main thread: the last flush done (every slot of its
 	 * cache looked at; a bad request is done at once, removing
 	 * nothing, and counted), what it removed; written before
@@ -572,6 +572,10 @@ struct shm_ctl {
 	alignas(64) volatile uint64_t flush_done;
 	volatile uint64_t flush_removed;	/* cache entries */
 	volatile uint64_t flush_zones;		/* NSEC store zones */
+	volatile uint32_t flush_status;		/* SHM_FLUSH_OK, ..._REFUSED, ..._NOMEM */
+#define SHM_FLUSH_OK 0
+#define SHM_FLUSH_REFUSED 1	/* a bad request: nothing done */
+#define SHM_FLUSH_NOMEM 2	/* the NSEC store's part failed */
 
 	struct shm_worker_stats wstats[SHM_WORKERS_MAX];	/* each worker */
 	struct shm_writer_stats writer;				/* the writer */

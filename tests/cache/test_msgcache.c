@@ -371,6 +371,32 @@ Test(msgcache, an_operators_flush_takes_what_it_names_and_no_more)
 	cr_assert_eq(lookup(c, "other.lab", DNS_T_A, false, T0 + 4).state, CACHE_HIT);
 	cr_assert_eq(lookup(c, "xwww.shop.lab", DNS_T_A, false, T0 + 4).state, CACHE_HIT);
 
+	/* an RFC 8020 marker above the name denies it: gone with it, at once */
+	len = response(buf, sizeof(buf), "dev.shop.lab", DNS_T_A, DNS_R_NXDOMAIN, &r, 1, false);
+	cr_assert_eq(cache_insert(c, buf, len, T0 + 5, CACHE_RANK_SECURE, true), 0);
+	cr_assert_not_null(cache_nxdomain_cut(c, nm("app.dev.shop.lab"), DNS_C_IN, T0 + 6));
+	cr_assert_eq(cache_flush_names(c, CACHE_FLUSH_NAME, nm("app.dev.shop.lab"), T0 + 6), 0);
+	cr_assert_null(cache_nxdomain_cut(c, nm("app.dev.shop.lab"), DNS_C_IN, T0 + 6));
+	while (cache_trim(c, T0 + 6, UINT64_MAX, &removed))
+		;
+
+	/* a CNAME chain's target: its records in the chain's entry go too */
+	struct rec chain[2] = {
+		{ DNS_SEC_ANSWER, "alias.other.lab", DNS_T_CNAME, 300, nm("cdn.other.lab"), 15 },
+		{ DNS_SEC_ANSWER, "cdn.other.lab", DNS_T_A, 300, addr, 4 },
+	};
+	len = response(buf, sizeof(buf), "alias.other.lab", DNS_T_A, 0, chain, 2, false);
+	cr_assert_eq(cache_insert(c, buf, len, T0 + 6, CACHE_RANK_AUTH_ANSWER, false), 0);
+	insert_a(c, "other2.lab", 300, T0 + 6, false);
+	cr_assert_eq(cache_flush_names(c, CACHE_FLUSH_NAME, nm("CDN.other.lab"), T0 + 7), 0);
+	while (cache_trim(c, T0 + 7, UINT64_MAX, &removed))
+		;
+	cr_assert_not(cache_flush_busy(c, &removed));
+	cr_assert_eq(removed, 1, "the chain's entry");
+	cr_assert_null(lookup(c, "alias.other.lab", DNS_T_A, false, T0 + 7).entry);
+	cr_assert_eq(lookup(c, "other2.lab", DNS_T_A, false, T0 + 7).state, CACHE_HIT);
+	cr_assert_eq(lookup(c, "other.lab", DNS_T_A, false, T0 + 7).state, CACHE_HIT);
+
 	cr_assert_eq(cache_flush_names(c, 9, nm("lab"), T0), DNS_E_INVAL);
 	cr_assert_eq(cache_flush_names(c, CACHE_FLUSH_NAME, NULL, T0), DNS_E_INVAL);
 	cr_assert_eq(cache_check(c), 0);

@@ -846,19 +846,29 @@ Test(nsec, a_flush_under_a_name_drops_its_zones_and_the_one_above)
 	soa(n, "a.b.example.org.", EXP);
 	soa(n, "xb.example.org.", EXP);
 	soa(n, "net.", EXP);
-	/* b.example.org: a.b.example.org below it, example.org above
+	/* the name a.b.example.org: the zone at it and example.org above
 	 * (not org: only the closest) */
-	cr_assert_eq(cache_nsec_flush_under(n, nm("B.Example.ORG.")), 2);
+	cr_assert_eq(cache_nsec_flush_under(n, nm("a.b.example.org."), false), 2,
+		     "itself and example.org above");
+	soa(n, "a.b.example.org.", EXP);
+	soa(n, "example.org.", EXP);
+	/* the name b.example.org alone: example.org above; a zone below it
+	 * cannot deny it */
+	cr_assert_eq(cache_nsec_flush_under(n, nm("b.example.org."), false), 1);
+	soa(n, "example.org.", EXP);
+	/* the names at and below b.example.org: a.b.example.org below it,
+	 * example.org above */
+	cr_assert_eq(cache_nsec_flush_under(n, nm("B.Example.ORG."), true), 2);
 	cache_nsec_get_stats(n, &st);
 	cr_assert_eq(st.zones, 3);
 	cr_assert_eq(cache_nsec_drop_zone(n, nm("a.b.example.org.")), CACHE_E_NSEC_NOZONE);
 	cr_assert_eq(cache_nsec_drop_zone(n, nm("example.org.")), CACHE_E_NSEC_NOZONE);
-	cr_assert_eq(cache_nsec_flush_under(n, nm("xb.example.org.")), 2,
+	cr_assert_eq(cache_nsec_flush_under(n, nm("xb.example.org."), true), 2,
 		     "itself, and org now the closest above");
-	cr_assert_eq(cache_nsec_flush_under(n, nm("www.example.")), 0, "nothing above");
+	cr_assert_eq(cache_nsec_flush_under(n, nm("www.example."), true), 0, "nothing above");
 	soa(n, "example.", EXP);
-	cr_assert_eq(cache_nsec_flush_under(n, nm(".")), 2, "the root: every zone");
-	cr_assert_eq(cache_nsec_flush_under(n, NULL), DNS_E_INVAL);
+	cr_assert_eq(cache_nsec_flush_under(n, nm("."), true), 2, "the root: every zone");
+	cr_assert_eq(cache_nsec_flush_under(n, NULL, true), DNS_E_INVAL);
 	cache_nsec_get_stats(n, &st);
 	cr_assert_eq(st.zones, 0);
 	cache_nsec_free(n);

@@ -231,6 +231,31 @@ Test(deleg, revoked_delegation_takes_everything_below)
 	cr_assert_not(ctl_deleg_revoke(t, nm(".")), "the root cannot be revoked");
 }
 
+static void count_cut(void *arg, const struct ctl_deleg *d)
+{
+	unsigned *n = arg;
+
+	cr_assert(d->zone[0] || d->parent_id == 0, "only the root has no parent");
+	(*n)++;
+}
+
+/* What the operator sees: every cut, those below a name, those above it. */
+Test(deleg, each_cut_is_shown_below_or_above_a_name)
+{
+	unsigned n = 0;
+
+	with_lab(86400);
+	learn("lab", "kite.lab", "ns.x.bench", 3600, T0, T0, NULL);
+	learn("kite.lab", "sub.kite.lab", "ns.sub.x.bench", 3600, T0, T0, NULL);
+	learn("lab", "shop.lab", "ns.shop.bench", 3600, T0, T0, NULL);
+	cr_assert_eq(ctl_deleg_each(t, NULL, true, count_cut, &n), 5, "the root, lab and three");
+	cr_assert_eq(n, 5);
+	cr_assert_eq(ctl_deleg_each(t, nm("Kite.lab"), true, count_cut, &n), 2);
+	cr_assert_eq(ctl_deleg_each(t, nm("www.sub.kite.lab"), false, count_cut, &n), 4,
+		     "the root, lab, kite.lab, sub.kite.lab");
+	cr_assert_eq(ctl_deleg_each(t, nm("xkite.lab"), false, count_cut, &n), 2);
+}
+
 /* An operator's flush: the cut at a name, the cuts at and below it, or
  * every learnt cut; never the root. */
 Test(deleg, an_operators_flush_forgets_learnt_cuts_but_the_root)

@@ -68,3 +68,25 @@ Test(trust, a_full_table_makes_room_and_never_grows)
 	cr_assert_not_null(ctl_trust_get(t, nm("z999.example."), 1000), "the newest stays");
 	ctl_trust_free(t);
 }
+
+/* An operator's flush: a zone's entry, a zone and those below it, all. */
+Test(trust, a_flush_forgets_a_zone_those_below_it_or_all)
+{
+	struct ctl_trust *t = ctl_trust_new(64);
+	static const char *const zones[] = { "com.", "example.com.", "a.example.com.",
+					     "xexample.com.", "org." };
+
+	cr_assert_not_null(t);
+	for (unsigned i = 0; i < 5; i++)
+		cr_assert_eq(ctl_trust_set(t, nm(zones[i]), CTL_TRUST_INSECURE, CTL_EDE_NONE, 3600,
+					   1000, NULL, NULL), 0);
+	cr_assert_eq(ctl_trust_flush(t, nm("EXAMPLE.com."), false), 1);
+	cr_assert_not_null(ctl_trust_get(t, nm("a.example.com."), 1001));
+	cr_assert_eq(ctl_trust_flush(t, nm("example.com."), true), 1, "a.example.com alone");
+	cr_assert_null(ctl_trust_get(t, nm("a.example.com."), 1001));
+	cr_assert_not_null(ctl_trust_get(t, nm("xexample.com."), 1001));
+	cr_assert_eq(ctl_trust_count(t), 3);
+	cr_assert_eq(ctl_trust_flush(t, NULL, true), 3);
+	cr_assert_eq(ctl_trust_count(t), 0);
+	ctl_trust_free(t);
+}

@@ -1,0 +1,210 @@
+/*
+ * control/delegview.c: the delegation verbs (delegview.h). Reads the
+ * table through ctl_deleg_each(); lookup-delegation also asks
+ * ctl_deleg_find() as a resolution would (which drops cuts learnt through
+ * a parent instance no longer in use, as the next resolution would).
+ */
+#include "control/delegview.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control/err.h"
+#include "dns/name.h"
+
+#define NAME_STR_MAX 1024 /* a name in presentation form, \DDD and all */
+
+static const char *kind_of(const struct ctl_deleg *d)
+{
+	switch (d->kind) {
+	case CTL_DELEG_STUB:
+		return "stub";
+	case CTL_DELEG_FORWARD:
+		return d->rd ? "forward" : "forward (no RD)";
+	}
+	return d->from_hints ? "hints" : "learnt";
+}
+
+static void put_name(FILE *f, const uint8_t *name)
+{
+	char s[NAME_STR_MAX];
+
+	dns_name_to_str(name, s, sizeof(s));
+	fputs(s, f);
+}
+
+/* One cut: a line for it, one per name server. */
+static void put_cut(FILE *f, const struct ctl_deleg *d, uint32_t now, const char *note)
+{
+	put_name(f, d->zone);
+	fprintf(f, " %s instance %llu parent %llu", kind_of(d), (unsigned long long)d->id,
+		(unsigned long long)d->parent_id);
+	if (d->kind != CTL_DELEG_LEARNT || d->from_hints)
+		fprintf(f, " never expires");
+	else if (now < d->expire)
+		fprintf(f, " expires in %u s", d->expire - now);
+	else
+		fprintf(f, " expired %u s ago", now - d->expire);
+	if (d->kind == CTL_DELEG_LEARNT && !d->from_hints)
+		fprintf(f, " learnt %u s ago", now >= d->learned ? now - d->learned : 0);
+	fprintf(f, " %u ns%s%s\n", d->nns, note ? ": " : "", note ? note : "");
+	for (unsigned i = 0; i < d->nns; i++) {
+		const struct ctl_deleg_ns *ns = &d->ns[i];
+
+		fputs("\tns ", f);
+		put_name(f, ns->name);
+		for (unsigned k = 0; k < ns->naddr; k++) {
+			char a[INET6_ADDRSTRLEN];
+
+			inet_ntop(ns->addr[k].family, ns->addr[k].a, a, sizeof(a));
+			fprintf(f, " %s", a);
+		}
+		fputc('\n', f);
+	}
+}
+
+struct dump {
+	FILE *f;
+	uint32_t now;
+};
+
+static void dump_one(void *arg, const struct ctl_deleg *d)
+{
+	struct dump *x = arg;
+
+	put_cut(x->f, d, x->now, NULL);
+}
+
+/* lookup-delegation: the cuts above the name, kept (copied) to be sorted */
+struct chain {
+	unsigned n;
+	struct ctl_deleg d[DNS_NAME_MAX / 2 + 1]; /* each with its own ns copy */
+	bool nomem;
+};
+
+static void chain_one(void *arg, const struct ctl_deleg *d)
+{
+	struct chain *c = arg;
+
+	if (c->n >= sizeof(c->d) / sizeof(c->d[0]))
+		return;
+	struct ctl_deleg_ns *ns = d->nns ? malloc(d->nns * sizeof(*ns)) : NULL;
+
+	if (d->nns && !ns) {
+		c->nomem = true;
+		return;
+	}
+	if (ns)
+		memcpy(ns, d->ns, d->nns * sizeof(*ns));
+	c->d[c->n] = *d;
+	c->d[c->n].ns = ns;
+	c->n++;
+}
+
+static int by_depth(const void *a, const void *b)
+{
+	unsigned la = dns_name_labels(((const struct ctl_deleg *)a)->zone);
+	unsigned lb = dns_name_labels(((const struct ctl_deleg *)b)->zone);
+
+	return (la > lb) - (la < lb);
+}
+
+static void lookup(struct ctl_deleg_table *t, uint32_t now, const uint8_t *name, FILE *f)
+{
+	uint32_t chain_expire = 0;
+	const struct ctl_deleg *use = ctl_deleg_find(t, name, now, &chain_expire);
+	struct chain *c = calloc(1, sizeof(*c));
+
+	if (!c) {
+		fprintf(f, "error: out of memory\n");
+		return;
+	}
+	if (!use) {
+		fprintf(f, "error: no root delegation (no hints)\n");
+		free(c);
+		return;
+	}
+	fputs("name ", f);
+	put_name(f, name);
+	fputs("\nstarts at ", f);
+	put_name(f, use->zone);
+	fprintf(f, " instance %llu", (unsigned long long)use->id);
+	if (chain_expire == UINT32_MAX)
+		fprintf(f, " (a configured zone)\n");
+	else
+		fprintf(f, " (the chain is usable for %u s more)\n",
+			chain_expire > now ? chain_expire - now : 0);
+	uint64_t use_id = use->id;
+	ctl_deleg_each(t, name, false, chain_one, c);
+	qsort(c->d, c->n, sizeof(c->d[0]), by_depth);
+	fprintf(f, "cuts held at and above it, from the root down:\n");
+	/* as ctl_deleg_find() walks: each cut must have been learnt through
+	 * the instance of the one above it that is in use (cur) */
+	uint64_t cur = 0;
+	bool past = false;
+	for (unsigned i = 0; i < c->n; i++) {
+		const struct ctl_deleg *d = &c->d[i];
+		const char *note = "on the way down";
+		char why[128];
+
+		if (d->id == use_id) {
+			note = "used";
+			past = true;
+			cur = d->id;
+		} else if (past) {
+			note = "below the one used: not reached";
+		} else if (d->kind != CTL_DELEG_LEARNT) {
+			note = "configured";
+			cur = d->id;
+		} else if (i && d->parent_id != cur) {
+			snprintf(why, sizeof(why), "not used: learnt through parent instance %llu, "
+						   "not the one in use (%llu)",
+				 (unsigned long long)d->parent_id, (unsigned long long)cur);
+			note = why;
+		} else if (now >= d->expire && !d->from_hints && d->parent_id) {
+			note = "expired: its parent is asked again";
+		} else {
+			cur = d->id;
+		}
+		put_cut(f, d, now, note);
+	}
+	if (c->nomem)
+		fprintf(f, "(out of memory: some cuts not shown)\n");
+	for (unsigned i = 0; i < c->n; i++)
+		free(c->d[i].ns);
+	free(c);
+}
+
+int ctl_delegview_command(struct ctl_deleg_table *t, uint32_t now, const char *cmd, FILE *f)
+{
+	const char *arg;
+	bool dump;
+	uint8_t given[DNS_NAME_MAX], name[DNS_NAME_MAX];
+
+	if (ctl_sock_verb(cmd, "dump-delegations", &arg))
+		dump = true;
+	else if (ctl_sock_verb(cmd, "lookup-delegation", &arg))
+		dump = false;
+	else
+		return CTL_E_UNKNOWN_COMMAND;
+	if ((!dump && !arg) || (arg && strpbrk(arg, " \t"))) {
+		fprintf(f, "error: %s: one domain name\n",
+			dump ? "dump-delegations [NAME]" : "lookup-delegation NAME");
+		return 0;
+	}
+	if (arg && dns_name_from_str(arg, given) < 0) {
+		fprintf(f, "error: \"%s\" is not a domain name\n", arg);
+		return 0;
+	}
+	if (arg)
+		dns_name_copy_lower(name, given);
+	if (!dump) {
+		lookup(t, now, name, f);
+		return 0;
+	}
+	struct dump x = { f, now };
+	unsigned n = ctl_deleg_each(t, arg ? name : NULL, true, dump_one, &x);
+	fprintf(f, "%u cut%s\n", n, n == 1 ? "" : "s");
+	return 0;
+}
