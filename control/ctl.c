@@ -8,7 +8,7 @@
  * reload-policy [ZONE] (the policy zones' files read again, or refreshed
  * from their primaries), flush NAME | flush-zone NAME | flush-negative |
  * flush-all (both processes' caches; the answer comes when they are done),
- * dump-delegations [NAME], lookup-delegation NAME.
+ * dump-delegations [NAME], lookup-delegation NAME, servers.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -49,7 +49,9 @@ int main(int argc, char **argv)
 				"             flush-all       every cached answer, range and delegation\n"
 				"             dump-delegations [NAME]  the cuts held (at or below NAME)\n"
 				"             lookup-delegation NAME   the cut a resolution of NAME\n"
-				"                                      starts from, and those above it\n",
+				"                                      starts from, and those above it\n"
+				"             servers         upstream servers: RTT, timeouts, hold-down,\n"
+				"                             EDNS, cookies\n",
 				DEFAULT_SOCKET);
 			return opt == 'h' ? 0 : 2;
 		}

@@ -77,6 +77,19 @@ void ctl_infra_forget_failures(struct ctl_infra *t)
 	memset(t->fail, 0, t->cfg.fail_slots * sizeof(*t->fail));
 }
 
+unsigned ctl_infra_each(const struct ctl_infra *t,
+			void (*cb)(void *arg, const struct ctl_srv *s), void *arg)
+{
+	unsigned n = 0;
+
+	for (uint32_t i = 0; i < t->cfg.slots; i++)
+		if (t->srv[i].used) {
+			cb(arg, &t->srv[i]);
+			n++;
+		}
+	return n;
+}
+
 void ctl_infra_set_fail_ttl(struct ctl_infra *t, uint32_t min_s, uint32_t max_s)
 {
 	if (!min_s || max_s < min_s)

@@ -147,6 +147,10 @@ void ctl_infra_fail(struct ctl_infra *t, const uint8_t *name, uint16_t qtype,
 
 void ctl_infra_get_stats(const struct ctl_infra *t, struct ctl_infra_stats *st);
 
+/* Every server the table holds, to cb (bailiwick-ctl servers); how many. */
+unsigned ctl_infra_each(const struct ctl_infra *t,
+			void (*cb)(void *arg, const struct ctl_srv *s), void *arg);
+
 /* Every failure remembered is forgotten (the trust anchors changed: a
  * bogus answer may be good now, and the other way round). */
 void ctl_infra_forget_failures(struct ctl_infra *t);

@@ -2067,6 +2067,11 @@ unsigned ctl_iter_flush(struct ctl_iter *it, const uint8_t *zone, bool below)
 	return it->chain ? ctl_chain_flush(it->chain, zone, below) : 0;
 }
 
+const struct ctl_infra *ctl_iter_infra(const struct ctl_iter *it)
+{
+	return it->infra;
+}
+
 void ctl_iter_forget_failures(struct ctl_iter *it)
 {
 	ctl_infra_forget_failures(it->infra);

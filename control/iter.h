@@ -215,6 +215,9 @@ void ctl_iter_get_chain_stats(const struct ctl_iter *it, struct ctl_chain_stats 
  * remembered resolution failure (RFC 9520: seconds of memory, forgotten
  * whole) go. The key table's entries dropped. */
 unsigned ctl_iter_flush(struct ctl_iter *it, const uint8_t *zone, bool below);
+/* The servers' state the iterator keeps (bailiwick-ctl servers). */
+struct ctl_infra;
+const struct ctl_infra *ctl_iter_infra(const struct ctl_iter *it);
 /* The remembered resolution failures alone (flush-negative). */
 void ctl_iter_forget_failures(struct ctl_iter *it);
 

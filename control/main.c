@@ -34,7 +34,7 @@
 #include "control/ctlsock.h"
 #include "control/deleg.h"
 #include "control/dplink.h"
-#include "control/delegview.h"
+#include "control/view.h"
 #include "control/flush.h"
 #include "control/hints.h"
 #include "control/infra.h"
@@ -684,8 +684,9 @@ static int command(void *arg, const char *cmd, FILE *f)
 	}
 	/* the verbs of their own files: each says whether cmd is one of its */
 	struct ctl_flush_parts fx = { p->cache, p->nsec, p->deleg, p->it, p->dp, p->loop, p->sock };
+	struct ctl_view_parts vx = { p->deleg, p->it, p->up };
 	if (ctl_flush_command(&fx, cmd, f) != CTL_E_UNKNOWN_COMMAND ||
-	    ctl_delegview_command(p->deleg, ctl_iter_now(), cmd, f) != CTL_E_UNKNOWN_COMMAND)
+	    ctl_view_command(&vx, ctl_iter_now(), cmd, f) != CTL_E_UNKNOWN_COMMAND)
 		return 0;
 	if (!strcmp(cmd, "status")) {
 		size_t len;

@@ -377,3 +377,30 @@ Test(iter, do_not_query_the_list_ourselves_and_no_servers_address)
 	cr_assert_not(may(&c, v6("::ffff:192.0.2.1")));
 	cr_assert_not(may(&c, v4(198, 18, 0, 1)), "still ourselves");
 }
+
+static void count_srv(void *arg, const struct ctl_srv *s)
+{
+	unsigned *held = arg;
+
+	if (s->hold_ms)
+		(*held)++;
+}
+
+/* What the operator sees (bailiwick-ctl servers): every server held. */
+Test(infra, each_server_is_shown)
+{
+	struct ctl_infra *t = new_infra();
+	unsigned held = 0;
+
+	cr_assert_eq(ctl_infra_each(t, count_srv, &held), 0);
+	for (uint8_t i = 1; i <= 5; i++) {
+		struct ctl_addr a = addr(i);
+		struct ctl_srv *s = ctl_infra_get(t, &a, T0);
+
+		for (int k = 0; i == 3 && k < 3; k++)
+			ctl_infra_timeout(t, s, T0, NULL, false);
+	}
+	cr_assert_eq(ctl_infra_each(t, count_srv, &held), 5);
+	cr_assert_eq(held, 1, "the one timed out three times");
+	ctl_infra_free(t);
+}

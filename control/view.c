@@ -1,16 +1,20 @@
 /*
- * control/delegview.c: the delegation verbs (delegview.h). Reads the
+ * control/view.c: the operator's views (view.h). Reads the delegation
  * table through ctl_deleg_each(); lookup-delegation also asks
  * ctl_deleg_find() as a resolution would (which drops cuts learnt through
- * a parent instance no longer in use, as the next resolution would).
+ * a parent instance no longer in use, as the next resolution would). The
+ * servers through ctl_infra_each() and up_sends_cookies().
  */
-#include "control/delegview.h"
+#include "control/view.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "control/err.h"
+#include "control/infra.h"
 #include "dns/name.h"
 
 #define NAME_STR_MAX 1024 /* a name in presentation form, \DDD and all */
@@ -176,12 +180,69 @@ static void lookup(struct ctl_deleg_table *t, uint32_t now, const uint8_t *name,
 	free(c);
 }
 
-int ctl_delegview_command(struct ctl_deleg_table *t, uint32_t now, const char *cmd, FILE *f)
+struct srv_view {
+	FILE *f;
+	struct up_ctx *up;
+	uint64_t now_ms;
+	unsigned held;
+};
+
+static void srv_one(void *arg, const struct ctl_srv *s)
+{
+	struct srv_view *v = arg;
+	struct sockaddr_storage ss = { 0 };
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(s->a.family, s->a.a, a, sizeof(a));
+	if (s->a.family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(53);
+		memcpy(&sin->sin_addr, s->a.a, 4);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(53);
+		memcpy(&sin6->sin6_addr, s->a.a, 16);
+	}
+	fprintf(v->f, "%s rtt %u ms timeouts %u (seen %u, replies %u)", a, s->srtt_ms,
+		s->timeouts, s->timeouts_seen, s->replies_seen);
+	if (s->hold_ms && s->held_until_ms > v->now_ms) {
+		fprintf(v->f, " held %llu ms more%s",
+			(unsigned long long)(s->held_until_ms - v->now_ms),
+			s->probing ? " (probing)" : "");
+		v->held++;
+	} else if (s->hold_ms) {
+		fprintf(v->f, " held: a probe may go%s", s->probing ? " (probing)" : "");
+		v->held++;
+	}
+	if (s->no_edns && s->no_edns_until_ms > v->now_ms)
+		fprintf(v->f, " edns no (%llu s more)",
+			(unsigned long long)((s->no_edns_until_ms - v->now_ms) / 1000));
+	else
+		fprintf(v->f, " edns %s", s->edns_ok ? "yes" : "unknown");
+	fprintf(v->f, " cookies %s\n",
+		v->up && up_sends_cookies(v->up, (const struct sockaddr *)&ss) ? "yes" : "no");
+}
+
+int ctl_view_command(const struct ctl_view_parts *x, uint32_t now, const char *cmd, FILE *f)
 {
 	const char *arg;
 	bool dump;
 	uint8_t given[DNS_NAME_MAX], name[DNS_NAME_MAX];
+	struct ctl_deleg_table *t = x->deleg;
 
+	if (ctl_sock_verb(cmd, "servers", &arg)) {
+		struct srv_view v = { f, x->up, ctl_now_ms(), 0 };
+
+		if (arg) {
+			fprintf(f, "error: servers takes no argument\n");
+			return 0;
+		}
+		unsigned n = ctl_infra_each(ctl_iter_infra(x->it), srv_one, &v);
+		fprintf(f, "%u server%s, %u held\n", n, n == 1 ? "" : "s", v.held);
+		return 0;
+	}
 	if (ctl_sock_verb(cmd, "dump-delegations", &arg))
 		dump = true;
 	else if (ctl_sock_verb(cmd, "lookup-delegation", &arg))
@@ -203,8 +264,8 @@ int ctl_delegview_command(struct ctl_deleg_table *t, uint32_t now, const char *c
 		lookup(t, now, name, f);
 		return 0;
 	}
-	struct dump x = { f, now };
-	unsigned n = ctl_deleg_each(t, arg ? name : NULL, true, dump_one, &x);
+	struct dump d = { f, now };
+	unsigned n = ctl_deleg_each(t, arg ? name : NULL, true, dump_one, &d);
 	fprintf(f, "%u cut%s\n", n, n == 1 ? "" : "s");
 	return 0;
 }
