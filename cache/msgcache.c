@@ -772,9 +772,17 @@ bool cache_flush_busy(const struct cache *c, uint64_t *removed)
 	return c->fl_mode != 0;
 }
 
-/* Whether an owner in e's answer section is the flushed name (or below it,
- * for a zone): a CNAME chain's later names have their records in the
- * entry of the chain's question too. */
+/* Whether c's flush takes name (lower-cased or not). */
+static bool flushed_name(const struct cache *c, const uint8_t *name)
+{
+	return c->fl_mode == CACHE_FLUSH_NAME ? dns_name_equal(name, c->fl_name)
+					      : dns_name_is_subdomain(name, c->fl_name);
+}
+
+/* Whether an owner or a CNAME target in e's answer section is the flushed
+ * name (or below it, for a zone): a CNAME chain's later names have their
+ * records, or their denial, in the entry of the chain's question too.
+ * Without the buffer to read it in, every such entry is taken. */
 static bool answer_has_flushed(const struct cache *c, const struct cache_entry *e)
 {
 	uint8_t *m = c->fl_msg;
@@ -783,7 +791,9 @@ static bool answer_has_flushed(const struct cache *c, const struct cache_entry *
 	struct dns_rr_iter it;
 	struct dns_rr rr;
 
-	if (!m || len > DNS_MSG_MAX)
+	if (!m)
+		return true;
+	if (len > DNS_MSG_MAX)
 		return false;
 	memset(m, 0, DNS_HDR_LEN);
 	dns_put16(m + 2, DNS_F_QR | e->rcode);
@@ -798,10 +808,15 @@ static bool answer_has_flushed(const struct cache *c, const struct cache_entry *
 	if (dns_msg_parse(&msg, m, len) != 0)
 		return false;
 	dns_rr_iter_init(&it, &msg, DNS_SEC_ANSWER);
-	while (dns_rr_next(&it, &rr) > 0 && rr.section == DNS_SEC_ANSWER)
-		if (c->fl_mode == CACHE_FLUSH_NAME ? dns_name_equal(rr.owner, c->fl_name)
-						   : dns_name_is_subdomain(rr.owner, c->fl_name))
+	while (dns_rr_next(&it, &rr) > 0 && rr.section == DNS_SEC_ANSWER) {
+		uint8_t target[DNS_NAME_MAX];
+
+		if (flushed_name(c, rr.owner) ||
+		    (rr.type == DNS_T_CNAME &&
+		     dns_rr_rdata(&msg, &rr, target, sizeof(target)) > 0 &&
+		     flushed_name(c, target)))
 			return true;
+	}
 	return false;
 }
 

@@ -91,9 +91,20 @@ const struct ctl_val_limits *ctl_chain_limits(const struct ctl_chain *c)
 	return &c->lim;
 }
 
+static bool anchored_at(const struct ctl_chain *c, const uint8_t *name);
+
+/* ctl_trust_flush()'s keep: an anchor's zone */
+static bool keep_anchored(void *arg, const uint8_t *zone)
+{
+	return anchored_at(arg, zone);
+}
+
 unsigned ctl_chain_flush(struct ctl_chain *c, const uint8_t *zone, bool below)
 {
-	return ctl_trust_flush(c->trust, zone, below);
+	/* an anchor's zone keeps its entry: without it, a question in flight
+	 * at that zone would ask its parent for its DS (the anchor is its
+	 * only source) */
+	return ctl_trust_flush(c->trust, zone, below, keep_anchored, c);
 }
 
 void ctl_chain_get_stats(const struct ctl_chain *c, struct ctl_chain_stats *st)
@@ -891,6 +902,11 @@ void ctl_chain_ds_done(struct ctl_chain *c, const uint8_t *zone, const uint8_t *
 	(void)ede;
 	if (sec == CTL_SEC_BOGUS || !msg || dns_msg_parse(&m, msg, len) ||
 	    (rcode != DNS_R_NOERROR && rcode != DNS_R_NXDOMAIN))
+		return;
+	/* an anchor's zone is what the anchor says: its parent's answer for
+	 * its DS (asked when its entry had gone, an expiry) changes nothing
+	 * (a root "without DS" would have turned validation off) */
+	if (anchored_at(c, zone))
 		return;
 	if (why == CTL_DS_PROBE) {
 		/* only the parent's secure proof may say "unsigned"; an entry

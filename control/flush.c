@@ -77,15 +77,23 @@ static void flush_wait(struct ctl_loop *loop, void *arg)
 							? q->name : NULL);
 	if (!dp_done && q->seq)
 		dp_done = ctl_dp_flush_done(q->x.dp, q->seq, &dp_removed, &dp_zones, &dp_status);
-	if ((busy || !dp_done) && ctl_now_ms() - q->started_ms < FLUSH_WAIT_MS) {
-		if (ctl_timer_add(loop, &q->wait, 10, flush_wait, q) == 0)
-			return;
-		answer(q, "error: %s: out of memory (it goes on)\n", q->what);
+	if ((busy || !dp_done) && ctl_now_ms() - q->started_ms < FLUSH_WAIT_MS &&
+	    ctl_timer_add(loop, &q->wait, 10, flush_wait, q) == 0)
+		return;
+	if (busy || !dp_done) {
+		/* no answer to wait for: the dataplane asked all the same
+		 * (if it has not been yet), both go on */
+		if (!q->seq && !lost && q->x.dp)
+			q->seq = ctl_dp_flush(q->x.dp, q->mode, q->mode == SHM_FLUSH_NAME ||
+									q->mode == SHM_FLUSH_ZONE
+								? q->name : NULL);
+		answer(q, "error: %s: not done in %llu ms (%s; it goes on%s)\n", q->what,
+		       (unsigned long long)(ctl_now_ms() - q->started_ms),
+		       busy ? "control's cache" : "the dataplane's cache",
+		       q->x.dp && !q->seq ? ", but the dataplane had a flush in progress: "
+					    "flush again" : "");
 		return;
 	}
-	if (busy || !dp_done)
-		answer(q, "error: %s: not done in %u ms (%s goes on with it)\n", q->what,
-		       FLUSH_WAIT_MS, busy ? "control" : "the dataplane");
 	else if (lost)
 		answer(q, "error: %s: the dataplane is gone\n", q->what);
 	else if (q->err)

@@ -45,7 +45,8 @@ struct ctl_flush_parts {
  *   flush-all        every cached answer, range, learnt delegation and
  *                    key table entry
  * Every flush forgets the remembered resolution failures (RFC 9520). The
- * root's delegation, the configured stub and forward zones, and the
+ * root's delegation, the configured stub and forward zones, a trust
+ * anchor's key table entry (the anchor is its only source), and the
  * servers' state (RTT, EDNS, hold-downs) stay. One flush at a time.
  */
 int ctl_flush_command(const struct ctl_flush_parts *x, const char *cmd, FILE *f);

@@ -77,7 +77,8 @@ static void drop(struct ctl_trust *t, struct ctl_trust_entry **p)
 	t->n--;
 }
 
-unsigned ctl_trust_flush(struct ctl_trust *t, const uint8_t *zone, bool below)
+unsigned ctl_trust_flush(struct ctl_trust *t, const uint8_t *zone, bool below,
+			 bool (*keep)(void *arg, const uint8_t *zone), void *arg)
 {
 	unsigned n = 0;
 
@@ -85,7 +86,8 @@ unsigned ctl_trust_flush(struct ctl_trust *t, const uint8_t *zone, bool below)
 		for (struct ctl_trust_entry **p = &t->b[i]; *p;) {
 			const uint8_t *z = (*p)->zone;
 
-			if (!zone || (below ? dns_name_is_subdomain(z, zone) : dns_name_equal(z, zone))) {
+			if ((!zone || (below ? dns_name_is_subdomain(z, zone) : dns_name_equal(z, zone))) &&
+			    !(keep && keep(arg, z))) {
 				drop(t, p);
 				n++;
 			} else {

@@ -64,8 +64,9 @@ int ctl_trust_set(struct ctl_trust *t, const uint8_t *zone, uint8_t state, uint1
 unsigned ctl_trust_count(const struct ctl_trust *t);
 
 /* An operator's flush: zone's entry (below: and every one below it; zone
- * NULL: every entry) is dropped; an anchor's comes back from the anchor.
+ * NULL: every entry) is dropped, but those keep (NULL: none) says to keep.
  * How many went. */
-unsigned ctl_trust_flush(struct ctl_trust *t, const uint8_t *zone, bool below);
+unsigned ctl_trust_flush(struct ctl_trust *t, const uint8_t *zone, bool below,
+			 bool (*keep)(void *arg, const uint8_t *zone), void *arg);
 
 #endif

@@ -593,6 +593,17 @@ uint32_t up_udp_ports(const struct up_ctx *c, uint16_t *ports, uint32_t n)
 	return k;
 }
 
+bool up_server_cookies(const struct up_ctx *c, const struct sockaddr *server)
+{
+	struct sockaddr_storage ss;
+
+	memset(&ss, 0, sizeof(ss));
+	memcpy(&ss, server, server->sa_family == AF_INET ? sizeof(struct sockaddr_in) :
+							   sizeof(struct sockaddr_in6));
+	const struct server *s = up_srv_peek(c, &ss);
+	return s && s->cookie_seen;
+}
+
 bool up_sends_cookies(struct up_ctx *c, const struct sockaddr *server)
 {
 	struct sockaddr_storage ss;

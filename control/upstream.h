@@ -212,6 +212,9 @@ void up_cancel(struct up_ctx *ctx, up_handle h);
  * then a reply from it without one is a forgery, and a caller must not
  * talk to it without EDNS (no cookie to check). */
 bool up_sends_cookies(struct up_ctx *ctx, const struct sockaddr *server);
+/* The same as the table holds it, changing nothing (no LRU move, no
+ * cookie refresh): for the operator's views. */
+bool up_server_cookies(const struct up_ctx *ctx, const struct sockaddr *server);
 
 /* A snapshot of the counters. */
 void up_counters_get(const struct up_ctx *ctx, struct up_counters *out);

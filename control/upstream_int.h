@@ -182,6 +182,9 @@ static inline bool up_same_addr(const struct sockaddr_storage *a,
  * used) when create, else NULL when unknown. Refreshes the entry's cookie
  * when it is due and ends expired marks. */
 struct server *up_srv_get(struct up_ctx *c, const struct sockaddr_storage *ss, bool create);
+/* The entry for the address of ss as it is (no LRU move, no cookie
+ * refresh), or NULL: for the operator's views. */
+const struct server *up_srv_peek(const struct up_ctx *c, const struct sockaddr_storage *ss);
 
 /* ---- upstream_ports.c ---- */
 

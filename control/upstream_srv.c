@@ -94,6 +94,18 @@ static uint32_t evict_one(struct up_ctx *c)
 }
 
 /* The entry for the address of ss; created (evicting the LRU) when create. */
+const struct server *up_srv_peek(const struct up_ctx *c, const struct sockaddr_storage *ss)
+{
+	size_t len;
+	const uint8_t *a = up_sa_addr(ss, &len);
+	uint8_t fam = (uint8_t)ss->ss_family;
+
+	for (uint32_t i = c->bucket[srv_hash(c, fam, a, len)]; i != NONE; i = c->srv[i].hnext)
+		if (c->srv[i].family == fam && !memcmp(c->srv[i].addr, a, len))
+			return &c->srv[i];
+	return NULL;
+}
+
 struct server *up_srv_get(struct up_ctx *c,
 			      const struct sockaddr_storage *ss, bool create)
 {

@@ -3,7 +3,7 @@
  * table through ctl_deleg_each(); lookup-delegation also asks
  * ctl_deleg_find() as a resolution would (which drops cuts learnt through
  * a parent instance no longer in use, as the next resolution would). The
- * servers through ctl_infra_each() and up_sends_cookies().
+ * servers through ctl_infra_each() and up_server_cookies() (read only).
  */
 #include "control/view.h"
 
@@ -116,15 +116,20 @@ static int by_depth(const void *a, const void *b)
 
 static void lookup(struct ctl_deleg_table *t, uint32_t now, const uint8_t *name, FILE *f)
 {
-	uint32_t chain_expire = 0;
-	const struct ctl_deleg *use = ctl_deleg_find(t, name, now, &chain_expire);
 	struct chain *c = calloc(1, sizeof(*c));
+	uint32_t chain_expire = 0;
 
 	if (!c) {
 		fprintf(f, "error: out of memory\n");
 		return;
 	}
+	/* the cuts as they are, before the find drops those learnt through
+	 * a parent instance no longer in use (the evidence) */
+	ctl_deleg_each(t, name, false, chain_one, c);
+	const struct ctl_deleg *use = ctl_deleg_find(t, name, now, &chain_expire);
 	if (!use) {
+		for (unsigned i = 0; i < c->n; i++)
+			free(c->d[i].ns);
 		fprintf(f, "error: no root delegation (no hints)\n");
 		free(c);
 		return;
@@ -134,19 +139,21 @@ static void lookup(struct ctl_deleg_table *t, uint32_t now, const uint8_t *name,
 	fputs("\nstarts at ", f);
 	put_name(f, use->zone);
 	fprintf(f, " instance %llu", (unsigned long long)use->id);
-	if (chain_expire == UINT32_MAX)
+	if (use->kind != CTL_DELEG_LEARNT)
 		fprintf(f, " (a configured zone)\n");
+	else if (chain_expire == UINT32_MAX)
+		fprintf(f, " (the root hints: no expiry)\n");
 	else
 		fprintf(f, " (the chain is usable for %u s more)\n",
 			chain_expire > now ? chain_expire - now : 0);
 	uint64_t use_id = use->id;
-	ctl_deleg_each(t, name, false, chain_one, c);
+	bool use_configured = use->kind != CTL_DELEG_LEARNT;
 	qsort(c->d, c->n, sizeof(c->d[0]), by_depth);
 	fprintf(f, "cuts held at and above it, from the root down:\n");
 	/* as ctl_deleg_find() walks: each cut must have been learnt through
 	 * the instance of the one above it that is in use (cur) */
 	uint64_t cur = 0;
-	bool past = false;
+	bool past = false, stopped = false;
 	for (unsigned i = 0; i < c->n; i++) {
 		const struct ctl_deleg *d = &c->d[i];
 		const char *note = "on the way down";
@@ -156,18 +163,26 @@ static void lookup(struct ctl_deleg_table *t, uint32_t now, const uint8_t *name,
 			note = "used";
 			past = true;
 			cur = d->id;
-		} else if (past) {
-			note = "below the one used: not reached";
-		} else if (d->kind != CTL_DELEG_LEARNT) {
+		} else if (!past && use_configured && d->kind == CTL_DELEG_LEARNT) {
+			note = "skipped: a configured zone below it is used";
+		} else if (!past && d->kind != CTL_DELEG_LEARNT) {
 			note = "configured";
 			cur = d->id;
+		} else if (past && stopped) {
+			note = "below: not reached";
 		} else if (i && d->parent_id != cur) {
+			/* where the walk stopped, or a cut it passed by */
 			snprintf(why, sizeof(why), "not used: learnt through parent instance %llu, "
 						   "not the one in use (%llu)",
 				 (unsigned long long)d->parent_id, (unsigned long long)cur);
 			note = why;
+			stopped = past;
 		} else if (now >= d->expire && !d->from_hints && d->parent_id) {
 			note = "expired: its parent is asked again";
+			stopped = past;
+		} else if (past) {
+			note = "below: not reached";
+			stopped = true;
 		} else {
 			cur = d->id;
 		}
@@ -182,7 +197,7 @@ static void lookup(struct ctl_deleg_table *t, uint32_t now, const uint8_t *name,
 
 struct srv_view {
 	FILE *f;
-	struct up_ctx *up;
+	const struct up_ctx *up;
 	uint64_t now_ms;
 	unsigned held;
 };
@@ -222,7 +237,7 @@ static void srv_one(void *arg, const struct ctl_srv *s)
 	else
 		fprintf(v->f, " edns %s", s->edns_ok ? "yes" : "unknown");
 	fprintf(v->f, " cookies %s\n",
-		v->up && up_sends_cookies(v->up, (const struct sockaddr *)&ss) ? "yes" : "no");
+		v->up && up_server_cookies(v->up, (const struct sockaddr *)&ss) ? "yes" : "no");
 }
 
 int ctl_view_command(const struct ctl_view_parts *x, uint32_t now, const char *cmd, FILE *f)

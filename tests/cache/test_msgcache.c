@@ -397,6 +397,21 @@ Test(msgcache, an_operators_flush_takes_what_it_names_and_no_more)
 	cr_assert_eq(lookup(c, "other2.lab", DNS_T_A, false, T0 + 7).state, CACHE_HIT);
 	cr_assert_eq(lookup(c, "other.lab", DNS_T_A, false, T0 + 7).state, CACHE_HIT);
 
+	/* a chain that ends in the flushed name's NXDOMAIN: its denial is in
+	 * the chain's entry, the name only a CNAME's target */
+	struct rec cn = { DNS_SEC_ANSWER, "old.other.lab", DNS_T_CNAME, 300, nm("new.zone.lab"),
+			  14 };
+	struct rec ns[2] = { cn, r };
+	len = response(buf, sizeof(buf), "old.other.lab", DNS_T_A, DNS_R_NXDOMAIN, ns, 2, false);
+	cr_assert_eq(cache_insert(c, buf, len, T0 + 7, CACHE_RANK_AUTH_ANSWER, false), 0);
+	cr_assert_not_null(lookup(c, "old.other.lab", DNS_T_A, false, T0 + 7).entry);
+	cr_assert_eq(cache_flush_names(c, CACHE_FLUSH_ZONE, nm("zone.lab"), T0 + 8), 0);
+	while (cache_trim(c, T0 + 8, UINT64_MAX, &removed))
+		;
+	cr_assert_not(cache_flush_busy(c, &removed));
+	cr_assert_eq(removed, 1);
+	cr_assert_null(lookup(c, "old.other.lab", DNS_T_A, false, T0 + 8).entry);
+
 	cr_assert_eq(cache_flush_names(c, 9, nm("lab"), T0), DNS_E_INVAL);
 	cr_assert_eq(cache_flush_names(c, CACHE_FLUSH_NAME, NULL, T0), DNS_E_INVAL);
 	cr_assert_eq(cache_check(c), 0);

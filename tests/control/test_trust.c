@@ -69,6 +69,12 @@ Test(trust, a_full_table_makes_room_and_never_grows)
 	ctl_trust_free(t);
 }
 
+static bool keep_org(void *arg, const uint8_t *zone)
+{
+	(void)arg;
+	return dns_name_equal(zone, nm("org."));
+}
+
 /* An operator's flush: a zone's entry, a zone and those below it, all. */
 Test(trust, a_flush_forgets_a_zone_those_below_it_or_all)
 {
@@ -80,13 +86,27 @@ Test(trust, a_flush_forgets_a_zone_those_below_it_or_all)
 	for (unsigned i = 0; i < 5; i++)
 		cr_assert_eq(ctl_trust_set(t, nm(zones[i]), CTL_TRUST_INSECURE, CTL_EDE_NONE, 3600,
 					   1000, NULL, NULL), 0);
-	cr_assert_eq(ctl_trust_flush(t, nm("EXAMPLE.com."), false), 1);
+	cr_assert_eq(ctl_trust_flush(t, nm("EXAMPLE.com."), false, NULL, NULL), 1);
 	cr_assert_not_null(ctl_trust_get(t, nm("a.example.com."), 1001));
-	cr_assert_eq(ctl_trust_flush(t, nm("example.com."), true), 1, "a.example.com alone");
+	cr_assert_eq(ctl_trust_flush(t, nm("example.com."), true, NULL, NULL), 1,
+		     "a.example.com alone");
 	cr_assert_null(ctl_trust_get(t, nm("a.example.com."), 1001));
 	cr_assert_not_null(ctl_trust_get(t, nm("xexample.com."), 1001));
 	cr_assert_eq(ctl_trust_count(t), 3);
-	cr_assert_eq(ctl_trust_flush(t, NULL, true), 3);
+	cr_assert_eq(ctl_trust_flush(t, NULL, true, keep_org, NULL), 2, "org. kept");
+	cr_assert_not_null(ctl_trust_get(t, nm("org."), 1001));
+	cr_assert_eq(ctl_trust_flush(t, NULL, true, NULL, NULL), 1);
 	cr_assert_eq(ctl_trust_count(t), 0);
+	/* one bucket's chain: every entry of it looked at */
+	struct ctl_trust *t1 = ctl_trust_new(64);
+	char name[32];
+	for (int i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "z%d.example.", i);
+		ctl_trust_set(t1, nm(name), CTL_TRUST_INSECURE, CTL_EDE_NONE, 3600, 1000, NULL,
+			      NULL);
+	}
+	cr_assert_eq(ctl_trust_flush(t1, nm("example."), true, NULL, NULL), 40);
+	cr_assert_eq(ctl_trust_count(t1), 0);
+	ctl_trust_free(t1);
 	ctl_trust_free(t);
 }
