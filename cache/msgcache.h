@@ -160,18 +160,32 @@ void cache_flush_epoch(struct cache *c);
  * are removed by cache_trim() over the whole index, in slices (entries
  * made after now stay: they were resolved since; an entry the trim would
  * take that a cuckoo step would move goes at once instead). NAME and ZONE
- * also remove the RFC 8020 markers above name at once. A name's data
- * inside other entries (the target of another name's CNAME) is not
- * reached. 0, DNS_E_INVAL (mode, name), or CACHE_E_BUSY (one is
- * in progress). cache_flush_busy() is true until the trim has looked at
- * every slot; *removed (NULL: not wanted) gets the count so far. A flush
- * of everything is cache_flush_epoch().
+ * also remove the RFC 8020 markers above name at once, and the entries
+ * that hold name's records or denial as a CNAME chain's later link. 0,
+ * DNS_E_INVAL (mode, name), or CACHE_E_BUSY (one is in progress).
+ * cache_flush_busy() is true until the trim has looked at every slot;
+ * *removed (NULL: not wanted) gets the count so far. A flush of
+ * everything is cache_flush_epoch().
  */
 #define CACHE_FLUSH_NAME 1
 #define CACHE_FLUSH_ZONE 2
 #define CACHE_FLUSH_NEGATIVE 3
+#define CACHE_FLUSH_ALL 4	/* cache_flush_stores() only */
 int cache_flush_names(struct cache *c, unsigned mode, const uint8_t *name, uint32_t now);
 bool cache_flush_busy(const struct cache *c, uint64_t *removed);
+
+/*
+ * Writer (cache/flush.c): an operator's flush of a message cache and its
+ * NSEC store (n NULL: none), as both processes apply it: NAME, ZONE and
+ * NEGATIVE as cache_flush_names() (the ranges too: NEGATIVE all of them,
+ * NAME and ZONE cache_nsec_flush_under()'s), ALL as cache_flush_epoch()
+ * with every range (*entries: the entries made misses). The NSEC zones
+ * dropped, or cache_flush_names()'s error, or CACHE_E_NSEC_NOMEM (the
+ * message cache's part is under way all the same).
+ */
+struct cache_nsec;
+int cache_flush_stores(struct cache *c, struct cache_nsec *n, unsigned mode,
+		       const uint8_t *name, uint32_t now, uint64_t *entries);
 
 /* Writer, called in its loop: looks at up to max_slots more slots of the
  * index for entries a lowered bound removes, adding their count to

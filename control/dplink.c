@@ -532,6 +532,9 @@ void ctl_dp_settings_state(const struct ctl_dp *d, uint64_t *active, uint64_t *r
 
 uint64_t ctl_dp_flush(struct ctl_dp *d, unsigned mode, const uint8_t *name)
 {
+	_Static_assert(SHM_FLUSH_NAME == CACHE_FLUSH_NAME && SHM_FLUSH_ZONE == CACHE_FLUSH_ZONE &&
+		       SHM_FLUSH_NEGATIVE == CACHE_FLUSH_NEGATIVE && SHM_FLUSH_ALL == CACHE_FLUSH_ALL,
+		       "the request's mode is the cache's (control/flush.c)");
 	struct shm_ctl *c = d->ctl;
 	uint64_t done = __atomic_load_n(&c->flush_done, __ATOMIC_ACQUIRE);
 

@@ -9,9 +9,7 @@
  * resolved again.
  *
  * Left as they are: resolutions already in progress when the flush comes
- * (begun with the data flushed) fill the caches when they end; an answer
- * that holds a flushed name's records as the target of another name's
- * CNAME is not reached (the cache is keyed by question).
+ * (begun with the data flushed) fill the caches when they end.
  */
 #include "control/flush.h"
 
@@ -20,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cache/err.h"
 #include "control/err.h"
 #include "dns/name.h"
 #include "shm/shm.h"
@@ -62,6 +61,14 @@ static void answer(struct flush_req *q, const char *fmt, ...)
 	free(q);
 }
 
+/* The dataplane's part asked for (0 when it has one in progress). */
+static uint64_t ask_dataplane(const struct flush_req *q)
+{
+	bool named = q->mode == SHM_FLUSH_NAME || q->mode == SHM_FLUSH_ZONE;
+
+	return ctl_dp_flush(q->x.dp, q->mode, named ? q->name : NULL);
+}
+
 static void flush_wait(struct ctl_loop *loop, void *arg)
 {
 	struct flush_req *q = arg;
@@ -72,9 +79,7 @@ static void flush_wait(struct ctl_loop *loop, void *arg)
 	bool dp_done = !q->x.dp || lost;
 
 	if (!busy && !dp_done && !q->seq)
-		q->seq = ctl_dp_flush(q->x.dp, q->mode, q->mode == SHM_FLUSH_NAME ||
-								q->mode == SHM_FLUSH_ZONE
-							? q->name : NULL);
+		q->seq = ask_dataplane(q);
 	if (!dp_done && q->seq)
 		dp_done = ctl_dp_flush_done(q->x.dp, q->seq, &dp_removed, &dp_zones, &dp_status);
 	if ((busy || !dp_done) && ctl_now_ms() - q->started_ms < FLUSH_WAIT_MS &&
@@ -84,9 +89,7 @@ static void flush_wait(struct ctl_loop *loop, void *arg)
 		/* no answer to wait for: the dataplane asked all the same
 		 * (if it has not been yet), both go on */
 		if (!q->seq && !lost && q->x.dp)
-			q->seq = ctl_dp_flush(q->x.dp, q->mode, q->mode == SHM_FLUSH_NAME ||
-									q->mode == SHM_FLUSH_ZONE
-								? q->name : NULL);
+			q->seq = ask_dataplane(q);
 		answer(q, "error: %s: not done in %llu ms (%s; it goes on%s)\n", q->what,
 		       (unsigned long long)(ctl_now_ms() - q->started_ms),
 		       busy ? "control's cache" : "the dataplane's cache",
@@ -94,7 +97,7 @@ static void flush_wait(struct ctl_loop *loop, void *arg)
 					    "flush again" : "");
 		return;
 	}
-	else if (lost)
+	if (lost)
 		answer(q, "error: %s: the dataplane is gone\n", q->what);
 	else if (q->err)
 		answer(q, "error: %s: %s\n", q->what, q->err);
@@ -171,38 +174,22 @@ int ctl_flush_command(const struct ctl_flush_parts *x, const char *cmd, FILE *f)
 		snprintf(q->what, sizeof(q->what), "%s",
 			 mode == SHM_FLUSH_ALL ? "flushed everything" : "flushed negative answers");
 	}
-	int zones = 0;
-	switch (mode) {
-	case SHM_FLUSH_NAME:
-	case SHM_FLUSH_ZONE:
-		cache_flush_names(x->cache, mode == SHM_FLUSH_NAME ? CACHE_FLUSH_NAME
-								   : CACHE_FLUSH_ZONE,
-				  q->name, ctl_iter_now());
+	/* the caches (the mode is the cache's: dplink.c), then what only
+	 * control holds */
+	int zones = cache_flush_stores(x->cache, x->nsec, mode, named ? q->name : NULL,
+				       ctl_iter_now(), &q->entries);
+	if (named) {
 		q->cuts = ctl_deleg_flush(x->deleg, q->name, mode == SHM_FLUSH_ZONE);
 		q->keys = ctl_iter_flush(x->it, q->name, mode == SHM_FLUSH_ZONE);
-		zones = x->nsec ? cache_nsec_flush_under(x->nsec, q->name, mode == SHM_FLUSH_ZONE)
-				: 0;
-		break;
-	case SHM_FLUSH_NEGATIVE:
-		cache_flush_names(x->cache, CACHE_FLUSH_NEGATIVE, NULL, ctl_iter_now());
-		ctl_iter_forget_failures(x->it);
-		zones = x->nsec ? cache_nsec_flush(x->nsec) : 0;
-		break;
-	case SHM_FLUSH_ALL: {
-		struct cache_stats st;
-
-		/* the epoch makes every entry a miss at once: counted now */
-		cache_get_stats(x->cache, &st);
-		cache_flush_epoch(x->cache);
-		q->entries = st.entries;
+	} else if (mode == SHM_FLUSH_ALL) {
 		q->cuts = ctl_deleg_flush(x->deleg, NULL, true);
 		q->keys = ctl_iter_flush(x->it, NULL, true);
-		zones = x->nsec ? cache_nsec_flush(x->nsec) : 0;
-		break;
-	}
+	} else {
+		ctl_iter_forget_failures(x->it);
 	}
 	if (zones < 0)
-		q->err = "the NSEC store: out of memory (its ranges stay)";
+		q->err = zones == CACHE_E_NSEC_NOMEM ? "the NSEC store: out of memory (its ranges stay)"
+						     : cache_strerror(zones);
 	q->zones = zones > 0 ? (uint64_t)zones : 0;
 	if ((q->fd = ctl_sock_defer(x->sock)) < 0) {
 		free(q);

@@ -1106,6 +1106,12 @@ static socklen_t server_sockaddr(const struct ctl_iter *it, const struct ctl_add
 	return sizeof(*sin6);
 }
 
+socklen_t ctl_iter_server_sockaddr(const struct ctl_iter *it, const struct ctl_addr *a,
+				   struct sockaddr_storage *ss)
+{
+	return server_sockaddr(it, a, ss);
+}
+
 /* Sends (name, qtype) to a; false when the budget is spent. */
 static bool send_query(struct req *r, const struct ctl_addr *a, const uint8_t *name,
 		       uint16_t qtype)

@@ -42,6 +42,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "conf/config.h"
 #include "control/loop.h"
@@ -215,6 +216,10 @@ void ctl_iter_get_chain_stats(const struct ctl_iter *it, struct ctl_chain_stats 
  * remembered resolution failure (RFC 9520: seconds of memory, forgotten
  * whole) go. The key table's entries dropped. */
 unsigned ctl_iter_flush(struct ctl_iter *it, const uint8_t *zone, bool below);
+/* The socket address the iterator sends to for server address a (the
+ * port it asks on); its length. */
+socklen_t ctl_iter_server_sockaddr(const struct ctl_iter *it, const struct ctl_addr *a,
+				   struct sockaddr_storage *ss);
 /* The servers' state the iterator keeps (bailiwick-ctl servers). */
 struct ctl_infra;
 const struct ctl_infra *ctl_iter_infra(const struct ctl_iter *it);

@@ -667,11 +667,9 @@ static int command(void *arg, const char *cmd, FILE *f)
 {
 	struct parts *p = arg;
 
-	if (!strncmp(cmd, "reload-policy", 13) && (cmd[13] == 0 || cmd[13] == ' ')) {
-		const char *zone = cmd + 13;
-		while (*zone == ' ' || *zone == '\t')
-			zone++;
-		reload_policy(p, *zone ? zone : NULL, f);
+	const char *zone;
+	if (ctl_sock_verb(cmd, "reload-policy", &zone)) {
+		reload_policy(p, zone, f);
 		return 0;
 	}
 	if (!strcmp(cmd, "stats")) {

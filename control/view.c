@@ -8,8 +8,6 @@
 #include "control/view.h"
 
 #include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -198,6 +196,7 @@ static void lookup(struct ctl_deleg_table *t, uint32_t now, const uint8_t *name,
 struct srv_view {
 	FILE *f;
 	const struct up_ctx *up;
+	const struct ctl_iter *it;
 	uint64_t now_ms;
 	unsigned held;
 };
@@ -205,21 +204,11 @@ struct srv_view {
 static void srv_one(void *arg, const struct ctl_srv *s)
 {
 	struct srv_view *v = arg;
-	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_storage ss;
 	char a[INET6_ADDRSTRLEN];
 
 	inet_ntop(s->a.family, s->a.a, a, sizeof(a));
-	if (s->a.family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(53);
-		memcpy(&sin->sin_addr, s->a.a, 4);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(53);
-		memcpy(&sin6->sin6_addr, s->a.a, 16);
-	}
+	ctl_iter_server_sockaddr(v->it, &s->a, &ss);
 	fprintf(v->f, "%s rtt %u ms timeouts %u (seen %u, replies %u)", a, s->srtt_ms,
 		s->timeouts, s->timeouts_seen, s->replies_seen);
 	if (s->hold_ms && s->held_until_ms > v->now_ms) {
@@ -248,7 +237,7 @@ int ctl_view_command(const struct ctl_view_parts *x, uint32_t now, const char *c
 	struct ctl_deleg_table *t = x->deleg;
 
 	if (ctl_sock_verb(cmd, "servers", &arg)) {
-		struct srv_view v = { f, x->up, ctl_now_ms(), 0 };
+		struct srv_view v = { f, x->up, x->it, ctl_now_ms(), 0 };
 
 		if (arg) {
 			fprintf(f, "error: servers takes no argument\n");

@@ -50,9 +50,11 @@ void dp_flush_poll(struct dp *dp)
 		return;
 	uint32_t mode = ctl->flush_mode;
 	uint8_t name[DNS_NAME_MAX];
-	int zones = 0, r;
 
 	_Static_assert(sizeof(ctl->flush_name) == sizeof(name), "a wire name's room");
+	_Static_assert(SHM_FLUSH_NAME == CACHE_FLUSH_NAME && SHM_FLUSH_ZONE == CACHE_FLUSH_ZONE &&
+		       SHM_FLUSH_NEGATIVE == CACHE_FLUSH_NEGATIVE && SHM_FLUSH_ALL == CACHE_FLUSH_ALL,
+		       "the request's mode is the cache's");
 	memcpy(name, ctl->flush_name, sizeof(name));
 	bool named = mode == SHM_FLUSH_NAME || mode == SHM_FLUSH_ZONE;
 	if ((!named && mode != SHM_FLUSH_NEGATIVE && mode != SHM_FLUSH_ALL) ||
@@ -60,29 +62,20 @@ void dp_flush_poll(struct dp *dp)
 		done(dp, seq, 0, 0, SHM_FLUSH_REFUSED);
 		return;
 	}
-	if (mode == SHM_FLUSH_ALL) {
-		struct cache_stats st;
+	uint64_t entries;
+	int zones = cache_flush_stores(dp->cache, dp->nsec, mode, name, ctl->now_s, &entries);
+	uint32_t status = zones == CACHE_E_NSEC_NOMEM ? SHM_FLUSH_NOMEM : SHM_FLUSH_OK;
 
-		cache_get_stats(dp->cache, &st);
-		cache_flush_epoch(dp->cache);
-		zones = dp->nsec ? cache_nsec_flush(dp->nsec) : 0;
-		done(dp, seq, st.entries, zones > 0 ? (uint64_t)zones : 0,
-		     zones < 0 ? SHM_FLUSH_NOMEM : SHM_FLUSH_OK);
+	if (zones < 0 && status == SHM_FLUSH_OK) {
+		/* cannot be busy: one at a time, and ours is done */
+		done(dp, seq, 0, 0, SHM_FLUSH_REFUSED);
 		return;
 	}
-	if (dp->nsec)
-		zones = named ? cache_nsec_flush_under(dp->nsec, name, mode == SHM_FLUSH_ZONE)
-			      : cache_nsec_flush(dp->nsec);
-	r = cache_flush_names(dp->cache,
-			      mode == SHM_FLUSH_NAME	? CACHE_FLUSH_NAME
-			      : mode == SHM_FLUSH_ZONE	? CACHE_FLUSH_ZONE
-							: CACHE_FLUSH_NEGATIVE,
-			      name, ctl->now_s);
-	if (r) { /* cannot be busy: one at a time, and ours is done */
-		done(dp, seq, 0, 0, SHM_FLUSH_REFUSED);
+	if (mode == SHM_FLUSH_ALL) { /* done at once: every entry a miss */
+		done(dp, seq, entries, zones > 0 ? (uint64_t)zones : 0, status);
 		return;
 	}
 	dp->flush_seq = seq;
 	dp->flush_zones = zones > 0 ? (uint64_t)zones : 0;
-	dp->flush_status = zones < 0 ? SHM_FLUSH_NOMEM : SHM_FLUSH_OK;
+	dp->flush_status = status;
 }
