@@ -765,9 +765,31 @@ static int notify_list(struct ctx *x, yaml_node_t *n)
 	return 0;
 }
 
+/* A file's permission bits in octal ("0660", "660"), at most 0777. */
+static int file_mode(struct ctx *x, yaml_node_t *n, uint32_t *out)
+{
+	char s[8];
+	int r = cfgp_get_string(x, n, s, sizeof(s), "a file mode in octal (0660)");
+	uint32_t m = 0;
+
+	if (r)
+		return r;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '7' || m > 0777 / 8)
+			return cfgp_fail(x, n->start_mark, CFG_E_VALUE,
+					 "%s is not a file mode in octal (0600, 0660, at most 0777)",
+					 cfgp_show(x, n));
+		m = m * 8 + (uint32_t)(*p - '0');
+	}
+	if (!s[0])
+		return cfgp_fail(x, n->start_mark, CFG_E_VALUE, "is empty: give a mode (0660)");
+	*out = m;
+	return 0;
+}
+
 static int control(struct ctx *x, yaml_node_t *n)
 {
-	MAP_WALK(k, "socket", "notify-listen");
+	MAP_WALK(k, "socket", "notify-listen", "socket-mode", "socket-group");
 	int r = cfgp_walk_map(x, n, &k_walk);
 
 	if (r)
@@ -775,6 +797,23 @@ static int control(struct ctx *x, yaml_node_t *n)
 	FIELD(k, 0, cfgp_get_path(x, v, x->cfg->control.socket,
 				  sizeof(x->cfg->control.socket)));
 	FIELD(k, 1, notify_list(x, v));
+	FIELD(k, 2, file_mode(x, v, &x->cfg->control.socket_mode));
+	FIELD(k, 3, cfgp_get_string(x, v, x->cfg->control.socket_group,
+				    sizeof(x->cfg->control.socket_group), "a group name or number"));
+	return 0;
+}
+
+static int metrics(struct ctx *x, yaml_node_t *n)
+{
+	MAP_WALK(k, "listen");
+	int r = cfgp_walk_map(x, n, &k_walk);
+
+	if (r)
+		return r;
+	if (!k[0])
+		return cfgp_missing(x, n->start_mark, "listen");
+	FIELD(k, 0, cfgp_get_endpoint(x, v, &x->cfg->metrics.listen));
+	x->cfg->metrics.enabled = true;
 	return 0;
 }
 
@@ -931,7 +970,8 @@ static int dataplane(struct ctx *x, yaml_node_t *n)
 int cfgp_root(struct ctx *x, yaml_node_t *n)
 {
 	MAP_WALK(k, "resolver", "cache", "access-control", "listen", "control",
-		 "dataplane", "tcp", "policy", "tsig-keys", "stub-zones", "forward-zones");
+		 "dataplane", "tcp", "policy", "tsig-keys", "stub-zones", "forward-zones",
+		 "metrics");
 	static const yaml_mark_t start;
 	int r;
 
@@ -955,6 +995,7 @@ int cfgp_root(struct ctx *x, yaml_node_t *n)
 	FIELD(k, 7, policy_list(x, v));
 	FIELD(k, 9, routed_list(x, v, false));
 	FIELD(k, 10, routed_list(x, v, true)); /* after stub-zones: a name once */
+	FIELD(k, 11, metrics(x, v));
 	if (!k[0])
 		return cfgp_missing(x, n->start_mark, "resolver.root-hints");
 	if (!x->cfg->cache.aggressive_nsec_given)
@@ -1059,6 +1100,7 @@ void cfg_default(struct cfg *cfg)
 	cfg->listen[1].port = 53;
 	snprintf(cfg->control.socket, sizeof(cfg->control.socket), "%s",
 		 "/run/bailiwick/control.sock");
+	cfg->control.socket_mode = 0660;
 }
 
 bool cfg_port_drawable(uint32_t port, const uint16_t (*exclude)[2], unsigned n)

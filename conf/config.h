@@ -88,6 +88,7 @@ enum cfg_err {
 #define CFG_DNAME_MAX 254	   /* a domain name in text, NUL included */
 #define CFG_TSIG_MAX 16		   /* tsig-keys */
 #define CFG_TSIG_SECRET_MAX 128	   /* octets of a TSIG key's secret */
+#define CFG_GROUP_MAX 64	   /* control.socket-group */
 #define CFG_NOTIFY_LISTEN_MAX 4	   /* control.notify-listen */
 
 enum cfg_qname_min {
@@ -331,11 +332,21 @@ struct cfg {
 	struct cfg_endpoint listen[CFG_LISTEN_MAX];
 	struct {
 		char socket[CFG_SOCKET_PATH_MAX]; /* /run/bailiwick/control.sock */
+		/* socket-mode: its permission bits (octal in the file), 0660;
+		 * socket-group: the group that owns it (a name or a number),
+		 * default none: the process's (root: the socket is root's) */
+		uint32_t socket_mode;
+		char socket_group[CFG_GROUP_MAX];
 		/* notify-listen: UDP addresses where control takes NOTIFYs
 		 * (RFC 1996) from policy zones' primaries; default none */
 		unsigned n_notify;		  /* 0..CFG_NOTIFY_LISTEN_MAX */
 		struct cfg_endpoint notify[CFG_NOTIFY_LISTEN_MAX];
 	} control;
+	/* metrics: the Prometheus endpoint (control/metrics.h); absent: none */
+	struct {
+		bool enabled;
+		struct cfg_endpoint listen;	/* listen: ADDR@PORT */
+	} metrics;
 	/* tcp: the TCP front end (control's listen sockets). A client is an
 	 * IPv4 address or an IPv6 /64. A connection is closed when no whole
 	 * query has come, and no answer has been read, for idle-timeout-ms. */

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -144,11 +145,38 @@ static void accept_ready(struct ctl_loop *loop, int fd, uint32_t events, void *a
 	}
 }
 
-struct ctl_sock *ctl_sock_new(struct ctl_loop *loop, const char *path, ctl_sock_cb cb,
-			      void *arg, int *code, char *err, size_t errlen)
+/* The group named by a name or a number. */
+static bool group_id(const char *group, gid_t *gid)
+{
+	char *end;
+	unsigned long n = strtoul(group, &end, 10);
+	char buf[4096];
+	struct group gr, *g = NULL;
+
+	if (*group && !*end && n < (gid_t)-1) {
+		*gid = (gid_t)n;
+		return true;
+	}
+	if (getgrnam_r(group, &gr, buf, sizeof(buf), &g) || !g)
+		return false;
+	*gid = g->gr_gid;
+	return true;
+}
+
+struct ctl_sock *ctl_sock_new(struct ctl_loop *loop, const char *path, unsigned mode,
+			      const char *group, ctl_sock_cb cb, void *arg, int *code, char *err,
+			      size_t errlen)
 {
 	struct ctl_sock *s = calloc(1, sizeof(*s));
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	gid_t gid = (gid_t)-1;
+
+	if (s && group && *group && !group_id(group, &gid)) {
+		snprintf(err, errlen, "control.socket-group %s: no such group", group);
+		*code = CTL_E_SOCKET;
+		free(s);
+		return NULL;
+	}
 
 	if (!s || strlen(path) >= sizeof(sun.sun_path)) {
 		snprintf(err, errlen, "control.socket %s: %s", path,
@@ -177,7 +205,10 @@ struct ctl_sock *ctl_sock_new(struct ctl_loop *loop, const char *path, ctl_sock_
 	unlink(path);
 	if (bind(s->fd, (struct sockaddr *)&sun, sizeof(sun)) || listen(s->fd, 16))
 		goto fail;
-	chmod(path, 0660);
+	/* before the first client can connect (the socket listens already,
+	 * but nothing accepts before the loop runs) */
+	if (chmod(path, mode & 0777) || (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid)))
+		goto fail;
 	if (ctl_loop_watch(loop, s->fd, EPOLLIN, accept_ready, s))
 		goto fail;
 	return s;

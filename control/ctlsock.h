@@ -35,10 +35,13 @@ void ctl_sock_reply(int fd, const char *text, size_t len);
  * rest after the blanks (NULL: nothing). */
 bool ctl_sock_verb(const char *cmd, const char *verb, const char **arg);
 
-/* Listens on path (a stale socket file there is replaced). NULL with *code
- * set (CTL_E_SOCKET, CTL_E_NOMEM) and a line in err. */
-struct ctl_sock *ctl_sock_new(struct ctl_loop *loop, const char *path, ctl_sock_cb cb,
-			      void *arg, int *code, char *err, size_t errlen);
+/* Listens on path (a stale socket file there is replaced) with the
+ * permission bits mode, owned by group (a name or a number; "" or NULL:
+ * the process's). NULL with *code set (CTL_E_SOCKET, CTL_E_NOMEM) and a
+ * line in err naming the key. */
+struct ctl_sock *ctl_sock_new(struct ctl_loop *loop, const char *path, unsigned mode,
+			      const char *group, ctl_sock_cb cb, void *arg, int *code, char *err,
+			      size_t errlen);
 void ctl_sock_free(struct ctl_sock *s);
 
 #endif

@@ -1008,4 +1008,44 @@ void ctl_dp_print_stats(const struct ctl_dp *d, FILE *f)
 			i, (unsigned long long)ctl->wstats[i].rx, i,
 			(unsigned long long)ctl->wstats[i].hits);
 	print_nsec_zones(ctl, d->n_workers, f);
+	for (unsigned i = 0; i < ctl->n_ports && i < SHM_PORTS_MAX; i++) {
+		const struct shm_port_stats *s = &ctl->ports[i];
+		fprintf(f, "stat dataplane.port%u.link_up %u\nstat dataplane.port%u.link_mbps %u\n",
+			i, s->link_up, i, s->link_mbps);
+#define PP(name, text) fprintf(f, "stat dataplane.port%u.%s %llu\n", i, #name, \
+			       (unsigned long long)s->name);
+		SHM_PORT_COUNTERS(PP)
+#undef PP
+		for (unsigned k = 0; k < s->n_xstats && k < SHM_PORT_XSTATS_MAX; k++) {
+			/* the PMD's name, in the stat line's alphabet */
+			char name[SHM_PORT_XSTAT_NAME_MAX];
+			unsigned j = 0;
+			for (; j + 1 < sizeof(name) && s->xstat_name[k][j]; j++) {
+				char c = s->xstat_name[k][j];
+				name[j] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+						  (c >= '0' && c <= '9') || c == '_' || c == '-'
+						  ? c : '_';
+			}
+			name[j] = 0;
+			fprintf(f, "stat dataplane.port%u.xstat[%s] %llu\n", i, name,
+				(unsigned long long)s->xstat[k]);
+		}
+	}
+}
+
+void ctl_dp_print_ports(const struct ctl_dp *d, FILE *f)
+{
+	const struct shm_ctl *ctl = d->ctl;
+
+	fprintf(f, "dataplane_pid %d\ndataplane_workers %u\n", (int)ctl->dp_pid, d->n_workers);
+
+	for (unsigned i = 0; i < ctl->n_ports && i < SHM_PORTS_MAX; i++) {
+		const struct shm_port_stats *s = &ctl->ports[i];
+		fprintf(f, "port%u %.*s link %s %u Mb/s rx %llu tx %llu missed %llu errors %llu\n",
+			i, (int)strnlen(s->device, sizeof(s->device)), s->device,
+			s->link_up ? "up" : "down", s->link_mbps,
+			(unsigned long long)s->rx_packets, (unsigned long long)s->tx_packets,
+			(unsigned long long)s->rx_missed,
+			(unsigned long long)(s->rx_errors + s->tx_errors));
+	}
 }

@@ -121,5 +121,8 @@ void ctl_dp_detach(struct ctl_dp *d);
 /* Writes the dataplane's counters, each summed over the workers, then
  * the writer's and control's, as "stat GROUP.NAME VALUE" lines. */
 void ctl_dp_print_stats(const struct ctl_dp *d, FILE *f);
+/* "status" lines of the dataplane: its pid, workers, and each service
+ * port ("portN DEVICE link up|down SPEED Mb/s rx N tx N missed N errors N"). */
+void ctl_dp_print_ports(const struct ctl_dp *d, FILE *f);
 
 #endif

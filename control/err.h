@@ -34,7 +34,8 @@
 	X(CTL_E_ANCHOR, -5016, "the trust anchor file is unusable")          \
 	X(CTL_E_POLICY, -5017, "the policy zone is unusable")                 \
 	X(CTL_E_TSIG, -5018, "a TSIG signature is missing, wrong or refused")  \
-	X(CTL_E_XFR, -5019, "the zone transfer failed")
+	X(CTL_E_XFR, -5019, "the zone transfer failed")                        \
+	X(CTL_E_METRICS, -5020, "cannot serve the metrics address")
 
 enum ctl_err {
 	CTL_OK = 0,

@@ -113,6 +113,7 @@ struct req {
 	struct cut cut;
 	uint32_t chain_expire;
 	uint32_t started;
+	uint64_t started_us;		/* a resolution's own (no parent): its time */
 	struct budget own, *bud;
 	unsigned chain;			/* CNAME/DNAME links followed */
 	uint8_t seen[NAMES_SEEN_MAX][DNS_NAME_MAX];
@@ -197,6 +198,7 @@ struct ctl_iter {
 	struct ctl_deleg_table *deleg;
 	struct ctl_iter_config cfg;
 	struct ctl_iter_stats st;
+	struct ctl_hist resolve_time;	/* resolutions (no parent), question to answer */
 	struct req **table;	/* outstanding client resolutions, by question */
 	uint64_t mask;
 	uint64_t seed;
@@ -621,7 +623,8 @@ static struct req *req_new(struct ctl_iter *it, const uint8_t *qname, uint16_t q
 		r->vbud = parent->vbud;
 		r->depth = parent->depth + 1;
 	} else {
-		r->own.deadline_ms = ctl_now_ms() + it->cfg.max_time_ms;
+		r->started_us = ctl_now_us();
+		r->own.deadline_ms = r->started_us / 1000 + it->cfg.max_time_ms;
 		r->bud = &r->own;
 		if (it->chain)
 			ctl_val_budget_init(&r->vb, &it->lim);
@@ -826,6 +829,8 @@ static void complete(struct req *r)
 		 * the failure was ours: out of ports, slots or a zone's share) */
 		ctl_infra_fail(it->infra, r->qname, r->qtype, r->qclass, ctl_now_ms());
 	}
+	if (!r->parent)
+		ctl_hist_add(&it->resolve_time, ctl_now_us() - r->started_us);
 	if (r->parent && r->sub_kind != SUB_NS) {
 		struct req *p = r->parent;
 		p->sub_out = false;
@@ -2160,6 +2165,11 @@ void ctl_iter_get_stats(const struct ctl_iter *it, struct ctl_iter_stats *st)
 {
 	*st = it->st;
 	st->outstanding = it->nreq;
+}
+
+const struct ctl_hist *ctl_iter_resolve_hist(const struct ctl_iter *it)
+{
+	return &it->resolve_time;
 }
 
 void ctl_iter_get_infra_stats(const struct ctl_iter *it, struct ctl_infra_stats *st)

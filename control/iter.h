@@ -45,6 +45,7 @@
 #include <sys/socket.h>
 
 #include "conf/config.h"
+#include "control/hist.h"
 #include "control/loop.h"
 
 #define CTL_ITER_OWN_MAX 512	/* our addresses (a wildcard listen: the host's) */
@@ -240,6 +241,9 @@ void ctl_iter_set_feed(struct ctl_iter *it, ctl_iter_feed_cb cb, void *arg, size
 /* The servers' and remembered failures' counters (control/infra.h). */
 struct ctl_infra_stats;
 void ctl_iter_get_infra_stats(const struct ctl_iter *it, struct ctl_infra_stats *st);
+/* The time resolutions took, question to answer (coalesced questions
+ * joined one: not counted again). */
+const struct ctl_hist *ctl_iter_resolve_hist(const struct ctl_iter *it);
 
 /*
  * The clock the iterator uses for TTLs and delegation lifetimes, in

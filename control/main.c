@@ -39,6 +39,7 @@
 #include "control/hints.h"
 #include "control/infra.h"
 #include "control/iter.h"
+#include "control/metrics.h"
 #include "control/policy.h"
 #include "control/reconf.h"
 #include "control/server.h"
@@ -93,6 +94,11 @@ struct parts {
 	 * when it changes) */
 	struct ctl_anchors *anchors;
 	uint64_t anchors_id;
+	/* the stat lines at the last "stats --reset" (NULL: none since the
+	 * start): "stats" shows the counters since */
+	char *stats_base;
+	size_t stats_base_len;
+	uint64_t started_ms;	/* ctl_now_ms() at the start (status' uptime) */
 };
 
 /* Standalone: the iterator's denial feed into our own NSEC store, as the
@@ -149,6 +155,8 @@ static void dump_stats(const struct parts *p, FILE *f)
 	CTL_CHAIN_COUNTERS(PV)
 	CTL_INFRA_COUNTERS(PX)
 	UP_COUNTERS(PU)
+	ctl_hist_print(up_rtt_hist(up), "upstream.rtt", f);
+	ctl_hist_print(ctl_iter_resolve_hist(it), "iter.resolve_time", f);
 	CTL_DELEG_COUNTERS(PD)
 	fprintf(f, "stat deleg.entries %llu\n", (unsigned long long)ds.entries);
 	fprintf(f, "stat cache.entries %llu\nstat cache.bytes %llu\n",
@@ -580,6 +588,42 @@ static void conf_policy_done(void *arg, int rc, const char *err, unsigned failed
 	free(pt);
 }
 
+/* bailiwick-ctl stats [--reset]: the counters since the last reset (or
+ * the start), gauges as they are; --reset starts the count again (for
+ * this verb only: the metrics endpoint's counters never go back). */
+static void stats(struct parts *p, const char *opt, FILE *f)
+{
+	char *text = NULL;
+	size_t len = 0;
+	bool reset = opt && !strcmp(opt, "--reset");
+
+	if (opt && !reset) {
+		fprintf(f, "error: stats takes --reset or nothing, not \"%s\"\n", opt);
+		return;
+	}
+	FILE *m = open_memstream(&text, &len);
+	if (!m) {
+		fprintf(f, "error: out of memory\n");
+		return;
+	}
+	dump_stats(p, m);
+	fclose(m);
+	ctl_metrics_since(text, len, p->stats_base, p->stats_base ? p->stats_base_len : 0, f);
+	if (reset) {
+		free(p->stats_base);
+		p->stats_base = text;
+		p->stats_base_len = len;
+	} else {
+		free(text);
+	}
+}
+
+/* A scrape of the metrics endpoint: every counter as it is. */
+static void metrics_fill(void *arg, FILE *f)
+{
+	dump_stats(arg, f);
+}
+
 static void reload_config(struct parts *p, FILE *f)
 {
 	uint8_t sha[CFG_SHA256_LEN];
@@ -672,8 +716,9 @@ static int command(void *arg, const char *cmd, FILE *f)
 		reload_policy(p, zone, f);
 		return 0;
 	}
-	if (!strcmp(cmd, "stats")) {
-		dump_stats(p, f);
+	const char *opt;
+	if (ctl_sock_verb(cmd, "stats", &opt)) {
+		stats(p, opt, f);
 		return 0;
 	}
 	if (!strcmp(cmd, "reload")) {
@@ -689,9 +734,10 @@ static int command(void *arg, const char *cmd, FILE *f)
 	if (!strcmp(cmd, "status")) {
 		size_t len;
 		const struct policy_snap *s = ctl_policy_snap(p->policy, &len);
-		fprintf(f, "version %s\nmode %s\npid %d\nconfig_generation %llu\n"
+		fprintf(f, "version %s\nmode %s\npid %d\nuptime_s %llu\nconfig_generation %llu\n"
 			   "policy_generation %llu\n", BW_VERSION,
 			p->dp ? "dataplane" : "standalone", (int)getpid(),
+			(unsigned long long)((ctl_now_ms() - p->started_ms) / 1000),
 			(unsigned long long)p->cfg_gen, (unsigned long long)(s ? policy_gen(s) : 0));
 		if (p->dp) {
 			uint64_t active, rejected;
@@ -699,6 +745,7 @@ static int command(void *arg, const char *cmd, FILE *f)
 			fprintf(f, "dataplane_config_generation %llu\n", (unsigned long long)active);
 			ctl_dp_policy_state(p->dp, &active, &rejected);
 			fprintf(f, "dataplane_policy_generation %llu\n", (unsigned long long)active);
+			ctl_dp_print_ports(p->dp, f);
 		}
 		return 0;
 	}
@@ -899,7 +946,7 @@ int main(int argc, char **argv)
 
 	struct parts parts = { it, up, NULL, deleg, cache, NULL, policy, loop, NULL, NULL,
 			       { 0 }, 0, 0, &cfg, path, cfg_sha256, 1, &hints, false, anchors,
-			       anchors_id };
+			       anchors_id, NULL, 0, ctl_now_ms() };
 	if (cfg.dataplane.enabled) {
 		fprintf(stderr, "bailiwick-control: waiting for the dataplane\n");
 		parts.dp = ctl_dp_attach(loop, it, &cfg, cfg_sha256, argv[0],
@@ -933,9 +980,14 @@ int main(int argc, char **argv)
 	}
 	struct ctl_server *srv = ctl_server_new(loop, it, cache, parts.dp, &cfg, &code, err,
 						sizeof(err));
-	struct ctl_sock *sock = srv ? ctl_sock_new(loop, cfg.control.socket, command, &parts,
-						   &code, err, sizeof(err)) : NULL;
-	if (!srv || !sock) {
+	struct ctl_sock *sock = srv ? ctl_sock_new(loop, cfg.control.socket,
+						   cfg.control.socket_mode, cfg.control.socket_group,
+						   command, &parts, &code, err, sizeof(err)) : NULL;
+	struct ctl_metrics *metrics = NULL;
+	if (sock && cfg.metrics.enabled)
+		metrics = ctl_metrics_new(loop, &cfg.metrics.listen, metrics_fill, &parts, &code,
+					  err, sizeof(err));
+	if (!srv || !sock || (cfg.metrics.enabled && !metrics)) {
 		fprintf(stderr, "bailiwick-control: %s\n", err);
 		return 1;
 	}
@@ -995,7 +1047,9 @@ int main(int argc, char **argv)
 	/* a policy reload still running ends in ctl_policy_free() below, and
 	 * its callback must not publish to the dataplane just left */
 	parts.dp = NULL;
+	ctl_metrics_free(metrics);
 	ctl_sock_free(sock);
+	free(parts.stats_base);
 	ctl_server_free(srv);
 	ctl_iter_free(it);
 	cache_nsec_free(parts.nsec);

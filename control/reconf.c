@@ -92,6 +92,9 @@ static const struct field fields[] = {
 	F("control.socket", control.socket, false),
 	F("control.notify-listen", control.n_notify, false),
 	F("control.notify-listen", control.notify, false),
+	F("control.socket-mode", control.socket_mode, false),
+	F("control.socket-group", control.socket_group, false),
+	F("metrics.listen", metrics, false),
 	F("dataplane", dataplane, false),
 };
 

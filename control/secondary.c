@@ -37,14 +37,6 @@
 #define NOTIFY_TCP_MAX 16
 #define NOTIFY_TCP_IDLE_MS 5000
 
-#define SEC_COUNTERS(X)							\
-	X(axfr, "versions transferred whole (AXFR, or an IXFR answered whole)") \
-	X(ixfr, "versions transferred as differences (IXFR)")		\
-	X(current, "refreshes that found the version held current")	\
-	X(failures, "refreshes that failed (the version held stays)")	\
-	X(fell_back, "IXFRs that could not be used, asked again as AXFR") \
-	X(notifies, "NOTIFYs taken from the primary")
-
 struct szone {
 	struct ctl_secondary *s;
 	unsigned i;
@@ -69,7 +61,7 @@ struct szone {
 	unsigned last_messages;		/* the last transfer's messages */
 	struct {
 #define SEC_FIELD(name, text) uint64_t name;
-		SEC_COUNTERS(SEC_FIELD)
+		CTL_SECONDARY_COUNTERS(SEC_FIELD)
 #undef SEC_FIELD
 	} st;
 	char last_error[512];
@@ -731,7 +723,7 @@ void ctl_secondary_print_zone(const struct ctl_secondary *s, unsigned i, const c
 		return;
 #define P(field, text) fprintf(f, "stat policy_zone.xfr_%s[%s] %llu\n", #field, name, \
 			       (unsigned long long)z->st.field);
-	SEC_COUNTERS(P)
+	CTL_SECONDARY_COUNTERS(P)
 #undef P
 	fprintf(f, "stat policy_zone.xfr_last_messages[%s] %u\n", name, z->last_messages);
 	fprintf(f, "stat policy_zone.xfr_serial[%s] %u\nstat policy_zone.xfr_expired[%s] %d\n"

@@ -52,6 +52,15 @@ struct cfg;
 struct ctl_loop;
 struct policy_zone;
 
+/* A zone's transfer counters ("stat policy_zone.xfr_NAME[ZONE]"). */
+#define CTL_SECONDARY_COUNTERS(X)					\
+	X(axfr, "versions transferred whole (AXFR, or an IXFR answered whole)") \
+	X(ixfr, "versions transferred as differences (IXFR)")		\
+	X(current, "refreshes that found the version held current")	\
+	X(failures, "refreshes that failed (the version held stays)")	\
+	X(fell_back, "IXFRs that could not be used, asked again as AXFR") \
+	X(notifies, "NOTIFYs taken from the primary")
+
 struct ctl_secondary;
 
 /* The zones of cfg (which must outlive s). NULL: no memory. */

@@ -249,6 +249,7 @@ void up_accept_reply(struct up_ctx *c, struct query *q,
 		.tcp = tcp,
 		.cookie_ok = cookie_ok,
 	};
+	ctl_hist_add(&c->rtt, r.rtt_us);
 	q_complete(c, q, &r);
 }
 
@@ -567,6 +568,11 @@ unsigned up_families(const struct up_ctx *c)
 uint32_t up_port_count(const struct up_ctx *c)
 {
 	return c->nports;
+}
+
+const struct ctl_hist *up_rtt_hist(const struct up_ctx *c)
+{
+	return &c->rtt;
 }
 
 void up_counters_get(const struct up_ctx *c, struct up_counters *out)

@@ -62,6 +62,7 @@
 #include <sys/socket.h>
 
 #include "control/err.h"
+#include "control/hist.h"
 #include "control/loop.h"
 #include "dns/msg.h"
 
@@ -218,6 +219,8 @@ bool up_server_cookies(const struct up_ctx *ctx, const struct sockaddr *server);
 
 /* A snapshot of the counters. */
 void up_counters_get(const struct up_ctx *ctx, struct up_counters *out);
+/* The round-trip times of the replies accepted (UDP and TCP). */
+const struct ctl_hist *up_rtt_hist(const struct up_ctx *ctx);
 
 /* Queries outstanding now. */
 uint32_t up_outstanding(const struct up_ctx *ctx);

@@ -127,6 +127,7 @@ struct up_ctx {
 	struct ctl_loop *loop;
 	struct up_config cfg;
 	struct up_counters cnt;
+	struct ctl_hist rtt;	/* accepted replies */
 	uint16_t *ports;	/* the range minus the exclusions */
 	uint32_t nports;
 	/* the ports drawn last (a ring of recent_max) and a bitmap of them:

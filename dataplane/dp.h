@@ -196,6 +196,12 @@ void dp_settings_poll(struct dp *dp);
 /* flush.c: control's flush request taken, and reported done once the
  * cache's trim has finished it (main thread, its loop). */
 void dp_flush_poll(struct dp *dp);
+
+/* ports.c: the service ports' link state and DPDK counters into shm's
+ * ports[]: the names once (after the ports started and the control block
+ * exists), the values at each call (about once a second). Main thread. */
+void dp_ports_stats_init(struct dp *dp);
+void dp_ports_stats(struct dp *dp);
 /* n zones (lower-cased wire names) in force for the workers; false: no
  * memory (the list in force stays). */
 bool dp_routed_set(struct dp *dp, const uint8_t (*names)[DNS_NAME_MAX], unsigned n);

@@ -562,6 +562,7 @@ int main(int argc, char **argv)
 	}
 	if (shared_objects(&dp, err, sizeof(err)))
 		rte_exit(EXIT_FAILURE, "%s: %s\n", path, err);
+	dp_ports_stats_init(&dp);
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -592,6 +593,7 @@ int main(int argc, char **argv)
 		}
 		if (now >= next_stats) {
 			writer_stats(&dp);
+			dp_ports_stats(&dp);
 			next_stats = now + 1000;
 		}
 		dp_policy_poll(&dp);

@@ -73,8 +73,9 @@ struct dns_query;
  * (settings' routed), the writer's anchor_flushes and anchor_stale
  * counters. 13: an operator's flush (flush_seq, flush_mode, flush_name;
  * flush_done, flush_removed, flush_zones, flush_status) and the writer's flush
- * counters. */
-#define SHM_ABI_VERSION 13
+ * counters. 14: the service ports' link state and counters (n_ports,
+ * ports[]: DPDK's basic statistics and extended ones by name). */
+#define SHM_ABI_VERSION 14
 #define SHM_MAGIC 0x6277636c /* "bwcl" */
 
 #define SHM_CTL_NAME "bw_ctl"
@@ -379,6 +380,38 @@ struct shm_writer_stats {
 #undef SHM_FIELD
 } __attribute__((aligned(64)));
 
+/*
+ * A service port as DPDK counts it, refreshed by the dataplane's main
+ * thread about once a second (rte_eth_stats_get(), rte_eth_xstats_get()):
+ * monitoring only, read without a lock (each value one aligned word).
+ * The extended statistics' names are written once at start and do not
+ * change; n_xstats of them (the PMD's first SHM_PORT_XSTATS_MAX).
+ */
+#define SHM_PORTS_MAX 16
+#define SHM_PORT_XSTATS_MAX 64
+#define SHM_PORT_XSTAT_NAME_MAX 64	/* RTE_ETH_XSTATS_NAME_SIZE, NUL included */
+#define SHM_PORT_COUNTERS(X)						\
+	X(rx_packets, "packets received (the PMD's count)")		\
+	X(tx_packets, "packets sent")					\
+	X(rx_bytes, "octets received")					\
+	X(tx_bytes, "octets sent")					\
+	X(rx_missed, "packets the NIC dropped: no receive descriptor free") \
+	X(rx_errors, "packets received with errors")			\
+	X(tx_errors, "packets that failed to be sent")			\
+	X(rx_nombuf, "receive mbuf allocation failures")
+
+struct shm_port_stats {
+	char device[64];		/* dataplane.ports[i].device, cut */
+	volatile uint32_t link_up;	/* 1: up */
+	volatile uint32_t link_mbps;
+#define SHM_FIELD(name, text) volatile uint64_t name;
+	SHM_PORT_COUNTERS(SHM_FIELD)
+#undef SHM_FIELD
+	uint32_t n_xstats;
+	char xstat_name[SHM_PORT_XSTATS_MAX][SHM_PORT_XSTAT_NAME_MAX];
+	volatile uint64_t xstat[SHM_PORT_XSTATS_MAX];
+} __attribute__((aligned(64)));
+
 /* Control's counters of the shared-memory path. */
 #define SHM_CONTROL_COUNTERS(X)						\
 	X(misses, "miss records received")				\
@@ -583,6 +616,9 @@ struct shm_ctl {
 	/* RFC 8198 per zone: each worker's row, and the writer's list */
 	alignas(64) struct shm_nsec_zone_count wzones[SHM_WORKERS_MAX][SHM_NSEC_ZONE_SLOTS];
 	struct shm_nsec_zones nsec_zones;
+	/* Dataplane main thread: its service ports (n_ports written once) */
+	uint32_t n_ports;
+	struct shm_port_stats ports[SHM_PORTS_MAX];
 };
 
 #endif

@@ -1233,3 +1233,33 @@ Test(config, policy_errors_name_the_key)
 	bad("resolver: { root-hints: /r }\npolicy: [ { name: r, file: z } ]\n", CFG_E_VALUE,
 	    "bailiwick.yaml:2:28: policy[0].file: \"z\" is not an absolute path");
 }
+
+Test(config, metrics_and_the_operator_socket)
+{
+	ok("resolver: { root-hints: /r }\n");
+	cr_assert_not(c.metrics.enabled);
+	cr_assert_eq(c.control.socket_mode, 0660);
+	cr_assert_eq(c.control.socket_group[0], 0);
+	ok("resolver: { root-hints: /r }\nmetrics: { listen: \"127.0.0.1@9953\" }\n"
+	   "control: { socket-mode: \"0600\", socket-group: adm }\n");
+	cr_assert(c.metrics.enabled);
+	cr_assert_eq(c.metrics.listen.port, 9953);
+	cr_assert_eq(c.metrics.listen.a.family, AF_INET);
+	cr_assert_eq(c.control.socket_mode, 0600);
+	cr_assert_str_eq(c.control.socket_group, "adm");
+	ok("resolver: { root-hints: /r }\nmetrics: { listen: \"[::1]@9953\" }\n"
+	   "control: { socket-mode: 640 }\n");
+	cr_assert_eq(c.metrics.listen.a.family, AF_INET6);
+	cr_assert_eq(c.control.socket_mode, 0640);
+
+	bad("resolver: { root-hints: /r }\nmetrics: {}\n", CFG_E_MISSING,
+	    "bailiwick.yaml:2:10: metrics.listen: missing required key");
+	bad("resolver: { root-hints: /r }\nmetrics: { listen: \"127.0.0.1\", port: 1 }\n",
+	    CFG_E_UNKNOWN_KEY, "bailiwick.yaml:2:33: metrics.port: unknown key");
+	bad("resolver: { root-hints: /r }\ncontrol: { socket-mode: \"0800\" }\n", CFG_E_VALUE,
+	    "bailiwick.yaml:2:25: control.socket-mode: \"0800\" is not a file mode in octal "
+	    "(0600, 0660, at most 0777)");
+	bad("resolver: { root-hints: /r }\ncontrol: { socket-mode: \"1777\" }\n", CFG_E_VALUE,
+	    "bailiwick.yaml:2:25: control.socket-mode: \"1777\" is not a file mode in octal "
+	    "(0600, 0660, at most 0777)");
+}
