@@ -22,6 +22,7 @@
 #include <rte_memzone.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
+#include <systemd/sd-daemon.h>
 
 #include "cache/msgcache.h"
 #include "cache/nsec.h"
@@ -730,10 +731,14 @@ static int eal_secondary(const struct cfg *cfg, const char *argv0)
 	return rc;
 }
 
+/* A nap while waiting for the dataplane: control is well, it waits on
+ * purpose, so systemd's watchdog is kept (after a re-execution it is
+ * armed; at the first start it is not yet, and the ping is ignored). */
 static void nap_ms(unsigned ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
 	nanosleep(&ts, NULL);
+	sd_notify(0, "WATCHDOG=1");
 }
 
 struct ctl_dp *ctl_dp_attach(struct ctl_loop *loop, struct ctl_iter *it,
@@ -747,6 +752,7 @@ struct ctl_dp *ctl_dp_attach(struct ctl_loop *loop, struct ctl_iter *it,
 	const struct rte_memzone *mz = NULL;
 
 	snprintf(path, sizeof(path), "/var/run/dpdk/%s/config", prefix_of(cfg));
+	sd_notify(0, "STATUS=waiting for the dataplane");
 	while (!rte_eal_primary_proc_alive(path)) {
 		if (*stop || (wait_ms && ctl_now_ms() > deadline)) {
 			snprintf(err, errlen, "no dataplane is running (file prefix %s): "

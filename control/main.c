@@ -22,6 +22,7 @@
 #include <linux/close_range.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include <systemd/sd-daemon.h>
 #include <urcu/urcu-qsbr.h>
 
 #include "answer/settings.h"
@@ -1020,8 +1021,19 @@ int main(int argc, char **argv)
 	fprintf(stderr, "bailiwick-control: client cache: %s; its own cache %llu MiB\n",
 		parts.dp ? "the dataplane's" : "its own",
 		(unsigned long long)(cc.max_bytes >> 20));
+	/* systemd (Type=notify): ready now; the watchdog is kept while the
+	 * loop turns (no-ops without NOTIFY_SOCKET) */
+	sd_notifyf(0, "READY=1\nSTATUS=resolving (%s)", parts.dp ? "attached to the dataplane"
+								: "standalone");
+	uint64_t wd_us = 0, next_wd = 0;
+	if (sd_watchdog_enabled(0, &wd_us) <= 0)
+		wd_us = 0;
 
 	while (!stop) {
+		if (wd_us && ctl_now_ms() >= next_wd) {
+			sd_notify(0, "WATCHDOG=1");
+			next_wd = ctl_now_ms() + wd_us / 2000;
+		}
 		int n = ctl_loop_run_once(loop, 200);
 		if (n < 0) {
 			fprintf(stderr, "bailiwick-control: event loop: %s: %s\n", ctl_strerror(n),
@@ -1042,6 +1054,8 @@ int main(int argc, char **argv)
 			break;
 	}
 	bool reattach = !stop && parts.dp && ctl_dp_lost(parts.dp);
+	sd_notify(0, reattach ? "STATUS=the dataplane went away: attaching to the next one"
+			      : "STOPPING=1");
 	dump_stats(&parts, stderr);
 	ctl_dp_detach(parts.dp);
 	/* a policy reload still running ends in ctl_policy_free() below, and

@@ -35,6 +35,7 @@
 #include <rte_memzone.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
+#include <systemd/sd-daemon.h>
 #include <urcu/urcu-qsbr.h>
 
 #include "answer/reply.h"
@@ -577,6 +578,14 @@ int main(int argc, char **argv)
 	printf("bailiwick-dataplane: %u worker(s), control block %s, ABI %u: ready\n",
 	       dp.n_workers, SHM_CTL_NAME, SHM_ABI_VERSION);
 	fflush(stdout);
+	/* systemd (Type=notify): ready; the watchdog is kept while every
+	 * worker's loop turns (a worker stuck: no more pings, and systemd
+	 * restarts us). No-ops without NOTIFY_SOCKET. */
+	sd_notifyf(0, "READY=1\nSTATUS=%u worker(s) answering", dp.n_workers);
+	uint64_t wd_us = 0, next_wd = 0, seen[SHM_WORKERS_MAX] = { 0 };
+	bool stuck = false;
+	if (sd_watchdog_enabled(0, &wd_us) <= 0)
+		wd_us = 0;
 
 	uint64_t next_check = 0, next_stats = 0;
 	unsigned nap_us = IDLE_SLEEP_US;
@@ -590,6 +599,26 @@ int main(int argc, char **argv)
 			dp.ctl->dp_heartbeat_ms = now;
 			check_control(dp.ctl, now);
 			next_check = now + HOUSEKEEPING_MS;
+		}
+		if (wd_us && now >= next_wd) {
+			unsigned idle = dp.n_workers;
+			for (unsigned i = 0; i < dp.n_workers; i++) {
+				uint64_t it = __atomic_load_n(&dp.ctl->wstats[i].iterations,
+							      __ATOMIC_RELAXED);
+				if (it != seen[i]) {
+					seen[i] = it;
+				} else if (idle == dp.n_workers) {
+					idle = i;
+				}
+			}
+			if (idle == dp.n_workers)
+				sd_notify(0, "WATCHDOG=1");
+			else if (!stuck)
+				fprintf(stderr, "bailiwick-dataplane: worker %u has not turned its "
+						"loop for %llu ms: the watchdog is not kept\n",
+					idle, (unsigned long long)(wd_us / 2000));
+			stuck = idle != dp.n_workers;
+			next_wd = now + wd_us / 2000;
 		}
 		if (now >= next_stats) {
 			writer_stats(&dp);
@@ -621,6 +650,7 @@ int main(int argc, char **argv)
 	}
 
 	printf("bailiwick-dataplane: stopping\n");
+	sd_notify(0, "STOPPING=1");
 	__atomic_store_n(&dp.quit, true, __ATOMIC_RELAXED);
 	rte_eal_mp_wait_lcore();
 	for (unsigned i = 0; i < dp.n_ports; i++) {
