@@ -803,6 +803,16 @@ static int control(struct ctx *x, yaml_node_t *n)
 	return 0;
 }
 
+/* metrics.listen: ADDR@PORT; without @PORT, 9953 (not DNS's 53). */
+static int metrics_listen(struct ctx *x, yaml_node_t *n)
+{
+	int r = cfgp_get_endpoint(x, n, &x->cfg->metrics.listen);
+
+	if (!r && !memchr(n->data.scalar.value, '@', n->data.scalar.length))
+		x->cfg->metrics.listen.port = CFG_METRICS_PORT;
+	return r;
+}
+
 static int metrics(struct ctx *x, yaml_node_t *n)
 {
 	MAP_WALK(k, "listen");
@@ -812,7 +822,7 @@ static int metrics(struct ctx *x, yaml_node_t *n)
 		return r;
 	if (!k[0])
 		return cfgp_missing(x, n->start_mark, "listen");
-	FIELD(k, 0, cfgp_get_endpoint(x, v, &x->cfg->metrics.listen));
+	FIELD(k, 0, metrics_listen(x, v));
 	x->cfg->metrics.enabled = true;
 	return 0;
 }

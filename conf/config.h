@@ -89,6 +89,7 @@ enum cfg_err {
 #define CFG_TSIG_MAX 16		   /* tsig-keys */
 #define CFG_TSIG_SECRET_MAX 128	   /* octets of a TSIG key's secret */
 #define CFG_GROUP_MAX 64	   /* control.socket-group */
+#define CFG_METRICS_PORT 9953	   /* metrics.listen without @PORT */
 #define CFG_NOTIFY_LISTEN_MAX 4	   /* control.notify-listen */
 
 enum cfg_qname_min {
@@ -342,7 +343,8 @@ struct cfg {
 		unsigned n_notify;		  /* 0..CFG_NOTIFY_LISTEN_MAX */
 		struct cfg_endpoint notify[CFG_NOTIFY_LISTEN_MAX];
 	} control;
-	/* metrics: the Prometheus endpoint (control/metrics.h); absent: none */
+	/* metrics: the Prometheus endpoint (control/metrics.h); absent: none.
+	 * listen without @PORT: CFG_METRICS_PORT */
 	struct {
 		bool enabled;
 		struct cfg_endpoint listen;	/* listen: ADDR@PORT */

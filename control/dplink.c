@@ -1003,16 +1003,28 @@ void ctl_dp_print_stats(const struct ctl_dp *d, FILE *f)
 #undef PW
 #undef PR
 #undef PC
-	for (unsigned r = 0; r < SHM_FRAME_DROPS_MAX; r++)
-		if (sum.frame_drops[r])
-			fprintf(f, "stat dataplane.drop_%d %llu\n", -net_pkt_drop_code(r),
+	/* every reason the frame layer has, at 0 too (a monitoring system
+	 * sees each series from the start) */
+	static const int reasons[] = {
+#define REASON(name, value, text) value,
+		NET_PKT_ERRORS(REASON)
+#undef REASON
+	};
+	for (size_t k = 0; k < sizeof(reasons) / sizeof(reasons[0]); k++) {
+		unsigned r = net_pkt_drop_slot(reasons[k]);
+		if (r < SHM_FRAME_DROPS_MAX)
+			fprintf(f, "stat dataplane.drop_%d %llu\n", -reasons[k],
 				(unsigned long long)sum.frame_drops[r]);
+	}
 	fprintf(f, "stat dataplane.tsc_hz %llu\nstat dataplane.workers %u\n",
 		(unsigned long long)ctl->tsc_hz, d->n_workers);
-	for (unsigned i = 0; i < d->n_workers; i++)
-		fprintf(f, "stat dataplane.worker%u.rx %llu\nstat dataplane.worker%u.hits %llu\n",
-			i, (unsigned long long)ctl->wstats[i].rx, i,
-			(unsigned long long)ctl->wstats[i].hits);
+	/* each worker's own, every counter (bailiwick-ctl top's rates) */
+	for (unsigned i = 0; i < d->n_workers; i++) {
+#define PWI(name, text) fprintf(f, "stat dataplane.worker%u.%s %llu\n", i, #name, \
+				(unsigned long long)ctl->wstats[i].name);
+		SHM_WORKER_COUNTERS(PWI)
+#undef PWI
+	}
 	print_nsec_zones(ctl, d->n_workers, f);
 	for (unsigned i = 0; i < ctl->n_ports && i < SHM_PORTS_MAX; i++) {
 		const struct shm_port_stats *s = &ctl->ports[i];

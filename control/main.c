@@ -1028,6 +1028,7 @@ int main(int argc, char **argv)
 	uint64_t wd_us = 0, next_wd = 0;
 	if (sd_watchdog_enabled(0, &wd_us) <= 0)
 		wd_us = 0;
+	bool loop_failed = false; /* exit 1, not a stop asked for */
 
 	while (!stop) {
 		if (wd_us && ctl_now_ms() >= next_wd) {
@@ -1038,6 +1039,7 @@ int main(int argc, char **argv)
 		if (n < 0) {
 			fprintf(stderr, "bailiwick-control: event loop: %s: %s\n", ctl_strerror(n),
 				strerror(errno));
+			loop_failed = true;
 			break;
 		}
 		/* entry pointers from this round's lookups are not kept */
@@ -1086,5 +1088,5 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fprintf(stderr, "bailiwick-control: stopped\n");
-	return 0;
+	return loop_failed ? 1 : 0;
 }

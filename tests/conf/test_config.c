@@ -1251,6 +1251,10 @@ Test(config, metrics_and_the_operator_socket)
 	   "control: { socket-mode: 640 }\n");
 	cr_assert_eq(c.metrics.listen.a.family, AF_INET6);
 	cr_assert_eq(c.control.socket_mode, 0640);
+	ok("resolver: { root-hints: /r }\nmetrics: { listen: \"127.0.0.1\" }\n");
+	cr_assert_eq(c.metrics.listen.port, 9953);
+	ok("resolver: { root-hints: /r }\nmetrics: { listen: \"[::1]@80\" }\n");
+	cr_assert_eq(c.metrics.listen.port, 80);
 
 	bad("resolver: { root-hints: /r }\nmetrics: {}\n", CFG_E_MISSING,
 	    "bailiwick.yaml:2:10: metrics.listen: missing required key");
