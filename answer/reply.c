@@ -12,7 +12,7 @@
 #include "dns/query.h"
 
 size_t answer_empty(const uint8_t *wire, const struct dns_query *q,
-		    int rcode, uint16_t edns_size, uint8_t *out)
+		    int rcode, uint16_t ede, uint16_t edns_size, uint8_t *out)
 {
 	uint16_t flags = (uint16_t)(DNS_F_QR | DNS_F_RA |
 				    (dns_get16(wire + 2) & (DNS_F_OPCODE_MASK | DNS_F_RD | DNS_F_CD)) |
@@ -32,6 +32,8 @@ size_t answer_empty(const uint8_t *wire, const struct dns_query *q,
 			n += dns_opt_put(out + n, edns_size, q->edns.flags);
 			out[n - DNS_OPT_LEN + 5] = (uint8_t)(rcode >> 4);
 			dns_put16(out + 10, 1);
+			if (ede != DNS_EDE_NONE)
+				n += dns_opt_put_ede(out + n - DNS_OPT_LEN, out + n, ede);
 		}
 	}
 	return n;
@@ -126,7 +128,7 @@ size_t answer_from_msg(const struct dns_query *q, const uint8_t *msg,
 	if (!msg || dns_msg_parse(&m, msg, len) || m.qname_len != q->qname_len ||
 	    m.qtype != q->qtype || m.qclass != q->qclass ||
 	    !dns_name_equal(m.qname, dns_query_qname(q)))
-		return answer_empty(q->wire, q, rcode, edns_size, out);
+		return answer_empty(q->wire, q, rcode, DNS_EDE_NONE, edns_size, out);
 	/* Control assembles every answer with its DNSSEC records; a client
 	 * without DO gets it written again without them (RFC 4035 3.2.1).
 	 * A message whose OPT is not its last record (not one of ours), or
@@ -140,7 +142,7 @@ size_t answer_from_msg(const struct dns_query *q, const uint8_t *msg,
 		/* (it parsed once: this cannot fail; if it did, no answer
 		 * without records may pass for the data) */
 		if (!write_again(&m, strip, &plain))
-			return answer_empty(q->wire, q, DNS_R_SERVFAIL, edns_size, out);
+			return answer_empty(q->wire, q, DNS_R_SERVFAIL, DNS_EDE_NONE, edns_size, out);
 		src = &plain;
 	}
 	/* Our OPT replaces the message's, its last record. The records
@@ -226,7 +228,7 @@ size_t answer_resolved(struct cache *c, const struct dns_query *q, uint32_t now,
 		       bool truncated, uint16_t edns_size, uint8_t *out, size_t cap)
 {
 	if (truncated) {
-		size_t n = answer_empty(q->wire, q, rcode, edns_size, out);
+		size_t n = answer_empty(q->wire, q, rcode, DNS_EDE_NONE, edns_size, out);
 		out[2] |= DNS_F_TC >> 8;
 		return n;
 	}

@@ -22,7 +22,7 @@
 struct cache;
 struct dns_query;
 
-#define ANSWER_EMPTY_MAX (DNS_HDR_LEN + DNS_NAME_MAX + 4 + DNS_OPT_LEN)
+#define ANSWER_EMPTY_MAX (DNS_HDR_LEN + DNS_NAME_MAX + 4 + DNS_OPT_LEN + DNS_EDE_LEN)
 
 /*
  * The largest UDP answer we send, whatever the client offers: our
@@ -48,10 +48,12 @@ static inline size_t answer_udp_max(uint16_t edns_size, size_t link_max)
  * upper bits in our OPT, for BADVERS). q is wire parsed (dns_query_parse())
  * or NULL when it did not parse: then only the header goes back, since
  * there is no question to echo. With q, the question octet for octet and
- * our OPT (edns_size) when the client sent one. Returns the length.
+ * our OPT (edns_size) when the client sent one, with the Extended DNS
+ * Error ede in it unless ede is DNS_EDE_NONE (RFC 8914). Returns the
+ * length.
  */
 size_t answer_empty(const uint8_t *wire, const struct dns_query *q,
-		    int rcode, uint16_t edns_size, uint8_t *out);
+		    int rcode, uint16_t ede, uint16_t edns_size, uint8_t *out);
 
 /*
  * The answer to q from an assembled message msg (for q's question, the name

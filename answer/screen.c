@@ -5,12 +5,14 @@
 #include "answer/screen.h"
 
 #include "answer/acl.h"
+#include "dns/opt.h"
 #include "dns/wire.h"
 
 static inline void verdict(struct answer_screen *out, enum answer_slot slot, int rcode)
 {
 	out->slot = slot;
 	out->rcode = rcode;
+	out->ede = DNS_EDE_NONE;
 }
 
 void answer_screen(struct answer_screen *out, const struct answer_acl *acl, int v6,
@@ -36,6 +38,7 @@ void answer_screen(struct answer_screen *out, const struct answer_acl *acl, int 
 		return;
 	default:
 		verdict(out, ANSWER_REFUSED, DNS_R_REFUSED);
+		out->ede = DNS_EDE_PROHIBITED;
 		return;
 	}
 	if (((dns_get16(wire + 2) & DNS_F_OPCODE_MASK) >> DNS_F_OPCODE_SHIFT) != DNS_OP_QUERY)
@@ -45,9 +48,10 @@ void answer_screen(struct answer_screen *out, const struct answer_acl *acl, int 
 	else if (q->has_edns && q->edns.version != 0)
 		verdict(out, ANSWER_BADVERS, DNS_R_BADVERS);
 	else if (q->qclass != DNS_C_IN || q->qtype == DNS_T_AXFR || q->qtype == DNS_T_IXFR ||
-		 q->qtype == DNS_T_OPT || q->qtype == DNS_T_TSIG)
+		 q->qtype == DNS_T_OPT || q->qtype == DNS_T_TSIG) {
 		verdict(out, ANSWER_REFUSED, DNS_R_REFUSED);
-	else
+		out->ede = DNS_EDE_NOT_SUPPORTED;
+	} else
 		verdict(out, ANSWER_GO, DNS_R_NOERROR);
 }
 

@@ -5,12 +5,12 @@
  *   1. shorter than a DNS header: dropped (nothing to answer with);
  *   2. QR=1: dropped (a response sent to us; answering it would loop or
  *      reflect);
- *   3. access control: drop, or REFUSED;
+ *   3. access control: drop, or REFUSED (EDE 18, Prohibited);
  *   4. the opcode is not QUERY: NOTIMP (wins over a broken body);
  *   5. the body does not parse: FORMERR, the header echoed alone;
  *   6. an EDNS version other than 0: BADVERS;
  *   7. a class other than IN, AXFR, IXFR, or OPT or TSIG asked as a type:
- *      REFUSED;
+ *      REFUSED (EDE 21, Not Supported);
  * and otherwise the query goes on to the cache. Each outcome is a slot
  * that names its counter; a front end keeps one counter per slot (the
  * dataplane's are in shm.h's worker counters, control's in server.h).
@@ -50,6 +50,10 @@ enum answer_slot {
 struct answer_screen {
 	enum answer_slot slot;
 	int rcode;			/* the answer's rcode: slots from REFUSED on */
+	uint16_t ede;			/* its Extended DNS Error (RFC 8914), or
+					   DNS_EDE_NONE: PROHIBITED for access
+					   control, NOT_SUPPORTED for a class or a
+					   zone transfer */
 	const struct dns_query *q;	/* the parsed query, or NULL (it did not
 					   parse, or was dropped before parsing) */
 };

@@ -575,8 +575,11 @@ static inline int answer(const struct cache *c, const struct cache_entry *e,
 		uint8_t *at = out + len;
 		len += dns_opt_put(at, __atomic_load_n(&c->cfg.edns_udp_size, __ATOMIC_RELAXED),
 				   q->edns.flags);
-		/* why the data is as it is (e.g. insecure: 27, RFC 9276),
-		 * when there is room: it never costs the records */
+		/* an expired entry served (RFC 8767) says so (RFC 8914 4.4),
+		 * then why the data is as it is (e.g. insecure: 27, RFC
+		 * 9276), when there is room: neither costs the records */
+		if (state >= CACHE_STALE && len + DNS_EDE_LEN <= cap)
+			len += dns_opt_put_ede(at, out + len, DNS_EDE_STALE_ANSWER);
 		if (e->ede && len + DNS_EDE_LEN <= cap)
 			len += dns_opt_put_ede(at, out + len, e->ede);
 	}
@@ -901,6 +904,41 @@ struct cache *cache_new(const struct cache_config *cfg)
 		return NULL;
 	}
 	return c;
+}
+
+bool cache_walk(const struct cache *c, uint64_t *pos, uint64_t max_slots, uint32_t now,
+		cache_walk_cb cb, void *arg)
+{
+	struct cache_table *t = c->table;
+	uint64_t n = table_slots(t), i = *pos < n ? *pos : n;
+	uint64_t end = n - i > max_slots ? i + max_slots : n;
+
+	for (; i < end; i++) {
+		uint64_t v = *slot_at(t, i);
+		if (!v)
+			continue;
+		const struct cache_entry *e = slot_entry(v);
+		if (e->epoch != c->epoch || now >= e->stale_until)
+			continue;
+		struct cache_entry_info x = {
+			.qname = e->data,
+			.qtype = e->qtype,
+			.qclass = e->qclass,
+			.rcode = e->rcode,
+			.rank = e->rank,
+			.ede = e->ede,
+			.full = e->full,
+			.secure = (e->flags & DNS_F_AD) != 0,
+			.stale = now >= e->expire,
+			.ttl_s = now < e->expire ? e->expire - now : 0,
+			.stale_s = e->stale_until - (now < e->expire ? e->expire : now),
+			.bytes = e->bytes,
+			.records = (uint16_t)(e->count[0] + e->count[1] + e->count[2]),
+		};
+		cb(arg, &x);
+	}
+	*pos = end < n ? end : 0;
+	return end < n;
 }
 
 void cache_flush(struct cache *c)

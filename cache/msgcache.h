@@ -326,4 +326,33 @@ uint8_t cache_entry_rank(const struct cache_entry *e);
 uint32_t cache_entry_expire(const struct cache_entry *e);
 const uint8_t *cache_entry_qname(const struct cache_entry *e);
 
+/* An entry as the operator sees it (bailiwick-ctl dump-cache). */
+struct cache_entry_info {
+	const uint8_t *qname;		/* wire form, lower case */
+	uint16_t qtype;			/* 0: an RFC 8020 NXDOMAIN cut marker */
+	uint16_t qclass;
+	uint8_t rcode;
+	uint8_t rank;			/* enum cache_rank */
+	uint8_t ede;			/* its EDE info-code, 0: none */
+	bool full;			/* holds the DNSSEC records (DO) */
+	bool secure;			/* answers AD */
+	bool stale;			/* expired, answerable (serve-stale) */
+	uint32_t ttl_s;			/* fresh for this long; stale: 0 */
+	uint32_t stale_s;		/* answerable after that for this long */
+	uint32_t bytes;
+	uint16_t records;		/* answer + authority + additional */
+};
+typedef void (*cache_walk_cb)(void *arg, const struct cache_entry_info *e);
+
+/*
+ * The thread that writes c (nothing else may change it meanwhile): cb for
+ * every answerable entry (fresh, or stale within its window; not one made
+ * before cache_flush_epoch()) in up to max_slots slots of the index from
+ * *pos on, in the index's order; *pos moves past them. Returns false once
+ * the walk has looked at every slot (*pos back to 0). A walk spread over
+ * calls sees an entry at most once unless the index grew in between.
+ */
+bool cache_walk(const struct cache *c, uint64_t *pos, uint64_t max_slots, uint32_t now,
+		cache_walk_cb cb, void *arg);
+
 #endif

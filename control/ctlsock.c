@@ -118,7 +118,8 @@ static bool serve(struct ctl_sock *s, int c)
 	if (r)
 		fprintf(f, "error: unknown command \"%s\" (try: stats, status, reload, "
 			   "reload-policy [ZONE], flush NAME, flush-zone NAME, flush-negative, "
-			   "flush-all, dump-delegations [NAME], lookup-delegation NAME, servers)\n",
+			   "flush-all, dump-delegations [NAME], lookup-delegation NAME, servers, "
+			   "lookup NAME [TYPE], dump-cache [NAME])\n",
 			cmd);
 	fclose(f);
 	if (s->deferred) {

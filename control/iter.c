@@ -149,6 +149,10 @@ struct req {
 	 * says otherwise), why, and the question's validation budget */
 	uint8_t sec;
 	uint16_t ede;
+	/* a SERVFAIL's Extended DNS Error (RFC 8914) and its text, when the
+	 * failure was not the validator's: DNS_EDE_NONE, or set by fail() */
+	uint16_t fail_ede;
+	const char *fail_why;
 	const char *why;
 	uint8_t sub_kind;		/* enum sub_kind */
 	uint8_t ds_why;			/* SUB_DS: enum ctl_chain_ds_why */
@@ -229,6 +233,7 @@ struct ctl_iter {
 static void step_start(struct req *r);
 static void step_next(struct req *r);
 static void finish(struct req *r, int rcode);
+static void put_fail_ede(struct req *r);
 static void zone_leave(struct req *r);
 static void prime_from(struct req *r, const struct dns_msg *m, const struct ctl_scrub *s);
 
@@ -633,6 +638,7 @@ static struct req *req_new(struct ctl_iter *it, const uint8_t *qname, uint16_t q
 	r->val_epoch = it->val_epoch;
 	r->sec = it->chain ? CTL_SEC_SECURE : CTL_SEC_INDETERMINATE;
 	r->ede = CTL_EDE_NONE;
+	r->fail_ede = DNS_EDE_NONE;
 	r->chain_expire = UINT32_MAX;
 	ctl_timer_init(&r->step_timer);
 	ctl_timer_init(&r->stale_timer);
@@ -808,6 +814,7 @@ static void complete(struct req *r)
 	if (!r->all_aa)
 		r->b.flags &= (uint16_t)~DNS_F_AA;
 	r->b.flags = (uint16_t)((r->b.flags & ~0xf) | (r->rcode & 0xf));
+	put_fail_ede(r);
 	len = dns_builder_finish(&r->b);
 	/* one that began under other anchors was ended (SERVFAIL): no chain
 	 * of trust, nothing cached or remembered of it */
@@ -871,13 +878,57 @@ static void finish(struct req *r, int rcode)
 	defer(r, finish_deferred);
 }
 
-/* SERVFAIL with the builder reset (what was assembled is not an answer). */
-static void fail(struct req *r, uint64_t *limit_counter)
+/* SERVFAIL with the builder reset (what was assembled is not an answer),
+ * the client told why with an Extended DNS Error (ede, why: static text)
+ * unless ede is DNS_EDE_NONE. */
+static void fail_ede(struct req *r, uint64_t *limit_counter, uint16_t ede, const char *why)
 {
 	if (limit_counter)
 		(*limit_counter)++;
+	r->fail_ede = ede;
+	r->fail_why = why;
 	asm_init(r);
 	finish(r, DNS_R_SERVFAIL);
+}
+
+/* fail_ede() with the reason a limit's counter names (RFC 8914 "Other"
+ * with the limit's key), none for the others. */
+static void fail(struct req *r, uint64_t *limit_counter)
+{
+	const struct ctl_iter_stats *st = &r->it->st;
+	static const struct {
+		size_t off;
+		const char *why;
+	} limits[] = {
+		{ offsetof(struct ctl_iter_stats, limit_queries), "limit: max-upstream-queries" },
+		{ offsetof(struct ctl_iter_stats, limit_time), "limit: max-time-ms" },
+		{ offsetof(struct ctl_iter_stats, limit_referrals), "limit: max-referrals" },
+		{ offsetof(struct ctl_iter_stats, limit_chain), "limit: max-cname-chain" },
+		{ offsetof(struct ctl_iter_stats, limit_zone), "limit: the zone's share of resolutions" },
+		{ offsetof(struct ctl_iter_stats, overflow), "limit: the answer is too large" },
+	};
+	for (size_t i = 0; limit_counter && i < sizeof(limits) / sizeof(limits[0]); i++)
+		if ((const char *)limit_counter == (const char *)st + limits[i].off) {
+			fail_ede(r, limit_counter, DNS_EDE_OTHER, limits[i].why);
+			return;
+		}
+	fail_ede(r, limit_counter, DNS_EDE_NONE, NULL);
+}
+
+/* A SERVFAIL's Extended DNS Error in r's OPT (the builder's last
+ * record), when fail_ede() gave one. */
+static void put_fail_ede(struct req *r)
+{
+	uint8_t opt[6 + 64];
+	size_t tlen = r->fail_why ? strnlen(r->fail_why, 64) : 0;
+
+	if (r->rcode != DNS_R_SERVFAIL || r->fail_ede == DNS_EDE_NONE)
+		return;
+	dns_put16(opt, DNS_EO_EDE);
+	dns_put16(opt + 2, (uint16_t)(2 + tlen));
+	dns_put16(opt + 4, r->fail_ede);
+	memcpy(opt + 6, r->fail_why ? r->fail_why : "", tlen);
+	dns_builder_opt(&r->b, 65535, 0, 0, 0, opt, 6 + tlen);
 }
 
 /* --- following a cut --------------------------------------------------------- */
@@ -1326,8 +1377,10 @@ static void step_next(struct req *r)
 			defer(r, step_next); /* addresses came from the cache */
 		return;
 	}
-	/* every server left is held down: fail now, no query (RFC 9520) */
-	fail(r, held ? &r->it->st.held_down : NULL);
+	/* no server left to ask; every one left is held down: fail now, no
+	 * query (RFC 9520) */
+	fail_ede(r, held ? &r->it->st.held_down : NULL, DNS_EDE_NO_REACHABLE_AUTHORITY,
+		 held ? "every server left is held down" : "no server of the zone answered");
 }
 
 /* Start, or restart at a new target after a chain left its zone. */
@@ -1912,6 +1965,10 @@ static void early_flush(struct ctl_loop *loop, void *arg)
 		struct dns_builder b;
 		dns_builder_init(&b, buf, MSG_MAX, 0, DNS_F_QR | DNS_R_SERVFAIL);
 		dns_builder_question(&b, e->qname, e->qtype, e->qclass);
+		/* RFC 8914 4.14 "Cached Error": the failure remembered */
+		static const uint8_t opt[] = { DNS_EO_EDE >> 8, DNS_EO_EDE & 0xff, 0, 2, 0,
+					       DNS_EDE_CACHED_ERROR };
+		dns_builder_opt(&b, 65535, 0, 0, 0, opt, sizeof(opt));
 		it->st.servfail++;
 		e->cb(e->arg, DNS_R_SERVFAIL, buf, dns_builder_finish(&b), false);
 	}

@@ -30,6 +30,7 @@
 #include "cache/nsec.h"
 #include "conf/config.h"
 #include "control/anchor.h"
+#include "control/cacheview.h"
 #include "control/confmap.h"
 #include "control/chain.h"
 #include "control/ctlsock.h"
@@ -729,8 +730,10 @@ static int command(void *arg, const char *cmd, FILE *f)
 	/* the verbs of their own files: each says whether cmd is one of its */
 	struct ctl_flush_parts fx = { p->cache, p->nsec, p->deleg, p->it, p->dp, p->loop, p->sock };
 	struct ctl_view_parts vx = { p->deleg, p->it, p->up };
+	struct ctl_cacheview_parts cx = { p->cache, p->dp, p->sock };
 	if (ctl_flush_command(&fx, cmd, f) != CTL_E_UNKNOWN_COMMAND ||
-	    ctl_view_command(&vx, ctl_iter_now(), cmd, f) != CTL_E_UNKNOWN_COMMAND)
+	    ctl_view_command(&vx, ctl_iter_now(), cmd, f) != CTL_E_UNKNOWN_COMMAND ||
+	    ctl_cacheview_command(&cx, ctl_iter_now(), cmd, f) != CTL_E_UNKNOWN_COMMAND)
 		return 0;
 	if (!strcmp(cmd, "status")) {
 		size_t len;

@@ -407,7 +407,8 @@ static void policy_done(void *arg, const uint8_t *msg, size_t len)
 		send_answer(s, c, p->fd, &p->peer, p->peerlen, msg, len);
 	else
 		send_answer(s, c, p->fd, &p->peer, p->peerlen, s->out,
-			    answer_empty(p->wire, &p->q, DNS_R_SERVFAIL, s->edns_size, s->out));
+			    answer_empty(p->wire, &p->q, DNS_R_SERVFAIL, DNS_EDE_NONE, s->edns_size,
+					 s->out));
 	pend_free(p);
 }
 
@@ -472,7 +473,8 @@ static void found(void *arg, const uint8_t *msg, size_t len, bool stale)
 	} else {
 		s->st.overload++;
 		send_answer(s, c, p->fd, &p->peer, p->peerlen, s->out,
-			    answer_empty(p->wire, &p->q, DNS_R_SERVFAIL, s->edns_size, s->out));
+			    answer_empty(p->wire, &p->q, DNS_R_SERVFAIL, DNS_EDE_OTHER,
+					 s->edns_size, s->out));
 	}
 	pend_free(p);
 }
@@ -524,7 +526,7 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 	if (v.slot != ANSWER_GO) {
 		if (answer_slot_replies(v.slot))
 			send_answer(s, c, fd, peer, peerlen, s->out,
-				    answer_empty(wire, v.q, v.rcode, s->edns_size, s->out));
+				    answer_empty(wire, v.q, v.rcode, v.ede, s->edns_size, s->out));
 		return;
 	}
 #define OVERLOAD()							\
@@ -532,7 +534,8 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 		s->st.overload++;					\
 		send_answer(s, c, fd, peer, peerlen, s->out,		\
 			    answer_empty(wire, &q, DNS_R_SERVFAIL,	\
-					 s->edns_size, s->out));	\
+					 DNS_EDE_OTHER, s->edns_size,	\
+					 s->out));			\
 		return;							\
 	} while (0)
 	/* Without a policy a hit of our cache needs no pending state (with

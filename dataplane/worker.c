@@ -152,11 +152,11 @@ static void reply(struct dp_worker *w, struct dp_job *j, size_t len)
 
 /* An answer without records; q is NULL when the query did not parse. */
 static void reply_empty(struct dp_worker *w, struct dp_job *j,
-			const struct dns_query *q, int rcode)
+			const struct dns_query *q, int rcode, uint16_t ede)
 {
 	uint8_t *dns = rte_pktmbuf_mtod(j->m, uint8_t *) + j->p.payload_off;
 
-	reply(w, j, answer_empty(dns, q, rcode, w->dp->edns_size, dns));
+	reply(w, j, answer_empty(dns, q, rcode, ede, w->dp->edns_size, dns));
 }
 
 /* Room for the reply's payload: the mbuf from the query's payload on, and
@@ -275,7 +275,7 @@ static void miss(struct dp_worker *w, struct dp_job *j, uint32_t now, bool stale
 			return;
 		}
 		ST(w, ctl_down_servfail);
-		reply_empty(w, j, &j->q, DNS_R_SERVFAIL);
+		reply_empty(w, j, &j->q, DNS_R_SERVFAIL, DNS_EDE_NOT_READY);
 		return;
 	}
 	/* The answer comes back through the writer in a new mbuf; a full ring
@@ -481,7 +481,7 @@ static void dns_frame(struct dp_worker *w, struct dp_port *pt, struct rte_mbuf *
 		j->m = m;
 		j->port = pt;
 		j->p = *p;
-		reply_empty(w, j, v.q, v.rcode);
+		reply_empty(w, j, v.q, v.rcode, v.ede);
 		return;
 	}
 	j->m = m;

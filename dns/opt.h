@@ -28,6 +28,15 @@ static inline size_t dns_opt_put(uint8_t *w, uint16_t edns_size, uint16_t edns_f
 #define DNS_EDE_LEN 6	    /* an Extended DNS Error option, info-code alone */
 #define DNS_EDE_NONE 0xffff /* no info-code (a private-use code, RFC 8914 5.2,
 			       that we never give) */
+/* The info-codes (RFC 8914 4) the front ends and the iterator give on
+ * their own (the validator's are in control/val.h, policy's in conf/). */
+#define DNS_EDE_OTHER 0
+#define DNS_EDE_STALE_ANSWER 3
+#define DNS_EDE_CACHED_ERROR 13		/* a remembered failure (RFC 9520) */
+#define DNS_EDE_NOT_READY 14		/* the resolving half is not there */
+#define DNS_EDE_PROHIBITED 18		/* access control */
+#define DNS_EDE_NOT_SUPPORTED 21	/* a class, a zone transfer */
+#define DNS_EDE_NO_REACHABLE_AUTHORITY 22
 
 /* An Extended DNS Error option (RFC 8914) with info-code code and no text
  * at w, the end of the OPT record at opt (as dns_opt_put() wrote it, with

@@ -260,9 +260,12 @@ static void msg(struct raw *r, const char *name, uint16_t type, uint16_t class,
 	}
 }
 
+/* The EDE of screen()'s last answer (DNS_EDE_NONE: none, or no OPT). */
+static uint16_t last_ede;
+
 /* Screens r from addr; for an answered slot, writes the answer and checks
  * it: QR, the rcode (BADVERS's upper bits in the OPT), the client's id and
- * question when it parsed. Returns the slot. */
+ * question when it parsed, its EDE in last_ede. Returns the slot. */
 static enum answer_slot screen(struct raw *r, const uint8_t *addr)
 {
 	struct answer_screen v;
@@ -273,7 +276,7 @@ static enum answer_slot screen(struct raw *r, const uint8_t *addr)
 	answer_screen(&v, &acl, 0, addr, r->b, r->n, &q);
 	if (!answer_slot_replies(v.slot))
 		return v.slot;
-	size_t n = answer_empty(r->b, v.q, v.rcode, 1232, out);
+	size_t n = answer_empty(r->b, v.q, v.rcode, v.ede, 1232, out);
 	cr_assert_eq(dns_msg_parse(&m, out, n), 0, "the answer parses");
 	cr_assert(m.hdr.flags & DNS_F_QR);
 	cr_assert_eq(dns_get16(out), dns_get16(r->b), "the client's id");
@@ -281,6 +284,8 @@ static enum answer_slot screen(struct raw *r, const uint8_t *addr)
 	if (m.has_edns)
 		rcode |= m.edns.ext_rcode << 4;
 	cr_assert_eq(rcode, v.rcode);
+	last_ede = m.has_edns ? dns_opt_find_ede(m.wire + m.edns.opts_off, m.edns.opts_len)
+			      : DNS_EDE_NONE;
 	if (v.q) {
 		cr_assert_eq(m.hdr.count[DNS_SEC_QUESTION], 1);
 		cr_assert_arr_eq(out + DNS_HDR_LEN, r->b + DNS_HDR_LEN, v.q->qname_len + 4u,
@@ -298,6 +303,10 @@ Test(screen, each_rule_in_its_order, .init = acl_init)
 	msg(r, "www.shop.lab", DNS_T_A, DNS_C_IN, DNS_F_RD, 0);
 	cr_assert_eq(screen(r, allowed), ANSWER_GO);
 	cr_assert_eq(screen(r, refused), ANSWER_REFUSED, "no rule: REFUSED");
+	cr_assert_eq(last_ede, DNS_EDE_PROHIBITED, "access control: EDE 18");
+	msg(r, "www.shop.lab", DNS_T_A, DNS_C_IN, DNS_F_RD, -1);
+	cr_assert_eq(screen(r, refused), ANSWER_REFUSED);
+	cr_assert_eq(last_ede, DNS_EDE_NONE, "no OPT in the query: no EDE");
 	cr_assert_eq(screen(r, dropped), ANSWER_ACL_DROP);
 	r->n = DNS_HDR_LEN - 1;
 	cr_assert_eq(screen(r, allowed), ANSWER_SHORT);
@@ -316,6 +325,12 @@ Test(screen, each_rule_in_its_order, .init = acl_init)
 	cr_assert_eq(screen(r, allowed), ANSWER_BADVERS);
 	msg(r, "www.shop.lab", DNS_T_A, DNS_C_CH, 0, -1);
 	cr_assert_eq(screen(r, allowed), ANSWER_REFUSED, "CHAOS");
+	msg(r, "www.shop.lab", DNS_T_A, DNS_C_CH, 0, 0);
+	cr_assert_eq(screen(r, allowed), ANSWER_REFUSED, "CHAOS");
+	cr_assert_eq(last_ede, DNS_EDE_NOT_SUPPORTED, "a class: EDE 21");
+	msg(r, "www.shop.lab", DNS_T_A, DNS_C_IN, 0, 1);
+	cr_assert_eq(screen(r, allowed), ANSWER_BADVERS);
+	cr_assert_eq(last_ede, DNS_EDE_NONE, "BADVERS: none");
 	static const uint16_t types[] = { DNS_T_AXFR, DNS_T_IXFR, DNS_T_OPT, DNS_T_TSIG };
 	for (unsigned i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 		msg(r, "shop.lab", types[i], DNS_C_IN, 0, -1);

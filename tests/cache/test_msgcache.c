@@ -213,6 +213,29 @@ Test(msgcache, expiry_then_stale_window_then_gone)
 	cache_free(c);
 }
 
+Test(msgcache, a_stale_answer_says_so_with_ede_3)
+{
+	struct cache *c = new_cache(NULL);
+	uint8_t out[1232];
+	struct dns_msg m;
+
+	insert_a(c, "a.shop.lab", 100, T0, false);
+	answer(c, "a.shop.lab", DNS_T_A, 1, T0 + 50, out, sizeof(out), &m, NULL);
+	cr_assert(m.has_edns);
+	cr_assert_eq(dns_opt_find_ede(m.wire + m.edns.opts_off, m.edns.opts_len), DNS_EDE_NONE,
+		     "fresh: no EDE");
+	answer(c, "a.shop.lab", DNS_T_A, 1, T0 + 150, out, sizeof(out), &m, NULL);
+	cr_assert(m.has_edns);
+	cr_assert_eq(m.edns.opts_len, DNS_EDE_LEN);
+	cr_assert_eq(dns_opt_find_ede(m.wire + m.edns.opts_off, m.edns.opts_len),
+		     DNS_EDE_STALE_ANSWER, "RFC 8914 4.4");
+	cr_assert_eq(m.hdr.count[DNS_SEC_ANSWER], 1, "the records all the same");
+	/* a client without EDNS: no OPT to carry it */
+	answer(c, "a.shop.lab", DNS_T_A, 0, T0 + 150, out, sizeof(out), &m, NULL);
+	cr_assert_not(m.has_edns);
+	cache_free(c);
+}
+
 Test(msgcache, prefetch_fires_once_in_the_last_tenth)
 {
 	struct cache *c = new_cache(NULL);
@@ -1317,5 +1340,55 @@ Test(msgcache, policy_tag_and_kinds_are_kept_with_the_entry)
 	cr_assert_eq(cache_entry_kinds(r.entry), 0);
 	cr_assert_eq(cache_entry_tag_gen(r.entry), 0);
 	cr_assert_eq(cache_entry_tag_verdict(r.entry), 0);
+	cache_free(c);
+}
+
+struct walked {
+	unsigned n, stale, secure_a;
+	uint32_t ttl_a;
+};
+
+static void walk_one(void *arg, const struct cache_entry_info *e)
+{
+	struct walked *w = arg;
+
+	w->n++;
+	w->stale += e->stale;
+	if (dns_name_equal(e->qname, nm("a.shop.lab"))) {
+		w->ttl_a = e->ttl_s;
+		cr_assert_eq(e->qtype, DNS_T_A);
+		cr_assert_eq(e->qclass, DNS_C_IN);
+		cr_assert_eq(e->rank, CACHE_RANK_AUTH_ANSWER);
+		cr_assert_eq(e->records, 1);
+		cr_assert_gt(e->bytes, 0);
+	}
+}
+
+Test(msgcache, walk_sees_every_answerable_entry_once_in_slices)
+{
+	struct cache *c = new_cache(NULL);
+	char name[32];
+	struct walked w = { 0 };
+	uint64_t pos = 0;
+	unsigned calls = 0;
+
+	insert_a(c, "a.shop.lab", 100, T0, false);
+	for (int i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "n%d.shop.lab", i);
+		insert_a(c, name, i < 10 ? 5 : 1000, T0, false);
+	}
+	/* in slices of 7 slots: every entry once, the walk ends by itself */
+	while (cache_walk(c, &pos, 7, T0 + 40, walk_one, &w))
+		calls++;
+	cr_assert_eq(pos, 0, "back to the start");
+	cr_assert_gt(calls, 1);
+	cr_assert_eq(w.n, 41);
+	cr_assert_eq(w.stale, 10, "expired, within serve-stale's window");
+	cr_assert_eq(w.ttl_a, 60);
+	/* after a flush of everything: nothing */
+	cache_flush_epoch(c);
+	memset(&w, 0, sizeof(w));
+	cache_walk(c, &pos, UINT64_MAX, T0 + 40, walk_one, &w);
+	cr_assert_eq(w.n, 0);
 	cache_free(c);
 }

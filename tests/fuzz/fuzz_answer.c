@@ -260,11 +260,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_answer(&q, out, n, cap, true, "answer_from_msg (stream)");
 
 	/* 4. rcode only, and as the fill path marks one truncated */
-	n = answer_empty(q.wire, &q, rcode, 1232, out);
+	n = answer_empty(q.wire, &q, rcode, data[0] & 1 ? DNS_EDE_PROHIBITED : DNS_EDE_NONE, 1232,
+			 out);
 	check_answer(&q, out, n, ANSWER_EMPTY_MAX, false, "answer_empty");
 	out[2] |= DNS_F_TC >> 8;
 	check_answer(&q, out, n, ANSWER_EMPTY_MAX, false, "answer_empty with TC");
-	n = answer_empty(q.wire, NULL, rcode, 1232, out);
+	n = answer_empty(q.wire, NULL, rcode, DNS_EDE_PROHIBITED, 1232, out);
 	check(n == DNS_HDR_LEN && dns_get16(out) == q.id && dns_get16(out + 4) == 0,
 	      "answer_empty without a question: the header alone");
 

@@ -1,0 +1,234 @@
+/*
+ * control/cacheview.c: the cache views (cacheview.h). lookup builds the
+ * question a TCP client with AD would send and asks the client cache the
+ * way the front end does (answer_cached() and answer_nxdomain_cut() on
+ * control's cache, ctl_dp_lookup() through the dataplane's writer), so
+ * what it shows is what a client gets. dump-cache walks control's own
+ * cache with cache_walk() in one go (the loop's thread is its writer).
+ */
+#include "control/cacheview.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "answer/reply.h"
+#include "control/err.h"
+#include "dns/build.h"
+#include "dns/name.h"
+#include "dns/print.h"
+#include "dns/query.h"
+
+#define NAME_STR_MAX 1024 /* a name in presentation form, \DDD and all */
+#define LOOKUP_OUT_MAX 65535
+
+static const char *rank_str(uint8_t rank)
+{
+	static const char *const r[] = { "-", "additional", "glue", "nonauth-answer",
+					  "auth-authority", "auth-answer", "secure" };
+
+	return rank < sizeof(r) / sizeof(r[0]) ? r[rank] : "?";
+}
+
+static void put_type(FILE *f, uint16_t type)
+{
+	char t[24];
+
+	dns_type_to_str(type, t, sizeof(t));
+	fputs(t, f);
+}
+
+/* lookup's answer: its first line, then the records of msg (len octets;
+ * NULL: none held). */
+static void put_lookup(FILE *f, const char *where, const char *name, uint16_t qtype,
+		       const uint8_t *msg, size_t len, bool stale)
+{
+	struct dns_msg m;
+
+	fprintf(f, "%s ", name);
+	put_type(f, qtype);
+	if (!msg || dns_msg_parse(&m, msg, len)) {
+		fprintf(f, ": not in %s\n", where);
+		return;
+	}
+	const char *rc = dns_rcode_str(m.rcode);
+	fprintf(f, ": in %s, %s, %s, %s%s\n", where, stale ? "stale (RFC 8767)" : "fresh",
+		rc ? rc : "?", m.hdr.flags & DNS_F_AD ? "secure (AD)" : "not secure",
+		m.hdr.flags & DNS_F_TC ? ", truncated" : "");
+	static const char *const sec[] = { "", "answer", "authority", "additional" };
+	for (int s = DNS_SEC_ANSWER; s <= DNS_SEC_ADDITIONAL; s++) {
+		struct dns_rr_iter it;
+		struct dns_rr rr;
+		char line[4096];
+		dns_rr_iter_init(&it, &m, (enum dns_section)s);
+		while (dns_rr_next(&it, &rr) == 1) {
+			if (rr.type == DNS_T_OPT)
+				continue;
+			if (dns_rr_to_str(&m, &rr, line, sizeof(line)) < 0)
+				snprintf(line, sizeof(line), "(a record that does not print)");
+			fprintf(f, "%s\t%s\n", sec[s], line);
+		}
+	}
+	if (m.has_edns) {
+		uint16_t ede = dns_opt_find_ede(m.wire + m.edns.opts_off, m.edns.opts_len);
+		if (ede != DNS_EDE_NONE)
+			fprintf(f, "ede\t%u\n", ede);
+	}
+}
+
+/* A lookup waiting for the dataplane's writer. */
+struct lookup_req {
+	int fd;
+	uint16_t qtype;
+	char name[NAME_STR_MAX];
+};
+
+static void found(void *arg, const uint8_t *msg, size_t len, bool stale)
+{
+	struct lookup_req *q = arg;
+	char *text = NULL;
+	size_t tlen = 0;
+	FILE *f = open_memstream(&text, &tlen);
+
+	if (f) {
+		put_lookup(f, "the dataplane's cache", q->name, q->qtype, msg, len, stale);
+		fclose(f);
+		ctl_sock_reply(q->fd, text, tlen);
+	} else {
+		ctl_sock_reply(q->fd, "error: out of memory\n", 21);
+	}
+	free(text);
+	free(q);
+}
+
+static void lookup(const struct ctl_cacheview_parts *x, uint32_t now, const char *arg, FILE *f)
+{
+	char nm[NAME_STR_MAX] = "", ty[32] = "A", extra[2] = "";
+	uint8_t name[DNS_NAME_MAX], qbuf[DNS_NAME_MAX + 64];
+	int type;
+
+	if (!arg || sscanf(arg, "%1023s %31s %1s", nm, ty, extra) < 1 || extra[0]) {
+		fprintf(f, "error: lookup NAME [TYPE]\n");
+		return;
+	}
+	if (dns_name_from_str(nm, name) < 0) {
+		fprintf(f, "error: \"%s\" is not a domain name\n", nm);
+		return;
+	}
+	if ((type = dns_type_from_str(ty)) < 0 || type == DNS_T_OPT || type == DNS_T_AXFR ||
+	    type == DNS_T_IXFR || type == DNS_T_ANY) {
+		fprintf(f, "error: \"%s\" is not a type the cache answers\n", ty);
+		return;
+	}
+	/* the question a TCP client with AD would ask, without DO */
+	struct dns_builder b;
+	struct dns_query q;
+	dns_builder_init(&b, qbuf, sizeof(qbuf), 0, DNS_F_RD | DNS_F_AD);
+	dns_builder_question(&b, name, (uint16_t)type, DNS_C_IN);
+	dns_builder_opt(&b, 65535, 0, 0, 0, NULL, 0);
+	if (dns_query_parse(&q, qbuf, dns_builder_finish(&b))) {
+		fprintf(f, "error: \"%s\" makes no question\n", nm);
+		return;
+	}
+	char shown[NAME_STR_MAX];
+	dns_name_to_str(name, shown, sizeof(shown));
+	if (x->dp) {
+		struct lookup_req *r = malloc(sizeof(*r));
+		int fd = r ? ctl_sock_defer(x->sock) : -1;
+		if (fd < 0) {
+			free(r);
+			fprintf(f, "error: out of memory\n");
+			return;
+		}
+		*r = (struct lookup_req){ .fd = fd, .qtype = (uint16_t)type };
+		snprintf(r->name, sizeof(r->name), "%s", shown);
+		if (ctl_dp_lookup(x->dp, &q, found, r)) {
+			ctl_sock_undefer(x->sock);
+			free(r);
+			fprintf(f, "error: the dataplane's lookup ring is full; try again\n");
+		}
+		return;
+	}
+	uint8_t *out = malloc(LOOKUP_OUT_MAX);
+	bool stale = false;
+	size_t n = 0;
+	if (!out) {
+		fprintf(f, "error: out of memory\n");
+		return;
+	}
+	n = answer_cached(x->cache, &q, now, true, true, out, LOOKUP_OUT_MAX, &stale);
+	if (!n && (n = answer_nxdomain_cut(x->cache, &q, now, true, out, LOOKUP_OUT_MAX)))
+		fprintf(f, "(denied by a cached secure NXDOMAIN at or above it, RFC 8020)\n");
+	put_lookup(f, "control's cache", shown, (uint16_t)type, n ? out : NULL, n, stale);
+	free(out);
+}
+
+struct dump {
+	FILE *f;
+	const uint8_t *under;	/* NULL: every entry */
+	uint64_t shown, more;
+};
+
+static void dump_one(void *arg, const struct cache_entry_info *e)
+{
+	struct dump *d = arg;
+	char name[NAME_STR_MAX], cls[24];
+
+	if (d->under && !dns_name_is_subdomain(e->qname, d->under))
+		return;
+	if (d->shown >= CTL_DUMP_CACHE_MAX) {
+		d->more++;
+		return;
+	}
+	d->shown++;
+	dns_name_to_str(e->qname, name, sizeof(name));
+	fprintf(d->f, "%s ", name);
+	if (e->qtype)
+		put_type(d->f, e->qtype);
+	else
+		fputs("(NXDOMAIN cut)", d->f);
+	dns_class_to_str(e->qclass, cls, sizeof(cls));
+	const char *rc = dns_rcode_str(e->rcode);
+	fprintf(d->f, " %s %s ", cls, rc ? rc : "?");
+	if (e->stale)
+		fprintf(d->f, "stale %u s left", e->stale_s);
+	else
+		fprintf(d->f, "ttl %u stale-window %u", e->ttl_s, e->stale_s);
+	fprintf(d->f, " rank %s%s%s records %u bytes %u", rank_str(e->rank),
+		e->secure ? " secure" : "", e->full ? " dnssec-records" : "", e->records,
+		e->bytes);
+	if (e->ede)
+		fprintf(d->f, " ede %u", e->ede);
+	fputc('\n', d->f);
+}
+
+int ctl_cacheview_command(const struct ctl_cacheview_parts *x, uint32_t now, const char *cmd,
+			  FILE *f)
+{
+	const char *arg;
+	uint8_t given[DNS_NAME_MAX], under[DNS_NAME_MAX];
+
+	if (ctl_sock_verb(cmd, "lookup", &arg)) {
+		lookup(x, now, arg, f);
+		return 0;
+	}
+	if (!ctl_sock_verb(cmd, "dump-cache", &arg))
+		return CTL_E_UNKNOWN_COMMAND;
+	if (arg && (strpbrk(arg, " \t") || dns_name_from_str(arg, given) < 0)) {
+		fprintf(f, "error: dump-cache [NAME]: \"%s\" is not one domain name\n", arg);
+		return 0;
+	}
+	if (arg)
+		dns_name_copy_lower(under, given);
+	struct dump d = { f, arg ? under : NULL, 0, 0 };
+	fprintf(f, "%s\n", x->dp ? "control's own cache (what iteration needs; the client cache "
+				   "is the dataplane's: lookup NAME TYPE asks it)"
+				 : "control's cache (the client cache: standalone)");
+	uint64_t pos = 0; /* the whole index in one call */
+	cache_walk(x->cache, &pos, UINT64_MAX, now, dump_one, &d);
+	fprintf(f, "%llu entr%s", (unsigned long long)d.shown, d.shown == 1 ? "y" : "ies");
+	if (d.more)
+		fprintf(f, ", %llu more not shown (at most %u: give a NAME)",
+			(unsigned long long)d.more, CTL_DUMP_CACHE_MAX);
+	fputc('\n', f);
+	return 0;
+}
