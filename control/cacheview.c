@@ -90,6 +90,7 @@ static void found(void *arg, const uint8_t *msg, size_t len, bool stale)
 	FILE *f = open_memstream(&text, &tlen);
 
 	if (f) {
+		/* (no answer in time reads the same: its writer was busy) */
 		put_lookup(f, "the dataplane's cache", q->name, q->qtype, msg, len, stale);
 		fclose(f);
 		ctl_sock_reply(q->fd, text, tlen);

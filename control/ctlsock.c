@@ -1,9 +1,10 @@
 /*
  * control/ctlsock.c: the operator socket (see ctlsock.h). Control process,
- * the loop's thread. A command is short: a client gets CMD_TIMEOUT_MS to
- * send its line and its answer is written blocking (it is the operator's
- * own CLI on the same host; a client that does not read is cut off by
- * SO_SNDTIMEO).
+ * the loop's thread. No client can stall the loop: a connection is read
+ * as its octets come (EPOLLIN) and answered as the client reads
+ * (EPOLLOUT), the whole exchange within CONN_DEADLINE_MS or it is cut
+ * off. An answer that comes later (ctl_sock_defer()) is short and written
+ * blocking with a send timeout.
  */
 #include "control/ctlsock.h"
 
@@ -20,7 +21,19 @@
 #include <unistd.h>
 
 #define CMD_MAX 1200 /* a command and a name in presentation form (\DDD) */
-#define CMD_TIMEOUT_MS 1000
+#define CONN_DEADLINE_MS 10000 /* command in, answer out */
+#define CONN_MAX 32
+#define REPLY_TIMEOUT_MS 1000  /* a deferred answer's send timeout */
+
+struct conn {
+	struct ctl_sock *s;
+	int fd;			/* -1: free */
+	char cmd[CMD_MAX];
+	size_t n;
+	char *out;		/* the answer being written */
+	size_t len, off;
+	struct ctl_timer deadline;
+};
 
 struct ctl_sock {
 	struct ctl_loop *loop;
@@ -30,6 +43,7 @@ struct ctl_sock {
 	void *arg;
 	int cur;		/* the connection a callback answers, or -1 */
 	bool deferred;		/* ... which it answers later */
+	struct conn conns[CONN_MAX];
 };
 
 int ctl_sock_defer(struct ctl_sock *s)
@@ -45,21 +59,19 @@ void ctl_sock_undefer(struct ctl_sock *s)
 	s->deferred = false;
 }
 
-/* The whole answer, blocking (SO_SNDTIMEO bounds a client that does not
- * read). */
-static void write_all(int fd, const char *text, size_t len)
+void ctl_sock_reply(int fd, const char *text, size_t len)
 {
+	struct timeval tv = { 0, REPLY_TIMEOUT_MS * 1000 };
+
+	/* the connection is blocking again, its send bounded */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	for (size_t off = 0; off < len;) {
 		ssize_t w = write(fd, text + off, len - off);
 		if (w <= 0)
 			break;
 		off += (size_t)w;
 	}
-}
-
-void ctl_sock_reply(int fd, const char *text, size_t len)
-{
-	write_all(fd, text, len);
 	close(fd);
 }
 
@@ -76,42 +88,60 @@ bool ctl_sock_verb(const char *cmd, const char *verb, const char **arg)
 	return true;
 }
 
-/* One command on connection c; false when its answer comes later (the
- * connection then is the callback's). */
-static bool serve(struct ctl_sock *s, int c)
+/* c is done (answered, cut off, or handed to a deferred answer: keep_fd). */
+static void conn_end(struct conn *c, bool keep_fd)
 {
-	char cmd[CMD_MAX];
-	size_t n = 0;
-	struct timeval tv = { 0, CMD_TIMEOUT_MS * 1000 };
+	ctl_timer_cancel(c->s->loop, &c->deadline);
+	ctl_loop_unwatch(c->s->loop, c->fd);
+	if (!keep_fd)
+		close(c->fd);
+	free(c->out);
+	c->out = NULL;
+	c->fd = -1;
+}
 
-	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	while (n < sizeof(cmd) - 1) {
-		ssize_t r = read(c, cmd + n, sizeof(cmd) - 1 - n);
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-		if (memchr(cmd, '\n', n))
-			break;
+static void conn_expired(struct ctl_loop *loop, void *arg)
+{
+	(void)loop;
+	conn_end(arg, false);
+}
+
+static void conn_io(struct ctl_loop *loop, int fd, uint32_t events, void *arg);
+
+/* Writes what the client takes now; the rest when it can take more. */
+static void conn_write(struct conn *c)
+{
+	while (c->off < c->len) {
+		ssize_t w = write(c->fd, c->out + c->off, c->len - c->off);
+		if (w > 0) {
+			c->off += (size_t)w;
+			continue;
+		}
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
+		    ctl_loop_watch(c->s->loop, c->fd, EPOLLOUT, conn_io, c) == 0)
+			return;
+		break;
 	}
-	if (n == sizeof(cmd) - 1 && !memchr(cmd, '\n', n)) {
-		/* not cut into a command of its first octets */
-		static const char too_long[] = "error: the command line is too long\n";
-		write_all(c, too_long, sizeof(too_long) - 1);
-		return true;
-	}
-	cmd[n] = 0;
+	conn_end(c, false);
+}
+
+/* The command line is in: its answer, now or later. */
+static void conn_command(struct conn *c)
+{
+	struct ctl_sock *s = c->s;
+	char *cmd = c->cmd;
+
+	cmd[c->n] = 0;
 	/* one line: the command and its arguments, separated by blanks */
 	cmd[strcspn(cmd, "\r\n")] = 0;
 	for (size_t e = strlen(cmd); e && (cmd[e - 1] == ' ' || cmd[e - 1] == '\t');)
 		cmd[--e] = 0;
-
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-	if (!f)
-		return true;
-	s->cur = c;
+	FILE *f = open_memstream(&c->out, &c->len);
+	if (!f) {
+		conn_end(c, false);
+		return;
+	}
+	s->cur = c->fd;
 	s->deferred = false;
 	int r = s->cb(s->arg, cmd, f);
 	s->cur = -1;
@@ -122,27 +152,77 @@ static bool serve(struct ctl_sock *s, int c)
 			   "lookup NAME [TYPE], dump-cache [NAME])\n",
 			cmd);
 	fclose(f);
-	if (s->deferred) {
-		free(text);
-		return false;
+	if (s->deferred) { /* the connection is the callback's now */
+		conn_end(c, true);
+		return;
 	}
-	write_all(c, text, len);
-	free(text);
-	return true;
+	c->off = 0;
+	ctl_loop_unwatch(s->loop, c->fd);
+	conn_write(c);
+}
+
+static void conn_io(struct ctl_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct conn *c = arg;
+	(void)loop;
+	(void)fd;
+	(void)events;
+
+	if (c->out) {
+		conn_write(c);
+		return;
+	}
+	for (;;) {
+		ssize_t r = read(c->fd, c->cmd + c->n, sizeof(c->cmd) - 1 - c->n);
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return; /* more later */
+		if (r > 0)
+			c->n += (size_t)r;
+		if (r > 0 && !memchr(c->cmd, '\n', c->n) && c->n < sizeof(c->cmd) - 1)
+			continue;
+		break;
+	}
+	if (c->n == sizeof(c->cmd) - 1 && !memchr(c->cmd, '\n', c->n)) {
+		/* not cut into a command of its first octets */
+		static const char too_long[] = "error: the command line is too long\n";
+		c->out = strdup(too_long);
+		c->len = c->out ? sizeof(too_long) - 1 : 0;
+		c->off = 0;
+		ctl_loop_unwatch(c->s->loop, c->fd);
+		conn_write(c);
+		return;
+	}
+	conn_command(c); /* a whole line, or the client's end of input */
 }
 
 static void accept_ready(struct ctl_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct ctl_sock *s = arg;
-	(void)loop;
 	(void)events;
 
 	for (;;) {
-		int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
-		if (c < 0)
+		int fdc = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fdc < 0)
 			return;
-		if (serve(s, c))
-			close(c);
+		struct conn *c = NULL;
+		for (unsigned i = 0; i < CONN_MAX && !c; i++)
+			if (s->conns[i].fd < 0)
+				c = &s->conns[i];
+		if (!c) { /* as many operators as that are a client too many */
+			static const char busy[] = "error: too many operator connections\n";
+			if (write(fdc, busy, sizeof(busy) - 1) < 0) {
+				/* nothing more to tell it */
+			}
+			close(fdc);
+			continue;
+		}
+		*c = (struct conn){ .s = s, .fd = fdc };
+		ctl_timer_init(&c->deadline);
+		if (ctl_loop_watch(loop, fdc, EPOLLIN, conn_io, c) ||
+		    ctl_timer_add(loop, &c->deadline, CONN_DEADLINE_MS, conn_expired, c)) {
+			conn_end(c, false);
+			continue;
+		}
 	}
 }
 
@@ -190,32 +270,40 @@ struct ctl_sock *ctl_sock_new(struct ctl_loop *loop, const char *path, unsigned 
 	s->cur = -1;
 	s->cb = cb;
 	s->arg = arg;
+	for (unsigned i = 0; i < CONN_MAX; i++)
+		s->conns[i].fd = -1;
 	snprintf(s->path, sizeof(s->path), "%s", path);
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	/* The directory may not exist on a fresh machine (/run/bailiwick). */
+	/* The directory may not exist on a fresh machine (/run/bailiwick):
+	 * searchable by all (the socket's own mode decides who connects, so
+	 * that socket-group's members can reach it) */
 	char dir[sizeof(sun.sun_path)];
 	snprintf(dir, sizeof(dir), "%s", path);
 	char *slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = 0;
-		mkdir(dir, 0750);
+		mkdir(dir, 0755);
 	}
+	bool bound = false;
 	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->fd < 0)
 		goto fail;
 	unlink(path);
-	if (bind(s->fd, (struct sockaddr *)&sun, sizeof(sun)) || listen(s->fd, 16))
-		goto fail;
-	/* before the first client can connect (the socket listens already,
-	 * but nothing accepts before the loop runs) */
-	if (chmod(path, mode & 0777) || (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid)))
-		goto fail;
-	if (ctl_loop_watch(loop, s->fd, EPOLLIN, accept_ready, s))
+	/* made with no permission at all, given its mode and group before it
+	 * listens: no connection can be queued by someone the mode keeps out */
+	mode_t old = umask(0777);
+	bound = bind(s->fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+	umask(old);
+	if (!bound || (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid)) ||
+	    chmod(path, mode & 0777) || listen(s->fd, 16) ||
+	    ctl_loop_watch(loop, s->fd, EPOLLIN, accept_ready, s))
 		goto fail;
 	return s;
 fail:
 	snprintf(err, errlen, "control.socket %s: %s", path, strerror(errno));
 	*code = CTL_E_SOCKET;
+	if (bound)
+		unlink(path);
 	if (s->fd >= 0)
 		close(s->fd);
 	free(s);
@@ -226,6 +314,9 @@ void ctl_sock_free(struct ctl_sock *s)
 {
 	if (!s)
 		return;
+	for (unsigned i = 0; i < CONN_MAX; i++)
+		if (s->conns[i].fd >= 0)
+			conn_end(&s->conns[i], false);
 	ctl_loop_unwatch(s->loop, s->fd);
 	close(s->fd);
 	unlink(s->path);

@@ -1028,13 +1028,14 @@ void ctl_dp_print_stats(const struct ctl_dp *d, FILE *f)
 	print_nsec_zones(ctl, d->n_workers, f);
 	for (unsigned i = 0; i < ctl->n_ports && i < SHM_PORTS_MAX; i++) {
 		const struct shm_port_stats *s = &ctl->ports[i];
+		uint32_t nx = __atomic_load_n(&s->n_xstats, __ATOMIC_ACQUIRE);
 		fprintf(f, "stat dataplane.port%u.link_up %u\nstat dataplane.port%u.link_mbps %u\n",
 			i, s->link_up, i, s->link_mbps);
 #define PP(name, text) fprintf(f, "stat dataplane.port%u.%s %llu\n", i, #name, \
 			       (unsigned long long)s->name);
 		SHM_PORT_COUNTERS(PP)
 #undef PP
-		for (unsigned k = 0; k < s->n_xstats && k < SHM_PORT_XSTATS_MAX; k++) {
+		for (unsigned k = 0; k < nx && k < SHM_PORT_XSTATS_MAX; k++) {
 			/* the PMD's name, in the stat line's alphabet */
 			char name[SHM_PORT_XSTAT_NAME_MAX];
 			unsigned j = 0;

@@ -21,9 +21,11 @@
 /*
  * Renders the stat lines in text[0..len) to f as Prometheus metrics
  * named bailiwick_GROUP_NAME (counters with _total, histograms in seconds),
- * each family once with its HELP and TYPE, labels worker, zone, reason,
- * le. Returns how many stat lines had no description here (rendered
- * untyped, "no description" in their HELP: a test keeps this 0).
+ * each family once with its HELP and TYPE, labels worker, port, zone,
+ * name, reason, le. Returns how many stat lines had no description here
+ * (rendered untyped, "no description" in their HELP) or could not be
+ * rendered at all (left out): the endpoint exports the count as
+ * bailiwick_metrics_undescribed_lines, and the tests keep it 0.
  */
 unsigned ctl_metrics_render(const char *text, size_t len, FILE *f);
 
@@ -40,10 +42,11 @@ typedef void (*ctl_metrics_fill)(void *arg, FILE *f);
 struct ctl_metrics;
 
 /*
- * Serves GET /metrics on at (HTTP/1.1, at most 16 connections, each
- * closed after 10 s without progress); fill writes the stat lines for a
- * scrape. NULL with *code (CTL_E_SOCKET, CTL_E_NOMEM) and a line in err
- * naming the address.
+ * Serves GET /metrics on at (HTTP/1.1, at most 16 connections, 4 from one
+ * address, each closed after 10 s without progress); fill writes the stat
+ * lines for a scrape. No access control of its own: bind it to a loopback
+ * or management address. NULL with *code (CTL_E_METRICS, CTL_E_NOMEM)
+ * and a line in err naming the address.
  */
 struct ctl_metrics *ctl_metrics_new(struct ctl_loop *loop, const struct cfg_endpoint *at,
 				    ctl_metrics_fill fill, void *arg, int *code, char *err,

@@ -473,7 +473,7 @@ static void found(void *arg, const uint8_t *msg, size_t len, bool stale)
 	} else {
 		s->st.overload++;
 		send_answer(s, c, p->fd, &p->peer, p->peerlen, s->out,
-			    answer_empty(p->wire, &p->q, DNS_R_SERVFAIL, DNS_EDE_OTHER,
+			    answer_empty(p->wire, &p->q, DNS_R_SERVFAIL, DNS_EDE_NONE,
 					 s->edns_size, s->out));
 	}
 	pend_free(p);
@@ -534,7 +534,7 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 		s->st.overload++;					\
 		send_answer(s, c, fd, peer, peerlen, s->out,		\
 			    answer_empty(wire, &q, DNS_R_SERVFAIL,	\
-					 DNS_EDE_OTHER, s->edns_size,	\
+					 DNS_EDE_NONE, s->edns_size,	\
 					 s->out));			\
 		return;							\
 	} while (0)

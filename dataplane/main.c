@@ -586,6 +586,8 @@ int main(int argc, char **argv)
 	bool stuck = false;
 	if (sd_watchdog_enabled(0, &wd_us) <= 0)
 		wd_us = 0;
+	/* the first look after half an interval: the workers have started */
+	next_wd = shm_clock_ms() + wd_us / 2000;
 
 	uint64_t next_check = 0, next_stats = 0;
 	unsigned nap_us = IDLE_SLEEP_US;

@@ -42,7 +42,8 @@ void dp_ports_stats_init(struct dp *dp)
 		}
 		for (int k = 0; k < n; k++)
 			memcpy(s->xstat_name[k], names[k].name, SHM_PORT_XSTAT_NAME_MAX);
-		s->n_xstats = (uint32_t)n;
+		/* the names before their count (control reads them after it) */
+		__atomic_store_n(&s->n_xstats, (uint32_t)n, __ATOMIC_RELEASE);
 	}
 	dp_ports_stats(dp);
 }

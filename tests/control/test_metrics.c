@@ -129,9 +129,12 @@ Test(metrics, histograms_in_seconds)
 Test(metrics, an_undescribed_line_is_counted_and_untyped)
 {
 	unsigned unknown;
-	char *m = render("stat newgroup.thing 1\nstat iter.requests 2\nnot a stat line\n", &unknown);
+	char *m = render("stat newgroup.thing 1\nstat iter.requests 2\nnot a stat line\n"
+			 "stat Upper.Case 3\nstat iter.requests x\n", &unknown);
 
-	cr_expect_eq(unknown, 1);
+	/* one untyped, two it cannot render at all (left out, counted) */
+	cr_expect_eq(unknown, 3);
+	cr_expect(!strstr(m, "Upper"), "%s", m);
 	cr_expect(has_line(m, "# TYPE bailiwick_newgroup_thing untyped"), "%s", m);
 	cr_expect(has_line(m, "bailiwick_iter_requests_total 2"), "%s", m);
 	free(m);
@@ -141,8 +144,9 @@ Test(metrics, since_subtracts_counters_not_gauges)
 {
 	const char *base = "stat iter.requests 10\nstat iter.outstanding 5\n"
 			   "stat dataplane.worker0.hits 100\nstat upstream.rtt_us_count 3\n";
-	const char *now = "stat iter.requests 15\nstat iter.outstanding 2\n"
-			  "stat dataplane.worker0.hits 40\nstat upstream.rtt_us_count 7\n"
+	/* another order than the base's: found all the same */
+	const char *now = "stat upstream.rtt_us_count 7\nstat iter.requests 15\n"
+			  "stat iter.outstanding 2\nstat dataplane.worker0.hits 40\n"
 			  "stat iter.answers 4\ninfo x.y text\n";
 	char *out = NULL;
 	size_t len = 0;
@@ -159,5 +163,12 @@ Test(metrics, since_subtracts_counters_not_gauges)
 	/* not in the base: as it is */
 	cr_expect(has_line(out, "stat iter.answers 4"), "%s", out);
 	cr_expect(has_line(out, "info x.y text"), "%s", out);
+	free(out);
+	/* no reset yet: the lines as they are */
+	f = open_memstream(&out, &len);
+	cr_assert(f);
+	ctl_metrics_since(now, strlen(now), NULL, 0, f);
+	fclose(f);
+	cr_expect_str_eq(out, now);
 	free(out);
 }
