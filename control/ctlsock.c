@@ -176,6 +176,10 @@ static void conn_io(struct ctl_loop *loop, int fd, uint32_t events, void *arg)
 		ssize_t r = read(c->fd, c->cmd + c->n, sizeof(c->cmd) - 1 - c->n);
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return; /* more later */
+		if (r < 0) { /* gone: what it sent is not a command to run */
+			conn_end(c, false);
+			return;
+		}
 		if (r > 0)
 			c->n += (size_t)r;
 		if (r > 0 && !memchr(c->cmd, '\n', c->n) && c->n < sizeof(c->cmd) - 1)
