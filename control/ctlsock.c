@@ -1,10 +1,10 @@
 /*
  * control/ctlsock.c: the operator socket (see ctlsock.h). Control process,
  * the loop's thread. No client can stall the loop: a connection is read
- * as its octets come (EPOLLIN) and answered as the client reads
- * (EPOLLOUT), the whole exchange within CONN_DEADLINE_MS or it is cut
- * off. An answer that comes later (ctl_sock_defer()) is short and written
- * blocking with a send timeout.
+ * as its octets come (EPOLLIN; the line within CMD_DEADLINE_MS) and
+ * answered as the client reads (EPOLLOUT; cut off after WRITE_IDLE_MS
+ * without progress). An answer that comes later (ctl_sock_defer()) is
+ * short and written at once, CTL_SOCK_REPLY_MS at most.
  */
 #include "control/ctlsock.h"
 
@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -21,9 +22,10 @@
 #include <unistd.h>
 
 #define CMD_MAX 1200 /* a command and a name in presentation form (\DDD) */
-#define CONN_DEADLINE_MS 10000 /* command in, answer out */
+#define CMD_DEADLINE_MS 2000	/* from accept to the whole command line */
+#define WRITE_IDLE_MS 10000	/* an answer's client reading nothing */
 #define CONN_MAX 32
-#define REPLY_TIMEOUT_MS 1000  /* a deferred answer's send timeout */
+#define ACCEPT_RETRY_MS 100	/* out of descriptors: accept again later */
 
 struct conn {
 	struct ctl_sock *s;
@@ -43,6 +45,7 @@ struct ctl_sock {
 	void *arg;
 	int cur;		/* the connection a callback answers, or -1 */
 	bool deferred;		/* ... which it answers later */
+	struct ctl_timer retry;	/* accept again after EMFILE */
 	struct conn conns[CONN_MAX];
 };
 
@@ -61,16 +64,21 @@ void ctl_sock_undefer(struct ctl_sock *s)
 
 void ctl_sock_reply(int fd, const char *text, size_t len)
 {
-	struct timeval tv = { 0, REPLY_TIMEOUT_MS * 1000 };
+	uint64_t end = ctl_now_ms() + CTL_SOCK_REPLY_MS;
 
-	/* the connection is blocking again, its send bounded */
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	/* non-blocking, each wait bounded by what is left of the whole */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	for (size_t off = 0; off < len;) {
 		ssize_t w = write(fd, text + off, len - off);
-		if (w <= 0)
+		if (w > 0) {
+			off += (size_t)w;
+			continue;
+		}
+		uint64_t now = ctl_now_ms();
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+		if (w == 0 || (errno != EAGAIN && errno != EWOULDBLOCK) || now >= end ||
+		    poll(&p, 1, (int)(end - now)) <= 0)
 			break;
-		off += (size_t)w;
 	}
 	close(fd);
 }
@@ -106,18 +114,30 @@ static void conn_expired(struct ctl_loop *loop, void *arg)
 	conn_end(arg, false);
 }
 
+/* The deadline from now (a step's: the line in, or a write's progress). */
+static bool conn_deadline(struct conn *c, uint32_t ms)
+{
+	return ctl_timer_add(c->s->loop, &c->deadline, ms, conn_expired, c) == 0;
+}
+
 static void conn_io(struct ctl_loop *loop, int fd, uint32_t events, void *arg);
 
 /* Writes what the client takes now; the rest when it can take more. */
 static void conn_write(struct conn *c)
 {
+	bool moved = false;
+
 	while (c->off < c->len) {
 		ssize_t w = write(c->fd, c->out + c->off, c->len - c->off);
 		if (w > 0) {
 			c->off += (size_t)w;
+			moved = true;
 			continue;
 		}
+		/* the client reads slowly: the rest when it can take it, as
+		 * long as it takes some every WRITE_IDLE_MS */
 		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
+		    (!moved || conn_deadline(c, WRITE_IDLE_MS)) &&
 		    ctl_loop_watch(c->s->loop, c->fd, EPOLLOUT, conn_io, c) == 0)
 			return;
 		break;
@@ -141,6 +161,10 @@ static void conn_command(struct conn *c)
 		conn_end(c, false);
 		return;
 	}
+	/* nothing of the loop's may touch c while the callback runs (it may
+	 * answer a deferral and close the descriptor before it returns) */
+	ctl_loop_unwatch(s->loop, c->fd);
+	ctl_timer_cancel(s->loop, &c->deadline);
 	s->cur = c->fd;
 	s->deferred = false;
 	int r = s->cb(s->arg, cmd, f);
@@ -152,12 +176,17 @@ static void conn_command(struct conn *c)
 			   "lookup NAME [TYPE], dump-cache [NAME])\n",
 			cmd);
 	fclose(f);
-	if (s->deferred) { /* the connection is the callback's now */
-		conn_end(c, true);
+	if (s->deferred) { /* the descriptor is the callback's now */
+		free(c->out);
+		c->out = NULL;
+		c->fd = -1;
 		return;
 	}
 	c->off = 0;
-	ctl_loop_unwatch(s->loop, c->fd);
+	if (!conn_deadline(c, WRITE_IDLE_MS)) {
+		conn_end(c, false);
+		return;
+	}
 	conn_write(c);
 }
 
@@ -199,6 +228,16 @@ static void conn_io(struct ctl_loop *loop, int fd, uint32_t events, void *arg)
 	conn_command(c); /* a whole line, or the client's end of input */
 }
 
+static void accept_ready(struct ctl_loop *loop, int fd, uint32_t events, void *arg);
+
+static void accept_again(struct ctl_loop *loop, void *arg)
+{
+	struct ctl_sock *s = arg;
+
+	if (ctl_loop_watch(loop, s->fd, EPOLLIN, accept_ready, s))
+		ctl_timer_add(loop, &s->retry, ACCEPT_RETRY_MS, accept_again, s);
+}
+
 static void accept_ready(struct ctl_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct ctl_sock *s = arg;
@@ -206,6 +245,14 @@ static void accept_ready(struct ctl_loop *loop, int fd, uint32_t events, void *a
 
 	for (;;) {
 		int fdc = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fdc < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOMEM ||
+				errno == ENOBUFS)) {
+			/* the connection waits in the backlog; a level-triggered
+			 * listener would wake the loop at once, again and again */
+			ctl_loop_unwatch(loop, s->fd);
+			ctl_timer_add(loop, &s->retry, ACCEPT_RETRY_MS, accept_again, s);
+			return;
+		}
 		if (fdc < 0)
 			return;
 		struct conn *c = NULL;
@@ -223,7 +270,7 @@ static void accept_ready(struct ctl_loop *loop, int fd, uint32_t events, void *a
 		*c = (struct conn){ .s = s, .fd = fdc };
 		ctl_timer_init(&c->deadline);
 		if (ctl_loop_watch(loop, fdc, EPOLLIN, conn_io, c) ||
-		    ctl_timer_add(loop, &c->deadline, CONN_DEADLINE_MS, conn_expired, c)) {
+		    !conn_deadline(c, CMD_DEADLINE_MS)) {
 			conn_end(c, false);
 			continue;
 		}
@@ -276,6 +323,7 @@ struct ctl_sock *ctl_sock_new(struct ctl_loop *loop, const char *path, unsigned 
 	s->arg = arg;
 	for (unsigned i = 0; i < CONN_MAX; i++)
 		s->conns[i].fd = -1;
+	ctl_timer_init(&s->retry);
 	snprintf(s->path, sizeof(s->path), "%s", path);
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	/* The directory may not exist on a fresh machine (/run/bailiwick):
@@ -321,6 +369,7 @@ void ctl_sock_free(struct ctl_sock *s)
 	for (unsigned i = 0; i < CONN_MAX; i++)
 		if (s->conns[i].fd >= 0)
 			conn_end(&s->conns[i], false);
+	ctl_timer_cancel(s->loop, &s->retry);
 	ctl_loop_unwatch(s->loop, s->fd);
 	close(s->fd);
 	unlink(s->path);

@@ -22,10 +22,11 @@ struct ctl_sock;
 
 /*
  * Called from a command's callback: its answer comes later. The
- * connection is the caller's (a descriptor, blocking, with a send
- * timeout): ctl_sock_reply() writes the answer and closes it. -1 when not
- * called from a callback.
+ * connection is the caller's (a descriptor): ctl_sock_reply() writes the
+ * answer (at most CTL_SOCK_REPLY_MS in all, the loop waiting: a deferred
+ * answer is short) and closes it. -1 when not called from a callback.
  */
+#define CTL_SOCK_REPLY_MS 2000
 int ctl_sock_defer(struct ctl_sock *s);
 /* Takes a deferral back: the callback answers now, through its FILE. */
 void ctl_sock_undefer(struct ctl_sock *s);
