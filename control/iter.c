@@ -234,6 +234,21 @@ static void step_start(struct req *r);
 static void step_next(struct req *r);
 static void finish(struct req *r, int rcode);
 static void put_fail_ede(struct req *r);
+
+/* b's OPT (its last record) with an Extended DNS Error (RFC 8914): code,
+ * and why (static text, NULL: none) cut at EDE_TEXT_MAX octets. 0, or
+ * dns_builder_opt()'s error. */
+static int builder_ede(struct dns_builder *b, uint16_t code, const char *why)
+{
+	uint8_t opt[4 + 2 + EDE_TEXT_MAX];
+	size_t tlen = why ? strnlen(why, EDE_TEXT_MAX) : 0;
+
+	dns_put16(opt, DNS_EO_EDE);
+	dns_put16(opt + 2, (uint16_t)(2 + tlen));
+	dns_put16(opt + 4, code);
+	memcpy(opt + 6, why ? why : "", tlen);
+	return dns_builder_opt(b, 65535, 0, 0, 0, opt, 6 + tlen);
+}
 static void zone_leave(struct req *r);
 static void prime_from(struct req *r, const struct dns_msg *m, const struct ctl_scrub *s);
 
@@ -769,18 +784,12 @@ static size_t chain_done(struct req *r, size_t len)
 	if (r->sec == CTL_SEC_BOGUS && (ok || r->rcode == DNS_R_SERVFAIL)) {
 		/* RFC 8914: which check failed, as an Extended DNS Error in
 		 * the OPT (answer/ gives it to the client) */
-		uint8_t opt[4 + 2 + EDE_TEXT_MAX];
-		size_t tlen = r->why ? strnlen(r->why, EDE_TEXT_MAX) : 0;
 		it->st.bogus++;
 		log_bogus(r);
 		asm_init(r);
 		r->rcode = DNS_R_SERVFAIL;
 		r->b.flags = (uint16_t)((r->b.flags & ~0xf) | DNS_R_SERVFAIL);
-		dns_put16(opt, DNS_EO_EDE);
-		dns_put16(opt + 2, (uint16_t)(2 + tlen));
-		dns_put16(opt + 4, r->ede == CTL_EDE_NONE ? CTL_EDE_BOGUS : r->ede);
-		memcpy(opt + 6, r->why ? r->why : "", tlen);
-		dns_builder_opt(&r->b, 65535, 0, 0, 0, opt, 6 + tlen);
+		builder_ede(&r->b, r->ede == CTL_EDE_NONE ? CTL_EDE_BOGUS : r->ede, r->why);
 		return dns_builder_finish(&r->b);
 	}
 	if (r->sec == CTL_SEC_INSECURE && ok &&
@@ -788,11 +797,7 @@ static size_t chain_done(struct req *r, size_t len)
 	     r->ede == CTL_EDE_UNSUPPORTED_DIGEST)) {
 		/* RFC 8914, RFC 9276 3.2: insecure, and why (no text: the
 		 * cache keeps the code alone, and hits must say the same) */
-		uint8_t opt[DNS_EDE_LEN];
-		dns_put16(opt, DNS_EO_EDE);
-		dns_put16(opt + 2, 2);
-		dns_put16(opt + 4, r->ede);
-		if (dns_builder_opt(&r->b, 65535, 0, 0, 0, opt, sizeof(opt)) == 0)
+		if (builder_ede(&r->b, r->ede, NULL) == 0)
 			return dns_builder_finish(&r->b);
 		return len;
 	}
@@ -919,16 +924,8 @@ static void fail(struct req *r, uint64_t *limit_counter)
  * record), when fail_ede() gave one. */
 static void put_fail_ede(struct req *r)
 {
-	uint8_t opt[6 + 64];
-	size_t tlen = r->fail_why ? strnlen(r->fail_why, 64) : 0;
-
-	if (r->rcode != DNS_R_SERVFAIL || r->fail_ede == DNS_EDE_NONE)
-		return;
-	dns_put16(opt, DNS_EO_EDE);
-	dns_put16(opt + 2, (uint16_t)(2 + tlen));
-	dns_put16(opt + 4, r->fail_ede);
-	memcpy(opt + 6, r->fail_why ? r->fail_why : "", tlen);
-	dns_builder_opt(&r->b, 65535, 0, 0, 0, opt, 6 + tlen);
+	if (r->rcode == DNS_R_SERVFAIL && r->fail_ede != DNS_EDE_NONE)
+		builder_ede(&r->b, r->fail_ede, r->fail_why);
 }
 
 /* --- following a cut --------------------------------------------------------- */
@@ -1966,9 +1963,7 @@ static void early_flush(struct ctl_loop *loop, void *arg)
 		dns_builder_init(&b, buf, MSG_MAX, 0, DNS_F_QR | DNS_R_SERVFAIL);
 		dns_builder_question(&b, e->qname, e->qtype, e->qclass);
 		/* RFC 8914 4.14 "Cached Error": the failure remembered */
-		static const uint8_t opt[] = { DNS_EO_EDE >> 8, DNS_EO_EDE & 0xff, 0, 2, 0,
-					       DNS_EDE_CACHED_ERROR };
-		dns_builder_opt(&b, 65535, 0, 0, 0, opt, sizeof(opt));
+		builder_ede(&b, DNS_EDE_CACHED_ERROR, NULL);
 		it->st.servfail++;
 		e->cb(e->arg, DNS_R_SERVFAIL, buf, dns_builder_finish(&b), false);
 	}

@@ -140,6 +140,19 @@ Test(metrics, an_undescribed_line_is_counted_and_untyped)
 	free(m);
 }
 
+/* ctl_metrics_since() of now against base (NULL: no reset yet). */
+static char *since(const char *now, const char *base)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	cr_assert(f);
+	ctl_metrics_since(now, strlen(now), base, base ? strlen(base) : 0, f);
+	fclose(f);
+	return out;
+}
+
 Test(metrics, since_subtracts_counters_not_gauges)
 {
 	const char *base = "stat iter.requests 10\nstat iter.outstanding 5\n"
@@ -148,13 +161,8 @@ Test(metrics, since_subtracts_counters_not_gauges)
 	const char *now = "stat upstream.rtt_us_count 7\nstat iter.requests 15\n"
 			  "stat iter.outstanding 2\nstat dataplane.worker0.hits 40\n"
 			  "stat iter.answers 4\ninfo x.y text\n";
-	char *out = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&out, &len);
+	char *out = since(now, base);
 
-	cr_assert(f);
-	ctl_metrics_since(now, strlen(now), base, strlen(base), f);
-	fclose(f);
 	cr_expect(has_line(out, "stat iter.requests 5"), "%s", out);
 	cr_expect(has_line(out, "stat iter.outstanding 2"), "%s", out);
 	/* went back (a dataplane restarted): its value since then */
@@ -165,10 +173,7 @@ Test(metrics, since_subtracts_counters_not_gauges)
 	cr_expect(has_line(out, "info x.y text"), "%s", out);
 	free(out);
 	/* no reset yet: the lines as they are */
-	f = open_memstream(&out, &len);
-	cr_assert(f);
-	ctl_metrics_since(now, strlen(now), NULL, 0, f);
-	fclose(f);
+	out = since(now, NULL);
 	cr_expect_str_eq(out, now);
 	free(out);
 }
