@@ -827,6 +827,36 @@ static int metrics(struct ctx *x, yaml_node_t *n)
 	return 0;
 }
 
+/* dnstap: a socket or a file, what to copy, and 1 in how many. */
+static int dnstap(struct ctx *x, yaml_node_t *n)
+{
+	typeof(x->cfg->dnstap) *d = &x->cfg->dnstap;
+	MAP_WALK(k, "socket", "file", "identity", "version", "sample", "client-queries",
+		 "client-responses", "resolver-queries", "resolver-responses");
+	int r = cfgp_walk_map(x, n, &k_walk);
+
+	if (r)
+		return r;
+	if (k[0] && k[1])
+		return cfgp_fail(x, k[1]->start_mark, CFG_E_VALUE,
+				 "socket and file are both given: give one of the two");
+	if (!k[0] && !k[1])
+		return cfgp_fail(x, n->start_mark, CFG_E_MISSING,
+				 "give socket (a reader's Unix socket) or file");
+	FIELD(k, 0, cfgp_get_path(x, v, d->socket, sizeof(d->socket)));
+	FIELD(k, 1, cfgp_get_path(x, v, d->file, sizeof(d->file)));
+	FIELD(k, 2, cfgp_get_string(x, v, d->identity, sizeof(d->identity), "a string"));
+	FIELD(k, 3, cfgp_get_string(x, v, d->version, sizeof(d->version), "a string"));
+	FIELD(k, 4, cfgp_get_u32(x, v, 1, CFG_DNSTAP_SAMPLE_MAX,
+				 "1 in how many client queries (1: every one)", &d->sample));
+	FIELD(k, 5, cfgp_get_bool(x, v, &d->client_queries));
+	FIELD(k, 6, cfgp_get_bool(x, v, &d->client_responses));
+	FIELD(k, 7, cfgp_get_bool(x, v, &d->resolver_queries));
+	FIELD(k, 8, cfgp_get_bool(x, v, &d->resolver_responses));
+	d->enabled = true;
+	return 0;
+}
+
 static int eal(struct ctx *x, yaml_node_t *n)
 {
 	typeof(x->cfg->dataplane) *dp = &x->cfg->dataplane;
@@ -981,7 +1011,7 @@ int cfgp_root(struct ctx *x, yaml_node_t *n)
 {
 	MAP_WALK(k, "resolver", "cache", "access-control", "listen", "control",
 		 "dataplane", "tcp", "policy", "tsig-keys", "stub-zones", "forward-zones",
-		 "metrics");
+		 "metrics", "dnstap");
 	static const yaml_mark_t start;
 	int r;
 
@@ -1006,6 +1036,7 @@ int cfgp_root(struct ctx *x, yaml_node_t *n)
 	FIELD(k, 9, routed_list(x, v, false));
 	FIELD(k, 10, routed_list(x, v, true)); /* after stub-zones: a name once */
 	FIELD(k, 11, metrics(x, v));
+	FIELD(k, 12, dnstap(x, v));
 	if (!k[0])
 		return cfgp_missing(x, n->start_mark, "resolver.root-hints");
 	if (!x->cfg->cache.aggressive_nsec_given)
@@ -1111,6 +1142,11 @@ void cfg_default(struct cfg *cfg)
 	snprintf(cfg->control.socket, sizeof(cfg->control.socket), "%s",
 		 "/run/bailiwick/control.sock");
 	cfg->control.socket_mode = 0660;
+	cfg->dnstap.sample = 1;
+	cfg->dnstap.client_queries = true;
+	cfg->dnstap.client_responses = true;
+	cfg->dnstap.resolver_queries = true;
+	cfg->dnstap.resolver_responses = true;
 }
 
 bool cfg_port_drawable(uint32_t port, const uint16_t (*exclude)[2], unsigned n)

@@ -91,6 +91,8 @@ enum cfg_err {
 #define CFG_GROUP_MAX 64	   /* control.socket-group */
 #define CFG_METRICS_PORT 9953	   /* metrics.listen without @PORT */
 #define CFG_NOTIFY_LISTEN_MAX 4	   /* control.notify-listen */
+#define CFG_DNSTAP_TEXT_MAX 256	   /* dnstap.identity, dnstap.version, NUL included */
+#define CFG_DNSTAP_SAMPLE_MAX 1000000000u /* dnstap.sample: 1 in at most this */
 
 enum cfg_qname_min {
 	CFG_QMIN_OFF = 0,
@@ -349,6 +351,22 @@ struct cfg {
 		bool enabled;
 		struct cfg_endpoint listen;	/* listen: ADDR@PORT */
 	} metrics;
+	/* dnstap: copies of DNS messages (the standard dnstap.proto) in frame
+	 * streams, to a reader's Unix socket or to a file; absent: none.
+	 * Client messages are sampled: 1 query in sample (each worker, and
+	 * control's own front end), with its response. Read at start only. */
+	struct {
+		bool enabled;
+		char socket[CFG_SOCKET_PATH_MAX]; /* socket: a reader listens there */
+		char file[CFG_PATH_MAX];	  /* file: or written here (one of the two) */
+		char identity[CFG_DNSTAP_TEXT_MAX]; /* identity: "" = the host name */
+		char version[CFG_DNSTAP_TEXT_MAX];  /* version: "" = "bailiwick VERSION" */
+		uint32_t sample;		/* 1..CFG_DNSTAP_SAMPLE_MAX, 1 */
+		bool client_queries;		/* client-queries: true */
+		bool client_responses;		/* client-responses: true */
+		bool resolver_queries;		/* resolver-queries: true */
+		bool resolver_responses;	/* resolver-responses: true */
+	} dnstap;
 	/* tcp: the TCP front end (control's listen sockets). A client is an
 	 * IPv4 address or an IPv6 /64. A connection is closed when no whole
 	 * query has come, and no answer has been read, for idle-timeout-ms. */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <rte_eal.h>
+#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_malloc.h>
 #include <rte_memzone.h>
@@ -29,6 +30,7 @@
 #include "conf/config.h"
 #include "answer/reply.h"
 #include "answer/settings.h"
+#include "control/dnstap.h"
 #include "control/err.h"
 #include "control/iter.h"
 #include "control/policy.h"
@@ -38,6 +40,8 @@
 
 #define POLL_MS 1		/* the miss rings are read this often, at least */
 #define POLL_BUDGET 1024	/* misses taken per poll, over all rings */
+#define TAP_BUDGET 1024		/* dnstap copies taken per poll, over all rings */
+#define TAP_CLOCK_MS 1000	/* the TSC's wall-clock pair is taken again this often */
 #define POLICY_RETIRED_MAX 8	/* snapshots replaced, not yet released */
 #define EAL_ARGS_MAX 16
 
@@ -77,6 +81,12 @@ struct ctl_dp {
 	} retired[POLICY_RETIRED_MAX];
 	unsigned nretired;
 	uint8_t pbuf[SHM_MSG_MAX];	/* a policy answer being written */
+	/* dnstap: the workers' copies of client messages (NULL: none) */
+	struct ctl_dnstap *dnstap;
+	struct rte_ring *tap[SHM_WORKERS_MAX];
+	uint64_t tap_tsc0, tap_ns0, tap_clock_ms; /* a TSC reading and the wall
+						     clock then (ns) */
+	alignas(8) uint8_t tap_in[SHM_TAP_ELEM + SHM_TAP_MSG_MAX]; /* a record being read */
 };
 
 /* A miss whose policy CNAME's target is being resolved. */
@@ -616,6 +626,89 @@ overload:
 			     plain_failure(d, r->stale) ? SHM_FILL_PLAIN : SHM_FILL_CACHE, NULL);
 }
 
+/* --- dnstap ------------------------------------------------------------------ */
+
+int ctl_dp_set_dnstap(struct ctl_dp *d, struct ctl_dnstap *t, char *err, size_t errlen)
+{
+	for (unsigned i = 0; t && i < d->n_workers; i++) {
+		char name[RTE_RING_NAMESIZE];
+		snprintf(name, sizeof(name), SHM_TAP_RING_FMT, i);
+		if (!(d->tap[i] = rte_ring_lookup(name))) {
+			snprintf(err, errlen, "ring %s is missing: the dataplane was started "
+					      "without dnstap's client messages", name);
+			return CTL_E_ABI;
+		}
+	}
+	d->dnstap = t;
+	return 0;
+}
+
+/* The dataplane's TSC reading tsc as wall-clock ns (0: not known). */
+static uint64_t tap_time(const struct ctl_dp *d, uint64_t tsc)
+{
+	if (!tsc || !d->ctl->tsc_hz)
+		return 0;
+	double dt = (double)(int64_t)(tsc - d->tap_tsc0) * 1e9 / (double)d->ctl->tsc_hz;
+	return (uint64_t)((double)d->tap_ns0 + dt);
+}
+
+static void tap_send(struct ctl_dp *d, const struct shm_tap *r)
+{
+	struct ctl_dnstap_msg m = {
+		.type = r->kind == SHM_TAP_CLIENT_QUERY ? CTL_DNSTAP_CLIENT_QUERY
+							: CTL_DNSTAP_CLIENT_RESPONSE,
+		.family = r->family == NET_PKT_IPV6 ? AF_INET6 : AF_INET,
+		.query_addr = r->client_ip,
+		.response_addr = r->server_ip,
+		.query_port = r->client_port,
+		.response_port = r->server_port,
+		.query_ns = tap_time(d, r->query_tsc),
+		.response_ns = tap_time(d, r->response_tsc),
+		.msg = r->msg,
+		.len = r->msg_len,
+	};
+	ctl_dnstap_send(d->dnstap, &m);
+}
+
+/* Takes what the workers copied for dnstap. A record comes whole (its
+ * elements were enqueued together); one that fails the check means the
+ * ring cannot be trusted to be at a record's start: what it holds now
+ * goes (a whole number of records), counted once. */
+static void poll_taps(struct ctl_dp *d)
+{
+	unsigned taken = 0;
+
+	if (!d->dnstap)
+		return;
+	uint64_t now = ctl_now_ms();
+	if (now - d->tap_clock_ms >= TAP_CLOCK_MS) {
+		d->tap_tsc0 = rte_rdtsc();
+		d->tap_ns0 = ctl_dnstap_now_ns();
+		d->tap_clock_ms = now;
+	}
+	for (unsigned i = 0; i < d->n_workers; i++) {
+		struct rte_ring *ring = d->tap[i];
+		struct shm_tap *r = (struct shm_tap *)d->tap_in;
+		while (taken < TAP_BUDGET &&
+		       rte_ring_sc_dequeue_elem(ring, r, SHM_TAP_ELEM) == 0) {
+			taken++;
+			cst(d)->tap_records++;
+			unsigned rest = shm_tap_check(r) ? UINT32_MAX :
+				(unsigned)((r->h.len + SHM_TAP_ELEM - 1) / SHM_TAP_ELEM - 1);
+			if (rest == UINT32_MAX ||
+			    (rest && rte_ring_sc_dequeue_bulk_elem(ring, r->msg, SHM_TAP_ELEM,
+								   rest, NULL) != rest)) {
+				cst(d)->tap_bad_records++;
+				unsigned n = rte_ring_count(ring);
+				for (unsigned k = 0; k < n; k++)
+					rte_ring_sc_dequeue_elem(ring, r, SHM_TAP_ELEM);
+				break;
+			}
+			tap_send(d, r);
+		}
+	}
+}
+
 static void poll_misses(struct ctl_loop *loop, void *arg)
 {
 	struct ctl_dp *d = arg;
@@ -623,6 +716,7 @@ static void poll_misses(struct ctl_loop *loop, void *arg)
 	bool more = true;
 
 	poll_found(d);
+	poll_taps(d);
 	while (more && taken < POLL_BUDGET && !d->lost) {
 		more = false;
 		for (unsigned i = 0; i < d->n_workers; i++) {

@@ -1197,6 +1197,7 @@ static bool send_query(struct req *r, const struct ctl_addr *a, const uint8_t *n
 	/* back-off: each retry to the same address waits twice as long */
 	unsigned shift = tried_count(r, a);
 	o.timeout_ms = it->cfg.timeout_ms << (shift < BACKOFF_MAX_SHIFT ? shift : BACKOFF_MAX_SHIFT);
+	o.zone = r->cut.d.zone;
 	mark_tried(r, a);
 	name_copy(r->sent_name, name);
 	r->sent_type = qtype;

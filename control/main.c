@@ -41,6 +41,7 @@
 #include "control/hints.h"
 #include "control/infra.h"
 #include "control/iter.h"
+#include "control/dnstap.h"
 #include "control/metrics.h"
 #include "control/policy.h"
 #include "control/reconf.h"
@@ -101,6 +102,7 @@ struct parts {
 	char *stats_base;
 	size_t stats_base_len;
 	uint64_t started_ms;	/* ctl_now_ms() at the start (status' uptime) */
+	struct ctl_dnstap *dnstap;	/* NULL: no dnstap section */
 };
 
 /* Standalone: the iterator's denial feed into our own NSEC store, as the
@@ -161,6 +163,10 @@ static void dump_stats(const struct parts *p, FILE *f)
 	ctl_hist_print(ctl_iter_resolve_hist(it), "iter.resolve_time", f);
 	CTL_DELEG_COUNTERS(PD)
 	fprintf(f, "stat deleg.entries %llu\n", (unsigned long long)ds.entries);
+	struct ctl_dnstap_stats ts;
+	ctl_dnstap_get_stats(p->dnstap, &ts);
+#define PT(name, text) P("dnstap", ts, name, text)
+	CTL_DNSTAP_COUNTERS(PT)
 	fprintf(f, "stat cache.entries %llu\nstat cache.bytes %llu\n",
 		(unsigned long long)cs.entries, (unsigned long long)cs.bytes);
 	if (p->nsec) {
@@ -950,7 +956,15 @@ int main(int argc, char **argv)
 
 	struct parts parts = { it, up, NULL, deleg, cache, NULL, policy, loop, NULL, NULL,
 			       { 0 }, 0, 0, &cfg, path, cfg_sha256, 1, &hints, false, anchors,
-			       anchors_id, NULL, 0, ctl_now_ms() };
+			       anchors_id, NULL, 0, ctl_now_ms(), NULL };
+	/* dnstap: before the dataplane's misses and our clients come */
+	if (cfg.dnstap.enabled) {
+		if (!(parts.dnstap = ctl_dnstap_new(&cfg, err, sizeof(err)))) {
+			fprintf(stderr, "bailiwick-control: %s: %s\n", path, err);
+			return 1;
+		}
+		up_set_tap(up, ctl_dnstap_upstream, parts.dnstap);
+	}
 	if (cfg.dataplane.enabled) {
 		fprintf(stderr, "bailiwick-control: waiting for the dataplane\n");
 		parts.dp = ctl_dp_attach(loop, it, &cfg, cfg_sha256, argv[0],
@@ -977,6 +991,11 @@ int main(int argc, char **argv)
 					"it: %s (retried every %u ms)\n", ctl_strerror(code),
 				SHM_HEARTBEAT_MS);
 		ctl_dp_set_policy(parts.dp, policy);
+		if (parts.dnstap && (cfg.dnstap.client_queries || cfg.dnstap.client_responses) &&
+		    ctl_dp_set_dnstap(parts.dp, parts.dnstap, err, sizeof(err))) {
+			fprintf(stderr, "bailiwick-control: dnstap: %s\n", err);
+			return 1;
+		}
 		/* our settings (ACL, EDNS size) in force in the workers, above
 		 * whatever an earlier control published */
 		parts.cfg_gen = ctl_dp_settings_gen(parts.dp) + 1;
@@ -997,6 +1016,7 @@ int main(int argc, char **argv)
 	}
 	parts.srv = srv;
 	parts.sock = sock;
+	ctl_server_set_dnstap(srv, parts.dnstap);
 	if (cfg.n_policy)
 		ctl_server_set_policy(srv, policy);
 	/* (with no zone yet: a reload may add some) */
@@ -1074,6 +1094,8 @@ int main(int argc, char **argv)
 	cache_nsec_free(parts.nsec);
 	ctl_policy_free(policy);
 	up_free(up);
+	/* what is queued is written before we go (or exec) */
+	ctl_dnstap_free(parts.dnstap);
 	ctl_loop_free(loop);
 	ctl_deleg_table_free(deleg);
 	cache_free(cache);

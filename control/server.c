@@ -29,6 +29,7 @@
 #include "cache/msgcache.h"
 #include "conf/config.h"
 #include "control/deleg.h"
+#include "control/dnstap.h"
 #include "control/dplink.h"
 #include "control/iter.h"
 #include "control/policy.h"
@@ -63,6 +64,7 @@ struct pend {
 	uint16_t stale_len;
 	bool stale_sent;
 	bool resolving;		/* counted in its connection's nresolve */
+	bool tap;		/* sampled for dnstap: its answer is copied */
 	bool stale;		/* the resolution's answer is stale */
 	int rcode;		/* the resolution's */
 	struct ctl_timer stale_timer;
@@ -98,6 +100,7 @@ struct ctl_server {
 	struct cache *cache;		/* the client cache when standalone */
 	struct ctl_dp *dp;		/* else the dataplane's, through this */
 	const struct cache_nsec *nsec;	/* standalone: RFC 8198's store, or NULL */
+	struct ctl_dnstap *dnstap;	/* client messages' copies, or NULL */
 	struct ctl_policy *policy;	/* response policy, or NULL */
 	uint32_t stale_ms;		/* serve-stale's client timeout; 0: off */
 	const struct cfg *cfg;
@@ -140,12 +143,54 @@ static void conn_flush(struct conn *c)
 
 static void conn_events(struct conn *c);
 
+static int family_of(const struct sockaddr_storage *ss, const uint8_t **addr);
+
+/* A dnstap copy of a client's message (msg, len) on socket fd (ours: its
+ * local address) with the client at peer (sampled queries only). */
+static void tap_client(struct ctl_server *s, enum ctl_dnstap_type type, int fd, bool tcp,
+		       const struct sockaddr_storage *peer, const uint8_t *msg, size_t len)
+{
+	struct sockaddr_storage local;
+	socklen_t ll = sizeof(local);
+	const uint8_t *caddr, *laddr = NULL;
+	int family = family_of(peer, &caddr);
+	uint16_t lport = 0;
+
+	if (!ctl_dnstap_wants(s->dnstap, type))
+		return;
+	if (getsockname(fd, (struct sockaddr *)&local, &ll) == 0 && local.ss_family == peer->ss_family) {
+		family_of(&local, &laddr);
+		lport = ntohs(local.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&local)->sin6_port
+							  : ((struct sockaddr_in *)&local)->sin_port);
+	}
+	struct ctl_dnstap_msg m = {
+		.type = type,
+		.family = family,
+		.tcp = tcp,
+		.query_addr = caddr,
+		.query_port = ntohs(family == AF_INET6 ? ((const struct sockaddr_in6 *)peer)->sin6_port
+						       : ((const struct sockaddr_in *)peer)->sin_port),
+		.response_addr = laddr,
+		.response_port = lport,
+		.msg = msg,
+		.len = len,
+	};
+	uint64_t now = ctl_dnstap_now_ns();
+	if (type == CTL_DNSTAP_CLIENT_QUERY)
+		m.query_ns = now;
+	else
+		m.response_ns = now;
+	ctl_dnstap_send(s->dnstap, &m);
+}
+
 static void send_answer(struct ctl_server *s, struct conn *c, int fd,
-			const struct sockaddr_storage *peer, socklen_t peerlen,
+			const struct sockaddr_storage *peer, socklen_t peerlen, bool tap,
 			const uint8_t *msg, size_t len)
 {
 	if (len > DNS_HDR_LEN && (dns_get16(msg + 2) & DNS_F_TC))
 		s->st.truncated++;
+	if (tap && (c || fd >= 0)) /* (not a closed connection's) */
+		tap_client(s, CTL_DNSTAP_CLIENT_RESPONSE, c ? c->fd : fd, c != NULL, peer, msg, len);
 	if (!c) {
 		sendto(fd, msg, len, MSG_DONTWAIT, (const struct sockaddr *)peer, peerlen);
 		return;
@@ -196,7 +241,6 @@ static void pend_free(struct pend *p)
 	free(p);
 }
 
-static int family_of(const struct sockaddr_storage *ss, const uint8_t **addr);
 
 /* The resolution with the policy's verdict on it (v->v 0: none). */
 static void judged(void *arg, const struct ctl_policy_verdict *v, const uint8_t *msg,
@@ -218,7 +262,7 @@ static void judged(void *arg, const struct ctl_policy_verdict *v, const uint8_t 
 		bool gone = (p->fd < 0 && !c) || p->stale_sent;
 		pend_unlink(p);
 		if (!gone && v->v == POLICY_V_ANSWER)
-			send_answer(s, c, p->fd, &p->peer, p->peerlen, v->answer, v->len);
+			send_answer(s, c, p->fd, &p->peer, p->peerlen, p->tap, v->answer, v->len);
 		pend_free(p);
 		return;
 	}
@@ -235,11 +279,11 @@ static void judged(void *arg, const struct ctl_policy_verdict *v, const uint8_t 
 	if (rcode == DNS_R_SERVFAIL && p->stale_msg) {
 		/* RFC 8767: stale data beats a failure */
 		s->st.stale++;
-		send_answer(s, c, p->fd, &p->peer, p->peerlen, p->stale_msg, p->stale_len);
+		send_answer(s, c, p->fd, &p->peer, p->peerlen, p->tap, p->stale_msg, p->stale_len);
 	} else {
 		size_t n = answer_from_msg(&p->q, msg, len, rcode, tcp, answer_cap(s, tcp),
 					   s->edns_size, s->out);
-		send_answer(s, c, p->fd, &p->peer, p->peerlen, s->out, n);
+		send_answer(s, c, p->fd, &p->peer, p->peerlen, p->tap, s->out, n);
 	}
 	pend_free(p);
 }
@@ -283,7 +327,7 @@ static void stale_due(struct ctl_loop *loop, void *arg)
 		return; /* gone: resolved() frees */
 	s->st.stale++;
 	p->stale_sent = true;
-	send_answer(s, p->conn, p->fd, &p->peer, p->peerlen, p->stale_msg, p->stale_len);
+	send_answer(s, p->conn, p->fd, &p->peer, p->peerlen, p->tap, p->stale_msg, p->stale_len);
 }
 
 static int family_of(const struct sockaddr_storage *ss, const uint8_t **addr)
@@ -304,7 +348,7 @@ static int family_of(const struct sockaddr_storage *ss, const uint8_t **addr)
  * answers, and resolved() weighs it).
  */
 static bool send_cached(struct ctl_server *s, struct conn *c, int fd,
-			const struct sockaddr_storage *peer, socklen_t peerlen,
+			const struct sockaddr_storage *peer, socklen_t peerlen, bool tap,
 			const struct dns_query *q, const uint8_t *msg, size_t n)
 {
 	struct ctl_policy_verdict v = { 0 };
@@ -318,9 +362,9 @@ static bool send_cached(struct ctl_server *s, struct conn *c, int fd,
 		return false;
 	s->st.cache_hits++;
 	if (v.v == POLICY_V_ANSWER)
-		send_answer(s, c, fd, peer, peerlen, v.answer, v.len);
+		send_answer(s, c, fd, peer, peerlen, tap, v.answer, v.len);
 	else if (!v.v)
-		send_answer(s, c, fd, peer, peerlen, msg, n);
+		send_answer(s, c, fd, peer, peerlen, tap, msg, n);
 	return true;
 }
 
@@ -339,7 +383,7 @@ static bool stale_allowed(struct ctl_server *s, struct pend *p, const uint8_t *m
 
 /* Standalone: a fresh entry of our cache, answered at once. */
 static bool local_hit(struct ctl_server *s, struct conn *c, int fd,
-		      const struct sockaddr_storage *peer, socklen_t peerlen,
+		      const struct sockaddr_storage *peer, socklen_t peerlen, bool tap,
 		      const struct dns_query *q)
 {
 	size_t n = answer_cached(s->cache, q, ctl_iter_now(), false, c != NULL, s->out,
@@ -348,7 +392,7 @@ static bool local_hit(struct ctl_server *s, struct conn *c, int fd,
 	if (n)
 		/* standalone, our cache is the client cache: its answers meet
 		 * the response triggers here */
-		return send_cached(s, c, fd, peer, peerlen, q, s->out, n);
+		return send_cached(s, c, fd, peer, peerlen, tap, q, s->out, n);
 	/* synthesized denials have name servers and no response to weigh:
 	 * when the policy waits for them, the iterator answers */
 	const uint8_t *addr;
@@ -365,7 +409,7 @@ static bool local_hit(struct ctl_server *s, struct conn *c, int fd,
 					  answer_cap(s, false), false, NULL);
 	if (r > 0) {
 		s->st.nsec_synth++;
-		send_answer(s, c, fd, peer, peerlen, s->out, (size_t)r);
+		send_answer(s, c, fd, peer, peerlen, tap, s->out, (size_t)r);
 		return true;
 	}
 	/* RFC 8020: below a cached secure NXDOMAIN nothing exists (as the
@@ -375,13 +419,18 @@ static bool local_hit(struct ctl_server *s, struct conn *c, int fd,
 	if (!n)
 		return false;
 	s->st.nxdomain_cut++;
-	send_answer(s, c, fd, peer, peerlen, s->out, n);
+	send_answer(s, c, fd, peer, peerlen, tap, s->out, n);
 	return true;
 }
 
 void ctl_server_set_nsec(struct ctl_server *s, const struct cache_nsec *n)
 {
 	s->nsec = n;
+}
+
+void ctl_server_set_dnstap(struct ctl_server *s, struct ctl_dnstap *t)
+{
+	s->dnstap = t;
 }
 
 void ctl_server_set_policy(struct ctl_server *s, struct ctl_policy *p)
@@ -404,9 +453,9 @@ static void policy_done(void *arg, const uint8_t *msg, size_t len)
 	}
 	pend_unlink(p);
 	if (msg)
-		send_answer(s, c, p->fd, &p->peer, p->peerlen, msg, len);
+		send_answer(s, c, p->fd, &p->peer, p->peerlen, p->tap, msg, len);
 	else
-		send_answer(s, c, p->fd, &p->peer, p->peerlen, s->out,
+		send_answer(s, c, p->fd, &p->peer, p->peerlen, p->tap, s->out,
 			    answer_empty(p->wire, &p->q, DNS_R_SERVFAIL, DNS_EDE_NONE, s->edns_size,
 					 s->out));
 	pend_free(p);
@@ -449,7 +498,7 @@ static void found(void *arg, const uint8_t *msg, size_t len, bool stale)
 	}
 	if (msg && !stale) {
 		/* (a connection closed by the send leaves p unlinked) */
-		if (send_cached(s, c, p->fd, &p->peer, p->peerlen, &p->q, msg, len)) {
+		if (send_cached(s, c, p->fd, &p->peer, p->peerlen, p->tap, &p->q, msg, len)) {
 			pend_unlink(p);
 			pend_free(p);
 			return;
@@ -469,10 +518,10 @@ static void found(void *arg, const uint8_t *msg, size_t len, bool stale)
 	pend_unlink(p);
 	if (p->stale_msg) {
 		s->st.stale++;
-		send_answer(s, c, p->fd, &p->peer, p->peerlen, p->stale_msg, p->stale_len);
+		send_answer(s, c, p->fd, &p->peer, p->peerlen, p->tap, p->stale_msg, p->stale_len);
 	} else {
 		s->st.overload++;
-		send_answer(s, c, p->fd, &p->peer, p->peerlen, s->out,
+		send_answer(s, c, p->fd, &p->peer, p->peerlen, p->tap, s->out,
 			    answer_empty(p->wire, &p->q, DNS_R_SERVFAIL, DNS_EDE_NONE,
 					 s->edns_size, s->out));
 	}
@@ -521,18 +570,22 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 		s->st.dropped++;
 		return;
 	}
+	/* dnstap: 1 query in dnstap.sample, and its answer */
+	bool tap = ctl_dnstap_sample(s->dnstap);
+	if (tap)
+		tap_client(s, CTL_DNSTAP_CLIENT_QUERY, c ? c->fd : fd, c != NULL, peer, wire, len);
 	answer_screen(&v, &s->acl, family == AF_INET6, addr, wire, len, &q);
 	count_slot(s, v.slot);
 	if (v.slot != ANSWER_GO) {
 		if (answer_slot_replies(v.slot))
-			send_answer(s, c, fd, peer, peerlen, s->out,
+			send_answer(s, c, fd, peer, peerlen, tap, s->out,
 				    answer_empty(wire, v.q, v.rcode, v.ede, s->edns_size, s->out));
 		return;
 	}
 #define OVERLOAD()							\
 	do {								\
 		s->st.overload++;					\
-		send_answer(s, c, fd, peer, peerlen, s->out,		\
+		send_answer(s, c, fd, peer, peerlen, tap, s->out,		\
 			    answer_empty(wire, &q, DNS_R_SERVFAIL,	\
 					 DNS_EDE_NONE, s->edns_size,	\
 					 s->out));			\
@@ -540,7 +593,7 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 	} while (0)
 	/* Without a policy a hit of our cache needs no pending state (with
 	 * one, the policy comes first, below). */
-	if (!s->policy && !s->dp && local_hit(s, c, fd, peer, peerlen, &q))
+	if (!s->policy && !s->dp && local_hit(s, c, fd, peer, peerlen, tap, &q))
 		return;
 	struct pend *p = malloc(sizeof(*p) + len);
 	if (!p)
@@ -557,6 +610,7 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 	p->stale_len = 0;
 	p->stale_sent = false;
 	p->resolving = false;
+	p->tap = tap;
 	ctl_timer_init(&p->stale_timer);
 	/* Response policy first: it overrides what any cache holds. */
 	if (s->policy) {
@@ -565,7 +619,7 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 		switch (ctl_policy_apply(s->policy, s->it, &p->q, family == AF_INET6 ? 6 : 4, addr,
 					 c != NULL, s->edns_size, s->out, cap, &n, policy_done, p)) {
 		case POLICY_V_ANSWER:
-			send_answer(s, c, fd, peer, peerlen, s->out, n);
+			send_answer(s, c, fd, peer, peerlen, tap, s->out, n);
 			/* fall through */
 		case POLICY_V_DROP:
 			pend_free(p);
@@ -581,7 +635,7 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 	 * are answered at once; stale ones wait for a refresh (served when
 	 * that takes too long: the iterator from ours, stale_due() from the
 	 * dataplane's). */
-	if (s->policy && !s->dp && local_hit(s, c, fd, peer, peerlen, &p->q)) {
+	if (s->policy && !s->dp && local_hit(s, c, fd, peer, peerlen, tap, &p->q)) {
 		pend_free(p);
 		return;
 	}

@@ -91,6 +91,11 @@ void ctl_server_free(struct ctl_server *s);
 struct cache_nsec;
 void ctl_server_set_nsec(struct ctl_server *s, const struct cache_nsec *n);
 
+/* dnstap (control/dnstap.h): 1 client query in dnstap.sample and its
+ * answer copied; NULL (the default): none. t must outlive s. */
+struct ctl_dnstap;
+void ctl_server_set_dnstap(struct ctl_server *s, struct ctl_dnstap *t);
+
 /* Response policy (control/policy.h) applied to every client's question
  * before any cache; NULL (the default): none. p must outlive s. */
 struct ctl_policy;

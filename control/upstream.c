@@ -240,6 +240,7 @@ void up_accept_reply(struct up_ctx *c, struct query *q,
 		up_tcp_start(c, q);
 		return;
 	}
+	up_tap(c, q, true, m->wire, m->len, tcp);
 	struct up_result r = {
 		.status = UP_OK,
 		.wire = m->wire,
@@ -369,6 +370,7 @@ static void start_udp(struct up_ctx *c, struct query *q, struct server *s)
 		return;
 	}
 	c->cnt.sent_udp++;
+	up_tap(c, q, false, q->out + 2, q->out_len, false);
 	ctl_timer_add(c->loop, &q->timer, q->opts.timeout_ms, up_q_timer_cb, q);
 }
 
@@ -412,6 +414,12 @@ int up_query(struct up_ctx *c, const struct sockaddr *server,
 	q->cb = cb;
 	q->arg = arg;
 	q->opts = *opts;
+	if (opts->zone) {
+		int zl = dns_name_check(opts->zone, DNS_NAME_MAX);
+		if (zl > 0)
+			memcpy(q->zone, opts->zone, (size_t)zl);
+		q->opts.zone = zl > 0 ? q->zone : NULL;
+	}
 	if (!q->opts.timeout_ms)
 		q->opts.timeout_ms = 1500;
 	if (!q->opts.edns)
@@ -458,6 +466,12 @@ int up_query(struct up_ctx *c, const struct sockaddr *server,
 	if (h)
 		*h = (uint64_t)q->gen << 32 | (q->idx + 1);
 	return 0;
+}
+
+void up_set_tap(struct up_ctx *c, up_tap_cb cb, void *arg)
+{
+	c->tap = cb;
+	c->tap_arg = arg;
 }
 
 void up_cancel(struct up_ctx *c, up_handle h)

@@ -138,6 +138,8 @@ struct up_opts {
 	bool cookies;		/* RFC 7873 client cookie (needs edns); on */
 	bool tcp;		/* TCP from the start; off */
 	uint32_t timeout_ms;	/* per transport attempt; 1500 */
+	const uint8_t *zone;	/* the zone cut asked (wire; copied), for the
+				   tap only; NULL */
 };
 
 void up_opts_default(struct up_opts *o);
@@ -205,6 +207,19 @@ int up_query(struct up_ctx *ctx, const struct sockaddr *server,
 	     socklen_t server_len, const uint8_t *qname, uint16_t qtype,
 	     uint16_t qclass, const struct up_opts *opts, up_cb cb, void *arg,
 	     up_handle *h);
+
+/*
+ * A copy of every query sent (each attempt, UDP or TCP) and of every reply
+ * accepted, for dnstap: reply false for a query. server: whom we asked;
+ * local_port: our UDP source port (0 over TCP); msg: the message as sent or
+ * received; age_us: for a reply, how long ago its query went out; zone: the
+ * opts' zone, or NULL. Called on the loop's thread, from inside the
+ * module: cb must not call back into it. NULL cb: none.
+ */
+typedef void (*up_tap_cb)(void *arg, bool reply, const struct sockaddr_storage *server,
+			  uint16_t local_port, bool tcp, const uint8_t *msg, size_t len,
+			  uint64_t age_us, const uint8_t *zone);
+void up_set_tap(struct up_ctx *ctx, up_tap_cb cb, void *arg);
 
 /* Forgets a query: no callback. Stale or zero handles are ignored. */
 void up_cancel(struct up_ctx *ctx, up_handle h);

@@ -105,6 +105,7 @@ struct query {
 	uint8_t *tcp_in;		 /* body, malloc'ed once the length is known */
 	uint64_t sent_us;
 	struct ctl_timer timer;
+	uint8_t zone[DNS_NAME_MAX];	 /* opts.zone's copy (opts.zone points here) */
 };
 
 struct server {
@@ -147,7 +148,18 @@ struct up_ctx {
 	uint32_t lru_head, lru_tail;
 	uint8_t rx[DNS_MSG_MAX];
 	uint8_t tc_head[DNS_HDR_LEN + DNS_NAME_MAX + 4]; /* see tc_salvage() */
+	up_tap_cb tap;		/* dnstap's copies, or NULL */
+	void *tap_arg;
 };
+
+/* A copy of q's message for the tap (up_set_tap()). */
+static inline void up_tap(struct up_ctx *c, const struct query *q, bool reply,
+			  const uint8_t *msg, size_t len, bool tcp)
+{
+	if (c->tap)
+		c->tap(c->tap_arg, reply, &q->srv, tcp ? 0 : q->udp_port, tcp, msg, len,
+		       reply ? ctl_now_us() - q->sent_us : 0, q->opts.zone);
+}
 
 /* ---- addresses ---- */
 

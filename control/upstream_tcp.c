@@ -141,6 +141,7 @@ static void tcp_cb(struct ctl_loop *loop, int fd, uint32_t events, void *arg)
 		q->tcp_out_off = (uint16_t)(q->tcp_out_off + n);
 		if (q->tcp_out_off < total)
 			return;
+		up_tap(c, q, false, q->out + 2, q->out_len, true);
 		q->state = Q_TCP_READ;
 		if ((err = ctl_loop_watch(loop, fd, EPOLLIN, tcp_cb, q)) < 0)
 			up_q_fail_now(c, q, ctl_err_errno(err));

@@ -65,6 +65,7 @@ struct dp_job {
 	 * what the response triggers before its zone need (policy.h) */
 	struct policy_hit pre;
 	unsigned need;
+	uint8_t tap;		/* sampled for dnstap: its answer is copied too */
 };
 
 struct dp_txq {
@@ -94,6 +95,13 @@ struct dp_worker {
 	unsigned njobs;
 	struct dp_job jobs[DP_BURST];
 	struct shm_miss rec;		/* a miss record being filled */
+	/* dnstap (cfg dnstap): 1 query in tap_every (0: none) is copied to
+	 * control with its answer, through the tap ring */
+	struct rte_ring *tap;
+	uint32_t tap_every, tap_left;
+	bool tap_queries, tap_responses;
+	uint64_t rx_tsc;		/* the burst being sorted came in then */
+	alignas(64) uint8_t tap_rec[SHM_TAP_ELEM + SHM_TAP_MSG_MAX]; /* a copy being made */
 } __rte_cache_aligned;
 
 struct dp {

@@ -332,6 +332,21 @@ static int shared_objects(struct dp *dp, char *err, size_t errlen)
 			return -1;
 		}
 		w->st = &ctl->wstats[i];
+		/* dnstap's client messages: control reads the same file and
+		 * looks the rings up */
+		const typeof(dp->cfg->dnstap) *t = &dp->cfg->dnstap;
+		if (t->enabled && (t->client_queries || t->client_responses)) {
+			snprintf(name, sizeof(name), SHM_TAP_RING_FMT, i);
+			w->tap = rte_ring_create_elem(name, SHM_TAP_ELEM, SHM_TAP_RING_SIZE, sock, f);
+			if (!w->tap) {
+				snprintf(err, errlen, "worker %u's tap ring: %s", i,
+					 rte_strerror(rte_errno));
+				return -1;
+			}
+			w->tap_every = w->tap_left = t->sample;
+			w->tap_queries = t->client_queries;
+			w->tap_responses = t->client_responses;
+		}
 	}
 	/* Last: a control that finds the magic finds everything else. */
 	__atomic_store_n(&ctl->magic, SHM_MAGIC, __ATOMIC_RELEASE);

@@ -90,6 +90,71 @@ static inline void set_frame(struct rte_mbuf *m, int start, uint16_t len)
 	m->ol_flags = 0;
 }
 
+/* --- dnstap -------------------------------------------------------------- */
+
+/*
+ * A copy of msg (len octets) between the client and the service address
+ * of c (client: src_ip/src_port, as received) for control's dnstap output:
+ * one record in consecutive elements of the tap ring, all or none.
+ * Sampled queries only (1 in dnstap.sample): two copies of a few hundred
+ * octets, no syscall.
+ */
+static void tap(struct dp_worker *w, uint8_t kind, uint8_t family,
+		const uint8_t *client_ip, uint16_t client_port,
+		const uint8_t *server_ip, uint16_t server_port,
+		const uint8_t *msg, size_t len, uint64_t query_tsc)
+{
+	struct shm_tap *r = (struct shm_tap *)w->tap_rec;
+
+	if (len < DNS_HDR_LEN || len > SHM_TAP_MSG_MAX) {
+		ST(w, tap_too_big);
+		return;
+	}
+	r->h.type = SHM_REC_TAP;
+	r->h.abi = SHM_ABI_VERSION;
+	r->h.len = (uint32_t)(sizeof(*r) + len);
+	r->kind = kind;
+	r->family = family;
+	r->client_port = client_port;
+	r->server_port = server_port;
+	r->msg_len = (uint16_t)len;
+	r->query_tsc = query_tsc;
+	r->response_tsc = kind == SHM_TAP_CLIENT_RESPONSE ? rte_rdtsc() : 0;
+	memcpy(r->client_ip, client_ip, 16);
+	memcpy(r->server_ip, server_ip, 16);
+	memcpy(r->msg, msg, len);
+	unsigned n = (unsigned)((r->h.len + SHM_TAP_ELEM - 1) / SHM_TAP_ELEM);
+	if (rte_ring_sp_enqueue_bulk_elem(w->tap, r, SHM_TAP_ELEM, n, NULL) == 0)
+		ST(w, tap_ring_full);
+	else
+		ST(w, tap_records);
+}
+
+/* Job j's query or answer (the DNS payload of its frame, len octets). */
+static inline void tap_job(struct dp_worker *w, const struct dp_job *j, uint8_t kind,
+			   const uint8_t *dns, size_t len)
+{
+	tap(w, kind, j->p.family, j->p.src_ip, j->p.src_port, j->p.dst_ip, j->p.dst_port,
+	    dns, len, w->rx_tsc);
+}
+
+/* An answer the writer made for a miss the worker sampled (its frame:
+ * l2_len, l3_len set by the writer; we are the source). */
+static void tap_answer(struct dp_worker *w, struct rte_mbuf *m)
+{
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+	const uint8_t *ip = f + m->l2_len, *udp = ip + m->l3_len;
+	bool v6 = m->l3_len == NET_PKT_IPV6_HDR_LEN;
+	uint8_t src[16] = { 0 }, dst[16] = { 0 };
+	size_t alen = v6 ? 16 : 4;
+
+	memcpy(src, ip + (v6 ? 8 : 12), alen);
+	memcpy(dst, ip + (v6 ? 24 : 16), alen);
+	tap(w, SHM_TAP_CLIENT_RESPONSE, v6 ? NET_PKT_IPV6 : NET_PKT_IPV4, dst,
+	    dns_get16(udp + 2), src, dns_get16(udp), udp + 8,
+	    (size_t)(dns_get16(udp + 4) - 8), 0);
+}
+
 /* --- answers ------------------------------------------------------------ */
 
 static inline void count_rcode(struct dp_worker *w, unsigned rcode)
@@ -146,6 +211,8 @@ static void reply(struct dp_worker *w, struct dp_job *j, size_t len)
 	if (dns_get16(buf + j->p.payload_off + 2) & DNS_F_TC)
 		ST(w, truncated);
 	count_rcode(w, buf[j->p.payload_off + 3] & DNS_F_RCODE_MASK);
+	if (unlikely(j->tap) && w->tap_responses)
+		tap_job(w, j, SHM_TAP_CLIENT_RESPONSE, buf + j->p.payload_off, len);
 	set_frame(j->m, start, (uint16_t)(j->p.payload_off - start + len));
 	out(w, j->port, j->m);
 }
@@ -196,6 +263,7 @@ static bool ask_control(struct dp_worker *w, struct dp_job *j, uint8_t kind, boo
 	c->dst_port = j->p.dst_port;
 	c->port_id = j->port->port_id;
 	c->worker = (uint16_t)w->idx;
+	c->tap = kind == SHM_MISS_CLIENT && j->tap;
 	shm_client_set_query(c, q);
 	c->rx_ms = w->dp->ctl->now_ms;
 	if (rte_ring_sp_enqueue_elem(w->miss, r, sizeof(*r)) != 0) {
@@ -468,6 +536,15 @@ static void dns_frame(struct dp_worker *w, struct dp_port *pt, struct rte_mbuf *
 		rte_pktmbuf_free(m);
 		return;
 	}
+	/* dnstap: 1 query in tap_every, copied as it came, and its answer */
+	j->tap = 0;
+	if (unlikely(w->tap_every) && --w->tap_left == 0) {
+		w->tap_left = w->tap_every;
+		j->tap = 1;
+		if (w->tap_queries)
+			tap(w, SHM_TAP_CLIENT_QUERY, p->family, p->src_ip, p->src_port, p->dst_ip,
+			    p->dst_port, dns, p->payload_len, w->rx_tsc);
+	}
 	/* the list in force (settings.c): valid until this loop's quiescent
 	 * state */
 	answer_screen(&v, __atomic_load_n(&w->dp->acl, __ATOMIC_ACQUIRE),
@@ -579,6 +656,7 @@ static unsigned poll_port(struct dp_worker *w, struct dp_port *pt)
 	if (n == 0)
 		return 0;
 	uint64_t t0 = rte_rdtsc();
+	w->rx_tsc = t0;
 	w->st->rx += n;
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + 1 < n)
@@ -617,6 +695,8 @@ static unsigned poll_answers(struct dp_worker *w)
 		count_rcode(w, dns[3] & DNS_F_RCODE_MASK);
 		if (dns_get16(dns + 2) & DNS_F_TC)
 			ST(w, truncated);
+		if (unlikely(m->hash.usr) && w->tap_responses)
+			tap_answer(w, m);
 		out(w, dp_port_of(w->dp, m->port), m);
 	}
 	w->st->fill_answers += n;

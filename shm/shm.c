@@ -40,6 +40,19 @@ int shm_found_check(const struct shm_found *r)
 	       (r->msg_len == 0 || r->msg_len >= DNS_HDR_LEN) ? 0 : -1;
 }
 
+_Static_assert(sizeof(struct shm_tap) == SHM_TAP_ELEM, "a tap record's header is one element");
+_Static_assert(SHM_TAP_RING_SIZE * SHM_TAP_ELEM >= 4 * (SHM_TAP_ELEM + SHM_TAP_MSG_MAX),
+	       "a tap ring holds a few of the longest records");
+
+int shm_tap_check(const struct shm_tap *r)
+{
+	return r->h.type == SHM_REC_TAP && r->h.abi == SHM_ABI_VERSION &&
+	       (r->kind == SHM_TAP_CLIENT_QUERY || r->kind == SHM_TAP_CLIENT_RESPONSE) &&
+	       (r->family == 4 || r->family == 6) && r->msg_len >= DNS_HDR_LEN &&
+	       r->msg_len <= SHM_TAP_MSG_MAX && r->h.len == sizeof(*r) + r->msg_len
+		       ? 0 : -1;
+}
+
 int shm_fill_check(const struct shm_fill *f, unsigned n_workers)
 {
 	const struct shm_client *c = &f->c;

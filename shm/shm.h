@@ -18,6 +18,8 @@
  *   SHM_FOUND_RING_NAME  cache writer -> control: struct shm_found, the
  *                        cache's answer to a lookup (all four rings: single
  *                        producer, single consumer)
+ *   SHM_TAP_RING_FMT     per worker, worker -> control: struct shm_tap
+ *                        (dnstap copies) in SHM_TAP_ELEM-octet elements
  * The writer -> worker answer rings and the exception rings between the
  * workers and the main thread carry mbuf pointers inside the dataplane
  * process only; their names are here so that no two objects share one.
@@ -74,8 +76,10 @@ struct dns_query;
  * counters. 13: an operator's flush (flush_seq, flush_mode, flush_name;
  * flush_done, flush_removed, flush_zones, flush_status) and the writer's flush
  * counters. 14: the service ports' link state and counters (n_ports,
- * ports[]: DPDK's basic statistics and extended ones by name). */
-#define SHM_ABI_VERSION 14
+ * ports[]: DPDK's basic statistics and extended ones by name). 15: dnstap:
+ * the workers' tap rings and struct shm_tap, a miss's tap flag
+ * (shm_client.tap), the workers' and control's tap counters. */
+#define SHM_ABI_VERSION 15
 #define SHM_MAGIC 0x6277636c /* "bwcl" */
 
 #define SHM_CTL_NAME "bw_ctl"
@@ -86,6 +90,7 @@ struct dns_query;
 #define SHM_FILL_RING_NAME "bw_fill"
 #define SHM_LOOKUP_RING_NAME "bw_lookup"
 #define SHM_FOUND_RING_NAME "bw_found"
+#define SHM_TAP_RING_FMT "bw_tap_%u"	/* %u: worker index */
 
 /* Where EAL maps the hugepage memory in both processes, unless
  * dataplane.eal says otherwise: far above the usual mmap area and clear
@@ -108,6 +113,7 @@ enum shm_rec_type {
 	SHM_REC_FILL = 2,
 	SHM_REC_LOOKUP = 3,
 	SHM_REC_FOUND = 4,
+	SHM_REC_TAP = 5,
 };
 
 struct shm_hdr {
@@ -148,7 +154,8 @@ struct shm_client {
 	uint8_t has_edns;
 	uint8_t qname_len;	/* 1..DNS_NAME_MAX */
 	uint8_t qname[DNS_NAME_MAX]; /* wire, the client's letter case */
-	uint8_t pad;
+	uint8_t tap;		/* 1: the worker copied the query for dnstap:
+				   the answer is copied too */
 	uint64_t rx_ms;		/* dataplane clock (shm_ctl.now_ms) at receipt */
 };
 
@@ -169,6 +176,44 @@ struct shm_miss {
  * question name (uncompressed, exactly qname_len octets). 0 or -1.
  */
 int shm_miss_check(const struct shm_miss *r, unsigned ring, unsigned n_workers);
+
+/*
+ * Worker -> control: a copy of a client's query, or of the answer sent to
+ * it, for dnstap (1 query in dnstap.sample, with its answer). A record is
+ * this header and msg_len octets of message, in ceil(h.len / SHM_TAP_ELEM)
+ * consecutive elements of the worker's tap ring, enqueued in one bulk call
+ * (all or none), so the reader takes the first element, checks it, and
+ * finds the rest there. The times are the dataplane's TSC (shm_ctl.tsc_hz;
+ * every core's counts together on the invariant-TSC CPUs DPDK needs):
+ * control turns them into wall-clock time.
+ */
+#define SHM_TAP_ELEM 64
+#define SHM_TAP_RING_SIZE 8192	/* elements per worker: 512 KiB */
+#define SHM_TAP_MSG_MAX 4096	/* a longer message is not copied (counted) */
+
+enum shm_tap_kind {
+	SHM_TAP_CLIENT_QUERY = 1,
+	SHM_TAP_CLIENT_RESPONSE = 2,
+};
+
+struct shm_tap {
+	struct shm_hdr h;	/* SHM_REC_TAP; len: 64 + msg_len */
+	uint8_t kind;		/* enum shm_tap_kind */
+	uint8_t family;		/* 4 or 6 (NET_PKT_IPV4, NET_PKT_IPV6) */
+	uint16_t client_port;
+	uint16_t server_port;	/* ours */
+	uint16_t msg_len;	/* 1..SHM_TAP_MSG_MAX */
+	uint64_t query_tsc;	/* the query's receipt; 0: not known (an answer
+				   that came back from control) */
+	uint64_t response_tsc;	/* CLIENT_RESPONSE: when it was sent; else 0 */
+	uint8_t client_ip[16];	/* IPv4 in the first 4 octets */
+	uint8_t server_ip[16];	/* our service address */
+	uint8_t msg[];
+};
+
+/* Control's check of a tap record's first element (the header): type, ABI,
+ * kind, family, and a length that agrees with msg_len. 0 or -1. */
+int shm_tap_check(const struct shm_tap *r);
 
 /* Control -> cache writer: the answer to a miss. */
 enum shm_fill_flags {
@@ -310,6 +355,9 @@ int shm_client_query(const struct shm_client *c, uint8_t *qbuf, struct dns_query
 	X(rcode_noerror, "answers with NOERROR")			\
 	X(rcode_nxdomain, "answers with NXDOMAIN")			\
 	X(rcode_servfail, "answers with SERVFAIL")			\
+	X(tap_records, "dnstap copies of client messages sent to control") \
+	X(tap_ring_full, "dnstap copies dropped: the ring to control was full") \
+	X(tap_too_big, "dnstap copies not made: the message was longer than SHM_TAP_MSG_MAX") \
 	X(arp_replies, "ARP replies for service addresses")		\
 	X(nd_replies, "neighbour advertisements for service addresses")	\
 	X(echo_replies, "ICMP/ICMPv6 echo replies")			\
@@ -429,7 +477,9 @@ struct shm_port_stats {
 	X(lookup_ring_full, "TCP questions resolved: the lookup ring was full") \
 	X(stale_asked, "misses answered stale by the writer: resolving took long") \
 	X(nsec_feeds, "denial feeds sent to the NSEC store")		\
-	X(nsec_feed_dropped, "denial feeds dropped: the fill ring was three quarters full")
+	X(nsec_feed_dropped, "denial feeds dropped: the fill ring was three quarters full") \
+	X(tap_records, "dnstap copies taken from the workers' rings")	\
+	X(tap_bad_records, "dnstap copies dropped: type, version or length wrong")
 
 struct shm_control_stats {
 #define SHM_FIELD(name, text) uint64_t name;

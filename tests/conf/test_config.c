@@ -1267,3 +1267,37 @@ Test(config, metrics_and_the_operator_socket)
 	    "bailiwick.yaml:2:25: control.socket-mode: \"1777\" is not a file mode in octal "
 	    "(0600, 0660, at most 0777)");
 }
+
+Test(config, dnstap_takes_a_socket_or_a_file)
+{
+	ok("resolver: { root-hints: /r }\n");
+	cr_assert_not(c.dnstap.enabled);
+	cr_assert_eq(c.dnstap.sample, 1);
+	ok("resolver: { root-hints: /r }\ndnstap: { socket: /run/tap.sock }\n");
+	cr_assert(c.dnstap.enabled);
+	cr_assert_str_eq(c.dnstap.socket, "/run/tap.sock");
+	cr_assert_eq(c.dnstap.file[0], 0);
+	cr_assert(c.dnstap.client_queries && c.dnstap.client_responses &&
+		  c.dnstap.resolver_queries && c.dnstap.resolver_responses);
+	cr_assert_eq(c.dnstap.identity[0], 0);
+	ok("resolver: { root-hints: /r }\ndnstap: { file: /var/tap, sample: 1000, identity: ns1,\n"
+	   "  version: v9, client-queries: false, resolver-responses: false }\n");
+	cr_assert_str_eq(c.dnstap.file, "/var/tap");
+	cr_assert_eq(c.dnstap.socket[0], 0);
+	cr_assert_eq(c.dnstap.sample, 1000);
+	cr_assert_str_eq(c.dnstap.identity, "ns1");
+	cr_assert_str_eq(c.dnstap.version, "v9");
+	cr_assert(!c.dnstap.client_queries && c.dnstap.client_responses);
+	cr_assert(c.dnstap.resolver_queries && !c.dnstap.resolver_responses);
+
+	bad("resolver: { root-hints: /r }\ndnstap: { sample: 2 }\n", CFG_E_MISSING,
+	    "bailiwick.yaml:2:9: dnstap: give socket (a reader's Unix socket) or file");
+	bad("resolver: { root-hints: /r }\ndnstap: { socket: /a, file: /b }\n", CFG_E_VALUE,
+	    "bailiwick.yaml:2:29: dnstap: socket and file are both given: give one of the two");
+	bad("resolver: { root-hints: /r }\ndnstap: { file: /b, sample: 0 }\n", CFG_E_RANGE,
+	    "bailiwick.yaml:2:29: dnstap.sample: 0 is out of range 1..1000000000");
+	bad("resolver: { root-hints: /r }\ndnstap: { socket: tap.sock }\n", CFG_E_VALUE,
+	    "bailiwick.yaml:2:19: dnstap.socket: \"tap.sock\" is not an absolute path");
+	bad("resolver: { root-hints: /r }\ndnstap: { file: /b, sampling: 1 }\n",
+	    CFG_E_UNKNOWN_KEY, "bailiwick.yaml:2:21: dnstap.sampling: unknown key");
+}

@@ -235,3 +235,39 @@ Test(fill, a_stale_fill_without_a_message_answers_from_the_stale_entry_or_not_at
 	cr_assert_eq(answer_resolved(cache, &q, NOW + 100, NULL, 0, DNS_R_NOERROR, true, false,
 				     1232, out, sizeof(out)), 0);
 }
+
+Test(fill, a_tap_record_header_is_checked_against_its_length)
+{
+	static uint8_t buf[SHM_TAP_ELEM + SHM_TAP_MSG_MAX];
+	struct shm_tap *r = (struct shm_tap *)buf;
+
+	r->h = (struct shm_hdr){ SHM_REC_TAP, SHM_ABI_VERSION, sizeof(*r) + 40 };
+	r->kind = SHM_TAP_CLIENT_QUERY;
+	r->family = 4;
+	r->msg_len = 40;
+	cr_assert_eq(shm_tap_check(r), 0);
+	r->kind = SHM_TAP_CLIENT_RESPONSE;
+	r->family = 6;
+	cr_assert_eq(shm_tap_check(r), 0);
+	r->h.len = sizeof(*r) + 41;
+	cr_assert_neq(shm_tap_check(r), 0, "a length that disagrees with msg_len");
+	r->h.len = sizeof(*r) + SHM_TAP_MSG_MAX + 1;
+	r->msg_len = SHM_TAP_MSG_MAX + 1;
+	cr_assert_neq(shm_tap_check(r), 0, "a message longer than the reader's buffer");
+	r->h.len = sizeof(*r) + 11;
+	r->msg_len = 11;
+	cr_assert_neq(shm_tap_check(r), 0, "shorter than a DNS header");
+	r->h.len = sizeof(*r) + 40;
+	r->msg_len = 40;
+	r->kind = 3;
+	cr_assert_neq(shm_tap_check(r), 0, "an unknown kind");
+	r->kind = SHM_TAP_CLIENT_QUERY;
+	r->family = 5;
+	cr_assert_neq(shm_tap_check(r), 0, "an unknown family");
+	r->family = 4;
+	r->h.type = SHM_REC_MISS;
+	cr_assert_neq(shm_tap_check(r), 0, "another record type");
+	r->h.type = SHM_REC_TAP;
+	r->h.abi = SHM_ABI_VERSION - 1;
+	cr_assert_neq(shm_tap_check(r), 0, "another ABI");
+}
