@@ -636,10 +636,6 @@ static int policy_list(struct ctx *x, yaml_node_t *n)
 	return 0;
 }
 
-
-static int endpoints(struct ctx *x, yaml_node_t *n, struct cfg_endpoint *e, size_t max,
-		     size_t *count);
-
 /* A stub or forward zone. */
 static int routed_zone(struct ctx *x, yaml_node_t *n, struct cfg_zone *z, bool forward)
 {
@@ -651,7 +647,7 @@ static int routed_zone(struct ctx *x, yaml_node_t *n, struct cfg_zone *z, bool f
 		return r;
 	z->rd = true;
 	FIELD(k, 0, dname(x, v, z->name));
-	FIELD(k, 1, endpoints(x, v, z->servers, CFG_ZONE_SERVERS_MAX, &count));
+	FIELD(k, 1, cfgp_endpoints(x, v, z->servers, CFG_ZONE_SERVERS_MAX, &count));
 	if (k[2] && !forward) {
 		cfgp_push_key(x, (const unsigned char *)"recursion-desired", 17);
 		return cfgp_fail(x, k[2]->start_mark, CFG_E_VALUE, "is for forward-zones only");
@@ -716,9 +712,10 @@ static int routed_list(struct ctx *x, yaml_node_t *n, bool forward)
 	return 0;
 }
 
-/* A list of ADDR@PORT, each once: listen, control.notify-listen. */
-static int endpoints(struct ctx *x, yaml_node_t *n, struct cfg_endpoint *e, size_t max,
-		     size_t *count)
+/* A list of ADDR@PORT, each once (listen, control.notify-listen, a stub
+ * or forward zone's servers): see parser.h. */
+int cfgp_endpoints(struct ctx *x, yaml_node_t *n, struct cfg_endpoint *e, size_t max,
+		   size_t *count)
 {
 	int r = cfgp_list(x, n, max, "addresses", count);
 
@@ -743,7 +740,7 @@ static int endpoints(struct ctx *x, yaml_node_t *n, struct cfg_endpoint *e, size
 static int listen_list(struct ctx *x, yaml_node_t *n)
 {
 	size_t count;
-	int r = endpoints(x, n, x->cfg->listen, CFG_LISTEN_MAX, &count);
+	int r = cfgp_endpoints(x, n, x->cfg->listen, CFG_LISTEN_MAX, &count);
 
 	if (r)
 		return r;
@@ -754,108 +751,6 @@ static int listen_list(struct ctx *x, yaml_node_t *n)
 	return 0;
 }
 
-static int notify_list(struct ctx *x, yaml_node_t *n)
-{
-	size_t count;
-	int r = endpoints(x, n, x->cfg->control.notify, CFG_NOTIFY_LISTEN_MAX, &count);
-
-	if (r)
-		return r;
-	x->cfg->control.n_notify = (unsigned)count;
-	return 0;
-}
-
-/* A file's permission bits in octal ("0660", "660"), at most 0777. */
-static int file_mode(struct ctx *x, yaml_node_t *n, uint32_t *out)
-{
-	char s[8];
-	int r = cfgp_get_string(x, n, s, sizeof(s), "a file mode in octal (0660)");
-	uint32_t m = 0;
-
-	if (r)
-		return r;
-	for (const char *p = s; *p; p++) {
-		if (*p < '0' || *p > '7' || m > 0777 / 8)
-			return cfgp_fail(x, n->start_mark, CFG_E_VALUE,
-					 "%s is not a file mode in octal (0600, 0660, at most 0777)",
-					 cfgp_show(x, n));
-		m = m * 8 + (uint32_t)(*p - '0');
-	}
-	if (!s[0])
-		return cfgp_fail(x, n->start_mark, CFG_E_VALUE, "is empty: give a mode (0660)");
-	*out = m;
-	return 0;
-}
-
-static int control(struct ctx *x, yaml_node_t *n)
-{
-	MAP_WALK(k, "socket", "notify-listen", "socket-mode", "socket-group");
-	int r = cfgp_walk_map(x, n, &k_walk);
-
-	if (r)
-		return r;
-	FIELD(k, 0, cfgp_get_path(x, v, x->cfg->control.socket,
-				  sizeof(x->cfg->control.socket)));
-	FIELD(k, 1, notify_list(x, v));
-	FIELD(k, 2, file_mode(x, v, &x->cfg->control.socket_mode));
-	FIELD(k, 3, cfgp_get_string(x, v, x->cfg->control.socket_group,
-				    sizeof(x->cfg->control.socket_group), "a group name or number"));
-	return 0;
-}
-
-/* metrics.listen: ADDR@PORT; without @PORT, 9953 (not DNS's 53). */
-static int metrics_listen(struct ctx *x, yaml_node_t *n)
-{
-	int r = cfgp_get_endpoint(x, n, &x->cfg->metrics.listen);
-
-	if (!r && !memchr(n->data.scalar.value, '@', n->data.scalar.length))
-		x->cfg->metrics.listen.port = CFG_METRICS_PORT;
-	return r;
-}
-
-static int metrics(struct ctx *x, yaml_node_t *n)
-{
-	MAP_WALK(k, "listen");
-	int r = cfgp_walk_map(x, n, &k_walk);
-
-	if (r)
-		return r;
-	if (!k[0])
-		return cfgp_missing(x, n->start_mark, "listen");
-	FIELD(k, 0, metrics_listen(x, v));
-	x->cfg->metrics.enabled = true;
-	return 0;
-}
-
-/* dnstap: a socket or a file, what to copy, and 1 in how many. */
-static int dnstap(struct ctx *x, yaml_node_t *n)
-{
-	typeof(x->cfg->dnstap) *d = &x->cfg->dnstap;
-	MAP_WALK(k, "socket", "file", "identity", "version", "sample", "client-queries",
-		 "client-responses", "resolver-queries", "resolver-responses");
-	int r = cfgp_walk_map(x, n, &k_walk);
-
-	if (r)
-		return r;
-	if (k[0] && k[1])
-		return cfgp_fail(x, k[1]->start_mark, CFG_E_VALUE,
-				 "socket and file are both given: give one of the two");
-	if (!k[0] && !k[1])
-		return cfgp_fail(x, n->start_mark, CFG_E_MISSING,
-				 "give socket (a reader's Unix socket) or file");
-	FIELD(k, 0, cfgp_get_path(x, v, d->socket, sizeof(d->socket)));
-	FIELD(k, 1, cfgp_get_path(x, v, d->file, sizeof(d->file)));
-	FIELD(k, 2, cfgp_get_string(x, v, d->identity, sizeof(d->identity), "a string"));
-	FIELD(k, 3, cfgp_get_string(x, v, d->version, sizeof(d->version), "a string"));
-	FIELD(k, 4, cfgp_get_u32(x, v, 1, CFG_DNSTAP_SAMPLE_MAX,
-				 "1 in how many client queries (1: every one)", &d->sample));
-	FIELD(k, 5, cfgp_get_bool(x, v, &d->client_queries));
-	FIELD(k, 6, cfgp_get_bool(x, v, &d->client_responses));
-	FIELD(k, 7, cfgp_get_bool(x, v, &d->resolver_queries));
-	FIELD(k, 8, cfgp_get_bool(x, v, &d->resolver_responses));
-	d->enabled = true;
-	return 0;
-}
 
 static int eal(struct ctx *x, yaml_node_t *n)
 {
@@ -1011,7 +906,7 @@ int cfgp_root(struct ctx *x, yaml_node_t *n)
 {
 	MAP_WALK(k, "resolver", "cache", "access-control", "listen", "control",
 		 "dataplane", "tcp", "policy", "tsig-keys", "stub-zones", "forward-zones",
-		 "metrics", "dnstap");
+		 "metrics", "dnstap", "log");
 	static const yaml_mark_t start;
 	int r;
 
@@ -1028,15 +923,16 @@ int cfgp_root(struct ctx *x, yaml_node_t *n)
 	FIELD(k, 1, cache(x, v));
 	FIELD(k, 2, access_control(x, v));
 	FIELD(k, 3, listen_list(x, v));
-	FIELD(k, 4, control(x, v));
+	FIELD(k, 4, cfgp_control(x, v));
 	FIELD(k, 5, dataplane(x, v));
 	FIELD(k, 6, tcp(x, v));
 	FIELD(k, 8, tsig_list(x, v)); /* before policy: its zones name the keys */
 	FIELD(k, 7, policy_list(x, v));
 	FIELD(k, 9, routed_list(x, v, false));
 	FIELD(k, 10, routed_list(x, v, true)); /* after stub-zones: a name once */
-	FIELD(k, 11, metrics(x, v));
-	FIELD(k, 12, dnstap(x, v));
+	FIELD(k, 11, cfgp_metrics(x, v));
+	FIELD(k, 12, cfgp_dnstap(x, v));
+	FIELD(k, 13, cfgp_log(x, v));
 	if (!k[0])
 		return cfgp_missing(x, n->start_mark, "resolver.root-hints");
 	if (!x->cfg->cache.aggressive_nsec_given)
@@ -1147,6 +1043,7 @@ void cfg_default(struct cfg *cfg)
 	cfg->dnstap.client_responses = true;
 	cfg->dnstap.resolver_queries = true;
 	cfg->dnstap.resolver_responses = true;
+	cfg->log.level = CFG_LOG_INFO;
 }
 
 bool cfg_port_drawable(uint32_t port, const uint16_t (*exclude)[2], unsigned n)

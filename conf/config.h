@@ -106,6 +106,23 @@ enum cfg_acl_action {
 	CFG_ACL_DROP,		/* no answer */
 };
 
+/* log.level: syslog's priorities from LOG_ERR (3) on are these + 3 */
+enum cfg_log_level {
+	CFG_LOG_ERR = 0,
+	CFG_LOG_WARNING,
+	CFG_LOG_NOTICE,
+	CFG_LOG_INFO,
+	CFG_LOG_DEBUG,
+	CFG_LOG_LEVELS
+};
+extern const char *const cfg_log_levels[CFG_LOG_LEVELS]; /* "err" .. "debug" */
+
+enum cfg_log_target {
+	CFG_LOG_STDERR = 0,
+	CFG_LOG_SYSLOG,
+	CFG_LOG_JOURNAL,
+};
+
 enum cfg_control_down {
 	CFG_DOWN_SERVFAIL = 0,
 	CFG_DOWN_DROP,
@@ -367,6 +384,15 @@ struct cfg {
 		bool resolver_queries;		/* resolver-queries: true */
 		bool resolver_responses;	/* resolver-responses: true */
 	} dnstap;
+	/* log: control's messages (the dataplane's few go to its stdout and
+	 * stderr). query-sample: 1 client query in N logged at info (each
+	 * worker counts its own; control's front end too); 0: none. level
+	 * and target change at a reload, query-sample needs a restart. */
+	struct {
+		uint8_t level;			/* enum cfg_log_level, info */
+		uint8_t target;			/* enum cfg_log_target, stderr */
+		uint32_t query_sample;		/* 0..CFG_DNSTAP_SAMPLE_MAX, 0 */
+	} log;
 	/* tcp: the TCP front end (control's listen sockets). A client is an
 	 * IPv4 address or an IPv6 /64. A connection is closed when no whole
 	 * query has come, and no answer has been read, for idle-timeout-ms. */

@@ -185,4 +185,14 @@ bool cfgp_parse_ip(const char *s, struct cfg_addr *a);
  */
 int cfgp_root(struct ctx *x, yaml_node_t *n);
 
+/* Sections and lists of conf/config.c and conf/config_ops.c that the other
+ * file calls: each reads node n into x->cfg. cfgp_endpoints(): a list of
+ * ADDR@PORT of at most max, each once, into e and *count. */
+int cfgp_endpoints(struct ctx *x, yaml_node_t *n, struct cfg_endpoint *e, size_t max,
+		   size_t *count);
+int cfgp_control(struct ctx *x, yaml_node_t *n);
+int cfgp_metrics(struct ctx *x, yaml_node_t *n);
+int cfgp_dnstap(struct ctx *x, yaml_node_t *n);
+int cfgp_log(struct ctx *x, yaml_node_t *n);
+
 #endif

@@ -335,7 +335,11 @@ int main(int argc, char **argv)
 				"             servers         upstream servers: RTT, timeouts, hold-down,\n"
 				"                             EDNS, cookies\n"
 				"             top [-d SECONDS] [-n COUNT]  rates per worker, refreshed\n"
-				"                             every SECONDS (1), COUNT times (until ^C)\n",
+				"                             every SECONDS (1), COUNT times (until ^C)\n"
+				"             lookup NAME [TYPE]  the client cache's answer\n"
+				"             dump-cache [NAME]   control's cache (at or below NAME)\n"
+				"             set-log-level LEVEL err, warning, notice, info or debug\n"
+				"                             (until the next reload or restart)\n",
 				DEFAULT_SOCKET);
 			return opt == 'h' ? 0 : 2;
 		}

@@ -32,6 +32,7 @@
 #include "answer/settings.h"
 #include "control/dnstap.h"
 #include "control/err.h"
+#include "control/log.h"
 #include "control/iter.h"
 #include "control/policy.h"
 #include "dns/name.h"
@@ -81,8 +82,10 @@ struct ctl_dp {
 	} retired[POLICY_RETIRED_MAX];
 	unsigned nretired;
 	uint8_t pbuf[SHM_MSG_MAX];	/* a policy answer being written */
-	/* dnstap: the workers' copies of client messages (NULL: none) */
+	/* the workers' copies of client messages: for dnstap (NULL: none)
+	 * and the query log */
 	struct ctl_dnstap *dnstap;
+	bool qlog;
 	struct rte_ring *tap[SHM_WORKERS_MAX];
 	uint64_t tap_tsc0, tap_ns0, tap_clock_ms; /* a TSC reading and the wall
 						     clock then (ns) */
@@ -628,18 +631,20 @@ overload:
 
 /* --- dnstap ------------------------------------------------------------------ */
 
-int ctl_dp_set_dnstap(struct ctl_dp *d, struct ctl_dnstap *t, char *err, size_t errlen)
+int ctl_dp_set_taps(struct ctl_dp *d, struct ctl_dnstap *t, bool qlog, char *err,
+		    size_t errlen)
 {
-	for (unsigned i = 0; t && i < d->n_workers; i++) {
+	for (unsigned i = 0; (t || qlog) && i < d->n_workers; i++) {
 		char name[RTE_RING_NAMESIZE];
 		snprintf(name, sizeof(name), SHM_TAP_RING_FMT, i);
 		if (!(d->tap[i] = rte_ring_lookup(name))) {
 			snprintf(err, errlen, "ring %s is missing: the dataplane was started "
-					      "without dnstap's client messages", name);
+					      "without dnstap's client messages or the query log", name);
 			return CTL_E_ABI;
 		}
 	}
 	d->dnstap = t;
+	d->qlog = qlog;
 	return 0;
 }
 
@@ -652,12 +657,21 @@ static uint64_t tap_time(const struct ctl_dp *d, uint64_t tsc)
 	return (uint64_t)((double)d->tap_ns0 + dt);
 }
 
-static void tap_send(struct ctl_dp *d, const struct shm_tap *r)
+static void tap_send(struct ctl_dp *d, const struct shm_tap *r, unsigned worker)
 {
+	int family = r->family == NET_PKT_IPV6 ? AF_INET6 : AF_INET;
+	bool query = (r->kind & SHM_TAP_KIND_MASK) == SHM_TAP_CLIENT_QUERY;
+
+	if ((r->kind & SHM_TAP_FOR_LOG) && d->qlog) {
+		char via[32];
+		snprintf(via, sizeof(via), "worker %u", worker);
+		ctl_log_query(via, family, r->client_ip, r->client_port, false, r->msg, r->msg_len);
+	}
+	if (!(r->kind & SHM_TAP_FOR_DNSTAP) || !d->dnstap)
+		return;
 	struct ctl_dnstap_msg m = {
-		.type = r->kind == SHM_TAP_CLIENT_QUERY ? CTL_DNSTAP_CLIENT_QUERY
-							: CTL_DNSTAP_CLIENT_RESPONSE,
-		.family = r->family == NET_PKT_IPV6 ? AF_INET6 : AF_INET,
+		.type = query ? CTL_DNSTAP_CLIENT_QUERY : CTL_DNSTAP_CLIENT_RESPONSE,
+		.family = family,
 		.query_addr = r->client_ip,
 		.response_addr = r->server_ip,
 		.query_port = r->client_port,
@@ -678,7 +692,7 @@ static void poll_taps(struct ctl_dp *d)
 {
 	unsigned taken = 0;
 
-	if (!d->dnstap)
+	if (!d->dnstap && !d->qlog)
 		return;
 	uint64_t now = ctl_now_ms();
 	if (now - d->tap_clock_ms >= TAP_CLOCK_MS) {
@@ -704,7 +718,7 @@ static void poll_taps(struct ctl_dp *d)
 					rte_ring_sc_dequeue_elem(ring, r, SHM_TAP_ELEM);
 				break;
 			}
-			tap_send(d, r);
+			tap_send(d, r, i);
 		}
 	}
 }

@@ -101,13 +101,15 @@ uint64_t ctl_dp_settings_gen(const struct ctl_dp *d);
 void ctl_dp_settings_state(const struct ctl_dp *d, uint64_t *active, uint64_t *rejected);
 
 /*
- * dnstap: the workers' copies of client messages (their tap rings, which
- * the dataplane makes when the same file's dnstap section asks for client
- * messages) go to t from now on; NULL: none. 0, or CTL_E_ABI with a line
- * in err (a ring is missing). t must outlive d.
+ * The workers' copies of client messages (their tap rings, which the
+ * dataplane makes when the same file asks for dnstap's client messages or
+ * the query log) go to t (dnstap; NULL: none) and, with qlog, to the query
+ * log (control/log.h) from now on. 0, or CTL_E_ABI with a line in err (a
+ * ring is missing). t must outlive d.
  */
 struct ctl_dnstap;
-int ctl_dp_set_dnstap(struct ctl_dp *d, struct ctl_dnstap *t, char *err, size_t errlen);
+int ctl_dp_set_taps(struct ctl_dp *d, struct ctl_dnstap *t, bool qlog, char *err,
+		    size_t errlen);
 
 /* True once the dataplane we attached to has gone away. */
 bool ctl_dp_lost(const struct ctl_dp *d);

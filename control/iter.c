@@ -26,6 +26,7 @@
 #include "control/chain.h"
 #include "control/deleg.h"
 #include "control/infra.h"
+#include "control/log.h"
 #include "control/scrub.h"
 #include "control/upstream.h"
 #include "dns/build.h"
@@ -743,8 +744,8 @@ static bool deliver_stale(struct req *r)
  * bogus zone is not validated again at once); a secure one carries AD.
  * Returns the answer's length.
  */
-/* resolver.dnssec.log-bogus: the question, the reason and its EDE code on
- * stderr, at most LOG_BOGUS_PER_S lines a second (a bogus zone under a
+/* resolver.dnssec.log-bogus: the question, the reason and its EDE code at
+ * warning (control/log.h), at most LOG_BOGUS_PER_S lines a second (a bogus zone under a
  * flood of names must not flood the log). */
 static void log_bogus(const struct req *r)
 {
@@ -762,7 +763,7 @@ static void log_bogus(const struct req *r)
 		return;
 	if (dns_name_to_str(r->qname, name, sizeof(name)) < 0)
 		strcpy(name, "?");
-	fprintf(stderr, "bailiwick-control: bogus: %s type %u: %s (EDE %u)\n", name, r->qtype,
+	ctl_log(CFG_LOG_WARNING, "bogus: %s type %u: %s (EDE %u)", name, r->qtype,
 		r->why ? r->why : "?", r->ede == CTL_EDE_NONE ? CTL_EDE_BOGUS : r->ede);
 }
 

@@ -42,6 +42,7 @@
 #include "control/infra.h"
 #include "control/iter.h"
 #include "control/dnstap.h"
+#include "control/log.h"
 #include "control/metrics.h"
 #include "control/policy.h"
 #include "control/reconf.h"
@@ -167,6 +168,10 @@ static void dump_stats(const struct parts *p, FILE *f)
 	ctl_dnstap_get_stats(p->dnstap, &ts);
 #define PT(name, text) P("dnstap", ts, name, text)
 	CTL_DNSTAP_COUNTERS(PT)
+	struct ctl_log_stats ls;
+	ctl_log_get_stats(&ls);
+#define PL(name, text) P("log", ls, name, text)
+	CTL_LOG_COUNTERS(PL)
 	fprintf(f, "stat cache.entries %llu\nstat cache.bytes %llu\n",
 		(unsigned long long)cs.entries, (unsigned long long)cs.bytes);
 	if (p->nsec) {
@@ -322,8 +327,9 @@ static void policy_reloaded(void *arg, int r, const char *err, unsigned failed,
 }
 
 /* A refresh of a zone from its primary (the timers, a NOTIFY) ended: what
- * it reported goes to stderr, a new snapshot to the workers at once (the
- * heartbeat would retry it anyway). */
+ * it reported goes to the log (a failure repeats at every retry: limited),
+ * a new snapshot to the workers at once (the heartbeat would retry it
+ * anyway). */
 static void transferred(void *arg, int r, const char *err, unsigned failed, const char *report,
 			size_t len)
 {
@@ -332,8 +338,14 @@ static void transferred(void *arg, int r, const char *err, unsigned failed, cons
 	const struct policy_snap *s = ctl_policy_snap(p->policy, &slen);
 
 	if (r || failed)
-		fprintf(stderr, "bailiwick-control: policy refresh: %s\n", err);
-	fwrite(report, 1, len, stderr);
+		CTL_LOG_LIMITED(CFG_LOG_WARNING, "policy refresh: %s", err);
+	for (size_t i = 0; i < len;) {
+		const char *nl = memchr(report + i, '\n', len - i);
+		size_t ll = nl ? (size_t)(nl - (report + i)) : len - i;
+		if (ll)
+			ctl_log(CFG_LOG_NOTICE, "%.*s", (int)ll, report + i);
+		i += ll + 1;
+	}
 	if (!r && s && p->dp && policy_gen(s) > ctl_dp_policy_gen(p->dp))
 		ctl_dp_publish_policy(p->dp, s, slen);
 }
@@ -482,9 +494,10 @@ static void apply_config(struct parts *p, const uint8_t *sha, const char *policy
 		 * the next reload sets the whole list again */
 		routed_failed = routed && ctl_routed_zones(p->deleg, p->cfg, &ic, why, sizeof(why));
 		if (routed_failed)
-			fprintf(stderr, "bailiwick-control: reload: stub and forward zones: %s\n",
+			ctl_log(CFG_LOG_NOTICE, "reload: stub and forward zones: %s",
 				why);
 		p->cfg_gen++;
+		ctl_log_configure(p->cfg); /* level and target (set-log-level's goes) */
 		ctl_iter_set_config(p->it, &ic);
 		ctl_server_reconfigure(p->srv, p->cfg);
 		if (!p->dp) /* standalone: ours is the client cache */
@@ -733,6 +746,23 @@ static int command(void *arg, const char *cmd, FILE *f)
 		reload_config(p, f);
 		return 0;
 	}
+	const char *lvl;
+	if (ctl_sock_verb(cmd, "set-log-level", &lvl)) {
+		unsigned i = 0, was = ctl_log_level();
+		while (lvl && i < CFG_LOG_LEVELS && strcmp(lvl, cfg_log_levels[i]))
+			i++;
+		if (!lvl || i == CFG_LOG_LEVELS) {
+			fprintf(f, "error: set-log-level LEVEL: LEVEL is one of err, warning, "
+				   "notice, info, debug\n");
+			return 0;
+		}
+		ctl_log_set_level(i);
+		ctl_log(CFG_LOG_NOTICE, "log level %s (was %s): bailiwick-ctl set-log-level",
+			cfg_log_levels[i], cfg_log_levels[was]);
+		fprintf(f, "log level %s (was %s) until the next reload or restart\n",
+			cfg_log_levels[i], cfg_log_levels[was]);
+		return 0;
+	}
 	/* the verbs of their own files: each says whether cmd is one of its */
 	struct ctl_flush_parts fx = { p->cache, p->nsec, p->deleg, p->it, p->dp, p->loop, p->sock };
 	struct ctl_view_parts vx = { p->deleg, p->it, p->up };
@@ -745,10 +775,11 @@ static int command(void *arg, const char *cmd, FILE *f)
 		size_t len;
 		const struct policy_snap *s = ctl_policy_snap(p->policy, &len);
 		fprintf(f, "version %s\nmode %s\npid %d\nuptime_s %llu\nconfig_generation %llu\n"
-			   "policy_generation %llu\n", BW_VERSION,
+			   "policy_generation %llu\nlog_level %s\n", BW_VERSION,
 			p->dp ? "dataplane" : "standalone", (int)getpid(),
 			(unsigned long long)((ctl_now_ms() - p->started_ms) / 1000),
-			(unsigned long long)p->cfg_gen, (unsigned long long)(s ? policy_gen(s) : 0));
+			(unsigned long long)p->cfg_gen, (unsigned long long)(s ? policy_gen(s) : 0),
+			cfg_log_levels[ctl_log_level()]);
 		if (p->dp) {
 			uint64_t active, rejected;
 			ctl_dp_settings_state(p->dp, &active, &rejected);
@@ -797,15 +828,15 @@ static struct up_ctx *open_upstream(struct ctl_loop *loop, const struct cfg *c)
 		}
 	}
 	if (!(up = up_new(loop, &uc, &err))) {
-		fprintf(stderr, "bailiwick-control: upstream: %s\n", ctl_strerror(err));
+		ctl_log(CFG_LOG_ERR, "upstream: %s", ctl_strerror(err));
 		return NULL;
 	}
 	if (!(up_families(up) & 2))
-		fprintf(stderr, "bailiwick-control: no IPv6 on this host: IPv4 servers only\n");
+		ctl_log(CFG_LOG_NOTICE, "no IPv6 on this host: IPv4 servers only");
 	/* 2^14 ports and fewer: a spoofer's odds grow past 1 in 2^30 a try */
 	if (up_port_count(up) < 16384)
-		fprintf(stderr, "bailiwick-control: warning: only %u source ports to draw from "
-				"(resolver.upstream.ports): about %.1f bits of port entropy\n",
+		ctl_log(CFG_LOG_WARNING, "warning: only %u source ports to draw from "
+				"(resolver.upstream.ports): about %.1f bits of port entropy",
 			up_port_count(up), log2(up_port_count(up)));
 	return up;
 }
@@ -850,23 +881,24 @@ int main(int argc, char **argv)
 	}
 	static uint8_t cfg_sha256[CFG_SHA256_LEN];
 	if (cfg_load_sha256(&cfg, path, cfg_sha256, err, sizeof(err))) {
-		fprintf(stderr, "bailiwick-control: %s\n", err);
+		ctl_log(CFG_LOG_ERR, "%s", err);
 		return 2;
 	}
+	ctl_log_configure(&cfg);
 	if (ctl_hints_load(cfg.resolver.root_hints, &hints, err, sizeof(err))) {
-		fprintf(stderr, "bailiwick-control: root hints: %s\n", err);
+		ctl_log(CFG_LOG_ERR, "root hints: %s", err);
 		return 2;
 	}
 	static struct ctl_iter_config ic;
 	ctl_iter_config_of(&cfg, &ic);
 	if (!ctl_hints_usable(&hints, &ic)) {
-		fprintf(stderr, "bailiwick-control: %s: resolver.do-not-query: every address of "
-				"the root hints (%s) is excluded; list them in resolver.do-query\n",
+		ctl_log(CFG_LOG_ERR, "%s: resolver.do-not-query: every address of "
+				"the root hints (%s) is excluded; list them in resolver.do-query",
 			path, cfg.resolver.root_hints);
 		return 2;
 	}
 	if (ctl_routed_zones(NULL, &cfg, &ic, err, sizeof(err))) {
-		fprintf(stderr, "bailiwick-control: %s: %s\n", path, err);
+		ctl_log(CFG_LOG_ERR, "%s: %s", path, err);
 		return 2;
 	}
 	struct ctl_anchors *anchors = NULL;
@@ -874,7 +906,7 @@ int main(int argc, char **argv)
 	if (cfg.resolver.trust_anchor[0] &&
 	    ctl_anchors_read(cfg.resolver.trust_anchor, &cfg, &anchors, &anchors_id, err,
 			     sizeof(err))) {
-		fprintf(stderr, "bailiwick-control: %s: resolver.trust-anchor: %s\n", path, err);
+		ctl_log(CFG_LOG_ERR, "%s: resolver.trust-anchor: %s", path, err);
 		return 2;
 	}
 	/* Response policy zones: a zone that does not load stops the start
@@ -882,7 +914,7 @@ int main(int argc, char **argv)
 	 * configured block list is not what was asked for). */
 	struct ctl_policy *policy = ctl_policy_new(&cfg);
 	if (!policy) {
-		fprintf(stderr, "bailiwick-control: out of memory\n");
+		ctl_log(CFG_LOG_ERR, "out of memory");
 		return 1;
 	}
 	if (check)
@@ -890,13 +922,13 @@ int main(int argc, char **argv)
 	if (cfg.n_policy) {
 		unsigned failed;
 		if (ctl_policy_load(policy, NULL, true, stderr, &failed, err, sizeof(err))) {
-			fprintf(stderr, "bailiwick-control: %s: %s\n", path, err);
+			ctl_log(CFG_LOG_ERR, "%s: %s", path, err);
 			ctl_policy_free(policy);
 			return 2;
 		}
 		size_t slen;
 		const struct policy_snap *s = ctl_policy_snap(policy, &slen);
-		fprintf(stderr, "bailiwick-control: policy: %u zone%s, %llu rules\n", cfg.n_policy,
+		ctl_log(CFG_LOG_NOTICE, "policy: %u zone%s, %llu rules", cfg.n_policy,
 			cfg.n_policy == 1 ? "" : "s", (unsigned long long)policy_rules(s));
 	}
 	if (check) {
@@ -908,8 +940,8 @@ int main(int argc, char **argv)
 	if (cfg.resolver.clock_scale > 1) {
 		/* with a dataplane, from its base once attached (below) */
 		ctl_iter_set_clock_scale(cfg.resolver.clock_scale, 0);
-		fprintf(stderr, "bailiwick-control: the clock runs %u times as fast "
-				"(resolver.clock-scale: for trace replays only)\n",
+		ctl_log(CFG_LOG_NOTICE, "the clock runs %u times as fast "
+				"(resolver.clock-scale: for trace replays only)",
 			cfg.resolver.clock_scale);
 	}
 	struct cache_config cc;
@@ -926,7 +958,7 @@ int main(int argc, char **argv)
 	if (!cache || !deleg || !loop ||
 	    ctl_deleg_set_hints(deleg, &hints, ctl_iter_now()) ||
 	    ctl_routed_zones(deleg, &cfg, &ic, err, sizeof(err))) {
-		fprintf(stderr, "bailiwick-control: out of memory\n");
+		ctl_log(CFG_LOG_ERR, "out of memory");
 		return 1;
 	}
 	struct up_ctx *up = open_upstream(loop, &cfg);
@@ -934,7 +966,7 @@ int main(int argc, char **argv)
 		return 1;
 	struct ctl_iter *it = ctl_iter_new(loop, up, cache, deleg, &ic);
 	if (!it) {
-		fprintf(stderr, "bailiwick-control: out of memory\n");
+		ctl_log(CFG_LOG_ERR, "out of memory");
 		return 1;
 	}
 	if (anchors) {
@@ -943,7 +975,7 @@ int main(int argc, char **argv)
 		if (ctl_iter_set_validation(it, anchors, &lim,
 					    cfg.resolver.has_validation_time
 						    ? cfg.resolver.validation_time : 0)) {
-			fprintf(stderr, "bailiwick-control: out of memory\n");
+			ctl_log(CFG_LOG_ERR, "out of memory");
 			return 1;
 		}
 	}
@@ -960,19 +992,19 @@ int main(int argc, char **argv)
 	/* dnstap: before the dataplane's misses and our clients come */
 	if (cfg.dnstap.enabled) {
 		if (!(parts.dnstap = ctl_dnstap_new(&cfg, err, sizeof(err)))) {
-			fprintf(stderr, "bailiwick-control: %s: %s\n", path, err);
+			ctl_log(CFG_LOG_ERR, "%s: %s", path, err);
 			return 1;
 		}
 		up_set_tap(up, ctl_dnstap_upstream, parts.dnstap);
 	}
 	if (cfg.dataplane.enabled) {
-		fprintf(stderr, "bailiwick-control: waiting for the dataplane\n");
+		ctl_log(CFG_LOG_NOTICE, "waiting for the dataplane");
 		parts.dp = ctl_dp_attach(loop, it, &cfg, cfg_sha256, argv[0],
 					 (volatile int *)&stop, 0, &code, err, sizeof(err));
 		if (!parts.dp) {
 			/* the line names what was refused and why; the code
 			 * says which kind (control/err.h) */
-			fprintf(stderr, "bailiwick-control: %s\n", err);
+			ctl_log(CFG_LOG_ERR, "%s", err);
 			return stop && code == CTL_E_NO_DATAPLANE ? 0 : 1;
 		}
 		/* one clock for both: the dataplane's scale (the same
@@ -987,14 +1019,17 @@ int main(int argc, char **argv)
 		size_t slen;
 		const struct policy_snap *s = ctl_policy_snap(policy, &slen);
 		if (s && (code = ctl_dp_publish_policy(parts.dp, s, slen)))
-			fprintf(stderr, "bailiwick-control: policy: the dataplane did not take "
-					"it: %s (retried every %u ms)\n", ctl_strerror(code),
+			ctl_log(CFG_LOG_WARNING, "policy: the dataplane did not take "
+					"it: %s (retried every %u ms)", ctl_strerror(code),
 				SHM_HEARTBEAT_MS);
 		ctl_dp_set_policy(parts.dp, policy);
-		if (parts.dnstap && (cfg.dnstap.client_queries || cfg.dnstap.client_responses) &&
-		    ctl_dp_set_dnstap(parts.dp, parts.dnstap, err, sizeof(err))) {
-			fprintf(stderr, "bailiwick-control: dnstap: %s\n", err);
-			return 1;
+		bool ctap = cfg.dnstap.client_queries || cfg.dnstap.client_responses;
+		if ((parts.dnstap && ctap) || cfg.log.query_sample) {
+			if (ctl_dp_set_taps(parts.dp, ctap ? parts.dnstap : NULL,
+					    cfg.log.query_sample != 0, err, sizeof(err))) {
+				ctl_log(CFG_LOG_ERR, "%s", err);
+				return 1;
+			}
 		}
 		/* our settings (ACL, EDNS size) in force in the workers, above
 		 * whatever an earlier control published */
@@ -1011,7 +1046,7 @@ int main(int argc, char **argv)
 		metrics = ctl_metrics_new(loop, &cfg.metrics.listen, metrics_fill, &parts, &code,
 					  err, sizeof(err));
 	if (!srv || !sock || (cfg.metrics.enabled && !metrics)) {
-		fprintf(stderr, "bailiwick-control: %s\n", err);
+		ctl_log(CFG_LOG_ERR, "%s", err);
 		return 1;
 	}
 	parts.srv = srv;
@@ -1021,7 +1056,7 @@ int main(int argc, char **argv)
 		ctl_server_set_policy(srv, policy);
 	/* (with no zone yet: a reload may add some) */
 	if (ctl_policy_start_transfers(policy, loop, transferred, &parts, err, sizeof(err))) {
-		fprintf(stderr, "bailiwick-control: %s\n", err);
+		ctl_log(CFG_LOG_ERR, "%s", err);
 		return 1;
 	}
 	if (!parts.dp && cfg.cache.aggressive_nsec) {
@@ -1031,17 +1066,17 @@ int main(int argc, char **argv)
 		answer_nsec_config(&cfg, &nc);
 		parts.max_ttl = cfg.cache.max_negative_ttl_s;
 		if (!(parts.nsec = cache_nsec_new(&nc))) {
-			fprintf(stderr, "bailiwick-control: out of memory\n");
+			ctl_log(CFG_LOG_ERR, "out of memory");
 			return 1;
 		}
 		ctl_iter_set_feed(it, feed_local, &parts, CACHE_NSEC_FEED_MAX);
 		ctl_server_set_nsec(srv, parts.nsec);
 	}
-	fprintf(stderr, "bailiwick-control: %s, %u listen address%s%s, %u root servers\n",
+	ctl_log(CFG_LOG_NOTICE, "%s, %u listen address%s%s, %u root servers",
 		parts.dp ? "attached to the dataplane" : "standalone",
 		cfg.n_listen, cfg.n_listen == 1 ? "" : "es", parts.dp ? " (TCP)" : "",
 		hints.nns);
-	fprintf(stderr, "bailiwick-control: client cache: %s; its own cache %llu MiB\n",
+	ctl_log(CFG_LOG_NOTICE, "client cache: %s; its own cache %llu MiB",
 		parts.dp ? "the dataplane's" : "its own",
 		(unsigned long long)(cc.max_bytes >> 20));
 	/* systemd (Type=notify): ready now; the watchdog is kept while the
@@ -1060,7 +1095,7 @@ int main(int argc, char **argv)
 		}
 		int n = ctl_loop_run_once(loop, 200);
 		if (n < 0) {
-			fprintf(stderr, "bailiwick-control: event loop: %s: %s\n", ctl_strerror(n),
+			ctl_log(CFG_LOG_ERR, "event loop: %s: %s", ctl_strerror(n),
 				strerror(errno));
 			loop_failed = true;
 			break;
@@ -1102,16 +1137,16 @@ int main(int argc, char **argv)
 	urcu_qsbr_unregister_thread();
 	if (reattach) {
 		/* An EAL secondary attaches once per process: start afresh. */
-		fprintf(stderr, "bailiwick-control: the dataplane went away; restarting to "
-				"attach to the next one\n");
+		ctl_log(CFG_LOG_NOTICE, "the dataplane went away; restarting to "
+				"attach to the next one");
 		/* Nothing of this attach may survive into the next: EAL's locks on
 		 * the old memory files and the TAP queues it was handed would keep
 		 * a new dataplane from starting. */
 		close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
 		execv("/proc/self/exe", argv);
-		fprintf(stderr, "bailiwick-control: exec: %s\n", strerror(errno));
+		ctl_log(CFG_LOG_ERR, "exec: %s", strerror(errno));
 		return 1;
 	}
-	fprintf(stderr, "bailiwick-control: stopped\n");
+	ctl_log(CFG_LOG_NOTICE, "stopped");
 	return loop_failed ? 1 : 0;
 }

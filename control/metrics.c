@@ -31,6 +31,7 @@
 #include "control/chain.h"
 #include "control/deleg.h"
 #include "control/dnstap.h"
+#include "control/log.h"
 #include "control/err.h"
 #include "control/infra.h"
 #include "control/iter.h"
@@ -65,6 +66,7 @@ struct family {
 #define F_PORT(name, text) FC("dataplane_port", name, "service port: " text)
 #define F_XFR(name, text) FC("policy_zone", xfr_##name, "policy zone transfers: " text)
 #define F_DNSTAP(name, text) FC("dnstap", name, text)
+#define F_LOG(name, text) FC("log", name, text)
 
 static const struct family families[] = {
 	CTL_SERVER_COUNTERS(F_SERVER)
@@ -79,6 +81,7 @@ static const struct family families[] = {
 	SHM_CONTROL_COUNTERS(F_SHM)
 	CTL_SECONDARY_COUNTERS(F_XFR)
 	CTL_DNSTAP_COUNTERS(F_DNSTAP)
+	CTL_LOG_COUNTERS(F_LOG)
 	/* the lines printed one by one */
 	{ "clock.resolver_s", K_GAUGE, "the resolver's TTL clock, seconds (resolver.clock-scale)" },
 	{ "clock.dataplane_s", K_GAUGE, "the dataplane's cache clock, seconds" },

@@ -31,6 +31,7 @@
 #include "conf/config.h"
 #include "control/err.h"
 #include "control/iter.h"
+#include "control/log.h"
 #include "control/loop.h"
 #include "control/policy_ns.h"
 #include "control/rpz.h"
@@ -768,7 +769,7 @@ static void log_match(const struct ctl_policy *p, const struct policy_hit *h,
 		return;
 	if (addr)
 		inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, a, sizeof(a));
-	fprintf(stderr, "bailiwick-control: policy %s: %s %s from %s (%s): %s\n",
+	ctl_log(CFG_LOG_INFO, "policy %s: %s %s from %s (%s): %s",
 		policy_zone_name(p->snap, h->zone), name, type, a,
 		trigger_name[h->trigger <= POLICY_T_NSIP ? h->trigger : 0],
 		what[verdict >= 0 && verdict <= 4 ? verdict : 0]);

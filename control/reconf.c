@@ -96,6 +96,9 @@ static const struct field fields[] = {
 	F("control.socket-group", control.socket_group, false),
 	F("metrics.listen", metrics, false),
 	F("dnstap", dnstap, false),
+	F("log.level", log.level, true),
+	F("log.target", log.target, true),
+	F("log.query-sample", log.query_sample, false),
 	F("dataplane", dataplane, false),
 };
 

@@ -30,6 +30,7 @@
 #include "conf/config.h"
 #include "control/deleg.h"
 #include "control/dnstap.h"
+#include "control/log.h"
 #include "control/dplink.h"
 #include "control/iter.h"
 #include "control/policy.h"
@@ -145,6 +146,12 @@ static void conn_events(struct conn *c);
 
 static int family_of(const struct sockaddr_storage *ss, const uint8_t **addr);
 
+static uint16_t peer_port(const struct sockaddr_storage *ss)
+{
+	return ntohs(ss->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)ss)->sin6_port
+					       : ((const struct sockaddr_in *)ss)->sin_port);
+}
+
 /* A dnstap copy of a client's message (msg, len) on socket fd (ours: its
  * local address) with the client at peer (sampled queries only). */
 static void tap_client(struct ctl_server *s, enum ctl_dnstap_type type, int fd, bool tcp,
@@ -160,16 +167,14 @@ static void tap_client(struct ctl_server *s, enum ctl_dnstap_type type, int fd, 
 		return;
 	if (getsockname(fd, (struct sockaddr *)&local, &ll) == 0 && local.ss_family == peer->ss_family) {
 		family_of(&local, &laddr);
-		lport = ntohs(local.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&local)->sin6_port
-							  : ((struct sockaddr_in *)&local)->sin_port);
+		lport = peer_port(&local);
 	}
 	struct ctl_dnstap_msg m = {
 		.type = type,
 		.family = family,
 		.tcp = tcp,
 		.query_addr = caddr,
-		.query_port = ntohs(family == AF_INET6 ? ((const struct sockaddr_in6 *)peer)->sin6_port
-						       : ((const struct sockaddr_in *)peer)->sin_port),
+		.query_port = peer_port(peer),
 		.response_addr = laddr,
 		.response_port = lport,
 		.msg = msg,
@@ -574,6 +579,9 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 	bool tap = ctl_dnstap_sample(s->dnstap);
 	if (tap)
 		tap_client(s, CTL_DNSTAP_CLIENT_QUERY, c ? c->fd : fd, c != NULL, peer, wire, len);
+	/* the query log: 1 in log.query-sample */
+	if (ctl_log_query_sample())
+		ctl_log_query("control", family, addr, peer_port(peer), c != NULL, wire, len);
 	answer_screen(&v, &s->acl, family == AF_INET6, addr, wire, len, &q);
 	count_slot(s, v.slot);
 	if (v.slot != ANSWER_GO) {

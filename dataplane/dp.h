@@ -96,9 +96,11 @@ struct dp_worker {
 	struct dp_job jobs[DP_BURST];
 	struct shm_miss rec;		/* a miss record being filled */
 	/* dnstap (cfg dnstap): 1 query in tap_every (0: none) is copied to
-	 * control with its answer, through the tap ring */
+	 * control with its answer, through the tap ring; the query log (cfg
+	 * log.query-sample): 1 query in qlog_every */
 	struct rte_ring *tap;
 	uint32_t tap_every, tap_left;
+	uint32_t qlog_every, qlog_left;
 	bool tap_queries, tap_responses;
 	uint64_t rx_tsc;		/* the burst being sorted came in then */
 	alignas(64) uint8_t tap_rec[SHM_TAP_ELEM + SHM_TAP_MSG_MAX]; /* a copy being made */

@@ -332,10 +332,11 @@ static int shared_objects(struct dp *dp, char *err, size_t errlen)
 			return -1;
 		}
 		w->st = &ctl->wstats[i];
-		/* dnstap's client messages: control reads the same file and
-		 * looks the rings up */
+		/* dnstap's client messages and the query log: control reads
+		 * the same file and looks the rings up */
 		const typeof(dp->cfg->dnstap) *t = &dp->cfg->dnstap;
-		if (t->enabled && (t->client_queries || t->client_responses)) {
+		bool tap = t->enabled && (t->client_queries || t->client_responses);
+		if (tap || dp->cfg->log.query_sample) {
 			snprintf(name, sizeof(name), SHM_TAP_RING_FMT, i);
 			w->tap = rte_ring_create_elem(name, SHM_TAP_ELEM, SHM_TAP_RING_SIZE, sock, f);
 			if (!w->tap) {
@@ -343,7 +344,8 @@ static int shared_objects(struct dp *dp, char *err, size_t errlen)
 					 rte_strerror(rte_errno));
 				return -1;
 			}
-			w->tap_every = w->tap_left = t->sample;
+			w->tap_every = w->tap_left = tap ? t->sample : 0;
+			w->qlog_every = w->qlog_left = dp->cfg->log.query_sample;
 			w->tap_queries = t->client_queries;
 			w->tap_responses = t->client_responses;
 		}

@@ -119,7 +119,7 @@ static void tap(struct dp_worker *w, uint8_t kind, uint8_t family,
 	r->server_port = server_port;
 	r->msg_len = (uint16_t)len;
 	r->query_tsc = query_tsc;
-	r->response_tsc = kind == SHM_TAP_CLIENT_RESPONSE ? rte_rdtsc() : 0;
+	r->response_tsc = (kind & SHM_TAP_KIND_MASK) == SHM_TAP_CLIENT_RESPONSE ? rte_rdtsc() : 0;
 	memcpy(r->client_ip, client_ip, 16);
 	memcpy(r->server_ip, server_ip, 16);
 	memcpy(r->msg, msg, len);
@@ -134,8 +134,8 @@ static void tap(struct dp_worker *w, uint8_t kind, uint8_t family,
 static inline void tap_job(struct dp_worker *w, const struct dp_job *j, uint8_t kind,
 			   const uint8_t *dns, size_t len)
 {
-	tap(w, kind, j->p.family, j->p.src_ip, j->p.src_port, j->p.dst_ip, j->p.dst_port,
-	    dns, len, w->rx_tsc);
+	tap(w, kind | SHM_TAP_FOR_DNSTAP, j->p.family, j->p.src_ip, j->p.src_port, j->p.dst_ip,
+	    j->p.dst_port, dns, len, w->rx_tsc);
 }
 
 /* An answer the writer made for a miss the worker sampled (its frame:
@@ -150,7 +150,7 @@ static void tap_answer(struct dp_worker *w, struct rte_mbuf *m)
 
 	memcpy(src, ip + (v6 ? 8 : 12), alen);
 	memcpy(dst, ip + (v6 ? 24 : 16), alen);
-	tap(w, SHM_TAP_CLIENT_RESPONSE, v6 ? NET_PKT_IPV6 : NET_PKT_IPV4, dst,
+	tap(w, SHM_TAP_CLIENT_RESPONSE | SHM_TAP_FOR_DNSTAP, v6 ? NET_PKT_IPV6 : NET_PKT_IPV4, dst,
 	    dns_get16(udp + 2), src, dns_get16(udp), udp + 8,
 	    (size_t)(dns_get16(udp + 4) - 8), 0);
 }
@@ -536,14 +536,23 @@ static void dns_frame(struct dp_worker *w, struct dp_port *pt, struct rte_mbuf *
 		rte_pktmbuf_free(m);
 		return;
 	}
-	/* dnstap: 1 query in tap_every, copied as it came, and its answer */
+	/* dnstap: 1 query in tap_every, copied as it came, and its answer;
+	 * the query log: 1 in qlog_every */
 	j->tap = 0;
-	if (unlikely(w->tap_every) && --w->tap_left == 0) {
-		w->tap_left = w->tap_every;
-		j->tap = 1;
-		if (w->tap_queries)
-			tap(w, SHM_TAP_CLIENT_QUERY, p->family, p->src_ip, p->src_port, p->dst_ip,
-			    p->dst_port, dns, p->payload_len, w->rx_tsc);
+	if (unlikely(w->tap)) {
+		uint8_t uses = 0;
+		if (w->tap_every && --w->tap_left == 0) {
+			w->tap_left = w->tap_every;
+			j->tap = 1;
+			uses = w->tap_queries ? SHM_TAP_FOR_DNSTAP : 0;
+		}
+		if (w->qlog_every && --w->qlog_left == 0) {
+			w->qlog_left = w->qlog_every;
+			uses |= SHM_TAP_FOR_LOG;
+		}
+		if (uses)
+			tap(w, SHM_TAP_CLIENT_QUERY | uses, p->family, p->src_ip, p->src_port,
+			    p->dst_ip, p->dst_port, dns, p->payload_len, w->rx_tsc);
 	}
 	/* the list in force (settings.c): valid until this loop's quiescent
 	 * state */

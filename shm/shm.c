@@ -46,8 +46,13 @@ _Static_assert(SHM_TAP_RING_SIZE * SHM_TAP_ELEM >= 4 * (SHM_TAP_ELEM + SHM_TAP_M
 
 int shm_tap_check(const struct shm_tap *r)
 {
+	unsigned uses = r->kind & (SHM_TAP_FOR_DNSTAP | SHM_TAP_FOR_LOG);
+	unsigned kind = r->kind & SHM_TAP_KIND_MASK;
+
 	return r->h.type == SHM_REC_TAP && r->h.abi == SHM_ABI_VERSION &&
-	       (r->kind == SHM_TAP_CLIENT_QUERY || r->kind == SHM_TAP_CLIENT_RESPONSE) &&
+	       (r->kind & ~(SHM_TAP_KIND_MASK | SHM_TAP_FOR_DNSTAP | SHM_TAP_FOR_LOG)) == 0 &&
+	       ((kind == SHM_TAP_CLIENT_QUERY && uses) ||
+		(kind == SHM_TAP_CLIENT_RESPONSE && uses == SHM_TAP_FOR_DNSTAP)) &&
 	       (r->family == 4 || r->family == 6) && r->msg_len >= DNS_HDR_LEN &&
 	       r->msg_len <= SHM_TAP_MSG_MAX && r->h.len == sizeof(*r) + r->msg_len
 		       ? 0 : -1;

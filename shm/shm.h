@@ -76,9 +76,9 @@ struct dns_query;
  * counters. 13: an operator's flush (flush_seq, flush_mode, flush_name;
  * flush_done, flush_removed, flush_zones, flush_status) and the writer's flush
  * counters. 14: the service ports' link state and counters (n_ports,
- * ports[]: DPDK's basic statistics and extended ones by name). 15: dnstap:
- * the workers' tap rings and struct shm_tap, a miss's tap flag
- * (shm_client.tap), the workers' and control's tap counters. */
+ * ports[]: DPDK's basic statistics and extended ones by name). 15: dnstap
+ * and the query log: the workers' tap rings and struct shm_tap, a miss's
+ * tap flag (shm_client.tap), the workers' and control's tap counters. */
 #define SHM_ABI_VERSION 15
 #define SHM_MAGIC 0x6277636c /* "bwcl" */
 
@@ -179,7 +179,8 @@ int shm_miss_check(const struct shm_miss *r, unsigned ring, unsigned n_workers);
 
 /*
  * Worker -> control: a copy of a client's query, or of the answer sent to
- * it, for dnstap (1 query in dnstap.sample, with its answer). A record is
+ * it, for dnstap (1 query in dnstap.sample, with its answer) and for the
+ * query log (1 query in log.query-sample): kind says which. A record is
  * this header and msg_len octets of message, in ceil(h.len / SHM_TAP_ELEM)
  * consecutive elements of the worker's tap ring, enqueued in one bulk call
  * (all or none), so the reader takes the first element, checks it, and
@@ -194,11 +195,14 @@ int shm_miss_check(const struct shm_miss *r, unsigned ring, unsigned n_workers);
 enum shm_tap_kind {
 	SHM_TAP_CLIENT_QUERY = 1,
 	SHM_TAP_CLIENT_RESPONSE = 2,
+	SHM_TAP_KIND_MASK = 0x0f,
+	SHM_TAP_FOR_DNSTAP = 0x10,	/* with either: for dnstap */
+	SHM_TAP_FOR_LOG = 0x20,		/* with a query: for the query log */
 };
 
 struct shm_tap {
 	struct shm_hdr h;	/* SHM_REC_TAP; len: 64 + msg_len */
-	uint8_t kind;		/* enum shm_tap_kind */
+	uint8_t kind;		/* enum shm_tap_kind: a kind and what for */
 	uint8_t family;		/* 4 or 6 (NET_PKT_IPV4, NET_PKT_IPV6) */
 	uint16_t client_port;
 	uint16_t server_port;	/* ours */
@@ -212,7 +216,8 @@ struct shm_tap {
 };
 
 /* Control's check of a tap record's first element (the header): type, ABI,
- * kind, family, and a length that agrees with msg_len. 0 or -1. */
+ * kind (a query for dnstap, the log or both; a response for dnstap),
+ * family, and a length that agrees with msg_len. 0 or -1. */
 int shm_tap_check(const struct shm_tap *r);
 
 /* Control -> cache writer: the answer to a miss. */
@@ -355,9 +360,9 @@ int shm_client_query(const struct shm_client *c, uint8_t *qbuf, struct dns_query
 	X(rcode_noerror, "answers with NOERROR")			\
 	X(rcode_nxdomain, "answers with NXDOMAIN")			\
 	X(rcode_servfail, "answers with SERVFAIL")			\
-	X(tap_records, "dnstap copies of client messages sent to control") \
-	X(tap_ring_full, "dnstap copies dropped: the ring to control was full") \
-	X(tap_too_big, "dnstap copies not made: the message was longer than SHM_TAP_MSG_MAX") \
+	X(tap_records, "copies of client messages sent to control (dnstap, query log)") \
+	X(tap_ring_full, "copies of client messages dropped: the ring to control was full") \
+	X(tap_too_big, "copies of client messages not made: longer than SHM_TAP_MSG_MAX") \
 	X(arp_replies, "ARP replies for service addresses")		\
 	X(nd_replies, "neighbour advertisements for service addresses")	\
 	X(echo_replies, "ICMP/ICMPv6 echo replies")			\
@@ -478,8 +483,8 @@ struct shm_port_stats {
 	X(stale_asked, "misses answered stale by the writer: resolving took long") \
 	X(nsec_feeds, "denial feeds sent to the NSEC store")		\
 	X(nsec_feed_dropped, "denial feeds dropped: the fill ring was three quarters full") \
-	X(tap_records, "dnstap copies taken from the workers' rings")	\
-	X(tap_bad_records, "dnstap copies dropped: type, version or length wrong")
+	X(tap_records, "copies of client messages taken from the workers' rings") \
+	X(tap_bad_records, "copies of client messages dropped: type, version or length wrong")
 
 struct shm_control_stats {
 #define SHM_FIELD(name, text) uint64_t name;

@@ -1268,6 +1268,29 @@ Test(config, metrics_and_the_operator_socket)
 	    "(0600, 0660, at most 0777)");
 }
 
+Test(config, log_level_target_and_query_sample)
+{
+	ok("resolver: { root-hints: /r }\n");
+	cr_assert_eq(c.log.level, CFG_LOG_INFO);
+	cr_assert_eq(c.log.target, CFG_LOG_STDERR);
+	cr_assert_eq(c.log.query_sample, 0);
+	ok("resolver: { root-hints: /r }\nlog: { level: debug, target: journal, query-sample: 100 }\n");
+	cr_assert_eq(c.log.level, CFG_LOG_DEBUG);
+	cr_assert_eq(c.log.target, CFG_LOG_JOURNAL);
+	cr_assert_eq(c.log.query_sample, 100);
+	ok("resolver: { root-hints: /r }\nlog: { level: err, target: syslog }\n");
+	cr_assert_eq(c.log.level, CFG_LOG_ERR);
+	cr_assert_eq(c.log.target, CFG_LOG_SYSLOG);
+	cr_assert_str_eq(cfg_log_levels[CFG_LOG_WARNING], "warning");
+
+	bad("resolver: { root-hints: /r }\nlog: { level: verbose }\n", CFG_E_VALUE,
+	    "bailiwick.yaml:2:15: log.level: \"verbose\" is not one of err, warning, notice, info, debug");
+	bad("resolver: { root-hints: /r }\nlog: { target: file }\n", CFG_E_VALUE,
+	    "bailiwick.yaml:2:16: log.target: \"file\" is not one of stderr, syslog, journal");
+	bad("resolver: { root-hints: /r }\nlog: { query-sample: -1 }\n", CFG_E_VALUE,
+	    "bailiwick.yaml:2:22: log.query-sample: \"-1\" is not 1 in how many client queries (0: none)");
+}
+
 Test(config, dnstap_takes_a_socket_or_a_file)
 {
 	ok("resolver: { root-hints: /r }\n");

@@ -242,11 +242,21 @@ Test(fill, a_tap_record_header_is_checked_against_its_length)
 	struct shm_tap *r = (struct shm_tap *)buf;
 
 	r->h = (struct shm_hdr){ SHM_REC_TAP, SHM_ABI_VERSION, sizeof(*r) + 40 };
-	r->kind = SHM_TAP_CLIENT_QUERY;
+	r->kind = SHM_TAP_CLIENT_QUERY | SHM_TAP_FOR_DNSTAP;
 	r->family = 4;
 	r->msg_len = 40;
 	cr_assert_eq(shm_tap_check(r), 0);
-	r->kind = SHM_TAP_CLIENT_RESPONSE;
+	r->kind = SHM_TAP_CLIENT_QUERY | SHM_TAP_FOR_LOG;
+	cr_assert_eq(shm_tap_check(r), 0, "a query for the query log");
+	r->kind = SHM_TAP_CLIENT_QUERY | SHM_TAP_FOR_LOG | SHM_TAP_FOR_DNSTAP;
+	cr_assert_eq(shm_tap_check(r), 0, "a query for both");
+	r->kind = SHM_TAP_CLIENT_QUERY;
+	cr_assert_neq(shm_tap_check(r), 0, "a query for no one");
+	r->kind = SHM_TAP_CLIENT_RESPONSE | SHM_TAP_FOR_LOG;
+	cr_assert_neq(shm_tap_check(r), 0, "a response for the query log");
+	r->kind = SHM_TAP_CLIENT_QUERY | SHM_TAP_FOR_DNSTAP | 0x40;
+	cr_assert_neq(shm_tap_check(r), 0, "an unknown bit");
+	r->kind = SHM_TAP_CLIENT_RESPONSE | SHM_TAP_FOR_DNSTAP;
 	r->family = 6;
 	cr_assert_eq(shm_tap_check(r), 0);
 	r->h.len = sizeof(*r) + 41;
@@ -259,9 +269,9 @@ Test(fill, a_tap_record_header_is_checked_against_its_length)
 	cr_assert_neq(shm_tap_check(r), 0, "shorter than a DNS header");
 	r->h.len = sizeof(*r) + 40;
 	r->msg_len = 40;
-	r->kind = 3;
+	r->kind = 3 | SHM_TAP_FOR_DNSTAP;
 	cr_assert_neq(shm_tap_check(r), 0, "an unknown kind");
-	r->kind = SHM_TAP_CLIENT_QUERY;
+	r->kind = SHM_TAP_CLIENT_QUERY | SHM_TAP_FOR_DNSTAP;
 	r->family = 5;
 	cr_assert_neq(shm_tap_check(r), 0, "an unknown family");
 	r->family = 4;

@@ -14,8 +14,9 @@
  *   the question name is a whole uncompressed name; shm_lookup_check()
  *   agrees with it; shm_found_check() takes a sound header, a length of 0
  *   or a whole header up to SHM_MSG_MAX, and a stale flag of 0 or 1 only;
- * - shm_tap_check() takes a tap record's header exactly when its kind,
- *   family and message length are sound and its length agrees;
+ * - shm_tap_check() takes a tap record's header exactly when its kind
+ *   (a query for dnstap, the log or both; a response for dnstap), family
+ *   and message length are sound and its length agrees;
  * - after dp_fill_insert() the cache's invariants hold (cache_check());
  * - a stale fill without a message answers from the cache or not at all;
  * - the answer is a response to the client: at least a header, within the
@@ -109,11 +110,14 @@ static void run(const uint8_t *data)
 	static struct shm_tap tap;
 	tap.h = (struct shm_hdr){ SHM_REC_TAP, SHM_ABI_VERSION,
 				  (uint32_t)(sizeof(tap) + f.msg_len + (broken ? 1 : 0)) };
-	tap.kind = data[1] & 3;
+	tap.kind = data[1] & 0x73;
 	tap.family = data[2] & 7;
 	tap.msg_len = f.msg_len;
+	unsigned tk = tap.kind & SHM_TAP_KIND_MASK, tu = tap.kind & 0xf0;
 	check((shm_tap_check(&tap) == 0) ==
-		      (!broken && tap.kind >= 1 && tap.kind <= 2 &&
+		      (!broken &&
+		       ((tk == SHM_TAP_CLIENT_QUERY && tu && !(tu & 0x40)) ||
+			(tk == SHM_TAP_CLIENT_RESPONSE && tu == SHM_TAP_FOR_DNSTAP)) &&
 		       (tap.family == 4 || tap.family == 6) && f.msg_len >= DNS_HDR_LEN &&
 		       f.msg_len <= SHM_TAP_MSG_MAX),
 	      "shm_tap_check on the kind, family and length");
