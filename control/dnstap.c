@@ -14,6 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdalign.h>
+#include <stddef.h>
+#include <sys/uio.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -29,16 +36,36 @@
 #define CONTENT_TYPE "protobuf:dnstap.Dnstap"
 #define QUEUE_SIZE 16384	/* libfstrm's largest input queue */
 #define REOPEN_S 2		/* a gone reader's socket is tried again this often */
+#define QUEUE_BYTES_MAX (64u << 20) /* frames waiting for the writer, at most */
 
 struct ctl_dnstap {
 	struct fstrm_iothr *iothr;
 	struct fstrm_iothr_queue *ioq;
+	uint64_t queued_bytes;		/* frames libfstrm holds (atomic: its
+					   thread frees them) */
+	bool destroyed;			/* (atomic) */
 	uint32_t sample, left;
 	bool want[CTL_DNSTAP_CLIENT_RESPONSE + 1];
 	struct ctl_dnstap_stats st;
 	char identity[CFG_DNSTAP_TEXT_MAX];
 	char version[CFG_DNSTAP_TEXT_MAX];
 };
+
+/* A frame handed to libfstrm: its length before it, for the byte budget. */
+struct frame {
+	struct ctl_dnstap *t;
+	size_t len;
+	alignas(16) uint8_t data[];
+};
+
+static void frame_free(void *buf, void *arg)
+{
+	struct frame *f = (struct frame *)((uint8_t *)buf - offsetof(struct frame, data));
+
+	(void)arg;
+	__atomic_fetch_sub(&f->t->queued_bytes, f->len, __ATOMIC_RELAXED);
+	free(f);
+}
 
 uint64_t ctl_dnstap_now_ns(void)
 {
@@ -55,8 +82,9 @@ static void bytes(protobuf_c_boolean *has, ProtobufCBinaryData *f, const void *p
 	f->len = p ? len : 0;
 }
 
-uint8_t *ctl_dnstap_encode(const struct ctl_dnstap_msg *m, const char *identity,
-			   const char *version, size_t *len)
+/* The encoding of m in a malloc'ed buffer, after head octets left free. */
+static uint8_t *pack(const struct ctl_dnstap_msg *m, const char *identity, const char *version,
+		     size_t head, size_t *len)
 {
 	Dnstap__Dnstap d = DNSTAP__DNSTAP__INIT;
 	Dnstap__Message msg = DNSTAP__MESSAGE__INIT;
@@ -103,40 +131,137 @@ uint8_t *ctl_dnstap_encode(const struct ctl_dnstap_msg *m, const char *identity,
 		bytes(&msg.has_query_zone, &msg.query_zone, m->zone, dns_name_len(m->zone));
 
 	size_t n = dnstap__dnstap__get_packed_size(&d);
-	uint8_t *buf = malloc(n ? n : 1);
+	uint8_t *buf = malloc(head + n);
 	if (!buf)
 		return NULL;
-	*len = dnstap__dnstap__pack(&d, buf);
+	*len = dnstap__dnstap__pack(&d, buf + head);
 	return buf;
 }
 
+uint8_t *ctl_dnstap_encode(const struct ctl_dnstap_msg *m, const char *identity,
+			   const char *version, size_t *len)
+{
+	return pack(m, identity, version, 0, len);
+}
+
 /*
- * libfstrm writes a file from its start (a frame stream is one header,
- * frames, one trailer: streams appended to each other are not read as
- * one), so an earlier run's file is kept under PATH.YYYYMMDD-HHMMSS (UTC;
- * .PID added when that is taken): a restart, or control attaching to a new
- * dataplane, loses nothing. 0, or -1 with a line in err.
+ * The file's transport (libfstrm's own opens with fopen(path, "w"), also
+ * when it reopens after a write error, which would wipe what the file
+ * held): every open keeps what is there under PATH.YYYYMMDD-HHMMSS (UTC;
+ * .1, .2 ... when that is taken: a name is never reused), then starts a new
+ * file. A frame stream is one header, frames, one trailer, so a file is
+ * never appended to. Runs on libfstrm's I/O thread; never logs.
  */
-static int keep_previous(const char *path, char *err, size_t errlen)
+struct tapfile {
+	char path[CFG_PATH_MAX];
+	int fd;
+};
+
+static int keep_previous(const char *path)
 {
 	struct stat sb;
-	char to[CFG_PATH_MAX + 40], stamp[32];
+	char to[CFG_PATH_MAX + 48], stamp[32];
 	time_t now = time(NULL);
 	struct tm tm;
 
-	if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size == 0)
-		return 0;
+	if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size == 0)
+		return 0; /* nothing to keep (a symbolic link fails to open) */
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-	snprintf(to, sizeof(to), "%s.%s", path, stamp);
-	if (access(to, F_OK) == 0)
-		snprintf(to, sizeof(to), "%s.%s.%d", path, stamp, (int)getpid());
-	if (rename(path, to) != 0) {
-		snprintf(err, errlen, "dnstap.file: %s: keeping the previous one as %s: %m",
-			 path, to);
-		return -1;
+	for (unsigned i = 0; i < 1000; i++) {
+		if (i)
+			snprintf(to, sizeof(to), "%s.%s.%u", path, stamp, i);
+		else
+			snprintf(to, sizeof(to), "%s.%s", path, stamp);
+		if (link(path, to) == 0)
+			return unlink(path);
+		if (errno != EEXIST)
+			return -1;
 	}
-	return 0;
+	return -1;
+}
+
+static fstrm_res tapfile_open(void *obj)
+{
+	struct tapfile *f = obj;
+
+	if (keep_previous(f->path))
+		return fstrm_res_failure;
+	f->fd = open(f->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+	return f->fd < 0 ? fstrm_res_failure : fstrm_res_success;
+}
+
+static fstrm_res tapfile_close(void *obj)
+{
+	struct tapfile *f = obj;
+
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	return fstrm_res_success;
+}
+
+static fstrm_res tapfile_destroy(void *obj)
+{
+	tapfile_close(obj);
+	free(obj);
+	return fstrm_res_success;
+}
+
+static fstrm_res tapfile_write(void *obj, const struct iovec *iov, int iovcnt)
+{
+	struct tapfile *f = obj;
+	struct iovec v[IOV_MAX];
+	int n = iovcnt < IOV_MAX ? iovcnt : IOV_MAX;
+
+	if (iovcnt > IOV_MAX)
+		return fstrm_res_failure;
+	memcpy(v, iov, sizeof(v[0]) * (size_t)n);
+	for (int i = 0; i < n;) {
+		ssize_t w = writev(f->fd, v + i, n - i);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return fstrm_res_failure;
+		while (i < n && (size_t)w >= v[i].iov_len)
+			w -= (ssize_t)v[i++].iov_len;
+		if (i < n) {
+			v[i].iov_base = (uint8_t *)v[i].iov_base + w;
+			v[i].iov_len -= (size_t)w;
+		}
+	}
+	return fstrm_res_success;
+}
+
+static struct fstrm_writer *file_writer(const char *path, const struct fstrm_writer_options *wopt,
+					char *err, size_t errlen)
+{
+	/* what cannot be opened is an error now, not a silent loss */
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (fd < 0) {
+		snprintf(err, errlen, "dnstap.file: %s: %m", path);
+		return NULL;
+	}
+	close(fd);
+	struct tapfile *f = calloc(1, sizeof(*f));
+	struct fstrm_rdwr *rw = f ? fstrm_rdwr_init(f) : NULL;
+	if (!rw) {
+		free(f);
+		snprintf(err, errlen, "dnstap: out of memory");
+		return NULL;
+	}
+	snprintf(f->path, sizeof(f->path), "%s", path);
+	f->fd = -1;
+	fstrm_rdwr_set_open(rw, tapfile_open);
+	fstrm_rdwr_set_close(rw, tapfile_close);
+	fstrm_rdwr_set_destroy(rw, tapfile_destroy);
+	fstrm_rdwr_set_write(rw, tapfile_write);
+	struct fstrm_writer *w = fstrm_writer_init(wopt, &rw);
+	if (!w) {
+		fstrm_rdwr_destroy(&rw);
+		snprintf(err, errlen, "dnstap: out of memory");
+	}
+	return w;
 }
 
 struct ctl_dnstap *ctl_dnstap_new(const struct cfg *cfg, char *err, size_t errlen)
@@ -144,7 +269,6 @@ struct ctl_dnstap *ctl_dnstap_new(const struct cfg *cfg, char *err, size_t errle
 	struct ctl_dnstap *t = calloc(1, sizeof(*t));
 	struct fstrm_writer_options *wopt = fstrm_writer_options_init();
 	struct fstrm_unix_writer_options *uopt = NULL;
-	struct fstrm_file_options *fopt = NULL;
 	struct fstrm_iothr_options *iopt = fstrm_iothr_options_init();
 	struct fstrm_writer *w = NULL;
 	const char *path = cfg->dnstap.socket[0] ? cfg->dnstap.socket : cfg->dnstap.file;
@@ -170,24 +294,11 @@ struct ctl_dnstap *ctl_dnstap_new(const struct cfg *cfg, char *err, size_t errle
 		if (!(uopt = fstrm_unix_writer_options_init()))
 			goto nomem;
 		fstrm_unix_writer_options_set_socket_path(uopt, path);
-		w = fstrm_unix_writer_init(uopt, wopt);
-	} else {
-		if (keep_previous(path, err, errlen))
-			goto fail;
-		/* a file we cannot create is an error now, not a silent loss */
-		FILE *f = fopen(path, "a");
-		if (!f) {
-			snprintf(err, errlen, "dnstap.file: %s: %m", path);
-			goto fail;
-		}
-		fclose(f);
-		if (!(fopt = fstrm_file_options_init()))
+		if (!(w = fstrm_unix_writer_init(uopt, wopt)))
 			goto nomem;
-		fstrm_file_options_set_file_path(fopt, path);
-		w = fstrm_file_writer_init(fopt, wopt);
+	} else if (!(w = file_writer(path, wopt, err, errlen))) {
+		goto fail;
 	}
-	if (!w)
-		goto nomem;
 	fstrm_iothr_options_set_input_queue_size(iopt, QUEUE_SIZE);
 	fstrm_iothr_options_set_reopen_interval(iopt, REOPEN_S);
 	fstrm_iothr_options_set_queue_model(iopt, FSTRM_IOTHR_QUEUE_MODEL_SPSC);
@@ -203,8 +314,6 @@ struct ctl_dnstap *ctl_dnstap_new(const struct cfg *cfg, char *err, size_t errle
 	fstrm_writer_options_destroy(&wopt);
 	if (uopt)
 		fstrm_unix_writer_options_destroy(&uopt);
-	if (fopt)
-		fstrm_file_options_destroy(&fopt);
 	return t;
 nomem:
 	snprintf(err, errlen, "dnstap: out of memory");
@@ -217,19 +326,42 @@ fail:
 		fstrm_writer_options_destroy(&wopt);
 	if (uopt)
 		fstrm_unix_writer_options_destroy(&uopt);
-	if (fopt)
-		fstrm_file_options_destroy(&fopt);
-	ctl_dnstap_free(t);
+	if (t && t->iothr)
+		fstrm_iothr_destroy(&t->iothr);
+	free(t);
 	return NULL;
 }
 
-void ctl_dnstap_free(struct ctl_dnstap *t)
+static void *destroy_thread(void *arg)
 {
+	struct ctl_dnstap *t = arg;
+
+	fstrm_iothr_destroy(&t->iothr);
+	__atomic_store_n(&t->destroyed, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+bool ctl_dnstap_free(struct ctl_dnstap *t, uint32_t wait_ms)
+{
+	pthread_t th;
+
 	if (!t)
-		return;
-	if (t->iothr)
-		fstrm_iothr_destroy(&t->iothr);
+		return true;
+	/* libfstrm's socket I/O blocks without a timeout: a reader that
+	 * accepted and stopped reading holds its thread, and its join, for
+	 * good. The join runs aside, and is given up after wait_ms. */
+	if (pthread_create(&th, NULL, destroy_thread, t) != 0)
+		return false;
+	for (uint32_t ms = 0; !__atomic_load_n(&t->destroyed, __ATOMIC_ACQUIRE); ms += 10) {
+		if (ms >= wait_ms) {
+			pthread_detach(th);
+			return false; /* t stays: the thread may still use it */
+		}
+		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+	}
+	pthread_join(th, NULL);
 	free(t);
+	return true;
 }
 
 bool ctl_dnstap_wants(const struct ctl_dnstap *t, enum ctl_dnstap_type type)
@@ -250,17 +382,25 @@ bool ctl_dnstap_sample(struct ctl_dnstap *t)
 void ctl_dnstap_send(struct ctl_dnstap *t, const struct ctl_dnstap_msg *m)
 {
 	size_t len;
-	uint8_t *buf;
 
 	if (!ctl_dnstap_wants(t, m->type))
 		return;
-	if (!(buf = ctl_dnstap_encode(m, t->identity, t->version, &len))) {
+	if (__atomic_load_n(&t->queued_bytes, __ATOMIC_RELAXED) >= QUEUE_BYTES_MAX) {
+		t->st.dropped++;
+		return;
+	}
+	struct frame *f = (struct frame *)pack(m, t->identity, t->version, sizeof(*f), &len);
+	if (!f) {
 		t->st.failed++;
 		return;
 	}
-	if (fstrm_iothr_submit(t->iothr, t->ioq, buf, len, fstrm_free_wrapper, NULL) !=
+	f->t = t;
+	f->len = len;
+	__atomic_fetch_add(&t->queued_bytes, len, __ATOMIC_RELAXED);
+	if (fstrm_iothr_submit(t->iothr, t->ioq, f->data, len, frame_free, NULL) !=
 	    fstrm_res_success) {
-		free(buf);
+		__atomic_fetch_sub(&t->queued_bytes, len, __ATOMIC_RELAXED);
+		free(f);
 		t->st.dropped++;
 		return;
 	}
@@ -283,7 +423,7 @@ void ctl_dnstap_upstream(void *arg, bool reply, const struct sockaddr_storage *s
 				    : (const uint8_t *)&sin->sin_addr,
 		.response_port = ntohs(v6 ? sin6->sin6_port : sin->sin_port),
 		.query_port = local_port,
-		.query_ns = reply ? now - age_us * 1000 : now,
+		.query_ns = now - age_us * 1000,
 		.response_ns = reply ? now : 0,
 		.msg = msg,
 		.len = len,

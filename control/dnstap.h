@@ -51,8 +51,8 @@ struct ctl_dnstap_msg {
 };
 
 #define CTL_DNSTAP_COUNTERS(X)						\
-	X(messages, "dnstap messages given to the writer")		\
-	X(dropped, "dnstap messages dropped: the writer's queue was full (a slow or absent reader)") \
+	X(messages, "dnstap messages handed to libfstrm's writer (which discards them while no reader is connected)") \
+	X(dropped, "dnstap messages dropped: the writer's queue was full (a slow reader), or held 64 MiB") \
 	X(failed, "dnstap messages not made: out of memory")
 
 struct ctl_dnstap_stats {
@@ -67,13 +67,19 @@ struct ctl_dnstap;
  * The output cfg's dnstap section names (cfg->dnstap.enabled must be
  * set), with libfstrm's I/O thread started: a socket is connected (and
  * reconnected) by that thread, so a reader that is not there yet is not an
- * error; a file is created or truncated. NULL with one line in err. The
- * caller frees it.
+ * error; a file must be one we can open now (not a symbolic link), and
+ * every open of it (at start, after a write error) keeps what it held as
+ * FILE.YYYYMMDD-HHMMSS[.N] and starts a new one. NULL with one line in
+ * err. The caller frees it.
  */
 struct ctl_dnstap *ctl_dnstap_new(const struct cfg *cfg, char *err, size_t errlen);
 
-/* Flushes what is queued (waits for the I/O thread) and frees. NULL: no-op. */
-void ctl_dnstap_free(struct ctl_dnstap *t);
+/* Flushes what is queued (waits for the I/O thread) and frees; true. A
+ * reader that stopped reading holds libfstrm's thread: after wait_ms the
+ * wait is given up and false returned (t is left to the thread: the
+ * process is about to exit or exec). NULL: true. */
+bool ctl_dnstap_free(struct ctl_dnstap *t, uint32_t wait_ms);
+#define CTL_DNSTAP_FREE_WAIT_MS 2000
 
 /* Whether messages of type are to be sent (the configuration's choice);
  * false for a NULL t. */

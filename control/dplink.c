@@ -41,7 +41,7 @@
 
 #define POLL_MS 1		/* the miss rings are read this often, at least */
 #define POLL_BUDGET 1024	/* misses taken per poll, over all rings */
-#define TAP_BUDGET 1024		/* dnstap copies taken per poll, over all rings */
+#define TAP_BUDGET 256		/* copies of client messages taken per poll and ring */
 #define TAP_CLOCK_MS 1000	/* the TSC's wall-clock pair is taken again this often */
 #define POLICY_RETIRED_MAX 8	/* snapshots replaced, not yet released */
 #define EAL_ARGS_MAX 16
@@ -642,19 +642,26 @@ int ctl_dp_set_taps(struct ctl_dp *d, struct ctl_dnstap *t, bool qlog, char *err
 					      "without dnstap's client messages or the query log", name);
 			return CTL_E_ABI;
 		}
+		/* an earlier control may have died inside a record: what waits
+		 * now is a whole number of records from there, not ours */
+		for (unsigned k = rte_ring_count(d->tap[i]); k; k--)
+			rte_ring_sc_dequeue_elem(d->tap[i], d->tap_in, SHM_TAP_ELEM);
 	}
 	d->dnstap = t;
 	d->qlog = qlog;
 	return 0;
 }
 
-/* The dataplane's TSC reading tsc as wall-clock ns (0: not known). */
+/* The dataplane's TSC reading tsc as wall-clock ns (0: not known, or more
+ * than a day from our own reading: not a time the workers took lately). */
 static uint64_t tap_time(const struct ctl_dp *d, uint64_t tsc)
 {
 	if (!tsc || !d->ctl->tsc_hz)
 		return 0;
 	double dt = (double)(int64_t)(tsc - d->tap_tsc0) * 1e9 / (double)d->ctl->tsc_hz;
-	return (uint64_t)((double)d->tap_ns0 + dt);
+	if (dt > 86400e9 || dt < -86400e9)
+		return 0;
+	return d->tap_ns0 + (uint64_t)(int64_t)dt;
 }
 
 static void tap_send(struct ctl_dp *d, const struct shm_tap *r, unsigned worker)
@@ -684,14 +691,15 @@ static void tap_send(struct ctl_dp *d, const struct shm_tap *r, unsigned worker)
 	ctl_dnstap_send(d->dnstap, &m);
 }
 
-/* Takes what the workers copied for dnstap. A record comes whole (its
- * elements were enqueued together); one that fails the check means the
- * ring cannot be trusted to be at a record's start: what it holds now
- * goes (a whole number of records), counted once. */
+/* Takes what the workers copied for dnstap and the query log, at most
+ * TAP_BUDGET records from each ring per poll (a busy worker neither
+ * starves the others' rings nor control's misses: what waits longer is
+ * the workers' to drop, counted). A record comes whole (its elements were
+ * enqueued together); one that fails the check means the ring cannot be
+ * trusted to be at a record's start: what it holds now goes (a whole
+ * number of records), counted once. */
 static void poll_taps(struct ctl_dp *d)
 {
-	unsigned taken = 0;
-
 	if (!d->dnstap && !d->qlog)
 		return;
 	uint64_t now = ctl_now_ms();
@@ -703,9 +711,9 @@ static void poll_taps(struct ctl_dp *d)
 	for (unsigned i = 0; i < d->n_workers; i++) {
 		struct rte_ring *ring = d->tap[i];
 		struct shm_tap *r = (struct shm_tap *)d->tap_in;
-		while (taken < TAP_BUDGET &&
-		       rte_ring_sc_dequeue_elem(ring, r, SHM_TAP_ELEM) == 0) {
-			taken++;
+		for (unsigned taken = 0;
+		     taken < TAP_BUDGET && rte_ring_sc_dequeue_elem(ring, r, SHM_TAP_ELEM) == 0;
+		     taken++) {
 			cst(d)->tap_records++;
 			unsigned rest = shm_tap_check(r) ? UINT32_MAX :
 				(unsigned)((r->h.len + SHM_TAP_ELEM - 1) / SHM_TAP_ELEM - 1);

@@ -1130,7 +1130,9 @@ int main(int argc, char **argv)
 	ctl_policy_free(policy);
 	up_free(up);
 	/* what is queued is written before we go (or exec) */
-	ctl_dnstap_free(parts.dnstap);
+	if (!ctl_dnstap_free(parts.dnstap, CTL_DNSTAP_FREE_WAIT_MS))
+		ctl_log(CFG_LOG_WARNING, "dnstap: the reader took nothing in %u ms: what was "
+					 "queued for it is lost", CTL_DNSTAP_FREE_WAIT_MS);
 	ctl_loop_free(loop);
 	ctl_deleg_table_free(deleg);
 	cache_free(cache);

@@ -65,7 +65,8 @@ struct pend {
 	uint16_t stale_len;
 	bool stale_sent;
 	bool resolving;		/* counted in its connection's nresolve */
-	bool tap;		/* sampled for dnstap: its answer is copied */
+	uint64_t tap_ns;	/* sampled for dnstap: when it came (wall
+				   clock, ns); its answer is copied. 0: not */
 	bool stale;		/* the resolution's answer is stale */
 	int rcode;		/* the resolution's */
 	struct ctl_timer stale_timer;
@@ -153,10 +154,13 @@ static uint16_t peer_port(const struct sockaddr_storage *ss)
 }
 
 /* A dnstap copy of a client's message (msg, len) on socket fd (ours: its
- * local address) with the client at peer (sampled queries only). */
+ * local address, unless a wildcard) with the client at peer, whose query
+ * came at query_ns (sampled queries only). */
 static void tap_client(struct ctl_server *s, enum ctl_dnstap_type type, int fd, bool tcp,
-		       const struct sockaddr_storage *peer, const uint8_t *msg, size_t len)
+		       const struct sockaddr_storage *peer, uint64_t query_ns, const uint8_t *msg,
+		       size_t len)
 {
+	static const uint8_t any[16];
 	struct sockaddr_storage local;
 	socklen_t ll = sizeof(local);
 	const uint8_t *caddr, *laddr = NULL;
@@ -168,6 +172,8 @@ static void tap_client(struct ctl_server *s, enum ctl_dnstap_type type, int fd, 
 	if (getsockname(fd, (struct sockaddr *)&local, &ll) == 0 && local.ss_family == peer->ss_family) {
 		family_of(&local, &laddr);
 		lport = peer_port(&local);
+		if (!memcmp(laddr, any, family == AF_INET6 ? 16 : 4))
+			laddr = NULL; /* a wildcard listener: not known */
 	}
 	struct ctl_dnstap_msg m = {
 		.type = type,
@@ -180,22 +186,21 @@ static void tap_client(struct ctl_server *s, enum ctl_dnstap_type type, int fd, 
 		.msg = msg,
 		.len = len,
 	};
-	uint64_t now = ctl_dnstap_now_ns();
-	if (type == CTL_DNSTAP_CLIENT_QUERY)
-		m.query_ns = now;
-	else
-		m.response_ns = now;
+	m.query_ns = query_ns;
+	if (type == CTL_DNSTAP_CLIENT_RESPONSE)
+		m.response_ns = ctl_dnstap_now_ns();
 	ctl_dnstap_send(s->dnstap, &m);
 }
 
 static void send_answer(struct ctl_server *s, struct conn *c, int fd,
-			const struct sockaddr_storage *peer, socklen_t peerlen, bool tap,
+			const struct sockaddr_storage *peer, socklen_t peerlen, uint64_t tap_ns,
 			const uint8_t *msg, size_t len)
 {
 	if (len > DNS_HDR_LEN && (dns_get16(msg + 2) & DNS_F_TC))
 		s->st.truncated++;
-	if (tap && (c || fd >= 0)) /* (not a closed connection's) */
-		tap_client(s, CTL_DNSTAP_CLIENT_RESPONSE, c ? c->fd : fd, c != NULL, peer, msg, len);
+	if (tap_ns && (c || fd >= 0)) /* (not a closed connection's) */
+		tap_client(s, CTL_DNSTAP_CLIENT_RESPONSE, c ? c->fd : fd, c != NULL, peer, tap_ns,
+			   msg, len);
 	if (!c) {
 		sendto(fd, msg, len, MSG_DONTWAIT, (const struct sockaddr *)peer, peerlen);
 		return;
@@ -267,7 +272,7 @@ static void judged(void *arg, const struct ctl_policy_verdict *v, const uint8_t 
 		bool gone = (p->fd < 0 && !c) || p->stale_sent;
 		pend_unlink(p);
 		if (!gone && v->v == POLICY_V_ANSWER)
-			send_answer(s, c, p->fd, &p->peer, p->peerlen, p->tap, v->answer, v->len);
+			send_answer(s, c, p->fd, &p->peer, p->peerlen, p->tap_ns, v->answer, v->len);
 		pend_free(p);
 		return;
 	}
@@ -284,11 +289,11 @@ static void judged(void *arg, const struct ctl_policy_verdict *v, const uint8_t 
 	if (rcode == DNS_R_SERVFAIL && p->stale_msg) {
 		/* RFC 8767: stale data beats a failure */
 		s->st.stale++;
-		send_answer(s, c, p->fd, &p->peer, p->peerlen, p->tap, p->stale_msg, p->stale_len);
+		send_answer(s, c, p->fd, &p->peer, p->peerlen, p->tap_ns, p->stale_msg, p->stale_len);
 	} else {
 		size_t n = answer_from_msg(&p->q, msg, len, rcode, tcp, answer_cap(s, tcp),
 					   s->edns_size, s->out);
-		send_answer(s, c, p->fd, &p->peer, p->peerlen, p->tap, s->out, n);
+		send_answer(s, c, p->fd, &p->peer, p->peerlen, p->tap_ns, s->out, n);
 	}
 	pend_free(p);
 }
@@ -332,7 +337,7 @@ static void stale_due(struct ctl_loop *loop, void *arg)
 		return; /* gone: resolved() frees */
 	s->st.stale++;
 	p->stale_sent = true;
-	send_answer(s, p->conn, p->fd, &p->peer, p->peerlen, p->tap, p->stale_msg, p->stale_len);
+	send_answer(s, p->conn, p->fd, &p->peer, p->peerlen, p->tap_ns, p->stale_msg, p->stale_len);
 }
 
 static int family_of(const struct sockaddr_storage *ss, const uint8_t **addr)
@@ -353,7 +358,7 @@ static int family_of(const struct sockaddr_storage *ss, const uint8_t **addr)
  * answers, and resolved() weighs it).
  */
 static bool send_cached(struct ctl_server *s, struct conn *c, int fd,
-			const struct sockaddr_storage *peer, socklen_t peerlen, bool tap,
+			const struct sockaddr_storage *peer, socklen_t peerlen, uint64_t tap_ns,
 			const struct dns_query *q, const uint8_t *msg, size_t n)
 {
 	struct ctl_policy_verdict v = { 0 };
@@ -367,9 +372,9 @@ static bool send_cached(struct ctl_server *s, struct conn *c, int fd,
 		return false;
 	s->st.cache_hits++;
 	if (v.v == POLICY_V_ANSWER)
-		send_answer(s, c, fd, peer, peerlen, tap, v.answer, v.len);
+		send_answer(s, c, fd, peer, peerlen, tap_ns, v.answer, v.len);
 	else if (!v.v)
-		send_answer(s, c, fd, peer, peerlen, tap, msg, n);
+		send_answer(s, c, fd, peer, peerlen, tap_ns, msg, n);
 	return true;
 }
 
@@ -388,7 +393,7 @@ static bool stale_allowed(struct ctl_server *s, struct pend *p, const uint8_t *m
 
 /* Standalone: a fresh entry of our cache, answered at once. */
 static bool local_hit(struct ctl_server *s, struct conn *c, int fd,
-		      const struct sockaddr_storage *peer, socklen_t peerlen, bool tap,
+		      const struct sockaddr_storage *peer, socklen_t peerlen, uint64_t tap_ns,
 		      const struct dns_query *q)
 {
 	size_t n = answer_cached(s->cache, q, ctl_iter_now(), false, c != NULL, s->out,
@@ -397,7 +402,7 @@ static bool local_hit(struct ctl_server *s, struct conn *c, int fd,
 	if (n)
 		/* standalone, our cache is the client cache: its answers meet
 		 * the response triggers here */
-		return send_cached(s, c, fd, peer, peerlen, tap, q, s->out, n);
+		return send_cached(s, c, fd, peer, peerlen, tap_ns, q, s->out, n);
 	/* synthesized denials have name servers and no response to weigh:
 	 * when the policy waits for them, the iterator answers */
 	const uint8_t *addr;
@@ -414,7 +419,7 @@ static bool local_hit(struct ctl_server *s, struct conn *c, int fd,
 					  answer_cap(s, false), false, NULL);
 	if (r > 0) {
 		s->st.nsec_synth++;
-		send_answer(s, c, fd, peer, peerlen, tap, s->out, (size_t)r);
+		send_answer(s, c, fd, peer, peerlen, tap_ns, s->out, (size_t)r);
 		return true;
 	}
 	/* RFC 8020: below a cached secure NXDOMAIN nothing exists (as the
@@ -424,7 +429,7 @@ static bool local_hit(struct ctl_server *s, struct conn *c, int fd,
 	if (!n)
 		return false;
 	s->st.nxdomain_cut++;
-	send_answer(s, c, fd, peer, peerlen, tap, s->out, n);
+	send_answer(s, c, fd, peer, peerlen, tap_ns, s->out, n);
 	return true;
 }
 
@@ -458,9 +463,9 @@ static void policy_done(void *arg, const uint8_t *msg, size_t len)
 	}
 	pend_unlink(p);
 	if (msg)
-		send_answer(s, c, p->fd, &p->peer, p->peerlen, p->tap, msg, len);
+		send_answer(s, c, p->fd, &p->peer, p->peerlen, p->tap_ns, msg, len);
 	else
-		send_answer(s, c, p->fd, &p->peer, p->peerlen, p->tap, s->out,
+		send_answer(s, c, p->fd, &p->peer, p->peerlen, p->tap_ns, s->out,
 			    answer_empty(p->wire, &p->q, DNS_R_SERVFAIL, DNS_EDE_NONE, s->edns_size,
 					 s->out));
 	pend_free(p);
@@ -503,7 +508,7 @@ static void found(void *arg, const uint8_t *msg, size_t len, bool stale)
 	}
 	if (msg && !stale) {
 		/* (a connection closed by the send leaves p unlinked) */
-		if (send_cached(s, c, p->fd, &p->peer, p->peerlen, p->tap, &p->q, msg, len)) {
+		if (send_cached(s, c, p->fd, &p->peer, p->peerlen, p->tap_ns, &p->q, msg, len)) {
 			pend_unlink(p);
 			pend_free(p);
 			return;
@@ -523,10 +528,10 @@ static void found(void *arg, const uint8_t *msg, size_t len, bool stale)
 	pend_unlink(p);
 	if (p->stale_msg) {
 		s->st.stale++;
-		send_answer(s, c, p->fd, &p->peer, p->peerlen, p->tap, p->stale_msg, p->stale_len);
+		send_answer(s, c, p->fd, &p->peer, p->peerlen, p->tap_ns, p->stale_msg, p->stale_len);
 	} else {
 		s->st.overload++;
-		send_answer(s, c, p->fd, &p->peer, p->peerlen, p->tap, s->out,
+		send_answer(s, c, p->fd, &p->peer, p->peerlen, p->tap_ns, s->out,
 			    answer_empty(p->wire, &p->q, DNS_R_SERVFAIL, DNS_EDE_NONE,
 					 s->edns_size, s->out));
 	}
@@ -576,9 +581,10 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 		return;
 	}
 	/* dnstap: 1 query in dnstap.sample, and its answer */
-	bool tap = ctl_dnstap_sample(s->dnstap);
-	if (tap)
-		tap_client(s, CTL_DNSTAP_CLIENT_QUERY, c ? c->fd : fd, c != NULL, peer, wire, len);
+	uint64_t tap_ns = ctl_dnstap_sample(s->dnstap) ? ctl_dnstap_now_ns() : 0;
+	if (tap_ns)
+		tap_client(s, CTL_DNSTAP_CLIENT_QUERY, c ? c->fd : fd, c != NULL, peer, tap_ns,
+			   wire, len);
 	/* the query log: 1 in log.query-sample */
 	if (ctl_log_query_sample())
 		ctl_log_query("control", family, addr, peer_port(peer), c != NULL, wire, len);
@@ -586,14 +592,14 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 	count_slot(s, v.slot);
 	if (v.slot != ANSWER_GO) {
 		if (answer_slot_replies(v.slot))
-			send_answer(s, c, fd, peer, peerlen, tap, s->out,
+			send_answer(s, c, fd, peer, peerlen, tap_ns, s->out,
 				    answer_empty(wire, v.q, v.rcode, v.ede, s->edns_size, s->out));
 		return;
 	}
 #define OVERLOAD()							\
 	do {								\
 		s->st.overload++;					\
-		send_answer(s, c, fd, peer, peerlen, tap, s->out,		\
+		send_answer(s, c, fd, peer, peerlen, tap_ns, s->out,		\
 			    answer_empty(wire, &q, DNS_R_SERVFAIL,	\
 					 DNS_EDE_NONE, s->edns_size,	\
 					 s->out));			\
@@ -601,7 +607,7 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 	} while (0)
 	/* Without a policy a hit of our cache needs no pending state (with
 	 * one, the policy comes first, below). */
-	if (!s->policy && !s->dp && local_hit(s, c, fd, peer, peerlen, tap, &q))
+	if (!s->policy && !s->dp && local_hit(s, c, fd, peer, peerlen, tap_ns, &q))
 		return;
 	struct pend *p = malloc(sizeof(*p) + len);
 	if (!p)
@@ -618,7 +624,7 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 	p->stale_len = 0;
 	p->stale_sent = false;
 	p->resolving = false;
-	p->tap = tap;
+	p->tap_ns = tap_ns;
 	ctl_timer_init(&p->stale_timer);
 	/* Response policy first: it overrides what any cache holds. */
 	if (s->policy) {
@@ -627,7 +633,7 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 		switch (ctl_policy_apply(s->policy, s->it, &p->q, family == AF_INET6 ? 6 : 4, addr,
 					 c != NULL, s->edns_size, s->out, cap, &n, policy_done, p)) {
 		case POLICY_V_ANSWER:
-			send_answer(s, c, fd, peer, peerlen, tap, s->out, n);
+			send_answer(s, c, fd, peer, peerlen, tap_ns, s->out, n);
 			/* fall through */
 		case POLICY_V_DROP:
 			pend_free(p);
@@ -643,7 +649,7 @@ static void query(struct ctl_server *s, struct conn *c, int fd,
 	 * are answered at once; stale ones wait for a refresh (served when
 	 * that takes too long: the iterator from ours, stale_due() from the
 	 * dataplane's). */
-	if (s->policy && !s->dp && local_hit(s, c, fd, peer, peerlen, tap, &p->q)) {
+	if (s->policy && !s->dp && local_hit(s, c, fd, peer, peerlen, tap_ns, &p->q)) {
 		pend_free(p);
 		return;
 	}

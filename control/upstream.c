@@ -235,12 +235,12 @@ void up_accept_reply(struct up_ctx *c, struct query *q,
 	bool tcp = q->state != Q_UDP;
 
 	up_reply_learn(c, q, m, cookie_ok);
+	up_tap(c, q, true, m->wire, m->len, tcp); /* (a truncated one too) */
 	if (!tcp && (m->hdr.flags & DNS_F_TC)) {
 		c->cnt.tcp_fallback_tc++;
 		up_tcp_start(c, q);
 		return;
 	}
-	up_tap(c, q, true, m->wire, m->len, tcp);
 	struct up_result r = {
 		.status = UP_OK,
 		.wire = m->wire,

@@ -212,7 +212,8 @@ int up_query(struct up_ctx *ctx, const struct sockaddr *server,
  * A copy of every query sent (each attempt, UDP or TCP) and of every reply
  * accepted, for dnstap: reply false for a query. server: whom we asked;
  * local_port: our UDP source port (0 over TCP); msg: the message as sent or
- * received; age_us: for a reply, how long ago its query went out; zone: the
+ * received; age_us: how long ago the query went out (over TCP: the
+ * connect); zone: the
  * opts' zone, or NULL. Called on the loop's thread, from inside the
  * module: cb must not call back into it. NULL cb: none.
  */

@@ -158,7 +158,7 @@ static inline void up_tap(struct up_ctx *c, const struct query *q, bool reply,
 {
 	if (c->tap)
 		c->tap(c->tap_arg, reply, &q->srv, tcp ? 0 : q->udp_port, tcp, msg, len,
-		       reply ? ctl_now_us() - q->sent_us : 0, q->opts.zone);
+		       ctl_now_us() - q->sent_us, q->opts.zone);
 }
 
 /* ---- addresses ---- */

@@ -106,8 +106,15 @@ static void tap(struct dp_worker *w, uint8_t kind, uint8_t family,
 {
 	struct shm_tap *r = (struct shm_tap *)w->tap_rec;
 
+	unsigned n = (unsigned)((sizeof(*r) + len + SHM_TAP_ELEM - 1) / SHM_TAP_ELEM);
+
 	if (len < DNS_HDR_LEN || len > SHM_TAP_MSG_MAX) {
 		ST(w, tap_too_big);
+		return;
+	}
+	/* (no copy for a ring control is not emptying: down, restarting) */
+	if (rte_ring_free_count(w->tap) < n) {
+		ST(w, tap_ring_full);
 		return;
 	}
 	r->h.type = SHM_REC_TAP;
@@ -123,7 +130,6 @@ static void tap(struct dp_worker *w, uint8_t kind, uint8_t family,
 	memcpy(r->client_ip, client_ip, 16);
 	memcpy(r->server_ip, server_ip, 16);
 	memcpy(r->msg, msg, len);
-	unsigned n = (unsigned)((r->h.len + SHM_TAP_ELEM - 1) / SHM_TAP_ELEM);
 	if (rte_ring_sp_enqueue_bulk_elem(w->tap, r, SHM_TAP_ELEM, n, NULL) == 0)
 		ST(w, tap_ring_full);
 	else
@@ -139,9 +145,15 @@ static inline void tap_job(struct dp_worker *w, const struct dp_job *j, uint8_t 
 }
 
 /* An answer the writer made for a miss the worker sampled (its frame:
- * l2_len, l3_len set by the writer; we are the source). */
+ * l2_len, l3_len set by the writer; we are the source; hash.usr: the
+ * query's receipt, the low 32 bits of the dataplane's ms clock, made
+ * non-zero). */
 static void tap_answer(struct dp_worker *w, struct rte_mbuf *m)
 {
+	uint32_t age_ms = (uint32_t)w->dp->ctl->now_ms - m->hash.usr;
+	if ((int32_t)age_ms < 0) /* (the low bit set: 1 ms ahead) */
+		age_ms = 0;
+	uint64_t now = rte_rdtsc(), ago = (uint64_t)age_ms * (rte_get_tsc_hz() / 1000);
 	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
 	const uint8_t *ip = f + m->l2_len, *udp = ip + m->l3_len;
 	bool v6 = m->l3_len == NET_PKT_IPV6_HDR_LEN;
@@ -152,7 +164,7 @@ static void tap_answer(struct dp_worker *w, struct rte_mbuf *m)
 	memcpy(dst, ip + (v6 ? 24 : 16), alen);
 	tap(w, SHM_TAP_CLIENT_RESPONSE | SHM_TAP_FOR_DNSTAP, v6 ? NET_PKT_IPV6 : NET_PKT_IPV4, dst,
 	    dns_get16(udp + 2), src, dns_get16(udp), udp + 8,
-	    (size_t)(dns_get16(udp + 4) - 8), 0);
+	    (size_t)(dns_get16(udp + 4) - 8), age_ms < SHM_MISS_MAX_AGE_MS * 10 ? now - ago : 0);
 }
 
 /* --- answers ------------------------------------------------------------ */

@@ -118,7 +118,9 @@ static void fill(struct dp *dp, const struct shm_fill *f)
 	m->port = dp->ports[pi].port_id;	/* where the worker sends it */
 	m->l2_len = (uint8_t)(NET_PKT_ETH_HDR_LEN + (c->has_vlan ? NET_PKT_VLAN_LEN : 0));
 	m->l3_len = c->family == NET_PKT_IPV6 ? NET_PKT_IPV6_HDR_LEN : NET_PKT_IPV4_HDR_LEN;
-	m->hash.usr = c->tap == 1; /* the worker copies it for dnstap */
+	/* the worker copies it for dnstap: the query's receipt (its low 32
+	 * bits, never 0) */
+	m->hash.usr = c->tap == 1 ? ((uint32_t)c->rx_ms | 1) : 0;
 	if (rte_ring_sp_enqueue(dp->workers[c->worker]->answers, m) != 0) {
 		rte_pktmbuf_free(m);
 		st->answer_ring_full++;

@@ -362,7 +362,7 @@ int shm_client_query(const struct shm_client *c, uint8_t *qbuf, struct dns_query
 	X(rcode_servfail, "answers with SERVFAIL")			\
 	X(tap_records, "copies of client messages sent to control (dnstap, query log)") \
 	X(tap_ring_full, "copies of client messages dropped: the ring to control was full") \
-	X(tap_too_big, "copies of client messages not made: longer than SHM_TAP_MSG_MAX") \
+	X(tap_too_big, "copies of client messages not made: shorter than a DNS header or longer than SHM_TAP_MSG_MAX") \
 	X(arp_replies, "ARP replies for service addresses")		\
 	X(nd_replies, "neighbour advertisements for service addresses")	\
 	X(echo_replies, "ICMP/ICMPv6 echo replies")			\

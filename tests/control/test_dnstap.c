@@ -8,6 +8,9 @@
 #include <criterion/criterion.h>
 
 #include <arpa/inet.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,7 +150,7 @@ Test(dnstap, file_holds_every_frame_in_order_for_a_frame_streams_reader)
 	ctl_dnstap_get_stats(t, &st);
 	cr_assert_eq(st.messages, 100);
 	cr_assert_eq(st.dropped + st.failed, 0);
-	ctl_dnstap_free(t); /* flushes */
+	ctl_dnstap_free(t, CTL_DNSTAP_FREE_WAIT_MS); /* flushes */
 
 	struct fstrm_file_options *fopt = fstrm_file_options_init();
 	fstrm_file_options_set_file_path(fopt, path);
@@ -198,13 +201,13 @@ Test(dnstap, control_front_end_samples_one_in_n)
 		picked += ctl_dnstap_sample(t);
 	cr_assert_eq(picked, 100);
 	cr_assert_not(ctl_dnstap_sample(NULL));
-	ctl_dnstap_free(t);
+	ctl_dnstap_free(t, CTL_DNSTAP_FREE_WAIT_MS);
 	c.dnstap.client_queries = c.dnstap.client_responses = false;
 	t = ctl_dnstap_new(&c, err, sizeof(err));
 	cr_assert(t, "%s", err);
 	for (unsigned i = 0; i < 100; i++)
 		cr_assert_not(ctl_dnstap_sample(t), "no client messages wanted: none sampled");
-	ctl_dnstap_free(t);
+	ctl_dnstap_free(t, CTL_DNSTAP_FREE_WAIT_MS);
 	unlink(path);
 }
 
@@ -220,13 +223,68 @@ Test(dnstap, an_absent_reader_drops_and_counts_without_blocking)
 	cr_assert(t, "no reader yet is not an error: %s", err);
 	struct ctl_dnstap_msg m = { .type = CTL_DNSTAP_RESOLVER_QUERY, .family = AF_INET,
 				    .msg = query, .len = sizeof(query) };
+	uint64_t t0 = ctl_dnstap_now_ns();
 	for (unsigned i = 0; i < 40000; i++)
 		ctl_dnstap_send(t, &m);
 	struct ctl_dnstap_stats st;
 	ctl_dnstap_get_stats(t, &st);
-	cr_assert_eq(st.messages + st.dropped, 40000);
-	cr_assert_gt(st.dropped, 0, "more than the queue holds is dropped, counted");
-	ctl_dnstap_free(t);
+	cr_assert_eq(st.messages + st.dropped, 40000, "every message counted once");
+	cr_assert_lt(ctl_dnstap_now_ns() - t0, 2000000000ull, "and nothing waited");
+	cr_assert(ctl_dnstap_free(t, CTL_DNSTAP_FREE_WAIT_MS));
+}
+
+/* A reader that takes the connection and then says nothing (libfstrm
+ * waits for its ACCEPT frame without a timeout). */
+static void *mute_reader(void *arg)
+{
+	int ls = *(int *)arg, fd = accept(ls, NULL, NULL);
+	sleep(3);
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+Test(dnstap, a_reader_that_hangs_does_not_hold_the_exit)
+{
+	static struct cfg c;
+	char err[256];
+	cfg_default(&c);
+	c.dnstap.enabled = true;
+	snprintf(c.dnstap.socket, sizeof(c.dnstap.socket), "/tmp/bw-dnstap-mute-%d.sock",
+		 (int)getpid());
+	int ls = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", c.dnstap.socket);
+	unlink(sun.sun_path);
+	cr_assert_eq(bind(ls, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	cr_assert_eq(listen(ls, 4), 0);
+	pthread_t th;
+	pthread_create(&th, NULL, mute_reader, &ls);
+	struct ctl_dnstap *t = ctl_dnstap_new(&c, err, sizeof(err));
+	cr_assert(t, "%s", err);
+	usleep(200 * 1000); /* libfstrm's thread is connected, waiting */
+	uint64_t t0 = ctl_dnstap_now_ns();
+	cr_assert_not(ctl_dnstap_free(t, 300), "the wait is given up");
+	uint64_t ms = (ctl_dnstap_now_ns() - t0) / 1000000;
+	cr_assert(ms >= 300 && ms < 1500, "%llu ms", (unsigned long long)ms);
+	unlink(sun.sun_path);
+}
+
+Test(dnstap, a_symbolic_link_is_not_written_through)
+{
+	char dir[] = "/tmp/bw-dnstap-ln-XXXXXX", path[64], target[64];
+	static struct cfg c;
+	char err[256];
+	cr_assert(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/tap.fstrm", dir);
+	snprintf(target, sizeof(target), "%s/elsewhere", dir);
+	cr_assert_eq(symlink(target, path), 0);
+	config(&c, path);
+	cr_assert_null(ctl_dnstap_new(&c, err, sizeof(err)));
+	cr_assert(strstr(err, "dnstap.file: "), "%s", err);
+	cr_assert_neq(access(target, F_OK), 0, "nothing made through the link");
+	unlink(path);
+	rmdir(dir);
 }
 
 Test(dnstap, an_earlier_runs_file_is_kept_not_overwritten)
@@ -240,7 +298,7 @@ Test(dnstap, an_earlier_runs_file_is_kept_not_overwritten)
 	for (unsigned run = 0; run < 3; run++) {
 		struct ctl_dnstap *t = ctl_dnstap_new(&c, err, sizeof(err));
 		cr_assert(t, "%s", err);
-		ctl_dnstap_free(t);
+		ctl_dnstap_free(t, CTL_DNSTAP_FREE_WAIT_MS);
 	}
 	/* three runs in the same second: the file and two kept ones */
 	snprintf(cmd, sizeof(cmd), "test $(ls %s | wc -l) = 3", dir);
