@@ -935,6 +935,11 @@ int cfgp_root(struct ctx *x, yaml_node_t *n)
 	FIELD(k, 13, cfgp_log(x, v));
 	if (!k[0])
 		return cfgp_missing(x, n->start_mark, "resolver.root-hints");
+	if (x->cfg->control.user[0] && x->cfg->dataplane.enabled)
+		return cfgp_fail(x, k[4]->start_mark, CFG_E_VALUE,
+				 "control.user: only a standalone control gives up root (with a "
+				 "dataplane it maps the dataplane's hugepage files, which are "
+				 "root's): leave it out or the dataplane section");
 	if (!x->cfg->cache.aggressive_nsec_given)
 		x->cfg->cache.aggressive_nsec = x->cfg->resolver.trust_anchor[0] != 0;
 	return 0;

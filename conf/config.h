@@ -357,6 +357,11 @@ struct cfg {
 		 * default none: the process's (root: the socket is root's) */
 		uint32_t socket_mode;
 		char socket_group[CFG_GROUP_MAX];
+		/* user: the user (a name) control runs as once its sockets are
+		 * bound and its files open; default none (it stays root).
+		 * Standalone only: an EAL secondary maps the dataplane's
+		 * hugepage files, which are root's, and re-attaches as root */
+		char user[CFG_GROUP_MAX];
 		/* notify-listen: UDP addresses where control takes NOTIFYs
 		 * (RFC 1996) from policy zones' primaries; default none */
 		unsigned n_notify;		  /* 0..CFG_NOTIFY_LISTEN_MAX */

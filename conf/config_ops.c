@@ -48,7 +48,7 @@ static int file_mode(struct ctx *x, yaml_node_t *n, uint32_t *out)
 
 int cfgp_control(struct ctx *x, yaml_node_t *n)
 {
-	MAP_WALK(k, "socket", "notify-listen", "socket-mode", "socket-group");
+	MAP_WALK(k, "socket", "notify-listen", "socket-mode", "socket-group", "user");
 	int r = cfgp_walk_map(x, n, &k_walk);
 
 	if (r)
@@ -57,6 +57,8 @@ int cfgp_control(struct ctx *x, yaml_node_t *n)
 				  sizeof(x->cfg->control.socket)));
 	FIELD(k, 1, notify_list(x, v));
 	FIELD(k, 2, file_mode(x, v, &x->cfg->control.socket_mode));
+	FIELD(k, 4, cfgp_get_string(x, v, x->cfg->control.user, sizeof(x->cfg->control.user),
+				    "a user name"));
 	FIELD(k, 3, cfgp_get_string(x, v, x->cfg->control.socket_group,
 				    sizeof(x->cfg->control.socket_group), "a group name or number"));
 	return 0;

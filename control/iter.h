@@ -80,7 +80,7 @@ struct ctl_iter_config {
 	bool sibling_glue;		/* use a referral's sibling glue; on */
 	uint32_t failure_ttl;		/* a failed question: SERVFAIL this long */
 	uint32_t max_failure_ttl;	/* ... doubling up to this (RFC 9520) */
-	bool log_bogus;			/* a stderr line per bogus answer
+	bool log_bogus;			/* a warning line per bogus answer
 					   (at most LOG_BOGUS_PER_S a second) */
 	uint16_t server_port;		/* authorities' port: 53 (the unit tests'
 					   scripted authorities use their own) */

@@ -27,6 +27,8 @@ static struct {
 	unsigned target;
 	bool syslog_open;
 	uint32_t query_sample, query_left;
+	uint64_t busy_s;		/* the second busy_n counts */
+	uint32_t busy_n;
 	struct ctl_log_stats st;
 } lg = { .level = CFG_LOG_INFO, .target = CFG_LOG_STDERR };
 
@@ -71,7 +73,8 @@ static void write_line(unsigned level, const char *line)
 		syslog(prio, "%s", line);
 		break;
 	case CFG_LOG_JOURNAL:
-		sd_journal_print(prio, "%s", line);
+		if (sd_journal_print(prio, "%s", line) < 0) /* no journal: not lost */
+			fprintf(stderr, "bailiwick-control: %s\n", line);
 		break;
 	default:
 		fprintf(stderr, "bailiwick-control: %s\n", line);
@@ -112,7 +115,7 @@ void ctl_log_limited(struct ctl_log_limit *l, unsigned level, const char *fmt, .
 		return;
 	if (!l->window_ms || now - l->window_ms >= CTL_LOG_LIMIT_MS) {
 		if (l->suppressed)
-			snprintf(prefix, sizeof(prefix), "(%u more like the next were not logged) ",
+			snprintf(prefix, sizeof(prefix), "(%u more lines from here were not logged) ",
 				 l->suppressed);
 		l->window_ms = now;
 		l->n = 0;
@@ -127,6 +130,22 @@ void ctl_log_limited(struct ctl_log_limit *l, unsigned level, const char *fmt, .
 	va_start(ap, fmt);
 	vlog(level, prefix, fmt, ap);
 	va_end(ap);
+}
+
+bool ctl_log_busy_ok(void)
+{
+	uint64_t s = ctl_now_ms() / 1000;
+
+	if (s != lg.busy_s) {
+		lg.busy_s = s;
+		lg.busy_n = 0;
+	}
+	if (lg.busy_n >= CTL_LOG_BUSY_PER_S) {
+		lg.st.busy_dropped++;
+		return false;
+	}
+	lg.busy_n++;
+	return true;
 }
 
 bool ctl_log_query_sample(void)
@@ -145,7 +164,7 @@ void ctl_log_query(const char *via, int family, const uint8_t *addr, uint16_t po
 	char a[INET6_ADDRSTRLEN] = "?", name[4 * DNS_NAME_MAX + 1], type[16], class[16];
 	struct dns_query q;
 
-	if (!ctl_log_on(CFG_LOG_INFO))
+	if (!ctl_log_on(CFG_LOG_INFO) || !ctl_log_busy_ok())
 		return;
 	inet_ntop(family, addr, a, sizeof(a));
 	lg.st.queries++;

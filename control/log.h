@@ -23,11 +23,13 @@
 
 #define CTL_LOG_LIMIT_N 10		/* lines from one place ... */
 #define CTL_LOG_LIMIT_MS 60000		/* ... in this window, then a count */
+#define CTL_LOG_BUSY_PER_S 1000		/* query log and policy match lines a second */
 
 #define CTL_LOG_COUNTERS(X)						\
 	X(messages, "log lines written (at the level in force)")	\
 	X(suppressed, "repeated warnings not written (at most 10 a minute from one place)") \
-	X(queries, "client queries written to the query log (1 in log.query-sample)")
+	X(queries, "client queries written to the query log (1 in log.query-sample)") \
+	X(busy_dropped, "query log and policy match lines not written: over 1000 a second")
 
 struct ctl_log_stats {
 #define X(name, text) uint64_t name;
@@ -67,6 +69,12 @@ void ctl_log_limited(struct ctl_log_limit *l, unsigned level, const char *fmt, .
 		ctl_log_limited(&lim_, (level), __VA_ARGS__);		\
 	} while (0)
 
+/* Whether one more line of a high-volume kind (the query log, policy
+ * matches) may be written this second: at most CTL_LOG_BUSY_PER_S, so a
+ * slow syslog or journal cannot hold the loop for long; the rest are
+ * counted (busy_dropped). */
+bool ctl_log_busy_ok(void);
+
 /* For control's own front end: whether this client query is one of the 1
  * in log.query-sample logged. */
 bool ctl_log_query_sample(void);
@@ -75,8 +83,9 @@ bool ctl_log_query_sample(void);
  * A query log line for the client query msg (len octets) from addr (4 or
  * 16 octets by family: AF_INET, AF_INET6) and port, over TCP or UDP,
  * taken by via ("worker 0", "control"): "query ADDR#PORT UDP NAME TYPE
- * CLASS +RD +CD +DO id ID (via)"; a message that is not a query is logged
- * as such, with its length.
+ * CLASS +RD +CD +DO -EDNS id ID (via)" (TCP for a stream); a message that
+ * is not a query is logged as such, with its length. Counts against
+ * ctl_log_busy_ok().
  */
 void ctl_log_query(const char *via, int family, const uint8_t *addr, uint16_t port, bool tcp,
 		   const uint8_t *msg, size_t len);

@@ -44,6 +44,7 @@
 #include "control/dnstap.h"
 #include "control/log.h"
 #include "control/metrics.h"
+#include "control/privs.h"
 #include "control/policy.h"
 #include "control/reconf.h"
 #include "control/server.h"
@@ -337,12 +338,17 @@ static void transferred(void *arg, int r, const char *err, unsigned failed, cons
 	size_t slen = 0;
 	const struct policy_snap *s = ctl_policy_snap(p->policy, &slen);
 
+	/* a failure repeats at every retry: its lines (the summary and the
+	 * report's) go through one limit */
+	static struct ctl_log_limit failing;
 	if (r || failed)
-		CTL_LOG_LIMITED(CFG_LOG_WARNING, "policy refresh: %s", err);
+		ctl_log_limited(&failing, CFG_LOG_WARNING, "policy refresh: %s", err);
 	for (size_t i = 0; i < len;) {
 		const char *nl = memchr(report + i, '\n', len - i);
 		size_t ll = nl ? (size_t)(nl - (report + i)) : len - i;
-		if (ll)
+		if (ll && (r || failed))
+			ctl_log_limited(&failing, CFG_LOG_WARNING, "%.*s", (int)ll, report + i);
+		else if (ll)
 			ctl_log(CFG_LOG_NOTICE, "%.*s", (int)ll, report + i);
 		i += ll + 1;
 	}
@@ -494,10 +500,8 @@ static void apply_config(struct parts *p, const uint8_t *sha, const char *policy
 		 * the next reload sets the whole list again */
 		routed_failed = routed && ctl_routed_zones(p->deleg, p->cfg, &ic, why, sizeof(why));
 		if (routed_failed)
-			ctl_log(CFG_LOG_NOTICE, "reload: stub and forward zones: %s",
-				why);
+			ctl_log(CFG_LOG_ERR, "reload: stub and forward zones: %s", why);
 		p->cfg_gen++;
-		ctl_log_configure(p->cfg); /* level and target (set-log-level's goes) */
 		ctl_iter_set_config(p->it, &ic);
 		ctl_server_reconfigure(p->srv, p->cfg);
 		if (!p->dp) /* standalone: ours is the client cache */
@@ -512,6 +516,12 @@ static void apply_config(struct parts *p, const uint8_t *sha, const char *policy
 			cache_nsec_flush(p->nsec); /* as the dataplane's writer */
 		p->max_ttl = p->cfg->cache.max_negative_ttl_s;
 	}
+	/* the file's level and target at every reload (set-log-level's goes) */
+	unsigned was = ctl_log_level();
+	ctl_log_configure(p->cfg);
+	if (ctl_log_level() != was)
+		ctl_log(CFG_LOG_NOTICE, "log level %s (was %s): the configuration's",
+			cfg_log_levels[ctl_log_level()], cfg_log_levels[was]);
 	/* The file both processes stand for (a control started from it
 	 * attaches) only when nothing in it waits for a restart: a control
 	 * started from a file whose kept settings differ would not match the
@@ -756,9 +766,14 @@ static int command(void *arg, const char *cmd, FILE *f)
 				   "notice, info, debug\n");
 			return 0;
 		}
-		ctl_log_set_level(i);
+		/* said at the level in force before and after (a lowered
+		 * level still says it once) */
 		ctl_log(CFG_LOG_NOTICE, "log level %s (was %s): bailiwick-ctl set-log-level",
 			cfg_log_levels[i], cfg_log_levels[was]);
+		ctl_log_set_level(i);
+		if (!ctl_log_on(CFG_LOG_NOTICE) || was < CFG_LOG_NOTICE)
+			ctl_log(i, "log level %s (was %s): bailiwick-ctl set-log-level",
+				cfg_log_levels[i], cfg_log_levels[was]);
 		fprintf(f, "log level %s (was %s) until the next reload or restart\n",
 			cfg_log_levels[i], cfg_log_levels[was]);
 		return 0;
@@ -884,7 +899,6 @@ int main(int argc, char **argv)
 		ctl_log(CFG_LOG_ERR, "%s", err);
 		return 2;
 	}
-	ctl_log_configure(&cfg);
 	if (ctl_hints_load(cfg.resolver.root_hints, &hints, err, sizeof(err))) {
 		ctl_log(CFG_LOG_ERR, "root hints: %s", err);
 		return 2;
@@ -1071,6 +1085,23 @@ int main(int argc, char **argv)
 		}
 		ctl_iter_set_feed(it, feed_local, &parts, CACHE_NSEC_FEED_MAX);
 		ctl_server_set_nsec(srv, parts.nsec);
+	}
+	/* Until here every line went to stderr (an error at start, and -t's,
+	 * reach whoever started us); from here on, to log.target. */
+	ctl_log_configure(&cfg);
+	if (cfg.log.query_sample && !ctl_log_on(CFG_LOG_INFO))
+		ctl_log(CFG_LOG_NOTICE, "log.query-sample %u: the log level is below info: "
+					"the queries copied are not written",
+			cfg.log.query_sample);
+	/* control.user (standalone): root no more, now that every socket is
+	 * bound and every file open */
+	if (cfg.control.user[0]) {
+		if (ctl_drop_privileges(cfg.control.user, err, sizeof(err))) {
+			ctl_log(CFG_LOG_ERR, "%s", err);
+			return 1;
+		}
+		ctl_log(CFG_LOG_NOTICE, "running as %s (uid %u)", cfg.control.user,
+			(unsigned)getuid());
 	}
 	ctl_log(CFG_LOG_NOTICE, "%s, %u listen address%s%s, %u root servers",
 		parts.dp ? "attached to the dataplane" : "standalone",

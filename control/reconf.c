@@ -94,6 +94,7 @@ static const struct field fields[] = {
 	F("control.notify-listen", control.notify, false),
 	F("control.socket-mode", control.socket_mode, false),
 	F("control.socket-group", control.socket_group, false),
+	F("control.user", control.user, false),
 	F("metrics.listen", metrics, false),
 	F("dnstap", dnstap, false),
 	F("log.level", log.level, true),

@@ -12,7 +12,7 @@
  *     answered: the start waits for its transfer (a primary that refuses
  *     the connection costs nothing, one that does not answer 10 s, a
  *     transfer at most 120 s, an IXFR that falls back to AXFR twice that).
- *     One whose primary does not answer starts empty (said on stderr and
+ *     One whose primary does not answer starts empty (said in the log and
  *     in the stats) and is retried after the retry interval, doubled for
  *     each failure in a row up to an hour. With a copy on disk
  *     (policy[].file) the copy is in force at once and the primary is

@@ -94,7 +94,8 @@ static inline void set_frame(struct rte_mbuf *m, int start, uint16_t len)
 
 /*
  * A copy of msg (len octets) between the client and the service address
- * of c (client: src_ip/src_port, as received) for control's dnstap output:
+ * (client: src_ip/src_port, as received) for control's dnstap output and
+ * query log (kind: what it is and what for):
  * one record in consecutive elements of the tap ring, all or none.
  * Sampled queries only (1 in dnstap.sample): two copies of a few hundred
  * octets, no syscall.

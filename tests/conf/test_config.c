@@ -1268,6 +1268,22 @@ Test(config, metrics_and_the_operator_socket)
 	    "(0600, 0660, at most 0777)");
 }
 
+Test(config, control_user_is_for_a_standalone_control)
+{
+	ok("resolver: { root-hints: /r }\n");
+	cr_assert_eq(c.control.user[0], 0);
+	ok("resolver: { root-hints: /r }\ncontrol: { user: bailiwick }\n");
+	cr_assert_str_eq(c.control.user, "bailiwick");
+	bad("resolver: { root-hints: /r }\ncontrol: { user: \"\" }\n", CFG_E_VALUE,
+	    "bailiwick.yaml:2:18: control.user: is empty");
+	bad("resolver: { root-hints: /r }\ncontrol: { user: bailiwick }\n"
+	    "dataplane: { ports: [ { device: net_tap0, addresses: [ 198.18.0.1/24 ] } ], "
+	    "workers: [ 1 ] }\n",
+	    CFG_E_VALUE, "bailiwick.yaml:2:10: control.user: only a standalone control gives up "
+	    "root (with a dataplane it maps the dataplane's hugepage files, which are root's): "
+	    "leave it out or the dataplane section");
+}
+
 Test(config, log_level_target_and_query_sample)
 {
 	ok("resolver: { root-hints: /r }\n");

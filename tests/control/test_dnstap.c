@@ -114,15 +114,22 @@ static void config(struct cfg *c, const char *file)
 	snprintf(c->dnstap.identity, sizeof(c->dnstap.identity), "tester");
 }
 
+/* config() for a new empty file made from the template path. */
+static void temp_config(struct cfg *c, char *path)
+{
+	int fd = mkstemp(path);
+
+	cr_assert(fd >= 0);
+	close(fd);
+	config(c, path);
+}
+
 Test(dnstap, file_holds_every_frame_in_order_for_a_frame_streams_reader)
 {
 	char path[] = "/tmp/bw-dnstap-XXXXXX";
-	int fd = mkstemp(path);
-	cr_assert(fd >= 0);
-	close(fd);
 	static struct cfg c;
 	char err[256];
-	config(&c, path);
+	temp_config(&c, path);
 	c.dnstap.resolver_responses = false;
 	struct ctl_dnstap *t = ctl_dnstap_new(&c, err, sizeof(err));
 	cr_assert(t, "%s", err);
@@ -187,12 +194,9 @@ Test(dnstap, file_holds_every_frame_in_order_for_a_frame_streams_reader)
 Test(dnstap, control_front_end_samples_one_in_n)
 {
 	char path[] = "/tmp/bw-dnstap-XXXXXX";
-	int fd = mkstemp(path);
-	cr_assert(fd >= 0);
-	close(fd);
 	static struct cfg c;
 	char err[256];
-	config(&c, path);
+	temp_config(&c, path);
 	c.dnstap.sample = 10;
 	struct ctl_dnstap *t = ctl_dnstap_new(&c, err, sizeof(err));
 	cr_assert(t, "%s", err);

@@ -95,7 +95,7 @@ Test(log, a_places_repeats_are_limited_and_then_counted)
 	lim.window_ms = ctl_now_ms() - CTL_LOG_LIMIT_MS;
 	ctl_log_limited(&lim, CFG_LOG_WARNING, "zone %u failed", 25u);
 	cr_assert(strstr(written(),
-			 "bailiwick-control: (15 more like the next were not logged) zone 25 failed\n"),
+			 "bailiwick-control: (15 more lines from here were not logged) zone 25 failed\n"),
 		  "%s", written());
 	/* each place has its own */
 	CTL_LOG_LIMITED(CFG_LOG_WARNING, "elsewhere");
@@ -124,6 +124,17 @@ Test(log, the_query_log_names_client_question_and_flags_one_in_n)
 				    "+RD +CD +DO id 43981 (worker 1)\n"
 				    "bailiwick-control: query 198.18.0.7#40001 TCP: not a query "
 				    "(5 octets) (control)\n");
+	/* at most CTL_LOG_BUSY_PER_S lines a second, the rest counted */
+	struct ctl_log_stats st0, st1;
+	ctl_log_get_stats(&st0);
+	uint64_t s0 = ctl_now_ms() / 1000;
+	for (unsigned i = 0; i < 1500; i++)
+		ctl_log_query("worker 0", AF_INET, a, 1, false, q, sizeof(q));
+	ctl_log_get_stats(&st1);
+	if (ctl_now_ms() / 1000 == s0) /* (not across a second's edge) */
+		cr_assert_geq(st1.busy_dropped - st0.busy_dropped, 1500 - CTL_LOG_BUSY_PER_S,
+			      "%llu", (unsigned long long)(st1.busy_dropped - st0.busy_dropped));
+	cr_assert_leq(st1.queries - st0.queries, 2 * CTL_LOG_BUSY_PER_S);
 	/* above info: no query log, no sampling */
 	c.log.level = CFG_LOG_NOTICE;
 	ctl_log_configure(&c);

@@ -110,13 +110,14 @@ static void run(const uint8_t *data)
 	static struct shm_tap tap;
 	tap.h = (struct shm_hdr){ SHM_REC_TAP, SHM_ABI_VERSION,
 				  (uint32_t)(sizeof(tap) + f.msg_len + (broken ? 1 : 0)) };
-	tap.kind = data[1] & 0x73;
+	tap.kind = data[1];
 	tap.family = data[2] & 7;
 	tap.msg_len = f.msg_len;
 	unsigned tk = tap.kind & SHM_TAP_KIND_MASK, tu = tap.kind & 0xf0;
 	check((shm_tap_check(&tap) == 0) ==
 		      (!broken &&
-		       ((tk == SHM_TAP_CLIENT_QUERY && tu && !(tu & 0x40)) ||
+		       !(tu & ~(SHM_TAP_FOR_DNSTAP | SHM_TAP_FOR_LOG)) &&
+		       ((tk == SHM_TAP_CLIENT_QUERY && tu) ||
 			(tk == SHM_TAP_CLIENT_RESPONSE && tu == SHM_TAP_FOR_DNSTAP)) &&
 		       (tap.family == 4 || tap.family == 6) && f.msg_len >= DNS_HDR_LEN &&
 		       f.msg_len <= SHM_TAP_MSG_MAX),
