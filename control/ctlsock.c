@@ -4,7 +4,10 @@
  * as its octets come (EPOLLIN; the line within CMD_DEADLINE_MS) and
  * answered as the client reads (EPOLLOUT; cut off after WRITE_IDLE_MS
  * without progress). An answer that comes later (ctl_sock_defer()) is
- * short and written at once, CTL_SOCK_REPLY_MS at most.
+ * short and written at once, CTL_SOCK_REPLY_MS at most. At most CONN_MAX
+ * connections; a user other than root and control's own (a member of
+ * control.socket-group) at most CONN_PER_UID_MAX, and never the last
+ * CONN_RESERVED free ones, so no group member can lock root out.
  */
 #include "control/ctlsock.h"
 
@@ -25,11 +28,16 @@
 #define CMD_DEADLINE_MS 2000	/* from accept to the whole command line */
 #define WRITE_IDLE_MS 10000	/* an answer's client reading nothing */
 #define CONN_MAX 32
+#define CONN_PER_UID_MAX 8	/* a user other than root or ours: at most this
+				   many at once ... */
+#define CONN_RESERVED 4		/* ... and never the last free ones: a group
+				   member cannot lock root out */
 #define ACCEPT_RETRY_MS 100	/* out of descriptors: accept again later */
 
 struct conn {
 	struct ctl_sock *s;
 	int fd;			/* -1: free */
+	uid_t uid;		/* the peer's (SO_PEERCRED) */
 	char cmd[CMD_MAX];
 	size_t n;
 	char *out;		/* the answer being written */
@@ -255,11 +263,24 @@ static void accept_ready(struct ctl_loop *loop, int fd, uint32_t events, void *a
 		}
 		if (fdc < 0)
 			return;
+		struct ucred cred;
+		socklen_t cl = sizeof(cred);
+		if (getsockopt(fdc, SOL_SOCKET, SO_PEERCRED, &cred, &cl) != 0)
+			cred.uid = (uid_t)-1; /* not known: the least trusted */
+		bool trusted = cred.uid == 0 || cred.uid == geteuid();
 		struct conn *c = NULL;
-		for (unsigned i = 0; i < CONN_MAX && !c; i++)
-			if (s->conns[i].fd < 0)
-				c = &s->conns[i];
-		if (!c) { /* as many operators as that are a client too many */
+		unsigned nfree = 0, mine = 0;
+		for (unsigned i = 0; i < CONN_MAX; i++) {
+			if (s->conns[i].fd < 0) {
+				nfree++;
+				if (!c)
+					c = &s->conns[i];
+			} else if (s->conns[i].uid == cred.uid) {
+				mine++;
+			}
+		}
+		if (!c || (!trusted && (mine >= CONN_PER_UID_MAX || nfree <= CONN_RESERVED))) {
+			/* as many operators as that are a client too many */
 			static const char busy[] = "error: too many operator connections\n";
 			if (write(fdc, busy, sizeof(busy) - 1) < 0) {
 				/* nothing more to tell it */
@@ -267,7 +288,7 @@ static void accept_ready(struct ctl_loop *loop, int fd, uint32_t events, void *a
 			close(fdc);
 			continue;
 		}
-		*c = (struct conn){ .s = s, .fd = fdc };
+		*c = (struct conn){ .s = s, .fd = fdc, .uid = cred.uid };
 		ctl_timer_init(&c->deadline);
 		if (ctl_loop_watch(loop, fdc, EPOLLIN, conn_io, c) ||
 		    !conn_deadline(c, CMD_DEADLINE_MS)) {
