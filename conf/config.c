@@ -940,6 +940,11 @@ int cfgp_root(struct ctx *x, yaml_node_t *n)
 				 "control.user: only a standalone control gives up root (with a "
 				 "dataplane it maps the dataplane's hugepage files, which are "
 				 "root's): leave it out or the dataplane section");
+	if (x->cfg->control.user[0] && x->cfg->resolver.upstream.port_min < 1024)
+		return cfgp_fail(x, k[4]->start_mark, CFG_E_VALUE,
+				 "control.user: the source ports from %u are below 1024, which "
+				 "only root may bind: start resolver.upstream.ports.range at 1024",
+				 (unsigned)x->cfg->resolver.upstream.port_min);
 	if (!x->cfg->cache.aggressive_nsec_given)
 		x->cfg->cache.aggressive_nsec = x->cfg->resolver.trust_anchor[0] != 0;
 	return 0;

@@ -237,12 +237,19 @@ static struct fstrm_writer *file_writer(const char *path, const struct fstrm_wri
 					char *err, size_t errlen)
 {
 	/* what cannot be opened is an error now, not a silent loss */
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
+	struct stat sb;
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+		      0640);
 	if (fd < 0) {
 		snprintf(err, errlen, "dnstap.file: %s: %m", path);
 		return NULL;
 	}
+	bool regular = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);
 	close(fd);
+	if (!regular) {
+		snprintf(err, errlen, "dnstap.file: %s: not a regular file", path);
+		return NULL;
+	}
 	struct tapfile *f = calloc(1, sizeof(*f));
 	struct fstrm_rdwr *rw = f ? fstrm_rdwr_init(f) : NULL;
 	if (!rw) {

@@ -1003,14 +1003,6 @@ int main(int argc, char **argv)
 	struct parts parts = { it, up, NULL, deleg, cache, NULL, policy, loop, NULL, NULL,
 			       { 0 }, 0, 0, &cfg, path, cfg_sha256, 1, &hints, false, anchors,
 			       anchors_id, NULL, 0, ctl_now_ms(), NULL };
-	/* dnstap: before the dataplane's misses and our clients come */
-	if (cfg.dnstap.enabled) {
-		if (!(parts.dnstap = ctl_dnstap_new(&cfg, err, sizeof(err)))) {
-			ctl_log(CFG_LOG_ERR, "%s: %s", path, err);
-			return 1;
-		}
-		up_set_tap(up, ctl_dnstap_upstream, parts.dnstap);
-	}
 	if (cfg.dataplane.enabled) {
 		ctl_log(CFG_LOG_NOTICE, "waiting for the dataplane");
 		parts.dp = ctl_dp_attach(loop, it, &cfg, cfg_sha256, argv[0],
@@ -1037,14 +1029,6 @@ int main(int argc, char **argv)
 					"it: %s (retried every %u ms)", ctl_strerror(code),
 				SHM_HEARTBEAT_MS);
 		ctl_dp_set_policy(parts.dp, policy);
-		bool ctap = cfg.dnstap.client_queries || cfg.dnstap.client_responses;
-		if ((parts.dnstap && ctap) || cfg.log.query_sample) {
-			if (ctl_dp_set_taps(parts.dp, ctap ? parts.dnstap : NULL,
-					    cfg.log.query_sample != 0, err, sizeof(err))) {
-				ctl_log(CFG_LOG_ERR, "%s", err);
-				return 1;
-			}
-		}
 		/* our settings (ACL, EDNS size) in force in the workers, above
 		 * whatever an earlier control published */
 		parts.cfg_gen = ctl_dp_settings_gen(parts.dp) + 1;
@@ -1065,7 +1049,6 @@ int main(int argc, char **argv)
 	}
 	parts.srv = srv;
 	parts.sock = sock;
-	ctl_server_set_dnstap(srv, parts.dnstap);
 	if (cfg.n_policy)
 		ctl_server_set_policy(srv, policy);
 	/* (with no zone yet: a reload may add some) */
@@ -1086,13 +1069,6 @@ int main(int argc, char **argv)
 		ctl_iter_set_feed(it, feed_local, &parts, CACHE_NSEC_FEED_MAX);
 		ctl_server_set_nsec(srv, parts.nsec);
 	}
-	/* Until here every line went to stderr (an error at start, and -t's,
-	 * reach whoever started us); from here on, to log.target. */
-	ctl_log_configure(&cfg);
-	if (cfg.log.query_sample && !ctl_log_on(CFG_LOG_INFO))
-		ctl_log(CFG_LOG_NOTICE, "log.query-sample %u: the log level is below info: "
-					"the queries copied are not written",
-			cfg.log.query_sample);
 	/* control.user (standalone): root no more, now that every socket is
 	 * bound and every file open */
 	if (cfg.control.user[0]) {
@@ -1103,6 +1079,31 @@ int main(int argc, char **argv)
 		ctl_log(CFG_LOG_NOTICE, "running as %s (uid %u)", cfg.control.user,
 			(unsigned)getuid());
 	}
+	/* dnstap, as the user we run as (its file is made and reopened by
+	 * libfstrm's thread: as that user, or it could not be after an
+	 * error), before the first miss or client is taken (the loop) */
+	if (cfg.dnstap.enabled) {
+		if (!(parts.dnstap = ctl_dnstap_new(&cfg, err, sizeof(err)))) {
+			ctl_log(CFG_LOG_ERR, "%s: %s", path, err);
+			return 1;
+		}
+		up_set_tap(up, ctl_dnstap_upstream, parts.dnstap);
+		ctl_server_set_dnstap(srv, parts.dnstap);
+	}
+	bool ctap = cfg.dnstap.client_queries || cfg.dnstap.client_responses;
+	if (parts.dp && ((parts.dnstap && ctap) || cfg.log.query_sample) &&
+	    ctl_dp_set_taps(parts.dp, ctap ? parts.dnstap : NULL, cfg.log.query_sample != 0, err,
+			    sizeof(err))) {
+		ctl_log(CFG_LOG_ERR, "%s", err);
+		return 1;
+	}
+	/* Until here every line went to stderr (an error at start, and -t's,
+	 * reach whoever started us); from here on, to log.target. */
+	ctl_log_configure(&cfg);
+	if (cfg.log.query_sample && !ctl_log_on(CFG_LOG_INFO))
+		ctl_log(CFG_LOG_NOTICE, "log.query-sample %u: the log level is below info: "
+					"the queries copied are not written",
+			cfg.log.query_sample);
 	ctl_log(CFG_LOG_NOTICE, "%s, %u listen address%s%s, %u root servers",
 		parts.dp ? "attached to the dataplane" : "standalone",
 		cfg.n_listen, cfg.n_listen == 1 ? "" : "es", parts.dp ? " (TCP)" : "",

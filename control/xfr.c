@@ -806,7 +806,15 @@ int ctl_xfr_set_write(const struct ctl_xfr_set *s, const char *path, char *why, 
 		return CTL_E_SYSTEM;
 	}
 	char *rd = malloc(rdsize);
-	FILE *f = rd ? fopen(tmp, "we") : NULL;
+	/* made anew, never through what is at tmp: its directory may be
+	 * control.user's, and a start runs as root (a link planted there
+	 * would have root write where it points) */
+	int fd = -1;
+	if (rd && (unlink(tmp) == 0 || errno == ENOENT))
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f && fd >= 0)
+		close(fd);
 	if (!f) {
 		snprintf(why, whylen, "%s: %s", tmp, rd ? strerror(errno) : "out of memory");
 		free(rd);

@@ -1282,6 +1282,10 @@ Test(config, control_user_is_for_a_standalone_control)
 	    CFG_E_VALUE, "bailiwick.yaml:2:10: control.user: only a standalone control gives up "
 	    "root (with a dataplane it maps the dataplane's hugepage files, which are root's): "
 	    "leave it out or the dataplane section");
+	bad("resolver: { root-hints: /r, upstream: { ports: { range: [ 500, 60000 ] } } }\n"
+	    "control: { user: bailiwick }\n",
+	    CFG_E_VALUE, "bailiwick.yaml:2:10: control.user: the source ports from 500 are below "
+	    "1024, which only root may bind: start resolver.upstream.ports.range at 1024");
 }
 
 Test(config, log_level_target_and_query_sample)
