@@ -95,10 +95,10 @@ static inline void set_frame(struct rte_mbuf *m, int start, uint16_t len)
 /*
  * A copy of msg (len octets) between the client and the service address
  * (client: src_ip/src_port, as received) for control's dnstap output and
- * query log (kind: what it is and what for):
- * one record in consecutive elements of the tap ring, all or none.
- * Sampled queries only (1 in dnstap.sample): two copies of a few hundred
- * octets, no syscall.
+ * query log (kind: what it is and what for): one record in consecutive
+ * elements of the tap ring, all or none. Sampled queries only (1 in
+ * dnstap.sample or log.query-sample): two copies of a few hundred octets,
+ * no syscall.
  */
 static void tap(struct dp_worker *w, uint8_t kind, uint8_t family,
 		const uint8_t *client_ip, uint16_t client_port,
@@ -106,7 +106,6 @@ static void tap(struct dp_worker *w, uint8_t kind, uint8_t family,
 		const uint8_t *msg, size_t len, uint64_t query_tsc)
 {
 	struct shm_tap *r = (struct shm_tap *)w->tap_rec;
-
 	unsigned n = (unsigned)((sizeof(*r) + len + SHM_TAP_ELEM - 1) / SHM_TAP_ELEM);
 
 	if (len < DNS_HDR_LEN || len > SHM_TAP_MSG_MAX) {

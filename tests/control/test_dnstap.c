@@ -215,14 +215,20 @@ Test(dnstap, control_front_end_samples_one_in_n)
 	unlink(path);
 }
 
+/* A configuration for dnstap to the socket /tmp/bw-dnstap-WHO-PID.sock. */
+static void socket_config(struct cfg *c, const char *who)
+{
+	cfg_default(c);
+	c->dnstap.enabled = true;
+	snprintf(c->dnstap.socket, sizeof(c->dnstap.socket), "/tmp/bw-dnstap-%s-%d.sock", who,
+		 (int)getpid());
+}
+
 Test(dnstap, an_absent_reader_drops_and_counts_without_blocking)
 {
 	static struct cfg c;
 	char err[256];
-	cfg_default(&c);
-	c.dnstap.enabled = true;
-	snprintf(c.dnstap.socket, sizeof(c.dnstap.socket), "/tmp/bw-dnstap-nobody-%d.sock",
-		 (int)getpid());
+	socket_config(&c, "nobody");
 	struct ctl_dnstap *t = ctl_dnstap_new(&c, err, sizeof(err));
 	cr_assert(t, "no reader yet is not an error: %s", err);
 	struct ctl_dnstap_msg m = { .type = CTL_DNSTAP_RESOLVER_QUERY, .family = AF_INET,
@@ -252,10 +258,7 @@ Test(dnstap, a_reader_that_hangs_does_not_hold_the_exit)
 {
 	static struct cfg c;
 	char err[256];
-	cfg_default(&c);
-	c.dnstap.enabled = true;
-	snprintf(c.dnstap.socket, sizeof(c.dnstap.socket), "/tmp/bw-dnstap-mute-%d.sock",
-		 (int)getpid());
+	socket_config(&c, "mute");
 	int ls = socket(AF_UNIX, SOCK_STREAM, 0);
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", c.dnstap.socket);
