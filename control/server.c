@@ -183,10 +183,10 @@ static void tap_client(struct ctl_server *s, enum ctl_dnstap_type type, int fd, 
 		.query_port = peer_port(peer),
 		.response_addr = laddr,
 		.response_port = lport,
+		.query_ns = query_ns,
 		.msg = msg,
 		.len = len,
 	};
-	m.query_ns = query_ns;
 	if (type == CTL_DNSTAP_CLIENT_RESPONSE)
 		m.response_ns = ctl_dnstap_now_ns();
 	ctl_dnstap_send(s->dnstap, &m);

@@ -414,7 +414,8 @@ int up_query(struct up_ctx *c, const struct sockaddr *server,
 	q->cb = cb;
 	q->arg = arg;
 	q->opts = *opts;
-	if (opts->zone) {
+	q->opts.zone = NULL;
+	if (opts->zone && c->tap) { /* (the zone is the tap's only) */
 		int zl = dns_name_check(opts->zone, DNS_NAME_MAX);
 		if (zl > 0)
 			memcpy(q->zone, opts->zone, (size_t)zl);
