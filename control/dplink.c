@@ -28,8 +28,10 @@
 #include "cache/msgcache.h"
 #include "cache/nsec.h"
 #include "conf/config.h"
+#include "answer/negative.h"
 #include "answer/reply.h"
 #include "answer/settings.h"
+#include "control/deleg.h"
 #include "control/dnstap.h"
 #include "control/err.h"
 #include "control/log.h"
@@ -75,6 +77,7 @@ struct ctl_dp {
 	struct shm_fill out;	/* the fill being built */
 	struct shm_miss in;	/* the miss being read */
 	struct ctl_policy *policy;
+	const struct cache_nsec *nsec;	/* control's own (ctl_dp_set_nsec()) */
 	/* snapshots published and replaced, freed once released (shm.h) */
 	struct {
 		uint64_t gen;
@@ -279,9 +282,8 @@ void ctl_dp_fill_cache(struct ctl_dp *d, const struct dns_query *q, int rcode,
 
 /* The iterator's denial feed (ctl_iter_set_feed()) as an SHM_FILL_NSEC
  * fill: its question in c for the record checks, nobody to answer. */
-static void feed_nsec(void *arg, const uint8_t *msg, size_t len)
+void ctl_dp_feed_nsec(struct ctl_dp *d, const uint8_t *msg, size_t len)
 {
-	struct ctl_dp *d = arg;
 	struct shm_fill *f = &d->out;
 	struct dns_msg m;
 
@@ -455,6 +457,42 @@ void ctl_dp_set_policy(struct ctl_dp *d, struct ctl_policy *p)
 	d->policy = p;
 }
 
+/* --- RFC 8198 in control ----------------------------------------------------- */
+
+void ctl_dp_set_nsec(struct ctl_dp *d, const struct cache_nsec *n)
+{
+	d->nsec = n;
+}
+
+/* A client's miss that control's own store proves, answered from it as a
+ * worker would have (the same conditions as its miss path): true when
+ * answered. The writer sends the message as it is (nothing cached, no
+ * cache entry read) with its own OPT, truncated to the client's size. */
+static bool miss_nsec(struct ctl_dp *d, const struct shm_client *c)
+{
+	uint8_t qbuf[SHM_QUERY_MAX];
+	struct dns_query q;
+
+	if (!d->nsec || shm_client_query(c, qbuf, &q))
+		return false;
+	/* a policy that waits for the zone's name servers, or a question's
+	 * match that waits for the response: the iterator answers */
+	if (d->policy && ctl_policy_waits(d->policy, &q, c->family, c->src_ip))
+		return false;
+	/* at or below a stub or forward zone the public proofs say nothing */
+	if (ctl_deleg_configured(ctl_iter_deleg(d->it), dns_query_qname(&q)))
+		return false;
+	/* whole, whatever the client's size (the writer fits it to that and
+	 * to the link); the OPT's size is a placeholder for the writer's */
+	int n = answer_from_nsec(d->nsec, &q, ctl_iter_now(), DNS_EDNS_MIN_UDP, d->pbuf,
+				 sizeof(d->pbuf), true, NULL);
+	if (n <= 0)
+		return false;
+	send_verbatim(d, c, d->pbuf, (size_t)n);
+	cst(d)->nsec_synth++;
+	return true;
+}
+
 /* Frees what no worker uses any more. */
 static void free_released(struct ctl_dp *d)
 {
@@ -601,7 +639,7 @@ static void take_miss(struct ctl_dp *d, const struct shm_miss *r)
 	}
 	if (r->kind == SHM_MISS_REFRESH)
 		cst(d)->refreshes++;
-	else if (d->policy && miss_policy(d, &c))
+	else if ((d->policy && miss_policy(d, &c)) || miss_nsec(d, &c))
 		return;
 	if (!(p = malloc(sizeof(*p))))
 		goto overload;
@@ -990,9 +1028,6 @@ struct ctl_dp *ctl_dp_attach(struct ctl_loop *loop, struct ctl_iter *it,
 	ctl_timer_init(&d->beat);
 	ctl_timer_add(loop, &d->poll, 0, poll_misses, d);
 	ctl_timer_add(loop, &d->beat, SHM_HEARTBEAT_MS, heartbeat, d);
-	/* RFC 8198: what validates as denial goes to the workers' store */
-	if (cfg->cache.aggressive_nsec)
-		ctl_iter_set_feed(it, feed_nsec, d, CACHE_NSEC_FEED_MAX);
 	return d;
 }
 
@@ -1006,7 +1041,6 @@ void ctl_dp_detach(struct ctl_dp *d)
 		free_released(d);
 	ctl_timer_cancel(d->loop, &d->poll);
 	ctl_timer_cancel(d->loop, &d->beat);
-	ctl_iter_set_feed(d->it, NULL, NULL, 0);
 	if (!d->lost && d->ctl->ctl_pid == getpid())
 		__atomic_store_n(&d->ctl->ctl_pid, 0, __ATOMIC_RELEASE);
 	free(d);

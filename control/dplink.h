@@ -81,6 +81,18 @@ struct policy_snap;
 struct ctl_policy;
 int ctl_dp_publish_policy(struct ctl_dp *d, const struct policy_snap *s, size_t len);
 void ctl_dp_set_policy(struct ctl_dp *d, struct ctl_policy *p);
+
+/*
+ * RFC 8198 (cache.aggressive-nsec). ctl_dp_feed_nsec(): a denial the
+ * iterator validated (the message of ctl_iter_set_feed()'s callback) to
+ * the workers' NSEC store, as a fill record. ctl_dp_set_nsec(): control's
+ * own store, fed the same messages (NULL: none). A client's miss that it
+ * proves is answered from it, not resolved: the range was still on its way
+ * to the workers, or its feed was dropped (a full fill ring).
+ */
+struct cache_nsec;
+void ctl_dp_feed_nsec(struct ctl_dp *d, const uint8_t *msg, size_t len);
+void ctl_dp_set_nsec(struct ctl_dp *d, const struct cache_nsec *n);
 uint64_t ctl_dp_policy_gen(const struct ctl_dp *d);
 void ctl_dp_policy_state(const struct ctl_dp *d, uint64_t *active, uint64_t *rejected);
 

@@ -80,8 +80,9 @@ struct parts {
 	struct ctl_policy *policy;	/* the response policy zones */
 	struct ctl_loop *loop;
 	struct ctl_sock *sock;
-	struct cache_nsec *nsec;	/* standalone with aggressive NSEC: the
-					   store the server answers from */
+	struct cache_nsec *nsec;	/* with aggressive NSEC: the store the
+					   server answers from (standalone), or
+					   the dataplane's misses (ctl_dp_set_nsec()) */
 	struct cache_nsec_feed_result fed; /* what went into it */
 	uint64_t feeds;
 	uint32_t max_ttl;		/* cache.max-negative-ttl */
@@ -107,13 +108,15 @@ struct parts {
 	struct ctl_dnstap *dnstap;	/* NULL: no dnstap section */
 };
 
-/* Standalone: the iterator's denial feed into our own NSEC store, as the
- * dataplane's writer puts it into the workers'. */
+/* The iterator's denial feed into our own NSEC store, as the dataplane's
+ * writer puts it into the workers' (and, with a dataplane, to the writer). */
 static void feed_local(void *arg, const uint8_t *msg, size_t len)
 {
 	struct parts *p = arg;
 	struct cache_nsec_feed_result r;
 
+	if (p->dp)
+		ctl_dp_feed_nsec(p->dp, msg, len);
 	p->feeds++;
 	if (cache_nsec_feed(p->nsec, msg, len, ctl_iter_now(), p->max_ttl, &r)) {
 		p->fed.refused++;
@@ -186,6 +189,10 @@ static void dump_stats(const struct parts *p, FILE *f)
 			(unsigned long long)ns.zones,
 			(unsigned long long)(ns.nsec_ranges + ns.nsec3_ranges),
 			(unsigned long long)ns.bytes, (unsigned long long)ns.evicted_zones);
+	}
+	/* by zone: the store clients are answered from (with a dataplane,
+	 * the workers': ctl_dp_print_stats()) */
+	if (p->nsec && !p->dp) {
 		static struct cache_nsec_zone_info zi[32];
 		char text[4 * DNS_NAME_MAX + 1];
 		unsigned k = cache_nsec_zones(p->nsec, zi, 32);
@@ -1056,18 +1063,26 @@ int main(int argc, char **argv)
 		ctl_log(CFG_LOG_ERR, "%s", err);
 		return 1;
 	}
-	if (!parts.dp && cfg.cache.aggressive_nsec) {
-		/* RFC 8198, standalone: our store, as the dataplane's */
+	if (cfg.cache.aggressive_nsec) {
+		/* RFC 8198: our store, as the dataplane's. With a dataplane it
+		 * answers the misses whose range has not reached the workers
+		 * yet: an eighth of resolver.cache-size, as cache.size's
+		 * eighth is theirs. */
 		struct cache_nsec_config nc;
 		cache_nsec_config_default(&nc);
 		answer_nsec_config(&cfg, &nc);
+		if (parts.dp)
+			nc.max_bytes = (size_t)(cfg.resolver.cache_size_bytes / 8);
 		parts.max_ttl = cfg.cache.max_negative_ttl_s;
 		if (!(parts.nsec = cache_nsec_new(&nc))) {
 			ctl_log(CFG_LOG_ERR, "out of memory");
 			return 1;
 		}
 		ctl_iter_set_feed(it, feed_local, &parts, CACHE_NSEC_FEED_MAX);
-		ctl_server_set_nsec(srv, parts.nsec);
+		if (parts.dp)
+			ctl_dp_set_nsec(parts.dp, parts.nsec);
+		else
+			ctl_server_set_nsec(srv, parts.nsec);
 	}
 	/* control.user (standalone): root no more, now that every socket is
 	 * bound and every file open */

@@ -78,8 +78,10 @@ struct dns_query;
  * counters. 14: the service ports' link state and counters (n_ports,
  * ports[]: DPDK's basic statistics and extended ones by name). 15: dnstap
  * and the query log: the workers' tap rings and struct shm_tap, a miss's
- * tap flag (shm_client.tap), the workers' and control's tap counters. */
-#define SHM_ABI_VERSION 15
+ * tap flag (shm_client.tap), the workers' and control's tap counters.
+ * 16: control's nsec_synth counter (misses answered from its own NSEC
+ * store). */
+#define SHM_ABI_VERSION 16
 #define SHM_MAGIC 0x6277636c /* "bwcl" */
 
 #define SHM_CTL_NAME "bw_ctl"
@@ -236,7 +238,8 @@ enum shm_fill_flags {
 					   other flag), c holds the feed's
 					   question, for the record checks */
 	SHM_FILL_VERBATIM = 1 << 5,	/* with ANSWER: msg is the client's
-					   answer as it is (a policy answer),
+					   answer as it is (a policy answer, a
+					   denial from control's NSEC store),
 					   not the cache's entry for the
 					   question; never with CACHE */
 	SHM_FILL_PLAIN = 1 << 6,	/* with ANSWER: the answer from msg and
@@ -483,6 +486,7 @@ struct shm_port_stats {
 	X(stale_asked, "misses answered stale by the writer: resolving took long") \
 	X(nsec_feeds, "denial feeds sent to the NSEC store")		\
 	X(nsec_feed_dropped, "denial feeds dropped: the fill ring was three quarters full") \
+	X(nsec_synth, "misses answered from control's NSEC ranges (RFC 8198): not yet in the workers' store") \
 	X(tap_records, "copies of client messages taken from the workers' rings") \
 	X(tap_bad_records, "copies of client messages dropped: type, version or length wrong")
 
