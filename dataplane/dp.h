@@ -233,4 +233,10 @@ void dp_port_udp_max(const struct dp *dp, struct dp_port *pt);
  */
 unsigned dp_exception_poll(struct dp *dp);
 
+/* The kernel side of port cp's exception TAP (kernel.c): every service
+ * address with its prefix, and the link up. 0, or -1 with one line in err
+ * naming the interface (and the address). */
+struct cfg_port;
+int dp_kernel_iface(const struct cfg_port *cp, char *err, size_t errlen);
+
 #endif

@@ -15,15 +15,11 @@
 #define _LGPL_SOURCE
 #include <errno.h>
 #include <getopt.h>
-#include <net/if.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/random.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -154,63 +150,6 @@ static int eal_start(const struct cfg *cfg, const char *argv0, const char *path)
 		argv[i] = args[i];
 	(void)path;
 	return rte_eal_init(argc, argv);
-}
-
-/* Kernel side of an exception TAP: up, with the service addresses. */
-static int kernel_iface(const struct cfg_port *cp, char *err, size_t errlen)
-{
-	int s4 = socket(AF_INET, SOCK_DGRAM, 0), s6 = socket(AF_INET6, SOCK_DGRAM, 0);
-	struct ifreq ifr = { 0 };
-	int rc = -1;
-
-	if (s4 < 0 || s6 < 0) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
-		goto out;
-	}
-	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", cp->exception);
-	if (ioctl(s4, SIOCGIFINDEX, &ifr) < 0) {
-		snprintf(err, errlen, "exception interface %s: %s", cp->exception, strerror(errno));
-		goto out;
-	}
-	int ifindex = ifr.ifr_ifindex;
-	for (unsigned i = 0; i < cp->n_addresses; i++) {
-		const struct cfg_prefix *a = &cp->addresses[i];
-		if (a->a.family == AF_INET) {
-			struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
-			memset(&ifr.ifr_addr, 0, sizeof(ifr.ifr_addr));
-			sin->sin_family = AF_INET;
-			memcpy(&sin->sin_addr, a->a.addr, 4);
-			if (ioctl(s4, SIOCSIFADDR, &ifr) < 0)
-				goto fail;
-			sin->sin_addr.s_addr = a->len ? htonl(~0u << (32 - a->len)) : 0;
-			if (ioctl(s4, SIOCSIFNETMASK, &ifr) < 0)
-				goto fail;
-		} else {
-			struct in6_ifreq {
-				struct in6_addr addr;
-				uint32_t prefixlen;
-				int ifindex;
-			} r6 = { .prefixlen = a->len, .ifindex = ifindex };
-			memcpy(&r6.addr, a->a.addr, 16);
-			if (ioctl(s6, SIOCSIFADDR, &r6) < 0 && errno != EEXIST)
-				goto fail;
-		}
-	}
-	if (ioctl(s4, SIOCGIFFLAGS, &ifr) < 0)
-		goto fail;
-	ifr.ifr_flags |= IFF_UP;
-	if (ioctl(s4, SIOCSIFFLAGS, &ifr) < 0)
-		goto fail;
-	rc = 0;
-	goto out;
-fail:
-	snprintf(err, errlen, "exception interface %s: %s", cp->exception, strerror(errno));
-out:
-	if (s4 >= 0)
-		close(s4);
-	if (s6 >= 0)
-		close(s6);
-	return rc;
 }
 
 /* One rx/tx queue pair per worker; RSS when there is more than one. */
@@ -535,7 +474,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "bailiwick-dataplane: %s: cannot give %s the port's MAC "
 					"(%s): the kernel's frames leave with its own\n",
 				path, cp->exception, rte_strerror(-mrc));
-		if (kernel_iface(cp, err, sizeof(err)))
+		if (dp_kernel_iface(cp, err, sizeof(err)))
 			rte_exit(EXIT_FAILURE, "%s: dataplane.ports[%u]: %s\n", path, i, err);
 		for (unsigned a = 0; a < cp->n_addresses; a++) {
 			const struct cfg_prefix *pa = &cp->addresses[a];
