@@ -13,6 +13,7 @@
 
 #include "answer/reply.h"
 #include "control/err.h"
+#include "control/jsonw.h"
 #include "dns/build.h"
 #include "dns/name.h"
 #include "dns/print.h"
@@ -38,23 +39,55 @@ static void put_type(FILE *f, uint16_t type)
 }
 
 /* lookup's answer: its first line, then the records of msg (len octets;
- * NULL: none held). */
-static void put_lookup(FILE *f, const char *where, const char *name, uint16_t qtype,
-		       const uint8_t *msg, size_t len, bool stale)
+ * NULL: none held); json: as one JSON object. cut: denied by an RFC 8020
+ * NXDOMAIN cut above it. */
+static void put_lookup(FILE *f, bool json, const char *where, const char *name, uint16_t qtype,
+		       const uint8_t *msg, size_t len, bool stale, bool cut)
 {
+	static const char *const sec[] = { "", "answer", "authority", "additional" };
 	struct dns_msg m;
+	struct jw w;
+	char t[24];
+	bool held = msg && !dns_msg_parse(&m, msg, len);
+	const char *rc = held ? dns_rcode_str(m.rcode) : NULL;
 
-	fprintf(f, "%s ", name);
-	put_type(f, qtype);
-	if (!msg || dns_msg_parse(&m, msg, len)) {
-		fprintf(f, ": not in %s\n", where);
+	dns_type_to_str(qtype, t, sizeof(t));
+	if (json) {
+		jw_init(&w, f);
+		jw_object(&w, NULL);
+		jw_str(&w, "name", name);
+		jw_str(&w, "type", t);
+		jw_str(&w, "cache", strcmp(where, "control's cache") ? "dataplane" : "control");
+		jw_bool(&w, "held", held);
+	} else if (!held) {
+		fprintf(f, "%s %s: not in %s\n", name, t, where);
+		return;
+	} else {
+		if (cut)
+			fprintf(f, "(denied by a cached secure NXDOMAIN at or above it, RFC 8020)\n");
+		fprintf(f, "%s %s: in %s, %s, %s, %s%s\n", name, t, where,
+			stale ? "stale (RFC 8767)" : "fresh", rc ? rc : "?",
+			m.hdr.flags & DNS_F_AD ? "secure (AD)" : "not secure",
+			m.hdr.flags & DNS_F_TC ? ", truncated" : "");
+	}
+	if (!held) {
+		jw_end(&w, '}');
 		return;
 	}
-	const char *rc = dns_rcode_str(m.rcode);
-	fprintf(f, ": in %s, %s, %s, %s%s\n", where, stale ? "stale (RFC 8767)" : "fresh",
-		rc ? rc : "?", m.hdr.flags & DNS_F_AD ? "secure (AD)" : "not secure",
-		m.hdr.flags & DNS_F_TC ? ", truncated" : "");
-	static const char *const sec[] = { "", "answer", "authority", "additional" };
+	uint16_t ede = m.has_edns ? dns_opt_find_ede(m.wire + m.edns.opts_off, m.edns.opts_len)
+				  : DNS_EDE_NONE;
+	if (json) {
+		jw_bool(&w, "stale", stale);
+		jw_str(&w, "rcode", rc ? rc : "?");
+		jw_bool(&w, "secure", m.hdr.flags & DNS_F_AD);
+		jw_bool(&w, "truncated", m.hdr.flags & DNS_F_TC);
+		jw_bool(&w, "nxdomain_cut", cut);
+		if (ede != DNS_EDE_NONE)
+			jw_u64(&w, "ede", ede);
+		else
+			jw_null(&w, "ede");
+		jw_array(&w, "records");
+	}
 	for (int s = DNS_SEC_ANSWER; s <= DNS_SEC_ADDITIONAL; s++) {
 		struct dns_rr_iter it;
 		struct dns_rr rr;
@@ -65,19 +98,49 @@ static void put_lookup(FILE *f, const char *where, const char *name, uint16_t qt
 				continue;
 			if (dns_rr_to_str(&m, &rr, line, sizeof(line)) < 0)
 				snprintf(line, sizeof(line), "(a record that does not print)");
-			fprintf(f, "%s\t%s\n", sec[s], line);
+			if (!json) {
+				fprintf(f, "%s\t%s\n", sec[s], line);
+				continue;
+			}
+			/* "owner TTL CLASS TYPE RDATA": the first four fields
+			 * have no blank in them */
+			char split[sizeof(line)], *field[4], *p = split;
+			memcpy(split, line, sizeof(split));
+			int k = 0;
+			for (; k < 4; k++) {
+				p += strspn(p, " \t");
+				field[k] = p;
+				p += strcspn(p, " \t");
+				if (!*p)
+					break;
+				*p++ = 0;
+			}
+			jw_object(&w, NULL);
+			jw_str(&w, "section", sec[s]);
+			if (k == 4) {
+				jw_str(&w, "owner", field[0]);
+				jw_u64(&w, "ttl", strtoull(field[1], NULL, 10));
+				jw_str(&w, "class", field[2]);
+				jw_str(&w, "type", field[3]);
+				jw_str(&w, "rdata", p + strspn(p, " \t"));
+			} else {
+				jw_str(&w, "record", line);
+			}
+			jw_end(&w, '}');
 		}
 	}
-	if (m.has_edns) {
-		uint16_t ede = dns_opt_find_ede(m.wire + m.edns.opts_off, m.edns.opts_len);
-		if (ede != DNS_EDE_NONE)
-			fprintf(f, "ede\t%u\n", ede);
+	if (json) {
+		jw_end(&w, ']');
+		jw_end(&w, '}');
+	} else if (ede != DNS_EDE_NONE) {
+		fprintf(f, "ede\t%u\n", ede);
 	}
 }
 
 /* A lookup waiting for the dataplane's writer. */
 struct lookup_req {
 	int fd;
+	bool json;
 	uint16_t qtype;
 	char name[NAME_STR_MAX];
 };
@@ -91,7 +154,8 @@ static void found(void *arg, const uint8_t *msg, size_t len, bool stale)
 
 	if (f) {
 		/* (no answer in time reads the same: its writer was busy) */
-		put_lookup(f, "the dataplane's cache", q->name, q->qtype, msg, len, stale);
+		put_lookup(f, q->json, "the dataplane's cache", q->name, q->qtype, msg, len, stale,
+			   false);
 		fclose(f);
 		ctl_sock_reply(q->fd, text, tlen);
 	} else {
@@ -140,7 +204,7 @@ static void lookup(const struct ctl_cacheview_parts *x, uint32_t now, const char
 			fprintf(f, "error: out of memory\n");
 			return;
 		}
-		*r = (struct lookup_req){ .fd = fd, .qtype = (uint16_t)type };
+		*r = (struct lookup_req){ .fd = fd, .json = x->json, .qtype = (uint16_t)type };
 		snprintf(r->name, sizeof(r->name), "%s", shown);
 		if (ctl_dp_lookup(x->dp, &q, found, r)) {
 			ctl_sock_undefer(x->sock);
@@ -156,15 +220,18 @@ static void lookup(const struct ctl_cacheview_parts *x, uint32_t now, const char
 		fprintf(f, "error: out of memory\n");
 		return;
 	}
+	bool cut = false;
 	n = answer_cached(x->cache, &q, now, true, true, out, LOOKUP_OUT_MAX, &stale);
 	if (!n && (n = answer_nxdomain_cut(x->cache, &q, now, true, out, LOOKUP_OUT_MAX)))
-		fprintf(f, "(denied by a cached secure NXDOMAIN at or above it, RFC 8020)\n");
-	put_lookup(f, "control's cache", shown, (uint16_t)type, n ? out : NULL, n, stale);
+		cut = true;
+	put_lookup(f, x->json, "control's cache", shown, (uint16_t)type, n ? out : NULL, n, stale,
+		   cut);
 	free(out);
 }
 
 struct dump {
 	FILE *f;
+	struct jw *w;		/* NULL: text */
 	const uint8_t *under;	/* NULL: every entry */
 	uint64_t shown, more;
 };
@@ -182,6 +249,37 @@ static void dump_one(void *arg, const struct cache_entry_info *e)
 	}
 	d->shown++;
 	dns_name_to_str(e->qname, name, sizeof(name));
+	if (d->w) {
+		struct jw *w = d->w;
+		char t[24];
+		const char *rc = dns_rcode_str(e->rcode);
+
+		jw_object(w, NULL);
+		jw_str(w, "name", name);
+		if (e->qtype) {
+			dns_type_to_str(e->qtype, t, sizeof(t));
+			jw_str(w, "type", t);
+		} else {
+			jw_null(w, "type");
+		}
+		dns_class_to_str(e->qclass, cls, sizeof(cls));
+		jw_str(w, "class", cls);
+		jw_str(w, "rcode", rc ? rc : "?");
+		jw_bool(w, "stale", e->stale);
+		jw_u64(w, "ttl_s", e->ttl_s);
+		jw_u64(w, "stale_s", e->stale_s);
+		jw_str(w, "rank", rank_str(e->rank));
+		jw_bool(w, "secure", e->secure);
+		jw_bool(w, "dnssec_records", e->full);
+		jw_u64(w, "records", e->records);
+		jw_u64(w, "bytes", e->bytes);
+		if (e->ede)
+			jw_u64(w, "ede", e->ede);
+		else
+			jw_null(w, "ede");
+		jw_end(w, '}');
+		return;
+	}
 	fprintf(d->f, "%s ", name);
 	if (e->qtype)
 		put_type(d->f, e->qtype);
@@ -220,12 +318,28 @@ int ctl_cacheview_command(const struct ctl_cacheview_parts *x, uint32_t now, con
 	}
 	if (arg)
 		dns_name_copy_lower(under, given);
-	struct dump d = { f, arg ? under : NULL, 0, 0 };
-	fprintf(f, "%s\n", x->dp ? "control's own cache (what iteration needs; the client cache "
-				   "is the dataplane's: lookup NAME TYPE asks it)"
-				 : "control's cache (the client cache: standalone)");
+	struct jw w;
+	struct dump d = { f, x->json ? &w : NULL, arg ? under : NULL, 0, 0 };
+	if (d.w) {
+		jw_init(&w, f);
+		jw_object(&w, NULL);
+		jw_str(&w, "cache", "control");
+		jw_bool(&w, "client_cache", !x->dp);
+		jw_array(&w, "entries");
+	} else {
+		fprintf(f, "%s\n", x->dp ? "control's own cache (what iteration needs; the client "
+					   "cache is the dataplane's: lookup NAME TYPE asks it)"
+					 : "control's cache (the client cache: standalone)");
+	}
 	uint64_t pos = 0; /* the whole index in one call */
 	cache_walk(x->cache, &pos, UINT64_MAX, now, dump_one, &d);
+	if (d.w) {
+		jw_end(&w, ']');
+		jw_u64(&w, "count", d.shown);
+		jw_u64(&w, "not_shown", d.more);
+		jw_end(&w, '}');
+		return 0;
+	}
 	fprintf(f, "%llu entr%s", (unsigned long long)d.shown, d.shown == 1 ? "y" : "ies");
 	if (d.more)
 		fprintf(f, ", %llu more not shown (at most %u: give a NAME)",

@@ -8,6 +8,7 @@
 #ifndef BW_CONTROL_CACHEVIEW_H
 #define BW_CONTROL_CACHEVIEW_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -19,6 +20,7 @@ struct ctl_cacheview_parts {
 	struct cache *cache;	/* control's own */
 	struct ctl_dp *dp;	/* NULL: standalone (control's cache is the client cache) */
 	struct ctl_sock *sock;
+	bool json;	/* the answer as one JSON object, field by field */
 };
 
 /*
@@ -33,6 +35,15 @@ struct ctl_cacheview_parts {
  *                       below NAME): question, rcode, time left, stale
  *                       window, rank, secure, DNSSEC records held, size;
  *                       at most CTL_DUMP_CACHE_MAX lines
+ * With json, the same as one JSON object (an error stays an "error: " line):
+ *   {"name", "type", "cache" (control, dataplane), "held", and when held
+ *    "stale", "rcode", "secure", "truncated", "nxdomain_cut" (RFC 8020),
+ *    "ede" (null: none), "records": [{"section", "owner", "ttl", "class",
+ *    "type", "rdata"}]}
+ *   {"cache" (control), "client_cache", "entries": [{"name", "type" (null:
+ *    an RFC 8020 cut), "class", "rcode", "stale", "ttl_s", "stale_s",
+ *    "rank", "secure", "dnssec_records", "records", "bytes", "ede"}],
+ *    "count", "not_shown"}
  */
 #define CTL_DUMP_CACHE_MAX 100000
 int ctl_cacheview_command(const struct ctl_cacheview_parts *x, uint32_t now, const char *cmd,

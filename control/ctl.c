@@ -11,7 +11,9 @@
  * flush-all (both processes' caches; the answer comes when they are done),
  * dump-delegations [NAME], lookup-delegation NAME, servers. With --json
  * the answer is one JSON object: stats and status as their keys and values
- * ("stat KEY N" lines: "KEY": N), the other verbs as {"text": "..."}; an
+ * ("stat KEY N" lines: "KEY": N), the table views (servers,
+ * dump-delegations, lookup-delegation, dump-cache, lookup) field by field
+ * as control writes them, the other verbs as {"text": "..."}; an
  * error as {"error": "..."}. top [-d SECONDS] [-n COUNT] asks for the
  * counters every SECONDS and shows rates per worker (like top; one block
  * per round when standard output is not a terminal), COUNT times or until
@@ -354,8 +356,15 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[optind], "top"))
 		return top(path, argc - optind, argv + optind);
-	/* the command and its arguments, one line */
-	size_t n = 0;
+	/* the command and its arguments, one line; a table view's with
+	 * --json asked for as JSON ("json VERB ...": control writes it field
+	 * by field) */
+	static const char *const tables[] = { "servers", "dump-delegations", "lookup-delegation",
+					      "dump-cache", "lookup" };
+	bool table = false;
+	for (size_t i = 0; json && i < sizeof(tables) / sizeof(tables[0]); i++)
+		table = table || !strcmp(argv[optind], tables[i]);
+	size_t n = table ? (size_t)snprintf(buf, sizeof(buf), "json ") : 0;
 	for (int i = optind; i < argc; i++) {
 		int w = snprintf(buf + n, sizeof(buf) - n, "%s%s", i > optind ? " " : "", argv[i]);
 		if (w < 0 || (size_t)w >= sizeof(buf) - n - 1 || strpbrk(argv[i], "\r\n")) {
@@ -379,8 +388,12 @@ int main(int argc, char **argv)
 	if (keep) {
 		fclose(keep);
 		const char *verb = argv[optind];
-		print_json(all, len, !strcmp(verb, "stats") || !strcmp(verb, "status"),
-			   len >= 7 && !memcmp(all, "error: ", 7));
+		bool error = len >= 7 && !memcmp(all, "error: ", 7);
+		if (table && !error)
+			fwrite(all, 1, len, stdout); /* JSON already */
+		else
+			print_json(all, len, !strcmp(verb, "stats") || !strcmp(verb, "status"),
+				   error);
 		free(all);
 	}
 	return rc;

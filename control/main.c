@@ -785,10 +785,21 @@ static int command(void *arg, const char *cmd, FILE *f)
 			cfg_log_levels[i], cfg_log_levels[was]);
 		return 0;
 	}
-	/* the verbs of their own files: each says whether cmd is one of its */
+	/* the verbs of their own files: each says whether cmd is one of its;
+	 * "json VERB ...": a table view's answer as one JSON object */
+	const char *rest;
+	bool json = ctl_sock_verb(cmd, "json", &rest) && rest;
 	struct ctl_flush_parts fx = { p->cache, p->nsec, p->deleg, p->it, p->dp, p->loop, p->sock };
-	struct ctl_view_parts vx = { p->deleg, p->it, p->up };
-	struct ctl_cacheview_parts cx = { p->cache, p->dp, p->sock };
+	struct ctl_view_parts vx = { p->deleg, p->it, p->up, json };
+	struct ctl_cacheview_parts cx = { p->cache, p->dp, p->sock, json };
+	if (json) {
+		if (ctl_view_command(&vx, ctl_iter_now(), rest, f) != CTL_E_UNKNOWN_COMMAND ||
+		    ctl_cacheview_command(&cx, ctl_iter_now(), rest, f) != CTL_E_UNKNOWN_COMMAND)
+			return 0;
+		fprintf(f, "error: json: no JSON form of \"%s\" (servers, dump-delegations, "
+			   "lookup-delegation, dump-cache, lookup)\n", rest);
+		return 0;
+	}
 	if (ctl_flush_command(&fx, cmd, f) != CTL_E_UNKNOWN_COMMAND ||
 	    ctl_view_command(&vx, ctl_iter_now(), cmd, f) != CTL_E_UNKNOWN_COMMAND ||
 	    ctl_cacheview_command(&cx, ctl_iter_now(), cmd, f) != CTL_E_UNKNOWN_COMMAND)

@@ -13,42 +13,88 @@
 
 #include "control/err.h"
 #include "control/infra.h"
+#include "control/jsonw.h"
 #include "dns/name.h"
 
 #define NAME_STR_MAX 1024 /* a name in presentation form, \DDD and all */
 
-static const char *kind_of(const struct ctl_deleg *d)
+static const char *kind_of(const struct ctl_deleg *d, bool json)
 {
 	switch (d->kind) {
 	case CTL_DELEG_STUB:
 		return "stub";
 	case CTL_DELEG_FORWARD:
-		return d->rd ? "forward" : "forward (no RD)";
+		return d->rd ? "forward" : json ? "forward-no-rd" : "forward (no RD)";
 	}
 	return d->from_hints ? "hints" : "learnt";
+}
+
+static void name_str(const uint8_t *name, char s[NAME_STR_MAX])
+{
+	if (dns_name_to_str(name, s, NAME_STR_MAX) < 0)
+		snprintf(s, NAME_STR_MAX, "?");
 }
 
 static void put_name(FILE *f, const uint8_t *name)
 {
 	char s[NAME_STR_MAX];
 
-	dns_name_to_str(name, s, sizeof(s));
+	name_str(name, s);
 	fputs(s, f);
 }
 
-/* One cut: a line for it, one per name server. */
-static void put_cut(FILE *f, const struct ctl_deleg *d, uint32_t now, const char *note)
+/* One cut: a line for it, one per name server; with w, a JSON object
+ * (note: "note", when given). */
+static void put_cut(FILE *f, struct jw *w, const struct ctl_deleg *d, uint32_t now,
+		    const char *note)
 {
+	bool learnt = d->kind == CTL_DELEG_LEARNT && !d->from_hints;
+
+	if (w) {
+		char s[NAME_STR_MAX], a[INET6_ADDRSTRLEN];
+
+		jw_object(w, NULL);
+		name_str(d->zone, s);
+		jw_str(w, "zone", s);
+		jw_str(w, "kind", kind_of(d, true));
+		jw_u64(w, "instance", d->id);
+		jw_u64(w, "parent", d->parent_id);
+		if (learnt) {
+			jw_i64(w, "expires_in_s", (int64_t)d->expire - (int64_t)now);
+			jw_u64(w, "learnt_s_ago", now >= d->learned ? now - d->learned : 0);
+		} else {
+			jw_null(w, "expires_in_s");
+		}
+		if (note)
+			jw_str(w, "note", note);
+		jw_array(w, "ns");
+		for (unsigned i = 0; i < d->nns; i++) {
+			const struct ctl_deleg_ns *ns = &d->ns[i];
+
+			jw_object(w, NULL);
+			name_str(ns->name, s);
+			jw_str(w, "name", s);
+			jw_array(w, "addresses");
+			for (unsigned k = 0; k < ns->naddr; k++)
+				if (inet_ntop(ns->addr[k].family, ns->addr[k].a, a, sizeof(a)))
+					jw_str(w, NULL, a);
+			jw_end(w, ']');
+			jw_end(w, '}');
+		}
+		jw_end(w, ']');
+		jw_end(w, '}');
+		return;
+	}
 	put_name(f, d->zone);
-	fprintf(f, " %s instance %llu parent %llu", kind_of(d), (unsigned long long)d->id,
+	fprintf(f, " %s instance %llu parent %llu", kind_of(d, false), (unsigned long long)d->id,
 		(unsigned long long)d->parent_id);
-	if (d->kind != CTL_DELEG_LEARNT || d->from_hints)
+	if (!learnt)
 		fprintf(f, " never expires");
 	else if (now < d->expire)
 		fprintf(f, " expires in %u s", d->expire - now);
 	else
 		fprintf(f, " expired %u s ago", now - d->expire);
-	if (d->kind == CTL_DELEG_LEARNT && !d->from_hints)
+	if (learnt)
 		fprintf(f, " learnt %u s ago", now >= d->learned ? now - d->learned : 0);
 	fprintf(f, " %u ns%s%s\n", d->nns, note ? ": " : "", note ? note : "");
 	for (unsigned i = 0; i < d->nns; i++) {
@@ -68,6 +114,7 @@ static void put_cut(FILE *f, const struct ctl_deleg *d, uint32_t now, const char
 
 struct dump {
 	FILE *f;
+	struct jw *w;
 	uint32_t now;
 };
 
@@ -75,7 +122,7 @@ static void dump_one(void *arg, const struct ctl_deleg *d)
 {
 	struct dump *x = arg;
 
-	put_cut(x->f, d, x->now, NULL);
+	put_cut(x->f, x->w, d, x->now, NULL);
 }
 
 /* lookup-delegation: the cuts above the name, kept (copied) to be sorted */
@@ -112,7 +159,8 @@ static int by_depth(const void *a, const void *b)
 	return (la > lb) - (la < lb);
 }
 
-static void lookup(struct ctl_deleg_table *t, uint32_t now, const uint8_t *name, FILE *f)
+static void lookup(struct ctl_deleg_table *t, uint32_t now, const uint8_t *name, FILE *f,
+		   struct jw *w)
 {
 	struct chain *c = calloc(1, sizeof(*c));
 	uint32_t chain_expire = 0;
@@ -132,22 +180,40 @@ static void lookup(struct ctl_deleg_table *t, uint32_t now, const uint8_t *name,
 		free(c);
 		return;
 	}
-	fputs("name ", f);
-	put_name(f, name);
-	fputs("\nstarts at ", f);
-	put_name(f, use->zone);
-	fprintf(f, " instance %llu", (unsigned long long)use->id);
-	if (use->kind != CTL_DELEG_LEARNT)
-		fprintf(f, " (a configured zone)\n");
-	else if (chain_expire == UINT32_MAX)
-		fprintf(f, " (the root hints: no expiry)\n");
-	else
-		fprintf(f, " (the chain is usable for %u s more)\n",
-			chain_expire > now ? chain_expire - now : 0);
+	if (w) {
+		char s[NAME_STR_MAX];
+
+		jw_object(w, NULL);
+		name_str(name, s);
+		jw_str(w, "name", s);
+		name_str(use->zone, s);
+		jw_str(w, "starts_at", s);
+		jw_u64(w, "instance", use->id);
+		jw_bool(w, "configured", use->kind != CTL_DELEG_LEARNT);
+		if (use->kind != CTL_DELEG_LEARNT || chain_expire == UINT32_MAX)
+			jw_null(w, "usable_s");
+		else
+			jw_u64(w, "usable_s", chain_expire > now ? chain_expire - now : 0);
+		jw_array(w, "cuts");
+	} else {
+		fputs("name ", f);
+		put_name(f, name);
+		fputs("\nstarts at ", f);
+		put_name(f, use->zone);
+		fprintf(f, " instance %llu", (unsigned long long)use->id);
+		if (use->kind != CTL_DELEG_LEARNT)
+			fprintf(f, " (a configured zone)\n");
+		else if (chain_expire == UINT32_MAX)
+			fprintf(f, " (the root hints: no expiry)\n");
+		else
+			fprintf(f, " (the chain is usable for %u s more)\n",
+				chain_expire > now ? chain_expire - now : 0);
+	}
 	uint64_t use_id = use->id;
 	bool use_configured = use->kind != CTL_DELEG_LEARNT;
 	qsort(c->d, c->n, sizeof(c->d[0]), by_depth);
-	fprintf(f, "cuts held at and above it, from the root down:\n");
+	if (!w)
+		fprintf(f, "cuts held at and above it, from the root down:\n");
 	/* as ctl_deleg_find() walks: each cut must have been learnt through
 	 * the instance of the one above it that is in use (cur) */
 	uint64_t cur = 0;
@@ -184,10 +250,15 @@ static void lookup(struct ctl_deleg_table *t, uint32_t now, const uint8_t *name,
 		} else {
 			cur = d->id;
 		}
-		put_cut(f, d, now, note);
+		put_cut(f, w, d, now, note);
 	}
-	if (c->nomem)
+	if (w) {
+		jw_end(w, ']');
+		jw_bool(w, "incomplete", c->nomem); /* out of memory: some cuts not shown */
+		jw_end(w, '}');
+	} else if (c->nomem) {
 		fprintf(f, "(out of memory: some cuts not shown)\n");
+	}
 	for (unsigned i = 0; i < c->n; i++)
 		free(c->d[i].ns);
 	free(c);
@@ -195,6 +266,7 @@ static void lookup(struct ctl_deleg_table *t, uint32_t now, const uint8_t *name,
 
 struct srv_view {
 	FILE *f;
+	struct jw *w;
 	const struct up_ctx *up;
 	const struct ctl_iter *it;
 	uint64_t now_ms;
@@ -209,24 +281,46 @@ static void srv_one(void *arg, const struct ctl_srv *s)
 
 	inet_ntop(s->a.family, s->a.a, a, sizeof(a));
 	ctl_iter_server_sockaddr(v->it, &s->a, &ss);
+	bool cookies = v->up && up_server_cookies(v->up, (const struct sockaddr *)&ss);
+	bool held = s->hold_ms && s->held_until_ms > v->now_ms;
+	bool no_edns = s->no_edns && s->no_edns_until_ms > v->now_ms;
+	if (s->hold_ms)
+		v->held++;
+	if (v->w) {
+		struct jw *w = v->w;
+
+		jw_object(w, NULL);
+		jw_str(w, "address", a);
+		jw_u64(w, "rtt_ms", s->srtt_ms);
+		jw_u64(w, "timeouts", s->timeouts);
+		jw_u64(w, "timeouts_seen", s->timeouts_seen);
+		jw_u64(w, "replies_seen", s->replies_seen);
+		jw_bool(w, "held", s->hold_ms != 0);
+		if (held)
+			jw_u64(w, "held_ms_left", s->held_until_ms - v->now_ms);
+		else
+			jw_null(w, "held_ms_left");
+		jw_bool(w, "probing", s->probing);
+		jw_str(w, "edns", no_edns ? "no" : s->edns_ok ? "yes" : "unknown");
+		jw_u64(w, "no_edns_s_left", no_edns ? (s->no_edns_until_ms - v->now_ms) / 1000 : 0);
+		jw_bool(w, "cookies", cookies);
+		jw_end(w, '}');
+		return;
+	}
 	fprintf(v->f, "%s rtt %u ms timeouts %u (seen %u, replies %u)", a, s->srtt_ms,
 		s->timeouts, s->timeouts_seen, s->replies_seen);
-	if (s->hold_ms && s->held_until_ms > v->now_ms) {
+	if (held)
 		fprintf(v->f, " held %llu ms more%s",
 			(unsigned long long)(s->held_until_ms - v->now_ms),
 			s->probing ? " (probing)" : "");
-		v->held++;
-	} else if (s->hold_ms) {
+	else if (s->hold_ms)
 		fprintf(v->f, " held: a probe may go%s", s->probing ? " (probing)" : "");
-		v->held++;
-	}
-	if (s->no_edns && s->no_edns_until_ms > v->now_ms)
+	if (no_edns)
 		fprintf(v->f, " edns no (%llu s more)",
 			(unsigned long long)((s->no_edns_until_ms - v->now_ms) / 1000));
 	else
 		fprintf(v->f, " edns %s", s->edns_ok ? "yes" : "unknown");
-	fprintf(v->f, " cookies %s\n",
-		v->up && up_server_cookies(v->up, (const struct sockaddr *)&ss) ? "yes" : "no");
+	fprintf(v->f, " cookies %s\n", cookies ? "yes" : "no");
 }
 
 int ctl_view_command(const struct ctl_view_parts *x, uint32_t now, const char *cmd, FILE *f)
@@ -237,14 +331,27 @@ int ctl_view_command(const struct ctl_view_parts *x, uint32_t now, const char *c
 	struct ctl_deleg_table *t = x->deleg;
 
 	if (ctl_sock_verb(cmd, "servers", &arg)) {
-		struct srv_view v = { f, x->up, x->it, ctl_now_ms(), 0 };
+		struct jw jw;
+		struct srv_view v = { f, x->json ? &jw : NULL, x->up, x->it, ctl_now_ms(), 0 };
 
 		if (arg) {
 			fprintf(f, "error: servers takes no argument\n");
 			return 0;
 		}
+		if (v.w) {
+			jw_init(&jw, f);
+			jw_object(&jw, NULL);
+			jw_array(&jw, "servers");
+		}
 		unsigned n = ctl_infra_each(ctl_iter_infra(x->it), srv_one, &v);
-		fprintf(f, "%u server%s, %u held\n", n, n == 1 ? "" : "s", v.held);
+		if (v.w) {
+			jw_end(&jw, ']');
+			jw_u64(&jw, "count", n);
+			jw_u64(&jw, "held", v.held);
+			jw_end(&jw, '}');
+		} else {
+			fprintf(f, "%u server%s, %u held\n", n, n == 1 ? "" : "s", v.held);
+		}
 		return 0;
 	}
 	if (ctl_sock_verb(cmd, "dump-delegations", &arg))
@@ -264,12 +371,25 @@ int ctl_view_command(const struct ctl_view_parts *x, uint32_t now, const char *c
 	}
 	if (arg)
 		dns_name_copy_lower(name, given);
+	struct jw jw;
+	if (x->json)
+		jw_init(&jw, f);
 	if (!dump) {
-		lookup(t, now, name, f);
+		lookup(t, now, name, f, x->json ? &jw : NULL);
 		return 0;
 	}
-	struct dump d = { f, now };
+	struct dump d = { f, x->json ? &jw : NULL, now };
+	if (d.w) {
+		jw_object(&jw, NULL);
+		jw_array(&jw, "delegations");
+	}
 	unsigned n = ctl_deleg_each(t, arg ? name : NULL, true, dump_one, &d);
-	fprintf(f, "%u cut%s\n", n, n == 1 ? "" : "s");
+	if (d.w) {
+		jw_end(&jw, ']');
+		jw_u64(&jw, "count", n);
+		jw_end(&jw, '}');
+	} else {
+		fprintf(f, "%u cut%s\n", n, n == 1 ? "" : "s");
+	}
 	return 0;
 }

@@ -7,6 +7,7 @@
 #ifndef BW_CONTROL_VIEW_H
 #define BW_CONTROL_VIEW_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "control/ctlsock.h"
@@ -18,6 +19,7 @@ struct ctl_view_parts {
 	struct ctl_deleg_table *deleg;
 	struct ctl_iter *it;
 	struct up_ctx *up;
+	bool json;	/* the answer as one JSON object, field by field */
 };
 
 /*
@@ -34,6 +36,17 @@ struct ctl_view_parts {
  *                            state for: smoothed RTT, timeouts in a row,
  *                            replies and timeouts seen, hold-down, EDNS,
  *                            whether it returns our cookies (RFC 7873)
+ * With json, the same as one JSON object (an error stays an "error: " line):
+ *   {"delegations": [CUT...], "count": N}
+ *   {"name", "starts_at", "instance", "configured", "usable_s" (null: no
+ *    expiry), "cuts": [CUT + "note"...]}
+ *   CUT: {"zone", "kind" (learnt, hints, stub, forward, forward-no-rd),
+ *    "instance", "parent", "expires_in_s" (null: never; negative: expired),
+ *    "learnt_s_ago" (learnt cuts), "ns": [{"name", "addresses": [...]}]}
+ *   {"servers": [{"address", "rtt_ms", "timeouts", "timeouts_seen",
+ *    "replies_seen", "held", "held_ms_left" (null: a probe may go),
+ *    "probing", "edns" (yes, no, unknown), "no_edns_s_left", "cookies"}],
+ *    "count", "held"}
  */
 int ctl_view_command(const struct ctl_view_parts *x, uint32_t now, const char *cmd, FILE *f);
 
