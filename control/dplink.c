@@ -176,7 +176,7 @@ static void send_fill(struct ctl_dp *d, const struct shm_client *c, uint8_t kind
 	send_fill_as(d, c, kind, rcode, msg, len, stale ? SHM_FILL_STALE : SHM_FILL_CACHE, tag);
 }
 
-static void send_verbatim(struct ctl_dp *d, const struct shm_client *c, const uint8_t *msg,
+static bool send_verbatim(struct ctl_dp *d, const struct shm_client *c, const uint8_t *msg,
 			  size_t len);
 
 /* A failure answered to a client whose worker did not allow its stale
@@ -388,15 +388,16 @@ static void poll_found(struct ctl_dp *d)
 /* --- policy --------------------------------------------------------------- */
 
 /* A policy answer for the client of a miss, sent as it is (not the
- * cache's entry for the question, which the policy overrides). */
-static void send_verbatim(struct ctl_dp *d, const struct shm_client *c, const uint8_t *msg,
+ * cache's entry for the question, which the policy overrides): whether it
+ * went into the fill ring. */
+static bool send_verbatim(struct ctl_dp *d, const struct shm_client *c, const uint8_t *msg,
 			  size_t len)
 {
 	struct shm_fill *f = &d->out;
 
 	if (!msg || len < DNS_HDR_LEN || len > SHM_MSG_MAX) {
 		send_fill_as(d, c, SHM_MISS_CLIENT, DNS_R_SERVFAIL, NULL, 0, 0, NULL);
-		return;
+		return false;
 	}
 	f->policy_gen = 0;
 	f->policy_rule = 0;
@@ -412,9 +413,10 @@ static void send_verbatim(struct ctl_dp *d, const struct shm_client *c, const ui
 	f->c = *c;
 	if (d->lost || rte_ring_sp_enqueue_elem(d->fill, f, sizeof(*f)) != 0) {
 		cst(d)->fill_ring_full++;
-		return;
+		return false;
 	}
 	cst(d)->fills++;
+	return true;
 }
 
 static void chase_done(void *arg, const uint8_t *msg, size_t len)
@@ -488,8 +490,10 @@ static bool miss_nsec(struct ctl_dp *d, const struct shm_client *c)
 				 sizeof(d->pbuf), true, NULL);
 	if (n <= 0)
 		return false;
-	send_verbatim(d, c, d->pbuf, (size_t)n);
-	cst(d)->nsec_synth++;
+	/* (not queued: the ring is full or the dataplane gone; counted
+	 * there, and the iterator would fare no better) */
+	if (send_verbatim(d, c, d->pbuf, (size_t)n))
+		cst(d)->nsec_synth++;
 	return true;
 }
 

@@ -113,7 +113,9 @@ static void flush_wait(struct ctl_loop *loop, void *arg)
 		       q->what,
 		       (unsigned long long)((q->mode == SHM_FLUSH_ALL ? q->entries : mine) +
 					    dp_removed),
-		       (unsigned long long)(q->zones + dp_zones), (unsigned long long)q->cuts,
+		       /* with a dataplane control's store is a copy of the
+			* workers': their count */
+		       (unsigned long long)(q->x.dp ? dp_zones : q->zones), (unsigned long long)q->cuts,
 		       (unsigned long long)q->keys);
 }
 

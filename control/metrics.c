@@ -89,7 +89,7 @@ static const struct family families[] = {
 	{ "deleg.entries", K_GAUGE, "zone cuts the delegation table holds" },
 	{ "cache.entries", K_GAUGE, "entries in control's message cache" },
 	{ "cache.bytes", K_GAUGE, "octets control's message cache holds" },
-	{ "nsec.feeds", K_COUNTER, "denials fed to control's NSEC store (standalone)" },
+	{ "nsec.feeds", K_COUNTER, "denials fed to control's NSEC store" },
 	{ "nsec.ranges", K_COUNTER, "NSEC and NSEC3 ranges fed to control's NSEC store" },
 	{ "nsec.soas", K_COUNTER, "SOA records fed to control's NSEC store" },
 	{ "nsec.refused", K_COUNTER, "records control's NSEC store refused" },

@@ -36,8 +36,11 @@ static void put_attr(struct addr_req *req, unsigned short type, const void *data
 	req->h.nlmsg_len = NLMSG_ALIGN(req->h.nlmsg_len) + (unsigned)RTA_SPACE(len);
 }
 
-/* One address on ifindex: 0, or an errno. An address it has already
- * (EEXIST: a restart on a TAP that outlived us) is no error. */
+/* One address on ifindex: 0, or an errno. EEXIST (the interface has the
+ * address already: someone put it there) is no error; an address with
+ * another prefix length is left as it is, and an address no longer in
+ * the configuration is not removed (the TAP goes with the dataplane, so
+ * a new one has only ours). */
 static int add_address(int nl, int ifindex, const struct cfg_prefix *a, uint32_t seq)
 {
 	struct addr_req req;
@@ -59,12 +62,15 @@ static int add_address(int nl, int ifindex, const struct cfg_prefix *a, uint32_t
 	if (send(nl, &req, req.h.nlmsg_len, 0) < 0)
 		return errno;
 	for (;;) {
-		char buf[4096];
-		ssize_t n = recv(nl, buf, sizeof(buf), 0);
+		char buf[4096] __attribute__((aligned(NLMSG_ALIGNTO)));
+		ssize_t got = recv(nl, buf, sizeof(buf), 0);
 
-		if (n < 0)
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
 			return errno == EAGAIN ? ETIMEDOUT : errno;
-		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
+		int n = (int)got;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, n);
 		     h = NLMSG_NEXT(h, n)) {
 			if (h->nlmsg_seq != seq || h->nlmsg_type != NLMSG_ERROR)
 				continue;

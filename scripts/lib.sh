@@ -41,10 +41,15 @@ bw_install_packages() {
 		bw_die "apt-get install failed for: $missing"
 	# Debian starts NSD as a service when it is installed; the lab world
 	# runs its own instances, so the packaged one must not hold port 53.
-	if command -v systemctl >/dev/null && systemctl is-active -q nsd 2>/dev/null; then
-		systemctl stop nsd || true
-		systemctl disable nsd 2>/dev/null || true
-	fi
+	# The same for BIRD: the anycast test runs its own in namespaces, and a
+	# packaged one in the host's namespace has no business here.
+	local svc
+	for svc in nsd bird; do
+		if command -v systemctl >/dev/null && systemctl is-active -q "$svc" 2>/dev/null; then
+			systemctl stop "$svc" || true
+			systemctl disable "$svc" 2>/dev/null || true
+		fi
+	done
 }
 
 # bw_build DIR [-Doption=value...]: configure (or bring an existing build

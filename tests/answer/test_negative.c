@@ -12,6 +12,7 @@
 #include "cache/err.h"
 #include "cache/nsec.h"
 #include "answer/negative.h"
+#include "answer/reply.h"
 #include "dns/build.h"
 #include "dns/msg.h"
 #include "dns/name.h"
@@ -169,6 +170,61 @@ Test(negative, nxdomain_for_a_dnssec_client_has_soa_ranges_and_signatures)
 	cr_assert_eq(count_type(&m, DNS_T_RRSIG), 3);
 	cr_assert(m.has_edns && (m.edns.flags & DNS_EDNS_F_DO));
 	cr_assert_eq(max_ttl(&m), EXP - NOW, "TTLs are the proof's time left (%u)", max_ttl(&m));
+	cache_nsec_free(n);
+}
+
+/*
+ * With a dataplane, control answers a miss its own store proves: the whole
+ * answer (stream, 4 KiB), which the writer fits to the client with
+ * answer_from_msg() (its OPT, the client's size: SHM_FILL_VERBATIM). The
+ * client must get what a worker that held the ranges would have sent, to
+ * the octet: without EDNS, without and with DO, AD and CD asked, the name
+ * in mixed case, NODATA, and an answer the room does not fit (TC: the
+ * worker's buffer, the writer's link).
+ */
+Test(negative, controls_answer_through_the_writer_is_the_workers)
+{
+	static const struct {
+		int edns;
+		bool do_bit;
+		uint16_t flags, size;
+		const char *name;
+		uint16_t type;
+		size_t room;
+	} c[] = {
+		{ 0, false, DNS_F_RD, 0, "b.example.", DNS_T_A, 1472 },
+		{ 1, false, DNS_F_RD, 1232, "B.eXample.", DNS_T_A, 1472 },
+		{ 1, true, DNS_F_RD, 1232, "b.EXAMPLE.", DNS_T_AAAA, 1472 },
+		{ 1, false, DNS_F_RD | DNS_F_AD, 1232, "b.example.", DNS_T_MX, 1472 },
+		{ 1, true, DNS_F_RD | DNS_F_CD, 4096, "b.example.", DNS_T_A, 1472 },
+		{ 1, true, DNS_F_RD, 512, "b.example.", DNS_T_A, 1472 },
+		{ 1, true, 0, 1232, "a.example.", DNS_T_TXT, 1472 },	/* NODATA */
+		{ 1, true, DNS_F_RD, 1232, "b.example.", DNS_T_A, 120 },	/* TC */
+	};
+	struct cache_nsec *n = store(3600);
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct dns_builder b;
+		struct dns_query q;
+		uint8_t qb[512], worker[1472], ctl[4096], writer[1472];
+
+		dns_builder_init(&b, qb, sizeof(qb), 0x1234, c[i].flags);
+		dns_builder_question(&b, nm(c[i].name), c[i].type, DNS_C_IN);
+		if (c[i].edns)
+			dns_builder_opt(&b, c[i].size, 0, 0, c[i].do_bit ? DNS_EDNS_F_DO : 0, NULL, 0);
+		cr_assert_eq(dns_query_parse(&q, qb, dns_builder_finish(&b)), 0);
+		int w = answer_from_nsec(n, &q, NOW, 1232, worker, c[i].room, false, NULL);
+		int m = answer_from_nsec(n, &q, NOW, DNS_EDNS_MIN_UDP, ctl, sizeof(ctl), true, NULL);
+		cr_assert_gt(w, 0, "case %zu", i);
+		cr_assert_gt(m, 0, "case %zu", i);
+		size_t x = answer_from_msg(&q, ctl, (size_t)m, dns_get16(ctl + 2) & DNS_F_RCODE_MASK,
+					   false, c[i].room, 1232, writer);
+		cr_assert_eq(x, (size_t)w, "case %zu: %zu octets from the writer, %d from a worker",
+			     i, x, w);
+		cr_assert_eq(memcmp(writer, worker, x), 0, "case %zu: the same octets", i);
+		if (c[i].room < 1472)
+			cr_assert(dns_get16(worker + 2) & DNS_F_TC, "case %zu: TC", i);
+	}
 	cache_nsec_free(n);
 }
 
