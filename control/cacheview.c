@@ -300,11 +300,175 @@ static void dump_one(void *arg, const struct cache_entry_info *e)
 	fputc('\n', d->f);
 }
 
+/* The dump's first part (which cache) and its last (the counts; why: NULL
+ * when it is whole, else why it is not). */
+static void dump_head(struct dump *d, struct jw *w, const char *which, const char *text,
+		      bool client)
+{
+	if (d->w) {
+		jw_init(w, d->f);
+		jw_object(w, NULL);
+		jw_str(w, "cache", which);
+		jw_bool(w, "client_cache", client);
+		jw_array(w, "entries");
+	} else {
+		fprintf(d->f, "%s\n", text);
+	}
+}
+
+static void dump_tail(struct dump *d, uint64_t bad, const char *why)
+{
+	if (d->w) {
+		jw_end(d->w, ']');
+		jw_u64(d->w, "count", d->shown);
+		jw_u64(d->w, "not_shown", d->more);
+		jw_u64(d->w, "bad_records", bad);
+		jw_bool(d->w, "complete", !why);
+		if (why)
+			jw_str(d->w, "why", why);
+		jw_end(d->w, '}');
+		return;
+	}
+	fprintf(d->f, "%llu entr%s", (unsigned long long)d->shown, d->shown == 1 ? "y" : "ies");
+	if (d->more)
+		fprintf(d->f, ", %llu more not shown (at most %u: give a NAME)",
+			(unsigned long long)d->more, CTL_DUMP_CACHE_MAX);
+	if (bad)
+		fprintf(d->f, "; %llu records from the dataplane refused (not a name)",
+			(unsigned long long)bad);
+	if (why)
+		fprintf(d->f, "; incomplete: %s", why);
+	fputc('\n', d->f);
+}
+
+/* The dataplane's cache, a page at a time (ctl_dp_dump()): one dump at a
+ * time, since the dataplane has one page. */
+#define DP_DUMP_WAIT_MS 10000
+#define DP_DUMP_POLL_MS 1
+
+struct dp_dump {
+	struct ctl_loop *loop;
+	struct ctl_dp *dp;
+	struct ctl_timer t;
+	int fd;
+	uint64_t pos, seq, started_ms, bad;
+	uint8_t under[DNS_NAME_MAX];
+	char *text;
+	size_t len;
+	struct jw w;
+	struct dump d;
+};
+
+static bool dp_dumping;
+
+static void dp_dump_end(struct dp_dump *q, const char *why)
+{
+	dump_tail(&q->d, q->bad, why);
+	fclose(q->d.f);
+	ctl_sock_reply(q->fd, q->text, q->len);
+	free(q->text);
+	free(q);
+	dp_dumping = false;
+}
+
+static void dp_dump_wait(struct ctl_loop *loop, void *arg)
+{
+	struct dp_dump *q = arg;
+	const struct shm_dump_entry *e;
+	unsigned n;
+	uint64_t next;
+	bool refused;
+
+	if (ctl_dp_lost(q->dp)) {
+		dp_dump_end(q, "the dataplane is gone");
+		return;
+	}
+	if (!q->seq)
+		q->seq = ctl_dp_dump(q->dp, q->pos, q->under[0] ? q->under : NULL);
+	while (q->seq && ctl_dp_dump_page(q->dp, q->seq, &e, &n, &next, &refused)) {
+		if (refused) {
+			dp_dump_end(q, "the dataplane refused the request (writer.dump_rejected)");
+			return;
+		}
+		for (unsigned i = 0; i < n; i++) {
+			/* a record from the dataplane's memory: its name checked
+			 * before it is read as one */
+			if (dns_name_check(e[i].qname, sizeof(e[i].qname)) < 0) {
+				q->bad++;
+				continue;
+			}
+			struct cache_entry_info x = {
+				.qname = e[i].qname,
+				.qtype = e[i].qtype,
+				.qclass = e[i].qclass,
+				.rcode = e[i].rcode,
+				.rank = e[i].rank,
+				.ede = e[i].ede,
+				.full = e[i].flags & SHM_DUMP_F_FULL,
+				.secure = e[i].flags & SHM_DUMP_F_SECURE,
+				.stale = e[i].flags & SHM_DUMP_F_STALE,
+				.ttl_s = e[i].ttl_s,
+				.stale_s = e[i].stale_s,
+				.bytes = e[i].bytes,
+				.records = e[i].records,
+			};
+			dump_one(&q->d, &x);
+		}
+		if (!next) {
+			dp_dump_end(q, NULL);
+			return;
+		}
+		q->pos = next;
+		q->seq = ctl_dp_dump(q->dp, q->pos, q->under[0] ? q->under : NULL);
+	}
+	if (ctl_now_ms() - q->started_ms >= DP_DUMP_WAIT_MS) {
+		dp_dump_end(q, "the dataplane did not answer in time (what it gave is above)");
+		return;
+	}
+	if (ctl_timer_add(loop, &q->t, DP_DUMP_POLL_MS, dp_dump_wait, q))
+		dp_dump_end(q, "out of timers");
+}
+
+static void dp_dump(const struct ctl_cacheview_parts *x, const uint8_t *under, FILE *f)
+{
+	struct dp_dump *q;
+	int fd;
+
+	if (dp_dumping) {
+		fprintf(f, "error: dump-cache: another dump of the dataplane's cache is in "
+			   "progress; try again\n");
+		return;
+	}
+	if (!(q = calloc(1, sizeof(*q))) || !(q->d.f = open_memstream(&q->text, &q->len)) ||
+	    (fd = ctl_sock_defer(x->sock)) < 0) {
+		if (q && q->d.f)
+			fclose(q->d.f);
+		if (q)
+			free(q->text);
+		free(q);
+		fprintf(f, "error: out of memory\n");
+		return;
+	}
+	q->loop = x->loop;
+	q->dp = x->dp;
+	q->fd = fd;
+	q->started_ms = ctl_now_ms();
+	ctl_timer_init(&q->t);
+	if (under)
+		memcpy(q->under, under, dns_name_len(under));
+	q->d.w = x->json ? &q->w : NULL;
+	q->d.under = under ? q->under : NULL;
+	dump_head(&q->d, &q->w, "dataplane", "the dataplane's cache (the client cache)", true);
+	dp_dumping = true;
+	dp_dump_wait(q->loop, q);
+}
+
 int ctl_cacheview_command(const struct ctl_cacheview_parts *x, uint32_t now, const char *cmd,
 			  FILE *f)
 {
 	const char *arg;
 	uint8_t given[DNS_NAME_MAX], under[DNS_NAME_MAX];
+	bool own = false;
 
 	if (ctl_sock_verb(cmd, "lookup", &arg)) {
 		lookup(x, now, arg, f);
@@ -312,38 +476,27 @@ int ctl_cacheview_command(const struct ctl_cacheview_parts *x, uint32_t now, con
 	}
 	if (!ctl_sock_verb(cmd, "dump-cache", &arg))
 		return CTL_E_UNKNOWN_COMMAND;
+	if (arg && ctl_sock_verb(arg, "--control", &arg))
+		own = true;
 	if (arg && (strpbrk(arg, " \t") || dns_name_from_str(arg, given) < 0)) {
-		fprintf(f, "error: dump-cache [NAME]: \"%s\" is not one domain name\n", arg);
+		fprintf(f, "error: dump-cache [--control] [NAME]: \"%s\" is not one domain name\n",
+			arg);
 		return 0;
 	}
 	if (arg)
 		dns_name_copy_lower(under, given);
-	struct jw w;
-	struct dump d = { f, x->json ? &w : NULL, arg ? under : NULL, 0, 0 };
-	if (d.w) {
-		jw_init(&w, f);
-		jw_object(&w, NULL);
-		jw_str(&w, "cache", "control");
-		jw_bool(&w, "client_cache", !x->dp);
-		jw_array(&w, "entries");
-	} else {
-		fprintf(f, "%s\n", x->dp ? "control's own cache (what iteration needs; the client "
-					   "cache is the dataplane's: lookup NAME TYPE asks it)"
-					 : "control's cache (the client cache: standalone)");
-	}
-	uint64_t pos = 0; /* the whole index in one call */
-	cache_walk(x->cache, &pos, UINT64_MAX, now, dump_one, &d);
-	if (d.w) {
-		jw_end(&w, ']');
-		jw_u64(&w, "count", d.shown);
-		jw_u64(&w, "not_shown", d.more);
-		jw_end(&w, '}');
+	if (x->dp && !own) {
+		dp_dump(x, arg ? under : NULL, f);
 		return 0;
 	}
-	fprintf(f, "%llu entr%s", (unsigned long long)d.shown, d.shown == 1 ? "y" : "ies");
-	if (d.more)
-		fprintf(f, ", %llu more not shown (at most %u: give a NAME)",
-			(unsigned long long)d.more, CTL_DUMP_CACHE_MAX);
-	fputc('\n', f);
+	struct jw w;
+	struct dump d = { f, x->json ? &w : NULL, arg ? under : NULL, 0, 0 };
+	dump_head(&d, &w, "control", x->dp ? "control's own cache (what iteration needs; the "
+					      "client cache is the dataplane's: dump-cache)"
+					    : "control's cache (the client cache: standalone)",
+		  !x->dp);
+	uint64_t pos = 0; /* the whole index in one call */
+	cache_walk(x->cache, &pos, UINT64_MAX, now, dump_one, &d);
+	dump_tail(&d, 0, NULL);
 	return 0;
 }

@@ -20,6 +20,7 @@ struct ctl_cacheview_parts {
 	struct cache *cache;	/* control's own */
 	struct ctl_dp *dp;	/* NULL: standalone (control's cache is the client cache) */
 	struct ctl_sock *sock;
+	struct ctl_loop *loop;
 	bool json;	/* the answer as one JSON object, field by field */
 };
 
@@ -31,19 +32,25 @@ struct ctl_cacheview_parts {
  *                       no TYPE; class IN) as a client with AD would get
  *                       it: fresh or stale, rcode, secure or not, and its
  *                       records with the TTLs left; or that it holds none
- *   dump-cache [NAME]   control's own cache, one line per entry (at or
+ *   dump-cache [--control] [NAME]
+ *                       the client cache, one line per entry (at or
  *                       below NAME): question, rcode, time left, stale
  *                       window, rank, secure, DNSSEC records held, size;
- *                       at most CTL_DUMP_CACHE_MAX lines
+ *                       at most CTL_DUMP_CACHE_MAX lines. With a
+ *                       dataplane its cache, a page at a time through
+ *                       its writer (ctl_dp_dump(); later, on the deferred
+ *                       connection), or with --control control's own
+ *                       (what iteration keeps)
  * With json, the same as one JSON object (an error stays an "error: " line):
  *   {"name", "type", "cache" (control, dataplane), "held", and when held
  *    "stale", "rcode", "secure", "truncated", "nxdomain_cut" (RFC 8020),
  *    "ede" (null: none), "records": [{"section", "owner", "ttl", "class",
  *    "type", "rdata"}]}
- *   {"cache" (control), "client_cache", "entries": [{"name", "type" (null:
- *    an RFC 8020 cut), "class", "rcode", "stale", "ttl_s", "stale_s",
- *    "rank", "secure", "dnssec_records", "records", "bytes", "ede"}],
- *    "count", "not_shown"}
+ *   {"cache" (control, dataplane), "client_cache", "entries": [{"name",
+ *    "type" (null: an RFC 8020 cut), "class", "rcode", "stale", "ttl_s",
+ *    "stale_s", "rank", "secure", "dnssec_records", "records", "bytes",
+ *    "ede"}], "count", "not_shown", "bad_records", "complete", "why" (when
+ *    not complete)}
  */
 #define CTL_DUMP_CACHE_MAX 100000
 int ctl_cacheview_command(const struct ctl_cacheview_parts *x, uint32_t now, const char *cmd,

@@ -339,7 +339,8 @@ int main(int argc, char **argv)
 				"             top [-d SECONDS] [-n COUNT]  rates per worker, refreshed\n"
 				"                             every SECONDS (1), COUNT times (until ^C)\n"
 				"             lookup NAME [TYPE]  the client cache's answer\n"
-				"             dump-cache [NAME]   control's cache (at or below NAME)\n"
+				"             dump-cache [--control] [NAME]  the client cache (at or\n"
+				"                             below NAME); --control: control's own\n"
 				"             set-log-level LEVEL err, warning, notice, info or debug\n"
 				"                             (until the next reload or restart)\n",
 				DEFAULT_SOCKET);

@@ -586,6 +586,35 @@ void ctl_dp_settings_state(const struct ctl_dp *d, uint64_t *active, uint64_t *r
 	*rejected = d->ctl->settings_rejected;
 }
 
+uint64_t ctl_dp_dump(struct ctl_dp *d, uint64_t pos, const uint8_t *under)
+{
+	struct shm_ctl *c = d->ctl;
+	uint64_t done = __atomic_load_n(&c->dump_done, __ATOMIC_ACQUIRE);
+
+	if (d->lost || c->dump_seq != done)
+		return 0;
+	c->dump_pos = pos;
+	memset(c->dump_under, 0, sizeof(c->dump_under));
+	if (under)
+		memcpy(c->dump_under, under, dns_name_len(under));
+	__atomic_store_n(&c->dump_seq, done + 1, __ATOMIC_RELEASE);
+	return done + 1;
+}
+
+bool ctl_dp_dump_page(const struct ctl_dp *d, uint64_t seq, const struct shm_dump_entry **e,
+		      unsigned *n, uint64_t *next, bool *refused)
+{
+	const struct shm_ctl *c = d->ctl;
+
+	if (__atomic_load_n(&c->dump_done, __ATOMIC_ACQUIRE) != seq)
+		return false;
+	*e = c->dump;
+	*n = c->dump_n < SHM_DUMP_PAGE ? c->dump_n : SHM_DUMP_PAGE;
+	*next = c->dump_next;
+	*refused = c->dump_status != SHM_FLUSH_OK;
+	return true;
+}
+
 uint64_t ctl_dp_flush(struct ctl_dp *d, unsigned mode, const uint8_t *name)
 {
 	_Static_assert(SHM_FLUSH_NAME == CACHE_FLUSH_NAME && SHM_FLUSH_ZONE == CACHE_FLUSH_ZONE &&

@@ -83,6 +83,20 @@ int ctl_dp_publish_policy(struct ctl_dp *d, const struct policy_snap *s, size_t 
 void ctl_dp_set_policy(struct ctl_dp *d, struct ctl_policy *p);
 
 /*
+ * The cache dump (bailiwick-ctl dump-cache), a page at a time (shm.h's
+ * dump request). ctl_dp_dump() asks for the entries at or below under
+ * (wire form; NULL: all) from index slot pos on (0: the start): its
+ * sequence number, or 0 while a page is being made. ctl_dp_dump_page():
+ * false until page seq is made; then true with its entries (*e, *n: each
+ * name still to be checked), where the next page starts (*next; 0: the
+ * walk is over) and whether the dataplane refused the request.
+ */
+struct shm_dump_entry;
+uint64_t ctl_dp_dump(struct ctl_dp *d, uint64_t pos, const uint8_t *under);
+bool ctl_dp_dump_page(const struct ctl_dp *d, uint64_t seq, const struct shm_dump_entry **e,
+		      unsigned *n, uint64_t *next, bool *refused);
+
+/*
  * RFC 8198 (cache.aggressive-nsec). ctl_dp_feed_nsec(): a denial the
  * iterator validated (the message of ctl_iter_set_feed()'s callback) to
  * the workers' NSEC store, as a fill record. ctl_dp_set_nsec(): control's

@@ -791,7 +791,7 @@ static int command(void *arg, const char *cmd, FILE *f)
 	bool json = ctl_sock_verb(cmd, "json", &rest) && rest;
 	struct ctl_flush_parts fx = { p->cache, p->nsec, p->deleg, p->it, p->dp, p->loop, p->sock };
 	struct ctl_view_parts vx = { p->deleg, p->it, p->up, json };
-	struct ctl_cacheview_parts cx = { p->cache, p->dp, p->sock, json };
+	struct ctl_cacheview_parts cx = { p->cache, p->dp, p->sock, p->loop, json };
 	if (json) {
 		if (ctl_view_command(&vx, ctl_iter_now(), rest, f) != CTL_E_UNKNOWN_COMMAND ||
 		    ctl_cacheview_command(&cx, ctl_iter_now(), rest, f) != CTL_E_UNKNOWN_COMMAND)

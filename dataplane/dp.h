@@ -207,6 +207,10 @@ void dp_settings_poll(struct dp *dp);
  * cache's trim has finished it (main thread, its loop). */
 void dp_flush_poll(struct dp *dp);
 
+/* A page of the cache dump when control asked for one (dump.c): 1 when
+ * it served one (work done: no nap), else 0. */
+unsigned dp_dump_poll(struct dp *dp);
+
 /* ports.c: the service ports' link state and DPDK counters into shm's
  * ports[]: the names once (after the ports started and the control block
  * exists), the values at each call (about once a second). Main thread. */

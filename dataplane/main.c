@@ -587,7 +587,7 @@ int main(int argc, char **argv)
 		dp_settings_poll(&dp);
 		dp_flush_poll(&dp);
 		uint64_t removed = 0;
-		unsigned n = dp_writer_poll(&dp, 64) + dp_lookup_poll(&dp, 64) +
+		unsigned n = dp_dump_poll(&dp) + dp_writer_poll(&dp, 64) + dp_lookup_poll(&dp, 64) +
 			     dp_exception_poll(&dp) +
 			     (cache_trim(dp.cache, dp.ctl->now_s, CACHE_TRIM_SLICE, &removed) != 0);
 		dp.ctl->writer.settings_removed += removed;

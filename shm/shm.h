@@ -80,7 +80,9 @@ struct dns_query;
  * and the query log: the workers' tap rings and struct shm_tap, a miss's
  * tap flag (shm_client.tap), the workers' and control's tap counters.
  * 16: control's nsec_synth counter (misses answered from its own NSEC
- * store). */
+ * store); the cache dump (dump_seq, dump_pos, dump_under; dump_done,
+ * dump_next, dump_n, dump_status, dump[]) and the writer's dump
+ * counters. */
 #define SHM_ABI_VERSION 16
 #define SHM_MAGIC 0x6277636c /* "bwcl" */
 
@@ -221,6 +223,22 @@ struct shm_tap {
  * kind (a query for dnstap, the log or both; a response for dnstap),
  * family, and a length that agrees with msg_len. 0 or -1. */
 int shm_tap_check(const struct shm_tap *r);
+
+/* Cache writer -> control: one entry of the cache dump (struct
+ * cache_entry_info with its name in place). qname is checked on receipt
+ * (dns_name_check()). */
+struct shm_dump_entry {
+	uint8_t qname[DNS_NAME_MAX];	/* wire form, lower case */
+	uint8_t rcode, rank, ede;
+	uint8_t flags;			/* SHM_DUMP_F_* */
+	uint16_t qtype;			/* 0: an RFC 8020 NXDOMAIN cut */
+	uint16_t qclass;
+	uint16_t records;
+	uint32_t ttl_s, stale_s, bytes;
+};
+#define SHM_DUMP_F_FULL 1	/* holds the DNSSEC records */
+#define SHM_DUMP_F_SECURE 2
+#define SHM_DUMP_F_STALE 4
 
 /* Control -> cache writer: the answer to a miss. */
 enum shm_fill_flags {
@@ -428,6 +446,8 @@ struct shm_worker_stats {
 	X(flushes, "operator flushes done (bailiwick-ctl flush*)")	\
 	X(flush_removed, "cache entries an operator's flush removed")	\
 	X(flush_rejected, "operator flushes refused (a bad request record)") \
+	X(dump_pages, "pages of the cache dump served (bailiwick-ctl dump-cache)") \
+	X(dump_rejected, "cache dump requests refused (a bad request record)") \
 	X(anchor_stale, "fills made under trust anchors no longer in force: not kept")
 
 struct shm_writer_stats {
@@ -668,6 +688,29 @@ struct shm_ctl {
 #define SHM_FLUSH_OK 0
 #define SHM_FLUSH_REFUSED 1	/* a bad request: nothing done */
 #define SHM_FLUSH_NOMEM 2	/* the NSEC store's part failed */
+
+	/* Control: a page of the cache dump (bailiwick-ctl dump-cache), one
+	 * request at a time like the flush: dump_pos (the index slot the walk
+	 * goes on from; 0 to start) and dump_under (wire form: the entries at
+	 * or below it; the root for all) written first, then dump_seq
+	 * (release). */
+	alignas(64) volatile uint64_t dump_seq;
+	uint64_t dump_pos;
+	uint8_t dump_under[DNS_NAME_MAX];	/* checked on receipt */
+	/* Dataplane main thread: the page, written before dump_done
+	 * (release): dump_n entries (at most SHM_DUMP_PAGE) found from
+	 * dump_pos on, and dump_next, where the next page starts (0: every
+	 * slot was looked at). A page may hold fewer entries than it could:
+	 * the walk looks at SHM_DUMP_SLOTS slots at most each time, so that
+	 * the heartbeat is kept. The cache changes between pages: an entry
+	 * may be missed or shown twice, never half written. */
+#define SHM_DUMP_PAGE 128
+#define SHM_DUMP_SLOTS 65536
+	alignas(64) volatile uint64_t dump_done;
+	uint64_t dump_next;
+	uint32_t dump_n;
+	uint32_t dump_status;		/* SHM_FLUSH_OK or _REFUSED */
+	struct shm_dump_entry dump[SHM_DUMP_PAGE];
 
 	struct shm_worker_stats wstats[SHM_WORKERS_MAX];	/* each worker */
 	struct shm_writer_stats writer;				/* the writer */
