@@ -4,7 +4,9 @@
  * way the front end does (answer_cached() and answer_nxdomain_cut() on
  * control's cache, ctl_dp_lookup() through the dataplane's writer), so
  * what it shows is what a client gets. dump-cache walks control's own
- * cache with cache_walk() in one go (the loop's thread is its writer).
+ * cache with cache_walk() in one go (the loop's thread is its writer), or
+ * the dataplane's a page at a time through its writer (ctl_dp_dump()),
+ * the answer written as the client reads (ctl_sock_reply_async()).
  */
 #include "control/cacheview.h"
 
@@ -234,6 +236,7 @@ struct dump {
 	struct jw *w;		/* NULL: text */
 	const uint8_t *under;	/* NULL: every entry */
 	uint64_t shown, more;
+	bool capped;		/* stopped at CTL_DUMP_CACHE_MAX: more is a floor */
 };
 
 static void dump_one(void *arg, const struct cache_entry_info *e)
@@ -322,6 +325,7 @@ static void dump_tail(struct dump *d, uint64_t bad, const char *why)
 		jw_end(d->w, ']');
 		jw_u64(d->w, "count", d->shown);
 		jw_u64(d->w, "not_shown", d->more);
+		jw_bool(d->w, "not_shown_at_least", d->capped);
 		jw_u64(d->w, "bad_records", bad);
 		jw_bool(d->w, "complete", !why);
 		if (why)
@@ -331,8 +335,9 @@ static void dump_tail(struct dump *d, uint64_t bad, const char *why)
 	}
 	fprintf(d->f, "%llu entr%s", (unsigned long long)d->shown, d->shown == 1 ? "y" : "ies");
 	if (d->more)
-		fprintf(d->f, ", %llu more not shown (at most %u: give a NAME)",
-			(unsigned long long)d->more, CTL_DUMP_CACHE_MAX);
+		fprintf(d->f, ", %s%llu more not shown (at most %u: give a NAME)",
+			d->capped ? "at least " : "", (unsigned long long)d->more,
+			CTL_DUMP_CACHE_MAX);
 	if (bad)
 		fprintf(d->f, "; %llu records from the dataplane refused (not a name)",
 			(unsigned long long)bad);
@@ -342,12 +347,14 @@ static void dump_tail(struct dump *d, uint64_t bad, const char *why)
 }
 
 /* The dataplane's cache, a page at a time (ctl_dp_dump()): one dump at a
- * time, since the dataplane has one page. */
+ * time, since the dataplane has one page; each page within DP_DUMP_WAIT_MS,
+ * and no page asked for once CTL_DUMP_CACHE_MAX entries are shown. */
 #define DP_DUMP_WAIT_MS 10000
 #define DP_DUMP_POLL_MS 1
 
 struct dp_dump {
 	struct ctl_loop *loop;
+	struct ctl_sock *sock;
 	struct ctl_dp *dp;
 	struct ctl_timer t;
 	int fd;
@@ -365,8 +372,9 @@ static void dp_dump_end(struct dp_dump *q, const char *why)
 {
 	dump_tail(&q->d, q->bad, why);
 	fclose(q->d.f);
-	ctl_sock_reply(q->fd, q->text, q->len);
-	free(q->text);
+	/* (a dump is long: written as the client reads, the loop never
+	 * waiting for it) */
+	ctl_sock_reply_async(q->sock, q->fd, q->text, q->len);
 	free(q);
 	dp_dumping = false;
 }
@@ -391,38 +399,43 @@ static void dp_dump_wait(struct ctl_loop *loop, void *arg)
 			return;
 		}
 		for (unsigned i = 0; i < n; i++) {
-			/* a record from the dataplane's memory: its name checked
-			 * before it is read as one */
-			if (dns_name_check(e[i].qname, sizeof(e[i].qname)) < 0) {
+			/* a record from the dataplane's memory: copied, then its
+			 * name checked before it is read as one */
+			struct shm_dump_entry r = e[i];
+
+			if (dns_name_check(r.qname, sizeof(r.qname)) < 0) {
 				q->bad++;
 				continue;
 			}
 			struct cache_entry_info x = {
-				.qname = e[i].qname,
-				.qtype = e[i].qtype,
-				.qclass = e[i].qclass,
-				.rcode = e[i].rcode,
-				.rank = e[i].rank,
-				.ede = e[i].ede,
-				.full = e[i].flags & SHM_DUMP_F_FULL,
-				.secure = e[i].flags & SHM_DUMP_F_SECURE,
-				.stale = e[i].flags & SHM_DUMP_F_STALE,
-				.ttl_s = e[i].ttl_s,
-				.stale_s = e[i].stale_s,
-				.bytes = e[i].bytes,
-				.records = e[i].records,
+				.qname = r.qname,
+				.qtype = r.qtype,
+				.qclass = r.qclass,
+				.rcode = r.rcode,
+				.rank = r.rank,
+				.ede = r.ede,
+				.full = r.flags & SHM_DUMP_F_FULL,
+				.secure = r.flags & SHM_DUMP_F_SECURE,
+				.stale = r.flags & SHM_DUMP_F_STALE,
+				.ttl_s = r.ttl_s,
+				.stale_s = r.stale_s,
+				.bytes = r.bytes,
+				.records = r.records,
 			};
 			dump_one(&q->d, &x);
 		}
-		if (!next) {
+		if (next && q->d.shown >= CTL_DUMP_CACHE_MAX)
+			q->d.capped = true;
+		if (!next || q->d.capped) {
 			dp_dump_end(q, NULL);
 			return;
 		}
 		q->pos = next;
+		q->started_ms = ctl_now_ms(); /* the next page's time */
 		q->seq = ctl_dp_dump(q->dp, q->pos, q->under[0] ? q->under : NULL);
 	}
 	if (ctl_now_ms() - q->started_ms >= DP_DUMP_WAIT_MS) {
-		dp_dump_end(q, "the dataplane did not answer in time (what it gave is above)");
+		dp_dump_end(q, "the dataplane gave no page in 10 s");
 		return;
 	}
 	if (ctl_timer_add(loop, &q->t, DP_DUMP_POLL_MS, dp_dump_wait, q))
@@ -450,6 +463,7 @@ static void dp_dump(const struct ctl_cacheview_parts *x, const uint8_t *under, F
 		return;
 	}
 	q->loop = x->loop;
+	q->sock = x->sock;
 	q->dp = x->dp;
 	q->fd = fd;
 	q->started_ms = ctl_now_ms();
@@ -478,6 +492,10 @@ int ctl_cacheview_command(const struct ctl_cacheview_parts *x, uint32_t now, con
 		return CTL_E_UNKNOWN_COMMAND;
 	if (arg && ctl_sock_verb(arg, "--control", &arg))
 		own = true;
+	if (arg && arg[0] == '-') {
+		fprintf(f, "error: dump-cache [--control] [NAME]: no option \"%s\"\n", arg);
+		return 0;
+	}
 	if (arg && (strpbrk(arg, " \t") || dns_name_from_str(arg, given) < 0)) {
 		fprintf(f, "error: dump-cache [--control] [NAME]: \"%s\" is not one domain name\n",
 			arg);
@@ -490,7 +508,7 @@ int ctl_cacheview_command(const struct ctl_cacheview_parts *x, uint32_t now, con
 		return 0;
 	}
 	struct jw w;
-	struct dump d = { f, x->json ? &w : NULL, arg ? under : NULL, 0, 0 };
+	struct dump d = { f, x->json ? &w : NULL, arg ? under : NULL, 0, 0, false };
 	dump_head(&d, &w, "control", x->dp ? "control's own cache (what iteration needs; the "
 					      "client cache is the dataplane's: dump-cache)"
 					    : "control's cache (the client cache: standalone)",

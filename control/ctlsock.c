@@ -4,7 +4,8 @@
  * as its octets come (EPOLLIN; the line within CMD_DEADLINE_MS) and
  * answered as the client reads (EPOLLOUT; cut off after WRITE_IDLE_MS
  * without progress). An answer that comes later (ctl_sock_defer()) is
- * short and written at once, CTL_SOCK_REPLY_MS at most. At most CONN_MAX
+ * short and written at once, CTL_SOCK_REPLY_MS at most, or long and
+ * written as a direct one (ctl_sock_reply_async()), in a free slot. At most CONN_MAX
  * connections; a user other than root and control's own (a member of
  * control.socket-group) at most CONN_PER_UID_MAX, and never the last
  * CONN_RESERVED free ones, so no group member can lock root out.
@@ -181,7 +182,7 @@ static void conn_command(struct conn *c)
 		fprintf(f, "error: unknown command \"%s\" (try: stats, status, reload, "
 			   "reload-policy [ZONE], flush NAME, flush-zone NAME, flush-negative, "
 			   "flush-all, dump-delegations [NAME], lookup-delegation NAME, servers, "
-			   "lookup NAME [TYPE], dump-cache [NAME])\n",
+			   "lookup NAME [TYPE], dump-cache [--control] [NAME], set-log-level LEVEL)\n",
 			cmd);
 	fclose(f);
 	if (s->deferred) { /* the descriptor is the callback's now */
@@ -196,6 +197,28 @@ static void conn_command(struct conn *c)
 		return;
 	}
 	conn_write(c);
+}
+
+void ctl_sock_reply_async(struct ctl_sock *s, int fd, char *text, size_t len)
+{
+	for (unsigned i = 0; i < CONN_MAX; i++) {
+		struct conn *c = &s->conns[i];
+
+		if (c->fd >= 0)
+			continue;
+		/* (the uid unknown: counted as the least trusted's) */
+		*c = (struct conn){ .s = s, .fd = fd, .uid = (uid_t)-1, .out = text, .len = len };
+		ctl_timer_init(&c->deadline);
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+		if (!conn_deadline(c, WRITE_IDLE_MS)) {
+			conn_end(c, false);
+			return;
+		}
+		conn_write(c);
+		return;
+	}
+	ctl_sock_reply(fd, text, len);
+	free(text);
 }
 
 static void conn_io(struct ctl_loop *loop, int fd, uint32_t events, void *arg)

@@ -31,6 +31,13 @@ int ctl_sock_defer(struct ctl_sock *s);
 /* Takes a deferral back: the callback answers now, through its FILE. */
 void ctl_sock_undefer(struct ctl_sock *s);
 void ctl_sock_reply(int fd, const char *text, size_t len);
+/*
+ * A deferred answer of any size (text: malloc'd, s's from now on), written
+ * as the client reads, like a direct answer (the loop never waits; cut off
+ * after WRITE_IDLE_MS without progress), in a free connection slot; with
+ * none free, as ctl_sock_reply().
+ */
+void ctl_sock_reply_async(struct ctl_sock *s, int fd, char *text, size_t len);
 
 /* Whether the command line cmd is verb (its first word), and *arg: the
  * rest after the blanks (NULL: nothing). */

@@ -27,6 +27,10 @@ static void keep(void *arg, const struct cache_entry_info *e)
 
 	if (p->under && !dns_name_is_subdomain(e->qname, p->under))
 		return;
+	/* cache_walk() calls once a slot, and the walk is no longer than the
+	 * room left: a page that is full here is a broken invariant */
+	if (p->n >= SHM_DUMP_PAGE)
+		rte_panic("dump page overflow");
 	struct shm_dump_entry *d = &p->ctl->dump[p->n++];
 
 	memset(d, 0, sizeof(*d));

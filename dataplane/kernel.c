@@ -69,9 +69,15 @@ static int add_address(int nl, int ifindex, const struct cfg_prefix *a, uint32_t
 			continue;
 		if (got < 0)
 			return errno == EAGAIN ? ETIMEDOUT : errno;
-		int n = (int)got;
-		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, n);
-		     h = NLMSG_NEXT(h, n)) {
+		/* (by hand: NLMSG_NEXT's length can wrap on a last message
+		 * that is not padded) */
+		size_t n = (size_t)got;
+		for (size_t off = 0; off + sizeof(struct nlmsghdr) <= n;) {
+			struct nlmsghdr *h = (struct nlmsghdr *)(buf + off);
+
+			if (h->nlmsg_len < sizeof(*h) || h->nlmsg_len > n - off)
+				break;
+			off += NLMSG_ALIGN(h->nlmsg_len);
 			if (h->nlmsg_seq != seq || h->nlmsg_type != NLMSG_ERROR)
 				continue;
 			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr)))

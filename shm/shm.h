@@ -80,10 +80,10 @@ struct dns_query;
  * and the query log: the workers' tap rings and struct shm_tap, a miss's
  * tap flag (shm_client.tap), the workers' and control's tap counters.
  * 16: control's nsec_synth counter (misses answered from its own NSEC
- * store); the cache dump (dump_seq, dump_pos, dump_under; dump_done,
+ * store). 17: the cache dump (dump_seq, dump_pos, dump_under; dump_done,
  * dump_next, dump_n, dump_status, dump[]) and the writer's dump
  * counters. */
-#define SHM_ABI_VERSION 16
+#define SHM_ABI_VERSION 17
 #define SHM_MAGIC 0x6277636c /* "bwcl" */
 
 #define SHM_CTL_NAME "bw_ctl"
@@ -702,10 +702,10 @@ struct shm_ctl {
 	 * dump_pos on, and dump_next, where the next page starts (0: every
 	 * slot was looked at). A page may hold fewer entries than it could:
 	 * the walk looks at SHM_DUMP_SLOTS slots at most each time, so that
-	 * the heartbeat is kept. The cache changes between pages: an entry
-	 * may be missed or shown twice, never half written. */
+	 * the writer's fills do not wait long. The cache changes between
+	 * pages: an entry may be missed or shown twice, never half written. */
 #define SHM_DUMP_PAGE 128
-#define SHM_DUMP_SLOTS 65536
+#define SHM_DUMP_SLOTS 4096
 	alignas(64) volatile uint64_t dump_done;
 	uint64_t dump_next;
 	uint32_t dump_n;
