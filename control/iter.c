@@ -158,6 +158,11 @@ struct req {
 	uint8_t sub_kind;		/* enum sub_kind */
 	uint8_t ds_why;			/* SUB_DS: enum ctl_chain_ds_why */
 	uint8_t key_fetches;		/* DS/DNSKEY sub-questions it started */
+	/* key subs joined (key_sub()): the one a client resolution waits for
+	 * (not its own sub), and on that sub, the resolutions waiting for it
+	 * (a list through key_wnext); key_next: it->key_subs' list */
+	struct req *key_host, *key_waiters, *key_wnext;
+	struct req *key_next;
 	bool cd;			/* checking disabled: nothing validated,
 					   nothing cached */
 	uint8_t bogus_tries;
@@ -218,6 +223,7 @@ struct ctl_iter {
 	struct ctl_timer early_timer;
 	struct ctl_scrub *scrub; /* one reply is scrubbed at a time */
 	struct req *spare;	 /* freed resolutions kept for reuse (->next) */
+	struct req *key_subs;	 /* DS/DNSKEY subs running (->key_next) */
 	uint32_t nspare;
 	uint8_t side[MSG_MAX];	 /* a minimised reply being cached */
 	bool priming;		 /* a priming query is out */
@@ -587,8 +593,45 @@ static void cancel_query(struct req *r)
 	r->sent_probe = false;
 }
 
+static void defer(struct req *r, void (*step)(struct req *));
+static void step_next(struct req *r);
+
+/* r's part in joined key subs is over: a waiter leaves its host's list; a
+ * host's waiters go on (the chain's status is known now, or they ask for
+ * themselves). */
+static void key_leave(struct req *r)
+{
+	struct ctl_iter *it = r->it;
+
+	if (r->key_host) {
+		struct req **p = &r->key_host->key_waiters;
+		while (*p && *p != r)
+			p = &(*p)->key_wnext;
+		if (*p)
+			*p = r->key_wnext;
+		r->key_host = NULL;
+		r->sub_out = false;
+	}
+	if (r->sub_kind == SUB_DS || r->sub_kind == SUB_KEYS) {
+		struct req **p = &it->key_subs;
+		while (*p && *p != r)
+			p = &(*p)->key_next;
+		if (*p)
+			*p = r->key_next;
+	}
+	while (r->key_waiters) {
+		struct req *w = r->key_waiters;
+		r->key_waiters = w->key_wnext;
+		w->key_host = NULL;
+		w->sub_out = false;
+		if (!w->done)
+			defer(w, step_next);
+	}
+}
+
 static void req_free(struct req *r)
 {
+	key_leave(r);
 	if (r->parent && r->parent->sub == r) {
 		r->parent->sub = NULL;
 		r->parent->sub_out = false;
@@ -1307,6 +1350,26 @@ static void key_sub(struct req *r, const uint8_t *zone, int need, int why)
 		fail(r, NULL);
 		return;
 	}
+	/* A client resolution joins the same question already asked (a burst
+	 * of questions in a zone not yet known asks for its keys once), and
+	 * goes on when it ends. Only a client resolution waits so: it has no
+	 * ancestor, and waits with no sub of its own, so no wait can close a
+	 * circle. */
+	for (struct req *h = it->key_subs; !r->parent && !r->cd && h; h = h->key_next) {
+		struct req *top = h;
+		while (top->parent)
+			top = top->parent;
+		if (h->done || h->qtype != qtype || h->qclass != r->qclass ||
+		    h->ds_why != (uint8_t)why || top->cd || h->val_epoch != r->val_epoch ||
+		    !dns_name_same(h->qname, zone))
+			continue;
+		r->key_host = h;
+		r->key_wnext = h->key_waiters;
+		h->key_waiters = r;
+		r->sub_out = true;
+		it->st.key_joined++;
+		return;
+	}
 	struct req *sub = req_new(it, zone, qtype, r->qclass, r);
 	if (!sub) {
 		fail(r, NULL);
@@ -1314,6 +1377,8 @@ static void key_sub(struct req *r, const uint8_t *zone, int need, int why)
 	}
 	sub->ds_why = (uint8_t)why;
 	sub->sub_kind = ds ? SUB_DS : SUB_KEYS;
+	sub->key_next = it->key_subs;
+	it->key_subs = sub;
 	r->sub_out = true;
 	r->sub = sub;
 	it->st.key_queries++;

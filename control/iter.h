@@ -132,6 +132,7 @@ void ctl_iter_config_default(struct ctl_iter_config *c);
 	X(bogus, "answers that failed validation (SERVFAIL)")		\
 	X(bogus_retries, "bogus replies answered by asking another server") \
 	X(key_queries, "DS and DNSKEY sub-questions for the chain of trust") \
+	X(key_joined, "DS and DNSKEY sub-questions joined to one already asked") \
 	X(nsec_feeds, "validated NSEC/NSEC3 proofs sent to the NSEC store (RFC 8198)")
 
 struct ctl_iter_stats {
