@@ -59,6 +59,7 @@
 #define EDE_TEXT_MAX 80		/* the reason's text in an Extended DNS Error */
 #define SIGNER_FETCHES_MAX 4	/* DS/DNSKEY fetches for zones below a cut */
 #define KEY_FETCHES_MAX 8	/* DS/DNSKEY sub-questions per resolution */
+#define KEY_JOIN_SCAN 64	/* joinable key questions looked at for a join */
 #define LOG_BOGUS_PER_S 10	/* log lines about bogus answers a second */
 
 /* What a sub-resolution is for. */
@@ -160,9 +161,10 @@ struct req {
 	uint8_t key_fetches;		/* DS/DNSKEY sub-questions it started */
 	/* key subs joined (key_sub()): the one a client resolution waits for
 	 * (not its own sub), and on that sub, the resolutions waiting for it
-	 * (a list through key_wnext); key_next: it->key_subs' list */
-	struct req *key_host, *key_waiters, *key_wnext;
-	struct req *key_next;
+	 * (a list through key_wnext, key_wpprev: unlinked in O(1));
+	 * key_next, key_pprev: it->key_subs' list (joinable subs only) */
+	struct req *key_host, *key_waiters, *key_wnext, **key_wpprev;
+	struct req *key_next, **key_pprev;
 	bool cd;			/* checking disabled: nothing validated,
 					   nothing cached */
 	uint8_t bogus_tries;
@@ -223,7 +225,7 @@ struct ctl_iter {
 	struct ctl_timer early_timer;
 	struct ctl_scrub *scrub; /* one reply is scrubbed at a time */
 	struct req *spare;	 /* freed resolutions kept for reuse (->next) */
-	struct req *key_subs;	 /* DS/DNSKEY subs running (->key_next) */
+	struct req *key_subs;	 /* joinable DS/DNSKEY subs running (->key_next) */
 	uint32_t nspare;
 	uint8_t side[MSG_MAX];	 /* a minimised reply being cached */
 	bool priming;		 /* a priming query is out */
@@ -596,34 +598,36 @@ static void cancel_query(struct req *r)
 static void defer(struct req *r, void (*step)(struct req *));
 static void step_next(struct req *r);
 
+/* A waiter leaves its host's list (O(1)). */
+static void key_unwait(struct req *r)
+{
+	if (!r->key_host)
+		return;
+	*r->key_wpprev = r->key_wnext;
+	if (r->key_wnext)
+		r->key_wnext->key_wpprev = r->key_wpprev;
+	r->key_host = NULL;
+	r->key_wnext = NULL;
+	r->key_wpprev = NULL;
+	r->sub_out = false;
+}
+
 /* r's part in joined key subs is over: a waiter leaves its host's list; a
- * host's waiters go on (the chain's status is known now, or they ask for
- * themselves). */
+ * host leaves it->key_subs, and its waiters go on (the chain's status is
+ * known now, or one of them asks again and the others join it). */
 static void key_leave(struct req *r)
 {
-	struct ctl_iter *it = r->it;
-
-	if (r->key_host) {
-		struct req **p = &r->key_host->key_waiters;
-		while (*p && *p != r)
-			p = &(*p)->key_wnext;
-		if (*p)
-			*p = r->key_wnext;
-		r->key_host = NULL;
-		r->sub_out = false;
-	}
-	if (r->sub_kind == SUB_DS || r->sub_kind == SUB_KEYS) {
-		struct req **p = &it->key_subs;
-		while (*p && *p != r)
-			p = &(*p)->key_next;
-		if (*p)
-			*p = r->key_next;
+	key_unwait(r);
+	if (r->key_pprev) {
+		*r->key_pprev = r->key_next;
+		if (r->key_next)
+			r->key_next->key_pprev = r->key_pprev;
+		r->key_pprev = NULL;
+		r->key_next = NULL;
 	}
 	while (r->key_waiters) {
 		struct req *w = r->key_waiters;
-		r->key_waiters = w->key_wnext;
-		w->key_host = NULL;
-		w->sub_out = false;
+		key_unwait(w);
 		if (!w->done)
 			defer(w, step_next);
 	}
@@ -1338,36 +1342,59 @@ static bool minimised(const struct req *r)
  * ends. At most KEY_FETCHES_MAX per resolution: one that failed is not
  * started again and again (its failure is not recorded for the zone, so
  * nothing else would stop it). */
+/* A waiter's own deadline came before its host ended. */
+static void key_wait_expired(struct req *r)
+{
+	key_unwait(r);
+	fail(r, &r->it->st.limit_time);
+}
+
 static void key_sub(struct req *r, const uint8_t *zone, int need, int why)
 {
 	struct ctl_iter *it = r->it;
 	bool ds = need == CTL_CHAIN_NEED_DS || need == CTL_CHAIN_NEED_CUT;
 	uint16_t qtype = ds ? DNS_T_DS : DNS_T_DNSKEY;
 
+	/*
+	 * A client resolution joins the same question already asked for
+	 * another client resolution (a burst of questions in a zone not yet
+	 * known asks for its keys once), and goes on when it ends. Only such
+	 * questions are joinable: asked by a client resolution (depth 1: the
+	 * budget and depth they go on with are a client's), not CD. Only a
+	 * client resolution waits so: it has no ancestor, and waits with no
+	 * sub of its own, so no wait can close a circle. A join is no fetch of
+	 * its own (a host that fails for its asker's reasons costs the waiter
+	 * nothing), and the waiter's own deadline still holds; the list is
+	 * looked at KEY_JOIN_SCAN entries deep at most (newest first).
+	 */
+	unsigned looked = 0;
+	for (struct req *h = it->key_subs; !r->parent && !r->cd && h && looked < KEY_JOIN_SCAN;
+	     h = h->key_next, looked++) {
+		if (h->done || h->qtype != qtype || h->qclass != r->qclass ||
+		    (ds && h->ds_why != (uint8_t)why) || h->val_epoch != r->val_epoch ||
+		    !dns_name_same(h->qname, zone))
+			continue;
+		uint64_t now = ctl_now_ms();
+		r->key_host = h;
+		r->key_wnext = h->key_waiters;
+		if (h->key_waiters)
+			h->key_waiters->key_wpprev = &r->key_wnext;
+		r->key_wpprev = &h->key_waiters;
+		h->key_waiters = r;
+		r->sub_out = true;
+		it->st.key_joined++;
+		/* its max-time-ms: the host's may be later */
+		r->step = key_wait_expired;
+		if (ctl_timer_add(it->loop, &r->step_timer,
+				  r->bud->deadline_ms > now ? (uint32_t)(r->bud->deadline_ms - now) : 0,
+				  deferred, r) != 0)
+			it->st.overflow++;
+		return;
+	}
 	if (++r->key_fetches > KEY_FETCHES_MAX) {
 		sec_lower(r, CTL_SEC_BOGUS, CTL_EDE_DNSKEY_MISSING,
 			  "the chain of trust could not be had");
 		fail(r, NULL);
-		return;
-	}
-	/* A client resolution joins the same question already asked (a burst
-	 * of questions in a zone not yet known asks for its keys once), and
-	 * goes on when it ends. Only a client resolution waits so: it has no
-	 * ancestor, and waits with no sub of its own, so no wait can close a
-	 * circle. */
-	for (struct req *h = it->key_subs; !r->parent && !r->cd && h; h = h->key_next) {
-		struct req *top = h;
-		while (top->parent)
-			top = top->parent;
-		if (h->done || h->qtype != qtype || h->qclass != r->qclass ||
-		    h->ds_why != (uint8_t)why || top->cd || h->val_epoch != r->val_epoch ||
-		    !dns_name_same(h->qname, zone))
-			continue;
-		r->key_host = h;
-		r->key_wnext = h->key_waiters;
-		h->key_waiters = r;
-		r->sub_out = true;
-		it->st.key_joined++;
 		return;
 	}
 	struct req *sub = req_new(it, zone, qtype, r->qclass, r);
@@ -1377,8 +1404,13 @@ static void key_sub(struct req *r, const uint8_t *zone, int need, int why)
 	}
 	sub->ds_why = (uint8_t)why;
 	sub->sub_kind = ds ? SUB_DS : SUB_KEYS;
-	sub->key_next = it->key_subs;
-	it->key_subs = sub;
+	if (!r->parent && !r->cd) { /* joinable (above) */
+		sub->key_next = it->key_subs;
+		if (it->key_subs)
+			it->key_subs->key_pprev = &sub->key_next;
+		sub->key_pprev = &it->key_subs;
+		it->key_subs = sub;
+	}
 	r->sub_out = true;
 	r->sub = sub;
 	it->st.key_queries++;
