@@ -69,6 +69,7 @@ struct ctl_dp {
 	struct lookup_wait wait[SHM_LOOKUP_RING_SIZE];
 	struct shm_found found_in;	/* the found record being read */
 	unsigned n_workers;
+	unsigned n_lcores, lcores[SHM_WORKERS_MAX]; /* dataplane.workers (status) */
 	struct rte_ring *miss[SHM_WORKERS_MAX];
 	struct ctl_timer poll, beat;
 	uint64_t dp_instance;
@@ -1004,6 +1005,8 @@ struct ctl_dp *ctl_dp_attach(struct ctl_loop *loop, struct ctl_iter *it,
 	d->it = it;
 	d->ctl = ctl;
 	d->n_workers = ctl->n_workers;
+	for (unsigned i = 0; i < cfg->dataplane.n_workers && i < SHM_WORKERS_MAX; i++)
+		d->lcores[d->n_lcores++] = cfg->dataplane.workers[i];
 	/* tokens of an earlier control's lookups may still come back: ours
 	 * start anywhere, and what waits in the ring now is not ours */
 	if (getrandom(&d->next_token, sizeof(d->next_token), 0) != sizeof(d->next_token))
@@ -1239,7 +1242,21 @@ void ctl_dp_print_ports(const struct ctl_dp *d, FILE *f)
 {
 	const struct shm_ctl *ctl = d->ctl;
 
-	fprintf(f, "dataplane_pid %d\ndataplane_workers %u\n", (int)ctl->dp_pid, d->n_workers);
+	char v[sizeof(ctl->dp_version) + 1];
+	size_t n = 0;
+
+	/* the version as it is in shared memory: printable octets only */
+	for (; n < sizeof(ctl->dp_version) && ctl->dp_version[n]; n++)
+		v[n] = ctl->dp_version[n] > ' ' && ctl->dp_version[n] < 0x7f ? ctl->dp_version[n] : '?';
+	v[n] = 0;
+	fprintf(f, "dataplane_pid %d\ndataplane_version %s\ndataplane_uptime_s %llu\n"
+		   "dataplane_workers %u\ndataplane_lcores", (int)ctl->dp_pid, n ? v : "?",
+		(unsigned long long)(ctl->now_ms >= ctl->dp_started_ms
+					     ? (ctl->now_ms - ctl->dp_started_ms) / 1000 : 0),
+		d->n_workers);
+	for (unsigned i = 0; i < d->n_lcores; i++)
+		fprintf(f, "%c%u", i ? ',' : ' ', d->lcores[i]);
+	fputc('\n', f);
 
 	for (unsigned i = 0; i < ctl->n_ports && i < SHM_PORTS_MAX; i++) {
 		const struct shm_port_stats *s = &ctl->ports[i];

@@ -232,6 +232,8 @@ static int shared_objects(struct dp *dp, char *err, size_t errlen)
 	if (getrandom(&ctl->dp_instance, sizeof(ctl->dp_instance), 0) != sizeof(ctl->dp_instance))
 		ctl->dp_instance = rte_rdtsc();
 	ctl->now_ms = shm_clock_ms();
+	ctl->dp_started_ms = ctl->now_ms;
+	snprintf(ctl->dp_version, sizeof(ctl->dp_version), "%s", BW_VERSION);
 	ctl->clock_scale = dp->cfg->resolver.clock_scale > 1 ? dp->cfg->resolver.clock_scale : 1;
 	ctl->clock_base_ms = ctl->now_ms;
 	ctl->now_s = (uint32_t)(ctl->now_ms / 1000);

@@ -82,7 +82,8 @@ struct dns_query;
  * 16: control's nsec_synth counter (misses answered from its own NSEC
  * store). 17: the cache dump (dump_seq, dump_pos, dump_under; dump_done,
  * dump_next, dump_n, dump_status, dump[]) and the writer's dump
- * counters. */
+ * counters; the dataplane's version and start (dp_version,
+ * dp_started_ms). */
 #define SHM_ABI_VERSION 17
 #define SHM_MAGIC 0x6277636c /* "bwcl" */
 
@@ -611,6 +612,8 @@ struct shm_ctl {
 	uint32_t record_sizes[4];	/* sizeof(struct shm_miss), shm_fill,
 					   shm_lookup, shm_found */
 	int32_t dp_pid;
+	char dp_version[32];		/* BW_VERSION, NUL-padded (status) */
+	uint64_t dp_started_ms;		/* now_ms at its start (status' uptime) */
 	uint64_t dp_instance;		/* random, new at every start */
 	uint64_t tsc_hz;
 	uint8_t config_sha256[32];	/* SHA-256 of the configuration file's
