@@ -1337,11 +1337,6 @@ static bool minimised(const struct req *r)
 	return !dns_name_same(r->sent_name, r->target) || r->sent_type != r->qtype;
 }
 
-/* Starts the DS (need CTL_CHAIN_NEED_DS or _CUT; why: enum
- * ctl_chain_ds_why) or DNSKEY sub-question for zone; r goes on when it
- * ends. At most KEY_FETCHES_MAX per resolution: one that failed is not
- * started again and again (its failure is not recorded for the zone, so
- * nothing else would stop it). */
 /* A waiter's own deadline came before its host ended. */
 static void key_wait_expired(struct req *r)
 {
@@ -1349,6 +1344,11 @@ static void key_wait_expired(struct req *r)
 	fail(r, &r->it->st.limit_time);
 }
 
+/* Starts the DS (need CTL_CHAIN_NEED_DS or _CUT; why: enum
+ * ctl_chain_ds_why) or DNSKEY sub-question for zone; r goes on when it
+ * ends. At most KEY_FETCHES_MAX per resolution: one that failed is not
+ * started again and again (its failure is not recorded for the zone, so
+ * nothing else would stop it). */
 static void key_sub(struct req *r, const uint8_t *zone, int need, int why)
 {
 	struct ctl_iter *it = r->it;
