@@ -32,25 +32,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "control/jsonw.h"
+
 #define DEFAULT_SOCKET "/run/bailiwick/control.sock"
 
 static void json_string(const char *s, size_t n)
 {
-	putchar('"');
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", stdout);
-		else if (c == '\t')
-			fputs("\\t", stdout);
-		else if (c < 0x20 || c == 0x7f)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
+	jw_escape(stdout, s, n);
 }
 
 static bool json_number(const char *s, size_t n)

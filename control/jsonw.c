@@ -3,11 +3,13 @@
  */
 #include "control/jsonw.h"
 
-static void put_string(FILE *f, const char *s)
+#include <string.h>
+
+void jw_escape(FILE *f, const char *s, size_t n)
 {
 	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
 
 		if (c == '"' || c == '\\')
 			fprintf(f, "\\%c", c);
@@ -17,6 +19,11 @@ static void put_string(FILE *f, const char *s)
 			fputc(c, f);
 	}
 	fputc('"', f);
+}
+
+static void put_string(FILE *f, const char *s)
+{
+	jw_escape(f, s, strlen(s));
 }
 
 /* The comma before a member or element, and its key. */

@@ -36,4 +36,8 @@ void jw_i64(struct jw *w, const char *key, int64_t v);
 void jw_bool(struct jw *w, const char *key, bool v);
 void jw_null(struct jw *w, const char *key);
 
+/* s[0..n) as a JSON string, quotes and escapes (bailiwick-ctl's own
+ * members use it too). */
+void jw_escape(FILE *f, const char *s, size_t n);
+
 #endif
