@@ -121,7 +121,9 @@ enum cfg_log_target {
 	CFG_LOG_STDERR = 0,
 	CFG_LOG_SYSLOG,
 	CFG_LOG_JOURNAL,
+	CFG_LOG_TARGETS
 };
+extern const char *const cfg_log_targets[CFG_LOG_TARGETS]; /* "stderr" .. "journal" */
 
 enum cfg_control_down {
 	CFG_DOWN_SERVFAIL = 0,

@@ -12,6 +12,7 @@
 #include "conf/parser.h"
 
 const char *const cfg_log_levels[CFG_LOG_LEVELS] = { "err", "warning", "notice", "info", "debug" };
+const char *const cfg_log_targets[CFG_LOG_TARGETS] = { "stderr", "syslog", "journal" };
 
 static int notify_list(struct ctx *x, yaml_node_t *n)
 {
@@ -121,7 +122,6 @@ int cfgp_dnstap(struct ctx *x, yaml_node_t *n)
 /* log: the level, where lines go, and the sampled query log. */
 int cfgp_log(struct ctx *x, yaml_node_t *n)
 {
-	static const char *const targets[] = { "stderr", "syslog", "journal" };
 	MAP_WALK(k, "level", "target", "query-sample");
 	int r = cfgp_walk_map(x, n, &k_walk);
 
@@ -129,7 +129,8 @@ int cfgp_log(struct ctx *x, yaml_node_t *n)
 		return r;
 	FIELD(k, 0, cfgp_get_enum(x, v, cfg_log_levels, CFG_LOG_LEVELS,
 				  "one of err, warning, notice, info, debug", &x->cfg->log.level));
-	FIELD(k, 1, cfgp_get_enum(x, v, targets, 3, "one of stderr, syslog, journal",
+	FIELD(k, 1, cfgp_get_enum(x, v, cfg_log_targets, CFG_LOG_TARGETS,
+				  "one of stderr, syslog, journal",
 				  &x->cfg->log.target));
 	FIELD(k, 2, cfgp_get_u32(x, v, 0, CFG_DNSTAP_SAMPLE_MAX,
 				 "1 in how many client queries (0: none)", &x->cfg->log.query_sample));

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "conf/config.h"
+#include "conf/log.h"
 #include "dns/name.h"
 
 struct link {
@@ -423,9 +425,9 @@ const struct ctl_deleg *ctl_deleg_find(struct ctl_deleg_table *t,
 	return &cur->d;
 }
 
-int ctl_deleg_learn(struct ctl_deleg_table *t, const struct ctl_deleg *parent,
-		    const struct ctl_referral *r, uint32_t started, uint32_t now,
-		    const struct ctl_deleg **out)
+static int learn(struct ctl_deleg_table *t, const struct ctl_deleg *parent,
+		 const struct ctl_referral *r, uint32_t started, uint32_t now,
+		 const struct ctl_deleg **out)
 {
 	uint8_t zone[DNS_NAME_MAX];
 	struct entry *e;
@@ -489,6 +491,42 @@ int ctl_deleg_learn(struct ctl_deleg_table *t, const struct ctl_deleg *parent,
 	return changed ? CTL_DELEG_CHANGED : CTL_DELEG_NEW;
 }
 
+/* A referral's outcome at the debug level: the kiting defence at work. */
+static void log_learn(const struct ctl_deleg *parent, const struct ctl_referral *r, int rc,
+		      const struct ctl_deleg *d)
+{
+	static const char *const what[] = {
+		[CTL_DELEG_NEW] = "learned",
+		[CTL_DELEG_RENEWED] = "renewed (the same NS set)",
+		[CTL_DELEG_CHANGED] = "changed (another NS set)",
+		[CTL_DELEG_FRESH_KEPT] = "kept (the cut held is fresh or configured)",
+		[CTL_DELEG_LATE] = "refused (asked before the cut held expired, or through an "
+				   "older parent instance)",
+		[CTL_DELEG_NOT_BELOW] = "refused (not below the parent, or below a configured "
+					"zone)",
+		[CTL_DELEG_NOMEM] = "not stored (no memory)",
+	};
+	char z[4 * DNS_NAME_MAX + 1] = "?", p[4 * DNS_NAME_MAX + 1] = "?";
+
+	dns_name_to_str(r->zone, z, sizeof(z));
+	dns_name_to_str(parent->zone, p, sizeof(p));
+	cfg_log(CFG_LOG_DEBUG, "delegation %s from %s (instance %llu): %s, %u NS, ttl %u%s%llu",
+		z, p, (unsigned long long)parent->id,
+		rc > 0 && rc <= CTL_DELEG_NOMEM ? what[rc] : "?", r->nns, r->ttl,
+		d ? ", instance " : "", d ? (unsigned long long)d->id : 0ULL);
+}
+
+int ctl_deleg_learn(struct ctl_deleg_table *t, const struct ctl_deleg *parent,
+		    const struct ctl_referral *r, uint32_t started, uint32_t now,
+		    const struct ctl_deleg **out)
+{
+	int rc = learn(t, parent, r, started, now, out);
+
+	if (cfg_log_on(CFG_LOG_DEBUG))
+		log_learn(parent, r, rc, *out);
+	return rc;
+}
+
 bool ctl_deleg_revoke(struct ctl_deleg_table *t, const uint8_t *zone_in)
 {
 	uint8_t zone[DNS_NAME_MAX];
@@ -500,6 +538,11 @@ bool ctl_deleg_revoke(struct ctl_deleg_table *t, const uint8_t *zone_in)
 		return false;
 	unhash(t, e);
 	t->st.revoked++;
+	if (cfg_log_on(CFG_LOG_DEBUG)) {
+		char z[4 * DNS_NAME_MAX + 1] = "?";
+		dns_name_to_str(zone, z, sizeof(z));
+		cfg_log(CFG_LOG_DEBUG, "delegation %s revoked: its parent says it is gone", z);
+	}
 	return true;
 }
 

@@ -73,6 +73,7 @@ struct ctl_dp {
 	unsigned n_lcores, lcores[SHM_WORKERS_MAX]; /* dataplane.workers (status) */
 	struct rte_ring *miss[SHM_WORKERS_MAX];
 	struct ctl_timer poll, beat;
+	uint32_t log_setting;	/* for shm's log_setting; 0: not yet */
 	uint64_t dp_instance;
 	bool lost;
 	unsigned npend;
@@ -234,6 +235,13 @@ static void resolved(void *arg, int rcode, const uint8_t *msg, size_t len, bool 
 	ctl_timer_cancel(d->loop, &p->stale_timer);
 	p->rcode = rcode;
 	p->stale = stale;
+	if (cfg_log_on(CFG_LOG_DEBUG)) {
+		char via[32];
+		snprintf(via, sizeof(via),
+			 p->kind == SHM_MISS_CLIENT ? "worker %u" : "worker %u, a refresh",
+			 p->c.worker);
+		ctl_log_resolved(via, p->c.qname, p->c.qtype, rcode, msg, len, stale);
+	}
 	if (d->policy && ctl_policy_active(d->policy)) {
 		if (!shm_client_query(&p->c, qbuf, &q) &&
 		    ctl_policy_respond(d->policy, d->it, &q, p->c.family, p->c.src_ip, false,
@@ -833,6 +841,12 @@ static void poll_misses(struct ctl_loop *loop, void *arg)
 
 /* --- liveness ------------------------------------------------------------- */
 
+void ctl_dp_publish_log(struct ctl_dp *d)
+{
+	d->log_setting = SHM_LOG_SET | cfg_log_get_target() << 8 | cfg_log_get_level();
+	d->ctl->log_setting = d->log_setting;
+}
+
 static void heartbeat(struct ctl_loop *loop, void *arg)
 {
 	struct ctl_dp *d = arg;
@@ -840,6 +854,8 @@ static void heartbeat(struct ctl_loop *loop, void *arg)
 	int32_t pid = d->ctl->dp_pid;
 
 	d->ctl->ctl_heartbeat_ms = now;
+	if (d->log_setting)
+		d->ctl->log_setting = d->log_setting;
 	if (d->nretired)
 		free_released(d);
 	/* a snapshot the dataplane could not be given yet (no hugepage

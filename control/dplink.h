@@ -127,6 +127,14 @@ uint64_t ctl_dp_settings_gen(const struct ctl_dp *d);
 void ctl_dp_settings_state(const struct ctl_dp *d, uint64_t *active, uint64_t *rejected);
 
 /*
+ * The log level and target control has in force now (conf/log.h's) go to
+ * the dataplane for its own lines, with the next heartbeat and again after
+ * every re-attach. Called once control's log section applies (before it,
+ * the dataplane keeps its file's), and after each change.
+ */
+void ctl_dp_publish_log(struct ctl_dp *d);
+
+/*
  * The workers' copies of client messages (their tap rings, which the
  * dataplane makes when the same file asks for dnstap's client messages or
  * the query log) go to t (dnstap; NULL: none) and, with qlog, to the query

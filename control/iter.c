@@ -810,7 +810,7 @@ static void log_bogus(const struct req *r)
 		return;
 	if (dns_name_to_str(r->qname, name, sizeof(name)) < 0)
 		strcpy(name, "?");
-	ctl_log(CFG_LOG_WARNING, "bogus: %s type %u: %s (EDE %u)", name, r->qtype,
+	cfg_log(CFG_LOG_WARNING, "bogus: %s type %u: %s (EDE %u)", name, r->qtype,
 		r->why ? r->why : "?", r->ede == CTL_EDE_NONE ? CTL_EDE_BOGUS : r->ede);
 }
 

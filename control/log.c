@@ -1,147 +1,68 @@
 /*
- * control/log.c: control's messages (see log.h). Control process, the
- * loop's thread.
+ * control/log.c: control's log section, counters and query log (see
+ * log.h). Control process, the loop's thread.
  */
 #include "control/log.h"
 
 #include <arpa/inet.h>
-#include <stdarg.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <syslog.h>
-#include <unistd.h>
 
-#include <systemd/sd-journal.h>
-
-#include "control/loop.h"
+#include "dns/msg.h"
 #include "dns/name.h"
 #include "dns/print.h"
 #include "dns/query.h"
 #include "dns/wire.h"
 
-#define LINE_MAX_LEN 1024
-
 static struct {
-	unsigned level;
-	unsigned target;
-	bool syslog_open;
 	uint32_t query_sample, query_left;
 	uint64_t busy_s;		/* the second busy_n counts */
 	uint32_t busy_n;
-	struct ctl_log_stats st;
-} lg = { .level = CFG_LOG_INFO, .target = CFG_LOG_STDERR };
+	uint64_t queries, busy_dropped;
+} lg;
 
 void ctl_log_configure(const struct cfg *cfg)
 {
-	lg.level = cfg->log.level < CFG_LOG_LEVELS ? cfg->log.level : CFG_LOG_INFO;
-	lg.target = cfg->log.target;
-	if (lg.target == CFG_LOG_SYSLOG && !lg.syslog_open) {
-		openlog("bailiwick-control", LOG_PID | LOG_NDELAY, LOG_DAEMON);
-		lg.syslog_open = true;
-	} else if (lg.target != CFG_LOG_SYSLOG && lg.syslog_open) {
-		closelog();
-		lg.syslog_open = false;
-	}
+	cfg_log_configure(cfg->log.level, cfg->log.target);
 	if (lg.query_sample != cfg->log.query_sample)
 		lg.query_sample = lg.query_left = cfg->log.query_sample;
 }
 
-void ctl_log_set_level(unsigned level)
+bool ctl_log_set_level_verb(const char *lvl, bool with_dp, FILE *f)
 {
-	if (level < CFG_LOG_LEVELS)
-		lg.level = level;
-}
+	unsigned i = 0, was = cfg_log_get_level();
 
-unsigned ctl_log_level(void)
-{
-	return lg.level;
-}
-
-bool ctl_log_on(unsigned level)
-{
-	return level <= lg.level;
-}
-
-static void write_line(unsigned level, const char *line)
-{
-	int prio = LOG_ERR + (int)level; /* enum cfg_log_level's order is syslog's */
-
-	lg.st.messages++;
-	switch (lg.target) {
-	case CFG_LOG_SYSLOG:
-		syslog(prio, "%s", line);
-		break;
-	case CFG_LOG_JOURNAL:
-		if (sd_journal_print(prio, "%s", line) < 0) /* no journal: not lost */
-			fprintf(stderr, "bailiwick-control: %s\n", line);
-		break;
-	default:
-		fprintf(stderr, "bailiwick-control: %s\n", line);
-		return;
+	while (lvl && i < CFG_LOG_LEVELS && strcmp(lvl, cfg_log_levels[i]))
+		i++;
+	if (!lvl || i == CFG_LOG_LEVELS) {
+		fprintf(f, "error: set-log-level LEVEL: LEVEL is one of err, warning, notice, "
+			   "info, debug\n");
+		return false;
 	}
-	/* an operator who started control by hand sees why it failed */
-	if (level == CFG_LOG_ERR && isatty(STDERR_FILENO))
-		fprintf(stderr, "bailiwick-control: %s\n", line);
-}
-
-static void vlog(unsigned level, const char *prefix, const char *fmt, va_list ap)
-{
-	char line[LINE_MAX_LEN];
-	int n = snprintf(line, sizeof(line), "%s", prefix);
-
-	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-	write_line(level, line);
-}
-
-void ctl_log(unsigned level, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!ctl_log_on(level))
-		return;
-	va_start(ap, fmt);
-	vlog(level, "", fmt, ap);
-	va_end(ap);
-}
-
-void ctl_log_limited(struct ctl_log_limit *l, unsigned level, const char *fmt, ...)
-{
-	uint64_t now = ctl_now_ms();
-	char prefix[64] = "";
-	va_list ap;
-
-	if (!ctl_log_on(level))
-		return;
-	if (!l->window_ms || now - l->window_ms >= CTL_LOG_LIMIT_MS) {
-		if (l->suppressed)
-			snprintf(prefix, sizeof(prefix), "(%u more lines from here were not logged) ",
-				 l->suppressed);
-		l->window_ms = now;
-		l->n = 0;
-		l->suppressed = 0;
-	}
-	if (l->n >= CTL_LOG_LIMIT_N) {
-		l->suppressed++;
-		lg.st.suppressed++;
-		return;
-	}
-	l->n++;
-	va_start(ap, fmt);
-	vlog(level, prefix, fmt, ap);
-	va_end(ap);
+	cfg_log(CFG_LOG_NOTICE, "log level %s (was %s): bailiwick-ctl set-log-level",
+		cfg_log_levels[i], cfg_log_levels[was]);
+	cfg_log_set_level(i);
+	if (!cfg_log_on(CFG_LOG_NOTICE) || was < CFG_LOG_NOTICE)
+		cfg_log(i, "log level %s (was %s): bailiwick-ctl set-log-level", cfg_log_levels[i],
+			cfg_log_levels[was]);
+	fprintf(f, "log level %s (was %s)%s until the next reload or restart\n",
+		cfg_log_levels[i], cfg_log_levels[was],
+		with_dp ? ", the dataplane's too," : "");
+	return true;
 }
 
 bool ctl_log_busy_ok(void)
 {
-	uint64_t s = ctl_now_ms() / 1000;
+	uint64_t s = cfg_log_now_ms() / 1000;
 
 	if (s != lg.busy_s) {
 		lg.busy_s = s;
 		lg.busy_n = 0;
 	}
 	if (lg.busy_n >= CTL_LOG_BUSY_PER_S) {
-		lg.st.busy_dropped++;
+		lg.busy_dropped++;
 		return false;
 	}
 	lg.busy_n++;
@@ -150,7 +71,7 @@ bool ctl_log_busy_ok(void)
 
 bool ctl_log_query_sample(void)
 {
-	if (!lg.query_sample || !ctl_log_on(CFG_LOG_INFO))
+	if (!lg.query_sample || !cfg_log_on(CFG_LOG_INFO))
 		return false;
 	if (--lg.query_left)
 		return false;
@@ -164,26 +85,97 @@ void ctl_log_query(const char *via, int family, const uint8_t *addr, uint16_t po
 	char a[INET6_ADDRSTRLEN] = "?", name[4 * DNS_NAME_MAX + 1], type[16], class[16];
 	struct dns_query q;
 
-	if (!ctl_log_on(CFG_LOG_INFO) || !ctl_log_busy_ok())
+	if (!cfg_log_on(CFG_LOG_INFO) || !ctl_log_busy_ok())
 		return;
 	inet_ntop(family, addr, a, sizeof(a));
-	lg.st.queries++;
+	lg.queries++;
 	if (dns_query_parse(&q, msg, len) != 0 ||
 	    dns_name_to_str(dns_query_qname(&q), name, sizeof(name)) < 0) {
-		ctl_log(CFG_LOG_INFO, "query %s#%u %s: not a query (%zu octets) (%s)", a, port,
+		cfg_log(CFG_LOG_INFO, "query %s#%u %s: not a query (%zu octets) (%s)", a, port,
 			tcp ? "TCP" : "UDP", len, via);
 		return;
 	}
 	dns_type_to_str(q.qtype, type, sizeof(type));
 	dns_class_to_str(q.qclass, class, sizeof(class));
-	ctl_log(CFG_LOG_INFO, "query %s#%u %s %s %s %s%s%s%s%s id %u (%s)", a, port,
+	cfg_log(CFG_LOG_INFO, "query %s#%u %s %s %s %s%s%s%s%s id %u (%s)", a, port,
 		tcp ? "TCP" : "UDP", name, type, class, (q.flags & DNS_F_RD) ? " +RD" : "",
 		(q.flags & DNS_F_CD) ? " +CD" : "",
 		q.has_edns && (q.edns.flags & DNS_EDNS_F_DO) ? " +DO" : "",
 		q.has_edns ? "" : " -EDNS", q.id, via);
 }
 
+/* "NAME TYPE" of a name and type, for the debug lines */
+static void name_type(const uint8_t *name, uint16_t type, char *buf, size_t size)
+{
+	char n[4 * DNS_NAME_MAX + 1] = "?", t[16];
+
+	if (name)
+		dns_name_to_str(name, n, sizeof(n));
+	dns_type_to_str(type, t, sizeof(t));
+	snprintf(buf, size, "%s %s", n, t);
+}
+
+void ctl_log_upstream(void *arg, bool reply, const struct sockaddr_storage *server,
+		      uint16_t local_port, bool tcp, const uint8_t *msg, size_t len,
+		      uint64_t age_us, const uint8_t *zone)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)server;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)server;
+	bool v6 = server->ss_family == AF_INET6;
+	char a[INET6_ADDRSTRLEN] = "?", q[4 * DNS_NAME_MAX + 32], z[4 * DNS_NAME_MAX + 1] = "?";
+	struct dns_msg m;
+
+	(void)arg;
+	if (!cfg_log_on(CFG_LOG_DEBUG))
+		return;
+	inet_ntop(v6 ? AF_INET6 : AF_INET, v6 ? (const void *)&sin6->sin6_addr
+					      : (const void *)&sin->sin_addr, a, sizeof(a));
+	uint16_t port = ntohs(v6 ? sin6->sin6_port : sin->sin_port);
+	if (zone)
+		dns_name_to_str(zone, z, sizeof(z));
+	if (dns_msg_parse(&m, msg, len) || !m.qname_len) {
+		cfg_log(CFG_LOG_DEBUG, "upstream %s %s#%u %s: not a message (%zu octets)",
+			reply ? "reply from" : "query to", a, port, tcp ? "TCP" : "UDP", len);
+		return;
+	}
+	name_type(m.qname, m.qtype, q, sizeof(q));
+	if (!reply) {
+		cfg_log(CFG_LOG_DEBUG, "upstream query %s to %s#%u %s from port %u (zone %s)", q, a,
+			port, tcp ? "TCP" : "UDP", local_port, z);
+		return;
+	}
+	const char *rc = dns_rcode_str(m.rcode);
+	cfg_log(CFG_LOG_DEBUG, "upstream reply %s from %s#%u %s: %s%s%s, %u/%u/%u records, "
+			       "after %llu us (zone %s)",
+		q, a, port, tcp ? "TCP" : "UDP", rc ? rc : "rcode?",
+		(m.hdr.flags & DNS_F_AA) ? " aa" : "", (m.hdr.flags & DNS_F_TC) ? " tc" : "",
+		m.hdr.count[1], m.hdr.count[2], m.hdr.count[3], (unsigned long long)age_us, z);
+}
+
+void ctl_log_resolved(const char *via, const uint8_t *qname, uint16_t qtype, int rcode,
+		      const uint8_t *msg, size_t len, bool stale)
+{
+	char q[4 * DNS_NAME_MAX + 32];
+	struct dns_msg m;
+	bool parsed;
+
+	if (!cfg_log_on(CFG_LOG_DEBUG))
+		return;
+	name_type(qname, qtype, q, sizeof(q));
+	parsed = msg && !dns_msg_parse(&m, msg, len);
+	const char *rc = dns_rcode_str((uint16_t)rcode);
+	cfg_log(CFG_LOG_DEBUG, "resolved %s: %s, %u answers%s%s (%s)", q, rc ? rc : "rcode?",
+		parsed ? m.hdr.count[1] : 0, parsed && (m.hdr.flags & DNS_F_AD) ? ", AD" : "",
+		stale ? ", stale" : "", via);
+}
+
 void ctl_log_get_stats(struct ctl_log_stats *st)
 {
-	*st = lg.st;
+	struct cfg_log_stats e;
+
+	cfg_log_get_stats(&e);
+	st->messages = e.messages;
+	st->suppressed = e.suppressed;
+	st->queries = lg.queries;
+	st->busy_dropped = lg.busy_dropped;
 }

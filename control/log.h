@@ -1,16 +1,10 @@
 /*
- * control/log.h: control's messages. One level (log.level, changed by a
- * reload or bailiwick-ctl set-log-level), one target: stderr (the lines
- * "bailiwick-control: ..." as before; under systemd the journal takes
- * them without a priority), syslog (daemon facility, with the priority),
- * or the systemd journal (sd_journal_print(), with the priority). Repeated
- * warnings are limited at each place that writes them; the query log
- * writes 1 client query in log.query-sample at info. Process-wide state:
- * control process, the loop's thread only (libfstrm's and the policy
- * loader's threads never log).
- *
- * A syslog or journal socket that is full blocks the write: the limits
- * and the sampling keep the volume small, and err/warning lines are few.
+ * control/log.h: control's side of the messages. The engine (level, target,
+ * limits on repeated warnings) is conf/log.h's, which the dataplane shares;
+ * here: control's log section applied to it, its counters, and the sampled
+ * query log (1 client query in log.query-sample, at info). Control process,
+ * the loop's thread only (libfstrm's and the policy loader's threads never
+ * log).
  */
 #ifndef BW_CONTROL_LOG_H
 #define BW_CONTROL_LOG_H
@@ -18,11 +12,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "conf/config.h"
+#include "conf/log.h"
 
-#define CTL_LOG_LIMIT_N 10		/* lines from one place ... */
-#define CTL_LOG_LIMIT_MS 60000		/* ... in this window, then a count */
 #define CTL_LOG_BUSY_PER_S 1000		/* query log and policy match lines a second */
 
 #define CTL_LOG_COUNTERS(X)						\
@@ -37,37 +31,19 @@ struct ctl_log_stats {
 #undef X
 };
 
-/* The level, target and query sample of cfg's log section; a reload calls
- * it again (the level set by set-log-level goes back to the file's). */
+/* The level, target and query sample of cfg's log section (the lines
+ * themselves: cfg_log()); a reload calls it again (the level set by
+ * set-log-level goes back to the file's). */
 void ctl_log_configure(const struct cfg *cfg);
 
-/* enum cfg_log_level; set-log-level's. */
-void ctl_log_set_level(unsigned level);
-unsigned ctl_log_level(void);
-
-/* Whether a line of level would be written. */
-bool ctl_log_on(unsigned level);
-
-/* One line (no newline in fmt) at level (enum cfg_log_level). */
-void ctl_log(unsigned level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
 /*
- * At most CTL_LOG_LIMIT_N lines through l in CTL_LOG_LIMIT_MS; those over
- * are counted, and the next line written says how many were not.
- * CTL_LOG_LIMITED() gives each place its own limit.
+ * bailiwick-ctl set-log-level LEVEL (lvl; NULL: none given): the level
+ * until the next reload, said in the log at the level before and after
+ * (a lowered level still says it once); the answer, or a one-line error,
+ * to f (with_dp: the answer says the dataplane follows). Whether the level
+ * was set.
  */
-struct ctl_log_limit {
-	uint64_t window_ms;
-	uint32_t n;
-	uint32_t suppressed;
-};
-void ctl_log_limited(struct ctl_log_limit *l, unsigned level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-#define CTL_LOG_LIMITED(level, ...)					\
-	do {								\
-		static struct ctl_log_limit lim_;			\
-		ctl_log_limited(&lim_, (level), __VA_ARGS__);		\
-	} while (0)
+bool ctl_log_set_level_verb(const char *lvl, bool with_dp, FILE *f);
 
 /* Whether one more line of a high-volume kind (the query log, policy
  * matches) may be written this second: at most CTL_LOG_BUSY_PER_S, so a
@@ -89,6 +65,23 @@ bool ctl_log_query_sample(void);
  */
 void ctl_log_query(const char *via, int family, const uint8_t *addr, uint16_t port, bool tcp,
 		   const uint8_t *msg, size_t len);
+
+/*
+ * The debug level's lines of a resolution, written only at debug:
+ * ctl_log_upstream() has the upstream module's tap's signature
+ * (control/upstream.h's up_tap_cb; arg unused): "upstream query NAME TYPE
+ * to ADDR#PORT UDP from port P (zone Z)" and "upstream reply NAME TYPE from
+ * ADDR#PORT UDP: RCODE aa tc, A/N/R records, after N us (zone Z)".
+ * ctl_log_resolved(): a resolution's end as its front end (via) gets it:
+ * "resolved NAME TYPE: RCODE, N answers, AD, stale (via)"; msg may be NULL
+ * (no answer: qname and qtype say what it was).
+ */
+struct sockaddr_storage;
+void ctl_log_upstream(void *arg, bool reply, const struct sockaddr_storage *server,
+		      uint16_t local_port, bool tcp, const uint8_t *msg, size_t len,
+		      uint64_t age_us, const uint8_t *zone);
+void ctl_log_resolved(const char *via, const uint8_t *qname, uint16_t qtype, int rcode,
+		      const uint8_t *msg, size_t len, bool stale);
 
 void ctl_log_get_stats(struct ctl_log_stats *st);
 

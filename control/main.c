@@ -347,16 +347,16 @@ static void transferred(void *arg, int r, const char *err, unsigned failed, cons
 
 	/* a failure repeats at every retry: its lines (the summary and the
 	 * report's) go through one limit */
-	static struct ctl_log_limit failing;
+	static struct cfg_log_limit failing;
 	if (r || failed)
-		ctl_log_limited(&failing, CFG_LOG_WARNING, "policy refresh: %s", err);
+		cfg_log_limited(&failing, CFG_LOG_WARNING, "policy refresh: %s", err);
 	for (size_t i = 0; i < len;) {
 		const char *nl = memchr(report + i, '\n', len - i);
 		size_t ll = nl ? (size_t)(nl - (report + i)) : len - i;
 		if (ll && (r || failed))
-			ctl_log_limited(&failing, CFG_LOG_WARNING, "%.*s", (int)ll, report + i);
+			cfg_log_limited(&failing, CFG_LOG_WARNING, "%.*s", (int)ll, report + i);
 		else if (ll)
-			ctl_log(CFG_LOG_NOTICE, "%.*s", (int)ll, report + i);
+			cfg_log(CFG_LOG_NOTICE, "%.*s", (int)ll, report + i);
 		i += ll + 1;
 	}
 	if (!r && s && p->dp && policy_gen(s) > ctl_dp_policy_gen(p->dp))
@@ -507,7 +507,7 @@ static void apply_config(struct parts *p, const uint8_t *sha, const char *policy
 		 * the next reload sets the whole list again */
 		routed_failed = routed && ctl_routed_zones(p->deleg, p->cfg, &ic, why, sizeof(why));
 		if (routed_failed)
-			ctl_log(CFG_LOG_ERR, "reload: stub and forward zones: %s", why);
+			cfg_log(CFG_LOG_ERR, "reload: stub and forward zones: %s", why);
 		p->cfg_gen++;
 		ctl_iter_set_config(p->it, &ic);
 		ctl_server_reconfigure(p->srv, p->cfg);
@@ -524,11 +524,13 @@ static void apply_config(struct parts *p, const uint8_t *sha, const char *policy
 		p->max_ttl = p->cfg->cache.max_negative_ttl_s;
 	}
 	/* the file's level and target at every reload (set-log-level's goes) */
-	unsigned was = ctl_log_level();
+	unsigned was = cfg_log_get_level();
 	ctl_log_configure(p->cfg);
-	if (ctl_log_level() != was)
-		ctl_log(CFG_LOG_NOTICE, "log level %s (was %s): the configuration's",
-			cfg_log_levels[ctl_log_level()], cfg_log_levels[was]);
+	if (cfg_log_get_level() != was)
+		cfg_log(CFG_LOG_NOTICE, "log level %s (was %s): the configuration's",
+			cfg_log_levels[cfg_log_get_level()], cfg_log_levels[was]);
+	if (p->dp)
+		ctl_dp_publish_log(p->dp);
 	/* The file both processes stand for (a control started from it
 	 * attaches) only when nothing in it waits for a restart: a control
 	 * started from a file whose kept settings differ would not match the
@@ -765,24 +767,8 @@ static int command(void *arg, const char *cmd, FILE *f)
 	}
 	const char *lvl;
 	if (ctl_sock_verb(cmd, "set-log-level", &lvl)) {
-		unsigned i = 0, was = ctl_log_level();
-		while (lvl && i < CFG_LOG_LEVELS && strcmp(lvl, cfg_log_levels[i]))
-			i++;
-		if (!lvl || i == CFG_LOG_LEVELS) {
-			fprintf(f, "error: set-log-level LEVEL: LEVEL is one of err, warning, "
-				   "notice, info, debug\n");
-			return 0;
-		}
-		/* said at the level in force before and after (a lowered
-		 * level still says it once) */
-		ctl_log(CFG_LOG_NOTICE, "log level %s (was %s): bailiwick-ctl set-log-level",
-			cfg_log_levels[i], cfg_log_levels[was]);
-		ctl_log_set_level(i);
-		if (!ctl_log_on(CFG_LOG_NOTICE) || was < CFG_LOG_NOTICE)
-			ctl_log(i, "log level %s (was %s): bailiwick-ctl set-log-level",
-				cfg_log_levels[i], cfg_log_levels[was]);
-		fprintf(f, "log level %s (was %s) until the next reload or restart\n",
-			cfg_log_levels[i], cfg_log_levels[was]);
+		if (ctl_log_set_level_verb(lvl, p->dp != NULL, f) && p->dp)
+			ctl_dp_publish_log(p->dp);
 		return 0;
 	}
 	/* the verbs of their own files: each says whether cmd is one of its;
@@ -812,7 +798,7 @@ static int command(void *arg, const char *cmd, FILE *f)
 			p->dp ? "dataplane" : "standalone", (int)getpid(),
 			(unsigned long long)((ctl_now_ms() - p->started_ms) / 1000),
 			(unsigned long long)p->cfg_gen, (unsigned long long)(s ? policy_gen(s) : 0),
-			cfg_log_levels[ctl_log_level()]);
+			cfg_log_levels[cfg_log_get_level()]);
 		if (p->dp) {
 			uint64_t active, rejected;
 			ctl_dp_settings_state(p->dp, &active, &rejected);
@@ -827,6 +813,17 @@ static int command(void *arg, const char *cmd, FILE *f)
 }
 
 /* Upstream I/O; IPv6 only where the host has it. */
+/* The upstream module's tap: dnstap's resolver messages (arg: NULL when
+ * dnstap is off) and the debug level's lines. */
+static void upstream_tap(void *arg, bool reply, const struct sockaddr_storage *server,
+			 uint16_t local_port, bool tcp, const uint8_t *msg, size_t len,
+			 uint64_t age_us, const uint8_t *zone)
+{
+	if (arg)
+		ctl_dnstap_upstream(arg, reply, server, local_port, tcp, msg, len, age_us, zone);
+	ctl_log_upstream(NULL, reply, server, local_port, tcp, msg, len, age_us, zone);
+}
+
 static struct up_ctx *open_upstream(struct ctl_loop *loop, const struct cfg *c)
 {
 	const typeof(c->resolver.upstream) *u = &c->resolver.upstream;
@@ -861,14 +858,14 @@ static struct up_ctx *open_upstream(struct ctl_loop *loop, const struct cfg *c)
 		}
 	}
 	if (!(up = up_new(loop, &uc, &err))) {
-		ctl_log(CFG_LOG_ERR, "upstream: %s", ctl_strerror(err));
+		cfg_log(CFG_LOG_ERR, "upstream: %s", ctl_strerror(err));
 		return NULL;
 	}
 	if (!(up_families(up) & 2))
-		ctl_log(CFG_LOG_NOTICE, "no IPv6 on this host: IPv4 servers only");
+		cfg_log(CFG_LOG_NOTICE, "no IPv6 on this host: IPv4 servers only");
 	/* 2^14 ports and fewer: a spoofer's odds grow past 1 in 2^30 a try */
 	if (up_port_count(up) < 16384)
-		ctl_log(CFG_LOG_WARNING, "warning: only %u source ports to draw from "
+		cfg_log(CFG_LOG_WARNING, "warning: only %u source ports to draw from "
 				"(resolver.upstream.ports): about %.1f bits of port entropy",
 			up_port_count(up), log2(up_port_count(up)));
 	return up;
@@ -884,6 +881,7 @@ int main(int argc, char **argv)
 	bool check = false;
 	int opt;
 
+	cfg_log_open("bailiwick-control");
 	if (argc == 2 && !strcmp(argv[1], "--version")) {
 		printf("bailiwick-control %s (shm ABI %u)\n", BW_VERSION, SHM_ABI_VERSION);
 		return 0;
@@ -914,23 +912,23 @@ int main(int argc, char **argv)
 	}
 	static uint8_t cfg_sha256[CFG_SHA256_LEN];
 	if (cfg_load_sha256(&cfg, path, cfg_sha256, err, sizeof(err))) {
-		ctl_log(CFG_LOG_ERR, "%s", err);
+		cfg_log(CFG_LOG_ERR, "%s", err);
 		return 2;
 	}
 	if (ctl_hints_load(cfg.resolver.root_hints, &hints, err, sizeof(err))) {
-		ctl_log(CFG_LOG_ERR, "root hints: %s", err);
+		cfg_log(CFG_LOG_ERR, "root hints: %s", err);
 		return 2;
 	}
 	static struct ctl_iter_config ic;
 	ctl_iter_config_of(&cfg, &ic);
 	if (!ctl_hints_usable(&hints, &ic)) {
-		ctl_log(CFG_LOG_ERR, "%s: resolver.do-not-query: every address of "
+		cfg_log(CFG_LOG_ERR, "%s: resolver.do-not-query: every address of "
 				"the root hints (%s) is excluded; list them in resolver.do-query",
 			path, cfg.resolver.root_hints);
 		return 2;
 	}
 	if (ctl_routed_zones(NULL, &cfg, &ic, err, sizeof(err))) {
-		ctl_log(CFG_LOG_ERR, "%s: %s", path, err);
+		cfg_log(CFG_LOG_ERR, "%s: %s", path, err);
 		return 2;
 	}
 	struct ctl_anchors *anchors = NULL;
@@ -938,7 +936,7 @@ int main(int argc, char **argv)
 	if (cfg.resolver.trust_anchor[0] &&
 	    ctl_anchors_read(cfg.resolver.trust_anchor, &cfg, &anchors, &anchors_id, err,
 			     sizeof(err))) {
-		ctl_log(CFG_LOG_ERR, "%s: resolver.trust-anchor: %s", path, err);
+		cfg_log(CFG_LOG_ERR, "%s: resolver.trust-anchor: %s", path, err);
 		return 2;
 	}
 	/* Response policy zones: a zone that does not load stops the start
@@ -946,7 +944,7 @@ int main(int argc, char **argv)
 	 * configured block list is not what was asked for). */
 	struct ctl_policy *policy = ctl_policy_new(&cfg);
 	if (!policy) {
-		ctl_log(CFG_LOG_ERR, "out of memory");
+		cfg_log(CFG_LOG_ERR, "out of memory");
 		return 1;
 	}
 	if (check)
@@ -954,13 +952,13 @@ int main(int argc, char **argv)
 	if (cfg.n_policy) {
 		unsigned failed;
 		if (ctl_policy_load(policy, NULL, true, stderr, &failed, err, sizeof(err))) {
-			ctl_log(CFG_LOG_ERR, "%s: %s", path, err);
+			cfg_log(CFG_LOG_ERR, "%s: %s", path, err);
 			ctl_policy_free(policy);
 			return 2;
 		}
 		size_t slen;
 		const struct policy_snap *s = ctl_policy_snap(policy, &slen);
-		ctl_log(CFG_LOG_NOTICE, "policy: %u zone%s, %llu rules", cfg.n_policy,
+		cfg_log(CFG_LOG_NOTICE, "policy: %u zone%s, %llu rules", cfg.n_policy,
 			cfg.n_policy == 1 ? "" : "s", (unsigned long long)policy_rules(s));
 	}
 	if (check) {
@@ -972,7 +970,7 @@ int main(int argc, char **argv)
 	if (cfg.resolver.clock_scale > 1) {
 		/* with a dataplane, from its base once attached (below) */
 		ctl_iter_set_clock_scale(cfg.resolver.clock_scale, 0);
-		ctl_log(CFG_LOG_NOTICE, "the clock runs %u times as fast "
+		cfg_log(CFG_LOG_NOTICE, "the clock runs %u times as fast "
 				"(resolver.clock-scale: for trace replays only)",
 			cfg.resolver.clock_scale);
 	}
@@ -990,7 +988,7 @@ int main(int argc, char **argv)
 	if (!cache || !deleg || !loop ||
 	    ctl_deleg_set_hints(deleg, &hints, ctl_iter_now()) ||
 	    ctl_routed_zones(deleg, &cfg, &ic, err, sizeof(err))) {
-		ctl_log(CFG_LOG_ERR, "out of memory");
+		cfg_log(CFG_LOG_ERR, "out of memory");
 		return 1;
 	}
 	struct up_ctx *up = open_upstream(loop, &cfg);
@@ -998,7 +996,7 @@ int main(int argc, char **argv)
 		return 1;
 	struct ctl_iter *it = ctl_iter_new(loop, up, cache, deleg, &ic);
 	if (!it) {
-		ctl_log(CFG_LOG_ERR, "out of memory");
+		cfg_log(CFG_LOG_ERR, "out of memory");
 		return 1;
 	}
 	if (anchors) {
@@ -1007,7 +1005,7 @@ int main(int argc, char **argv)
 		if (ctl_iter_set_validation(it, anchors, &lim,
 					    cfg.resolver.has_validation_time
 						    ? cfg.resolver.validation_time : 0)) {
-			ctl_log(CFG_LOG_ERR, "out of memory");
+			cfg_log(CFG_LOG_ERR, "out of memory");
 			return 1;
 		}
 	}
@@ -1022,13 +1020,13 @@ int main(int argc, char **argv)
 			       { 0 }, 0, 0, &cfg, path, cfg_sha256, 1, &hints, false, anchors,
 			       anchors_id, NULL, 0, ctl_now_ms(), NULL };
 	if (cfg.dataplane.enabled) {
-		ctl_log(CFG_LOG_NOTICE, "waiting for the dataplane");
+		cfg_log(CFG_LOG_NOTICE, "waiting for the dataplane");
 		parts.dp = ctl_dp_attach(loop, it, &cfg, cfg_sha256, argv[0],
 					 (volatile int *)&stop, 0, &code, err, sizeof(err));
 		if (!parts.dp) {
 			/* the line names what was refused and why; the code
 			 * says which kind (control/err.h) */
-			ctl_log(CFG_LOG_ERR, "%s", err);
+			cfg_log(CFG_LOG_ERR, "%s", err);
 			return stop && code == CTL_E_NO_DATAPLANE ? 0 : 1;
 		}
 		/* one clock for both: the dataplane's scale (the same
@@ -1043,7 +1041,7 @@ int main(int argc, char **argv)
 		size_t slen;
 		const struct policy_snap *s = ctl_policy_snap(policy, &slen);
 		if (s && (code = ctl_dp_publish_policy(parts.dp, s, slen)))
-			ctl_log(CFG_LOG_WARNING, "policy: the dataplane did not take "
+			cfg_log(CFG_LOG_WARNING, "policy: the dataplane did not take "
 					"it: %s (retried every %u ms)", ctl_strerror(code),
 				SHM_HEARTBEAT_MS);
 		ctl_dp_set_policy(parts.dp, policy);
@@ -1062,7 +1060,7 @@ int main(int argc, char **argv)
 		metrics = ctl_metrics_new(loop, &cfg.metrics.listen, metrics_fill, &parts, &code,
 					  err, sizeof(err));
 	if (!srv || !sock || (cfg.metrics.enabled && !metrics)) {
-		ctl_log(CFG_LOG_ERR, "%s", err);
+		cfg_log(CFG_LOG_ERR, "%s", err);
 		return 1;
 	}
 	parts.srv = srv;
@@ -1071,7 +1069,7 @@ int main(int argc, char **argv)
 		ctl_server_set_policy(srv, policy);
 	/* (with no zone yet: a reload may add some) */
 	if (ctl_policy_start_transfers(policy, loop, transferred, &parts, err, sizeof(err))) {
-		ctl_log(CFG_LOG_ERR, "%s", err);
+		cfg_log(CFG_LOG_ERR, "%s", err);
 		return 1;
 	}
 	if (cfg.cache.aggressive_nsec) {
@@ -1086,7 +1084,7 @@ int main(int argc, char **argv)
 			nc.max_bytes = (size_t)(cfg.resolver.cache_size_bytes / 8);
 		parts.max_ttl = cfg.cache.max_negative_ttl_s;
 		if (!(parts.nsec = cache_nsec_new(&nc))) {
-			ctl_log(CFG_LOG_ERR, "out of memory");
+			cfg_log(CFG_LOG_ERR, "out of memory");
 			return 1;
 		}
 		ctl_iter_set_feed(it, feed_local, &parts, CACHE_NSEC_FEED_MAX);
@@ -1099,10 +1097,10 @@ int main(int argc, char **argv)
 	 * bound and every file open */
 	if (cfg.control.user[0]) {
 		if (ctl_drop_privileges(cfg.control.user, err, sizeof(err))) {
-			ctl_log(CFG_LOG_ERR, "%s", err);
+			cfg_log(CFG_LOG_ERR, "%s", err);
 			return 1;
 		}
-		ctl_log(CFG_LOG_NOTICE, "running as %s (uid %u)", cfg.control.user,
+		cfg_log(CFG_LOG_NOTICE, "running as %s (uid %u)", cfg.control.user,
 			(unsigned)getuid());
 	}
 	/* dnstap, as the user we run as (its file is made and reopened by
@@ -1110,31 +1108,33 @@ int main(int argc, char **argv)
 	 * error), before the first miss or client is taken (the loop) */
 	if (cfg.dnstap.enabled) {
 		if (!(parts.dnstap = ctl_dnstap_new(&cfg, err, sizeof(err)))) {
-			ctl_log(CFG_LOG_ERR, "%s: %s", path, err);
+			cfg_log(CFG_LOG_ERR, "%s: %s", path, err);
 			return 1;
 		}
-		up_set_tap(up, ctl_dnstap_upstream, parts.dnstap);
 		ctl_server_set_dnstap(srv, parts.dnstap);
 	}
 	bool ctap = cfg.dnstap.client_queries || cfg.dnstap.client_responses;
 	if (parts.dp && ((parts.dnstap && ctap) || cfg.log.query_sample) &&
 	    ctl_dp_set_taps(parts.dp, ctap ? parts.dnstap : NULL, cfg.log.query_sample != 0, err,
 			    sizeof(err))) {
-		ctl_log(CFG_LOG_ERR, "%s", err);
+		cfg_log(CFG_LOG_ERR, "%s", err);
 		return 1;
 	}
+	up_set_tap(up, upstream_tap, parts.dnstap);
 	/* Until here every line went to stderr (an error at start, and -t's,
 	 * reach whoever started us); from here on, to log.target. */
 	ctl_log_configure(&cfg);
-	if (cfg.log.query_sample && !ctl_log_on(CFG_LOG_INFO))
-		ctl_log(CFG_LOG_NOTICE, "log.query-sample %u: the log level is below info: "
+	if (parts.dp)
+		ctl_dp_publish_log(parts.dp);
+	if (cfg.log.query_sample && !cfg_log_on(CFG_LOG_INFO))
+		cfg_log(CFG_LOG_NOTICE, "log.query-sample %u: the log level is below info: "
 					"the queries copied are not written",
 			cfg.log.query_sample);
-	ctl_log(CFG_LOG_NOTICE, "%s, %u listen address%s%s, %u root servers",
+	cfg_log(CFG_LOG_NOTICE, "%s, %u listen address%s%s, %u root servers",
 		parts.dp ? "attached to the dataplane" : "standalone",
 		cfg.n_listen, cfg.n_listen == 1 ? "" : "es", parts.dp ? " (TCP)" : "",
 		hints.nns);
-	ctl_log(CFG_LOG_NOTICE, "client cache: %s; its own cache %llu MiB",
+	cfg_log(CFG_LOG_NOTICE, "client cache: %s; its own cache %llu MiB",
 		parts.dp ? "the dataplane's" : "its own",
 		(unsigned long long)(cc.max_bytes >> 20));
 	/* systemd (Type=notify): ready now; the watchdog is kept while the
@@ -1153,7 +1153,7 @@ int main(int argc, char **argv)
 		}
 		int n = ctl_loop_run_once(loop, 200);
 		if (n < 0) {
-			ctl_log(CFG_LOG_ERR, "event loop: %s: %s", ctl_strerror(n),
+			cfg_log(CFG_LOG_ERR, "event loop: %s: %s", ctl_strerror(n),
 				strerror(errno));
 			loop_failed = true;
 			break;
@@ -1189,7 +1189,7 @@ int main(int argc, char **argv)
 	up_free(up);
 	/* what is queued is written before we go (or exec) */
 	if (!ctl_dnstap_free(parts.dnstap, CTL_DNSTAP_FREE_WAIT_MS))
-		ctl_log(CFG_LOG_WARNING, "dnstap: the reader took nothing in %u ms: what was "
+		cfg_log(CFG_LOG_WARNING, "dnstap: the reader took nothing in %u ms: what was "
 					 "queued for it is lost", CTL_DNSTAP_FREE_WAIT_MS);
 	ctl_loop_free(loop);
 	ctl_deleg_table_free(deleg);
@@ -1197,16 +1197,16 @@ int main(int argc, char **argv)
 	urcu_qsbr_unregister_thread();
 	if (reattach) {
 		/* An EAL secondary attaches once per process: start afresh. */
-		ctl_log(CFG_LOG_NOTICE, "the dataplane went away; restarting to "
+		cfg_log(CFG_LOG_NOTICE, "the dataplane went away; restarting to "
 				"attach to the next one");
 		/* Nothing of this attach may survive into the next: EAL's locks on
 		 * the old memory files and the TAP queues it was handed would keep
 		 * a new dataplane from starting. */
 		close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
 		execv("/proc/self/exe", argv);
-		ctl_log(CFG_LOG_ERR, "exec: %s", strerror(errno));
+		cfg_log(CFG_LOG_ERR, "exec: %s", strerror(errno));
 		return 1;
 	}
-	ctl_log(CFG_LOG_NOTICE, "stopped");
+	cfg_log(CFG_LOG_NOTICE, "stopped");
 	return loop_failed ? 1 : 0;
 }

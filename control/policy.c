@@ -768,11 +768,11 @@ static void log_match(const struct ctl_policy *p, const struct policy_hit *h,
 	if (dns_name_to_str(dns_query_qname(q), name, sizeof(name)) < 0 ||
 	    dns_type_to_str(q->qtype, type, sizeof(type)) < 0)
 		return;
-	if (!ctl_log_on(CFG_LOG_INFO) || !ctl_log_busy_ok())
+	if (!cfg_log_on(CFG_LOG_INFO) || !ctl_log_busy_ok())
 		return;
 	if (addr)
 		inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, a, sizeof(a));
-	ctl_log(CFG_LOG_INFO, "policy %s: %s %s from %s (%s): %s",
+	cfg_log(CFG_LOG_INFO, "policy %s: %s %s from %s (%s): %s",
 		policy_zone_name(p->snap, h->zone), name, type, a,
 		trigger_name[h->trigger <= POLICY_T_NSIP ? h->trigger : 0],
 		what[verdict >= 0 && verdict <= 4 ? verdict : 0]);

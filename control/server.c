@@ -306,6 +306,8 @@ static void resolved(void *arg, int rcode, const uint8_t *msg, size_t len, bool 
 
 	p->rcode = rcode;
 	p->stale = stale;
+	ctl_log_resolved(p->conn ? "control TCP" : "control UDP", dns_query_qname(&p->q),
+			 p->q.qtype, rcode, msg, len, stale);
 	if (s->policy && ctl_policy_active(s->policy)) {
 		const uint8_t *addr;
 		int fam = family_of(&p->peer, &addr) == AF_INET6 ? 6 : 4;

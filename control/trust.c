@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf/config.h"
+#include "conf/log.h"
 #include "control/err.h"
 #include "dns/name.h"
 
@@ -180,5 +182,19 @@ int ctl_trust_set(struct ctl_trust *t, const uint8_t *zone, uint8_t state, uint1
 	e->next = t->b[b];
 	t->b[b] = e;
 	t->n++;
+	if (cfg_log_on(CFG_LOG_DEBUG)) {
+		static const char *const names[] = {
+			[CTL_TRUST_DS] = "a secure DS set, keys to fetch",
+			[CTL_TRUST_SECURE] = "secure keys",
+			[CTL_TRUST_INSECURE] = "insecure",
+			[CTL_TRUST_BOGUS] = "bogus",
+			[CTL_TRUST_NOCUT] = "no zone cut",
+		};
+		char z[4 * DNS_NAME_MAX + 1] = "?";
+		dns_name_to_str(e->zone, z, sizeof(z));
+		cfg_log(CFG_LOG_DEBUG, "key table: %s %s%s%s, for %u s", z,
+			state >= CTL_TRUST_DS && state <= CTL_TRUST_NOCUT ? names[state] : "?",
+			ede ? ": " : "", ede ? ctl_ede_why(ede) : "", ttl ? ttl : 1);
+	}
 	return 0;
 }

@@ -12,6 +12,7 @@
  */
 #include <string.h>
 
+#include "conf/log.h"
 #include "dataplane/dp.h"
 #include "dns/name.h"
 
@@ -80,6 +81,8 @@ unsigned dp_dump_poll(struct dp *dp)
 	}
 	ctl->dump_next = pos;
 	ctl->writer.dump_pages++;
+	cfg_log(CFG_LOG_DEBUG, "cache dump: a page of %u entries, the next from slot %llu", p.n,
+		(unsigned long long)pos);
 done:
 	ctl->dump_n = p.n;
 	__atomic_store_n(&ctl->dump_done, seq, __ATOMIC_RELEASE);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cache/nsec.h"
+#include "conf/log.h"
 #include "dataplane/dp.h"
 #include "dns/name.h"
 
@@ -28,9 +29,16 @@ static void done(struct dp *dp, uint64_t seq, uint64_t removed, uint64_t zones,
 	__atomic_store_n(&ctl->flush_done, seq, __ATOMIC_RELEASE);
 	if (status == SHM_FLUSH_REFUSED) {
 		ctl->writer.flush_rejected++;
+		CFG_LOG_LIMITED(CFG_LOG_WARNING, "flush %llu refused: not a mode and name",
+				(unsigned long long)seq);
 	} else {
 		ctl->writer.flushes++;
 		ctl->writer.flush_removed += removed;
+		cfg_log(CFG_LOG_INFO, "flush %llu: %llu entries, %llu NSEC zones removed%s",
+			(unsigned long long)seq, (unsigned long long)removed,
+			(unsigned long long)zones,
+			status == SHM_FLUSH_NOMEM ? " (the NSEC store: out of memory, its ranges stay)"
+						  : "");
 	}
 	dp->flush_seq = 0;
 }

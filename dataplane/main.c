@@ -10,7 +10,10 @@
  * the cache, and launches the workers. Then the main thread is the cache
  * writer, serves the exception TAPs, and keeps the clock and control's
  * liveness in the control block,
- * until SIGINT or SIGTERM.
+ * until SIGINT or SIGTERM. Its lines (conf/log.h) go to stderr until it is
+ * ready, then to log.target at log.level; once control has published its
+ * own level and target (set-log-level, a reload), the dataplane follows
+ * them.
  */
 #define _LGPL_SOURCE
 #include <errno.h>
@@ -37,6 +40,7 @@
 #include "answer/reply.h"
 #include "answer/settings.h"
 #include "cache/nsec.h"
+#include "conf/log.h"
 #include "dataplane/dp.h"
 #include "shm/clock.h"
 
@@ -109,11 +113,11 @@ static void check_hugepages(const struct cfg *cfg, const char *path)
 		fclose(f);
 	}
 	if (known && free_pages == 0) {
-		fprintf(stderr,
-			"bailiwick-dataplane: no free hugepages. Reserve some, e.g.\n"
+		cfg_log(CFG_LOG_ERR,
+			"no free hugepages. Reserve some, e.g.\n"
 			"  echo 512 > /proc/sys/vm/nr_hugepages\n"
 			"or add \"--no-huge\" to dataplane.eal in %s (then control cannot\n"
-			"attach: a secondary process needs the primary's hugepages).\n",
+			"attach: a secondary process needs the primary's hugepages).",
 			path);
 		exit(1);
 	}
@@ -202,8 +206,8 @@ static void link_report(const char *what, uint16_t port)
 	rte_eth_link_get_nowait(port, &link);
 	rte_eth_macaddr_get(port, &mac);
 	rte_ether_format_addr(macs, sizeof(macs), &mac);
-	printf("bailiwick-dataplane: %s: port %u, %s, link %s, %u Mb/s\n", what, port, macs,
-	       link.link_status ? "up" : "down", link.link_speed);
+	cfg_log(CFG_LOG_NOTICE, "%s: port %u, %s, link %s, %u Mb/s", what, port, macs,
+		link.link_status ? "up" : "down", link.link_speed);
 }
 
 static int shared_objects(struct dp *dp, char *err, size_t errlen)
@@ -307,9 +311,33 @@ static void check_control(struct shm_ctl *ctl, uint64_t now)
 
 	if (up != (bool)ctl->ctl_up) {
 		ctl->ctl_up = up;
-		printf("bailiwick-dataplane: control %s (pid %d)\n", up ? "attached" : "gone", pid);
-		fflush(stdout);
+		cfg_log(up ? CFG_LOG_NOTICE : CFG_LOG_WARNING, "control %s (pid %d)",
+			up ? "attached" : "gone", pid);
 	}
+}
+
+/* Control's log level and target (shm.h's log_setting), once it has
+ * published them: checked, then ours. */
+static void follow_log(struct shm_ctl *ctl)
+{
+	static uint32_t seen;
+	uint32_t s = ctl->log_setting;
+	unsigned level = s & 0xff, target = (s >> 8) & 0xff;
+
+	if (s == seen || !(s & SHM_LOG_SET))
+		return;
+	seen = s;
+	if (level >= CFG_LOG_LEVELS || target >= CFG_LOG_TARGETS || s >> 16 != 1) {
+		CFG_LOG_LIMITED(CFG_LOG_WARNING, "control's log setting %#x: not a level "
+						 "and target; ours stay", s);
+		return;
+	}
+	unsigned was = cfg_log_get_level(), was_target = cfg_log_get_target();
+	if (level == was && target == was_target)
+		return;
+	cfg_log_configure(level, target);
+	cfg_log(CFG_LOG_NOTICE, "log level %s (was %s), target %s: control's",
+		cfg_log_levels[level], cfg_log_levels[was], cfg_log_targets[target]);
 }
 
 static void writer_stats(struct dp *dp)
@@ -373,6 +401,7 @@ int main(int argc, char **argv)
 	char err[512];
 	int opt;
 
+	cfg_log_open("bailiwick-dataplane");
 	if (argc == 2 && !strcmp(argv[1], "--version")) {
 		printf("bailiwick-dataplane %s (shm ABI %u)\n", BW_VERSION, SHM_ABI_VERSION);
 		return 0;
@@ -392,17 +421,16 @@ int main(int argc, char **argv)
 	if (!path || optind != argc)
 		usage(stderr, 2);
 	if (cfg_load_sha256(&cfg, path, dp.cfg_sha256, err, sizeof(err))) {
-		fprintf(stderr, "bailiwick-dataplane: %s\n", err);
+		cfg_log(CFG_LOG_ERR, "%s", err);
 		return 1;
 	}
 	if (!cfg.dataplane.enabled) {
-		fprintf(stderr, "bailiwick-dataplane: %s: no dataplane section: "
-				"nothing to run (control runs standalone)\n", path);
+		cfg_log(CFG_LOG_ERR, "%s: no dataplane section: nothing to run (control runs "
+				     "standalone)", path);
 		return 1;
 	}
 	if (cfg.dataplane.n_workers > SHM_WORKERS_MAX) {
-		fprintf(stderr, "bailiwick-dataplane: %s: dataplane.workers: at most %u\n",
-			path, SHM_WORKERS_MAX);
+		cfg_log(CFG_LOG_ERR, "%s: dataplane.workers: at most %u", path, SHM_WORKERS_MAX);
 		return 1;
 	}
 	if (check_only) {
@@ -473,8 +501,8 @@ int main(int argc, char **argv)
 		/* The kernel speaks on the link with the port's MAC. */
 		int mrc = rte_eth_dev_default_mac_addr_set(pt->exc_id, &pt->mac);
 		if (mrc)
-			fprintf(stderr, "bailiwick-dataplane: %s: cannot give %s the port's MAC "
-					"(%s): the kernel's frames leave with its own\n",
+			cfg_log(CFG_LOG_WARNING, "%s: cannot give %s the port's MAC (%s): the "
+						 "kernel's frames leave with its own",
 				path, cp->exception, rte_strerror(-mrc));
 		if (dp_kernel_iface(cp, err, sizeof(err)))
 			rte_exit(EXIT_FAILURE, "%s: dataplane.ports[%u]: %s\n", path, i, err);
@@ -516,7 +544,7 @@ int main(int argc, char **argv)
 	if (!dp_routed_set(&dp, (const uint8_t (*)[DNS_NAME_MAX])routed,
 			   answer_routed_zones(&cfg, routed, SHM_ROUTED_MAX)) ||
 	    !dp_acl_new(&dp, cfg.acl, cfg.n_acl)) {
-		fprintf(stderr, "bailiwick-dataplane: out of memory\n");
+		cfg_log(CFG_LOG_ERR, "out of memory");
 		return 1;
 	}
 	if (shared_objects(&dp, err, sizeof(err)))
@@ -529,13 +557,15 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < dp.n_workers; i++)
 		if (rte_eal_remote_launch(dp_worker_main, dp.workers[i], dp.workers[i]->lcore))
 			rte_exit(EXIT_FAILURE, "cannot launch worker %u\n", i);
+	/* Until here every line went to stderr (an error at start reaches
+	 * whoever started us); from here on, to log.target. */
+	cfg_log_configure(cfg.log.level, cfg.log.target);
 	if (dp.ctl->clock_scale > 1)
-		printf("bailiwick-dataplane: the cache's clock runs %u times as fast "
-		       "(resolver.clock-scale: for trace replays only)\n",
-		       dp.ctl->clock_scale);
-	printf("bailiwick-dataplane: %u worker(s), control block %s, ABI %u: ready\n",
-	       dp.n_workers, SHM_CTL_NAME, SHM_ABI_VERSION);
-	fflush(stdout);
+		cfg_log(CFG_LOG_NOTICE, "the cache's clock runs %u times as fast "
+					"(resolver.clock-scale: for trace replays only)",
+			dp.ctl->clock_scale);
+	cfg_log(CFG_LOG_NOTICE, "%u worker(s), control block %s, ABI %u: ready", dp.n_workers,
+		SHM_CTL_NAME, SHM_ABI_VERSION);
 	/* systemd (Type=notify): ready; the watchdog is kept while every
 	 * worker's loop turns (a worker stuck: no more pings, and systemd
 	 * restarts us). No-ops without NOTIFY_SOCKET. */
@@ -558,6 +588,7 @@ int main(int argc, char **argv)
 		if (now >= next_check) {
 			dp.ctl->dp_heartbeat_ms = now;
 			check_control(dp.ctl, now);
+			follow_log(dp.ctl);
 			next_check = now + HOUSEKEEPING_MS;
 		}
 		if (wd_us && now >= next_wd) {
@@ -574,8 +605,8 @@ int main(int argc, char **argv)
 			if (idle == dp.n_workers)
 				sd_notify(0, "WATCHDOG=1");
 			else if (!stuck)
-				fprintf(stderr, "bailiwick-dataplane: worker %u has not turned its "
-						"loop for %llu ms: the watchdog is not kept\n",
+				cfg_log(CFG_LOG_ERR, "worker %u has not turned its loop for %llu ms: "
+						     "the watchdog is not kept",
 					idle, (unsigned long long)(wd_us / 2000));
 			stuck = idle != dp.n_workers;
 			next_wd = now + wd_us / 2000;
@@ -609,7 +640,7 @@ int main(int argc, char **argv)
 		}
 	}
 
-	printf("bailiwick-dataplane: stopping\n");
+	cfg_log(CFG_LOG_NOTICE, "stopping");
 	sd_notify(0, "STOPPING=1");
 	__atomic_store_n(&dp.quit, true, __ATOMIC_RELAXED);
 	rte_eal_mp_wait_lcore();

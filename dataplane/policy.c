@@ -14,6 +14,7 @@
 #include <rte_memory.h>
 
 #include "answer/policy.h"
+#include "conf/log.h"
 #include "dataplane/dp.h"
 
 static bool in_dpdk_memory(uint64_t addr, uint64_t len)
@@ -40,10 +41,16 @@ void dp_policy_poll(struct dp *dp)
 		    policy_gen(s) != gen) {
 			ctl->policy_rejected = gen;
 			ctl->writer.policy_rejected++;
+			CFG_LOG_LIMITED(CFG_LOG_WARNING, "policy snapshot %llu refused: not in "
+							 "DPDK memory or not well-formed; the one "
+							 "in force stays",
+					(unsigned long long)gen);
 		} else {
 			__atomic_store_n(&dp->policy, s, __ATOMIC_RELEASE);
 			ctl->policy_active = gen;
 			ctl->writer.policy_published++;
+			cfg_log(CFG_LOG_INFO, "policy snapshot %llu taken (%llu octets)",
+				(unsigned long long)gen, (unsigned long long)len);
 		}
 	}
 	/* what every worker has moved to */

@@ -22,6 +22,7 @@
 
 #include "answer/reply.h"
 #include "cache/nsec.h"
+#include "conf/log.h"
 #include "dataplane/dp.h"
 
 struct acl_box {
@@ -137,6 +138,9 @@ void dp_settings_poll(struct dp *dp)
 	if (!take(&s, r)) {
 		ctl->settings_rejected = gen;
 		ctl->writer.settings_rejected++;
+		CFG_LOG_LIMITED(CFG_LOG_WARNING, "control's settings generation %llu refused: a "
+						 "field out of range; those in force stay",
+				(unsigned long long)gen);
 		return;
 	}
 	if (!dp_routed_set(dp, (const uint8_t (*)[DNS_NAME_MAX])s.routed, s.n_routed) ||
@@ -173,4 +177,9 @@ void dp_settings_poll(struct dp *dp)
 		dp_port_udp_max(dp, &dp->ports[i]);
 	ctl->settings_active = gen;
 	ctl->writer.settings_published++;
+	cfg_log(CFG_LOG_INFO, "settings generation %llu: %u ACL rules, %u stub and forward "
+			      "zones, EDNS %u, max-ttl %u, max-negative-ttl %u, max-stale %u, "
+			      "prefetch %u%%",
+		(unsigned long long)gen, s.n_acl, s.n_routed, s.edns_size, s.max_ttl,
+		s.max_negative_ttl, s.max_stale, s.prefetch_percent);
 }

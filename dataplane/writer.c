@@ -17,6 +17,7 @@
 #include "answer/negative.h"
 #include "answer/reply.h"
 #include "cache/nsec.h"
+#include "conf/log.h"
 #include "dataplane/dp.h"
 #include "dataplane/fill.h"
 
@@ -34,6 +35,9 @@ static void fill(struct dp *dp, const struct shm_fill *f)
 	    ((f->flags & SHM_FILL_ANSWER) && dp_port_index(dp, c->port_id) < 0) ||
 	    shm_client_query(c, qbuf, &q)) {
 		st->bad_records++;
+		CFG_LOG_LIMITED(CFG_LOG_WARNING, "a fill from control refused (bad_records): "
+						 "a field out of range, an unknown port or no "
+						 "question in it");
 		return;
 	}
 	/* validated under other trust anchors than those in force: nothing
@@ -50,6 +54,9 @@ static void fill(struct dp *dp, const struct shm_fill *f)
 		if (!dp->nsec || cache_nsec_feed(dp->nsec, f->msg, f->msg_len, now,
 						 dp->max_negative_ttl, &r)) {
 			st->bad_records++;
+			CFG_LOG_LIMITED(CFG_LOG_WARNING, "an NSEC feed from control refused "
+							 "(bad_records)%s",
+					dp->nsec ? "" : ": aggressive NSEC is off here");
 			return;
 		}
 		st->nsec_feeds++;

@@ -83,8 +83,9 @@ struct dns_query;
  * store). 17: the cache dump (dump_seq, dump_pos, dump_under; dump_done,
  * dump_next, dump_n, dump_status, dump[]) and the writer's dump
  * counters; the dataplane's version and start (dp_version,
- * dp_started_ms). */
-#define SHM_ABI_VERSION 17
+ * dp_started_ms). 18: the log level and target control has in force
+ * (log_setting), for the dataplane's own lines. */
+#define SHM_ABI_VERSION 18
 #define SHM_MAGIC 0x6277636c /* "bwcl" */
 
 #define SHM_CTL_NAME "bw_ctl"
@@ -632,7 +633,13 @@ struct shm_ctl {
 
 	/* Control: its liveness. */
 	alignas(64) volatile int32_t ctl_pid;
-	volatile uint32_t pad0;
+	/* log.level and log.target in force in control (the file's at its
+	 * start and every reload, or set-log-level's), for the dataplane's
+	 * own lines: SHM_LOG_SET | target << 8 | level (enum cfg_log_target,
+	 * cfg_log_level); 0: none yet (the dataplane keeps its file's). The
+	 * dataplane checks both fields before it takes them. */
+#define SHM_LOG_SET 0x10000u
+	volatile uint32_t log_setting;
 	volatile uint64_t ctl_heartbeat_ms;	/* in now_ms's clock */
 	/* Control: the response policy snapshot in force (answer/policy.h),
 	 * in hugepage memory control allocated (the same address in both
