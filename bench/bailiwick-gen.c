@@ -41,6 +41,7 @@
 #include <rte_mbuf.h>
 
 #include "bench/gen.h"
+#include "conf/cpu.h"
 #include "net/pkt.h"
 
 #define BURST 32

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conf/cpu.h"
 #include "control/jsonw.h"
 
 #define DEFAULT_SOCKET "/run/bailiwick/control.sock"

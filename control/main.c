@@ -29,6 +29,7 @@
 #include "cache/msgcache.h"
 #include "cache/nsec.h"
 #include "conf/config.h"
+#include "conf/cpu.h"
 #include "control/anchor.h"
 #include "control/cacheview.h"
 #include "control/confmap.h"

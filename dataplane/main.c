@@ -40,6 +40,7 @@
 #include "answer/reply.h"
 #include "answer/settings.h"
 #include "cache/nsec.h"
+#include "conf/cpu.h"
 #include "conf/log.h"
 #include "dataplane/dp.h"
 #include "shm/clock.h"
