@@ -1,10 +1,15 @@
 /*
- * conf/log.c: a program's messages (see log.h). One thread per process.
+ * conf/log.c: a program's messages (see log.h). One caller thread per
+ * process; with cfg_log_async_start() a writer thread besides, which alone
+ * then writes (and opens and closes syslog's connection): the caller only
+ * copies a line into the queue under the mutex.
  */
 #include "conf/log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,13 +20,33 @@
 
 #define LINE_MAX_LEN 1024
 
+struct queued {
+	uint8_t level, target;
+	char line[LINE_MAX_LEN];
+};
+
 static struct {
 	const char *ident;
 	unsigned level;
 	unsigned target;
-	bool syslog_open;
+	bool syslog_open;	/* the writing thread's */
+	uint64_t busy_s;	/* the second busy_n counts */
+	uint32_t busy_n;
 	struct cfg_log_stats st;
-} lg = { .ident = "bailiwick", .level = CFG_LOG_INFO, .target = CFG_LOG_STDERR };
+	/* the writer thread's queue (async) */
+	bool async, stopping, done;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	unsigned head, n;
+	struct queued q[CFG_LOG_QUEUE];
+} lg = {
+	.ident = "bailiwick",
+	.level = CFG_LOG_INFO,
+	.target = CFG_LOG_STDERR,
+	.mu = PTHREAD_MUTEX_INITIALIZER,
+	.cv = PTHREAD_COND_INITIALIZER,
+};
 
 void cfg_log_open(const char *ident)
 {
@@ -32,13 +57,6 @@ void cfg_log_configure(unsigned level, unsigned target)
 {
 	lg.level = level < CFG_LOG_LEVELS ? level : CFG_LOG_INFO;
 	lg.target = target == CFG_LOG_SYSLOG || target == CFG_LOG_JOURNAL ? target : CFG_LOG_STDERR;
-	if (lg.target == CFG_LOG_SYSLOG && !lg.syslog_open) {
-		openlog(lg.ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
-		lg.syslog_open = true;
-	} else if (lg.target != CFG_LOG_SYSLOG && lg.syslog_open) {
-		closelog();
-		lg.syslog_open = false;
-	}
 }
 
 void cfg_log_set_level(unsigned level)
@@ -70,12 +88,19 @@ uint64_t cfg_log_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void write_line(unsigned level, const char *line)
+/* On the writing thread: line at level to target. */
+static void write_line(unsigned level, unsigned target, const char *line)
 {
 	int prio = LOG_ERR + (int)level; /* enum cfg_log_level's order is syslog's */
 
-	lg.st.messages++;
-	switch (lg.target) {
+	if (target == CFG_LOG_SYSLOG && !lg.syslog_open) {
+		openlog(lg.ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		lg.syslog_open = true;
+	} else if (target != CFG_LOG_SYSLOG && lg.syslog_open) {
+		closelog();
+		lg.syslog_open = false;
+	}
+	switch (target) {
 	case CFG_LOG_SYSLOG:
 		syslog(prio, "%s", line);
 		break;
@@ -92,13 +117,96 @@ static void write_line(unsigned level, const char *line)
 		fprintf(stderr, "%s: %s\n", lg.ident, line);
 }
 
+static void *writer(void *arg)
+{
+	static struct queued e;
+
+	(void)arg;
+	pthread_mutex_lock(&lg.mu);
+	for (;;) {
+		while (!lg.n && !lg.stopping)
+			pthread_cond_wait(&lg.cv, &lg.mu);
+		if (!lg.n)
+			break; /* stopping, and nothing left */
+		e = lg.q[lg.head];
+		lg.head = (lg.head + 1) % CFG_LOG_QUEUE;
+		lg.n--;
+		pthread_mutex_unlock(&lg.mu);
+		write_line(e.level, e.target, e.line);
+		pthread_mutex_lock(&lg.mu);
+	}
+	lg.done = true;
+	pthread_cond_broadcast(&lg.cv);
+	pthread_mutex_unlock(&lg.mu);
+	return NULL;
+}
+
 static void vlog(unsigned level, const char *prefix, const char *fmt, va_list ap)
 {
 	char line[LINE_MAX_LEN];
 	int n = snprintf(line, sizeof(line), "%s", prefix);
 
 	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-	write_line(level, line);
+	if (!lg.async) {
+		lg.st.messages++;
+		write_line(level, lg.target, line);
+		return;
+	}
+	pthread_mutex_lock(&lg.mu);
+	if (lg.n == CFG_LOG_QUEUE) {
+		lg.st.queue_dropped++;
+	} else {
+		struct queued *e = &lg.q[(lg.head + lg.n) % CFG_LOG_QUEUE];
+		e->level = (uint8_t)level;
+		e->target = (uint8_t)lg.target;
+		memcpy(e->line, line, sizeof(line));
+		lg.n++;
+		lg.st.messages++;
+		pthread_cond_signal(&lg.cv);
+	}
+	pthread_mutex_unlock(&lg.mu);
+}
+
+int cfg_log_async_start(void)
+{
+	if (lg.async)
+		return 0;
+	lg.stopping = lg.done = false;
+	lg.head = lg.n = 0;
+	if (pthread_create(&lg.thread, NULL, writer, NULL))
+		return -1;
+	pthread_setname_np(lg.thread, "bw-log");
+	lg.async = true;
+	return 0;
+}
+
+void cfg_log_async_stop(unsigned wait_ms)
+{
+	struct timespec until;
+	bool done;
+
+	if (!lg.async)
+		return;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += wait_ms / 1000;
+	until.tv_nsec += (long)(wait_ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&lg.mu);
+	lg.stopping = true;
+	pthread_cond_broadcast(&lg.cv);
+	while (!lg.done && pthread_cond_timedwait(&lg.cv, &lg.mu, &until) == 0)
+		;
+	done = lg.done;
+	pthread_mutex_unlock(&lg.mu);
+	/* a target that blocks still holds the thread: left to the exit */
+	if (done)
+		pthread_join(lg.thread, NULL);
+	else
+		pthread_detach(lg.thread);
+	lg.async = false;
 }
 
 void cfg_log(unsigned level, const char *fmt, ...)
@@ -139,7 +247,25 @@ void cfg_log_limited(struct cfg_log_limit *l, unsigned level, const char *fmt, .
 	va_end(ap);
 }
 
+bool cfg_log_busy_ok(void)
+{
+	uint64_t s = cfg_log_now_ms() / 1000;
+
+	if (s != lg.busy_s) {
+		lg.busy_s = s;
+		lg.busy_n = 0;
+	}
+	if (lg.busy_n >= CFG_LOG_BUSY_PER_S) {
+		lg.st.busy_dropped++;
+		return false;
+	}
+	lg.busy_n++;
+	return true;
+}
+
 void cfg_log_get_stats(struct cfg_log_stats *st)
 {
+	pthread_mutex_lock(&lg.mu);
 	*st = lg.st;
+	pthread_mutex_unlock(&lg.mu);
 }

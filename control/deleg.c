@@ -522,7 +522,7 @@ int ctl_deleg_learn(struct ctl_deleg_table *t, const struct ctl_deleg *parent,
 {
 	int rc = learn(t, parent, r, started, now, out);
 
-	if (cfg_log_on(CFG_LOG_DEBUG))
+	if (cfg_log_on(CFG_LOG_DEBUG) && cfg_log_busy_ok())
 		log_learn(parent, r, rc, *out);
 	return rc;
 }
@@ -538,7 +538,7 @@ bool ctl_deleg_revoke(struct ctl_deleg_table *t, const uint8_t *zone_in)
 		return false;
 	unhash(t, e);
 	t->st.revoked++;
-	if (cfg_log_on(CFG_LOG_DEBUG)) {
+	if (cfg_log_on(CFG_LOG_DEBUG) && cfg_log_busy_ok()) {
 		char z[4 * DNS_NAME_MAX + 1] = "?";
 		dns_name_to_str(zone, z, sizeof(z));
 		cfg_log(CFG_LOG_DEBUG, "delegation %s revoked: its parent says it is gone", z);

@@ -73,7 +73,6 @@ struct ctl_dp {
 	unsigned n_lcores, lcores[SHM_WORKERS_MAX]; /* dataplane.workers (status) */
 	struct rte_ring *miss[SHM_WORKERS_MAX];
 	struct ctl_timer poll, beat;
-	uint32_t log_setting;	/* for shm's log_setting; 0: not yet */
 	uint64_t dp_instance;
 	bool lost;
 	unsigned npend;
@@ -843,8 +842,10 @@ static void poll_misses(struct ctl_loop *loop, void *arg)
 
 void ctl_dp_publish_log(struct ctl_dp *d)
 {
-	d->log_setting = SHM_LOG_SET | cfg_log_get_target() << 8 | cfg_log_get_level();
-	d->ctl->log_setting = d->log_setting;
+	/* one writer: the attached control (an earlier one, stopped and
+	 * replaced, may wake up; it must not write) */
+	if (d->ctl->ctl_pid == getpid())
+		d->ctl->log_setting = SHM_LOG_SET | cfg_log_get_target() << 8 | cfg_log_get_level();
 }
 
 static void heartbeat(struct ctl_loop *loop, void *arg)
@@ -854,8 +855,6 @@ static void heartbeat(struct ctl_loop *loop, void *arg)
 	int32_t pid = d->ctl->dp_pid;
 
 	d->ctl->ctl_heartbeat_ms = now;
-	if (d->log_setting)
-		d->ctl->log_setting = d->log_setting;
 	if (d->nretired)
 		free_released(d);
 	/* a snapshot the dataplane could not be given yet (no hugepage

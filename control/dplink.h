@@ -128,9 +128,10 @@ void ctl_dp_settings_state(const struct ctl_dp *d, uint64_t *active, uint64_t *r
 
 /*
  * The log level and target control has in force now (conf/log.h's) go to
- * the dataplane for its own lines, with the next heartbeat and again after
- * every re-attach. Called once control's log section applies (before it,
- * the dataplane keeps its file's), and after each change.
+ * the dataplane for its own lines (it looks every 10 ms). Called once
+ * control's log section applies (before it, the dataplane keeps its
+ * file's), and after each change; a control that is not the attached one
+ * writes nothing.
  */
 void ctl_dp_publish_log(struct ctl_dp *d);
 

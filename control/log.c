@@ -18,9 +18,7 @@
 
 static struct {
 	uint32_t query_sample, query_left;
-	uint64_t busy_s;		/* the second busy_n counts */
-	uint32_t busy_n;
-	uint64_t queries, busy_dropped;
+	uint64_t queries;
 } lg;
 
 void ctl_log_configure(const struct cfg *cfg)
@@ -53,22 +51,6 @@ bool ctl_log_set_level_verb(const char *lvl, bool with_dp, FILE *f)
 	return true;
 }
 
-bool ctl_log_busy_ok(void)
-{
-	uint64_t s = cfg_log_now_ms() / 1000;
-
-	if (s != lg.busy_s) {
-		lg.busy_s = s;
-		lg.busy_n = 0;
-	}
-	if (lg.busy_n >= CTL_LOG_BUSY_PER_S) {
-		lg.busy_dropped++;
-		return false;
-	}
-	lg.busy_n++;
-	return true;
-}
-
 bool ctl_log_query_sample(void)
 {
 	if (!lg.query_sample || !cfg_log_on(CFG_LOG_INFO))
@@ -85,7 +67,7 @@ void ctl_log_query(const char *via, int family, const uint8_t *addr, uint16_t po
 	char a[INET6_ADDRSTRLEN] = "?", name[4 * DNS_NAME_MAX + 1], type[16], class[16];
 	struct dns_query q;
 
-	if (!cfg_log_on(CFG_LOG_INFO) || !ctl_log_busy_ok())
+	if (!cfg_log_on(CFG_LOG_INFO) || !cfg_log_busy_ok())
 		return;
 	inet_ntop(family, addr, a, sizeof(a));
 	lg.queries++;
@@ -126,7 +108,7 @@ void ctl_log_upstream(void *arg, bool reply, const struct sockaddr_storage *serv
 	struct dns_msg m;
 
 	(void)arg;
-	if (!cfg_log_on(CFG_LOG_DEBUG))
+	if (!cfg_log_on(CFG_LOG_DEBUG) || !cfg_log_busy_ok())
 		return;
 	inet_ntop(v6 ? AF_INET6 : AF_INET, v6 ? (const void *)&sin6->sin6_addr
 					      : (const void *)&sin->sin_addr, a, sizeof(a));
@@ -139,9 +121,13 @@ void ctl_log_upstream(void *arg, bool reply, const struct sockaddr_storage *serv
 		return;
 	}
 	name_type(m.qname, m.qtype, q, sizeof(q));
+	if (!reply && tcp) {
+		cfg_log(CFG_LOG_DEBUG, "upstream query %s to %s#%u TCP (zone %s)", q, a, port, z);
+		return;
+	}
 	if (!reply) {
-		cfg_log(CFG_LOG_DEBUG, "upstream query %s to %s#%u %s from port %u (zone %s)", q, a,
-			port, tcp ? "TCP" : "UDP", local_port, z);
+		cfg_log(CFG_LOG_DEBUG, "upstream query %s to %s#%u UDP from port %u (zone %s)", q,
+			a, port, local_port, z);
 		return;
 	}
 	const char *rc = dns_rcode_str(m.rcode);
@@ -159,7 +145,7 @@ void ctl_log_resolved(const char *via, const uint8_t *qname, uint16_t qtype, int
 	struct dns_msg m;
 	bool parsed;
 
-	if (!cfg_log_on(CFG_LOG_DEBUG))
+	if (!cfg_log_on(CFG_LOG_DEBUG) || !cfg_log_busy_ok())
 		return;
 	name_type(qname, qtype, q, sizeof(q));
 	parsed = msg && !dns_msg_parse(&m, msg, len);
@@ -177,5 +163,5 @@ void ctl_log_get_stats(struct ctl_log_stats *st)
 	st->messages = e.messages;
 	st->suppressed = e.suppressed;
 	st->queries = lg.queries;
-	st->busy_dropped = lg.busy_dropped;
+	st->busy_dropped = e.busy_dropped;
 }

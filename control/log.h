@@ -17,13 +17,11 @@
 #include "conf/config.h"
 #include "conf/log.h"
 
-#define CTL_LOG_BUSY_PER_S 1000		/* query log and policy match lines a second */
-
 #define CTL_LOG_COUNTERS(X)						\
 	X(messages, "log lines written (at the level in force)")	\
 	X(suppressed, "repeated warnings not written (at most 10 a minute from one place)") \
 	X(queries, "client queries written to the query log (1 in log.query-sample)") \
-	X(busy_dropped, "query log and policy match lines not written: over 1000 a second")
+	X(busy_dropped, "query log, policy match and debug lines not written: over 1000 a second")
 
 struct ctl_log_stats {
 #define X(name, text) uint64_t name;
@@ -45,12 +43,6 @@ void ctl_log_configure(const struct cfg *cfg);
  */
 bool ctl_log_set_level_verb(const char *lvl, bool with_dp, FILE *f);
 
-/* Whether one more line of a high-volume kind (the query log, policy
- * matches) may be written this second: at most CTL_LOG_BUSY_PER_S, so a
- * slow syslog or journal cannot hold the loop for long; the rest are
- * counted (busy_dropped). */
-bool ctl_log_busy_ok(void);
-
 /* For control's own front end: whether this client query is one of the 1
  * in log.query-sample logged. */
 bool ctl_log_query_sample(void);
@@ -61,16 +53,17 @@ bool ctl_log_query_sample(void);
  * taken by via ("worker 0", "control"): "query ADDR#PORT UDP NAME TYPE
  * CLASS +RD +CD +DO -EDNS id ID (via)" (TCP for a stream); a message that
  * is not a query is logged as such, with its length. Counts against
- * ctl_log_busy_ok().
+ * cfg_log_busy_ok().
  */
 void ctl_log_query(const char *via, int family, const uint8_t *addr, uint16_t port, bool tcp,
 		   const uint8_t *msg, size_t len);
 
 /*
- * The debug level's lines of a resolution, written only at debug:
+ * The debug level's lines of a resolution, written only at debug (and
+ * counted against cfg_log_busy_ok(), shared with the query log):
  * ctl_log_upstream() has the upstream module's tap's signature
  * (control/upstream.h's up_tap_cb; arg unused): "upstream query NAME TYPE
- * to ADDR#PORT UDP from port P (zone Z)" and "upstream reply NAME TYPE from
+ * to ADDR#PORT UDP from port P (zone Z)" (over TCP: no port) and "upstream reply NAME TYPE from
  * ADDR#PORT UDP: RCODE aa tc, A/N/R records, after N us (zone Z)".
  * ctl_log_resolved(): a resolution's end as its front end (via) gets it:
  * "resolved NAME TYPE: RCODE, N answers, AD, stale (via)"; msg may be NULL

@@ -128,6 +128,28 @@ static void feed_local(void *arg, const uint8_t *msg, size_t len)
 	p->fed.refused += r.refused;
 }
 
+/* The upstream module's tap: dnstap's resolver messages (arg: NULL when
+ * dnstap is off) and the debug level's lines; set only while one of them
+ * wants it (log_applied()), so that no query pays for a copy nobody takes. */
+static void upstream_tap(void *arg, bool reply, const struct sockaddr_storage *server,
+			 uint16_t local_port, bool tcp, const uint8_t *msg, size_t len,
+			 uint64_t age_us, const uint8_t *zone)
+{
+	if (arg)
+		ctl_dnstap_upstream(arg, reply, server, local_port, tcp, msg, len, age_us, zone);
+	ctl_log_upstream(NULL, reply, server, local_port, tcp, msg, len, age_us, zone);
+}
+
+/* The log level and target in force changed (start, reload, set-log-level):
+ * the dataplane follows, and the upstream tap is on while dnstap or the
+ * debug level wants it. */
+static void log_applied(struct parts *p)
+{
+	if (p->dp)
+		ctl_dp_publish_log(p->dp);
+	up_set_tap(p->up, p->dnstap || cfg_log_on(CFG_LOG_DEBUG) ? upstream_tap : NULL, p->dnstap);
+}
+
 static void dump_stats(const struct parts *p, FILE *f)
 {
 	struct ctl_iter *it = p->it;
@@ -530,8 +552,7 @@ static void apply_config(struct parts *p, const uint8_t *sha, const char *policy
 	if (cfg_log_get_level() != was)
 		cfg_log(CFG_LOG_NOTICE, "log level %s (was %s): the configuration's",
 			cfg_log_levels[cfg_log_get_level()], cfg_log_levels[was]);
-	if (p->dp)
-		ctl_dp_publish_log(p->dp);
+	log_applied(p);
 	/* The file both processes stand for (a control started from it
 	 * attaches) only when nothing in it waits for a restart: a control
 	 * started from a file whose kept settings differ would not match the
@@ -768,8 +789,8 @@ static int command(void *arg, const char *cmd, FILE *f)
 	}
 	const char *lvl;
 	if (ctl_sock_verb(cmd, "set-log-level", &lvl)) {
-		if (ctl_log_set_level_verb(lvl, p->dp != NULL, f) && p->dp)
-			ctl_dp_publish_log(p->dp);
+		if (ctl_log_set_level_verb(lvl, p->dp != NULL, f))
+			log_applied(p);
 		return 0;
 	}
 	/* the verbs of their own files: each says whether cmd is one of its;
@@ -814,17 +835,6 @@ static int command(void *arg, const char *cmd, FILE *f)
 }
 
 /* Upstream I/O; IPv6 only where the host has it. */
-/* The upstream module's tap: dnstap's resolver messages (arg: NULL when
- * dnstap is off) and the debug level's lines. */
-static void upstream_tap(void *arg, bool reply, const struct sockaddr_storage *server,
-			 uint16_t local_port, bool tcp, const uint8_t *msg, size_t len,
-			 uint64_t age_us, const uint8_t *zone)
-{
-	if (arg)
-		ctl_dnstap_upstream(arg, reply, server, local_port, tcp, msg, len, age_us, zone);
-	ctl_log_upstream(NULL, reply, server, local_port, tcp, msg, len, age_us, zone);
-}
-
 static struct up_ctx *open_upstream(struct ctl_loop *loop, const struct cfg *c)
 {
 	const typeof(c->resolver.upstream) *u = &c->resolver.upstream;
@@ -1121,12 +1131,10 @@ int main(int argc, char **argv)
 		cfg_log(CFG_LOG_ERR, "%s", err);
 		return 1;
 	}
-	up_set_tap(up, upstream_tap, parts.dnstap);
 	/* Until here every line went to stderr (an error at start, and -t's,
 	 * reach whoever started us); from here on, to log.target. */
 	ctl_log_configure(&cfg);
-	if (parts.dp)
-		ctl_dp_publish_log(parts.dp);
+	log_applied(&parts);
 	if (cfg.log.query_sample && !cfg_log_on(CFG_LOG_INFO))
 		cfg_log(CFG_LOG_NOTICE, "log.query-sample %u: the log level is below info: "
 					"the queries copied are not written",

@@ -758,7 +758,7 @@ static bool logs(const struct ctl_policy *p, unsigned k)
 }
 
 /* One line per answer of a zone with log: true, at info (at most
- * CTL_LOG_BUSY_PER_S a second with the query log's). */
+ * CFG_LOG_BUSY_PER_S a second with the query log's). */
 static void log_match(const struct ctl_policy *p, const struct policy_hit *h,
 		      const struct dns_query *q, int family, const uint8_t *addr, int verdict)
 {
@@ -768,7 +768,7 @@ static void log_match(const struct ctl_policy *p, const struct policy_hit *h,
 	if (dns_name_to_str(dns_query_qname(q), name, sizeof(name)) < 0 ||
 	    dns_type_to_str(q->qtype, type, sizeof(type)) < 0)
 		return;
-	if (!cfg_log_on(CFG_LOG_INFO) || !ctl_log_busy_ok())
+	if (!cfg_log_on(CFG_LOG_INFO) || !cfg_log_busy_ok())
 		return;
 	if (addr)
 		inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, a, sizeof(a));

@@ -182,7 +182,7 @@ int ctl_trust_set(struct ctl_trust *t, const uint8_t *zone, uint8_t state, uint1
 	e->next = t->b[b];
 	t->b[b] = e;
 	t->n++;
-	if (cfg_log_on(CFG_LOG_DEBUG)) {
+	if (cfg_log_on(CFG_LOG_DEBUG) && cfg_log_busy_ok()) {
 		static const char *const names[] = {
 			[CTL_TRUST_DS] = "a secure DS set, keys to fetch",
 			[CTL_TRUST_SECURE] = "secure keys",

@@ -29,7 +29,8 @@ static void done(struct dp *dp, uint64_t seq, uint64_t removed, uint64_t zones,
 	__atomic_store_n(&ctl->flush_done, seq, __ATOMIC_RELEASE);
 	if (status == SHM_FLUSH_REFUSED) {
 		ctl->writer.flush_rejected++;
-		CFG_LOG_LIMITED(CFG_LOG_WARNING, "flush %llu refused: not a mode and name",
+		CFG_LOG_LIMITED(CFG_LOG_WARNING, "flush %llu refused: a bad request (mode or "
+						 "name), or the cache refused it",
 				(unsigned long long)seq);
 	} else {
 		ctl->writer.flushes++;

@@ -336,15 +336,27 @@ static void follow_log(struct shm_ctl *ctl)
 	unsigned was = cfg_log_get_level(), was_target = cfg_log_get_target();
 	if (level == was && target == was_target)
 		return;
+	/* said where lines went before and where they go now */
+	static struct cfg_log_limit lim;
+	cfg_log_limited(&lim, CFG_LOG_NOTICE, "log level %s (was %s), target %s: control's",
+			cfg_log_levels[level], cfg_log_levels[was], cfg_log_targets[target]);
 	cfg_log_configure(level, target);
-	cfg_log(CFG_LOG_NOTICE, "log level %s (was %s), target %s: control's",
-		cfg_log_levels[level], cfg_log_levels[was], cfg_log_targets[target]);
+	if (target != was_target || (was < CFG_LOG_NOTICE && level >= CFG_LOG_NOTICE))
+		cfg_log_limited(&lim, CFG_LOG_NOTICE, "log level %s (was %s), target %s (was %s): "
+						      "control's",
+				cfg_log_levels[level], cfg_log_levels[was], cfg_log_targets[target],
+				cfg_log_targets[was_target]);
 }
 
 static void writer_stats(struct dp *dp)
 {
 	struct cache_stats cs;
 
+	struct cfg_log_stats ls;
+	cfg_log_get_stats(&ls);
+	dp->ctl->writer.log_messages = ls.messages;
+	dp->ctl->writer.log_suppressed = ls.suppressed;
+	dp->ctl->writer.log_dropped = ls.queue_dropped;
 	cache_get_stats(dp->cache, &cs);
 	dp->ctl->writer.cache_entries = cs.entries;
 	dp->ctl->writer.cache_bytes = cs.bytes;
@@ -559,14 +571,24 @@ int main(int argc, char **argv)
 		if (rte_eal_remote_launch(dp_worker_main, dp.workers[i], dp.workers[i]->lcore))
 			rte_exit(EXIT_FAILURE, "cannot launch worker %u\n", i);
 	/* Until here every line went to stderr (an error at start reaches
-	 * whoever started us); from here on, to log.target. */
+	 * whoever started us); from here on, to log.target, written by a
+	 * thread of their own: the main thread, the cache writer, never waits
+	 * on a slow syslog, journal or stderr pipe. */
 	cfg_log_configure(cfg.log.level, cfg.log.target);
+	if (cfg_log_async_start())
+		cfg_log(CFG_LOG_WARNING, "no log thread: the main thread writes its lines itself");
 	if (dp.ctl->clock_scale > 1)
 		cfg_log(CFG_LOG_NOTICE, "the cache's clock runs %u times as fast "
 					"(resolver.clock-scale: for trace replays only)",
 			dp.ctl->clock_scale);
 	cfg_log(CFG_LOG_NOTICE, "%u worker(s), control block %s, ABI %u: ready", dp.n_workers,
 		SHM_CTL_NAME, SHM_ABI_VERSION);
+	/* whoever started us waits for this line on stderr (scripts/lib.sh's
+	 * bw_start_dataplane): there too, whatever the level and target */
+	if (cfg.log.target != CFG_LOG_STDERR || !cfg_log_on(CFG_LOG_NOTICE))
+		fprintf(stderr, "bailiwick-dataplane: %u worker(s), control block %s, ABI %u: "
+				"ready\n",
+			dp.n_workers, SHM_CTL_NAME, SHM_ABI_VERSION);
 	/* systemd (Type=notify): ready; the watchdog is kept while every
 	 * worker's loop turns (a worker stuck: no more pings, and systemd
 	 * restarts us). No-ops without NOTIFY_SOCKET. */
@@ -642,6 +664,7 @@ int main(int argc, char **argv)
 	}
 
 	cfg_log(CFG_LOG_NOTICE, "stopping");
+	cfg_log_async_stop(2000); /* what is queued, 2 s at most */
 	sd_notify(0, "STOPPING=1");
 	__atomic_store_n(&dp.quit, true, __ATOMIC_RELAXED);
 	rte_eal_mp_wait_lcore();

@@ -84,7 +84,8 @@ struct dns_query;
  * dump_next, dump_n, dump_status, dump[]) and the writer's dump
  * counters; the dataplane's version and start (dp_version,
  * dp_started_ms). 18: the log level and target control has in force
- * (log_setting), for the dataplane's own lines. */
+ * (log_setting), for the dataplane's own lines, and the writer's log
+ * counters. */
 #define SHM_ABI_VERSION 18
 #define SHM_MAGIC 0x6277636c /* "bwcl" */
 
@@ -450,7 +451,10 @@ struct shm_worker_stats {
 	X(flush_rejected, "operator flushes refused (a bad request record)") \
 	X(dump_pages, "pages of the cache dump served (bailiwick-ctl dump-cache)") \
 	X(dump_rejected, "cache dump requests refused (a bad request record)") \
-	X(anchor_stale, "fills made under trust anchors no longer in force: not kept")
+	X(anchor_stale, "fills made under trust anchors no longer in force: not kept") \
+	X(log_messages, "the dataplane's log lines written (at the level in force)") \
+	X(log_suppressed, "the dataplane's repeated warnings not written (10 a minute from one place)") \
+	X(log_dropped, "the dataplane's log lines dropped: its log thread's queue was full (a slow target)")
 
 struct shm_writer_stats {
 #define SHM_FIELD(name, text) uint64_t name;

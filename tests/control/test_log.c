@@ -1,6 +1,6 @@
 /*
  * tests/control/test_log.c: control's query log on stderr: its line, its
- * sampling, at most CTL_LOG_BUSY_PER_S lines a second, none above info, and
+ * sampling, at most CFG_LOG_BUSY_PER_S lines a second, none above info, and
  * control's counters. (The engine: tests/conf/test_log.c; the syslog and
  * journal targets: tests/control/test-log.)
  */
@@ -69,7 +69,7 @@ Test(log, the_query_log_names_client_question_and_flags_one_in_n)
 				    "+RD +CD +DO id 43981 (worker 1)\n"
 				    "bailiwick-control: query 198.18.0.7#40001 TCP: not a query "
 				    "(5 octets) (control)\n");
-	/* at most CTL_LOG_BUSY_PER_S lines a second, the rest counted */
+	/* at most CFG_LOG_BUSY_PER_S lines a second, the rest counted */
 	struct ctl_log_stats st0, st1;
 	ctl_log_get_stats(&st0);
 	uint64_t s0 = cfg_log_now_ms() / 1000;
@@ -77,9 +77,9 @@ Test(log, the_query_log_names_client_question_and_flags_one_in_n)
 		ctl_log_query("worker 0", AF_INET, a, 1, false, q, sizeof(q));
 	ctl_log_get_stats(&st1);
 	if (cfg_log_now_ms() / 1000 == s0) /* (not across a second's edge) */
-		cr_assert_geq(st1.busy_dropped - st0.busy_dropped, 1500 - CTL_LOG_BUSY_PER_S,
+		cr_assert_geq(st1.busy_dropped - st0.busy_dropped, 1500 - CFG_LOG_BUSY_PER_S,
 			      "%llu", (unsigned long long)(st1.busy_dropped - st0.busy_dropped));
-	cr_assert_leq(st1.queries - st0.queries, 2 * CTL_LOG_BUSY_PER_S);
+	cr_assert_leq(st1.queries - st0.queries, 2 * CFG_LOG_BUSY_PER_S);
 	/* above info: no query log, no sampling */
 	c.log.level = CFG_LOG_NOTICE;
 	ctl_log_configure(&c);
