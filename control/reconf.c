@@ -59,7 +59,7 @@ static const struct field fields[] = {
 	F("tsig-keys", n_tsig, true),
 	F("tsig-keys", tsig, true),
 	/* main.c reads its file again at every reload; what decides a
-	 * verdict goes with the anchors (main.c's validation_id()) */
+	 * verdict goes with the anchors (confmap.c's ctl_validation_id()) */
 	F("resolver.trust-anchor", resolver.trust_anchor, true),
 	F("resolver.validation-time", resolver.has_validation_time, true),
 	F("resolver.validation-time", resolver.validation_time, true),
