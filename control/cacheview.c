@@ -141,6 +141,7 @@ static void put_lookup(FILE *f, bool json, const char *where, const char *name, 
 
 /* A lookup waiting for the dataplane's writer. */
 struct lookup_req {
+	struct ctl_sock *sock;
 	int fd;
 	bool json;
 	uint16_t qtype;
@@ -159,9 +160,9 @@ static void found(void *arg, const uint8_t *msg, size_t len, bool stale)
 		put_lookup(f, q->json, "the dataplane's cache", q->name, q->qtype, msg, len, stale,
 			   false);
 		fclose(f);
-		ctl_sock_reply(q->fd, text, tlen);
+		ctl_sock_reply(q->sock, q->fd, text, tlen);
 	} else {
-		ctl_sock_reply(q->fd, "error: out of memory\n", 21);
+		ctl_sock_reply(q->sock, q->fd, "error: out of memory\n", 21);
 	}
 	free(text);
 	free(q);
@@ -206,7 +207,8 @@ static void lookup(const struct ctl_cacheview_parts *x, uint32_t now, const char
 			fprintf(f, "error: out of memory\n");
 			return;
 		}
-		*r = (struct lookup_req){ .fd = fd, .json = x->json, .qtype = (uint16_t)type };
+		*r = (struct lookup_req){ .sock = x->sock, .fd = fd, .json = x->json,
+					  .qtype = (uint16_t)type };
 		snprintf(r->name, sizeof(r->name), "%s", shown);
 		if (ctl_dp_lookup(x->dp, &q, found, r)) {
 			ctl_sock_undefer(x->sock);

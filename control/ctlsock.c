@@ -71,7 +71,9 @@ void ctl_sock_undefer(struct ctl_sock *s)
 	s->deferred = false;
 }
 
-void ctl_sock_reply(int fd, const char *text, size_t len)
+/* The answer written while the loop waits (CTL_SOCK_REPLY_MS in all): when
+ * no connection slot or no memory is left for it. */
+static void reply_blocking(int fd, const char *text, size_t len)
 {
 	uint64_t end = ctl_now_ms() + CTL_SOCK_REPLY_MS;
 
@@ -217,8 +219,20 @@ void ctl_sock_reply_async(struct ctl_sock *s, int fd, char *text, size_t len)
 		conn_write(c);
 		return;
 	}
-	ctl_sock_reply(fd, text, len);
+	reply_blocking(fd, text, len);
 	free(text);
+}
+
+void ctl_sock_reply(struct ctl_sock *s, int fd, const char *text, size_t len)
+{
+	char *copy = malloc(len ? len : 1);
+
+	if (!copy) {
+		reply_blocking(fd, text, len);
+		return;
+	}
+	memcpy(copy, text, len);
+	ctl_sock_reply_async(s, fd, copy, len);
 }
 
 static void conn_io(struct ctl_loop *loop, int fd, uint32_t events, void *arg)

@@ -22,21 +22,23 @@ struct ctl_sock;
 
 /*
  * Called from a command's callback: its answer comes later. The
- * connection is the caller's (a descriptor): ctl_sock_reply() writes the
- * answer (at most CTL_SOCK_REPLY_MS in all, the loop waiting: a deferred
- * answer is short) and closes it. -1 when not called from a callback.
+ * connection is the caller's (a descriptor) until ctl_sock_reply() or
+ * ctl_sock_reply_async() takes it back. -1 when not called from a callback.
  */
-#define CTL_SOCK_REPLY_MS 2000
 int ctl_sock_defer(struct ctl_sock *s);
 /* Takes a deferral back: the callback answers now, through its FILE. */
 void ctl_sock_undefer(struct ctl_sock *s);
-void ctl_sock_reply(int fd, const char *text, size_t len);
 /*
- * A deferred answer of any size (text: malloc'd, s's from now on), written
- * as the client reads, like a direct answer (the loop never waits; cut off
- * after WRITE_IDLE_MS without progress), in a free connection slot; with
- * none free, as ctl_sock_reply().
+ * A deferred answer of any size, written as the client reads, like a
+ * direct answer (the loop never waits; cut off after WRITE_IDLE_MS without
+ * progress), in a free connection slot, then the connection closed.
+ * ctl_sock_reply_async(): text is malloc'd, s's from now on;
+ * ctl_sock_reply(): a copy of text is made. With no slot or no memory
+ * left, the answer is written while the loop waits, CTL_SOCK_REPLY_MS at
+ * most.
  */
+#define CTL_SOCK_REPLY_MS 2000
+void ctl_sock_reply(struct ctl_sock *s, int fd, const char *text, size_t len);
 void ctl_sock_reply_async(struct ctl_sock *s, int fd, char *text, size_t len);
 
 /* Whether the command line cmd is verb (its first word), and *arg: the

@@ -56,7 +56,7 @@ static void answer(struct flush_req *q, const char *fmt, ...)
 		n = 0;
 	if ((size_t)n >= sizeof(text))
 		n = (int)sizeof(text) - 1;
-	ctl_sock_reply(q->fd, text, (size_t)n);
+	ctl_sock_reply(q->x.sock, q->fd, text, (size_t)n);
 	pending = false;
 	free(q);
 }

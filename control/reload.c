@@ -78,11 +78,10 @@ static void reload_answer(struct reload_req *q, const char *first)
 	if (text) {
 		memcpy(text, first, n);
 		memcpy(text + n, q->report, q->len);
-		ctl_sock_reply(q->fd, text, n + q->len);
+		ctl_sock_reply_async(q->p->sock, q->fd, text, n + q->len);
 	} else {
 		close(q->fd);
 	}
-	free(text);
 	free(q->report);
 	free(q);
 }
@@ -158,8 +157,7 @@ static void policy_reloaded(void *arg, int r, const char *err, unsigned failed,
 			(unsigned long long)(s ? policy_rules(s) : 0));
 	fwrite(report, 1, len, f);
 	fclose(f);
-	ctl_sock_reply(q->fd, text, tlen);
-	free(text);
+	ctl_sock_reply_async(p->sock, q->fd, text, tlen);
 	free(q);
 }
 
@@ -241,7 +239,7 @@ static void conf_wait(struct ctl_loop *loop, void *arg)
 					   "control applies it, the workers keep %llu\n%s",
 			 rejected == q->gen ? "refused" : "has not taken", (unsigned long long)q->gen,
 			 q->waited_ms, (unsigned long long)active, q->text);
-	ctl_sock_reply(q->fd, out, strlen(out));
+	ctl_sock_reply(q->p->sock, q->fd, out, strlen(out));
 	free(q);
 }
 
@@ -358,7 +356,7 @@ static void apply_config(struct ctl_parts *p, const uint8_t *sha, const char *po
 	}
 	if (!q) {
 		if (fd >= 0)
-			ctl_sock_reply(fd, text, strlen(text));
+			ctl_sock_reply(p->sock, fd, text, strlen(text));
 		else
 			fputs(text, f);
 		return;
@@ -389,11 +387,10 @@ static void conf_policy_done(void *arg, int rc, const char *err, unsigned failed
 		if (t) {
 			memcpy(t, line, (size_t)n);
 			memcpy(t + n, report, len);
-			ctl_sock_reply(q->fd, t, (size_t)n + len);
+			ctl_sock_reply_async(p->sock, q->fd, t, (size_t)n + len);
 		} else {
-			ctl_sock_reply(q->fd, line, (size_t)n);
+			ctl_sock_reply(p->sock, q->fd, line, (size_t)n);
 		}
-		free(t);
 		free(q);
 		return;
 	}
