@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
@@ -33,19 +34,21 @@ static struct {
 	uint64_t busy_s;	/* the second busy_n counts */
 	uint32_t busy_n;
 	struct cfg_log_stats st;
-	/* the writer thread's queue (async) */
-	bool async, stopping, done;
+	/* the writer thread's queue: while async, lines go to it (after a
+	 * stop that timed out too: the thread goes on writing) */
+	bool async, stopping, done, cv_ready;
 	pthread_t thread;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_cond_t cv;	/* on CLOCK_MONOTONIC (a wall-clock step does not
+				   stretch or cut a stop's wait) */
 	unsigned head, n;
+	uint64_t unsaid;	/* lines dropped since the last said so */
 	struct queued q[CFG_LOG_QUEUE];
 } lg = {
 	.ident = "bailiwick",
 	.level = CFG_LOG_INFO,
 	.target = CFG_LOG_STDERR,
 	.mu = PTHREAD_MUTEX_INITIALIZER,
-	.cv = PTHREAD_COND_INITIALIZER,
 };
 
 void cfg_log_open(const char *ident)
@@ -119,7 +122,7 @@ static void write_line(unsigned level, unsigned target, const char *line)
 
 static void *writer(void *arg)
 {
-	static struct queued e;
+	struct queued e;
 
 	(void)arg;
 	pthread_mutex_lock(&lg.mu);
@@ -153,8 +156,20 @@ static void vlog(unsigned level, const char *prefix, const char *fmt, va_list ap
 		return;
 	}
 	pthread_mutex_lock(&lg.mu);
+	/* lines dropped: said first, once there is room for it and this one */
+	if (lg.unsaid && lg.n + 2 <= CFG_LOG_QUEUE) {
+		struct queued *e = &lg.q[(lg.head + lg.n) % CFG_LOG_QUEUE];
+		e->level = CFG_LOG_WARNING;
+		e->target = (uint8_t)lg.target;
+		snprintf(e->line, sizeof(e->line), "(%llu lines were not logged: the log queue was "
+						   "full, its target slow)",
+			 (unsigned long long)lg.unsaid);
+		lg.n++;
+		lg.unsaid = 0;
+	}
 	if (lg.n == CFG_LOG_QUEUE) {
 		lg.st.queue_dropped++;
+		lg.unsaid++;
 	} else {
 		struct queued *e = &lg.q[(lg.head + lg.n) % CFG_LOG_QUEUE];
 		e->level = (uint8_t)level;
@@ -167,16 +182,33 @@ static void vlog(unsigned level, const char *prefix, const char *fmt, va_list ap
 	pthread_mutex_unlock(&lg.mu);
 }
 
+static void stop_at_exit(void)
+{
+	cfg_log_async_stop(2000);
+}
+
 int cfg_log_async_start(void)
 {
+	static bool registered;
+
 	if (lg.async)
 		return 0;
+	if (!lg.cv_ready) {
+		pthread_condattr_t a;
+		if (pthread_condattr_init(&a) || pthread_condattr_setclock(&a, CLOCK_MONOTONIC) ||
+		    pthread_cond_init(&lg.cv, &a))
+			return -1;
+		pthread_condattr_destroy(&a);
+		lg.cv_ready = true;
+	}
 	lg.stopping = lg.done = false;
 	lg.head = lg.n = 0;
 	if (pthread_create(&lg.thread, NULL, writer, NULL))
 		return -1;
 	pthread_setname_np(lg.thread, "bw-log");
 	lg.async = true;
+	if (!registered)
+		registered = atexit(stop_at_exit) == 0;
 	return 0;
 }
 
@@ -187,7 +219,7 @@ void cfg_log_async_stop(unsigned wait_ms)
 
 	if (!lg.async)
 		return;
-	clock_gettime(CLOCK_REALTIME, &until);
+	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += wait_ms / 1000;
 	until.tv_nsec += (long)(wait_ms % 1000) * 1000000;
 	if (until.tv_nsec >= 1000000000) {
@@ -200,13 +232,15 @@ void cfg_log_async_stop(unsigned wait_ms)
 	while (!lg.done && pthread_cond_timedwait(&lg.cv, &lg.mu, &until) == 0)
 		;
 	done = lg.done;
+	/* a target that blocks still holds the thread: it goes on as before
+	 * (lines still queued, the caller still never waits) */
+	if (!done)
+		lg.stopping = false;
 	pthread_mutex_unlock(&lg.mu);
-	/* a target that blocks still holds the thread: left to the exit */
-	if (done)
+	if (done) {
 		pthread_join(lg.thread, NULL);
-	else
-		pthread_detach(lg.thread);
-	lg.async = false;
+		lg.async = false;
+	}
 }
 
 void cfg_log(unsigned level, const char *fmt, ...)

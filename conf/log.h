@@ -7,8 +7,8 @@
  * journal). Repeated warnings are limited at each place that writes them.
  * Both programs write through it: bailiwick-control on its loop's thread,
  * bailiwick-dataplane on its main thread (its workers never log).
- * Process-wide state, one thread (and, after cfg_log_async_start(), the
- * writer thread it starts).
+ * Process-wide state: one calling thread (never a signal handler; and,
+ * after cfg_log_async_start(), the writer thread it starts).
  *
  * Until cfg_log_configure() the target is stderr and the level info, so
  * an error at start reaches whoever started the program. A syslog or
@@ -83,11 +83,14 @@ bool cfg_log_busy_ok(void);
 
 /*
  * From now on each line is queued (CFG_LOG_QUEUE at most; over that it is
- * dropped and counted: queue_dropped) for a thread of its own that writes
- * it: the caller never waits on the target. 0, or -1 (no thread: lines
- * are written by the caller as before). cfg_log_async_stop(): what is
- * queued is written, waiting at most wait_ms for the thread (a target that
- * blocks longer keeps the rest); then the caller writes again.
+ * dropped and counted: queue_dropped, and said by the next line that finds
+ * room) for a thread of its own that writes it: the caller never waits on
+ * the target. The thread takes the caller's CPU affinity: start it before
+ * pinning the caller. 0, or -1 (no thread: lines are written by the caller
+ * as before). cfg_log_async_stop(): what is queued is written, waiting at
+ * most wait_ms for the thread, then the caller writes again; a target that
+ * blocks longer keeps the thread, which goes on as before. exit() stops it
+ * the same way (2 s at most); abort() loses what is queued.
  */
 int cfg_log_async_start(void);
 void cfg_log_async_stop(unsigned wait_ms);

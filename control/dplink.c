@@ -845,7 +845,10 @@ void ctl_dp_publish_log(struct ctl_dp *d)
 	/* one writer: the attached control (an earlier one, stopped and
 	 * replaced, may wake up; it must not write) */
 	if (d->ctl->ctl_pid == getpid())
-		d->ctl->log_setting = SHM_LOG_SET | cfg_log_get_target() << 8 | cfg_log_get_level();
+		__atomic_store_n(&d->ctl->log_setting,
+				 (uint64_t)(uint32_t)getpid() << 32 | SHM_LOG_SET |
+					 cfg_log_get_target() << 8 | cfg_log_get_level(),
+				 __ATOMIC_RELEASE);
 }
 
 static void heartbeat(struct ctl_loop *loop, void *arg)

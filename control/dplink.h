@@ -131,7 +131,8 @@ void ctl_dp_settings_state(const struct ctl_dp *d, uint64_t *active, uint64_t *r
  * the dataplane for its own lines (it looks every 10 ms). Called once
  * control's log section applies (before it, the dataplane keeps its
  * file's), and after each change; a control that is not the attached one
- * writes nothing.
+ * writes nothing (and what it might still write, stopped between the
+ * check and the store, names its pid: the dataplane ignores it).
  */
 void ctl_dp_publish_log(struct ctl_dp *d);
 

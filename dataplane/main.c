@@ -321,28 +321,31 @@ static void check_control(struct shm_ctl *ctl, uint64_t now)
  * published them: checked, then ours. */
 static void follow_log(struct shm_ctl *ctl)
 {
-	static uint32_t seen;
-	uint32_t s = ctl->log_setting;
-	unsigned level = s & 0xff, target = (s >> 8) & 0xff;
+	static uint64_t seen;
+	uint64_t s = __atomic_load_n(&ctl->log_setting, __ATOMIC_ACQUIRE);
+	uint32_t v = (uint32_t)s;
+	unsigned level = v & 0xff, target = (v >> 8) & 0xff;
+	int32_t pid = ctl->ctl_pid;
 
-	if (s == seen || !(s & SHM_LOG_SET))
+	/* only the attached control's (not one it replaced, woken up) */
+	if (s == seen || !(v & SHM_LOG_SET) || pid <= 0 || (uint32_t)(s >> 32) != (uint32_t)pid)
 		return;
 	seen = s;
-	if (level >= CFG_LOG_LEVELS || target >= CFG_LOG_TARGETS || s >> 16 != 1) {
+	if (level >= CFG_LOG_LEVELS || target >= CFG_LOG_TARGETS || v >> 16 != 1) {
 		CFG_LOG_LIMITED(CFG_LOG_WARNING, "control's log setting %#x: not a level "
-						 "and target; ours stay", s);
+						 "and target; ours stay", v);
 		return;
 	}
 	unsigned was = cfg_log_get_level(), was_target = cfg_log_get_target();
 	if (level == was && target == was_target)
 		return;
 	/* said where lines went before and where they go now */
-	static struct cfg_log_limit lim;
+	static struct cfg_log_limit lim, lim2;
 	cfg_log_limited(&lim, CFG_LOG_NOTICE, "log level %s (was %s), target %s: control's",
 			cfg_log_levels[level], cfg_log_levels[was], cfg_log_targets[target]);
 	cfg_log_configure(level, target);
 	if (target != was_target || (was < CFG_LOG_NOTICE && level >= CFG_LOG_NOTICE))
-		cfg_log_limited(&lim, CFG_LOG_NOTICE, "log level %s (was %s), target %s (was %s): "
+		cfg_log_limited(&lim2, CFG_LOG_NOTICE, "log level %s (was %s), target %s (was %s): "
 						      "control's",
 				cfg_log_levels[level], cfg_log_levels[was], cfg_log_targets[target],
 				cfg_log_targets[was_target]);
@@ -450,6 +453,12 @@ int main(int argc, char **argv)
 		printf("%s: ok\n", path);
 		return 0;
 	}
+	/* From here on our lines are written by a thread of their own: the
+	 * main thread, the cache writer, never waits on a slow syslog,
+	 * journal or stderr pipe. Started before EAL pins this thread to the
+	 * main lcore, so that it runs on whichever CPU is free. */
+	if (cfg_log_async_start())
+		cfg_log(CFG_LOG_WARNING, "no log thread: the main thread writes its lines itself");
 	check_hugepages(&cfg, path);
 	if (eal_start(&cfg, argv[0], path) < 0)
 		rte_exit(EXIT_FAILURE, "EAL: %s (is another dataplane running with the same "
@@ -571,12 +580,8 @@ int main(int argc, char **argv)
 		if (rte_eal_remote_launch(dp_worker_main, dp.workers[i], dp.workers[i]->lcore))
 			rte_exit(EXIT_FAILURE, "cannot launch worker %u\n", i);
 	/* Until here every line went to stderr (an error at start reaches
-	 * whoever started us); from here on, to log.target, written by a
-	 * thread of their own: the main thread, the cache writer, never waits
-	 * on a slow syslog, journal or stderr pipe. */
+	 * whoever started us); from here on, to log.target. */
 	cfg_log_configure(cfg.log.level, cfg.log.target);
-	if (cfg_log_async_start())
-		cfg_log(CFG_LOG_WARNING, "no log thread: the main thread writes its lines itself");
 	if (dp.ctl->clock_scale > 1)
 		cfg_log(CFG_LOG_NOTICE, "the cache's clock runs %u times as fast "
 					"(resolver.clock-scale: for trace replays only)",
@@ -664,7 +669,6 @@ int main(int argc, char **argv)
 	}
 
 	cfg_log(CFG_LOG_NOTICE, "stopping");
-	cfg_log_async_stop(2000); /* what is queued, 2 s at most */
 	sd_notify(0, "STOPPING=1");
 	__atomic_store_n(&dp.quit, true, __ATOMIC_RELAXED);
 	rte_eal_mp_wait_lcore();
@@ -677,6 +681,7 @@ int main(int argc, char **argv)
 	cache_nsec_free(dp.nsec);
 	cache_free(dp.cache);
 	urcu_qsbr_unregister_thread();
+	cfg_log_async_stop(2000); /* what is queued, 2 s at most */
 	rte_eal_cleanup();
 	return 0;
 }

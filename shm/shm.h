@@ -84,9 +84,9 @@ struct dns_query;
  * dump_next, dump_n, dump_status, dump[]) and the writer's dump
  * counters; the dataplane's version and start (dp_version,
  * dp_started_ms). 18: the log level and target control has in force
- * (log_setting), for the dataplane's own lines, and the writer's log
- * counters. */
-#define SHM_ABI_VERSION 18
+ * (log_setting), for the dataplane's own lines. 19: log_setting carries
+ * its writer's pid; the writer's log counters. */
+#define SHM_ABI_VERSION 19
 #define SHM_MAGIC 0x6277636c /* "bwcl" */
 
 #define SHM_CTL_NAME "bw_ctl"
@@ -452,7 +452,7 @@ struct shm_worker_stats {
 	X(dump_pages, "pages of the cache dump served (bailiwick-ctl dump-cache)") \
 	X(dump_rejected, "cache dump requests refused (a bad request record)") \
 	X(anchor_stale, "fills made under trust anchors no longer in force: not kept") \
-	X(log_messages, "the dataplane's log lines written (at the level in force)") \
+	X(log_messages, "the dataplane's log lines handed to its log thread (at the level in force)") \
 	X(log_suppressed, "the dataplane's repeated warnings not written (10 a minute from one place)") \
 	X(log_dropped, "the dataplane's log lines dropped: its log thread's queue was full (a slow target)")
 
@@ -637,14 +637,17 @@ struct shm_ctl {
 
 	/* Control: its liveness. */
 	alignas(64) volatile int32_t ctl_pid;
+	volatile uint32_t pad0;
+	volatile uint64_t ctl_heartbeat_ms;	/* in now_ms's clock */
 	/* log.level and log.target in force in control (the file's at its
 	 * start and every reload, or set-log-level's), for the dataplane's
-	 * own lines: SHM_LOG_SET | target << 8 | level (enum cfg_log_target,
-	 * cfg_log_level); 0: none yet (the dataplane keeps its file's). The
-	 * dataplane checks both fields before it takes them. */
+	 * own lines: pid << 32 | SHM_LOG_SET | target << 8 | level (the
+	 * writer's pid; enum cfg_log_target, cfg_log_level), one 8-octet
+	 * store; 0: none yet (the dataplane keeps its file's). The dataplane
+	 * takes it only from the attached control (pid is ctl_pid: a replaced
+	 * control that wakes up cannot write over it) and checks both fields. */
 #define SHM_LOG_SET 0x10000u
-	volatile uint32_t log_setting;
-	volatile uint64_t ctl_heartbeat_ms;	/* in now_ms's clock */
+	volatile uint64_t log_setting;
 	/* Control: the response policy snapshot in force (answer/policy.h),
 	 * in hugepage memory control allocated (the same address in both
 	 * processes); addr and len are written first, then gen (release).

@@ -196,3 +196,41 @@ Test(log, the_writer_thread_never_holds_the_caller_and_keeps_order)
 		last = n;
 	}
 }
+
+/* A stop that times out (the target blocks): the caller still never waits
+ * and its later lines still go through the thread; the dropped ones are
+ * said once there is room; a later stop writes everything. */
+Test(log, a_stop_that_times_out_leaves_the_thread_writing)
+{
+	cr_assert_eq(pipe(pipe_fd), 0);
+	cr_assert(dup2(pipe_fd[1], STDERR_FILENO) >= 0);
+	cfg_log_open("bailiwick-dataplane");
+	cr_assert_eq(cfg_log_async_start(), 0);
+	char pad[500];
+	memset(pad, 'y', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = 0;
+	for (unsigned i = 0; i < 1000; i++) /* 530 kB: the pipe and the queue full */
+		cfg_log(CFG_LOG_NOTICE, "early %04u %s", i, pad);
+	uint64_t t0 = cfg_log_now_ms();
+	cfg_log_async_stop(100);
+	uint64_t took = cfg_log_now_ms() - t0;
+	cr_assert_lt(took, 1000, "the stop waited %llu ms", (unsigned long long)took);
+	t0 = cfg_log_now_ms();
+	cfg_log(CFG_LOG_NOTICE, "late line"); /* queued (or dropped), not written here */
+	cr_assert_lt(cfg_log_now_ms() - t0, 100);
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, drain, NULL), 0);
+	usleep(300000); /* the thread empties its queue */
+	cfg_log(CFG_LOG_NOTICE, "last line");
+	cfg_log_async_stop(10000);
+	close(STDERR_FILENO);
+	close(pipe_fd[1]);
+	pthread_join(t, NULL);
+	drained[drained_len] = 0;
+	struct cfg_log_stats st;
+	cfg_log_get_stats(&st);
+	cr_assert_gt(st.queue_dropped, 0);
+	cr_assert(strstr(drained, "lines were not logged: the log queue was full"), "%.300s",
+		  drained);
+	cr_assert(strstr(drained, "bailiwick-dataplane: last line\n"));
+}
