@@ -3,7 +3,7 @@
  * and/or DNSKEY records in presentation format, as root.key of the lab
  * world or IANA's root anchor in DS form. Read at start by the control
  * process, before anything is validated, and again at every configuration
- * reload (main.c: applied when the records differ); the file is parsed by
+ * reload (reload.c: applied when the records differ); the file is parsed by
  * Knot DNS's zone scanner (libzscanner), so every presentation form a zone
  * file may use is understood. RFC 5011 rollover is not done: a new anchor
  * is a new file (or new records in it) and a reload.

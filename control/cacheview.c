@@ -160,11 +160,11 @@ static void found(void *arg, const uint8_t *msg, size_t len, bool stale)
 		put_lookup(f, q->json, "the dataplane's cache", q->name, q->qtype, msg, len, stale,
 			   false);
 		fclose(f);
-		ctl_sock_reply(q->sock, q->fd, text, tlen);
+		ctl_sock_reply_async(q->sock, q->fd, text, tlen);
 	} else {
-		ctl_sock_reply(q->sock, q->fd, "error: out of memory\n", 21);
+		static const char nomem[] = "error: out of memory\n";
+		ctl_sock_reply(q->sock, q->fd, nomem, sizeof(nomem) - 1);
 	}
-	free(text);
 	free(q);
 }
 

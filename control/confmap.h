@@ -2,7 +2,7 @@
  * control/confmap.h: the configuration (conf/config.h) as control's parts
  * take it: the iterator's settings, the validator's limits and the
  * identity of validation, the trust anchors read, the stub and forward
- * zones as configured cuts. At start and at every reload (main.c), on the
+ * zones as configured cuts. At start (main.c) and at every reload (reload.c), on the
  * loop's thread.
  */
 #ifndef BW_CONTROL_CONFMAP_H

@@ -4,8 +4,10 @@
  * as its octets come (EPOLLIN; the line within CMD_DEADLINE_MS) and
  * answered as the client reads (EPOLLOUT; cut off after WRITE_IDLE_MS
  * without progress). An answer that comes later (ctl_sock_defer()) is
- * short and written at once, CTL_SOCK_REPLY_MS at most, or long and
- * written as a direct one (ctl_sock_reply_async()), in a free slot. At most CONN_MAX
+ * written as a direct one (ctl_sock_reply(), ctl_sock_reply_async()) in a
+ * free slot, counted as an unknown user's (never one of the last
+ * CONN_RESERVED); with none, no memory, or the socket being freed, while
+ * the loop waits (CTL_SOCK_REPLY_MS at most). At most CONN_MAX
  * connections; a user other than root and control's own (a member of
  * control.socket-group) at most CONN_PER_UID_MAX, and never the last
  * CONN_RESERVED free ones, so no group member can lock root out.
@@ -203,21 +205,25 @@ static void conn_command(struct conn *c)
 
 void ctl_sock_reply_async(struct ctl_sock *s, int fd, char *text, size_t len)
 {
-	for (unsigned i = 0; i < CONN_MAX; i++) {
-		struct conn *c = &s->conns[i];
+	struct conn *c = NULL;
+	unsigned nfree = 0;
 
-		if (c->fd >= 0)
-			continue;
-		/* (the uid unknown: counted as the least trusted's) */
+	for (unsigned i = 0; s && i < CONN_MAX; i++)
+		if (s->conns[i].fd < 0 && nfree++ == 0)
+			c = &s->conns[i];
+	/* the uid unknown: as the least trusted's, never one of the last
+	 * CONN_RESERVED free slots (root's); a socket being freed (s NULL):
+	 * written now */
+	if (c && nfree > CONN_RESERVED) {
 		*c = (struct conn){ .s = s, .fd = fd, .uid = (uid_t)-1, .out = text, .len = len };
 		ctl_timer_init(&c->deadline);
 		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-		if (!conn_deadline(c, WRITE_IDLE_MS)) {
-			conn_end(c, false);
+		if (conn_deadline(c, WRITE_IDLE_MS)) {
+			conn_write(c);
 			return;
 		}
-		conn_write(c);
-		return;
+		c->fd = -1; /* no memory for its timer: written now */
+		c->out = NULL;
 	}
 	reply_blocking(fd, text, len);
 	free(text);

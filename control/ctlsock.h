@@ -33,8 +33,9 @@ void ctl_sock_undefer(struct ctl_sock *s);
  * direct answer (the loop never waits; cut off after WRITE_IDLE_MS without
  * progress), in a free connection slot, then the connection closed.
  * ctl_sock_reply_async(): text is malloc'd, s's from now on;
- * ctl_sock_reply(): a copy of text is made. With no slot or no memory
- * left, the answer is written while the loop waits, CTL_SOCK_REPLY_MS at
+ * ctl_sock_reply(): a copy of text is made. With no slot left (the last
+ * CONN_RESERVED are root's), no memory, or s NULL (the socket freed: at
+ * exit), the answer is written while the loop waits, CTL_SOCK_REPLY_MS at
  * most.
  */
 #define CTL_SOCK_REPLY_MS 2000

@@ -48,7 +48,6 @@
 #include "control/parts.h"
 #include "control/privs.h"
 #include "control/policy.h"
-#include "control/reconf.h"
 #include "control/server.h"
 #include "control/upstream.h"
 #include "control/val.h"
@@ -185,6 +184,9 @@ static void dump_stats(const struct ctl_parts *p, FILE *f)
 	fflush(f);
 }
 
+/* bailiwick-ctl stats [--reset]: the counters since the last reset (or
+ * the start), gauges as they are; --reset starts the count again (for
+ * this verb only: the metrics endpoint's counters never go back). */
 static void stats(struct ctl_parts *p, const char *opt, FILE *f)
 {
 	char *text = NULL;
@@ -668,6 +670,9 @@ int main(int argc, char **argv)
 	parts.dp = NULL;
 	ctl_metrics_free(metrics);
 	ctl_sock_free(sock);
+	/* (its answer, if the operator waits for one, then written at once:
+	 * the loop runs no more) */
+	parts.sock = NULL;
 	free(parts.stats_base);
 	ctl_server_free(srv);
 	ctl_iter_free(it);

@@ -52,13 +52,13 @@ static const struct field fields[] = {
 	F("cache.prefetch", cache.prefetch_threshold_percent, true),
 	F("cache.failure-ttl", cache.failure_ttl_s, true),
 	F("cache.max-failure-ttl", cache.max_failure_ttl_s, true),
-	/* control/policy.c's reconfigure: main.c applies these two only
+	/* control/policy.c's reconfigure: reload.c applies these two only
 	 * once the new list's zones are read */
 	F("policy", n_policy, true),
 	F("policy", policy, true),
 	F("tsig-keys", n_tsig, true),
 	F("tsig-keys", tsig, true),
-	/* main.c reads its file again at every reload; what decides a
+	/* reload.c reads its file again at every reload; what decides a
 	 * verdict goes with the anchors (confmap.c's ctl_validation_id()) */
 	F("resolver.trust-anchor", resolver.trust_anchor, true),
 	F("resolver.validation-time", resolver.has_validation_time, true),

@@ -11,9 +11,9 @@
  * too), resolver.{max-rrset-records, do-not-query, do-query, sibling-glue,
  * qname-minimisation}, resolver.dnssec.log-bogus, cache.{min-ttl,
  * max-ttl, max-negative-ttl, serve-stale, prefetch, failure-ttl,
- * max-failure-ttl}, policy and tsig-keys (applied by main.c only once the
+ * max-failure-ttl}, policy and tsig-keys (applied by reload.c only once the
  * new list's zones are read: ctl_policy_reconfigure()), stub-zones,
- * forward-zones and resolver.trust-anchor (whose file main.c reads again
+ * forward-zones and resolver.trust-anchor (whose file reload.c reads again
  * at every reload).
  *
  * Not yet (a restart): the validator's limits, the caches' sizes, listen

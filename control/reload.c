@@ -6,10 +6,8 @@
  * named as needing a restart, reconf.c's table), and what a new log level
  * or target sets in motion. Control process, one thread.
  */
-#define _LGPL_SOURCE
 #include "control/parts.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -96,8 +94,9 @@ static void reload_wait(struct ctl_loop *loop, void *arg)
 	if (active != q->gen && rejected != q->gen && q->waited_ms < RELOAD_WAIT_MS &&
 	    !ctl_dp_lost(q->p->dp)) {
 		q->waited_ms += 10;
-		ctl_timer_add(loop, &q->wait, 10, reload_wait, q);
-		return;
+		if (ctl_timer_add(loop, &q->wait, 10, reload_wait, q) == 0)
+			return;
+		/* no memory for the timer: the answer as things stand */
 	}
 	if (active == q->gen)
 		snprintf(line, sizeof(line), "ok generation %llu, %llu rules, in the workers\n",
@@ -219,8 +218,9 @@ static void conf_wait(struct ctl_loop *loop, void *arg)
 	if (((active < q->gen && rejected != q->gen) || policy_waits) &&
 	    q->waited_ms < RELOAD_WAIT_MS && !ctl_dp_lost(q->p->dp)) {
 		q->waited_ms += 10;
-		ctl_timer_add(loop, &q->wait, 10, conf_wait, q);
-		return;
+		if (ctl_timer_add(loop, &q->wait, 10, conf_wait, q) == 0)
+			return;
+		/* no memory for the timer: the answer as things stand */
 	}
 	/* the workers' verdict first: an error line makes bailiwick-ctl
 	 * exit 1 */
@@ -424,9 +424,9 @@ static void conf_policy_done(void *arg, int rc, const char *err, unsigned failed
 	free(pt);
 }
 
-/* bailiwick-ctl stats [--reset]: the counters since the last reset (or
- * the start), gauges as they are; --reset starts the count again (for
- * this verb only: the metrics endpoint's counters never go back). */
+/* bailiwick-ctl reload: the configuration file read again; what it may
+ * change applied (apply_config()), the rest named as needing a restart;
+ * with a dataplane or a new policy list the answer waits for them. */
 void ctl_reload_config(struct ctl_parts *p, FILE *f)
 {
 	uint8_t sha[CFG_SHA256_LEN];
