@@ -19,45 +19,9 @@
 
 #include "conf/config.h"
 #include "conf/log.h"
+#include "tests/conf/capture.h"
 
-static char path[] = "/tmp/bw-log-XXXXXX";
-
-static void setup(void)
-{
-	int fd = mkstemp(path);
-	cr_assert(fd >= 0);
-	close(fd);
-	cr_assert(freopen(path, "w", stderr));
-	setvbuf(stderr, NULL, _IONBF, 0);
-}
-
-static void teardown(void)
-{
-	unlink(path);
-}
-
-/* What stderr got, from the start. */
-static char *written(void)
-{
-	static char buf[1 << 16];
-	FILE *f = fopen(path, "r");
-	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
-
-	if (f)
-		fclose(f);
-	buf[n] = 0;
-	return buf;
-}
-
-static unsigned count(const char *text, const char *needle)
-{
-	unsigned n = 0;
-	for (const char *p = text; (p = strstr(p, needle)); p++)
-		n++;
-	return n;
-}
-
-TestSuite(log, .init = setup, .fini = teardown);
+TestSuite(log, .init = capture_setup, .fini = capture_teardown);
 
 Test(log, lines_below_the_level_are_not_written)
 {
@@ -74,7 +38,7 @@ Test(log, lines_below_the_level_are_not_written)
 	cfg_log(CFG_LOG_DEBUG, "five");
 	cfg_log_set_level(99); /* not a level: ignored */
 	cr_assert_eq(cfg_log_get_level(), CFG_LOG_DEBUG);
-	cr_assert_str_eq(written(), "bailiwick-dataplane: before configure\n"
+	cr_assert_str_eq(captured(), "bailiwick-dataplane: before configure\n"
 				    "bailiwick-dataplane: one 1\nbailiwick-dataplane: two\n"
 				    "bailiwick-dataplane: five\n");
 	struct cfg_log_stats st;
@@ -90,7 +54,7 @@ Test(log, out_of_range_settings_fall_back_to_info_on_stderr)
 	cr_assert_eq(cfg_log_get_target(), CFG_LOG_STDERR);
 	cfg_log(CFG_LOG_DEBUG, "no");
 	cfg_log(CFG_LOG_INFO, "yes");
-	cr_assert_str_eq(written(), "bailiwick-control: yes\n");
+	cr_assert_str_eq(captured(), "bailiwick-control: yes\n");
 }
 
 Test(log, a_places_repeats_are_limited_and_then_counted)
@@ -100,8 +64,8 @@ Test(log, a_places_repeats_are_limited_and_then_counted)
 	struct cfg_log_limit lim = { 0 };
 	for (unsigned i = 0; i < 25; i++)
 		cfg_log_limited(&lim, CFG_LOG_WARNING, "zone %u failed", i);
-	const char *w = written();
-	cr_assert_eq(count(w, "failed"), CFG_LOG_LIMIT_N, "%s", w);
+	const char *w = captured();
+	cr_assert_eq(capture_count(w, "failed"), CFG_LOG_LIMIT_N, "%s", w);
 	cr_assert(strstr(w, "zone 9 failed") && !strstr(w, "zone 10 failed"));
 	struct cfg_log_stats st;
 	cfg_log_get_stats(&st);
@@ -113,12 +77,12 @@ Test(log, a_places_repeats_are_limited_and_then_counted)
 	/* the next window: the count first */
 	lim.window_ms = cfg_log_now_ms() - CFG_LOG_LIMIT_MS;
 	cfg_log_limited(&lim, CFG_LOG_WARNING, "zone %u failed", 25u);
-	cr_assert(strstr(written(),
+	cr_assert(strstr(captured(),
 			 "bailiwick-control: (15 more lines from here were not logged) zone 25 failed\n"),
-		  "%s", written());
+		  "%s", captured());
 	/* each place has its own */
 	CFG_LOG_LIMITED(CFG_LOG_WARNING, "elsewhere");
-	cr_assert(strstr(written(), "bailiwick-control: elsewhere\n"));
+	cr_assert(strstr(captured(), "bailiwick-control: elsewhere\n"));
 }
 
 Test(log, the_high_volume_budget_is_1000_lines_a_second_and_counted)
@@ -185,7 +149,7 @@ Test(log, the_writer_thread_never_holds_the_caller_and_keeps_order)
 	close(pipe_fd[1]);
 	pthread_join(t, NULL);
 	drained[drained_len] = 0;
-	cr_assert_eq(count(drained, "bailiwick-dataplane: line "), st.messages);
+	cr_assert_eq(capture_count(drained, "bailiwick-dataplane: line "), st.messages);
 	cr_assert(strstr(drained, "bailiwick-dataplane: line 0000 x"));
 	cr_assert(strstr(drained, "bailiwick-dataplane: after stop\n"));
 	/* in order: each line's number above the one before */

@@ -14,37 +14,9 @@
 
 #include "conf/config.h"
 #include "control/log.h"
+#include "tests/conf/capture.h"
 
-static char path[] = "/tmp/bw-log-XXXXXX";
-
-static void setup(void)
-{
-	int fd = mkstemp(path);
-	cr_assert(fd >= 0);
-	close(fd);
-	cr_assert(freopen(path, "w", stderr));
-	setvbuf(stderr, NULL, _IONBF, 0);
-}
-
-static void teardown(void)
-{
-	unlink(path);
-}
-
-/* What stderr got, from the start. */
-static char *written(void)
-{
-	static char buf[1 << 16];
-	FILE *f = fopen(path, "r");
-	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
-
-	if (f)
-		fclose(f);
-	buf[n] = 0;
-	return buf;
-}
-
-TestSuite(log, .init = setup, .fini = teardown);
+TestSuite(log, .init = capture_setup, .fini = capture_teardown);
 
 Test(log, the_query_log_names_client_question_and_flags_one_in_n)
 {
@@ -65,7 +37,7 @@ Test(log, the_query_log_names_client_question_and_flags_one_in_n)
 	cr_assert_eq(n, 10);
 	ctl_log_query("worker 1", AF_INET, a, 40000, false, q, sizeof(q));
 	ctl_log_query("control", AF_INET, a, 40001, true, q, 5);
-	cr_assert_str_eq(written(), "bailiwick-control: query 198.18.0.7#40000 UDP www.bank. AAAA IN "
+	cr_assert_str_eq(captured(), "bailiwick-control: query 198.18.0.7#40000 UDP www.bank. AAAA IN "
 				    "+RD +CD +DO id 43981 (worker 1)\n"
 				    "bailiwick-control: query 198.18.0.7#40001 TCP: not a query "
 				    "(5 octets) (control)\n");
