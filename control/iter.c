@@ -158,7 +158,7 @@ struct req {
 	const char *why;
 	uint8_t sub_kind;		/* enum sub_kind */
 	uint8_t ds_why;			/* SUB_DS: enum ctl_chain_ds_why */
-	uint8_t key_fetches;		/* DS/DNSKEY sub-questions it started */
+	uint8_t key_fetches;		/* DS/DNSKEY sub-questions it started or joined */
 	/* key subs joined (key_sub()): the one a client resolution waits for
 	 * (not its own sub), and on that sub, the resolutions waiting for it
 	 * (a list through key_wnext, key_wpprev: unlinked in O(1));
@@ -1345,10 +1345,10 @@ static void key_wait_expired(struct req *r)
 }
 
 /* Starts the DS (need CTL_CHAIN_NEED_DS or _CUT; why: enum
- * ctl_chain_ds_why) or DNSKEY sub-question for zone; r goes on when it
- * ends. At most KEY_FETCHES_MAX per resolution: one that failed is not
- * started again and again (its failure is not recorded for the zone, so
- * nothing else would stop it). */
+ * ctl_chain_ds_why) or DNSKEY sub-question for zone, or joins one; r goes
+ * on when it ends. At most KEY_FETCHES_MAX per resolution, joins counted:
+ * one that failed is not asked or joined again and again (its failure is
+ * not recorded for the zone, so nothing else would stop it). */
 static void key_sub(struct req *r, const uint8_t *zone, int need, int why)
 {
 	struct ctl_iter *it = r->it;
@@ -1362,11 +1362,20 @@ static void key_sub(struct req *r, const uint8_t *zone, int need, int why)
 	 * questions are joinable: asked by a client resolution (depth 1: the
 	 * budget and depth they go on with are a client's), not CD. Only a
 	 * client resolution waits so: it has no ancestor, and waits with no
-	 * sub of its own, so no wait can close a circle. A join is no fetch of
-	 * its own (a host that fails for its asker's reasons costs the waiter
-	 * nothing), and the waiter's own deadline still holds; the list is
-	 * looked at KEY_JOIN_SCAN entries deep at most (newest first).
+	 * sub of its own, so no wait can close a circle. A join counts as a
+	 * fetch: when the host fails, its waiters go on and would each ask or
+	 * join again, and with every join free a burst of them kept joining
+	 * the next failed question until their deadlines (a zone whose servers
+	 * all refuse: answers seconds late). The waiter's own deadline still
+	 * holds; the list is looked at KEY_JOIN_SCAN entries deep at most
+	 * (newest first).
 	 */
+	if (++r->key_fetches > KEY_FETCHES_MAX) {
+		sec_lower(r, CTL_SEC_BOGUS, CTL_EDE_DNSKEY_MISSING,
+			  "the chain of trust could not be had");
+		fail(r, NULL);
+		return;
+	}
 	unsigned looked = 0;
 	for (struct req *h = it->key_subs; !r->parent && !r->cd && h && looked < KEY_JOIN_SCAN;
 	     h = h->key_next, looked++) {
@@ -1389,12 +1398,6 @@ static void key_sub(struct req *r, const uint8_t *zone, int need, int why)
 				  r->bud->deadline_ms > now ? (uint32_t)(r->bud->deadline_ms - now) : 0,
 				  deferred, r) != 0)
 			it->st.overflow++;
-		return;
-	}
-	if (++r->key_fetches > KEY_FETCHES_MAX) {
-		sec_lower(r, CTL_SEC_BOGUS, CTL_EDE_DNSKEY_MISSING,
-			  "the chain of trust could not be had");
-		fail(r, NULL);
 		return;
 	}
 	struct req *sub = req_new(it, zone, qtype, r->qclass, r);
