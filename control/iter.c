@@ -58,7 +58,8 @@
 #define BOGUS_RETRIES 2		/* other servers asked after a bogus reply */
 #define EDE_TEXT_MAX 80		/* the reason's text in an Extended DNS Error */
 #define SIGNER_FETCHES_MAX 4	/* DS/DNSKEY fetches for zones below a cut */
-#define KEY_FETCHES_MAX 8	/* DS/DNSKEY sub-questions per resolution */
+#define KEY_FETCHES_MAX 8	/* DS/DNSKEY sub-questions asked or joined per
+				   resolution (with its CNAME/DNAME chain) */
 #define KEY_JOIN_SCAN 64	/* joinable key questions looked at for a join */
 #define LOG_BOGUS_PER_S 10	/* log lines about bogus answers a second */
 
@@ -628,6 +629,9 @@ static void key_leave(struct req *r)
 	while (r->key_waiters) {
 		struct req *w = r->key_waiters;
 		key_unwait(w);
+		/* a host that failed by our own limits: so may its waiters,
+		 * and such a failure is not remembered (RFC 9520) */
+		w->local_fail |= r->local_fail;
 		if (!w->done)
 			defer(w, step_next);
 	}
@@ -1346,9 +1350,11 @@ static void key_wait_expired(struct req *r)
 
 /* Starts the DS (need CTL_CHAIN_NEED_DS or _CUT; why: enum
  * ctl_chain_ds_why) or DNSKEY sub-question for zone, or joins one; r goes
- * on when it ends. At most KEY_FETCHES_MAX per resolution, joins counted:
- * one that failed is not asked or joined again and again (its failure is
- * not recorded for the zone, so nothing else would stop it). */
+ * on when it ends. At most KEY_FETCHES_MAX per resolution, asked or
+ * joined, those that succeed counted too: one that failed is not asked or
+ * joined again and again (its failure is not in the key table, and the
+ * RFC 9520 failure it leaves is looked at for client questions only, so
+ * nothing else would stop it). */
 static void key_sub(struct req *r, const uint8_t *zone, int need, int why)
 {
 	struct ctl_iter *it = r->it;

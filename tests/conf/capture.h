@@ -17,6 +17,8 @@ static char capture_path[] = "/tmp/bw-log-XXXXXX";
 
 static inline void capture_setup(void)
 {
+	/* a fresh template each time (one process may run several tests) */
+	strcpy(capture_path, "/tmp/bw-log-XXXXXX");
 	int fd = mkstemp(capture_path);
 	cr_assert(fd >= 0);
 	close(fd);
