@@ -236,9 +236,8 @@ static void resolved(void *arg, int rcode, const uint8_t *msg, size_t len, bool 
 	p->stale = stale;
 	if (cfg_log_on(CFG_LOG_DEBUG)) {
 		char via[32];
-		snprintf(via, sizeof(via),
-			 p->kind == SHM_MISS_CLIENT ? "worker %u" : "worker %u, a refresh",
-			 p->c.worker);
+		snprintf(via, sizeof(via), "worker %u%s", p->c.worker,
+			 p->kind == SHM_MISS_CLIENT ? "" : ", a refresh");
 		ctl_log_resolved(via, p->c.qname, p->c.qtype, rcode, msg, len, stale);
 	}
 	if (d->policy && ctl_policy_active(d->policy)) {

@@ -97,7 +97,7 @@ static void name_type(const uint8_t *name, uint16_t type, char *buf, size_t size
 	snprintf(buf, size, "%s %s", n, t);
 }
 
-void ctl_log_upstream(void *arg, bool reply, const struct sockaddr_storage *server,
+void ctl_log_upstream(bool reply, const struct sockaddr_storage *server,
 		      uint16_t local_port, bool tcp, const uint8_t *msg, size_t len,
 		      uint64_t age_us, const uint8_t *zone)
 {
@@ -107,7 +107,6 @@ void ctl_log_upstream(void *arg, bool reply, const struct sockaddr_storage *serv
 	char a[INET6_ADDRSTRLEN] = "?", q[4 * DNS_NAME_MAX + 32], z[4 * DNS_NAME_MAX + 1] = "?";
 	struct dns_msg m;
 
-	(void)arg;
 	if (!cfg_log_on(CFG_LOG_DEBUG) || !cfg_log_busy_ok())
 		return;
 	inet_ntop(v6 ? AF_INET6 : AF_INET, v6 ? (const void *)&sin6->sin6_addr

@@ -61,16 +61,16 @@ void ctl_log_query(const char *via, int family, const uint8_t *addr, uint16_t po
 /*
  * The debug level's lines of a resolution, written only at debug (and
  * counted against cfg_log_busy_ok(), shared with the query log):
- * ctl_log_upstream() has the upstream module's tap's signature
- * (control/upstream.h's up_tap_cb; arg unused): "upstream query NAME TYPE
- * to ADDR#PORT UDP from port P (zone Z)" (over TCP: no port) and "upstream reply NAME TYPE from
- * ADDR#PORT UDP: RCODE aa tc, A/N/R records, after N us (zone Z)".
+ * ctl_log_upstream(), from the upstream module's tap (control/upstream.h's
+ * up_tap_cb, its arguments): "upstream query NAME TYPE to ADDR#PORT UDP
+ * from port P (zone Z)" (over TCP: no port) and "upstream reply NAME TYPE
+ * from ADDR#PORT UDP: RCODE aa tc, A/N/R records, after N us (zone Z)".
  * ctl_log_resolved(): a resolution's end as its front end (via) gets it:
  * "resolved NAME TYPE: RCODE, N answers, AD, stale (via)"; msg may be NULL
  * (no answer: qname and qtype say what it was).
  */
 struct sockaddr_storage;
-void ctl_log_upstream(void *arg, bool reply, const struct sockaddr_storage *server,
+void ctl_log_upstream(bool reply, const struct sockaddr_storage *server,
 		      uint16_t local_port, bool tcp, const uint8_t *msg, size_t len,
 		      uint64_t age_us, const uint8_t *zone);
 void ctl_log_resolved(const char *via, const uint8_t *qname, uint16_t qtype, int rcode,

@@ -38,7 +38,7 @@ static void upstream_tap(void *arg, bool reply, const struct sockaddr_storage *s
 {
 	if (arg)
 		ctl_dnstap_upstream(arg, reply, server, local_port, tcp, msg, len, age_us, zone);
-	ctl_log_upstream(NULL, reply, server, local_port, tcp, msg, len, age_us, zone);
+	ctl_log_upstream(reply, server, local_port, tcp, msg, len, age_us, zone);
 }
 
 void ctl_log_applied(struct ctl_parts *p)
