@@ -81,7 +81,8 @@ int answer_negative(const struct cache_nsec_proof *proof, int verdict,
 				    (verdict == CACHE_NSEC_NXDOMAIN ? DNS_R_NXDOMAIN : DNS_R_NOERROR));
 	if (dnssec || (q->flags & DNS_F_AD))
 		flags |= DNS_F_AD;
-	memmove(out + DNS_HDR_LEN, q->wire + DNS_HDR_LEN, qlen);
+	if (out != q->wire) /* (a worker answers in the query's own buffer) */
+		memmove(out + DNS_HDR_LEN, q->wire + DNS_HDR_LEN, qlen);
 	full = put_blob(&proof->soa, dnssec, ttl, out, &n, cap - opt, &count);
 	/* a client without DO gets the SOA alone: the ranges' blobs are not
 	 * even read (half the work of a synthesized answer) */

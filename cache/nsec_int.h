@@ -192,9 +192,12 @@ static inline void lname_set(struct lname *l, const uint8_t *name, size_t len)
  * of both halves (wyhash's and mum's mix). */
 static inline uint64_t mum(uint64_t a, uint64_t b)
 {
-	unsigned __int128 m = (unsigned __int128)a * b;
+	/* (the halves taken apart, not from one __int128 variable: gcc 12
+	 * kept that on the stack, a store and a reload in the chain of every
+	 * word of the suffix hashes) */
+	uint64_t hi = (uint64_t)(((unsigned __int128)a * b) >> 64);
 
-	return (uint64_t)m ^ (uint64_t)(m >> 64);
+	return a * b ^ hi;
 }
 
 /*
@@ -215,11 +218,11 @@ static inline void suffix_hashes(uint64_t seed, const struct lname *l,
 {
 	const uint64_t k1 = seed ^ UINT64_C(0xa0761d6478bd642f);
 	const uint64_t k2 = seed ^ UINT64_C(0xe7037ed1a0b428db);
+	uint64_t x = seed; /* (carried in a register, not reloaded from h[]) */
 
-	h[count] = seed;
+	h[count] = x;
 	for (int i = count - 1; i >= 0; i--) {
 		const uint8_t *lab = l->n + off[i];
-		uint64_t x = h[i + 1];
 
 		for (unsigned k = 0; k <= lab[0]; k += 8) {
 			uint64_t w;
