@@ -41,6 +41,7 @@
 #include <rte_mbuf.h>
 
 #include "bench/gen.h"
+#include "dns/name.h"
 #include "conf/cpu.h"
 #include "net/pkt.h"
 
@@ -60,6 +61,8 @@ struct opts {
 	const char *json;
 	const char *plan;	/* --plan: several runs in one process */
 	const char *hook;	/* --hook: run before and after each of them */
+	const char *split;	/* --split: its name as given, or NULL */
+	uint8_t split_name[DNS_NAME_MAX];
 	double seconds;
 	uint64_t rate;
 	bool search;
@@ -77,6 +80,9 @@ struct lc {
 	struct gen_bucket bucket;
 	struct gen_inflight inflight;
 	struct gen_hist lat;
+	struct gen_class cls[2];	/* with --split */
+	uint64_t last_turn;		/* TSC of the loop's last turn in a run */
+	uint64_t stalls, stall_ticks, stall_max;	/* turns > GEN_STALL_US apart */
 	volatile uint64_t sent, answered, stray, foreign, truncated, tx_full, lost_reuse;
 	uint64_t rcode[16];
 	uint64_t next_query;
@@ -123,7 +129,8 @@ static void send_burst(struct lc *l, uint64_t now, unsigned n)
 		l->next_query += nlc;
 		while (l->next_query >= qs.n)
 			l->next_query -= qs.n;
-		gen_inflight_send(&l->inflight, now, &id, &sp, &lost);
+		gen_inflight_send(&l->inflight, now, q->cls, &id, &sp, &lost);
+		l->cls[q->cls].sent++;
 		l->lost_reuse += lost;
 		a.src_port = (uint16_t)(SRC_PORT_BASE + l->idx * PORTS_PER_LCORE + sp);
 		memcpy(a.src_ip, o.src, 16);
@@ -169,15 +176,22 @@ static uint16_t receive(struct lc *l, uint64_t now)
 				l->answered++;
 				l->rcode[flags & 0xf]++;
 			} else {
-				uint64_t t = gen_inflight_answer(&l->inflight, dns_get16(dns), sp, now);
+				unsigned c;
+				uint64_t t = gen_inflight_answer(&l->inflight, dns_get16(dns), sp, now,
+								 &c);
 				if (t == UINT64_MAX) {
 					l->stray++;
 				} else {
+					uint64_t ns = t * 1000000000ull / hz;
+
 					l->answered++;
 					l->rcode[flags & 0xf]++;
 					if (flags & DNS_F_TC)
 						l->truncated++;
-					gen_hist_record(&l->lat, t * 1000000000ull / hz);
+					gen_hist_record(&l->lat, ns);
+					l->cls[c].answered++;
+					if (o.split)
+						gen_hist_record(&l->cls[c].lat, ns);
 				}
 			}
 		}
@@ -235,12 +249,36 @@ static int lcore_main(void *arg)
 			rte_delay_us_sleep(IDLE_SLEEP_US);
 			continue;
 		}
+		/* the sender kept from its loop (another thread on its CPU, the
+		 * kernel): its queries go out late and its answers are read
+		 * late, both counted in the latency it reports */
+		if (phase == 1 && !nap) {
+			uint64_t gap = l->last_turn ? now - l->last_turn : 0;
+
+			if (gap > hz / 1000000 * GEN_STALL_US) {
+				l->stalls++;
+				l->stall_ticks += gap;
+				if (gap > l->stall_max)
+					l->stall_max = gap;
+			}
+			l->last_turn = now;
+		}
 		if (phase == 1 && (n = gen_bucket_take(&l->bucket, now, BURST)) != 0)
 			send_burst(l, now, n);
 		if (!receive(l, now) && !n && nap)
 			rte_delay_us_sleep(IDLE_SLEEP_US);
 	}
 	return 0;
+}
+
+/* With --split: the loaded templates' classes, and how many of each. */
+static void split_queries(void)
+{
+	if (!o.split || o.reflect)
+		return;
+	size_t n = gen_queries_split(&qs, o.split_name);
+
+	fprintf(stderr, "bailiwick-gen: %zu of %zu queries at or below %s\n", n, qs.n, o.split);
 }
 
 /* --- one run ------------------------------------------------------------------ */
@@ -254,8 +292,14 @@ static void run(uint64_t rate, double seconds, struct gen_result *r, bool progre
 		uint64_t each = rate ? (rate + nlc - 1) / nlc : 0;
 		gen_bucket_init(&l->bucket, hz, each, BURST, now);
 		gen_hist_init(&l->lat);
+		for (unsigned c = 0; c < 2; c++) {
+			l->cls[c].sent = l->cls[c].answered = 0;
+			if (o.split)
+				gen_hist_init(&l->cls[c].lat);
+		}
 		l->sent = l->answered = l->stray = l->foreign = l->truncated = 0;
 		l->tx_full = l->lost_reuse = 0;
+		l->last_turn = l->stalls = l->stall_ticks = l->stall_max = 0;
 		memset(l->rcode, 0, sizeof(l->rcode));
 	}
 	phase = 1;
@@ -291,8 +335,16 @@ static void run(uint64_t rate, double seconds, struct gen_result *r, bool progre
 	r->seconds = took;
 	r->offered_rate = rate;
 	gen_hist_init(&r->lat);
+	r->split = o.split;
+	for (unsigned c = 0; c < 2; c++)
+		gen_hist_init(&r->cls[c].lat);
 	for (unsigned i = 0; i < nlc; i++) {
 		struct lc *l = &lcs[i];
+		for (unsigned c = 0; c < 2 && o.split; c++) {
+			r->cls[c].sent += l->cls[c].sent;
+			r->cls[c].answered += l->cls[c].answered;
+			gen_hist_merge(&r->cls[c].lat, &l->cls[c].lat);
+		}
 		r->sent += l->sent;
 		r->answered += l->answered;
 		r->stray += l->stray;
@@ -300,6 +352,10 @@ static void run(uint64_t rate, double seconds, struct gen_result *r, bool progre
 		for (unsigned k = 0; k < 16; k++)
 			r->rcode[k] += l->rcode[k];
 		gen_hist_merge(&r->lat, &l->lat);
+		r->stalls += l->stalls;
+		r->stall_ns += l->stall_ticks * 1000000000ull / hz;
+		if (l->stall_max * 1000000000ull / hz > r->stall_max_ns)
+			r->stall_max_ns = l->stall_max * 1000000000ull / hz;
 	}
 	r->lost = r->sent > r->answered ? r->sent - r->answered : 0;
 }
@@ -454,6 +510,7 @@ static int run_plan(void)
 			fprintf(stderr, "bailiwick-gen: %s:%u: %s\n", o.plan, lineno, err);
 			rc = 2;
 		} else {
+			split_queries();
 			int before = hook("before", st.json);
 
 			queries_rewind();
@@ -494,6 +551,8 @@ static void usage_to(FILE *f, int code)
 		"             QUERIES RATE SECONDS JSON [nap] (RATE 0: as fast as\n"
 		"             possible, search: as -S; nap: the senders sleep when\n"
 		"             idle, latencies not meaningful)\n"
+		"  --split NAME  latency and answers apart for the queries at or below\n"
+		"             NAME and the others (e.g. a mix's misses and its hits)\n"
 		"  --hook CMD   with --plan: sh -c 'CMD before JSON' and 'CMD after JSON'\n"
 		"             around each run (before exiting 3: skip the run), and\n"
 		"             'CMD end -' when the senders have stopped, before the port\n"
@@ -513,6 +572,7 @@ static void parse_opts(int argc, char **argv)
 		{ "reflect", no_argument, NULL, 'R' },
 		{ "plan", required_argument, NULL, 'P' },
 		{ "hook", required_argument, NULL, 'H' },
+		{ "split", required_argument, NULL, 'L' },
 		{ 0 },
 	};
 	const char *src = NULL, *dst = NULL;
@@ -538,6 +598,14 @@ static void parse_opts(int argc, char **argv)
 		case 'R': o.reflect = true; break;
 		case 'P': o.plan = optarg; break;
 		case 'H': o.hook = optarg; break;
+		case 'L':
+			o.split = optarg;
+			if (dns_name_from_str(optarg, o.split_name) < 0) {
+				fprintf(stderr, "bailiwick-gen: --split %s: not a domain name\n",
+					optarg);
+				exit(2);
+			}
+			break;
 		default: usage();
 		}
 	}
@@ -629,6 +697,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bailiwick-gen: %s\n", err);
 		return 2;
 	}
+	if (!o.plan)
+		split_queries();
 	nlc = rte_lcore_count() - 1;
 	if (nlc < 1 || nlc > LCORES_MAX)
 		rte_exit(1, "give 2..%d lcores (-l): the main one and the senders\n", LCORES_MAX + 1);

@@ -104,6 +104,7 @@ static int gen_template(struct gen_query *q, const uint8_t *name, uint16_t type,
 				     NULL, 0)))
 		return -1;
 	q->len = (uint16_t)dns_builder_finish(&b);
+	q->cls = 0;
 	return 0;
 }
 
@@ -272,6 +273,19 @@ void gen_queries_free(struct gen_queries *qs)
 	qs->n = 0;
 }
 
+size_t gen_queries_split(struct gen_queries *qs, const uint8_t *suffix)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < qs->n; i++) {
+		struct gen_query *q = &qs->q[i];
+
+		q->cls = dns_name_is_subdomain(q->wire + DNS_HDR_LEN, suffix);
+		n += q->cls;
+	}
+	return n;
+}
+
 /* --- plans ------------------------------------------------------------------ */
 
 int gen_plan_parse(const char *line, struct gen_plan_step *st)
@@ -404,7 +418,10 @@ void gen_inflight_fini(struct gen_inflight *f)
 	f->sent = NULL;
 }
 
-void gen_inflight_send(struct gen_inflight *f, uint64_t now, uint16_t *id,
+/* A slot: the send's TSC, its class in the top bit. */
+#define GEN_CLS_BIT (UINT64_C(1) << 63)
+
+void gen_inflight_send(struct gen_inflight *f, uint64_t now, unsigned cls, uint16_t *id,
 		       unsigned *port, uint64_t *lost)
 {
 	uint64_t round = f->next / f->nports;
@@ -412,14 +429,14 @@ void gen_inflight_send(struct gen_inflight *f, uint64_t now, uint16_t *id,
 	uint64_t *s = &f->sent[(round & (GEN_IDS - 1)) * f->nports + p];
 
 	*lost += *s != 0;
-	*s = now ? now : 1;	/* 0 marks a free slot */
+	*s = (now ? now & ~GEN_CLS_BIT : 1) | (cls ? GEN_CLS_BIT : 0); /* 0: a free slot */
 	*id = (uint16_t)round;
 	*port = p;
 	f->next++;
 }
 
 uint64_t gen_inflight_answer(struct gen_inflight *f, uint16_t id, unsigned port,
-			     uint64_t now)
+			     uint64_t now, unsigned *cls)
 {
 	uint64_t *s, t;
 
@@ -429,6 +446,9 @@ uint64_t gen_inflight_answer(struct gen_inflight *f, uint16_t id, unsigned port,
 	if (!(t = *s))
 		return UINT64_MAX;
 	*s = 0;
+	if (cls)
+		*cls = !!(t & GEN_CLS_BIT);
+	t &= ~GEN_CLS_BIT;
 	return now > t ? now - t : 0;
 }
 
@@ -567,6 +587,35 @@ static void gen_json_str(const char *s, FILE *f)
 	fputc('"', f);
 }
 
+/* "min":..,"p50":..,"p90":..,"p99":..,"p99_9":..,"max":..,"count":.. of h */
+static void gen_json_percentiles(const struct gen_hist *h, FILE *f)
+{
+	fprintf(f, "\"min\":%.3f,\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"p99_9\":%.3f,"
+		"\"max\":%.3f,\"count\":%llu",
+		gen_us(h->count ? h->min : 0), gen_us(gen_hist_value_at(h, 50)),
+		gen_us(gen_hist_value_at(h, 90)), gen_us(gen_hist_value_at(h, 99)),
+		gen_us(gen_hist_value_at(h, 99.9)), gen_us(h->max),
+		(unsigned long long)h->count);
+}
+
+/* "classes":{"split":NAME,"under":{..},"other":{..}} */
+static void gen_json_classes(const struct gen_result *r, FILE *f)
+{
+	static const char *const key[2] = { "other", "under" };
+
+	fputs(",\"classes\":{\"split\":", f);
+	gen_json_str(r->split, f);
+	for (unsigned c = 2; c-- > 0;) {
+		const struct gen_class *k = &r->cls[c];
+
+		fprintf(f, ",\"%s\":{\"sent\":%llu,\"answered\":%llu,\"latency_us\":{",
+			key[c], (unsigned long long)k->sent, (unsigned long long)k->answered);
+		gen_json_percentiles(&k->lat, f);
+		fputs("}}", f);
+	}
+	fputc('}', f);
+}
+
 void gen_result_json(const struct gen_result *r, FILE *f)
 {
 	const struct gen_hist *h = &r->lat;
@@ -595,12 +644,9 @@ void gen_result_json(const struct gen_result *r, FILE *f)
 			fprintf(f, ",\"RCODE%u\":%llu", i, (unsigned long long)r->rcode[i]);
 		first = false;
 	}
-	fprintf(f, "},\"latency_us\":{\"min\":%.3f,\"p50\":%.3f,\"p90\":%.3f,"
-		"\"p99\":%.3f,\"p99_9\":%.3f,\"max\":%.3f,\"count\":%llu,\"hist\":[",
-		gen_us(h->count ? h->min : 0), gen_us(gen_hist_value_at(h, 50)),
-		gen_us(gen_hist_value_at(h, 90)), gen_us(gen_hist_value_at(h, 99)),
-		gen_us(gen_hist_value_at(h, 99.9)), gen_us(h->max),
-		(unsigned long long)h->count);
+	fputs("},\"latency_us\":{", f);
+	gen_json_percentiles(h, f);
+	fputs(",\"hist\":[", f);
 	/* Every non-empty bucket as [upper edge, count]: the whole
 	 * distribution, so that a reader can draw the CDF or take any
 	 * percentile the way gen_hist_value_at() does. */
@@ -613,7 +659,22 @@ void gen_result_json(const struct gen_result *r, FILE *f)
 			(unsigned long long)h->b[i]);
 		first = false;
 	}
-	fputs("]}}", f);
+	fprintf(f, "]},\"sender_stalls\":{\"count\":%llu,\"total_ms\":%.3f,\"max_us\":%.3f}",
+		(unsigned long long)r->stalls, (double)r->stall_ns / 1e6, gen_us(r->stall_max_ns));
+	if (r->split)
+		gen_json_classes(r, f);
+	fputc('}', f);
+}
+
+/* One "latency" line of the table. */
+static void gen_table_latency(const char *what, const struct gen_hist *h, FILE *f)
+{
+	fprintf(f, "%s  min %.1f  p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f"
+		"  (%llu answers)\n", what,
+		gen_us(h->count ? h->min : 0), gen_us(gen_hist_value_at(h, 50)),
+		gen_us(gen_hist_value_at(h, 90)), gen_us(gen_hist_value_at(h, 99)),
+		gen_us(gen_hist_value_at(h, 99.9)), gen_us(h->max),
+		(unsigned long long)h->count);
 }
 
 void gen_result_table(const struct gen_result *r, FILE *f)
@@ -648,10 +709,20 @@ void gen_result_table(const struct gen_result *r, FILE *f)
 			fprintf(f, " RCODE%u %llu", i, (unsigned long long)r->rcode[i]);
 	}
 	fprintf(f, "%s\n", none ? " none" : "");
-	fprintf(f, "latency (us)  min %.1f  p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f"
-		"  max %.1f  (%llu answers)\n",
-		gen_us(h->count ? h->min : 0), gen_us(gen_hist_value_at(h, 50)),
-		gen_us(gen_hist_value_at(h, 90)), gen_us(gen_hist_value_at(h, 99)),
-		gen_us(gen_hist_value_at(h, 99.9)), gen_us(h->max),
-		(unsigned long long)h->count);
+	gen_table_latency("latency (us)", h, f);
+	if (r->stalls)
+		fprintf(f, "sender stalls %llu turns of its loop over %u us apart, %.1f ms in all,"
+			" the longest %.1f us\n", (unsigned long long)r->stalls, GEN_STALL_US,
+			(double)r->stall_ns / 1e6, gen_us(r->stall_max_ns));
+	if (!r->split)
+		return;
+	for (unsigned c = 2; c-- > 0;) {
+		const struct gen_class *k = &r->cls[c];
+
+		fprintf(f, "%s %s: sent %llu, answered %llu (%.2f%%)\n",
+			c ? "under" : "not under", r->split, (unsigned long long)k->sent,
+			(unsigned long long)k->answered,
+			k->sent ? 100.0 * (double)k->answered / (double)k->sent : 0.0);
+		gen_table_latency("  latency (us)", &k->lat, f);
+	}
 }

@@ -26,6 +26,7 @@
  * otherwise), ready to copy into a frame; the id is written per send. */
 struct gen_query {
 	uint16_t len;
+	uint8_t cls;		/* 0, or 1: at or below --split's name */
 	uint8_t wire[DNS_HDR_LEN + DNS_NAME_MAX + 4 + 11];
 };
 
@@ -50,6 +51,12 @@ int gen_queries_parse(struct gen_queries *qs, const char *text, size_t len,
 		      const char *name, char *err, size_t errlen);
 
 void gen_queries_free(struct gen_queries *qs);
+
+/* Puts every template whose question name is suffix (wire form, any letter
+ * case) or below it in class 1, the rest in class 0; returns how many are
+ * in class 1. The summary then gives each class's answers and latency
+ * apart (bailiwick-gen --split: hits and misses of one list). */
+size_t gen_queries_split(struct gen_queries *qs, const uint8_t *suffix);
 
 /* --- plans (--plan) ---------------------------------------------------------- */
 
@@ -115,12 +122,14 @@ struct gen_inflight {
 
 int gen_inflight_init(struct gen_inflight *f, unsigned nports);
 void gen_inflight_fini(struct gen_inflight *f);
-/* The slot for the next send: its id and source port index; stores now.
- * A slot still holding an unanswered send counts it lost (*lost += 1). */
-void gen_inflight_send(struct gen_inflight *f, uint64_t now, uint16_t *id,
+/* The slot for the next send: its id and source port index; stores now
+ * (< 2^63: a TSC) and the query's class (0 or 1). A slot still holding an
+ * unanswered send counts it lost (*lost += 1). */
+void gen_inflight_send(struct gen_inflight *f, uint64_t now, unsigned cls, uint16_t *id,
 		       unsigned *port, uint64_t *lost);
+/* cls (when not NULL) gets the answered send's class. */
 uint64_t gen_inflight_answer(struct gen_inflight *f, uint16_t id, unsigned port,
-			     uint64_t now);
+			     uint64_t now, unsigned *cls);
 
 /* --- latency histogram ---------------------------------------------------- */
 
@@ -147,6 +156,8 @@ uint64_t gen_hist_value_at(const struct gen_hist *h, double percentile);
 
 /* --- the summary ------------------------------------------------------------ */
 
+#define GEN_STALL_US 50	/* a sender's loop turns further apart: a stall */
+
 struct gen_result {
 	const char *mode;	/* "rate", "max", "search" */
 	double seconds;
@@ -158,6 +169,17 @@ struct gen_result {
 	uint64_t truncated;	/* answers with TC=1 */
 	uint64_t rcode[16];	/* answers by rcode */
 	struct gen_hist lat;
+	/* the senders' loop turns more than GEN_STALL_US apart (the sender off
+	 * its CPU: latency then counts the generator's own delay too), their
+	 * time and the longest; 0 in runs that nap */
+	uint64_t stalls, stall_ns, stall_max_ns;
+	/* with a split (gen_queries_split()): the text of its name, and
+	 * each class's sends, answers and latency; NULL: no classes */
+	const char *split;
+	struct gen_class {
+		uint64_t sent, answered;
+		struct gen_hist lat;
+	} cls[2];
 };
 
 /* One JSON object (no trailing newline) with every field, rates derived

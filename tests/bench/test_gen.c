@@ -493,7 +493,7 @@ Test(gen, inflight_ids_cycle_0_to_65535_on_every_port)
 		uint16_t id;
 		unsigned port;
 
-		gen_inflight_send(&f, 100 + n, &id, &port, &lost);
+		gen_inflight_send(&f, 100 + n, 0, &id, &port, &lost);
 		cr_assert_eq(port, n % nports);
 		cr_assert_eq(id, (n / nports) % GEN_IDS, "send %llu got id %u",
 			     (unsigned long long)n, id);
@@ -512,14 +512,14 @@ Test(gen, inflight_answer_gives_latency_once_and_a_duplicate_gets_uint64_max)
 	unsigned port[3];
 
 	cr_assert_eq(gen_inflight_init(&f, 2), 0);
-	gen_inflight_send(&f, 1000, &id[0], &port[0], &lost);
-	gen_inflight_send(&f, 1010, &id[1], &port[1], &lost);
-	gen_inflight_send(&f, 1020, &id[2], &port[2], &lost);
-	cr_assert_eq(gen_inflight_answer(&f, id[1], port[1], 1500), 490);
-	cr_assert_eq(gen_inflight_answer(&f, id[1], port[1], 1600), UINT64_MAX);
-	cr_assert_eq(gen_inflight_answer(&f, id[2], port[2], 1520), 500);
-	cr_assert_eq(gen_inflight_answer(&f, id[0], port[0], 1700), 700);
-	cr_assert_eq(gen_inflight_answer(&f, id[0], port[0], 1700), UINT64_MAX);
+	gen_inflight_send(&f, 1000, 0, &id[0], &port[0], &lost);
+	gen_inflight_send(&f, 1010, 0, &id[1], &port[1], &lost);
+	gen_inflight_send(&f, 1020, 0, &id[2], &port[2], &lost);
+	cr_assert_eq(gen_inflight_answer(&f, id[1], port[1], 1500, NULL), 490);
+	cr_assert_eq(gen_inflight_answer(&f, id[1], port[1], 1600, NULL), UINT64_MAX);
+	cr_assert_eq(gen_inflight_answer(&f, id[2], port[2], 1520, NULL), 500);
+	cr_assert_eq(gen_inflight_answer(&f, id[0], port[0], 1700, NULL), 700);
+	cr_assert_eq(gen_inflight_answer(&f, id[0], port[0], 1700, NULL), UINT64_MAX);
 	cr_assert_eq(lost, 0);
 	gen_inflight_fini(&f);
 }
@@ -533,12 +533,12 @@ Test(gen, inflight_reused_slot_counts_only_unanswered_sends_lost)
 
 	cr_assert_eq(gen_inflight_init(&f, 2), 0);
 	for (uint64_t n = 0; n < 2ull * GEN_IDS; n++) {
-		gen_inflight_send(&f, 1 + n, &id, &port, &lost);
+		gen_inflight_send(&f, 1 + n, 0, &id, &port, &lost);
 		if (id % 3 == 0)
-			cr_assert_neq(gen_inflight_answer(&f, id, port, 5 + n), UINT64_MAX);
+			cr_assert_neq(gen_inflight_answer(&f, id, port, 5 + n, NULL), UINT64_MAX);
 	}
 	for (uint64_t n = 0; n < 2ull * GEN_IDS; n++)
-		gen_inflight_send(&f, 1000000 + n, &id, &port, &lost);
+		gen_inflight_send(&f, 1000000 + n, 0, &id, &port, &lost);
 	/* ids 0..65535 on two ports; those divisible by 3 were answered. */
 	cr_assert_eq(lost, 2ull * (GEN_IDS - (GEN_IDS + 2) / 3));
 	gen_inflight_fini(&f);
@@ -552,14 +552,14 @@ Test(gen, inflight_answers_matching_nothing_get_uint64_max)
 	unsigned port;
 
 	cr_assert_eq(gen_inflight_init(&f, 4), 0);
-	gen_inflight_send(&f, 50, &id, &port, &lost);
+	gen_inflight_send(&f, 50, 0, &id, &port, &lost);
 	cr_assert_eq(id, 0);
 	cr_assert_eq(port, 0);
-	cr_assert_eq(gen_inflight_answer(&f, 0, 1, 60), UINT64_MAX, "port never used");
-	cr_assert_eq(gen_inflight_answer(&f, 7, 0, 60), UINT64_MAX, "id never sent");
-	cr_assert_eq(gen_inflight_answer(&f, 0, 4, 60), UINT64_MAX, "no such port");
-	cr_assert_eq(gen_inflight_answer(&f, 0, UINT32_MAX, 60), UINT64_MAX);
-	cr_assert_eq(gen_inflight_answer(&f, 0, 0, 60), 10, "the real one still matches");
+	cr_assert_eq(gen_inflight_answer(&f, 0, 1, 60, NULL), UINT64_MAX, "port never used");
+	cr_assert_eq(gen_inflight_answer(&f, 7, 0, 60, NULL), UINT64_MAX, "id never sent");
+	cr_assert_eq(gen_inflight_answer(&f, 0, 4, 60, NULL), UINT64_MAX, "no such port");
+	cr_assert_eq(gen_inflight_answer(&f, 0, UINT32_MAX, 60, NULL), UINT64_MAX);
+	cr_assert_eq(gen_inflight_answer(&f, 0, 0, 60, NULL), 10, "the real one still matches");
 	gen_inflight_fini(&f);
 }
 
@@ -571,14 +571,66 @@ Test(gen, inflight_send_at_tsc_0_is_still_in_flight)
 	unsigned port;
 
 	cr_assert_eq(gen_inflight_init(&f, 1), 0);
-	gen_inflight_send(&f, 0, &id, &port, &lost);
-	lat = gen_inflight_answer(&f, id, port, 5);
+	gen_inflight_send(&f, 0, 0, &id, &port, &lost);
+	lat = gen_inflight_answer(&f, id, port, 5, NULL);
 	cr_assert_neq(lat, UINT64_MAX);
 	cr_assert_leq(lat, 5);
 	/* An answer stamped before its send (another core's TSC) is 0, not huge. */
-	gen_inflight_send(&f, 100, &id, &port, &lost);
-	cr_assert_eq(gen_inflight_answer(&f, id, port, 90), 0);
+	gen_inflight_send(&f, 100, 0, &id, &port, &lost);
+	cr_assert_eq(gen_inflight_answer(&f, id, port, 90, NULL), 0);
 	gen_inflight_fini(&f);
+}
+
+Test(gen, inflight_keeps_each_sends_class_apart_from_its_time)
+{
+	struct gen_inflight f;
+	uint64_t lost = 0, big = (UINT64_C(1) << 62) + 7;
+	uint16_t id[3];
+	unsigned port[3], c = 9;
+
+	cr_assert_eq(gen_inflight_init(&f, 2), 0);
+	gen_inflight_send(&f, big, 1, &id[0], &port[0], &lost);
+	gen_inflight_send(&f, 1000, 0, &id[1], &port[1], &lost);
+	gen_inflight_send(&f, 0, 1, &id[2], &port[2], &lost);
+	cr_assert_eq(gen_inflight_answer(&f, id[1], port[1], 1300, &c), 300);
+	cr_assert_eq(c, 0);
+	cr_assert_eq(gen_inflight_answer(&f, id[0], port[0], big + 40, &c), 40,
+		     "the class bit is not part of the time");
+	cr_assert_eq(c, 1);
+	/* a class-1 send at TSC 0 is still in flight, and its class kept */
+	cr_assert_leq(gen_inflight_answer(&f, id[2], port[2], 5, &c), 5);
+	cr_assert_eq(c, 1);
+	cr_assert_eq(gen_inflight_answer(&f, id[2], port[2], 6, &c), UINT64_MAX);
+	cr_assert_eq(lost, 0);
+	gen_inflight_fini(&f);
+}
+
+Test(gen, split_puts_names_at_or_below_the_suffix_in_class_1)
+{
+	struct gen_queries qs;
+	char err[256];
+	uint8_t suffix[DNS_NAME_MAX];
+
+	cr_assert_eq(parse(&qs, "m1.Miss.shop.bench A\n"
+				"z1.wild.shop.lab A\n"
+				"miss.shop.bench. AAAA\n"
+				"xmiss.shop.bench A\n"
+				"shop.bench A\n"
+				"a.b.MISS.SHOP.BENCH TXT do\n",
+			 err, sizeof(err)), 0, "%s", err);
+	cr_assert_geq(dns_name_from_str("miss.shop.bench", suffix), 0);
+	cr_assert_eq(gen_queries_split(&qs, suffix), 3);
+	const uint8_t want[] = { 1, 0, 1, 0, 0, 1 };
+	for (size_t i = 0; i < qs.n; i++)
+		cr_assert_eq(qs.q[i].cls, want[i], "line %zu", i + 1);
+	/* the root takes every name; a name nobody asked takes none */
+	cr_assert_geq(dns_name_from_str(".", suffix), 0);
+	cr_assert_eq(gen_queries_split(&qs, suffix), qs.n);
+	cr_assert_geq(dns_name_from_str("other.lab", suffix), 0);
+	cr_assert_eq(gen_queries_split(&qs, suffix), 0);
+	for (size_t i = 0; i < qs.n; i++)
+		cr_assert_eq(qs.q[i].cls, 0);
+	gen_queries_free(&qs);
 }
 
 Test(gen, inflight_needs_at_least_one_port)
@@ -1189,6 +1241,62 @@ Test(gen, table_shows_counts_rates_and_nonzero_rcodes)
 	cr_assert_not_null(strstr(text, "NOERROR 800 SERVFAIL 10 NXDOMAIN 90\n"), "%s", text);
 	cr_assert_null(strstr(text, "FORMERR"), "zero rcodes left out: %s", text);
 	cr_assert_not_null(strstr(text, "max 900.5"), "%s", text);
+	free(text);
+}
+
+Test(gen, split_summary_gives_each_class_its_answers_and_latency)
+{
+	static struct gen_result r;
+	static struct jdoc d;
+	char *text;
+	size_t len;
+	FILE *f;
+
+	sample(&r);
+	json_of(&r, &d, &text);
+	cr_assert_null(strstr(text, "classes"), "no classes without a split");
+	cr_assert_eq(jnum(&d, "sender_stalls.count"), 0);
+	free(text);
+	r.stalls = 3;
+	r.stall_ns = 2500000;
+	r.stall_max_ns = 1200000;
+	r.split = "miss.shop.bench";
+	r.cls[0].sent = 960;
+	r.cls[0].answered = 880;
+	r.cls[1].sent = 40;
+	r.cls[1].answered = 20;
+	for (unsigned i = 0; i < 2; i++)
+		gen_hist_init(&r.cls[i].lat);
+	for (unsigned i = 1; i <= 100; i++) {
+		gen_hist_record(&r.cls[0].lat, 1000 * i);	/* 1..100 us */
+		gen_hist_record(&r.cls[1].lat, 1000000 * i);	/* 1..100 ms */
+	}
+	json_of(&r, &d, &text);
+	cr_assert_str_eq(jget(&d, "classes.split"), "miss.shop.bench");
+	cr_assert_eq(jnum(&d, "classes.other.sent"), 960);
+	cr_assert_eq(jnum(&d, "classes.other.answered"), 880);
+	cr_assert_eq(jnum(&d, "classes.under.sent"), 40);
+	cr_assert_eq(jnum(&d, "classes.under.answered"), 20);
+	cr_assert_eq(jnum(&d, "classes.other.latency_us.count"), 100);
+	cr_assert(fabs(jnum(&d, "classes.other.latency_us.p99") - 99) < 2, "%s", text);
+	cr_assert(fabs(jnum(&d, "classes.under.latency_us.p99") - 99000) < 2000, "%s", text);
+	cr_assert_eq(jnum(&d, "latency_us.count"), 900, "the whole run's latency as before");
+	cr_assert_eq(jnum(&d, "sender_stalls.count"), 3);
+	cr_assert(fabs(jnum(&d, "sender_stalls.total_ms") - 2.5) < 1e-9);
+	cr_assert(fabs(jnum(&d, "sender_stalls.max_us") - 1200) < 1e-9);
+	free(text);
+
+	f = open_memstream(&text, &len);
+	cr_assert_not_null(f);
+	gen_result_table(&r, f);
+	cr_assert_eq(fclose(f), 0);
+	cr_assert_not_null(strstr(text, "under miss.shop.bench: sent 40, answered 20 (50.00%)"),
+			   "%s", text);
+	cr_assert_not_null(strstr(text, "not under miss.shop.bench: sent 960, answered 880"),
+			   "%s", text);
+	cr_assert_not_null(strstr(text, "max 100000.0"), "%s", text);
+	cr_assert_not_null(strstr(text, "sender stalls 3 turns of its loop over 50 us apart, 2.5 ms"
+				       " in all, the longest 1200.0 us"), "%s", text);
 	free(text);
 }
 
