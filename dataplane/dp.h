@@ -103,6 +103,7 @@ struct dp_worker {
 	uint32_t qlog_every, qlog_left;
 	bool tap_queries, tap_responses;
 	uint64_t rx_tsc;		/* the burst being sorted came in then */
+	uint64_t done_tsc;		/* the last burst's DNS work ended then */
 	alignas(64) uint8_t tap_rec[SHM_TAP_ELEM + SHM_TAP_MSG_MAX]; /* a copy being made */
 } __rte_cache_aligned;
 
