@@ -113,7 +113,9 @@ def stage(dso, fn, path):
         return "DPDK libraries (mbuf, mempool, ring, ethdev)"
     if base.startswith("[kernel"):
         return "kernel"
-    if base.startswith("libc") or base.startswith("ld-linux"):
+    if base.startswith("libcrypto"):
+        return "libcrypto (SHA-1 of NSEC3 names)"
+    if base.startswith("libc.") or base.startswith("libc-") or base.startswith("ld-linux"):
         return "libc (memcpy, memcmp, TLS)"
     if path is None:
         return "other processes (%s)" % base
