@@ -133,6 +133,40 @@ def pick(runs, **want):
     return [r for r in runs if all(r.get(k) == v for k, v in want.items())]
 
 
+def hits_next_to_misses(runs, w):
+    """The memif sweep's hits, alone and with the mix's misses, at each offered
+    rate: the hits' p99 side by side (bailiwick-gen --split keeps the classes
+    apart; runs without them are left out)."""
+    rows = []
+    for wk in (1, 2):
+        alone = {r["results"][0]["offered_rate"]: r["results"][0]
+                 for r in pick(runs, link="memif", system="bailiwick", workers=wk, list="hit",
+                               kind="rate")}
+        for m in sorted(pick(runs, link="memif", system="bailiwick", workers=wk, list="mix",
+                             kind="rate"), key=lambda r: r["results"][0]["offered_rate"]):
+            r = m["results"][0]
+            h = alone.get(r["offered_rate"])
+            c = r.get("classes")
+            if not h or not c or not h.get("classes"):
+                continue
+            hp, mp = h["classes"]["other"]["latency_us"]["p99"], c["other"]["latency_us"]["p99"]
+            um = c["under"]
+            rows.append(f"| {wk} | {fmt(r['offered_rate'])} | {hp:.0f} | {mp:.0f} |"
+                        f" {mp / hp if hp else float('inf'):.1f} |"
+                        f" {fmt(um['answered'])} of {fmt(um['sent'])} |"
+                        f" {um['latency_us']['p99'] / 1000:.1f} |")
+    if not rows:
+        return
+    w("\nHits next to misses (the performance issue's target: the hits' p99 with the"
+      " mix's 4 % misses within 2x of the hits alone, at the same offered rate; from"
+      " `bailiwick-gen --split miss.shop.bench`):\n")
+    w("| workers | offered/s | hit p99 alone, us | hit p99 in the mix, us | ratio |"
+      " misses answered | miss p99, ms |")
+    w("| --- | --- | --- | --- | --- | --- | --- |")
+    for row in rows:
+        w(row)
+
+
 def one(runs, **want):
     got = pick(runs, **want)
     return got[0] if got else None
@@ -245,6 +279,7 @@ def make(out):
             cap = fmt(m["tsc_hz"] / c[1] * wk) if c and m.get("tsc_hz") else "-"
             w(f"| {wk} | {lst} | {fmt(r['answered_per_s'])} | {fmt(nd)} | {fmt(ceil_v)} | {share} |"
               f" {lat['p50']:.0f} / {lat['p99']:.0f} | {cyc} | {busy} | {cap} | {mis} |")
+    hits_next_to_misses(runs, w)
     ceil1 = one(runs, link="memif", system="reflect", workers=1, kind="search")
     if ceil1:
         w(f"\nThe ceiling's own NDR (1 lcore): {fmt(ndr(ceil1['results'])[1])}/s.")
