@@ -118,6 +118,8 @@ static void send_burst(struct lc *l, uint64_t now, unsigned n)
 	memcpy(a.src_mac, smac.addr_bytes, 6);
 	memcpy(a.dst_mac, o.dmac, 6);
 	memcpy(a.dst_ip, o.dst, 16);
+	uint8_t cls[BURST];
+
 	for (unsigned i = 0; i < n; i++) {
 		const struct gen_query *q = &qs.q[l->next_query];
 		uint16_t id;
@@ -130,6 +132,7 @@ static void send_burst(struct lc *l, uint64_t now, unsigned n)
 		while (l->next_query >= qs.n)
 			l->next_query -= qs.n;
 		gen_inflight_send(&l->inflight, now, q->cls, &id, &sp, &lost);
+		cls[i] = q->cls;
 		l->cls[q->cls].sent++;
 		l->lost_reuse += lost;
 		a.src_port = (uint16_t)(SRC_PORT_BASE + l->idx * PORTS_PER_LCORE + sp);
@@ -147,8 +150,10 @@ static void send_burst(struct lc *l, uint64_t now, unsigned n)
 	uint16_t sent = rte_eth_tx_burst(port, l->queue, m, (uint16_t)n);
 	l->sent += sent;
 	l->tx_full += n - sent;
-	for (uint16_t i = sent; i < n; i++)
+	for (uint16_t i = sent; i < n; i++) {
+		l->cls[cls[i]].sent--;	/* (counted as sends, as l->sent is) */
 		rte_pktmbuf_free(m[i]);
+	}
 }
 
 static uint16_t receive(struct lc *l, uint64_t now)
@@ -175,6 +180,15 @@ static uint16_t receive(struct lc *l, uint64_t now)
 				l->foreign++;
 				l->answered++;
 				l->rcode[flags & 0xf]++;
+				/* its class from its question's name (no send
+				 * time here) */
+				if (o.split && dns_get16(dns + 4) == 1 &&
+				    dns_name_check(dns + DNS_HDR_LEN,
+						   p.payload_len - DNS_HDR_LEN) > 0)
+					l->cls[dns_name_is_subdomain(dns + DNS_HDR_LEN,
+								     o.split_name)].answered++;
+				else
+					l->cls[0].answered++;
 			} else {
 				unsigned c;
 				uint64_t t = gen_inflight_answer(&l->inflight, dns_get16(dns), sp, now,
@@ -190,8 +204,10 @@ static uint16_t receive(struct lc *l, uint64_t now)
 						l->truncated++;
 					gen_hist_record(&l->lat, ns);
 					l->cls[c].answered++;
-					if (o.split)
-						gen_hist_record(&l->cls[c].lat, ns);
+					/* class 0's histogram is the rest (run()):
+					 * a hit-only run records nothing more */
+					if (c)
+						gen_hist_record(&l->cls[1].lat, ns);
 				}
 			}
 		}
@@ -292,11 +308,10 @@ static void run(uint64_t rate, double seconds, struct gen_result *r, bool progre
 		uint64_t each = rate ? (rate + nlc - 1) / nlc : 0;
 		gen_bucket_init(&l->bucket, hz, each, BURST, now);
 		gen_hist_init(&l->lat);
-		for (unsigned c = 0; c < 2; c++) {
+		for (unsigned c = 0; c < 2; c++)
 			l->cls[c].sent = l->cls[c].answered = 0;
-			if (o.split)
-				gen_hist_init(&l->cls[c].lat);
-		}
+		if (o.split)
+			gen_hist_init(&l->cls[1].lat);
 		l->sent = l->answered = l->stray = l->foreign = l->truncated = 0;
 		l->tx_full = l->lost_reuse = 0;
 		l->last_turn = l->stalls = l->stall_ticks = l->stall_max = 0;
@@ -343,8 +358,9 @@ static void run(uint64_t rate, double seconds, struct gen_result *r, bool progre
 		for (unsigned c = 0; c < 2 && o.split; c++) {
 			r->cls[c].sent += l->cls[c].sent;
 			r->cls[c].answered += l->cls[c].answered;
-			gen_hist_merge(&r->cls[c].lat, &l->cls[c].lat);
 		}
+		if (o.split)
+			gen_hist_merge(&r->cls[1].lat, &l->cls[1].lat);
 		r->sent += l->sent;
 		r->answered += l->answered;
 		r->stray += l->stray;
@@ -352,10 +368,17 @@ static void run(uint64_t rate, double seconds, struct gen_result *r, bool progre
 		for (unsigned k = 0; k < 16; k++)
 			r->rcode[k] += l->rcode[k];
 		gen_hist_merge(&r->lat, &l->lat);
+		r->tx_full += l->tx_full;
 		r->stalls += l->stalls;
-		r->stall_ns += l->stall_ticks * 1000000000ull / hz;
-		if (l->stall_max * 1000000000ull / hz > r->stall_max_ns)
-			r->stall_max_ns = l->stall_max * 1000000000ull / hz;
+		/* (in double: ticks times 10^9 passes 2^64 after ~7 s) */
+		r->stall_ns += (uint64_t)((double)l->stall_ticks * 1e9 / (double)hz);
+		uint64_t mx = (uint64_t)((double)l->stall_max * 1e9 / (double)hz);
+		if (mx > r->stall_max_ns)
+			r->stall_max_ns = mx;
+	}
+	if (o.split) {
+		r->cls[0].lat = r->lat;
+		gen_hist_sub(&r->cls[0].lat, &r->cls[1].lat);
 	}
 	r->lost = r->sent > r->answered ? r->sent - r->answered : 0;
 }

@@ -429,7 +429,8 @@ void gen_inflight_send(struct gen_inflight *f, uint64_t now, unsigned cls, uint1
 	uint64_t *s = &f->sent[(round & (GEN_IDS - 1)) * f->nports + p];
 
 	*lost += *s != 0;
-	*s = (now ? now & ~GEN_CLS_BIT : 1) | (cls ? GEN_CLS_BIT : 0); /* 0: a free slot */
+	now &= ~GEN_CLS_BIT;
+	*s = (now ? now : 1) | (cls ? GEN_CLS_BIT : 0);	/* 0: a free slot */
 	*id = (uint16_t)round;
 	*port = p;
 	f->next++;
@@ -510,6 +511,32 @@ void gen_hist_merge(struct gen_hist *into, const struct gen_hist *h)
 		into->min = h->min;
 	if (h->max > into->max)
 		into->max = h->max;
+}
+
+void gen_hist_sub(struct gen_hist *h, const struct gen_hist *part)
+{
+	unsigned first = GEN_HIST_BUCKETS, last = 0;
+
+	h->count = 0;
+	for (unsigned i = 0; i < GEN_HIST_BUCKETS; i++) {
+		h->b[i] = h->b[i] > part->b[i] ? h->b[i] - part->b[i] : 0;
+		h->count += h->b[i];
+		if (h->b[i]) {
+			if (first == GEN_HIST_BUCKETS)
+				first = i;
+			last = i;
+		}
+	}
+	if (!h->count) {
+		h->min = UINT64_MAX;
+		h->max = 0;
+		return;
+	}
+	uint64_t lo = first ? gen_hist_upper(first - 1) + 1 : 0;
+	if (h->min < lo)
+		h->min = lo;
+	if (last < GEN_HIST_BUCKETS - 1 && h->max > gen_hist_upper(last))
+		h->max = gen_hist_upper(last);
 }
 
 /*
@@ -625,13 +652,14 @@ void gen_result_json(const struct gen_result *r, FILE *f)
 	fputs("{\"mode\":", f);
 	gen_json_str(r->mode, f);
 	fprintf(f, ",\"seconds\":%.6f,\"offered_rate\":%llu,\"sent\":%llu,"
-		"\"answered\":%llu,\"lost\":%llu,\"stray\":%llu,\"truncated\":%llu,"
+		"\"answered\":%llu,\"lost\":%llu,\"stray\":%llu,\"truncated\":%llu,\"tx_full\":%llu,"
 		"\"sent_per_s\":%.3f,\"answered_per_s\":%.3f,\"answered_share\":%.6f,"
 		"\"rcodes\":{",
 		seconds, (unsigned long long)r->offered_rate,
 		(unsigned long long)r->sent, (unsigned long long)r->answered,
 		(unsigned long long)r->lost, (unsigned long long)r->stray,
-		(unsigned long long)r->truncated, gen_per_s(r->sent, seconds),
+		(unsigned long long)r->truncated, (unsigned long long)r->tx_full,
+		gen_per_s(r->sent, seconds),
 		gen_per_s(r->answered, seconds), gen_share(r));
 	/* The common six always, so that scripts can rely on them. */
 	for (unsigned i = 0; i < 16; i++) {
@@ -697,6 +725,9 @@ void gen_result_table(const struct gen_result *r, FILE *f)
 	fprintf(f, "lost          %llu\n", (unsigned long long)r->lost);
 	fprintf(f, "stray         %llu\n", (unsigned long long)r->stray);
 	fprintf(f, "truncated     %llu\n", (unsigned long long)r->truncated);
+	if (r->tx_full)
+		fprintf(f, "not sent      %llu (the port's transmit ring full)\n",
+			(unsigned long long)r->tx_full);
 	fprintf(f, "rcodes       ");
 	for (unsigned i = 0; i < 16; i++) {
 		if (!r->rcode[i])

@@ -152,6 +152,10 @@ struct gen_hist {
 void gen_hist_init(struct gen_hist *h);
 void gen_hist_record(struct gen_hist *h, uint64_t ns);
 void gen_hist_merge(struct gen_hist *into, const struct gen_hist *h);
+/* h less part, a histogram of some of the values h holds: the rest's
+ * counts. Its min and max are h's, brought into the rest's first and last
+ * buckets (so within a bucket's 1/64 of the truth). */
+void gen_hist_sub(struct gen_hist *h, const struct gen_hist *part);
 uint64_t gen_hist_value_at(const struct gen_hist *h, double percentile);
 
 /* --- the summary ------------------------------------------------------------ */
@@ -167,6 +171,7 @@ struct gen_result {
 	uint64_t lost;		/* sent, never answered */
 	uint64_t stray;		/* answers that matched nothing in flight */
 	uint64_t truncated;	/* answers with TC=1 */
+	uint64_t tx_full;	/* queries the port's transmit ring refused: not sent */
 	uint64_t rcode[16];	/* answers by rcode */
 	struct gen_hist lat;
 	/* the senders' loop turns more than GEN_STALL_US apart (the sender off
@@ -174,7 +179,8 @@ struct gen_result {
 	 * time and the longest; 0 in runs that nap */
 	uint64_t stalls, stall_ns, stall_max_ns;
 	/* with a split (gen_queries_split()): the text of its name, and
-	 * each class's sends, answers and latency; NULL: no classes */
+	 * each class's sends, answers and latency (class 0's the whole
+	 * run's less class 1's: gen_hist_sub()); NULL: no classes */
 	const char *split;
 	struct gen_class {
 		uint64_t sent, answered;

@@ -10,7 +10,9 @@ each sample in it is placed in the innermost function the compiler inlined
 there. With CYCLES_PER_ANSWER (the run's whole-loop TSC cycles per answer)
 each stage's share is also given in cycles per answer.
 
-Stages, by the innermost function's source file and name (first match):
+Stages, by the innermost function's source file and name (first match;
+in net/, by the outermost function of net/ inlined there, so that the
+query's header check counts as parse):
 the port's driver and DPDK's other libraries (by shared object), TSC reads
 (rte_cycles.h), DPDK's inline burst and mbuf code (other rte_*.h), frame
 parse and reply headers with checksums (net/), query parse (dns/query.c,
@@ -86,8 +88,9 @@ def samples(perf_data):
     return c
 
 
-def innermost(binary, addrs):
-    """address -> (function, file) of the innermost inlined frame."""
+def frames(binary, addrs):
+    """address -> [(function, file)], the inlined frames there, innermost
+    first (addr2line -i)."""
     if not addrs:
         return {}
     text = "\n".join("%x" % a for a in addrs) + "\n"
@@ -97,15 +100,16 @@ def innermost(binary, addrs):
     while i < len(out):
         if out[i].startswith("0x"):
             cur = int(out[i], 16)
+            res[cur] = []
             i += 1
             continue
-        if cur is not None and cur not in res and i + 1 < len(out):
-            res[cur] = (out[i], out[i + 1].split(" ")[0].rsplit(":", 1)[0])
+        if cur is not None and i + 1 < len(out):
+            res[cur].append((out[i], out[i + 1].split(" ")[0].rsplit(":", 1)[0]))
         i += 2
-    return res
+    return {a: f for a, f in res.items() if f}
 
 
-def stage(dso, fn, path):
+def stage(dso, fn, path, chain=()):
     base = os.path.basename(dso)
     if "librte_net_" in base:
         return "the port's driver (%s)" % base.split(".so")[0]
@@ -126,9 +130,19 @@ def stage(dso, fn, path):
     if f.startswith("rte_"):
         return "DPDK inline (bursts, mbufs, prefetch)"
     if d == "net":
-        if re.search(r"build|sum|cksum|put|fold|final", fn):
+        # by the outermost frame still in net/: a checksum helper inlined
+        # into the parse (the query's IPv4 header checksum) is parse work
+        outer = fn
+        for f_fn, f_path in chain:
+            if os.path.basename(os.path.dirname(f_path)) == "net":
+                outer = f_fn
+        if re.search(r"parse", outer):
+            return "frame parse, checksum checked (net/)"
+        if re.search(r"build|reply|put", outer):
             return "reply headers and checksums (net/)"
-        return "frame parse (net/)"
+        # an out-of-line sum: its caller is not in the sample (no call
+        # graph in these profiles)
+        return "checksum sums called from net/ (the query's or the reply's)"
     if f in ("query.c", "msg.c") or fn.startswith("dns_query"):
         return "query parse (dns/)"
     if d == "cache":
@@ -161,13 +175,14 @@ def main():
         fits = [a for a, size in syms[sym] if off < max(size, 1)]
         if fits:
             addr[(dso, sym, off)] = fits[0] + off
-    where = innermost(elf, sorted(set(addr.values())))
+    where = frames(elf, sorted(set(addr.values())))
     rows = collections.Counter()
     for key, n in c.items():
         dso, sym, off = key
         if key in addr and addr[key] in where:
-            fn, path = where[addr[key]]
-            rows[stage(dso, fn, path)] += n
+            chain = where[addr[key]]
+            fn, path = chain[0]
+            rows[stage(dso, fn, path, chain)] += n
         elif os.path.realpath(dso) == real:
             rows["worker binary, not placed (%s)" % sym] += n
         else:

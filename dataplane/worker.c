@@ -731,12 +731,13 @@ int dp_worker_main(void *arg)
 	struct dp *dp = w->dp;
 
 	/*
-	 * The TSC is read 3 times in a turn with queries (its start, and
-	 * each burst's DNS work from its start to its end) and once in a
-	 * turn without: a read costs ~11 ns on this machine's VMs (AMD EPYC),
-	 * and the 5 reads a turn this loop used to make were 8 % of a cache
-	 * hit's cycles at 4.6 M answers/s (perf, bench/worker-profile). A
-	 * busy turn's time runs to the next turn's start.
+	 * The TSC is read once at a turn's start, and twice for each port
+	 * that gave a burst (its DNS work's start and end): 3 times in a
+	 * busy turn of one port, where this loop used to read it 5 times,
+	 * and once in an idle turn. A read costs ~11 ns on this machine's
+	 * VMs (AMD EPYC), and the 5 were 8 % of a cache hit's cycles at
+	 * 4.6 M answers/s (perf, bench/worker-profile). A busy turn's time
+	 * runs to the next turn's start.
 	 */
 	uint64_t turn = rte_rdtsc();
 	bool busy = false;

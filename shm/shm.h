@@ -395,7 +395,7 @@ int shm_client_query(const struct shm_client *c, uint8_t *qbuf, struct dns_query
 	X(from_kernel, "kernel frames sent out on the port")		\
 	X(from_kernel_dropped, "kernel frames dropped: queue full")	\
 	X(frame_dropped, "frames dropped as malformed (see drop_*)")	\
-	X(busy_cycles, "TSC cycles spent on iterations that did work")	\
+	X(busy_cycles, "TSC cycles spent on iterations that did work (each to the next one's start)")	\
 	X(dns_cycles, "TSC cycles spent answering DNS queries")		\
 	X(iterations, "loop iterations")
 

@@ -1244,6 +1244,41 @@ Test(gen, table_shows_counts_rates_and_nonzero_rcodes)
 	free(text);
 }
 
+Test(gen, hist_sub_leaves_the_rest_as_if_recorded_alone)
+{
+	static struct gen_hist all, part, rest;
+	uint32_t s = 99;
+
+	gen_hist_init(&all);
+	gen_hist_init(&part);
+	gen_hist_init(&rest);
+	for (unsigned i = 0; i < 20000; i++) {
+		s = s * 1103515245u + 12345u;
+		uint64_t ns = 1000 + (s >> 8) % 3000000;	/* 1 us .. 3 ms */
+		bool in_part = i % 25 == 0;
+
+		if (in_part)
+			ns *= 4;	/* the part: later, as misses are */
+		gen_hist_record(&all, ns);
+		gen_hist_record(in_part ? &part : &rest, ns);
+	}
+	gen_hist_sub(&all, &part);
+	cr_assert_eq(all.count, rest.count);
+	cr_assert_eq(memcmp(all.b, rest.b, sizeof(all.b)), 0, "bucket counts");
+	for (double pc = 0; pc <= 100; pc += 0.5)
+		cr_assert_eq(gen_hist_value_at(&all, pc), gen_hist_value_at(&rest, pc), "p%g", pc);
+	/* min and max: within the rest's first and last buckets */
+	cr_assert_leq(all.min, rest.min);
+	cr_assert_geq(all.min * 65 / 64 + 1, rest.min, "%llu %llu",
+		      (unsigned long long)all.min, (unsigned long long)rest.min);
+	cr_assert_geq(all.max, rest.max);
+	cr_assert_leq(all.max, rest.max * 65 / 64 + 1);
+	/* everything taken away: an empty histogram */
+	gen_hist_sub(&part, &part);
+	cr_assert_eq(part.count, 0);
+	cr_assert_eq(gen_hist_value_at(&part, 99), 0);
+}
+
 Test(gen, split_summary_gives_each_class_its_answers_and_latency)
 {
 	static struct gen_result r;
@@ -1256,7 +1291,9 @@ Test(gen, split_summary_gives_each_class_its_answers_and_latency)
 	json_of(&r, &d, &text);
 	cr_assert_null(strstr(text, "classes"), "no classes without a split");
 	cr_assert_eq(jnum(&d, "sender_stalls.count"), 0);
+	cr_assert_eq(jnum(&d, "tx_full"), 0);
 	free(text);
+	r.tx_full = 17;
 	r.stalls = 3;
 	r.stall_ns = 2500000;
 	r.stall_max_ns = 1200000;
@@ -1282,6 +1319,7 @@ Test(gen, split_summary_gives_each_class_its_answers_and_latency)
 	cr_assert(fabs(jnum(&d, "classes.under.latency_us.p99") - 99000) < 2000, "%s", text);
 	cr_assert_eq(jnum(&d, "latency_us.count"), 900, "the whole run's latency as before");
 	cr_assert_eq(jnum(&d, "sender_stalls.count"), 3);
+	cr_assert_eq(jnum(&d, "tx_full"), 17);
 	cr_assert(fabs(jnum(&d, "sender_stalls.total_ms") - 2.5) < 1e-9);
 	cr_assert(fabs(jnum(&d, "sender_stalls.max_us") - 1200) < 1e-9);
 	free(text);
@@ -1295,6 +1333,8 @@ Test(gen, split_summary_gives_each_class_its_answers_and_latency)
 	cr_assert_not_null(strstr(text, "not under miss.shop.bench: sent 960, answered 880"),
 			   "%s", text);
 	cr_assert_not_null(strstr(text, "max 100000.0"), "%s", text);
+	cr_assert_not_null(strstr(text, "not sent      17 (the port's transmit ring full)"),
+			   "%s", text);
 	cr_assert_not_null(strstr(text, "sender stalls 3 turns of its loop over 50 us apart, 2.5 ms"
 				       " in all, the longest 1200.0 us"), "%s", text);
 	free(text);
