@@ -90,6 +90,7 @@ struct lc {
 
 static struct opts o;
 static struct gen_queries qs;
+static uint64_t *qsum;	/* net_pkt_sum() of each template (its ID 0) */
 static struct rte_mempool *pool;
 static uint16_t port;
 static struct rte_ether_addr smac;
@@ -143,7 +144,12 @@ static void send_burst(struct lc *l, uint64_t now, unsigned n)
 		uint16_t hl = net_pkt_hdr_len(o.family, false);
 		memcpy(buf + hl, q->wire, q->len);
 		dns_put16(buf + hl, id);
-		int len = net_pkt_build_udp_hdr(buf, &a, q->len);
+		/* the template's sum and the ID's two octets: the query is
+		 * not read back for its checksum */
+		uint16_t idw;
+		dns_put16((uint8_t *)&idw, id);
+		int len = net_pkt_build_udp_hdr_sum(buf, &a, q->len,
+						    qsum[q - qs.q] + net_pkt_sum(&idw, 2));
 		m[i]->data_len = (uint16_t)len;
 		m[i]->pkt_len = (uint32_t)len;
 	}
@@ -287,10 +293,18 @@ static int lcore_main(void *arg)
 	return 0;
 }
 
-/* With --split: the loaded templates' classes, and how many of each. */
-static void split_queries(void)
+/* The loaded templates' checksum sums, and with --split their classes
+ * (how many of each said). Exits when there is no memory for the sums. */
+static void prepare_queries(void)
 {
-	if (!o.split || o.reflect)
+	free(qsum);
+	if (!(qsum = malloc(qs.n * sizeof(*qsum)))) {
+		fprintf(stderr, "bailiwick-gen: no memory for %zu queries' sums\n", qs.n);
+		exit(1);
+	}
+	for (size_t i = 0; i < qs.n; i++)
+		qsum[i] = net_pkt_sum(qs.q[i].wire, qs.q[i].len);
+	if (!o.split)
 		return;
 	size_t n = gen_queries_split(&qs, o.split_name);
 
@@ -533,7 +547,7 @@ static int run_plan(void)
 			fprintf(stderr, "bailiwick-gen: %s:%u: %s\n", o.plan, lineno, err);
 			rc = 2;
 		} else {
-			split_queries();
+			prepare_queries();
 			int before = hook("before", st.json);
 
 			queries_rewind();
@@ -720,8 +734,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bailiwick-gen: %s\n", err);
 		return 2;
 	}
-	if (!o.plan)
-		split_queries();
+	if (!o.plan && !o.reflect)
+		prepare_queries();
 	nlc = rte_lcore_count() - 1;
 	if (nlc < 1 || nlc > LCORES_MAX)
 		rte_exit(1, "give 2..%d lcores (-l): the main one and the senders\n", LCORES_MAX + 1);

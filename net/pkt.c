@@ -455,8 +455,17 @@ static void put_ipv6(uint8_t *ip, uint16_t plen, uint8_t hop_limit, uint8_t nh,
 	memcpy(ip + 24, dst, 16);
 }
 
-int net_pkt_build_udp_hdr(uint8_t *buf, const struct net_pkt_addrs *a,
-			 uint16_t payload_len)
+uint64_t net_pkt_sum(const void *buf, size_t len)
+{
+	uint64_t acc = sum_buf(0, buf, len);
+
+	return (acc & 0xffffffffu) + (acc >> 32);
+}
+
+/* net_pkt_build_udp_hdr*(): payload_sum when payload is NULL, else the
+ * payload_len octets at payload summed. */
+static int build_udp_hdr(uint8_t *buf, const struct net_pkt_addrs *a, uint16_t payload_len,
+			 const uint8_t *payload, uint64_t payload_sum)
 {
 	bool v6 = a->family == NET_PKT_IPV6;
 	uint16_t hl = net_pkt_hdr_len(a->family, a->vlan);
@@ -490,9 +499,25 @@ int net_pkt_build_udp_hdr(uint8_t *buf, const struct net_pkt_addrs *a,
 		acc = sum_buf(sum_buf(acc, a->src_ip, 16), a->dst_ip, 16);
 	else
 		acc += sum_4(a->src_ip) + sum_4(a->dst_ip);
-	c = cksum_final(sum_buf(acc, udp + NET_PKT_UDP_HDR_LEN, payload_len));
+	if (payload)
+		acc = sum_buf(acc, payload, payload_len);
+	else
+		acc = sum_add(acc, payload_sum);
+	c = cksum_final(acc);
 	put16(udp + 6, c ? c : 0xffff);	/* 0 would mean "no checksum" */
 	return hl + payload_len;
+}
+
+int net_pkt_build_udp_hdr(uint8_t *buf, const struct net_pkt_addrs *a,
+			 uint16_t payload_len)
+{
+	return build_udp_hdr(buf, a, payload_len, buf + net_pkt_hdr_len(a->family, a->vlan), 0);
+}
+
+int net_pkt_build_udp_hdr_sum(uint8_t *buf, const struct net_pkt_addrs *a,
+			     uint16_t payload_len, uint64_t payload_sum)
+{
+	return build_udp_hdr(buf, a, payload_len, NULL, payload_sum);
 }
 
 int net_pkt_build_udp(uint8_t *buf, size_t cap, const struct net_pkt_addrs *a,

@@ -253,6 +253,20 @@ int net_pkt_build_udp_hdr(uint8_t *buf, const struct net_pkt_addrs *a,
 			 uint16_t payload_len);
 
 /*
+ * The same for a payload whose checksum sum the caller has: payload_sum is
+ * net_pkt_sum() of it, or the plain sum of such values for pieces that
+ * start at even offsets of it (each below 2^33); the payload is not read.
+ * A sender of the same payload with another DNS ID sums the template once
+ * and adds the ID's two octets.
+ */
+int net_pkt_build_udp_hdr_sum(uint8_t *buf, const struct net_pkt_addrs *a,
+			     uint16_t payload_len, uint64_t payload_sum);
+
+/* The ones'-complement partial sum of len octets, for
+ * net_pkt_build_udp_hdr_sum(): below 2^33. */
+uint64_t net_pkt_sum(const void *buf, size_t len);
+
+/*
  * net_pkt_build_udp_hdr() with the payload copied in: writes a whole frame
  * into buf (cap octets). Returns its length, or NET_PKT_E_SPACE when it does
  * not fit. payload must not overlap buf.

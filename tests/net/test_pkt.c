@@ -318,6 +318,43 @@ Test(pkt, header_pair_writes_what_build_udp_writes)
 	cr_assert_arr_eq(a1, a2, (size_t)n1);
 }
 
+Test(pkt, header_with_the_callers_sum_writes_what_build_udp_writes)
+{
+	static uint8_t payload[301];
+
+	srand(1071);
+	for (size_t i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)rand();
+	for (int family = 4; family <= 6; family += 2)
+		for (size_t len = 0; len <= sizeof(payload); len += 7) {
+			uint8_t a1[FRAME_MAX], a2[FRAME_MAX];
+			struct net_pkt_addrs a;
+
+			addrs(&a, family, len % 2);
+			uint16_t hl = net_pkt_hdr_len(a.family, a.vlan);
+			memcpy(a1 + hl, payload, len);
+			memcpy(a2 + hl, payload, len);
+			int n1 = net_pkt_build_udp_hdr(a1, &a, (uint16_t)len);
+			/* the sum in two pieces split at an even offset, as a
+			 * sender with a template and a new ID adds them */
+			size_t cut = len / 4 * 2;
+			uint64_t s = net_pkt_sum(payload, cut) + net_pkt_sum(payload + cut, len - cut);
+			int n2 = net_pkt_build_udp_hdr_sum(a2, &a, (uint16_t)len, s);
+			cr_assert_eq(n1, n2);
+			cr_assert_arr_eq(a1, a2, (size_t)n1, "family %d, %zu octets", family, len);
+		}
+	/* an all-ones payload: the largest sums */
+	uint8_t a1[FRAME_MAX], a2[FRAME_MAX];
+	struct net_pkt_addrs a;
+
+	addrs(&a, 4, false);
+	memset(a1 + 42, 0xff, 1400);
+	memset(a2 + 42, 0xff, 1400);
+	net_pkt_build_udp_hdr(a1, &a, 1400);
+	net_pkt_build_udp_hdr_sum(a2, &a, 1400, net_pkt_sum(a1 + 42, 1400));
+	cr_assert_arr_eq(a1, a2, 42);
+}
+
 Test(pkt, build_udp_refuses_what_does_not_fit)
 {
 	uint8_t buf[128];
