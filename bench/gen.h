@@ -154,7 +154,8 @@ void gen_hist_record(struct gen_hist *h, uint64_t ns);
 void gen_hist_merge(struct gen_hist *into, const struct gen_hist *h);
 /* h less part, a histogram of some of the values h holds: the rest's
  * counts. Its min and max are h's, brought into the rest's first and last
- * buckets (so within a bucket's 1/64 of the truth). */
+ * buckets (so within a bucket's 1/64 of the truth; but for a max in the
+ * open last bucket, which stays h's). */
 void gen_hist_sub(struct gen_hist *h, const struct gen_hist *part);
 uint64_t gen_hist_value_at(const struct gen_hist *h, double percentile);
 

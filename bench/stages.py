@@ -15,7 +15,8 @@ in net/, by the outermost function of net/ inlined there, so that the
 query's header check counts as parse):
 the port's driver and DPDK's other libraries (by shared object), TSC reads
 (rte_cycles.h), DPDK's inline burst and mbuf code (other rte_*.h), frame
-parse and reply headers with checksums (net/), query parse (dns/query.c,
+parse with the query's header check, reply headers and checksums, and
+out-of-line checksum sums (net/), query parse (dns/query.c,
 dns/msg.c), the cache lookup (cache/), access control (answer/acl.c,
 answer/screen.c), the answer's copy and rewrite (answer/), the worker's own
 code by function (dataplane/worker.c), and the rest by file. Samples
@@ -140,9 +141,11 @@ def stage(dso, fn, path, chain=()):
             return "frame parse, checksum checked (net/)"
         if re.search(r"build|reply|put", outer):
             return "reply headers and checksums (net/)"
-        # an out-of-line sum: its caller is not in the sample (no call
-        # graph in these profiles)
-        return "checksum sums called from net/ (the query's or the reply's)"
+        if re.search(r"sum|cksum|fold|final", outer):
+            # an out-of-line sum: its caller is not in the sample (no
+            # call graph in these profiles)
+            return "checksum sums called from net/ (the query's or the reply's)"
+        return "net/ other (%s)" % outer
     if f in ("query.c", "msg.c") or fn.startswith("dns_query"):
         return "query parse (dns/)"
     if d == "cache":

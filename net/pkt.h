@@ -256,8 +256,8 @@ int net_pkt_build_udp_hdr(uint8_t *buf, const struct net_pkt_addrs *a,
  * The same for a payload whose checksum sum the caller has: payload_sum is
  * net_pkt_sum() of it, or the plain sum of such values for pieces that
  * start at even offsets of it (each below 2^33); the payload is not read.
- * A sender of the same payload with another DNS ID sums the template once
- * and adds the ID's two octets.
+ * A sender of a template whose DNS ID is 0 sums it once, and for each
+ * query adds the net_pkt_sum() of the ID's two octets.
  */
 int net_pkt_build_udp_hdr_sum(uint8_t *buf, const struct net_pkt_addrs *a,
 			     uint16_t payload_len, uint64_t payload_sum);

@@ -343,6 +343,23 @@ Test(pkt, header_with_the_callers_sum_writes_what_build_udp_writes)
 			cr_assert_eq(n1, n2);
 			cr_assert_arr_eq(a1, a2, (size_t)n1, "family %d, %zu octets", family, len);
 		}
+	/* the generator's way: a template with ID 0 summed once, and the
+	 * ID's two octets */
+	{
+		uint8_t t[64], q1[FRAME_MAX], q2[FRAME_MAX], idw[2] = { 0xbe, 0xef };
+		struct net_pkt_addrs a4;
+
+		memcpy(t, payload, sizeof(t));
+		t[0] = t[1] = 0;
+		addrs(&a4, 4, false);
+		memcpy(q1 + 42, t, sizeof(t));
+		memcpy(q1 + 42, idw, 2);
+		net_pkt_build_udp_hdr(q1, &a4, sizeof(t));
+		memcpy(q2 + 42, q1 + 42, sizeof(t));
+		net_pkt_build_udp_hdr_sum(q2, &a4, sizeof(t),
+					  net_pkt_sum(t, sizeof(t)) + net_pkt_sum(idw, 2));
+		cr_assert_arr_eq(q1, q2, 42 + sizeof(t));
+	}
 	/* an all-ones payload: the largest sums */
 	uint8_t a1[FRAME_MAX], a2[FRAME_MAX];
 	struct net_pkt_addrs a;
