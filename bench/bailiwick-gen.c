@@ -142,12 +142,12 @@ static void send_burst(struct lc *l, uint64_t now, unsigned n)
 			(uint8_t)(a.src_ip[o.family == NET_PKT_IPV4 ? 3 : 15] + sp % o.naddrs);
 		uint8_t *buf = rte_pktmbuf_mtod(m[i], uint8_t *);
 		uint16_t hl = net_pkt_hdr_len(o.family, false);
-		memcpy(buf + hl, q->wire, q->len);
-		dns_put16(buf + hl, id);
-		/* the template's sum and the ID's two octets: the query is
-		 * not read back for its checksum */
+		/* the ID's two octets into the query, and with the template's
+		 * sum into its checksum: the query is not read back */
 		uint16_t idw;
 		dns_put16((uint8_t *)&idw, id);
+		memcpy(buf + hl, q->wire, q->len);
+		memcpy(buf + hl, &idw, 2);
 		int len = net_pkt_build_udp_hdr_sum(buf, &a, q->len,
 						    qsum[q - qs.q] + net_pkt_sum(&idw, 2));
 		m[i]->data_len = (uint16_t)len;
@@ -365,8 +365,8 @@ static void run(uint64_t rate, double seconds, struct gen_result *r, bool progre
 	r->offered_rate = rate;
 	gen_hist_init(&r->lat);
 	r->split = o.split;
-	for (unsigned c = 0; c < 2; c++)
-		gen_hist_init(&r->cls[c].lat);
+	if (o.split)
+		gen_hist_init(&r->cls[1].lat);	/* class 0's: the rest, below */
 	for (unsigned i = 0; i < nlc; i++) {
 		struct lc *l = &lcs[i];
 		for (unsigned c = 0; c < 2 && o.split; c++) {
