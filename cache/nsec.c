@@ -288,7 +288,7 @@ static uint64_t name_hash(uint64_t seed, const uint8_t *name, struct lname *l)
 	uint64_t h[DNS_LABELS_MAX + 1];
 
 	lname_set(l, name, dns_name_len(name));
-	suffix_hashes(seed, l, off, label_offsets(l->n, off), h);
+	suffix_hashes(seed, l->n, l->len, off, label_offsets(l->n, off), 0, h);
 	return h[0];
 }
 
@@ -644,6 +644,7 @@ static struct ztable *table_build(struct cache_nsec *n, const struct ztable *old
 			skip = drop[k] == z;
 		if (skip)
 			continue;
+		tb->depths |= depth_bit(z->apex_labels);
 		uint32_t s = slot_of(z->hash, tb->mask);
 
 		while (tb->slot[s])

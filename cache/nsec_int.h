@@ -121,6 +121,7 @@ struct nsec_zone {
 struct ztable {
 	uint32_t mask;			/* slots - 1 */
 	uint32_t count;
+	uint64_t depths;		/* depth_bit() of every zone's apex_labels */
 	size_t size;			/* usable size */
 	struct nsec_zone *slot[];
 };
@@ -163,6 +164,12 @@ static inline int label_offsets(const uint8_t *name,
 	return n;
 }
 
+/* The zone table's bit for apexes of labels labels (the last: 63 or more). */
+static inline uint64_t depth_bit(int labels)
+{
+	return UINT64_C(1) << (labels < 63 ? labels : 63);
+}
+
 /* A lower-cased name with zeros after it, readable a word at a time. */
 struct lname {
 	uint8_t n[DNS_NAME_MAX + 16];
@@ -201,37 +208,84 @@ static inline uint64_t mum(uint64_t a, uint64_t b)
 }
 
 /*
- * Zone-table hash, from a secret seed, so that the hash of every suffix of a
- * name (l, label offsets off) comes out of one pass: labels taken right to
- * left, each with its length octet eight octets at a time, a word and the
- * running state multiplied (128 bits, folded), both keyed by the seed (a
- * multiply per octet, FNV's, was the worker's longest chain in a
- * synthesized answer; a 64-bit multiply and shift per word let a
- * difference in a word's top bit be cancelled in the next word whatever the
- * seed: names colliding on purpose, one cluster of the zone table). A
- * label's last word runs on into the labels to its right and the zeros
- * after the name, all part of the same suffix, so h[i] depends on the
- * suffix starting at label i alone (h[count]: the root, the seed).
+ * Eight octets of name (len octets, any letter case) from pos < len,
+ * lower-cased, zeros for those past its end: no octet past the end is read
+ * (a word that would cross it comes from two smaller loads that overlap).
+ * The names a worker asks about are the query's own octets: reading them in
+ * place, lower-cased in registers, spares a copy whose octet-wide stores
+ * the next word-wide loads would wait for (no store-to-load forward).
  */
-static inline void suffix_hashes(uint64_t seed, const struct lname *l,
-				 const uint8_t *off, int count, uint64_t *h)
+static inline uint64_t name_word(const uint8_t *name, size_t len, size_t pos)
+{
+	size_t rem = len - pos;
+	uint64_t w;
+
+	if (rem >= 8) {
+		memcpy(&w, name + pos, 8);
+	} else if (rem >= 4) {
+		uint32_t a, b;
+
+		memcpy(&a, name + pos, 4);
+		memcpy(&b, name + len - 4, 4);
+		w = a | (uint64_t)b << (8 * (rem - 4));
+	} else if (rem >= 2) {
+		uint16_t a, b;
+
+		memcpy(&a, name + pos, 2);
+		memcpy(&b, name + len - 2, 2);
+		w = a | (uint64_t)b << (8 * (rem - 2));
+	} else {
+		w = name[pos];
+	}
+	return dns_lower8(w);
+}
+
+/*
+ * Zone-table hash, from a secret seed, so that the hash of every suffix of a
+ * name (len octets, any letter case; label offsets off) comes out of one
+ * pass: labels taken right to left, each with its length octet eight
+ * octets at a time, lower-cased (name_word()), a word and the running state
+ * multiplied (128 bits, folded), both keyed by the seed (a multiply per
+ * octet, FNV's, was the worker's longest chain in a synthesized answer; a
+ * 64-bit multiply and shift per word let a difference in a word's top bit
+ * be cancelled in the next word whatever the seed: names colliding on
+ * purpose, one cluster of the zone table). A label's last word runs on into
+ * the labels to its right and zeros after the name, all part of the same
+ * suffix, so h[i] depends on the suffix starting at label i alone
+ * (h[count]: the root, the seed). Only h[stop..count] are computed: no zone
+ * of the table is deeper.
+ */
+static inline void suffix_hashes(uint64_t seed, const uint8_t *name, size_t len,
+				 const uint8_t *off, int count, int stop, uint64_t *h)
 {
 	const uint64_t k1 = seed ^ UINT64_C(0xa0761d6478bd642f);
 	const uint64_t k2 = seed ^ UINT64_C(0xe7037ed1a0b428db);
 	uint64_t x = seed; /* (carried in a register, not reloaded from h[]) */
 
 	h[count] = x;
-	for (int i = count - 1; i >= 0; i--) {
-		const uint8_t *lab = l->n + off[i];
-
-		for (unsigned k = 0; k <= lab[0]; k += 8) {
-			uint64_t w;
-
-			memcpy(&w, lab + k, 8);
-			x = mum(w ^ k1, x ^ k2);
-		}
+	for (int i = count - 1; i >= stop; i--) {
+		for (unsigned k = 0; k <= name[off[i]]; k += 8)
+			x = mum(name_word(name, len, off[i] + k) ^ k1, x ^ k2);
 		h[i] = x;
 	}
+}
+
+/* Does name (len octets, any letter case) equal apex (lower-cased, as
+ * long)? Inline words, not a call to memcmp: the zone found is compared on
+ * every synthesized answer. */
+static inline bool apex_eq(const uint8_t *apex, const uint8_t *name, size_t len)
+{
+	size_t k = 0;
+
+	for (; k + 8 <= len; k += 8) {
+		uint64_t a, b;
+
+		memcpy(&a, apex + k, 8);
+		memcpy(&b, name + k, 8);
+		if (a != dns_lower8(b))
+			return false;
+	}
+	return k == len || name_word(apex, len, k) == name_word(name, len, k);
 }
 
 static inline uint32_t slot_of(uint64_t h, uint32_t mask)
@@ -242,8 +296,8 @@ static inline uint32_t slot_of(uint64_t h, uint32_t mask)
 	return (uint32_t)h & mask;
 }
 
-/* The zone of apex (len octets, lower-cased). At most mask + 1 probes; the
- * table is at most half full. */
+/* The zone of apex (len octets, any letter case). At most mask + 1 probes;
+ * the table is at most half full. */
 static inline struct nsec_zone *table_find(const struct ztable *tb,
 					   uint64_t h, const uint8_t *apex,
 					   size_t len)
@@ -255,7 +309,7 @@ static inline struct nsec_zone *table_find(const struct ztable *tb,
 
 		if (!z)
 			return NULL;
-		if (z->hash == h && z->apex_len == len && memcmp(z->apex, apex, len) == 0)
+		if (z->hash == h && z->apex_len == len && apex_eq(z->apex, apex, len))
 			return z;
 		i = (i + 1) & tb->mask;
 	}

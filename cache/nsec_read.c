@@ -435,7 +435,6 @@ int cache_nsec_lookup(const struct cache_nsec *n, const uint8_t *qname,
 	uint64_t h[DNS_LABELS_MAX + 1];
 	const struct ztable *tb = DEREF(n->table);
 	const struct nsec_zone *z = NULL;
-	struct lname lq;
 	int v;
 
 	memset(out, 0, sizeof(*out));
@@ -444,14 +443,21 @@ int cache_nsec_lookup(const struct cache_nsec *n, const uint8_t *qname,
 	if (tb->count == 0)
 		return none(out, CACHE_NSEC_WHY_NO_ZONE);
 	int nq = label_offsets(qname, qoff);
+	size_t qlen = (size_t)qoff[nq] + 1;
+	uint64_t depths = tb->depths;
+	/* the suffixes as deep as the deepest zone's apex, and only those of
+	 * a depth some zone has are looked up (the name as the client spelt
+	 * it: every step below compares without regard to case) */
+	int top = 63 - __builtin_clzll(depths);
+	int first = top == 63 || top >= nq ? 0 : nq - top;
 
-	/* from here on the name lower-cased: what the store keeps */
-	lname_set(&lq, qname, (size_t)qoff[nq] + 1);
-	qname = lq.n;
-	suffix_hashes(n->seed, &lq, qoff, nq, h);
+	suffix_hashes(n->seed, qname, qlen, qoff, nq, first, h);
 	/* DS lives on the parent side: a zone's own apex cannot deny it. */
-	for (int i = qtype == DNS_T_DS; !z && i <= nq; i++)
-		z = table_find(tb, h[i], qname + qoff[i], lq.len - qoff[i]);
+	if (qtype == DNS_T_DS && first == 0)
+		first = 1;
+	for (int i = first; !z && i <= nq; i++)
+		if (depths & depth_bit(nq - i))
+			z = table_find(tb, h[i], qname + qoff[i], qlen - qoff[i]);
 	if (!z)
 		return none(out, CACHE_NSEC_WHY_NO_ZONE);
 	const struct zstate *st = DEREF(z->state);

@@ -1479,6 +1479,88 @@ Test(nsec, root_zone_can_be_a_zone)
 	cache_nsec_free(n);
 }
 
+/* cache_nsec_lookup() of q copied to a buffer of exactly its length, so
+ * that the ASan build catches a read past the name's end. */
+static int look_exact(const struct cache_nsec *n, const char *q, uint16_t qtype,
+		      struct cache_nsec_proof *p)
+{
+	const uint8_t *w = nm(q);
+	size_t len = dns_name_len(w);
+	uint8_t *b = malloc(len);
+	int v;
+
+	cr_assert(b);
+	memcpy(b, w, len);
+	v = cache_nsec_lookup(n, b, qtype, NOW, p);
+	free(b);
+	return v;
+}
+
+static void upper(char *s)
+{
+	for (; *s; s++)
+		if (*s >= 'a' && *s <= 'z')
+			*s = (char)(*s - 'a' + 'A');
+}
+
+/* A name's zone is the deepest apex of the store above it, whatever the
+ * question's letter case and whatever depths the zones have: the zone table
+ * hashes the question in place, lower-cased a word at a time, and looks up
+ * only the depths some apex has (63 labels and more share one). The apexes
+ * end 1 to 8 octets into a word, and the names below them too. */
+Test(nsec, zone_is_the_deepest_apex_in_any_letter_case)
+{
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec_proof p;
+	char deep[DNS_NAME_MAX], q[2 * DNS_NAME_MAX];
+	const char *apex[] = { "ex.", "bb.ex.", "abcdefghijk.bb.ex.", "c.d.e.abcdefghijk.bb.ex.",
+			       deep };
+	const char *below[] = { "a", "ab", "abc", "abcd", "abcde", "abcdef", "abcdefg",
+				"abcdefgh", "q.r", "*x" };
+
+	deep[0] = 0;
+	for (int i = 0; i < 69; i++)
+		strcat(deep, "x.");
+	strcat(deep, "ex."); /* 70 labels */
+	for (size_t z = 0; z < sizeof(apex) / sizeof(apex[0]); z++) {
+		soa(n, apex[z], EXP);
+		INS(n, apex[z], apex[z], apex[z], DNS_T_SOA, DNS_T_NS);
+	}
+	for (size_t z = 0; z < sizeof(apex) / sizeof(apex[0]); z++) {
+		for (size_t b = 0; b < sizeof(below) / sizeof(below[0]); b++) {
+			for (int up = 0; up < 2; up++) {
+				snprintf(q, sizeof(q), "%s.%s", below[b], apex[z]);
+				if (up)
+					upper(q);
+				cr_assert_eq(look_exact(n, q, DNS_T_A, &p), CACHE_NSEC_NXDOMAIN,
+					     "%s", q);
+				cr_assert(dns_name_equal(p.zone, nm(apex[z])), "%s", q);
+			}
+		}
+	}
+	/* a name with fewer labels than the deepest apex, and one between
+	 * two apexes' depths */
+	cr_assert_eq(look_exact(n, "Z.EX.", DNS_T_A, &p), CACHE_NSEC_NXDOMAIN);
+	cr_assert(dns_name_equal(p.zone, nm("ex.")));
+	cr_assert_eq(look_exact(n, "p.Q.r.s.t.u.abcDEFghijk.bb.ex.", DNS_T_A, &p),
+		     CACHE_NSEC_NXDOMAIN);
+	cr_assert(dns_name_equal(p.zone, nm("abcdefghijk.bb.ex.")));
+	/* DS of an apex: the parent's, in any case */
+	cr_assert_eq(look_exact(n, "BB.ex.", DNS_T_DS, &p), CACHE_NSEC_NXDOMAIN);
+	cr_assert(dns_name_equal(p.zone, nm("ex.")));
+	cr_assert_eq(look_exact(n, "Ex.", DNS_T_DS, &p), CACHE_NSEC_NONE);
+	cr_assert_eq(p.why, CACHE_NSEC_WHY_NO_ZONE);
+	/* not below any apex */
+	cr_assert_eq(look_exact(n, "x.EY.", DNS_T_A, &p), CACHE_NSEC_NONE);
+	cr_assert_eq(p.why, CACHE_NSEC_WHY_NO_ZONE);
+	/* the deepest dropped: the names below it go to the one above */
+	cr_assert_eq(cache_nsec_drop_zone(n, nm(deep)), 0);
+	snprintf(q, sizeof(q), "a.%s", deep);
+	cr_assert_eq(look_exact(n, q, DNS_T_A, &p), CACHE_NSEC_NXDOMAIN);
+	cr_assert(dns_name_equal(p.zone, nm("ex.")));
+	cache_nsec_free(n);
+}
+
 /* ---- NSEC3 ---- */
 
 static const uint8_t rfc_salt[] = { 0xaa, 0xbb, 0xcc, 0xdd };
