@@ -1146,6 +1146,23 @@ int cache_nsec_check_records(const uint8_t *blob, size_t len, const uint8_t *soa
 	return soa_zone && !soas ? CACHE_E_NSEC_BLOB : 0;
 }
 
+void cache_nsec_soa_rr(const uint8_t *blob, size_t len, uint16_t *at, uint16_t *rr_len,
+		       uint8_t *owner_len)
+{
+	for (size_t pos = 0; pos < len;) {
+		size_t nl = dns_name_len(blob + pos);
+		size_t l = nl + 10 + dns_get16(blob + pos + nl + 8);
+
+		if (dns_get16(blob + pos + nl) == DNS_T_SOA) {
+			*at = (uint16_t)pos;
+			*rr_len = (uint16_t)l;
+			*owner_len = (uint8_t)nl;
+			return;
+		}
+		pos += l;
+	}
+}
+
 /* A blob of n's: 1..CACHE_NSEC_BLOB_MAX octets; with record_blobs, records
  * (cache_nsec_check_records(); soa_zone: an SOA blob's zone, NULL for a
  * range's). */
@@ -1290,7 +1307,10 @@ int cache_nsec_set_soa(struct cache_nsec *n, const uint8_t *zone,
 	soa->expire_at = expire_at;
 	soa->size = (uint32_t)u;
 	soa->len = (uint16_t)blob_len;
+	soa->rr_at = soa->rr_len = soa->owner_len = 0;
 	memcpy(soa->data, blob, blob_len);
+	if (n->cfg.record_blobs)
+		cache_nsec_soa_rr(blob, blob_len, &soa->rr_at, &soa->rr_len, &soa->owner_len);
 	if ((r = make_room(n, zone, u, now)) < 0 ||
 	    (r = zone_get(n, zone, &z)) < 0) {
 		soa_free(n, soa);

@@ -94,6 +94,12 @@ struct cache_nsec_config {
  */
 int cache_nsec_check_records(const uint8_t *blob, size_t len, const uint8_t *soa_zone);
 
+/* Where the SOA record of an SOA blob that passed
+ * cache_nsec_check_records() with its zone starts, its length and its
+ * owner's (a lookup's proof carries them: struct cache_nsec_proof). */
+void cache_nsec_soa_rr(const uint8_t *blob, size_t len, uint16_t *at, uint16_t *rr_len,
+		       uint8_t *owner_len);
+
 void cache_nsec_config_default(struct cache_nsec_config *cfg);
 
 enum cache_nsec_verdict {
@@ -134,6 +140,12 @@ struct cache_nsec_blob {
 struct cache_nsec_proof {
 	struct cache_nsec_blob rr[CACHE_NSEC_PROOF_RR_MAX];
 	struct cache_nsec_blob soa;
+	/* the SOA record in soa's blob (with records: where the store's
+	 * check found it, so that a client without DO gets it without a walk
+	 * of the blob): offset, length, its owner's length */
+	uint16_t soa_rr_at, soa_rr_len;
+	uint8_t soa_owner_len;
+	uint8_t zone_len;	/* zone's */
 	const uint8_t *zone;	/* the apex, lower-cased wire */
 	uint32_t expire_at;
 	uint8_t nrr;

@@ -70,6 +70,10 @@ struct nsec_soa {
 	uint32_t expire_at;
 	uint32_t size;		/* usable size */
 	uint16_t len;
+	/* the SOA record in data (record_blobs: the check found one; else
+	 * rr_len 0) and its owner's length */
+	uint16_t rr_at, rr_len;
+	uint8_t owner_len;
 	uint8_t data[];
 };
 

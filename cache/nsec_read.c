@@ -476,9 +476,13 @@ int cache_nsec_lookup(const struct cache_nsec *n, const uint8_t *qname,
 	if (v == CACHE_NSEC_NONE)
 		return v;
 	out->zone = z->apex;
+	out->zone_len = z->apex_len;
 	out->soa.data = st->soa->data;
 	out->soa.len = st->soa->len;
 	out->soa.expire_at = st->soa->expire_at;
+	out->soa_rr_at = st->soa->rr_at;
+	out->soa_rr_len = st->soa->rr_len;
+	out->soa_owner_len = st->soa->owner_len;
 	out->expire_at = st->soa->expire_at;
 	for (unsigned i = 0; i < out->nrr; i++)
 		if (out->rr[i].expire_at < out->expire_at)

@@ -248,6 +248,54 @@ Test(negative, a_client_without_do_gets_the_soa_alone)
 	cache_nsec_free(n);
 }
 
+/* The SOA record a client without DO gets is found when the SOA goes in,
+ * wherever it sits in its blob: the answer is the walk of the blob's. */
+Test(negative, the_soa_record_found_at_insert_answers_as_the_walk_does)
+{
+	struct cache_nsec *n = store(3600);
+	struct cache_nsec_proof p, walk;
+	struct dns_query q;
+	struct dns_msg m;
+	struct dns_rr_iter it;
+	struct dns_rr r;
+	uint8_t qb[512], out[1232], out2[1232], soa_rd[64], blob[400];
+	size_t l = dns_name_len(nm("ns.example."));
+
+	/* the signature first, then the SOA (TTL 30) */
+	memcpy(soa_rd, nm("ns.example."), l);
+	memcpy(soa_rd + l, nm("host.example."), dns_name_len(nm("host.example.")));
+	l += dns_name_len(nm("host.example."));
+	memset(soa_rd + l, 0, 20);
+	soa_rd[l + 19] = 60;
+	l += 20;
+	size_t b = rr(blob, "example.", DNS_T_RRSIG, 3600, fake_sig, sizeof(fake_sig));
+	b += rr(blob + b, "EXAMPLE.", DNS_T_SOA, 30, soa_rd, (uint16_t)l);
+	cr_assert_eq(cache_nsec_set_soa(n, nm("example."), blob, b, EXP, 0), 0);
+	query(&q, qb, "b.example.", DNS_T_A, 1, false);
+	int v = cache_nsec_lookup(n, dns_query_qname(&q), DNS_T_A, NOW, &p);
+	cr_assert_eq(v, CACHE_NSEC_NXDOMAIN);
+	cr_assert_gt(p.soa_rr_at, 0);
+	cr_assert_eq(p.soa_owner_len, dns_name_len(nm("example.")));
+	int len = answer_negative(&p, v, &q, NOW, 1232, out, sizeof(out), false);
+	walk = p;
+	walk.soa_rr_len = 0;
+	cr_assert_eq(answer_negative(&walk, v, &q, NOW, 1232, out2, sizeof(out2), false), len);
+	cr_assert_eq(memcmp(out, out2, (size_t)len), 0);
+	cr_assert_eq(dns_msg_parse(&m, out, (size_t)len), 0);
+	cr_assert_eq(m.hdr.count[DNS_SEC_AUTHORITY], 1);
+	dns_rr_iter_init(&it, &m, DNS_SEC_AUTHORITY);
+	cr_assert_gt(dns_rr_next(&it, &r), 0);
+	cr_assert_eq(r.type, DNS_T_SOA);
+	cr_assert_eq(r.ttl, 30);
+	/* no room for it: TC, no records, as the walk gives it */
+	len = answer_negative(&p, v, &q, NOW, 1232, out, DNS_HDR_LEN + 15 + 11 + 20, false);
+	cr_assert_eq(answer_negative(&walk, v, &q, NOW, 1232, out2, DNS_HDR_LEN + 15 + 11 + 20,
+				     false), len);
+	cr_assert_eq(memcmp(out, out2, (size_t)len), 0);
+	cr_assert(out[2] & (DNS_F_TC >> 8));
+	cache_nsec_free(n);
+}
+
 Test(negative, nodata_and_ttl_never_above_the_records_own)
 {
 	struct cache_nsec *n = store(30);
