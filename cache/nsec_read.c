@@ -437,7 +437,15 @@ int cache_nsec_lookup(const struct cache_nsec *n, const uint8_t *qname,
 	const struct nsec_zone *z = NULL;
 	int v;
 
-	memset(out, 0, sizeof(*out));
+	/* every field but rr[], read only below nrr (a memset of the whole
+	 * was a rep stos: 8 % of this function's samples, its start-up) */
+	out->soa = (struct cache_nsec_blob){ 0 };
+	out->soa_rr_at = out->soa_rr_len = 0;
+	out->soa_owner_len = 0;
+	out->zone = NULL;
+	out->expire_at = 0;
+	out->nrr = out->why = out->hashes = 0;
+	out->nsec3 = out->wildcard = out->records = false;
 	if (!qtype_is_data(qtype))
 		return none(out, CACHE_NSEC_WHY_QTYPE);
 	if (tb->count == 0)
@@ -476,7 +484,6 @@ int cache_nsec_lookup(const struct cache_nsec *n, const uint8_t *qname,
 	if (v == CACHE_NSEC_NONE)
 		return v;
 	out->zone = z->apex;
-	out->zone_len = z->apex_len;
 	out->soa.data = st->soa->data;
 	out->soa.len = st->soa->len;
 	out->soa.expire_at = st->soa->expire_at;
