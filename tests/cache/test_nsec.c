@@ -123,6 +123,30 @@ static int look(const struct cache_nsec *n, const char *q, uint16_t qtype,
 	return cache_nsec_lookup(n, nm(q), qtype, now, p);
 }
 
+/* cache_nsec_lookup() of q copied to a buffer of exactly its length, so
+ * that the ASan build catches a read past the name's end. */
+static int look_exact(const struct cache_nsec *n, const char *q, uint16_t qtype,
+		      struct cache_nsec_proof *p)
+{
+	const uint8_t *w = nm(q);
+	size_t len = dns_name_len(w);
+	uint8_t *b = malloc(len);
+	int v;
+
+	cr_assert(b);
+	memcpy(b, w, len);
+	v = cache_nsec_lookup(n, b, qtype, NOW, p);
+	free(b);
+	return v;
+}
+
+static void upper(char *s)
+{
+	for (; *s; s++)
+		if (*s >= 'a' && *s <= 'z')
+			*s = (char)(*s - 'a' + 'A');
+}
+
 /* The proof's ranges, by blob, joined with spaces. */
 static const char *used(const struct cache_nsec_proof *p)
 {
@@ -189,6 +213,54 @@ Test(nsec, covering_range_proves_nxdomain)
 	cr_assert_eq(look(n, "x.y.B.example.", DNS_T_A, NOW, &p),
 		     CACHE_NSEC_NXDOMAIN);
 	cr_assert_str_eq(used(&p), "a.example. example.");
+	cache_nsec_free(n);
+}
+
+/* A question's letter case changes no proof: every name below as asked,
+ * lower-cased and upper-cased (labels of 1 to 20 octets, so that the key
+ * prefix's words are crossed; one with an octet 0xfe, which takes the
+ * octet-at-a-time encoding; one too long for the prefix). */
+Test(nsec, letter_case_changes_no_proof)
+{
+	struct cache_nsec *n = zone_example();
+	static const char *const names[] = {
+		"b.example.", "x.y.B.example.", "Abcdefghijklmnopqrst.example.", "zZ.example.",
+		"a.example.", "A.EXAMPLE.", "Sub.Example.", "q.SUB.example.", "D.example.",
+		"ccccccccC.Ccccccc.example.", "\254Q.b.example.",
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaAb.Example.",
+		"yYYYYYYy.zzzzzz.Z.example.", "Z.example.", "example.", "ZA.example.",
+	};
+	static const uint16_t types[] = { DNS_T_A, DNS_T_MX, DNS_T_DS, DNS_T_NS };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
+			char lo[400], up[400], want[2048];
+			struct cache_nsec_proof p;
+
+			snprintf(lo, sizeof(lo), "%s", names[i]);
+			snprintf(up, sizeof(up), "%s", names[i]);
+			for (char *s = lo; *s; s++)
+				if (*s >= 'A' && *s <= 'Z')
+					*s = (char)(*s - 'A' + 'a');
+			upper(up);
+			int v = look(n, lo, types[t], NOW, &p);
+			int why = p.why;
+			snprintf(want, sizeof(want), "%s", used(&p));
+			cr_assert_eq(look_exact(n, names[i], types[t], &p), v, "%s", names[i]);
+			cr_assert_eq(p.why, why, "%s", names[i]);
+			cr_assert_str_eq(used(&p), want, "%s", names[i]);
+			cr_assert_eq(look_exact(n, up, types[t], &p), v, "%s", up);
+			cr_assert_eq(p.why, why, "%s", up);
+			cr_assert_str_eq(used(&p), want, "%s", up);
+		}
+	}
+	/* and the answers are not all one kind */
+	struct cache_nsec_proof p;
+	cr_assert_eq(look(n, "B.EXAMPLE.", DNS_T_A, NOW, &p), CACHE_NSEC_NXDOMAIN);
+	cr_assert_str_eq(used(&p), "a.example. example.");
+	cr_assert_eq(look(n, "A.EXAMPLE.", DNS_T_MX, NOW, &p), CACHE_NSEC_NODATA);
+	cr_assert_eq(look(n, "ZA.EXAMPLE.", DNS_T_A, NOW, &p), CACHE_NSEC_NXDOMAIN);
+	cr_assert_str_eq(used(&p), "z.example. example.");
 	cache_nsec_free(n);
 }
 
@@ -1477,30 +1549,6 @@ Test(nsec, root_zone_can_be_a_zone)
 	cr_assert_eq(look(n, ".", DNS_T_DS, NOW, &p), CACHE_NSEC_NONE);
 	cr_assert_eq(p.why, CACHE_NSEC_WHY_NO_ZONE);
 	cache_nsec_free(n);
-}
-
-/* cache_nsec_lookup() of q copied to a buffer of exactly its length, so
- * that the ASan build catches a read past the name's end. */
-static int look_exact(const struct cache_nsec *n, const char *q, uint16_t qtype,
-		      struct cache_nsec_proof *p)
-{
-	const uint8_t *w = nm(q);
-	size_t len = dns_name_len(w);
-	uint8_t *b = malloc(len);
-	int v;
-
-	cr_assert(b);
-	memcpy(b, w, len);
-	v = cache_nsec_lookup(n, b, qtype, NOW, p);
-	free(b);
-	return v;
-}
-
-static void upper(char *s)
-{
-	for (; *s; s++)
-		if (*s >= 'a' && *s <= 'z')
-			*s = (char)(*s - 'a' + 'A');
 }
 
 /* A name's zone is the deepest apex of the store above it, whatever the
