@@ -99,12 +99,16 @@ static bool key_prefix_words(const uint8_t *name, const uint8_t *off, int labels
 		z |= UINT32_C(1) << o;
 		o++;
 	}
-	uint64_t last = w[2] >> 56 | w[3] << 8;
+	uint64_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
 
-	memcpy(out, &w[0], 8);
-	memcpy(out + 8, &w[1], 8);
-	memcpy(out + 16, &w[2], 8);
-	memcpy(out + 23, &last, 8);
+	/* each word read alone, as it was stored: gcc had read w[0..1] in
+	 * one 16-octet load, which two 8-octet stores cannot forward to */
+	__asm__("" : "+r"(w0), "+r"(w1), "+r"(w2), "+r"(w3));
+	w3 = w2 >> 56 | w3 << 8;
+	memcpy(out, &w0, 8);
+	memcpy(out + 8, &w1, 8);
+	memcpy(out + 16, &w2, 8);
+	memcpy(out + 23, &w3, 8);
 	if (ends)
 		*ends = z;
 	return true;
