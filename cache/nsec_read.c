@@ -20,6 +20,9 @@
 
 #include <openssl/sha.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <urcu/urcu-qsbr.h>
 
 #include "dns/name.h"
@@ -104,11 +107,21 @@ static bool key_prefix_words(const uint8_t *name, const uint8_t *off, int labels
 	/* each word read alone, as it was stored: gcc had read w[0..1] in
 	 * one 16-octet load, which two 8-octet stores cannot forward to */
 	__asm__("" : "+r"(w0), "+r"(w1), "+r"(w2), "+r"(w3));
-	w3 = w2 >> 56 | w3 << 8;
+	uint64_t t0 = w1 >> 56 | w2 << 8, t1 = w2 >> 56 | w3 << 8;
+
+	/* octets 15..30 first, in one 16-octet store, then 0..7 and 8..15:
+	 * each of kpre_diff()'s loads (0, 8, 16, 23) then lies within the
+	 * youngest store of its octets, which can forward it (two 8-octet
+	 * stores at 16 and 23 left the load at 16 straddling them) */
+#if defined(__SSE2__)
+	_mm_storeu_si128((__m128i *)(void *)(out + 15),
+			 _mm_set_epi64x((long long)t1, (long long)t0));
+#else
+	memcpy(out + 15, &t0, 8);
+	memcpy(out + 23, &t1, 8);
+#endif
 	memcpy(out, &w0, 8);
 	memcpy(out + 8, &w1, 8);
-	memcpy(out + 16, &w2, 8);
-	memcpy(out + 23, &w3, 8);
 	if (ends)
 		*ends = z;
 	return true;
