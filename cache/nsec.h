@@ -145,6 +145,7 @@ struct cache_nsec_proof {
 	 * of the blob): offset, length, its owner's length */
 	uint16_t soa_rr_at, soa_rr_len;
 	uint8_t soa_owner_len;
+	uint8_t zone_len;	/* zone's */
 	const uint8_t *zone;	/* the apex, lower-cased wire */
 	uint32_t expire_at;
 	uint8_t nrr;

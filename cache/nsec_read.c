@@ -524,7 +524,7 @@ int cache_nsec_lookup(const struct cache_nsec *n, const uint8_t *qname,
 	 * was a rep stos: 8 % of this function's samples, its start-up) */
 	out->soa = (struct cache_nsec_blob){ 0 };
 	out->soa_rr_at = out->soa_rr_len = 0;
-	out->soa_owner_len = 0;
+	out->soa_owner_len = out->zone_len = 0;
 	out->zone = NULL;
 	out->expire_at = 0;
 	out->nrr = out->why = out->hashes = 0;
@@ -567,6 +567,7 @@ int cache_nsec_lookup(const struct cache_nsec *n, const uint8_t *qname,
 	if (v == CACHE_NSEC_NONE)
 		return v;
 	out->zone = z->apex;
+	out->zone_len = z->apex_len;
 	out->soa.data = st->soa->data;
 	out->soa.len = st->soa->len;
 	out->soa.expire_at = st->soa->expire_at;
