@@ -14,6 +14,7 @@
  */
 #define _LGPL_SOURCE
 #include <criterion/criterion.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1662,6 +1663,61 @@ Test(nsec3, hash_matches_rfc5155_appendix_a)
 		rfc_hash(v[i][0], h);
 		b32hex(h, s);
 		cr_assert_str_eq(s, v[i][1], "H(%s)", v[i][0]);
+	}
+}
+
+/* H(name || salt), iterated (RFC 5155 5), from OpenSSL's one-shot digest. */
+static void ref_hash(const uint8_t *name, const uint8_t *salt, size_t salt_len,
+		     unsigned iterations, uint8_t out[CACHE_NSEC3_HASH_LEN])
+{
+	uint8_t m[DNS_NAME_MAX + 255];
+	size_t len = dns_name_copy_lower(m, name);
+
+	memcpy(m + len, salt, salt_len);
+	cr_assert(EVP_Digest(m, len + salt_len, out, NULL, EVP_sha1(), NULL));
+	for (unsigned i = 0; i < iterations; i++) {
+		memcpy(m, out, CACHE_NSEC3_HASH_LEN);
+		memcpy(m + CACHE_NSEC3_HASH_LEN, salt, salt_len);
+		cr_assert(EVP_Digest(m, CACHE_NSEC3_HASH_LEN + salt_len, out, NULL, EVP_sha1(),
+				     NULL));
+	}
+}
+
+/* The hash pads short messages itself (one or two blocks) and hands long
+ * ones to OpenSSL: every length across both bounds (55/56 and 119/120
+ * octets of name and salt), salts of 0 to 255 octets, iterations 0 to 3. */
+Test(nsec3, hash_of_every_length_matches_a_one_shot_digest)
+{
+	uint32_t seed = 7;
+
+	for (unsigned nlen = 1; nlen <= DNS_NAME_MAX; nlen += nlen == 1 ? 2 : 1) {
+		for (unsigned k = 0; k < 6; k++) {
+			static const unsigned salts[] = { 0, 1, 8, 55, 64, 255 };
+			uint8_t name[DNS_NAME_MAX], salt[255], h[CACHE_NSEC3_HASH_LEN],
+				want[CACHE_NSEC3_HASH_LEN];
+			size_t p = 0;
+
+			/* labels of up to 63 octets, any octet, nlen in all
+			 * (no name has 2: a label has a length and an octet) */
+			while (p + 1 < nlen) {
+				size_t r = nlen - 1 - p, l = r - 1 > 63 ? 63 : r - 1;
+
+				if (r - 1 - l == 1)
+					l--; /* leave room for a whole label */
+				name[p++] = (uint8_t)l;
+				for (size_t i = 0; i < l; i++)
+					name[p++] = (uint8_t)xorshift32(&seed);
+			}
+			name[p] = 0;
+			cr_assert_eq(dns_name_len(name), nlen);
+			for (unsigned i = 0; i < salts[k]; i++)
+				salt[i] = (uint8_t)xorshift32(&seed);
+			unsigned it = (nlen + k) % 4;
+			cache_nsec3_hash(name, salt, salts[k], (uint16_t)it, h);
+			ref_hash(name, salt, salts[k], it, want);
+			cr_assert_eq(memcmp(h, want, sizeof(h)), 0, "name %u, salt %u, %u iterations",
+				     nlen, salts[k], it);
+		}
 	}
 }
 
