@@ -58,8 +58,10 @@
 #define BOGUS_RETRIES 2		/* other servers asked after a bogus reply */
 #define EDE_TEXT_MAX 80		/* the reason's text in an Extended DNS Error */
 #define SIGNER_FETCHES_MAX 4	/* DS/DNSKEY fetches for zones below a cut */
-#define KEY_FETCHES_MAX 8	/* DS/DNSKEY sub-questions asked or joined per
-				   resolution (with its CNAME/DNAME chain) */
+#define KEY_FETCHES_MAX 16	/* DS/DNSKEY sub-questions asked or joined per
+				   resolution (with its CNAME/DNAME chain): the
+				   keys of a chain of a dozen signed zones from a
+				   cold cache; one asked again ends it (key_sub()) */
 #define KEY_JOIN_SCAN 64	/* joinable key questions looked at for a join */
 #define LOG_BOGUS_PER_S 10	/* log lines about bogus answers a second */
 
@@ -160,6 +162,7 @@ struct req {
 	uint8_t sub_kind;		/* enum sub_kind */
 	uint8_t ds_why;			/* SUB_DS: enum ctl_chain_ds_why */
 	uint8_t key_fetches;		/* DS/DNSKEY sub-questions it started or joined */
+	uint64_t key_asked[KEY_FETCHES_MAX]; /* those questions (key_question()) */
 	/* key subs joined (key_sub()): the one a client resolution waits for
 	 * (not its own sub), and on that sub, the resolutions waiting for it
 	 * (a list through key_wnext, key_wpprev: unlinked in O(1));
@@ -1348,18 +1351,36 @@ static void key_wait_expired(struct req *r)
 	fail(r, &r->it->st.limit_time);
 }
 
+/* A key question of a resolution, for key_sub()'s "asked before":
+ * question_hash() of the zone lower-cased. */
+static uint64_t key_question(const struct ctl_iter *it, const uint8_t *zone, uint16_t qtype)
+{
+	uint8_t lower[DNS_NAME_MAX];
+
+	dns_name_copy_lower(lower, zone);
+	return question_hash(it, lower, qtype, DNS_C_IN);
+}
+
 /* Starts the DS (need CTL_CHAIN_NEED_DS or _CUT; why: enum
  * ctl_chain_ds_why) or DNSKEY sub-question for zone, or joins one; r goes
- * on when it ends. At most KEY_FETCHES_MAX per resolution, asked or
- * joined, those that succeed counted too: one that failed is not asked or
- * joined again and again (its failure is not in the key table, and the
+ * on when it ends. A question r asked or joined before ends r: that one did
+ * not settle the zone (a success leaves its status in the key table, and
+ * r would not ask), and its failure is not in the key table, while the
  * RFC 9520 failure it leaves is looked at for client questions only, so
- * nothing else would stop it). */
+ * nothing else would stop r asking or joining it again and again. At most
+ * KEY_FETCHES_MAX per resolution, asked or joined: a bound on the work, not
+ * on a loop (these counted successes too at 8: a CNAME chain through
+ * signed zones from a cold cache could reach it). */
 static void key_sub(struct req *r, const uint8_t *zone, int need, int why)
 {
 	struct ctl_iter *it = r->it;
 	bool ds = need == CTL_CHAIN_NEED_DS || need == CTL_CHAIN_NEED_CUT;
 	uint16_t qtype = ds ? DNS_T_DS : DNS_T_DNSKEY;
+	uint64_t kq = key_question(it, zone, qtype);
+	bool again = false;
+
+	for (unsigned i = 0; i < r->key_fetches; i++)
+		again |= r->key_asked[i] == kq;
 
 	/*
 	 * A client resolution joins the same question already asked for
@@ -1376,12 +1397,13 @@ static void key_sub(struct req *r, const uint8_t *zone, int need, int why)
 	 * holds; the list is looked at KEY_JOIN_SCAN entries deep at most
 	 * (newest first).
 	 */
-	if (++r->key_fetches > KEY_FETCHES_MAX) {
+	if (again || r->key_fetches >= KEY_FETCHES_MAX) {
 		sec_lower(r, CTL_SEC_BOGUS, CTL_EDE_DNSKEY_MISSING,
 			  "the chain of trust could not be had");
 		fail(r, NULL);
 		return;
 	}
+	r->key_asked[r->key_fetches++] = kq;
 	unsigned looked = 0;
 	for (struct req *h = it->key_subs; !r->parent && !r->cd && h && looked < KEY_JOIN_SCAN;
 	     h = h->key_next, looked++) {
