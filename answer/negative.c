@@ -72,10 +72,10 @@ int answer_from_nsec(const struct cache_nsec *n, const struct dns_query *q, uint
 	int v = cache_nsec_lookup(n, dns_query_qname(q), q->qtype, now, &proof);
 	if (v == CACHE_NSEC_NONE)
 		return -1;
-	if (zone) {
+	if (zone)
 		*zone = proof.zone;
+	if (zone_len)
 		*zone_len = proof.zone_len;
-	}
 	return answer_negative(&proof, v, q, now, edns_size, out, cap, stream);
 }
 

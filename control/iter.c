@@ -61,7 +61,8 @@
 #define KEY_FETCHES_MAX 16	/* DS/DNSKEY sub-questions asked or joined per
 				   resolution (with its CNAME/DNAME chain): the
 				   keys of a chain of a dozen signed zones from a
-				   cold cache; one asked again ends it (key_sub()) */
+				   cold cache */
+#define KEY_ASKS_MAX 2		/* times one of them is asked or joined (key_sub()) */
 #define KEY_JOIN_SCAN 64	/* joinable key questions looked at for a join */
 #define LOG_BOGUS_PER_S 10	/* log lines about bogus answers a second */
 
@@ -162,7 +163,8 @@ struct req {
 	uint8_t sub_kind;		/* enum sub_kind */
 	uint8_t ds_why;			/* SUB_DS: enum ctl_chain_ds_why */
 	uint8_t key_fetches;		/* DS/DNSKEY sub-questions it started or joined */
-	uint64_t key_asked[KEY_FETCHES_MAX]; /* those questions (key_question()) */
+	uint64_t key_asked[KEY_FETCHES_MAX]; /* those questions (key_question()),
+						   each at most KEY_ASKS_MAX times */
 	/* key subs joined (key_sub()): the one a client resolution waits for
 	 * (not its own sub), and on that sub, the resolutions waiting for it
 	 * (a list through key_wnext, key_wpprev: unlinked in O(1));
@@ -1363,24 +1365,27 @@ static uint64_t key_question(const struct ctl_iter *it, const uint8_t *zone, uin
 
 /* Starts the DS (need CTL_CHAIN_NEED_DS or _CUT; why: enum
  * ctl_chain_ds_why) or DNSKEY sub-question for zone, or joins one; r goes
- * on when it ends. A question r asked or joined before ends r: that one did
- * not settle the zone (a success leaves its status in the key table, and
- * r would not ask), and its failure is not in the key table, while the
- * RFC 9520 failure it leaves is looked at for client questions only, so
- * nothing else would stop r asking or joining it again and again. At most
- * KEY_FETCHES_MAX per resolution, asked or joined: a bound on the work, not
- * on a loop (these counted successes too at 8: a CNAME chain through
- * signed zones from a cold cache could reach it). */
+ * on when it ends. One question at most KEY_ASKS_MAX times a resolution,
+ * asked or joined: a failure is not in the key table, and the RFC 9520
+ * failure it leaves is looked at for client questions only, so nothing
+ * else would stop r asking or joining it again and again (a question that
+ * settles nothing, such as a configured cut's DS that the parent proves
+ * no cut, was asked until the bound below). A second time is allowed: the
+ * first one's host may have failed for its own budget, or the zone's status
+ * may have gone since (another resolution's DS replacing it, a flush, a
+ * TTL of 0). At most KEY_FETCHES_MAX questions a resolution, asked or
+ * joined: a bound on the work (it was 8, successes counted, and the only
+ * bound on a loop). */
 static void key_sub(struct req *r, const uint8_t *zone, int need, int why)
 {
 	struct ctl_iter *it = r->it;
 	bool ds = need == CTL_CHAIN_NEED_DS || need == CTL_CHAIN_NEED_CUT;
 	uint16_t qtype = ds ? DNS_T_DS : DNS_T_DNSKEY;
 	uint64_t kq = key_question(it, zone, qtype);
-	bool again = false;
+	unsigned asked = 0;
 
 	for (unsigned i = 0; i < r->key_fetches; i++)
-		again |= r->key_asked[i] == kq;
+		asked += r->key_asked[i] == kq;
 
 	/*
 	 * A client resolution joins the same question already asked for
@@ -1397,7 +1402,7 @@ static void key_sub(struct req *r, const uint8_t *zone, int need, int why)
 	 * holds; the list is looked at KEY_JOIN_SCAN entries deep at most
 	 * (newest first).
 	 */
-	if (again || r->key_fetches >= KEY_FETCHES_MAX) {
+	if (asked >= KEY_ASKS_MAX || r->key_fetches >= KEY_FETCHES_MAX) {
 		sec_lower(r, CTL_SEC_BOGUS, CTL_EDE_DNSKEY_MISSING,
 			  "the chain of trust could not be had");
 		fail(r, NULL);

@@ -227,7 +227,7 @@ Test(nsec, letter_case_changes_no_proof)
 	static const char *const names[] = {
 		"b.example.", "x.y.B.example.", "Abcdefghijklmnopqrst.example.", "zZ.example.",
 		"a.example.", "A.EXAMPLE.", "Sub.Example.", "q.SUB.example.", "D.example.",
-		"ccccccccC.Ccccccc.example.", "\254Q.b.example.",
+		"ccccccccC.Ccccccc.example.", "\\254Q.b.example.",
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaAb.Example.",
 		"yYYYYYYy.zzzzzz.Z.example.", "Z.example.", "example.", "ZA.example.",
 	};
