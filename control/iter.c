@@ -58,11 +58,11 @@
 #define BOGUS_RETRIES 2		/* other servers asked after a bogus reply */
 #define EDE_TEXT_MAX 80		/* the reason's text in an Extended DNS Error */
 #define SIGNER_FETCHES_MAX 4	/* DS/DNSKEY fetches for zones below a cut */
-#define KEY_FETCHES_MAX 16	/* DS/DNSKEY sub-questions asked or joined per
-				   resolution (with its CNAME/DNAME chain): the
-				   keys of a chain of a dozen signed zones from a
-				   cold cache */
-#define KEY_ASKS_MAX 2		/* times one of them is asked or joined (key_sub()) */
+#define KEY_FETCHES_MAX 32	/* DS/DNSKEY sub-questions asked or joined per
+				   request (a client's: with its CNAME/DNAME
+				   chain, max-cname-chain 11 links into as many
+				   signed zones from a cold cache) */
+#define KEY_ASKS_MAX 3		/* times one of them is asked or joined (key_sub()) */
 #define KEY_JOIN_SCAN 64	/* joinable key questions looked at for a join */
 #define LOG_BOGUS_PER_S 10	/* log lines about bogus answers a second */
 
@@ -1365,17 +1365,19 @@ static uint64_t key_question(const struct ctl_iter *it, const uint8_t *zone, uin
 
 /* Starts the DS (need CTL_CHAIN_NEED_DS or _CUT; why: enum
  * ctl_chain_ds_why) or DNSKEY sub-question for zone, or joins one; r goes
- * on when it ends. One question at most KEY_ASKS_MAX times a resolution,
- * asked or joined: a failure is not in the key table, and the RFC 9520
- * failure it leaves is looked at for client questions only, so nothing
- * else would stop r asking or joining it again and again (a question that
- * settles nothing, such as a configured cut's DS that the parent proves
- * no cut, was asked until the bound below). A second time is allowed: the
- * first one's host may have failed for its own budget, or the zone's status
- * may have gone since (another resolution's DS replacing it, a flush, a
- * TTL of 0). At most KEY_FETCHES_MAX questions a resolution, asked or
+ * on when it ends. One question at most KEY_ASKS_MAX times a request (each
+ * sub-request keeps its own count), asked or joined: a failure is not in
+ * the key table, and the RFC 9520 failure it leaves is looked at for
+ * client questions only, so nothing else would stop r asking or joining it
+ * again and again (a question that settles nothing, such as a configured
+ * cut's DS that the parent proves no cut, was asked until the bound
+ * below). More than once, because the first one's host may have failed
+ * for its own budget, or the zone's status gone since (another
+ * resolution's DS replacing it, a flush, a key TTL of 0 on a clock of
+ * whole seconds). At most KEY_FETCHES_MAX questions a request, asked or
  * joined: a bound on the work (it was 8, successes counted, and the only
- * bound on a loop). */
+ * bound on a loop). Reaching either fails r as the chain's, as that bound
+ * did: remembered (RFC 9520) like any SERVFAIL of the zone's. */
 static void key_sub(struct req *r, const uint8_t *zone, int need, int why)
 {
 	struct ctl_iter *it = r->it;
