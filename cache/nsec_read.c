@@ -63,13 +63,13 @@ static inline bool has_fe(uint64_t x)
 }
 
 /*
- * nsec_key_prefix() of an encoding that fits (total octets, at most
- * KPRE_LEN) and needs no escape, built a word at a time in w[] and stored
- * as the four words kpre_diff() reads (0, 8, 16, 23): octets stored one at
- * a time and then read a word at a time wait for the stores to reach the
- * cache, no store-to-load forward (the first compare of a descent did:
- * 8 % of cache_nsec_lookup()). false, nothing written, when an octet needs
- * an escape.
+ * nsec_key_prefix() of an encoding that fits (at most KPRE_LEN octets) and
+ * needs no escape, built a word at a time in w[] and stored so that each of
+ * the four words kpre_diff() reads (0, 8, 16, 23) lies within one store:
+ * octets stored one at a time and then read a word at a time wait for the
+ * stores to reach the cache, no store-to-load forward (the first compare of
+ * a descent did: 8 % of cache_nsec_lookup()). false, nothing written, when
+ * an octet needs an escape.
  */
 static bool key_prefix_words(const uint8_t *name, const uint8_t *off, int labels, int skip,
 			     uint8_t out[KPRE_LEN], uint32_t *ends)

@@ -285,9 +285,10 @@ static bool ask_control(struct dp_worker *w, struct dp_job *j, uint8_t kind, boo
 	return true;
 }
 
-/* Are the len octets at a and b equal? Words, not a call to memcmp (a
- * tenth of a synthesized answer's own cost went to this count); the last
- * one overlaps the one before, and nothing past len is read. */
+/* Are the len octets at a and b equal? Words, not a call to memcmp (with
+ * dns_name_len, ~25 TSC cycles of a synthesized answer went to this count
+ * in the worker's profile); the last one overlaps the one before, and
+ * nothing past len is read. */
 static bool apex_same(const uint8_t *a, const uint8_t *b, size_t len)
 {
 	uint64_t x, y;
