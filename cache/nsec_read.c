@@ -246,11 +246,13 @@ void cache_nsec3_hash(const uint8_t *name, const uint8_t *salt,
 	uint8_t blk[DNS_NAME_MAX + 255];
 	size_t len = dns_name_copy_lower(blk, name);
 
-	memcpy(blk + len, salt, salt_len);
+	if (salt_len) /* (an empty salt may be NULL: memcpy's arguments may not) */
+		memcpy(blk + len, salt, salt_len);
 	sha1_blocks(blk, len + salt_len, out);
 	for (unsigned i = 0; i < iterations; i++) {
 		memcpy(blk, out, CACHE_NSEC3_HASH_LEN);
-		memcpy(blk + CACHE_NSEC3_HASH_LEN, salt, salt_len);
+		if (salt_len)
+			memcpy(blk + CACHE_NSEC3_HASH_LEN, salt, salt_len);
 		sha1_blocks(blk, CACHE_NSEC3_HASH_LEN + salt_len, out);
 	}
 }
