@@ -53,10 +53,13 @@ bw_install_packages() {
 }
 
 # bw_build DIR [-Doption=value...]: configure (or bring an existing build
-# directory to these options), then build (only $BW_TARGETS if set).
+# directory to these options), then build (only $BW_TARGETS if set). The
+# packages come first when some are missing: a benchmark script run on a
+# fresh machine builds what it runs, and needs meson and the libraries too.
 bw_build() {
 	local dir=$1 log
 	shift
+	[ -z "$(bw_missing_packages)" ] || bw_install_packages
 	log=$(mktemp)
 	if [ ! -f "$BW_TOP/$dir/build.ninja" ]; then
 		meson setup "$BW_TOP/$dir" "$BW_TOP" "$@" >"$log" 2>&1 ||
