@@ -110,6 +110,8 @@ unsigned ctl_chain_flush(struct ctl_chain *c, const uint8_t *zone, bool below)
 void ctl_chain_get_stats(const struct ctl_chain *c, struct ctl_chain_stats *st)
 {
 	*st = c->st;
+	/* (the memo is the thread's: the chain's while control has one) */
+	st->verify_memo = ctl_val_memo_hits();
 }
 
 /* The time signatures are judged by: validation-time, else the clock. */

@@ -35,6 +35,7 @@
 	X(insecure, "replies from provably unsigned zones")		\
 	X(bogus, "replies that failed validation")			\
 	X(verify, "signature checks made")				\
+	X(verify_memo, "signature checks answered from the same check made before") \
 	X(limit_verify, "limit hit: signature checks per question")	\
 	X(limit_failures, "limit hit: failed signature checks per question") \
 	X(limit_nsec3, "limit hit: NSEC3 hashes per question")		\

@@ -189,11 +189,19 @@ int ctl_val_ds_match(const uint8_t *owner, const uint8_t *ds, size_t ds_len,
  * RDATA key, at time now (seconds since the epoch, as 32-bit serial). Only
  * the cryptography and the RRset's canonical form; the caller has checked
  * the window, the signer and the tags (ctl_val_rrset() does all of it).
- * 1 valid, 0 not, -1 algorithm not supported or key unusable.
+ * 1 valid, 0 not, -1 algorithm not supported or key unusable. The outcome
+ * comes from the thread's memo when the same check (algorithm, key,
+ * signature, signed data: see val_sig.c) was made on this thread before.
  */
 int ctl_val_verify_one(const struct ctl_val_rrset *set,
 		       const struct ctl_rrsig *rrsig, const uint8_t *rrsig_rdata,
 		       size_t rrsig_len, const uint8_t *key, size_t key_len);
+
+/* ctl_val_memo_enable(false): no memo for the calling thread (bench_val's
+ * figure of the public-key operation); ctl_val_memo_hits(): the calling
+ * thread's checks answered from its memo. */
+void ctl_val_memo_enable(bool on);
+uint64_t ctl_val_memo_hits(void);
 
 /*
  * Validates set against the zone's DNSKEY set keys (already secure), the

@@ -216,6 +216,77 @@ Test(val5155, a_changed_record_or_signature_is_bogus)
 	cr_assert_eq(res.sec, CTL_SEC_BOGUS);
 }
 
+/*
+ * The memo of outcomes answers a check met again, and only that check: a
+ * changed record, signature, signed field or key after a secure outcome
+ * is checked (and fails), and a failure met again stays a failure.
+ */
+Test(val5155, the_memo_answers_the_same_check_and_no_other)
+{
+	struct zset s;
+	struct ctl_val_result res;
+	struct ctl_rrsig r;
+	uint8_t rd[4], sig[512], key[512];
+	uint64_t h0 = ctl_val_memo_hits();
+
+	cr_assert_eq(zone_rrset(z5155, nm("ai.example."), DNS_T_A, &s), 1);
+	ctl_val_rrset(&bud, &s.set, nm("example."), &keys5155.set, at(IN_5155), &res);
+	cr_assert_eq(res.sec, CTL_SEC_SECURE, "%s", res.why);
+	cr_assert_eq(ctl_val_memo_hits(), h0, "the first check is made");
+	ctl_val_rrset(&bud, &s.set, nm("example."), &keys5155.set, at(IN_5155), &res);
+	cr_assert_eq(res.sec, CTL_SEC_SECURE, "%s", res.why);
+	cr_assert_eq(ctl_val_memo_hits(), h0 + 1, "met again: from the memo");
+	cr_assert_eq(bud.verify, 2, "charged to the budget all the same");
+
+	/* a changed record: checked, bogus; met again, bogus from the memo */
+	const uint8_t *orig_rd = s.rr[0].p;
+	memcpy(rd, orig_rd, 4);
+	rd[3] ^= 1;
+	s.rr[0].p = rd;
+	for (unsigned i = 0; i < 2; i++) {
+		ctl_val_rrset(&bud, &s.set, nm("example."), &keys5155.set, at(IN_5155), &res);
+		cr_assert_eq(res.sec, CTL_SEC_BOGUS);
+		cr_assert_eq(ctl_val_memo_hits(), h0 + 1 + i);
+	}
+	s.rr[0].p = orig_rd;
+
+	/* the signature's last octet, a signed field (the original TTL) */
+	const uint8_t *orig_sig = s.sig[0].p;
+	size_t sl = s.sig[0].len;
+	cr_assert(sl <= sizeof(sig));
+	memcpy(sig, orig_sig, sl);
+	sig[sl - 1] ^= 0x40;
+	s.sig[0].p = sig;
+	ctl_val_rrset(&bud, &s.set, nm("example."), &keys5155.set, at(IN_5155), &res);
+	cr_assert_eq(res.sec, CTL_SEC_BOGUS, "a changed signature");
+	memcpy(sig, orig_sig, sl);
+	sig[7] ^= 1; /* original TTL, octets 4..7 */
+	ctl_val_rrset(&bud, &s.set, nm("example."), &keys5155.set, at(IN_5155), &res);
+	cr_assert_eq(res.sec, CTL_SEC_BOGUS, "a changed original TTL");
+	s.sig[0].p = orig_sig;
+	cr_assert_eq(ctl_val_memo_hits(), h0 + 2, "none of them from the memo");
+
+	/* another key (the check alone: a changed key has another tag) */
+	cr_assert(ctl_rrsig_read(&r, orig_sig, sl));
+	const struct ctl_val_rdata *k = NULL;
+	for (unsigned i = 0; i < keys5155.set.n; i++)
+		if (ctl_val_key_tag(keys5155.rr[i].p, keys5155.rr[i].len) == r.key_tag)
+			k = &keys5155.rr[i];
+	cr_assert(k && k->len <= sizeof(key));
+	cr_assert_eq(ctl_val_verify_one(&s.set, &r, orig_sig, sl, k->p, k->len), 1);
+	cr_assert_eq(ctl_val_memo_hits(), h0 + 3);
+	memcpy(key, k->p, k->len);
+	key[k->len - 1] ^= 0x10;
+	cr_assert_eq(ctl_val_verify_one(&s.set, &r, orig_sig, sl, key, k->len), 0);
+	cr_assert_eq(ctl_val_memo_hits(), h0 + 3, "another key is checked");
+
+	/* off: the same check made again */
+	ctl_val_memo_enable(false);
+	cr_assert_eq(ctl_val_verify_one(&s.set, &r, orig_sig, sl, k->p, k->len), 1);
+	cr_assert_eq(ctl_val_memo_hits(), h0 + 3);
+	ctl_val_memo_enable(true);
+}
+
 Test(val5155, missing_signatures_and_keys_have_their_own_codes)
 {
 	struct zset s;
