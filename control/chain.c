@@ -110,8 +110,6 @@ unsigned ctl_chain_flush(struct ctl_chain *c, const uint8_t *zone, bool below)
 void ctl_chain_get_stats(const struct ctl_chain *c, struct ctl_chain_stats *st)
 {
 	*st = c->st;
-	/* (the memo is the thread's: the chain's while control has one) */
-	st->verify_memo = ctl_val_memo_hits();
 }
 
 /* The time signatures are judged by: validation-time, else the clock. */
@@ -131,6 +129,7 @@ static void count_budget(struct ctl_chain *c, const struct ctl_val_budget *b,
 			 struct ctl_val_budget *before)
 {
 	c->st.verify += b->verify - before->verify;
+	c->st.verify_memo += b->memo - before->memo;
 	c->st.limit_verify += b->verify_hit && !before->verify_hit;
 	c->st.limit_failures += b->failures_hit && !before->failures_hit;
 	c->st.limit_nsec3 += b->nsec3_hit && !before->nsec3_hit;

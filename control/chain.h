@@ -34,8 +34,8 @@
 	X(secure, "replies validated as secure")			\
 	X(insecure, "replies from provably unsigned zones")		\
 	X(bogus, "replies that failed validation")			\
-	X(verify, "signature checks made")				\
-	X(verify_memo, "signature checks answered from the same check made before") \
+	X(verify, "signature checks charged to the questions' budgets (made or from the memo)") \
+	X(verify_memo, "of the signature checks, those answered from the memo of checks made before") \
 	X(limit_verify, "limit hit: signature checks per question")	\
 	X(limit_failures, "limit hit: failed signature checks per question") \
 	X(limit_nsec3, "limit hit: NSEC3 hashes per question")		\

@@ -105,6 +105,7 @@ struct ctl_val_budget {
 	const struct ctl_val_limits *lim;
 	uint32_t verify;	/* signature checks made */
 	uint32_t failures;	/* of which failed */
+	uint32_t memo;		/* of which answered from the memo (val_sig.c) */
 	uint32_t nsec3_hashes;	/* NSEC3 names hashed */
 	bool verify_hit, failures_hit, nsec3_hit;
 };
@@ -198,8 +199,9 @@ int ctl_val_verify_one(const struct ctl_val_rrset *set,
 		       size_t rrsig_len, const uint8_t *key, size_t key_len);
 
 /* ctl_val_memo_enable(false): no memo for the calling thread (bench_val's
- * figure of the public-key operation); ctl_val_memo_hits(): the calling
- * thread's checks answered from its memo. */
+ * figure of the public-key operation); turned on again, it starts empty.
+ * ctl_val_memo_hits(): the calling thread's checks answered from its
+ * memo. */
 void ctl_val_memo_enable(bool on);
 uint64_t ctl_val_memo_hits(void);
 

@@ -278,12 +278,14 @@ static const EVP_MD *sig_md(uint8_t alg)
 	}
 }
 
-/* ECDSA signatures are r | s on the wire (RFC 6605 4), DER for libcrypto. */
+/* ECDSA signatures are r | s on the wire (RFC 6605 4), DER for libcrypto:
+ * its length; 0 when the signature has the wrong length (it cannot
+ * verify), -1 when libcrypto failed (out of memory: no outcome). */
 static int ecdsa_der(const uint8_t *sig, size_t len, size_t half,
 		     uint8_t **der)
 {
 	if (len != 2 * half)
-		return -1;
+		return 0;
 	ECDSA_SIG *s = ECDSA_SIG_new();
 	BIGNUM *r = BN_bin2bn(sig, (int)half, NULL);
 	BIGNUM *v = BN_bin2bn(sig + half, (int)half, NULL);
@@ -295,7 +297,7 @@ static int ecdsa_der(const uint8_t *sig, size_t len, size_t half,
 	}
 	int n = i2d_ECDSA_SIG(s, der);
 	ECDSA_SIG_free(s);
-	return n;
+	return n > 0 ? n : -1;
 }
 
 /*
@@ -339,7 +341,9 @@ static EVP_PKEY *pkey_cached(uint8_t alg, const uint8_t *k, size_t len)
 	return pkey;
 }
 
-/* 1 valid, 0 not, -1 unusable key or signature encoding. */
+/* 1 valid, 0 not, -1 no outcome: an unusable key, or libcrypto failed
+ * (out of memory, or an error other than "does not verify"), which the
+ * memo must not keep as the signature's outcome. */
 static int pk_verify(uint8_t alg, const uint8_t *key, size_t key_len,
 		     const uint8_t *sig, size_t sig_len, const uint8_t *data,
 		     size_t len)
@@ -355,7 +359,7 @@ static int pk_verify(uint8_t alg, const uint8_t *key, size_t key_len,
 		int n = ecdsa_der(sig, sig_len, alg == CTL_ALG_ECDSAP256 ? 32 : 48,
 				  &der);
 		if (n <= 0) {
-			r = 0;
+			r = n == 0 ? 0 : -1;
 			goto out;
 		}
 		sig = der;
@@ -363,7 +367,10 @@ static int pk_verify(uint8_t alg, const uint8_t *key, size_t key_len,
 	}
 	if (EVP_DigestVerifyInit(c, NULL, sig_md(alg), NULL, pkey) <= 0)
 		goto out;
-	r = EVP_DigestVerify(c, sig, sig_len, data, len) == 1;
+	/* 0: does not verify; below 0: an error, the signature's form
+	 * perhaps, perhaps not (OpenSSL's manual): no outcome to keep */
+	int v = EVP_DigestVerify(c, sig, sig_len, data, len);
+	r = v == 1 ? 1 : v == 0 ? 0 : -1;
 out:
 	OPENSSL_free(der);
 	EVP_MD_CTX_free(c);
@@ -495,6 +502,8 @@ static __thread EVP_MD *memo_md;
 
 void ctl_val_memo_enable(bool on)
 {
+	if (on && memo_off)
+		memset(memo, 0, sizeof(memo));
 	memo_off = !on;
 }
 
@@ -645,8 +654,10 @@ void ctl_val_rrset(struct ctl_val_budget *b, const struct ctl_val_rrset *set,
 				return;
 			}
 			b->verify++;
+			uint64_t memo_before = ctl_val_memo_hits();
 			int r = ctl_val_verify_one(set, &s, set->sig[i].p, set->sig[i].len,
 						   keys->rr[k].p, keys->rr[k].len);
+			b->memo += ctl_val_memo_hits() != memo_before;
 			if (r == 1) {
 				int64_t left = serial_diff(s.expiration, now);
 				uint32_t ttl = set->ttl < s.orig_ttl ? set->ttl : s.orig_ttl;

@@ -54,12 +54,21 @@ bw_install_packages() {
 
 # bw_build DIR [-Doption=value...]: configure (or bring an existing build
 # directory to these options), then build (only $BW_TARGETS if set). The
-# packages come first when some are missing: a benchmark script run on a
-# fresh machine builds what it runs, and needs meson and the libraries too.
+# packages come first when some are missing and we are root: a benchmark
+# script run on a fresh machine builds what it runs, and needs meson and
+# the libraries too (not root: a warning, and the build says what fails).
 bw_build() {
-	local dir=$1 log
+	local dir=$1 log missing
 	shift
-	[ -z "$(bw_missing_packages)" ] || bw_install_packages
+	missing=$(bw_missing_packages | tr '\n' ' ')
+	if [ -n "${missing// /}" ]; then
+		if [ "$(id -u)" = 0 ]; then
+			bw_install_packages
+		else
+			printf 'warning: Debian packages missing (run as root to install them): %s\n' \
+				"$missing" >&2
+		fi
+	fi
 	log=$(mktemp)
 	if [ ! -f "$BW_TOP/$dir/build.ninja" ]; then
 		meson setup "$BW_TOP/$dir" "$BW_TOP" "$@" >"$log" 2>&1 ||

@@ -227,6 +227,10 @@ Test(val5155, the_memo_answers_the_same_check_and_no_other)
 	struct ctl_val_result res;
 	struct ctl_rrsig r;
 	uint8_t rd[4], sig[512], key[512];
+
+	/* empty (under --no-fork earlier tests have filled it) */
+	ctl_val_memo_enable(false);
+	ctl_val_memo_enable(true);
 	uint64_t h0 = ctl_val_memo_hits();
 
 	cr_assert_eq(zone_rrset(z5155, nm("ai.example."), DNS_T_A, &s), 1);
@@ -263,8 +267,16 @@ Test(val5155, the_memo_answers_the_same_check_and_no_other)
 	sig[7] ^= 1; /* original TTL, octets 4..7 */
 	ctl_val_rrset(&bud, &s.set, nm("example."), &keys5155.set, at(IN_5155), &res);
 	cr_assert_eq(res.sec, CTL_SEC_BOGUS, "a changed original TTL");
+	/* the expiration a second earlier: still inside the window, and
+	 * only in the RRSIG's own fields of the signed data */
+	memcpy(sig, orig_sig, sl);
+	dns_put32(sig + 8, dns_get32(sig + 8) - 1);
+	ctl_val_rrset(&bud, &s.set, nm("example."), &keys5155.set, at(IN_5155), &res);
+	cr_assert_eq(res.sec, CTL_SEC_BOGUS, "a changed expiration: %s", res.why);
+	cr_assert_eq(res.ede, CTL_EDE_BOGUS, "%s", res.why);
 	s.sig[0].p = orig_sig;
 	cr_assert_eq(ctl_val_memo_hits(), h0 + 2, "none of them from the memo");
+	cr_assert_eq(bud.memo, 2, "the budget counts what the memo answered");
 
 	/* another key (the check alone: a changed key has another tag) */
 	cr_assert(ctl_rrsig_read(&r, orig_sig, sl));
@@ -279,6 +291,25 @@ Test(val5155, the_memo_answers_the_same_check_and_no_other)
 	key[k->len - 1] ^= 0x10;
 	cr_assert_eq(ctl_val_verify_one(&s.set, &r, orig_sig, sl, key, k->len), 0);
 	cr_assert_eq(ctl_val_memo_hits(), h0 + 3, "another key is checked");
+
+	/* the key's last octet moved to the front of the signature: the same
+	 * octets in a row, told apart by their lengths */
+	struct ctl_rrsig r2;
+	size_t at_sig = sl - r.sig_len;
+	memcpy(sig, orig_sig, at_sig);
+	sig[at_sig] = k->p[k->len - 1];
+	memcpy(sig + at_sig + 1, orig_sig + at_sig, r.sig_len);
+	cr_assert(ctl_rrsig_read(&r2, sig, sl + 1));
+	cr_assert_eq(r2.sig_len, r.sig_len + 1);
+	cr_assert_neq(ctl_val_verify_one(&s.set, &r2, sig, sl + 1, k->p, k->len - 1), 1);
+	cr_assert_eq(ctl_val_memo_hits(), h0 + 3, "not the first check's outcome");
+
+	/* no outcome (an RSA key of no exponent) is not kept: -1 each time */
+	memcpy(key, k->p, 4);
+	memset(key + 4, 0, 3);
+	for (unsigned i = 0; i < 2; i++)
+		cr_assert_eq(ctl_val_verify_one(&s.set, &r, orig_sig, sl, key, 7), -1);
+	cr_assert_eq(ctl_val_memo_hits(), h0 + 3);
 
 	/* off: the same check made again */
 	ctl_val_memo_enable(false);
