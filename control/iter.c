@@ -27,6 +27,7 @@
 #include "control/deleg.h"
 #include "control/infra.h"
 #include "control/log.h"
+#include "control/rng.h"
 #include "control/scrub.h"
 #include "control/upstream.h"
 #include "dns/build.h"
@@ -1182,8 +1183,8 @@ static const struct ctl_addr *pick_server(struct req *r)
 	r->held_skipped = held > 0;
 	if (!n)
 		return NULL;
-	if (arc4random_uniform(100) < EXPLORE_PERCENT)
-		return cand[arc4random_uniform(n)];
+	if (up_rng_below(100) < EXPLORE_PERCENT)
+		return cand[up_rng_below(n)];
 	for (unsigned i = 0; i < n; i++) {
 		struct ctl_srv *s = srv_of(r->it, cand[i]);
 		uint32_t rtt = s->srtt_ms + tried_count(r, cand[i]) * TIMEOUT_PENALTY_MS;

@@ -22,6 +22,7 @@
 #include "tests/dns/testutil.h"
 
 #include "control/loop.h"
+#include "control/rng.h"
 #include "control/upstream.h"
 #include "dns/build.h"
 #include "dns/msg.h"
@@ -1795,4 +1796,50 @@ Test(upstream, a_cookie_servers_entry_is_evicted_last)
 	tsrv_stop(a);
 	tsrv_stop(b);
 	tsrv_stop(c);
+}
+
+/*
+ * control/rng.h's pool: every draw in range and unbiased enough to see, the
+ * bytes new across the pool's refills (a pool handed out twice, or zeroed
+ * before it was copied, fails), pieces of any size across its end.
+ */
+Test(rng, draws_are_in_range_uniform_and_new_across_refills, .timeout = 30)
+{
+	cr_assert_eq(up_rng_below(0), 0);
+	cr_assert_eq(up_rng_below(1), 0);
+	for (uint32_t n = 2; n < 2000; n++)
+		cr_assert_lt(up_rng_below(n), n);
+	for (int i = 0; i < 1000; i++)
+		cr_assert_lt(up_rng_below(UINT32_MAX), UINT32_MAX);
+
+	/* 60 000 draws of six values: each 10 000, sd ~91; 5 % is 5 sd */
+	unsigned count[6] = { 0 };
+	for (int i = 0; i < 60000; i++)
+		count[up_rng_below(6)]++;
+	for (int v = 0; v < 6; v++)
+		cr_assert(count[v] > 9500 && count[v] < 10500, "value %d drawn %u times", v,
+			  count[v]);
+
+	/* 10 000 ids (79 refills): ~9 273 distinct expected (sd ~ 25) */
+	static uint8_t seen[65536];
+	unsigned distinct = 0;
+	for (int i = 0; i < 10000; i++) {
+		uint16_t id = up_rng_u16();
+		distinct += !seen[id];
+		seen[id] = 1;
+	}
+	cr_assert_gt(distinct, 9000, "%u distinct ids of 10 000", distinct);
+
+	/* pieces of 7 across the pool's end: zero octets ~1 in 256 */
+	uint8_t buf[7 * 300];
+	for (int i = 0; i < 300; i++)
+		up_rng_buf(buf + 7 * i, 7);
+	unsigned zeros = 0;
+	for (size_t i = 0; i < sizeof(buf); i++)
+		zeros += !buf[i];
+	cr_assert_lt(zeros, 30, "%u zero octets of %zu", zeros, sizeof(buf));
+	uint8_t a[UP_RNG_POOL], b[UP_RNG_POOL];
+	up_rng_buf(a, sizeof(a));
+	up_rng_buf(b, sizeof(b));
+	cr_assert(memcmp(a, b, sizeof(a)) != 0, "two whole pools alike");
 }
