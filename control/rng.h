@@ -9,8 +9,13 @@
  * written with did not ship): about four system calls an upstream query
  * (id, port, 0x20 bits, server choice), ~5 % of control's time in a cold
  * run. The pool holds bytes not yet used, never ones handed out (each is
- * zeroed as it goes). Control never forks (a fork would share the pool).
- * Each file that includes this has its own pool. Any thread; no locks.
+ * zeroed as it goes). Control never forks (a fork would share the pool;
+ * its exec() to reattach drops it). A VM or process snapshot restored
+ * twice hands out the same pooled bytes in both copies, at most 255 per
+ * file, where a getrandom(2) call each time would not: glibc 2.41's
+ * arc4random (the kernel's vDSO getrandom, cheap and reseeded when a VM is
+ * cloned) would make the pool unnecessary. Each file that includes this
+ * has its own pool. Any thread; no locks.
  */
 #ifndef BW_CONTROL_RNG_H
 #define BW_CONTROL_RNG_H

@@ -12,10 +12,10 @@
  * Control process only, single-threaded: every function must be called from
  * the thread that runs the struct ctl_loop given to up_new(); nothing blocks.
  *
- * Randomness: query ids, port draws, 0x20 case and client cookies come from
- * glibc's arc4random family (glibc >= 2.36: a ChaCha20 generator per
- * thread, seeded and reseeded from getrandom(), reseeded in a fork child),
- * see control/rng.h.
+ * Randomness: query ids, port draws, 0x20 case and client cookies are the
+ * kernel's bytes (getrandom(2) through arc4random_buf(3)), fetched 256 at a
+ * time into a per-thread pool and each handed out once; control/rng.h says
+ * what that pool does not survive (a fork, a VM snapshot restored twice).
  *
  * Ports: one socket per UDP query, closed when the query ends, so a port is
  * open only while its query waits (an off-path scanner has nothing lasting

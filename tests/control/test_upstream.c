@@ -1820,6 +1820,13 @@ Test(rng, draws_are_in_range_uniform_and_new_across_refills, .timeout = 30)
 		cr_assert(count[v] > 9500 && count[v] < 10500, "value %d drawn %u times", v,
 			  count[v]);
 
+	/* n = 3 * 2^30: a plain r % n would give values below 2^30 half the
+	 * time, the rejection a third (30 000 draws: sd ~82) */
+	unsigned low = 0;
+	for (int i = 0; i < 30000; i++)
+		low += up_rng_below(UINT32_C(3) << 30) < (UINT32_C(1) << 30);
+	cr_assert(low > 9500 && low < 10500, "%u of 30 000 below 2^30", low);
+
 	/* 10 000 ids (79 refills): ~9 273 distinct expected (sd ~ 25) */
 	static uint8_t seen[65536];
 	unsigned distinct = 0;
