@@ -103,7 +103,7 @@ void ctl_val_limits_default(struct ctl_val_limits *l);
  */
 struct ctl_val_budget {
 	const struct ctl_val_limits *lim;
-	uint32_t verify;	/* signature checks made */
+	uint32_t verify;	/* signature checks (made, or from the memo) */
 	uint32_t failures;	/* of which failed */
 	uint32_t memo;		/* of which answered from the memo (val_sig.c) */
 	uint32_t nsec3_hashes;	/* NSEC3 names hashed */

@@ -483,8 +483,8 @@ static uint8_t *signed_data(const struct ctl_val_rrset *set,
  * the same only on a SHA-256 collision. Direct-mapped: a slot's new
  * outcome replaces the old. The window, signer and key tag are checked by
  * the caller every time, and every check is charged to the question's
- * budget as before: a memo makes a check cheap, not free. Outcomes of
- * unusable keys or encodings (-1) are not kept.
+ * budget as before: a memo makes a check cheap, not free. No outcome
+ * (-1: an unusable key, a libcrypto error) is kept.
  */
 #define MEMO_SLOTS 2048
 
