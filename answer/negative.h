@@ -46,10 +46,9 @@ int answer_negative(const struct cache_nsec_proof *proof, int verdict,
  * prove an answer to q (class IN; n NULL: aggressive NSEC is off), and if
  * so that answer as answer_negative() writes it, and in *zone (when not
  * NULL) the apex of the zone that proved it (lower-cased wire, valid until
- * the reader's next quiescent state) and in *zone_len (when not NULL) its
- * length. Returns
- * its length, or -1 (nothing proven, or not writable: resolve). A
- * registered QSBR reader.
+ * the reader's next quiescent state) and in *zone_len (when not NULL) the
+ * apex's length. Returns the answer's length, or -1 (nothing proven, or
+ * not writable: resolve). A registered QSBR reader.
  */
 struct cache_nsec;
 int answer_from_nsec(const struct cache_nsec *n, const struct dns_query *q, uint32_t now,
