@@ -1,8 +1,9 @@
 /*
- * conf/log.c: a program's messages (see log.h). One caller thread per
- * process; with cfg_log_async_start() a writer thread besides, which alone
- * then writes (and opens and closes syslog's connection): the caller only
- * copies a line into the queue under the mutex.
+ * conf/log.c: a program's messages (see log.h). Any thread may log: a line
+ * is written (or, with cfg_log_async_start()'s writer thread, which alone
+ * then writes and opens and closes syslog's connection, queued) under the
+ * mutex, and the limiters' counts are kept under lim_mu. The level is read
+ * and set atomically; the target is set at start and by reloads only.
  */
 #include "conf/log.h"
 
@@ -51,6 +52,9 @@ static struct {
 	.mu = PTHREAD_MUTEX_INITIALIZER,
 };
 
+/* cfg_log_limited()'s limits (the callers' structs) and the busy budget */
+static pthread_mutex_t lim_mu = PTHREAD_MUTEX_INITIALIZER;
+
 void cfg_log_open(const char *ident)
 {
 	lg.ident = ident;
@@ -58,19 +62,20 @@ void cfg_log_open(const char *ident)
 
 void cfg_log_configure(unsigned level, unsigned target)
 {
-	lg.level = level < CFG_LOG_LEVELS ? level : CFG_LOG_INFO;
+	__atomic_store_n(&lg.level, level < CFG_LOG_LEVELS ? level : CFG_LOG_INFO,
+			 __ATOMIC_RELAXED);
 	lg.target = target == CFG_LOG_SYSLOG || target == CFG_LOG_JOURNAL ? target : CFG_LOG_STDERR;
 }
 
 void cfg_log_set_level(unsigned level)
 {
 	if (level < CFG_LOG_LEVELS)
-		lg.level = level;
+		__atomic_store_n(&lg.level, level, __ATOMIC_RELAXED);
 }
 
 unsigned cfg_log_get_level(void)
 {
-	return lg.level;
+	return __atomic_load_n(&lg.level, __ATOMIC_RELAXED);
 }
 
 unsigned cfg_log_get_target(void)
@@ -80,7 +85,7 @@ unsigned cfg_log_get_target(void)
 
 bool cfg_log_on(unsigned level)
 {
-	return level <= lg.level;
+	return level <= __atomic_load_n(&lg.level, __ATOMIC_RELAXED);
 }
 
 uint64_t cfg_log_now_ms(void)
@@ -150,12 +155,13 @@ static void vlog(unsigned level, const char *prefix, const char *fmt, va_list ap
 	int n = snprintf(line, sizeof(line), "%s", prefix);
 
 	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	pthread_mutex_lock(&lg.mu);
 	if (!lg.async) {
 		lg.st.messages++;
 		write_line(level, lg.target, line);
+		pthread_mutex_unlock(&lg.mu);
 		return;
 	}
-	pthread_mutex_lock(&lg.mu);
 	/* lines dropped: said first, once there is room for it and this one */
 	if (lg.unsaid && lg.n + 2 <= CFG_LOG_QUEUE) {
 		struct queued *e = &lg.q[(lg.head + lg.n) % CFG_LOG_QUEUE];
@@ -262,6 +268,7 @@ void cfg_log_limited(struct cfg_log_limit *l, unsigned level, const char *fmt, .
 
 	if (!cfg_log_on(level))
 		return;
+	pthread_mutex_lock(&lim_mu);
 	if (!l->window_ms || now - l->window_ms >= CFG_LOG_LIMIT_MS) {
 		if (l->suppressed)
 			snprintf(prefix, sizeof(prefix), "(%u more lines from here were not logged) ",
@@ -273,9 +280,11 @@ void cfg_log_limited(struct cfg_log_limit *l, unsigned level, const char *fmt, .
 	if (l->n >= CFG_LOG_LIMIT_N) {
 		l->suppressed++;
 		lg.st.suppressed++;
+		pthread_mutex_unlock(&lim_mu);
 		return;
 	}
 	l->n++;
+	pthread_mutex_unlock(&lim_mu);
 	va_start(ap, fmt);
 	vlog(level, prefix, fmt, ap);
 	va_end(ap);
@@ -284,22 +293,27 @@ void cfg_log_limited(struct cfg_log_limit *l, unsigned level, const char *fmt, .
 bool cfg_log_busy_ok(void)
 {
 	uint64_t s = cfg_log_now_ms() / 1000;
+	bool ok;
 
+	pthread_mutex_lock(&lim_mu);
 	if (s != lg.busy_s) {
 		lg.busy_s = s;
 		lg.busy_n = 0;
 	}
-	if (lg.busy_n >= CFG_LOG_BUSY_PER_S) {
+	ok = lg.busy_n < CFG_LOG_BUSY_PER_S;
+	if (ok)
+		lg.busy_n++;
+	else
 		lg.st.busy_dropped++;
-		return false;
-	}
-	lg.busy_n++;
-	return true;
+	pthread_mutex_unlock(&lim_mu);
+	return ok;
 }
 
 void cfg_log_get_stats(struct cfg_log_stats *st)
 {
 	pthread_mutex_lock(&lg.mu);
+	pthread_mutex_lock(&lim_mu);
 	*st = lg.st;
+	pthread_mutex_unlock(&lim_mu);
 	pthread_mutex_unlock(&lg.mu);
 }

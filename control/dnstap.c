@@ -1,6 +1,8 @@
 /*
- * control/dnstap.c: dnstap output (see dnstap.h). Control process, the
- * loop's thread; libfstrm's I/O thread does the writing.
+ * control/dnstap.c: dnstap output (see dnstap.h). Control process: the
+ * loop's thread, and the other control threads' upstream messages
+ * (control/pool.h), one at a time through mu (libfstrm's input queue has
+ * one producer); libfstrm's I/O thread does the writing.
  *
  * Nothing here may stall the loop: libfstrm's queue is a fixed ring the
  * I/O thread empties; a full one (the reader is slow, gone, or never
@@ -46,6 +48,7 @@ struct ctl_dnstap {
 	bool destroyed;			/* (atomic) */
 	uint32_t sample, left;
 	bool want[CTL_DNSTAP_CLIENT_RESPONSE + 1];
+	pthread_mutex_t mu;		/* the queue's producer side and st */
 	struct ctl_dnstap_stats st;
 	char identity[CFG_DNSTAP_TEXT_MAX];
 	char version[CFG_DNSTAP_TEXT_MAX];
@@ -284,6 +287,7 @@ struct ctl_dnstap *ctl_dnstap_new(const struct cfg *cfg, char *err, size_t errle
 		snprintf(err, errlen, "dnstap: out of memory");
 		goto fail;
 	}
+	pthread_mutex_init(&t->mu, NULL);
 	t->sample = t->left = cfg->dnstap.sample ? cfg->dnstap.sample : 1;
 	t->want[CTL_DNSTAP_CLIENT_QUERY] = cfg->dnstap.client_queries;
 	t->want[CTL_DNSTAP_CLIENT_RESPONSE] = cfg->dnstap.client_responses;
@@ -393,12 +397,16 @@ void ctl_dnstap_send(struct ctl_dnstap *t, const struct ctl_dnstap_msg *m)
 	if (!ctl_dnstap_wants(t, m->type))
 		return;
 	if (__atomic_load_n(&t->queued_bytes, __ATOMIC_RELAXED) >= QUEUE_BYTES_MAX) {
+		pthread_mutex_lock(&t->mu);
 		t->st.dropped++;
+		pthread_mutex_unlock(&t->mu);
 		return;
 	}
 	struct frame *f = (struct frame *)pack(m, t->identity, t->version, sizeof(*f), &len);
+	pthread_mutex_lock(&t->mu);
 	if (!f) {
 		t->st.failed++;
+		pthread_mutex_unlock(&t->mu);
 		return;
 	}
 	f->t = t;
@@ -409,9 +417,11 @@ void ctl_dnstap_send(struct ctl_dnstap *t, const struct ctl_dnstap_msg *m)
 		__atomic_fetch_sub(&t->queued_bytes, len, __ATOMIC_RELAXED);
 		free(f);
 		t->st.dropped++;
+		pthread_mutex_unlock(&t->mu);
 		return;
 	}
 	t->st.messages++;
+	pthread_mutex_unlock(&t->mu);
 }
 
 void ctl_dnstap_upstream(void *arg, bool reply, const struct sockaddr_storage *server,
@@ -441,8 +451,10 @@ void ctl_dnstap_upstream(void *arg, bool reply, const struct sockaddr_storage *s
 
 void ctl_dnstap_get_stats(const struct ctl_dnstap *t, struct ctl_dnstap_stats *st)
 {
-	if (t)
+	if (t) {
+		pthread_mutex_lock((pthread_mutex_t *)&t->mu);
 		*st = t->st;
-	else
+		pthread_mutex_unlock((pthread_mutex_t *)&t->mu);
+	} else
 		memset(st, 0, sizeof(*st));
 }
