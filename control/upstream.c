@@ -568,7 +568,7 @@ void up_free(struct up_ctx *c)
 		for (uint32_t i = 0; i < c->cfg.max_queries; i++)
 			if (c->q[i].state != Q_FREE)
 				q_detach(c, &c->q[i]);
-	free(c->ports);
+	up_ports_release(c);
 	free(c->q);
 	free(c->srv);
 	free(c->bucket);
@@ -582,7 +582,7 @@ unsigned up_families(const struct up_ctx *c)
 
 uint32_t up_port_count(const struct up_ctx *c)
 {
-	return c->nports;
+	return c->pp->nports;
 }
 
 const struct ctl_hist *up_rtt_hist(const struct up_ctx *c)

@@ -190,6 +190,15 @@ unsigned up_families(const struct up_ctx *ctx);
 /* The ports a draw can give (the range minus the exclusions). */
 uint32_t up_port_count(const struct up_ctx *ctx);
 
+/*
+ * ctx draws its source ports from from's set from now on (control/pool.h:
+ * one set for every control thread), so that the ports drawn last are
+ * avoided whichever thread drew them: 0, or CTL_E_INVAL when their ranges
+ * or exclusions differ. Both must be freed before the process ends;
+ * either may go first.
+ */
+int up_share_ports(struct up_ctx *ctx, struct up_ctx *from);
+
 /* Closes every socket; outstanding queries are dropped without callback. */
 void up_free(struct up_ctx *ctx);
 

@@ -17,6 +17,7 @@
 
 #include <math.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -124,19 +125,28 @@ struct server {
 	uint32_t lprev, lnext;	/* LRU list, most recent first */
 };
 
+/* The source ports to draw from, one set for every context of the process
+ * (up_share_ports(): one per control thread), under mu. */
+struct up_ports {
+	pthread_mutex_t mu;
+	unsigned refs;		/* contexts drawing from it (atomic) */
+	uint16_t *ports;	/* the range minus the exclusions */
+	uint32_t nports;
+	/* the ports drawn last (a ring of recent_max) and a bitmap of them:
+	 * a draw that lands on one is drawn again, so consecutive queries
+	 * almost never share a port (10 birthday repeats in 1000 otherwise),
+	 * whichever thread sent them */
+	uint16_t recent[RECENT_PORTS];
+	uint32_t recent_max, recent_next;
+	uint64_t recent_map[65536 / 64];
+};
+
 struct up_ctx {
 	struct ctl_loop *loop;
 	struct up_config cfg;
 	struct up_counters cnt;
 	struct ctl_hist rtt;	/* accepted replies */
-	uint16_t *ports;	/* the range minus the exclusions */
-	uint32_t nports;
-	/* the ports drawn last (a ring of recent_max) and a bitmap of them:
-	 * a draw that lands on one is drawn again, so consecutive queries
-	 * almost never share a port (10 birthday repeats in 1000 otherwise) */
-	uint16_t recent[RECENT_PORTS];
-	uint32_t recent_max, recent_next;
-	uint64_t recent_map[65536 / 64];
+	struct up_ports *pp;	/* its own, or another context's */
 	struct query *q;
 	uint32_t free_head;
 	uint32_t outstanding;
@@ -204,6 +214,8 @@ const struct server *up_srv_peek(const struct up_ctx *c, const struct sockaddr_s
 /* The range minus the exclusions, as a table to draw from: 0, CTL_E_NOMEM,
  * or CTL_E_INVAL when no port is left. */
 int up_ports_init(struct up_ctx *c);
+/* c draws from it no more (the last context frees it). */
+void up_ports_release(struct up_ctx *c);
 
 /* A UDP socket of the family on a fresh random port (*port), or CTL_E_SYSTEM
  * with the reason in errno (EADDRINUSE: every draw was taken). */

@@ -3,12 +3,15 @@
  * see upstream_int.h): the configured range minus the exclusions (conf/'s
  * cfg_port_drawable(): never 53), a uniform draw for every UDP query that
  * avoids the ports drawn last, and the bind that takes it. Control
- * process, the loop's thread.
+ * process: a context's loop's thread; the drawing (struct up_ports, one
+ * for every context that shares it) under its mutex.
  */
 #include "control/upstream_int.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "conf/config.h"
@@ -18,16 +21,50 @@
 int up_ports_init(struct up_ctx *c)
 {
 	const struct up_config *cfg = &c->cfg;
+	struct up_ports *pp = calloc(1, sizeof(*pp));
 
-	c->ports = malloc(((size_t)cfg->port_max - cfg->port_min + 1) * sizeof(*c->ports));
-	if (!c->ports)
+	if (!pp)
+		return CTL_E_NOMEM;
+	c->pp = pp;
+	pp->refs = 1;
+	pthread_mutex_init(&pp->mu, NULL);
+	pp->ports = malloc(((size_t)cfg->port_max - cfg->port_min + 1) * sizeof(*pp->ports));
+	if (!pp->ports)
 		return CTL_E_NOMEM;
 	for (uint32_t p = cfg->port_min; p <= cfg->port_max; p++)
 		if (cfg_port_drawable(p, cfg->exclude, cfg->n_exclude))
-			c->ports[c->nports++] = (uint16_t)p;
-	c->recent_max = c->nports / RECENT_SHARE < RECENT_PORTS ? c->nports / RECENT_SHARE :
-								    RECENT_PORTS;
-	return c->nports ? 0 : CTL_E_INVAL;
+			pp->ports[pp->nports++] = (uint16_t)p;
+	pp->recent_max = pp->nports / RECENT_SHARE < RECENT_PORTS ? pp->nports / RECENT_SHARE
+								    : RECENT_PORTS;
+	return pp->nports ? 0 : CTL_E_INVAL;
+}
+
+void up_ports_release(struct up_ctx *c)
+{
+	struct up_ports *pp = c->pp;
+
+	c->pp = NULL;
+	if (!pp || __atomic_sub_fetch(&pp->refs, 1, __ATOMIC_ACQ_REL))
+		return;
+	pthread_mutex_destroy(&pp->mu);
+	free(pp->ports);
+	free(pp);
+}
+
+int up_share_ports(struct up_ctx *c, struct up_ctx *from)
+{
+	const struct up_config *a = &c->cfg, *b = &from->cfg;
+
+	if (a->port_min != b->port_min || a->port_max != b->port_max ||
+	    a->n_exclude != b->n_exclude ||
+	    memcmp(a->exclude, b->exclude, a->n_exclude * sizeof(a->exclude[0])))
+		return CTL_E_INVAL;
+	if (c->pp == from->pp)
+		return 0;
+	up_ports_release(c);
+	__atomic_add_fetch(&from->pp->refs, 1, __ATOMIC_ACQ_REL);
+	c->pp = from->pp;
+	return 0;
 }
 
 /*
@@ -35,21 +72,23 @@ int up_ports_init(struct up_ctx *c)
  * the range minus the exclusions; a port in use (or not ours to take)
  * means another draw.
  */
-static bool recent(const struct up_ctx *c, uint16_t p)
+static bool recent(const struct up_ports *pp, uint16_t p)
 {
-	return c->recent_map[p / 64] >> (p % 64) & 1;
+	return pp->recent_map[p / 64] >> (p % 64) & 1;
 }
 
-static void remember(struct up_ctx *c, uint16_t p)
+static void remember(struct up_ports *pp, uint16_t p)
 {
-	if (!c->recent_max)
-		return;
-	uint16_t old = c->recent[c->recent_next];
-	if (old)
-		c->recent_map[old / 64] &= ~(UINT64_C(1) << (old % 64));
-	c->recent[c->recent_next] = p;
-	c->recent_map[p / 64] |= UINT64_C(1) << (p % 64);
-	c->recent_next = (c->recent_next + 1) % c->recent_max;
+	pthread_mutex_lock(&pp->mu);
+	if (pp->recent_max) {
+		uint16_t old = pp->recent[pp->recent_next];
+		if (old)
+			pp->recent_map[old / 64] &= ~(UINT64_C(1) << (old % 64));
+		pp->recent[pp->recent_next] = p;
+		pp->recent_map[p / 64] |= UINT64_C(1) << (p % 64);
+		pp->recent_next = (pp->recent_next + 1) % pp->recent_max;
+	}
+	pthread_mutex_unlock(&pp->mu);
 }
 
 /*
@@ -57,12 +96,15 @@ static void remember(struct up_ctx *c, uint16_t p)
  * it is one of the last few drawn (at most 1/16 of the range is avoided
  * that way: under 0.1 bit of entropy for the default range).
  */
-static uint16_t draw_port(struct up_ctx *c)
+static uint16_t draw_port(struct up_ports *pp)
 {
-	uint16_t p = c->ports[up_rng_below(c->nports)];
+	/* (ports and nports never change: the draw needs no lock) */
+	uint16_t p = pp->ports[up_rng_below(pp->nports)];
 
-	for (int i = 0; i < RECENT_REDRAWS && recent(c, p); i++)
-		p = c->ports[up_rng_below(c->nports)];
+	pthread_mutex_lock(&pp->mu);
+	for (int i = 0; i < RECENT_REDRAWS && recent(pp, p); i++)
+		p = pp->ports[up_rng_below(pp->nports)];
+	pthread_mutex_unlock(&pp->mu);
 	return p;
 }
 
@@ -70,7 +112,7 @@ static int bind_random(struct up_ctx *c, int fd, uint8_t family,
 		       uint16_t *port)
 {
 	for (uint32_t a = 0; a < c->cfg.bind_attempts; a++) {
-		uint16_t p = draw_port(c);
+		uint16_t p = draw_port(c->pp);
 		struct sockaddr_storage ss;
 		socklen_t len;
 		if (family == AF_INET) {
@@ -88,7 +130,7 @@ static int bind_random(struct up_ctx *c, int fd, uint8_t family,
 		}
 		if (bind(fd, (struct sockaddr *)&ss, len) == 0) {
 			*port = p;
-			remember(c, p);
+			remember(c->pp, p);
 			return 0;
 		}
 		if (errno != EADDRINUSE && errno != EACCES)
