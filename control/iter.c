@@ -17,6 +17,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,7 +245,21 @@ struct ctl_iter {
 	ctl_iter_feed_cb feed;	 /* NULL: no aggressive negative caching */
 	void *feed_arg;
 	size_t feed_max;	 /* octets in one feed */
+	struct ctl_iter_router router; /* route NULL: none (control/pool.h) */
+	uint8_t rdata[65535];	 /* asm_rr()'s: one record's RDATA */
 };
+
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+
+void ctl_iter_cache_lock(void)
+{
+	pthread_mutex_lock(&cache_mu);
+}
+
+void ctl_iter_cache_unlock(void)
+{
+	pthread_mutex_unlock(&cache_mu);
+}
 
 static void step_start(struct req *r);
 static void step_next(struct req *r);
@@ -406,8 +421,8 @@ static int asm_rr(struct ctl_iter *it, struct dns_builder *b, const struct dns_m
 		  const struct dns_rr *rr, enum dns_section sec, uint32_t floor,
 		  uint32_t ttl_cap)
 {
-	static uint8_t rdata[65535]; /* one thread */
-	int n = dns_rr_rdata(m, rr, rdata, sizeof(rdata));
+	uint8_t *rdata = it->rdata;
+	int n = dns_rr_rdata(m, rr, rdata, sizeof(it->rdata));
 	uint32_t ttl = rr->ttl < floor ? floor : rr->ttl;
 
 	if (ttl > ttl_cap)
@@ -889,11 +904,13 @@ static void complete(struct req *r)
 	} else if (r->rcode == DNS_R_NOERROR || r->rcode == DNS_R_NXDOMAIN) {
 		/* The cache decides what it keeps (TTL 0, no SOA: nothing);
 		 * the answer has its DNSSEC records (take_answer()). */
+		ctl_iter_cache_lock();
 		cache_insert(it->cache, r->buf, len, ctl_iter_now(),
 			     r->sec == CTL_SEC_SECURE ? CACHE_RANK_SECURE
 			     : r->all_aa		    ? CACHE_RANK_AUTH_ANSWER
 						    : CACHE_RANK_NONAUTH_ANSWER,
 			     true);
+		ctl_iter_cache_unlock();
 	} else if (r->rcode == DNS_R_SERVFAIL && !r->priming && !r->local_fail && !r->cd) {
 		/* RFC 9520: asked again at once, it would fail again (unless
 		 * the failure was ours: out of ports, slots or a zone's share) */
@@ -1713,8 +1730,10 @@ static void cache_minimised(struct req *r, const struct dns_msg *m,
 	    (negative && asm_roles(it, &b, false, m, s, CTL_ROLE_SOA, CTL_ROLE_SOA,
 				   DNS_SEC_AUTHORITY, cap)))
 		return;
+	ctl_iter_cache_lock();
 	cache_insert(it->cache, it->side, dns_builder_finish(&b), now,
 		     s->aa ? CACHE_RANK_AUTH_ANSWER : CACHE_RANK_NONAUTH_ANSWER, false);
+	ctl_iter_cache_unlock();
 }
 
 /* A chain went on: has the name been seen (a loop) or the limit hit? */
@@ -2342,13 +2361,44 @@ static int resolve(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
 int ctl_iter_resolve(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
 		     uint16_t qclass, unsigned flags, ctl_iter_cb cb, void *arg)
 {
+	int rc;
+
+	if (it->router.route &&
+	    it->router.route(it->router.arg, qname, qtype, qclass, flags, false, cb, arg, &rc))
+		return rc;
 	return resolve(it, qname, qtype, qclass, flags, false, cb, arg);
 }
 
 int ctl_iter_refresh(struct ctl_iter *it, const uint8_t *qname, uint16_t qtype,
 		     uint16_t qclass, unsigned flags, ctl_iter_cb cb, void *arg)
 {
+	int rc;
+
+	if (it->router.route &&
+	    it->router.route(it->router.arg, qname, qtype, qclass, flags, true, cb, arg, &rc))
+		return rc;
 	return resolve(it, qname, qtype, qclass, flags, true, cb, arg);
+}
+
+void ctl_iter_set_router(struct ctl_iter *it, const struct ctl_iter_router *r)
+{
+	if (r)
+		it->router = *r;
+	else
+		memset(&it->router, 0, sizeof(it->router));
+}
+
+void ctl_iter_each_deleg(struct ctl_iter *it,
+			 void (*fn)(void *fnarg, struct ctl_deleg_table *t), void *fnarg)
+{
+	fn(fnarg, it->deleg);
+	if (it->router.each_deleg)
+		it->router.each_deleg(it->router.arg, fn, fnarg);
+}
+
+struct up_ctx *ctl_iter_up(const struct ctl_iter *it)
+{
+	return it->up;
 }
 
 void ctl_iter_get_stats(const struct ctl_iter *it, struct ctl_iter_stats *st)

@@ -32,9 +32,11 @@
  * zone whose servers black-hole can neither take every slot nor cost a
  * dozen upstream queries per random name asked below it.
  *
- * Control process, single thread (the loop's); the caller's thread must be a
+ * Control process: an iterator is its loop's thread's (control/pool.h runs
+ * one per control thread, all on one message cache); that thread must be a
  * registered liburcu QSBR thread (it writes and reads the cache) and call
- * cache_reader_quiescent() between loop iterations.
+ * cache_reader_quiescent() between loop iterations. The cache's writer
+ * calls of every thread go under ctl_iter_cache_lock().
  */
 #ifndef BW_CONTROL_ITER_H
 #define BW_CONTROL_ITER_H
@@ -261,5 +263,39 @@ uint32_t ctl_iter_now(void);
 /* The delegation table the iterator follows (read-only use: policy_ns.c). */
 struct ctl_deleg_table *ctl_iter_deleg(struct ctl_iter *it);
 void ctl_iter_set_clock_scale(uint32_t scale, uint64_t base_ms);
+
+/*
+ * The message cache has one writer at a time (cache/msgcache.h): every
+ * iterator takes this process-wide lock around its inserts, and every other
+ * writer call (trim, flush, walk, limits) of any thread goes under it too.
+ * Innermost: nothing else is locked while it is held.
+ */
+void ctl_iter_cache_lock(void);
+void ctl_iter_cache_unlock(void);
+
+/*
+ * Control on N threads (control/pool.h): route(arg, ...) is asked first by
+ * ctl_iter_resolve() and ctl_iter_refresh() of this iterator (never by its
+ * own sub-questions): true when it took the question to another thread's
+ * iterator, *rc then the call's result (cb called exactly once, later, from
+ * this iterator's loop when *rc is 0); false: this iterator resolves it.
+ * each_deleg(arg, fn, fnarg) calls fn with every other iterator's
+ * delegation table, that iterator held still, so that a reader of the
+ * table (policy_ns.c) sees every thread's cuts. NULL router: none.
+ */
+struct ctl_iter_router {
+	bool (*route)(void *arg, const uint8_t *qname, uint16_t qtype, uint16_t qclass,
+		      unsigned flags, bool refresh, ctl_iter_cb cb, void *cbarg, int *rc);
+	void (*each_deleg)(void *arg, void (*fn)(void *fnarg, struct ctl_deleg_table *t),
+			   void *fnarg);
+	void *arg;
+};
+void ctl_iter_set_router(struct ctl_iter *it, const struct ctl_iter_router *r);
+/* fn with this iterator's delegation table, then with every other
+ * thread's (the router's each_deleg). */
+void ctl_iter_each_deleg(struct ctl_iter *it,
+			 void (*fn)(void *fnarg, struct ctl_deleg_table *t), void *fnarg);
+/* The upstream context the iterator asks through (view.c's cookies). */
+struct up_ctx *ctl_iter_up(const struct ctl_iter *it);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * control/loop.c: epoll set plus a binary min-heap of timers. Control
- * process, single thread; blocks only in epoll_wait.
+ * process: each loop is one thread's (control/pool.h runs one per control
+ * thread); blocks only in epoll_wait.
  *
  * Invariants: watch[fd].gen changes every time fd is watched anew or
  * unwatched, and every epoll event carries the generation it was registered
@@ -36,7 +37,15 @@ struct ctl_loop {
 	uint32_t nwatch;	/* entries in watch[] */
 	struct ctl_timer **heap;
 	uint32_t nheap, capheap;
+	ctl_loop_idle_cb idle;	/* around the blocking wait; NULL: none */
+	void *idle_arg;
 };
+
+void ctl_loop_set_idle(struct ctl_loop *l, ctl_loop_idle_cb fn, void *arg)
+{
+	l->idle = fn;
+	l->idle_arg = arg;
+}
 
 uint64_t ctl_now_us(void)
 {
@@ -254,7 +263,15 @@ int ctl_loop_run_once(struct ctl_loop *l, uint32_t cap_ms)
 	 * sets): a timer that takes in new work (the dataplane's misses) must
 	 * not starve the replies to the work already out. */
 	for (int round = 0; round < EVENT_ROUNDS; round++) {
+		bool block = !round && l->idle;
+		if (block)
+			l->idle(l->idle_arg, true);
 		n = epoll_wait(l->epfd, ev, EVENTS_MAX, round ? 0 : timeout);
+		if (block) {
+			int saved = errno;
+			l->idle(l->idle_arg, false);
+			errno = saved;
+		}
 		if (n < 0 && errno != EINTR)
 			return CTL_E_SYSTEM;
 		if (n < 0 && !round)

@@ -1,8 +1,9 @@
 /*
  * control/loop.h: the control process's event loop: one epoll set for file
  * descriptors and one min-heap of millisecond deadlines on CLOCK_MONOTONIC.
- * Control process only, single-threaded: every function here must be called
- * from the thread that runs the loop, and only ctl_loop_run_once() blocks (in
+ * Control process only; a loop is one thread's: every function here must be
+ * called from the thread that runs the loop (or, for a control thread's
+ * loop, while control/pool.c holds that thread still), and only ctl_loop_run_once() blocks (in
  * epoll_wait). Callbacks run from ctl_loop_run_once() and may add or remove
  * any watch or timer, their own included.
  *
@@ -67,6 +68,16 @@ void ctl_loop_free(struct ctl_loop *loop);
  * 0; a later one still runs the timers).
  */
 int ctl_loop_run_once(struct ctl_loop *loop, uint32_t cap_ms);
+
+/*
+ * fn(arg, true) is called right before ctl_loop_run_once()'s first wait
+ * (the one that may block), fn(arg, false) right after (not around the
+ * non-blocking waits that follow a full set): a loop run by a thread of its own lets go of what
+ * it holds while it sleeps (control/pool.c: its lock, its RCU reader
+ * state). NULL: nothing (the default).
+ */
+typedef void (*ctl_loop_idle_cb)(void *arg, bool idle);
+void ctl_loop_set_idle(struct ctl_loop *loop, ctl_loop_idle_cb fn, void *arg);
 
 /* The time by the processes' one clock (shm/clock.h: CLOCK_MONOTONIC), in
  * milliseconds and microseconds. */
