@@ -80,6 +80,7 @@ enum cfg_err {
 #define CFG_DEVICE_MAX 256	   /* octets of a port's device, NUL included */
 #define CFG_PORT_ADDRS_MAX 8	   /* addresses of one port */
 #define CFG_WORKERS_MAX 128	   /* dataplane.workers */
+#define CFG_CONTROL_THREADS_MAX 64 /* control.threads */
 #define CFG_LCORE_MAX 1023	   /* highest lcore id (the EAL checks its own) */
 #define CFG_TTL_MAX_S 2147483647u  /* RFC 2181 8: TTLs are 31-bit */
 #define CFG_POLICY_MAX 32	   /* policy zones */
@@ -368,6 +369,11 @@ struct cfg {
 		 * (RFC 1996) from policy zones' primaries; default none */
 		unsigned n_notify;		  /* 0..CFG_NOTIFY_LISTEN_MAX */
 		struct cfg_endpoint notify[CFG_NOTIFY_LISTEN_MAX];
+		/* threads: control threads that resolve (control/pool.h),
+		 * 1..CFG_CONTROL_THREADS_MAX; 0 (the default): the CPUs
+		 * control may run on, less the dataplane's workers, at least
+		 * one (control/main.c) */
+		uint32_t threads;
 	} control;
 	/* metrics: the Prometheus endpoint (control/metrics.h); absent: none.
 	 * listen without @PORT: CFG_METRICS_PORT */

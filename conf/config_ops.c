@@ -49,7 +49,7 @@ static int file_mode(struct ctx *x, yaml_node_t *n, uint32_t *out)
 
 int cfgp_control(struct ctx *x, yaml_node_t *n)
 {
-	MAP_WALK(k, "socket", "notify-listen", "socket-mode", "socket-group", "user");
+	MAP_WALK(k, "socket", "notify-listen", "socket-mode", "socket-group", "user", "threads");
 	int r = cfgp_walk_map(x, n, &k_walk);
 
 	if (r)
@@ -62,6 +62,8 @@ int cfgp_control(struct ctx *x, yaml_node_t *n)
 				    "a user name"));
 	FIELD(k, 3, cfgp_get_string(x, v, x->cfg->control.socket_group,
 				    sizeof(x->cfg->control.socket_group), "a group name or number"));
+	FIELD(k, 5, cfgp_get_u32(x, v, 1, CFG_CONTROL_THREADS_MAX, "a number of threads",
+				 &x->cfg->control.threads));
 	return 0;
 }
 

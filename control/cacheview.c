@@ -4,7 +4,8 @@
  * way the front end does (answer_cached() and answer_nxdomain_cut() on
  * control's cache, ctl_dp_lookup() through the dataplane's writer), so
  * what it shows is what a client gets. dump-cache walks control's own
- * cache with cache_walk() in one go (the loop's thread is its writer), or
+ * cache with cache_walk() in one go (as its writer, under
+ * ctl_iter_cache_lock()), or
  * the dataplane's a page at a time through its writer (ctl_dp_dump()),
  * the answer written as the client reads (ctl_sock_reply_async()).
  */
@@ -15,6 +16,7 @@
 
 #include "answer/reply.h"
 #include "control/err.h"
+#include "control/iter.h"
 #include "control/jsonw.h"
 #include "dns/build.h"
 #include "dns/name.h"
@@ -516,7 +518,9 @@ int ctl_cacheview_command(const struct ctl_cacheview_parts *x, uint32_t now, con
 					    : "control's cache (the client cache: standalone)",
 		  !x->dp);
 	uint64_t pos = 0; /* the whole index in one call */
+	ctl_iter_cache_lock(); /* a writer's walk: the control threads' inserts wait */
 	cache_walk(x->cache, &pos, UINT64_MAX, now, dump_one, &d);
+	ctl_iter_cache_unlock();
 	dump_tail(&d, 0, NULL);
 	return 0;
 }

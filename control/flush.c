@@ -74,7 +74,9 @@ static void flush_wait(struct ctl_loop *loop, void *arg)
 	struct flush_req *q = arg;
 	uint64_t mine = 0, dp_removed = 0, dp_zones = 0;
 	uint32_t dp_status = SHM_FLUSH_OK;
+	ctl_iter_cache_lock();
 	bool busy = cache_flush_busy(q->x.cache, &mine);
+	ctl_iter_cache_unlock();
 	bool lost = q->x.dp && ctl_dp_lost(q->x.dp);
 	bool dp_done = !q->x.dp || lost;
 
@@ -119,6 +121,24 @@ static void flush_wait(struct ctl_loop *loop, void *arg)
 		       (unsigned long long)q->keys);
 }
 
+/* What only control holds, in every control thread. */
+static void flush_one(void *arg, unsigned i, const struct ctl_pool_shard *s)
+{
+	struct flush_req *q = arg;
+	bool named = q->mode == SHM_FLUSH_NAME || q->mode == SHM_FLUSH_ZONE;
+
+	(void)i;
+	if (named) {
+		q->cuts += ctl_deleg_flush(s->deleg, q->name, q->mode == SHM_FLUSH_ZONE);
+		q->keys += ctl_iter_flush(s->it, q->name, q->mode == SHM_FLUSH_ZONE);
+	} else if (q->mode == SHM_FLUSH_ALL) {
+		q->cuts += ctl_deleg_flush(s->deleg, NULL, true);
+		q->keys += ctl_iter_flush(s->it, NULL, true);
+	} else {
+		ctl_iter_forget_failures(s->it);
+	}
+}
+
 int ctl_flush_command(const struct ctl_flush_parts *x, const char *cmd, FILE *f)
 {
 	static const char *const verbs[] = {
@@ -154,7 +174,10 @@ int ctl_flush_command(const struct ctl_flush_parts *x, const char *cmd, FILE *f)
 					      : "an empty label or a bad escape");
 		return 0;
 	}
-	if (pending || cache_flush_busy(x->cache, NULL)) {
+	ctl_iter_cache_lock();
+	bool busy = cache_flush_busy(x->cache, NULL);
+	ctl_iter_cache_unlock();
+	if (pending || busy) {
 		fprintf(f, "error: a flush is in progress; nothing changed (flush again)\n");
 		return 0;
 	}
@@ -178,17 +201,11 @@ int ctl_flush_command(const struct ctl_flush_parts *x, const char *cmd, FILE *f)
 	}
 	/* the caches (the mode is the cache's: dplink.c), then what only
 	 * control holds */
+	ctl_iter_cache_lock();
 	int zones = cache_flush_stores(x->cache, x->nsec, mode, named ? q->name : NULL,
 				       ctl_iter_now(), &q->entries);
-	if (named) {
-		q->cuts = ctl_deleg_flush(x->deleg, q->name, mode == SHM_FLUSH_ZONE);
-		q->keys = ctl_iter_flush(x->it, q->name, mode == SHM_FLUSH_ZONE);
-	} else if (mode == SHM_FLUSH_ALL) {
-		q->cuts = ctl_deleg_flush(x->deleg, NULL, true);
-		q->keys = ctl_iter_flush(x->it, NULL, true);
-	} else {
-		ctl_iter_forget_failures(x->it);
-	}
+	ctl_iter_cache_unlock();
+	ctl_pool_each(x->pool, flush_one, q);
 	if (zones < 0)
 		q->err = zones == CACHE_E_NSEC_NOMEM ? "the NSEC store: out of memory (its ranges stay)"
 						     : cache_strerror(zones);

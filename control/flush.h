@@ -13,17 +13,17 @@
 #include "control/ctlsock.h"
 #include "control/deleg.h"
 #include "control/dplink.h"
-#include "control/iter.h"
 #include "control/loop.h"
+#include "control/pool.h"
 
 /* What a flush reaches: control's cache, its NSEC store (standalone with
- * aggressive NSEC, else NULL), its delegation table, the iterator's key
- * table and remembered failures, the dataplane (NULL: standalone). */
+ * aggressive NSEC, else NULL), every control thread's delegation table,
+ * key table and remembered failures (the pool's), the dataplane (NULL:
+ * standalone). */
 struct ctl_flush_parts {
 	struct cache *cache;
 	struct cache_nsec *nsec;
-	struct ctl_deleg_table *deleg;
-	struct ctl_iter *it;
+	struct ctl_pool *pool;
 	struct ctl_dp *dp;
 	struct ctl_loop *loop;
 	struct ctl_sock *sock;

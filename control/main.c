@@ -6,7 +6,10 @@
  * to bailiwick-dataplane (misses from its workers, TCP on the listen
  * addresses), until SIGINT or SIGTERM. When the dataplane goes away it
  * executes itself again to attach to the next one. SIGUSR1 writes the
- * counters to standard error; so does "stats" on the operator socket. Control process, one thread; errors at start name the
+ * counters to standard error; so does "stats" on the operator socket.
+ * Control process: this thread (the front ends, the operator, one
+ * iterator) and control.threads - 1 more resolving (control/pool.h);
+ * errors at start name the
  * file, line and key (configuration) or the address (sockets) and exit 2
  * (configuration) or 1 (anything else).
  */
@@ -15,6 +18,7 @@
 #include <getopt.h>
 #include <netinet/in.h>
 #include <math.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +52,7 @@
 #include "control/parts.h"
 #include "control/privs.h"
 #include "control/policy.h"
+#include "control/pool.h"
 #include "control/server.h"
 #include "control/upstream.h"
 #include "control/val.h"
@@ -92,26 +97,25 @@ static void feed_local(void *arg, const uint8_t *msg, size_t len)
 
 static void dump_stats(const struct ctl_parts *p, FILE *f)
 {
-	struct ctl_iter *it = p->it;
-	struct up_ctx *up = p->up;
 	struct ctl_server *srv = p->srv;
-	struct ctl_deleg_table *deleg = p->deleg;
 	struct cache *cache = p->cache;
-	struct ctl_iter_stats is;
-	struct ctl_infra_stats xs;
-	struct up_counters uc;
 	struct ctl_server_stats ss;
-	struct ctl_deleg_stats ds;
 	struct cache_stats cs;
-	struct ctl_chain_stats vs;
+	/* every control thread's, added up */
+	static struct ctl_pool_sums sum;
 
-	ctl_iter_get_stats(it, &is);
-	ctl_iter_get_chain_stats(it, &vs);
-	ctl_iter_get_infra_stats(it, &xs);
-	up_counters_get(up, &uc);
+	ctl_pool_sum(p->pool, &sum);
+	const struct ctl_iter_stats is = sum.iter;
+	const struct ctl_infra_stats xs = sum.infra;
+	const struct up_counters uc = sum.up;
+	const struct ctl_deleg_stats ds = sum.deleg;
+	const struct ctl_chain_stats vs = sum.chain;
+	const struct ctl_pool_stats ps = sum.pool;
+
 	ctl_server_get_stats(srv, &ss);
-	ctl_deleg_get_stats(deleg, &ds);
+	ctl_iter_cache_lock(); /* (its counters are the writer's) */
 	cache_get_stats(cache, &cs);
+	ctl_iter_cache_unlock();
 #define P(group, s, name, text) fprintf(f, "stat %s.%s %llu\n", group, #name, \
 					(unsigned long long)(s).name);
 #define PS(name, text) P("server", ss, name, text)
@@ -120,6 +124,7 @@ static void dump_stats(const struct ctl_parts *p, FILE *f)
 #define PD(name, text) P("deleg", ds, name, text)
 #define PX(name, text) P("infra", xs, name, text)
 #define PV(name, text) P("dnssec", vs, name, text)
+#define PO(name, text) P("pool", ps, name, text)
 	/* the resolver's TTL clock (resolver.clock-scale: the study's) */
 	fprintf(f, "stat clock.resolver_s %u\n", ctl_iter_now());
 	CTL_SERVER_COUNTERS(PS)
@@ -127,8 +132,10 @@ static void dump_stats(const struct ctl_parts *p, FILE *f)
 	CTL_CHAIN_COUNTERS(PV)
 	CTL_INFRA_COUNTERS(PX)
 	UP_COUNTERS(PU)
-	ctl_hist_print(up_rtt_hist(up), "upstream.rtt", f);
-	ctl_hist_print(ctl_iter_resolve_hist(it), "iter.resolve_time", f);
+	ctl_hist_print(&sum.rtt, "upstream.rtt", f);
+	ctl_hist_print(&sum.resolve, "iter.resolve_time", f);
+	fprintf(f, "stat pool.threads %u\n", ctl_pool_threads(p->pool));
+	CTL_POOL_COUNTERS(PO)
 	CTL_DELEG_COUNTERS(PD)
 	fprintf(f, "stat deleg.entries %llu\n", (unsigned long long)ds.entries);
 	struct ctl_dnstap_stats ts;
@@ -248,8 +255,8 @@ static int command(void *arg, const char *cmd, FILE *f)
 	 * "json VERB ...": a table view's answer as one JSON object */
 	const char *rest;
 	bool json = ctl_sock_verb(cmd, "json", &rest) && rest;
-	struct ctl_flush_parts fx = { p->cache, p->nsec, p->deleg, p->it, p->dp, p->loop, p->sock };
-	struct ctl_view_parts vx = { p->deleg, p->it, p->up, json };
+	struct ctl_flush_parts fx = { p->cache, p->nsec, p->pool, p->dp, p->loop, p->sock };
+	struct ctl_view_parts vx = { p->pool, json };
 	struct ctl_cacheview_parts cx = { p->cache, p->dp, p->sock, p->loop, json };
 	if (json) {
 		if (ctl_view_command(&vx, ctl_iter_now(), rest, f) != CTL_E_UNKNOWN_COMMAND ||
@@ -314,8 +321,11 @@ static void transferred(void *arg, int r, const char *err, unsigned failed, cons
 		ctl_dp_publish_policy(p->dp, s, slen);
 }
 
-/* Upstream I/O; IPv6 only where the host has it. */
-static struct up_ctx *open_upstream(struct ctl_loop *loop, const struct cfg *c)
+/* Upstream I/O; IPv6 only where the host has it. threads: how many
+ * contexts there will be (descriptors for each); say: the notices (the
+ * first one only). */
+static struct up_ctx *open_upstream(struct ctl_loop *loop, const struct cfg *c,
+				    unsigned threads, bool say)
 {
 	const typeof(c->resolver.upstream) *u = &c->resolver.upstream;
 	struct up_config uc;
@@ -342,7 +352,7 @@ static struct up_ctx *open_upstream(struct ctl_loop *loop, const struct cfg *c)
 	}
 	/* one socket per outstanding query (UDP or TCP), and clients */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-		rlim_t want = (rlim_t)uc.max_queries + 4096;
+		rlim_t want = (rlim_t)uc.max_queries * threads + 4096;
 		if (rl.rlim_cur < want) {
 			rl.rlim_cur = want > rl.rlim_max ? rl.rlim_max : want;
 			setrlimit(RLIMIT_NOFILE, &rl);
@@ -352,14 +362,66 @@ static struct up_ctx *open_upstream(struct ctl_loop *loop, const struct cfg *c)
 		cfg_log(CFG_LOG_ERR, "upstream: %s", ctl_strerror(err));
 		return NULL;
 	}
-	if (!(up_families(up) & 2))
+	if (say && !(up_families(up) & 2))
 		cfg_log(CFG_LOG_NOTICE, "no IPv6 on this host: IPv4 servers only");
 	/* 2^14 ports and fewer: a spoofer's odds grow past 1 in 2^30 a try */
-	if (up_port_count(up) < 16384)
+	if (say && up_port_count(up) < 16384)
 		cfg_log(CFG_LOG_WARNING, "warning: only %u source ports to draw from "
 				"(resolver.upstream.ports): about %.1f bits of port entropy",
 			up_port_count(up), log2(up_port_count(up)));
 	return up;
+}
+
+/* control.threads, or (0) the CPUs we may run on less the dataplane's
+ * workers, at least one. */
+static unsigned control_threads(const struct cfg *c)
+{
+	cpu_set_t set;
+	long n;
+
+	if (c->control.threads)
+		return c->control.threads;
+	n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set)
+							  : sysconf(_SC_NPROCESSORS_ONLN);
+	if (c->dataplane.enabled)
+		n -= (long)c->dataplane.n_workers;
+	return n < 1 ? 1 : n > CFG_CONTROL_THREADS_MAX ? CFG_CONTROL_THREADS_MAX : (unsigned)n;
+}
+
+/* One control thread's iterator, on loop (sh->loop): its delegation table
+ * from the hints and the routed zones, its upstream context, validation
+ * with the anchors. false: it said why (the parts made so far in sh). */
+static bool build_shard(struct ctl_pool_shard *sh, struct ctl_loop *loop, const struct cfg *cfg,
+			const struct ctl_referral *hints, const struct ctl_iter_config *ic,
+			struct cache *cache, const struct ctl_anchors *anchors, unsigned threads,
+			bool first)
+{
+	char err[512];
+
+	sh->loop = loop;
+	if (!loop || !(sh->deleg = ctl_deleg_table_new(0, cfg->cache.max_ttl_s)) ||
+	    ctl_deleg_set_hints(sh->deleg, hints, ctl_iter_now()) ||
+	    ctl_routed_zones(sh->deleg, cfg, ic, err, sizeof(err))) {
+		cfg_log(CFG_LOG_ERR, "out of memory");
+		return false;
+	}
+	if (!(sh->up = open_upstream(loop, cfg, threads, first)))
+		return false;
+	if (!(sh->it = ctl_iter_new(loop, sh->up, cache, sh->deleg, ic))) {
+		cfg_log(CFG_LOG_ERR, "out of memory");
+		return false;
+	}
+	if (anchors) {
+		struct ctl_val_limits lim;
+		ctl_val_limits_of(cfg, &lim);
+		if (ctl_iter_set_validation(sh->it, anchors, &lim,
+					    cfg->resolver.has_validation_time
+						    ? cfg->resolver.validation_time : 0)) {
+			cfg_log(CFG_LOG_ERR, "out of memory");
+			return false;
+		}
+	}
+	return true;
 }
 
 int main(int argc, char **argv)
@@ -474,32 +536,34 @@ int main(int argc, char **argv)
 	if (cfg.dataplane.enabled)
 		cc.max_bytes = (size_t)cfg.resolver.cache_size_bytes;
 	struct cache *cache = cache_new(&cc);
-	struct ctl_deleg_table *deleg = ctl_deleg_table_new(0, cfg.cache.max_ttl_s);
-	struct ctl_loop *loop = ctl_loop_new(NULL);
-	if (!cache || !deleg || !loop ||
-	    ctl_deleg_set_hints(deleg, &hints, ctl_iter_now()) ||
-	    ctl_routed_zones(deleg, &cfg, &ic, err, sizeof(err))) {
+	if (!cache) {
 		cfg_log(CFG_LOG_ERR, "out of memory");
 		return 1;
 	}
-	struct up_ctx *up = open_upstream(loop, &cfg);
-	if (!up)
-		return 1;
-	struct ctl_iter *it = ctl_iter_new(loop, up, cache, deleg, &ic);
-	if (!it) {
-		cfg_log(CFG_LOG_ERR, "out of memory");
-		return 1;
-	}
-	if (anchors) {
-		struct ctl_val_limits lim;
-		ctl_val_limits_of(&cfg, &lim);
-		if (ctl_iter_set_validation(it, anchors, &lim,
-					    cfg.resolver.has_validation_time
-						    ? cfg.resolver.validation_time : 0)) {
-			cfg_log(CFG_LOG_ERR, "out of memory");
+	/* control.threads iterators on the one cache: this thread's (its
+	 * loop the front ends' too) and the pool's */
+	unsigned threads = control_threads(&cfg);
+	static struct ctl_pool_shard shards[CFG_CONTROL_THREADS_MAX];
+	for (unsigned i = 0; i < threads; i++) {
+		if (!build_shard(&shards[i], ctl_loop_new(NULL), &cfg, &hints, &ic, cache, anchors,
+				 threads, i == 0))
+			return 1;
+		/* one port mechanism: the ports drawn last avoided by all */
+		if (i && up_share_ports(shards[i].up, shards[0].up)) {
+			cfg_log(CFG_LOG_ERR, "control threads: the source port sets differ");
 			return 1;
 		}
 	}
+	struct ctl_pool *pool = ctl_pool_new(shards, threads, &code);
+	if (!pool) {
+		cfg_log(CFG_LOG_ERR, "control threads: %s: %s", ctl_strerror(code),
+			strerror(errno));
+		return 1;
+	}
+	struct ctl_loop *loop = shards[0].loop;
+	struct up_ctx *up = shards[0].up;
+	struct ctl_deleg_table *deleg = shards[0].deleg;
+	struct ctl_iter *it = shards[0].it;
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
@@ -509,7 +573,7 @@ int main(int argc, char **argv)
 
 	struct ctl_parts parts = { it, up, NULL, deleg, cache, NULL, policy, loop, NULL, NULL,
 			       { 0 }, 0, 0, &cfg, path, cfg_sha256, 1, &hints, false, anchors,
-			       anchors_id, NULL, 0, ctl_now_ms(), NULL };
+			       anchors_id, NULL, 0, ctl_now_ms(), NULL, pool };
 	if (cfg.dataplane.enabled) {
 		cfg_log(CFG_LOG_NOTICE, "waiting for the dataplane");
 		parts.dp = ctl_dp_attach(loop, it, &cfg, cfg_sha256, argv[0],
@@ -578,7 +642,7 @@ int main(int argc, char **argv)
 			cfg_log(CFG_LOG_ERR, "out of memory");
 			return 1;
 		}
-		ctl_iter_set_feed(it, feed_local, &parts, CACHE_NSEC_FEED_MAX);
+		ctl_pool_set_feed(pool, feed_local, &parts, CACHE_NSEC_FEED_MAX);
 		if (parts.dp)
 			ctl_dp_set_nsec(parts.dp, parts.nsec);
 		else
@@ -623,9 +687,13 @@ int main(int argc, char **argv)
 		parts.dp ? "attached to the dataplane" : "standalone",
 		cfg.n_listen, cfg.n_listen == 1 ? "" : "es", parts.dp ? " (TCP)" : "",
 		hints.nns);
-	cfg_log(CFG_LOG_NOTICE, "client cache: %s; its own cache %llu MiB",
+	cfg_log(CFG_LOG_NOTICE, "client cache: %s; its own cache %llu MiB; %u thread%s resolving",
 		parts.dp ? "the dataplane's" : "its own",
-		(unsigned long long)(cc.max_bytes >> 20));
+		(unsigned long long)(cc.max_bytes >> 20), threads, threads == 1 ? "" : "s");
+	if (ctl_pool_start(pool)) {
+		cfg_log(CFG_LOG_ERR, "control threads: %s", strerror(errno));
+		return 1;
+	}
 	/* systemd (Type=notify): ready now; the watchdog is kept while the
 	 * loop turns (no-ops without NOTIFY_SOCKET) */
 	sd_notifyf(0, "READY=1\nSTATUS=resolving (%s)", parts.dp ? "attached to the dataplane"
@@ -647,12 +715,21 @@ int main(int argc, char **argv)
 			loop_failed = true;
 			break;
 		}
+		if (ctl_pool_failed(pool)) {
+			loop_failed = true;
+			break;
+		}
 		/* entry pointers from this round's lookups are not kept */
 		cache_reader_quiescent();
 		uint64_t removed = 0;
-		while (cache_trim(cache, ctl_iter_now(), CACHE_TRIM_SLICE, &removed) &&
-		       ctl_loop_run_once(loop, 0) >= 0)
+		for (;;) {
+			ctl_iter_cache_lock();
+			bool more = cache_trim(cache, ctl_iter_now(), CACHE_TRIM_SLICE, &removed);
+			ctl_iter_cache_unlock();
+			if (!more || ctl_loop_run_once(loop, 0) < 0)
+				break;
 			cache_reader_quiescent(); /* slices between rounds of events */
+		}
 		if (dump) {
 			dump = 0;
 			dump_stats(&parts, stderr);
@@ -664,6 +741,10 @@ int main(int argc, char **argv)
 	sd_notify(0, reattach ? "STATUS=the dataplane went away: attaching to the next one"
 			      : "STOPPING=1");
 	dump_stats(&parts, stderr);
+	/* the other threads stop first: nothing of theirs runs from here on
+	 * (what they were resolving ends without callbacks) */
+	ctl_pool_free(pool);
+	parts.pool = NULL;
 	ctl_dp_detach(parts.dp);
 	/* a policy reload still running ends in ctl_policy_free() below, and
 	 * its callback must not publish to the dataplane just left */

@@ -36,6 +36,7 @@
 #include "control/infra.h"
 #include "control/iter.h"
 #include "control/policy.h"
+#include "control/pool.h"
 #include "control/secondary.h"
 #include "control/server.h"
 #include "control/upstream.h"
@@ -67,6 +68,7 @@ struct family {
 #define F_XFR(name, text) FC("policy_zone", xfr_##name, "policy zone transfers: " text)
 #define F_DNSTAP(name, text) FC("dnstap", name, text)
 #define F_LOG(name, text) FC("log", name, text)
+#define F_POOL(name, text) FC("pool", name, text)
 
 static const struct family families[] = {
 	CTL_SERVER_COUNTERS(F_SERVER)
@@ -82,6 +84,8 @@ static const struct family families[] = {
 	CTL_SECONDARY_COUNTERS(F_XFR)
 	CTL_DNSTAP_COUNTERS(F_DNSTAP)
 	CTL_LOG_COUNTERS(F_LOG)
+	CTL_POOL_COUNTERS(F_POOL)
+	{ "pool.threads", K_GAUGE, "control threads resolving (control.threads)" },
 	/* the lines printed one by one */
 	{ "clock.resolver_s", K_GAUGE, "the resolver's TTL clock, seconds (resolver.clock-scale)" },
 	{ "clock.dataplane_s", K_GAUGE, "the dataplane's cache clock, seconds" },

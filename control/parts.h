@@ -1,7 +1,8 @@
 /*
  * control/parts.h: what bailiwick-control is made of once it runs (main.c
  * builds it), for the operator verbs that change it: reload and
- * reload-policy (reload.c), set-log-level. Control process, one thread.
+ * reload-policy (reload.c), set-log-level. Control process, the loop's
+ * thread.
  * Private to the program (no library includes it).
  */
 #ifndef BW_CONTROL_PARTS_H
@@ -49,6 +50,9 @@ struct ctl_parts {
 	size_t stats_base_len;
 	uint64_t started_ms;	/* ctl_now_ms() at the start (status' uptime) */
 	struct ctl_dnstap *dnstap;	/* NULL: no dnstap section */
+	/* every control thread's iterator (it, up and deleg above are the
+	 * loop's thread's own: shard 0) */
+	struct ctl_pool *pool;
 };
 
 /*

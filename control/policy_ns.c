@@ -217,13 +217,34 @@ static bool next_cut(struct gather *g, struct ctl_deleg_table *t, const uint8_t 
 	return true;
 }
 
+/* One control thread's delegation table (each thread keeps its own:
+ * control/pool.h): each name's cuts, from the deepest up. */
+struct walk {
+	struct gather *g;
+	const uint8_t (*names)[DNS_NAME_MAX];
+	unsigned n;
+	uint8_t (*zones)[DNS_NAME_MAX];
+	unsigned nz;
+	bool found[CTL_NS_QNAMES_MAX];
+};
+
+static void walk_table(void *arg, struct ctl_deleg_table *t)
+{
+	struct walk *w = arg;
+
+	for (unsigned i = 0; i < w->n; i++) {
+		const uint8_t *at = w->names[i];
+		while (next_cut(w->g, t, at, w->zones, &w->nz, &at, &w->found[i]))
+			;
+	}
+}
+
 int ctl_ns_gather(struct ctl_iter *it, const uint8_t (*names)[DNS_NAME_MAX], unsigned n,
 		  unsigned need, ctl_ns_done done, void *arg, struct ctl_ns_stats *st)
 {
-	struct ctl_deleg_table *t = ctl_iter_deleg(it);
 	struct gather *g = calloc(1, sizeof(*g));
 	uint8_t zones[CTL_NS_CUTS_MAX][DNS_NAME_MAX];
-	unsigned nz = 0;
+	struct walk w = { g, names, n < CTL_NS_QNAMES_MAX ? n : CTL_NS_QNAMES_MAX, zones, 0, { 0 } };
 
 	if (!g)
 		return CTL_E_NOMEM;
@@ -233,23 +254,23 @@ int ctl_ns_gather(struct ctl_iter *it, const uint8_t (*names)[DNS_NAME_MAX], uns
 	g->arg = arg;
 	g->st = st;
 	g->starting = true;
-	/* Each name's cuts from the deepest up: the parent's side (names,
-	 * glue) now, while the table's pointers hold; the apex sets asked
-	 * after. Each step's cut is a proper ancestor of the last: the walk
-	 * ends. */
-	for (unsigned i = 0; i < n; i++) {
-		const uint8_t *at = names[i];
-		bool found = false;
-		while (next_cut(g, t, at, zones, &nz, &at, &found))
-			;
-		/* a name three labels deep or more with no cut below the
-		 * TLDs: one that expired or was evicted since the answer
-		 * was cached (or a registered name's zone holds it without
-		 * a cut): this client's verdict without it, none kept */
-		if (!found && dns_name_labels(names[i]) >= 3)
+	/* Each name's cuts from the deepest up, in every control thread's
+	 * table (a cut met in one is not walked again in the next): the
+	 * parent's side (names, glue) now, while the table's pointers hold;
+	 * the apex sets asked after. Each step's cut is a proper ancestor of
+	 * the last: the walk ends. */
+	if (n > CTL_NS_QNAMES_MAX)
+		g->incomplete = true;
+	ctl_iter_each_deleg(it, walk_table, &w);
+	unsigned nz = w.nz;
+	/* a name three labels deep or more with no cut below the TLDs in
+	 * any table: one that expired or was evicted since the answer was
+	 * cached (or a registered name's zone holds it without a cut): this
+	 * client's verdict without it, none kept */
+	for (unsigned i = 0; i < w.n; i++)
+		if (!w.found[i] && dns_name_labels(names[i]) >= 3)
 			g->incomplete = true;
-	}
-	/* now that the table is not read any more: the apex sets (then, in
+	/* now that the tables are not read any more: the apex sets (then, in
 	 * finish(), every name's addresses) */
 	for (unsigned i = 0; i < nz; i++)
 		ask(g, zones[i], DNS_T_NS);

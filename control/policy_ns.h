@@ -11,8 +11,9 @@
  * first, at most CTL_NS_CUTS_MAX;
  * BIND's default min-ns-dots 1 skips the root's and the TLDs' servers
  * alike), the union of
- *   - the parent's NS set and its glue (the delegation table: what the
- *     iterator followed; cuts are learned only from parent-side referrals),
+ *   - the parent's NS set and its glue (the delegation tables, every
+ *     control thread's: what the iterators followed; cuts are learned
+ *     only from parent-side referrals),
  *   - the child's apex NS set (asked through the iterator: its cache, or
  *     the zone's servers when not cached or expired),
  *   - for NSIP, the A and AAAA records of every name of both (asked

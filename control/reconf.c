@@ -95,6 +95,7 @@ static const struct field fields[] = {
 	F("control.socket-mode", control.socket_mode, false),
 	F("control.socket-group", control.socket_group, false),
 	F("control.user", control.user, false),
+	F("control.threads", control.threads, false),
 	F("metrics.listen", metrics, false),
 	F("dnstap", dnstap, false),
 	F("log.level", log.level, true),

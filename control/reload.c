@@ -25,6 +25,7 @@
 #include "control/iter.h"
 #include "control/log.h"
 #include "control/policy.h"
+#include "control/pool.h"
 #include "control/reconf.h"
 #include "control/server.h"
 #include "control/upstream.h"
@@ -41,11 +42,19 @@ static void upstream_tap(void *arg, bool reply, const struct sockaddr_storage *s
 	ctl_log_upstream(reply, server, local_port, tcp, msg, len, age_us, zone);
 }
 
+static void set_tap(void *arg, unsigned i, const struct ctl_pool_shard *s)
+{
+	struct ctl_parts *p = arg;
+
+	(void)i;
+	up_set_tap(s->up, p->dnstap || cfg_log_on(CFG_LOG_DEBUG) ? upstream_tap : NULL, p->dnstap);
+}
+
 void ctl_log_applied(struct ctl_parts *p)
 {
 	if (p->dp)
 		ctl_dp_publish_log(p->dp);
-	up_set_tap(p->up, p->dnstap || cfg_log_on(CFG_LOG_DEBUG) ? upstream_tap : NULL, p->dnstap);
+	ctl_pool_each(p->pool, set_tap, p);
 }
 
 /* bailiwick-ctl reload-policy [ZONE]: the zone files read again (in
@@ -251,6 +260,69 @@ static void conf_wait(struct ctl_loop *loop, void *arg)
  */
 static struct cfg next;	/* the file read again: one reload at a time */
 
+/* Validation's anchors and limits for every control thread (with old: back
+ * to them, and exit when even that fails, for a resolver whose threads
+ * disagree on trust must not answer). */
+struct set_val {
+	const struct ctl_anchors *anchors, *old;
+	const struct ctl_val_limits *lim;
+	int64_t vtime;
+	unsigned failed_at;	/* the thread that failed; threads: none */
+};
+
+static void set_val_one(void *arg, unsigned i, const struct ctl_pool_shard *s)
+{
+	struct set_val *v = arg;
+
+	if (i < v->failed_at && ctl_iter_set_validation(s->it, v->anchors, v->lim, v->vtime))
+		v->failed_at = i;
+}
+
+static void set_val_back(void *arg, unsigned i, const struct ctl_pool_shard *s)
+{
+	struct set_val *v = arg;
+
+	if (i < v->failed_at && ctl_iter_set_validation(s->it, v->old, v->lim, v->vtime)) {
+		cfg_log(CFG_LOG_ERR, "reload: trust anchors: out of memory, and control "
+				     "thread %u cannot go back to the old ones: exiting", i);
+		exit(1);
+	}
+}
+
+static int set_validation(struct ctl_parts *p, const struct ctl_anchors *next,
+			  const struct ctl_val_limits *lim)
+{
+	unsigned n = ctl_pool_threads(p->pool);
+	struct set_val v = { next, p->anchors, lim,
+			     p->cfg->resolver.has_validation_time ? p->cfg->resolver.validation_time
+								  : 0,
+			     n };
+
+	ctl_pool_each(p->pool, set_val_one, &v);
+	if (v.failed_at == n)
+		return 0;
+	ctl_pool_each(p->pool, set_val_back, &v);
+	return CTL_E_NOMEM;
+}
+
+struct reconf_iter {
+	const struct cfg *cfg;
+	const struct ctl_iter_config *ic;
+	bool routed, routed_failed;
+	char why[512];
+};
+
+static void reconf_one(void *arg, unsigned i, const struct ctl_pool_shard *s)
+{
+	struct reconf_iter *r = arg;
+
+	(void)i;
+	if (r->routed && ctl_routed_zones(s->deleg, r->cfg, r->ic, r->why, sizeof(r->why)))
+		r->routed_failed = true;
+	ctl_iter_set_config(s->it, r->ic);
+	ctl_deleg_set_max_ttl(s->deleg, r->cfg->cache.max_ttl_s);
+}
+
 static void apply_config(struct ctl_parts *p, const uint8_t *sha, const char *policy,
 			 uint64_t policy_gen, FILE *f, int fd)
 {
@@ -273,9 +345,7 @@ static void apply_config(struct ctl_parts *p, const uint8_t *sha, const char *po
 		struct ctl_val_limits lim;
 		ctl_val_limits_of(p->cfg, &lim);
 		anchors_change = false;
-		if (ctl_iter_set_validation(p->it, next_anchors, &lim,
-					    p->cfg->resolver.has_validation_time
-						    ? p->cfg->resolver.validation_time : 0)) {
+		if (set_validation(p, next_anchors, &lim)) {
 			free(next_anchors);
 			snprintf(anchor_line, sizeof(anchor_line),
 				 "error: trust anchors: out of memory; the old ones stay\n");
@@ -285,7 +355,9 @@ static void apply_config(struct ctl_parts *p, const uint8_t *sha, const char *po
 			free(p->anchors);
 			p->anchors = next_anchors;
 			p->anchors_id = next_anchors_id;
+			ctl_iter_cache_lock();
 			cache_flush_epoch(p->cache);
+			ctl_iter_cache_unlock();
 			if (p->nsec)
 				cache_nsec_flush(p->nsec);
 			snprintf(anchor_line, sizeof(anchor_line),
@@ -300,23 +372,25 @@ static void apply_config(struct ctl_parts *p, const uint8_t *sha, const char *po
 	}
 	if (n) {
 		ctl_iter_config_of(p->cfg, &ic);
-		char why[512];
-		/* checked by reload_config(): only memory can fail here, and
-		 * the next reload sets the whole list again */
-		routed_failed = routed && ctl_routed_zones(p->deleg, p->cfg, &ic, why, sizeof(why));
+		/* every control thread's iterator and delegation table; the
+		 * routed zones checked by reload_config(): only memory can
+		 * fail here, and the next reload sets the whole list again */
+		struct reconf_iter ri = { .cfg = p->cfg, .ic = &ic, .routed = routed };
+		ctl_pool_each(p->pool, reconf_one, &ri);
+		routed_failed = ri.routed_failed;
 		if (routed_failed)
-			cfg_log(CFG_LOG_ERR, "reload: stub and forward zones: %s", why);
+			cfg_log(CFG_LOG_ERR, "reload: stub and forward zones: %s", ri.why);
 		p->cfg_gen++;
-		ctl_iter_set_config(p->it, &ic);
 		ctl_server_reconfigure(p->srv, p->cfg);
-		if (!p->dp) /* standalone: ours is the client cache */
-			cache_set_edns_udp_size(p->cache, p->cfg->resolver.upstream.edns_buffer);
 		/* ours holds what iteration needs, in either mode: the same
 		 * bounds (the dataplane's cache takes them from the block) */
 		struct cache_config cc;
 		answer_cache_config(p->cfg, &cc);
+		ctl_iter_cache_lock();
+		if (!p->dp) /* standalone: ours is the client cache */
+			cache_set_edns_udp_size(p->cache, p->cfg->resolver.upstream.edns_buffer);
 		cache_set_limits(p->cache, &cc); /* the loop trims */
-		ctl_deleg_set_max_ttl(p->deleg, p->cfg->cache.max_ttl_s);
+		ctl_iter_cache_unlock();
 		if (p->nsec && p->cfg->cache.max_negative_ttl_s < p->max_ttl)
 			cache_nsec_flush(p->nsec); /* as the dataplane's writer */
 		p->max_ttl = p->cfg->cache.max_negative_ttl_s;

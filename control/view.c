@@ -112,17 +112,73 @@ static void put_cut(FILE *f, struct jw *w, const struct ctl_deleg *d, uint32_t n
 	}
 }
 
+static void lookup(struct ctl_deleg_table *t, uint32_t now, const uint8_t *name, FILE *f,
+		   struct jw *w, unsigned thread, unsigned threads);
+
 struct dump {
 	FILE *f;
 	struct jw *w;
 	uint32_t now;
+	const uint8_t *under;	/* NULL: every cut */
+	unsigned n;
+	char note[32];		/* "thread I" with more than one; "": none */
 };
 
 static void dump_one(void *arg, const struct ctl_deleg *d)
 {
 	struct dump *x = arg;
 
-	put_cut(x->f, x->w, d, x->now, NULL);
+	put_cut(x->f, x->w, d, x->now, x->note[0] ? x->note : NULL);
+}
+
+static void dump_thread(void *arg, unsigned i, const struct ctl_pool_shard *s)
+{
+	struct dump *x = arg;
+
+	if (x->note[0])
+		snprintf(x->note, sizeof(x->note), "thread %u", i);
+	x->n += ctl_deleg_each(s->deleg, x->under, true, dump_one, x);
+}
+
+/* lookup-delegation: the thread holding the deepest cut at or above the
+ * name (the first of those; looked at as they are: a find would drop the
+ * evidence lookup() shows), then its answer. */
+struct pick {
+	const uint8_t *name;
+	uint32_t now;
+	unsigned best, labels, threads;
+	unsigned deepest;	/* one thread's */
+	FILE *f;
+	struct jw *w;
+};
+
+static void deepest_one(void *arg, const struct ctl_deleg *d)
+{
+	struct pick *p = arg;
+	unsigned labels = dns_name_labels(d->zone) + 1;
+
+	if (labels > p->deepest)
+		p->deepest = labels;
+}
+
+static void pick_one(void *arg, unsigned i, const struct ctl_pool_shard *s)
+{
+	struct pick *p = arg;
+
+	p->deepest = 0;
+	ctl_deleg_each(s->deleg, p->name, false, deepest_one, p);
+	if (p->deepest > p->labels) {
+		p->best = i;
+		p->labels = p->deepest;
+	}
+}
+
+static void lookup_one(void *arg, unsigned i, const struct ctl_pool_shard *s)
+{
+	struct pick *p = arg;
+
+	if (i == p->best)
+		lookup(s->deleg, p->now, p->name, p->f, p->w, i, p->threads);
 }
 
 /* lookup-delegation: the cuts above the name, kept (copied) to be sorted */
@@ -160,7 +216,7 @@ static int by_depth(const void *a, const void *b)
 }
 
 static void lookup(struct ctl_deleg_table *t, uint32_t now, const uint8_t *name, FILE *f,
-		   struct jw *w)
+		   struct jw *w, unsigned thread, unsigned threads)
 {
 	struct chain *c = calloc(1, sizeof(*c));
 	uint32_t chain_expire = 0;
@@ -190,6 +246,10 @@ static void lookup(struct ctl_deleg_table *t, uint32_t now, const uint8_t *name,
 		jw_str(w, "starts_at", s);
 		jw_u64(w, "instance", use->id);
 		jw_bool(w, "configured", use->kind != CTL_DELEG_LEARNT);
+		if (threads > 1) {
+			jw_u64(w, "thread", thread);
+			jw_u64(w, "threads", threads);
+		}
 		if (use->kind != CTL_DELEG_LEARNT || chain_expire == UINT32_MAX)
 			jw_null(w, "usable_s");
 		else
@@ -198,6 +258,8 @@ static void lookup(struct ctl_deleg_table *t, uint32_t now, const uint8_t *name,
 	} else {
 		fputs("name ", f);
 		put_name(f, name);
+		if (threads > 1)
+			fprintf(f, "\nthread %u of %u (the deepest cut of any)", thread, threads);
 		fputs("\nstarts at ", f);
 		put_name(f, use->zone);
 		fprintf(f, " instance %llu", (unsigned long long)use->id);
@@ -270,7 +332,8 @@ struct srv_view {
 	const struct up_ctx *up;
 	const struct ctl_iter *it;
 	uint64_t now_ms;
-	unsigned held;
+	unsigned n, held;
+	unsigned thread, threads;
 };
 
 static void srv_one(void *arg, const struct ctl_srv *s)
@@ -304,6 +367,8 @@ static void srv_one(void *arg, const struct ctl_srv *s)
 		jw_str(w, "edns", no_edns ? "no" : s->edns_ok ? "yes" : "unknown");
 		jw_u64(w, "no_edns_s_left", no_edns ? (s->no_edns_until_ms - v->now_ms) / 1000 : 0);
 		jw_bool(w, "cookies", cookies);
+		if (v->threads > 1)
+			jw_u64(w, "thread", v->thread);
 		jw_end(w, '}');
 		return;
 	}
@@ -320,7 +385,20 @@ static void srv_one(void *arg, const struct ctl_srv *s)
 			(unsigned long long)((s->no_edns_until_ms - v->now_ms) / 1000));
 	else
 		fprintf(v->f, " edns %s", s->edns_ok ? "yes" : "unknown");
-	fprintf(v->f, " cookies %s\n", cookies ? "yes" : "no");
+	fprintf(v->f, " cookies %s", cookies ? "yes" : "no");
+	if (v->threads > 1)
+		fprintf(v->f, " thread %u", v->thread);
+	fputc('\n', v->f);
+}
+
+static void srv_thread(void *arg, unsigned i, const struct ctl_pool_shard *s)
+{
+	struct srv_view *v = arg;
+
+	v->thread = i;
+	v->it = s->it;
+	v->up = s->up;
+	v->n += ctl_infra_each(ctl_iter_infra(s->it), srv_one, v);
 }
 
 int ctl_view_command(const struct ctl_view_parts *x, uint32_t now, const char *cmd, FILE *f)
@@ -328,11 +406,12 @@ int ctl_view_command(const struct ctl_view_parts *x, uint32_t now, const char *c
 	const char *arg;
 	bool dump;
 	uint8_t given[DNS_NAME_MAX], name[DNS_NAME_MAX];
-	struct ctl_deleg_table *t = x->deleg;
+	unsigned threads = ctl_pool_threads(x->pool);
 
 	if (ctl_sock_verb(cmd, "servers", &arg)) {
 		struct jw jw;
-		struct srv_view v = { f, x->json ? &jw : NULL, x->up, x->it, ctl_now_ms(), 0 };
+		struct srv_view v = { f, x->json ? &jw : NULL, NULL, NULL, ctl_now_ms(), 0, 0, 0,
+				      threads };
 
 		if (arg) {
 			fprintf(f, "error: servers takes no argument\n");
@@ -343,7 +422,8 @@ int ctl_view_command(const struct ctl_view_parts *x, uint32_t now, const char *c
 			jw_object(&jw, NULL);
 			jw_array(&jw, "servers");
 		}
-		unsigned n = ctl_infra_each(ctl_iter_infra(x->it), srv_one, &v);
+		ctl_pool_each(x->pool, srv_thread, &v);
+		unsigned n = v.n;
 		if (v.w) {
 			jw_end(&jw, ']');
 			jw_u64(&jw, "count", n);
@@ -375,15 +455,21 @@ int ctl_view_command(const struct ctl_view_parts *x, uint32_t now, const char *c
 	if (x->json)
 		jw_init(&jw, f);
 	if (!dump) {
-		lookup(t, now, name, f, x->json ? &jw : NULL);
+		struct pick p = { name, now, 0, 0, threads, 0, f, x->json ? &jw : NULL };
+		ctl_pool_each(x->pool, pick_one, &p);
+		/* none: every thread has lost even the hints (lookup() says) */
+		ctl_pool_each(x->pool, lookup_one, &p);
 		return 0;
 	}
-	struct dump d = { f, x->json ? &jw : NULL, now };
+	struct dump d = { f, x->json ? &jw : NULL, now, arg ? name : NULL, 0, "" };
+	if (threads > 1)
+		d.note[0] = '-';
 	if (d.w) {
 		jw_object(&jw, NULL);
 		jw_array(&jw, "delegations");
 	}
-	unsigned n = ctl_deleg_each(t, arg ? name : NULL, true, dump_one, &d);
+	ctl_pool_each(x->pool, dump_thread, &d);
+	unsigned n = d.n;
 	if (d.w) {
 		jw_end(&jw, ']');
 		jw_u64(&jw, "count", n);

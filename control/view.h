@@ -12,13 +12,11 @@
 
 #include "control/ctlsock.h"
 #include "control/deleg.h"
-#include "control/iter.h"
+#include "control/pool.h"
 #include "control/upstream.h"
 
 struct ctl_view_parts {
-	struct ctl_deleg_table *deleg;
-	struct ctl_iter *it;
-	struct up_ctx *up;
+	struct ctl_pool *pool;	/* every control thread's table and servers */
 	bool json;	/* the answer as one JSON object, field by field */
 };
 
@@ -36,6 +34,11 @@ struct ctl_view_parts {
  *                            state for: smoothed RTT, timeouts in a row,
  *                            replies and timeouts seen, hold-down, EDNS,
  *                            whether it returns our cookies (RFC 7873)
+ * With more than one control thread (control.threads), each keeps its own
+ * cuts and servers: dump-delegations and servers show every thread's (a
+ * cut's note, a server's line: "thread I"), lookup-delegation the thread
+ * whose cut for NAME is the deepest (then "thread I of N" follows the
+ * name; JSON: "thread", "threads").
  * With json, the same as one JSON object (an error stays an "error: " line):
  *   {"delegations": [CUT...], "count": N}
  *   {"name", "starts_at", "instance", "configured", "usable_s" (null: no
@@ -45,8 +48,8 @@ struct ctl_view_parts {
  *    "learnt_s_ago" (learnt cuts), "ns": [{"name", "addresses": [...]}]}
  *   {"servers": [{"address", "rtt_ms", "timeouts", "timeouts_seen",
  *    "replies_seen", "held", "held_ms_left" (null: a probe may go),
- *    "probing", "edns" (yes, no, unknown), "no_edns_s_left", "cookies"}],
- *    "count", "held"}
+ *    "probing", "edns" (yes, no, unknown), "no_edns_s_left", "cookies",
+ *    "thread" (more than one control thread)}], "count", "held"}
  */
 int ctl_view_command(const struct ctl_view_parts *x, uint32_t now, const char *cmd, FILE *f);
 

@@ -23,6 +23,7 @@
 #include "control/deleg.h"
 #include "control/hints.h"
 #include "control/iter.h"
+#include "control/pool.h"
 #include "control/upstream.h"
 #include "dns/build.h"
 #include "dns/msg.h"
@@ -408,4 +409,171 @@ Test(iter, data_outside_the_answering_zone_is_never_believed)
 	resolve("www.bank.secure", DNS_T_A, &r);
 	cr_assert_eq(r.rcode, DNS_R_NXDOMAIN, "the root says secure. does not exist");
 	cr_assert_gt(atomic_load(&auth.asked[ROOT]), root0, "asked, not taken from the cache");
+}
+
+/* --- control on N threads (control/pool.h) ----------------------------------- */
+
+#define POOL_N 4
+
+static struct ctl_pool *pool;
+static struct ctl_pool_shard shards[POOL_N];
+static pthread_t loop_thread;
+
+static void pool_setup(void)
+{
+	struct up_config uc;
+	struct ctl_iter_config ic;
+	int e = 0;
+
+	setup();
+	loop_thread = pthread_self();
+	shards[0] = (struct ctl_pool_shard){ loop, up, deleg, it };
+	up_config_default(&uc);
+	uc.ipv6 = false;
+	inet_pton(AF_INET, "127.0.0.1", &uc.src4.sin_addr);
+	ctl_iter_config_default(&ic);
+	ic.qname_min = 0;
+	ic.server_port = auth.port;
+	for (int i = 1; i < POOL_N; i++) {
+		static const char hints[] = ". 3600000 NS a.root.\na.root. 3600000 A 127.53.0.1\n";
+		struct ctl_referral h;
+		char err[256];
+		struct ctl_pool_shard *s = &shards[i];
+
+		cr_assert_eq(ctl_hints_parse(hints, sizeof(hints) - 1, "hints", &h, err,
+					     sizeof(err)), 0);
+		s->loop = ctl_loop_new(NULL);
+		s->up = up_new(s->loop, &uc, &e);
+		s->deleg = ctl_deleg_table_new(0, 86400);
+		cr_assert(s->loop && s->up && s->deleg);
+		cr_assert_eq(up_share_ports(s->up, up), 0);
+		cr_assert_eq(ctl_deleg_set_hints(s->deleg, &h, ctl_iter_now()), 0);
+		s->it = ctl_iter_new(s->loop, s->up, cache, s->deleg, &ic);
+		cr_assert(s->it);
+	}
+	pool = ctl_pool_new(shards, POOL_N, &e);
+	cr_assert(pool, "%s", ctl_strerror(e));
+	cr_assert_eq(ctl_pool_start(pool), 0);
+}
+
+static void pool_teardown(void)
+{
+	ctl_pool_free(pool);
+	teardown();
+}
+
+TestSuite(pool, .init = pool_setup, .fini = pool_teardown, .timeout = 30);
+
+struct pool_result {
+	int done, rcode;
+	bool on_loop_thread;
+};
+
+static void on_pool_done(void *arg, int rcode, const uint8_t *msg, size_t len, bool stale)
+{
+	struct pool_result *r = arg;
+
+	(void)msg;
+	(void)len;
+	(void)stale;
+	r->done++;
+	r->rcode = rcode;
+	r->on_loop_thread = pthread_equal(pthread_self(), loop_thread);
+}
+
+static void run_until(const struct pool_result *r, int n)
+{
+	for (int k = 0; k < 1000; k++) {
+		int all = 1;
+		for (int i = 0; i < n; i++)
+			all &= r[i].done > 0;
+		if (all)
+			return;
+		ctl_loop_run_once(loop, 10);
+	}
+}
+
+/* What each thread's iterator was given. */
+static void requests_of(void *arg, unsigned i, const struct ctl_pool_shard *s)
+{
+	uint64_t *req = arg;
+	struct ctl_iter_stats st;
+
+	ctl_iter_get_stats(s->it, &st);
+	req[i] = st.requests;
+}
+
+Test(pool, questions_spread_over_the_threads_and_come_back_on_the_loops)
+{
+	enum { N = 64 };
+	static struct pool_result r[N];
+	uint64_t req[POOL_N] = { 0 };
+	char name[64];
+	struct ctl_pool_sums sums;
+
+	for (int i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "n%d.shop.lab", i);
+		cr_assert_eq(ctl_iter_resolve(it, nm(name), DNS_T_A, DNS_C_IN, 0, on_pool_done,
+					      &r[i]), 0);
+	}
+	run_until(r, N);
+	for (int i = 0; i < N; i++) {
+		cr_assert_eq(r[i].done, 1, "n%d answered once", i);
+		cr_assert_eq(r[i].rcode, DNS_R_NXDOMAIN, "n%d: the authority's NXDOMAIN", i);
+		cr_assert(r[i].on_loop_thread, "n%d's callback on the loop's thread", i);
+	}
+	ctl_pool_each(pool, requests_of, req);
+	uint64_t total = 0;
+	for (int i = 0; i < POOL_N; i++) {
+		/* 64 names over 4 threads: one left empty 1 time in 10^7 */
+		cr_assert_gt(req[i], 0, "thread %d resolved some", i);
+		total += req[i];
+	}
+	cr_assert_eq(total, N, "each question resolved once, by one thread");
+	ctl_pool_sum(pool, &sums);
+	cr_assert_eq(sums.iter.requests, N);
+	cr_assert_eq(sums.pool.routed, N - req[0], "the others' questions routed");
+	cr_assert_eq(sums.iter.outstanding, 0);
+}
+
+Test(pool, one_question_however_spelled_is_one_threads_and_asked_once)
+{
+	/* eight spellings (RFC 4343: one name): hashed as they are, they
+	 * would all meet in one thread 1 time in 4^7 */
+	static const char *const spell[] = { "www.shop.lab", "WWW.shop.lab", "www.SHOP.lab",
+					     "wWw.ShOp.LaB", "www.shop.LAB", "Www.shop.lab",
+					     "wWW.sHOP.lAB", "WWW.SHOP.LAB" };
+	static struct pool_result r[8];
+	struct ctl_pool_sums sums;
+
+	for (int i = 0; i < 8; i++)
+		cr_assert_eq(ctl_iter_resolve(it, nm(spell[i]), DNS_T_A, DNS_C_IN, 0,
+					      on_pool_done, &r[i]), 0);
+	run_until(r, 8);
+	for (int i = 0; i < 8; i++) {
+		cr_assert_eq(r[i].done, 1);
+		cr_assert_eq(r[i].rcode, DNS_R_NOERROR);
+	}
+	ctl_pool_sum(pool, &sums);
+	cr_assert_eq(sums.iter.requests, 1, "one resolution for the 8 (%llu)",
+		     (unsigned long long)sums.iter.requests);
+	cr_assert_eq(atomic_load(&auth.asked[SHOP]), 1, "the authority asked once for all 8");
+}
+
+/* Freed with questions in every thread's iterator: no callback, nothing
+ * left behind (the sanitizer build's leak check). */
+Test(pool, freed_with_questions_outstanding)
+{
+	static struct pool_result r[16];
+	char name[64];
+
+	for (int i = 0; i < 16; i++) {
+		snprintf(name, sizeof(name), "gone%d.shop.lab", i);
+		cr_assert_eq(ctl_iter_resolve(it, nm(name), DNS_T_A, DNS_C_IN, 0, on_pool_done,
+					      &r[i]), 0);
+	}
+	ctl_pool_free(pool);
+	pool = NULL;
+	for (int i = 0; i < 16; i++)
+		cr_assert_eq(r[i].done, 0, "no callback after the pool is gone");
 }
