@@ -96,7 +96,7 @@ bw_build_fuzz() {
 		-Dtests=disabled
 }
 bw_build_tsan() {
-	BW_TARGETS="tests/cache/stress_msgcache tests/cache/stress_nsec" \
+	BW_TARGETS="tests/cache/stress_msgcache tests/cache/stress_nsec tests/control/stress_pool" \
 		bw_build build/tsan \
 		-Dbuildtype=debugoptimized -Db_lto=false -Db_sanitize=thread \
 		-Db_lundef=false
