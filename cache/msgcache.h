@@ -14,8 +14,10 @@
  * cache_key_init(), cache_lookup_burst() and cache_answer(); they take no
  * lock and write no shared line except an entry's refresh stamp (once per
  * entry, for prefetch/stale refresh) and its CLOCK reference bit (only when
- * clear). Exactly one writer thread, also QSBR-registered, calls everything
- * else. An entry pointer a reader holds stays valid until that reader's next
+ * clear). One writer at a time, also QSBR-registered, calls everything
+ * else: one thread, or several that take turns under one lock of their
+ * own (control on several threads: control/iter.h's
+ * ctl_iter_cache_lock()). An entry pointer a reader holds stays valid until that reader's next
  * quiescent state.
  *
  * Invariants: an entry is never changed once published, except its refresh

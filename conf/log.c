@@ -2,8 +2,8 @@
  * conf/log.c: a program's messages (see log.h). Any thread may log: a line
  * is written (or, with cfg_log_async_start()'s writer thread, which alone
  * then writes and opens and closes syslog's connection, queued) under the
- * mutex, and the limiters' counts are kept under lim_mu. The level is read
- * and set atomically; the target is set at start and by reloads only.
+ * mutex, and the limiters' counts are kept under lim_mu. The level
+ * and the target are read and set atomically.
  */
 #include "conf/log.h"
 
@@ -64,7 +64,9 @@ void cfg_log_configure(unsigned level, unsigned target)
 {
 	__atomic_store_n(&lg.level, level < CFG_LOG_LEVELS ? level : CFG_LOG_INFO,
 			 __ATOMIC_RELAXED);
-	lg.target = target == CFG_LOG_SYSLOG || target == CFG_LOG_JOURNAL ? target : CFG_LOG_STDERR;
+	__atomic_store_n(&lg.target,
+			 target == CFG_LOG_SYSLOG || target == CFG_LOG_JOURNAL ? target : CFG_LOG_STDERR,
+			 __ATOMIC_RELAXED);
 }
 
 void cfg_log_set_level(unsigned level)
@@ -80,7 +82,7 @@ unsigned cfg_log_get_level(void)
 
 unsigned cfg_log_get_target(void)
 {
-	return lg.target;
+	return __atomic_load_n(&lg.target, __ATOMIC_RELAXED);
 }
 
 bool cfg_log_on(unsigned level)
@@ -158,7 +160,7 @@ static void vlog(unsigned level, const char *prefix, const char *fmt, va_list ap
 	pthread_mutex_lock(&lg.mu);
 	if (!lg.async) {
 		lg.st.messages++;
-		write_line(level, lg.target, line);
+		write_line(level, __atomic_load_n(&lg.target, __ATOMIC_RELAXED), line);
 		pthread_mutex_unlock(&lg.mu);
 		return;
 	}
@@ -166,7 +168,7 @@ static void vlog(unsigned level, const char *prefix, const char *fmt, va_list ap
 	if (lg.unsaid && lg.n + 2 <= CFG_LOG_QUEUE) {
 		struct queued *e = &lg.q[(lg.head + lg.n) % CFG_LOG_QUEUE];
 		e->level = CFG_LOG_WARNING;
-		e->target = (uint8_t)lg.target;
+		e->target = (uint8_t)__atomic_load_n(&lg.target, __ATOMIC_RELAXED);
 		snprintf(e->line, sizeof(e->line), "(%llu lines were not logged: the log queue was "
 						   "full, its target slow)",
 			 (unsigned long long)lg.unsaid);
@@ -179,7 +181,7 @@ static void vlog(unsigned level, const char *prefix, const char *fmt, va_list ap
 	} else {
 		struct queued *e = &lg.q[(lg.head + lg.n) % CFG_LOG_QUEUE];
 		e->level = (uint8_t)level;
-		e->target = (uint8_t)lg.target;
+		e->target = (uint8_t)__atomic_load_n(&lg.target, __ATOMIC_RELAXED);
 		memcpy(e->line, line, sizeof(line));
 		lg.n++;
 		lg.st.messages++;

@@ -9,8 +9,9 @@
  * upstream module. A message is encoded on the caller's thread and handed
  * to libfstrm's I/O thread through its queue: nothing here blocks, and a
  * message the queue cannot take (a slow or absent reader) is dropped and
- * counted. Control process, the loop's thread (the I/O thread is
- * libfstrm's).
+ * counted. Control process: the loop's thread, and every control thread's
+ * upstream messages (ctl_dnstap_upstream(); handed over one at a time
+ * under a mutex); the I/O thread is libfstrm's.
  */
 #ifndef BW_CONTROL_DNSTAP_H
 #define BW_CONTROL_DNSTAP_H

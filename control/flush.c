@@ -35,6 +35,7 @@ struct flush_req {
 	uint8_t name[DNS_NAME_MAX];
 	uint64_t seq;		/* the dataplane's flush (0: not asked yet) */
 	uint64_t entries, cuts, zones, keys; /* control's (entries: flush-all's) */
+	int zones_rc;	/* cache_flush_stores()'s */
 	const char *err;	/* control's part failed: why */
 	char what[NAME_STR_MAX + 32];
 };
@@ -139,6 +140,19 @@ static void flush_one(void *arg, unsigned i, const struct ctl_pool_shard *s)
 	}
 }
 
+/* The caches, while every control thread is held still after its own
+ * part went: none of them puts back what it knew before the flush. */
+static void flush_caches(void *arg)
+{
+	struct flush_req *q = arg;
+	bool named = q->mode == SHM_FLUSH_NAME || q->mode == SHM_FLUSH_ZONE;
+
+	ctl_iter_cache_lock();
+	q->zones_rc = cache_flush_stores(q->x.cache, q->x.nsec, q->mode, named ? q->name : NULL,
+					 ctl_iter_now(), &q->entries);
+	ctl_iter_cache_unlock();
+}
+
 int ctl_flush_command(const struct ctl_flush_parts *x, const char *cmd, FILE *f)
 {
 	static const char *const verbs[] = {
@@ -199,13 +213,10 @@ int ctl_flush_command(const struct ctl_flush_parts *x, const char *cmd, FILE *f)
 		snprintf(q->what, sizeof(q->what), "%s",
 			 mode == SHM_FLUSH_ALL ? "flushed everything" : "flushed negative answers");
 	}
-	/* the caches (the mode is the cache's: dplink.c), then what only
-	 * control holds */
-	ctl_iter_cache_lock();
-	int zones = cache_flush_stores(x->cache, x->nsec, mode, named ? q->name : NULL,
-				       ctl_iter_now(), &q->entries);
-	ctl_iter_cache_unlock();
-	ctl_pool_each(x->pool, flush_one, q);
+	/* what only control holds, in every thread, then the caches (the
+	 * mode is the cache's: dplink.c), all threads held still */
+	ctl_pool_all(x->pool, flush_one, flush_caches, q, false);
+	int zones = q->zones_rc;
 	if (zones < 0)
 		q->err = zones == CACHE_E_NSEC_NOMEM ? "the NSEC store: out of memory (its ranges stay)"
 						     : cache_strerror(zones);

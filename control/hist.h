@@ -1,11 +1,12 @@
 /*
  * control/hist.h: a latency histogram (upstream RTT, resolution time) with
- * fixed bounds from 100 us to 10 s, kept by one thread and printed as
+ * fixed bounds from 100 us to 10 s, kept by one thread (each control
+ * thread its own; control/pool.c adds them up) and printed as
  * stat lines that control/metrics.c renders as a Prometheus histogram:
  *   stat GROUP.NAME_us_bucket[BOUND] N   (cumulative, BOUND in us, +Inf last)
  *   stat GROUP.NAME_us_sum N             (microseconds)
  *   stat GROUP.NAME_us_count N
- * Control process, the loop's thread.
+ * Control process, the thread that keeps it.
  */
 #ifndef BW_CONTROL_HIST_H
 #define BW_CONTROL_HIST_H

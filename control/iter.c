@@ -2246,13 +2246,26 @@ void ctl_iter_free(struct ctl_iter *it)
 	free(it);
 }
 
+int ctl_iter_validation_new(const struct ctl_anchors *anchors, const struct ctl_val_limits *lim,
+			    int64_t validation_time, struct ctl_chain **out)
+{
+	*out = anchors ? ctl_chain_new(anchors, lim, validation_time) : NULL;
+	return anchors && !*out ? CTL_E_NOMEM : 0;
+}
+
 int ctl_iter_set_validation(struct ctl_iter *it, const struct ctl_anchors *anchors,
 			    const struct ctl_val_limits *lim, int64_t validation_time)
 {
-	struct ctl_chain *c = anchors ? ctl_chain_new(anchors, lim, validation_time) : NULL;
+	struct ctl_chain *c;
 
-	if (anchors && !c)
+	if (ctl_iter_validation_new(anchors, lim, validation_time, &c))
 		return CTL_E_NOMEM;
+	ctl_iter_validation_set(it, c);
+	return 0;
+}
+
+void ctl_iter_validation_set(struct ctl_iter *it, struct ctl_chain *c)
+{
 	/* The resolutions in progress were validated (or not) under the
 	 * anchors in force: they end, SERVFAIL, nothing of them remembered
 	 * (their budgets and steps belong to the old chain of trust). */
@@ -2271,7 +2284,6 @@ int ctl_iter_set_validation(struct ctl_iter *it, const struct ctl_anchors *ancho
 	it->chain = c;
 	if (c)
 		it->lim = *ctl_chain_limits(c);
-	return 0;
 }
 
 void ctl_iter_set_feed(struct ctl_iter *it, ctl_iter_feed_cb cb, void *arg, size_t max)
@@ -2394,11 +2406,6 @@ void ctl_iter_each_deleg(struct ctl_iter *it,
 	fn(fnarg, it->deleg);
 	if (it->router.each_deleg)
 		it->router.each_deleg(it->router.arg, fn, fnarg);
-}
-
-struct up_ctx *ctl_iter_up(const struct ctl_iter *it)
-{
-	return it->up;
 }
 
 void ctl_iter_get_stats(const struct ctl_iter *it, struct ctl_iter_stats *st)

@@ -214,6 +214,14 @@ struct ctl_chain_stats;
 int ctl_iter_set_validation(struct ctl_iter *it, const struct ctl_anchors *anchors,
 			    const struct ctl_val_limits *lim, int64_t validation_time);
 void ctl_iter_get_chain_stats(const struct ctl_iter *it, struct ctl_chain_stats *st);
+/* ctl_iter_set_validation() in two steps, for several iterators switched
+ * as one (control/pool.h's ctl_pool_all()): what validation needs made
+ * first (*out NULL with no anchors; CTL_E_NOMEM, nothing made), then put in
+ * force, which cannot fail (out is the iterator's from then on). */
+struct ctl_chain;
+int ctl_iter_validation_new(const struct ctl_anchors *anchors, const struct ctl_val_limits *lim,
+			    int64_t validation_time, struct ctl_chain **out);
+void ctl_iter_validation_set(struct ctl_iter *it, struct ctl_chain *c);
 
 /* An operator's flush (control/flush.c): the key table's entries for zone
  * (below: and every zone below it; NULL: all of them) and every
@@ -295,7 +303,5 @@ void ctl_iter_set_router(struct ctl_iter *it, const struct ctl_iter_router *r);
  * thread's (the router's each_deleg). */
 void ctl_iter_each_deleg(struct ctl_iter *it,
 			 void (*fn)(void *fnarg, struct ctl_deleg_table *t), void *fnarg);
-/* The upstream context the iterator asks through (view.c's cookies). */
-struct up_ctx *ctl_iter_up(const struct ctl_iter *it);
 
 #endif

@@ -2,9 +2,10 @@
  * control/log.h: control's side of the messages. The engine (level, target,
  * limits on repeated warnings) is conf/log.h's, which the dataplane shares;
  * here: control's log section applied to it, its counters, and the sampled
- * query log (1 client query in log.query-sample, at info). Control process,
- * the loop's thread only (libfstrm's and the policy loader's threads never
- * log).
+ * query log (1 client query in log.query-sample, at info). Control process:
+ * the loop's thread, and every control thread (control/pool.h) for
+ * ctl_log_upstream() (the upstream tap's lines; the engine is
+ * thread-safe); libfstrm's and the policy loader's threads never log.
  */
 #ifndef BW_CONTROL_LOG_H
 #define BW_CONTROL_LOG_H

@@ -37,7 +37,8 @@ struct ctl_loop {
 	uint32_t nwatch;	/* entries in watch[] */
 	struct ctl_timer **heap;
 	uint32_t nheap, capheap;
-	ctl_loop_idle_cb idle;	/* around the blocking wait; NULL: none */
+	ctl_loop_idle_cb idle;	/* around the blocking wait and between
+				   callbacks; NULL: none */
 	void *idle_arg;
 };
 
@@ -265,11 +266,11 @@ int ctl_loop_run_once(struct ctl_loop *l, uint32_t cap_ms)
 	for (int round = 0; round < EVENT_ROUNDS; round++) {
 		bool block = !round && l->idle;
 		if (block)
-			l->idle(l->idle_arg, true);
+			l->idle(l->idle_arg, CTL_LOOP_WAIT);
 		n = epoll_wait(l->epfd, ev, EVENTS_MAX, round ? 0 : timeout);
 		if (block) {
 			int saved = errno;
-			l->idle(l->idle_arg, false);
+			l->idle(l->idle_arg, CTL_LOOP_WOKE);
 			errno = saved;
 		}
 		if (n < 0 && errno != EINTR)
@@ -288,6 +289,8 @@ int ctl_loop_run_once(struct ctl_loop *l, uint32_t cap_ms)
 				continue; /* unwatched by an earlier callback */
 			w->cb(l, (int)fd, ev[i].events, w->arg);
 			ran++;
+			if (l->idle)
+				l->idle(l->idle_arg, CTL_LOOP_BETWEEN);
 		}
 		if (n < EVENTS_MAX)
 			break;

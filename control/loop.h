@@ -70,13 +70,16 @@ void ctl_loop_free(struct ctl_loop *loop);
 int ctl_loop_run_once(struct ctl_loop *loop, uint32_t cap_ms);
 
 /*
- * fn(arg, true) is called right before ctl_loop_run_once()'s first wait
- * (the one that may block), fn(arg, false) right after (not around the
- * non-blocking waits that follow a full set): a loop run by a thread of its own lets go of what
- * it holds while it sleeps (control/pool.c: its lock, its RCU reader
- * state). NULL: nothing (the default).
+ * A loop run by a thread of its own lets go of what it holds (control/
+ * pool.c: its lock, its RCU reader state) while it sleeps, and between two
+ * callbacks when another thread waits for it: fn(arg, CTL_LOOP_WAIT) right
+ * before ctl_loop_run_once()'s first wait (the one that may block),
+ * fn(arg, CTL_LOOP_WOKE) right after (not around the non-blocking waits
+ * that follow a full set), and fn(arg, CTL_LOOP_BETWEEN) after each
+ * descriptor's callback. NULL: nothing (the default).
  */
-typedef void (*ctl_loop_idle_cb)(void *arg, bool idle);
+enum ctl_loop_idle { CTL_LOOP_WAIT, CTL_LOOP_WOKE, CTL_LOOP_BETWEEN };
+typedef void (*ctl_loop_idle_cb)(void *arg, enum ctl_loop_idle what);
 void ctl_loop_set_idle(struct ctl_loop *loop, ctl_loop_idle_cb fn, void *arg);
 
 /* The time by the processes' one clock (shm/clock.h: CLOCK_MONOTONIC), in

@@ -556,8 +556,8 @@ int main(int argc, char **argv)
 	}
 	struct ctl_pool *pool = ctl_pool_new(shards, threads, &code);
 	if (!pool) {
-		cfg_log(CFG_LOG_ERR, "control threads: %s: %s", ctl_strerror(code),
-			strerror(errno));
+		cfg_log(CFG_LOG_ERR, "control threads: %s", code == CTL_E_NOMEM ? "out of memory"
+								    : strerror(errno));
 		return 1;
 	}
 	struct ctl_loop *loop = shards[0].loop;
@@ -692,6 +692,7 @@ int main(int argc, char **argv)
 		(unsigned long long)(cc.max_bytes >> 20), threads, threads == 1 ? "" : "s");
 	if (ctl_pool_start(pool)) {
 		cfg_log(CFG_LOG_ERR, "control threads: %s", strerror(errno));
+		ctl_pool_free(pool); /* those started stop before we go */
 		return 1;
 	}
 	/* systemd (Type=notify): ready now; the watchdog is kept while the
@@ -757,6 +758,7 @@ int main(int argc, char **argv)
 	free(parts.stats_base);
 	ctl_server_free(srv);
 	ctl_iter_free(it);
+	free(parts.anchors); /* (every chain of trust that read it is gone) */
 	cache_nsec_free(parts.nsec);
 	ctl_policy_free(policy);
 	up_free(up);

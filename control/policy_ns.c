@@ -185,8 +185,11 @@ static void ask(struct gather *g, const uint8_t *name, uint16_t qtype)
 	}
 }
 
-/* The cut below the TLDs closest to at, not yet among zones[0 .. *nz):
- * added with its parent-side names (and glue for NSIP); false when none is
+/* The cut below the TLDs closest to at in t: its parent-side names (and
+ * glue for NSIP) added, and its zone to zones[0 .. *nz) unless there
+ * already (met from another name or in another thread's table: this
+ * table's NS set joins the other's, and its parents are walked again,
+ * since another table may hold other cuts above); false when none is
  * left. */
 static bool next_cut(struct gather *g, struct ctl_deleg_table *t, const uint8_t *at,
 		     uint8_t (*zones)[DNS_NAME_MAX], unsigned *nz, const uint8_t **parent,
@@ -194,19 +197,22 @@ static bool next_cut(struct gather *g, struct ctl_deleg_table *t, const uint8_t 
 {
 	uint32_t ce;
 	const struct ctl_deleg *d = ctl_deleg_find(t, at, ctl_iter_now(), &ce);
+	uint8_t *z = NULL;
 
 	if (!d || dns_name_labels(d->zone) < 2)
 		return false;
 	*found = true;
-	for (unsigned i = 0; i < *nz; i++)
+	for (unsigned i = 0; i < *nz && !z; i++)
 		if (dns_name_equal(zones[i], d->zone))
-			return false; /* met from another name: its parents too */
-	if (*nz == CTL_NS_CUTS_MAX) {
+			z = zones[i];
+	if (!z && *nz == CTL_NS_CUTS_MAX) {
 		g->incomplete = true;
 		return false;
 	}
-	uint8_t *z = zones[(*nz)++];
-	dns_name_copy_lower(z, d->zone);
+	if (!z) {
+		z = zones[(*nz)++];
+		dns_name_copy_lower(z, d->zone);
+	}
 	for (unsigned i = 0; i < d->nns; i++) {
 		add_name(g, d->ns[i].name);
 		for (unsigned k = 0; (g->need & POLICY_NEED_NSIP) && k < d->ns[i].naddr; k++)

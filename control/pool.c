@@ -12,11 +12,18 @@
  * as its callback argument, filled in with the answer, put in the outbox,
  * freed after the caller's callback.
  *
- * Locks, outermost first: a shard's lock (held by the shard while it
- * dispatches, by ctl_pool_each() to hold it still); then any of the
- * queues' mutexes, the cache's writer lock (ctl_iter_cache_lock()) or the
- * log's; never two queues at once, and nothing is called with a queue's
- * mutex held.
+ * Locks, outermost first: the shards' locks (each held by its shard while
+ * it dispatches, by ctl_pool_each() to hold it still, all of them in index
+ * order by ctl_pool_all()); then any one of the queues' mutexes, the
+ * cache's writer lock (ctl_iter_cache_lock()), the source ports' mutex
+ * (upstream_ports.c), dnstap's, or the log's (conf/log.c: the line's, then
+ * the limiters'); none of those is held while another is taken, and
+ * nothing is called with a queue's mutex held.
+ *
+ * A fence (ctl_pool_all(..., true)) moves the pool's epoch while every
+ * shard is held: what a shard sent back before it (answers and denials
+ * of the trust anchors just replaced) is stale when the loop's thread
+ * takes it out of the outbox.
  */
 #define _LGPL_SOURCE
 #include "control/pool.h"
@@ -24,6 +31,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +44,7 @@
 #include "conf/log.h"
 #include "control/err.h"
 #include "control/rng.h"
+#include "control/val.h"
 #include "dns/name.h"
 #include "dns/wire.h"
 
@@ -50,6 +59,7 @@ struct ask {
 	uint8_t *msg;		/* the answer or feed (malloc'ed); NULL: none */
 	size_t len;
 	int rcode;
+	uint32_t epoch;		/* its shard's when it was sent back */
 	bool refresh, stale;
 	uint16_t qtype, qclass;
 	unsigned flags;
@@ -72,6 +82,7 @@ struct shard {
 	pthread_mutex_t mu;	/* held by the thread but while it waits */
 	unsigned want;		/* (atomic) the loop's thread waits for mu */
 	bool stop;		/* (atomic) */
+	uint32_t epoch;		/* the pool's as of the last fence (mu's) */
 	struct queue in;
 	struct ask live;	/* sentinel: the asks its iterator holds (its
 				   thread's; freed after it is joined) */
@@ -83,6 +94,7 @@ struct ctl_pool {
 	struct queue out;
 	uint64_t seed;
 	bool failed;		/* (atomic) a shard's loop failed */
+	uint32_t epoch;		/* moves with each fence (ctl_pool_all()) */
 	ctl_iter_feed_cb feed;
 	void *feed_arg;
 	size_t feed_max;
@@ -178,6 +190,7 @@ static void answered(void *arg, int rcode, const uint8_t *msg, size_t len, bool 
 
 	a->lprev->lnext = a->lnext;
 	a->lnext->lprev = a->lprev;
+	a->epoch = a->s->epoch;
 	a->rcode = rcode;
 	a->stale = stale;
 	a->msg = NULL;
@@ -205,6 +218,7 @@ static void fed(void *arg, const uint8_t *msg, size_t len)
 		a->len = len;
 		a->cb = NULL;
 		a->s = s;
+		a->epoch = s->epoch;
 		queue_put(&s->pool->out, a, 0);
 		return;
 	}
@@ -241,28 +255,47 @@ static void on_inbox(struct ctl_loop *loop, int fd, uint32_t events, void *arg)
 			a->msg = NULL;
 			a->len = 0;
 			a->stale = false;
+			a->epoch = s->epoch;
 			queue_put(&s->pool->out, a, 0);
 		}
 		a = next;
 	}
 }
 
-/* Around the loop's blocking wait: the lock and the RCU reader state go. */
-static void idle(void *arg, bool waiting)
+/* The loop's thread asked for the lock: it goes first (a busy shard would
+ * otherwise take it back at once, again and again); the RCU reader state
+ * comes back once the lock is ours (a shard held still for a long verb is
+ * offline meanwhile, so that no grace period waits for it). */
+static void take_back(struct shard *s)
 {
-	struct shard *s = arg;
-
-	if (waiting) {
-		pthread_mutex_unlock(&s->mu);
-		urcu_qsbr_thread_offline();
-		return;
-	}
-	urcu_qsbr_thread_online();
-	/* the loop's thread asked for the lock: it goes first (a busy
-	 * shard would otherwise take it back at once, again and again) */
 	while (__atomic_load_n(&s->want, __ATOMIC_ACQUIRE))
 		sched_yield();
 	pthread_mutex_lock(&s->mu);
+	urcu_qsbr_thread_online();
+}
+
+/* Around the loop's blocking wait, and between two callbacks when the
+ * loop's thread waits for the shard: the lock and the RCU reader state go
+ * (no callback keeps a cache entry past its return). */
+static void idle(void *arg, enum ctl_loop_idle what)
+{
+	struct shard *s = arg;
+
+	switch (what) {
+	case CTL_LOOP_BETWEEN:
+		if (!__atomic_load_n(&s->want, __ATOMIC_ACQUIRE))
+			return;
+		/* fall through */
+	case CTL_LOOP_WAIT:
+		urcu_qsbr_thread_offline();
+		pthread_mutex_unlock(&s->mu);
+		if (what == CTL_LOOP_BETWEEN)
+			take_back(s);
+		return;
+	case CTL_LOOP_WOKE:
+		take_back(s);
+		return;
+	}
 }
 
 static void *shard_main(void *arg)
@@ -286,6 +319,7 @@ static void *shard_main(void *arg)
 	}
 	pthread_mutex_unlock(&s->mu);
 	urcu_qsbr_unregister_thread();
+	ctl_val_thread_end(); /* its keys and digest context: thread-local */
 	return NULL;
 }
 
@@ -354,9 +388,15 @@ static void on_outbox(struct ctl_loop *loop, int fd, uint32_t events, void *arg)
 	(void)events;
 	while (a) {
 		struct ask *next = a->next;
-		if (a->cb)
+		/* sent back before a fence: an answer of the old trust
+		 * anchors ends SERVFAIL (as one thread's in-flight
+		 * resolutions do), nothing of it kept; a feed is dropped */
+		bool stale = a->epoch != p->epoch;
+		if (a->cb && stale)
+			a->cb(a->arg, DNS_R_SERVFAIL, NULL, 0, false);
+		else if (a->cb)
 			a->cb(a->arg, a->rcode, a->msg, a->len, a->stale);
-		else if (p->feed)
+		else if (p->feed && !stale)
 			p->feed(p->feed_arg, a->msg, a->len);
 		free(a->msg);
 		free(a);
@@ -452,8 +492,11 @@ struct ctl_pool *ctl_pool_new(const struct ctl_pool_shard *shards, unsigned n, i
 			ctl_loop_set_idle(s->parts.loop, idle, s);
 		}
 		if (!ok) {
+			/* (no eventfd, or epoll_ctl failed: errno says why) */
 			e = errno == ENOMEM ? CTL_E_NOMEM : CTL_E_SYSTEM;
+			int saved = errno;
 			ctl_pool_free(p);
+			errno = saved;
 			*err = e;
 			return NULL;
 		}
@@ -465,16 +508,21 @@ struct ctl_pool *ctl_pool_new(const struct ctl_pool_shard *shards, unsigned n, i
 
 int ctl_pool_start(struct ctl_pool *p)
 {
-	for (unsigned i = 1; i < p->n; i++) {
+	sigset_t all, was;
+	int e = 0;
+
+	/* signals are the loop's thread's (its wait is the one they must
+	 * cut short): none for the shards */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &was);
+	for (unsigned i = 1; i < p->n && !e; i++) {
 		struct shard *s = &p->s[i];
-		int e = pthread_create(&s->thread, NULL, shard_main, s);
-		if (e) {
-			errno = e;
-			return CTL_E_SYSTEM;
-		}
-		s->running = true;
+		if (!(e = pthread_create(&s->thread, NULL, shard_main, s)))
+			s->running = true;
 	}
-	return 0;
+	pthread_sigmask(SIG_SETMASK, &was, NULL);
+	errno = e;
+	return e ? CTL_E_SYSTEM : 0;
 }
 
 void ctl_pool_free(struct ctl_pool *p)
@@ -522,6 +570,27 @@ void ctl_pool_each(struct ctl_pool *p,
 		fn(arg, i, &p->s[i].parts);
 		let_go(&p->s[i]);
 	}
+}
+
+void ctl_pool_all(struct ctl_pool *p,
+		  void (*fn)(void *arg, unsigned i, const struct ctl_pool_shard *s),
+		  void (*done)(void *arg), void *arg, bool fence)
+{
+	/* in index order: the shards take no lock but their own, so no
+	 * two holds can wait for each other */
+	for (unsigned i = 0; i < p->n; i++)
+		hold(&p->s[i]);
+	for (unsigned i = 0; fn && i < p->n; i++)
+		fn(arg, i, &p->s[i].parts);
+	if (fence) {
+		p->epoch++;
+		for (unsigned i = 0; i < p->n; i++)
+			p->s[i].epoch = p->epoch;
+	}
+	if (done)
+		done(arg);
+	for (unsigned i = 0; i < p->n; i++)
+		let_go(&p->s[i]);
 }
 
 static void set_feed(void *arg, unsigned i, const struct ctl_pool_shard *s)

@@ -10,8 +10,9 @@
  * the operator's verbs, the NSEC store and the statistics; shards 1..N-1
  * run on threads of their own.
  *
- * A question goes to the shard a keyed hash of (lower-cased qname, qtype,
- * qclass) picks, so that identical questions meet in one iterator and
+ * A question goes to the shard a hash of (lower-cased qname, qtype, qclass)
+ * picks (FNV-1a from a random start, mixed: no cryptographic key, and a
+ * client steering its questions to one shard gets that shard's share), so that identical questions meet in one iterator and
  * coalesce there; its sub-questions (NS names, DS and DNSKEY) stay in it.
  * The front ends keep calling ctl_iter_resolve() on shard 0: its router
  * (ctl_iter_set_router()) takes the question to its shard's inbox. What
@@ -28,12 +29,15 @@
  *
  * Threads: everything here is called from the loop's thread. A shard
  * thread holds its lock while it runs its callbacks and lets go of it
- * (and of its RCU reader state) while it waits; ctl_pool_each() holds a
- * shard still through that lock to touch its objects.
+ * (and of its RCU reader state) while it waits, and between two callbacks
+ * when the loop's thread asks for it; ctl_pool_each() holds a shard still
+ * through that lock to touch its objects, ctl_pool_all() every shard at
+ * once. Signals are the loop's thread's only.
  */
 #ifndef BW_CONTROL_POOL_H
 #define BW_CONTROL_POOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -93,6 +97,19 @@ bool ctl_pool_failed(const struct ctl_pool *p);
  * change) for the call. Not inside ctl_iter_cache_lock(). */
 void ctl_pool_each(struct ctl_pool *p,
 		   void (*fn)(void *arg, unsigned i, const struct ctl_pool_shard *s), void *arg);
+
+/*
+ * Every shard held still at once (one switch for all of them: the trust
+ * anchors, a flush), fn for each in turn, then done (NULL: none) while
+ * they are still held. fence: what the shards sent back before (answers
+ * and denial feeds in the outbox, made under what fn replaced) is stale:
+ * such an answer reaches its callback as SERVFAIL with no message (as a
+ * resolution one thread was running ends when its anchors change), a feed
+ * is dropped. Not inside ctl_iter_cache_lock().
+ */
+void ctl_pool_all(struct ctl_pool *p,
+		  void (*fn)(void *arg, unsigned i, const struct ctl_pool_shard *s),
+		  void (*done)(void *arg), void *arg, bool fence);
 
 /* ctl_iter_set_feed() on every shard: cb is called on the loop's thread. */
 void ctl_pool_set_feed(struct ctl_pool *p, ctl_iter_feed_cb cb, void *arg, size_t max);

@@ -4,7 +4,9 @@
  * policy.c's thread, the snapshot published to the workers), reload (the
  * configuration file read again: what it may change applied, the rest
  * named as needing a restart, reconf.c's table), and what a new log level
- * or target sets in motion. Control process, one thread.
+ * or target sets in motion, in every control thread (control/pool.h: each
+ * held still in turn, or all at once for new trust anchors). Control
+ * process, the loop's thread.
  */
 #include "control/parts.h"
 
@@ -17,6 +19,7 @@
 #include "conf/config.h"
 #include "conf/log.h"
 #include "control/anchor.h"
+#include "control/chain.h"
 #include "control/confmap.h"
 #include "control/ctlsock.h"
 #include "control/deleg.h"
@@ -260,49 +263,34 @@ static void conf_wait(struct ctl_loop *loop, void *arg)
  */
 static struct cfg next;	/* the file read again: one reload at a time */
 
-/* Validation's anchors and limits for every control thread (with old: back
- * to them, and exit when even that fails, for a resolver whose threads
- * disagree on trust must not answer). */
-struct set_val {
-	const struct ctl_anchors *anchors, *old;
-	const struct ctl_val_limits *lim;
-	int64_t vtime;
-	unsigned failed_at;	/* the thread that failed; threads: none */
-};
-
+/* Validation's anchors and limits for every control thread at once: what
+ * each needs made first (nothing changed when memory runs out), then put
+ * in force with every thread held still, behind a fence (what a thread
+ * validated under the old anchors and had not handed back yet ends
+ * SERVFAIL). The caches are emptied after (the caller). */
 static void set_val_one(void *arg, unsigned i, const struct ctl_pool_shard *s)
 {
-	struct set_val *v = arg;
+	struct ctl_chain **chains = arg;
 
-	if (i < v->failed_at && ctl_iter_set_validation(s->it, v->anchors, v->lim, v->vtime))
-		v->failed_at = i;
-}
-
-static void set_val_back(void *arg, unsigned i, const struct ctl_pool_shard *s)
-{
-	struct set_val *v = arg;
-
-	if (i < v->failed_at && ctl_iter_set_validation(s->it, v->old, v->lim, v->vtime)) {
-		cfg_log(CFG_LOG_ERR, "reload: trust anchors: out of memory, and control "
-				     "thread %u cannot go back to the old ones: exiting", i);
-		exit(1);
-	}
+	ctl_iter_validation_set(s->it, chains[i]);
 }
 
 static int set_validation(struct ctl_parts *p, const struct ctl_anchors *next,
 			  const struct ctl_val_limits *lim)
 {
 	unsigned n = ctl_pool_threads(p->pool);
-	struct set_val v = { next, p->anchors, lim,
-			     p->cfg->resolver.has_validation_time ? p->cfg->resolver.validation_time
-								  : 0,
-			     n };
+	struct ctl_chain *chains[CFG_CONTROL_THREADS_MAX];
+	int64_t vtime = p->cfg->resolver.has_validation_time ? p->cfg->resolver.validation_time
+							       : 0;
 
-	ctl_pool_each(p->pool, set_val_one, &v);
-	if (v.failed_at == n)
-		return 0;
-	ctl_pool_each(p->pool, set_val_back, &v);
-	return CTL_E_NOMEM;
+	for (unsigned i = 0; i < n; i++)
+		if (ctl_iter_validation_new(next, lim, vtime, &chains[i])) {
+			while (i--)
+				ctl_chain_free(chains[i]);
+			return CTL_E_NOMEM;
+		}
+	ctl_pool_all(p->pool, set_val_one, NULL, chains, true);
+	return 0;
 }
 
 struct reconf_iter {

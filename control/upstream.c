@@ -1,7 +1,8 @@
 /*
  * control/upstream.c: upstream query I/O (RFC 5452 forgery resistance).
- * Control process, single thread, non-blocking sockets on the loop of
- * control/loop.h; no call here blocks. This file holds the query slots,
+ * Control process: a context is its loop's thread's (one per control
+ * thread), non-blocking sockets on the loop of control/loop.h; no call
+ * here blocks. This file holds the query slots,
  * UDP attempts and the public API; the server table, source ports, reply
  * checks and TCP are the module's other files (upstream_int.h lists them).
  * The invariants below are the whole module's.

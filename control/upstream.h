@@ -9,8 +9,11 @@
  * misses or on a missing cookie, and calls back exactly once with the
  * reply, a timeout or a network error.
  *
- * Control process only, single-threaded: every function must be called from
- * the thread that runs the struct ctl_loop given to up_new(); nothing blocks.
+ * Control process only: a context is one thread's; every function must be
+ * called from the thread that runs the struct ctl_loop given to up_new()
+ * (or while control/pool.h holds that thread still); nothing blocks.
+ * Contexts of several threads may share one source port set
+ * (up_share_ports()), which takes its own lock.
  *
  * Randomness: query ids, port draws, 0x20 case and client cookies are the
  * kernel's bytes (getrandom(2) through arc4random_buf(3)), fetched 256 at a
@@ -223,8 +226,9 @@ int up_query(struct up_ctx *ctx, const struct sockaddr *server,
  * local_port: our UDP source port (0 over TCP); msg: the message as sent or
  * received; age_us: how long ago the query went out (over TCP: the
  * connect); zone: the
- * opts' zone, or NULL. Called on the loop's thread, from inside the
- * module: cb must not call back into it. NULL cb: none.
+ * opts' zone, or NULL. Called on the context's loop's thread (each control
+ * thread's: cb must be safe from any of them), from inside the module: cb
+ * must not call back into it. NULL cb: none.
  */
 typedef void (*up_tap_cb)(void *arg, bool reply, const struct sockaddr_storage *server,
 			  uint16_t local_port, bool tcp, const uint8_t *msg, size_t len,

@@ -98,13 +98,18 @@ static void remember(struct up_ports *pp, uint16_t p)
  */
 static uint16_t draw_port(struct up_ports *pp)
 {
-	/* (ports and nports never change: the draw needs no lock) */
+	/* (ports and nports never change: the draws need no lock, and the
+	 * random bytes' refill, a system call, is not made under it) */
 	uint16_t p = pp->ports[up_rng_below(pp->nports)];
 
-	pthread_mutex_lock(&pp->mu);
-	for (int i = 0; i < RECENT_REDRAWS && recent(pp, p); i++)
+	for (int i = 0; i < RECENT_REDRAWS; i++) {
+		pthread_mutex_lock(&pp->mu);
+		bool again = recent(pp, p);
+		pthread_mutex_unlock(&pp->mu);
+		if (!again)
+			break;
 		p = pp->ports[up_rng_below(pp->nports)];
-	pthread_mutex_unlock(&pp->mu);
+	}
 	return p;
 }
 

@@ -204,6 +204,11 @@ int ctl_val_verify_one(const struct ctl_val_rrset *set,
  * memo. */
 void ctl_val_memo_enable(bool on);
 uint64_t ctl_val_memo_hits(void);
+/* What the calling thread kept (its public keys, the memo's digest
+ * context) freed: at the end of a thread that validated (control/pool.c's
+ * threads), whose thread-local pointers would go with it. It may validate
+ * again after (all made again). */
+void ctl_val_thread_end(void);
 
 /*
  * Validates set against the zone's DNSKEY set keys (already secure), the

@@ -512,6 +512,19 @@ uint64_t ctl_val_memo_hits(void)
 	return memo_hits;
 }
 
+void ctl_val_thread_end(void)
+{
+	for (unsigned i = 0; i < PKEY_SLOTS; i++) {
+		EVP_PKEY_free(pkeys[i].pkey);
+		pkeys[i].pkey = NULL;
+	}
+	EVP_MD_CTX_free(memo_ctx);
+	memo_ctx = NULL;
+	EVP_MD_free(memo_md);
+	memo_md = NULL;
+	memset(memo, 0, sizeof(memo));
+}
+
 /* The memo's key of one check; false when libcrypto failed (no memo). */
 static bool memo_key(uint8_t alg, const uint8_t *key, size_t key_len, const uint8_t *sig,
 		     size_t sig_len, const uint8_t *data, size_t len, uint8_t out[32])

@@ -44,9 +44,10 @@ static void put_name(FILE *f, const uint8_t *name)
 }
 
 /* One cut: a line for it, one per name server; with w, a JSON object
- * (note: "note", when given). */
+ * (note: "note", when given; thread: the control thread's table it is in,
+ * -1: not said). */
 static void put_cut(FILE *f, struct jw *w, const struct ctl_deleg *d, uint32_t now,
-		    const char *note)
+		    const char *note, int thread)
 {
 	bool learnt = d->kind == CTL_DELEG_LEARNT && !d->from_hints;
 
@@ -58,6 +59,8 @@ static void put_cut(FILE *f, struct jw *w, const struct ctl_deleg *d, uint32_t n
 		jw_str(w, "zone", s);
 		jw_str(w, "kind", kind_of(d, true));
 		jw_u64(w, "instance", d->id);
+		if (thread >= 0)
+			jw_u64(w, "thread", (uint64_t)thread);
 		jw_u64(w, "parent", d->parent_id);
 		if (learnt) {
 			jw_i64(w, "expires_in_s", (int64_t)d->expire - (int64_t)now);
@@ -121,22 +124,25 @@ struct dump {
 	uint32_t now;
 	const uint8_t *under;	/* NULL: every cut */
 	unsigned n;
-	char note[32];		/* "thread I" with more than one; "": none */
+	int thread;		/* with more than one; -1: one thread */
+	char note[32];		/* "thread I" */
 };
 
 static void dump_one(void *arg, const struct ctl_deleg *d)
 {
 	struct dump *x = arg;
 
-	put_cut(x->f, x->w, d, x->now, x->note[0] ? x->note : NULL);
+	put_cut(x->f, x->w, d, x->now, x->w || x->thread < 0 ? NULL : x->note, x->thread);
 }
 
 static void dump_thread(void *arg, unsigned i, const struct ctl_pool_shard *s)
 {
 	struct dump *x = arg;
 
-	if (x->note[0])
+	if (x->thread >= 0) {
+		x->thread = (int)i;
 		snprintf(x->note, sizeof(x->note), "thread %u", i);
+	}
 	x->n += ctl_deleg_each(s->deleg, x->under, true, dump_one, x);
 }
 
@@ -148,6 +154,7 @@ struct pick {
 	uint32_t now;
 	unsigned best, labels, threads;
 	unsigned deepest;	/* one thread's */
+	struct ctl_deleg_table *table; /* the best's */
 	FILE *f;
 	struct jw *w;
 };
@@ -167,18 +174,19 @@ static void pick_one(void *arg, unsigned i, const struct ctl_pool_shard *s)
 
 	p->deepest = 0;
 	ctl_deleg_each(s->deleg, p->name, false, deepest_one, p);
-	if (p->deepest > p->labels) {
+	if (!p->table || p->deepest > p->labels) {
 		p->best = i;
 		p->labels = p->deepest;
+		p->table = s->deleg;
 	}
 }
 
-static void lookup_one(void *arg, unsigned i, const struct ctl_pool_shard *s)
+/* (every thread still held: the table picked is as it was) */
+static void lookup_best(void *arg)
 {
 	struct pick *p = arg;
 
-	if (i == p->best)
-		lookup(s->deleg, p->now, p->name, p->f, p->w, i, p->threads);
+	lookup(p->table, p->now, p->name, p->f, p->w, p->best, p->threads);
 }
 
 /* lookup-delegation: the cuts above the name, kept (copied) to be sorted */
@@ -312,7 +320,7 @@ static void lookup(struct ctl_deleg_table *t, uint32_t now, const uint8_t *name,
 		} else {
 			cur = d->id;
 		}
-		put_cut(f, w, d, now, note);
+		put_cut(f, w, d, now, note, -1);
 	}
 	if (w) {
 		jw_end(w, ']');
@@ -455,15 +463,12 @@ int ctl_view_command(const struct ctl_view_parts *x, uint32_t now, const char *c
 	if (x->json)
 		jw_init(&jw, f);
 	if (!dump) {
-		struct pick p = { name, now, 0, 0, threads, 0, f, x->json ? &jw : NULL };
-		ctl_pool_each(x->pool, pick_one, &p);
-		/* none: every thread has lost even the hints (lookup() says) */
-		ctl_pool_each(x->pool, lookup_one, &p);
+		struct pick p = { name, now, 0, 0, threads, 0, NULL, f, x->json ? &jw : NULL };
+		ctl_pool_all(x->pool, pick_one, lookup_best, &p, false);
 		return 0;
 	}
-	struct dump d = { f, x->json ? &jw : NULL, now, arg ? name : NULL, 0, "" };
-	if (threads > 1)
-		d.note[0] = '-';
+	struct dump d = { f, x->json ? &jw : NULL, now, arg ? name : NULL, 0, threads > 1 ? 0 : -1,
+			  "" };
 	if (d.w) {
 		jw_object(&jw, NULL);
 		jw_array(&jw, "delegations");

@@ -36,9 +36,10 @@ struct ctl_view_parts {
  *                            whether it returns our cookies (RFC 7873)
  * With more than one control thread (control.threads), each keeps its own
  * cuts and servers: dump-delegations and servers show every thread's (a
- * cut's note, a server's line: "thread I"), lookup-delegation the thread
- * whose cut for NAME is the deepest (then "thread I of N" follows the
- * name; JSON: "thread", "threads").
+ * cut's note, a server's line: "thread I"; JSON: "thread"; instance
+ * numbers are each table's own), lookup-delegation the thread whose cut
+ * for NAME is the deepest (then "thread I of N" follows the name; JSON:
+ * "thread", "threads").
  * With json, the same as one JSON object (an error stays an "error: " line):
  *   {"delegations": [CUT...], "count": N}
  *   {"name", "starts_at", "instance", "configured", "usable_s" (null: no

@@ -466,18 +466,17 @@ TestSuite(pool, .init = pool_setup, .fini = pool_teardown, .timeout = 30);
 
 struct pool_result {
 	int done, rcode;
-	bool on_loop_thread;
+	bool on_loop_thread, msg;
 };
 
 static void on_pool_done(void *arg, int rcode, const uint8_t *msg, size_t len, bool stale)
 {
 	struct pool_result *r = arg;
 
-	(void)msg;
-	(void)len;
 	(void)stale;
 	r->done++;
 	r->rcode = rcode;
+	r->msg = msg && len;
 	r->on_loop_thread = pthread_equal(pthread_self(), loop_thread);
 }
 
@@ -558,6 +557,38 @@ Test(pool, one_question_however_spelled_is_one_threads_and_asked_once)
 	cr_assert_eq(sums.iter.requests, 1, "one resolution for the 8 (%llu)",
 		     (unsigned long long)sums.iter.requests);
 	cr_assert_eq(atomic_load(&auth.asked[SHOP]), 1, "the authority asked once for all 8");
+}
+
+/* A fence (new trust anchors): what the other threads answered before it
+ * and the loop's thread has not handed out yet ends SERVFAIL, with no
+ * message; the loop's thread's own questions are answered as ever. */
+Test(pool, answers_from_before_a_fence_end_servfail)
+{
+	enum { N = 24 };
+	static struct pool_result r[N];
+	char name[64];
+	struct ctl_pool_sums sums;
+
+	for (int i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "f%d.shop.lab", i);
+		cr_assert_eq(ctl_iter_resolve(it, nm(name), DNS_T_A, DNS_C_IN, 0, on_pool_done,
+					      &r[i]), 0);
+	}
+	/* the other threads answer meanwhile (the loop's thread waits) */
+	usleep(300 * 1000);
+	ctl_pool_all(pool, NULL, NULL, NULL, true);
+	run_until(r, N);
+	ctl_pool_sum(pool, &sums);
+	unsigned fenced = 0;
+	for (int i = 0; i < N; i++) {
+		cr_assert_eq(r[i].done, 1);
+		if (r[i].rcode == DNS_R_SERVFAIL && !r[i].msg)
+			fenced++;
+		else
+			cr_assert_eq(r[i].rcode, DNS_R_NXDOMAIN, "f%d", i);
+	}
+	cr_assert_gt(sums.pool.routed, 0);
+	cr_assert_eq(fenced, sums.pool.routed, "every answer from another thread fenced off");
 }
 
 /* Freed with questions in every thread's iterator: no callback, nothing
