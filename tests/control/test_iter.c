@@ -492,6 +492,18 @@ static void run_until(const struct pool_result *r, int n)
 	}
 }
 
+/* n questions, PREFIXi.shop.lab A, through the loop's thread's iterator. */
+static void ask(struct pool_result *r, int n, const char *prefix)
+{
+	char name[64];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%s%d.shop.lab", prefix, i);
+		cr_assert_eq(ctl_iter_resolve(it, nm(name), DNS_T_A, DNS_C_IN, 0, on_pool_done,
+					      &r[i]), 0);
+	}
+}
+
 /* What each thread's iterator was given. */
 static void requests_of(void *arg, unsigned i, const struct ctl_pool_shard *s)
 {
@@ -507,14 +519,9 @@ Test(pool, questions_spread_over_the_threads_and_come_back_on_the_loops)
 	enum { N = 64 };
 	static struct pool_result r[N];
 	uint64_t req[POOL_N] = { 0 };
-	char name[64];
 	struct ctl_pool_sums sums;
 
-	for (int i = 0; i < N; i++) {
-		snprintf(name, sizeof(name), "n%d.shop.lab", i);
-		cr_assert_eq(ctl_iter_resolve(it, nm(name), DNS_T_A, DNS_C_IN, 0, on_pool_done,
-					      &r[i]), 0);
-	}
+	ask(r, N, "n");
 	run_until(r, N);
 	for (int i = 0; i < N; i++) {
 		cr_assert_eq(r[i].done, 1, "n%d answered once", i);
@@ -566,14 +573,9 @@ Test(pool, answers_from_before_a_fence_end_servfail)
 {
 	enum { N = 24 };
 	static struct pool_result r[N];
-	char name[64];
 	struct ctl_pool_sums sums;
 
-	for (int i = 0; i < N; i++) {
-		snprintf(name, sizeof(name), "f%d.shop.lab", i);
-		cr_assert_eq(ctl_iter_resolve(it, nm(name), DNS_T_A, DNS_C_IN, 0, on_pool_done,
-					      &r[i]), 0);
-	}
+	ask(r, N, "f");
 	/* the other threads answer meanwhile (the loop's thread waits) */
 	usleep(300 * 1000);
 	ctl_pool_all(pool, NULL, NULL, NULL, true);
@@ -596,13 +598,8 @@ Test(pool, answers_from_before_a_fence_end_servfail)
 Test(pool, freed_with_questions_outstanding)
 {
 	static struct pool_result r[16];
-	char name[64];
 
-	for (int i = 0; i < 16; i++) {
-		snprintf(name, sizeof(name), "gone%d.shop.lab", i);
-		cr_assert_eq(ctl_iter_resolve(it, nm(name), DNS_T_A, DNS_C_IN, 0, on_pool_done,
-					      &r[i]), 0);
-	}
+	ask(r, 16, "gone");
 	ctl_pool_free(pool);
 	pool = NULL;
 	for (int i = 0; i < 16; i++)
