@@ -141,7 +141,9 @@ static void flush_one(void *arg, unsigned i, const struct ctl_pool_shard *s)
 }
 
 /* The caches, while every control thread is held still after its own
- * part went: none of them puts back what it knew before the flush. */
+ * part went: none of them answers from what it knew before the flush
+ * (what is already on its way back, as a resolution in progress with one
+ * thread, still arrives: see the header). */
 static void flush_caches(void *arg)
 {
 	struct flush_req *q = arg;

@@ -217,7 +217,7 @@ void ctl_iter_get_chain_stats(const struct ctl_iter *it, struct ctl_chain_stats 
 /* ctl_iter_set_validation() in two steps, for several iterators switched
  * as one (control/pool.h's ctl_pool_all()): what validation needs made
  * first (*out NULL with no anchors; CTL_E_NOMEM, nothing made), then put in
- * force, which cannot fail (out is the iterator's from then on). */
+ * force, which cannot fail (c is the iterator's from then on). */
 struct ctl_chain;
 int ctl_iter_validation_new(const struct ctl_anchors *anchors, const struct ctl_val_limits *lim,
 			    int64_t validation_time, struct ctl_chain **out);

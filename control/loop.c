@@ -183,6 +183,8 @@ static int run_timers(struct ctl_loop *l, uint64_t now)
 		ctl_timer_cancel(l, t);
 		t->cb(l, t->arg);
 		ran++;
+		if (l->idle)
+			l->idle(l->idle_arg, CTL_LOOP_BETWEEN);
 	}
 	return ran;
 }

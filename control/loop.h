@@ -76,7 +76,7 @@ int ctl_loop_run_once(struct ctl_loop *loop, uint32_t cap_ms);
  * before ctl_loop_run_once()'s first wait (the one that may block),
  * fn(arg, CTL_LOOP_WOKE) right after (not around the non-blocking waits
  * that follow a full set), and fn(arg, CTL_LOOP_BETWEEN) after each
- * descriptor's callback. NULL: nothing (the default).
+ * descriptor's and each timer's callback. NULL: nothing (the default).
  */
 enum ctl_loop_idle { CTL_LOOP_WAIT, CTL_LOOP_WOKE, CTL_LOOP_BETWEEN };
 typedef void (*ctl_loop_idle_cb)(void *arg, enum ctl_loop_idle what);

@@ -261,7 +261,7 @@ int ctl_ns_gather(struct ctl_iter *it, const uint8_t (*names)[DNS_NAME_MAX], uns
 	g->st = st;
 	g->starting = true;
 	/* Each name's cuts from the deepest up, in every control thread's
-	 * table (a cut met in one is not walked again in the next): the
+	 * table (each table's NS set of a cut met before joins it): the
 	 * parent's side (names, glue) now, while the table's pointers hold;
 	 * the apex sets asked after. Each step's cut is a proper ancestor of
 	 * the last: the walk ends. */

@@ -17,8 +17,9 @@
  * order by ctl_pool_all()); then any one of the queues' mutexes, the
  * cache's writer lock (ctl_iter_cache_lock()), the source ports' mutex
  * (upstream_ports.c), dnstap's, or the log's (conf/log.c: the line's, then
- * the limiters'); none of those is held while another is taken, and
- * nothing is called with a queue's mutex held.
+ * the limiters' inside the line's when stats are read); none of the others
+ * is held while another is taken, and nothing is called with a queue's
+ * mutex held.
  *
  * A fence (ctl_pool_all(..., true)) moves the pool's epoch while every
  * shard is held: what a shard sent back before it (answers and denials
@@ -287,6 +288,9 @@ static void idle(void *arg, enum ctl_loop_idle what)
 			return;
 		/* fall through */
 	case CTL_LOOP_WAIT:
+		/* a quiescent state first: the cache's (its TSan annotation
+		 * with it), then offline until the lock is ours again */
+		cache_reader_quiescent();
 		urcu_qsbr_thread_offline();
 		pthread_mutex_unlock(&s->mu);
 		if (what == CTL_LOOP_BETWEEN)
@@ -306,7 +310,8 @@ static void *shard_main(void *arg)
 	snprintf(name, sizeof(name), "bw-resolve-%u", s->idx);
 	pthread_setname_np(pthread_self(), name);
 	urcu_qsbr_register_thread();
-	pthread_mutex_lock(&s->mu);
+	urcu_qsbr_thread_offline(); /* until the lock is ours */
+	take_back(s);
 	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
 		if (ctl_loop_run_once(s->parts.loop, POOL_WAIT_MS) < 0) {
 			cfg_log(CFG_LOG_ERR, "control thread %u: event loop: %s", s->idx,
@@ -325,7 +330,7 @@ static void *shard_main(void *arg)
 
 /* ---- the loop's thread's side ---- */
 
-/* The shard of a question: a keyed hash of the name lower-cased (label
+/* The shard of a question: a seeded hash of the name lower-cased (label
  * lengths are below 'A'), qtype and qclass. */
 static unsigned pick(const struct ctl_pool *p, const uint8_t *qname, uint16_t qtype,
 		     uint16_t qclass)
@@ -508,13 +513,18 @@ struct ctl_pool *ctl_pool_new(const struct ctl_pool_shard *shards, unsigned n, i
 
 int ctl_pool_start(struct ctl_pool *p)
 {
-	sigset_t all, was;
+	sigset_t mine, was;
 	int e = 0;
 
-	/* signals are the loop's thread's (its wait is the one they must
-	 * cut short): none for the shards */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &was);
+	/* the signals control handles are the loop's thread's (its wait is
+	 * the one they must cut short); a fault's stays with the thread */
+	sigemptyset(&mine);
+	sigaddset(&mine, SIGINT);
+	sigaddset(&mine, SIGTERM);
+	sigaddset(&mine, SIGUSR1);
+	sigaddset(&mine, SIGHUP);
+	sigaddset(&mine, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &mine, &was);
 	for (unsigned i = 1; i < p->n && !e; i++) {
 		struct shard *s = &p->s[i];
 		if (!(e = pthread_create(&s->thread, NULL, shard_main, s)))

@@ -104,8 +104,9 @@ void ctl_pool_each(struct ctl_pool *p,
  * they are still held. fence: what the shards sent back before (answers
  * and denial feeds in the outbox, made under what fn replaced) is stale:
  * such an answer reaches its callback as SERVFAIL with no message (as a
- * resolution one thread was running ends when its anchors change), a feed
- * is dropped. Not inside ctl_iter_cache_lock().
+ * resolution one thread was running ends when its anchors change: those
+ * fn itself ended come back SERVFAIL too, later), a feed is dropped. Not
+ * inside ctl_iter_cache_lock().
  */
 void ctl_pool_all(struct ctl_pool *p,
 		  void (*fn)(void *arg, unsigned i, const struct ctl_pool_shard *s),

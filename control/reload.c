@@ -267,12 +267,30 @@ static struct cfg next;	/* the file read again: one reload at a time */
  * each needs made first (nothing changed when memory runs out), then put
  * in force with every thread held still, behind a fence (what a thread
  * validated under the old anchors and had not handed back yet ends
- * SERVFAIL). The caches are emptied after (the caller). */
+ * SERVFAIL), and control's caches emptied of what was validated before
+ * any thread runs again (none answers from them, or caches again what it
+ * read there, under the new anchors). */
+struct set_val {
+	struct ctl_parts *p;
+	struct ctl_chain **chains;
+};
+
 static void set_val_one(void *arg, unsigned i, const struct ctl_pool_shard *s)
 {
-	struct ctl_chain **chains = arg;
+	struct set_val *v = arg;
 
-	ctl_iter_validation_set(s->it, chains[i]);
+	ctl_iter_validation_set(s->it, v->chains[i]);
+}
+
+static void set_val_flush(void *arg)
+{
+	struct set_val *v = arg;
+
+	ctl_iter_cache_lock();
+	cache_flush_epoch(v->p->cache);
+	ctl_iter_cache_unlock();
+	if (v->p->nsec)
+		cache_nsec_flush(v->p->nsec);
 }
 
 static int set_validation(struct ctl_parts *p, const struct ctl_anchors *next,
@@ -289,7 +307,8 @@ static int set_validation(struct ctl_parts *p, const struct ctl_anchors *next,
 				ctl_chain_free(chains[i]);
 			return CTL_E_NOMEM;
 		}
-	ctl_pool_all(p->pool, set_val_one, NULL, chains, true);
+	struct set_val v = { p, chains };
+	ctl_pool_all(p->pool, set_val_one, set_val_flush, &v, true);
 	return 0;
 }
 
@@ -328,8 +347,9 @@ static void apply_config(struct ctl_parts *p, const uint8_t *sha, const char *po
 	if (anchors_change) {
 		/* the chain of trust starts again from the new anchors: what
 		 * either process validated (or not) under the old ones is
-		 * gone from the caches at once; resolutions in progress end
-		 * SERVFAIL (ctl_iter_set_validation()) */
+		 * gone from the caches at once (control's in set_validation(),
+		 * the dataplane's by the anchors' id it is published with);
+		 * resolutions in progress end SERVFAIL */
 		struct ctl_val_limits lim;
 		ctl_val_limits_of(p->cfg, &lim);
 		anchors_change = false;
@@ -343,11 +363,6 @@ static void apply_config(struct ctl_parts *p, const uint8_t *sha, const char *po
 			free(p->anchors);
 			p->anchors = next_anchors;
 			p->anchors_id = next_anchors_id;
-			ctl_iter_cache_lock();
-			cache_flush_epoch(p->cache);
-			ctl_iter_cache_unlock();
-			if (p->nsec)
-				cache_nsec_flush(p->nsec);
 			snprintf(anchor_line, sizeof(anchor_line),
 				 "%s; the caches emptied of what was validated\n",
 				 !p->anchors ? "trust anchors: none (validation off)"

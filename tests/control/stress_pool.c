@@ -11,7 +11,8 @@
  * main loop do meanwhile: every thread's counters summed, a flush of one
  * name's delegation and keys in every thread, the cache's max-ttl lowered
  * (1 time in 10) and the cache trimmed, the iterators' configuration set
- * again.
+ * again, and 1 time in 5 all that with every thread held at once behind a
+ * fence, the cache emptied meanwhile (as new trust anchors do).
  *
  * Exit 0 when every question was answered once, on the loop's thread,
  * with the rcode its name calls for, and every thread resolved some.
@@ -218,6 +219,18 @@ static void verb_one(void *arg, unsigned i, const struct ctl_pool_shard *s)
 	v->requests[i] = st.requests;
 }
 
+/* A fence's companion (new trust anchors: reload.c): control's cache
+ * emptied of what was validated, every thread held still. */
+static struct cache *the_cache;
+
+static void flush_validated(void *arg)
+{
+	(void)arg;
+	ctl_iter_cache_lock();
+	cache_flush_epoch(the_cache);
+	ctl_iter_cache_unlock();
+}
+
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -253,7 +266,7 @@ int main(int argc, char **argv)
 	inet_pton(AF_INET, "127.0.0.1", &uc.src4.sin_addr);
 	cache_config_default(&cc);
 	cc.max_bytes = 1 << 20; /* small: evictions too */
-	struct cache *cache = cache_new(&cc);
+	struct cache *cache = the_cache = cache_new(&cc);
 	ctl_iter_config_default(&ic);
 	ic.server_port = auth_port;
 	ic.timeout_ms = 100;
@@ -291,7 +304,12 @@ int main(int argc, char **argv)
 			struct ctl_pool_sums sums;
 			uint64_t removed = 0;
 			ctl_pool_sum(pool, &sums);
-			ctl_pool_each(pool, verb_one, &v);
+			/* every fifth time all threads at once, behind a fence
+			 * (answers on their way back end SERVFAIL) */
+			if (verbs % 5 == 4)
+				ctl_pool_all(pool, verb_one, flush_validated, &v, true);
+			else
+				ctl_pool_each(pool, verb_one, &v);
 			ctl_iter_cache_lock();
 			/* a reload's lowered max-ttl, every tenth time: trims */
 			cc.max_ttl = ++verbs % 10 ? 86400 : 1;
@@ -317,6 +335,9 @@ int main(int argc, char **argv)
 			die("a thread resolved nothing");
 	if (wrong)
 		die("an answer with the wrong rcode");
+	/* 200 outstanding over threads of 48 each: some refused */
+	if (threads > 1 && threads * 48 < OUTSTANDING && !sums.pool.refused)
+		die("no question refused by another thread");
 	if (answered + out != asked)
 		die("a question answered twice or never");
 	if (!answered)

@@ -566,18 +566,36 @@ Test(pool, one_question_however_spelled_is_one_threads_and_asked_once)
 	cr_assert_eq(atomic_load(&auth.asked[SHOP]), 1, "the authority asked once for all 8");
 }
 
+/* Resolutions the threads other than the loop's have in progress. */
+static void others_outstanding(void *arg, unsigned i, const struct ctl_pool_shard *s)
+{
+	uint64_t *n = arg;
+	struct ctl_iter_stats st;
+
+	ctl_iter_get_stats(s->it, &st);
+	if (i)
+		*n += st.outstanding;
+}
+
 /* A fence (new trust anchors): what the other threads answered before it
  * and the loop's thread has not handed out yet ends SERVFAIL, with no
- * message; the loop's thread's own questions are answered as ever. */
+ * message; the loop's thread's own questions are answered as ever, and so
+ * is every question asked after the fence. */
 Test(pool, answers_from_before_a_fence_end_servfail)
 {
 	enum { N = 24 };
-	static struct pool_result r[N];
+	static struct pool_result r[N], after[N];
 	struct ctl_pool_sums sums;
+	uint64_t out = 1;
 
 	ask(r, N, "f");
 	/* the other threads answer meanwhile (the loop's thread waits) */
-	usleep(300 * 1000);
+	for (int k = 0; k < 1000 && out; k++) {
+		usleep(10 * 1000);
+		out = 0;
+		ctl_pool_each(pool, others_outstanding, &out);
+	}
+	cr_assert_eq(out, 0, "the other threads have answered");
 	ctl_pool_all(pool, NULL, NULL, NULL, true);
 	run_until(r, N);
 	ctl_pool_sum(pool, &sums);
@@ -591,6 +609,13 @@ Test(pool, answers_from_before_a_fence_end_servfail)
 	}
 	cr_assert_gt(sums.pool.routed, 0);
 	cr_assert_eq(fenced, sums.pool.routed, "every answer from another thread fenced off");
+	/* after it: every thread's answers come through */
+	ask(after, N, "g");
+	run_until(after, N);
+	for (int i = 0; i < N; i++) {
+		cr_assert_eq(after[i].done, 1);
+		cr_assert(after[i].rcode == DNS_R_NXDOMAIN && after[i].msg, "g%d after the fence", i);
+	}
 }
 
 /* Freed with questions in every thread's iterator: no callback, nothing
