@@ -170,10 +170,12 @@ bw_hugepages_release() {
 # --- the dataplane and control, started and stopped by pid --------------------
 # bw_dp_config FILE ROOT_HINTS SOCKET [PREFIX [TRUST_ANCHOR]]: the
 # configuration both processes read, for the lab link above; with a trust
-# anchor (the lab world's root.key) answers are DNSSEC-validated.
+# anchor (the lab world's root.key) answers are DNSSEC-validated. With
+# BW_CONTROL_THREADS set, control resolves on that many threads.
 bw_dp_config() {
-	local anchor=""
+	local anchor="" threads=""
 	[ -n "${5:-}" ] && anchor="  trust-anchor: $5     # DNSSEC validation from the lab world's root key"
+	[ -n "${BW_CONTROL_THREADS:-}" ] && threads="  threads: $BW_CONTROL_THREADS"
 	cat >"$1" <<EOC
 # Written by scripts/lib.sh: bailiwick-dataplane on the veth $BW_DP_IF
 # (af_packet), clients in network namespace $BW_NS, the lab world's root.
@@ -190,6 +192,7 @@ access-control:
   - { prefix: "::/0", action: refuse }
 control:
   socket: $3
+$threads
 dataplane:
   eal: [ "--file-prefix=${4:-bailiwick}", "-l", "0-1", "--log-level=lib.eal:warning" ]
   ports:
