@@ -261,37 +261,47 @@ static void on_done(void *arg, int rcode, const uint8_t *msg, size_t len, bool s
 		memcpy(r->msg, msg, r->len);
 }
 
-static void setup(void)
+/* An iterator of its own loop, upstream context and delegation table on
+ * the one cache, asking the scripted authorities. */
+static void new_iter(struct ctl_loop **l, struct up_ctx **u, struct ctl_deleg_table **d,
+		     struct ctl_iter **i)
 {
 	static const char hints[] = ". 3600000 NS a.root.\na.root. 3600000 A 127.53.0.1\n";
 	struct ctl_referral h;
 	struct up_config uc;
-	struct cache_config cc;
 	struct ctl_iter_config ic;
 	char err[256];
 	int e = 0;
 
-	urcu_qsbr_register_thread();
-	auth_start();
 	cr_assert_eq(ctl_hints_parse(hints, sizeof(hints) - 1, "hints", &h, err, sizeof(err)), 0,
 		     "%s", err);
-	loop = ctl_loop_new(NULL);
+	*l = ctl_loop_new(NULL);
 	up_config_default(&uc);
 	uc.ipv6 = false;
 	inet_pton(AF_INET, "127.0.0.1", &uc.src4.sin_addr);
-	up = up_new(loop, &uc, &e);
-	cr_assert(up, "%s", ctl_strerror(e));
-	cache_config_default(&cc);
-	cc.max_bytes = 1 << 22;
-	cache = cache_new(&cc);
-	deleg = ctl_deleg_table_new(0, 86400);
-	cr_assert(loop && cache && deleg);
-	cr_assert_eq(ctl_deleg_set_hints(deleg, &h, ctl_iter_now()), 0);
+	*u = *l ? up_new(*l, &uc, &e) : NULL;
+	cr_assert(*u, "%s", ctl_strerror(e));
+	*d = ctl_deleg_table_new(0, 86400);
+	cr_assert(*d);
+	cr_assert_eq(ctl_deleg_set_hints(*d, &h, ctl_iter_now()), 0);
 	ctl_iter_config_default(&ic);
 	ic.qname_min = 0;	/* one query per zone: the counts below are exact */
 	ic.server_port = auth.port;
-	it = ctl_iter_new(loop, up, cache, deleg, &ic);
-	cr_assert(it);
+	*i = ctl_iter_new(*l, *u, cache, *d, &ic);
+	cr_assert(*i);
+}
+
+static void setup(void)
+{
+	struct cache_config cc;
+
+	urcu_qsbr_register_thread();
+	auth_start();
+	cache_config_default(&cc);
+	cc.max_bytes = 1 << 22;
+	cache = cache_new(&cc);
+	cr_assert(cache);
+	new_iter(&loop, &up, &deleg, &it);
 }
 
 static void teardown(void)
@@ -421,35 +431,16 @@ static pthread_t loop_thread;
 
 static void pool_setup(void)
 {
-	struct up_config uc;
-	struct ctl_iter_config ic;
 	int e = 0;
 
 	setup();
 	loop_thread = pthread_self();
 	shards[0] = (struct ctl_pool_shard){ loop, up, deleg, it };
-	up_config_default(&uc);
-	uc.ipv6 = false;
-	inet_pton(AF_INET, "127.0.0.1", &uc.src4.sin_addr);
-	ctl_iter_config_default(&ic);
-	ic.qname_min = 0;
-	ic.server_port = auth.port;
 	for (int i = 1; i < POOL_N; i++) {
-		static const char hints[] = ". 3600000 NS a.root.\na.root. 3600000 A 127.53.0.1\n";
-		struct ctl_referral h;
-		char err[256];
 		struct ctl_pool_shard *s = &shards[i];
 
-		cr_assert_eq(ctl_hints_parse(hints, sizeof(hints) - 1, "hints", &h, err,
-					     sizeof(err)), 0);
-		s->loop = ctl_loop_new(NULL);
-		s->up = up_new(s->loop, &uc, &e);
-		s->deleg = ctl_deleg_table_new(0, 86400);
-		cr_assert(s->loop && s->up && s->deleg);
+		new_iter(&s->loop, &s->up, &s->deleg, &s->it);
 		cr_assert_eq(up_share_ports(s->up, up), 0);
-		cr_assert_eq(ctl_deleg_set_hints(s->deleg, &h, ctl_iter_now()), 0);
-		s->it = ctl_iter_new(s->loop, s->up, cache, s->deleg, &ic);
-		cr_assert(s->it);
 	}
 	pool = ctl_pool_new(shards, POOL_N, &e);
 	cr_assert(pool, "%s", ctl_strerror(e));
