@@ -376,9 +376,28 @@ static int parse_arp(struct net_pkt *p, const uint8_t *f, uint16_t len)
 	return NET_PKT_ARP;
 }
 
+/* 32 octets at any alignment (four SSE2 or one AVX store) */
+typedef uint8_t pkt_zero32 __attribute__((vector_size(32), aligned(1), may_alias));
+_Static_assert(sizeof(struct net_pkt) > 96 && sizeof(struct net_pkt) <= 128,
+	       "pkt_zero() clears struct net_pkt in four 32-octet stores");
+
+/* memset(p, 0, sizeof(*p)) in four stores, the last overlapping the third:
+ * gcc made the memset a rep stos, whose start-up cost ~10 TSC cycles of
+ * each query (7 % of the worker loop's samples on a Xeon). */
+static inline void pkt_zero(struct net_pkt *p)
+{
+	uint8_t *b = (uint8_t *)p;
+	const pkt_zero32 z = { 0 };
+
+	*(pkt_zero32 *)(void *)b = z;
+	*(pkt_zero32 *)(void *)(b + 32) = z;
+	*(pkt_zero32 *)(void *)(b + 64) = z;
+	*(pkt_zero32 *)(void *)(b + sizeof(*p) - 32) = z;
+}
+
 int net_pkt_parse(struct net_pkt *p, const uint8_t *frame, uint16_t len)
 {
-	memset(p, 0, sizeof(*p));
+	pkt_zero(p);
 	if (len < NET_PKT_ETH_HDR_LEN)
 		return NET_PKT_E_RUNT;
 	memcpy(p->dst_mac, frame, 6);

@@ -107,6 +107,24 @@ Test(pkt, ipv6_udp_query_fields)
 	cr_assert_eq(p.payload_len, sizeof(DNS_PAYLOAD));
 }
 
+/* Whatever *p held before, a parse leaves every field it does not set at
+ * zero: the same struct as a parse into a zeroed one, octet for octet. */
+Test(pkt, parse_clears_what_it_does_not_set)
+{
+	struct frame f;
+	struct net_pkt dirty, clean;
+
+	for (int fam = 4; fam <= 6; fam += 2) {
+		udp_frame(&f, &(struct wrap){ .family = fam, .ttl = 9 });
+		memset(&dirty, 0xa5, sizeof(dirty));
+		memset(&clean, 0, sizeof(clean));
+		cr_assert_eq(parse(&dirty, &f), NET_PKT_UDP);
+		cr_assert_eq(parse(&clean, &f), NET_PKT_UDP);
+		cr_assert_eq(memcmp(&dirty, &clean, sizeof(dirty)), 0, "IPv%d", fam);
+		cr_assert_eq(dirty.nd_target[15], 0);
+	}
+}
+
 Test(pkt, vlan_tag_is_reported_and_skipped)
 {
 	struct frame f;
