@@ -20,9 +20,6 @@
 
 #include <openssl/sha.h>
 #include <string.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 #include <urcu/urcu-qsbr.h>
 
 #include "dns/name.h"
@@ -64,15 +61,14 @@ static inline bool has_fe(uint64_t x)
 
 /*
  * nsec_key_prefix() of an encoding that fits (at most KPRE_LEN octets) and
- * needs no escape, built a word at a time in w[] and stored so that each of
- * the four words kpre_diff() reads (0, 8, 16, 23) lies within one store:
- * octets stored one at a time and then read a word at a time wait for the
- * stores to reach the cache, no store-to-load forward (the first compare of
- * a descent did: 8 % of cache_nsec_lookup()). false, nothing written, when
- * an octet needs an escape.
+ * needs no escape, built a word at a time in registers: kw[] gets the four
+ * words kpre_diff() reads (octets 0, 8, 16 and 23). Octets stored one at a
+ * time and then read a word at a time wait for the stores to reach the
+ * cache, no store-to-load forward. false, nothing written, when an octet
+ * needs an escape.
  */
 static bool key_prefix_words(const uint8_t *name, const uint8_t *off, int labels, int skip,
-			     uint8_t out[KPRE_LEN], uint32_t *ends)
+			     uint64_t kw[4], uint32_t *ends)
 {
 	const uint64_t ones = UINT64_C(0x0101010101010101);
 	size_t len = (size_t)off[labels] + 1;
@@ -105,42 +101,72 @@ static bool key_prefix_words(const uint8_t *name, const uint8_t *off, int labels
 	uint64_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
 
 	/* each word read alone, as it was stored: gcc had read w[0..1] in
-	 * one 16-octet load, which two 8-octet stores cannot forward to */
+	 * one 16-octet load (to store kw[0..1] in one), which two 8-octet
+	 * stores cannot forward to (30 % of this function's samples) */
 	__asm__("" : "+r"(w0), "+r"(w1), "+r"(w2), "+r"(w3));
-	uint64_t t0 = w1 >> 56 | w2 << 8, t1 = w2 >> 56 | w3 << 8;
-
-	/* octets 15..30 first, in one 16-octet store, then 0..7 and 8..15:
-	 * each of kpre_diff()'s loads (0, 8, 16, 23) then lies within the
-	 * youngest store of its octets, which can forward it (two 8-octet
-	 * stores at 16 and 23 left the load at 16 straddling them) */
-#if defined(__SSE2__)
-	_mm_storeu_si128((__m128i *)(void *)(out + 15),
-			 _mm_set_epi64x((long long)t1, (long long)t0));
-#else
-	memcpy(out + 15, &t0, 8);
-	memcpy(out + 23, &t1, 8);
-#endif
-	memcpy(out, &w0, 8);
-	memcpy(out + 8, &w1, 8);
+	kw[0] = w0;
+	kw[1] = w1;
+	kw[2] = w2;
+	kw[3] = w2 >> 56 | w3 << 8; /* octets 23..30 */
 	if (ends)
 		*ends = z;
 	return true;
+}
+
+static unsigned key_prefix_octets(const uint8_t *name, const uint8_t *off, int labels,
+				  int skip, uint8_t out[KPRE_LEN], uint32_t *ends);
+
+/* The octets of the labels below the apex, length octets included, are as
+ * many as their encoding's when no octet needs an escape (a terminator for
+ * each length). */
+static unsigned below_apex(const uint8_t *off, int labels, int skip)
+{
+	return labels >= skip ? off[labels - skip] : 0;
 }
 
 /* The encoding and why this is not inline: see nsec_int.h. */
 unsigned nsec_key_prefix(const uint8_t *name, const uint8_t *off, int labels,
 			 int skip, uint8_t out[KPRE_LEN], uint32_t *ends)
 {
+	unsigned total = below_apex(off, labels, skip);
+	uint64_t kw[4];
+
+	if (total <= KPRE_LEN && key_prefix_words(name, off, labels, skip, kw, ends)) {
+		memcpy(out, &kw[0], 8);
+		memcpy(out + 8, &kw[1], 8);
+		memcpy(out + 16, &kw[2], 8);
+		memcpy(out + 23, &kw[3], 8);
+		return total;
+	}
+	return key_prefix_octets(name, off, labels, skip, out, ends);
+}
+
+void pname_prefix(struct pname *p, const uint8_t *off, int labels, int skip)
+{
+	unsigned total = below_apex(off, labels, skip);
+	uint8_t k[KPRE_LEN];
+
+	if (total <= KPRE_LEN && key_prefix_words(p->name, off, labels, skip, p->w, &p->ends)) {
+		p->len = total;
+		return;
+	}
+	/* an escape or a long name: the octets, then their words (this one
+	 * load after the stores waits) */
+	p->len = key_prefix_octets(p->name, off, labels, skip, k, &p->ends);
+	memcpy(&p->w[0], k, 8);
+	memcpy(&p->w[1], k + 8, 8);
+	memcpy(&p->w[2], k + 16, 8);
+	memcpy(&p->w[3], k + 23, 8);
+}
+
+/* nsec_key_prefix() an octet at a time, escapes and cuts included. */
+static unsigned key_prefix_octets(const uint8_t *name, const uint8_t *off, int labels,
+				  int skip, uint8_t out[KPRE_LEN], uint32_t *ends)
+{
 	uint32_t z = 0;
 	unsigned o = 0;
 	int i;
 
-	/* the octets of the labels below the apex, length octets included,
-	 * are as many as their encoding's (a terminator for each length) */
-	unsigned total = labels >= skip ? off[labels - skip] : 0;
-
-	if (total <= KPRE_LEN && key_prefix_words(name, off, labels, skip, out, ends))
-		return total;
 	memset(out, 0, KPRE_LEN);
 	for (i = labels - skip - 1; i >= 0; i--) {
 		const uint8_t *l = name + off[i];
@@ -264,7 +290,7 @@ void cache_nsec3_hash(const uint8_t *name, const uint8_t *salt,
  * first difference are whole labels of both up to each terminator. */
 static int shared_below(const struct pname *p, const uint8_t *k)
 {
-	unsigned d = kpre_diff(p->k, k);
+	unsigned d = kpre_diff(p->w, k);
 
 	if (p->len > KPRE_LEN || d >= KPRE_LEN)
 		return -1;
@@ -362,24 +388,29 @@ static void wild_prefix(const struct pname *q, int ce_below, int skip,
 	if (ce_below > __builtin_popcount(e)) {
 		uint8_t off[DNS_LABELS_MAX + 1];
 
-		w->len = nsec_key_prefix(w->name, off, label_offsets(w->name, off), skip, w->k,
-					 &w->ends);
+		pname_prefix(w, off, label_offsets(w->name, off), skip);
 		return;
 	}
 	for (int i = 0; i < ce_below; i++) {
 		at = (unsigned)__builtin_ctz(e) + 1;
 		e &= e - 1;
 	}
-	memset(w->k, 0, KPRE_LEN);
-	memcpy(w->k, q->k, at);
+	/* q's first at octets, then "*" (+ 1) and its end, in words: each
+	 * word keeps the octets of q's word below at, and gets the star when
+	 * at falls in it */
+	for (int i = 0; i < 4; i++) {
+		int n = (int)at - kpre_at[i];
+		uint64_t keep = n <= 0 ? 0 : n >= 8 ? ~UINT64_C(0) : (UINT64_C(1) << (8 * n)) - 1;
+
+		w->w[i] = q->w[i] & keep;
+		if (n >= 0 && n < 8 && at < KPRE_LEN)
+			w->w[i] |= (uint64_t)('*' + 1) << (8 * n);
+	}
 	w->ends = q->ends & ((UINT32_C(1) << at) - 1);
 	w->len = KPRE_CUT;
 	if (at + 2 <= KPRE_LEN) {
-		w->k[at] = (uint8_t)('*' + 1);
 		w->ends |= UINT32_C(1) << (at + 1);
 		w->len = at + 2;
-	} else if (at < KPRE_LEN) {
-		w->k[at] = (uint8_t)('*' + 1);
 	}
 }
 
@@ -393,7 +424,7 @@ static int prove_nsec(const struct zstate *st, const struct nsec_zone *z,
 	bool eq;
 	int why;
 
-	q.len = nsec_key_prefix(qname, qoff, nq, z->apex_labels, q.k, &q.ends);
+	pname_prefix(&q, qoff, nq, z->apex_labels);
 	const struct nsec_node *t = pred_name(st->nsec, &q, &eq);
 	const struct nsec_range *r = t ? t->r : NULL;
 
