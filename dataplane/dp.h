@@ -22,6 +22,7 @@
 #include "net/pkt.h"
 #include "shm/shm.h"
 #include "cache/msgcache.h"
+#include "dataplane/zcount.h"
 #include "dns/query.h"
 
 #define DP_BURST 32		 /* frames per rx burst (<= CACHE_BURST_MAX) */
@@ -104,6 +105,7 @@ struct dp_worker {
 	bool tap_queries, tap_responses;
 	uint64_t rx_tsc;		/* the burst being sorted came in then */
 	uint64_t done_tsc;		/* the last burst's DNS work ended then */
+	struct dp_zcount_memo zc;	/* dp_zcount()'s, this turn */
 	alignas(64) uint8_t tap_rec[SHM_TAP_ELEM + SHM_TAP_MSG_MAX]; /* a copy being made */
 } __rte_cache_aligned;
 

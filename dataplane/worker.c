@@ -285,32 +285,6 @@ static bool ask_control(struct dp_worker *w, struct dp_job *j, uint8_t kind, boo
 	return true;
 }
 
-/* An RFC 8198 answer of zone apex (len octets) in this worker's row of
- * per-zone counts (shm.h): a few slots probed from the name's hash, then
- * "other zones". The length comes with the proof and the compare is
- * inline (dns_name_len and a call to memcmp were ~25 TSC cycles of a
- * synthesized answer in the worker's profile). */
-static void count_zone(struct dp_worker *w, const uint8_t *apex, size_t len)
-{
-	struct shm_nsec_zone_count *row = w->dp->ctl->wzones[w->idx];
-	unsigned h = (unsigned)len * 31u + apex[len > 1 ? 1 : 0];
-
-	for (unsigned i = 0; i < 4; i++) {
-		struct shm_nsec_zone_count *s = &row[(h + i) % (SHM_NSEC_ZONE_SLOTS - 1)];
-		if (s->apex_len == len && dns_same_octets(s->apex, apex, len)) {
-			s->answers++;
-			return;
-		}
-		if (s->apex_len == 0) {
-			memcpy(s->apex, apex, len);
-			s->answers = 1;
-			__atomic_store_n(&s->apex_len, (uint8_t)len, __ATOMIC_RELEASE);
-			return;
-		}
-	}
-	row[SHM_NSEC_ZONE_SLOTS - 1].answers++;
-}
-
 static bool policy_reply(struct dp_worker *w, struct dp_job *j, const struct policy_hit *h);
 
 static void miss(struct dp_worker *w, struct dp_job *j, uint32_t now, bool stale)
@@ -333,7 +307,7 @@ static void miss(struct dp_worker *w, struct dp_job *j, uint32_t now, bool stale
 					 false, &zone, &zone_len);
 		if (n > 0) {
 			ST(w, nsec_synth);
-			count_zone(w, zone, zone_len);
+			dp_zcount(w->dp->ctl->wzones[w->idx], &w->zc, zone, zone_len);
 			reply(w, j, (size_t)n);
 			return;
 		}
@@ -780,6 +754,7 @@ int dp_worker_main(void *arg)
 				kernel_flush(w);
 			w->drain_tsc = now + dp->drain_cycles;
 		}
+		dp_zcount_forget(&w->zc);
 		cache_reader_quiescent();
 		w->st->iterations++;
 		busy = work != 0;
