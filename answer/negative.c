@@ -64,19 +64,15 @@ static int put_soa_rr(const struct cache_nsec_proof *p, uint32_t ttl, uint8_t *o
 
 int answer_from_nsec(const struct cache_nsec *n, const struct dns_query *q, uint32_t now,
 		     uint16_t edns_size, uint8_t *out, size_t cap, bool stream,
-		     const uint8_t **zone, size_t *zone_len)
+		     struct cache_nsec_memo *memo)
 {
 	struct cache_nsec_proof proof;
 
 	if (!n || q->qclass != DNS_C_IN)
 		return -1;
-	int v = cache_nsec_lookup(n, dns_query_qname(q), q->qtype, now, &proof);
+	int v = cache_nsec_lookup_memo(n, memo, dns_query_qname(q), q->qtype, now, &proof);
 	if (v == CACHE_NSEC_NONE)
 		return -1;
-	if (zone)
-		*zone = proof.zone;
-	if (zone_len)
-		*zone_len = proof.zone_len;
 	return answer_negative(&proof, v, q, now, edns_size, out, cap, stream);
 }
 

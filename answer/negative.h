@@ -44,15 +44,17 @@ int answer_negative(const struct cache_nsec_proof *proof, int verdict,
 /*
  * What a front end asks after a cache miss: whether n's validated ranges
  * prove an answer to q (class IN; n NULL: aggressive NSEC is off), and if
- * so that answer as answer_negative() writes it, and in *zone (when not
- * NULL) the apex of the zone that proved it (lower-cased wire, valid until
- * the reader's next quiescent state) and in *zone_len (when not NULL) the
- * apex's length. Returns the answer's length, or -1 (nothing proven, or
- * not writable: resolve). A registered QSBR reader.
+ * so that answer as answer_negative() writes it. memo (NULL: none) is the
+ * reader's cache_nsec_memo: after an answer, memo->apex is the apex of the
+ * zone that proved it (both valid until the reader's next quiescent
+ * state, before which it must forget the memo). Returns the answer's
+ * length, or -1 (nothing proven, or not writable: resolve). A registered
+ * QSBR reader.
  */
 struct cache_nsec;
+struct cache_nsec_memo;
 int answer_from_nsec(const struct cache_nsec *n, const struct dns_query *q, uint32_t now,
 		     uint16_t edns_size, uint8_t *out, size_t cap, bool stream,
-		     const uint8_t **zone, size_t *zone_len);
+		     struct cache_nsec_memo *memo);
 
 #endif

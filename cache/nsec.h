@@ -260,6 +260,32 @@ int cache_nsec_lookup(const struct cache_nsec *n, const uint8_t *qname,
 		      struct cache_nsec_proof *out);
 
 /*
+ * A reader's memo of the zone its last proof came from, for
+ * cache_nsec_lookup_memo(): the next question under that zone skips the
+ * zone table (the keyed hash of the name's suffixes and the probes, ~25
+ * TSC cycles of a synthesized answer on a Xeon) when no zone of the table
+ * is deeper than it and no deeper than the question. The zone is the
+ * store's and lives only until the reader's next quiescent state: the
+ * reader calls cache_nsec_memo_forget() before each. Zeroed: empty.
+ */
+struct cache_nsec_memo {
+	const void *zone;
+	/* set with zone: its apex (lower-cased wire) and the apex's length */
+	const uint8_t *apex;
+	size_t apex_len;
+};
+
+static inline void cache_nsec_memo_forget(struct cache_nsec_memo *m)
+{
+	m->zone = NULL;
+}
+
+/* cache_nsec_lookup() with a memo (NULL: none), which it reads and sets. */
+int cache_nsec_lookup_memo(const struct cache_nsec *n, struct cache_nsec_memo *memo,
+			   const uint8_t *qname, uint16_t qtype, uint32_t now,
+			   struct cache_nsec_proof *out);
+
+/*
  * Writer: a denial feed, as control sends what it validated (RFC 8198 4):
  * msg (len octets, at most CACHE_NSEC_FEED_MAX) is a DNS message whose
  * question names the zone (its

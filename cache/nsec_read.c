@@ -579,9 +579,50 @@ static bool qtype_is_data(uint16_t qtype)
 	return qtype != 0 && qtype != DNS_T_OPT && (qtype < 128 || qtype > 255);
 }
 
+/* Bits lo + 1 .. hi of a depths mask (depth_bit(): 63 is 63 or more). */
+static inline uint64_t depths_between(int lo, int hi)
+{
+	if (hi > 63)
+		hi = 63;
+	if (hi <= lo)
+		return 0;
+	uint64_t upto = hi == 63 ? ~UINT64_C(0) : (UINT64_C(1) << (hi + 1)) - 1;
+
+	return upto & ~((UINT64_C(1) << (lo + 1)) - 1);
+}
+
+/*
+ * The memo's zone, when it is the one the table would give for qname (nq
+ * labels, offsets qoff, qlen octets): qname is at or below its apex, and
+ * no zone of the table lies between (a deeper apex would be the one). Not
+ * for DS, whose zone is the parent of a same-named apex. NULL: ask the
+ * table.
+ */
+static const struct nsec_zone *memo_zone(const struct cache_nsec_memo *memo,
+					 const struct ztable *tb, const uint8_t *qname,
+					 const uint8_t *qoff, int nq, size_t qlen,
+					 uint16_t qtype)
+{
+	const struct nsec_zone *z = memo ? memo->zone : NULL;
+
+	if (!z || qtype == DNS_T_DS || z->apex_labels > nq || z->apex_labels >= 63 ||
+	    (tb->depths & depths_between(z->apex_labels, nq)))
+		return NULL;
+	size_t at = qoff[nq - z->apex_labels];
+
+	return qlen - at == z->apex_len && apex_eq(z->apex, qname + at, z->apex_len) ? z : NULL;
+}
+
 int cache_nsec_lookup(const struct cache_nsec *n, const uint8_t *qname,
 		      uint16_t qtype, uint32_t now,
 		      struct cache_nsec_proof *out)
+{
+	return cache_nsec_lookup_memo(n, NULL, qname, qtype, now, out);
+}
+
+int cache_nsec_lookup_memo(const struct cache_nsec *n, struct cache_nsec_memo *memo,
+			   const uint8_t *qname, uint16_t qtype, uint32_t now,
+			   struct cache_nsec_proof *out)
 {
 	uint8_t qoff[DNS_LABELS_MAX + 1];
 	uint64_t h[DNS_LABELS_MAX + 1];
@@ -604,22 +645,33 @@ int cache_nsec_lookup(const struct cache_nsec *n, const uint8_t *qname,
 		return none(out, CACHE_NSEC_WHY_NO_ZONE);
 	int nq = label_offsets(qname, qoff);
 	size_t qlen = (size_t)qoff[nq] + 1;
-	uint64_t depths = tb->depths;
-	/* the suffixes as deep as the deepest zone's apex, and only those of
-	 * a depth some zone has are looked up (the name as the client spelt
-	 * it: every step below compares without regard to case) */
-	int top = 63 - __builtin_clzll(depths);
-	int first = top == 63 || top >= nq ? 0 : nq - top;
 
-	suffix_hashes(n->seed, qname, qlen, qoff, nq, first, h);
-	/* DS lives on the parent side: a zone's own apex cannot deny it. */
-	if (qtype == DNS_T_DS && first == 0)
-		first = 1;
-	for (int i = first; !z && i <= nq; i++)
-		if (depths & depth_bit(nq - i))
-			z = table_find(tb, h[i], qname + qoff[i], qlen - qoff[i]);
-	if (!z)
-		return none(out, CACHE_NSEC_WHY_NO_ZONE);
+	z = memo_zone(memo, tb, qname, qoff, nq, qlen, qtype);
+	if (!z) {
+		uint64_t depths = tb->depths;
+		/* the suffixes as deep as the deepest zone's apex, and only
+		 * those of a depth some zone has are looked up (the name as
+		 * the client spelt it: every step below compares without
+		 * regard to case) */
+		int top = 63 - __builtin_clzll(depths);
+		int first = top == 63 || top >= nq ? 0 : nq - top;
+
+		suffix_hashes(n->seed, qname, qlen, qoff, nq, first, h);
+		/* DS lives on the parent side: a zone's own apex cannot deny
+		 * it. */
+		if (qtype == DNS_T_DS && first == 0)
+			first = 1;
+		for (int i = first; !z && i <= nq; i++)
+			if (depths & depth_bit(nq - i))
+				z = table_find(tb, h[i], qname + qoff[i], qlen - qoff[i]);
+		if (!z)
+			return none(out, CACHE_NSEC_WHY_NO_ZONE);
+	}
+	if (memo) {
+		memo->zone = z;
+		memo->apex = z->apex;
+		memo->apex_len = z->apex_len;
+	}
 	const struct zstate *st = DEREF(z->state);
 
 	if (!st->soa || now >= st->soa->expire_at)

@@ -495,7 +495,7 @@ static bool miss_nsec(struct ctl_dp *d, const struct shm_client *c)
 	/* whole, whatever the client's size (the writer fits it to that and
 	 * to the link); the OPT's size is a placeholder for the writer's */
 	int n = answer_from_nsec(d->nsec, &q, ctl_iter_now(), DNS_EDNS_MIN_UDP, d->pbuf,
-				 sizeof(d->pbuf), true, NULL, NULL);
+				 sizeof(d->pbuf), true, NULL);
 	if (n <= 0)
 		return false;
 	/* (not queued: the ring is full or the dataplane gone; counted

@@ -418,7 +418,7 @@ static bool local_hit(struct ctl_server *s, struct conn *c, int fd,
 	/* RFC 8198: validated ranges that prove the answer (over UDP: the
 	 * writer's cap is the client's UDP size) */
 	int r = c ? -1 : answer_from_nsec(s->nsec, q, ctl_iter_now(), s->edns_size, s->out,
-					  answer_cap(s, false), false, NULL, NULL);
+					  answer_cap(s, false), false, NULL);
 	if (r > 0) {
 		s->st.nsec_synth++;
 		send_answer(s, c, fd, peer, peerlen, tap_ns, s->out, (size_t)r);

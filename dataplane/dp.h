@@ -22,6 +22,7 @@
 #include "net/pkt.h"
 #include "shm/shm.h"
 #include "cache/msgcache.h"
+#include "cache/nsec.h"
 #include "dataplane/zcount.h"
 #include "dns/query.h"
 
@@ -106,6 +107,7 @@ struct dp_worker {
 	uint64_t rx_tsc;		/* the burst being sorted came in then */
 	uint64_t done_tsc;		/* the last burst's DNS work ended then */
 	struct dp_zcount_memo zc;	/* dp_zcount()'s, this turn */
+	struct cache_nsec_memo nm;	/* answer_from_nsec()'s, this turn */
 	alignas(64) uint8_t tap_rec[SHM_TAP_ELEM + SHM_TAP_MSG_MAX]; /* a copy being made */
 } __rte_cache_aligned;
 

@@ -301,13 +301,11 @@ static void miss(struct dp_worker *w, struct dp_job *j, uint32_t now, bool stale
 	bool synth = !policy_waits && dp_synth_ok(w->dp, j->k.name);
 	if (w->dp->nsec && synth) {
 		uint8_t *dns = rte_pktmbuf_mtod(j->m, uint8_t *) + j->p.payload_off;
-		const uint8_t *zone = NULL;
-		size_t zone_len = 0;
 		int n = answer_from_nsec(w->dp->nsec, &j->q, now, w->dp->edns_size, dns, room(j),
-					 false, &zone, &zone_len);
+					 false, &w->nm);
 		if (n > 0) {
 			ST(w, nsec_synth);
-			dp_zcount(w->dp->ctl->wzones[w->idx], &w->zc, zone, zone_len);
+			dp_zcount(w->dp->ctl->wzones[w->idx], &w->zc, w->nm.apex, w->nm.apex_len);
 			reply(w, j, (size_t)n);
 			return;
 		}
@@ -755,6 +753,7 @@ int dp_worker_main(void *arg)
 			w->drain_tsc = now + dp->drain_cycles;
 		}
 		dp_zcount_forget(&w->zc);
+		cache_nsec_memo_forget(&w->nm);
 		cache_reader_quiescent();
 		w->st->iterations++;
 		busy = work != 0;

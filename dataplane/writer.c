@@ -178,7 +178,7 @@ static void lookup(struct dp *dp, const struct shm_lookup *r, struct shm_found *
 	bool synth = dp_synth_ok(dp, dns_query_qname(&q));
 	if (!n && synth &&
 	    (neg = answer_from_nsec(dp->nsec, &q, dp->ctl->now_s, dp->edns_size, out->msg,
-				    SHM_MSG_MAX, true, NULL, NULL)) > 0) {
+				    SHM_MSG_MAX, true, NULL)) > 0) {
 		n = (size_t)neg;
 		st->lookup_nsec++;
 	}

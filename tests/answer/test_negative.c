@@ -213,8 +213,8 @@ Test(negative, controls_answer_through_the_writer_is_the_workers)
 		if (c[i].edns)
 			dns_builder_opt(&b, c[i].size, 0, 0, c[i].do_bit ? DNS_EDNS_F_DO : 0, NULL, 0);
 		cr_assert_eq(dns_query_parse(&q, qb, dns_builder_finish(&b)), 0);
-		int w = answer_from_nsec(n, &q, NOW, 1232, worker, c[i].room, false, NULL, NULL);
-		int m = answer_from_nsec(n, &q, NOW, DNS_EDNS_MIN_UDP, ctl, sizeof(ctl), true, NULL, NULL);
+		int w = answer_from_nsec(n, &q, NOW, 1232, worker, c[i].room, false, NULL);
+		int m = answer_from_nsec(n, &q, NOW, DNS_EDNS_MIN_UDP, ctl, sizeof(ctl), true, NULL);
 		cr_assert_gt(w, 0, "case %zu", i);
 		cr_assert_gt(m, 0, "case %zu", i);
 		size_t x = answer_from_msg(&q, ctl, (size_t)m, dns_get16(ctl + 2) & DNS_F_RCODE_MASK,
@@ -555,12 +555,11 @@ Test(negative, a_feed_answers_for_names_in_its_ranges)
 	cr_assert_eq(r.refused, 0);
 
 	query(&q, qb, "C.example.", DNS_T_A, 1, true);
-	const uint8_t *zone = NULL;
-	size_t zone_len = 0;
-	int a = answer_from_nsec(n, &q, NOW + 10, 1232, out, sizeof(out), false, &zone, &zone_len);
+	struct cache_nsec_memo memo = { 0 };
+	int a = answer_from_nsec(n, &q, NOW + 10, 1232, out, sizeof(out), false, &memo);
 	cr_assert_gt(a, 0);
-	cr_assert(zone && dns_name_equal(zone, nm("example.")), "the zone that proved it");
-	cr_assert_eq(zone_len, dns_name_len(nm("example.")));
+	cr_assert(memo.apex && dns_name_equal(memo.apex, nm("example.")), "the zone that proved it");
+	cr_assert_eq(memo.apex_len, dns_name_len(nm("example.")));
 	cr_assert_eq(dns_msg_parse(&m, out, (size_t)a), 0);
 	cr_assert_eq(m.rcode, DNS_R_NXDOMAIN);
 	cr_assert(m.hdr.flags & DNS_F_AD);
@@ -570,16 +569,16 @@ Test(negative, a_feed_answers_for_names_in_its_ranges)
 	cr_assert_eq(max_ttl(&m), 290, "MINIMUM 300, 10 s gone: %u", max_ttl(&m));
 	/* a name the ranges do not cover, another class: nothing */
 	query(&q, qb, "e.example.", DNS_T_A, 1, true);
-	cr_assert_eq(answer_from_nsec(n, &q, NOW + 10, 1232, out, sizeof(out), false, NULL, NULL), -1);
+	cr_assert_eq(answer_from_nsec(n, &q, NOW + 10, 1232, out, sizeof(out), false, NULL), -1);
 	query(&q, qb, "c.example.", DNS_T_A, 1, true);
 	dns_put16(qb + q.qname_len + DNS_HDR_LEN + 2, DNS_C_CH);
 	cr_assert_eq(dns_query_parse(&q, qb, q.len), 0);
-	cr_assert_eq(answer_from_nsec(n, &q, NOW + 10, 1232, out, sizeof(out), false, NULL, NULL), -1);
-	cr_assert_eq(answer_from_nsec(NULL, &q, NOW + 10, 1232, out, sizeof(out), false, NULL, NULL), -1);
+	cr_assert_eq(answer_from_nsec(n, &q, NOW + 10, 1232, out, sizeof(out), false, NULL), -1);
+	cr_assert_eq(answer_from_nsec(NULL, &q, NOW + 10, 1232, out, sizeof(out), false, NULL), -1);
 	/* the SOA's MINIMUM has passed: no answer (the ranges live on) */
 	query(&q, qb, "c.example.", DNS_T_A, 0, false);
-	cr_assert_gt(answer_from_nsec(n, &q, NOW + 299, 1232, out, sizeof(out), false, NULL, NULL), 0);
-	cr_assert_eq(answer_from_nsec(n, &q, NOW + 300, 1232, out, sizeof(out), false, NULL, NULL), -1);
+	cr_assert_gt(answer_from_nsec(n, &q, NOW + 299, 1232, out, sizeof(out), false, NULL), 0);
+	cr_assert_eq(answer_from_nsec(n, &q, NOW + 300, 1232, out, sizeof(out), false, NULL), -1);
 	cache_nsec_free(n);
 }
 
@@ -639,8 +638,8 @@ Test(negative, a_feed_bounds_its_ranges_by_the_negative_ttl)
 	cr_assert_eq(cache_nsec_feed(n, buf, dns_builder_finish(&b), NOW + 200, 86400, &r), 0);
 	cr_assert_eq(r.soas, 1);
 	query(&q, qb, "c.example.", DNS_T_A, 0, false);
-	cr_assert_gt(answer_from_nsec(n, &q, NOW + 299, 1232, out, sizeof(out), false, NULL, NULL), 0);
-	cr_assert_eq(answer_from_nsec(n, &q, NOW + 300, 1232, out, sizeof(out), false, NULL, NULL), -1,
+	cr_assert_gt(answer_from_nsec(n, &q, NOW + 299, 1232, out, sizeof(out), false, NULL), 0);
+	cr_assert_eq(answer_from_nsec(n, &q, NOW + 300, 1232, out, sizeof(out), false, NULL), -1,
 		     "the ranges went with the first SOA's negative TTL");
 
 	/* a feed without a SOA (a referral's proof): max_ttl bounds it */
@@ -649,7 +648,7 @@ Test(negative, a_feed_bounds_its_ranges_by_the_negative_ttl)
 	feed_nsec(&b, "a.example.", "d.example.", 86400, "example.");
 	cr_assert_eq(cache_nsec_feed(n, buf, dns_builder_finish(&b), NOW + 400, 50, &r), 0);
 	cr_assert_eq(r.ranges, 2);
-	cr_assert_gt(answer_from_nsec(n, &q, NOW + 449, 1232, out, sizeof(out), false, NULL, NULL), 0);
-	cr_assert_eq(answer_from_nsec(n, &q, NOW + 450, 1232, out, sizeof(out), false, NULL, NULL), -1);
+	cr_assert_gt(answer_from_nsec(n, &q, NOW + 449, 1232, out, sizeof(out), false, NULL), 0);
+	cr_assert_eq(answer_from_nsec(n, &q, NOW + 450, 1232, out, sizeof(out), false, NULL), -1);
 	cache_nsec_free(n);
 }

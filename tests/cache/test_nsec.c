@@ -1509,6 +1509,84 @@ Test(nsec, proofs_match_a_reference_prover_for_odd_names)
  * pointer to the freed range is a use after free), and a new range
  * denying the wildcard proves it again.
  */
+/*
+ * The reader's memo (cache_nsec_lookup_memo()) changes no answer: random
+ * names, in any letter case, under zones nested four deep and beside one
+ * another, asked for A, TXT and DS (DS of a child's apex is the parent's),
+ * give the lookup without memo's verdict and proof, with the memo carried
+ * from one question to the next and forgotten now and then. The zones'
+ * own checks: a name below a child after the parent's answer (the child's
+ * proof), beside it (its own zone), and DS at the child's apex (the
+ * parent's).
+ */
+Test(nsec, memo_changes_no_answer)
+{
+	static const char *zones[] = { ".", "lab.", "a.lab.", "b.a.lab.", "c.b.a.lab.", "other." };
+	static const char *labels[] = { "x", "m", "z", "a", "b", "c", "lab", "other", "*" };
+	enum { NZ = sizeof(zones) / sizeof(zones[0]), NL = sizeof(labels) / sizeof(labels[0]) };
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec_memo memo = { 0 };
+	struct cache_nsec_proof p1, p2;
+	uint32_t seed = 7;
+	int proven = 0;
+
+	for (int i = 0; i < NZ; i++) {
+		char m[64];
+
+		snprintf(m, sizeof(m), "m.%s", strcmp(zones[i], ".") ? zones[i] : "");
+		soa(n, zones[i], EXP);
+		INS(n, zones[i], zones[i], m, DNS_T_NS, DNS_T_SOA, DNS_T_NSEC, DNS_T_RRSIG);
+		INS(n, zones[i], m, zones[i], DNS_T_A, DNS_T_NSEC, DNS_T_RRSIG);
+	}
+	/* the zones' own checks */
+	cr_assert_eq(cache_nsec_lookup_memo(n, &memo, nm("x.lab."), DNS_T_A, NOW, &p1),
+		     CACHE_NSEC_NXDOMAIN);
+	cr_assert(dns_name_equal(memo.apex, nm("lab.")));
+	cr_assert_eq(cache_nsec_lookup_memo(n, &memo, nm("x.A.lab."), DNS_T_A, NOW, &p1),
+		     CACHE_NSEC_NXDOMAIN);
+	cr_assert(dns_name_equal(p1.zone, nm("a.lab.")), "the child's proof");
+	cr_assert_eq(cache_nsec_lookup_memo(n, &memo, nm("x.other."), DNS_T_A, NOW, &p1),
+		     CACHE_NSEC_NXDOMAIN);
+	cr_assert(dns_name_equal(p1.zone, nm("other.")));
+	cr_assert_eq(cache_nsec_lookup_memo(n, &memo, nm("x.b.a.lab."), DNS_T_A, NOW, &p1),
+		     CACHE_NSEC_NXDOMAIN);
+	cr_assert_eq(cache_nsec_lookup_memo(n, &memo, nm("b.a.lab."), DNS_T_DS, NOW, &p1),
+		     cache_nsec_lookup(n, nm("b.a.lab."), DNS_T_DS, NOW, &p2));
+	cr_assert(dns_name_equal(p1.zone, nm("a.lab.")), "DS: the parent's");
+
+	for (int k = 0; k < 20000; k++) {
+		char q[256] = "";
+		int depth = 1 + (int)((seed = seed * 1103515245u + 12345u) >> 16) % 5;
+		uint16_t qtype;
+
+		for (int d = 0; d < depth; d++) {
+			char *e = q + strlen(q);
+
+			seed = seed * 1103515245u + 12345u;
+			snprintf(e, sizeof(q) - (size_t)(e - q), "%s.", labels[(seed >> 16) % NL]);
+		}
+		seed = seed * 1103515245u + 12345u;
+		if ((seed >> 16) & 1)
+			upper(q);
+		qtype = (seed >> 17) % 3 == 0 ? DNS_T_DS : (seed >> 17) % 3 == 1 ? DNS_T_TXT : DNS_T_A;
+		if ((seed >> 20) % 7 == 0)
+			cache_nsec_memo_forget(&memo);
+		int v1 = cache_nsec_lookup(n, nm(q), qtype, NOW, &p1);
+		int v2 = cache_nsec_lookup_memo(n, &memo, nm(q), qtype, NOW, &p2);
+
+		cr_assert_eq(v2, v1, "%s type %u", q, qtype);
+		cr_assert_eq(p2.why, p1.why, "%s type %u", q, qtype);
+		cr_assert_eq(p2.zone, p1.zone, "%s type %u", q, qtype);
+		cr_assert_eq(p2.nrr, p1.nrr, "%s type %u", q, qtype);
+		cr_assert_eq(p2.wildcard, p1.wildcard, "%s type %u", q, qtype);
+		for (unsigned i = 0; i < p1.nrr; i++)
+			cr_assert_eq(p2.rr[i].data, p1.rr[i].data, "%s type %u", q, qtype);
+		proven += v1 != CACHE_NSEC_NONE;
+	}
+	cr_assert_gt(proven, 5000, "%d of the questions proven", proven);
+	cache_nsec_free(n);
+}
+
 Test(nsec, apex_wildcard_answer_follows_the_sweeps)
 {
 	struct cache_nsec *n = cache_nsec_new(NULL);

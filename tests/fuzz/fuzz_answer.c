@@ -336,7 +336,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	struct cache_nsec_feed_result fr;
 	cache_nsec_feed(ns, msg, mlen, T0, 86400, &fr);
-	int fa = answer_from_nsec(ns, &q, now, 1232, out, cap, false, NULL, NULL);
+	int fa = answer_from_nsec(ns, &q, now, 1232, out, cap, false, NULL);
 	if (fa > 0)
 		check_answer(&q, out, (size_t)fa, cap, false, "RFC 8198 answer from a fed store");
 end:
