@@ -507,6 +507,13 @@ Test(pkt, checksum_matches_the_reference_at_every_length_and_alignment)
 		}
 	memset(data, 0xff, sizeof(data));
 	cr_assert_eq(net_pkt_cksum(data, 64), 0, "all ones: -0");
+	/* the largest UDP datagram's worth of ones and of a pattern */
+	static uint8_t big[65535];
+	memset(big, 0xff, sizeof(big));
+	cr_assert_eq(net_pkt_cksum(big, sizeof(big) - 1), 0, "65534 octets of ones: -0");
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 131 + (i >> 8));
+	cr_assert_eq(net_pkt_cksum(big, sizeof(big)), ref_cksum(big, sizeof(big)));
 	memset(data, 0, sizeof(data));
 	cr_assert_eq(net_pkt_cksum(data, 64), 0xffff, "all zero");
 }
