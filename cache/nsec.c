@@ -982,7 +982,7 @@ static void apex_wild(const struct nsec_zone *z, struct zstate *st)
 	st->wild_how = W_NONE;
 	if (!st->nsec || !wild_of(wc, z->apex, z->apex_len))
 		return;
-	pname_prefix(&w, off, label_offsets(wc, off), z->apex_labels);
+	nsec_pname_prefix(&w, off, label_offsets(wc, off), z->apex_labels);
 	const struct nsec_node *t = pred_name(st->nsec, &w, &eq);
 
 	if (!t)

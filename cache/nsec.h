@@ -252,6 +252,9 @@ int cache_nsec_set_soa(struct cache_nsec *n, const uint8_t *zone,
  *                  100 K ranges: 1024 instr,  590 ns
  *   NSEC3 NXDOMAIN (1 hash, 10 K ranges): 0 iterations 3512 instr,
  *   450 ns; 10 iterations 15766 instr, 1.0 us.
+ * Recounted 2026-12-06 (the key prefix in words, the lookup's own SHA-1
+ * padding): NXDOMAIN 1 K 1097, NODATA 1 K 961, NSEC3 0 iterations 2461
+ * instructions.
  * Past 1 K ranges the time is cache and TLB misses (a line per tree
  * level), not instructions.
  */
@@ -260,24 +263,30 @@ int cache_nsec_lookup(const struct cache_nsec *n, const uint8_t *qname,
 		      struct cache_nsec_proof *out);
 
 /*
- * A reader's memo of the zone its last proof came from, for
- * cache_nsec_lookup_memo(): the next question under that zone skips the
- * zone table (the keyed hash of the name's suffixes and the probes, ~25
- * TSC cycles of a synthesized answer on a Xeon) when no zone of the table
- * is deeper than it and no deeper than the question. The zone is the
- * store's and lives only until the reader's next quiescent state: the
- * reader calls cache_nsec_memo_forget() before each. Zeroed: empty.
+ * A reader's memo of the zone its last lookup found, for
+ * cache_nsec_lookup_memo(), in one store: the next question at or below
+ * that apex (not DS) looks the zone table up only at the depths between
+ * the apex and the question that some zone has, going on from the apex's
+ * hash; it skips hashing the labels of the apex and the probes above it
+ * (the table's work was ~40 % of a lookup's samples on a Xeon). The zone
+ * and the table are the store's and live only until the reader's next
+ * quiescent state: the reader calls cache_nsec_memo_forget() before each.
+ * Zeroed: empty.
  */
 struct cache_nsec_memo {
 	const void *zone;
+	const void *table;	/* the zone table it was found in */
 	/* set with zone: its apex (lower-cased wire) and the apex's length */
 	const uint8_t *apex;
 	size_t apex_len;
+	unsigned long used;	/* lookups that started from the memo */
 };
 
 static inline void cache_nsec_memo_forget(struct cache_nsec_memo *m)
 {
-	m->zone = NULL;
+	m->zone = m->table = NULL;
+	m->apex = NULL;
+	m->apex_len = 0;
 }
 
 /* cache_nsec_lookup() with a memo (NULL: none), which it reads and sets. */

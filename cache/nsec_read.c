@@ -141,7 +141,7 @@ unsigned nsec_key_prefix(const uint8_t *name, const uint8_t *off, int labels,
 	return key_prefix_octets(name, off, labels, skip, out, ends);
 }
 
-void pname_prefix(struct pname *p, const uint8_t *off, int labels, int skip)
+void nsec_pname_prefix(struct pname *p, const uint8_t *off, int labels, int skip)
 {
 	unsigned total = below_apex(off, labels, skip);
 	uint8_t k[KPRE_LEN];
@@ -388,7 +388,7 @@ static void wild_prefix(const struct pname *q, int ce_below, int skip,
 	if (ce_below > __builtin_popcount(e)) {
 		uint8_t off[DNS_LABELS_MAX + 1];
 
-		pname_prefix(w, off, label_offsets(w->name, off), skip);
+		nsec_pname_prefix(w, off, label_offsets(w->name, off), skip);
 		return;
 	}
 	for (int i = 0; i < ce_below; i++) {
@@ -424,7 +424,7 @@ static int prove_nsec(const struct zstate *st, const struct nsec_zone *z,
 	bool eq;
 	int why;
 
-	pname_prefix(&q, qoff, nq, z->apex_labels);
+	nsec_pname_prefix(&q, qoff, nq, z->apex_labels);
 	const struct nsec_node *t = pred_name(st->nsec, &q, &eq);
 	const struct nsec_range *r = t ? t->r : NULL;
 
@@ -592,11 +592,12 @@ static inline uint64_t depths_between(int lo, int hi)
 }
 
 /*
- * The memo's zone, when it is the one the table would give for qname (nq
- * labels, offsets qoff, qlen octets): qname is at or below its apex, and
- * no zone of the table lies between (a deeper apex would be the one). Not
- * for DS, whose zone is the parent of a same-named apex. NULL: ask the
- * table.
+ * The memo's zone when qname (nq labels, offsets qoff, qlen octets) is at or
+ * below its apex and the memo is of this table: every table with another
+ * zone in it or one gone is a new one (nsec.c's table_build()), and an old
+ * table is not freed, nor its address reused, before the reader's next
+ * quiescent state. Not for DS, whose zone is the parent of a same-named
+ * apex. NULL: no memo to start from (the table then from the root).
  */
 static const struct nsec_zone *memo_zone(const struct cache_nsec_memo *memo,
 					 const struct ztable *tb, const uint8_t *qname,
@@ -605,8 +606,9 @@ static const struct nsec_zone *memo_zone(const struct cache_nsec_memo *memo,
 {
 	const struct nsec_zone *z = memo ? memo->zone : NULL;
 
-	if (!z || qtype == DNS_T_DS || z->apex_labels > nq || z->apex_labels >= 63 ||
-	    (tb->depths & depths_between(z->apex_labels, nq)))
+	/* (from 63 labels on, depth_bit() cannot tell a deeper zone) */
+	if (!z || memo->table != tb || qtype == DNS_T_DS || z->apex_labels > nq ||
+	    z->apex_labels >= 63)
 		return NULL;
 	size_t at = qoff[nq - z->apex_labels];
 
@@ -646,9 +648,29 @@ int cache_nsec_lookup_memo(const struct cache_nsec *n, struct cache_nsec_memo *m
 	int nq = label_offsets(qname, qoff);
 	size_t qlen = (size_t)qoff[nq] + 1;
 
-	z = memo_zone(memo, tb, qname, qoff, nq, qlen, qtype);
-	if (!z) {
-		uint64_t depths = tb->depths;
+	uint64_t depths = tb->depths;
+	const struct nsec_zone *mz = memo_zone(memo, tb, qname, qoff, nq, qlen, qtype);
+
+	if (mz) {
+		/* from the memo's apex: only the depths between it and the
+		 * question that some zone has are looked up, their hashes
+		 * going on from the apex's */
+		int ai = nq - mz->apex_labels;
+		uint64_t below = depths & depths_between(mz->apex_labels, nq);
+
+		memo->used++;
+		if (below) {
+			int deepest = 63 - __builtin_clzll(below);
+			int first = deepest == 63 ? 0 : nq - deepest;
+
+			suffix_hashes_from(n->seed, mz->hash, qname, qlen, qoff, ai, first, h);
+			for (int i = first; !z && i < ai; i++)
+				if (depths & depth_bit(nq - i))
+					z = table_find(tb, h[i], qname + qoff[i], qlen - qoff[i]);
+		}
+		if (!z)
+			z = mz;
+	} else {
 		/* the suffixes as deep as the deepest zone's apex, and only
 		 * those of a depth some zone has are looked up (the name as
 		 * the client spelt it: every step below compares without
@@ -669,6 +691,7 @@ int cache_nsec_lookup_memo(const struct cache_nsec *n, struct cache_nsec_memo *m
 	}
 	if (memo) {
 		memo->zone = z;
+		memo->table = tb;
 		memo->apex = z->apex;
 		memo->apex_len = z->apex_len;
 	}

@@ -1502,61 +1502,68 @@ Test(nsec, proofs_match_a_reference_prover_for_odd_names)
 	cache_nsec_free(n);
 }
 
+/* The zones of the memo tests: nested with gaps between their depths, and
+ * beside one another; each apex's range covers what sorts before "m", the
+ * other what sorts after. */
+static const char *memo_zones[] = { ".", "lab.", "q.r.s.lab.", "other.", "a.b.other." };
+
+static struct cache_nsec *memo_store(void)
+{
+	struct cache_nsec *n = cache_nsec_new(NULL);
+
+	for (size_t i = 0; i < sizeof(memo_zones) / sizeof(memo_zones[0]); i++) {
+		const char *z = memo_zones[i];
+		char m[64];
+
+		snprintf(m, sizeof(m), "m.%s", strcmp(z, ".") ? z : "");
+		soa(n, z, EXP);
+		INS(n, z, z, m, DNS_T_NS, DNS_T_SOA, DNS_T_NSEC, DNS_T_RRSIG);
+		INS(n, z, m, z, DNS_T_A, DNS_T_NSEC, DNS_T_RRSIG);
+	}
+	return n;
+}
+
 /*
- * The writer's answer for "*.apex" follows every state it publishes: after
- * an expiry sweep took (and freed) the range that denied the wildcard, a
- * name right below the apex is not proven from it (under ASan, a stale
- * pointer to the freed range is a use after free), and a new range
- * denying the wildcard proves it again.
- */
-/*
- * The reader's memo (cache_nsec_lookup_memo()) changes no answer: random
- * names, in any letter case, under zones nested four deep and beside one
- * another, asked for A, TXT and DS (DS of a child's apex is the parent's),
- * give the lookup without memo's verdict and proof, with the memo carried
- * from one question to the next and forgotten now and then. The zones'
- * own checks: a name below a child after the parent's answer (the child's
- * proof), beside it (its own zone), and DS at the child's apex (the
- * parent's).
+ * The reader's memo (cache_nsec_lookup_memo()) changes no answer: 20 000
+ * random names under memo_zones, each upper- or lower-cased, asked for A,
+ * TXT and DS, give the lookup without memo's verdict and proof, with the
+ * memo carried from one question to the next and forgotten now and then;
+ * most lookups start from it. And the cases by name: a name below a deeper
+ * zone after its parent's answer (the deeper zone's proof, found by the
+ * probes below the memo's apex), one beside it (its own zone), and DS at
+ * a child's apex (the parent's).
  */
 Test(nsec, memo_changes_no_answer)
 {
-	static const char *zones[] = { ".", "lab.", "a.lab.", "b.a.lab.", "c.b.a.lab.", "other." };
-	static const char *labels[] = { "x", "m", "z", "a", "b", "c", "lab", "other", "*" };
-	enum { NZ = sizeof(zones) / sizeof(zones[0]), NL = sizeof(labels) / sizeof(labels[0]) };
-	struct cache_nsec *n = cache_nsec_new(NULL);
+	static const char *labels[] = { "x", "m", "z", "q", "r", "s", "a", "b", "lab", "other", "*" };
+	enum { NL = sizeof(labels) / sizeof(labels[0]), QUESTIONS = 20000 };
+	struct cache_nsec *n = memo_store();
 	struct cache_nsec_memo memo = { 0 };
 	struct cache_nsec_proof p1, p2;
 	uint32_t seed = 7;
 	int proven = 0;
 
-	for (int i = 0; i < NZ; i++) {
-		char m[64];
-
-		snprintf(m, sizeof(m), "m.%s", strcmp(zones[i], ".") ? zones[i] : "");
-		soa(n, zones[i], EXP);
-		INS(n, zones[i], zones[i], m, DNS_T_NS, DNS_T_SOA, DNS_T_NSEC, DNS_T_RRSIG);
-		INS(n, zones[i], m, zones[i], DNS_T_A, DNS_T_NSEC, DNS_T_RRSIG);
-	}
-	/* the zones' own checks */
 	cr_assert_eq(cache_nsec_lookup_memo(n, &memo, nm("x.lab."), DNS_T_A, NOW, &p1),
 		     CACHE_NSEC_NXDOMAIN);
 	cr_assert(dns_name_equal(memo.apex, nm("lab.")));
-	cr_assert_eq(cache_nsec_lookup_memo(n, &memo, nm("x.A.lab."), DNS_T_A, NOW, &p1),
+	cr_assert_eq(cache_nsec_lookup_memo(n, &memo, nm("x.Q.r.S.lab."), DNS_T_A, NOW, &p1),
 		     CACHE_NSEC_NXDOMAIN);
-	cr_assert(dns_name_equal(p1.zone, nm("a.lab.")), "the child's proof");
+	cr_assert(dns_name_equal(p1.zone, nm("q.r.s.lab.")), "the deeper zone's proof");
+	cr_assert_eq(memo.used, 1);
 	cr_assert_eq(cache_nsec_lookup_memo(n, &memo, nm("x.other."), DNS_T_A, NOW, &p1),
 		     CACHE_NSEC_NXDOMAIN);
 	cr_assert(dns_name_equal(p1.zone, nm("other.")));
-	cr_assert_eq(cache_nsec_lookup_memo(n, &memo, nm("x.b.a.lab."), DNS_T_A, NOW, &p1),
+	cr_assert_eq(memo.used, 1, "not from q.r.s.lab.'s memo");
+	cr_assert_eq(cache_nsec_lookup_memo(n, &memo, nm("x.a.b.other."), DNS_T_A, NOW, &p1),
 		     CACHE_NSEC_NXDOMAIN);
-	cr_assert_eq(cache_nsec_lookup_memo(n, &memo, nm("b.a.lab."), DNS_T_DS, NOW, &p1),
-		     cache_nsec_lookup(n, nm("b.a.lab."), DNS_T_DS, NOW, &p2));
-	cr_assert(dns_name_equal(p1.zone, nm("a.lab.")), "DS: the parent's");
+	cr_assert_eq(cache_nsec_lookup_memo(n, &memo, nm("a.b.other."), DNS_T_DS, NOW, &p1),
+		     cache_nsec_lookup(n, nm("a.b.other."), DNS_T_DS, NOW, &p2));
+	cr_assert(dns_name_equal(p1.zone, nm("other.")), "DS: the parent's");
 
-	for (int k = 0; k < 20000; k++) {
+	memo.used = 0;
+	for (int k = 0; k < QUESTIONS; k++) {
 		char q[256] = "";
-		int depth = 1 + (int)((seed = seed * 1103515245u + 12345u) >> 16) % 5;
+		int depth = 1 + (int)((seed = seed * 1103515245u + 12345u) >> 16) % 6;
 		uint16_t qtype;
 
 		for (int d = 0; d < depth; d++) {
@@ -1583,10 +1590,49 @@ Test(nsec, memo_changes_no_answer)
 			cr_assert_eq(p2.rr[i].data, p1.rr[i].data, "%s type %u", q, qtype);
 		proven += v1 != CACHE_NSEC_NONE;
 	}
-	cr_assert_gt(proven, 5000, "%d of the questions proven", proven);
+	cr_assert_gt(proven, QUESTIONS / 4, "%d of the questions proven", proven);
+	cr_assert_gt(memo.used, QUESTIONS / 4, "%lu started from the memo", memo.used);
 	cache_nsec_free(n);
 }
 
+/*
+ * A zone dropped, or another added, within the reader's turn (before its
+ * quiescent state, so the memo's zone is still readable): the memo is of
+ * the table before, and the next lookup gives what the table now says.
+ */
+Test(nsec, memo_follows_the_table_within_a_turn)
+{
+	struct cache_nsec *n = memo_store();
+	struct cache_nsec_memo memo = { 0 };
+	struct cache_nsec_proof p, p0;
+
+	cr_assert_eq(cache_nsec_lookup_memo(n, &memo, nm("x.lab."), DNS_T_A, NOW, &p),
+		     CACHE_NSEC_NXDOMAIN);
+	cr_assert_eq(cache_nsec_drop_zone(n, nm("lab.")), 0);
+	int v = cache_nsec_lookup_memo(n, &memo, nm("y.lab."), DNS_T_A, NOW, &p);
+	cr_assert_eq(v, cache_nsec_lookup(n, nm("y.lab."), DNS_T_A, NOW, &p0));
+	cr_assert_eq(p.zone, p0.zone);
+	cr_assert(p.zone && dns_name_equal(p.zone, nm(".")), "the root's, not the dropped zone's");
+	cr_assert_eq(memo.used, 0);
+	/* a zone added between the memo's apex and the question */
+	cr_assert_eq(cache_nsec_lookup_memo(n, &memo, nm("x.other."), DNS_T_A, NOW, &p),
+		     CACHE_NSEC_NXDOMAIN);
+	soa(n, "d.other.", EXP);
+	INS(n, "d.other.", "d.other.", "m.d.other.", DNS_T_NS, DNS_T_SOA, DNS_T_NSEC, DNS_T_RRSIG);
+	INS(n, "d.other.", "m.d.other.", "d.other.", DNS_T_A, DNS_T_NSEC, DNS_T_RRSIG);
+	cr_assert_eq(cache_nsec_lookup_memo(n, &memo, nm("x.d.other."), DNS_T_A, NOW, &p),
+		     CACHE_NSEC_NXDOMAIN);
+	cr_assert(dns_name_equal(p.zone, nm("d.other.")), "the zone added");
+	cache_nsec_free(n);
+}
+
+/*
+ * The writer's answer for "*.apex" follows every state it publishes: after
+ * an expiry sweep took (and freed) the range that denied the wildcard, a
+ * name right below the apex is not proven from it (under ASan, a stale
+ * pointer to the freed range is a use after free), and a new range
+ * denying the wildcard proves it again.
+ */
 Test(nsec, apex_wildcard_answer_follows_the_sweeps)
 {
 	struct cache_nsec *n = cache_nsec_new(NULL);
