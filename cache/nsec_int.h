@@ -255,9 +255,9 @@ static inline uint64_t name_word(const uint8_t *name, size_t len, size_t pos)
  * be cancelled in the next word whatever the seed: names colliding on
  * purpose, one cluster of the zone table). A label's last word runs on into
  * the labels to its right and zeros after the name, all part of the same
- * suffix, so h[i] depends on the suffix starting at label i alone
- * (h[count]: the root, the seed). Only h[stop..count] are computed: no zone
- * of the table is deeper.
+ * suffix, so h[i] depends on the suffix starting at label i alone. Only
+ * h[stop..from] are computed (no zone of the table is deeper), going on
+ * from x, the hash of the suffix at label from.
  */
 static inline void suffix_hashes_from(uint64_t seed, uint64_t x, const uint8_t *name,
 				      size_t len, const uint8_t *off, int from, int stop,

@@ -1550,12 +1550,16 @@ Test(nsec, memo_changes_no_answer)
 		     CACHE_NSEC_NXDOMAIN);
 	cr_assert(dns_name_equal(p1.zone, nm("q.r.s.lab.")), "the deeper zone's proof");
 	cr_assert_eq(memo.used, 1);
-	cr_assert_eq(cache_nsec_lookup_memo(n, &memo, nm("x.other."), DNS_T_A, NOW, &p1),
+	/* (as many labels as q.r.s.lab.: its apex compare says no) */
+	cr_assert_eq(cache_nsec_lookup_memo(n, &memo, nm("w.x.y.other."), DNS_T_A, NOW, &p1),
 		     CACHE_NSEC_NXDOMAIN);
 	cr_assert(dns_name_equal(p1.zone, nm("other.")));
 	cr_assert_eq(memo.used, 1, "not from q.r.s.lab.'s memo");
+	/* from other.'s memo, a probe of x.a.b.other. (no zone) first */
 	cr_assert_eq(cache_nsec_lookup_memo(n, &memo, nm("x.a.b.other."), DNS_T_A, NOW, &p1),
 		     CACHE_NSEC_NXDOMAIN);
+	cr_assert(dns_name_equal(p1.zone, nm("a.b.other.")), "the deeper zone, not other.");
+	cr_assert_eq(memo.used, 2);
 	cr_assert_eq(cache_nsec_lookup_memo(n, &memo, nm("a.b.other."), DNS_T_DS, NOW, &p1),
 		     cache_nsec_lookup(n, nm("a.b.other."), DNS_T_DS, NOW, &p2));
 	cr_assert(dns_name_equal(p1.zone, nm("other.")), "DS: the parent's");
@@ -1617,12 +1621,67 @@ Test(nsec, memo_follows_the_table_within_a_turn)
 	/* a zone added between the memo's apex and the question */
 	cr_assert_eq(cache_nsec_lookup_memo(n, &memo, nm("x.other."), DNS_T_A, NOW, &p),
 		     CACHE_NSEC_NXDOMAIN);
+	unsigned long used = memo.used;
+
 	soa(n, "d.other.", EXP);
 	INS(n, "d.other.", "d.other.", "m.d.other.", DNS_T_NS, DNS_T_SOA, DNS_T_NSEC, DNS_T_RRSIG);
 	INS(n, "d.other.", "m.d.other.", "d.other.", DNS_T_A, DNS_T_NSEC, DNS_T_RRSIG);
 	cr_assert_eq(cache_nsec_lookup_memo(n, &memo, nm("x.d.other."), DNS_T_A, NOW, &p),
 		     CACHE_NSEC_NXDOMAIN);
 	cr_assert(dns_name_equal(p.zone, nm("d.other.")), "the zone added");
+	cr_assert_eq(memo.used, used, "a memo of the table before the zone came");
+	cache_nsec_free(n);
+}
+
+/* "a." k times (k <= 126): a name of k labels. */
+static const char *a_labels(char *b, int k, const char *first)
+{
+	b[0] = 0;
+	if (first)
+		strcat(b, first);
+	for (int i = 0; i < k; i++)
+		strcat(b, "a.");
+	return b;
+}
+
+/*
+ * From 63 labels on, the table's depth mask has one bit for every depth
+ * (depth_bit()): a memo of a zone that deep cannot tell a deeper zone
+ * from itself and is not used; one of 62 labels probes every deeper depth.
+ * Zones of 62, 63 and 65 labels; names of 63 to 70 below them.
+ */
+Test(nsec, memo_at_63_labels_and_more)
+{
+	static const int depth[] = { 62, 63, 65 };
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec_proof p1, p2;
+	char z[300], m[300], q[300];
+
+	for (int i = 0; i < 3; i++) {
+		a_labels(z, depth[i], NULL);
+		a_labels(m, depth[i], "m.");
+		soa(n, z, EXP);
+		INS(n, z, z, m, DNS_T_NS, DNS_T_SOA, DNS_T_NSEC, DNS_T_RRSIG);
+		INS(n, z, m, z, DNS_T_A, DNS_T_NSEC, DNS_T_RRSIG);
+	}
+	for (int from = 0; from < 2; from++)
+		for (int k = 63; k <= 70; k++) {
+			struct cache_nsec_memo memo = { 0 };
+
+			/* the memo of the zone of 62 or 63 labels */
+			cr_assert_eq(cache_nsec_lookup_memo(n, &memo,
+							    nm(a_labels(q, depth[from], "x.")),
+							    DNS_T_A, NOW, &p1), CACHE_NSEC_NXDOMAIN);
+			cr_assert_eq(dns_name_labels(memo.apex), depth[from]);
+			a_labels(q, k - 1, "x.");
+			int v1 = cache_nsec_lookup_memo(n, &memo, nm(q), DNS_T_A, NOW, &p1);
+			int v2 = cache_nsec_lookup(n, nm(q), DNS_T_A, NOW, &p2);
+
+			cr_assert_eq(v1, v2, "%d labels from %d", k, depth[from]);
+			cr_assert_eq(p1.zone, p2.zone, "%d labels from %d", k, depth[from]);
+			cr_assert_eq(dns_name_labels(p1.zone), k > 65 ? 65 : k - 1 >= 63 ? 63 : 62,
+				     "%d labels from %d", k, depth[from]);
+		}
 	cache_nsec_free(n);
 }
 
