@@ -15,7 +15,9 @@
  * but every proof must hold up: each blob carries its owner, next (names or
  * hashes, with the NSEC3 salt and iterations) and a checksum, and the
  * reader checks that the ranges it was given really match or cover qname
- * and the wildcard, and that an NSEC3 proof never mixes two chains.
+ * and the wildcard, and that an NSEC3 proof never mixes two chains. Half
+ * the lookups go through a memo of the last zone (cache_nsec_lookup_memo()),
+ * forgotten before each quiescent state, while zones come and go.
  *
  * Usage: stress_nsec [SECONDS] [READERS]   (default 2 s, 2 readers; the
  * order of stress_msgcache, which scripts/test runs the same way). Prints
@@ -303,6 +305,9 @@ static void *reader_main(void *arg)
 {
 	struct reader *me = arg;
 	struct cache_nsec_proof p;
+	/* half the lookups go through a memo of the last zone, as the
+	 * workers' do, forgotten before each quiescent state */
+	struct cache_nsec_memo memo = { 0 };
 	uint32_t seed = (uint32_t)(uintptr_t)me | 1;
 
 	urcu_qsbr_register_thread();
@@ -314,8 +319,11 @@ static void *reader_main(void *arg)
 			const struct query *q = &queries[seed % (uint32_t)nqueries];
 			uint32_t now = __atomic_load_n(&clock_now,
 						       __ATOMIC_RELAXED);
-			int v = cache_nsec_lookup(shared, q->name, DNS_T_TXT,
-						  now, &p);
+			int v = (seed >> 7) & 1
+					? cache_nsec_lookup_memo(shared, &memo, q->name,
+								 DNS_T_TXT, now, &p)
+					: cache_nsec_lookup(shared, q->name, DNS_T_TXT,
+							    now, &p);
 			const char *bad = check(q, now, v, &p);
 
 			me->lookups++;
@@ -327,6 +335,7 @@ static void *reader_main(void *arg)
 					 "%s (verdict %d, why %d)", bad, v,
 					 p.why);
 		}
+		cache_nsec_memo_forget(&memo);
 		cache_nsec_reader_quiescent();
 	}
 	urcu_qsbr_unregister_thread();
