@@ -390,34 +390,40 @@ _Static_assert(KPRE_LEN == 31, "kpre_diff() reads 31 octets");
 #endif
 static const uint8_t kpre_at[4] = { 0, 8, 16, 23 };
 
+/* The first of the four words where a and b differ (4: none), b's in *y. */
+static inline int kpre_word_diff(const uint64_t a[4], const uint8_t *b, uint64_t *y)
+{
+	int i = 0;
+
+	for (; i < 4; i++) {
+		memcpy(y, b + kpre_at[i], 8);
+		if (a[i] != *y)
+			break;
+	}
+	return i;
+}
+
 /* The first octet where a and b differ, KPRE_LEN when none does. */
 static inline unsigned kpre_diff(const uint64_t a[4], const uint8_t *b)
 {
-	for (int i = 0; i < 4; i++) {
-		uint64_t y;
+	uint64_t y;
+	int i = kpre_word_diff(a, b, &y);
 
-		memcpy(&y, b + kpre_at[i], 8);
-		if (a[i] != y)
-			return kpre_at[i] + (unsigned)__builtin_ctzll(a[i] ^ y) / 8;
-	}
-	return KPRE_LEN;
+	return i == 4 ? KPRE_LEN : kpre_at[i] + (unsigned)__builtin_ctzll(a[i] ^ y) / 8;
 }
 
 /* memcmp(a's octets, b, KPRE_LEN)'s sign: from the first octet that
  * differs, taken from the two words */
 static inline int kpre_cmp(const uint64_t a[4], const uint8_t *b)
 {
-	for (int i = 0; i < 4; i++) {
-		uint64_t y;
+	uint64_t y;
+	int i = kpre_word_diff(a, b, &y);
 
-		memcpy(&y, b + kpre_at[i], 8);
-		if (a[i] != y) {
-			unsigned s = (unsigned)__builtin_ctzll(a[i] ^ y) & ~7u;
+	if (i == 4)
+		return 0;
+	unsigned s = (unsigned)__builtin_ctzll(a[i] ^ y) & ~7u;
 
-			return (int)((a[i] >> s) & 0xff) - (int)((y >> s) & 0xff);
-		}
-	}
-	return 0;
+	return (int)((a[i] >> s) & 0xff) - (int)((y >> s) & 0xff);
 }
 
 /* Does r's type bitmap have type? */

@@ -132,10 +132,9 @@ unsigned nsec_key_prefix(const uint8_t *name, const uint8_t *off, int labels,
 	uint64_t kw[4];
 
 	if (total <= KPRE_LEN && key_prefix_words(name, off, labels, skip, kw, ends)) {
-		memcpy(out, &kw[0], 8);
-		memcpy(out + 8, &kw[1], 8);
-		memcpy(out + 16, &kw[2], 8);
-		memcpy(out + 23, &kw[3], 8);
+		/* (words 2 and 3 share octet 23, of one value) */
+		for (int i = 0; i < 4; i++)
+			memcpy(out + kpre_at[i], &kw[i], 8);
 		return total;
 	}
 	return key_prefix_octets(name, off, labels, skip, out, ends);
@@ -153,10 +152,8 @@ void nsec_pname_prefix(struct pname *p, const uint8_t *off, int labels, int skip
 	/* an escape or a long name: the octets, then their words (this one
 	 * load after the stores waits) */
 	p->len = key_prefix_octets(p->name, off, labels, skip, k, &p->ends);
-	memcpy(&p->w[0], k, 8);
-	memcpy(&p->w[1], k + 8, 8);
-	memcpy(&p->w[2], k + 16, 8);
-	memcpy(&p->w[3], k + 23, 8);
+	for (int i = 0; i < 4; i++)
+		memcpy(&p->w[i], k + kpre_at[i], 8);
 }
 
 /* nsec_key_prefix() an octet at a time, escapes and cuts included. */
