@@ -46,18 +46,33 @@ static int put_blob(const struct cache_nsec_blob *b, bool dnssec, uint32_t ttl,
 /* A client without DO gets the SOA record alone: copied from where the
  * store found it when it went in, without put_blob()'s walk of the blob (a
  * name's length per record: ~20 TSC cycles of a synthesized answer in the
- * worker's profile). */
-static int put_soa_rr(const struct cache_nsec_proof *p, uint32_t ttl, uint8_t *out,
-		      size_t *n, size_t end, unsigned *count)
+ * worker's profile); packed, its names pointing into the question, when
+ * the store packed it (cache_nsec_soa_pack(): 84 -> 51 octets for
+ * bank.secure's, less for the checksum and the port to carry). The zone
+ * ends the question's name (the lookup found it there). */
+static int put_soa_rr(const struct cache_nsec_proof *p, const struct dns_query *q,
+		      uint32_t ttl, uint8_t *out, size_t *n, size_t end, unsigned *count)
 {
-	const uint8_t *rr = p->soa.data + p->soa_rr_at;
-	uint32_t own = dns_get32(rr + p->soa_owner_len + 4);
+	bool packed = p->soa_packed_len && q->qname_len >= p->zone_len;
+	const uint8_t *rr = packed ? p->soa_packed : p->soa.data + p->soa_rr_at;
+	size_t len = packed ? p->soa_packed_len : p->soa_rr_len;
+	size_t ttl_at = (packed ? 2 : p->soa_owner_len) + 4;
+	uint32_t own = dns_get32(rr + ttl_at);
 
-	if (*n + p->soa_rr_len > end)
+	if (*n + len > end)
 		return 1;
-	memcpy(out + *n, rr, p->soa_rr_len);
-	dns_put32(out + *n + p->soa_owner_len + 4, own < ttl ? own : ttl);
-	*n += p->soa_rr_len;
+	memcpy(out + *n, rr, len);
+	dns_put32(out + *n + ttl_at, own < ttl ? own : ttl);
+	if (packed) {
+		/* (a name not below the zone has its "pointer" at 0, the
+		 * owner's: the same value written twice) */
+		uint16_t ptr = (uint16_t)(0xc000 | (DNS_HDR_LEN + q->qname_len - p->zone_len));
+
+		dns_put16(out + *n, ptr);
+		dns_put16(out + *n + p->soa_ptr_at[0], ptr);
+		dns_put16(out + *n + p->soa_ptr_at[1], ptr);
+	}
+	*n += len;
 	(*count)++;
 	return 0;
 }
@@ -101,7 +116,7 @@ int answer_negative(const struct cache_nsec_proof *proof, int verdict,
 	if (out != q->wire) /* (a worker answers in the query's own buffer) */
 		memmove(out + DNS_HDR_LEN, q->wire + DNS_HDR_LEN, qlen);
 	if (!dnssec && proof->soa_rr_len)
-		full = put_soa_rr(proof, ttl, out, &n, cap - opt, &count);
+		full = put_soa_rr(proof, q, ttl, out, &n, cap - opt, &count);
 	else
 		full = put_blob(&proof->soa, dnssec, ttl, out, &n, cap - opt, &count);
 	/* a client without DO gets the SOA alone: the ranges' blobs are not

@@ -1163,6 +1163,54 @@ void cache_nsec_soa_rr(const uint8_t *blob, size_t len, uint16_t *at, uint16_t *
 	}
 }
 
+/* Name (whole) packed for zone into out: its labels above the zone and a
+ * pointer (0xc000) when it is at or below it, else as it is. Its length;
+ * *ptr the pointer's offset from out, or 0. */
+static size_t pack_name(const uint8_t *name, const uint8_t *zone, size_t zone_len,
+			uint8_t *out, size_t at, uint16_t *ptr)
+{
+	size_t len = dns_name_len(name);
+
+	*ptr = 0;
+	if (!dns_name_is_subdomain(name, zone)) {
+		memcpy(out, name, len);
+		return len;
+	}
+	size_t above = len - zone_len;
+
+	memcpy(out, name, above);
+	dns_put16(out + above, 0xc000);
+	*ptr = (uint16_t)(at + above);
+	return above + 2;
+}
+
+/* TYPE, CLASS, TTL and RDLENGTH after an owner; SOA's fixed RDATA after
+ * its names (SERIAL to MINIMUM) */
+#define RR_FIXED 10
+#define SOA_FIXED 20
+
+size_t cache_nsec_soa_pack(const uint8_t *rr, size_t owner_len, const uint8_t *zone,
+			   uint8_t *out, uint16_t ptr_at[2])
+{
+	size_t zone_len = dns_name_len(zone);
+
+	ptr_at[0] = ptr_at[1] = 0;
+	if (zone_len == 1)
+		return 0;
+	const uint8_t *rd = rr + owner_len + RR_FIXED;
+	size_t mlen = dns_name_len(rd), rlen = dns_name_len(rd + mlen);
+	size_t o = 2 + RR_FIXED;
+
+	dns_put16(out, 0xc000);
+	memcpy(out + 2, rr + owner_len, RR_FIXED);
+	o += pack_name(rd, zone, zone_len, out + o, o, &ptr_at[0]);
+	o += pack_name(rd + mlen, zone, zone_len, out + o, o, &ptr_at[1]);
+	memcpy(out + o, rd + mlen + rlen, SOA_FIXED);
+	o += SOA_FIXED;
+	dns_put16(out + 2 + 8, (uint16_t)(o - 2 - RR_FIXED));
+	return o;
+}
+
 /* A blob of n's: 1..CACHE_NSEC_BLOB_MAX octets; with record_blobs, records
  * (cache_nsec_check_records(); soa_zone: an SOA blob's zone, NULL for a
  * range's). */
@@ -1300,17 +1348,30 @@ int cache_nsec_set_soa(struct cache_nsec *n, const uint8_t *zone,
 	if ((r = dns_name_check(zone, DNS_NAME_MAX)) < 0 ||
 	    (r = check_blob(n, blob, blob_len, zone)) < 0)
 		return r;
-	struct nsec_soa *soa = nalloc(n, sizeof(*soa) + blob_len, &u);
+	uint16_t rr_at = 0, rr_len = 0, ptr_at[2] = { 0, 0 };
+	uint8_t owner_len = 0, packed[CACHE_NSEC_SOA_MAX];
+	size_t packed_len = 0;
+
+	/* (a checked blob holds the zone's SOA record, names whole) */
+	if (n->cfg.record_blobs) {
+		cache_nsec_soa_rr(blob, blob_len, &rr_at, &rr_len, &owner_len);
+		packed_len = cache_nsec_soa_pack(blob + rr_at, owner_len, zone, packed, ptr_at);
+	}
+	struct nsec_soa *soa = nalloc(n, sizeof(*soa) + blob_len + packed_len, &u);
 
 	if (!soa)
 		return CACHE_E_NSEC_NOMEM;
 	soa->expire_at = expire_at;
 	soa->size = (uint32_t)u;
 	soa->len = (uint16_t)blob_len;
-	soa->rr_at = soa->rr_len = soa->owner_len = 0;
+	soa->rr_at = rr_at;
+	soa->rr_len = rr_len;
+	soa->owner_len = owner_len;
+	soa->packed_len = (uint16_t)packed_len;
+	soa->ptr_at[0] = ptr_at[0];
+	soa->ptr_at[1] = ptr_at[1];
 	memcpy(soa->data, blob, blob_len);
-	if (n->cfg.record_blobs)
-		cache_nsec_soa_rr(blob, blob_len, &soa->rr_at, &soa->rr_len, &soa->owner_len);
+	memcpy(soa->data + blob_len, packed, packed_len);
 	if ((r = make_room(n, zone, u, now)) < 0 ||
 	    (r = zone_get(n, zone, &z)) < 0) {
 		soa_free(n, soa);

@@ -100,6 +100,21 @@ int cache_nsec_check_records(const uint8_t *blob, size_t len, const uint8_t *soa
 void cache_nsec_soa_rr(const uint8_t *blob, size_t len, uint16_t *at, uint16_t *rr_len,
 		       uint8_t *owner_len);
 
+/*
+ * That SOA record (rr, its owner owner_len octets and the zone's name,
+ * names whole) packed for an answer to a question at or below zone, as RFC 1035
+ * 4.1.4 lets a message say it: the owner one compression pointer, and
+ * MNAME and RNAME, where they end in the zone, their labels above it and
+ * one pointer. Each pointer is written 0xc000; the answer sets all three
+ * to where the zone's labels start in its question. Writes out (room for
+ * CACHE_NSEC_SOA_MAX octets, and never more than the record's) and ptr_at[] (where MNAME's and RNAME's pointers are in
+ * out; 0, the owner's, for a name not below the zone). Returns the packed
+ * length; 0 for the root zone (a pointer is longer than its name).
+ */
+#define CACHE_NSEC_SOA_MAX (2 + 10 + 2 * DNS_NAME_MAX + 20)
+size_t cache_nsec_soa_pack(const uint8_t *rr, size_t owner_len, const uint8_t *zone,
+			   uint8_t *out, uint16_t ptr_at[2]);
+
 void cache_nsec_config_default(struct cache_nsec_config *cfg);
 
 enum cache_nsec_verdict {
@@ -145,6 +160,11 @@ struct cache_nsec_proof {
 	 * of the blob): offset, length, its owner's length */
 	uint16_t soa_rr_at, soa_rr_len;
 	uint8_t soa_owner_len;
+	/* that record packed for the question (cache_nsec_soa_pack(); length
+	 * 0: none): the lookup's zone is always the question's or above it */
+	uint16_t soa_packed_len;
+	uint16_t soa_ptr_at[2];
+	const uint8_t *soa_packed;
 	uint8_t zone_len;	/* zone's */
 	const uint8_t *zone;	/* the apex, lower-cased wire */
 	uint32_t expire_at;

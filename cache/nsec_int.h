@@ -74,6 +74,10 @@ struct nsec_soa {
 	 * rr_len 0) and its owner's length */
 	uint16_t rr_at, rr_len;
 	uint8_t owner_len;
+	/* that record packed (cache_nsec_soa_pack()) at data + len,
+	 * packed_len octets (0: none) */
+	uint16_t packed_len;
+	uint16_t ptr_at[2];
 	uint8_t data[];
 };
 

@@ -632,7 +632,7 @@ int cache_nsec_lookup_memo(const struct cache_nsec *n, struct cache_nsec_memo *m
 	/* every field but rr[], read only below nrr (a memset of the whole
 	 * was a rep stos: 8 % of this function's samples, its start-up) */
 	out->soa = (struct cache_nsec_blob){ 0 };
-	out->soa_rr_at = out->soa_rr_len = 0;
+	out->soa_rr_at = out->soa_rr_len = out->soa_packed_len = 0;
 	out->soa_owner_len = out->zone_len = 0;
 	out->zone = NULL;
 	out->expire_at = 0;
@@ -715,6 +715,10 @@ int cache_nsec_lookup_memo(const struct cache_nsec *n, struct cache_nsec_memo *m
 	out->soa_rr_at = st->soa->rr_at;
 	out->soa_rr_len = st->soa->rr_len;
 	out->soa_owner_len = st->soa->owner_len;
+	out->soa_packed = st->soa->data + st->soa->len;
+	out->soa_packed_len = st->soa->packed_len;
+	out->soa_ptr_at[0] = st->soa->ptr_at[0];
+	out->soa_ptr_at[1] = st->soa->ptr_at[1];
 	out->expire_at = st->soa->expire_at;
 	for (unsigned i = 0; i < out->nrr; i++)
 		if (out->rr[i].expire_at < out->expire_at)

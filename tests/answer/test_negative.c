@@ -6,6 +6,7 @@
  * query's own buffer.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 #include <urcu/urcu-qsbr.h>
 
@@ -143,6 +144,47 @@ static uint32_t max_ttl(const struct dns_msg *m)
 	return t;
 }
 
+/* Answers a and b (parsed) say the same: header, question, and each
+ * record's owner (without regard to case), type, class, TTL and RDATA
+ * (names unpacked and in canonical form), whatever compression either
+ * uses. */
+static void same_records(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	struct dns_msg ma, mb;
+	struct dns_rr_iter ia, ib;
+	struct dns_rr ra, rb;
+	uint8_t da[1024], db[1024], ca[1024], cb[1024];
+	int ga, gb;
+
+	cr_assert_eq(dns_msg_parse(&ma, a, alen), 0);
+	cr_assert_eq(dns_msg_parse(&mb, b, blen), 0);
+	cr_assert_eq(memcmp(a, b, DNS_HDR_LEN), 0, "headers");
+	cr_assert(dns_name_equal(ma.qname, mb.qname));
+	dns_rr_iter_init(&ia, &ma, DNS_SEC_ANSWER);
+	dns_rr_iter_init(&ib, &mb, DNS_SEC_ANSWER);
+	while ((ga = dns_rr_next(&ia, &ra)) > 0) {
+		cr_assert_gt(gb = dns_rr_next(&ib, &rb), 0);
+		cr_assert(dns_name_equal(ra.owner, rb.owner));
+		cr_assert_eq(ra.type, rb.type);
+		cr_assert_eq(ra.rclass, rb.rclass);
+		cr_assert_eq(ra.ttl, rb.ttl);
+		cr_assert_eq(ra.section, rb.section);
+		int la = dns_rr_rdata(&ma, &ra, da, sizeof(da));
+		int lb = dns_rr_rdata(&mb, &rb, db, sizeof(db));
+		cr_assert_geq(la, 0);
+		cr_assert_eq(la, lb);
+		if (la == 0) /* (the OPT's) */
+			continue;
+		la = dns_rdata_canonical(ra.type, da, (size_t)la, ca, sizeof(ca));
+		lb = dns_rdata_canonical(rb.type, db, (size_t)lb, cb, sizeof(cb));
+		cr_assert_gt(la, 0);
+		cr_assert_eq(la, lb);
+		cr_assert_eq(memcmp(ca, cb, (size_t)la), 0);
+	}
+	cr_assert_eq(ga, 0);
+	cr_assert_eq(dns_rr_next(&ib, &rb), 0);
+}
+
 Test(negative, nxdomain_for_a_dnssec_client_has_soa_ranges_and_signatures)
 {
 	struct cache_nsec *n = store(3600);
@@ -276,12 +318,16 @@ Test(negative, the_soa_record_found_at_insert_answers_as_the_walk_does)
 	cr_assert_eq(v, CACHE_NSEC_NXDOMAIN);
 	cr_assert_gt(p.soa_rr_at, 0);
 	cr_assert_eq(p.soa_owner_len, dns_name_len(nm("example.")));
+	cr_assert_gt(p.soa_packed_len, 0);
 	int len = answer_negative(&p, v, &q, NOW, 1232, out, sizeof(out), false);
 	walk = p;
-	walk.soa_rr_len = 0;
+	walk.soa_rr_len = walk.soa_packed_len = 0;
 	cr_assert_gt(len, 0);
-	cr_assert_eq(answer_negative(&walk, v, &q, NOW, 1232, out2, sizeof(out2), false), len);
-	cr_assert_eq(memcmp(out, out2, (size_t)len), 0);
+	/* packed: the owner a pointer (9 -> 2 octets), and MNAME and RNAME
+	 * end in one (3 + 2 and 5 + 2 octets in place of 12 and 14) */
+	int wlen = answer_negative(&walk, v, &q, NOW, 1232, out2, sizeof(out2), false);
+	cr_assert_eq(wlen, len + 7 + 7 + 7, "%d %d", wlen, len);
+	same_records(out, (size_t)len, out2, (size_t)wlen);
 	cr_assert_eq(dns_msg_parse(&m, out, (size_t)len), 0);
 	cr_assert_eq(m.hdr.count[DNS_SEC_AUTHORITY], 1);
 	dns_rr_iter_init(&it, &m, DNS_SEC_AUTHORITY);
@@ -295,7 +341,119 @@ Test(negative, the_soa_record_found_at_insert_answers_as_the_walk_does)
 				     false), len);
 	cr_assert_eq(memcmp(out, out2, (size_t)len), 0);
 	cr_assert(out[2] & (DNS_F_TC >> 8));
+	/* room for the packed record alone: it goes in */
+	len = answer_negative(&p, v, &q, NOW, 1232, out, (size_t)wlen - 1 - 11, false);
+	cr_assert_eq(len, wlen - 21);
+	cr_assert_not(out[2] & (DNS_F_TC >> 8));
 	cache_nsec_free(n);
+}
+
+/* A question in the zone: the zone, or labels below it; letters in the
+ * case that bits of *s give. */
+static void spell(char *out, size_t cap, const char *below, const char *zone, uint32_t *s)
+{
+	snprintf(out, cap, "%s%s", below, zone);
+	for (char *c = out; *c; c++) {
+		*s = *s * 1103515245u + 12345u;
+		if (((*s >> 16) & 1) && *c >= 'a' && *c <= 'z')
+			*c = (char)(*c - 'a' + 'A');
+		else if (((*s >> 16) & 1) && *c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
+	}
+}
+
+/* Every packed SOA answer says what the record in full says: zones of one
+ * to four labels, MNAME and RNAME at the zone, below it, above it, beside
+ * it and elsewhere, in other letter cases; questions at the zone and up to
+ * three labels below it, in random case, with EDNS and without. The root's
+ * SOA is never packed. */
+Test(negative, a_packed_soa_says_what_the_record_in_full_says)
+{
+	static const char *zones[] = { "example.", "a.b.example.", "x.", "Long-Label.zone.example." };
+	/* MNAME and RNAME: "@" the zone itself, a prefix of it, or a name */
+	static const char *rd_names[] = { "@", "ns.@", "a.b.c.@", "HOST.@", "ns.other.", ".",
+					  "example.", "zone.example.", "b.example.", "xample." };
+	static const char *below[] = { "", "q.", "x.Y.q.", "*." };
+	uint32_t s = 7;
+	unsigned packed_seen = 0;
+
+	for (size_t zi = 0; zi < sizeof(zones) / sizeof(zones[0]); zi++)
+	for (size_t mi = 0; mi < sizeof(rd_names) / sizeof(rd_names[0]); mi++)
+	for (size_t ri = 0; ri < sizeof(rd_names) / sizeof(rd_names[0]); ri++)
+	for (size_t bi = 0; bi < sizeof(below) / sizeof(below[0]); bi++)
+	for (int edns = 0; edns <= 1; edns++) {
+		uint8_t zone[DNS_NAME_MAX], rd[2 * DNS_NAME_MAX + 20], blob[1024];
+		uint8_t packed[CACHE_NSEC_SOA_MAX], qb[512], out[1232], out2[1232];
+		char name[300];
+		size_t l = 0;
+		uint16_t ptr_at[2];
+		struct dns_query q;
+
+		cr_assert_gt(dns_name_from_str(zones[zi], zone), 0);
+		for (int k = 0; k < 2; k++) {
+			const char *r = rd_names[k ? ri : mi];
+			size_t rl = strlen(r);
+
+			if (r[rl - 1] == '@')
+				snprintf(name, sizeof(name), "%.*s%s", (int)(rl - 1), r, zones[zi]);
+			else
+				snprintf(name, sizeof(name), "%s", r);
+			int nl = dns_name_from_str(name, rd + l);
+			cr_assert_gt(nl, 0, "%s", name);
+			l += (size_t)nl;
+		}
+		for (int k = 0; k < 20; k++)
+			rd[l + k] = (uint8_t)(0x11 * (k + 1));
+		l += 20;
+		spell(name, sizeof(name), "", zones[zi], &s);
+		size_t b = rr(blob, name, DNS_T_SOA, 300, rd, (uint16_t)l);
+		size_t ol = dns_name_len(blob);
+
+		size_t pl = cache_nsec_soa_pack(blob, ol, zone, packed, ptr_at);
+		cr_assert_gt(pl, 0);
+		cr_assert_lt(pl, b, "packed %zu of %zu octets", pl, b);
+		spell(name, sizeof(name), below[bi], zones[zi], &s);
+		query(&q, qb, name, DNS_T_A, edns, false);
+		struct cache_nsec_proof p = {
+			.soa = { .data = blob, .len = (uint16_t)b, .expire_at = EXP },
+			.soa_rr_len = (uint16_t)b,
+			.soa_owner_len = (uint8_t)ol,
+			.soa_packed = packed,
+			.soa_packed_len = (uint16_t)pl,
+			.soa_ptr_at = { ptr_at[0], ptr_at[1] },
+			.zone = zone,
+			.zone_len = (uint8_t)dns_name_len(zone),
+			.expire_at = EXP,
+			.records = true,
+		};
+		struct cache_nsec_proof whole = p;
+
+		whole.soa_packed_len = 0;
+		for (int v = CACHE_NSEC_NODATA; v <= CACHE_NSEC_NXDOMAIN; v++) {
+			int len = answer_negative(&p, v, &q, NOW, 1232, out, sizeof(out), false);
+			int wlen = answer_negative(&whole, v, &q, NOW, 1232, out2, sizeof(out2), false);
+
+			cr_assert_gt(len, 0);
+			cr_assert_eq((size_t)wlen - (size_t)len, b - pl, "%s in %s", name, zones[zi]);
+			same_records(out, (size_t)len, out2, (size_t)wlen);
+			/* the message's own compression: what a client reads */
+			struct dns_msg m;
+			cr_assert_eq(dns_msg_parse(&m, out, (size_t)len), 0);
+			cr_assert_eq(m.hdr.count[DNS_SEC_AUTHORITY], 1);
+			packed_seen++;
+		}
+	}
+	cr_assert_eq(packed_seen, 4u * 10 * 10 * 4 * 2 * 2);
+
+	/* the root's: nothing to gain */
+	uint8_t rd[64], blob[128], packed[CACHE_NSEC_SOA_MAX];
+	uint16_t ptr_at[2];
+	size_t l = (size_t)dns_name_from_str("a.root-servers.net.", rd);
+
+	l += (size_t)dns_name_from_str("nstld.verisign-grs.com.", rd + l);
+	memset(rd + l, 1, 20);
+	rr(blob, ".", DNS_T_SOA, 300, rd, (uint16_t)(l + 20));
+	cr_assert_eq(cache_nsec_soa_pack(blob, 1, nm("."), packed, ptr_at), 0);
 }
 
 Test(negative, nodata_and_ttl_never_above_the_records_own)

@@ -307,6 +307,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			int r2 = answer_negative(&p2, v, &q, now, 1232, out2, cap, false);
 			check(r2 == r && (r <= 0 || memcmp(out, out2, (size_t)r) == 0),
 			      "RFC 8198 answer: the SOA record found ahead is the walk's");
+			/* packed, as a store packs it, for a question in its
+			 * zone: well formed, no longer, the same records */
+			static uint8_t packed[CACHE_NSEC_SOA_MAX];
+			if (r2 <= 0 || !p2.soa_rr_len ||
+			    !dns_name_is_subdomain(dns_query_qname(&q), flat[0]))
+				continue;
+			p2.zone = flat[0];
+			p2.zone_len = (uint8_t)dns_name_len(flat[0]);
+			p2.soa_packed = packed;
+			p2.soa_packed_len = (uint16_t)cache_nsec_soa_pack(
+				flat[0] + p2.soa_rr_at, p2.soa_owner_len, flat[0], packed,
+				p2.soa_ptr_at);
+			bool walk_tc = out[2] & (DNS_F_TC >> 8);
+			int r3 = answer_negative(&p2, v, &q, now, 1232, out2, cap, false);
+			check(r3 > 0 && (walk_tc || r3 <= r2), "RFC 8198 answer, packed SOA: no longer");
+			check_answer(&q, out2, (size_t)r3, cap, false, "RFC 8198 answer, packed SOA");
+			struct dns_msg m2, m3;
+			if (!walk_tc && dns_msg_parse(&m2, out, (size_t)r) == 0 &&
+			    dns_msg_parse(&m3, out2, (size_t)r3) == 0)
+				check(same_records(&m3, &m2, false),
+				      "RFC 8198 answer, packed SOA: the records in full");
 		}
 		size_t off = m.sec_off[DNS_SEC_ANSWER];
 		proof.rr[0] = (struct cache_nsec_blob){ .data = msg + off,
