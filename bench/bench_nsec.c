@@ -12,7 +12,9 @@
  * Usage: bench_nsec                    every case below, SECONDS 1 each
  *        bench_nsec CASE RANGES [OPS]   one case, OPS operations
  * CASE: nxdomain | nodata (NSEC), nsec3-0 | nsec3-10 (NSEC3 NXDOMAIN at
- * 0 or 10 iterations), insert. Prints ns/op; the measured loops are the
+ * 0 or 10 iterations), insert; a lookup case with "-memo" added
+ * (nxdomain-memo, ...) looks up as a worker does, through a memo of the
+ * zone forgotten every 32 lookups. Prints ns/op; the measured loops are the
  * noipa functions bench_lookup() and bench_insert(), so that
  *   valgrind --tool=callgrind --toggle-collect=bench_lookup \
  *       build/release/bench/bench_nsec nxdomain 100000 100000
@@ -233,6 +235,12 @@ static struct cache_nsec *build_nsec3(uint64_t ranges, uint16_t iter,
 	return n;
 }
 
+/* Lookups as a worker makes them (the "-memo" cases): through a memo of
+ * the zone, forgotten every BURST lookups (a worker forgets it before each
+ * quiescent state, once a turn of up to a burst of queries). */
+#define BURST 32
+static bool use_memo;
+
 /* The measured lookup loop; returns the sum of the verdicts. */
 BENCH_OPAQUE uint64_t bench_lookup(const struct cache_nsec *n,
 				   unsigned from, unsigned count,
@@ -242,11 +250,15 @@ BENCH_OPAQUE uint64_t bench_lookup(const struct cache_nsec *n,
 				   uint16_t qtype)
 {
 	struct cache_nsec_proof p;
+	struct cache_nsec_memo memo = { 0 };
 	uint64_t sum = 0;
 
-	for (unsigned i = from; i < from + count; i++)
-		sum += (uint64_t)cache_nsec_lookup(n, pool[i % POOL], qtype,
-						   NOW, &p);
+	for (unsigned i = from; i < from + count; i++) {
+		if (i % BURST == 0)
+			cache_nsec_memo_forget(&memo);
+		sum += (uint64_t)cache_nsec_lookup_memo(n, use_memo ? &memo : NULL,
+							pool[i % POOL], qtype, NOW, &p);
+	}
 	return sum;
 }
 
@@ -393,6 +405,12 @@ int main(int argc, char **argv)
 	} else if (argc >= 3) {
 		uint64_t ranges = strtoull(argv[2], NULL, 10);
 		uint64_t ops = argc > 3 ? strtoull(argv[3], NULL, 10) : 1000000;
+		size_t cl = strlen(argv[1]);
+
+		if (cl > 5 && !strcmp(argv[1] + cl - 5, "-memo")) {
+			use_memo = true;
+			argv[1][cl - 5] = 0;
+		}
 
 		if (ranges < 1 || ranges > 10000000 || ops < 1)
 			die("RANGES 1..10000000, OPS >= 1");

@@ -287,22 +287,29 @@ static inline void suffix_hashes(uint64_t seed, const uint8_t *name, size_t len,
 	suffix_hashes_from(seed, seed, name, len, off, count, stop, h);
 }
 
+/* The 8 octets at apex (lower-cased) and at name (any letter case) equal:
+ * lower-cased only when they differ (most questions come lower-cased). */
+static inline bool word_eq_lower(const uint8_t *apex, const uint8_t *name)
+{
+	uint64_t a, b;
+
+	memcpy(&a, apex, 8);
+	memcpy(&b, name, 8);
+	return a == b || a == dns_lower8(b);
+}
+
 /* Does name (len octets, any letter case) equal apex (lower-cased, as
  * long)? Inline words, not a call to memcmp: the zone found is compared on
- * every synthesized answer. */
+ * every synthesized answer. From 8 octets on, the last word is the last 8
+ * octets (overlapping the one before), not a shorter read. */
 static inline bool apex_eq(const uint8_t *apex, const uint8_t *name, size_t len)
 {
-	size_t k = 0;
-
-	for (; k + 8 <= len; k += 8) {
-		uint64_t a, b;
-
-		memcpy(&a, apex + k, 8);
-		memcpy(&b, name + k, 8);
-		if (a != dns_lower8(b))
+	if (len < 8)
+		return name_word(apex, len, 0) == name_word(name, len, 0);
+	for (size_t k = 0; k + 8 < len; k += 8)
+		if (!word_eq_lower(apex + k, name + k))
 			return false;
-	}
-	return k == len || name_word(apex, len, k) == name_word(name, len, k);
+	return word_eq_lower(apex + len - 8, name + len - 8);
 }
 
 static inline uint32_t slot_of(uint64_t h, uint32_t mask)
