@@ -318,7 +318,8 @@ static void bench_nsec_case(const char *kind, uint64_t ranges, uint64_t ops,
 	for (unsigned i = 0; i < POOL; i++)
 		nsec_name(pool[i], 2 * (rnd(&s) % ranges) + !nodata);
 	if (!insert) {
-		snprintf(label, sizeof(label), "NSEC %s, %llu ranges:", kind,
+		snprintf(label, sizeof(label), "NSEC %s%s, %llu ranges:", kind,
+			 use_memo ? " (memo)" : "",
 			 (unsigned long long)ranges);
 		run_lookups(label, n, DNS_T_TXT,
 			    nodata ? CACHE_NSEC_NODATA : CACHE_NSEC_NXDOMAIN,
@@ -378,7 +379,8 @@ static void bench_nsec3_case(uint16_t iter, uint64_t ranges, uint64_t ops,
 			 (unsigned long long)(rnd(&s) % 100000000));
 		dns_name_from_str(q, pool[i]);
 	}
-	snprintf(label, sizeof(label), "NSEC3 nxdomain, %u iter, %llu ranges:",
+	snprintf(label, sizeof(label), "NSEC3 nxdomain%s, %u iter, %llu ranges:",
+		 use_memo ? " (memo)" : "",
 		 iter, (unsigned long long)ranges);
 	run_lookups(label, n, DNS_T_TXT, CACHE_NSEC_NXDOMAIN, ops, seconds);
 	cache_nsec_free(n);
