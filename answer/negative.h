@@ -33,7 +33,9 @@ struct dns_query;
  * alone, RFC 4035 3.2.1); TTLs are the time left of the proof
  * (proof->expire_at - now), never more than a record's own; our OPT
  * (edns_size) when q had one. When the records do not fit, TC=1 and none
- * are sent. Returns the length, or -1 when the proof is not from a store
+ * are sent. With a packed SOA (proof->soa_packed_len), the proof's zone
+ * must end q's name on a label boundary, as every proof of a lookup of
+ * q's name does: the SOA's names point to it there. Returns the length, or -1 when the proof is not from a store
  * that checked its blobs (record_blobs), the SOA blob has no SOA, or not
  * even the question fits (the caller then asks control).
  */

@@ -254,7 +254,7 @@ BENCH_OPAQUE uint64_t bench_lookup(const struct cache_nsec *n,
 	uint64_t sum = 0;
 
 	for (unsigned i = from; i < from + count; i++) {
-		if (i % BURST == 0)
+		if (use_memo && i % BURST == 0)
 			cache_nsec_memo_forget(&memo);
 		sum += (uint64_t)cache_nsec_lookup_memo(n, use_memo ? &memo : NULL,
 							pool[i % POOL], qtype, NOW, &p);

@@ -697,8 +697,9 @@ int cache_nsec_lookup_memo(const struct cache_nsec *n, struct cache_nsec_memo *m
 	const struct nsec_zone *z = NULL;
 	int v;
 
-	/* every field but rr[], read only below nrr (a memset of the whole
-	 * was a rep stos: 8 % of this function's samples, its start-up) */
+	/* every field but rr[] (read only below nrr), soa_packed and
+	 * soa_ptr_at[] (read only with soa_packed_len): a memset of the whole
+	 * was a rep stos, 8 % of this function's samples, its start-up */
 	out->soa = (struct cache_nsec_blob){ 0 };
 	out->soa_rr_at = out->soa_rr_len = out->soa_packed_len = 0;
 	out->soa_owner_len = out->zone_len = 0;

@@ -341,10 +341,14 @@ Test(negative, the_soa_record_found_at_insert_answers_as_the_walk_does)
 				     false), len);
 	cr_assert_eq(memcmp(out, out2, (size_t)len), 0);
 	cr_assert(out[2] & (DNS_F_TC >> 8));
-	/* room for the packed record alone: it goes in */
-	len = answer_negative(&p, v, &q, NOW, 1232, out, (size_t)wlen - 1 - 11, false);
+	/* room for the packed record exactly (not for the whole one): it goes
+	 * in; one octet less, TC */
+	len = answer_negative(&p, v, &q, NOW, 1232, out, (size_t)wlen - 21, false);
 	cr_assert_eq(len, wlen - 21);
 	cr_assert_not(out[2] & (DNS_F_TC >> 8));
+	len = answer_negative(&p, v, &q, NOW, 1232, out, (size_t)wlen - 22, false);
+	cr_assert_gt(len, 0);
+	cr_assert(out[2] & (DNS_F_TC >> 8));
 	cache_nsec_free(n);
 }
 

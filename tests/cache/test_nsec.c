@@ -1502,6 +1502,81 @@ Test(nsec, proofs_match_a_reference_prover_for_odd_names)
 	cache_nsec_free(n);
 }
 
+/*
+ * A name one label below the apex takes its own path to its key prefix
+ * (nsec_read.c's one_label_words(), the label's octets as the prefix's
+ * words): every label length from 1 to 40 (each side of the words' edges
+ * at 8, 16, 24 and of the prefix's end at 31), octets from the letters in
+ * both cases and the ones the prefix treats apart (escapes 0xfe/0xff, 0x00,
+ * 0x01, '*'), proven as the reference prover proves them in a chain with
+ * holes and cuts whose owners are one label long as well as longer.
+ */
+Test(nsec, one_label_names_of_every_length_match_the_reference)
+{
+	enum { OWNERS = 600, PER_LENGTH = 60 };
+	static uint8_t own[OWNERS][DNS_NAME_MAX];
+	static int order[OWNERS];
+	static bool hole[OWNERS], cut[OWNERS];
+	static const uint8_t odd[] = { 0x00, 0x01, '*', 0x7f, 0x80, 0xfd, 0xfe, 0xff };
+	struct cache_nsec *n = cache_nsec_new(NULL);
+	struct cache_nsec_proof p;
+	struct ref_proof r;
+	uint8_t q[DNS_NAME_MAX], wc[DNS_NAME_MAX + 2];
+	uint32_t seed = 9003;
+	/* (no wildcard owners: with *.example. there, no one-label name would
+	 * be an NXDOMAIN; random_name() can still make that one, not with
+	 * this seed) */
+	int count = odd_chain(n, own, order, OWNERS, false, hole, cut, &seed);
+	struct ref_chain c = { own, count, hole, cut };
+	int seen[3] = { 0 }, why[16] = { 0 };
+
+	for (int k = 0; k < count; k++)
+		cr_assert_not(dns_name_equal(own[k], nm("*.example.")), "the seed made *.example.");
+
+	for (int len = 1; len <= 40; len++) {
+		for (int i = 0; i < PER_LENGTH; i++) {
+			const uint8_t *o = own[xorshift32(&seed) % (uint32_t)count];
+
+			q[0] = (uint8_t)len;
+			for (int j = 1; j <= len; j++) {
+				uint32_t x = xorshift32(&seed);
+
+				/* a third of them start as an owner does, so that
+				 * they share a long prefix with it */
+				if (i % 3 == 0 && j <= o[0])
+					q[j] = o[j];
+				else if (x % 8 == 0)
+					q[j] = odd[(x >> 8) % sizeof(odd)];
+				else
+					q[j] = (uint8_t)((x >> 8) % 2 ? 'a' : 'A') + (uint8_t)((x >> 16) % 26);
+			}
+			memcpy(q + 1 + len, nm("example."), dns_name_len(nm("example.")));
+			int v = cache_nsec_lookup(n, q, DNS_T_MX, NOW, &p);
+
+			ref_prove(&c, q, DNS_T_MX, wc, &r);
+			cr_assert_eq(v, r.v, "length %d, query %d: verdict %d, reference %d (why %d)",
+				     len, i, v, r.v, p.why);
+			seen[v]++;
+			if (v == CACHE_NSEC_NONE) {
+				cr_assert_eq(p.why, r.why, "length %d, query %d", len, i);
+				why[p.why & 15]++;
+				continue;
+			}
+			cr_assert_eq(p.nrr, r.nrr, "length %d, query %d", len, i);
+			for (int k = 0; k < r.nrr; k++)
+				cr_assert(p.rr[k].len == dns_name_len(r.rr[k]) &&
+					  memcmp(p.rr[k].data, r.rr[k], p.rr[k].len) == 0,
+					  "length %d, query %d: range %d", len, i, k);
+		}
+	}
+	cr_assert_gt(seen[CACHE_NSEC_NXDOMAIN], 40 * PER_LENGTH / 10, "%d %d %d, why %d %d %d %d",
+		     seen[0], seen[1], seen[2], why[CACHE_NSEC_WHY_NO_RANGE],
+		     why[CACHE_NSEC_WHY_NO_WILDCARD], why[CACHE_NSEC_WHY_DELEGATION],
+		     why[CACHE_NSEC_WHY_TYPE_EXISTS]);
+	cr_assert_gt(seen[CACHE_NSEC_NONE], 10);
+	cache_nsec_free(n);
+}
+
 /* The zones of the memo tests: nested with gaps between their depths, and
  * beside one another; each apex's range covers what sorts before "m", the
  * other what sorts after. */
@@ -1631,6 +1706,61 @@ Test(nsec, memo_follows_the_table_within_a_turn)
 	cr_assert(dns_name_equal(p.zone, nm("d.other.")), "the zone added");
 	cr_assert_eq(memo.used, used, "a memo of the table before the zone came");
 	cache_nsec_free(n);
+}
+
+/*
+ * Zones whose apexes are as long and differ only in their last octets (the
+ * memo's apex compare reads its last word apart: 8 octets ending at the
+ * apex's end, over the word before), at lengths 8 to 24 and in both letter
+ * cases: a question under one after the other's answer is the other's.
+ */
+Test(nsec, memo_tells_apexes_apart_by_their_last_octets)
+{
+	static const char *pairs[][2] = {
+		{ "abcdef.", "abcdeg." },			/* 8 octets */
+		{ "abcdefg.", "abcdefh." },			/* 9 */
+		{ "abcdefgh.example.", "abcdefgh.examplf." },	/* 18 */
+		{ "bank.secure.", "bank.securf." },		/* 13 */
+		{ "abcdefghijklmnopqrstuv.", "abcdefghijklmnopqrstuw." }, /* 24 */
+	};
+
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		struct cache_nsec *n = cache_nsec_new(NULL);
+		struct cache_nsec_memo memo = { 0 };
+		struct cache_nsec_proof p;
+		char q[128], m[128];
+
+		for (int k = 0; k < 2; k++) {
+			const char *z = pairs[i][k];
+
+			snprintf(m, sizeof(m), "m.%s", z);
+			soa(n, z, EXP);
+			INS(n, z, z, m, DNS_T_NS, DNS_T_SOA, DNS_T_NSEC, DNS_T_RRSIG);
+			INS(n, z, m, z, DNS_T_A, DNS_T_NSEC, DNS_T_RRSIG);
+		}
+		for (int k = 0; k < 4; k++) {
+			const char *z = pairs[i][k % 2];
+
+			snprintf(q, sizeof(q), "%s.%s", k < 2 ? "x" : "X", z);
+			if (k >= 2) /* the zone's letters upper-cased too */
+				for (char *c = q; *c; c++)
+					if (*c >= 'a' && *c <= 'z')
+						*c = (char)(*c - 'a' + 'A');
+			cr_assert_eq(cache_nsec_lookup_memo(n, &memo, nm(q), DNS_T_A, NOW, &p),
+				     CACHE_NSEC_NXDOMAIN, "%s", q);
+			cr_assert(dns_name_equal(p.zone, nm(z)), "%s: the zone of %s", q, z);
+		}
+		/* each question was under the other zone than the memo's; one
+		 * under the memo's own takes it (so the refusals above were the
+		 * compare's) */
+		cr_assert_eq(memo.used, 0, "%s", pairs[i][0]);
+		snprintf(q, sizeof(q), "y.%s", pairs[i][1]);
+		cr_assert_eq(cache_nsec_lookup_memo(n, &memo, nm(q), DNS_T_A, NOW, &p),
+			     CACHE_NSEC_NXDOMAIN);
+		cr_assert(dns_name_equal(p.zone, nm(pairs[i][1])));
+		cr_assert_eq(memo.used, 1, "%s", pairs[i][0]);
+		cache_nsec_free(n);
+	}
 }
 
 /* "a." k times (k <= 126): a name of k labels. */
