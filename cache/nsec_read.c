@@ -59,6 +59,17 @@ static inline bool has_fe(uint64_t x)
 	return ((~y - ones) & y & (ones << 7)) != 0;
 }
 
+/* kw[] from the prefix's octets as four words (0..7, 8..15, 16..23,
+ * 24..31): the four kpre_diff() reads, at octets 0, 8, 16 and 23. */
+static inline void kw_from_words(uint64_t kw[4], uint64_t w0, uint64_t w1, uint64_t w2,
+				 uint64_t w3)
+{
+	kw[0] = w0;
+	kw[1] = w1;
+	kw[2] = w2;
+	kw[3] = w2 >> 56 | w3 << 8;
+}
+
 /* Octets k.. of the label at name (length l, name len octets long), at
  * most 8, lower-cased, each + 1 (0 past the label); *bad gets whether one
  * needs an escape (0xfe or 0xff). */
@@ -93,10 +104,7 @@ one_label_words(const uint8_t *name, size_t len, uint64_t kw[4], uint32_t *ends)
 
 	if (bad)
 		return false;
-	kw[0] = w0;
-	kw[1] = w1;
-	kw[2] = w2;
-	kw[3] = w2 >> 56 | w3 << 8; /* octets 23..30 */
+	kw_from_words(kw, w0, w1, w2, w3);
 	if (ends)
 		*ends = UINT32_C(1) << l;
 	return true;
@@ -147,10 +155,7 @@ static bool key_prefix_words(const uint8_t *name, const uint8_t *off, int labels
 	 * one 16-octet load (to store kw[0..1] in one), which two 8-octet
 	 * stores cannot forward to (30 % of this function's samples) */
 	__asm__("" : "+r"(w0), "+r"(w1), "+r"(w2), "+r"(w3));
-	kw[0] = w0;
-	kw[1] = w1;
-	kw[2] = w2;
-	kw[3] = w2 >> 56 | w3 << 8; /* octets 23..30 */
+	kw_from_words(kw, w0, w1, w2, w3);
 	if (ends)
 		*ends = z;
 	return true;
