@@ -184,9 +184,13 @@ struct ctl_infra_mark ctl_infra_mark(const struct ctl_srv *s)
 
 void ctl_infra_reply(struct ctl_infra *t, struct ctl_srv *s, uint32_t rtt_ms)
 {
+	/* the first sample, or the first since timeouts, is taken as it is;
+	 * a measured RTT equal to the unknown one's default is averaged like
+	 * any other (it used to be taken as "never heard") */
+	bool first = !s->replies_seen && !s->timeouts_seen;
+
 	s->replies_seen++;
-	s->srtt_ms = s->timeouts || s->srtt_ms == CTL_INFRA_SRTT_UNKNOWN_MS ?
-			     rtt_ms : (s->srtt_ms * 7 + rtt_ms) / 8;
+	s->srtt_ms = s->timeouts || first ? rtt_ms : (s->srtt_ms * 7 + rtt_ms) / 8;
 	s->timeouts = 0;
 	s->silent = 0;
 	if (s->hold_ms)

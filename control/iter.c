@@ -1202,12 +1202,20 @@ static const struct ctl_addr *pick_server(struct req *r)
 		return NULL;
 	if (up_rng_below(100) < EXPLORE_PERCENT)
 		return cand[up_rng_below(n)];
+	bool best_unheard = false;
 	for (unsigned i = 0; i < n; i++) {
 		struct ctl_srv *s = srv_of(r->it, cand[i]);
 		uint32_t rtt = s->srtt_ms + tried_count(r, cand[i]) * TIMEOUT_PENALTY_MS;
-		if (rtt < best_rtt) {
+		/* a server never heard (its RTT only the default) wins a tie: a
+		 * server measured at that default, 200 ms, would otherwise be
+		 * asked again and again while a faster one waited for the 5 %
+		 * of exploration (tests/control/test-resolve's RTT check: 13 of
+		 * 40 questions to the slow server, now and then) */
+		bool unheard = !s->replies_seen && !s->timeouts_seen;
+		if (rtt < best_rtt || (rtt == best_rtt && unheard && !best_unheard)) {
 			best_rtt = rtt;
 			best = i;
+			best_unheard = unheard;
 		}
 	}
 	return cand[best];

@@ -83,6 +83,22 @@ Test(infra, a_server_is_held_after_three_timeouts_then_probed_once)
 	ctl_infra_free(t);
 }
 
+/* A server's first RTT is taken as it is, the next ones averaged, also
+ * when one of them equals the never-heard default (200 ms): such a sample
+ * used to be taken as "never heard" and replace the average. */
+Test(infra, an_rtt_equal_to_the_default_is_averaged_like_any_other)
+{
+	struct ctl_infra *t = new_infra();
+	struct ctl_addr a = addr(1);
+	struct ctl_srv *s = ctl_infra_get(t, &a, T0);
+
+	ctl_infra_reply(t, s, CTL_INFRA_SRTT_UNKNOWN_MS);
+	cr_assert_eq(s->srtt_ms, CTL_INFRA_SRTT_UNKNOWN_MS, "the first sample as it is");
+	ctl_infra_reply(t, s, 0);
+	cr_assert_eq(s->srtt_ms, CTL_INFRA_SRTT_UNKNOWN_MS * 7 / 8, "averaged, not replaced");
+	ctl_infra_free(t);
+}
+
 Test(infra, a_reply_between_timeouts_starts_the_count_again)
 {
 	struct ctl_infra *t = new_infra();
