@@ -187,7 +187,7 @@ void ctl_infra_reply(struct ctl_infra *t, struct ctl_srv *s, uint32_t rtt_ms)
 	/* the first sample, or the first since timeouts, is taken as it is;
 	 * a measured RTT equal to the unknown one's default is averaged like
 	 * any other (it used to be taken as "never heard") */
-	bool first = !s->replies_seen && !s->timeouts_seen;
+	bool first = !ctl_infra_heard(s);
 
 	s->replies_seen++;
 	s->srtt_ms = s->timeouts || first ? rtt_ms : (s->srtt_ms * 7 + rtt_ms) / 8;

@@ -67,6 +67,13 @@ struct ctl_srv {
 
 #define CTL_INFRA_SRTT_UNKNOWN_MS 200	/* a server never heard: try it early */
 
+/* Whether s was ever heard from, by a reply or a timeout: its srtt_ms is
+ * then a measure, even one equal to the default above. */
+static inline bool ctl_infra_heard(const struct ctl_srv *s)
+{
+	return s->replies_seen || s->timeouts_seen;
+}
+
 #define CTL_INFRA_COUNTERS(X)						\
 	X(holds, "servers held down after timeouts in a row")		\
 	X(lost, "timeouts while the server answered as many (no hold)") \

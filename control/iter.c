@@ -1035,7 +1035,9 @@ static bool cut_answers(struct ctl_iter *it, const struct ctl_deleg *d)
 	for (unsigned i = 0; i < d->nns; i++)
 		for (unsigned j = 0; j < d->ns[i].naddr; j++) {
 			const struct ctl_srv *s = srv_of(it, &d->ns[i].addr[j]);
-			if (s->srtt_ms != CTL_INFRA_SRTT_UNKNOWN_MS && !s->timeouts &&
+			/* (by its replies: a measured 200 ms is the unknown
+			 * RTT's default too) */
+			if (s->replies_seen && !s->timeouts &&
 			    ctl_infra_state(s, now) == CTL_SRV_USABLE)
 				return true;
 		}
@@ -1211,7 +1213,7 @@ static const struct ctl_addr *pick_server(struct req *r)
 		 * asked again and again while a faster one waited for the 5 %
 		 * of exploration (tests/control/test-resolve's RTT check: 13 of
 		 * 40 questions to the slow server, now and then) */
-		bool unheard = !s->replies_seen && !s->timeouts_seen;
+		bool unheard = !ctl_infra_heard(s);
 		if (rtt < best_rtt || (rtt == best_rtt && unheard && !best_unheard)) {
 			best_rtt = rtt;
 			best = i;
