@@ -35,9 +35,10 @@ struct dns_query;
  * (edns_size) when q had one. When the records do not fit, TC=1 and none
  * are sent. With a packed SOA (proof->soa_packed_len), the proof's zone
  * must end q's name on a label boundary, as every proof of a lookup of
- * q's name does: the SOA's names point to it there. Returns the length, or -1 when the proof is not from a store
- * that checked its blobs (record_blobs), the SOA blob has no SOA, or not
- * even the question fits (the caller then asks control).
+ * q's name does: the SOA's names point to it there. Returns the length,
+ * or -1 when the proof is not from a store that checked its blobs
+ * (record_blobs), the SOA blob has no SOA, or not even the question fits
+ * (the caller then asks control).
  */
 int answer_negative(const struct cache_nsec_proof *proof, int verdict,
 		    const struct dns_query *q, uint32_t now, uint16_t edns_size,

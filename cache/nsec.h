@@ -102,14 +102,15 @@ void cache_nsec_soa_rr(const uint8_t *blob, size_t len, uint16_t *at, uint16_t *
 
 /*
  * That SOA record (rr, its owner owner_len octets and the zone's name,
- * names whole) packed for an answer to a question at or below zone, as RFC 1035
- * 4.1.4 lets a message say it: the owner one compression pointer, and
- * MNAME and RNAME, where they end in the zone, their labels above it and
- * one pointer. Each pointer is written 0xc000; the answer sets all three
- * to where the zone's labels start in its question. Writes out (room for
- * CACHE_NSEC_SOA_MAX octets, and never more than the record's) and ptr_at[] (where MNAME's and RNAME's pointers are in
- * out; 0, the owner's, for a name not below the zone). Returns the packed
- * length; 0 for the root zone (a pointer is longer than its name).
+ * names whole) packed for an answer to a question at or below zone, as
+ * RFC 1035 4.1.4 lets a message say it: the owner one compression pointer,
+ * and MNAME and RNAME, where they end in the zone, their labels above it
+ * and one pointer. Each pointer is written 0xc000; the answer sets all
+ * three to where the zone's labels start in its question. Writes out (room
+ * for CACHE_NSEC_SOA_MAX octets; never more than the record's) and
+ * ptr_at[] (where MNAME's and RNAME's pointers are in out; 0, the
+ * owner's, for a name not below the zone). Returns the packed length; 0
+ * for the root zone (a pointer is longer than its name).
  */
 #define CACHE_NSEC_SOA_MAX (2 + 10 + 2 * DNS_NAME_MAX + 20)
 size_t cache_nsec_soa_pack(const uint8_t *rr, size_t owner_len, const uint8_t *zone,

@@ -70,18 +70,19 @@ static inline void kw_from_words(uint64_t kw[4], uint64_t w0, uint64_t w1, uint6
 	kw[3] = w2 >> 56 | w3 << 8;
 }
 
-/* Octets k.. of the label at name (length l, name len octets long), at
- * most 8, lower-cased, each + 1 (0 past the label); *bad gets whether one
- * needs an escape (0xfe or 0xff). */
-static inline uint64_t label_word(const uint8_t *name, size_t len, unsigned l, unsigned k,
-				  uint64_t *bad)
+/* Octets k.. of the label at name + at (length l, name len octets long),
+ * at most 8, lower-cased, each + 1 (0 past the label); *bad gets whether
+ * one needs an escape (0xfe or 0xff). */
+static inline uint64_t label_word(const uint8_t *name, size_t len, size_t at, unsigned l,
+				  unsigned k, uint64_t *bad)
 {
 	const uint64_t ones = UINT64_C(0x0101010101010101);
 
 	if (k >= l)
 		return 0;
+	/* (lower-cased: 0xfe and 0xff are not letters) */
 	uint64_t m = l - k >= 8 ? ~UINT64_C(0) : (UINT64_C(1) << (8 * (l - k))) - 1;
-	uint64_t x = name_word(name, len, 1u + k) & m;
+	uint64_t x = name_word(name, len, at + 1u + k) & m;
 
 	*bad |= has_fe(x);
 	return x + (ones & m); /* (octets below 0xfe: + 1 carries into no other) */
@@ -99,8 +100,9 @@ one_label_words(const uint8_t *name, size_t len, uint64_t kw[4], uint32_t *ends)
 {
 	unsigned l = name[0];
 	uint64_t bad = 0;
-	uint64_t w0 = label_word(name, len, l, 0, &bad), w1 = label_word(name, len, l, 8, &bad);
-	uint64_t w2 = label_word(name, len, l, 16, &bad), w3 = label_word(name, len, l, 24, &bad);
+	uint64_t w0 = label_word(name, len, 0, l, 0, &bad), w1 = label_word(name, len, 0, l, 8, &bad);
+	uint64_t w2 = label_word(name, len, 0, l, 16, &bad);
+	uint64_t w3 = label_word(name, len, 0, l, 24, &bad);
 
 	if (bad)
 		return false;
@@ -121,7 +123,6 @@ one_label_words(const uint8_t *name, size_t len, uint64_t kw[4], uint32_t *ends)
 static bool key_prefix_words(const uint8_t *name, const uint8_t *off, int labels, int skip,
 			     uint64_t kw[4], uint32_t *ends)
 {
-	const uint64_t ones = UINT64_C(0x0101010101010101);
 	size_t len = (size_t)off[labels] + 1;
 	uint64_t w[5] = { 0 };
 	uint32_t z = 0;
@@ -131,14 +132,10 @@ static bool key_prefix_words(const uint8_t *name, const uint8_t *off, int labels
 		unsigned l = name[off[i]];
 
 		for (unsigned k = 0; k < l; k += 8) {
-			/* (lower-cased: 0xfe and 0xff are not letters) */
-			uint64_t m = l - k >= 8 ? ~UINT64_C(0) : (UINT64_C(1) << (8 * (l - k))) - 1;
-			uint64_t x = name_word(name, len, off[i] + 1u + k) & m;
+			uint64_t bad = 0, v = label_word(name, len, off[i], l, k, &bad);
 
-			if (has_fe(x))
+			if (bad)
 				return false;
-			/* octets below 0xfe: + 1 carries into no other */
-			uint64_t v = x + (ones & m);
 			unsigned at = o + k, s = (at & 7) * 8;
 
 			w[at >> 3] |= v << s;
