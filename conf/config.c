@@ -883,7 +883,7 @@ static int workers(struct ctx *x, yaml_node_t *n)
 static int dataplane(struct ctx *x, yaml_node_t *n)
 {
 	static const char *const down[] = { "servfail", "drop" };
-	MAP_WALK(k, "eal", "ports", "workers", "control-down");
+	MAP_WALK(k, "eal", "ports", "workers", "control-down", "miss-overflow", "miss-budget");
 	int r = cfgp_walk_map(x, n, &k_walk);
 
 	if (r)
@@ -893,6 +893,10 @@ static int dataplane(struct ctx *x, yaml_node_t *n)
 	FIELD(k, 2, workers(x, v));
 	FIELD(k, 3, cfgp_get_enum(x, v, down, 2, "one of servfail, drop",
 				  &x->cfg->dataplane.control_down));
+	FIELD(k, 4, cfgp_get_enum(x, v, down, 2, "one of servfail, drop",
+				  &x->cfg->dataplane.miss_overflow));
+	FIELD(k, 5, cfgp_get_u32(x, v, 0, CFG_MISS_BUDGET_MAX, "a number of misses a second",
+				 &x->cfg->dataplane.miss_budget));
 	if (!k[1])
 		return cfgp_missing(x, n->start_mark, "ports");
 	if (!k[2])

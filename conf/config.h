@@ -131,6 +131,15 @@ enum cfg_control_down {
 	CFG_DOWN_DROP,
 };
 
+/* What a worker does with a miss control cannot take now (its ring full,
+ * or the worker over dataplane.miss-budget). */
+enum cfg_miss_overflow {
+	CFG_OVERFLOW_SERVFAIL = 0,
+	CFG_OVERFLOW_DROP,
+};
+
+#define CFG_MISS_BUDGET_MAX 10000000u	/* misses a second, per worker */
+
 /* An IP address: family is AF_INET (addr[0..3]) or AF_INET6 (addr[0..15]). */
 struct cfg_addr {
 	uint8_t family;
@@ -425,6 +434,14 @@ struct cfg {
 		/* control-down: what misses get while control is down:
 		 * servfail (default) or drop. */
 		uint8_t control_down;		/* enum cfg_control_down */
+		/* miss-overflow: what a miss control cannot take gets:
+		 * servfail (default) or drop; a stale entry is served
+		 * instead when there is one (RFC 8767). */
+		uint8_t miss_overflow;		/* enum cfg_miss_overflow */
+		/* miss-budget: misses (and refreshes) a worker hands to
+		 * control a second, a second's worth in hand at most;
+		 * 0..CFG_MISS_BUDGET_MAX, 0 (none: only the ring's room) */
+		uint32_t miss_budget;
 	} dataplane;
 };
 

@@ -23,6 +23,7 @@
 #include "shm/shm.h"
 #include "cache/msgcache.h"
 #include "cache/nsec.h"
+#include "dataplane/budget.h"
 #include "dataplane/zcount.h"
 #include "dns/query.h"
 
@@ -97,6 +98,7 @@ struct dp_worker {
 	unsigned njobs;
 	struct dp_job jobs[DP_BURST];
 	struct shm_miss rec;		/* a miss record being filled */
+	struct dp_budget budget;	/* dataplane.miss-budget */
 	/* dnstap (cfg dnstap): 1 query in tap_every (0: none) is copied to
 	 * control with its answer, through the tap ring; the query log (cfg
 	 * log.query-sample): 1 query in qlog_every */

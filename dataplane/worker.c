@@ -252,13 +252,19 @@ static inline size_t room(const struct dp_job *j)
 
 /* --- misses -------------------------------------------------------------- */
 
-/* A miss record for job j; false when the ring to control is full. */
+/* A miss record for job j; false when control cannot take it now: the
+ * worker is over its budget (dataplane.miss-budget) or the ring to control
+ * is full. Both counted. */
 static bool ask_control(struct dp_worker *w, struct dp_job *j, uint8_t kind, bool stale)
 {
 	struct shm_miss *r = &w->rec;
 	struct shm_client *c = &r->c;
 	const struct dns_query *q = &j->q;
 
+	if (!dp_budget_take(&w->budget, w->rx_tsc)) {
+		ST(w, miss_over_budget);
+		return false;
+	}
 	r->h.type = SHM_REC_MISS;
 	r->h.abi = SHM_ABI_VERSION;
 	r->h.len = sizeof(*r);
@@ -285,9 +291,30 @@ static bool ask_control(struct dp_worker *w, struct dp_job *j, uint8_t kind, boo
 	return true;
 }
 
+/* A client's query that control could not take (ask_control() false):
+ * SERVFAIL at once, so that the client tries elsewhere now rather than
+ * after its timeout, or a counted drop (dataplane.miss-overflow). */
+static void overflow(struct dp_worker *w, struct dp_job *j)
+{
+	if (w->dp->cfg->dataplane.miss_overflow == CFG_OVERFLOW_DROP) {
+		ST(w, overflow_dropped);
+		rte_pktmbuf_free(j->m);
+		return;
+	}
+	ST(w, overflow_servfail);
+	reply_empty(w, j, &j->q, DNS_R_SERVFAIL, DNS_EDE_NONE);
+}
+
 static bool policy_reply(struct dp_worker *w, struct dp_job *j, const struct policy_hit *h);
 
-static void miss(struct dp_worker *w, struct dp_job *j, uint32_t now, bool stale)
+/*
+ * Job j, not in the cache or stale there (stale: control may serve the
+ * entry after serve-stale's client timeout): answered from the NSEC store
+ * or a cached NXDOMAIN above it, else handed to control. true when the job
+ * is done; false only for a stale one control cannot take now, which the
+ * caller answers from its entry.
+ */
+static bool miss(struct dp_worker *w, struct dp_job *j, uint32_t now, bool stale)
 {
 	/* RFC 8198: validated NSEC/NSEC3 ranges that prove the answer (none
 	 * when cache.aggressive-nsec is off). A denial has no CNAME or
@@ -307,7 +334,7 @@ static void miss(struct dp_worker *w, struct dp_job *j, uint32_t now, bool stale
 			ST(w, nsec_synth);
 			dp_zcount(w->dp->ctl->wzones[w->idx], &w->zc, w->nm.apex, w->nm.apex_len);
 			reply(w, j, (size_t)n);
-			return;
+			return true;
 		}
 	}
 	/* RFC 8020: below a cached secure NXDOMAIN nothing exists. */
@@ -317,27 +344,32 @@ static void miss(struct dp_worker *w, struct dp_job *j, uint32_t now, bool stale
 		if (n > 0) {
 			ST(w, nxdomain_cut);
 			reply(w, j, n);
-			return;
+			return true;
 		}
 	}
 	if (!w->dp->ctl->ctl_up) {
 		/* the response cannot be checked: the question's own match */
 		if (j->pre.action && policy_reply(w, j, &j->pre))
-			return;
+			return true;
 		if (w->dp->cfg->dataplane.control_down == CFG_DOWN_DROP) {
 			ST(w, ctl_down_dropped);
 			rte_pktmbuf_free(j->m);
-			return;
+			return true;
 		}
 		ST(w, ctl_down_servfail);
 		reply_empty(w, j, &j->q, DNS_R_SERVFAIL, DNS_EDE_NOT_READY);
-		return;
+		return true;
 	}
-	/* The answer comes back through the writer in a new mbuf; a full ring
-	 * is a silent drop (the client retries), never a SERVFAIL. */
-	if (ask_control(w, j, SHM_MISS_CLIENT, stale))
+	/* the answer comes back through the writer in a new mbuf */
+	if (ask_control(w, j, SHM_MISS_CLIENT, stale)) {
 		ST(w, misses);
-	rte_pktmbuf_free(j->m);
+		rte_pktmbuf_free(j->m);
+		return true;
+	}
+	if (stale)
+		return false;
+	overflow(w, j);
+	return true;
 }
 
 /* What the policy makes of a cached answer (policy_judge()). */
@@ -417,8 +449,12 @@ static void answer_jobs(struct dp_worker *w)
 		 * data is not applied, the fresh data gets its own); without
 		 * control it is the best answer there is. */
 		if (stale && ctl_up) {
-			miss(w, j, now, pe == POL_FROM_ENTRY);
-			continue;
+			if (miss(w, j, now, pe == POL_FROM_ENTRY))
+				continue;
+			/* control cannot take the refresh now: the entry is
+			 * the best answer there is (RFC 8767), as without
+			 * control */
+			ST(w, overflow_stale);
 		}
 		if (pe == POL_HIT) {
 			/* data the policy hides still gets refreshed, so that
@@ -433,10 +469,14 @@ static void answer_jobs(struct dp_worker *w)
 		}
 		if (pe == POL_UNKNOWN) {
 			if (ctl_up) {
-				/* control's verdict, and the entry again with it */
-				if (ask_control(w, j, SHM_MISS_CLIENT, false))
+				/* control's verdict, and the entry again with it;
+				 * never the entry unjudged */
+				if (ask_control(w, j, SHM_MISS_CLIENT, false)) {
 					ST(w, policy_recheck);
-				rte_pktmbuf_free(j->m);
+					rte_pktmbuf_free(j->m);
+				} else {
+					overflow(w, j);
+				}
 				continue;
 			}
 			/* control is down: the question's own match stands */
@@ -484,13 +524,12 @@ static bool policy_reply(struct dp_worker *w, struct dp_job *j, const struct pol
 	case POLICY_V_CHASE:
 		/* the target's answer is control's to find: it applies the
 		 * same snapshot to the miss and chases the CNAME */
-		if (w->dp->ctl->ctl_up) {
-			if (ask_control(w, j, SHM_MISS_CLIENT, false))
-				ST(w, policy_chase);
+		if (w->dp->ctl->ctl_up && ask_control(w, j, SHM_MISS_CLIENT, false)) {
+			ST(w, policy_chase);
 			rte_pktmbuf_free(j->m);
 			return true;
 		}
-		break; /* control is down: the CNAME alone */
+		break; /* control is down or cannot take it now: the CNAME alone */
 	case POLICY_V_ANSWER:
 		break;
 	}
@@ -719,6 +758,7 @@ int dp_worker_main(void *arg)
 
 	urcu_qsbr_register_thread();
 	w->drain_tsc = turn + dp->drain_cycles;
+	dp_budget_init(&w->budget, dp->cfg->dataplane.miss_budget, rte_get_tsc_hz(), turn);
 	while (!__atomic_load_n(&dp->quit, __ATOMIC_RELAXED)) {
 		uint64_t t0 = rte_rdtsc();
 		unsigned work = 0, rx = 0;

@@ -85,8 +85,9 @@ struct dns_query;
  * counters; the dataplane's version and start (dp_version,
  * dp_started_ms). 18: the log level and target control has in force
  * (log_setting), for the dataplane's own lines. 19: log_setting carries
- * its writer's pid; the writer's log counters. */
-#define SHM_ABI_VERSION 19
+ * its writer's pid; the writer's log counters. 20: the workers' miss
+ * budget and overflow counters (miss_over_budget, overflow_*). */
+#define SHM_ABI_VERSION 20
 #define SHM_MAGIC 0x6277636c /* "bwcl" */
 
 #define SHM_CTL_NAME "bw_ctl"
@@ -358,7 +359,11 @@ int shm_client_query(const struct shm_client *c, uint8_t *qbuf, struct dns_query
 	X(nsec_synth, "negative answers from NSEC/NSEC3 ranges (RFC 8198)") \
 	X(nxdomain_cut, "NXDOMAIN from a cached ancestor (RFC 8020)")	\
 	X(misses, "misses sent to control")				\
-	X(miss_ring_full, "misses dropped: the ring to control was full") \
+	X(miss_ring_full, "misses and refreshes control's ring had no room for") \
+	X(miss_over_budget, "misses and refreshes over the worker's budget (dataplane.miss-budget)") \
+	X(overflow_servfail, "SERVFAIL: control could not take the miss (dataplane.miss-overflow)") \
+	X(overflow_dropped, "misses dropped: control could not take them (dataplane.miss-overflow)") \
+	X(overflow_stale, "stale answers at once: control could not take the refresh (RFC 8767)") \
 	X(ctl_down_servfail, "SERVFAIL: control is down")		\
 	X(ctl_down_dropped, "misses dropped: control is down")		\
 	X(fill_answers, "answers sent after resolution")		\

@@ -530,6 +530,26 @@ Test(config, failure_ttls_and_the_zone_share)
 	    "bailiwick.yaml:1:55: resolver.limits.max-zone-share: 0 is out of range 1..100");
 }
 
+Test(config, what_misses_control_cannot_take_get)
+{
+#define DP "dataplane: { ports: [ { device: d, addresses: [ 198.18.0.1/24 ] } ], workers: [ 1 ], "
+	ok(MIN DP "miss-overflow: drop, miss-budget: 20000 }\n");
+	cr_assert_eq(c.dataplane.miss_overflow, CFG_OVERFLOW_DROP);
+	cr_assert_eq(c.dataplane.miss_budget, 20000);
+	ok(MIN DP "miss-overflow: servfail, miss-budget: 10000000 }\n");
+	cr_assert_eq(c.dataplane.miss_overflow, CFG_OVERFLOW_SERVFAIL);
+	cr_assert_eq(c.dataplane.miss_budget, CFG_MISS_BUDGET_MAX);
+	ok(MIN DP "miss-budget: 0 }\n");
+	cr_assert_eq(c.dataplane.miss_budget, 0);
+	bad(MIN DP "miss-budget: 10000001 }\n", CFG_E_RANGE,
+	    "bailiwick.yaml:2:99: dataplane.miss-budget: 10000001 is out of range "
+	    "0..10000000");
+	bad(MIN DP "miss-overflow: refuse }\n", CFG_E_VALUE,
+	    "bailiwick.yaml:2:101: dataplane.miss-overflow: \"refuse\" is not one of "
+	    "servfail, drop");
+#undef DP
+}
+
 Test(config, out_of_range_numbers_name_the_range)
 {
 	bad(MIN "cache: { prefetch: { threshold-percent: 101 } }\n", CFG_E_RANGE,

@@ -5,6 +5,11 @@ the test's network namespace (needs /usr/bin/python3 for dnspython).
   load ADDR NAME COUNT INTERVAL_MS   COUNT queries for NAME A, one every
                                      INTERVAL_MS, each waiting up to 1 s;
                                      prints "sent N answered M rcodes ..."
+  burst ADDR SUFFIX COUNT            COUNT queries for q1.SUFFIX .. qCOUNT.SUFFIX
+                                     A sent at once, the answers read until
+                                     2 s after the last send; prints "sent N
+                                     answered M rcodes ... fast F" (F: answers
+                                     within 100 ms of their query)
   raw ADDR HEX                       one UDP datagram to ADDR port 53; prints
                                      "none" or "flags=0xFFFF rcode=N qd=N"
   frames IFACE SRC DST               malformed frames (raw Ethernet) to the
@@ -55,6 +60,40 @@ def load(addr, name, count, interval_ms):
         time.sleep(interval_ms / 1000.0)
     print("sent %d answered %d rcodes %s" % (count, answered,
           " ".join("%s=%d" % kv for kv in sorted(rcodes.items()))))
+
+
+def burst(addr, suffix, count):
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    sent_at = {}
+    for i in range(1, count + 1):
+        q = dns.message.make_query("q%d.%s" % (i, suffix), "A")
+        q.id = i  # (random ids of 100 queries collide 8 % of the time)
+        s.sendto(q.to_wire(), (addr, 53))
+        sent_at[q.id] = time.monotonic()
+    deadline = time.monotonic() + 2.0
+    answered = fast = 0
+    rcodes = {}
+    while sent_at and time.monotonic() < deadline:
+        s.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            data = s.recv(4096)
+        except socket.timeout:
+            break
+        try:
+            r = dns.message.from_wire(data)
+        except Exception:
+            continue
+        t = sent_at.pop(r.id, None)
+        if t is None:
+            continue
+        answered += 1
+        if time.monotonic() - t < 0.1:
+            fast += 1
+        rc = dns.rcode.to_text(r.rcode())
+        rcodes[rc] = rcodes.get(rc, 0) + 1
+    print("sent %d answered %d rcodes %s fast %d" % (count, answered,
+          " ".join("%s=%d" % kv for kv in sorted(rcodes.items())), fast))
 
 
 def raw(addr, hexpayload):
@@ -184,6 +223,8 @@ def main():
     cmd = sys.argv[1]
     if cmd == "load":
         load(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
+    elif cmd == "burst":
+        burst(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     elif cmd == "raw":
         raw(sys.argv[2], sys.argv[3])
     elif cmd == "frames":

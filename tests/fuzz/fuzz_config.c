@@ -462,6 +462,8 @@ static void emit_cfg(const struct cfg *c)
 	for (unsigned i = 0; i < c->dataplane.n_workers; i++)
 		emit(i ? ", %u" : " %u", c->dataplane.workers[i]);
 	emit(" ]\n  control-down: %s\n", c->dataplane.control_down ? "drop" : "servfail");
+	emit("  miss-overflow: %s\n", c->dataplane.miss_overflow ? "drop" : "servfail");
+	emit("  miss-budget: %u\n", c->dataplane.miss_budget);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -260,7 +260,7 @@ CONFIG_SEEDS = [
     ("more-sections", "resolver: { root-hints: /r, trust-anchor: /a, dnssec: { skew: 5 },"
      " clock-scale: 3 }\ncache: { aggressive-nsec: false }\ntcp: { max-connections: 9 }\n"
      "dataplane: { ports: [ { device: x, addresses: [ 198.18.0.1/24 ], exception: e0 } ],"
-     " workers: [ 1 ], control-down: drop }\n"),
+     " workers: [ 1 ], control-down: drop, miss-overflow: drop, miss-budget: 5000 }\n"),
 ]
 
 
