@@ -73,6 +73,9 @@ def cmd_add(runs, what, rest):
     elif what == "profile":
         with open(rest[0]) as f:
             rec = {"record": "profile", **kv(rest[1:]), "text": f.read()}
+    elif what == "stages":
+        with open(rest[0]) as f:
+            rec = {"record": "stages", "text": f.read()}
     elif what == "gen":
         rec = {"record": "run", "tool": "bailiwick-gen", **kv(rest[1:]), "results": load_gen(rest[0])}
     elif what == "kxdpgun":
@@ -207,7 +210,7 @@ def cdf_points(res):
 
 
 def make(out):
-    runs, meta, lists, profiles = [], {}, {}, []
+    runs, meta, lists, profiles, stages = [], {}, {}, [], []
     with open(os.path.join(out, "runs.jsonl")) as f:
         for line in f:
             rec = json.loads(line)
@@ -217,6 +220,8 @@ def make(out):
                 lists = rec
             elif rec["record"] == "profile":
                 profiles.append(rec)
+            elif rec["record"] == "stages":
+                stages.append(rec)
             else:
                 runs.append(rec)
     md = []
@@ -224,7 +229,8 @@ def make(out):
     w(f"# bailiwick benchmark: {meta.get('host', '?')}, {meta.get('date', '?')}\n")
     w(f"Commit {meta.get('commit', '?')}; {meta.get('cpu', '?')}, {meta.get('cpus', '?')} CPUs;"
       f" kernel {meta.get('kernel', '?')}; DPDK {meta.get('dpdk', '?')}; peers: {meta.get('unbound', '?')},"
-      f" {meta.get('kresd', '?')}, {meta.get('pdns', '?')}; {meta.get('kxdpgun', '?')}."
+      f" {meta.get('kresd', '?')}, {meta.get('pdns', '?')}; {meta.get('kxdpgun', '?')};"
+      f" memif dataplane.miss-budget {meta.get('miss_budget', '0')} (0: none)."
       f" Every figure below was measured in this one run (bench/compare,"
       f" {meta.get('elapsed_s', '?')} s); this report is made from `runs.jsonl` alone"
       f" (`bench/report.py make DIR` makes it again).\n")
@@ -372,6 +378,12 @@ def make(out):
         w(f"\n## Profile: the {of} at the maximum rate\n")
         w(f"`perf record -e cpu-clock -C {prof.get('cpu', '?')}` on {what}, over memif{rate}:\n")
         w("```\n" + prof["text"].rstrip() + "\n```")
+    for st in stages:
+        w("\n## The worker's cycles by stage (bench/worker-profile)\n")
+        w("One more maximum-rate memif run of cache hits against a build with debug"
+          " information (the release build's code), each sample placed in the function"
+          " inlined there (bench/stages.py):\n")
+        w(re.sub(r"(?m)^## ", "### ", st["text"].rstrip()))  # (its runs: under this heading)
     w("\n![response rate against offered rate](rates.png)\n")
     w("![latency CDF](latency.png)\n")
     with open(os.path.join(out, "report.md"), "w") as f:
