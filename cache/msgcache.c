@@ -308,6 +308,15 @@ uint8_t cache_entry_rank(const struct cache_entry *e) { return e->rank; }
 uint32_t cache_entry_expire(const struct cache_entry *e) { return e->expire; }
 const uint8_t *cache_entry_qname(const struct cache_entry *e) { return e->data; }
 
+void cache_entry_refresh_undo(const struct cache_entry *e, uint32_t now)
+{
+	struct cache_entry *w = (struct cache_entry *)e;
+	uint32_t mine = now + 1; /* entry_state()'s stamp */
+
+	__atomic_compare_exchange_n(&w->refresh_at, &mine, 0, false, __ATOMIC_RELAXED,
+				    __ATOMIC_RELAXED);
+}
+
 /* --- lookups (readers) --------------------------------------------------- */
 
 static enum cache_state entry_state(const struct cache *c,

@@ -327,6 +327,10 @@ uint64_t cache_entry_tag_verdict(const struct cache_entry *e);
 uint8_t cache_entry_rank(const struct cache_entry *e);
 uint32_t cache_entry_expire(const struct cache_entry *e);
 const uint8_t *cache_entry_qname(const struct cache_entry *e);
+/* A reader whose lookup at now claimed e's refresh (CACHE_HIT_PREFETCH,
+ * CACHE_STALE_REFRESH) and could not ask for it gives the claim back, so
+ * that the next reader may; nothing when another claim came since. */
+void cache_entry_refresh_undo(const struct cache_entry *e, uint32_t now);
 
 /* An entry as the operator sees it (bailiwick-ctl dump-cache). */
 struct cache_entry_info {

@@ -560,7 +560,8 @@ void ctl_dp_publish_settings(struct ctl_dp *d, const struct cfg *cfg, uint64_t g
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	s->n_acl = cfg->n_acl;
 	s->edns_size = cfg->resolver.upstream.edns_buffer;
-	s->pad = 0;
+	s->miss_overflow = cfg->dataplane.miss_overflow;
+	s->miss_budget = cfg->dataplane.miss_budget;
 	struct cache_config cc;
 	answer_cache_config(cfg, &cc);
 	s->max_ttl = cc.max_ttl;

@@ -72,6 +72,9 @@ static const struct field fields[] = {
 	F("stub-zones", stub, true),
 	F("forward-zones", n_forward, true),
 	F("forward-zones", forward, true),
+	/* published to the workers with the settings (dataplane/settings.c) */
+	F("dataplane.miss-overflow", dataplane.miss_overflow, true),
+	F("dataplane.miss-budget", dataplane.miss_budget, true),
 
 	F("resolver.root-hints", resolver.root_hints, false),
 	F("resolver.clock-scale", resolver.clock_scale, false),
@@ -101,7 +104,14 @@ static const struct field fields[] = {
 	F("log.level", log.level, true),
 	F("log.target", log.target, true),
 	F("log.query-sample", log.query_sample, false),
-	F("dataplane", dataplane, false),
+	F("dataplane", dataplane.enabled, false),
+	F("dataplane", dataplane.n_eal, false),
+	F("dataplane", dataplane.eal, false),
+	F("dataplane", dataplane.n_ports, false),
+	F("dataplane", dataplane.ports, false),
+	F("dataplane", dataplane.n_workers, false),
+	F("dataplane", dataplane.workers, false),
+	F("dataplane.control-down", dataplane.control_down, false),
 };
 
 bool ctl_reconf_policy_changed(const struct cfg *a, const struct cfg *b)

@@ -136,6 +136,11 @@ struct dp {
 	struct dp_worker *workers[SHM_WORKERS_MAX];
 	uint64_t drain_cycles;
 	uint16_t edns_size;		/* our advertised UDP size */
+	/* dataplane.miss-overflow and miss-budget: the configuration's, then
+	 * each control publishes (settings.c); single stores a worker reads
+	 * per miss */
+	uint8_t miss_overflow;		/* enum cfg_miss_overflow */
+	uint32_t miss_budget;		/* misses a second, per worker; 0: none */
 	uint32_t max_negative_ttl;	/* cache.max-negative-ttl (the NSEC store's feeds) */
 	uint64_t anchors_id;		/* control's trust anchors (0: none seen yet) */
 	/* flush.c: the operator's flush the trim is doing (0: none) */

@@ -471,6 +471,8 @@ int main(int argc, char **argv)
 	dp.n_ports = cfg.dataplane.n_ports;
 	dp.n_workers = cfg.dataplane.n_workers;
 	dp.edns_size = cfg.resolver.upstream.edns_buffer;
+	dp.miss_overflow = cfg.dataplane.miss_overflow;
+	dp.miss_budget = cfg.dataplane.miss_budget;
 	dp.max_negative_ttl = cfg.cache.max_negative_ttl_s;
 	dp.drain_cycles = rte_get_tsc_hz() * DP_TX_DRAIN_US / 1000000;
 	for (unsigned i = 0; i < dp.n_workers; i++) {

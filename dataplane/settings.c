@@ -2,7 +2,9 @@
  * dataplane/settings.c: the client-facing settings control publishes on a
  * configuration reload (shm.h's settings block): the access-control list
  * the workers screen clients with, the EDNS buffer size they advertise,
- * and the cache's TTL bounds, serve-stale and prefetch settings (the main
+ * what they do with misses control cannot take (dataplane.miss-overflow,
+ * miss-budget), and the cache's TTL bounds, serve-stale and prefetch
+ * settings (the main
  * thread is the cache's writer: cache_set_limits()). Dataplane main
  * thread.
  *
@@ -85,7 +87,8 @@ static bool take(const struct shm_settings *s, struct cfg_acl_rule *r)
 	    s->edns_size > 4096 || s->prefetch_percent > 100 || !s->max_ttl ||
 	    s->max_ttl > CFG_TTL_MAX_S || s->max_negative_ttl > CFG_TTL_MAX_S ||
 	    s->max_stale > CFG_TTL_MAX_S || !s->stale_answer_ttl || s->stale_answer_ttl > 86400 ||
-	    s->n_routed > SHM_ROUTED_MAX)
+	    s->n_routed > SHM_ROUTED_MAX || s->miss_overflow > CFG_OVERFLOW_DROP ||
+	    s->miss_budget > CFG_MISS_BUDGET_MAX)
 		return false;
 	for (unsigned i = 0; i < s->n_routed; i++)
 		if (dns_name_check(s->routed[i], DNS_NAME_MAX) < 0)
@@ -147,6 +150,8 @@ void dp_settings_poll(struct dp *dp)
 	    !dp_acl_new(dp, r, s.n_acl))
 		return; /* no memory: next time */
 	__atomic_store_n(&dp->edns_size, s.edns_size, __ATOMIC_RELAXED);
+	__atomic_store_n(&dp->miss_overflow, s.miss_overflow, __ATOMIC_RELAXED);
+	__atomic_store_n(&dp->miss_budget, s.miss_budget, __ATOMIC_RELAXED);
 	cache_set_edns_udp_size(dp->cache, s.edns_size);
 	struct cache_config cc = {
 		.max_ttl = s.max_ttl,
@@ -179,7 +184,8 @@ void dp_settings_poll(struct dp *dp)
 	ctl->writer.settings_published++;
 	cfg_log(CFG_LOG_INFO, "settings generation %llu: %u ACL rules, %u stub and forward "
 			      "zones, EDNS %u, max-ttl %u, max-negative-ttl %u, max-stale %u, "
-			      "prefetch %u%%",
+			      "prefetch %u%%, miss budget %u a second (0: none), overflow %s",
 		(unsigned long long)gen, s.n_acl, s.n_routed, s.edns_size, s.max_ttl,
-		s.max_negative_ttl, s.max_stale, s.prefetch_percent);
+		s.max_negative_ttl, s.max_stale, s.prefetch_percent, s.miss_budget,
+		s.miss_overflow == CFG_OVERFLOW_DROP ? "drop" : "servfail");
 }

@@ -253,15 +253,19 @@ static inline size_t room(const struct dp_job *j)
 /* --- misses -------------------------------------------------------------- */
 
 /* A miss record for job j; false when control cannot take it now: the
- * worker is over its budget (dataplane.miss-budget) or the ring to control
- * is full. Both counted. */
+ * worker is over its budget (dataplane.miss-budget, which a refresh or a
+ * stale entry's may take to its end) or the ring to control is full. Both
+ * counted. */
 static bool ask_control(struct dp_worker *w, struct dp_job *j, uint8_t kind, bool stale)
 {
 	struct shm_miss *r = &w->rec;
 	struct shm_client *c = &r->c;
 	const struct dns_query *q = &j->q;
+	uint32_t per_s = __atomic_load_n(&w->dp->miss_budget, __ATOMIC_RELAXED);
 
-	if (!dp_budget_take(&w->budget, w->rx_tsc)) {
+	if (per_s != w->budget.per_s) /* a reload's */
+		dp_budget_init(&w->budget, per_s, w->budget.hz, w->rx_tsc);
+	if (!dp_budget_take(&w->budget, w->rx_tsc, kind == SHM_MISS_REFRESH || stale)) {
 		ST(w, miss_over_budget);
 		return false;
 	}
@@ -285,6 +289,7 @@ static bool ask_control(struct dp_worker *w, struct dp_job *j, uint8_t kind, boo
 	shm_client_set_query(c, q);
 	c->rx_ms = w->dp->ctl->now_ms;
 	if (rte_ring_sp_enqueue_elem(w->miss, r, sizeof(*r)) != 0) {
+		dp_budget_refund(&w->budget);
 		ST(w, miss_ring_full);
 		return false;
 	}
@@ -296,7 +301,7 @@ static bool ask_control(struct dp_worker *w, struct dp_job *j, uint8_t kind, boo
  * after its timeout, or a counted drop (dataplane.miss-overflow). */
 static void overflow(struct dp_worker *w, struct dp_job *j)
 {
-	if (w->dp->cfg->dataplane.miss_overflow == CFG_OVERFLOW_DROP) {
+	if (__atomic_load_n(&w->dp->miss_overflow, __ATOMIC_RELAXED) == CFG_OVERFLOW_DROP) {
 		ST(w, overflow_dropped);
 		rte_pktmbuf_free(j->m);
 		return;
@@ -372,6 +377,18 @@ static bool miss(struct dp_worker *w, struct dp_job *j, uint32_t now, bool stale
 	return true;
 }
 
+/* The refresh the hit on e claimed at now (CACHE_HIT_PREFETCH); when
+ * control cannot take it, the claim goes back, so that a later hit asks
+ * again rather than none until e expires. */
+static void prefetch(struct dp_worker *w, struct dp_job *j, const struct cache_entry *e,
+		     uint32_t now)
+{
+	if (ask_control(w, j, SHM_MISS_REFRESH, false))
+		ST(w, prefetches);
+	else
+		cache_entry_refresh_undo(e, now);
+}
+
 /* What the policy makes of a cached answer (policy_judge()). */
 enum pol_entry {
 	POL_FROM_ENTRY,	/* answer from the entry */
@@ -435,6 +452,7 @@ static void answer_jobs(struct dp_worker *w)
 
 		enum pol_entry pe = POL_FROM_ENTRY;
 		bool stale = state == CACHE_STALE || state == CACHE_STALE_REFRESH;
+		bool stale_now = false;
 		struct policy_hit win;
 
 		if (!res[i].entry) {
@@ -453,15 +471,16 @@ static void answer_jobs(struct dp_worker *w)
 				continue;
 			/* control cannot take the refresh now: the entry is
 			 * the best answer there is (RFC 8767), as without
-			 * control */
-			ST(w, overflow_stale);
+			 * control; the next reader may ask again */
+			if (state == CACHE_STALE_REFRESH)
+				cache_entry_refresh_undo(res[i].entry, now);
+			stale_now = true;
 		}
 		if (pe == POL_HIT) {
 			/* data the policy hides still gets refreshed, so that
 			 * its verdict follows it */
-			if (state == CACHE_HIT_PREFETCH && ctl_up &&
-			    ask_control(w, j, SHM_MISS_REFRESH, false))
-				ST(w, prefetches);
+			if (state == CACHE_HIT_PREFETCH && ctl_up)
+				prefetch(w, j, res[i].entry, now);
 			if (!j->pre.action || win.rule != j->pre.rule)
 				ST(w, policy_response); /* the response's verdict */
 			if (policy_reply(w, j, &win))
@@ -490,10 +509,10 @@ static void answer_jobs(struct dp_worker *w)
 			rte_pktmbuf_free(j->m);
 			continue;
 		}
-		if (state == CACHE_HIT_PREFETCH && ctl_up) {
-			if (ask_control(w, j, SHM_MISS_REFRESH, false))
-				ST(w, prefetches);
-		}
+		if (state == CACHE_HIT_PREFETCH && ctl_up)
+			prefetch(w, j, res[i].entry, now);
+		if (stale_now)
+			ST(w, overflow_stale);
 		if (state >= CACHE_STALE)
 			ST(w, stale_hits);
 		else
@@ -529,7 +548,9 @@ static bool policy_reply(struct dp_worker *w, struct dp_job *j, const struct pol
 			rte_pktmbuf_free(j->m);
 			return true;
 		}
-		break; /* control is down or cannot take it now: the CNAME alone */
+		/* control is down or cannot take it now: the CNAME alone */
+		ST(w, policy_chase_alone);
+		break;
 	case POLICY_V_ANSWER:
 		break;
 	}
@@ -758,7 +779,7 @@ int dp_worker_main(void *arg)
 
 	urcu_qsbr_register_thread();
 	w->drain_tsc = turn + dp->drain_cycles;
-	dp_budget_init(&w->budget, dp->cfg->dataplane.miss_budget, rte_get_tsc_hz(), turn);
+	dp_budget_init(&w->budget, dp->miss_budget, rte_get_tsc_hz(), turn);
 	while (!__atomic_load_n(&dp->quit, __ATOMIC_RELAXED)) {
 		uint64_t t0 = rte_rdtsc();
 		unsigned work = 0, rx = 0;

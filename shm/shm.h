@@ -86,7 +86,8 @@ struct dns_query;
  * dp_started_ms). 18: the log level and target control has in force
  * (log_setting), for the dataplane's own lines. 19: log_setting carries
  * its writer's pid; the writer's log counters. 20: the workers' miss
- * budget and overflow counters (miss_over_budget, overflow_*). */
+ * budget and overflow counters (miss_over_budget, overflow_*) and the
+ * settings' miss_budget and miss_overflow. */
 #define SHM_ABI_VERSION 20
 #define SHM_MAGIC 0x6277636c /* "bwcl" */
 
@@ -384,6 +385,7 @@ int shm_client_query(const struct shm_client *c, uint8_t *qbuf, struct dns_query
 	X(policy_tcp_only, "TC=1 by response policy (rpz-tcp-only)")	\
 	X(policy_passthru, "queries passed through by response policy") \
 	X(policy_chase, "policy CNAMEs sent to control for their target")	\
+	X(policy_chase_alone, "policy CNAMEs answered without their target's records: control down or could not take it") \
 	X(policy_response, "answers by a response trigger (IP, NSDNAME, NSIP, CNAME chain) control recorded with the entry") \
 	X(policy_recheck, "hits sent to control: the entry was checked under an older policy that response triggers need") \
 	X(rcode_noerror, "answers with NOERROR")			\
@@ -591,13 +593,13 @@ struct shm_settings {
 	uint32_t n_acl;
 	uint16_t edns_size;	/* resolver.upstream.edns-buffer, 512..4096 */
 	uint8_t prefetch_percent; /* cache.prefetch: 0 (off)..100 */
-	uint8_t pad;
+	uint8_t miss_overflow;	/* dataplane.miss-overflow: enum cfg_miss_overflow */
 	/* cache: in seconds, the configuration's ranges */
 	uint32_t max_ttl;	/* max-ttl, 1..CFG_TTL_MAX_S */
 	uint32_t max_negative_ttl; /* max-negative-ttl, 0..CFG_TTL_MAX_S */
 	uint32_t max_stale;	/* serve-stale.max-stale, 0 (off)..CFG_TTL_MAX_S */
 	uint32_t stale_answer_ttl; /* serve-stale.answer-ttl, 1..86400 */
-	uint32_t pad1;
+	uint32_t miss_budget;	/* dataplane.miss-budget, 0..CFG_MISS_BUDGET_MAX */
 	/* the trust anchors control validates from (a hash of their file):
 	 * when it changes, what the caches hold was validated under other
 	 * anchors and goes (the first one a dataplane sees is taken as its) */

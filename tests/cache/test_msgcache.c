@@ -250,6 +250,33 @@ Test(msgcache, prefetch_fires_once_in_the_last_tenth)
 	cache_free(c);
 }
 
+/* A worker that claimed a refresh and could not ask control for it gives
+ * the claim back (dataplane.miss-budget, a full ring): the next hit asks. */
+Test(msgcache, a_refresh_given_back_is_claimed_by_the_next_hit)
+{
+	struct cache *c = new_cache(NULL);
+
+	insert_a(c, "p.shop.lab", 1000, T0, false);
+	struct cache_result r = lookup(c, "p.shop.lab", DNS_T_A, false, T0 + 900);
+	cr_assert_eq(r.state, CACHE_HIT_PREFETCH);
+	cr_assert_eq(lookup(c, "p.shop.lab", DNS_T_A, false, T0 + 901).state, CACHE_HIT);
+	/* another second's claim is not this reader's to give back */
+	cache_entry_refresh_undo(r.entry, T0 + 905);
+	cr_assert_eq(lookup(c, "p.shop.lab", DNS_T_A, false, T0 + 906).state, CACHE_HIT);
+	cache_entry_refresh_undo(r.entry, T0 + 900);
+	cr_assert_eq(lookup(c, "p.shop.lab", DNS_T_A, false, T0 + 907).state, CACHE_HIT_PREFETCH);
+	cr_assert_eq(lookup(c, "p.shop.lab", DNS_T_A, false, T0 + 908).state, CACHE_HIT);
+
+	/* a stale entry's: asked again at once, not after the retry interval */
+	insert_a(c, "s.shop.lab", 100, T0, false);
+	r = lookup(c, "s.shop.lab", DNS_T_A, false, T0 + 100);
+	cr_assert_eq(r.state, CACHE_STALE_REFRESH);
+	cr_assert_eq(lookup(c, "s.shop.lab", DNS_T_A, false, T0 + 101).state, CACHE_STALE);
+	cache_entry_refresh_undo(r.entry, T0 + 100);
+	cr_assert_eq(lookup(c, "s.shop.lab", DNS_T_A, false, T0 + 101).state, CACHE_STALE_REFRESH);
+	cache_free(c);
+}
+
 /* A reload's settings take effect for entries cached before it. */
 Test(msgcache, a_reload_applies_its_limits_to_entries_already_cached)
 {

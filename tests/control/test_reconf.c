@@ -93,13 +93,14 @@ Test(reconf, every_key_classified)
 	      "forward-zones: [ { name: f.example, servers: [ 192.0.2.54 ],"
 	      " recursion-desired: false } ]\n"
 	      "dataplane: { ports: [ { device: x, addresses: [ 198.18.0.1/24 ] } ],"
-	      " workers: [ 1 ] }\n");
+	      " workers: [ 1 ], control-down: drop, miss-overflow: drop, miss-budget: 9 }\n");
 	cr_assert(ctl_reconf_policy_changed(&cur, &next));
 	ctl_reconf_merge(&cur, &next, applied, sizeof(applied), restart, sizeof(restart));
 	cr_assert_null(strstr(restart, "classify"), "%s", restart);
 	cr_assert(strstr(restart, "resolver.nsec3-max-iterations") && strstr(applied, "policy") &&
 		  strstr(applied, "tsig-keys") && strstr(restart, "dataplane") &&
-		  strstr(restart, "control.notify-listen"), "%s", restart);
+		  strstr(restart, "control.notify-listen") &&
+		  strstr(restart, "dataplane.control-down"), "%s", restart);
 	cr_assert(strstr(applied, "resolver.dnssec.log-bogus") &&
 		  strstr(applied, "resolver.do-query") &&
 		  strstr(applied, "cache.serve-stale.client-timeout-ms") &&
@@ -112,8 +113,11 @@ Test(reconf, every_key_classified)
 		  strstr(applied, "resolver.dnssec.skew") && strstr(applied, "resolver.dnssec.rsasha1") &&
 		  strstr(applied, "resolver.dnssec.max-verifications") &&
 		  strstr(applied, "resolver.dnssec.max-failures") &&
-		  strstr(applied, "resolver.dnssec.max-nsec3-hashes"),
+		  strstr(applied, "resolver.dnssec.max-nsec3-hashes") &&
+		  strstr(applied, "dataplane.miss-overflow") &&
+		  strstr(applied, "dataplane.miss-budget"),
 		  "%s", applied);
+	cr_assert_null(strstr(restart, "dataplane.miss"), "%s", restart);
 	cr_assert_null(strstr(restart, "resolver.dnssec"), "%s", restart);
 	cr_assert_null(strstr(restart, "cache.max-ttl"), "%s", restart);
 	cr_assert(ctl_reconf_policy_changed(&cur, &next) == false, "merged: the same list");
@@ -121,4 +125,25 @@ Test(reconf, every_key_classified)
 	struct cfg again = cur;
 	ctl_reconf_merge(&again, &next, applied, sizeof(applied), restart, sizeof(restart));
 	cr_assert_str_eq(applied, "");
+}
+
+/* What the workers do with misses control cannot take is published with
+ * the settings: a reload applies it; the rest of the section needs a
+ * restart. */
+Test(reconf, the_miss_budget_and_overflow_apply_at_run_time)
+{
+#define DP "dataplane: { ports: [ { device: x, addresses: [ 198.18.0.1/24 ] } ], workers: "
+	parse(&cur, BASE DP "[ 1 ] }\n");
+	parse(&next, BASE DP "[ 1 ], miss-budget: 5000, miss-overflow: drop }\n");
+	cr_assert_eq(ctl_reconf_merge(&cur, &next, applied, sizeof(applied), restart,
+				      sizeof(restart)), 2);
+	cr_assert_str_eq(applied, "dataplane.miss-overflow, dataplane.miss-budget");
+	cr_assert_str_eq(restart, "");
+	cr_assert_eq(cur.dataplane.miss_budget, 5000);
+	cr_assert_eq(cur.dataplane.miss_overflow, CFG_OVERFLOW_DROP);
+	parse(&next, BASE DP "[ 1, 2 ], miss-budget: 5000, miss-overflow: drop }\n");
+	ctl_reconf_merge(&cur, &next, applied, sizeof(applied), restart, sizeof(restart));
+	cr_assert_str_eq(applied, "");
+	cr_assert_str_eq(restart, "dataplane");
+#undef DP
 }

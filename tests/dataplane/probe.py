@@ -5,11 +5,15 @@ the test's network namespace (needs /usr/bin/python3 for dnspython).
   load ADDR NAME COUNT INTERVAL_MS   COUNT queries for NAME A, one every
                                      INTERVAL_MS, each waiting up to 1 s;
                                      prints "sent N answered M rcodes ..."
-  burst ADDR SUFFIX COUNT            COUNT queries for q1.SUFFIX .. qCOUNT.SUFFIX
-                                     A sent at once, the answers read until
+  burst ADDR SUFFIX COUNT [THEN]     COUNT queries for q1.SUFFIX .. qCOUNT.SUFFIX
+                                     A sent at once (then, with THEN, one for
+                                     THEN A with EDNS), the answers read until
                                      2 s after the last send; prints "sent N
                                      answered M rcodes ... fast F" (F: answers
-                                     within 100 ms of their query)
+                                     within 100 ms of their query) and with
+                                     THEN "then RCODE ttl T ede E" (its
+                                     answer's first TTL and EDE codes, - for
+                                     none)
   raw ADDR HEX                       one UDP datagram to ADDR port 53; prints
                                      "none" or "flags=0xFFFF rcode=N qd=N"
   frames IFACE SRC DST               malformed frames (raw Ethernet) to the
@@ -62,7 +66,7 @@ def load(addr, name, count, interval_ms):
           " ".join("%s=%d" % kv for kv in sorted(rcodes.items()))))
 
 
-def burst(addr, suffix, count):
+def burst(addr, suffix, count, then=None):
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_DGRAM)
     sent_at = {}
@@ -71,10 +75,16 @@ def burst(addr, suffix, count):
         q.id = i  # (random ids of 100 queries collide 8 % of the time)
         s.sendto(q.to_wire(), (addr, 53))
         sent_at[q.id] = time.monotonic()
+    then_line = ""
+    if then:
+        q = dns.message.make_query(then, "A", use_edns=0)
+        q.id = 0
+        s.sendto(q.to_wire(), (addr, 53))
+        then_line = " then none"
     deadline = time.monotonic() + 2.0
     answered = fast = 0
     rcodes = {}
-    while sent_at and time.monotonic() < deadline:
+    while (sent_at or then_line == " then none") and time.monotonic() < deadline:
         s.settimeout(max(0.01, deadline - time.monotonic()))
         try:
             data = s.recv(4096)
@@ -84,6 +94,11 @@ def burst(addr, suffix, count):
             r = dns.message.from_wire(data)
         except Exception:
             continue
+        if then and r.id == 0:
+            ttl = r.answer[0].ttl if r.answer else "-"
+            ede = ",".join(str(o.code) for o in r.options if o.otype == 15) or "-"
+            then_line = " then %s ttl %s ede %s" % (dns.rcode.to_text(r.rcode()), ttl, ede)
+            continue
         t = sent_at.pop(r.id, None)
         if t is None:
             continue
@@ -92,8 +107,8 @@ def burst(addr, suffix, count):
             fast += 1
         rc = dns.rcode.to_text(r.rcode())
         rcodes[rc] = rcodes.get(rc, 0) + 1
-    print("sent %d answered %d rcodes %s fast %d" % (count, answered,
-          " ".join("%s=%d" % kv for kv in sorted(rcodes.items())), fast))
+    print("sent %d answered %d rcodes %s fast %d%s" % (count, answered,
+          " ".join("%s=%d" % kv for kv in sorted(rcodes.items())), fast, then_line))
 
 
 def raw(addr, hexpayload):
@@ -224,7 +239,8 @@ def main():
     if cmd == "load":
         load(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
     elif cmd == "burst":
-        burst(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        burst(sys.argv[2], sys.argv[3], int(sys.argv[4]),
+              sys.argv[5] if len(sys.argv) > 5 else None)
     elif cmd == "raw":
         raw(sys.argv[2], sys.argv[3])
     elif cmd == "frames":

@@ -161,7 +161,8 @@ static void check_ranges(const struct cfg *c)
 
 	const typeof(c->dataplane) *dp = &c->dataplane;
 	if (!dp->enabled) {
-		check(dp->n_eal == 0 && dp->n_ports == 0 && dp->n_workers == 0,
+		check(dp->n_eal == 0 && dp->n_ports == 0 && dp->n_workers == 0 &&
+		      !dp->control_down && !dp->miss_overflow && !dp->miss_budget,
 		      "standalone has no dataplane settings");
 		return;
 	}
@@ -187,6 +188,9 @@ static void check_ranges(const struct cfg *c)
 		for (unsigned j = 0; j < i; j++)
 			check(dp->workers[i] != dp->workers[j], "workers unique");
 	}
+	check(dp->control_down <= CFG_DOWN_DROP, "control-down");
+	check(dp->miss_overflow <= CFG_OVERFLOW_DROP, "miss-overflow");
+	check(dp->miss_budget <= CFG_MISS_BUDGET_MAX, "miss-budget");
 }
 
 /* --- writing a struct back as YAML ----------------------------------- */

@@ -243,6 +243,9 @@ dataplane:
     - device: net_tap0,iface=bw0
       addresses: [ 198.19.0.1/16 ]
   workers: [ 1, 2, 3, 1023 ]
+  control-down: drop
+  miss-overflow: drop
+  miss-budget: 10000000
 """
 
 CONFIG_SEEDS = [
