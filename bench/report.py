@@ -261,7 +261,9 @@ def make(out):
       " cycles that the workers spent on iterations with work. Capacity: the TSC rate over"
       " the whole loop's cycles per answer and per worker, what the workers would answer"
       " if they were busy all the time (an estimate, not a measurement). Misses: sent to"
-      " control, and in brackets dropped because the ring to control was full.\n")
+      " control, and in brackets those it could not take (its ring full, or the worker over"
+      " dataplane.miss-budget), answered SERVFAIL at once (dataplane.miss-overflow: servfail,"
+      " the default) or dropped.\n")
     w("| workers | list | answered/s (max) | NDR answered/s | ceiling/s | share of ceiling |"
       " p50 / p99 us | cycles: DNS per hit, loop per answer | workers busy | capacity/s | misses (ring full) |")
     w("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
@@ -281,7 +283,8 @@ def make(out):
             share = f"{100 * r['answered_per_s'] / ceil_v:.0f} %" if ceil_v else "-"
             cyc = f"{c[0]:.0f}, {c[1]:.0f}" if c else "-"
             busy = f"{100 * c[2]:.0f} %" if c and c[2] is not None else "-"
-            mis = f"{fmt(c[3].get('misses'))} ({fmt(c[3].get('miss_ring_full'))})" if c else "-"
+            over = sum(c[3].get(k) or 0 for k in ("miss_ring_full", "miss_over_budget")) if c else 0
+            mis = f"{fmt(c[3].get('misses'))} ({fmt(over)})" if c else "-"
             cap = fmt(m["tsc_hz"] / c[1] * wk) if c and m.get("tsc_hz") else "-"
             w(f"| {wk} | {lst} | {fmt(r['answered_per_s'])} | {fmt(nd)} | {fmt(ceil_v)} | {share} |"
               f" {lat['p50']:.0f} / {lat['p99']:.0f} | {cyc} | {busy} | {cap} | {mis} |")
