@@ -6,6 +6,7 @@
  */
 #include "control/dplink.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -938,6 +939,80 @@ static int eal_secondary(const struct cfg *cfg, const char *argv0)
 	return rc;
 }
 
+/* --- the workers' CPUs ----------------------------------------------------- */
+
+/* The CPUs control was started with (before the first attach narrowed
+ * them): what ctl_dp_cpus_restore() gives back before a re-execution, so
+ * that the next dataplane's workers are kept off from the same start. */
+static cpu_set_t start_cpus;
+static bool start_saved;
+
+/* Every thread of ours (the resolving threads, EAL's, libfstrm's) to cpus;
+ * the number that took it. */
+static unsigned set_all_threads(const cpu_set_t *cpus)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	unsigned n = 0;
+
+	if (!d)
+		return sched_setaffinity(0, sizeof(*cpus), cpus) == 0;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.' &&
+		    sched_setaffinity((pid_t)atoi(e->d_name), sizeof(*cpus), cpus) == 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+/*
+ * Control's threads off the workers' CPUs (shm_ctl.worker_cpus): a worker
+ * polls its CPU all the time, and a control thread the kernel puts there
+ * takes its turns from the worker, so that cache hits wait while misses
+ * are resolved (bench/memif-bench's mix: control on the worker's CPU for
+ * 8 % of its time). Kept as they are when no other CPU is allowed.
+ */
+static void keep_off_workers(const struct shm_ctl *ctl)
+{
+	cpu_set_t cur, want;
+	char list[128];
+	size_t used = 0;
+	unsigned n = 0;
+
+	if (sched_getaffinity(0, sizeof(cur), &cur) != 0)
+		return;
+	if (!start_saved) {
+		start_cpus = cur;
+		start_saved = true;
+	}
+	CPU_ZERO(&want);
+	for (unsigned c = 0; c < CPU_SETSIZE; c++) {
+		bool worker = c < 64 * SHM_CPU_WORDS && (ctl->worker_cpus[c / 64] >> (c % 64) & 1);
+		if (!CPU_ISSET(c, &start_cpus) || worker)
+			continue;
+		CPU_SET(c, &want);
+		if (n++ < 16 && used < sizeof(list))
+			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%u",
+						 n > 1 ? "," : "", c);
+	}
+	if (!n) {
+		cfg_log(CFG_LOG_WARNING, "control runs on the workers' CPUs: it may run on no "
+					 "other (its CPU affinity)");
+		return;
+	}
+	if (CPU_EQUAL(&want, &cur))
+		return;
+	unsigned t = set_all_threads(&want);
+	cfg_log(CFG_LOG_INFO, "control keeps off the workers' CPUs: its %u thread%s on CPU%s %s%s",
+		t, t == 1 ? "" : "s", n == 1 ? "" : "s", list, n > 16 ? ",..." : "");
+}
+
+void ctl_dp_cpus_restore(void)
+{
+	if (start_saved)
+		sched_setaffinity(0, sizeof(start_cpus), &start_cpus);
+}
+
 /* A nap while waiting for the dataplane: control is well, it waits on
  * purpose, so systemd's watchdog is kept (after a re-execution it is
  * armed; at the first start it is not yet, and the ping is ignored). */
@@ -1077,6 +1152,7 @@ struct ctl_dp *ctl_dp_attach(struct ctl_loop *loop, struct ctl_iter *it,
 		return NULL;
 	}
 	ctl->control.attaches++;
+	keep_off_workers(ctl);
 	/* an earlier control's snapshot, still the workers': ours replaces
 	 * it, and it is freed once they have moved on */
 	ctl_timer_init(&d->poll);

@@ -778,6 +778,7 @@ int main(int argc, char **argv)
 		 * the old memory files and the TAP queues it was handed would keep
 		 * a new dataplane from starting. */
 		close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
+		ctl_dp_cpus_restore(); /* the next dataplane's workers may be elsewhere */
 		execv("/proc/self/exe", argv);
 		cfg_log(CFG_LOG_ERR, "exec: %s", strerror(errno));
 		return 1;

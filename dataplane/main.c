@@ -233,6 +233,12 @@ static int shared_objects(struct dp *dp, char *err, size_t errlen)
 	ctl->record_sizes[3] = sizeof(struct shm_found);
 	ctl->dp_pid = getpid();
 	ctl->tsc_hz = rte_get_tsc_hz();
+	for (unsigned i = 0; i < dp->n_workers; i++) {
+		rte_cpuset_t cs = rte_lcore_cpuset(dp->cfg->dataplane.workers[i]);
+		for (unsigned c = 0; c < 64 * SHM_CPU_WORDS && c < CPU_SETSIZE; c++)
+			if (CPU_ISSET(c, &cs))
+				ctl->worker_cpus[c / 64] |= 1ull << (c % 64);
+	}
 	memcpy(ctl->config_sha256, dp->cfg_sha256, sizeof(ctl->config_sha256));
 	if (getrandom(&ctl->dp_instance, sizeof(ctl->dp_instance), 0) != sizeof(ctl->dp_instance))
 		ctl->dp_instance = rte_rdtsc();

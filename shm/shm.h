@@ -87,7 +87,8 @@ struct dns_query;
  * (log_setting), for the dataplane's own lines. 19: log_setting carries
  * its writer's pid; the writer's log counters. 20: the workers' miss
  * budget and overflow counters (miss_over_budget, overflow_*) and the
- * settings' miss_budget and miss_overflow. */
+ * settings' miss_budget and miss_overflow; the workers' CPUs
+ * (worker_cpus). */
 #define SHM_ABI_VERSION 20
 #define SHM_MAGIC 0x6277636c /* "bwcl" */
 
@@ -112,6 +113,7 @@ struct dns_query;
 #define SHM_FILL_RING_SIZE 1024
 #define SHM_LOOKUP_RING_SIZE 256	/* TCP questions waiting for the writer */
 #define SHM_LOOKUP_WAIT_MS 50	/* control resolves a lookup not found by then */
+#define SHM_CPU_WORDS 16	/* worker_cpus: CPUs 0..1023 */
 #define SHM_MSG_MAX 4096	/* a fill's message; larger ones are sent truncated */
 #define SHM_HEARTBEAT_MS 50	/* both sides stamp their heartbeat this often */
 #define SHM_DEAD_MS 500		/* a heartbeat this old: the other side is gone */
@@ -628,6 +630,9 @@ struct shm_ctl {
 	uint64_t dp_started_ms;		/* now_ms at its start (status' uptime) */
 	uint64_t dp_instance;		/* random, new at every start */
 	uint64_t tsc_hz;
+	/* the CPUs the workers' lcores may run on (bit i of word i / 64:
+	 * CPU i), which control keeps its threads off */
+	uint64_t worker_cpus[SHM_CPU_WORDS];
 	uint8_t config_sha256[32];	/* SHA-256 of the configuration file's
 					   octets (struct cfg.sha256) */
 	/* resolver.clock-scale (trace replays): now_s runs clock_scale times
