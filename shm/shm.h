@@ -110,7 +110,7 @@ struct dns_query;
 
 #define SHM_WORKERS_MAX 64
 #define SHM_MISS_RING_SIZE 4096	/* records per worker */
-#define SHM_FILL_RING_SIZE 1024
+#define SHM_FILL_RING_SIZE 4096
 #define SHM_LOOKUP_RING_SIZE 256	/* TCP questions waiting for the writer */
 #define SHM_LOOKUP_WAIT_MS 50	/* control resolves a lookup not found by then */
 #define SHM_CPU_WORDS 16	/* worker_cpus: CPUs 0..1023 */
