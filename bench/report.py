@@ -265,7 +265,7 @@ def make(out):
       " dataplane.miss-budget), answered SERVFAIL at once (dataplane.miss-overflow: servfail,"
       " the default) or dropped.\n")
     w("| workers | list | answered/s (max) | NDR answered/s | ceiling/s | share of ceiling |"
-      " p50 / p99 us | cycles: DNS per hit, loop per answer | workers busy | capacity/s | misses (ring full) |")
+      " p50 / p99 us | cycles: DNS per hit, loop per answer | workers busy | capacity/s | misses (not taken) |")
     w("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     head = {}
     for wk in (1, 2):

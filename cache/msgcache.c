@@ -308,15 +308,6 @@ uint8_t cache_entry_rank(const struct cache_entry *e) { return e->rank; }
 uint32_t cache_entry_expire(const struct cache_entry *e) { return e->expire; }
 const uint8_t *cache_entry_qname(const struct cache_entry *e) { return e->data; }
 
-void cache_entry_refresh_undo(const struct cache_entry *e, uint32_t now)
-{
-	struct cache_entry *w = (struct cache_entry *)e;
-	uint32_t mine = now + 1; /* entry_state()'s stamp */
-
-	__atomic_compare_exchange_n(&w->refresh_at, &mine, 0, false, __ATOMIC_RELAXED,
-				    __ATOMIC_RELAXED);
-}
-
 /* --- lookups (readers) --------------------------------------------------- */
 
 static enum cache_state entry_state(const struct cache *c,
@@ -332,13 +323,16 @@ static enum cache_state entry_state(const struct cache *c,
 		__atomic_store_n(&w->ref, 1, __ATOMIC_RELAXED);
 	if (now < e->expire) {
 		if (now < e->prefetch_at ||
-		    __atomic_load_n(&e->refresh_at, __ATOMIC_RELAXED) ||
 		    !__atomic_load_n(&c->cfg.prefetch_percent, __ATOMIC_RELAXED))
 			return CACHE_HIT;
-		uint32_t zero = 0;
-		/* Exactly one hit wins the exchange and asks for a refresh.
-		 * The stamp is now + 1 so that it is never 0 ("never asked"). */
-		if (__atomic_compare_exchange_n(&w->refresh_at, &zero, now + 1,
+		/* Exactly one hit wins the exchange and asks for a refresh,
+		 * which replaces the entry; when none has after
+		 * CACHE_PREFETCH_RETRY_S (not asked for, or lost), one hit
+		 * asks again. The stamp is now + 1 so that it is never 0
+		 * ("never asked"). */
+		uint32_t last = __atomic_load_n(&e->refresh_at, __ATOMIC_RELAXED);
+		if ((last == 0 || now + 1 - last >= CACHE_PREFETCH_RETRY_S) &&
+		    __atomic_compare_exchange_n(&w->refresh_at, &last, now + 1,
 						false, __ATOMIC_RELAXED,
 						__ATOMIC_RELAXED))
 			return CACHE_HIT_PREFETCH;

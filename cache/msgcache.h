@@ -49,6 +49,10 @@ struct dns_query;
 #define CACHE_BURST_MAX 32	 /* keys per cache_lookup_burst() */
 #define CACHE_BUCKET_SLOTS 7	 /* entry slots in one 64-octet bucket */
 #define CACHE_STALE_RETRY_S 10	 /* stale entry: ask again for a refresh */
+#define CACHE_PREFETCH_RETRY_S 10 /* fresh one in its last tenth: ask again when
+				     no refresh replaced it (one not asked
+				     for: the worker over its miss budget, a
+				     full ring, a TCP lookup; or lost) */
 
 
 /* Data ranks, RFC 2181 5.4.1, lowest to highest. */
@@ -327,10 +331,6 @@ uint64_t cache_entry_tag_verdict(const struct cache_entry *e);
 uint8_t cache_entry_rank(const struct cache_entry *e);
 uint32_t cache_entry_expire(const struct cache_entry *e);
 const uint8_t *cache_entry_qname(const struct cache_entry *e);
-/* A reader whose lookup at now claimed e's refresh (CACHE_HIT_PREFETCH,
- * CACHE_STALE_REFRESH) and could not ask for it gives the claim back, so
- * that the next reader may; nothing when another claim came since. */
-void cache_entry_refresh_undo(const struct cache_entry *e, uint32_t now);
 
 /* An entry as the operator sees it (bailiwick-ctl dump-cache). */
 struct cache_entry_info {

@@ -946,6 +946,7 @@ static int eal_secondary(const struct cfg *cfg, const char *argv0)
  * that the next dataplane's workers are kept off from the same start. */
 static cpu_set_t start_cpus;
 static bool start_saved;
+static cpu_set_t taken;		/* the workers' CPUs of start_cpus, taken away */
 
 /* Every thread of ours (the resolving threads, EAL's, libfstrm's) to cpus;
  * the number that took it. */
@@ -979,8 +980,11 @@ static void keep_off_workers(const struct shm_ctl *ctl)
 	size_t used = 0;
 	unsigned n = 0;
 
-	if (sched_getaffinity(0, sizeof(cur), &cur) != 0)
+	if (sched_getaffinity(0, sizeof(cur), &cur) != 0) {
+		cfg_log(CFG_LOG_WARNING, "control's CPU affinity unreadable (%s): its threads "
+					 "may share the workers' CPUs", strerror(errno));
 		return;
+	}
 	if (!start_saved) {
 		start_cpus = cur;
 		start_saved = true;
@@ -1000,17 +1004,24 @@ static void keep_off_workers(const struct shm_ctl *ctl)
 					 "other (its CPU affinity)");
 		return;
 	}
-	if (CPU_EQUAL(&want, &cur))
-		return;
+	/* (every thread, also when ours already kept off: EAL's control
+	 * threads are pinned by EAL) */
 	unsigned t = set_all_threads(&want);
 	cfg_log(CFG_LOG_INFO, "control keeps off the workers' CPUs: its %u thread%s on CPU%s %s%s",
 		t, t == 1 ? "" : "s", n == 1 ? "" : "s", list, n > 16 ? ",..." : "");
+	CPU_XOR(&taken, &start_cpus, &want); /* (want is within start_cpus) */
 }
 
 void ctl_dp_cpus_restore(void)
 {
-	if (start_saved)
-		sched_setaffinity(0, sizeof(start_cpus), &start_cpus);
+	cpu_set_t cur;
+
+	/* what keep_off_workers() took back, on top of whatever the
+	 * operator has set since */
+	if (start_saved && sched_getaffinity(0, sizeof(cur), &cur) == 0) {
+		CPU_OR(&cur, &cur, &taken);
+		sched_setaffinity(0, sizeof(cur), &cur);
+	}
 }
 
 /* A nap while waiting for the dataplane: control is well, it waits on
@@ -1064,7 +1075,10 @@ struct ctl_dp *ctl_dp_attach(struct ctl_loop *loop, struct ctl_iter *it,
 		nap_ms(50);
 	}
 	struct shm_ctl *ctl = mz->addr;
-	if (mz->len < sizeof(struct shm_ctl) || ctl->abi != SHM_ABI_VERSION ||
+	/* (the block's size too: a change of it under one ABI number, no
+	 * more than the cache line EAL rounds it to) */
+	if (mz->len < sizeof(struct shm_ctl) || mz->len - sizeof(struct shm_ctl) >= RTE_CACHE_LINE_SIZE ||
+	    ctl->abi != SHM_ABI_VERSION ||
 	    ctl->record_sizes[0] != sizeof(struct shm_miss) ||
 	    ctl->record_sizes[1] != sizeof(struct shm_fill) ||
 	    ctl->record_sizes[2] != sizeof(struct shm_lookup) ||

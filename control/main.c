@@ -373,7 +373,9 @@ static struct up_ctx *open_upstream(struct ctl_loop *loop, const struct cfg *c,
 }
 
 /* control.threads, or (0) the CPUs we may run on less the dataplane's
- * workers, at least one. */
+ * workers among them (their lcore ids taken as CPUs, as "-l" gives them:
+ * a worker on a CPU we may not run on, isolcpus', takes none of ours),
+ * at least one. */
 static unsigned control_threads(const struct cfg *c)
 {
 	cpu_set_t set;
@@ -381,10 +383,13 @@ static unsigned control_threads(const struct cfg *c)
 
 	if (c->control.threads)
 		return c->control.threads;
-	n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set)
-							  : sysconf(_SC_NPROCESSORS_ONLN);
+	bool known = sched_getaffinity(0, sizeof(set), &set) == 0;
+
+	n = known ? CPU_COUNT(&set) : sysconf(_SC_NPROCESSORS_ONLN);
 	if (c->dataplane.enabled)
-		n -= (long)c->dataplane.n_workers;
+		for (unsigned i = 0; i < c->dataplane.n_workers; i++)
+			n -= !known || (c->dataplane.workers[i] < CPU_SETSIZE &&
+					CPU_ISSET(c->dataplane.workers[i], &set));
 	return n < 1 ? 1 : n > CFG_CONTROL_THREADS_MAX ? CFG_CONTROL_THREADS_MAX : (unsigned)n;
 }
 

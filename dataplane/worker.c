@@ -253,10 +253,11 @@ static inline size_t room(const struct dp_job *j)
 /* --- misses -------------------------------------------------------------- */
 
 /* A miss record for job j; false when control cannot take it now: the
- * worker is over its budget (dataplane.miss-budget, which a refresh or a
- * stale entry's may take to its end) or the ring to control is full. Both
- * counted. */
-static bool ask_control(struct dp_worker *w, struct dp_job *j, uint8_t kind, bool stale)
+ * worker is over its budget (dataplane.miss-budget; refresh: the refresh a
+ * cached entry's hit claimed, which may take the budget to its end) or the
+ * ring to control is full. Both counted. */
+static bool ask_control(struct dp_worker *w, struct dp_job *j, uint8_t kind, bool stale,
+			bool refresh)
 {
 	struct shm_miss *r = &w->rec;
 	struct shm_client *c = &r->c;
@@ -265,7 +266,7 @@ static bool ask_control(struct dp_worker *w, struct dp_job *j, uint8_t kind, boo
 
 	if (per_s != w->budget.per_s) /* a reload's */
 		dp_budget_init(&w->budget, per_s, w->budget.hz, w->rx_tsc);
-	if (!dp_budget_take(&w->budget, w->rx_tsc, kind == SHM_MISS_REFRESH || stale)) {
+	if (!dp_budget_take(&w->budget, w->rx_tsc, refresh)) {
 		ST(w, miss_over_budget);
 		return false;
 	}
@@ -315,11 +316,12 @@ static bool policy_reply(struct dp_worker *w, struct dp_job *j, const struct pol
 /*
  * Job j, not in the cache or stale there (stale: control may serve the
  * entry after serve-stale's client timeout): answered from the NSEC store
- * or a cached NXDOMAIN above it, else handed to control. true when the job
- * is done; false only for a stale one control cannot take now, which the
- * caller answers from its entry.
+ * or a cached NXDOMAIN above it, else handed to control (refresh: the
+ * stale entry's hit claimed its refresh, CACHE_STALE_REFRESH). true when
+ * the job is done; false only for a stale one control cannot take now,
+ * which the caller answers from its entry.
  */
-static bool miss(struct dp_worker *w, struct dp_job *j, uint32_t now, bool stale)
+static bool miss(struct dp_worker *w, struct dp_job *j, uint32_t now, bool stale, bool refresh)
 {
 	/* RFC 8198: validated NSEC/NSEC3 ranges that prove the answer (none
 	 * when cache.aggressive-nsec is off). A denial has no CNAME or
@@ -366,7 +368,7 @@ static bool miss(struct dp_worker *w, struct dp_job *j, uint32_t now, bool stale
 		return true;
 	}
 	/* the answer comes back through the writer in a new mbuf */
-	if (ask_control(w, j, SHM_MISS_CLIENT, stale)) {
+	if (ask_control(w, j, SHM_MISS_CLIENT, stale, refresh)) {
 		ST(w, misses);
 		rte_pktmbuf_free(j->m);
 		return true;
@@ -375,18 +377,6 @@ static bool miss(struct dp_worker *w, struct dp_job *j, uint32_t now, bool stale
 		return false;
 	overflow(w, j);
 	return true;
-}
-
-/* The refresh the hit on e claimed at now (CACHE_HIT_PREFETCH); when
- * control cannot take it, the claim goes back, so that a later hit asks
- * again rather than none until e expires. */
-static void prefetch(struct dp_worker *w, struct dp_job *j, const struct cache_entry *e,
-		     uint32_t now)
-{
-	if (ask_control(w, j, SHM_MISS_REFRESH, false))
-		ST(w, prefetches);
-	else
-		cache_entry_refresh_undo(e, now);
 }
 
 /* What the policy makes of a cached answer (policy_judge()). */
@@ -456,7 +446,7 @@ static void answer_jobs(struct dp_worker *w)
 		struct policy_hit win;
 
 		if (!res[i].entry) {
-			miss(w, j, now, false);
+			miss(w, j, now, false, false);
 			continue;
 		}
 		if (j->need)
@@ -467,20 +457,21 @@ static void answer_jobs(struct dp_worker *w)
 		 * data is not applied, the fresh data gets its own); without
 		 * control it is the best answer there is. */
 		if (stale && ctl_up) {
-			if (miss(w, j, now, pe == POL_FROM_ENTRY))
+			if (miss(w, j, now, pe == POL_FROM_ENTRY, state == CACHE_STALE_REFRESH))
 				continue;
 			/* control cannot take the refresh now: the entry is
 			 * the best answer there is (RFC 8767), as without
-			 * control; the next reader may ask again */
-			if (state == CACHE_STALE_REFRESH)
-				cache_entry_refresh_undo(res[i].entry, now);
+			 * control (the cache lets a reader ask again after
+			 * CACHE_STALE_RETRY_S) */
 			stale_now = true;
 		}
 		if (pe == POL_HIT) {
 			/* data the policy hides still gets refreshed, so that
 			 * its verdict follows it */
-			if (state == CACHE_HIT_PREFETCH && ctl_up)
-				prefetch(w, j, res[i].entry, now);
+			if (state == CACHE_HIT_PREFETCH && ctl_up &&
+			    ask_control(w, j, SHM_MISS_REFRESH, false, true))
+				ST(w, prefetches);
+			state = state == CACHE_HIT_PREFETCH ? CACHE_HIT : state; /* asked */
 			if (!j->pre.action || win.rule != j->pre.rule)
 				ST(w, policy_response); /* the response's verdict */
 			if (policy_reply(w, j, &win))
@@ -490,7 +481,7 @@ static void answer_jobs(struct dp_worker *w)
 			if (ctl_up) {
 				/* control's verdict, and the entry again with it;
 				 * never the entry unjudged */
-				if (ask_control(w, j, SHM_MISS_CLIENT, false)) {
+				if (ask_control(w, j, SHM_MISS_CLIENT, false, false)) {
 					ST(w, policy_recheck);
 					rte_pktmbuf_free(j->m);
 				} else {
@@ -509,8 +500,11 @@ static void answer_jobs(struct dp_worker *w)
 			rte_pktmbuf_free(j->m);
 			continue;
 		}
-		if (state == CACHE_HIT_PREFETCH && ctl_up)
-			prefetch(w, j, res[i].entry, now);
+		/* (over the budget or the ring: the cache lets a hit ask
+		 * again after CACHE_PREFETCH_RETRY_S) */
+		if (state == CACHE_HIT_PREFETCH && ctl_up &&
+		    ask_control(w, j, SHM_MISS_REFRESH, false, true))
+			ST(w, prefetches);
 		if (stale_now)
 			ST(w, overflow_stale);
 		if (state >= CACHE_STALE)
@@ -543,7 +537,7 @@ static bool policy_reply(struct dp_worker *w, struct dp_job *j, const struct pol
 	case POLICY_V_CHASE:
 		/* the target's answer is control's to find: it applies the
 		 * same snapshot to the miss and chases the CNAME */
-		if (w->dp->ctl->ctl_up && ask_control(w, j, SHM_MISS_CLIENT, false)) {
+		if (w->dp->ctl->ctl_up && ask_control(w, j, SHM_MISS_CLIENT, false, false)) {
 			ST(w, policy_chase);
 			rte_pktmbuf_free(j->m);
 			return true;
@@ -779,7 +773,8 @@ int dp_worker_main(void *arg)
 
 	urcu_qsbr_register_thread();
 	w->drain_tsc = turn + dp->drain_cycles;
-	dp_budget_init(&w->budget, dp->miss_budget, rte_get_tsc_hz(), turn);
+	dp_budget_init(&w->budget, __atomic_load_n(&dp->miss_budget, __ATOMIC_RELAXED),
+		       rte_get_tsc_hz(), turn);
 	while (!__atomic_load_n(&dp->quit, __ATOMIC_RELAXED)) {
 		uint64_t t0 = rte_rdtsc();
 		unsigned work = 0, rx = 0;

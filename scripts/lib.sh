@@ -165,12 +165,13 @@ bw_hugepages_reserve() {
 # bw_world_pin CPULIST: the lab world's NSD processes (each instance's
 # first one, from its pid file, and its children; later children inherit
 # it) on CPULIST: a benchmark keeps the authorities, which stand for remote
-# servers, off the CPU of the worker it measures. Quiet; 0 when none runs.
+# servers, off the CPU of the worker it measures. For a world the caller
+# started (another's may be pinned on purpose). Quiet; 0 when none runs.
 bw_world_pin() {
 	local f pid c
 	for f in "${BW_WORLD_DIR:-/run/bailiwick-world}"/nsd-*/nsd.pid; do
 		[ -r "$f" ] || continue
-		pid=$(head -n1 "$f" | tr -dc 0-9)
+		pid=$(head -n1 "$f" 2>/dev/null | tr -dc 0-9) || true
 		[ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
 			grep -q '^\([^ ]*/\)\{0,1\}nsd -c ' || continue
 		taskset -a -p -c "$1" "$pid" >/dev/null 2>&1 || true
