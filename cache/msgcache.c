@@ -331,7 +331,9 @@ static enum cache_state entry_state(const struct cache *c,
 		 * asks again. The stamp is now + 1 so that it is never 0
 		 * ("never asked"). */
 		uint32_t last = __atomic_load_n(&e->refresh_at, __ATOMIC_RELAXED);
-		if ((last == 0 || now + 1 - last >= CACHE_PREFETCH_RETRY_S) &&
+		/* (signed: a reader whose second is behind the stamp's, a
+		 * burst begun before it, must not see a wrapped difference) */
+		if ((last == 0 || (int32_t)(now + 1 - last) >= CACHE_PREFETCH_RETRY_S) &&
 		    __atomic_compare_exchange_n(&w->refresh_at, &last, now + 1,
 						false, __ATOMIC_RELAXED,
 						__ATOMIC_RELAXED))
@@ -344,7 +346,7 @@ static enum cache_state entry_state(const struct cache *c,
 	    now - e->expire >= __atomic_load_n(&c->cfg.max_stale, __ATOMIC_RELAXED))
 		return CACHE_MISS;
 	uint32_t last = __atomic_load_n(&e->refresh_at, __ATOMIC_RELAXED);
-	if ((last == 0 || now + 1 - last >= CACHE_STALE_RETRY_S) &&
+	if ((last == 0 || (int32_t)(now + 1 - last) >= CACHE_STALE_RETRY_S) &&
 	    __atomic_compare_exchange_n(&w->refresh_at, &last, now + 1, false,
 					__ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		return CACHE_STALE_REFRESH;

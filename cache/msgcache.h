@@ -12,8 +12,9 @@
  * Threads: any number of readers (dataplane workers, registered liburcu QSBR
  * threads that announce quiescent states between bursts) call
  * cache_key_init(), cache_lookup_burst() and cache_answer(); they take no
- * lock and write no shared line except an entry's refresh stamp (once per
- * entry, for prefetch/stale refresh) and its CLOCK reference bit (only when
+ * lock and write no shared line except an entry's refresh stamp (for a
+ * prefetch or stale refresh: once per entry, again every 10 s while no
+ * refresh has replaced it) and its CLOCK reference bit (only when
  * clear). One writer at a time, also QSBR-registered, calls everything
  * else: one thread, or several that take turns under one lock of their
  * own (control on several threads: control/iter.h's

@@ -1084,11 +1084,12 @@ struct ctl_dp *ctl_dp_attach(struct ctl_loop *loop, struct ctl_iter *it,
 	    ctl->record_sizes[2] != sizeof(struct shm_lookup) ||
 	    ctl->record_sizes[3] != sizeof(struct shm_found) ||
 	    ctl->n_workers == 0 || ctl->n_workers > SHM_WORKERS_MAX) {
-		snprintf(err, errlen, "the dataplane speaks ABI %u (records %u/%u octets, %u "
-				      "workers); this control speaks ABI %u (%zu/%zu): run "
-				      "matching builds",
-			 ctl->abi, ctl->record_sizes[0], ctl->record_sizes[1], ctl->n_workers,
-			 SHM_ABI_VERSION, sizeof(struct shm_miss), sizeof(struct shm_fill));
+		snprintf(err, errlen, "the dataplane speaks ABI %u (records %u/%u octets, a "
+				      "control block of %zu, %u workers); this control speaks "
+				      "ABI %u (%zu/%zu, %zu): run matching builds",
+			 ctl->abi, ctl->record_sizes[0], ctl->record_sizes[1], mz->len,
+			 ctl->n_workers, SHM_ABI_VERSION, sizeof(struct shm_miss),
+			 sizeof(struct shm_fill), sizeof(struct shm_ctl));
 		*code = CTL_E_ABI;
 		return NULL;
 	}

@@ -6,8 +6,9 @@
  * tests/dataplane can drive it without EAL.
  *
  * The last eighth of the bucket (whole records: none below 8 a second) is
- * kept for records of cached names (refreshes, prefetches, stale entries):
- * during a flood of new names the popular ones still get refreshed.
+ * kept for the refreshes cached entries' hits claimed (a prefetch, a stale
+ * entry's): during a flood of new names the popular ones still get
+ * refreshed.
  *
  * Units: a record costs hz; each TSC tick adds per_s. So the bucket holds
  * per_s * hz at most (a second's worth): 10^7 a second at a 10 GHz TSC is

@@ -172,7 +172,7 @@ bw_world_pin() {
 	for f in "${BW_WORLD_DIR:-/run/bailiwick-world}"/nsd-*/nsd.pid; do
 		[ -r "$f" ] || continue
 		pid=$(head -n1 "$f" 2>/dev/null | tr -dc 0-9) || true
-		[ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
+		[ -n "$pid" ] && { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null |
 			grep -q '^\([^ ]*/\)\{0,1\}nsd -c ' || continue
 		taskset -a -p -c "$1" "$pid" >/dev/null 2>&1 || true
 		for c in $(ps --ppid "$pid" -o pid= 2>/dev/null); do

@@ -268,6 +268,10 @@ Test(msgcache, a_refresh_that_never_came_is_asked_for_again)
 		     CACHE_HIT_PREFETCH);
 	cr_assert_eq(lookup(c, "p.shop.lab", DNS_T_A, false, T0 + 900 + CACHE_PREFETCH_RETRY_S).state,
 		     CACHE_HIT);
+	/* a reader whose second is still the one before (a burst begun
+	 * then) does not claim it again */
+	cr_assert_eq(lookup(c, "p.shop.lab", DNS_T_A, false,
+			    T0 + 900 + CACHE_PREFETCH_RETRY_S - 1).state, CACHE_HIT);
 	/* a refresh that came replaces the entry: its window starts anew */
 	insert_a(c, "p.shop.lab", 1000, T0 + 911, false);
 	cr_assert_eq(lookup(c, "p.shop.lab", DNS_T_A, false, T0 + 912).state, CACHE_HIT);
