@@ -36,6 +36,20 @@ import dns.message
 import dns.rcode
 
 
+def recv_msg(s):
+    """The next DNS message on s, None for a datagram that is not one;
+    socket.timeout when none comes within s's timeout."""
+    data = s.recv(4096)
+    try:
+        return dns.message.from_wire(data)
+    except Exception:
+        return None
+
+
+def rcodes_text(rcodes):
+    return " ".join("%s=%d" % kv for kv in sorted(rcodes.items()))
+
+
 def load(addr, name, count, interval_ms):
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_DGRAM)
@@ -48,22 +62,17 @@ def load(addr, name, count, interval_ms):
         deadline = time.monotonic() + 1.0
         while time.monotonic() < deadline:
             try:
-                data = s.recv(4096)
+                r = recv_msg(s)
             except socket.timeout:
                 break
-            try:
-                r = dns.message.from_wire(data)
-            except Exception:
-                continue
-            if r.id != q.id:
+            if r is None or r.id != q.id:
                 continue
             answered += 1
             rc = dns.rcode.to_text(r.rcode())
             rcodes[rc] = rcodes.get(rc, 0) + 1
             break
         time.sleep(interval_ms / 1000.0)
-    print("sent %d answered %d rcodes %s" % (count, answered,
-          " ".join("%s=%d" % kv for kv in sorted(rcodes.items()))))
+    print("sent %d answered %d rcodes %s" % (count, answered, rcodes_text(rcodes)))
 
 
 def burst(addr, suffix, count, then=None):
@@ -87,12 +96,10 @@ def burst(addr, suffix, count, then=None):
     while (sent_at or then_line == " then none") and time.monotonic() < deadline:
         s.settimeout(max(0.01, deadline - time.monotonic()))
         try:
-            data = s.recv(4096)
+            r = recv_msg(s)
         except socket.timeout:
             break
-        try:
-            r = dns.message.from_wire(data)
-        except Exception:
+        if r is None:
             continue
         if then and r.id == 0:
             ttl = r.answer[0].ttl if r.answer else "-"
@@ -107,8 +114,8 @@ def burst(addr, suffix, count, then=None):
             fast += 1
         rc = dns.rcode.to_text(r.rcode())
         rcodes[rc] = rcodes.get(rc, 0) + 1
-    print("sent %d answered %d rcodes %s fast %d%s" % (count, answered,
-          " ".join("%s=%d" % kv for kv in sorted(rcodes.items())), fast, then_line))
+    print("sent %d answered %d rcodes %s fast %d%s" % (count, answered, rcodes_text(rcodes),
+                                                       fast, then_line))
 
 
 def raw(addr, hexpayload):
