@@ -165,11 +165,6 @@ bool ctl_dp_flush_done(const struct ctl_dp *d, uint64_t seq, uint64_t *removed,
  * at once) and frees. The EAL stays: it cannot be started again. */
 void ctl_dp_detach(struct ctl_dp *d);
 
-/* Control's CPU affinity as it was before its first attach kept its
- * threads off the workers' CPUs: for the calling thread, before control
- * executes itself again. */
-void ctl_dp_cpus_restore(void);
-
 /* Writes the dataplane's counters, each summed over the workers, then
  * the writer's and control's, as "stat GROUP.NAME VALUE" lines. */
 void ctl_dp_print_stats(const struct ctl_dp *d, FILE *f);

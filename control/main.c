@@ -40,6 +40,7 @@
 #include "control/chain.h"
 #include "control/ctlsock.h"
 #include "control/deleg.h"
+#include "control/cpus.h"
 #include "control/dplink.h"
 #include "control/view.h"
 #include "control/flush.h"
@@ -783,7 +784,7 @@ int main(int argc, char **argv)
 		 * the old memory files and the TAP queues it was handed would keep
 		 * a new dataplane from starting. */
 		close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
-		ctl_dp_cpus_restore(); /* the next dataplane's workers may be elsewhere */
+		ctl_cpus_restore();
 		execv("/proc/self/exe", argv);
 		cfg_log(CFG_LOG_ERR, "exec: %s", strerror(errno));
 		return 1;

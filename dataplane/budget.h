@@ -43,15 +43,15 @@ static inline bool dp_budget_take(struct dp_budget *b, uint64_t now, bool cached
 {
 	if (!b->per_s)
 		return true;
-	uint64_t dt = now > b->last ? now - b->last : 0;
 	uint64_t cap = b->per_s * b->hz;
 
-	if (dt > b->hz)
-		dt = b->hz;
-	b->last = now > b->last ? now : b->last;
-	b->tokens += dt * b->per_s;
-	if (b->tokens > cap)
-		b->tokens = cap;
+	if (now > b->last) { /* (a TSC that goes back adds nothing) */
+		uint64_t dt = now - b->last < b->hz ? now - b->last : b->hz;
+		b->last = now;
+		b->tokens += dt * b->per_s;
+		if (b->tokens > cap)
+			b->tokens = cap;
+	}
 	if (b->tokens < b->hz + (cached ? 0 : b->per_s / 8 * b->hz))
 		return false;
 	b->tokens -= b->hz;
